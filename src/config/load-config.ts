@@ -33,6 +33,9 @@ export interface RollsafeConfig {
   defaultStage?: Exclude<DeployStage, "always">;
   requireSuppressionReason?: boolean;
   timeoutsSetByRunner?: boolean;
+  partitionedTables?: string[];
+  hotTables?: string[];
+  largeTables?: string[];
   authUserModel?: string;
   failOn?: FailOn;
   operations?: Map<string, OperationEntry>;
@@ -43,6 +46,8 @@ export type FailOn = "error" | "warning" | "never";
 
 export const DATABASES: readonly Database[] = ["postgresql", "mysql", "sqlite"];
 const FAIL_ON: readonly FailOn[] = ["error", "warning", "never"];
+/** A table name (`schema.table` allowed) or an `app_label.ModelName`. */
+const TABLE_REF = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 const EFFECTS = ["same", "safe", "state-only", "database-only", "unsafe"] as const;
 
 /** Finds a rule by code or name; returns its name. Injected so this module does not load the rules. */
@@ -214,6 +219,18 @@ export function checkConfig(table: Record<string, unknown>, ctx: CheckContext): 
       case "timeouts-set-by-runner":
         config.timeoutsSetByRunner = bool(key, value);
         break;
+      case "partitioned-tables":
+      case "hot-tables":
+      case "large-tables": {
+        const tables = strList(key, value);
+        for (const table of tables) {
+          if (!TABLE_REF.test(table)) fail(key, `must list table names or "app_label.ModelName" entries; ${describe(table)} is neither`);
+        }
+        if (rawKey === "partitioned-tables") config.partitionedTables = tables;
+        else if (rawKey === "hot-tables") config.hotTables = tables;
+        else config.largeTables = tables;
+        break;
+      }
       case "auth-user-model": {
         const model = str(key, value);
         if (!/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/.test(model)) fail(key, `must be "app_label.ModelName", like Django's AUTH_USER_MODEL, not ${describe(model)}`);

@@ -132,6 +132,9 @@ export function resolveRun(paths: string[], flags: RunFlags, cwd: string = proce
   }
   if (config?.defaultStage) target.defaultStage = config.defaultStage;
   if (config?.timeoutsSetByRunner !== undefined) target.timeoutsSetByRunner = config.timeoutsSetByRunner;
+  if (config?.partitionedTables || config?.hotTables || config?.largeTables) {
+    target.tables = { partitioned: config.partitionedTables ?? [], hot: config.hotTables ?? [], large: config.largeTables ?? [] };
+  }
 
   let django: [number, number];
   let djangoOrigin: DjangoOrigin;

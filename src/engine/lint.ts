@@ -67,6 +67,7 @@ export const DEFAULT_TARGET: Target = {
   defaultStage: "pre",
   timeoutsSetByRunner: false,
   markerStyle: null,
+  tables: { partitioned: [], hot: [], large: [] },
 };
 
 /** The result of reading one file. */

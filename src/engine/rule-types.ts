@@ -33,6 +33,19 @@ export interface Target {
   timeoutsSetByRunner: boolean;
   /** The stage-marker convention the project already uses, for advice. */
   markerStyle: "syzygy" | "safemigrate" | "sentry" | null;
+  /**
+   * Tables the project names in its configuration (`partitioned-tables`, `hot-tables`,
+   * `large-tables`). Each entry is a table name or an `app_label.ModelName`; match them with
+   * `tableListed` (src/engine/table-lists.ts).
+   */
+  tables: TableLists;
+}
+
+/** The configured table lists (empty when not configured). */
+export interface TableLists {
+  partitioned: readonly string[];
+  hot: readonly string[];
+  large: readonly string[];
 }
 
 /** What a rule reports; the engine turns it into a `Diagnostic`. */

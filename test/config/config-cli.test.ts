@@ -147,6 +147,8 @@ describe("configuration errors: one line naming the file and the key, exit 2", (
     ["exclude-apps", 'exclude-apps = ["not an app"]\n', '`exclude-apps` must list app labels; "not an app" is not one'],
     ["start-after", "[start-after]\nlibrary = 42\n", "`start-after.library` must be a string, not 42"],
     ["auth-user-model", 'auth-user-model = "User"\n', '`auth-user-model` must be "app_label.ModelName", like Django\'s AUTH_USER_MODEL, not "User"'],
+    ["hot-tables type", 'hot-tables = "shop_order"\n', '`hot-tables` must be an array of strings, not "shop_order"'],
+    ["large-tables entry", 'large-tables = ["shop order"]\n', '`large-tables` must list table names or "app_label.ModelName" entries; "shop order" is neither'],
     ["operation effect", '[operations."a.b.Op"]\neffect = "maybe"\n', '`operations."a.b.Op".effect` must be one of same, safe, state-only, database-only, unsafe, not "maybe"'],
     ["operation same-as", '[operations."a.b.Op"]\nsame-as = "DropColumn"\n', '`operations."a.b.Op".same-as` must name a built-in operation such as "AddIndexConcurrently" or "RemoveField", not "DropColumn"'],
     ["operation needs same-as", '[operations."a.b.Op"]\neffect = "state-only"\n', '`operations."a.b.Op".same-as` is missing: effect "state-only" needs the built-in operation it behaves like'],
