@@ -37,6 +37,7 @@ import { addingForeignKeyConstraint } from "./adding-foreign-key-constraint.js";
 import { runningConcurrentOperationInTransaction } from "./running-concurrent-operation-in-transaction.js";
 import { mixingConcurrentAndOrdinaryDdl } from "./mixing-concurrent-and-ordinary-ddl.js";
 import { buildingIndexConcurrentlyWithoutIfNotExists } from "./building-index-concurrently-without-if-not-exists.js";
+import { addingIndexConcurrentlyOnPartitionedTable } from "./adding-index-concurrently-on-partitioned-table.js";
 import { changingPrimaryKey } from "./changing-primary-key.js";
 import { removingIndexNonConcurrently } from "./removing-index-non-concurrently.js";
 import { validatingConstraintInSameTransaction } from "./validating-constraint-in-same-transaction.js";
@@ -113,6 +114,7 @@ export const rules: Rule[] = [
   runningConcurrentOperationInTransaction,
   mixingConcurrentAndOrdinaryDdl,
   buildingIndexConcurrentlyWithoutIfNotExists,
+  addingIndexConcurrentlyOnPartitionedTable,
   changingPrimaryKey,
   removingIndexNonConcurrently,
   validatingConstraintInSameTransaction,

@@ -330,3 +330,93 @@ export function notNullViolation(database: Target["database"], table: string, co
       return `"null value in column "${column}" violates not-null constraint"`;
   }
 }
+
+/**
+ * The name of one partition's index in the per-partition recipe: `<partition>_<index>`, cut to
+ * PostgreSQL's 63 bytes with a hash suffix when longer (PostgreSQL would truncate it silently).
+ */
+export function partitionIndexName(partition: string, index: string): string {
+  const full = `${partition}_${index}`;
+  if (Buffer.byteLength(full) <= 63) return full;
+  const digest = createHash("md5").update(full).digest("hex").slice(0, 8);
+  let head = full.slice(0, 54);
+  while (Buffer.byteLength(head) > 54) head = head.slice(0, -1);
+  return `${head}_${digest}`;
+}
+
+/** An index to build on a partitioned table without blocking writes (see {@link partitionedIndexOperations}). */
+export interface PartitionedIndexPlan {
+  /** The partitioned parent table. */
+  parent: string;
+  /** The parent's index name. */
+  index: string;
+  /** What follows `ON <table>` in `CREATE INDEX`: `("kind", "created" DESC)`, `USING gin (...) WHERE ...`; null: unknown. */
+  definition: string | null;
+  unique: boolean;
+  /** The partitions known; empty: a `<partition>` placeholder, to repeat for each partition. */
+  partitions: string[];
+}
+
+/**
+ * The `RunSQL` operations that build an index on a partitioned table without CONCURRENTLY on the
+ * parent (which PostgreSQL refuses): `CREATE INDEX ... ON ONLY <parent>` makes an INVALID parent
+ * index without reading rows (a brief SHARE lock on the parent alone), then per partition
+ * `CREATE INDEX CONCURRENTLY` (SHARE UPDATE EXCLUSIVE: reads and writes go on) and
+ * `ALTER INDEX ... ATTACH PARTITION`; the parent's index turns valid once every partition's is
+ * attached. Every statement is safe to re-run (`IF NOT EXISTS`; attaching twice is a no-op).
+ * Checked on PostgreSQL 15. Each is its own `RunSQL`: several statements in one string run as
+ * one transaction, where CONCURRENTLY is refused.
+ */
+export function partitionedIndexOperations(plan: PartitionedIndexPlan): string[] {
+  const unique = plan.unique ? "UNIQUE " : "";
+  const definition = plan.definition ?? "(...)";
+  const partitions = plan.partitions.length > 0 ? plan.partitions : ["<partition>"];
+  const out = [
+    "# The parent's index: created INVALID, reads no rows (DROP INDEX on it also drops the partitions' indexes).",
+    runSqlLines(`CREATE ${unique}INDEX IF NOT EXISTS ${sqlIdent(plan.index)} ON ONLY ${sqlIdent(plan.parent)} ${definition}`, `DROP INDEX IF EXISTS ${sqlIdent(plan.index)}`),
+  ];
+  for (const partition of partitions) {
+    const placeholder = plan.partitions.length === 0;
+    const child = placeholder ? `"<partition>_${plan.index}"` : sqlIdent(partitionIndexName(partition, plan.index));
+    out.push(
+      placeholder
+        ? `# Repeat these two for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${plan.parent}'::regclass).`
+        : `# Partition ${partition}: build concurrently, then attach.`,
+      runSqlLines(`CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${child} ON ${placeholder ? partition : sqlIdent(partition)} ${definition}`, null),
+      runSqlLines(`ALTER INDEX ${sqlIdent(plan.index)} ATTACH PARTITION ${child}`, null),
+    );
+  }
+  return out;
+}
+
+/**
+ * A whole `atomic = False` migration holding {@link partitionedIndexOperations}, inside
+ * `SeparateDatabaseAndState` when Django's state must record the index (`stateOperations`,
+ * already rendered, e.g. `migrations.AddIndex(...),`).
+ */
+export function partitionedIndexMigration(plan: PartitionedIndexPlan, stateOperations: string[]): string {
+  const operations = partitionedIndexOperations(plan);
+  return migrationModule(stateOperations.length > 0 ? [separateDatabaseAndState(stateOperations, operations)] : operations, {
+    atomic: false,
+    note: "CREATE INDEX CONCURRENTLY cannot run in a transaction",
+  });
+}
+
+/**
+ * The steps (without numbers) of building an index on a partitioned table, for the rules whose
+ * usual advice, `CREATE INDEX CONCURRENTLY` on the table, PostgreSQL refuses there.
+ */
+export function partitionedIndexSteps(plan: PartitionedIndexPlan, stateOperations: string[]): string[] {
+  const steps = [
+    `Build the index partition by partition, in a migration of its own with \`atomic = False\`: \`CREATE INDEX ... ON ONLY\` gives \`${plan.parent}\` an INVALID index without reading any rows (a brief SHARE lock on the parent alone), then each partition's index is built CONCURRENTLY (SHARE UPDATE EXCLUSIVE: reads and writes go on) and attached; the parent's index turns valid when the last partition's index is attached${stateOperations.length > 0 ? ". `SeparateDatabaseAndState` keeps the index in Django's state" : ""}:\n${partitionedIndexMigration(plan, stateOperations)}`,
+  ];
+  if (plan.definition === null) {
+    steps.push("Fill in the column list `(...)`: `python manage.py sqlmigrate <app> <migration>` prints the `CREATE INDEX` Django would run; copy what follows `ON <table>`.");
+  }
+  steps.push(
+    plan.partitions.length > 0
+      ? `The migrations create the partitions ${plan.partitions.map((p) => `\`${p}\``).join(", ")} of \`${plan.parent}\`; check \`pg_inherits\` for partitions made outside them, and give a partition that is itself partitioned the same steps one level down. Partitions created later get the index automatically.`
+      : `Repeat the two per-partition statements for every partition of \`${plan.parent}\` (\`SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${plan.parent}'::regclass\` lists them); a partition that is itself partitioned needs the same steps one level down. Partitions created later get the index automatically.`,
+  );
+  return steps;
+}

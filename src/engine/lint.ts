@@ -16,6 +16,7 @@ import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
 import { prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
+import { preparePartitionParser, recordPartitionedTables } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
 import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-operations.js";
@@ -199,6 +200,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   }
 
   await prepareSqlParser(migrations);
+  await preparePartitionParser();
   const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);
 
   for (const rule of activeRules) {
@@ -404,6 +406,8 @@ function replay(
       problems(state.apply(op, applyCtx), op);
       db.apply(op, applyCtx);
     }
+    // Partitioned tables made by this migration's RunSQL (rules read the current migration's own statements).
+    recordPartitionedTables(db, migration, (op) => runSqlFacts(op, migration));
   }
   return state;
 }

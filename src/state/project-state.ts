@@ -34,8 +34,22 @@ export interface ApplyContext {
   file: string;
 }
 
+/** A partitioned table of the physical schema, as `RunSQL` created it (see `src/engine/partitioned-tables.ts`). */
+export interface PartitionedTable {
+  /** Its partitions known so far (`CREATE TABLE ... PARTITION OF`, `ATTACH PARTITION`), in order. */
+  partitions: string[];
+  /** The statement that showed the table is partitioned. */
+  origin: Origin | null;
+}
+
 export class ProjectState {
   readonly models = new Map<string, ModelState>();
+  /**
+   * Physical schema only: tables `RunSQL` created partitioned (`CREATE TABLE ... PARTITION BY`),
+   * by unqualified name. Django's model state cannot say a table is partitioned, and PostgreSQL
+   * treats a partitioned parent differently (no `CREATE INDEX CONCURRENTLY`). Filled by the replay.
+   */
+  readonly partitionedTables = new Map<string, PartitionedTable>();
 
   /** Looks a model up by app label and (any-case) name. */
   model(app: string, name: string): ModelState | undefined {
@@ -75,6 +89,7 @@ export class ProjectState {
   clone(): ProjectState {
     const copy = new ProjectState();
     for (const [key, model] of this.models) copy.models.set(key, cloneModel(model));
+    for (const [table, info] of this.partitionedTables) copy.partitionedTables.set(table, { ...info, partitions: [...info.partitions] });
     return copy;
   }
 

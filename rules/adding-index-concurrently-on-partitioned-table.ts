@@ -1,0 +1,185 @@
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
+import { describeStatement, type SqlStatementFact } from "../src/sql/analyze-sql.js";
+import { literalString } from "../src/state/model-state.js";
+import { partitionedIndexSteps, py, pyValue, sqlIdent } from "../src/advice/snippets.js";
+import { operationSource, plainIndexColumns } from "./adding-index-non-concurrently.js";
+
+/** The first line of the help: what PostgreSQL does, and how rollsafe knows the table is partitioned. */
+function why(ctx: OperationContext, info: PartitionedTableInfo): string {
+  const leftovers = ctx.migration.atomic ? "" : " (with `atomic = False`, any operation before it stays applied and the migration is not recorded)";
+  return `PostgreSQL refuses it with \`cannot create index on partitioned table "${info.table}" concurrently\`, so \`migrate\` stops here and the deploy fails${leftovers}. \`${info.table}\` is partitioned: ${partitionedBecause(info)}.`;
+}
+
+/** RS212: a concurrent index build on a partitioned table, which PostgreSQL refuses. */
+export const addingIndexConcurrentlyOnPartitionedTable: Rule = {
+  meta: {
+    code: "RS212",
+    name: "adding-index-concurrently-on-partitioned-table",
+    severity: "error",
+    databases: ["postgresql"],
+    claims: [],
+    hazards: ["H31"],
+    docs: {
+      summary: "Building an index CONCURRENTLY on a partitioned table, which PostgreSQL refuses",
+      what: "Flags `AddIndexConcurrently` (and the known third-party equivalents: django-pg-migration-tools' `SaferAddIndexConcurrently`, PostHog's `SafeAddIndexConcurrently`) and `RunSQL` `CREATE [UNIQUE] INDEX CONCURRENTLY` on a partitioned table. A table is partitioned when the configuration lists it in `partitioned-tables`, or when a `RunSQL` created it with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration); a table named as the parent in `PARTITION OF` or `ATTACH PARTITION` is partitioned too. Partitions themselves are ordinary tables and are not flagged, nor is a table that `CreateModel` creates in the same migration.",
+      why: 'PostgreSQL cannot build an index concurrently on a partitioned table: `CREATE INDEX CONCURRENTLY` on the parent (also with `ON ONLY`) fails with `cannot create index on partitioned table "..." concurrently`. The deploy\'s `migrate` stops at that operation; in the `atomic = False` migration that concurrent builds need, the operations before it stay applied and the migration is not recorded. A plain `CREATE INDEX` on the parent works but holds a SHARE lock on every partition for the whole build, blocking writes.',
+      recipe: [
+        "In a migration with `atomic = False`, create the parent's index with `CREATE INDEX <name> ON ONLY <parent> (...)`: it is created INVALID and reads no rows (a brief SHARE lock on the parent alone).",
+        "For each partition, `CREATE INDEX CONCURRENTLY <partition>_<name> ON <partition> (...)` then `ALTER INDEX <name> ATTACH PARTITION <partition>_<name>`; the parent's index becomes valid once every partition's index is attached, and partitions created later get it automatically.",
+        "Put those `RunSQL` (one statement each) in `SeparateDatabaseAndState(state_operations=[AddIndex(...)])` so Django's state still knows the index.",
+      ],
+      severityReason:
+        "Error: the migration fails on PostgreSQL, so the deploy stops half-way. No claims for the verification harness: the hazard is a refused statement, not a lock or a rewrite.",
+      bad: `# whole file
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    atomic = False
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="Event",
+                    fields=[
+                        ("id", models.BigIntegerField(primary_key=True)),
+                        ("kind", models.CharField(max_length=20)),
+                    ],
+                    options={"db_table": "library_event"},
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE TABLE IF NOT EXISTS library_event (id bigint NOT NULL, kind varchar(20) NOT NULL) PARTITION BY HASH (id)",
+                    reverse_sql="DROP TABLE IF EXISTS library_event",
+                ),
+            ],
+        ),
+        AddIndexConcurrently(model_name="event", index=models.Index(fields=["kind"], name="event_kind_idx")),
+    ]
+`,
+      good: `# whole file
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    atomic = False
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="Event",
+                    fields=[
+                        ("id", models.BigIntegerField(primary_key=True)),
+                        ("kind", models.CharField(max_length=20)),
+                    ],
+                    options={"db_table": "library_event"},
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE TABLE IF NOT EXISTS library_event (id bigint NOT NULL, kind varchar(20) NOT NULL) PARTITION BY HASH (id)",
+                    reverse_sql="DROP TABLE IF EXISTS library_event",
+                ),
+                migrations.RunSQL(
+                    "CREATE TABLE IF NOT EXISTS library_event_0 PARTITION OF library_event FOR VALUES WITH (MODULUS 2, REMAINDER 0)",
+                    reverse_sql=migrations.RunSQL.noop,
+                ),
+                migrations.RunSQL(
+                    "CREATE TABLE IF NOT EXISTS library_event_1 PARTITION OF library_event FOR VALUES WITH (MODULUS 2, REMAINDER 1)",
+                    reverse_sql=migrations.RunSQL.noop,
+                ),
+            ],
+        ),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddIndex(model_name="event", index=models.Index(fields=["kind"], name="event_kind_idx")),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'CREATE INDEX IF NOT EXISTS "event_kind_idx" ON ONLY "library_event" ("kind")',
+                    reverse_sql='DROP INDEX IF EXISTS "event_kind_idx"',
+                ),
+                migrations.RunSQL('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_event_0_event_kind_idx" ON "library_event_0" ("kind")'),
+                migrations.RunSQL('ALTER INDEX "event_kind_idx" ATTACH PARTITION "library_event_0_event_kind_idx"'),
+                migrations.RunSQL('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_event_1_event_kind_idx" ON "library_event_1" ("kind")'),
+                migrations.RunSQL('ALTER INDEX "event_kind_idx" ATTACH PARTITION "library_event_1_event_kind_idx"'),
+            ],
+        ),
+    ]
+`,
+    },
+  },
+  operation(ctx) {
+    if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown) return;
+    if (ctx.op.kind === "AddIndexConcurrently") return addIndexConcurrently(ctx);
+    if (ctx.op.kind === "RunSQL") return runSql(ctx);
+  },
+};
+
+function addIndexConcurrently(ctx: OperationContext): void {
+  const { op } = ctx;
+  const model = ctx.model(literalString(op.args.model_name));
+  const index = op.args.index;
+  if (!model || !index || !ctx.hasTable(model)) return;
+  const table = ctx.tableOf(model);
+  const info = partitionedTable(ctx, model, table);
+  if (!info) return;
+  const name = index.kind === "call" ? literalString(index.kwargs.name) : null;
+  const plain = plainIndexColumns(ctx, model, index);
+  const definition = plain ? `(${plain.columns.map((c, i) => `${sqlIdent(c)}${plain.desc[i] ? " DESC" : ""}`).join(", ")})` : null;
+  const state = `migrations.AddIndex(\n    model_name=${py(model.key)},\n    index=${pyValue(index)},\n),`;
+  const steps = partitionedIndexSteps({ parent: info.table, partitions: info.partitions, index: name ?? "<index name>", definition, unique: false }, [state]);
+  const what = op.thirdParty ? op.thirdParty.qualified.slice(op.thirdParty.qualified.lastIndexOf(".") + 1) : "AddIndexConcurrently";
+  ctx.report({
+    range: op.range,
+    message: `\`${what}\` cannot build ${name ? `\`${name}\`` : "its index"} on \`${table}\`: the table is partitioned, and PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` on a partitioned table, so the migration fails.`,
+    help: [why(ctx, info), ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    related: partitionedOrigin(ctx, info),
+  });
+}
+
+/** What follows `ON [ONLY] <table>` in a `CREATE INDEX` statement, as written; null when it cannot be found. */
+function indexDefinition(text: string): string | null {
+  const ident = String.raw`(?:"(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)`;
+  const head = new RegExp(String.raw`^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(?:${ident}\s+)?on\s+(?:only\s+)?(?:${ident}\s*\.\s*)?${ident}\s*`, "iu");
+  const match = head.exec(text);
+  const rest = match ? text.slice(match[0].length).trim().replace(/;$/, "") : "";
+  return rest === "" ? null : rest;
+}
+
+function runSql(ctx: OperationContext): void {
+  for (const { fact, range } of forwardStatements(ctx)) {
+    if (fact.kind !== "create-index" || !fact.concurrently || fact.table === null) continue;
+    const ref = resolveSqlTable(ctx, fact);
+    if (!ref) continue;
+    const info = partitionedTable(ctx, ref.model ?? ref.dbModel, fact.schema === null || fact.schema === "public" ? fact.table : ref.table, fact);
+    if (!info) continue;
+    report(ctx, fact, range, info, tableLabel(ref));
+  }
+}
+
+function report(ctx: OperationContext, fact: SqlStatementFact, range: OperationContext["op"]["range"], info: PartitionedTableInfo, label: string): void {
+  const name = fact.index ?? `${info.table}_${fact.columns.join("_") || "<column>"}_idx`;
+  // The state this RunSQL (or its SeparateDatabaseAndState) records stays as it is.
+  const parent = ctx.parent?.kind === "SeparateDatabaseAndState" ? ctx.parent.stateOperations : ctx.op.stateOperations;
+  const state = (parent ?? []).map((o) => `${operationSource(o)},`);
+  const steps = partitionedIndexSteps({ parent: info.table, partitions: info.partitions, index: name, definition: indexDefinition(fact.text), unique: fact.unique }, state);
+  ctx.report({
+    range,
+    message: `\`${describeStatement(fact)}\` fails: ${label} is partitioned, and PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` on a partitioned table.`,
+    help: [why(ctx, info), ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    related: partitionedOrigin(ctx, info),
+  });
+}

@@ -1,0 +1,213 @@
+/**
+ * Which tables are partitioned. Django's model state cannot say so (Django never creates a
+ * partitioned table), but PostgreSQL treats a partitioned parent differently: it refuses
+ * `CREATE INDEX CONCURRENTLY` on it ("cannot create index on partitioned table ... concurrently").
+ * A table is partitioned when the configuration lists it (`partitioned-tables`), or when a
+ * `RunSQL` created it with `PARTITION BY` (in an earlier migration of any app, in replay order, or
+ * earlier in the same migration). The replay keeps what earlier migrations did in the physical
+ * schema (`ProjectState.partitionedTables`); the statements of the current migration are read
+ * here, up to the operation a rule is looking at.
+ */
+import type { Operation, RelatedLocation } from "../model/types.js";
+import type { ParsedMigration } from "../parse/parse-migration.js";
+import { isSqlParserLoaded, type SqlStatementFact } from "../sql/analyze-sql.js";
+import type { ModelState, Origin } from "../state/model-state.js";
+import type { PartitionedTable, ProjectState } from "../state/project-state.js";
+import type { OperationContext } from "./rule-types.js";
+import type { RunSqlFacts, RunSqlStatement } from "./sql-facts-for-operation.js";
+import { tableListed } from "./table-lists.js";
+
+type ParseSync = typeof import("libpg-query").parseSync;
+
+let parseSync: ParseSync | null = null;
+
+/**
+ * Takes libpg-query's synchronous parser once `loadSqlParser` has loaded it (the same module
+ * instance: importing it again costs nothing). Without it, no `CREATE TABLE` counts as partitioned.
+ */
+export async function preparePartitionParser(): Promise<void> {
+  if (parseSync !== null || !isSqlParserLoaded()) return;
+  parseSync = (await import("libpg-query")).parseSync;
+}
+
+/** What a `CREATE TABLE` says about partitioning. */
+export interface CreateTablePartitioning {
+  /** `PARTITION BY ...`: the new table is a partitioned parent. */
+  partitionBy: boolean;
+  /** `PARTITION OF parent`: the new table is a partition of `parent` (unqualified or `public` only). */
+  partitionOf: string | null;
+}
+
+const NOT_PARTITIONED: CreateTablePartitioning = { partitionBy: false, partitionOf: null };
+const partitioningCache = new WeakMap<SqlStatementFact, CreateTablePartitioning>();
+
+function isPublic(schema: string | null | undefined): boolean {
+  return schema === null || schema === undefined || schema === "public";
+}
+
+/** Reads `PARTITION BY` / `PARTITION OF` from a `CREATE TABLE` fact (libpg-query's `partspec`, `partbound`). */
+export function createTablePartitioning(fact: SqlStatementFact): CreateTablePartitioning {
+  if (fact.kind !== "create-table" || fact.nodeType !== "CreateStmt" || parseSync === null) return NOT_PARTITIONED;
+  const cached = partitioningCache.get(fact);
+  if (cached) return cached;
+  let result = NOT_PARTITIONED;
+  try {
+    const node = parseSync(fact.text).stmts?.[0]?.stmt;
+    const create = node && "CreateStmt" in node ? node.CreateStmt : undefined;
+    if (create) {
+      // `partbound` is what tells `PARTITION OF` apart from `INHERITS (...)`, which also fills inhRelations.
+      const parentNode = create.partbound !== undefined ? create.inhRelations?.[0] : undefined;
+      const parent = parentNode && "RangeVar" in parentNode ? parentNode.RangeVar : undefined;
+      result = {
+        partitionBy: create.partspec !== undefined,
+        partitionOf: parent?.relname !== undefined && isPublic(parent.schemaname) ? parent.relname : null,
+      };
+    }
+  } catch {
+    // Placeholders (`%s` with params) or anything the fact's text alone cannot parse: not counted.
+  }
+  partitioningCache.set(fact, result);
+  return result;
+}
+
+function bareName(dotted: string | null): { schema: string | null; name: string } | null {
+  if (dotted === null) return null;
+  const dot = dotted.lastIndexOf(".");
+  return dot < 0 ? { schema: null, name: dotted } : { schema: dotted.slice(0, dot), name: dotted.slice(dot + 1) };
+}
+
+/** Applies one statement to a map of partitioned tables (the replay's and a rule's working copy). */
+export function applyPartitionStatement(tables: Map<string, PartitionedTable>, fact: SqlStatementFact, origin: Origin | null): void {
+  const addPartition = (parent: string, child: string) => {
+    // PostgreSQL accepts PARTITION OF / ATTACH PARTITION only on a partitioned parent.
+    // Entries are replaced, never changed in place: a rule's working copy shares them with the replay's map.
+    const entry = tables.get(parent) ?? { partitions: [], origin };
+    if (!entry.partitions.includes(child)) tables.set(parent, { ...entry, partitions: [...entry.partitions, child] });
+    else tables.set(parent, entry);
+  };
+  const removeEverywhere = (table: string) => {
+    tables.delete(table);
+    for (const [parent, entry] of tables) if (entry.partitions.includes(table)) tables.set(parent, { ...entry, partitions: entry.partitions.filter((p) => p !== table) });
+  };
+  if (!isPublic(fact.schema) || fact.table === null) return;
+  switch (fact.kind) {
+    case "create-table": {
+      const { partitionBy, partitionOf } = createTablePartitioning(fact);
+      if (partitionBy && !tables.has(fact.table)) tables.set(fact.table, { partitions: [], origin });
+      if (partitionOf !== null) addPartition(partitionOf, fact.table);
+      break;
+    }
+    case "attach-partition": {
+      // `ALTER INDEX ... ATTACH PARTITION` has no table (its parent is an index).
+      const child = bareName(fact.objectName);
+      if (child && isPublic(child.schema)) addPartition(fact.table, child.name);
+      break;
+    }
+    case "detach-partition": {
+      const child = bareName(fact.objectName);
+      const entry = tables.get(fact.table);
+      if (child && entry) tables.set(fact.table, { ...entry, partitions: entry.partitions.filter((p) => p !== child.name) });
+      break;
+    }
+    case "drop-table":
+      removeEverywhere(fact.table);
+      break;
+    case "rename-table": {
+      const entry = tables.get(fact.table);
+      if (fact.newName === null) break;
+      if (entry) {
+        tables.delete(fact.table);
+        tables.set(fact.newName, entry);
+      }
+      for (const [parent, e] of tables) if (e.partitions.includes(fact.table)) tables.set(parent, { ...e, partitions: e.partitions.map((p) => (p === fact.table ? (fact.newName ?? p) : p)) });
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/**
+ * The forward statements that reach the database, in the order Django runs them: top-level
+ * `RunSQL` (also with `state_operations`) and `RunSQL` inside `SeparateDatabaseAndState.database_operations`.
+ * Stops before `stop` (a statement) or after the operation `stopAfter`.
+ */
+function* databaseStatements(
+  operations: Operation[],
+  sql: (op: Operation) => RunSqlFacts | null,
+  stop: { fact?: SqlStatementFact; after?: Operation } = {},
+): Generator<RunSqlStatement, boolean> {
+  for (const op of operations) {
+    if (op.kind === "SeparateDatabaseAndState" && !op.unknown) {
+      if (yield* databaseStatements(op.databaseOperations ?? [], sql, stop)) return true;
+    }
+    const facts = op.kind === "RunSQL" ? sql(op) : null;
+    if (facts?.forward.kind === "sql") {
+      for (const chunk of facts.forward.chunks) {
+        if (chunk.status !== "ok") continue;
+        for (const statement of chunk.statements) {
+          if (statement.fact === stop.fact) return true;
+          yield statement;
+        }
+      }
+    }
+    if (op === stop.after) return true;
+  }
+  return false;
+}
+
+/** Records, after the replay applied a migration, the partitioned tables its `RunSQL` made. */
+export function recordPartitionedTables(db: ProjectState, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): void {
+  for (const statement of databaseStatements(migration.operations, sql)) {
+    applyPartitionStatement(db.partitionedTables, statement.fact, { migration: migration.id, file: migration.path, range: statement.range });
+  }
+}
+
+/** Why rollsafe treats a table as partitioned. */
+export type PartitionedSource =
+  /** `RunSQL` created it with `PARTITION BY` (or named it as the parent of a partition). */
+  | { kind: "sql"; origin: Origin | null }
+  /** The configuration lists it in `partitioned-tables`. */
+  | { kind: "config"; entry: string };
+
+/** A partitioned table as a rule sees it before an operation. */
+export interface PartitionedTableInfo {
+  table: string;
+  source: PartitionedSource;
+  /** Its partitions known from `RunSQL` (empty when they come from outside the migrations). */
+  partitions: string[];
+}
+
+/**
+ * Whether `table` (of `model`, when known) is partitioned in the database just before the
+ * operation of `ctx` (or before its statement `before`, for a `RunSQL`). A table created in this
+ * migration by `CreateModel` is a plain table whatever the configuration says.
+ */
+export function partitionedTable(ctx: OperationContext, model: ModelState | null, table: string, before?: SqlStatementFact): PartitionedTableInfo | null {
+  const tables = new Map(ctx.db.partitionedTables);
+  const stop = before ? { fact: before } : { after: ctx.op };
+  for (const statement of databaseStatements(ctx.migration.operations, ctx.sql, stop)) {
+    if (statement.fact === before) break;
+    applyPartitionStatement(tables, statement.fact, { migration: ctx.migration.id, file: ctx.migration.path, range: statement.range });
+  }
+  const known = tables.get(table);
+  if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions };
+  const createdByModel = model !== null && model.createdIn === ctx.migration.id;
+  const createdBySql = [...databaseStatements(ctx.migration.operations, ctx.sql, stop)].some((s) => s.fact.kind === "create-table" && s.fact.table === table && isPublic(s.fact.schema));
+  if (createdByModel || createdBySql) return null;
+  const entry = tableListed(ctx.target.tables.partitioned, model, table);
+  return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [] };
+}
+
+/** How rollsafe knows the table is partitioned, as a clause for help texts. */
+export function partitionedBecause(info: PartitionedTableInfo): string {
+  return info.source.kind === "config"
+    ? `the configuration lists it in \`partitioned-tables\` (\`${info.source.entry}\`)`
+    : `a \`RunSQL\` created it partitioned${info.source.origin ? ` (in \`${info.source.origin.migration}\`)` : ""}`;
+}
+
+/** The related location of the statement that made the table partitioned, when a migration did. */
+export function partitionedOrigin(ctx: OperationContext, info: PartitionedTableInfo): RelatedLocation[] | undefined {
+  if (info.source.kind !== "sql" || !info.source.origin) return undefined;
+  return [ctx.relatedAt(info.source.origin, `\`${info.table}\` is created as a partitioned table here`)];
+}
