@@ -1,0 +1,187 @@
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { addFieldSnippet, alterFieldSnippet, fieldWith } from "../src/advice/snippets.js";
+
+/**
+ * Field classes whose `blank=True` makes Django's `_effective_default` use `""` (`b""` for
+ * BinaryField), so a NOT NULL column re-added by a reversal is filled instead of failing.
+ * Classes not listed (numbers, dates, relations, custom fields) get no empty-string default.
+ */
+export const EMPTY_STRING_TYPES = new Set([
+  "CharField",
+  "TextField",
+  "SlugField",
+  "EmailField",
+  "URLField",
+  "FilePathField",
+  "FileField",
+  "ImageField",
+  "BinaryField",
+]);
+
+/** Field classes Django knows (so `blank`, `auto_now` and the column type are what Django does). */
+const KNOWN_TYPES = new Set([
+  ...EMPTY_STRING_TYPES,
+  "IntegerField",
+  "BigIntegerField",
+  "SmallIntegerField",
+  "PositiveIntegerField",
+  "PositiveBigIntegerField",
+  "PositiveSmallIntegerField",
+  "DecimalField",
+  "FloatField",
+  "BooleanField",
+  "DateField",
+  "DateTimeField",
+  "TimeField",
+  "DurationField",
+  "UUIDField",
+  "JSONField",
+  "GenericIPAddressField",
+  "ForeignKey",
+  "OneToOneField",
+]);
+
+/**
+ * Whether Django's schema editor has a value for every existing row when it adds this field as a
+ * column (`BaseDatabaseSchemaEditor._effective_default`): a Python default, a database default,
+ * `blank=True` on a string field, or `auto_now`/`auto_now_add`. Null when it cannot be known.
+ */
+export function fillsExistingRows(field: FieldState): boolean | null {
+  if (field.hasDbDefault) return true;
+  if (field.hasDefault) return field.default?.kind !== "none";
+  if (literalBool(field.kwargs.auto_now) === true || literalBool(field.kwargs.auto_now_add) === true) return true;
+  const blank = field.kwargs.blank ? literalBool(field.kwargs.blank) : false;
+  if (blank === null) return null;
+  if (blank && EMPTY_STRING_TYPES.has(field.type)) return true;
+  return KNOWN_TYPES.has(field.type) || field.relation ? false : null;
+}
+
+/** A value of the field's type the previous release accepts, as a Python default and as an update value. */
+export function placeholderFor(field: FieldState): { default: string; value: string } | null {
+  if (field.relation) return null;
+  if (EMPTY_STRING_TYPES.has(field.type)) return field.type === "BinaryField" ? { default: 'b""', value: 'b""' } : { default: '""', value: '""' };
+  if (/IntegerField$/.test(field.type) || field.type === "FloatField" || field.type === "DecimalField") return { default: "0", value: "0" };
+  if (field.type === "BooleanField") return { default: "False", value: "False" };
+  if (field.type === "JSONField") return { default: "dict", value: "{}" };
+  if (field.type === "DateTimeField") return { default: "django.utils.timezone.now", value: "django.utils.timezone.now()" };
+  return null;
+}
+
+/** The migration `migrate` goes back to when this one is reversed (`zero` for the app's first). */
+export function previousMigration(ctx: OperationContext): string {
+  const dep = ctx.migration.dependencies.find((d) => d.app === ctx.migration.app && !d.name.startsWith("__"));
+  return dep ? dep.name : "zero";
+}
+
+/** What a reversal does wrong, for a finding. */
+export interface Problem {
+  /** What the reversal runs and how it fails, for the message (after "Reversing this ..."). */
+  message: string;
+  /** Why: the statement, the error, and which data written since causes it. */
+  why: string;
+  steps: string[];
+}
+
+/** The final step every finding shares: a rollback that does not run this reversal. */
+export function forwardFixStep(ctx: OperationContext, detail: string): string {
+  return `Or plan the rollback without reversing this migration: redeploy the previous release and leave \`${ctx.migration.app}.${ctx.migration.name}\` applied${detail}; write that into the release's rollback notes.`;
+}
+
+/** `RemoveField`: Django's reversal re-adds the column as the field was defined before. */
+function removedField(ctx: OperationContext, model: ModelState, name: string, field: FieldState): Problem | null {
+  if (field.relation?.kind === "m2m" || field.generated || field.primaryKey || /AutoField$/.test(field.type)) return null;
+  const table = ctx.tableOf(model);
+  const column = ctx.columnOf(field) ?? name;
+  const prev = previousMigration(ctx);
+  const fills = fillsExistingRows(field);
+  if (field.null === false && fills === false) {
+    const placeholder = placeholderFor(field);
+    const steps: string[] = [];
+    if (placeholder) {
+      steps.push(
+        `Give the field a Python default just before removing it, in this migration. Django keeps Python defaults out of the database (no SQL), but its reversal fills the re-added column with it (\`ADD COLUMN ... DEFAULT ... NOT NULL\`, then \`DROP DEFAULT\`):\n${alterFieldSnippet(model.key, name, fieldWith(field.call, { default: placeholder.default }))}`,
+      );
+    } else {
+      steps.push(
+        `Make \`${name}\` nullable in a migration that is applied before this one and is not rolled back with it (the expand step of a column removal); the reversal then re-adds a nullable column:\n${alterFieldSnippet(model.key, name, fieldWith(field.call, { null: "True" }))}`,
+      );
+    }
+    steps.push(
+      forwardFixStep(
+        ctx,
+        `, and give the old release its column back with a new migration instead:\n${addFieldSnippet(model.key, name, fieldWith(field.call, { null: "True" }))}`,
+      ),
+    );
+    return {
+      message: `re-adds \`${table}.${column}\` NOT NULL without a default, which fails once \`${table}\` has rows`,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` re-adds the column as \`${model.name}.${name}\` was defined before: \`ALTER TABLE ${table} ADD COLUMN ${column} ... NOT NULL\` with no value for existing rows, so it fails with "column "${column}" of relation "${table}" contains null values" and the rollback stops there. The values the column held are gone either way; the reversal can only fill it with a placeholder.`,
+      steps,
+    };
+  }
+  // A unique column re-added with one default value for every row violates its own constraint.
+  if (field.unique && fills === true && !field.hasDbDefault) {
+    return {
+      message: `re-adds unique column \`${table}.${column}\` with one default value for every row, which fails once \`${table}\` has two rows`,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` re-adds the column with its default filled into every existing row and a UNIQUE constraint, so it fails with "could not create unique index" as soon as two rows exist.`,
+      steps: [
+        `Make the restored field non-unique just before removing it, in this migration, so the reversal only adds a plain column (a later migration can make it unique again after filling distinct values):\n${alterFieldSnippet(model.key, name, fieldWith(field.call, { unique: "False" }))}`,
+        forwardFixStep(ctx, ""),
+      ],
+    };
+  }
+  return null;
+}
+
+/** RS118: a `RemoveField` whose reversal (`migrate <app> <previous>`) fails on any populated table. */
+export const reversingMigrationFails: Rule = {
+  meta: {
+    code: "RS118",
+    name: "reversing-migration-fails",
+    severity: "warning",
+    databases: ["postgresql", "mysql", "sqlite"],
+    claims: [],
+    hazards: ["H45"],
+    docs: {
+      summary: "Removing a field whose reversal cannot re-add the column to a table with rows",
+      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. State-only removals change no schema when reversed, and a table created in the same migration is dropped by the same reversal. This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
+      why: "A rollback that unapplies the migration runs `ALTER TABLE ... ADD COLUMN ... NOT NULL` with no default. PostgreSQL fails with \"column ... contains null values\" as soon as the table has a row (SQLite: \"NOT NULL constraint failed\" while remaking the table), so the rollback stops in the middle of an incident and the previous release, which selects the column, cannot run.",
+      recipe: [
+        "Before the `RemoveField`, in the same migration, give the field a Python `default` with `AlterField`: Django keeps Python defaults out of the database (no SQL), but its reversal of the removal fills the re-added column with it.",
+        "For a field without a sensible placeholder (a foreign key), make it nullable in an earlier migration (the expand step `dropping-column` recommends), so the reversal re-adds a nullable column.",
+        "Or plan the rollback forward-only: keep the migration applied and give the previous release its column back with a new `AddField(null=True)` migration.",
+      ],
+      severityReason: "Warning: the forward migration runs; only a rollback by `migrate` fails, and then always (any row suffices). The same operation usually also gets an error from `dropping-column` or `removing-not-null-column-from-state` about the running release; this finding is kept separate because its cause and fix differ (a Python `default` fixes the reversal, not the running release), and following their nullable-first recipe resolves both. Not a verification-harness claim (it checks the forward direction): checked by hand on PostgreSQL 15 + Django 4.2 with `sqlmigrate --backwards` and `migrate library <previous>` after inserting rows (CharField and ForeignKey fail; a Python `default`, `blank=True` string, `auto_now_add` or `null=True` succeed), and on SQLite.",
+      bad: `migrations.RemoveField(model_name="book", name="title")`,
+      good: `# whole file
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterField(model_name="book", name="subtitle", field=models.CharField(max_length=200, null=True, default="")),
+        migrations.RemoveField(model_name="slot", name="book"),
+    ]
+`,
+    },
+  },
+  operation(ctx) {
+    const { op } = ctx;
+    if (op.kind !== "RemoveField" || ctx.effect === "state" || op.unknown) return;
+    const model = ctx.model(literalString(op.args.model_name));
+    const name = literalString(op.args.name);
+    if (!model || !name || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
+    const field = model.fields.get(name);
+    if (!field) return;
+    const problem = removedField(ctx, model, name, field);
+    if (!problem) return;
+    ctx.report({
+      range: op.range,
+      message: `Reversing this \`RemoveField\` ${problem.message}.`,
+      help: [problem.why, ...problem.steps.map((s, i) => `${i + 1}. ${s}`)],
+      related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was defined here`)] : undefined,
+    });
+  },
+};
