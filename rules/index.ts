@@ -78,6 +78,8 @@ import { runningDdlWithoutLockTimeout } from "./running-ddl-without-lock-timeout
 import { missingStageMarker } from "./missing-stage-marker.js";
 import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js";
 import { creatingModelWithIntegerPrimaryKey } from "./creating-model-with-integer-primary-key.js";
+import { reversingMigrationFails } from "./reversing-migration-fails.js";
+import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
 
 export const rules: Rule[] = [
   parseError,
@@ -155,6 +157,8 @@ export const rules: Rule[] = [
   missingStageMarker,
   addingIndexWithManyColumns,
   creatingModelWithIntegerPrimaryKey,
+  reversingMigrationFails,
+  reversingMigrationDropsData,
 ];
 
 /** Finds a rule by code (`RS101`) or name (`dropping-column`), case-insensitively. */
