@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { createIndexDefinition, partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, type SqlStatementFact } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
@@ -111,10 +111,22 @@ class Migration(migrations.Migration):
                     'CREATE INDEX IF NOT EXISTS "event_kind_idx" ON ONLY "library_event" ("kind")',
                     reverse_sql='DROP INDEX IF EXISTS "event_kind_idx"',
                 ),
-                migrations.RunSQL('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_event_0_event_kind_idx" ON "library_event_0" ("kind")'),
-                migrations.RunSQL('ALTER INDEX "event_kind_idx" ATTACH PARTITION "library_event_0_event_kind_idx"'),
-                migrations.RunSQL('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_event_1_event_kind_idx" ON "library_event_1" ("kind")'),
-                migrations.RunSQL('ALTER INDEX "event_kind_idx" ATTACH PARTITION "library_event_1_event_kind_idx"'),
+                migrations.RunSQL(
+                    'CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_event_0_event_kind_idx" ON "library_event_0" ("kind")',
+                    reverse_sql=migrations.RunSQL.noop,
+                ),
+                migrations.RunSQL(
+                    'ALTER INDEX "event_kind_idx" ATTACH PARTITION "library_event_0_event_kind_idx"',
+                    reverse_sql=migrations.RunSQL.noop,
+                ),
+                migrations.RunSQL(
+                    'CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_event_1_event_kind_idx" ON "library_event_1" ("kind")',
+                    reverse_sql=migrations.RunSQL.noop,
+                ),
+                migrations.RunSQL(
+                    'ALTER INDEX "event_kind_idx" ATTACH PARTITION "library_event_1_event_kind_idx"',
+                    reverse_sql=migrations.RunSQL.noop,
+                ),
             ],
         ),
     ]
@@ -150,15 +162,6 @@ function addIndexConcurrently(ctx: OperationContext): void {
   });
 }
 
-/** What follows `ON [ONLY] <table>` in a `CREATE INDEX` statement, as written; null when it cannot be found. */
-function indexDefinition(text: string): string | null {
-  const ident = String.raw`(?:"(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)`;
-  const head = new RegExp(String.raw`^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(?:if\s+not\s+exists\s+)?(?:${ident}\s+)?on\s+(?:only\s+)?(?:${ident}\s*\.\s*)?${ident}\s*`, "iu");
-  const match = head.exec(text);
-  const rest = match ? text.slice(match[0].length).trim().replace(/;$/, "") : "";
-  return rest === "" ? null : rest;
-}
-
 function runSql(ctx: OperationContext): void {
   for (const { fact, range } of forwardStatements(ctx)) {
     if (fact.kind !== "create-index" || !fact.concurrently || fact.table === null) continue;
@@ -175,7 +178,7 @@ function report(ctx: OperationContext, fact: SqlStatementFact, range: OperationC
   // The state this RunSQL (or its SeparateDatabaseAndState) records stays as it is.
   const parent = ctx.parent?.kind === "SeparateDatabaseAndState" ? ctx.parent.stateOperations : ctx.op.stateOperations;
   const state = (parent ?? []).map((o) => `${operationSource(o)},`);
-  const steps = partitionedIndexSteps({ parent: info.table, partitions: info.partitions, index: name, definition: indexDefinition(fact.text), unique: fact.unique }, state);
+  const steps = partitionedIndexSteps({ parent: info.table, partitions: info.partitions, index: name, definition: createIndexDefinition(fact.text), unique: fact.unique }, state);
   ctx.report({
     range,
     message: `\`${describeStatement(fact)}\` fails: ${label} is partitioned, and PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` on a partitioned table.`,

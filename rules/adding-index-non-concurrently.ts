@@ -1,5 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
+import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import { literalString, stringList, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
@@ -10,6 +11,8 @@ import {
   fieldWith,
   likeIndexOpclass,
   migrationModule,
+  partitionedIndexOperations,
+  partitionedIndexSteps,
   py,
   pyValue,
   runSqlLines,
@@ -102,6 +105,24 @@ const SQLMIGRATE = "`python manage.py sqlmigrate <app> <migration>` prints the s
 const WHY =
   "`CREATE INDEX` without `CONCURRENTLY` holds a SHARE lock on the table for the whole build: reads go on, but every INSERT, UPDATE and DELETE waits until the index is built (and, in an atomic migration, until the transaction commits).";
 
+/** Why the usual concurrent recipe does not apply: PostgreSQL refuses CONCURRENTLY on a partitioned table. */
+function partitionedWhy(info: PartitionedTableInfo): string {
+  return `\`${info.table}\` is partitioned (${partitionedBecause(info)}): PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` (and so \`AddIndexConcurrently\`) on a partitioned table, so the index is built partition by partition instead.`;
+}
+
+/**
+ * The `RunSQL` that build one index concurrently: `CREATE INDEX CONCURRENTLY` on an ordinary table,
+ * the per-partition recipe on a partitioned one.
+ */
+function concurrentIndexStatements(partitioned: PartitionedTableInfo | null, name: string, table: string, columns: string[], options: { opclass?: string } = {}): string[] {
+  if (!partitioned) {
+    const { sql, reverse } = createIndexConcurrentlySql(name, table, columns, options);
+    return [runSqlLines(sql, reverse)];
+  }
+  const definition = `(${columns.map((c) => `${sqlIdent(c)}${options.opclass ? ` ${options.opclass}` : ""}`).join(", ")})`;
+  return partitionedIndexOperations({ parent: table, partitions: partitioned.partitions, index: name, definition, unique: false });
+}
+
 /** RS201: an index built without `CONCURRENTLY` on an existing PostgreSQL table. */
 export const addingIndexNonConcurrently: Rule = {
   meta: {
@@ -151,7 +172,13 @@ function addIndex(ctx: OperationContext): void {
   const table = ctx.tableOf(model);
   const name = index.kind === "call" ? (literalString(index.kwargs.name) ?? "<index name>") : "<index name>";
   const steps: string[] = [];
-  if (djangoHas(ctx.target, 3, 0)) {
+  const partitioned = partitionedTable(ctx, model, table);
+  if (partitioned) {
+    const plain = plainIndexColumns(ctx, model, index);
+    const definition = plain ? `(${plain.columns.map((c, i) => `${sqlIdent(c)}${plain.desc[i] ? " DESC" : ""}`).join(", ")})` : null;
+    const state = `migrations.AddIndex(\n    model_name=${py(model.key)},\n    index=${pyValue(index)},\n),`;
+    steps.push(...partitionedIndexSteps({ parent: table, partitions: partitioned.partitions, index: name, definition, unique: false }, [state]));
+  } else if (djangoHas(ctx.target, 3, 0)) {
     steps.push(
       `Move this operation into its own migration with \`atomic = False\`, and build the index concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n${migrationModule(
         [`AddIndexConcurrently(\n    model_name=${py(model.key)},\n    index=${pyValue(index)},\n),`],
@@ -174,8 +201,10 @@ function addIndex(ctx: OperationContext): void {
   ctx.report({
     range: ctx.op.range,
     message: `\`AddIndex\` builds \`${name}\` on \`${table}\` without CONCURRENTLY, blocking writes to \`${table}\` during the build.`,
-    help: [WHY, ...steps.map((s, i) => `${i + 1}. ${s}`)],
-    fix: addIndexConcurrentlyFix(ctx),
+    help: [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    // The fix turns the operation into AddIndexConcurrently, which fails on a partitioned table.
+    fix: partitioned ? undefined : addIndexConcurrentlyFix(ctx),
+    related: partitioned ? partitionedOrigin(ctx, partitioned) : undefined,
   });
 }
 
@@ -187,11 +216,11 @@ function alterIndexTogether(ctx: OperationContext): void {
   const added = togetherList(ctx.op.args.index_together).filter((t) => !old.has(t.join(",")));
   if (added.length === 0) return;
   const statements: string[] = [];
+  const partitioned = partitionedTable(ctx, model, table);
   for (const fields of added) {
     const columns = columnsOfFields(ctx, model, fields);
     if (!columns) continue;
-    const { sql, reverse } = createIndexConcurrentlySql(djangoIndexName(table, columns, "_idx"), table, columns);
-    statements.push(runSqlLines(sql, reverse));
+    statements.push(...concurrentIndexStatements(partitioned, djangoIndexName(table, columns, "_idx"), table, columns));
   }
   const steps = [
     `Keep the change in state and build Django's indexes concurrently, in a migration with \`atomic = False\` (one \`RunSQL\` per statement: a multi-statement string runs as one transaction, where CONCURRENTLY is refused):\n${migrationModule(
@@ -205,7 +234,8 @@ function alterIndexTogether(ctx: OperationContext): void {
   ctx.report({
     range: ctx.op.range,
     message: `\`AlterIndexTogether\` builds ${added.length === 1 ? "an index" : `${added.length} indexes`} on \`${table}\` (${added.map((t) => `(${t.join(", ")})`).join(", ")}) without CONCURRENTLY, blocking writes during the build.`,
-    help: [WHY, ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    help: [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    related: partitioned ? partitionedOrigin(ctx, partitioned) : undefined,
   });
 }
 
@@ -223,18 +253,17 @@ function fieldIndex(ctx: OperationContext): void {
   const like = likeIndexOpclass(after);
   const names: string[] = [];
   const statements: string[] = [];
+  const partitioned = partitionedTable(ctx, model, table);
   if (change.addsIndex) {
     names.push(base);
-    const { sql, reverse } = createIndexConcurrentlySql(base, table, [column]);
-    statements.push(runSqlLines(sql, reverse));
+    statements.push(...concurrentIndexStatements(partitioned, base, table, [column]));
   }
   if (change.addsLike && like) {
     names.push(`${base}_like`);
-    const { sql, reverse } = createIndexConcurrentlySql(`${base}_like`, table, [column], { opclass: like.opclass });
-    statements.push(runSqlLines(sql, reverse));
+    statements.push(...concurrentIndexStatements(partitioned, `${base}_like`, table, [column], { opclass: like.opclass }));
   }
   const isAdd = ctx.op.kind === "AddField";
-  const help: string[] = [WHY];
+  const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : [])];
   if (isAdd) {
     help.push(
       `Django adds the column and then builds the index at the end of the migration, while the ACCESS EXCLUSIVE lock from \`ADD COLUMN\` is still held, so in an atomic migration even reads of \`${table}\` wait for the build.`,

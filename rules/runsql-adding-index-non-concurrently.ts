@@ -1,7 +1,8 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
-import { code, nonAtomicMigration, py, sqlIdent } from "../src/advice/snippets.js";
+import { code, nonAtomicMigration, partitionedIndexSteps, py, sqlIdent } from "../src/advice/snippets.js";
+import { createIndexDefinition, partitionedBecause, partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 
 /** `CREATE [UNIQUE] INDEX ...` with CONCURRENTLY inserted after INDEX. */
 function concurrentVersion(text: string): string | null {
@@ -41,6 +42,25 @@ export const runsqlAddingIndexNonConcurrently: Rule = {
       if (fact.kind !== "create-index" || fact.concurrently || fact.only) continue;
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
+      const partitioned = partitionedTable(ctx, ref.model ?? ref.dbModel, fact.schema === null || fact.schema === "public" ? (fact.table ?? ref.table) : ref.table, fact);
+      if (partitioned) {
+        // PostgreSQL refuses CONCURRENTLY on a partitioned table: the advice is the per-partition recipe.
+        const definition = createIndexDefinition(fact.text);
+        const steps = partitionedIndexSteps(
+          { parent: partitioned.table, partitions: partitioned.partitions, index: fact.index ?? `${partitioned.table}_${fact.columns.join("_") || "<column>"}_idx`, definition, unique: fact.unique },
+          [],
+        );
+        ctx.report({
+          range,
+          message: `\`${describeStatement(fact)}\` builds an index on ${tableLabel(ref)} without CONCURRENTLY, blocking writes for the whole build.`,
+          help: [
+            `A plain CREATE INDEX on a partitioned table builds the index on every partition, holding a SHARE lock on each until the build ends: every INSERT, UPDATE and DELETE of both releases waits. \`${partitioned.table}\` is partitioned (${partitionedBecause(partitioned)}), and PostgreSQL refuses CONCURRENTLY there.`,
+            ...steps.map((s, i) => `${i + 1}. ${s}`),
+          ],
+          related: partitionedOrigin(ctx, partitioned),
+        });
+        continue;
+      }
       const concurrent = concurrentVersion(fact.text) ?? `CREATE INDEX CONCURRENTLY ... ON ${fact.table ?? "?"} (...)`;
       const reverse = fact.index ? `DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(fact.index)}` : null;
       const runSql = `migrations.RunSQL(\n    sql=${py(concurrent)},\n    reverse_sql=${reverse ? py(reverse) : "migrations.RunSQL.noop"},\n)`;

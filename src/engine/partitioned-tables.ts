@@ -202,7 +202,7 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
 /** How rollsafe knows the table is partitioned, as a clause for help texts. */
 export function partitionedBecause(info: PartitionedTableInfo): string {
   return info.source.kind === "config"
-    ? `the configuration lists it in \`partitioned-tables\` (\`${info.source.entry}\`)`
+    ? `the configuration lists it in \`partitioned-tables\` as \`${info.source.entry}\``
     : `a \`RunSQL\` created it partitioned${info.source.origin ? ` (in \`${info.source.origin.migration}\`)` : ""}`;
 }
 
@@ -210,4 +210,20 @@ export function partitionedBecause(info: PartitionedTableInfo): string {
 export function partitionedOrigin(ctx: OperationContext, info: PartitionedTableInfo): RelatedLocation[] | undefined {
   if (info.source.kind !== "sql" || !info.source.origin) return undefined;
   return [ctx.relatedAt(info.source.origin, `\`${info.table}\` is created as a partitioned table here`)];
+}
+
+/**
+ * What follows `ON [ONLY] <table>` in a `CREATE [UNIQUE] INDEX [CONCURRENTLY] [IF NOT EXISTS] [name]`
+ * statement, as written (`USING gin (...) WHERE ...`), to rebuild it on each partition; null when
+ * it cannot be found.
+ */
+export function createIndexDefinition(text: string): string | null {
+  const ident = String.raw`(?:"(?:[^"]|"")+"|[\p{L}_][\p{L}\p{N}_$]*)`;
+  const head = new RegExp(
+    String.raw`^\s*create\s+(?:unique\s+)?index\s+(?:concurrently\s+)?(?:if\s+not\s+exists\s+)?(?:${ident}\s+)?on\s+(?:only\s+)?(?:${ident}\s*\.\s*)?${ident}\s*`,
+    "iu",
+  );
+  const match = head.exec(text);
+  const rest = match ? text.slice(match[0].length).trim().replace(/;$/, "").trim() : "";
+  return rest === "" ? null : rest;
 }
