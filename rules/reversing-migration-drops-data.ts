@@ -224,10 +224,24 @@ export const reversingMigrationDropsData: Rule = {
     name="isbn",
     field=models.CharField(max_length=13, null=True),
 )`,
-      good: `migrations.AddIndexConcurrently(
-    model_name="book",
-    index=models.Index(fields=["pages"], name="book_pages_idx"),
-)`,
+      good: `# whole file
+from django.db import migrations, models
+
+
+def fill_title_for_rollback(apps, schema_editor):
+    Book = apps.get_model("library", "Book")
+    Book.objects.filter(title__isnull=True).update(title="")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterField(model_name="book", name="title", field=models.CharField(max_length=200, null=True)),
+        # Django unapplies operations last to first: this fills the NULLs before SET NOT NULL.
+        migrations.RunPython(migrations.RunPython.noop, reverse_code=fill_title_for_rollback),
+    ]
+`,
     },
   },
   operation(ctx) {
