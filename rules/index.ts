@@ -80,6 +80,8 @@ import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js"
 import { creatingModelWithIntegerPrimaryKey } from "./creating-model-with-integer-primary-key.js";
 import { reversingMigrationFails } from "./reversing-migration-fails.js";
 import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
+import { alteringHotTable } from "./altering-hot-table.js";
+import { runningSlowOperationOnLargeTableBeforeDeploy } from "./running-slow-operation-on-large-table-before-deploy.js";
 
 export const rules: Rule[] = [
   parseError,
@@ -159,6 +161,8 @@ export const rules: Rule[] = [
   creatingModelWithIntegerPrimaryKey,
   reversingMigrationFails,
   reversingMigrationDropsData,
+  alteringHotTable,
+  runningSlowOperationOnLargeTableBeforeDeploy,
 ];
 
 /** Finds a rule by code (`RS101`) or name (`dropping-column`), case-insensitively. */

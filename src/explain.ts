@@ -26,6 +26,7 @@ export function explainRule(meta: RuleMeta): string {
     "",
     `Databases: ${meta.databases.join(", ")}${meta.hazards.length ? `. Hazards: ${meta.hazards.join(", ")}` : ""}.`,
   ];
+  if (docs.config) out.push("", "With this configuration (rollsafe.toml)", ...indent(docs.config.trimEnd()));
   if (docs.bad) out.push("", "Flagged", ...indent(docs.bad));
   if (docs.good) out.push("", "Instead", ...indent(docs.good));
   if (meta.claims.length) {
@@ -64,6 +65,7 @@ export function ruleMarkdown(meta: RuleMeta): string {
     "",
     docs.severityReason,
   ];
+  if (docs.config) out.push("", "## With this configuration", "", "The examples assume this `rollsafe.toml`:", "", "```toml", docs.config.trimEnd(), "```");
   if (docs.bad) out.push("", "## Example", "", "```python", docs.bad, "```");
   if (docs.good) out.push("", "## Use instead", "", "```python", docs.good, "```");
   if (meta.claims.length) {

@@ -9,6 +9,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { rules } from "../rules/index.js";
 import { lint } from "../src/index.js";
+import { resolveRun } from "../src/config/resolve-options.js";
 import { FIXTURES, fixtureCases } from "./support/fixture-cases.js";
 
 /** Rules the engine reports for conditions no fixture can hold (I/O failures, crashing rules). */
@@ -17,10 +18,14 @@ const ENGINE_ONLY = new Set(["io-error", "internal-error"]);
 const REPO = path.resolve(import.meta.dirname, "..");
 const cases = fixtureCases();
 
-/** Wraps a docs snippet into migration 0002 after the standard `library` setup migration. */
-function docsProject(snippet: string): string {
+/**
+ * Wraps a docs snippet into migration 0002 after the standard `library` setup migration, with the
+ * rule's `docs.config` as the project's `rollsafe.toml` when it has one.
+ */
+function docsProject(snippet: string, config?: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-docs-"));
   cpSync(path.join(FIXTURES, "docs-setup"), dir, { recursive: true });
+  if (config !== undefined) writeFileSync(path.join(dir, "rollsafe.toml"), config);
   const body = snippet.includes("class Migration") || snippet.startsWith("# whole file")
     ? snippet
     : [
@@ -40,6 +45,12 @@ function docsProject(snippet: string): string {
       ].join("\n");
   writeFileSync(path.join(dir, "library/migrations/0002_example.py"), body.endsWith("\n") ? body : `${body}\n`);
   return dir;
+}
+
+/** Lints a docs project; with `docs.config`, resolved like the CLI (and the fixture harness) does. */
+function lintDocs(dir: string, config: string | undefined, extra: Parameters<typeof lint>[1] = {}) {
+  const options = config === undefined ? {} : resolveRun([dir], {}, dir).options;
+  return lint([dir], { ...options, ...extra, cwd: dir });
 }
 
 describe("rule registry", () => {
@@ -84,16 +95,16 @@ describe("rule registry", () => {
       });
 
       it("reports its bad docs example exactly once", async () => {
-        const dir = docsProject(meta.docs.bad);
-        const result = await lint([dir], { cwd: dir, ...(meta.optIn ? { rules: [rules.find((r) => r.meta.name === meta.name)!] } : {}) });
+        const dir = docsProject(meta.docs.bad, meta.docs.config);
+        const result = await lintDocs(dir, meta.docs.config, meta.optIn ? { rules: [rules.find((r) => r.meta.name === meta.name)!] } : {});
         const found = result.diagnostics.map((d) => `${d.rule}: ${d.message}`);
         expect(found.filter((f) => f.startsWith(`${meta.name}:`)), found.join("\n")).toHaveLength(1);
         if (!meta.optIn) expect(found, "no other finding").toHaveLength(1);
       });
 
       it("reports nothing on its good docs example", async () => {
-        const dir = docsProject(meta.docs.good);
-        const result = await lint([dir], { cwd: dir });
+        const dir = docsProject(meta.docs.good, meta.docs.config);
+        const result = await lintDocs(dir, meta.docs.config);
         expect(result.diagnostics.map((d) => `${d.rule}: ${d.message}`)).toEqual([]);
       });
     });

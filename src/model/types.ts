@@ -254,6 +254,12 @@ export interface RuleDocs {
   bad: string;
   /** The safe version, which the rule does not report. */
   good: string;
+  /**
+   * The `rollsafe.toml` (TOML text) both examples assume, for rules that only fire with
+   * configuration (e.g. `hot-tables`): the meta-test lints the examples with it, and the docs
+   * page and `explain` show it before them. Omitted for rules that need no configuration.
+   */
+  config?: string;
 }
 
 /**
