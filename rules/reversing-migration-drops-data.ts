@@ -160,9 +160,9 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
       : `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}\`, which rounds every value to ${restored.scale} decimal places without an error.`;
   } else {
     outcome = "fails on larger values written since";
-    how = `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}\`, which fails with ${db === "postgresql" ? `"${restored.base} out of range"` : '"Out of range value" (strict mode)'} on the first value \`${to}\` cannot hold.`;
+    how = `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}${db === "postgresql" ? ` USING ${column}::${to}` : ""}\`, which fails with ${db === "postgresql" ? `"${restored.base} out of range"` : '"Out of range value" (strict mode)'} on the first value \`${to}\` cannot hold.`;
   }
-  steps.push(forwardFixStep(ctx, `: the previous release reads the wider \`${from}\` column and only writes values that fit \`${to}\``));
+  steps.push(forwardFixStep(ctx, `: the previous release reads the wider \`${from}\` column and only writes values that fit \`${to}\``, steps.length === 0));
   return {
     message: `narrows \`${table}.${column}\` from \`${from}\` back to \`${to}\`, which ${outcome}`,
     why: `\`migrate ${ctx.migration.app} ${prev}\` restores \`${model.name}.${name}\` as it was before. ${how}`,

@@ -83,9 +83,9 @@ export interface Problem {
   steps: string[];
 }
 
-/** The final step every finding shares: a rollback that does not run this reversal. */
-export function forwardFixStep(ctx: OperationContext, detail: string): string {
-  return `Or plan the rollback without reversing this migration: redeploy the previous release and leave \`${ctx.migration.app}.${ctx.migration.name}\` applied${detail}; write that into the release's rollback notes.`;
+/** The step every finding ends with: a rollback that does not run this reversal. */
+export function forwardFixStep(ctx: OperationContext, detail: string, first = false): string {
+  return `${first ? "Plan" : "Or plan"} the rollback without reversing this migration, and write it into the release's rollback notes: redeploy the previous release and leave \`${ctx.migration.app}.${ctx.migration.name}\` applied${detail}.`;
 }
 
 /** `RemoveField`: Django's reversal re-adds the column as the field was defined before. */
