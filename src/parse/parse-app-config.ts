@@ -5,16 +5,16 @@
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import type Parser from "tree-sitter";
+import { lightTree } from "./light-tree.js";
 import { parsePython } from "./python-parser.js";
 import { decodePythonSource } from "./source-text.js";
 import { decodeString } from "./parse-migration.js";
 
 /** Returns the label declared in `apps.py` source, or null when none is static. */
 export function labelFromAppsSource(source: string): string | null {
-  const tree = parsePython(source);
+  const root = lightTree(parsePython(source), source);
   const labels: string[] = [];
-  for (const cls of tree.rootNode.namedChildren) {
+  for (const cls of root.namedChildren) {
     const def = cls.type === "decorated_definition" ? cls.childForFieldName("definition") : cls;
     if (!def || def.type !== "class_definition") continue;
     const bases = def.childForFieldName("superclasses")?.text ?? "";

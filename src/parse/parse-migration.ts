@@ -2,8 +2,8 @@
  * tree-sitter -> MigrationFile. This is the only module that imports tree-sitter: the rest of
  * rollsafe sees plain data (`src/model/types.ts`).
  */
-import type Parser from "tree-sitter";
 import { parsePython } from "./python-parser.js";
+import { lightTree, type LightNode } from "./light-tree.js";
 import type {
   DependencyRef,
   MigrationFile,
@@ -17,7 +17,7 @@ import { lookupOperation, resolveThirdParty, type OperationCatalog } from "../mo
 import { LineIndex } from "./source-text.js";
 import { python3Violations } from "./python3-syntax.js";
 
-type SyntaxNode = Parser.SyntaxNode;
+type SyntaxNode = LightNode;
 
 /** Deeper expressions than this become opaque values; keeps recursion bounded on hostile input. */
 const MAX_VALUE_DEPTH = 60;
@@ -82,8 +82,7 @@ export function parseMigrationSource(
   // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const index = new LineIndex(text);
-  const tree = parsePython(text);
-  const root = tree.rootNode;
+  const root = lightTree(parsePython(text), text);
   const ctx: Ctx = { index, imports: {}, operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,

@@ -4,9 +4,9 @@
  * migrations with CPython, so each of these makes `migrate` fail: they must be parse errors.
  * Found by the fuzzer (`npm run fuzz`) with CPython's `compile()` as the oracle.
  */
-import type Parser from "tree-sitter";
+import type { LightNode } from "./light-tree.js";
 
-type SyntaxNode = Parser.SyntaxNode;
+type SyntaxNode = LightNode;
 
 /** A construct CPython rejects: where it starts and ends (string offsets) and why. */
 export interface Python3Violation {
@@ -22,7 +22,7 @@ const MAX_BRACKET_LEVEL = 200;
 const STRING_PREFIX = /^([A-Za-z]*)['"]/;
 const VALID_PREFIX = /^(?:[rRuUbBfFtT]|[rR][bBfFtT]|[bBfFtT][rR])?$/;
 
-/** Node types every file is checked for (cheap to find: tree-sitter filters them natively). */
+/** Node types every file is checked for. */
 const ALWAYS = ["print_statement", "exec_statement", "<>", "raise_statement", "argument_list", "import_from_statement", "block"];
 const BRACKETS = ["(", "[", "{", ")", "]", "}"];
 /** A Python 2 octal (`0777`) or long (`10L`) literal outside a string could be in the text. */
@@ -48,9 +48,9 @@ function countOpenBrackets(source: string): number {
 
 /**
  * Returns every place where the tree holds syntax that CPython 3 does not accept (at most
- * `limit`). One native `descendantsOfType` pass collects every node of interest; node types that
+ * `limit`). One `descendantsOfType` pass collects every node of interest; node types that
  * are common but rarely wrong (integers, strings, brackets) are only collected when a cheap text
- * check says a violation is possible, since crossing into the native tree per node is the cost.
+ * check says a violation is possible.
  */
 export function python3Violations(root: SyntaxNode, source: string, limit = 20): Python3Violation[] {
   const found: Python3Violation[] = [];
