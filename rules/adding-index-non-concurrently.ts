@@ -139,6 +139,7 @@ export const addingIndexNonConcurrently: Rule = {
       recipe: [
         "Build the index in its own migration with `atomic = False` using `AddIndexConcurrently` (Django 3.0+), which takes only SHARE UPDATE EXCLUSIVE: reads and writes continue.",
         "For field-level indexes (`db_index=True`), keep the field change as state and build Django's own index names concurrently with `SeparateDatabaseAndState` + `RunSQL('CREATE INDEX CONCURRENTLY IF NOT EXISTS ...')`, one `RunSQL` per statement, including the `_like` index for varchar/text columns.",
+        "On a partitioned table (configuration `partitioned-tables`, or created by `RunSQL(\"CREATE TABLE ... PARTITION BY ...\")`) PostgreSQL refuses CONCURRENTLY: the advice is then `CREATE INDEX ... ON ONLY <parent>`, and per partition `CREATE INDEX CONCURRENTLY` + `ALTER INDEX ... ATTACH PARTITION`, as `RunSQL` in `SeparateDatabaseAndState` (see `adding-index-concurrently-on-partitioned-table`).",
       ],
       severityReason: "Error: writes to an existing table are blocked for the duration of the build.",
       bad: `migrations.AddIndex(

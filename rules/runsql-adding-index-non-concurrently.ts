@@ -27,6 +27,7 @@ export const runsqlAddingIndexNonConcurrently: Rule = {
         "Move the statement to its own migration with `atomic = False` (PostgreSQL refuses CONCURRENTLY inside a transaction).",
         "Write `CREATE INDEX CONCURRENTLY ...` with `reverse_sql='DROP INDEX CONCURRENTLY IF EXISTS ...'`.",
         "If a concurrent build fails it leaves an INVALID index: drop it (`DROP INDEX CONCURRENTLY IF EXISTS ...`) before retrying.",
+        "On a partitioned table PostgreSQL refuses CONCURRENTLY: write `CREATE INDEX ... ON ONLY <parent>`, then per partition `CREATE INDEX CONCURRENTLY` + `ALTER INDEX ... ATTACH PARTITION` (see `adding-index-concurrently-on-partitioned-table`).",
       ],
       severityReason: "Error: writes to an existing table block for the whole index build.",
       bad: `migrations.RunSQL("CREATE INDEX library_book_pages_idx ON library_book (pages)", reverse_sql="DROP INDEX library_book_pages_idx")`,

@@ -341,7 +341,7 @@ export function partitionIndexName(partition: string, index: string): string {
   const digest = createHash("md5").update(full).digest("hex").slice(0, 8);
   let head = full.slice(0, 54);
   while (Buffer.byteLength(head) > 54) head = head.slice(0, -1);
-  return `${head}_${digest}`;
+  return `${head.replace(/_+$/, "")}_${digest}`;
 }
 
 /** An index to build on a partitioned table without blocking writes (see {@link partitionedIndexOperations}). */

@@ -203,7 +203,7 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
 export function partitionedBecause(info: PartitionedTableInfo): string {
   return info.source.kind === "config"
     ? `the configuration lists it in \`partitioned-tables\` as \`${info.source.entry}\``
-    : `a \`RunSQL\` created it partitioned${info.source.origin ? ` (in \`${info.source.origin.migration}\`)` : ""}`;
+    : `a \`RunSQL\`${info.source.origin ? ` in \`${info.source.origin.migration}\`` : ""} created it partitioned`;
 }
 
 /** The related location of the statement that made the table partitioned, when a migration did. */
