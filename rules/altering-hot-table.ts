@@ -440,6 +440,20 @@ function avoidingStep(ctx: OperationContext, locks: TableLock[]): string | null 
 }
 
 /**
+ * Whether the operation runs SQL. The engine shows third-party operations that do their database
+ * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
+ * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index
+ * builds and validations (which take long on a large table).
+ */
+function reachesDatabase(ctx: OperationContext): boolean {
+  const { op } = ctx;
+  if (op.thirdParty?.database === "none") return false;
+  if (ctx.effect !== "state") return true;
+  const inStateSide = ctx.parent?.stateOperations?.includes(op) ?? false;
+  return op.thirdParty?.database === "safe" && !inStateSide;
+}
+
+/**
  * RS213: an operation that takes a traffic-blocking lock (SHARE or stronger) on a table listed in
  * `hot-tables`, directly or through a foreign key referencing it.
  */
@@ -455,7 +469,7 @@ export const alteringHotTable: Rule = {
     hazards: ["H32"],
     docs: {
       summary: "DDL that locks a table listed in `hot-tables`, directly or through a foreign key to it",
-      what: "Reads the `hot-tables` configuration (table names or `app_label.ModelName`) and flags every operation that requests a lock conflicting with the application's traffic (SHARE or stronger) on one of those tables, when the table exists before the migration and Django manages it: `AddField`, `AlterField` (when it emits SQL), `RemoveField`, `RenameField`, `AddIndex`, `RemoveIndex`, `AddConstraint`, `AddConstraintNotValid`, `RemoveConstraint`, `AlterUniqueTogether`, `AlterIndexTogether`, `AlterModelTable`, `AlterOrderWithRespectTo`, `RenameModel`, `DeleteModel`, and DDL in `RunSQL`. Foreign keys count from the other side: a `CreateModel`, `AddField` or `AlterField` (Django drops and re-adds the constraint of an altered FK) whose foreign key references a hot table takes SHARE ROW EXCLUSIVE on it, and dropping one (`RemoveField`, `DeleteModel`, `DROP TABLE`) takes ACCESS EXCLUSIVE on it. Not reported: `AddIndexConcurrently`, `RemoveIndexConcurrently`, `ValidateConstraint`, `RenameIndex` and `COMMENT` (SHARE UPDATE EXCLUSIVE or weaker: reads and writes go on), foreign keys with `db_constraint=False`, state-only operations, unmanaged and proxy models, and tables created in the same migration.",
+      what: "Reads the `hot-tables` configuration (table names or `app_label.ModelName`) and flags every operation that requests a lock conflicting with the application's traffic (SHARE or stronger) on one of those tables, when the table exists before the migration and Django manages it: `AddField`, `AlterField` (when it emits SQL), `RemoveField`, `RenameField`, `AddIndex`, `RemoveIndex`, `AddConstraint`, `AddConstraintNotValid`, `RemoveConstraint`, `AlterUniqueTogether`, `AlterIndexTogether`, `AlterModelTable`, `AlterOrderWithRespectTo`, `RenameModel`, `DeleteModel`, and DDL in `RunSQL`. Foreign keys count from the other side: a `CreateModel`, `AddField` or `AlterField` (Django drops and re-adds the constraint of an altered FK) whose foreign key references a hot table takes SHARE ROW EXCLUSIVE on it, and dropping one (`RemoveField`, `DeleteModel`, `DROP TABLE`) takes ACCESS EXCLUSIVE on it. Third-party operations that avoid long locks (django-pg-migration-tools' `Safer*`) are reported too: their brief ALTER TABLE steps still queue. Not reported: `AddIndexConcurrently`, `RemoveIndexConcurrently`, `ValidateConstraint`, `RenameIndex` and `COMMENT` (SHARE UPDATE EXCLUSIVE or weaker: reads and writes go on), foreign keys with `db_constraint=False`, state-only operations, unmanaged and proxy models, and tables created in the same migration.",
       why: "A hot table is read or written by nearly every request. PostgreSQL grants table locks in queue order: an ALTER TABLE's ACCESS EXCLUSIVE request waits behind every running query on the table, and every query that arrives after it, reads included, queues behind the waiting request. Even a metadata-only change such as adding a nullable column then stalls all traffic to the table until the longest open transaction ends, and each retry repeats the stall. SHARE (index builds) and SHARE ROW EXCLUSIVE (adding a foreign key, on the referenced table) do the same to every INSERT, UPDATE and DELETE.",
       recipe: [
         "Avoid the lock: put new columns on a one-to-one extension model (a `CreateModel` with a `OneToOneField(..., primary_key=True, db_constraint=False)` to the hot model), declare foreign keys to hot tables with `db_constraint=False`, build indexes with `AddIndexConcurrently`.",
@@ -478,8 +492,7 @@ export const alteringHotTable: Rule = {
   operation(ctx) {
     const { op } = ctx;
     if (ctx.target.database !== "postgresql" || ctx.target.tables.hot.length === 0) return;
-    if (op.unknown || ctx.effect === "state") return;
-    if (op.thirdParty && op.thirdParty.database !== "same") return;
+    if (op.unknown || !reachesDatabase(ctx)) return;
     const all = locksOf(ctx) as (TableLock & { range?: Operation["range"] })[];
     const hot = all.filter((lock) => hotEntry(ctx, lock) !== null);
     if (hot.length === 0) return;
@@ -494,6 +507,7 @@ export const alteringHotTable: Rule = {
       byRange.set(range, list);
     }
     const timeoutSet = ctx.target.timeoutsSetByRunner || setsLockTimeoutBefore(ctx);
+    const opName = op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind;
     for (const [range, locks] of byRange) {
       const first = locks[0]!;
       const tables = locks.map((l) => `\`${l.table}\``).join(" and ");
@@ -522,9 +536,9 @@ export const alteringHotTable: Rule = {
       const entry = hotEntry(ctx, first);
       ctx.report({
         range,
-        message: `${op.kind === "RunSQL" ? `\`RunSQL\` ${first.what.replace(/ \(a foreign key referencing it\)$/, "")}` : `\`${op.kind}\``} takes ${strongest.mode} on hot table${locks.length > 1 ? "s" : ""} ${tables}: while the request waits for running queries, ${blocks} queues behind it.`,
+        message: `${op.kind === "RunSQL" ? `\`RunSQL\` ${first.what.replace(/ \(a foreign key referencing it\)$/, "")}` : `\`${opName}\``} takes ${strongest.mode} on hot table${locks.length > 1 ? "s" : ""} ${tables}: while the request waits for running queries, ${blocks} queues behind it.`,
         help: [
-          `${tables} ${locks.length > 1 ? "are" : "is"} listed in \`hot-tables\`${entry && locks.length === 1 ? ` (as \`${entry}\`)` : ""}: ${how}. The request waits behind every running query on the table, and ${blocks} arriving after it waits behind the request, so even a change that takes milliseconds stalls the traffic of ${tables} until the longest open transaction ends.`,
+          `${tables} ${locks.length > 1 ? "are" : "is"} listed in \`hot-tables\`${entry && locks.length === 1 ? ` (as \`${entry}\`)` : ""}: ${how}. The request waits behind every running query on the table, and ${blocks} arriving after it waits behind the request, so even a change that takes milliseconds stalls the traffic of ${tables} until the longest open transaction ends${locks.some((l) => l.mode === "SHARE") ? "; an index build then keeps its SHARE lock until the build (and, in an atomic migration, the transaction) ends" : ""}.`,
           ...steps.map((s, i) => `${i + 1}. ${s}`),
         ],
       });

@@ -158,6 +158,20 @@ const WHY: Record<SlowWork["kind"], string> = {
 };
 
 /**
+ * Whether the operation runs SQL. The engine shows third-party operations that do their database
+ * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
+ * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index
+ * builds and validations (which take long on a large table).
+ */
+function reachesDatabase(ctx: OperationContext): boolean {
+  const { op } = ctx;
+  if (op.thirdParty?.database === "none") return false;
+  if (ctx.effect !== "state") return true;
+  const inStateSide = ctx.parent?.stateOperations?.includes(op) ?? false;
+  return op.thirdParty?.database === "safe" && !inStateSide;
+}
+
+/**
  * RS509: an index build, a constraint validation or a backfill on a table listed in
  * `large-tables`, in a migration that runs before the deploy.
  */
@@ -173,7 +187,7 @@ export const runningSlowOperationOnLargeTableBeforeDeploy: Rule = {
     hazards: ["H50"],
     docs: {
       summary: "An index build, constraint validation or backfill on a table listed in `large-tables`, in a migration that runs before the deploy",
-      what: "Reads the `large-tables` configuration (table names or `app_label.ModelName`) and flags, in a migration that runs before the new release goes live (marked pre-deploy, any-time, or unmarked with the default stage `pre`), work that grows with the table on one of those tables: index builds (`AddIndex`, `AddIndexConcurrently`, a field's new `db_index`/`unique`, `AddConstraint` with a unique or exclusion constraint, new `unique_together`/`index_together` entries, `CREATE INDEX` in `RunSQL`), constraint validation (`AddConstraint` with a check constraint, `ValidateConstraint`, an altered foreign key that Django drops and re-adds, `ADD CONSTRAINT` without NOT VALID and `VALIDATE CONSTRAINT` in `RunSQL`), and backfills (`RunPython` whose functions fetch the model with `apps.get_model` or import it, `UPDATE`/`DELETE` in `RunSQL`). Tables created in the same migration, unmanaged models, state-only operations and post-deploy migrations are not reported.",
+      what: "Reads the `large-tables` configuration (table names or `app_label.ModelName`) and flags, in a migration that runs before the new release goes live (marked pre-deploy, any-time, or unmarked with the default stage `pre`), work that grows with the table on one of those tables: index builds (`AddIndex`, `AddIndexConcurrently`, a field's new `db_index`/`unique`, `AddConstraint` with a unique or exclusion constraint, new `unique_together`/`index_together` entries, `CREATE INDEX` in `RunSQL`), constraint validation (`AddConstraint` with a check constraint, `ValidateConstraint`, an altered foreign key that Django drops and re-adds, `ADD CONSTRAINT` without NOT VALID and `VALIDATE CONSTRAINT` in `RunSQL`), and backfills (`RunPython` whose functions fetch the model with `apps.get_model` or import it, `UPDATE`/`DELETE` in `RunSQL`). django-pg-migration-tools' `Safer*` operations count too: they avoid long locks, not the reads. Tables created in the same migration, unmanaged models, state-only operations and post-deploy migrations are not reported.",
       why: "Pre-deploy migrations run inside the deploy, usually under a short statement timeout (Sentry uses 5 s) so that a slow statement cannot hold the release hostage. On a large table an index build or a full scan takes minutes: the statement is cancelled, the migration fails and the deploy fails with it, or, without a timeout, the deploy waits for the whole build. None of this work is needed by the new release to start, so it belongs after the deploy.",
       recipe: [
         "Move the operation into a migration of its own, marked post-deploy in the project's convention (`safe = Safe.after_deploy()` with django-safemigrate, `stage = Stage.POST_DEPLOY` with django-syzygy, `is_post_deployment = True` at Sentry), and run it without the deploy's statement timeout.",
@@ -210,8 +224,7 @@ class Migration(migrations.Migration):
   operation(ctx) {
     const { op } = ctx;
     if (ctx.stage === "post" || ctx.target.tables.large.length === 0) return;
-    if (op.unknown || ctx.effect === "state") return;
-    if (op.thirdParty && op.thirdParty.database === "none") return;
+    if (op.unknown || !reachesDatabase(ctx)) return;
     const large = ctx.target.tables.large;
     const reported = new Set<SourceRange>();
     for (const work of slowWorkOf(ctx)) {
@@ -243,7 +256,7 @@ class Migration(migrations.Migration):
       );
       ctx.report({
         range: work.range,
-        message: `${op.kind === "RunSQL" ? "`RunSQL`" : `\`${op.kind}\``} ${work.what.replace(/^`RunSQL` /, "")} on large table \`${work.table}\` in \`${migration.name}\`, which runs before the deploy.`,
+        message: `${op.kind === "RunSQL" ? "`RunSQL`" : `\`${op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind}\``} ${work.what.replace(/^`RunSQL` /, "")} on large table \`${work.table}\` in \`${migration.name}\`, which runs before the deploy.`,
         help: [
           `\`${work.table}\` is listed in \`large-tables\` (as \`${entry}\`). ${WHY[work.kind]}, which takes minutes at that size, and \`${migration.name}\` is ${stageSource(ctx)}, so it runs inside the deploy: a statement timeout on the deploy's \`migrate\` (5 s at Sentry) cancels it and fails the deploy, and without one the release waits for it.`,
           others
