@@ -158,6 +158,9 @@ function* databaseStatements(
 
 /** Records, after the replay applied a migration, the partitioned tables its `RunSQL` made. */
 export function recordPartitionedTables(db: ProjectState, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): void {
+  // Without the word PARTITION no statement makes a partitioned table or a partition, and drops or
+  // renames only matter once one exists: most migrations skip parsing SQL they were not reported for.
+  if (db.partitionedTables.size === 0 && !/partition/i.test(migration.source)) return;
   for (const statement of databaseStatements(migration.operations, sql)) {
     applyPartitionStatement(db.partitionedTables, statement.fact, { migration: migration.id, file: migration.path, range: statement.range });
   }
