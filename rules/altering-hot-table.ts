@@ -28,8 +28,8 @@ import { code, lockTimeoutSql, py, pyValue } from "../src/advice/snippets.js";
  * builds, VALIDATE CONSTRAINT, COMMENT, ALTER INDEX RENAME) let reads and writes through, so
  * nothing queues behind them.
  */
-type LockMode = "SHARE" | "SHARE ROW EXCLUSIVE" | "ACCESS EXCLUSIVE";
-const RANK: Record<LockMode, number> = { SHARE: 1, "SHARE ROW EXCLUSIVE": 2, "ACCESS EXCLUSIVE": 3 };
+type LockMode = "SHARE" | "SHARE ROW EXCLUSIVE" | "EXCLUSIVE" | "ACCESS EXCLUSIVE";
+const RANK: Record<LockMode, number> = { SHARE: 1, "SHARE ROW EXCLUSIVE": 2, EXCLUSIVE: 3, "ACCESS EXCLUSIVE": 4 };
 
 /** One lock an operation takes on an existing table. */
 interface TableLock {
@@ -126,11 +126,10 @@ function sqlLockMode(fact: SqlStatementFact): LockMode | null {
     case "create-trigger":
       return "SHARE ROW EXCLUSIVE";
     case "lock-table":
-      return fact.lockMode === "SHARE" || fact.lockMode === "SHARE ROW EXCLUSIVE" || fact.lockMode === "ACCESS EXCLUSIVE"
+      // EXCLUSIVE blocks writes (not reads), like SHARE and SHARE ROW EXCLUSIVE.
+      return fact.lockMode === "SHARE" || fact.lockMode === "SHARE ROW EXCLUSIVE" || fact.lockMode === "EXCLUSIVE" || fact.lockMode === "ACCESS EXCLUSIVE"
         ? fact.lockMode
-        : fact.lockMode === "EXCLUSIVE"
-          ? "SHARE ROW EXCLUSIVE" // EXCLUSIVE also blocks writes (but not reads), like SHARE ROW EXCLUSIVE
-          : null;
+        : null;
     default:
       return null;
   }
