@@ -18,7 +18,8 @@ import { changedFilter, changedSince, GitError } from "./git/changed-files.js";
 import { createProgress } from "./progress.js";
 import { runFixLoop } from "./fix/fix-loop.js";
 import { renderFixDiffs } from "./fix/apply-fixes.js";
-import { buildReleasePlan } from "./plan/release-plan.js";
+import { buildReleasePlan, type ReleasePlan } from "./plan/release-plan.js";
+import { ResultCache } from "./cache/result-cache.js";
 import { runPlan } from "./commands/plan.js";
 import { displayPath } from "./engine/lint.js";
 import type { LintResult } from "./model/types.js";
@@ -92,9 +93,21 @@ export async function main(argv: string[]): Promise<number> {
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
       const fixed = opts.fix ? await runFixLoop(existing.found, run.options, { unsafe: opts.unsafeFixes }) : null;
-      const analysis = fixed?.analysis ?? (await analyze(existing.found, run.options));
+      // The release plan is part of the JSON report; it is kept with a cached result.
+      let checked: { result: LintResult; extra: { plan: ReleasePlan } };
+      if (fixed) checked = { result: fixed.analysis.result, extra: { plan: buildReleasePlan(fixed.analysis) } };
+      else {
+        const compute = async () => {
+          const analysis = await analyze(existing.found, run.options);
+          return { result: analysis.result, extra: { plan: buildReleasePlan(analysis) } };
+        };
+        const cacheDir = run.options.cacheDir;
+        checked = cacheDir && !opts.diff
+          ? await new ResultCache(cacheDir).run(existing.found, run.options, run.options.rules ?? rules.filter((r) => !r.meta.optIn), compute)
+          : await compute();
+      }
       progress.done();
-      const { result } = analysis;
+      const { result } = checked;
       if (fixed) {
         for (const file of fixed.written) process.stderr.write(`rollsafe: fixed ${sanitizeLine(displayPath(process.cwd(), file))}\n`);
         process.stderr.write(`rollsafe: applied ${fixed.fixed} fix${fixed.fixed === 1 ? "" : "es"}${fixed.skipped.length ? `; ${fixed.skipped.length} left (${sanitizeLine(fixed.skipped[0]?.reason ?? "")})` : ""}\n`);
@@ -103,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
       const report = opts.diff
         ? await renderFixDiffs(result.diagnostics, process.cwd())
         : format === "json"
-          ? (await import("./reporters/json.js")).renderJson(result, { plan: buildReleasePlan(analysis) })
+          ? (await import("./reporters/json.js")).renderJson(result, { plan: checked.extra.plan })
           : await render(format, result, { color });
       await writeOutput(report, opts.output);
       await appendStepSummary(result);

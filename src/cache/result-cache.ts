@@ -1,0 +1,199 @@
+/**
+ * The result cache: a re-run over an unchanged tree, with unchanged settings and an unchanged
+ * rollsafe, prints the findings of the previous run without reading a migration.
+ *
+ * Findings depend on every migration of the involved apps (state is replayed through all of
+ * them), so the cache holds whole runs, not files: one slot per working directory, checked paths
+ * and settings (a single-file pre-commit run and a full run, or two `--select`s, do not evict
+ * each other). A slot is valid while its key matches. The key hashes:
+ *
+ * - rollsafe's version and the size and mtime of every module of its compiled code;
+ * - every setting that reaches the analysis (target, rules, severities, `start-after`, excludes,
+ *   custom operations, `AUTH_USER_MODEL`, the report filter's outcome);
+ * - for every migration file of the involved apps and every app's `apps.py`: the path, size,
+ *   mtime, ctime and inode, like ruff's cache and git's index. A change of content changes the
+ *   ctime even when the mtime is put back.
+ *
+ * Like git's "racily clean" entries, a run whose newest input changed less than two seconds
+ * before it started is not stored: a file could change again within the filesystem's timestamp
+ * granularity without a visible difference. Runs with discovery problems are not stored either.
+ */
+import { createHash } from "node:crypto";
+import { promises as fs, readdirSync, statSync, type BigIntStats } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LintResult } from "../model/types.js";
+import { discover } from "../discover/find-apps.js";
+import type { AppLabelCache } from "../parse/parse-app-config.js";
+import type { LintOptions } from "../engine/lint.js";
+import type { Rule } from "../engine/rule-types.js";
+import { rollsafeVersion } from "./cache-key.js";
+
+/** What a cached run restores: the result (without rule metadata) and extra report data. */
+export interface CachedRun<Extra> {
+  result: LintResult;
+  extra: Extra;
+}
+
+/** Bump when the stored shape changes. */
+const RESULT_SCHEMA_VERSION = 1;
+/** Inputs changed this recently (ms) make a run "racy": it is not stored. */
+const RACY_MS = 2000;
+
+/** Discovery only, without reading labels: `apps.py` is in the key by its stat instead. */
+const NO_LABELS: AppLabelCache = {
+  label: async () => ({ label: null }),
+  setLabel: async () => undefined,
+};
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+let codeStamp: string | null = null;
+
+/** Size and mtime of every compiled module of rollsafe (its dist/ or src/ tree and rules/). */
+function rollsafeCodeStamp(): string {
+  if (codeStamp !== null) return codeStamp;
+  const hash = createHash("sha256").update(rollsafeVersion());
+  const root = path.resolve(here, "../..");
+  const visit = (dir: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (/\.(m?js|ts)$/.test(entry.name)) {
+        const stat = statSync(full, { bigint: true, throwIfNoEntry: false });
+        if (stat) hash.update(`${full}\0${stat.size}\0${stat.mtimeNs}\n`);
+      }
+    }
+  };
+  visit(path.join(root, "src"));
+  visit(path.join(root, "rules"));
+  codeStamp = hash.digest("hex");
+  return codeStamp;
+}
+
+function statLine(file: string, stat: BigIntStats | undefined): string {
+  return stat ? `${file}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0${stat.ino}\n` : `${file}\0-\n`;
+}
+
+/** The settings that reach the analysis, in a stable text. */
+function settingsText(paths: string[], options: LintOptions, rules: readonly Rule[]): string {
+  return JSON.stringify(
+    {
+      schema: RESULT_SCHEMA_VERSION,
+      paths,
+      cwd: options.cwd ?? process.cwd(),
+      target: options.target ?? {},
+      rules: rules.map((r) => r.meta.name),
+      severity: options.severity ?? {},
+      startAfter: options.startAfter ?? {},
+      configFile: options.configFile ?? null,
+      authUserModel: options.authUserModel ?? null,
+      maxFileSize: options.maxFileSize ?? null,
+      exclude: options.exclude ?? [],
+      operations: options.operations ? [...options.operations.entries()] : [],
+    },
+    (_key, value: unknown) => (typeof value === "function" ? String(value) : value instanceof Map ? [...value.entries()] : value),
+  );
+}
+
+/** The key of a run, or null when the run must not be cached (discovery problems). */
+async function runKey(paths: string[], options: LintOptions, rules: readonly Rule[]): Promise<{ key: string; slot: string; newestNs: bigint } | null> {
+  const cwd = options.cwd ?? process.cwd();
+  const absolute = paths.map((p) => path.resolve(cwd, p));
+  const discovery = await discover(absolute, { exclude: options.exclude, labelCache: NO_LABELS });
+  if (discovery.problems.length > 0) return null;
+  const reported = [...discovery.reportPaths].filter((p) => (options.reportFilter ? options.reportFilter(p) : true));
+  const notReported = options.notReported;
+  const files = discovery.files.map((f) => f.path);
+  const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
+  const settings = settingsText(absolute, options, rules);
+  const hash = createHash("sha256").update(rollsafeCodeStamp()).update(settings);
+  let newestNs = 0n;
+  const stats = await Promise.all([...files, ...appsPy].map((file) => fs.stat(file, { bigint: true }).catch(() => undefined)));
+  [...files, ...appsPy].forEach((file, i) => {
+    const stat = stats[i];
+    hash.update(statLine(file, stat));
+    if (stat) newestNs = [newestNs, stat.mtimeNs, stat.ctimeNs].reduce((a, b) => (b > a ? b : a));
+  });
+  const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
+  for (const p of reported.sort()) {
+    const ref = byPath.get(p);
+    if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
+    hash.update(`report\0${p}\n`);
+  }
+  return { key: hash.digest("hex"), slot: createHash("sha256").update(settings).digest("hex").slice(0, 32), newestNs };
+}
+
+/** The result cache of one cache directory. */
+export class ResultCache {
+  private readonly dir: string;
+  private readonly racyNs: bigint | null;
+
+  /** `racyMs`: how recent a change makes a run unsafe to store (tests set it to null: never). */
+  constructor(cacheDir: string, { racyMs = RACY_MS }: { racyMs?: number | null } = {}) {
+    this.dir = path.join(cacheDir, rollsafeVersion().replace(/[^\w.+-]/g, "_"), "results");
+    this.racyNs = racyMs === null ? null : BigInt(racyMs) * 1_000_000n;
+  }
+
+  /**
+   * Returns the cached run for these paths and options, or runs `compute` and stores its outcome
+   * when the inputs allow. `rules` are the rules the run uses (the result's rule metadata).
+   */
+  async run<Extra>(
+    paths: string[],
+    options: LintOptions,
+    rules: readonly Rule[],
+    compute: () => Promise<CachedRun<Extra>>,
+  ): Promise<CachedRun<Extra> & { hit: boolean }> {
+    const startedWall = BigInt(Date.now()) * 1_000_000n;
+    let key: Awaited<ReturnType<typeof runKey>> = null;
+    try {
+      key = await runKey(paths, options, rules);
+    } catch {
+      key = null;
+    }
+    const slot = key ? path.join(this.dir, `${key.slot}.json`) : null;
+    if (key && slot) {
+      const cached = await readSlot<Extra>(slot, key.key, rules);
+      if (cached) return { ...cached, hit: true };
+    }
+    const computed = await compute();
+    if (key && slot && (this.racyNs === null || key.newestNs < startedWall - this.racyNs)) await writeSlot(slot, key.key, computed);
+    return { ...computed, hit: false };
+  }
+}
+
+interface Slot {
+  key: string;
+  result: Omit<LintResult, "rules" | "sources"> & { sources: [string, string][] };
+  extra: unknown;
+}
+
+async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]): Promise<CachedRun<Extra> | null> {
+  try {
+    const slot = JSON.parse(await fs.readFile(file, "utf8")) as Slot;
+    if (slot.key !== key || !Array.isArray(slot.result?.diagnostics)) return null;
+    const { sources, ...rest } = slot.result;
+    return { result: { ...rest, rules: rules.map((r) => r.meta), sources: new Map(sources) }, extra: slot.extra as Extra };
+  } catch {
+    return null;
+  }
+}
+
+async function writeSlot(file: string, key: string, run: CachedRun<unknown>): Promise<void> {
+  const { rules: _rules, sources, ...rest } = run.result;
+  const slot: Slot = { key, result: { ...rest, sources: [...(sources ?? new Map<string, string>()).entries()] }, extra: run.extra };
+  try {
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await fs.writeFile(tmp, JSON.stringify(slot));
+    await fs.rename(tmp, file);
+  } catch {
+    // An unwritable cache: the run goes on uncached, like the parse cache.
+  }
+}

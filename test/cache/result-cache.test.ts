@@ -1,0 +1,126 @@
+/**
+ * The result cache: an unchanged tree with unchanged settings restores the previous run; any
+ * change of a migration, an `apps.py`, the file set or a setting recomputes it; recent changes
+ * are not stored (racy); a corrupt slot is ignored. Nothing here is timed.
+ */
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { beforeEach, describe, expect, it } from "vitest";
+import { ResultCache } from "../../src/cache/result-cache.js";
+import { analyze, type LintOptions } from "../../src/engine/lint.js";
+import { rules } from "../../rules/index.js";
+import { runCli } from "../support/run-cli.js";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const DEFAULT_RULES = rules.filter((r) => !r.meta.optIn);
+
+let project: string;
+let cacheDir: string;
+
+beforeEach(() => {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "rollsafe-results-"));
+  project = path.join(tmp, "project");
+  cacheDir = path.join(tmp, "cache");
+  cpSync(path.join(REPO, "fixtures/example-project"), project, { recursive: true });
+});
+
+/** One cached run; `computed` says whether the analysis ran. */
+async function run(options: LintOptions = {}, cache = new ResultCache(cacheDir, { racyMs: null })) {
+  let computed = 0;
+  const outcome = await cache.run(["."], { cwd: project, ...options }, options.rules ?? DEFAULT_RULES, async () => {
+    computed++;
+    const analysis = await analyze(["."], { cwd: project, ...options });
+    return { result: analysis.result, extra: { migrations: analysis.graph.nodes.size } };
+  });
+  return { ...outcome, computed };
+}
+
+function lines(result: Awaited<ReturnType<typeof run>>["result"]): string[] {
+  return result.diagnostics.map((d) => `${d.file}:${d.line} ${d.rule} ${d.severity}`);
+}
+
+describe("result cache", () => {
+  it("restores an unchanged run exactly: findings, summary, sources, rule metadata and extra data", async () => {
+    const first = await run();
+    expect(first).toMatchObject({ hit: false, computed: 1 });
+    expect(first.result.diagnostics.length).toBeGreaterThan(0);
+    const second = await run();
+    expect(second).toMatchObject({ hit: true, computed: 0 });
+    expect(second.result.diagnostics).toEqual(first.result.diagnostics);
+    expect(second.result.summary).toEqual(first.result.summary);
+    expect(second.result.sources).toEqual(first.result.sources);
+    expect(second.result.rules.map((r) => r.code)).toEqual(first.result.rules.map((r) => r.code));
+    expect(second.extra).toEqual(first.extra);
+  });
+
+  it("recomputes when a migration's content changes, even at the same size", async () => {
+    const file = path.join(project, "library/migrations/0003_remove_book_subtitle.py");
+    await run();
+    const text = readFileSync(file, "utf8");
+    // Same length, different bytes: only the ctime (and mtime) tell.
+    writeFileSync(file, text.replace("subtitle", "SUBTITLE"));
+    const after = await run();
+    expect(after).toMatchObject({ hit: false, computed: 1 });
+  });
+
+  it("recomputes when a migration is added or an apps.py changes", async () => {
+    await run();
+    const added = path.join(project, "library/migrations/0099_extra.py");
+    writeFileSync(added, "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = []\n    operations = []\n");
+    expect((await run()).hit).toBe(false);
+    expect((await run()).hit).toBe(true);
+    appendFileSync(path.join(project, "library/apps.py"), "\n# touched\n");
+    expect((await run()).hit).toBe(false);
+  });
+
+  it("keys on the settings: severity, rules and target each recompute", async () => {
+    const base = await run();
+    const rule = base.result.diagnostics[0]?.rule as string;
+    const downgraded = await run({ severity: { [rule]: "warning" } });
+    expect(downgraded.hit).toBe(false);
+    expect(downgraded.result.diagnostics.find((d) => d.rule === rule)?.severity).toBe("warning");
+    const one = DEFAULT_RULES.filter((r) => r.meta.name === rule);
+    const selected = await run({ rules: one });
+    expect(selected.hit).toBe(false);
+    expect(new Set(selected.result.diagnostics.map((d) => d.rule))).toEqual(new Set([rule]));
+    expect((await run({ target: { database: "mysql" } })).hit).toBe(false);
+    // And each slot is still valid afterwards.
+    expect((await run({ severity: { [rule]: "warning" } })).hit).toBe(true);
+  });
+
+  it("does not store a run whose inputs changed within the racy window", async () => {
+    const cache = new ResultCache(cacheDir);
+    expect((await run({}, cache)).hit).toBe(false);
+    expect((await run({}, cache)).computed).toBe(1);
+  });
+
+  it("ignores a corrupt slot and rewrites it", async () => {
+    await run();
+    const dir = path.join(cacheDir, readdirSync(cacheDir)[0] as string, "results");
+    for (const slot of readdirSync(dir)) writeFileSync(path.join(dir, slot), "{ not json");
+    const again = await run();
+    expect(again).toMatchObject({ hit: false, computed: 1 });
+    expect(lines(again.result).length).toBeGreaterThan(0);
+    expect((await run()).hit).toBe(true);
+  });
+});
+
+describe("result cache through the CLI", () => {
+  it("prints the same report from a cached run, in every format", async () => {
+    const args = (format: string) => ["check", ".", "--format", format, "--cache-dir", cacheDir];
+    const cold: Record<string, string> = {};
+    for (const format of ["json", "text", "sarif", "github"]) cold[format] = runCli(["check", ".", "--format", format, "--no-cache"], { cwd: project }).stdout;
+    // Past the racy window, so the next run stores its result.
+    await sleep(2100);
+    runCli(args("json"), { cwd: project });
+    const slots = readdirSync(cacheDir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes("results") && f.endsWith(".json"));
+    expect(slots).toHaveLength(1);
+    for (const format of Object.keys(cold)) {
+      const warm = runCli(args(format), { cwd: project });
+      expect(warm.stdout, format).toBe(cold[format]);
+      expect(warm.code).toBe(1);
+    }
+  });
+});
