@@ -78,6 +78,7 @@ import { runningDdlWithoutLockTimeout } from "./running-ddl-without-lock-timeout
 import { missingStageMarker } from "./missing-stage-marker.js";
 import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js";
 import { creatingModelWithIntegerPrimaryKey } from "./creating-model-with-integer-primary-key.js";
+import { removingConstraint } from "./removing-constraint.js";
 import { reversingMigrationFails } from "./reversing-migration-fails.js";
 import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
 import { alteringHotTable } from "./altering-hot-table.js";
@@ -159,6 +160,7 @@ export const rules: Rule[] = [
   missingStageMarker,
   addingIndexWithManyColumns,
   creatingModelWithIntegerPrimaryKey,
+  removingConstraint,
   reversingMigrationFails,
   reversingMigrationDropsData,
   alteringHotTable,
