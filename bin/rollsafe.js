@@ -1,12 +1,21 @@
 #!/usr/bin/env node
-// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `postinstall` script).
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `postinstall`
+// script). dist/bundle/ (esbuild) starts faster; it is used only while it is at least as new as
+// dist/src/cli.js, so a build with a bare `tsc` never runs a stale bundle.
+import { statSync } from "node:fs";
+
 const fail = (error) => {
   const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
   process.stderr.write(`rollsafe: internal error: ${message}\n`);
   process.exitCode = 2;
 };
 
-import("../dist/src/cli.js").then(
+const mtime = (relative) => statSync(new URL(relative, import.meta.url), { throwIfNoEntry: false })?.mtimeMs ?? null;
+const bundled = mtime("../dist/bundle/cli.js");
+const compiled = mtime("../dist/src/cli.js");
+const entry = bundled !== null && (compiled === null || bundled >= compiled) ? "../dist/bundle/cli.js" : "../dist/src/cli.js";
+
+import(entry).then(
   ({ main }) =>
     main(process.argv).then((code) => {
       process.exitCode = code;

@@ -7,7 +7,7 @@
  * custom operations, the one setting the parser reads.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -40,7 +40,10 @@ export function rollsafeVersion(): string {
  */
 function parserFingerprint(): string {
   const hash = createHash("sha256");
-  for (const dir of [path.join(here, "../parse"), path.join(here, "../model"), path.join(here, "../workers")]) {
+  const modules = [path.join(here, "../parse"), path.join(here, "../model"), path.join(here, "../workers")];
+  // In the esbuild bundle (dist/bundle/) the parser is inside the bundle's own files.
+  const dirs = modules.some((dir) => existsSync(dir)) ? modules : [here];
+  for (const dir of dirs) {
     let names: string[];
     try {
       names = readdirSync(dir).sort();

@@ -49,11 +49,13 @@ const NO_LABELS: AppLabelCache = {
 const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
 
-/** Size and mtime of every compiled module of rollsafe (its dist/ or src/ tree and rules/). */
+/**
+ * Size and mtime of every module of rollsafe that is running: dist/ (compiled modules and the
+ * bundle) when run from dist/src/cache or dist/bundle, src/ and rules/ under vitest.
+ */
 function rollsafeCodeStamp(): string {
   if (codeStamp !== null) return codeStamp;
   const hash = createHash("sha256").update(rollsafeVersion());
-  const root = path.resolve(here, "../..");
   const visit = (dir: string): void => {
     let entries;
     try {
@@ -70,8 +72,8 @@ function rollsafeCodeStamp(): string {
       }
     }
   };
-  visit(path.join(root, "src"));
-  visit(path.join(root, "rules"));
+  visit(path.resolve(here, ".."));
+  visit(path.resolve(here, "../../rules"));
   codeStamp = hash.digest("hex");
   return codeStamp;
 }

@@ -16,11 +16,11 @@ import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 let project: string;
 let tmp: string;
 
-/** Every `.json` shard under a cache directory. */
+/** Every `.json` shard of the parse cache under a cache directory (not the result cache's slots). */
 function shards(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
-    .filter((f) => f.endsWith(".json"))
+    .filter((f) => f.endsWith(".json") && !f.split(path.sep).includes("results"))
     .map((f) => path.join(dir, f));
 }
 
@@ -111,6 +111,10 @@ describe("parse cache through the CLI", () => {
     const cacheDir = path.join(tmp, "cache-corrupt");
     const cold = check(["--format", "json", "--no-cache"]);
     check(["--cache-dir", cacheDir]);
+    // The result cache would answer the next run without reading a shard: leave only the shards.
+    for (const entry of readdirSync(cacheDir, { withFileTypes: true })) {
+      if (entry.isDirectory()) rmSync(path.join(cacheDir, entry.name, "results"), { recursive: true, force: true });
+    }
     const files = shards(cacheDir);
     files.forEach((file, i) => writeFileSync(file, i % 3 === 0 ? "{not json" : i % 3 === 1 ? '{"format":"something-else","files":{}}' : '{"format":"rollsafe-parse-cache","key":"x","files":null}'));
     const run = check(["--format", "json", "--cache-dir", cacheDir]);
