@@ -79,6 +79,7 @@ import { missingStageMarker } from "./missing-stage-marker.js";
 import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js";
 import { creatingModelWithIntegerPrimaryKey } from "./creating-model-with-integer-primary-key.js";
 import { removingConstraint } from "./removing-constraint.js";
+import { addingForeignKeyWithoutIndex } from "./adding-foreign-key-without-index.js";
 import { reversingMigrationFails } from "./reversing-migration-fails.js";
 import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
 import { alteringHotTable } from "./altering-hot-table.js";
@@ -161,6 +162,7 @@ export const rules: Rule[] = [
   addingIndexWithManyColumns,
   creatingModelWithIntegerPrimaryKey,
   removingConstraint,
+  addingForeignKeyWithoutIndex,
   reversingMigrationFails,
   reversingMigrationDropsData,
   alteringHotTable,
