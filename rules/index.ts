@@ -80,6 +80,7 @@ import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js"
 import { creatingModelWithIntegerPrimaryKey } from "./creating-model-with-integer-primary-key.js";
 import { removingConstraint } from "./removing-constraint.js";
 import { addingForeignKeyWithoutIndex } from "./adding-foreign-key-without-index.js";
+import { namingColumnWithReservedKeyword } from "./naming-column-with-reserved-keyword.js";
 import { reversingMigrationFails } from "./reversing-migration-fails.js";
 import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
 import { alteringHotTable } from "./altering-hot-table.js";
@@ -163,6 +164,7 @@ export const rules: Rule[] = [
   creatingModelWithIntegerPrimaryKey,
   removingConstraint,
   addingForeignKeyWithoutIndex,
+  namingColumnWithReservedKeyword,
   reversingMigrationFails,
   reversingMigrationDropsData,
   alteringHotTable,
