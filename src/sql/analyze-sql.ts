@@ -13,6 +13,7 @@ import { textOffsets } from "./text-offsets.js";
 
 export type {
   DefaultVolatility,
+  SqlColumnFact,
   SqlAnalysis,
   SqlConstraintType,
   SqlEnumValueFact,

@@ -84,6 +84,18 @@ export interface SqlTypeName {
   text: string;
 }
 
+/** One column written in CREATE TABLE (its inline constraints folded in). */
+export interface SqlColumnFact {
+  name: string;
+  dataType: SqlTypeName | null;
+  /** Of type serial, bigserial or smallserial (a nextval() default). */
+  serial: boolean;
+  /** GENERATED { ALWAYS | BY DEFAULT } AS IDENTITY. */
+  identity: boolean;
+  /** Part of the primary key (inline PRIMARY KEY, or a table-level PRIMARY KEY (...) naming it). */
+  primaryKey: boolean;
+}
+
 /** ALTER TYPE ... ADD VALUE / RENAME VALUE details. The enum type itself is in `schema`/`objectName`. */
 export interface SqlEnumValueFact {
   /** The added value, or the new name of a renamed value. */
@@ -187,6 +199,8 @@ export interface SqlStatementFact {
   generatedStored: boolean;
   /** Column type for ADD COLUMN; the new type for ALTER COLUMN ... TYPE. */
   dataType: SqlTypeName | null;
+  /** CREATE TABLE: the columns defined in the statement (empty for other statements and CREATE TABLE AS). */
+  tableColumns: SqlColumnFact[];
   /** ALTER COLUMN ... TYPE ... USING expr. */
   usingExpression: boolean;
   enumValue: SqlEnumValueFact | null;

@@ -17,6 +17,7 @@ import type {
 } from "libpg-query";
 import { expressionVolatility } from "./expression-volatility.js";
 import type {
+  SqlColumnFact,
   SqlConstraintType,
   SqlQualifiedName,
   SqlSettingFact,
@@ -68,6 +69,7 @@ function makeFact(span: StatementSpan, nodeType: string, kind: SqlStatementKind,
     serial: false,
     generatedStored: false,
     dataType: null,
+    tableColumns: [],
     usingExpression: false,
     enumValue: null,
     setting: null,
@@ -320,6 +322,29 @@ function addColumnFacts(
     );
   }
   return facts;
+}
+
+/** The columns of a CREATE TABLE, with table-level PRIMARY KEY (...) folded into them. */
+function createTableColumns(elements: Node[]): SqlColumnFact[] {
+  const tablePrimaryKey = new Set<string>();
+  for (const element of elements) {
+    if ("Constraint" in element && element.Constraint.contype === "CONSTR_PRIMARY") stringsOf(element.Constraint.keys).forEach((k) => tablePrimaryKey.add(k));
+  }
+  const columns: SqlColumnFact[] = [];
+  for (const element of elements) {
+    if (!("ColumnDef" in element)) continue;
+    const column = element.ColumnDef;
+    const name = column.colname ?? "";
+    const inline = (column.constraints ?? []).flatMap((node) => ("Constraint" in node ? [node.Constraint.contype] : []));
+    columns.push({
+      name,
+      dataType: typeNameFact(column.typeName),
+      serial: isSerialType(column.typeName),
+      identity: inline.includes("CONSTR_IDENTITY"),
+      primaryKey: inline.includes("CONSTR_PRIMARY") || tablePrimaryKey.has(name),
+    });
+  }
+  return columns;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -606,6 +631,7 @@ export function statementFacts(span: StatementSpan, node: Node): SqlStatementFac
       only: false,
       ifNotExists: create.if_not_exists === true,
       references,
+      tableColumns: createTableColumns(create.tableElts ?? []),
     });
   }
 
