@@ -81,6 +81,8 @@ import { creatingModelWithIntegerPrimaryKey } from "./creating-model-with-intege
 import { removingConstraint } from "./removing-constraint.js";
 import { addingForeignKeyWithoutIndex } from "./adding-foreign-key-without-index.js";
 import { namingColumnWithReservedKeyword } from "./naming-column-with-reserved-keyword.js";
+import { runsqlAddingJsonColumn } from "./runsql-adding-json-column.js";
+import { runsqlUsingDiscouragedColumnType } from "./runsql-using-discouraged-column-type.js";
 import { reversingMigrationFails } from "./reversing-migration-fails.js";
 import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
 import { alteringHotTable } from "./altering-hot-table.js";
@@ -165,6 +167,8 @@ export const rules: Rule[] = [
   removingConstraint,
   addingForeignKeyWithoutIndex,
   namingColumnWithReservedKeyword,
+  runsqlAddingJsonColumn,
+  runsqlUsingDiscouragedColumnType,
   reversingMigrationFails,
   reversingMigrationDropsData,
   alteringHotTable,
