@@ -137,7 +137,7 @@ function reportTable(ctx: OperationContext, range: SourceRange, model: string, t
     message: `Table \`${table}\` of \`${model}\` is a reserved word in ${list.label}.`,
     help: [
       `Django quotes it, but raw SQL, later \`RunSQL\`, views and reporting tools must write \`${list.quote(table)}\` every time or fail with a syntax error.`,
-      `1. ${explicit ? "Choose another `db_table`" : "Pin a non-reserved table name"}: \`options={"db_table": ${py(`${ctx.migration.app}_${table}`)}}\` (\`class Meta: db_table = ...\` in the model).`,
+      `1. ${explicit ? "Choose another `db_table`" : "Pin a non-reserved table name"}: \`options={"db_table": ${py(explicit ? `${ctx.migration.app}_${table}` : `${table}s`)}}\` (\`class Meta: db_table = ...\` in the model).`,
     ],
   });
 }
