@@ -50,6 +50,12 @@ function leadingFields(indexes: PyValue[], constraints: PyValue[], together: str
   return out;
 }
 
+/** The first field of a Django 5.2 `CompositePrimaryKey("a", "b")`: its primary key index leads with it. */
+function compositeKeyLead(call: PyValue | null | undefined): string | null {
+  if (call?.kind !== "call" || !/(^|\.)CompositePrimaryKey$/.test(call.callee)) return null;
+  return literalString(call.args[0]);
+}
+
 /** What the model state (and the rest of this migration) indexes by leading field. */
 function coveredFields(ctx: OperationContext, model: ModelState): Set<string> {
   const covered = leadingFields(
@@ -57,6 +63,10 @@ function coveredFields(ctx: OperationContext, model: ModelState): Set<string> {
     model.constraints.map((c) => c.value),
     [...model.uniqueTogether, ...model.indexTogether],
   );
+  for (const field of model.fields.values()) {
+    const lead = compositeKeyLead(field.call);
+    if (lead) covered.add(lead);
+  }
   // An index added later in the same migration serves the column as soon as the migration is done.
   for (const op of databaseOperations(ctx.migration.operations)) {
     if (op.unknown) continue;
@@ -111,7 +121,7 @@ export const addingForeignKeyWithoutIndex: Rule = {
     hazards: ["H62"],
     docs: {
       summary: "A foreign key column with `db_index=False` and no other index leading with it (opt-in)",
-      what: "Flags `ForeignKey(db_index=False)` in `AddField`, `CreateModel` and `AlterField` (turning the index off) on a managed model, unless an index or unique constraint already leads with the column: `Meta.indexes` (first field, no condition), `unique_together`/`index_together` (first field), a `UniqueConstraint` without condition (first field), in the model state or added by the same migration. On MySQL only foreign keys with `db_constraint=False` are flagged (InnoDB indexes every FOREIGN KEY constraint itself); foreign keys with `db_constraint=False` and `on_delete=DO_NOTHING` are never flagged (nothing looks them up on delete).",
+      what: "Flags `ForeignKey(db_index=False)` in `AddField`, `CreateModel` and `AlterField` (turning the index off) on a managed model, unless an index or unique constraint already leads with the column: `Meta.indexes` (first field, no condition), `unique_together`/`index_together` (first field), a `UniqueConstraint` without condition (first field), a `CompositePrimaryKey` (first field), in the model state or added by the same migration. On MySQL only foreign keys with `db_constraint=False` are flagged (InnoDB indexes every FOREIGN KEY constraint itself); foreign keys with `db_constraint=False` and `on_delete=DO_NOTHING` are never flagged (nothing looks them up on delete).",
       why: "Deleting a parent row (or changing its key) makes the database check the child table for referencing rows, and Django's deletion collector (`CASCADE`, `PROTECT`, `SET_NULL`...) queries the child table by the foreign key column too. Without an index each such lookup is a sequential scan of the whole child table, so deletes on the parent slow down as the child grows; joins and `parent.children.all()` scan it as well.",
       recipe: [
         "Drop `db_index=False` (new tables), or add an index leading with the column.",
@@ -181,6 +191,10 @@ function createModel(ctx: OperationContext): void {
     origin: null,
   };
   coveredFields(ctx, shell).forEach((f) => covered.add(f));
+  for (const item of listItems(op.args.fields)) {
+    const lead = (item.kind === "tuple" || item.kind === "list") ? compositeKeyLead(item.items[1]) : null;
+    if (lead) covered.add(lead);
+  }
   for (const item of listItems(op.args.fields)) {
     if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
     const name = literalString(item.items[0]);
