@@ -104,7 +104,7 @@ export const removingConstraint: Rule = {
     hazards: ["H58"],
     docs: {
       summary: "Dropping a constraint that deployed code may rely on (opt-in)",
-      what: "Flags, on an existing managed table, in a migration that is not post-deploy: `RemoveConstraint`; `AlterField` that turns `unique=True` off (a one-to-one field made a `ForeignKey` included) or sets `db_constraint=False` on a foreign key; `AlterUniqueTogether` that removes a set; and `ALTER TABLE ... DROP CONSTRAINT` in `RunSQL` (PostgreSQL). Not flagged: a uniqueness that stays enforced by another unique constraint, `unique_together` set or unique field (e.g. `unique_together` moved to a `UniqueConstraint` in the same migration), a constraint re-added under the same name in the same migration, and a helper constraint added earlier in the same migration.",
+      what: "Flags, on an existing managed table, in a migration that is not post-deploy: `RemoveConstraint`; `AlterField` that turns `unique=True` off (a one-to-one field made a `ForeignKey` included) or sets `db_constraint=False` on a foreign key; `AlterUniqueTogether` that removes a set; and `ALTER TABLE ... DROP CONSTRAINT` in `RunSQL` (PostgreSQL, MySQL). Not flagged: a uniqueness that stays enforced by another unique constraint, `unique_together` set or unique field (e.g. `unique_together` moved to a `UniqueConstraint` in the same migration), a constraint re-added under the same name in the same migration, and a helper constraint added earlier in the same migration.",
       why: "A constraint is a guarantee the running code may depend on without saying so: `get_or_create`/`update_or_create` are only race-free with a unique constraint, `bulk_create(ignore_conflicts=True)` and upserts need it, and `except IntegrityError` blocks use it for de-duplication. Once it is dropped, the release still serving traffic silently writes duplicates, dangling references or invalid rows, and they stay after a rollback.",
       recipe: [
         "Make sure no code path relies on the constraint (`get_or_create`, upserts, `except IntegrityError`); ship that change first.",
@@ -213,7 +213,8 @@ function alterUniqueTogether(ctx: OperationContext): void {
 }
 
 function runSql(ctx: OperationContext): void {
-  if (ctx.target.database !== "postgresql") return;
+  // SQLite has no ALTER TABLE ... DROP CONSTRAINT; MySQL has it from 8.0.19 with the same meaning.
+  if (ctx.target.database === "sqlite") return;
   const statements = forwardStatements(ctx);
   if (statements.length === 0) return;
   // Every constraint this migration adds in SQL: a helper constraint dropped again (the NOT NULL
