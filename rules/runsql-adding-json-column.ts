@@ -20,7 +20,7 @@ export const runsqlAddingJsonColumn: Rule = {
     docs: {
       summary: "Raw SQL that creates a `json` column instead of `jsonb` (opt-in)",
       what: "Flags, in `RunSQL` on PostgreSQL, `ALTER TABLE ... ADD COLUMN ... json`, `ALTER COLUMN ... TYPE json` and `CREATE TABLE` columns of type `json` (or `json[]`). Django's `JSONField` is `jsonb` on PostgreSQL and is never flagged.",
-      why: "The `json` type has no equality operator: `SELECT DISTINCT`, `GROUP BY`, `UNION` (without ALL), `count(DISTINCT ...)` and `=` over the column fail with \"could not identify an equality operator for type json\" (checked on PostgreSQL 15), and so does Django's `.distinct()` on a model that maps the column. `json` also cannot be indexed with GIN and is re-parsed on every access; `jsonb` has none of these problems.",
+      why: "The `json` type has no equality operator: `SELECT DISTINCT`, `GROUP BY`, `UNION` (without ALL) and `count(DISTINCT ...)` over the column fail with \"could not identify an equality operator for type json\", and `WHERE col = ...` with \"operator does not exist: json = ...\" (checked on PostgreSQL 15), and so does Django's `.distinct()` on a model that maps the column. `json` also cannot be indexed with GIN and is re-parsed on every access; `jsonb` has none of these problems.",
       recipe: ["Use `jsonb` (what Django's `JSONField` creates), unless the exact text, key order and duplicate keys of the input must be kept."],
       severityReason: "Warning: a schema-quality problem that surfaces later in queries, not at deploy time.",
       bad: `migrations.RunSQL("ALTER TABLE library_book ADD COLUMN metadata json", reverse_sql="ALTER TABLE library_book DROP COLUMN metadata")`,
@@ -54,7 +54,7 @@ export const runsqlAddingJsonColumn: Rule = {
           range,
           message: `Column \`${column.name}\` of ${where} is made \`${typeText}\`, which has no equality operator: DISTINCT, GROUP BY and UNION over it fail.`,
           help: [
-            `PostgreSQL cannot compare \`json\` values: \`SELECT DISTINCT\`, \`GROUP BY\`, \`UNION\`, \`count(DISTINCT ...)\` and \`=\` on \`${column.name}\` fail with "could not identify an equality operator for type json" (Django's \`.distinct()\` too, once a model maps the column), and the column cannot get a GIN index.`,
+            `PostgreSQL cannot compare \`json\` values: \`SELECT DISTINCT\`, \`GROUP BY\`, \`UNION\` and \`count(DISTINCT ...)\` on \`${column.name}\` fail with "could not identify an equality operator for type json", and \`=\` has no operator at all (Django's \`.distinct()\` too, once a model maps the column), and the column cannot get a GIN index.`,
             fix
               ? `1. Use \`jsonb\` (what Django's \`JSONField\` creates):\n\`\`\`python\nmigrations.RunSQL(${py(fix)}, reverse_sql=...),\n\`\`\``
               : `1. Declare the column as \`${jsonb}\` in the \`CREATE TABLE\` (what Django's \`JSONField\` creates).`,
