@@ -1,7 +1,10 @@
 /**
- * Parses files on worker threads. The main thread hands out small batches as workers finish
- * (files differ in size, so fixed shares would leave a thread idle), and rebuilds each model
- * from the JSON a worker returns, putting the source text back from the bytes it already has.
+ * Parses files on worker threads and on the main thread. Work is handed out in small batches
+ * as threads finish (files differ in size, so fixed shares would leave a thread idle). With
+ * `jobs` threads, `jobs - 1` are workers and the main thread is the last one: it parses batches
+ * between handling the workers' replies instead of sitting idle while they start (each worker
+ * loads tree-sitter) and run. The main thread rebuilds each worker's model from the JSON it
+ * returns, putting the source text back from the bytes it already has.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -10,7 +13,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { decodePythonSource } from "../parse/source-text.js";
-import type { LoadedFile } from "./read-migration.js";
+import { parseMigrationBytes, type LoadedFile } from "./read-migration.js";
 import type { ParseReply, ParseTask } from "./parse-worker.js";
 
 /** Files per message: large enough to amortise posting, small enough to balance the threads. */
@@ -19,8 +22,9 @@ const BATCH = 24;
 const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
 
 /**
- * Parses `tasks` on up to `jobs` workers. Resolves to null when workers cannot be used here
- * (running from TypeScript sources, or a worker failed to start); the caller then parses itself.
+ * Parses `tasks` on `jobs` threads: up to `jobs - 1` workers and the main thread. Resolves to
+ * null when workers cannot be used here (running from TypeScript sources, or a worker failed to
+ * start or died); the caller then parses everything itself.
  */
 export async function parseOnWorkers(
   tasks: { index: number; ref: MigrationFileRef; bytes: Buffer }[],
@@ -29,8 +33,9 @@ export async function parseOnWorkers(
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
   const byIndex = new Map(tasks.map((t) => [t.index, t] as const));
   const results: { index: number; file: LoadedFile; json?: string }[] = [];
-  const count = Math.min(options.jobs, Math.ceil(tasks.length / BATCH));
+  const count = Math.max(1, Math.min(options.jobs - 1, Math.ceil(tasks.length / BATCH) - 1));
   let next = 0;
+  let failed = false;
 
   const workers: Worker[] = [];
   const runWorker = () =>
@@ -64,8 +69,30 @@ export async function parseOnWorkers(
       send();
     });
 
+  // The main thread's share: a batch at a time, yielding between batches so that the workers'
+  // replies are taken and answered promptly.
+  const runMain = async () => {
+    while (next < tasks.length && !failed) {
+      const batch = tasks.slice(next, next + BATCH);
+      next += batch.length;
+      for (const task of batch) {
+        results.push({ index: task.index, file: parseMigrationBytes(task.ref, task.bytes, options.operations) });
+        options.onFile?.();
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+
   try {
-    await Promise.all(Array.from({ length: count }, runWorker));
+    await Promise.all([
+      ...Array.from({ length: count }, () =>
+        runWorker().catch((error: unknown) => {
+          failed = true;
+          throw error;
+        }),
+      ),
+      runMain(),
+    ]);
   } catch {
     await Promise.all(workers.map((w) => w.terminate()));
     return null;
