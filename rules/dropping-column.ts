@@ -52,14 +52,21 @@ export const droppingColumn: Rule = {
     const column = ctx.columnOf(field);
     const steps: string[] = [];
     const notNullNoDefault = field.null === false && !field.hasDbDefault && field.relation?.kind !== "m2m";
+    // A foreign key constraint left behind would reject the new release's deletes of referenced
+    // rows (it no longer knows the field, so nothing cascades); `db_constraint=False` drops it
+    // without a scan. Altering a constrained foreign key otherwise re-adds the constraint, validated.
+    const keepsConstraint = (field.relation?.kind === "fk" || field.relation?.kind === "o2o") && field.relation.dbConstraint;
     let expandField: string | null = null;
-    if (notNullNoDefault) {
-      const expand = djangoHas(ctx.target, 5, 0) && field.hasDefault
-        ? fieldWith(field.call, { db_default: pyValue(field.default) })
-        : fieldWith(field.call, { null: "True" });
+    if (notNullNoDefault || keepsConstraint) {
+      const fill: Record<string, string> = !notNullNoDefault ? {} : djangoHas(ctx.target, 5, 0) && field.hasDefault ? { db_default: pyValue(field.default) } : { null: "True" };
+      const expand = fieldWith(field.call, { ...(keepsConstraint ? { db_constraint: "False" } : {}), ...fill });
       expandField = expand;
+      const reasons = [
+        ...(notNullNoDefault ? [`column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\``] : []),
+        ...(keepsConstraint ? [`its foreign key constraint would make the new release's deletes of \`${field.relation?.to ?? "the referenced model"}\` rows that are still referenced fail`] : []),
+      ];
       steps.push(
-        `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`. First let the database fill it:\n${alterFieldSnippet(model.key, name, expand)}`,
+        `The column stays until the contract step, but ${reasons.join(", and ")}. First ${[...(notNullNoDefault ? ["let the database fill it"] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ")}:\n${alterFieldSnippet(model.key, name, expand)}`,
       );
     }
     steps.push(

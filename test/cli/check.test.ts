@@ -40,6 +40,7 @@ describe("rollsafe check (end to end)", () => {
       "removing-not-null-column-from-state",
       "renaming-column",
       "renaming-table",
+      "reversing-migration-fails",
       "setting-column-not-null",
     ]);
   });

@@ -117,6 +117,7 @@ describe("configuration files", () => {
       "project/library/migrations/0003_remove_subtitle.py:8 dropping-column error",
       "project/legacy/oldapp/migrations/0002_drop.py:8 dropping-table error",
       "project/vendored/migrations/0002_drop.py:8 dropping-column error",
+      "project/vendored/migrations/0002_drop.py:8 reversing-migration-fails warning",
     ].sort());
   });
 

@@ -173,7 +173,11 @@ describe("generated and auto columns per engine", () => {
 describe("foreign key removal", () => {
   it("a pre-deploy RemoveField is left to dropping-column", async () => {
     const diags = await lintOps(`        migrations.RemoveField("book", "author"),`);
-    expect(diags.map((d) => d.rule)).toEqual(["dropping-column"]);
+    // Not removing-foreign-key-with-constraint as well; the NOT NULL column's failing rollback is its own finding.
+    expect(diags.map((d) => d.rule)).toEqual(["dropping-column", "reversing-migration-fails"]);
+    // dropping-column's expand step drops the constraint and the NOT NULL together.
+    expect(diags[0]?.help.join("\n")).toContain("db_constraint=False");
+    expect(diags[0]?.help.join("\n")).toContain("null=True");
   });
   it("a FK created with db_constraint=False is not reported", async () => {
     const remove = `        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("book", "editor")], database_operations=[]),`;
