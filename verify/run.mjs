@@ -354,7 +354,7 @@ function renderReport(results, problems, meta) {
   if (meta.claimless.length) {
     lines.push(
       "",
-      "Rules without a database claim (diagnostics about the migration files themselves) are not run here: " +
+      "Rules without a database claim are not run here: diagnostics about the migration files themselves, opt-in style checks, and hazards a small table cannot show (a refused statement, a rollback, lock queueing on a busy table; each rule's severityReason says how it was checked): " +
         meta.claimless.map(code).join(", ") +
         ".",
     );
