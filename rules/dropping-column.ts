@@ -61,13 +61,14 @@ export const droppingColumn: Rule = {
       const fill: Record<string, string> = !notNullNoDefault ? {} : djangoHas(ctx.target, 5, 0) && field.hasDefault ? { db_default: pyValue(field.default) } : { null: "True" };
       const expand = fieldWith(field.call, { ...(keepsConstraint ? { db_constraint: "False" } : {}), ...fill });
       expandField = expand;
-      const reasons = [
-        ...(notNullNoDefault ? [`column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\``] : []),
-        ...(keepsConstraint ? [`its foreign key constraint would make the new release's deletes of \`${field.relation?.to ?? "the referenced model"}\` rows that are still referenced fail`] : []),
-      ];
-      steps.push(
-        `The column stays until the contract step, but ${reasons.join(", and ")}. First ${[...(notNullNoDefault ? ["let the database fill it"] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ")}:\n${alterFieldSnippet(model.key, name, expand)}`,
-      );
+      const to = field.relation?.to ?? null;
+      const target = `\`${(to && ctx.state.modelByKey(to)?.name) ?? to ?? "the referenced model"}\``;
+      const constraintWhy = `its foreign key constraint stays with the column and would make the new release's deletes of still-referenced ${target} rows fail`;
+      const why = notNullNoDefault
+        ? `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`${keepsConstraint ? `, and ${constraintWhy}` : ""}.`
+        : `The ${constraintWhy.replace(/^its /, "")}.`;
+      const first = [...(notNullNoDefault ? ["let the database fill it"] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ");
+      steps.push(`${why} First ${first}:\n${alterFieldSnippet(model.key, name, expand)}`);
     }
     steps.push(
       `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}`,

@@ -40,7 +40,7 @@ export const droppingTable: Rule = {
     });
     const tables = [table, ...joinTables];
     const inbound: string[] = [];
-    for (const other of ctx.state.models.values()) {
+    for (const other of ctx.state.modelsReferencing(`${model.app}.${model.key}`)) {
       if (other === model) continue;
       for (const f of other.fields.values()) {
         if (f.relation?.to === `${model.app}.${model.key}` && f.relation.kind !== "m2m") inbound.push(`${other.name}.${f.name}`);

@@ -261,10 +261,7 @@ export interface SqlTableRef {
 /** The managed model whose table is `table` in `state`, if any (`public` or unqualified only). */
 export function modelOfTable(state: ProjectState, schema: string | null, table: string): ModelState | null {
   if (schema !== null && schema !== "public") return null;
-  for (const model of state.models.values()) {
-    if (state.hasTable(model) && state.tableOf(model) === table) return model;
-  }
-  return null;
+  return state.modelsWithTable(table)[0] ?? null;
 }
 
 /** The field of a model stored in `column`, if any. */

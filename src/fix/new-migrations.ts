@@ -26,15 +26,20 @@ export function postDeployMarkerLines(style: Target["markerStyle"]): { imports: 
 
 /** The highest leading migration number in an app (0 when none is numbered). */
 function highestNumber(graph: MigrationGraph<ParsedMigration>, app: string): number {
-  let best = 0;
-  const all = [...[...graph.nodes.values()].map((n) => n.migration), ...graph.replaced];
-  for (const m of all) {
-    if (m.app !== app) continue;
-    const n = /^(\d+)_/.exec(m.name);
-    if (n) best = Math.max(best, Number(n[1]));
+  // One pass per graph for every app: asked once per new migration.
+  let byApp = highestCache.get(graph);
+  if (!byApp) {
+    byApp = new Map();
+    for (const m of [...[...graph.nodes.values()].map((n) => n.migration), ...graph.replaced]) {
+      const n = /^(\d+)_/.exec(m.name);
+      if (n) byApp.set(m.app, Math.max(byApp.get(m.app) ?? 0, Number(n[1])));
+    }
+    highestCache.set(graph, byApp);
   }
-  return best;
+  return byApp.get(app) ?? 0;
 }
+
+const highestCache = new WeakMap<object, Map<string, number>>();
 
 /** Renders one new migration file. Returns null when it cannot be placed or marked. */
 export function renderNewMigration(

@@ -234,10 +234,22 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
 
 /** Leaf migrations of an app (no child in the same app), sorted. */
 export function appLeaves<M extends MigrationFile>(graph: MigrationGraph<M>, app: string): string[] {
-  const out: string[] = [];
-  for (const node of graph.nodes.values()) {
-    if (node.migration.app !== app) continue;
-    if (![...node.children].some((c) => graph.nodes.get(c)?.migration.app === app)) out.push(node.migration.id);
+  // A graph does not change once built: every app's leaves come from one pass over it (fixes
+  // ask once per new migration, which made a scan per call quadratic on large projects).
+  let byApp = leavesCache.get(graph);
+  if (!byApp) {
+    byApp = new Map();
+    for (const node of graph.nodes.values()) {
+      const own = node.migration.app;
+      if ([...node.children].some((c) => graph.nodes.get(c)?.migration.app === own)) continue;
+      const list = byApp.get(own) ?? [];
+      list.push(node.migration.id);
+      byApp.set(own, list);
+    }
+    for (const list of byApp.values()) list.sort(byId);
+    leavesCache.set(graph, byApp);
   }
-  return out.sort(byId);
+  return [...(byApp.get(app) ?? [])];
 }
+
+const leavesCache = new WeakMap<object, Map<string, string[]>>();

@@ -51,6 +51,72 @@ export class ProjectState {
    */
   readonly partitionedTables = new Map<string, PartitionedTable>();
 
+  /**
+   * Indexes for the lookups rules make per operation ("which model owns table t", "which fields
+   * point at model m"), which would otherwise scan every model of a large project each time.
+   * Every mutation of a model goes through `apply`, which marks its key dirty; a lookup first
+   * re-indexes the dirty models, so the indexes are never stale.
+   */
+  private readonly dirty = new Set<string>();
+  private indexed = false;
+  private readonly byTable = new Map<string, Set<string>>();
+  private readonly inbound = new Map<string, Set<string>>();
+  private readonly indexedAs = new Map<string, { table: string | null; targets: string[] }>();
+
+  private touch(key: string): void {
+    if (this.indexed) this.dirty.add(key);
+  }
+
+  private reindex(): void {
+    if (!this.indexed) {
+      this.indexed = true;
+      for (const key of this.models.keys()) this.dirty.add(key);
+    }
+    if (this.dirty.size === 0) return;
+    for (const key of this.dirty) {
+      const old = this.indexedAs.get(key);
+      if (old) {
+        if (old.table !== null) this.byTable.get(old.table)?.delete(key);
+        for (const target of old.targets) this.inbound.get(target)?.delete(key);
+        this.indexedAs.delete(key);
+      }
+      const model = this.models.get(key);
+      if (!model) continue;
+      const table = this.hasTable(model) ? this.tableOf(model) : null;
+      const targets = new Set<string>();
+      for (const field of model.fields.values()) if (field.relation?.to) targets.add(field.relation.to);
+      if (table !== null) getOrAdd(this.byTable, table).add(key);
+      for (const target of targets) getOrAdd(this.inbound, target).add(key);
+      this.indexedAs.set(key, { table, targets: [...targets] });
+    }
+    this.dirty.clear();
+  }
+
+  /** The managed, concrete models whose table is `table`, in state order. */
+  modelsWithTable(table: string): ModelState[] {
+    this.reindex();
+    return this.inOrder(this.byTable.get(table));
+  }
+
+  /** The models with a field whose relation points at `target` (`app.model`), in state order. */
+  modelsReferencing(target: string): ModelState[] {
+    this.reindex();
+    return this.inOrder(this.inbound.get(target));
+  }
+
+  /** The models of these keys, in the order of `models` (what a scan of every model would give). */
+  private inOrder(keys: Set<string> | undefined): ModelState[] {
+    if (!keys || keys.size === 0) return [];
+    const found: ModelState[] = [];
+    for (const key of keys) {
+      const model = this.models.get(key);
+      if (model) found.push(model);
+    }
+    if (found.length < 2) return found;
+    const order = new Map([...this.models.keys()].map((key, i) => [key, i] as const));
+    return found.sort((a, b) => (order.get(`${a.app}.${a.key}`) ?? 0) - (order.get(`${b.app}.${b.key}`) ?? 0));
+  }
+
   /** Looks a model up by app label and (any-case) name. */
   model(app: string, name: string): ModelState | undefined {
     return this.models.get(`${app}.${name.toLowerCase()}`);
@@ -109,7 +175,10 @@ export class ProjectState {
     // Models are changed in place: each ProjectState owns its models (`clone()` copies them, and
     // the Django and database states build theirs separately), and rules only read state during
     // their call. Copying a model per operation made long histories quadratic.
-    const editable = (model: ModelState): ModelState => model;
+    const editable = (model: ModelState): ModelState => {
+      this.touch(`${model.app}.${model.key}`);
+      return model;
+    };
     if (op.unknown && op.kind !== "SeparateDatabaseAndState") return problems;
     switch (op.kind) {
       case "CreateModel": {
@@ -141,11 +210,15 @@ export class ProjectState {
           model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
         }
         this.models.set(`${ctx.app}.${key}`, model);
+        this.touch(`${ctx.app}.${key}`);
         break;
       }
       case "DeleteModel": {
         const model = needModel(str(a.name));
-        if (model) this.models.delete(`${model.app}.${model.key}`);
+        if (model) {
+          this.models.delete(`${model.app}.${model.key}`);
+          this.touch(`${model.app}.${model.key}`);
+        }
         break;
       }
       case "RenameModel": {
@@ -158,6 +231,8 @@ export class ProjectState {
         renamed.key = newName.toLowerCase();
         this.models.delete(oldKey);
         this.models.set(`${renamed.app}.${renamed.key}`, renamed);
+        this.touch(oldKey);
+        this.touch(`${renamed.app}.${renamed.key}`);
         this.repointRelations(oldKey, `${renamed.app}.${renamed.key}`);
         break;
       }
@@ -322,7 +397,10 @@ export class ProjectState {
         changed ??= cloneModel(model);
         changed.bases = changed.bases.map((b) => (b === oldKey ? newKey : b));
       }
-      if (changed) this.models.set(key, changed);
+      if (changed) {
+        this.models.set(key, changed);
+        this.touch(key);
+      }
     }
   }
 }
@@ -351,4 +429,13 @@ export function columnsOf(model: ModelState): { field: FieldState; column: strin
     if (column !== null) out.push({ field, column });
   }
   return out;
+}
+
+function getOrAdd<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
 }

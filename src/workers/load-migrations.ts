@@ -14,6 +14,9 @@ import { parseMigrationBytes, readMigrationBytes, type LoadedFile } from "./read
 /** Below this many files to parse, starting workers (each loads tree-sitter) costs more than it saves. */
 export const MIN_FILES_FOR_WORKERS = 200;
 
+/** Files parsed on the main thread between turns of the event loop. */
+const YIELD_EVERY = 50;
+
 /** Files read at the same time. */
 const READ_CONCURRENCY = 16;
 
@@ -81,11 +84,16 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     );
   }
   if (!parsed) {
-    parsed = pending.map((p) => {
-      const file = parseMigrationBytes(files[p.index] as MigrationFileRef, p.bytes, operations);
+    parsed = [];
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i] as Pending;
+      parsed.push({ index: p.index, file: parseMigrationBytes(files[p.index] as MigrationFileRef, p.bytes, operations) });
       progress();
-      return { index: p.index, file };
-    });
+      // node-tree-sitter frees a tree's native memory in a finalizer that runs from the event
+      // loop, and V8 does not count that memory: without a turn of the loop now and then, a
+      // long run holds every tree it parsed.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   const hashOf = new Map(pending.map((p) => [p.index, p.hash] as const));
   const stores: Promise<void>[] = [];
