@@ -239,11 +239,35 @@ async function measureCorpus(corpus, cli, reps) {
       }
       row.warm = summarise(warmRuns);
       row.warmFindings = warmRuns[0]?.findings ?? null;
+      const edited = findMigrationFiles(corpus.limitRoots[0]).filter((f) => /\/\d{4}_[^/]*\.py$/.test(f)).sort().at(-1);
+      if (edited) {
+        log(`${corpus.name}: rollsafe warm after editing one migration`);
+        row.edited = await editedRuns(cli, { cwd: corpus.cwd, paths: corpus.paths, cacheDir, file: edited, reps });
+      }
     } catch (error) {
       row.error = error.message;
     }
   }
   return row;
+}
+
+/**
+ * Warm runs right after an edit of one migration (a new comment line each time), so the result
+ * cache misses and the run re-parses that file and replays from the parse cache: what a
+ * developer's next check after changing a migration costs. The file's bytes are restored after.
+ */
+async function editedRuns(cli, { cwd, paths, cacheDir, file, reps, format }) {
+  const original = fs.readFileSync(file);
+  const runs = [];
+  try {
+    for (let i = 0; i < reps; i++) {
+      fs.writeFileSync(file, Buffer.concat([original, Buffer.from(`\n# bench: edited ${Date.now()} ${i}\n`)]));
+      runs.push(await runRollsafe(cli, { cwd, paths, cache: "warm", cacheDir, ...(format ? { format } : {}) }));
+    }
+  } finally {
+    fs.writeFileSync(file, original);
+  }
+  return summarise(runs);
 }
 
 /** `rollsafe check <newest migration>` in the 500-migration app, warm, as pre-commit runs it. */
@@ -268,6 +292,8 @@ async function measureSingleFile(cli, dir, reps) {
       warm.push(await runRollsafe(cli, { cwd: dir, paths: [rel], cache: "warm", cacheDir, format: "text" }));
     }
     result.warm = summarise(warm);
+    log("single file: warm after editing it");
+    result.edited = await editedRuns(cli, { cwd: dir, paths: [rel], cacheDir, file: target, reps, format: "text" });
     result.exitCodes = [...new Set([...cold, ...warm].map((r) => r.exitCode))];
   } catch (error) {
     result.error = error.message;
@@ -393,13 +419,14 @@ function renderReport({ opts, env, cli, floor, rows, single, realError }) {
 
   // Full runs.
   lines.push("## Full runs (`rollsafe check .`)", "");
-  lines.push("| corpus | files | size | limit wall | limit CPU | cold wall | cold CPU | **cold ÷ limit** | cold CPU ÷ limit CPU | first run, filling the cache | warm wall | **warm ÷ cold** | peak RSS (limit / cold / warm) | findings |");
-  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  lines.push("| corpus | files | size | limit wall | limit CPU | cold wall | cold CPU | **cold ÷ limit** | cold CPU ÷ limit CPU | first run, filling the cache | warm wall | **warm ÷ cold** | warm after editing one file | edited ÷ cold | peak RSS (limit / cold / warm) | findings |");
+  lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) {
     lines.push(
-      `| ${r.label} | ${int(r.files)} | ${(r.bytes / 1048576).toFixed(1)} MB | ${ms(r.limit.wallMs)} | ${ms(r.limit.cpuMs)} | ${ms(r.cold?.wallMs)} | ${ms(r.cold?.cpuMs)} | ${x(ratio(r.cold?.wallMs, r.limit.wallMs))} | ${x(ratio(r.cold?.cpuMs, r.limit.cpuMs))} | ${ms(r.fill?.wallMs)} | ${ms(r.warm?.wallMs)} | ${x(ratio(r.warm?.wallMs, r.cold?.wallMs))} | ${mb(r.limit.maxRssKb)} / ${mb(r.cold?.maxRssKb)} / ${mb(r.warm?.maxRssKb)} | ${r.findings ?? "–"} |`,
+      `| ${r.label} | ${int(r.files)} | ${(r.bytes / 1048576).toFixed(1)} MB | ${ms(r.limit.wallMs)} | ${ms(r.limit.cpuMs)} | ${ms(r.cold?.wallMs)} | ${ms(r.cold?.cpuMs)} | ${x(ratio(r.cold?.wallMs, r.limit.wallMs))} | ${x(ratio(r.cold?.cpuMs, r.limit.cpuMs))} | ${ms(r.fill?.wallMs)} | ${ms(r.warm?.wallMs)} | ${x(ratio(r.warm?.wallMs, r.cold?.wallMs))} | ${ms(r.edited?.wallMs)} | ${x(ratio(r.edited?.wallMs, r.cold?.wallMs))} | ${mb(r.limit.maxRssKb)} / ${mb(r.cold?.maxRssKb)} / ${mb(r.warm?.maxRssKb)} | ${r.findings ?? "–"} |`,
     );
   }
+  lines.push("", "*Warm* is a re-run over the unchanged tree: the result cache answers (`src/cache/result-cache.ts`). *Warm after editing one file* changes one migration before each run: the result cache misses, that file is parsed again, every other model comes from the parse cache, and the replay and the rules run in full.");
   lines.push("", `Repetitions per corpus: ${rows.map((r) => `${r.name} ${r.limit.runs}`).join(", ")}. Wall ranges (min–max) of the cold runs: ${withCli.map((r) => `${r.name} ${ms(r.cold.minWallMs)}–${ms(r.cold.maxWallMs)}`).join(", ") || "–"}.`, "");
 
   // Single file.
@@ -410,6 +437,7 @@ function renderReport({ opts, env, cli, floor, rows, single, realError }) {
   lines.push(`| **floor**: node + tree-sitter + Python grammar (\`bench/floor-process.mjs\`) | ${ms(floor.floor.wallMs)} | ${ms(floor.floor.cpuMs)} | ${mb(floor.floor.maxRssKb)} | 1.00× |`);
   lines.push(`| rollsafe, single file, no cache | ${ms(single?.cold?.wallMs)} | ${ms(single?.cold?.cpuMs)} | ${mb(single?.cold?.maxRssKb)} | ${x(ratio(single?.cold?.wallMs, floor.floor.wallMs))} |`);
   lines.push(`| **rollsafe, single file, warm** | ${ms(single?.warm?.wallMs)} | ${ms(single?.warm?.cpuMs)} | ${mb(single?.warm?.maxRssKb)} | ${x(singleRatio)} |`);
+  lines.push(`| rollsafe, single file, warm, right after editing it | ${ms(single?.edited?.wallMs)} | ${ms(single?.edited?.cpuMs)} | ${mb(single?.edited?.maxRssKb)} | ${x(ratio(single?.edited?.wallMs, floor.floor.wallMs))} |`);
   lines.push("", `Floor and bare node: ${floor.floor.runs} runs each; warm single-file: ${single?.warm?.runs ?? 0} runs.`, "");
 
   // Growth.

@@ -93,18 +93,26 @@ export async function main(argv: string[]): Promise<number> {
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
       const fixed = opts.fix ? await runFixLoop(existing.found, run.options, { unsafe: opts.unsafeFixes }) : null;
+      const color = format === "text" && !opts.output && wantsColor(process.stdout);
+      // The result cache (not for --fix, which writes, nor --diff, which reads the files): an
+      // unchanged tree prints the report rendered last time, or renders the stored run.
+      const cache = run.options.cacheDir && !fixed && !opts.diff ? new ResultCache(run.options.cacheDir) : null;
+      const handle = cache ? await cache.lookup(existing.found, run.options, run.options.rules ?? rules.filter((r) => !r.meta.optIn)) : null;
+      const variant = `${format}\0${color ? "color" : "plain"}`;
+      const stepSummary = process.env.GITHUB_ACTIONS === "true" && Boolean(process.env.GITHUB_STEP_SUMMARY);
+      const rendered = cache && handle && !stepSummary ? await cache.readRendered(handle, variant) : null;
+      if (rendered) {
+        progress.done();
+        await writeOutput(rendered.report, opts.output);
+        exitCode = rendered.internal || existing.missing ? 2 : exitCodeFor(run.failOn, rendered.summary);
+        return;
+      }
       // The release plan is part of the JSON report; it is kept with a cached result.
-      let checked: { result: LintResult; extra: { plan: ReleasePlan } };
-      if (fixed) checked = { result: fixed.analysis.result, extra: { plan: buildReleasePlan(fixed.analysis) } };
-      else {
-        const compute = async () => {
-          const analysis = await analyze(existing.found, run.options);
-          return { result: analysis.result, extra: { plan: buildReleasePlan(analysis) } };
-        };
-        const cacheDir = run.options.cacheDir;
-        checked = cacheDir && !opts.diff
-          ? await new ResultCache(cacheDir).run(existing.found, run.options, run.options.rules ?? rules.filter((r) => !r.meta.optIn), compute)
-          : await compute();
+      let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null = cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle) : null;
+      if (!checked) {
+        const analysis = fixed?.analysis ?? (await analyze(existing.found, run.options));
+        checked = { result: analysis.result, extra: { plan: buildReleasePlan(analysis) } };
+        if (cache && handle) await cache.write(handle, checked);
       }
       progress.done();
       const { result } = checked;
@@ -112,7 +120,6 @@ export async function main(argv: string[]): Promise<number> {
         for (const file of fixed.written) process.stderr.write(`rollsafe: fixed ${sanitizeLine(displayPath(process.cwd(), file))}\n`);
         process.stderr.write(`rollsafe: applied ${fixed.fixed} fix${fixed.fixed === 1 ? "" : "es"}${fixed.skipped.length ? `; ${fixed.skipped.length} left (${sanitizeLine(fixed.skipped[0]?.reason ?? "")})` : ""}\n`);
       }
-      const color = format === "text" && !opts.output && wantsColor(process.stdout);
       const report = opts.diff
         ? await renderFixDiffs(result.diagnostics, process.cwd())
         : format === "json"
@@ -121,6 +128,7 @@ export async function main(argv: string[]): Promise<number> {
       await writeOutput(report, opts.output);
       await appendStepSummary(result);
       const internal = result.diagnostics.some((d) => d.rule === "internal-error");
+      if (cache && handle) await cache.writeRendered(handle, variant, { report, summary: result.summary, internal });
       exitCode = internal || existing.missing ? 2 : exitCodeFor(run.failOn, result.summary);
     });
 

@@ -22,7 +22,7 @@ import { createHash } from "node:crypto";
 import { promises as fs, readdirSync, statSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { LintResult } from "../model/types.js";
+import type { LintResult, LintSummary } from "../model/types.js";
 import { discover } from "../discover/find-apps.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
 import type { LintOptions } from "../engine/lint.js";
@@ -116,7 +116,8 @@ async function runKey(paths: string[], options: LintOptions, rules: readonly Rul
   const settings = settingsText(absolute, options, rules);
   const hash = createHash("sha256").update(rollsafeCodeStamp()).update(settings);
   let newestNs = 0n;
-  const stats = await Promise.all([...files, ...appsPy].map((file) => fs.stat(file, { bigint: true }).catch(() => undefined)));
+  // Synchronous: a thread-pool round trip per file costs more than the stat itself.
+  const stats = [...files, ...appsPy].map((file) => statSync(file, { bigint: true, throwIfNoEntry: false }));
   [...files, ...appsPy].forEach((file, i) => {
     const stat = stats[i];
     hash.update(statLine(file, stat));
@@ -143,6 +144,60 @@ export class ResultCache {
   }
 
   /**
+   * Computes the key of a run (a directory walk and a stat per input file). Null when the run
+   * must not be cached (discovery problems, an unreadable tree).
+   */
+  async lookup(paths: string[], options: LintOptions, rules: readonly Rule[]): Promise<RunHandle | null> {
+    const startedWall = BigInt(Date.now()) * 1_000_000n;
+    let key: Awaited<ReturnType<typeof runKey>> = null;
+    try {
+      key = await runKey(paths, options, rules);
+    } catch {
+      return null;
+    }
+    if (!key) return null;
+    return {
+      key: key.key,
+      file: path.join(this.dir, `${key.slot}.json`),
+      rules,
+      storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
+    };
+  }
+
+  /** The stored run of this handle, or null. */
+  read<Extra>(handle: RunHandle): Promise<CachedRun<Extra> | null> {
+    return readSlot<Extra>(handle.file, handle.key, handle.rules);
+  }
+
+  /** Stores a run (nothing when its inputs changed too recently). */
+  async write(handle: RunHandle, run: CachedRun<unknown>): Promise<void> {
+    if (handle.storable) await writeSlot(handle.file, handle.key, run);
+  }
+
+  /**
+   * A report rendered earlier from the stored run, for one output variant (format and colour),
+   * with the summary the exit code needs: a hit prints it without parsing the run at all.
+   */
+  async readRendered(handle: RunHandle, variant: string): Promise<RenderedReport | null> {
+    try {
+      const text = await fs.readFile(renderedFile(handle, variant), "utf8");
+      const newline = text.indexOf("\n");
+      const header = JSON.parse(text.slice(0, newline)) as { key: string; summary: LintSummary; internal: boolean };
+      if (header.key !== handle.key || typeof header.summary?.errors !== "number") return null;
+      return { report: text.slice(newline + 1), summary: header.summary, internal: header.internal === true };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Stores a rendered report next to the run it was rendered from. */
+  async writeRendered(handle: RunHandle, variant: string, rendered: RenderedReport): Promise<void> {
+    if (!handle.storable) return;
+    const header = JSON.stringify({ key: handle.key, summary: rendered.summary, internal: rendered.internal });
+    await writeAtomically(renderedFile(handle, variant), `${header}\n${rendered.report}`);
+  }
+
+  /**
    * Returns the cached run for these paths and options, or runs `compute` and stores its outcome
    * when the inputs allow. `rules` are the rules the run uses (the result's rule metadata).
    */
@@ -152,22 +207,32 @@ export class ResultCache {
     rules: readonly Rule[],
     compute: () => Promise<CachedRun<Extra>>,
   ): Promise<CachedRun<Extra> & { hit: boolean }> {
-    const startedWall = BigInt(Date.now()) * 1_000_000n;
-    let key: Awaited<ReturnType<typeof runKey>> = null;
-    try {
-      key = await runKey(paths, options, rules);
-    } catch {
-      key = null;
-    }
-    const slot = key ? path.join(this.dir, `${key.slot}.json`) : null;
-    if (key && slot) {
-      const cached = await readSlot<Extra>(slot, key.key, rules);
-      if (cached) return { ...cached, hit: true };
-    }
+    const handle = await this.lookup(paths, options, rules);
+    const cached = handle ? await this.read<Extra>(handle) : null;
+    if (cached) return { ...cached, hit: true };
     const computed = await compute();
-    if (key && slot && (this.racyNs === null || key.newestNs < startedWall - this.racyNs)) await writeSlot(slot, key.key, computed);
+    if (handle) await this.write(handle, computed);
     return { ...computed, hit: false };
   }
+}
+
+/** A run's place in the cache: its key, its slot file, and whether it may be stored. */
+export interface RunHandle {
+  key: string;
+  file: string;
+  rules: readonly Rule[];
+  storable: boolean;
+}
+
+/** A report as printed, with what the exit code depends on. */
+export interface RenderedReport {
+  report: string;
+  summary: LintSummary;
+  internal: boolean;
+}
+
+function renderedFile(handle: RunHandle, variant: string): string {
+  return handle.file.replace(/\.json$/, `.${createHash("sha256").update(variant).digest("hex").slice(0, 16)}.out`);
 }
 
 interface Slot {
@@ -190,10 +255,15 @@ async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]
 async function writeSlot(file: string, key: string, run: CachedRun<unknown>): Promise<void> {
   const { rules: _rules, sources, ...rest } = run.result;
   const slot: Slot = { key, result: { ...rest, sources: [...(sources ?? new Map<string, string>()).entries()] }, extra: run.extra };
+  await writeAtomically(file, JSON.stringify(slot));
+}
+
+/** Writes through a temporary file and a rename, so a reader never sees half a file. */
+async function writeAtomically(file: string, text: string): Promise<void> {
   try {
     await fs.mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await fs.writeFile(tmp, JSON.stringify(slot));
+    await fs.writeFile(tmp, text);
     await fs.rename(tmp, file);
   } catch {
     // An unwritable cache: the run goes on uncached, like the parse cache.

@@ -117,10 +117,22 @@ describe("result cache through the CLI", () => {
     runCli(args("json"), { cwd: project });
     const slots = readdirSync(cacheDir, { recursive: true, encoding: "utf8" }).filter((f) => f.includes("results") && f.endsWith(".json"));
     expect(slots).toHaveLength(1);
-    for (const format of Object.keys(cold)) {
-      const warm = runCli(args(format), { cwd: project });
-      expect(warm.stdout, format).toBe(cold[format]);
-      expect(warm.code).toBe(1);
+    // The first warm run of a format renders the stored run; the second prints the stored report.
+    for (const round of [1, 2]) {
+      for (const format of Object.keys(cold)) {
+        const warm = runCli(args(format), { cwd: project });
+        expect(warm.stdout, `${format}, round ${round}`).toBe(cold[format]);
+        expect(warm.code).toBe(1);
+      }
     }
+    const reports = readdirSync(cacheDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".out"));
+    expect(reports).toHaveLength(4);
+    // A stored report of another run (a different key) is never printed.
+    for (const report of reports) {
+      const file = path.join(cacheDir, report);
+      const text = readFileSync(file, "utf8");
+      writeFileSync(file, text.replace(/"key":"[0-9a-f]+"/, '"key":"0000"').replace(/\n[\s\S]*$/, "\nforged report\n"));
+    }
+    for (const format of Object.keys(cold)) expect(runCli(args(format), { cwd: project }).stdout, format).toBe(cold[format]);
   });
 });
