@@ -87,6 +87,7 @@ import { reversingMigrationFails } from "./reversing-migration-fails.js";
 import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js";
 import { alteringHotTable } from "./altering-hot-table.js";
 import { runningSlowOperationOnLargeTableBeforeDeploy } from "./running-slow-operation-on-large-table-before-deploy.js";
+import { runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
 
 export const rules: Rule[] = [
   parseError,
@@ -173,6 +174,7 @@ export const rules: Rule[] = [
   reversingMigrationDropsData,
   alteringHotTable,
   runningSlowOperationOnLargeTableBeforeDeploy,
+  runningSlowOperationUnderExclusiveLock,
 ];
 
 /** Finds a rule by code (`RS101`) or name (`dropping-column`), case-insensitively. */

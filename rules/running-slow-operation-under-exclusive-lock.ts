@@ -1,0 +1,186 @@
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import type { SourceRange } from "../src/model/types.js";
+import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
+import { databaseChanges, locksOf } from "../src/engine/table-locks.js";
+import { describeStatement } from "../src/sql/analyze-sql.js";
+import { columnOf, fieldFromCall, literalString, togetherList, type ModelState } from "../src/state/model-state.js";
+
+/** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
+interface HeldLock {
+  what: string;
+  range: SourceRange;
+}
+const heldByMigration = new WeakMap<ParsedMigration, Map<string, HeldLock>>();
+
+/** Slow work an operation does on an existing table: an index build, a scan or a rewrite. */
+interface SlowWork {
+  table: string;
+  what: string;
+  range: SourceRange;
+}
+
+function existing(ctx: OperationContext, model: ModelState | undefined | null): model is ModelState {
+  return Boolean(model && ctx.hasTable(model) && !ctx.isNewTable(model));
+}
+
+/** What the operation does that takes time proportional to a pre-existing table; [] when nothing. */
+function slowWork(ctx: OperationContext): SlowWork[] {
+  const { op } = ctx;
+  const modelArg = (arg: string) => ctx.model(literalString(op.args[arg]));
+  const range = op.range;
+  switch (op.kind) {
+    case "AddIndex": {
+      const model = modelArg("model_name");
+      if (!existing(ctx, model)) return [];
+      const name = op.args.index?.kind === "call" ? literalString(op.args.index.kwargs.name) : null;
+      return [{ table: ctx.tableOf(model), what: `builds index${name ? ` \`${name}\`` : ""}`, range }];
+    }
+    case "AddConstraint": {
+      const model = modelArg("model_name");
+      if (!existing(ctx, model)) return [];
+      return [{ table: ctx.tableOf(model), what: "checks every row for the new constraint", range }];
+    }
+    case "AlterUniqueTogether":
+    case "AlterIndexTogether": {
+      const model = modelArg("name");
+      if (!existing(ctx, model)) return [];
+      const key = op.kind === "AlterUniqueTogether" ? "unique_together" : "index_together";
+      const before = op.kind === "AlterUniqueTogether" ? model.uniqueTogether : model.indexTogether;
+      const added = togetherList(op.args[key]).filter((set) => !before.some((old) => old.length === set.length && old.every((f) => set.includes(f))));
+      return added.length ? [{ table: ctx.tableOf(model), what: `builds an index on (${added[0]?.join(", ")})`, range }] : [];
+    }
+    case "AddField": {
+      const model = modelArg("model_name");
+      const name = literalString(op.args.name);
+      if (!existing(ctx, model) || !name || !op.args.field) return [];
+      const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
+      if (field.relation?.kind === "m2m") return [];
+      const column = columnOf(field) ?? name;
+      if (field.unique || field.dbIndex || field.primaryKey) return [{ table: ctx.tableOf(model), what: `builds an index on the new column \`${column}\``, range }];
+      if (field.relation?.dbConstraint) return [{ table: ctx.tableOf(model), what: `validates the foreign key of the new column \`${column}\``, range }];
+      return [];
+    }
+    case "AlterField": {
+      const model = modelArg("model_name");
+      const name = literalString(op.args.name);
+      const before = name ? model?.fields.get(name) : undefined;
+      if (!existing(ctx, model) || !name || !before || !op.args.field) return [];
+      const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
+      if (before.relation?.kind === "m2m" || after.relation?.kind === "m2m") return [];
+      const changes = databaseChanges(before, after);
+      if (changes.length === 0) return [];
+      const column = columnOf(after) ?? name;
+      const table = ctx.tableOf(model);
+      if ((after.unique && !before.unique) || (after.dbIndex && !before.dbIndex)) return [{ table, what: `builds an index on \`${column}\``, range }];
+      if (after.null === false && before.null !== false) return [{ table, what: `scans every row to set \`${column}\` NOT NULL`, range }];
+      if (changes.includes("type") || changes.includes("max_digits") || changes.includes("decimal_places")) return [{ table, what: `may rewrite the table to change the type of \`${column}\``, range }];
+      if (after.relation?.dbConstraint && (before.relation?.dbConstraint ?? false)) return [{ table, what: `re-validates the foreign key of \`${column}\``, range }];
+      return [];
+    }
+    case "RunSQL": {
+      const work: SlowWork[] = [];
+      for (const { fact, range: at } of forwardStatements(ctx)) {
+        const slow =
+          (fact.kind === "create-index" && !fact.concurrently) ||
+          (fact.kind === "add-constraint" && !fact.notValid && !fact.usingIndex) ||
+          fact.kind === "validate-constraint" ||
+          fact.kind === "set-not-null" ||
+          fact.kind === "alter-column-type";
+        if (!slow) continue;
+        const ref = resolveSqlTable(ctx, fact);
+        if (!ref || ref.isNew) continue;
+        work.push({ table: ref.table, what: `runs \`${describeStatement(fact)}\``, range: at });
+      }
+      return work;
+    }
+    default:
+      return [];
+  }
+}
+
+/**
+ * RS214 (H34): in an atomic PostgreSQL migration, slow work (an index build, a validation scan, a
+ * rewrite) after an earlier operation took ACCESS EXCLUSIVE on another table, or on the same table
+ * when the slow work itself would only need a weaker lock: the earlier lock is held until COMMIT,
+ * so that table is unreadable for as long as the slow work takes.
+ */
+export const runningSlowOperationUnderExclusiveLock: Rule = {
+  meta: {
+    code: "RS214",
+    name: "running-slow-operation-under-exclusive-lock",
+    severity: "error",
+    databases: ["postgresql"],
+    claims: [],
+    unobservable:
+      "The hazard is how long an ACCESS EXCLUSIVE lock is held (until the slow work of a later operation commits), which a small table cannot show; the locks themselves are the ones `altering-hot-table` verifies on PostgreSQL 15.",
+    hazards: ["H34"],
+    docs: {
+      summary: "Slow work after an operation took ACCESS EXCLUSIVE earlier in the same transaction",
+      what:
+        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s.",
+      why:
+        "Django runs a migration in one transaction on PostgreSQL, and a lock is released only at COMMIT. An `AddField` alone holds ACCESS EXCLUSIVE for milliseconds; followed by an index build or a validation scan on a large table, it holds it for the whole build, and every query of the locked table, reads included, waits behind it.",
+      recipe: [
+        "Put the slow operation in its own migration (if it is an index, build it concurrently in an `atomic = False` migration), so each transaction holds only its own lock.",
+        "Or reorder the migration: Django runs operations in order, so with the slow operation first and the quick ACCESS EXCLUSIVE ones last, the exclusive lock is taken just before COMMIT.",
+      ],
+      severityReason: "Error: a table that every request reads is locked against reads and writes for as long as an index build or a scan on a large table takes.",
+      bad: `migrations.AddField(
+    model_name="author",
+    name="nickname",
+    field=models.CharField(max_length=50, null=True),
+),
+# rollsafe: ignore[adding-index-non-concurrently] library_book is small; the build takes a moment
+migrations.AddIndex(
+    model_name="book",
+    index=models.Index(fields=["title"], name="book_title_idx"),
+),`,
+      good: `# rollsafe: ignore[adding-index-non-concurrently] library_book is small; the build takes a moment
+migrations.AddIndex(
+    model_name="book",
+    index=models.Index(fields=["title"], name="book_title_idx"),
+),
+migrations.AddField(
+    model_name="author",
+    name="nickname",
+    field=models.CharField(max_length=50, null=True),
+),`,
+    },
+  },
+  operation(ctx) {
+    const { op, migration } = ctx;
+    if (ctx.target.database !== "postgresql" || !migration.atomic || op.unknown) return;
+    if (ctx.effect === "state" || op.thirdParty?.database === "none") return;
+    let held = heldByMigration.get(migration);
+    // A new replay of the migration (another run in the same process) starts empty.
+    if (!held || (ctx.parent === null && op === migration.operations[0])) {
+      held = new Map();
+      heldByMigration.set(migration, held);
+    }
+    const locks = locksOf(ctx);
+    if (held.size > 0) {
+      const ownExclusive = new Set(locks.filter((l) => l.mode === "ACCESS EXCLUSIVE").map((l) => l.table));
+      const extended = [...held.entries()].filter(([table]) => !ownExclusive.has(table));
+      const work = extended.length ? slowWork(ctx) : [];
+      const first = work[0];
+      const [lockedTable, lock] = extended[0] ?? [];
+      if (first && lockedTable && lock) {
+        const others = extended.length > 1 ? ` (and ${extended.length - 1} more table${extended.length > 2 ? "s" : ""})` : "";
+        ctx.report({
+          range: first.range,
+          message: `This ${op.kind} ${first.what} on \`${first.table}\` while the migration still holds the ACCESS EXCLUSIVE lock it took on \`${lockedTable}\`${others} for ${lock.what} (line ${lock.range.line}).`,
+          help: [
+            `Django runs the migration in one transaction, and PostgreSQL releases locks only at COMMIT: every query of \`${lockedTable}\`, reads included, waits until this ${op.kind} and the rest of the migration finish, which on a large \`${first.table}\` is the whole ${first.what.startsWith("builds") ? "index build" : "scan"}.`,
+            `1. Move this ${op.kind} to its own migration (for an index, \`AddIndexConcurrently\` in a migration with \`atomic = False\`), so each transaction holds only its own lock.`,
+            `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
+          ],
+          related: [ctx.relatedAt({ file: migration.path, range: lock.range }, `ACCESS EXCLUSIVE on \`${lockedTable}\` taken here`)],
+        });
+      }
+    }
+    for (const lock of locks) {
+      if (lock.mode === "ACCESS EXCLUSIVE" && !held.has(lock.table)) held.set(lock.table, { what: lock.what, range: op.range });
+    }
+  },
+};
