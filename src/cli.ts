@@ -47,6 +47,22 @@ async function writeOutput(text: string, output: string | undefined): Promise<vo
   }
 }
 
+/** Copies a stored report (from byte `start` of `file`) to stdout or `--output`, without holding it in memory. */
+async function streamOutput(file: string, start: number, output: string | undefined): Promise<void> {
+  const { createReadStream, createWriteStream } = await import("node:fs");
+  const { pipeline } = await import("node:stream/promises");
+  const source = createReadStream(file, { start });
+  if (!output) {
+    await pipeline(source, process.stdout, { end: false });
+    return;
+  }
+  try {
+    await pipeline(source, createWriteStream(output));
+  } catch (error) {
+    throw new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
 function parseFormat(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) {
     throw new UsageError(`unknown --format \`${value}\` (expected one of: ${FORMATS.join(", ")})`);
@@ -103,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
       const rendered = cache && handle && !stepSummary ? await cache.readRendered(handle, variant) : null;
       if (rendered) {
         progress.done();
-        await writeOutput(rendered.report, opts.output);
+        await streamOutput(rendered.file, rendered.start, opts.output);
         exitCode = rendered.internal || existing.missing ? 2 : exitCodeFor(run.failOn, rendered.summary);
         return;
       }

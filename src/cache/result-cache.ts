@@ -175,18 +175,27 @@ export class ResultCache {
   }
 
   /**
-   * A report rendered earlier from the stored run, for one output variant (format and colour),
-   * with the summary the exit code needs: a hit prints it without parsing the run at all.
+   * A report rendered earlier from the stored run, for one output variant (format and colour):
+   * the file and the byte offset where the report starts, with the summary the exit code needs.
+   * A hit streams it to the output without parsing the run or holding the report in memory.
    */
-  async readRendered(handle: RunHandle, variant: string): Promise<RenderedReport | null> {
+  async readRendered(handle: RunHandle, variant: string): Promise<StoredReport | null> {
+    const file = renderedFile(handle, variant);
+    let fd: fs.FileHandle | null = null;
     try {
-      const text = await fs.readFile(renderedFile(handle, variant), "utf8");
-      const newline = text.indexOf("\n");
-      const header = JSON.parse(text.slice(0, newline)) as { key: string; summary: LintSummary; internal: boolean };
+      fd = await fs.open(file, "r");
+      // The header is one JSON line: the key and the summary, well under 4 KiB.
+      const head = Buffer.alloc(4096);
+      const { bytesRead } = await fd.read(head, 0, head.length, 0);
+      const newline = head.subarray(0, bytesRead).indexOf(10);
+      if (newline < 0) return null;
+      const header = JSON.parse(head.subarray(0, newline).toString("utf8")) as { key: string; summary: LintSummary; internal: boolean };
       if (header.key !== handle.key || typeof header.summary?.errors !== "number") return null;
-      return { report: text.slice(newline + 1), summary: header.summary, internal: header.internal === true };
+      return { file, start: newline + 1, summary: header.summary, internal: header.internal === true };
     } catch {
       return null;
+    } finally {
+      await fd?.close();
     }
   }
 
@@ -222,6 +231,14 @@ export interface RunHandle {
   file: string;
   rules: readonly Rule[];
   storable: boolean;
+}
+
+/** A stored report: where its text starts in the file, with what the exit code depends on. */
+export interface StoredReport {
+  file: string;
+  start: number;
+  summary: LintSummary;
+  internal: boolean;
 }
 
 /** A report as printed, with what the exit code depends on. */
