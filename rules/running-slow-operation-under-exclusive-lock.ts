@@ -4,6 +4,7 @@ import type { SourceRange } from "../src/model/types.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { databaseChanges, locksOf } from "../src/engine/table-locks.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
+import { readTypeChange } from "./changing-column-type.js";
 import { columnOf, fieldFromCall, literalString, togetherList, type ModelState } from "../src/state/model-state.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
@@ -74,7 +75,10 @@ function slowWork(ctx: OperationContext): SlowWork[] {
       const table = ctx.tableOf(model);
       if ((after.unique && !before.unique) || (after.dbIndex && !before.dbIndex)) return [{ table, what: `builds an index on \`${column}\``, range }];
       if (after.null === false && before.null !== false) return [{ table, what: `scans every row to set \`${column}\` NOT NULL`, range }];
-      if (changes.includes("type") || changes.includes("max_digits") || changes.includes("decimal_places")) return [{ table, what: `may rewrite the table to change the type of \`${column}\``, range }];
+      // PostgreSQL changes some types in place (varchar growth, varchar to text, numeric precision growth).
+      const typeChange = readTypeChange(ctx);
+      if (typeChange?.change === "rewrite") return [{ table, what: `rewrites the table to change the type of \`${column}\``, range }];
+      if (typeChange?.change === "narrowing") return [{ table, what: `rewrites the table to narrow the type of \`${column}\``, range }];
       if (after.relation?.dbConstraint && (before.relation?.dbConstraint ?? false)) return [{ table, what: `re-validates the foreign key of \`${column}\``, range }];
       return [];
     }
@@ -84,7 +88,6 @@ function slowWork(ctx: OperationContext): SlowWork[] {
         const slow =
           (fact.kind === "create-index" && !fact.concurrently) ||
           (fact.kind === "add-constraint" && !fact.notValid && !fact.usingIndex) ||
-          fact.kind === "validate-constraint" ||
           fact.kind === "set-not-null" ||
           fact.kind === "alter-column-type";
         if (!slow) continue;
@@ -118,7 +121,7 @@ export const runningSlowOperationUnderExclusiveLock: Rule = {
     docs: {
       summary: "Slow work after an operation took ACCESS EXCLUSIVE earlier in the same transaction",
       what:
-        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s.",
+        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s, and a validation right after `NOT VALID` in the same migration is `validating-constraint-in-same-transaction`'s and `runsql-adding-constraint-without-not-valid`'s.",
       why:
         "Django runs a migration in one transaction on PostgreSQL, and a lock is released only at COMMIT. An `AddField` alone holds ACCESS EXCLUSIVE for milliseconds; followed by an index build or a validation scan on a large table, it holds it for the whole build, and every query of the locked table, reads included, waits behind it.",
       recipe: [
