@@ -50,8 +50,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
 
 /**
- * Size and mtime of every module of rollsafe that is running: dist/ (compiled modules and the
- * bundle) when run from dist/src/cache or dist/bundle, src/ and rules/ under vitest.
+ * Size and mtime of every module of rollsafe that is running: all of dist/ from the bundle,
+ * dist/src and dist/rules from the compiled modules, src/ and rules/ under vitest.
  */
 function rollsafeCodeStamp(): string {
   if (codeStamp !== null) return codeStamp;
@@ -73,7 +73,8 @@ function rollsafeCodeStamp(): string {
     }
   };
   visit(path.resolve(here, ".."));
-  visit(path.resolve(here, "../../rules"));
+  // dist/bundle's parent (dist/) holds everything; dist/src/cache and src/cache have rules/ beside src/.
+  if (path.basename(here) !== "bundle") visit(path.resolve(here, "../../rules"));
   codeStamp = hash.digest("hex");
   return codeStamp;
 }
