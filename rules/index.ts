@@ -88,6 +88,7 @@ import { reversingMigrationDropsData } from "./reversing-migration-drops-data.js
 import { alteringHotTable } from "./altering-hot-table.js";
 import { runningSlowOperationOnLargeTableBeforeDeploy } from "./running-slow-operation-on-large-table-before-deploy.js";
 import { runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
+import { makingColumnNullable } from "./making-column-nullable.js";
 
 export const rules: Rule[] = [
   parseError,
@@ -175,6 +176,7 @@ export const rules: Rule[] = [
   alteringHotTable,
   runningSlowOperationOnLargeTableBeforeDeploy,
   runningSlowOperationUnderExclusiveLock,
+  makingColumnNullable,
 ];
 
 /** Finds a rule by code (`RS101`) or name (`dropping-column`), case-insensitively. */

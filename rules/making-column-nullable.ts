@@ -1,0 +1,69 @@
+import type { Rule } from "../src/engine/rule-types.js";
+import { fieldOperation } from "../src/engine/resolved-operation.js";
+import { literalString } from "../src/state/model-state.js";
+
+/**
+ * RS120 (opt-in, H11): `AlterField` that drops NOT NULL on an existing column. Harmless for the
+ * database, but once the new release writes NULL, the old release (and reports, exports, other
+ * services reading the table) may meet a NULL where it assumed a value.
+ */
+export const makingColumnNullable: Rule = {
+  meta: {
+    code: "RS120",
+    name: "making-column-nullable",
+    severity: "warning",
+    databases: ["postgresql", "mysql", "sqlite"],
+    optIn: true,
+    claims: [],
+    hazards: ["H11"],
+    docs: {
+      summary: "A NOT NULL column made nullable while code may assume it always has a value (opt-in)",
+      what:
+        "Flags `AlterField` that turns `null=False` into `null=True` on an existing, managed table, unless the same migration then removes the field from the model state (the expand step of removing a column, which `dropping-column` advises).",
+      why:
+        "`DROP NOT NULL` is a quick metadata change, and the old release keeps working against it. The risk is in the data: as soon as the new release stores NULL, the old release still running, and every other reader of the table (reports, exports, other services, `values_list` code that formats the value), meets a NULL in a column it has always read as set.",
+      recipe: [
+        "Ship the nullable column first and keep writing values until no code that assumes a value runs any more.",
+        "Then let the new release write NULL, and update the readers outside this codebase at the same time.",
+      ],
+      severityReason: "Warning, opt-in: it is also the expand step of many safe recipes, and whether old readers assume a value is a question about the code, not the schema.",
+      bad: `migrations.AlterField(
+    model_name="book",
+    name="title",
+    field=models.CharField(max_length=200, null=True),
+)`,
+      good: `migrations.AlterField(
+    model_name="book",
+    name="subtitle",
+    field=models.CharField(max_length=300, null=True),
+)`,
+    },
+  },
+  operation(ctx) {
+    const resolved = fieldOperation(ctx);
+    if (!resolved || ctx.op.kind !== "AlterField" || !resolved.before) return;
+    const { model, name, before, after } = resolved;
+    if (before.null !== false || after.null !== true || before.relation?.kind === "m2m") return;
+    // The expand step before a state-only removal of the same field in this migration.
+    const removedLater = ctx.migration.operations.some(
+      (op) =>
+        op.range.startOffset > ctx.op.range.startOffset &&
+        [op, ...(op.stateOperations ?? [])].some(
+          (o) => o.kind === "RemoveField" && literalString(o.args.model_name)?.toLowerCase() === model.key && literalString(o.args.name) === name,
+        ),
+    );
+    if (removedLater) return;
+    const column = ctx.columnOf(after) ?? name;
+    const table = ctx.tableOf(model);
+    ctx.report({
+      range: ctx.op.range,
+      message: `Making \`${model.name}.${name}\` nullable lets NULL into \`${table}.${column}\`, which code deployed today reads as always set.`,
+      help: [
+        `The schema change itself is instant and the old release keeps working; the first NULL the new release stores is what an old instance, a report or another service reading \`${column}\` may not handle.`,
+        `1. Deploy this migration, but keep writing a value to \`${model.name}.${name}\` until every reader handles NULL.`,
+        "2. Then let the code write NULL, together with the changes to the readers outside this codebase.",
+      ],
+      related: before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was defined NOT NULL here`)] : undefined,
+    });
+  },
+};
