@@ -89,6 +89,7 @@ import { alteringHotTable } from "./altering-hot-table.js";
 import { runningSlowOperationOnLargeTableBeforeDeploy } from "./running-slow-operation-on-large-table-before-deploy.js";
 import { runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
 import { makingColumnNullable } from "./making-column-nullable.js";
+import { creatingModelWithoutUuidPrimaryKey } from "./creating-model-without-uuid-primary-key.js";
 
 export const rules: Rule[] = [
   parseError,
@@ -177,6 +178,7 @@ export const rules: Rule[] = [
   runningSlowOperationOnLargeTableBeforeDeploy,
   runningSlowOperationUnderExclusiveLock,
   makingColumnNullable,
+  creatingModelWithoutUuidPrimaryKey,
 ];
 
 /** Finds a rule by code (`RS101`) or name (`dropping-column`), case-insensitively. */
