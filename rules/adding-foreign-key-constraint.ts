@@ -2,24 +2,11 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { createIndexConcurrentlySql, djangoIndexName, fieldWith, migrationModule, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
+import { FIELD_NON_DB_ATTRS } from "../src/model/django-operations.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 
 /** Field attributes Django ignores when deciding whether a field changes the schema (`Field.non_db_attrs`, Django 4.2+). */
-const NON_DB_ATTRS = new Set([
-  "blank",
-  "choices",
-  "db_column",
-  "editable",
-  "error_messages",
-  "help_text",
-  "limit_choices_to",
-  "on_delete",
-  "related_name",
-  "related_query_name",
-  "validators",
-  "verbose_name",
-  "db_comment",
-]);
+const NON_DB_ATTRS = new Set([...FIELD_NON_DB_ATTRS, "db_comment"]);
 
 /** Attributes compared through the field's resolved state rather than as written. */
 const SEMANTIC_ATTRS = new Set(["to", "null", "unique", "db_index", "db_constraint", "primary_key", "max_length", "default", "db_default"]);

@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { reachesDatabase } from "../src/engine/resolved-operation.js";
 import type { Operation } from "../src/model/types.js";
 import { tableListed } from "../src/engine/table-lists.js";
 import { LOCK_RANK, locksOf, type TableLock } from "../src/engine/table-locks.js";
@@ -73,20 +74,6 @@ function avoidingStep(ctx: OperationContext, locks: TableLock[]): string | null 
     return "Drop the index with `RemoveIndexConcurrently` (in a migration with `atomic = False`), which waits for the queries using it instead of blocking them.";
   }
   return null;
-}
-
-/**
- * Whether the operation runs SQL. The engine shows third-party operations that do their database
- * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
- * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index
- * builds and validations (which take long on a large table).
- */
-function reachesDatabase(ctx: OperationContext): boolean {
-  const { op } = ctx;
-  if (op.thirdParty?.database === "none") return false;
-  if (ctx.effect !== "state") return true;
-  const inStateSide = ctx.parent?.stateOperations?.includes(op) ?? false;
-  return op.thirdParty?.database === "safe" && !inStateSide;
 }
 
 /**

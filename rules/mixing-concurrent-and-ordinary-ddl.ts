@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
+import { FIELD_NON_DB_ATTRS, TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { SqlStatementFact } from "../src/sql/analyze-sql.js";
@@ -32,20 +32,7 @@ const ORDINARY_SQL = new Set([
 ]);
 
 /** Field options Django ignores when deciding whether an `AlterField` touches the database (`non_db_attrs`). */
-const NON_DB_OPTIONS = new Set([
-  "blank",
-  "choices",
-  "db_column", // compared as the resulting column name
-  "editable",
-  "error_messages",
-  "help_text",
-  "limit_choices_to",
-  "on_delete",
-  "related_name",
-  "related_query_name",
-  "validators",
-  "verbose_name",
-]);
+const NON_DB_OPTIONS = new Set([...FIELD_NON_DB_ATTRS]);
 
 /** Whether Django's schema editor emits SQL for changing `before` into `after` (types, column, database options). */
 function changesDatabase(before: FieldState, after: FieldState): boolean {

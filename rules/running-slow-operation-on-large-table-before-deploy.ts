@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { reachesDatabase } from "../src/engine/resolved-operation.js";
 import type { Operation, PyValue, SourceRange } from "../src/model/types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
@@ -156,20 +157,6 @@ const WHY: Record<SlowWork["kind"], string> = {
   validation: "Validating a constraint reads every row of the table",
   backfill: "A backfill reads and writes row after row",
 };
-
-/**
- * Whether the operation runs SQL. The engine shows third-party operations that do their database
- * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
- * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index
- * builds and validations (which take long on a large table).
- */
-function reachesDatabase(ctx: OperationContext): boolean {
-  const { op } = ctx;
-  if (op.thirdParty?.database === "none") return false;
-  if (ctx.effect !== "state") return true;
-  const inStateSide = ctx.parent?.stateOperations?.includes(op) ?? false;
-  return op.thirdParty?.database === "safe" && !inStateSide;
-}
 
 /**
  * RS509: an index build, a constraint validation or a backfill on a table listed in

@@ -61,3 +61,17 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   const column = physical.fields.get(name);
   return column ? { model, physical, name, column, stateOnly } : null;
 }
+
+/**
+ * Whether the operation runs SQL. The engine shows third-party operations that do their database
+ * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
+ * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index
+ * builds and validations (which take long on a large table).
+ */
+export function reachesDatabase(ctx: OperationContext): boolean {
+  const { op } = ctx;
+  if (op.thirdParty?.database === "none") return false;
+  if (ctx.effect !== "state") return true;
+  const inStateSide = ctx.parent?.stateOperations?.includes(op) ?? false;
+  return op.thirdParty?.database === "safe" && !inStateSide;
+}

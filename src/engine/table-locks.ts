@@ -8,6 +8,7 @@ import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
 import { pyValue } from "../advice/snippets.js";
+import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
 import { columnOf, defaultTableName, fieldFromCall, literalBool, literalString, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
 
 /**
@@ -39,21 +40,7 @@ export interface TableLock {
  * keeps in Python (`sqlmigrate` prints "(no-op)" for an `AlterField` that only changes it).
  * `db_comment` is not here: Django 4.2 emits `ALTER COLUMN ... TYPE` with the COMMENT.
  */
-const NO_SQL_OPTIONS = new Set([
-  "blank",
-  "choices",
-  "db_column", // compared as the resulting column name
-  "default",
-  "editable",
-  "error_messages",
-  "help_text",
-  "limit_choices_to",
-  "on_delete",
-  "related_name",
-  "related_query_name",
-  "validators",
-  "verbose_name",
-]);
+const NO_SQL_OPTIONS = new Set([...FIELD_NON_DB_ATTRS, "default"]);
 
 /**
  * What Django's schema editor changes in the database for `before` -> `after`: the field options

@@ -153,3 +153,23 @@ export const TABLE_ALTERING_OPERATIONS: Readonly<Record<string, string>> = {
   RenameModel: "old_name",
   DeleteModel: "name",
 };
+
+/**
+ * Django's `Field.non_db_attrs` (4.2): field options that never change the database, so an
+ * `AlterField` that changes only these emits no SQL (`db_column` is compared by the column name
+ * it gives, not as an option).
+ */
+export const FIELD_NON_DB_ATTRS: readonly string[] = [
+  "blank",
+  "choices",
+  "db_column",
+  "editable",
+  "error_messages",
+  "help_text",
+  "limit_choices_to",
+  "on_delete",
+  "related_name",
+  "related_query_name",
+  "validators",
+  "verbose_name",
+];
