@@ -9,7 +9,8 @@
  *
  * - rollsafe's version and the size and mtime of every module of its compiled code;
  * - every setting that reaches the analysis (target, rules, severities, `start-after`, excludes,
- *   custom operations, `AUTH_USER_MODEL`, the report filter's outcome);
+ *   custom operations, `AUTH_USER_MODEL`, the report filter's outcome) and the configuration
+ *   file's content;
  * - for every migration file of the involved apps and every app's `apps.py`: the path, size,
  *   mtime, ctime and inode, like ruff's cache and git's index. A change of content changes the
  *   ctime even when the mtime is put back.
@@ -19,7 +20,7 @@
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
 import { createHash } from "node:crypto";
-import { promises as fs, readdirSync, statSync, type BigIntStats } from "node:fs";
+import { promises as fs, readdirSync, readFileSync, statSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary } from "../model/types.js";
@@ -83,6 +84,14 @@ function statLine(file: string, stat: BigIntStats | undefined): string {
   return stat ? `${file}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0${stat.ino}\n` : `${file}\0-\n`;
 }
 
+function fileHash(file: string): string | null {
+  try {
+    return createHash("sha256").update(readFileSync(file)).digest("hex");
+  } catch {
+    return null;
+  }
+}
+
 /** The settings that reach the analysis, in a stable text. */
 function settingsText(paths: string[], options: LintOptions, rules: readonly Rule[]): string {
   return JSON.stringify(
@@ -95,6 +104,8 @@ function settingsText(paths: string[], options: LintOptions, rules: readonly Rul
       severity: options.severity ?? {},
       startAfter: options.startAfter ?? {},
       configFile: options.configFile ?? null,
+      // Its content too: settings that reach the run only as functions (`exclude-apps`) are in it.
+      config: options.configFile ? fileHash(options.configFile) : null,
       authUserModel: options.authUserModel ?? null,
       maxFileSize: options.maxFileSize ?? null,
       exclude: options.exclude ?? [],

@@ -90,6 +90,15 @@ describe("result cache", () => {
     expect((await run({ severity: { [rule]: "warning" } })).hit).toBe(true);
   });
 
+  it("recomputes when the configuration file's content changes (exclude-apps reaches the run as a function)", async () => {
+    const config = path.join(project, "rollsafe.toml");
+    writeFileSync(config, "exclude-apps = []\n");
+    expect((await run({ configFile: config })).hit).toBe(false);
+    expect((await run({ configFile: config })).hit).toBe(true);
+    writeFileSync(config, 'exclude-apps = ["store"]\n');
+    expect((await run({ configFile: config })).hit).toBe(false);
+  });
+
   it("does not store a run whose inputs changed within the racy window", async () => {
     const cache = new ResultCache(cacheDir);
     expect((await run({}, cache)).hit).toBe(false);
