@@ -10,15 +10,9 @@ import {
   togetherList,
   type FieldState,
   type ModelState,
+  dictOf,
 } from "../src/state/model-state.js";
 import { code, fieldWith, py } from "../src/advice/snippets.js";
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
-}
 
 function listItems(value: PyValue | undefined): PyValue[] {
   return value && (value.kind === "list" || value.kind === "tuple") ? value.items : [];

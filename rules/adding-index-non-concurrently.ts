@@ -3,7 +3,7 @@ import { existingModel, fieldOperation } from "../src/engine/resolved-operation.
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
-import { literalString, stringList, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { literalString, stringList, togetherList, type FieldState, type ModelState, togetherAdded } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -213,8 +213,7 @@ function alterIndexTogether(ctx: OperationContext): void {
   const model = existingModel(ctx, "name");
   if (!model) return;
   const table = ctx.tableOf(model);
-  const old = new Set(model.indexTogether.map((t) => t.join(",")));
-  const added = togetherList(ctx.op.args.index_together).filter((t) => !old.has(t.join(",")));
+  const added = togetherAdded(model.indexTogether, togetherList(ctx.op.args.index_together));
   if (added.length === 0) return;
   const statements: string[] = [];
   const partitioned = partitionedTable(ctx, model, table);

@@ -1,15 +1,8 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString, stringList } from "../src/state/model-state.js";
+import { literalBool, literalString, stringList, dictOf } from "../src/state/model-state.js";
 
 const MAX_COLUMNS = 3;
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
-}
 
 /** The columns of an `Index(...)`: its `fields` plus its positional expressions. */
 function indexParts(value: PyValue | undefined): { name: string; parts: string[] } | null {

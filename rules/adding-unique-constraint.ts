@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
-import { literalString, stringList, togetherList, type ModelState } from "../src/state/model-state.js";
+import { literalString, stringList, togetherList, type ModelState, togetherAdded } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoIndexName,
@@ -117,8 +117,7 @@ function addConstraint(ctx: OperationContext): void {
 function alterUniqueTogether(ctx: OperationContext): void {
   const model = existingModel(ctx, "name");
   if (!model) return;
-  const old = new Set(model.uniqueTogether.map((t) => t.join(",")));
-  const added = togetherList(ctx.op.args.unique_together).filter((t) => !old.has(t.join(",")));
+  const added = togetherAdded(model.uniqueTogether, togetherList(ctx.op.args.unique_together));
   const first = added[0];
   if (!first) return;
   const table = ctx.tableOf(model);

@@ -1,6 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString } from "../src/state/model-state.js";
+import { literalBool, literalString, dictOf } from "../src/state/model-state.js";
 import { code, py, pyValue } from "../src/advice/snippets.js";
 
 /** 32-bit (or smaller) integer primary-key field classes, and what to use instead. */
@@ -12,13 +11,6 @@ const SMALL_KEYS: Record<string, { limit: string; instead: string }> = {
   SmallIntegerField: { limit: "32,767", instead: "BigIntegerField" },
   PositiveSmallIntegerField: { limit: "32,767", instead: "PositiveBigIntegerField" },
 };
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
-}
 
 /** RS902 (opt-in): a new table whose primary key is a 32-bit (or 16-bit) integer. */
 export const creatingModelWithIntegerPrimaryKey: Rule = {

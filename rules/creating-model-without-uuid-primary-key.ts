@@ -1,14 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString } from "../src/state/model-state.js";
+import { literalBool, literalString, dictOf } from "../src/state/model-state.js";
 import { code, py } from "../src/advice/snippets.js";
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
-}
 
 /** The primary-key field of a `CreateModel`'s field list: `(name, call)`, or null (a table without one gets Django's `id`). */
 function primaryKeyOf(fields: PyValue | undefined): { name: string; call: Extract<PyValue, { kind: "call" }> } | null {

@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
-import { columnOf, fieldFromCall, literalString, type ModelState } from "../src/state/model-state.js";
+import { columnOf, fieldFromCall, literalString, type ModelState, dictOf } from "../src/state/model-state.js";
 
 /** What one side of `SeparateDatabaseAndState` names: `col:table.column`, `table:t`, `index:n`, `constraint:n`. */
 type Key = string;
@@ -11,13 +11,6 @@ interface Need {
   what: string;
   /** Keys that satisfy it. */
   keys: Key[];
-}
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
 }
 
 function callName(value: PyValue | undefined): string | null {

@@ -1,6 +1,6 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
-import type { PyValue, SourceRange } from "../src/model/types.js";
-import { columnOf, defaultTableName, fieldFromCall, literalBool, literalString, type FieldState } from "../src/state/model-state.js";
+import type { SourceRange } from "../src/model/types.js";
+import { columnOf, defaultTableName, fieldFromCall, literalBool, literalString, type FieldState, dictOf } from "../src/state/model-state.js";
 import { addFieldSnippet, code, fieldWith, py } from "../src/advice/snippets.js";
 
 /**
@@ -46,13 +46,6 @@ const LISTS: Record<Database, { words: Set<string>; label: string; quote: (name:
   mysql: { words: MYSQL, label: "MySQL 8.0", quote: (n) => `\`${n}\`` },
   sqlite: { words: SQLITE, label: "SQLite", quote: (n) => `"${n}"` },
 };
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
-}
 
 function isReserved(ctx: OperationContext, name: string): boolean {
   return LISTS[ctx.target.database].words.has(name.toLowerCase());

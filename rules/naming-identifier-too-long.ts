@@ -1,17 +1,10 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString } from "../src/state/model-state.js";
+import { literalBool, literalString, dictOf } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 
 /** PostgreSQL's identifier limit in bytes (`NAMEDATALEN - 1`). */
 const LIMIT = 63;
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
-}
 
 function listOf(value: PyValue | undefined): PyValue[] {
   return value && (value.kind === "list" || value.kind === "tuple") ? value.items : [];

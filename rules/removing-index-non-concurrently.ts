@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalString, togetherList } from "../src/state/model-state.js";
+import { literalString, togetherList, togetherAdded } from "../src/state/model-state.js";
 import { djangoIndexName, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
@@ -99,8 +99,7 @@ function alterTogether(ctx: OperationContext): void {
   if (!model) return;
   const unique = ctx.op.kind === "AlterUniqueTogether";
   const current = unique ? model.uniqueTogether : model.indexTogether;
-  const next = new Set(togetherList(unique ? ctx.op.args.unique_together : ctx.op.args.index_together).map((t) => t.join(",")));
-  const removed = current.filter((t) => !next.has(t.join(",")));
+  const removed = togetherAdded(togetherList(unique ? ctx.op.args.unique_together : ctx.op.args.index_together), current);
   if (removed.length === 0) return;
   const table = ctx.tableOf(model);
   const names = removed.map((t) => {

@@ -8,6 +8,7 @@ import {
   truncateName,
   type FieldState,
   type ModelState,
+  togetherAdded,
 } from "../src/state/model-state.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code, djangoHas, py, sqlIdent } from "../src/advice/snippets.js";
@@ -308,8 +309,7 @@ function reportRejectedData(ctx: OperationContext): void {
     problem = removedConstraint(ctx, model, `${constraint.kind} constraint \`${constraint.name}\``, constraint.kind);
   } else {
     if (!op.args.unique_together) return;
-    const after = togetherList(op.args.unique_together).map((t) => t.join(","));
-    const dropped = model.uniqueTogether.filter((t) => !after.includes(t.join(",")));
+    const dropped = togetherAdded(togetherList(op.args.unique_together), model.uniqueTogether);
     if (dropped.length === 0) return;
     problem = removedConstraint(ctx, model, `\`unique_together\` ${dropped.map((t) => `(${t.join(", ")})`).join(", ")}`, "unique");
   }

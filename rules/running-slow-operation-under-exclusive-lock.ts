@@ -5,7 +5,8 @@ import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-
 import { databaseChanges, locksOf } from "../src/engine/table-locks.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
-import { columnOf, fieldFromCall, literalString, togetherList, type ModelState } from "../src/state/model-state.js";
+import { columnOf, literalString, togetherList } from "../src/state/model-state.js";
+import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
 interface HeldLock {
@@ -21,58 +22,45 @@ interface SlowWork {
   range: SourceRange;
 }
 
-function existing(ctx: OperationContext, model: ModelState | undefined | null): model is ModelState {
-  return Boolean(model && ctx.hasTable(model) && !ctx.isNewTable(model));
-}
-
 /** What the operation does that takes time proportional to a pre-existing table; [] when nothing. */
 function slowWork(ctx: OperationContext): SlowWork[] {
   const { op } = ctx;
-  const modelArg = (arg: string) => ctx.model(literalString(op.args[arg]));
   const range = op.range;
   switch (op.kind) {
     case "AddIndex": {
-      const model = modelArg("model_name");
-      if (!existing(ctx, model)) return [];
+      const model = existingModel(ctx, "model_name");
+      if (!model) return [];
       const name = op.args.index?.kind === "call" ? literalString(op.args.index.kwargs.name) : null;
       return [{ table: ctx.tableOf(model), what: `builds index${name ? ` \`${name}\`` : ""}`, range }];
     }
     case "AddConstraint": {
-      const model = modelArg("model_name");
-      if (!existing(ctx, model)) return [];
+      const model = existingModel(ctx, "model_name");
+      if (!model) return [];
       return [{ table: ctx.tableOf(model), what: "checks every row for the new constraint", range }];
     }
     case "AlterUniqueTogether":
     case "AlterIndexTogether": {
-      const model = modelArg("name");
-      if (!existing(ctx, model)) return [];
+      const model = existingModel(ctx, "name");
+      if (!model) return [];
       const key = op.kind === "AlterUniqueTogether" ? "unique_together" : "index_together";
       const before = op.kind === "AlterUniqueTogether" ? model.uniqueTogether : model.indexTogether;
       const added = togetherList(op.args[key]).filter((set) => !before.some((old) => old.length === set.length && old.every((f) => set.includes(f))));
       return added.length ? [{ table: ctx.tableOf(model), what: `builds an index on (${added[0]?.join(", ")})`, range }] : [];
     }
-    case "AddField": {
-      const model = modelArg("model_name");
-      const name = literalString(op.args.name);
-      if (!existing(ctx, model) || !name || !op.args.field) return [];
-      const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
-      if (field.relation?.kind === "m2m") return [];
-      const column = columnOf(field) ?? name;
-      if (field.unique || field.dbIndex || field.primaryKey) return [{ table: ctx.tableOf(model), what: `builds an index on the new column \`${column}\``, range }];
-      if (field.relation?.dbConstraint) return [{ table: ctx.tableOf(model), what: `validates the foreign key of the new column \`${column}\``, range }];
-      return [];
-    }
+    case "AddField":
     case "AlterField": {
-      const model = modelArg("model_name");
-      const name = literalString(op.args.name);
-      const before = name ? model?.fields.get(name) : undefined;
-      if (!existing(ctx, model) || !name || !before || !op.args.field) return [];
-      const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
-      if (before.relation?.kind === "m2m" || after.relation?.kind === "m2m") return [];
-      const changes = databaseChanges(before, after);
-      if (changes.length === 0) return [];
+      const resolved = fieldOperation(ctx);
+      if (!resolved) return [];
+      const { model, name, before, after } = resolved;
+      if (before?.relation?.kind === "m2m" || after.relation?.kind === "m2m") return [];
       const column = columnOf(after) ?? name;
       const table = ctx.tableOf(model);
+      if (!before) {
+        if (after.unique || after.dbIndex || after.primaryKey) return [{ table, what: `builds an index on the new column \`${column}\``, range }];
+        if (after.relation?.dbConstraint) return [{ table, what: `validates the foreign key of the new column \`${column}\``, range }];
+        return [];
+      }
+      if (databaseChanges(before, after).length === 0) return [];
       if ((after.unique && !before.unique) || (after.dbIndex && !before.dbIndex)) return [{ table, what: `builds an index on \`${column}\``, range }];
       if (after.null === false && before.null !== false) return [{ table, what: `scans every row to set \`${column}\` NOT NULL`, range }];
       // PostgreSQL changes some types in place (varchar growth, varchar to text, numeric precision growth).

@@ -296,6 +296,23 @@ export function stringList(value: PyValue | undefined): string[] {
   return value.items.flatMap((item) => (item.kind === "str" ? [item.value] : []));
 }
 
+/** A dict literal's string-keyed entries (`options={...}` of `CreateModel`); {} for anything else. */
+export function dictOf(value: PyValue | undefined): Record<string, PyValue> {
+  const out: Record<string, PyValue> = {};
+  if (value?.kind !== "dict") return out;
+  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
+  return out;
+}
+
+/**
+ * The sets of `next` that `current` lacks, compared as ordered tuples, the way Django's schema
+ * editor compares `unique_together`/`index_together` (a reordered set is a new index).
+ */
+export function togetherAdded(current: readonly string[][], next: readonly string[][]): string[][] {
+  const old = new Set(current.map((t) => t.join(",")));
+  return next.filter((t) => !old.has(t.join(",")));
+}
+
 /** `unique_together` is a tuple of tuples, or a single tuple of names (Django normalises it). */
 export function togetherList(value: PyValue | undefined): string[][] {
   if (!value || (value.kind !== "list" && value.kind !== "tuple" && value.kind !== "set")) return [];

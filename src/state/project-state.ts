@@ -20,6 +20,7 @@ import {
   type FieldState,
   type ModelState,
   type Origin,
+  dictOf,
 } from "./model-state.js";
 
 /** A reference the replay could not resolve (Django would raise while migrating). */
@@ -403,13 +404,6 @@ export class ProjectState {
       }
     }
   }
-}
-
-function dictOf(value: PyValue | undefined): Record<string, PyValue> {
-  const out: Record<string, PyValue> = {};
-  if (value?.kind !== "dict") return out;
-  for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
-  return out;
 }
 
 function listItems(value: PyValue | undefined): PyValue[] {
