@@ -5,7 +5,7 @@ import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { tableListed } from "../src/engine/table-lists.js";
-import { fieldFromCall, literalString, togetherList, type ModelState } from "../src/state/model-state.js";
+import { fieldFromCall, literalString, togetherList, type ModelState, togetherAdded } from "../src/state/model-state.js";
 import { code, postDeployMarker, pyValue } from "../src/advice/snippets.js";
 import { postDeployMarkerLines } from "../src/fix/new-migrations.js";
 import { operationSource, stageSource } from "./adding-in-post-deploy-migration.js";
@@ -101,7 +101,8 @@ function slowWorkOf(ctx: OperationContext): SlowWork[] {
       const unique = op.kind === "AlterUniqueTogether";
       const before = unique ? model.uniqueTogether : model.indexTogether;
       const after = togetherList(unique ? op.args.unique_together : op.args.index_together);
-      const added = after.filter((set) => !before.some((b) => b.length === set.length && b.every((f) => set.includes(f))));
+      // Ordered, as Django compares them: a reordered set drops and builds the index again.
+      const added = togetherAdded(before, after);
       for (const set of added) push(model, `builds ${unique ? "a unique " : "an "}index on (${set.join(", ")})`, "index");
       break;
     }

@@ -5,7 +5,7 @@ import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-
 import { databaseChanges, locksOf } from "../src/engine/table-locks.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
-import { columnOf, literalString, togetherList } from "../src/state/model-state.js";
+import { columnOf, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
@@ -44,7 +44,8 @@ function slowWork(ctx: OperationContext): SlowWork[] {
       if (!model) return [];
       const key = op.kind === "AlterUniqueTogether" ? "unique_together" : "index_together";
       const before = op.kind === "AlterUniqueTogether" ? model.uniqueTogether : model.indexTogether;
-      const added = togetherList(op.args[key]).filter((set) => !before.some((old) => old.length === set.length && old.every((f) => set.includes(f))));
+      // Ordered, as Django compares them: a reordered set drops and builds the index again.
+      const added = togetherAdded(before, togetherList(op.args[key]));
       return added.length ? [{ table: ctx.tableOf(model), what: `builds an index on (${added[0]?.join(", ")})`, range }] : [];
     }
     case "AddField":
