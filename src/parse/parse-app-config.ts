@@ -3,7 +3,7 @@
  * overrides the default, which is the app directory's name (Django's `AppConfig.label` defaults
  * to the last component of the app's module path).
  */
-import { promises as fs } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { lightTree } from "./light-tree.js";
 import { parsePython } from "./python-parser.js";
@@ -48,7 +48,7 @@ export interface AppLabelCache {
 export async function readAppLabel(appDir: string, cache?: AppLabelCache): Promise<{ label: string; source: "apps.py" | "directory" }> {
   let bytes: Buffer | null = null;
   try {
-    bytes = await fs.readFile(path.join(appDir, "apps.py"));
+    bytes = readFileSync(path.join(appDir, "apps.py"));
   } catch {
     // No apps.py, or an unreadable one: Django falls back to the module name too.
   }

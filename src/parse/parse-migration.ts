@@ -15,7 +15,7 @@ import type {
 import { builtinOperation } from "../model/django-operations.js";
 import { lookupOperation, resolveThirdParty, type OperationCatalog } from "../model/third-party-operations.js";
 import { LineIndex } from "./source-text.js";
-import { python3Violations } from "./python3-syntax.js";
+import { mayNestTooDeep, python3Violations } from "./python3-syntax.js";
 
 type SyntaxNode = LightNode;
 
@@ -77,12 +77,16 @@ function rangeOf(ctx: Ctx, node: SyntaxNode): SourceRange {
 export function parseMigrationSource(
   source: string,
   file: { path: string; app: string; name: string },
-  options: { operations?: OperationCatalog } = {},
+  options: {
+    operations?: OperationCatalog;
+    /** Read from a copy of every node (tests check that leaving punctuation out changes nothing). */
+    fullTree?: boolean;
+  } = {},
 ): ParsedMigration {
   // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const index = new LineIndex(text);
-  const root = lightTree(parsePython(text), text);
+  const root = lightTree(parsePython(text), text, { full: options.fullTree === true, brackets: mayNestTooDeep(text) });
   const ctx: Ctx = { index, imports: {}, operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,

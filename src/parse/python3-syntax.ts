@@ -37,6 +37,11 @@ function mayHaveBadString(source: string): boolean {
   return false;
 }
 
+/** Whether the text opens enough brackets that the nesting limit could be hit (the bracket tokens are then needed). */
+export function mayNestTooDeep(source: string): boolean {
+  return countOpenBrackets(source) > MAX_BRACKET_LEVEL;
+}
+
 function countOpenBrackets(source: string): number {
   let count = 0;
   for (let i = 0; i < source.length; i++) {
@@ -60,7 +65,7 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
   const types = [...ALWAYS, ...CLAUSES];
   if (MAYBE_PY2_INTEGER.test(source)) types.push("integer");
   if (mayHaveBadString(source)) types.push("string");
-  const checkBrackets = countOpenBrackets(source) > MAX_BRACKET_LEVEL;
+  const checkBrackets = mayNestTooDeep(source);
   if (checkBrackets) types.push(...BRACKETS);
   const blocks: SyntaxNode[] = [];
   const clauses: SyntaxNode[] = [];

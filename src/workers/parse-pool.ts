@@ -43,8 +43,12 @@ export async function parseOnWorkers(
       const worker = new Worker(WORKER_FILE, { workerData: { operations: options.operations } });
       workers.push(worker);
       let finished = false;
+      // Batches posted and not answered yet. Two are kept queued, so that a worker never waits
+      // for the main thread to come back from its own batch before it gets the next one.
+      let inFlight = 0;
       const send = () => {
         if (next >= tasks.length) {
+          if (inFlight > 0) return;
           finished = true;
           void worker.terminate();
           resolve();
@@ -52,9 +56,11 @@ export async function parseOnWorkers(
         }
         const batch: ParseTask[] = tasks.slice(next, next + BATCH).map(({ index, ref, bytes }) => ({ index, ref, bytes }));
         next += batch.length;
+        inFlight++;
         worker.postMessage(batch);
       };
       worker.on("message", (replies: ParseReply[]) => {
+        inFlight--;
         for (const reply of replies) {
           const task = byIndex.get(reply.index) as (typeof tasks)[number];
           results.push({ index: reply.index, ...rebuild(task, reply) });
@@ -66,6 +72,7 @@ export async function parseOnWorkers(
       worker.once("exit", () => {
         if (!finished) reject(new Error("a parse worker stopped early"));
       });
+      send();
       send();
     });
 
