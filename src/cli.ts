@@ -6,7 +6,7 @@
 import { promises as fs } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { analyze } from "./engine/lint.js";
-import { FORMATS, render, type Format } from "./reporters/index.js";
+import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
 import { rules, findRule } from "../rules/index.js";
 import { explainRule } from "./explain.js";
 import { dumpState } from "./state/dump-state.js";
@@ -19,7 +19,7 @@ import { createProgress } from "./progress.js";
 import { runFixLoop } from "./fix/fix-loop.js";
 import { renderFixDiffs } from "./fix/apply-fixes.js";
 import { buildReleasePlan, type ReleasePlan } from "./plan/release-plan.js";
-import { ResultCache } from "./cache/result-cache.js";
+import { ResultCache, type ReportFileWriter } from "./cache/result-cache.js";
 import { runPlan } from "./commands/plan.js";
 import { displayPath } from "./engine/lint.js";
 import type { LintResult } from "./model/types.js";
@@ -35,15 +35,50 @@ export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = 
   return Boolean(stream.isTTY);
 }
 
-async function writeOutput(text: string, output: string | undefined): Promise<void> {
-  if (!output) {
-    process.stdout.write(text);
-    return;
+/** Pieces of a report are written in blocks of about this many characters. */
+const OUTPUT_BLOCK = 1 << 20;
+
+/**
+ * Writes a report, given as pieces, to stdout or `--output` (and to `copy`, the result cache's
+ * file, when given) in blocks as it is rendered: a large report is never built as one string.
+ */
+async function writeOutput(pieces: readonly string[] | Generator<string>, output: string | undefined, copy: ReportFileWriter | null = null): Promise<void> {
+  const cannotWrite = (error: unknown) =>
+    new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  let file: fs.FileHandle | null = null;
+  if (output) {
+    try {
+      file = await fs.open(output, "w");
+    } catch (error) {
+      copy?.abort();
+      throw cannotWrite(error);
+    }
   }
+  const flush = async (block: string) => {
+    copy?.write(block);
+    if (file) {
+      await file.write(block);
+    } else if (!process.stdout.write(block)) {
+      // A slow reader: wait rather than queue the rest of the report in memory.
+      await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+    }
+  };
   try {
-    await fs.writeFile(output, text);
+    let block = "";
+    for (const piece of pieces) {
+      block += piece;
+      if (block.length >= OUTPUT_BLOCK) {
+        await flush(block);
+        block = "";
+      }
+    }
+    if (block) await flush(block);
+    copy?.commit();
   } catch (error) {
-    throw new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    copy?.abort();
+    throw file ? cannotWrite(error) : error;
+  } finally {
+    await file?.close();
   }
 }
 
@@ -136,15 +171,13 @@ export async function main(argv: string[]): Promise<number> {
         for (const file of fixed.written) process.stderr.write(`rollsafe: fixed ${sanitizeLine(displayPath(process.cwd(), file))}\n`);
         process.stderr.write(`rollsafe: applied ${fixed.fixed} fix${fixed.fixed === 1 ? "" : "es"}${fixed.skipped.length ? `; ${fixed.skipped.length} left (${sanitizeLine(fixed.skipped[0]?.reason ?? "")})` : ""}\n`);
       }
-      const report = opts.diff
-        ? await renderFixDiffs(result.diagnostics, process.cwd())
-        : format === "json"
-          ? (await import("./reporters/json.js")).renderJson(result, { plan: checked.extra.plan })
-          : await render(format, result, { color });
-      await writeOutput(report, opts.output);
-      await appendStepSummary(result);
       const internal = result.diagnostics.some((d) => d.rule === "internal-error");
-      if (cache && handle) await cache.writeRendered(handle, variant, { report, summary: result.summary, internal });
+      const report = opts.diff
+        ? [await renderFixDiffs(result.diagnostics, process.cwd())]
+        : await renderChunks(format, result, { color, ...(format === "json" ? { extra: { plan: checked.extra.plan } } : {}) });
+      // The rendered report is stored for the next unchanged run as it is written.
+      await writeOutput(report, opts.output, cache && handle ? cache.renderedWriter(handle, variant, { summary: result.summary, internal }) : null);
+      await appendStepSummary(result);
       exitCode = internal || existing.missing ? 2 : exitCodeFor(run.failOn, result.summary);
     });
 
@@ -177,7 +210,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("-o, --output <file>", "write to a file instead of stdout")
     .action(async (paths: string[], opts: { output?: string } & RunOptionValues) => {
       const { state } = await analyze(paths, resolveRun(paths, runFlags(opts)).options);
-      await writeOutput(`${JSON.stringify(dumpState(state), null, 2)}\n`, opts.output);
+      await writeOutput([`${JSON.stringify(dumpState(state), null, 2)}\n`], opts.output);
     });
 
   withRunOptions(program
@@ -190,7 +223,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (paths: string[], opts: { format: "text" | "json"; output?: string; base?: string } & RunOptionValues) => {
       const existing = await existingPaths(paths);
       const planned = await runPlan(existing.found, resolveRun(paths, runFlags(opts)).options, { format: opts.format, base: opts.base });
-      await writeOutput(planned.text, opts.output);
+      await writeOutput([planned.text], opts.output);
       exitCode = planned.internalError || existing.missing ? 2 : 0;
     });
 

@@ -20,7 +20,7 @@
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
 import { createHash } from "node:crypto";
-import { promises as fs, readdirSync, readFileSync, statSync, type BigIntStats } from "node:fs";
+import { closeSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary } from "../model/types.js";
@@ -213,9 +213,60 @@ export class ResultCache {
 
   /** Stores a rendered report next to the run it was rendered from. */
   async writeRendered(handle: RunHandle, variant: string, rendered: RenderedReport): Promise<void> {
-    if (!handle.storable) return;
-    const header = JSON.stringify({ key: handle.key, summary: rendered.summary, internal: rendered.internal });
-    await writeAtomically(renderedFile(handle, variant), `${header}\n${rendered.report}`);
+    const writer = this.renderedWriter(handle, variant, rendered);
+    writer?.write(rendered.report);
+    writer?.commit();
+  }
+
+  /**
+   * Stores a report as it is rendered, piece by piece (through a temporary file renamed into
+   * place on `commit`), so a large report is never held whole. Null when the run may not be
+   * stored or the cache cannot be written; a write that fails later drops the file silently.
+   */
+  renderedWriter(handle: RunHandle, variant: string, meta: Omit<RenderedReport, "report">): ReportFileWriter | null {
+    if (!handle.storable) return null;
+    const file = renderedFile(handle, variant);
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    let fd: number | null = null;
+    /** Gives the file up; never throws (the cache is best effort). */
+    const drop = () => {
+      try {
+        if (fd !== null) closeSync(fd);
+        fd = null;
+        rmSync(tmp, { force: true });
+      } catch {
+        // Nothing to clean up, or nowhere to clean it up.
+      }
+    };
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      fd = openSync(tmp, "w");
+      writeSync(fd, `${JSON.stringify({ key: handle.key, summary: meta.summary, internal: meta.internal })}\n`);
+    } catch {
+      drop();
+      return null;
+    }
+    return {
+      write(text) {
+        if (fd === null) return;
+        try {
+          writeSync(fd, text);
+        } catch {
+          drop();
+        }
+      },
+      commit() {
+        if (fd === null) return;
+        try {
+          closeSync(fd);
+          fd = null;
+          renameSync(tmp, file);
+        } catch {
+          drop();
+        }
+      },
+      abort: drop,
+    };
   }
 
   /**
@@ -243,6 +294,15 @@ export interface RunHandle {
   file: string;
   rules: readonly Rule[];
   storable: boolean;
+}
+
+/** A report file being written (see `ResultCache.renderedWriter`). */
+export interface ReportFileWriter {
+  write(text: string): void;
+  /** Puts the finished file in place. */
+  commit(): void;
+  /** Drops the file (the report was not completely written). */
+  abort(): void;
 }
 
 /** A stored report: where its text starts in the file, with what the exit code depends on. */

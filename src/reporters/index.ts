@@ -30,3 +30,18 @@ export async function render(format: Format, result: LintResult, options: Render
       return (await import("./markdown.js")).renderMarkdown(result);
   }
 }
+
+/**
+ * Renders a result as pieces whose concatenation is `render`'s text. The text and JSON reports,
+ * the ones that grow with the project, come one finding at a time; the others in one piece.
+ */
+export async function renderChunks(format: Format, result: LintResult, options: RenderOptions & { extra?: Record<string, unknown> } = {}): Promise<readonly string[] | Generator<string>> {
+  switch (format) {
+    case "text":
+      return (await import("./text.js")).renderTextChunks(result, { color: options.color });
+    case "json":
+      return (await import("./json.js")).renderJsonChunks(result, options.extra);
+    default:
+      return [await render(format, result, options)];
+  }
+}

@@ -72,13 +72,19 @@ function renderHelp(c: ChalkInstance, help: string[]): string[] {
 
 /** Renders the whole result as text. */
 export function renderText(result: LintResult, options: TextOptions = {}): string {
+  return [...renderTextChunks(result, options)].join("");
+}
+
+/** The same text as `renderText`, one finding at a time (a large run's report is written as it is rendered). */
+export function* renderTextChunks(result: LintResult, options: TextOptions = {}): Generator<string> {
   const c = new Chalk({ level: options.color ? 1 : 0 });
-  const out: string[] = [];
+  const lines = (out: string[]) => `${out.join("\n")}\n`;
   for (const d of result.diagnostics) {
+    const out: string[] = [];
     const severity = d.severity === "error" ? c.bold.red("error") : c.bold.yellow("warning");
     const location = `${sanitizeLine(d.file)}:${d.line}:${d.column}`;
     if (options.concise) {
-      out.push(`${location}: ${severity} ${c.dim(`[${d.code} ${d.rule}]`)} ${sanitizeLine(d.message)}`);
+      yield lines([`${location}: ${severity} ${c.dim(`[${d.code} ${d.rule}]`)} ${sanitizeLine(d.message)}`]);
       continue;
     }
     out.push(`${severity}${c.dim(`[${d.code} ${d.rule}]`)}: ${c.bold(sanitizeLine(d.message))}`);
@@ -88,8 +94,8 @@ export function renderText(result: LintResult, options: TextOptions = {}): strin
     out.push(...renderHelp(c, d.help));
     out.push(`  ${c.dim(`see: rollsafe explain ${d.rule}`)}`);
     out.push("");
+    yield lines(out);
   }
   const line = summaryLine(result);
-  out.push(result.summary.errors > 0 ? c.bold.red(line) : result.summary.warnings > 0 ? c.bold.yellow(line) : c.bold.green(line));
-  return `${out.join("\n")}\n`;
+  yield lines([result.summary.errors > 0 ? c.bold.red(line) : result.summary.warnings > 0 ? c.bold.yellow(line) : c.bold.green(line)]);
 }
