@@ -80,8 +80,19 @@ export async function loadMigration(ref: MigrationFileRef, maxFileSize = DEFAULT
   return read.ok ? parseMigrationBytes(ref, read.bytes, operations) : read;
 }
 
+/** Display paths already worked out, per working directory (a run reports many findings per file). */
+const displayPaths = new Map<string, Map<string, string>>();
+
 /** A path as reports show it: relative to cwd with `/`, or absolute when outside cwd. */
 export function displayPath(cwd: string, file: string): string {
+  let known = displayPaths.get(cwd);
+  if (!known) displayPaths.set(cwd, (known = new Map()));
+  let shown = known.get(file);
+  if (shown === undefined) known.set(file, (shown = computeDisplayPath(cwd, file)));
+  return shown;
+}
+
+function computeDisplayPath(cwd: string, file: string): string {
   const rel = path.relative(cwd, file);
   if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return file.split(path.sep).join("/");
   return rel.split(path.sep).join("/");
