@@ -34,19 +34,21 @@ export function renderJson(result: LintResult, extra: Record<string, unknown> = 
  * as it is rendered instead of being built as one string first.
  */
 export function* renderJsonChunks(result: LintResult, extra: Record<string, unknown> = {}): Generator<string> {
-  // JSON.stringify escapes line breaks inside strings, so every "\n" in its output is a line of
-  // layout, which nesting indents by two more spaces per level.
-  const nested = (value: unknown, indent: string) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
+  // A value nested `depth` levels deep is laid out by stringifying it inside `depth` one-element
+  // arrays (JSON.stringify indents it exactly as it would inside the whole document) and
+  // cutting the arrays' own lines off again.
+  const nested = (value: unknown, depth: 1 | 2) =>
+    depth === 1 ? JSON.stringify([value], null, 2).slice(4, -2) : JSON.stringify([[value]], null, 2).slice(10, -6);
   yield '{\n  "version": 1,\n  "diagnostics": [';
   for (let i = 0; i < result.diagnostics.length; i++) {
-    yield `${i === 0 ? "\n" : ",\n"}    ${nested(diagnosticJson(result.diagnostics[i] as Diagnostic), "    ")}`;
+    yield `${i === 0 ? "\n" : ",\n"}    ${nested(diagnosticJson(result.diagnostics[i] as Diagnostic), 2)}`;
   }
   yield result.diagnostics.length > 0 ? "\n  ],\n" : "],\n";
   const rest: [string, unknown][] = [["summary", result.summary], ...Object.entries(extra)];
   const present = rest.filter(([key, value]) => key === "summary" || (value !== undefined && typeof value !== "function" && typeof value !== "symbol"));
   for (let i = 0; i < present.length; i++) {
     const [key, value] = present[i] as [string, unknown];
-    yield `  ${JSON.stringify(key)}: ${nested(value, "  ")}${i < present.length - 1 ? ",\n" : "\n"}`;
+    yield `  ${JSON.stringify(key)}: ${nested(value, 1)}${i < present.length - 1 ? ",\n" : "\n"}`;
   }
   yield "}\n";
 }

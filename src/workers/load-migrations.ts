@@ -9,7 +9,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { contentHash, type ParseCache } from "../cache/parse-cache.js";
 import { decodePythonSource } from "../parse/source-text.js";
-import { parseMigrationBytes, readMigrationBytes, type LoadedFile } from "./read-migration.js";
+import { parseMigrationBytes, readMigrationBytes, readMigrationBytesSync, type FileFailure, type LoadedFile } from "./read-migration.js";
 
 /** Below this many files to parse, starting workers (each loads tree-sitter) costs more than it saves. */
 export const MIN_FILES_FOR_WORKERS = 200;
@@ -29,10 +29,10 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** A file read but not found in the cache. */
+/** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
 interface Pending {
   index: number;
-  bytes: Buffer;
+  bytes: Buffer | null;
   hash: string | null;
 }
 
@@ -49,37 +49,48 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   let done = 0;
   const progress = () => options.onProgress?.(++done, files.length);
 
-  let next = 0;
-  const readers = Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, async () => {
-    while (next < files.length) {
-      const index = next++;
-      const ref = files[index] as MigrationFileRef;
-      const read = await readMigrationBytes(ref, options.maxFileSize);
-      if (!read.ok) {
-        loaded[index] = read;
-        progress();
-        continue;
-      }
-      const hash = cache ? contentHash(read.bytes) : null;
-      if (cache && hash) {
+  if (cache) {
+    // The cache needs each file's hash before it can tell what to parse: read everything first.
+    let next = 0;
+    const readers = Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, async () => {
+      while (next < files.length) {
+        const index = next++;
+        const ref = files[index] as MigrationFileRef;
+        const read = await readMigrationBytes(ref, options.maxFileSize);
+        if (!read.ok) {
+          loaded[index] = read;
+          progress();
+          continue;
+        }
+        const hash = contentHash(read.bytes);
         const hit = await cache.lookup({ path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name }, hash, () => decodeOrNull(read.bytes));
         if (hit) {
           loaded[index] = { ok: true, ref, migration: hit };
           progress();
           continue;
         }
+        pending.push({ index, bytes: read.bytes, hash });
       }
-      pending.push({ index, bytes: read.bytes, hash });
-    }
-  });
-  await Promise.all(readers);
+    });
+    await Promise.all(readers);
+  } else {
+    // Without a cache, each file is read when its batch is handed out, so parsing (on the
+    // workers too) starts at once instead of after every file has been read.
+    for (let index = 0; index < files.length; index++) pending.push({ index, bytes: null, hash: null });
+  }
+  /** The bytes of a pending file, read now if they were not yet. */
+  const bytesOf = (p: Pending): Buffer | FileFailure => {
+    if (p.bytes) return p.bytes;
+    const read = readMigrationBytesSync(files[p.index] as MigrationFileRef, options.maxFileSize);
+    return read.ok ? read.bytes : read;
+  };
 
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   let parsed: { index: number; file: LoadedFile; json?: string }[] | null = null;
   if (jobs > 1 && pending.length >= MIN_FILES_FOR_WORKERS && cloneable(operations)) {
     const { parseOnWorkers } = await import("./parse-pool.js");
     parsed = await parseOnWorkers(
-      pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: p.bytes })),
+      pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: () => bytesOf(p) })),
       { jobs, operations, onFile: progress },
     );
   }
@@ -87,7 +98,8 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     parsed = [];
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
-      parsed.push({ index: p.index, file: parseMigrationBytes(files[p.index] as MigrationFileRef, p.bytes, operations) });
+      const bytes = bytesOf(p);
+      parsed.push({ index: p.index, file: Buffer.isBuffer(bytes) ? parseMigrationBytes(files[p.index] as MigrationFileRef, bytes, operations) : bytes });
       progress();
       // node-tree-sitter frees a tree's native memory in a finalizer that runs from the event
       // loop, and V8 does not count that memory: without a turn of the loop now and then, a

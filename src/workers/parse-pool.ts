@@ -13,7 +13,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { decodePythonSource } from "../parse/source-text.js";
-import { parseMigrationBytes, type LoadedFile } from "./read-migration.js";
+import { parseMigrationBytes, type FileFailure, type LoadedFile } from "./read-migration.js";
 import type { ParseReply, ParseTask } from "./parse-worker.js";
 
 /** Files per message: large enough to amortise posting, small enough to balance the threads. */
@@ -27,15 +27,35 @@ const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
  * start or died); the caller then parses everything itself.
  */
 export async function parseOnWorkers(
-  tasks: { index: number; ref: MigrationFileRef; bytes: Buffer }[],
+  tasks: { index: number; ref: MigrationFileRef; bytes: () => Buffer | FileFailure }[],
   options: { jobs: number; operations?: OperationCatalog; onFile?: () => void },
 ): Promise<{ index: number; file: LoadedFile; json?: string }[] | null> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
-  const byIndex = new Map(tasks.map((t) => [t.index, t] as const));
   const results: { index: number; file: LoadedFile; json?: string }[] = [];
   const count = Math.max(1, Math.min(options.jobs - 1, Math.ceil(tasks.length / BATCH) - 1));
   let next = 0;
   let failed = false;
+  /** The bytes of the files handed to a worker, until its model comes back. */
+  const posted = new Map<number, { ref: MigrationFileRef; bytes: Buffer }>();
+
+  /** The next batch of readable files (each is read now); files that cannot be read are results already. */
+  const take = (): { index: number; ref: MigrationFileRef; bytes: Buffer }[] => {
+    while (next < tasks.length) {
+      const batch: { index: number; ref: MigrationFileRef; bytes: Buffer }[] = [];
+      for (const task of tasks.slice(next, next + BATCH)) {
+        const bytes = task.bytes();
+        if (Buffer.isBuffer(bytes)) {
+          batch.push({ index: task.index, ref: task.ref, bytes });
+        } else {
+          results.push({ index: task.index, file: bytes });
+          options.onFile?.();
+        }
+      }
+      next = Math.min(tasks.length, next + BATCH);
+      if (batch.length > 0) return batch;
+    }
+    return [];
+  };
 
   const workers: Worker[] = [];
   const runWorker = () =>
@@ -47,22 +67,23 @@ export async function parseOnWorkers(
       // for the main thread to come back from its own batch before it gets the next one.
       let inFlight = 0;
       const send = () => {
-        if (next >= tasks.length) {
+        const batch: ParseTask[] = take();
+        if (batch.length === 0) {
           if (inFlight > 0) return;
           finished = true;
           void worker.terminate();
           resolve();
           return;
         }
-        const batch: ParseTask[] = tasks.slice(next, next + BATCH).map(({ index, ref, bytes }) => ({ index, ref, bytes }));
-        next += batch.length;
+        for (const task of batch) posted.set(task.index, { ref: task.ref, bytes: task.bytes as Buffer });
         inFlight++;
         worker.postMessage(batch);
       };
       worker.on("message", (replies: ParseReply[]) => {
         inFlight--;
         for (const reply of replies) {
-          const task = byIndex.get(reply.index) as (typeof tasks)[number];
+          const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer };
+          posted.delete(reply.index);
           results.push({ index: reply.index, ...rebuild(task, reply) });
           options.onFile?.();
         }
@@ -80,9 +101,7 @@ export async function parseOnWorkers(
   // replies are taken and answered promptly.
   const runMain = async () => {
     while (next < tasks.length && !failed) {
-      const batch = tasks.slice(next, next + BATCH);
-      next += batch.length;
-      for (const task of batch) {
+      for (const task of take()) {
         results.push({ index: task.index, file: parseMigrationBytes(task.ref, task.bytes, options.operations) });
         options.onFile?.();
       }

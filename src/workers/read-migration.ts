@@ -31,6 +31,11 @@ export type LoadedFile = { ok: true; ref: MigrationFileRef; migration: ParsedMig
  * several times the read itself, which a warm single-file run over a 500-migration app feels.
  */
 export async function readMigrationBytes(ref: MigrationFileRef, maxFileSize = DEFAULT_MAX_FILE_SIZE): Promise<{ ok: true; bytes: Buffer } | FileFailure> {
+  return readMigrationBytesSync(ref, maxFileSize);
+}
+
+/** `readMigrationBytes` without the promise, for loops that hand out work as they read it. */
+export function readMigrationBytesSync(ref: MigrationFileRef, maxFileSize = DEFAULT_MAX_FILE_SIZE): { ok: true; bytes: Buffer } | FileFailure {
   try {
     const stat = statSync(ref.path);
     if (!stat.isFile()) return { ok: false, ref, rule: "io-error", message: "not a regular file", line: 1, column: 1 };

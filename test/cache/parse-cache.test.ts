@@ -4,7 +4,7 @@
  * Nothing here is timed: `npm run bench` measures speed.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -148,6 +148,20 @@ describe("parse cache through the CLI", () => {
     const cacheDir = path.join(tmp, "cache-jobs");
     check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "2"]);
     expect(check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "1"]).stdout).toBe(one.stdout);
+  });
+
+  it("reports unreadable and undecodable files the same on one thread and on several", () => {
+    // Without a cache each file is read as its batch is handed out, on the way to a worker too.
+    const dir = path.join(tmp, "project-bad-files");
+    cpSync(project, dir, { recursive: true });
+    const migrations = path.join(dir, readdirSync(dir).find((name) => existsSync(path.join(dir, name, "migrations"))) as string, "migrations");
+    symlinkSync(path.join(migrations, "missing-target.py"), path.join(migrations, "0500_dangling.py"));
+    writeFileSync(path.join(migrations, "0501_latin1.py"), Buffer.from("# caf\xe9\nfrom django.db import migrations\n", "latin1"));
+    const one = check(["--format", "json", "--no-cache", "--jobs", "1"], dir);
+    const two = check(["--format", "json", "--no-cache", "--jobs", "2"], dir);
+    expect(two.stdout).toBe(one.stdout);
+    const rules = (JSON.parse(one.stdout) as { diagnostics: { rule: string; file: string }[] }).diagnostics.filter((d) => /050[01]_/.test(d.file)).map((d) => d.rule);
+    expect(rules).toEqual(expect.arrayContaining(["io-error", "parse-error"]));
   });
 
   it("rejects a bad --jobs in one line", () => {
