@@ -11,7 +11,7 @@
  * directory that cannot be written leaves the run uncached, silently.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
@@ -137,8 +137,8 @@ export class ParseCache implements AppLabelCache {
     const changed = shards.filter((s) => s.dirty || s.next.size !== s.old.size);
     if (changed.length === 0) return;
     try {
-      await fs.mkdir(this.versionDir, { recursive: true });
-      await writeIgnoreFile(this.dir);
+      mkdirSync(this.versionDir, { recursive: true });
+      writeIgnoreFile(this.dir);
     } catch {
       return;
     }
@@ -157,10 +157,15 @@ export function modelJson(migration: ParsedMigration): string | null {
   return text.includes('"value":null') ? null : text;
 }
 
+/**
+ * Shards are read and written with synchronous I/O: a run waits for them either way, and
+ * `fs.promises` adds thread-pool round trips (a third of a single-file pre-commit run after an
+ * edit was the event loop idling on them).
+ */
 async function readShard(file: string, appDir: string, key: string): Promise<Shard> {
   let data: ShardFile | null = null;
   try {
-    const parsed = JSON.parse(await fs.readFile(file, "utf8")) as Partial<ShardFile> | null;
+    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<ShardFile> | null;
     if (parsed && parsed.format === SHARD_FORMAT && parsed.key === key && parsed.appDir === appDir && parsed.files && typeof parsed.files === "object") {
       data = parsed as ShardFile;
     }
@@ -182,19 +187,19 @@ async function writeShard(shard: Shard, key: string): Promise<void> {
   const text = `${head.slice(0, -1)},"files":{\n${body}}}\n`;
   const temp = `${shard.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   try {
-    await fs.writeFile(temp, text);
-    await fs.rename(temp, shard.file);
+    writeFileSync(temp, text);
+    renameSync(temp, shard.file);
   } catch {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing to clean up, or nowhere to clean it up.
+    }
   }
 }
 
 /** Like ruff, keeps the cache out of git: a `.gitignore` of `*` inside the cache directory. */
-async function writeIgnoreFile(dir: string): Promise<void> {
+function writeIgnoreFile(dir: string): void {
   const file = path.join(dir, ".gitignore");
-  try {
-    await fs.access(file);
-  } catch {
-    await fs.writeFile(file, "# Automatically created by rollsafe.\n*\n");
-  }
+  if (!existsSync(file)) writeFileSync(file, "# Automatically created by rollsafe.\n*\n");
 }

@@ -20,7 +20,7 @@
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
+import { closeSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary } from "../model/types.js";
@@ -332,7 +332,7 @@ interface Slot {
 
 async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]): Promise<CachedRun<Extra> | null> {
   try {
-    const slot = JSON.parse(await fs.readFile(file, "utf8")) as Slot;
+    const slot = JSON.parse(readFileSync(file, "utf8")) as Slot;
     if (slot.key !== key || !Array.isArray(slot.result?.diagnostics)) return null;
     const { sources, ...rest } = slot.result;
     return { result: { ...rest, rules: rules.map((r) => r.meta), sources: new Map(sources) }, extra: slot.extra as Extra };
@@ -350,10 +350,11 @@ async function writeSlot(file: string, key: string, run: CachedRun<unknown>): Pr
 /** Writes through a temporary file and a rename, so a reader never sees half a file. */
 async function writeAtomically(file: string, text: string): Promise<void> {
   try {
-    await fs.mkdir(path.dirname(file), { recursive: true });
+    // Synchronous, like the parse cache's shards: the run waits for it either way.
+    mkdirSync(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await fs.writeFile(tmp, text);
-    await fs.rename(tmp, file);
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
   } catch {
     // An unwritable cache: the run goes on uncached, like the parse cache.
   }
