@@ -4,7 +4,7 @@
  * Nothing here is timed: `npm run bench` measures speed.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, appendFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -192,6 +192,43 @@ describe("parse cache invalidation", () => {
     expect(await new ParseCache(dir, "1.0.1", "k1").lookup(file, hash, () => source)).toBeUndefined();
     expect(await new ParseCache(dir, "1.0.0", "k2").lookup(file, hash, () => source)).toBeUndefined();
     expect(await new ParseCache(dir, "1.0.0", "k1").lookup({ ...file, app: "store" }, hash, () => source)).toBeUndefined();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rewrites an app's shard once enough of its files changed, not for every edit", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-cache-unit-"));
+    const names = Array.from({ length: 100 }, (_, i) => `${String(i + 1).padStart(4, "0")}_m`);
+    const fileOf = (name: string) => ({ ...file, path: `/p/shop/migrations/${name}.py`, name });
+    const textOf = (name: string, edit: number) => `${source}# ${name} ${edit}\n`;
+    const parsed = (name: string, edit: number) => parseMigrationSource(textOf(name, edit), { path: fileOf(name).path, app: "shop", name });
+    /** One run over the app: every file looked up, the misses parsed and stored; true when the shard was written. */
+    const run = async (edits: Map<string, number>, present = names): Promise<{ misses: number; written: boolean }> => {
+      const shardsBefore = readdirSync(path.join(dir, "1.0.0")).map((f) => statSync(path.join(dir, "1.0.0", f)).mtimeMs);
+      const cache = new ParseCache(dir, "1.0.0", "k");
+      let misses = 0;
+      for (const name of present) {
+        const text = textOf(name, edits.get(name) ?? 0);
+        if (await cache.lookup(fileOf(name), contentHash(text), () => text)) continue;
+        misses++;
+        await cache.store(fileOf(name), contentHash(text), parsed(name, edits.get(name) ?? 0));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await cache.save();
+      const shardsAfter = readdirSync(path.join(dir, "1.0.0")).map((f) => statSync(path.join(dir, "1.0.0", f)).mtimeMs);
+      return { misses, written: JSON.stringify(shardsAfter) !== JSON.stringify(shardsBefore) };
+    };
+    mkdirSync(path.join(dir, "1.0.0"), { recursive: true });
+    expect(await run(new Map())).toEqual({ misses: 100, written: true });
+    expect(await run(new Map())).toEqual({ misses: 0, written: false });
+    // Two edited files: parsed again on each run (about a millisecond each) until enough change.
+    const two = new Map([[names[3] as string, 1], [names[50] as string, 1]]);
+    expect(await run(two)).toEqual({ misses: 2, written: false });
+    expect(await run(two)).toEqual({ misses: 2, written: false });
+    const eight = new Map(names.slice(0, 8).map((n) => [n, 2] as const));
+    expect(await run(eight)).toEqual({ misses: 8, written: true });
+    expect(await run(eight)).toEqual({ misses: 0, written: false });
+    // Deleted files count too.
+    expect(await run(eight, names.slice(0, 92))).toEqual({ misses: 0, written: true });
     rmSync(dir, { recursive: true, force: true });
   });
 
