@@ -35,6 +35,16 @@ export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = 
   return Boolean(stream.isTTY);
 }
 
+/**
+ * Analyses (unless `--fix` did already) and plans the releases. A function of its own so that
+ * nothing in the command keeps the analysis (every parsed model and the replayed state) alive
+ * while the report is rendered: only the findings, the sources and the plan go on.
+ */
+async function checkedRun(analysis: Awaited<ReturnType<typeof analyze>> | null, paths: string[], options: Parameters<typeof analyze>[1]): Promise<{ result: LintResult; extra: { plan: ReleasePlan } }> {
+  const done = analysis ?? (await analyze(paths, options));
+  return { result: done.result, extra: { plan: buildReleasePlan(done) } };
+}
+
 /** Pieces of a report are written in blocks of about this many characters. */
 const OUTPUT_BLOCK = 1 << 20;
 
@@ -161,8 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       // The release plan is part of the JSON report; it is kept with a cached result.
       let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null = cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle) : null;
       if (!checked) {
-        const analysis = fixed?.analysis ?? (await analyze(existing.found, run.options));
-        checked = { result: analysis.result, extra: { plan: buildReleasePlan(analysis) } };
+        checked = await checkedRun(fixed?.analysis ?? null, existing.found, run.options);
         if (cache && handle) await cache.write(handle, checked);
       }
       progress.done();
