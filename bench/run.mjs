@@ -419,11 +419,11 @@ function renderReport({ opts, env, cli, floor, rows, single, realError }) {
 
   // Full runs.
   lines.push("## Full runs (`rollsafe check .`)", "");
-  lines.push("| corpus | files | size | limit wall | limit CPU | cold wall | cold CPU | **cold ÷ limit** | cold CPU ÷ limit CPU | first run, filling the cache | warm wall | **warm ÷ cold** | warm after editing one file | edited ÷ cold | peak RSS (limit / cold / warm) | findings |");
+  lines.push("| corpus | files | size | limit wall | limit CPU | cold wall | cold CPU | **cold ÷ limit** | cold CPU ÷ limit CPU | first run, filling the cache | warm wall | **warm ÷ cold** | warm after editing one file | edited ÷ cold | peak RSS (limit / cold / filling / warm) | findings |");
   lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
   for (const r of rows) {
     lines.push(
-      `| ${r.label} | ${int(r.files)} | ${(r.bytes / 1048576).toFixed(1)} MB | ${ms(r.limit.wallMs)} | ${ms(r.limit.cpuMs)} | ${ms(r.cold?.wallMs)} | ${ms(r.cold?.cpuMs)} | ${x(ratio(r.cold?.wallMs, r.limit.wallMs))} | ${x(ratio(r.cold?.cpuMs, r.limit.cpuMs))} | ${ms(r.fill?.wallMs)} | ${ms(r.warm?.wallMs)} | ${x(ratio(r.warm?.wallMs, r.cold?.wallMs))} | ${ms(r.edited?.wallMs)} | ${x(ratio(r.edited?.wallMs, r.cold?.wallMs))} | ${mb(r.limit.maxRssKb)} / ${mb(r.cold?.maxRssKb)} / ${mb(r.warm?.maxRssKb)} | ${r.findings ?? "–"} |`,
+      `| ${r.label} | ${int(r.files)} | ${(r.bytes / 1048576).toFixed(1)} MB | ${ms(r.limit.wallMs)} | ${ms(r.limit.cpuMs)} | ${ms(r.cold?.wallMs)} | ${ms(r.cold?.cpuMs)} | ${x(ratio(r.cold?.wallMs, r.limit.wallMs))} | ${x(ratio(r.cold?.cpuMs, r.limit.cpuMs))} | ${ms(r.fill?.wallMs)} | ${ms(r.warm?.wallMs)} | ${x(ratio(r.warm?.wallMs, r.cold?.wallMs))} | ${ms(r.edited?.wallMs)} | ${x(ratio(r.edited?.wallMs, r.cold?.wallMs))} | ${mb(r.limit.maxRssKb)} / ${mb(r.cold?.maxRssKb)} / ${mb(r.fill?.maxRssKb)} / ${mb(r.warm?.maxRssKb)} | ${r.findings ?? "–"} |`,
     );
   }
   lines.push("", "*Warm* is a re-run over the unchanged tree: the result cache answers (`src/cache/result-cache.ts`). *Warm after editing one file* changes one migration before each run: the result cache misses, that file is parsed again, every other model comes from the parse cache, and the replay and the rules run in full.");

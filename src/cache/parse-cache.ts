@@ -134,9 +134,14 @@ export class ParseCache implements AppLabelCache {
     shard.next.set(file.name, `{"h":${JSON.stringify(hash)},"app":${JSON.stringify(migration.app)},"m":${text}}`);
   }
 
-  /** Writes every shard that changed. Never throws: an unwritable cache only makes the next run slower. */
+  /**
+   * Writes every shard that changed. Never throws: an unwritable cache only makes the next run
+   * slower. The shards are let go afterwards (a later lookup reads them again): they hold the
+   * JSON of every model, as large as the models themselves, which the rest of the run does not need.
+   */
   async save(): Promise<void> {
     const shards = await Promise.all(this.shards.values());
+    this.shards.clear();
     const changed = shards.filter((s) => s.dirty || mustRewrite(s));
     if (changed.length === 0) return;
     try {

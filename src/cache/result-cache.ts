@@ -20,7 +20,7 @@
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type BigIntStats } from "node:fs";
+import { closeSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary } from "../model/types.js";
@@ -342,20 +342,59 @@ async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]
 }
 
 async function writeSlot(file: string, key: string, run: CachedRun<unknown>): Promise<void> {
-  const { rules: _rules, sources, ...rest } = run.result;
-  const slot: Slot = { key, result: { ...rest, sources: [...(sources ?? new Map<string, string>()).entries()] }, extra: run.extra };
-  await writeAtomically(file, JSON.stringify(slot));
+  writeAtomically(file, slotPieces(key, run));
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-async function writeAtomically(file: string, text: string): Promise<void> {
+/**
+ * The slot's JSON (`JSON.stringify` of a `Slot`) in pieces, a finding and a source at a time: a
+ * large run's slot (its findings and the text of every file with one) is never one string.
+ */
+function* slotPieces(key: string, run: CachedRun<unknown>): Generator<string> {
+  const { rules: _rules, sources, diagnostics, ...rest } = run.result;
+  yield `{"key":${JSON.stringify(key)},"result":{"diagnostics":[`;
+  for (let i = 0; i < diagnostics.length; i++) yield `${i ? "," : ""}${JSON.stringify(diagnostics[i])}`;
+  yield '],"sources":[';
+  let first = true;
+  for (const entry of sources ?? new Map<string, string>()) {
+    yield `${first ? "" : ","}${JSON.stringify(entry)}`;
+    first = false;
+  }
+  yield "]";
+  for (const [name, value] of Object.entries(rest)) {
+    const text = JSON.stringify(value) as string | undefined;
+    if (text !== undefined) yield `,${JSON.stringify(name)}:${text}`;
+  }
+  const extra = JSON.stringify(run.extra) as string | undefined;
+  yield extra === undefined ? "}}" : `},"extra":${extra}}`;
+}
+
+/** Writes through a temporary file and a rename, so a reader never sees half a file; in blocks when given pieces. */
+function writeAtomically(file: string, text: string | Iterable<string>): void {
+  // Synchronous, like the parse cache's shards: the run waits for it either way.
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  let fd: number | null = null;
   try {
-    // Synchronous, like the parse cache's shards: the run waits for it either way.
     mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    writeFileSync(tmp, text);
+    fd = openSync(tmp, "w");
+    let block = "";
+    for (const piece of typeof text === "string" ? [text] : text) {
+      block += piece;
+      if (block.length >= 1 << 20) {
+        writeSync(fd, block);
+        block = "";
+      }
+    }
+    if (block) writeSync(fd, block);
+    closeSync(fd);
+    fd = null;
     renameSync(tmp, file);
   } catch {
     // An unwritable cache: the run goes on uncached, like the parse cache.
+    try {
+      if (fd !== null) closeSync(fd);
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing to clean up, or nowhere to clean it up.
+    }
   }
 }

@@ -55,6 +55,24 @@ describe("result cache", () => {
     expect(second.extra).toEqual(first.extra);
   });
 
+  it("writes the slot as the same JSON document as one JSON.stringify would (it is written a finding at a time)", async () => {
+    const first = await run();
+    const slots = readdirSync(path.join(cacheDir), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json"));
+    expect(slots).toHaveLength(1);
+    const stored = JSON.parse(readFileSync(path.join(cacheDir, slots[0] as string), "utf8")) as { key: string; result: Record<string, unknown>; extra: unknown };
+    const { rules: _rules, sources, ...rest } = first.result;
+    expect(stored.result).toEqual(JSON.parse(JSON.stringify({ ...rest, sources: [...(sources ?? new Map()).entries()] })));
+    expect(stored.extra).toEqual(first.extra);
+    // A run without extra data stores none and reads back the same.
+    const bare = new ResultCache(path.join(cacheDir, "bare"), { racyMs: null });
+    const compute = async () => ({ result: (await analyze(["."], { cwd: project })).result, extra: undefined });
+    await bare.run(["."], { cwd: project }, DEFAULT_RULES, compute);
+    const again = await bare.run(["."], { cwd: project }, DEFAULT_RULES, compute);
+    expect(again.hit).toBe(true);
+    expect(again.extra).toBeUndefined();
+    expect(again.result.diagnostics).toEqual(first.result.diagnostics);
+  });
+
   it("recomputes when a migration's content changes, even at the same size", async () => {
     const file = path.join(project, "library/migrations/0003_remove_book_subtitle.py");
     await run();
