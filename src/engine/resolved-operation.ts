@@ -8,15 +8,27 @@ import type { OperationContext } from "./rule-types.js";
 import type { PyValue } from "../model/types.js";
 import { fieldFromCall, literalString, type FieldState, type ModelState } from "../state/model-state.js";
 
-/** The model and the field before/after of an `AddField`/`AlterField` on an existing, managed table. */
-export function fieldOperation(ctx: OperationContext): {
+/** What `fieldOperation` resolves. */
+export interface FieldOperation {
   model: ModelState;
   name: string;
   before: FieldState | null;
   after: FieldState;
   /** The field call as written in the operation. */
   call: PyValue;
-} | null {
+}
+
+/** Per operation context: sixteen rules resolve the same operation (read-only results). */
+const fieldOperations = new WeakMap<OperationContext, FieldOperation | null>();
+
+/** The model and the field before/after of an `AddField`/`AlterField` on an existing, managed table. */
+export function fieldOperation(ctx: OperationContext): FieldOperation | null {
+  let resolved = fieldOperations.get(ctx);
+  if (resolved === undefined) fieldOperations.set(ctx, (resolved = resolveFieldOperation(ctx)));
+  return resolved;
+}
+
+function resolveFieldOperation(ctx: OperationContext): FieldOperation | null {
   const { op } = ctx;
   if ((op.kind !== "AddField" && op.kind !== "AlterField") || ctx.effect === "state" || op.unknown) return null;
   const model = ctx.model(literalString(op.args.model_name));

@@ -148,7 +148,16 @@ class LockCollector {
   }
 }
 
+/** Locks per operation context: several rules ask for the same operation's locks. */
+const locksByContext = new WeakMap<OperationContext, TableLock[]>();
+
 export function locksOf(ctx: OperationContext): TableLock[] {
+  let locks = locksByContext.get(ctx);
+  if (!locks) locksByContext.set(ctx, (locks = computeLocks(ctx)));
+  return locks;
+}
+
+function computeLocks(ctx: OperationContext): TableLock[] {
   const { op } = ctx;
   const c = new LockCollector(ctx);
   const model = (arg: string) => ctx.model(literalString(op.args[arg]));
