@@ -66,6 +66,14 @@ export class LightNode {
 const typeNames: string[] = [];
 const typeIsNamed: boolean[] = [];
 const typeIsPunctuation: boolean[] = [];
+const typeIsToken: boolean[] = [];
+
+/**
+ * Named node types that are single tokens: never a child, so the walk does not ask for one (a
+ * native call per node, most of the nodes being leaves). Anonymous nodes are tokens too. In a
+ * tree with an error, every node is asked.
+ */
+const TOKENS = new Set(["identifier", "integer", "float", "comment", "true", "false", "none", "string_start", "string_end", "escape_sequence"]);
 const fieldNames: (string | null)[] = [];
 
 /**
@@ -146,6 +154,7 @@ export function lightTree(tree: Parser.Tree, source: string, options: LightTreeO
       type = typeNames[typeId] = cursor.nodeType;
       typeIsNamed[typeId] = cursor.nodeIsNamed;
       typeIsPunctuation[typeId] = !typeIsNamed[typeId] && PUNCTUATION.has(type);
+      typeIsToken[typeId] = !typeIsNamed[typeId] || TOKENS.has(type);
     }
     return type;
   };
@@ -160,7 +169,7 @@ export function lightTree(tree: Parser.Tree, source: string, options: LightTreeO
     const skip = !full && typeIsPunctuation[typeId] === true && !KEEPS_PUNCTUATION.has(parent.type) && !(brackets && BRACKETS.has(type));
     if (!skip) {
       const node = copy(typeId, type, parent);
-      const descend = full || type !== "string" || interpolates(source, node.startIndex);
+      const descend = (broken || typeIsToken[typeId] !== true) && (full || type !== "string" || interpolates(source, node.startIndex));
       if (descend && cursor.gotoFirstChild()) {
         parent = node;
         continue;
