@@ -15,7 +15,7 @@ import { ProjectState } from "../state/project-state.js";
 import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
-import { prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
+import { hasRunSql, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
 import { preparePartitionParser, recordPartitionedTables } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
@@ -161,7 +161,13 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   }
 
   // Read and parse every file of every involved app (state needs them all).
-  const loaded = await loadMigrations(discovery.files, { maxFileSize: options.maxFileSize, operations: options.operations, cache, jobs: options.jobs, onProgress: options.onProgress });
+  // The PostgreSQL parser (WASM) loads while the files are parsed, from the first RunSQL on,
+  // instead of after them: most of its loading happens off the main thread.
+  let sqlParserLoad: Promise<void> | null = null;
+  const onLoaded = (file: LoadedFile) => {
+    if (!sqlParserLoad && file.ok && hasRunSql(file.migration)) sqlParserLoad = prepareSqlParser([file.migration]);
+  };
+  const loaded = await loadMigrations(discovery.files, { maxFileSize: options.maxFileSize, operations: options.operations, cache, jobs: options.jobs, onProgress: options.onProgress, onLoaded });
   await cache?.save();
 
   const migrations: ParsedMigration[] = [];
@@ -210,6 +216,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     if (m && discovery.reportPaths.has(m.path)) emitBuiltin(problem.kind, m.path, m.id, problem.range, `${problem.message}.`);
   }
 
+  await sqlParserLoad;
   await prepareSqlParser(migrations);
   await preparePartitionParser();
   const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);

@@ -27,6 +27,8 @@ export interface LoadOptions {
   /** Parse threads (default: the number of cores); 1 parses on the main thread. */
   jobs?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Called with each file as soon as it is loaded (in no particular order). */
+  onLoaded?: (file: LoadedFile) => void;
 }
 
 /** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
@@ -48,6 +50,10 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   const pending: Pending[] = [];
   let done = 0;
   const progress = () => options.onProgress?.(++done, files.length);
+  const loadedOne = (file: LoadedFile) => {
+    options.onLoaded?.(file);
+    progress();
+  };
 
   if (cache) {
     // The cache needs each file's hash before it can tell what to parse: read everything first.
@@ -59,14 +65,14 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
         const read = await readMigrationBytes(ref, options.maxFileSize);
         if (!read.ok) {
           loaded[index] = read;
-          progress();
+          loadedOne(read);
           continue;
         }
         const hash = contentHash(read.bytes);
         const hit = await cache.lookup({ path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name }, hash, () => decodeOrNull(read.bytes));
         if (hit) {
           loaded[index] = { ok: true, ref, migration: hit };
-          progress();
+          loadedOne(loaded[index]);
           continue;
         }
         pending.push({ index, bytes: read.bytes, hash });
@@ -91,7 +97,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     const { parseOnWorkers } = await import("./parse-pool.js");
     parsed = await parseOnWorkers(
       pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: () => bytesOf(p) })),
-      { jobs, operations, onFile: progress },
+      { jobs, operations, onFile: loadedOne },
     );
   }
   if (!parsed) {
@@ -99,8 +105,9 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
       const bytes = bytesOf(p);
-      parsed.push({ index: p.index, file: Buffer.isBuffer(bytes) ? parseMigrationBytes(files[p.index] as MigrationFileRef, bytes, operations) : bytes });
-      progress();
+      const file = Buffer.isBuffer(bytes) ? parseMigrationBytes(files[p.index] as MigrationFileRef, bytes, operations) : bytes;
+      parsed.push({ index: p.index, file });
+      loadedOne(file);
       // node-tree-sitter frees a tree's native memory in a finalizer that runs from the event
       // loop, and V8 does not count that memory: without a turn of the loop now and then, a
       // long run holds every tree it parsed.

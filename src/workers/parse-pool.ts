@@ -28,7 +28,7 @@ const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
  */
 export async function parseOnWorkers(
   tasks: { index: number; ref: MigrationFileRef; bytes: () => Buffer | FileFailure }[],
-  options: { jobs: number; operations?: OperationCatalog; onFile?: () => void },
+  options: { jobs: number; operations?: OperationCatalog; onFile?: (file: LoadedFile) => void },
 ): Promise<{ index: number; file: LoadedFile; json?: string }[] | null> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
   const results: { index: number; file: LoadedFile; json?: string }[] = [];
@@ -48,7 +48,7 @@ export async function parseOnWorkers(
           batch.push({ index: task.index, ref: task.ref, bytes });
         } else {
           results.push({ index: task.index, file: bytes });
-          options.onFile?.();
+          options.onFile?.(bytes);
         }
       }
       next = Math.min(tasks.length, next + BATCH);
@@ -84,8 +84,9 @@ export async function parseOnWorkers(
         for (const reply of replies) {
           const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer };
           posted.delete(reply.index);
-          results.push({ index: reply.index, ...rebuild(task, reply) });
-          options.onFile?.();
+          const rebuilt = rebuild(task, reply);
+          results.push({ index: reply.index, ...rebuilt });
+          options.onFile?.(rebuilt.file);
         }
         send();
       });
@@ -102,8 +103,9 @@ export async function parseOnWorkers(
   const runMain = async () => {
     while (next < tasks.length && !failed) {
       for (const task of take()) {
-        results.push({ index: task.index, file: parseMigrationBytes(task.ref, task.bytes, options.operations) });
-        options.onFile?.();
+        const file = parseMigrationBytes(task.ref, task.bytes, options.operations);
+        results.push({ index: task.index, file });
+        options.onFile?.(file);
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
