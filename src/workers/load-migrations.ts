@@ -80,8 +80,8 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     });
     await Promise.all(readers);
   } else {
-    // Without a cache, each file is read when its batch is handed out, so parsing (on the
-    // workers too) starts at once instead of after every file has been read.
+    // Without a cache, each file is read by the thread that parses it, when its batch comes up:
+    // parsing starts at once, and the workers' share is read in parallel.
     for (let index = 0; index < files.length; index++) pending.push({ index, bytes: null, hash: null });
   }
   /** The bytes of a pending file, read now if they were not yet. */
@@ -96,8 +96,8 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   if (jobs > 1 && pending.length >= MIN_FILES_FOR_WORKERS && cloneable(operations)) {
     const { parseOnWorkers } = await import("./parse-pool.js");
     parsed = await parseOnWorkers(
-      pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: () => bytesOf(p) })),
-      { jobs, operations, onFile: loadedOne },
+      pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: p.bytes })),
+      { jobs, operations, maxFileSize: options.maxFileSize, onFile: loadedOne },
     );
   }
   if (!parsed) {

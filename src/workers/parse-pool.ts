@@ -13,7 +13,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { decodePythonSource } from "../parse/source-text.js";
-import { parseMigrationBytes, type FileFailure, type LoadedFile } from "./read-migration.js";
+import { parseMigrationBytes, readMigrationBytesSync, type LoadedFile } from "./read-migration.js";
 import type { ParseReply, ParseTask } from "./parse-worker.js";
 
 /** Files per message: large enough to amortise posting, small enough to balance the threads. */
@@ -27,46 +27,35 @@ const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
  * start or died); the caller then parses everything itself.
  */
 export async function parseOnWorkers(
-  tasks: { index: number; ref: MigrationFileRef; bytes: () => Buffer | FileFailure }[],
-  options: { jobs: number; operations?: OperationCatalog; onFile?: (file: LoadedFile) => void },
+  tasks: { index: number; ref: MigrationFileRef; bytes: Buffer | null }[],
+  options: { jobs: number; operations?: OperationCatalog; maxFileSize?: number; onFile?: (file: LoadedFile) => void },
 ): Promise<{ index: number; file: LoadedFile; json?: string }[] | null> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
   const results: { index: number; file: LoadedFile; json?: string }[] = [];
   const count = Math.max(1, Math.min(options.jobs - 1, Math.ceil(tasks.length / BATCH) - 1));
   let next = 0;
   let failed = false;
-  /** The bytes of the files handed to a worker, until its model comes back. */
-  const posted = new Map<number, { ref: MigrationFileRef; bytes: Buffer }>();
+  /** The files handed to a worker (with their bytes when the main thread read them), until their model comes back. */
+  const posted = new Map<number, { ref: MigrationFileRef; bytes: Buffer | null }>();
 
-  /** The next batch of readable files (each is read now); files that cannot be read are results already. */
-  const take = (): { index: number; ref: MigrationFileRef; bytes: Buffer }[] => {
-    while (next < tasks.length) {
-      const batch: { index: number; ref: MigrationFileRef; bytes: Buffer }[] = [];
-      for (const task of tasks.slice(next, next + BATCH)) {
-        const bytes = task.bytes();
-        if (Buffer.isBuffer(bytes)) {
-          batch.push({ index: task.index, ref: task.ref, bytes });
-        } else {
-          results.push({ index: task.index, file: bytes });
-          options.onFile?.(bytes);
-        }
-      }
-      next = Math.min(tasks.length, next + BATCH);
-      if (batch.length > 0) return batch;
-    }
-    return [];
+  /** The next batch of files. */
+  const take = () => {
+    const batch = tasks.slice(next, next + BATCH);
+    next = Math.min(tasks.length, next + BATCH);
+    return batch;
   };
 
   const workers: Worker[] = [];
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(WORKER_FILE, { workerData: { operations: options.operations } });
+      const worker = new Worker(WORKER_FILE, { workerData: { operations: options.operations, maxFileSize: options.maxFileSize } });
       workers.push(worker);
       let finished = false;
       // Batches posted and not answered yet. Two are kept queued, so that a worker never waits
       // for the main thread to come back from its own batch before it gets the next one.
       let inFlight = 0;
       const send = () => {
+        // Files not read yet are read by the worker, in parallel with the main thread.
         const batch: ParseTask[] = take();
         if (batch.length === 0) {
           if (inFlight > 0) return;
@@ -75,14 +64,14 @@ export async function parseOnWorkers(
           resolve();
           return;
         }
-        for (const task of batch) posted.set(task.index, { ref: task.ref, bytes: task.bytes as Buffer });
+        for (const task of batch) posted.set(task.index, { ref: task.ref, bytes: task.bytes as Buffer | null });
         inFlight++;
         worker.postMessage(batch);
       };
       worker.on("message", (replies: ParseReply[]) => {
         inFlight--;
         for (const reply of replies) {
-          const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer };
+          const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer | null };
           posted.delete(reply.index);
           const rebuilt = rebuild(task, reply);
           results.push({ index: reply.index, ...rebuilt });
@@ -103,7 +92,8 @@ export async function parseOnWorkers(
   const runMain = async () => {
     while (next < tasks.length && !failed) {
       for (const task of take()) {
-        const file = parseMigrationBytes(task.ref, task.bytes, options.operations);
+        const read = task.bytes ? ({ ok: true, bytes: task.bytes } as const) : readMigrationBytesSync(task.ref, options.maxFileSize);
+        const file = read.ok ? parseMigrationBytes(task.ref, read.bytes, options.operations) : read;
         results.push({ index: task.index, file });
         options.onFile?.(file);
       }
@@ -128,12 +118,13 @@ export async function parseOnWorkers(
   return results;
 }
 
-function rebuild(task: { ref: MigrationFileRef; bytes: Buffer }, reply: ParseReply): { file: LoadedFile; json?: string } {
+function rebuild(task: { ref: MigrationFileRef; bytes: Buffer | null }, reply: ParseReply): { file: LoadedFile; json?: string } {
   const { ref } = task;
   if ("failure" in reply) return { file: { ...reply.failure, ref } as LoadedFile };
   if ("migration" in reply) return { file: { ok: true, ref, migration: reply.migration as ParsedMigration } };
-  const model = JSON.parse(reply.json) as Omit<ParsedMigration, "source">;
   // The worker decoded these bytes successfully, so decoding them again cannot throw.
-  const migration = Object.assign(model, { source: decodePythonSource(task.bytes) }) as ParsedMigration;
+  const bytes = reply.bytes ?? (task.bytes as Buffer);
+  const model = JSON.parse(reply.json) as Omit<ParsedMigration, "source">;
+  const migration = Object.assign(model, { source: decodePythonSource(bytes) }) as ParsedMigration;
   return { file: { ok: true, ref, migration }, json: reply.json };
 }
