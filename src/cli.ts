@@ -245,6 +245,11 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   try {
+    // `--config` and `--no-config` set one option, so the later one silently won.
+    const flags = argv.slice(2, argv.includes("--") ? argv.indexOf("--") : undefined);
+    if (flags.includes("--no-config") && flags.some((a) => a === "--config" || a.startsWith("--config="))) {
+      throw new UsageError("--config and --no-config cannot be used together");
+    }
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {

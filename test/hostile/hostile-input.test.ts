@@ -181,6 +181,15 @@ describe("hostile configuration and flags", () => {
     expect(fixDiff.code).toBe(2);
     expect(fixDiff.stderr).toBe("rollsafe: --fix and --diff cannot be used together (--diff shows the fixes without applying them)\n");
     expect(snapshotTree(dir)).toEqual(before);
+
+    // One option underneath: whichever came last used to win silently.
+    for (const args of [["--config", "rollsafe.toml", "--no-config"], ["--no-config", "--config=rollsafe.toml"]]) {
+      const run = runCli(["check", "fixtures/example-project", ...args]);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toBe("rollsafe: --config and --no-config cannot be used together\n");
+    }
+    // A path that merely looks like the flag, after `--`, is a path.
+    expect(runCli(["check", "--no-config", "--", "--config"]).stderr).not.toContain("cannot be used together");
   });
 
   it("bad values for numeric and enumerated flags: one line each, exit 2", () => {
