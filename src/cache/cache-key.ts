@@ -14,7 +14,7 @@ import type { OperationCatalog } from "../model/third-party-operations.js";
 import { contentHash } from "./parse-cache.js";
 
 /** Bump when the shape of the cached data changes without a parser change. */
-export const CACHE_SCHEMA_VERSION = 1;
+export const CACHE_SCHEMA_VERSION = 2;
 
 /** The cache directory's name, at the project root (like ruff's `.ruff_cache`). */
 export const CACHE_DIR_NAME = ".rollsafe_cache";

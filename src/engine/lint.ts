@@ -3,7 +3,7 @@
  * diagnostics. Returns plain data; printing is the reporters' job.
  */
 import path from "node:path";
-import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, DeployStage } from "../model/types.js";
+import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, type MigrationFileRef } from "../discover/find-apps.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { DEFAULT_MAX_FILE_SIZE, parseMigrationBytes, readMigrationBytes, type LoadedFile } from "../workers/read-migration.js";
@@ -185,13 +185,13 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     if (!reported) continue;
     if (m.allComments.length > 0) suppressions.set(m.path, { migration: m, index: new FileSuppressions(m, (name) => findRule(name)?.meta.name) });
     if (m.syntaxErrors.length > 0) {
-      const first = m.syntaxErrors[0] as SourceRange;
+      const first = m.syntaxErrors[0] as SyntaxErrorRange;
       emitBuiltin(
         "parse-error",
         m.path,
         m.id,
         first,
-        `Syntax error: this file is not valid Python${m.syntaxErrors.length > 1 ? ` (${m.syntaxErrors.length} error locations)` : ""}.`,
+        `Syntax error: ${first.message}; this file is not valid Python${m.syntaxErrors.length > 1 ? ` (${m.syntaxErrors.length} error locations)` : ""}.`,
         ["Django cannot load this migration, so `migrate` fails. `python -m py_compile` on the file shows the same error.", "Operations that could still be read are checked; the rest cannot be."],
       );
     }

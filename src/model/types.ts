@@ -11,6 +11,11 @@
  * GitHub and SARIF's default `utf16CodeUnits` column kind use), so a non-ASCII `verbose_name`
  * never shifts an annotation. Offsets index the decoded source string (0-based, end exclusive).
  */
+/** A syntax error: where, and what is wrong there (one line, like CPython's message). */
+export interface SyntaxErrorRange extends SourceRange {
+  message: string;
+}
+
 export interface SourceRange {
   line: number;
   column: number;
@@ -143,8 +148,8 @@ export interface MigrationFile {
   /** `None` when `operations` itself could not be read. */
   operations: Operation[];
   operationsUnknown: { reason: string; range: SourceRange } | null;
-  /** Parse problems (syntax errors) with their locations. */
-  syntaxErrors: SourceRange[];
+  /** Parse problems (syntax errors) with their locations and what is wrong there. */
+  syntaxErrors: SyntaxErrorRange[];
   /** File-level comments, used for file-level suppressions. */
   fileComments: { text: string; line: number }[];
   /** Names imported in the file: local alias -> qualified dotted path. */

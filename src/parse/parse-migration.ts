@@ -11,6 +11,7 @@ import type {
   PyValue,
   SourceRange,
   StageMarker,
+  SyntaxErrorRange,
 } from "../model/types.js";
 import { builtinOperation } from "../model/django-operations.js";
 import { lookupOperation, resolveThirdParty, type OperationCatalog } from "../model/third-party-operations.js";
@@ -151,24 +152,41 @@ export function parseMigrationSource(
 }
 
 /** tree-sitter's errors plus what its lenient grammar accepts and CPython 3 refuses. */
-function syntaxErrorsOf(ctx: Ctx, root: SyntaxNode, text: string): SourceRange[] {
+function syntaxErrorsOf(ctx: Ctx, root: SyntaxNode, text: string): SyntaxErrorRange[] {
   const errors = root.hasError ? collectSyntaxErrors(ctx, root) : [];
   for (const v of python3Violations(root, text)) {
     const start = ctx.index.position(v.startIndex);
     const end = ctx.index.position(v.endIndex);
-    errors.push({ line: start.line, column: start.column, endLine: end.line, endColumn: end.column, startOffset: v.startIndex, endOffset: v.endIndex });
+    errors.push({ line: start.line, column: start.column, endLine: end.line, endColumn: end.column, startOffset: v.startIndex, endOffset: v.endIndex, message: v.message });
   }
   return errors.sort((a, b) => a.startOffset - b.startOffset);
 }
 
-function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SourceRange[] {
-  const errors: SourceRange[] = [];
+/** Longest excerpt of the source quoted in a syntax error. */
+const MAX_QUOTED = 40;
+
+/** What tree-sitter found wrong at an ERROR or MISSING node, in CPython's words where they match. */
+function errorMessage(node: SyntaxNode): string {
+  if (node.isMissing) {
+    if (node.type === "") return "invalid syntax";
+    if (!node.isNamed) return `expected \`${node.type}\``;
+    const what = node.type.replace(/_/g, " ");
+    return `expected ${/^[aeiou]/.test(what) ? "an" : "a"} ${what}`;
+  }
+  const firstLine = node.text.trim().split(/\r?\n/)[0] ?? "";
+  if (firstLine === "") return "invalid syntax";
+  const quoted = firstLine.length > MAX_QUOTED ? `${firstLine.slice(0, MAX_QUOTED)}…` : firstLine;
+  return `invalid syntax at \`${quoted.replace(/`/g, "'")}\``;
+}
+
+function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SyntaxErrorRange[] {
+  const errors: SyntaxErrorRange[] = [];
   // Iterative walk that only descends into subtrees that contain an error.
   const stack: SyntaxNode[] = [root];
   while (stack.length > 0 && errors.length < 20) {
     const node = stack.pop() as SyntaxNode;
     if (node.type === "ERROR" || node.isMissing) {
-      errors.push(rangeOf(ctx, node));
+      errors.push({ ...rangeOf(ctx, node), message: errorMessage(node) });
       continue;
     }
     if (!node.hasError) continue;
@@ -178,7 +196,8 @@ function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SourceRange[] {
       if (child && (child.hasError || child.isMissing || child.type === "ERROR")) stack.push(child);
     }
   }
-  if (errors.length === 0) errors.push(rangeOf(ctx, root));
+  // Only a hidden token is missing (a line break, an indented block).
+  if (errors.length === 0) errors.push({ ...rangeOf(ctx, root), message: "invalid syntax (an incomplete statement or block)" });
   errors.sort((a, b) => a.startOffset - b.startOffset);
   return errors;
 }

@@ -96,7 +96,7 @@ describe("rollsafe check (end to end)", () => {
     const run = runCli(["check", "library/migrations/0007_broken.py", "--format", "json"], { cwd: dir });
     expect(run.code).toBe(1);
     const [d] = JSON.parse(run.stdout).diagnostics;
-    expect(d).toMatchObject({ rule: "parse-error", code: "RS001", file: "library/migrations/0007_broken.py", line: 3 });
+    expect(d).toMatchObject({ rule: "parse-error", code: "RS001", file: "library/migrations/0007_broken.py", line: 3, message: "Syntax error: expected `)`; this file is not valid Python." });
   });
 
   it("keeps columns right on lines with non-ASCII text", () => {

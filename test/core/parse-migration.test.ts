@@ -119,6 +119,17 @@ class Migration(migrations.Migration):
     const m = parse("class Migration(migrations.Migration):\n    operations = [\n        migrations.RemoveField('a', 'b'\n    ]\n");
     expect(m.syntaxErrors.length).toBeGreaterThan(0);
     expect(m.syntaxErrors[0]?.line).toBeGreaterThanOrEqual(3);
+    expect(m.syntaxErrors[0]?.message).toBe("expected `)`");
+  });
+
+  it("says what is wrong at each syntax error", () => {
+    const messages = (source: string) => parse(source).syntaxErrors.map((e) => e.message);
+    expect(messages('print "hello"\n')).toEqual(["Python 2 `print` statement"]);
+    expect(messages("x = 1 +\n")).toEqual(["invalid syntax at `x = 1 +`"]);
+    expect(messages("def f(:\n    pass\n")).toEqual(["expected `)`"]);
+    // Quoted source is one line, bounded, and cannot close its own quotes.
+    const [long] = messages(`x = (${"`a`".repeat(30)} +\n`);
+    expect(long).toMatch(/^invalid syntax at `[^`\n]{1,40}…`$/);
   });
 
   it("survives deep nesting without recursion limits", () => {
