@@ -281,7 +281,9 @@ export const MUTATORS = {
       const at = rng.int(seed.bytes.length + 1);
       const bad = rng.pick(INVALID_UTF8);
       const bytes = Buffer.concat([seed.bytes.subarray(0, at), Buffer.from(bad), seed.bytes.subarray(at)]);
-      return { bytes, label: hasForeignCoding(seed.bytes) ? "any" : "invalid", note: `bytes ${bad.map((b) => b.toString(16)).join(" ")} at ${at}` };
+      // Inside a comment the bytes are harmless (CPython never decodes comments), elsewhere fatal:
+      // CPython's verdict decides, not the insertion point.
+      return { bytes, label: "any", note: `bytes ${bad.map((b) => b.toString(16)).join(" ")} at ${at}` };
     },
   },
   bom: {

@@ -6,13 +6,6 @@
 /** A stack trace line as V8 prints it. */
 export const STACK_TRACE = /\n\s+at /;
 
-/**
- * Parse errors rollsafe reports on files CPython compiles, known and reported to the lead
- * (not fixed here): CPython 3.10 to 3.13 skip comment bytes without decoding them, so invalid
- * UTF-8 inside a comment does not stop Django from importing the migration, while rollsafe
- * rejects the whole file. The fuzzer logs these cases instead of failing on them.
- */
-export const KNOWN_FALSE_PARSE_ERRORS = [/^cannot read as Python source: not valid UTF-8/];
 
 /** Number of lines of a file as an editor counts them (a final newline opens no new line). */
 export function lineCount(bytes) {
@@ -59,8 +52,7 @@ export function checkVerdict(c, targetFile, diagnostics, cpython, original) {
   if (expectInvalid && parseErrors.length === 0) {
     problems.push(`unparsable file not reported as parse-error (${c.label === "invalid" ? "the generator says invalid" : `CPython: ${cpython.message}`}); got: ${mine.map((d) => d.rule).join(", ") || "nothing"}`);
   }
-  const knownDifference = parseErrors.length > 0 && cpython?.ok && parseErrors.every((d) => KNOWN_FALSE_PARSE_ERRORS.some((re) => re.test(d.message)));
-  if (c.label === "any" && cpython?.ok && parseErrors.length > 0 && !knownDifference) {
+  if (c.label === "any" && cpython?.ok && parseErrors.length > 0) {
     problems.push(`parse-error on a file CPython compiles: ${parseErrors[0].message} at ${parseErrors[0].line}:${parseErrors[0].column}`);
   }
   if (c.label === "too-large" && !mine.some((d) => d.rule === "io-error" || d.rule === "parse-error")) {

@@ -66,7 +66,10 @@ export function decodePythonSource(bytes: Uint8Array): string {
   try {
     return new TextDecoder("utf-8", { fatal: true }).decode(body);
   } catch {
-    const bad = firstInvalidUtf8(body);
+    // CPython's tokenizer never decodes a comment: a stray Latin-1 byte there is imported
+    // fine (checked on 3.11, with and without a UTF-8 cookie), so only bytes elsewhere count.
+    const bad = invalidUtf8OutsideComments(body);
+    if (bad === null) return new TextDecoder("utf-8").decode(body);
     const { line, column } = positionOfByte(body, bad);
     throw new UndecodableSource(
       `not valid UTF-8: byte 0x${(body[bad] ?? 0).toString(16).padStart(2, "0")} at line ${line}`,
@@ -94,19 +97,67 @@ function codingCookie(bytes: Uint8Array): string | null {
   return null;
 }
 
-function firstInvalidUtf8(bytes: Uint8Array): number {
+/** The length of the valid UTF-8 sequence at `i` (1 for ASCII), or 0 when it is not valid UTF-8. */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const b = bytes[i] ?? 0;
+  if (b < 0x80) return 1;
+  const need = b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+  if (need < 0) return 0;
+  for (let k = 1; k <= need; k++) {
+    const c = bytes[i + k];
+    if (c === undefined || (c & 0xc0) !== 0x80) return 0;
+  }
+  // Overlong and surrogate encodings, which TextDecoder refuses too.
+  const second = bytes[i + 1] ?? 0;
+  if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return 0;
+  return need + 1;
+}
+
+const HASH = 0x23;
+const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+
+/**
+ * The offset of the first byte that is not valid UTF-8 outside a comment, or null when every
+ * invalid byte is inside one. A byte-level scan of Python's lexical structure: comments run from
+ * a `#` outside a string to the end of the line; strings (any prefix, single or triple quotes)
+ * end at their closing quote, a backslash escaping the next byte.
+ */
+export function invalidUtf8OutsideComments(bytes: Uint8Array): number | null {
   let i = 0;
   while (i < bytes.length) {
-    const b = bytes[i] ?? 0;
-    const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-    if (need < 0) return i;
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || (c & 0xc0) !== 0x80) return i;
+    const b = bytes[i] as number;
+    if (b === HASH) {
+      while (i < bytes.length && bytes[i] !== NEWLINE && bytes[i] !== RETURN) i++;
+      continue;
     }
-    i += need + 1;
+    if (b === 0x22 || b === 0x27) {
+      const triple = bytes[i + 1] === b && bytes[i + 2] === b;
+      i += triple ? 3 : 1;
+      while (i < bytes.length) {
+        const c = bytes[i] as number;
+        if (c === BACKSLASH) {
+          i += 2;
+          continue;
+        }
+        if (c === b && (!triple || (bytes[i + 1] === b && bytes[i + 2] === b))) {
+          i += triple ? 3 : 1;
+          break;
+        }
+        // A one-line string ends at the line's end (unterminated: a syntax error either way).
+        if (!triple && (c === NEWLINE || c === RETURN)) break;
+        const length = utf8SequenceLength(bytes, i);
+        if (length === 0) return i;
+        i += length;
+      }
+      continue;
+    }
+    const length = utf8SequenceLength(bytes, i);
+    if (length === 0) return i;
+    i += length;
   }
-  return Math.max(0, bytes.length - 1);
+  return null;
 }
 
 function positionOfByte(bytes: Uint8Array, offset: number): { line: number; column: number } {

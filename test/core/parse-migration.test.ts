@@ -172,4 +172,36 @@ describe("decodePythonSource", () => {
       expect((error as UndecodableSource).line).toBe(2);
     }
   });
+
+  it("accepts invalid UTF-8 inside comments only, as importing the module does", () => {
+    // Each case was imported with Debian's Python 3.11 (`import m`): comments are never decoded.
+    const latin1 = (text: string) => Buffer.from(text, "latin1");
+    const accepted = [
+      "x = 1  # caf\xe9\n",
+      "# -*- coding: utf-8 -*-\nx = 1  # caf\xe9\n",
+      'x = 1  # caf\xe9 and \xff\xfe more\n"""doc # not a comment"""\n',
+      'x = "#"  # caf\xe9\n',
+      "x = 1 \\\n  # \xe9\r\ny = 2\n",
+    ];
+    for (const text of accepted) {
+      const decoded = decodePythonSource(latin1(text));
+      expect(decoded, JSON.stringify(text)).toContain("\ufffd");
+      expect(decoded.replace(/\ufffd/g, "")).not.toMatch(/[\x80-\xff]/);
+    }
+    const refused: [string, number][] = [
+      ['x = "caf\xe9"\n', 1],
+      ['s = """\n# \xe9\n"""\n', 2],
+      ["x = 'a\\'# \xe9'\n", 1],
+      ["# ok \xe9\nna\xefve = 1\n", 2],
+    ];
+    for (const [text, line] of refused) {
+      try {
+        decodePythonSource(latin1(text));
+        expect.unreachable(JSON.stringify(text));
+      } catch (error) {
+        expect(error, JSON.stringify(text)).toBeInstanceOf(UndecodableSource);
+        expect((error as UndecodableSource).line, JSON.stringify(text)).toBe(line);
+      }
+    }
+  });
 });
