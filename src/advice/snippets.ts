@@ -254,6 +254,17 @@ export function createIndexConcurrentlySql(
   };
 }
 
+/** Whitespace right before a line end or the end of the text: where `\s+$` (multiline) can match. */
+const BEFORE_LINE_END = /\s(?=[\n\r\u2028\u2029]|$)/;
+
+/**
+ * `text.replace(/\s+$/gm, "")`: trailing whitespace and blank lines removed. The test first
+ * skips the replace (which backtracks over every run of indentation) when nothing can match.
+ */
+function trimLineEnds(text: string): string {
+  return BEFORE_LINE_END.test(text) ? text.replace(/\s+$/gm, "") : text;
+}
+
 /** A migration module skeleton holding `operations`, with `atomic = False` when asked. */
 export function migrationModule(operations: string[], options: { atomic: boolean; imports?: string[]; note?: string }): string {
   return code(
@@ -266,7 +277,7 @@ export function migrationModule(operations: string[], options: { atomic: boolean
       ...(options.atomic ? [] : [`    atomic = False${options.note ? `  # ${options.note}` : ""}`]),
       "    dependencies = [...]  # the previous migration of the app",
       "    operations = [",
-      ...operations.map((o) => o.replace(/^/gm, "        ").replace(/\s+$/gm, "")),
+      ...operations.map((o) => trimLineEnds(o.replace(/^/gm, "        "))),
       "    ]",
     ].join("\n"),
   );

@@ -139,7 +139,7 @@ export function literalInt(value: PyValue | undefined): number | null {
 /** A `NOT_PROVIDED` sentinel or its absence. */
 function isProvided(value: PyValue | undefined): boolean {
   if (!value) return false;
-  return !(value.kind === "name" && /(^|\.)NOT_PROVIDED$/.test(value.name));
+  return !(value.kind === "name" && (value.name === "NOT_PROVIDED" || value.name.endsWith(".NOT_PROVIDED")));
 }
 
 /** Resolves a model reference string (`"app.Model"`, `"Model"`, `"self"`) to `app.model`. */
@@ -168,9 +168,9 @@ function relationTarget(value: PyValue | undefined, app: string, selfKey: string
 }
 
 function relationKind(type: string): RelationInfo["kind"] | null {
-  if (/ManyToManyField$/.test(type)) return "m2m";
-  if (/OneToOneField$/.test(type) || type === "ParentalKey") return "o2o";
-  if (/ForeignKey$/.test(type)) return "fk";
+  if (type.endsWith("ManyToManyField")) return "m2m";
+  if (type.endsWith("OneToOneField") || type === "ParentalKey") return "o2o";
+  if (type.endsWith("ForeignKey")) return "fk";
   return null;
 }
 
