@@ -156,7 +156,7 @@ describe("parse cache through the CLI", () => {
     cpSync(project, dir, { recursive: true });
     const migrations = path.join(dir, readdirSync(dir).find((name) => existsSync(path.join(dir, name, "migrations"))) as string, "migrations");
     symlinkSync(path.join(migrations, "missing-target.py"), path.join(migrations, "0500_dangling.py"));
-    writeFileSync(path.join(migrations, "0501_latin1.py"), Buffer.from("# caf\xe9\nfrom django.db import migrations\n", "latin1"));
+    writeFileSync(path.join(migrations, "0501_latin1.py"), Buffer.from('from django.db import migrations\nNAME = "caf\xe9"\n', "latin1"));
     const one = check(["--format", "json", "--no-cache", "--jobs", "1"], dir);
     const two = check(["--format", "json", "--no-cache", "--jobs", "2"], dir);
     expect(two.stdout).toBe(one.stdout);
