@@ -11,7 +11,7 @@ export const parseError: Rule = {
     hazards: [],
     docs: {
       summary: "A migration file that is not valid Python, or not text",
-      what: "Reports syntax errors (with their location), files that are not valid UTF-8 (or their declared PEP 263 encoding), and binary files.",
+      what: "Reports syntax errors (with their location and what is wrong there), files that are not valid UTF-8 (or their declared PEP 263 encoding) outside comments, and binary files. Invalid bytes inside a comment are accepted, as CPython accepts them when Django imports the module.",
       why: "Django cannot load such a migration, so `migrate` fails; and rollsafe cannot check what it cannot read.",
       recipe: ["Fix the syntax error or the encoding; `python -m py_compile <file>` shows the same error."],
       severityReason: "Error: the deploy's `migrate` would fail on this file.",
