@@ -122,9 +122,8 @@ function rebuild(task: { ref: MigrationFileRef; bytes: Buffer | null }, reply: P
   const { ref } = task;
   if ("failure" in reply) return { file: { ...reply.failure, ref } as LoadedFile };
   if ("migration" in reply) return { file: { ok: true, ref, migration: reply.migration as ParsedMigration } };
-  // The worker decoded these bytes successfully, so decoding them again cannot throw.
-  const bytes = reply.bytes ?? (task.bytes as Buffer);
   const model = JSON.parse(reply.json) as Omit<ParsedMigration, "source">;
-  const migration = Object.assign(model, { source: decodePythonSource(bytes) }) as ParsedMigration;
+  // The worker decoded these bytes successfully, so decoding them again cannot throw.
+  const migration = Object.assign(model, { source: reply.source ?? decodePythonSource(task.bytes as Buffer) }) as ParsedMigration;
   return { file: { ok: true, ref, migration }, json: reply.json };
 }

@@ -18,32 +18,28 @@ export interface ParseTask {
 
 /**
  * One parsed file: the model as JSON (without its source), the model itself when JSON cannot
- * carry it, or a failure. `bytes` are the file's bytes when the worker read them (the main thread
- * decodes the source text from them), transferred rather than copied.
+ * carry it, or a failure. `source` is the decoded text when the worker read the file itself (the
+ * main thread has no bytes to decode it from).
  */
 export type ParseReply =
-  | { index: number; json: string; bytes?: Uint8Array }
-  | { index: number; migration: unknown; bytes?: Uint8Array }
+  | { index: number; json: string; source?: string }
+  | { index: number; migration: unknown }
   | { index: number; failure: Omit<FileFailure, "ref"> };
 
 const data = workerData as { operations?: OperationCatalog; maxFileSize?: number } | undefined;
 const operations = data?.operations;
 
 parentPort?.on("message", (tasks: ParseTask[]) => {
-  const transfer: ArrayBuffer[] = [];
   const replies: ParseReply[] = tasks.map(({ index, ref, bytes: given }) => {
     try {
       let bytes = given;
-      let read: Uint8Array | undefined;
       if (!bytes) {
         const result = readMigrationBytesSync(ref, data?.maxFileSize);
         if (!result.ok) {
           const { ref: _ref, ...failure } = result;
           return { index, failure };
         }
-        // A buffer of its own (small reads share node's pool), so it can be transferred.
-        bytes = read = new Uint8Array(result.bytes);
-        transfer.push(read.buffer as ArrayBuffer);
+        bytes = result.bytes;
       }
       const file = parseMigrationBytes(ref, bytes, operations);
       if (!file.ok) {
@@ -51,11 +47,11 @@ parentPort?.on("message", (tasks: ParseTask[]) => {
         return { index, failure };
       }
       const json = modelJson(file.migration);
-      const withBytes = read ? { bytes: read } : {};
-      return json === null ? { index, migration: file.migration, ...withBytes } : { index, json, ...withBytes };
+      if (json === null) return { index, migration: file.migration };
+      return given ? { index, json } : { index, json, source: file.migration.source };
     } catch (error) {
       return { index, failure: { ok: false, rule: "parse-error", message: `cannot parse the file: ${(error as Error).message}`, line: 1, column: 1 } };
     }
   });
-  parentPort?.postMessage(replies, transfer);
+  parentPort?.postMessage(replies);
 });
