@@ -9,7 +9,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { contentHash, type ParseCache } from "../cache/parse-cache.js";
 import { decodePythonSource } from "../parse/source-text.js";
-import { parseMigrationBytes, readMigrationBytes, readMigrationBytesSync, type FileFailure, type LoadedFile } from "./read-migration.js";
+import { loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
 
 /** Below this many files to parse, starting workers (each loads tree-sitter) costs more than it saves. */
 export const MIN_FILES_FOR_WORKERS = 200;
@@ -49,7 +49,8 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   const loaded: LoadedFile[] = new Array(files.length);
   const pending: Pending[] = [];
   let done = 0;
-  const progress = () => options.onProgress?.(++done, files.length);
+  // A file can be counted twice when a worker dies and the main thread parses everything again.
+  const progress = () => options.onProgress?.((done = Math.min(done + 1, files.length)), files.length);
   const loadedOne = (file: LoadedFile) => {
     options.onLoaded?.(file);
     progress();
@@ -84,12 +85,6 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     // parsing starts at once, and the workers' share is read in parallel.
     for (let index = 0; index < files.length; index++) pending.push({ index, bytes: null, hash: null });
   }
-  /** The bytes of a pending file, read now if they were not yet. */
-  const bytesOf = (p: Pending): Buffer | FileFailure => {
-    if (p.bytes) return p.bytes;
-    const read = readMigrationBytesSync(files[p.index] as MigrationFileRef, options.maxFileSize);
-    return read.ok ? read.bytes : read;
-  };
 
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
   let parsed: { index: number; file: LoadedFile; json?: string }[] | null = null;
@@ -104,8 +99,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     parsed = [];
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
-      const bytes = bytesOf(p);
-      const file = Buffer.isBuffer(bytes) ? parseMigrationBytes(files[p.index] as MigrationFileRef, bytes, operations) : bytes;
+      const file = loadMigrationFile(files[p.index] as MigrationFileRef, p.bytes, options.maxFileSize, operations);
       parsed.push({ index: p.index, file });
       loadedOne(file);
       // node-tree-sitter frees a tree's native memory in a finalizer that runs from the event

@@ -13,7 +13,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { decodePythonSource } from "../parse/source-text.js";
-import { parseMigrationBytes, readMigrationBytesSync, type LoadedFile } from "./read-migration.js";
+import { loadMigrationFile, type LoadedFile } from "./read-migration.js";
 import type { ParseReply, ParseTask } from "./parse-worker.js";
 
 /** Files per message: large enough to amortise posting, small enough to balance the threads. */
@@ -92,8 +92,7 @@ export async function parseOnWorkers(
   const runMain = async () => {
     while (next < tasks.length && !failed) {
       for (const task of take()) {
-        const read = task.bytes ? ({ ok: true, bytes: task.bytes } as const) : readMigrationBytesSync(task.ref, options.maxFileSize);
-        const file = read.ok ? parseMigrationBytes(task.ref, read.bytes, options.operations) : read;
+        const file = loadMigrationFile(task.ref, task.bytes, options.maxFileSize, options.operations);
         results.push({ index: task.index, file });
         options.onFile?.(file);
       }

@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { modelJson } from "../cache/parse-cache.js";
-import { parseMigrationBytes, readMigrationBytesSync, type FileFailure } from "./read-migration.js";
+import { loadMigrationFile, type FileFailure } from "./read-migration.js";
 
 /** One file to parse: its bytes, or null for the worker to read the file itself. */
 export interface ParseTask {
@@ -32,16 +32,7 @@ const operations = data?.operations;
 parentPort?.on("message", (tasks: ParseTask[]) => {
   const replies: ParseReply[] = tasks.map(({ index, ref, bytes: given }) => {
     try {
-      let bytes = given;
-      if (!bytes) {
-        const result = readMigrationBytesSync(ref, data?.maxFileSize);
-        if (!result.ok) {
-          const { ref: _ref, ...failure } = result;
-          return { index, failure };
-        }
-        bytes = result.bytes;
-      }
-      const file = parseMigrationBytes(ref, bytes, operations);
+      const file = loadMigrationFile(ref, given, data?.maxFileSize, operations);
       if (!file.ok) {
         const { ref: _ref, ...failure } = file;
         return { index, failure };

@@ -78,3 +78,10 @@ export function parseMigrationBytes(ref: MigrationFileRef, bytes: Uint8Array, op
   const migration = parseMigrationSource(source, { path: ref.path, app: ref.app.label, name: ref.name }, { operations });
   return { ok: true, ref, migration };
 }
+
+/** Parses a file from the bytes already read, or reads it first (`bytes` null); never throws on bad input. */
+export function loadMigrationFile(ref: MigrationFileRef, bytes: Uint8Array | null, maxFileSize?: number, operations?: OperationCatalog): LoadedFile {
+  if (bytes) return parseMigrationBytes(ref, bytes, operations);
+  const read = readMigrationBytesSync(ref, maxFileSize);
+  return read.ok ? parseMigrationBytes(ref, read.bytes, operations) : read;
+}
