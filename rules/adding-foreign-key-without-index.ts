@@ -6,17 +6,14 @@ import {
   indexFromValue,
   literalBool,
   literalString,
-  stringList,
   togetherList,
   type FieldState,
   type ModelState,
+  createdFields,
   dictOf,
+  listItems,
 } from "../src/state/model-state.js";
 import { code, fieldWith, py } from "../src/advice/snippets.js";
-
-function listItems(value: PyValue | undefined): PyValue[] {
-  return value && (value.kind === "list" || value.kind === "tuple") ? value.items : [];
-}
 
 /** The database-side operations of a migration, in order (`SeparateDatabaseAndState` unwrapped). */
 function databaseOperations(ops: Operation[]): Operation[] {
@@ -189,11 +186,7 @@ function createModel(ctx: OperationContext): void {
     const lead = (item.kind === "tuple" || item.kind === "list") ? compositeKeyLead(item.items[1]) : null;
     if (lead) covered.add(lead);
   }
-  for (const item of listItems(op.args.fields)) {
-    if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
-    const name = literalString(item.items[0]);
-    const call = item.items[1];
-    if (!name || !call) continue;
+  for (const { name, call } of createdFields(op.args.fields)) {
     const field = fieldFromCall(name, call, shell.app, shell.key, null);
     if (!candidate(field) || !parentDeletesScan(ctx, field) || covered.has(name)) continue;
     report(ctx, shell, field, call, true);

@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { literalBool, literalString, dictOf } from "../src/state/model-state.js";
+import { createdFields, literalBool, literalString, dictOf } from "../src/state/model-state.js";
 import { code, py, pyValue } from "../src/advice/snippets.js";
 
 /** 32-bit (or smaller) integer primary-key field classes, and what to use instead. */
@@ -43,13 +43,8 @@ export const creatingModelWithIntegerPrimaryKey: Rule = {
     if (op.kind !== "CreateModel" || op.unknown || ctx.effect === "state" || ctx.target.database === "sqlite") return;
     const options = dictOf(op.args.options);
     if (literalBool(options.managed) === false || literalBool(options.proxy) === true) return;
-    const fields = op.args.fields;
-    if (!fields || (fields.kind !== "list" && fields.kind !== "tuple")) return;
-    for (const item of fields.items) {
-      if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
-      const name = literalString(item.items[0]);
-      const call = item.items[1];
-      if (!name || call?.kind !== "call") continue;
+    for (const { name, call } of createdFields(op.args.fields)) {
+      if (call.kind !== "call") continue;
       const type = call.callee.slice(call.callee.lastIndexOf(".") + 1);
       const small = SMALL_KEYS[type];
       const isAuto = type === "AutoField" || type === "SmallAutoField";

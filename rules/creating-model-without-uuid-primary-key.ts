@@ -1,16 +1,12 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString, dictOf } from "../src/state/model-state.js";
+import { createdFields, literalBool, literalString, dictOf } from "../src/state/model-state.js";
 import { code, py } from "../src/advice/snippets.js";
 
 /** The primary-key field of a `CreateModel`'s field list: `(name, call)`, or null (a table without one gets Django's `id`). */
 function primaryKeyOf(fields: PyValue | undefined): { name: string; call: Extract<PyValue, { kind: "call" }> } | null {
-  if (!fields || (fields.kind !== "list" && fields.kind !== "tuple")) return null;
-  for (const item of fields.items) {
-    if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
-    const name = literalString(item.items[0]);
-    const call = item.items[1];
-    if (!name || call?.kind !== "call") continue;
+  for (const { name, call } of createdFields(fields)) {
+    if (call.kind !== "call") continue;
     const type = call.callee.slice(call.callee.lastIndexOf(".") + 1);
     if (literalBool(call.kwargs.primary_key) === true || /^(Big|Small)?AutoField$/.test(type)) return { name, call };
   }

@@ -1,6 +1,6 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { SourceRange } from "../src/model/types.js";
-import { columnOf, defaultTableName, fieldFromCall, literalBool, literalString, type FieldState, dictOf } from "../src/state/model-state.js";
+import { columnOf, createdFields, defaultTableName, fieldFromCall, literalBool, literalString, type FieldState, dictOf } from "../src/state/model-state.js";
 import { addFieldSnippet, code, fieldWith, py } from "../src/advice/snippets.js";
 
 /**
@@ -145,13 +145,7 @@ function createModel(ctx: OperationContext): void {
   const explicit = literalString(options.db_table);
   const table = explicit ?? defaultTableName(ctx.migration.app, key);
   if (isReserved(ctx, table)) reportTable(ctx, options.db_table?.range ?? op.range, name, table, explicit !== null);
-  const fields = op.args.fields;
-  if (!fields || (fields.kind !== "list" && fields.kind !== "tuple")) return;
-  for (const item of fields.items) {
-    if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
-    const fieldName = literalString(item.items[0]);
-    const call = item.items[1];
-    if (!fieldName || !call) continue;
+  for (const { name: fieldName, call } of createdFields(op.args.fields)) {
     checkField(ctx, { name, key }, table, fieldFromCall(fieldName, call, ctx.migration.app, key, null), call.range, true);
   }
 }

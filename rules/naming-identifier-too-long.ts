@@ -1,14 +1,10 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString, dictOf } from "../src/state/model-state.js";
+import { literalBool, literalString, dictOf, listItems } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 
 /** PostgreSQL's identifier limit in bytes (`NAMEDATALEN - 1`). */
 const LIMIT = 63;
-
-function listOf(value: PyValue | undefined): PyValue[] {
-  return value && (value.kind === "list" || value.kind === "tuple") ? value.items : [];
-}
 
 /** What PostgreSQL keeps: the first 63 bytes, cut at a character boundary (`pg_mbcliplen`). */
 function truncated(name: string): string {
@@ -94,12 +90,12 @@ export const namingIdentifierTooLong: Rule = {
         if (literalBool(options.managed) === false || literalBool(options.proxy) === true) return;
         const table = literalString(options.db_table);
         if (table) names.push({ kind: "table", name: table, where: "`db_table`" });
-        for (const item of listOf(a.fields)) {
+        for (const item of listItems(a.fields)) {
           if (item.kind !== "tuple" && item.kind !== "list") continue;
           names.push(...fieldNames(literalString(item.items[0]) ?? "?", item.items[1]));
         }
-        for (const index of listOf(options.indexes)) names.push(...objectName("index", index));
-        for (const constraint of listOf(options.constraints)) names.push(...objectName("constraint", constraint));
+        for (const index of listItems(options.indexes)) names.push(...objectName("index", index));
+        for (const constraint of listItems(options.constraints)) names.push(...objectName("constraint", constraint));
         break;
       }
       case "AlterModelTable": {

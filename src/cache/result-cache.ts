@@ -211,19 +211,12 @@ export class ResultCache {
     }
   }
 
-  /** Stores a rendered report next to the run it was rendered from. */
-  async writeRendered(handle: RunHandle, variant: string, rendered: RenderedReport): Promise<void> {
-    const writer = this.renderedWriter(handle, variant, rendered);
-    writer?.write(rendered.report);
-    writer?.commit();
-  }
-
   /**
    * Stores a report as it is rendered, piece by piece (through a temporary file renamed into
    * place on `commit`), so a large report is never held whole. Null when the run may not be
    * stored or the cache cannot be written; a write that fails later drops the file silently.
    */
-  renderedWriter(handle: RunHandle, variant: string, meta: Omit<RenderedReport, "report">): ReportFileWriter | null {
+  renderedWriter(handle: RunHandle, variant: string, meta: ReportMeta): ReportFileWriter | null {
     if (!handle.storable) return null;
     const file = renderedFile(handle, variant);
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
@@ -313,9 +306,8 @@ export interface StoredReport {
   internal: boolean;
 }
 
-/** A report as printed, with what the exit code depends on. */
-export interface RenderedReport {
-  report: string;
+/** What the exit code of a stored report depends on. */
+export interface ReportMeta {
   summary: LintSummary;
   internal: boolean;
 }

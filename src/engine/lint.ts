@@ -4,9 +4,9 @@
  */
 import path from "node:path";
 import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
-import { discover, type MigrationFileRef } from "../discover/find-apps.js";
+import { discover } from "../discover/find-apps.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { DEFAULT_MAX_FILE_SIZE, parseMigrationBytes, readMigrationBytes, type LoadedFile } from "../workers/read-migration.js";
+import type { LoadedFile } from "../workers/read-migration.js";
 import { loadMigrations } from "../workers/load-migrations.js";
 import { ParseCache } from "../cache/parse-cache.js";
 import { cacheKey, rollsafeVersion } from "../cache/cache-key.js";
@@ -74,11 +74,6 @@ export const DEFAULT_TARGET: Target = {
 /** The result of reading one file. */
 export type { LoadedFile } from "../workers/read-migration.js";
 
-/** Reads, decodes and parses one migration file; never throws. */
-export async function loadMigration(ref: MigrationFileRef, maxFileSize = DEFAULT_MAX_FILE_SIZE, operations?: OperationCatalog): Promise<LoadedFile> {
-  const read = await readMigrationBytes(ref, maxFileSize);
-  return read.ok ? parseMigrationBytes(ref, read.bytes, operations) : read;
-}
 
 /** Display paths already worked out, per working directory (a run reports many findings per file). */
 const displayPaths = new Map<string, Map<string, string>>();
@@ -216,8 +211,8 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     if (m && discovery.reportPaths.has(m.path)) emitBuiltin(problem.kind, m.path, m.id, problem.range, `${problem.message}.`);
   }
 
+  // Every loaded file went through onLoaded: the load has started if any migration has a RunSQL.
   await sqlParserLoad;
-  await prepareSqlParser(migrations);
   await preparePartitionParser();
   const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);
 

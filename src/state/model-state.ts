@@ -296,6 +296,26 @@ export function stringList(value: PyValue | undefined): string[] {
   return value.items.flatMap((item) => (item.kind === "str" ? [item.value] : []));
 }
 
+/** The items of a list or tuple literal; [] for anything else. */
+export function listItems(value: PyValue | undefined): PyValue[] {
+  return value && (value.kind === "list" || value.kind === "tuple") ? value.items : [];
+}
+
+/**
+ * The `(name, field)` pairs of a `CreateModel`'s `fields` (a list or tuple of 2-item tuples or
+ * lists), with a literal name; items of any other form are skipped.
+ */
+export function createdFields(fields: PyValue | undefined): { name: string; call: PyValue }[] {
+  const out: { name: string; call: PyValue }[] = [];
+  for (const item of listItems(fields)) {
+    if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
+    const name = literalString(item.items[0]);
+    const call = item.items[1];
+    if (name && call) out.push({ name, call });
+  }
+  return out;
+}
+
 /** A dict literal's string-keyed entries (`options={...}` of `CreateModel`); {} for anything else. */
 export function dictOf(value: PyValue | undefined): Record<string, PyValue> {
   const out: Record<string, PyValue> = {};

@@ -20,7 +20,9 @@ import {
   type FieldState,
   type ModelState,
   type Origin,
+  createdFields,
   dictOf,
+  listItems,
 } from "./model-state.js";
 
 /** A reference the replay could not resolve (Django would raise while migrating). */
@@ -203,13 +205,7 @@ export class ProjectState {
           createdIn: ctx.migration,
           origin,
         };
-        for (const item of listItems(a.fields)) {
-          if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
-          const fieldName = str(item.items[0]);
-          const call = item.items[1];
-          if (!fieldName || !call) continue;
-          model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
-        }
+        for (const { name: fieldName, call } of createdFields(a.fields)) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);
         break;
@@ -404,11 +400,6 @@ export class ProjectState {
       }
     }
   }
-}
-
-function listItems(value: PyValue | undefined): PyValue[] {
-  if (!value || (value.kind !== "list" && value.kind !== "tuple")) return [];
-  return value.items;
 }
 
 function basesOf(value: PyValue | undefined, app: string, key: string): string[] {

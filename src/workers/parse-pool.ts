@@ -3,8 +3,9 @@
  * as threads finish (files differ in size, so fixed shares would leave a thread idle). With
  * `jobs` threads, `jobs - 1` are workers and the main thread is the last one: it parses batches
  * between handling the workers' replies instead of sitting idle while they start (each worker
- * loads tree-sitter) and run. The main thread rebuilds each worker's model from the JSON it
- * returns, putting the source text back from the bytes it already has.
+ * loads tree-sitter) and run. Files not read yet are read by the thread that parses them. The
+ * main thread rebuilds each worker's model from the JSON it returns, with the source text the
+ * worker sends along (for files it read) or decoded from the bytes the main thread has.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
