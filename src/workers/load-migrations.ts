@@ -92,7 +92,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     const { parseOnWorkers } = await import("./parse-pool.js");
     parsed = await parseOnWorkers(
       pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: p.bytes })),
-      { jobs, operations, maxFileSize: options.maxFileSize, onFile: loadedOne },
+      { jobs, operations, maxFileSize: options.maxFileSize, onFile: loadedOne, keepJson: Boolean(cache) },
     );
   }
   if (!parsed) {

@@ -29,7 +29,7 @@ const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
  */
 export async function parseOnWorkers(
   tasks: { index: number; ref: MigrationFileRef; bytes: Buffer | null }[],
-  options: { jobs: number; operations?: OperationCatalog; maxFileSize?: number; onFile?: (file: LoadedFile) => void },
+  options: { jobs: number; operations?: OperationCatalog; maxFileSize?: number; onFile?: (file: LoadedFile) => void; /** Keep each model's JSON for the parse cache (without a cache it is dropped at once). */ keepJson?: boolean },
 ): Promise<{ index: number; file: LoadedFile; json?: string }[] | null> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
   const results: { index: number; file: LoadedFile; json?: string }[] = [];
@@ -75,7 +75,7 @@ export async function parseOnWorkers(
           const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer | null };
           posted.delete(reply.index);
           const rebuilt = rebuild(task, reply);
-          results.push({ index: reply.index, ...rebuilt });
+          results.push(options.keepJson ? { index: reply.index, ...rebuilt } : { index: reply.index, file: rebuilt.file });
           options.onFile?.(rebuilt.file);
         }
         send();

@@ -1,9 +1,9 @@
 /**
  * Reading one migration file, split in two steps so the parse cache can sit between them:
- * `readMigrationBytes` (stat + read, the I/O errors) and `parseMigrationBytes` (decode + parse).
+ * `readMigrationBytes` (open + fstat + read, the I/O errors) and `parseMigrationBytes` (decode + parse).
  * This module is also what a parse worker runs, so it imports neither the rules nor the engine.
  */
-import { readFileSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { parseMigrationSource, type ParsedMigration } from "../parse/parse-migration.js";
@@ -34,10 +34,17 @@ export async function readMigrationBytes(ref: MigrationFileRef, maxFileSize = DE
   return readMigrationBytesSync(ref, maxFileSize);
 }
 
-/** `readMigrationBytes` without the promise, for loops that hand out work as they read it. */
+/**
+ * `readMigrationBytes` without the promise, for loops that hand out work as they read it. One
+ * open, one fstat and the reads: a separate `stat` before `readFileSync` (which opens and fstats
+ * again) cost about 15 µs per file. `O_NONBLOCK` keeps a FIFO named like a migration from
+ * blocking the open; `fstat` then says it is not a regular file.
+ */
 export function readMigrationBytesSync(ref: MigrationFileRef, maxFileSize = DEFAULT_MAX_FILE_SIZE): { ok: true; bytes: Buffer } | FileFailure {
+  let fd: number | null = null;
   try {
-    const stat = statSync(ref.path);
+    fd = openSync(ref.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const stat = fstatSync(fd);
     if (!stat.isFile()) return { ok: false, ref, rule: "io-error", message: "not a regular file", line: 1, column: 1 };
     if (stat.size > maxFileSize) {
       return {
@@ -49,7 +56,7 @@ export function readMigrationBytesSync(ref: MigrationFileRef, maxFileSize = DEFA
         column: 1,
       };
     }
-    return { ok: true, bytes: readFileSync(ref.path) };
+    return { ok: true, bytes: readAll(fd, stat.size) };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message =
@@ -61,7 +68,34 @@ export function readMigrationBytesSync(ref: MigrationFileRef, maxFileSize = DEFA
             ? "cannot read the file: it does not exist (a dangling symlink?)"
             : `cannot read the file: ${(error as Error).message}`;
     return { ok: false, ref, rule: "io-error", message, line: 1, column: 1 };
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
+}
+
+/**
+ * Reads an open file: `size` bytes as fstat gave them (as `readFileSync` does), or, when fstat
+ * says 0 (some special files), chunks until the end.
+ */
+function readAll(fd: number, size: number): Buffer {
+  if (size === 0) {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(65536);
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) return Buffer.concat(chunks);
+      chunks.push(chunk.subarray(0, n));
+    }
+  }
+  // Not from the shared pool: a pooled slice posted to a parse worker would copy the whole pool.
+  const buffer = Buffer.allocUnsafeSlow(size);
+  let length = 0;
+  while (length < size) {
+    const n = readSync(fd, buffer, length, size - length, null);
+    if (n === 0) return buffer.subarray(0, length);
+    length += n;
+  }
+  return buffer;
 }
 
 /** Decodes and parses a file's bytes; never throws on bad input. */
