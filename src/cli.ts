@@ -3,7 +3,7 @@
  * Exit codes: 0 no errors, 1 errors (or findings at the `--fail-on` level), 2 usage, config or
  * internal failure. Known user errors print one line, never a stack trace.
  */
-import { promises as fs } from "node:fs";
+import { fstatSync, promises as fs, writeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { analyze } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
@@ -64,10 +64,13 @@ async function writeOutput(pieces: readonly string[] | Generator<string>, output
       throw cannotWrite(error);
     }
   }
+  const toFile = !file && stdoutIsFile();
   const flush = async (block: string) => {
     copy?.write(block);
     if (file) {
       await file.write(block);
+    } else if (toFile) {
+      writeSync(process.stdout.fd, block);
     } else if (!process.stdout.write(block)) {
       // A slow reader: wait rather than queue the rest of the report in memory.
       await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
@@ -89,6 +92,21 @@ async function writeOutput(pieces: readonly string[] | Generator<string>, output
     throw file ? cannotWrite(error) : error;
   } finally {
     await file?.close();
+  }
+}
+
+/**
+ * Whether stdout is a regular file (`rollsafe check > report.json`). Node writes to such a stdout
+ * synchronously anyway, but through a stream that first converts each string to a Buffer, which
+ * costs several times the write (about 0.4 s for the 94 MB report of 20,000 migrations);
+ * `fs.writeSync` with the string does not. Pipes and terminals keep the stream (a pipe's reader
+ * can be slow or gone).
+ */
+function stdoutIsFile(): boolean {
+  try {
+    return fstatSync(process.stdout.fd).isFile();
+  } catch {
+    return false;
   }
 }
 

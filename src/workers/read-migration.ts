@@ -87,8 +87,7 @@ function readAll(fd: number, size: number): Buffer {
       chunks.push(chunk.subarray(0, n));
     }
   }
-  // Not from the shared pool: a pooled slice posted to a parse worker would copy the whole pool.
-  const buffer = Buffer.allocUnsafeSlow(size);
+  const buffer = Buffer.allocUnsafe(size);
   let length = 0;
   while (length < size) {
     const n = readSync(fd, buffer, length, size - length, null);

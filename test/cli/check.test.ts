@@ -1,8 +1,9 @@
-import { mkdtempSync, writeFileSync, mkdirSync, cpSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { runCli } from "../support/run-cli.js";
+import { BIN, REPO, runCli } from "../support/run-cli.js";
 
 const EXAMPLE = "fixtures/example-project";
 
@@ -118,6 +119,20 @@ describe("rollsafe check (end to end)", () => {
     expect(drop.column).toBe(5 + line.indexOf("migrations.RemoveField"));
     expect(drop.endColumn).toBe(5 + line.indexOf(")]") + 1);
     expect(drop.file).toBe("café/migrations/0002_drop.py");
+  });
+
+  it("writes the same bytes when stdout is a file (`> report`) as through a pipe, in every streamed format", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-cli-"));
+    for (const format of ["text", "json"]) {
+      const piped = runCli(["check", EXAMPLE, "--format", format, "--no-cache"]);
+      const file = path.join(dir, `report.${format}`);
+      const fd = openSync(file, "w");
+      const result = spawnSync(process.execPath, [BIN, "check", EXAMPLE, "--format", format, "--no-cache"], { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", fd, "pipe"] });
+      closeSync(fd);
+      expect(result.status).toBe(1);
+      expect(piped.stdout.length).toBeGreaterThan(1000);
+      expect(readFileSync(file, "utf8")).toBe(piped.stdout);
+    }
   });
 });
 
