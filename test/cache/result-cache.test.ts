@@ -7,7 +7,7 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFi
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ResultCache } from "../../src/cache/result-cache.js";
 import { analyze, type LintOptions } from "../../src/engine/lint.js";
 import { rules } from "../../rules/index.js";
@@ -121,6 +121,26 @@ describe("result cache", () => {
     const cache = new ResultCache(cacheDir);
     expect((await run({}, cache)).hit).toBe(false);
     expect((await run({}, cache)).computed).toBe(1);
+  });
+
+  it("reads only the head of a slot whose key no longer matches (a large run's slot is not parsed to find out)", async () => {
+    await run();
+    const file = path.join(project, "library/migrations/0003_remove_book_subtitle.py");
+    writeFileSync(file, readFileSync(file, "utf8").replace("subtitle", "SUBTITLE"));
+    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_RULES);
+    expect(handle).not.toBeNull();
+    const slot = readFileSync(handle?.file as string, "utf8");
+    expect(slot.startsWith('{"key":"')).toBe(true);
+    const parse = vi.spyOn(JSON, "parse");
+    try {
+      expect(await new ResultCache(cacheDir, { racyMs: null }).read(handle as NonNullable<typeof handle>)).toBeNull();
+      expect(parse.mock.calls.some(([text]) => typeof text === "string" && text.length >= slot.length)).toBe(false);
+    } finally {
+      parse.mockRestore();
+    }
+    // The stale slot is replaced by the new run, which the next run reads back whole.
+    expect((await run()).computed).toBe(1);
+    expect((await run()).hit).toBe(true);
   });
 
   it("ignores a corrupt slot and rewrites it", async () => {
