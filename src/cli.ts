@@ -20,6 +20,7 @@ import { runFixLoop } from "./fix/fix-loop.js";
 import { renderFixDiffs } from "./fix/apply-fixes.js";
 import { buildReleasePlan, type ReleasePlan } from "./plan/release-plan.js";
 import { ResultCache, type ReportFileWriter } from "./cache/result-cache.js";
+import { WRITE_BLOCK_CHARS } from "./cache/write-blocks.js";
 import { runPlan } from "./commands/plan.js";
 import { displayPath } from "./engine/lint.js";
 import type { LintResult } from "./model/types.js";
@@ -45,8 +46,6 @@ async function checkedRun(analysis: Awaited<ReturnType<typeof analyze>> | null, 
   return { result: done.result, extra: { plan: buildReleasePlan(done) } };
 }
 
-/** Pieces of a report are written in blocks of about this many characters. */
-const OUTPUT_BLOCK = 1 << 20;
 
 /**
  * Writes a report, given as pieces, to stdout or `--output` (and to `copy`, the result cache's
@@ -80,7 +79,7 @@ async function writeOutput(pieces: readonly string[] | Generator<string>, output
     let block = "";
     for (const piece of pieces) {
       block += piece;
-      if (block.length >= OUTPUT_BLOCK) {
+      if (block.length >= WRITE_BLOCK_CHARS) {
         await flush(block);
         block = "";
       }

@@ -11,8 +11,9 @@
  * directory that cannot be written leaves the run uncached, silently.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import path from "node:path";
+import { writePieces } from "./write-blocks.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
 
@@ -202,19 +203,26 @@ async function readShard(file: string, appDir: string, key: string): Promise<Sha
 async function writeShard(shard: Shard, key: string): Promise<void> {
   const names = [...shard.next.keys()].sort();
   const head = JSON.stringify({ format: SHARD_FORMAT, key, appDir: shard.appDir, appsPy: shard.appsPy });
-  const body = names
-    .map((name) => {
+  function* pieces(): Generator<string> {
+    yield `${head.slice(0, -1)},"files":{\n`;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string;
       const entry = shard.next.get(name);
-      return `${JSON.stringify(name)}:${typeof entry === "string" ? entry : JSON.stringify(entry)}`;
-    })
-    .join(",\n");
-  const text = `${head.slice(0, -1)},"files":{\n${body}}}\n`;
+      yield `${i ? ",\n" : ""}${JSON.stringify(name)}:${typeof entry === "string" ? entry : JSON.stringify(entry)}`;
+    }
+    yield "}}\n";
+  }
   const temp = `${shard.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  let fd: number | null = null;
   try {
-    writeFileSync(temp, text);
+    fd = openSync(temp, "w");
+    writePieces(fd, pieces(), writeSync);
+    closeSync(fd);
+    fd = null;
     renameSync(temp, shard.file);
   } catch {
     try {
+      if (fd !== null) closeSync(fd);
       rmSync(temp, { force: true });
     } catch {
       // Nothing to clean up, or nowhere to clean it up.

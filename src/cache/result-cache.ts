@@ -29,6 +29,7 @@ import type { AppLabelCache } from "../parse/parse-app-config.js";
 import type { LintOptions } from "../engine/lint.js";
 import type { Rule } from "../engine/rule-types.js";
 import { rollsafeVersion } from "./cache-key.js";
+import { writePieces } from "./write-blocks.js";
 
 /** What a cached run restores: the result (without rule metadata) and extra report data. */
 export interface CachedRun<Extra> {
@@ -386,15 +387,7 @@ function writeAtomically(file: string, text: string | Iterable<string>): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     fd = openSync(tmp, "w");
-    let block = "";
-    for (const piece of typeof text === "string" ? [text] : text) {
-      block += piece;
-      if (block.length >= 1 << 20) {
-        writeSync(fd, block);
-        block = "";
-      }
-    }
-    if (block) writeSync(fd, block);
+    writePieces(fd, typeof text === "string" ? [text] : text, writeSync);
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);
