@@ -73,6 +73,7 @@ async function writeOutput(pieces: readonly string[] | Generator<string>, output
     if (direct !== null) {
       writeSync(direct, block);
     } else if (!process.stdout.write(block)) {
+      // A slow reader: wait rather than queue the rest of the report in memory.
       await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
     }
   };

@@ -11,7 +11,7 @@
  * directory that cannot be written leaves the run uncached, silently.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writePieces } from "./write-blocks.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
@@ -216,7 +216,7 @@ async function writeShard(shard: Shard, key: string): Promise<void> {
   let fd: number | null = null;
   try {
     fd = openSync(temp, "w");
-    writePieces(fd, pieces(), writeSync);
+    writePieces(fd, pieces());
     closeSync(fd);
     fd = null;
     renameSync(temp, shard.file);

@@ -387,7 +387,7 @@ function writeAtomically(file: string, text: string | Iterable<string>): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true });
     fd = openSync(tmp, "w");
-    writePieces(fd, typeof text === "string" ? [text] : text, writeSync);
+    writePieces(fd, typeof text === "string" ? [text] : text);
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);

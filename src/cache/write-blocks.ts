@@ -1,3 +1,5 @@
+import { writeSync } from "node:fs";
+
 /**
  * Large text (reports, result-cache slots, parse-cache shards) is written in blocks of this many
  * characters. The block stays below V8's large-object size (a two-byte string of 32 Ki characters
@@ -6,8 +8,8 @@
  */
 export const WRITE_BLOCK_CHARS = 1 << 15;
 
-/** Writes `pieces` to an open file in blocks of about `WRITE_BLOCK_CHARS` characters. */
-export function writePieces(fd: number, pieces: Iterable<string>, write: (fd: number, text: string) => unknown): void {
+/** Writes `pieces` to an open file in blocks of about `WRITE_BLOCK_CHARS` characters (`write` is for tests). */
+export function writePieces(fd: number, pieces: Iterable<string>, write: (fd: number, text: string) => unknown = writeSync): void {
   let block = "";
   for (const piece of pieces) {
     block += piece;

@@ -81,7 +81,7 @@ function readAll(fd: number, size: number): Buffer {
   if (size === 0) {
     const chunks: Buffer[] = [];
     for (;;) {
-      const chunk = Buffer.allocUnsafe(65536);
+      const chunk = Buffer.allocUnsafe(8192);
       const n = readSync(fd, chunk, 0, chunk.length, null);
       if (n === 0) return Buffer.concat(chunks);
       chunks.push(chunk.subarray(0, n));
