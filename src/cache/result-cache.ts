@@ -20,7 +20,7 @@
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, promises as fs, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary } from "../model/types.js";
@@ -194,21 +194,16 @@ export class ResultCache {
    */
   async readRendered(handle: RunHandle, variant: string): Promise<StoredReport | null> {
     const file = renderedFile(handle, variant);
-    let fd: fs.FileHandle | null = null;
     try {
-      fd = await fs.open(file, "r");
       // The header is one JSON line: the key and the summary, well under 4 KiB.
-      const head = Buffer.alloc(4096);
-      const { bytesRead } = await fd.read(head, 0, head.length, 0);
-      const newline = head.subarray(0, bytesRead).indexOf(10);
-      if (newline < 0) return null;
+      const head = readHead(file, 4096);
+      const newline = head?.indexOf(10) ?? -1;
+      if (!head || newline < 0) return null;
       const header = JSON.parse(head.subarray(0, newline).toString("utf8")) as { key: string; summary: LintSummary; internal: boolean };
       if (header.key !== handle.key || typeof header.summary?.errors !== "number") return null;
       return { file, start: newline + 1, summary: header.summary, internal: header.internal === true };
     } catch {
       return null;
-    } finally {
-      await fd?.close();
     }
   }
 
@@ -339,14 +334,18 @@ async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]
 
 /** Whether the file's first bytes are `prefix` (ASCII); false when it cannot be read. */
 function startsWith(file: string, prefix: string): boolean {
+  return readHead(file, prefix.length)?.toString("latin1") === prefix;
+}
+
+/** Up to `length` bytes from the start of a file (fewer when it is shorter), or null when it cannot be read. */
+function readHead(file: string, length: number): Buffer | null {
   let fd: number | null = null;
   try {
     fd = openSync(file, "r");
-    const head = Buffer.alloc(prefix.length);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return n === head.length && head.toString("latin1") === prefix;
+    const head = Buffer.alloc(length);
+    return head.subarray(0, readSync(fd, head, 0, length, 0));
   } catch {
-    return false;
+    return null;
   } finally {
     if (fd !== null) closeSync(fd);
   }
