@@ -34,21 +34,59 @@ export function renderJson(result: LintResult, extra: Record<string, unknown> = 
  * as it is rendered instead of being built as one string first.
  */
 export function* renderJsonChunks(result: LintResult, extra: Record<string, unknown> = {}): Generator<string> {
-  // A value nested `depth` levels deep is laid out by stringifying it inside `depth` one-element
-  // arrays (JSON.stringify indents it exactly as it would inside the whole document) and
-  // cutting the arrays' own lines off again.
-  const nested = (value: unknown, depth: 1 | 2) =>
-    depth === 1 ? JSON.stringify([value], null, 2).slice(4, -2) : JSON.stringify([[value]], null, 2).slice(10, -6);
   yield '{\n  "version": 1,\n  "diagnostics": [';
   for (let i = 0; i < result.diagnostics.length; i++) {
-    yield `${i === 0 ? "\n" : ",\n"}    ${nested(diagnosticJson(result.diagnostics[i] as Diagnostic), 2)}`;
+    yield `${i === 0 ? "\n" : ",\n"}    `;
+    yield* jsonChunks(diagnosticJson(result.diagnostics[i] as Diagnostic), 2, 0);
   }
   yield result.diagnostics.length > 0 ? "\n  ],\n" : "],\n";
   const rest: [string, unknown][] = [["summary", result.summary], ...Object.entries(extra)];
-  const present = rest.filter(([key, value]) => key === "summary" || (value !== undefined && typeof value !== "function" && typeof value !== "symbol"));
+  const present = rest.filter(([key, value]) => key === "summary" || isSerialised(value));
   for (let i = 0; i < present.length; i++) {
     const [key, value] = present[i] as [string, unknown];
-    yield `  ${JSON.stringify(key)}: ${nested(value, 1)}${i < present.length - 1 ? ",\n" : "\n"}`;
+    yield `  ${JSON.stringify(key)}: `;
+    // The release plan lists every pending migration (25 MB at 20,000 migrations): it is
+    // written an element at a time down to its steps, like the findings.
+    yield* jsonChunks(value, 1, 3);
+    yield i < present.length - 1 ? ",\n" : "\n";
   }
   yield "}\n";
+}
+
+/** Whether JSON.stringify writes an object member with this value (it skips these). */
+function isSerialised(value: unknown): boolean {
+  return value !== undefined && typeof value !== "function" && typeof value !== "symbol";
+}
+
+/**
+ * `value` as `JSON.stringify(value, null, 2)` lays it out `depth` levels deep in a document,
+ * in pieces: arrays and plain objects are opened `levels` levels down, and what lies below is
+ * stringified whole (JSON escapes newlines inside strings, so indenting every line break of
+ * that text indents exactly the lines JSON.stringify would).
+ */
+function* jsonChunks(value: unknown, depth: number, levels: number): Generator<string> {
+  const plain = value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+  if (levels > 0 && plain && Array.isArray(value) && value.length > 0) {
+    const inner = "  ".repeat(depth + 1);
+    for (let i = 0; i < value.length; i++) {
+      yield i === 0 ? `[\n${inner}` : `,\n${inner}`;
+      // Array holes, undefined and functions are written as null, as JSON.stringify does.
+      yield* jsonChunks(isSerialised(value[i]) ? value[i] : null, depth + 1, levels - 1);
+    }
+    yield `\n${"  ".repeat(depth)}]`;
+    return;
+  }
+  const entries = levels > 0 && plain && !Array.isArray(value) ? Object.entries(value).filter(([, v]) => isSerialised(v)) : [];
+  if (entries.length > 0) {
+    const inner = "  ".repeat(depth + 1);
+    for (let i = 0; i < entries.length; i++) {
+      const [key, v] = entries[i] as [string, unknown];
+      yield `${i === 0 ? "{\n" : ",\n"}${inner}${JSON.stringify(key)}: `;
+      yield* jsonChunks(v, depth + 1, levels - 1);
+    }
+    yield `\n${"  ".repeat(depth)}}`;
+    return;
+  }
+  const text = JSON.stringify(value, null, 2) ?? "null";
+  yield depth === 0 || !text.includes("\n") ? text : text.replaceAll("\n", `\n${"  ".repeat(depth)}`);
 }

@@ -32,6 +32,28 @@ describe("renderJsonChunks", () => {
     });
   }
 
+  it("lays out odd values inside the extra members as JSON.stringify does", () => {
+    const result = sampleResult();
+    const odd = {
+      list: [undefined, () => 1, Symbol("s"), null, 0, "", [], {}, [[[[{ deep: "x\ny" }]]]]],
+      skipped: undefined,
+      fn: () => 1,
+      when: new Date(0),
+      map: new Map([["a", 1]]),
+      nested: { a: { b: { c: { d: [1, { e: "\u2028\"q\"" }] } } } },
+    };
+    expect(renderJson(result, { plan: odd, other: [1, [2]], text: "t" })).toBe(whole(result, { plan: odd, other: [1, [2]], text: "t" }));
+  });
+
+  it("writes the release plan a step at a time", () => {
+    const steps = Array.from({ length: 2000 }, (_, i) => ({ migration: `app.${String(i).padStart(4, "0")}_x`, operations: ["AddField a.b", "RunPython"], findings: [{ code: "RS105", line: i }] }));
+    const plan = { requiresDowntime: false, preDeploy: steps, postDeploy: [], notes: ["n"] };
+    const result = sampleResult();
+    const pieces = [...renderJsonChunks(result, { plan })];
+    expect(pieces.join("")).toBe(whole(result, { plan }));
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(2000);
+  });
+
   it("yields one piece per finding, so a large report is never one string", () => {
     const many = makeResult(Array.from({ length: 500 }, (_, i) => makeDiagnostic({ line: i + 1 })));
     const pieces = [...renderJsonChunks(many)];
