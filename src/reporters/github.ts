@@ -21,7 +21,12 @@ export const STEP_SUMMARY_LIMIT = 1_000_000;
  * Every piece of text is escaped, so the output has exactly one line per diagnostic.
  */
 export function renderGithub(result: LintResult): string {
-  return result.diagnostics.map((d) => workflowCommand(d) + "\n").join("");
+  return [...renderGithubChunks(result)].join("");
+}
+
+/** The same commands as `renderGithub`, one per piece, so a large run's output is never one string. */
+export function* renderGithubChunks(result: LintResult): Generator<string> {
+  for (const d of result.diagnostics) yield `${workflowCommand(d)}\n`;
 }
 
 function workflowCommand(d: Diagnostic): string {

@@ -32,8 +32,9 @@ export async function render(format: Format, result: LintResult, options: Render
 }
 
 /**
- * Renders a result as pieces whose concatenation is `render`'s text. The text and JSON reports,
- * the ones that grow with the project, come one finding at a time; the others in one piece.
+ * Renders a result as pieces whose concatenation is `render`'s text. The text, JSON, SARIF and
+ * GitHub reports, the ones that grow with the project, come one finding at a time; the others
+ * (bounded in size, or rare in CI) in one piece.
  */
 export async function renderChunks(format: Format, result: LintResult, options: RenderOptions & { extra?: Record<string, unknown> } = {}): Promise<readonly string[] | Generator<string>> {
   switch (format) {
@@ -41,6 +42,10 @@ export async function renderChunks(format: Format, result: LintResult, options: 
       return (await import("./text.js")).renderTextChunks(result, { color: options.color });
     case "json":
       return (await import("./json.js")).renderJsonChunks(result, options.extra);
+    case "sarif":
+      return (await import("./sarif.js")).renderSarifChunks(result);
+    case "github":
+      return (await import("./github.js")).renderGithubChunks(result);
     default:
       return [await render(format, result, options)];
   }

@@ -3,6 +3,7 @@
  * `{"version": 1, "diagnostics": [...], "summary": {"files", "migrations", "errors", "warnings"}}`.
  */
 import type { Diagnostic, LintResult } from "../model/types.js";
+import { isSerialised, jsonChunks } from "./json-chunks.js";
 
 /** The serialised form of a diagnostic (no internal fields). */
 export function diagnosticJson(d: Diagnostic): Record<string, unknown> {
@@ -51,42 +52,4 @@ export function* renderJsonChunks(result: LintResult, extra: Record<string, unkn
     yield i < present.length - 1 ? ",\n" : "\n";
   }
   yield "}\n";
-}
-
-/** Whether JSON.stringify writes an object member with this value (it skips these). */
-function isSerialised(value: unknown): boolean {
-  return value !== undefined && typeof value !== "function" && typeof value !== "symbol";
-}
-
-/**
- * `value` as `JSON.stringify(value, null, 2)` lays it out `depth` levels deep in a document,
- * in pieces: arrays and plain objects are opened `levels` levels down, and what lies below is
- * stringified whole (JSON escapes newlines inside strings, so indenting every line break of
- * that text indents exactly the lines JSON.stringify would).
- */
-function* jsonChunks(value: unknown, depth: number, levels: number): Generator<string> {
-  const plain = value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON !== "function";
-  if (levels > 0 && plain && Array.isArray(value) && value.length > 0) {
-    const inner = "  ".repeat(depth + 1);
-    for (let i = 0; i < value.length; i++) {
-      yield i === 0 ? `[\n${inner}` : `,\n${inner}`;
-      // Array holes, undefined and functions are written as null, as JSON.stringify does.
-      yield* jsonChunks(isSerialised(value[i]) ? value[i] : null, depth + 1, levels - 1);
-    }
-    yield `\n${"  ".repeat(depth)}]`;
-    return;
-  }
-  const entries = levels > 0 && plain && !Array.isArray(value) ? Object.entries(value).filter(([, v]) => isSerialised(v)) : [];
-  if (entries.length > 0) {
-    const inner = "  ".repeat(depth + 1);
-    for (let i = 0; i < entries.length; i++) {
-      const [key, v] = entries[i] as [string, unknown];
-      yield `${i === 0 ? "{\n" : ",\n"}${inner}${JSON.stringify(key)}: `;
-      yield* jsonChunks(v, depth + 1, levels - 1);
-    }
-    yield `\n${"  ".repeat(depth)}}`;
-    return;
-  }
-  const text = JSON.stringify(value, null, 2) ?? "null";
-  yield depth === 0 || !text.includes("\n") ? text : text.replaceAll("\n", `\n${"  ".repeat(depth)}`);
 }

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Diagnostic, Fix, LintResult, RuleMeta, Severity } from "../model/types.js";
 import { regionOf } from "./diagnostic-region.js";
 import { ROLLSAFE_HOMEPAGE, ruleHelpUri } from "./rule-links.js";
+import { jsonChunks } from "./json-chunks.js";
 import { sanitizeText } from "./sanitize-text.js";
 
 /** The schema URI GitHub code scanning and the SARIF validator expect in `$schema`. */
@@ -33,6 +34,17 @@ const FINGERPRINT_KEY = "rollsafe/v1";
 
 /** Renders a lint result as a SARIF 2.1.0 log with one run. */
 export function renderSarif(result: LintResult, options: SarifOptions = {}): string {
+  return [...renderSarifChunks(result, options)].join("");
+}
+
+/** Stands in for the results in the log's skeleton; it cannot occur in a rendered string. */
+const RESULTS_SLOT = "\u0000rollsafe-results\u0000";
+
+/**
+ * The same log as `renderSarif`, byte for byte, one result at a time: a large run's log
+ * (100 MB at 20,000 migrations) is written out as it is rendered.
+ */
+export function* renderSarifChunks(result: LintResult, options: SarifOptions = {}): Generator<string> {
   const rules = ruleDescriptors(result);
   const index = new Map(rules.map((rule, i) => [rule.id, i]));
   const fingerprints = new Fingerprints();
@@ -50,11 +62,23 @@ export function renderSarif(result: LintResult, options: SarifOptions = {}): str
           },
         },
         columnKind: "utf16CodeUnits",
-        results: result.diagnostics.map((d) => sarifResult(d, index.get(d.code)!, fingerprints, result.cwd)),
+        results: RESULTS_SLOT,
       },
     ],
   };
-  return jsonSafeForHtml(JSON.stringify(log, null, 2)) + "\n";
+  const skeleton = jsonSafeForHtml(JSON.stringify(log, null, 2));
+  const slot = JSON.stringify(RESULTS_SLOT);
+  const at = skeleton.indexOf(slot);
+  yield skeleton.slice(0, at);
+  // `results` is a member of the run, three levels deep; each result four.
+  if (result.diagnostics.length === 0) yield "[]";
+  for (let i = 0; i < result.diagnostics.length; i++) {
+    const d = result.diagnostics[i] as Diagnostic;
+    yield i === 0 ? "[\n        " : ",\n        ";
+    for (const piece of jsonChunks(sarifResult(d, index.get(d.code)!, fingerprints, result.cwd), 4, 0)) yield jsonSafeForHtml(piece);
+  }
+  if (result.diagnostics.length > 0) yield "\n      ]";
+  yield `${skeleton.slice(at + slot.length)}\n`;
 }
 
 interface ReportingDescriptor {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { renderGithub, renderGithubStepSummary } from "../../src/reporters/github.js";
+import { renderGithub, renderGithubChunks, renderGithubStepSummary } from "../../src/reporters/github.js";
 import { renderMarkdown } from "../../src/reporters/markdown.js";
 import { sanitizeText } from "../../src/reporters/sanitize-text.js";
 import { HOSTILE_FILE, HOSTILE_TEXT, hostileResult, makeDiagnostic, makeResult, sampleResult } from "./fixtures.js";
@@ -84,6 +84,14 @@ describe("renderGithub", () => {
       endLine: "17",
       title: "RS201 adding-index-non-concurrently",
     });
+  });
+
+  it("comes one command per piece, adding up to the whole output", () => {
+    for (const result of [sampleResult(), hostileResult(), makeResult([])]) {
+      const pieces = [...renderGithubChunks(result)];
+      expect(pieces).toHaveLength(result.diagnostics.length);
+      expect(pieces.join("")).toBe(renderGithub(result));
+    }
   });
 
   it("prints nothing for a clean run", () => {

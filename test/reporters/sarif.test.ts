@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 
 import { beforeAll, describe, expect, it } from "vitest";
 
-import { encodePathAsUri, renderSarif, rollsafeVersion } from "../../src/reporters/sarif.js";
+import { encodePathAsUri, renderSarif, renderSarifChunks, rollsafeVersion } from "../../src/reporters/sarif.js";
 import { sanitizeText } from "../../src/reporters/sanitize-text.js";
 import { HOSTILE_FILE, hostileResult, makeDiagnostic, makeResult, sampleResult } from "./fixtures.js";
 
@@ -103,6 +103,21 @@ describe("renderSarif", () => {
     expect(problems.some((line) => line.includes("badUri.sarif") && line.includes("error SARIF1002"))).toBe(true);
     expect(problems.some((line) => line.includes("noMessage.sarif") && line.includes("error JSON1002"))).toBe(true);
   }, 120_000);
+
+  it("is laid out exactly as JSON.stringify(log, null, 2), written one result at a time", () => {
+    const htmlSafe = (json: string) => json.replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const many = makeResult(Array.from({ length: 300 }, (_, i) => makeDiagnostic({ line: i + 1, message: `m <${i}> & \u2028` })));
+    for (const result of [sampleResult(), hostileResult(), makeResult([]), many]) {
+      const pieces = [...renderSarifChunks(result, { toolVersion: "0.0.0-test" })];
+      const text = pieces.join("");
+      expect(text).toBe(renderSarif(result, { toolVersion: "0.0.0-test" }));
+      expect(text).toBe(`${htmlSafe(JSON.stringify(JSON.parse(text), null, 2))}\n`);
+    }
+    const pieces = [...renderSarifChunks(many)];
+    expect(pieces.length).toBeGreaterThan(300);
+    // The skeleton before the results carries the rule descriptors; no result piece is large.
+    expect(Math.max(...pieces.slice(1, -1).map((p) => p.length))).toBeLessThan(3000);
+  });
 
   it("describes every rule from its docs, with a synthetic entry for codes without one", () => {
     const log = JSON.parse(renderSarif(sampleResult()));
