@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 
 import type { Diagnostic, LintResult } from "../model/types.js";
 import { regionOf } from "./diagnostic-region.js";
+import { jsonChunks } from "./json-chunks.js";
 import { sanitizeLine, sanitizeText } from "./sanitize-text.js";
 
 /** GitLab's severities, most severe first. */
@@ -33,13 +34,19 @@ export interface CodeQualityIssue {
  * GitLab matches the same finding across commits that move it.
  */
 export function renderGitlab(result: LintResult): string {
+  return [...renderGitlabChunks(result)].join("");
+}
+
+/** The same array as `renderGitlab`, byte for byte, one issue at a time. */
+export function* renderGitlabChunks(result: LintResult): Generator<string> {
   const seen = new Map<string, number>();
-  const issues = result.diagnostics.map((d): CodeQualityIssue => {
+  for (let i = 0; i < result.diagnostics.length; i++) {
+    const d = result.diagnostics[i] as Diagnostic;
     const key = `${d.code}\0${d.file}\0${d.message}`;
     const ordinal = (seen.get(key) ?? 0) + 1;
     seen.set(key, ordinal);
     const region = regionOf(d);
-    return {
+    const issue: CodeQualityIssue = {
       type: "issue",
       check_name: d.code,
       description: sanitizeLine(`${d.code} ${d.rule}: ${d.message}`),
@@ -49,8 +56,10 @@ export function renderGitlab(result: LintResult): string {
       fingerprint: createHash("md5").update(`${key}\0${ordinal}`).digest("hex"),
       location: { path: d.file, lines: { begin: region.line, end: region.endLine } },
     };
-  });
-  return JSON.stringify(issues, null, 2) + "\n";
+    yield i === 0 ? "[\n  " : ",\n  ";
+    yield* jsonChunks(issue, 1, 0);
+  }
+  yield result.diagnostics.length > 0 ? "\n]\n" : "[]\n";
 }
 
 function severityOf(d: Diagnostic): CodeQualitySeverity {

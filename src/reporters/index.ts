@@ -32,9 +32,8 @@ export async function render(format: Format, result: LintResult, options: Render
 }
 
 /**
- * Renders a result as pieces whose concatenation is `render`'s text. The text, JSON, SARIF and
- * GitHub reports, the ones that grow with the project, come one finding at a time; the others
- * (bounded in size, or rare in CI) in one piece.
+ * Renders a result as pieces whose concatenation is `render`'s text. Every report that grows with
+ * the project comes one finding at a time; the Markdown one, cut to a comment's size, in one piece.
  */
 export async function renderChunks(format: Format, result: LintResult, options: RenderOptions & { extra?: Record<string, unknown> } = {}): Promise<readonly string[] | Generator<string>> {
   switch (format) {
@@ -46,6 +45,10 @@ export async function renderChunks(format: Format, result: LintResult, options: 
       return (await import("./sarif.js")).renderSarifChunks(result);
     case "github":
       return (await import("./github.js")).renderGithubChunks(result);
+    case "gitlab":
+      return (await import("./gitlab.js")).renderGitlabChunks(result);
+    case "junit":
+      return (await import("./junit.js")).renderJunitChunks(result);
     default:
       return [await render(format, result, options)];
   }

@@ -10,28 +10,37 @@ import { sanitizeText } from "./sanitize-text.js";
 
 /** Renders a lint result as a JUnit XML document. */
 export function renderJunit(result: LintResult): string {
+  return [...renderJunitChunks(result)].join("");
+}
+
+/** The same document as `renderJunit`, one test suite (a file's findings) at a time. */
+export function* renderJunitChunks(result: LintResult): Generator<string> {
   const byFile = new Map<string, Diagnostic[]>();
-  for (const d of result.diagnostics) byFile.set(d.file, [...(byFile.get(d.file) ?? []), d]);
+  for (const d of result.diagnostics) {
+    const list = byFile.get(d.file);
+    if (list) list.push(d);
+    else byFile.set(d.file, [d]);
+  }
+  const lines = (list: string[]) => list.map((line) => `${line}\n`).join("");
 
   const total = Math.max(1, result.diagnostics.length);
-  const lines = [
+  yield lines([
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="rollsafe" tests="${total}" failures="${result.diagnostics.length}" errors="0">`,
-  ];
+  ]);
   if (byFile.size === 0) {
-    lines.push(
+    yield lines([
       '  <testsuite name="rollsafe" tests="1" failures="0" errors="0" skipped="0">',
       `    <testcase name="${attr(`${result.summary.migrations} migrations checked, no findings`)}" classname="rollsafe"/>`,
       "  </testsuite>",
-    );
+    ]);
   }
   for (const [file, diagnostics] of byFile) {
-    lines.push(`  <testsuite name="${attr(file)}" tests="${diagnostics.length}" failures="${diagnostics.length}" errors="0" skipped="0">`);
-    for (const d of diagnostics) lines.push(...testcase(d));
-    lines.push("  </testsuite>");
+    yield lines([`  <testsuite name="${attr(file)}" tests="${diagnostics.length}" failures="${diagnostics.length}" errors="0" skipped="0">`]);
+    for (const d of diagnostics) yield lines(testcase(d));
+    yield lines(["  </testsuite>"]);
   }
-  lines.push("</testsuites>");
-  return lines.join("\n") + "\n";
+  yield lines(["</testsuites>"]);
 }
 
 function testcase(d: Diagnostic): string[] {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { renderGitlab, type CodeQualityIssue } from "../../src/reporters/gitlab.js";
+import { renderGitlab, renderGitlabChunks, type CodeQualityIssue } from "../../src/reporters/gitlab.js";
 import { hostileResult, makeDiagnostic, makeResult, sampleResult } from "./fixtures.js";
 
 const issues = (text: string) => JSON.parse(text) as CodeQualityIssue[];
@@ -8,6 +8,17 @@ const issues = (text: string) => JSON.parse(text) as CodeQualityIssue[];
 describe("renderGitlab", () => {
   it("matches the snapshot", async () => {
     await expect(renderGitlab(sampleResult())).toMatchFileSnapshot("./__snapshots__/gitlab.json");
+  });
+
+  it("is JSON.stringify(issues, null, 2), written one issue at a time", () => {
+    const many = makeResult(Array.from({ length: 200 }, (_, i) => makeDiagnostic({ line: i + 1 })));
+    for (const result of [sampleResult(), hostileResult(), makeResult([]), many]) {
+      const pieces = [...renderGitlabChunks(result)];
+      const text = pieces.join("");
+      expect(text).toBe(`${JSON.stringify(issues(text), null, 2)}\n`);
+      expect(text).toBe(renderGitlab(result));
+      expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(3000);
+    }
   });
 
   it("has every field GitLab requires, with its severities", () => {

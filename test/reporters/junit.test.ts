@@ -1,13 +1,23 @@
 import { describe, expect, it } from "vitest";
 
-import { renderJunit } from "../../src/reporters/junit.js";
+import { renderJunit, renderJunitChunks } from "../../src/reporters/junit.js";
 import { sanitizeText } from "../../src/reporters/sanitize-text.js";
-import { HOSTILE_FILE, hostileResult, makeResult, sampleResult } from "./fixtures.js";
+import { HOSTILE_FILE, hostileResult, makeDiagnostic, makeResult, sampleResult } from "./fixtures.js";
 import { childElements, parseStrictXml, textOf } from "./strict-xml.js";
 
 describe("renderJunit", () => {
   it("matches the snapshot", async () => {
     await expect(renderJunit(sampleResult())).toMatchFileSnapshot("./__snapshots__/junit.xml");
+  });
+
+  it("is written one test case at a time, adding up to the whole document", () => {
+    const many = makeResult(Array.from({ length: 200 }, (_, i) => makeDiagnostic({ line: i + 1, file: `app/migrations/${String(i % 7).padStart(4, "0")}_x.py` })));
+    const pieces = [...renderJunitChunks(many)];
+    expect(pieces.length).toBeGreaterThan(200);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(3000);
+    expect(parseStrictXml(pieces.join("")).attributes).toMatchObject({ tests: "200", failures: "200" });
+    expect(childElements(parseStrictXml(pieces.join("")), "testsuite")).toHaveLength(7);
+    for (const result of [sampleResult(), hostileResult(), makeResult([]), many]) expect([...renderJunitChunks(result)].join("")).toBe(renderJunit(result));
   });
 
   it("has one suite per file and one failing case per diagnostic", () => {
