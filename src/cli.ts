@@ -9,7 +9,7 @@ import { analyze } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
 import { rules, findRule } from "../rules/index.js";
 import { explainRule } from "./explain.js";
-import { dumpState } from "./state/dump-state.js";
+import { dumpState, dumpStateChunks } from "./state/dump-state.js";
 import { sanitizeLine } from "./reporters/sanitize-text.js";
 import { ConfigError } from "./config/config-error.js";
 import { exitCodeFor, resolveRun } from "./config/resolve-options.js";
@@ -243,7 +243,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("-o, --output <file>", "write to a file instead of stdout")
     .action(async (paths: string[], opts: { output?: string } & RunOptionValues) => {
       const { state } = await analyze(paths, resolveRun(paths, runFlags(opts)).options);
-      await writeOutput([`${JSON.stringify(dumpState(state), null, 2)}\n`], opts.output);
+      await writeOutput(dumpStateChunks(dumpState(state)), opts.output);
     });
 
   withRunOptions(program
@@ -256,7 +256,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (paths: string[], opts: { format: "text" | "json"; output?: string; base?: string } & RunOptionValues) => {
       const existing = await existingPaths(paths);
       const planned = await runPlan(existing.found, resolveRun(paths, runFlags(opts)).options, { format: opts.format, base: opts.base });
-      await writeOutput([planned.text], opts.output);
+      await writeOutput(planned.pieces, opts.output);
       exitCode = planned.internalError || existing.missing ? 2 : 0;
     });
 

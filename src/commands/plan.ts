@@ -5,12 +5,12 @@
  */
 import { analyze, type LintOptions } from "../engine/lint.js";
 import { changedFilter, changedSince } from "../git/changed-files.js";
-import { buildReleasePlan, renderPlanJson, renderPlanText, type ReleasePlan } from "../plan/release-plan.js";
+import { buildReleasePlan, renderPlanJsonChunks, renderPlanTextChunks, type ReleasePlan } from "../plan/release-plan.js";
 import { sanitizeText } from "../reporters/sanitize-text.js";
 
-/** What `plan` prints, and the plan itself. */
+/** What `plan` prints (in pieces: a large project's plan runs to tens of megabytes), and the plan itself. */
 export interface PlanRun {
-  text: string;
+  pieces: Generator<string>;
   plan: ReleasePlan;
   internalError: boolean;
 }
@@ -22,6 +22,9 @@ export async function runPlan(paths: string[], options: LintOptions, flags: { fo
   if (flags.base) lintOptions.reportFilter = changedFilter(await changedSince(flags.base, cwd));
   const analysis = await analyze(paths, lintOptions);
   const plan = buildReleasePlan(analysis);
-  const text = flags.format === "json" ? renderPlanJson(plan) : sanitizeText(renderPlanText(plan));
-  return { text, plan, internalError: analysis.result.diagnostics.some((d) => d.rule === "internal-error") };
+  // Each piece holds whole lines, so sanitising piece by piece removes what the whole text would.
+  const pieces = flags.format === "json" ? renderPlanJsonChunks(plan) : (function* () {
+    for (const piece of renderPlanTextChunks(plan)) yield sanitizeText(piece);
+  })();
+  return { pieces, plan, internalError: analysis.result.diagnostics.some((d) => d.rule === "internal-error") };
 }

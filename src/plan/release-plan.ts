@@ -8,6 +8,7 @@ import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { displayPath } from "../engine/lint.js";
 import { literalString } from "../state/model-state.js";
+import { jsonChunks } from "../reporters/json-chunks.js";
 
 /** A finding as the plan lists it. */
 export interface PlanFinding {
@@ -173,41 +174,62 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
 
 /** The plan as text. */
 export function renderPlanText(plan: ReleasePlan): string {
-  const lines: string[] = [];
+  return [...renderPlanTextChunks(plan)].join("");
+}
+
+/**
+ * The same text as `renderPlanText`, a step at a time (whole lines per piece): the plan of a
+ * large project runs to tens of megabytes.
+ */
+export function* renderPlanTextChunks(plan: ReleasePlan): Generator<string> {
   const total = plan.preDeploy.length + plan.postDeploy.length;
-  if (total === 0) return "No pending migrations: nothing to plan.\n";
-  lines.push(`Release plan for ${total} pending migration${total === 1 ? "" : "s"}`, "");
-  const section = (title: string, steps: PlanStep[]) => {
-    lines.push(title);
-    if (steps.length === 0) lines.push("  (none)");
-    steps.forEach((step, i) => {
-      lines.push(`  ${i + 1}. ${step.migration}  ${step.file}`);
-      lines.push(`     why here: ${step.reason}`);
-      for (const op of step.operations) lines.push(`     - ${op}`);
-      for (const f of step.findings) lines.push(`     ${f.severity === "error" ? "!" : "?"} ${f.code} ${f.rule} (line ${f.line}): ${f.message}`);
-    });
-    lines.push("");
-  };
-  section("Before the new code goes live (pre-deploy):", plan.preDeploy);
-  section("After the new code is live everywhere (post-deploy):", plan.postDeploy);
-  for (const note of plan.notes) lines.push(`Note: ${note}`);
-  if (plan.notes.length) lines.push("");
+  if (total === 0) {
+    yield "No pending migrations: nothing to plan.\n";
+    return;
+  }
+  const lines = (list: string[]) => list.map((line) => `${line}\n`).join("");
+  yield lines([`Release plan for ${total} pending migration${total === 1 ? "" : "s"}`, ""]);
+  function* section(title: string, steps: PlanStep[]): Generator<string> {
+    yield lines(steps.length === 0 ? [title, "  (none)"] : [title]);
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i] as PlanStep;
+      yield lines([
+        `  ${i + 1}. ${step.migration}  ${step.file}`,
+        `     why here: ${step.reason}`,
+        ...step.operations.map((op) => `     - ${op}`),
+        ...step.findings.map((f) => `     ${f.severity === "error" ? "!" : "?"} ${f.code} ${f.rule} (line ${f.line}): ${f.message}`),
+      ]);
+    }
+    yield "\n";
+  }
+  yield* section("Before the new code goes live (pre-deploy):", plan.preDeploy);
+  yield* section("After the new code is live everywhere (post-deploy):", plan.postDeploy);
+  const tail: string[] = [];
+  for (const note of plan.notes) tail.push(`Note: ${note}`);
+  if (plan.notes.length) tail.push("");
   if (plan.requiresDowntime) {
-    lines.push("Maintenance window: NEEDED. These steps hold a blocking lock that no online recipe avoids:");
-    for (const s of plan.maintenance) lines.push(`  - ${s.migration} (${s.file}:${s.line}): ${s.code} ${s.rule}: ${s.message}`);
+    tail.push("Maintenance window: NEEDED. These steps hold a blocking lock that no online recipe avoids:");
+    for (const s of plan.maintenance) tail.push(`  - ${s.migration} (${s.file}:${s.line}): ${s.code} ${s.rule}: ${s.message}`);
   } else {
-    lines.push("Maintenance window: not needed.");
+    tail.push("Maintenance window: not needed.");
   }
   const errors = [...plan.preDeploy, ...plan.postDeploy].reduce((n, s) => n + s.findings.filter((f) => f.severity === "error").length, 0);
-  lines.push(
+  tail.push(
     plan.rollingDeploySafe
       ? "Rolling deploy: safe as written."
       : `Rolling deploy: not safe as written (${errors} error${errors === 1 ? "" : "s"}; see \`rollsafe check\`): follow the advice, or deploy with downtime.`,
   );
-  return `${lines.join("\n")}\n`;
+  yield lines(tail);
 }
 
 /** The plan as a JSON document (with a trailing newline). */
 export function renderPlanJson(plan: ReleasePlan): string {
-  return `${JSON.stringify({ version: 1, plan }, null, 2)}\n`;
+  return [...renderPlanJsonChunks(plan)].join("");
+}
+
+/** The same document as `renderPlanJson`, byte for byte, a step at a time. */
+export function* renderPlanJsonChunks(plan: ReleasePlan): Generator<string> {
+  yield '{\n  "version": 1,\n  "plan": ';
+  yield* jsonChunks(plan, 1, 3);
+  yield "\n}\n";
 }

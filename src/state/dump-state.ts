@@ -5,6 +5,7 @@
  */
 import { columnOf } from "./model-state.js";
 import type { ProjectState } from "./project-state.js";
+import { jsonChunks } from "../reporters/json-chunks.js";
 
 export interface StateColumn {
   name: string;
@@ -109,4 +110,10 @@ export function dumpState(state: ProjectState): StateDump {
   }
   tables.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : a.model < b.model ? -1 : 1));
   return { version: 1, tables };
+}
+
+/** The dump as `JSON.stringify(dump, null, 2)` and a newline, a table at a time. */
+export function* dumpStateChunks(dump: StateDump): Generator<string> {
+  yield* jsonChunks(dump, 0, 2);
+  yield "\n";
 }

@@ -5,7 +5,8 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
-import { buildReleasePlan, renderPlanText } from "../../src/plan/release-plan.js";
+import { buildReleasePlan, renderPlanJsonChunks, renderPlanText, renderPlanTextChunks } from "../../src/plan/release-plan.js";
+import { dumpState, dumpStateChunks } from "../../src/state/dump-state.js";
 import { rules as allRules } from "../../rules/index.js";
 import { runCli, REPO } from "../support/run-cli.js";
 
@@ -59,6 +60,22 @@ describe("release plan", () => {
     const plan = buildReleasePlan(await analyze(["."], { cwd: EXCLUSION, rules }));
     expect(plan.requiresDowntime).toBe(false);
     expect(plan.rollingDeploySafe).toBe(false);
+  });
+
+  it("plan and state documents are written a step (a table) at a time, laid out as JSON.stringify does", async () => {
+    const analysis = await analyze(["."], { cwd: EXAMPLE });
+    const plan = buildReleasePlan(analysis);
+    const json = [...renderPlanJsonChunks(plan)];
+    expect(json.join("")).toBe(`${JSON.stringify({ version: 1, plan }, null, 2)}\n`);
+    expect(json.length).toBeGreaterThan(plan.preDeploy.length + plan.postDeploy.length);
+    const text = [...renderPlanTextChunks(plan)];
+    expect(text.length).toBeGreaterThan(plan.preDeploy.length + plan.postDeploy.length);
+    // Whole lines per piece (so each can be sanitised on its own).
+    for (const piece of text) expect(piece.endsWith("\n")).toBe(true);
+    const dump = dumpState(analysis.state);
+    const state = [...dumpStateChunks(dump)];
+    expect(state.join("")).toBe(`${JSON.stringify(dump, null, 2)}\n`);
+    expect(state.length).toBeGreaterThan(dump.tables.length);
   });
 
   it("an empty set of pending migrations says so", async () => {
