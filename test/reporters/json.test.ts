@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 
 import { diagnosticJson, renderJson, renderJsonChunks } from "../../src/reporters/json.js";
+import { jsonChunks } from "../../src/reporters/json-chunks.js";
 import { renderText, renderTextChunks } from "../../src/reporters/text.js";
 import type { LintResult } from "../../src/model/types.js";
 import { hostileResult, makeDiagnostic, makeResult, sampleResult } from "./fixtures.js";
@@ -43,6 +44,24 @@ describe("renderJsonChunks", () => {
       nested: { a: { b: { c: { d: [1, { e: "\u2028\"q\"" }] } } } },
     };
     expect(renderJson(result, { plan: odd, other: [1, [2]], text: "t" })).toBe(whole(result, { plan: odd, other: [1, [2]], text: "t" }));
+  });
+
+  it("compact pieces add up to JSON.stringify(value), opened as many levels down as asked", () => {
+    const values: unknown[] = [
+      { plan: { steps: [{ a: 1, b: [undefined, () => 1, "x\ny"] }, { c: { d: {} } }], none: undefined }, when: new Date(0), map: new Map([["a", 1]]) },
+      [],
+      {},
+      [[[]], [{}], null, "s", 1.5, true],
+      "text",
+      null,
+    ];
+    for (const value of values) {
+      for (const levels of [0, 1, 2, 5]) expect([...jsonChunks(value, 0, levels, true)].join("")).toBe(JSON.stringify(value));
+    }
+    const big = { plan: { steps: Array.from({ length: 100 }, (_, i) => ({ i, text: "t".repeat(50) })) } };
+    const pieces = [...jsonChunks(big, 0, 3, true)];
+    expect(pieces.length).toBeGreaterThan(100);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThan(100);
   });
 
   it("writes the release plan a step at a time", () => {
