@@ -13,22 +13,7 @@ export interface RenderOptions {
 
 /** Renders a result in a format. */
 export async function render(format: Format, result: LintResult, options: RenderOptions = {}): Promise<string> {
-  switch (format) {
-    case "text":
-      return (await import("./text.js")).renderText(result, { color: options.color });
-    case "json":
-      return (await import("./json.js")).renderJson(result);
-    case "github":
-      return (await import("./github.js")).renderGithub(result);
-    case "sarif":
-      return (await import("./sarif.js")).renderSarif(result);
-    case "gitlab":
-      return (await import("./gitlab.js")).renderGitlab(result);
-    case "junit":
-      return (await import("./junit.js")).renderJunit(result);
-    case "markdown":
-      return (await import("./markdown.js")).renderMarkdown(result);
-  }
+  return [...(await renderChunks(format, result, options))].join("");
 }
 
 /**
@@ -49,7 +34,7 @@ export async function renderChunks(format: Format, result: LintResult, options: 
       return (await import("./gitlab.js")).renderGitlabChunks(result);
     case "junit":
       return (await import("./junit.js")).renderJunitChunks(result);
-    default:
-      return [await render(format, result, options)];
+    case "markdown":
+      return [(await import("./markdown.js")).renderMarkdown(result)];
   }
 }
