@@ -1,0 +1,40 @@
+/**
+ * Discovery's directory walk: only the given roots and symlinked directories are resolved with
+ * `realpath`; a plain subdirectory's real path is its parent's plus its name. Whichever way a
+ * directory is reached (a root, a nested root, a symlink), it is walked once.
+ */
+import { mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { discover } from "../../src/discover/find-apps.js";
+
+function app(root: string, rel: string, migrations: string[]): void {
+  const dir = path.join(root, rel, "migrations");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "__init__.py"), "");
+  for (const name of migrations) writeFileSync(path.join(dir, `${name}.py`), "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    operations = []\n");
+}
+
+describe("discovery walk", () => {
+  it("finds each app once, however often and however its directory is reached", async () => {
+    const base = realpathSync(mkdtempSync(path.join(tmpdir(), "rollsafe-walk-")));
+    const project = path.join(base, "project");
+    app(project, "shop/orders", ["0001_initial", "0002_more"]);
+    app(project, "library", ["0001_initial"]);
+    // Translation catalogues: many plain directories, none of them an app.
+    for (const lang of ["de", "fr", "pt_BR"]) mkdirSync(path.join(project, "library/locale", lang, "LC_MESSAGES"), { recursive: true });
+    // An app outside the project, reached through a symlinked directory, and an alias of an app inside it.
+    app(base, "vendor/billing", ["0001_initial"]);
+    symlinkSync(path.join(base, "vendor"), path.join(project, "vendored"));
+    symlinkSync(path.join(project, "shop"), path.join(project, "library/shop-alias"));
+
+    const found = await discover([project, path.join(project, "shop"), path.join(project, "library/shop-alias/orders")]);
+    expect(found.problems).toEqual([]);
+    // The walk goes in name order, so `library/shop-alias` reaches the orders app before `shop`
+    // does: that first path names it, and the other two ways in are not walked again.
+    expect(found.apps.map((a) => path.relative(base, a.dir))).toEqual(["project/library", "project/library/shop-alias/orders", "project/vendored/billing"]);
+    expect(found.files.map((f) => `${f.app.label}.${f.name}`)).toEqual(["library.0001_initial", "orders.0001_initial", "orders.0002_more", "billing.0001_initial"]);
+    expect(new Set(found.files.map((f) => f.path)).size).toBe(found.files.length);
+  });
+});
