@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 
 import type { Diagnostic, LintResult } from "../model/types.js";
 import { regionOf } from "./diagnostic-region.js";
-import { jsonChunks } from "./json-chunks.js";
+import { jsonArrayChunks, mapItems } from "./json-chunks.js";
 import { sanitizeLine, sanitizeText } from "./sanitize-text.js";
 
 /** GitLab's severities, most severe first. */
@@ -40,13 +40,12 @@ export function renderGitlab(result: LintResult): string {
 /** The same array as `renderGitlab`, byte for byte, one issue at a time. */
 export function* renderGitlabChunks(result: LintResult): Generator<string> {
   const seen = new Map<string, number>();
-  for (let i = 0; i < result.diagnostics.length; i++) {
-    const d = result.diagnostics[i] as Diagnostic;
+  const issue = (d: Diagnostic): CodeQualityIssue => {
     const key = `${d.code}\0${d.file}\0${d.message}`;
     const ordinal = (seen.get(key) ?? 0) + 1;
     seen.set(key, ordinal);
     const region = regionOf(d);
-    const issue: CodeQualityIssue = {
+    return {
       type: "issue",
       check_name: d.code,
       description: sanitizeLine(`${d.code} ${d.rule}: ${d.message}`),
@@ -56,10 +55,9 @@ export function* renderGitlabChunks(result: LintResult): Generator<string> {
       fingerprint: createHash("md5").update(`${key}\0${ordinal}`).digest("hex"),
       location: { path: d.file, lines: { begin: region.line, end: region.endLine } },
     };
-    yield i === 0 ? "[\n  " : ",\n  ";
-    yield* jsonChunks(issue, 1, 0);
-  }
-  yield result.diagnostics.length > 0 ? "\n]\n" : "[]\n";
+  };
+  yield* jsonArrayChunks(mapItems(result.diagnostics, issue), 0, 1);
+  yield "\n";
 }
 
 function severityOf(d: Diagnostic): CodeQualitySeverity {

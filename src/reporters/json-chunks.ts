@@ -16,29 +16,50 @@ export function isSerialised(value: unknown): boolean {
  * to `JSON.stringify(value)` instead (`depth` is then ignored).
  */
 export function* jsonChunks(value: unknown, depth: number, levels: number, compact = false): Generator<string> {
-  const plain = value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON !== "function";
-  const open = (bracket: string) => (compact ? bracket : `${bracket}\n${"  ".repeat(depth + 1)}`);
-  const next = compact ? "," : `,\n${"  ".repeat(depth + 1)}`;
-  const close = (bracket: string) => (compact ? bracket : `\n${"  ".repeat(depth)}${bracket}`);
-  if (levels > 0 && plain && Array.isArray(value) && value.length > 0) {
-    for (let i = 0; i < value.length; i++) {
-      yield i === 0 ? open("[") : next;
-      // Array holes, undefined and functions are written as null, as JSON.stringify does.
-      yield* jsonChunks(isSerialised(value[i]) ? value[i] : null, depth + 1, levels - 1, compact);
-    }
-    yield close("]");
+  const plain = levels > 0 && value !== null && typeof value === "object" && typeof (value as { toJSON?: unknown }).toJSON !== "function";
+  if (plain && Array.isArray(value)) {
+    // Array holes, undefined and functions are written as null, as JSON.stringify does.
+    yield* members(serialisedItems(value), "[", "]", depth, levels, compact);
     return;
   }
-  const entries = levels > 0 && plain && !Array.isArray(value) ? Object.entries(value).filter(([, v]) => isSerialised(v)) : [];
-  if (entries.length > 0) {
-    for (let i = 0; i < entries.length; i++) {
-      const [key, v] = entries[i] as [string, unknown];
-      yield `${i === 0 ? open("{") : next}${JSON.stringify(key)}${compact ? ":" : ": "}`;
-      yield* jsonChunks(v, depth + 1, levels - 1, compact);
-    }
-    yield close("}");
+  if (plain) {
+    // Members JSON.stringify leaves out are left out; an object left empty is written `{}`.
+    const entries = Object.entries(value).filter(([, v]) => isSerialised(v));
+    yield* members(entries, "{", "}", depth, levels, compact, true);
     return;
   }
   const text = (compact ? JSON.stringify(value) : JSON.stringify(value, null, 2)) ?? "null";
   yield compact || depth === 0 || !text.includes("\n") ? text : text.replaceAll("\n", `\n${"  ".repeat(depth)}`);
+}
+
+/**
+ * An array given as `items` (taken one at a time, so they can be made as they are written),
+ * laid out as `jsonChunks` lays out an array `depth` levels deep, each item opened `levels - 1`
+ * levels down.
+ */
+export function jsonArrayChunks(items: Iterable<unknown>, depth: number, levels: number, compact = false): Generator<string> {
+  return members(items, "[", "]", depth, levels, compact);
+}
+
+function* serialisedItems(array: readonly unknown[]): Generator<unknown> {
+  for (let i = 0; i < array.length; i++) yield isSerialised(array[i]) ? array[i] : null;
+}
+
+/** An array's items, or an object's `[key, value]` entries (`keyed`), between brackets. */
+function* members(items: Iterable<unknown>, open: string, close: string, depth: number, levels: number, compact: boolean, keyed = false): Generator<string> {
+  const indent = compact ? "" : `\n${"  ".repeat(depth + 1)}`;
+  let first = true;
+  for (const item of items) {
+    const [key, value] = keyed ? (item as [string, unknown]) : [null, item];
+    const separator = first ? `${open}${indent}` : `,${indent}`;
+    yield key === null ? separator : `${separator}${JSON.stringify(key)}${compact ? ":" : ": "}`;
+    first = false;
+    yield* jsonChunks(value, depth + 1, levels - 1, compact);
+  }
+  yield first ? `${open}${close}` : `${compact ? "" : `\n${"  ".repeat(depth)}`}${close}`;
+}
+
+/** `items` mapped one at a time, as they are taken (a report's findings, rendered as they are written). */
+export function* mapItems<T, U>(items: readonly T[], map: (item: T) => U): Generator<U> {
+  for (let i = 0; i < items.length; i++) yield map(items[i] as T);
 }

@@ -3,7 +3,7 @@
  * `{"version": 1, "diagnostics": [...], "summary": {"files", "migrations", "errors", "warnings"}}`.
  */
 import type { Diagnostic, LintResult } from "../model/types.js";
-import { isSerialised, jsonChunks } from "./json-chunks.js";
+import { isSerialised, jsonArrayChunks, jsonChunks, mapItems } from "./json-chunks.js";
 
 /** The serialised form of a diagnostic (no internal fields). */
 export function diagnosticJson(d: Diagnostic): Record<string, unknown> {
@@ -35,12 +35,9 @@ export function renderJson(result: LintResult, extra: Record<string, unknown> = 
  * as it is rendered instead of being built as one string first.
  */
 export function* renderJsonChunks(result: LintResult, extra: Record<string, unknown> = {}): Generator<string> {
-  yield '{\n  "version": 1,\n  "diagnostics": [';
-  for (let i = 0; i < result.diagnostics.length; i++) {
-    yield `${i === 0 ? "\n" : ",\n"}    `;
-    yield* jsonChunks(diagnosticJson(result.diagnostics[i] as Diagnostic), 2, 0);
-  }
-  yield result.diagnostics.length > 0 ? "\n  ],\n" : "],\n";
+  yield '{\n  "version": 1,\n  "diagnostics": ';
+  yield* jsonArrayChunks(mapItems(result.diagnostics, diagnosticJson), 1, 1);
+  yield ",\n";
   const rest: [string, unknown][] = [["summary", result.summary], ...Object.entries(extra)];
   const present = rest.filter(([key, value]) => key === "summary" || isSerialised(value));
   for (let i = 0; i < present.length; i++) {

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { Diagnostic, Fix, LintResult, RuleMeta, Severity } from "../model/types.js";
 import { regionOf } from "./diagnostic-region.js";
 import { ROLLSAFE_HOMEPAGE, ruleHelpUri } from "./rule-links.js";
-import { jsonChunks } from "./json-chunks.js";
+import { jsonArrayChunks, mapItems } from "./json-chunks.js";
 import { sanitizeText } from "./sanitize-text.js";
 
 /** The schema URI GitHub code scanning and the SARIF validator expect in `$schema`. */
@@ -70,14 +70,9 @@ export function* renderSarifChunks(result: LintResult, options: SarifOptions = {
   const slot = JSON.stringify(RESULTS_SLOT);
   const at = skeleton.indexOf(slot);
   yield skeleton.slice(0, at);
-  // `results` is a member of the run, three levels deep; each result four.
-  if (result.diagnostics.length === 0) yield "[]";
-  for (let i = 0; i < result.diagnostics.length; i++) {
-    const d = result.diagnostics[i] as Diagnostic;
-    yield i === 0 ? "[\n        " : ",\n        ";
-    for (const piece of jsonChunks(sarifResult(d, index.get(d.code)!, fingerprints, result.cwd), 4, 0)) yield jsonSafeForHtml(piece);
-  }
-  if (result.diagnostics.length > 0) yield "\n      ]";
+  // `results` is a member of the run, three levels deep.
+  const results = mapItems(result.diagnostics, (d: Diagnostic) => sarifResult(d, index.get(d.code)!, fingerprints, result.cwd));
+  for (const piece of jsonArrayChunks(results, 3, 1)) yield jsonSafeForHtml(piece);
   yield `${skeleton.slice(at + slot.length)}\n`;
 }
 
