@@ -33,6 +33,7 @@ export const addingAutoIncrementColumn: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown) return;

@@ -36,6 +36,7 @@ export const addingCheckConstraint: Rule = {
 )`,
     },
   },
+  operationKinds: ["AlterField", "AddConstraint"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const { op } = ctx;

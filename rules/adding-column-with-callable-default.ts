@@ -56,6 +56,7 @@ export const addingColumnWithCallableDefault: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown) return;

@@ -66,6 +66,7 @@ export const addingColumnWithVolatileDefault: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
     if (ctx.target.database !== "postgresql") return;

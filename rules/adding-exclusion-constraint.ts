@@ -39,6 +39,7 @@ export const addingExclusionConstraint: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddConstraint"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql" || ctx.op.kind !== "AddConstraint") return;
     const model = existingModel(ctx, "model_name");

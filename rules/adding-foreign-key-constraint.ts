@@ -75,6 +75,7 @@ export const addingForeignKeyConstraint: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddField", "AlterField"],
   operation(ctx) {
     if (ctx.target.database === "sqlite") return;
     const found = fieldOperation(ctx);

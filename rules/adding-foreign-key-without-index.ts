@@ -135,6 +135,7 @@ export const addingForeignKeyWithoutIndex: Rule = {
 )`,
     },
   },
+  operationKinds: ["CreateModel", "AddField", "AlterField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.unknown || ctx.effect === "state") return;

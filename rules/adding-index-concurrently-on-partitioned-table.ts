@@ -133,6 +133,7 @@ class Migration(migrations.Migration):
 `,
     },
   },
+  operationKinds: ["AddIndexConcurrently", "RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown) return;
     if (ctx.op.kind === "AddIndexConcurrently") return addIndexConcurrently(ctx);

@@ -157,6 +157,7 @@ export const addingIndexNonConcurrently: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddIndex", "AlterIndexTogether", "AddField", "AlterField"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const { op } = ctx;

@@ -34,6 +34,7 @@ export const addingNotNullableColumn: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown || ctx.stage === "post") return;

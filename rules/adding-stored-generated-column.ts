@@ -37,6 +37,7 @@ export const addingStoredGeneratedColumn: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown) return;

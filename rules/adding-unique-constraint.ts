@@ -85,6 +85,7 @@ export const addingUniqueConstraint: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind === "AddConstraint") return addConstraint(ctx);

@@ -233,6 +233,7 @@ export const changingColumnType: Rule = {
 )`,
     },
   },
+  operationKinds: ["AlterField"],
   operation(ctx) {
     const facts = readTypeChange(ctx);
     if (!facts || facts.change !== "rewrite" || facts.before.primaryKey || facts.after.primaryKey) return;

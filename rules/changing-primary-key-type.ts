@@ -74,6 +74,7 @@ export const changingPrimaryKeyType: Rule = {
 )`,
     },
   },
+  operationKinds: ["AlterField"],
   operation(ctx) {
     if (ctx.target.database === "sqlite") return;
     const facts = readTypeChange(ctx);

@@ -37,6 +37,7 @@ migrations.AlterField(
 )`,
     },
   },
+  operationKinds: ["AlterField"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const change = fieldOperation(ctx);

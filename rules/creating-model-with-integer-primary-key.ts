@@ -38,6 +38,7 @@ export const creatingModelWithIntegerPrimaryKey: Rule = {
 )`,
     },
   },
+  operationKinds: ["CreateModel"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "CreateModel" || op.unknown || ctx.effect === "state" || ctx.target.database === "sqlite") return;

@@ -59,6 +59,7 @@ class Migration(migrations.Migration):
     ]`,
     },
   },
+  operationKinds: ["CreateModel"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "CreateModel" || op.unknown || ctx.effect === "state") return;

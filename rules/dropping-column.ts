@@ -38,6 +38,7 @@ export const droppingColumn: Rule = {
 )`,
     },
   },
+  operationKinds: ["RemoveField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "RemoveField" || ctx.effect === "state" || op.unknown) return;

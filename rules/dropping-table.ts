@@ -28,6 +28,7 @@ export const droppingTable: Rule = {
 )`,
     },
   },
+  operationKinds: ["DeleteModel"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "DeleteModel" || ctx.effect === "state" || op.unknown || ctx.stage === "post") return;

@@ -39,6 +39,7 @@ export const makingColumnNullable: Rule = {
 )`,
     },
   },
+  operationKinds: ["AlterField"],
   operation(ctx) {
     const resolved = fieldOperation(ctx);
     if (!resolved || ctx.op.kind !== "AlterField" || !resolved.before) return;

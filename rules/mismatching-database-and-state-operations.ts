@@ -195,6 +195,7 @@ export const mismatchingDatabaseAndStateOperations: Rule = {
 )`,
     },
   },
+  operationKinds: ["SeparateDatabaseAndState"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "SeparateDatabaseAndState" || op.unknown || ctx.effect !== "both") return;

@@ -33,6 +33,7 @@ export const narrowingColumn: Rule = {
 )`,
     },
   },
+  operationKinds: ["AlterField"],
   operation(ctx) {
     if (ctx.target.database === "sqlite") return;
     const facts = readTypeChange(ctx);

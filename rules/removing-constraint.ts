@@ -133,6 +133,7 @@ class Migration(migrations.Migration):
     ]`,
     },
   },
+  operationKinds: ["RemoveConstraint", "AlterField", "AlterUniqueTogether", "RunSQL"],
   operation(ctx) {
     if (ctx.stage === "post" || ctx.effect === "state" || ctx.op.unknown) return;
     switch (ctx.op.kind) {

@@ -37,6 +37,7 @@ migrations.SeparateDatabaseAndState(
 )`,
     },
   },
+  operationKinds: ["RemoveField"],
   operation(ctx) {
     const removal = columnLeftByRemoval(ctx);
     if (!removal) return;

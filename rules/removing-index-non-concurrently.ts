@@ -33,6 +33,7 @@ export const removingIndexNonConcurrently: Rule = {
 )`,
     },
   },
+  operationKinds: ["RemoveIndex", "RemoveConstraint", "AlterIndexTogether", "AlterUniqueTogether", "AlterField"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     switch (ctx.op.kind) {

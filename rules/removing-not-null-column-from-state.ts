@@ -35,6 +35,7 @@ migrations.SeparateDatabaseAndState(
 )`,
     },
   },
+  operationKinds: ["RemoveField"],
   operation(ctx) {
     const removal = columnLeftByRemoval(ctx);
     if (!removal) return;

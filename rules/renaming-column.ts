@@ -30,6 +30,7 @@ export const renamingColumn: Rule = {
 migrations.RenameField(model_name="book", old_name="title", new_name="headline")`,
     },
   },
+  operationKinds: ["RenameField", "AlterField"],
   operation(ctx) {
     const { op } = ctx;
     if ((op.kind !== "RenameField" && op.kind !== "AlterField") || ctx.effect === "state" || op.unknown) return;

@@ -29,6 +29,7 @@ migrations.RenameModel(old_name="Shelf", new_name="Rack")`,
 migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
     },
   },
+  operationKinds: ["RenameModel"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "RenameModel" || ctx.effect === "state" || op.unknown || ctx.target.database !== "postgresql") return;

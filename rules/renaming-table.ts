@@ -27,6 +27,7 @@ export const renamingTable: Rule = {
 migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
     },
   },
+  operationKinds: ["RenameModel", "AlterModelTable"],
   operation(ctx) {
     const { op } = ctx;
     if ((op.kind !== "RenameModel" && op.kind !== "AlterModelTable") || ctx.effect === "state" || op.unknown) return;

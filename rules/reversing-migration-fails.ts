@@ -159,6 +159,7 @@ migrations.RemoveField(model_name="book", name="title")`,
 migrations.RemoveField(model_name="book", name="title")`,
     },
   },
+  operationKinds: ["RemoveField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "RemoveField" || ctx.effect === "state" || op.unknown) return;

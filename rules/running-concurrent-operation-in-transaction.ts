@@ -28,6 +28,7 @@ export const runningConcurrentOperationInTransaction: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddIndexConcurrently", "RemoveIndexConcurrently"],
   operation(ctx) {
     const { op, migration } = ctx;
     if (!CONCURRENT.has(op.kind) || op.origin !== "postgres" || ctx.effect === "state" || op.unknown || !migration.atomic) return;

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
       good: `migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)`,
     },
   },
+  operationKinds: ["RunPython"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "RunPython" || op.unknown || ctx.effect === "state") return;

@@ -22,6 +22,7 @@ export const runpythonWithoutReverseCode: Rule = {
       good: `migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)`,
     },
   },
+  operationKinds: ["RunPython"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "RunPython" || op.unknown || ctx.effect === "state") return;

@@ -26,6 +26,7 @@ export const runsqlAddingColumnWithRewrite: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD COLUMN token uuid", reverse_sql="ALTER TABLE library_book DROP COLUMN token")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

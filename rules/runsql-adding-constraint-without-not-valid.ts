@@ -27,6 +27,7 @@ export const runsqlAddingConstraintWithoutNotValid: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD CONSTRAINT pages_positive CHECK (pages > 0) NOT VALID", reverse_sql="ALTER TABLE library_book DROP CONSTRAINT pages_positive")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

@@ -37,6 +37,7 @@ export const runsqlAddingIndexNonConcurrently: Rule = {
 )`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

@@ -27,6 +27,7 @@ export const runsqlAddingJsonColumn: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD COLUMN metadata jsonb", reverse_sql="ALTER TABLE library_book DROP COLUMN metadata")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

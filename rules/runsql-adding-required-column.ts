@@ -25,6 +25,7 @@ export const runsqlAddingRequiredColumn: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD COLUMN isbn text NOT NULL DEFAULT ''", reverse_sql="ALTER TABLE library_book DROP COLUMN isbn")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if (fact.kind !== "add-column" || !fact.notNull || fact.column === null) continue;

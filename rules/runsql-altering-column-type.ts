@@ -76,6 +76,7 @@ export const runsqlAlteringColumnType: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ALTER COLUMN title TYPE varchar(300)", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

@@ -25,6 +25,7 @@ export const runsqlAlteringEnum: Rule = {
       good: `migrations.RunSQL("ALTER TYPE book_status ADD VALUE IF NOT EXISTS 'archived'", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

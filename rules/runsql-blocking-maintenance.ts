@@ -56,6 +56,7 @@ export const runsqlBlockingMaintenance: Rule = {
       good: `migrations.RunSQL("ANALYZE library_book", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

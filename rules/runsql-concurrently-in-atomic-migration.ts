@@ -24,6 +24,7 @@ export const runsqlConcurrentlyInAtomicMigration: Rule = {
       good: `migrations.RunSQL("SET LOCAL lock_timeout = '5s'", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql" || ctx.effect === "state") return;
     const facts = ctx.sql(ctx.op);

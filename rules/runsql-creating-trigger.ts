@@ -28,6 +28,7 @@ export const runsqlCreatingTrigger: Rule = {
 )`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const statements = forwardStatements(ctx);

@@ -30,6 +30,7 @@ export const runsqlDestructiveReverseSql: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD COLUMN isbn text", reverse_sql="ALTER TABLE library_book DROP COLUMN isbn")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.effect === "state") return;
     const facts = ctx.sql(ctx.op);

@@ -36,6 +36,7 @@ export const runsqlDroppingColumn: Rule = {
 )`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if (fact.kind !== "drop-column" || fact.column === null) continue;

@@ -21,6 +21,7 @@ export const runsqlDroppingSchemaOrDatabase: Rule = {
       good: `migrations.RunSQL("CREATE SCHEMA IF NOT EXISTS reporting", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     const statements = forwardStatements(ctx);
     statements.forEach(({ fact, range }, i) => {

@@ -40,6 +40,7 @@ export const runsqlDroppingTable: Rule = {
 )`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if (fact.kind !== "drop-table" || fact.table === null) continue;

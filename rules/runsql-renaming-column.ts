@@ -25,6 +25,7 @@ export const runsqlRenamingColumn: Rule = {
       good: `migrations.RunSQL("COMMENT ON COLUMN library_book.subtitle IS 'Shown under the title'", reverse_sql="COMMENT ON COLUMN library_book.subtitle IS NULL")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if (fact.kind !== "rename-column" || fact.column === null) continue;

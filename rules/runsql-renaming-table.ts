@@ -25,6 +25,7 @@ export const runsqlRenamingTable: Rule = {
       good: `migrations.RunSQL("ALTER INDEX IF EXISTS library_book_title_idx RENAME TO library_book_title_ix", reverse_sql="ALTER INDEX IF EXISTS library_book_title_ix RENAME TO library_book_title_idx")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if ((fact.kind !== "rename-table" && fact.kind !== "set-schema") || fact.table === null) continue;

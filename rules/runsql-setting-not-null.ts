@@ -49,6 +49,7 @@ export const runsqlSettingNotNull: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD CONSTRAINT pages_not_null CHECK (pages IS NOT NULL) NOT VALID", reverse_sql="ALTER TABLE library_book DROP CONSTRAINT pages_not_null")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     for (const { fact, range } of forwardStatements(ctx)) {

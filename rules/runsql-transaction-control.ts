@@ -24,6 +24,7 @@ export const runsqlTransactionControl: Rule = {
       good: `migrations.RunSQL("UPDATE library_book SET pages = 1 WHERE id = 1", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const statements = forwardStatements(ctx);

@@ -24,6 +24,7 @@ export const runsqlTruncatingTable: Rule = {
       good: `migrations.RunSQL("DELETE FROM library_book WHERE pages = 0", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if (fact.kind !== "truncate") continue;

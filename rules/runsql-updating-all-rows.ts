@@ -27,6 +27,7 @@ export const runsqlUpdatingAllRows: Rule = {
       good: `migrations.RunSQL("UPDATE library_book SET pages = 0 WHERE pages IS NULL AND id < 1000", reverse_sql=migrations.RunSQL.noop)`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     for (const { fact, range } of forwardStatements(ctx)) {
       if ((fact.kind !== "update" && fact.kind !== "delete") || fact.hasWhere) continue;

@@ -89,6 +89,7 @@ export const runsqlUsingDiscouragedColumnType: Rule = {
       good: `migrations.RunSQL("ALTER TABLE library_book ADD COLUMN published_at timestamptz", reverse_sql="ALTER TABLE library_book DROP COLUMN published_at")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const statements = forwardStatements(ctx);

@@ -22,6 +22,7 @@ export const runsqlWithoutReverseSql: Rule = {
       good: `migrations.RunSQL("COMMENT ON TABLE library_book IS 'Books'", reverse_sql="COMMENT ON TABLE library_book IS NULL")`,
     },
   },
+  operationKinds: ["RunSQL"],
   operation(ctx) {
     if (ctx.effect === "state") return;
     const facts = ctx.sql(ctx.op);

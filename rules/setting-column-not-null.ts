@@ -33,6 +33,7 @@ export const settingColumnNotNull: Rule = {
 )`,
     },
   },
+  operationKinds: ["AlterField"],
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AlterField" || ctx.effect === "state" || op.unknown) return;

@@ -40,6 +40,7 @@ django.contrib.postgres.operations.ValidateConstraint(model_name="book", name="b
 )`,
     },
   },
+  operationKinds: ["ValidateConstraint"],
   operation(ctx) {
     const { op, migration } = ctx;
     if (ctx.target.database !== "postgresql" || op.kind !== "ValidateConstraint" || ctx.effect === "state" || op.unknown || !migration.atomic) return;

@@ -117,6 +117,13 @@ export interface ProjectContext {
 /** A rule module's export. */
 export interface Rule {
   meta: RuleMeta;
+  /**
+   * The operation kinds (`op.kind`) that `operation` can report on: the engine calls it for
+   * these only (like an ESLint visitor keyed by node type). Omitted: every operation. A rule
+   * that declares kinds must do nothing for the others; `test/engine/operation-kinds.test.ts`
+   * replays every fixture both ways to hold the rules to it.
+   */
+  operationKinds?: readonly string[];
   operation?(ctx: OperationContext): void;
   migration?(ctx: MigrationContext): void;
   project?(ctx: ProjectContext): void;
