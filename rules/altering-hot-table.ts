@@ -120,18 +120,21 @@ export const alteringHotTable: Rule = {
     const hot = all.filter((lock) => hotEntry(ctx, lock) !== null);
     if (hot.length === 0) return;
     // One finding per statement range (RunSQL) or per operation, naming each hot table once with its strongest lock.
-    const byRange = new Map<Operation["range"], TableLock[]>();
+    // Keyed by offsets: statements of one string whose own offsets cannot be mapped share its range.
+    const byRange = new Map<string, { range: Operation["range"]; locks: TableLock[] }>();
     for (const lock of hot) {
       const range = lock.range ?? op.range;
-      const list = byRange.get(range) ?? [];
+      const key = `${range.startOffset}:${range.endOffset}`;
+      const group = byRange.get(key) ?? { range, locks: [] };
+      const list = group.locks;
       const same = list.find((l) => l.table === lock.table);
       if (!same) list.push(lock);
       else if (LOCK_RANK[lock.mode] > LOCK_RANK[same.mode]) list.splice(list.indexOf(same), 1, lock);
-      byRange.set(range, list);
+      byRange.set(key, group);
     }
     const timeoutSet = ctx.target.timeoutsSetByRunner || setsLockTimeoutBefore(ctx);
     const opName = op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind;
-    for (const [range, locks] of byRange) {
+    for (const { range, locks } of byRange.values()) {
       const first = locks[0]!;
       const tables = locks.map((l) => `\`${l.table}\``).join(" and ");
       const strongest = locks.reduce((a, b) => (LOCK_RANK[b.mode] > LOCK_RANK[a.mode] ? b : a));

@@ -214,11 +214,13 @@ class Migration(migrations.Migration):
     if (ctx.stage === "post" || ctx.target.tables.large.length === 0) return;
     if (op.unknown || !reachesDatabase(ctx)) return;
     const large = ctx.target.tables.large;
-    const reported = new Set<SourceRange>();
+    // By offsets: statements of one string whose own offsets cannot be mapped share its range.
+    const reported = new Set<string>();
     for (const work of slowWorkOf(ctx)) {
       const entry = tableListed(large, work.model, work.table);
-      if (entry === null || reported.has(work.range)) continue;
-      reported.add(work.range);
+      const at = `${work.range.startOffset}:${work.range.endOffset}`;
+      if (entry === null || reported.has(at)) continue;
+      reported.add(at);
       const { migration } = ctx;
       const marker = postDeployMarkerLines(ctx.target.markerStyle);
       const others = migration.operations.length > 1;

@@ -7,6 +7,7 @@
  * custom operations, the one setting the parser reads.
  */
 import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,7 +15,7 @@ import type { OperationCatalog } from "../model/third-party-operations.js";
 import { contentHash } from "./parse-cache.js";
 
 /** Bump when the shape of the cached data changes without a parser change. */
-export const CACHE_SCHEMA_VERSION = 2;
+export const CACHE_SCHEMA_VERSION = 3;
 
 /** The cache directory's name, at the project root (like ruff's `.ruff_cache`). */
 export const CACHE_DIR_NAME = ".rollsafe_cache";
@@ -35,12 +36,13 @@ export function rollsafeVersion(): string {
 }
 
 /**
- * A hash of the modules that turn bytes into a model (parse/, model/ and the reader). Their
- * content, not their mtime: every build rewrites every file.
+ * A hash of the modules that turn bytes into a model (parse/, model/ and the reader, and the SQL
+ * reading in sql/ and engine/ whose facts a model carries) and of the PostgreSQL parser's
+ * version. Their content, not their mtime: every build rewrites every file.
  */
 function parserFingerprint(): string {
-  const hash = createHash("sha256");
-  const modules = [path.join(here, "../parse"), path.join(here, "../model"), path.join(here, "../workers")];
+  const hash = createHash("sha256").update(`libpg-query ${sqlParserVersion()}\n`);
+  const modules = [path.join(here, "../parse"), path.join(here, "../model"), path.join(here, "../workers"), path.join(here, "../sql"), path.join(here, "../engine")];
   // In the esbuild bundle (dist/bundle/) the parser is inside the bundle's own files.
   const dirs = modules.some((dir) => existsSync(dir)) ? modules : [here];
   for (const dir of dirs) {
@@ -60,6 +62,22 @@ function parserFingerprint(): string {
     }
   }
   return hash.digest("hex");
+}
+
+/** The installed libpg-query's version (its package.json, next to the module it loads), or "none". */
+function sqlParserVersion(): string {
+  try {
+    const main = createRequire(import.meta.url).resolve("libpg-query");
+    for (let dir = path.dirname(main); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+      const file = path.join(dir, "package.json");
+      if (!existsSync(file)) continue;
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "libpg-query") return pkg.version ?? "unknown";
+    }
+  } catch {
+    // Not installed: models then carry no SQL facts.
+  }
+  return "none";
 }
 
 /** The configuration's custom operations, in a stable text (functions by their source). */

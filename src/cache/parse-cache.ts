@@ -171,15 +171,18 @@ function mustRewrite(shard: Shard): boolean {
 const REWRITE_AFTER_FILES = 8;
 const REWRITE_AFTER_SHARE = 0.05;
 
+/** An int or float literal whose value JSON wrote as `null`: it was not finite. */
+const NON_FINITE_LITERAL = /"kind":"(?:int|float)","value":null/;
+
 /**
  * The JSON of a model without its source, or null when JSON would not give the model back
- * (`JSON.stringify` writes a non-finite number as `null`; only int and float values hold
- * arbitrary numbers, as `"value"`).
+ * (`JSON.stringify` writes a non-finite number as `null`; only int and float literals hold
+ * arbitrary numbers, as `"value"` right after their `"kind"`).
  */
 export function modelJson(migration: ParsedMigration): string | null {
   const { source: _source, ...rest } = migration;
   const text = JSON.stringify(rest);
-  return text.includes('"value":null') ? null : text;
+  return text.includes('"value":null') && NON_FINITE_LITERAL.test(text) ? null : text;
 }
 
 /**

@@ -15,8 +15,8 @@ import { ProjectState } from "../state/project-state.js";
 import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
-import { hasRunSql, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
-import { preparePartitionParser, recordPartitionedTables } from "./partitioned-tables.js";
+import { missingSqlFacts, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
+import { recordPartitionedTables } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
 import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-operations.js";
@@ -155,12 +155,14 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     emitBuiltin("io-error", path.resolve(cwd, problem.path), null, WHOLE_FILE, `${displayPath(cwd, path.resolve(cwd, problem.path))}: ${problem.message}`);
   }
 
-  // Read and parse every file of every involved app (state needs them all).
-  // The PostgreSQL parser (WASM) loads while the files are parsed, from the first RunSQL on,
-  // instead of after them: most of its loading happens off the main thread.
+  // Read and parse every file of every involved app (state needs them all). Each thread reads
+  // the SQL of the RunSQLs it parses (the PostgreSQL parser loads at the first one); a model from
+  // the parse cache has its SQL read already, so a run with nothing new to parse never loads the
+  // parser. If one still lacks it (the parser could not load), the load starts here, while the
+  // rest of the files are read, and the replay reads the SQL (or reports that it cannot).
   let sqlParserLoad: Promise<void> | null = null;
   const onLoaded = (file: LoadedFile) => {
-    if (!sqlParserLoad && file.ok && hasRunSql(file.migration)) sqlParserLoad = prepareSqlParser([file.migration]);
+    if (!sqlParserLoad && file.ok && missingSqlFacts(file.migration)) sqlParserLoad = prepareSqlParser([file.migration]);
   };
   const loaded = await loadMigrations(discovery.files, { maxFileSize: options.maxFileSize, operations: options.operations, cache, jobs: options.jobs, onProgress: options.onProgress, onLoaded });
   await cache?.save();
@@ -211,9 +213,8 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     if (m && discovery.reportPaths.has(m.path)) emitBuiltin(problem.kind, m.path, m.id, problem.range, `${problem.message}.`);
   }
 
-  // Every loaded file went through onLoaded: the load has started if any migration has a RunSQL.
+  // Every loaded file went through onLoaded: the load has started if any RunSQL lacks its facts.
   await sqlParserLoad;
-  await preparePartitionParser();
   const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);
 
   for (const rule of activeRules) {

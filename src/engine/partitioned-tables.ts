@@ -10,64 +10,22 @@
  */
 import type { Operation, RelatedLocation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { isSqlParserLoaded, type SqlStatementFact } from "../sql/analyze-sql.js";
+import type { SqlPartitioningFact, SqlStatementFact } from "../sql/analyze-sql.js";
 import type { ModelState, Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts, RunSqlStatement } from "./sql-facts-for-operation.js";
 import { tableListed } from "./table-lists.js";
 
-type ParseSync = typeof import("libpg-query").parseSync;
-
-let parseSync: ParseSync | null = null;
-
-/**
- * Takes libpg-query's synchronous parser once `loadSqlParser` has loaded it (the same module
- * instance: importing it again costs nothing). Without it, no `CREATE TABLE` counts as partitioned.
- */
-export async function preparePartitionParser(): Promise<void> {
-  if (parseSync !== null || !isSqlParserLoaded()) return;
-  parseSync = (await import("libpg-query")).parseSync;
-}
-
-/** What a `CREATE TABLE` says about partitioning. */
-export interface CreateTablePartitioning {
-  /** `PARTITION BY ...`: the new table is a partitioned parent. */
-  partitionBy: boolean;
-  /** `PARTITION OF parent`: the new table is a partition of `parent` (unqualified or `public` only). */
-  partitionOf: string | null;
-}
-
-const NOT_PARTITIONED: CreateTablePartitioning = { partitionBy: false, partitionOf: null };
-const partitioningCache = new WeakMap<SqlStatementFact, CreateTablePartitioning>();
+const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null };
 
 function isPublic(schema: string | null | undefined): boolean {
   return schema === null || schema === undefined || schema === "public";
 }
 
-/** Reads `PARTITION BY` / `PARTITION OF` from a `CREATE TABLE` fact (libpg-query's `partspec`, `partbound`). */
-export function createTablePartitioning(fact: SqlStatementFact): CreateTablePartitioning {
-  if (fact.kind !== "create-table" || fact.nodeType !== "CreateStmt" || parseSync === null) return NOT_PARTITIONED;
-  const cached = partitioningCache.get(fact);
-  if (cached) return cached;
-  let result = NOT_PARTITIONED;
-  try {
-    const node = parseSync(fact.text).stmts?.[0]?.stmt;
-    const create = node && "CreateStmt" in node ? node.CreateStmt : undefined;
-    if (create) {
-      // `partbound` is what tells `PARTITION OF` apart from `INHERITS (...)`, which also fills inhRelations.
-      const parentNode = create.partbound !== undefined ? create.inhRelations?.[0] : undefined;
-      const parent = parentNode && "RangeVar" in parentNode ? parentNode.RangeVar : undefined;
-      result = {
-        partitionBy: create.partspec !== undefined,
-        partitionOf: parent?.relname !== undefined && isPublic(parent.schemaname) ? parent.relname : null,
-      };
-    }
-  } catch {
-    // Placeholders (`%s` with params) or anything the fact's text alone cannot parse: not counted.
-  }
-  partitioningCache.set(fact, result);
-  return result;
+/** What a `CREATE TABLE` says about partitioning (read when its SQL was parsed). */
+export function createTablePartitioning(fact: SqlStatementFact): SqlPartitioningFact {
+  return (fact.kind === "create-table" && fact.partitioning) || NOT_PARTITIONED;
 }
 
 function bareName(dotted: string | null): { schema: string | null; name: string } | null {

@@ -83,12 +83,66 @@ export async function prepareSqlParser(migrations: ParsedMigration[]): Promise<v
   }
 }
 
+/**
+ * Reads the SQL of every `RunSQL` of a freshly parsed migration and keeps it on the operation
+ * (`sqlFacts`). The facts then travel with the model: from a parse worker to the main thread,
+ * and into the parse cache, so the SQL of an unchanged file is parsed once, on whichever thread
+ * parsed the file, and not again on every run.
+ *
+ * Synchronous: when the PostgreSQL parser is not loaded yet, it starts loading it (so that files
+ * parsed later get their facts) and returns false; `attachSqlFacts` waits for it instead. Never
+ * throws: facts it cannot work out are left for the replay to read, which then reports what went
+ * wrong (or `no-parser` when the parser cannot load) as before.
+ */
+export function attachLoadedSqlFacts(migration: ParsedMigration): boolean {
+  if (!hasRunSql(migration)) return true;
+  if (!isSqlParserLoaded()) {
+    if (parserError === null) void prepareSqlParser([migration]);
+    return false;
+  }
+  let index: LineIndex | null = null;
+  const visit = (ops: Operation[] | undefined) => {
+    for (const op of ops ?? []) {
+      if (op.kind === "RunSQL" && !op.unknown && !op.sqlFacts) {
+        index ??= new LineIndex(migration.source);
+        try {
+          op.sqlFacts = readFacts(op, migration.source, index);
+        } catch {
+          // Left to the replay.
+        }
+      }
+      visit(op.databaseOperations);
+      visit(op.stateOperations);
+    }
+  };
+  visit(migration.operations);
+  return true;
+}
+
+/** Whether a `RunSQL` of the migration has no facts attached yet. */
+export function missingSqlFacts(migration: ParsedMigration): boolean {
+  const missing = (ops: Operation[] | undefined): boolean =>
+    (ops ?? []).some((op) => (op.kind === "RunSQL" && !op.unknown && !op.sqlFacts) || missing(op.databaseOperations) || missing(op.stateOperations));
+  return missing(migration.operations);
+}
+
+/** `attachLoadedSqlFacts`, after waiting for the PostgreSQL parser to load (if it can). */
+export async function attachSqlFacts(migration: ParsedMigration): Promise<void> {
+  if (attachLoadedSqlFacts(migration)) return;
+  await prepareSqlParser([migration]);
+  if (isSqlParserLoaded()) attachLoadedSqlFacts(migration);
+}
+
 const factsCache = new WeakMap<Operation, RunSqlFacts>();
 const lineIndexes = new WeakMap<ParsedMigration, LineIndex>();
 
-/** The parsed SQL of a `RunSQL` operation (cached per operation); null for other operations. */
+/**
+ * The parsed SQL of a `RunSQL` operation: the facts read when the file was parsed, else read
+ * now (once per operation); null for other operations.
+ */
 export function runSqlFacts(op: Operation, migration: ParsedMigration): RunSqlFacts | null {
   if (op.kind !== "RunSQL" || op.unknown) return null;
+  if (op.sqlFacts) return op.sqlFacts;
   const cached = factsCache.get(op);
   if (cached) return cached;
   let index = lineIndexes.get(migration);
@@ -96,12 +150,16 @@ export function runSqlFacts(op: Operation, migration: ParsedMigration): RunSqlFa
     index = new LineIndex(migration.source);
     lineIndexes.set(migration, index);
   }
-  const facts: RunSqlFacts = {
-    forward: readSide(op.args.sql, migration.source, index),
-    reverse: readSide(op.args.reverse_sql, migration.source, index),
-  };
+  const facts = readFacts(op, migration.source, index);
   factsCache.set(op, facts);
   return facts;
+}
+
+function readFacts(op: Operation, source: string, index: LineIndex): RunSqlFacts {
+  return {
+    forward: readSide(op.args.sql, source, index),
+    reverse: readSide(op.args.reverse_sql, source, index),
+  };
 }
 
 function isNoopName(value: PyValue): boolean {

@@ -6,6 +6,8 @@
  * Nothing here depends on tree-sitter: the parser converts its nodes into these plain objects.
  */
 
+import type { RunSqlFacts } from "../engine/sql-facts-for-operation.js";
+
 /**
  * A source range. Lines and columns are 1-based; columns count UTF-16 code units (what editors,
  * GitHub and SARIF's default `utf16CodeUnits` column kind use), so a non-ASCII `verbose_name`
@@ -91,6 +93,12 @@ export interface Operation {
   index: number;
   /** Set for a known third-party operation or a custom one declared in the configuration. */
   thirdParty?: ThirdPartyOperation;
+  /**
+   * A `RunSQL`'s SQL as PostgreSQL's parser reads it, worked out by the thread that parsed the
+   * file and cached with the model (`attachSqlFacts`); absent when the parser was not available
+   * then, and the replay reads the SQL itself.
+   */
+  sqlFacts?: RunSqlFacts;
 }
 
 /**

@@ -7,7 +7,7 @@
  * the synchronous {@link analyzeSql} as often as they like.
  */
 import { replacePlaceholders, unchangedSql } from "./sql-placeholders.js";
-import type { SqlAnalysis, SqlStatementFact } from "./sql-facts.js";
+import type { SqlAnalysis, SqlPartitioningFact, SqlStatementFact } from "./sql-facts.js";
 import { statementFacts, type StatementSpan } from "./statement-facts.js";
 import { textOffsets } from "./text-offsets.js";
 
@@ -17,6 +17,7 @@ export type {
   SqlAnalysis,
   SqlConstraintType,
   SqlEnumValueFact,
+  SqlPartitioningFact,
   SqlQualifiedName,
   SqlSettingFact,
   SqlStatementFact,
@@ -142,9 +143,37 @@ export function analyzeSql(sql: string, options: AnalyzeSqlOptions = {}): SqlAna
     const start = skipSpaceAndComments(sql, prepared.toOriginal(preparedStart), end);
     const text = sql.slice(start, end).trimEnd();
     const span: StatementSpan = { offset: start, length: text.length, text };
-    statements.push(...statementFacts(span, raw.stmt));
+    for (const fact of statementFacts(span, raw.stmt)) {
+      if (fact.kind === "create-table" && fact.nodeType === "CreateStmt") fact.partitioning = partitioningOf(parser, fact.text);
+      statements.push(fact);
+    }
   }
   return { ok: true, statements };
+}
+
+function isPublic(schema: string | null | undefined): boolean {
+  return schema === null || schema === undefined || schema === "public";
+}
+
+/**
+ * What a `CREATE TABLE` says about partitioning, read from the statement's own text (so a
+ * statement with placeholders, which its text alone cannot parse, says nothing).
+ */
+function partitioningOf(loaded: LoadedParser, text: string): SqlPartitioningFact | null {
+  try {
+    const node = loaded.parseSync(text).stmts?.[0]?.stmt;
+    const create = node && "CreateStmt" in node ? node.CreateStmt : undefined;
+    if (!create) return null;
+    // `partbound` is what tells `PARTITION OF` apart from `INHERITS (...)`, which also fills inhRelations.
+    const parentNode = create.partbound !== undefined ? create.inhRelations?.[0] : undefined;
+    const parent = parentNode && "RangeVar" in parentNode ? parentNode.RangeVar : undefined;
+    return {
+      partitionBy: create.partspec !== undefined,
+      partitionOf: parent?.relname !== undefined && isPublic(parent.schemaname) ? parent.relname : null,
+    };
+  } catch {
+    return null;
+  }
 }
 
 function nameOf(schema: string | null, name: string | null): string {

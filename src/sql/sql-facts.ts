@@ -216,12 +216,27 @@ export interface SqlStatementFact {
    * depends on the target version, so it is not folded in here.)
    */
   notInTransaction: boolean;
+  /**
+   * For a `CREATE TABLE`: whether it makes a partitioned parent (`PARTITION BY`) and the parent it
+   * is a partition of (`PARTITION OF parent`, unqualified or `public` only), read from the
+   * statement's own text; null for other statements, and for a `CREATE TABLE` whose text alone
+   * does not parse (placeholders).
+   */
+  partitioning: SqlPartitioningFact | null;
   /** UTF-16 offset of the statement in the original SQL string. */
   offset: number;
   /** Length of the statement in UTF-16 units (without the terminating semicolon). */
   length: number;
   /** The statement text as written (the original, with any placeholders). */
   text: string;
+}
+
+/** What a `CREATE TABLE` says about partitioning (libpg-query's `partspec` and `partbound`). */
+export interface SqlPartitioningFact {
+  /** `PARTITION BY ...`: the new table is a partitioned parent. */
+  partitionBy: boolean;
+  /** `PARTITION OF parent`: the new table is a partition of `parent` (unqualified or `public` only). */
+  partitionOf: string | null;
 }
 
 /** The result of reading one SQL string. */

@@ -9,6 +9,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { contentHash, type ParseCache } from "../cache/parse-cache.js";
 import { decodePythonSource } from "../parse/source-text.js";
+import { attachLoadedSqlFacts, attachSqlFacts, missingSqlFacts } from "../engine/sql-facts-for-operation.js";
 import { loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
 
 /** Below this many files to parse, starting workers (each loads tree-sitter) costs more than it saves. */
@@ -100,6 +101,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
       const file = loadMigrationFile(files[p.index] as MigrationFileRef, p.bytes, options.maxFileSize, operations);
+      if (file.ok) attachLoadedSqlFacts(file.migration);
       parsed.push({ index: p.index, file });
       loadedOne(file);
       // node-tree-sitter frees a tree's native memory in a finalizer that runs from the event
@@ -107,6 +109,13 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
       // long run holds every tree it parsed.
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+  // The SQL of files parsed before the PostgreSQL parser had loaded (its loading starts at the
+  // first RunSQL, on each thread) is read now, so that every model the cache stores has it.
+  for (const entry of parsed) {
+    if (!entry.file.ok || !missingSqlFacts(entry.file.migration)) continue;
+    await attachSqlFacts(entry.file.migration);
+    entry.json = undefined;
   }
   const hashOf = new Map(pending.map((p) => [p.index, p.hash] as const));
   const stores: Promise<void>[] = [];

@@ -14,6 +14,7 @@ import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { decodePythonSource } from "../parse/source-text.js";
+import { attachLoadedSqlFacts } from "../engine/sql-facts-for-operation.js";
 import { loadMigrationFile, type LoadedFile } from "./read-migration.js";
 import type { ParseReply, ParseTask } from "./parse-worker.js";
 
@@ -49,7 +50,10 @@ export async function parseOnWorkers(
   const workers: Worker[] = [];
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(WORKER_FILE, { workerData: { operations: options.operations, maxFileSize: options.maxFileSize } });
+      // A worker reads the SQL of the RunSQLs it parses only for the parse cache: loading the
+      // PostgreSQL parser costs a worker more than the SQL it would read for a run without one.
+      const workerData = { operations: options.operations, maxFileSize: options.maxFileSize, sqlFacts: options.keepJson === true };
+      const worker = new Worker(WORKER_FILE, { workerData });
       workers.push(worker);
       let finished = false;
       // Batches posted and not answered yet. Two are kept queued, so that a worker never waits
@@ -94,6 +98,7 @@ export async function parseOnWorkers(
     while (next < tasks.length && !failed) {
       for (const task of take()) {
         const file = loadMigrationFile(task.ref, task.bytes, options.maxFileSize, options.operations);
+        if (file.ok) attachLoadedSqlFacts(file.migration);
         results.push({ index: task.index, file });
         options.onFile?.(file);
       }

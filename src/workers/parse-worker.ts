@@ -7,6 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { modelJson } from "../cache/parse-cache.js";
+import { attachLoadedSqlFacts } from "../engine/sql-facts-for-operation.js";
 import { loadMigrationFile, type FileFailure } from "./read-migration.js";
 
 /** One file to parse: its bytes, or null for the worker to read the file itself. */
@@ -26,13 +27,15 @@ export type ParseReply =
   | { index: number; migration: unknown }
   | { index: number; failure: Omit<FileFailure, "ref"> };
 
-const data = workerData as { operations?: OperationCatalog; maxFileSize?: number } | undefined;
+/** `sqlFacts`: read the SQL of each RunSQL here (for the parse cache), else leave it to the main thread. */
+const data = workerData as { operations?: OperationCatalog; maxFileSize?: number; sqlFacts?: boolean } | undefined;
 const operations = data?.operations;
 
 parentPort?.on("message", (tasks: ParseTask[]) => {
   const replies: ParseReply[] = tasks.map(({ index, ref, bytes: given }) => {
     try {
       const file = loadMigrationFile(ref, given, data?.maxFileSize, operations);
+      if (file.ok && data?.sqlFacts) attachLoadedSqlFacts(file.migration);
       if (!file.ok) {
         const { ref: _ref, ...failure } = file;
         return { index, failure };
