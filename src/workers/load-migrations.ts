@@ -101,7 +101,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
       const file = loadMigrationFile(files[p.index] as MigrationFileRef, p.bytes, options.maxFileSize, operations);
-      if (file.ok) attachLoadedSqlFacts(file.migration);
+      if (file.ok && cache) attachLoadedSqlFacts(file.migration);
       parsed.push({ index: p.index, file });
       loadedOne(file);
       // node-tree-sitter frees a tree's native memory in a finalizer that runs from the event
@@ -110,9 +110,11 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
     }
   }
-  // The SQL of files parsed before the PostgreSQL parser had loaded (its loading starts at the
-  // first RunSQL, on each thread) is read now, so that every model the cache stores has it.
-  for (const entry of parsed) {
+  // With a parse cache, the SQL of every RunSQL is read before the model is stored: here for the
+  // files parsed before the PostgreSQL parser had loaded (its loading starts at the first RunSQL,
+  // on each thread). Without a cache it is left to the replay, which reads only what a rule asks
+  // for: a single-file run does not read the SQL of the other 499 migrations of its app.
+  for (const entry of cache ? parsed : []) {
     if (!entry.file.ok || !missingSqlFacts(entry.file.migration)) continue;
     await attachSqlFacts(entry.file.migration);
     entry.json = undefined;

@@ -50,8 +50,8 @@ export async function parseOnWorkers(
   const workers: Worker[] = [];
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
-      // A worker reads the SQL of the RunSQLs it parses only for the parse cache: loading the
-      // PostgreSQL parser costs a worker more than the SQL it would read for a run without one.
+      // The SQL of the RunSQLs is read here only for the parse cache. Without one it is left to
+      // the replay, which reads only what a rule asks for (a single-file run asks for one file's).
       const workerData = { operations: options.operations, maxFileSize: options.maxFileSize, sqlFacts: options.keepJson === true };
       const worker = new Worker(WORKER_FILE, { workerData });
       workers.push(worker);
@@ -98,7 +98,7 @@ export async function parseOnWorkers(
     while (next < tasks.length && !failed) {
       for (const task of take()) {
         const file = loadMigrationFile(task.ref, task.bytes, options.maxFileSize, options.operations);
-        if (file.ok) attachLoadedSqlFacts(file.migration);
+        if (file.ok && options.keepJson) attachLoadedSqlFacts(file.migration);
         results.push({ index: task.index, file });
         options.onFile?.(file);
       }

@@ -27,7 +27,7 @@ export type ParseReply =
   | { index: number; migration: unknown }
   | { index: number; failure: Omit<FileFailure, "ref"> };
 
-/** `sqlFacts`: read the SQL of each RunSQL here (for the parse cache), else leave it to the main thread. */
+/** `sqlFacts`: read the SQL of each RunSQL here (for the parse cache), else leave it to the replay. */
 const data = workerData as { operations?: OperationCatalog; maxFileSize?: number; sqlFacts?: boolean } | undefined;
 const operations = data?.operations;
 
