@@ -155,11 +155,11 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     emitBuiltin("io-error", path.resolve(cwd, problem.path), null, WHOLE_FILE, `${displayPath(cwd, path.resolve(cwd, problem.path))}: ${problem.message}`);
   }
 
-  // Read and parse every file of every involved app (state needs them all). Each thread reads
-  // the SQL of the RunSQLs it parses (the PostgreSQL parser loads at the first one); a model from
-  // the parse cache has its SQL read already, so a run with nothing new to parse never loads the
-  // parser. If one still lacks it (the parser could not load), the load starts here, while the
-  // rest of the files are read, and the replay reads the SQL (or reports that it cannot).
+  // Read and parse every file of every involved app (state needs them all). With a parse cache,
+  // each thread reads the SQL of the RunSQLs it parses and the cache keeps it with the model, so
+  // a run with nothing new to parse never loads the PostgreSQL parser. A model without its SQL
+  // (no cache, or the parser could not load) starts the load here, while the rest of the files
+  // are read, and the replay reads the SQL a rule asks for (or reports that it cannot).
   let sqlParserLoad: Promise<void> | null = null;
   const onLoaded = (file: LoadedFile) => {
     if (!sqlParserLoad && file.ok && missingSqlFacts(file.migration)) sqlParserLoad = prepareSqlParser([file.migration]);
@@ -296,7 +296,7 @@ type EmitBuiltin = (name: string, file: string, migration: string | null, range:
 /**
  * For each operation kind, the indexes (in rule order) of the rules whose `operation` wants it:
  * those that declare the kind in `operationKinds` and those that declare none. Most rules look
- * at one or two kinds, so an operation meets a fifth of the rules instead of all of them.
+ * at one or two kinds: an AlterField meets 28 of the 75 operation rules, a CreateModel 17.
  */
 function operationRulesByKind(rules: readonly Rule[]): (kind: string) => readonly number[] {
   const byKind = new Map<string, number[]>();

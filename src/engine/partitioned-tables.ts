@@ -10,7 +10,7 @@
  */
 import type { Operation, RelatedLocation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import type { SqlPartitioningFact, SqlStatementFact } from "../sql/analyze-sql.js";
+import { isPublic, type SqlPartitioningFact, type SqlStatementFact } from "../sql/analyze-sql.js";
 import type { ModelState, Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
@@ -18,10 +18,6 @@ import type { RunSqlFacts, RunSqlStatement } from "./sql-facts-for-operation.js"
 import { tableListed } from "./table-lists.js";
 
 const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null };
-
-function isPublic(schema: string | null | undefined): boolean {
-  return schema === null || schema === undefined || schema === "public";
-}
 
 /** What a `CREATE TABLE` says about partitioning (read when its SQL was parsed). */
 export function createTablePartitioning(fact: SqlStatementFact): SqlPartitioningFact {

@@ -61,11 +61,18 @@ export interface RunSqlFacts {
 
 let parserError: string | null = null;
 
+/** Every `RunSQL` of a list of operations, top level or inside `SeparateDatabaseAndState`. */
+export function* runSqlOperations(ops: readonly Operation[] | undefined): Generator<Operation> {
+  for (const op of ops ?? []) {
+    if (op.kind === "RunSQL") yield op;
+    yield* runSqlOperations(op.databaseOperations);
+    yield* runSqlOperations(op.stateOperations);
+  }
+}
+
 /** Whether a migration holds a `RunSQL` anywhere (top level or inside `SeparateDatabaseAndState`). */
 export function hasRunSql(migration: ParsedMigration): boolean {
-  const walk = (ops: Operation[] | undefined): boolean =>
-    (ops ?? []).some((op) => op.kind === "RunSQL" || walk(op.databaseOperations) || walk(op.stateOperations));
-  return walk(migration.operations);
+  return !runSqlOperations(migration.operations).next().done;
 }
 
 /**
@@ -101,29 +108,22 @@ export function attachLoadedSqlFacts(migration: ParsedMigration): boolean {
     return false;
   }
   let index: LineIndex | null = null;
-  const visit = (ops: Operation[] | undefined) => {
-    for (const op of ops ?? []) {
-      if (op.kind === "RunSQL" && !op.unknown && !op.sqlFacts) {
-        index ??= new LineIndex(migration.source);
-        try {
-          op.sqlFacts = readFacts(op, migration.source, index);
-        } catch {
-          // Left to the replay.
-        }
-      }
-      visit(op.databaseOperations);
-      visit(op.stateOperations);
+  for (const op of runSqlOperations(migration.operations)) {
+    if (op.unknown || op.sqlFacts) continue;
+    index ??= new LineIndex(migration.source);
+    try {
+      op.sqlFacts = readFacts(op, migration.source, index);
+    } catch {
+      // Left to the replay.
     }
-  };
-  visit(migration.operations);
+  }
   return true;
 }
 
 /** Whether a `RunSQL` of the migration has no facts attached yet. */
 export function missingSqlFacts(migration: ParsedMigration): boolean {
-  const missing = (ops: Operation[] | undefined): boolean =>
-    (ops ?? []).some((op) => (op.kind === "RunSQL" && !op.unknown && !op.sqlFacts) || missing(op.databaseOperations) || missing(op.stateOperations));
-  return missing(migration.operations);
+  for (const op of runSqlOperations(migration.operations)) if (!op.unknown && !op.sqlFacts) return true;
+  return false;
 }
 
 /** `attachLoadedSqlFacts`, after waiting for the PostgreSQL parser to load (if it can). */

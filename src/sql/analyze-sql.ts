@@ -151,7 +151,8 @@ export function analyzeSql(sql: string, options: AnalyzeSqlOptions = {}): SqlAna
   return { ok: true, statements };
 }
 
-function isPublic(schema: string | null | undefined): boolean {
+/** Whether a schema-qualified name is in `public` (unqualified names are). */
+export function isPublic(schema: string | null | undefined): boolean {
   return schema === null || schema === undefined || schema === "public";
 }
 

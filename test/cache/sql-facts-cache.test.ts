@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { lint } from "../../src/index.js";
 import { modelJson } from "../../src/cache/parse-cache.js";
-import { attachSqlFacts, hasRunSql, runSqlFacts } from "../../src/engine/sql-facts-for-operation.js";
+import { attachSqlFacts, hasRunSql, runSqlFacts, runSqlOperations } from "../../src/engine/sql-facts-for-operation.js";
 import type { Operation } from "../../src/model/types.js";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 import { REPO } from "../support/run-cli.js";
@@ -25,9 +25,7 @@ function fixtureMigrations(): string[] {
     .map((f) => path.join(REPO, "fixtures", f));
 }
 
-function runSqlOps(ops: Operation[] | undefined): Operation[] {
-  return (ops ?? []).flatMap((op) => [...(op.kind === "RunSQL" && !op.unknown ? [op] : []), ...runSqlOps(op.databaseOperations), ...runSqlOps(op.stateOperations)]);
-}
+const runSqlOps = (ops: Operation[]): Operation[] => [...runSqlOperations(ops)].filter((op) => !op.unknown);
 
 describe("SQL facts on the model", () => {
   it("are what the replay would read, and JSON gives them back exactly", async () => {
