@@ -9,7 +9,7 @@ import Parser from "tree-sitter";
 import Python from "tree-sitter-python";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { corpusSpecFor, generateProject } from "./generate-corpus.mjs";
-import { linearFit, median } from "./measure.mjs";
+import { cpuReading, linearFit, median, otherCpuShare } from "./measure.mjs";
 import { findMigrationFiles } from "./parse-limit.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -145,5 +145,27 @@ describe("measure statistics", () => {
     expect(fit.slope).toBeCloseTo(0.2, 10);
     expect(fit.intercept).toBeCloseTo(100, 8);
     expect(fit.r2).toBeCloseTo(1, 10);
+  });
+
+  it("counts other processes' CPU time, not the benchmark's own runs", () => {
+    // Between the readings the machine was busy 1,500 ms, 500 of them this process and its children:
+    // the other 1,000 ms over 1 s of 2 cores is half the machine.
+    const start = { at: 0, busyMs: 1000, ownMs: 100 };
+    expect(otherCpuShare(start, { at: 1000, busyMs: 2500, ownMs: 600 }, 2)).toBeCloseTo(0.5, 10);
+    // Only our own work: nothing shared (rounding of the tick counts never makes it negative).
+    expect(otherCpuShare(start, { at: 1000, busyMs: 1490, ownMs: 600 }, 2)).toBe(0);
+    expect(otherCpuShare(start, null, 2)).toBeNull();
+    expect(otherCpuShare(start, start, 2)).toBeNull();
+  });
+
+  it.runIf(process.platform === "linux")("reads the machine's and its own CPU time from /proc, and its children's once waited for", () => {
+    const before = cpuReading();
+    expect(before).not.toBeNull();
+    const child = spawnSync(process.execPath, ["-e", "const t = Date.now(); while (Date.now() - t < 300) {}"]);
+    expect(child.status).toBe(0);
+    const after = cpuReading();
+    // The child's 300 ms of CPU count as this process's own (ticks are 10 ms).
+    expect(after.ownMs - before.ownMs).toBeGreaterThanOrEqual(250);
+    expect(after.busyMs - before.busyMs).toBeGreaterThanOrEqual(after.ownMs - before.ownMs - 20);
   });
 });

@@ -111,6 +111,36 @@ function startProcPolling(pid) {
   };
 }
 
+/**
+ * A reading of the machine's busy CPU time and of this process's own (itself and the children it
+ * has waited for, which include every measured run), in milliseconds, from /proc; null off Linux.
+ * Two readings give the CPU that other processes used in between (`otherCpuShare`), which says
+ * whether the run shared the machine better than the load average can: the load average counts
+ * the benchmark's own runs, which keep every core busy.
+ */
+export function cpuReading() {
+  try {
+    const ticks = 100; // USER_HZ on Linux
+    const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal ...: busy is everything but idle, iowait and steal.
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = cpu;
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const own = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+    if (!cpu.length || !Number.isFinite(own)) return null;
+    return { at: performance.now(), busyMs: ((user + nice + system + irq + softirq) * 1000) / ticks, ownMs: (own * 1000) / ticks };
+  } catch {
+    return null;
+  }
+}
+
+/** The share (0-1) of all cores' time between two `cpuReading`s that other processes used. */
+export function otherCpuShare(start, end, cores) {
+  if (!start || !end || end.at <= start.at) return null;
+  const other = end.busyMs - start.busyMs - (end.ownMs - start.ownMs);
+  return Math.max(0, other) / ((end.at - start.at) * cores);
+}
+
 /** The median of a non-empty list of numbers. */
 export function median(values) {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { corpusSpecFor, ensureCorpus, generateProject, existingCorpus } from "./generate-corpus.mjs";
 import { findMigrationFiles } from "./parse-limit.mjs";
-import { hasGnuTime, linearFit, median, runMeasured } from "./measure.mjs";
+import { cpuReading, hasGnuTime, linearFit, median, otherCpuShare, runMeasured } from "./measure.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, "..");
@@ -351,6 +351,11 @@ const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a /
 const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : "–");
 const int = (n) => (Number.isFinite(n) ? n.toLocaleString("en-US") : "–");
 
+/** A share (0-1) as a whole percentage. */
+function percent(share) {
+  return `${(share * 100).toFixed(0)}%`;
+}
+
 /** "met (18% under)" / "not met (21% over)" for an at-most target. */
 function verdict(value, limit) {
   if (!Number.isFinite(value)) return "not measured";
@@ -374,8 +379,12 @@ function renderReport({ opts, env, cli, floor, rows, single, realError }) {
   const lines = [];
   lines.push("# rollsafe benchmark results", "");
   lines.push(`Written by \`npm run bench\`${opts.quick ? " (`--quick` smoke run)" : ""} on ${env.date}. Figures are medians of repeated runs; every rollsafe time is also given as a ratio to a reference measured in the same run (see [README.md](README.md)).`, "");
-  if (Math.max(Number(env.loadStart), Number(env.loadEnd)) > env.cores) {
-    lines.push(`> The load average exceeded the ${env.cores} cores during this run: other processes shared the CPU, so wall-time ratios carry that noise. The CPU-time ratios are the steadier reading.`, "");
+  // The load average at the end counts the benchmark's own runs (they keep every core busy), so
+  // other processes' CPU time is the reading that says whether the machine was shared; runs
+  // written before it was measured fall back to the load average.
+  const shared = typeof env.otherCpu === "number" ? env.otherCpu > 0.1 : Math.max(Number(env.loadStart), Number(env.loadEnd)) > env.cores;
+  if (shared) {
+    lines.push(`> Other processes shared the CPU during this run${typeof env.otherCpu === "number" ? ` (${percent(env.otherCpu)} of the ${env.cores} cores' time)` : ` (the load average exceeded the ${env.cores} cores)`}, so wall-time ratios carry that noise. The CPU-time ratios are the steadier reading.`, "");
   }
   lines.push("| machine | |", "| --- | --- |");
   lines.push(`| cores (\`os.cpus().length\`) | ${env.cores} |`);
@@ -385,7 +394,8 @@ function renderReport({ opts, env, cli, floor, rows, single, realError }) {
   lines.push(`| node | ${env.node} |`);
   lines.push(`| rollsafe | ${env.rollsafe} (commit ${env.commit}) |`);
   lines.push(`| CPU and peak RSS from | ${env.gnuTime ? "GNU time (wait4 rusage)" : "/proc polling (approximate)"} |`);
-  lines.push(`| load average (1 min) at start / end | ${env.loadStart} / ${env.loadEnd} |`);
+  lines.push(`| load average (1 min) at start / end | ${env.loadStart} / ${env.loadEnd} (the end counts the benchmark's own runs) |`);
+  if (typeof env.otherCpu === "number") lines.push(`| CPU time used by other processes during the run | ${percent(env.otherCpu)} of the ${env.cores} cores' time |`);
   lines.push(`| cold runs | ${cli.ok ? (cli.noCache ? "`--no-cache`" : "cache directory emptied before each run (the CLI has no `--no-cache`)") : "–"} |`);
   lines.push("");
 
@@ -516,6 +526,7 @@ async function main() {
   }
   fs.mkdirSync(CACHE, { recursive: true });
   const env = environment();
+  const cpuStart = cpuReading();
   if (!env.gnuTime) log("GNU time not found (apt-get install time): CPU and RSS come from /proc polling");
   const cli = detectCli();
   if (!cli.ok) log(`rollsafe will not be measured: ${cli.reason}`);
@@ -543,6 +554,7 @@ async function main() {
   const single = await measureSingleFile(cli, singleDir, opts.quick ? 5 : 10);
 
   env.loadEnd = os.loadavg()[0].toFixed(2);
+  env.otherCpu = otherCpuShare(cpuStart, cpuReading(), env.cores);
   const report = renderReport({ opts, env, cli, floor, rows, single, realError });
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, report);
