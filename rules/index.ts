@@ -38,6 +38,7 @@ import { runningConcurrentOperationInTransaction } from "./running-concurrent-op
 import { mixingConcurrentAndOrdinaryDdl } from "./mixing-concurrent-and-ordinary-ddl.js";
 import { buildingIndexConcurrentlyWithoutIfNotExists } from "./building-index-concurrently-without-if-not-exists.js";
 import { addingIndexConcurrentlyOnPartitionedTable } from "./adding-index-concurrently-on-partitioned-table.js";
+import { removingIndexConcurrentlyOnPartitionedTable } from "./removing-index-concurrently-on-partitioned-table.js";
 import { changingPrimaryKey } from "./changing-primary-key.js";
 import { removingIndexNonConcurrently } from "./removing-index-non-concurrently.js";
 import { validatingConstraintInSameTransaction } from "./validating-constraint-in-same-transaction.js";
@@ -127,6 +128,7 @@ export const rules: Rule[] = [
   mixingConcurrentAndOrdinaryDdl,
   buildingIndexConcurrentlyWithoutIfNotExists,
   addingIndexConcurrentlyOnPartitionedTable,
+  removingIndexConcurrentlyOnPartitionedTable,
   changingPrimaryKey,
   removingIndexNonConcurrently,
   validatingConstraintInSameTransaction,

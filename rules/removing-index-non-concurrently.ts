@@ -3,8 +3,25 @@ import { literalString, togetherList, togetherAdded } from "../src/state/model-s
 import { djangoIndexName, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
+import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
+import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
+import type { RelatedLocation } from "../src/model/types.js";
+import type { ModelState } from "../src/state/model-state.js";
+import { LOCK_TIMEOUT_OPERATION, partitionedDropStep, partitionedDropWhy } from "./removing-index-concurrently-on-partitioned-table.js";
 
-const LOCK_TIMEOUT = "```python\nmigrations.RunSQL(\"SET LOCAL lock_timeout = '5s'\", migrations.RunSQL.noop),\n```";
+const LOCK_TIMEOUT = `\`\`\`python\n${LOCK_TIMEOUT_OPERATION}\n\`\`\``;
+
+/**
+ * On a partitioned table PostgreSQL refuses every concurrent drop, so the plain drop bounded by a
+ * `lock_timeout` is the recipe: the help that says so, or `quiet` when a timeout is already set
+ * before the operation (nothing better can be done); null on an ordinary table.
+ */
+function partitionedDrop(ctx: OperationContext, model: ModelState, table: string): "quiet" | { help: string[]; related: RelatedLocation[] | undefined } | null {
+  const info = partitionedTable(ctx, model, table);
+  if (!info) return null;
+  if (lockTimeoutSetBefore(ctx)) return "quiet";
+  return { help: [partitionedDropWhy(info), `1. ${partitionedDropStep([`${operationSource(ctx.op)},`])}`], related: partitionedOrigin(ctx, info) };
+}
 
 /** RS208: an index dropped without CONCURRENTLY on an existing PostgreSQL table. */
 export const removingIndexNonConcurrently: Rule = {
@@ -24,6 +41,7 @@ export const removingIndexNonConcurrently: Rule = {
         "For `Meta.indexes`: `RemoveIndexConcurrently` in a migration with `atomic = False` (SHARE UPDATE EXCLUSIVE).",
         "For field-level and `index_together` indexes: keep the change in state and `RunSQL('DROP INDEX CONCURRENTLY IF EXISTS ...')` with Django's index name.",
         "Unique constraints cannot be dropped concurrently: run the drop with a short `lock_timeout` so it gives up instead of queueing traffic.",
+        "On a partitioned table (configuration `partitioned-tables`, or created by `RunSQL(\"CREATE TABLE ... PARTITION BY ...\")`) PostgreSQL refuses `DROP INDEX CONCURRENTLY` (see `removing-index-concurrently-on-partitioned-table`): keep the plain drop, in its own migration, after a `RunSQL(\"SET LOCAL lock_timeout = '5s'\")`. With a `lock_timeout` set before it (or `timeouts-set-by-runner`), an index drop on a partitioned table is not reported: nothing safer exists.",
       ],
       severityReason: "Warning: the lock is held only briefly, but while it waits it blocks every query on the table.",
       bad: `migrations.RemoveIndex(model_name="book", name="library_book_author_id_d9a3b67e")`,
@@ -55,17 +73,21 @@ function removeIndex(ctx: OperationContext): void {
   const name = literalString(ctx.op.args.name);
   if (!model || !name) return;
   const table = ctx.tableOf(model);
+  const partitioned = partitionedDrop(ctx, model, table);
+  if (partitioned === "quiet") return;
+  const why = `\`DROP INDEX\` needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it.`;
   ctx.report({
     range: ctx.op.range,
     message: `\`RemoveIndex\` drops \`${name}\` with an ACCESS EXCLUSIVE lock on \`${table}\`; queries queue behind it while it waits.`,
-    help: [
-      `\`DROP INDEX\` needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it.`,
-      `1. Drop it concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on) in its own migration:\n${migrationModule(
-        [`RemoveIndexConcurrently(model_name=${py(model.key)}, name=${py(name)}),`],
-        { atomic: false, imports: ["from django.contrib.postgres.operations import RemoveIndexConcurrently"], note: "DROP INDEX CONCURRENTLY cannot run in a transaction" },
-      )}`,
-    ],
+    ...(partitioned ? { help: [why, ...partitioned.help], related: partitioned.related } : { help: [why, concurrentRemoveIndex(model, name)] }),
   });
+}
+
+function concurrentRemoveIndex(model: ModelState, name: string): string {
+  return `1. Drop it concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on) in its own migration:\n${migrationModule(
+    [`RemoveIndexConcurrently(model_name=${py(model.key)}, name=${py(name)}),`],
+    { atomic: false, imports: ["from django.contrib.postgres.operations import RemoveIndexConcurrently"], note: "DROP INDEX CONCURRENTLY cannot run in a transaction" },
+  )}`;
 }
 
 function removeConstraint(ctx: OperationContext): void {
@@ -78,7 +100,11 @@ function removeConstraint(ctx: OperationContext): void {
   const value = constraint.value;
   const indexOnly = value.kind === "call" && (value.args.length > 0 || ["condition", "include", "opclasses"].some((k) => value.kwargs[k] && value.kwargs[k]?.kind !== "none"));
   const help = [`Dropping \`${name}\` needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it. Old code that relies on the constraint (IntegrityError-based upserts) loses that guarantee.`];
-  if (indexOnly) {
+  const partitioned = indexOnly ? partitionedDrop(ctx, model, table) : null;
+  if (partitioned === "quiet") return;
+  if (partitioned) {
+    help.push(...partitioned.help);
+  } else if (indexOnly) {
     help.push(
       `1. Django created \`${name}\` as a unique index, so it can go concurrently:\n${migrationModule(
         [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(`DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(name)};`, null)])],
@@ -92,6 +118,7 @@ function removeConstraint(ctx: OperationContext): void {
     range: ctx.op.range,
     message: `Removing unique constraint \`${name}\` takes an ACCESS EXCLUSIVE lock on \`${table}\`; queries queue behind it while it waits.`,
     help,
+    ...(partitioned?.related ? { related: partitioned.related } : {}),
   });
 }
 
@@ -108,7 +135,11 @@ function alterTogether(ctx: OperationContext): void {
     return cols ? djangoIndexName(table, cols, unique ? "_uniq" : "_idx") : null;
   });
   const help = [`Dropping ${unique ? "a unique constraint" : "an index"} needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it.`];
-  if (!unique && names.every((n) => n)) {
+  const partitioned = unique ? null : partitionedDrop(ctx, model, table);
+  if (partitioned === "quiet") return;
+  if (partitioned) {
+    help.push(...partitioned.help);
+  } else if (!unique && names.every((n) => n)) {
     help.push(
       `1. Keep the change in state and drop Django's index${names.length > 1 ? "es" : ""} concurrently:\n${migrationModule(
         [separateDatabaseAndState([operationSource(ctx.op) + ","], names.map((n) => runSqlLines(`DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(n as string)};`, null)))],
@@ -122,6 +153,7 @@ function alterTogether(ctx: OperationContext): void {
     range: ctx.op.range,
     message: `\`${ctx.op.kind}\` drops ${names.map((n, i) => (n ? `\`${n}\`` : `(${removed[i]?.join(", ")})`)).join(", ")} from \`${table}\` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.`,
     help,
+    ...(partitioned?.related ? { related: partitioned.related } : {}),
   });
 }
 
@@ -140,7 +172,11 @@ function alterField(ctx: OperationContext): void {
   if ((change.dropsIndex && !after.unique && likeIndexOpclass(before)) || change.dropsLike) drops.push(`${base}_like`);
   if (change.dropsUnique) drops.push(djangoIndexName(table, [column], "_uniq"));
   const help = [`Dropping the index needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it.`];
-  if (!change.dropsUnique) {
+  const partitioned = change.dropsUnique ? null : partitionedDrop(ctx, model, table);
+  if (partitioned === "quiet") return;
+  if (partitioned) {
+    help.push(...partitioned.help);
+  } else if (!change.dropsUnique) {
     help.push(
       `1. Keep the change in state and drop Django's index${drops.length > 1 ? "es" : ""} concurrently (one \`RunSQL\` per statement):\n${migrationModule(
         [separateDatabaseAndState([operationSource(ctx.op) + ","], drops.map((n) => runSqlLines(`DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(n)};`, null)))],
@@ -154,6 +190,6 @@ function alterField(ctx: OperationContext): void {
     range: ctx.op.range,
     message: `Altering \`${model.name}.${name}\` drops ${drops.map((n) => `\`${n}\``).join(" and ")} from \`${table}\` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.`,
     help,
-    related: before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
+    related: [...(before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...(partitioned?.related ?? [])],
   });
 }

@@ -1,8 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
-import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { RunSqlFacts } from "../src/engine/sql-facts-for-operation.js";
+import { forwardSqlStatements, lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
 import { literalString } from "../src/state/model-state.js";
 import { code, lockTimeoutSql, py } from "../src/advice/snippets.js";
 
@@ -11,23 +10,6 @@ import { code, lockTimeoutSql, py } from "../src/advice/snippets.js";
 const NOT_DDL = new Set(["select", "insert", "update", "delete", "set", "transaction-control", "comment", "create-table", "analyze", "create-extension", "do-block", "other"]);
 
 const seen = new WeakSet<ParsedMigration>();
-
-function sqlStatements(facts: RunSqlFacts | null) {
-  if (facts?.forward.kind !== "sql") return [];
-  return facts.forward.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
-}
-
-/** Whether `op` sets a non-zero `lock_timeout` that lasts for the rest of this migration. */
-function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): boolean {
-  if (op.kind !== "RunSQL" || op.unknown) return false;
-  return sqlStatements(sql(op)).some(({ fact }) => {
-    const s = fact.setting;
-    if (fact.kind !== "set" || !s || s.name !== "lock_timeout" || s.reset || s.value === null) return false;
-    if (/^0+(ms|s|min)?$/i.test(s.value.trim())) return false; // 0 disables the timeout
-    // SET LOCAL ends with the transaction: outside one (atomic = False) it has no effect.
-    return !s.local || migration.atomic;
-  });
-}
 
 /** What the operation locks, or null when it takes no table lock on an existing table. */
 function lockingChange(ctx: OperationContext): string | null {
@@ -41,7 +23,7 @@ function lockingChange(ctx: OperationContext): string | null {
     return `\`${op.kind}\` on \`${ctx.tableOf(model)}\``;
   }
   if (op.kind === "RunSQL") {
-    const ddl = sqlStatements(ctx.sql(op)).find(({ fact }) => !NOT_DDL.has(fact.kind) && !fact.concurrently);
+    const ddl = forwardSqlStatements(ctx.sql(op)).find(({ fact }) => !NOT_DDL.has(fact.kind) && !fact.concurrently);
     return ddl ? `\`RunSQL\` ${ddl.fact.kind.toUpperCase().replace(/-/g, " ")}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
   }
   return null;
@@ -83,18 +65,7 @@ migrations.AddField(model_name="book", name="isbn", field=models.CharField(max_l
     const change = lockingChange(ctx);
     if (!change) return;
     seen.add(migration);
-    // Earlier operations of the migration (top level, and the database side of SeparateDatabaseAndState).
-    const earlier: Operation[] = [];
-    const walk = (ops: Operation[] | undefined): boolean => {
-      for (const op of ops ?? []) {
-        if (op === ctx.op) return true;
-        if (op.kind === "SeparateDatabaseAndState" && walk(op.databaseOperations)) return true;
-        earlier.push(op);
-      }
-      return false;
-    };
-    walk(migration.operations);
-    if (earlier.some((op) => setsLockTimeout(op, migration, ctx.sql))) return;
+    if (lockTimeoutSetBefore(ctx)) return;
     const statement = migration.atomic ? lockTimeoutSql("5s") : "SET lock_timeout = '5s'";
     ctx.report({
       range: ctx.op.range,

@@ -15,6 +15,8 @@ import { RULE_FIXTURES } from "../support/fixture-cases.js";
 const RS212 = "adding-index-concurrently-on-partitioned-table";
 const RS201 = "adding-index-non-concurrently";
 const RS607 = "runsql-adding-index-non-concurrently";
+const RS215 = "removing-index-concurrently-on-partitioned-table";
+const RS208 = "removing-index-non-concurrently";
 
 const temporary: string[] = [];
 afterAll(() => {
@@ -192,6 +194,123 @@ describe("index rules on a partitioned table advise the per-partition recipe", (
     expect(help).toContain(String.raw`ON ONLY \"library_event\" USING btree (kind) WHERE kind <> ''`);
     expect(help).toContain(String.raw`\"library_event_2025_library_event_kind_idx\" ON \"library_event_2025\" USING btree (kind) WHERE kind <> ''`);
     expect(help).not.toContain(`CREATE INDEX CONCURRENTLY library_event_kind_idx ON library_event`);
+  });
+});
+
+/** RS215's `created-by-runsql` case (library_event partitioned, event_kind_idx attached per partition) with its 0004 replaced. */
+function droppingProject(source: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-partitioned-drop-"));
+  temporary.push(dir);
+  cpSync(caseDir(RS215, "bad", "created-by-runsql"), dir, { recursive: true });
+  writeFileSync(path.join(dir, "library/migrations/0004_remove_event_kind_idx.py"), source);
+  return dir;
+}
+
+function dropMigration(operations: string, atomic: boolean): string {
+  return [
+    "from django.contrib.postgres.operations import RemoveIndexConcurrently",
+    "from django.db import migrations, models",
+    "",
+    "",
+    "class Migration(migrations.Migration):",
+    atomic ? "" : "    atomic = False\n",
+    '    dependencies = [("library", "0003_event_kind_idx")]',
+    "",
+    "    operations = [",
+    operations,
+    "    ]",
+    "",
+  ].join("\n");
+}
+
+describe("dropping an index of a partitioned table", () => {
+  it("RemoveIndexConcurrently: says PostgreSQL refuses it and gives the bounded plain drop with the real names", async () => {
+    const found = (await diagnostics(caseDir(RS215, "bad", "created-by-runsql"))).filter((d) => d.rule === RS215);
+    expect(found).toHaveLength(1);
+    const [d] = found;
+    // Imported under an alias and called with positional arguments: named as Django names it.
+    expect(d?.message).toContain("`RemoveIndexConcurrently` cannot drop `event_kind_idx` from `library_event`");
+    const help = d?.help.join("\n") ?? "";
+    expect(help).toContain('cannot drop partitioned index "event_kind_idx" concurrently');
+    expect(help).toContain("a `RunSQL` in `library.0002_event` created it partitioned");
+    expect(help).toContain(`migrations.RunSQL("SET LOCAL lock_timeout = '5s'", migrations.RunSQL.noop),`);
+    expect(help).toContain('migrations.RemoveIndex(model_name="event", name="event_kind_idx"),');
+    // The replacement runs in a transaction, so SET LOCAL holds for it.
+    expect(help).not.toContain("atomic = False  #");
+    expect(d?.related?.[0]?.file).toBe("library/migrations/0002_event.py");
+  });
+
+  it("reads the table through db_table and the configuration, and the operation through its import path", async () => {
+    const found = (await diagnostics(caseDir(RS215, "bad", "config-listed-third-party"), partitioned("library.Book"))).filter((d) => d.rule === RS215);
+    expect(found.map((d) => d.message)).toEqual([
+      "`SaferRemoveIndexConcurrently` cannot drop `book_title_idx` from `catalog_books`: the table is partitioned, and PostgreSQL refuses `DROP INDEX CONCURRENTLY` on a partitioned index, so the migration fails.",
+      "`SafeRemoveIndexConcurrently` cannot drop `book_pages_idx` from `catalog_books`: the table is partitioned, and PostgreSQL refuses `DROP INDEX CONCURRENTLY` on a partitioned index, so the migration fails.",
+    ]);
+    expect(found[0]?.help.join("\n")).toContain("the configuration lists it in `partitioned-tables` as `library.Book`");
+    // Listing the table by name works as well; another table listed does not make this one partitioned.
+    expect((await diagnostics(caseDir(RS215, "bad", "config-listed-third-party"), partitioned("catalog_books"))).filter((d) => d.rule === RS215)).toHaveLength(2);
+    expect((await diagnostics(caseDir(RS215, "bad", "config-listed-third-party"), partitioned("library_book"))).filter((d) => d.rule === RS215)).toHaveLength(0);
+  });
+
+  it("RunSQL DROP INDEX CONCURRENTLY: keeps the state side and drops without CONCURRENTLY", async () => {
+    const found = (await diagnostics(caseDir(RS215, "bad", "runsql-drop-index-concurrently"))).filter((d) => d.rule === RS215);
+    expect(found).toHaveLength(1);
+    const help = found[0]?.help.join("\n") ?? "";
+    expect(help).toContain("'DROP INDEX IF EXISTS \"event_kind_idx\"'");
+    expect(help).toContain("state_operations=[");
+    expect(help).toContain('name="event_kind_idx",');
+    expect(help).not.toContain("'DROP INDEX CONCURRENTLY");
+  });
+
+  it("an unquoted, schema-qualified or differently written name resolves the same; other schemas and unknown indexes do not", async () => {
+    const drop = (sql: string) => dropMigration(`        migrations.RunSQL(${JSON.stringify(sql)}, reverse_sql=migrations.RunSQL.noop),`, false);
+    for (const sql of ["DROP INDEX CONCURRENTLY event_kind_idx", "drop index concurrently if exists public.EVENT_KIND_IDX"]) {
+      expect((await diagnostics(droppingProject(drop(sql)))).filter((d) => d.rule === RS215), sql).toHaveLength(1);
+    }
+    for (const sql of ["DROP INDEX CONCURRENTLY audit.event_kind_idx", "DROP INDEX CONCURRENTLY library_event_2024_event_kind_idx", "DROP INDEX event_kind_idx"]) {
+      expect((await diagnostics(droppingProject(drop(sql)))).filter((d) => d.rule === RS215), sql).toHaveLength(0);
+    }
+  });
+
+  it("is not reported for a state-only removal or on another database", async () => {
+    const stateOnly = dropMigration(
+      [
+        "        migrations.SeparateDatabaseAndState(",
+        '            state_operations=[RemoveIndexConcurrently(model_name="event", name="event_kind_idx")],',
+        "        ),",
+      ].join("\n"),
+      false,
+    );
+    expect((await diagnostics(droppingProject(stateOnly))).filter((d) => d.rule === RS215)).toHaveLength(0);
+    const dir = caseDir(RS215, "bad", "created-by-runsql");
+    expect((await diagnostics(dir, { target: { database: "mysql", tables: { partitioned: [], hot: [], large: [] } } } as Parameters<typeof lint>[1])).filter((d) => d.rule === RS215)).toHaveLength(0);
+  });
+
+  it("removing-index-non-concurrently advises the bounded plain drop there, not RemoveIndexConcurrently", async () => {
+    const found = (await diagnostics(caseDir(RS208, "bad", "partitioned-table"), partitioned("library.Book"))).filter((d) => d.rule === RS208);
+    expect(found).toHaveLength(1);
+    const help = found[0]?.help.join("\n") ?? "";
+    expect(help).toContain("PostgreSQL refuses `DROP INDEX CONCURRENTLY` (and so `RemoveIndexConcurrently`) on a partitioned index");
+    expect(help).toContain(`migrations.RunSQL("SET LOCAL lock_timeout = '5s'", migrations.RunSQL.noop),`);
+    expect(help).not.toContain("import RemoveIndexConcurrently");
+    // On an ordinary table the concurrent recipe stays.
+    const ordinary = (await diagnostics(caseDir(RS208, "bad", "partitioned-table"))).filter((d) => d.rule === RS208);
+    expect(ordinary[0]?.help.join("\n")).toContain("import RemoveIndexConcurrently");
+  });
+
+  it("removing-index-non-concurrently is quiet once a lock_timeout bounds the drop, and only then", async () => {
+    const plain = (operations: string, atomic: boolean) => dropMigration(operations, atomic);
+    const remove = '        migrations.RemoveIndex(model_name="event", name="event_kind_idx"),';
+    const timeout = (statement: string) => `        migrations.RunSQL(${JSON.stringify(statement)}, migrations.RunSQL.noop),`;
+    const rs208 = async (source: string, options: Parameters<typeof lint>[1] = {}) => (await diagnostics(droppingProject(source), options)).filter((d) => d.rule === RS208).length;
+    expect(await rs208(plain(remove, true))).toBe(1);
+    expect(await rs208(plain(`${timeout("SET LOCAL lock_timeout = '5s'")}\n${remove}`, true))).toBe(0);
+    // SET LOCAL outside a transaction does nothing; a session SET does; a zero timeout is none.
+    expect(await rs208(plain(`${timeout("SET LOCAL lock_timeout = '5s'")}\n${remove}`, false))).toBe(1);
+    expect(await rs208(plain(`${timeout("SET lock_timeout = '5s'")}\n${remove}`, false))).toBe(0);
+    expect(await rs208(plain(`${timeout("SET LOCAL lock_timeout = 0")}\n${remove}`, true))).toBe(1);
+    // Set after the drop: too late.
+    expect(await rs208(plain(`${remove}\n${timeout("SET LOCAL lock_timeout = '5s'")}`, true))).toBe(1);
   });
 });
 
