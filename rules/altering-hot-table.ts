@@ -1,6 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { reachesDatabase } from "../src/engine/resolved-operation.js";
 import type { Operation } from "../src/model/types.js";
+import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
+import { partitionedTable } from "../src/engine/partitioned-tables.js";
 import { tableListed } from "../src/engine/table-lists.js";
 import { LOCK_RANK, locksOf, type TableLock } from "../src/engine/table-locks.js";
 import { literalString } from "../src/state/model-state.js";
@@ -13,35 +15,6 @@ function hotEntry(ctx: OperationContext, lock: TableLock): string | null {
   const byTable = tableListed(list, null, lock.table);
   if (byTable) return byTable;
   return lock.key ? (list.find((entry) => entry.toLowerCase() === lock.key) ?? null) : null;
-}
-
-/** Whether a `RunSQL` before `op` in this migration sets a non-zero `lock_timeout` that still holds. */
-function setsLockTimeoutBefore(ctx: OperationContext): boolean {
-  const { migration } = ctx;
-  const walk = (ops: Operation[]): boolean | null => {
-    for (const op of ops) {
-      if (op === ctx.op) return false;
-      if (op.kind === "SeparateDatabaseAndState") {
-        const inner = walk(op.databaseOperations ?? []);
-        if (inner !== null) return inner;
-        continue;
-      }
-      const facts = op.kind === "RunSQL" && !op.unknown ? ctx.sql(op) : null;
-      if (facts?.forward.kind !== "sql") continue;
-      for (const chunk of facts.forward.chunks) {
-        if (chunk.status !== "ok") continue;
-        for (const { fact } of chunk.statements) {
-          const s = fact.setting;
-          if (fact.kind !== "set" || s?.name !== "lock_timeout" || s.reset || s.value === null) continue;
-          if (/^0+(ms|s|min)?$/i.test(s.value.trim())) continue;
-          // SET LOCAL ends with the transaction: with `atomic = False` it has no effect.
-          if (!s.local || migration.atomic) return true;
-        }
-      }
-    }
-    return null;
-  };
-  return walk(migration.operations) === true;
 }
 
 /** Steps that avoid touching the hot table at all, for the operations where one exists. */
@@ -67,7 +40,14 @@ function avoidingStep(ctx: OperationContext, locks: TableLock[]): string | null 
       ].join("\n"),
     )}`;
   }
-  if (op.kind === "AddIndex" || (locks.every((l) => l.mode === "SHARE" && !l.referenced) && op.kind !== "RunSQL")) {
+  const buildsIndex = op.kind === "AddIndex" || (locks.every((l) => l.mode === "SHARE" && !l.referenced) && op.kind !== "RunSQL");
+  if ((buildsIndex || op.kind === "RemoveIndex") && partitionedTable(ctx, hot.model ?? null, hot.table)) {
+    // PostgreSQL refuses CONCURRENTLY on a partitioned table: an index is built partition by partition, and dropped only with the bounded wait below.
+    return buildsIndex
+      ? `\`${hot.table}\` is partitioned, and PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` on it: build the index partition by partition (\`CREATE INDEX ... ON ONLY\` the parent, then per partition \`CREATE INDEX CONCURRENTLY\` and \`ALTER INDEX ... ATTACH PARTITION\`, in \`SeparateDatabaseAndState\`), as \`adding-index-non-concurrently\` spells out with the partitions' names. Only the parent's brief SHARE lock remains.`
+      : null;
+  }
+  if (buildsIndex) {
     return "Build the index concurrently: `AddIndexConcurrently` (`django.contrib.postgres.operations`), or `SeparateDatabaseAndState` with `CREATE INDEX CONCURRENTLY` for a field's `db_index`, in a migration with `atomic = False`. Its SHARE UPDATE EXCLUSIVE lock lets reads and writes through.";
   }
   if (op.kind === "RemoveIndex") {
@@ -132,7 +112,7 @@ export const alteringHotTable: Rule = {
       else if (LOCK_RANK[lock.mode] > LOCK_RANK[same.mode]) list.splice(list.indexOf(same), 1, lock);
       byRange.set(key, group);
     }
-    const timeoutSet = ctx.target.timeoutsSetByRunner || setsLockTimeoutBefore(ctx);
+    const timeoutSet = lockTimeoutSetBefore(ctx);
     const opName = op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind;
     for (const { range, locks } of byRange.values()) {
       const first = locks[0]!;

@@ -298,6 +298,27 @@ describe("dropping an index of a partitioned table", () => {
     expect(ordinary[0]?.help.join("\n")).toContain("import RemoveIndexConcurrently");
   });
 
+  it("altering-hot-table: no concurrent recipe for a hot table that is partitioned", async () => {
+    const hotAndPartitioned = { target: { tables: { partitioned: ["library.Book"], hot: ["library.Book"], large: [] } } };
+    const dir = caseDir(RS208, "bad", "partitioned-table");
+    const hot = (await diagnostics(dir, hotAndPartitioned)).filter((d) => d.rule === "altering-hot-table");
+    expect(hot).toHaveLength(1);
+    const help = hot[0]?.help.join("\n") ?? "";
+    expect(help).not.toContain("RemoveIndexConcurrently");
+    expect(help).toContain("bound the wait");
+    // Not partitioned: the concurrent drop is the first step.
+    const ordinary = (await diagnostics(dir, { target: { tables: { partitioned: [], hot: ["library.Book"], large: [] } } })).filter((d) => d.rule === "altering-hot-table");
+    expect(ordinary[0]?.help.join("\n")).toContain("Drop the index with `RemoveIndexConcurrently`");
+    // An index built on it: partition by partition, not AddIndexConcurrently.
+    const adding = droppingProject(
+      dropMigration('        migrations.AddIndex(model_name="event", index=models.Index(fields=["created"], name="event_created_idx")),', true),
+    );
+    const built = (await diagnostics(adding, { target: { tables: { partitioned: [], hot: ["library_event"], large: [] } } })).filter((d) => d.rule === "altering-hot-table");
+    expect(built).toHaveLength(1);
+    expect(built[0]?.help.join("\n")).toContain("`library_event` is partitioned, and PostgreSQL refuses `CREATE INDEX CONCURRENTLY` on it");
+    expect(built[0]?.help.join("\n")).not.toContain("AddIndexConcurrently");
+  });
+
   it("removing-index-non-concurrently is quiet once a lock_timeout bounds the drop, and only then", async () => {
     const plain = (operations: string, atomic: boolean) => dropMigration(operations, atomic);
     const remove = '        migrations.RemoveIndex(model_name="event", name="event_kind_idx"),';
