@@ -7,6 +7,8 @@ import {
   fieldWith,
   likeIndexOpclass,
   migrationModule,
+  partitionedIndexOperations,
+  partitionedUniqueConstraintOperations,
   py,
   runSqlLines,
   separateDatabaseAndState,
@@ -15,6 +17,7 @@ import {
 } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { addsForeignKeyConstraint, columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
+import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 
 /** Keyword arguments that make Django emit `CREATE UNIQUE INDEX` instead of a UNIQUE constraint. */
 const INDEX_ONLY_KWARGS = ["condition", "include", "opclasses"];
@@ -32,6 +35,15 @@ function duplicatesQuery(table: string, columns: string[]): string {
   const cols = columns.map(sqlIdent).join(", ");
   const notNull = columns.map((c) => `${sqlIdent(c)} IS NOT NULL`).join(" AND ");
   return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table)} WHERE ${notNull} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
+}
+
+/** The statements of {@link concurrentStatements} for a partitioned table, where PostgreSQL refuses both on the parent. */
+function partitionedStatements(info: PartitionedTableInfo, target: UniqueTarget): string[] {
+  if (target.constraint && target.columns) {
+    return partitionedUniqueConstraintOperations({ parent: info.table, partitions: info.partitions, name: target.name, columns: target.columns, deferrable: target.deferrable });
+  }
+  const definition = target.columns ? `(${target.columns.map(sqlIdent).join(", ")})` : null;
+  return partitionedIndexOperations({ parent: info.table, partitions: info.partitions, index: target.name, definition, unique: true });
 }
 
 function concurrentStatements(table: string, target: UniqueTarget): string[] {
@@ -68,6 +80,7 @@ export const addingUniqueConstraint: Rule = {
         "Make the new release reject duplicates (form/model validation), and remove existing duplicates in a data migration; check with `SELECT cols, COUNT(*) ... GROUP BY cols HAVING COUNT(*) > 1`.",
         "In a migration with `atomic = False`, keep the constraint in state and build it with `SeparateDatabaseAndState`: `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS` (SHARE UPDATE EXCLUSIVE), then `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX` (a brief lock, no scan). A conditional `UniqueConstraint` is only the unique index.",
         "For field-level `unique=True` on varchar/text columns, also build Django's `<name>_like` index concurrently.",
+        "On a partitioned table (configuration `partitioned-tables`, or created by `RunSQL(\"CREATE TABLE ... PARTITION BY ...\")`) PostgreSQL refuses both `CREATE INDEX CONCURRENTLY` and `USING INDEX` on the parent: build each partition's unique index concurrently and make it that partition's constraint with `USING INDEX`, then `ALTER TABLE <parent> ADD CONSTRAINT ... UNIQUE (...)`, which adopts the partitions' constraints without building an index. The unique key must include every partitioning column.",
       ],
       severityReason: "Error on PostgreSQL: the table is locked for the whole index build. Warning elsewhere: the build is online, but duplicates make the migration fail.",
       bad: `migrations.AddConstraint(
@@ -212,12 +225,25 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     return;
   }
   const targets = [input.target, ...(input.extraTargets ?? [])];
-  const statements = targets.flatMap((t) => concurrentStatements(table, t));
+  const partitioned = partitionedTable(ctx, model, table);
+  const statements = targets.flatMap((t) => (partitioned ? partitionedStatements(partitioned, t) : concurrentStatements(table, t)));
+  if (partitioned) {
+    help.push(
+      `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` and \`ADD CONSTRAINT ... USING INDEX\` on a partitioned table, so the recipe builds the unique index${targets.some((t) => t.constraint && t.columns) ? " and its constraint" : ""} partition by partition${targets.some((t) => t.constraint && t.columns) ? ", and the parent's `ADD CONSTRAINT` then adopts the partitions' constraints without building anything" : ", then attaches each to the parent's index"}. PostgreSQL also requires a unique key on a partitioned table to include every partitioning column.`,
+    );
+  }
   if (input.like) {
-    const { sql, reverse } = createIndexConcurrentlySql(input.like.name, table, [input.like.column], { opclass: input.like.opclass });
-    statements.push(runSqlLines(sql, reverse));
+    if (partitioned) {
+      statements.push(...partitionedIndexOperations({ parent: table, partitions: partitioned.partitions, index: input.like.name, definition: `(${sqlIdent(input.like.column)} ${input.like.opclass})`, unique: false }));
+    } else {
+      const { sql, reverse } = createIndexConcurrentlySql(input.like.name, table, [input.like.column], { opclass: input.like.opclass });
+      statements.push(runSqlLines(sql, reverse));
+    }
     help.push(`Django also builds \`${input.like.name}\` (\`${input.like.opclass}\`) for this varchar/text column; the recipe builds it concurrently too.`);
   }
+  const how = partitioned
+    ? "build the unique index partition by partition (SHARE UPDATE EXCLUSIVE on each partition: reads and writes go on)"
+    : `build the unique index concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on)`;
   const unknownColumns = targets.some((t) => !t.columns);
   if (input.addField) {
     steps.push(
@@ -232,11 +258,11 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
       )}`,
     );
     steps.push(
-      `In the next migration (\`atomic = False\`), build the unique index concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on) and attach it as the constraint (brief lock, no scan), one \`RunSQL\` per statement:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`,
+      `In the next migration (\`atomic = False\`), ${how} and attach it as the constraint (brief lock, no scan), one \`RunSQL\` per statement:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`,
     );
   } else {
     steps.push(
-      `In a migration with \`atomic = False\`, keep the change in state and build the unique index concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on)${input.target.constraint ? ", then attach it as the constraint (`USING INDEX`: brief lock, no scan)" : ""}, one \`RunSQL\` per statement${unknownColumns ? " (`python manage.py sqlmigrate` shows Django's statement: add `CONCURRENTLY IF NOT EXISTS` to it)" : ""}:\n${migrationModule(
+      `In a migration with \`atomic = False\`, keep the change in state and ${how}${input.target.constraint ? `, then attach it as the constraint (${partitioned ? "on each partition, then on the parent" : "`USING INDEX`"}: brief lock, no scan)` : ""}, one \`RunSQL\` per statement${unknownColumns ? " (`python manage.py sqlmigrate` shows Django's statement: add `CONCURRENTLY IF NOT EXISTS` to it)" : ""}:\n${migrationModule(
         [separateDatabaseAndState([input.stateOp + ","], statements)],
         { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" },
       )}`,
@@ -247,6 +273,6 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     range: ctx.op.range,
     message: `Adding ${input.subject} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${input.addField && !filledAdd ? "" : ", and fails if rows are duplicates"}.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
-    related: input.relatedOrigin ? [ctx.relatedAt(input.relatedOrigin, "the field was last defined here")] : undefined,
+    related: [...(input.relatedOrigin ? [ctx.relatedAt(input.relatedOrigin, "the field was last defined here")] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
   });
 }

@@ -401,6 +401,36 @@ export function partitionedIndexOperations(plan: PartitionedIndexPlan): string[]
 }
 
 /**
+ * `RunSQL` operations that add a UNIQUE constraint to a partitioned table without building its
+ * index under a lock: PostgreSQL refuses `CREATE INDEX CONCURRENTLY` and `ADD CONSTRAINT ... USING
+ * INDEX` on the parent, but not on a partition. Each partition gets its unique index concurrently
+ * and then its constraint from it; the parent's `ADD CONSTRAINT` then adopts the partitions'
+ * constraints (checked on PostgreSQL 15: no index is built, the partitions' become its children).
+ */
+export function partitionedUniqueConstraintOperations(plan: { parent: string; partitions: string[]; name: string; columns: string[]; deferrable: string | null }): string[] {
+  const columns = `(${plan.columns.map(sqlIdent).join(", ")})`;
+  const deferrable = plan.deferrable ? ` DEFERRABLE INITIALLY ${plan.deferrable}` : "";
+  const placeholder = plan.partitions.length === 0;
+  const out: string[] = [];
+  for (const partition of placeholder ? ["<partition>"] : plan.partitions) {
+    const child = placeholder ? `"<partition>_${plan.name}"` : sqlIdent(partitionIndexName(partition, plan.name));
+    const table = placeholder ? partition : sqlIdent(partition);
+    out.push(
+      placeholder
+        ? `# Repeat these two for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${plan.parent}'::regclass).`
+        : `# Partition ${partition}: build the unique index concurrently, then make it the partition's constraint (brief lock, no scan).`,
+      runSqlLines(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${child} ON ${table} ${columns}`, null),
+      runSqlLines(`ALTER TABLE ${table} ADD CONSTRAINT ${child} UNIQUE USING INDEX ${child}${deferrable}`, null),
+    );
+  }
+  out.push(
+    "# The parent's constraint adopts the partitions' constraints: it builds no index and reads no rows.",
+    runSqlLines(`ALTER TABLE ${sqlIdent(plan.parent)} ADD CONSTRAINT ${sqlIdent(plan.name)} UNIQUE ${columns}${deferrable}`, `ALTER TABLE ${sqlIdent(plan.parent)} DROP CONSTRAINT IF EXISTS ${sqlIdent(plan.name)}`),
+  );
+  return out;
+}
+
+/**
  * A whole `atomic = False` migration holding {@link partitionedIndexOperations}, inside
  * `SeparateDatabaseAndState` when Django's state must record the index (`stateOperations`,
  * already rendered, e.g. `migrations.AddIndex(...),`).

@@ -335,6 +335,54 @@ describe("dropping an index of a partitioned table", () => {
   });
 });
 
+describe("adding-unique-constraint on a partitioned table", () => {
+  const RS202 = "adding-unique-constraint";
+  const unique = (operations: string) => dropMigration(operations, true);
+
+  it("builds each partition's unique constraint concurrently, then the parent's, which adopts them (PostgreSQL 15 refuses CONCURRENTLY and USING INDEX on the parent)", async () => {
+    const dir = droppingProject(
+      unique('        migrations.AddConstraint(model_name="event", constraint=models.UniqueConstraint(fields=["kind", "created"], name="event_kind_created_uniq")),'),
+    );
+    const found = (await diagnostics(dir)).filter((d) => d.rule === RS202);
+    expect(found).toHaveLength(1);
+    const help = found[0]?.help.join("\n") ?? "";
+    expect(help).toContain("PostgreSQL refuses `CREATE INDEX CONCURRENTLY` and `ADD CONSTRAINT ... USING INDEX` on a partitioned table");
+    expect(help).toContain("include every partitioning column");
+    for (const partition of ["library_event_2024", "library_event_2025"]) {
+      expect(help).toContain(`'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "${partition}_event_kind_created_uniq" ON "${partition}" ("kind", "created")'`);
+      expect(help).toContain(`'ALTER TABLE "${partition}" ADD CONSTRAINT "${partition}_event_kind_created_uniq" UNIQUE USING INDEX "${partition}_event_kind_created_uniq"'`);
+    }
+    expect(help).toContain(`'ALTER TABLE "library_event" ADD CONSTRAINT "event_kind_created_uniq" UNIQUE ("kind", "created")'`);
+    expect(help).toContain(`reverse_sql='ALTER TABLE "library_event" DROP CONSTRAINT IF EXISTS "event_kind_created_uniq"'`);
+    expect(help).not.toContain('ON "library_event" (');
+    expect(help).not.toContain('UNIQUE USING INDEX "event_kind_created_uniq"');
+    expect(found[0]?.related?.some((r) => r.file === "library/migrations/0002_event.py")).toBe(true);
+  });
+
+  it("a conditional unique constraint is a unique index: ON ONLY the parent, then per partition", async () => {
+    const dir = droppingProject(
+      unique(
+        '        migrations.AddConstraint(model_name="event", constraint=models.UniqueConstraint(fields=["kind", "created"], condition=models.Q(id__gt=0), name="event_kind_created_uniq")),',
+      ),
+    );
+    const help = (await diagnostics(dir)).find((d) => d.rule === RS202)?.help.join("\n") ?? "";
+    expect(help).toContain(`CREATE UNIQUE INDEX IF NOT EXISTS "event_kind_created_uniq" ON ONLY "library_event"`);
+    expect(help).toContain(`'ALTER INDEX "event_kind_created_uniq" ATTACH PARTITION "library_event_2025_event_kind_created_uniq"'`);
+    expect(help).not.toContain("UNIQUE USING INDEX");
+  });
+
+  it("with the table listed in the configuration: <partition> placeholders; an ordinary table keeps USING INDEX", async () => {
+    const dir = droppingProject(unique('        migrations.AlterUniqueTogether(name="author", unique_together={("name",)}),'));
+    const asConfigured = (await diagnostics(dir, partitioned("library_author"))).find((d) => d.rule === RS202)?.help.join("\n") ?? "";
+    expect(asConfigured).toContain("SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = 'library_author'::regclass");
+    expect(asConfigured).toContain(`'ALTER TABLE <partition> ADD CONSTRAINT "<partition>_library_author_name_`);
+    expect(asConfigured).toContain(`'ALTER TABLE "library_author" ADD CONSTRAINT "library_author_name_`);
+    const ordinary = (await diagnostics(dir)).find((d) => d.rule === RS202)?.help.join("\n") ?? "";
+    expect(ordinary).toContain('UNIQUE USING INDEX "library_author_name_');
+    expect(ordinary).not.toContain("partition");
+  });
+});
+
 describe("recipe names", () => {
   it("reads what follows ON <table> in CREATE INDEX", () => {
     expect(createIndexDefinition('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a b" ON ONLY "public"."t" USING gin (x) WHERE y;')).toBe("USING gin (x) WHERE y");
