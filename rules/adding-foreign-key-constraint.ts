@@ -1,6 +1,21 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
-import { createIndexConcurrentlySql, djangoIndexName, fieldWith, migrationModule, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
+import {
+  createIndexConcurrentlySql,
+  djangoIndexName,
+  fieldWith,
+  migrationModule,
+  partitionedIndexOperations,
+  partitionedUniqueConstraintOperations,
+  partitionIndexName,
+  py,
+  pyValue,
+  runSqlLines,
+  separateDatabaseAndState,
+  sqlIdent,
+} from "../src/advice/snippets.js";
+import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { LOCK_TIMEOUT_OPERATION } from "./removing-index-concurrently-on-partitioned-table.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import { FIELD_NON_DB_ATTRS } from "../src/model/django-operations.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
@@ -43,6 +58,36 @@ function referenced(ctx: OperationContext, field: FieldState): { model: ModelSta
   return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id" };
 }
 
+/**
+ * The NOT VALID + VALIDATE steps for a partitioned table, where PostgreSQL refuses a NOT VALID
+ * foreign key on the parent ("not yet supported on partitioned tables"): each partition gets the
+ * constraint NOT VALID and then validated, and the parent's constraint adopts them without a scan
+ * (checked on PostgreSQL 15). Adopting replaces the partitions' triggers on the referenced table,
+ * which takes a brief ACCESS EXCLUSIVE lock there, so that step runs under a lock timeout.
+ */
+function partitionedForeignKeySteps(info: PartitionedTableInfo, fk: { name: string; column: string; refTable: string; refColumn: string }): string[] {
+  const placeholder = info.partitions.length === 0;
+  const partitions = placeholder ? ["<partition>"] : info.partitions;
+  const references = `FOREIGN KEY (${sqlIdent(fk.column)}) REFERENCES ${sqlIdent(fk.refTable)} (${sqlIdent(fk.refColumn)}) DEFERRABLE INITIALLY DEFERRED`;
+  const child = (p: string) => (placeholder ? `"<partition>_${fk.name}"` : sqlIdent(partitionIndexName(p, fk.name)));
+  const table = (p: string) => (placeholder ? p : sqlIdent(p));
+  const repeat = placeholder ? [`# Repeat for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${info.table}'::regclass).`] : [];
+  return [
+    `Add the constraint to each partition without checking existing rows (brief SHARE ROW EXCLUSIVE on the partition and \`${fk.refTable}\`, no scan):\n${migrationModule(
+      [...repeat, ...partitions.map((p) => runSqlLines(`ALTER TABLE ${table(p)} ADD CONSTRAINT ${child(p)} ${references} NOT VALID;`, `ALTER TABLE ${table(p)} DROP CONSTRAINT IF EXISTS ${child(p)};`))],
+      { atomic: true },
+    )}`,
+    `Validate them in a later migration (SHARE UPDATE EXCLUSIVE on each partition, ROW SHARE on \`${fk.refTable}\`: reads and writes go on):\n${migrationModule(
+      [...repeat, ...partitions.map((p) => runSqlLines(`ALTER TABLE ${table(p)} VALIDATE CONSTRAINT ${child(p)};`, null))],
+      { atomic: true },
+    )}`,
+    `Then add the parent's constraint: it adopts the validated partition constraints without scanning, but briefly takes ACCESS EXCLUSIVE on \`${fk.refTable}\` (it replaces the partitions' triggers there), so bound the wait:\n${migrationModule(
+      [LOCK_TIMEOUT_OPERATION, runSqlLines(`ALTER TABLE ${sqlIdent(info.table)} ADD CONSTRAINT ${sqlIdent(fk.name)} ${references};`, `ALTER TABLE ${sqlIdent(info.table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(fk.name)};`)],
+      { atomic: true },
+    )}`,
+  ];
+}
+
 /** RS205: a foreign-key constraint added (and validated) on an existing table. */
 export const addingForeignKeyConstraint: Rule = {
   meta: {
@@ -61,6 +106,7 @@ export const addingForeignKeyConstraint: Rule = {
         "Add the column without the constraint or index: `SeparateDatabaseAndState` with the real field as state and `db_constraint=False, db_index=False` as the database operation.",
         "Build the index with `CREATE INDEX CONCURRENTLY` in an `atomic = False` migration.",
         "Add the constraint `NOT VALID` (brief lock, no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced table: reads and writes go on).",
+        "On a partitioned table PostgreSQL refuses a `NOT VALID` foreign key (and `CREATE INDEX CONCURRENTLY`) on the parent: add the constraint `NOT VALID` to each partition and validate it, build the index partition by partition, then add the parent's constraint, which adopts the partitions' without a scan but briefly takes ACCESS EXCLUSIVE on the referenced table (run it after `SET LOCAL lock_timeout`).",
       ],
       severityReason: "Error: writes to both tables (and, for AddField, reads of the table) are blocked while existing rows are checked and the index is built.",
       bad: `migrations.AddField(
@@ -101,6 +147,10 @@ export const addingForeignKeyConstraint: Rule = {
     )}`;
     const help: string[] = [];
     const steps: string[] = [];
+    const partitioned = ctx.target.database === "postgresql" && mode !== "readd" ? partitionedTable(ctx, model, table) : null;
+    const fkSteps = partitioned
+      ? partitionedForeignKeySteps(partitioned, { name: fk, column, refTable, refColumn: ref.column })
+      : null;
     if (ctx.target.database === "mysql") {
       help.push(
         `MySQL cannot add a foreign key in place while \`foreign_key_checks\` is on: it copies \`${table}\` (ALGORITHM=COPY), blocking writes for the whole copy, and locks ${both}.`,
@@ -122,13 +172,24 @@ export const addingForeignKeyConstraint: Rule = {
       );
       if (after.dbIndex || o2o) {
         const idx = o2o ? djangoIndexName(table, [column], "_uniq") : djangoIndexName(table, [column]);
-        const { sql, reverse } = createIndexConcurrentlySql(idx, table, [column], { unique: o2o });
-        const statements = [runSqlLines(sql, reverse)];
-        if (o2o) statements.push(runSqlLines(`ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(idx)} UNIQUE USING INDEX ${sqlIdent(idx)};`, `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(idx)};`));
-        steps.push(`Build Django's ${o2o ? "unique constraint" : "index"} \`${idx}\` concurrently:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`);
+        let statements: string[];
+        if (partitioned) {
+          statements = o2o
+            ? partitionedUniqueConstraintOperations({ parent: table, partitions: partitioned.partitions, name: idx, columns: [column], deferrable: null })
+            : partitionedIndexOperations({ parent: table, partitions: partitioned.partitions, index: idx, definition: `(${sqlIdent(column)})`, unique: false });
+        } else {
+          const { sql, reverse } = createIndexConcurrentlySql(idx, table, [column], { unique: o2o });
+          statements = [runSqlLines(sql, reverse)];
+          if (o2o) statements.push(runSqlLines(`ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(idx)} UNIQUE USING INDEX ${sqlIdent(idx)};`, `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(idx)};`));
+        }
+        steps.push(`Build Django's ${o2o ? "unique constraint" : "index"} \`${idx}\` ${partitioned ? "partition by partition" : "concurrently"}:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`);
       }
-      steps.push(`Add the foreign key without checking existing rows (brief SHARE ROW EXCLUSIVE on both tables, no scan):\n${migrationModule([runSqlLines(addSql, dropSql)], { atomic: true })}`);
-      steps.push(validate);
+      if (fkSteps) {
+        steps.push(...fkSteps);
+      } else {
+        steps.push(`Add the foreign key without checking existing rows (brief SHARE ROW EXCLUSIVE on both tables, no scan):\n${migrationModule([runSqlLines(addSql, dropSql)], { atomic: true })}`);
+        steps.push(validate);
+      }
     } else {
       help.push(
         mode === "readd"
@@ -142,6 +203,8 @@ export const addingForeignKeyConstraint: Rule = {
             { atomic: true },
           )}`,
         );
+      } else if (fkSteps) {
+        steps.push(`Keep the change in state only, with no SQL yet:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], [])], { atomic: true })}`, ...fkSteps);
       } else {
         steps.push(
           `Keep the change in state and add the constraint NOT VALID (brief lock, no scan):\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(addSql, dropSql)])], { atomic: true })}`,
@@ -149,12 +212,17 @@ export const addingForeignKeyConstraint: Rule = {
         );
       }
     }
+    if (partitioned) {
+      help.push(
+        `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses a NOT VALID foreign key${mode === "add" && (after.dbIndex || after.relation.kind === "o2o") ? " and CREATE INDEX CONCURRENTLY" : ""} on a partitioned table, so the constraint is added and validated partition by partition, and the parent's constraint then adopts them without a scan.`,
+      );
+    }
     const verb = mode === "add" ? `Adding foreign key \`${model.name}.${name}\`` : mode === "enable" ? `Turning on the foreign-key constraint of \`${model.name}.${name}\`` : `Altering foreign key \`${model.name}.${name}\``;
     ctx.report({
       range: ctx.op.range,
       message: `${verb} ${mode === "readd" ? "drops and re-adds" : "adds"} constraint \`${fk}\`, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
-      related: before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
+      related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });
   },
 };

@@ -383,6 +383,80 @@ describe("adding-unique-constraint on a partitioned table", () => {
   });
 });
 
+describe("adding-foreign-key-constraint on a partitioned table", () => {
+  const RS205 = "adding-foreign-key-constraint";
+  const addAuthor = (field: string) =>
+    dropMigration(
+      [
+        "        migrations.AddField(",
+        '            model_name="event",',
+        '            name="author",',
+        `            field=${field},`,
+        "        ),",
+      ].join("\n"),
+      true,
+    );
+
+  it("adds and validates the constraint per partition, then the parent's under a lock timeout (PostgreSQL 15 refuses NOT VALID on the parent)", async () => {
+    const dir = droppingProject(addAuthor('models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.author")'));
+    const found = (await diagnostics(dir)).filter((d) => d.rule === RS205);
+    expect(found).toHaveLength(1);
+    const help = found[0]?.help.join("\n") ?? "";
+    expect(help).toContain("PostgreSQL refuses a NOT VALID foreign key and CREATE INDEX CONCURRENTLY on a partitioned table");
+    const fk = "library_event_author_id_b8f00a1e_fk_library_author_id";
+    for (const partition of ["library_event_2024", "library_event_2025"]) {
+      expect(help).toMatch(new RegExp(`'ALTER TABLE "${partition}" ADD CONSTRAINT "${partition}_[a-z0-9_]+" FOREIGN KEY \\("author_id"\\) REFERENCES "library_author" \\("id"\\) DEFERRABLE INITIALLY DEFERRED NOT VALID;'`));
+      expect(help).toMatch(new RegExp(`'ALTER TABLE "${partition}" VALIDATE CONSTRAINT "${partition}_[a-z0-9_]+";'`));
+      expect(help).toContain(`ON "${partition}" ("author_id")`);
+    }
+    expect(help).toContain(`'ALTER TABLE "library_event" ADD CONSTRAINT "${fk}" FOREIGN KEY ("author_id") REFERENCES "library_author" ("id") DEFERRABLE INITIALLY DEFERRED;'`);
+    expect(help).toContain("briefly takes ACCESS EXCLUSIVE on `library_author`");
+    expect(help).toContain(`migrations.RunSQL("SET LOCAL lock_timeout = '5s'", migrations.RunSQL.noop),`);
+    expect(help).not.toContain('ALTER TABLE "library_event" ADD CONSTRAINT "library_event_author_id_b8f00a1e_fk_library_author_id" FOREIGN KEY ("author_id") REFERENCES "library_author" ("id") DEFERRABLE INITIALLY DEFERRED NOT VALID');
+    expect(help).not.toContain('VALIDATE CONSTRAINT "library_event_author');
+  });
+
+  it("partition constraint names stay within 63 bytes and are distinct per partition", async () => {
+    const dir = droppingProject(addAuthor('models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.author")'));
+    const help = (await diagnostics(dir)).find((d) => d.rule === RS205)?.help.join("\n") ?? "";
+    const names = [...help.matchAll(/VALIDATE CONSTRAINT "([^"]+)"/g)].map((m) => m[1] ?? "");
+    expect(names).toHaveLength(2);
+    expect(new Set(names).size).toBe(2);
+    for (const name of names) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(63);
+  });
+
+  it("a one-to-one field gets each partition's unique constraint, then the parent's; db_constraint turned on gets the per-partition steps", async () => {
+    const o2o = droppingProject(addAuthor('models.OneToOneField(null=True, on_delete=models.CASCADE, to="library.author")'));
+    const help = (await diagnostics(o2o)).find((d) => d.rule === RS205)?.help.join("\n") ?? "";
+    expect(help).toContain(`UNIQUE USING INDEX "library_event_2024_`);
+    expect(help).not.toContain(`ON "library_event" ("author_id")`);
+    const enable = droppingProject(
+      dropMigration(
+        [
+          '        migrations.AddField(model_name="event", name="author", field=models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.author", db_constraint=False)),',
+          '        migrations.AlterField(model_name="event", name="author", field=models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.author")),',
+        ].join("\n"),
+        true,
+      ),
+    );
+    const enabled = (await diagnostics(enable)).filter((d) => d.rule === RS205 && d.message.startsWith("Turning on"));
+    expect(enabled).toHaveLength(1);
+    const enableHelp = enabled[0]?.help.join("\n") ?? "";
+    expect(enableHelp).toContain("Keep the change in state only, with no SQL yet");
+    expect(enableHelp).toContain('VALIDATE CONSTRAINT "library_event_2025_');
+  });
+
+  it("an ordinary table keeps the single NOT VALID + VALIDATE recipe", async () => {
+    const dir = droppingProject(
+      dropMigration('        migrations.AddField(model_name="book", name="editor", field=models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.author")),', true),
+    );
+    const help = (await diagnostics(dir)).find((d) => d.rule === RS205)?.help.join("\n") ?? "";
+    expect(help).toContain("NOT VALID;");
+    expect(help).toContain('VALIDATE CONSTRAINT "library_book_editor_id_');
+    expect(help).not.toContain("partition");
+  });
+});
+
 describe("recipe names", () => {
   it("reads what follows ON <table> in CREATE INDEX", () => {
     expect(createIndexDefinition('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a b" ON ONLY "public"."t" USING gin (x) WHERE y;')).toBe("USING gin (x) WHERE y");
