@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { createIndexDefinition, partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { createIndexDefinition, failureLeftovers, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, type SqlStatementFact } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
@@ -8,8 +8,7 @@ import { operationSource, plainIndexColumns } from "./adding-index-non-concurren
 
 /** The first line of the help: what PostgreSQL does, and how rollsafe knows the table is partitioned. */
 function why(ctx: OperationContext, info: PartitionedTableInfo): string {
-  const leftovers = ctx.migration.atomic ? "" : " (with `atomic = False`, any operation before it stays applied and the migration is not recorded)";
-  return `PostgreSQL refuses it with \`cannot create index on partitioned table "${info.table}" concurrently\`, so \`migrate\` stops here and the deploy fails${leftovers}. \`${info.table}\` is partitioned: ${partitionedBecause(info)}.`;
+  return `PostgreSQL refuses it with \`cannot create index on partitioned table "${info.table}" concurrently\`, so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. \`${info.table}\` is partitioned: ${partitionedBecause(info)}.`;
 }
 
 /** RS212: a concurrent index build on a partitioned table, which PostgreSQL refuses. */
@@ -23,7 +22,7 @@ export const addingIndexConcurrentlyOnPartitionedTable: Rule = {
     hazards: ["H31"],
     docs: {
       summary: "Building an index CONCURRENTLY on a partitioned table, which PostgreSQL refuses",
-      what: "Flags `AddIndexConcurrently` (and the known third-party equivalents: django-pg-migration-tools' `SaferAddIndexConcurrently`, PostHog's `SafeAddIndexConcurrently`) and `RunSQL` `CREATE [UNIQUE] INDEX CONCURRENTLY` on a partitioned table. A table is partitioned when the configuration lists it in `partitioned-tables`, or when a `RunSQL` created it with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration); a table named as the parent in `PARTITION OF` or `ATTACH PARTITION` is partitioned too. Partitions themselves are ordinary tables and are not flagged, nor is a table that `CreateModel` creates in the same migration.",
+      what: "Flags `AddIndexConcurrently` (and the known third-party equivalents: django-pg-migration-tools' `SaferAddIndexConcurrently`, PostHog's `SafeAddIndexConcurrently`), django-pg-migration-tools' `SaferAddUniqueConstraint`, `SaferAddFieldForeignKey` and `SaferAddFieldOneToOne` (they build their index concurrently, and add the constraint `USING INDEX` or the foreign key `NOT VALID`, all refused on a partitioned table), and `RunSQL` `CREATE [UNIQUE] INDEX CONCURRENTLY` on a partitioned table. A table is partitioned when the configuration lists it in `partitioned-tables`, or when a `RunSQL` created it with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration); a table named as the parent in `PARTITION OF` or `ATTACH PARTITION` is partitioned too. Partitions themselves are ordinary tables and are not flagged, nor is a table that `CreateModel` creates in the same migration.",
       why: 'PostgreSQL cannot build an index concurrently on a partitioned table: `CREATE INDEX CONCURRENTLY` on the parent (also with `ON ONLY`) fails with `cannot create index on partitioned table "..." concurrently`. The deploy\'s `migrate` stops at that operation; in the `atomic = False` migration that concurrent builds need, the operations before it stay applied and the migration is not recorded. A plain `CREATE INDEX` on the parent works but holds a SHARE lock on every partition for the whole build, blocking writes.',
       recipe: [
         "In a migration with `atomic = False`, create the parent's index with `CREATE INDEX <name> ON ONLY <parent> (...)`: it is created INVALID and reads no rows (a brief SHARE lock on the parent alone).",
@@ -133,13 +132,55 @@ class Migration(migrations.Migration):
 `,
     },
   },
-  operationKinds: ["AddIndexConcurrently", "RunSQL"],
+  operationKinds: ["AddIndexConcurrently", "RunSQL", "AddConstraint", "AddField"],
   operation(ctx) {
-    if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown) return;
+    if (ctx.target.database !== "postgresql" || ctx.op.unknown) return;
+    // The engine sees a third-party operation that changes the database safely as state-only (its
+    // lock rules do not apply); it does run its SQL, unless it sits in state_operations.
+    const safer = ctx.op.thirdParty ? SAFER_CONCURRENT_BUILDS.get(ctx.op.thirdParty.qualified) : undefined;
+    if (safer) return ctx.parent?.kind === "SeparateDatabaseAndState" && ctx.effect === "state" ? undefined : saferOperation(ctx, safer);
+    if (ctx.effect === "state") return;
     if (ctx.op.kind === "AddIndexConcurrently") return addIndexConcurrently(ctx);
     if (ctx.op.kind === "RunSQL") return runSql(ctx);
   },
 };
+
+/**
+ * django-pg-migration-tools operations whose SQL PostgreSQL refuses on a partitioned table (they
+ * build their index concurrently, and attach a constraint `USING INDEX` or add a foreign key
+ * `NOT VALID`), with the Django operation whose advice gives the per-partition recipe instead.
+ */
+const SAFER_CONCURRENT_BUILDS = new Map<string, { refused: string; instead: string; rule: string }>([
+  [
+    "django_pg_migration_tools.operations.SaferAddUniqueConstraint",
+    { refused: "its `CREATE UNIQUE INDEX CONCURRENTLY` and `ADD CONSTRAINT ... USING INDEX`", instead: "AddConstraint", rule: "adding-unique-constraint" },
+  ],
+  [
+    "django_pg_migration_tools.operations.SaferAddFieldForeignKey",
+    { refused: "its `CREATE INDEX CONCURRENTLY` of the column's index and its `NOT VALID` foreign key", instead: "AddField", rule: "adding-foreign-key-constraint" },
+  ],
+  [
+    "django_pg_migration_tools.operations.SaferAddFieldOneToOne",
+    { refused: "its `CREATE UNIQUE INDEX CONCURRENTLY`, `ADD CONSTRAINT ... USING INDEX` and `NOT VALID` foreign key", instead: "AddField", rule: "adding-foreign-key-constraint" },
+  ],
+]);
+
+function saferOperation(ctx: OperationContext, safer: { refused: string; instead: string; rule: string }): void {
+  const { op } = ctx;
+  const found = partitionedOperationTable(ctx);
+  if (!found) return;
+  const { table, info } = found;
+  const what = op.thirdParty?.qualified.slice(op.thirdParty.qualified.lastIndexOf(".") + 1) ?? op.kind;
+  ctx.report({
+    range: op.range,
+    message: `\`${what}\` fails on \`${table}\`: the table is partitioned, and PostgreSQL refuses ${safer.refused} on a partitioned table.`,
+    help: [
+      `\`migrate\` stops at this operation and the deploy fails${failureLeftovers(ctx)}. \`${table}\` is partitioned: ${partitionedBecause(info)}.`,
+      `1. Write it with Django's own \`${safer.instead}\` instead: rollsafe's \`${safer.rule}\` then gives the recipe that works on a partitioned table, partition by partition, with the names of \`${table}\`'s partitions.`,
+    ],
+    related: partitionedOrigin(ctx, info),
+  });
+}
 
 function addIndexConcurrently(ctx: OperationContext): void {
   const { op } = ctx;

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { failureLeftovers, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { literalString, type ModelState } from "../src/state/model-state.js";
@@ -27,8 +27,7 @@ export function partitionedDropStep(operations: string[]): string {
 
 /** The first line of the help: what PostgreSQL does, and how rollsafe knows the table is partitioned. */
 function why(ctx: OperationContext, info: PartitionedTableInfo, index: string | null): string {
-  const leftovers = ctx.migration.atomic ? "" : " (with `atomic = False`, any operation before it stays applied and the migration is not recorded)";
-  return `PostgreSQL refuses it with \`cannot drop partitioned index "${index ?? "..."}" concurrently\`, so \`migrate\` stops here and the deploy fails${leftovers}. ${partitionedDropWhy(info)}`;
+  return `PostgreSQL refuses it with \`cannot drop partitioned index "${index ?? "..."}" concurrently\`, so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. ${partitionedDropWhy(info)}`;
 }
 
 /** RS215: a concurrent index drop on a partitioned table, which PostgreSQL refuses. */
@@ -101,11 +100,9 @@ class Migration(migrations.Migration):
 
 function removeIndexConcurrently(ctx: OperationContext): void {
   const { op } = ctx;
-  const model = ctx.model(literalString(op.args.model_name));
-  if (!model || !ctx.hasTable(model)) return;
-  const table = ctx.tableOf(model);
-  const info = partitionedTable(ctx, model, table);
-  if (!info) return;
+  const found = partitionedOperationTable(ctx);
+  if (!found) return;
+  const { model, table, info } = found;
   const name = literalString(op.args.name);
   const what = op.thirdParty ? op.thirdParty.qualified.slice(op.thirdParty.qualified.lastIndexOf(".") + 1) : "RemoveIndexConcurrently";
   const replacement = `migrations.RemoveIndex(model_name=${py(model.key)}, name=${name === null ? "..." : py(name)}),`;

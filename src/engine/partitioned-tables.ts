@@ -11,7 +11,7 @@
 import type { Operation, RelatedLocation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { isPublic, type SqlPartitioningFact, type SqlStatementFact } from "../sql/analyze-sql.js";
-import type { ModelState, Origin } from "../state/model-state.js";
+import { literalString, type ModelState, type Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts, RunSqlStatement } from "./sql-facts-for-operation.js";
@@ -154,6 +154,23 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
   if (createdByModel || createdBySql) return null;
   const entry = tableListed(ctx.target.tables.partitioned, model, table);
   return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [] };
+}
+
+/**
+ * The table of the operation's `model_name` when it exists and is partitioned just before the
+ * operation, with how rollsafe knows; null otherwise.
+ */
+export function partitionedOperationTable(ctx: OperationContext): { model: ModelState; table: string; info: PartitionedTableInfo } | null {
+  const model = ctx.model(literalString(ctx.op.args.model_name));
+  if (!model || !ctx.hasTable(model)) return null;
+  const table = ctx.tableOf(model);
+  const info = partitionedTable(ctx, model, table);
+  return info ? { model, table, info } : null;
+}
+
+/** What a failed statement leaves behind in the migration, as a clause for help texts ("" when atomic). */
+export function failureLeftovers(ctx: OperationContext): string {
+  return ctx.migration.atomic ? "" : " (with `atomic = False`, any operation before it stays applied and the migration is not recorded)";
 }
 
 /** How rollsafe knows the table is partitioned, as a clause for help texts. */

@@ -457,6 +457,40 @@ describe("adding-foreign-key-constraint on a partitioned table", () => {
   });
 });
 
+describe("django-pg-migration-tools operations on a partitioned table", () => {
+  it("SaferAddUniqueConstraint and SaferAddFieldForeignKey fail there; state-only they are left alone; an ordinary table is fine", async () => {
+    const dir = caseDir(RS212, "bad", "safer-constraint-operations");
+    const found = (await diagnostics(dir, partitioned("library_book"))).filter((d) => d.rule === RS212);
+    expect(found.map((d) => d.message)).toEqual([
+      "`SaferAddUniqueConstraint` fails on `library_book`: the table is partitioned, and PostgreSQL refuses its `CREATE UNIQUE INDEX CONCURRENTLY` and `ADD CONSTRAINT ... USING INDEX` on a partitioned table.",
+      "`SaferAddFieldForeignKey` fails on `library_book`: the table is partitioned, and PostgreSQL refuses its `CREATE INDEX CONCURRENTLY` of the column's index and its `NOT VALID` foreign key on a partitioned table.",
+    ]);
+    expect(found[0]?.help.join("\n")).toContain("Write it with Django's own `AddConstraint` instead: rollsafe's `adding-unique-constraint`");
+    expect(found[1]?.help.join("\n")).toContain("`adding-foreign-key-constraint`");
+    // Not partitioned: these operations are the safe recipe, and nothing is reported.
+    expect(await diagnostics(dir, partitioned())).toEqual([]);
+    // In state_operations they run no SQL.
+    const stateOnly = droppingProject(
+      [
+        "from django.db import migrations, models",
+        "from django_pg_migration_tools.operations import SaferAddUniqueConstraint",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        "    atomic = False",
+        '    dependencies = [("library", "0003_event_kind_idx")]',
+        "    operations = [",
+        "        migrations.SeparateDatabaseAndState(",
+        '            state_operations=[SaferAddUniqueConstraint(model_name="event", constraint=models.UniqueConstraint(fields=["kind", "created"], name="event_kind_created_uniq"))],',
+        "        ),",
+        "    ]",
+        "",
+      ].join("\n"),
+    );
+    expect((await diagnostics(stateOnly)).filter((d) => d.rule === RS212)).toEqual([]);
+  });
+});
+
 describe("recipe names", () => {
   it("reads what follows ON <table> in CREATE INDEX", () => {
     expect(createIndexDefinition('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a b" ON ONLY "public"."t" USING gin (x) WHERE y;')).toBe("USING gin (x) WHERE y");
