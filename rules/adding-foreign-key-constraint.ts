@@ -7,15 +7,16 @@ import {
   migrationModule,
   partitionedIndexOperations,
   partitionedUniqueConstraintOperations,
-  partitionIndexName,
+  partitionTargets,
   py,
   pyValue,
   runSqlLines,
+  repeatForEveryPartition,
   separateDatabaseAndState,
   sqlIdent,
+  LOCK_TIMEOUT_OPERATION,
 } from "../src/advice/snippets.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
-import { LOCK_TIMEOUT_OPERATION } from "./removing-index-concurrently-on-partitioned-table.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import { FIELD_NON_DB_ATTRS } from "../src/model/django-operations.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
@@ -66,19 +67,16 @@ function referenced(ctx: OperationContext, field: FieldState): { model: ModelSta
  * which takes a brief ACCESS EXCLUSIVE lock there, so that step runs under a lock timeout.
  */
 function partitionedForeignKeySteps(info: PartitionedTableInfo, fk: { name: string; column: string; refTable: string; refColumn: string }): string[] {
-  const placeholder = info.partitions.length === 0;
-  const partitions = placeholder ? ["<partition>"] : info.partitions;
+  const partitions = partitionTargets(info.partitions, fk.name);
   const references = `FOREIGN KEY (${sqlIdent(fk.column)}) REFERENCES ${sqlIdent(fk.refTable)} (${sqlIdent(fk.refColumn)}) DEFERRABLE INITIALLY DEFERRED`;
-  const child = (p: string) => (placeholder ? `"<partition>_${fk.name}"` : sqlIdent(partitionIndexName(p, fk.name)));
-  const table = (p: string) => (placeholder ? p : sqlIdent(p));
-  const repeat = placeholder ? [`# Repeat for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${info.table}'::regclass).`] : [];
+  const repeat = partitions.some((p) => p.placeholder) ? [repeatForEveryPartition(info.table)] : [];
   return [
     `Add the constraint to each partition without checking existing rows (brief SHARE ROW EXCLUSIVE on the partition and \`${fk.refTable}\`, no scan):\n${migrationModule(
-      [...repeat, ...partitions.map((p) => runSqlLines(`ALTER TABLE ${table(p)} ADD CONSTRAINT ${child(p)} ${references} NOT VALID;`, `ALTER TABLE ${table(p)} DROP CONSTRAINT IF EXISTS ${child(p)};`))],
+      [...repeat, ...partitions.map((p) => runSqlLines(`ALTER TABLE ${p.table} ADD CONSTRAINT ${p.child} ${references} NOT VALID;`, `ALTER TABLE ${p.table} DROP CONSTRAINT IF EXISTS ${p.child};`))],
       { atomic: true },
     )}`,
     `Validate them in a later migration (SHARE UPDATE EXCLUSIVE on each partition, ROW SHARE on \`${fk.refTable}\`: reads and writes go on):\n${migrationModule(
-      [...repeat, ...partitions.map((p) => runSqlLines(`ALTER TABLE ${table(p)} VALIDATE CONSTRAINT ${child(p)};`, null))],
+      [...repeat, ...partitions.map((p) => runSqlLines(`ALTER TABLE ${p.table} VALIDATE CONSTRAINT ${p.child};`, null))],
       { atomic: true },
     )}`,
     `Then add the parent's constraint: it adopts the validated partition constraints without scanning, but briefly takes ACCESS EXCLUSIVE on \`${fk.refTable}\` (it replaces the partitions' triggers there), so bound the wait:\n${migrationModule(

@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { RunSqlFacts } from "../src/engine/sql-facts-for-operation.js";
+import { parsedStatements, type RunSqlFacts } from "../src/engine/sql-facts-for-operation.js";
 import { columnOf, fieldFromCall, literalBool, literalString } from "../src/state/model-state.js";
 import { code, stageName } from "../src/advice/snippets.js";
 
@@ -23,12 +23,6 @@ function optionsOf(value: PyValue | undefined): Record<string, PyValue> {
   if (value?.kind !== "dict") return out;
   for (const { key, value: v } of value.entries) if (key.kind === "str") out[key.value] = v;
   return out;
-}
-
-/** Forward SQL statements of a RunSQL that parsed. */
-function okStatements(facts: RunSqlFacts | null) {
-  if (facts?.forward.kind !== "sql") return [];
-  return facts.forward.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
 }
 
 /**
@@ -100,7 +94,7 @@ export function expandChangeOf(ctx: OperationContext): ExpandChange | null {
       return { op, what: `\`AlterModelTable\` renames table \`${ctx.tableOf(model)}\` to \`${table}\`` };
     }
     case "RunSQL": {
-      for (const { fact } of okStatements(ctx.sql(op))) {
+      for (const { fact } of parsedStatements(ctx.sql(op)?.forward)) {
         if (fact.kind === "add-column") return { op, what: `\`RunSQL\` adds column \`${fact.column}\` to \`${fact.table}\`` };
         if (fact.kind === "create-table") return { op, what: `\`RunSQL\` creates table \`${fact.table}\`` };
         if (fact.kind === "rename-column") return { op, what: `\`RunSQL\` renames column \`${fact.table}.${fact.column}\` to \`${fact.newName}\`` };
@@ -133,7 +127,7 @@ export function contractChangesOf(migration: ParsedMigration, sql: (op: Operatio
       } else if (op.kind === "DeleteModel") {
         out.push({ op, what: `\`DeleteModel\` of \`${literalString(op.args.name) ?? "?"}\`` });
       } else if (op.kind === "RunSQL") {
-        const drop = okStatements(sql(op)).find((s) => s.fact.kind === "drop-column" || s.fact.kind === "drop-table");
+        const drop = parsedStatements(sql(op)?.forward).find((s) => s.fact.kind === "drop-column" || s.fact.kind === "drop-table");
         if (drop) {
           out.push({
             op,

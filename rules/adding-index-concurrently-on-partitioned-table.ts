@@ -184,12 +184,10 @@ function saferOperation(ctx: OperationContext, safer: { refused: string; instead
 
 function addIndexConcurrently(ctx: OperationContext): void {
   const { op } = ctx;
-  const model = ctx.model(literalString(op.args.model_name));
   const index = op.args.index;
-  if (!model || !index || !ctx.hasTable(model)) return;
-  const table = ctx.tableOf(model);
-  const info = partitionedTable(ctx, model, table);
-  if (!info) return;
+  const found = index ? partitionedOperationTable(ctx) : null;
+  if (!index || !found) return;
+  const { model, table, info } = found;
   const name = index.kind === "call" ? literalString(index.kwargs.name) : null;
   const plain = plainIndexColumns(ctx, model, index);
   const definition = plain ? `(${plain.columns.map((c, i) => `${sqlIdent(c)}${plain.desc[i] ? " DESC" : ""}`).join(", ")})` : null;

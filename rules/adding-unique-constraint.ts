@@ -228,8 +228,9 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   const partitioned = partitionedTable(ctx, model, table);
   const statements = targets.flatMap((t) => (partitioned ? partitionedStatements(partitioned, t) : concurrentStatements(table, t)));
   if (partitioned) {
+    const constraints = targets.some((t) => t.constraint && t.columns);
     help.push(
-      `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` and \`ADD CONSTRAINT ... USING INDEX\` on a partitioned table, so the recipe builds the unique index${targets.some((t) => t.constraint && t.columns) ? " and its constraint" : ""} partition by partition${targets.some((t) => t.constraint && t.columns) ? ", and the parent's `ADD CONSTRAINT` then adopts the partitions' constraints without building anything" : ", then attaches each to the parent's index"}. PostgreSQL also requires a unique key on a partitioned table to include every partitioning column.`,
+      `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` and \`ADD CONSTRAINT ... USING INDEX\` on a partitioned table, so the recipe builds the unique index${constraints ? " and its constraint" : ""} partition by partition${constraints ? ", and the parent's `ADD CONSTRAINT` then adopts the partitions' constraints without building anything" : ", then attaches each to the parent's index"}. PostgreSQL also requires a unique key on a partitioned table to include every partitioning column.`,
     );
   }
   if (input.like) {

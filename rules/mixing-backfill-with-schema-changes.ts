@@ -3,7 +3,7 @@ import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { SqlStatementKind } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
-import { resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
+import { parsedStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 
 /** SQL statements that only read or write rows, or change nothing lockable. */
@@ -22,9 +22,7 @@ function backfillOf(ctx: OperationContext, op: Operation): string | null {
   if (op.unknown) return null;
   if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) ? null : "`RunPython`";
   if (op.kind !== "RunSQL") return null;
-  const facts = ctx.sql(op);
-  if (facts?.forward.kind !== "sql") return null;
-  const dml = facts.forward.chunks.flatMap((c) => (c.status === "ok" ? c.statements : [])).find((s) => ["insert", "update", "delete"].includes(s.fact.kind));
+  const dml = parsedStatements(ctx.sql(op)?.forward).find((s) => ["insert", "update", "delete"].includes(s.fact.kind));
   return dml ? `\`RunSQL\` ${dml.fact.kind.toUpperCase()}` : null;
 }
 

@@ -3,6 +3,7 @@ import { FIELD_NON_DB_ATTRS, TABLE_ALTERING_OPERATIONS } from "../src/model/djan
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { SqlStatementFact } from "../src/sql/analyze-sql.js";
+import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { columnOf, fieldFromCall, literalString, type FieldState } from "../src/state/model-state.js";
 import { code, pyValue } from "../src/advice/snippets.js";
@@ -57,9 +58,7 @@ interface Seen {
 const byMigration = new WeakMap<ParsedMigration, Seen>();
 
 function statementsOf(ctx: OperationContext): SqlStatementFact[] {
-  const facts = ctx.sql(ctx.op);
-  if (facts?.forward.kind !== "sql") return [];
-  return facts.forward.chunks.flatMap((c) => (c.status === "ok" ? c.statements.map((s) => s.fact) : []));
+  return parsedStatements(ctx.sql(ctx.op)?.forward).map((s) => s.fact);
 }
 
 /** An ordinary DDL statement that a re-run would fail on (not part of the concurrent recipe, not idempotent). */

@@ -3,11 +3,8 @@ import { failureLeftovers, partitionedBecause, partitionedOperationTable, partit
 import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { literalString, type ModelState } from "../src/state/model-state.js";
-import { lockTimeoutSql, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
+import { LOCK_TIMEOUT_OPERATION, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
-
-/** The statement that makes a drop give up instead of queueing traffic (first operation of an atomic migration). */
-export const LOCK_TIMEOUT_OPERATION = `migrations.RunSQL(${py(lockTimeoutSql("5s"))}, migrations.RunSQL.noop),`;
 
 /**
  * Why a concurrent drop cannot be used on a partitioned table, and what a plain drop costs there:

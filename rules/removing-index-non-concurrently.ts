@@ -1,15 +1,15 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, togetherList, togetherAdded } from "../src/state/model-state.js";
-import { djangoIndexName, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
+import { code, djangoIndexName, LOCK_TIMEOUT_OPERATION, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
 import type { RelatedLocation } from "../src/model/types.js";
 import type { ModelState } from "../src/state/model-state.js";
-import { LOCK_TIMEOUT_OPERATION, partitionedDropStep, partitionedDropWhy } from "./removing-index-concurrently-on-partitioned-table.js";
+import { partitionedDropStep, partitionedDropWhy } from "./removing-index-concurrently-on-partitioned-table.js";
 
-const LOCK_TIMEOUT = `\`\`\`python\n${LOCK_TIMEOUT_OPERATION}\n\`\`\``;
+const LOCK_TIMEOUT = code(LOCK_TIMEOUT_OPERATION);
 
 /**
  * On a partitioned table PostgreSQL refuses every concurrent drop, so the plain drop bounded by a

@@ -1,7 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { forwardSqlStatements, lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
+import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
+import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { literalString } from "../src/state/model-state.js";
 import { code, lockTimeoutSql, py } from "../src/advice/snippets.js";
 
@@ -23,7 +24,7 @@ function lockingChange(ctx: OperationContext): string | null {
     return `\`${op.kind}\` on \`${ctx.tableOf(model)}\``;
   }
   if (op.kind === "RunSQL") {
-    const ddl = forwardSqlStatements(ctx.sql(op)).find(({ fact }) => !NOT_DDL.has(fact.kind) && !fact.concurrently);
+    const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => !NOT_DDL.has(fact.kind) && !fact.concurrently);
     return ddl ? `\`RunSQL\` ${ddl.fact.kind.toUpperCase().replace(/-/g, " ")}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
   }
   return null;

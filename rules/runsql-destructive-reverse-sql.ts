@@ -1,12 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import type { SqlStatementFact } from "../src/sql/analyze-sql.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
-import type { RunSqlSide } from "../src/engine/sql-facts-for-operation.js";
-
-function okFacts(side: RunSqlSide): { fact: SqlStatementFact; range: import("../src/model/types.js").SourceRange }[] {
-  if (side.kind !== "sql") return [];
-  return side.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
-}
+import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 
 /** RS621: `reverse_sql` that destroys data the forward SQL did not create. */
 export const runsqlDestructiveReverseSql: Rule = {
@@ -35,14 +29,14 @@ export const runsqlDestructiveReverseSql: Rule = {
     if (ctx.effect === "state") return;
     const facts = ctx.sql(ctx.op);
     if (!facts) return;
-    const forward = okFacts(facts.forward).map((s) => s.fact);
+    const forward = parsedStatements(facts.forward).map((s) => s.fact);
     const createdTables = new Set<string | null>();
     for (const f of forward) {
       if (f.kind === "create-table") createdTables.add(f.table);
       if (f.kind === "rename-table" && createdTables.has(f.table)) createdTables.add(f.newName);
     }
     const createdColumns = new Set(forward.filter((f) => f.kind === "add-column").map((f) => `${f.table}.${f.column}`));
-    for (const { fact, range } of okFacts(facts.reverse)) {
+    for (const { fact, range } of parsedStatements(facts.reverse)) {
       let what: string | null = null;
       switch (fact.kind) {
         case "drop-table":

@@ -330,6 +330,9 @@ export function lockTimeoutSql(timeout = "5s"): string {
   return `SET LOCAL lock_timeout = '${timeout}'`;
 }
 
+/** The operation that makes a lock wait give up after 5 s, first in an atomic migration. */
+export const LOCK_TIMEOUT_OPERATION = `migrations.RunSQL(${py(lockTimeoutSql("5s"))}, migrations.RunSQL.noop),`;
+
 /** The error an INSERT that leaves out a NOT NULL column without default gets, per engine. */
 export function notNullViolation(database: Target["database"], table: string, column: string): string {
   switch (database) {
@@ -381,23 +384,42 @@ export interface PartitionedIndexPlan {
 export function partitionedIndexOperations(plan: PartitionedIndexPlan): string[] {
   const unique = plan.unique ? "UNIQUE " : "";
   const definition = plan.definition ?? "(...)";
-  const partitions = plan.partitions.length > 0 ? plan.partitions : ["<partition>"];
   const out = [
     "# The parent's index: created INVALID, reads no rows (DROP INDEX on it also drops the partitions' indexes).",
     runSqlLines(`CREATE ${unique}INDEX IF NOT EXISTS ${sqlIdent(plan.index)} ON ONLY ${sqlIdent(plan.parent)} ${definition}`, `DROP INDEX IF EXISTS ${sqlIdent(plan.index)}`),
   ];
-  for (const partition of partitions) {
-    const placeholder = plan.partitions.length === 0;
-    const child = placeholder ? `"<partition>_${plan.index}"` : sqlIdent(partitionIndexName(partition, plan.index));
+  for (const p of partitionTargets(plan.partitions, plan.index)) {
     out.push(
-      placeholder
-        ? `# Repeat these two for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${plan.parent}'::regclass).`
-        : `# Partition ${partition}: build concurrently, then attach.`,
-      runSqlLines(`CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${child} ON ${placeholder ? partition : sqlIdent(partition)} ${definition}`, null),
-      runSqlLines(`ALTER INDEX ${sqlIdent(plan.index)} ATTACH PARTITION ${child}`, null),
+      p.placeholder ? repeatForEveryPartition(plan.parent, "these two ") : `# Partition ${p.partition}: build concurrently, then attach.`,
+      runSqlLines(`CREATE ${unique}INDEX CONCURRENTLY IF NOT EXISTS ${p.child} ON ${p.table} ${definition}`, null),
+      runSqlLines(`ALTER INDEX ${sqlIdent(plan.index)} ATTACH PARTITION ${p.child}`, null),
     );
   }
   return out;
+}
+
+/** One partition in a per-partition recipe: its name, how SQL names it, and the quoted name of its copy of the parent's object. */
+export interface PartitionTarget {
+  partition: string;
+  /** The partitions are not known: one round with `<partition>` placeholders, to repeat for each. */
+  placeholder: boolean;
+  table: string;
+  child: string;
+}
+
+/**
+ * The partitions a per-partition recipe goes through, each with the name of its copy of the
+ * parent's `name` (kept within PostgreSQL's 63 bytes); a single `<partition>` placeholder round
+ * when the partitions are not known (the table is partitioned by configuration).
+ */
+export function partitionTargets(partitions: readonly string[], name: string): PartitionTarget[] {
+  if (partitions.length === 0) return [{ partition: "<partition>", placeholder: true, table: "<partition>", child: `"<partition>_${name}"` }];
+  return partitions.map((partition) => ({ partition, placeholder: false, table: sqlIdent(partition), child: sqlIdent(partitionIndexName(partition, name)) }));
+}
+
+/** The comment that asks to repeat a placeholder round for each partition, with the query that lists them. */
+export function repeatForEveryPartition(parent: string, what = ""): string {
+  return `# Repeat ${what}for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${parent}'::regclass).`;
 }
 
 /**
@@ -410,17 +432,14 @@ export function partitionedIndexOperations(plan: PartitionedIndexPlan): string[]
 export function partitionedUniqueConstraintOperations(plan: { parent: string; partitions: string[]; name: string; columns: string[]; deferrable: string | null }): string[] {
   const columns = `(${plan.columns.map(sqlIdent).join(", ")})`;
   const deferrable = plan.deferrable ? ` DEFERRABLE INITIALLY ${plan.deferrable}` : "";
-  const placeholder = plan.partitions.length === 0;
   const out: string[] = [];
-  for (const partition of placeholder ? ["<partition>"] : plan.partitions) {
-    const child = placeholder ? `"<partition>_${plan.name}"` : sqlIdent(partitionIndexName(partition, plan.name));
-    const table = placeholder ? partition : sqlIdent(partition);
+  for (const p of partitionTargets(plan.partitions, plan.name)) {
     out.push(
-      placeholder
-        ? `# Repeat these two for every partition (SELECT inhrelid::regclass FROM pg_inherits WHERE inhparent = '${plan.parent}'::regclass).`
-        : `# Partition ${partition}: build the unique index concurrently, then make it the partition's constraint (brief lock, no scan).`,
-      runSqlLines(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${child} ON ${table} ${columns}`, null),
-      runSqlLines(`ALTER TABLE ${table} ADD CONSTRAINT ${child} UNIQUE USING INDEX ${child}${deferrable}`, null),
+      p.placeholder
+        ? repeatForEveryPartition(plan.parent, "these two ")
+        : `# Partition ${p.partition}: build the unique index concurrently, then make it the partition's constraint (brief lock, no scan).`,
+      runSqlLines(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${p.child} ON ${p.table} ${columns}`, null),
+      runSqlLines(`ALTER TABLE ${p.table} ADD CONSTRAINT ${p.child} UNIQUE USING INDEX ${p.child}${deferrable}`, null),
     );
   }
   out.push(

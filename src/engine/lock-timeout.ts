@@ -5,18 +5,12 @@
 import type { Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { OperationContext } from "./rule-types.js";
-import type { RunSqlFacts } from "./sql-facts-for-operation.js";
-
-/** The statements PostgreSQL's parser read from a `RunSQL`'s forward SQL. */
-export function forwardSqlStatements(facts: RunSqlFacts | null) {
-  if (facts?.forward.kind !== "sql") return [];
-  return facts.forward.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
-}
+import { parsedStatements, type RunSqlFacts } from "./sql-facts-for-operation.js";
 
 /** Whether `op` sets a non-zero `lock_timeout` that lasts for the rest of this migration. */
 export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): boolean {
   if (op.kind !== "RunSQL" || op.unknown) return false;
-  return forwardSqlStatements(sql(op)).some(({ fact }) => {
+  return parsedStatements(sql(op)?.forward).some(({ fact }) => {
     const s = fact.setting;
     if (fact.kind !== "set" || !s || s.name !== "lock_timeout" || s.reset || s.value === null) return false;
     if (/^0+(ms|s|min)?$/i.test(s.value.trim())) return false; // 0 disables the timeout

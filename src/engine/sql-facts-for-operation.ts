@@ -392,12 +392,16 @@ export function resolveSqlTable(ctx: SqlRuleContext, fact: SqlStatementFact): Sq
   return { table: fact.schema ? `${fact.schema}.${fact.table}` : fact.table, model, dbModel, isNew };
 }
 
+/** The statements PostgreSQL's parser read from one side of a `RunSQL`, in order (chunks it could not read are left out). */
+export function parsedStatements(side: RunSqlSide | undefined): RunSqlStatement[] {
+  if (side?.kind !== "sql") return [];
+  return side.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
+}
+
 /** Every forward statement of a `RunSQL` that reaches the database, in order; empty otherwise. */
 export function forwardStatements(ctx: SqlRuleContext & { effect: string }): RunSqlStatement[] {
   if (ctx.effect === "state") return [];
-  const facts = ctx.sql(ctx.op);
-  if (facts?.forward.kind !== "sql") return [];
-  return facts.forward.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
+  return parsedStatements(ctx.sql(ctx.op)?.forward);
 }
 
 /** `Model` (`table`) when the table belongs to a model, else `table`, for messages. */
