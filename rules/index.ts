@@ -39,6 +39,7 @@ import { mixingConcurrentAndOrdinaryDdl } from "./mixing-concurrent-and-ordinary
 import { buildingIndexConcurrentlyWithoutIfNotExists } from "./building-index-concurrently-without-if-not-exists.js";
 import { addingIndexConcurrentlyOnPartitionedTable } from "./adding-index-concurrently-on-partitioned-table.js";
 import { removingIndexConcurrentlyOnPartitionedTable } from "./removing-index-concurrently-on-partitioned-table.js";
+import { addingUniqueConstraintWithoutPartitionKey } from "./adding-unique-constraint-without-partition-key.js";
 import { changingPrimaryKey } from "./changing-primary-key.js";
 import { removingIndexNonConcurrently } from "./removing-index-non-concurrently.js";
 import { validatingConstraintInSameTransaction } from "./validating-constraint-in-same-transaction.js";
@@ -129,6 +130,7 @@ export const rules: Rule[] = [
   buildingIndexConcurrentlyWithoutIfNotExists,
   addingIndexConcurrentlyOnPartitionedTable,
   removingIndexConcurrentlyOnPartitionedTable,
+  addingUniqueConstraintWithoutPartitionKey,
   changingPrimaryKey,
   removingIndexNonConcurrently,
   validatingConstraintInSameTransaction,

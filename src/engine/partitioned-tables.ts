@@ -10,14 +10,14 @@
  */
 import type { Operation, RelatedLocation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { isPublic, type SqlPartitioningFact, type SqlStatementFact } from "../sql/analyze-sql.js";
+import { isPublic, type SqlPartitioningFact, type SqlPartitionKey, type SqlStatementFact } from "../sql/analyze-sql.js";
 import { literalString, type ModelState, type Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts, RunSqlStatement } from "./sql-facts-for-operation.js";
 import { tableListed } from "./table-lists.js";
 
-const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null };
+const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null, key: null };
 
 /** What a `CREATE TABLE` says about partitioning (read when its SQL was parsed). */
 export function createTablePartitioning(fact: SqlStatementFact): SqlPartitioningFact {
@@ -35,7 +35,7 @@ export function applyPartitionStatement(tables: Map<string, PartitionedTable>, f
   const addPartition = (parent: string, child: string) => {
     // PostgreSQL accepts PARTITION OF / ATTACH PARTITION only on a partitioned parent.
     // Entries are replaced, never changed in place: a rule's working copy shares them with the replay's map.
-    const entry = tables.get(parent) ?? { partitions: [], origin };
+    const entry = tables.get(parent) ?? { partitions: [], origin, key: null };
     if (!entry.partitions.includes(child)) tables.set(parent, { ...entry, partitions: [...entry.partitions, child] });
     else tables.set(parent, entry);
   };
@@ -46,8 +46,8 @@ export function applyPartitionStatement(tables: Map<string, PartitionedTable>, f
   if (!isPublic(fact.schema) || fact.table === null) return;
   switch (fact.kind) {
     case "create-table": {
-      const { partitionBy, partitionOf } = createTablePartitioning(fact);
-      if (partitionBy && !tables.has(fact.table)) tables.set(fact.table, { partitions: [], origin });
+      const { partitionBy, partitionOf, key } = createTablePartitioning(fact);
+      if (partitionBy && !tables.has(fact.table)) tables.set(fact.table, { partitions: [], origin, key });
       if (partitionOf !== null) addPartition(partitionOf, fact.table);
       break;
     }
@@ -66,6 +66,15 @@ export function applyPartitionStatement(tables: Map<string, PartitionedTable>, f
     case "drop-table":
       removeEverywhere(fact.table);
       break;
+    case "rename-column": {
+      // PostgreSQL renames the key column with the column.
+      const entry = tables.get(fact.table);
+      const key = entry?.key;
+      if (entry && key && fact.column !== null && fact.newName !== null && key.columns.includes(fact.column)) {
+        tables.set(fact.table, { ...entry, key: { ...key, columns: key.columns.map((c) => (c === fact.column ? (fact.newName ?? c) : c)) } });
+      }
+      break;
+    }
     case "rename-table": {
       const entry = tables.get(fact.table);
       if (fact.newName === null) break;
@@ -133,6 +142,34 @@ export interface PartitionedTableInfo {
   source: PartitionedSource;
   /** Its partitions known from `RunSQL` (empty when they come from outside the migrations). */
   partitions: string[];
+  /**
+   * The partition keys a unique constraint on it must satisfy: its own and those of its
+   * partitions that are partitioned in turn (PostgreSQL checks each level); empty when a key is
+   * not known (a table from the configuration, or known only as a parent).
+   */
+  keys: PartitionKeyOf[];
+}
+
+/** The partition key of one partitioned table. */
+export interface PartitionKeyOf {
+  table: string;
+  key: SqlPartitionKey;
+}
+
+/** The keys of `table` and of its partitioned partitions, or [] when any of them is unknown. */
+function partitionKeys(tables: ReadonlyMap<string, PartitionedTable>, table: string): PartitionKeyOf[] {
+  const keys: PartitionKeyOf[] = [];
+  const seen = new Set<string>();
+  const visit = (name: string): boolean => {
+    const entry = tables.get(name);
+    if (!entry) return true;
+    if (seen.has(name)) return true;
+    seen.add(name);
+    if (!entry.key) return false;
+    keys.push({ table: name, key: entry.key });
+    return entry.partitions.every(visit);
+  };
+  return visit(table) ? keys : [];
 }
 
 /**
@@ -148,12 +185,12 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
     applyPartitionStatement(tables, statement.fact, { migration: ctx.migration.id, file: ctx.migration.path, range: statement.range });
   }
   const known = tables.get(table);
-  if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions };
+  if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions, keys: partitionKeys(tables, table) };
   const createdByModel = model !== null && model.createdIn === ctx.migration.id;
   const createdBySql = [...databaseStatements(ctx.migration.operations, ctx.sql, stop)].some((s) => s.fact.kind === "create-table" && s.fact.table === table && isPublic(s.fact.schema));
   if (createdByModel || createdBySql) return null;
   const entry = tableListed(ctx.target.tables.partitioned, model, table);
-  return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [] };
+  return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [], keys: [] };
 }
 
 /**

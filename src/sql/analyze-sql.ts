@@ -7,7 +7,7 @@
  * the synchronous {@link analyzeSql} as often as they like.
  */
 import { replacePlaceholders, unchangedSql } from "./sql-placeholders.js";
-import type { SqlAnalysis, SqlPartitioningFact, SqlStatementFact } from "./sql-facts.js";
+import type { SqlAnalysis, SqlPartitioningFact, SqlPartitionKey, SqlStatementFact } from "./sql-facts.js";
 import { statementFacts, type StatementSpan } from "./statement-facts.js";
 import { textOffsets } from "./text-offsets.js";
 
@@ -18,6 +18,7 @@ export type {
   SqlConstraintType,
   SqlEnumValueFact,
   SqlPartitioningFact,
+  SqlPartitionKey,
   SqlQualifiedName,
   SqlSettingFact,
   SqlStatementFact,
@@ -171,10 +172,34 @@ function partitioningOf(loaded: LoadedParser, text: string): SqlPartitioningFact
     return {
       partitionBy: create.partspec !== undefined,
       partitionOf: parent?.relname !== undefined && isPublic(parent.schemaname) ? parent.relname : null,
+      key: create.partspec ? partitionKeyOf(create.partspec.partParams ?? []) : null,
     };
   } catch {
     return null;
   }
+}
+
+/**
+ * The columns and expressions of a `PARTITION BY` list. Like PostgreSQL (`ComputePartitionAttrs`),
+ * a parenthesised column reference, with or without `COLLATE`, counts as the column itself.
+ */
+function partitionKeyOf(params: readonly unknown[]): SqlPartitionKey {
+  const key: SqlPartitionKey = { columns: [], expressions: false };
+  for (const param of params) {
+    const elem = (param as { PartitionElem?: { name?: string; expr?: unknown } }).PartitionElem;
+    const column = elem?.name ?? plainColumn(elem?.expr);
+    if (column === null || column === undefined) key.expressions = true;
+    else key.columns.push(column);
+  }
+  return key;
+}
+
+/** The column an expression is, when it is only a column reference (under any `COLLATE`); null otherwise. */
+function plainColumn(expr: unknown): string | null {
+  const node = expr as { ColumnRef?: { fields?: { String?: { sval?: string } }[] }; CollateClause?: { arg?: unknown } } | undefined;
+  if (node?.CollateClause) return plainColumn(node.CollateClause.arg);
+  const fields = node?.ColumnRef?.fields;
+  return fields?.length === 1 ? (fields[0]?.String?.sval ?? null) : null;
 }
 
 function nameOf(schema: string | null, name: string | null): string {

@@ -237,6 +237,19 @@ export interface SqlPartitioningFact {
   partitionBy: boolean;
   /** `PARTITION OF parent`: the new table is a partition of `parent` (unqualified or `public` only). */
   partitionOf: string | null;
+  /** The `PARTITION BY` key (null without `PARTITION BY`). */
+  key: SqlPartitionKey | null;
+}
+
+/**
+ * A partition key as PostgreSQL keeps it: the columns written as plain references (`created`,
+ * `(created)`, `created COLLATE "C"`), and whether any element is an expression. Every unique
+ * constraint and unique index on a partitioned table must include each key column as a plain
+ * column, and none is accepted at all when the key has an expression (PostgreSQL 15).
+ */
+export interface SqlPartitionKey {
+  columns: string[];
+  expressions: boolean;
 }
 
 /** The result of reading one SQL string. */

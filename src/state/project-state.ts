@@ -5,6 +5,7 @@
  * which differ after `SeparateDatabaseAndState` and `RunSQL(state_operations=...)`.
  */
 import type { Operation, PyValue } from "../model/types.js";
+import type { SqlPartitionKey } from "../sql/sql-facts.js";
 import {
   cloneModel,
   columnOf,
@@ -43,6 +44,8 @@ export interface PartitionedTable {
   partitions: string[];
   /** The statement that showed the table is partitioned. */
   origin: Origin | null;
+  /** Its `PARTITION BY` key; null when no statement seen said it (a table known only as a parent). */
+  key: SqlPartitionKey | null;
 }
 
 export class ProjectState {

@@ -1,0 +1,334 @@
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { PyValue, SourceRange } from "../src/model/types.js";
+import { failureLeftovers, partitionedOrigin, partitionedTable, type PartitionedTableInfo, type PartitionKeyOf } from "../src/engine/partitioned-tables.js";
+import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
+import { describeStatement } from "../src/sql/analyze-sql.js";
+import { fieldFromCall, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { code, djangoIndexName, fieldWith, py, pyValue } from "../src/advice/snippets.js";
+import { columnsOfFields } from "./adding-index-non-concurrently.js";
+
+/** A unique key about to be created: the columns it holds as plain columns, and every name it mentions at all. */
+interface UniqueKey {
+  /** `UniqueConstraint \`name\``, `PRIMARY KEY`… for messages. */
+  subject: string;
+  /** A primary key (PostgreSQL names it so in its refusal). */
+  primary: boolean;
+  /** Columns PostgreSQL sees as plain index columns. */
+  columns: string[];
+  /**
+   * Whether a column outside `columns` may still be one of the key's plain columns (an expression
+   * rollsafe does not read that mentions it): then a key column it mentions is not reported.
+   */
+  mentions: (column: string) => boolean;
+}
+
+/** What is wrong with a key on a partitioned table, or null when PostgreSQL accepts it. */
+interface Refusal {
+  /** The table whose partition key is not satisfied (the parent, or a partitioned partition). */
+  level: PartitionKeyOf;
+  /** Key columns the unique key lacks; empty when the partition key has an expression. */
+  missing: string[];
+}
+
+function refusal(info: PartitionedTableInfo, key: UniqueKey): Refusal | null {
+  for (const level of info.keys) {
+    if (level.key.expressions) return { level, missing: [] };
+    const missing = level.key.columns.filter((c) => !key.columns.includes(c) && !key.mentions(c));
+    if (missing.length > 0) return { level, missing };
+  }
+  return null;
+}
+
+const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
+
+/** PostgreSQL's own words for the refusal, and why it refuses. */
+function why(ctx: OperationContext, key: UniqueKey, refused: Refusal): string {
+  const { table, key: partitionKey } = refused.level;
+  if (refused.missing.length === 0) {
+    return `PostgreSQL refuses it with \`unsupported UNIQUE constraint with partition key definition\`: the partition key of \`${table}\` has an expression, and no unique constraint or unique index is accepted on such a table. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`;
+  }
+  const first = refused.missing[0] as string;
+  return `PostgreSQL refuses it with \`unique constraint on partitioned table must include all partitioning columns\` (\`${key.primary ? "PRIMARY KEY" : "UNIQUE"} constraint on table "${table}" lacks column "${first}" which is part of the partition key\`), so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. Each partition enforces uniqueness with its own index, so PostgreSQL can only promise it across partitions when the key (${list(partitionKey.columns)}) decides which partition a row is in.`;
+}
+
+/** The steps that replace the refused key. `missingNames` are the missing columns as the user writes them (field names). */
+function steps(model: ModelState | null, refused: Refusal, missingNames: string[], corrected: string | null): string[] {
+  const out: string[] = [];
+  if (refused.missing.length > 0) {
+    const named = missingNames.map((name, i) => (name === refused.missing[i] ? `\`${name}\`` : `\`${name}\` (column \`${refused.missing[i]}\`)`)).join(", ");
+    out.push(`If values only need to be unique within a partition's range, add the partitioning ${model ? "field" : "column"}${missingNames.length > 1 ? "s" : ""} ${named} to the key${corrected ? `:\n${corrected}` : "."}`);
+  }
+  const subject = model ? `\`${model.name}\`` : `\`${refused.level.table}\``;
+  out.push(
+    `If ${refused.missing.length > 0 ? "they" : "values"} must be unique across the whole table, PostgreSQL cannot enforce it on ${subject}: keep the values in a separate, unpartitioned table with its own unique constraint, written in the same transaction as each ${subject} row, or check them in the application.`,
+  );
+  return out.map((s, i) => `${i + 1}. ${s}`);
+}
+
+function report(ctx: OperationContext, range: SourceRange, model: ModelState | null, info: PartitionedTableInfo, key: UniqueKey, corrected: (missingFields: string[]) => string | null): void {
+  const refused = refusal(info, key);
+  if (!refused) return;
+  // A key column renamed through Django (RenameField) is not followed: say nothing rather than guess.
+  if (model && refused.missing.some((c) => fieldNameOf(ctx, model, c) === null)) return;
+  const missingFields = model ? refused.missing.map((c) => fieldNameOf(ctx, model, c) as string) : refused.missing;
+  const lacks =
+    refused.missing.length === 0
+      ? `the partition key of \`${refused.level.table}\` has an expression, so PostgreSQL accepts no unique key there`
+      : `it lacks the partitioning column${refused.missing.length > 1 ? "s" : ""} ${list(refused.missing)}${refused.level.table === info.table ? "" : ` of partition \`${refused.level.table}\``}`;
+  ctx.report({
+    range,
+    message: `${key.subject} cannot be created on partitioned \`${info.table}\`: ${lacks}, and the migration fails.`,
+    help: [why(ctx, key, refused), ...steps(model, refused, missingFields, refused.missing.length > 0 ? corrected(missingFields) : null)],
+    related: partitionedOrigin(ctx, info),
+  });
+}
+
+/** The name of the field whose column is `column`, or null. */
+function fieldNameOf(ctx: OperationContext, model: ModelState, column: string): string | null {
+  for (const [name, field] of model.fields) if (ctx.columnOf(field) === column) return name;
+  return null;
+}
+
+/** The model of a model-level operation whose table exists, new in this migration or not. */
+function modelWithTable(ctx: OperationContext, arg: "model_name" | "name"): ModelState | null {
+  if (ctx.effect === "state" || ctx.op.unknown) return null;
+  const model = ctx.model(literalString(ctx.op.args[arg]));
+  return model && ctx.hasTable(model) ? model : null;
+}
+
+/** The names an expression mentions (strings and `F()` names, at any depth), lower-cased. */
+function mentionedNames(value: PyValue, out: Set<string>): Set<string> {
+  if (value.kind === "str") out.add(value.value.toLowerCase());
+  if (value.kind === "call") {
+    for (const arg of value.args) mentionedNames(arg, out);
+    for (const arg of Object.values(value.kwargs)) mentionedNames(arg, out);
+  }
+  if (value.kind === "list" || value.kind === "tuple") for (const item of value.items) mentionedNames(item, out);
+  return out;
+}
+
+/** An expression PostgreSQL takes as a plain column: `"name"`, `F("name")`, or either under `Collate(...)`. */
+function plainFieldOf(value: PyValue): string | null {
+  if (value.kind === "str") return value.value;
+  if (value.kind !== "call") return null;
+  const first = value.args[0];
+  if (/(^|\.)F$/.test(value.callee) && first?.kind === "str") return first.value;
+  if (/(^|\.)Collate$/.test(value.callee) && first) return plainFieldOf(first);
+  return null;
+}
+
+function addConstraint(ctx: OperationContext): void {
+  const model = modelWithTable(ctx, "model_name");
+  const value = ctx.op.args.constraint;
+  if (!model || value?.kind !== "call" || !/(^|\.)UniqueConstraint$/.test(value.callee)) return;
+  const info = partitionedTable(ctx, model, ctx.tableOf(model));
+  if (!info || info.keys.length === 0) return;
+  const name = literalString(value.kwargs.name);
+  const expressionFields = value.args.map(plainFieldOf);
+  const fieldNames = [...stringList(value.kwargs.fields), ...expressionFields.filter((f): f is string => f !== null)];
+  const columns = columnsOfFields(ctx, model, fieldNames);
+  if (!columns) return;
+  const mentioned = new Set<string>();
+  for (const [i, arg] of value.args.entries()) if (expressionFields[i] === null) mentionedNames(arg, mentioned);
+  report(
+    ctx,
+    ctx.op.range,
+    model,
+    info,
+    {
+      subject: `\`UniqueConstraint\`${name ? ` \`${name}\`` : ""}`,
+      primary: false,
+      columns,
+      mentions: (column) => mentioned.has(column.toLowerCase()) || mentioned.has((fieldNameOf(ctx, model, column) ?? "").toLowerCase()),
+    },
+    (missing) => {
+      // Expressions take the field names as more positional expressions; `fields=` takes them at its end.
+      const original = value.kwargs.fields;
+      const range = original?.range ?? value.range;
+      const added = missing.map((m): PyValue => ({ kind: "str", value: m, range }));
+      const kept = original?.kind === "list" || original?.kind === "tuple" ? original.items : [];
+      const constraint: PyValue =
+        value.args.length > 0 ? { ...value, args: [...value.args, ...added] } : { ...value, kwargs: { ...value.kwargs, fields: { kind: "list", items: [...kept, ...added], range } } };
+      return code(`migrations.AddConstraint(\n    model_name=${py(model.key)},\n    constraint=${pyValue(constraint)},\n)`);
+    },
+  );
+}
+
+function alterUniqueTogether(ctx: OperationContext): void {
+  const model = modelWithTable(ctx, "name");
+  if (!model) return;
+  const info = partitionedTable(ctx, model, ctx.tableOf(model));
+  if (!info || info.keys.length === 0) return;
+  for (const fields of togetherAdded(model.uniqueTogether, togetherList(ctx.op.args.unique_together))) {
+    const columns = columnsOfFields(ctx, model, fields);
+    if (!columns) continue;
+    report(ctx, ctx.op.range, model, info, { subject: `\`unique_together\` (${fields.join(", ")})`, primary: false, columns, mentions: () => false }, (missing) => {
+      const sets = togetherList(ctx.op.args.unique_together).map((set) => (set.join("\0") === fields.join("\0") ? [...set, ...missing] : set));
+      return code(`migrations.AlterUniqueTogether(\n    name=${py(model.key)},\n    unique_together={${sets.map((s) => `(${s.map(py).join(", ")}${s.length === 1 ? "," : ""})`).join(", ")}},\n)`);
+    });
+    return;
+  }
+}
+
+function fieldKey(ctx: OperationContext): void {
+  const { op } = ctx;
+  const model = modelWithTable(ctx, "model_name");
+  const name = literalString(op.args.name);
+  if (!model || !name || !op.args.field) return;
+  const before = op.kind === "AlterField" ? (model.fields.get(name) ?? null) : null;
+  if (op.kind === "AlterField" && !before) return;
+  const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
+  if (after.relation?.kind === "m2m") return;
+  const primaryKey = after.primaryKey && !before?.primaryKey;
+  const unique = !after.primaryKey && after.unique && !(before?.unique && !before.primaryKey);
+  if (!primaryKey && !unique) return;
+  const info = partitionedTable(ctx, model, ctx.tableOf(model));
+  if (!info || info.keys.length === 0) return;
+  const column = ctx.columnOf(after) ?? name;
+  // The key columns must be this model's columns already (the field being added is not one of them).
+  report(
+    ctx,
+    op.range,
+    model,
+    info,
+    { subject: `\`${model.name}.${name}\` with \`${primaryKey ? "primary_key" : "unique"}=True\`${primaryKey ? " (PRIMARY KEY)" : ""}`, primary: primaryKey, columns: [column], mentions: () => false },
+    (missing) => {
+      if (primaryKey || op.args.field?.kind !== "call") return null;
+      // A OneToOneField is always unique: the same relation without it is a ForeignKey.
+      const call = op.args.field;
+      const plain = /OneToOneField$/.test(call.callee) ? { ...call, callee: call.callee.replace(/OneToOneField$/, "ForeignKey") } : call;
+      const fields = [name, ...missing];
+      // `models.` as the migration imports it (`m.CharField` -> `m.`).
+      const modelsModule = call.callee.includes(".") ? call.callee.slice(0, call.callee.lastIndexOf(".") + 1) : "models.";
+      const constraintName = djangoIndexName(ctx.tableOf(model), [column, ...missing.map((f) => ctx.columnOf(model.fields.get(f) as FieldState) ?? f)], "_uniq");
+      return code(
+        [
+          `migrations.${op.kind}(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${fieldWith(plain, {}, ["unique"])},\n),`,
+          `migrations.AddConstraint(\n    model_name=${py(model.key)},\n    constraint=${modelsModule}UniqueConstraint(fields=[${fields.map(py).join(", ")}], name=${py(constraintName)}),\n),`,
+        ].join("\n"),
+      );
+    },
+  );
+}
+
+function runSql(ctx: OperationContext): void {
+  for (const { fact, range } of forwardStatements(ctx)) {
+    const isUnique =
+      (fact.kind === "add-constraint" && (fact.constraintType === "unique" || fact.constraintType === "primary-key") && !fact.usingIndex) ||
+      (fact.kind === "create-index" && fact.unique);
+    if (!isUnique || fact.table === null || (fact.schema !== null && fact.schema !== "public")) continue;
+    const model = ctx.db.modelsWithTable(fact.table)[0] ?? ctx.state.modelsWithTable(fact.table)[0] ?? null;
+    const info = partitionedTable(ctx, model, fact.table, fact);
+    if (!info || info.keys.length === 0) continue;
+    // Any mention of a key column in the statement (an expression, a parenthesised column) is
+    // given the benefit of the doubt.
+    const words = new Set<string>(fact.text.toLowerCase().match(/[\p{L}_][\p{L}\p{N}_$]*/gu) ?? []);
+    for (const quoted of fact.text.match(/"(?:[^"]|"")+"/g) ?? []) words.add(quoted.slice(1, -1).replace(/""/g, '"'));
+    const primary = fact.kind === "add-constraint" && fact.constraintType === "primary-key";
+    report(
+      ctx,
+      range,
+      model && ctx.hasTable(model) ? model : null,
+      info,
+      { subject: `The ${primary ? "primary" : "unique"} key of \`${describeStatement(fact)}\``, primary, columns: fact.columns, mentions: (c) => words.has(c) || words.has(c.toLowerCase()) },
+      () => null,
+    );
+  }
+}
+
+/** RS216: a unique constraint, unique index or primary key on a partitioned table without every partitioning column. */
+export const addingUniqueConstraintWithoutPartitionKey: Rule = {
+  meta: {
+    code: "RS216",
+    name: "adding-unique-constraint-without-partition-key",
+    severity: "error",
+    databases: ["postgresql"],
+    claims: [],
+    hazards: [],
+    docs: {
+      summary: "Adding a unique constraint to a partitioned table without every partitioning column, which PostgreSQL refuses",
+      what: "Flags, on a table that a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration): `AddConstraint(UniqueConstraint(...))` (fields or expressions, with or without `condition`), `AlterUniqueTogether` that adds a set, `AddField`/`AlterField` that turns on `unique=True` (one-to-one fields included) or `primary_key=True`, and `RunSQL` `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY`, `ADD COLUMN ... UNIQUE` and `CREATE UNIQUE INDEX`, when the key does not hold every column of the partition key as a plain column, or when the partition key has an expression. Sub-partitioned partitions' keys count too. Tables listed only in the configuration's `partitioned-tables` are not checked: their key is unknown.",
+      why: 'PostgreSQL enforces uniqueness on a partitioned table with one index per partition, so it accepts a unique constraint, unique index or primary key only when the partition key decides the partition: otherwise it fails with `unique constraint on partitioned table must include all partitioning columns` (and with `unsupported UNIQUE constraint with partition key definition` when the key has an expression), checked on PostgreSQL 15. The deploy\'s `migrate` stops there. Tests on SQLite, or on a test database whose table Django created unpartitioned, never show it.',
+      recipe: [
+        "If values only need to be unique within a partition's range, add the partitioning columns to the key: `UniqueConstraint(fields=[\"kind\", \"created\"], ...)`.",
+        "If they must be unique across the whole table, enforce it outside the partitioned table: a separate, unpartitioned table with one row per value and its own unique constraint, written in the same transaction, or a check in the application.",
+      ],
+      severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. No claims for the verification harness: the hazard is a refused statement, not a lock or a rewrite.",
+      bad: `# whole file
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="Event",
+                    fields=[
+                        ("id", models.BigIntegerField(primary_key=True)),
+                        ("created", models.DateField()),
+                        ("kind", models.CharField(max_length=20)),
+                    ],
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL, kind varchar(20) NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
+                    reverse_sql="DROP TABLE library_event",
+                ),
+            ],
+        ),
+        migrations.AddConstraint(
+            model_name="event",
+            constraint=models.UniqueConstraint(fields=["kind"], name="event_kind_uniq"),
+        ),
+    ]
+`,
+      good: `# whole file
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="Event",
+                    fields=[
+                        ("id", models.BigIntegerField(primary_key=True)),
+                        ("created", models.DateField()),
+                        ("kind", models.CharField(max_length=20)),
+                    ],
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL, kind varchar(20) NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
+                    reverse_sql="DROP TABLE library_event",
+                ),
+            ],
+        ),
+        migrations.AddConstraint(
+            model_name="event",
+            constraint=models.UniqueConstraint(fields=["kind", "created"], name="event_kind_created_uniq"),
+        ),
+    ]
+`,
+    },
+  },
+  operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField", "RunSQL"],
+  operation(ctx) {
+    if (ctx.target.database !== "postgresql") return;
+    const { op } = ctx;
+    if (op.kind === "AddConstraint") return addConstraint(ctx);
+    if (op.kind === "AlterUniqueTogether") return alterUniqueTogether(ctx);
+    if (op.kind === "AddField" || op.kind === "AlterField") return fieldKey(ctx);
+    if (op.kind === "RunSQL") return runSql(ctx);
+  },
+};

@@ -1,0 +1,218 @@
+/**
+ * Unique keys on partitioned tables: PostgreSQL 15 refuses a unique constraint, unique index or
+ * primary key that lacks a partitioning column ("unique constraint on partitioned table must
+ * include all partitioning columns"), checked at every level of sub-partitioning, and any at all
+ * when the partition key has an expression ("unsupported UNIQUE constraint with partition key
+ * definition"). A parenthesised or collated column in either list counts as the column.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { analyzeSql, loadSqlParser } from "../../src/sql/analyze-sql.js";
+
+const RULE = "adding-unique-constraint-without-partition-key";
+
+const temporary: string[] = [];
+afterAll(() => {
+  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+});
+
+/** The `Event` model's table made by RunSQL with `createSql` (its partitions included), as migration 0001. */
+function setup(createSql: string[], fields = ["id", "created", "kind", "code"]): string {
+  const columns = fields.map((f) => (f === "id" ? '("id", models.BigIntegerField(primary_key=True))' : `("${f}", models.CharField(max_length=20))`));
+  return `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    initial = True
+
+    dependencies = []
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(name="Event", fields=[${columns.join(", ")}]),
+            ],
+            database_operations=[
+                migrations.RunSQL(sql=${JSON.stringify(createSql)}, reverse_sql="DROP TABLE shop_event"),
+            ],
+        ),
+    ]
+`;
+}
+
+function later(operations: string, name = "0002_keys", after = "0001_initial"): [string, string] {
+  return [
+    name,
+    `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [("shop", "${after}")]
+
+    operations = [
+${operations}
+    ]
+`,
+  ];
+}
+
+function project(files: [string, string][]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-partition-key-"));
+  temporary.push(dir);
+  mkdirSync(path.join(dir, "shop/migrations"), { recursive: true });
+  writeFileSync(path.join(dir, "shop/__init__.py"), "");
+  writeFileSync(path.join(dir, "shop/migrations/__init__.py"), "");
+  for (const [name, source] of files) writeFileSync(path.join(dir, "shop/migrations", `${name}.py`), source);
+  return dir;
+}
+
+async function findings(dir: string, options: Parameters<typeof lint>[1] = {}) {
+  return (await lint([dir], { cwd: dir, ...options })).diagnostics.filter((d) => d.rule === RULE);
+}
+
+const BY_CREATED = ["CREATE TABLE shop_event (id bigint NOT NULL, created varchar(20) NOT NULL, kind varchar(20) NOT NULL, code varchar(20) NOT NULL, PRIMARY KEY (id, created)) PARTITION BY LIST (created)"];
+
+describe("reading the partition key", () => {
+  beforeAll(() => loadSqlParser());
+
+  const keyOf = (sql: string) => {
+    const analysis = analyzeSql(sql);
+    if (!analysis.ok) throw new Error(analysis.error);
+    return analysis.statements[0]?.partitioning?.key;
+  };
+
+  it("keeps plain, quoted, parenthesised and collated columns, and notes expressions", () => {
+    expect(keyOf("CREATE TABLE t (a int, b int) PARTITION BY RANGE (a, \"B\")")).toEqual({ columns: ["a", "B"], expressions: false });
+    expect(keyOf("CREATE TABLE t (a text) PARTITION BY LIST ((a COLLATE \"C\"))")).toEqual({ columns: ["a"], expressions: false });
+    expect(keyOf("CREATE TABLE t (a text) PARTITION BY LIST ((a))")).toEqual({ columns: ["a"], expressions: false });
+    expect(keyOf("CREATE TABLE t (a int, ts timestamp) PARTITION BY RANGE (a, (ts::date))")).toEqual({ columns: ["a"], expressions: true });
+    expect(keyOf("CREATE TABLE t_1 PARTITION OF t FOR VALUES IN (1)")).toBeNull();
+  });
+});
+
+describe(RULE, () => {
+  it("names the missing field, PostgreSQL's refusal and the statement that partitioned the table", async () => {
+    const dir = project([["0001_initial", setup(BY_CREATED)], later('        migrations.AddConstraint(model_name="event", constraint=models.UniqueConstraint(fields=["code"], name="event_code_uniq")),')]);
+    const [found, ...rest] = await findings(dir);
+    expect(rest).toEqual([]);
+    expect(found?.message).toBe("`UniqueConstraint` `event_code_uniq` cannot be created on partitioned `shop_event`: it lacks the partitioning column `created`, and the migration fails.");
+    const help = found?.help.join("\n") ?? "";
+    expect(help).toContain('`UNIQUE constraint on table "shop_event" lacks column "created" which is part of the partition key`');
+    expect(help).toContain('constraint=models.UniqueConstraint(fields=["code", "created"], name="event_code_uniq")');
+    expect(found?.related?.[0]?.file).toBe("shop/migrations/0001_initial.py");
+  });
+
+  it("refuses every unique key when the partition key has an expression, and gives no field to add", async () => {
+    const dir = project([
+      ["0001_initial", setup(["CREATE TABLE shop_event (id bigint NOT NULL, created varchar(20) NOT NULL, kind varchar(20), code varchar(20)) PARTITION BY LIST (lower(created))"])],
+      later('        migrations.AlterUniqueTogether(name="event", unique_together={("code", "created")}),'),
+    ]);
+    const [found] = await findings(dir);
+    expect(found?.message).toContain("the partition key of `shop_event` has an expression");
+    const help = found?.help.join("\n") ?? "";
+    expect(help).toContain("unsupported UNIQUE constraint with partition key definition");
+    expect(help).not.toContain("add the partitioning");
+  });
+
+  it("checks the keys of partitions that are partitioned in turn", async () => {
+    const sql = [
+      "CREATE TABLE shop_event (id bigint NOT NULL, created varchar(20) NOT NULL, kind varchar(20) NOT NULL, code varchar(20)) PARTITION BY LIST (created)",
+      "CREATE TABLE shop_event_a PARTITION OF shop_event FOR VALUES IN ('a') PARTITION BY LIST (kind)",
+    ];
+    const dir = project([["0001_initial", setup(sql)], later('        migrations.AlterUniqueTogether(name="event", unique_together={("id", "created")}),')]);
+    const [found] = await findings(dir);
+    expect(found?.message).toContain("it lacks the partitioning column `kind` of partition `shop_event_a`");
+    expect(found?.help.join("\n")).toContain('unique_together={("id", "created", "kind")}');
+    const complete = project([["0001_initial", setup(sql)], later('        migrations.AlterUniqueTogether(name="event", unique_together={("id", "created", "kind")}),')]);
+    expect(await findings(complete)).toEqual([]);
+  });
+
+  it("reads primary keys, OneToOne fields, inline UNIQUE columns and CREATE UNIQUE INDEX ON ONLY", async () => {
+    const dir = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later(
+        [
+          '        migrations.AlterField("event", "code", models.CharField(max_length=20, primary_key=True)),',
+          '        migrations.AddField("event", "parent", models.OneToOneField(on_delete=models.CASCADE, to="shop.event", null=True)),',
+          '        migrations.RunSQL("ALTER TABLE shop_event ADD COLUMN ref int UNIQUE", reverse_sql="ALTER TABLE shop_event DROP COLUMN ref"),',
+          '        migrations.RunSQL("CREATE UNIQUE INDEX event_kind_uidx ON ONLY shop_event (kind)", reverse_sql="DROP INDEX event_kind_uidx"),',
+        ].join("\n"),
+      ),
+    ]);
+    const found = await findings(dir);
+    expect(found.map((d) => d.line)).toEqual([9, 10, 11, 12]);
+    expect(found[0]?.help[0]).toContain("`PRIMARY KEY constraint on table");
+    expect(found[1]?.help.join("\n")).toContain("field=models.ForeignKey(on_delete=models.CASCADE, to=\"shop.event\", null=True)");
+    expect(found[2]?.message).toContain("`ALTER TABLE shop_event ADD COLUMN ref ... UNIQUE`");
+  });
+
+  it("follows a RENAME COLUMN of a key column, and stays quiet when Django renamed it (the key is not followed there)", async () => {
+    const renamedBySql = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later(
+        [
+          "        migrations.SeparateDatabaseAndState(",
+          '            state_operations=[migrations.RenameField("event", "created", "day")],',
+          '            database_operations=[migrations.RunSQL("ALTER TABLE shop_event RENAME COLUMN created TO day", reverse_sql="ALTER TABLE shop_event RENAME COLUMN day TO created")],',
+          "        ),",
+        ].join("\n"),
+      ),
+      later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq")),', "0003_code", "0002_keys"),
+    ]);
+    const [found] = await findings(renamedBySql);
+    expect(found?.message).toContain("it lacks the partitioning column `day`");
+    const keyIncluded = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later(
+        [
+          "        migrations.SeparateDatabaseAndState(",
+          '            state_operations=[migrations.RenameField("event", "created", "day")],',
+          '            database_operations=[migrations.RunSQL("ALTER TABLE shop_event RENAME COLUMN created TO day", reverse_sql="ALTER TABLE shop_event RENAME COLUMN day TO created")],',
+          "        ),",
+        ].join("\n"),
+      ),
+      later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code", "day"], name="event_code_uniq")),', "0003_code", "0002_keys"),
+    ]);
+    expect(await findings(keyIncluded)).toEqual([]);
+    const renamedByDjango = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later('        migrations.RenameField("event", "created", "day"),'),
+      later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq")),', "0003_code", "0002_keys"),
+    ]);
+    expect(await findings(renamedByDjango)).toEqual([]);
+  });
+
+  it("leaves alone state-only keys, tables whose key it does not know, ordinary tables and other databases", async () => {
+    const stateOnly = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later('        migrations.SeparateDatabaseAndState(state_operations=[migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq"))]),'),
+    ]);
+    expect(await findings(stateOnly)).toEqual([]);
+    const ordinary = project([
+      ["0001_initial", setup(["CREATE TABLE shop_event (id bigint PRIMARY KEY, created varchar(20), kind varchar(20), code varchar(20))"])],
+      later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq")),'),
+    ]);
+    expect(await findings(ordinary)).toEqual([]);
+    // Listed in the configuration only: partitioned, but by what is not known.
+    expect(await findings(ordinary, { target: { tables: { partitioned: ["shop_event"], hot: [], large: [] } } })).toEqual([]);
+    const partitioned = project([["0001_initial", setup(BY_CREATED)], later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq")),')]);
+    expect(await findings(partitioned, { target: { database: "mysql" } })).toEqual([]);
+    expect(await findings(partitioned)).toHaveLength(1);
+  });
+
+  it("counts a squashed migration's table the same way as the migrations it replaces", async () => {
+    const squashed = setup(BY_CREATED).replace("    initial = True\n", '    initial = True\n\n    replaces = [("shop", "0001_initial")]\n');
+    const dir = project([
+      ["0001_initial", setup(BY_CREATED)],
+      ["0001_squashed_0001", squashed],
+      later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq")),', "0002_keys", "0001_squashed_0001"),
+    ]);
+    const found = await findings(dir);
+    expect(found.map((d) => d.file)).toEqual(["shop/migrations/0002_keys.py"]);
+  });
+});
