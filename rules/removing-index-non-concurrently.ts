@@ -35,7 +35,7 @@ export const removingIndexNonConcurrently: Rule = {
     hazards: ["H30"],
     docs: {
       summary: "Dropping an index without CONCURRENTLY",
-      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`.",
+      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`. A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
       why: "`DROP INDEX` and `ALTER TABLE ... DROP CONSTRAINT` take ACCESS EXCLUSIVE on the table. The drop itself is quick, but the lock request waits behind every running query on the table, and every new query queues behind it: a long report can stall all traffic.",
       recipe: [
         "For `Meta.indexes`: `RemoveIndexConcurrently` in a migration with `atomic = False` (SHARE UPDATE EXCLUSIVE).",
@@ -112,6 +112,8 @@ function removeConstraint(ctx: OperationContext): void {
       )}`,
     );
   } else {
+    // The advice is the lock timeout: nothing to say once one bounds the drop.
+    if (lockTimeoutSetBefore(ctx)) return;
     help.push(`1. A unique constraint cannot be dropped concurrently. Put the drop in its own migration and make it give up instead of queueing traffic, with this as the first operation:\n${LOCK_TIMEOUT}`);
   }
   ctx.report({
@@ -147,6 +149,8 @@ function alterTogether(ctx: OperationContext): void {
       )}`,
     );
   } else {
+    // The advice is the lock timeout: nothing to say once one bounds the drop.
+    if (lockTimeoutSetBefore(ctx)) return;
     help.push(`1. A unique constraint cannot be dropped concurrently. Put the drop in its own migration and make it give up instead of queueing traffic, with this as the first operation:\n${LOCK_TIMEOUT}`);
   }
   ctx.report({
@@ -184,6 +188,7 @@ function alterField(ctx: OperationContext): void {
       )}`,
     );
   } else {
+    if (lockTimeoutSetBefore(ctx)) return;
     help.push(`1. A unique constraint cannot be dropped concurrently. Put this change in its own migration and make it give up instead of queueing traffic, with this as the first operation:\n${LOCK_TIMEOUT}`);
   }
   ctx.report({

@@ -333,6 +333,26 @@ describe("dropping an index of a partitioned table", () => {
     // Set after the drop: too late.
     expect(await rs208(plain(`${remove}\n${timeout("SET LOCAL lock_timeout = '5s'")}`, true))).toBe(1);
   });
+
+  it("removing-index-non-concurrently on an ordinary table: a unique constraint drop is quiet under a lock_timeout, an index drop still gets the concurrent recipe", async () => {
+    const stateOnly = (operation: string) => `        migrations.SeparateDatabaseAndState(state_operations=[${operation}]),`;
+    const setup = [
+      stateOnly('migrations.AddConstraint(model_name="book", constraint=models.UniqueConstraint(fields=["title"], name="book_title_uniq"))'),
+      stateOnly('migrations.AlterUniqueTogether(name="book", unique_together={("title", "pages")})'),
+      stateOnly('migrations.AddIndex(model_name="book", index=models.Index(fields=["pages"], name="book_pages_idx"))'),
+    ].join("\n");
+    const drops = [
+      '        migrations.RemoveConstraint(model_name="book", name="book_title_uniq"),',
+      '        migrations.AlterUniqueTogether(name="book", unique_together=set()),',
+      '        migrations.RemoveIndex(model_name="book", name="book_pages_idx"),',
+    ].join("\n");
+    const timeout = `        migrations.RunSQL("SET LOCAL lock_timeout = '5s'", migrations.RunSQL.noop),`;
+    const rs208 = async (operations: string) => (await diagnostics(droppingProject(dropMigration(operations, true)))).filter((d) => d.rule === RS208).map((d) => d.message);
+    expect(await rs208(`${setup}\n${drops}`)).toHaveLength(3);
+    const bounded = await rs208(`${setup}\n${timeout}\n${drops}`);
+    expect(bounded).toHaveLength(1);
+    expect(bounded[0]).toContain("`book_pages_idx`");
+  });
 });
 
 describe("adding-unique-constraint on a partitioned table", () => {
