@@ -1,8 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { failureLeftovers, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
-import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
+import { forwardStatements, modelOfIndex } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
-import { literalString, type ModelState } from "../src/state/model-state.js";
+import { literalString } from "../src/state/model-state.js";
 import { LOCK_TIMEOUT_OPERATION, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 
@@ -111,24 +111,11 @@ function removeIndexConcurrently(ctx: OperationContext): void {
   });
 }
 
-/**
- * The model whose `Meta.indexes` holds the index named `index`: in Django's state, or in the
- * database's (they differ after `SeparateDatabaseAndState`, the usual home of a RunSQL drop).
- */
-function indexOwner(ctx: OperationContext, index: string): ModelState | null {
-  for (const state of [ctx.state, ctx.db]) {
-    for (const model of state.models.values()) {
-      if (ctx.hasTable(model) && model.indexes.some((i) => i.name === index)) return model;
-    }
-  }
-  return null;
-}
-
 function runSql(ctx: OperationContext): void {
   for (const { fact, range } of forwardStatements(ctx)) {
     if (fact.kind !== "drop-index" || !fact.concurrently || fact.index === null) continue;
     if (fact.schema !== null && fact.schema !== "public") continue;
-    const model = indexOwner(ctx, fact.index);
+    const model = modelOfIndex(ctx, fact.index);
     if (!model) continue;
     const table = ctx.tableOf(model);
     const info = partitionedTable(ctx, model, table, fact);

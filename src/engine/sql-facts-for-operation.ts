@@ -392,6 +392,22 @@ export function resolveSqlTable(ctx: SqlRuleContext, fact: SqlStatementFact): Sq
   return { table: fact.schema ? `${fact.schema}.${fact.table}` : fact.table, model, dbModel, isNew };
 }
 
+/**
+ * The model whose index (`Meta.indexes`, `AddIndex`) or index-backed unique constraint is named
+ * `index`: in Django's state, or in the database's (they differ after `SeparateDatabaseAndState`,
+ * the usual home of a `RunSQL` drop). `DROP INDEX` and `REINDEX INDEX` name no table, so this is
+ * how their table is known. Only tables that exist (managed, not proxies) count.
+ */
+export function modelOfIndex(ctx: SqlRuleContext & { hasTable(model: ModelState): boolean }, index: string): ModelState | null {
+  for (const state of [ctx.state, ctx.db]) {
+    for (const model of state.models.values()) {
+      if (!ctx.hasTable(model)) continue;
+      if (model.indexes.some((i) => i.name === index) || model.constraints.some((c) => c.name === index)) return model;
+    }
+  }
+  return null;
+}
+
 /** The statements PostgreSQL's parser read from one side of a `RunSQL`, in order (chunks it could not read are left out). */
 export function parsedStatements(side: RunSqlSide | undefined): RunSqlStatement[] {
   if (side?.kind !== "sql") return [];

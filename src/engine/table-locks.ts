@@ -5,8 +5,8 @@
  */
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
-import { describeStatement, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
-import { fieldOfColumn, forwardStatements, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
+import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
+import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
 import { pyValue } from "../advice/snippets.js";
 import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
 import { columnOf, defaultTableName, fieldFromCall, literalBool, literalString, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
@@ -324,6 +324,10 @@ export function sqlLocks(ctx: OperationContext): (TableLock & { range?: Operatio
     const mode = sqlLockMode(fact);
     if (ref && !ref.isNew && mode) {
       locks.push({ table: ref.table, model: ref.dbModel ?? ref.model, key: null, mode, what: statement, referenced: false, range });
+    } else if (mode && fact.table === null && fact.index !== null && isPublic(fact.schema) && (fact.kind === "drop-index" || fact.kind === "reindex")) {
+      // DROP INDEX and REINDEX INDEX name only the index: its table is the one the state puts it on.
+      const owner = modelOfIndex(ctx, fact.index);
+      if (owner && !ctx.isNewTable(owner)) locks.push({ table: ctx.tableOf(owner), model: owner, key: null, mode, what: statement, referenced: false, range });
     }
     // Foreign keys the statement adds (SHARE ROW EXCLUSIVE on the referenced table) or drops with
     // their table or column (ACCESS EXCLUSIVE on it).

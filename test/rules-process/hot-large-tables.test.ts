@@ -76,6 +76,22 @@ describe("altering-hot-table", () => {
     expect(d!.help.join("\n")).toContain("`db_constraint=False`");
   });
 
+  it("finds the table of a RunSQL DROP INDEX or REINDEX INDEX through the index the state puts on it", async () => {
+    const indexed = `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0002_index")]\n    operations = [\n        migrations.SeparateDatabaseAndState(\n            state_operations=[migrations.RemoveIndex("book", "library_book_pages_idx")],\n            database_operations=[migrations.RunSQL('DROP INDEX "library_book_pages_idx"', reverse_sql=migrations.RunSQL.noop)],\n        ),\n        migrations.RunSQL("REINDEX INDEX library_book_title_idx", reverse_sql=migrations.RunSQL.noop),\n    ]\n`;
+    const files = {
+      "0002_index.py": migration([INDEX_PAGES, 'migrations.AddIndex("book", models.Index(fields=["title"], name="library_book_title_idx"))']),
+      "0003_drop.py": indexed,
+    };
+    const found = (await findings(files, { tables: tables(["library.Book"]) }, HOT)).filter((d) => d.file.endsWith("0003_drop.py"));
+    expect(found.map((d) => d.message)).toEqual([
+      "`RunSQL` `DROP INDEX library_book_pages_idx` takes ACCESS EXCLUSIVE on hot table `library_book`: while the request waits for running queries, every query of the table (reads included) queues behind it.",
+      "`RunSQL` `REINDEX INDEX library_book_title_idx` takes SHARE on hot table `library_book`: while the request waits for running queries, every INSERT, UPDATE and DELETE on the table queues behind it.",
+    ]);
+    // Concurrent forms and indexes the state does not know take no lock worth reporting, or none it can place.
+    const quiet = indexed.replace('DROP INDEX "library_book_pages_idx"', 'DROP INDEX CONCURRENTLY "library_book_pages_idx"').replace("REINDEX INDEX library_book_title_idx", "REINDEX INDEX unknown_idx");
+    expect((await findings({ ...files, "0003_drop.py": quiet }, { tables: tables(["library.Book"]) }, HOT)).filter((d) => d.file.endsWith("0003_drop.py"))).toEqual([]);
+  });
+
   it("is PostgreSQL-only", async () => {
     expect(await findings({ "0002_isbn.py": migration([ADD_ISBN]) }, { tables: tables(["library.Book"]), database: "mysql" }, HOT)).toEqual([]);
   });
