@@ -40,7 +40,7 @@ export const removingIndexNonConcurrently: Rule = {
       recipe: [
         "For `Meta.indexes`: `RemoveIndexConcurrently` in a migration with `atomic = False` (SHARE UPDATE EXCLUSIVE).",
         "For field-level and `index_together` indexes: keep the change in state and `RunSQL('DROP INDEX CONCURRENTLY IF EXISTS ...')` with Django's index name.",
-        "Unique constraints cannot be dropped concurrently: run the drop with a short `lock_timeout` so it gives up instead of queueing traffic.",
+        "Unique constraints cannot be dropped concurrently: run the drop with a short `lock_timeout` so it gives up instead of queueing traffic. With one set before it (or `timeouts-set-by-runner`), such a drop is not reported.",
         "On a partitioned table (configuration `partitioned-tables`, or created by `RunSQL(\"CREATE TABLE ... PARTITION BY ...\")`) PostgreSQL refuses `DROP INDEX CONCURRENTLY` (see `removing-index-concurrently-on-partitioned-table`): keep the plain drop, in its own migration, after a `RunSQL(\"SET LOCAL lock_timeout = '5s'\")`. With a `lock_timeout` set before it (or `timeouts-set-by-runner`), an index drop on a partitioned table is not reported: nothing safer exists.",
       ],
       severityReason: "Warning: the lock is held only briefly, but while it waits it blocks every query on the table.",
