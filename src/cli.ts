@@ -195,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
       // The release plan is part of the JSON report; it is kept with a cached result.
       let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null = cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle) : null;
       if (!checked) {
-        checked = await checkedRun(fixed?.analysis ?? null, existing.found, run.options);
+        checked = await checkedRun(fixed?.analysis ?? null, existing.found, handle ? { ...run.options, walked: handle.walked } : run.options);
         if (cache && handle) await cache.write(handle, checked);
       }
       progress.done();

@@ -24,8 +24,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, re
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary } from "../model/types.js";
-import { discover } from "../discover/find-apps.js";
-import type { AppLabelCache } from "../parse/parse-app-config.js";
+import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
 import type { Rule } from "../engine/rule-types.js";
 import { rollsafeVersion } from "./cache-key.js";
@@ -42,12 +41,6 @@ export interface CachedRun<Extra> {
 const RESULT_SCHEMA_VERSION = 1;
 /** Inputs changed this recently (ms) make a run "racy": it is not stored. */
 const RACY_MS = 2000;
-
-/** Discovery only, without reading labels: `apps.py` is in the key by its stat instead. */
-const NO_LABELS: AppLabelCache = {
-  label: async () => ({ label: null }),
-  setLabel: async () => undefined,
-};
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
@@ -118,10 +111,11 @@ function settingsText(paths: string[], options: LintOptions, rules: readonly Rul
 }
 
 /** The key of a run, or null when the run must not be cached (discovery problems). */
-async function runKey(paths: string[], options: LintOptions, rules: readonly Rule[]): Promise<{ key: string; slot: string; newestNs: bigint } | null> {
+async function runKey(paths: string[], options: LintOptions, rules: readonly Rule[]): Promise<{ key: string; slot: string; newestNs: bigint; discovery: Discovery } | null> {
   const cwd = options.cwd ?? process.cwd();
   const absolute = paths.map((p) => path.resolve(cwd, p));
-  const discovery = await discover(absolute, { exclude: options.exclude, labelCache: NO_LABELS });
+  // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
+  const discovery = await discover(absolute, { exclude: options.exclude, labelCache: false });
   if (discovery.problems.length > 0) return null;
   const reported = [...discovery.reportPaths].filter((p) => (options.reportFilter ? options.reportFilter(p) : true));
   const notReported = options.notReported;
@@ -143,7 +137,7 @@ async function runKey(paths: string[], options: LintOptions, rules: readonly Rul
     if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
     hash.update(`report\0${p}\n`);
   }
-  return { key: hash.digest("hex"), slot: createHash("sha256").update(settings).digest("hex").slice(0, 32), newestNs };
+  return { key: hash.digest("hex"), slot: createHash("sha256").update(settings).digest("hex").slice(0, 32), newestNs, discovery };
 }
 
 /** The result cache of one cache directory. */
@@ -175,6 +169,7 @@ export class ResultCache {
       file: path.join(this.dir, `${key.slot}.json`),
       rules,
       storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
+      walked: key.discovery,
     };
   }
 
@@ -262,17 +257,19 @@ export class ResultCache {
   /**
    * Returns the cached run for these paths and options, or runs `compute` and stores its outcome
    * when the inputs allow. `rules` are the rules the run uses (the result's rule metadata).
+   * `compute` gets the walk the key was made from (null when the run cannot be cached), to pass
+   * to `analyze` as `walked`.
    */
   async run<Extra>(
     paths: string[],
     options: LintOptions,
     rules: readonly Rule[],
-    compute: () => Promise<CachedRun<Extra>>,
+    compute: (walked: Discovery | null) => Promise<CachedRun<Extra>>,
   ): Promise<CachedRun<Extra> & { hit: boolean }> {
     const handle = await this.lookup(paths, options, rules);
     const cached = handle ? await this.read<Extra>(handle) : null;
     if (cached) return { ...cached, hit: true };
-    const computed = await compute();
+    const computed = await compute(handle?.walked ?? null);
     if (handle) await this.write(handle, computed);
     return { ...computed, hit: false };
   }
@@ -284,6 +281,11 @@ export interface RunHandle {
   file: string;
   rules: readonly Rule[];
   storable: boolean;
+  /**
+   * The walk the key was made from (apps not yet labelled): a run that misses the cache starts
+   * from it instead of walking the tree again. Valid only for the same paths and options.
+   */
+  walked: Discovery;
 }
 
 /** A report file being written (see `ResultCache.renderedWriter`). */

@@ -50,8 +50,12 @@ export interface Discovery {
 export interface DiscoverOptions {
   /** Glob-free path prefixes (absolute) to leave out. */
   exclude?: string[];
-  /** Labels read from `apps.py` in earlier runs (the parse cache). */
-  labelCache?: AppLabelCache;
+  /**
+   * Labels read from `apps.py` in earlier runs (the parse cache). `false`: no label is read, each
+   * app is named after its directory until {@link labelApps} names it (the result cache's key
+   * needs only the walk).
+   */
+  labelCache?: AppLabelCache | false;
 }
 
 /** Django's loader ignores module names starting with `_` or `~` (see `MigrationLoader.load_disk`). */
@@ -103,7 +107,8 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     } catch {
       return null;
     }
-    const { label, source } = await readAppLabel(appDir, options.labelCache);
+    const { label, source } =
+      options.labelCache === false ? { label: path.basename(appDir), source: "directory" as const } : await readAppLabel(appDir, options.labelCache);
     const app: AppInfo = { label, dir: appDir, migrationsDir, labelSource: source };
     appsByDir.set(appDir, app);
     return app;
@@ -208,6 +213,15 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     }
   }
   return { apps, files, reportPaths, problems };
+}
+
+/** Names the apps of a discovery made with `labelCache: false`, as `discover` would have. */
+export async function labelApps(discovery: Discovery, labelCache?: AppLabelCache): Promise<void> {
+  for (const app of discovery.apps) {
+    const { label, source } = await readAppLabel(app.dir, labelCache);
+    app.label = label;
+    app.labelSource = source;
+  }
 }
 
 /** A directory's entries, sorted by name (the order Django's loader does not guarantee, but reports need). */

@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
-import { discover } from "../discover/find-apps.js";
+import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { LoadedFile } from "../workers/read-migration.js";
 import { loadMigrations } from "../workers/load-migrations.js";
@@ -56,6 +56,11 @@ export interface LintOptions {
   cacheDir?: string;
   /** Parse threads (`--jobs`, default: the number of cores). */
   jobs?: number;
+  /**
+   * The walk of `paths` already made with these options (`discover` with `labelCache: false`, by
+   * the result cache's key): used instead of walking the tree again, and its apps are labelled here.
+   */
+  walked?: Discovery;
 }
 
 /** The newest Django LTS, assumed when the project does not say. */
@@ -119,7 +124,13 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   const metaByName = new Map(allRules.map((r) => [r.meta.name, r.meta] as const));
   const diagnostics: Diagnostic[] = [];
   const cache = options.cacheDir ? new ParseCache(path.resolve(cwd, options.cacheDir), rollsafeVersion(), cacheKey(options.operations)) : null;
-  const discovery = await discover(paths.map((p) => path.resolve(cwd, p)), { exclude: options.exclude, ...(cache ? { labelCache: cache } : {}) });
+  let discovery: Discovery;
+  if (options.walked) {
+    discovery = options.walked;
+    await labelApps(discovery, cache ?? undefined);
+  } else {
+    discovery = await discover(paths.map((p) => path.resolve(cwd, p)), { exclude: options.exclude, ...(cache ? { labelCache: cache } : {}) });
+  }
   if (options.reportFilter) for (const p of [...discovery.reportPaths]) if (!options.reportFilter(p)) discovery.reportPaths.delete(p);
   const notReported = options.notReported;
   if (notReported) for (const f of discovery.files) if (notReported({ path: f.path, app: f.app.label })) discovery.reportPaths.delete(f.path);

@@ -29,9 +29,10 @@ beforeEach(() => {
 /** One cached run; `computed` says whether the analysis ran. */
 async function run(options: LintOptions = {}, cache = new ResultCache(cacheDir, { racyMs: null })) {
   let computed = 0;
-  const outcome = await cache.run(["."], { cwd: project, ...options }, options.rules ?? DEFAULT_RULES, async () => {
+  const outcome = await cache.run(["."], { cwd: project, ...options }, options.rules ?? DEFAULT_RULES, async (walked) => {
     computed++;
-    const analysis = await analyze(["."], { cwd: project, ...options });
+    // As the CLI does: a miss starts from the walk the key was made from.
+    const analysis = await analyze(["."], { cwd: project, ...options, ...(walked ? { walked } : {}) });
     return { result: analysis.result, extra: { migrations: analysis.graph.nodes.size } };
   });
   return { ...outcome, computed };
@@ -71,6 +72,19 @@ describe("result cache", () => {
     expect(again.hit).toBe(true);
     expect(again.extra).toBeUndefined();
     expect(again.result.diagnostics).toEqual(first.result.diagnostics);
+  });
+
+  it("a miss starts from the key's walk, whose apps it labels from apps.py: the same run as a fresh discovery", async () => {
+    writeFileSync(path.join(project, "library/apps.py"), 'from django.apps import AppConfig\n\n\nclass LibraryConfig(AppConfig):\n    name = "library"\n    label = "lending"\n');
+    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_RULES);
+    const walked = handle?.walked;
+    expect(walked?.apps.find((a) => a.dir.endsWith("library"))).toMatchObject({ label: "library", labelSource: "directory" });
+    const reused = await analyze(["."], { cwd: project, walked });
+    expect(walked?.apps.find((a) => a.dir.endsWith("library"))).toMatchObject({ label: "lending", labelSource: "apps.py" });
+    const fresh = await analyze(["."], { cwd: project });
+    expect(reused.result.diagnostics.some((d) => d.migration?.startsWith("lending."))).toBe(true);
+    expect(reused.result).toEqual(fresh.result);
+    expect([...reused.graph.nodes.keys()]).toEqual([...fresh.graph.nodes.keys()]);
   });
 
   it("recomputes when a migration's content changes, even at the same size", async () => {
