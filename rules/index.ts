@@ -40,6 +40,7 @@ import { buildingIndexConcurrentlyWithoutIfNotExists } from "./building-index-co
 import { addingIndexConcurrentlyOnPartitionedTable } from "./adding-index-concurrently-on-partitioned-table.js";
 import { removingIndexConcurrentlyOnPartitionedTable } from "./removing-index-concurrently-on-partitioned-table.js";
 import { addingUniqueConstraintWithoutPartitionKey } from "./adding-unique-constraint-without-partition-key.js";
+import { addingForeignKeyToPartitionedTable } from "./adding-foreign-key-to-partitioned-table.js";
 import { changingPrimaryKey } from "./changing-primary-key.js";
 import { removingIndexNonConcurrently } from "./removing-index-non-concurrently.js";
 import { validatingConstraintInSameTransaction } from "./validating-constraint-in-same-transaction.js";
@@ -131,6 +132,7 @@ export const rules: Rule[] = [
   addingIndexConcurrentlyOnPartitionedTable,
   removingIndexConcurrentlyOnPartitionedTable,
   addingUniqueConstraintWithoutPartitionKey,
+  addingForeignKeyToPartitionedTable,
   changingPrimaryKey,
   removingIndexNonConcurrently,
   validatingConstraintInSameTransaction,

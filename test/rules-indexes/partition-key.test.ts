@@ -216,3 +216,57 @@ describe(RULE, () => {
     expect(found.map((d) => d.file)).toEqual(["shop/migrations/0002_keys.py"]);
   });
 });
+
+describe("adding-foreign-key-to-partitioned-table", () => {
+  const FK = "adding-foreign-key-to-partitioned-table";
+  const fkFindings = async (dir: string, options: Parameters<typeof lint>[1] = {}) => (await lint([dir], { cwd: dir, ...options })).diagnostics.filter((d) => d.rule === FK);
+  const ticket = (field: string) => later(`        migrations.CreateModel("Ticket", [("id", models.BigAutoField(primary_key=True)), ("event", ${field})]),`);
+
+  it("flags a foreign key to the primary key of a table partitioned by another column, with the whole-key recipe", async () => {
+    const dir = project([["0001_initial", setup(BY_CREATED)], ticket('models.ForeignKey(on_delete=models.CASCADE, to="shop.event")')]);
+    const [found, ...rest] = await fkFindings(dir);
+    expect(rest).toEqual([]);
+    expect(found?.message).toBe("`Ticket.event` is a foreign key to `Event`, whose table `shop_event` is partitioned: PostgreSQL cannot reference `shop_event` (`id`), and the migration fails.");
+    const help = found?.help.join("\n") ?? "";
+    expect(help).toContain('there is no unique constraint matching given keys for referenced table "shop_event"');
+    expect(help).toContain('("event", models.ForeignKey(on_delete=models.CASCADE, to="shop.event", db_constraint=False)),');
+    expect(help).toContain("`FOREIGN KEY (event_id, event_created) REFERENCES shop_event (id, created)`");
+  });
+
+  it("accepts a reference to the whole partition key; before PostgreSQL 12 refuses every reference", async () => {
+    const byId = ["CREATE TABLE shop_event (id bigint PRIMARY KEY, created varchar(20), kind varchar(20), code varchar(20)) PARTITION BY HASH (id)"];
+    const dir = project([["0001_initial", setup(byId)], ticket('models.ForeignKey(on_delete=models.CASCADE, to="shop.event")')]);
+    expect(await fkFindings(dir)).toEqual([]);
+    const [old] = await fkFindings(dir, { target: { postgresVersion: 11 } });
+    expect(old?.help[0]).toContain("PostgreSQL 11 cannot reference a partitioned table at all");
+    expect(old?.help.join("\n")).not.toContain("REFERENCES");
+  });
+
+  it("refuses any reference when the partition key has an expression", async () => {
+    const expression = ["CREATE TABLE shop_event (id bigint NOT NULL, created varchar(20) NOT NULL, kind varchar(20), code varchar(20)) PARTITION BY HASH ((id + 1))"];
+    const [found] = await fkFindings(project([["0001_initial", setup(expression)], ticket('models.OneToOneField(on_delete=models.CASCADE, to="shop.event")')]));
+    expect(found?.help[0]).toContain("the partition key of `shop_event` has an expression");
+  });
+
+  it("leaves alone an unchanged foreign key, tables whose key it does not know, unmanaged models and other databases", async () => {
+    const fk = 'models.ForeignKey(on_delete=models.CASCADE, to="shop.event", db_constraint=False)';
+    const unchanged = project([
+      ["0001_initial", setup(BY_CREATED)],
+      ticket(fk),
+      later('        migrations.AlterField("ticket", "event", models.ForeignKey(on_delete=models.CASCADE, to="shop.event", db_constraint=False, null=True)),', "0003_null", "0002_keys"),
+    ]);
+    expect(await fkFindings(unchanged)).toEqual([]);
+    const turnedOn = project([
+      ["0001_initial", setup(BY_CREATED)],
+      ticket(fk),
+      later('        migrations.AlterField("ticket", "event", models.ForeignKey(on_delete=models.CASCADE, to="shop.event")),', "0003_constraint", "0002_keys"),
+    ]);
+    expect((await fkFindings(turnedOn)).map((d) => d.file)).toEqual(["shop/migrations/0003_constraint.py"]);
+    const ordinary = project([["0001_initial", setup(["CREATE TABLE shop_event (id bigint PRIMARY KEY, created varchar(20), kind varchar(20), code varchar(20))"])], ticket('models.ForeignKey(on_delete=models.CASCADE, to="shop.event")')]);
+    expect(await fkFindings(ordinary, { target: { tables: { partitioned: ["shop_event"], hot: [], large: [] } } })).toEqual([]);
+    const unmanaged = project([["0001_initial", setup(BY_CREATED)], later('        migrations.CreateModel("Ticket", [("id", models.BigAutoField(primary_key=True)), ("event", models.ForeignKey(on_delete=models.CASCADE, to="shop.event"))], options={"managed": False}),')]);
+    expect(await fkFindings(unmanaged)).toEqual([]);
+    const partitioned = project([["0001_initial", setup(BY_CREATED)], ticket('models.ForeignKey(on_delete=models.CASCADE, to="shop.event")')]);
+    expect(await fkFindings(partitioned, { target: { database: "mysql" } })).toEqual([]);
+  });
+});
