@@ -92,6 +92,22 @@ describe("altering-hot-table", () => {
     expect((await findings({ ...files, "0003_drop.py": quiet }, { tables: tables(["library.Book"]) }, HOT)).filter((d) => d.file.endsWith("0003_drop.py"))).toEqual([]);
   });
 
+  it("places RenameModel's foreign-key rebuilds on the tables that point at the model", async () => {
+    const files = {
+      "0002_shelf.py": migration([
+        'migrations.CreateModel("Shelf", [("id", models.BigAutoField(primary_key=True))])',
+        'migrations.AddField("book", "shelf", models.ForeignKey(null=True, on_delete=models.SET_NULL, to="library.shelf"))',
+      ]),
+      "0003_rename.py": migration(['migrations.AlterModelTable("shelf", "library_shelf")', 'migrations.RenameModel("Shelf", "Rack")']).replace('"0001_initial"', '"0002_shelf"'),
+    };
+    const found = (await findings(files, { tables: tables(["library.Book"]) }, HOT)).filter((d) => d.file.endsWith("0003_rename.py"));
+    expect(found.map((d) => d.message)).toEqual([
+      "`RenameModel` takes SHARE ROW EXCLUSIVE on hot table `library_book`: while the request waits for running queries, every INSERT, UPDATE and DELETE on the table queues behind it.",
+    ]);
+    const unconstrained = { ...files, "0002_shelf.py": files["0002_shelf.py"].replace("to=\"library.shelf\")", "to=\"library.shelf\", db_constraint=False)") };
+    expect((await findings(unconstrained, { tables: tables(["library.Book"]) }, HOT)).filter((d) => d.file.endsWith("0003_rename.py"))).toEqual([]);
+  });
+
   it("is PostgreSQL-only", async () => {
     expect(await findings({ "0002_isbn.py": migration([ADD_ISBN]) }, { tables: tables(["library.Book"]), database: "mysql" }, HOT)).toEqual([]);
   });
