@@ -103,7 +103,7 @@ export const addingForeignKeyToPartitionedTable: Rule = {
     name: "adding-foreign-key-to-partitioned-table",
     severity: "error",
     databases: ["postgresql"],
-    claims: [],
+    claims: ["migration-fails"],
     hazards: [],
     docs: {
       summary: "Adding a foreign key to a partitioned table on a column that no unique constraint there can cover, which PostgreSQL refuses",
@@ -113,7 +113,7 @@ export const addingForeignKeyToPartitionedTable: Rule = {
         "Keep the relation without a database constraint: `ForeignKey(..., db_constraint=False)`. Django still joins and cascades deletes in Python; the database no longer checks that the row exists.",
         "Or reference the whole key: copy the partitioning columns onto the referencing model and add `FOREIGN KEY (event_id, event_created) REFERENCES <table> (id, created)` with `RunSQL` (PostgreSQL 12 and later).",
       ],
-      severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. No claims for the verification harness: the hazard is a refused statement, not a lock or a rewrite.",
+      severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. The verification harness runs the fixtures on PostgreSQL 15 with Django 4.2 and sees the refusal.",
       bad: `# whole file
 from django.db import migrations, models
 

@@ -243,7 +243,7 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
     name: "adding-unique-constraint-without-partition-key",
     severity: "error",
     databases: ["postgresql"],
-    claims: [],
+    claims: ["migration-fails"],
     hazards: [],
     docs: {
       summary: "Adding a unique constraint to a partitioned table without every partitioning column, which PostgreSQL refuses",
@@ -253,7 +253,7 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
         "If values only need to be unique within a partition's range, add the partitioning columns to the key: `UniqueConstraint(fields=[\"kind\", \"created\"], ...)`.",
         "If they must be unique across the whole table, enforce it outside the partitioned table: a separate, unpartitioned table with one row per value and its own unique constraint, written in the same transaction, or a check in the application.",
       ],
-      severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. No claims for the verification harness: the hazard is a refused statement, not a lock or a rewrite.",
+      severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. The verification harness runs the fixtures on PostgreSQL 15 with Django 4.2 and sees the refusal.",
       bad: `# whole file
 from django.db import migrations, models
 

@@ -6,7 +6,7 @@
 //
 // Usage: node verify/run.mjs [--selftest] [--only RULE] [--jobs N] [--out FILE] [--check]
 //   --selftest  verify the harness itself on verify/selftest/ (claims from verify/selftest/rules.json)
-//   --only      run the cases of one rule (nothing is written)
+//   --only      run the cases of one rule (its table is written only to --out, when given)
 //   --check     do not write the report; exit 1 if the committed one differs from this run's
 // Exit codes: 0 every case agrees, 1 a disagreement (or a stale report with --check), 2 setup error.
 
@@ -195,13 +195,22 @@ function judge(testCase, observation, rulesByName) {
     if (newer) return { status: "unsupported", reasons: [`${newer[1]}; the harness runs Django 4.2`] };
     return { status: "error", reasons: [observation.error] };
   }
-  if (observation.migration_error) return { status: "error", reasons: [`the migration failed: ${observation.migration_error}`] };
+  if (observation.migration_error) {
+    // A refused statement is the claim of rules like adding-unique-constraint-without-partition-key;
+    // for any other case it is a broken case. The other claims cannot be seen past the failure.
+    const claims = testCase.kind === "bad" ? expectedClaims(observation.expect ?? [], rulesByName) : [];
+    if (!claims.includes("migration-fails")) return { status: "error", reasons: [`the migration failed: ${observation.migration_error}`] };
+    const others = claims.filter((claim) => claim !== "migration-fails");
+    const failed = `the migration failed: ${observation.migration_error}`;
+    return others.length ? { status: "unobservable", reasons: [failed, `${others.join(", ")} not observed: the migration fails first`] } : { status: "agree", reasons: [failed] };
+  }
   const seen = facts(observation);
   const observed = {
     "old-code-breaks": seen.oldFails,
     "new-code-breaks": seen.newFails,
     "blocking-lock": seen.blockingTables.length > 0,
     rewrite: seen.rewritten.length > 0,
+    "migration-fails": false,
   };
   if (testCase.kind === "good") {
     const reasons = Object.entries(observed)
@@ -246,7 +255,7 @@ function selfTestVerdict(rule, verdict) {
 function expectedClaims(ruleNames, rulesByName) {
   const claims = new Set();
   for (const name of ruleNames) for (const claim of rulesByName.get(name)?.claims ?? []) claims.add(claim);
-  return ["old-code-breaks", "new-code-breaks", "blocking-lock", "rewrite"].filter((claim) => claims.has(claim));
+  return ["old-code-breaks", "new-code-breaks", "blocking-lock", "rewrite", "migration-fails"].filter((claim) => claims.has(claim));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,7 +325,8 @@ function renderReport(results, problems, meta) {
     "- `old-code-breaks`: an old-code query fails after the migration; `new-code-breaks`: a new-code query fails (after the migration, or before it for a post-deploy migration), or Django cannot even render the new models.",
     "- `blocking-lock`: SHARE or stronger (SHARE, SHARE ROW EXCLUSIVE, EXCLUSIVE, ACCESS EXCLUSIVE: the modes that conflict with the ROW EXCLUSIVE lock of every INSERT, UPDATE and DELETE) held on a pre-existing table **that the migration scanned or rewrote** while holding it. Every `ALTER TABLE` takes ACCESS EXCLUSIVE, but a catalog-only change (adding a NULL column, dropping a column, dropping NOT NULL) is instant at any table size; such a lock is listed below without \"(scanned)\" and is not counted as blocking.",
     "- `rewrite`: the table's `relfilenode` changed.",
-    "- A bad case must show every claim of every rule named in its `# expect:` markers, unless the rule's `unobservable` text says why it cannot be seen on a small table. A good case must show none of the four.",
+    "- `migration-fails`: PostgreSQL refuses a statement of the migration, so `migrate` raises (the error is quoted); the other claims of the case cannot be observed past it.",
+    "- A bad case must show every claim of every rule named in its `# expect:` markers, unless the rule's `unobservable` text says why it cannot be seen on a small table. A good case must show none of them, and its migration must run.",
     "- A case that needs a newer Django (`db_default`, `GeneratedField`: Django 5.0) cannot be loaded by the harness's Django 4.2: it is listed as not runnable, and a rule whose cases of one kind are all not runnable is listed below, without failing the run.",
     "",
     `Result: ${meta.summary}.`,
@@ -328,7 +338,8 @@ function renderReport(results, problems, meta) {
   for (const { testCase, observation, verdict } of results) {
     const anchor = testCase.rule !== previousRule ? `<a id="${testCase.rule}"></a>` : "";
     previousRule = testCase.rule;
-    const note = observation.migration_error_with_rows
+    // A migration that fails on empty tables too is quoted in the agreement column.
+    const note = observation.migration_error_with_rows && !observation.migration_error
       ? ` (the migration fails on a table with rows: ${code(observation.migration_error_with_rows.replace(/^\w+Error: /, "").slice(0, 100))}; observed on empty tables)`
       : "";
     const rewritten = observation.rewritten ? (observation.rewritten.length ? `yes (${observation.rewritten.map(code).join(", ")})` : "no") : "—";
@@ -466,7 +477,7 @@ async function main() {
     if (options.check) {
       stale = !existsSync(out) || readFileSync(out, "utf8") !== report;
       if (stale) console.error(`verify: ${relative(process.cwd(), out)} is stale; run \`npm run verify\` and commit it`);
-    } else if (!options.only) {
+    } else if (!options.only || options.out) {
       writeFileSync(out, report);
       console.error(`verify: wrote ${relative(process.cwd(), out)}`);
     }

@@ -280,9 +280,10 @@ export interface RuleDocs {
  * - `old-code-breaks`: the previous release's queries fail after the migration;
  * - `new-code-breaks`: the new release's INSERTs fail while the migration's schema is live;
  * - `blocking-lock`: ACCESS EXCLUSIVE or SHARE (or stronger) is held on a pre-existing table;
- * - `rewrite`: the table is rewritten (its relfilenode changes).
+ * - `rewrite`: the table is rewritten (its relfilenode changes);
+ * - `migration-fails`: PostgreSQL refuses a statement, so `migrate` raises and the deploy stops.
  */
-export type RuleClaim = "old-code-breaks" | "new-code-breaks" | "blocking-lock" | "rewrite";
+export type RuleClaim = "old-code-breaks" | "new-code-breaks" | "blocking-lock" | "rewrite" | "migration-fails";
 
 /** The public, printable facts of a rule. */
 export interface RuleMeta {
