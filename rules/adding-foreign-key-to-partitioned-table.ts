@@ -2,6 +2,8 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { failureLeftovers, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { createdFields, fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, fieldWith } from "../src/advice/snippets.js";
+import { forwardStatements, modelOfTable } from "../src/engine/sql-facts-for-operation.js";
+import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
 
 /** The column a relation points at: its `to_field`'s, or the target's primary key's (Django's `id` when none is declared). */
 function referencedColumn(ctx: OperationContext, field: FieldState, target: ModelState): string | null {
@@ -16,13 +18,13 @@ function referencedColumn(ctx: OperationContext, field: FieldState, target: Mode
  * A foreign key needs a unique constraint on exactly the referenced columns, and a unique
  * constraint of a partitioned table must hold every partitioning column (at every level).
  */
-function refusal(ctx: OperationContext, info: PartitionedTableInfo, column: string): string | null {
+function refusal(ctx: OperationContext, info: PartitionedTableInfo, columns: string[]): string | null {
   if (ctx.target.postgresVersion < 12) return `PostgreSQL ${ctx.target.postgresVersion} cannot reference a partitioned table at all (foreign keys to one arrived in PostgreSQL 12)`;
   for (const { table, key } of info.keys) {
     if (key.expressions) return `the partition key of \`${table}\` has an expression, so no unique constraint can exist there for a foreign key to reference`;
-    const missing = key.columns.filter((c) => c !== column);
+    const missing = key.columns.filter((c) => !columns.includes(c));
     if (missing.length > 0) {
-      return `a unique constraint on \`${info.table}\` must include the partitioning column${missing.length > 1 ? "s" : ""} ${missing.map((c) => `\`${c}\``).join(", ")}${table === info.table ? "" : ` (of partition \`${table}\`)`}, so none can exist on \`${column}\` alone for a foreign key to reference`;
+      return `a unique constraint on \`${info.table}\` must include the partitioning column${missing.length > 1 ? "s" : ""} ${missing.map((c) => `\`${c}\``).join(", ")}${table === info.table ? "" : ` (of partition \`${table}\`)`}, so none can exist on ${columns.map((c) => `\`${c}\``).join(", ")}${columns.length > 1 ? "" : " alone"} for a foreign key to reference`;
     }
   }
   return null;
@@ -39,7 +41,7 @@ function check(ctx: OperationContext, owner: string, field: FieldState): void {
   if (!info || (info.keys.length === 0 && ctx.target.postgresVersion >= 12)) return;
   const column = referencedColumn(ctx, field, target);
   if (column === null) return;
-  const why = refusal(ctx, info, column);
+  const why = refusal(ctx, info, [column]);
   if (!why) return;
   const join = rel.kind === "m2m" ? " (through the join table Django creates for it)" : "";
   const help = [
@@ -68,6 +70,34 @@ function check(ctx: OperationContext, owner: string, field: FieldState): void {
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: partitionedOrigin(ctx, info),
   });
+}
+
+function runSql(ctx: OperationContext): void {
+  for (const { fact, range } of forwardStatements(ctx)) {
+    if (fact.kind !== "add-constraint" || fact.constraintType !== "foreign-key") continue;
+    const referenced = fact.references[0];
+    if (!referenced || !isPublic(referenced.schema)) continue;
+    const table = referenced.name;
+    const target = modelOfTable(ctx.db, null, table) ?? modelOfTable(ctx.state, null, table);
+    const info = partitionedTable(ctx, target, table, fact);
+    if (!info || (info.keys.length === 0 && ctx.target.postgresVersion >= 12)) continue;
+    // Without a column list PostgreSQL references the table's primary key, which only the state can tell.
+    const pk = target ? [...target.fields.values()].find((f) => f.primaryKey) : undefined;
+    const pkColumn = pk ? ctx.columnOf(pk) : null;
+    const columns = fact.referencedColumns.length > 0 ? fact.referencedColumns : pkColumn ? [pkColumn] : null;
+    if (!columns) continue;
+    const why = refusal(ctx, info, columns);
+    if (!why) continue;
+    ctx.report({
+      range,
+      message: `\`${describeStatement(fact)}\` references \`${table}\` (${columns.map((c) => `\`${c}\``).join(", ")}), which is partitioned: PostgreSQL cannot reference it there, and the migration fails.`,
+      help: [
+        `PostgreSQL refuses it with \`there is no unique constraint matching given keys for referenced table "${table}"\`: ${why}. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`,
+        "1. Reference every partitioning column too (a copy of each on the referencing table), or leave the relation unenforced by the database.",
+      ],
+      related: partitionedOrigin(ctx, info),
+    });
+  }
 }
 
 function createModel(ctx: OperationContext): void {
@@ -107,7 +137,7 @@ export const addingForeignKeyToPartitionedTable: Rule = {
     hazards: [],
     docs: {
       summary: "Adding a foreign key to a partitioned table on a column that no unique constraint there can cover, which PostgreSQL refuses",
-      what: "Flags `CreateModel`, `AddField` and `AlterField` that create a foreign-key constraint (`ForeignKey`, `OneToOneField`, or the join table of a `ManyToManyField` without `through`) pointing at a model whose table a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration), when the referenced column (`to_field`, or the target's primary key) is not the whole partition key. Before PostgreSQL 12 (`postgres-version`), every foreign key to a partitioned table is flagged. Relations with `db_constraint=False` and tables known only from the configuration's `partitioned-tables` are not.",
+      what: "Flags `CreateModel`, `AddField` and `AlterField` that create a foreign-key constraint (`ForeignKey`, `OneToOneField`, or the join table of a `ManyToManyField` without `through`) pointing at a model whose table a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration), when the referenced column (`to_field`, or the target's primary key) is not the whole partition key. Before PostgreSQL 12 (`postgres-version`), every foreign key to a partitioned table is flagged. `RunSQL` `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES` is flagged the same way (its column list, or the primary key the state gives the referenced table). Relations with `db_constraint=False` and tables known only from the configuration's `partitioned-tables` are not.",
       why: 'A foreign key needs a unique constraint on exactly the columns it references, and a unique constraint on a partitioned table must include every partitioning column (see `adding-unique-constraint-without-partition-key`). A Django model on a table partitioned by `created` usually declares `id` as its primary key while the table\'s real key is `(id, created)`, so a `ForeignKey` to it references `id` alone and PostgreSQL fails with `there is no unique constraint matching given keys for referenced table` (checked on PostgreSQL 15). The deploy\'s `migrate` stops there; tests on a database whose table Django created unpartitioned never show it.',
       recipe: [
         "Keep the relation without a database constraint: `ForeignKey(..., db_constraint=False)`. Django still joins and cascades deletes in Python; the database no longer checks that the row exists.",
@@ -186,10 +216,11 @@ class Migration(migrations.Migration):
 `,
     },
   },
-  operationKinds: ["CreateModel", "AddField", "AlterField"],
+  operationKinds: ["CreateModel", "AddField", "AlterField", "RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown) return;
     if (ctx.op.kind === "CreateModel") return createModel(ctx);
+    if (ctx.op.kind === "RunSQL") return runSql(ctx);
     return fieldOperation(ctx);
   },
 };

@@ -162,6 +162,8 @@ export interface SqlStatementFact {
   inline: boolean;
   /** Tables referenced by foreign keys (ADD CONSTRAINT ... FOREIGN KEY, CREATE TABLE). */
   references: SqlQualifiedName[];
+  /** ADD CONSTRAINT ... FOREIGN KEY: the referenced columns as written (empty: the referenced table's primary key). */
+  referencedColumns: string[];
   /** For `other`, `comment` and non-table statements: the object type, e.g. `view`, `function`, `column`. */
   objectType: string | null;
   /** Name of the non-table object: trigger, extension, schema, database, enum type, partition, tablespace. */

@@ -270,3 +270,24 @@ describe("adding-foreign-key-to-partitioned-table", () => {
     expect(await fkFindings(partitioned, { target: { database: "mysql" } })).toEqual([]);
   });
 });
+
+describe("adding-foreign-key-to-partitioned-table in RunSQL", () => {
+  const FK = "adding-foreign-key-to-partitioned-table";
+  const sqlFindings = async (statement: string) => {
+    const dir = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later(`        migrations.CreateModel("Ticket", [("id", models.BigAutoField(primary_key=True)), ("event_id", models.BigIntegerField()), ("event_created", models.CharField(max_length=20))]),`),
+      later(`        migrations.RunSQL(${JSON.stringify(statement)}, reverse_sql=migrations.RunSQL.noop),`, "0003_fk", "0002_keys"),
+    ]);
+    return (await lint([dir], { cwd: dir })).diagnostics.filter((d) => d.rule === FK);
+  };
+
+  it("reads the referenced columns, or the primary key the state gives the table", async () => {
+    const [listed] = await sqlFindings("ALTER TABLE shop_ticket ADD CONSTRAINT ticket_event_fk FOREIGN KEY (event_id) REFERENCES shop_event (id)");
+    expect(listed?.message).toContain("references `shop_event` (`id`), which is partitioned");
+    expect(listed?.help[0]).toContain("must include the partitioning column `created`");
+    const [implicit] = await sqlFindings("ALTER TABLE shop_ticket ADD FOREIGN KEY (event_id) REFERENCES shop_event");
+    expect(implicit?.message).toContain("(`id`)");
+    expect(await sqlFindings("ALTER TABLE shop_ticket ADD CONSTRAINT ticket_event_fk FOREIGN KEY (event_id, event_created) REFERENCES shop_event (id, created)")).toEqual([]);
+  });
+});
