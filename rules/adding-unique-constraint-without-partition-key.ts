@@ -56,7 +56,7 @@ function steps(model: ModelState | null, refused: Refusal, missingNames: string[
   const out: string[] = [];
   if (refused.missing.length > 0) {
     const named = missingNames.map((name, i) => (name === refused.missing[i] ? `\`${name}\`` : `\`${name}\` (column \`${refused.missing[i]}\`)`)).join(", ");
-    out.push(`If values only need to be unique within a partition's range, add the partitioning ${model ? "field" : "column"}${missingNames.length > 1 ? "s" : ""} ${named} to the key${corrected ? `:\n${corrected}` : "."}`);
+    out.push(`If uniqueness together with the partitioning ${model ? "field" : "column"}${missingNames.length > 1 ? "s" : ""} is enough, add ${named} to the key${corrected ? `:\n${corrected}` : "."}`);
   }
   const subject = model ? `\`${model.name}\`` : `\`${refused.level.table}\``;
   out.push(
@@ -250,7 +250,7 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
       what: "Flags, on a table that a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration): `AddConstraint(UniqueConstraint(...))` (fields or expressions, with or without `condition`), `AlterUniqueTogether` that adds a set, `AddField`/`AlterField` that turns on `unique=True` (one-to-one fields included) or `primary_key=True`, and `RunSQL` `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY`, `ADD COLUMN ... UNIQUE` and `CREATE UNIQUE INDEX`, when the key does not hold every column of the partition key as a plain column, or when the partition key has an expression. Sub-partitioned partitions' keys count too. Tables listed only in the configuration's `partitioned-tables` are not checked: their key is unknown.",
       why: 'PostgreSQL enforces uniqueness on a partitioned table with one index per partition, so it accepts a unique constraint, unique index or primary key only when the partition key decides the partition: otherwise it fails with `unique constraint on partitioned table must include all partitioning columns` (and with `unsupported UNIQUE constraint with partition key definition` when the key has an expression), checked on PostgreSQL 15. The deploy\'s `migrate` stops there. Tests on SQLite, or on a test database whose table Django created unpartitioned, never show it.',
       recipe: [
-        "If values only need to be unique within a partition's range, add the partitioning columns to the key: `UniqueConstraint(fields=[\"kind\", \"created\"], ...)`.",
+        "If uniqueness together with the partitioning columns is enough, add them to the key: `UniqueConstraint(fields=[\"kind\", \"created\"], ...)`.",
         "If they must be unique across the whole table, enforce it outside the partitioned table: a separate, unpartitioned table with one row per value and its own unique constraint, written in the same transaction, or a check in the application.",
       ],
       severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. The verification harness runs the fixtures on PostgreSQL 15 with Django 4.2 and sees the refusal.",
