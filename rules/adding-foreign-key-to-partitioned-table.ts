@@ -74,29 +74,31 @@ function check(ctx: OperationContext, owner: string, field: FieldState): void {
 
 function runSql(ctx: OperationContext): void {
   for (const { fact, range } of forwardStatements(ctx)) {
-    if (fact.kind !== "add-constraint" || fact.constraintType !== "foreign-key") continue;
-    const referenced = fact.references[0];
-    if (!referenced || !isPublic(referenced.schema)) continue;
-    const table = referenced.name;
-    const target = modelOfTable(ctx.db, null, table) ?? modelOfTable(ctx.state, null, table);
-    const info = partitionedTable(ctx, target, table, fact);
-    if (!info || (info.keys.length === 0 && ctx.target.postgresVersion >= 12)) continue;
-    // Without a column list PostgreSQL references the table's primary key, which only the state can tell.
-    const pk = target ? [...target.fields.values()].find((f) => f.primaryKey) : undefined;
-    const pkColumn = pk ? ctx.columnOf(pk) : null;
-    const columns = fact.referencedColumns.length > 0 ? fact.referencedColumns : pkColumn ? [pkColumn] : null;
-    if (!columns) continue;
-    const why = refusal(ctx, info, columns);
-    if (!why) continue;
-    ctx.report({
-      range,
-      message: `\`${describeStatement(fact)}\` references \`${table}\` (${columns.map((c) => `\`${c}\``).join(", ")}), which is partitioned: PostgreSQL cannot reference it there, and the migration fails.`,
-      help: [
-        `PostgreSQL refuses it with \`there is no unique constraint matching given keys for referenced table "${table}"\`: ${why}. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`,
-        "1. Reference every partitioning column too (a copy of each on the referencing table), or leave the relation unenforced by the database.",
-      ],
-      related: partitionedOrigin(ctx, info),
-    });
+    for (const foreignKey of fact.foreignKeys) {
+      if (!isPublic(foreignKey.references.schema)) continue;
+      const table = foreignKey.references.name;
+      // A table referencing itself is not partitioned before the statement that creates it.
+      if (fact.kind === "create-table" && table === fact.table) continue;
+      const target = modelOfTable(ctx.db, null, table) ?? modelOfTable(ctx.state, null, table);
+      const info = partitionedTable(ctx, target, table, fact);
+      if (!info || (info.keys.length === 0 && ctx.target.postgresVersion >= 12)) continue;
+      // Without a column list PostgreSQL references the table's primary key, which only the state can tell.
+      const pk = target ? [...target.fields.values()].find((f) => f.primaryKey) : undefined;
+      const pkColumn = pk ? ctx.columnOf(pk) : null;
+      const columns = foreignKey.columns.length > 0 ? foreignKey.columns : pkColumn ? [pkColumn] : null;
+      if (!columns) continue;
+      const why = refusal(ctx, info, columns);
+      if (!why) continue;
+      ctx.report({
+        range,
+        message: `\`${describeStatement(fact)}\` references \`${table}\` (${columns.map((c) => `\`${c}\``).join(", ")}), which is partitioned: PostgreSQL cannot reference it there, and the migration fails.`,
+        help: [
+          `PostgreSQL refuses it with \`there is no unique constraint matching given keys for referenced table "${table}"\`: ${why}. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`,
+          "1. Reference every partitioning column too (a copy of each on the referencing table), or leave the relation unenforced by the database.",
+        ],
+        related: partitionedOrigin(ctx, info),
+      });
+    }
   }
 }
 
@@ -137,7 +139,7 @@ export const addingForeignKeyToPartitionedTable: Rule = {
     hazards: [],
     docs: {
       summary: "Adding a foreign key to a partitioned table on a column that no unique constraint there can cover, which PostgreSQL refuses",
-      what: "Flags `CreateModel`, `AddField` and `AlterField` that create a foreign-key constraint (`ForeignKey`, `OneToOneField`, or the join table of a `ManyToManyField` without `through`) pointing at a model whose table a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration), when the referenced column (`to_field`, or the target's primary key) is not the whole partition key. Before PostgreSQL 12 (`postgres-version`), every foreign key to a partitioned table is flagged. `RunSQL` `ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES` is flagged the same way (its column list, or the primary key the state gives the referenced table). Relations with `db_constraint=False` and tables known only from the configuration's `partitioned-tables` are not.",
+      what: "Flags `CreateModel`, `AddField` and `AlterField` that create a foreign-key constraint (`ForeignKey`, `OneToOneField`, or the join table of a `ManyToManyField` without `through`) pointing at a model whose table a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration), when the referenced column (`to_field`, or the target's primary key) is not the whole partition key. Before PostgreSQL 12 (`postgres-version`), every foreign key to a partitioned table is flagged. `RunSQL` foreign keys (`ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY ... REFERENCES`, and those of a `CREATE TABLE`) are flagged the same way, by their column lists or, without one, the primary key the state gives the referenced table. Relations with `db_constraint=False` and tables known only from the configuration's `partitioned-tables` are not.",
       why: 'A foreign key needs a unique constraint on exactly the columns it references, and a unique constraint on a partitioned table must include every partitioning column (see `adding-unique-constraint-without-partition-key`). A Django model on a table partitioned by `created` usually declares `id` as its primary key while the table\'s real key is `(id, created)`, so a `ForeignKey` to it references `id` alone and PostgreSQL fails with `there is no unique constraint matching given keys for referenced table` (checked on PostgreSQL 15). The deploy\'s `migrate` stops there; tests on a database whose table Django created unpartitioned never show it.',
       recipe: [
         "Keep the relation without a database constraint: `ForeignKey(..., db_constraint=False)`. Django still joins and cascades deletes in Python; the database no longer checks that the row exists.",

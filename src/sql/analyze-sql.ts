@@ -18,6 +18,7 @@ export type {
   SqlConstraintType,
   SqlEnumValueFact,
   SqlPartitioningFact,
+  SqlForeignKeyFact,
   SqlPartitionKey,
   SqlQualifiedName,
   SqlSettingFact,

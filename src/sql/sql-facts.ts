@@ -162,8 +162,11 @@ export interface SqlStatementFact {
   inline: boolean;
   /** Tables referenced by foreign keys (ADD CONSTRAINT ... FOREIGN KEY, CREATE TABLE). */
   references: SqlQualifiedName[];
-  /** ADD CONSTRAINT ... FOREIGN KEY: the referenced columns as written (empty: the referenced table's primary key). */
-  referencedColumns: string[];
+  /**
+   * The foreign keys the statement adds (ADD CONSTRAINT ... FOREIGN KEY, and each of a CREATE
+   * TABLE): the referenced table and columns as written (no columns: its primary key).
+   */
+  foreignKeys: SqlForeignKeyFact[];
   /** For `other`, `comment` and non-table statements: the object type, e.g. `view`, `function`, `column`. */
   objectType: string | null;
   /** Name of the non-table object: trigger, extension, schema, database, enum type, partition, tablespace. */
@@ -231,6 +234,13 @@ export interface SqlStatementFact {
   length: number;
   /** The statement text as written (the original, with any placeholders). */
   text: string;
+}
+
+/** One foreign key a statement adds. */
+export interface SqlForeignKeyFact {
+  references: SqlQualifiedName;
+  /** The referenced columns as written; empty when left to the referenced table's primary key. */
+  columns: string[];
 }
 
 /** What a `CREATE TABLE` says about partitioning (libpg-query's `partspec` and `partbound`). */

@@ -19,6 +19,7 @@ import { expressionVolatility } from "./expression-volatility.js";
 import type {
   SqlColumnFact,
   SqlConstraintType,
+  SqlForeignKeyFact,
   SqlQualifiedName,
   SqlSettingFact,
   SqlStatementFact,
@@ -52,7 +53,7 @@ function makeFact(span: StatementSpan, nodeType: string, kind: SqlStatementKind,
     constraintType: null,
     inline: false,
     references: [],
-    referencedColumns: [],
+    foreignKeys: [],
     objectType: null,
     objectName: null,
     concurrently: false,
@@ -253,8 +254,7 @@ function constraintFields(constraint: Constraint): FactFields {
     constraintType: CONSTRAINT_TYPES[constraint.contype ?? ""] ?? null,
     columns: constraintColumns(constraint),
     references: references === null ? [] : [references],
-    // `REFERENCES t (a, b)`; empty when the columns are left to the referenced table's primary key.
-    referencedColumns: constraint.contype === "CONSTR_FOREIGN" ? stringsOf(constraint.pk_attrs) : [],
+    foreignKeys: references !== null && constraint.contype === "CONSTR_FOREIGN" ? [{ references, columns: stringsOf(constraint.pk_attrs) }] : [],
     notValid: constraint.skip_validation === true,
     usingIndex: constraint.indexname !== undefined,
     index: constraint.indexname ?? null,
@@ -620,10 +620,14 @@ export function statementFacts(span: StatementSpan, node: Node): SqlStatementFac
   if ("CreateStmt" in node) {
     const create = node.CreateStmt;
     const references: SqlQualifiedName[] = [];
+    const foreignKeys: SqlForeignKeyFact[] = [];
     const collect = (constraintNode: Node): void => {
       if ("Constraint" in constraintNode && constraintNode.Constraint.contype === "CONSTR_FOREIGN") {
         const target = relationName(constraintNode.Constraint.pktable);
-        if (target !== null) references.push(target);
+        if (target !== null) {
+          references.push(target);
+          foreignKeys.push({ references: target, columns: stringsOf(constraintNode.Constraint.pk_attrs) });
+        }
       }
     };
     for (const element of create.tableElts ?? []) {
@@ -635,6 +639,7 @@ export function statementFacts(span: StatementSpan, node: Node): SqlStatementFac
       only: false,
       ifNotExists: create.if_not_exists === true,
       references,
+      foreignKeys,
       tableColumns: createTableColumns(create.tableElts ?? []),
     });
   }

@@ -290,4 +290,13 @@ describe("adding-foreign-key-to-partitioned-table in RunSQL", () => {
     expect(implicit?.message).toContain("(`id`)");
     expect(await sqlFindings("ALTER TABLE shop_ticket ADD CONSTRAINT ticket_event_fk FOREIGN KEY (event_id, event_created) REFERENCES shop_event (id, created)")).toEqual([]);
   });
+
+  it("reads the foreign keys of CREATE TABLE and of ADD COLUMN ... REFERENCES", async () => {
+    const [created, ...rest] = await sqlFindings("CREATE TABLE shop_note (id bigint PRIMARY KEY, event_id bigint REFERENCES shop_event, other_id bigint REFERENCES shop_note (id))");
+    expect(rest).toEqual([]);
+    expect(created?.message).toContain("`CREATE TABLE shop_note` references `shop_event` (`id`)");
+    const [column] = await sqlFindings("ALTER TABLE shop_ticket ADD COLUMN parent_id bigint REFERENCES shop_event (id)");
+    expect(column?.message).toContain("references `shop_event` (`id`)");
+    expect(await sqlFindings("CREATE TABLE shop_note (id bigint PRIMARY KEY, event_id bigint, event_created varchar(20), FOREIGN KEY (event_id, event_created) REFERENCES shop_event (id, created))")).toEqual([]);
+  });
 });
