@@ -1,9 +1,10 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { failureLeftovers, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { failureLeftovers, partitionedOrigin, partitionedTable, unmetPartitionKey, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { createdFields, fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, fieldWith } from "../src/advice/snippets.js";
 import { forwardStatements, modelOfTable } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
+import { partitionedEventMigration } from "./adding-unique-constraint-without-partition-key.js";
 
 /** The column a relation points at: its `to_field`'s, or the target's primary key's (Django's `id` when none is declared). */
 function referencedColumn(ctx: OperationContext, field: FieldState, target: ModelState): string | null {
@@ -20,14 +21,17 @@ function referencedColumn(ctx: OperationContext, field: FieldState, target: Mode
  */
 function refusal(ctx: OperationContext, info: PartitionedTableInfo, columns: string[]): string | null {
   if (ctx.target.postgresVersion < 12) return `PostgreSQL ${ctx.target.postgresVersion} cannot reference a partitioned table at all (foreign keys to one arrived in PostgreSQL 12)`;
-  for (const { table, key } of info.keys) {
-    if (key.expressions) return `the partition key of \`${table}\` has an expression, so no unique constraint can exist there for a foreign key to reference`;
-    const missing = key.columns.filter((c) => !columns.includes(c));
-    if (missing.length > 0) {
-      return `a unique constraint on \`${info.table}\` must include the partitioning column${missing.length > 1 ? "s" : ""} ${missing.map((c) => `\`${c}\``).join(", ")}${table === info.table ? "" : ` (of partition \`${table}\`)`}, so none can exist on ${columns.map((c) => `\`${c}\``).join(", ")}${columns.length > 1 ? "" : " alone"} for a foreign key to reference`;
-    }
-  }
-  return null;
+  const unmet = unmetPartitionKey(info, (c) => columns.includes(c));
+  if (!unmet) return null;
+  const { level, missing } = unmet;
+  if (missing.length === 0) return `the partition key of \`${level.table}\` has an expression, so no unique constraint can exist there for a foreign key to reference`;
+  return `a unique constraint on \`${info.table}\` must include the partitioning column${missing.length > 1 ? "s" : ""} ${missing.map((c) => `\`${c}\``).join(", ")}${level.table === info.table ? "" : ` (of partition \`${level.table}\`)`}, so none can exist on ${columns.map((c) => `\`${c}\``).join(", ")}${columns.length > 1 ? "" : " alone"} for a foreign key to reference`;
+}
+
+/** The help line that quotes PostgreSQL's refusal of a foreign key to `table` and says why. */
+function refusedLine(ctx: OperationContext, table: string, why: string): string {
+  const old = ctx.target.postgresVersion < 12 ? " (before PostgreSQL 12, `cannot reference partitioned table`)" : "";
+  return `PostgreSQL refuses it with \`there is no unique constraint matching given keys for referenced table "${table}"\`${old}: ${why}. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`;
 }
 
 /** `owner.field` (on the model named `owner`) makes a foreign-key constraint: reports it when PostgreSQL cannot. */
@@ -44,9 +48,6 @@ function check(ctx: OperationContext, owner: string, field: FieldState): void {
   const why = refusal(ctx, info, [column]);
   if (!why) return;
   const join = rel.kind === "m2m" ? " (through the join table Django creates for it)" : "";
-  const help = [
-    `PostgreSQL refuses it with \`there is no unique constraint matching given keys for referenced table "${table}"\`${ctx.target.postgresVersion < 12 ? " (before PostgreSQL 12, `cannot reference partitioned table`)" : ""}: ${why}. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`,
-  ];
   const steps: string[] = [];
   if (field.call?.kind === "call") {
     const written = fieldWith(field.call, { db_constraint: "False" });
@@ -67,7 +68,7 @@ function check(ctx: OperationContext, owner: string, field: FieldState): void {
   ctx.report({
     range: ctx.op.range,
     message: `\`${owner}.${field.name}\` is a foreign key to \`${target.name}\`${join}, whose table \`${table}\` is partitioned: PostgreSQL cannot reference \`${table}\` (\`${column}\`), and the migration fails.`,
-    help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    help: [refusedLine(ctx, table, why), ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: partitionedOrigin(ctx, info),
   });
 }
@@ -93,7 +94,7 @@ function runSql(ctx: OperationContext): void {
         range,
         message: `\`${describeStatement(fact)}\` references \`${table}\` (${columns.map((c) => `\`${c}\``).join(", ")}), which is partitioned: PostgreSQL cannot reference it there, and the migration fails.`,
         help: [
-          `PostgreSQL refuses it with \`there is no unique constraint matching given keys for referenced table "${table}"\`: ${why}. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`,
+          refusedLine(ctx, table, why),
           "1. Reference every partitioning column too (a copy of each on the referencing table), or leave the relation unenforced by the database.",
         ],
         related: partitionedOrigin(ctx, info),
@@ -146,76 +147,20 @@ export const addingForeignKeyToPartitionedTable: Rule = {
         "Or reference the whole key: copy the partitioning columns onto the referencing model and add `FOREIGN KEY (event_id, event_created) REFERENCES <table> (id, created)` with `RunSQL` (PostgreSQL 12 and later).",
       ],
       severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. The verification harness runs the fixtures on PostgreSQL 15 with Django 4.2 and sees the refusal.",
-      bad: `# whole file
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-
-    dependencies = [("library", "0001_initial")]
-
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.CreateModel(
-                    name="Event",
-                    fields=[
-                        ("id", models.BigIntegerField(primary_key=True)),
-                        ("created", models.DateField()),
-                    ],
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
-                    reverse_sql="DROP TABLE library_event",
-                ),
-            ],
-        ),
-        migrations.CreateModel(
+      bad: partitionedEventMigration(`        migrations.CreateModel(
             name="Ticket",
             fields=[
                 ("id", models.BigAutoField(primary_key=True)),
                 ("event", models.ForeignKey(on_delete=models.CASCADE, to="library.event")),
             ],
-        ),
-    ]
-`,
-      good: `# whole file
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-
-    dependencies = [("library", "0001_initial")]
-
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.CreateModel(
-                    name="Event",
-                    fields=[
-                        ("id", models.BigIntegerField(primary_key=True)),
-                        ("created", models.DateField()),
-                    ],
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
-                    reverse_sql="DROP TABLE library_event",
-                ),
-            ],
-        ),
-        migrations.CreateModel(
+        ),`, { kind: false }),
+      good: partitionedEventMigration(`        migrations.CreateModel(
             name="Ticket",
             fields=[
                 ("id", models.BigAutoField(primary_key=True)),
                 ("event", models.ForeignKey(on_delete=models.CASCADE, to="library.event", db_constraint=False)),
             ],
-        ),
-    ]
-`,
+        ),`, { kind: false }),
     },
   },
   operationKinds: ["CreateModel", "AddField", "AlterField", "RunSQL"],

@@ -1,8 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
-import { failureLeftovers, partitionedOrigin, partitionedTable, type PartitionedTableInfo, type PartitionKeyOf } from "../src/engine/partitioned-tables.js";
-import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
-import { describeStatement } from "../src/sql/analyze-sql.js";
+import { failureLeftovers, partitionedOrigin, partitionedTable, unmetPartitionKey, type PartitionedTableInfo, type UnmetPartitionKey } from "../src/engine/partitioned-tables.js";
+import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
+import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
 import { fieldFromCall, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, djangoIndexName, fieldWith, py, pyValue } from "../src/advice/snippets.js";
 import { columnsOfFields } from "./adding-index-non-concurrently.js";
@@ -22,27 +22,10 @@ interface UniqueKey {
   mentions: (column: string) => boolean;
 }
 
-/** What is wrong with a key on a partitioned table, or null when PostgreSQL accepts it. */
-interface Refusal {
-  /** The table whose partition key is not satisfied (the parent, or a partitioned partition). */
-  level: PartitionKeyOf;
-  /** Key columns the unique key lacks; empty when the partition key has an expression. */
-  missing: string[];
-}
-
-function refusal(info: PartitionedTableInfo, key: UniqueKey): Refusal | null {
-  for (const level of info.keys) {
-    if (level.key.expressions) return { level, missing: [] };
-    const missing = level.key.columns.filter((c) => !key.columns.includes(c) && !key.mentions(c));
-    if (missing.length > 0) return { level, missing };
-  }
-  return null;
-}
-
 const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
 
 /** PostgreSQL's own words for the refusal, and why it refuses. */
-function why(ctx: OperationContext, key: UniqueKey, refused: Refusal): string {
+function why(ctx: OperationContext, key: UniqueKey, refused: UnmetPartitionKey): string {
   const { table, key: partitionKey } = refused.level;
   if (refused.missing.length === 0) {
     return `PostgreSQL refuses it with \`unsupported UNIQUE constraint with partition key definition\`: the partition key of \`${table}\` has an expression, and no unique constraint or unique index is accepted on such a table. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`;
@@ -52,7 +35,7 @@ function why(ctx: OperationContext, key: UniqueKey, refused: Refusal): string {
 }
 
 /** The steps that replace the refused key. `missingNames` are the missing columns as the user writes them (field names). */
-function steps(model: ModelState | null, refused: Refusal, missingNames: string[], corrected: string | null): string[] {
+function steps(model: ModelState | null, refused: UnmetPartitionKey, missingNames: string[], corrected: string | null): string[] {
   const out: string[] = [];
   if (refused.missing.length > 0) {
     const named = missingNames.map((name, i) => (name === refused.missing[i] ? `\`${name}\`` : `\`${name}\` (column \`${refused.missing[i]}\`)`)).join(", ");
@@ -66,7 +49,7 @@ function steps(model: ModelState | null, refused: Refusal, missingNames: string[
 }
 
 function report(ctx: OperationContext, range: SourceRange, model: ModelState | null, info: PartitionedTableInfo, key: UniqueKey, corrected: (missingFields: string[]) => string | null): void {
-  const refused = refusal(info, key);
+  const refused = unmetPartitionKey(info, (c) => key.columns.includes(c) || key.mentions(c));
   if (!refused) return;
   // A key column renamed through Django (RenameField) is not followed: say nothing rather than guess.
   if (model && refused.missing.some((c) => fieldNameOf(ctx, model, c) === null)) return;
@@ -216,8 +199,9 @@ function runSql(ctx: OperationContext): void {
     const isUnique =
       (fact.kind === "add-constraint" && (fact.constraintType === "unique" || fact.constraintType === "primary-key") && !fact.usingIndex) ||
       (fact.kind === "create-index" && fact.unique);
-    if (!isUnique || fact.table === null || (fact.schema !== null && fact.schema !== "public")) continue;
-    const model = ctx.db.modelsWithTable(fact.table)[0] ?? ctx.state.modelsWithTable(fact.table)[0] ?? null;
+    if (!isUnique || fact.table === null || !isPublic(fact.schema)) continue;
+    const ref = resolveSqlTable(ctx, fact);
+    const model = ref?.dbModel ?? ref?.model ?? null;
     const info = partitionedTable(ctx, model, fact.table, fact);
     if (!info || info.keys.length === 0) continue;
     // Any mention of a key column in the statement (an expression, a parenthesised column) is
@@ -228,12 +212,51 @@ function runSql(ctx: OperationContext): void {
     report(
       ctx,
       range,
-      model && ctx.hasTable(model) ? model : null,
+      model,
       info,
       { subject: `The ${primary ? "primary" : "unique"} key of \`${describeStatement(fact)}\``, primary, columns: fact.columns, mentions: (c) => words.has(c) || words.has(c.toLowerCase()) },
       () => null,
     );
   }
+}
+
+/**
+ * A docs example: the `Event` model on `library_event`, which a `RunSQL` creates partitioned by
+ * `created` (with a `kind` column when asked), then `operation`. Shared with
+ * `adding-foreign-key-to-partitioned-table`.
+ */
+export function partitionedEventMigration(operation: string, options: { kind?: boolean } = {}): string {
+  const kind = options.kind === false ? "" : ", kind varchar(20) NOT NULL";
+  return `# whole file
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.CreateModel(
+                    name="Event",
+                    fields=[
+                        ("id", models.BigIntegerField(primary_key=True)),
+                        ("created", models.DateField()),${options.kind === false ? "" : `
+                        ("kind", models.CharField(max_length=20)),`}
+                    ],
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL${kind}, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
+                    reverse_sql="DROP TABLE library_event",
+                ),
+            ],
+        ),
+${operation}
+    ]
+`;
 }
 
 /** RS216: a unique constraint, unique index or primary key on a partitioned table without every partitioning column. */
@@ -254,72 +277,14 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
         "If they must be unique across the whole table, enforce it outside the partitioned table: a separate, unpartitioned table with one row per value and its own unique constraint, written in the same transaction, or a check in the application.",
       ],
       severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. The verification harness runs the fixtures on PostgreSQL 15 with Django 4.2 and sees the refusal.",
-      bad: `# whole file
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-
-    dependencies = [("library", "0001_initial")]
-
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.CreateModel(
-                    name="Event",
-                    fields=[
-                        ("id", models.BigIntegerField(primary_key=True)),
-                        ("created", models.DateField()),
-                        ("kind", models.CharField(max_length=20)),
-                    ],
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL, kind varchar(20) NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
-                    reverse_sql="DROP TABLE library_event",
-                ),
-            ],
-        ),
-        migrations.AddConstraint(
+      bad: partitionedEventMigration(`        migrations.AddConstraint(
             model_name="event",
             constraint=models.UniqueConstraint(fields=["kind"], name="event_kind_uniq"),
-        ),
-    ]
-`,
-      good: `# whole file
-from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-
-    dependencies = [("library", "0001_initial")]
-
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.CreateModel(
-                    name="Event",
-                    fields=[
-                        ("id", models.BigIntegerField(primary_key=True)),
-                        ("created", models.DateField()),
-                        ("kind", models.CharField(max_length=20)),
-                    ],
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    "CREATE TABLE library_event (id bigint NOT NULL, created date NOT NULL, kind varchar(20) NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created)",
-                    reverse_sql="DROP TABLE library_event",
-                ),
-            ],
-        ),
-        migrations.AddConstraint(
+        ),`),
+      good: partitionedEventMigration(`        migrations.AddConstraint(
             model_name="event",
             constraint=models.UniqueConstraint(fields=["kind", "created"], name="event_kind_created_uniq"),
-        ),
-    ]
-`,
+        ),`),
     },
   },
   operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField", "RunSQL"],

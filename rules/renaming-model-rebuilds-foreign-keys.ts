@@ -41,7 +41,7 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
     const key = `${model.app}.${model.key}`;
     const foreignKeys: string[] = [];
     const tables = new Set<string>();
-    for (const other of ctx.state.models.values()) {
+    for (const other of ctx.state.modelsReferencing(key)) {
       if (!ctx.hasTable(other) || ctx.isNewTable(other)) continue;
       for (const field of other.fields.values()) {
         const relation = field.relation;

@@ -236,12 +236,16 @@ function childPath(dir: string, name: string): string {
 function subdirectories(dir: string): Dirent[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory() || e.isSymbolicLink())
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    .sort(byName);
+}
+
+function byName(a: Dirent, b: Dirent): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
 
 /** A directory's entries, sorted by name (the order Django's loader does not guarantee, but reports need). */
 function sortedEntries(dir: string): Dirent[] {
-  return readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return readdirSync(dir, { withFileTypes: true }).sort(byName);
 }
 
 function isFile(full: string, entry: Dirent): boolean {

@@ -156,6 +156,27 @@ export interface PartitionKeyOf {
   key: SqlPartitionKey;
 }
 
+/** A partition key that a unique key does not satisfy: the key columns it lacks (none when the key has an expression). */
+export interface UnmetPartitionKey {
+  level: PartitionKeyOf;
+  missing: string[];
+}
+
+/**
+ * The first partition key of `info` (the table's own, then its partitioned partitions') that a
+ * unique key covering the columns `covers` accepts does not satisfy, or null when all are. A key
+ * with an expression is never satisfied: PostgreSQL then accepts no unique key at all. Shared by
+ * the unique-constraint rule and the foreign-key rule (a foreign key needs such a unique key).
+ */
+export function unmetPartitionKey(info: PartitionedTableInfo, covers: (column: string) => boolean): UnmetPartitionKey | null {
+  for (const level of info.keys) {
+    if (level.key.expressions) return { level, missing: [] };
+    const missing = level.key.columns.filter((c) => !covers(c));
+    if (missing.length > 0) return { level, missing };
+  }
+  return null;
+}
+
 /** The keys of `table` and of its partitioned partitions, or [] when any of them is unknown. */
 function partitionKeys(tables: ReadonlyMap<string, PartitionedTable>, table: string): PartitionKeyOf[] {
   const keys: PartitionKeyOf[] = [];

@@ -294,7 +294,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       // (see renaming-model-rebuilds-foreign-keys). A self-reference is on the owner's table.
       const key = `${owner.app}.${owner.key}`;
       let rebuilt = false;
-      for (const other of ctx.state.models.values()) {
+      for (const other of ctx.state.modelsReferencing(key)) {
         for (const field of other.fields.values()) {
           const relation = field.relation;
           if (!relation || relation.kind === "m2m" || relation.to !== key || !relation.dbConstraint) continue;
