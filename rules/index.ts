@@ -3,6 +3,8 @@
  * code is unique (checked by the meta-test).
  */
 import type { Rule } from "../src/engine/rule-types.js";
+import { ruleCatalog } from "./catalog.js";
+import { findRuleEntry } from "./rule-entry.js";
 import { parseError } from "./parse-error.js";
 import { ioError } from "./io-error.js";
 import { unknownOperation } from "./unknown-operation.js";
@@ -189,6 +191,6 @@ export const rules: Rule[] = [
 
 /** Finds a rule by code (`RS101`) or name (`dropping-column`), case-insensitively. */
 export function findRule(codeOrName: string): Rule | undefined {
-  const key = codeOrName.trim().toLowerCase();
-  return rules.find((r) => r.meta.code.toLowerCase() === key || r.meta.name === key);
+  const entry = findRuleEntry(ruleCatalog, codeOrName);
+  return entry && rules.find((r) => r.meta.name === entry.name);
 }

@@ -3,27 +3,26 @@
  * Exit codes: 0 no errors, 1 errors (or findings at the `--fail-on` level), 2 usage, config or
  * internal failure. Known user errors print one line, never a stack trace.
  */
-import { closeSync, fstatSync, openSync, promises as fs, writeSync } from "node:fs";
+import { closeSync, fstatSync, openSync, promises as fs, readSync, writeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
-import { analyze } from "./engine/lint.js";
+import type { analyze, LintOptions } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
-import { rules, findRule } from "../rules/index.js";
-import { explainRule } from "./explain.js";
-import { dumpState, dumpStateChunks } from "./state/dump-state.js";
 import { sanitizeLine } from "./reporters/sanitize-text.js";
 import { ConfigError } from "./config/config-error.js";
 import { exitCodeFor, resolveRun } from "./config/resolve-options.js";
 import { describeRun, runFlags, withRunOptions, type RunOptionValues } from "./config/cli-options.js";
 import { changedFilter, changedSince, GitError } from "./git/changed-files.js";
 import { createProgress } from "./progress.js";
-import { runFixLoop } from "./fix/fix-loop.js";
-import { renderFixDiffs } from "./fix/apply-fixes.js";
-import { buildReleasePlan, type ReleasePlan } from "./plan/release-plan.js";
+import type { ReleasePlan } from "./plan/release-plan.js";
 import { ResultCache, type ReportFileWriter } from "./cache/result-cache.js";
 import { WRITE_BLOCK_CHARS } from "./cache/write-blocks.js";
-import { runPlan } from "./commands/plan.js";
-import { displayPath } from "./engine/lint.js";
+import { ruleCatalog } from "../rules/catalog.js";
 import type { LintResult } from "./model/types.js";
+
+// The engine, the rules, the fixes and the plan load only when a command needs them: a run the
+// result cache answers, `--version` and `--help` load none of them (a third of the start-up).
+const engine = () => import("./engine/lint.js");
+const ruleRegistry = () => import("../rules/index.js");
 
 /** A user mistake: printed as one line, exit 2. */
 export class UsageError extends Error {}
@@ -41,8 +40,9 @@ export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = 
  * nothing in the command keeps the analysis (every parsed model and the replayed state) alive
  * while the report is rendered: only the findings, the sources and the plan go on.
  */
-async function checkedRun(analysis: Awaited<ReturnType<typeof analyze>> | null, paths: string[], options: Parameters<typeof analyze>[1]): Promise<{ result: LintResult; extra: { plan: ReleasePlan } }> {
-  const done = analysis ?? (await analyze(paths, options));
+async function checkedRun(analysis: Awaited<ReturnType<typeof analyze>> | null, paths: string[], options: LintOptions): Promise<{ result: LintResult; extra: { plan: ReleasePlan } }> {
+  const done = analysis ?? (await (await engine()).analyze(paths, options));
+  const { buildReleasePlan } = await import("./plan/release-plan.js");
   return { result: done.result, extra: { plan: buildReleasePlan(done) } };
 }
 
@@ -116,19 +116,44 @@ function stdoutIsFile(): boolean {
   }
 }
 
-/** Copies a stored report (from byte `start` of `file`) to stdout or `--output`, without holding it in memory. */
+/**
+ * Copies a stored report (from byte `start` of `file`) to stdout or `--output`, a block at a time:
+ * with `fs.writeSync` to `--output` or a stdout that is a regular file, through the stream to a
+ * pipe or a terminal (which waits for a slow reader). Never the whole report in memory.
+ */
 async function streamOutput(file: string, start: number, output: string | undefined): Promise<void> {
-  const { createReadStream, createWriteStream } = await import("node:fs");
-  const { pipeline } = await import("node:stream/promises");
-  const source = createReadStream(file, { start });
-  if (!output) {
-    await pipeline(source, process.stdout, { end: false });
-    return;
-  }
+  let out: number | null = null;
   try {
-    await pipeline(source, createWriteStream(output));
+    out = output ? openSync(output, "w") : null;
   } catch (error) {
     throw new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const direct = out ?? (stdoutIsFile() ? process.stdout.fd : null);
+  const source = openSync(file, "r");
+  try {
+    const block = Buffer.allocUnsafe(1 << 16);
+    for (let position = start; ; ) {
+      const read = readSync(source, block, 0, block.length, position);
+      if (read === 0) break;
+      position += read;
+      const bytes = block.subarray(0, read);
+      if (direct !== null) {
+        for (let written = 0; written < read; ) written += writeSync(direct, bytes, written);
+      } else if (!process.stdout.write(Buffer.from(bytes))) {
+        await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+      }
+    }
+    if (out !== null) {
+      const open = out;
+      out = null;
+      closeSync(open);
+    }
+  } catch (error) {
+    if (output) throw new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw error;
+  } finally {
+    closeSync(source);
+    if (out !== null) closeSync(out);
   }
 }
 
@@ -177,12 +202,13 @@ export async function main(argv: string[]): Promise<number> {
       if (opts.base) run.options.reportFilter = changedFilter(await changedSince(opts.base, process.cwd()));
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
-      const fixed = opts.fix ? await runFixLoop(existing.found, run.options, { unsafe: opts.unsafeFixes }) : null;
+      const fixed = opts.fix ? await (await import("./fix/fix-loop.js")).runFixLoop(existing.found, run.options, { unsafe: opts.unsafeFixes }) : null;
       const color = format === "text" && !opts.output && wantsColor(process.stdout);
       // The result cache (not for --fix, which writes, nor --diff, which reads the files): an
       // unchanged tree prints the report rendered last time, or renders the stored run.
       const cache = run.options.cacheDir && !fixed && !opts.diff ? new ResultCache(run.options.cacheDir) : null;
-      const handle = cache ? await cache.lookup(existing.found, run.options, run.options.rules ?? rules.filter((r) => !r.meta.optIn)) : null;
+      const ruleNames = run.options.ruleNames ?? ruleCatalog.filter((r) => !r.optIn).map((r) => r.name);
+      const handle = cache ? await cache.lookup(existing.found, run.options, ruleNames) : null;
       const variant = `${format}\0${color ? "color" : "plain"}`;
       const stepSummary = process.env.GITHUB_ACTIONS === "true" && Boolean(process.env.GITHUB_STEP_SUMMARY);
       const rendered = cache && handle && !stepSummary ? await cache.readRendered(handle, variant) : null;
@@ -193,7 +219,8 @@ export async function main(argv: string[]): Promise<number> {
         return;
       }
       // The release plan is part of the JSON report; it is kept with a cached result.
-      let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null = cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle) : null;
+      let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null =
+        cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle, (await engine()).activeRulesOf(run.options).map((r) => r.meta)) : null;
       if (!checked) {
         checked = await checkedRun(fixed?.analysis ?? null, existing.found, handle ? { ...run.options, walked: handle.walked } : run.options);
         if (cache && handle) await cache.write(handle, checked);
@@ -201,12 +228,13 @@ export async function main(argv: string[]): Promise<number> {
       progress.done();
       const { result } = checked;
       if (fixed) {
+        const { displayPath } = await engine();
         for (const file of fixed.written) process.stderr.write(`rollsafe: fixed ${sanitizeLine(displayPath(process.cwd(), file))}\n`);
         process.stderr.write(`rollsafe: applied ${fixed.fixed} fix${fixed.fixed === 1 ? "" : "es"}${fixed.skipped.length ? `; ${fixed.skipped.length} left (${sanitizeLine(fixed.skipped[0]?.reason ?? "")})` : ""}\n`);
       }
       const internal = result.diagnostics.some((d) => d.rule === "internal-error");
       const report = opts.diff
-        ? [await renderFixDiffs(result.diagnostics, process.cwd())]
+        ? [await (await import("./fix/apply-fixes.js")).renderFixDiffs(result.diagnostics, process.cwd())]
         : await renderChunks(format, result, { color, ...(format === "json" ? { extra: { plan: checked.extra.plan } } : {}) });
       // The rendered report is stored for the next unchanged run as it is written.
       await writeOutput(report, opts.output, cache && handle ? cache.renderedWriter(handle, variant, { summary: result.summary, internal }) : null);
@@ -217,7 +245,8 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command("rules")
     .description("list the rules")
-    .action(() => {
+    .action(async () => {
+      const { rules } = await ruleRegistry();
       const width = Math.max(...rules.map((r) => r.meta.name.length));
       for (const rule of rules) {
         const { code, name, severity, docs, optIn } = rule.meta;
@@ -229,10 +258,10 @@ export async function main(argv: string[]): Promise<number> {
     .command("explain")
     .description("print a rule's documentation")
     .argument("<rule>", "rule code (RS101) or name (dropping-column)")
-    .action((name: string) => {
-      const rule = findRule(name);
+    .action(async (name: string) => {
+      const rule = (await ruleRegistry()).findRule(name);
       if (!rule) throw new UsageError(`unknown rule \`${sanitizeLine(name)}\` (see \`rollsafe rules\`)`);
-      process.stdout.write(explainRule(rule.meta));
+      process.stdout.write((await import("./explain.js")).explainRule(rule.meta));
     });
 
   withRunOptions(program
@@ -242,7 +271,8 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("-f, --format <format>", "output format").choices(["json"]).default("json"))
     .option("-o, --output <file>", "write to a file instead of stdout")
     .action(async (paths: string[], opts: { output?: string } & RunOptionValues) => {
-      const { state } = await analyze(paths, resolveRun(paths, runFlags(opts)).options);
+      const { state } = await (await engine()).analyze(paths, resolveRun(paths, runFlags(opts)).options);
+      const { dumpState, dumpStateChunks } = await import("./state/dump-state.js");
       await writeOutput(dumpStateChunks(dumpState(state)), opts.output);
     });
 
@@ -255,6 +285,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("-o, --output <file>", "write the plan to a file instead of stdout")
     .action(async (paths: string[], opts: { format: "text" | "json"; output?: string; base?: string } & RunOptionValues) => {
       const existing = await existingPaths(paths);
+      const { runPlan } = await import("./commands/plan.js");
       const planned = await runPlan(existing.found, resolveRun(paths, runFlags(opts)).options, { format: opts.format, base: opts.base });
       await writeOutput(planned.pieces, opts.output);
       exitCode = planned.internalError || existing.missing ? 2 : 0;

@@ -7,7 +7,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSy
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { rules } from "../rules/index.js";
+import { findRule, rules } from "../rules/index.js";
+import { ruleCatalog } from "../rules/catalog.js";
+import { findRuleEntry } from "../rules/rule-entry.js";
 import { lint } from "../src/index.js";
 import { resolveRun } from "../src/config/resolve-options.js";
 import { FIXTURES, fixtureCases } from "./support/fixture-cases.js";
@@ -71,6 +73,21 @@ describe("rule registry", () => {
       expect(files.has(meta.name), meta.name).toBe(true);
       expect(readFileSync(path.join(REPO, "rules", `${meta.name}.ts`), "utf8")).toContain(`"${meta.code}"`);
     }
+  });
+
+  it("lists every rule in rules/catalog.ts, in the registry's order (generated, not stale: run `npm run docs`)", () => {
+    expect(ruleCatalog).toEqual(rules.map(({ meta }) => ({ code: meta.code, name: meta.name, optIn: Boolean(meta.optIn) })));
+  });
+
+  it("finds a rule by code or name, in any case, trimmed", () => {
+    for (const { meta } of rules) {
+      for (const query of [meta.code, meta.code.toLowerCase(), meta.name, ` ${meta.name.toUpperCase()} `]) {
+        expect(findRuleEntry(ruleCatalog, query)?.name, query).toBe(meta.name);
+        expect(findRule(query)?.meta, query).toBe(meta);
+      }
+    }
+    expect(findRuleEntry(ruleCatalog, "RS999")).toBeUndefined();
+    expect(findRule("no-such-rule")).toBeUndefined();
   });
 
   for (const { meta } of rules) {

@@ -23,7 +23,7 @@ import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { LintResult, LintSummary } from "../model/types.js";
+import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
 import type { Rule } from "../engine/rule-types.js";
@@ -88,14 +88,14 @@ function fileHash(file: string): string | null {
 }
 
 /** The settings that reach the analysis, in a stable text. */
-function settingsText(paths: string[], options: LintOptions, rules: readonly Rule[]): string {
+function settingsText(paths: string[], options: LintOptions, ruleNames: readonly string[]): string {
   return JSON.stringify(
     {
       schema: RESULT_SCHEMA_VERSION,
       paths,
       cwd: options.cwd ?? process.cwd(),
       target: options.target ?? {},
-      rules: rules.map((r) => r.meta.name),
+      rules: ruleNames,
       severity: options.severity ?? {},
       startAfter: options.startAfter ?? {},
       configFile: options.configFile ?? null,
@@ -111,7 +111,7 @@ function settingsText(paths: string[], options: LintOptions, rules: readonly Rul
 }
 
 /** The key of a run, or null when the run must not be cached (discovery problems). */
-async function runKey(paths: string[], options: LintOptions, rules: readonly Rule[]): Promise<{ key: string; slot: string; newestNs: bigint; discovery: Discovery } | null> {
+async function runKey(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<{ key: string; slot: string; newestNs: bigint; discovery: Discovery } | null> {
   const cwd = options.cwd ?? process.cwd();
   const absolute = paths.map((p) => path.resolve(cwd, p));
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
@@ -121,7 +121,7 @@ async function runKey(paths: string[], options: LintOptions, rules: readonly Rul
   const notReported = options.notReported;
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
-  const settings = settingsText(absolute, options, rules);
+  const settings = settingsText(absolute, options, ruleNames);
   const hash = createHash("sha256").update(rollsafeCodeStamp()).update(settings);
   let newestNs = 0n;
   // Synchronous: a thread-pool round trip per file costs more than the stat itself.
@@ -155,11 +155,11 @@ export class ResultCache {
    * Computes the key of a run (a directory walk and a stat per input file). Null when the run
    * must not be cached (discovery problems, an unreadable tree).
    */
-  async lookup(paths: string[], options: LintOptions, rules: readonly Rule[]): Promise<RunHandle | null> {
+  async lookup(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<RunHandle | null> {
     const startedWall = BigInt(Date.now()) * 1_000_000n;
     let key: Awaited<ReturnType<typeof runKey>> = null;
     try {
-      key = await runKey(paths, options, rules);
+      key = await runKey(paths, options, ruleNames);
     } catch {
       return null;
     }
@@ -167,15 +167,14 @@ export class ResultCache {
     return {
       key: key.key,
       file: path.join(this.dir, `${key.slot}.json`),
-      rules,
       storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
       walked: key.discovery,
     };
   }
 
-  /** The stored run of this handle, or null. */
-  read<Extra>(handle: RunHandle): Promise<CachedRun<Extra> | null> {
-    return readSlot<Extra>(handle.file, handle.key, handle.rules);
+  /** The stored run of this handle, or null. `rules`: the metadata of the run's rules (the result's `rules`). */
+  read<Extra>(handle: RunHandle, rules: readonly RuleMeta[]): Promise<CachedRun<Extra> | null> {
+    return readSlot<Extra>(handle.file, handle.key, rules);
   }
 
   /** Stores a run (nothing when its inputs changed too recently). */
@@ -266,8 +265,8 @@ export class ResultCache {
     rules: readonly Rule[],
     compute: (walked: Discovery | null) => Promise<CachedRun<Extra>>,
   ): Promise<CachedRun<Extra> & { hit: boolean }> {
-    const handle = await this.lookup(paths, options, rules);
-    const cached = handle ? await this.read<Extra>(handle) : null;
+    const handle = await this.lookup(paths, options, rules.map((r) => r.meta.name));
+    const cached = handle ? await this.read<Extra>(handle, rules.map((r) => r.meta)) : null;
     if (cached) return { ...cached, hit: true };
     const computed = await compute(handle?.walked ?? null);
     if (handle) await this.write(handle, computed);
@@ -279,7 +278,6 @@ export class ResultCache {
 export interface RunHandle {
   key: string;
   file: string;
-  rules: readonly Rule[];
   storable: boolean;
   /**
    * The walk the key was made from (apps not yet labelled): a run that misses the cache starts
@@ -321,7 +319,7 @@ interface Slot {
   extra: unknown;
 }
 
-async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]): Promise<CachedRun<Extra> | null> {
+async function readSlot<Extra>(file: string, key: string, rules: readonly RuleMeta[]): Promise<CachedRun<Extra> | null> {
   try {
     // A slot starts with its key (`slotPieces` writes it first). After an edit the key differs,
     // and a large run's slot (110 MB at 20,000 migrations) is not worth reading to find out.
@@ -329,7 +327,7 @@ async function readSlot<Extra>(file: string, key: string, rules: readonly Rule[]
     const slot = JSON.parse(readFileSync(file, "utf8")) as Slot;
     if (slot.key !== key || !Array.isArray(slot.result?.diagnostics)) return null;
     const { sources, ...rest } = slot.result;
-    return { result: { ...rest, rules: rules.map((r) => r.meta), sources: new Map(sources) }, extra: slot.extra as Extra };
+    return { result: { ...rest, rules: [...rules], sources: new Map(sources) }, extra: slot.extra as Extra };
   } catch {
     return null;
   }

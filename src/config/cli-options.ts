@@ -5,7 +5,7 @@
 import path from "node:path";
 import { Option, type Command } from "commander";
 import type { Target } from "../engine/rule-types.js";
-import { DEFAULT_TARGET } from "../engine/lint.js";
+import { DEFAULT_TARGET } from "../engine/defaults.js";
 import type { ResolvedRun, RunFlags } from "./resolve-options.js";
 
 /** Adds `--select`, `--ignore`, `--database`, `--postgres-version`, `--django`, `--fail-on`, `--config`, `--no-config`, `--cache-dir`, `--no-cache`, `--jobs`. */
@@ -82,7 +82,7 @@ export function describeRun(run: ResolvedRun, cwd: string): Record<string, unkno
     hotTables: target.tables.hot,
     largeTables: target.tables.large,
     failOn: run.failOn,
-    rules: (run.options.rules ?? []).map((r) => r.meta.name),
+    rules: [...(run.options.ruleNames ?? [])],
     severity: run.options.severity ?? {},
     exclude: run.config?.exclude ?? [],
     excludeApps: run.config?.excludeApps ?? [],

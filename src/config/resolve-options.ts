@@ -4,9 +4,11 @@
  */
 import path from "node:path";
 import type { Severity } from "../model/types.js";
-import type { Database, Rule, Target } from "../engine/rule-types.js";
-import { DEFAULT_DJANGO, type LintOptions } from "../engine/lint.js";
-import { rules as allRules, findRule } from "../../rules/index.js";
+import type { Database, Target } from "../engine/rule-types.js";
+import type { LintOptions } from "../engine/lint.js";
+import { DEFAULT_DJANGO } from "../engine/defaults.js";
+import { ruleCatalog } from "../../rules/catalog.js";
+import { findRuleEntry } from "../../rules/rule-entry.js";
 import { ConfigError } from "./config-error.js";
 import { DATABASES, findConfigFile, loadConfigFile, parseDjangoVersion, parsePostgresVersion, type FailOn, type RollsafeConfig } from "./load-config.js";
 import { detectDjangoVersion, type DjangoVersionSource } from "./django-version.js";
@@ -49,7 +51,7 @@ export interface ResolvedRun {
 const SUPPRESSION_REASON_RULE = "missing-suppression-reason";
 
 function ruleName(codeOrName: string): string | undefined {
-  return findRule(codeOrName)?.meta.name;
+  return findRuleEntry(ruleCatalog, codeOrName)?.name;
 }
 
 /** Splits `--select a,b` and resolves each rule; `ALL` is allowed where `allowAll`. */
@@ -102,17 +104,15 @@ export function resolveRun(paths: string[], flags: RunFlags, cwd: string = proce
   }
   const ignore = flagIgnore ?? (config?.ignore ?? []).filter((r) => flags.select === undefined || !select?.includes(r));
   const severity = config?.severity ?? {};
-  let active: Rule[];
+  // By name, in the registry's order: the rule modules load only if the run analyses.
+  let active: string[];
   if (select) {
-    active = select.includes("ALL") ? [...allRules] : allRules.filter((r) => select.includes(r.meta.name));
+    active = ruleCatalog.filter((r) => select.includes("ALL") || select.includes(r.name)).map((r) => r.name);
   } else {
-    active = allRules.filter((r) => !r.meta.optIn);
+    active = ruleCatalog.filter((r) => !r.optIn).map((r) => r.name);
   }
-  if (config?.requireSuppressionReason && !active.some((r) => r.meta.name === SUPPRESSION_REASON_RULE)) {
-    const rule = allRules.find((r) => r.meta.name === SUPPRESSION_REASON_RULE);
-    if (rule) active.push(rule);
-  }
-  active = active.filter((r) => !ignore.includes(r.meta.name) && severity[r.meta.name] !== "off");
+  if (config?.requireSuppressionReason && !active.includes(SUPPRESSION_REASON_RULE)) active.push(SUPPRESSION_REASON_RULE);
+  active = active.filter((name) => !ignore.includes(name) && severity[name] !== "off");
   const severityOverrides: Record<string, Severity> = {};
   for (const [name, level] of Object.entries(severity)) if (level !== "off") severityOverrides[name] = level;
 
@@ -180,7 +180,7 @@ export function resolveRun(paths: string[], flags: RunFlags, cwd: string = proce
     ...(cacheDir ? { cacheDir } : {}),
     ...(jobs !== undefined ? { jobs } : {}),
     target,
-    rules: active,
+    ruleNames: active,
     severity: severityOverrides,
     notReported: notReportedPredicate(config),
     ...(config?.startAfter ? { startAfter: config.startAfter, configFile: shownPath(cwd, config.file) } : {}),

@@ -5,7 +5,10 @@
 import { accessSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import path from "node:path";
 import type { AppInfo } from "../model/types.js";
-import { readAppLabel, type AppLabelCache } from "../parse/parse-app-config.js";
+import type { AppLabelCache } from "../parse/parse-app-config.js";
+
+/** Reading a label parses `apps.py`: the parser loads only when a walk names its apps (not for the result cache's key). */
+const appConfig = () => import("../parse/parse-app-config.js");
 
 /** Directory names never descended into (they hold other people's code or build output). */
 const SKIPPED_DIRS = new Set([
@@ -108,7 +111,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       return null;
     }
     const { label, source } =
-      options.labelCache === false ? { label: path.basename(appDir), source: "directory" as const } : await readAppLabel(appDir, options.labelCache);
+      options.labelCache === false ? { label: path.basename(appDir), source: "directory" as const } : await (await appConfig()).readAppLabel(appDir, options.labelCache);
     const app: AppInfo = { label, dir: appDir, migrationsDir, labelSource: source };
     appsByDir.set(appDir, app);
     return app;
@@ -217,6 +220,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
 
 /** Names the apps of a discovery made with `labelCache: false`, as `discover` would have. */
 export async function labelApps(discovery: Discovery, labelCache?: AppLabelCache): Promise<void> {
+  const { readAppLabel } = await appConfig();
   for (const app of discovery.apps) {
     const { label, source } = await readAppLabel(app.dir, labelCache);
     app.label = label;

@@ -31,6 +31,8 @@ export interface LintOptions {
   exclude?: string[];
   /** Rules to run (default: all that are not opt-in). */
   rules?: Rule[];
+  /** Rules to run by name, in this order, when `rules` is not given (the settings name them). */
+  ruleNames?: readonly string[];
   /** `AUTH_USER_MODEL` (default `auth.User`). */
   authUserModel?: string;
   /** Files larger than this are reported instead of parsed (bytes). */
@@ -63,18 +65,20 @@ export interface LintOptions {
   walked?: Discovery;
 }
 
-/** The newest Django LTS, assumed when the project does not say. */
-export const DEFAULT_DJANGO: [number, number] = [5, 2];
+import { DEFAULT_TARGET } from "./defaults.js";
+export { DEFAULT_DJANGO, DEFAULT_TARGET } from "./defaults.js";
 
-export const DEFAULT_TARGET: Target = {
-  database: "postgresql",
-  postgresVersion: 15,
-  django: DEFAULT_DJANGO,
-  defaultStage: "pre",
-  timeoutsSetByRunner: false,
-  markerStyle: null,
-  tables: { partitioned: [], hot: [], large: [] },
-};
+/** The rules a run uses: `rules`, else those of `ruleNames`, else every rule that is not opt-in. */
+export function activeRulesOf(options: Pick<LintOptions, "rules" | "ruleNames">): Rule[] {
+  if (options.rules) return options.rules;
+  if (!options.ruleNames) return allRules.filter((r) => !r.meta.optIn);
+  const byName = new Map(allRules.map((r) => [r.meta.name, r] as const));
+  return options.ruleNames.map((name) => {
+    const rule = byName.get(name);
+    if (!rule) throw new Error(`no rule named \`${name}\``);
+    return rule;
+  });
+}
 
 /** The result of reading one file. */
 export type { LoadedFile } from "../workers/read-migration.js";
@@ -120,7 +124,7 @@ export interface Analysis {
 /** Runs the whole pipeline and keeps the intermediate products (`rollsafe state` needs them). */
 export async function analyze(paths: string[], options: LintOptions = {}): Promise<Analysis> {
   const cwd = options.cwd ?? process.cwd();
-  const activeRules = options.rules ?? allRules.filter((r) => !r.meta.optIn);
+  const activeRules = activeRulesOf(options);
   const metaByName = new Map(allRules.map((r) => [r.meta.name, r.meta] as const));
   const diagnostics: Diagnostic[] = [];
   const cache = options.cacheDir ? new ParseCache(path.resolve(cwd, options.cacheDir), rollsafeVersion(), cacheKey(options.operations)) : null;

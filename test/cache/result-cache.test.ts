@@ -15,6 +15,7 @@ import { runCli } from "../support/run-cli.js";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const DEFAULT_RULES = rules.filter((r) => !r.meta.optIn);
+const DEFAULT_NAMES = DEFAULT_RULES.map((r) => r.meta.name);
 
 let project: string;
 let cacheDir: string;
@@ -76,7 +77,7 @@ describe("result cache", () => {
 
   it("a miss starts from the key's walk, whose apps it labels from apps.py: the same run as a fresh discovery", async () => {
     writeFileSync(path.join(project, "library/apps.py"), 'from django.apps import AppConfig\n\n\nclass LibraryConfig(AppConfig):\n    name = "library"\n    label = "lending"\n');
-    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_RULES);
+    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_NAMES);
     const walked = handle?.walked;
     expect(walked?.apps.find((a) => a.dir.endsWith("library"))).toMatchObject({ label: "library", labelSource: "directory" });
     const reused = await analyze(["."], { cwd: project, walked });
@@ -141,13 +142,13 @@ describe("result cache", () => {
     await run();
     const file = path.join(project, "library/migrations/0003_remove_book_subtitle.py");
     writeFileSync(file, readFileSync(file, "utf8").replace("subtitle", "SUBTITLE"));
-    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_RULES);
+    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_NAMES);
     expect(handle).not.toBeNull();
     const slot = readFileSync(handle?.file as string, "utf8");
     expect(slot.startsWith('{"key":"')).toBe(true);
     const parse = vi.spyOn(JSON, "parse");
     try {
-      expect(await new ResultCache(cacheDir, { racyMs: null }).read(handle as NonNullable<typeof handle>)).toBeNull();
+      expect(await new ResultCache(cacheDir, { racyMs: null }).read(handle as NonNullable<typeof handle>, DEFAULT_RULES.map((r) => r.meta))).toBeNull();
       expect(parse.mock.calls.some(([text]) => typeof text === "string" && text.length >= slot.length)).toBe(false);
     } finally {
       parse.mockRestore();
@@ -185,6 +186,13 @@ describe("result cache through the CLI", () => {
         expect(warm.stdout, `${format}, round ${round}`).toBe(cold[format]);
         expect(warm.code).toBe(1);
       }
+    }
+    // A stored report copied to `--output` and to a stdout that is a regular file (written directly, not through the stream).
+    for (const format of Object.keys(cold)) {
+      const output = path.join(path.dirname(project), `output.${format}`);
+      expect(runCli([...args(format), "--output", output], { cwd: project }).code).toBe(1);
+      expect(readFileSync(output, "utf8"), `${format} --output`).toBe(cold[format]);
+      expect(runCli(args(format), { cwd: project, stdoutFile: path.join(path.dirname(project), `stdout.${format}`) }).stdout, `${format} > file`).toBe(cold[format]);
     }
     const reports = readdirSync(cacheDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".out"));
     expect(reports).toHaveLength(4);

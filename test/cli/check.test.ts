@@ -1,9 +1,8 @@
-import { spawnSync } from "node:child_process";
-import { closeSync, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { BIN, REPO, runCli } from "../support/run-cli.js";
+import { runCli } from "../support/run-cli.js";
 
 const EXAMPLE = "fixtures/example-project";
 
@@ -125,13 +124,10 @@ describe("rollsafe check (end to end)", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-cli-"));
     for (const format of ["text", "json"]) {
       const piped = runCli(["check", EXAMPLE, "--format", format, "--no-cache"]);
-      const file = path.join(dir, `report.${format}`);
-      const fd = openSync(file, "w");
-      const result = spawnSync(process.execPath, [BIN, "check", EXAMPLE, "--format", format, "--no-cache"], { cwd: REPO, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", fd, "pipe"] });
-      closeSync(fd);
-      expect(result.status).toBe(1);
+      const result = runCli(["check", EXAMPLE, "--format", format, "--no-cache"], { stdoutFile: path.join(dir, `report.${format}`) });
+      expect(result.code).toBe(1);
       expect(piped.stdout.length).toBeGreaterThan(1000);
-      expect(readFileSync(file, "utf8")).toBe(piped.stdout);
+      expect(result.stdout).toBe(piped.stdout);
     }
   });
 });
