@@ -3,7 +3,7 @@
  * Exit codes: 0 no errors, 1 errors (or findings at the `--fail-on` level), 2 usage, config or
  * internal failure. Known user errors print one line, never a stack trace.
  */
-import { closeSync, fstatSync, openSync, promises as fs, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readSync, writeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import type { analyze, LintOptions } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
@@ -16,6 +16,7 @@ import { createProgress } from "./progress.js";
 import type { ReleasePlan } from "./plan/release-plan.js";
 import { ResultCache, type ReportFileWriter } from "./cache/result-cache.js";
 import { WRITE_BLOCK_CHARS } from "./cache/write-blocks.js";
+import { rollsafeVersion } from "./cache/cache-key.js";
 import { ruleCatalog } from "../rules/catalog.js";
 import type { LintResult } from "./model/types.js";
 
@@ -176,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   program
     .name("rollsafe")
     .description("Zero-downtime safety checks for Django migrations, read statically.")
-    .version(await packageVersion(), "-V, --version")
+    .version(rollsafeVersion(), "-V, --version")
     .exitOverride()
     .configureOutput({
       writeErr: (text) => process.stderr.write(text),
@@ -198,7 +199,7 @@ export async function main(argv: string[]): Promise<number> {
       // --diff promises to show rewrites without applying them; with --fix it silently wrote files.
       if (opts.fix && opts.diff) throw new UsageError("--fix and --diff cannot be used together (--diff shows the fixes without applying them)");
       const run = resolveRun(paths, runFlags(opts));
-      const existing = await existingPaths(paths);
+      const existing = existingPaths(paths);
       if (opts.base) run.options.reportFilter = changedFilter(await changedSince(opts.base, process.cwd()));
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
@@ -284,7 +285,7 @@ export async function main(argv: string[]): Promise<number> {
     .addOption(new Option("-f, --format <format>", "output format").choices(["text", "json"]).default("text"))
     .option("-o, --output <file>", "write the plan to a file instead of stdout")
     .action(async (paths: string[], opts: { format: "text" | "json"; output?: string; base?: string } & RunOptionValues) => {
-      const existing = await existingPaths(paths);
+      const existing = existingPaths(paths);
       const { runPlan } = await import("./commands/plan.js");
       const planned = await runPlan(existing.found, resolveRun(paths, runFlags(opts)).options, { format: opts.format, base: opts.base });
       await writeOutput(planned.pieces, opts.output);
@@ -329,12 +330,13 @@ export async function main(argv: string[]): Promise<number> {
  * Splits the command-line paths into those that exist and those that do not. A missing path is a
  * usage problem: one line on stderr, exit 2 at the end, and the other paths are still checked.
  */
-async function existingPaths(paths: string[]): Promise<{ found: string[]; missing: boolean }> {
+function existingPaths(paths: string[]): { found: string[]; missing: boolean } {
   const found: string[] = [];
   let missing = false;
   for (const p of paths) {
     try {
-      await fs.lstat(p);
+      // Synchronous: a pre-commit run passes many paths, and each thread-pool round trip costs more than the call.
+      lstatSync(p);
       found.push(p);
     } catch {
       process.stderr.write(`rollsafe: ${sanitizeLine(p)}: no such file or directory\n`);
@@ -353,14 +355,5 @@ async function appendStepSummary(result: LintResult, env: NodeJS.ProcessEnv = pr
     await fs.appendFile(file, renderGithubStepSummary(result));
   } catch (error) {
     process.stderr.write(`rollsafe: cannot write the step summary ${sanitizeLine(file)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
-  }
-}
-
-async function packageVersion(): Promise<string> {
-  try {
-    const text = await fs.readFile(new URL("../../package.json", import.meta.url), "utf8");
-    return (JSON.parse(text) as { version: string }).version;
-  } catch {
-    return "0.0.0";
   }
 }

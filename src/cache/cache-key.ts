@@ -24,16 +24,20 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** rollsafe's version from its package.json (searched upwards: dist/ and src/ sit at different depths). */
 export function rollsafeVersion(): string {
+  if (version !== null) return version;
   for (let dir = here; ; dir = path.dirname(dir)) {
     try {
       const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "rollsafe" && pkg.version) return pkg.version;
+      if (pkg.name === "rollsafe" && pkg.version) return (version = pkg.version);
     } catch {
       // Not here; keep going up.
     }
-    if (path.dirname(dir) === dir) return "0.0.0";
+    if (path.dirname(dir) === dir) return (version = "0.0.0");
   }
 }
+
+/** rollsafeVersion(), read once per process. */
+let version: string | null = null;
 
 /**
  * A hash of the modules that turn bytes into a model (parse/, model/ and the reader, and the SQL
