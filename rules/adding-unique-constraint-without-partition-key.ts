@@ -51,7 +51,7 @@ function steps(model: ModelState | null, refused: UnmetPartitionKey, missingName
 function report(ctx: OperationContext, range: SourceRange, model: ModelState | null, info: PartitionedTableInfo, key: UniqueKey, corrected: (missingFields: string[]) => string | null): void {
   const refused = unmetPartitionKey(info, (c) => key.columns.includes(c) || key.mentions(c));
   if (!refused) return;
-  // A key column renamed through Django (RenameField) is not followed: say nothing rather than guess.
+  // A key column the model has no field for (a state that drifted from the table): say nothing rather than guess.
   if (model && refused.missing.some((c) => fieldNameOf(ctx, model, c) === null)) return;
   const missingFields = model ? refused.missing.map((c) => fieldNameOf(ctx, model, c) as string) : refused.missing;
   const lacks =

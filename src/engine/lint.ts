@@ -16,7 +16,7 @@ import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
 import { missingSqlFacts, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
-import { recordPartitionedTables } from "./partitioned-tables.js";
+import { recordPartitionedTables, schemaEditorChanges, touchesPartitions, type PartitionFact } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
 import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-operations.js";
@@ -377,6 +377,15 @@ function replay(
         );
       }
     }
+    // The renames and drops Django's schema editor makes in this migration, applied to the
+    // partitioned tables in order with its RunSQL statements (recordPartitionedTables), and
+    // read by rules up to their operation. Only read while a partitioned table may be involved.
+    const schemaChanges = new Map<Operation, PartitionFact[]>();
+    const followChanges = touchesPartitions(db, migration);
+    const schemaChange = (op: Operation, logical: ProjectState) => {
+      const after = followChanges ? schemaEditorChanges(op, logical, migration.app) : null;
+      return after ? () => schemaChanges.set(op, after(logical)) : null;
+    };
     // One reporter per rule and migration, and one context per operation whose `report` is
     // swapped between rules: no per-rule object copies on the hot path.
     const reporters = reported ? operationRules.map((rule) => (finding: Finding) => emit(rule.meta, migration.path, migration.id, finding.range, finding)) : [];
@@ -403,6 +412,7 @@ function replay(
           return { file, line: origin.range.line, column: origin.range.column, message };
         },
         sql: (o) => runSqlFacts(o, migration),
+        schemaChanges,
       };
       for (const i of rulesFor(op.kind)) {
         const rule = operationRules[i] as Rule;
@@ -423,10 +433,14 @@ function replay(
     for (const op of migration.operations) {
       const thirdParty = op.thirdParty && !op.unknown ? thirdPartyEffect(op.thirdParty) : null;
       visit(op, thirdParty?.effect ?? "both", null, state);
+      const changed = schemaChange(op, state);
       if (thirdParty && thirdParty.effect !== "both") {
         // A known third-party or configured operation: only the sides it really changes.
         if (thirdParty.applyState) problems(state.apply(op, applyCtx), op);
-        if (thirdParty.applyDatabase) db.apply(op, applyCtx);
+        if (thirdParty.applyDatabase) {
+          db.apply(op, applyCtx);
+          changed?.();
+        }
         continue;
       }
       if (op.kind === "SeparateDatabaseAndState" && !op.unknown) {
@@ -435,8 +449,10 @@ function replay(
         const shadow = op.databaseOperations?.length ? state.clone() : state;
         for (const inner of op.databaseOperations ?? []) {
           visit(inner, "database", op, shadow);
+          const changedInner = schemaChange(inner, shadow);
           shadow.apply(inner, applyCtx);
           db.apply(inner, applyCtx);
+          changedInner?.();
         }
         for (const inner of op.stateOperations ?? []) {
           visit(inner, "state", op, state);
@@ -453,9 +469,10 @@ function replay(
       }
       problems(state.apply(op, applyCtx), op);
       db.apply(op, applyCtx);
+      changed?.();
     }
-    // Partitioned tables made by this migration's RunSQL (rules read the current migration's own statements).
-    recordPartitionedTables(db, migration, (op) => runSqlFacts(op, migration));
+    // Partitioned tables made, renamed and dropped by this migration (rules read the current migration's own statements).
+    recordPartitionedTables(db, migration, (op) => runSqlFacts(op, migration), schemaChanges);
   }
   return state;
 }

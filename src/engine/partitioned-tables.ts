@@ -5,22 +5,29 @@
  * A table is partitioned when the configuration lists it (`partitioned-tables`), or when a
  * `RunSQL` created it with `PARTITION BY` (in an earlier migration of any app, in replay order, or
  * earlier in the same migration). The replay keeps what earlier migrations did in the physical
- * schema (`ProjectState.partitionedTables`); the statements of the current migration are read
- * here, up to the operation a rule is looking at.
+ * schema (`ProjectState.partitionedTables`), following the renames and drops that `RunSQL` and
+ * Django's schema editor make (`schemaEditorChanges`); the statements of the current migration are
+ * read here, up to the operation a rule is looking at.
  */
-import type { Operation, RelatedLocation } from "../model/types.js";
+import type { Operation, RelatedLocation, SourceRange } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { isPublic, type SqlPartitioningFact, type SqlPartitionKey, type SqlStatementFact } from "../sql/analyze-sql.js";
-import { literalString, type ModelState, type Origin } from "../state/model-state.js";
+import { columnOf, literalString, type ModelState, type Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
-import type { RunSqlFacts, RunSqlStatement } from "./sql-facts-for-operation.js";
+import type { RunSqlFacts } from "./sql-facts-for-operation.js";
 import { tableListed } from "./table-lists.js";
 
 const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null, key: null };
 
+/**
+ * What a statement does to partitioned tables: a `RunSQL` statement's fact, or a rename or drop
+ * Django's schema editor makes, written the same way (see `schemaEditorChanges`).
+ */
+export type PartitionFact = Pick<SqlStatementFact, "kind" | "schema" | "table" | "objectName" | "column" | "newName" | "partitioning">;
+
 /** What a `CREATE TABLE` says about partitioning (read when its SQL was parsed). */
-export function createTablePartitioning(fact: SqlStatementFact): SqlPartitioningFact {
+export function createTablePartitioning(fact: PartitionFact): SqlPartitioningFact {
   return (fact.kind === "create-table" && fact.partitioning) || NOT_PARTITIONED;
 }
 
@@ -30,18 +37,88 @@ function bareName(dotted: string | null): { schema: string | null; name: string 
   return dot < 0 ? { schema: null, name: dotted } : { schema: dotted.slice(0, dot), name: dotted.slice(dot + 1) };
 }
 
+// Renames and drops, from `RunSQL` or from Django's schema editor. Entries of the map are replaced,
+// never changed in place: a rule's working copy shares them with the replay's map.
+
+/** PostgreSQL renames a partition key's column with the column. */
+function renameColumn(tables: Map<string, PartitionedTable>, table: string, from: string, to: string): void {
+  const entry = tables.get(table);
+  const key = entry?.key;
+  if (entry && key && key.columns.includes(from)) tables.set(table, { ...entry, key: { ...key, columns: key.columns.map((c) => (c === from ? to : c)) } });
+}
+
+/** A renamed table keeps its partitions and its place among its parent's partitions. */
+function renameTable(tables: Map<string, PartitionedTable>, from: string, to: string): void {
+  const entry = tables.get(from);
+  if (entry) {
+    tables.delete(from);
+    tables.set(to, entry);
+  }
+  for (const [parent, e] of tables) if (e.partitions.includes(from)) tables.set(parent, { ...e, partitions: e.partitions.map((p) => (p === from ? to : p)) });
+}
+
+/** A dropped table is neither partitioned nor anyone's partition any more. */
+function dropTable(tables: Map<string, PartitionedTable>, table: string): void {
+  tables.delete(table);
+  for (const [parent, entry] of tables) if (entry.partitions.includes(table)) tables.set(parent, { ...entry, partitions: entry.partitions.filter((p) => p !== table) });
+}
+
+/** A rename or drop of the schema editor, as a statement fact. */
+function change(kind: "rename-column" | "rename-table" | "drop-table", table: string, column: string | null = null, newName: string | null = null): PartitionFact {
+  return { kind, schema: null, table, objectName: null, column, newName, partitioning: null };
+}
+
+/**
+ * What Django's schema editor does to a table that may be partitioned (a `RunSQL` can make it so):
+ * `RenameField`, and `AlterField` that changes `db_column`, rename a column (PostgreSQL renames
+ * the partition key's column with it); `RenameModel` and `AlterModelTable` rename the table;
+ * `DeleteModel` drops it. The names come from the model state around the operation: call this
+ * before the state applies the operation, and the function it returns with the state after,
+ * which gives the changes as statement facts (none for other operations).
+ */
+export function schemaEditorChanges(op: Operation, before: ProjectState, app: string): ((after: ProjectState) => PartitionFact[]) | null {
+  const a = op.args;
+  const modelName = literalString(op.kind === "RenameModel" ? a.old_name : op.kind === "DeleteModel" || op.kind === "AlterModelTable" ? a.name : a.model_name);
+  const model = modelName === null ? undefined : before.model(app, modelName);
+  if (!model || !before.hasTable(model)) return null;
+  const table = before.tableOf(model);
+  switch (op.kind) {
+    case "DeleteModel":
+      return () => [change("drop-table", table)];
+    case "RenameModel":
+    case "AlterModelTable": {
+      const newName = literalString(op.kind === "RenameModel" ? a.new_name : a.name);
+      return (after) => {
+        const renamed = newName === null ? undefined : after.model(app, newName);
+        return renamed && after.hasTable(renamed) && after.tableOf(renamed) !== table ? [change("rename-table", table, null, after.tableOf(renamed))] : [];
+      };
+    }
+    case "RenameField":
+    case "AlterField": {
+      const oldName = literalString(op.kind === "RenameField" ? a.old_name : a.name);
+      const newName = literalString(op.kind === "RenameField" ? a.new_name : a.name);
+      const field = oldName === null ? undefined : model.fields.get(oldName);
+      const from = field ? columnOf(field) : null;
+      if (from === null || newName === null) return null;
+      return (after) => {
+        const changed = after.model(app, modelName as string)?.fields.get(newName);
+        const to = changed ? columnOf(changed) : null;
+        return to !== null && to !== from ? [change("rename-column", table, from, to)] : [];
+      };
+    }
+    default:
+      return null;
+  }
+}
+
 /** Applies one statement to a map of partitioned tables (the replay's and a rule's working copy). */
-export function applyPartitionStatement(tables: Map<string, PartitionedTable>, fact: SqlStatementFact, origin: Origin | null): void {
+export function applyPartitionStatement(tables: Map<string, PartitionedTable>, fact: PartitionFact, origin: Origin | null): void {
   const addPartition = (parent: string, child: string) => {
     // PostgreSQL accepts PARTITION OF / ATTACH PARTITION only on a partitioned parent.
     // Entries are replaced, never changed in place: a rule's working copy shares them with the replay's map.
     const entry = tables.get(parent) ?? { partitions: [], origin, key: null };
     if (!entry.partitions.includes(child)) tables.set(parent, { ...entry, partitions: [...entry.partitions, child] });
     else tables.set(parent, entry);
-  };
-  const removeEverywhere = (table: string) => {
-    tables.delete(table);
-    for (const [parent, entry] of tables) if (entry.partitions.includes(table)) tables.set(parent, { ...entry, partitions: entry.partitions.filter((p) => p !== table) });
   };
   if (!isPublic(fact.schema) || fact.table === null) return;
   switch (fact.kind) {
@@ -64,46 +141,39 @@ export function applyPartitionStatement(tables: Map<string, PartitionedTable>, f
       break;
     }
     case "drop-table":
-      removeEverywhere(fact.table);
+      dropTable(tables, fact.table);
       break;
-    case "rename-column": {
-      // PostgreSQL renames the key column with the column.
-      const entry = tables.get(fact.table);
-      const key = entry?.key;
-      if (entry && key && fact.column !== null && fact.newName !== null && key.columns.includes(fact.column)) {
-        tables.set(fact.table, { ...entry, key: { ...key, columns: key.columns.map((c) => (c === fact.column ? (fact.newName ?? c) : c)) } });
-      }
+    case "rename-column":
+      if (fact.column !== null && fact.newName !== null) renameColumn(tables, fact.table, fact.column, fact.newName);
       break;
-    }
-    case "rename-table": {
-      const entry = tables.get(fact.table);
-      if (fact.newName === null) break;
-      if (entry) {
-        tables.delete(fact.table);
-        tables.set(fact.newName, entry);
-      }
-      for (const [parent, e] of tables) if (e.partitions.includes(fact.table)) tables.set(parent, { ...e, partitions: e.partitions.map((p) => (p === fact.table ? (fact.newName ?? p) : p)) });
+    case "rename-table":
+      if (fact.newName !== null) renameTable(tables, fact.table, fact.newName);
       break;
-    }
     default:
       break;
   }
 }
 
+/** The renames and drops the schema editor made for the operations replayed so far in a migration. */
+export type SchemaEditorChanges = ReadonlyMap<Operation, readonly PartitionFact[]>;
+
 /**
  * The forward statements that reach the database, in the order Django runs them: top-level
- * `RunSQL` (also with `state_operations`) and `RunSQL` inside `SeparateDatabaseAndState.database_operations`.
+ * `RunSQL` (also with `state_operations`), `RunSQL` inside `SeparateDatabaseAndState.database_operations`,
+ * and the renames and drops of Django operations (`changes`).
  * Stops before `stop` (a statement) or after the operation `stopAfter`.
  */
 function* databaseStatements(
   operations: Operation[],
   sql: (op: Operation) => RunSqlFacts | null,
+  changes: SchemaEditorChanges,
   stop: { fact?: SqlStatementFact; after?: Operation } = {},
-): Generator<RunSqlStatement, boolean> {
+): Generator<{ fact: PartitionFact; range: SourceRange }, boolean> {
   for (const op of operations) {
     if (op.kind === "SeparateDatabaseAndState" && !op.unknown) {
-      if (yield* databaseStatements(op.databaseOperations ?? [], sql, stop)) return true;
+      if (yield* databaseStatements(op.databaseOperations ?? [], sql, changes, stop)) return true;
     }
+    for (const fact of changes.get(op) ?? []) yield { fact, range: op.range };
     const facts = op.kind === "RunSQL" ? sql(op) : null;
     if (facts?.forward.kind === "sql") {
       for (const chunk of facts.forward.chunks) {
@@ -119,12 +189,23 @@ function* databaseStatements(
   return false;
 }
 
-/** Records, after the replay applied a migration, the partitioned tables its `RunSQL` made. */
-export function recordPartitionedTables(db: ProjectState, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): void {
-  // Without the word PARTITION no statement makes a partitioned table or a partition, and drops or
-  // renames only matter once one exists: most migrations skip parsing SQL they were not reported for.
-  if (db.partitionedTables.size === 0 && !/partition/i.test(migration.source)) return;
-  for (const statement of databaseStatements(migration.operations, sql)) {
+/**
+ * Whether a migration can change which tables are partitioned: without the word PARTITION no
+ * statement makes a partitioned table or a partition, and drops or renames only matter once one
+ * exists. Most migrations skip parsing SQL they were not reported for, and reading the schema
+ * editor's renames.
+ */
+export function touchesPartitions(db: ProjectState, migration: ParsedMigration): boolean {
+  return db.partitionedTables.size > 0 || /partition/i.test(migration.source);
+}
+
+/**
+ * Records, after the replay applied a migration, the partitioned tables its `RunSQL` made and
+ * what its `RunSQL` and Django operations (`changes`) renamed and dropped, in the order they ran.
+ */
+export function recordPartitionedTables(db: ProjectState, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null, changes: SchemaEditorChanges): void {
+  if (!touchesPartitions(db, migration)) return;
+  for (const statement of databaseStatements(migration.operations, sql, changes)) {
     applyPartitionStatement(db.partitionedTables, statement.fact, { migration: migration.id, file: migration.path, range: statement.range });
   }
 }
@@ -201,14 +282,14 @@ function partitionKeys(tables: ReadonlyMap<string, PartitionedTable>, table: str
 export function partitionedTable(ctx: OperationContext, model: ModelState | null, table: string, before?: SqlStatementFact): PartitionedTableInfo | null {
   const tables = new Map(ctx.db.partitionedTables);
   const stop = before ? { fact: before } : { after: ctx.op };
-  for (const statement of databaseStatements(ctx.migration.operations, ctx.sql, stop)) {
+  for (const statement of databaseStatements(ctx.migration.operations, ctx.sql, ctx.schemaChanges, stop)) {
     if (statement.fact === before) break;
     applyPartitionStatement(tables, statement.fact, { migration: ctx.migration.id, file: ctx.migration.path, range: statement.range });
   }
   const known = tables.get(table);
   if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions, keys: partitionKeys(tables, table) };
   const createdByModel = model !== null && model.createdIn === ctx.migration.id;
-  const createdBySql = [...databaseStatements(ctx.migration.operations, ctx.sql, stop)].some((s) => s.fact.kind === "create-table" && s.fact.table === table && isPublic(s.fact.schema));
+  const createdBySql = [...databaseStatements(ctx.migration.operations, ctx.sql, ctx.schemaChanges, stop)].some((s) => s.fact.kind === "create-table" && s.fact.table === table && isPublic(s.fact.schema));
   if (createdByModel || createdBySql) return null;
   const entry = tableListed(ctx.target.tables.partitioned, model, table);
   return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [], keys: [] };

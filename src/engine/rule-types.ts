@@ -17,6 +17,7 @@ import type { FieldState, ModelState } from "../state/model-state.js";
 import type { ProjectState } from "../state/project-state.js";
 import type { MigrationGraph } from "../graph/migration-graph.js";
 import type { RunSqlFacts } from "./sql-facts-for-operation.js";
+import type { SchemaEditorChanges } from "./partitioned-tables.js";
 
 export type Database = "postgresql" | "mysql" | "sqlite";
 
@@ -90,6 +91,8 @@ export interface OperationContext {
   relatedAt(origin: { file: string; range: SourceRange }, message: string): RelatedLocation;
   /** The parsed SQL of a `RunSQL` in this migration (parsed once, cached); null for other operations. */
   sql(op: Operation): RunSqlFacts | null;
+  /** The renames and drops Django's schema editor made for the operations before this one in the migration (only while a partitioned table may be involved). */
+  schemaChanges: SchemaEditorChanges;
   report(finding: Finding): void;
 }
 

@@ -151,7 +151,7 @@ describe(RULE, () => {
     expect(found[2]?.message).toContain("`ALTER TABLE shop_event ADD COLUMN ref ... UNIQUE`");
   });
 
-  it("follows a RENAME COLUMN of a key column, and stays quiet when Django renamed it (the key is not followed there)", async () => {
+  it("follows a RENAME COLUMN of a key column", async () => {
     const renamedBySql = project([
       ["0001_initial", setup(BY_CREATED)],
       later(
@@ -179,12 +179,78 @@ describe(RULE, () => {
       later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code", "day"], name="event_code_uniq")),', "0003_code", "0002_keys"),
     ]);
     expect(await findings(keyIncluded)).toEqual([]);
-    const renamedByDjango = project([
-      ["0001_initial", setup(BY_CREATED)],
-      later('        migrations.RenameField("event", "created", "day"),'),
-      later('        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_code_uniq")),', "0003_code", "0002_keys"),
+  });
+
+  it("follows the key column and the table through Django's renames (checked on PostgreSQL 15: the key follows both)", async () => {
+    /** `change` in 0002, then a unique key on `fields` of `model` in 0003: the messages of the findings. */
+    const after = async (change: string, model: string, fields: string[]) =>
+      (
+        await findings(
+          project([
+            ["0001_initial", setup(BY_CREATED)],
+            later(change),
+            later(`        migrations.AddConstraint("${model}", models.UniqueConstraint(fields=${JSON.stringify(fields)}, name="event_uniq")),`, "0003_code", "0002_keys"),
+          ]),
+        )
+      ).map((d) => d.message);
+    // RenameField renames the column, and PostgreSQL the partition key's column with it.
+    expect(await after('        migrations.RenameField("event", "created", "day"),', "event", ["code"])).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `shop_event`: it lacks the partitioning column `day`, and the migration fails.",
     ]);
-    expect(await findings(renamedByDjango)).toEqual([]);
+    expect(await after('        migrations.RenameField("event", "created", "day"),', "event", ["code", "day"])).toEqual([]);
+    // So does AlterField when db_column changes, and a Django operation among database_operations.
+    expect(await after('        migrations.AlterField("event", "created", models.CharField(max_length=20, db_column="created_on")),', "event", ["code"])).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `shop_event`: it lacks the partitioning column `created_on`, and the migration fails.",
+    ]);
+    const inDatabaseOperations = [
+      "        migrations.SeparateDatabaseAndState(",
+      '            database_operations=[migrations.RenameField("event", "created", "day")],',
+      '            state_operations=[migrations.RenameField("event", "created", "day")],',
+      "        ),",
+    ].join("\n");
+    expect(await after(inDatabaseOperations, "event", ["code", "day"])).toEqual([]);
+    expect(await after(inDatabaseOperations, "event", ["code"])).toHaveLength(1);
+    // RenameModel and AlterModelTable rename the table, which stays partitioned.
+    expect(await after('        migrations.RenameModel("Event", "Visit"),', "visit", ["code"])).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `shop_visit`: it lacks the partitioning column `created`, and the migration fails.",
+    ]);
+    expect(await after('        migrations.AlterModelTable("event", "visits"),', "event", ["code"])).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `visits`: it lacks the partitioning column `created`, and the migration fails.",
+    ]);
+    // A table pinned by db_table keeps its name through RenameModel.
+    const pinned = project([
+      ["0001_initial", setup(BY_CREATED)],
+      later('        migrations.AlterModelTable("event", "shop_event"),\n        migrations.RenameModel("Event", "Visit"),'),
+      later('        migrations.AddConstraint("visit", models.UniqueConstraint(fields=["code"], name="event_uniq")),', "0003_code", "0002_keys"),
+    ]);
+    expect((await findings(pinned)).map((d) => d.message)).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `shop_event`: it lacks the partitioning column `created`, and the migration fails.",
+    ]);
+    // DeleteModel drops it: the model created again in its place makes an ordinary table.
+    const recreated = [
+      '        migrations.DeleteModel("Event"),',
+      '        migrations.CreateModel(name="Event", fields=[("id", models.BigIntegerField(primary_key=True)), ("code", models.CharField(max_length=20))]),',
+    ].join("\n");
+    expect(await after(recreated, "event", ["code"])).toEqual([]);
+    // A state-only rename leaves the database, and the key, as they were (`created`, which no field
+    // names any more, so nothing is said); following it would have reported the missing `day`.
+    const stateOnly = '        migrations.SeparateDatabaseAndState(state_operations=[migrations.RenameField("event", "created", "day")]),';
+    expect(await after(stateOnly, "event", ["code"])).toEqual([]);
+  });
+
+  it("follows a Django rename in the migration whose RunSQL partitioned the table, in the order they run", async () => {
+    const renamedAfter = setup(BY_CREATED).replace("        ),\n    ]", '        ),\n        migrations.RenameField("event", "created", "day"),\n    ]');
+    expect(renamedAfter).toContain('RenameField("event", "created", "day")');
+    const unique = (fields: string[]) => later(`        migrations.AddConstraint("event", models.UniqueConstraint(fields=${JSON.stringify(fields)}, name="event_uniq")),`);
+    expect((await findings(project([["0001_initial", renamedAfter], unique(["code"])]))).map((d) => d.message)).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `shop_event`: it lacks the partitioning column `day`, and the migration fails.",
+    ]);
+    expect(await findings(project([["0001_initial", renamedAfter], unique(["code", "day"])]))).toEqual([]);
+    // Within the migration too: a unique key after the rename is checked against `day`.
+    const sameMigration = renamedAfter.replace("    ]\n", '        migrations.AddConstraint("event", models.UniqueConstraint(fields=["code"], name="event_uniq")),\n    ]\n');
+    expect((await findings(project([["0001_initial", sameMigration]]))).map((d) => d.message)).toEqual([
+      "`UniqueConstraint` `event_uniq` cannot be created on partitioned `shop_event`: it lacks the partitioning column `day`, and the migration fails.",
+    ]);
   });
 
   it("leaves alone state-only keys, tables whose key it does not know, ordinary tables and other databases", async () => {
@@ -289,6 +355,27 @@ describe("adding-foreign-key-to-partitioned-table in RunSQL", () => {
     const [implicit] = await sqlFindings("ALTER TABLE shop_ticket ADD FOREIGN KEY (event_id) REFERENCES shop_event");
     expect(implicit?.message).toContain("(`id`)");
     expect(await sqlFindings("ALTER TABLE shop_ticket ADD CONSTRAINT ticket_event_fk FOREIGN KEY (event_id, event_created) REFERENCES shop_event (id, created)")).toEqual([]);
+  });
+
+  it("references the key under the name Django renamed its column to", async () => {
+    const dir = (statement: string) =>
+      project([
+        ["0001_initial", setup(BY_CREATED)],
+        later(
+          [
+            '        migrations.RenameField("event", "created", "day"),',
+            '        migrations.CreateModel("Ticket", [("id", models.BigAutoField(primary_key=True)), ("event_id", models.BigIntegerField()), ("event_day", models.CharField(max_length=20))]),',
+          ].join("\n"),
+        ),
+        later(`        migrations.RunSQL(${JSON.stringify(statement)}, reverse_sql=migrations.RunSQL.noop),`, "0003_fk", "0002_keys"),
+      ]);
+    const found = async (statement: string) => {
+      const project = dir(statement);
+      return (await lint([project], { cwd: project })).diagnostics.filter((d) => d.rule === FK);
+    };
+    expect(await found("ALTER TABLE shop_ticket ADD CONSTRAINT ticket_event_fk FOREIGN KEY (event_id, event_day) REFERENCES shop_event (id, day)")).toEqual([]);
+    const [old] = await found("ALTER TABLE shop_ticket ADD CONSTRAINT ticket_event_fk FOREIGN KEY (event_id) REFERENCES shop_event (id)");
+    expect(old?.help[0]).toContain("must include the partitioning column `day`");
   });
 
   it("reads the foreign keys of CREATE TABLE and of ADD COLUMN ... REFERENCES", async () => {
