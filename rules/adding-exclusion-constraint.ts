@@ -1,6 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { literalString } from "../src/state/model-state.js";
 import { existingModel } from "../src/engine/resolved-operation.js";
+import { partitionedTable } from "../src/engine/partitioned-tables.js";
 
 /** RS206: an `ExclusionConstraint` added to an existing PostgreSQL table. */
 export const addingExclusionConstraint: Rule = {
@@ -14,7 +15,7 @@ export const addingExclusionConstraint: Rule = {
     hazards: ["H28"],
     docs: {
       summary: "Adding an exclusion constraint to an existing table",
-      what: "Flags `AddConstraint(ExclusionConstraint(...))` (django.contrib.postgres) on an existing managed table. Tables created in the same migration are not flagged.",
+      what: "Flags `AddConstraint(ExclusionConstraint(...))` (django.contrib.postgres) on an existing managed table. Tables created in the same migration are not flagged, nor partitioned tables before PostgreSQL 17, which refuse the constraint (`adding-unique-constraint-without-partition-key`).",
       why: "`ALTER TABLE ... ADD CONSTRAINT ... EXCLUDE` builds its index and checks every row while holding an ACCESS EXCLUSIVE lock; PostgreSQL has no NOT VALID or USING INDEX form for exclusion constraints, so there is no online way to add one. The migration fails if existing rows conflict.",
       recipe: [
         "Check for conflicting rows first, and make the new release stop creating them.",
@@ -46,6 +47,9 @@ export const addingExclusionConstraint: Rule = {
     const value = ctx.op.args.constraint;
     if (!model || value?.kind !== "call" || !/(^|\.)ExclusionConstraint$/.test(value.callee)) return;
     const table = ctx.tableOf(model);
+    // Before PostgreSQL 17 a partitioned table refuses every exclusion constraint: the migration
+    // fails instead of locking, which adding-unique-constraint-without-partition-key reports.
+    if (ctx.target.postgresVersion < 17 && partitionedTable(ctx, model, table)) return;
     const name = literalString(value.kwargs.name) ?? "<constraint name>";
     ctx.report({
       range: ctx.op.range,

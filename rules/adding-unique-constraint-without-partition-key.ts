@@ -103,6 +103,7 @@ function plainFieldOf(value: PyValue): string | null {
 function addConstraint(ctx: OperationContext): void {
   const model = modelWithTable(ctx, "model_name");
   const value = ctx.op.args.constraint;
+  if (model && value?.kind === "call" && /(^|\.)ExclusionConstraint$/.test(value.callee)) return exclusionConstraint(ctx, model, value);
   if (!model || value?.kind !== "call" || !/(^|\.)UniqueConstraint$/.test(value.callee)) return;
   const info = partitionedTable(ctx, model, ctx.tableOf(model));
   if (!info || info.keys.length === 0) return;
@@ -194,8 +195,134 @@ function fieldKey(ctx: OperationContext): void {
   );
 }
 
+/** The first version of PostgreSQL that accepts an exclusion constraint on a partitioned table. */
+const EXCLUSION_ON_PARTITIONED = 17;
+
+/** An exclusion constraint's elements PostgreSQL sees as plain columns, with their operators (null: not read). */
+interface ExclusionElements {
+  /** `[column, operator]` of each plain-column element. */
+  columns: [string, string | null][];
+  /** Whether a column outside `columns` may be compared by an element rollsafe does not read. */
+  mentions: (column: string) => boolean;
+}
+
+/**
+ * Reports an exclusion constraint PostgreSQL refuses on the partitioned table `info`: before
+ * PostgreSQL 17 every one (`exclusion constraints are not supported on partitioned tables`,
+ * checked on PostgreSQL 15); from 17, one that does not compare every partitioning column with
+ * `=` (PostgreSQL's commit 8c852ba9: the same rule as for a unique key, and the key's columns
+ * compared for equality).
+ */
+function reportExclusion(ctx: OperationContext, range: SourceRange, subject: string, info: PartitionedTableInfo, elements: ExclusionElements | null, recipe: string[]): void {
+  const version = ctx.target.postgresVersion;
+  let refusal: string;
+  let lacks: string;
+  if (version < EXCLUSION_ON_PARTITIONED) {
+    refusal = "`exclusion constraints are not supported on partitioned tables`";
+    lacks = `PostgreSQL ${version} supports no exclusion constraint on a partitioned table`;
+  } else {
+    if (!elements || info.keys.length === 0) return;
+    const equal = elements.columns.filter(([, op]) => op === "=").map(([c]) => c);
+    const refused = unmetPartitionKey(info, (c) => equal.includes(c) || (!elements.columns.some(([col]) => col === c) && elements.mentions(c)));
+    if (!refused) return;
+    const first = refused.missing[0];
+    const other = first === undefined ? undefined : elements.columns.find(([c, op]) => c === first && op !== null && op !== "=");
+    if (first === undefined) {
+      refusal = "`unsupported EXCLUDE constraint with partition key definition`";
+      lacks = `the partition key of \`${refused.level.table}\` has an expression`;
+    } else if (other) {
+      refusal = `\`cannot match partition key to index on column "${first}" using non-equal operator "${other[1]}"\``;
+      lacks = `it compares the partitioning column \`${first}\` with \`${other[1]}\`, not \`=\``;
+    } else {
+      refusal = `\`unique constraint on partitioned table must include all partitioning columns\` (\`EXCLUDE constraint on table "${refused.level.table}" lacks column "${first}" which is part of the partition key\`)`;
+      lacks = `it lacks the partitioning column${refused.missing.length > 1 ? "s" : ""} ${list(refused.missing)}`;
+    }
+  }
+  const keyColumns = info.keys[0]?.key.expressions === false ? info.keys[0].key.columns : null;
+  ctx.report({
+    range,
+    message: `${subject} cannot be created on partitioned \`${info.table}\`: ${lacks}, and the migration fails.`,
+    help: [
+      `PostgreSQL refuses it with ${refusal}, so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. Each partition enforces the constraint with its own index, so it can only hold across partitions when the partition key decides the partition: PostgreSQL ${EXCLUSION_ON_PARTITIONED} and later accept an exclusion constraint that compares every partitioning column${keyColumns ? ` (${list(keyColumns)})` : ""} with \`=\`, and earlier versions none at all.`,
+      ...recipe.map((step, i) => `${i + 1}. ${step}`),
+    ],
+    related: partitionedOrigin(ctx, info),
+  });
+}
+
+/** The steps for an exclusion constraint on a partitioned table. */
+function exclusionRecipe(ctx: OperationContext, info: PartitionedTableInfo): string[] {
+  const partitions = info.partitions.length > 0 ? info.partitions.map((p) => `\`${p}\``).join(", ") : "each partition";
+  return [
+    `If the rows that must not conflict always share a partition, add the constraint to each partition instead (${partitions}, and every partition created later), with \`RunSQL("ALTER TABLE <partition> ADD CONSTRAINT ... EXCLUDE ...")\`, and keep Django's state in step with \`SeparateDatabaseAndState\` (the \`AddConstraint\` in \`state_operations\` only).`,
+    ctx.target.postgresVersion < EXCLUSION_ON_PARTITIONED
+      ? `On PostgreSQL ${EXCLUSION_ON_PARTITIONED} or later, the constraint is accepted when it compares every partitioning column with \`=\`: add them to its \`expressions\`, and set \`postgres-version\` in the configuration once the server runs it.`
+      : "Compare every partitioning column with `=` in the constraint.",
+    "If conflicts across partitions must be prevented, check them in the application, under a lock that serialises the writes that could conflict.",
+  ];
+}
+
+/** `ExclusionConstraint(expressions=[(expression, operator), ...])` on a partitioned table. */
+function exclusionConstraint(ctx: OperationContext, model: ModelState, value: Extract<PyValue, { kind: "call" }>): void {
+  const info = partitionedTable(ctx, model, ctx.tableOf(model));
+  if (!info) return;
+  const name = literalString(value.kwargs.name);
+  const columns: [string, string | null][] = [];
+  const mentioned = new Set<string>();
+  const pairs = value.kwargs.expressions;
+  for (const pair of pairs?.kind === "list" || pairs?.kind === "tuple" ? pairs.items : []) {
+    const [expression, operator] = pair.kind === "tuple" || pair.kind === "list" ? pair.items : [];
+    const field = expression ? plainFieldOf(expression) : null;
+    const column = field === null ? null : (columnsOfFields(ctx, model, [field])?.[0] ?? null);
+    if (column !== null) columns.push([column, operatorOf(operator)]);
+    else if (expression) mentionedNames(expression, mentioned);
+  }
+  const elements: ExclusionElements | null =
+    pairs?.kind === "list" || pairs?.kind === "tuple"
+      ? { columns, mentions: (column) => mentioned.has(column.toLowerCase()) || mentioned.has((fieldNameOf(ctx, model, column) ?? "").toLowerCase()) }
+      : null;
+  reportExclusion(ctx, ctx.op.range, `\`ExclusionConstraint\`${name ? ` \`${name}\`` : ""}`, info, elements, exclusionRecipe(ctx, info));
+}
+
+/** An exclusion operator as PostgreSQL names it: `"="`, or `RangeOperators.EQUAL` and its kin; null when not read. */
+function operatorOf(value: PyValue | undefined): string | null {
+  if (value?.kind === "str") return value.value;
+  if (value?.kind !== "name") return null;
+  const member = value.name.slice(value.name.lastIndexOf(".") + 1);
+  return RANGE_OPERATORS[member] ?? null;
+}
+
+/** django.contrib.postgres.fields.RangeOperators, as their SQL operators. */
+const RANGE_OPERATORS: Record<string, string> = {
+  EQUAL: "=",
+  NOT_EQUAL: "<>",
+  CONTAINS: "@>",
+  CONTAINED_BY: "<@",
+  OVERLAPS: "&&",
+  FULLY_LT: "<<",
+  FULLY_GT: ">>",
+  NOT_LT: "&>",
+  NOT_GT: "&<",
+  ADJACENT_TO: "-|-",
+};
+
 function runSql(ctx: OperationContext): void {
   for (const { fact, range } of forwardStatements(ctx)) {
+    if (fact.kind === "add-constraint" && fact.constraintType === "exclusion" && fact.table !== null && isPublic(fact.schema)) {
+      const ref = resolveSqlTable(ctx, fact);
+      const info = partitionedTable(ctx, ref?.dbModel ?? ref?.model ?? null, fact.table, fact);
+      if (!info) continue;
+      // The operator of each plain column (`room WITH =`) is read from the text; any other mention
+      // of a key column (an expression) is given the benefit of the doubt.
+      const words = new Set<string>(fact.text.toLowerCase().match(/[\p{L}_][\p{L}\p{N}_$]*/gu) ?? []);
+      const columns = fact.columns.map((c): [string, string | null] => {
+        const escaped = c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        const written = new RegExp(String.raw`(?:^|[\s(,])"?${escaped}"?\s+with\s+([^\s,)]+)`, "iu").exec(fact.text);
+        return [c, written?.[1] ?? null];
+      });
+      reportExclusion(ctx, range, `The exclusion constraint of \`${describeStatement(fact)}\``, info, { columns, mentions: (c) => words.has(c.toLowerCase()) }, exclusionRecipe(ctx, info));
+      continue;
+    }
     const isUnique =
       (fact.kind === "add-constraint" && (fact.constraintType === "unique" || fact.constraintType === "primary-key") && !fact.usingIndex) ||
       (fact.kind === "create-index" && fact.unique);
@@ -259,7 +386,7 @@ ${operation}
 `;
 }
 
-/** RS216: a unique constraint, unique index or primary key on a partitioned table without every partitioning column. */
+/** RS216: a unique constraint, unique index, primary key or exclusion constraint on a partitioned table without every partitioning column. */
 export const addingUniqueConstraintWithoutPartitionKey: Rule = {
   meta: {
     code: "RS216",
@@ -269,12 +396,13 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
     claims: ["migration-fails"],
     hazards: [],
     docs: {
-      summary: "Adding a unique constraint to a partitioned table without every partitioning column, which PostgreSQL refuses",
-      what: "Flags, on a table that a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration): `AddConstraint(UniqueConstraint(...))` (fields or expressions, with or without `condition`), `AlterUniqueTogether` that adds a set, `AddField`/`AlterField` that turns on `unique=True` (one-to-one fields included) or `primary_key=True`, and `RunSQL` `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY`, `ADD COLUMN ... UNIQUE` and `CREATE UNIQUE INDEX`, when the key does not hold every column of the partition key as a plain column, or when the partition key has an expression. Sub-partitioned partitions' keys count too. Tables listed only in the configuration's `partitioned-tables` are not checked: their key is unknown.",
-      why: 'PostgreSQL enforces uniqueness on a partitioned table with one index per partition, so it accepts a unique constraint, unique index or primary key only when the partition key decides the partition: otherwise it fails with `unique constraint on partitioned table must include all partitioning columns` (and with `unsupported UNIQUE constraint with partition key definition` when the key has an expression), checked on PostgreSQL 15. The deploy\'s `migrate` stops there. Tests on SQLite, or on a test database whose table Django created unpartitioned, never show it.',
+      summary: "Adding a unique or exclusion constraint to a partitioned table without every partitioning column, which PostgreSQL refuses",
+      what: "Flags, on a table that a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration): `AddConstraint(UniqueConstraint(...))` (fields or expressions, with or without `condition`), `AlterUniqueTogether` that adds a set, `AddField`/`AlterField` that turns on `unique=True` (one-to-one fields included) or `primary_key=True`, and `RunSQL` `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY`, `ADD COLUMN ... UNIQUE` and `CREATE UNIQUE INDEX`, when the key does not hold every column of the partition key as a plain column, or when the partition key has an expression. Sub-partitioned partitions' keys count too. Also `AddConstraint(ExclusionConstraint(...))` and `RunSQL` `ADD CONSTRAINT ... EXCLUDE`: before PostgreSQL 17 every one (on a table the configuration lists too), from 17 one that does not compare every partitioning column with `=`. The partition key follows the renames and drops of later `RunSQL` and Django operations (`RenameField`, `AlterField` of `db_column`, `RenameModel`, `AlterModelTable`, `DeleteModel`). Tables listed only in the configuration's `partitioned-tables` are not checked for unique keys: their key is unknown.",
+      why: 'PostgreSQL enforces uniqueness on a partitioned table with one index per partition, so it accepts a unique constraint, unique index or primary key only when the partition key decides the partition: otherwise it fails with `unique constraint on partitioned table must include all partitioning columns` (and with `unsupported UNIQUE constraint with partition key definition` when the key has an expression), checked on PostgreSQL 15. Exclusion constraints are refused outright before PostgreSQL 17 (`exclusion constraints are not supported on partitioned tables`, checked on PostgreSQL 15); PostgreSQL 17 accepts one under the same rule, with the partitioning columns compared by `=` (otherwise `cannot match partition key to index on column ... using non-equal operator ...`). The deploy\'s `migrate` stops there. Tests on SQLite, or on a test database whose table Django created unpartitioned, never show it.',
       recipe: [
         "If uniqueness together with the partitioning columns is enough, add them to the key: `UniqueConstraint(fields=[\"kind\", \"created\"], ...)`.",
         "If they must be unique across the whole table, enforce it outside the partitioned table: a separate, unpartitioned table with one row per value and its own unique constraint, written in the same transaction, or a check in the application.",
+        "For an exclusion constraint: before PostgreSQL 17, add it to each partition with `RunSQL` and keep the `AddConstraint` in `SeparateDatabaseAndState.state_operations`; from 17, compare every partitioning column with `=` in it.",
       ],
       severityReason: "Error: the migration fails on PostgreSQL, so the deploy stops half-way. The verification harness runs the fixtures on PostgreSQL 15 with Django 4.2 and sees the refusal.",
       bad: partitionedEventMigration(`        migrations.AddConstraint(

@@ -253,6 +253,60 @@ describe(RULE, () => {
     ]);
   });
 
+  describe("exclusion constraints", () => {
+    const EXCLUSION = "from django.contrib.postgres.constraints import ExclusionConstraint\nfrom django.contrib.postgres.fields import RangeOperators\n";
+    /** An ExclusionConstraint over `expressions` added in 0002, as `target` sees it. */
+    const excluded = async (expressions: string, options: Parameters<typeof lint>[1] = {}, createSql = BY_CREATED) => {
+      const [name, source] = later(`        migrations.AddConstraint("event", ExclusionConstraint(name="event_excl", expressions=${expressions})),`);
+      return (await findings(project([["0001_initial", setup(createSql)], [name, EXCLUSION + source]]), options)).map((d) => ({ message: d.message, help: d.help.join("\n") }));
+    };
+    const pg17 = { target: { postgresVersion: 17 } };
+
+    it("refuses every exclusion constraint on a partitioned table before PostgreSQL 17 (checked on PostgreSQL 15)", async () => {
+      const [found, ...rest] = await excluded('[("created", RangeOperators.EQUAL), ("kind", "=")]');
+      expect(rest).toEqual([]);
+      expect(found?.message).toBe("`ExclusionConstraint` `event_excl` cannot be created on partitioned `shop_event`: PostgreSQL 15 supports no exclusion constraint on a partitioned table, and the migration fails.");
+      expect(found?.help).toContain("`exclusion constraints are not supported on partitioned tables`");
+      expect(found?.help).toContain("every partitioning column (`created`) with `=`");
+      expect(found?.help).toContain("SeparateDatabaseAndState");
+      // Whatever the key, and for a table the configuration lists (its key is not known).
+      const [name, source] = later('        migrations.AddConstraint("event", ExclusionConstraint(name="event_excl", expressions=[("kind", "=")])),');
+      const listed = project([["0001_initial", setup(["CREATE TABLE shop_event (id bigint PRIMARY KEY, created varchar(20), kind varchar(20), code varchar(20))"])], [name, EXCLUSION + source]]);
+      expect(await findings(listed)).toEqual([]);
+      expect(await findings(listed, { target: { tables: { partitioned: ["shop_event"], hot: [], large: [] } } })).toHaveLength(1);
+      // The lock rule leaves the refused constraint to this one; from PostgreSQL 17 it reports the lock.
+      const rules = async (options: Parameters<typeof lint>[1]) => (await lint([listed], { cwd: listed, ...options })).diagnostics.map((d) => d.rule);
+      const tables = { partitioned: ["shop_event"], hot: [], large: [] };
+      expect(await rules({ target: { tables } })).not.toContain("adding-exclusion-constraint");
+      expect(await rules({ target: { tables, postgresVersion: 17 } })).toContain("adding-exclusion-constraint");
+      expect(await rules({})).toContain("adding-exclusion-constraint");
+    });
+
+    it("from PostgreSQL 17, accepts one that compares every partitioning column with =", async () => {
+      expect(await excluded('[("created", RangeOperators.EQUAL), ("code", RangeOperators.OVERLAPS)]', pg17)).toEqual([]);
+      expect(await excluded('[(F("created"), "="), ("code", "&&")]', pg17)).toEqual([]);
+      const [missing] = await excluded('[("code", RangeOperators.OVERLAPS)]', pg17);
+      expect(missing?.message).toContain("it lacks the partitioning column `created`");
+      expect(missing?.help).toContain('`EXCLUDE constraint on table "shop_event" lacks column "created" which is part of the partition key`');
+      const [unequal] = await excluded('[("created", RangeOperators.OVERLAPS), ("code", "=")]', pg17);
+      expect(unequal?.message).toContain("it compares the partitioning column `created` with `&&`, not `=`");
+      expect(unequal?.help).toContain('`cannot match partition key to index on column "created" using non-equal operator "&&"`');
+      // An expression that mentions the key column is not read: nothing is said.
+      expect(await excluded('[(Lower("created"), "="), ("code", "&&")]', pg17)).toEqual([]);
+    });
+
+    it("reads ALTER TABLE ... ADD CONSTRAINT ... EXCLUDE in RunSQL", async () => {
+      const sql = (statement: string) =>
+        project([["0001_initial", setup(BY_CREATED)], later(`        migrations.RunSQL(${JSON.stringify(statement)}, reverse_sql=migrations.RunSQL.noop),`)]);
+      const [found] = await findings(sql("ALTER TABLE shop_event ADD CONSTRAINT event_excl EXCLUDE USING gist (created WITH =, code WITH =)"));
+      expect(found?.message).toContain("PostgreSQL 15 supports no exclusion constraint on a partitioned table");
+      expect(await findings(sql("ALTER TABLE shop_event ADD CONSTRAINT event_excl EXCLUDE USING gist (created WITH =, code WITH =)"), pg17)).toEqual([]);
+      const [unequal] = await findings(sql('ALTER TABLE shop_event ADD CONSTRAINT event_excl EXCLUDE USING gist ("created" WITH <>, code WITH =)'), pg17);
+      expect(unequal?.message).toContain("compares the partitioning column `created` with `<>`");
+      expect(await findings(sql("ALTER TABLE shop_event_2024 ADD CONSTRAINT event_excl EXCLUDE USING gist (code WITH =)"))).toEqual([]);
+    });
+  });
+
   it("leaves alone state-only keys, tables whose key it does not know, ordinary tables and other databases", async () => {
     const stateOnly = project([
       ["0001_initial", setup(BY_CREATED)],
