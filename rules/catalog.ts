@@ -44,6 +44,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS215", name: "removing-index-concurrently-on-partitioned-table", optIn: false },
   { code: "RS216", name: "adding-unique-constraint-without-partition-key", optIn: false },
   { code: "RS217", name: "adding-foreign-key-to-partitioned-table", optIn: false },
+  { code: "RS218", name: "changing-partition-key-column", optIn: false },
   { code: "RS207", name: "changing-primary-key", optIn: false },
   { code: "RS208", name: "removing-index-non-concurrently", optIn: false },
   { code: "RS204", name: "validating-constraint-in-same-transaction", optIn: false },

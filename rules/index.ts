@@ -43,6 +43,7 @@ import { addingIndexConcurrentlyOnPartitionedTable } from "./adding-index-concur
 import { removingIndexConcurrentlyOnPartitionedTable } from "./removing-index-concurrently-on-partitioned-table.js";
 import { addingUniqueConstraintWithoutPartitionKey } from "./adding-unique-constraint-without-partition-key.js";
 import { addingForeignKeyToPartitionedTable } from "./adding-foreign-key-to-partitioned-table.js";
+import { changingPartitionKeyColumn } from "./changing-partition-key-column.js";
 import { changingPrimaryKey } from "./changing-primary-key.js";
 import { removingIndexNonConcurrently } from "./removing-index-non-concurrently.js";
 import { validatingConstraintInSameTransaction } from "./validating-constraint-in-same-transaction.js";
@@ -135,6 +136,7 @@ export const rules: Rule[] = [
   removingIndexConcurrentlyOnPartitionedTable,
   addingUniqueConstraintWithoutPartitionKey,
   addingForeignKeyToPartitionedTable,
+  changingPartitionKeyColumn,
   changingPrimaryKey,
   removingIndexNonConcurrently,
   validatingConstraintInSameTransaction,

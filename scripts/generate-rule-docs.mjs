@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Writes docs/rules/<name>.md and docs/rules/README.md from the rule modules' docs (built dist/).
 // `npm run docs`; the meta-test fails when a page is stale.
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { rules } from "../dist/rules/index.js";
@@ -33,5 +34,12 @@ const catalog = [
   "];",
   "",
 ];
-writeFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), "../rules/catalog.ts"), catalog.join("\n"));
-console.log(`wrote rules/catalog.ts (${rules.length} rules)`);
+const catalogFile = path.join(path.dirname(fileURLToPath(import.meta.url)), "../rules/catalog.ts");
+const previous = existsSync(catalogFile) ? readFileSync(catalogFile, "utf8") : null;
+if (previous !== catalog.join("\n")) {
+  writeFileSync(catalogFile, catalog.join("\n"));
+  console.log(`wrote rules/catalog.ts (${rules.length} rules); building dist/ again, whose settings read it`);
+  // The build before this script compiled the old catalog: a new rule would not run from the CLI.
+  const build = spawnSync(process.execPath, [path.join(path.dirname(fileURLToPath(import.meta.url)), "build-dist.mjs")], { stdio: "inherit" });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}

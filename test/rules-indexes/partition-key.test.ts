@@ -441,3 +441,53 @@ describe("adding-foreign-key-to-partitioned-table in RunSQL", () => {
     expect(await sqlFindings("CREATE TABLE shop_note (id bigint PRIMARY KEY, event_id bigint, event_created varchar(20), FOREIGN KEY (event_id, event_created) REFERENCES shop_event (id, created))")).toEqual([]);
   });
 });
+
+describe("changing-partition-key-column", () => {
+  const RS218 = "changing-partition-key-column";
+  /** `operations` in 0002 on `shop_event` made by `createSql`: the messages of RS218's findings. */
+  const changed = async (operations: string, options: Parameters<typeof lint>[1] = {}, createSql = BY_CREATED) => {
+    const dir = project([["0001_initial", setup(createSql)], later(operations)]);
+    return (await lint([dir], { cwd: dir, ...options })).diagnostics.filter((d) => d.rule === RS218);
+  };
+
+  it("flags dropping a key column, with PostgreSQL's refusal (checked on PostgreSQL 15)", async () => {
+    const [found, ...rest] = await changed('        migrations.RemoveField("event", "created"),');
+    expect(rest).toEqual([]);
+    expect(found?.message).toBe("Removing `Event.created` drops column `created`, which is part of the partition key of `shop_event`: PostgreSQL refuses it, and the migration fails.");
+    expect(found?.help[0]).toContain('`cannot drop column "created" because it is part of the partition key of relation "shop_event"`');
+    expect(found?.related?.[0]?.message).toContain("`shop_event` is created as a partitioned table here");
+    // A state-only removal leaves the column, and the contract step's DROP COLUMN is refused the same way.
+    expect(await changed('        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("event", "created")]),')).toEqual([]);
+    const [dropped] = await changed('        migrations.RunSQL("ALTER TABLE shop_event DROP COLUMN IF EXISTS created", reverse_sql=migrations.RunSQL.noop),');
+    expect(dropped?.message).toContain("drops column `created`, which is part of the partition key of `shop_event`");
+    expect(await changed('        migrations.RemoveField("event", "kind"),')).toEqual([]);
+  });
+
+  it("flags every type change of a key column, widening included, and nothing else", async () => {
+    const [widened] = await changed('        migrations.AlterField("event", "created", models.CharField(max_length=40)),');
+    expect(widened?.message).toBe("Altering `Event.created` changes the type of column `created` from `varchar(20)` to `varchar(40)`, which is part of the partition key of `shop_event`: PostgreSQL refuses it, and the migration fails.");
+    expect(widened?.help[0]).toContain('`cannot alter column "created" because it is part of the partition key of relation "shop_event"`');
+    expect(await changed('        migrations.AlterField("event", "created", models.CharField(max_length=20, help_text="When")),')).toEqual([]);
+    expect(await changed('        migrations.AlterField("event", "kind", models.CharField(max_length=40)),')).toEqual([]);
+    const [sql] = await changed('        migrations.RunSQL("ALTER TABLE shop_event ALTER COLUMN created TYPE text", reverse_sql=migrations.RunSQL.noop),');
+    expect(sql?.message).toContain("changes the type of column `created`");
+  });
+
+  it("reads the keys of sub-partitioned partitions, foreign-key columns and the key after renames", async () => {
+    const subPartitioned = [
+      "CREATE TABLE shop_event (id bigint NOT NULL, created varchar(20) NOT NULL, kind varchar(20) NOT NULL, code varchar(20) NOT NULL) PARTITION BY LIST (created)",
+      "CREATE TABLE shop_event_a PARTITION OF shop_event FOR VALUES IN ('a') PARTITION BY LIST (kind)",
+    ];
+    const [sub] = await changed('        migrations.RemoveField("event", "kind"),', {}, subPartitioned);
+    expect(sub?.message).toContain("part of the partition key of `shop_event_a`");
+    const renamed = await changed('        migrations.RenameField("event", "created", "day"),\n        migrations.RemoveField("event", "day"),');
+    expect(renamed.map((d) => d.message)).toEqual(["Removing `Event.day` drops column `day`, which is part of the partition key of `shop_event`: PostgreSQL refuses it, and the migration fails."]);
+  });
+
+  it("leaves alone tables whose key it does not know, ordinary tables and other databases", async () => {
+    const plain = ["CREATE TABLE shop_event (id bigint PRIMARY KEY, created varchar(20), kind varchar(20), code varchar(20))"];
+    expect(await changed('        migrations.RemoveField("event", "created"),', { target: { tables: { partitioned: ["shop_event"], hot: [], large: [] } } }, plain)).toEqual([]);
+    expect(await changed('        migrations.RemoveField("event", "created"),', {}, plain)).toEqual([]);
+    for (const database of ["mysql", "sqlite"] as const) expect(await changed('        migrations.RemoveField("event", "created"),', { target: { database } })).toEqual([]);
+  });
+});
