@@ -1,9 +1,9 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { SourceRange } from "../src/model/types.js";
-import { failureLeftovers, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { failureLeftovers, partitionedOrigin, partitionedTable, touchesPartitions, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
-import { fieldFromCall, literalString, type ModelState } from "../src/state/model-state.js";
+import { fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { classifyTypeChange, columnTypeOf, formatColumnType } from "./changing-column-type.js";
 import { partitionedEventMigration } from "./adding-unique-constraint-without-partition-key.js";
 
@@ -36,34 +36,40 @@ function report(ctx: OperationContext, range: SourceRange, subject: string, info
   });
 }
 
-function removeField(ctx: OperationContext): void {
+/**
+ * The field a `RemoveField`/`AlterField` that reaches the database changes, with its column. A
+ * table created earlier in this migration counts too: PostgreSQL refuses the change all the same.
+ */
+function changedField(ctx: OperationContext): { model: ModelState; name: string; field: FieldState; column: string } | null {
   const { op } = ctx;
-  if (ctx.effect === "state" || op.unknown) return;
+  if (ctx.effect === "state" || op.unknown) return null;
   const model = ctx.model(literalString(op.args.model_name));
   const name = literalString(op.args.name);
   const field = name ? model?.fields.get(name) : undefined;
-  if (!model || !field || !ctx.hasTable(model)) return;
-  const column = ctx.columnOf(field);
-  if (column === null) return;
-  const info = partitionedTable(ctx, model, ctx.tableOf(model));
-  if (info) report(ctx, op.range, `Removing \`${model.name}.${name}\``, info, column, { kind: "drop" }, model);
+  const column = field ? ctx.columnOf(field) : null;
+  return model && name && field && column !== null && ctx.hasTable(model) ? { model, name, field, column } : null;
+}
+
+/** Reports the change when the model's table is partitioned (looked up last: it reads the migration's SQL). */
+function reportOnPartitioned(ctx: OperationContext, target: { model: ModelState; name: string; column: string }, verb: string, change: Change): void {
+  const info = partitionedTable(ctx, target.model, ctx.tableOf(target.model));
+  if (info) report(ctx, ctx.op.range, `${verb} \`${target.model.name}.${target.name}\``, info, target.column, change, target.model);
+}
+
+function removeField(ctx: OperationContext): void {
+  const target = changedField(ctx);
+  if (target) reportOnPartitioned(ctx, target, "Removing", { kind: "drop" });
 }
 
 function alterField(ctx: OperationContext): void {
-  const { op } = ctx;
-  if (ctx.effect === "state" || op.unknown) return;
-  const model = ctx.model(literalString(op.args.model_name));
-  const name = literalString(op.args.name);
-  const before = name ? model?.fields.get(name) : undefined;
-  // A table created earlier in this migration counts too: PostgreSQL refuses the change all the same.
-  if (!model || !name || !before || before.generated || !op.args.field || !ctx.hasTable(model)) return;
-  const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
-  const column = ctx.columnOf(before);
-  const from = columnTypeOf(before, ctx.state, ctx.target.database);
+  const target = changedField(ctx);
+  const call = ctx.op.args.field;
+  if (!target || target.field.generated || !call) return;
+  const after = fieldFromCall(target.name, call, target.model.app, target.model.key, null);
+  const from = columnTypeOf(target.field, ctx.state, ctx.target.database);
   const to = columnTypeOf(after, ctx.state, ctx.target.database);
-  if (column === null || after.generated || !from || !to || classifyTypeChange(from, to, ctx.target.database) === "same") return;
-  const info = partitionedTable(ctx, model, ctx.tableOf(model));
-  if (info) report(ctx, op.range, `Altering \`${model.name}.${name}\``, info, column, { kind: "type", from: formatColumnType(from), to: formatColumnType(to) }, model);
+  if (after.generated || !from || !to || classifyTypeChange(from, to, ctx.target.database) === "same") return;
+  reportOnPartitioned(ctx, target, "Altering", { kind: "type", from: formatColumnType(from), to: formatColumnType(to) });
 }
 
 function runSql(ctx: OperationContext): void {
@@ -102,7 +108,8 @@ export const changingPartitionKeyColumn: Rule = {
   },
   operationKinds: ["RemoveField", "AlterField", "RunSQL"],
   operation(ctx) {
-    if (ctx.target.database !== "postgresql") return;
+    // Only a partition key made by RunSQL is known, so nothing to check before a migration can involve one.
+    if (ctx.target.database !== "postgresql" || !touchesPartitions(ctx.db, ctx.migration)) return;
     const { op } = ctx;
     if (op.kind === "RemoveField") return removeField(ctx);
     if (op.kind === "AlterField") return alterField(ctx);
