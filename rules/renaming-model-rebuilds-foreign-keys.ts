@@ -38,18 +38,12 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
     if (!model || !newName || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
     const table = ctx.tableOf(model);
     if ((model.dbTable ?? defaultTableName(model.app, newName.toLowerCase())) !== table) return;
-    const key = `${model.app}.${model.key}`;
     const foreignKeys: string[] = [];
     const tables = new Set<string>();
-    for (const other of ctx.state.modelsReferencing(key)) {
+    for (const { model: other, field } of ctx.state.foreignKeyConstraintsTo(`${model.app}.${model.key}`)) {
       if (!ctx.hasTable(other) || ctx.isNewTable(other)) continue;
-      for (const field of other.fields.values()) {
-        const relation = field.relation;
-        if (relation && relation.kind !== "m2m" && relation.to === key && relation.dbConstraint) {
-          foreignKeys.push(`\`${other.name}.${field.name}\``);
-          tables.add(`\`${ctx.tableOf(other)}\``);
-        }
-      }
+      foreignKeys.push(`\`${other.name}.${field.name}\``);
+      tables.add(`\`${ctx.tableOf(other)}\``);
     }
     if (foreignKeys.length === 0) return;
     ctx.report({

@@ -52,15 +52,13 @@ async function checkedRun(analysis: Awaited<ReturnType<typeof analyze>> | null, 
  * file, when given) in blocks as it is rendered: a large report is never built as one string.
  */
 async function writeOutput(pieces: readonly string[] | Generator<string>, output: string | undefined, copy: ReportFileWriter | null = null): Promise<void> {
-  const cannotWrite = (error: unknown) =>
-    new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   let fd: number | null = null;
   if (output) {
     try {
       fd = openSync(output, "w");
     } catch (error) {
       copy?.abort();
-      throw cannotWrite(error);
+      throw cannotWrite(output, error);
     }
   }
   // `--output`, or a stdout that is a regular file (`rollsafe check > report.json`), is written
@@ -104,8 +102,13 @@ async function writeOutput(pieces: readonly string[] | Generator<string>, output
         // The write already failed; that is the error to report.
       }
     }
-    throw output ? cannotWrite(error) : error;
+    throw output ? cannotWrite(output, error) : error;
   }
+}
+
+/** The one line for an `--output` that cannot be opened or written. */
+function cannotWrite(output: string | undefined, error: unknown): UsageError {
+  return new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
 }
 
 /** Whether stdout is a regular file; false for pipes, terminals and a closed stdout. */
@@ -127,7 +130,7 @@ async function streamOutput(file: string, start: number, output: string | undefi
   try {
     out = output ? openSync(output, "w") : null;
   } catch (error) {
-    throw new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw cannotWrite(output, error);
   }
   const direct = out ?? (stdoutIsFile() ? process.stdout.fd : null);
   const source = openSync(file, "r");
@@ -150,7 +153,7 @@ async function streamOutput(file: string, start: number, output: string | undefi
       closeSync(open);
     }
   } catch (error) {
-    if (output) throw new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    if (output) throw cannotWrite(output, error);
     throw error;
   } finally {
     closeSync(source);

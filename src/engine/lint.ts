@@ -21,6 +21,7 @@ import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
 import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-operations.js";
 import { baselinePaths } from "../config/start-after.js";
+import { DEFAULT_TARGET } from "./defaults.js";
 
 /** Options of `lint()`. */
 export interface LintOptions {
@@ -65,7 +66,6 @@ export interface LintOptions {
   walked?: Discovery;
 }
 
-import { DEFAULT_TARGET } from "./defaults.js";
 export { DEFAULT_DJANGO, DEFAULT_TARGET } from "./defaults.js";
 
 /** The rules a run uses: `rules`, else those of `ruleNames`, else every rule that is not opt-in. */

@@ -282,14 +282,15 @@ function partitionKeys(tables: ReadonlyMap<string, PartitionedTable>, table: str
 export function partitionedTable(ctx: OperationContext, model: ModelState | null, table: string, before?: SqlStatementFact): PartitionedTableInfo | null {
   const tables = new Map(ctx.db.partitionedTables);
   const stop = before ? { fact: before } : { after: ctx.op };
-  for (const statement of databaseStatements(ctx.migration.operations, ctx.sql, ctx.schemaChanges, stop)) {
-    if (statement.fact === before) break;
-    applyPartitionStatement(tables, statement.fact, { migration: ctx.migration.id, file: ctx.migration.path, range: statement.range });
+  // One pass over the migration's statements before the operation (the generator stops before `before`).
+  let createdBySql = false;
+  for (const { fact, range } of databaseStatements(ctx.migration.operations, ctx.sql, ctx.schemaChanges, stop)) {
+    if (fact.kind === "create-table" && fact.table === table && isPublic(fact.schema)) createdBySql = true;
+    applyPartitionStatement(tables, fact, { migration: ctx.migration.id, file: ctx.migration.path, range });
   }
   const known = tables.get(table);
   if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions, keys: partitionKeys(tables, table) };
   const createdByModel = model !== null && model.createdIn === ctx.migration.id;
-  const createdBySql = [...databaseStatements(ctx.migration.operations, ctx.sql, ctx.schemaChanges, stop)].some((s) => s.fact.kind === "create-table" && s.fact.table === table && isPublic(s.fact.schema));
   if (createdByModel || createdBySql) return null;
   const entry = tableListed(ctx.target.tables.partitioned, model, table);
   return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [], keys: [] };

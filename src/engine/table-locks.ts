@@ -292,17 +292,11 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       // Django alters every field pointing at the renamed model: PostgreSQL drops each foreign-key
       // constraint and adds it again, validating it under SHARE ROW EXCLUSIVE on both tables
       // (see renaming-model-rebuilds-foreign-keys). A self-reference is on the owner's table.
-      const key = `${owner.app}.${owner.key}`;
-      let rebuilt = false;
-      for (const other of ctx.state.modelsReferencing(key)) {
-        for (const field of other.fields.values()) {
-          const relation = field.relation;
-          if (!relation || relation.kind === "m2m" || relation.to !== key || !relation.dbConstraint) continue;
-          rebuilt = true;
-          if (other !== owner) c.own(other, "SHARE ROW EXCLUSIVE", `re-creating the foreign key \`${other.name}.${field.name}\` to the renamed model`);
-        }
+      const rebuilt = ctx.state.foreignKeyConstraintsTo(`${owner.app}.${owner.key}`);
+      for (const { model: other, field } of rebuilt) {
+        if (other !== owner) c.own(other, "SHARE ROW EXCLUSIVE", `re-creating the foreign key \`${other.name}.${field.name}\` to the renamed model`);
       }
-      if (rebuilt && owner.dbTable !== null) c.own(owner, "SHARE ROW EXCLUSIVE", "re-creating the foreign keys that point at it");
+      if (rebuilt.length > 0 && owner.dbTable !== null) c.own(owner, "SHARE ROW EXCLUSIVE", "re-creating the foreign keys that point at it");
       break;
     }
     case "DeleteModel": {

@@ -110,6 +110,21 @@ export class ProjectState {
     return this.inOrder(this.inbound.get(target));
   }
 
+  /**
+   * The fields that make a foreign-key constraint to `target` (`app.model`): a relation to it that
+   * is not many-to-many and keeps `db_constraint`, with their models, in state order.
+   */
+  foreignKeyConstraintsTo(target: string): { model: ModelState; field: FieldState }[] {
+    const found: { model: ModelState; field: FieldState }[] = [];
+    for (const model of this.modelsReferencing(target)) {
+      for (const field of model.fields.values()) {
+        const relation = field.relation;
+        if (relation && relation.kind !== "m2m" && relation.to === target && relation.dbConstraint) found.push({ model, field });
+      }
+    }
+    return found;
+  }
+
   /** The models of these keys, in the order of `models` (what a scan of every model would give). */
   private inOrder(keys: Set<string> | undefined): ModelState[] {
     if (!keys || keys.size === 0) return [];
