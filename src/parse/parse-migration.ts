@@ -49,6 +49,14 @@ export interface ParsedMigration extends MigrationFile {
 interface Ctx {
   index: LineIndex;
   imports: Record<string, string>;
+  /**
+   * Module-level names bound once, by a plain `NAME = value` (`EMAIL_MAX_LENGTH = 254`), to the
+   * value's node; null for a name bound more than once or also bound elsewhere (an import, a
+   * def, an `if` block, `+=`), which is not read.
+   */
+  constants: Map<string, SyntaxNode | null>;
+  /** Constants being read, against `A = B` / `B = A` loops. */
+  reading: Set<string>;
   /** Custom operations declared in the configuration. */
   operations?: OperationCatalog;
 }
@@ -88,7 +96,7 @@ export function parseMigrationSource(
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const index = new LineIndex(text);
   const root = lightTree(parsePython(text), text, { full: options.fullTree === true, brackets: mayNestTooDeep(text) });
-  const ctx: Ctx = { index, imports: {}, operations: options.operations };
+  const ctx: Ctx = { index, imports: {}, constants: moduleConstants(root), reading: new Set(), operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,
     app: file.app,
@@ -149,6 +157,78 @@ export function parseMigrationSource(
   const migrationClass = pickMigrationClass(ctx, classes);
   if (migrationClass) readMigrationClass(ctx, migrationClass, result);
   return result;
+}
+
+/** Node types that bind a name at module level other than by a plain assignment. */
+const BINDINGS = new Set(["import_statement", "import_from_statement", "function_definition", "class_definition", "decorated_definition"]);
+
+/** See `Ctx.constants`. */
+function moduleConstants(root: SyntaxNode): Map<string, SyntaxNode | null> {
+  const constants = new Map<string, SyntaxNode | null>();
+  const rebound = (name: string | undefined) => {
+    if (name !== undefined) constants.set(name, null);
+  };
+  for (const stmt of root.namedChildren) {
+    if (stmt.type === "expression_statement") {
+      const assignment = stmt.namedChildren[0];
+      const left = assignment?.childForFieldName("left");
+      const right = assignment?.childForFieldName("right");
+      if (assignment?.type === "assignment" && left?.type === "identifier" && right && !assignment.childForFieldName("type")) {
+        constants.set(left.text, constants.has(left.text) ? null : right);
+        continue;
+      }
+      // `A = B = 1`, `A, B = ...`, `A += 1`: every name bound there.
+      for (const target of stmt.descendantsOfType("identifier")) if (target.parent?.type !== "attribute" && target.parent?.type !== "call") rebound(target.text);
+      continue;
+    }
+    if (BINDINGS.has(stmt.type)) {
+      const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+      rebound(def?.childForFieldName("name")?.text);
+      if (stmt.type.startsWith("import")) for (const name of stmt.descendantsOfType(["dotted_name", "identifier"])) rebound(name.text.split(".")[0]);
+      continue;
+    }
+    // Names bound inside a module-level `if`, `try`, `for` or `with` block may be bound either way.
+    for (const node of stmt.descendantsOfType(["assignment", "augmented_assignment", "import_from_statement", "import_statement", "for_statement"])) {
+      const target = node.type.startsWith("import") ? null : node.childForFieldName("left");
+      for (const name of target ? target.descendantsOfType("identifier") : node.descendantsOfType(["dotted_name", "identifier"])) rebound(name.text.split(".")[0]);
+    }
+  }
+  return constants;
+}
+
+/** The value of a module constant (see `Ctx.constants`), or null. */
+function constantValue(ctx: Ctx, name: string, depth: number): PyValue | null {
+  const node = ctx.constants.get(name);
+  if (!node || ctx.reading.has(name)) return null;
+  ctx.reading.add(name);
+  try {
+    return toValue(ctx, node, depth + 1);
+  } finally {
+    ctx.reading.delete(name);
+  }
+}
+
+/** Python's truth value of a literal, or null when it cannot be known statically. */
+function truthy(value: PyValue): boolean | null {
+  switch (value.kind) {
+    case "none":
+      return false;
+    case "bool":
+      return value.value;
+    case "int":
+    case "float":
+      return value.value !== 0;
+    case "str":
+    case "bytes":
+      return value.value !== "";
+    case "list":
+    case "tuple":
+      return value.items.length > 0;
+    case "dict":
+      return value.entries.length > 0;
+    default:
+      return null;
+  }
 }
 
 /** tree-sitter's errors plus what its lenient grammar accepts and CPython 3 refuses. */
@@ -324,10 +404,16 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
     }
     if (stmt.type !== "expression_statement") continue;
     const assignment = stmt.namedChildren[0];
-    if (!assignment || assignment.type !== "assignment") continue;
+    if (!assignment) continue;
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (!left || !right || left.type !== "identifier") continue;
+    if (assignment.type === "augmented_assignment") {
+      // `operations += [...]`, `dependencies += [...]`: the class attribute, extended.
+      if (assignment.childForFieldName("operator")?.type === "+=") extendList(ctx, result, left.text, right);
+      continue;
+    }
+    if (assignment.type !== "assignment") continue;
     switch (left.text) {
       case "dependencies":
         result.dependencies = readDependencies(ctx, right);
@@ -362,12 +448,35 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
   }
 }
 
+/** `name += value` in the migration class, for the lists rollsafe reads. */
+function extendList(ctx: Ctx, result: ParsedMigration, name: string, value: SyntaxNode): void {
+  switch (name) {
+    case "dependencies":
+      result.dependencies.push(...readDependencies(ctx, value));
+      break;
+    case "run_before":
+      result.runBefore.push(...readDependencies(ctx, value));
+      break;
+    case "replaces":
+      result.replaces.push(...readDependencies(ctx, value));
+      break;
+    case "operations":
+      readOperations(ctx, value, result, true);
+      break;
+    default:
+      break;
+  }
+}
+
+/**
+ * A `dependencies`, `run_before` or `replaces` list: a literal, or literals joined with `+` and
+ * chosen by a condition (`[...] + ([...] if settings.X else [])`, every branch counted).
+ */
 function readDependencies(ctx: Ctx, node: SyntaxNode): DependencyRef[] {
   const deps: DependencyRef[] = [];
-  if (node.type !== "list" && node.type !== "tuple") return deps;
-  for (const item of node.namedChildren) {
-    if (item.type === "comment") continue;
-    const value = toValue(ctx, item, 0);
+  const list = toValue(ctx, node, 0);
+  if (list.kind !== "list" && list.kind !== "tuple") return deps;
+  for (const value of list.items) {
     if (value.kind === "tuple" || value.kind === "list") {
       const [app, name] = value.items;
       if (app?.kind === "str" && name?.kind === "str") deps.push({ app: app.value, name: name.value, range: value.range });
@@ -403,18 +512,64 @@ function readStageMarker(ctx: Ctx, attr: string, right: SyntaxNode, stmt: Syntax
   return null;
 }
 
-function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration): void {
-  if (node.type !== "list" && node.type !== "tuple") {
-    result.operationsUnknown = {
-      reason: `\`operations\` is not a literal list (\`${truncate(node.text, 80)}\`)`,
-      range: rangeOf(ctx, node),
-    };
+/** `operations = ...` (or, with `append`, `operations += ...`) in the migration class. */
+function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, append = false): void {
+  if (append && result.operationsUnknown) return;
+  const lists = operationLists(node);
+  if (typeof lists === "string") {
+    if (!append) result.operations = [];
+    result.operationsUnknown = { reason: `\`operations\` ${lists} (\`${truncate(node.text, 80)}\`)`, range: rangeOf(ctx, node) };
     return;
   }
-  result.operations = readOperationList(ctx, node);
+  const ops = append ? result.operations : [];
+  for (const list of lists) ops.push(...readOperationList(ctx, list, 0, ops.length));
+  result.operations = ops;
+  if (!append) result.operationsUnknown = null;
 }
 
-function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0): Operation[] {
+/**
+ * The literal lists an operation list is made of: a list or tuple, lists joined with `+`, and of
+ * `[...] if condition else []` the branch that holds operations (Django runs them in the
+ * configurations where the condition holds, so they are checked). Otherwise why not (a reason
+ * that follows "`operations` ..."): two non-empty branches cannot both run, and a name or call
+ * is not read.
+ */
+function operationLists(node: SyntaxNode): SyntaxNode[] | string {
+  switch (node.type) {
+    case "list":
+    case "tuple":
+      return [node];
+    case "parenthesized_expression": {
+      const inner = node.namedChildren.find((c) => c.type !== "comment");
+      return inner ? operationLists(inner) : "is not a literal list";
+    }
+    case "binary_operator": {
+      const left = node.childForFieldName("left");
+      const right = node.childForFieldName("right");
+      if (!left || !right || node.childForFieldName("operator")?.type !== "+") return "is not a literal list";
+      const a = operationLists(left);
+      if (typeof a === "string") return a;
+      const b = operationLists(right);
+      return typeof b === "string" ? b : [...a, ...b];
+    }
+    case "conditional_expression": {
+      const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
+      if (!then || !otherwise) return "is not a literal list";
+      const a = operationLists(then);
+      if (typeof a === "string") return a;
+      const b = operationLists(otherwise);
+      if (typeof b === "string") return b;
+      const empty = (lists: SyntaxNode[]) => lists.every((l) => l.namedChildren.every((c) => c.type === "comment"));
+      if (empty(b)) return a;
+      if (empty(a)) return b;
+      return "depends on a condition rollsafe cannot evaluate, and both branches hold operations";
+    }
+    default:
+      return "is not a literal list";
+  }
+}
+
+function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Operation[] {
   const ops: Operation[] = [];
   let pendingComments: { text: string; line: number }[] = [];
   let lastEndLine = -1;
@@ -428,8 +583,8 @@ function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0): Operation[] {
       continue;
     }
     const op = depth > MAX_OPERATION_DEPTH
-      ? unknownOperation(ctx, item, ops.length, `nested more than ${MAX_OPERATION_DEPTH} operations deep`)
-      : readOperation(ctx, item, ops.length, depth);
+      ? unknownOperation(ctx, item, first + ops.length, `nested more than ${MAX_OPERATION_DEPTH} operations deep`)
+      : readOperation(ctx, item, first + ops.length, depth);
     op.comments.push(...pendingComments);
     pendingComments = [];
     lastEndLine = op.range.endLine;
@@ -536,9 +691,14 @@ function nestedOperations(ctx: Ctx, call: SyntaxNode, op: Operation, keyword: st
     }
   }
   if (!target || target.type === "none") return [];
-  if (target.type === "list" || target.type === "tuple") return readOperationList(ctx, target, depth + 1);
+  const lists = operationLists(target);
+  if (typeof lists !== "string") {
+    const ops: Operation[] = [];
+    for (const list of lists) ops.push(...readOperationList(ctx, list, depth + 1, ops.length));
+    return ops;
+  }
   op.unknown = {
-    reason: `\`${keyword}\` is not a literal list`,
+    reason: `\`${keyword}\` ${lists}`,
     text: truncate(target.text, MAX_OPAQUE_TEXT),
   };
   return [];
@@ -630,8 +790,45 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
       }
       return { kind: "dict", entries, range };
     }
+    case "binary_operator": {
+      // `[...] + [...]`: list (or tuple) concatenation, and adjacent strings joined with `+`.
+      const left = node.childForFieldName("left");
+      const right = node.childForFieldName("right");
+      if (left && right && node.childForFieldName("operator")?.type === "+") {
+        const joined = concatenation(toValue(ctx, left, depth + 1), toValue(ctx, right, depth + 1), range);
+        if (joined) return joined;
+      }
+      return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+    }
+    case "conditional_expression": {
+      // `[...] if settings.X else [...]`: the condition needs the project's settings, so a list
+      // is read as both branches' items together (see `eitherList`).
+      const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
+      if (then && otherwise) {
+        const either = eitherList(toValue(ctx, then, depth + 1), toValue(ctx, otherwise, depth + 1), range);
+        if (either) return either;
+      }
+      return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+    }
+    case "boolean_operator": {
+      // `getattr(settings, "X", None) or default`: decided by the left side's literal value.
+      const left = node.childForFieldName("left");
+      const right = node.childForFieldName("right");
+      const operator = node.childForFieldName("operator")?.type;
+      if (left && right && (operator === "or" || operator === "and")) {
+        const a = toValue(ctx, left, depth + 1);
+        const truth = truthy(a);
+        if (truth !== null) return truth === (operator === "or") ? { ...a, range } : { ...toValue(ctx, right, depth + 1), range };
+      }
+      return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+    }
     case "identifier":
     case "attribute": {
+      if (node.type === "identifier") {
+        const constant = constantValue(ctx, node.text, depth);
+        // At the place it is used: fixes and messages point there, not at the definition.
+        if (constant) return { ...constant, range };
+      }
       const name = dottedName(node);
       if (name === null) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
       return { kind: "name", name, qualified: qualify(ctx, name), range };
@@ -658,11 +855,47 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
           args.push(toValue(ctx, arg, depth + 1));
         }
       }
-      return { kind: "call", callee, qualified: qualify(ctx, callee), args, kwargs, hasSplat, range };
+      const qualified = qualify(ctx, callee);
+      const setting = callee === "getattr" && !hasSplat ? settingWithDefault(args) : null;
+      if (setting) return { ...setting, range };
+      return { kind: "call", callee, qualified, args, kwargs, hasSplat, range };
     }
     default:
       return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
   }
+}
+
+/**
+ * `getattr(settings, "NAME", default)`: rollsafe reads no settings, so the value is the default,
+ * as in a project that does not set `NAME`, except for `AUTH_USER_MODEL`, which stays the
+ * swappable setting (`--auth-user-model` resolves it). Null for any other `getattr`.
+ */
+function settingWithDefault(args: PyValue[]): PyValue | null {
+  const [object, name, fallback] = args;
+  if (args.length !== 3 || object?.kind !== "name" || !fallback) return null;
+  if (object.qualified !== "django.conf.settings" && object.name !== "settings") return null;
+  if (name?.kind === "str" && name.value === "AUTH_USER_MODEL") return { kind: "name", name: "settings.AUTH_USER_MODEL", qualified: "django.conf.settings.AUTH_USER_MODEL", range: name.range };
+  return fallback;
+}
+
+/** `a + b` of two lists, two tuples or two strings; null for anything rollsafe cannot add up. */
+function concatenation(a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
+  if ((a.kind === "list" || a.kind === "tuple") && b.kind === a.kind) return { kind: a.kind, items: [...a.items, ...b.items], range };
+  if ((a.kind === "str" || a.kind === "bytes") && b.kind === a.kind) return { kind: a.kind, value: a.value + b.value, range };
+  return null;
+}
+
+/**
+ * `a if condition else b` where both are lists (or tuples): the items of both, in order. Which
+ * one Django sees depends on the project's settings, which rollsafe does not read, so a model's
+ * `fields` or a migration's `dependencies` built this way keep everything either branch names
+ * (the field or dependency exists in some configuration). Anything else is unknown (null).
+ */
+function eitherList(a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
+  const isList = (v: PyValue) => v.kind === "list" || v.kind === "tuple";
+  if (!isList(a) || !isList(b)) return null;
+  const items = [...(a as { items: PyValue[] }).items, ...(b as { items: PyValue[] }).items];
+  return { kind: a.kind as "list" | "tuple", items, range };
 }
 
 /** Decodes a Python string literal's text; null for f-strings (not static). */

@@ -74,6 +74,11 @@ export interface ModelState {
   indexTogether: string[][];
   indexes: IndexState[];
   constraints: ConstraintState[];
+  /**
+   * The `CreateModel`'s `fields` could not all be read (a name or a call instead of a list, a
+   * `*` spread, an entry without a literal name): fields rollsafe does not know may exist.
+   */
+  fieldsIncomplete?: boolean;
   /** Migration id that created it. */
   createdIn: string;
   origin: Origin | null;
@@ -314,6 +319,13 @@ export function createdFields(fields: PyValue | undefined): { name: string; call
     if (name && call) out.push({ name, call });
   }
   return out;
+}
+
+/** Whether every entry of a `CreateModel`'s `fields` reads as a `(name, field)` pair (see `createdFields`). */
+export function allFieldsRead(fields: PyValue | undefined): boolean {
+  if (fields === undefined) return true;
+  if (fields.kind !== "list" && fields.kind !== "tuple") return false;
+  return createdFields(fields).length === fields.items.length;
 }
 
 /** A dict literal's string-keyed entries (`options={...}` of `CreateModel`); {} for anything else. */

@@ -7,6 +7,7 @@
 import type { Operation, PyValue } from "../model/types.js";
 import type { SqlPartitionKey } from "../sql/sql-facts.js";
 import {
+  allFieldsRead,
   cloneModel,
   columnOf,
   constraintFromValue,
@@ -224,6 +225,7 @@ export class ProjectState {
           origin,
         };
         for (const { name: fieldName, call } of createdFields(a.fields)) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
+        if (!allFieldsRead(a.fields)) model.fieldsIncomplete = true;
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);
         break;
@@ -285,7 +287,7 @@ export class ProjectState {
           field.hasDefault = false;
           field.default = null;
         }
-        if (op.kind === "AlterField" && !model.fields.has(name)) {
+        if (op.kind === "AlterField" && !model.fields.has(name) && !model.fieldsIncomplete) {
           problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
         }
         editable(model).fields.set(name, field);
@@ -296,7 +298,7 @@ export class ProjectState {
         const name = str(a.name);
         if (!model || !name) break;
         if (!model.fields.has(name)) {
-          problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
+          if (!model.fieldsIncomplete) problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
           break;
         }
         editable(model).fields.delete(name);
@@ -309,7 +311,7 @@ export class ProjectState {
         if (!model || !oldName || !newName) break;
         const field = model.fields.get(oldName);
         if (!field) {
-          problems.push({ message: `field \`${model.name}.${oldName}\` is not in the state before this operation` });
+          if (!model.fieldsIncomplete) problems.push({ message: `field \`${model.name}.${oldName}\` is not in the state before this operation` });
           break;
         }
         const copy = editable(model);

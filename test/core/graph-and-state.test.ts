@@ -123,4 +123,37 @@ describe("ProjectState replay", () => {
     const problems = state.apply(m.operations[0] as never, { app: "x", migration: m.id, file: m.path });
     expect(problems[0]?.message).toContain("`x.ghost`");
   });
+
+  it("does not call a field missing from a model whose fields it could not all read", () => {
+    const later = `    operations = [
+        migrations.AlterField('%s', 'secret', models.CharField(max_length=191)),
+        migrations.RenameField('%s', 'key', 'api_key'),
+        migrations.RemoveField('%s', 'token'),
+    ]\n`;
+    const { graph, state } = replayAll([
+      migration("x", "0001_initial", `    operations = [
+        migrations.CreateModel('Partial', fields=[('id', models.AutoField(primary_key=True))] + BASE_FIELDS),
+        migrations.CreateModel('Spread', fields=[('id', models.AutoField(primary_key=True)), *COMMON]),
+        migrations.CreateModel('Complete', fields=[('id', models.AutoField(primary_key=True))]),
+    ]\n`),
+      migration("x", "0002_partial", `    dependencies = [('x', '0001_initial')]\n${later.replace(/%s/g, "partial")}`),
+      migration("x", "0003_spread", `    dependencies = [('x', '0002_partial')]\n${later.replace(/%s/g, "spread")}`),
+    ]);
+    expect(state.model("x", "partial")?.fieldsIncomplete).toBe(true);
+    expect(state.model("x", "complete")?.fieldsIncomplete).toBeUndefined();
+    // A list joined with a name is unreadable as a whole; the altered field is in state from
+    // then on, and nothing was reported on the two partial models.
+    expect([...(state.model("x", "partial")?.fields.keys() ?? [])]).toEqual(["secret"]);
+    expect([...(state.model("x", "spread")?.fields.keys() ?? [])]).toEqual(["id", "secret"]);
+    const check = new ProjectState();
+    const problems: string[] = [];
+    for (const m of graph.plan) for (const op of m.operations) problems.push(...check.apply(op, { app: m.app, migration: m.id, file: m.path }).map((p) => p.message));
+    expect(problems).toEqual([]);
+    const complete = migration("x", "0004_complete", later.replace(/%s/g, "complete"));
+    expect(complete.operations.flatMap((op) => check.apply(op, { app: "x", migration: complete.id, file: complete.path })).map((p) => p.message)).toEqual([
+      "field `Complete.secret` is not in the state before this operation",
+      "field `Complete.key` is not in the state before this operation",
+      "field `Complete.token` is not in the state before this operation",
+    ]);
+  });
 });

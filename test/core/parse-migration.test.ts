@@ -89,6 +89,104 @@ class Migration(migrations.Migration):
     ]);
   });
 
+  it("reads lists joined with `+`, chosen by a condition, or extended with `+=` (every branch that can hold items)", () => {
+    const m = parse(`from django.conf import settings
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    dependencies = [("app", "0001_initial")] + ([("sites", "0001_initial")] if settings.SITES else [])
+    dependencies += [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+    run_before = ([("a", "0001_x")] if settings.A else [("b", "0001_y")])
+    operations = [
+        migrations.CreateModel(
+            "Thing",
+            [("id", models.AutoField(primary_key=True))] + ([("site", models.ForeignKey("sites.Site", models.CASCADE))] if settings.SITES else []),
+            options={"db_table": "legacy_" + "thing"},
+        ),
+    ] + ([migrations.AddField("thing", "x", models.IntegerField(default=0))] if settings.X else [])
+    operations += (migrations.RemoveField("thing", "x"),)
+`);
+    expect(m.dependencies.map((d) => `${d.app}.${d.name}`)).toEqual(["app.0001_initial", "sites.0001_initial", "__setting__.__first__"]);
+    // Python's precedence: the condition picks between the first list and the rest.
+    expect(m.runBefore.map((d) => d.app)).toEqual(["a", "b"]);
+    expect(m.operationsUnknown).toBeNull();
+    expect(m.operations.map((o) => [o.kind, o.index])).toEqual([["CreateModel", 0], ["AddField", 1], ["RemoveField", 2]]);
+    const fields = m.operations[0]?.args.fields;
+    expect(fields?.kind === "list" ? fields.items.map((f) => (f.kind === "tuple" ? f.items[0] : f)) : fields).toMatchObject([{ value: "id" }, { value: "site" }]);
+    expect(m.operations[0]?.args.options).toMatchObject({ entries: [{ value: { kind: "str", value: "legacy_thing" } }] });
+    // Numbers do not add up: only lists, tuples and strings.
+    const sum = parse(`from django.db import migrations, models
+class Migration(migrations.Migration):
+    operations = [migrations.AddField("t", "f", models.CharField(max_length=10 + 5))]
+`);
+    expect(sum.operations[0]?.args.field).toMatchObject({ kwargs: { max_length: { kind: "opaque", text: "10 + 5" } } });
+  });
+
+  it("reads module constants bound once and settings read with a default, at the place they are used", () => {
+    const m = parse(`from django.conf import settings
+from django.db import migrations, models
+import choices
+LENGTH = 40
+UNIQUE = getattr(settings, "APP_UNIQUE", True)
+USER = getattr(settings, "APP_USER", None) or getattr(settings, "AUTH_USER_MODEL", "auth.User")
+EMPTY = "" and LENGTH
+TWICE = 1
+TWICE = 2
+if settings.DEBUG:
+    BRANCHED = 5
+BRANCHED = 6
+A = B
+B = A
+choices = 3
+def helper(): pass
+helper = 4
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField("t", "f", models.CharField(
+            max_length=LENGTH, unique=UNIQUE, to=USER, default=EMPTY, a=TWICE, b=BRANCHED, c=A, d=choices, e=helper,
+            g=getattr(settings, "APP_G"), h=getattr(other, "X", 1),
+        )),
+    ]
+`);
+    const kwargs = m.operations[0]?.args.field?.kind === "call" ? m.operations[0].args.field.kwargs : {};
+    expect(kwargs.max_length).toMatchObject({ kind: "int", value: 40, range: { line: 21, column: 24 } });
+    expect(kwargs.unique).toMatchObject({ kind: "bool", value: true });
+    expect(kwargs.to).toMatchObject({ kind: "name", qualified: "django.conf.settings.AUTH_USER_MODEL" });
+    expect(kwargs.default).toMatchObject({ kind: "str", value: "" });
+    // Bound twice, in an `if` block, in a loop, by an import or a def: not read.
+    for (const name of ["a", "b", "c", "d", "e"]) expect(kwargs[name]?.kind, name).toBe("name");
+    // Without a default, or on anything but settings: a call, as before.
+    expect(kwargs.g).toMatchObject({ kind: "call", callee: "getattr" });
+    expect(kwargs.h).toMatchObject({ kind: "call", callee: "getattr" });
+  });
+
+  it("says why operations chosen by a condition or built by a call cannot be read", () => {
+    const both = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")] if settings.X else [migrations.RunSQL("SELECT 2")]
+`);
+    expect(both.operations).toEqual([]);
+    expect(both.operationsUnknown?.reason).toContain("both branches hold operations");
+    const built = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    operations += build()
+`);
+    // The readable part is kept and still checked; the rest is reported as unknown.
+    expect(built.operations.map((o) => o.kind)).toEqual(["RunSQL"]);
+    expect(built.operationsUnknown?.reason).toContain("not a literal list (`build()`)");
+    const nested = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.DeleteModel("A")] + [migrations.DeleteModel("B")],
+            database_operations=ops(),
+        ),
+    ]
+`);
+    expect(nested.operations[0]?.stateOperations?.map((o) => [o.args.name, o.index])).toMatchObject([[{ value: "A" }, 0], [{ value: "B" }, 1]]);
+    expect(nested.operations[0]?.unknown?.reason).toBe("`database_operations` is not a literal list");
+  });
+
   it.each([
     ["safe = Safe.after_deploy()", "post", "safemigrate"],
     ["safe = Safe.after_deploy(delay=timedelta(days=7))", "post", "safemigrate"],
