@@ -80,6 +80,7 @@ import { mixingDeployStages } from "./mixing-deploy-stages.js";
 import { dependingOnPostDeployMigration } from "./depending-on-post-deploy-migration.js";
 import { namingIdentifierTooLong } from "./naming-identifier-too-long.js";
 import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-and-state-operations.js";
+import { addingFieldToStateWithoutColumn } from "./adding-field-to-state-without-column.js";
 import { runningDdlWithoutLockTimeout } from "./running-ddl-without-lock-timeout.js";
 import { missingStageMarker } from "./missing-stage-marker.js";
 import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js";
@@ -173,6 +174,7 @@ export const rules: Rule[] = [
   dependingOnPostDeployMigration,
   namingIdentifierTooLong,
   mismatchingDatabaseAndStateOperations,
+  addingFieldToStateWithoutColumn,
   runningDdlWithoutLockTimeout,
   missingStageMarker,
   addingIndexWithManyColumns,

@@ -15,7 +15,7 @@ import { ProjectState } from "../state/project-state.js";
 import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
-import { missingSqlFacts, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
+import { missingSqlFacts, parsedStatements, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
 import { recordPartitionedTables, schemaEditorChanges, touchesPartitions, type PartitionFact } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
@@ -424,6 +424,20 @@ function replay(
         }
       }
     };
+    // Database steps Django's operations do not describe, read by rules only when they ask.
+    const rawStep = (op: Operation) => {
+      if (op.kind === "RunSQL" && !op.unknown) {
+        db.rawSteps.push({
+          app: migration.app,
+          statements: () => {
+            const facts = runSqlFacts(op, migration);
+            if (facts?.forward.kind === "noop") return [];
+            if (facts?.forward.kind !== "sql" || facts.forward.chunks.some((c) => c.status !== "ok")) return null;
+            return parsedStatements(facts.forward).map((s) => s.fact);
+          },
+        });
+      } else if (op.unknown) db.rawSteps.push({ app: migration.app, statements: () => null });
+    };
     const problems = (list: { message: string }[], op: Operation) => {
       if (!reported) return;
       for (const p of list) emitBuiltin("unresolved-reference", migration.path, migration.id, op.range, `Cannot resolve this operation: ${p.message}.`, [
@@ -443,6 +457,7 @@ function replay(
         }
         continue;
       }
+      rawStep(op);
       if (op.kind === "SeparateDatabaseAndState" && !op.unknown) {
         // Django applies database_operations to a copy of the state as it was before the operation.
         // The copy costs a pass over every model, so the common state-only form skips it.
@@ -452,6 +467,7 @@ function replay(
           const changedInner = schemaChange(inner, shadow);
           shadow.apply(inner, applyCtx);
           db.apply(inner, applyCtx);
+          rawStep(inner);
           changedInner?.();
         }
         for (const inner of op.stateOperations ?? []) {

@@ -5,7 +5,7 @@
  * which differ after `SeparateDatabaseAndState` and `RunSQL(state_operations=...)`.
  */
 import type { Operation, PyValue } from "../model/types.js";
-import type { SqlPartitionKey } from "../sql/sql-facts.js";
+import type { SqlPartitionKey, SqlStatementFact } from "../sql/sql-facts.js";
 import {
   allFieldsRead,
   cloneModel,
@@ -26,6 +26,14 @@ import {
   dictOf,
   listItems,
 } from "./model-state.js";
+
+/** One database step outside Django's model of the schema (see `ProjectState.rawSteps`). */
+export interface RawDatabaseStep {
+  /** The app of the migration it is in. */
+  app: string;
+  /** Its forward SQL statements; null when they cannot all be read (or it is not SQL). */
+  statements(): readonly SqlStatementFact[] | null;
+}
 
 /** A reference the replay could not resolve (Django would raise while migrating). */
 export interface ReplayProblem {
@@ -57,6 +65,13 @@ export class ProjectState {
    * treats a partitioned parent differently (no `CREATE INDEX CONCURRENTLY`). Filled by the replay.
    */
   readonly partitionedTables = new Map<string, PartitionedTable>();
+  /**
+   * Physical schema only: the database steps Django's operations do not describe, in the order
+   * they ran (every `RunSQL` that reaches the database, and every operation rollsafe cannot
+   * read). What they did is read only when a rule asks (`statements`), so the SQL of the whole
+   * history is not parsed for nothing. Filled by the replay.
+   */
+  readonly rawSteps: RawDatabaseStep[] = [];
 
   /**
    * Indexes for the lookups rules make per operation ("which model owns table t", "which fields
