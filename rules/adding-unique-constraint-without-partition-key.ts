@@ -3,6 +3,7 @@ import type { PyValue, SourceRange } from "../src/model/types.js";
 import { failureLeftovers, partitionedOrigin, partitionedTable, unmetPartitionKey, type PartitionedTableInfo, type UnmetPartitionKey } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
+import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { fieldFromCall, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, djangoIndexName, fieldWith, py, pyValue } from "../src/advice/snippets.js";
 import { columnsOfFields } from "./adding-index-non-concurrently.js";
@@ -306,8 +307,46 @@ const RANGE_OPERATORS: Record<string, string> = {
   ADJACENT_TO: "-|-",
 };
 
+/**
+ * The keys written inside a `CREATE TABLE ... PARTITION BY`: PostgreSQL checks them against the
+ * new table's own partition key as it creates it.
+ */
+function inlineKeys(ctx: OperationContext, fact: SqlStatementFact, range: SourceRange): void {
+  const partitioning = fact.partitioning;
+  if (!partitioning?.partitionBy || !partitioning.key || fact.table === null || !isPublic(fact.schema)) return;
+  const info: PartitionedTableInfo = {
+    table: fact.table,
+    source: { kind: "sql", origin: { migration: ctx.migration.id, file: ctx.migration.path, range } },
+    partitions: [],
+    keys: [{ table: fact.table, key: partitioning.key }],
+  };
+  const ref = resolveSqlTable(ctx, fact);
+  const model = ref?.dbModel ?? ref?.model ?? null;
+  const subject = (what: string) => `The ${what} written in \`CREATE TABLE ${fact.table}\``;
+  for (const key of partitioning.inlineKeys) {
+    const columns = key.elements.flatMap((e) => (e.column === null ? [] : [e.column]));
+    // An element that is an expression may still mention a key column: the benefit of the doubt.
+    const expressions = key.elements.some((e) => e.column === null);
+    const mentions = (c: string) => expressions && fact.text.toLowerCase().includes(c.toLowerCase());
+    if (key.type === "exclusion") {
+      const elements: ExclusionElements = { columns: key.elements.flatMap((e): [string, string | null][] => (e.column === null ? [] : [[e.column, e.operator]])), mentions };
+      reportExclusion(ctx, range, subject("exclusion constraint"), info, elements, [
+        "Leave the `EXCLUDE` out of the `CREATE TABLE`. If the rows that must not conflict always share a partition, add it to each partition once they exist (`ALTER TABLE <partition> ADD CONSTRAINT ... EXCLUDE ...`, for every partition created later too).",
+        ...exclusionRecipe(ctx, info).slice(1),
+      ]);
+      continue;
+    }
+    const primary = key.type === "primary-key";
+    report(ctx, range, model, info, { subject: subject(primary ? "primary key" : "unique constraint"), primary, columns, mentions }, () => null);
+  }
+}
+
 function runSql(ctx: OperationContext): void {
   for (const { fact, range } of forwardStatements(ctx)) {
+    if (fact.kind === "create-table") {
+      inlineKeys(ctx, fact, range);
+      continue;
+    }
     if (fact.kind === "add-constraint" && fact.constraintType === "exclusion" && fact.table !== null && isPublic(fact.schema)) {
       const ref = resolveSqlTable(ctx, fact);
       const info = partitionedTable(ctx, ref?.dbModel ?? ref?.model ?? null, fact.table, fact);
@@ -397,7 +436,7 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
     hazards: [],
     docs: {
       summary: "Adding a unique or exclusion constraint to a partitioned table without every partitioning column, which PostgreSQL refuses",
-      what: "Flags, on a table that a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration): `AddConstraint(UniqueConstraint(...))` (fields or expressions, with or without `condition`), `AlterUniqueTogether` that adds a set, `AddField`/`AlterField` that turns on `unique=True` (one-to-one fields included) or `primary_key=True`, and `RunSQL` `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY`, `ADD COLUMN ... UNIQUE` and `CREATE UNIQUE INDEX`, when the key does not hold every column of the partition key as a plain column, or when the partition key has an expression. Sub-partitioned partitions' keys count too. Also `AddConstraint(ExclusionConstraint(...))` and `RunSQL` `ADD CONSTRAINT ... EXCLUDE`: before PostgreSQL 17 every one (on a table the configuration lists too), from 17 one that does not compare every partitioning column with `=`. The partition key follows the renames and drops of later `RunSQL` and Django operations (`RenameField`, `AlterField` of `db_column`, `RenameModel`, `AlterModelTable`, `DeleteModel`). Tables listed only in the configuration's `partitioned-tables` are not checked for unique keys: their key is unknown.",
+      what: "Flags, on a table that a `RunSQL` created with `CREATE TABLE ... PARTITION BY` (in an earlier migration of any app, or earlier in the same migration): `AddConstraint(UniqueConstraint(...))` (fields or expressions, with or without `condition`), `AlterUniqueTogether` that adds a set, `AddField`/`AlterField` that turns on `unique=True` (one-to-one fields included) or `primary_key=True`, and `RunSQL` `ADD CONSTRAINT ... UNIQUE`/`PRIMARY KEY`, `ADD COLUMN ... UNIQUE` and `CREATE UNIQUE INDEX`, when the key does not hold every column of the partition key as a plain column, or when the partition key has an expression. Sub-partitioned partitions' keys count too. The `PRIMARY KEY`, `UNIQUE` and `EXCLUDE` constraints written inside the `CREATE TABLE ... PARTITION BY` itself are checked against its key the same way. Also `AddConstraint(ExclusionConstraint(...))` and `RunSQL` `ADD CONSTRAINT ... EXCLUDE`: before PostgreSQL 17 every one (on a table the configuration lists too), from 17 one that does not compare every partitioning column with `=`. The partition key follows the renames and drops of later `RunSQL` and Django operations (`RenameField`, `AlterField` of `db_column`, `RenameModel`, `AlterModelTable`, `DeleteModel`). Tables listed only in the configuration's `partitioned-tables` are not checked for unique keys: their key is unknown.",
       why: 'PostgreSQL enforces uniqueness on a partitioned table with one index per partition, so it accepts a unique constraint, unique index or primary key only when the partition key decides the partition: otherwise it fails with `unique constraint on partitioned table must include all partitioning columns` (and with `unsupported UNIQUE constraint with partition key definition` when the key has an expression), checked on PostgreSQL 15. Exclusion constraints are refused outright before PostgreSQL 17 (`exclusion constraints are not supported on partitioned tables`, checked on PostgreSQL 15); PostgreSQL 17 accepts one under the same rule, with the partitioning columns compared by `=` (otherwise `cannot match partition key to index on column ... using non-equal operator ...`). The deploy\'s `migrate` stops there. Tests on SQLite, or on a test database whose table Django created unpartitioned, never show it.',
       recipe: [
         "If uniqueness together with the partitioning columns is enough, add them to the key: `UniqueConstraint(fields=[\"kind\", \"created\"], ...)`.",

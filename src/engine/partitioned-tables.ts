@@ -18,7 +18,7 @@ import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts } from "./sql-facts-for-operation.js";
 import { tableListed } from "./table-lists.js";
 
-const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null, key: null };
+const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null, key: null, inlineKeys: [] };
 
 /**
  * What a statement does to partitioned tables: a `RunSQL` statement's fact, or a rename or drop

@@ -7,7 +7,7 @@
  * the synchronous {@link analyzeSql} as often as they like.
  */
 import { replacePlaceholders, unchangedSql } from "./sql-placeholders.js";
-import type { SqlAnalysis, SqlPartitioningFact, SqlPartitionKey, SqlStatementFact } from "./sql-facts.js";
+import type { SqlAnalysis, SqlInlineKey, SqlPartitioningFact, SqlPartitionKey, SqlStatementFact } from "./sql-facts.js";
 import { statementFacts, type StatementSpan } from "./statement-facts.js";
 import { textOffsets } from "./text-offsets.js";
 
@@ -174,6 +174,7 @@ function partitioningOf(loaded: LoadedParser, text: string): SqlPartitioningFact
       partitionBy: create.partspec !== undefined,
       partitionOf: parent?.relname !== undefined && isPublic(parent.schemaname) ? parent.relname : null,
       key: create.partspec ? partitionKeyOf(create.partspec.partParams ?? []) : null,
+      inlineKeys: inlineKeysOf(create.tableElts ?? []),
     };
   } catch {
     return null;
@@ -193,6 +194,39 @@ function partitionKeyOf(params: readonly unknown[]): SqlPartitionKey {
     else key.columns.push(column);
   }
   return key;
+}
+
+/** libpg-query's shape of a constraint node, as far as `inlineKeysOf` reads it. */
+interface ConstraintNode {
+  contype?: string;
+  keys?: { String?: { sval?: string } }[];
+  exclusions?: { List?: { items?: [{ IndexElem?: { name?: string; expr?: unknown } }, { List?: { items?: { String?: { sval?: string } }[] } }] } }[];
+}
+
+/** The `PRIMARY KEY`, `UNIQUE` and `EXCLUDE` constraints among a `CREATE TABLE`'s elements. */
+function inlineKeysOf(elements: readonly unknown[]): SqlInlineKey[] {
+  const keys: SqlInlineKey[] = [];
+  const add = (constraint: ConstraintNode | undefined, column: string | null) => {
+    if (constraint?.contype === "CONSTR_PRIMARY" || constraint?.contype === "CONSTR_UNIQUE") {
+      const columns = column !== null ? [column] : (constraint.keys ?? []).map((k) => k.String?.sval ?? null);
+      keys.push({ type: constraint.contype === "CONSTR_PRIMARY" ? "primary-key" : "unique", elements: columns.map((c) => ({ column: c, operator: null })) });
+    } else if (constraint?.contype === "CONSTR_EXCLUSION") {
+      const parts = (constraint.exclusions ?? []).map((item) => {
+        const [elem, operator] = item.List?.items ?? [];
+        const index = elem?.IndexElem;
+        // `WITH OPERATOR(pg_catalog.=)` is a qualified name: the operator is its last part.
+        const names = operator?.List?.items ?? [];
+        return { column: index?.name ?? plainColumn(index?.expr), operator: names[names.length - 1]?.String?.sval ?? null };
+      });
+      keys.push({ type: "exclusion", elements: parts });
+    }
+  };
+  for (const element of elements) {
+    const node = element as { ColumnDef?: { colname?: string; constraints?: { Constraint?: ConstraintNode }[] }; Constraint?: ConstraintNode };
+    if (node.ColumnDef) for (const c of node.ColumnDef.constraints ?? []) add(c.Constraint, node.ColumnDef.colname ?? null);
+    else add(node.Constraint, null);
+  }
+  return keys;
 }
 
 /** The column an expression is, when it is only a column reference (under any `COLLATE`); null otherwise. */

@@ -251,6 +251,15 @@ export interface SqlPartitioningFact {
   partitionOf: string | null;
   /** The `PARTITION BY` key (null without `PARTITION BY`). */
   key: SqlPartitionKey | null;
+  /** The primary key, unique and exclusion constraints written inside the `CREATE TABLE`. */
+  inlineKeys: SqlInlineKey[];
+}
+
+/** A `PRIMARY KEY`, `UNIQUE` or `EXCLUDE` constraint written in a `CREATE TABLE` (on a column or the table). */
+export interface SqlInlineKey {
+  type: "primary-key" | "unique" | "exclusion";
+  /** Its elements: a plain column (null for an expression) and, for `EXCLUDE`, the operator (`=`, `&&`). */
+  elements: { column: string | null; operator: string | null }[];
 }
 
 /**

@@ -93,6 +93,27 @@ describe("reading the partition key", () => {
     expect(keyOf("CREATE TABLE t (a int, ts timestamp) PARTITION BY RANGE (a, (ts::date))")).toEqual({ columns: ["a"], expressions: true });
     expect(keyOf("CREATE TABLE t_1 PARTITION OF t FOR VALUES IN (1)")).toBeNull();
   });
+
+  it("reads the primary key, unique and exclusion constraints written in the CREATE TABLE", () => {
+    const analysis = analyzeSql(
+      'CREATE TABLE t (id bigint PRIMARY KEY, code text UNIQUE, r int, d tstzrange, UNIQUE (code, "R"), ' +
+        "EXCLUDE USING gist (r WITH OPERATOR(pg_catalog.=), d WITH &&, (lower(d)) WITH =), CHECK (r > 0)) PARTITION BY LIST (r)",
+    );
+    if (!analysis.ok) throw new Error(analysis.error);
+    expect(analysis.statements[0]?.partitioning?.inlineKeys).toEqual([
+      { type: "primary-key", elements: [{ column: "id", operator: null }] },
+      { type: "unique", elements: [{ column: "code", operator: null }] },
+      { type: "unique", elements: [{ column: "code", operator: null }, { column: "R", operator: null }] },
+      {
+        type: "exclusion",
+        elements: [
+          { column: "r", operator: "=" },
+          { column: "d", operator: "&&" },
+          { column: null, operator: "=" },
+        ],
+      },
+    ]);
+  });
 });
 
 describe(RULE, () => {
