@@ -1,48 +1,27 @@
-import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { onTable, rawStepsMay } from "../src/engine/raw-steps.js";
+import type { Rule } from "../src/engine/rule-types.js";
 import { addFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { columnOf, fieldFromCall, literalString, type ModelState } from "../src/state/model-state.js";
 import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
 
-/** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
-const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select"]);
-
 /**
- * Whether a statement may give `table` (unqualified or in `public`) the column `column`: adds or
- * renames a column to it, creates or renames a table to it, or may act on any table.
+ * Whether a statement may give `table` the column `column`: adds it (or an unnamed column),
+ * renames a column to it, or creates or renames a table to `table`.
  */
 function mayCreateColumn(fact: SqlStatementFact, table: string, column: string): boolean {
-  if (OPAQUE_KINDS.has(fact.kind)) return true;
-  if ((fact.schema !== null && fact.schema !== "public") || fact.table === null) return false;
   switch (fact.kind) {
     case "add-column":
-      return fact.table === table && (fact.column === null || fact.column === column);
+      return onTable(fact, table) && (fact.column === null || fact.column === column);
     case "rename-column":
-      return fact.table === table && fact.newName === column;
+      return onTable(fact, table) && fact.newName === column;
     case "create-table":
-      return fact.table === table;
+      return onTable(fact, table);
     case "rename-table":
-      return fact.newName === table;
+      return (fact.schema === null || fact.schema === "public") && fact.newName === table;
     default:
       return false;
   }
-}
-
-/**
- * Whether something outside Django's operations may have created `table.column`: a `RunSQL`
- * statement that may (see `mayCreateColumn`), or, in the same app, SQL or an operation rollsafe
- * cannot read at all. The database state knows only what Django's operations did.
- */
-function createdOutsideDjango(ctx: OperationContext, table: string, column: string, app: string): boolean {
-  for (const step of ctx.db.rawSteps) {
-    const statements = step.statements();
-    if (statements === null) {
-      if (step.app === app || step.app === ctx.migration.app) return true;
-      continue;
-    }
-    if (statements.some((fact) => mayCreateColumn(fact, table, column))) return true;
-  }
-  return false;
 }
 
 /**
@@ -94,7 +73,8 @@ export const addingFieldToStateWithoutColumn: Rule = {
     if (column === null || field.generated) return;
     if ([...physical.fields.values()].some((f) => columnOf(f) === column)) return;
     const table = ctx.db.tableOf(physical);
-    if (createdOutsideDjango(ctx, table, column, physical.app)) return;
+    // The database state knows only what Django's operations did.
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayCreateColumn(fact, table, column))) return;
     const type = ctx.target.database === "postgresql" ? columnTypeOf(field, ctx.state, ctx.target.database) : null;
     const sql = type ? `ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ${formatColumnType(type)} NULL;` : null;
     ctx.report({

@@ -81,6 +81,7 @@ import { dependingOnPostDeployMigration } from "./depending-on-post-deploy-migra
 import { namingIdentifierTooLong } from "./naming-identifier-too-long.js";
 import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-and-state-operations.js";
 import { addingFieldToStateWithoutColumn } from "./adding-field-to-state-without-column.js";
+import { makingFieldNullableOnlyInState } from "./making-field-nullable-only-in-state.js";
 import { runningDdlWithoutLockTimeout } from "./running-ddl-without-lock-timeout.js";
 import { missingStageMarker } from "./missing-stage-marker.js";
 import { addingIndexWithManyColumns } from "./adding-index-with-many-columns.js";
@@ -175,6 +176,7 @@ export const rules: Rule[] = [
   namingIdentifierTooLong,
   mismatchingDatabaseAndStateOperations,
   addingFieldToStateWithoutColumn,
+  makingFieldNullableOnlyInState,
   runningDdlWithoutLockTimeout,
   missingStageMarker,
   addingIndexWithManyColumns,

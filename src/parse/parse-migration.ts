@@ -515,7 +515,7 @@ function readStageMarker(ctx: Ctx, attr: string, right: SyntaxNode, stmt: Syntax
 /** `operations = ...` (or, with `append`, `operations += ...`) in the migration class. */
 function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, append = false): void {
   if (append && result.operationsUnknown) return;
-  const lists = operationLists(node);
+  const lists = operationLists(ctx, node);
   if (typeof lists === "string") {
     if (!append) result.operations = [];
     result.operationsUnknown = { reason: `\`operations\` ${lists} (\`${truncate(node.text, 80)}\`)`, range: rangeOf(ctx, node) };
@@ -528,41 +528,52 @@ function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, app
 }
 
 /**
- * The literal lists an operation list is made of: a list or tuple, lists joined with `+`, and of
- * `[...] if condition else []` the branch that holds operations (Django runs them in the
- * configurations where the condition holds, so they are checked). Otherwise why not (a reason
- * that follows "`operations` ..."): two non-empty branches cannot both run, and a name or call
- * is not read.
+ * The literal lists an operation list is made of: a list or tuple, a module constant bound to
+ * one, lists joined with `+`, and of `[...] if condition else []` the branch that holds
+ * operations (Django runs them in the configurations where the condition holds, so they are
+ * checked). Otherwise why not (a reason that follows "`operations` ..."): two non-empty branches
+ * cannot both run, and any other name or a call is not read.
  */
-function operationLists(node: SyntaxNode): SyntaxNode[] | string {
+function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
   switch (node.type) {
     case "list":
     case "tuple":
       return [node];
     case "parenthesized_expression": {
       const inner = node.namedChildren.find((c) => c.type !== "comment");
-      return inner ? operationLists(inner) : "is not a literal list";
+      return inner ? operationLists(ctx, inner) : "is not a literal list";
     }
     case "binary_operator": {
       const left = node.childForFieldName("left");
       const right = node.childForFieldName("right");
       if (!left || !right || node.childForFieldName("operator")?.type !== "+") return "is not a literal list";
-      const a = operationLists(left);
+      const a = operationLists(ctx, left);
       if (typeof a === "string") return a;
-      const b = operationLists(right);
+      const b = operationLists(ctx, right);
       return typeof b === "string" ? b : [...a, ...b];
     }
     case "conditional_expression": {
       const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
       if (!then || !otherwise) return "is not a literal list";
-      const a = operationLists(then);
+      const a = operationLists(ctx, then);
       if (typeof a === "string") return a;
-      const b = operationLists(otherwise);
+      const b = operationLists(ctx, otherwise);
       if (typeof b === "string") return b;
       const empty = (lists: SyntaxNode[]) => lists.every((l) => l.namedChildren.every((c) => c.type === "comment"));
       if (empty(b)) return a;
       if (empty(a)) return b;
       return "depends on a condition rollsafe cannot evaluate, and both branches hold operations";
+    }
+    case "identifier": {
+      // A module constant (`operations = OPERATIONS`), read where it is bound.
+      const bound = ctx.constants.get(node.text);
+      if (!bound || ctx.reading.has(node.text)) return "is not a literal list";
+      ctx.reading.add(node.text);
+      try {
+        return operationLists(ctx, bound);
+      } finally {
+        ctx.reading.delete(node.text);
+      }
     }
     default:
       return "is not a literal list";
@@ -691,7 +702,7 @@ function nestedOperations(ctx: Ctx, call: SyntaxNode, op: Operation, keyword: st
     }
   }
   if (!target || target.type === "none") return [];
-  const lists = operationLists(target);
+  const lists = operationLists(ctx, target);
   if (typeof lists !== "string") {
     const ops: Operation[] = [];
     for (const list of lists) ops.push(...readOperationList(ctx, list, depth + 1, ops.length));

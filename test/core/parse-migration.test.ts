@@ -185,6 +185,18 @@ class Migration(migrations.Migration):
 `);
     expect(nested.operations[0]?.stateOperations?.map((o) => [o.args.name, o.index])).toMatchObject([[{ value: "A" }, 0], [{ value: "B" }, 1]]);
     expect(nested.operations[0]?.unknown?.reason).toBe("`database_operations` is not a literal list");
+    const constant = parse(`from django.db import migrations
+STATE = [migrations.DeleteModel("A")]
+OPERATIONS = [migrations.SeparateDatabaseAndState(state_operations=STATE)] + LOOP
+LOOP = OPERATIONS
+class Migration(migrations.Migration):
+    operations = OPERATIONS[:1]
+    operations = [migrations.SeparateDatabaseAndState(state_operations=STATE)]
+    operations += LOOP
+`);
+    // A module constant bound to a list is read where it is bound; a loop through names is not.
+    expect(constant.operations[0]?.stateOperations?.map((o) => o.kind)).toEqual(["DeleteModel"]);
+    expect(constant.operationsUnknown?.reason).toBe("`operations` is not a literal list (`LOOP`)");
   });
 
   it.each([
