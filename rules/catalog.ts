@@ -81,7 +81,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS504", name: "depending-on-post-deploy-migration", optIn: false },
   { code: "RS505", name: "naming-identifier-too-long", optIn: false },
   { code: "RS506", name: "mismatching-database-and-state-operations", optIn: false },
-  { code: "RS510", name: "adding-field-to-state-without-column", optIn: false },
+  { code: "RS510", name: "pointing-field-at-missing-column", optIn: false },
   { code: "RS511", name: "making-field-nullable-only-in-state", optIn: false },
   { code: "RS507", name: "running-ddl-without-lock-timeout", optIn: true },
   { code: "RS508", name: "missing-stage-marker", optIn: true },

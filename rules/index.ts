@@ -80,7 +80,7 @@ import { mixingDeployStages } from "./mixing-deploy-stages.js";
 import { dependingOnPostDeployMigration } from "./depending-on-post-deploy-migration.js";
 import { namingIdentifierTooLong } from "./naming-identifier-too-long.js";
 import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-and-state-operations.js";
-import { addingFieldToStateWithoutColumn } from "./adding-field-to-state-without-column.js";
+import { pointingFieldAtMissingColumn } from "./pointing-field-at-missing-column.js";
 import { makingFieldNullableOnlyInState } from "./making-field-nullable-only-in-state.js";
 import { runningDdlWithoutLockTimeout } from "./running-ddl-without-lock-timeout.js";
 import { missingStageMarker } from "./missing-stage-marker.js";
@@ -175,7 +175,7 @@ export const rules: Rule[] = [
   dependingOnPostDeployMigration,
   namingIdentifierTooLong,
   mismatchingDatabaseAndStateOperations,
-  addingFieldToStateWithoutColumn,
+  pointingFieldAtMissingColumn,
   makingFieldNullableOnlyInState,
   runningDdlWithoutLockTimeout,
   missingStageMarker,

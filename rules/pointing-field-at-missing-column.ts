@@ -1,0 +1,145 @@
+import { onTable, rawStepsMay } from "../src/engine/raw-steps.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { addFieldSnippet, alterFieldSnippet, fieldWith, py, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
+import type { SqlStatementFact } from "../src/sql/sql-facts.js";
+import { columnOf, fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
+
+/**
+ * Whether a statement may give `table` the column `column`: adds it (or an unnamed column),
+ * renames a column to it, or creates or renames a table to `table`.
+ */
+function mayCreateColumn(fact: SqlStatementFact, table: string, column: string): boolean {
+  switch (fact.kind) {
+    case "add-column":
+      return onTable(fact, table) && (fact.column === null || fact.column === column);
+    case "rename-column":
+      return onTable(fact, table) && fact.newName === column;
+    case "create-table":
+      return onTable(fact, table);
+    case "rename-table":
+      return (fact.schema === null || fact.schema === "public") && fact.newName === table;
+    default:
+      return false;
+  }
+}
+
+/** A state-only field operation and the column it makes the field use. */
+interface Target {
+  model: ModelState;
+  physical: ModelState;
+  name: string;
+  column: string;
+  field: FieldState;
+  /** The column the field used before (RenameField, AlterField), or null (AddField). */
+  before: string | null;
+}
+
+/** What a state-only `AddField`, `RenameField` or `AlterField` points its field at, when the column changes. */
+function targetOf(ctx: OperationContext): Target | null {
+  const { op } = ctx;
+  const modelName = literalString(op.args.model_name);
+  const model = ctx.model(modelName);
+  // The table as the database has it: a model Django's operations created there.
+  const physical: ModelState | undefined = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
+  if (!model || !physical || physical.fieldsIncomplete || !model.managed || model.proxy || !ctx.hasTable(physical) || ctx.isNewTable(physical)) return null;
+  if (op.kind === "RenameField") {
+    const oldName = literalString(op.args.old_name);
+    const newName = literalString(op.args.new_name);
+    const old = oldName ? model.fields.get(oldName) : undefined;
+    const before = old ? columnOf(old) : null;
+    // `db_column` keeps the column whatever the field is called.
+    if (!old || !newName || before === null || old.dbColumn) return null;
+    const column = old.relation ? `${newName}_id` : newName;
+    return column === before ? null : { model, physical, name: newName, column, field: { ...old, name: newName }, before };
+  }
+  const name = literalString(op.args.name);
+  if (!name || !op.args.field) return null;
+  const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
+  const column = columnOf(field);
+  if (column === null || field.generated) return null;
+  const old = op.kind === "AlterField" ? model.fields.get(name) : undefined;
+  const before = old ? columnOf(old) : null;
+  if (op.kind === "AlterField" && (!old || before === column)) return null;
+  return { model, physical, name, column, field, before };
+}
+
+/**
+ * RS510: a state-only `AddField`, `RenameField` or `AlterField` that points a field at a column
+ * the database does not have. Django believes the column is there from then on, so the release
+ * that ships with the migration selects and writes a column that does not exist.
+ */
+export const pointingFieldAtMissingColumn: Rule = {
+  meta: {
+    code: "RS510",
+    name: "pointing-field-at-missing-column",
+    severity: "error",
+    databases: ["postgresql", "mysql", "sqlite"],
+    claims: ["new-code-breaks"],
+    hazards: ["H52"],
+    docs: {
+      summary: "Changing the model state only, so that a field uses a column the database does not have",
+      what: "Flags an `AddField`, a `RenameField` (of a field without `db_column`) or an `AlterField` that changes the field's column (`db_column`, or a foreign key's `_id`), in the `state_operations` of a `SeparateDatabaseAndState` without database operations (`mismatching-database-and-state-operations` compares the two sides otherwise) or of a `RunSQL`, on an existing table that lacks the column: no earlier Django operation made it (a state-only removal leaves a column in place, so taking such a field back is fine), and no `RunSQL` so far adds or renames a column to it (or creates the table). SQL that cannot be read (a `DO` block, a non-literal string) and operations rollsafe cannot read in the same app count as possibly creating it, so nothing is reported then.",
+      why: "Django records the change without touching the database. The release that ships with the migration lists every field's column in its queries, so each SELECT, INSERT and UPDATE on the model fails (PostgreSQL: `column \"isbn\" of relation \"library_book\" does not exist`) until someone changes the database by hand. A state-only `RenameField` is the usual slip: without `db_column`, the field's column is its name, so renaming the field in the state alone points it at a column nobody created. `makemigrations` cannot see the difference: it compares the models with the migration state, not with the database.",
+      recipe: [
+        "A new column: let Django create it, with a plain `AddField` outside `SeparateDatabaseAndState` (nullable, or with a database default, it is instant on PostgreSQL), or put the `RunSQL` that creates it in the same `SeparateDatabaseAndState`'s `database_operations`.",
+        "A renamed field whose column must stay: give the field `db_column` set to the current column first (an `AlterField` that changes no column runs no SQL), then rename the field; Django leaves the column alone.",
+      ],
+      severityReason: "Error: every query of the new release on the model fails.",
+      bad: `migrations.SeparateDatabaseAndState(
+    state_operations=[
+        migrations.RenameField(model_name="book", old_name="title", new_name="name"),
+    ],
+)`,
+      good: `migrations.AlterField(
+    model_name="book",
+    name="title",
+    field=models.CharField(max_length=200, db_column="title"),
+),
+migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
+    },
+  },
+  operationKinds: ["AddField", "RenameField", "AlterField"],
+  operation(ctx) {
+    const { op, parent } = ctx;
+    if (op.unknown || !parent?.stateOperations?.includes(op)) return;
+    // A database side that does something else is mismatching-database-and-state-operations' case.
+    if (parent.kind === "SeparateDatabaseAndState" && (parent.databaseOperations?.length ?? 0) > 0) return;
+    const target = targetOf(ctx);
+    if (!target) return;
+    const { model, physical, name, column, field, before } = target;
+    if ([...physical.fields.values()].some((f) => columnOf(f) === column)) return;
+    const table = ctx.db.tableOf(physical);
+    // The database state knows only what Django's operations did.
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayCreateColumn(fact, table, column))) return;
+    const what = op.kind === "AddField" ? `adds \`${model.name}.${name}\` to the model` : op.kind === "RenameField" ? `renames \`${model.name}.${literalString(op.args.old_name)}\` to \`${name}\`` : `moves \`${model.name}.${name}\` to column \`${column}\``;
+    const keep = before
+      ? [
+          `1. To keep the data where it is, keep the field on column \`${before}\`: ${op.kind === "RenameField" ? "give it" : "leave"} \`db_column=${py(before)}\`${op.kind === "RenameField" ? " before the rename, with a plain `AlterField` (no SQL runs when the column does not change)" : " in the field"}:\n${alterFieldSnippet(model.key, op.kind === "RenameField" ? (literalString(op.args.old_name) ?? name) : name, fieldWith(field.call, { db_column: py(before) }))}`,
+          `2. To really rename the column, use the expand/contract recipe of \`renaming-column\` (a new column, written by both releases, then the old one dropped): renaming it in one step breaks the release still running.`,
+        ]
+      : [
+          `1. If the column should be created now, let Django create it with a plain \`AddField\` outside \`SeparateDatabaseAndState\`${field.null ? " (a nullable column is instant on PostgreSQL)" : ""}:\n${addFieldSnippet(model.key, name, fieldWith(field.call, {}))}`,
+          sqlStep(ctx, field, table, column),
+        ];
+    ctx.report({
+      range: op.range,
+      message: `This state-only \`${op.kind}\` ${what}, but no operation ever created column \`${table}.${column}\`.`,
+      help: [
+        `Django records the change without touching the database. The release that ships with this migration lists \`${column}\` in every query on \`${model.name}\`, so each SELECT, INSERT and UPDATE fails (on PostgreSQL: \`column "${column}" of relation "${table}" does not exist\`) until the database is changed by hand.`,
+        ...keep,
+        `${keep.length + 1}. If the column was really made outside migrations, suppress this finding with that reason.`,
+      ],
+      related: physical.origin ? [ctx.relatedAt(physical.origin, `table \`${table}\` was created here, without \`${column}\``)] : undefined,
+    });
+  },
+};
+
+/** The `RunSQL` that creates the column by hand, with the real table, column and type. */
+function sqlStep(ctx: OperationContext, field: FieldState, table: string, column: string): string {
+  const type = ctx.target.database === "postgresql" ? columnTypeOf(field, ctx.state, ctx.target.database) : null;
+  const advice = "2. Or create it with SQL in the same `SeparateDatabaseAndState`'s `database_operations` (keep the column nullable, or give it a database default, so the old release's INSERTs still work)";
+  if (!type) return `${advice}.`;
+  const sql = `ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ${formatColumnType(type)} NULL;`;
+  return `${advice}:\n${runSqlSnippet(sql, `ALTER TABLE ${sqlIdent(table)} DROP COLUMN ${sqlIdent(column)};`)}`;
+}
