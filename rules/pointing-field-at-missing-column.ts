@@ -79,7 +79,7 @@ export const pointingFieldAtMissingColumn: Rule = {
     hazards: ["H52"],
     docs: {
       summary: "Changing the model state only, so that a field uses a column the database does not have",
-      what: "Flags an `AddField`, a `RenameField` (of a field without `db_column`) or an `AlterField` that changes the field's column (`db_column`, or a foreign key's `_id`), in the `state_operations` of a `SeparateDatabaseAndState` without database operations (`mismatching-database-and-state-operations` compares the two sides otherwise) or of a `RunSQL`, on an existing table that lacks the column: no earlier Django operation made it (a state-only removal leaves a column in place, so taking such a field back is fine), and no `RunSQL` so far adds or renames a column to it (or creates the table). SQL that cannot be read (a `DO` block, a non-literal string) and operations rollsafe cannot read in the same app count as possibly creating it, so nothing is reported then.",
+      what: "Flags an `AddField`, a `RenameField` (of a field without `db_column`) or an `AlterField` that changes the field's column (`db_column`, or a foreign key's `_id`), in the `state_operations` of a `SeparateDatabaseAndState` without database operations (`mismatching-database-and-state-operations` compares the two sides otherwise) or of a `RunSQL`, on an existing table that lacks the column: no earlier Django operation made it (a state-only removal leaves a column in place, so taking such a field back is fine), and no `RunSQL` so far adds or renames a column to it (or creates the table). SQL that cannot be read (a `DO` block, a non-literal string) and operations rollsafe cannot read in the same app count as possibly creating it, so nothing is reported then. A state-only `RenameField` or `AlterField` of an auto-created many-to-many field is reported when it changes the name of the field's table (`<model table>_<field>`, or its `db_table`).",
       why: "Django records the change without touching the database. The release that ships with the migration lists every field's column in its queries, so each SELECT, INSERT and UPDATE on the model fails (PostgreSQL: `column \"isbn\" of relation \"library_book\" does not exist`) until someone changes the database by hand. A state-only `RenameField` is the usual slip: without `db_column`, the field's column is its name, so renaming the field in the state alone points it at a column nobody created. `makemigrations` cannot see the difference: it compares the models with the migration state, not with the database.",
       recipe: [
         "A new column: let Django create it, with a plain `AddField` outside `SeparateDatabaseAndState` (nullable, or with a database default, it is instant on PostgreSQL), or put the `RunSQL` that creates it in the same `SeparateDatabaseAndState`'s `database_operations`.",
@@ -106,7 +106,10 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
     // A database side that does something else is mismatching-database-and-state-operations' case.
     if (parent.kind === "SeparateDatabaseAndState" && (parent.databaseOperations?.length ?? 0) > 0) return;
     const target = targetOf(ctx);
-    if (!target) return;
+    if (!target) {
+      movedJoinTable(ctx);
+      return;
+    }
     const { model, physical, name, column, field, before } = target;
     if ([...physical.fields.values()].some((f) => columnOf(f) === column)) return;
     const table = ctx.db.tableOf(physical);
@@ -142,4 +145,37 @@ function sqlStep(ctx: OperationContext, field: FieldState, table: string, column
   if (!type) return `${advice}.`;
   const sql = `ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ${formatColumnType(type)} NULL;`;
   return `${advice}:\n${runSqlSnippet(sql, `ALTER TABLE ${sqlIdent(table)} DROP COLUMN ${sqlIdent(column)};`)}`;
+}
+
+/**
+ * A state-only `RenameField` or `AlterField` of an auto-created many-to-many field that changes
+ * its table's name (`<table>_<field>`, or its `db_table`): Django's `alter_field` renames that
+ * table, the state alone does not.
+ */
+function movedJoinTable(ctx: OperationContext): void {
+  const { op } = ctx;
+  if (op.kind !== "RenameField" && op.kind !== "AlterField") return;
+  const model = ctx.model(literalString(op.args.model_name));
+  const oldName = literalString(op.kind === "RenameField" ? op.args.old_name : op.args.name);
+  const old = oldName ? model?.fields.get(oldName) : undefined;
+  if (!model || !old || old.relation?.kind !== "m2m" || old.relation.through || !model.managed || model.proxy) return;
+  const newName = op.kind === "RenameField" ? literalString(op.args.new_name) : oldName;
+  if (!newName) return;
+  const after = op.kind === "RenameField" ? { ...old, name: newName } : op.args.field ? fieldFromCall(newName, op.args.field, model.app, model.key, null) : null;
+  if (after?.relation?.kind !== "m2m" || after.relation.through) return;
+  const before = ctx.state.m2mTableOf(model, old);
+  const table = ctx.state.m2mTableOf(model, after);
+  if (!before || !table || before === table) return;
+  const isPublic = (fact: SqlStatementFact) => fact.schema === null || fact.schema === "public";
+  if (rawStepsMay(ctx, [model.app, ctx.migration.app], (fact) => isPublic(fact) && ((fact.kind === "create-table" && fact.table === table) || (fact.kind === "rename-table" && fact.newName === table)))) return;
+  const field = `${model.name}.${oldName}`;
+  ctx.report({
+    range: op.range,
+    message: `This state-only \`${op.kind}\` ${op.kind === "RenameField" ? `renames many-to-many \`${field}\` to \`${newName}\`` : `moves many-to-many \`${field}\` to table \`${table}\``}, but no operation ever created its table \`${table}\` (the rows are in \`${before}\`).`,
+    help: [
+      `An auto-created many-to-many table is named after its field (\`<model table>_<field>\`) unless \`db_table\` names it. Django renames it with the field; in the state alone it does not, so the release that ships with this migration queries \`${table}\`, and each query on the relation fails (on PostgreSQL: \`relation ${sqlIdent(table)} does not exist\`).`,
+      `1. To keep the rows where they are, give the field \`db_table=${py(before)}\` ${op.kind === "RenameField" ? "before the rename, with a plain `AlterField` (it runs no SQL when the table keeps its name)" : "in this `AlterField`"}:\n${alterFieldSnippet(model.key, oldName ?? newName, fieldWith(old.call, { db_table: py(before) }))}`,
+      "2. To really rename the table, use the expand/contract recipe of `renaming-table`: renaming it in one step breaks the release still running.",
+    ],
+  });
 }
