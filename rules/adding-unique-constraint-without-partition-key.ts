@@ -324,12 +324,12 @@ function inlineKeys(ctx: OperationContext, fact: SqlStatementFact, range: Source
   const model = ref?.dbModel ?? ref?.model ?? null;
   const subject = (what: string) => `The ${what} written in \`CREATE TABLE ${fact.table}\``;
   for (const key of partitioning.inlineKeys) {
-    const columns = key.elements.flatMap((e) => (e.column === null ? [] : [e.column]));
+    const plain = key.elements.flatMap((e): [string, string | null][] => (e.column === null ? [] : [[e.column, e.operator]]));
     // An element that is an expression may still mention a key column: the benefit of the doubt.
-    const expressions = key.elements.some((e) => e.column === null);
+    const expressions = plain.length < key.elements.length;
     const mentions = (c: string) => expressions && fact.text.toLowerCase().includes(c.toLowerCase());
     if (key.type === "exclusion") {
-      const elements: ExclusionElements = { columns: key.elements.flatMap((e): [string, string | null][] => (e.column === null ? [] : [[e.column, e.operator]])), mentions };
+      const elements: ExclusionElements = { columns: plain, mentions };
       reportExclusion(ctx, range, subject("exclusion constraint"), info, elements, [
         "Leave the `EXCLUDE` out of the `CREATE TABLE`. If the rows that must not conflict always share a partition, add it to each partition once they exist (`ALTER TABLE <partition> ADD CONSTRAINT ... EXCLUDE ...`, for every partition created later too).",
         ...exclusionRecipe(ctx, info).slice(1),
@@ -337,7 +337,7 @@ function inlineKeys(ctx: OperationContext, fact: SqlStatementFact, range: Source
       continue;
     }
     const primary = key.type === "primary-key";
-    report(ctx, range, model, info, { subject: subject(primary ? "primary key" : "unique constraint"), primary, columns, mentions }, () => null);
+    report(ctx, range, model, info, { subject: subject(primary ? "primary key" : "unique constraint"), primary, columns: plain.map(([c]) => c), mentions }, () => null);
   }
 }
 

@@ -1,12 +1,12 @@
 import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
-import { onTable, rawStepsMay } from "../src/engine/raw-steps.js";
+import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { columnOf, fieldFromCall, literalString } from "../src/state/model-state.js";
 
 /** Whether a statement may let `table.column` hold NULL: drops its NOT NULL, changes its type, or drops and re-adds it. */
 function mayAllowNull(fact: SqlStatementFact, table: string, column: string): boolean {
-  if (fact.kind === "rename-table") return fact.newName === table;
+  if (fact.kind === "rename-table") return mayCreateTable(fact, table);
   if (!onTable(fact, table)) return false;
   switch (fact.kind) {
     case "drop-not-null":
@@ -54,8 +54,8 @@ export const makingFieldNullableOnlyInState: Rule = {
   },
   operationKinds: ["AlterField"],
   operation(ctx) {
-    const { op, parent } = ctx;
-    if (op.kind !== "AlterField" || op.unknown || !parent?.stateOperations?.includes(op)) return;
+    const { op } = ctx;
+    if (op.kind !== "AlterField" || !inStateOperations(ctx)) return;
     const modelName = literalString(op.args.model_name);
     const name = literalString(op.args.name);
     const model = ctx.model(modelName);

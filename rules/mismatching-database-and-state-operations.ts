@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import { columnOf, fieldFromCall, literalString, type ModelState, dictOf } from "../src/state/model-state.js";
 
@@ -105,24 +106,19 @@ function databaseKeys(ctx: OperationContext, ops: Operation[]): Set<Key> | null 
   for (const op of ops) {
     if (op.unknown) return null;
     if (op.kind === "RunSQL") {
-      const facts = ctx.sql(op);
-      if (!facts) return null;
-      if (facts.forward.kind === "noop") continue;
-      if (facts.forward.kind !== "sql") return null;
-      for (const chunk of facts.forward.chunks) {
-        if (chunk.status !== "ok") return null;
-        for (const { fact } of chunk.statements) {
-          const table = tableKey(fact.schema, fact.table);
-          if (table) out.add(`touch:${table}`);
-          if (table && fact.column) out.add(`col:${table}.${fact.column}`);
-          if (table && fact.kind === "rename-column" && fact.newName) out.add(`col:${table}.${fact.newName}`);
-          if (table && ["create-table", "drop-table", "rename-table"].includes(fact.kind)) out.add(`table:${table}`);
-          if (fact.kind === "rename-table" && fact.newName) out.add(`table:${fact.newName}`);
-          if (fact.index) out.add(`index:${fact.index}`);
-          if (fact.kind === "rename-index" && fact.newName) out.add(`index:${fact.newName}`);
-          if (fact.constraint) out.add(`constraint:${fact.constraint}`);
-          if (fact.kind === "rename-constraint" && fact.newName) out.add(`constraint:${fact.newName}`);
-        }
+      const statements = readableForwardStatements(ctx.sql(op));
+      if (!statements) return null;
+      for (const fact of statements) {
+        const table = tableKey(fact.schema, fact.table);
+        if (table) out.add(`touch:${table}`);
+        if (table && fact.column) out.add(`col:${table}.${fact.column}`);
+        if (table && fact.kind === "rename-column" && fact.newName) out.add(`col:${table}.${fact.newName}`);
+        if (table && ["create-table", "drop-table", "rename-table"].includes(fact.kind)) out.add(`table:${table}`);
+        if (fact.kind === "rename-table" && fact.newName) out.add(`table:${fact.newName}`);
+        if (fact.index) out.add(`index:${fact.index}`);
+        if (fact.kind === "rename-index" && fact.newName) out.add(`index:${fact.newName}`);
+        if (fact.constraint) out.add(`constraint:${fact.constraint}`);
+        if (fact.kind === "rename-constraint" && fact.newName) out.add(`constraint:${fact.newName}`);
       }
       continue;
     }

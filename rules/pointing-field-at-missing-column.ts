@@ -1,4 +1,4 @@
-import { onTable, rawStepsMay } from "../src/engine/raw-steps.js";
+import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, py, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
@@ -10,18 +10,9 @@ import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
  * renames a column to it, or creates or renames a table to `table`.
  */
 function mayCreateColumn(fact: SqlStatementFact, table: string, column: string): boolean {
-  switch (fact.kind) {
-    case "add-column":
-      return onTable(fact, table) && (fact.column === null || fact.column === column);
-    case "rename-column":
-      return onTable(fact, table) && fact.newName === column;
-    case "create-table":
-      return onTable(fact, table);
-    case "rename-table":
-      return (fact.schema === null || fact.schema === "public") && fact.newName === table;
-    default:
-      return false;
-  }
+  if (fact.kind === "add-column") return onTable(fact, table) && (fact.column === null || fact.column === column);
+  if (fact.kind === "rename-column") return onTable(fact, table) && fact.newName === column;
+  return mayCreateTable(fact, table);
 }
 
 /** A state-only field operation and the column it makes the field use. */
@@ -101,10 +92,8 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
   },
   operationKinds: ["AddField", "RenameField", "AlterField"],
   operation(ctx) {
-    const { op, parent } = ctx;
-    if (op.unknown || !parent?.stateOperations?.includes(op)) return;
-    // A database side that does something else is mismatching-database-and-state-operations' case.
-    if (parent.kind === "SeparateDatabaseAndState" && (parent.databaseOperations?.length ?? 0) > 0) return;
+    const { op } = ctx;
+    if (!inStateOperations(ctx, true)) return;
     const target = targetOf(ctx);
     if (!target) {
       movedJoinTable(ctx);
@@ -166,8 +155,7 @@ function movedJoinTable(ctx: OperationContext): void {
   const before = ctx.state.m2mTableOf(model, old);
   const table = ctx.state.m2mTableOf(model, after);
   if (!before || !table || before === table) return;
-  const isPublic = (fact: SqlStatementFact) => fact.schema === null || fact.schema === "public";
-  if (rawStepsMay(ctx, [model.app, ctx.migration.app], (fact) => isPublic(fact) && ((fact.kind === "create-table" && fact.table === table) || (fact.kind === "rename-table" && fact.newName === table)))) return;
+  if (rawStepsMay(ctx, [model.app, ctx.migration.app], (fact) => mayCreateTable(fact, table))) return;
   const field = `${model.name}.${oldName}`;
   ctx.report({
     range: op.range,

@@ -1,15 +1,7 @@
 import { code, py, sqlIdent } from "../src/advice/snippets.js";
-import { rawStepsMay } from "../src/engine/raw-steps.js";
+import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { defaultTableName, dictOf, literalBool, literalString, type ModelState } from "../src/state/model-state.js";
-
-/** Whether a statement may create `table`, or rename a table to it (unqualified or in `public`). */
-function mayCreateTable(fact: SqlStatementFact, table: string): boolean {
-  if (fact.schema !== null && fact.schema !== "public") return false;
-  if (fact.kind === "create-table") return fact.table === table;
-  return fact.kind === "rename-table" && fact.newName === table;
-}
 
 /** A state-only model operation and the table it makes the model use. */
 interface Target {
@@ -119,10 +111,8 @@ export const pointingModelAtMissingTable: Rule = {
   },
   operationKinds: ["CreateModel", "RenameModel", "AlterModelTable"],
   operation(ctx) {
-    const { op, parent } = ctx;
-    if (op.unknown || !parent?.stateOperations?.includes(op)) return;
-    // A database side that does something else is mismatching-database-and-state-operations' case.
-    if (parent.kind === "SeparateDatabaseAndState" && (parent.databaseOperations?.length ?? 0) > 0) return;
+    const { op } = ctx;
+    if (!inStateOperations(ctx, true)) return;
     const target = targetOf(ctx);
     if (!target) {
       if (op.kind === "RenameModel") renamedJoinColumns(ctx);
@@ -173,7 +163,7 @@ function renamedJoinColumns(ctx: OperationContext): void {
   const newName = literalString(op.args.new_name);
   if (!model || !newName || !model.managed || model.proxy) return;
   const columns = joinColumns(ctx, model, newName).filter(
-    (join) => !rawStepsMay(ctx, [ctx.migration.app, model.app], (fact) => (fact.schema === null || fact.schema === "public") && fact.table === join.table && fact.kind === "rename-column" && fact.newName === join.renamed),
+    (join) => !rawStepsMay(ctx, [ctx.migration.app, model.app], (fact) => fact.kind === "rename-column" && onTable(fact, join.table) && fact.newName === join.renamed),
   );
   const first = columns[0];
   if (!first) return;

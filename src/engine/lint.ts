@@ -15,7 +15,8 @@ import { ProjectState } from "../state/project-state.js";
 import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
-import { missingSqlFacts, parsedStatements, prepareSqlParser, runSqlFacts } from "./sql-facts-for-operation.js";
+import { missingSqlFacts, prepareSqlParser, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
+import type { SqlStatementFact } from "../sql/sql-facts.js";
 import { recordPartitionedTables, schemaEditorChanges, touchesPartitions, type PartitionFact } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
 import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
@@ -427,15 +428,8 @@ function replay(
     // Database steps Django's operations do not describe, read by rules only when they ask.
     const rawStep = (op: Operation) => {
       if (op.kind === "RunSQL" && !op.unknown) {
-        db.rawSteps.push({
-          app: migration.app,
-          statements: () => {
-            const facts = runSqlFacts(op, migration);
-            if (facts?.forward.kind === "noop") return [];
-            if (facts?.forward.kind !== "sql" || facts.forward.chunks.some((c) => c.status !== "ok")) return null;
-            return parsedStatements(facts.forward).map((s) => s.fact);
-          },
-        });
+        let read: SqlStatementFact[] | null | undefined;
+        db.rawSteps.push({ app: migration.app, statements: () => (read === undefined ? (read = readableForwardStatements(runSqlFacts(op, migration))) : read) });
       } else if (op.unknown) db.rawSteps.push({ app: migration.app, statements: () => null });
     };
     const problems = (list: { message: string }[], op: Operation) => {

@@ -1,16 +1,35 @@
 /**
- * What the database steps Django's operations do not describe (`ProjectState.rawSteps`: every
- * `RunSQL` that reached the database, and every operation rollsafe cannot read) may have done.
+ * State-only operations and what the database steps Django's operations do not describe
+ * (`ProjectState.rawSteps`: every `RunSQL` that reached the database, and every operation
+ * rollsafe cannot read) may have done about them.
  */
+import { isPublic } from "../sql/analyze-sql.js";
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import type { OperationContext } from "./rule-types.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
 const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select"]);
 
+/**
+ * Whether the operation is read in the `state_operations` of a `SeparateDatabaseAndState` or a
+ * `RunSQL`. With `unpaired`, only a `SeparateDatabaseAndState` without database operations
+ * counts (`mismatching-database-and-state-operations` compares the two sides otherwise).
+ */
+export function inStateOperations(ctx: OperationContext, unpaired = false): boolean {
+  const { op, parent } = ctx;
+  if (op.unknown || !parent?.stateOperations?.includes(op)) return false;
+  return !unpaired || parent.kind !== "SeparateDatabaseAndState" || (parent.databaseOperations?.length ?? 0) === 0;
+}
+
 /** Whether a statement names `table`, unqualified or in `public` (the schema Django's tables are in). */
 export function onTable(fact: SqlStatementFact, table: string): boolean {
-  return fact.table === table && (fact.schema === null || fact.schema === "public");
+  return fact.table === table && isPublic(fact.schema);
+}
+
+/** Whether a statement may create `table`, or rename a table to it. */
+export function mayCreateTable(fact: SqlStatementFact, table: string): boolean {
+  if (fact.kind === "create-table") return onTable(fact, table);
+  return fact.kind === "rename-table" && isPublic(fact.schema) && fact.newName === table;
 }
 
 /**

@@ -414,6 +414,16 @@ export function parsedStatements(side: RunSqlSide | undefined): RunSqlStatement[
   return side.chunks.flatMap((c) => (c.status === "ok" ? c.statements : []));
 }
 
+/**
+ * Every forward statement of a `RunSQL`, or null when any part of its SQL cannot be read (no
+ * facts, a non-literal string, an unparsable chunk): for rules that must know all it does.
+ */
+export function readableForwardStatements(facts: RunSqlFacts | null): SqlStatementFact[] | null {
+  if (facts?.forward.kind === "noop") return [];
+  if (facts?.forward.kind !== "sql" || facts.forward.chunks.some((c) => c.status !== "ok")) return null;
+  return parsedStatements(facts.forward).map((s) => s.fact);
+}
+
 /** Every forward statement of a `RunSQL` that reaches the database, in order; empty otherwise. */
 export function forwardStatements(ctx: SqlRuleContext & { effect: string }): RunSqlStatement[] {
   if (ctx.effect === "state") return [];

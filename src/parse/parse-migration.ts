@@ -49,12 +49,14 @@ export interface ParsedMigration extends MigrationFile {
 interface Ctx {
   index: LineIndex;
   imports: Record<string, string>;
+  /** The module's tree, for `constants`. */
+  root: SyntaxNode;
   /**
    * Module-level names bound once, by a plain `NAME = value` (`EMAIL_MAX_LENGTH = 254`), to the
    * value's node; null for a name bound more than once or also bound elsewhere (an import, a
-   * def, an `if` block, `+=`), which is not read.
+   * def, an `if` block, `+=`), which is not read. Collected on the first bare name read.
    */
-  constants: Map<string, SyntaxNode | null>;
+  constants: Map<string, SyntaxNode | null> | null;
   /** Constants being read, against `A = B` / `B = A` loops. */
   reading: Set<string>;
   /** Custom operations declared in the configuration. */
@@ -96,7 +98,7 @@ export function parseMigrationSource(
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const index = new LineIndex(text);
   const root = lightTree(parsePython(text), text, { full: options.fullTree === true, brackets: mayNestTooDeep(text) });
-  const ctx: Ctx = { index, imports: {}, constants: moduleConstants(root), reading: new Set(), operations: options.operations };
+  const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,
     app: file.app,
@@ -196,16 +198,30 @@ function moduleConstants(root: SyntaxNode): Map<string, SyntaxNode | null> {
   return constants;
 }
 
-/** The value of a module constant (see `Ctx.constants`), or null. */
-function constantValue(ctx: Ctx, name: string, depth: number): PyValue | null {
-  const node = ctx.constants.get(name);
-  if (!node || ctx.reading.has(name)) return null;
+/** `read` of the node a module constant is bound to (see `Ctx.constants`), or null; never in a loop through names. */
+function withConstant<T>(ctx: Ctx, name: string, read: (bound: SyntaxNode) => T): T | null {
+  ctx.constants ??= moduleConstants(ctx.root);
+  const bound = ctx.constants.get(name);
+  if (!bound || ctx.reading.has(name)) return null;
   ctx.reading.add(name);
   try {
-    return toValue(ctx, node, depth + 1);
+    return read(bound);
   } finally {
     ctx.reading.delete(name);
   }
+}
+
+/** `left + right` (the operands; null for any other operator). */
+function plusOperands(node: SyntaxNode): [SyntaxNode, SyntaxNode] | null {
+  const left = node.childForFieldName("left");
+  const right = node.childForFieldName("right");
+  return left && right && node.childForFieldName("operator")?.type === "+" ? [left, right] : null;
+}
+
+/** The two branches of `a if condition else b`, or null. */
+function branches(node: SyntaxNode): [SyntaxNode, SyntaxNode] | null {
+  const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
+  return then && otherwise ? [then, otherwise] : null;
 }
 
 /** Python's truth value of a literal, or null when it cannot be known statically. */
@@ -521,10 +537,14 @@ function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, app
     result.operationsUnknown = { reason: `\`operations\` ${lists} (\`${truncate(node.text, 80)}\`)`, range: rangeOf(ctx, node) };
     return;
   }
-  const ops = append ? result.operations : [];
-  for (const list of lists) ops.push(...readOperationList(ctx, list, 0, ops.length));
-  result.operations = ops;
+  result.operations = readOperationLists(ctx, lists, 0, append ? result.operations : []);
   if (!append) result.operationsUnknown = null;
+}
+
+/** The operations of `lists`, read in order after `ops` (their indexes go on from there). */
+function readOperationLists(ctx: Ctx, lists: SyntaxNode[], depth: number, ops: Operation[] = []): Operation[] {
+  for (const list of lists) ops.push(...readOperationList(ctx, list, depth, ops.length));
+  return ops;
 }
 
 /**
@@ -544,37 +564,28 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       return inner ? operationLists(ctx, inner) : "is not a literal list";
     }
     case "binary_operator": {
-      const left = node.childForFieldName("left");
-      const right = node.childForFieldName("right");
-      if (!left || !right || node.childForFieldName("operator")?.type !== "+") return "is not a literal list";
-      const a = operationLists(ctx, left);
+      const operands = plusOperands(node);
+      if (!operands) return "is not a literal list";
+      const a = operationLists(ctx, operands[0]);
       if (typeof a === "string") return a;
-      const b = operationLists(ctx, right);
+      const b = operationLists(ctx, operands[1]);
       return typeof b === "string" ? b : [...a, ...b];
     }
     case "conditional_expression": {
-      const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
-      if (!then || !otherwise) return "is not a literal list";
-      const a = operationLists(ctx, then);
+      const either = branches(node);
+      if (!either) return "is not a literal list";
+      const a = operationLists(ctx, either[0]);
       if (typeof a === "string") return a;
-      const b = operationLists(ctx, otherwise);
+      const b = operationLists(ctx, either[1]);
       if (typeof b === "string") return b;
       const empty = (lists: SyntaxNode[]) => lists.every((l) => l.namedChildren.every((c) => c.type === "comment"));
       if (empty(b)) return a;
       if (empty(a)) return b;
       return "depends on a condition rollsafe cannot evaluate, and both branches hold operations";
     }
-    case "identifier": {
+    case "identifier":
       // A module constant (`operations = OPERATIONS`), read where it is bound.
-      const bound = ctx.constants.get(node.text);
-      if (!bound || ctx.reading.has(node.text)) return "is not a literal list";
-      ctx.reading.add(node.text);
-      try {
-        return operationLists(ctx, bound);
-      } finally {
-        ctx.reading.delete(node.text);
-      }
-    }
+      return withConstant(ctx, node.text, (bound) => operationLists(ctx, bound)) ?? "is not a literal list";
     default:
       return "is not a literal list";
   }
@@ -703,11 +714,7 @@ function nestedOperations(ctx: Ctx, call: SyntaxNode, op: Operation, keyword: st
   }
   if (!target || target.type === "none") return [];
   const lists = operationLists(ctx, target);
-  if (typeof lists !== "string") {
-    const ops: Operation[] = [];
-    for (const list of lists) ops.push(...readOperationList(ctx, list, depth + 1, ops.length));
-    return ops;
-  }
+  if (typeof lists !== "string") return readOperationLists(ctx, lists, depth + 1);
   op.unknown = {
     reason: `\`${keyword}\` ${lists}`,
     text: truncate(target.text, MAX_OPAQUE_TEXT),
@@ -803,23 +810,16 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
     }
     case "binary_operator": {
       // `[...] + [...]`: list (or tuple) concatenation, and adjacent strings joined with `+`.
-      const left = node.childForFieldName("left");
-      const right = node.childForFieldName("right");
-      if (left && right && node.childForFieldName("operator")?.type === "+") {
-        const joined = concatenation(toValue(ctx, left, depth + 1), toValue(ctx, right, depth + 1), range);
-        if (joined) return joined;
-      }
-      return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+      const operands = plusOperands(node);
+      const joined = operands && concatenation(toValue(ctx, operands[0], depth + 1), toValue(ctx, operands[1], depth + 1), range);
+      return joined ?? { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
     }
     case "conditional_expression": {
       // `[...] if settings.X else [...]`: the condition needs the project's settings, so a list
       // is read as both branches' items together (see `eitherList`).
-      const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
-      if (then && otherwise) {
-        const either = eitherList(toValue(ctx, then, depth + 1), toValue(ctx, otherwise, depth + 1), range);
-        if (either) return either;
-      }
-      return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+      const either = branches(node);
+      const joined = either && eitherList(toValue(ctx, either[0], depth + 1), toValue(ctx, either[1], depth + 1), range);
+      return joined ?? { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
     }
     case "boolean_operator": {
       // `getattr(settings, "X", None) or default`: decided by the left side's literal value.
@@ -836,7 +836,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
     case "identifier":
     case "attribute": {
       if (node.type === "identifier") {
-        const constant = constantValue(ctx, node.text, depth);
+        const constant = withConstant(ctx, node.text, (bound) => toValue(ctx, bound, depth + 1));
         // At the place it is used: fixes and messages point there, not at the definition.
         if (constant) return { ...constant, range };
       }
@@ -903,10 +903,8 @@ function concatenation(a: PyValue, b: PyValue, range: SourceRange): PyValue | nu
  * (the field or dependency exists in some configuration). Anything else is unknown (null).
  */
 function eitherList(a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
-  const isList = (v: PyValue) => v.kind === "list" || v.kind === "tuple";
-  if (!isList(a) || !isList(b)) return null;
-  const items = [...(a as { items: PyValue[] }).items, ...(b as { items: PyValue[] }).items];
-  return { kind: a.kind as "list" | "tuple", items, range };
+  if ((a.kind !== "list" && a.kind !== "tuple") || (b.kind !== "list" && b.kind !== "tuple")) return null;
+  return { kind: a.kind, items: [...a.items, ...b.items], range };
 }
 
 /** Decodes a Python string literal's text; null for f-strings (not static). */

@@ -321,11 +321,13 @@ export function createdFields(fields: PyValue | undefined): { name: string; call
   return out;
 }
 
-/** Whether every entry of a `CreateModel`'s `fields` reads as a `(name, field)` pair (see `createdFields`). */
-export function allFieldsRead(fields: PyValue | undefined): boolean {
+/**
+ * Whether every entry of a `CreateModel`'s `fields` reads as a `(name, field)` pair, given how
+ * many `createdFields` read.
+ */
+export function allFieldsRead(fields: PyValue | undefined, read: number): boolean {
   if (fields === undefined) return true;
-  if (fields.kind !== "list" && fields.kind !== "tuple") return false;
-  return createdFields(fields).length === fields.items.length;
+  return (fields.kind === "list" || fields.kind === "tuple") && read === fields.items.length;
 }
 
 /** A dict literal's string-keyed entries (`options={...}` of `CreateModel`); {} for anything else. */

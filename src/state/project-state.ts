@@ -239,8 +239,9 @@ export class ProjectState {
           createdIn: ctx.migration,
           origin,
         };
-        for (const { name: fieldName, call } of createdFields(a.fields)) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
-        if (!allFieldsRead(a.fields)) model.fieldsIncomplete = true;
+        const created = createdFields(a.fields);
+        for (const { name: fieldName, call } of created) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
+        if (!allFieldsRead(a.fields, created.length)) model.fieldsIncomplete = true;
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);
         break;
