@@ -11,9 +11,10 @@
  * directory that cannot be written leaves the run uncached, silently.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writePieces } from "./write-blocks.js";
+import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
 
@@ -193,7 +194,7 @@ export function modelJson(migration: ParsedMigration): string | null {
 async function readShard(file: string, appDir: string, key: string): Promise<Shard> {
   let data: ShardFile | null = null;
   try {
-    const parsed = JSON.parse(readFileSync(file, "utf8")) as Partial<ShardFile> | null;
+    const parsed = JSON.parse(readJsonText(file)) as Partial<ShardFile> | null;
     if (parsed && parsed.format === SHARD_FORMAT && parsed.key === key && parsed.appDir === appDir && parsed.files && typeof parsed.files === "object") {
       data = parsed as ShardFile;
     }
@@ -219,7 +220,7 @@ async function writeShard(shard: Shard, key: string): Promise<void> {
   let fd: number | null = null;
   try {
     fd = openSync(temp, "w");
-    writePieces(fd, pieces());
+    writePieces(fd, asciiJsonPieces(pieces()));
     closeSync(fd);
     fd = null;
     renameSync(temp, shard.file);

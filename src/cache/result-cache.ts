@@ -28,6 +28,7 @@ import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
 import type { Rule } from "../engine/rule-types.js";
 import { rollsafeVersion } from "./cache-key.js";
+import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import { writePieces } from "./write-blocks.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
 
@@ -324,7 +325,7 @@ async function readSlot<Extra>(file: string, key: string, rules: readonly RuleMe
     // A slot starts with its key (`slotPieces` writes it first). After an edit the key differs,
     // and a large run's slot (110 MB at 20,000 migrations) is not worth reading to find out.
     if (!startsWith(file, `{"key":${JSON.stringify(key)},`)) return null;
-    const slot = JSON.parse(readFileSync(file, "utf8")) as Slot;
+    const slot = JSON.parse(readJsonText(file)) as Slot;
     if (slot.key !== key || !Array.isArray(slot.result?.diagnostics)) return null;
     const { sources, ...rest } = slot.result;
     return { result: { ...rest, rules: [...rules], sources: new Map(sources) }, extra: slot.extra as Extra };
@@ -353,7 +354,7 @@ function readHead(file: string, length: number): Buffer | null {
 }
 
 async function writeSlot(file: string, key: string, run: CachedRun<unknown>): Promise<void> {
-  writeAtomically(file, slotPieces(key, run));
+  writeAtomically(file, asciiJsonPieces(slotPieces(key, run)));
 }
 
 /**

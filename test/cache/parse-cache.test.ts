@@ -195,6 +195,24 @@ describe("parse cache invalidation", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("writes its shards in ASCII and reads back non-ASCII models, and shards an older rollsafe wrote in UTF-8", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-cache-unit-"));
+    const text = 'from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    operations = [\n        migrations.AddField("Caf\u00e9", "na\u00efve", models.CharField(max_length=3, verbose_name="\u65e5\u672c \ud83d\ude00")),\n    ]\n';
+    const model = parseMigrationSource(text, { path: file.path, app: file.app, name: file.name });
+    const cache = new ParseCache(dir, "1.0.0", "k1");
+    await cache.store(file, contentHash(text), model);
+    await cache.save();
+    const [shard] = shards(dir);
+    const bytes = readFileSync(shard as string);
+    expect(bytes.every((b) => b < 0x80)).toBe(true);
+    expect(await new ParseCache(dir, "1.0.0", "k1").lookup(file, contentHash(text), () => text)).toEqual(model);
+    // The same shard as an older rollsafe wrote it, in UTF-8.
+    writeFileSync(shard as string, JSON.stringify(JSON.parse(bytes.toString("latin1"))), "utf8");
+    expect(readFileSync(shard as string).some((b) => b >= 0x80)).toBe(true);
+    expect(await new ParseCache(dir, "1.0.0", "k1").lookup(file, contentHash(text), () => text)).toEqual(model);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("rewrites an app's shard once enough of its files changed, not for every edit", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-cache-unit-"));
     const names = Array.from({ length: 100 }, (_, i) => `${String(i + 1).padStart(4, "0")}_m`);
