@@ -23,6 +23,7 @@ import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js"
 import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-operations.js";
 import { baselinePaths } from "../config/start-after.js";
 import { DEFAULT_TARGET } from "./defaults.js";
+import { collectBetweenPhases } from "./collect-garbage.js";
 
 /** Options of `lint()`. */
 export interface LintOptions {
@@ -182,6 +183,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   };
   const loaded = await loadMigrations(discovery.files, { maxFileSize: options.maxFileSize, operations: options.operations, cache, jobs: options.jobs, onProgress: options.onProgress, onLoaded });
   await cache?.save();
+  collectBetweenPhases();
 
   const migrations: ParsedMigration[] = [];
   for (const file of loaded) {
@@ -232,6 +234,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // Every loaded file went through onLoaded: the load has started if any RunSQL lacks its facts.
   await sqlParserLoad;
   const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);
+  collectBetweenPhases();
 
   for (const rule of activeRules) {
     if (!rule.project) continue;
