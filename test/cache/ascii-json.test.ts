@@ -24,6 +24,14 @@ describe("ASCII JSON", () => {
     }
   });
 
+  it("escapes raw surrogates too, paired or lone (JSON text someone else wrote)", () => {
+    for (const raw of ['"\ud83d\ude00"', '"\ud800 lone"', '"low \udfff"']) {
+      const text = asciiJson(raw);
+      expect(text).toMatch(/^[\x00-\x7f]*$/);
+      expect(JSON.parse(text)).toBe(JSON.parse(raw));
+    }
+  });
+
   it("leaves ASCII text as it is", () => {
     const text = JSON.stringify({ a: "b", c: [1, 2] });
     expect(asciiJson(text)).toBe(text);
