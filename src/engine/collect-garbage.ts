@@ -6,13 +6,14 @@ import vm from "node:vm";
  * `LARGE_HEAP_BYTES`.
  *
  * V8 sets its next old-space limit from the live heap at its last full collection, and a large
- * cold run has one early (about 150 MB live at 20,000 migrations, while the files are parsed),
+ * cold run has one early (about 130 MB live at 20,000 migrations, while the files are parsed),
  * then none: the parse's garbage and the replay's grow to the limit beside the live models, and
  * the peak RSS is that limit, not what is live. Collecting once the models are loaded and once
  * the replay is done (where the garbage of each phase is dead) lowers the limit the next phase
- * grows to. Each collection costs a pass over the live heap (150–250 ms at 20,000 migrations),
+ * grows to. Each collection costs a pass over the live heap (150–300 ms at 20,000 migrations),
  * so runs whose heap stays small (a pre-commit run, a project of a few thousand migrations)
- * never pay it.
+ * never pay it. Only the CLI asks for it (`LintOptions.collectGarbage`): a program that calls
+ * `lint()` keeps its own collector's pace.
  *
  * `gc()` is exposed the way Jest's `--logHeapUsage` does it: the flag is set for the time it
  * takes to make one new context, whose global `gc` is kept, and then cleared again.

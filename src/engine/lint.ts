@@ -66,6 +66,11 @@ export interface LintOptions {
    * the result cache's key): used instead of walking the tree again, and its apps are labelled here.
    */
   walked?: Discovery;
+  /**
+   * Collect garbage between the phases of a large run (`collect-garbage.ts`). The CLI sets it; a
+   * program that calls `lint()` keeps its own collector's pace.
+   */
+  collectGarbage?: boolean;
 }
 
 export { DEFAULT_DJANGO, DEFAULT_TARGET } from "./defaults.js";
@@ -183,7 +188,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   };
   const loaded = await loadMigrations(discovery.files, { maxFileSize: options.maxFileSize, operations: options.operations, cache, jobs: options.jobs, onProgress: options.onProgress, onLoaded });
   await cache?.save();
-  collectBetweenPhases();
+  if (options.collectGarbage) collectBetweenPhases();
 
   const migrations: ParsedMigration[] = [];
   for (const file of loaded) {
@@ -234,7 +239,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // Every loaded file went through onLoaded: the load has started if any RunSQL lacks its facts.
   await sqlParserLoad;
   const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);
-  collectBetweenPhases();
+  if (options.collectGarbage) collectBetweenPhases();
 
   for (const rule of activeRules) {
     if (!rule.project) continue;

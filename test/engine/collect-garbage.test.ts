@@ -1,7 +1,10 @@
 /** Full collections between the phases of a large run (`src/engine/collect-garbage.ts`). */
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import path from "node:path";
 import { collectBetweenPhases } from "../../src/engine/collect-garbage.js";
+import { resolveRun } from "../../src/config/resolve-options.js";
+import { REPO } from "../support/run-cli.js";
 
 describe("collectBetweenPhases", () => {
   it("leaves a small heap alone", () => {
@@ -19,5 +22,10 @@ describe("collectBetweenPhases", () => {
     expect((globalThis as { gc?: unknown }).gc).toBeUndefined();
     // The collector is made once and works again.
     expect(collectBetweenPhases(0)).toBe(true);
+  });
+
+  it("is asked for by the CLI's settings; a program calling lint() keeps its own collector's pace", () => {
+    const dir = path.join(REPO, "fixtures/example-project");
+    expect(resolveRun([dir], {}, dir).options.collectGarbage).toBe(true);
   });
 });
