@@ -52,6 +52,7 @@ export const addingIndexWithManyColumns: Rule = {
 )`,
     },
   },
+  operationKinds: ["AddIndex", "AddIndexConcurrently", "CreateModel"],
   operation(ctx) {
     const { op } = ctx;
     if (op.unknown || ctx.effect === "state") return;

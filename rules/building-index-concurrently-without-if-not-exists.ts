@@ -64,6 +64,7 @@ class Migration(migrations.Migration):
 `,
     },
   },
+  operationKinds: ["AddIndexConcurrently", "RunSQL"],
   operation(ctx) {
     const { op } = ctx;
     if (ctx.target.database !== "postgresql" || ctx.effect === "state" || op.unknown || op.thirdParty) return;

@@ -82,6 +82,7 @@ export const namingColumnWithReservedKeyword: Rule = {
 )`,
     },
   },
+  operationKinds: ["CreateModel", "AddField", "AlterField", "RenameField", "RenameModel", "AlterModelTable"],
   operation(ctx) {
     const { op } = ctx;
     if (op.unknown || ctx.effect === "state") return;

@@ -245,6 +245,7 @@ class Migration(migrations.Migration):
 `,
     },
   },
+  operationKinds: ["AlterField", "RemoveConstraint", "AlterUniqueTogether", "AddField", "CreateModel"],
   operation(ctx) {
     const { op } = ctx;
     if (ctx.effect === "state" || op.unknown) return;
