@@ -1,5 +1,5 @@
 import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
-import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
+import { inStateOperations, mayCreateTable, onTable, rawStepsMay, stateAndDatabaseModel } from "../src/engine/raw-steps.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { columnOf, fieldFromCall, literalString } from "../src/state/model-state.js";
@@ -56,11 +56,10 @@ export const makingFieldNullableOnlyInState: Rule = {
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AlterField" || !inStateOperations(ctx)) return;
-    const modelName = literalString(op.args.model_name);
     const name = literalString(op.args.name);
-    const model = ctx.model(modelName);
-    const physical = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
-    if (!model || !physical || !name || !op.args.field || !model.managed || model.proxy || !ctx.hasTable(physical)) return;
+    const models = stateAndDatabaseModel(ctx);
+    if (!models || !name || !op.args.field) return;
+    const { model, physical } = models;
     const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
     const column = columnOf(field);
     if (field.null !== true || column === null || field.primaryKey) return;

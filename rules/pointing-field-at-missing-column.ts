@@ -1,4 +1,4 @@
-import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
+import { inStateOperations, mayCreateTable, onTable, rawStepsMay, stateAndDatabaseModel } from "../src/engine/raw-steps.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, py, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
@@ -29,11 +29,10 @@ interface Target {
 /** What a state-only `AddField`, `RenameField` or `AlterField` points its field at, when the column changes. */
 function targetOf(ctx: OperationContext): Target | null {
   const { op } = ctx;
-  const modelName = literalString(op.args.model_name);
-  const model = ctx.model(modelName);
   // The table as the database has it: a model Django's operations created there.
-  const physical: ModelState | undefined = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
-  if (!model || !physical || physical.fieldsIncomplete || !model.managed || model.proxy || !ctx.hasTable(physical) || ctx.isNewTable(physical)) return null;
+  const models = stateAndDatabaseModel(ctx);
+  if (!models || models.physical.fieldsIncomplete || ctx.isNewTable(models.physical)) return null;
+  const { model, physical } = models;
   if (op.kind === "RenameField") {
     const oldName = literalString(op.args.old_name);
     const newName = literalString(op.args.new_name);

@@ -6,6 +6,7 @@
 import { isPublic } from "../sql/analyze-sql.js";
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import type { OperationContext } from "./rule-types.js";
+import { literalString, type ModelState } from "../state/model-state.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
 const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select"]);
@@ -48,4 +49,17 @@ export function rawStepsMay(ctx: OperationContext, apps: readonly string[], does
     if (statements.some((fact) => OPAQUE_KINDS.has(fact.kind) || does(fact))) return true;
   }
   return false;
+}
+
+/**
+ * The model an operation's `model_name` names, in the state and as Django's operations left it
+ * in the database (`physical`), when both exist, it is managed and not a proxy, and its table
+ * exists: what a state-only field operation is compared with.
+ */
+export function stateAndDatabaseModel(ctx: OperationContext): { model: ModelState; physical: ModelState } | null {
+  const modelName = literalString(ctx.op.args.model_name);
+  const model = ctx.model(modelName);
+  const physical = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
+  if (!model || !physical || !model.managed || model.proxy || !ctx.hasTable(physical)) return null;
+  return { model, physical };
 }

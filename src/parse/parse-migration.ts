@@ -408,6 +408,9 @@ function pickMigrationClass(ctx: Ctx, classes: SyntaxNode[]): SyntaxNode | null 
   return null;
 }
 
+/** The class attributes read as dependency lists, and where each goes in the model. */
+const DEPENDENCY_LISTS: Record<string, "dependencies" | "runBefore" | "replaces" | undefined> = { dependencies: "dependencies", run_before: "runBefore", replaces: "replaces" };
+
 function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration): void {
   result.hasMigrationClass = true;
   result.classRange = rangeOf(ctx, cls.childForFieldName("name") ?? cls);
@@ -424,22 +427,21 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (!left || !right || left.type !== "identifier") continue;
-    if (assignment.type === "augmented_assignment") {
-      // `operations += [...]`, `dependencies += [...]`: the class attribute, extended.
-      if (assignment.childForFieldName("operator")?.type === "+=") extendList(ctx, result, left.text, right);
+    // `operations += [...]`, `dependencies += [...]`: the class attribute, extended.
+    const extend = assignment.type === "augmented_assignment";
+    if (extend ? assignment.childForFieldName("operator")?.type !== "+=" : assignment.type !== "assignment") continue;
+    const dependencyList = DEPENDENCY_LISTS[left.text];
+    if (dependencyList) {
+      const deps = readDependencies(ctx, right);
+      result[dependencyList] = extend ? [...result[dependencyList], ...deps] : deps;
       continue;
     }
-    if (assignment.type !== "assignment") continue;
+    if (left.text === "operations") {
+      readOperations(ctx, right, result, extend);
+      continue;
+    }
+    if (extend) continue;
     switch (left.text) {
-      case "dependencies":
-        result.dependencies = readDependencies(ctx, right);
-        break;
-      case "run_before":
-        result.runBefore = readDependencies(ctx, right);
-        break;
-      case "replaces":
-        result.replaces = readDependencies(ctx, right);
-        break;
       case "initial":
         result.initial = right.type === "true" ? true : right.type === "false" ? false : null;
         break;
@@ -447,9 +449,6 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
         // Anything but a literal False keeps Django's default of an atomic migration.
         result.atomic = right.type !== "false";
         result.atomicRange = rangeOf(ctx, stmt);
-        break;
-      case "operations":
-        readOperations(ctx, right, result);
         break;
       case "safe":
       case "stage":
@@ -461,26 +460,6 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
       default:
         break;
     }
-  }
-}
-
-/** `name += value` in the migration class, for the lists rollsafe reads. */
-function extendList(ctx: Ctx, result: ParsedMigration, name: string, value: SyntaxNode): void {
-  switch (name) {
-    case "dependencies":
-      result.dependencies.push(...readDependencies(ctx, value));
-      break;
-    case "run_before":
-      result.runBefore.push(...readDependencies(ctx, value));
-      break;
-    case "replaces":
-      result.replaces.push(...readDependencies(ctx, value));
-      break;
-    case "operations":
-      readOperations(ctx, value, result, true);
-      break;
-    default:
-      break;
   }
 }
 
@@ -561,23 +540,16 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       return [node];
     case "parenthesized_expression": {
       const inner = node.namedChildren.find((c) => c.type !== "comment");
-      return inner ? operationLists(ctx, inner) : "is not a literal list";
+      return inner ? operationLists(ctx, inner) : NOT_A_LIST;
     }
     case "binary_operator": {
-      const operands = plusOperands(node);
-      if (!operands) return "is not a literal list";
-      const a = operationLists(ctx, operands[0]);
-      if (typeof a === "string") return a;
-      const b = operationLists(ctx, operands[1]);
-      return typeof b === "string" ? b : [...a, ...b];
+      const both = operandLists(ctx, plusOperands(node));
+      return typeof both === "string" ? both : [...both[0], ...both[1]];
     }
     case "conditional_expression": {
-      const either = branches(node);
-      if (!either) return "is not a literal list";
-      const a = operationLists(ctx, either[0]);
-      if (typeof a === "string") return a;
-      const b = operationLists(ctx, either[1]);
-      if (typeof b === "string") return b;
+      const both = operandLists(ctx, branches(node));
+      if (typeof both === "string") return both;
+      const [a, b] = both;
       const empty = (lists: SyntaxNode[]) => lists.every((l) => l.namedChildren.every((c) => c.type === "comment"));
       if (empty(b)) return a;
       if (empty(a)) return b;
@@ -585,10 +557,21 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
     }
     case "identifier":
       // A module constant (`operations = OPERATIONS`), read where it is bound.
-      return withConstant(ctx, node.text, (bound) => operationLists(ctx, bound)) ?? "is not a literal list";
+      return withConstant(ctx, node.text, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST;
     default:
-      return "is not a literal list";
+      return NOT_A_LIST;
   }
+}
+
+const NOT_A_LIST = "is not a literal list";
+
+/** `operationLists` of two operands (of `+`, or a condition's branches), or the first reason one is not read. */
+function operandLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [SyntaxNode[], SyntaxNode[]] | string {
+  if (!operands) return NOT_A_LIST;
+  const a = operationLists(ctx, operands[0]);
+  if (typeof a === "string") return a;
+  const b = operationLists(ctx, operands[1]);
+  return typeof b === "string" ? b : [a, b];
 }
 
 function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Operation[] {
@@ -891,7 +874,7 @@ function settingWithDefault(args: PyValue[]): PyValue | null {
 
 /** `a + b` of two lists, two tuples or two strings; null for anything rollsafe cannot add up. */
 function concatenation(a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
-  if ((a.kind === "list" || a.kind === "tuple") && b.kind === a.kind) return { kind: a.kind, items: [...a.items, ...b.items], range };
+  if ((a.kind === "list" || a.kind === "tuple") && b.kind === a.kind) return eitherList(a, b, range);
   if ((a.kind === "str" || a.kind === "bytes") && b.kind === a.kind) return { kind: a.kind, value: a.value + b.value, range };
   return null;
 }
