@@ -10,7 +10,7 @@ import type { AppLabelCache } from "../parse/parse-app-config.js";
 /** Reading a label parses `apps.py`: the parser loads only when a walk names its apps (not for the result cache's key). */
 const appConfig = () => import("../parse/parse-app-config.js");
 
-/** Directory names never descended into (they hold other people's code or build output). */
+/** Directory names never descended into (they hold other people's code, build output or translations). */
 const SKIPPED_DIRS = new Set([
   ".git",
   ".hg",
@@ -27,6 +27,9 @@ const SKIPPED_DIRS = new Set([
   ".ruff_cache",
   ".pytest_cache",
   ".rollsafe_cache",
+  // gettext's catalogue directory (`locale/<language>/LC_MESSAGES/django.po`): half the
+  // directories of a translated project, and never a Python package.
+  "LC_MESSAGES",
 ]);
 
 /** A problem met while walking the tree; becomes one clear line, and the walk goes on. */

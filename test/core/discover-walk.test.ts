@@ -37,4 +37,21 @@ describe("discovery walk", () => {
     expect(found.files.map((f) => `${f.app.label}.${f.name}`)).toEqual(["library.0001_initial", "orders.0001_initial", "orders.0002_more", "billing.0001_initial"]);
     expect(new Set(found.files.map((f) => f.path)).size).toBe(found.files.length);
   });
+
+  it("does not list gettext catalogue directories, but walks the rest of a locale tree", async () => {
+    const base = realpathSync(mkdtempSync(path.join(tmpdir(), "rollsafe-walk-")));
+    app(base, "library", ["0001_initial"]);
+    for (const lang of ["de", "pt_BR"]) {
+      mkdirSync(path.join(base, "library/locale", lang, "LC_MESSAGES"), { recursive: true });
+      writeFileSync(path.join(base, "library/locale", lang, "LC_MESSAGES/django.po"), "");
+    }
+    // A migrations package inside a catalogue directory is not an importable app; one elsewhere
+    // under `locale/` (a package of that name) is still found.
+    app(base, "library/locale/de/LC_MESSAGES/odd", ["0001_initial"]);
+    app(base, "library/locale/regions", ["0001_initial"]);
+
+    const found = await discover([base]);
+    expect(found.problems).toEqual([]);
+    expect(found.apps.map((a) => path.relative(base, a.dir))).toEqual(["library", "library/locale/regions"]);
+  });
 });
