@@ -9,7 +9,7 @@ import type { OperationContext } from "./rule-types.js";
 import { literalString, type ModelState } from "../state/model-state.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
-const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select"]);
+const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select", "do-block"]);
 
 /**
  * Whether the operation is read in the `state_operations` of a `SeparateDatabaseAndState` or a

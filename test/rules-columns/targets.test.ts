@@ -208,3 +208,12 @@ describe("adding-not-nullable-column and setting-column-not-null per engine", ()
     expect(await help("sqlite")).toContain("remakes `library_book`");
   });
 });
+
+describe("state-only rules and SQL whose effect cannot be read", () => {
+  it("counts a DO block before a state-only change as possibly having made it", async () => {
+    const nullable = `        migrations.SeparateDatabaseAndState(state_operations=[migrations.AlterField("book", "title", models.CharField(max_length=200, null=True))]),`;
+    const found = async (before: string) => (await lintOps(before + nullable)).filter((d) => d.rule === "making-field-nullable-only-in-state").length;
+    expect(await found("")).toBe(1);
+    expect(await found(`        migrations.RunSQL("DO $$ BEGIN EXECUTE 'ALTER TABLE library_book ALTER COLUMN title DROP NOT NULL'; END $$", reverse_sql=migrations.RunSQL.noop),\n`)).toBe(0);
+  });
+});
