@@ -82,6 +82,7 @@ import { namingIdentifierTooLong } from "./naming-identifier-too-long.js";
 import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-and-state-operations.js";
 import { pointingFieldAtMissingColumn } from "./pointing-field-at-missing-column.js";
 import { makingFieldNullableOnlyInState } from "./making-field-nullable-only-in-state.js";
+import { wideningFieldOnlyInState } from "./widening-field-only-in-state.js";
 import { pointingModelAtMissingTable } from "./pointing-model-at-missing-table.js";
 import { runningDdlWithoutLockTimeout } from "./running-ddl-without-lock-timeout.js";
 import { missingStageMarker } from "./missing-stage-marker.js";
@@ -179,6 +180,7 @@ export const rules: Rule[] = [
   pointingFieldAtMissingColumn,
   makingFieldNullableOnlyInState,
   pointingModelAtMissingTable,
+  wideningFieldOnlyInState,
   runningDdlWithoutLockTimeout,
   missingStageMarker,
   addingIndexWithManyColumns,

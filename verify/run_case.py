@@ -224,7 +224,7 @@ class RowFactory:
         self.field_counters[key] = self.field_counters.get(key, 0) + 1
         return self.field_counters[key]
 
-    def create(self, model, depth=0, fill_nullable=False):
+    def create(self, model, depth=0, fill_nullable=False, overrides=None):
         """Inserts one row and returns the instance; creates FK targets first.
 
         An application's INSERT leaves NULL-able fields it has no value for as NULL; rows that
@@ -245,6 +245,7 @@ class RowFactory:
                 values[field.attname] = getattr(row, field.target_field.attname)
             else:
                 values[field.attname] = self.value(field)
+        values.update(overrides or {})
         return model.objects.create(**values)
 
     @staticmethod
@@ -347,17 +348,70 @@ def deploy_stage(migration):
     return "pre"
 
 
-def run_queries(models, factory, label):
-    """The application's queries per model: INSERT one row, SELECT all. Never raises."""
+def widest_value(field):
+    """The largest value the field itself accepts (its validators: max_length, the integer
+    range, max_digits), or None for fields without such a bound."""
+    from django.db import connection, models
+
+    if field.is_relation or field.primary_key or field.choices:
+        return None
+    if isinstance(field, models.CharField):
+        return "w" * (field.max_length or 1000)
+    if isinstance(field, models.TextField):
+        return "w" * 1000
+    if isinstance(field, (models.IntegerField, models.SmallIntegerField, models.BigIntegerField)):
+        return connection.ops.integer_field_range(field.get_internal_type())[1]
+    if isinstance(field, models.DecimalField) and field.max_digits and field.decimal_places is not None:
+        return decimal.Decimal("9" * (field.max_digits - field.decimal_places) or "0")
+    return None
+
+
+def drifted_fields(model):
+    """Fields whose type in the model differs from their column's type in the database (a
+    state-only change): the application writes values the field allows, which the column may
+    refuse. Columns the table lacks are left to the ordinary INSERT."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = to_regclass(%s) AND attnum > 0 AND NOT attisdropped",
+            [connection.ops.quote_name(model._meta.db_table)],
+        )
+        columns = dict(cursor.fetchall())
+
+    def spelled(db_type):
+        return re.sub(r"\s+", "", (db_type or "").lower().replace("character varying", "varchar"))
+
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if field.column in columns
+        and spelled(field.db_type(connection)) != spelled(columns[field.column])
+        and widest_value(field) is not None
+    ]
+
+
+def run_queries(models, factory, label, probe_drift=False):
+    """The application's queries per model: INSERT one row, SELECT all. Never raises.
+
+    With `probe_drift`, a field whose column has another type than the field's (see
+    `drifted_fields`) also gets an INSERT with the widest value the field accepts.
+    """
     from django.db import transaction
 
     results = []
     for model in models:
-        for query in ("insert", "select"):
+        queries = [("insert", None), ("select", None)]
+        if probe_drift:
+            queries += [(f"insert widest {field.name}", field) for field in drifted_fields(model)]
+        for query, field in queries:
             entry = {"model": model._meta.label, "query": query, "ok": True}
             try:
                 with transaction.atomic():
-                    if query == "insert":
+                    if field is not None:
+                        factory.create(model, overrides={field.attname: widest_value(field)})
+                    elif query == "insert":
                         factory.create(model)
                     else:
                         list(model.objects.all())
@@ -771,7 +825,7 @@ def observe_case(args, password, project, packages, markers):
     if result["stage"] == "post":
         with transaction.atomic():
             result["new_before"] = new_render_error or run_queries(
-                new_models, RowFactory(new_state.apps), "new"
+                new_models, RowFactory(new_state.apps), "new", probe_drift=True
             )
             transaction.set_rollback(True)
 
@@ -813,7 +867,7 @@ def observe_case(args, password, project, packages, markers):
         result["old_after"] = run_queries(old_models, old_factory, "old")
     # 5. The new code.
     result["new_after"] = new_render_error or run_queries(
-        new_models, RowFactory(new_state.apps), "new"
+        new_models, RowFactory(new_state.apps), "new", probe_drift=True
     )
     return result
 

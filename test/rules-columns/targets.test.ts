@@ -209,6 +209,53 @@ describe("adding-not-nullable-column and setting-column-not-null per engine", ()
   });
 });
 
+describe("widening-field-only-in-state per engine and against the SQL so far", () => {
+  const stateOnly = (field: string) =>
+    `        migrations.SeparateDatabaseAndState(state_operations=[migrations.AlterField("book", "title", ${field})]),`;
+  const widened = (diags: Awaited<ReturnType<typeof lintOps>>) => diags.filter((d) => d.rule === "widening-field-only-in-state");
+
+  it("names each engine's error, and gives PostgreSQL's SQL only for PostgreSQL", async () => {
+    const ops = stateOnly("models.CharField(max_length=300)");
+    const [pg] = widened(await lintOps(ops));
+    expect(pg?.help.join("\n")).toContain('"value too long for type character varying(200)"');
+    expect(pg?.help.join("\n")).toContain('ALTER TABLE "library_book" ALTER COLUMN "title" TYPE varchar(300);');
+    const [mysql] = widened(await lintOps(ops, { database: "mysql" }));
+    expect(mysql?.help.join("\n")).toContain(`"Data too long for column 'title'"`);
+    expect(mysql?.help.join("\n")).toContain("ALTER TABLE ... MODIFY");
+    expect(mysql?.help.join("\n")).not.toContain('ALTER TABLE "library_book"');
+    // SQLite keeps any length in a varchar column and any integer in an integer one.
+    expect(widened(await lintOps(ops, { database: "sqlite" }))).toEqual([]);
+  });
+
+  it("names the table a db_table gives, and points integer widening at the rewrite", async () => {
+    const diags = widened(
+      await lintOps(`        migrations.CreateModel(
+            name="Loan",
+            fields=[("id", models.BigAutoField(primary_key=True)), ("days", models.SmallIntegerField())],
+            options={"db_table": "lending_loans"},
+        ),
+        migrations.SeparateDatabaseAndState(state_operations=[migrations.AlterField("loan", "days", models.IntegerField())]),`),
+    );
+    expect(diags.map((d) => d.message)).toEqual(["This state-only `AlterField` widens `Loan.days` to integer, but column `lending_loans.days` stays smallint in the database."]);
+    expect(diags[0]?.help.join("\n")).toContain('"smallint out of range"');
+    expect(diags[0]?.help.join("\n")).toContain("rewrites the table");
+    expect(diags[0]?.help.join("\n")).toContain('ALTER TABLE "lending_loans" ALTER COLUMN "days" TYPE integer;');
+  });
+
+  it("stays silent when SQL so far changed the column or cannot be read, or the type cannot be known", async () => {
+    const earlierSql = (sql: string) => `        migrations.RunSQL(${JSON.stringify(sql)}, reverse_sql=migrations.RunSQL.noop),\n`;
+    const widen = stateOnly("models.CharField(max_length=300)");
+    expect(widened(await lintOps(earlierSql('ALTER TABLE library_book ALTER COLUMN title TYPE varchar(300)') + widen))).toEqual([]);
+    expect(widened(await lintOps(earlierSql("DO $$ BEGIN PERFORM 1; END $$") + widen)).map((d) => d.message)).toEqual([]);
+    // SQL about another column does not count.
+    expect(widened(await lintOps(earlierSql("ALTER TABLE library_book ALTER COLUMN subtitle TYPE varchar(300)") + widen))).toHaveLength(1);
+    expect(widened(await lintOps(stateOnly("models.CharField(max_length=settings.TITLE_LENGTH)"), {}, "    # max_length from a setting\n"))).toEqual([]);
+    // Narrower, or the same type with other options: every value fits.
+    expect(widened(await lintOps(stateOnly("models.CharField(max_length=100)")))).toEqual([]);
+    expect(widened(await lintOps(stateOnly('models.CharField(max_length=200, help_text="Shown on the cover")')))).toEqual([]);
+  });
+});
+
 describe("state-only rules and SQL whose effect cannot be read", () => {
   it("counts a DO block before a state-only change as possibly having made it", async () => {
     const nullable = `        migrations.SeparateDatabaseAndState(state_operations=[migrations.AlterField("book", "title", models.CharField(max_length=200, null=True))]),`;
