@@ -32,6 +32,21 @@ const SKIPPED_DIRS = new Set([
   "LC_MESSAGES",
 ]);
 
+/**
+ * A directory named `locale` that is not a Python package (no `__init__.py`) holds translation
+ * catalogues (`locale/<language>/LC_MESSAGES/`, Django's `LOCALE_PATHS` convention): the walk
+ * does not list its language directories. A package named `locale` (an app) is walked as usual.
+ */
+function isCatalogueTree(dir: string, name: string): boolean {
+  if (name !== "locale") return false;
+  try {
+    accessSync(childPath(dir, "__init__.py"));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** A problem met while walking the tree; becomes one clear line, and the walk goes on. */
 export interface DiscoveryProblem {
   path: string;
@@ -161,7 +176,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       if (SKIPPED_DIRS.has(entry.name)) continue;
       if (entry.isDirectory()) {
         const full = childPath(dir, entry.name);
-        if (!isExcluded(full)) await walk(full, false, childPath(real, entry.name));
+        if (!isExcluded(full) && !isCatalogueTree(full, entry.name)) await walk(full, false, childPath(real, entry.name));
       } else if (entry.isSymbolicLink()) {
         const full = childPath(dir, entry.name);
         if (isDirectory(full, problems) && !isExcluded(full)) await walk(full, false);

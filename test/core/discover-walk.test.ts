@@ -38,20 +38,27 @@ describe("discovery walk", () => {
     expect(new Set(found.files.map((f) => f.path)).size).toBe(found.files.length);
   });
 
-  it("does not list gettext catalogue directories, but walks the rest of a locale tree", async () => {
+  it("does not list translation catalogue trees, but walks packages named locale and paths given", async () => {
     const base = realpathSync(mkdtempSync(path.join(tmpdir(), "rollsafe-walk-")));
     app(base, "library", ["0001_initial"]);
     for (const lang of ["de", "pt_BR"]) {
       mkdirSync(path.join(base, "library/locale", lang, "LC_MESSAGES"), { recursive: true });
       writeFileSync(path.join(base, "library/locale", lang, "LC_MESSAGES/django.po"), "");
     }
-    // A migrations package inside a catalogue directory is not an importable app; one elsewhere
-    // under `locale/` (a package of that name) is still found.
+    // Neither a catalogue directory nor a `locale` directory that is not a package holds an
+    // importable app; a package named `locale` (an app, or apps inside it) is walked as usual.
     app(base, "library/locale/de/LC_MESSAGES/odd", ["0001_initial"]);
     app(base, "library/locale/regions", ["0001_initial"]);
+    app(base, "locale", ["0001_initial"]);
+    app(base, "locale/regions", ["0001_initial"]);
+    app(base, "locale/de/LC_MESSAGES/odd", ["0001_initial"]);
+    writeFileSync(path.join(base, "locale/__init__.py"), "");
 
     const found = await discover([base]);
     expect(found.problems).toEqual([]);
-    expect(found.apps.map((a) => path.relative(base, a.dir))).toEqual(["library", "library/locale/regions"]);
+    expect(found.apps.map((a) => path.relative(base, a.dir))).toEqual(["library", "locale", "locale/regions"]);
+    // A catalogue tree given by path is walked all the same.
+    const given = await discover([path.join(base, "library/locale")]);
+    expect(given.apps.map((a) => path.relative(base, a.dir))).toEqual(["library/locale/regions"]);
   });
 });
