@@ -138,15 +138,16 @@ describe("parse cache through the CLI", () => {
   });
 
   it("gives the same output on one thread and on several", () => {
+    // Two threads start a worker from 1,500 files (`minFilesForWorkers`); three from 200.
     const one = check(["--format", "json", "--no-cache", "--jobs", "1"]);
-    const two = check(["--format", "json", "--no-cache", "--jobs", "2"]);
+    const two = check(["--format", "json", "--no-cache", "--jobs", "3"]);
     const four = check(["--format", "text", "--no-cache", "--jobs", "4"]);
     expect(one.stderr).toBe("");
     expect(two.stdout).toBe(one.stdout);
     expect(four.stdout).toBe(check(["--format", "text", "--no-cache", "--jobs", "1"]).stdout);
     // Workers fill the cache with the JSON they send back; a warm run reads it identically.
     const cacheDir = path.join(tmp, "cache-jobs");
-    check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "2"]);
+    check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "3"]);
     expect(check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "1"]).stdout).toBe(one.stdout);
   });
 
@@ -158,7 +159,7 @@ describe("parse cache through the CLI", () => {
     symlinkSync(path.join(migrations, "missing-target.py"), path.join(migrations, "0500_dangling.py"));
     writeFileSync(path.join(migrations, "0501_latin1.py"), Buffer.from('from django.db import migrations\nNAME = "caf\xe9"\n', "latin1"));
     const one = check(["--format", "json", "--no-cache", "--jobs", "1"], dir);
-    const two = check(["--format", "json", "--no-cache", "--jobs", "2"], dir);
+    const two = check(["--format", "json", "--no-cache", "--jobs", "3"], dir);
     expect(two.stdout).toBe(one.stdout);
     const rules = (JSON.parse(one.stdout) as { diagnostics: { rule: string; file: string }[] }).diagnostics.filter((d) => /050[01]_/.test(d.file)).map((d) => d.rule);
     expect(rules).toEqual(expect.arrayContaining(["io-error", "parse-error"]));
