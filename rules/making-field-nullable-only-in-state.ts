@@ -1,26 +1,6 @@
 import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
-import { inStateOperations, mayCreateTable, onTable, rawStepsMay, stateAndDatabaseModel } from "../src/engine/raw-steps.js";
+import { mayRedefineColumn, rawStepsMay, stateOnlyAlteredField } from "../src/engine/raw-steps.js";
 import type { Rule } from "../src/engine/rule-types.js";
-import type { SqlStatementFact } from "../src/sql/sql-facts.js";
-import { columnOf, fieldFromCall, literalString } from "../src/state/model-state.js";
-
-/** Whether a statement may let `table.column` hold NULL: drops its NOT NULL, changes its type, or drops and re-adds it. */
-function mayAllowNull(fact: SqlStatementFact, table: string, column: string): boolean {
-  if (fact.kind === "rename-table") return mayCreateTable(fact, table);
-  if (!onTable(fact, table)) return false;
-  switch (fact.kind) {
-    case "drop-not-null":
-    case "alter-column-type":
-    case "add-column":
-    case "drop-column":
-    case "rename-column":
-      return fact.column === null || fact.column === column || fact.newName === column;
-    case "create-table":
-      return true;
-    default:
-      return false;
-  }
-}
 
 /**
  * RS511: a state-only `AlterField` that makes a field nullable while its column stays NOT NULL.
@@ -54,24 +34,18 @@ export const makingFieldNullableOnlyInState: Rule = {
   },
   operationKinds: ["AlterField"],
   operation(ctx) {
-    const { op } = ctx;
-    if (op.kind !== "AlterField" || !inStateOperations(ctx)) return;
-    const name = literalString(op.args.name);
-    const models = stateAndDatabaseModel(ctx);
-    if (!models || !name || !op.args.field) return;
-    const { model, physical } = models;
-    const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
-    const column = columnOf(field);
-    if (field.null !== true || column === null || field.primaryKey) return;
+    const altered = stateOnlyAlteredField(ctx);
+    if (!altered) return;
+    const { model, physical, name, field, column, stored } = altered;
+    if (field.null !== true || field.primaryKey) return;
     // The column as the database has it: NOT NULL, and nothing fills it.
-    const stored = [...physical.fields.values()].find((f) => columnOf(f) === column);
-    if (!stored || stored.null !== false || stored.hasDbDefault || stored.primaryKey || stored.generated) return;
+    if (stored.null !== false || stored.hasDbDefault || stored.primaryKey || stored.generated) return;
     const table = ctx.db.tableOf(physical);
-    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayAllowNull(fact, table, column))) return;
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayRedefineColumn(fact, table, column, ["drop-not-null"]))) return;
     const drop = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} DROP NOT NULL;`;
     const restore = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} SET NOT NULL;`;
     ctx.report({
-      range: op.range,
+      range: ctx.op.range,
       message: `This state-only \`AlterField\` makes \`${model.name}.${name}\` nullable, but column \`${table}.${column}\` stays NOT NULL in the database.`,
       help: [
         `Django records \`null=True\` without running \`DROP NOT NULL\`. The release that ships with this migration saves None for \`${name}\` wherever it is left empty, and each such INSERT or UPDATE fails with "null value in column "${column}" of relation "${table}" violates not-null constraint".`,

@@ -1,26 +1,7 @@
 import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
-import { inStateOperations, mayCreateTable, onTable, rawStepsMay, stateAndDatabaseModel } from "../src/engine/raw-steps.js";
+import { mayRedefineColumn, rawStepsMay, stateOnlyAlteredField } from "../src/engine/raw-steps.js";
 import type { Database, Rule } from "../src/engine/rule-types.js";
-import type { SqlStatementFact } from "../src/sql/sql-facts.js";
-import { columnOf, fieldFromCall, literalString } from "../src/state/model-state.js";
 import { classifyTypeChange, columnTypeOf, formatColumnType, type ColumnType } from "./changing-column-type.js";
-
-/** Whether a statement may change the type of `table.column`: alters it, or drops, re-adds, renames or re-creates it. */
-function mayChangeType(fact: SqlStatementFact, table: string, column: string): boolean {
-  if (fact.kind === "rename-table") return mayCreateTable(fact, table);
-  if (!onTable(fact, table)) return false;
-  switch (fact.kind) {
-    case "alter-column-type":
-    case "add-column":
-    case "drop-column":
-    case "rename-column":
-      return fact.column === null || fact.column === column || fact.newName === column;
-    case "create-table":
-      return true;
-    default:
-      return false;
-  }
-}
 
 const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
 
@@ -89,31 +70,25 @@ export const wideningFieldOnlyInState: Rule = {
   },
   operationKinds: ["AlterField"],
   operation(ctx) {
-    const { op } = ctx;
     const database = ctx.target.database;
-    if (op.kind !== "AlterField" || database === "sqlite" || !inStateOperations(ctx)) return;
-    const name = literalString(op.args.name);
-    const models = stateAndDatabaseModel(ctx);
-    if (!models || !name || !op.args.field) return;
-    const { model, physical } = models;
-    const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
-    const column = columnOf(field);
-    if (column === null || field.primaryKey || field.relation || field.generated) return;
-    const stored = [...physical.fields.values()].find((f) => columnOf(f) === column);
-    if (!stored || stored.primaryKey || stored.relation || stored.generated) return;
+    const altered = database === "sqlite" ? null : stateOnlyAlteredField(ctx);
+    if (!altered) return;
+    const { model, physical, name, field, column, stored } = altered;
+    if (field.primaryKey || field.relation || field.generated) return;
+    if (stored.primaryKey || stored.relation || stored.generated) return;
     const storedType = columnTypeOf(stored, ctx.db, database);
     const wantedType = columnTypeOf(field, ctx.state, database);
     if (!storedType || !wantedType) return;
     const error = refusal(storedType, wantedType, column, database);
     if (!error) return;
     const table = ctx.db.tableOf(physical);
-    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayChangeType(fact, table, column))) return;
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayRedefineColumn(fact, table, column))) return;
     const storedText = formatColumnType(storedType);
     const wantedText = formatColumnType(wantedType);
     const rewrites = classifyTypeChange(storedType, wantedType, database) === "rewrite";
     const alter = (type: string) => `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} TYPE ${type};`;
     ctx.report({
-      range: op.range,
+      range: ctx.op.range,
       message: `This state-only \`AlterField\` widens \`${model.name}.${name}\` to ${wantedText}, but column \`${table}.${column}\` stays ${storedText} in the database.`,
       help: [
         `Django records the new type without changing the column. The release that ships with this migration takes \`${name}\` for ${wantedText}: its forms, serializers and \`full_clean()\` accept values that do not fit the column, and the database refuses each such INSERT or UPDATE with "${error}".`,

@@ -6,7 +6,7 @@
 import { isPublic } from "../sql/analyze-sql.js";
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import type { OperationContext } from "./rule-types.js";
-import { literalString, type ModelState } from "../state/model-state.js";
+import { columnOf, fieldFromCall, literalString, type FieldState, type ModelState } from "../state/model-state.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
 const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select", "do-block"]);
@@ -31,6 +31,22 @@ export function onTable(fact: SqlStatementFact, table: string): boolean {
 export function mayCreateTable(fact: SqlStatementFact, table: string): boolean {
   if (fact.kind === "create-table") return onTable(fact, table);
   return fact.kind === "rename-table" && isPublic(fact.schema) && fact.newName === table;
+}
+
+/** Column statements after which `table.column` may be defined anew. */
+const REDEFINING_KINDS = new Set<SqlStatementFact["kind"]>(["alter-column-type", "add-column", "drop-column", "rename-column"]);
+
+/**
+ * Whether a statement may have defined `table.column` anew: changed its type, dropped, re-added
+ * or renamed it (to or from that name), created the table or renamed a table to it; or done one
+ * of the kinds in `also` to the column.
+ */
+export function mayRedefineColumn(fact: SqlStatementFact, table: string, column: string, also: readonly SqlStatementFact["kind"][] = []): boolean {
+  if (fact.kind === "rename-table") return mayCreateTable(fact, table);
+  if (!onTable(fact, table)) return false;
+  if (fact.kind === "create-table") return true;
+  if (!REDEFINING_KINDS.has(fact.kind) && !also.includes(fact.kind)) return false;
+  return fact.column === null || fact.column === column || fact.newName === column;
 }
 
 /**
@@ -62,4 +78,33 @@ export function stateAndDatabaseModel(ctx: OperationContext): { model: ModelStat
   const physical = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
   if (!model || !physical || !model.managed || model.proxy || !ctx.hasTable(physical)) return null;
   return { model, physical };
+}
+
+/** A state-only `AlterField`, read: the field it sets, and its column as the database has it. */
+export interface StateOnlyAlteredField {
+  model: ModelState;
+  physical: ModelState;
+  name: string;
+  field: FieldState;
+  column: string;
+  /** The field that has the column in the database model (`physical`). */
+  stored: FieldState;
+}
+
+/**
+ * The operation as a state-only `AlterField` (see `inStateOperations`) of a model that
+ * `stateAndDatabaseModel` gives, whose column the database model has; null otherwise.
+ */
+export function stateOnlyAlteredField(ctx: OperationContext): StateOnlyAlteredField | null {
+  const { op } = ctx;
+  if (op.kind !== "AlterField" || !inStateOperations(ctx)) return null;
+  const name = literalString(op.args.name);
+  const models = stateAndDatabaseModel(ctx);
+  if (!models || !name || !op.args.field) return null;
+  const { model, physical } = models;
+  const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
+  const column = columnOf(field);
+  if (column === null) return null;
+  const stored = [...physical.fields.values()].find((f) => columnOf(f) === column);
+  return stored ? { model, physical, name, field, column, stored } : null;
 }
