@@ -19,7 +19,7 @@ import { loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-m
  * and 1,500 files the same either way (filling a cache, 0.1 s slower with it), 5,000 files 1 s
  * less with it. With more cores, more workers share the parsing; that was last measured at 200.
  */
-export function minFilesForWorkers(jobs: number): number {
+function minFilesForWorkers(jobs: number): number {
   return jobs === 2 ? 1500 : 200;
 }
 
