@@ -310,13 +310,13 @@ export function listItems(value: PyValue | undefined): PyValue[] {
  * The `(name, field)` pairs of a `CreateModel`'s `fields` (a list or tuple of 2-item tuples or
  * lists), with a literal name; items of any other form are skipped.
  */
-export function createdFields(fields: PyValue | undefined): { name: string; call: PyValue }[] {
-  const out: { name: string; call: PyValue }[] = [];
+export function createdFields(fields: PyValue | undefined): { name: string; call: PyValue; range: SourceRange }[] {
+  const out: { name: string; call: PyValue; range: SourceRange }[] = [];
   for (const item of listItems(fields)) {
     if ((item.kind !== "tuple" && item.kind !== "list") || item.items.length < 2) continue;
     const name = literalString(item.items[0]);
     const call = item.items[1];
-    if (name && call) out.push({ name, call });
+    if (name && call) out.push({ name, call, range: item.range });
   }
   return out;
 }

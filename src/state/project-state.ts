@@ -240,7 +240,8 @@ export class ProjectState {
           origin,
         };
         const created = createdFields(a.fields);
-        for (const { name: fieldName, call } of created) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, origin));
+        // Each field's origin is its own `(name, field)` entry, so that notes point at its line.
+        for (const { name: fieldName, call, range } of created) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, { ...origin, range }));
         if (!allFieldsRead(a.fields, created.length)) model.fieldsIncomplete = true;
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);

@@ -242,6 +242,13 @@ describe("widening-field-only-in-state per engine and against the SQL so far", (
     expect(diags[0]?.help.join("\n")).toContain('ALTER TABLE "lending_loans" ALTER COLUMN "days" TYPE integer;');
   });
 
+  it("points its note at the field's own entry in the CreateModel that defined the column", async () => {
+    const [found] = widened(await lintOps(stateOnly("models.CharField(max_length=300)")));
+    const line = SETUP.split("\n").findIndex((text) => text.includes('("title", models.CharField(max_length=200))')) + 1;
+    expect(line).toBeGreaterThan(0);
+    expect(found?.related).toEqual([{ file: "library/migrations/0001_initial.py", line, column: 17, message: "`title` was defined as varchar(200) here" }]);
+  });
+
   it("stays silent when SQL so far changed the column or cannot be read, or the type cannot be known", async () => {
     const earlierSql = (sql: string) => `        migrations.RunSQL(${JSON.stringify(sql)}, reverse_sql=migrations.RunSQL.noop),\n`;
     const widen = stateOnly("models.CharField(max_length=300)");
