@@ -60,6 +60,18 @@ const FIXED_TYPES: Record<string, [string, string, string]> = {
 
 const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
 
+/** The size rank of an integer type (smallint 1, integer 2, bigint 3; MySQL's UNSIGNED alike); undefined for others. */
+export function integerRank(type: ColumnType): number | undefined {
+  return INTEGER_RANK[type.base.replace(/ unsigned$/, "")];
+}
+
+/** How many characters a textual column holds (Infinity for text and an unlimited varchar); undefined for other types. */
+export function textCapacity(type: ColumnType): number | undefined {
+  if (type.base === "text" || type.base === "longtext") return Infinity;
+  if (type.base === "varchar") return type.length ?? Infinity;
+  return undefined;
+}
+
 /**
  * The column type Django gives a field on `database`, or null for fields whose type rollsafe
  * cannot know statically (custom fields, non-literal `max_length`). Relations take the type of
@@ -117,11 +129,10 @@ const MYSQL_ONE_BYTE_CHARS = 63;
 
 export function classifyTypeChange(before: ColumnType, after: ColumnType, database: Database): TypeChange {
   if (formatColumnType(before) === formatColumnType(after)) return "same";
-  const textual = (t: ColumnType) => t.base === "varchar" || t.base === "text" || t.base === "longtext";
   if (database === "sqlite") return "rewrite";
-  if (textual(before) && textual(after)) {
-    const from = before.base === "varchar" ? (before.length ?? Infinity) : Infinity;
-    const to = after.base === "varchar" ? (after.length ?? Infinity) : Infinity;
+  const from = textCapacity(before);
+  const to = textCapacity(after);
+  if (from !== undefined && to !== undefined) {
     if (to < from) return "narrowing";
     if (database === "postgresql") return "in-place";
     // MySQL: in place only while the varchar keeps the same number of length bytes.
@@ -138,9 +149,8 @@ export function classifyTypeChange(before: ColumnType, after: ColumnType, databa
     // PostgreSQL keeps numeric data as is when only the precision grows at the same scale.
     return database === "postgresql" && s2 === s1 ? "in-place" : "rewrite";
   }
-  const rank = (t: ColumnType) => INTEGER_RANK[t.base.replace(/ unsigned$/, "")];
-  const r1 = rank(before);
-  const r2 = rank(after);
+  const r1 = integerRank(before);
+  const r2 = integerRank(after);
   if (r1 !== undefined && r2 !== undefined && r2 < r1) return "narrowing";
   return "rewrite";
 }

@@ -1,31 +1,22 @@
 import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import { mayRedefineColumn, rawStepsMay, stateOnlyAlteredField } from "../src/engine/raw-steps.js";
 import type { Database, Rule } from "../src/engine/rule-types.js";
-import { classifyTypeChange, columnTypeOf, formatColumnType, type ColumnType } from "./changing-column-type.js";
-
-const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
-
-/** Unlimited for `text`, `longtext` and a varchar without a length. */
-function textLength(type: ColumnType): number | undefined {
-  if (type.base === "text" || type.base === "longtext") return Infinity;
-  if (type.base === "varchar") return type.length ?? Infinity;
-  return undefined;
-}
+import { classifyTypeChange, columnTypeOf, formatColumnType, integerRank, textCapacity, type ColumnType } from "./changing-column-type.js";
 
 /**
  * The error the database raises when the new release writes a value its field allows into a
  * column of type `stored`, or null when every such value fits (same type, narrower, another family).
  */
 function refusal(stored: ColumnType, wanted: ColumnType, column: string, database: Database): string | null {
-  const from = textLength(stored);
-  const to = textLength(wanted);
+  const from = textCapacity(stored);
+  const to = textCapacity(wanted);
   if (from !== undefined && to !== undefined) {
     if (to <= from) return null;
     return database === "postgresql" ? `value too long for type character varying(${from})` : `Data too long for column '${column}'`;
   }
   const outOfRange = `Out of range value for column '${column}'`;
-  const r1 = INTEGER_RANK[stored.base.replace(/ unsigned$/, "")];
-  const r2 = INTEGER_RANK[wanted.base.replace(/ unsigned$/, "")];
+  const r1 = integerRank(stored);
+  const r2 = integerRank(wanted);
   if (r1 !== undefined && r2 !== undefined) {
     if (r2 <= r1) return null;
     return database === "postgresql" ? `${stored.base} out of range` : outOfRange;

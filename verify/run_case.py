@@ -367,9 +367,9 @@ def widest_value(field):
 
 
 def drifted_fields(model):
-    """Fields whose type in the model differs from their column's type in the database (a
-    state-only change): the application writes values the field allows, which the column may
-    refuse. Columns the table lacks are left to the ordinary INSERT."""
+    """`(field, widest value)` for each field whose type in the model differs from its column's
+    type in the database (a state-only change): the application writes values the field allows,
+    which the column may refuse. Columns the table lacks are left to the ordinary INSERT."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -383,13 +383,12 @@ def drifted_fields(model):
     def spelled(db_type):
         return re.sub(r"\s+", "", (db_type or "").lower().replace("character varying", "varchar"))
 
-    return [
+    drifted = [
         field
         for field in model._meta.concrete_fields
-        if field.column in columns
-        and spelled(field.db_type(connection)) != spelled(columns[field.column])
-        and widest_value(field) is not None
+        if field.column in columns and spelled(field.db_type(connection)) != spelled(columns[field.column])
     ]
+    return [(field, value) for field in drifted if (value := widest_value(field)) is not None]
 
 
 def run_queries(models, factory, label, probe_drift=False):
@@ -402,19 +401,18 @@ def run_queries(models, factory, label, probe_drift=False):
 
     results = []
     for model in models:
-        queries = [("insert", None), ("select", None)]
+        # (query, the values an INSERT sets itself); a SELECT has none.
+        queries = [("insert", {}), ("select", None)]
         if probe_drift:
-            queries += [(f"insert widest {field.name}", field) for field in drifted_fields(model)]
-        for query, field in queries:
+            queries += [(f"insert widest {field.name}", {field.attname: value}) for field, value in drifted_fields(model)]
+        for query, overrides in queries:
             entry = {"model": model._meta.label, "query": query, "ok": True}
             try:
                 with transaction.atomic():
-                    if field is not None:
-                        factory.create(model, overrides={field.attname: widest_value(field)})
-                    elif query == "insert":
-                        factory.create(model)
-                    else:
+                    if overrides is None:
                         list(model.objects.all())
+                    else:
+                        factory.create(model, overrides=overrides)
             except CaseError:
                 raise
             except Exception as error:  # the observation: this query fails on this schema
