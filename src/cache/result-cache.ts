@@ -47,11 +47,12 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
 
 /**
- * Size and mtime of every module of rollsafe that is running: all of dist/ from the bundle,
- * dist/src and dist/rules from the compiled modules, src/ and rules/ under vitest.
+ * Size and mtime of every module of rollsafe that can run from `moduleDir` (the directory of
+ * this module): dist/bundle/ from the bundle (the CLI and the parse worker are bundled, so
+ * nothing else under dist/ is loaded), dist/src and dist/rules from the compiled modules, src/
+ * and rules/ under vitest.
  */
-function rollsafeCodeStamp(): string {
-  if (codeStamp !== null) return codeStamp;
+export function codeStampOf(moduleDir: string): string {
   const hash = createHash("sha256").update(rollsafeVersion());
   const visit = (dir: string): void => {
     let entries;
@@ -69,10 +70,17 @@ function rollsafeCodeStamp(): string {
       }
     }
   };
-  visit(path.resolve(here, ".."));
-  // dist/bundle's parent (dist/) holds everything; dist/src/cache and src/cache have rules/ beside src/.
-  if (path.basename(here) !== "bundle") visit(path.resolve(here, "../../rules"));
-  codeStamp = hash.digest("hex");
+  if (path.basename(moduleDir) === "bundle") visit(moduleDir);
+  else {
+    // dist/src/cache and src/cache: their src/ and the rules/ beside it.
+    visit(path.resolve(moduleDir, ".."));
+    visit(path.resolve(moduleDir, "../../rules"));
+  }
+  return hash.digest("hex");
+}
+
+function rollsafeCodeStamp(): string {
+  codeStamp ??= codeStampOf(here);
   return codeStamp;
 }
 

@@ -167,7 +167,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       if (app) {
         if (app.migrationsDir === dir) listings.set(dir, entries);
         for (const entry of entries) {
-          const full = path.join(dir, entry.name);
+          const full = childPath(dir, entry.name);
           if (isMigrationModule(entry.name) && !isExcluded(full) && isFile(full, entry)) reportPaths.add(full);
         }
       }
@@ -228,7 +228,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       continue;
     }
     for (const entry of entries) {
-      const full = path.join(app.migrationsDir, entry.name);
+      const full = childPath(app.migrationsDir, entry.name);
       if (!isMigrationModule(entry.name) || !isFile(full, entry)) continue;
       files.push({ path: full, app, name: entry.name.slice(0, -3) });
     }

@@ -3,12 +3,12 @@
  * change of a migration, an `apps.py`, the file set or a setting recomputes it; recent changes
  * are not stored (racy); a corrupt slot is ignored. Nothing here is timed.
  */
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { ResultCache } from "../../src/cache/result-cache.js";
+import { codeStampOf, ResultCache } from "../../src/cache/result-cache.js";
 import { analyze, type LintOptions } from "../../src/engine/lint.js";
 import { rules } from "../../rules/index.js";
 import { runCli } from "../support/run-cli.js";
@@ -166,6 +166,33 @@ describe("result cache", () => {
     expect(again).toMatchObject({ hit: false, computed: 1 });
     expect(lines(again.result).length).toBeGreaterThan(0);
     expect((await run()).hit).toBe(true);
+  });
+});
+
+describe("the stamp of rollsafe's own code in the key", () => {
+  it("covers the modules that can run: the bundle alone from dist/bundle, src/ and rules/ from compiled or source modules", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-stamp-"));
+    const files = ["dist/bundle/cli.js", "dist/bundle/chunk-A.js", "dist/src/cli.js", "dist/src/cache/result-cache.js", "dist/rules/r.js", "src/cache/result-cache.ts", "rules/r.ts", "src/notes.md"];
+    for (const file of files) {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      writeFileSync(path.join(root, file), "x");
+    }
+    const stamps = () => ["dist/bundle", "dist/src/cache", "src/cache"].map((dir) => codeStampOf(path.join(root, dir)));
+    /** Which of the three stamps change when `file` gets a new mtime. */
+    const changedBy = (file: string, seconds: number): boolean[] => {
+      const before = stamps();
+      utimesSync(path.join(root, file), seconds, seconds);
+      return stamps().map((stamp, i) => stamp !== before[i]);
+    };
+    expect(stamps()).toEqual(stamps());
+    expect(changedBy("dist/bundle/chunk-A.js", 1_000)).toEqual([true, false, false]);
+    // The bundle does not load dist/src or dist/rules: the bundled run's key ignores them.
+    expect(changedBy("dist/src/cli.js", 2_000)).toEqual([false, true, false]);
+    expect(changedBy("dist/rules/r.js", 3_000)).toEqual([false, true, false]);
+    expect(changedBy("rules/r.ts", 4_000)).toEqual([false, false, true]);
+    expect(changedBy("src/cache/result-cache.ts", 5_000)).toEqual([false, false, true]);
+    // Only modules count.
+    expect(changedBy("src/notes.md", 6_000)).toEqual([false, false, false]);
   });
 });
 
