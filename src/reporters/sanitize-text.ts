@@ -31,6 +31,12 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/g;
 
 /**
+ * Every character one of the passes below acts on (a surrogate pair too, which the lone-surrogate
+ * pass leaves alone): text with none of them, nearly all of a report, is returned as it is.
+ */
+const ACTED_ON = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\ud800-\udfff\u202a-\u202e\u2066-\u2069]/;
+
+/**
  * Makes untrusted text safe to print: removes ANSI/ECMA-48 escape sequences (CSI, OSC, DCS...)
  * whole, removes every other C0/C1 control character except newline and tab, turns CR and
  * CRLF into a newline (a lone CR would let text overwrite what is already on the line),
@@ -38,6 +44,7 @@ const BIDI_CONTROL = /[\u202a-\u202e\u2066-\u2069]/g;
  * markers instead of letting them reorder the line.
  */
 export function sanitizeText(text: string): string {
+  if (!ACTED_ON.test(text)) return text;
   return text
     .replace(/\r\n?/g, "\n")
     .replace(ESCAPE_SEQUENCE, "")

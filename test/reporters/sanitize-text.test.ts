@@ -37,6 +37,23 @@ describe("sanitizeText", () => {
   });
 });
 
+describe("sanitizeText on every UTF-16 code unit", () => {
+  // Most text is returned without running the passes: this checks that shortcut against what
+  // the passes must change, one code unit at a time between two letters.
+  it("changes exactly the controls (but tab and newline), lone surrogates and bidi controls", () => {
+    const changes = (c: number): boolean =>
+      (c <= 0x1f && c !== 0x09 && c !== 0x0a) || (c >= 0x7f && c <= 0x9f) || (c >= 0xd800 && c <= 0xdfff) || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+    const wrong: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) {
+      const text = `a${String.fromCharCode(c)}b`;
+      if ((sanitizeText(text) !== text) !== changes(c)) wrong.push(c.toString(16));
+    }
+    expect(wrong).toEqual([]);
+    // A surrogate pair is a character: kept.
+    expect(sanitizeText("a\u{1F600}b")).toBe("a\u{1F600}b");
+  });
+});
+
 describe("sanitizeLine", () => {
   it("folds line breaks and tabs into single spaces", () => {
     expect(sanitizeLine("a\n\nb\tc\u2028d\re")).toBe("a b c d e");
