@@ -83,12 +83,20 @@ const fieldNames: (string | null)[] = [];
 const PUNCTUATION = new Set([",", "(", ")", "[", "]", "{", "}", ".", "=", ":"]);
 const BRACKETS = new Set(["(", ")", "[", "]", "{", "}"]);
 
+/**
+ * A backslash that joins two lines (`\` + newline) is a named extra in tree-sitter-python, so
+ * inside brackets it would sit among a call's arguments or a list's items as one more named
+ * child. It carries nothing a reader needs (CPython's tokenizer drops it too), so no copy holds
+ * it, the whole one included.
+ */
+const LINE_CONTINUATION = "line_continuation";
+
 /** Parents whose punctuation a reader does look at (a from-import's trailing comma and parentheses). */
 const KEEPS_PUNCTUATION = new Set(["import_from_statement"]);
 
 export interface LightTreeOptions {
   /**
-   * Copy every node. By default, when the tree has no error, the punctuation tokens above and
+   * Copy every node (but line continuations, see {@link LINE_CONTINUATION}). By default, when the tree has no error, the punctuation tokens above and
    * the insides of a string without interpolations (its `string_start`, `string_content`,
    * `escape_sequence` and `string_end`: readers decode the string's text) are left out.
    */
@@ -166,7 +174,7 @@ export function lightTree(tree: Parser.Tree, source: string, options: LightTreeO
   for (;;) {
     const typeId = cursor.nodeTypeId;
     const type = typeOf(typeId);
-    const skip = !full && typeIsPunctuation[typeId] === true && !KEEPS_PUNCTUATION.has(parent.type) && !(brackets && BRACKETS.has(type));
+    const skip = type === LINE_CONTINUATION || (!full && typeIsPunctuation[typeId] === true && !KEEPS_PUNCTUATION.has(parent.type) && !(brackets && BRACKETS.has(type)));
     if (!skip) {
       const node = copy(typeId, type, parent);
       const descend = (broken || typeIsToken[typeId] !== true) && (full || type !== "string" || interpolates(source, node.startIndex));

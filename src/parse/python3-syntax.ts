@@ -117,7 +117,95 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
   if (deep) add(deep, `too many nested parentheses (CPython allows ${MAX_BRACKET_LEVEL})`);
   const indentation = inconsistentIndentation(root, source, blocks, clauses);
   if (indentation) found.push(indentation);
+  // In a tree with an error, tree-sitter's own errors already make the file a parse error.
+  if (!root.hasError) {
+    const hasCR = source.includes("\r");
+    for (const statements of [root, ...blocks]) {
+      for (const statement of statements.namedChildren) {
+        if (found.length >= limit) break;
+        const at = SIMPLE_STATEMENTS.has(statement.type) ? strayLineBreak(statement, source, hasCR) : -1;
+        if (at >= 0) found.push({ startIndex: statement.startIndex, endIndex: at, message: "line break inside a statement, outside brackets and without a backslash: invalid syntax" });
+      }
+    }
+  }
   return found;
+}
+
+/**
+ * Statements that end at the end of their logical line. (Compound statements span lines by
+ * design; their headers are not checked.)
+ */
+const SIMPLE_STATEMENTS = new Set([
+  "expression_statement",
+  "return_statement",
+  "delete_statement",
+  "raise_statement",
+  "pass_statement",
+  "break_statement",
+  "continue_statement",
+  "import_statement",
+  "import_from_statement",
+  "future_import_statement",
+  "assert_statement",
+  "global_statement",
+  "nonlocal_statement",
+  "type_alias_statement",
+]);
+
+const OPENING = new Set(["(", "[", "{"]);
+const CLOSING = new Set([")", "]", "}"]);
+
+/**
+ * The offset of the first line break inside `statement` that CPython's tokenizer ends the
+ * logical line at (outside brackets, not after a backslash), or -1. tree-sitter-python's scanner
+ * emits a NEWLINE token only where the grammar can take one, so after `=` or an operator it
+ * skips the line break as whitespace: `initial =` on one line and `dependencies = []` on the next
+ * parse as one chained assignment.
+ *
+ * The light tree leaves out punctuation, so the text between two copied tokens holds only
+ * whitespace, backslashes and left-out punctuation, brackets among them: scanning those gaps
+ * gives the bracket depth exactly. A subtree without a line break has balanced brackets and is
+ * stepped over whole, as are strings and comments.
+ */
+function strayLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): number {
+  const spansLines = (node: SyntaxNode): boolean => {
+    const lf = source.indexOf("\n", node.startIndex);
+    return (lf >= 0 && lf < node.endIndex) || (hasCR && source.slice(node.startIndex, node.endIndex).includes("\r"));
+  };
+  if (!spansLines(statement)) return -1;
+  let depth = 0;
+  let from = statement.startIndex;
+  /** Scans source[from, to) for brackets and line breaks; the offending offset, or -1. */
+  const gap = (to: number): number => {
+    for (let i = from; i < to; i++) {
+      const ch = source.charCodeAt(i);
+      if (ch === 0x28 || ch === 0x5b || ch === 0x7b) depth++;
+      else if (ch === 0x29 || ch === 0x5d || ch === 0x7d) depth--;
+      else if ((ch === 0x0a || ch === 0x0d) && depth <= 0) {
+        // A backslash right before LF, CR or CRLF joins the lines (one in the gap: a comment's
+        // last backslash is in the comment, before the gap).
+        const before = ch === 0x0a && source.charCodeAt(i - 1) === 0x0d ? i - 2 : i - 1;
+        if (before < from || source.charCodeAt(before) !== 0x5c) return i;
+      }
+    }
+    return -1;
+  };
+  // Pre-order, iteratively (a statement can nest deeper than the call stack allows).
+  const stack: SyntaxNode[] = [statement];
+  while (stack.length > 0) {
+    const node = stack.pop() as SyntaxNode;
+    if (node.children.length === 0 || node.type === "string" || node.type === "comment" || !spansLines(node)) {
+      const at = gap(node.startIndex);
+      if (at >= 0) return at;
+      // Bracket tokens are copied where a reader needs them (from-imports, deep nesting).
+      if (OPENING.has(node.type)) depth++;
+      else if (CLOSING.has(node.type)) depth--;
+      from = node.endIndex;
+    } else {
+      for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i] as SyntaxNode);
+    }
+  }
+  return gap(statement.endIndex);
 }
 
 type Add = (node: SyntaxNode, message: string) => void;
@@ -191,12 +279,34 @@ function inconsistentIndentation(root: SyntaxNode, text: string, blocks: SyntaxN
   /** Lines that open a block: the only ones allowed to indent further. */
   const opensBlock = new Set<number>();
   const lineStartOf = (node: SyntaxNode) => text.lastIndexOf("\n", node.startIndex - 1) + 1;
-  const addRow = (node: SyntaxNode) => starts.add(lineStartOf(node));
+  /**
+   * Whether the node starts a logical line: only blanks before it on its line, and that line not
+   * joined to the one before by a backslash. (A statement after `;`, or after a compound
+   * statement's colon, shares its logical line.)
+   */
+  let commentEnds: Set<number> | null = null;
+  const startsLine = (node: SyntaxNode): boolean => {
+    for (let i = node.startIndex - 1; i >= 0; i--) {
+      const ch = text.charCodeAt(i);
+      if (ch === 0x0a || ch === 0x0d) {
+        const before = ch === 0x0a && text.charCodeAt(i - 1) === 0x0d ? i - 2 : i - 1;
+        if (text.charCodeAt(before) !== 0x5c) return true;
+        // A backslash that ends a comment joins nothing.
+        commentEnds ??= new Set(root.descendantsOfType("comment").map((c) => c.endIndex));
+        return commentEnds.has(before + 1);
+      }
+      if (ch !== 0x20 && ch !== 0x09 && ch !== 0x0c) return false;
+    }
+    return true;
+  };
+  const addRow = (node: SyntaxNode) => {
+    if (startsLine(node)) starts.add(lineStartOf(node));
+  };
   for (const node of root.namedChildren) if (node.type !== "comment") addRow(node);
   for (const block of blocks) {
     const statements = block.namedChildren.filter((node) => node.type !== "comment");
     for (const node of statements) addRow(node);
-    if (statements[0]) opensBlock.add(lineStartOf(statements[0]));
+    if (statements[0] && startsLine(statements[0])) opensBlock.add(lineStartOf(statements[0]));
   }
   for (const node of clauses) addRow(node);
   const stack: [number, number][] = [[0, 0]];

@@ -29,6 +29,8 @@ function pythonFiles(dir: string, out: string[] = []): string[] {
  */
 const PUNCTUATION = [",", "(", ")", "[", "]", "{", "}", ".", "=", ":"];
 function leftOut(native: Parser.SyntaxNode, parent: Parser.SyntaxNode, options: LightTreeOptions): boolean {
+  // A backslash joining two lines is left out of every copy, the whole one included.
+  if (native.type === "line_continuation") return true;
   if (options.full) return false;
   const bracket = ["(", ")", "[", "]", "{", "}"].includes(native.type);
   if (!native.isNamed && PUNCTUATION.includes(native.type) && parent.type !== "import_from_statement" && !(options.brackets && bracket)) return true;

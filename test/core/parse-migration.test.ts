@@ -242,6 +242,45 @@ class Migration(migrations.Migration):
     expect(long).toMatch(/^invalid syntax at `[^`\n]{1,40}…`$/);
   });
 
+  it("reads arguments across a backslash line continuation as CPython does (the continuation is no argument)", () => {
+    const body = (join: string) => `from django.db import migrations, models
+class Migration(migrations.Migration):
+    dependencies = [("app",${join}"0001_initial")]
+    operations = [
+        migrations.AddField("book",${join}"pages",${join}models.IntegerField(null=True)),
+        migrations.RemoveField(${join}model_name="book", name="title"),
+    ]
+`;
+    const joined = parse(body(" \\\n        "));
+    expect(joined.syntaxErrors).toEqual([]);
+    expect(joined.operations[0]?.args.field).toMatchObject({ kind: "call", qualified: "django.db.models.IntegerField" });
+    expect(joined.operations[0]?.args.preserve_default).toBeUndefined();
+    const strip = (m: ReturnType<typeof parse>) => JSON.parse(JSON.stringify({ deps: m.dependencies, ops: m.operations }, (k, v) => (k === "range" ? undefined : v)));
+    expect(strip(joined)).toEqual(strip(parse(body(" "))));
+  });
+
+  // Each verdict checked against CPython 3.11's compile(): tree-sitter-python skips a line break
+  // as whitespace wherever the grammar cannot end the statement, so these parse without an error.
+  it.each([
+    ["class Migration(migrations.Migration):\n    initial = \n\n    dependencies = []\n", true],
+    ["def f():\n    return 1 +\n    2\n", true],
+    ["x = y =\n    z\n", true],
+    ["x = 1 +\r\n    2\r\n", true],
+    ["x = 1 + # a comment's backslash joins nothing \\\n    2\n", true],
+    ["x = 1 + \\\n    2\n", false],
+    ["x = 1 + \\\r\n    2\r\n", false],
+    ["x = (1 +\n    2)\n", false],
+    ["x = {\n  'a': [\n    1,  # c\n  ]\n}[\n  'a'\n]\n", false],
+    ["x = '''a\nb''' + f'''{1 +\n1}'''\n", false],
+    ["raise ValueError(\n    'x') from \\\n    e\n", false],
+    ["print(1,\n      2); y = \\\n  3\n", false],
+    ["if x:\n    y = 1; \\\n        z = 2\n", false],
+    ["if x:\n    # a comment's backslash \\\n    y = 1\n", false],
+  ])("a line break outside brackets ends the statement: %j (invalid: %s)", (source, invalid) => {
+    const messages = parse(source).syntaxErrors.map((e) => e.message);
+    expect(messages).toEqual(invalid ? ["line break inside a statement, outside brackets and without a backslash: invalid syntax"] : []);
+  });
+
   it("survives deep nesting without recursion limits", () => {
     const deep = `class Migration(migrations.Migration):\n    operations = [migrations.RunSQL(${"f(".repeat(5000)}${")".repeat(5000)})]\n`;
     const m = parse(deep);
