@@ -110,7 +110,12 @@ function markerName(m: ParsedMigration): string {
 export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   const { graph, result, target } = analysis;
   const byMigration = new Map<string, Diagnostic[]>();
-  for (const d of result.diagnostics) if (d.migration) byMigration.set(d.migration, [...(byMigration.get(d.migration) ?? []), d]);
+  for (const d of result.diagnostics) {
+    if (!d.migration) continue;
+    const list = byMigration.get(d.migration);
+    if (list) list.push(d);
+    else byMigration.set(d.migration, [d]);
+  }
   const metas = new Map(result.rules.map((r) => [r.name, r] as const));
   const plan: ReleasePlan = { requiresDowntime: false, rollingDeploySafe: true, preDeploy: [], postDeploy: [], maintenance: [], notes: [] };
   const phaseOf = new Map<string, PlanStep["phase"]>();
@@ -155,21 +160,43 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   plan.requiresDowntime = plan.maintenance.length > 0;
 
   // Django applies dependencies first: a pre-deploy step that needs a post-deploy one cannot run early.
+  // Only the descendants of a post-deploy step can (one pass over the graph); for each of those,
+  // a breadth-first search names the nearest post-deploy dependency. (A search from every step
+  // made a long chain of migrations quadratic.)
+  const afterPost = descendants(
+    graph,
+    [...phaseOf].filter(([, phase]) => phase === "post-deploy").map(([id]) => id),
+  );
   for (const step of plan.preDeploy) {
+    if (!afterPost.has(step.migration)) continue;
     const seen = new Set<string>();
     const queue = [...(graph.nodes.get(step.migration)?.parents ?? [])];
-    while (queue.length) {
-      const id = queue.shift() as string;
+    for (let next = 0; next < queue.length; next++) {
+      const id = queue[next] as string;
       if (seen.has(id)) continue;
       seen.add(id);
       if (phaseOf.get(id) === "post-deploy") {
         plan.notes.push(`\`${step.migration}\` is pre-deploy but depends on post-deploy \`${id}\`: \`migrate\` would apply \`${id}\` before the new release is live. Move the dependency, or split the migrations.`);
         break;
       }
-      queue.push(...(graph.nodes.get(id)?.parents ?? []));
+      for (const parent of graph.nodes.get(id)?.parents ?? []) if (!seen.has(parent)) queue.push(parent);
     }
   }
   return plan;
+}
+
+/** Every migration that depends on one of `from`, directly or not (`from` itself only through a cycle). */
+function descendants(graph: Analysis["graph"], from: string[]): Set<string> {
+  const found = new Set<string>();
+  const queue = [...from];
+  for (let next = 0; next < queue.length; next++) {
+    for (const child of graph.nodes.get(queue[next] as string)?.children ?? []) {
+      if (found.has(child)) continue;
+      found.add(child);
+      queue.push(child);
+    }
+  }
+  return found;
 }
 
 /** The plan as text. */

@@ -25,9 +25,24 @@ export function summaryLine(result: LintResult): string {
   return `${checked}: ${plural(errors, "error")}, ${plural(warnings, "warning")}.`;
 }
 
-function codeFrame(c: ChalkInstance, d: Diagnostic, source: string | undefined): string[] {
-  if (source === undefined) return [];
-  const lines = source.split(/\r?\n/);
+/**
+ * A file's lines, split once for all of its findings (they are sorted by file, so the last file
+ * split is kept; splitting per finding made a file with thousands of findings quadratic).
+ */
+function lineSplitter(): (source: string) => string[] {
+  let last: string | null = null;
+  let lines: string[] = [];
+  return (source) => {
+    if (source !== last) {
+      last = source;
+      lines = source.split(/\r?\n/);
+    }
+    return lines;
+  };
+}
+
+function codeFrame(c: ChalkInstance, d: Diagnostic, lines: string[] | undefined): string[] {
+  if (lines === undefined) return [];
   const last = Math.min(d.endLine, d.line + 2, lines.length);
   const width = String(last).length;
   const out: string[] = [`${" ".repeat(width)} ${c.blue("|")}`];
@@ -79,6 +94,7 @@ export function renderText(result: LintResult, options: TextOptions = {}): strin
 export function* renderTextChunks(result: LintResult, options: TextOptions = {}): Generator<string> {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const lines = (out: string[]) => `${out.join("\n")}\n`;
+  const sourceLines = lineSplitter();
   for (const d of result.diagnostics) {
     const out: string[] = [];
     const severity = d.severity === "error" ? c.bold.red("error") : c.bold.yellow("warning");
@@ -89,7 +105,8 @@ export function* renderTextChunks(result: LintResult, options: TextOptions = {})
     }
     out.push(`${severity}${c.dim(`[${d.code} ${d.rule}]`)}: ${c.bold(sanitizeLine(d.message))}`);
     out.push(`  ${c.blue("-->")} ${location}${d.migration ? c.dim(` (${sanitizeLine(d.migration)})`) : ""}`);
-    out.push(...codeFrame(c, d, result.sources?.get(d.file)).map((l) => `  ${l}`));
+    const source = result.sources?.get(d.file);
+    out.push(...codeFrame(c, d, source === undefined ? undefined : sourceLines(source)).map((l) => `  ${l}`));
     for (const r of d.related ?? []) out.push(`  ${c.blue("note:")} ${sanitizeLine(r.message)} (${sanitizeLine(r.file)}:${r.line}:${r.column})`);
     out.push(...renderHelp(c, d.help));
     out.push(`  ${c.dim(`see: rollsafe explain ${d.rule}`)}`);
