@@ -151,14 +151,23 @@ migrations.AddField(
       heldByMigration.set(migration, held);
     }
     const locks = locksOf(ctx);
-    if (held.size > 0) {
+    const first = held.size > 0 ? slowWork(ctx)[0] : undefined;
+    if (first) {
+      // The held locks this operation does not take itself. (Counted from its own locks, not by
+      // listing every held one: a migration of thousands of operations holds thousands.)
       const ownExclusive = new Set(locks.filter((l) => l.mode === "ACCESS EXCLUSIVE").map((l) => l.table));
-      const extended = [...held.entries()].filter(([table]) => !ownExclusive.has(table));
-      const work = extended.length ? slowWork(ctx) : [];
-      const first = work[0];
-      const [lockedTable, lock] = extended[0] ?? [];
-      if (first && lockedTable && lock) {
-        const others = extended.length > 1 ? ` (and ${extended.length - 1} more table${extended.length > 2 ? "s" : ""})` : "";
+      let extended = held.size;
+      for (const table of ownExclusive) if (held.has(table)) extended--;
+      let lockedTable: string | undefined;
+      let lock: HeldLock | undefined;
+      for (const [table, entry] of held) {
+        if (ownExclusive.has(table)) continue;
+        lockedTable = table;
+        lock = entry;
+        break;
+      }
+      if (lockedTable && lock) {
+        const others = extended > 1 ? ` (and ${extended - 1} more table${extended > 2 ? "s" : ""})` : "";
         ctx.report({
           range: first.range,
           message: `This ${op.kind} ${first.what} on \`${first.table}\` while the migration still holds the ACCESS EXCLUSIVE lock it took on \`${lockedTable}\`${others} for ${lock.what} (line ${lock.range.line}).`,

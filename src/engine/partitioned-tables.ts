@@ -196,8 +196,18 @@ function* databaseStatements(
  * editor's renames.
  */
 export function touchesPartitions(db: ProjectState, migration: ParsedMigration): boolean {
-  return db.partitionedTables.size > 0 || /partition/i.test(migration.source);
+  if (db.partitionedTables.size > 0) return true;
+  // Rules ask for each operation: search each source once (per operation, a migration of
+  // thousands of operations was quadratic).
+  let mentions = mentionsPartition.get(migration);
+  if (mentions === undefined) {
+    mentions = /partition/i.test(migration.source);
+    mentionsPartition.set(migration, mentions);
+  }
+  return mentions;
 }
+
+const mentionsPartition = new WeakMap<ParsedMigration, boolean>();
 
 /**
  * Records, after the replay applied a migration, the partitioned tables its `RunSQL` made and
@@ -280,6 +290,10 @@ function partitionKeys(tables: ReadonlyMap<string, PartitionedTable>, table: str
  * migration by `CreateModel` is a plain table whatever the configuration says.
  */
 export function partitionedTable(ctx: OperationContext, model: ModelState | null, table: string, before?: SqlStatementFact): PartitionedTableInfo | null {
+  // No partitioned table known, none this migration can make, and none in the configuration:
+  // nothing to replay (rules ask for each operation, and the replay below starts from the
+  // migration's first one).
+  if (!touchesPartitions(ctx.db, ctx.migration) && tableListed(ctx.target.tables.partitioned, model, table) === null) return null;
   const tables = new Map(ctx.db.partitionedTables);
   const stop = before ? { fact: before } : { after: ctx.op };
   // One pass over the migration's statements before the operation (the generator stops before `before`).

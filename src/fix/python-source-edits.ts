@@ -73,9 +73,15 @@ export function referencedRoots(value: PyValue | null | undefined, out = new Set
 
 const IMPORT_LINE = /^(?:from [\w.]+ import [^\n(\\]+|import [\w.]+(?: as \w+)?)[ \t]*(?:#[^\n]*)?$/gm;
 
-/** The top-level single-line import statements of a file, in order. */
-export function importLines(source: string): string[] {
-  return [...source.matchAll(IMPORT_LINE)].map((m) => m[0].replace(/[ \t]*#.*$/, "").trimEnd());
+let lastImports: { source: string; lines: string[] } | null = null;
+
+/**
+ * The top-level single-line import statements of a file, in order. The last file's are kept:
+ * fixes are worked out a finding at a time, and a migration's findings come together.
+ */
+export function importLines(source: string): readonly string[] {
+  if (lastImports?.source !== source) lastImports = { source, lines: [...source.matchAll(IMPORT_LINE)].map((m) => m[0].replace(/[ \t]*#.*$/, "").trimEnd()) };
+  return lastImports.lines;
 }
 
 /**
