@@ -339,11 +339,56 @@ export interface SqlRuleContext {
 }
 
 /**
+ * Every forward statement the migration's `RunSQL` operations run (also inside
+ * `SeparateDatabaseAndState.database_operations`), in order, with each statement's position and
+ * the position where each public table is first created. Rules ask what ran before a statement
+ * for every statement; walking the migration each time made a `RunSQL` of thousands of
+ * statements quadratic.
+ */
+interface StatementOrder {
+  facts: SqlStatementFact[];
+  position: Map<SqlStatementFact, number>;
+  firstCreated: Map<string, number>;
+}
+
+const statementOrders = new WeakMap<ParsedMigration, StatementOrder>();
+
+function statementOrder(ctx: SqlRuleContext): StatementOrder {
+  let order = statementOrders.get(ctx.migration);
+  if (order) return order;
+  order = { facts: [], position: new Map(), firstCreated: new Map() };
+  const add = (ops: Operation[] | undefined, into: StatementOrder) => {
+    for (const op of ops ?? []) {
+      if (op.kind === "SeparateDatabaseAndState") add(op.databaseOperations, into);
+      const facts = op.kind === "RunSQL" ? ctx.sql(op) : null;
+      if (facts?.forward.kind !== "sql") continue;
+      for (const chunk of facts.forward.chunks) {
+        if (chunk.status !== "ok") continue;
+        for (const { fact } of chunk.statements) {
+          if (!into.position.has(fact)) into.position.set(fact, into.facts.length);
+          if (fact.kind === "create-table" && fact.table !== null && (fact.schema === null || fact.schema === "public") && !into.firstCreated.has(fact.table)) {
+            into.firstCreated.set(fact.table, into.facts.length);
+          }
+          into.facts.push(fact);
+        }
+      }
+    }
+  };
+  add(ctx.migration.operations, order);
+  statementOrders.set(ctx.migration, order);
+  return order;
+}
+
+/**
  * The SQL statements this migration runs before `before` (a statement of `ctx.op`): those of
  * earlier `RunSQL` operations (also inside `SeparateDatabaseAndState.database_operations`) and
  * the earlier statements of this one.
  */
 export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact): SqlStatementFact[] {
+  const order = statementOrder(ctx);
+  const at = order.position.get(before);
+  if (at !== undefined) return order.facts.slice(0, at);
+  // Not a forward statement of the migration: everything up to the end of this operation.
   const out: SqlStatementFact[] = [];
   let done = false;
   const walk = (ops: Operation[] | undefined) => {
@@ -354,13 +399,7 @@ export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact):
       if (facts?.forward.kind === "sql") {
         for (const chunk of facts.forward.chunks) {
           if (chunk.status !== "ok") continue;
-          for (const s of chunk.statements) {
-            if (s.fact === before) {
-              done = true;
-              return;
-            }
-            out.push(s.fact);
-          }
+          for (const s of chunk.statements) out.push(s.fact);
         }
       }
       if (op === ctx.op) done = true;
@@ -374,7 +413,12 @@ export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact):
  * Tables created before statement `before` of `op` in the same migration by `CREATE TABLE`.
  * `CreateModel` tables are found through `ModelState.createdIn` instead.
  */
-export function tablesCreatedBefore(ctx: SqlRuleContext, before: SqlStatementFact): Set<string> {
+export function tablesCreatedBefore(ctx: SqlRuleContext, before: SqlStatementFact): { has(table: string): boolean } {
+  const order = statementOrder(ctx);
+  const at = order.position.get(before);
+  if (at !== undefined) {
+    return { has: (table) => (order.firstCreated.get(table) ?? Infinity) < at };
+  }
   const created = new Set<string>();
   for (const fact of statementsBefore(ctx, before)) {
     if (fact.kind === "create-table" && fact.table !== null && (fact.schema === null || fact.schema === "public")) created.add(fact.table);
