@@ -17,6 +17,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { corpusSpecFor, ensureCorpus, generateProject, existingCorpus } from "./generate-corpus.mjs";
 import { findMigrationFiles } from "./parse-limit.mjs";
+import { LARGE_SHAPES, writeLargeMigration } from "./large-migrations.mjs";
 import { cpuReading, hasGnuTime, linearFit, median, otherCpuShare, runMeasured } from "./measure.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,8 @@ const CLI_DIST = path.join(REPO, "dist", "src", "cli.js");
 const PARSE_LIMIT = path.join(BENCH_DIR, "parse-limit.mjs");
 const FLOOR = path.join(BENCH_DIR, "floor-process.mjs");
 const SINGLE_APP_MIGRATIONS = 500;
+/** Operations (statements, for one RunSQL) in the large single migrations, smallest first. */
+const LARGE_SIZES = [2500, 10000];
 
 /** The targets of issue 7. */
 const TARGETS = {
@@ -302,6 +305,43 @@ async function measureSingleFile(cli, dir, reps) {
   return result;
 }
 
+/**
+ * One large migration per shape and size (`bench/large-migrations.mjs`): the limit over the
+ * app's migration files and a cold `rollsafe check` in text (the format that shows a code frame
+ * for every finding) alternate. Growth is the ratio to the limit at the largest size over the
+ * ratio at the smallest: 1 when rollsafe's cost per operation grows as the parse's does.
+ */
+async function measureLarge(cli, reps) {
+  const rows = [];
+  for (const shape of LARGE_SHAPES) {
+    const sizes = [];
+    for (const operations of LARGE_SIZES) {
+      const dir = path.join(CACHE, `large-${shape.name}-${operations}`);
+      const migrationsDir = writeLargeMigration(dir, shape.name, operations);
+      const entry = { operations, bytes: 0, limit: null, cold: null, findings: null, error: null };
+      try {
+        await measureLimit([migrationsDir]);
+        const limitRuns = [];
+        const coldRuns = [];
+        for (let i = 0; i < reps; i++) {
+          log(`large ${shape.name} × ${operations}: ${i + 1}/${reps}`);
+          limitRuns.push(await measureLimit([migrationsDir]));
+          if (cli.ok) coldRuns.push(await runRollsafe(cli, { cwd: dir, paths: ["."], cache: "off", cacheDir: path.join(CACHE, "rollsafe-cache-large"), format: "text" }));
+        }
+        entry.bytes = limitRuns[0].inner.bytes;
+        entry.limit = summarise(limitRuns);
+        if (coldRuns.length) entry.cold = summarise(coldRuns);
+      } catch (error) {
+        entry.error = error.message;
+      }
+      sizes.push(entry);
+    }
+    const ratios = sizes.map((e) => ratio(e.cold?.wallMs, e.limit?.wallMs));
+    rows.push({ name: shape.name, label: shape.label, sizes, growth: ratio(ratios.at(-1), ratios[0]) });
+  }
+  return rows;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Corpora
 
@@ -373,7 +413,7 @@ function growth(rows, pick) {
   return { points, fit, marginal, marginalRatio };
 }
 
-function renderReport({ opts, env, cli, floor, rows, single, realError }) {
+function renderReport({ opts, env, cli, floor, rows, single, large, realError }) {
   const synthetic = rows.filter((r) => r.synthetic);
   const withCli = rows.filter((r) => r.cold);
   const lines = [];
@@ -474,6 +514,24 @@ function renderReport({ opts, env, cli, floor, rows, single, realError }) {
   lines.push(fitLine("rollsafe warm", growth(synthCli.filter((r) => r.warm), (r) => r.warm.wallMs)));
   lines.push("");
 
+  // Large single migrations.
+  if (large?.length) {
+    lines.push("## Growth within one large migration", "");
+    lines.push(
+      `One app: a first migration, and a second of ${LARGE_SIZES.map(int).join(" or ")} operations (for \`run-sql\`, statements of one \`RunSQL\`), written by \`bench/large-migrations.mjs\`. Cold runs, text output. *Growth* is cold ÷ limit at the largest size over cold ÷ limit at the smallest: it stays near 1 while rollsafe's cost per operation grows as the parse's does (at most ${TARGETS.marginalGrowth.toFixed(2)}, the bar of the growth with the number of files).`,
+      "",
+    );
+    lines.push("| shape | operations | size | limit wall | cold wall | cold ÷ limit | peak RSS | growth |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for (const row of large) {
+      row.sizes.forEach((e, i) => {
+        const last = i === row.sizes.length - 1;
+        const growthCell = last ? `${x(row.growth)} (${Number.isFinite(row.growth) ? (row.growth <= TARGETS.marginalGrowth ? "linear" : "**grows faster than the parse**") : "–"})` : "";
+        lines.push(`| ${i === 0 ? `${row.name}: ${row.label}` : ""} | ${int(e.operations)} | ${(e.bytes / 1048576).toFixed(1)} MB | ${ms(e.limit?.wallMs)} | ${ms(e.cold?.wallMs)} | ${x(ratio(e.cold?.wallMs, e.limit?.wallMs))} | ${mb(e.cold?.maxRssKb)} | ${e.error ? `error: ${e.error}` : growthCell} |`);
+      });
+    }
+    lines.push("");
+  }
+
   // Where the limit's time goes.
   lines.push("## Inside the limit", "");
   lines.push("Timed inside `bench/parse-limit.mjs` (medians). *Parse + walk* visits every node with a TreeCursor on top of parsing: not part of the limit, it is what crossing from JavaScript into the tree costs.", "");
@@ -552,16 +610,17 @@ async function main() {
     rows.push({ ...row, label: corpus.label, synthetic: corpus.synthetic, packages: corpus.packages });
   }
   const single = await measureSingleFile(cli, singleDir, opts.quick ? 5 : 10);
+  const large = await measureLarge(cli, opts.quick ? 1 : 3);
 
   env.loadEnd = os.loadavg()[0].toFixed(2);
   env.otherCpu = otherCpuShare(cpuStart, cpuReading(), env.cores);
-  const report = renderReport({ opts, env, cli, floor, rows, single, realError });
+  const report = renderReport({ opts, env, cli, floor, rows, single, large, realError });
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, report);
-  fs.writeFileSync(path.join(CACHE, "results.json"), `${JSON.stringify({ env, cli, floor, rows, single, realError }, null, 2)}\n`);
+  fs.writeFileSync(path.join(CACHE, "results.json"), `${JSON.stringify({ env, cli, floor, rows, single, large, realError }, null, 2)}\n`);
   log(`wrote ${path.relative(process.cwd(), opts.out)}`);
   process.stdout.write(report);
-  return rows.some((r) => r.error) || single.error ? 1 : 0;
+  return rows.some((r) => r.error) || single.error || large.some((r) => r.sizes.some((e) => e.error)) ? 1 : 0;
 }
 
 main().then(

@@ -1,0 +1,130 @@
+/**
+ * Single large migrations, for the benchmark's growth check within one file (issue 7: "time
+ * grows linearly"). A squashed migration or a generated data migration can hold thousands of
+ * operations or statements, and a per-operation step that looks at the whole migration (or the
+ * whole file, or every finding so far) makes such a file quadratic while a corpus of many small
+ * files stays linear. Each shape is written at two sizes; the benchmark compares rollsafe's cost
+ * per operation, as a ratio to the parse limit of the same files, between them.
+ *
+ *   node bench/large-migrations.mjs --out DIR --shape add-field --operations 2500
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HEAD = "import django.db.models.deletion\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n";
+
+/** One migration module: its dependency on the app's previous migration and its operations. */
+function migration(previous, operations, { initial = false } = {}) {
+  const lines = [HEAD];
+  if (initial) lines.push("    initial = True\n\n");
+  lines.push(`    dependencies = [${previous ? `("shop", "${previous}")` : ""}]\n\n`, "    operations = [\n", ...operations, "    ]\n");
+  return lines.join("");
+}
+
+const createBook = `        migrations.CreateModel(
+            name="Book",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("pages", models.IntegerField(null=True)),
+            ],
+        ),
+`;
+
+/**
+ * The shapes: what each large migration holds, and the findings it draws (every operation of
+ * the first two draws one, so the reporters and the release plan see thousands per file).
+ */
+export const LARGE_SHAPES = [
+  {
+    name: "add-field",
+    label: "AddField with a default on one model",
+    files: (n) => ({
+      "0001_initial.py": migration(null, [createBook], { initial: true }),
+      "0002_fields.py": migration(
+        "0001_initial",
+        Array.from({ length: n }, (_, i) => `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=models.IntegerField(default=${i}),\n        ),\n`),
+      ),
+    }),
+  },
+  {
+    name: "create-model",
+    label: "CreateModel with a foreign key, then AddIndex and RemoveField on each model",
+    files: (n) => ({
+      "0001_initial.py": migration(
+        null,
+        Array.from(
+          { length: n },
+          (_, i) =>
+            `        migrations.CreateModel(\n            name="Item${i}",\n            fields=[\n                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),\n                ("name", models.CharField(max_length=100)),\n` +
+            (i > 0 ? `                ("parent", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.item${i - 1}")),\n` : "") +
+            "            ],\n        ),\n",
+        ),
+        { initial: true },
+      ),
+      "0002_indexes.py": migration(
+        "0001_initial",
+        Array.from(
+          { length: n },
+          (_, i) =>
+            `        migrations.AddIndex(\n            model_name="item${i}",\n            index=models.Index(fields=["name"], name="item${i}_name_idx"),\n        ),\n` +
+            `        migrations.RemoveField(\n            model_name="item${i}",\n            name="name",\n        ),\n`,
+        ),
+      ),
+    }),
+  },
+  {
+    name: "run-sql",
+    label: "one RunSQL of many statements (a table created every 100)",
+    files: (n) => {
+      const statements = Array.from({ length: n }, (_, i) =>
+        i % 100 === 0
+          ? `CREATE TABLE shop_archive_${i} (id bigint PRIMARY KEY, book_id bigint REFERENCES shop_book (id));`
+          : `UPDATE shop_book SET pages = ${i} WHERE id = ${i};`,
+      );
+      return {
+        "0001_initial.py": migration(null, [createBook], { initial: true }),
+        "0002_backfill.py": migration("0001_initial", [`        migrations.RunSQL(\n            sql="""\n${statements.map((s) => `                ${s}\n`).join("")}            """,\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n`]),
+      };
+    },
+  },
+];
+
+/**
+ * Writes a project with one app (`shop`) holding the shape's migrations at `operations`
+ * operations (statements, for `run-sql`) into `dir`, unless it is already there. Returns the
+ * app's migrations directory.
+ */
+export function writeLargeMigration(dir, shapeName, operations) {
+  const shape = LARGE_SHAPES.find((s) => s.name === shapeName);
+  if (!shape) throw new Error(`unknown shape ${shapeName} (${LARGE_SHAPES.map((s) => s.name).join(", ")})`);
+  const migrations = path.join(dir, "shop", "migrations");
+  const stamp = path.join(dir, ".large-migration.json");
+  const spec = JSON.stringify({ shape: shapeName, operations, version: 1 });
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === spec) return migrations;
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(migrations, { recursive: true });
+  fs.writeFileSync(path.join(dir, "shop", "__init__.py"), "");
+  fs.writeFileSync(path.join(migrations, "__init__.py"), "");
+  for (const [name, text] of Object.entries(shape.files(operations))) fs.writeFileSync(path.join(migrations, name), text);
+  fs.writeFileSync(stamp, spec);
+  return migrations;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const value = (flag) => {
+    const i = args.indexOf(flag);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const out = value("--out");
+  const shape = value("--shape") ?? "add-field";
+  const operations = Number(value("--operations") ?? 2500);
+  if (!out || !Number.isInteger(operations) || operations < 1) {
+    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|run-sql] [--operations N]\n");
+    process.exitCode = 2;
+  } else {
+    process.stdout.write(`${writeLargeMigration(path.resolve(out), shape, operations)}\n`);
+  }
+}
