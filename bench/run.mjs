@@ -306,19 +306,9 @@ async function measureSingleFile(cli, dir, reps) {
 }
 
 /**
- * The cost per added operation between the two largest sizes over that between the two
- * smallest (fixed costs such as start-up cancel out): 1 when the cost grows linearly, 2 when it
- * grows with the square.
- */
-function stepGrowth(sizes, pick) {
-  const step = (a, b) => (pick(b) - pick(a)) / (b.operations - a.operations);
-  return sizes.length >= 3 ? ratio(step(sizes.at(-2), sizes.at(-1)), step(sizes[0], sizes[1])) : NaN;
-}
-
-/**
  * One large migration per shape and size (`bench/large-migrations.mjs`): the limit over the
  * app's migration files and a cold `rollsafe check` in text (the format that shows a code frame
- * for every finding) alternate. Growth is read from the cost per added operation (`stepGrowth`).
+ * for every finding) alternate. Growth is read from the cost per added operation, as `growth` reads it per added file.
  */
 async function measureLarge(cli, reps) {
   const rows = [];
@@ -345,7 +335,9 @@ async function measureLarge(cli, reps) {
       }
       sizes.push(entry);
     }
-    rows.push({ name: shape.name, label: shape.label, sizes, growth: stepGrowth(sizes, (e) => e.cold?.wallMs), limitGrowth: stepGrowth(sizes, (e) => e.limit?.wallMs) });
+    // The cost per added operation, last step over first (start-up cancels out): 1 when linear, 2 when quadratic.
+    const steps = (pick) => growth(sizes, pick, (e) => e.operations).marginalRatio;
+    rows.push({ name: shape.name, label: shape.label, sizes, growth: steps((e) => e.cold?.wallMs), limitGrowth: steps((e) => e.limit?.wallMs) });
   }
   return rows;
 }
@@ -412,8 +404,8 @@ function verdict(value, limit) {
 }
 
 /** The cost per added file between consecutive sizes, and the fit over all of them. */
-function growth(rows, pick) {
-  const points = rows.map((r) => [r.files, pick(r)]).filter(([, y]) => Number.isFinite(y));
+function growth(rows, pick, size = (r) => r.files) {
+  const points = rows.map((r) => [size(r), pick(r)]).filter(([, y]) => Number.isFinite(y));
   const fit = linearFit(points);
   const marginal = [];
   for (let i = 1; i < points.length; i++) marginal.push((points[i][1] - points[i - 1][1]) / (points[i][0] - points[i - 1][0]));

@@ -293,7 +293,8 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
   // No partitioned table known, none this migration can make, and none in the configuration:
   // nothing to replay (rules ask for each operation, and the replay below starts from the
   // migration's first one).
-  if (!touchesPartitions(ctx.db, ctx.migration) && tableListed(ctx.target.tables.partitioned, model, table) === null) return null;
+  const listed = tableListed(ctx.target.tables.partitioned, model, table);
+  if (!touchesPartitions(ctx.db, ctx.migration) && listed === null) return null;
   const tables = new Map(ctx.db.partitionedTables);
   const stop = before ? { fact: before } : { after: ctx.op };
   // One pass over the migration's statements before the operation (the generator stops before `before`).
@@ -306,8 +307,7 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
   if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions, keys: partitionKeys(tables, table) };
   const createdByModel = model !== null && model.createdIn === ctx.migration.id;
   if (createdByModel || createdBySql) return null;
-  const entry = tableListed(ctx.target.tables.partitioned, model, table);
-  return entry === null ? null : { table, source: { kind: "config", entry }, partitions: [], keys: [] };
+  return listed === null ? null : { table, source: { kind: "config", entry: listed }, partitions: [], keys: [] };
 }
 
 /**

@@ -13,7 +13,7 @@
 import type { Operation, PyValue, SourceRange } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { LineIndex } from "../parse/source-text.js";
-import { analyzeSql, isSqlParserLoaded, loadSqlParser, type SqlStatementFact } from "../sql/analyze-sql.js";
+import { analyzeSql, isPublic, isSqlParserLoaded, loadSqlParser, type SqlStatementFact } from "../sql/analyze-sql.js";
 import type { ModelState, FieldState } from "../state/model-state.js";
 import { columnOf } from "../state/model-state.js";
 import type { ProjectState } from "../state/project-state.js";
@@ -353,6 +353,11 @@ interface StatementOrder {
 
 const statementOrders = new WeakMap<ParsedMigration, StatementOrder>();
 
+/** The table a `CREATE TABLE` in the public schema makes, or null. */
+function publicTableCreated(fact: SqlStatementFact): string | null {
+  return fact.kind === "create-table" && isPublic(fact.schema) ? fact.table : null;
+}
+
 function statementOrder(ctx: SqlRuleContext): StatementOrder {
   let order = statementOrders.get(ctx.migration);
   if (order) return order;
@@ -366,9 +371,8 @@ function statementOrder(ctx: SqlRuleContext): StatementOrder {
         if (chunk.status !== "ok") continue;
         for (const { fact } of chunk.statements) {
           if (!into.position.has(fact)) into.position.set(fact, into.facts.length);
-          if (fact.kind === "create-table" && fact.table !== null && (fact.schema === null || fact.schema === "public") && !into.firstCreated.has(fact.table)) {
-            into.firstCreated.set(fact.table, into.facts.length);
-          }
+          const created = publicTableCreated(fact);
+          if (created !== null && !into.firstCreated.has(created)) into.firstCreated.set(created, into.facts.length);
           into.facts.push(fact);
         }
       }
@@ -421,7 +425,8 @@ export function tablesCreatedBefore(ctx: SqlRuleContext, before: SqlStatementFac
   }
   const created = new Set<string>();
   for (const fact of statementsBefore(ctx, before)) {
-    if (fact.kind === "create-table" && fact.table !== null && (fact.schema === null || fact.schema === "public")) created.add(fact.table);
+    const table = publicTableCreated(fact);
+    if (table !== null) created.add(table);
   }
   return created;
 }

@@ -152,6 +152,11 @@ const SIMPLE_STATEMENTS = new Set([
   "type_alias_statement",
 ]);
 
+/** The offset of the character before the line break that ends at `at` (LF, CR, or the LF of CRLF). */
+function beforeLineBreak(text: string, at: number): number {
+  return text.charCodeAt(at) === 0x0a && text.charCodeAt(at - 1) === 0x0d ? at - 2 : at - 1;
+}
+
 const OPENING = new Set(["(", "[", "{"]);
 const CLOSING = new Set([")", "]", "}"]);
 
@@ -184,7 +189,7 @@ function strayLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): 
       else if ((ch === 0x0a || ch === 0x0d) && depth <= 0) {
         // A backslash right before LF, CR or CRLF joins the lines (one in the gap: a comment's
         // last backslash is in the comment, before the gap).
-        const before = ch === 0x0a && source.charCodeAt(i - 1) === 0x0d ? i - 2 : i - 1;
+        const before = beforeLineBreak(source, i);
         if (before < from || source.charCodeAt(before) !== 0x5c) return i;
       }
     }
@@ -289,7 +294,7 @@ function inconsistentIndentation(root: SyntaxNode, text: string, blocks: SyntaxN
     for (let i = node.startIndex - 1; i >= 0; i--) {
       const ch = text.charCodeAt(i);
       if (ch === 0x0a || ch === 0x0d) {
-        const before = ch === 0x0a && text.charCodeAt(i - 1) === 0x0d ? i - 2 : i - 1;
+        const before = beforeLineBreak(text, i);
         if (text.charCodeAt(before) !== 0x5c) return true;
         // A backslash that ends a comment joins nothing.
         commentEnds ??= new Set(root.descendantsOfType("comment").map((c) => c.endIndex));
