@@ -32,6 +32,27 @@ const createBook = `        migrations.CreateModel(
         ),
 `;
 
+/** A table PostgreSQL partitions by range, made by RunSQL, with its model in Django's state. */
+const createEvents = `        migrations.SeparateDatabaseAndState(
+            database_operations=[
+                migrations.RunSQL(
+                    sql="CREATE TABLE shop_event (id bigserial, created date NOT NULL, name text NOT NULL, PRIMARY KEY (id, created)) PARTITION BY RANGE (created);",
+                    reverse_sql="DROP TABLE shop_event;",
+                ),
+            ],
+            state_operations=[
+                migrations.CreateModel(
+                    name="Event",
+                    fields=[
+                        ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                        ("created", models.DateField()),
+                        ("name", models.TextField()),
+                    ],
+                ),
+            ],
+        ),
+`;
+
 /**
  * The shapes: what each large migration holds, and the findings it draws (every operation of
  * the first two draws one, so the reporters and the release plan see thousands per file).
@@ -71,6 +92,17 @@ export const LARGE_SHAPES = [
             `        migrations.AddIndex(\n            model_name="item${i}",\n            index=models.Index(fields=["name"], name="item${i}_name_idx"),\n        ),\n` +
             `        migrations.RemoveField(\n            model_name="item${i}",\n            name="name",\n        ),\n`,
         ),
+      ),
+    }),
+  },
+  {
+    name: "partitioned",
+    label: "AddIndex on a table a RunSQL created partitioned",
+    files: (n) => ({
+      "0001_initial.py": migration(null, [createEvents], { initial: true }),
+      "0002_indexes.py": migration(
+        "0001_initial",
+        Array.from({ length: n }, (_, i) => `        migrations.AddIndex(\n            model_name="event",\n            index=models.Index(fields=["name", "created"], name="event_${i}_idx"),\n        ),\n`),
       ),
     }),
   },
@@ -122,7 +154,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const shape = value("--shape") ?? "add-field";
   const operations = Number(value("--operations") ?? 2500);
   if (!out || !Number.isInteger(operations) || operations < 1) {
-    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|run-sql] [--operations N]\n");
+    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|partitioned|run-sql] [--operations N]\n");
     process.exitCode = 2;
   } else {
     process.stdout.write(`${writeLargeMigration(path.resolve(out), shape, operations)}\n`);

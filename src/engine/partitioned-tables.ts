@@ -291,23 +291,103 @@ function partitionKeys(tables: ReadonlyMap<string, PartitionedTable>, table: str
  */
 export function partitionedTable(ctx: OperationContext, model: ModelState | null, table: string, before?: SqlStatementFact): PartitionedTableInfo | null {
   // No partitioned table known, none this migration can make, and none in the configuration:
-  // nothing to replay (rules ask for each operation, and the replay below starts from the
-  // migration's first one).
+  // nothing to read.
   const listed = tableListed(ctx.target.tables.partitioned, model, table);
   if (!touchesPartitions(ctx.db, ctx.migration) && listed === null) return null;
-  const tables = new Map(ctx.db.partitionedTables);
+  const operations = ctx.migration.operations;
+  const { tables, created, from, to } = tablesBeforeOperation(ctx);
+  let createdBySql = created.has(table);
   const stop = before ? { fact: before } : { after: ctx.op };
-  // One pass over the migration's statements before the operation (the generator stops before `before`).
-  let createdBySql = false;
-  for (const { fact, range } of databaseStatements(ctx.migration.operations, ctx.sql, ctx.schemaChanges, stop)) {
-    if (fact.kind === "create-table" && fact.table === table && isPublic(fact.schema)) createdBySql = true;
-    applyPartitionStatement(tables, fact, { migration: ctx.migration.id, file: ctx.migration.path, range });
-  }
+  const made = (name: string) => {
+    if (name === table) createdBySql = true;
+  };
+  // From the cursor through the operation; when the stop is not in there (a statement of another
+  // operation, or an operation outside the database's list), on to the end as a whole walk would.
+  if (!applyStatements(ctx, operations.slice(from, to), tables, made, stop) && to < operations.length) applyStatements(ctx, operations.slice(to), tables, made, stop);
   const known = tables.get(table);
   if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions, keys: partitionKeys(tables, table) };
   const createdByModel = model !== null && model.createdIn === ctx.migration.id;
   if (createdByModel || createdBySql) return null;
   return listed === null ? null : { table, source: { kind: "config", entry: listed }, partitions: [], keys: [] };
+}
+
+/**
+ * How far a migration's statements have been applied for its rules: the partitioned tables after
+ * its top-level operations before `next` (all replayed, so their schema editor changes are known),
+ * and the public tables those statements created. Rules ask about each operation in turn, and
+ * each reads on from here: reading from the first operation for every index or key made a
+ * migration of thousands of them quadratic.
+ */
+interface StatementCursor {
+  db: ProjectState;
+  changes: SchemaEditorChanges;
+  next: number;
+  tables: Map<string, PartitionedTable>;
+  created: Set<string>;
+}
+
+const cursors = new WeakMap<ParsedMigration, StatementCursor>();
+const topLevelIndexes = new WeakMap<ParsedMigration, Map<Operation, number>>();
+
+/** For each operation `databaseStatements` walks, the index of the top-level operation that holds it. */
+function topLevelIndex(migration: ParsedMigration): Map<Operation, number> {
+  let index = topLevelIndexes.get(migration);
+  if (!index) {
+    const found = new Map<Operation, number>();
+    const add = (op: Operation, i: number): void => {
+      found.set(op, i);
+      if (op.kind === "SeparateDatabaseAndState" && !op.unknown) for (const inner of op.databaseOperations ?? []) add(inner, i);
+    };
+    migration.operations.forEach((op, i) => add(op, i));
+    topLevelIndexes.set(migration, found);
+    index = found;
+  }
+  return index;
+}
+
+/**
+ * A working copy of the partitioned tables before the top-level operations `from` onwards, the
+ * public tables created before them, and where the operation of `ctx` ends (`to`). Without a
+ * usable cursor (an operation outside the database's list, or one the cursor is past), from the
+ * migration's start.
+ */
+function tablesBeforeOperation(ctx: OperationContext): { tables: Map<string, PartitionedTable>; created: ReadonlySet<string>; from: number; to: number } {
+  const { migration } = ctx;
+  const at = topLevelIndex(migration).get(ctx.op);
+  let cursor = cursors.get(migration);
+  if (cursor && (cursor.db !== ctx.db || cursor.changes !== ctx.schemaChanges)) cursor = undefined;
+  if (at === undefined || (cursor && cursor.next > at)) return { tables: new Map(ctx.db.partitionedTables), created: new Set(), from: 0, to: migration.operations.length };
+  if (!cursor) {
+    cursor = { db: ctx.db, changes: ctx.schemaChanges, next: 0, tables: new Map(ctx.db.partitionedTables), created: new Set() };
+    cursors.set(migration, cursor);
+  }
+  if (cursor.next < at) {
+    const created = cursor.created;
+    applyStatements(ctx, migration.operations.slice(cursor.next, at), cursor.tables, (name) => created.add(name));
+    cursor.next = at;
+  }
+  return { tables: new Map(cursor.tables), created: cursor.created, from: at, to: at + 1 };
+}
+
+/**
+ * Applies the database statements of `operations` (of the migration of `ctx`) to `tables`, up to
+ * `stop`, and names each public table they create; whether the stop was reached.
+ */
+function applyStatements(
+  ctx: Pick<OperationContext, "migration" | "sql" | "schemaChanges">,
+  operations: Operation[],
+  tables: Map<string, PartitionedTable>,
+  created: (table: string) => void,
+  stop?: { fact?: SqlStatementFact; after?: Operation },
+): boolean {
+  const { migration } = ctx;
+  const statements = databaseStatements(operations, ctx.sql, ctx.schemaChanges, stop);
+  for (let next = statements.next(); ; next = statements.next()) {
+    if (next.done) return next.value;
+    const { fact, range } = next.value;
+    if (fact.kind === "create-table" && fact.table !== null && isPublic(fact.schema)) created(fact.table);
+    applyPartitionStatement(tables, fact, { migration: migration.id, file: migration.path, range });
+  }
 }
 
 /**

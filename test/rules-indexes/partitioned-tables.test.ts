@@ -136,6 +136,44 @@ describe("adding-index-concurrently-on-partitioned-table advice", () => {
     expect(help).not.toContain(`ON "library_event_2024"`);
   });
 
+  it("each operation of one migration sees the partitions as they are just before it, nested ones included", async () => {
+    // The partitions are read incrementally, operation by operation (a migration of thousands of
+    // indexes was quadratic): statements and schema editor renames between the operations count.
+    const dir = eventProject({
+      "0003_reshape.py": migration(
+        [
+          '        AddIndexConcurrently(model_name="event", index=models.Index(fields=["kind"], name="event_a_idx")),',
+          "        migrations.RunSQL(",
+          "            sql=[",
+          '                "CREATE TABLE library_event_old (id bigint NOT NULL, created date NOT NULL, kind varchar(20) NOT NULL)",',
+          "                \"ALTER TABLE library_event ATTACH PARTITION library_event_old FOR VALUES FROM ('2000-01-01') TO ('2024-01-01')\",",
+          '                "CREATE INDEX CONCURRENTLY event_b_idx ON library_event (kind)",',
+          '                "ALTER TABLE library_event DETACH PARTITION library_event_2024",',
+          "            ],",
+          "            reverse_sql=migrations.RunSQL.noop,",
+          "        ),",
+          '        migrations.AlterModelTable(name="event", table="library_events"),',
+          '        AddIndexConcurrently(model_name="event", index=models.Index(fields=["kind"], name="event_c_idx")),',
+          "        migrations.SeparateDatabaseAndState(",
+          '            database_operations=[AddIndexConcurrently(model_name="event", index=models.Index(fields=["created"], name="event_d_idx"))],',
+          "        ),",
+        ].join("\n"),
+        { atomic: false },
+      ),
+    });
+    const found = (await diagnostics(dir)).filter((d) => d.rule === RS212);
+    const byIndex = new Map(found.map((d) => [/event_[a-d]_idx/.exec(d.message)?.[0], d.help.join("\n")] as const));
+    expect([...byIndex.keys()].sort()).toEqual(["event_a_idx", "event_b_idx", "event_c_idx", "event_d_idx"]);
+    const partitionsIn = (help: string) => [...new Set([...help.matchAll(/\bON "(library_event_\w+)"/g)].map((m) => m[1]))].sort();
+    expect(partitionsIn(byIndex.get("event_a_idx") ?? "")).toEqual(["library_event_2024", "library_event_2025", "library_event_default"]);
+    expect(partitionsIn(byIndex.get("event_b_idx") ?? "")).toEqual(["library_event_2024", "library_event_2025", "library_event_default", "library_event_old"]);
+    for (const name of ["event_c_idx", "event_d_idx"]) {
+      const help = byIndex.get(name) ?? "";
+      expect(help).toContain('ON ONLY "library_events"');
+      expect(partitionsIn(help)).toEqual(["library_event_2025", "library_event_default", "library_event_old"]);
+    }
+  });
+
   it("does not apply to MySQL or SQLite", async () => {
     for (const database of ["mysql", "sqlite"] as const) {
       const found = await diagnostics(caseDir(RS212, "bad", "created-by-runsql-with-state"), { target: { database } });
