@@ -7,7 +7,6 @@
  * custom operations, the one setting the parser reads.
  */
 import { createHash } from "node:crypto";
-import { createRequire } from "node:module";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,14 +40,15 @@ let version: string | null = null;
 
 /**
  * A hash of the modules that turn bytes into a model (parse/, model/ and the reader, and the SQL
- * reading in sql/ and engine/ whose facts a model carries) and of the PostgreSQL parser's
- * version. Their content, not their mtime: every build rewrites every file.
+ * reading in sql/ and engine/ whose facts a model carries) and of the installed versions of the
+ * parsers they call (PARSER_PACKAGES): an `npm update` of the grammar changes the trees of
+ * unchanged bytes. The modules by content, not mtime: every build rewrites every file.
  */
-function parserFingerprint(): string {
-  const hash = createHash("sha256").update(`libpg-query ${sqlParserVersion()}\n`);
-  const modules = [path.join(here, "../parse"), path.join(here, "../model"), path.join(here, "../workers"), path.join(here, "../sql"), path.join(here, "../engine")];
+function parserFingerprint(moduleDir: string): string {
+  const hash = createHash("sha256").update(packageVersions(PARSER_PACKAGES, moduleDir));
+  const modules = ["../parse", "../model", "../workers", "../sql", "../engine"].map((dir) => path.join(moduleDir, dir));
   // In the esbuild bundle (dist/bundle/) the parser is inside the bundle's own files.
-  const dirs = modules.some((dir) => existsSync(dir)) ? modules : [here];
+  const dirs = modules.some((dir) => existsSync(dir)) ? modules : [moduleDir];
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -68,20 +68,32 @@ function parserFingerprint(): string {
   return hash.digest("hex");
 }
 
-/** The installed libpg-query's version (its package.json, next to the module it loads), or "none". */
-function sqlParserVersion(): string {
-  try {
-    const main = createRequire(import.meta.url).resolve("libpg-query");
-    for (let dir = path.dirname(main); path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-      const file = path.join(dir, "package.json");
-      if (!existsSync(file)) continue;
-      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "libpg-query") return pkg.version ?? "unknown";
+/** The packages that turn a migration's bytes into a model: the Python parser, its grammar, PostgreSQL's parser. */
+export const PARSER_PACKAGES = ["tree-sitter", "tree-sitter-python", "libpg-query"] as const;
+
+/**
+ * The installed version of each package, one `name version` line each: from the package.json of
+ * the `node_modules/<name>` that node's resolution of a bare name finds first, going up from
+ * `from` (a directory). "none" for a package that is not installed. Read directly rather than
+ * through `require.resolve`, which cost a warm run 5 ms for four packages.
+ */
+export function packageVersions(names: readonly string[], from: string = here): string {
+  return names.map((name) => `${name} ${packageVersion(from, name)}\n`).join("");
+}
+
+function packageVersion(from: string, name: string): string {
+  for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, "node_modules", name, "package.json");
+    if (existsSync(file)) {
+      try {
+        return (JSON.parse(readFileSync(file, "utf8")) as { version?: string }).version ?? "unknown";
+      } catch {
+        return "unknown";
+      }
     }
-  } catch {
-    // Not installed: models then carry no SQL facts.
+    // Not installed (libpg-query is optional to the parse: models then carry no SQL facts).
+    if (path.dirname(dir) === dir) return "none";
   }
-  return "none";
 }
 
 /** The configuration's custom operations, in a stable text (functions by their source). */
@@ -91,9 +103,12 @@ function operationsText(operations: OperationCatalog | undefined): string {
   return JSON.stringify(entries, (_key, value: unknown) => (typeof value === "function" ? String(value) : value));
 }
 
-/** The cache key of a run: a hash of the schema version, the parser's code and the parsing options. */
-export function cacheKey(operations: OperationCatalog | undefined): string {
-  return contentHash(`${CACHE_SCHEMA_VERSION}\n${rollsafeVersion()}\n${parserFingerprint()}\n${operationsText(operations)}`);
+/**
+ * The cache key of a run: a hash of the schema version, the parser's code and the parsing
+ * options. `moduleDir`: the directory of this module (tests point it elsewhere).
+ */
+export function cacheKey(operations: OperationCatalog | undefined, moduleDir: string = here): string {
+  return contentHash(`${CACHE_SCHEMA_VERSION}\n${rollsafeVersion()}\n${parserFingerprint(moduleDir)}\n${operationsText(operations)}`);
 }
 
 /**

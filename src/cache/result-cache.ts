@@ -7,7 +7,8 @@
  * and settings (a single-file pre-commit run and a full run, or two `--select`s, do not evict
  * each other). A slot is valid while its key matches. The key hashes:
  *
- * - rollsafe's version and the size and mtime of every module of its compiled code;
+ * - rollsafe's version, the size and mtime of every module of its compiled code, and the
+ *   installed versions of the packages whose code changes a report (the parsers, chalk);
  * - every setting that reaches the analysis (target, rules, severities, `start-after`, excludes,
  *   custom operations, `AUTH_USER_MODEL`, the report filter's outcome) and the configuration
  *   file's content;
@@ -27,7 +28,7 @@ import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
 import type { Rule } from "../engine/rule-types.js";
-import { rollsafeVersion } from "./cache-key.js";
+import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./cache-key.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import { writePieces } from "./write-blocks.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
@@ -46,14 +47,18 @@ const RACY_MS = 2000;
 const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
 
+/** The packages whose code changes a stored report: the parsers (the findings) and chalk (the colours). */
+const REPORT_PACKAGES = [...PARSER_PACKAGES, "chalk"] as const;
+
 /**
  * Size and mtime of every module of rollsafe that can run from `moduleDir` (the directory of
  * this module): dist/bundle/ from the bundle (the CLI and the parse worker are bundled, so
  * nothing else under dist/ is loaded), dist/src and dist/rules from the compiled modules, src/
- * and rules/ under vitest.
+ * and rules/ under vitest. Also the installed versions of REPORT_PACKAGES, as resolved from
+ * there: an `npm update` changes them alone.
  */
 export function codeStampOf(moduleDir: string): string {
-  const hash = createHash("sha256").update(rollsafeVersion());
+  const hash = createHash("sha256").update(rollsafeVersion()).update(packageVersions(REPORT_PACKAGES, moduleDir));
   const visit = (dir: string): void => {
     let entries;
     try {

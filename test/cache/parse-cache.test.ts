@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, REPO, type CliRun } from "../support/run-cli.js";
 import { ParseCache, contentHash } from "../../src/cache/parse-cache.js";
-import { cacheKey, defaultCacheDir } from "../../src/cache/cache-key.js";
+import { cacheKey, defaultCacheDir, packageVersions, PARSER_PACKAGES } from "../../src/cache/cache-key.js";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 
 let project: string;
@@ -257,6 +257,43 @@ describe("parse cache invalidation", () => {
     expect(cacheKey(new Map([["myproject.ops.AddFieldSafely", entry]]))).toBe(a);
     expect(cacheKey(new Map([["myproject.ops.AddFieldSafely", { ...entry, sameAs: "RemoveField" }]]))).not.toBe(a);
     expect(cacheKey(undefined)).not.toBe(a);
+  });
+
+  it("changes the key with the installed version of the parsers (an npm update of the grammar)", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-key-"));
+    const moduleDir = path.join(root, "dist/bundle");
+    mkdirSync(moduleDir, { recursive: true });
+    writeFileSync(path.join(moduleDir, "cli.js"), "x");
+    const install = (name: string, version: string) => {
+      mkdirSync(path.join(root, "node_modules", name), { recursive: true });
+      writeFileSync(path.join(root, "node_modules", name, "package.json"), JSON.stringify({ name, version }));
+    };
+    for (const name of PARSER_PACKAGES) install(name, "1.0.0");
+    const before = cacheKey(undefined, moduleDir);
+    expect(cacheKey(undefined, moduleDir)).toBe(before);
+    install("tree-sitter-python", "1.0.1");
+    expect(cacheKey(undefined, moduleDir)).not.toBe(before);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it("reads a package's version where node's resolution finds it first, going up", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-versions-"));
+    const put = (dir: string, name: string, version: string) => {
+      mkdirSync(path.join(root, dir, "node_modules", name), { recursive: true });
+      writeFileSync(path.join(root, dir, "node_modules", name, "package.json"), JSON.stringify({ name, version }));
+    };
+    // Hoisted into the project, and one nested in rollsafe's own node_modules, which wins.
+    put("", "tree-sitter", "0.25.1");
+    put("", "chalk", "5.6.2");
+    put("node_modules/rollsafe", "chalk", "5.0.0");
+    mkdirSync(path.join(root, "node_modules/rollsafe/node_modules/broken"), { recursive: true });
+    writeFileSync(path.join(root, "node_modules/rollsafe/node_modules/broken/package.json"), "{");
+    const bundle = path.join(root, "node_modules/rollsafe/dist/bundle");
+    mkdirSync(bundle, { recursive: true });
+    expect(packageVersions(["tree-sitter", "chalk", "libpg-query", "broken"], bundle)).toBe("tree-sitter 0.25.1\nchalk 5.0.0\nlibpg-query none\nbroken unknown\n");
+    // The real installation: every parser package is there, with a version.
+    expect(packageVersions(PARSER_PACKAGES)).toMatch(/^tree-sitter \d+\.\d+\.\d+\ntree-sitter-python \d+\.\d+\.\d+\nlibpg-query \d+\.\d+\.\d+\n$/);
+    rmSync(root, { recursive: true, force: true });
   });
 
   it("puts the default cache next to the configuration, else at the git root", () => {

@@ -193,6 +193,17 @@ describe("the stamp of rollsafe's own code in the key", () => {
     expect(changedBy("src/cache/result-cache.ts", 5_000)).toEqual([false, false, true]);
     // Only modules count.
     expect(changedBy("src/notes.md", 6_000)).toEqual([false, false, false]);
+    // And the installed parsers and chalk, wherever the stamp is taken from (an npm update).
+    for (const [name, version] of [["tree-sitter-python", "0.25.1"], ["chalk", "5.6.3"], ["libpg-query", "18.2.0"]]) {
+      const before = stamps();
+      mkdirSync(path.join(root, "node_modules", name), { recursive: true });
+      writeFileSync(path.join(root, "node_modules", name, "package.json"), JSON.stringify({ name, version }));
+      expect(stamps().map((stamp, i) => stamp !== before[i])).toEqual([true, true, true]);
+    }
+    const before = stamps();
+    mkdirSync(path.join(root, "node_modules/commander"), { recursive: true });
+    writeFileSync(path.join(root, "node_modules/commander/package.json"), JSON.stringify({ name: "commander", version: "14.0.4" }));
+    expect(stamps()).toEqual(before);
   });
 });
 
