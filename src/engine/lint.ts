@@ -461,9 +461,9 @@ function replay(
       }
       rawStep(op);
       if (op.kind === "SeparateDatabaseAndState" && !op.unknown) {
-        // Django applies database_operations to a copy of the state as it was before the operation.
-        // The copy costs a pass over every model, so the common state-only form skips it.
-        const shadow = op.databaseOperations?.length ? state.clone() : state;
+        // Django applies database_operations to a copy of the state as it was before the operation
+        // (a shadow shares the models until it changes one); the common state-only form needs none.
+        const shadow = op.databaseOperations?.length ? state.shadow() : state;
         for (const inner of op.databaseOperations ?? []) {
           visit(inner, "database", op, shadow);
           const changedInner = schemaChange(inner, shadow);

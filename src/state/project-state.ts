@@ -189,9 +189,24 @@ export class ProjectState {
     return field.relation.dbTable ?? truncateName(`${this.tableOf(model)}_${field.name}`);
   }
 
-  clone(): ProjectState {
+  /**
+   * Models this state may change in place; null when it owns all of them. A shadow owns only the
+   * copies it made (see `shadow`).
+   */
+  private owned: Set<ModelState> | null = null;
+
+  /**
+   * A state to apply operations to while this one does not change: Django runs the database
+   * operations of `SeparateDatabaseAndState` against a copy of the state before it. The shadow
+   * shares this state's models and copies one only when one of its operations changes it, so a
+   * migration of many `SeparateDatabaseAndState` does not copy every model of the project (and
+   * every field of a model with thousands) for each. It reads the shared models as they are: use
+   * it before this state changes again.
+   */
+  shadow(): ProjectState {
     const copy = new ProjectState();
-    for (const [key, model] of this.models) copy.models.set(key, cloneModel(model));
+    copy.owned = new Set();
+    for (const [key, model] of this.models) copy.models.set(key, model);
     for (const [table, info] of this.partitionedTables) copy.partitionedTables.set(table, { ...info, partitions: [...info.partitions] });
     return copy;
   }
@@ -208,13 +223,18 @@ export class ProjectState {
       if (!model) problems.push({ message: `model \`${ctx.app}.${name}\` is not in the state before this operation` });
       return model;
     };
-    /** Copy-on-write: replace the model with a copy before mutating it. */
-    // Models are changed in place: each ProjectState owns its models (`clone()` copies them, and
-    // the Django and database states build theirs separately), and rules only read state during
-    // their call. Copying a model per operation made long histories quadratic.
+    // Models are changed in place: each ProjectState owns its models (the Django and database
+    // states build theirs separately), and rules only read state during their call. Copying a
+    // model per operation made long histories quadratic. A shadow copies a shared model once,
+    // the first time it changes it.
     const editable = (model: ModelState): ModelState => {
-      this.touch(`${model.app}.${model.key}`);
-      return model;
+      const key = `${model.app}.${model.key}`;
+      this.touch(key);
+      if (this.owned === null || this.owned.has(model)) return model;
+      const copy = cloneModel(model);
+      this.owned.add(copy);
+      this.models.set(key, copy);
+      return copy;
     };
     if (op.unknown && op.kind !== "SeparateDatabaseAndState") return problems;
     switch (op.kind) {

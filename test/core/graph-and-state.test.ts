@@ -117,6 +117,48 @@ describe("ProjectState replay", () => {
     expect(state.model("shop", "vip")?.bases).toEqual(["shop.client"]);
   });
 
+  it("a shadow applies operations without changing the state, and copies only the models it changes", () => {
+    const { state } = replayAll([initial]);
+    const changes = migration(
+      "shop",
+      "0002_changes",
+      `    operations = [
+        migrations.AddField("order", "note", models.TextField(null=True)),
+        migrations.RenameField("order", "ref", "code"),
+        migrations.AddIndex("order", models.Index(fields=["code"], name="order_code_idx")),
+        migrations.DeleteModel("Item"),
+        migrations.RenameModel("Customer", "Client"),
+        migrations.AlterModelTable("order", "orders"),
+    ]
+`,
+    );
+    const before = { order: state.model("shop", "order"), item: state.model("shop", "item") };
+    const fields = before.order && [...before.order.fields.keys()];
+    const shadow = state.shadow();
+    // Until it changes one, the shadow reads the state's own models.
+    expect(shadow.model("shop", "order")).toBe(before.order);
+    for (const op of changes.operations) expect(shadow.apply(op, { app: "shop", migration: changes.id, file: changes.path })).toEqual([]);
+    // The shadow has every change...
+    const order = shadow.model("shop", "order");
+    expect(order && [...order.fields.keys()]).toEqual(["id", "customer", "items", "note", "code"]);
+    expect(order?.indexes.map((i) => i.name)).toEqual(["order_code_idx"]);
+    expect(order && shadow.tableOf(order)).toBe("orders");
+    expect(shadow.model("shop", "item")).toBeUndefined();
+    expect(order?.fields.get("customer")?.relation?.to).toBe("shop.client");
+    expect(shadow.modelsWithTable("orders")).toEqual([order]);
+    // ...and the state none of them.
+    expect(state.model("shop", "order")).toBe(before.order);
+    expect(before.order && [...before.order.fields.keys()]).toEqual(fields);
+    expect(before.order?.indexes).toEqual([]);
+    expect(before.order && state.tableOf(before.order)).toBe("shop_order");
+    expect(state.model("shop", "item")).toBe(before.item);
+    expect(state.model("shop", "customer")?.name).toBe("Customer");
+    expect(state.model("shop", "client")).toBeUndefined();
+    expect(before.order?.fields.get("customer")?.relation?.to).toBe("shop.customer");
+    // The models it did not change are still shared.
+    expect(shadow.model("shop", "veryLong".repeat(10))).toBe(state.model("shop", "veryLong".repeat(10)));
+  });
+
   it("reports references to models and fields that are not in state", () => {
     const state = new ProjectState();
     const m = migration("x", "0001_initial", "    operations = [migrations.RemoveField('ghost', 'f')]\n");
