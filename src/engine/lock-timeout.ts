@@ -19,22 +19,32 @@ export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: 
   });
 }
 
-/** The operations of the migration before `ctx.op` (top level, and the database side of SeparateDatabaseAndState). */
-export function operationsBefore(ctx: OperationContext): Operation[] {
-  const earlier: Operation[] = [];
-  const walk = (ops: Operation[] | undefined): boolean => {
-    for (const op of ops ?? []) {
-      if (op === ctx.op) return true;
-      if (op.kind === "SeparateDatabaseAndState" && walk(op.databaseOperations)) return true;
-      earlier.push(op);
-    }
-    return false;
-  };
-  walk(ctx.migration.operations);
-  return earlier;
+/**
+ * Whether `lock_timeout` is set before `ctx.op`: by an earlier `RunSQL` (top level, or on the
+ * database side of a SeparateDatabaseAndState before it), or by the runner
+ * (`timeouts-set-by-runner`). An operation outside those lists (a state-only one) counts every
+ * `RunSQL` of the migration.
+ */
+export function lockTimeoutSetBefore(ctx: OperationContext): boolean {
+  if (ctx.target.timeoutsSetByRunner) return true;
+  let setBefore = lockTimeouts.get(ctx.migration);
+  if (!setBefore) {
+    // One walk per migration: rules ask for each operation, and a walk per question made a
+    // migration of thousands of operations quadratic.
+    const before = new Map<Operation, boolean>();
+    let set = false;
+    const walk = (ops: Operation[] | undefined): void => {
+      for (const op of ops ?? []) {
+        before.set(op, set);
+        if (op.kind === "SeparateDatabaseAndState") walk(op.databaseOperations);
+        if (!set && setsLockTimeout(op, ctx.migration, ctx.sql)) set = true;
+      }
+    };
+    walk(ctx.migration.operations);
+    setBefore = { before, atEnd: set };
+    lockTimeouts.set(ctx.migration, setBefore);
+  }
+  return setBefore.before.get(ctx.op) ?? setBefore.atEnd;
 }
 
-/** Whether `lock_timeout` is set before `ctx.op`: by an earlier `RunSQL`, or by the runner (`timeouts-set-by-runner`). */
-export function lockTimeoutSetBefore(ctx: OperationContext): boolean {
-  return ctx.target.timeoutsSetByRunner || operationsBefore(ctx).some((op) => setsLockTimeout(op, ctx.migration, ctx.sql));
-}
+const lockTimeouts = new WeakMap<ParsedMigration, { before: Map<Operation, boolean>; atEnd: boolean }>();

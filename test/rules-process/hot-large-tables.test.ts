@@ -68,6 +68,23 @@ describe("altering-hot-table", () => {
     expect(help).toContain("the `lock_timeout` this migration sets bounds the wait");
   });
 
+  it("reads the lock_timeout as it is at each operation, inside SeparateDatabaseAndState too", async () => {
+    // Worked out once per migration (a walk per operation made thousands of them quadratic).
+    const field = (name: string) => `migrations.AddField("book", "${name}", models.IntegerField(null=True))`;
+    const separate = `migrations.SeparateDatabaseAndState(database_operations=[${field("edition")}, ${SET_TIMEOUT}, ${field("volume")}], state_operations=[${field("edition")}, ${field("volume")}])`;
+    const found = await findings({ "0002_isbn.py": migration([ADD_ISBN, separate, field("series")]) }, { tables: tables(["library.Book"]) }, HOT);
+    const bounded = (d: (typeof found)[number]) => d.help.join("\n").includes("the `lock_timeout` this migration sets bounds the wait");
+    // isbn, then edition and volume on the SeparateDatabaseAndState's line (the timeout between them), then series.
+    const first = found[0]?.line ?? 0;
+    expect(found.map((d) => [d.line - first, bounded(d)])).toEqual([
+      [0, false],
+      [1, false],
+      [1, true],
+      [2, true],
+    ]);
+    expect(found[1]!.column).toBeLessThan(found[2]!.column);
+  });
+
   it("reports a foreign key to settings.AUTH_USER_MODEL when auth.User is hot, and advises db_constraint=False", async () => {
     const op = 'migrations.AddField("book", "owner", models.ForeignKey(null=True, on_delete=models.SET_NULL, to=settings.AUTH_USER_MODEL))';
     const body = `from django.conf import settings\n${migration([op])}`;
