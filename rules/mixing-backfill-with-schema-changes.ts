@@ -1,6 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { SqlStatementKind } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
 import { parsedStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
@@ -15,6 +16,44 @@ const NOT_SCHEMA: ReadonlySet<SqlStatementKind> = new Set<SqlStatementKind>([
 /** Top-level operations and the database side of `SeparateDatabaseAndState`, in order. */
 function databaseOperations(ops: Operation[]): Operation[] {
   return ops.flatMap((op) => (op.kind === "SeparateDatabaseAndState" ? (op.databaseOperations ?? []) : [op]));
+}
+
+/**
+ * A migration's database operations, the position of each, and the positions of those that
+ * can change an existing table's schema in some state (`schemaChangeOf` says which do in the
+ * state at hand). Worked out once per migration: each backfill asks, and a walk of the whole
+ * migration per backfill made a migration of thousands of them quadratic.
+ */
+interface Layout {
+  ops: Operation[];
+  position: Map<Operation, number>;
+  candidates: number[];
+}
+
+const layouts = new WeakMap<ParsedMigration, Layout>();
+
+function layoutOf(ctx: OperationContext): Layout {
+  let layout = layouts.get(ctx.migration);
+  if (!layout) {
+    const ops = databaseOperations(ctx.migration.operations);
+    const candidates: number[] = [];
+    ops.forEach((op, i) => {
+      if (mayChangeSchema(ctx, op)) candidates.push(i);
+    });
+    layout = { ops, position: new Map(ops.map((op, i) => [op, i] as const)), candidates };
+    layouts.set(ctx.migration, layout);
+  }
+  return layout;
+}
+
+/** Whether `schemaChangeOf` can find a change in the operation in any state. */
+function mayChangeSchema(ctx: OperationContext, op: Operation): boolean {
+  if (op.unknown) return false;
+  if (TABLE_ALTERING_OPERATIONS[op.kind] !== undefined) return true;
+  if (op.kind !== "RunSQL") return false;
+  const facts = ctx.sql(op);
+  if (facts?.forward.kind !== "sql") return false;
+  return facts.forward.chunks.some((chunk) => chunk.status === "ok" && chunk.statements.some(({ fact }) => !NOT_SCHEMA.has(fact.kind) && !fact.concurrently));
 }
 
 /** A description of what the data operation does, or null when it is not a backfill. */
@@ -79,14 +118,19 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql") return;
     const backfill = backfillOf(ctx, op);
     if (backfill === null) return;
-    const ops = databaseOperations(migration.operations);
-    const at = ops.indexOf(op);
-    if (at < 0) return;
-    const changes = ops.flatMap((other, i) => {
-      const what = other === op ? null : schemaChangeOf(ctx, other);
-      return what === null ? [] : [{ op: other, what, first: i < at }];
-    });
-    const schema = changes.find((c) => c.first) ?? changes[0];
+    const layout = layoutOf(ctx);
+    const at = layout.position.get(op);
+    if (at === undefined) return;
+    // The first schema change before the backfill, else the first after it.
+    let schema: { op: Operation; what: string; first: boolean } | null = null;
+    for (const i of layout.candidates) {
+      if (i === at) continue;
+      const other = layout.ops[i] as Operation;
+      const what = schemaChangeOf(ctx, other);
+      if (what === null) continue;
+      schema = { op: other, what, first: i < at };
+      break;
+    }
     if (!schema) return;
     const first = schema.first;
     ctx.report({
