@@ -61,6 +61,8 @@ export const LARGE_SHAPES = [
   {
     name: "add-field",
     label: "AddField with a default on one model",
+    /** The operations of the second migration for a size. */
+    operations: (n) => n,
     files: (n) => ({
       "0001_initial.py": migration(null, [createBook], { initial: true }),
       "0002_fields.py": migration(
@@ -72,6 +74,8 @@ export const LARGE_SHAPES = [
   {
     name: "create-model",
     label: "CreateModel with a foreign key, then AddIndex and RemoveField on each model",
+    /** The operations of the second migration for a size. */
+    operations: (n) => 2 * n,
     files: (n) => ({
       "0001_initial.py": migration(
         null,
@@ -98,6 +102,8 @@ export const LARGE_SHAPES = [
   {
     name: "partitioned",
     label: "AddIndex on a table a RunSQL created partitioned",
+    /** The operations of the second migration for a size. */
+    operations: (n) => n,
     files: (n) => ({
       "0001_initial.py": migration(null, [createEvents], { initial: true }),
       "0002_indexes.py": migration(
@@ -107,8 +113,63 @@ export const LARGE_SHAPES = [
     }),
   },
   {
+    name: "backfill",
+    label: "AddField and a RunSQL UPDATE in turn, on one model",
+    /** The operations of the second migration for a size. */
+    operations: (n) => n,
+    files: (n) => ({
+      "0001_initial.py": migration(null, [createBook], { initial: true }),
+      "0002_backfill.py": migration(
+        "0001_initial",
+        Array.from({ length: n }, (_, i) =>
+          i % 2 === 0
+            ? `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=models.IntegerField(null=True),\n        ),\n`
+            : `        migrations.RunSQL(\n            "UPDATE shop_book SET extra_${i - 1} = pages WHERE extra_${i - 1} IS NULL",\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n`,
+        ),
+      ),
+    }),
+  },
+  {
+    name: "separate-database",
+    label: "SeparateDatabaseAndState: a column added by RunSQL, the field in the state",
+    /** The operations of the second migration for a size. */
+    operations: (n) => n,
+    files: (n) => ({
+      "0001_initial.py": migration(null, [createBook], { initial: true }),
+      "0002_columns.py": migration(
+        "0001_initial",
+        Array.from(
+          { length: n },
+          (_, i) =>
+            `        migrations.SeparateDatabaseAndState(\n            database_operations=[\n                migrations.RunSQL("ALTER TABLE shop_book ADD COLUMN extra_${i} integer NULL", reverse_sql=migrations.RunSQL.noop),\n            ],\n` +
+            `            state_operations=[\n                migrations.AddField(model_name="book", name="extra_${i}", field=models.IntegerField(null=True)),\n            ],\n        ),\n`,
+        ),
+      ),
+    }),
+  },
+  {
+    name: "unique-together",
+    label: "AddField, then AlterUniqueTogether over it, on one model",
+    /** The operations of the second migration for a size. */
+    operations: (n) => 2 * n,
+    files: (n) => ({
+      "0001_initial.py": migration(null, [createBook], { initial: true }),
+      "0002_unique.py": migration(
+        "0001_initial",
+        Array.from(
+          { length: n },
+          (_, i) =>
+            `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=models.IntegerField(default=0),\n        ),\n` +
+            `        migrations.AlterUniqueTogether(\n            name="book",\n            unique_together={("title", "extra_${i}")},\n        ),\n`,
+        ),
+      ),
+    }),
+  },
+  {
     name: "run-sql",
     label: "one RunSQL of many statements (a table created every 100)",
+    /** The operations of the second migration for a size. */
+    operations: () => 1,
     files: (n) => {
       const statements = Array.from({ length: n }, (_, i) =>
         i % 100 === 0
@@ -154,7 +215,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const shape = value("--shape") ?? "add-field";
   const operations = Number(value("--operations") ?? 2500);
   if (!out || !Number.isInteger(operations) || operations < 1) {
-    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|partitioned|run-sql] [--operations N]\n");
+    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|partitioned|backfill|separate-database|unique-together|run-sql] [--operations N]\n");
     process.exitCode = 2;
   } else {
     process.stdout.write(`${writeLargeMigration(path.resolve(out), shape, operations)}\n`);
