@@ -15,9 +15,24 @@ export function isRunPythonNoop(value: PyValue | undefined): boolean {
   return value?.kind === "name" && /(^|\.)RunPython\.noop$/.test(value.name);
 }
 
+/**
+ * The module's functions by name, indexed once per migration: rules ask for each `RunPython`, and
+ * an index per question made a data migration of thousands of functions quadratic.
+ */
+function functionsByName(migration: ParsedMigration): ReadonlyMap<string, FunctionFacts> {
+  let byName = functionIndexes.get(migration);
+  if (!byName) {
+    byName = new Map(migration.functions.map((f) => [f.name, f] as const));
+    functionIndexes.set(migration, byName);
+  }
+  return byName;
+}
+
+const functionIndexes = new WeakMap<ParsedMigration, ReadonlyMap<string, FunctionFacts>>();
+
 /** The functions `RunPython` runs: the named one and the module functions it calls, transitively. */
 export function functionsRunBy(migration: ParsedMigration, name: string): FunctionFacts[] {
-  const byName = new Map(migration.functions.map((f) => [f.name, f] as const));
+  const byName = functionsByName(migration);
   const seen = new Set<string>();
   const out: FunctionFacts[] = [];
   const visit = (n: string) => {
