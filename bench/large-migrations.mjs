@@ -166,6 +166,21 @@ export const LARGE_SHAPES = [
     }),
   },
   {
+    name: "run-python",
+    label: "RunPython, each with its own function in the module",
+    operations: (n) => n,
+    files: (n) => ({
+      "0001_initial.py": migration(null, [createBook], { initial: true }),
+      "0002_data.py": migration(
+        "0001_initial",
+        Array.from({ length: n }, (_, i) => `        migrations.RunPython(fill_${i}, migrations.RunPython.noop),\n`),
+      ).replace(
+        "\n\nclass Migration",
+        `\n\n${Array.from({ length: n }, (_, i) => `def fill_${i}(apps, schema_editor):\n    Book = apps.get_model("shop", "Book")\n    Book.objects.filter(pages=${i}).update(title="${i}")\n\n\n`).join("")}class Migration`,
+      ),
+    }),
+  },
+  {
     name: "run-sql",
     label: "one RunSQL of many statements (a table created every 100)",
     /** The operations of the second migration for a size. */
@@ -215,7 +230,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const shape = value("--shape") ?? "add-field";
   const operations = Number(value("--operations") ?? 2500);
   if (!out || !Number.isInteger(operations) || operations < 1) {
-    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|partitioned|backfill|separate-database|unique-together|run-sql] [--operations N]\n");
+    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|partitioned|backfill|separate-database|unique-together|run-python|run-sql] [--operations N]\n");
     process.exitCode = 2;
   } else {
     process.stdout.write(`${writeLargeMigration(path.resolve(out), shape, operations)}\n`);
