@@ -53,13 +53,27 @@ const PLACEMENT_HELP =
 /** The suppression comments of one migration file. */
 export class FileSuppressions {
   private readonly entries: Entry[] = [];
+  /** The file-wide ignores, and the operation ignores by each line their operations span (what `suppresses` reads). */
+  private readonly fileWide: Entry[] = [];
+  private readonly byLine = new Map<number, Entry[]>();
 
   /** Reads the file's `rollsafe:` comments; `resolveRule` maps a code or name to a rule name. */
   constructor(migration: ParsedMigration, resolveRule: (codeOrName: string) => string | undefined) {
     const comments = migration.allComments.filter((c) => MARKER.test(c.text));
     if (comments.length === 0) return;
     const lineStarts = lineStartOffsets(migration.source);
-    const ops = flatten(migration.operations);
+    // The operations each comment line can belong to: its first or last line, or a leading comment's.
+    const opsByLine = new Map<number, Operation[]>();
+    const at = (line: number, op: Operation) => {
+      const list = opsByLine.get(line);
+      if (!list) opsByLine.set(line, [op]);
+      else if (list[list.length - 1] !== op) list.push(op);
+    };
+    for (const op of flatten(migration.operations)) {
+      at(op.range.line, op);
+      for (const c of op.comments) at(c.line, op);
+      at(op.range.endLine, op);
+    }
     for (const comment of comments) {
       const lineStart = lineStarts[comment.line - 1] ?? 0;
       const lineEnd = lineStarts[comment.line] ?? migration.source.length;
@@ -102,11 +116,18 @@ export class FileSuppressions {
         used: new Set(),
       };
       if (entry.scope === "operation") {
-        for (const op of ops) {
+        for (const op of opsByLine.get(comment.line) ?? []) {
           const leading = op.comments.some((c) => c.line === comment.line && c.text === comment.text);
           if (leading || comment.line === op.range.line || comment.line === op.range.endLine) entry.spans.push([op.range.line, op.range.endLine]);
         }
-      }
+        for (const [from, to] of entry.spans) {
+          for (let line = from; line <= to; line++) {
+            const list = this.byLine.get(line);
+            if (!list) this.byLine.set(line, [entry]);
+            else if (list[list.length - 1] !== entry) list.push(entry);
+          }
+        }
+      } else this.fileWide.push(entry);
       this.entries.push(entry);
     }
   }
@@ -114,12 +135,13 @@ export class FileSuppressions {
   /** Whether a finding of `rule` on `line` is suppressed; records the use. */
   suppresses(rule: string, line: number): boolean {
     let suppressed = false;
-    for (const entry of this.entries) {
-      if (entry.scope === "invalid" || (entry.names !== null && !entry.names.includes(rule))) continue;
-      if (entry.scope === "operation" && !entry.spans.some(([from, to]) => line >= from && line <= to)) continue;
+    const check = (entry: Entry) => {
+      if (entry.names !== null && !entry.names.includes(rule)) return;
       entry.used.add(rule);
       suppressed = true;
-    }
+    };
+    this.fileWide.forEach(check);
+    this.byLine.get(line)?.forEach(check);
     return suppressed;
   }
 
