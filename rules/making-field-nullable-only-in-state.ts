@@ -41,7 +41,7 @@ export const makingFieldNullableOnlyInState: Rule = {
     // The column as the database has it: NOT NULL, and nothing fills it.
     if (stored.null !== false || stored.hasDbDefault || stored.primaryKey || stored.generated) return;
     const table = ctx.db.tableOf(physical);
-    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayRedefineColumn(fact, table, column, ["drop-not-null"]))) return;
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayRedefineColumn(fact, table, column, ["drop-not-null"]))) return;
     const drop = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} DROP NOT NULL;`;
     const restore = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} SET NOT NULL;`;
     ctx.report({

@@ -102,7 +102,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
     if ([...physical.fields.values()].some((f) => columnOf(f) === column)) return;
     const table = ctx.db.tableOf(physical);
     // The database state knows only what Django's operations did.
-    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayCreateColumn(fact, table, column))) return;
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayCreateColumn(fact, table, column))) return;
     const what = op.kind === "AddField" ? `adds \`${model.name}.${name}\` to the model` : op.kind === "RenameField" ? `renames \`${model.name}.${literalString(op.args.old_name)}\` to \`${name}\`` : `moves \`${model.name}.${name}\` to column \`${column}\``;
     const keep = before
       ? [
@@ -154,7 +154,7 @@ function movedJoinTable(ctx: OperationContext): void {
   const before = ctx.state.m2mTableOf(model, old);
   const table = ctx.state.m2mTableOf(model, after);
   if (!before || !table || before === table) return;
-  if (rawStepsMay(ctx, [model.app, ctx.migration.app], (fact) => mayCreateTable(fact, table))) return;
+  if (rawStepsMay(ctx, [model.app, ctx.migration.app], table, (fact) => mayCreateTable(fact, table))) return;
   const field = `${model.name}.${oldName}`;
   ctx.report({
     range: op.range,

@@ -123,7 +123,7 @@ export const pointingModelAtMissingTable: Rule = {
     // migrations, then adopted), or whose model moved to another app with `db_table`.
     for (const model of ctx.db.models.values()) if (ctx.db.tableOf(model) === table) return;
     // The database state knows only what Django's operations did.
-    if (rawStepsMay(ctx, [ctx.migration.app, ...(before ? [before.app] : [])], (fact) => mayCreateTable(fact, table))) return;
+    if (rawStepsMay(ctx, [ctx.migration.app, ...(before ? [before.app] : [])], table, (fact) => mayCreateTable(fact, table))) return;
     const current = before ? ctx.tableOf(before) : null;
     const what =
       op.kind === "CreateModel"
@@ -163,7 +163,7 @@ function renamedJoinColumns(ctx: OperationContext): void {
   const newName = literalString(op.args.new_name);
   if (!model || !newName || !model.managed || model.proxy) return;
   const columns = joinColumns(ctx, model, newName).filter(
-    (join) => !rawStepsMay(ctx, [ctx.migration.app, model.app], (fact) => fact.kind === "rename-column" && onTable(fact, join.table) && fact.newName === join.renamed),
+    (join) => !rawStepsMay(ctx, [ctx.migration.app, model.app], join.table, (fact) => fact.kind === "rename-column" && onTable(fact, join.table) && fact.newName === join.renamed),
   );
   const first = columns[0];
   if (!first) return;

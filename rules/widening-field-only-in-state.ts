@@ -73,7 +73,7 @@ export const wideningFieldOnlyInState: Rule = {
     const error = refusal(storedType, wantedType, column, database);
     if (!error) return;
     const table = ctx.db.tableOf(physical);
-    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], (fact) => mayRedefineColumn(fact, table, column))) return;
+    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayRedefineColumn(fact, table, column))) return;
     const storedText = formatColumnType(storedType);
     const wantedText = formatColumnType(wantedType);
     const rewrites = classifyTypeChange(storedType, wantedType, database) === "rewrite";

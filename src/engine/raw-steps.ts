@@ -7,6 +7,7 @@ import { isPublic } from "../sql/analyze-sql.js";
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import type { OperationContext } from "./rule-types.js";
 import { columnOf, fieldFromCall, literalString, type FieldState, type ModelState } from "../state/model-state.js";
+import type { RawDatabaseStep } from "../state/project-state.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
 const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select", "do-block"]);
@@ -50,21 +51,63 @@ export function mayRedefineColumn(fact: SqlStatementFact, table: string, column:
 }
 
 /**
- * Whether a step so far may have done what `does` says: a readable statement for which it holds,
- * a statement whose effect cannot be read (in any app), or a step that cannot be read at all in
- * one of `apps` (the model's and the migration's: SQL or an operation elsewhere rarely reaches
- * another app's tables, and counting them would silence the rules on any project that has one).
+ * Whether a step so far may have done what `does` says to `table`: a readable statement on
+ * `table` (or renaming a table to it) for which it holds, a statement whose effect cannot be read
+ * (in any app), or a step that cannot be read at all in one of `apps` (the model's and the
+ * migration's: SQL or an operation elsewhere rarely reaches another app's tables, and counting
+ * them would silence the rules on any project that has one). `does` only ever holds for a
+ * statement on `table` in `public`, or one renaming a public table to it.
  */
-export function rawStepsMay(ctx: OperationContext, apps: readonly string[], does: (fact: SqlStatementFact) => boolean): boolean {
-  for (const step of ctx.db.rawSteps) {
+export function rawStepsMay(ctx: OperationContext, apps: readonly string[], table: string, does: (fact: SqlStatementFact) => boolean): boolean {
+  const index = rawStepIndex(ctx.db.rawSteps);
+  if (index.opaque || apps.some((app) => index.unreadable.has(app))) return true;
+  return index.byTable.get(table)?.some(does) ?? false;
+}
+
+/**
+ * What the raw steps so far did, read once each (the first question reads them; later ones read
+ * only the steps added since): the questions come from every state-only operation, and a pass
+ * over the project's whole history for each made a project of many `RunSQL` quadratic.
+ */
+interface RawStepIndex {
+  /** How many of the steps are read. */
+  read: number;
+  /** A statement whose effect cannot be read. */
+  opaque: boolean;
+  /** Apps with a step that cannot be read at all. */
+  unreadable: Set<string>;
+  /** Statements on each public table, and those renaming a public table to it. */
+  byTable: Map<string, SqlStatementFact[]>;
+}
+
+const rawStepIndexes = new WeakMap<readonly RawDatabaseStep[], RawStepIndex>();
+
+function rawStepIndex(steps: readonly RawDatabaseStep[]): RawStepIndex {
+  let index = rawStepIndexes.get(steps);
+  if (!index) {
+    index = { read: 0, opaque: false, unreadable: new Set(), byTable: new Map() };
+    rawStepIndexes.set(steps, index);
+  }
+  const add = (table: string, fact: SqlStatementFact) => {
+    const list = index.byTable.get(table);
+    if (list) list.push(fact);
+    else index.byTable.set(table, [fact]);
+  };
+  for (; index.read < steps.length; index.read++) {
+    const step = steps[index.read] as RawDatabaseStep;
     const statements = step.statements();
     if (statements === null) {
-      if (apps.includes(step.app)) return true;
+      index.unreadable.add(step.app);
       continue;
     }
-    if (statements.some((fact) => OPAQUE_KINDS.has(fact.kind) || does(fact))) return true;
+    for (const fact of statements) {
+      if (OPAQUE_KINDS.has(fact.kind)) index.opaque = true;
+      if (!isPublic(fact.schema)) continue;
+      if (fact.table !== null) add(fact.table, fact);
+      if (fact.kind === "rename-table" && fact.newName !== null && fact.newName !== fact.table) add(fact.newName, fact);
+    }
   }
-  return false;
+  return index;
 }
 
 /**
