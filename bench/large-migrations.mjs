@@ -53,151 +53,103 @@ const createEvents = `        migrations.SeparateDatabaseAndState(
         ),
 `;
 
+const addField = (i, field) => `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=${field},\n        ),\n`;
+
 /**
  * The shapes: what each large migration holds, and the findings it draws (every operation of
- * the first two draws one, so the reporters and the release plan see thousands per file).
+ * the first two draws one, so the reporters and the release plan see thousands per file). Each
+ * gives the first migration's operations (`first`, by default the Book model), the second's
+ * name and its items for a size (`items`), module-level code the second needs (`prelude`), and
+ * how many operations the second holds for a size (`operations`). Most shapes are there because
+ * some per-operation step once made them quadratic (see docs/performance.md).
  */
 export const LARGE_SHAPES = [
   {
     name: "add-field",
     label: "AddField with a default on one model",
-    /** The operations of the second migration for a size. */
-    operations: (n) => n,
-    files: (n) => ({
-      "0001_initial.py": migration(null, [createBook], { initial: true }),
-      "0002_fields.py": migration(
-        "0001_initial",
-        Array.from({ length: n }, (_, i) => `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=models.IntegerField(default=${i}),\n        ),\n`),
-      ),
-    }),
+    second: "0002_fields.py",
+    items: (i) => addField(i, `models.IntegerField(default=${i})`),
   },
   {
     name: "create-model",
     label: "CreateModel with a foreign key, then AddIndex and RemoveField on each model",
-    /** The operations of the second migration for a size. */
     operations: (n) => 2 * n,
-    files: (n) => ({
-      "0001_initial.py": migration(
-        null,
-        Array.from(
-          { length: n },
-          (_, i) =>
-            `        migrations.CreateModel(\n            name="Item${i}",\n            fields=[\n                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),\n                ("name", models.CharField(max_length=100)),\n` +
-            (i > 0 ? `                ("parent", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.item${i - 1}")),\n` : "") +
-            "            ],\n        ),\n",
-        ),
-        { initial: true },
+    first: (n) =>
+      Array.from(
+        { length: n },
+        (_, i) =>
+          `        migrations.CreateModel(\n            name="Item${i}",\n            fields=[\n                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),\n                ("name", models.CharField(max_length=100)),\n` +
+          (i > 0 ? `                ("parent", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.item${i - 1}")),\n` : "") +
+          "            ],\n        ),\n",
       ),
-      "0002_indexes.py": migration(
-        "0001_initial",
-        Array.from(
-          { length: n },
-          (_, i) =>
-            `        migrations.AddIndex(\n            model_name="item${i}",\n            index=models.Index(fields=["name"], name="item${i}_name_idx"),\n        ),\n` +
-            `        migrations.RemoveField(\n            model_name="item${i}",\n            name="name",\n        ),\n`,
-        ),
-      ),
-    }),
+    second: "0002_indexes.py",
+    items: (i) =>
+      `        migrations.AddIndex(\n            model_name="item${i}",\n            index=models.Index(fields=["name"], name="item${i}_name_idx"),\n        ),\n` +
+      `        migrations.RemoveField(\n            model_name="item${i}",\n            name="name",\n        ),\n`,
   },
   {
     name: "partitioned",
     label: "AddIndex on a table a RunSQL created partitioned",
-    /** The operations of the second migration for a size. */
-    operations: (n) => n,
-    files: (n) => ({
-      "0001_initial.py": migration(null, [createEvents], { initial: true }),
-      "0002_indexes.py": migration(
-        "0001_initial",
-        Array.from({ length: n }, (_, i) => `        migrations.AddIndex(\n            model_name="event",\n            index=models.Index(fields=["name", "created"], name="event_${i}_idx"),\n        ),\n`),
-      ),
-    }),
+    first: () => [createEvents],
+    second: "0002_indexes.py",
+    items: (i) => `        migrations.AddIndex(\n            model_name="event",\n            index=models.Index(fields=["name", "created"], name="event_${i}_idx"),\n        ),\n`,
   },
   {
     name: "backfill",
     label: "AddField and a RunSQL UPDATE in turn, on one model",
-    /** The operations of the second migration for a size. */
-    operations: (n) => n,
-    files: (n) => ({
-      "0001_initial.py": migration(null, [createBook], { initial: true }),
-      "0002_backfill.py": migration(
-        "0001_initial",
-        Array.from({ length: n }, (_, i) =>
-          i % 2 === 0
-            ? `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=models.IntegerField(null=True),\n        ),\n`
-            : `        migrations.RunSQL(\n            "UPDATE shop_book SET extra_${i - 1} = pages WHERE extra_${i - 1} IS NULL",\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n`,
-        ),
-      ),
-    }),
+    second: "0002_backfill.py",
+    items: (i) =>
+      i % 2 === 0
+        ? addField(i, "models.IntegerField(null=True)")
+        : `        migrations.RunSQL(\n            "UPDATE shop_book SET extra_${i - 1} = pages WHERE extra_${i - 1} IS NULL",\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n`,
   },
   {
     name: "separate-database",
     label: "SeparateDatabaseAndState: a column added by RunSQL, the field in the state",
-    /** The operations of the second migration for a size. */
-    operations: (n) => n,
-    files: (n) => ({
-      "0001_initial.py": migration(null, [createBook], { initial: true }),
-      "0002_columns.py": migration(
-        "0001_initial",
-        Array.from(
-          { length: n },
-          (_, i) =>
-            `        migrations.SeparateDatabaseAndState(\n            database_operations=[\n                migrations.RunSQL("ALTER TABLE shop_book ADD COLUMN extra_${i} integer NULL", reverse_sql=migrations.RunSQL.noop),\n            ],\n` +
-            `            state_operations=[\n                migrations.AddField(model_name="book", name="extra_${i}", field=models.IntegerField(null=True)),\n            ],\n        ),\n`,
-        ),
-      ),
-    }),
+    second: "0002_columns.py",
+    items: (i) =>
+      `        migrations.SeparateDatabaseAndState(\n            database_operations=[\n                migrations.RunSQL("ALTER TABLE shop_book ADD COLUMN extra_${i} integer NULL", reverse_sql=migrations.RunSQL.noop),\n            ],\n` +
+      `            state_operations=[\n                migrations.AddField(model_name="book", name="extra_${i}", field=models.IntegerField(null=True)),\n            ],\n        ),\n`,
   },
   {
     name: "unique-together",
     label: "AddField, then AlterUniqueTogether over it, on one model",
-    /** The operations of the second migration for a size. */
     operations: (n) => 2 * n,
-    files: (n) => ({
-      "0001_initial.py": migration(null, [createBook], { initial: true }),
-      "0002_unique.py": migration(
-        "0001_initial",
-        Array.from(
-          { length: n },
-          (_, i) =>
-            `        migrations.AddField(\n            model_name="book",\n            name="extra_${i}",\n            field=models.IntegerField(default=0),\n        ),\n` +
-            `        migrations.AlterUniqueTogether(\n            name="book",\n            unique_together={("title", "extra_${i}")},\n        ),\n`,
-        ),
-      ),
-    }),
+    second: "0002_unique.py",
+    items: (i) =>
+      addField(i, "models.IntegerField(default=0)") +
+      `        migrations.AlterUniqueTogether(\n            name="book",\n            unique_together={("title", "extra_${i}")},\n        ),\n`,
   },
   {
     name: "run-python",
     label: "RunPython, each with its own function in the module",
-    operations: (n) => n,
-    files: (n) => ({
-      "0001_initial.py": migration(null, [createBook], { initial: true }),
-      "0002_data.py": migration(
-        "0001_initial",
-        Array.from({ length: n }, (_, i) => `        migrations.RunPython(fill_${i}, migrations.RunPython.noop),\n`),
-      ).replace(
-        "\n\nclass Migration",
-        `\n\n${Array.from({ length: n }, (_, i) => `def fill_${i}(apps, schema_editor):\n    Book = apps.get_model("shop", "Book")\n    Book.objects.filter(pages=${i}).update(title="${i}")\n\n\n`).join("")}class Migration`,
-      ),
-    }),
+    second: "0002_data.py",
+    prelude: (i) => `def fill_${i}(apps, schema_editor):\n    Book = apps.get_model("shop", "Book")\n    Book.objects.filter(pages=${i}).update(title="${i}")\n\n\n`,
+    items: (i) => `        migrations.RunPython(fill_${i}, migrations.RunPython.noop),\n`,
   },
   {
     name: "run-sql",
     label: "one RunSQL of many statements (a table created every 100)",
-    /** The operations of the second migration for a size. */
     operations: () => 1,
-    files: (n) => {
+    second: "0002_backfill.py",
+    all: (n) => {
       const statements = Array.from({ length: n }, (_, i) =>
         i % 100 === 0
           ? `CREATE TABLE shop_archive_${i} (id bigint PRIMARY KEY, book_id bigint REFERENCES shop_book (id));`
           : `UPDATE shop_book SET pages = ${i} WHERE id = ${i};`,
       );
-      return {
-        "0001_initial.py": migration(null, [createBook], { initial: true }),
-        "0002_backfill.py": migration("0001_initial", [`        migrations.RunSQL(\n            sql="""\n${statements.map((s) => `                ${s}\n`).join("")}            """,\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n`]),
-      };
+      return [`        migrations.RunSQL(\n            sql="""\n${statements.map((s) => `                ${s}\n`).join("")}            """,\n            reverse_sql=migrations.RunSQL.noop,\n        ),\n`];
     },
   },
-];
+].map((shape) => ({ operations: (n) => n, first: () => [createBook], ...shape }));
+
+/** The shape's two migration modules at size `n`, by file name. */
+function shapeFiles(shape, n) {
+  const items = shape.all ? shape.all(n) : Array.from({ length: n }, (_, i) => shape.items(i));
+  let second = migration("0001_initial", items);
+  if (shape.prelude) second = second.replace("\n\nclass Migration", `\n\n${Array.from({ length: n }, (_, i) => shape.prelude(i)).join("")}class Migration`);
+  return { "0001_initial.py": migration(null, shape.first(n), { initial: true }), [shape.second]: second };
+}
 
 /**
  * Writes a project with one app (`shop`) holding the shape's migrations at `operations`
@@ -215,7 +167,7 @@ export function writeLargeMigration(dir, shapeName, operations) {
   fs.mkdirSync(migrations, { recursive: true });
   fs.writeFileSync(path.join(dir, "shop", "__init__.py"), "");
   fs.writeFileSync(path.join(migrations, "__init__.py"), "");
-  for (const [name, text] of Object.entries(shape.files(operations))) fs.writeFileSync(path.join(migrations, name), text);
+  for (const [name, text] of Object.entries(shapeFiles(shape, operations))) fs.writeFileSync(path.join(migrations, name), text);
   fs.writeFileSync(stamp, spec);
   return migrations;
 }
