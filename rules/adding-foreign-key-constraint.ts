@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoIndexName,
@@ -55,7 +55,7 @@ function referenced(ctx: OperationContext, field: FieldState): { model: ModelSta
   const target = key ? (ctx.state.modelByKey(key) ?? null) : null;
   if (!target) return { model: null, table: null, column: "id" };
   const toField = literalString(field.kwargs.to_field);
-  const pk = toField ? target.fields.get(toField) : [...target.fields.values()].find((f) => f.primaryKey);
+  const pk = toField ? target.fields.get(toField) : primaryKeyOf(target);
   return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id" };
 }
 

@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { failureLeftovers, partitionedOrigin, partitionedTable, unmetPartitionKey, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
-import { createdFields, fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { createdFields, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, fieldWith } from "../src/advice/snippets.js";
 import { forwardStatements, modelOfTable } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
@@ -9,7 +9,7 @@ import { partitionedEventMigration } from "./adding-unique-constraint-without-pa
 /** The column a relation points at: its `to_field`'s, or the target's primary key's (Django's `id` when none is declared). */
 function referencedColumn(ctx: OperationContext, field: FieldState, target: ModelState): string | null {
   const toField = literalString(field.kwargs.to_field);
-  const pointed = toField ? target.fields.get(toField) : [...target.fields.values()].find((f) => f.primaryKey);
+  const pointed = toField ? target.fields.get(toField) : primaryKeyOf(target);
   if (toField && !pointed) return null;
   return pointed ? ctx.columnOf(pointed) : "id";
 }
@@ -84,7 +84,7 @@ function runSql(ctx: OperationContext): void {
       const info = partitionedTable(ctx, target, table, fact);
       if (!info || (info.keys.length === 0 && ctx.target.postgresVersion >= 12)) continue;
       // Without a column list PostgreSQL references the table's primary key, which only the state can tell.
-      const pk = target ? [...target.fields.values()].find((f) => f.primaryKey) : undefined;
+      const pk = target ? primaryKeyOf(target) : undefined;
       const pkColumn = pk ? ctx.columnOf(pk) : null;
       const columns = foreignKey.columns.length > 0 ? foreignKey.columns : pkColumn ? [pkColumn] : null;
       if (!columns) continue;

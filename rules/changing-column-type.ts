@@ -1,5 +1,5 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
-import { fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, code, dropColumnSql, fieldWith, postDeployMarker, py } from "../src/advice/snippets.js";
 
@@ -82,7 +82,7 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
     if (field.relation.kind === "m2m" || !field.relation.to || seen > 4) return null;
     if (field.kwargs.to_field) return null;
     const target = state.modelByKey(field.relation.to);
-    const pk = target ? [...target.fields.values()].find((f) => f.primaryKey) : undefined;
+    const pk = target ? primaryKeyOf(target) : undefined;
     if (!pk) return null;
     const type = columnTypeOf(pk, state, database, seen + 1);
     // `rel_db_type` of a PositiveIntegerField drops MySQL's UNSIGNED only for auto fields; keep it simple.

@@ -1,6 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { code, djangoIndexName, nonAtomicMigration, py, pyValue, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
+import { primaryKeyOf } from "../src/state/model-state.js";
 
 const WHY =
   "Django adds the new primary key with `ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY (...)` (after dropping the old one), which holds an ACCESS EXCLUSIVE lock on the table while PostgreSQL scans it and builds the unique index: every read and write of the table waits until it is done.";
@@ -47,7 +48,7 @@ migrations.AlterField(
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(after) ?? name;
     const index = djangoIndexName(table, [column], "_pk");
-    const oldPk = [...model.fields.values()].find((f) => f.primaryKey);
+    const oldPk = primaryKeyOf(model);
     const dropOld = oldPk ? `DROP CONSTRAINT ${sqlIdent(`${table}_pkey`)}, ` : "";
     const swap = `ALTER TABLE ${sqlIdent(table)} ${dropOld}ADD CONSTRAINT ${sqlIdent(index)} PRIMARY KEY USING INDEX ${sqlIdent(index)}`;
     const build = `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(index)} ON ${sqlIdent(table)} (${sqlIdent(column)})`;

@@ -2,7 +2,7 @@ import { inStateOperations, mayCreateTable, onTable, rawStepsMay, stateAndDataba
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, py, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
-import { columnOf, fieldFromCall, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnOf, fieldFromCall, findField, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
 
 /**
@@ -99,7 +99,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
       return;
     }
     const { model, physical, name, column, field, before } = target;
-    if ([...physical.fields.values()].some((f) => columnOf(f) === column)) return;
+    if (findField(physical, (f) => columnOf(f) === column)) return;
     const table = ctx.db.tableOf(physical);
     // The database state knows only what Django's operations did.
     if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayCreateColumn(fact, table, column))) return;

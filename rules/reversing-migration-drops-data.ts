@@ -4,11 +4,12 @@ import {
   defaultTableName,
   fieldFromCall,
   literalString,
+  primaryKeyOf,
+  togetherAdded,
   togetherList,
   truncateName,
   type FieldState,
   type ModelState,
-  togetherAdded,
 } from "../src/state/model-state.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code, djangoHas, py, sqlIdent } from "../src/advice/snippets.js";
@@ -269,7 +270,7 @@ class Migration(migrations.Migration):
       }
       const column = ctx.columnOf(field) ?? name;
       const backup = truncateName(`${table}_${column}_backup`);
-      const pk = [...model.fields.values()].find((f) => f.primaryKey);
+      const pk = primaryKeyOf(model);
       const pkColumn = (pk && ctx.columnOf(pk)) ?? "id";
       ctx.report({
         range: op.range,

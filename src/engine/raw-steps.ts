@@ -6,7 +6,7 @@
 import { isPublic } from "../sql/analyze-sql.js";
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import type { OperationContext } from "./rule-types.js";
-import { columnOf, fieldFromCall, literalString, type FieldState, type ModelState } from "../state/model-state.js";
+import { columnOf, fieldFromCall, findField, literalString, type FieldState, type ModelState } from "../state/model-state.js";
 import type { RawDatabaseStep } from "../state/project-state.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
@@ -148,6 +148,6 @@ export function stateOnlyAlteredField(ctx: OperationContext): StateOnlyAlteredFi
   const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
   const column = columnOf(field);
   if (column === null) return null;
-  const stored = [...physical.fields.values()].find((f) => columnOf(f) === column);
+  const stored = findField(physical, (f) => columnOf(f) === column);
   return stored ? { model, physical, name, field, column, stored } : null;
 }

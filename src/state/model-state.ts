@@ -122,6 +122,20 @@ export function columnOf(field: FieldState): string | null {
   return field.relation ? `${field.name}_id` : field.name;
 }
 
+/**
+ * The model's first field for which `test` holds, in field order, without copying the fields
+ * (rules ask per operation, and a model can have thousands).
+ */
+export function findField(model: ModelState, test: (field: FieldState) => boolean): FieldState | undefined {
+  for (const field of model.fields.values()) if (test(field)) return field;
+  return undefined;
+}
+
+/** The model's primary key field, when its fields declare one. */
+export function primaryKeyOf(model: ModelState): FieldState | undefined {
+  return findField(model, (f) => f.primaryKey);
+}
+
 /** Literal helpers. */
 export function literalBool(value: PyValue | undefined): boolean | null {
   if (!value) return null;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 import { buildGraph } from "../../src/graph/migration-graph.js";
 import { ProjectState, columnsOf } from "../../src/state/project-state.js";
-import { truncateName } from "../../src/state/model-state.js";
+import { findField, primaryKeyOf, truncateName } from "../../src/state/model-state.js";
 
 function migration(app: string, name: string, body: string) {
   return parseMigrationSource(`from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n${body}`, {
@@ -157,6 +157,17 @@ describe("ProjectState replay", () => {
     expect(before.order?.fields.get("customer")?.relation?.to).toBe("shop.customer");
     // The models it did not change are still shared.
     expect(shadow.model("shop", "veryLong".repeat(10))).toBe(state.model("shop", "veryLong".repeat(10)));
+  });
+
+  it("finds a model's primary key and a field by its column, first in field order", () => {
+    const { state } = replayAll([initial]);
+    const order = state.model("shop", "order");
+    const vip = state.model("shop", "vip");
+    expect(order && primaryKeyOf(order)?.name).toBe("id");
+    expect(vip && primaryKeyOf(vip)).toBeUndefined();
+    expect(order && findField(order, (f) => f.dbColumn === "reference")?.name).toBe("ref");
+    expect(order && findField(order, (f) => f.relation !== null && f.relation !== undefined)?.name).toBe("customer");
+    expect(order && findField(order, () => false)).toBeUndefined();
   });
 
   it("reports references to models and fields that are not in state", () => {
