@@ -2,10 +2,11 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { SqlStatementKind } from "../src/sql/analyze-sql.js";
+import type { SqlStatementFact, SqlStatementKind } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
 import { parsedStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
+import { oncePer } from "../src/util/collections.js";
 
 /** SQL statements that only read or write rows, or change nothing lockable. */
 const NOT_SCHEMA: ReadonlySet<SqlStatementKind> = new Set<SqlStatementKind>([
@@ -30,30 +31,25 @@ interface Layout {
   candidates: number[];
 }
 
-const layouts = new WeakMap<ParsedMigration, Layout>();
-
-function layoutOf(ctx: OperationContext): Layout {
-  let layout = layouts.get(ctx.migration);
-  if (!layout) {
-    const ops = databaseOperations(ctx.migration.operations);
-    const candidates: number[] = [];
-    ops.forEach((op, i) => {
-      if (mayChangeSchema(ctx, op)) candidates.push(i);
-    });
-    layout = { ops, position: new Map(ops.map((op, i) => [op, i] as const)), candidates };
-    layouts.set(ctx.migration, layout);
-  }
-  return layout;
-}
+const layoutOf = oncePer((migration: ParsedMigration, ctx: OperationContext): Layout => {
+  const ops = databaseOperations(migration.operations);
+  const candidates: number[] = [];
+  ops.forEach((op, i) => {
+    if (mayChangeSchema(ctx, op)) candidates.push(i);
+  });
+  return { ops, position: new Map(ops.map((op, i) => [op, i] as const)), candidates };
+});
 
 /** Whether `schemaChangeOf` can find a change in the operation in any state. */
 function mayChangeSchema(ctx: OperationContext, op: Operation): boolean {
   if (op.unknown) return false;
   if (TABLE_ALTERING_OPERATIONS[op.kind] !== undefined) return true;
-  if (op.kind !== "RunSQL") return false;
-  const facts = ctx.sql(op);
-  if (facts?.forward.kind !== "sql") return false;
-  return facts.forward.chunks.some((chunk) => chunk.status === "ok" && chunk.statements.some(({ fact }) => !NOT_SCHEMA.has(fact.kind) && !fact.concurrently));
+  return op.kind === "RunSQL" && parsedStatements(ctx.sql(op)?.forward).some(({ fact }) => isDdl(fact));
+}
+
+/** A statement that changes a table's schema under a lock (not a row change, not CONCURRENTLY). */
+function isDdl(fact: SqlStatementFact): boolean {
+  return !NOT_SCHEMA.has(fact.kind) && !fact.concurrently;
 }
 
 /** A description of what the data operation does, or null when it is not a backfill. */
@@ -75,16 +71,11 @@ function schemaChangeOf(ctx: OperationContext, op: Operation): string | null {
     return `\`${op.kind}\` on \`${model.name}\``;
   }
   if (op.kind !== "RunSQL") return null;
-  const facts = ctx.sql(op);
-  if (facts?.forward.kind !== "sql") return null;
-  for (const chunk of facts.forward.chunks) {
-    if (chunk.status !== "ok") continue;
-    for (const { fact } of chunk.statements) {
-      if (NOT_SCHEMA.has(fact.kind) || fact.concurrently) continue;
-      const ref = resolveSqlTable({ ...ctx, op }, fact);
-      if (!ref || ref.isNew) continue;
-      return `\`RunSQL\` DDL on \`${ref.table}\``;
-    }
+  for (const { fact } of parsedStatements(ctx.sql(op)?.forward)) {
+    if (!isDdl(fact)) continue;
+    const ref = resolveSqlTable({ ...ctx, op }, fact);
+    if (!ref || ref.isNew) continue;
+    return `\`RunSQL\` DDL on \`${ref.table}\``;
   }
   return null;
 }
@@ -118,7 +109,7 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql") return;
     const backfill = backfillOf(ctx, op);
     if (backfill === null) return;
-    const layout = layoutOf(ctx);
+    const layout = layoutOf(migration, ctx);
     const at = layout.position.get(op);
     if (at === undefined) return;
     // The first schema change before the backfill, else the first after it.

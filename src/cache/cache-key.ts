@@ -40,13 +40,13 @@ let version: string | null = null;
 
 /**
  * A hash of the modules that turn bytes into a model (parse/, model/ and the reader, and the SQL
- * reading in sql/ and engine/ whose facts a model carries) and of the installed versions of the
+ * reading in sql/ and engine/ whose facts a model carries, and util/ they share) and of the installed versions of the
  * parsers they call (PARSER_PACKAGES): an `npm update` of the grammar changes the trees of
  * unchanged bytes. The modules by content, not mtime: every build rewrites every file.
  */
 function parserFingerprint(moduleDir: string): string {
   const hash = createHash("sha256").update(packageVersions(PARSER_PACKAGES, moduleDir));
-  const modules = ["../parse", "../model", "../workers", "../sql", "../engine"].map((dir) => path.join(moduleDir, dir));
+  const modules = ["../parse", "../model", "../workers", "../sql", "../engine", "../util"].map((dir) => path.join(moduleDir, dir));
   // In the esbuild bundle (dist/bundle/) the parser is inside the bundle's own files.
   const dirs = modules.some((dir) => existsSync(dir)) ? modules : [moduleDir];
   for (const dir of dirs) {

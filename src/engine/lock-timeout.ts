@@ -6,6 +6,7 @@ import type { Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { OperationContext } from "./rule-types.js";
 import { parsedStatements, type RunSqlFacts } from "./sql-facts-for-operation.js";
+import { oncePer } from "../util/collections.js";
 
 /** Whether `op` sets a non-zero `lock_timeout` that lasts for the rest of this migration. */
 export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): boolean {
@@ -27,24 +28,25 @@ export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: 
  */
 export function lockTimeoutSetBefore(ctx: OperationContext): boolean {
   if (ctx.target.timeoutsSetByRunner) return true;
-  let setBefore = lockTimeouts.get(ctx.migration);
-  if (!setBefore) {
-    // One walk per migration: rules ask for each operation, and a walk per question made a
-    // migration of thousands of operations quadratic.
-    const before = new Map<Operation, boolean>();
-    let set = false;
-    const walk = (ops: Operation[] | undefined): void => {
-      for (const op of ops ?? []) {
-        before.set(op, set);
-        if (op.kind === "SeparateDatabaseAndState") walk(op.databaseOperations);
-        if (!set && setsLockTimeout(op, ctx.migration, ctx.sql)) set = true;
-      }
-    };
-    walk(ctx.migration.operations);
-    setBefore = { before, atEnd: set };
-    lockTimeouts.set(ctx.migration, setBefore);
-  }
-  return setBefore.before.get(ctx.op) ?? setBefore.atEnd;
+  const { before, atEnd } = lockTimeouts(ctx.migration, ctx.sql);
+  return before.get(ctx.op) ?? atEnd;
 }
 
-const lockTimeouts = new WeakMap<ParsedMigration, { before: Map<Operation, boolean>; atEnd: boolean }>();
+/**
+ * For each operation of a migration (in the order `lockTimeoutSetBefore` reads them), whether a
+ * lock_timeout is set before it, and whether one is by the end. One walk per migration: rules ask
+ * for each operation, and a walk per question made a migration of thousands quadratic.
+ */
+const lockTimeouts = oncePer((migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null) => {
+  const before = new Map<Operation, boolean>();
+  let set = false;
+  const walk = (ops: Operation[] | undefined): void => {
+    for (const op of ops ?? []) {
+      before.set(op, set);
+      if (op.kind === "SeparateDatabaseAndState") walk(op.databaseOperations);
+      set ||= setsLockTimeout(op, migration, sql);
+    }
+  };
+  walk(migration.operations);
+  return { before, atEnd: set };
+});

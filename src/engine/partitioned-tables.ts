@@ -17,6 +17,7 @@ import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts } from "./sql-facts-for-operation.js";
 import { tableListed } from "./table-lists.js";
+import { oncePer } from "../util/collections.js";
 
 const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null, key: null, inlineKeys: [] };
 
@@ -196,18 +197,11 @@ function* databaseStatements(
  * editor's renames.
  */
 export function touchesPartitions(db: ProjectState, migration: ParsedMigration): boolean {
-  if (db.partitionedTables.size > 0) return true;
-  // Rules ask for each operation: search each source once (per operation, a migration of
-  // thousands of operations was quadratic).
-  let mentions = mentionsPartition.get(migration);
-  if (mentions === undefined) {
-    mentions = /partition/i.test(migration.source);
-    mentionsPartition.set(migration, mentions);
-  }
-  return mentions;
+  return db.partitionedTables.size > 0 || mentionsPartition(migration);
 }
 
-const mentionsPartition = new WeakMap<ParsedMigration, boolean>();
+/** Rules ask for each operation: each source is searched once (per operation, a migration of thousands was quadratic). */
+const mentionsPartition = oncePer((migration: ParsedMigration) => /partition/i.test(migration.source));
 
 /**
  * Records, after the replay applied a migration, the partitioned tables its `RunSQL` made and
@@ -327,23 +321,17 @@ interface StatementCursor {
 }
 
 const cursors = new WeakMap<ParsedMigration, StatementCursor>();
-const topLevelIndexes = new WeakMap<ParsedMigration, Map<Operation, number>>();
 
 /** For each operation `databaseStatements` walks, the index of the top-level operation that holds it. */
-function topLevelIndex(migration: ParsedMigration): Map<Operation, number> {
-  let index = topLevelIndexes.get(migration);
-  if (!index) {
-    const found = new Map<Operation, number>();
-    const add = (op: Operation, i: number): void => {
-      found.set(op, i);
-      if (op.kind === "SeparateDatabaseAndState" && !op.unknown) for (const inner of op.databaseOperations ?? []) add(inner, i);
-    };
-    migration.operations.forEach((op, i) => add(op, i));
-    topLevelIndexes.set(migration, found);
-    index = found;
-  }
+const topLevelIndex = oncePer((migration: ParsedMigration): ReadonlyMap<Operation, number> => {
+  const index = new Map<Operation, number>();
+  const add = (op: Operation, i: number): void => {
+    index.set(op, i);
+    if (op.kind === "SeparateDatabaseAndState" && !op.unknown) for (const inner of op.databaseOperations ?? []) add(inner, i);
+  };
+  migration.operations.forEach((op, i) => add(op, i));
   return index;
-}
+});
 
 /**
  * A working copy of the partitioned tables before the top-level operations `from` onwards, the

@@ -8,6 +8,7 @@ import type { SqlStatementFact } from "../sql/sql-facts.js";
 import type { OperationContext } from "./rule-types.js";
 import { columnOf, fieldFromCall, findField, literalString, type FieldState, type ModelState } from "../state/model-state.js";
 import type { RawDatabaseStep } from "../state/project-state.js";
+import { listIn, oncePer } from "../util/collections.js";
 
 /** Statement kinds whose effect on tables cannot be read from their facts (a `DO` block, a function call). */
 const OPAQUE_KINDS = new Set<SqlStatementFact["kind"]>(["other", "select", "do-block"]);
@@ -80,19 +81,10 @@ interface RawStepIndex {
   byTable: Map<string, SqlStatementFact[]>;
 }
 
-const rawStepIndexes = new WeakMap<readonly RawDatabaseStep[], RawStepIndex>();
+const emptyIndex = oncePer((_steps: readonly RawDatabaseStep[]): RawStepIndex => ({ read: 0, opaque: false, unreadable: new Set(), byTable: new Map() }));
 
 function rawStepIndex(steps: readonly RawDatabaseStep[]): RawStepIndex {
-  let index = rawStepIndexes.get(steps);
-  if (!index) {
-    index = { read: 0, opaque: false, unreadable: new Set(), byTable: new Map() };
-    rawStepIndexes.set(steps, index);
-  }
-  const add = (table: string, fact: SqlStatementFact) => {
-    const list = index.byTable.get(table);
-    if (list) list.push(fact);
-    else index.byTable.set(table, [fact]);
-  };
+  const index = emptyIndex(steps);
   for (; index.read < steps.length; index.read++) {
     const step = steps[index.read] as RawDatabaseStep;
     const statements = step.statements();
@@ -103,8 +95,8 @@ function rawStepIndex(steps: readonly RawDatabaseStep[]): RawStepIndex {
     for (const fact of statements) {
       if (OPAQUE_KINDS.has(fact.kind)) index.opaque = true;
       if (!isPublic(fact.schema)) continue;
-      if (fact.table !== null) add(fact.table, fact);
-      if (fact.kind === "rename-table" && fact.newName !== null && fact.newName !== fact.table) add(fact.newName, fact);
+      if (fact.table !== null) listIn(index.byTable, fact.table).push(fact);
+      if (fact.kind === "rename-table" && fact.newName !== null && fact.newName !== fact.table) listIn(index.byTable, fact.newName).push(fact);
     }
   }
   return index;

@@ -4,6 +4,7 @@
  */
 import type { FunctionFacts, ParsedMigration } from "../parse/parse-migration.js";
 import type { PyValue } from "../model/types.js";
+import { oncePer } from "../util/collections.js";
 
 /** The module function a `RunPython` argument names, if it is a plain local name. */
 export function runPythonFunctionName(value: PyValue | undefined): string | null {
@@ -19,16 +20,7 @@ export function isRunPythonNoop(value: PyValue | undefined): boolean {
  * The module's functions by name, indexed once per migration: rules ask for each `RunPython`, and
  * an index per question made a data migration of thousands of functions quadratic.
  */
-function functionsByName(migration: ParsedMigration): ReadonlyMap<string, FunctionFacts> {
-  let byName = functionIndexes.get(migration);
-  if (!byName) {
-    byName = new Map(migration.functions.map((f) => [f.name, f] as const));
-    functionIndexes.set(migration, byName);
-  }
-  return byName;
-}
-
-const functionIndexes = new WeakMap<ParsedMigration, ReadonlyMap<string, FunctionFacts>>();
+const functionsByName = oncePer((migration: ParsedMigration): ReadonlyMap<string, FunctionFacts> => new Map(migration.functions.map((f) => [f.name, f] as const)));
 
 /** The functions `RunPython` runs: the named one and the module functions it calls, transitively. */
 export function functionsRunBy(migration: ParsedMigration, name: string): FunctionFacts[] {

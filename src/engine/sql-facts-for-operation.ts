@@ -16,6 +16,7 @@ import { LineIndex } from "../parse/source-text.js";
 import { analyzeSql, isPublic, isSqlParserLoaded, loadSqlParser, type SqlStatementFact } from "../sql/analyze-sql.js";
 import type { ModelState, FieldState } from "../state/model-state.js";
 import { columnOf } from "../state/model-state.js";
+import { oncePer } from "../util/collections.js";
 import type { ProjectState } from "../state/project-state.js";
 
 /** One statement of a `RunSQL`, with where it is in the migration file. */
@@ -134,7 +135,7 @@ export async function attachSqlFacts(migration: ParsedMigration): Promise<void> 
 }
 
 const factsCache = new WeakMap<Operation, RunSqlFacts>();
-const lineIndexes = new WeakMap<ParsedMigration, LineIndex>();
+const lineIndexOf = oncePer((migration: ParsedMigration) => new LineIndex(migration.source));
 
 /**
  * The parsed SQL of a `RunSQL` operation: the facts read when the file was parsed, else read
@@ -145,12 +146,7 @@ export function runSqlFacts(op: Operation, migration: ParsedMigration): RunSqlFa
   if (op.sqlFacts) return op.sqlFacts;
   const cached = factsCache.get(op);
   if (cached) return cached;
-  let index = lineIndexes.get(migration);
-  if (!index) {
-    index = new LineIndex(migration.source);
-    lineIndexes.set(migration, index);
-  }
-  const facts = readFacts(op, migration.source, index);
+  const facts = readFacts(op, migration.source, lineIndexOf(migration));
   factsCache.set(op, facts);
   return facts;
 }
@@ -351,37 +347,27 @@ interface StatementOrder {
   firstCreated: Map<string, number>;
 }
 
-const statementOrders = new WeakMap<ParsedMigration, StatementOrder>();
-
 /** The table a `CREATE TABLE` in the public schema makes, or null. */
 function publicTableCreated(fact: SqlStatementFact): string | null {
   return fact.kind === "create-table" && isPublic(fact.schema) ? fact.table : null;
 }
 
-function statementOrder(ctx: SqlRuleContext): StatementOrder {
-  let order = statementOrders.get(ctx.migration);
-  if (order) return order;
-  order = { facts: [], position: new Map(), firstCreated: new Map() };
-  const add = (ops: Operation[] | undefined, into: StatementOrder) => {
+const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): StatementOrder => {
+  const order: StatementOrder = { facts: [], position: new Map(), firstCreated: new Map() };
+  const add = (ops: Operation[] | undefined) => {
     for (const op of ops ?? []) {
-      if (op.kind === "SeparateDatabaseAndState") add(op.databaseOperations, into);
-      const facts = op.kind === "RunSQL" ? ctx.sql(op) : null;
-      if (facts?.forward.kind !== "sql") continue;
-      for (const chunk of facts.forward.chunks) {
-        if (chunk.status !== "ok") continue;
-        for (const { fact } of chunk.statements) {
-          if (!into.position.has(fact)) into.position.set(fact, into.facts.length);
-          const created = publicTableCreated(fact);
-          if (created !== null && !into.firstCreated.has(created)) into.firstCreated.set(created, into.facts.length);
-          into.facts.push(fact);
-        }
+      if (op.kind === "SeparateDatabaseAndState") add(op.databaseOperations);
+      for (const { fact } of parsedStatements(op.kind === "RunSQL" ? sql(op)?.forward : undefined)) {
+        if (!order.position.has(fact)) order.position.set(fact, order.facts.length);
+        const created = publicTableCreated(fact);
+        if (created !== null && !order.firstCreated.has(created)) order.firstCreated.set(created, order.facts.length);
+        order.facts.push(fact);
       }
     }
   };
-  add(ctx.migration.operations, order);
-  statementOrders.set(ctx.migration, order);
+  add(migration.operations);
   return order;
-}
+});
 
 /**
  * The SQL statements this migration runs before `before` (a statement of `ctx.op`): those of
@@ -389,7 +375,7 @@ function statementOrder(ctx: SqlRuleContext): StatementOrder {
  * the earlier statements of this one.
  */
 export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact): SqlStatementFact[] {
-  const order = statementOrder(ctx);
+  const order = statementOrder(ctx.migration, (op) => ctx.sql(op));
   const at = order.position.get(before);
   if (at !== undefined) return order.facts.slice(0, at);
   // Not a forward statement of the migration: everything up to the end of this operation.
@@ -418,7 +404,7 @@ export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact):
  * `CreateModel` tables are found through `ModelState.createdIn` instead.
  */
 export function tablesCreatedBefore(ctx: SqlRuleContext, before: SqlStatementFact): { has(table: string): boolean } {
-  const order = statementOrder(ctx);
+  const order = statementOrder(ctx.migration, (op) => ctx.sql(op));
   const at = order.position.get(before);
   if (at !== undefined) {
     return { has: (table) => (order.firstCreated.get(table) ?? Infinity) < at };

@@ -16,6 +16,7 @@
  */
 import type { Operation, SourceRange } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
+import { listIn } from "../util/collections.js";
 
 const MARKER = /#\s*rollsafe\s*:/i;
 const DIRECTIVE = /#\s*rollsafe\s*:\s*(ignore-file|ignore)(?![\w-])\s*(?:\[([^\]]*)\])?(.*)$/i;
@@ -64,15 +65,10 @@ export class FileSuppressions {
     const lineStarts = lineStartOffsets(migration.source);
     // The operations each comment line can belong to: its first or last line, or a leading comment's.
     const opsByLine = new Map<number, Operation[]>();
-    const at = (line: number, op: Operation) => {
-      const list = opsByLine.get(line);
-      if (!list) opsByLine.set(line, [op]);
-      else if (list[list.length - 1] !== op) list.push(op);
-    };
     for (const op of flatten(migration.operations)) {
-      at(op.range.line, op);
-      for (const c of op.comments) at(c.line, op);
-      at(op.range.endLine, op);
+      appendOnce(opsByLine, op.range.line, op);
+      for (const c of op.comments) appendOnce(opsByLine, c.line, op);
+      appendOnce(opsByLine, op.range.endLine, op);
     }
     for (const comment of comments) {
       const lineStart = lineStarts[comment.line - 1] ?? 0;
@@ -120,13 +116,7 @@ export class FileSuppressions {
           const leading = op.comments.some((c) => c.line === comment.line && c.text === comment.text);
           if (leading || comment.line === op.range.line || comment.line === op.range.endLine) entry.spans.push([op.range.line, op.range.endLine]);
         }
-        for (const [from, to] of entry.spans) {
-          for (let line = from; line <= to; line++) {
-            const list = this.byLine.get(line);
-            if (!list) this.byLine.set(line, [entry]);
-            else if (list[list.length - 1] !== entry) list.push(entry);
-          }
-        }
+        for (const [from, to] of entry.spans) for (let line = from; line <= to; line++) appendOnce(this.byLine, line, entry);
       } else this.fileWide.push(entry);
       this.entries.push(entry);
     }
@@ -200,6 +190,12 @@ export class FileSuppressions {
     }
     return out;
   }
+}
+
+/** Adds `value` to the list of `key` unless it was the last one added there (each is added in one run). */
+function appendOnce<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = listIn(map, key);
+  if (list[list.length - 1] !== value) list.push(value);
 }
 
 function flatten(ops: Operation[]): Operation[] {

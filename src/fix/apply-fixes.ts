@@ -9,6 +9,7 @@ import path from "node:path";
 import { createTwoFilesPatch } from "diff";
 import type { Diagnostic, Fix, TextEdit } from "../model/types.js";
 import { displayPath } from "../engine/lint.js";
+import { listIn } from "../util/collections.js";
 
 /** Applies non-overlapping edits to a source string. Throws on overlap (a bug in a fix builder). */
 export function applyEdits(source: string, edits: TextEdit[]): string {
@@ -62,7 +63,7 @@ export async function fixPatch(fix: Fix, cwd: string): Promise<string> {
 
 function groupEdits(edits: TextEdit[]): Map<string, TextEdit[]> {
   const byFile = new Map<string, TextEdit[]>();
-  for (const e of edits) byFile.set(e.file, [...(byFile.get(e.file) ?? []), e]);
+  for (const e of edits) listIn(byFile, e.file).push(e);
   return byFile;
 }
 

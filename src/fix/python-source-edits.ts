@@ -5,6 +5,7 @@
  */
 import type { PyValue, TextEdit } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
+import { lastAnswer } from "../util/collections.js";
 
 /** The whitespace between the start of the line holding `offset` and `offset`, or null if code precedes it. */
 export function indentAt(source: string, offset: number): string | null {
@@ -73,16 +74,13 @@ export function referencedRoots(value: PyValue | null | undefined, out = new Set
 
 const IMPORT_LINE = /^(?:from [\w.]+ import [^\n(\\]+|import [\w.]+(?: as \w+)?)[ \t]*(?:#[^\n]*)?$/gm;
 
-let lastImports: { source: string; lines: string[] } | null = null;
-
 /**
  * The top-level single-line import statements of a file, in order. The last file's are kept:
  * fixes are worked out a finding at a time, and a migration's findings come together.
  */
-export function importLines(source: string): readonly string[] {
-  if (lastImports?.source !== source) lastImports = { source, lines: [...source.matchAll(IMPORT_LINE)].map((m) => m[0].replace(/[ \t]*#.*$/, "").trimEnd()) };
-  return lastImports.lines;
-}
+export const importLines: (source: string) => readonly string[] = lastAnswer((source: string) =>
+  [...source.matchAll(IMPORT_LINE)].map((m) => m[0].replace(/[ \t]*#.*$/, "").trimEnd()),
+);
 
 /**
  * An edit that binds `name` from `module` (`from django.db import models`), or `[]` when the file

@@ -9,6 +9,7 @@ import type { ParsedMigration } from "../parse/parse-migration.js";
 import { displayPath } from "../engine/lint.js";
 import { literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
+import { listIn } from "../util/collections.js";
 
 /** A finding as the plan lists it. */
 export interface PlanFinding {
@@ -110,12 +111,7 @@ function markerName(m: ParsedMigration): string {
 export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   const { graph, result, target } = analysis;
   const byMigration = new Map<string, Diagnostic[]>();
-  for (const d of result.diagnostics) {
-    if (!d.migration) continue;
-    const list = byMigration.get(d.migration);
-    if (list) list.push(d);
-    else byMigration.set(d.migration, [d]);
-  }
+  for (const d of result.diagnostics) if (d.migration) listIn(byMigration, d.migration).push(d);
   const metas = new Map(result.rules.map((r) => [r.name, r] as const));
   const plan: ReleasePlan = { requiresDowntime: false, rollingDeploySafe: true, preDeploy: [], postDeploy: [], maintenance: [], notes: [] };
   const phaseOf = new Map<string, PlanStep["phase"]>();

@@ -7,6 +7,7 @@
 import type { Diagnostic, LintResult } from "../model/types.js";
 import { regionOf } from "./diagnostic-region.js";
 import { sanitizeText } from "./sanitize-text.js";
+import { listIn } from "../util/collections.js";
 
 /** Renders a lint result as a JUnit XML document. */
 export function renderJunit(result: LintResult): string {
@@ -16,11 +17,7 @@ export function renderJunit(result: LintResult): string {
 /** The same document as `renderJunit`, one test suite (a file's findings) at a time. */
 export function* renderJunitChunks(result: LintResult): Generator<string> {
   const byFile = new Map<string, Diagnostic[]>();
-  for (const d of result.diagnostics) {
-    const list = byFile.get(d.file);
-    if (list) list.push(d);
-    else byFile.set(d.file, [d]);
-  }
+  for (const d of result.diagnostics) listIn(byFile, d.file).push(d);
   const lines = (list: string[]) => list.map((line) => `${line}\n`).join("");
 
   const total = Math.max(1, result.diagnostics.length);

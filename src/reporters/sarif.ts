@@ -16,6 +16,7 @@ import { regionOf } from "./diagnostic-region.js";
 import { ROLLSAFE_HOMEPAGE, ruleHelpUri } from "./rule-links.js";
 import { jsonArrayChunks, mapItems } from "./json-chunks.js";
 import { sanitizeText } from "./sanitize-text.js";
+import { listIn } from "../util/collections.js";
 
 /** The schema URI GitHub code scanning and the SARIF validator expect in `$schema`. */
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -170,10 +171,7 @@ function sarifResult(d: Diagnostic, ruleIndex: number, fingerprints: Fingerprint
  */
 function sarifFix(fix: Fix, cwd: string): object {
   const changes = new Map<string, object[]>();
-  const add = (file: string, replacement: object) => {
-    const key = relativeToCwd(file, cwd);
-    changes.set(key, [...(changes.get(key) ?? []), replacement]);
-  };
+  const add = (file: string, replacement: object) => listIn(changes, relativeToCwd(file, cwd)).push(replacement);
   for (const edit of fix.edits) {
     add(edit.file, {
       deletedRegion: { charOffset: edit.startOffset, charLength: Math.max(0, edit.endOffset - edit.startOffset) },

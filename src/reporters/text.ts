@@ -4,6 +4,7 @@
  * All migration text is sanitised: a migration cannot inject terminal escape sequences.
  */
 import { Chalk, type ChalkInstance } from "chalk";
+import { lastAnswer } from "../util/collections.js";
 import type { Diagnostic, LintResult } from "../model/types.js";
 import { sanitizeLine, sanitizeText } from "./sanitize-text.js";
 
@@ -25,21 +26,6 @@ export function summaryLine(result: LintResult): string {
   return `${checked}: ${plural(errors, "error")}, ${plural(warnings, "warning")}.`;
 }
 
-/**
- * A file's lines, split once for all of its findings (they are sorted by file, so the last file
- * split is kept; splitting per finding made a file with thousands of findings quadratic).
- */
-function lineSplitter(): (source: string) => string[] {
-  let last: string | null = null;
-  let lines: string[] = [];
-  return (source) => {
-    if (source !== last) {
-      last = source;
-      lines = source.split(/\r?\n/);
-    }
-    return lines;
-  };
-}
 
 function codeFrame(c: ChalkInstance, d: Diagnostic, lines: string[] | undefined): string[] {
   if (lines === undefined) return [];
@@ -94,7 +80,9 @@ export function renderText(result: LintResult, options: TextOptions = {}): strin
 export function* renderTextChunks(result: LintResult, options: TextOptions = {}): Generator<string> {
   const c = new Chalk({ level: options.color ? 1 : 0 });
   const lines = (out: string[]) => `${out.join("\n")}\n`;
-  const sourceLines = lineSplitter();
+  // A file's lines, split once for all of its findings (they come sorted by file; splitting per
+  // finding made a file with thousands of findings quadratic).
+  const sourceLines = lastAnswer((source: string) => source.split(/\r?\n/));
   for (const d of result.diagnostics) {
     const out: string[] = [];
     const severity = d.severity === "error" ? c.bold.red("error") : c.bold.yellow("warning");

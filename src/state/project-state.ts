@@ -26,6 +26,7 @@ import {
   dictOf,
   listItems,
 } from "./model-state.js";
+import { setIn } from "../util/collections.js";
 
 /** One database step outside Django's model of the schema (see `ProjectState.rawSteps`). */
 export interface RawDatabaseStep {
@@ -84,6 +85,11 @@ export class ProjectState {
   private readonly byTable = new Map<string, Set<string>>();
   private readonly inbound = new Map<string, Set<string>>();
   private readonly indexedAs = new Map<string, { table: string | null; targets: string[] }>();
+  /**
+   * Models this state may change in place; null when it owns all of them. A shadow owns only the
+   * copies it made (see `shadow`).
+   */
+  private owned: Set<ModelState> | null = null;
 
   private touch(key: string): void {
     if (this.indexed) this.dirty.add(key);
@@ -107,8 +113,8 @@ export class ProjectState {
       const table = this.hasTable(model) ? this.tableOf(model) : null;
       const targets = new Set<string>();
       for (const field of model.fields.values()) if (field.relation?.to) targets.add(field.relation.to);
-      if (table !== null) getOrAdd(this.byTable, table).add(key);
-      for (const target of targets) getOrAdd(this.inbound, target).add(key);
+      if (table !== null) setIn(this.byTable, table).add(key);
+      for (const target of targets) setIn(this.inbound, target).add(key);
       this.indexedAs.set(key, { table, targets: [...targets] });
     }
     this.dirty.clear();
@@ -188,12 +194,6 @@ export class ProjectState {
     if (field.relation?.kind !== "m2m" || field.relation.through) return null;
     return field.relation.dbTable ?? truncateName(`${this.tableOf(model)}_${field.name}`);
   }
-
-  /**
-   * Models this state may change in place; null when it owns all of them. A shadow owns only the
-   * copies it made (see `shadow`).
-   */
-  private owned: Set<ModelState> | null = null;
 
   /**
    * A state to apply operations to while this one does not change: Django runs the database
@@ -471,13 +471,4 @@ export function columnsOf(model: ModelState): { field: FieldState; column: strin
     if (column !== null) out.push({ field, column });
   }
   return out;
-}
-
-function getOrAdd<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  return set;
 }
