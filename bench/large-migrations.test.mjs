@@ -21,7 +21,7 @@ describe("large-migrations", () => {
       const check = spawnSync(PYTHON, ["-c", "import sys\nfor f in sys.argv[1:]: compile(open(f).read(), f, 'exec')", ...files.map((f) => path.join(migrations, f))], { encoding: "utf8" });
       expect(check.stderr).toBe("");
     }
-    const run = spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.js"), "check", "--no-cache", "--format", "json", "."], { cwd: dir, encoding: "utf8" });
+    const run = spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), "check", "--no-cache", "--format", "json", "."], { cwd: dir, encoding: "utf8" });
     const report = JSON.parse(run.stdout);
     expect(report.diagnostics.filter((d) => d.rule === "parse-error" || d.rule === "internal-error")).toEqual([]);
     const second = report.plan.preDeploy.concat(report.plan.postDeploy).find((s) => s.migration.startsWith("shop.0002"));

@@ -23,7 +23,7 @@ import { cpuReading, hasGnuTime, linearFit, median, otherCpuShare, runMeasured }
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, "..");
 const CACHE = path.join(BENCH_DIR, ".cache");
-const CLI_BIN = path.join(REPO, "bin", "rollsafe.js");
+const CLI_BIN = path.join(REPO, "bin", "rollsafe.cjs");
 const CLI_DIST = path.join(REPO, "dist", "src", "cli.js");
 const PARSE_LIMIT = path.join(BENCH_DIR, "parse-limit.mjs");
 const FLOOR = path.join(BENCH_DIR, "floor-process.mjs");

@@ -164,7 +164,7 @@ export async function runFuzz(o) {
         "problems:",
         ...problems.map((p) => `- ${p}`),
         "",
-        `cd ${path.join(dir, "tree")} && node ${path.join(o.repo, "bin/rollsafe.js")} check . --format json`,
+        `cd ${path.join(dir, "tree")} && node ${path.join(o.repo, "bin/rollsafe.cjs")} check . --format json`,
         `npm run fuzz -- --seed ${o.seed} ${rerun}`,
         "",
       ].join("\n"),
@@ -296,7 +296,7 @@ function safeCount(stdout, format) {
 
 /** Spawns the real CLI in `cwd`; with `rssFile`, under /usr/bin/time to measure its peak memory. */
 function spawnCli(repo, cwd, args, rssFile, timeoutMs) {
-  const bin = path.join(repo, "bin/rollsafe.js");
+  const bin = path.join(repo, "bin/rollsafe.cjs");
   const [cmd, argv] = rssFile ? ["/usr/bin/time", ["-f", "%M", "-o", rssFile, process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
   const env = { ...process.env, NO_COLOR: "1" };
   delete env.FORCE_COLOR;

@@ -8,7 +8,8 @@
 //
 // After tsc, esbuild bundles the CLI and the parse worker into dist/bundle/ (lazy modules such as
 // the reporters stay separate chunks). Node then loads a few files instead of ~150 ES modules,
-// which halves the start-up a pre-commit run pays on every commit. bin/rollsafe.js uses the
+// which halves the start-up a pre-commit run pays on every commit. A second, CommonJS bundle
+// (warm.cjs) holds only what a run the result cache answers needs. bin/rollsafe.cjs uses the
 // bundle only while it is at least as new as dist/src/cli.js, so a bare `tsc` never runs stale
 // code. Without esbuild (a production install) dist/src is used as it is.
 import { spawnSync } from "node:child_process";
@@ -57,6 +58,22 @@ async function bundle() {
       external: ["tree-sitter", "tree-sitter-python", "libpg-query"],
       // CommonJS dependencies (commander) call require(); give the ES module bundle one.
       banner: { js: 'import { createRequire as __rollsafeRequire } from "node:module"; const require = __rollsafeRequire(import.meta.url);' },
+      logLevel: "warning",
+    });
+    // The cached check (src/cached-check.ts) as one CommonJS file: bin/rollsafe.cjs requires it
+    // before anything else, and answers an unchanged tree without loading the ES module bundle.
+    // Its modules find the package from their own file, as the bundle's do.
+    await esbuild.build({
+      absWorkingDir: root,
+      entryPoints: ["dist/src/cached-check.js"],
+      outfile: path.join(outdir, "warm.cjs"),
+      bundle: true,
+      format: "cjs",
+      platform: "node",
+      target: "node20",
+      external: ["tree-sitter", "tree-sitter-python", "libpg-query"],
+      define: { "import.meta.url": "__rollsafeModuleUrl" },
+      banner: { js: 'const __rollsafeModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
       logLevel: "warning",
     });
   } catch (error) {

@@ -9,32 +9,23 @@ import type { analyze, LintOptions } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
 import { sanitizeLine } from "./reporters/sanitize-text.js";
 import { ConfigError } from "./config/config-error.js";
-import { exitCodeFor, resolveRun } from "./config/resolve-options.js";
-import { describeRun, runFlags, withRunOptions, type RunOptionValues } from "./config/cli-options.js";
+import { checkCommand, describeRun, withRunOptions, type CheckValues } from "./config/cli-options.js";
+import { exitCodeFor, resolveRun, runFlags, type RunOptionValues } from "./config/resolve-options.js";
 import { changedFilter, changedSince, GitError } from "./git/changed-files.js";
 import { createProgress } from "./progress.js";
 import type { ReleasePlan } from "./plan/release-plan.js";
-import { ResultCache, type ReportFileWriter } from "./cache/result-cache.js";
+import type { ReportFileWriter } from "./cache/result-cache.js";
 import { WRITE_BLOCK_CHARS } from "./cache/write-blocks.js";
 import { rollsafeVersion } from "./cache/cache-key.js";
-import { ruleCatalog } from "../rules/catalog.js";
+import { cannotWrite, guardStdout, openResultCache, reportVariant, storedReport, streamOutput, stdoutIsFile, UsageError, wantsColor, type PreparedCheck } from "./cached-check.js";
+
+export { UsageError, wantsColor };
 import type { LintResult } from "./model/types.js";
 
 // The engine, the rules, the fixes and the plan load only when a command needs them: a run the
 // result cache answers, `--version` and `--help` load none of them (a third of the start-up).
 const engine = () => import("./engine/lint.js");
 const ruleRegistry = () => import("../rules/index.js");
-
-/** A user mistake: printed as one line, exit 2. */
-export class UsageError extends Error {}
-
-/** Whether to colour output written to a stream: FORCE_COLOR wins, then NO_COLOR, then TTY. */
-export function wantsColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): boolean {
-  const force = env.FORCE_COLOR;
-  if (force !== undefined && force !== "" ) return force !== "0" && force !== "false";
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
-  return Boolean(stream.isTTY);
-}
 
 /**
  * Analyses (unless `--fix` did already) and plans the releases. A function of its own so that
@@ -106,61 +97,6 @@ async function writeOutput(pieces: readonly string[] | Generator<string>, output
   }
 }
 
-/** The one line for an `--output` that cannot be opened or written. */
-function cannotWrite(output: string | undefined, error: unknown): UsageError {
-  return new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-}
-
-/** Whether stdout is a regular file; false for pipes, terminals and a closed stdout. */
-function stdoutIsFile(): boolean {
-  try {
-    return fstatSync(process.stdout.fd).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Copies a stored report (from byte `start` of `file`) to stdout or `--output`, a block at a time:
- * with `fs.writeSync` to `--output` or a stdout that is a regular file, through the stream to a
- * pipe or a terminal (which waits for a slow reader). Never the whole report in memory.
- */
-async function streamOutput(file: string, start: number, output: string | undefined): Promise<void> {
-  let out: number | null = null;
-  try {
-    out = output ? openSync(output, "w") : null;
-  } catch (error) {
-    throw cannotWrite(output, error);
-  }
-  const direct = out ?? (stdoutIsFile() ? process.stdout.fd : null);
-  const source = openSync(file, "r");
-  try {
-    const block = Buffer.allocUnsafe(1 << 16);
-    for (let position = start; ; ) {
-      const read = readSync(source, block, 0, block.length, position);
-      if (read === 0) break;
-      position += read;
-      const bytes = block.subarray(0, read);
-      if (direct !== null) {
-        for (let written = 0; written < read; ) written += writeSync(direct, bytes, written);
-      } else if (!process.stdout.write(Buffer.from(bytes))) {
-        await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
-      }
-    }
-    if (out !== null) {
-      const open = out;
-      out = null;
-      closeSync(open);
-    }
-  } catch (error) {
-    if (output) throw cannotWrite(output, error);
-    throw error;
-  } finally {
-    closeSync(source);
-    if (out !== null) closeSync(out);
-  }
-}
-
 function parseFormat(value: string): Format {
   if (!(FORMATS as readonly string[]).includes(value)) {
     throw new UsageError(`unknown --format \`${value}\` (expected one of: ${FORMATS.join(", ")})`);
@@ -169,12 +105,8 @@ function parseFormat(value: string): Format {
 }
 
 /** Runs the CLI and resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  // `rollsafe ... | head` closes stdout early: stop quietly instead of dying on an unhandled EPIPE.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") process.stderr.write(`rollsafe: cannot write the output: ${error.code ?? error.message}\n`);
-    process.exit(error.code === "EPIPE" ? (typeof process.exitCode === "number" ? process.exitCode : 0) : 2);
-  });
+export async function main(argv: string[], prepared: PreparedCheck | null = null): Promise<number> {
+  guardStdout();
   let exitCode = 0;
   const program = new Command();
   program
@@ -187,22 +119,16 @@ export async function main(argv: string[]): Promise<number> {
       outputError: (text, write) => write(`rollsafe: ${text.replace(/^error: /, "")}`),
     });
 
-  withRunOptions(program
-    .command("check")
-    .description("check migrations for operations unsafe during a rolling deploy")
-    .argument("[paths...]", "files or directories to check", ["."]))
-    .addOption(new Option("-f, --format <format>", `output format (${FORMATS.join(", ")})`).default("text"))
-    .option("-o, --output <file>", "write the report to a file instead of stdout")
-    .option("--base <ref>", "report only migrations added or changed since the merge-base of HEAD and this git ref")
-    .option("--diff", "print each fixable finding's rewrite as a unified diff instead of the report")
-    .option("--fix", "apply the safe fixes, then report what is left")
-    .option("--unsafe-fixes", "with --fix, also apply fixes that need the same change in models.py")
-    .action(async (paths: string[], opts: { format: string; output?: string; base?: string; diff?: boolean; fix?: boolean; unsafeFixes?: boolean } & RunOptionValues) => {
+  checkCommand(program)
+    .action(async (paths: string[], opts: CheckValues) => {
       const format = parseFormat(opts.format);
       // --diff promises to show rewrites without applying them; with --fix it silently wrote files.
       if (opts.fix && opts.diff) throw new UsageError("--fix and --diff cannot be used together (--diff shows the fixes without applying them)");
-      const run = resolveRun(paths, runFlags(opts));
-      const existing = existingPaths(paths);
+      // What a cached check of the same command line worked out before it could not answer
+      // (bin/rollsafe.cjs): the settings, the paths and the cache's handle, with the walk.
+      const ready = prepared?.argv === argv ? prepared : null;
+      const run = ready?.run ?? resolveRun(paths, runFlags(opts));
+      const existing = ready ? { found: ready.found, missing: false } : existingPaths(paths);
       if (opts.base) run.options.reportFilter = changedFilter(await changedSince(opts.base, process.cwd()));
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
@@ -210,12 +136,9 @@ export async function main(argv: string[]): Promise<number> {
       const color = format === "text" && !opts.output && wantsColor(process.stdout);
       // The result cache (not for --fix, which writes, nor --diff, which reads the files): an
       // unchanged tree prints the report rendered last time, or renders the stored run.
-      const cache = run.options.cacheDir && !fixed && !opts.diff ? new ResultCache(run.options.cacheDir) : null;
-      const ruleNames = run.options.ruleNames ?? ruleCatalog.filter((r) => !r.optIn).map((r) => r.name);
-      const handle = cache ? await cache.lookup(existing.found, run.options, ruleNames) : null;
-      const variant = `${format}\0${color ? "color" : "plain"}`;
-      const stepSummary = process.env.GITHUB_ACTIONS === "true" && Boolean(process.env.GITHUB_STEP_SUMMARY);
-      const rendered = cache && handle && !stepSummary ? await cache.readRendered(handle, variant) : null;
+      const { cache, handle } = ready ?? (fixed || opts.diff ? { cache: null, handle: null } : await openResultCache(run, existing.found));
+      const variant = reportVariant(format, color);
+      const rendered = await storedReport(cache, handle, variant);
       if (rendered) {
         progress.done();
         await streamOutput(rendered.file, rendered.start, opts.output);

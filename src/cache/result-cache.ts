@@ -69,7 +69,7 @@ export function codeStampOf(moduleDir: string): string {
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) visit(full);
-      else if (/\.(m?js|ts)$/.test(entry.name)) {
+      else if (/\.([mc]?js|ts)$/.test(entry.name)) {
         const stat = statSync(full, { bigint: true, throwIfNoEntry: false });
         if (stat) hash.update(`${full}\0${stat.size}\0${stat.mtimeNs}\n`);
       }

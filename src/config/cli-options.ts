@@ -6,7 +6,8 @@ import path from "node:path";
 import { Option, type Command } from "commander";
 import type { Target } from "../engine/rule-types.js";
 import { DEFAULT_TARGET } from "../engine/defaults.js";
-import type { ResolvedRun, RunFlags } from "./resolve-options.js";
+import type { ResolvedRun, RunOptionValues } from "./resolve-options.js";
+import { FORMATS } from "../reporters/index.js";
 
 /** Adds `--select`, `--ignore`, `--database`, `--postgres-version`, `--django`, `--fail-on`, `--config`, `--no-config`, `--cache-dir`, `--no-cache`, `--jobs`. */
 export function withRunOptions(command: Command): Command {
@@ -24,37 +25,32 @@ export function withRunOptions(command: Command): Command {
     .option("--jobs <n>", "parse on this many threads (default: the number of cores)");
 }
 
-/** The options commander parsed for `withRunOptions`. */
-export interface RunOptionValues {
-  select?: string;
-  ignore?: string;
-  database?: string;
-  postgresVersion?: string;
-  django?: string;
-  failOn?: string;
-  /** A path, or `false` after `--no-config`. */
-  config?: string | boolean;
-  cacheDir?: string;
-  /** `false` after `--no-cache`. */
-  cache?: boolean;
-  jobs?: string;
+/** The values commander parses for `check` (`checkCommand`). */
+export interface CheckValues extends RunOptionValues {
+  format: string;
+  output?: string;
+  base?: string;
+  diff?: boolean;
+  fix?: boolean;
+  unsafeFixes?: boolean;
 }
 
-/** Commander's values -> `RunFlags`. */
-export function runFlags(values: RunOptionValues): RunFlags {
-  return {
-    ...(typeof values.config === "string" ? { config: values.config } : {}),
-    ...(values.config === false ? { noConfig: true } : {}),
-    ...(values.select !== undefined ? { select: values.select } : {}),
-    ...(values.ignore !== undefined ? { ignore: values.ignore } : {}),
-    ...(values.database !== undefined ? { database: values.database } : {}),
-    ...(values.postgresVersion !== undefined ? { postgresVersion: values.postgresVersion } : {}),
-    ...(values.django !== undefined ? { django: values.django } : {}),
-    ...(values.failOn !== undefined ? { failOn: values.failOn } : {}),
-    ...(values.cache === false ? { noCache: true } : {}),
-    ...(values.cacheDir !== undefined ? { cacheDir: values.cacheDir } : {}),
-    ...(values.jobs !== undefined ? { jobs: values.jobs } : {}),
-  };
+/**
+ * Adds the `check` command, its arguments and its options to `program`; the caller adds the
+ * action. src/cached-check.ts reads a subset of the same command line without commander, and a
+ * test holds the two to the same values.
+ */
+export function checkCommand(program: Command): Command {
+  return withRunOptions(program
+    .command("check")
+    .description("check migrations for operations unsafe during a rolling deploy")
+    .argument("[paths...]", "files or directories to check", ["."]))
+    .addOption(new Option("-f, --format <format>", `output format (${FORMATS.join(", ")})`).default("text"))
+    .option("-o, --output <file>", "write the report to a file instead of stdout")
+    .option("--base <ref>", "report only migrations added or changed since the merge-base of HEAD and this git ref")
+    .option("--diff", "print each fixable finding's rewrite as a unified diff instead of the report")
+    .option("--fix", "apply the safe fixes, then report what is left")
+    .option("--unsafe-fixes", "with --fix, also apply fixes that need the same change in models.py");
 }
 
 /** What `rollsafe config` prints: the resolved settings and where each came from. */

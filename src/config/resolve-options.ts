@@ -32,6 +32,42 @@ export interface RunFlags {
   jobs?: string;
 }
 
+/**
+ * The options commander parsed for `withRunOptions` (in cli-options.ts). Here, not there, so that
+ * the cached check (src/cached-check.ts) maps them without loading commander.
+ */
+export interface RunOptionValues {
+  select?: string;
+  ignore?: string;
+  database?: string;
+  postgresVersion?: string;
+  django?: string;
+  failOn?: string;
+  /** A path, or `false` after `--no-config`. */
+  config?: string | boolean;
+  cacheDir?: string;
+  /** `false` after `--no-cache`. */
+  cache?: boolean;
+  jobs?: string;
+}
+
+/** Commander's values -> `RunFlags`. */
+export function runFlags(values: RunOptionValues): RunFlags {
+  return {
+    ...(typeof values.config === "string" ? { config: values.config } : {}),
+    ...(values.config === false ? { noConfig: true } : {}),
+    ...(values.select !== undefined ? { select: values.select } : {}),
+    ...(values.ignore !== undefined ? { ignore: values.ignore } : {}),
+    ...(values.database !== undefined ? { database: values.database } : {}),
+    ...(values.postgresVersion !== undefined ? { postgresVersion: values.postgresVersion } : {}),
+    ...(values.django !== undefined ? { django: values.django } : {}),
+    ...(values.failOn !== undefined ? { failOn: values.failOn } : {}),
+    ...(values.cache === false ? { noCache: true } : {}),
+    ...(values.cacheDir !== undefined ? { cacheDir: values.cacheDir } : {}),
+    ...(values.jobs !== undefined ? { jobs: values.jobs } : {}),
+  };
+}
+
 /** Where the Django version of the run comes from. */
 export type DjangoOrigin =
   | { from: "flag" }

@@ -172,7 +172,7 @@ describe("result cache", () => {
 describe("the stamp of rollsafe's own code in the key", () => {
   it("covers the modules that can run: the bundle alone from dist/bundle, src/ and rules/ from compiled or source modules", () => {
     const root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-stamp-"));
-    const files = ["dist/bundle/cli.js", "dist/bundle/chunk-A.js", "dist/src/cli.js", "dist/src/cache/result-cache.js", "dist/rules/r.js", "src/cache/result-cache.ts", "rules/r.ts", "src/notes.md"];
+    const files = ["dist/bundle/cli.js", "dist/bundle/chunk-A.js", "dist/bundle/warm.cjs", "dist/src/cli.js", "dist/src/cache/result-cache.js", "dist/rules/r.js", "src/cache/result-cache.ts", "rules/r.ts", "src/notes.md"];
     for (const file of files) {
       mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
       writeFileSync(path.join(root, file), "x");
@@ -186,6 +186,8 @@ describe("the stamp of rollsafe's own code in the key", () => {
     };
     expect(stamps()).toEqual(stamps());
     expect(changedBy("dist/bundle/chunk-A.js", 1_000)).toEqual([true, false, false]);
+    // The CommonJS bundle of the cached check (bin/rollsafe.cjs) keys the same slots.
+    expect(changedBy("dist/bundle/warm.cjs", 1_500)).toEqual([true, false, false]);
     // The bundle does not load dist/src or dist/rules: the bundled run's key ignores them.
     expect(changedBy("dist/src/cli.js", 2_000)).toEqual([false, true, false]);
     expect(changedBy("dist/rules/r.js", 3_000)).toEqual([false, true, false]);

@@ -53,3 +53,18 @@ describe("start-up of the bundled CLI", () => {
     expect(text.length / bundleBytes).toBeLessThan(0.5);
   });
 });
+
+describe("start-up of a check the result cache answers", () => {
+  it("is a CommonJS entry and bundle with the settings, the walk and the cache, and nothing else", () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as { bin: Record<string, string> };
+    expect(pkg.bin.rollsafe).toBe("bin/rollsafe.cjs");
+    const text = readFileSync(path.join(BUNDLE, "warm.cjs"), "utf8");
+    expect(text).toMatch(/\bmodule\.exports\b/);
+    expect(text).toMatch(/\bfunction cachedCheck\(/);
+    expect(text).toMatch(/\bfunction discover\(/);
+    // No commander (it loads child_process), engine, rules, reporters, parser or SQL parser.
+    expect(text).not.toMatch(/require\("(node:)?child_process"\)|require\("commander"\)|\bclass CommanderError\b/);
+    expect(text).not.toMatch(/\bfunction analyze\(|\bvar droppingColumn = |\bfunction renderTextChunks\(/);
+    for (const native of ["tree-sitter", "tree-sitter-python", "libpg-query"]) expect(text).not.toContain(`require("${native}")`);
+  });
+});

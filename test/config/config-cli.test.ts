@@ -1,5 +1,5 @@
 /**
- * The configuration and run flags through the real CLI (`bin/rollsafe.js` over `dist/`; run
+ * The configuration and run flags through the real CLI (`bin/rollsafe.cjs` over `dist/`; run
  * `npx tsc -p tsconfig.json` first): exit codes, one-line errors, flags overriding the file.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";

@@ -45,7 +45,7 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node bin/rollsafe.js ARGS` from the repository root; never throws on an exit code. */
+/** Runs `node bin/rollsafe.cjs ARGS` from the repository root; never throws on an exit code. */
 export async function runRollsafe(args: string[]): Promise<CliRun> {
   if (!existsSync(path.join(REPO_ROOT, "dist", "src", "cli.js"))) {
     throw new Error("dist/src/cli.js is missing: build rollsafe first (npx tsc -p tsconfig.json)");
@@ -53,7 +53,7 @@ export async function runRollsafe(args: string[]): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
-      [path.join(REPO_ROOT, "bin", "rollsafe.js"), ...args],
+      [path.join(REPO_ROOT, "bin", "rollsafe.cjs"), ...args],
       { cwd: REPO_ROOT, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== "number") {

@@ -1,10 +1,10 @@
-/** Runs the real CLI (`bin/rollsafe.js`, over the built `dist/`) the way users do. */
+/** Runs the real CLI (`bin/rollsafe.cjs`, over the built `dist/`) the way users do. */
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 export const REPO = path.resolve(import.meta.dirname, "../..");
-export const BIN = path.join(REPO, "bin/rollsafe.js");
+export const BIN = path.join(REPO, "bin/rollsafe.cjs");
 
 export interface CliRun {
   code: number;

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// Thin launcher: the compiled CLI lives in dist/ (built by `npm ci` through the `postinstall`
+// script). dist/bundle/ (esbuild) starts faster; it is used only while it is at least as new as
+// dist/src/cli.js, so a build with a bare `tsc` never runs a stale bundle.
+//
+// CommonJS on purpose: node starts a CommonJS entry faster than an ES module one. A `check` that
+// the result cache answers (an unchanged tree) is served from dist/bundle/warm.cjs alone; any
+// other run loads the CLI, and a check the cache could not answer hands it what it worked out.
+"use strict";
+const { statSync } = require("node:fs");
+const path = require("node:path");
+const { pathToFileURL } = require("node:url");
+
+const fail = (error) => {
+  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  process.stderr.write(`rollsafe: internal error: ${message}\n`);
+  process.exitCode = 2;
+};
+
+const file = (relative) => path.join(__dirname, relative);
+const mtime = (relative) => statSync(file(relative), { throwIfNoEntry: false })?.mtimeMs ?? null;
+const bundled = mtime("../dist/bundle/cli.js");
+const compiled = mtime("../dist/src/cli.js");
+const useBundle = bundled !== null && (compiled === null || bundled >= compiled);
+const entry = useBundle ? "../dist/bundle/cli.js" : "../dist/src/cli.js";
+
+async function start() {
+  let prepared = null;
+  if (useBundle && mtime("../dist/bundle/warm.cjs") !== null) {
+    const outcome = await require(file("../dist/bundle/warm.cjs")).cachedCheck(process.argv);
+    if (typeof outcome === "number") return outcome;
+    prepared = outcome;
+  }
+  let cli;
+  try {
+    cli = await import(pathToFileURL(file(entry)).href);
+  } catch (error) {
+    if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("dist/src/cli.js")) {
+      process.stderr.write("rollsafe: not built yet: run `npm ci` (or `npm run build`) first\n");
+      return 2;
+    }
+    throw error;
+  }
+  return cli.main(process.argv, prepared);
+}
+
+start().then((code) => {
+  process.exitCode = code;
+}, fail);

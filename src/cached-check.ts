@@ -1,0 +1,238 @@
+/**
+ * `rollsafe check` answered by the result cache, before the command-line parser, the engine or
+ * the reporters load. bin/rollsafe.cjs runs `cachedCheck` from a small CommonJS bundle
+ * (dist/bundle/warm.cjs) first: node starts a CommonJS entry faster than an ES module one, and a
+ * re-run over an unchanged tree needs only the settings, the walk, the key and the stored report.
+ *
+ * It reads a subset of the command line on its own (`parseCheckArgv`): anything else, and any
+ * problem to report (a missing path, a configuration error, an unknown format), goes to the full
+ * CLI, which says it. A run the cache cannot answer hands what it has worked out (`PreparedCheck`)
+ * to the CLI, so the tree is walked once either way.
+ */
+import { closeSync, fstatSync, lstatSync, openSync, readSync, writeSync } from "node:fs";
+import { ruleCatalog } from "../rules/catalog.js";
+import { ResultCache, type RunHandle, type StoredReport } from "./cache/result-cache.js";
+import { exitCodeFor, resolveRun, runFlags, type ResolvedRun, type RunOptionValues } from "./config/resolve-options.js";
+import { FORMATS } from "./reporters/index.js";
+
+/** The `check` values `parseCheckArgv` reads: those of `checkCommand` (cli-options.ts) it handles. */
+export interface CachedCheckValues extends RunOptionValues {
+  format: string;
+  output?: string;
+}
+
+/** A `check` command line the cached check reads: the paths and the option values, as commander gives them. */
+export interface CachedCheckArgs {
+  paths: string[];
+  opts: CachedCheckValues;
+}
+
+/** Options taking a value, by flag, and the key commander stores the value under. */
+const VALUE_OPTIONS = new Map<string, keyof CachedCheckValues>([
+  ["-f", "format"],
+  ["--format", "format"],
+  ["-o", "output"],
+  ["--output", "output"],
+  ["--select", "select"],
+  ["--ignore", "ignore"],
+  ["--database", "database"],
+  ["--postgres-version", "postgresVersion"],
+  ["--django", "django"],
+  ["--fail-on", "failOn"],
+  ["--config", "config"],
+  ["--cache-dir", "cacheDir"],
+  ["--jobs", "jobs"],
+]);
+
+/**
+ * Reads `rollsafe check [paths] [options]` when it uses only paths and the options above (as
+ * `--name value`, `--name=value` or `-f value`), `--no-config`, each option at most once and no
+ * value that starts with a dash. Anything else (`--base`, `--fix`, `--diff`, `--no-cache`,
+ * `--help`, `--`, combined short flags, another command) is null: the full CLI reads it.
+ */
+export function parseCheckArgv(argv: readonly string[]): CachedCheckArgs | null {
+  const args = argv.slice(2);
+  if (args[0] !== "check") return null;
+  const opts: CachedCheckValues = { format: "text" };
+  const seen = new Set<string>();
+  const paths: string[] = [];
+  for (let i = 1; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--no-config") {
+      if (seen.has("config")) return null;
+      seen.add("config");
+      opts.config = false;
+      continue;
+    }
+    const equals = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const flag = equals > 0 ? arg.slice(0, equals) : arg;
+    const key = VALUE_OPTIONS.get(flag);
+    if (key) {
+      const value = equals > 0 ? arg.slice(equals + 1) : args[++i];
+      if (value === undefined || value.startsWith("-") || seen.has(key)) return null;
+      seen.add(key);
+      (opts as unknown as Record<string, string>)[key] = value;
+      continue;
+    }
+    if (arg.startsWith("-") || arg === "") return null;
+    paths.push(arg);
+  }
+  return { paths: paths.length > 0 ? paths : ["."], opts };
+}
+
+/** What a cached check worked out before the cache could not answer: the CLI goes on from it. */
+export interface PreparedCheck {
+  /** The command line it was worked out for (the CLI uses it only for the same array). */
+  argv: readonly string[];
+  run: ResolvedRun;
+  /** The paths to check, all of which exist. */
+  found: string[];
+  cache: ResultCache | null;
+  handle: RunHandle | null;
+}
+
+/** The result cache of a run and the run's handle in it (null when the run cannot be cached). */
+export async function openResultCache(run: ResolvedRun, found: string[]): Promise<{ cache: ResultCache | null; handle: RunHandle | null }> {
+  const cache = run.options.cacheDir ? new ResultCache(run.options.cacheDir) : null;
+  const ruleNames = run.options.ruleNames ?? ruleCatalog.filter((r) => !r.optIn).map((r) => r.name);
+  return { cache, handle: cache ? await cache.lookup(found, run.options, ruleNames) : null };
+}
+
+/**
+ * The stored report for this output variant, or null. Under GitHub Actions with a step summary
+ * the run happens anyway: the summary is written from the result.
+ */
+export async function storedReport(cache: ResultCache | null, handle: RunHandle | null, variant: string, env: NodeJS.ProcessEnv = process.env): Promise<StoredReport | null> {
+  const stepSummary = env.GITHUB_ACTIONS === "true" && Boolean(env.GITHUB_STEP_SUMMARY);
+  return cache && handle && !stepSummary ? cache.readRendered(handle, variant) : null;
+}
+
+/** The output variant a report is stored under: its format and whether it is coloured. */
+export function reportVariant(format: string, color: boolean): string {
+  return `${format}\0${color ? "color" : "plain"}`;
+}
+
+/** Whether to colour output written to a stream: FORCE_COLOR wins, then NO_COLOR, then TTY. */
+export function wantsColor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  return Boolean(stream.isTTY);
+}
+
+/** A user mistake: printed as one line, exit 2. */
+export class UsageError extends Error {}
+
+/** The one line for an `--output` that cannot be opened or written. */
+export function cannotWrite(output: string | undefined, error: unknown): UsageError {
+  return new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+}
+
+/** Whether stdout is a regular file; false for pipes, terminals and a closed stdout. */
+export function stdoutIsFile(): boolean {
+  try {
+    return fstatSync(process.stdout.fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+let stdoutGuarded = false;
+
+/**
+ * `rollsafe ... | head` closes stdout early: stop quietly instead of dying on an unhandled EPIPE
+ * (and say what else went wrong, exit 2).
+ */
+export function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") process.stderr.write(`rollsafe: cannot write the output: ${error.code ?? error.message}\n`);
+    process.exit(error.code === "EPIPE" ? (typeof process.exitCode === "number" ? process.exitCode : 0) : 2);
+  });
+}
+
+/**
+ * Copies a stored report (from byte `start` of `file`) to stdout or `--output`, a block at a time:
+ * with `fs.writeSync` to `--output` or a stdout that is a regular file, through the stream to a
+ * pipe or a terminal (which waits for a slow reader). Never the whole report in memory.
+ */
+export async function streamOutput(file: string, start: number, output: string | undefined): Promise<void> {
+  let out: number | null = null;
+  try {
+    out = output ? openSync(output, "w") : null;
+  } catch (error) {
+    throw cannotWrite(output, error);
+  }
+  const direct = out ?? (stdoutIsFile() ? process.stdout.fd : null);
+  if (direct === null) guardStdout();
+  const source = openSync(file, "r");
+  try {
+    const block = Buffer.allocUnsafe(1 << 16);
+    for (let position = start; ; ) {
+      const read = readSync(source, block, 0, block.length, position);
+      if (read === 0) break;
+      position += read;
+      const bytes = block.subarray(0, read);
+      if (direct !== null) {
+        for (let written = 0; written < read; ) written += writeSync(direct, bytes, written);
+      } else if (!process.stdout.write(Buffer.from(bytes))) {
+        await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
+      }
+    }
+    if (out !== null) {
+      const open = out;
+      out = null;
+      closeSync(open);
+    }
+  } catch (error) {
+    if (output) throw cannotWrite(output, error);
+    throw error;
+  } finally {
+    closeSync(source);
+    if (out !== null) closeSync(out);
+  }
+}
+
+/** Whether every path exists (the CLI reports those that do not). */
+function allExist(paths: readonly string[]): boolean {
+  try {
+    for (const p of paths) lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Answers `argv` from the result cache: the exit code once the stored report is written; else
+ * what was worked out (a `PreparedCheck`), or null when the command line or the settings are the
+ * full CLI's to read.
+ */
+export async function cachedCheck(argv: readonly string[]): Promise<number | PreparedCheck | null> {
+  const parsed = parseCheckArgv(argv);
+  if (!parsed || !(FORMATS as readonly string[]).includes(parsed.opts.format)) return null;
+  let run: ResolvedRun;
+  try {
+    run = resolveRun(parsed.paths, runFlags(parsed.opts));
+  } catch {
+    // A configuration error: the CLI says it.
+    return null;
+  }
+  if (!allExist(parsed.paths)) return null;
+  const { cache, handle } = await openResultCache(run, parsed.paths);
+  const prepared: PreparedCheck = { argv, run, found: parsed.paths, cache, handle };
+  const { format, output } = parsed.opts;
+  // `wantsColor` reads process.stdout only for a text report to stdout, as the CLI does.
+  const color = format === "text" && !output && wantsColor(process.stdout);
+  const rendered = await storedReport(cache, handle, reportVariant(format, color));
+  if (!rendered) return prepared;
+  try {
+    await streamOutput(rendered.file, rendered.start, output);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`rollsafe: ${error.message}\n`);
+    return 2;
+  }
+  return rendered.internal ? 2 : exitCodeFor(run.failOn, rendered.summary);
+}
