@@ -7,7 +7,7 @@
 // the result cache answers (an unchanged tree) is served from dist/bundle/warm.cjs alone; any
 // other run loads the CLI, and a check the cache could not answer hands it what it worked out.
 "use strict";
-const { statSync } = require("node:fs");
+const { readFileSync, statSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
 
@@ -17,17 +17,39 @@ const fail = (error) => {
   process.exitCode = 2;
 };
 
-const file = (relative) => path.join(__dirname, relative);
+const file = (relative) => path.resolve(__dirname, relative);
 const mtime = (relative) => statSync(file(relative), { throwIfNoEntry: false })?.mtimeMs ?? null;
 const bundled = mtime("../dist/bundle/cli.js");
 const compiled = mtime("../dist/src/cli.js");
 const useBundle = bundled !== null && (compiled === null || bundled >= compiled);
 const entry = useBundle ? "../dist/bundle/cli.js" : "../dist/src/cli.js";
 
+/**
+ * Loads warm.cjs as `require` would, with V8's code cache that the build made (warm.cjs.v8) when it
+ * is at least as new as the bundle. V8 itself refuses a cache of another V8 or other flags.
+ */
+function loadWarm(bundle) {
+  const { Script } = require("node:vm");
+  const Module = require("node:module");
+  const made = mtime(`${bundle}.v8`);
+  let cachedData;
+  if (made !== null && made >= mtime(bundle)) {
+    try {
+      cachedData = readFileSync(`${bundle}.v8`);
+    } catch {
+      // Compiled as usual.
+    }
+  }
+  const script = new Script(Module.wrap(readFileSync(bundle, "utf8")), { filename: bundle, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Module.createRequire(bundle), module, bundle, path.dirname(bundle));
+  return module.exports;
+}
+
 async function start() {
   let prepared = null;
-  if (useBundle && mtime("../dist/bundle/warm.cjs") !== null) {
-    const outcome = await require(file("../dist/bundle/warm.cjs")).cachedCheck(process.argv);
+  if (useBundle && process.argv[2] === "check" && !process.argv.includes("--no-cache") && mtime("../dist/bundle/warm.cjs") !== null) {
+    const outcome = await loadWarm(file("../dist/bundle/warm.cjs")).cachedCheck(process.argv);
     if (typeof outcome === "number") return outcome;
     prepared = outcome;
   }

@@ -3,7 +3,7 @@
  * `--version` and `--help` need the settings, the walk and the cache, never the engine, the
  * rules, the parser or the SQL parser (which were two thirds of the bundle's start-up).
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO } from "../support/run-cli.js";
@@ -66,5 +66,18 @@ describe("start-up of a check the result cache answers", () => {
     expect(text).not.toMatch(/require\("(node:)?child_process"\)|require\("commander"\)|\bclass CommanderError\b/);
     expect(text).not.toMatch(/\bfunction analyze\(|\bvar droppingColumn = |\bfunction renderTextChunks\(/);
     for (const native of ["tree-sitter", "tree-sitter-python", "libpg-query"]) expect(text).not.toContain(`require("${native}")`);
+  });
+});
+
+describe("V8's code cache of the cached check", () => {
+  it("is made by the build, after the bundle, and this node accepts it", async () => {
+    const bundle = path.join(BUNDLE, "warm.cjs");
+    const cache = `${bundle}.v8`;
+    expect(statSync(cache).mtimeMs).toBeGreaterThanOrEqual(statSync(bundle).mtimeMs);
+    const { Script } = await import("node:vm");
+    const Module = (await import("node:module")).default;
+    // The same wrapper the launcher compiles (bin/rollsafe.cjs); a refused cache would only cost time.
+    const script = new Script(Module.wrap(readFileSync(bundle, "utf8")), { filename: bundle, cachedData: readFileSync(cache) });
+    expect(script.cachedDataRejected).toBe(false);
   });
 });
