@@ -213,25 +213,27 @@ export async function cachedCheck(argv: readonly string[]): Promise<number | Pre
   const parsed = parseCheckArgv(argv);
   if (!parsed || !(FORMATS as readonly string[]).includes(parsed.opts.format)) return null;
   let run: ResolvedRun;
+  let prepared: PreparedCheck;
+  let rendered: StoredReport | null;
+  const { format, output } = parsed.opts;
   try {
+    // A configuration error, or anything unexpected before a byte is written: the CLI says it.
     run = resolveRun(parsed.paths, runFlags(parsed.opts));
+    if (!allExist(parsed.paths)) return null;
+    prepared = { argv, run, found: parsed.paths, ...(await openResultCache(run, parsed.paths)) };
+    // `wantsColor` reads process.stdout only for a text report to stdout, as the CLI does.
+    const color = format === "text" && !output && wantsColor(process.stdout);
+    rendered = await storedReport(prepared.cache, prepared.handle, reportVariant(format, color));
   } catch {
-    // A configuration error: the CLI says it.
     return null;
   }
-  if (!allExist(parsed.paths)) return null;
-  const { cache, handle } = await openResultCache(run, parsed.paths);
-  const prepared: PreparedCheck = { argv, run, found: parsed.paths, cache, handle };
-  const { format, output } = parsed.opts;
-  // `wantsColor` reads process.stdout only for a text report to stdout, as the CLI does.
-  const color = format === "text" && !output && wantsColor(process.stdout);
-  const rendered = await storedReport(cache, handle, reportVariant(format, color));
   if (!rendered) return prepared;
   try {
     await streamOutput(rendered.file, rendered.start, output);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`rollsafe: ${error.message}\n`);
+    // Part of the report may be out: say what failed rather than start again.
+    const message = error instanceof UsageError ? error.message : `cannot write the output: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    process.stderr.write(`rollsafe: ${message}\n`);
     return 2;
   }
   return rendered.internal ? 2 : exitCodeFor(run.failOn, rendered.summary);
