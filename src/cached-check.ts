@@ -128,10 +128,13 @@ export function cannotWrite(output: string | undefined, error: unknown): UsageEr
   return new UsageError(`cannot write --output ${output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
 }
 
+/** Stdout's descriptor. Used directly, not through `process.stdout.fd`, which builds node's stream for it (and loads node's streams). */
+export const STDOUT_FD = 1;
+
 /** Whether stdout is a regular file; false for pipes, terminals and a closed stdout. */
 export function stdoutIsFile(): boolean {
   try {
-    return fstatSync(process.stdout.fd).isFile();
+    return fstatSync(STDOUT_FD).isFile();
   } catch {
     return false;
   }
@@ -164,7 +167,7 @@ export async function streamOutput(file: string, start: number, output: string |
   } catch (error) {
     throw cannotWrite(output, error);
   }
-  const direct = out ?? (stdoutIsFile() ? process.stdout.fd : null);
+  const direct = out ?? (stdoutIsFile() ? STDOUT_FD : null);
   if (direct === null) guardStdout();
   const source = openSync(file, "r");
   try {
