@@ -33,12 +33,22 @@ const SKIPPED_DIRS = new Set([
 ]);
 
 /**
- * A directory named `locale` that is not a Python package (no `__init__.py`) holds translation
- * catalogues (`locale/<language>/LC_MESSAGES/`, Django's `LOCALE_PATHS` convention): the walk
- * does not list its language directories. A package named `locale` (an app) is walked as usual.
+ * Directories that by Django's conventions hold files, not code: translation catalogues
+ * (`locale/<language>/LC_MESSAGES/`, `LOCALE_PATHS`), templates (an app's `templates/`, `DIRS`),
+ * static files (an app's `static/`, `STATICFILES_DIRS`, a `STATIC_ROOT` named `staticfiles`) and
+ * uploads (a `MEDIA_ROOT` named `media`). In Debian's Django apps, the trees under `templates/`
+ * and `static/` were 96 of the 363 directories the walk listed; a project's collected static
+ * files or uploads can be far more than its code.
  */
-function isCatalogueTree(dir: string, name: string): boolean {
-  if (name !== "locale") return false;
+const FILE_TREES = new Set(["locale", "templates", "static", "staticfiles", "media"]);
+
+/**
+ * Whether the walk leaves out a directory: one named as in FILE_TREES that is not a Python
+ * package (no `__init__.py`), so no app inside it can be imported. A package of that name (an
+ * app, or apps inside it) is walked as usual, and so is a path given on the command line.
+ */
+function isFileTree(dir: string, name: string): boolean {
+  if (!FILE_TREES.has(name)) return false;
   try {
     accessSync(childPath(dir, "__init__.py"));
     return false;
@@ -176,10 +186,10 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       if (SKIPPED_DIRS.has(entry.name)) continue;
       if (entry.isDirectory()) {
         const full = childPath(dir, entry.name);
-        if (!isExcluded(full) && !isCatalogueTree(full, entry.name)) await walk(full, false, childPath(real, entry.name));
+        if (!isExcluded(full) && !isFileTree(full, entry.name)) await walk(full, false, childPath(real, entry.name));
       } else if (entry.isSymbolicLink()) {
         const full = childPath(dir, entry.name);
-        if (isDirectory(full, problems) && !isExcluded(full)) await walk(full, false);
+        if (isDirectory(full, problems) && !isExcluded(full) && !isFileTree(full, entry.name)) await walk(full, false);
       }
     }
   }

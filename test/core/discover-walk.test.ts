@@ -61,4 +61,31 @@ describe("discovery walk", () => {
     const given = await discover([path.join(base, "library/locale")]);
     expect(given.apps.map((a) => path.relative(base, a.dir))).toEqual(["library/locale/regions"]);
   });
+
+  it("does not list template, static or upload trees that are not packages, nor symlinks to them", async () => {
+    const base = realpathSync(mkdtempSync(path.join(tmpdir(), "rollsafe-walk-")));
+    app(base, "library", ["0001_initial"]);
+    for (const tree of ["templates", "static", "staticfiles", "media"]) {
+      mkdirSync(path.join(base, "library", tree, "library/admin"), { recursive: true });
+      // No app inside a directory that is not a package can be imported.
+      app(base, `library/${tree}/odd`, ["0001_initial"]);
+    }
+    // Packages of those names are walked: an app called static, and apps inside a media package.
+    app(base, "static", ["0001_initial"]);
+    writeFileSync(path.join(base, "static/__init__.py"), "");
+    app(base, "media/uploads", ["0001_initial"]);
+    writeFileSync(path.join(base, "media/__init__.py"), "");
+    // The rule goes by name: a symlink named `templates` is left out, one named otherwise is
+    // walked (and reaches the app inside the static tree it points to).
+    mkdirSync(path.join(base, "vendor"));
+    symlinkSync(path.join(base, "library/templates"), path.join(base, "vendor/templates"));
+    symlinkSync(path.join(base, "library/static"), path.join(base, "library/assets-link"));
+
+    const found = await discover([base]);
+    expect(found.problems).toEqual([]);
+    expect(found.apps.map((a) => path.relative(base, a.dir))).toEqual(["library", "library/assets-link/odd", "media/uploads", "static"]);
+    // Given by path, such a tree is walked all the same.
+    const given = await discover([path.join(base, "library/templates")]);
+    expect(given.apps.map((a) => path.relative(base, a.dir))).toEqual(["library/templates/odd"]);
+  });
 });
