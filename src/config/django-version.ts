@@ -99,7 +99,8 @@ export function djangoSpecifiers(requirement: string): string | null {
 
 function readText(file: string): string | null {
   try {
-    return statSync(file).isFile() ? readFileSync(file, "utf8") : null;
+    // Most files looked for are absent: no exception for those (it costs more than the stat).
+    return statSync(file, { throwIfNoEntry: false })?.isFile() ? readFileSync(file, "utf8") : null;
   } catch {
     return null;
   }
@@ -173,7 +174,7 @@ function fromRequirementsFiles(dir: string): DjangoVersionSource | null {
     }
   };
   list(dir, (n) => /^requirements.*\.(txt|in)$/i.test(n));
-  list(path.join(dir, "requirements"), (n) => /\.(txt|in)$/i.test(n));
+  if (existsSync(path.join(dir, "requirements"))) list(path.join(dir, "requirements"), (n) => /\.(txt|in)$/i.test(n));
   // Several files (base, prod, dev): advice must hold for the lowest version any of them allows.
   let best: DjangoVersionSource | null = null;
   for (const file of files) {

@@ -2,7 +2,7 @@
  * Finds Django apps (directories holding a `migrations/` package) and their migration files
  * under the paths given on the command line.
  */
-import { accessSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from "node:fs";
 import path from "node:path";
 import type { AppInfo } from "../model/types.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
@@ -48,13 +48,7 @@ const FILE_TREES = new Set(["locale", "templates", "static", "staticfiles", "med
  * app, or apps inside it) is walked as usual, and so is a path given on the command line.
  */
 function isFileTree(dir: string, name: string): boolean {
-  if (!FILE_TREES.has(name)) return false;
-  try {
-    accessSync(childPath(dir, "__init__.py"));
-    return false;
-  } catch {
-    return true;
-  }
+  return FILE_TREES.has(name) && !existsSync(childPath(dir, "__init__.py"));
 }
 
 /** A problem met while walking the tree; becomes one clear line, and the walk goes on. */
@@ -133,11 +127,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     const existing = appsByDir.get(appDir);
     if (existing) return existing;
     const migrationsDir = path.join(appDir, "migrations");
-    try {
-      accessSync(path.join(migrationsDir, "__init__.py"));
-    } catch {
-      return null;
-    }
+    if (!existsSync(path.join(migrationsDir, "__init__.py"))) return null;
     const { label, source } =
       options.labelCache === false ? { label: path.basename(appDir), source: "directory" as const } : await (await appConfig()).readAppLabel(appDir, options.labelCache);
     const app: AppInfo = { label, dir: appDir, migrationsDir, labelSource: source };
