@@ -16,7 +16,7 @@ import { createProgress } from "./progress.js";
 import type { ReleasePlan } from "./plan/release-plan.js";
 import type { ReportFileWriter } from "./cache/result-cache.js";
 import { WRITE_BLOCK_CHARS } from "./cache/write-blocks.js";
-import { rollsafeVersion } from "./cache/cache-key.js";
+import { rollsafeVersion } from "./cache/package-info.js";
 import { cannotWrite, guardStdout, openResultCache, reportVariant, storedReport, streamOutput, STDOUT_FD, stdoutIsFile, UsageError, wantsColor, type PreparedCheck } from "./cached-check.js";
 
 export { UsageError, wantsColor };

@@ -5,7 +5,7 @@
  * Findings depend on every migration of the involved apps (state is replayed through all of
  * them), so the cache holds whole runs, not files: one slot per working directory, checked paths
  * and settings (a single-file pre-commit run and a full run, or two `--select`s, do not evict
- * each other). A slot is valid while its key matches. The key hashes:
+ * each other). A slot is valid while its key matches. The key is the text of:
  *
  * - rollsafe's version, the size and mtime of every module of its compiled code, and the
  *   installed versions of the packages whose code changes a report (the parsers, chalk);
@@ -16,11 +16,16 @@
  *   mtime, ctime and inode, like ruff's cache and git's index. A change of content changes the
  *   ctime even when the mtime is put back.
  *
+ * The key's text is stored beside the slot (`<slot>.key`) with a token, and compared whole: a
+ * run the cache answers then needs no hash of it (hashing meant loading `node:crypto`, which was
+ * 5 of the 135 ms of a warm run over Debian's Django apps; see src/util/hash128.ts). The slot and
+ * the reports rendered from it carry the token, and a run whose key text differs writes a new
+ * token with it, so a file written for another key is never read as this one's.
+ *
  * Like git's "racily clean" entries, a run whose newest input changed less than two seconds
  * before it started is not stored: a file could change again within the filesystem's timestamp
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
-import { createHash } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,7 +33,8 @@ import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
 import type { Rule } from "../engine/rule-types.js";
-import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./cache-key.js";
+import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
+import { KeyHash } from "../util/hash128.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import { writePieces } from "./write-blocks.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
@@ -58,7 +64,7 @@ const REPORT_PACKAGES = [...PARSER_PACKAGES, "chalk"] as const;
  * there: an `npm update` changes them alone.
  */
 export function codeStampOf(moduleDir: string): string {
-  const hash = createHash("sha256").update(rollsafeVersion()).update(packageVersions(REPORT_PACKAGES, moduleDir));
+  const lines = [`${rollsafeVersion()}\n`, packageVersions(REPORT_PACKAGES, moduleDir)];
   const visit = (dir: string): void => {
     let entries;
     try {
@@ -71,7 +77,7 @@ export function codeStampOf(moduleDir: string): string {
       if (entry.isDirectory()) visit(full);
       else if (/\.([mc]?js|ts)$/.test(entry.name)) {
         const stat = statSync(full, { bigint: true, throwIfNoEntry: false });
-        if (stat) hash.update(`${full}\0${stat.size}\0${stat.mtimeNs}\n`);
+        if (stat) lines.push(`${full}\0${stat.size}\0${stat.mtimeNs}\n`);
       }
     }
   };
@@ -81,7 +87,7 @@ export function codeStampOf(moduleDir: string): string {
     visit(path.resolve(moduleDir, ".."));
     visit(path.resolve(moduleDir, "../../rules"));
   }
-  return hash.digest("hex");
+  return lines.join("");
 }
 
 function rollsafeCodeStamp(): string {
@@ -95,7 +101,7 @@ function statLine(file: string, stat: BigIntStats | undefined): string {
 
 function fileHash(file: string): string | null {
   try {
-    return createHash("sha256").update(readFileSync(file)).digest("hex");
+    return new KeyHash().update(readFileSync(file)).digest();
   } catch {
     return null;
   }
@@ -124,8 +130,8 @@ function settingsText(paths: string[], options: LintOptions, ruleNames: readonly
   );
 }
 
-/** The key of a run, or null when the run must not be cached (discovery problems). */
-async function runKey(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<{ key: string; slot: string; newestNs: bigint; discovery: Discovery } | null> {
+/** The key of a run (its text), or null when the run must not be cached (discovery problems). */
+async function runKey(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery } | null> {
   const cwd = options.cwd ?? process.cwd();
   const absolute = paths.map((p) => path.resolve(cwd, p));
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
@@ -136,22 +142,44 @@ async function runKey(paths: string[], options: LintOptions, ruleNames: readonly
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
   const settings = settingsText(absolute, options, ruleNames);
-  const hash = createHash("sha256").update(rollsafeCodeStamp()).update(settings);
+  const key = [rollsafeCodeStamp(), "\0\0", settings, "\n"];
   let newestNs = 0n;
   // Synchronous: a thread-pool round trip per file costs more than the stat itself.
   const stats = [...files, ...appsPy].map((file) => statSync(file, { bigint: true, throwIfNoEntry: false }));
   [...files, ...appsPy].forEach((file, i) => {
     const stat = stats[i];
-    hash.update(statLine(file, stat));
+    key.push(statLine(file, stat));
     if (stat) newestNs = [newestNs, stat.mtimeNs, stat.ctimeNs].reduce((a, b) => (b > a ? b : a));
   });
   const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
   for (const p of reported.sort()) {
     const ref = byPath.get(p);
     if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
-    hash.update(`report\0${p}\n`);
+    key.push(`report\0${p}\n`);
   }
-  return { key: hash.digest("hex"), slot: createHash("sha256").update(settings).digest("hex").slice(0, 32), newestNs, discovery };
+  return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery };
+}
+
+/** The first line of a stored key: this, a space and the token. */
+const KEY_HEADER = "rollsafe result key";
+
+/** The token and text of the key stored at `file`, or null. */
+function readStoredKey(file: string): { token: string; text: string } | null {
+  let stored: string;
+  try {
+    stored = readFileSync(file, "utf8");
+  } catch {
+    return null;
+  }
+  const newline = stored.indexOf("\n");
+  const header = newline < 0 ? "" : stored.slice(0, newline);
+  if (!header.startsWith(`${KEY_HEADER} `)) return null;
+  return { token: header.slice(KEY_HEADER.length + 1), text: stored.slice(newline + 1) };
+}
+
+/** A token for a key text being stored: unique to this process and moment. */
+function newToken(): string {
+  return `${Date.now().toString(36)}.${process.pid.toString(36)}.${Math.random().toString(36).slice(2, 10)}`;
 }
 
 /** The result cache of one cache directory. */
@@ -178,11 +206,17 @@ export class ResultCache {
       return null;
     }
     if (!key) return null;
+    const keyFile = path.join(this.dir, `${key.slot}.key`);
+    const stored = readStoredKey(keyFile);
+    const same = stored !== null && stored.text === key.text;
     return {
-      key: key.key,
+      key: same ? stored.token : newToken(),
       file: path.join(this.dir, `${key.slot}.json`),
       storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
       walked: key.discovery,
+      keyFile,
+      keyText: key.text,
+      keyStored: same,
     };
   }
 
@@ -193,7 +227,7 @@ export class ResultCache {
 
   /** Stores a run (nothing when its inputs changed too recently). */
   async write(handle: RunHandle, run: CachedRun<unknown>): Promise<void> {
-    if (handle.storable) await writeSlot(handle.file, handle.key, run);
+    if (handle.storable && storeKey(handle)) await writeSlot(handle.file, handle.key, run);
   }
 
   /**
@@ -222,7 +256,7 @@ export class ResultCache {
    * stored or the cache cannot be written; a write that fails later drops the file silently.
    */
   renderedWriter(handle: RunHandle, variant: string, meta: ReportMeta): ReportFileWriter | null {
-    if (!handle.storable) return null;
+    if (!handle.storable || !storeKey(handle)) return null;
     const file = renderedFile(handle, variant);
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
     let fd: number | null = null;
@@ -298,6 +332,16 @@ export interface RunHandle {
    * from it instead of walking the tree again. Valid only for the same paths and options.
    */
   walked: Discovery;
+  /** Where the key's text is stored, the text, and whether it is stored with this handle's token. */
+  keyFile: string;
+  keyText: string;
+  keyStored: boolean;
+}
+
+/** Stores the handle's key text with its token, once, before anything is stored under the token; false when it cannot be. */
+function storeKey(handle: RunHandle): boolean {
+  if (!handle.keyStored) handle.keyStored = writeAtomically(handle.keyFile, [`${KEY_HEADER} ${handle.key}\n`, handle.keyText]);
+  return handle.keyStored;
 }
 
 /** A report file being written (see `ResultCache.renderedWriter`). */
@@ -324,7 +368,7 @@ export interface ReportMeta {
 }
 
 function renderedFile(handle: RunHandle, variant: string): string {
-  return handle.file.replace(/\.json$/, `.${createHash("sha256").update(variant).digest("hex").slice(0, 16)}.out`);
+  return handle.file.replace(/\.json$/, `.${new KeyHash().update(variant).digest().slice(0, 16)}.out`);
 }
 
 interface Slot {
@@ -399,8 +443,8 @@ function* slotPieces(key: string, run: CachedRun<unknown>): Generator<string> {
   yield "}";
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file; in blocks when given pieces. */
-function writeAtomically(file: string, text: string | Iterable<string>): void {
+/** Writes through a temporary file and a rename, so a reader never sees half a file; in blocks when given pieces. False when it could not. */
+function writeAtomically(file: string, text: string | Iterable<string>): boolean {
   // Synchronous, like the parse cache's shards: the run waits for it either way.
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   let fd: number | null = null;
@@ -411,6 +455,7 @@ function writeAtomically(file: string, text: string | Iterable<string>): void {
     closeSync(fd);
     fd = null;
     renameSync(tmp, file);
+    return true;
   } catch {
     // An unwritable cache: the run goes on uncached, like the parse cache.
     try {
@@ -420,4 +465,5 @@ function writeAtomically(file: string, text: string | Iterable<string>): void {
       // Nothing to clean up, or nowhere to clean it up.
     }
   }
+  return false;
 }

@@ -13,7 +13,7 @@ import { ConfigError } from "./config-error.js";
 import { DATABASES, findConfigFile, loadConfigFile, parseDjangoVersion, parsePostgresVersion, type FailOn, type RollsafeConfig } from "./load-config.js";
 import { detectDjangoVersion, type DjangoVersionSource } from "./django-version.js";
 import { matchesGlob } from "./glob.js";
-import { defaultCacheDir } from "../cache/cache-key.js";
+import { defaultCacheDir } from "../cache/package-info.js";
 
 /** The flags that configure a run, as typed on the command line. */
 export interface RunFlags {

@@ -10,7 +10,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, REPO, type CliRun } from "../support/run-cli.js";
 import { ParseCache, contentHash } from "../../src/cache/parse-cache.js";
-import { cacheKey, defaultCacheDir, packageVersions, PARSER_PACKAGES } from "../../src/cache/cache-key.js";
+import { cacheKey } from "../../src/cache/cache-key.js";
+import { defaultCacheDir, packageVersions, PARSER_PACKAGES } from "../../src/cache/package-info.js";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 
 let project: string;

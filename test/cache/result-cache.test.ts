@@ -158,6 +158,28 @@ describe("result cache", () => {
     expect((await run()).hit).toBe(true);
   });
 
+  it("keeps the key's text beside the slot, and reads a slot only under the token stored with that text", async () => {
+    await run();
+    const dir = path.join(cacheDir, readdirSync(cacheDir)[0] as string, "results");
+    const keyFile = path.join(dir, readdirSync(dir).find((f) => f.endsWith(".key")) as string);
+    const [header, ...rest] = readFileSync(keyFile, "utf8").split("\n");
+    const text = rest.join("\n");
+    // The text names every input file with its stat, and the settings.
+    expect(text).toContain(path.join(project, "library/migrations/0003_remove_book_subtitle.py"));
+    expect(text).toContain(JSON.stringify(project));
+    // The same text under another token (another run stored it since): the slot written under
+    // the first token is not read, and the run stores itself again.
+    writeFileSync(keyFile, `rollsafe result key another-token\n${text}`);
+    expect(await run()).toMatchObject({ hit: false, computed: 1 });
+    expect(await run()).toMatchObject({ hit: true, computed: 0 });
+    // Another text under the same token (a different tree): not read either.
+    // (It stored itself under the token it found with its text.)
+    expect(header).not.toBe("rollsafe result key another-token");
+    expect(readFileSync(keyFile, "utf8")).toBe(`rollsafe result key another-token\n${text}`);
+    writeFileSync(keyFile, `rollsafe result key another-token\n${text.replace("0003_remove_book_subtitle", "0003_other")}`);
+    expect(await run()).toMatchObject({ hit: false, computed: 1 });
+  });
+
   it("ignores a corrupt slot and rewrites it", async () => {
     await run();
     const dir = path.join(cacheDir, readdirSync(cacheDir)[0] as string, "results");
@@ -240,7 +262,7 @@ describe("result cache through the CLI", () => {
     for (const report of reports) {
       const file = path.join(cacheDir, report);
       const text = readFileSync(file, "utf8");
-      writeFileSync(file, text.replace(/"key":"[0-9a-f]+"/, '"key":"0000"').replace(/\n[\s\S]*$/, "\nforged report\n"));
+      writeFileSync(file, text.replace(/"key":"[^"]+"/, '"key":"0000"').replace(/\n[\s\S]*$/, "\nforged report\n"));
     }
     for (const format of Object.keys(cold)) expect(runCli(args(format), { cwd: project }).stdout, format).toBe(cold[format]);
   });
