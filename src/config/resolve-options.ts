@@ -36,20 +36,12 @@ export interface RunFlags {
  * The options commander parsed for `withRunOptions` (in cli-options.ts). Here, not there, so that
  * the cached check (src/cached-check.ts) maps them without loading commander.
  */
-export interface RunOptionValues {
-  select?: string;
-  ignore?: string;
-  database?: string;
-  postgresVersion?: string;
-  django?: string;
-  failOn?: string;
+export type RunOptionValues = Omit<RunFlags, "config" | "noConfig" | "noCache"> & {
   /** A path, or `false` after `--no-config`. */
   config?: string | boolean;
-  cacheDir?: string;
   /** `false` after `--no-cache`. */
   cache?: boolean;
-  jobs?: string;
-}
+};
 
 /** Commander's values -> `RunFlags`. */
 export function runFlags(values: RunOptionValues): RunFlags {
