@@ -10,7 +10,7 @@
  * `setup.cfg` (`options.install_requires`), `requirements*.txt`, `requirements/*.txt`, then
  * `poetry.lock`, `uv.lock`, `Pipfile.lock`.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 
@@ -164,17 +164,9 @@ function fromSetupCfg(file: string): DjangoVersionSource | null {
   return null;
 }
 
-function fromRequirementsFiles(dir: string): DjangoVersionSource | null {
-  const files: string[] = [];
-  const list = (d: string, filter: (name: string) => boolean) => {
-    try {
-      for (const name of readdirSync(d).sort()) if (filter(name)) files.push(path.join(d, name));
-    } catch {
-      /* no such directory */
-    }
-  };
-  list(dir, (n) => /^requirements.*\.(txt|in)$/i.test(n));
-  if (existsSync(path.join(dir, "requirements"))) list(path.join(dir, "requirements"), (n) => /\.(txt|in)$/i.test(n));
+function fromRequirementsFiles(dir: string, names: readonly string[]): DjangoVersionSource | null {
+  const files = names.filter((n) => /^requirements.*\.(txt|in)$/i.test(n)).map((n) => path.join(dir, n));
+  if (names.includes("requirements")) files.push(...listing(path.join(dir, "requirements")).filter((n) => /\.(txt|in)$/i.test(n)).map((n) => path.join(dir, "requirements", n)));
   // Several files (base, prod, dev): advice must hold for the lowest version any of them allows.
   let best: DjangoVersionSource | null = null;
   for (const file of files) {
@@ -220,15 +212,30 @@ function fromPipfileLock(file: string): DjangoVersionSource | null {
   return null;
 }
 
-/** Looks for Django in one directory's dependency files. */
-export function detectDjangoVersionIn(dir: string): DjangoVersionSource | null {
+/** A directory's entry names, sorted; none when it cannot be read. */
+function listing(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Looks for Django in one directory's dependency files. The directory is listed once and only
+ * the files it holds are read: walking up from a deep path, most directories hold none of them
+ * (a stat of each of the six names at each level was most of a warm run's settings time).
+ */
+export function detectDjangoVersionIn(dir: string, names: readonly string[] = listing(dir)): DjangoVersionSource | null {
+  const has = (name: string) => names.includes(name);
+  const file = (name: string) => path.join(dir, name);
   return (
-    fromPyproject(path.join(dir, "pyproject.toml")) ??
-    fromSetupCfg(path.join(dir, "setup.cfg")) ??
-    fromRequirementsFiles(dir) ??
-    fromLockPackages(path.join(dir, "poetry.lock")) ??
-    fromLockPackages(path.join(dir, "uv.lock")) ??
-    fromPipfileLock(path.join(dir, "Pipfile.lock"))
+    (has("pyproject.toml") ? fromPyproject(file("pyproject.toml")) : null) ??
+    (has("setup.cfg") ? fromSetupCfg(file("setup.cfg")) : null) ??
+    fromRequirementsFiles(dir, names) ??
+    (has("poetry.lock") ? fromLockPackages(file("poetry.lock")) : null) ??
+    (has("uv.lock") ? fromLockPackages(file("uv.lock")) : null) ??
+    (has("Pipfile.lock") ? fromPipfileLock(file("Pipfile.lock")) : null)
   );
 }
 
@@ -240,9 +247,10 @@ export function detectDjangoVersion(startDir: string, rootDir: string | null): D
   let dir = path.resolve(startDir);
   const root = rootDir ? path.resolve(rootDir) : null;
   for (;;) {
-    const found = detectDjangoVersionIn(dir);
+    const names = listing(dir);
+    const found = detectDjangoVersionIn(dir, names);
     if (found) return found;
-    if (dir === root || (!root && existsSync(path.join(dir, ".git")))) return null;
+    if (dir === root || (!root && names.includes(".git"))) return null;
     const parent = path.dirname(dir);
     if (parent === dir) return null;
     // Past the configuration's directory means the start was outside it: stop at the top.

@@ -79,4 +79,19 @@ describe("each file kind", () => {
     const bare = project({ "shop/migrations/__init__.py": "", ".git/HEAD": "" });
     expect(detectDjangoVersion(path.join(bare, "shop"), null)).toBeNull();
   });
+
+  it("stops at a `.git` file (a worktree or a submodule) and skips a dependency file's name held by a directory", () => {
+    const outer = project({ "requirements.txt": "Django==3.2\n" });
+    const dir = path.join(outer, "repo");
+    mkdirSync(path.join(dir, "shop/migrations"), { recursive: true });
+    writeFileSync(path.join(dir, ".git"), "gitdir: ../.git/worktrees/repo\n");
+    expect(detectDjangoVersion(path.join(dir, "shop"), null)).toBeNull();
+    mkdirSync(path.join(dir, "shop/pyproject.toml"));
+    writeFileSync(path.join(dir, "shop/requirements.in"), "django>=4.1\n");
+    expect(detectDjangoVersion(path.join(dir, "shop/migrations"), null)).toMatchObject({ version: [4, 1], file: path.join(dir, "shop/requirements.in") });
+  });
+
+  it("finds nothing in a directory it cannot list", () => {
+    expect(detectDjangoVersionIn(path.join(tmpdir(), "rollsafe-no-such-directory"))).toBeNull();
+  });
 });
