@@ -71,6 +71,8 @@ export function contentHash(bytes: Uint8Array | string): string {
 export class ParseCache implements AppLabelCache {
   private readonly shards = new Map<string, Promise<Shard>>();
   private readonly versionDir: string;
+  /** Whether the cache's directories exist or could be made (null: not tried yet). */
+  private writable: boolean | null = null;
 
   /**
    * @param dir the cache directory (created on the first write)
@@ -137,22 +139,43 @@ export class ParseCache implements AppLabelCache {
   }
 
   /**
-   * Writes every shard that changed. Never throws: an unwritable cache only makes the next run
-   * slower. The shards are let go afterwards (a later lookup reads them again): they hold the
-   * JSON of every model, as large as the models themselves, which the rest of the run does not need.
+   * Writes one app's shard if it changed, as soon as every file of the app is settled (found or
+   * stored), and lets go of it: it holds the JSON of every model the run parsed for the app, as
+   * large as the models themselves, which the rest of the run does not need. A later call for
+   * the app reads the shard again.
    */
+  async saveApp(appDir: string): Promise<void> {
+    const shard = this.shards.get(appDir);
+    if (!shard) return;
+    this.shards.delete(appDir);
+    await this.write([await shard]);
+  }
+
+  /** Writes every shard still held that changed, and lets go of them. */
   async save(): Promise<void> {
     const shards = await Promise.all(this.shards.values());
     this.shards.clear();
+    await this.write(shards);
+  }
+
+  /** Never throws: an unwritable cache only makes the next run slower. */
+  private async write(shards: Shard[]): Promise<void> {
     const changed = shards.filter((s) => s.dirty || mustRewrite(s));
     if (changed.length === 0) return;
-    try {
-      mkdirSync(this.versionDir, { recursive: true });
-      writeIgnoreFile(this.dir);
-    } catch {
-      return;
-    }
+    this.writable ??= makeCacheDir(this.dir, this.versionDir);
+    if (!this.writable) return;
     await Promise.all(changed.map((shard) => writeShard(shard, this.key)));
+  }
+}
+
+/** Creates the cache's directories (and its `.gitignore`); false when it cannot. */
+function makeCacheDir(dir: string, versionDir: string): boolean {
+  try {
+    mkdirSync(versionDir, { recursive: true });
+    writeIgnoreFile(dir);
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -30,10 +30,18 @@ const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
  */
 export async function parseOnWorkers(
   tasks: { index: number; ref: MigrationFileRef; bytes: Buffer | null }[],
-  options: { jobs: number; operations?: OperationCatalog; maxFileSize?: number; onFile?: (file: LoadedFile) => void; /** Keep each model's JSON for the parse cache (without a cache it is dropped at once). */ keepJson?: boolean },
-): Promise<{ index: number; file: LoadedFile; json?: string }[] | null> {
+  options: {
+    jobs: number;
+    operations?: OperationCatalog;
+    maxFileSize?: number;
+    /** Called with each file as its model comes back, and with the model's JSON when `keepJson`. */
+    onFile?: (file: LoadedFile, index: number, json?: string) => void;
+    /** Hand each model's JSON to `onFile`, for the parse cache (without a cache it is dropped at once). */
+    keepJson?: boolean;
+  },
+): Promise<{ index: number; file: LoadedFile }[] | null> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
-  const results: { index: number; file: LoadedFile; json?: string }[] = [];
+  const results: { index: number; file: LoadedFile }[] = [];
   const count = Math.max(1, Math.min(options.jobs - 1, Math.ceil(tasks.length / BATCH) - 1));
   let next = 0;
   let failed = false;
@@ -79,8 +87,8 @@ export async function parseOnWorkers(
           const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer | null };
           posted.delete(reply.index);
           const rebuilt = rebuild(task, reply);
-          results.push(options.keepJson ? { index: reply.index, ...rebuilt } : { index: reply.index, file: rebuilt.file });
-          options.onFile?.(rebuilt.file);
+          results.push({ index: reply.index, file: rebuilt.file });
+          options.onFile?.(rebuilt.file, reply.index, options.keepJson ? rebuilt.json : undefined);
         }
         send();
       });
@@ -100,7 +108,7 @@ export async function parseOnWorkers(
         const file = loadMigrationFile(task.ref, task.bytes, options.maxFileSize, options.operations);
         if (file.ok && options.keepJson) attachLoadedSqlFacts(file.migration);
         results.push({ index: task.index, file });
-        options.onFile?.(file);
+        options.onFile?.(file, task.index);
       }
       await new Promise((resolve) => setImmediate(resolve));
     }

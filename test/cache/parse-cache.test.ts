@@ -150,6 +150,11 @@ describe("parse cache through the CLI", () => {
     const cacheDir = path.join(tmp, "cache-jobs");
     check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "3"]);
     expect(check(["--format", "json", "--cache-dir", cacheDir, "--jobs", "1"]).stdout).toBe(one.stdout);
+    // Each app's shard is written as the app's models come back: the same shards as one thread writes.
+    const oneThread = path.join(tmp, "cache-one-thread");
+    check(["--format", "json", "--cache-dir", oneThread, "--jobs", "1"]);
+    const contents = (dir: string) => shards(dir).map((f) => [path.relative(dir, f), readFileSync(f, "utf8")]).sort();
+    expect(contents(oneThread)).toEqual(contents(cacheDir));
   });
 
   it("reports unreadable and undecodable files the same on one thread and on several", () => {
