@@ -3,9 +3,12 @@
 // script). dist/bundle/ (esbuild) starts faster; it is used only while it is at least as new as
 // dist/src/cli.js, so a build with a bare `tsc` never runs a stale bundle.
 //
-// CommonJS on purpose: node starts a CommonJS entry faster than an ES module one. A `check` that
-// the result cache answers (an unchanged tree) is served from dist/bundle/warm.cjs alone; any
-// other run loads the CLI, and a check the cache could not answer hands it what it worked out.
+// CommonJS on purpose: node starts a CommonJS entry faster than an ES module one, and node 20
+// offers V8's code cache for scripts only. A `check` that the result cache answers (an unchanged
+// tree) is served from dist/bundle/warm.cjs alone. A command that analyses (check, state, plan)
+// runs the whole CLI from dist/bundle/cli.cjs with its code cache, and a check the result cache
+// could not answer hands it what it worked out; the other commands load the ES module bundle,
+// whose lazy chunks start them sooner than one file of the whole CLI.
 "use strict";
 const { readFileSync, statSync } = require("node:fs");
 const path = require("node:path");
@@ -23,12 +26,15 @@ const bundled = mtime("../dist/bundle/cli.js");
 const compiled = mtime("../dist/src/cli.js");
 const useBundle = bundled !== null && (compiled === null || bundled >= compiled);
 const entry = useBundle ? "../dist/bundle/cli.js" : "../dist/src/cli.js";
+const ANALYSES = new Set(["check", "state", "plan"]);
+const analysisBundle = useBundle && ANALYSES.has(process.argv[2]) && (mtime("../dist/bundle/cli.cjs") ?? -Infinity) >= bundled ? "../dist/bundle/cli.cjs" : null;
 
 /**
- * Loads warm.cjs as `require` would, with V8's code cache that the build made (warm.cjs.v8) when it
- * is at least as new as the bundle. V8 itself refuses a cache of another V8 or other flags.
+ * Loads a CommonJS bundle (warm.cjs, cli.cjs) as `require` would, with V8's code cache that the
+ * build made (`<bundle>.v8`) when it is at least as new as the bundle. V8 itself refuses a cache
+ * of another V8 or other flags.
  */
-function loadWarm(bundle) {
+function loadBundle(bundle) {
   const { Script } = require("node:vm");
   const Module = require("node:module");
   const made = mtime(`${bundle}.v8`);
@@ -49,13 +55,13 @@ function loadWarm(bundle) {
 async function start() {
   let prepared = null;
   if (useBundle && process.argv[2] === "check" && !process.argv.includes("--no-cache") && mtime("../dist/bundle/warm.cjs") !== null) {
-    const outcome = await loadWarm(file("../dist/bundle/warm.cjs")).cachedCheck(process.argv);
+    const outcome = await loadBundle(file("../dist/bundle/warm.cjs")).cachedCheck(process.argv);
     if (typeof outcome === "number") return outcome;
     prepared = outcome;
   }
   let cli;
   try {
-    cli = await import(pathToFileURL(file(entry)).href);
+    cli = analysisBundle ? loadBundle(file(analysisBundle)) : await import(pathToFileURL(file(entry)).href);
   } catch (error) {
     if (error && error.code === "ERR_MODULE_NOT_FOUND" && String(error.message).includes("dist/src/cli.js")) {
       process.stderr.write("rollsafe: not built yet: run `npm ci` (or `npm run build`) first\n");

@@ -8,8 +8,9 @@
 //
 // After tsc, esbuild bundles the CLI and the parse worker into dist/bundle/ (lazy modules such as
 // the reporters stay separate chunks). Node then loads a few files instead of ~150 ES modules,
-// which halves the start-up a pre-commit run pays on every commit. A second, CommonJS bundle
-// (warm.cjs) holds only what a run the result cache answers needs. bin/rollsafe.cjs uses the
+// which halves the start-up a pre-commit run pays on every commit. Two CommonJS bundles run with
+// V8's code cache: warm.cjs holds only what a run the result cache answers needs, cli.cjs the
+// whole CLI for the commands that analyse. bin/rollsafe.cjs uses the
 // bundle only while it is at least as new as dist/src/cli.js, so a bare `tsc` never runs stale
 // code. Without esbuild (a production install) dist/src is used as it is.
 import { spawnSync } from "node:child_process";
@@ -64,20 +65,31 @@ async function bundle() {
     // The cached check (src/cached-check.ts) as one CommonJS file: bin/rollsafe.cjs requires it
     // before anything else, and answers an unchanged tree without loading the ES module bundle.
     // Its modules find the package from their own file, as the bundle's do.
-    await esbuild.build({
-      absWorkingDir: root,
-      entryPoints: ["dist/src/cached-check.js"],
-      outfile: path.join(outdir, "warm.cjs"),
-      bundle: true,
-      format: "cjs",
-      platform: "node",
-      target: "node20",
-      external: ["tree-sitter", "tree-sitter-python", "libpg-query"],
-      define: { "import.meta.url": "__rollsafeModuleUrl" },
-      banner: { js: 'const __rollsafeModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
-      logLevel: "warning",
-    });
-    writeCodeCache(path.join(outdir, "warm.cjs"));
+    // Two CommonJS bundles that bin/rollsafe.cjs compiles with V8's code cache (which node 20
+    // offers for scripts, not for ES modules): the cached check (src/cached-check.ts), which
+    // answers an unchanged tree without loading the CLI, and the whole CLI in one file for the
+    // commands that analyse (check, state, plan). Their modules find the package from their own
+    // file, as the ES module bundle's do.
+    const commonJs = (entry, file) =>
+      esbuild.build({
+        absWorkingDir: root,
+        entryPoints: [entry],
+        outfile: path.join(outdir, file),
+        bundle: true,
+        format: "cjs",
+        platform: "node",
+        target: "node20",
+        external: ["tree-sitter", "tree-sitter-python", "libpg-query"],
+        define: { "import.meta.url": "__rollsafeModuleUrl" },
+        banner: { js: 'const __rollsafeModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+        logLevel: "warning",
+      });
+    await commonJs("dist/src/cached-check.js", "warm.cjs");
+    await commonJs("dist/src/cli.js", "cli.cjs");
+    // What each runs before its cache is taken: a check of the example project with an empty
+    // cache directory (the cached check declines it) and one without a cache (a whole analysis).
+    writeCodeCache(path.join(outdir, "warm.cjs"), (fixture, cacheDir) => `cachedCheck(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--cache-dir", ${JSON.stringify(cacheDir)}])`);
+    writeCodeCache(path.join(outdir, "cli.cjs"), (fixture) => `main(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--no-cache"], null)`);
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
     process.stderr.write(`rollsafe: bundling dist/ failed (${String(error?.message ?? error).split("\n")[0]}); dist/src is used unbundled\n`);
@@ -86,13 +98,15 @@ async function bundle() {
 }
 
 /**
- * V8's code cache for warm.cjs (warm.cjs.v8), which bin/rollsafe.cjs hands to V8 when it is at
- * least as new as the bundle: a warm run then skips compiling the functions it calls (about 5 ms
- * of a 150 ms run). The cache is made after a check of the example project with an empty cache
- * directory has run, so it holds those functions compiled. V8 refuses a cache made by another V8
- * or with other flags, and the launcher then compiles as usual. Best effort: no cache, no harm.
+ * V8's code cache for a CommonJS bundle (`<bundle>.v8`), which bin/rollsafe.cjs hands to V8 when
+ * it is at least as new as the bundle: a run then skips compiling the functions it calls (warm.cjs:
+ * about 5 ms of a 150 ms run; cli.cjs: 30-40 ms of a cold run over Debian's Django apps, 500 ms).
+ * The cache is made after `call(fixture, cacheDir)`, an expression on the bundle's exports, has
+ * run over the example project, so it holds those functions compiled. V8 refuses a cache made by
+ * another V8 or with other flags, and the launcher then compiles as usual. Best effort: no cache,
+ * no harm.
  */
-function writeCodeCache(bundle) {
+function writeCodeCache(bundle, call) {
   const fixture = path.join(root, "fixtures/example-project");
   if (!existsSync(fixture)) return;
   const scratch = mkdtempSync(path.join(os.tmpdir(), "rollsafe-code-cache-"));
@@ -101,15 +115,15 @@ function writeCodeCache(bundle) {
     const Module = require("node:module");
     const fs = require("node:fs");
     const path = require("node:path");
-    const [file, fixture, cacheDir] = process.argv.slice(1);
+    const file = process.argv[1];
     const script = new Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file });
     const module = { exports: {} };
     script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
-    module.exports.cachedCheck(["node", "rollsafe", "check", fixture, "--no-config", "--cache-dir", cacheDir]).then(() => {
+    module.exports.${call(fixture, path.join(scratch, "cache"))}.then(() => {
       fs.writeFileSync(file + ".v8", script.createCachedData());
     });`;
   try {
-    spawnSync(process.execPath, ["-e", make, bundle, fixture, path.join(scratch, "cache")], { cwd: scratch, stdio: "ignore", timeout: 60_000 });
+    spawnSync(process.execPath, ["-e", make, bundle], { cwd: scratch, stdio: "ignore", timeout: 60_000 });
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

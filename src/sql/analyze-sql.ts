@@ -6,6 +6,7 @@
  * `await loadSqlParser()` once, only when a migration actually contains a `RunSQL`, and then call
  * the synchronous {@link analyzeSql} as often as they like.
  */
+import { createRequire } from "node:module";
 import { replacePlaceholders, unchangedSql } from "./sql-placeholders.js";
 import type { SqlAnalysis, SqlInlineKey, SqlPartitioningFact, SqlPartitionKey, SqlStatementFact } from "./sql-facts.js";
 import { statementFacts, type StatementSpan } from "./statement-facts.js";
@@ -44,7 +45,10 @@ export function loadSqlParser(): Promise<void> {
   if (parser !== null) return Promise.resolve();
   loading ??= (async () => {
     try {
-      const module = await import("libpg-query");
+      // libpg-query has no `exports` map: node's `import()` of it loads its CommonJS `main`
+      // too. `require` gives the same module, and works from code compiled with node:vm (the
+      // launcher's CommonJS bundle), where `import()` has no loader to call.
+      const module = createRequire(import.meta.url)("libpg-query") as typeof import("libpg-query");
       await module.loadModule();
       parser = { parseSync: module.parseSync };
     } catch (error) {

@@ -3,8 +3,10 @@
  * `--version` and `--help` need the settings, the walk and the cache, never the engine, the
  * rules, the parser or the SQL parser (which were two thirds of the bundle's start-up).
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { REPO } from "../support/run-cli.js";
 
@@ -69,9 +71,9 @@ describe("start-up of a check the result cache answers", () => {
   });
 });
 
-describe("V8's code cache of the cached check", () => {
-  it("is made by the build, after the bundle, and this node accepts it", async () => {
-    const bundle = path.join(BUNDLE, "warm.cjs");
+describe("V8's code cache of the CommonJS bundles", () => {
+  it.each(["warm.cjs", "cli.cjs"])("%s: made by the build, after the bundle, and this node accepts it", async (name) => {
+    const bundle = path.join(BUNDLE, name);
     const cache = `${bundle}.v8`;
     expect(statSync(cache).mtimeMs).toBeGreaterThanOrEqual(statSync(bundle).mtimeMs);
     const { Script } = await import("node:vm");
@@ -79,5 +81,48 @@ describe("V8's code cache of the cached check", () => {
     // The same wrapper the launcher compiles (bin/rollsafe.cjs); a refused cache would only cost time.
     const script = new Script(Module.wrap(readFileSync(bundle, "utf8")), { filename: bundle, cachedData: readFileSync(cache) });
     expect(script.cachedDataRejected).toBe(false);
+  });
+});
+
+describe("the commands that analyse, from one CommonJS bundle of the whole CLI", () => {
+  it("is the launcher's choice for check, state and plan only, and is at least as new as the ES module bundle", () => {
+    const launcher = readFileSync(path.join(REPO, "bin/rollsafe.cjs"), "utf8");
+    expect(launcher).toMatch(/const ANALYSES = new Set\(\["check", "state", "plan"\]\)/);
+    expect(statSync(path.join(BUNDLE, "cli.cjs")).mtimeMs).toBeGreaterThanOrEqual(statSync(path.join(BUNDLE, "cli.js")).mtimeMs);
+    const text = readFileSync(path.join(BUNDLE, "cli.cjs"), "utf8");
+    expect(text).toMatch(/\bfunction analyze\(/);
+    expect(text).toMatch(/\bfunction main\(/);
+  });
+
+  it("writes what the ES module bundle writes, with the PostgreSQL parser and the files found from its own module", () => {
+    const run = (how: string, project: string, format: string) => {
+      const load =
+        how === "cjs"
+          ? `const { Script } = require("node:vm"); const Module = require("node:module"); const f = ${JSON.stringify(path.join(BUNDLE, "cli.cjs"))};
+             const m = { exports: {} }; new Script(Module.wrap(require("node:fs").readFileSync(f, "utf8")), { filename: f }).runInThisContext()(m.exports, Module.createRequire(f), m, f, require("node:path").dirname(f));
+             Promise.resolve(m.exports)`
+          : `import(${JSON.stringify(pathToFileURL(path.join(BUNDLE, "cli.js")).href)})`;
+      const argv = JSON.stringify(["node", "rollsafe", "check", ".", "--no-config", "--no-cache", "--format", format]);
+      const result = spawnSync(process.execPath, ["-e", `${load}.then((cli) => cli.main(${argv}, null)).then((code) => { process.exitCode = code; })`], {
+        cwd: path.join(REPO, project),
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
+      });
+      expect(result.stderr).toBe("");
+      return { code: result.status, stdout: result.stdout };
+    };
+    // SARIF reads rollsafe's version from the package beside its module; a RunSQL needs libpg-query.
+    for (const [project, format] of [
+      ["fixtures/example-project", "sarif"],
+      ["fixtures/rules/runsql-renaming-table/bad/rename-and-set-schema", "json"],
+    ] as const) {
+      const esm = run("esm", project, format);
+      expect(esm.stdout.length).toBeGreaterThan(1000);
+      expect(run("cjs", project, format)).toEqual(esm);
+      if (format === "json") {
+        expect(esm.stdout).toContain('"rule": "runsql-renaming-table"');
+        expect(esm.stdout).not.toContain("runsql-unparsable");
+      }
+    }
   });
 });
