@@ -3,9 +3,10 @@
  * the right exit code, and the rest of the run goes on.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { BIN, REPO, runCli } from "../support/run-cli.js";
 
@@ -210,6 +211,24 @@ describe("hostile configuration and flags", () => {
     });
     expect(result.stderr).not.toMatch(STACK);
     expect(result.stderr).not.toContain("EPIPE");
+  });
+
+  it("a report served from the result cache into a closed pipe ends quietly too, larger than the pipe's buffer", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-epipe-"));
+    const project = path.join(dir, "project");
+    cpSync(path.join(REPO, "fixtures/example-project"), project, { recursive: true });
+    // Files changed (ctime included) in the last two seconds make a run racy, and a racy run is not stored.
+    await sleep(2_100);
+    const args = `check "${project}" --no-config --format sarif --cache-dir "${path.join(dir, "cache")}"`;
+    const stored = spawnSync(process.execPath, [BIN, "check", project, "--no-config", "--format", "sarif", "--cache-dir", path.join(dir, "cache")], { encoding: "utf8", maxBuffer: 16 << 20 });
+    expect(stored.stdout.length).toBeGreaterThan(128 * 1024);
+    expect(readdirSync(path.join(dir, "cache"), { recursive: true, encoding: "utf8" }).some((f) => f.split(path.sep).includes("results"))).toBe(true);
+    const result = spawnSync("bash", ["-c", `"${process.execPath}" "${BIN}" ${args} | head -c 10 >/dev/null; echo "status \${PIPESTATUS[0]}" >&2`], {
+      encoding: "utf8",
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    expect(result.stderr).toMatch(/^status [01]\n$/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
