@@ -10,6 +10,7 @@
 // could not answer hands it what it worked out; the other commands load the ES module bundle,
 // whose lazy chunks start them sooner than one file of the whole CLI.
 "use strict";
+const { isAscii } = require("node:buffer");
 const { readFileSync, statSync } = require("node:fs");
 const path = require("node:path");
 const { pathToFileURL } = require("node:url");
@@ -46,7 +47,11 @@ function loadBundle(bundle) {
       // Compiled as usual.
     }
   }
-  const script = new Script(Module.wrap(readFileSync(bundle, "utf8")), { filename: bundle, cachedData });
+  // The bundles are ASCII (test/cli/startup.test.ts): read as Latin-1, the same text is made
+  // without UTF-8's decoding (4 ms of the 1.2 MB CLI on a fresh process).
+  const bytes = readFileSync(bundle);
+  const source = isAscii(bytes) ? bytes.latin1Slice(0, bytes.length) : bytes.toString("utf8");
+  const script = new Script(Module.wrap(source), { filename: bundle, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, Module.createRequire(bundle), module, bundle, path.dirname(bundle));
   return module.exports;

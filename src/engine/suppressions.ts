@@ -100,7 +100,7 @@ export class FileSuppressions {
         }
       }
       // The reason ends where another comment starts on the same line (`  # expect: ...`).
-      const reason = (match[3] ?? "").split(/\s#\s/)[0]?.replace(/^[\s:\-–—]+/, "").trim() ?? "";
+      const reason = (match[3] ?? "").split(/\s#\s/)[0]?.replace(/^[\s:\-\u2013\u2014]+/, "").trim() ?? "";
       const entry: Entry = {
         text: comment.text,
         range,
