@@ -603,15 +603,19 @@ async function main() {
   }
   const singleDir = prepareSingleApp();
 
+  // The short runs first (the floor, the single-file run, the Debian corpus), then the synthetic
+  // corpora from the smallest: on a machine with burstable CPU, minutes of both cores busy with
+  // 20,200 files slowed the Debian runs measured after them by up to a third (its limit by 15%).
   log("floor: node + tree-sitter start-up");
   const floor = await measureFloor(opts.quick ? 5 : 10);
-  const rows = [];
-  for (const corpus of corpora) {
+  const single = await measureSingleFile(cli, singleDir, opts.quick ? 5 : 10);
+  const measured = new Map();
+  for (const corpus of [...corpora.filter((c) => !c.synthetic), ...corpora.filter((c) => c.synthetic)]) {
     const reps = repsFor(opts, corpus.targetFiles ?? 1000);
     const row = await measureCorpus(corpus, cli, reps);
-    rows.push({ ...row, label: corpus.label, synthetic: corpus.synthetic, packages: corpus.packages });
+    measured.set(corpus, { ...row, label: corpus.label, synthetic: corpus.synthetic, packages: corpus.packages });
   }
-  const single = await measureSingleFile(cli, singleDir, opts.quick ? 5 : 10);
+  const rows = corpora.map((corpus) => measured.get(corpus));
   const large = await measureLarge(cli, opts.quick ? 1 : 3);
 
   env.loadEnd = os.loadavg()[0].toFixed(2);
