@@ -308,32 +308,45 @@ async function measureSingleFile(cli, dir, reps) {
 /**
  * One large migration per shape and size (`bench/large-migrations.mjs`): the limit over the
  * app's migration files and a cold `rollsafe check` in text (the format that shows a code frame
- * for every finding) alternate. Growth is read from the cost per added operation, as `growth` reads it per added file.
+ * for every finding) alternate, and the sizes take turns. Growth is read from the cost per added operation, as `growth` reads it per added file.
  */
 async function measureLarge(cli, reps) {
   const rows = [];
   for (const shape of LARGE_SHAPES) {
-    const sizes = [];
-    for (const operations of LARGE_SIZES) {
-      const dir = path.join(CACHE, `large-${shape.name}-${operations}`);
-      const migrationsDir = writeLargeMigration(dir, shape.name, operations);
-      const entry = { operations, bytes: 0, limit: null, cold: null, findings: null, error: null };
+    const sizes = LARGE_SIZES.map((operations) => ({ operations, bytes: 0, limit: null, cold: null, findings: null, error: null }));
+    const runs = sizes.map(() => ({ dir: "", migrationsDir: "", limit: [], cold: [] }));
+    for (const [i, entry] of sizes.entries()) {
+      const run = runs[i];
+      run.dir = path.join(CACHE, `large-${shape.name}-${entry.operations}`);
       try {
-        await measureLimit([migrationsDir]);
-        const limitRuns = [];
-        const coldRuns = [];
-        for (let i = 0; i < reps; i++) {
-          log(`large ${shape.name} × ${operations}: ${i + 1}/${reps}`);
-          limitRuns.push(await measureLimit([migrationsDir]));
-          if (cli.ok) coldRuns.push(await runRollsafe(cli, { cwd: dir, paths: ["."], cache: "off", cacheDir: path.join(CACHE, "rollsafe-cache-large"), format: "text" }));
-        }
-        entry.bytes = limitRuns[0].inner.bytes;
-        entry.limit = summarise(limitRuns);
-        if (coldRuns.length) entry.cold = summarise(coldRuns);
+        run.migrationsDir = writeLargeMigration(run.dir, shape.name, entry.operations);
+        await measureLimit([run.migrationsDir]);
       } catch (error) {
         entry.error = error.message;
       }
-      sizes.push(entry);
+    }
+    // The sizes take turns in each repetition, so that a machine slowing down during the bench (a
+    // burstable CPU running out of credit) weighs on every size alike, not on the largest alone.
+    for (let rep = 0; rep < reps; rep++) {
+      for (const [i, entry] of sizes.entries()) {
+        if (entry.error) continue;
+        const run = runs[i];
+        log(`large ${shape.name} × ${entry.operations}: ${rep + 1}/${reps}`);
+        try {
+          run.limit.push(await measureLimit([run.migrationsDir]));
+          if (cli.ok) run.cold.push(await runRollsafe(cli, { cwd: run.dir, paths: ["."], cache: "off", cacheDir: path.join(CACHE, "rollsafe-cache-large"), format: "text" }));
+        } catch (error) {
+          entry.error = error.message;
+        }
+      }
+    }
+    for (const [i, entry] of sizes.entries()) {
+      const run = runs[i];
+      if (run.limit.length) {
+        entry.bytes = run.limit[0].inner.bytes;
+        entry.limit = summarise(run.limit);
+      }
+      if (run.cold.length) entry.cold = summarise(run.cold);
     }
     // The cost per added operation, last step over first (start-up cancels out): 1 when linear, 2 when quadratic.
     const steps = (pick) => growth(sizes, pick, (e) => e.operations).marginalRatio;
@@ -409,9 +422,9 @@ function growth(rows, pick, size = (r) => r.files) {
   const fit = linearFit(points);
   const marginal = [];
   for (let i = 1; i < points.length; i++) marginal.push((points[i][1] - points[i - 1][1]) / (points[i][0] - points[i - 1][0]));
-  // A first step that did not cost more (a corpus that adds too little work to show above the
-  // noise, such as the limit over one RunSQL of short statements) has no ratio to speak of.
-  const marginalRatio = marginal.length >= 2 && marginal[0] > 0 ? marginal.at(-1) / marginal[0] : NaN;
+  // A step that did not cost more (a corpus that adds too little work to show above the noise,
+  // such as the limit over one RunSQL of short statements) leaves no ratio to speak of.
+  const marginalRatio = marginal.length >= 2 && marginal[0] > 0 && marginal.at(-1) >= 0 ? marginal.at(-1) / marginal[0] : NaN;
   return { points, fit, marginal, marginalRatio };
 }
 
