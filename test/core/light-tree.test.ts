@@ -3,6 +3,7 @@
  * name and error flag, over every fixture file (broken ones included) and crafted edge cases.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import type Parser from "tree-sitter";
 import { describe, expect, it } from "vitest";
@@ -114,5 +115,19 @@ describe("lightTree", () => {
     expect(call.childForFieldName("arguments")?.namedChildren.map((n) => n.text)).toEqual(['"héllo 😀"', 'name="wörld"']);
     expect(root.descendantsOfType(["comment", "keyword_argument"]).map((n) => n.type)).toEqual(["keyword_argument", "comment"]);
     expect(root.childrenForFieldName("nothing")).toEqual([]);
+  });
+
+  it("parses without tree-sitter's class per node type, and the native nodes still answer", () => {
+    // The binding compiles one class per named type on the first setLanguage, for typed getters
+    // rollsafe never reads; python-parser.ts gives it the base class for every type instead.
+    const tree = parsePython("class Migration(migrations.Migration:\n    operations = []\n");
+    const { SyntaxNode } = createRequire(import.meta.url)("tree-sitter") as { SyntaxNode: unknown };
+    const root = tree.rootNode;
+    expect(root.constructor).toBe(SyntaxNode);
+    expect(root.type).toBe("module");
+    expect(root.hasError).toBe(true);
+    expect(root.firstNamedChild?.constructor).toBe(SyntaxNode);
+    expect(root.firstNamedChild?.type).toBe("class_definition");
+    expect(lightTree(tree, "class Migration(migrations.Migration:\n    operations = []\n").hasError).toBe(true);
   });
 });
