@@ -4,7 +4,8 @@
  * rules, the parser or the SQL parser (which were two thirds of the bundle's start-up).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -131,6 +132,46 @@ describe("the commands that analyse, from one CommonJS bundle of the whole CLI",
         expect(esm.stdout).toContain('"rule": "runsql-renaming-table"');
         expect(esm.stdout).not.toContain("runsql-unparsable");
       }
+    }
+  });
+});
+
+describe("the launcher's exit", () => {
+  // A ref'd timer that something in the process left behind (a preloaded module here; V8's
+  // scheduled marking in a real run) must not hold the exit once the run's output is written.
+  it("exits with the run's code once the run is over, without waiting for the event loop, and loses no output", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-exit-"));
+    try {
+      const hold = path.join(dir, "hold.cjs");
+      writeFileSync(hold, 'setTimeout(() => process.stderr.write("held\\n"), 20000);\n');
+      const run = (args: string[], cwd: string) =>
+        spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), ...args], {
+          cwd,
+          encoding: "utf8",
+          timeout: 15000,
+          env: { ...process.env, NODE_OPTIONS: `--require ${hold}`, NO_COLOR: "1", GITHUB_ACTIONS: "", ROLLSAFE_CACHE_DIR: path.join(dir, "cache") },
+        });
+      const project = path.join(REPO, "fixtures/example-project");
+      const reference = spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), "check", ".", "--no-config", "--no-cache", "--format", "sarif"], {
+        cwd: project,
+        encoding: "utf8",
+        env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
+      });
+      expect(reference.status).toBe(1);
+      // Cold, then answered by the result cache (warm.cjs), then a usage error.
+      for (const args of [["check", ".", "--no-config", "--format", "sarif"], ["check", ".", "--no-config", "--format", "sarif"]]) {
+        const result = run(args, project);
+        expect(result.signal).toBeNull();
+        expect(result.stderr).not.toContain("held");
+        expect(result.status).toBe(1);
+        expect(result.stdout).toBe(reference.stdout);
+      }
+      const usage = run(["check", "--format", "nope"], project);
+      expect(usage.signal).toBeNull();
+      expect(usage.status).toBe(2);
+      expect(usage.stderr).toContain("unknown --format");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
