@@ -37,6 +37,26 @@ const result = spawnSync(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: 
 if (result.status !== 0) process.exit(result.status ?? 1);
 process.exit(await bundle());
 
+/**
+ * commander requires node:child_process (which loads node:net and node:dgram) for subcommands
+ * that run other executables, which rollsafe defines none of: 5-8 ms of every start-up. Its
+ * require gets a module whose `spawn` loads the real one on first call.
+ */
+function lazyChildProcess() {
+  return { name: "lazy-child-process", setup };
+  function setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.namespace !== "lazy-child-process" && /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer)
+        ? { path: "child_process", namespace: "lazy-child-process" }
+        : { path: "node:child_process", external: true },
+    );
+    build.onLoad({ filter: /.*/, namespace: "lazy-child-process" }, () => ({
+      contents: 'let real; module.exports = { spawn: (...args) => (real ??= require("node:child_process")).spawn(...args) };',
+      loader: "js",
+    }));
+  }
+}
+
 async function bundle() {
   let esbuild;
   try {
@@ -60,6 +80,7 @@ async function bundle() {
       external: ["tree-sitter", "tree-sitter-python", "libpg-query"],
       // CommonJS dependencies (commander) call require(); give the ES module bundle one.
       banner: { js: 'import { createRequire as __rollsafeRequire } from "node:module"; const require = __rollsafeRequire(import.meta.url);' },
+      plugins: [lazyChildProcess()],
       logLevel: "warning",
     });
     // The cached check (src/cached-check.ts) as one CommonJS file: bin/rollsafe.cjs requires it
@@ -82,6 +103,7 @@ async function bundle() {
         external: ["tree-sitter", "tree-sitter-python", "libpg-query"],
         define: { "import.meta.url": "__rollsafeModuleUrl" },
         banner: { js: 'const __rollsafeModuleUrl = require("node:url").pathToFileURL(__filename).href;' },
+        plugins: [lazyChildProcess()],
         logLevel: "warning",
       });
     await commonJs("dist/src/cached-check.js", "warm.cjs");

@@ -136,6 +136,29 @@ describe("the commands that analyse, from one CommonJS bundle of the whole CLI",
   });
 });
 
+describe("node's modules a run loads", () => {
+  it("leaves out node:child_process (and node:dgram behind it) unless git runs for --base", () => {
+    const loaded = (args: string[]) => {
+      const f = path.join(BUNDLE, "cli.cjs");
+      const script = `const { Script } = require("node:vm"); const Module = require("node:module"); const f = ${JSON.stringify(f)};
+        const m = { exports: {} }; new Script(Module.wrap(require("node:fs").readFileSync(f, "utf8")), { filename: f }).runInThisContext()(m.exports, Module.createRequire(f), m, f, require("node:path").dirname(f));
+        m.exports.main(${JSON.stringify(["node", "rollsafe", ...args])}, null).then((code) => { process.stderr.write(JSON.stringify({ code, modules: process.moduleLoadList })); });`;
+      const result = spawnSync(process.execPath, ["-e", script], { cwd: REPO, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" } });
+      return JSON.parse(result.stderr.slice(result.stderr.indexOf('{"code"'))) as { code: number; modules: string[] };
+    };
+    // node:net is left out of this test: writing to a pipe (stdout here) loads it.
+    const builtins = (modules: string[]) => modules.filter((m) => /^NativeModule (child_process|dgram)$/.test(m));
+    const plain = loaded(["check", "fixtures/example-project", "--no-config", "--no-cache", "--format", "json"]);
+    expect(plain.code).toBe(1);
+    expect(builtins(plain.modules)).toEqual([]);
+    // --help goes through commander, which requires node:child_process for executable subcommands.
+    expect(builtins(loaded(["--help"]).modules)).toEqual([]);
+    const changed = loaded(["check", "fixtures/example-project", "--no-config", "--no-cache", "--format", "json", "--base", "HEAD"]);
+    expect(changed.code).toBe(0);
+    expect(builtins(changed.modules)).toContain("NativeModule child_process");
+  });
+});
+
 describe("the launcher's exit", () => {
   // A ref'd timer that something in the process left behind (a preloaded module here; V8's
   // scheduled marking in a real run) must not hold the exit once the run's output is written.
