@@ -86,13 +86,34 @@ async function start() {
  * Exits as soon as the run is over. Left to itself, node first runs the tasks V8 scheduled on the
  * way: a run that analyses ends with an incremental marking of the old generation to finish,
  * 15-40 ms of a run that is about to free everything. Every write the run makes is awaited
- * before `main` returns, and on Linux writes to stdout and stderr are synchronous whatever they
- * are (a file, a pipe or a terminal); elsewhere a pipe's may still be queued, so node is left to
- * drain them. (Asking a stream how much it holds would create it: a warm run never does.)
+ * before `main` returns except those to stdout and stderr, which a pipe may still hold (a reader
+ * slower than the report, a pipe on macOS): the exit then waits until they have left. Only the
+ * streams the run made are asked (asking for one makes it, and a warm run to a file never does).
  */
+const streams = [];
+let watched = 0;
+for (const name of ["stdout", "stderr"]) {
+  const described = Object.getOwnPropertyDescriptor(process, name);
+  if (!described || typeof described.get !== "function" || !described.configurable) continue;
+  watched++;
+  Object.defineProperty(process, name, {
+    ...described,
+    get() {
+      const stream = described.get.call(process);
+      if (!streams.includes(stream)) streams.push(stream);
+      return stream;
+    },
+  });
+}
+
 function exitPromptly(code) {
   process.exitCode = code;
-  if (process.platform === "linux") process.exit(code);
+  if (watched < 2) return;
+  const pending = streams.filter((stream) => stream.writableLength > 0);
+  if (pending.length === 0) process.exit(code);
+  // An empty write's callback comes once everything written before it has left.
+  let left = pending.length;
+  for (const stream of pending) stream.write("", () => --left === 0 && process.exit(code));
 }
 
 start().then(exitPromptly, fail);

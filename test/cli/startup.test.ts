@@ -189,6 +189,32 @@ describe("the launcher's exit", () => {
         expect(result.status).toBe(1);
         expect(result.stdout).toBe(reference.stdout);
       }
+      // A report of over 512 KB into a pipe read slowly: the exit waits until all of it has left.
+      const big = path.join(dir, "big");
+      const gen = spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"], { encoding: "utf8" });
+      expect(gen.status).toBe(0);
+      const whole = spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), "check", ".", "--no-config", "--no-cache", "--format", "sarif"], {
+        cwd: big,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
+      });
+      expect(whole.stdout.length).toBeGreaterThan(1 << 19); // far more than a pipe holds (64 KB)
+      // Analysed (cold), then the stored report copied by the cached check (warm), each twice.
+      const cacheDir = path.join(dir, "big-cache");
+      for (const cache of ["--no-cache", `--cache-dir=${cacheDir}`, `--cache-dir=${cacheDir}`, "--no-cache"]) {
+        const slow = spawnSync("sh", ["-c", `"${process.execPath}" "${path.join(REPO, "bin/rollsafe.cjs")}" check . --no-config ${cache} --format sarif | (sleep 0.5; cat)`], {
+          cwd: big,
+          encoding: "utf8",
+          timeout: 15000,
+          maxBuffer: 64 * 1024 * 1024,
+          env: { ...process.env, NODE_OPTIONS: `--require ${hold}`, NO_COLOR: "1", GITHUB_ACTIONS: "" },
+        });
+        expect(slow.signal).toBeNull();
+        expect(slow.stderr).not.toContain("held");
+        expect(slow.stdout.length).toBe(whole.stdout.length);
+        expect(slow.stdout === whole.stdout, cache).toBe(true);
+      }
       const usage = run(["check", "--format", "nope"], project);
       expect(usage.signal).toBeNull();
       expect(usage.status).toBe(2);
