@@ -14,11 +14,11 @@
 // bundle only while it is at least as new as dist/src/cli.js, so a bare `tsc` never runs stale
 // code. Without esbuild (a production install) dist/src is used as it is.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const built = existsSync(path.join(root, "dist/src/cli.js"));
@@ -108,6 +108,10 @@ async function bundle() {
       });
     await commonJs("dist/src/cached-check.js", "warm.cjs");
     await commonJs("dist/src/cli.js", "cli.cjs");
+    // The parser's part of the parse cache's key, worked out once here instead of by every run
+    // (src/cache/cache-key.ts).
+    const { MODULES_DIGEST_FILE, modulesDigest } = await import(pathToFileURL(path.join(root, "dist/src/cache/cache-key.js")).href);
+    writeFileSync(path.join(outdir, MODULES_DIGEST_FILE), `${modulesDigest(outdir, { fresh: true })}\n`);
     // What each runs before its cache is taken: a check of the example project with an empty
     // cache directory (the cached check declines it) and one without a cache (a whole analysis).
     writeCodeCache(path.join(outdir, "warm.cjs"), (fixture, cacheDir) => `cachedCheck(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--cache-dir", ${JSON.stringify(cacheDir)}])`);

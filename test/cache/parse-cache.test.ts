@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, REPO, type CliRun } from "../support/run-cli.js";
 import { ParseCache, contentHash } from "../../src/cache/parse-cache.js";
-import { cacheKey } from "../../src/cache/cache-key.js";
+import { cacheKey, MODULES_DIGEST_FILE, modulesDigest } from "../../src/cache/cache-key.js";
 import { defaultCacheDir, packageVersions, PARSER_PACKAGES } from "../../src/cache/package-info.js";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 
@@ -280,6 +280,35 @@ describe("parse cache invalidation", () => {
     install("tree-sitter-python", "1.0.1");
     expect(cacheKey(undefined, moduleDir)).not.toBe(before);
     rmSync(root, { recursive: true, force: true });
+  });
+
+  it("takes the bundle's module hash from the build, and hashes the modules where the build wrote none", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-key-"));
+    try {
+      const moduleDir = path.join(root, "dist/bundle");
+      mkdirSync(moduleDir, { recursive: true });
+      writeFileSync(path.join(moduleDir, "cli.js"), "x");
+      const hashed = modulesDigest(moduleDir);
+      expect(modulesDigest(moduleDir, { fresh: true })).toBe(hashed);
+      const before = cacheKey(undefined, moduleDir);
+      writeFileSync(path.join(moduleDir, "cli.js"), "y");
+      expect(cacheKey(undefined, moduleDir)).not.toBe(before);
+      // The build's file wins over the modules; one that is not a hash is ignored.
+      writeFileSync(path.join(moduleDir, MODULES_DIGEST_FILE), `${hashed}\n`);
+      expect(modulesDigest(moduleDir)).toBe(hashed);
+      expect(cacheKey(undefined, moduleDir)).toBe(before);
+      writeFileSync(path.join(moduleDir, MODULES_DIGEST_FILE), "not a hash\n");
+      expect(modulesDigest(moduleDir)).toBe(modulesDigest(moduleDir, { fresh: true }));
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("is the hash of the built bundle's modules as they are now (npm run build wrote it)", () => {
+    const bundle = path.join(REPO, "dist/bundle");
+    const stored = readFileSync(path.join(bundle, MODULES_DIGEST_FILE), "latin1").trim();
+    expect(stored).toMatch(/^[0-9a-f]{64}$/);
+    expect(modulesDigest(bundle, { fresh: true })).toBe(stored);
   });
 
   it("reads a package's version where node's resolution finds it first, going up", () => {
