@@ -90,27 +90,26 @@ async function start() {
  * slower than the report, a pipe on macOS): the exit then waits until they have left. Only the
  * streams the run made are asked (asking for one makes it, and a warm run to a file never does).
  */
-const streams = [];
-let watched = 0;
-for (const name of ["stdout", "stderr"]) {
+const streams = new Set();
+const watchedAll = ["stdout", "stderr"].every((name) => {
   const described = Object.getOwnPropertyDescriptor(process, name);
-  if (!described || typeof described.get !== "function" || !described.configurable) continue;
-  watched++;
+  if (!described || typeof described.get !== "function" || !described.configurable) return false;
   Object.defineProperty(process, name, {
     ...described,
     get() {
       const stream = described.get.call(process);
-      if (!streams.includes(stream)) streams.push(stream);
+      streams.add(stream);
       return stream;
     },
   });
-}
+  return true;
+});
 
 function exitPromptly(code) {
   process.exitCode = code;
-  if (watched < 2) return;
-  const pending = streams.filter((stream) => stream.writableLength > 0);
-  if (pending.length === 0) process.exit(code);
+  if (!watchedAll) return;
+  const pending = [...streams].filter((stream) => stream.writableLength > 0);
+  if (pending.length === 0) return process.exit(code);
   // An empty write's callback comes once everything written before it has left.
   let left = pending.length;
   for (const stream of pending) stream.write("", () => --left === 0 && process.exit(code));

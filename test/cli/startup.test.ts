@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { REPO } from "../support/run-cli.js";
+import { BIN, REPO, runCli } from "../support/run-cli.js";
 
 const BUNDLE = path.join(REPO, "dist/bundle");
 
@@ -29,6 +29,10 @@ function staticClosure(entry: string): Map<string, string> {
   visit(entry);
   return loaded;
 }
+
+/** Script text that loads dist/bundle/cli.cjs as the launcher does (without its code cache), as `m.exports`. */
+const LOAD_CLI_CJS = `const { Script } = require("node:vm"); const Module = require("node:module"); const f = ${JSON.stringify(path.join(BUNDLE, "cli.cjs"))};
+  const m = { exports: {} }; new Script(Module.wrap(require("node:fs").readFileSync(f, "utf8")), { filename: f }).runInThisContext()(m.exports, Module.createRequire(f), m, f, require("node:path").dirname(f));`;
 
 describe("start-up of the bundled CLI", () => {
   it("is built (npm ci and npm test build it)", () => {
@@ -105,12 +109,7 @@ describe("the commands that analyse, from one CommonJS bundle of the whole CLI",
 
   it("writes what the ES module bundle writes, with the PostgreSQL parser and the files found from its own module", () => {
     const run = (how: string, project: string, format: string) => {
-      const load =
-        how === "cjs"
-          ? `const { Script } = require("node:vm"); const Module = require("node:module"); const f = ${JSON.stringify(path.join(BUNDLE, "cli.cjs"))};
-             const m = { exports: {} }; new Script(Module.wrap(require("node:fs").readFileSync(f, "utf8")), { filename: f }).runInThisContext()(m.exports, Module.createRequire(f), m, f, require("node:path").dirname(f));
-             Promise.resolve(m.exports)`
-          : `import(${JSON.stringify(pathToFileURL(path.join(BUNDLE, "cli.js")).href)})`;
+      const load = how === "cjs" ? `${LOAD_CLI_CJS} Promise.resolve(m.exports)` : `import(${JSON.stringify(pathToFileURL(path.join(BUNDLE, "cli.js")).href)})`;
       const argv = JSON.stringify(["node", "rollsafe", "check", ".", "--no-config", "--no-cache", "--format", format]);
       const result = spawnSync(process.execPath, ["-e", `${load}.then((cli) => cli.main(${argv}, null)).then((code) => { process.exitCode = code; })`], {
         cwd: path.join(REPO, project),
@@ -139,9 +138,7 @@ describe("the commands that analyse, from one CommonJS bundle of the whole CLI",
 describe("node's modules a run loads", () => {
   it("leaves out node:child_process (and node:dgram behind it) unless git runs for --base", () => {
     const loaded = (args: string[]) => {
-      const f = path.join(BUNDLE, "cli.cjs");
-      const script = `const { Script } = require("node:vm"); const Module = require("node:module"); const f = ${JSON.stringify(f)};
-        const m = { exports: {} }; new Script(Module.wrap(require("node:fs").readFileSync(f, "utf8")), { filename: f }).runInThisContext()(m.exports, Module.createRequire(f), m, f, require("node:path").dirname(f));
+      const script = `${LOAD_CLI_CJS}
         m.exports.main(${JSON.stringify(["node", "rollsafe", ...args])}, null).then((code) => { process.stderr.write(JSON.stringify({ code, modules: process.moduleLoadList })); });`;
       const result = spawnSync(process.execPath, ["-e", script], { cwd: REPO, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" } });
       return JSON.parse(result.stderr.slice(result.stderr.indexOf('{"code"'))) as { code: number; modules: string[] };
@@ -167,43 +164,28 @@ describe("the launcher's exit", () => {
     try {
       const hold = path.join(dir, "hold.cjs");
       writeFileSync(hold, 'setTimeout(() => process.stderr.write("held\\n"), 20000);\n');
-      const run = (args: string[], cwd: string) =>
-        spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), ...args], {
-          cwd,
-          encoding: "utf8",
-          timeout: 15000,
-          env: { ...process.env, NODE_OPTIONS: `--require ${hold}`, NO_COLOR: "1", GITHUB_ACTIONS: "", ROLLSAFE_CACHE_DIR: path.join(dir, "cache") },
-        });
+      // runCli's time limit (60 s) outlasts the timer: a run that waits for it prints "held".
+      const held = { NODE_OPTIONS: `--require ${hold}`, ROLLSAFE_CACHE_DIR: path.join(dir, "cache") };
       const project = path.join(REPO, "fixtures/example-project");
-      const reference = spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), "check", ".", "--no-config", "--no-cache", "--format", "sarif"], {
-        cwd: project,
-        encoding: "utf8",
-        env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
-      });
-      expect(reference.status).toBe(1);
+      const reference = runCli(["check", ".", "--no-config", "--no-cache", "--format", "sarif"], { cwd: project });
+      expect(reference.code).toBe(1);
       // Cold, then answered by the result cache (warm.cjs), then a usage error.
       for (const args of [["check", ".", "--no-config", "--format", "sarif"], ["check", ".", "--no-config", "--format", "sarif"]]) {
-        const result = run(args, project);
-        expect(result.signal).toBeNull();
+        const result = runCli(args, { cwd: project, env: held });
         expect(result.stderr).not.toContain("held");
-        expect(result.status).toBe(1);
+        expect(result.code).toBe(1);
         expect(result.stdout).toBe(reference.stdout);
       }
       // A report of over 512 KB into a pipe read slowly: the exit waits until all of it has left.
       const big = path.join(dir, "big");
       const gen = spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"], { encoding: "utf8" });
       expect(gen.status).toBe(0);
-      const whole = spawnSync(process.execPath, [path.join(REPO, "bin/rollsafe.cjs"), "check", ".", "--no-config", "--no-cache", "--format", "sarif"], {
-        cwd: big,
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-        env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
-      });
+      const whole = runCli(["check", ".", "--no-config", "--no-cache", "--format", "sarif"], { cwd: big });
       expect(whole.stdout.length).toBeGreaterThan(1 << 19); // far more than a pipe holds (64 KB)
       // Analysed (cold), then the stored report copied by the cached check (warm), each twice.
       const cacheDir = path.join(dir, "big-cache");
       for (const cache of ["--no-cache", `--cache-dir=${cacheDir}`, `--cache-dir=${cacheDir}`, "--no-cache"]) {
-        const slow = spawnSync("sh", ["-c", `"${process.execPath}" "${path.join(REPO, "bin/rollsafe.cjs")}" check . --no-config ${cache} --format sarif | (sleep 0.5; cat)`], {
+        const slow = spawnSync("sh", ["-c", `"${process.execPath}" "${BIN}" check . --no-config ${cache} --format sarif | (sleep 0.5; cat)`], {
           cwd: big,
           encoding: "utf8",
           timeout: 15000,
@@ -215,9 +197,9 @@ describe("the launcher's exit", () => {
         expect(slow.stdout.length).toBe(whole.stdout.length);
         expect(slow.stdout === whole.stdout, cache).toBe(true);
       }
-      const usage = run(["check", "--format", "nope"], project);
-      expect(usage.signal).toBeNull();
-      expect(usage.status).toBe(2);
+      const usage = runCli(["check", "--format", "nope"], { cwd: project, env: held });
+      expect(usage.stderr).not.toContain("held");
+      expect(usage.code).toBe(2);
       expect(usage.stderr).toContain("unknown --format");
     } finally {
       rmSync(dir, { recursive: true, force: true });

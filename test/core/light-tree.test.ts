@@ -120,7 +120,8 @@ describe("lightTree", () => {
   it("parses without tree-sitter's class per node type, and the native nodes still answer", () => {
     // The binding compiles one class per named type on the first setLanguage, for typed getters
     // rollsafe never reads; python-parser.ts gives it the base class for every type instead.
-    const tree = parsePython("class Migration(migrations.Migration:\n    operations = []\n");
+    const source = "class Migration(migrations.Migration:\n    operations = []\n";
+    const tree = parsePython(source);
     const { SyntaxNode } = createRequire(import.meta.url)("tree-sitter") as { SyntaxNode: unknown };
     const root = tree.rootNode;
     expect(root.constructor).toBe(SyntaxNode);
@@ -128,6 +129,6 @@ describe("lightTree", () => {
     expect(root.hasError).toBe(true);
     expect(root.firstNamedChild?.constructor).toBe(SyntaxNode);
     expect(root.firstNamedChild?.type).toBe("class_definition");
-    expect(lightTree(tree, "class Migration(migrations.Migration:\n    operations = []\n").hasError).toBe(true);
+    expect(lightTree(tree, source).hasError).toBe(true);
   });
 });
