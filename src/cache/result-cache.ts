@@ -32,6 +32,7 @@ import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
+import type { FileStats } from "../workers/load-migrations.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
@@ -131,7 +132,12 @@ function settingsText(paths: string[], options: LintOptions, ruleNames: readonly
 }
 
 /** The key of a run (its text), or null when the run must not be cached (discovery problems). */
-async function runKey(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery } | null> {
+async function runKey(
+  paths: string[],
+  options: LintOptions,
+  ruleNames: readonly string[],
+): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery; stats: FileStats } | null> {
+  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
   const cwd = options.cwd ?? process.cwd();
   const absolute = paths.map((p) => path.resolve(cwd, p));
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
@@ -157,7 +163,8 @@ async function runKey(paths: string[], options: LintOptions, ruleNames: readonly
     if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
     key.push(`report\0${p}\n`);
   }
-  return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery };
+  const statsByPath = new Map(files.map((file, i) => [file, stats[i]] as const));
+  return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery, stats: { takenAtNs, byPath: statsByPath } };
 }
 
 /** The first line of a stored key: this, a space and the token. */
@@ -214,6 +221,7 @@ export class ResultCache {
       file: path.join(this.dir, `${key.slot}.json`),
       storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
       walked: key.discovery,
+      stats: key.stats,
       keyFile,
       keyText: key.text,
       keyStored: same,
@@ -332,6 +340,8 @@ export interface RunHandle {
    * from it instead of walking the tree again. Valid only for the same paths and options.
    */
   walked: Discovery;
+  /** The stats of the walk's migration files the key was made from: the parse cache trusts unchanged files by them. */
+  stats: FileStats;
   /** Where the key's text is stored, the text, and whether it is stored with this handle's token. */
   keyFile: string;
   keyText: string;

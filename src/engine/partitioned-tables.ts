@@ -18,6 +18,7 @@ import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts } from "./sql-facts-for-operation.js";
 import { tableListed } from "./table-lists.js";
 import { oncePer } from "../util/collections.js";
+import { sourceMentionsPartition } from "../parse/source-text.js";
 
 const NOT_PARTITIONED: SqlPartitioningFact = { partitionBy: false, partitionOf: null, key: null, inlineKeys: [] };
 
@@ -201,7 +202,7 @@ export function touchesPartitions(db: ProjectState, migration: ParsedMigration):
 }
 
 /** Rules ask for each operation: each source is searched once (per operation, a migration of thousands was quadratic). */
-const mentionsPartition = oncePer((migration: ParsedMigration) => /partition/i.test(migration.source));
+const mentionsPartition = oncePer((migration: ParsedMigration) => migration.mentionsPartition ?? sourceMentionsPartition(migration.source));
 
 /**
  * Records, after the replay applied a migration, the partitioned tables its `RunSQL` made and

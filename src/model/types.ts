@@ -164,6 +164,12 @@ export interface MigrationFile {
   imports: Record<string, string>;
   /** The raw source, for code frames and fixes. */
   source: string;
+  /**
+   * Whether the source mentions "partition" (any case), set on a model the parse cache trusted
+   * by the file's stat: its `source` is read only when something asks for it, and the replay
+   * asks this of every migration. Absent: the source is searched.
+   */
+  mentionsPartition?: boolean;
 }
 
 /** An app found on disk. */

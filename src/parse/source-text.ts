@@ -212,3 +212,12 @@ export class LineIndex {
     return this.starts.length;
   }
 }
+
+/**
+ * Whether a migration's source mentions partitioning at all ("partition", any case): the replay
+ * follows partitioned tables only through migrations that do. The parse cache keeps the answer
+ * with each model, so that a model it trusts by the file's stat need not read the source.
+ */
+export function sourceMentionsPartition(source: string): boolean {
+  return /partition/i.test(source);
+}

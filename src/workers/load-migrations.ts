@@ -8,10 +8,11 @@ import { availableParallelism } from "node:os";
 import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { contentHash, type ParseCache } from "../cache/parse-cache.js";
+import { statSync, type BigIntStats } from "node:fs";
+import { contentHash, fileStamp, type ParseCache } from "../cache/parse-cache.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { attachLoadedSqlFacts, attachSqlFacts, missingSqlFacts } from "../engine/sql-facts-for-operation.js";
-import { loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
+import { DEFAULT_MAX_FILE_SIZE, loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
 
 /**
  * Below this many files to parse, starting workers (each loads tree-sitter, and the main thread
@@ -39,6 +40,17 @@ export interface LoadOptions {
   onProgress?: (done: number, total: number) => void;
   /** Called with each file as soon as it is loaded (in no particular order). */
   onLoaded?: (file: LoadedFile) => void;
+  /**
+   * The files' stats, taken already (by the result cache's key), for the parse cache to trust
+   * unchanged files by; without them, the files are stat'ed here.
+   */
+  stats?: FileStats;
+}
+
+/** Stats of the migration files by path, and the wall-clock time (ns) just before they were taken. */
+export interface FileStats {
+  takenAtNs: bigint;
+  byPath: ReadonlyMap<string, BigIntStats | undefined>;
 }
 
 /** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
@@ -46,6 +58,8 @@ interface Pending {
   index: number;
   bytes: Buffer | null;
   hash: string | null;
+  /** The file's stat for the cache ({@link fileStamp}), when it may be trusted next time. */
+  stamp: string | null;
 }
 
 /** The default `--jobs`: the cores node may use. */
@@ -68,12 +82,26 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   const shards = cache ? new ShardWriter(files, cache) : null;
 
   if (cache) {
-    // The cache needs each file's hash before it can tell what to parse: read everything first.
+    // The cache needs each file's hash before it can tell what to parse: read everything first,
+    // but the files whose stat is the one the cache kept.
+    const stats = options.stats ?? statFiles(files);
+    const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     let next = 0;
     const readers = Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, async () => {
       while (next < files.length) {
         const index = next++;
         const ref = files[index] as MigrationFileRef;
+        const stat = stats.byPath.get(ref.path);
+        // A file now over the size limit is read (and reported), whatever the cache holds.
+        const stamp = stat && stat.size <= BigInt(maxFileSize) ? fileStamp(stat, stats.takenAtNs) : null;
+        const cached = { path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name };
+        const trusted = stamp ? await cache.trusted(cached, stamp) : undefined;
+        if (trusted) {
+          loaded[index] = { ok: true, ref, migration: trusted };
+          loadedOne(loaded[index]);
+          shards?.settle(index);
+          continue;
+        }
         const read = await readMigrationBytes(ref, options.maxFileSize);
         if (!read.ok) {
           loaded[index] = read;
@@ -82,21 +110,21 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
           continue;
         }
         const hash = contentHash(read.bytes);
-        const hit = await cache.lookup({ path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name }, hash, () => decodeOrNull(read.bytes));
+        const hit = await cache.lookup(cached, hash, () => decodeOrNull(read.bytes), stamp);
         if (hit) {
           loaded[index] = { ok: true, ref, migration: hit };
           loadedOne(loaded[index]);
           shards?.settle(index);
           continue;
         }
-        pending.push({ index, bytes: read.bytes, hash });
+        pending.push({ index, bytes: read.bytes, hash, stamp });
       }
     });
     await Promise.all(readers);
   } else {
     // Without a cache, each file is read by the thread that parses it, when its batch comes up:
     // parsing starts at once, and the workers' share is read in parallel.
-    for (let index = 0; index < files.length; index++) pending.push({ index, bytes: null, hash: null });
+    for (let index = 0; index < files.length; index++) pending.push({ index, bytes: null, hash: null, stamp: null });
   }
 
   // Each parsed model is stored as it comes, so that an app's shard is written (and its JSON let
@@ -107,6 +135,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   // replay, which reads only what a rule asks for: a single-file run does not read the SQL of
   // the other 499 migrations of its app.
   const hashOf = new Map(pending.map((p) => [p.index, p.hash] as const));
+  const stampOf = new Map(pending.map((p) => [p.index, p.stamp] as const));
   const waitingForSql: { index: number; migration: ParsedMigration }[] = [];
   const parsedOne = (file: LoadedFile, index: number, json?: string) => {
     loaded[index] = file;
@@ -115,7 +144,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     const hash = hashOf.get(index);
     if (!hash || !file.ok) shards.settle(index);
     else if (missingSqlFacts(file.migration)) waitingForSql.push({ index, migration: file.migration });
-    else shards.store(index, hash, file.migration, json);
+    else shards.store(index, hash, file.migration, json, stampOf.get(index));
   };
 
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
@@ -143,7 +172,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   for (const { index, migration } of waitingForSql) {
     await attachSqlFacts(migration);
     // The worker's JSON lacks the facts: the model is serialised again.
-    shards?.store(index, hashOf.get(index) as string, migration);
+    shards?.store(index, hashOf.get(index) as string, migration, undefined, stampOf.get(index));
   }
   await shards?.finished();
   return loaded;
@@ -167,10 +196,10 @@ class ShardWriter {
     for (const file of files) this.left.set(file.app.dir, (this.left.get(file.app.dir) ?? 0) + 1);
   }
 
-  store(index: number, hash: string, migration: ParsedMigration, json?: string): void {
+  store(index: number, hash: string, migration: ParsedMigration, json?: string, stamp: string | null = null): void {
     if (this.settled[index]) return;
     const ref = this.files[index] as MigrationFileRef;
-    this.writes.push(this.cache.store({ appDir: ref.app.dir, name: ref.name }, hash, migration, json).then(() => this.settle(index)));
+    this.writes.push(this.cache.store({ appDir: ref.app.dir, name: ref.name }, hash, migration, json, stamp).then(() => this.settle(index)));
   }
 
   settle(index: number): void {
@@ -190,6 +219,20 @@ class ShardWriter {
       await Promise.all(batch);
     }
   }
+}
+
+/** Stats every file (for a caller that has not), synchronously: a thread-pool round trip costs more than a stat. */
+function statFiles(files: readonly MigrationFileRef[]): FileStats {
+  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
+  const byPath = new Map<string, BigIntStats | undefined>();
+  for (const file of files) {
+    try {
+      byPath.set(file.path, statSync(file.path, { bigint: true, throwIfNoEntry: false }));
+    } catch {
+      // Unreadable: read (and reported) below.
+    }
+  }
+  return { takenAtNs, byPath };
 }
 
 function decodeOrNull(bytes: Uint8Array): string | null {

@@ -1,0 +1,237 @@
+/**
+ * The parse cache trusts a file whose stat (size, mtime, ctime, inode) is the one it kept when it
+ * last read the file, as git's index and ruff's cache do: such a file is not read again, and its
+ * model's source is read only when something asks for it. Only stats older than two seconds
+ * before the run are kept ("racily clean" files are always read), and a content change is seen
+ * even when the mtime is put back, by the ctime.
+ */
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ParseCache } from "../../src/cache/parse-cache.js";
+import { discover, type MigrationFileRef } from "../../src/discover/find-apps.js";
+import { loadMigrations, type FileStats } from "../../src/workers/load-migrations.js";
+import type { LoadedFile } from "../../src/workers/read-migration.js";
+import type { ParsedMigration } from "../../src/parse/parse-migration.js";
+import { REPO, runCli } from "../support/run-cli.js";
+
+let tmp: string;
+let project: string;
+let files: MigrationFileRef[];
+
+const PARTITIONED = "0002_events.py";
+
+beforeAll(async () => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), "rollsafe-stat-"));
+  project = path.join(tmp, "project");
+  const dir = path.join(project, "shop", "migrations");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(project, "shop", "__init__.py"), "");
+  writeFileSync(path.join(dir, "__init__.py"), "");
+  writeFileSync(
+    path.join(dir, "0001_initial.py"),
+    'from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel("Order", [("id", models.BigAutoField(primary_key=True)), ("total", models.IntegerField())]),\n    ]\n',
+  );
+  writeFileSync(
+    path.join(dir, PARTITIONED),
+    'from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("shop", "0001_initial")]\n    operations = [\n        migrations.RunSQL("CREATE TABLE shop_event (id bigint, at date) PARTITION BY RANGE (at)", "DROP TABLE shop_event"),\n    ]\n',
+  );
+  writeFileSync(
+    path.join(dir, "0003_order_note.py"),
+    'from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("shop", "0002_events")]\n    operations = [\n        migrations.AddField("Order", "note", models.TextField(default="")),\n    ]\n',
+  );
+  files = (await discover([project])).files;
+});
+
+afterAll(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A parse cache that counts the files it trusted by their stat and the ones it looked up by content. */
+class CountingCache extends ParseCache {
+  trustedFiles = 0;
+  lookedUp = 0;
+
+  override async trusted(...args: Parameters<ParseCache["trusted"]>): ReturnType<ParseCache["trusted"]> {
+    const hit = await super.trusted(...args);
+    if (hit) this.trustedFiles++;
+    return hit;
+  }
+
+  override async lookup(...args: Parameters<ParseCache["lookup"]>): ReturnType<ParseCache["lookup"]> {
+    this.lookedUp++;
+    return super.lookup(...args);
+  }
+}
+
+/** The files' stats now, as of a run at `takenAtNs`. */
+function statsAt(takenAtNs: bigint): FileStats {
+  return { takenAtNs, byPath: new Map(files.map((f) => [f.path, statSync(f.path, { bigint: true })] as const)) };
+}
+
+/** A run a minute from now: every file's last change is older than two seconds. */
+const aMinuteLater = () => statsAt(BigInt(Date.now() + 60_000) * 1_000_000n);
+
+function models(loaded: LoadedFile[]): ParsedMigration[] {
+  return loaded.map((file) => {
+    if (!file.ok) throw new Error(`${file.ref.path}: ${file.message}`);
+    return file.migration;
+  });
+}
+
+/** A model as plain data (its source read), without the flag only a trusted model carries. */
+function plain(migration: ParsedMigration): Omit<ParsedMigration, "mentionsPartition"> {
+  const { mentionsPartition: _flag, ...rest } = migration;
+  return rest;
+}
+
+/** The entries of the one shard under `cacheDir`. */
+function shardEntries(cacheDir: string): Record<string, { s?: string; p?: boolean }> {
+  const versionDir = path.join(cacheDir, "1.0.0");
+  const [shard] = readdirSync(versionDir).filter((f) => f.endsWith(".json"));
+  return (JSON.parse(readFileSync(path.join(versionDir, shard as string), "utf8")) as { files: Record<string, { s?: string; p?: boolean }> }).files;
+}
+
+function shardMtimes(cacheDir: string): number[] {
+  const versionDir = path.join(cacheDir, "1.0.0");
+  return readdirSync(versionDir).map((f) => statSync(path.join(versionDir, f)).mtimeMs);
+}
+
+describe("parse cache: files trusted by their stat", () => {
+  it("keeps the stat of files old enough, then reads none of them, with the same models", async () => {
+    const cacheDir = path.join(tmp, "cache-trust");
+    const first = models(await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: aMinuteLater() }));
+    const entries = shardEntries(cacheDir);
+    expect(Object.keys(entries).sort()).toEqual(["0001_initial", "0002_events", "0003_order_note"]);
+    for (const entry of Object.values(entries)) expect(entry.s).toMatch(/^\d+:\d+:\d+:\d+$/);
+    expect(Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, e.p]))).toEqual({ "0001_initial": false, "0002_events": true, "0003_order_note": false });
+
+    const cache = new CountingCache(cacheDir, "1.0.0", "k");
+    const second = models(await loadMigrations(files, { cache, stats: aMinuteLater() }));
+    expect(cache.trustedFiles).toBe(files.length);
+    expect(cache.lookedUp).toBe(0);
+    // The replay's one question to every migration's source, answered without reading it.
+    expect(second.map((m) => m.mentionsPartition)).toEqual(first.map((m) => /partition/i.test(m.source)));
+    expect(second.map(plain)).toEqual(first.map(plain));
+  });
+
+  it("reads a file whose content changed even when its size and mtime were put back (the ctime moved)", async () => {
+    const cacheDir = path.join(tmp, "cache-ctime");
+    const target = files.find((f) => f.name === "0003_order_note") as MigrationFileRef;
+    // A whole second, which utimes sets exactly.
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    utimesSync(target.path, hourAgo, hourAgo);
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: aMinuteLater() });
+    const before = statSync(target.path);
+    const text = readFileSync(target.path, "utf8");
+    const edited = text.replace('"note"', '"memo"');
+    expect(edited.length).toBe(text.length);
+    try {
+      writeFileSync(target.path, edited);
+      utimesSync(target.path, hourAgo, hourAgo);
+      expect(statSync(target.path).mtimeMs).toBe(before.mtimeMs);
+      expect(statSync(target.path).size).toBe(before.size);
+      const cache = new CountingCache(cacheDir, "1.0.0", "k");
+      const loaded = models(await loadMigrations(files, { cache, stats: aMinuteLater() }));
+      expect(cache.trustedFiles).toBe(files.length - 1);
+      const op = loaded.find((m) => m.name === "0003_order_note")?.operations[0];
+      expect(op?.kind === "AddField" && op.args).toBeTruthy();
+      expect(JSON.stringify(op)).toContain('"memo"');
+      expect(JSON.stringify(op)).not.toContain('"note"');
+    } finally {
+      writeFileSync(target.path, text);
+    }
+  });
+
+  it("keeps no stat of a file changed within two seconds of the run, and a later stat alone does not rewrite the shard", async () => {
+    const cacheDir = path.join(tmp, "cache-racy");
+    const newest = files.map((f) => statSync(f.path, { bigint: true })).reduce((a, s) => (s.ctimeNs > a ? s.ctimeNs : s.mtimeNs > a ? s.mtimeNs : a), 0n);
+    const racy = () => statsAt(newest + 1_000_000_000n);
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: racy() });
+    for (const entry of Object.values(shardEntries(cacheDir))) expect(entry.s).toBeUndefined();
+    const again = new CountingCache(cacheDir, "1.0.0", "k");
+    await loadMigrations(files, { cache: again, stats: racy() });
+    expect(again.trustedFiles).toBe(0);
+    expect(again.lookedUp).toBe(files.length);
+    // Old enough now: found by content, and the new stats wait for the shard's next rewrite (a
+    // fresh checkout in CI gives every file a new inode and ctime; it is not worth a rewrite).
+    const mtimes = shardMtimes(cacheDir);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const later = new CountingCache(cacheDir, "1.0.0", "k");
+    await loadMigrations(files, { cache: later, stats: aMinuteLater() });
+    expect(later.trustedFiles).toBe(0);
+    expect(shardMtimes(cacheDir)).toEqual(mtimes);
+  });
+
+  it("reads and reports a trusted file that is now over the size limit", async () => {
+    const cacheDir = path.join(tmp, "cache-size");
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: aMinuteLater() });
+    const cache = new CountingCache(cacheDir, "1.0.0", "k");
+    const loaded = await loadMigrations(files, { cache, stats: aMinuteLater(), maxFileSize: 16 });
+    expect(cache.trustedFiles).toBe(0);
+    expect(loaded.map((f) => (f.ok ? "ok" : f.message))).toEqual(files.map(() => expect.stringMatching(/over the 0 MiB limit/)));
+  });
+
+  it("reads a trusted model's source when first asked, and gives an empty one for a file gone since", async () => {
+    const dir = path.join(tmp, "gone");
+    cpSync(project, dir, { recursive: true });
+    const own = (await discover([dir])).files;
+    const stats = (): FileStats => ({ takenAtNs: BigInt(Date.now() + 60_000) * 1_000_000n, byPath: new Map(own.map((f) => [f.path, statSync(f.path, { bigint: true })] as const)) });
+    const cacheDir = path.join(tmp, "cache-gone");
+    await loadMigrations(own, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: stats() });
+    const loaded = models(await loadMigrations(own, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: stats() }));
+    const [initial, events] = loaded as [ParsedMigration, ParsedMigration];
+    unlinkSync(initial.path);
+    expect(initial.source).toBe("");
+    expect(events.source).toBe(readFileSync(events.path, "utf8"));
+  });
+});
+
+describe("parse cache: trusted files through the CLI", () => {
+  it("gives the report of an uncached run, code frames and suppressions included, before and after a same-size edit", async () => {
+    const dir = path.join(tmp, "cli");
+    cpSync(path.join(REPO, "fixtures/example-project"), dir, { recursive: true });
+    const migrations = readdirSync(dir, { recursive: true, encoding: "utf8" })
+      .filter((f) => /migrations[/\\]\d{4}_\w+\.py$/.test(f))
+      .map((f) => path.join(dir, f));
+    const shop = path.join(dir, "shop/migrations/0004_delete_coupon.py");
+    writeFileSync(shop, `${readFileSync(shop, "utf8")}\n# rollsafe: ignore[not-a-rule] testing the cache\n`);
+    // Every file last changed an hour ago, and its ctime (set now by utimes) over two seconds old.
+    const hourAgo = Math.floor(Date.now() / 1000) - 3600;
+    for (const file of migrations) utimesSync(file, hourAgo, hourAgo);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const cacheDir = path.join(tmp, "cache-cli");
+    const run = (args: string[]) => runCli(["check", ".", "--format", "text", ...args], { cwd: dir });
+    const uncached = run(["--no-cache"]);
+    expect(uncached.code).toBe(1);
+    expect(uncached.stdout).toContain("not-a-rule");
+    expect(run(["--cache-dir", cacheDir])).toEqual(uncached);
+    const entries = Object.values(shardEntriesOf(cacheDir));
+    expect(entries).toHaveLength(migrations.length);
+    for (const entry of entries) expect(entry.s).toEqual(expect.any(String));
+    // An edit of one file: the run analyses again (the result cache cannot answer), trusting the others.
+    appendFileSync(path.join(dir, "accounts/migrations/0001_initial.py"), "# edited\n");
+    expect(run(["--cache-dir", cacheDir])).toEqual(run(["--no-cache"]));
+    // A content change under the same size and mtime: the field's name in every finding on it.
+    const isbn = path.join(dir, "library/migrations/0002_book_isbn.py");
+    const previous = run(["--cache-dir", cacheDir]);
+    writeFileSync(isbn, readFileSync(isbn, "utf8").replace('name="isbn"', 'name="issn"'));
+    utimesSync(isbn, hourAgo, hourAgo);
+    const renamed = run(["--cache-dir", cacheDir]);
+    expect(renamed).toEqual(run(["--no-cache"]));
+    expect(renamed.stdout).toContain("`issn`");
+    expect(previous.stdout).not.toContain("`issn`");
+  }, 30_000);
+});
+
+/** The entries of every parse-cache shard under `cacheDir`. */
+function shardEntriesOf(cacheDir: string): Record<string, { s?: string }> {
+  const found: Record<string, { s?: string }> = {};
+  for (const file of readdirSync(cacheDir, { recursive: true, encoding: "utf8" })) {
+    if (!file.endsWith(".json") || file.split(path.sep).includes("results")) continue;
+    const shard = JSON.parse(readFileSync(path.join(cacheDir, file), "utf8")) as { files: Record<string, { s?: string }> };
+    for (const [name, entry] of Object.entries(shard.files)) found[`${file}:${name}`] = entry;
+  }
+  return found;
+}
