@@ -20,7 +20,7 @@
  * other 499 files (about 30 ms of 340).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type BigIntStats } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writePieces } from "./write-blocks.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
@@ -39,25 +39,10 @@ interface FileEntry {
   app: string;
   /** The parsed model, `source` removed (it is decoded again from the bytes read anyway). */
   m: Omit<ParsedMigration, "source">;
-  /** The file's stat when it was read ({@link fileStamp}), when it was old enough to trust. */
+  /** The file's stat when it was read (`fileStamp`), when it was old enough to trust. */
   s?: string;
   /** Whether the source mentions partitioning (`mentionsPartition`), for a model trusted by its stat. */
   p?: boolean;
-}
-
-/** How long before a run a file must have last changed for its stat to be kept (git's racy window). */
-const RACY_NS = 2_000_000_000n;
-
-/**
- * A file's stat as an entry keeps it, or null when it must not be trusted: changed less than
- * two seconds before `takenAtNs` (the wall clock, in ns, before the stat was taken), or not a
- * regular file.
- */
-export function fileStamp(stat: BigIntStats | undefined, takenAtNs: bigint): string | null {
-  if (!stat?.isFile()) return null;
-  const changed = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
-  if (changed >= takenAtNs - RACY_NS) return null;
-  return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
 }
 
 interface ShardFile {
@@ -157,7 +142,7 @@ export class ParseCache implements AppLabelCache {
   }
 
   /**
-   * The cached model of a file whose stat is `stamp` ({@link fileStamp}) as when it was read, or
+   * The cached model of a file whose stat is `stamp` (`fileStamp`) as when it was read, or
    * undefined. Its source is read from the file when first asked for.
    */
   async trusted(file: CachedFile, stamp: string): Promise<ParsedMigration | undefined> {
@@ -165,7 +150,7 @@ export class ParseCache implements AppLabelCache {
     const entry = shard.old.get(file.name);
     if (!entry || entry.s !== stamp || typeof entry.p !== "boolean" || entry.app !== file.app || entry.m.path !== file.path) return undefined;
     shard.next.set(file.name, entry);
-    return withSourceOnDemand({ ...entry.m, mentionsPartition: entry.p } as Omit<ParsedMigration, "source">);
+    return withSourceOnDemand(entry.m, entry.p);
   }
 
   /**
@@ -223,23 +208,30 @@ interface CachedFile {
 /**
  * A cached model whose `source` is read from its file (and kept) when something first asks for
  * it. A file that cannot be read or decoded by then (deleted or rewritten during the run) gives
- * an empty source: the model is the one of the file as it was when its stat was taken.
+ * an empty source: the model is the one of the file as it was when its stat was taken. The
+ * getter stays (turning it into a data property on first use would make V8 move each such
+ * model's properties into a dictionary, and the replay reads them all the time).
  */
-function withSourceOnDemand(model: Omit<ParsedMigration, "source">): ParsedMigration {
-  return Object.defineProperty(model, "source", {
-    configurable: true,
-    enumerable: true,
-    get(this: ParsedMigration): string {
-      let text = "";
-      try {
-        text = decodePythonSource(readFileSync(this.path));
-      } catch {
-        // Gone or changed beyond decoding since the run began: no text to show.
-      }
-      Object.defineProperty(this, "source", { value: text, writable: true, enumerable: true, configurable: true });
+function withSourceOnDemand(model: Omit<ParsedMigration, "source">, mentionsPartition: boolean): ParsedMigration {
+  const file = model.path;
+  let text: string | undefined;
+  return {
+    ...model,
+    mentionsPartition,
+    get source(): string {
+      text ??= readSource(file);
       return text;
     },
-  }) as ParsedMigration;
+  };
+}
+
+function readSource(file: string): string {
+  try {
+    return decodePythonSource(readFileSync(file));
+  } catch {
+    // Gone or changed beyond decoding since the run began: no text to show.
+    return "";
+  }
 }
 
 /** Creates the cache's directories (and its `.gitignore`); false when it cannot. */

@@ -32,7 +32,8 @@ import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
-import type { FileStats } from "../workers/load-migrations.js";
+import type { FileStamps } from "../workers/load-migrations.js";
+import { fileStamp } from "./file-stamp.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
@@ -136,7 +137,7 @@ async function runKey(
   paths: string[],
   options: LintOptions,
   ruleNames: readonly string[],
-): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery; stats: FileStats } | null> {
+): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
   const takenAtNs = BigInt(Date.now()) * 1_000_000n;
   const cwd = options.cwd ?? process.cwd();
   const absolute = paths.map((p) => path.resolve(cwd, p));
@@ -163,8 +164,19 @@ async function runKey(
     if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
     key.push(`report\0${p}\n`);
   }
-  const statsByPath = new Map(files.map((file, i) => [file, stats[i]] as const));
-  return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery, stats: { takenAtNs, byPath: statsByPath } };
+  // The parse cache's stamps, made only when the run misses (a run the cache answers needs
+  // none), and the stats let go then (20,000 BigIntStats would stay alive through the analysis).
+  let kept: (BigIntStats | undefined)[] | null = stats;
+  const stamps = (): FileStamps => {
+    const made = new Map<string, string>();
+    kept?.forEach((stat, i) => {
+      const stamp = i < files.length ? fileStamp(stat, takenAtNs) : null;
+      if (stamp) made.set(files[i] as string, stamp);
+    });
+    kept = null;
+    return made;
+  };
+  return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery, stamps };
 }
 
 /** The first line of a stored key: this, a space and the token. */
@@ -221,7 +233,7 @@ export class ResultCache {
       file: path.join(this.dir, `${key.slot}.json`),
       storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
       walked: key.discovery,
-      stats: key.stats,
+      stamps: key.stamps,
       keyFile,
       keyText: key.text,
       keyStored: same,
@@ -340,8 +352,11 @@ export interface RunHandle {
    * from it instead of walking the tree again. Valid only for the same paths and options.
    */
   walked: Discovery;
-  /** The stats of the walk's migration files the key was made from: the parse cache trusts unchanged files by them. */
-  stats: FileStats;
+  /**
+   * The parse cache's stamps of the walk's migration files, made from the stats the key was made
+   * from (once; the stats are let go then). For a run the cache does not answer.
+   */
+  stamps: () => FileStamps;
   /** Where the key's text is stored, the text, and whether it is stored with this handle's token. */
   keyFile: string;
   keyText: string;

@@ -7,7 +7,7 @@ import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { LoadedFile } from "../workers/read-migration.js";
-import { loadMigrations, type FileStats } from "../workers/load-migrations.js";
+import { loadMigrations, type FileStamps } from "../workers/load-migrations.js";
 import { ParseCache } from "../cache/parse-cache.js";
 import { cacheKey } from "../cache/cache-key.js";
 import { rollsafeVersion } from "../cache/package-info.js";
@@ -67,8 +67,8 @@ export interface LintOptions {
    * the result cache's key): used instead of walking the tree again, and its apps are labelled here.
    */
   walked?: Discovery;
-  /** The stats of `walked`'s migration files, taken with it: the parse cache trusts unchanged files by them. */
-  fileStats?: FileStats;
+  /** The parse cache's stamps of `walked`'s migration files, from stats taken with it (`loadMigrations`' `stamps`). */
+  fileStamps?: FileStamps;
   /**
    * Collect garbage between the phases of a large run (`collect-garbage.ts`). The CLI sets it; a
    * program that calls `lint()` keeps its own collector's pace.
@@ -196,7 +196,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     jobs: options.jobs,
     onProgress: options.onProgress,
     onLoaded,
-    ...(options.walked && options.fileStats ? { stats: options.fileStats } : {}),
+    ...(options.walked && options.fileStamps ? { stamps: options.fileStamps } : {}),
   });
   await cache?.save();
   if (options.collectGarbage) collectBetweenPhases();

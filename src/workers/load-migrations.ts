@@ -8,8 +8,9 @@ import { availableParallelism } from "node:os";
 import type { MigrationFileRef } from "../discover/find-apps.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { statSync, type BigIntStats } from "node:fs";
-import { contentHash, fileStamp, type ParseCache } from "../cache/parse-cache.js";
+import { statSync } from "node:fs";
+import { contentHash, type ParseCache } from "../cache/parse-cache.js";
+import { fileStamp, stampedSize } from "../cache/file-stamp.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { attachLoadedSqlFacts, attachSqlFacts, missingSqlFacts } from "../engine/sql-facts-for-operation.js";
 import { DEFAULT_MAX_FILE_SIZE, loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
@@ -41,17 +42,15 @@ export interface LoadOptions {
   /** Called with each file as soon as it is loaded (in no particular order). */
   onLoaded?: (file: LoadedFile) => void;
   /**
-   * The files' stats, taken already (by the result cache's key), for the parse cache to trust
-   * unchanged files by; without them, the files are stat'ed here.
+   * The files' stamps ({@link fileStamp}), taken already (by the result cache's key), by path:
+   * the parse cache trusts a file whose stamp is the one it kept. A file without one is read.
+   * Without them, the files are stat'ed here.
    */
-  stats?: FileStats;
+  stamps?: FileStamps;
 }
 
-/** Stats of the migration files by path, and the wall-clock time (ns) just before they were taken. */
-export interface FileStats {
-  takenAtNs: bigint;
-  byPath: ReadonlyMap<string, BigIntStats | undefined>;
-}
+/** Stamps of migration files by path ({@link fileStamp}); a file changed too recently has none. */
+export type FileStamps = ReadonlyMap<string, string>;
 
 /** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
 interface Pending {
@@ -84,16 +83,16 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   if (cache) {
     // The cache needs each file's hash before it can tell what to parse: read everything first,
     // but the files whose stat is the one the cache kept.
-    const stats = options.stats ?? statFiles(files);
+    const stamps = options.stamps ?? stampFiles(files);
     const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     let next = 0;
     const readers = Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, async () => {
       while (next < files.length) {
         const index = next++;
         const ref = files[index] as MigrationFileRef;
-        const stat = stats.byPath.get(ref.path);
         // A file now over the size limit is read (and reported), whatever the cache holds.
-        const stamp = stat && stat.size <= BigInt(maxFileSize) ? fileStamp(stat, stats.takenAtNs) : null;
+        const given = stamps.get(ref.path) ?? null;
+        const stamp = given !== null && stampedSize(given) <= maxFileSize ? given : null;
         const cached = { path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name };
         const trusted = stamp ? await cache.trusted(cached, stamp) : undefined;
         if (trusted) {
@@ -221,18 +220,19 @@ class ShardWriter {
   }
 }
 
-/** Stats every file (for a caller that has not), synchronously: a thread-pool round trip costs more than a stat. */
-function statFiles(files: readonly MigrationFileRef[]): FileStats {
+/** Stamps every file (for a caller that has not), synchronously: a thread-pool round trip costs more than a stat. */
+function stampFiles(files: readonly MigrationFileRef[]): FileStamps {
   const takenAtNs = BigInt(Date.now()) * 1_000_000n;
-  const byPath = new Map<string, BigIntStats | undefined>();
+  const stamps = new Map<string, string>();
   for (const file of files) {
     try {
-      byPath.set(file.path, statSync(file.path, { bigint: true, throwIfNoEntry: false }));
+      const stamp = fileStamp(statSync(file.path, { bigint: true, throwIfNoEntry: false }), takenAtNs);
+      if (stamp) stamps.set(file.path, stamp);
     } catch {
       // Unreadable: read (and reported) below.
     }
   }
-  return { takenAtNs, byPath };
+  return stamps;
 }
 
 function decodeOrNull(bytes: Uint8Array): string | null {

@@ -11,7 +11,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParseCache } from "../../src/cache/parse-cache.js";
 import { discover, type MigrationFileRef } from "../../src/discover/find-apps.js";
-import { loadMigrations, type FileStats } from "../../src/workers/load-migrations.js";
+import { loadMigrations, type FileStamps } from "../../src/workers/load-migrations.js";
+import { fileStamp } from "../../src/cache/file-stamp.js";
 import type { LoadedFile } from "../../src/workers/read-migration.js";
 import type { ParsedMigration } from "../../src/parse/parse-migration.js";
 import { REPO, runCli } from "../support/run-cli.js";
@@ -65,13 +66,18 @@ class CountingCache extends ParseCache {
   }
 }
 
-/** The files' stats now, as of a run at `takenAtNs`. */
-function statsAt(takenAtNs: bigint): FileStats {
-  return { takenAtNs, byPath: new Map(files.map((f) => [f.path, statSync(f.path, { bigint: true })] as const)) };
+/** The files' stamps now, as of a run at `takenAtNs` (none for a file changed within two seconds of it). */
+function stampsAt(takenAtNs: bigint, of: readonly MigrationFileRef[] = files): FileStamps {
+  const stamps = new Map<string, string>();
+  for (const f of of) {
+    const stamp = fileStamp(statSync(f.path, { bigint: true }), takenAtNs);
+    if (stamp) stamps.set(f.path, stamp);
+  }
+  return stamps;
 }
 
 /** A run a minute from now: every file's last change is older than two seconds. */
-const aMinuteLater = () => statsAt(BigInt(Date.now() + 60_000) * 1_000_000n);
+const aMinuteLater = (of: readonly MigrationFileRef[] = files) => stampsAt(BigInt(Date.now() + 60_000) * 1_000_000n, of);
 
 function models(loaded: LoadedFile[]): ParsedMigration[] {
   return loaded.map((file) => {
@@ -101,14 +107,14 @@ function shardMtimes(cacheDir: string): number[] {
 describe("parse cache: files trusted by their stat", () => {
   it("keeps the stat of files old enough, then reads none of them, with the same models", async () => {
     const cacheDir = path.join(tmp, "cache-trust");
-    const first = models(await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: aMinuteLater() }));
+    const first = models(await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() }));
     const entries = shardEntries(cacheDir);
     expect(Object.keys(entries).sort()).toEqual(["0001_initial", "0002_events", "0003_order_note"]);
     for (const entry of Object.values(entries)) expect(entry.s).toMatch(/^\d+:\d+:\d+:\d+$/);
     expect(Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, e.p]))).toEqual({ "0001_initial": false, "0002_events": true, "0003_order_note": false });
 
     const cache = new CountingCache(cacheDir, "1.0.0", "k");
-    const second = models(await loadMigrations(files, { cache, stats: aMinuteLater() }));
+    const second = models(await loadMigrations(files, { cache, stamps: aMinuteLater() }));
     expect(cache.trustedFiles).toBe(files.length);
     expect(cache.lookedUp).toBe(0);
     // The replay's one question to every migration's source, answered without reading it.
@@ -122,7 +128,7 @@ describe("parse cache: files trusted by their stat", () => {
     // A whole second, which utimes sets exactly.
     const hourAgo = Math.floor(Date.now() / 1000) - 3600;
     utimesSync(target.path, hourAgo, hourAgo);
-    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: aMinuteLater() });
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() });
     const before = statSync(target.path);
     const text = readFileSync(target.path, "utf8");
     const edited = text.replace('"note"', '"memo"');
@@ -133,7 +139,7 @@ describe("parse cache: files trusted by their stat", () => {
       expect(statSync(target.path).mtimeMs).toBe(before.mtimeMs);
       expect(statSync(target.path).size).toBe(before.size);
       const cache = new CountingCache(cacheDir, "1.0.0", "k");
-      const loaded = models(await loadMigrations(files, { cache, stats: aMinuteLater() }));
+      const loaded = models(await loadMigrations(files, { cache, stamps: aMinuteLater() }));
       expect(cache.trustedFiles).toBe(files.length - 1);
       const op = loaded.find((m) => m.name === "0003_order_note")?.operations[0];
       expect(op?.kind === "AddField" && op.args).toBeTruthy();
@@ -147,11 +153,12 @@ describe("parse cache: files trusted by their stat", () => {
   it("keeps no stat of a file changed within two seconds of the run, and a later stat alone does not rewrite the shard", async () => {
     const cacheDir = path.join(tmp, "cache-racy");
     const newest = files.map((f) => statSync(f.path, { bigint: true })).reduce((a, s) => (s.ctimeNs > a ? s.ctimeNs : s.mtimeNs > a ? s.mtimeNs : a), 0n);
-    const racy = () => statsAt(newest + 1_000_000_000n);
-    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: racy() });
+    const racy = () => stampsAt(newest + 1_000_000_000n);
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: racy() });
+    expect(racy().size).toBe(0);
     for (const entry of Object.values(shardEntries(cacheDir))) expect(entry.s).toBeUndefined();
     const again = new CountingCache(cacheDir, "1.0.0", "k");
-    await loadMigrations(files, { cache: again, stats: racy() });
+    await loadMigrations(files, { cache: again, stamps: racy() });
     expect(again.trustedFiles).toBe(0);
     expect(again.lookedUp).toBe(files.length);
     // Old enough now: found by content, and the new stats wait for the shard's next rewrite (a
@@ -159,16 +166,16 @@ describe("parse cache: files trusted by their stat", () => {
     const mtimes = shardMtimes(cacheDir);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const later = new CountingCache(cacheDir, "1.0.0", "k");
-    await loadMigrations(files, { cache: later, stats: aMinuteLater() });
+    await loadMigrations(files, { cache: later, stamps: aMinuteLater() });
     expect(later.trustedFiles).toBe(0);
     expect(shardMtimes(cacheDir)).toEqual(mtimes);
   });
 
   it("reads and reports a trusted file that is now over the size limit", async () => {
     const cacheDir = path.join(tmp, "cache-size");
-    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: aMinuteLater() });
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() });
     const cache = new CountingCache(cacheDir, "1.0.0", "k");
-    const loaded = await loadMigrations(files, { cache, stats: aMinuteLater(), maxFileSize: 16 });
+    const loaded = await loadMigrations(files, { cache, stamps: aMinuteLater(), maxFileSize: 16 });
     expect(cache.trustedFiles).toBe(0);
     expect(loaded.map((f) => (f.ok ? "ok" : f.message))).toEqual(files.map(() => expect.stringMatching(/over the 0 MiB limit/)));
   });
@@ -177,10 +184,9 @@ describe("parse cache: files trusted by their stat", () => {
     const dir = path.join(tmp, "gone");
     cpSync(project, dir, { recursive: true });
     const own = (await discover([dir])).files;
-    const stats = (): FileStats => ({ takenAtNs: BigInt(Date.now() + 60_000) * 1_000_000n, byPath: new Map(own.map((f) => [f.path, statSync(f.path, { bigint: true })] as const)) });
     const cacheDir = path.join(tmp, "cache-gone");
-    await loadMigrations(own, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: stats() });
-    const loaded = models(await loadMigrations(own, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stats: stats() }));
+    await loadMigrations(own, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater(own) });
+    const loaded = models(await loadMigrations(own, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater(own) }));
     const [initial, events] = loaded as [ParsedMigration, ParsedMigration];
     unlinkSync(initial.path);
     expect(initial.source).toBe("");
