@@ -5,20 +5,42 @@
  */
 import type { BigIntStats } from "node:fs";
 
-/** How long before a run a file must have last changed for its stat to be kept (git's racy window). */
-const RACY_NS = 2_000_000_000n;
+/**
+ * How recently a file may have changed and still be trusted by its stat (git's "racily clean"
+ * window): one that changed within it could change again within the filesystem's timestamp
+ * granularity without a visible difference. The result cache does not store a run whose newest
+ * input is that recent, for the same reason.
+ */
+export const RACY_MS = 2000;
+
+/** Stamps of migration files by path ({@link fileStamp}); a file changed too recently has none. */
+export type FileStamps = ReadonlyMap<string, string>;
+
+/** The wall clock in nanoseconds, as the stats' times are. */
+export function wallClockNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
 
 /**
  * A file's stamp (size, mtime, ctime and inode), or null when the file must not be trusted by
- * it: not a regular file, or changed (mtime or ctime) less than two seconds before `takenAtNs`
- * (the wall clock, in ns, just before the stat was taken), so that it could change again within
- * the filesystem's timestamp granularity without a visible difference.
+ * it: not a regular file, or changed (mtime or ctime) within {@link RACY_MS} before `takenAtNs`
+ * (the wall clock, in ns, just before the stat was taken).
  */
 export function fileStamp(stat: BigIntStats | undefined, takenAtNs: bigint): string | null {
   if (!stat?.isFile()) return null;
   const changed = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
-  if (changed >= takenAtNs - RACY_NS) return null;
+  if (changed >= takenAtNs - BigInt(RACY_MS) * 1_000_000n) return null;
   return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
+}
+
+/** The stamps of `paths` from their stats (`stats[i]` is that of `paths[i]`), taken at `takenAtNs`. */
+export function fileStamps(paths: readonly string[], stats: readonly (BigIntStats | undefined)[], takenAtNs: bigint): FileStamps {
+  const stamps = new Map<string, string>();
+  paths.forEach((file, i) => {
+    const stamp = fileStamp(stats[i], takenAtNs);
+    if (stamp) stamps.set(file, stamp);
+  });
+  return stamps;
 }
 
 /** The file size a stamp records. */

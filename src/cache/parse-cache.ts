@@ -131,8 +131,8 @@ export class ParseCache implements AppLabelCache {
    */
   async lookup(file: CachedFile, hash: string, source: () => string | null, stamp: string | null = null): Promise<ParsedMigration | undefined> {
     const shard = await this.shard(file.appDir);
-    const entry = shard.old.get(file.name);
-    if (!entry || entry.h !== hash || entry.app !== file.app || entry.m.path !== file.path) return undefined;
+    const entry = entryFor(shard, file);
+    if (!entry || entry.h !== hash) return undefined;
     const text = source();
     if (text === null) return undefined;
     // The file was read because its stat changed (a checkout, a `touch`): the entry takes the
@@ -147,8 +147,8 @@ export class ParseCache implements AppLabelCache {
    */
   async trusted(file: CachedFile, stamp: string): Promise<ParsedMigration | undefined> {
     const shard = await this.shard(file.appDir);
-    const entry = shard.old.get(file.name);
-    if (!entry || entry.s !== stamp || typeof entry.p !== "boolean" || entry.app !== file.app || entry.m.path !== file.path) return undefined;
+    const entry = entryFor(shard, file);
+    if (!entry || entry.s !== stamp || typeof entry.p !== "boolean") return undefined;
     shard.next.set(file.name, entry);
     return withSourceOnDemand(entry.m, entry.p);
   }
@@ -203,6 +203,12 @@ interface CachedFile {
   appDir: string;
   app: string;
   name: string;
+}
+
+/** The shard's entry for a file, if it was parsed with the same path and app label. */
+function entryFor(shard: Shard, file: CachedFile): FileEntry | undefined {
+  const entry = shard.old.get(file.name);
+  return entry && entry.app === file.app && entry.m.path === file.path ? entry : undefined;
 }
 
 /**

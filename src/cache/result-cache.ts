@@ -32,8 +32,7 @@ import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
-import type { FileStamps } from "../workers/load-migrations.js";
-import { fileStamp } from "./file-stamp.js";
+import { fileStamps, RACY_MS, wallClockNs, type FileStamps } from "./file-stamp.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
@@ -49,8 +48,6 @@ export interface CachedRun<Extra> {
 
 /** Bump when the stored shape changes. */
 const RESULT_SCHEMA_VERSION = 1;
-/** Inputs changed this recently (ms) make a run "racy": it is not stored. */
-const RACY_MS = 2000;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
@@ -137,8 +134,8 @@ async function runKey(
   paths: string[],
   options: LintOptions,
   ruleNames: readonly string[],
+  takenAtNs: bigint,
 ): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
-  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
   const cwd = options.cwd ?? process.cwd();
   const absolute = paths.map((p) => path.resolve(cwd, p));
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
@@ -166,14 +163,10 @@ async function runKey(
   }
   // The parse cache's stamps, made only when the run misses (a run the cache answers needs
   // none), and the stats let go then (20,000 BigIntStats would stay alive through the analysis).
-  let kept: (BigIntStats | undefined)[] | null = stats;
+  let kept: (BigIntStats | undefined)[] = stats;
   const stamps = (): FileStamps => {
-    const made = new Map<string, string>();
-    kept?.forEach((stat, i) => {
-      const stamp = i < files.length ? fileStamp(stat, takenAtNs) : null;
-      if (stamp) made.set(files[i] as string, stamp);
-    });
-    kept = null;
+    const made = fileStamps(files, kept, takenAtNs);
+    kept = [];
     return made;
   };
   return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery, stamps };
@@ -217,10 +210,10 @@ export class ResultCache {
    * must not be cached (discovery problems, an unreadable tree).
    */
   async lookup(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<RunHandle | null> {
-    const startedWall = BigInt(Date.now()) * 1_000_000n;
+    const startedWall = wallClockNs();
     let key: Awaited<ReturnType<typeof runKey>> = null;
     try {
-      key = await runKey(paths, options, ruleNames);
+      key = await runKey(paths, options, ruleNames, startedWall);
     } catch {
       return null;
     }

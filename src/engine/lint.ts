@@ -7,7 +7,8 @@ import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { LoadedFile } from "../workers/read-migration.js";
-import { loadMigrations, type FileStamps } from "../workers/load-migrations.js";
+import { loadMigrations } from "../workers/load-migrations.js";
+import type { FileStamps } from "../cache/file-stamp.js";
 import { ParseCache } from "../cache/parse-cache.js";
 import { cacheKey } from "../cache/cache-key.js";
 import { rollsafeVersion } from "../cache/package-info.js";
@@ -196,7 +197,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     jobs: options.jobs,
     onProgress: options.onProgress,
     onLoaded,
-    ...(options.walked && options.fileStamps ? { stamps: options.fileStamps } : {}),
+    stamps: options.fileStamps,
   });
   await cache?.save();
   if (options.collectGarbage) collectBetweenPhases();

@@ -10,7 +10,7 @@ import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { statSync } from "node:fs";
 import { contentHash, type ParseCache } from "../cache/parse-cache.js";
-import { fileStamp, stampedSize } from "../cache/file-stamp.js";
+import { fileStamps, stampedSize, wallClockNs, type FileStamps } from "../cache/file-stamp.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { attachLoadedSqlFacts, attachSqlFacts, missingSqlFacts } from "../engine/sql-facts-for-operation.js";
 import { DEFAULT_MAX_FILE_SIZE, loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
@@ -42,22 +42,19 @@ export interface LoadOptions {
   /** Called with each file as soon as it is loaded (in no particular order). */
   onLoaded?: (file: LoadedFile) => void;
   /**
-   * The files' stamps ({@link fileStamp}), taken already (by the result cache's key), by path:
+   * The files' stamps (`fileStamp`), taken already (by the result cache's key), by path:
    * the parse cache trusts a file whose stamp is the one it kept. A file without one is read.
    * Without them, the files are stat'ed here.
    */
   stamps?: FileStamps;
 }
 
-/** Stamps of migration files by path ({@link fileStamp}); a file changed too recently has none. */
-export type FileStamps = ReadonlyMap<string, string>;
-
 /** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
 interface Pending {
   index: number;
   bytes: Buffer | null;
   hash: string | null;
-  /** The file's stat for the cache ({@link fileStamp}), when it may be trusted next time. */
+  /** The file's stat for the cache (`fileStamp`), when it may be trusted next time. */
   stamp: string | null;
 }
 
@@ -85,6 +82,12 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     // but the files whose stat is the one the cache kept.
     const stamps = options.stamps ?? stampFiles(files);
     const maxFileSize = options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    /** A file settled without parsing: found in the cache, or failed to read. */
+    const settled = (index: number, file: LoadedFile) => {
+      loaded[index] = file;
+      loadedOne(file);
+      shards?.settle(index);
+    };
     let next = 0;
     const readers = Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, async () => {
       while (next < files.length) {
@@ -96,24 +99,18 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
         const cached = { path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name };
         const trusted = stamp ? await cache.trusted(cached, stamp) : undefined;
         if (trusted) {
-          loaded[index] = { ok: true, ref, migration: trusted };
-          loadedOne(loaded[index]);
-          shards?.settle(index);
+          settled(index, { ok: true, ref, migration: trusted });
           continue;
         }
         const read = await readMigrationBytes(ref, options.maxFileSize);
         if (!read.ok) {
-          loaded[index] = read;
-          loadedOne(read);
-          shards?.settle(index);
+          settled(index, read);
           continue;
         }
         const hash = contentHash(read.bytes);
         const hit = await cache.lookup(cached, hash, () => decodeOrNull(read.bytes), stamp);
         if (hit) {
-          loaded[index] = { ok: true, ref, migration: hit };
-          loadedOne(loaded[index]);
-          shards?.settle(index);
+          settled(index, { ok: true, ref, migration: hit });
           continue;
         }
         pending.push({ index, bytes: read.bytes, hash, stamp });
@@ -133,17 +130,16 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   // first RunSQL, on each thread) waits for it below. Without a cache the SQL is left to the
   // replay, which reads only what a rule asks for: a single-file run does not read the SQL of
   // the other 499 migrations of its app.
-  const hashOf = new Map(pending.map((p) => [p.index, p.hash] as const));
-  const stampOf = new Map(pending.map((p) => [p.index, p.stamp] as const));
+  const pendingAt = new Map(pending.map((p) => [p.index, p] as const));
   const waitingForSql: { index: number; migration: ParsedMigration }[] = [];
   const parsedOne = (file: LoadedFile, index: number, json?: string) => {
     loaded[index] = file;
     loadedOne(file);
     if (!shards) return;
-    const hash = hashOf.get(index);
-    if (!hash || !file.ok) shards.settle(index);
+    const cached = pendingAt.get(index);
+    if (!cached?.hash || !file.ok) shards.settle(index);
     else if (missingSqlFacts(file.migration)) waitingForSql.push({ index, migration: file.migration });
-    else shards.store(index, hash, file.migration, json, stampOf.get(index));
+    else shards.store(index, cached, file.migration, json);
   };
 
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
@@ -171,7 +167,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   for (const { index, migration } of waitingForSql) {
     await attachSqlFacts(migration);
     // The worker's JSON lacks the facts: the model is serialised again.
-    shards?.store(index, hashOf.get(index) as string, migration, undefined, stampOf.get(index));
+    shards?.store(index, pendingAt.get(index) as Pending, migration);
   }
   await shards?.finished();
   return loaded;
@@ -195,10 +191,11 @@ class ShardWriter {
     for (const file of files) this.left.set(file.app.dir, (this.left.get(file.app.dir) ?? 0) + 1);
   }
 
-  store(index: number, hash: string, migration: ParsedMigration, json?: string, stamp: string | null = null): void {
+  /** Stores a parsed file under the hash (and stamp) it was read with. */
+  store(index: number, read: Pending, migration: ParsedMigration, json?: string): void {
     if (this.settled[index]) return;
     const ref = this.files[index] as MigrationFileRef;
-    this.writes.push(this.cache.store({ appDir: ref.app.dir, name: ref.name }, hash, migration, json, stamp).then(() => this.settle(index)));
+    this.writes.push(this.cache.store({ appDir: ref.app.dir, name: ref.name }, read.hash as string, migration, json, read.stamp).then(() => this.settle(index)));
   }
 
   settle(index: number): void {
@@ -222,17 +219,17 @@ class ShardWriter {
 
 /** Stamps every file (for a caller that has not), synchronously: a thread-pool round trip costs more than a stat. */
 function stampFiles(files: readonly MigrationFileRef[]): FileStamps {
-  const takenAtNs = BigInt(Date.now()) * 1_000_000n;
-  const stamps = new Map<string, string>();
-  for (const file of files) {
+  const takenAtNs = wallClockNs();
+  const paths = files.map((f) => f.path);
+  // An unreadable file gets no stat, so no stamp: it is read (and reported) below.
+  const stats = paths.map((file) => {
     try {
-      const stamp = fileStamp(statSync(file.path, { bigint: true, throwIfNoEntry: false }), takenAtNs);
-      if (stamp) stamps.set(file.path, stamp);
+      return statSync(file, { bigint: true, throwIfNoEntry: false });
     } catch {
-      // Unreadable: read (and reported) below.
+      return undefined;
     }
-  }
-  return stamps;
+  });
+  return fileStamps(paths, stats, takenAtNs);
 }
 
 function decodeOrNull(bytes: Uint8Array): string | null {

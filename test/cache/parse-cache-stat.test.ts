@@ -11,8 +11,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ParseCache } from "../../src/cache/parse-cache.js";
 import { discover, type MigrationFileRef } from "../../src/discover/find-apps.js";
-import { loadMigrations, type FileStamps } from "../../src/workers/load-migrations.js";
-import { fileStamp } from "../../src/cache/file-stamp.js";
+import { loadMigrations } from "../../src/workers/load-migrations.js";
+import { fileStamp, type FileStamps } from "../../src/cache/file-stamp.js";
 import type { LoadedFile } from "../../src/workers/read-migration.js";
 import type { ParsedMigration } from "../../src/parse/parse-migration.js";
 import { REPO, runCli } from "../support/run-cli.js";
@@ -92,11 +92,17 @@ function plain(migration: ParsedMigration): Omit<ParsedMigration, "mentionsParti
   return rest;
 }
 
-/** The entries of the one shard under `cacheDir`. */
-function shardEntries(cacheDir: string): Record<string, { s?: string; p?: boolean }> {
-  const versionDir = path.join(cacheDir, "1.0.0");
-  const [shard] = readdirSync(versionDir).filter((f) => f.endsWith(".json"));
-  return (JSON.parse(readFileSync(path.join(versionDir, shard as string), "utf8")) as { files: Record<string, { s?: string; p?: boolean }> }).files;
+type Entry = { s?: string; p?: boolean };
+
+/** The entries of every parse-cache shard under `cacheDir`, by file name (`<shard>:<name>` with `qualified`). */
+function shardEntries(cacheDir: string, { qualified = false } = {}): Record<string, Entry> {
+  const found: Record<string, Entry> = {};
+  for (const file of readdirSync(cacheDir, { recursive: true, encoding: "utf8" })) {
+    if (!file.endsWith(".json") || file.split(path.sep).includes("results")) continue;
+    const shard = JSON.parse(readFileSync(path.join(cacheDir, file), "utf8")) as { files: Record<string, Entry> };
+    for (const [name, entry] of Object.entries(shard.files)) found[qualified ? `${file}:${name}` : name] = entry;
+  }
+  return found;
 }
 
 function shardMtimes(cacheDir: string): number[] {
@@ -213,7 +219,7 @@ describe("parse cache: trusted files through the CLI", () => {
     expect(uncached.code).toBe(1);
     expect(uncached.stdout).toContain("not-a-rule");
     expect(run(["--cache-dir", cacheDir])).toEqual(uncached);
-    const entries = Object.values(shardEntriesOf(cacheDir));
+    const entries = Object.values(shardEntries(cacheDir, { qualified: true }));
     expect(entries).toHaveLength(migrations.length);
     for (const entry of entries) expect(entry.s).toEqual(expect.any(String));
     // An edit of one file: the run analyses again (the result cache cannot answer), trusting the others.
@@ -230,14 +236,3 @@ describe("parse cache: trusted files through the CLI", () => {
     expect(previous.stdout).not.toContain("`issn`");
   }, 30_000);
 });
-
-/** The entries of every parse-cache shard under `cacheDir`. */
-function shardEntriesOf(cacheDir: string): Record<string, { s?: string }> {
-  const found: Record<string, { s?: string }> = {};
-  for (const file of readdirSync(cacheDir, { recursive: true, encoding: "utf8" })) {
-    if (!file.endsWith(".json") || file.split(path.sep).includes("results")) continue;
-    const shard = JSON.parse(readFileSync(path.join(cacheDir, file), "utf8")) as { files: Record<string, { s?: string }> };
-    for (const [name, entry] of Object.entries(shard.files)) found[`${file}:${name}`] = entry;
-  }
-  return found;
-}
