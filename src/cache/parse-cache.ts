@@ -23,6 +23,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writePieces } from "./write-blocks.js";
+import { IGNORE_FILE_MARKER, touch } from "./cache-gc.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
@@ -292,6 +293,8 @@ async function readShard(file: string, appDir: string, key: string): Promise<Sha
     const parsed = JSON.parse(readJsonText(file)) as Partial<ShardFile> | null;
     if (parsed && parsed.format === SHARD_FORMAT && parsed.key === key && parsed.appDir === appDir && parsed.files && typeof parsed.files === "object") {
       data = parsed as ShardFile;
+      // Its last use, by which the cache drops shards no run reads any more (src/cache/cache-gc.ts).
+      touch(file);
     }
   } catch {
     // Missing, unreadable or corrupt: start empty; the next save rewrites it.
@@ -332,5 +335,5 @@ async function writeShard(shard: Shard, key: string): Promise<void> {
 /** Like ruff, keeps the cache out of git: a `.gitignore` of `*` inside the cache directory. */
 function writeIgnoreFile(dir: string): void {
   const file = path.join(dir, ".gitignore");
-  if (!existsSync(file)) writeFileSync(file, "# Automatically created by rollsafe.\n*\n");
+  if (!existsSync(file)) writeFileSync(file, `${IGNORE_FILE_MARKER}\n*\n`);
 }

@@ -38,6 +38,7 @@ import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-inf
 import { KeyHash } from "../util/hash128.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import { writePieces } from "./write-blocks.js";
+import { collectCacheGarbage, touch } from "./cache-gc.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
 
 /** What a cached run restores: the result (without rule metadata) and extra report data. */
@@ -234,8 +235,10 @@ export class ResultCache {
   }
 
   /** The stored run of this handle, or null. `rules`: the metadata of the run's rules (the result's `rules`). */
-  read<Extra>(handle: RunHandle, rules: readonly RuleMeta[]): Promise<CachedRun<Extra> | null> {
-    return readSlot<Extra>(handle.file, handle.key, rules);
+  async read<Extra>(handle: RunHandle, rules: readonly RuleMeta[]): Promise<CachedRun<Extra> | null> {
+    const run = await readSlot<Extra>(handle.file, handle.key, rules);
+    if (run) touch(handle.keyFile);
+    return run;
   }
 
   /** Stores a run (nothing when its inputs changed too recently). */
@@ -257,6 +260,8 @@ export class ResultCache {
       if (!head || newline < 0) return null;
       const header = JSON.parse(head.subarray(0, newline).toString("utf8")) as { key: string; summary: LintSummary; internal: boolean };
       if (header.key !== handle.key || typeof header.summary?.errors !== "number") return null;
+      // The slot's last use, by which the cache keeps its most used slots (src/cache/cache-gc.ts).
+      touch(handle.keyFile);
       return { file, start: newline + 1, summary: header.summary, internal: header.internal === true };
     } catch {
       return null;
@@ -358,7 +363,11 @@ export interface RunHandle {
 
 /** Stores the handle's key text with its token, once, before anything is stored under the token; false when it cannot be. */
 function storeKey(handle: RunHandle): boolean {
-  if (!handle.keyStored) handle.keyStored = writeAtomically(handle.keyFile, [`${KEY_HEADER} ${handle.key}\n`, handle.keyText]);
+  if (handle.keyStored) return true;
+  handle.keyStored = writeAtomically(handle.keyFile, [`${KEY_HEADER} ${handle.key}\n`, handle.keyText]);
+  // A new key is a run that missed: the time to drop what no run has used for a while.
+  const versionDir = path.dirname(path.dirname(handle.keyFile));
+  if (handle.keyStored) collectCacheGarbage(path.dirname(versionDir), path.basename(versionDir));
   return handle.keyStored;
 }
 

@@ -48,9 +48,10 @@ class WatchedCache extends ParseCache {
   }
 }
 
+/** Each shard's inode: a write renames a new file into place (a read only touches its mtime). */
 function shardFiles(dir: string): Map<string, number> {
   const versionDir = path.join(dir, "1.0.0");
-  return new Map(readdirSync(versionDir).filter((f) => f.endsWith(".json")).map((f) => [f, statSync(path.join(versionDir, f)).mtimeMs] as const));
+  return new Map(readdirSync(versionDir).filter((f) => f.endsWith(".json")).map((f) => [f, statSync(path.join(versionDir, f)).ino] as const));
 }
 
 describe("parse cache shards during a load", () => {

@@ -105,9 +105,10 @@ function shardEntries(cacheDir: string, { qualified = false } = {}): Record<stri
   return found;
 }
 
-function shardMtimes(cacheDir: string): number[] {
+/** Each shard's inode: a write renames a new file into place (a read only touches its mtime). */
+function shardInodes(cacheDir: string): number[] {
   const versionDir = path.join(cacheDir, "1.0.0");
-  return readdirSync(versionDir).map((f) => statSync(path.join(versionDir, f)).mtimeMs);
+  return readdirSync(versionDir).map((f) => statSync(path.join(versionDir, f)).ino);
 }
 
 describe("parse cache: files trusted by their stat", () => {
@@ -169,12 +170,12 @@ describe("parse cache: files trusted by their stat", () => {
     expect(again.lookedUp).toBe(files.length);
     // Old enough now: found by content, and the new stats wait for the shard's next rewrite (a
     // fresh checkout in CI gives every file a new inode and ctime; it is not worth a rewrite).
-    const mtimes = shardMtimes(cacheDir);
+    const inodes = shardInodes(cacheDir);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const later = new CountingCache(cacheDir, "1.0.0", "k");
     await loadMigrations(files, { cache: later, stamps: aMinuteLater() });
     expect(later.trustedFiles).toBe(0);
-    expect(shardMtimes(cacheDir)).toEqual(mtimes);
+    expect(shardInodes(cacheDir)).toEqual(inodes);
   });
 
   it("reads and reports a trusted file that is now over the size limit", async () => {

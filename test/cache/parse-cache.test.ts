@@ -228,7 +228,8 @@ describe("parse cache invalidation", () => {
     const parsed = (name: string, edit: number) => parseMigrationSource(textOf(name, edit), { path: fileOf(name).path, app: "shop", name });
     /** One run over the app: every file looked up, the misses parsed and stored; true when the shard was written. */
     const run = async (edits: Map<string, number>, present = names): Promise<{ misses: number; written: boolean }> => {
-      const shardsBefore = readdirSync(path.join(dir, "1.0.0")).map((f) => statSync(path.join(dir, "1.0.0", f)).mtimeMs);
+      // Inodes: a write renames a new file into place, a read only touches the shard's mtime.
+      const shardsBefore = readdirSync(path.join(dir, "1.0.0")).map((f) => statSync(path.join(dir, "1.0.0", f)).ino);
       const cache = new ParseCache(dir, "1.0.0", "k");
       let misses = 0;
       for (const name of present) {
@@ -239,7 +240,7 @@ describe("parse cache invalidation", () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
       await cache.save();
-      const shardsAfter = readdirSync(path.join(dir, "1.0.0")).map((f) => statSync(path.join(dir, "1.0.0", f)).mtimeMs);
+      const shardsAfter = readdirSync(path.join(dir, "1.0.0")).map((f) => statSync(path.join(dir, "1.0.0", f)).ino);
       return { misses, written: JSON.stringify(shardsAfter) !== JSON.stringify(shardsBefore) };
     };
     mkdirSync(path.join(dir, "1.0.0"), { recursive: true });
