@@ -43,7 +43,7 @@ export const IGNORE_FILE_MARKER = "# Automatically created by rollsafe.";
 const SHARD = /^[0-9a-f]{32}\.json$/;
 const RESULT = /^([0-9a-f]{32})\.(?:key|json|[0-9a-f]{16}\.out)$/;
 const RESULT_TEMP = /^[0-9a-f]{32}\.(?:key|json|[0-9a-f]{16}\.out)\.\d+\.[0-9a-z]+\.tmp$/;
-const SHARD_TEMP = /^[0-9a-f]{32}\.json\.\d+\.[0-9a-f]+\.tmp$/;
+const SHARD_TEMP = /^[0-9a-f]{32}\.json\.\d+\.[0-9a-z]+\.tmp$/;
 /** A version directory's name: rollsafe's version with anything but `[\w.+-]` replaced (see `ParseCache`). */
 const VERSION = /^\d+\.\d+\.\d+[\w.+-]*$/;
 

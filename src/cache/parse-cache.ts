@@ -19,10 +19,10 @@
  * back. A pre-commit run after editing one migration of a 500-migration app read and hashed the
  * other 499 files (about 30 ms of 340).
  */
-import { createHash, randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { writePieces } from "./write-blocks.js";
+import { writeFileAtomically } from "./write-blocks.js";
 import { IGNORE_FILE_MARKER, touch } from "./cache-gc.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
@@ -314,22 +314,7 @@ async function writeShard(shard: Shard, key: string): Promise<void> {
     }
     yield "}}\n";
   }
-  const temp = `${shard.file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  let fd: number | null = null;
-  try {
-    fd = openSync(temp, "w");
-    writePieces(fd, asciiJsonPieces(pieces()));
-    closeSync(fd);
-    fd = null;
-    renameSync(temp, shard.file);
-  } catch {
-    try {
-      if (fd !== null) closeSync(fd);
-      rmSync(temp, { force: true });
-    } catch {
-      // Nothing to clean up, or nowhere to clean it up.
-    }
-  }
+  writeFileAtomically(shard.file, asciiJsonPieces(pieces()));
 }
 
 /** Like ruff, keeps the cache out of git: a `.gitignore` of `*` inside the cache directory. */

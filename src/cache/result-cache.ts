@@ -37,7 +37,7 @@ import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
-import { writePieces } from "./write-blocks.js";
+import { writeFileAtomically } from "./write-blocks.js";
 import { collectCacheGarbage, touch } from "./cache-gc.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
 
@@ -364,7 +364,7 @@ export interface RunHandle {
 /** Stores the handle's key text with its token, once, before anything is stored under the token; false when it cannot be. */
 function storeKey(handle: RunHandle): boolean {
   if (handle.keyStored) return true;
-  handle.keyStored = writeAtomically(handle.keyFile, [`${KEY_HEADER} ${handle.key}\n`, handle.keyText]);
+  handle.keyStored = writeFileAtomically(handle.keyFile, [`${KEY_HEADER} ${handle.key}\n`, handle.keyText]);
   // A new key is a run that missed: the time to drop what no run has used for a while.
   const versionDir = path.dirname(path.dirname(handle.keyFile));
   if (handle.keyStored) collectCacheGarbage(path.dirname(versionDir), path.basename(versionDir));
@@ -438,7 +438,7 @@ function readHead(file: string, length: number): Buffer | null {
 }
 
 async function writeSlot(file: string, key: string, run: CachedRun<unknown>): Promise<void> {
-  writeAtomically(file, asciiJsonPieces(slotPieces(key, run)));
+  writeFileAtomically(file, asciiJsonPieces(slotPieces(key, run)));
 }
 
 /**
@@ -468,29 +468,4 @@ function* slotPieces(key: string, run: CachedRun<unknown>): Generator<string> {
   yield '},"extra":';
   yield* jsonChunks(run.extra, 0, 3, true);
   yield "}";
-}
-
-/** Writes through a temporary file and a rename, so a reader never sees half a file; in blocks when given pieces. False when it could not. */
-function writeAtomically(file: string, text: string | Iterable<string>): boolean {
-  // Synchronous, like the parse cache's shards: the run waits for it either way.
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  let fd: number | null = null;
-  try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    fd = openSync(tmp, "w");
-    writePieces(fd, typeof text === "string" ? [text] : text);
-    closeSync(fd);
-    fd = null;
-    renameSync(tmp, file);
-    return true;
-  } catch {
-    // An unwritable cache: the run goes on uncached, like the parse cache.
-    try {
-      if (fd !== null) closeSync(fd);
-      rmSync(tmp, { force: true });
-    } catch {
-      // Nothing to clean up, or nowhere to clean it up.
-    }
-  }
-  return false;
 }

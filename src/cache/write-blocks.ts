@@ -1,4 +1,5 @@
-import { writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import path from "node:path";
 
 /**
  * Large text (reports, result-cache slots, parse-cache shards) is written in blocks of this many
@@ -19,4 +20,32 @@ export function writePieces(fd: number, pieces: Iterable<string>, write: (fd: nu
     }
   }
   if (block) write(fd, block);
+}
+
+/**
+ * Writes a cache file through a temporary file (`<file>.<pid>.<random>.tmp`) and a rename, so a
+ * reader never sees half a file; in blocks when given pieces. False when it could not; never
+ * throws (an unwritable cache only leaves the run uncached).
+ */
+export function writeFileAtomically(file: string, text: string | Iterable<string>): boolean {
+  // Synchronous: the run waits for it either way, and `fs.promises` adds thread-pool round trips.
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  let fd: number | null = null;
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    fd = openSync(tmp, "w");
+    writePieces(fd, typeof text === "string" ? [text] : text);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, file);
+    return true;
+  } catch {
+    try {
+      if (fd !== null) closeSync(fd);
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing to clean up, or nowhere to clean it up.
+    }
+  }
+  return false;
 }

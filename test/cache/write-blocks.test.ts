@@ -1,9 +1,12 @@
-/** `writePieces`: what reaches the file is the pieces joined, whatever their sizes, in blocks of about WRITE_BLOCK_CHARS. */
-import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from "node:fs";
+/**
+ * `writePieces`: what reaches the file is the pieces joined, whatever their sizes, in blocks of
+ * about WRITE_BLOCK_CHARS. `writeFileAtomically`: the whole file or none, and no temporary file left.
+ */
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { WRITE_BLOCK_CHARS, writePieces } from "../../src/cache/write-blocks.js";
+import { WRITE_BLOCK_CHARS, writeFileAtomically, writePieces } from "../../src/cache/write-blocks.js";
 
 describe("writePieces", () => {
   it("writes the pieces joined, in blocks no larger than a block plus one piece, non-ASCII included", () => {
@@ -29,5 +32,34 @@ describe("writePieces", () => {
     writePieces(-1, [], (_fd, text) => writes.push(text));
     writePieces(-1, ["", ""], (_fd, text) => writes.push(text));
     expect(writes).toEqual([]);
+  });
+});
+
+describe("writeFileAtomically", () => {
+  it("replaces the file whole, making its directory, and leaves no temporary file", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-atomic-"));
+    const file = path.join(dir, "a", "b", "slot.json");
+    expect(writeFileAtomically(file, ["{", '"x":', "1}"])).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe('{"x":1}');
+    expect(writeFileAtomically(file, "second")).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe("second");
+    expect(readdirSync(path.dirname(file))).toEqual(["slot.json"]);
+  });
+
+  it("returns false, throws nothing and leaves nothing behind when the file cannot be written", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-atomic-"));
+    // The directory it would need is a file.
+    writeFileSync(path.join(dir, "blocked"), "");
+    expect(writeFileAtomically(path.join(dir, "blocked", "slot.json"), "text")).toBe(false);
+    // A piece that throws halfway: the old file stays, and the temporary one is removed.
+    const file = path.join(dir, "slot.json");
+    writeFileSync(file, "old");
+    function* failing(): Generator<string> {
+      yield "x".repeat(WRITE_BLOCK_CHARS * 2);
+      throw new Error("serialisation failed");
+    }
+    expect(writeFileAtomically(file, failing())).toBe(false);
+    expect(readFileSync(file, "utf8")).toBe("old");
+    expect(readdirSync(dir).sort()).toEqual(["blocked", "slot.json"]);
   });
 });
