@@ -3,11 +3,12 @@
  * order with bash (`bash --noprofile --norc -eo pipefail`), `${{ inputs.* }}` / `${{ github.* }}`
  * expressions replaced by test values, in a GitHub-like environment (GITHUB_WORKSPACE,
  * GITHUB_STEP_SUMMARY, GITHUB_OUTPUT, GITHUB_BASE_REF, GITHUB_ACTIONS=true). `uses:` steps
- * (actions/setup-node) are skipped: node 20 is already here. The action's own checkout is a
+ * (actions/setup-node, actions/cache) are skipped: node 20 is already here, and the cache steps
+ * are checked as data. The action's own checkout is a
  * clone of this repository at HEAD, so its `npm ci` never touches this working tree.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -51,6 +52,7 @@ function runAction(
   action: Action,
   inputs: Record<string, string>,
   github: Record<string, string>,
+  runner: Record<string, string>,
   baseEnv: NodeJS.ProcessEnv,
   scratch: string,
   skip: (step: ActionStep) => boolean,
@@ -67,6 +69,7 @@ function runAction(
         return expression(def);
       }
       if (scope === "github" && key in github) return github[key] as string;
+      if (scope === "runner" && key in runner) return runner[key] as string;
       if (scope === "steps" && rest[1] === "outputs") return stepOutputs[rest[0] as string]?.[rest.slice(2).join(".")] ?? "";
       throw new Error(`the test does not know the expression \`${expr}\``);
     });
@@ -163,10 +166,12 @@ describe.skipIf(!hasYaml)("GitHub Action (action.yml)", () => {
     delete env.NO_COLOR;
     delete env.FORCE_COLOR;
     // The install step runs once (the first run); later runs reuse the action's checkout.
-    const result = runAction(action, inputs, { action_path: actionPath, workspace, base_ref: "main" }, env, scratch, (step) => installed && step.name === "Install rollsafe");
+    const runnerTemp = path.join(scratch, "runner-temp");
+    mkdirSync(runnerTemp);
+    const result = runAction(action, inputs, { action_path: actionPath, workspace, base_ref: "main" }, { temp: runnerTemp, os: "Linux" }, env, scratch, (step) => installed && step.name === "Install rollsafe");
     installed = true;
     // The summary is Markdown with HTML entities (`_` is `&#95;`): compare plain text.
-    return { ...result, summary: readFileSync(summary, "utf8").replace(/&#95;/g, "_") };
+    return { ...result, runnerTemp, summary: readFileSync(summary, "utf8").replace(/&#95;/g, "_") };
   }
 
   it("annotates only the PR's migration, writes the summary and the SARIF report, and fails the step", () => {
@@ -193,5 +198,41 @@ describe.skipIf(!hasYaml)("GitHub Action (action.yml)", () => {
     expect(outputs["exit-code"]).toBe("0");
     expect(check.stdout.split("\n").filter((l) => l.startsWith("::error"))).toHaveLength(2);
     expect(summary).toContain("0002_remove_subtitle.py");
+  }, 10 * 60_000);
+
+  it("keeps the parse cache in the runner's temporary directory, restored before the check and saved after it even when it fails", () => {
+    const { steps, runnerTemp } = run({});
+    expect((steps.get("check") as StepResult).status).toBe(1);
+    // The key's prefix names the runner's OS, rollsafe's version and the hash of its bundle.
+    const version = (JSON.parse(readFileSync(path.join(actionPath, "package.json"), "utf8")) as { version: string }).version;
+    const code = readFileSync(path.join(actionPath, "dist/bundle/modules.sha256"), "utf8").slice(0, 16);
+    const keyStep = action.runs.steps.find((s) => s.id === "cache-key") as ActionStep;
+    const output = readFileSync(path.join(path.dirname(runnerTemp), `output-${action.runs.steps.indexOf(keyStep)}`), "utf8");
+    expect(output).toBe(`prefix=rollsafe-Linux-${version}-${code}-\n`);
+    // The check ran with its cache there (shards and the run's result), and left none in the workspace.
+    const cacheDir = path.join(runnerTemp, "rollsafe-cache");
+    const versionDir = path.join(cacheDir, readdirSync(cacheDir).find((name) => name !== ".gitignore") as string);
+    expect(readdirSync(versionDir).filter((name) => /^[0-9a-f]{32}\.json$/.test(name)).length).toBeGreaterThan(0);
+    expect(readdirSync(path.join(versionDir, "results")).some((name) => name.endsWith(".key"))).toBe(true);
+    expect(existsSync(path.join(workspace, ".rollsafe_cache"))).toBe(false);
+
+    // The steps the runner runs (not run here): restore before the check, save after it.
+    const ids = action.runs.steps.map((s) => s.id ?? s.name);
+    const restore = action.runs.steps.find((s) => s.uses?.startsWith("actions/cache/restore@")) as ActionStep & { if?: string; with: Record<string, string> };
+    const save = action.runs.steps.find((s) => s.uses?.startsWith("actions/cache/save@")) as ActionStep & { if?: string; with: Record<string, string> };
+    expect(ids.indexOf("cache-key")).toBeLessThan(ids.indexOf("cache"));
+    expect(ids.indexOf("cache")).toBeLessThan(ids.indexOf("check"));
+    expect(ids.indexOf("check")).toBeLessThan(ids.indexOf(save.name as string));
+    const check = action.runs.steps.find((s) => s.id === "check") as ActionStep;
+    for (const step of [restore, save]) expect(step.with.path).toBe(check.env?.ROLLSAFE_CACHE_DIR);
+    expect(restore.id).toBe("cache");
+    expect(restore.if).toBe("inputs.cache == 'true'");
+    expect(restore.with.key).toBe("${{ steps.cache-key.outputs.prefix }}${{ hashFiles('**/migrations/**/*.py') }}");
+    expect(restore.with["restore-keys"]?.trim()).toBe("${{ steps.cache-key.outputs.prefix }}");
+    // Saved after a failed check (a run with findings), not after a cancelled job, and not when
+    // the exact key was restored (nothing new to keep).
+    expect(save.if).toBe("${{ !cancelled() && inputs.cache == 'true' && steps.cache.outputs.cache-hit != 'true' }}");
+    expect(save.with.key).toBe("${{ steps.cache.outputs.cache-primary-key }}");
+    expect(action.inputs.cache?.default).toBe("true");
   }, 10 * 60_000);
 });
