@@ -17,7 +17,7 @@ import type { ReleasePlan } from "./plan/release-plan.js";
 import type { ReportFileWriter } from "./cache/result-cache.js";
 import { WRITE_BLOCK_CHARS } from "./cache/write-blocks.js";
 import { rollsafeVersion } from "./cache/package-info.js";
-import { cannotWrite, guardStdout, openResultCache, reportVariant, storedReport, streamOutput, STDOUT_FD, stdoutIsFile, UsageError, wantsColor, type PreparedCheck } from "./cached-check.js";
+import { cannotWrite, guardStdout, openResultCache, reportVariant, storedReport, streamOutput, STDOUT_FD, stdoutForColor, stdoutIsFile, UsageError, wantsColor, type PreparedCheck } from "./cached-check.js";
 
 export { UsageError, wantsColor };
 import type { LintResult } from "./model/types.js";
@@ -133,7 +133,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
       const fixed = opts.fix ? await (await import("./fix/fix-loop.js")).runFixLoop(existing.found, run.options, { unsafe: opts.unsafeFixes }) : null;
-      const color = format === "text" && !opts.output && wantsColor(process.stdout);
+      const color = format === "text" && !opts.output && wantsColor(stdoutForColor);
       // The result cache (not for --fix, which writes, nor --diff, which reads the files): an
       // unchanged tree prints the report rendered last time, or renders the stored run.
       const { cache, handle } = ready ?? (fixed || opts.diff ? { cache: null, handle: null } : await openResultCache(run, existing.found));

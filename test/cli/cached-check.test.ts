@@ -4,7 +4,8 @@
  * cache, and leaves everything else (and every problem to report) to the CLI, handing over what
  * it worked out. Nothing here is timed.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -14,7 +15,7 @@ import { cachedCheck, parseCheckArgv, type PreparedCheck } from "../../src/cache
 import { main } from "../../src/cli.js";
 import { checkCommand, type CheckValues } from "../../src/config/cli-options.js";
 import { runFlags } from "../../src/config/resolve-options.js";
-import { REPO, runCli } from "../support/run-cli.js";
+import { BIN, REPO, runCli } from "../support/run-cli.js";
 
 /** What commander makes of `rollsafe <args>` with the CLI's own `check` definition, or "error". */
 function commanderReads(args: string[]): { paths: string[]; opts: CheckValues } | "error" | "other" {
@@ -172,5 +173,59 @@ describe("a check the result cache answers", () => {
     const missing = runCli([...line(path.join(path.dirname(project), "m.json")), path.join(project, "gone")]);
     expect(missing.code).toBe(2);
     expect(missing.stderr.match(/no such file or directory/g)).toHaveLength(1);
+  });
+});
+
+describe("colour of a text report the result cache answers", () => {
+  let tmp: string;
+  let project: string;
+  const env = (extra: Record<string, string> = {}) => {
+    const vars: NodeJS.ProcessEnv = { ...process.env, GITHUB_ACTIONS: "", CI: "", ...extra };
+    delete vars.NO_COLOR;
+    delete vars.FORCE_COLOR;
+    return vars;
+  };
+  const args = () => [BIN, "check", project, "--no-config", "--cache-dir", path.join(tmp, "cache")];
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), "rollsafe-colour-"));
+    project = path.join(tmp, "project");
+    cpSync(path.join(REPO, "fixtures/example-project"), project, { recursive: true });
+    await sleep(2100);
+  }, 30_000);
+
+  it("is plain to a file, without making node's stream for stdout (or loading node's streams)", () => {
+    // Records the modules node loaded, at exit, without asking for process.stderr (which makes a stream).
+    const preload = path.join(tmp, "modules.cjs");
+    writeFileSync(preload, 'process.on("exit", () => require("node:fs").writeSync(2, "\\nMODULES " + JSON.stringify(process.moduleLoadList)));\n');
+    const run = () => {
+      const file = path.join(tmp, "report.txt");
+      const fd = openSync(file, "w");
+      try {
+        const result = spawnSync(process.execPath, ["-r", preload, ...args()], { env: env(), encoding: "utf8", stdio: ["ignore", fd, "pipe"] });
+        return { code: result.status, report: readFileSync(file, "utf8"), modules: JSON.parse(result.stderr.slice(result.stderr.indexOf("MODULES ") + 8)) as string[] };
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const first = run();
+    const warm = run();
+    expect(warm.code).toBe(1);
+    expect(warm.report).toBe(first.report);
+    expect(warm.report).not.toContain("\u001b[");
+    expect(warm.report).toBe(runCli(["check", project, "--no-config", "--no-cache"]).stdout);
+    // The run the cache answered: no CLI, and no stream for stdout.
+    expect(warm.modules.some((m) => m.includes("cli.cjs"))).toBe(false);
+    expect(warm.modules.filter((m) => /^NativeModule (stream|internal\/fs\/sync_write_stream|tty)$/.test(m))).toEqual([]);
+  });
+
+  it.skipIf(!existsSync("/usr/bin/script"))("is coloured on a terminal, as without the cache", () => {
+    // util-linux's script(1) gives the run a pseudo-terminal for stdout.
+    const command = [process.execPath, ...args()].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    const onTerminal = () => spawnSync("/usr/bin/script", ["-qec", command, "/dev/null"], { env: env({ TERM: "xterm-256color" }), encoding: "utf8" }).stdout;
+    const filled = onTerminal();
+    const warm = onTerminal();
+    expect(warm).toContain("\u001b[");
+    expect(warm).toBe(filled);
   });
 });
