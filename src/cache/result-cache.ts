@@ -48,7 +48,7 @@ export interface CachedRun<Extra> {
 }
 
 /** Bump when the stored shape changes. */
-const RESULT_SCHEMA_VERSION = 1;
+const RESULT_SCHEMA_VERSION = 2;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let codeStamp: string | null = null;
@@ -130,15 +130,52 @@ function settingsText(paths: string[], options: LintOptions, ruleNames: readonly
   );
 }
 
+/** The start of a run's key: the code and the settings. */
+function keyHead(settings: string): string {
+  return `${rollsafeCodeStamp()}\0\0${settings}\n`;
+}
+
+/** The later of a stat's mtime and ctime and `newest`. */
+function newer(newest: bigint, stat: BigIntStats | undefined): bigint {
+  if (!stat) return newest;
+  const changed = stat.ctimeNs > stat.mtimeNs ? stat.ctimeNs : stat.mtimeNs;
+  return changed > newest ? changed : newest;
+}
+
+/**
+ * Whether the tree a stored key was made from is unchanged, and then the newest change in it:
+ * the key lists every directory, link and file the walk's result depends on
+ * (`Discovery.watched`, the migration files, `apps.py`) with its stat, so when each of them has
+ * the same stat now, a walk would find the same files and make the same text. Checking costs a
+ * stat per line instead of listing every directory of the tree (a third of a warm run over
+ * Debian's apps). The `report` lines are the walk's outcome and come along unchanged; a run with
+ * a report filter (`--base`) is not checked this way, since git's answer can change alone.
+ */
+function unchangedTree(stored: string, head: string): { newestNs: bigint } | null {
+  if (!stored.startsWith(head)) return null;
+  let newestNs = 0n;
+  for (let at = head.length; at < stored.length; ) {
+    const end = stored.indexOf("\n", at);
+    const name = stored.indexOf("\0", at);
+    if (end < 0 || name < 0 || name > end) return null;
+    const file = stored.slice(at, name);
+    if (file !== "report") {
+      const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+      if (!stored.startsWith(statLine(file, stat), at)) return null;
+      newestNs = newer(newestNs, stat);
+    }
+    at = end + 1;
+  }
+  return { newestNs };
+}
+
 /** The key of a run (its text), or null when the run must not be cached (discovery problems). */
 async function runKey(
-  paths: string[],
+  absolute: string[],
+  settings: string,
   options: LintOptions,
-  ruleNames: readonly string[],
   takenAtNs: bigint,
-): Promise<{ text: string; slot: string; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
-  const cwd = options.cwd ?? process.cwd();
-  const absolute = paths.map((p) => path.resolve(cwd, p));
+): Promise<{ text: string; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
   const discovery = await discover(absolute, { exclude: options.exclude, labelCache: false });
   if (discovery.problems.length > 0) return null;
@@ -146,15 +183,19 @@ async function runKey(
   const notReported = options.notReported;
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
-  const settings = settingsText(absolute, options, ruleNames);
-  const key = [rollsafeCodeStamp(), "\0\0", settings, "\n"];
+  const key = [keyHead(settings)];
   let newestNs = 0n;
   // Synchronous: a thread-pool round trip per file costs more than the stat itself.
+  for (const dir of discovery.watched) {
+    const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    key.push(statLine(dir, stat));
+    newestNs = newer(newestNs, stat);
+  }
   const stats = [...files, ...appsPy].map((file) => statSync(file, { bigint: true, throwIfNoEntry: false }));
   [...files, ...appsPy].forEach((file, i) => {
     const stat = stats[i];
     key.push(statLine(file, stat));
-    if (stat) newestNs = [newestNs, stat.mtimeNs, stat.ctimeNs].reduce((a, b) => (b > a ? b : a));
+    newestNs = newer(newestNs, stat);
   });
   const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
   for (const p of reported.sort()) {
@@ -170,7 +211,7 @@ async function runKey(
     kept = [];
     return made;
   };
-  return { text: key.join(""), slot: new KeyHash().update(settings).digest(), newestNs, discovery, stamps };
+  return { text: key.join(""), newestNs, discovery, stamps };
 }
 
 /** The first line of a stored key: this, a space and the token. */
@@ -212,26 +253,35 @@ export class ResultCache {
    */
   async lookup(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<RunHandle | null> {
     const startedWall = wallClockNs();
-    let key: Awaited<ReturnType<typeof runKey>> = null;
+    const cwd = options.cwd ?? process.cwd();
+    const absolute = paths.map((p) => path.resolve(cwd, p));
+    const settings = settingsText(absolute, options, ruleNames);
+    const slot = new KeyHash().update(settings).digest();
+    const keyFile = path.join(this.dir, `${slot}.key`);
+    const file = path.join(this.dir, `${slot}.json`);
+    const storable = (newestNs: bigint) => this.racyNs === null || newestNs < startedWall - this.racyNs;
+    const stored = readStoredKey(keyFile);
     try {
-      key = await runKey(paths, options, ruleNames, startedWall);
+      const unchanged = stored && !options.reportFilter ? unchangedTree(stored.text, keyHead(settings)) : null;
+      if (stored && unchanged) {
+        return { key: stored.token, file, storable: storable(unchanged.newestNs), walked: null, stamps: null, keyFile, keyText: stored.text, keyStored: true };
+      }
+      const key = await runKey(absolute, settings, options, startedWall);
+      if (!key) return null;
+      const same = stored !== null && stored.text === key.text;
+      return {
+        key: same ? stored.token : newToken(),
+        file,
+        storable: storable(key.newestNs),
+        walked: key.discovery,
+        stamps: key.stamps,
+        keyFile,
+        keyText: key.text,
+        keyStored: same,
+      };
     } catch {
       return null;
     }
-    if (!key) return null;
-    const keyFile = path.join(this.dir, `${key.slot}.key`);
-    const stored = readStoredKey(keyFile);
-    const same = stored !== null && stored.text === key.text;
-    return {
-      key: same ? stored.token : newToken(),
-      file: path.join(this.dir, `${key.slot}.json`),
-      storable: this.racyNs === null || key.newestNs < startedWall - this.racyNs,
-      walked: key.discovery,
-      stamps: key.stamps,
-      keyFile,
-      keyText: key.text,
-      keyStored: same,
-    };
   }
 
   /** The stored run of this handle, or null. `rules`: the metadata of the run's rules (the result's `rules`). */
@@ -347,14 +397,16 @@ export interface RunHandle {
   storable: boolean;
   /**
    * The walk the key was made from (apps not yet labelled): a run that misses the cache starts
-   * from it instead of walking the tree again. Valid only for the same paths and options.
+   * from it instead of walking the tree again. Valid only for the same paths and options. Null
+   * when the stored key was found unchanged without a walk (the stored run is then expected).
    */
-  walked: Discovery;
+  walked: Discovery | null;
   /**
    * The parse cache's stamps of the walk's migration files, made from the stats the key was made
-   * from (once; the stats are let go then). For a run the cache does not answer.
+   * from (once; the stats are let go then). For a run the cache does not answer; null with
+   * `walked`.
    */
-  stamps: () => FileStamps;
+  stamps: (() => FileStamps) | null;
   /** Where the key's text is stored, the text, and whether it is stored with this handle's token. */
   keyFile: string;
   keyText: string;

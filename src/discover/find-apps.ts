@@ -70,6 +70,15 @@ export interface Discovery {
   /** Absolute paths of the files to report (all files under the given paths). */
   reportPaths: Set<string>;
   problems: DiscoveryProblem[];
+  /**
+   * What the result depends on besides the files found, in the order the walk met it: every
+   * directory it listed, every directory it left out for not being a package (a new
+   * `__init__.py` would make it one), and every symbolic link whose target's type it asked. An
+   * entry added, removed or renamed in a directory changes the directory's mtime, so while
+   * these paths' stats stay the same the walk would give the same result (the result cache's
+   * key keeps them, and an unchanged tree is recognised without walking it).
+   */
+  watched: string[];
 }
 
 export interface DiscoverOptions {
@@ -118,6 +127,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
   const appsByDir = new Map<string, AppInfo>();
   const reportPaths = new Set<string>();
   const visited = new Set<string>();
+  const watched: string[] = [];
   const exclude = (options.exclude ?? []).map((p) => path.resolve(p));
   const isExcluded = (p: string) => exclude.some((e) => p === e || p.startsWith(e + path.sep));
   /** Listings of migrations directories read during the walk, reused for the file list. */
@@ -141,6 +151,13 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
    * (one per directory cost a third of a warm run over Debian's Django packages, whose
    * `locale/` trees hold thousands of directories).
    */
+  /** `isFileTree`, watching the directory it leaves out. */
+  function leftOut(dir: string, name: string): boolean {
+    if (!isFileTree(dir, name)) return false;
+    watched.push(dir);
+    return true;
+  }
+
   async function walk(dir: string, isRoot: boolean, known: string | null = null): Promise<void> {
     let real: string;
     try {
@@ -162,13 +179,14 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       problems.push({ path: dir, message: errorText(error) });
       return;
     }
+    watched.push(dir);
     if (isMigrations && entries.some((e) => e.name === "__init__.py") && looksLikeMigrationsPackage(entries.map((e) => e.name))) {
       const app = await addApp(path.dirname(dir));
       if (app) {
         if (app.migrationsDir === dir) listings.set(dir, entries);
         for (const entry of entries) {
           const full = childPath(dir, entry.name);
-          if (isMigrationModule(entry.name) && !isExcluded(full) && isFile(full, entry)) reportPaths.add(full);
+          if (isMigrationModule(entry.name) && !isExcluded(full) && isFile(full, entry, watched)) reportPaths.add(full);
         }
       }
     }
@@ -176,10 +194,11 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       if (SKIPPED_DIRS.has(entry.name)) continue;
       if (entry.isDirectory()) {
         const full = childPath(dir, entry.name);
-        if (!isExcluded(full) && !isFileTree(full, entry.name)) await walk(full, false, childPath(real, entry.name));
+        if (!isExcluded(full) && !leftOut(full, entry.name)) await walk(full, false, childPath(real, entry.name));
       } else if (entry.isSymbolicLink()) {
         const full = childPath(dir, entry.name);
-        if (isDirectory(full, problems) && !isExcluded(full) && !isFileTree(full, entry.name)) await walk(full, false);
+        watched.push(full);
+        if (isDirectory(full, problems) && !isExcluded(full) && !leftOut(full, entry.name)) await walk(full, false);
       }
     }
   }
@@ -222,18 +241,21 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
   for (const app of apps) {
     let entries = listings.get(app.migrationsDir);
     try {
-      entries ??= sortedEntries(app.migrationsDir);
+      if (!entries) {
+        entries = sortedEntries(app.migrationsDir);
+        watched.push(app.migrationsDir);
+      }
     } catch (error) {
       problems.push({ path: app.migrationsDir, message: errorText(error) });
       continue;
     }
     for (const entry of entries) {
       const full = childPath(app.migrationsDir, entry.name);
-      if (!isMigrationModule(entry.name) || !isFile(full, entry)) continue;
+      if (!isMigrationModule(entry.name) || !isFile(full, entry, watched)) continue;
       files.push({ path: full, app, name: entry.name.slice(0, -3) });
     }
   }
-  return { apps, files, reportPaths, problems };
+  return { apps, files, reportPaths, problems, watched };
 }
 
 /** Names the apps of a discovery made with `labelCache: false`, as `discover` would have. */
@@ -270,9 +292,11 @@ function sortedEntries(dir: string): Dirent[] {
   return readdirSync(dir, { withFileTypes: true }).sort(byName);
 }
 
-function isFile(full: string, entry: Dirent): boolean {
+/** Whether an entry is a file, or a link to one (the link is then watched, see `Discovery.watched`). */
+function isFile(full: string, entry: Dirent, watched: string[]): boolean {
   if (entry.isFile()) return true;
   if (!entry.isSymbolicLink()) return false;
+  watched.push(full);
   try {
     return statSync(full).isFile();
   } catch {

@@ -191,6 +191,78 @@ describe("result cache", () => {
   });
 });
 
+describe("an unchanged tree, recognised without walking it", () => {
+  const lookup = (options: LintOptions = {}) => new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project, ...options }, DEFAULT_NAMES);
+  /** A Django app with one migration at `dir` (a package, with a `migrations` package). */
+  const app = (dir: string, model: string) => {
+    mkdirSync(path.join(dir, "migrations"), { recursive: true });
+    writeFileSync(path.join(dir, "__init__.py"), "");
+    writeFileSync(path.join(dir, "migrations/__init__.py"), "");
+    writeFileSync(
+      path.join(dir, "migrations/0001_initial.py"),
+      `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [migrations.CreateModel("${model}", [("id", models.AutoField(primary_key=True))])]\n`,
+    );
+  };
+  /** After a change: the run is recomputed from a walk, its result a fresh run's, and found unchanged again. */
+  const seen = async () => {
+    expect((await lookup())?.walked).not.toBeNull();
+    const after = await run();
+    expect(after).toMatchObject({ hit: false, computed: 1 });
+    expect(after.result).toEqual((await analyze(["."], { cwd: project })).result);
+    expect((await lookup())?.walked).toBeNull();
+    expect((await run()).hit).toBe(true);
+  };
+
+  it("finds the stored key by a stat of what it lists, and it is the text a walk makes", async () => {
+    await run();
+    const unchanged = await lookup();
+    expect(unchanged).toMatchObject({ walked: null, stamps: null, keyStored: true });
+    // A report filter (--base: git's answer can change alone) always walks, and makes the same text.
+    const walked = await lookup({ reportFilter: () => true });
+    expect(walked?.walked).not.toBeNull();
+    expect(walked?.keyText).toBe(unchanged?.keyText);
+    expect(walked?.keyStored).toBe(true);
+    // The key lists the directories the walk listed, not only the files.
+    expect(unchanged?.keyText).toContain(`${path.join(project, "library")}\0`);
+    expect(unchanged?.keyText).toContain(`${path.join(project, "library/migrations")}\0`);
+  });
+
+  it("sees a new app anywhere in the tree, and a migration removed", async () => {
+    await run();
+    app(path.join(project, "library/nested/deeper"), "Deep");
+    await seen();
+    const removed = path.join(project, "library/nested/deeper/migrations/0001_initial.py");
+    const { unlinkSync } = await import("node:fs");
+    unlinkSync(removed);
+    await seen();
+  });
+
+  it("sees a left-out file tree become a package, with an app inside", async () => {
+    // `templates` without __init__.py is not walked; with one it is, and the app in it counts.
+    app(path.join(project, "templates/plugin"), "Plugin");
+    await run();
+    const before = (await run()).result.summary.migrations;
+    writeFileSync(path.join(project, "templates/__init__.py"), "");
+    await seen();
+    expect((await run()).result.summary.migrations).toBe(before + 1);
+  });
+
+  it("sees the directory behind a symbolic link replaced, the link itself unchanged", async () => {
+    const { renameSync, symlinkSync } = await import("node:fs");
+    const outside = mkdtempSync(path.join(os.tmpdir(), "rollsafe-linked-"));
+    app(path.join(outside, "target"), "First");
+    symlinkSync(path.join(outside, "target"), path.join(project, "linked"));
+    await run();
+    const before = (await run()).result.summary.migrations;
+    // The link's directory does not change; what it points to is another directory, with two apps.
+    renameSync(path.join(outside, "target"), path.join(outside, "old"));
+    app(path.join(outside, "target"), "Second");
+    app(path.join(outside, "target/extra"), "Third");
+    await seen();
+    expect((await run()).result.summary.migrations).toBe(before + 1);
+  });
+});
+
 describe("the stamp of rollsafe's own code in the key", () => {
   it("covers the modules that can run: the bundle alone from dist/bundle, src/ and rules/ from compiled or source modules", () => {
     const root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-stamp-"));
