@@ -143,30 +143,55 @@ function newer(newest: bigint, stat: BigIntStats | undefined): bigint {
 }
 
 /**
- * Whether the tree a stored key was made from is unchanged, and then the newest change in it:
- * the key lists every directory, link and file the walk's result depends on
- * (`Discovery.watched`, the migration files, `apps.py`) with its stat, so when each of them has
- * the same stat now, a walk would find the same files and make the same text. Checking costs a
- * stat per line instead of listing every directory of the tree (a third of a warm run over
- * Debian's apps). The `report` lines are the walk's outcome and come along unchanged; a run with
- * a report filter (`--base`) is not checked this way, since git's answer can change alone.
+ * Whether the inputs of a stored key are unchanged, found without walking the tree, and then the
+ * newest change among its files. Beside its text a key keeps the stat of every directory, link
+ * and left-out directory the walk's result depends on (`Discovery.watched`, see `walkStamps`):
+ * when each has the same stat now, a walk would find the same files, so only the files' stat
+ * lines of the text need checking. A stat per line instead of listing every directory (a third
+ * of a warm run over Debian's apps). The `report` lines are the walk's outcome and come along
+ * unchanged; a run with a report filter (`--base`, whose answer from git can change alone) is
+ * not checked this way.
  */
-function unchangedTree(stored: string, head: string): { newestNs: bigint } | null {
-  if (!stored.startsWith(head)) return null;
+function unchangedInputs(stored: StoredKey, head: string): { newestNs: bigint } | null {
+  if (stored.walk === null || !stored.text.startsWith(head) || statLines(stored.walk, 0) === null) return null;
+  return statLines(stored.text, head.length);
+}
+
+/**
+ * Whether every `path\0stat` line of `text` from `from` on is the path's stat line now (`report`
+ * lines are skipped), and then the newest change among them; null at the first that is not.
+ */
+function statLines(text: string, from: number): { newestNs: bigint } | null {
   let newestNs = 0n;
-  for (let at = head.length; at < stored.length; ) {
-    const end = stored.indexOf("\n", at);
-    const name = stored.indexOf("\0", at);
+  for (let at = from; at < text.length; ) {
+    const end = text.indexOf("\n", at);
+    const name = text.indexOf("\0", at);
     if (end < 0 || name < 0 || name > end) return null;
-    const file = stored.slice(at, name);
+    const file = text.slice(at, name);
     if (file !== "report") {
       const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-      if (!stored.startsWith(statLine(file, stat), at)) return null;
+      if (!text.startsWith(statLine(file, stat), at)) return null;
       newestNs = newer(newestNs, stat);
     }
     at = end + 1;
   }
   return { newestNs };
+}
+
+/**
+ * The stat lines of what a walk's result depends on besides the files (`Discovery.watched`), or
+ * null when one of them changed within the racy window before `takenAtNs` (a second change
+ * within the file system's timestamp granularity could go unseen, as for the files).
+ */
+function walkStamps(watched: readonly string[], takenAtNs: bigint, racyNs: bigint | null): string | null {
+  const lines: string[] = [];
+  let newestNs = 0n;
+  for (const dir of watched) {
+    const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
+    lines.push(statLine(dir, stat));
+    newestNs = newer(newestNs, stat);
+  }
+  return racyNs !== null && newestNs >= takenAtNs - racyNs ? null : lines.join("");
 }
 
 /** The key of a run (its text), or null when the run must not be cached (discovery problems). */
@@ -175,7 +200,8 @@ async function runKey(
   settings: string,
   options: LintOptions,
   takenAtNs: bigint,
-): Promise<{ text: string; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
+  racyNs: bigint | null,
+): Promise<{ text: string; walk: string | null; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
   const discovery = await discover(absolute, { exclude: options.exclude, labelCache: false });
   if (discovery.problems.length > 0) return null;
@@ -186,11 +212,6 @@ async function runKey(
   const key = [keyHead(settings)];
   let newestNs = 0n;
   // Synchronous: a thread-pool round trip per file costs more than the stat itself.
-  for (const dir of discovery.watched) {
-    const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
-    key.push(statLine(dir, stat));
-    newestNs = newer(newestNs, stat);
-  }
   const stats = [...files, ...appsPy].map((file) => statSync(file, { bigint: true, throwIfNoEntry: false }));
   [...files, ...appsPy].forEach((file, i) => {
     const stat = stats[i];
@@ -211,24 +232,58 @@ async function runKey(
     kept = [];
     return made;
   };
-  return { text: key.join(""), newestNs, discovery, stamps };
+  return { text: key.join(""), walk: walkStamps(discovery.watched, takenAtNs, racyNs), newestNs, discovery, stamps };
 }
 
 /** The first line of a stored key: this, a space and the token. */
 const KEY_HEADER = "rollsafe result key";
+/** The line before a stored key's walk stamps: this, a space and their number of lines. */
+const WALK_HEADER = "walk";
 
-/** The token and text of the key stored at `file`, or null. */
-function readStoredKey(file: string): { token: string; text: string } | null {
+/** A key as stored: its token, its text, and the stamps of its walk (`walkStamps`; null: none kept). */
+interface StoredKey {
+  token: string;
+  text: string;
+  walk: string | null;
+}
+
+/**
+ * The key stored at `file`, or null. The file is the header line, then (when kept) `walk N` and
+ * the walk's N stamp lines, then the text.
+ */
+function readStoredKey(file: string): StoredKey | null {
   let stored: string;
   try {
-    stored = readFileSync(file, "utf8");
+    stored = readJsonText(file);
   } catch {
     return null;
   }
   const newline = stored.indexOf("\n");
   const header = newline < 0 ? "" : stored.slice(0, newline);
   if (!header.startsWith(`${KEY_HEADER} `)) return null;
-  return { token: header.slice(KEY_HEADER.length + 1), text: stored.slice(newline + 1) };
+  const token = header.slice(KEY_HEADER.length + 1);
+  let at = newline + 1;
+  if (!stored.startsWith(`${WALK_HEADER} `, at)) return { token, text: stored.slice(at), walk: null };
+  const end = stored.indexOf("\n", at);
+  const count = Number(stored.slice(at + WALK_HEADER.length + 1, end));
+  if (end < 0 || !Number.isInteger(count) || count < 0) return null;
+  const walkStart = end + 1;
+  at = walkStart;
+  for (let i = 0; i < count; i++) {
+    const next = stored.indexOf("\n", at);
+    if (next < 0) return null;
+    at = next + 1;
+  }
+  return { token, text: stored.slice(at), walk: stored.slice(walkStart, at) };
+}
+
+/** The pieces of a stored key (see `readStoredKey`). */
+function keyPieces(token: string, text: string, walk: string | null): string[] {
+  const head = `${KEY_HEADER} ${token}\n`;
+  if (walk === null) return [head, text];
+  let lines = 0;
+  for (let i = walk.indexOf("\n"); i >= 0; i = walk.indexOf("\n", i + 1)) lines++;
+  return [head, `${WALK_HEADER} ${lines}\n`, walk, text];
 }
 
 /** A token for a key text being stored: unique to this process and moment. */
@@ -262,13 +317,16 @@ export class ResultCache {
     const storable = (newestNs: bigint) => this.racyNs === null || newestNs < startedWall - this.racyNs;
     const stored = readStoredKey(keyFile);
     try {
-      const unchanged = stored && !options.reportFilter ? unchangedTree(stored.text, keyHead(settings)) : null;
+      const unchanged = stored && !options.reportFilter ? unchangedInputs(stored, keyHead(settings)) : null;
       if (stored && unchanged) {
-        return { key: stored.token, file, storable: storable(unchanged.newestNs), walked: null, stamps: null, keyFile, keyText: stored.text, keyStored: true };
+        return { key: stored.token, file, storable: storable(unchanged.newestNs), walked: null, stamps: null, keyFile, keyText: stored.text, keyWalk: stored.walk, keyStored: true };
       }
-      const key = await runKey(absolute, settings, options, startedWall);
+      const key = await runKey(absolute, settings, options, startedWall, this.racyNs);
       if (!key) return null;
       const same = stored !== null && stored.text === key.text;
+      // The same inputs, walked because a directory changed (a new file beside the migrations):
+      // keep the walk's new stamps, so that the next run need not walk.
+      if (same && key.walk !== null && key.walk !== stored.walk) writeFileAtomically(keyFile, keyPieces(stored.token, key.text, key.walk));
       return {
         key: same ? stored.token : newToken(),
         file,
@@ -277,6 +335,7 @@ export class ResultCache {
         stamps: key.stamps,
         keyFile,
         keyText: key.text,
+        keyWalk: key.walk,
         keyStored: same,
       };
     } catch {
@@ -407,16 +466,17 @@ export interface RunHandle {
    * `walked`.
    */
   stamps: (() => FileStamps) | null;
-  /** Where the key's text is stored, the text, and whether it is stored with this handle's token. */
+  /** Where the key's text is stored, the text, its walk's stamps, and whether it is stored with this handle's token. */
   keyFile: string;
   keyText: string;
+  keyWalk: string | null;
   keyStored: boolean;
 }
 
 /** Stores the handle's key text with its token, once, before anything is stored under the token; false when it cannot be. */
 function storeKey(handle: RunHandle): boolean {
   if (handle.keyStored) return true;
-  handle.keyStored = writeFileAtomically(handle.keyFile, [`${KEY_HEADER} ${handle.key}\n`, handle.keyText]);
+  handle.keyStored = writeFileAtomically(handle.keyFile, keyPieces(handle.key, handle.keyText, handle.keyWalk));
   // A new key is a run that missed: the time to drop what no run has used for a while.
   const versionDir = path.dirname(path.dirname(handle.keyFile));
   if (handle.keyStored) collectCacheGarbage(path.dirname(versionDir), path.basename(versionDir));

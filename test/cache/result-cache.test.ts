@@ -222,9 +222,38 @@ describe("an unchanged tree, recognised without walking it", () => {
     expect(walked?.walked).not.toBeNull();
     expect(walked?.keyText).toBe(unchanged?.keyText);
     expect(walked?.keyStored).toBe(true);
-    // The key lists the directories the walk listed, not only the files.
-    expect(unchanged?.keyText).toContain(`${path.join(project, "library")}\0`);
-    expect(unchanged?.keyText).toContain(`${path.join(project, "library/migrations")}\0`);
+    // Beside the text, the key keeps the stat of each directory the walk listed.
+    expect(unchanged?.keyWalk).toContain(`${path.join(project, "library")}\0`);
+    expect(unchanged?.keyWalk).toContain(`${path.join(project, "library/migrations")}\0`);
+    expect(unchanged?.keyText).not.toContain(`${path.join(project, "library")}\0`);
+  });
+
+  it("walks when a directory changed, and a change outside the migrations is still a hit, found without a walk next time", async () => {
+    await run();
+    // A report written beside the apps, a new module in an app: the same migrations.
+    writeFileSync(path.join(project, "report.txt"), "x");
+    writeFileSync(path.join(project, "library/views.py"), "");
+    const walked = await lookup();
+    expect(walked?.walked).not.toBeNull();
+    expect(walked?.keyStored).toBe(true);
+    expect(await run()).toMatchObject({ hit: true, computed: 0 });
+    expect((await lookup())?.walked).toBeNull();
+  });
+
+  it("keeps no directory stamps made within two seconds of a change (racily clean, as for the files)", async () => {
+    await sleep(2100);
+    const cache = () => new ResultCache(cacheDir);
+    // The migrations are old enough to store the run; the project's directory changed just now.
+    writeFileSync(path.join(project, "notes.txt"), "x");
+    expect((await run({}, cache())).computed).toBe(1);
+    const fresh = await cache().lookup(["."], { cwd: project }, DEFAULT_NAMES);
+    expect(fresh).toMatchObject({ keyStored: true, keyWalk: null });
+    expect(fresh?.walked).not.toBeNull();
+    await sleep(2100);
+    // Old enough now: the walk's stamps are kept, and the next run need not walk.
+    expect((await cache().lookup(["."], { cwd: project }, DEFAULT_NAMES))?.keyWalk).not.toBeNull();
+    expect((await cache().lookup(["."], { cwd: project }, DEFAULT_NAMES))?.walked).toBeNull();
+    expect((await run({}, cache())).hit).toBe(true);
   });
 
   it("sees a new app anywhere in the tree, and a migration removed", async () => {
