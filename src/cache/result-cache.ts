@@ -143,39 +143,52 @@ function newer(newest: bigint, stat: BigIntStats | undefined): bigint {
 }
 
 /**
- * Whether the inputs of a stored key are unchanged, found without walking the tree, and then the
- * newest change among its files. Beside its text a key keeps the stat of every directory, link
- * and left-out directory the walk's result depends on (`Discovery.watched`, see `walkStamps`):
- * when each has the same stat now, a walk would find the same files, so only the files' stat
- * lines of the text need checking. A stat per line instead of listing every directory (a third
- * of a warm run over Debian's apps). The `report` lines are the walk's outcome and come along
- * unchanged; a run with a report filter (`--base`, whose answer from git can change alone) is
- * not checked this way.
+ * The key a walk would make now, found without walking the tree when the stored key's walk still
+ * holds. Beside its text a key keeps the stat of every directory, link and left-out directory
+ * the walk's result depends on (`Discovery.watched`, see `walkStamps`): when each has the same
+ * stat now, a walk would find the same files, so the text is the stored one with each file's
+ * stat line made anew. A stat per line instead of listing every directory (a third of a warm
+ * run over Debian's apps). The `report` lines are the walk's outcome and come along unchanged;
+ * a run with a report filter (`--base`, whose answer from git can change alone) is not made this
+ * way. Null when the walk does not hold (or the text is not this run's code and settings).
  */
-function unchangedInputs(stored: StoredKey, head: string): { newestNs: bigint } | null {
-  if (stored.walk === null || !stored.text.startsWith(head) || statLines(stored.walk, 0) === null) return null;
-  return statLines(stored.text, head.length);
-}
-
-/**
- * Whether every `path\0stat` line of `text` from `from` on is the path's stat line now (`report`
- * lines are skipped), and then the newest change among them; null at the first that is not.
- */
-function statLines(text: string, from: number): { newestNs: bigint } | null {
+function keyFromStoredWalk(stored: StoredKey, head: string, takenAtNs: bigint): { text: string; newestNs: bigint; stamps: () => FileStamps } | null {
+  if (stored.walk === null || !stored.text.startsWith(head) || !walkHolds(stored.walk)) return null;
+  const text = stored.text;
+  const lines = [head];
+  const files: string[] = [];
+  const stats: (BigIntStats | undefined)[] = [];
   let newestNs = 0n;
-  for (let at = from; at < text.length; ) {
+  for (let at = head.length; at < text.length; ) {
     const end = text.indexOf("\n", at);
     const name = text.indexOf("\0", at);
     if (end < 0 || name < 0 || name > end) return null;
     const file = text.slice(at, name);
-    if (file !== "report") {
+    if (file === "report") lines.push(text.slice(at, end + 1));
+    else {
       const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-      if (!text.startsWith(statLine(file, stat), at)) return null;
+      lines.push(statLine(file, stat));
+      files.push(file);
+      stats.push(stat);
       newestNs = newer(newestNs, stat);
     }
     at = end + 1;
   }
-  return { newestNs };
+  // The parse cache's stamps of the files (the migrations among them are asked for), as a walk's key gives them.
+  return { text: lines.join(""), newestNs, stamps: () => fileStamps(files, stats, takenAtNs) };
+}
+
+/** Whether every `path\0stat` line of a key's walk is the path's stat line now. */
+function walkHolds(walk: string): boolean {
+  for (let at = 0; at < walk.length; ) {
+    const end = walk.indexOf("\n", at);
+    const name = walk.indexOf("\0", at);
+    if (end < 0 || name < 0 || name > end) return false;
+    const dir = walk.slice(at, name);
+    if (!walk.startsWith(statLine(dir, statSync(dir, { bigint: true, throwIfNoEntry: false })), at)) return false;
+    at = end + 1;
+  }
+  return true;
 }
 
 /**
@@ -317,9 +330,12 @@ export class ResultCache {
     const storable = (newestNs: bigint) => this.racyNs === null || newestNs < startedWall - this.racyNs;
     const stored = readStoredKey(keyFile);
     try {
-      const unchanged = stored && !options.reportFilter ? unchangedInputs(stored, keyHead(settings)) : null;
-      if (stored && unchanged) {
-        return { key: stored.token, file, storable: storable(unchanged.newestNs), walked: null, stamps: null, keyFile, keyText: stored.text, keyWalk: stored.walk, keyStored: true };
+      const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, keyHead(settings), startedWall) : null;
+      if (stored && known) {
+        // The walk holds: the same directories, so the stored stamps stay true for the new text too.
+        const same = known.text === stored.text;
+        const base = { file, storable: storable(known.newestNs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk };
+        return same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
       }
       const key = await runKey(absolute, settings, options, startedWall, this.racyNs);
       if (!key) return null;
@@ -457,13 +473,13 @@ export interface RunHandle {
   /**
    * The walk the key was made from (apps not yet labelled): a run that misses the cache starts
    * from it instead of walking the tree again. Valid only for the same paths and options. Null
-   * when the stored key was found unchanged without a walk (the stored run is then expected).
+   * when the key was made from the stored key's walk, without walking (the analysis walks).
    */
   walked: Discovery | null;
   /**
-   * The parse cache's stamps of the walk's migration files, made from the stats the key was made
-   * from (once; the stats are let go then). For a run the cache does not answer; null with
-   * `walked`.
+   * The parse cache's stamps of the key's files, made from the stats the key was made from
+   * (once; the stats are let go then). For a run the cache does not answer: null when the
+   * stored key was found unchanged.
    */
   stamps: (() => FileStamps) | null;
   /** Where the key's text is stored, the text, its walk's stamps, and whether it is stored with this handle's token. */

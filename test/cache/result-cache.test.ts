@@ -228,6 +228,27 @@ describe("an unchanged tree, recognised without walking it", () => {
     expect(unchanged?.keyText).not.toContain(`${path.join(project, "library")}\0`);
   });
 
+  it("makes the key of an edited migration from the stored walk, without walking, and the run is a fresh one's", async () => {
+    // Past the two seconds in which a file's stat is not trusted (the parse cache's stamps).
+    await sleep(2100);
+    await run();
+    const file = path.join(project, "library/migrations/0003_remove_book_subtitle.py");
+    // Written in place: its directory does not change, so the stored walk holds.
+    writeFileSync(file, readFileSync(file, "utf8").replace("subtitle", "SUBTITLE"));
+    const edited = await lookup();
+    expect(edited).toMatchObject({ walked: null, keyStored: false });
+    // The text a walk makes, and the parse cache's stamps of the files with it.
+    const walked = await lookup({ reportFilter: () => true });
+    expect(edited?.keyText).toBe(walked?.keyText);
+    const stamps = edited?.stamps?.() ?? new Map();
+    expect(stamps.has(path.join(project, "library/migrations/0001_initial.py"))).toBe(true);
+    expect(stamps.has(file)).toBe(false);
+    const after = await run();
+    expect(after).toMatchObject({ hit: false, computed: 1 });
+    expect(after.result).toEqual((await analyze(["."], { cwd: project })).result);
+    expect((await run()).hit).toBe(true);
+  });
+
   it("walks when a directory changed, and a change outside the migrations is still a hit, found without a walk next time", async () => {
     await run();
     // A report written beside the apps, a new module in an app: the same migrations.

@@ -161,12 +161,24 @@ describe("a check the result cache answers", () => {
     expect(typeof prepared).toBe("object");
     expect(prepared.argv).toBe(argv);
     expect(prepared.found).toEqual([project]);
-    expect(prepared.handle?.walked.files.some((f) => f.path === migration)).toBe(true);
+    // Edited in place: the stored walk holds, so the key was made without walking, and the
+    // handle carries the files' stamps for the parse cache instead of a walk.
+    expect(prepared.handle).toMatchObject({ walked: null, keyStored: false });
+    expect(prepared.handle?.keyText).toContain(migration);
+    expect(typeof prepared.handle?.stamps).toBe("function");
     expect(existsSync(output)).toBe(false);
     // Through the CLI: the hand-over gives the report a run without the cache gives.
     const fresh = runCli(["check", project, "--no-config", "--format", "json", "--no-cache"]).stdout;
     expect(runCli(line(output)).code).toBe(1);
     expect(readFileSync(output, "utf8")).toBe(fresh);
+    // A new migration changes its directory: the key is made from a walk, handed over with it.
+    const added = path.join(project, "library/migrations/0099_empty.py");
+    writeFileSync(added, "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [(\"library\", \"0006_author_display_name\")]\n    operations = []\n");
+    const walked = (await cachedCheck(argv)) as PreparedCheck;
+    expect(walked.handle?.walked?.files.some((f) => f.path === added)).toBe(true);
+    const freshAgain = runCli(["check", project, "--no-config", "--format", "json", "--no-cache"]).stdout;
+    expect(runCli(line(output)).code).toBe(1);
+    expect(readFileSync(output, "utf8")).toBe(freshAgain);
   });
 
   it("says once that a path is missing", () => {
