@@ -149,7 +149,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null =
         cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle, (await engine()).activeRulesOf(run.options).map((r) => r.meta)) : null;
       if (!checked) {
-        checked = await checkedRun(fixed?.analysis ?? null, existing.found, handle ? { ...run.options, ...(handle.walked ? { walked: handle.walked } : {}), ...(handle.stamps ? { fileStamps: handle.stamps() } : {}) } : run.options);
+        checked = await checkedRun(fixed?.analysis ?? null, existing.found, handle ? { ...run.options, walked: handle.walked ?? undefined, fileStamps: handle.stamps?.() } : run.options);
         if (cache && handle) await cache.write(handle, checked);
       }
       progress.done();

@@ -24,6 +24,7 @@
 import { readdirSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import path from "node:path";
 import { listIn } from "../util/collections.js";
+import { TEMP_SUFFIX } from "./write-blocks.js";
 
 /** Result slots kept: a full run, the pre-commit runs of recent commits, a few settings each. */
 export const MAX_RESULT_SLOTS = 32;
@@ -39,11 +40,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** The first line of the `.gitignore` rollsafe writes in a cache directory (see `writeIgnoreFile`). */
 export const IGNORE_FILE_MARKER = "# Automatically created by rollsafe.";
 
-/** Names rollsafe writes: a shard (32 hex digits), a result key, slot or report, or a temporary file of one. */
-const SHARD = /^[0-9a-f]{32}\.json$/;
-const RESULT = /^([0-9a-f]{32})\.(?:key|json|[0-9a-f]{16}\.out)$/;
-const RESULT_TEMP = /^[0-9a-f]{32}\.(?:key|json|[0-9a-f]{16}\.out)\.\d+\.[0-9a-z]+\.tmp$/;
-const SHARD_TEMP = /^[0-9a-f]{32}\.json\.\d+\.[0-9a-z]+\.tmp$/;
+/** Names rollsafe writes: a shard (32 hex digits), a result key, slot or report, or a temporary file of one (`tempPath`). */
+const SHARD_NAME = String.raw`[0-9a-f]{32}\.json`;
+const RESULT_NAME = String.raw`([0-9a-f]{32})\.(?:key|json|[0-9a-f]{16}\.out)`;
+const SHARD = new RegExp(`^${SHARD_NAME}$`);
+const RESULT = new RegExp(`^${RESULT_NAME}$`);
+const SHARD_TEMP = new RegExp(`^${SHARD_NAME}${TEMP_SUFFIX}$`);
+const RESULT_TEMP = new RegExp(`^${RESULT_NAME}${TEMP_SUFFIX}$`);
 /** A version directory's name: rollsafe's version with anything but `[\w.+-]` replaced (see `ParseCache`). */
 const VERSION = /^\d+\.\d+\.\d+[\w.+-]*$/;
 

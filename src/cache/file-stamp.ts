@@ -28,9 +28,13 @@ export function wallClockNs(): bigint {
  */
 export function fileStamp(stat: BigIntStats | undefined, takenAtNs: bigint): string | null {
   if (!stat?.isFile()) return null;
-  const changed = stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
-  if (changed >= takenAtNs - BigInt(RACY_MS) * 1_000_000n) return null;
+  if (changedNs(stat) >= takenAtNs - BigInt(RACY_MS) * 1_000_000n) return null;
   return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
+}
+
+/** When a file last changed: the later of its mtime and ctime (a content change moves the ctime even when the mtime is put back). */
+export function changedNs(stat: BigIntStats): bigint {
+  return stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
 }
 
 /** The stamps of `paths` from their stats (`stats[i]` is that of `paths[i]`), taken at `takenAtNs`. */

@@ -32,12 +32,12 @@ import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
-import { fileStamps, RACY_MS, wallClockNs, type FileStamps } from "./file-stamp.js";
+import { changedNs, fileStamps, RACY_MS, wallClockNs, type FileStamps } from "./file-stamp.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
-import { writeFileAtomically } from "./write-blocks.js";
+import { tempPath, writeFileAtomically } from "./write-blocks.js";
 import { collectCacheGarbage, touch } from "./cache-gc.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
 
@@ -135,11 +135,45 @@ function keyHead(settings: string): string {
   return `${rollsafeCodeStamp()}\0\0${settings}\n`;
 }
 
-/** The later of a stat's mtime and ctime and `newest`. */
-function newer(newest: bigint, stat: BigIntStats | undefined): bigint {
-  if (!stat) return newest;
-  const changed = stat.ctimeNs > stat.mtimeNs ? stat.ctimeNs : stat.mtimeNs;
-  return changed > newest ? changed : newest;
+/**
+ * Key lines of paths stat'ed now (`statLine`), with the paths, their stats (`stats[i]` is that of
+ * `paths[i]`) and the newest change among them. Synchronous: a thread-pool round trip per file
+ * costs more than the stat itself.
+ */
+class StatLines {
+  readonly lines: string[] = [];
+  readonly paths: string[] = [];
+  readonly stats: (BigIntStats | undefined)[] = [];
+  newestNs = 0n;
+
+  add(file: string): void {
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    this.lines.push(statLine(file, stat));
+    this.paths.push(file);
+    this.stats.push(stat);
+    if (stat && changedNs(stat) > this.newestNs) this.newestNs = changedNs(stat);
+  }
+
+  static of(paths: readonly string[]): StatLines {
+    const made = new StatLines();
+    for (const file of paths) made.add(file);
+    return made;
+  }
+}
+
+/**
+ * Calls `each` with the path and the bounds of every line of a stored key from `from` on (the
+ * path is `report` for a report line), until it returns false; false then, or when a line is
+ * not a key line.
+ */
+function eachKeyLine(text: string, from: number, each: (path: string, at: number, end: number) => boolean): boolean {
+  for (let at = from; at < text.length; ) {
+    const end = text.indexOf("\n", at);
+    const name = text.indexOf("\0", at);
+    if (end < 0 || name < 0 || name > end || !each(text.slice(at, name), at, end + 1)) return false;
+    at = end + 1;
+  }
+  return true;
 }
 
 /**
@@ -153,42 +187,18 @@ function newer(newest: bigint, stat: BigIntStats | undefined): bigint {
  * way. Null when the walk does not hold (or the text is not this run's code and settings).
  */
 function keyFromStoredWalk(stored: StoredKey, head: string, takenAtNs: bigint): { text: string; newestNs: bigint; stamps: () => FileStamps } | null {
-  if (stored.walk === null || !stored.text.startsWith(head) || !walkHolds(stored.walk)) return null;
-  const text = stored.text;
-  const lines = [head];
-  const files: string[] = [];
-  const stats: (BigIntStats | undefined)[] = [];
-  let newestNs = 0n;
-  for (let at = head.length; at < text.length; ) {
-    const end = text.indexOf("\n", at);
-    const name = text.indexOf("\0", at);
-    if (end < 0 || name < 0 || name > end) return null;
-    const file = text.slice(at, name);
-    if (file === "report") lines.push(text.slice(at, end + 1));
-    else {
-      const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-      lines.push(statLine(file, stat));
-      files.push(file);
-      stats.push(stat);
-      newestNs = newer(newestNs, stat);
-    }
-    at = end + 1;
-  }
-  // The parse cache's stamps of the files (the migrations among them are asked for), as a walk's key gives them.
-  return { text: lines.join(""), newestNs, stamps: () => fileStamps(files, stats, takenAtNs) };
-}
-
-/** Whether every `path\0stat` line of a key's walk is the path's stat line now. */
-function walkHolds(walk: string): boolean {
-  for (let at = 0; at < walk.length; ) {
-    const end = walk.indexOf("\n", at);
-    const name = walk.indexOf("\0", at);
-    if (end < 0 || name < 0 || name > end) return false;
-    const dir = walk.slice(at, name);
-    if (!walk.startsWith(statLine(dir, statSync(dir, { bigint: true, throwIfNoEntry: false })), at)) return false;
-    at = end + 1;
-  }
-  return true;
+  const { walk, text } = stored;
+  if (walk === null || !text.startsWith(head)) return null;
+  // Compared in place, line by line: a warm run does this for every directory of the tree.
+  if (!eachKeyLine(walk, 0, (dir, at) => walk.startsWith(statLine(dir, statSync(dir, { bigint: true, throwIfNoEntry: false })), at))) return null;
+  const now = new StatLines();
+  const made = eachKeyLine(text, head.length, (file, at, end) => {
+    if (file === "report") now.lines.push(text.slice(at, end));
+    else now.add(file);
+    return true;
+  });
+  // The stamps of every file (the parse cache asks for the migrations among them), as a walk's key gives them.
+  return made ? { text: head + now.lines.join(""), newestNs: now.newestNs, stamps: stampsOnce(now.paths, now.stats, takenAtNs) } : null;
 }
 
 /**
@@ -197,13 +207,7 @@ function walkHolds(walk: string): boolean {
  * within the file system's timestamp granularity could go unseen, as for the files).
  */
 function walkStamps(watched: readonly string[], takenAtNs: bigint, racyNs: bigint | null): string | null {
-  const lines: string[] = [];
-  let newestNs = 0n;
-  for (const dir of watched) {
-    const stat = statSync(dir, { bigint: true, throwIfNoEntry: false });
-    lines.push(statLine(dir, stat));
-    newestNs = newer(newestNs, stat);
-  }
+  const { lines, newestNs } = StatLines.of(watched);
   return racyNs !== null && newestNs >= takenAtNs - racyNs ? null : lines.join("");
 }
 
@@ -222,30 +226,29 @@ async function runKey(
   const notReported = options.notReported;
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
-  const key = [keyHead(settings)];
-  let newestNs = 0n;
-  // Synchronous: a thread-pool round trip per file costs more than the stat itself.
-  const stats = [...files, ...appsPy].map((file) => statSync(file, { bigint: true, throwIfNoEntry: false }));
-  [...files, ...appsPy].forEach((file, i) => {
-    const stat = stats[i];
-    key.push(statLine(file, stat));
-    newestNs = newer(newestNs, stat);
-  });
+  const { lines, stats, newestNs } = StatLines.of([...files, ...appsPy]);
+  const key = [keyHead(settings), ...lines];
   const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
   for (const p of reported.sort()) {
     const ref = byPath.get(p);
     if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
     key.push(`report\0${p}\n`);
   }
-  // The parse cache's stamps, made only when the run misses (a run the cache answers needs
-  // none), and the stats let go then (20,000 BigIntStats would stay alive through the analysis).
-  let kept: (BigIntStats | undefined)[] = stats;
-  const stamps = (): FileStamps => {
+  return { text: key.join(""), walk: walkStamps(discovery.watched, takenAtNs, racyNs), newestNs, discovery, stamps: stampsOnce(files, stats, takenAtNs) };
+}
+
+/**
+ * The parse cache's stamps of `files` from their stats (`stats[i]` is that of `files[i]`), made
+ * only when the run misses (a run the cache answers needs none), and the stats let go then
+ * (20,000 BigIntStats would stay alive through the analysis).
+ */
+function stampsOnce(files: readonly string[], stats: readonly (BigIntStats | undefined)[], takenAtNs: bigint): () => FileStamps {
+  let kept = stats;
+  return () => {
     const made = fileStamps(files, kept, takenAtNs);
     kept = [];
     return made;
   };
-  return { text: key.join(""), walk: walkStamps(discovery.watched, takenAtNs, racyNs), newestNs, discovery, stamps };
 }
 
 /** The first line of a stored key: this, a space and the token. */
@@ -307,11 +310,17 @@ function newToken(): string {
 /** The result cache of one cache directory. */
 export class ResultCache {
   private readonly dir: string;
+  /** The name of this version's directory in the cache directory. */
+  private readonly version: string;
   private readonly racyNs: bigint | null;
 
   /** `racyMs`: how recent a change makes a run unsafe to store (tests set it to null: never). */
-  constructor(cacheDir: string, { racyMs = RACY_MS }: { racyMs?: number | null } = {}) {
-    this.dir = path.join(cacheDir, rollsafeVersion().replace(/[^\w.+-]/g, "_"), "results");
+  constructor(
+    private readonly cacheDir: string,
+    { racyMs = RACY_MS }: { racyMs?: number | null } = {},
+  ) {
+    this.version = rollsafeVersion().replace(/[^\w.+-]/g, "_");
+    this.dir = path.join(cacheDir, this.version, "results");
     this.racyNs = racyMs === null ? null : BigInt(racyMs) * 1_000_000n;
   }
 
@@ -366,9 +375,18 @@ export class ResultCache {
     return run;
   }
 
+  /** Stores the handle's key text with its token, once, before anything is stored under the token; false when it cannot be. */
+  private storeKey(handle: RunHandle): boolean {
+    if (handle.keyStored) return true;
+    handle.keyStored = writeFileAtomically(handle.keyFile, keyPieces(handle.key, handle.keyText, handle.keyWalk));
+    // A new key is a run that missed: the time to drop what no run has used for a while.
+    if (handle.keyStored) collectCacheGarbage(this.cacheDir, this.version);
+    return handle.keyStored;
+  }
+
   /** Stores a run (nothing when its inputs changed too recently). */
   async write(handle: RunHandle, run: CachedRun<unknown>): Promise<void> {
-    if (handle.storable && storeKey(handle)) await writeSlot(handle.file, handle.key, run);
+    if (handle.storable && this.storeKey(handle)) await writeSlot(handle.file, handle.key, run);
   }
 
   /**
@@ -399,9 +417,9 @@ export class ResultCache {
    * stored or the cache cannot be written; a write that fails later drops the file silently.
    */
   renderedWriter(handle: RunHandle, variant: string, meta: ReportMeta): ReportFileWriter | null {
-    if (!handle.storable || !storeKey(handle)) return null;
+    if (!handle.storable || !this.storeKey(handle)) return null;
     const file = renderedFile(handle, variant);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    const tmp = tempPath(file);
     let fd: number | null = null;
     /** Gives the file up; never throws (the cache is best effort). */
     const drop = () => {
@@ -487,16 +505,6 @@ export interface RunHandle {
   keyText: string;
   keyWalk: string | null;
   keyStored: boolean;
-}
-
-/** Stores the handle's key text with its token, once, before anything is stored under the token; false when it cannot be. */
-function storeKey(handle: RunHandle): boolean {
-  if (handle.keyStored) return true;
-  handle.keyStored = writeFileAtomically(handle.keyFile, keyPieces(handle.key, handle.keyText, handle.keyWalk));
-  // A new key is a run that missed: the time to drop what no run has used for a while.
-  const versionDir = path.dirname(path.dirname(handle.keyFile));
-  if (handle.keyStored) collectCacheGarbage(path.dirname(versionDir), path.basename(versionDir));
-  return handle.keyStored;
 }
 
 /** A report file being written (see `ResultCache.renderedWriter`). */

@@ -22,14 +22,22 @@ export function writePieces(fd: number, pieces: Iterable<string>, write: (fd: nu
   if (block) write(fd, block);
 }
 
+/** What a temporary file's name adds to the file it becomes (`tempPath`), as a regular expression's source. */
+export const TEMP_SUFFIX = String.raw`\.\d+\.[0-9a-z]+\.tmp`;
+
+/** The temporary file a cache file is written through: `<file>.<pid>.<random>.tmp`, renamed into place. */
+export function tempPath(file: string): string {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+}
+
 /**
- * Writes a cache file through a temporary file (`<file>.<pid>.<random>.tmp`) and a rename, so a
- * reader never sees half a file; in blocks when given pieces. False when it could not; never
- * throws (an unwritable cache only leaves the run uncached).
+ * Writes a cache file through a temporary file (`tempPath`) and a rename, so a reader never sees
+ * half a file; in blocks when given pieces. False when it could not; never throws (an
+ * unwritable cache only leaves the run uncached).
  */
 export function writeFileAtomically(file: string, text: string | Iterable<string>): boolean {
   // Synchronous: the run waits for it either way, and `fs.promises` adds thread-pool round trips.
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const tmp = tempPath(file);
   let fd: number | null = null;
   try {
     mkdirSync(path.dirname(file), { recursive: true });

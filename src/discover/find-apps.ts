@@ -127,7 +127,8 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
   const appsByDir = new Map<string, AppInfo>();
   const reportPaths = new Set<string>();
   const visited = new Set<string>();
-  const watched: string[] = [];
+  // A set: a link to a directory is asked for its type and then listed, a linked migration met twice.
+  const watched = new Set<string>();
   const exclude = (options.exclude ?? []).map((p) => path.resolve(p));
   const isExcluded = (p: string) => exclude.some((e) => p === e || p.startsWith(e + path.sep));
   /** Listings of migrations directories read during the walk, reused for the file list. */
@@ -145,19 +146,19 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     return app;
   }
 
+  /** `isFileTree`, watching the directory it leaves out. */
+  function leftOut(dir: string, name: string): boolean {
+    if (!isFileTree(dir, name)) return false;
+    watched.add(dir);
+    return true;
+  }
+
   /**
    * Walks `dir`. `real` is its real path when known: a plain subdirectory's is its parent's real
    * path and its name, so only the given roots and symlinked directories need a `realpath`
    * (one per directory cost a third of a warm run over Debian's Django packages, whose
    * `locale/` trees hold thousands of directories).
    */
-  /** `isFileTree`, watching the directory it leaves out. */
-  function leftOut(dir: string, name: string): boolean {
-    if (!isFileTree(dir, name)) return false;
-    watched.push(dir);
-    return true;
-  }
-
   async function walk(dir: string, isRoot: boolean, known: string | null = null): Promise<void> {
     let real: string;
     try {
@@ -179,7 +180,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       problems.push({ path: dir, message: errorText(error) });
       return;
     }
-    watched.push(dir);
+    watched.add(dir);
     if (isMigrations && entries.some((e) => e.name === "__init__.py") && looksLikeMigrationsPackage(entries.map((e) => e.name))) {
       const app = await addApp(path.dirname(dir));
       if (app) {
@@ -197,7 +198,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
         if (!isExcluded(full) && !leftOut(full, entry.name)) await walk(full, false, childPath(real, entry.name));
       } else if (entry.isSymbolicLink()) {
         const full = childPath(dir, entry.name);
-        watched.push(full);
+        watched.add(full);
         if (isDirectory(full, problems) && !isExcluded(full) && !leftOut(full, entry.name)) await walk(full, false);
       }
     }
@@ -243,7 +244,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     try {
       if (!entries) {
         entries = sortedEntries(app.migrationsDir);
-        watched.push(app.migrationsDir);
+        watched.add(app.migrationsDir);
       }
     } catch (error) {
       problems.push({ path: app.migrationsDir, message: errorText(error) });
@@ -255,7 +256,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       files.push({ path: full, app, name: entry.name.slice(0, -3) });
     }
   }
-  return { apps, files, reportPaths, problems, watched };
+  return { apps, files, reportPaths, problems, watched: [...watched] };
 }
 
 /** Names the apps of a discovery made with `labelCache: false`, as `discover` would have. */
@@ -293,10 +294,10 @@ function sortedEntries(dir: string): Dirent[] {
 }
 
 /** Whether an entry is a file, or a link to one (the link is then watched, see `Discovery.watched`). */
-function isFile(full: string, entry: Dirent, watched: string[]): boolean {
+function isFile(full: string, entry: Dirent, watched: Set<string>): boolean {
   if (entry.isFile()) return true;
   if (!entry.isSymbolicLink()) return false;
-  watched.push(full);
+  watched.add(full);
   try {
     return statSync(full).isFile();
   } catch {
