@@ -7,6 +7,7 @@
  * the synchronous {@link analyzeSql} as often as they like.
  */
 import { createRequire } from "node:module";
+import type { Node } from "libpg-query";
 import { replacePlaceholders, unchangedSql } from "./sql-placeholders.js";
 import type { SqlAnalysis, SqlInlineKey, SqlPartitioningFact, SqlPartitionKey, SqlStatementFact } from "./sql-facts.js";
 import { statementFacts, type StatementSpan } from "./statement-facts.js";
@@ -150,7 +151,11 @@ export function analyzeSql(sql: string, options: AnalyzeSqlOptions = {}): SqlAna
     const text = sql.slice(start, end).trimEnd();
     const span: StatementSpan = { offset: start, length: text.length, text };
     for (const fact of statementFacts(span, raw.stmt)) {
-      if (fact.kind === "create-table" && fact.nodeType === "CreateStmt") fact.partitioning = partitioningOf(parser, fact.text);
+      if (fact.kind === "create-table" && fact.nodeType === "CreateStmt") {
+        // A statement with no `%` in it was parsed as written: its node is the one its text gives.
+        const own = !options.hasParams || !fact.text.includes("%");
+        fact.partitioning = partitioningOf(own ? raw.stmt : parsedAlone(parser, fact.text));
+      }
       statements.push(fact);
     }
   }
@@ -163,12 +168,23 @@ export function isPublic(schema: string | null | undefined): boolean {
 }
 
 /**
- * What a `CREATE TABLE` says about partitioning, read from the statement's own text (so a
- * statement with placeholders, which its text alone cannot parse, says nothing).
+ * The node of a statement's text parsed alone, or undefined when it does not parse: the text of
+ * a statement with placeholders, which PostgreSQL never sees as written.
  */
-function partitioningOf(loaded: LoadedParser, text: string): SqlPartitioningFact | null {
+function parsedAlone(loaded: LoadedParser, text: string): Node | undefined {
   try {
-    const node = loaded.parseSync(text).stmts?.[0]?.stmt;
+    return loaded.parseSync(text).stmts?.[0]?.stmt;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What a `CREATE TABLE` says about partitioning, from the statement's node as its own text parses
+ * (a statement with placeholders says nothing: see `parsedAlone`).
+ */
+function partitioningOf(node: Node | undefined): SqlPartitioningFact | null {
+  try {
     const create = node && "CreateStmt" in node ? node.CreateStmt : undefined;
     if (!create) return null;
     // `partbound` is what tells `PARTITION OF` apart from `INHERITS (...)`, which also fills inhRelations.

@@ -544,6 +544,20 @@ describe("DB-API params", () => {
     expect(fact("SET LOCAL lock_timeout = %s", { hasParams: true })).toMatchObject({ kind: "set", setting: { name: "lock_timeout" } });
   });
 
+  it("reads a CREATE TABLE's partitioning as its own text gives it: nothing for one with placeholders", () => {
+    const partitioning = (sql: string, options?: AnalyzeSqlOptions) => facts(sql, options).map((f) => (f.kind === "create-table" ? f.partitioning : undefined));
+    const ranged = { partitionBy: true, partitionOf: null, key: { columns: ["at"], expressions: false } };
+    expect(partitioning("CREATE TABLE e (id bigint, at date) PARTITION BY RANGE (at); CREATE TABLE e_2024 PARTITION OF e FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')")).toMatchObject([
+      ranged,
+      { partitionBy: false, partitionOf: "e", key: null },
+    ]);
+    // With params: a statement holding a placeholder is not what PostgreSQL sees; one holding only
+    // `%%` parses as written, and one without `%` is read from the node already parsed.
+    expect(partitioning("CREATE TABLE e (id bigint DEFAULT %s, at date) PARTITION BY RANGE (at)", { hasParams: true })).toEqual([null]);
+    expect(partitioning("CREATE TABLE e (note text DEFAULT '100%%', at date) PARTITION BY RANGE (at)", { hasParams: true })).toMatchObject([ranged]);
+    expect(partitioning("UPDATE t SET a = %s; CREATE TABLE e (id bigint, at date) PARTITION BY RANGE (at)", { hasParams: true })).toMatchObject([undefined, ranged]);
+  });
+
   it("keeps % literal without params, as Django does", () => {
     expect(fact("SELECT 7 % 3")).toMatchObject({ kind: "select" });
     expect(fact("UPDATE t SET a = 'x%s'")).toMatchObject({ kind: "update" });
