@@ -370,6 +370,7 @@ export class ResultCache {
 
   /** The stored run of this handle, or null. `rules`: the metadata of the run's rules (the result's `rules`). */
   async read<Extra>(handle: RunHandle, rules: readonly RuleMeta[]): Promise<CachedRun<Extra> | null> {
+    if (!handle.keyStored) return null;
     const run = await readSlot<Extra>(handle.file, handle.key, rules);
     if (run) touch(handle.keyFile);
     return run;
@@ -395,6 +396,7 @@ export class ResultCache {
    * A hit streams it to the output without parsing the run or holding the report in memory.
    */
   async readRendered(handle: RunHandle, variant: string): Promise<StoredReport | null> {
+    if (!handle.keyStored) return null;
     const file = renderedFile(handle, variant);
     try {
       // The header is one JSON line: the key and the summary, well under 4 KiB.
@@ -500,7 +502,10 @@ export interface RunHandle {
    * stored key was found unchanged.
    */
   stamps: (() => FileStamps) | null;
-  /** Where the key's text is stored, the text, its walk's stamps, and whether it is stored with this handle's token. */
+  /**
+   * Where the key's text is stored, the text, its walk's stamps, and whether it is stored with
+   * this handle's token (false: the token is new, so no stored run or report carries it yet).
+   */
   keyFile: string;
   keyText: string;
   keyWalk: string | null;

@@ -3,7 +3,8 @@
  * change of a migration, an `apps.py`, the file set or a setting recomputes it; recent changes
  * are not stored (racy); a corrupt slot is ignored. Nothing here is timed.
  */
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import fs, { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -138,17 +139,39 @@ describe("result cache", () => {
     expect((await run({}, cache)).computed).toBe(1);
   });
 
-  it("reads only the head of a slot whose key no longer matches (a large run's slot is not parsed to find out)", async () => {
+  it("reads no slot or report for a key it has not stored, and only the head of a slot whose key no longer matches", async () => {
+    const cache = new ResultCache(cacheDir, { racyMs: null });
+    const storedRun = await cache.lookup(["."], { cwd: project }, DEFAULT_NAMES);
     await run();
     const file = path.join(project, "library/migrations/0003_remove_book_subtitle.py");
     writeFileSync(file, readFileSync(file, "utf8").replace("subtitle", "SUBTITLE"));
-    const handle = await new ResultCache(cacheDir, { racyMs: null }).lookup(["."], { cwd: project }, DEFAULT_NAMES);
-    expect(handle).not.toBeNull();
+    const handle = await cache.lookup(["."], { cwd: project }, DEFAULT_NAMES);
+    expect(handle).toMatchObject({ keyStored: false });
     const slot = readFileSync(handle?.file as string, "utf8");
     expect(slot.startsWith('{"key":"')).toBe(true);
+    // After an edit the key is new: no stored slot or report can carry its token, so none is opened.
+    const opened: string[] = [];
+    const openSync = fs.openSync;
+    fs.openSync = ((target: fs.PathLike, ...rest: unknown[]) => {
+      opened.push(String(target));
+      return (openSync as (...a: unknown[]) => number)(target, ...rest);
+    }) as typeof fs.openSync;
+    syncBuiltinESMExports();
+    try {
+      expect(await cache.read(handle as NonNullable<typeof handle>, DEFAULT_RULES.map((r) => r.meta))).toBeNull();
+      expect(await cache.readRendered(handle as NonNullable<typeof handle>, "text\0plain")).toBeNull();
+      expect(opened).toEqual([]);
+    } finally {
+      fs.openSync = openSync;
+      syncBuiltinESMExports();
+    }
+    // A handle made before the run stored its key names that key's token but not its slot's
+    // (another run stored it since): only the slot's head is read to find out.
+    expect(storedRun).toMatchObject({ keyStored: false });
+    const raced = { ...(storedRun as NonNullable<typeof storedRun>), key: "another-token", keyStored: true };
     const parse = vi.spyOn(JSON, "parse");
     try {
-      expect(await new ResultCache(cacheDir, { racyMs: null }).read(handle as NonNullable<typeof handle>, DEFAULT_RULES.map((r) => r.meta))).toBeNull();
+      expect(await cache.read(raced, DEFAULT_RULES.map((r) => r.meta))).toBeNull();
       expect(parse.mock.calls.some(([text]) => typeof text === "string" && text.length >= slot.length)).toBe(false);
     } finally {
       parse.mockRestore();
