@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { failureLeftovers, partitionedOrigin, partitionedTable, unmetPartitionKey, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { failureLeftovers, mayBePartitioned, partitionedOrigin, partitionedTable, type PartitionedTableInfo, unmetPartitionKey } from "../src/engine/partitioned-tables.js";
 import { createdFields, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, fieldWith } from "../src/advice/snippets.js";
 import { forwardStatements, modelOfTable } from "../src/engine/sql-facts-for-operation.js";
@@ -165,7 +165,8 @@ export const addingForeignKeyToPartitionedTable: Rule = {
   },
   operationKinds: ["CreateModel", "AddField", "AlterField", "RunSQL"],
   operation(ctx) {
-    if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown) return;
+    // Before building a field's state for every field of every CreateModel: no partitioned table, nothing to refuse.
+    if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown || !mayBePartitioned(ctx)) return;
     if (ctx.op.kind === "CreateModel") return createModel(ctx);
     if (ctx.op.kind === "RunSQL") return runSql(ctx);
     return fieldOperation(ctx);

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { createIndexDefinition, failureLeftovers, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { createIndexDefinition, failureLeftovers, mayBePartitioned, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, type SqlStatementFact } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
@@ -134,7 +134,7 @@ class Migration(migrations.Migration):
   },
   operationKinds: ["AddIndexConcurrently", "RunSQL", "AddConstraint", "AddField"],
   operation(ctx) {
-    if (ctx.target.database !== "postgresql" || ctx.op.unknown) return;
+    if (ctx.target.database !== "postgresql" || ctx.op.unknown || !mayBePartitioned(ctx)) return;
     // The engine sees a third-party operation that changes the database safely as state-only (its
     // lock rules do not apply); it does run its SQL, unless it sits in state_operations.
     const safer = ctx.op.thirdParty ? SAFER_CONCURRENT_BUILDS.get(ctx.op.thirdParty.qualified) : undefined;

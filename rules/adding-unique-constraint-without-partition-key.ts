@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
-import { failureLeftovers, partitionedOrigin, partitionedTable, unmetPartitionKey, type PartitionedTableInfo, type UnmetPartitionKey } from "../src/engine/partitioned-tables.js";
+import { failureLeftovers, mayBePartitioned, partitionedOrigin, partitionedTable, type PartitionedTableInfo, unmetPartitionKey, type UnmetPartitionKey } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
@@ -456,7 +456,7 @@ export const addingUniqueConstraintWithoutPartitionKey: Rule = {
   },
   operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField", "RunSQL"],
   operation(ctx) {
-    if (ctx.target.database !== "postgresql") return;
+    if (ctx.target.database !== "postgresql" || !mayBePartitioned(ctx)) return;
     const { op } = ctx;
     if (op.kind === "AddConstraint") return addConstraint(ctx);
     if (op.kind === "AlterUniqueTogether") return alterUniqueTogether(ctx);

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { failureLeftovers, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
+import { failureLeftovers, mayBePartitioned, partitionedBecause, partitionedOperationTable, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { forwardStatements, modelOfIndex } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
@@ -89,7 +89,7 @@ class Migration(migrations.Migration):
   },
   operationKinds: ["RemoveIndexConcurrently", "RunSQL"],
   operation(ctx) {
-    if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown) return;
+    if (ctx.target.database !== "postgresql" || ctx.effect === "state" || ctx.op.unknown || !mayBePartitioned(ctx)) return;
     if (ctx.op.kind === "RemoveIndexConcurrently") return removeIndexConcurrently(ctx);
     if (ctx.op.kind === "RunSQL") return runSql(ctx);
   },

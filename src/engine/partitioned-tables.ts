@@ -307,6 +307,16 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
 }
 
 /**
+ * Whether `partitionedTable` can find any table partitioned for this operation: a `RunSQL` made
+ * one earlier (in any app), this migration mentions partitioning, or the configuration lists
+ * partitioned tables. Rules ask it first where working out the operation's table and fields
+ * costs more than the answer (a field's state for each field of every `CreateModel`).
+ */
+export function mayBePartitioned(ctx: OperationContext): boolean {
+  return ctx.target.tables.partitioned.length > 0 || touchesPartitions(ctx.db, ctx.migration);
+}
+
+/**
  * How far a migration's statements have been applied for its rules: the partitioned tables after
  * its top-level operations before `next` (all replayed, so their schema editor changes are known),
  * and the public tables those statements created. Rules ask about each operation in turn, and
