@@ -12,7 +12,7 @@
  * - result slots beyond the {@link MAX_RESULT_SLOTS} most recently used (a hit touches the
  *   slot's key file, so its mtime is its last use);
  * - parse-cache shards of this version not read for {@link UNUSED_SHARD_DAYS} days (a read
- *   touches the shard);
+ *   touches the shard), and the file of newer stats beside a shard that is gone;
  * - other versions' directories nothing in which was used for {@link UNUSED_VERSION_DAYS} days,
  *   when the cache directory carries rollsafe's `.gitignore` and the directory holds only what
  *   rollsafe writes (so a `--cache-dir` pointed at the wrong place loses nothing);
@@ -37,11 +37,17 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** What the file of a parse-cache shard's newer stats adds to the shard's name (`<shard>.stamps.json`, see `ParseCache`). */
+export const STAMPS_SUFFIX = ".stamps.json";
+
 /** The first line of the `.gitignore` rollsafe writes in a cache directory (see `writeIgnoreFile`). */
 export const IGNORE_FILE_MARKER = "# Automatically created by rollsafe.";
 
-/** Names rollsafe writes: a shard (32 hex digits), a result key, slot or report, or a temporary file of one (`tempPath`). */
-const SHARD_NAME = String.raw`[0-9a-f]{32}\.json`;
+/**
+ * Names rollsafe writes: a shard (32 hex digits) or its stamps file (`STAMPS_SUFFIX`), a result
+ * key, slot or report, or a temporary file of one (`tempPath`).
+ */
+const SHARD_NAME = String.raw`[0-9a-f]{32}(?:\.stamps)?\.json`;
 const RESULT_NAME = String.raw`([0-9a-f]{32})\.(?:key|json|[0-9a-f]{16}\.out)`;
 const SHARD = new RegExp(`^${SHARD_NAME}$`);
 const RESULT = new RegExp(`^${RESULT_NAME}$`);
@@ -91,11 +97,19 @@ function pruneResults(dir: string, now: number): void {
   for (const { slot } of used.slice(MAX_RESULT_SLOTS)) for (const name of slots.get(slot) ?? []) remove(path.join(dir, name), false);
 }
 
-/** Drops this version's shards no run read for {@link UNUSED_SHARD_DAYS} days, and stale temporary files. */
+/**
+ * Drops this version's shards no run read for {@link UNUSED_SHARD_DAYS} days, the stamps files
+ * of shards that are gone, and stale temporary files.
+ */
 function pruneShards(dir: string, now: number): void {
-  for (const name of list(dir)) {
-    if (SHARD.test(name)) removeIfOlder(path.join(dir, name), now - UNUSED_SHARD_DAYS * DAY_MS);
-    else if (SHARD_TEMP.test(name)) removeIfOlder(path.join(dir, name), now - STALE_TEMP_MS);
+  const names = list(dir);
+  for (const name of names) {
+    if (!SHARD.test(name)) {
+      if (SHARD_TEMP.test(name)) removeIfOlder(path.join(dir, name), now - STALE_TEMP_MS);
+    } else if (!name.endsWith(STAMPS_SUFFIX)) removeIfOlder(path.join(dir, name), now - UNUSED_SHARD_DAYS * DAY_MS);
+  }
+  for (const name of names) {
+    if (SHARD.test(name) && name.endsWith(STAMPS_SUFFIX) && mtimeOf(path.join(dir, `${name.slice(0, -STAMPS_SUFFIX.length)}.json`)) === null) remove(path.join(dir, name), false);
   }
 }
 

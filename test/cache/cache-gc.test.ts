@@ -1,7 +1,8 @@
 /**
  * The cache stays bounded: a run that stores a new result key drops the result slots beyond the
- * most recently used ones, this version's shards no run read for a month, other versions'
- * directories unused for a week, and temporary files of runs that died. Only names rollsafe
+ * most recently used ones, this version's shards no run read for a month (and the stamps files
+ * of shards gone), other versions' directories unused for a week, and temporary files of runs
+ * that died. Only names rollsafe
  * writes are removed, and other versions only from a directory that carries rollsafe's
  * `.gitignore`.
  */
@@ -75,11 +76,16 @@ describe("collectCacheGarbage", () => {
     expect(readdirSync(results).sort()).toEqual([`${hex(1)}.json`, `${hex(1)}.key`]);
   });
 
-  it(`drops this version's shards no run read for ${UNUSED_SHARD_DAYS} days, and temporary files over an hour old`, () => {
+  it(`drops this version's shards no run read for ${UNUSED_SHARD_DAYS} days, the stamps files of shards gone, and temporary files over an hour old`, () => {
     const dir = cacheDir("shards");
     const version = path.join(dir, VERSION);
     put(path.join(version, `${hex(1)}.json`), NOW - (UNUSED_SHARD_DAYS + 1) * DAY);
     put(path.join(version, `${hex(2)}.json`), NOW - (UNUSED_SHARD_DAYS - 1) * DAY);
+    // A stamps file goes with its shard, whatever its own age.
+    put(path.join(version, `${hex(1)}.stamps.json`), NOW - 60_000);
+    put(path.join(version, `${hex(2)}.stamps.json`), NOW - (UNUSED_SHARD_DAYS + 9) * DAY);
+    put(path.join(version, `${hex(8)}.stamps.json`), NOW - 60_000);
+    put(path.join(version, `${hex(9)}.stamps.json.1234.0a1b2c3d.tmp`), NOW - 2 * 3_600_000);
     put(path.join(version, `${hex(3)}.json.1234.0a1b2c3d.tmp`), NOW - 2 * 3_600_000);
     put(path.join(version, `${hex(4)}.json.1234.0a1b2c3d.tmp`), NOW - 60_000);
     put(path.join(version, "results", `${hex(5)}.key.1234.k3x9.tmp`), NOW - 2 * 3_600_000);
@@ -87,7 +93,7 @@ describe("collectCacheGarbage", () => {
     // Not a name rollsafe writes: never removed, however old.
     put(path.join(version, "notes.txt"), NOW - 900 * DAY);
     collectCacheGarbage(dir, VERSION, NOW);
-    expect(readdirSync(version).sort()).toEqual([`${hex(2)}.json`, `${hex(4)}.json.1234.0a1b2c3d.tmp`, "notes.txt", "results"]);
+    expect(readdirSync(version).sort()).toEqual([`${hex(2)}.json`, `${hex(2)}.stamps.json`, `${hex(4)}.json.1234.0a1b2c3d.tmp`, "notes.txt", "results"]);
     expect(readdirSync(path.join(version, "results"))).toEqual([`${hex(6)}.${hex(1, 16)}.out.1234.k3x9.tmp`]);
   });
 
@@ -96,6 +102,7 @@ describe("collectCacheGarbage", () => {
     put(path.join(dir, VERSION, `${hex(1)}.json`), NOW);
     // Unused for a month: its shard and its result key both old.
     put(path.join(dir, "1.2.0", `${hex(1)}.json`), NOW - 30 * DAY);
+    put(path.join(dir, "1.2.0", `${hex(1)}.stamps.json`), NOW - 30 * DAY);
     put(path.join(dir, "1.2.0", "results", `${hex(2)}.key`), NOW - 30 * DAY);
     // Its shards old, but a result key used yesterday (warm runs read no shard): still in use.
     put(path.join(dir, "1.3.0-beta.1", `${hex(1)}.json`), NOW - 30 * DAY);

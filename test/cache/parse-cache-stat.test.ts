@@ -5,7 +5,7 @@
  * before the run are kept ("racily clean" files are always read), and a content change is seen
  * even when the mtime is put back, by the ctime.
  */
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -108,7 +108,19 @@ function shardEntries(cacheDir: string, { qualified = false } = {}): Record<stri
 /** Each shard's inode: a write renames a new file into place (a read only touches its mtime). */
 function shardInodes(cacheDir: string): number[] {
   const versionDir = path.join(cacheDir, "1.0.0");
-  return readdirSync(versionDir).map((f) => statSync(path.join(versionDir, f)).ino);
+  return readdirSync(versionDir)
+    .filter((f) => !f.endsWith(".stamps.json"))
+    .map((f) => statSync(path.join(versionDir, f)).ino);
+}
+
+/** The stamps files beside the shards (the stats taken since a shard was written), by file name. */
+function newerStamps(cacheDir: string): Record<string, { h: string; s: string; p: boolean }> {
+  const versionDir = path.join(cacheDir, "1.0.0");
+  const found: Record<string, { h: string; s: string; p: boolean }> = {};
+  for (const file of readdirSync(versionDir).filter((f) => f.endsWith(".stamps.json"))) {
+    Object.assign(found, (JSON.parse(readFileSync(path.join(versionDir, file), "utf8")) as { files: typeof found }).files);
+  }
+  return found;
 }
 
 describe("parse cache: files trusted by their stat", () => {
@@ -157,7 +169,7 @@ describe("parse cache: files trusted by their stat", () => {
     }
   });
 
-  it("keeps no stat of a file changed within two seconds of the run, and a later stat alone does not rewrite the shard", async () => {
+  it("keeps no stat of a file changed within two seconds of the run, and keeps a later one beside the shard, not in a rewrite of it", async () => {
     const cacheDir = path.join(tmp, "cache-racy");
     const newest = files.map((f) => statSync(f.path, { bigint: true })).reduce((a, s) => (s.ctimeNs > a ? s.ctimeNs : s.mtimeNs > a ? s.mtimeNs : a), 0n);
     const racy = () => stampsAt(newest + 1_000_000_000n);
@@ -168,14 +180,76 @@ describe("parse cache: files trusted by their stat", () => {
     await loadMigrations(files, { cache: again, stamps: racy() });
     expect(again.trustedFiles).toBe(0);
     expect(again.lookedUp).toBe(files.length);
-    // Old enough now: found by content, and the new stats wait for the shard's next rewrite (a
-    // fresh checkout in CI gives every file a new inode and ctime; it is not worth a rewrite).
+    // Old enough now: found by content, and the new stats go beside the shard instead of into a
+    // rewrite of it (a fresh checkout gives every file a new inode and ctime: rewriting would
+    // serialise every model of the app again).
     const inodes = shardInodes(cacheDir);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const later = new CountingCache(cacheDir, "1.0.0", "k");
     await loadMigrations(files, { cache: later, stamps: aMinuteLater() });
     expect(later.trustedFiles).toBe(0);
+    expect(later.lookedUp).toBe(files.length);
     expect(shardInodes(cacheDir)).toEqual(inodes);
+    const taken = aMinuteLater();
+    expect(Object.fromEntries(Object.entries(newerStamps(cacheDir)).map(([name, e]) => [name, e.s]))).toEqual(
+      Object.fromEntries(files.map((f) => [f.name, taken.get(f.path)])),
+    );
+    // The next run trusts every file by those stats, and writes nothing.
+    const stampsInode = readdirSync(path.join(cacheDir, "1.0.0")).filter((f) => f.endsWith(".stamps.json")).map((f) => statSync(path.join(cacheDir, "1.0.0", f)).ino);
+    const next = new CountingCache(cacheDir, "1.0.0", "k");
+    const models = await loadMigrations(files, { cache: next, stamps: aMinuteLater() });
+    expect(next.trustedFiles).toBe(files.length);
+    expect(next.lookedUp).toBe(0);
+    expect(models.map((m) => (m.ok ? m.migration.mentionsPartition : null))).toEqual(files.map((f) => f.name === PARTITIONED.slice(0, -3)));
+    expect(shardInodes(cacheDir)).toEqual(inodes);
+    expect(readdirSync(path.join(cacheDir, "1.0.0")).filter((f) => f.endsWith(".stamps.json")).map((f) => statSync(path.join(cacheDir, "1.0.0", f)).ino)).toEqual(stampsInode);
+  });
+
+  it("takes the newer stats into the shard when it is rewritten, and trusts none kept for other content", async () => {
+    const cacheDir = path.join(tmp, "cache-newer");
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() });
+    // Every file's stat changes (a checkout): read once, then kept beside the shard.
+    for (const f of files) utimesSync(f.path, new Date(Date.now() - 120_000), new Date(Date.now() - 120_000));
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() });
+    expect(Object.keys(newerStamps(cacheDir)).sort()).toEqual(files.map((f) => f.name).sort());
+
+    // A stat kept for other content (the hash no longer the shard's) is not trusted.
+    const versionDir = path.join(cacheDir, "1.0.0");
+    const stampsFile = path.join(versionDir, readdirSync(versionDir).find((f) => f.endsWith(".stamps.json")) as string);
+    const kept = JSON.parse(readFileSync(stampsFile, "utf8")) as { files: Record<string, { h: string }> };
+    (kept.files["0001_initial"] as { h: string }).h = "0".repeat(64);
+    writeFileSync(stampsFile, JSON.stringify(kept));
+    const checked = new CountingCache(cacheDir, "1.0.0", "k");
+    await loadMigrations(files, { cache: checked, stamps: aMinuteLater() });
+    expect(checked.trustedFiles).toBe(files.length - 1);
+    expect(checked.lookedUp).toBe(1);
+
+    // A rewrite (here, the app's label changed) keeps every stat in the shard and drops the file.
+    const rewriting = new CountingCache(cacheDir, "1.0.0", "k");
+    await rewriting.setLabel(path.join(project, "shop"), null, "shop");
+    await loadMigrations(files, { cache: rewriting, stamps: aMinuteLater() });
+    expect(existsSync(stampsFile)).toBe(false);
+    const taken = aMinuteLater();
+    expect(Object.fromEntries(Object.entries(shardEntries(cacheDir)).map(([name, e]) => [name, e.s]))).toEqual(Object.fromEntries(files.map((f) => [f.name, taken.get(f.path)])));
+    const after = new CountingCache(cacheDir, "1.0.0", "k");
+    await loadMigrations(files, { cache: after, stamps: aMinuteLater() });
+    expect(after.trustedFiles).toBe(files.length);
+  });
+
+  it("ignores a corrupt or foreign stamps file", async () => {
+    const cacheDir = path.join(tmp, "cache-stamps-corrupt");
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() });
+    for (const f of files) utimesSync(f.path, new Date(Date.now() - 180_000), new Date(Date.now() - 180_000));
+    await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() });
+    const versionDir = path.join(cacheDir, "1.0.0");
+    const stampsFile = path.join(versionDir, readdirSync(versionDir).find((f) => f.endsWith(".stamps.json")) as string);
+    for (const text of ["{not json", JSON.stringify({ format: "rollsafe-parse-stamps", key: "other", files: {} }), "null", JSON.stringify({ format: "rollsafe-parse-stamps", key: "k", files: { "0001_initial": { h: 1 } } })]) {
+      writeFileSync(stampsFile, text);
+      const cache = new CountingCache(cacheDir, "1.0.0", "k");
+      const loaded = models(await loadMigrations(files, { cache, stamps: aMinuteLater() }));
+      expect(cache.lookedUp).toBe(files.length);
+      expect(loaded.map((m) => m.name)).toEqual(files.map((f) => f.name));
+    }
   });
 
   it("reads and reports a trusted file that is now over the size limit", async () => {
