@@ -8,6 +8,7 @@ import type { Target } from "../engine/rule-types.js";
 import { DEFAULT_TARGET } from "../engine/defaults.js";
 import type { ResolvedRun, RunOptionValues } from "./resolve-options.js";
 import { FORMATS } from "../reporters/index.js";
+import { leavesBase } from "../util/paths.js";
 
 /** Adds `--select`, `--ignore`, `--database`, `--postgres-version`, `--django`, `--fail-on`, `--config`, `--no-config`, `--cache-dir`, `--no-cache`, `--jobs`. */
 export function withRunOptions(command: Command): Command {
@@ -58,7 +59,7 @@ export function describeRun(run: ResolvedRun, cwd: string): Record<string, unkno
   const target: Target = { ...DEFAULT_TARGET, ...(run.options.target ?? {}) } as Target;
   const rel = (file: string) => {
     const r = path.relative(cwd, file);
-    return r && !r.startsWith("..") && !path.isAbsolute(r) ? r.split(path.sep).join("/") : file;
+    return r && !leavesBase(r) ? r.split(path.sep).join("/") : file;
   };
   const origin = run.djangoOrigin;
   return {

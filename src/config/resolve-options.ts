@@ -14,6 +14,7 @@ import { DATABASES, findConfigFile, loadConfigFile, parseDjangoVersion, parsePos
 import { detectDjangoVersion, type DjangoVersionSource } from "./django-version.js";
 import { matchesGlob } from "./glob.js";
 import { defaultCacheDir } from "../cache/package-info.js";
+import { leavesBase } from "../util/paths.js";
 
 /** The flags that configure a run, as typed on the command line. */
 export interface RunFlags {
@@ -101,7 +102,7 @@ function ruleList(flag: string, value: string, allowAll: boolean): string[] {
 /** Shows a path relative to cwd when it is inside it. */
 function shownPath(cwd: string, file: string): string {
   const rel = path.relative(cwd, file);
-  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : file;
+  return rel && !leavesBase(rel) ? rel : file;
 }
 
 /** Loads the configuration a run uses: `--config`, else the nearest one, unless `--no-config`. */

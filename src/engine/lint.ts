@@ -26,6 +26,7 @@ import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-op
 import { baselinePaths } from "../config/start-after.js";
 import { DEFAULT_TARGET } from "./defaults.js";
 import { collectBetweenPhases } from "./collect-garbage.js";
+import { leavesBase } from "../util/paths.js";
 
 /** Options of `lint()`. */
 export interface LintOptions {
@@ -96,20 +97,29 @@ export type { LoadedFile } from "../workers/read-migration.js";
 
 
 /** Display paths already worked out, per working directory (a run reports many findings per file). */
-const displayPaths = new Map<string, Map<string, string>>();
+const displayPaths = new Map<string, { inside: string; known: Map<string, string> }>();
 
 /** A path as reports show it: relative to cwd with `/`, or absolute when outside cwd. */
 export function displayPath(cwd: string, file: string): string {
-  let known = displayPaths.get(cwd);
-  if (!known) displayPaths.set(cwd, (known = new Map()));
-  let shown = known.get(file);
-  if (shown === undefined) known.set(file, (shown = computeDisplayPath(cwd, file)));
+  let paths = displayPaths.get(cwd);
+  if (!paths) {
+    const resolved = path.resolve(cwd);
+    displayPaths.set(cwd, (paths = { inside: resolved.endsWith(path.sep) ? resolved : resolved + path.sep, known: new Map() }));
+  }
+  let shown = paths.known.get(file);
+  if (shown === undefined) paths.known.set(file, (shown = computeDisplayPath(cwd, paths.inside, file)));
   return shown;
 }
 
-function computeDisplayPath(cwd: string, file: string): string {
+/** A `.` or `..` segment, an empty one, or a trailing `/`: a path `path.relative` would normalise. */
+const NOT_NORMAL = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|\/$/;
+
+function computeDisplayPath(cwd: string, inside: string, file: string): string {
+  // A normalised path under cwd (every file a walk of cwd finds): the rest of it, as
+  // path.relative gives it without resolving both paths again (a fifth of a finding's cost).
+  if (path.sep === "/" && file.length > inside.length && file.startsWith(inside) && !NOT_NORMAL.test(file)) return file.slice(inside.length);
   const rel = path.relative(cwd, file);
-  if (rel === "" || rel.startsWith("..") || path.isAbsolute(rel)) return file.split(path.sep).join("/");
+  if (rel === "" || leavesBase(rel)) return file.split(path.sep).join("/");
   return rel.split(path.sep).join("/");
 }
 

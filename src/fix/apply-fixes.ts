@@ -10,6 +10,7 @@ import { createTwoFilesPatch } from "diff";
 import type { Diagnostic, Fix, TextEdit } from "../model/types.js";
 import { displayPath } from "../engine/lint.js";
 import { listIn } from "../util/collections.js";
+import { leavesBase } from "../util/paths.js";
 
 /** Applies non-overlapping edits to a source string. Throws on overlap (a bug in a fix builder). */
 export function applyEdits(source: string, edits: TextEdit[]): string {
@@ -90,7 +91,7 @@ export interface FixPass {
 
 function isInside(cwd: string, file: string): boolean {
   const rel = path.relative(cwd, file);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  return rel !== "" && !leavesBase(rel);
 }
 
 async function realOrSelf(file: string): Promise<string> {

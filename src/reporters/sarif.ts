@@ -17,6 +17,7 @@ import { ROLLSAFE_HOMEPAGE, ruleHelpUri } from "./rule-links.js";
 import { jsonArrayChunks, mapItems } from "./json-chunks.js";
 import { sanitizeText } from "./sanitize-text.js";
 import { listIn } from "../util/collections.js";
+import { leavesBase } from "../util/paths.js";
 
 /** The schema URI GitHub code scanning and the SARIF validator expect in `$schema`. */
 export const SARIF_SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -204,7 +205,7 @@ export function encodePathAsUri(file: string): string {
 function relativeToCwd(file: string, cwd: string): string {
   const relative = path.isAbsolute(file) ? path.relative(cwd, file) : file;
   // Outside the working directory: the absolute path, as every other report shows it, never `../`.
-  if (relative.startsWith("..") || path.isAbsolute(relative)) return file.split(path.sep).join("/");
+  if (leavesBase(relative)) return file.split(path.sep).join("/");
   return relative.split(path.sep).join("/");
 }
 
