@@ -32,7 +32,7 @@ import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
-import { changedNs, fileStamps, RACY_MS, wallClockNs, type FileStamps } from "./file-stamp.js";
+import { changedNs, RACY_MS, wallClockNs, type FileStamps } from "./file-stamp.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
@@ -136,22 +136,27 @@ function keyHead(settings: string): string {
 }
 
 /**
- * Key lines of paths stat'ed now (`statLine`), with the paths, their stats (`stats[i]` is that of
- * `paths[i]`) and the newest change among them. Synchronous: a thread-pool round trip per file
- * costs more than the stat itself.
+ * Key lines of paths stat'ed now (`statLine`), the paths among them that are not regular files
+ * (they get no stamp), and the newest change among them. No stat is kept: 20,000 `BigIntStats`
+ * alive through the loop cost a warm run over 20,200 migrations 150 ms of garbage collection;
+ * the stamps are made from the lines when a run misses (`stampsOfKey`). Synchronous: a
+ * thread-pool round trip per file costs more than the stat itself.
  */
 class StatLines {
   readonly lines: string[] = [];
-  readonly paths: string[] = [];
-  readonly stats: (BigIntStats | undefined)[] = [];
+  readonly notFiles = new Set<string>();
   newestNs = 0n;
 
   add(file: string): void {
+    this.lines.push(this.line(file));
+  }
+
+  /** The stat line of `file` now, counted in (not kept). */
+  line(file: string): string {
     const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-    this.lines.push(statLine(file, stat));
-    this.paths.push(file);
-    this.stats.push(stat);
+    if (stat && !stat.isFile()) this.notFiles.add(file);
     if (stat && changedNs(stat) > this.newestNs) this.newestNs = changedNs(stat);
+    return statLine(file, stat);
   }
 
   static of(paths: readonly string[]): StatLines {
@@ -177,6 +182,30 @@ function eachKeyLine(text: string, from: number, each: (path: string, at: number
 }
 
 /**
+ * The parse cache's stamps (`fileStamp`) of the files a key's text lists from `from` on, made from
+ * their stat lines (`statLine` writes the same numbers): none for a path in `notFiles`, a missing
+ * file, or one changed within the racy window before `takenAtNs`. Made once, when asked (a run
+ * that misses).
+ */
+function stampsOfKey(text: string, from: number, notFiles: ReadonlySet<string>, takenAtNs: bigint): () => FileStamps {
+  let made: FileStamps | null = null;
+  return () => {
+    if (made) return made;
+    const stamps = new Map<string, string>();
+    const racy = takenAtNs - BigInt(RACY_MS) * 1_000_000n;
+    eachKeyLine(text, from, (file, at, end) => {
+      if (file === "report" || notFiles.has(file)) return true;
+      const fields = text.slice(at + file.length + 1, end - 1).split("\0");
+      if (fields.length !== 4) return true;
+      const [size, mtimeNs, ctimeNs, ino] = fields as [string, string, string, string];
+      if (BigInt(mtimeNs) < racy && BigInt(ctimeNs) < racy) stamps.set(file, `${size}:${mtimeNs}:${ctimeNs}:${ino}`);
+      return true;
+    });
+    return (made = stamps);
+  };
+}
+
+/**
  * The key a walk would make now, found without walking the tree when the stored key's walk still
  * holds. Beside its text a key keeps the stat of every directory, link and left-out directory
  * the walk's result depends on (`Discovery.watched`, see `walkStamps`): when each has the same
@@ -185,20 +214,30 @@ function eachKeyLine(text: string, from: number, each: (path: string, at: number
  * run over Debian's apps). The `report` lines are the walk's outcome and come along unchanged;
  * a run with a report filter (`--base`, whose answer from git can change alone) is not made this
  * way. Null when the walk does not hold (or the text is not this run's code and settings).
+ * `same`: the text is the stored one (the lines are compared in place until one differs, and
+ * only then is a new text made).
  */
-function keyFromStoredWalk(stored: StoredKey, head: string, takenAtNs: bigint): { text: string; newestNs: bigint; stamps: () => FileStamps } | null {
+function keyFromStoredWalk(stored: StoredKey, head: string, takenAtNs: bigint): { text: string; same: boolean; newestNs: bigint; stamps: () => FileStamps } | null {
   const { walk, text } = stored;
   if (walk === null || !text.startsWith(head)) return null;
   // Compared in place, line by line: a warm run does this for every directory of the tree.
   if (!eachKeyLine(walk, 0, (dir, at) => walk.startsWith(statLine(dir, statSync(dir, { bigint: true, throwIfNoEntry: false })), at))) return null;
   const now = new StatLines();
-  const made = eachKeyLine(text, head.length, (file, at, end) => {
-    if (file === "report") now.lines.push(text.slice(at, end));
-    else now.add(file);
+  // The text so far, once a line differs: the stored lines before it, then each line made now.
+  let made: string[] | null = null;
+  const complete = eachKeyLine(text, head.length, (file, at, end) => {
+    if (file === "report") made?.push(text.slice(at, end));
+    else {
+      const line = now.line(file);
+      if (made) made.push(line);
+      else if (!text.startsWith(line, at)) made = [text.slice(0, at), line];
+    }
     return true;
   });
+  if (!complete) return null;
+  const key = made ? (made as string[]).join("") : text;
   // The stamps of every file (the parse cache asks for the migrations among them), as a walk's key gives them.
-  return made ? { text: head + now.lines.join(""), newestNs: now.newestNs, stamps: stampsOnce(now.paths, now.stats, takenAtNs) } : null;
+  return { text: key, same: made === null, newestNs: now.newestNs, stamps: stampsOfKey(key, head.length, now.notFiles, takenAtNs) };
 }
 
 /**
@@ -226,29 +265,17 @@ async function runKey(
   const notReported = options.notReported;
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
-  const { lines, stats, newestNs } = StatLines.of([...files, ...appsPy]);
-  const key = [keyHead(settings), ...lines];
+  const head = keyHead(settings);
+  const { lines, notFiles, newestNs } = StatLines.of([...files, ...appsPy]);
+  const key = [head, ...lines];
   const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
   for (const p of reported.sort()) {
     const ref = byPath.get(p);
     if (notReported && ref && notReported({ path: p, app: ref.app.label })) continue;
     key.push(`report\0${p}\n`);
   }
-  return { text: key.join(""), walk: walkStamps(discovery.watched, takenAtNs, racyNs), newestNs, discovery, stamps: stampsOnce(files, stats, takenAtNs) };
-}
-
-/**
- * The parse cache's stamps of `files` from their stats (`stats[i]` is that of `files[i]`), made
- * only when the run misses (a run the cache answers needs none), and the stats let go then
- * (20,000 BigIntStats would stay alive through the analysis).
- */
-function stampsOnce(files: readonly string[], stats: readonly (BigIntStats | undefined)[], takenAtNs: bigint): () => FileStamps {
-  let kept = stats;
-  return () => {
-    const made = fileStamps(files, kept, takenAtNs);
-    kept = [];
-    return made;
-  };
+  const text = key.join("");
+  return { text, walk: walkStamps(discovery.watched, takenAtNs, racyNs), newestNs, discovery, stamps: stampsOfKey(text, head.length, notFiles, takenAtNs) };
 }
 
 /** The first line of a stored key: this, a space and the token. */
@@ -342,9 +369,8 @@ export class ResultCache {
       const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, keyHead(settings), startedWall) : null;
       if (stored && known) {
         // The walk holds: the same directories, so the stored stamps stay true for the new text too.
-        const same = known.text === stored.text;
         const base = { file, storable: storable(known.newestNs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk };
-        return same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
+        return known.same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
       }
       const key = await runKey(absolute, settings, options, startedWall, this.racyNs);
       if (!key) return null;

@@ -3,13 +3,14 @@
  * change of a migration, an `apps.py`, the file set or a setting recomputes it; recent changes
  * are not stored (racy); a corrupt slot is ignored. Nothing here is timed.
  */
-import fs, { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import fs, { appendFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { codeStampOf, ResultCache } from "../../src/cache/result-cache.js";
+import { fileStamps, wallClockNs } from "../../src/cache/file-stamp.js";
 import { analyze, type LintOptions } from "../../src/engine/lint.js";
 import { rules } from "../../rules/index.js";
 import { runCli } from "../support/run-cli.js";
@@ -266,6 +267,12 @@ describe("an unchanged tree, recognised without walking it", () => {
     const stamps = edited?.stamps?.() ?? new Map();
     expect(stamps.has(path.join(project, "library/migrations/0001_initial.py"))).toBe(true);
     expect(stamps.has(file)).toBe(false);
+    // Made from the key's lines, they are what fileStamp makes of each file's stat now.
+    const listed = [...(walked?.walked?.files.map((f) => f.path) ?? []), ...(walked?.walked?.apps.map((a) => path.join(a.dir, "apps.py")) ?? [])];
+    expect(listed.length).toBeGreaterThan(10);
+    const expected = fileStamps(listed, listed.map((f) => statSync(f, { bigint: true, throwIfNoEntry: false })), wallClockNs());
+    expect(stamps).toEqual(expected);
+    expect(walked?.stamps?.()).toEqual(expected);
     const after = await run();
     expect(after).toMatchObject({ hit: false, computed: 1 });
     expect(after.result).toEqual((await analyze(["."], { cwd: project })).result);
