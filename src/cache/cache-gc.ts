@@ -37,8 +37,13 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** What the file of a parse-cache shard's newer stats adds to the shard's name (`<shard>.stamps.json`, see `ParseCache`). */
-export const STAMPS_SUFFIX = ".stamps.json";
+/** What the file of a parse-cache shard's newer stats adds to the shard's name (see `stampsFileOf`). */
+const STAMPS_SUFFIX = ".stamps.json";
+
+/** The file of a parse-cache shard's newer stats: `<shard>.stamps.json` beside `<shard>.json` (see `ParseCache`). */
+export function stampsFileOf(shardFile: string): string {
+  return shardFile.slice(0, -".json".length) + STAMPS_SUFFIX;
+}
 
 /** The first line of the `.gitignore` rollsafe writes in a cache directory (see `writeIgnoreFile`). */
 export const IGNORE_FILE_MARKER = "# Automatically created by rollsafe.";
@@ -103,13 +108,14 @@ function pruneResults(dir: string, now: number): void {
  */
 function pruneShards(dir: string, now: number): void {
   const names = list(dir);
+  const stampsFiles = new Set(names.filter((name) => SHARD.test(name) && name.endsWith(STAMPS_SUFFIX)));
   for (const name of names) {
-    if (!SHARD.test(name)) {
-      if (SHARD_TEMP.test(name)) removeIfOlder(path.join(dir, name), now - STALE_TEMP_MS);
-    } else if (!name.endsWith(STAMPS_SUFFIX)) removeIfOlder(path.join(dir, name), now - UNUSED_SHARD_DAYS * DAY_MS);
+    if (SHARD_TEMP.test(name)) removeIfOlder(path.join(dir, name), now - STALE_TEMP_MS);
+    else if (SHARD.test(name) && !stampsFiles.has(name)) removeIfOlder(path.join(dir, name), now - UNUSED_SHARD_DAYS * DAY_MS);
   }
-  for (const name of names) {
-    if (SHARD.test(name) && name.endsWith(STAMPS_SUFFIX) && mtimeOf(path.join(dir, `${name.slice(0, -STAMPS_SUFFIX.length)}.json`)) === null) remove(path.join(dir, name), false);
+  // A stamps file goes with its shard (after the shards, so that one dropped just now counts).
+  for (const name of stampsFiles) {
+    if (mtimeOf(path.join(dir, `${name.slice(0, -STAMPS_SUFFIX.length)}.json`)) === null) remove(path.join(dir, name), false);
   }
 }
 

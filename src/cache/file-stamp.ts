@@ -27,13 +27,25 @@ export function wallClockNs(): bigint {
  * (the wall clock, in ns, just before the stat was taken).
  */
 export function fileStamp(stat: BigIntStats | undefined, takenAtNs: bigint): string | null {
-  if (!stat?.isFile()) return null;
+  return stat?.isFile() ? stampOf(stat, takenAtNs) : null;
+}
+
+/** What a stamp is made of: a regular file's stat, or the same numbers read back from a result-cache key. */
+export interface StampFields {
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+}
+
+/** The stamp of a regular file's stat fields, or null when it changed within {@link RACY_MS} before `takenAtNs`. */
+export function stampOf(stat: StampFields, takenAtNs: bigint): string | null {
   if (changedNs(stat) >= takenAtNs - BigInt(RACY_MS) * 1_000_000n) return null;
   return `${stat.size}:${stat.mtimeNs}:${stat.ctimeNs}:${stat.ino}`;
 }
 
 /** When a file last changed: the later of its mtime and ctime (a content change moves the ctime even when the mtime is put back). */
-export function changedNs(stat: BigIntStats): bigint {
+export function changedNs(stat: Pick<StampFields, "mtimeNs" | "ctimeNs">): bigint {
   return stat.mtimeNs > stat.ctimeNs ? stat.mtimeNs : stat.ctimeNs;
 }
 

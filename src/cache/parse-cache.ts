@@ -30,7 +30,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { writeFileAtomically } from "./write-blocks.js";
-import { IGNORE_FILE_MARKER, STAMPS_SUFFIX, touch } from "./cache-gc.js";
+import { IGNORE_FILE_MARKER, stampsFileOf, touch } from "./cache-gc.js";
 import { asciiJson, asciiJsonPieces, readJsonText } from "./ascii-json.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
@@ -38,7 +38,7 @@ import { decodePythonSource, sourceMentionsPartition } from "../parse/source-tex
 
 /** Marks a shard as ours (a foreign JSON file with the same name is ignored). */
 const SHARD_FORMAT = "rollsafe-parse-cache";
-/** Marks a shard's file of newer stats (`STAMPS_SUFFIX`). */
+/** Marks a shard's file of newer stats (`stampsFileOf`). */
 const STAMPS_FORMAT = "rollsafe-parse-stamps";
 
 /** A cached parse: the content hash of the file and the model without its source text. */
@@ -172,9 +172,9 @@ export class ParseCache implements AppLabelCache {
     if ((stamp ?? undefined) === entry.s) shard.next.set(file.name, entry);
     else if (stamp === null) shard.next.set(file.name, { h: entry.h, app: entry.app, m: entry.m });
     else {
-      const newer = { h: entry.h, s: stamp, p: sourceMentionsPartition(text) };
-      shard.next.set(file.name, { h: entry.h, app: entry.app, m: entry.m, s: stamp, p: newer.p });
-      shard.newer.set(file.name, newer);
+      const p = sourceMentionsPartition(text);
+      shard.next.set(file.name, { h: entry.h, app: entry.app, m: entry.m, s: stamp, p });
+      shard.newer.set(file.name, { h: entry.h, s: stamp, p });
       shard.restamped = true;
     }
     return { ...entry.m, source: text } as ParsedMigration;
@@ -347,15 +347,10 @@ async function readShard(file: string, appDir: string, key: string): Promise<Sha
   return new Shard(file, appDir, data, data ? readStamps(file, key) : {});
 }
 
-/** The stamps file of a shard (see the module's comment). */
-function stampsFile(shardFile: string): string {
-  return shardFile.slice(0, -".json".length) + STAMPS_SUFFIX;
-}
-
 /** The newer stats kept beside a shard; none when the file is missing, corrupt or of another key. */
 function readStamps(shardFile: string, key: string): Record<string, NewerStamp> {
   try {
-    const parsed = JSON.parse(readJsonText(stampsFile(shardFile))) as Partial<StampsFile> | null;
+    const parsed = JSON.parse(readJsonText(stampsFileOf(shardFile))) as Partial<StampsFile> | null;
     if (!parsed || parsed.format !== STAMPS_FORMAT || parsed.key !== key || !parsed.files || typeof parsed.files !== "object") return {};
     const valid: Record<string, NewerStamp> = {};
     for (const [name, stamp] of Object.entries(parsed.files)) {
@@ -370,7 +365,7 @@ function readStamps(shardFile: string, key: string): Record<string, NewerStamp> 
 /** Drops a shard's stamps file, if any; never throws. */
 function removeStamps(shardFile: string): void {
   try {
-    rmSync(stampsFile(shardFile), { force: true });
+    rmSync(stampsFileOf(shardFile), { force: true });
   } catch {
     // Not ours to remove, or a read-only cache: its stats still hold for the hashes they name.
   }
@@ -381,7 +376,7 @@ function writeStamps(shard: Shard, key: string): void {
   const files: Record<string, NewerStamp> = {};
   for (const [name, stamp] of [...shard.newer].sort(([a], [b]) => (a < b ? -1 : 1))) if (shard.next.has(name)) files[name] = stamp;
   const text: StampsFile = { format: STAMPS_FORMAT, key, files };
-  writeFileAtomically(stampsFile(shard.file), asciiJson(JSON.stringify(text)));
+  writeFileAtomically(stampsFileOf(shard.file), asciiJson(JSON.stringify(text)));
 }
 
 async function writeShard(shard: Shard, key: string): Promise<void> {

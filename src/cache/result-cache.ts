@@ -32,7 +32,7 @@ import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
-import { changedNs, RACY_MS, wallClockNs, type FileStamps } from "./file-stamp.js";
+import { changedNs, RACY_MS, stampOf, wallClockNs, type FileStamps } from "./file-stamp.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
@@ -192,13 +192,13 @@ function stampsOfKey(text: string, from: number, notFiles: ReadonlySet<string>, 
   return () => {
     if (made) return made;
     const stamps = new Map<string, string>();
-    const racy = takenAtNs - BigInt(RACY_MS) * 1_000_000n;
     eachKeyLine(text, from, (file, at, end) => {
       if (file === "report" || notFiles.has(file)) return true;
       const fields = text.slice(at + file.length + 1, end - 1).split("\0");
       if (fields.length !== 4) return true;
-      const [size, mtimeNs, ctimeNs, ino] = fields as [string, string, string, string];
-      if (BigInt(mtimeNs) < racy && BigInt(ctimeNs) < racy) stamps.set(file, `${size}:${mtimeNs}:${ctimeNs}:${ino}`);
+      const [size, mtimeNs, ctimeNs, ino] = fields.map(BigInt) as [bigint, bigint, bigint, bigint];
+      const stamp = stampOf({ size, mtimeNs, ctimeNs, ino }, takenAtNs);
+      if (stamp) stamps.set(file, stamp);
       return true;
     });
     return (made = stamps);
@@ -250,10 +250,10 @@ function walkStamps(watched: readonly string[], takenAtNs: bigint, racyNs: bigin
   return racyNs !== null && newestNs >= takenAtNs - racyNs ? null : lines.join("");
 }
 
-/** The key of a run (its text), or null when the run must not be cached (discovery problems). */
+/** The key of a run (its text, after `head`, the code and settings: `keyHead`), or null when the run must not be cached (discovery problems). */
 async function runKey(
   absolute: string[],
-  settings: string,
+  head: string,
   options: LintOptions,
   takenAtNs: bigint,
   racyNs: bigint | null,
@@ -265,7 +265,6 @@ async function runKey(
   const notReported = options.notReported;
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
-  const head = keyHead(settings);
   const { lines, notFiles, newestNs } = StatLines.of([...files, ...appsPy]);
   const key = [head, ...lines];
   const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
@@ -366,13 +365,14 @@ export class ResultCache {
     const storable = (newestNs: bigint) => this.racyNs === null || newestNs < startedWall - this.racyNs;
     const stored = readStoredKey(keyFile);
     try {
-      const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, keyHead(settings), startedWall) : null;
+      const head = keyHead(settings);
+      const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, head, startedWall) : null;
       if (stored && known) {
         // The walk holds: the same directories, so the stored stamps stay true for the new text too.
         const base = { file, storable: storable(known.newestNs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk };
         return known.same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
       }
-      const key = await runKey(absolute, settings, options, startedWall, this.racyNs);
+      const key = await runKey(absolute, head, options, startedWall, this.racyNs);
       if (!key) return null;
       const same = stored !== null && stored.text === key.text;
       // The same inputs, walked because a directory changed (a new file beside the migrations):
