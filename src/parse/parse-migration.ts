@@ -416,11 +416,14 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
   result.classRange = rangeOf(ctx, cls.childForFieldName("name") ?? cls);
   const body = cls.childForFieldName("body");
   if (!body) return;
+  let init: SyntaxNode | null = null;
   for (const stmt of body.namedChildren) {
     if (stmt.type === "comment") {
       result.fileComments.push({ text: commentText(stmt), line: ctx.index.position(stmt.startIndex).line });
       continue;
     }
+    const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+    if (def?.type === "function_definition" && def.childForFieldName("name")?.text === "__init__") init = def;
     if (stmt.type !== "expression_statement") continue;
     const assignment = stmt.namedChildren[0];
     if (!assignment) continue;
@@ -461,6 +464,103 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
         break;
     }
   }
+  // The last `__init__` the class body defines is the one Python keeps.
+  if (init) readInitMethod(ctx, init, result);
+}
+
+/**
+ * `def __init__(self, ...)` of the migration class. Django's `Migration.__init__` copies the
+ * class's lists onto the instance, and a subclass can change them after calling it:
+ * `self.dependencies = [...]`, `self.dependencies.append(...)`, `self.operations += [...]`.
+ * What follows the last `super().__init__(...)` at the method's top level is read like the class
+ * attributes, and so is `self.atomic = ...` (what comes before that call is overwritten by it). Statements inside `if`, `try`, `with`
+ * or a loop may or may not run: their dependencies are all counted, as for a condition in the
+ * class body, and a change to `operations` there makes the operations unknown.
+ */
+function readInitMethod(ctx: Ctx, fn: SyntaxNode, result: ParsedMigration): void {
+  const statements = (fn.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
+  let first = 0;
+  statements.forEach((stmt, i) => {
+    if (isBaseInit(stmt)) first = i + 1;
+  });
+  for (const stmt of statements.slice(first)) readInitStatement(ctx, stmt, result, false);
+}
+
+/** `super().__init__(...)`, `migrations.Migration.__init__(self, ...)`: the base's `__init__`. */
+function isBaseInit(stmt: SyntaxNode): boolean {
+  const call = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
+  const fn = call?.type === "call" ? call.childForFieldName("function") : null;
+  return fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "__init__";
+}
+
+/** Block-holding statements whose body may run or not (every branch is read). */
+const CONDITIONAL_BLOCKS = new Set(["if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "finally_clause", "with_statement", "for_statement", "while_statement", "block"]);
+
+/** `self.<name>` for a list `Migration.__init__` copies from the class, or null. */
+function instanceList(node: SyntaxNode | null): "dependencies" | "runBefore" | "replaces" | "operations" | null {
+  if (node?.type !== "attribute" || node.childForFieldName("object")?.text !== "self") return null;
+  const name = node.childForFieldName("attribute")?.text ?? "";
+  return name === "operations" ? "operations" : (DEPENDENCY_LISTS[name] ?? null);
+}
+
+function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: boolean): void {
+  if (CONDITIONAL_BLOCKS.has(stmt.type)) {
+    for (const child of stmt.namedChildren) if (CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, true);
+    if (stmt.type === "block") for (const child of stmt.namedChildren) if (!CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, true);
+    return;
+  }
+  if (stmt.type !== "expression_statement") return;
+  const expr = stmt.namedChildren[0];
+  if (!expr) return;
+  const unknownOperations = () => {
+    result.operationsUnknown ??= { reason: `\`operations\` is changed in \`__init__\` in a way rollsafe does not read (\`${truncate(expr.text, 80)}\`)`, range: rangeOf(ctx, expr) };
+  };
+  if (expr.type === "assignment" || expr.type === "augmented_assignment") {
+    const left = expr.childForFieldName("left");
+    const list = instanceList(left);
+    const right = expr.childForFieldName("right");
+    if (!list && !conditional && right && expr.type === "assignment" && left?.text === "self.atomic") {
+      // As in the class body: anything but a literal False keeps the migration atomic.
+      result.atomic = right.type !== "false";
+      result.atomicRange = rangeOf(ctx, stmt);
+      return;
+    }
+    if (!list || !right) return;
+    const extend = expr.type === "augmented_assignment";
+    if (extend && expr.childForFieldName("operator")?.type !== "+=") {
+      if (list === "operations") unknownOperations();
+      return;
+    }
+    if (list === "operations") {
+      if (conditional) unknownOperations();
+      else readOperations(ctx, right, result, extend);
+      return;
+    }
+    // A conditional assignment may or may not replace the class's list: both are counted.
+    const deps = readDependencies(ctx, right);
+    result[list] = extend || conditional ? [...result[list], ...deps] : deps;
+    return;
+  }
+  // `self.dependencies.append(x)`, `.insert(0, x)`, `.extend([...])`.
+  if (expr.type !== "call") return;
+  const fn = expr.childForFieldName("function");
+  const list = fn?.type === "attribute" ? instanceList(fn.childForFieldName("object")) : null;
+  if (!fn || !list) return;
+  const method = fn.childForFieldName("attribute")?.text;
+  const args = (expr.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a.type !== "comment");
+  if (list === "operations") {
+    const item = args[0];
+    if (conditional || !item || args.length !== 1) unknownOperations();
+    else if (method === "extend") readOperations(ctx, item, result, true);
+    else if (method === "append" && !result.operationsUnknown) result.operations.push(readOperation(ctx, item, result.operations.length, 0));
+    else unknownOperations();
+    return;
+  }
+  if (method === "extend" && args.length === 1 && args[0]) result[list] = [...result[list], ...readDependencies(ctx, args[0])];
+  else if ((method === "append" && args.length === 1) || (method === "insert" && args.length === 2)) {
+    const dep = dependencyOf(toValue(ctx, args[args.length - 1] as SyntaxNode, 0));
+    if (dep) result[list] = [...result[list], dep];
+  }
 }
 
 /**
@@ -472,18 +572,24 @@ function readDependencies(ctx: Ctx, node: SyntaxNode): DependencyRef[] {
   const list = toValue(ctx, node, 0);
   if (list.kind !== "list" && list.kind !== "tuple") return deps;
   for (const value of list.items) {
-    if (value.kind === "tuple" || value.kind === "list") {
-      const [app, name] = value.items;
-      if (app?.kind === "str" && name?.kind === "str") deps.push({ app: app.value, name: name.value, range: value.range });
-      continue;
-    }
-    if (value.kind === "call" && /(^|\.)swappable_dependency$/.test(value.qualified)) {
-      const setting = value.args[0];
-      const settingName = setting?.kind === "name" ? setting.name.replace(/^settings\./, "") : "AUTH_USER_MODEL";
-      deps.push({ app: "__setting__", name: "__first__", swappable: settingName, range: value.range });
-    }
+    const dep = dependencyOf(value);
+    if (dep) deps.push(dep);
   }
   return deps;
+}
+
+/** One item of a dependency list: `("app", "0001_x")` or `swappable_dependency(...)`; null for anything else. */
+function dependencyOf(value: PyValue): DependencyRef | null {
+  if (value.kind === "tuple" || value.kind === "list") {
+    const [app, name] = value.items;
+    return app?.kind === "str" && name?.kind === "str" ? { app: app.value, name: name.value, range: value.range } : null;
+  }
+  if (value.kind === "call" && /(^|\.)swappable_dependency$/.test(value.qualified)) {
+    const setting = value.args[0];
+    const settingName = setting?.kind === "name" ? setting.name.replace(/^settings\./, "") : "AUTH_USER_MODEL";
+    return { app: "__setting__", name: "__first__", swappable: settingName, range: value.range };
+  }
+  return null;
 }
 
 function readStageMarker(ctx: Ctx, attr: string, right: SyntaxNode, stmt: SyntaxNode): StageMarker | null {

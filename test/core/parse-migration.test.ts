@@ -89,6 +89,88 @@ class Migration(migrations.Migration):
     ]);
   });
 
+  it("reads the lists `__init__` sets or changes on the instance after the base's `__init__`", () => {
+    // djangorestframework-simplejwt's token_blacklist 0011_linearizes_history, as Debian ships it:
+    // no class-level dependencies, the real one set in __init__ and another added under a condition.
+    const linearized = parse(`import fnmatch
+import os
+from pathlib import Path
+
+from django.db import migrations, models  # noqa F401
+
+parent_dir = Path(__file__).resolve(strict=True).parent
+
+
+class Migration(migrations.Migration):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dependencies = [("token_blacklist", "0010_fix_migrate_to_bigautofield")]
+        _m = sorted(fnmatch.filter(os.listdir(parent_dir), "000*.py"))
+        if len(_m) == 9:
+            self.dependencies.insert(0, ("token_blacklist", os.path.splitext(_m[8])[0]))
+
+    operations = []
+`);
+    expect(linearized.dependencies).toMatchObject([{ app: "token_blacklist", name: "0010_fix_migrate_to_bigautofield", range: { line: 13 } }]);
+    expect(linearized.operationsUnknown).toBeNull();
+
+    const m = parse(`from django.conf import settings
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    dependencies = [("app", "0001_initial")]
+    run_before = [("x", "0001_overwritten")]
+    operations = [migrations.AddField("thing", "a", models.IntegerField(null=True))]
+
+    @classmethod
+    def helper(cls):
+        pass
+
+    def __init__(self, name, app_label):
+        self.dependencies = [("ignored", "0001_before_super")]
+        migrations.Migration.__init__(self, name, app_label)
+        self.dependencies.append(("app", "0002_b"))
+        self.dependencies += [migrations.swappable_dependency(settings.AUTH_USER_MODEL)]
+        self.dependencies.extend([("other", "0003_c")])
+        self.run_before = [("y", "0001_z")]
+        try:
+            self.replaces.insert(0, ("app", "0001_squashed"))
+        except AttributeError:
+            pass
+        self.operations.append(migrations.AddField("thing", "b", models.IntegerField(null=True)))
+        self.operations += [migrations.RemoveField("thing", "a")]
+        self.atomic = False
+`);
+    expect(m.dependencies.map((d) => `${d.app}.${d.name}`)).toEqual(["app.0001_initial", "app.0002_b", "__setting__.__first__", "other.0003_c"]);
+    expect(m.runBefore.map((d) => `${d.app}.${d.name}`)).toEqual(["y.0001_z"]);
+    expect(m.atomic).toBe(false);
+    expect(m.replaces.map((d) => `${d.app}.${d.name}`)).toEqual(["app.0001_squashed"]);
+    expect(m.operationsUnknown).toBeNull();
+    expect(m.operations.map((o) => [o.kind, o.index, o.range.line])).toEqual([["AddField", 0, 6], ["AddField", 1, 23], ["RemoveField", 2, 24]]);
+
+    // Operations changed under a condition, or in a way not read, are unknown; the ones read stay.
+    for (const change of ["if settings.X:\n            self.operations = []", "self.operations.insert(0, migrations.RunSQL('x'))", "self.operations = build()"]) {
+      const dynamic = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        ${change}
+`);
+      expect(dynamic.operationsUnknown, change).not.toBeNull();
+    }
+    // An __init__ that changes nothing rollsafe reads leaves the class's lists as they are.
+    const plain = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    dependencies = [("app", "0001_initial")]
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label = "x"
+        self.dependencies[0]
+`);
+    expect(plain.dependencies.map((d) => d.name)).toEqual(["0001_initial"]);
+    expect(plain.operationsUnknown).toBeNull();
+  });
+
   it("reads lists joined with `+`, chosen by a condition, or extended with `+=` (every branch that can hold items)", () => {
     const m = parse(`from django.conf import settings
 from django.db import migrations, models
