@@ -1,6 +1,7 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { addFieldSnippet, code, py, sqlIdent } from "../src/advice/snippets.js";
+import { isAutoIncrement } from "../src/state/model-state.js";
 
 /** RS116: `AddField` of an `AutoField`/`BigAutoField`/`SmallAutoField` to an existing table. */
 export const addingAutoIncrementColumn: Rule = {
@@ -41,7 +42,7 @@ export const addingAutoIncrementColumn: Rule = {
     const added = fieldOperation(ctx);
     if (!added) return;
     const { model, name, after: field, call } = added;
-    if (!/^(Big|Small)?AutoField$/.test(field.type)) return;
+    if (!isAutoIncrement(field)) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
     const pg = ctx.target.database === "postgresql";

@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { literalString } from "../src/state/model-state.js";
+import { isAutoIncrement, literalString } from "../src/state/model-state.js";
 import {
   djangoHas,
   dropColumnSql,
@@ -52,7 +52,8 @@ export const droppingColumn: Rule = {
     const m2mTable = ctx.state.m2mTableOf(model, field);
     const column = ctx.columnOf(field);
     const steps: string[] = [];
-    const notNullNoDefault = field.null === false && !field.hasDbDefault && field.relation?.kind !== "m2m";
+    // An auto-increment column (an identity, or serial) is filled by the database like a db_default.
+    const notNullNoDefault = field.null === false && !field.hasDbDefault && !isAutoIncrement(field) && field.relation?.kind !== "m2m";
     // A foreign key constraint left behind would reject the new release's deletes of referenced
     // rows (it no longer knows the field, so nothing cascades); `db_constraint=False` drops it
     // without a scan. Altering a constrained foreign key otherwise re-adds the constraint, validated.

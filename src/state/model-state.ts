@@ -126,6 +126,14 @@ export function columnOf(field: FieldState): string | null {
  * The model's first field for which `test` holds, in field order, without copying the fields
  * (rules ask per operation, and a model can have thousands).
  */
+/**
+ * An AutoField, BigAutoField or SmallAutoField: the database numbers the rows itself (an identity
+ * column, `serial` before Django 4.1), so a row inserted without it still gets a distinct value.
+ */
+export function isAutoIncrement(field: FieldState): boolean {
+  return field.type === "AutoField" || field.type === "BigAutoField" || field.type === "SmallAutoField";
+}
+
 export function findField(model: ModelState, test: (field: FieldState) => boolean): FieldState | undefined {
   for (const field of model.fields.values()) if (test(field)) return field;
   return undefined;
