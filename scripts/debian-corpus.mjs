@@ -31,24 +31,51 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..
 export const DEFAULT_CACHE_DIR = path.join(REPO_ROOT, ".cache", "debian-corpus");
 
 /**
- * The corpus: Debian packages whose Django apps ship migrations. scripts/install-django.sh reads
- * this list (`--list-packages`) to install the Python dependencies their migrations import.
+ * The corpus: the Debian packages whose Django apps ship migrations. That is every
+ * `python3-django-*` and `python3-djangorestframework*` package of bookworm with an app that has a
+ * `migrations/` package (found by downloading all 172 of them, documentation packages aside, on
+ * 2026-12-04), Django itself from bookworm-backports, and `python3-social-django`.
+ * `python3-django-postgres-extra` is left out: its `migrations` packages are library code, not an
+ * app's migrations. scripts/install-django.sh reads this list (`--list-packages`) to install the
+ * Python dependencies their migrations import.
  */
 export const CORPUS_PACKAGES = [
   "python3-django",
   "python3-django-allauth",
   "python3-django-axes",
+  "python3-django-captcha",
+  "python3-django-cas-server",
   "python3-django-celery-beat",
   "python3-django-celery-results",
+  "python3-django-constance",
+  "python3-django-contrib-comments",
   "python3-django-guardian",
+  "python3-django-health-check",
   "python3-django-hyperkitty",
+  "python3-django-impersonate",
+  "python3-django-invitations",
   "python3-django-mailman3",
   "python3-django-oauth-toolkit",
+  "python3-django-organizations",
   "python3-django-otp",
   "python3-django-postorius",
+  "python3-django-push-notifications",
+  "python3-django-q",
+  "python3-django-recurrence",
+  "python3-django-registration",
+  "python3-django-rest-hooks",
   "python3-django-reversion",
+  "python3-django-rq",
+  "python3-django-sitetree",
+  "python3-django-tagging",
   "python3-django-taggit",
+  "python3-django-tastypie",
+  "python3-django-templated-email",
+  "python3-django-uwsgi-ng",
   "python3-django-waffle",
+  "python3-djangorestframework",
+  "python3-djangorestframework-api-key",
+  "python3-djangorestframework-simplejwt",
   "python3-social-django",
 ];
 

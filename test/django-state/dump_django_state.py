@@ -97,6 +97,23 @@ def restart_without(module, reason, skipped):
     os.execve(sys.executable, argv, env)
 
 
+def django_3_2_names():
+    """
+    Put back names Django 4.0 removed, as Django 3.2 defined them: Debian bookworm ships Django
+    3.2, and django-uwsgi-ng there still imports them (`python_2_unicode_compatible` returned the
+    class unchanged on Python 3; the `u` translation functions were aliases). They play no part
+    in the schema.
+    """
+    from django.utils import encoding, translation
+
+    if not hasattr(encoding, "python_2_unicode_compatible"):
+        encoding.python_2_unicode_compatible = lambda klass: klass
+
+    for old, new in (("ugettext", "gettext"), ("ugettext_lazy", "gettext_lazy"), ("ugettext_noop", "gettext_noop"), ("ungettext", "ngettext"), ("ungettext_lazy", "ngettext_lazy")):
+        if not hasattr(translation, old):
+            setattr(translation, old, getattr(translation, new))
+
+
 def importable_apps(modules, skipped):
     """The app modules that import; the others are reported as skipped."""
     ok = []
@@ -202,9 +219,16 @@ def main(argv):
     # Apps dropped by an earlier run of this script (see restart_without).
     skipped = json.loads(os.environ.get("ROLLSAFE_STATE_SKIPPED", "[]"))
     already_skipped = {entry["app"] for entry in skipped}
-    modules = importable_apps([app for app in args.apps if app not in already_skipped], skipped)
-    os.environ["ROLLSAFE_STATE_APPS"] = ",".join(modules)
+    requested = [app for app in args.apps if app not in already_skipped]
+    # Some apps read settings when imported (constance): the settings must be there first, and
+    # then list only the apps that import.
+    os.environ["ROLLSAFE_STATE_APPS"] = ",".join(requested)
     os.environ["DJANGO_SETTINGS_MODULE"] = "settings_for_state"
+    django_3_2_names()
+    modules = importable_apps(requested, skipped)
+    from django.conf import settings
+
+    settings.INSTALLED_APPS = modules
     try:
         django.setup()
     except Exception as error:

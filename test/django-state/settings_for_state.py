@@ -32,3 +32,6 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 SITE_ID = 1
 ROOT_URLCONF = __name__
 urlpatterns = []
+RQ_QUEUES = {"default": {"HOST": "unreachable.invalid", "PORT": 6379, "DB": 0}}  # django-rq
+HOOK_EVENTS = {}  # django-rest-hooks
+CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"  # django-constance

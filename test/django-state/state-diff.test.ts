@@ -157,6 +157,18 @@ function excuses(known: KnownDifference, difference: Difference): boolean {
   );
 }
 
+/**
+ * Corpus apps that neither Debian's Django 3.2 nor 4.2 can load (their migrations are still
+ * checked by the corpus test; only the state comparison leaves them out).
+ */
+const NOT_LOADABLE: Record<string, string> = {
+  // python3-django-tastypie 0.13.3: models without `on_delete`, required since Django 2.0.
+  tastypie: "OneToOneField.__init__() missing 1 required positional argument: 'on_delete'",
+  // python3-django-push-notifications 1.6.0: imports django.utils.six (gone in Django 3.0) and
+  // apns2, which Debian does not package.
+  push_notifications: "cannot import name 'six' from 'django.utils'; no module named 'apns2'",
+};
+
 let known: KnownDifference[];
 /** Rows of KNOWN-DIFFERENCES.md that excused at least one difference. */
 const used = new Set<string>();
@@ -190,11 +202,13 @@ describe("rollsafe state agrees with Django's MigrationLoader", () => {
       corpus = await loadCorpus();
       django = await dumpDjangoState({
         sitePackages: corpus.map((pkg) => pkg.sitePackages),
-        apps: corpus.flatMap((pkg) => pkg.apps.map((app) => app.module)),
+        apps: corpus.flatMap((pkg) => pkg.apps.map((app) => app.module)).filter((module) => !(module in NOT_LOADABLE)),
       });
     });
 
-    it("Django loads every corpus app", () => {
+    it("Django loads every corpus app but those no Django in Debian can load", () => {
+      const modules = new Set(corpus.flatMap((pkg) => pkg.apps.map((app) => app.module)));
+      expect(Object.keys(NOT_LOADABLE).filter((module) => !modules.has(module))).toEqual([]);
       expect(django.skipped ?? []).toEqual([]);
       expect(django.tables.length).toBeGreaterThan(50);
     });
