@@ -21,6 +21,11 @@
  * - PostHog (`posthog.migration_helpers`): `SafeAddIndexConcurrently` /
  *   `SafeRemoveIndexConcurrently` subclass Django's concurrent operations (timeouts disabled,
  *   invalid leftovers rebuilt).
+ * - django-pgtrigger (`pgtrigger.migrations`, read in Debian's python3-django-pgtrigger 4.14):
+ *   `AddTrigger(model_name, trigger)` records the trigger in the model's `triggers` option and
+ *   runs the trigger's install SQL (`CREATE OR REPLACE FUNCTION`, then `CREATE TRIGGER`: a brief
+ *   SHARE ROW EXCLUSIVE lock on the table, no scan); `RemoveTrigger(model_name, name)` runs
+ *   `DROP TRIGGER` (a brief ACCESS EXCLUSIVE lock). Neither changes a field or a table.
  */
 import type { PyValue, ThirdPartyOperation } from "./types.js";
 import { DJANGO_OPERATIONS, POSTGRES_OPERATIONS } from "./django-operations.js";
@@ -138,6 +143,21 @@ const entries: [string, OperationEntry][] = [
   [
     "posthog.migration_helpers.SafeAddIndexConcurrently",
     { source: "posthog", sameAs: "AddIndexConcurrently", state: "same", database: "same", nonAtomic: true, note: "builds the index CONCURRENTLY with timeouts disabled" },
+  ],
+  [
+    "pgtrigger.migrations.AddTrigger",
+    {
+      source: "django-pgtrigger",
+      sameAs: null,
+      params: ["model_name", "trigger"],
+      state: "none",
+      database: "safe",
+      note: "installs a PostgreSQL trigger (CREATE TRIGGER: a brief SHARE ROW EXCLUSIVE lock, no scan)",
+    },
+  ],
+  [
+    "pgtrigger.migrations.RemoveTrigger",
+    { source: "django-pgtrigger", sameAs: null, params: ["model_name", "name"], state: "none", database: "safe", note: "drops a PostgreSQL trigger (DROP TRIGGER: a brief ACCESS EXCLUSIVE lock)" },
   ],
   [
     "posthog.migration_helpers.SafeRemoveIndexConcurrently",

@@ -48,6 +48,22 @@ describe("third-party operations are resolved, not unknown", () => {
     for (const op of [dflt, ignore, posthog]) expect(op?.unknown).toBeUndefined();
   });
 
+  it("django-pgtrigger's AddTrigger and RemoveTrigger, as makemigrations writes them", () => {
+    const [add, remove] = ops(
+      `        pgtrigger.migrations.AddTrigger(
+            model_name="book",
+            trigger=pgtrigger.compiler.Trigger(name="protect", sql=pgtrigger.compiler.UpsertTriggerSql(func="RAISE EXCEPTION 'no';", hash="x", operation='UPDATE OR DELETE', pgid="pgtrigger_protect_1", table="shop_book", when="BEFORE")),
+        ),
+        pgtrigger.migrations.RemoveTrigger("book", "protect"),`,
+      "import pgtrigger.compiler\nimport pgtrigger.migrations",
+    );
+    expect(add).toMatchObject({ kind: "AddTrigger", origin: "third-party", thirdParty: { source: "django-pgtrigger", sameAs: null, state: "none", database: "safe" } });
+    expect(Object.keys(add?.args ?? {})).toEqual(["model_name", "trigger"]);
+    expect(remove).toMatchObject({ kind: "RemoveTrigger", thirdParty: { source: "django-pgtrigger" } });
+    expect(Object.keys(remove?.args ?? {})).toEqual(["model_name", "name"]);
+    for (const op of [add, remove]) expect(op?.unknown).toBeUndefined();
+  });
+
   it("a class of the same name from another module stays unknown", () => {
     const [op] = ops(`        SafeRemoveField(model_name="book", name="pages"),`, "from shop.ops import SafeRemoveField");
     expect(op?.unknown?.reason).toBe("custom operation `SafeRemoveField`");
