@@ -12,6 +12,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS004", name: "missing-dependency", optIn: false },
   { code: "RS005", name: "dependency-cycle", optIn: false },
   { code: "RS006", name: "missing-migration-class", optIn: false },
+  { code: "RS008", name: "duplicate-app-label", optIn: false },
   { code: "RS007", name: "unresolved-reference", optIn: false },
   { code: "RS009", name: "internal-error", optIn: false },
   { code: "RS010", name: "unused-suppression", optIn: false },

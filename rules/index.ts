@@ -11,6 +11,7 @@ import { unknownOperation } from "./unknown-operation.js";
 import { missingDependency } from "./missing-dependency.js";
 import { dependencyCycle } from "./dependency-cycle.js";
 import { missingMigrationClass } from "./missing-migration-class.js";
+import { duplicateAppLabel } from "./duplicate-app-label.js";
 import { unresolvedReference } from "./unresolved-reference.js";
 import { internalError } from "./internal-error.js";
 import { unusedSuppression } from "./unused-suppression.js";
@@ -108,6 +109,7 @@ export const rules: Rule[] = [
   missingDependency,
   dependencyCycle,
   missingMigrationClass,
+  duplicateAppLabel,
   unresolvedReference,
   internalError,
   unusedSuppression,

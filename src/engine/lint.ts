@@ -3,7 +3,7 @@
  * diagnostics. Returns plain data; printing is the reporters' job.
  */
 import path from "node:path";
-import type { Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
+import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { LoadedFile } from "../workers/read-migration.js";
@@ -190,6 +190,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   for (const problem of discovery.problems) {
     emitBuiltin("io-error", path.resolve(cwd, problem.path), null, WHOLE_FILE, `${displayPath(cwd, path.resolve(cwd, problem.path))}: ${problem.message}`);
   }
+  leaveOutDuplicateLabels(discovery, cwd, emitBuiltin);
 
   // Read and parse every file of every involved app (state needs them all). With a parse cache,
   // each thread reads the SQL of the RunSQLs it parses and the cache keeps it with the model, so
@@ -302,6 +303,52 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     sources,
   };
   return { result, graph, state, target, isReported };
+}
+
+/**
+ * Apps that share a label cannot be installed together (Django raises `ImproperlyConfigured`),
+ * and in one run their migrations would share one graph (a migration named the same in both
+ * hiding the other) and one model state. The app whose directory comes first keeps the label;
+ * each other one is left out of the run and reported on its first reported migration (apps of
+ * different projects in one repository are checked one project at a time).
+ */
+function leaveOutDuplicateLabels(discovery: Discovery, cwd: string, emitBuiltin: EmitBuiltin): void {
+  const byLabel = new Map<string, AppInfo>();
+  const leftOut = new Set<AppInfo>();
+  for (const app of [...discovery.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0))) {
+    const kept = byLabel.get(app.label);
+    if (!kept) {
+      byLabel.set(app.label, app);
+      continue;
+    }
+    leftOut.add(app);
+    const first = discovery.files
+      .filter((f) => f.app === app && discovery.reportPaths.has(f.path))
+      .map((f) => f.path)
+      .sort()[0];
+    if (!first) continue;
+    const here = displayPath(cwd, app.dir);
+    const there = displayPath(cwd, kept.dir);
+    emitBuiltin(
+      "duplicate-app-label",
+      first,
+      null,
+      WHOLE_FILE,
+      `App \`${here}\` has the label \`${app.label}\`, as \`${there}\` has: Django cannot install both, so rollsafe checks \`${there}\` and leaves this app's migrations out.`,
+      [
+        `With both in INSTALLED_APPS, \`django.setup()\` raises \`ImproperlyConfigured: Application labels aren't unique, duplicates: ${app.label}\`. A label is the \`label\` of the app's \`AppConfig\`, else the last part of its module name.`,
+        `If the two apps belong to different projects, check each project on its own (\`rollsafe check <project directory>\`).`,
+        `If both are installed in one project, give one of them its own \`label\` in its \`AppConfig\` (before its first deploy: the label names its tables and its rows in \`django_migrations\`).`,
+      ],
+    );
+  }
+  if (leftOut.size === 0) return;
+  discovery.apps = discovery.apps.filter((app) => !leftOut.has(app));
+  discovery.files = discovery.files.filter((file) => {
+    if (!leftOut.has(file.app)) return true;
+    discovery.reportPaths.delete(file.path);
+    return false;
+  });
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
