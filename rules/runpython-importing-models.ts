@@ -53,8 +53,20 @@ class Migration(migrations.Migration):
       const name = runPythonFunctionName(v);
       return name === null ? [] : [name];
     });
+    // A function an earlier RunPython of this migration runs (forwards there, backwards here) was
+    // reported there, at the same place: once per migration.
     const reported = new Set<string>();
+    const at = ctx.parent ?? op;
+    for (const earlier of ctx.migration.operations) {
+      if (earlier === at) break;
+      if (earlier.kind !== "RunPython" || earlier.unknown) continue;
+      for (const v of [earlier.args.code, earlier.args.reverse_code]) {
+        const name = runPythonFunctionName(v);
+        if (name !== null) for (const fn of functionsRunBy(ctx.migration, name)) reported.add(`${fn.name}:*`);
+      }
+    }
     for (const fn of names.flatMap((n) => functionsRunBy(ctx.migration, n))) {
+      if (reported.has(`${fn.name}:*`)) continue;
       const local = fn.modelImports.map(localName).filter((n) => /^[A-Z]/.test(n) && usesName(fn.calls, n));
       const module = ctx.migration.modelImports.filter((m) => /^[A-Z]/.test(m.name) && usesName(fn.calls, m.name));
       for (const name of [...local, ...module.map((m) => m.name)]) {
