@@ -9,6 +9,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-ignore -- a plain ESM script without type declarations; the shapes are declared below.
 import { ensureDebianCorpus as ensureDebianCorpusUntyped } from "../../scripts/debian-corpus.mjs";
+// @ts-ignore -- the same plain ESM module.
+import { PROJECT_PACKAGES as PROJECT_PACKAGES_UNTYPED } from "../../scripts/debian-corpus.mjs";
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -32,11 +34,17 @@ export interface CorpusPackage {
   apps: CorpusApp[];
 }
 
-/** Downloads (once) and extracts the corpus; see scripts/debian-corpus.mjs. */
-export async function loadCorpus(): Promise<CorpusPackage[]> {
-  const corpus = (await ensureDebianCorpusUntyped({})) as { packages: CorpusPackage[] };
+/**
+ * Downloads (once) and extracts the corpus; see scripts/debian-corpus.mjs. `projects`: also the
+ * Django projects Debian ships (PROJECT_PACKAGES), not only its apps.
+ */
+export async function loadCorpus(options: { projects?: boolean } = {}): Promise<CorpusPackage[]> {
+  const corpus = (await ensureDebianCorpusUntyped({ projects: options.projects ?? false })) as { packages: CorpusPackage[] };
   return corpus.packages;
 }
+
+/** The Django projects among the corpus packages (scripts/debian-corpus.mjs): each is checked alone. */
+export const PROJECT_PACKAGES: ReadonlySet<string> = new Set(PROJECT_PACKAGES_UNTYPED as string[]);
 
 /** What one CLI run produced. */
 export interface CliRun {

@@ -1,8 +1,9 @@
 /**
- * The real-world corpus (issue 5): every migration shipped by Debian's Django app packages goes
- * through the real CLI. rollsafe must not crash, report no internal error, report a parse error
- * only where Python itself rejects the file, and its findings per rule are kept as a snapshot so
- * any change in behaviour shows in review.
+ * The real-world corpus (issue 5): every migration shipped by Debian's Django app packages, and by
+ * the Django projects Debian ships (debusine, lava-server, mini-buildd ...), goes through the real
+ * CLI. rollsafe must not crash, report no internal error, report a parse error only where Python
+ * itself rejects the file, and its findings per rule are kept as a snapshot so any change in
+ * behaviour shows in review.
  *
  * Needs apt (the packages are fetched with `apt-get download`, see scripts/debian-corpus.mjs) and
  * Debian's /usr/bin/python3. Run with `npm run test:corpus`.
@@ -14,6 +15,7 @@ import {
   type CorpusPackage,
   loadCorpus,
   migrationModules,
+  PROJECT_PACKAGES,
   pythonSyntaxErrors,
   REPO_ROOT,
   runRollsafe,
@@ -32,12 +34,26 @@ interface JsonDiagnostic {
 let corpus: CorpusPackage[];
 let migrationFiles: string[];
 let invalidPython: Map<string, string>;
-let run: CliRun;
+/**
+ * One rollsafe run: the packages it checks, those whose findings it contributes (a project's run
+ * also reads Django's apps, whose findings the apps' run already has), what it printed and how
+ * many migrations it read.
+ */
+interface CorpusRun {
+  name: string;
+  packages: CorpusPackage[];
+  own: CorpusPackage[];
+  run: CliRun;
+  diagnostics: JsonDiagnostic[];
+  migrations: number | undefined;
+}
+
+let runs: CorpusRun[];
+/** The findings of every run on its own packages. */
 let diagnostics: JsonDiagnostic[];
-let summary: { files?: number; migrations?: number } | undefined;
 
 beforeAll(async () => {
-  corpus = await loadCorpus();
+  corpus = await loadCorpus({ projects: true });
   migrationFiles = [];
   for (const pkg of corpus) {
     for (const app of pkg.apps) migrationFiles.push(...(await migrationModules(app.migrationsDir)));
@@ -54,8 +70,8 @@ describe("Debian corpus", () => {
   it("holds the packages and migrations it is meant to", () => {
     const withApps = corpus.filter((pkg) => pkg.apps.length > 0).map((pkg) => pkg.name);
     expect(withApps).toEqual(corpus.map((pkg) => pkg.name));
-    expect(withApps.length).toBeGreaterThanOrEqual(37);
-    expect(migrationFiles.length).toBeGreaterThan(220);
+    expect(withApps.length).toBeGreaterThanOrEqual(47);
+    expect(migrationFiles.length).toBeGreaterThan(500);
   });
 
   it("every migration is valid Python (so any parse-error is rollsafe's fault)", () => {
@@ -66,28 +82,46 @@ describe("Debian corpus", () => {
 
 describe("rollsafe check over the Debian corpus", () => {
   beforeAll(async () => {
-    // The packages' dist-packages directories, not their roots: rollsafe (rightly) does not descend
-    // into a dist-packages directory it meets while walking, as that is installed third-party code.
-    run = await runRollsafe(["check", ...corpus.map((pkg) => pkg.sitePackages), "--format", "json"]);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(run.stdout);
-    } catch {
-      throw new Error(`rollsafe check exited ${run.code} without JSON output; stderr: ${run.stderr.trim()}`);
+    // The apps (reusable, installed side by side) in one run; each Django project in its own,
+    // with Django's apps, as its repository would be checked (two projects may each have an app
+    // labelled `db`).
+    const apps = corpus.filter((pkg) => !PROJECT_PACKAGES.has(pkg.name));
+    const django = corpus.filter((pkg) => pkg.name === "python3-django");
+    const groups = [
+      { name: "the apps", packages: apps, own: apps },
+      ...corpus.filter((pkg) => PROJECT_PACKAGES.has(pkg.name)).map((pkg) => ({ name: pkg.name, packages: [...django, pkg], own: [pkg] })),
+    ];
+    runs = [];
+    for (const group of groups) {
+      // The packages' dist-packages directories, not their roots: rollsafe (rightly) does not descend
+      // into a dist-packages directory it meets while walking, as that is installed third-party code.
+      const run = await runRollsafe(["check", ...group.packages.map((pkg) => pkg.sitePackages), "--format", "json"]);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(run.stdout);
+      } catch {
+        throw new Error(`rollsafe check of ${group.name} exited ${run.code} without JSON output; stderr: ${run.stderr.trim()}`);
+      }
+      const result = parsed as { diagnostics?: JsonDiagnostic[]; summary?: { migrations?: number } };
+      runs.push({ ...group, run, diagnostics: result.diagnostics ?? [], migrations: result.summary?.migrations });
     }
-    const result = parsed as { diagnostics?: JsonDiagnostic[]; summary?: { migrations?: number } };
-    diagnostics = (Array.isArray(parsed) ? (parsed as JsonDiagnostic[]) : result.diagnostics) ?? [];
-    summary = Array.isArray(parsed) ? undefined : result.summary;
+    diagnostics = runs.flatMap(({ own, diagnostics: found }) => found.filter((d) => own.some((pkg) => absolute(d.file).startsWith(pkg.root + path.sep))));
   });
 
   it("exits 0 or 1 without a stack trace", () => {
-    expect(run.stderr).not.toMatch(STACK_TRACE_LINE);
-    expect([0, 1], `exit ${run.code}; stderr: ${run.stderr.trim()}`).toContain(run.code);
+    for (const { name, run } of runs) {
+      expect(run.stderr, name).not.toMatch(STACK_TRACE_LINE);
+      expect([0, 1], `${name}: exit ${run.code}; stderr: ${run.stderr.trim()}`).toContain(run.code);
+    }
   });
 
-  it("reads every migration module Django would load, and nothing else", () => {
+  it("reads every migration module Django would load, and nothing else", async () => {
     // Django's own django/db/migrations/ package (the framework) must not count as migrations.
-    expect(summary?.migrations).toBe(migrationFiles.length);
+    for (const { name, packages, migrations } of runs) {
+      let expected = 0;
+      for (const pkg of packages) for (const app of pkg.apps) expected += (await migrationModules(app.migrationsDir)).length;
+      expect(migrations, name).toBe(expected);
+    }
   });
 
   it("reports no internal error", () => {
@@ -107,10 +141,11 @@ describe("rollsafe check over the Debian corpus", () => {
     expect(nonPython.map((d) => `${d.file}: ${d.message}`)).toEqual([]);
   });
 
-  it("reports only on the corpus's own files", () => {
-    const roots = corpus.map((pkg) => pkg.root + path.sep);
-    const outside = diagnostics.filter((d) => !roots.some((root) => absolute(d.file).startsWith(root)));
-    expect(outside.map((d) => `${d.file}: ${d.rule}`)).toEqual([]);
+  it("reports only on the files of the packages each run checks", () => {
+    for (const { name, packages, diagnostics: found } of runs) {
+      const outside = found.filter((d) => !packages.some((pkg) => absolute(d.file).startsWith(pkg.root + path.sep)));
+      expect(outside.map((d) => `${d.file}: ${d.rule}`), name).toEqual([]);
+    }
   });
 
   it("keeps the findings per rule, per package, as a snapshot", async () => {
