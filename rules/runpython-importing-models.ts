@@ -1,5 +1,8 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { oncePer } from "../src/util/collections.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import type { Operation } from "../src/model/types.js";
 import { code } from "../src/advice/snippets.js";
 
 /** `Book` from `Book` or `Book as B` (the local name is the alias). */
@@ -14,6 +17,19 @@ function usesName(calls: string[], name: string): boolean {
 }
 
 /** RS403: a `RunPython` function that uses the live model classes instead of `apps.get_model`. */
+/** For each function a top-level RunPython of the migration runs, the first such RunPython (once per migration). */
+const firstRunPythonOf = oncePer((migration: ParsedMigration): ReadonlyMap<string, Operation> => {
+  const first = new Map<string, Operation>();
+  for (const op of migration.operations) {
+    if (op.kind !== "RunPython" || op.unknown) continue;
+    for (const v of [op.args.code, op.args.reverse_code]) {
+      const name = runPythonFunctionName(v);
+      if (name !== null) for (const fn of functionsRunBy(migration, name)) if (!first.has(fn.name)) first.set(fn.name, op);
+    }
+  }
+  return first;
+});
+
 export const runpythonImportingModels: Rule = {
   meta: {
     code: "RS403",
@@ -55,18 +71,10 @@ class Migration(migrations.Migration):
     });
     // A function an earlier RunPython of this migration runs (forwards there, backwards here) was
     // reported there, at the same place: once per migration.
+    const first = firstRunPythonOf(ctx.migration);
     const reported = new Set<string>();
-    const at = ctx.parent ?? op;
-    for (const earlier of ctx.migration.operations) {
-      if (earlier === at) break;
-      if (earlier.kind !== "RunPython" || earlier.unknown) continue;
-      for (const v of [earlier.args.code, earlier.args.reverse_code]) {
-        const name = runPythonFunctionName(v);
-        if (name !== null) for (const fn of functionsRunBy(ctx.migration, name)) reported.add(`${fn.name}:*`);
-      }
-    }
     for (const fn of names.flatMap((n) => functionsRunBy(ctx.migration, n))) {
-      if (reported.has(`${fn.name}:*`)) continue;
+      if (ctx.parent === null && first.get(fn.name) !== op) continue;
       const local = fn.modelImports.map(localName).filter((n) => /^[A-Z]/.test(n) && usesName(fn.calls, n));
       const module = ctx.migration.modelImports.filter((m) => /^[A-Z]/.test(m.name) && usesName(fn.calls, m.name));
       for (const name of [...local, ...module.map((m) => m.name)]) {
