@@ -74,10 +74,13 @@ function parseArgs(argv) {
 }
 
 /** Repetitions for a corpus size: fewer for the big ones, where noise matters less. */
-function repsFor(opts, files) {
+function repsFor(opts, corpus) {
   if (opts.reps) return opts.reps;
   if (opts.quick) return 2;
-  return files <= 2000 ? 5 : 3;
+  // Debian's few hundred files take about a second a repetition (limit, cold and warm), and its
+  // warm run is near node's own start-up, where the machine's jitter weighs most.
+  if (!corpus.synthetic) return 15;
+  return (corpus.targetFiles ?? 1000) <= 2000 ? 5 : 3;
 }
 
 function log(line) {
@@ -118,7 +121,9 @@ async function runRollsafe(cli, { cwd, paths, cache, cacheDir, format = "json" }
   const args = [CLI_BIN, "check", ...paths];
   if (format === "json" && cli.format) args.push("--format", "json");
   if (cli.cacheDir) args.push("--cache-dir", cacheDir);
-  if (cache !== "warm") fs.rmSync(cacheDir, { recursive: true, force: true });
+  // A cold run with --no-cache leaves the cache alone (the warm runs between the cold ones use it);
+  // without the flag, the cache is emptied and the cold run fills it again.
+  if (cache === "fresh" || (cache === "off" && !cli.noCache)) fs.rmSync(cacheDir, { recursive: true, force: true });
   if (cache === "off" && cli.noCache) args.push("--no-cache");
   const stdoutFile = path.join(CACHE, "last-rollsafe-output.txt");
   const result = await runMeasured(process.execPath, args, { cwd, stdoutFile });
@@ -193,8 +198,9 @@ function summarise(runs) {
 }
 
 /**
- * One corpus: the limit and the cold rollsafe run alternate (so drift hits both alike), then one
- * run that fills an empty cache, then the warm re-runs over the unchanged tree.
+ * One corpus: one run that fills an empty cache, then the limit, the cold rollsafe run and the
+ * warm re-run over the unchanged tree take turns (so drift hits all three alike), then the runs
+ * after an edit.
  */
 async function measureCorpus(corpus, cli, reps) {
   const row = { name: corpus.name, files: 0, bytes: 0, limit: null, walk: null, cold: null, fill: null, warm: null, error: null };
@@ -205,14 +211,30 @@ async function measureCorpus(corpus, cli, reps) {
   row.syntaxErrorFiles = first.inner.syntaxErrorFiles;
   const limitRuns = [];
   const coldRuns = [];
+  const warmRuns = [];
   const cacheDir = cli.ok && cli.cacheDir ? path.join(CACHE, `rollsafe-cache-${corpus.name}`) : defaultCacheDir(corpus.cwd);
+  // The cache is filled first, so that each repetition then takes the limit, a cold run and a
+  // warm run in turn: the machine's speed drifts within minutes, and a ratio of runs made side by
+  // side holds where one of runs made minutes apart does not (session 21: five cold runs in a
+  // slow stretch, then five warm runs, put Debian's warm run at 0.19x the cold one; 25 alternating
+  // runs by hand gave 0.27x).
+  if (cli.ok) {
+    try {
+      log(`${corpus.name}: rollsafe filling an empty cache`);
+      row.fill = summarise([await runRollsafe(cli, { cwd: corpus.cwd, paths: corpus.paths, cache: "fresh", cacheDir })]);
+    } catch (error) {
+      row.error = error.message;
+    }
+  }
   for (let i = 0; i < reps; i++) {
     log(`${corpus.name}: limit ${i + 1}/${reps}`);
     limitRuns.push(await measureLimit(corpus.limitRoots));
     if (cli.ok && !row.error) {
-      log(`${corpus.name}: rollsafe cold ${i + 1}/${reps}`);
       try {
+        log(`${corpus.name}: rollsafe cold ${i + 1}/${reps}`);
         coldRuns.push(await runRollsafe(cli, { cwd: corpus.cwd, paths: corpus.paths, cache: "off", cacheDir }));
+        log(`${corpus.name}: rollsafe warm ${i + 1}/${reps}`);
+        warmRuns.push(await runRollsafe(cli, { cwd: corpus.cwd, paths: corpus.paths, cache: "warm", cacheDir }));
       } catch (error) {
         row.error = error.message;
       }
@@ -233,16 +255,9 @@ async function measureCorpus(corpus, cli, reps) {
     row.findings = coldRuns[0]?.findings ?? null;
     row.internalErrors = coldRuns[0]?.internalErrors ?? null;
     row.exitCodes = [...new Set(coldRuns.map((r) => r.exitCode))];
+    row.warm = summarise(warmRuns);
+    row.warmFindings = warmRuns[0]?.findings ?? null;
     try {
-      log(`${corpus.name}: rollsafe filling an empty cache`);
-      row.fill = summarise([await runRollsafe(cli, { cwd: corpus.cwd, paths: corpus.paths, cache: "fresh", cacheDir })]);
-      const warmRuns = [];
-      for (let i = 0; i < reps; i++) {
-        log(`${corpus.name}: rollsafe warm ${i + 1}/${reps}`);
-        warmRuns.push(await runRollsafe(cli, { cwd: corpus.cwd, paths: corpus.paths, cache: "warm", cacheDir }));
-      }
-      row.warm = summarise(warmRuns);
-      row.warmFindings = warmRuns[0]?.findings ?? null;
       const edited = findMigrationFiles(corpus.limitRoots[0]).filter((f) => /\/\d{4}_[^/]*\.py$/.test(f)).sort().at(-1);
       if (edited) {
         log(`${corpus.name}: rollsafe warm after editing one migration`);
@@ -348,11 +363,28 @@ async function measureLarge(cli, reps) {
       }
       if (run.cold.length) entry.cold = summarise(run.cold);
     }
-    // The cost per added operation, last step over first (start-up cancels out): 1 when linear, 2 when quadratic.
-    const steps = (pick) => growth(sizes, pick, (e) => e.operations).marginalRatio;
-    rows.push({ name: shape.name, label: shape.label, sizes, growth: steps((e) => e.cold?.wallMs), limitGrowth: steps((e) => e.limit?.wallMs) });
+    rows.push({ name: shape.name, label: shape.label, sizes, ...largeGrowth(sizes) });
   }
   return rows;
+}
+
+/**
+ * The growth of one large-migration shape: the cost per added operation, last step over first
+ * (start-up cancels out), 1 when linear and 2 when quadratic, for rollsafe and for the limit,
+ * from each size's median run. A first step smaller than the spread between the runs of one size
+ * says nothing (`noise`: that spread). Session 21: run-sql's middle size came out fast and flagged
+ * a linear shape at 6.09x, from a first step of 30 ms beside a spread of 175 ms (by hand, three
+ * runs each: 0.83, 0.97 and 1.25 s). Also applied by --render to a run's saved figures.
+ */
+function largeGrowth(sizes) {
+  const steps = (pick) => growth(sizes, pick, (e) => e.operations).marginalRatio;
+  const spread = Math.max(0, ...sizes.map((e) => (e.cold ? e.cold.maxWallMs - e.cold.minWallMs : 0)));
+  const firstStep = sizes[1]?.cold && sizes[0]?.cold ? sizes[1].cold.wallMs - sizes[0].cold.wallMs : NaN;
+  return {
+    growth: steps((e) => e.cold?.wallMs),
+    limitGrowth: steps((e) => e.limit?.wallMs),
+    noise: Number.isFinite(firstStep) && firstStep < spread ? spread : null,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,14 +569,22 @@ function renderReport({ opts, env, cli, floor, rows, single, large, realError })
   if (large?.length) {
     lines.push("## Growth within one large migration", "");
     lines.push(
-      `One app: a first migration, and a second of ${LARGE_SIZES.map(int).join(" or ")} operations (for \`run-sql\`, statements of one \`RunSQL\`), written by \`bench/large-migrations.mjs\`. Cold runs, text output. *Growth* is the cost per added operation between the two largest sizes over that between the two smallest, for rollsafe and (in brackets) for the limit: near 1 when the cost grows linearly, 2 when it grows with the square; read like the growth with the number of files (at most ${TARGETS.marginalGrowth.toFixed(2)}).`,
+      `One app: a first migration, and a second of ${LARGE_SIZES.map(int).join(" or ")} operations (for \`run-sql\`, statements of one \`RunSQL\`), written by \`bench/large-migrations.mjs\`. Cold runs, text output. *Growth* is the cost per added operation between the two largest sizes over that between the two smallest, for rollsafe and (in brackets) for the limit: near 1 when the cost grows linearly, 2 when it grows with the square; read like the growth with the number of files (at most ${TARGETS.marginalGrowth.toFixed(2)}). A ratio above that whose first step is smaller than the spread between the runs of one size is not judged.`,
       "",
     );
     lines.push("| shape | operations | size | limit wall | cold wall | cold ÷ limit | peak RSS | growth |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-    for (const row of large) {
+    for (const saved of large) {
+      const row = { ...saved, ...largeGrowth(saved.sizes) };
       row.sizes.forEach((e, i) => {
         const last = i === row.sizes.length - 1;
-        const growthCell = last ? `${x(row.growth)} (limit ${Number.isFinite(row.limitGrowth) ? x(row.limitGrowth) : "flat within the noise"}): ${Number.isFinite(row.growth) ? (row.growth <= TARGETS.marginalGrowth ? "linear" : "**grows faster than linear**") : "–"}` : "";
+        const judged = !Number.isFinite(row.growth)
+          ? "–"
+          : row.growth <= TARGETS.marginalGrowth
+            ? "linear"
+            : row.noise !== null
+              ? `not judged: the first step is within the spread of the runs (${ms(row.noise)})`
+              : "**grows faster than linear**";
+        const growthCell = last ? `${x(row.growth)} (limit ${Number.isFinite(row.limitGrowth) ? x(row.limitGrowth) : "flat within the noise"}): ${judged}` : "";
         lines.push(`| ${i === 0 ? `${row.name}: ${row.label}` : ""} | ${int(e.operations)} | ${(e.bytes / 1048576).toFixed(1)} MB | ${ms(e.limit?.wallMs)} | ${ms(e.cold?.wallMs)} | ${x(ratio(e.cold?.wallMs, e.limit?.wallMs))} | ${mb(e.cold?.maxRssKb)} | ${e.error ? `error: ${e.error}` : growthCell} |`);
       });
     }
@@ -628,7 +668,7 @@ async function main() {
   const single = await measureSingleFile(cli, singleDir, opts.quick ? 5 : 10);
   const measured = new Map();
   for (const corpus of [...corpora.filter((c) => !c.synthetic), ...corpora.filter((c) => c.synthetic)]) {
-    const reps = repsFor(opts, corpus.targetFiles ?? 1000);
+    const reps = repsFor(opts, corpus);
     const row = await measureCorpus(corpus, cli, reps);
     measured.set(corpus, { ...row, label: corpus.label, synthetic: corpus.synthetic, packages: corpus.packages });
   }
