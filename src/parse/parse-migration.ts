@@ -15,6 +15,7 @@ import type {
 } from "../model/types.js";
 import { builtinOperation } from "../model/django-operations.js";
 import { lookupOperation, resolveThirdParty, type OperationCatalog } from "../model/third-party-operations.js";
+import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex } from "./source-text.js";
 import { mayNestTooDeep, python3Violations } from "./python3-syntax.js";
 
@@ -586,6 +587,9 @@ function dependencyOf(value: PyValue): DependencyRef | null {
   }
   if (value.kind === "call" && /(^|\.)swappable_dependency$/.test(value.qualified)) {
     const setting = value.args[0];
+    // A third-party app's model setting: its default model's app, as Django resolves it.
+    const model = setting?.kind === "name" ? modelSettingDefault(setting.qualified) : null;
+    if (model) return { app: model.slice(0, model.indexOf(".")), name: "__first__", range: value.range };
     const settingName = setting?.kind === "name" ? setting.name.replace(/^settings\./, "") : "AUTH_USER_MODEL";
     return { app: "__setting__", name: "__first__", swappable: settingName, range: value.range };
   }

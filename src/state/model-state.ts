@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type { PyValue, SourceRange } from "../model/types.js";
 import { fieldParams } from "../model/django-operations.js";
+import { modelSettingDefault } from "../model/model-settings.js";
 
 /** Where something was last defined, for "related" locations in findings. */
 export interface Origin {
@@ -191,7 +192,8 @@ function relationTarget(value: PyValue | undefined, app: string, selfKey: string
   if (!value) return null;
   if (value.kind === "str") return resolveModelReference(value.value, app, selfKey);
   if (value.kind === "name" && /(^|\.)AUTH_USER_MODEL$/.test(value.name)) return authUserModel;
-  return null;
+  const setting = value.kind === "name" ? modelSettingDefault(value.qualified) : null;
+  return setting ? resolveModelReference(setting, app, selfKey) : null;
 }
 
 function relationKind(type: string): RelationInfo["kind"] | null {
