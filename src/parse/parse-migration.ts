@@ -14,7 +14,7 @@ import type {
   SyntaxErrorRange,
 } from "../model/types.js";
 import { builtinOperation } from "../model/django-operations.js";
-import { lookupOperation, resolveThirdParty, type OperationCatalog } from "../model/third-party-operations.js";
+import { lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex } from "./source-text.js";
 import { mayNestTooDeep, python3Violations } from "./python3-syntax.js";
@@ -62,6 +62,8 @@ interface Ctx {
   reading: Set<string>;
   /** Custom operations declared in the configuration. */
   operations?: OperationCatalog;
+  /** Operation classes the module itself defines by subclassing a built-in one (`localOperations`). */
+  local?: OperationCatalog;
 }
 
 /** A comment's text without the CR of a CRLF line end (tree-sitter keeps it in the token). */
@@ -157,6 +159,7 @@ export function parseMigrationSource(
     }
   }
 
+  ctx.local = localOperations(ctx, classes);
   const migrationClass = pickMigrationClass(ctx, classes);
   if (migrationClass) readMigrationClass(ctx, migrationClass, result);
   return result;
@@ -781,13 +784,123 @@ function readThirdParty(
   | { ok: true; builtin: { kind: string; origin: "third-party"; params: readonly string[] } | null; params: readonly string[]; info: NonNullable<Operation["thirdParty"]> }
   | { ok: false; reason: string }
   | null {
-  const entry = lookupOperation(qualified, ctx.operations);
+  const entry = ctx.local?.get(qualified) ?? lookupOperation(qualified, ctx.operations);
   if (!entry) return null;
   if (entry.unsafe) return { ok: false, reason: "is declared `unsafe` in the configuration" };
   const resolved = resolveThirdParty(qualified, entry, mapArguments(call, entry.params ?? []));
   if (!resolved.ok) return resolved;
   const kind = resolved.info.sameAs;
   return { ok: true, builtin: kind ? { kind, origin: "third-party", params: resolved.params } : null, params: resolved.params, info: resolved.info };
+}
+
+/**
+ * Operation classes the migration module defines by subclassing a built-in operation, such as
+ * django-celery-results' `class FakeAddIndex(migrations.AddIndex)` whose `database_forwards`
+ * does nothing. Each behaves like its base, except for what it overrides: a `state_forwards` or
+ * `database_forwards` whose body does nothing (a docstring, `pass`, a bare `return`) changes
+ * nothing on that side; one that only calls the base's (`super().database_forwards(...)`, maybe
+ * inside `try`) is the base's. Any other override, or an `__init__` of its own (the call's
+ * arguments would not be the base's), makes a call of the class an operation rollsafe cannot
+ * verify, saying why. A subclass of another such class is read through it.
+ */
+function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
+  const local = new Map<string, OperationEntry>();
+  for (const cls of classes) {
+    const name = cls.childForFieldName("name")?.text;
+    const bases = (cls.childForFieldName("superclasses")?.namedChildren ?? []).filter((b) => b.type !== "comment");
+    const base = bases.length === 1 && bases[0] ? dottedName(bases[0]) : null;
+    if (!name || base === null || name === "Migration") continue;
+    const builtin = builtinOperation(qualify(ctx, base));
+    const parent = builtin ? null : local.get(base);
+    if (!builtin && !parent) continue;
+    const methods = new Map<string, SyntaxNode | null>();
+    for (const stmt of cls.childForFieldName("body")?.namedChildren ?? []) {
+      const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+      const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+      if (def && method) methods.set(method, def.childForFieldName("body"));
+    }
+    const side = (method: string, inherited: "same" | "none" | "safe" | undefined) => {
+      if (!methods.has(method)) return inherited ?? "same";
+      const kind = overrideKind(methods.get(method) ?? null, method, base);
+      return kind === "empty" ? "none" : kind === "base" ? (inherited ?? "same") : null;
+    };
+    const sameAs = builtin?.kind ?? parent?.sameAs ?? null;
+    const state = side("state_forwards", parent?.state);
+    const database = side("database_forwards", parent?.database);
+    const what = `a subclass of \`${base}\` defined in this migration`;
+    const unknown = methods.has("__init__")
+      ? `is ${what} with its own \`__init__\``
+      : state === null
+        ? `is ${what} whose \`state_forwards\` rollsafe does not read`
+        : database === null
+          ? `is ${what} whose \`database_forwards\` rollsafe does not read`
+          : parent?.refine
+            ? `is ${what}, which rollsafe does not read`
+            : null;
+    const note =
+      database === "none" && state === "none"
+        ? `is ${what} that changes neither the state nor the database`
+        : database === "none"
+          ? `is ${what} that changes only Django's state (its \`database_forwards\` does nothing)`
+          : state === "none"
+            ? `is ${what} that changes only the database (its \`state_forwards\` does nothing)`
+            : `is ${what} that behaves like it`;
+    local.set(name, {
+      source: "this migration",
+      sameAs,
+      state: state === "none" ? "none" : "same",
+      database: database === "none" ? "none" : database === "safe" ? "safe" : "same",
+      note,
+      ...(unknown ? { refine: () => ({ unknown }) } : {}),
+    });
+  }
+  return local;
+}
+
+/** The clauses of a `try` statement besides its body. */
+const CLAUSES = new Set(["except_clause", "else_clause", "finally_clause"]);
+
+/**
+ * What an override of `method` does: nothing (`empty`: docstrings, `pass`, a bare `return`), only
+ * the base's method (`base`: `super().method(...)` or `Base.method(self, ...)`, maybe inside
+ * `try`/`except`), or anything else (`other`).
+ */
+function overrideKind(body: SyntaxNode | null, method: string, base: string): "empty" | "base" | "other" {
+  let callsBase = false;
+  const isBaseCall = (node: SyntaxNode | undefined): boolean => {
+    if (node?.type !== "call") return false;
+    const fn = node.childForFieldName("function");
+    if (fn?.type !== "attribute" || fn.childForFieldName("attribute")?.text !== method) return false;
+    const object = fn.childForFieldName("object");
+    if (!object) return false;
+    if (object.type === "call") return object.childForFieldName("function")?.text === "super";
+    return dottedName(object) === base;
+  };
+  const quiet = (stmt: SyntaxNode): boolean => {
+    switch (stmt.type) {
+      case "comment":
+      case "pass_statement":
+        return true;
+      case "expression_statement":
+      case "return_statement": {
+        const value = stmt.namedChildren.find((c) => c.type !== "comment");
+        if (!value || value.type === "string" || (stmt.type === "return_statement" && value.type === "none")) return true;
+        if (isBaseCall(value)) return (callsBase = true);
+        return false;
+      }
+      case "try_statement":
+        return stmt.namedChildren.every((c) => (c.type === "block" ? c.namedChildren.every(quiet) : CLAUSES.has(c.type) && quiet(c)));
+      case "except_clause":
+      case "else_clause":
+      case "finally_clause":
+        // The exception caught (`except DatabaseError:`) names no call; the block must be quiet.
+        return stmt.namedChildren.every((c) => c.type !== "block" || c.namedChildren.every(quiet));
+      default:
+        return false;
+    }
+  };
+  if (!body || !body.namedChildren.every(quiet)) return "other";
+  return callsBase ? "base" : "empty";
 }
 
 /** Reads a nested operation list argument (by keyword or position) as operations. */

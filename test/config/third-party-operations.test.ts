@@ -64,6 +64,61 @@ describe("third-party operations are resolved, not unknown", () => {
     for (const op of [add, remove]) expect(op?.unknown).toBeUndefined();
   });
 
+  it("operation classes the migration defines by subclassing a built-in one", () => {
+    // django-celery-results 0009 and 0010 and hyperkitty 0013, as Debian ships them, shortened.
+    const classes = `from django.db import DatabaseError, migrations, models
+
+
+class FakeAddIndex(migrations.AddIndex):
+    """Fake AddIndex to correct for duplicate index"""
+    def database_forwards(self, *args, **kwargs):
+        """Don't do anything"""
+
+    def database_backwards(self, *args, **kwargs):
+        pass
+
+
+class TryRemoveIndex(migrations.RemoveIndex):
+    def database_forwards(self, *args, **kwargs):
+        """Remove the index on the database if it exists"""
+        try:
+            super().database_forwards(*args, **kwargs)
+        except DatabaseError:
+            pass
+
+
+class StateOnly(FakeAddIndex):
+    pass
+
+
+class Logged(migrations.RemoveField):
+    def state_forwards(self, app_label, state):
+        print("removing")
+        super().state_forwards(app_label, state)
+
+
+class MailingListPrimaryKey(migrations.AlterField):
+    def __init__(self):
+        super().__init__("mailinglist", "name", field=models.CharField(max_length=254))
+`;
+    const [fake, tryRemove, stateOnly, logged, primaryKey] = ops(
+      `        FakeAddIndex(model_name="book", index=models.Index(fields=["title"], name="book_title_idx")),
+        TryRemoveIndex("book", "book_title_idx"),
+        StateOnly(model_name="book", index=models.Index(fields=["pages"], name="book_pages_idx")),
+        Logged("book", "pages"),
+        MailingListPrimaryKey(),`,
+      classes,
+    );
+    expect(fake).toMatchObject({ kind: "AddIndex", thirdParty: { source: "this migration", sameAs: "AddIndex", state: "same", database: "none" } });
+    expect(Object.keys(fake?.args ?? {})).toEqual(["model_name", "index"]);
+    expect(tryRemove).toMatchObject({ kind: "RemoveIndex", thirdParty: { sameAs: "RemoveIndex", state: "same", database: "same" } });
+    expect(Object.keys(tryRemove?.args ?? {})).toEqual(["model_name", "name"]);
+    expect(stateOnly).toMatchObject({ kind: "AddIndex", thirdParty: { state: "same", database: "none" } });
+    for (const op of [fake, tryRemove, stateOnly]) expect(op?.unknown).toBeUndefined();
+    expect(logged?.unknown?.reason).toBe("`Logged` is a subclass of `migrations.RemoveField` defined in this migration whose `state_forwards` rollsafe does not read");
+    expect(primaryKey?.unknown?.reason).toBe("`MailingListPrimaryKey` is a subclass of `migrations.AlterField` defined in this migration with its own `__init__`");
+  });
+
   it("a class of the same name from another module stays unknown", () => {
     const [op] = ops(`        SafeRemoveField(model_name="book", name="pages"),`, "from shop.ops import SafeRemoveField");
     expect(op?.unknown?.reason).toBe("custom operation `SafeRemoveField`");
