@@ -39,28 +39,19 @@ class Migration(migrations.Migration):
 
   it("a foreign key to oauth2_settings.APPLICATION_MODEL references the Application table", async () => {
     for (const dir of ["oauth2_provider", "oauth2_provider/migrations", "shop", "shop/migrations"]) write(`${dir}/__init__.py`, "");
-    write(
-      "oauth2_provider/migrations/0001_initial.py",
-      `from django.db import migrations, models
+    for (const [app, model] of [["oauth2_provider", "Application"], ["shop", "Order"]]) {
+      write(
+        `${app}/migrations/0001_initial.py`,
+        `from django.db import migrations, models
 
 class Migration(migrations.Migration):
     initial = True
     operations = [
-        migrations.CreateModel(name="Application", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))]),
+        migrations.CreateModel(name="${model}", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))]),
     ]
 `,
-    );
-    write(
-      "shop/migrations/0001_initial.py",
-      `from django.db import migrations, models
-
-class Migration(migrations.Migration):
-    initial = True
-    operations = [
-        migrations.CreateModel(name="Order", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))]),
-    ]
-`,
-    );
+      );
+    }
     write(
       "shop/migrations/0002_order_client.py",
       `import django.db.models.deletion
