@@ -818,6 +818,10 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
       const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
       const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
       if (def && method) methods.set(method, def.childForFieldName("body"));
+      // `database_forwards = helper`: a method rollsafe does not read (no body: "other").
+      const assigned = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
+      const left = assigned?.type === "assignment" ? assigned.childForFieldName("left") : null;
+      if (left?.type === "identifier") methods.set(left.text, null);
     }
     const side = (method: string, inherited: "same" | "none" | "safe" | undefined) => {
       if (!methods.has(method)) return inherited ?? "same";

@@ -97,16 +97,25 @@ class Logged(migrations.RemoveField):
         super().state_forwards(app_label, state)
 
 
+def forwards(self, app_label, schema_editor, from_state, to_state):
+    pass
+
+
+class Assigned(migrations.AddIndex):
+    database_forwards = forwards
+
+
 class MailingListPrimaryKey(migrations.AlterField):
     def __init__(self):
         super().__init__("mailinglist", "name", field=models.CharField(max_length=254))
 `;
-    const [fake, tryRemove, stateOnly, logged, primaryKey] = ops(
+    const [fake, tryRemove, stateOnly, logged, primaryKey, assigned] = ops(
       `        FakeAddIndex(model_name="book", index=models.Index(fields=["title"], name="book_title_idx")),
         TryRemoveIndex("book", "book_title_idx"),
         StateOnly(model_name="book", index=models.Index(fields=["pages"], name="book_pages_idx")),
         Logged("book", "pages"),
-        MailingListPrimaryKey(),`,
+        MailingListPrimaryKey(),
+        Assigned(model_name="book", index=models.Index(fields=["title"], name="i")),`,
       classes,
     );
     expect(fake).toMatchObject({ kind: "AddIndex", thirdParty: { source: "this migration", sameAs: "AddIndex", state: "same", database: "none" } });
@@ -116,6 +125,7 @@ class MailingListPrimaryKey(migrations.AlterField):
     expect(stateOnly).toMatchObject({ kind: "AddIndex", thirdParty: { state: "same", database: "none" } });
     for (const op of [fake, tryRemove, stateOnly]) expect(op?.unknown).toBeUndefined();
     expect(logged?.unknown?.reason).toBe("`Logged` is a subclass of `migrations.RemoveField` defined in this migration whose `state_forwards` rollsafe does not read");
+    expect(assigned?.unknown?.reason).toBe("`Assigned` is a subclass of `migrations.AddIndex` defined in this migration whose `database_forwards` rollsafe does not read");
     expect(primaryKey?.unknown?.reason).toBe("`MailingListPrimaryKey` is a subclass of `migrations.AlterField` defined in this migration with its own `__init__`");
   });
 
