@@ -7,11 +7,14 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { lightTree } from "./light-tree.js";
 import { parsePython } from "./python-parser.js";
+import { tooDeeplyIndented } from "./python3-syntax.js";
 import { decodePythonSource } from "./source-text.js";
 import { decodeString } from "./parse-migration.js";
 
 /** Returns the label declared in `apps.py` source, or null when none is static. */
 export function labelFromAppsSource(source: string): string | null {
+  // CPython refuses it, and tree-sitter's scanner would abort the process (python3-syntax.ts).
+  if (tooDeeplyIndented(source) >= 0) return null;
   const root = lightTree(parsePython(source), source);
   const labels: string[] = [];
   for (const cls of root.namedChildren) {

@@ -17,7 +17,7 @@ import { builtinOperation } from "../model/django-operations.js";
 import { lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex } from "./source-text.js";
-import { mayNestTooDeep, python3Violations } from "./python3-syntax.js";
+import { MAX_INDENT_LEVEL, mayNestTooDeep, python3Violations, tooDeeplyIndented } from "./python3-syntax.js";
 
 type SyntaxNode = LightNode;
 
@@ -100,7 +100,8 @@ export function parseMigrationSource(
   // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const index = new LineIndex(text);
-  const root = lightTree(parsePython(text), text, { full: options.fullTree === true, brackets: mayNestTooDeep(text) });
+  const deep = tooDeeplyIndented(text);
+  const root = lightTree(parsePython(deep < 0 ? text : ""), deep < 0 ? text : "", { full: options.fullTree === true, brackets: mayNestTooDeep(text) });
   const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,
@@ -118,7 +119,7 @@ export function parseMigrationSource(
     stage: null,
     operations: [],
     operationsUnknown: null,
-    syntaxErrors: syntaxErrorsOf(ctx, root, text),
+    syntaxErrors: deep < 0 ? syntaxErrorsOf(ctx, root, text) : [tooDeepError(index, text, deep)],
     fileComments: [],
     allComments: root.descendantsOfType("comment").map((c) => ({ text: commentText(c), line: index.position(c.startIndex).line })),
     imports: ctx.imports,
@@ -252,6 +253,14 @@ function truthy(value: PyValue): boolean | null {
 }
 
 /** tree-sitter's errors plus what its lenient grammar accepts and CPython 3 refuses. */
+/** The line CPython refuses for a 100th level of indentation (the file is not parsed: `tooDeeplyIndented`). */
+function tooDeepError(index: LineIndex, text: string, offset: number): SyntaxErrorRange {
+  const end = text.indexOf("\n", offset);
+  const start = index.position(offset);
+  const stop = index.position(end < 0 ? text.length : end);
+  return { line: start.line, column: start.column, endLine: stop.line, endColumn: stop.column, startOffset: offset, endOffset: end < 0 ? text.length : end, message: `too many levels of indentation (CPython allows ${MAX_INDENT_LEVEL})` };
+}
+
 function syntaxErrorsOf(ctx: Ctx, root: SyntaxNode, text: string): SyntaxErrorRange[] {
   const errors = root.hasError ? collectSyntaxErrors(ctx, root) : [];
   for (const v of python3Violations(root, text)) {

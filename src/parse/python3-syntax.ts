@@ -18,6 +18,80 @@ export interface Python3Violation {
 /** CPython's tokenizer refuses more than 200 open brackets (`MAXLEVEL`, "too many nested parentheses"). */
 const MAX_BRACKET_LEVEL = 200;
 
+/** CPython's tokenizer refuses a 100th level of indentation (`MAXINDENT`, "too many levels of indentation"). */
+export const MAX_INDENT_LEVEL = 99;
+
+/** A line indented to column 99 or more, or with a tab in its indentation (the only ways to reach 100 levels). */
+const MAY_INDENT_TOO_DEEP = /^(?:[ \f]{99}|[ \f]*\t)/m;
+
+/**
+ * The offset of the first line CPython refuses for indenting a 100th level, or -1. Read before
+ * the parse, because tree-sitter-python's scanner keeps every level and, from about 500 of them,
+ * fails an assertion in its serialisation that aborts the whole process: such a file is reported
+ * without being parsed. Levels are counted as CPython's tokenizer counts them: at the start of a
+ * logical line (not inside brackets or a string, not after a backslash), blank and comment-only
+ * lines aside, a tab advancing to the next multiple of 8.
+ */
+export function tooDeeplyIndented(text: string): number {
+  if (!MAY_INDENT_TOO_DEEP.test(text)) return -1;
+  const levels = [0];
+  let brackets = 0;
+  let lineStart = true;
+  for (let i = 0; i < text.length; ) {
+    if (lineStart) {
+      lineStart = false;
+      let column = 0;
+      let j = i;
+      for (; j < text.length; j++) {
+        const c = text[j];
+        if (c === " ") column++;
+        else if (c === "\t") column = (Math.floor(column / 8) + 1) * 8;
+        else if (c === "\f") column = 0;
+        else break;
+      }
+      if (j < text.length && text[j] !== "\n" && text[j] !== "#" && !(text[j] === "\\" && text[j + 1] === "\n")) {
+        if (column > (levels[levels.length - 1] ?? 0)) {
+          if (levels.length > MAX_INDENT_LEVEL) return i;
+          levels.push(column);
+        } else {
+          while (levels.length > 1 && column < (levels[levels.length - 1] ?? 0)) levels.pop();
+        }
+      }
+      i = j;
+      continue;
+    }
+    const c = text[i];
+    if (c === "#") {
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '"' || c === "'") {
+      i = stringEnd(text, i);
+    } else if (c === "\\") {
+      i += 2;
+    } else {
+      if (c === "(" || c === "[" || c === "{") brackets++;
+      else if ((c === ")" || c === "]" || c === "}") && brackets > 0) brackets--;
+      else if (c === "\n" && brackets === 0) lineStart = true;
+      i++;
+    }
+  }
+  return -1;
+}
+
+/** The offset just past the string literal whose opening quote is at `start` (or the end of an unterminated one). */
+function stringEnd(text: string, start: number): number {
+  const quote = text[start] as string;
+  const triple = text.startsWith(quote.repeat(3), start);
+  const close = triple ? quote.repeat(3) : quote;
+  for (let i = start + close.length; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\") i++;
+    else if (!triple && c === "\n") return i;
+    else if (text.startsWith(close, i)) return i + close.length;
+  }
+  return text.length;
+}
+
 /** Python 3 string prefixes are r, u, b, f (3.14: t) and r combined with b, f or t; never u with another. */
 const STRING_PREFIX = /^([A-Za-z]*)['"]/;
 const VALID_PREFIX = /^(?:[rRuUbBfFtT]|[rR][bBfFtT]|[bBfFtT][rR])?$/;

@@ -130,6 +130,57 @@ describe("hostile filesystem input", () => {
   });
 });
 
+describe("hostile Python", () => {
+  /** A migration whose last statement sits at indentation level `levels` (the class body is level 1). */
+  const indented = (levels: number, tabs = false) => {
+    const indent = (level: number) => (tabs ? "\t".repeat(level) : " ".repeat(level <= 2 ? 4 * level : 8 + (level - 2)));
+    return [
+      "from django.db import migrations",
+      "",
+      "class Migration(migrations.Migration):",
+      `${indent(1)}def __init__(self, *args, **kwargs):`,
+      `${indent(2)}super().__init__(*args, **kwargs)`,
+      ...Array.from({ length: levels - 2 }, (_, i) => `${indent(i + 2)}if args:`),
+      `${indent(levels)}self.dependencies.append(("library", "0001_initial"))`,
+      `${indent(1)}operations = []`,
+      "",
+    ].join("\n");
+  };
+
+  it("indentation CPython refuses is one parse error, without running tree-sitter's scanner into its abort", () => {
+    // From about 500 levels, tree-sitter-python's scanner failed an assertion that killed the
+    // process (no report at all). CPython refuses a 100th level (line 104 here, as compile() says).
+    const dir = project();
+    writeFileSync(path.join(dir, "library/migrations/0099_deep.py"), indented(600));
+    writeFileSync(path.join(dir, "library/apps.py"), `from django.apps import AppConfig\n\nclass LibraryConfig(AppConfig):\n${Array.from({ length: 600 }, (_, i) => `${" ".repeat(i + 4)}if x:`).join("\n")}\n${" ".repeat(604)}label = "books"\n`);
+    const run = runCli(["check", ".", "--no-cache", "--format", "json"], { cwd: dir });
+    noStack(run);
+    expect(run.code).toBe(1);
+    const deep = json(run.stdout).diagnostics.filter((d) => d.file === "library/migrations/0099_deep.py");
+    expect(deep.map((d) => `${d.rule}:${d.line} ${d.message}`)).toEqual([
+      "parse-error:104 Syntax error: too many levels of indentation (CPython allows 99); this file is not valid Python.",
+    ]);
+  });
+
+  it("99 levels, tabs, and lines inside brackets or strings are counted as CPython counts them", () => {
+    const dir = project();
+    // 99 levels: CPython compiles it.
+    writeFileSync(path.join(dir, "library/migrations/0099_deep.py"), indented(99));
+    // Tabs advance to the next multiple of 8: 100 tab-indented levels are refused too.
+    writeFileSync(path.join(dir, "library/migrations/0100_tabs.py"), indented(100, true));
+    // 150 ever deeper lines inside brackets and a string are continuation lines, not levels.
+    const staircase = Array.from({ length: 150 }, (_, i) => `${" ".repeat(i + 8)}${i},`).join("\n");
+    writeFileSync(
+      path.join(dir, "library/migrations/0101_staircase.py"),
+      `from django.db import migrations\n\nNUMBERS = [\n${staircase}\n]\nTEXT = """\n${staircase}\n"""\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = []\n`,
+    );
+    const run = runCli(["check", ".", "--no-cache", "--format", "json"], { cwd: dir });
+    noStack(run);
+    const parseErrors = json(run.stdout).diagnostics.filter((d) => d.rule === "parse-error");
+    expect(parseErrors.map((d) => `${d.file}:${d.line}`)).toEqual(["library/migrations/0100_tabs.py:104"]);
+  });
+});
+
 describe("hostile configuration and flags", () => {
   it("a malformed pyproject.toml with a [tool.rollsafe] table: one line with its location, exit 2", () => {
     const dir = project();
