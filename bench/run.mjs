@@ -363,7 +363,8 @@ async function measureLarge(cli, reps) {
       }
       if (run.cold.length) entry.cold = summarise(run.cold);
     }
-    rows.push({ name: shape.name, label: shape.label, sizes, ...largeGrowth(sizes) });
+    // The growth is worked out when the table is written (`largeGrowth`), from the saved figures.
+    rows.push({ name: shape.name, label: shape.label, sizes });
   }
   return rows;
 }
@@ -374,7 +375,7 @@ async function measureLarge(cli, reps) {
  * from each size's median run. A first step smaller than the spread between the runs of one size
  * says nothing (`noise`: that spread). Session 21: run-sql's middle size came out fast and flagged
  * a linear shape at 6.09x, from a first step of 30 ms beside a spread of 175 ms (by hand, three
- * runs each: 0.83, 0.97 and 1.25 s). Also applied by --render to a run's saved figures.
+ * runs each: 0.83, 0.97 and 1.25 s). Worked out by renderReport, for a run and for --render alike.
  */
 function largeGrowth(sizes) {
   const steps = (pick) => growth(sizes, pick, (e) => e.operations).marginalRatio;

@@ -313,19 +313,25 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
  * different projects in one repository are checked one project at a time).
  */
 function leaveOutDuplicateLabels(discovery: Discovery, cwd: string, emitBuiltin: EmitBuiltin): void {
+  // Each left-out app, with the app that keeps its label (`discover` lists apps by directory).
   const byLabel = new Map<string, AppInfo>();
-  const leftOut = new Set<AppInfo>();
-  for (const app of [...discovery.apps].sort((a, b) => (a.dir < b.dir ? -1 : a.dir > b.dir ? 1 : 0))) {
+  const leftOut = new Map<AppInfo, AppInfo>();
+  for (const app of discovery.apps) {
     const kept = byLabel.get(app.label);
-    if (!kept) {
-      byLabel.set(app.label, app);
-      continue;
-    }
-    leftOut.add(app);
-    const first = discovery.files
-      .filter((f) => f.app === app && discovery.reportPaths.has(f.path))
-      .map((f) => f.path)
-      .sort()[0];
+    if (kept) leftOut.set(app, kept);
+    else byLabel.set(app.label, app);
+  }
+  if (leftOut.size === 0) return;
+  const firstReported = new Map<AppInfo, string>();
+  discovery.files = discovery.files.filter((file) => {
+    if (!leftOut.has(file.app)) return true;
+    const first = firstReported.get(file.app);
+    if (discovery.reportPaths.delete(file.path) && (first === undefined || file.path < first)) firstReported.set(file.app, file.path);
+    return false;
+  });
+  discovery.apps = discovery.apps.filter((app) => !leftOut.has(app));
+  for (const [app, kept] of leftOut) {
+    const first = firstReported.get(app);
     if (!first) continue;
     const here = displayPath(cwd, app.dir);
     const there = displayPath(cwd, kept.dir);
@@ -342,13 +348,6 @@ function leaveOutDuplicateLabels(discovery: Discovery, cwd: string, emitBuiltin:
       ],
     );
   }
-  if (leftOut.size === 0) return;
-  discovery.apps = discovery.apps.filter((app) => !leftOut.has(app));
-  discovery.files = discovery.files.filter((file) => {
-    if (!leftOut.has(file.app)) return true;
-    discovery.reportPaths.delete(file.path);
-    return false;
-  });
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

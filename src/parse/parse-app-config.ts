@@ -14,7 +14,7 @@ import { decodeString } from "./parse-migration.js";
 /** Returns the label declared in `apps.py` source, or null when none is static. */
 export function labelFromAppsSource(source: string): string | null {
   // CPython refuses it, and tree-sitter's scanner would abort the process (python3-syntax.ts).
-  if (tooDeeplyIndented(source) >= 0) return null;
+  if (tooDeeplyIndented(source)) return null;
   const root = lightTree(parsePython(source), source);
   const labels: string[] = [];
   for (const cls of root.namedChildren) {

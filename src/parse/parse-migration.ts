@@ -17,7 +17,7 @@ import { builtinOperation } from "../model/django-operations.js";
 import { lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex } from "./source-text.js";
-import { MAX_INDENT_LEVEL, mayNestTooDeep, python3Violations, tooDeeplyIndented } from "./python3-syntax.js";
+import { mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 
 type SyntaxNode = LightNode;
 
@@ -72,16 +72,14 @@ function commentText(node: SyntaxNode): string {
 }
 
 function rangeOf(ctx: Ctx, node: SyntaxNode): SourceRange {
-  const start = ctx.index.position(node.startIndex);
-  const end = ctx.index.position(node.endIndex);
-  return {
-    line: start.line,
-    column: start.column,
-    endLine: end.line,
-    endColumn: end.column,
-    startOffset: node.startIndex,
-    endOffset: node.endIndex,
-  };
+  return rangeBetween(ctx.index, node.startIndex, node.endIndex);
+}
+
+/** The range between two offsets of the text `index` covers. */
+function rangeBetween(index: LineIndex, startOffset: number, endOffset: number): SourceRange {
+  const start = index.position(startOffset);
+  const end = index.position(endOffset);
+  return { line: start.line, column: start.column, endLine: end.line, endColumn: end.column, startOffset, endOffset };
 }
 
 /**
@@ -100,8 +98,10 @@ export function parseMigrationSource(
   // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
   const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
   const index = new LineIndex(text);
+  // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
   const deep = tooDeeplyIndented(text);
-  const root = lightTree(parsePython(deep < 0 ? text : ""), deep < 0 ? text : "", { full: options.fullTree === true, brackets: mayNestTooDeep(text) });
+  const parsed = deep ? "" : text;
+  const root = lightTree(parsePython(parsed), parsed, { full: options.fullTree === true, brackets: mayNestTooDeep(parsed) });
   const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,
@@ -119,7 +119,7 @@ export function parseMigrationSource(
     stage: null,
     operations: [],
     operationsUnknown: null,
-    syntaxErrors: deep < 0 ? syntaxErrorsOf(ctx, root, text) : [tooDeepError(index, text, deep)],
+    syntaxErrors: deep ? [violationError(index, deep)] : syntaxErrorsOf(ctx, root, text),
     fileComments: [],
     allComments: root.descendantsOfType("comment").map((c) => ({ text: commentText(c), line: index.position(c.startIndex).line })),
     imports: ctx.imports,
@@ -253,22 +253,15 @@ function truthy(value: PyValue): boolean | null {
 }
 
 /** tree-sitter's errors plus what its lenient grammar accepts and CPython 3 refuses. */
-/** The line CPython refuses for a 100th level of indentation (the file is not parsed: `tooDeeplyIndented`). */
-function tooDeepError(index: LineIndex, text: string, offset: number): SyntaxErrorRange {
-  const end = text.indexOf("\n", offset);
-  const start = index.position(offset);
-  const stop = index.position(end < 0 ? text.length : end);
-  return { line: start.line, column: start.column, endLine: stop.line, endColumn: stop.column, startOffset: offset, endOffset: end < 0 ? text.length : end, message: `too many levels of indentation (CPython allows ${MAX_INDENT_LEVEL})` };
-}
-
 function syntaxErrorsOf(ctx: Ctx, root: SyntaxNode, text: string): SyntaxErrorRange[] {
   const errors = root.hasError ? collectSyntaxErrors(ctx, root) : [];
-  for (const v of python3Violations(root, text)) {
-    const start = ctx.index.position(v.startIndex);
-    const end = ctx.index.position(v.endIndex);
-    errors.push({ line: start.line, column: start.column, endLine: end.line, endColumn: end.column, startOffset: v.startIndex, endOffset: v.endIndex, message: v.message });
-  }
+  for (const v of python3Violations(root, text)) errors.push(violationError(ctx.index, v));
   return errors.sort((a, b) => a.startOffset - b.startOffset);
+}
+
+/** A construct CPython refuses, as a syntax error. */
+function violationError(index: LineIndex, v: Python3Violation): SyntaxErrorRange {
+  return { ...rangeBetween(index, v.startIndex, v.endIndex), message: v.message };
 }
 
 /** Longest excerpt of the source quoted in a syntax error. */
@@ -486,9 +479,10 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
  * class's lists onto the instance, and a subclass can change them after calling it:
  * `self.dependencies = [...]`, `self.dependencies.append(...)`, `self.operations += [...]`.
  * What follows the last `super().__init__(...)` at the method's top level is read like the class
- * attributes, and so is `self.atomic = ...` (what comes before that call is overwritten by it). Statements inside `if`, `try`, `with`
- * or a loop may or may not run: their dependencies are all counted, as for a condition in the
- * class body, and a change to `operations` there makes the operations unknown.
+ * attributes, and so is `self.atomic = ...` (what comes before that call is overwritten by it).
+ * Statements inside `if`, `try`, `with` or a loop may or may not run: their dependencies are all
+ * counted, as for a condition in the class body, and a change to `operations` there makes the
+ * operations unknown.
  */
 function readInitMethod(ctx: Ctx, fn: SyntaxNode, result: ParsedMigration): void {
   const statements = (fn.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
@@ -518,8 +512,8 @@ function instanceList(node: SyntaxNode | null): "dependencies" | "runBefore" | "
 
 function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: boolean): void {
   if (CONDITIONAL_BLOCKS.has(stmt.type)) {
-    for (const child of stmt.namedChildren) if (CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, true);
-    if (stmt.type === "block") for (const child of stmt.namedChildren) if (!CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, true);
+    // A block's statements, a compound statement's blocks and clauses (not its condition).
+    for (const child of stmt.namedChildren) if (stmt.type === "block" || CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, true);
     return;
   }
   if (stmt.type !== "expression_statement") return;
@@ -832,10 +826,11 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
       const left = assigned?.type === "assignment" ? assigned.childForFieldName("left") : null;
       if (left?.type === "identifier") methods.set(left.text, null);
     }
-    const side = (method: string, inherited: "same" | "none" | "safe" | undefined) => {
-      if (!methods.has(method)) return inherited ?? "same";
+    // Each side: the parent's (a local entry is "same" or "none"), or null when not read.
+    const side = (method: string, inherited: OperationEntry["state"] | OperationEntry["database"] = "same") => {
+      if (!methods.has(method)) return inherited;
       const kind = overrideKind(methods.get(method) ?? null, method, base);
-      return kind === "empty" ? "none" : kind === "base" ? (inherited ?? "same") : null;
+      return kind === "empty" ? "none" : kind === "base" ? inherited : null;
     };
     const sameAs = builtin?.kind ?? parent?.sameAs ?? null;
     const state = side("state_forwards", parent?.state);
@@ -862,7 +857,7 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
       source: "this migration",
       sameAs,
       state: state === "none" ? "none" : "same",
-      database: database === "none" ? "none" : database === "safe" ? "safe" : "same",
+      database: database === "none" ? "none" : "same",
       note,
       ...(unknown ? { refine: () => ({ unknown }) } : {}),
     });

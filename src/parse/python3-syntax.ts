@@ -19,7 +19,7 @@ export interface Python3Violation {
 const MAX_BRACKET_LEVEL = 200;
 
 /** CPython's tokenizer refuses a 100th level of indentation (`MAXINDENT`, "too many levels of indentation"). */
-export const MAX_INDENT_LEVEL = 99;
+const MAX_INDENT_LEVEL = 99;
 
 /**
  * 99 spaces in a row: with no tab in the text, the only way a line reaches column 99, which 100
@@ -28,33 +28,28 @@ export const MAX_INDENT_LEVEL = 99;
 const SPACES_TO_LEVEL_99 = " ".repeat(MAX_INDENT_LEVEL);
 
 /**
- * The offset of the first line CPython refuses for indenting a 100th level, or -1. Read before
+ * The first line CPython refuses for indenting a 100th level, or null. Read before
  * the parse, because tree-sitter-python's scanner keeps every level and, from about 500 of them,
  * fails an assertion in its serialisation that aborts the whole process: such a file is reported
  * without being parsed. Levels are counted as CPython's tokenizer counts them: at the start of a
  * logical line (not inside brackets or a string, not after a backslash), blank and comment-only
  * lines aside, a tab advancing to the next multiple of 8.
  */
-export function tooDeeplyIndented(text: string): number {
-  if (!text.includes("\t") && !text.includes(SPACES_TO_LEVEL_99)) return -1;
+export function tooDeeplyIndented(text: string): Python3Violation | null {
+  if (!text.includes("\t") && !text.includes(SPACES_TO_LEVEL_99)) return null;
   const levels = [0];
   let brackets = 0;
   let lineStart = true;
   for (let i = 0; i < text.length; ) {
     if (lineStart) {
       lineStart = false;
-      let column = 0;
-      let j = i;
-      for (; j < text.length; j++) {
-        const c = text[j];
-        if (c === " ") column++;
-        else if (c === "\t") column = (Math.floor(column / 8) + 1) * 8;
-        else if (c === "\f") column = 0;
-        else break;
-      }
+      const { column, end: j } = indentation(text, i);
       if (j < text.length && text[j] !== "\n" && text[j] !== "#" && !(text[j] === "\\" && text[j + 1] === "\n")) {
         if (column > (levels[levels.length - 1] ?? 0)) {
-          if (levels.length > MAX_INDENT_LEVEL) return i;
+          if (levels.length > MAX_INDENT_LEVEL) {
+            const end = text.indexOf("\n", i);
+            return { startIndex: i, endIndex: end < 0 ? text.length : end, message: `too many levels of indentation (CPython allows ${MAX_INDENT_LEVEL})` };
+          }
           levels.push(column);
         } else {
           while (levels.length > 1 && column < (levels[levels.length - 1] ?? 0)) levels.pop();
@@ -78,7 +73,32 @@ export function tooDeeplyIndented(text: string): number {
       i++;
     }
   }
-  return -1;
+  return null;
+}
+
+/**
+ * The indentation of the line starting at `lineStart`, as CPython's tokenizer measures it: with
+ * tabs to the next multiple of 8 (`column`) and with tabs as one column (`alt`, for TabError); a
+ * form feed starts again from 0. `end`: the offset of the line's first other character.
+ */
+function indentation(text: string, lineStart: number): { column: number; alt: number; end: number } {
+  let column = 0;
+  let alt = 0;
+  let i = lineStart;
+  for (; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === " ") {
+      column++;
+      alt++;
+    } else if (ch === "\t") {
+      column = (Math.floor(column / 8) + 1) * 8;
+      alt++;
+    } else if (ch === "\f") {
+      column = 0;
+      alt = 0;
+    } else break;
+  }
+  return { column, alt, end: i };
 }
 
 /** The offset just past the string literal whose opening quote is at `start` (or the end of an unterminated one). */
@@ -393,22 +413,7 @@ function inconsistentIndentation(root: SyntaxNode, text: string, blocks: SyntaxN
   for (const node of clauses) addRow(node);
   const stack: [number, number][] = [[0, 0]];
   for (const lineStart of [...starts].sort((a, b) => a - b)) {
-    let col = 0;
-    let alt = 0;
-    let i = lineStart;
-    for (; i < text.length; i++) {
-      const ch = text[i];
-      if (ch === " ") {
-        col++;
-        alt++;
-      } else if (ch === "\t") {
-        col = (Math.floor(col / 8) + 1) * 8;
-        alt++;
-      } else if (ch === "\f") {
-        col = 0;
-        alt = 0;
-      } else break;
-    }
+    const { column: col, alt, end: i } = indentation(text, lineStart);
     const [topCol, topAlt] = stack[stack.length - 1] as [number, number];
     const bad = (message: string): Python3Violation => ({ startIndex: lineStart, endIndex: i, message });
     if (col === topCol) {

@@ -8,9 +8,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 // @ts-ignore -- a plain ESM script without type declarations; the shapes are declared below.
-import { ensureDebianCorpus as ensureDebianCorpusUntyped } from "../../scripts/debian-corpus.mjs";
-// @ts-ignore -- the same plain ESM module.
-import { PROJECT_PACKAGES as PROJECT_PACKAGES_UNTYPED } from "../../scripts/debian-corpus.mjs";
+import { ensureDebianCorpus as ensureDebianCorpusUntyped, PROJECT_PACKAGES as PROJECT_PACKAGES_UNTYPED } from "../../scripts/debian-corpus.mjs";
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
