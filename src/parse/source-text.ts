@@ -182,8 +182,13 @@ export class LineIndex {
     this.starts = starts;
   }
 
-  /** 1-based line and column of a string offset. */
+  /**
+   * 1-based line and column of a string offset. An offset between a CRLF's `\r` and `\n` (where
+   * a token that runs to the end of a line ends, like a comment: tree-sitter's `#.*` takes the
+   * `\r`) is at the `\r`: the two are one line break, as in every editor and in CPython.
+   */
   position(offset: number): { line: number; column: number } {
+    if (offset > 0 && this.text.charCodeAt(offset) === 0x0a && this.text.charCodeAt(offset - 1) === 0x0d) offset--;
     let lo = 0;
     let hi = this.starts.length - 1;
     while (lo < hi) {

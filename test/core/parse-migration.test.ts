@@ -314,6 +314,20 @@ class Migration(migrations.Migration):
     expect(m.syntaxErrors[0]?.message).toBe("expected `)`");
   });
 
+  it("places what ends at the end of a line at the same column with CRLF line ends as with LF (found by the fuzzer)", () => {
+    // An unclosed call followed by a comment: the error and the operation's range end where the
+    // comment ends, which tree-sitter's comment token puts after the `\r` of a CRLF.
+    const lf = "from django.db import migrations\nclass Migration(migrations.Migration):\n    operations = [\n        migrations.RemoveField('a', 'b'  # why\n    ]\n";
+    const where = (m: ReturnType<typeof parse>) => ({
+      errors: m.syntaxErrors.map(({ line, column, endLine, endColumn }) => [line, column, endLine, endColumn]),
+      operations: m.operations.map(({ range: { line, column, endLine, endColumn } }) => [line, column, endLine, endColumn]),
+    });
+    const expected = where(parse(lf));
+    expect(expected.errors.length).toBeGreaterThan(0);
+    expect(expected.operations).toEqual([[4, 9, 4, 47]]);
+    expect(where(parse(lf.replace(/\n/g, "\r\n")))).toEqual(expected);
+  });
+
   it("says what is wrong at each syntax error", () => {
     const messages = (source: string) => parse(source).syntaxErrors.map((e) => e.message);
     expect(messages('print "hello"\n')).toEqual(["Python 2 `print` statement"]);
