@@ -9,7 +9,7 @@
  * CLI, which says it. A run the cache cannot answer hands what it has worked out (`PreparedCheck`)
  * to the CLI, so the tree is walked once either way.
  */
-import { closeSync, fstatSync, lstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, lstatSync, openSync, readSync, statSync, writeSync, type Stats } from "node:fs";
 import { ruleCatalog } from "../rules/catalog.js";
 import { ResultCache, type RunHandle, type StoredReport } from "./cache/result-cache.js";
 import { exitCodeFor, resolveRun, runFlags, type ResolvedRun, type RunOptionValues } from "./config/resolve-options.js";
@@ -141,19 +141,47 @@ export function stdoutIsFile(): boolean {
 }
 
 /**
- * Stdout as `wantsColor` reads it, without making node's stream for it unless it may be a
- * terminal: making the stream loads node's streams (about 7 ms of a warm run whose stdout is a
- * file or a pipe, and more of its memory than the rest of the run). Only a character device can
- * be a terminal, so a file, a pipe or a socket is not, and a character device is asked as before.
+ * What stdout is, from one fstat and without making node's stream for it: making the stream
+ * loads node's streams (`net` for a pipe, `tty` for a terminal: 3-5 ms of a warm run, and more
+ * of its memory than the rest of the run). `null` is the null device (`> /dev/null`, or a parent
+ * that ignores the output), `closed` a stdout fstat cannot read; a character device other than
+ * the null device may be a terminal (`other`).
+ */
+type StdoutKind = "file" | "null" | "pipe" | "closed" | "other";
+
+function stdoutKind(): StdoutKind {
+  let stat: Stats;
+  try {
+    stat = fstatSync(STDOUT_FD);
+  } catch {
+    return "closed";
+  }
+  if (stat.isFile()) return "file";
+  // Windows' consoles and pipes are the stream's to handle.
+  if (process.platform === "win32") return "other";
+  if (stat.isCharacterDevice()) return isNullDevice(stat) ? "null" : "other";
+  // Node writes to a pipe synchronously on Linux anyway; a blocking write is the same there and
+  // elsewhere (a non-blocking pipe falls back to the stream, see `streamOutput`).
+  if (stat.isFIFO() || stat.isSocket()) return "pipe";
+  return "other";
+}
+
+function isNullDevice(stat: Stats): boolean {
+  try {
+    const device = statSync("/dev/null");
+    return device.isCharacterDevice() && device.rdev === stat.rdev && device.ino === stat.ino && device.dev === stat.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Stdout as `wantsColor` reads it: a file, the null device, a pipe or a closed stdout is not a
+ * terminal, and node's stream is made (and asked) only for another character device.
  */
 export const stdoutForColor: { readonly isTTY: boolean } = {
   get isTTY(): boolean {
-    try {
-      if (!fstatSync(STDOUT_FD).isCharacterDevice()) return false;
-    } catch {
-      return false;
-    }
-    return Boolean(process.stdout.isTTY);
+    return stdoutKind() === "other" && Boolean(process.stdout.isTTY);
   },
 };
 
@@ -174,8 +202,10 @@ export function guardStdout(): void {
 
 /**
  * Copies a stored report (from byte `start` of `file`) to stdout or `--output`, a block at a time:
- * with `fs.writeSync` to `--output` or a stdout that is a regular file, through the stream to a
- * pipe or a terminal (which waits for a slow reader). Never the whole report in memory.
+ * with `fs.writeSync` to `--output` and to a stdout that is a regular file, the null device or a
+ * pipe, through node's stream to a terminal (`stdoutKind`). A pipe whose reader is gone ends the
+ * copy quietly (`| head`); one that would block a non-blocking write (a parent's non-blocking
+ * pipe) takes the stream for the rest, which waits for the reader. Never the whole report in memory.
  */
 export async function streamOutput(file: string, start: number, output: string | undefined): Promise<void> {
   let out: number | null = null;
@@ -184,7 +214,8 @@ export async function streamOutput(file: string, start: number, output: string |
   } catch (error) {
     throw cannotWrite(output, error);
   }
-  const direct = out ?? (stdoutIsFile() ? STDOUT_FD : null);
+  const kind = out === null ? stdoutKind() : "file";
+  let direct = out ?? (kind === "file" || kind === "null" || kind === "pipe" ? STDOUT_FD : null);
   if (direct === null) guardStdout();
   const source = openSync(file, "r");
   try {
@@ -193,10 +224,20 @@ export async function streamOutput(file: string, start: number, output: string |
       const read = readSync(source, block, 0, block.length, position);
       if (read === 0) break;
       position += read;
-      const bytes = block.subarray(0, read);
+      let written = 0;
       if (direct !== null) {
-        for (let written = 0; written < read; ) written += writeSync(direct, bytes, written);
-      } else if (!process.stdout.write(Buffer.from(bytes))) {
+        try {
+          while (written < read) written += writeSync(direct, block, written, read - written);
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (out !== null || kind !== "pipe" || (code !== "EPIPE" && code !== "EAGAIN")) throw error;
+          // The reader is gone: it has all it wanted.
+          if (code === "EPIPE") break;
+          direct = null;
+          guardStdout();
+        }
+      }
+      if (direct === null && !process.stdout.write(Buffer.from(block.subarray(written, read)))) {
         await new Promise<void>((resolve) => process.stdout.once("drain", resolve));
       }
     }

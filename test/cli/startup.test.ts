@@ -4,7 +4,7 @@
  * rules, the parser or the SQL parser (which were two thirds of the bundle's start-up).
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -153,6 +153,75 @@ describe("node's modules a run loads", () => {
     const changed = loaded(["check", "fixtures/example-project", "--no-config", "--no-cache", "--format", "json", "--base", "HEAD"]);
     expect(changed.code).toBe(0);
     expect(builtins(changed.modules)).toContain("NativeModule child_process");
+  });
+});
+
+describe("stdout of a run the result cache answers", () => {
+  // Making node's stream for stdout loads node:net (a pipe) or node:tty (a terminal): 3-5 ms of
+  // a warm run. The stored report is copied with fs.writeSync to a pipe, a file or the null device.
+  it("is written without node's stream to a pipe, a file or the null device, and is the same report", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-stdout-"));
+    try {
+      const probe = path.join(dir, "probe.cjs");
+      const loaded = path.join(dir, "loaded.json");
+      writeFileSync(
+        probe,
+        `process.on("exit", () => require("node:fs").writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (net|tty|stream)$/.test(m)))));\n`,
+      );
+      const project = path.join(REPO, "fixtures/example-project");
+      const args = ["check", ".", "--no-config", "--cache-dir", path.join(dir, "cache")];
+      const reference = runCli([...args.slice(0, 3), "--no-cache"], { cwd: project });
+      expect(reference.code).toBe(1);
+      expect(reference.stdout).toContain("dropping-column");
+      // Fill the cache (a run within two seconds of a change is not stored: none here).
+      expect(runCli(args, { cwd: project }).code).toBe(1);
+      const env = { ...process.env, NODE_OPTIONS: `--require ${probe}`, NO_COLOR: "1", GITHUB_ACTIONS: "" };
+      const piped = spawnSync(process.execPath, [BIN, ...args], { cwd: project, encoding: "utf8", env });
+      expect(piped.status).toBe(1);
+      expect(piped.stdout).toBe(reference.stdout);
+      expect(JSON.parse(readFileSync(loaded, "utf8"))).toEqual([]);
+      const file = path.join(dir, "report.txt");
+      const fd = openSync(file, "w");
+      const toFile = spawnSync(process.execPath, [BIN, ...args], { cwd: project, env, stdio: ["ignore", fd, "pipe"] });
+      closeSync(fd);
+      expect(toFile.status).toBe(1);
+      expect(readFileSync(file, "utf8")).toBe(reference.stdout);
+      expect(JSON.parse(readFileSync(loaded, "utf8"))).toEqual([]);
+      const ignored = spawnSync(process.execPath, [BIN, ...args], { cwd: project, env, stdio: ["ignore", "ignore", "pipe"] });
+      expect(ignored.status).toBe(1);
+      expect(JSON.parse(readFileSync(loaded, "utf8"))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("falls back to node's stream when a non-blocking pipe is full, and loses nothing", () => {
+    const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", ""]).status === 0);
+    if (!python) throw new Error("this test needs python3 (to hand rollsafe a non-blocking pipe)");
+    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-nonblocking-"));
+    try {
+      const big = path.join(dir, "big");
+      expect(spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"]).status).toBe(0);
+      const args = ["check", ".", "--no-config", "--format", "sarif", "--cache-dir", path.join(dir, "cache")];
+      const whole = runCli(args, { cwd: big });
+      expect(whole.code).toBe(1);
+      expect(whole.stdout.length).toBeGreaterThan(1 << 19); // far more than a pipe holds (64 KB)
+      // Python makes its stdout (the pipe to the slow reader) non-blocking and becomes rollsafe.
+      const exec = `import os, sys; os.set_blocking(1, False); os.execv(sys.argv[1], sys.argv[1:])`;
+      const command = [python, "-c", exec, process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+      const slow = spawnSync("sh", ["-c", `${command}; echo "status $?" >&2) | (sleep 0.5; cat)`.replace(/^/, "(")], {
+        cwd: big,
+        encoding: "utf8",
+        timeout: 30000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
+      });
+      expect(slow.stderr).toBe("status 1\n");
+      expect(slow.stdout.length).toBe(whole.stdout.length);
+      expect(slow.stdout === whole.stdout).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
