@@ -134,6 +134,28 @@ function mayHaveBadString(source: string): boolean {
   return false;
 }
 
+/**
+ * Characters tree-sitter-python skips as whitespace (its extras: `\s`, which is Unicode's
+ * White_Space, and U+200B, U+2060, U+FEFF) that CPython's tokenizer refuses outside strings and
+ * comments, where it takes only space, tab and form feed between tokens: a no-break space pasted
+ * from a web page, a vertical tab. CPython calls each an "invalid non-printable character".
+ */
+const FOREIGN_WHITESPACE = /[\v\u0085\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u2060\u3000\ufeff]/g;
+
+/** Where the text has FOREIGN_WHITESPACE outside every string and comment (the decoder drops a leading BOM). */
+function foreignWhitespace(root: SyntaxNode, source: string, add: (start: number, message: string) => void): void {
+  let quoted: SyntaxNode[] | null = null;
+  let next = 0;
+  for (const match of source.matchAll(FOREIGN_WHITESPACE)) {
+    const at = match.index;
+    // Strings are copied whole (f-strings' replacement fields included) and comments are tokens.
+    quoted ??= root.descendantsOfType(["string", "comment"]);
+    while (next < quoted.length && (quoted[next] as SyntaxNode).endIndex <= at) next++;
+    const inside = next < quoted.length && (quoted[next] as SyntaxNode).startIndex <= at;
+    if (!inside) add(at, `invalid non-printable character U+${(match[0].codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`);
+  }
+}
+
 /** Whether the text opens enough brackets that the nesting limit could be hit (the bracket tokens are then needed). */
 export function mayNestTooDeep(source: string): boolean {
   return countOpenBrackets(source) > MAX_BRACKET_LEVEL;
@@ -210,6 +232,9 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
         else clauses.push(node);
     }
   }
+  foreignWhitespace(root, source, (start, message) => {
+    if (found.length < limit) found.push({ startIndex: start, endIndex: start + 1, message });
+  });
   const deep = checkBrackets ? deepestBracket(brackets) : null;
   if (deep) add(deep, `too many nested parentheses (CPython allows ${MAX_BRACKET_LEVEL})`);
   const indentation = inconsistentIndentation(root, source, blocks, clauses);

@@ -377,6 +377,27 @@ class Migration(migrations.Migration):
     expect(messages).toEqual(invalid ? ["line break inside a statement, outside brackets and without a backslash: invalid syntax"] : []);
   });
 
+  // Found by the fuzzer (a flipped byte made a vertical tab). Each verdict checked against
+  // CPython 3.11's compile(): between tokens it takes only space, tab and form feed; tree-sitter
+  // skips every Unicode space (and U+200B, U+2060, U+FEFF), so these parsed without an error.
+  it.each(["\v", "\u0085", "\u00a0", "\u1680", "\u2000", "\u200a", "\u200b", "\u2028", "\u2029", "\u202f", "\u205f", "\u2060", "\u3000", "\ufeff"])(
+    "%j between tokens is an invalid non-printable character, as in CPython; in a string or a comment it is not",
+    (space) => {
+      const code = `U+${(space.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, "0")}`;
+      const where = (source: string) => parse(source).syntaxErrors.map((e) => [e.line, e.column, e.message]);
+      // CPython: line 6 column 13 ("invalid non-printable character U+00A0" ...), and line 1 column 1.
+      const call = `from django.db import migrations\n\nclass Migration(migrations.Migration):\n    operations = [\n        migrations.RunSQL(\n            ${space}"SELECT 1", f"{1}"),\n    ]\n`;
+      // tree-sitter's scanner may stumble on some of them too: its own errors come beside.
+      expect(where(call)).toContainEqual([6, 13, `invalid non-printable character ${code}`]);
+      expect(where(`${space}x = 1\n`)).toContainEqual([1, 1, `invalid non-printable character ${code}`]);
+      expect(where(`x = '${space}' + f"{1}${space}"  # ${space}\n`)).toEqual([]);
+    },
+  );
+
+  it("takes a form feed between tokens, as CPython does", () => {
+    expect(parse("\fx = 1\f+ 2\n").syntaxErrors).toEqual([]);
+  });
+
   it("survives deep nesting without recursion limits", () => {
     const deep = `class Migration(migrations.Migration):\n    operations = [migrations.RunSQL(${"f(".repeat(5000)}${")".repeat(5000)})]\n`;
     const m = parse(deep);
