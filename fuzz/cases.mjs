@@ -292,6 +292,20 @@ export const MUTATORS = {
       return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), seed.bytes]), label: "same-as-seed", note: "UTF-8 BOM" };
     },
   },
+  "unicode-space": {
+    weight: 2,
+    run(rng, seed) {
+      // tree-sitter skips every Unicode space between tokens; CPython takes only space, tab and
+      // form feed there (in strings and comments anything goes): CPython's verdict decides.
+      const text = seed.bytes.toString("utf8");
+      const spaces = [...text.matchAll(/ /g)].map((m) => m.index);
+      if (spaces.length === 0) return { bytes: seed.bytes, label: "same-as-seed", note: "no space to replace" };
+      const at = rng.pick(spaces);
+      const space = rng.pick(["\v", "\f", "\u00a0", "\u2003", "\u200b", "\u3000", "\ufeff"]);
+      const bytes = Buffer.from(text.slice(0, at) + space + text.slice(at + 1), "utf8");
+      return { bytes, label: "any", note: `U+${space.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")} for the space at ${at}` };
+    },
+  },
   crlf: {
     weight: 2,
     run(_rng, seed) {
