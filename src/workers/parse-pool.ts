@@ -48,21 +48,20 @@ export async function parseOnWorkers(
   /** The files handed to a worker (with their bytes when the main thread read them), until their model comes back. */
   const posted = new Map<number, { ref: MigrationFileRef; bytes: Buffer | null }>();
 
-  /** The next batch of files. */
+  /** The next batch of files; none once a thread has failed. */
   const take = () => {
+    if (failed) return [];
     const batch = tasks.slice(next, next + BATCH);
     next = Math.min(tasks.length, next + BATCH);
     return batch;
   };
 
-  const workers: Worker[] = [];
   const runWorker = () =>
     new Promise<void>((resolve, reject) => {
       // The SQL of the RunSQLs is read here only for the parse cache. Without one it is left to
       // the replay, which reads only what a rule asks for (a single-file run asks for one file's).
       const workerData = { operations: options.operations, maxFileSize: options.maxFileSize, sqlFacts: options.keepJson === true };
       const worker = new Worker(WORKER_FILE, { workerData });
-      workers.push(worker);
       let finished = false;
       // Batches posted and not answered yet. Two are kept queued, so that a worker never waits
       // for the main thread to come back from its own batch before it gets the next one.
@@ -114,20 +113,16 @@ export async function parseOnWorkers(
     }
   };
 
-  try {
-    await Promise.all([
-      ...Array.from({ length: count }, () =>
-        runWorker().catch((error: unknown) => {
-          failed = true;
-          throw error;
-        }),
-      ),
-      runMain(),
-    ]);
-  } catch {
-    await Promise.all(workers.map((w) => w.terminate()));
-    return null;
-  }
+  // A thread that fails stops the handing out; every other worker answers the batches it holds
+  // and is then let go idle, as at the end of a run. A worker is never terminated in the middle
+  // of a batch: tree-sitter calls back into JavaScript for the text while it parses, and a
+  // worker stopped there never finished stopping (the run hung) or aborted the process.
+  const fail = (error: unknown) => {
+    failed = true;
+    throw error;
+  };
+  const settled = await Promise.allSettled([...Array.from({ length: count }, () => runWorker().catch(fail)), runMain().catch(fail)]);
+  if (settled.some((s) => s.status === "rejected")) return null;
   return results;
 }
 
