@@ -115,4 +115,11 @@ function exitPromptly(code) {
   for (const stream of pending) stream.write("", () => --left === 0 && process.exit(code));
 }
 
+// An exception no code of the run catches (one thrown from an event handler) is the same one
+// line as any other internal error, never node's stack trace.
+process.on("uncaughtException", (error) => {
+  fail(error);
+  process.exit(2);
+});
+
 start().then(exitPromptly, fail);

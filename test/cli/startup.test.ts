@@ -225,6 +225,24 @@ describe("stdout of a run the result cache answers", () => {
   });
 });
 
+describe("an exception nothing catches", () => {
+  it("is one line and exit 2, not node's stack trace and exit 1 (which reads as findings)", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-uncaught-"));
+    try {
+      // Thrown from an event handler (a turn of the loop the parse takes every 50 files).
+      const boom = path.join(dir, "boom.cjs");
+      writeFileSync(boom, 'if (require("node:worker_threads").isMainThread) setImmediate(() => { throw new Error("boom from an event handler\\nsecond line"); });\n');
+      const big = path.join(dir, "big");
+      expect(spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"]).status).toBe(0);
+      const run = runCli(["check", ".", "--no-config", "--no-cache", "--jobs", "1"], { cwd: big, env: { NODE_OPTIONS: `--require ${boom}` } });
+      expect(run.stderr).toBe("rollsafe: internal error: boom from an event handler\n");
+      expect(run.code).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("the launcher's exit", () => {
   // A ref'd timer that something in the process left behind (a preloaded module here; V8's
   // scheduled marking in a real run) must not hold the exit once the run's output is written.
