@@ -116,7 +116,7 @@ export async function parseOnWorkers(
   // A thread that fails stops the handing out; every other worker answers the batches it holds
   // and is then let go idle, as at the end of a run. A worker is never terminated in the middle
   // of a batch: tree-sitter calls back into JavaScript for the text while it parses, and a
-  // worker stopped there never finished stopping (the run hung) or aborted the process.
+  // worker terminated there aborted the whole process (exit 134, no report).
   const fail = (error: unknown) => {
     failed = true;
     throw error;

@@ -174,8 +174,7 @@ describe("parse cache through the CLI", () => {
   it("loses nothing when a worker dies while another is parsing: the others finish their batches, the main thread the rest", () => {
     // The first worker dies right after its second reply (an uncaught exception). The pool used
     // to terminate the other workers at once, in the middle of a parse: tree-sitter calls back
-    // into JavaScript for the text, and such a worker aborted the process (exit 134, no report,
-    // about every other run) or never finished stopping.
+    // into JavaScript for the text, and such a worker aborted the process (exit 134, no report).
     const killer = path.join(tmp, "kill-first-worker.cjs");
     writeFileSync(
       killer,
