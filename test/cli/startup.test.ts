@@ -34,6 +34,23 @@ function staticClosure(entry: string): Map<string, string> {
 const LOAD_CLI_CJS = `const { Script } = require("node:vm"); const Module = require("node:module"); const f = ${JSON.stringify(path.join(BUNDLE, "cli.cjs"))};
   const m = { exports: {} }; new Script(Module.wrap(require("node:fs").readFileSync(f, "utf8")), { filename: f }).runInThisContext()(m.exports, Module.createRequire(f), m, f, require("node:path").dirname(f));`;
 
+/** Runs `body` in a new temporary directory, removed afterwards. */
+function inTempDir(prefix: string, body: (dir: string) => void): void {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A generated project of 120 migrations in two apps (`bench/generate-corpus.mjs`), as `dir`/big. */
+function generatedProject(dir: string): string {
+  const big = path.join(dir, "big");
+  expect(spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"]).status).toBe(0);
+  return big;
+}
+
 describe("start-up of the bundled CLI", () => {
   it("is built (npm ci and npm test build it)", () => {
     expect(existsSync(path.join(BUNDLE, "cli.js"))).toBe(true);
@@ -160,8 +177,7 @@ describe("stdout of a run the result cache answers", () => {
   // Making node's stream for stdout loads node:net (a pipe) or node:tty (a terminal): 3-5 ms of
   // a warm run. The stored report is copied with fs.writeSync to a pipe, a file or the null device.
   it("is written without node's stream to a pipe, a file or the null device, and is the same report", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-stdout-"));
-    try {
+    inTempDir("rollsafe-stdout-", (dir) => {
       const probe = path.join(dir, "probe.cjs");
       const loaded = path.join(dir, "loaded.json");
       writeFileSync(
@@ -190,18 +206,14 @@ describe("stdout of a run the result cache answers", () => {
       const ignored = spawnSync(process.execPath, [BIN, ...args], { cwd: project, env, stdio: ["ignore", "ignore", "pipe"] });
       expect(ignored.status).toBe(1);
       expect(JSON.parse(readFileSync(loaded, "utf8"))).toEqual([]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it("falls back to node's stream when a non-blocking pipe is full, and loses nothing", () => {
     const python = ["/usr/bin/python3", "python3"].find((p) => spawnSync(p, ["-c", ""]).status === 0);
     if (!python) throw new Error("this test needs python3 (to hand rollsafe a non-blocking pipe)");
-    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-nonblocking-"));
-    try {
-      const big = path.join(dir, "big");
-      expect(spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"]).status).toBe(0);
+    inTempDir("rollsafe-nonblocking-", (dir) => {
+      const big = generatedProject(dir);
       const args = ["check", ".", "--no-config", "--format", "sarif", "--cache-dir", path.join(dir, "cache")];
       const whole = runCli(args, { cwd: big });
       expect(whole.code).toBe(1);
@@ -215,31 +227,25 @@ describe("stdout of a run the result cache answers", () => {
         timeout: 30000,
         maxBuffer: 64 * 1024 * 1024,
         env: { ...process.env, NO_COLOR: "1", GITHUB_ACTIONS: "" },
-      });
-      expect(slow.stderr).toBe("status 1\n");
-      expect(slow.stdout.length).toBe(whole.stdout.length);
-      expect(slow.stdout === whole.stdout).toBe(true);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+    expect(slow.stderr).toBe("status 1\n");
+    expect(slow.stdout.length).toBe(whole.stdout.length);
+    expect(slow.stdout === whole.stdout).toBe(true);
+    });
   });
 });
 
 describe("an exception nothing catches", () => {
   it("is one line and exit 2, not node's stack trace and exit 1 (which reads as findings)", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-uncaught-"));
-    try {
+    inTempDir("rollsafe-uncaught-", (dir) => {
       // Thrown from an event handler (a turn of the loop the parse takes every 50 files).
       const boom = path.join(dir, "boom.cjs");
       writeFileSync(boom, 'if (require("node:worker_threads").isMainThread) setImmediate(() => { throw new Error("boom from an event handler\\nsecond line"); });\n');
-      const big = path.join(dir, "big");
-      expect(spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"]).status).toBe(0);
+      const big = generatedProject(dir);
       const run = runCli(["check", ".", "--no-config", "--no-cache", "--jobs", "1"], { cwd: big, env: { NODE_OPTIONS: `--require ${boom}` } });
       expect(run.stderr).toBe("rollsafe: internal error: boom from an event handler\n");
       expect(run.code).toBe(2);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -264,9 +270,7 @@ describe("the launcher's exit", () => {
         expect(result.stdout).toBe(reference.stdout);
       }
       // A report of over 512 KB into a pipe read slowly: the exit waits until all of it has left.
-      const big = path.join(dir, "big");
-      const gen = spawnSync(process.execPath, [path.join(REPO, "bench/generate-corpus.mjs"), "--out", big, "--apps", "2", "--migrations", "60", "--seed", "3"], { encoding: "utf8" });
-      expect(gen.status).toBe(0);
+      const big = generatedProject(dir);
       const whole = runCli(["check", ".", "--no-config", "--no-cache", "--format", "sarif"], { cwd: big });
       expect(whole.stdout.length).toBeGreaterThan(1 << 19); // far more than a pipe holds (64 KB)
       // Analysed (cold), then the stored report copied by the cached check (warm), each twice.
