@@ -1,13 +1,12 @@
 /**
  * The fuzz driver shared by `npm run fuzz` (fuzz/run.mjs) and the CI slice
- * (test/fuzz/fuzz-slice.test.ts): runs cases in-process in worker threads (with a watchdog),
+ * (test/fuzz/fuzz-slice.test.ts): runs cases through the built pipeline in child processes (with a watchdog),
  * runs some through the real CLI, checks the properties and saves a reproducer per failure.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { fork, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
 import { createInterface } from "node:readline";
 import { generateCase, loadSeeds, sweepCases } from "./cases.mjs";
 import { checkCliRun, checkDiagnosticShape, checkRendered, checkVerdict } from "./properties.mjs";
@@ -51,7 +50,12 @@ class CPythonOracle {
   }
 }
 
-/** One worker thread running `lint()`, replaced when the watchdog kills it. */
+/**
+ * One child process running `lint()`, replaced when the watchdog kills it or it dies. A process
+ * rather than a worker thread: terminating a thread in the middle of tree-sitter's parse (which
+ * calls back into JavaScript for the text) aborts the whole process, the fuzzer with it; a
+ * process is killed alone, and one that aborts is a failing case like any other.
+ */
 class LintWorker {
   constructor(distIndex, heapMb) {
     this.distIndex = distIndex;
@@ -59,24 +63,31 @@ class LintWorker {
     this.start();
   }
   start() {
-    this.worker = new Worker(new URL("./worker.mjs", import.meta.url), {
-      workerData: { distIndex: this.distIndex },
-      resourceLimits: { maxOldGenerationSizeMb: this.heapMb },
+    this.child = fork(new URL("./worker.mjs", import.meta.url), [this.distIndex], {
+      execArgv: [`--max-old-space-size=${this.heapMb}`],
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.pending = null;
+    const child = this.child;
     this.ready = new Promise((resolve) => {
-      this.worker.once("message", resolve);
+      child.once("message", resolve);
     });
-    this.worker.on("message", (msg) => {
+    child.on("message", (msg) => {
       if (msg.ready) return;
       const pending = this.pending;
       this.pending = null;
       pending?.resolve(msg);
     });
-    this.worker.on("error", (error) => {
+    // A failed send is followed by the exit below.
+    child.on("error", () => {});
+    child.on("exit", (code, signal) => {
+      // Killed by `stop()`: already replaced.
+      if (this.child !== child) return;
       const pending = this.pending;
       this.pending = null;
-      pending?.resolve({ ok: false, error: `worker died: ${error.message}`, crashed: true });
+      if (pending) pending.resolve({ ok: false, error: `worker died: ${signal ? `signal ${signal}` : `exit code ${code}`}`, crashed: true });
+      else this.start();
     });
   }
   async run(message, timeoutMs) {
@@ -84,7 +95,7 @@ class LintWorker {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.pending = null;
-        void this.worker.terminate();
+        this.stop();
         this.start();
         resolve({ ok: false, error: `hang: no answer within ${timeoutMs / 1000} s`, hang: true });
       }, timeoutMs);
@@ -95,11 +106,17 @@ class LintWorker {
           resolve(msg);
         },
       };
-      this.worker.postMessage(message);
+      this.child.send(message);
     });
   }
+  /** Kills the process (a hang, or the end of the run). */
+  stop() {
+    const child = this.child;
+    this.child = null;
+    child?.kill("SIGKILL");
+  }
   close() {
-    return this.worker.terminate();
+    this.stop();
   }
 }
 

@@ -1,12 +1,12 @@
 /**
- * The in-process half of the fuzzer: a worker thread that runs the built pipeline (`lint()` and
- * `render()` from `dist/src/index.js`) on one case directory at a time. It runs in a thread so
- * the main thread keeps a watchdog that can terminate it if a case hangs (a busy loop cannot be
- * interrupted from inside).
+ * The in-process half of the fuzzer: a child process that runs the built pipeline (`lint()` and
+ * `render()` from `dist/src/index.js`, given as the first argument) on one case directory at a
+ * time. It runs apart so the fuzzer keeps a watchdog that can kill it if a case hangs (a busy
+ * loop cannot be interrupted from inside).
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { pathToFileURL } from "node:url";
 
-const { lint, render } = await import(workerData.distIndex);
+const { lint, render } = await import(pathToFileURL(process.argv[2]).href);
 
 /** The fields the properties look at; the rest of a diagnostic stays in the worker. */
 function compact(d) {
@@ -35,12 +35,12 @@ async function runOne(root, formats) {
   return { diagnostics: result.diagnostics.map(compact), summary: result.summary, renders };
 }
 
-parentPort.on("message", async ({ id, root, originalRoot, formats }) => {
+process.on("message", async ({ id, root, originalRoot, formats }) => {
   const started = performance.now();
   try {
     const outcome = await runOne(root, formats);
     const original = originalRoot ? await runOne(originalRoot, []) : null;
-    parentPort.postMessage({
+    process.send({
       id,
       ok: true,
       outcome,
@@ -49,7 +49,7 @@ parentPort.on("message", async ({ id, root, originalRoot, formats }) => {
       rss: process.memoryUsage().rss,
     });
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, error: `${error?.message}\n${error?.stack ?? ""}`, ms: performance.now() - started, rss: process.memoryUsage().rss });
+    process.send({ id, ok: false, error: `${error?.message}\n${error?.stack ?? ""}`, ms: performance.now() - started, rss: process.memoryUsage().rss });
   }
 });
-parentPort.postMessage({ ready: true });
+process.send({ ready: true });
