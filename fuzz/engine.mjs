@@ -145,7 +145,7 @@ function writeCaseTree(root, c, bytes) {
  * @param {string[]} [o.forced] mutators the first cases go through, in order (default: all)
  * @param {string} o.failuresDir where reproducers go
  * @param {string|null} [o.python] CPython for the oracle (null: no oracle)
- * @param {number} [o.workers] worker threads / concurrent CLI runs
+ * @param {number} [o.workers] worker processes / concurrent CLI runs
  * @param {number} [o.caseTimeoutMs] watchdog per case
  * @param {number} [o.maxRssMb] memory bound (resident set) for the process and each CLI run
  * @param {(line: string) => void} [o.log]

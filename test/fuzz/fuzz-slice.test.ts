@@ -1,6 +1,6 @@
 /**
  * The fixed-seed fuzz slice that runs in CI (`npm test`): 2,000 mutated migrations through the
- * built pipeline in-process (worker threads under a watchdog), every token-boundary truncation of
+ * built pipeline (child processes under a watchdog), every token-boundary truncation of
  * one real migration, and 150 runs of the real CLI. The properties are in fuzz/properties.mjs:
  * no exception, no internal error, exit 0 or 1, no stack trace, valid reports, and every
  * unparsable file reported as a `parse-error` with a location. A failure names its reproducer
