@@ -48,7 +48,13 @@ export function decodePythonSource(bytes: Uint8Array): string {
   let start = 0;
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
   const body = bytes.subarray(start);
-  const cookie = codingCookie(body);
+  const found = codingCookie(body);
+  const cookie = found?.name ?? null;
+  // With a BOM the cookie must say UTF-8 as CPython spells it (`utf-8`, `utf_8`, `utf-8-…`, any
+  // case; not `utf8` or `u8`): anything else is CPython's "encoding problem: … with BOM".
+  if (start === 3 && found && !/^utf-8(?:$|-)/.test(found.name.replace(/_/g, "-"))) {
+    throw new UndecodableSource(`encoding problem: the coding declaration says \`${found.name}\` after a UTF-8 BOM`, found.line, 1);
+  }
   const encoding = cookie ? (PYTHON_ENCODING_ALIASES[cookie.replace(/_/g, "-")] ?? cookie.replace(/_/g, "-")) : null;
   if (encoding && !UTF8_NAMES.has(encoding)) {
     let decoder: TextDecoder;
@@ -79,7 +85,8 @@ export function decodePythonSource(bytes: Uint8Array): string {
   }
 }
 
-function codingCookie(bytes: Uint8Array): string | null {
+/** The PEP 263 coding cookie (lowercased) and its line, or null. */
+function codingCookie(bytes: Uint8Array): { name: string; line: number } | null {
   // Only the first two lines may carry the cookie (PEP 263); they are ASCII by definition.
   let end = 0;
   let lines = 0;
@@ -88,9 +95,9 @@ function codingCookie(bytes: Uint8Array): string | null {
     end++;
   }
   const head = Buffer.from(bytes.subarray(0, end)).toString("latin1").split(/\r?\n|\r/);
-  for (const line of head.slice(0, 2)) {
+  for (const [index, line] of head.slice(0, 2).entries()) {
     const match = CODING_COOKIE.exec(line);
-    if (match?.[1]) return match[1].toLowerCase();
+    if (match?.[1]) return { name: match[1].toLowerCase(), line: index + 1 };
     // A non-comment, non-blank first line ends the search (PEP 263).
     if (!/^\s*(#.*)?$/.test(line)) break;
   }
