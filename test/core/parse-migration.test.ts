@@ -394,6 +394,49 @@ class Migration(migrations.Migration):
     },
   );
 
+  // Found by the fuzzer (seed 5151, case 42699: `initial:= True` in a Migration class). Each
+  // verdict checked against CPython 3.11's compile().
+  it.each([
+    ["initial := True", false],
+    ["x = y := 1", false],
+    ["x += y := 1", false],
+    ["x: int = y := 1", false],
+    ["f(a=b := 1)", false],
+    ["def f(a=b := 1): pass", false],
+    ["g = lambda: y := 1", false],
+    ["assert x := 1", false],
+    ["x := 1, 2", false],
+    ["x = [a for a in b if c := 1]", false],
+    ["for x in y := [1]: pass", false],
+    ["x = not y := 1", false],
+    ["raise x := 1", false],
+    ["x = y[a := 1 : 2]", false],
+    ["x = {a: y := 1}", false],
+    ["def f():\n    return y := 1", false],
+    ["x = (y := 1)", true],
+    ["f(a := 1)", true],
+    ["foo(x := 1, y=2)", true],
+    ["f(x := 1 for a in b)", true],
+    ["class A(x := object): pass", true],
+    ["x = [y := 1, 2]", true],
+    ["x = {y := 1, 2}", true],
+    ["x = (y := 1, 2)", true],
+    ["a[b := 1]", true],
+    ["a[x := 1, 2]", true],
+    ["y = [x := 1 for a in b]", true],
+    ["if x := 1: pass", true],
+    ["if a: pass\nelif b := 1: pass", true],
+    ["while x := 1: pass", true],
+    ["@x := d\ndef f(): pass", true],
+    ["match x := 1:\n    case _: pass", true],
+    ["match x:\n    case _ if y := 1: pass", true],
+    ["assert (x := 1)", true],
+    ["print(f'{x:=1}')", true],
+  ])("an unparenthesized `:=` in %j is valid: %s", (source, valid) => {
+    const messages = parse(`${source}\n`).syntaxErrors.map((e) => e.message);
+    expect(messages).toEqual(valid ? [] : ["an assignment expression (`:=`) is not allowed here without parentheses: invalid syntax"]);
+  });
+
   it("takes a form feed between tokens, as CPython does", () => {
     expect(parse("\fx = 1\f+ 2\n").syntaxErrors).toEqual([]);
   });
@@ -426,6 +469,33 @@ describe("decodePythonSource", () => {
   it("drops a UTF-8 BOM and honours PEP 263 cookies", () => {
     expect(decodePythonSource(Buffer.from("\ufeffx = 1\n"))).toBe("x = 1\n");
     expect(decodePythonSource(Buffer.from("# -*- coding: latin-1 -*-\n# \xe9\n", "latin1"))).toContain("é");
+  });
+
+  // Found by the fuzzer (seed 5151, case 35352). Each verdict checked against CPython 3.11's
+  // compile() of the bytes (what importing the migration does): "encoding problem: utf8 with BOM".
+  it.each([
+    ["utf-8", true],
+    ["UTF-8", true],
+    ["utf_8", true],
+    ["utf-8-sig", true],
+    ["utf8", false],
+    ["u8", false],
+    ["latin-1", false],
+    ["ascii", false],
+  ])("after a UTF-8 BOM, a coding declaration of %s is %s as in CPython", (name, accepted) => {
+    for (const [text, line] of [[`# -*- coding: ${name} -*-\nx = 1\n`, 1], [`\n# coding: ${name}\nx = 1\n`, 2]] as const) {
+      const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+      if (accepted) {
+        expect(decodePythonSource(bytes)).toBe(text);
+        continue;
+      }
+      expect(() => decodePythonSource(bytes)).toThrow(`encoding problem: the coding declaration says \`${name.toLowerCase()}\` after a UTF-8 BOM`);
+      try {
+        decodePythonSource(bytes);
+      } catch (error) {
+        expect((error as UndecodableSource).line).toBe(line);
+      }
+    }
   });
 
   it("rejects binary files and invalid UTF-8 with a location", () => {
