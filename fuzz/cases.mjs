@@ -289,7 +289,10 @@ export const MUTATORS = {
   bom: {
     weight: 2,
     run(_rng, seed) {
-      return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), seed.bytes]), label: "same-as-seed", note: "UTF-8 BOM" };
+      // A BOM changes nothing, unless a coding declaration names another encoding than utf-8:
+      // then CPython refuses the file ("encoding problem: ... with BOM"), and its verdict decides.
+      const cookie = /^[ \t\f]*#.*?coding[:=]/m.test(seed.bytes.subarray(0, 400).toString("latin1").split("\n").slice(0, 2).join("\n"));
+      return { bytes: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), seed.bytes]), label: cookie ? "any" : "same-as-seed", note: "UTF-8 BOM" };
     },
   },
   "unicode-space": {
