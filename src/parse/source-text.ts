@@ -59,7 +59,7 @@ export function decodePythonSource(bytes: Uint8Array): string {
   if (encoding && !UTF8_NAMES.has(encoding)) {
     let decoder: TextDecoder;
     try {
-      decoder = new TextDecoder(encoding, { fatal: true });
+      decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: true });
     } catch {
       throw new UndecodableSource(`unknown source encoding \`${encoding}\` in the coding declaration`, 1, 1);
     }
@@ -70,12 +70,14 @@ export function decodePythonSource(bytes: Uint8Array): string {
     }
   }
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+    // `ignoreBOM`: the BOM is dropped above, once; TextDecoder would drop a second one too, which
+    // CPython reads as a character ("invalid non-printable character U+FEFF").
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);
   } catch {
     // CPython's tokenizer never decodes a comment: a stray Latin-1 byte there is imported
     // fine (checked on 3.11, with and without a UTF-8 cookie), so only bytes elsewhere count.
     const bad = invalidUtf8OutsideComments(body);
-    if (bad === null) return new TextDecoder("utf-8").decode(body);
+    if (bad === null) return new TextDecoder("utf-8", { ignoreBOM: true }).decode(body);
     const { line, column } = positionOfByte(body, bad);
     throw new UndecodableSource(
       `not valid UTF-8: byte 0x${(body[bad] ?? 0).toString(16).padStart(2, "0")} at line ${line}`,

@@ -468,6 +468,12 @@ describe("Python literals", () => {
 describe("decodePythonSource", () => {
   it("drops a UTF-8 BOM and honours PEP 263 cookies", () => {
     expect(decodePythonSource(Buffer.from("\ufeffx = 1\n"))).toBe("x = 1\n");
+    // Once: a second BOM is a character to CPython ("invalid non-printable character U+FEFF";
+    // found by the fuzzer, seed 777001 case 6681), which TextDecoder dropped as well.
+    expect(decodePythonSource(Buffer.from("\ufeff\ufeffx = 1\n"))).toBe("\ufeffx = 1\n");
+    expect(parseMigrationSource(decodePythonSource(Buffer.from("\ufeff\ufeff")), { path: "/x/app/migrations/0001_x.py", app: "app", name: "0001_x" }).syntaxErrors.map((e) => [e.line, e.column, e.message])).toEqual([
+      [1, 1, "invalid non-printable character U+FEFF"],
+    ]);
     expect(decodePythonSource(Buffer.from("# -*- coding: latin-1 -*-\n# \xe9\n", "latin1"))).toContain("é");
   });
 
