@@ -375,6 +375,11 @@ function strayLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): 
 type Add = (node: SyntaxNode, message: string) => void;
 
 function checkArguments(node: SyntaxNode, add: Add): void {
+  // `f(,)`: tree-sitter takes a lone comma for an empty argument list (the comma is not copied).
+  if (node.namedChildren.every((c) => c.type === "comment") && node.text.replace(/#[^\n]*/g, "").includes(",")) {
+    add(node, "a comma without an argument: invalid syntax");
+    return;
+  }
   let keyword = false;
   let doubleSplat = false;
   const names = new Set<string>();

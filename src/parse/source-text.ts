@@ -40,6 +40,19 @@ const UTF8_NAMES = new Set(["utf-8", "utf8", "utf_8", "u8", "utf-8-sig"]);
  * Throws `UndecodableSource` for binary files and invalid bytes.
  */
 export function decodePythonSource(bytes: Uint8Array): string {
+  return universalNewlines(decodeText(bytes));
+}
+
+/**
+ * CPython reads a lone `\r` as a line break (universal newlines, inside strings too: their value
+ * holds a `\n`); tree-sitter-python skips it as whitespace, so `import a.b\rc` read as valid and
+ * every line after one was numbered one less. Made a `\n`: the same length, so every offset holds.
+ */
+function universalNewlines(text: string): string {
+  return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
+}
+
+function decodeText(bytes: Uint8Array): string {
   const nul = bytes.indexOf(0);
   if (nul >= 0) {
     const { line, column } = positionOfByte(bytes, nul);

@@ -437,6 +437,20 @@ class Migration(migrations.Migration):
     expect(messages).toEqual(valid ? [] : ["an assignment expression (`:=`) is not allowed here without parentheses: invalid syntax"]);
   });
 
+  // Found by the fuzzer (seed 777001, case 67066: `models.DateField(,)`); checked against CPython 3.11.
+  it.each([
+    ["f(,)", false],
+    ["f( , )", false],
+    ["class A(,): pass", false],
+    ["f()", true],
+    ["f(  # a, b\n)", true],
+    ["f(a,)", true],
+    ["f('a,b')", true],
+  ])("a lone comma as the arguments of %j is valid: %s", (source, valid) => {
+    const messages = parse(`${source}\n`).syntaxErrors.map((e) => e.message);
+    expect(messages).toEqual(valid ? [] : ["a comma without an argument: invalid syntax"]);
+  });
+
   it("takes a form feed between tokens, as CPython does", () => {
     expect(parse("\fx = 1\f+ 2\n").syntaxErrors).toEqual([]);
   });
@@ -502,6 +516,14 @@ describe("decodePythonSource", () => {
         expect((error as UndecodableSource).line).toBe(line);
       }
     }
+  });
+
+  it("reads a lone CR as a line break, as CPython does (found by the fuzzer, seed 777001 case 74623)", () => {
+    // Same length, so every offset holds; CRLF stays as it is.
+    expect(decodePythonSource(Buffer.from("x = 1\ry = 'a\rb'\r\nz = 3\n"))).toBe("x = 1\ny = 'a\nb'\r\nz = 3\n");
+    // CPython: line 1, "invalid syntax" (a statement ends at the lone CR); tree-sitter skipped it as a space.
+    const m = parseMigrationSource(decodePythonSource(Buffer.from("x = 1 +\r2\n")), { path: "/x/app/migrations/0001_x.py", app: "app", name: "0001_x" });
+    expect(m.syntaxErrors.map((e) => e.line)).toEqual([1]);
   });
 
   it("rejects binary files and invalid UTF-8 with a location", () => {
