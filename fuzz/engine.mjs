@@ -115,9 +115,6 @@ class LintWorker {
     this.child = null;
     child?.kill("SIGKILL");
   }
-  close() {
-    this.stop();
-  }
 }
 
 /** Writes a case as a small Django app: `<root>/<app>/migrations/{__init__.py, siblings, target}`. */
@@ -251,7 +248,7 @@ export async function runFuzz(o) {
   try {
     await Promise.all(pool.map((w) => runInProcess(w)));
   } finally {
-    await Promise.all(pool.map((w) => w.close()));
+    for (const w of pool) w.stop();
   }
 
   // ---- real CLI cases

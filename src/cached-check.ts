@@ -131,25 +131,24 @@ export function cannotWrite(output: string | undefined, error: unknown): UsageEr
 /** Stdout's descriptor. Used directly, not through `process.stdout.fd`, which builds node's stream for it (and loads node's streams). */
 export const STDOUT_FD = 1;
 
-/** Whether stdout is a regular file; false for pipes, terminals and a closed stdout. */
-export function stdoutIsFile(): boolean {
-  try {
-    return fstatSync(STDOUT_FD).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /**
  * What stdout is, from one fstat and without making node's stream for it: making the stream
  * loads node's streams (`net` for a pipe, `tty` for a terminal: 3-5 ms of a warm run, and more
  * of its memory than the rest of the run). `null` is the null device (`> /dev/null`, or a parent
  * that ignores the output), `closed` a stdout fstat cannot read; a character device other than
- * the null device may be a terminal (`other`).
+ * the null device may be a terminal (`other`). Found once per process: the colour decision and
+ * the copy of the report both ask.
  */
 type StdoutKind = "file" | "null" | "pipe" | "closed" | "other";
 
-function stdoutKind(): StdoutKind {
+let knownStdoutKind: StdoutKind | null = null;
+
+export function stdoutKind(): StdoutKind {
+  knownStdoutKind ??= findStdoutKind();
+  return knownStdoutKind;
+}
+
+function findStdoutKind(): StdoutKind {
   let stat: Stats;
   try {
     stat = fstatSync(STDOUT_FD);

@@ -62,13 +62,13 @@ function decodeText(bytes: Uint8Array): string {
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) start = 3;
   const body = bytes.subarray(start);
   const found = codingCookie(body);
-  const cookie = found?.name ?? null;
+  const declared = found ? found.name.replace(/_/g, "-") : null;
   // With a BOM the cookie must say UTF-8 as CPython spells it (`utf-8`, `utf_8`, `utf-8-…`, any
   // case; not `utf8` or `u8`): anything else is CPython's "encoding problem: … with BOM".
-  if (start === 3 && found && !/^utf-8(?:$|-)/.test(found.name.replace(/_/g, "-"))) {
+  if (start === 3 && found && declared && !/^utf-8(?:$|-)/.test(declared)) {
     throw new UndecodableSource(`encoding problem: the coding declaration says \`${found.name}\` after a UTF-8 BOM`, found.line, 1);
   }
-  const encoding = cookie ? (PYTHON_ENCODING_ALIASES[cookie.replace(/_/g, "-")] ?? cookie.replace(/_/g, "-")) : null;
+  const encoding = declared ? (PYTHON_ENCODING_ALIASES[declared] ?? declared) : null;
   if (encoding && !UTF8_NAMES.has(encoding)) {
     let decoder: TextDecoder;
     try {
