@@ -108,6 +108,8 @@ function databaseKeys(ctx: OperationContext, ops: Operation[]): Set<Key> | null 
     if (op.kind === "RunSQL") {
       const statements = readableForwardStatements(ctx.sql(op));
       if (!statements) return null;
+      // A DO block (procedural code, often a dynamic EXECUTE) or a statement not modelled may touch anything.
+      if (statements.some((fact) => fact.kind === "do-block" || fact.kind === "other")) return null;
       for (const fact of statements) {
         const table = tableKey(fact.schema, fact.table);
         if (table) out.add(`touch:${table}`);
@@ -160,7 +162,7 @@ export const mismatchingDatabaseAndStateOperations: Rule = {
     hazards: ["H52"],
     docs: {
       summary: "`SeparateDatabaseAndState` whose state and database operations name different columns, tables, indexes or constraints",
-      what: "For a `SeparateDatabaseAndState` with a non-empty `database_operations`, checks that each state operation's object (the column of `AddField`/`RemoveField`/`RenameField`, the table of `CreateModel`/`DeleteModel`, the table of `AlterField`, the name of an index or constraint) is touched by the database side. The database side is read from Django operations and from the parsed SQL of `RunSQL`; when any part of it cannot be read (unparsable or non-literal SQL, `RunPython`, custom operations) nothing is reported. A state-only `SeparateDatabaseAndState` (empty `database_operations`) is the staged-removal recipe and is never reported.",
+      what: "For a `SeparateDatabaseAndState` with a non-empty `database_operations`, checks that each state operation's object (the column of `AddField`/`RemoveField`/`RenameField`, the table of `CreateModel`/`DeleteModel`, the table of `AlterField`, the name of an index or constraint) is touched by the database side. The database side is read from Django operations and from the parsed SQL of `RunSQL`; when any part of it cannot be read (unparsable or non-literal SQL, a `DO` block or a statement rollsafe does not model, `RunPython`, custom operations) nothing is reported. A state-only `SeparateDatabaseAndState` (empty `database_operations`) is the staged-removal recipe and is never reported.",
       why: "Django records only the state side. When the database side creates `isbn13` but the state says `isbn`, every query of the new release on the model fails (`column \"isbn\" does not exist`); when an index is created under another name than the state's, a later `RemoveIndex` fails on deploy. The difference is invisible to `makemigrations`, which compares models with the state, not with the database.",
       recipe: [
         "Make both sides name the same objects: the column (`db_column` or the field name, `<name>_id` for a foreign key), the table (`db_table` or `<app>_<model>`), and the index or constraint name.",

@@ -11,7 +11,7 @@ export const unknownOperation: Rule = {
     hazards: ["H43"],
     docs: {
       summary: "An operation that cannot be verified statically",
-      what: "Reports custom operation classes, operations built by helper calls or spread from other lists, an `operations` that is not made of literal lists (lists joined with `+`, extended with `+=` or chosen by a condition with one empty branch are read), and arguments unpacked with `*`/`**`.",
+      what: "Reports custom operation classes, operations built by helper calls rollsafe cannot follow or spread from other lists, an `operations` that is not made of literal lists (lists joined with `+`, extended with `+=` or chosen by a condition with one empty branch are read), and arguments unpacked with `*`/`**`. A function of the migration, or of a module of the project it imports (`from ._utils import make_renamer`), that ends by returning an operation is read with the call's arguments and checked as that operation; so is an operation class of such a module that subclasses a built-in one or Django's `Operation`. The finding says why one could not be followed.",
       why: "rollsafe reads migrations without running them. What it cannot read, it cannot vouch for: a custom operation may drop a column or lock a table.",
       recipe: [
         "Review the operation by hand for the hazards rollsafe checks.",

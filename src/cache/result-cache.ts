@@ -369,7 +369,7 @@ export class ResultCache {
       const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, head, startedWall) : null;
       if (stored && known) {
         // The walk holds: the same directories, so the stored stamps stay true for the new text too.
-        const base = { file, storable: storable(known.newestNs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk };
+        const base = { file, storable: storable(known.newestNs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk, startedNs: startedWall };
         return known.same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
       }
       const key = await runKey(absolute, head, options, startedWall, this.racyNs);
@@ -388,6 +388,7 @@ export class ResultCache {
         keyText: key.text,
         keyWalk: key.walk,
         keyStored: same,
+        startedNs: startedWall,
       };
     } catch {
       return null;
@@ -413,6 +414,14 @@ export class ResultCache {
 
   /** Stores a run (nothing when its inputs changed too recently). */
   async write(handle: RunHandle, run: CachedRun<unknown>): Promise<void> {
+    // The helper modules the analysis read: known only now, so their stat lines end the key (a
+    // key made from the stored walk stats them again; a walk's key, without them, misses once).
+    const inputs = run.result.inputs ?? [];
+    if (inputs.length > 0 && !handle.keyStored) {
+      const lines = StatLines.of(inputs);
+      handle.keyText += lines.lines.join("");
+      if (this.racyNs !== null && lines.newestNs >= handle.startedNs - this.racyNs) handle.storable = false;
+    }
     if (handle.storable && this.storeKey(handle)) await writeSlot(handle.file, handle.key, run);
   }
 
@@ -536,6 +545,8 @@ export interface RunHandle {
   keyText: string;
   keyWalk: string | null;
   keyStored: boolean;
+  /** When the lookup started (wall clock, ns): an input changed since then makes the run unsafe to store. */
+  startedNs: bigint;
 }
 
 /** A report file being written (see `ResultCache.renderedWriter`). */

@@ -26,6 +26,7 @@ import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-op
 import { baselinePaths } from "../config/start-after.js";
 import { DEFAULT_TARGET } from "./defaults.js";
 import { collectBetweenPhases } from "./collect-garbage.js";
+import { resolveHelperCalls } from "./helper-modules.js";
 import { leavesBase } from "../util/paths.js";
 
 /** Options of `lint()`. */
@@ -245,6 +246,13 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     }
   }
 
+  // Operations built by helper functions and classes of the project's own modules.
+  const inputs = resolveHelperCalls(migrations, { maxFileSize: options.maxFileSize, operations: options.operations, display: (file) => displayPath(cwd, file) });
+  if (inputs.length > 0 && !sqlParserLoad) {
+    const missing = migrations.filter(missingSqlFacts);
+    if (missing.length > 0) sqlParserLoad = prepareSqlParser(missing);
+  }
+
   setAuthUserModel(options.authUserModel ?? "auth.User");
   const graph = buildGraph(migrations, { authUserModel: options.authUserModel });
   if (options.startAfter) {
@@ -301,6 +309,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     rules: activeRules.map((r) => r.meta),
     cwd,
     sources,
+    ...(inputs.length > 0 ? { inputs } : {}),
   };
   return { result, graph, state, target, isReported };
 }
@@ -491,9 +500,12 @@ function replay(
         sql: (o) => runSqlFacts(o, migration),
         schemaChanges,
       };
+      // An operation a helper function built has the call's range everywhere: no edit can be placed.
+      const built = op.builtBy !== undefined || parent?.builtBy !== undefined;
       for (const i of rulesFor(op.kind)) {
         const rule = operationRules[i] as Rule;
-        ctx.report = reporters[i] as OperationContext["report"];
+        const reporter = reporters[i] as OperationContext["report"];
+        ctx.report = built ? (finding) => reporter({ ...finding, fix: undefined }) : reporter;
         try {
           rule.operation?.(ctx);
         } catch (error) {

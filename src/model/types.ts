@@ -85,6 +85,13 @@ export interface Operation {
   /** Nested operations of `SeparateDatabaseAndState` (and `RunSQL(state_operations=...)`). */
   databaseOperations?: Operation[];
   stateOperations?: Operation[];
+  /**
+   * The function or helper-module class that built this operation, as messages name it (`make_x`,
+   * `make_x` from `app/migrations/_utils.py`): its ranges are all the call's, so no fix edits it.
+   */
+  builtBy?: string;
+  /** Set for a custom operation whose call unpacks arguments with `*` or `**` (its arguments are not all known). */
+  unpacked?: true;
   /** Set when the entry could not be read statically (not a call, a splat, a helper call...). */
   unknown?: { reason: string; text: string };
   /** Leading comments directly above the operation (used for suppressions). */
@@ -333,4 +340,9 @@ export interface LintResult {
   cwd: string;
   /** Source text of reported files by display path, for code frames (not serialised). */
   sources?: Map<string, string>;
+  /**
+   * Files besides the migrations and `apps.py` that the findings depend on: the helper modules
+   * migrations take operations from (absolute paths). The result cache keys a run on them too.
+   */
+  inputs?: string[];
 }

@@ -14,7 +14,7 @@ import type {
   SyntaxErrorRange,
 } from "../model/types.js";
 import { builtinOperation } from "../model/django-operations.js";
-import { lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
+import { builtinParams, lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex } from "./source-text.js";
 import { mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
@@ -64,6 +64,16 @@ interface Ctx {
   operations?: OperationCatalog;
   /** Operation classes the module itself defines by subclassing a built-in one (`localOperations`). */
   local?: OperationCatalog;
+  /**
+   * Inside a function being read for the operation it returns (`returnedOperation`, for a
+   * function of the migration or of a `HelperModule`): the names its body binds, which hide the
+   * module's. A parameter holds the
+   * caller's value (an opaque one when unknown); a local name the node assigned to it, or null
+   * when it is bound otherwise (a nested `def`, twice).
+   */
+  scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null> };
+  /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperation`). */
+  functions?: Map<string, SyntaxNode>;
 }
 
 /** A comment's text without the CR of a CRLF line end (tree-sitter keeps it in the token). */
@@ -95,13 +105,7 @@ export function parseMigrationSource(
     fullTree?: boolean;
   } = {},
 ): ParsedMigration {
-  // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
-  const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
-  const index = new LineIndex(text);
-  // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
-  const deep = tooDeeplyIndented(text);
-  const parsed = deep ? "" : text;
-  const root = lightTree(parsePython(parsed), parsed, { full: options.fullTree === true, brackets: mayNestTooDeep(parsed) });
+  const { text, index, deep, root } = readTree(source, options.fullTree === true);
   const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
   const result: ParsedMigration = {
     path: file.path,
@@ -143,6 +147,7 @@ export function parseMigrationSource(
         break;
       case "function_definition":
         result.functions.push(readFunction(ctx, child));
+        (ctx.functions ??= new Map()).set(child.childForFieldName("name")?.text ?? "", child);
         break;
       case "decorated_definition": {
         const def = child.childForFieldName("definition");
@@ -164,6 +169,18 @@ export function parseMigrationSource(
   const migrationClass = pickMigrationClass(ctx, classes);
   if (migrationClass) readMigrationClass(ctx, migrationClass, result);
   return result;
+}
+
+/** A module's text (a lone CR made a line break), its line index and its copied tree. */
+function readTree(source: string, fullTree: boolean): { text: string; index: LineIndex; deep: Python3Violation | null; root: SyntaxNode } {
+  // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
+  const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
+  const index = new LineIndex(text);
+  // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
+  const deep = tooDeeplyIndented(text);
+  const parsed = deep ? "" : text;
+  const root = lightTree(parsePython(parsed), parsed, { full: fullTree, brackets: mayNestTooDeep(parsed) });
+  return { text, index, deep, root };
 }
 
 /** Node types that bind a name at module level other than by a plain assignment. */
@@ -213,6 +230,18 @@ function withConstant<T>(ctx: Ctx, name: string, read: (bound: SyntaxNode) => T)
     return read(bound);
   } finally {
     ctx.reading.delete(name);
+  }
+}
+
+/** `withConstant` for a function's local name, bound to `node`. */
+function withLocal<T>(ctx: Ctx, name: string, node: SyntaxNode, read: (bound: SyntaxNode) => T): T | null {
+  const key = `local ${name}`;
+  if (ctx.reading.has(key)) return null;
+  ctx.reading.add(key);
+  try {
+    return read(node);
+  } finally {
+    ctx.reading.delete(key);
   }
 }
 
@@ -332,7 +361,8 @@ function readImport(ctx: Ctx, node: SyntaxNode, result: ParsedMigration): void {
       alias = target;
     }
     if (!alias) continue;
-    ctx.imports[alias] = module.startsWith(".") ? `${module}${target}` : `${module}.${target}`;
+    // `from . import x` is `.x`; `from .m import x` is `.m.x`.
+    ctx.imports[alias] = /^\.*$/.test(module) ? `${module}${target}` : `${module}.${target}`;
     if (/(^|\.)models$/.test(module) && module !== "django.db.models" && !module.startsWith("django.")) {
       result.modelImports.push({ name: alias, module, range: rangeOf(ctx, name) });
     }
@@ -671,9 +701,13 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       if (empty(a)) return b;
       return "depends on a condition rollsafe cannot evaluate, and both branches hold operations";
     }
-    case "identifier":
+    case "identifier": {
       // A module constant (`operations = OPERATIONS`), read where it is bound.
+      if (ctx.scope?.values.has(node.text)) return NOT_A_LIST;
+      const local = ctx.scope?.nodes.get(node.text);
+      if (local !== undefined) return local ? withLocal(ctx, node.text, local, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST : NOT_A_LIST;
       return withConstant(ctx, node.text, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST;
+    }
     default:
       return NOT_A_LIST;
   }
@@ -760,7 +794,15 @@ function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Op
   };
   if (catalogued?.ok) op.thirdParty = catalogued.info;
   if (!builtin) {
-    if (!catalogued?.ok) op.unknown = { reason: `custom operation \`${callee}\``, text: truncate(node.text, MAX_OPAQUE_TEXT) };
+    if (catalogued?.ok) return op;
+    op.unknown = { reason: `custom operation \`${callee}\``, text: truncate(node.text, MAX_OPAQUE_TEXT) };
+    if (call.hasSplat) op.unpacked = true;
+    // A function of this module that returns an operation (inside one, `returnedOperation` follows calls).
+    else if (!ctx.scope && ctx.functions?.has(callee)) {
+      const made = operationFromFactory(ctx, callee, op);
+      if (typeof made !== "string") return made;
+      op.unknown.reason = `custom operation \`${callee}\` (${made}, in this migration)`;
+    }
     return op;
   }
   if (call.hasSplat) {
@@ -804,9 +846,12 @@ function readThirdParty(
  * nothing on that side; one that only calls the base's (`super().database_forwards(...)`, maybe
  * inside `try`) is the base's. Any other override, or an `__init__` of its own (the call's
  * arguments would not be the base's), makes a call of the class an operation rollsafe cannot
- * verify, saying why. A subclass of another such class is read through it.
+ * verify, saying why. A subclass of another such class is read through it. A subclass of
+ * Django's `Operation` itself is read the same way, with no built-in behind it: one whose
+ * `database_forwards` does nothing and whose `state_forwards` does nothing or only reloads a
+ * model (debusine's `ReloadModel`) changes neither side.
  */
-function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
+function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migration"): OperationCatalog {
   const local = new Map<string, OperationEntry>();
   for (const cls of classes) {
     const name = cls.childForFieldName("name")?.text;
@@ -814,29 +859,35 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
     const base = bases.length === 1 && bases[0] ? dottedName(bases[0]) : null;
     if (!name || base === null || name === "Migration") continue;
     const builtin = builtinOperation(qualify(ctx, base));
-    const parent = builtin ? null : local.get(base);
-    if (!builtin && !parent) continue;
+    // Django's `Operation` itself: its `state_forwards` and `database_forwards` raise, so a
+    // subclass says what each does, and an `__init__` of its own maps no built-in's arguments.
+    const abstract = !builtin && OPERATION_BASES.has(qualify(ctx, base));
+    const parent = builtin || abstract ? null : local.get(base);
+    if (!builtin && !parent && !abstract) continue;
     const methods = new Map<string, SyntaxNode | null>();
+    let stateParameter: string | null = null;
     for (const stmt of cls.childForFieldName("body")?.namedChildren ?? []) {
       const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
       const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
       if (def && method) methods.set(method, def.childForFieldName("body"));
+      // `state_forwards(self, app_label, state)`: the name its body calls `reload_model` on.
+      if (def && method === "state_forwards") stateParameter = parameterNames(def)[2] ?? null;
       // `database_forwards = helper`: a method rollsafe does not read (no body: "other").
       const assigned = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
       const left = assigned?.type === "assignment" ? assigned.childForFieldName("left") : null;
       if (left?.type === "identifier") methods.set(left.text, null);
     }
     // Each side: the parent's (a local entry is "same" or "none"), or null when not read.
-    const side = (method: string, inherited: OperationEntry["state"] | OperationEntry["database"] = "same") => {
+    const side = (method: string, inherited: OperationEntry["state"] | OperationEntry["database"] | null = "same") => {
       if (!methods.has(method)) return inherited;
-      const kind = overrideKind(methods.get(method) ?? null, method, base);
+      const kind = overrideKind(methods.get(method) ?? null, method, base, method === "state_forwards" ? stateParameter : null);
       return kind === "empty" ? "none" : kind === "base" ? inherited : null;
     };
     const sameAs = builtin?.kind ?? parent?.sameAs ?? null;
-    const state = side("state_forwards", parent?.state);
-    const database = side("database_forwards", parent?.database);
-    const what = `a subclass of \`${base}\` defined in this migration`;
-    const unknown = methods.has("__init__")
+    const state = side("state_forwards", abstract ? null : parent?.state);
+    const database = side("database_forwards", abstract ? null : parent?.database);
+    const what = `a subclass of \`${base}\` defined in ${where}`;
+    const unknown = methods.has("__init__") && !abstract
       ? `is ${what} with its own \`__init__\``
       : state === null
         ? `is ${what} whose \`state_forwards\` rollsafe does not read`
@@ -854,7 +905,7 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
             ? `is ${what} that changes only the database (its \`state_forwards\` does nothing)`
             : `is ${what} that behaves like it`;
     local.set(name, {
-      source: "this migration",
+      source: where,
       sameAs,
       state: state === "none" ? "none" : "same",
       database: database === "none" ? "none" : "same",
@@ -865,6 +916,53 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[]): OperationCatalog {
   return local;
 }
 
+/** Django's base class of every operation, where migrations import it from. */
+const OPERATION_BASES = new Set(["django.db.migrations.Operation", "django.db.migrations.operations.Operation", "django.db.migrations.operations.base.Operation"]);
+
+/** A function's parameter names, in order (`*args` and `**kwargs` by their names). */
+function parameterNames(def: SyntaxNode): string[] {
+  return parameterList(def).map((p) => p.name);
+}
+
+/** One parameter of a `def`. */
+interface Parameter {
+  name: string;
+  kind: "positional" | "keyword" | "rest" | "keywords";
+  /** The default's node. */
+  fallback: SyntaxNode | null;
+}
+
+/** The parameters of a `def`, in order. */
+function parameterList(def: SyntaxNode): Parameter[] {
+  const list: Parameter[] = [];
+  let keywordOnly = false;
+  for (const p of def.childForFieldName("parameters")?.namedChildren ?? []) {
+    const inner = p.type === "typed_parameter" ? p.namedChildren.find((c) => c.type !== "comment" && c !== p.childForFieldName("type")) ?? p : p;
+    switch (inner.type) {
+      case "identifier":
+        list.push({ name: inner.text, kind: keywordOnly ? "keyword" : "positional", fallback: null });
+        break;
+      case "default_parameter":
+      case "typed_default_parameter":
+        list.push({ name: inner.childForFieldName("name")?.text ?? "", kind: keywordOnly ? "keyword" : "positional", fallback: inner.childForFieldName("value") });
+        break;
+      case "list_splat_pattern":
+        keywordOnly = true;
+        list.push({ name: inner.namedChildren[0]?.text ?? "", kind: "rest", fallback: null });
+        break;
+      case "dictionary_splat_pattern":
+        list.push({ name: inner.namedChildren[0]?.text ?? "", kind: "keywords", fallback: null });
+        break;
+      case "keyword_separator":
+        keywordOnly = true;
+        break;
+      default:
+        break;
+    }
+  }
+  return list;
+}
+
 /** The clauses of a `try` statement besides its body. */
 const CLAUSES = new Set(["except_clause", "else_clause", "finally_clause"]);
 
@@ -873,8 +971,15 @@ const CLAUSES = new Set(["except_clause", "else_clause", "finally_clause"]);
  * the base's method (`base`: `super().method(...)` or `Base.method(self, ...)`, maybe inside
  * `try`/`except`), or anything else (`other`).
  */
-function overrideKind(body: SyntaxNode | null, method: string, base: string): "empty" | "base" | "other" {
+function overrideKind(body: SyntaxNode | null, method: string, base: string, stateParameter: string | null = null): "empty" | "base" | "other" {
   let callsBase = false;
+  // `state.reload_model(...)` re-renders a model Django already has: the state stays the same.
+  const reloads = (node: SyntaxNode | undefined): boolean => {
+    const fn = node?.type === "call" ? node.childForFieldName("function") : null;
+    const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
+    const attribute = fn?.childForFieldName("attribute")?.text;
+    return stateParameter !== null && object?.type === "identifier" && object.text === stateParameter && (attribute === "reload_model" || attribute === "reload_models");
+  };
   const isBaseCall = (node: SyntaxNode | undefined): boolean => {
     if (node?.type !== "call") return false;
     const fn = node.childForFieldName("function");
@@ -894,7 +999,7 @@ function overrideKind(body: SyntaxNode | null, method: string, base: string): "e
         const value = stmt.namedChildren.find((c) => c.type !== "comment");
         if (!value || value.type === "string" || (stmt.type === "return_statement" && value.type === "none")) return true;
         if (isBaseCall(value)) return (callsBase = true);
-        return false;
+        return stmt.type === "expression_statement" && reloads(value);
       }
       case "try_statement":
         return stmt.namedChildren.every((c) => (c.type === "block" ? c.namedChildren.every(quiet) : CLAUSES.has(c.type) && quiet(c)));
@@ -934,6 +1039,313 @@ function nestedOperations(ctx: Ctx, call: SyntaxNode, op: Operation, keyword: st
     text: truncate(target.text, MAX_OPAQUE_TEXT),
   };
   return [];
+}
+
+/** How deep helper functions may call each other before the operation they return is not read. */
+const MAX_FACTORY_DEPTH = 8;
+
+/**
+ * A module that migrations import operations from besides Django's: a helper module of the
+ * project (debusine's `db/migrations/_utils.py` with its `make_*_renamer` functions and its
+ * `ReloadModel` operation). It is read, never run, for two things:
+ *
+ * - its operation classes, as a migration's own are read (`localOperations`), and subclasses of
+ *   Django's `Operation` whose `state_forwards` and `database_forwards` do nothing (or only
+ *   reload a model's state);
+ * - its functions that build an operation: a body of docstrings, nested `def`s and plain
+ *   assignments that ends with `return <operation>(...)` (or the call of another such function
+ *   of the module). The call's arguments are bound to the parameters, so the operation is read
+ *   with the values the migration passes; what the function computes otherwise is opaque.
+ */
+export class HelperModule {
+  private constructor(
+    private readonly ctx: Ctx | null,
+    /** Why its operations cannot be read (it is not valid Python), or null. */
+    readonly problem: string | null,
+  ) {
+    if (!ctx) return;
+    const classes: SyntaxNode[] = [];
+    const ignored = { modelImports: [] } as unknown as ParsedMigration;
+    ctx.functions = new Map();
+    for (const child of ctx.root.namedChildren) {
+      if (child.type === "import_statement" || child.type === "import_from_statement") readImport(ctx, child, ignored);
+      else if (child.type === "class_definition") classes.push(child);
+      else if (child.type === "function_definition") {
+        const name = child.childForFieldName("name")?.text;
+        if (name) ctx.functions.set(name, child);
+      } else if (child.type === "if_statement" || child.type === "try_statement") {
+        for (const node of child.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, ignored);
+      }
+    }
+    ctx.local = localOperations(ctx, classes, "a helper module");
+  }
+
+  /** Reads a helper module's source; one that is not valid Python gives no operation. */
+  static read(source: string, options: { operations?: OperationCatalog } = {}): HelperModule {
+    const { text, index, deep, root } = readTree(source, false);
+    const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
+    if (deep || root.hasError || python3Violations(root, text).length > 0) return new HelperModule(null, "it is not valid Python");
+    return new HelperModule(ctx, null);
+  }
+
+  /**
+   * The operation a call of this module's `name` makes, read in place of `call` (an operation
+   * rollsafe could not read: `name(...)` with the arguments the migration passes), or why not.
+   * Every range of what the module contributes is the call's; `builtBy` names the function or
+   * class in messages.
+   */
+  operation(name: string, call: Operation, builtBy: string): Operation | string {
+    const ctx = this.ctx;
+    if (!ctx) return this.problem ?? "it cannot be read";
+    if (call.unpacked) return "its arguments are unpacked with `*` or `**`";
+    const { positional, keywords } = callArguments(call);
+    const cls = ctx.local?.get(name);
+    if (cls) {
+      // The module's operation class: like one the migration defines, with the call's arguments.
+      const sameAs = cls.sameAs;
+      if (sameAs === "SeparateDatabaseAndState" || sameAs === "RunSQL") return `it subclasses \`${sameAs}\`, whose nested operations rollsafe reads only where the migration defines the class`;
+      const value: Extract<PyValue, { kind: "call" }> = { kind: "call", callee: call.callee, qualified: call.callee, args: positional, kwargs: keywords, hasSplat: false, range: call.range };
+      const resolved = resolveThirdParty(call.callee, cls, mapArguments(value, cls.params ?? builtinParams(sameAs ?? "")));
+      if (!resolved.ok) return `\`${name}\` ${resolved.reason}`;
+      const { unknown: _, ...known } = call;
+      return { ...known, kind: sameAs ?? name, origin: "third-party", args: mapArguments(value, resolved.params), thirdParty: resolved.info, builtBy };
+    }
+    return operationFromFactory(ctx, name, call, builtBy);
+  }
+}
+
+/** The positional and keyword arguments of an operation rollsafe could not read (`mapArguments` without parameters). */
+function callArguments(call: Operation): { positional: PyValue[]; keywords: Record<string, PyValue> } {
+  const positional: PyValue[] = [];
+  const keywords: Record<string, PyValue> = {};
+  for (const [key, value] of Object.entries(call.args)) {
+    if (/^\$\d+$/.test(key)) positional[Number(key.slice(1))] = value;
+    else keywords[key] = value;
+  }
+  return { positional, keywords };
+}
+
+/**
+ * The operation the module's function `name` returns for `call` (a call of it in an operation
+ * list, read as an unknown operation), in `call`'s place and with its range, or why not.
+ */
+function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy = `\`${name}\``): Operation | string {
+  const { positional, keywords } = callArguments(call);
+  const op = returnedOperation(ctx, name, positional, keywords, call.range, call.index, 0);
+  if (typeof op === "string") return op;
+  relocate(op, call.range, callerValues(call), builtBy);
+  op.comments = call.comments;
+  op.index = call.index;
+  return op;
+}
+
+/** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
+function returnedOperation(ctx: Ctx, name: string, positional: PyValue[], keywords: Record<string, PyValue>, site: SourceRange, index: number, depth: number): Operation | string {
+  const def = ctx.functions?.get(name);
+  if (!def) return `the module defines no function or operation class \`${name}\``;
+  if (depth > MAX_FACTORY_DEPTH) return `its helper functions call each other more than ${MAX_FACTORY_DEPTH} deep`;
+  const values = bindArguments(ctx, name, parameterList(def), positional, keywords, site);
+  if (typeof values === "string") return values;
+  const scope = { values, nodes: new Map<string, SyntaxNode | null>() };
+  const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope };
+  const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((c) => c.type !== "comment");
+  const last = statements.pop();
+  if (last?.type !== "return_statement") return `\`${name}\` does not end by returning an operation`;
+  const ignored = { modelImports: [] } as unknown as ParsedMigration;
+  const bind = (local: string, node: SyntaxNode | null) => {
+    values.delete(local);
+    scope.nodes.set(local, scope.nodes.has(local) ? null : node);
+  };
+  for (const stmt of statements) {
+    const definition = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+    if (definition?.type === "function_definition" || definition?.type === "class_definition") {
+      bind(definition.childForFieldName("name")?.text ?? "", null);
+      continue;
+    }
+    if (stmt.type === "pass_statement") continue;
+    if (stmt.type === "import_statement" || stmt.type === "import_from_statement") {
+      readImport(inner, stmt, ignored);
+      continue;
+    }
+    const expression = stmt.type === "expression_statement" ? stmt.namedChildren[0] : undefined;
+    if (expression?.type === "string") continue;
+    // `name = value` and `name: T = value`.
+    const left = expression?.type === "assignment" ? expression.childForFieldName("left") : null;
+    const right = expression?.childForFieldName("right");
+    if (left?.type === "identifier" && right) {
+      bind(left.text, right);
+      continue;
+    }
+    // Any other statement (`if`, `for`, a call ...): what it may bind or change is not followed.
+    const changed = changedNames(stmt);
+    if (typeof changed === "string") return `\`${name}\` ${changed}`;
+    for (const local of changed) bind(local, null);
+  }
+  let value = last.namedChildren.find((c) => c.type !== "comment");
+  while (value?.type === "parenthesized_expression") value = value.namedChildren.find((c) => c.type !== "comment");
+  if (value?.type === "identifier" && scope.nodes.get(value.text)) value = scope.nodes.get(value.text) ?? undefined;
+  if (value?.type !== "call") return `\`${name}\` returns \`${truncate(value?.text ?? "None", 60)}\`, which rollsafe does not read as an operation`;
+  const callee = dottedName(value.childForFieldName("function") ?? value);
+  // Another function of the module: its operation, with the arguments read here.
+  if (callee && ctx.functions?.has(callee) && !scope.values.has(callee) && !scope.nodes.has(callee)) {
+    const read = toValue(inner, value, 0);
+    if (read.kind !== "call") return `\`${name}\` returns an unreadable call`;
+    if (read.hasSplat) return `\`${name}\` unpacks the arguments of \`${callee}\` with \`*\` or \`**\``;
+    return returnedOperation(ctx, callee, read.args, read.kwargs, site, index, depth + 1);
+  }
+  const op = readOperation(inner, value, index, 0);
+  if (op.unknown && op.kind !== "Unknown" && !builtinOperation(op.callee) && !op.thirdParty) return `\`${name}\` returns \`${callee ?? value.type}(...)\`, which rollsafe does not know`;
+  return op;
+}
+
+/** Statements and expressions that leave a function or change the names it sees, other than by assigning them. */
+const LEAVES_OR_RESCOPES = new Set(["return_statement", "yield", "await", "global_statement", "nonlocal_statement"]);
+/** Nodes whose insides run in a scope of their own (or not now). */
+const OWN_SCOPES = new Set(["function_definition", "class_definition", "lambda"]);
+
+/**
+ * The names a statement of a function body may bind or change: assignment targets (of `x[k] =`
+ * and `x.a =` too), loop and `with` targets, `:=`, `del`, `import`, and the objects of method
+ * calls (`x.update(...)`), whose value is then not known. Or why the body is not read: the
+ * statement returns (a function that returns in more than one place), yields, or rebinds a scope.
+ */
+function changedNames(stmt: SyntaxNode): Set<string> | string {
+  const names = new Set<string>();
+  const root = (node: SyntaxNode | null | undefined): void => {
+    while (node && (node.type === "attribute" || node.type === "subscript" || node.type === "parenthesized_expression")) {
+      node = node.type === "attribute" ? node.childForFieldName("object") : node.type === "subscript" ? node.childForFieldName("value") : node.namedChildren[0];
+    }
+    if (node?.type === "identifier") names.add(node.text);
+    else if (node) for (const id of node.descendantsOfType("identifier")) names.add(id.text);
+  };
+  const visit = (node: SyntaxNode): string | null => {
+    if (LEAVES_OR_RESCOPES.has(node.type)) return node.type === "return_statement" ? "returns in more than one place" : `has a \`${node.type.replace(/_statement$/, "")}\``;
+    switch (node.type) {
+      case "assignment":
+      case "augmented_assignment":
+      case "for_statement":
+      case "for_in_clause":
+        root(node.childForFieldName("left"));
+        break;
+      case "named_expression":
+        root(node.childForFieldName("name"));
+        break;
+      case "as_pattern_target":
+      case "delete_statement":
+      case "import_statement":
+      case "import_from_statement":
+        for (const id of node.descendantsOfType(["identifier", "dotted_name"])) names.add(id.text.split(".")[0] ?? "");
+        break;
+      case "call": {
+        const fn = node.childForFieldName("function");
+        if (fn?.type === "attribute") root(fn.childForFieldName("object"));
+        break;
+      }
+      default:
+        break;
+    }
+    if (OWN_SCOPES.has(node.type)) {
+      const own = node.childForFieldName("name");
+      if (own) names.add(own.text);
+      return null;
+    }
+    for (const child of node.namedChildren) {
+      const why = visit(child);
+      if (why) return why;
+    }
+    return null;
+  };
+  return visit(stmt) ?? names;
+}
+
+/**
+ * The values of a function's parameters for a call, as Python binds them (defaults read in the
+ * module's scope, as Python evaluates them when the `def` runs), or why the call would fail.
+ */
+function bindArguments(ctx: Ctx, name: string, params: Parameter[], positional: PyValue[], keywords: Record<string, PyValue>, site: SourceRange): Map<string, PyValue> | string {
+  const values = new Map<string, PyValue>();
+  const rest: PyValue[] = [];
+  let next = 0;
+  for (const value of positional) {
+    while (params[next] && params[next]?.kind !== "positional" && params[next]?.kind !== "rest") next++;
+    const param = params[next];
+    if (!param) return `the call passes \`${name}\` more positional arguments than it takes`;
+    if (param.kind === "rest") rest.push(value);
+    else {
+      values.set(param.name, value);
+      next++;
+    }
+  }
+  const extra: { key: PyValue; value: PyValue }[] = [];
+  for (const [keyword, value] of Object.entries(keywords)) {
+    const param = params.find((p) => p.name === keyword && (p.kind === "positional" || p.kind === "keyword"));
+    if (param && values.has(keyword)) return `the call passes \`${name}\` two values for \`${keyword}\``;
+    if (param) values.set(keyword, value);
+    else if (params.some((p) => p.kind === "keywords")) extra.push({ key: { kind: "str", value: keyword, range: site }, value });
+    else return `\`${name}\` takes no argument \`${keyword}\``;
+  }
+  for (const param of params) {
+    if (param.kind === "rest") values.set(param.name, { kind: "tuple", items: rest, range: site });
+    else if (param.kind === "keywords") values.set(param.name, { kind: "dict", entries: extra, range: site });
+    else if (!values.has(param.name)) {
+      if (!param.fallback) return `the call leaves \`${name}\`'s argument \`${param.name}\` out`;
+      values.set(param.name, toValue(ctx, param.fallback, 0));
+    }
+  }
+  return values;
+}
+
+/** Every value of a call's arguments, nested ones included: they keep their own ranges. */
+function callerValues(call: Operation): Set<PyValue> {
+  const seen = new Set<PyValue>();
+  const visit = (value: PyValue) => {
+    if (seen.has(value)) return;
+    seen.add(value);
+    forEachChildValue(value, visit);
+  };
+  for (const value of Object.values(call.args)) visit(value);
+  return seen;
+}
+
+/** Calls `each` on the values directly inside `value`. */
+function forEachChildValue(value: PyValue, each: (child: PyValue) => void): void {
+  switch (value.kind) {
+    case "list":
+    case "tuple":
+    case "set":
+      value.items.forEach(each);
+      break;
+    case "dict":
+      for (const entry of value.entries) {
+        each(entry.key);
+        each(entry.value);
+      }
+      break;
+    case "call":
+      value.args.forEach(each);
+      Object.values(value.kwargs).forEach(each);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Gives `op`, its nested operations and the values read from a helper module the range `site` (the caller's values are kept). */
+function relocate(op: Operation, site: SourceRange, kept: Set<PyValue>, builtBy: string): void {
+  const seen = new Set<PyValue>();
+  op.builtBy = builtBy;
+  const visit = (value: PyValue) => {
+    if (kept.has(value) || seen.has(value)) return;
+    seen.add(value);
+    value.range = site;
+    forEachChildValue(value, visit);
+  };
+  op.range = site;
+  for (const value of Object.values(op.args)) visit(value);
+  for (const inner of [...(op.databaseOperations ?? []), ...(op.stateOperations ?? [])]) {
+    relocate(inner, site, kept, builtBy);
+    inner.comments = [];
+  }
 }
 
 /** Maps positional arguments onto parameter names; keywords win. */
@@ -1049,6 +1461,16 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
     }
     case "identifier":
     case "attribute": {
+      if (node.type === "identifier" && ctx.scope) {
+        // A parameter: the caller's value, where the caller wrote it. A local: read where it is bound.
+        const value = ctx.scope.values.get(node.text);
+        if (value) return value;
+        const local = ctx.scope.nodes.get(node.text);
+        if (local !== undefined) {
+          const read = local && withLocal(ctx, node.text, local, (bound) => toValue(ctx, bound, depth + 1));
+          return read ? { ...read, range } : { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+        }
+      }
       if (node.type === "identifier") {
         const constant = withConstant(ctx, node.text, (bound) => toValue(ctx, bound, depth + 1));
         // At the place it is used: fixes and messages point there, not at the definition.

@@ -41,20 +41,19 @@ export async function readMigrationBytes(ref: MigrationFileRef, maxFileSize = DE
  * blocking the open; `fstat` then says it is not a regular file.
  */
 export function readMigrationBytesSync(ref: MigrationFileRef, maxFileSize = DEFAULT_MAX_FILE_SIZE): { ok: true; bytes: Buffer } | FileFailure {
+  const read = readSourceBytesSync(ref.path, maxFileSize, "a migration");
+  return read.ok ? read : { ok: false, ref, rule: "io-error", message: read.message, line: 1, column: 1 };
+}
+
+/** `readMigrationBytesSync` of any Python file (`what` it is, for the size limit's message). */
+export function readSourceBytesSync(file: string, maxFileSize: number, what: string): { ok: true; bytes: Buffer } | { ok: false; message: string } {
   let fd: number | null = null;
   try {
-    fd = openSync(ref.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
     const stat = fstatSync(fd);
-    if (!stat.isFile()) return { ok: false, ref, rule: "io-error", message: "not a regular file", line: 1, column: 1 };
+    if (!stat.isFile()) return { ok: false, message: "not a regular file" };
     if (stat.size > maxFileSize) {
-      return {
-        ok: false,
-        ref,
-        rule: "io-error",
-        message: `file is ${(stat.size / 1048576).toFixed(1)} MiB, over the ${(maxFileSize / 1048576).toFixed(0)} MiB limit for a migration; not checked`,
-        line: 1,
-        column: 1,
-      };
+      return { ok: false, message: `file is ${(stat.size / 1048576).toFixed(1)} MiB, over the ${(maxFileSize / 1048576).toFixed(0)} MiB limit for ${what}; not checked` };
     }
     return { ok: true, bytes: readAll(fd, stat.size) };
   } catch (error) {
@@ -67,7 +66,7 @@ export function readMigrationBytesSync(ref: MigrationFileRef, maxFileSize = DEFA
           : code === "ENOENT"
             ? "cannot read the file: it does not exist (a dangling symlink?)"
             : `cannot read the file: ${(error as Error).message}`;
-    return { ok: false, ref, rule: "io-error", message, line: 1, column: 1 };
+    return { ok: false, message };
   } finally {
     if (fd !== null) closeSync(fd);
   }

@@ -1,0 +1,140 @@
+/**
+ * Operations a migration builds with a helper module of its project: debusine's migrations call
+ * `make_artifact_field_renamer(...)` and `ReloadModel(...)` from `debusine/db/migrations/_utils.py`
+ * in their `operations`. The parse reads each migration alone (and caches it by its own content),
+ * so such a call leaves it as an operation it could not read; after the load, each one whose
+ * module is a file of the project is read there (`HelperModule`): the operation the function
+ * returns, with the arguments the migration passes, or the module's operation class.
+ *
+ * A module is found as Python would import it from the migration's package: a relative import
+ * from the migration's directory, an absolute one from a directory above it (the project's root
+ * on `sys.path`). Only files are read, never run. Each helper file is read and parsed once per
+ * run, and the run's result names the files it read (`LintResult.inputs`) so that the result
+ * cache sees an edit of one.
+ */
+import { statSync } from "node:fs";
+import path from "node:path";
+import type { Operation } from "../model/types.js";
+import { HelperModule, type ParsedMigration } from "../parse/parse-migration.js";
+import type { OperationCatalog } from "../model/third-party-operations.js";
+import { decodePythonSource } from "../parse/source-text.js";
+import { DEFAULT_MAX_FILE_SIZE, readSourceBytesSync } from "../workers/read-migration.js";
+
+/** How many directories above a migration an absolute module is looked for. */
+const MAX_ANCESTORS = 32;
+
+/** What `resolveHelperCalls` needs besides the migrations. */
+export interface HelperOptions {
+  maxFileSize?: number;
+  operations?: OperationCatalog;
+  /** How a file is named in messages. */
+  display: (file: string) => string;
+}
+
+/**
+ * Replaces each operation of `migrations` that calls a function or operation class of a helper
+ * module with what it reads there; one that cannot be read keeps its place, with the reason.
+ * Returns the helper files read, sorted. The parser loads only when a migration has such a call.
+ */
+export function resolveHelperCalls(migrations: readonly ParsedMigration[], options: HelperOptions): string[] {
+  const pending = migrations.filter((m) => m.operations.some(mayUseHelper));
+  if (pending.length === 0) return [];
+  const modules = new Map<string, HelperModule | string>();
+  const located = new Map<string, string | null>();
+  const moduleAt = (file: string): HelperModule | string => {
+    let module = modules.get(file);
+    if (module === undefined) {
+      const read = readSourceBytesSync(file, options.maxFileSize ?? DEFAULT_MAX_FILE_SIZE, "a helper module");
+      if (!read.ok) module = read.message;
+      else {
+        try {
+          module = HelperModule.read(decodePythonSource(read.bytes), { operations: options.operations });
+        } catch (error) {
+          module = `it cannot be decoded (${(error as Error).message})`;
+        }
+      }
+      modules.set(file, module);
+    }
+    return module;
+  };
+  const resolve = (op: Operation, dir: string): Operation => {
+    if (op.databaseOperations) op.databaseOperations = op.databaseOperations.map((inner) => resolve(inner, dir));
+    if (op.stateOperations) op.stateOperations = op.stateOperations.map((inner) => resolve(inner, dir));
+    if (!mayUseHelper(op) || !op.unknown) return op;
+    const dot = op.callee.lastIndexOf(".");
+    const name = op.callee.slice(dot + 1);
+    const key = `${dir}\0${op.callee.slice(0, dot)}`;
+    let file = located.get(key);
+    if (file === undefined) located.set(key, (file = moduleFile(dir, op.callee.slice(0, dot))));
+    if (file === null) return op;
+    const module = moduleAt(file);
+    const where = `\`${options.display(file)}\``;
+    const made = typeof module === "string" ? module : module.operation(name, op, `\`${name}\` from ${where}`);
+    if (typeof made !== "string") return made;
+    op.unknown = { ...op.unknown, reason: `${op.unknown.reason} (read in ${where}: ${made})` };
+    return op;
+  };
+  for (const migration of pending) {
+    const dir = path.dirname(migration.path);
+    migration.operations = migration.operations.map((op) => resolve(op, dir));
+  }
+  return [...modules.keys()].sort();
+}
+
+/** A custom operation called through a module name (`_utils.make_x`, `app.helpers.Op`) whose arguments are all known. */
+function mayUseHelper(op: Operation): boolean {
+  if (op.databaseOperations?.some(mayUseHelper) || op.stateOperations?.some(mayUseHelper)) return true;
+  return op.unknown !== undefined && op.thirdParty === undefined && op.unknown.reason.startsWith("custom operation ") && op.callee.includes(".") && !op.callee.startsWith("django.");
+}
+
+/**
+ * The file of `module` as an import in a migration of `dir` finds it: `.x` and `..x.y` from
+ * `dir`, `a.b` from `dir` or a directory above it; a package's `__init__.py`. Null when there is
+ * none.
+ */
+export function moduleFile(dir: string, module: string): string | null {
+  const dots = /^\.*/.exec(module)?.[0].length ?? 0;
+  const parts = module.slice(dots).split(".").filter((p) => p !== "");
+  if (parts.some((p) => !/^[\p{L}_][\p{L}\p{N}_]*$/u.test(p))) return null;
+  const candidate = (root: string): string | null => {
+    const base = path.join(root, ...parts);
+    if (parts.length > 0 && isFile(`${base}.py`)) return `${base}.py`;
+    return isFile(path.join(base, "__init__.py")) ? path.join(base, "__init__.py") : null;
+  };
+  if (dots > 0) {
+    let root = dir;
+    for (let i = 1; i < dots; i++) root = path.dirname(root);
+    return candidate(root);
+  }
+  let root = dir;
+  for (let i = 0; i < MAX_ANCESTORS; i++) {
+    // The first package of the module must be a directory here (or the module a file).
+    const head = path.join(root, parts[0] ?? "");
+    if (isDirectory(head) || (parts.length === 1 && isFile(`${head}.py`))) {
+      const found = candidate(root);
+      if (found) return found;
+    }
+    const up = path.dirname(root);
+    if (up === root) break;
+    root = up;
+  }
+  return null;
+}
+
+function isFile(file: string): boolean {
+  return kindOf(file) === "file";
+}
+
+function isDirectory(dir: string): boolean {
+  return kindOf(dir) === "directory";
+}
+
+/** Whether `file` is a file or a directory (following links); null when neither or unreadable (ENOTDIR, EACCES, ELOOP ...). */
+function kindOf(file: string): "file" | "directory" | null {
+  try {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    return stat?.isFile() ? "file" : stat?.isDirectory() ? "directory" : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,353 @@
+/**
+ * Operations built by functions (in the migration or in a helper module of the project) and
+ * operation classes of helper modules: read with the caller's arguments, checked by the rules
+ * at the call, and reported as unknown, with the reason, when they cannot be read.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseMigrationSource } from "../../src/parse/parse-migration.js";
+import { analyze, type LintOptions } from "../../src/engine/lint.js";
+import { moduleFile } from "../../src/engine/helper-modules.js";
+import { ResultCache } from "../../src/cache/result-cache.js";
+import { rules } from "../../rules/index.js";
+import type { Diagnostic, Operation } from "../../src/model/types.js";
+
+function parse(source: string): Operation[] {
+  return parseMigrationSource(source, { path: "/x/shop/migrations/0002_x.py", app: "shop", name: "0002_x" }).operations;
+}
+
+const INITIAL = `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    operations = [
+        migrations.CreateModel(
+            name="Book",
+            fields=[("id", models.AutoField(primary_key=True)), ("title", models.TextField()), ("pages", models.IntegerField(null=True))],
+        ),
+    ]
+`;
+
+describe("functions of the migration that return an operation", () => {
+  it("are read with the caller's arguments: positional, keyword, defaults and keyword-only parameters", () => {
+    const source = `from django.db import migrations, models
+
+DEFAULT_MODEL = "book"
+
+
+def rename(old, new, *, model=DEFAULT_MODEL):
+    """Renames a field."""
+    return migrations.RenameField(model, old, new)
+
+
+def add(name, **options):
+    field = models.IntegerField(**options)
+    return migrations.AddField(model_name="book", name=name, field=field)
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RemoveField("book", "pages"),
+        # rename it
+        rename("title", new="label"),
+        rename("label", "name", model="author"),
+        add("year", null=True),
+    ]
+`;
+    const [, renamed, other, added] = parse(source);
+    expect(renamed).toMatchObject({ kind: "RenameField", origin: "django", index: 1, builtBy: "`rename`", comments: [{ text: "# rename it", line: 19 }] });
+    expect(renamed?.unknown).toBeUndefined();
+    expect(renamed?.args.model_name).toMatchObject({ kind: "str", value: "book" });
+    expect(renamed?.args.old_name).toMatchObject({ kind: "str", value: "title" });
+    expect(renamed?.args.new_name).toMatchObject({ kind: "str", value: "label" });
+    // The caller's values keep their place; what the function contributes is at the call.
+    expect(renamed?.range).toMatchObject({ line: 20, column: 9, endLine: 20 });
+    expect(renamed?.args.old_name?.range).toMatchObject({ line: 20, column: 16 });
+    expect(renamed?.args.model_name?.range).toEqual(renamed?.range);
+    expect(other?.args.model_name).toMatchObject({ kind: "str", value: "author" });
+    expect(added).toMatchObject({ kind: "AddField", args: { name: { value: "year" }, field: { kind: "call", callee: "models.IntegerField" } } });
+  });
+
+  it("follow calls between functions, locals (annotated too) and statements that change a name, which makes it opaque", () => {
+    const source = `from functools import partial
+from django.db import migrations
+
+
+def _rename(apps, schema_editor, model, renames):
+    pass
+
+
+def make_renamer(model: str, renames) -> migrations.RunPython:
+    def operation(apps, schema_editor):
+        pass
+
+    return migrations.RunPython(partial(operation, model, renames), reverse_code=migrations.RunPython.noop)
+
+
+def make_task_renamer(task, renames):
+    filters: dict = {}
+    if task is not None:
+        filters["task"] = task
+    return make_renamer("WorkRequest", filters)
+
+
+def make_index(name):
+    op = migrations.RunSQL(f"CREATE INDEX {name} ON shop_book (title)", "DROP INDEX x")
+    return op
+
+
+class Migration(migrations.Migration):
+    operations = [
+        make_task_renamer("sbuild", [("a", "b")]),
+        make_index("i"),
+    ]
+`;
+    const [renamer, index] = parse(source);
+    expect(renamer).toMatchObject({ kind: "RunPython", builtBy: "`make_task_renamer`", args: { code: { kind: "call", callee: "partial" }, reverse_code: { kind: "name", qualified: "django.db.migrations.RunPython.noop" } } });
+    // `operation` is the function's own: not a function of the migration of that name.
+    expect((renamer?.args.code as { args: { kind: string }[] }).args[0]).toMatchObject({ kind: "opaque" });
+    expect(index).toMatchObject({ kind: "RunSQL", args: { sql: { kind: "opaque" }, reverse_sql: { kind: "str", value: "DROP INDEX x" } } });
+  });
+
+  it("stay unknown, saying why, when the body or the call cannot be followed", () => {
+    const source = `from django.db import migrations
+
+
+def twice(flag):
+    if flag:
+        return migrations.RunPython(migrations.RunPython.noop)
+    return migrations.RunPython(migrations.RunPython.noop)
+
+
+def scoped():
+    global STATE
+    return migrations.RunPython(migrations.RunPython.noop)
+
+
+def nothing():
+    return None
+
+
+def loop(n):
+    return loop(n)
+
+
+def one(a):
+    return migrations.RunPython(a)
+
+
+def other():
+    return somewhere.make()
+
+
+def gen():
+    yield migrations.RunPython(migrations.RunPython.noop)
+    return migrations.RunPython(migrations.RunPython.noop)
+
+
+class Migration(migrations.Migration):
+    operations = [
+        twice(True),
+        scoped(),
+        nothing(),
+        loop(1),
+        one(),
+        one(1, 2),
+        one(b=1),
+        one(*args),
+        other(),
+        gen(),
+    ]
+`;
+    const reasons = parse(source).map((op) => op.unknown?.reason);
+    expect(reasons).toEqual([
+      "custom operation `twice` (`twice` returns in more than one place, in this migration)",
+      "custom operation `scoped` (`scoped` has a `global`, in this migration)",
+      "custom operation `nothing` (`nothing` returns `None`, which rollsafe does not read as an operation, in this migration)",
+      "custom operation `loop` (its helper functions call each other more than 8 deep, in this migration)",
+      "custom operation `one` (the call leaves `one`'s argument `a` out, in this migration)",
+      "custom operation `one` (the call passes `one` more positional arguments than it takes, in this migration)",
+      "custom operation `one` (`one` takes no argument `b`, in this migration)",
+      "custom operation `one`",
+      "custom operation `other` (`other` returns `somewhere.make(...)`, which rollsafe does not know, in this migration)",
+      "custom operation `gen` (`gen` has a `yield`, in this migration)",
+    ]);
+  });
+});
+
+describe("helper modules of the project", () => {
+  let root: string;
+  let project: string;
+  let migrations: string;
+
+  beforeEach(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), "rollsafe-helpers-"));
+    project = path.join(root, "project");
+    migrations = path.join(project, "shop", "migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(path.join(project, "shop", "__init__.py"), "");
+    writeFileSync(path.join(migrations, "__init__.py"), "");
+    writeFileSync(path.join(migrations, "0001_initial.py"), INITIAL);
+  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  /** debusine's helpers (debusine/db/migrations/_utils.py), cut down. */
+  const UTILS = `from typing import Any
+
+from django.db import migrations
+from django.db.migrations.operations.base import Operation
+
+
+def make_data_renamer(model_name: str, renames: list[tuple[str, str]]) -> migrations.RunPython:
+    """Rename keys in a JSON field."""
+
+    def operation(apps, schema_editor):
+        pass
+
+    return migrations.RunPython(operation)
+
+
+def make_task_renamer(task_name: str | None, renames) -> migrations.RunPython:
+    filters: dict[str, Any] = {}
+    if task_name is not None:
+        filters["task_name"] = task_name
+    return make_data_renamer("WorkRequest", renames)
+
+
+def make_column_renamer(old, new):
+    return migrations.RenameField("book", old, new)
+
+
+class ReloadModel(Operation):
+    """Reload a model's state."""
+
+    def __init__(self, model_key):
+        self.model_key = model_key
+
+    def state_forwards(self, app_label, state):
+        state.reload_model(*self.model_key)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        """No schema change."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        """No schema change."""
+
+
+_rename_table_sql = """
+DO $$
+BEGIN
+    EXECUTE format('ALTER TABLE %%I RENAME TO %%I', %s, %s);
+END;
+$$;
+"""
+
+
+def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
+    return migrations.RunSQL(sql=[(_rename_table_sql, (from_name, to_name))], reverse_sql=[(_rename_table_sql, (to_name, from_name))])
+`;
+
+  function migration(name: string, imports: string, operations: string, deps = "0001_initial"): void {
+    writeFileSync(
+      path.join(migrations, `${name}.py`),
+      `from django.db import migrations\n${imports}\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("shop", "${deps}")]\n\n    operations = [\n${operations}\n    ]\n`,
+    );
+  }
+
+  const check = async (options: LintOptions = {}) => (await analyze(["."], { cwd: project, ...options })).result;
+  const byRule = (diagnostics: Diagnostic[], rule: string) => diagnostics.filter((d) => d.rule === rule);
+
+  it("reads debusine's shapes through absolute and relative imports, checks them at the call, and offers no fix there", async () => {
+    writeFileSync(path.join(migrations, "_utils.py"), UTILS);
+    migration(
+      "0002_helpers",
+      "from shop.migrations._utils import ReloadModel, make_task_renamer\nfrom . import _utils\nfrom ._utils import make_column_renamer as rename_column",
+      `        make_task_renamer("sbuild", [("a", "b")]),
+        ReloadModel(("shop", "book")),
+        rename_column("title", "label"),
+        _utils.make_table_renamer("shop_book", "shop_volume"),`,
+    );
+    const result = await check();
+    const here = byRule.bind(null, result.diagnostics);
+    expect(here("unknown-operation")).toEqual([]);
+    // The RunPython the helper returns has no reverse.
+    expect(here("runpython-without-reverse-code").map((d) => [d.file, d.line])).toEqual([["shop/migrations/0002_helpers.py", 11]]);
+    const [renamed] = here("renaming-column");
+    expect(renamed).toMatchObject({ file: "shop/migrations/0002_helpers.py", line: 13, column: 9 });
+    expect(renamed?.message).toContain("renames column `shop_book.title` to `label`");
+    expect(renamed?.fix).toBeUndefined();
+    expect(here("runsql-unverifiable").map((d) => d.line)).toEqual([14]);
+    expect(result.inputs).toEqual([path.join(migrations, "_utils.py")]);
+
+    // The same rename written out in a migration gets its fix: the helper's has none because its ranges are the call's.
+    migration("0003_inline", "", `        migrations.RenameField("book", "label", "name"),`, "0002_helpers");
+    const inline = byRule((await check()).diagnostics, "renaming-column").find((d) => d.file.endsWith("0003_inline.py"));
+    expect(inline?.fix).toBeDefined();
+  });
+
+  it("keeps an operation unknown, with the reason, when its module cannot be read or does not build it", async () => {
+    writeFileSync(path.join(migrations, "_broken.py"), "def make(:\n    pass\n");
+    writeFileSync(path.join(migrations, "_binary.py"), Buffer.from([0x64, 0x65, 0x66, 0x00, 0xff]));
+    writeFileSync(path.join(migrations, "_other.py"), "from django.db import migrations\n\ndef make():\n    for x in []:\n        return migrations.RunPython(migrations.RunPython.noop)\n    return migrations.RunPython(migrations.RunPython.noop)\n");
+    symlinkSync(path.join(migrations, "_loop.py"), path.join(migrations, "_loop.py"));
+    migration(
+      "0002_unknown",
+      "from ._broken import make\nfrom ._binary import make as binary\nfrom ._other import make as other\nfrom ._loop import make as loop\nfrom ._missing import make as missing\nfrom ._other import absent",
+      "        make(),\n        binary(),\n        other(),\n        loop(),\n        missing(),\n        absent(),",
+    );
+    const result = await check();
+    expect(byRule(result.diagnostics, "unknown-operation").map((d) => d.message)).toEqual([
+      "Cannot verify this operation: custom operation `make` (read in `shop/migrations/_broken.py`: it is not valid Python).",
+      "Cannot verify this operation: custom operation `binary` (read in `shop/migrations/_binary.py`: it cannot be decoded (binary file: contains a NUL byte)).",
+      "Cannot verify this operation: custom operation `other` (read in `shop/migrations/_other.py`: `make` returns in more than one place).",
+      // A symlink loop and a module that is not there: no file to read.
+      "Cannot verify this operation: custom operation `loop`.",
+      "Cannot verify this operation: custom operation `missing`.",
+      "Cannot verify this operation: custom operation `absent` (read in `shop/migrations/_other.py`: the module defines no function or operation class `absent`).",
+    ]);
+    expect(result.diagnostics.map((d) => d.rule)).not.toContain("internal-error");
+  });
+
+  it("finds modules as Python imports them from the migration's package", () => {
+    const app = path.join(root, "src", "pkg", "app");
+    mkdirSync(path.join(app, "migrations"), { recursive: true });
+    mkdirSync(path.join(root, "src", "pkg", "common"), { recursive: true });
+    writeFileSync(path.join(root, "src", "pkg", "common", "__init__.py"), "");
+    writeFileSync(path.join(root, "src", "pkg", "common", "ops.py"), "");
+    writeFileSync(path.join(app, "migrations", "_utils.py"), "");
+    writeFileSync(path.join(app, "migrations", "__init__.py"), "");
+    const dir = path.join(app, "migrations");
+    expect(moduleFile(dir, "pkg.common.ops")).toBe(path.join(root, "src", "pkg", "common", "ops.py"));
+    expect(moduleFile(dir, "pkg.common")).toBe(path.join(root, "src", "pkg", "common", "__init__.py"));
+    expect(moduleFile(dir, "pkg.app.migrations._utils")).toBe(path.join(dir, "_utils.py"));
+    expect(moduleFile(dir, "._utils")).toBe(path.join(dir, "_utils.py"));
+    expect(moduleFile(dir, ".")).toBe(path.join(dir, "__init__.py"));
+    expect(moduleFile(dir, "..migrations._utils")).toBe(path.join(dir, "_utils.py"));
+    expect(moduleFile(dir, "...common.ops")).toBe(path.join(root, "src", "pkg", "common", "ops.py"));
+    expect(moduleFile(dir, "pkg.nothing")).toBeNull();
+    expect(moduleFile(dir, "pkg/../common")).toBeNull();
+  });
+
+  it("makes the result cache see an edit of a helper module", async () => {
+    writeFileSync(path.join(migrations, "_utils.py"), UTILS);
+    migration("0002_helpers", "from ._utils import make_column_renamer", `        make_column_renamer("title", "label"),`);
+    const cacheDir = path.join(root, "cache");
+    const run = async () => {
+      let computed = false;
+      const outcome = await new ResultCache(cacheDir, { racyMs: null }).run(["."], { cwd: project }, rules.filter((r) => !r.meta.optIn), async (walked) => {
+        computed = true;
+        return { result: (await analyze(["."], { cwd: project, ...(walked ? { walked } : {}) })).result, extra: null };
+      });
+      return { computed, renames: byRule(outcome.result.diagnostics, "renaming-column").length, drops: byRule(outcome.result.diagnostics, "dropping-column").length };
+    };
+    expect(await run()).toEqual({ computed: true, renames: 1, drops: 0 });
+    // A walk's key does not know the helper: one miss, then the stored key holds it.
+    await run();
+    expect(await run()).toEqual({ computed: false, renames: 1, drops: 0 });
+    writeFileSync(path.join(migrations, "_utils.py"), UTILS.replace('return migrations.RenameField("book", old, new)', 'return migrations.RemoveField("book", old)'));
+    expect(await run()).toEqual({ computed: true, renames: 0, drops: 1 });
+  });
+});
