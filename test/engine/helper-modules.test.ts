@@ -3,6 +3,7 @@
  * operation classes of helper modules: read with the caller's arguments, checked by the rules
  * at the call, and reported as unknown, with the reason, when they cannot be read.
  */
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -293,6 +294,8 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     writeFileSync(path.join(migrations, "_binary.py"), Buffer.from([0x64, 0x65, 0x66, 0x00, 0xff]));
     writeFileSync(path.join(migrations, "_other.py"), "from django.db import migrations\n\ndef make():\n    for x in []:\n        return migrations.RunPython(migrations.RunPython.noop)\n    return migrations.RunPython(migrations.RunPython.noop)\n");
     symlinkSync(path.join(migrations, "_loop.py"), path.join(migrations, "_loop.py"));
+    // A FIFO named like a module is never opened (a read would block).
+    execFileSync("mkfifo", [path.join(migrations, "_missing.py")]);
     migration(
       "0002_unknown",
       "from ._broken import make\nfrom ._binary import make as binary\nfrom ._other import make as other\nfrom ._loop import make as loop\nfrom ._missing import make as missing\nfrom ._other import absent",
@@ -303,7 +306,7 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
       "Cannot verify this operation: custom operation `make` (read in `shop/migrations/_broken.py`: it is not valid Python).",
       "Cannot verify this operation: custom operation `binary` (read in `shop/migrations/_binary.py`: it cannot be decoded (binary file: contains a NUL byte)).",
       "Cannot verify this operation: custom operation `other` (read in `shop/migrations/_other.py`: `make` returns in more than one place).",
-      // A symlink loop and a module that is not there: no file to read.
+      // A symlink loop and a FIFO: no file to read.
       "Cannot verify this operation: custom operation `loop`.",
       "Cannot verify this operation: custom operation `missing`.",
       "Cannot verify this operation: custom operation `absent` (read in `shop/migrations/_other.py`: the module defines no function or operation class `absent`).",
