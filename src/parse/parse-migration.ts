@@ -74,7 +74,30 @@ interface Ctx {
   scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null> };
   /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperation`). */
   functions?: Map<string, SyntaxNode>;
+  /**
+   * What reading values may still cost (one per expression read, one per 100 characters a `+`
+   * joins), shared by every read of the module. A name read again costs what its first read did,
+   * so a module whose constants double each other (`B = A + A`, `C = B + B` ...) ends in opaque
+   * values instead of exponential time and memory.
+   */
+  budget: { left: number };
+  /** Values of names already read here, by depth and name, with what they cost (`memoized`). */
+  memo: Map<string, { value: PyValue; cost: number } | null>;
+  /** Operation lists of module constants already read (`operationLists`). */
+  lists: Map<string, SyntaxNode[] | string>;
 }
+
+/** The reading budget of a module of `length` characters (see `Ctx.budget`). */
+function valueBudget(length: number): { left: number } {
+  return { left: 200_000 + length };
+}
+
+/** Longest string a `+` of literals makes, in characters; longer is opaque. */
+const MAX_JOINED_STRING = 1 << 22;
+/** Most items a `+` of lists makes; more is opaque. */
+const MAX_JOINED_ITEMS = 100_000;
+/** Most literal lists an `operations` is read from. */
+const MAX_OPERATION_LISTS = 10_000;
 
 /** A comment's text without the CR of a CRLF line end (tree-sitter keeps it in the token). */
 function commentText(node: SyntaxNode): string {
@@ -106,7 +129,7 @@ export function parseMigrationSource(
   } = {},
 ): ParsedMigration {
   const { text, index, deep, root } = readTree(source, options.fullTree === true);
-  const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
+  const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
   const result: ParsedMigration = {
     path: file.path,
     app: file.app,
@@ -231,6 +254,25 @@ function withConstant<T>(ctx: Ctx, name: string, read: (bound: SyntaxNode) => T)
   } finally {
     ctx.reading.delete(name);
   }
+}
+
+/**
+ * The value `compute` reads for `key` (a name at a depth), read once: a later read of the same
+ * key gives the same value and charges the budget what the first read cost, or is opaque when
+ * the budget cannot pay it. Null when `compute` finds no value.
+ */
+function memoized(ctx: Ctx, key: string, name: string, range: SourceRange, compute: () => PyValue | null): PyValue | null {
+  const known = ctx.memo.get(key);
+  if (known === undefined) {
+    const before = ctx.budget.left;
+    const value = compute();
+    ctx.memo.set(key, value ? { value, cost: Math.max(0, before - ctx.budget.left) } : null);
+    return value;
+  }
+  if (known === null) return null;
+  if (known.cost > ctx.budget.left) return { kind: "opaque", text: name, range };
+  ctx.budget.left -= known.cost;
+  return known.value;
 }
 
 /** `withConstant` for a function's local name, bound to `node`. */
@@ -706,7 +748,9 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       if (ctx.scope?.values.has(node.text)) return NOT_A_LIST;
       const local = ctx.scope?.nodes.get(node.text);
       if (local !== undefined) return local ? withLocal(ctx, node.text, local, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST : NOT_A_LIST;
-      return withConstant(ctx, node.text, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST;
+      let lists = ctx.lists.get(node.text);
+      if (lists === undefined) ctx.lists.set(node.text, (lists = withConstant(ctx, node.text, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST));
+      return lists;
     }
     default:
       return NOT_A_LIST;
@@ -721,6 +765,7 @@ function operandLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [Syn
   const a = operationLists(ctx, operands[0]);
   if (typeof a === "string") return a;
   const b = operationLists(ctx, operands[1]);
+  if (typeof b !== "string" && a.length + b.length > MAX_OPERATION_LISTS) return `joins more than ${MAX_OPERATION_LISTS} lists`;
   return typeof b === "string" ? b : [a, b];
 }
 
@@ -1083,7 +1128,7 @@ export class HelperModule {
   /** Reads a helper module's source; one that is not valid Python gives no operation. */
   static read(source: string, options: { operations?: OperationCatalog } = {}): HelperModule {
     const { text, index, deep, root } = readTree(source, false);
-    const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations };
+    const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
     if (deep || root.hasError || python3Violations(root, text).length > 0) return new HelperModule(null, "it is not valid Python");
     return new HelperModule(ctx, null);
   }
@@ -1133,10 +1178,7 @@ function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy =
   const { positional, keywords } = callArguments(call);
   const op = returnedOperation(ctx, name, positional, keywords, call.range, call.index, 0);
   if (typeof op === "string") return op;
-  relocate(op, call.range, callerValues(call), builtBy);
-  op.comments = call.comments;
-  op.index = call.index;
-  return op;
+  return { ...relocate(op, call.range, callerValues(call), builtBy), comments: call.comments, index: call.index };
 }
 
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
@@ -1147,7 +1189,7 @@ function returnedOperation(ctx: Ctx, name: string, positional: PyValue[], keywor
   const values = bindArguments(ctx, name, parameterList(def), positional, keywords, site);
   if (typeof values === "string") return values;
   const scope = { values, nodes: new Map<string, SyntaxNode | null>() };
-  const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope };
+  const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope, memo: new Map(), lists: new Map() };
   const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((c) => c.type !== "comment");
   const last = statements.pop();
   if (last?.type !== "return_statement") return `\`${name}\` does not end by returning an operation`;
@@ -1330,22 +1372,45 @@ function forEachChildValue(value: PyValue, each: (child: PyValue) => void): void
   }
 }
 
-/** Gives `op`, its nested operations and the values read from a helper module the range `site` (the caller's values are kept). */
-function relocate(op: Operation, site: SourceRange, kept: Set<PyValue>, builtBy: string): void {
-  const seen = new Set<PyValue>();
-  op.builtBy = builtBy;
-  const visit = (value: PyValue) => {
-    if (kept.has(value) || seen.has(value)) return;
-    seen.add(value);
-    value.range = site;
-    forEachChildValue(value, visit);
+/**
+ * `op` with the range `site`, as are its nested operations and the values read from the function
+ * that built it (`builtBy`); the caller's values (`kept`) keep theirs. Copies: values read from
+ * a module's constants are shared between their uses (`memoized`).
+ */
+function relocate(op: Operation, site: SourceRange, kept: Set<PyValue>, builtBy: string): Operation {
+  const copies = new Map<PyValue, PyValue>();
+  const copy = (value: PyValue): PyValue => {
+    if (kept.has(value)) return value;
+    let made = copies.get(value);
+    if (made) return made;
+    switch (value.kind) {
+      case "list":
+      case "tuple":
+      case "set":
+        made = { ...value, items: value.items.map(copy), range: site };
+        break;
+      case "dict":
+        made = { ...value, entries: value.entries.map((e) => ({ key: copy(e.key), value: copy(e.value) })), range: site };
+        break;
+      case "call":
+        made = { ...value, args: value.args.map(copy), kwargs: Object.fromEntries(Object.entries(value.kwargs).map(([k, v]) => [k, copy(v)])), range: site };
+        break;
+      default:
+        made = { ...value, range: site };
+    }
+    copies.set(value, made);
+    return made;
   };
-  op.range = site;
-  for (const value of Object.values(op.args)) visit(value);
-  for (const inner of [...(op.databaseOperations ?? []), ...(op.stateOperations ?? [])]) {
-    relocate(inner, site, kept, builtBy);
-    inner.comments = [];
-  }
+  const moved = (inner: Operation, comments: Operation["comments"]): Operation => ({
+    ...inner,
+    range: site,
+    args: Object.fromEntries(Object.entries(inner.args).map(([k, v]) => [k, copy(v)])),
+    comments,
+    builtBy,
+    ...(inner.databaseOperations ? { databaseOperations: inner.databaseOperations.map((o) => moved(o, [])) } : {}),
+    ...(inner.stateOperations ? { stateOperations: inner.stateOperations.map((o) => moved(o, [])) } : {}),
+  });
+  return moved(op, op.comments);
 }
 
 /** Maps positional arguments onto parameter names; keywords win. */
@@ -1366,7 +1431,7 @@ function truncate(text: string, max: number): string {
 /** Converts an expression node to a `PyValue`, bounded in depth. */
 function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
   const range = rangeOf(ctx, node);
-  if (depth > MAX_VALUE_DEPTH) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+  if (depth > MAX_VALUE_DEPTH || --ctx.budget.left < 0) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
   switch (node.type) {
     case "string": {
       const decoded = decodeString(node.text);
@@ -1437,7 +1502,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
     case "binary_operator": {
       // `[...] + [...]`: list (or tuple) concatenation, and adjacent strings joined with `+`.
       const operands = plusOperands(node);
-      const joined = operands && concatenation(toValue(ctx, operands[0], depth + 1), toValue(ctx, operands[1], depth + 1), range);
+      const joined = operands && concatenation(ctx, toValue(ctx, operands[0], depth + 1), toValue(ctx, operands[1], depth + 1), range);
       return joined ?? { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
     }
     case "conditional_expression": {
@@ -1467,12 +1532,12 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
         if (value) return value;
         const local = ctx.scope.nodes.get(node.text);
         if (local !== undefined) {
-          const read = local && withLocal(ctx, node.text, local, (bound) => toValue(ctx, bound, depth + 1));
+          const read = local && memoized(ctx, `${depth}\0${node.text}`, node.text, range, () => withLocal(ctx, node.text, local, (bound) => toValue(ctx, bound, depth + 1)));
           return read ? { ...read, range } : { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
         }
       }
       if (node.type === "identifier") {
-        const constant = withConstant(ctx, node.text, (bound) => toValue(ctx, bound, depth + 1));
+        const constant = memoized(ctx, `${depth}\0${node.text}`, node.text, range, () => withConstant(ctx, node.text, (bound) => toValue(ctx, bound, depth + 1)));
         // At the place it is used: fixes and messages point there, not at the definition.
         if (constant) return { ...constant, range };
       }
@@ -1526,9 +1591,13 @@ function settingWithDefault(args: PyValue[]): PyValue | null {
 }
 
 /** `a + b` of two lists, two tuples or two strings; null for anything rollsafe cannot add up. */
-function concatenation(a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
+function concatenation(ctx: Ctx, a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
   if ((a.kind === "list" || a.kind === "tuple") && b.kind === a.kind) return eitherList(a, b, range);
-  if ((a.kind === "str" || a.kind === "bytes") && b.kind === a.kind) return { kind: a.kind, value: a.value + b.value, range };
+  if ((a.kind === "str" || a.kind === "bytes") && b.kind === a.kind) {
+    const length = a.value.length + b.value.length;
+    ctx.budget.left -= Math.floor(length / 100);
+    return length > MAX_JOINED_STRING || ctx.budget.left < 0 ? null : { kind: a.kind, value: a.value + b.value, range };
+  }
   return null;
 }
 
@@ -1540,6 +1609,7 @@ function concatenation(a: PyValue, b: PyValue, range: SourceRange): PyValue | nu
  */
 function eitherList(a: PyValue, b: PyValue, range: SourceRange): PyValue | null {
   if ((a.kind !== "list" && a.kind !== "tuple") || (b.kind !== "list" && b.kind !== "tuple")) return null;
+  if (a.items.length + b.items.length > MAX_JOINED_ITEMS) return null;
   return { kind: a.kind, items: [...a.items, ...b.items], range };
 }
 

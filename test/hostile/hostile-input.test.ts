@@ -179,6 +179,50 @@ describe("hostile Python", () => {
     const parseErrors = json(run.stdout).diagnostics.filter((d) => d.rule === "parse-error");
     expect(parseErrors.map((d) => `${d.file}:${d.line}`)).toEqual(["library/migrations/0100_tabs.py:104"]);
   });
+
+  it("module constants that double each other are read in bounded time and memory, with and without a cache", () => {
+    // Each read of a constant used to read its definition again: 2^59 reads (a hang), and the
+    // strings, lists and operation lists they joined would not have fit in memory either.
+    const dir = project();
+    const chain = (name: string, first: string, next: (previous: string) => string) => [
+      `${name}0 = ${first}`,
+      ...Array.from({ length: 59 }, (_, i) => `${name}${i + 1} = ${next(`${name}${i}`)}`),
+    ];
+    const lines = [
+      "from django.db import migrations",
+      "",
+      ...chain("S", "'SELECT 1;'", (p) => `${p} + ${p}`),
+      ...chain("L", '[("library", "0001_initial")]', (p) => `${p} + ${p}`),
+      ...chain("N", "['x']", (p) => `[${p}, ${p}, ${p}]`),
+      ...chain("O", "[migrations.RunSQL('SELECT 1', migrations.RunSQL.noop)]", (p) => `${p} + ${p}`),
+      "",
+      "class Migration(migrations.Migration):",
+      "    dependencies = L59",
+      "    operations = [",
+      "        migrations.RunSQL(S59, migrations.RunSQL.noop),",
+      "        migrations.RunSQL(N59, migrations.RunSQL.noop),",
+      "    ]",
+      "",
+      "class Other:",
+      "    operations = O59",
+      "",
+    ];
+    writeFileSync(path.join(dir, "library/migrations/0099_doubling.py"), lines.join("\n"));
+    writeFileSync(path.join(dir, "library/migrations/0100_doubling_operations.py"), lines.join("\n").replace("class Other:\n    operations = O59", "").replace("    operations = [", "    operations = O59 + ["));
+    for (const cache of [["--no-cache"], ["--cache-dir", path.join(dir, "cache")]]) {
+      // A hang is killed by the timeout: no status then.
+      const run = spawnSync(process.execPath, [BIN, "check", ".", "--format", "json", ...cache], { cwd: dir, encoding: "utf8", timeout: 60_000, env: { ...process.env, NO_COLOR: "1" } });
+      noStack(run);
+      expect(run.status, run.stderr).toBe(1);
+      const findings = json(run.stdout).diagnostics.filter((d) => d.file.includes("doubling"));
+      const seen = findings.map((d) => `${d.file}:${d.line} ${d.rule}`);
+      // The 4 MiB cap on a joined string: S59 is not read as SQL.
+      expect(seen).toContain("library/migrations/0099_doubling.py:247 runsql-unverifiable");
+      expect(seen).toContain("library/migrations/0100_doubling_operations.py:246 unknown-operation");
+      expect(findings.find((d) => d.file.endsWith("0100_doubling_operations.py") && d.rule === "unknown-operation")?.message).toContain("joins more than 10000 lists");
+      expect(findings.map((d) => d.rule)).not.toContain("internal-error");
+    }
+  });
 });
 
 describe("hostile configuration and flags", () => {
