@@ -17,7 +17,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Bumped whenever the generated text changes, so cached corpora are rebuilt. */
-export const GENERATOR_VERSION = 3;
+export const GENERATOR_VERSION = 4;
 
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness
@@ -867,7 +867,9 @@ export function generateProject({ out, apps, migrations, seed = 7 }) {
   );
   fs.writeFileSync(
     path.join(out, "myproject", "ops.py"),
-    `from django.db.migrations.operations.base import Operation\n\n\nclass BackfillOp(Operation):\n    """Copies values in batches; a project-specific operation rollsafe does not know."""\n\n    reversible = True\n\n    def __init__(self, model_name, field, batch_size=1000):\n        self.model_name = model_name\n        self.field = field\n        self.batch_size = batch_size\n\n    def state_forwards(self, app_label, state):\n        pass\n\n    def database_forwards(self, app_label, schema_editor, from_state, to_state):\n        pass\n\n    def database_backwards(self, app_label, schema_editor, from_state, to_state):\n        pass\n`,
+    // rollsafe reads this module (the migrations import BackfillOp from it): a database_forwards
+    // that runs queries is what it cannot verify, so the calls stay unknown operations.
+    `from django.db.migrations.operations.base import Operation\nfrom django.db.models import F\n\n\nclass BackfillOp(Operation):\n    """Copies values in batches; a project-specific operation rollsafe does not know."""\n\n    reversible = True\n\n    def __init__(self, model_name, field, batch_size=1000):\n        self.model_name = model_name\n        self.field = field\n        self.batch_size = batch_size\n\n    def state_forwards(self, app_label, state):\n        pass\n\n    def database_forwards(self, app_label, schema_editor, from_state, to_state):\n        model = to_state.apps.get_model(app_label, self.model_name)\n        rows = model._default_manager.using(schema_editor.connection.alias)\n        pks = list(rows.values_list("pk", flat=True))\n        for start in range(0, len(pks), self.batch_size):\n            rows.filter(pk__in=pks[start : start + self.batch_size]).update(**{self.field: F(self.field)})\n\n    def database_backwards(self, app_label, schema_editor, from_state, to_state):\n        pass\n`,
   );
   const earlierApps = [];
   let files = 0;
