@@ -1155,7 +1155,7 @@ export class HelperModule {
       const { unknown: _, ...known } = call;
       return { ...known, kind: sameAs ?? name, origin: "third-party", args: mapArguments(value, resolved.params), thirdParty: resolved.info, builtBy };
     }
-    return operationFromFactory(ctx, name, call, builtBy);
+    return operationFromFactory(ctx, name, call, builtBy, true);
   }
 }
 
@@ -1174,11 +1174,11 @@ function callArguments(call: Operation): { positional: PyValue[]; keywords: Reco
  * The operation the module's function `name` returns for `call` (a call of it in an operation
  * list, read as an unknown operation), in `call`'s place and with its range, or why not.
  */
-function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy = `\`${name}\``): Operation | string {
+function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy = `\`${name}\``, foreign = false): Operation | string {
   const { positional, keywords } = callArguments(call);
   const op = returnedOperation(ctx, name, positional, keywords, call.range, call.index, 0);
   if (typeof op === "string") return op;
-  return { ...relocate(op, call.range, callerValues(call), builtBy), comments: call.comments, index: call.index };
+  return { ...relocate(op, call.range, callerValues(call), builtBy, foreign), comments: call.comments, index: call.index };
 }
 
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
@@ -1375,9 +1375,11 @@ function forEachChildValue(value: PyValue, each: (child: PyValue) => void): void
 /**
  * `op` with the range `site`, as are its nested operations and the values read from the function
  * that built it (`builtBy`); the caller's values (`kept`) keep theirs. Copies: values read from
- * a module's constants are shared between their uses (`memoized`).
+ * a module's constants are shared between their uses (`memoized`). From another module
+ * (`foreign`), a bare name the module itself binds (a function of it, for `RunPython`) is opaque:
+ * rules would look it up among the migration's own functions.
  */
-function relocate(op: Operation, site: SourceRange, kept: Set<PyValue>, builtBy: string): Operation {
+function relocate(op: Operation, site: SourceRange, kept: Set<PyValue>, builtBy: string, foreign: boolean): Operation {
   const copies = new Map<PyValue, PyValue>();
   const copy = (value: PyValue): PyValue => {
     if (kept.has(value)) return value;
@@ -1394,6 +1396,9 @@ function relocate(op: Operation, site: SourceRange, kept: Set<PyValue>, builtBy:
         break;
       case "call":
         made = { ...value, args: value.args.map(copy), kwargs: Object.fromEntries(Object.entries(value.kwargs).map(([k, v]) => [k, copy(v)])), range: site };
+        break;
+      case "name":
+        made = foreign && value.name === value.qualified && !value.name.includes(".") ? { kind: "opaque", text: value.name, range: site } : { ...value, range: site };
         break;
       default:
         made = { ...value, range: site };

@@ -289,6 +289,20 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(inline?.fix).toBeDefined();
   });
 
+  it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
+    writeFileSync(
+      path.join(migrations, "_utils.py"),
+      `from django.db import migrations\n\n\ndef forwards(apps, schema_editor):\n    pass\n\n\ndef own():\n    return migrations.RunPython(forwards, migrations.RunPython.noop)\n\n\ndef given(code):\n    return migrations.RunPython(code, migrations.RunPython.noop)\n`,
+    );
+    const updatesAll = "\n\n\ndef forwards(apps, schema_editor):\n    Book = apps.get_model(\"shop\", \"Book\")\n    Book.objects.update(pages=0)";
+    // `own()` runs the helper's `forwards`, which does nothing, not the migration's of that name.
+    migration("0002_own", `from ._utils import own${updatesAll}`, "        own(),");
+    migration("0003_given", `from ._utils import given${updatesAll}`, "        given(forwards),", "0002_own");
+    const result = await check();
+    expect(byRule(result.diagnostics, "unknown-operation")).toEqual([]);
+    expect(byRule(result.diagnostics, "runpython-updating-all-rows").map((d) => `${d.file}:${d.line}`)).toEqual(["shop/migrations/0003_given.py:5"]);
+  });
+
   it("keeps an operation unknown, with the reason, when its module cannot be read or does not build it", async () => {
     writeFileSync(path.join(migrations, "_broken.py"), "def make(:\n    pass\n");
     writeFileSync(path.join(migrations, "_binary.py"), Buffer.from([0x64, 0x65, 0x66, 0x00, 0xff]));
