@@ -120,7 +120,15 @@ const STRING_PREFIX = /^([A-Za-z]*)['"]/;
 const VALID_PREFIX = /^(?:[rRuUbBfFtT]|[rR][bBfFtT]|[bBfFtT][rR])?$/;
 
 /** Node types every file is checked for. */
-const ALWAYS = ["print_statement", "exec_statement", "<>", "raise_statement", "argument_list", "import_from_statement", "block", "named_expression"];
+const ALWAYS = ["print_statement", "exec_statement", "<>", "raise_statement", "argument_list", "import_from_statement", "block", "named_expression", "as_pattern"];
+
+/**
+ * Where CPython's grammar takes `x as y` (tree-sitter's `as_pattern`), by the type of its parent:
+ * a `with` item (alone in parentheses too), an `except` clause and a `case` pattern. tree-sitter-python reads one as an
+ * expression anywhere (`c as d` as a statement, a call's argument, in parentheses), where CPython
+ * says "invalid syntax". Checked against CPython 3.11.
+ */
+const AS_PARENTS = new Set(["with_item", "except_clause", "except_group_clause", "case_pattern"]);
 
 /**
  * Where CPython's grammar takes an unparenthesized assignment expression (`x := 1`), by the type
@@ -260,6 +268,13 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
       case "named_expression":
         if (!walrusAllowed(node)) add(node, "an assignment expression (`:=`) is not allowed here without parentheses: invalid syntax");
         break;
+      case "as_pattern": {
+        // `with (a as b):` is one item in parentheses (tree-sitter's parenthesized expression).
+        const parent = node.parent;
+        const withItem = parent?.type === "parenthesized_expression" && parent.parent?.type === "with_item";
+        if (!AS_PARENTS.has(parent?.type ?? "") && !withItem) add(node, "`as` outside `with`, `except` and `case`: invalid syntax");
+        break;
+      }
       case "block":
         blocks.push(node);
         if (!node.namedChildren.some((c) => c.type !== "comment")) add(node.parent ?? node, "expected an indented block");

@@ -450,6 +450,33 @@ class Migration(migrations.Migration):
     ["f('a,b')", true],
   ])("a lone comma as the arguments of %j is valid: %s", cpythonVerdict("a comma without an argument: invalid syntax"));
 
+  // Noticed by the fuzzer (seed 777001); each verdict checked against CPython 3.11's compile().
+  it.each([
+    ["c as d", false],
+    ["f(c as d)", false],
+    ["x = (c as d)", false],
+    ["x = c as d", false],
+    ["[c as d]", false],
+    ["[x as y for x in z]", false],
+    ["lambda: (a as b)", false],
+    ["assert a as b", false],
+    ["with ((a as b)): pass", false],
+    ["try: pass\nexcept (E as e): pass", false],
+    ["with a as b: pass", true],
+    ["with a as b, c as d: pass", true],
+    ["with (a as b, c as d): pass", true],
+    ["with (a as b): pass", true],
+    ["with (a as b, c): pass", true],
+    ["with a as b[0]: pass", true],
+    ["try: pass\nexcept (E, F) as e: pass", true],
+    ["try: pass\nexcept* E as e: pass", true],
+    ["match x:\n    case [a] as y: pass", true],
+    ["match x:\n    case [a as b]: pass", true],
+    ["match x:\n    case A(b=c as d): pass", true],
+    ["import a as b", true],
+    ["from a import b as c", true],
+  ])("`as` in %j is valid: %s", cpythonVerdict("`as` outside `with`, `except` and `case`: invalid syntax"));
+
   it("takes a form feed between tokens, as CPython does", () => {
     expect(parse("\fx = 1\f+ 2\n").syntaxErrors).toEqual([]);
   });
