@@ -297,7 +297,7 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
     for (const statements of [root, ...blocks]) {
       for (const statement of statements.namedChildren) {
         if (found.length >= limit) break;
-        const at = SIMPLE_STATEMENTS.has(statement.type) ? strayLineBreak(statement, source, hasCR) : -1;
+        const at = SIMPLE_STATEMENTS.has(statement.type) ? strayLineBreak([statement], statement.startIndex, statement.endIndex, source, hasCR) : headerLineBreak(statement, source, hasCR);
         if (at >= 0) found.push({ startIndex: statement.startIndex, endIndex: at, message: "line break inside a statement, outside brackets and without a backslash: invalid syntax" });
       }
     }
@@ -307,7 +307,7 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
 
 /**
  * Statements that end at the end of their logical line. (Compound statements span lines by
- * design; their headers are not checked.)
+ * design: their headers are checked, `headerLineBreak`.)
  */
 const SIMPLE_STATEMENTS = new Set([
   "expression_statement",
@@ -326,6 +326,55 @@ const SIMPLE_STATEMENTS = new Set([
   "type_alias_statement",
 ]);
 
+/** Compound statements and their clauses: a header (`class A(B):`, `elif x:`) that ends at its colon, then a block. */
+const COMPOUND = new Set([
+  "class_definition",
+  "function_definition",
+  "if_statement",
+  "elif_clause",
+  "else_clause",
+  "for_statement",
+  "while_statement",
+  "with_statement",
+  "try_statement",
+  "except_clause",
+  "except_group_clause",
+  "finally_clause",
+  "match_statement",
+  "case_clause",
+]);
+
+/**
+ * `strayLineBreak` of a compound statement's header, and of its clauses' (`elif`, `else`,
+ * `except` ...): from the statement's start to the colon after the last node before its block.
+ * CPython ends the logical line at a line break there too (`class\nMigration(...):` is invalid
+ * syntax), where tree-sitter-python, expecting the rest of the header, skips it as whitespace.
+ */
+function headerLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): number {
+  if (statement.type === "decorated_definition") {
+    const definition = statement.childForFieldName("definition");
+    return definition ? headerLineBreak(definition, source, hasCR) : -1;
+  }
+  if (!COMPOUND.has(statement.type)) return -1;
+  const header: SyntaxNode[] = [];
+  for (const child of statement.children) {
+    if (child.type === "block") break;
+    if (child.type !== "comment") header.push(child);
+  }
+  const last = header[header.length - 1];
+  const colon = source.indexOf(":", last ? last.endIndex : statement.startIndex);
+  if (colon >= 0) {
+    const at = strayLineBreak(header, statement.startIndex, colon, source, hasCR);
+    if (at >= 0) return at;
+  }
+  for (const clause of statement.namedChildren) {
+    if (!COMPOUND.has(clause.type)) continue;
+    const at = headerLineBreak(clause, source, hasCR);
+    if (at >= 0) return at;
+  }
+  return -1;
+}
+
 /** The offset of the character before the line break that ends at `at` (LF, CR, or the LF of CRLF). */
 function beforeLineBreak(text: string, at: number): number {
   return text.charCodeAt(at) === 0x0a && text.charCodeAt(at - 1) === 0x0d ? at - 2 : at - 1;
@@ -335,7 +384,8 @@ const OPENING = new Set(["(", "[", "{"]);
 const CLOSING = new Set([")", "]", "}"]);
 
 /**
- * The offset of the first line break inside `statement` that CPython's tokenizer ends the
+ * The offset of the first line break in `source[start, end)`, read through `nodes` (a
+ * statement, or the nodes of a compound statement's header), that CPython's tokenizer ends the
  * logical line at (outside brackets, not after a backslash), or -1. tree-sitter-python's scanner
  * emits a NEWLINE token only where the grammar can take one, so after `=` or an operator it
  * skips the line break as whitespace: `initial =` on one line and `dependencies = []` on the next
@@ -346,14 +396,15 @@ const CLOSING = new Set([")", "]", "}"]);
  * gives the bracket depth exactly. A subtree without a line break has balanced brackets and is
  * stepped over whole, as are strings and comments.
  */
-function strayLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): number {
-  const spansLines = (node: SyntaxNode): boolean => {
-    const lf = source.indexOf("\n", node.startIndex);
-    return (lf >= 0 && lf < node.endIndex) || (hasCR && source.slice(node.startIndex, node.endIndex).includes("\r"));
+function strayLineBreak(nodes: SyntaxNode[], start: number, end: number, source: string, hasCR: boolean): number {
+  const spans = (first: number, last: number): boolean => {
+    const lf = source.indexOf("\n", first);
+    return (lf >= 0 && lf < last) || (hasCR && source.slice(first, last).includes("\r"));
   };
-  if (!spansLines(statement)) return -1;
+  const spansLines = (node: SyntaxNode): boolean => spans(node.startIndex, node.endIndex);
+  if (!spans(start, end)) return -1;
   let depth = 0;
-  let from = statement.startIndex;
+  let from = start;
   /** Scans source[from, to) for brackets and line breaks; the offending offset, or -1. */
   const gap = (to: number): number => {
     for (let i = from; i < to; i++) {
@@ -370,7 +421,7 @@ function strayLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): 
     return -1;
   };
   // Pre-order, iteratively (a statement can nest deeper than the call stack allows).
-  const stack: SyntaxNode[] = [statement];
+  const stack: SyntaxNode[] = [...nodes].reverse();
   while (stack.length > 0) {
     const node = stack.pop() as SyntaxNode;
     if (node.children.length === 0 || node.type === "string" || node.type === "comment" || !spansLines(node)) {
@@ -384,7 +435,7 @@ function strayLineBreak(statement: SyntaxNode, source: string, hasCR: boolean): 
       for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i] as SyntaxNode);
     }
   }
-  return gap(statement.endIndex);
+  return gap(end);
 }
 
 type Add = (node: SyntaxNode, message: string) => void;

@@ -477,6 +477,36 @@ class Migration(migrations.Migration):
     ["from a import b as c", true],
   ])("`as` in %j is valid: %s", cpythonVerdict("`as` outside `with`, `except` and `case`: invalid syntax"));
 
+  // A line break in a compound statement's header, outside brackets: noticed by the fuzzer (seed
+  // 777001, reachable through a lone CR). Each verdict checked against CPython 3.11's compile().
+  it.each([
+    ["class\nMigration(object):\n    pass", false],
+    ["class Migration\n(object):\n    pass", false],
+    ["class Migration(object)\n:\n    pass", false],
+    ["def\nf():\n    pass", false],
+    ["def f()\n:\n    pass", false],
+    ["def f() ->\nint:\n    pass", false],
+    ["if a and\nb:\n    pass", false],
+    ["if a:\n    pass\nelif\nb:\n    pass", false],
+    ["if a:\n    pass\nelse\n:\n    pass", false],
+    ["for x in\ny:\n    pass", false],
+    ["while\na:\n    pass", false],
+    ["with a as\nb:\n    pass", false],
+    ["try:\n    pass\nexcept\nE:\n    pass", false],
+    ["try\n:\n    pass\nfinally:\n    pass", false],
+    ["@d\ndef f():\n    pass", true],
+    ["class A(\n    B,\n):\n    pass", true],
+    ["def f(\n    a,\n) -> int:\n    pass", true],
+    ["if (a and\n        b):\n    pass", true],
+    ["if a and \\\n        b:\n    pass", true],
+    ["class A(B):  # c: d\n    pass", true],
+    ["def f(): pass\n", true],
+    ["class A: x = 1\n", true],
+    ["with (a as b,\n      c as d):\n    pass", true],
+    ["async def f():\n    pass", true],
+    ["for x in (1,\n 2): pass", true],
+  ])("a compound statement's header in %j is valid: %s", cpythonVerdict("line break inside a statement, outside brackets and without a backslash: invalid syntax"));
+
   it("takes a form feed between tokens, as CPython does", () => {
     expect(parse("\fx = 1\f+ 2\n").syntaxErrors).toEqual([]);
   });
