@@ -357,12 +357,15 @@ function headerLineBreak(statement: SyntaxNode, source: string, hasCR: boolean):
   }
   if (!COMPOUND.has(statement.type)) return -1;
   const header: SyntaxNode[] = [];
+  let colon = -1;
   for (const child of statement.children) {
-    if (child.type === "block") break;
+    // The colon is copied in a full tree (tests compare it with the shortened one), not otherwise.
+    if (child.type === ":") colon = child.startIndex;
+    if (child.type === "block" || child.type === ":") break;
     if (child.type !== "comment") header.push(child);
   }
   const last = header[header.length - 1];
-  const colon = source.indexOf(":", last ? last.endIndex : statement.startIndex);
+  if (colon < 0) colon = source.indexOf(":", last ? last.endIndex : statement.startIndex);
   if (colon >= 0) {
     const at = strayLineBreak(header, statement.startIndex, colon, source, hasCR);
     if (at >= 0) return at;
