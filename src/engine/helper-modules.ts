@@ -1,7 +1,7 @@
 /**
  * Operations a migration builds with a helper module of its project: debusine's migrations call
  * `make_artifact_field_renamer(...)` and `ReloadModel(...)` from `debusine/db/migrations/_utils.py`
- * in their `operations`. The parse reads each migration alone (and caches it by its own content),
+ * in their `operations` (and a migration may spread a helper's list: `*make_operations(...)`). The parse reads each migration alone (and caches it by its own content),
  * so such a call leaves it as an operation it could not read; after the load, each one whose
  * module is a file of the project is read there (`HelperModule`): the operation the function
  * returns, with the arguments the migration passes, or the module's operation class.
@@ -57,34 +57,42 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     }
     return module;
   };
-  const resolve = (op: Operation, dir: string): Operation => {
-    if (op.databaseOperations) op.databaseOperations = op.databaseOperations.map((inner) => resolve(inner, dir));
-    if (op.stateOperations) op.stateOperations = op.stateOperations.map((inner) => resolve(inner, dir));
-    if (!mayUseHelper(op) || !op.unknown) return op;
+  const resolveList = (ops: Operation[], dir: string): Operation[] => {
+    const out = ops.flatMap((op) => resolve(op, dir));
+    // A spread read as several operations: each keeps its place in the list.
+    if (out.length !== ops.length) out.forEach((op, i) => (op.index = i));
+    return out;
+  };
+  const resolve = (op: Operation, dir: string): Operation[] => {
+    if (op.databaseOperations) op.databaseOperations = resolveList(op.databaseOperations, dir);
+    if (op.stateOperations) op.stateOperations = resolveList(op.stateOperations, dir);
+    if (!mayUseHelper(op) || !op.unknown) return [op];
     const dot = op.callee.lastIndexOf(".");
     const name = op.callee.slice(dot + 1);
     const key = `${dir}\0${op.callee.slice(0, dot)}`;
     let file = located.get(key);
     if (file === undefined) located.set(key, (file = moduleFile(dir, op.callee.slice(0, dot))));
-    if (file === null) return op;
+    if (file === null) return [op];
     const module = moduleAt(file);
     const where = `\`${options.display(file)}\``;
-    const made = typeof module === "string" ? module : module.operation(name, op, `\`${name}\` from ${where}`);
-    if (typeof made !== "string") return made;
+    const builtBy = `\`${name}\` from ${where}`;
+    const made = typeof module === "string" ? module : op.spread ? module.operations(name, op, builtBy) : module.operation(name, op, builtBy);
+    if (typeof made !== "string") return Array.isArray(made) ? made : [made];
     op.unknown = { ...op.unknown, reason: `${op.unknown.reason} (read in ${where}: ${made})` };
-    return op;
+    return [op];
   };
-  for (const migration of pending) {
-    const dir = path.dirname(migration.path);
-    migration.operations = migration.operations.map((op) => resolve(op, dir));
-  }
+  for (const migration of pending) migration.operations = resolveList(migration.operations, path.dirname(migration.path));
   return [...modules.keys()].sort();
 }
 
-/** A custom operation called through a module name (`_utils.make_x`, `app.helpers.Op`) whose arguments are all known. */
+/**
+ * A custom operation, or operations spread from a call (`*make_operations(...)`), called through a
+ * module name (`_utils.make_x`, `app.helpers.Op`).
+ */
 function mayUseHelper(op: Operation): boolean {
   if (op.databaseOperations?.some(mayUseHelper) || op.stateOperations?.some(mayUseHelper)) return true;
-  return op.unknown !== undefined && op.thirdParty === undefined && op.unknown.reason.startsWith("custom operation ") && op.callee.includes(".") && !op.callee.startsWith("django.");
+  const called = op.spread === true || op.unknown?.reason.startsWith("custom operation ") === true;
+  return called && op.unknown !== undefined && op.thirdParty === undefined && op.callee.includes(".") && !op.callee.startsWith("django.");
 }
 
 /**

@@ -90,6 +90,11 @@ export interface Operation {
    * `make_x` from `app/migrations/_utils.py`): its ranges are all the call's, so no fix edits it.
    */
   builtBy?: string;
+  /**
+   * Set for `*make_operations(...)` in an operation list, read as one unknown operation: the call
+   * (`callee`, `args`), whose function's operations take its place when they can be read.
+   */
+  spread?: true;
   /** Set for a custom operation whose call unpacks arguments with `*` or `**` (its arguments are not all known). */
   unpacked?: true;
   /** Set when the entry could not be read statically (not a call, a splat, a helper call...). */

@@ -72,8 +72,10 @@ interface Ctx {
    * when it is bound otherwise (a nested `def`, twice).
    */
   scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null> };
-  /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperation`). */
+  /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperations`). */
   functions?: Map<string, SyntaxNode>;
+  /** How many function calls deep this read is (`returnedOperations`; 0 at the module's level). */
+  factoryDepth?: number;
   /**
    * What reading values may still cost (one per expression read, one per 100 characters a `+`
    * joins), shared by every read of the module. A name read again costs what its first read did,
@@ -785,10 +787,14 @@ function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Op
     const op = depth > MAX_OPERATION_DEPTH
       ? unknownOperation(ctx, item, first + ops.length, `nested more than ${MAX_OPERATION_DEPTH} operations deep`)
       : readOperation(ctx, item, first + ops.length, depth);
-    op.comments.push(...pendingComments);
+    // `*make_operations(...)`: the operations a function of this module returns, in its place.
+    const spread = op.spread && !op.unpacked && ctx.functions?.has(op.callee) ? operationsFromFactory(ctx, op.callee, op, first + ops.length) : null;
+    if (typeof spread === "string" && op.unknown) op.unknown.reason = `${op.unknown.reason} (${spread}, in this ${ctx.scope ? "module" : "migration"})`;
+    const made = Array.isArray(spread) ? spread : [op];
+    made[0]?.comments.unshift(...pendingComments);
     pendingComments = [];
     lastEndLine = op.range.endLine;
-    ops.push(op);
+    ops.push(...made);
   }
   return ops;
 }
@@ -808,7 +814,20 @@ function unknownOperation(ctx: Ctx, node: SyntaxNode, index: number, reason: str
 
 function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Operation {
   if (node.type === "list_splat") {
-    return unknownOperation(ctx, node, index, "operations spread from another list (`*...`)");
+    const op = unknownOperation(ctx, node, index, "operations spread from another list (`*...`)");
+    // `*make_operations(...)`: kept as the call, for the function's operations to be read in its place.
+    const inner = node.namedChildren.find((c) => c.type !== "comment");
+    const fn = inner?.type === "call" ? inner.childForFieldName("function") : null;
+    const callee = fn ? dottedName(fn) : null;
+    const call = inner && callee ? toValue(ctx, inner, 0) : null;
+    if (callee && call?.kind === "call" && op.unknown) {
+      op.unknown.reason = `operations spread from \`${callee}(...)\``;
+      op.callee = callee.includes(".") ? qualify(ctx, callee) : ctx.imports[callee] ?? callee;
+      op.args = mapArguments(call, []);
+      op.spread = true;
+      if (call.hasSplat) op.unpacked = true;
+    }
+    return op;
   }
   if (node.type !== "call") {
     return unknownOperation(ctx, node, index, "not a call to an operation class");
@@ -842,11 +861,11 @@ function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Op
     if (catalogued?.ok) return op;
     op.unknown = { reason: `custom operation \`${callee}\``, text: truncate(node.text, MAX_OPAQUE_TEXT) };
     if (call.hasSplat) op.unpacked = true;
-    // A function of this module that returns an operation (inside one, `returnedOperation` follows calls).
-    else if (!ctx.scope && ctx.functions?.has(callee)) {
+    // A function of this module that returns an operation.
+    else if (ctx.functions?.has(callee)) {
       const made = operationFromFactory(ctx, callee, op);
       if (typeof made !== "string") return made;
-      op.unknown.reason = `custom operation \`${callee}\` (${made}, in this migration)`;
+      op.unknown.reason = `custom operation \`${callee}\` (${made}, in this ${ctx.scope ? "module" : "migration"})`;
     }
     return op;
   }
@@ -1157,6 +1176,14 @@ export class HelperModule {
     }
     return operationFromFactory(ctx, name, call, builtBy, true);
   }
+
+  /** The operations a call of this module's `name` returns in a list, read in place of `call` (`*name(...)`), or why not. */
+  operations(name: string, call: Operation, builtBy: string): Operation[] | string {
+    const ctx = this.ctx;
+    if (!ctx) return this.problem ?? "it cannot be read";
+    if (call.unpacked) return "its arguments are unpacked with `*` or `**`";
+    return operationsFromFactory(ctx, name, call, call.index, builtBy, true);
+  }
 }
 
 /** The positional and keyword arguments of an operation rollsafe could not read (`mapArguments` without parameters). */
@@ -1176,23 +1203,39 @@ function callArguments(call: Operation): { positional: PyValue[]; keywords: Reco
  */
 function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy = `\`${name}\``, foreign = false): Operation | string {
   const { positional, keywords } = callArguments(call);
-  const op = returnedOperation(ctx, name, positional, keywords, call.range, call.index, 0);
-  if (typeof op === "string") return op;
+  const made = returnedOperations(ctx, name, positional, keywords, call.range, call.index, false);
+  if (typeof made === "string") return made;
+  const [op] = made;
+  if (!op) return `\`${name}\` returns no operation`;
   return { ...relocate(op, call.range, callerValues(call), builtBy, foreign), comments: call.comments, index: call.index };
 }
 
+/**
+ * The operations the module's function `name` returns in a list, for `call` (`*name(...)` in an
+ * operation list, read as an unknown operation), numbered from `first`, or why not.
+ */
+function operationsFromFactory(ctx: Ctx, name: string, call: Operation, first: number, builtBy = `\`${name}\``, foreign = false): Operation[] | string {
+  const { positional, keywords } = callArguments(call);
+  const made = returnedOperations(ctx, name, positional, keywords, call.range, first, true);
+  if (typeof made === "string") return made;
+  const kept = callerValues(call);
+  return made.map((op, i) => ({ ...relocate(op, call.range, kept, builtBy, foreign), comments: i === 0 ? call.comments : [], index: first + i }));
+}
+
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
-function returnedOperation(ctx: Ctx, name: string, positional: PyValue[], keywords: Record<string, PyValue>, site: SourceRange, index: number, depth: number): Operation | string {
+function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywords: Record<string, PyValue>, site: SourceRange, index: number, list: boolean): Operation[] | string {
   const def = ctx.functions?.get(name);
   if (!def) return `the module defines no function or operation class \`${name}\``;
-  if (depth > MAX_FACTORY_DEPTH) return `its helper functions call each other more than ${MAX_FACTORY_DEPTH} deep`;
-  const values = bindArguments(ctx, name, parameterList(def), positional, keywords, site);
+  const depth = ctx.factoryDepth ?? 0;
+  if (depth >= MAX_FACTORY_DEPTH) return `its helper functions call each other more than ${MAX_FACTORY_DEPTH} deep`;
+  // Defaults are read in the module's scope, where Python evaluates them when the `def` runs.
+  const values = bindArguments(ctx.scope ? { ...ctx, scope: undefined } : ctx, name, parameterList(def), positional, keywords, site);
   if (typeof values === "string") return values;
   const scope = { values, nodes: new Map<string, SyntaxNode | null>() };
-  const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope, memo: new Map(), lists: new Map() };
+  const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope, memo: new Map(), lists: new Map(), factoryDepth: depth + 1 };
   const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((c) => c.type !== "comment");
   const last = statements.pop();
-  if (last?.type !== "return_statement") return `\`${name}\` does not end by returning an operation`;
+  if (last?.type !== "return_statement") return `\`${name}\` does not end by returning ${list ? "operations" : "an operation"}`;
   const ignored = { modelImports: [] } as unknown as ParsedMigration;
   const bind = (local: string, node: SyntaxNode | null) => {
     values.delete(local);
@@ -1226,18 +1269,24 @@ function returnedOperation(ctx: Ctx, name: string, positional: PyValue[], keywor
   let value = last.namedChildren.find((c) => c.type !== "comment");
   while (value?.type === "parenthesized_expression") value = value.namedChildren.find((c) => c.type !== "comment");
   if (value?.type === "identifier" && scope.nodes.get(value.text)) value = scope.nodes.get(value.text) ?? undefined;
-  if (value?.type !== "call") return `\`${name}\` returns \`${truncate(value?.text ?? "None", 60)}\`, which rollsafe does not read as an operation`;
-  const callee = dottedName(value.childForFieldName("function") ?? value);
-  // Another function of the module: its operation, with the arguments read here.
-  if (callee && ctx.functions?.has(callee) && !scope.values.has(callee) && !scope.nodes.has(callee)) {
+  const callee = value?.type === "call" ? dottedName(value.childForFieldName("function") ?? value) : null;
+  // Another function of the module: what it returns, with the arguments read here.
+  if (value && callee && ctx.functions?.has(callee) && !scope.values.has(callee) && !scope.nodes.has(callee)) {
     const read = toValue(inner, value, 0);
     if (read.kind !== "call") return `\`${name}\` returns an unreadable call`;
     if (read.hasSplat) return `\`${name}\` unpacks the arguments of \`${callee}\` with \`*\` or \`**\``;
-    return returnedOperation(ctx, callee, read.args, read.kwargs, site, index, depth + 1);
+    return returnedOperations(inner, callee, read.args, read.kwargs, site, index, list);
   }
+  if (list) {
+    // A literal list of operations (lists joined with `+`, a local bound to one ...).
+    const lists = value ? operationLists(inner, value) : NOT_A_LIST;
+    if (typeof lists === "string") return `what \`${name}\` returns ${lists}`;
+    return readOperationLists(inner, lists, 0);
+  }
+  if (value?.type !== "call") return `\`${name}\` returns \`${truncate(value?.text ?? "None", 60)}\`, which rollsafe does not read as an operation`;
   const op = readOperation(inner, value, index, 0);
   if (op.unknown && op.kind !== "Unknown" && !builtinOperation(op.callee) && !op.thirdParty) return `\`${name}\` returns \`${callee ?? value.type}(...)\`, which rollsafe does not know`;
-  return op;
+  return [op];
 }
 
 /** Statements and expressions that leave a function or change the names it sees, other than by assigning them. */

@@ -57,13 +57,15 @@ class Migration(migrations.Migration):
         *more_ops(),
         make_op(),
         migrations.RemoveField(**kwargs),
+        *OTHERS,
     ]
 `);
     expect(m.operations.map((o) => [o.kind, o.unknown?.reason])).toEqual([
       ["Custom", "custom operation `Custom`"],
-      ["Unknown", "operations spread from another list (`*...`)"],
+      ["Unknown", "operations spread from `more_ops(...)`"],
       ["make_op", "custom operation `make_op`"],
       ["RemoveField", "arguments are unpacked with `*` or `**`"],
+      ["Unknown", "operations spread from another list (`*...`)"],
     ]);
     expect(m.operations[1]?.range).toMatchObject({ line: 6, column: 9 });
     const dynamic = parse("class Migration(migrations.Migration):\n    operations = build()\n");

@@ -113,6 +113,59 @@ class Migration(migrations.Migration):
     expect(index).toMatchObject({ kind: "RunSQL", args: { sql: { kind: "opaque" }, reverse_sql: { kind: "str", value: "DROP INDEX x" } } });
   });
 
+  it("spread in an operation list (`*make_operations(...)`) give the operations they return, each in its place", () => {
+    const source = `from django.db import migrations, models
+
+
+def add(name):
+    return migrations.AddField("book", name, models.IntegerField(null=True))
+
+
+def columns(*names, extra=()):
+    first = [add(name) for name in names]
+    return [add(names[0]), add(names[1])] + list(extra)
+
+
+def pair(a, b):
+    both = [add(a), add(b)]
+    return both
+
+
+def nested(a, b):
+    return [*pair(a, b), migrations.RemoveField("book", a)]
+
+
+def broken():
+    return build_them()
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunSQL("SELECT 1", migrations.RunSQL.noop),
+        # columns
+        *nested("x", "y"),
+        *broken(),
+        migrations.RunSQL("SELECT 2", migrations.RunSQL.noop),
+    ]
+`;
+    const ops = parse(source);
+    expect(ops.map((op) => [op.kind, op.index, op.args.name && "value" in op.args.name ? op.args.name.value : op.unknown?.reason])).toEqual([
+      ["RunSQL", 0, undefined],
+      ["AddField", 1, "x"],
+      ["AddField", 2, "y"],
+      ["RemoveField", 3, "x"],
+      ["Unknown", 4, "operations spread from `broken(...)` (what `broken` returns is not a literal list, in this migration)"],
+      ["RunSQL", 5, undefined],
+    ]);
+    // The comment above the spread is the first operation's; every one is at the spread's place.
+    expect(ops[1]?.comments).toEqual([{ text: "# columns", line: 29 }]);
+    expect(ops.slice(1, 4).map((op) => [op.range.line, op.builtBy])).toEqual([
+      [30, "`nested`"],
+      [30, "`nested`"],
+      [30, "`nested`"],
+    ]);
+  });
+
   it("stay unknown, saying why, when the body or the call cannot be followed", () => {
     const source = `from django.db import migrations
 
@@ -287,6 +340,24 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     migration("0003_inline", "", `        migrations.RenameField("book", "label", "name"),`, "0002_helpers");
     const inline = byRule((await check()).diagnostics, "renaming-column").find((d) => d.file.endsWith("0003_inline.py"));
     expect(inline?.fix).toBeDefined();
+  });
+
+  it("reads the operations a helper module's function returns for `*` in an operation list", async () => {
+    writeFileSync(
+      path.join(migrations, "_utils.py"),
+      `from django.db import migrations, models\n\n\ndef drop_columns(model, *names):\n    return [migrations.RemoveField(model, name) for name in names] if False else [migrations.RemoveField(model, names[0]), migrations.RemoveField(model, names[1])]\n\n\ndef flags(model, a, b):\n    return [\n        migrations.AddField(model, a, models.BooleanField(default=False)),\n        migrations.AddField(model, b, models.BooleanField(null=True)),\n    ]\n`,
+    );
+    migration("0002_spread", "from ._utils import drop_columns, flags", `        *flags("book", "featured", "archived"),\n        *drop_columns("book", "pages", "subtitle"),`);
+    const result = await check();
+    const seen = result.diagnostics.map((d) => `${d.line} ${d.rule}`);
+    // `featured` (NOT NULL with a default) breaks the old release's INSERTs; `archived` is nullable.
+    expect(seen.filter((line) => line.endsWith("adding-not-nullable-column"))).toEqual(["9 adding-not-nullable-column"]);
+    expect(byRule(result.diagnostics, "adding-not-nullable-column")[0]?.message).toContain("featured");
+    // A list comprehension (in a branch of a condition) is not read: the spread stays one unknown operation.
+    expect(byRule(result.diagnostics, "unknown-operation").map((d) => [d.line, d.message])).toEqual([
+      [10, "Cannot verify this operation: operations spread from `drop_columns(...)` (read in `shop/migrations/_utils.py`: what `drop_columns` returns is not a literal list)."],
+    ]);
+    expect(byRule(result.diagnostics, "dropping-column")).toEqual([]);
   });
 
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
