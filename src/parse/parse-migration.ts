@@ -17,7 +17,7 @@ import { builtinOperation } from "../model/django-operations.js";
 import { builtinParams, lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex } from "./source-text.js";
-import { mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
+import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 
 type SyntaxNode = LightNode;
 
@@ -204,7 +204,16 @@ function readTree(source: string, fullTree: boolean): { text: string; index: Lin
   // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
   const deep = tooDeeplyIndented(text);
   const parsed = deep ? "" : text;
-  const root = lightTree(parsePython(parsed), parsed, { full: fullTree, brackets: mayNestTooDeep(parsed) });
+  let tree = parsePython(parsed);
+  let read = parsed;
+  // A line inside brackets indented less than its statement: valid Python that tree-sitter's
+  // scanner fails on. The text with those line breaks made spaces, when it parses.
+  const joined = tree.rootNode.hasError ? joinDedentedContinuations(parsed) : null;
+  if (joined !== null) {
+    const again = parsePython(joined);
+    if (!again.rootNode.hasError) [tree, read] = [again, joined];
+  }
+  const root = lightTree(tree, read, { full: fullTree, brackets: mayNestTooDeep(read) });
   return { text, index, deep, root };
 }
 

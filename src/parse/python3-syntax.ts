@@ -77,6 +77,55 @@ export function tooDeeplyIndented(text: string): Python3Violation | null {
 }
 
 /**
+ * `text` with each line break inside brackets that precedes a line indented less than the logical
+ * line it continues made a space (a CRLF two), or null when there is none. Such a line is one
+ * CPython joins like any other inside brackets, but tree-sitter-python's scanner emits a dedent
+ * before it and fails to parse `f(a=` then `b)` at column 0 inside a class. The same length, so
+ * every offset holds. A line break after a comment is kept (the comment would swallow the line),
+ * as is one inside a string.
+ */
+export function joinDedentedContinuations(text: string): string | null {
+  let joined: string[] | null = null;
+  let brackets = 0;
+  let logicalColumn = 0;
+  let lineStart = true;
+  let comment = false;
+  for (let i = 0; i < text.length; ) {
+    if (lineStart) {
+      lineStart = false;
+      const { column, end } = indentation(text, i);
+      if (end < text.length && text[end] !== "\n" && text[end] !== "#") logicalColumn = column;
+      i = end;
+      continue;
+    }
+    const c = text[i];
+    if (c === "#") {
+      comment = true;
+      const end = text.indexOf("\n", i);
+      i = end < 0 ? text.length : end;
+    } else if (c === '"' || c === "'") {
+      i = stringEnd(text, i);
+    } else if (c === "\\") {
+      i += 2;
+    } else {
+      if (c === "(" || c === "[" || c === "{") brackets++;
+      else if ((c === ")" || c === "]" || c === "}") && brackets > 0) brackets--;
+      else if (c === "\n") {
+        if (brackets === 0) lineStart = true;
+        else if (!comment && indentation(text, i + 1).column < logicalColumn) {
+          joined ??= [...text];
+          joined[i] = " ";
+          if (text[i - 1] === "\r") joined[i - 1] = " ";
+        }
+        comment = false;
+      }
+      i++;
+    }
+  }
+  return joined ? joined.join("") : null;
+}
+
+/**
  * The indentation of the line starting at `lineStart`, as CPython's tokenizer measures it: with
  * tabs to the next multiple of 8 (`column`) and with tabs as one column (`alt`, for TabError); a
  * form feed starts again from 0. `end`: the offset of the line's first other character.
@@ -129,6 +178,28 @@ const ALWAYS = ["print_statement", "exec_statement", "<>", "raise_statement", "a
  * says "invalid syntax". Checked against CPython 3.11.
  */
 const AS_PARENTS = new Set(["with_item", "except_clause", "except_group_clause", "case_pattern"]);
+
+/**
+ * Operators tree-sitter-python binds looser than its `as`, where Python binds `as` last: `with a
+ * if b else c as d` and `except A or B as e` put the `as_pattern` inside the operator.
+ */
+const LOOSER_THAN_AS = new Set(["conditional_expression", "boolean_operator", "not_operator", "comparison_operator", "binary_operator", "unary_operator", "lambda", "await"]);
+
+function asAllowed(node: SyntaxNode): boolean {
+  let child = node;
+  let parent = node.parent;
+  while (parent && LOOSER_THAN_AS.has(parent.type)) {
+    // Only at the operator's right end: `with a if b as c else d:` is invalid.
+    const operands = parent.namedChildren.filter((c) => c.type !== "comment");
+    if (operands[operands.length - 1] !== child) return false;
+    child = parent;
+    parent = parent.parent;
+  }
+  if (!parent) return false;
+  if (AS_PARENTS.has(parent.type)) return true;
+  // One `with` item in parentheses, `with (a as b):` or with a trailing comma `with (a as b,):`.
+  return (parent.type === "parenthesized_expression" || parent.type === "tuple") && parent.parent?.type === "with_item";
+}
 
 /**
  * Where CPython's grammar takes an unparenthesized assignment expression (`x := 1`), by the type
@@ -268,13 +339,9 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
       case "named_expression":
         if (!walrusAllowed(node)) add(node, "an assignment expression (`:=`) is not allowed here without parentheses: invalid syntax");
         break;
-      case "as_pattern": {
-        // `with (a as b):` is one item in parentheses (tree-sitter's parenthesized expression).
-        const parent = node.parent;
-        const withItem = parent?.type === "parenthesized_expression" && parent.parent?.type === "with_item";
-        if (!AS_PARENTS.has(parent?.type ?? "") && !withItem) add(node, "`as` outside `with`, `except` and `case`: invalid syntax");
+      case "as_pattern":
+        if (!asAllowed(node)) add(node, "`as` outside `with`, `except` and `case`: invalid syntax");
         break;
-      }
       case "block":
         blocks.push(node);
         if (!node.namedChildren.some((c) => c.type !== "comment")) add(node.parent ?? node, "expected an indented block");

@@ -477,7 +477,57 @@ class Migration(migrations.Migration):
     ["match x:\n    case A(b=c as d): pass", true],
     ["import a as b", true],
     ["from a import b as c", true],
+    // tree-sitter binds `as` tighter than Python: these put the `as_pattern` inside an operator or a tuple.
+    ["with open(p) if p else s as t: pass", true],
+    ["with a or b as c: pass", true],
+    ["with not a as b: pass", true],
+    ["with lambda: x as y: pass", true],
+    ["with (a as b,): pass", true],
+    ["with (\n    f(\n        1,\n    ) as g,\n): pass", true],
+    ["try: pass\nexcept A or B as e: pass", true],
+    ["with a if b as c else d: pass", false],
+    ["x = a if b else c as d", false],
+    ["f(a or b as c)", false],
+    ["x = (a, b as c)", false],
+    ["with ((a, b as c)): pass", false],
   ])("`as` in %j is valid: %s", cpythonVerdict("`as` outside `with`, `except` and `case`: invalid syntax"));
+
+  // A keyword argument's value on a line indented less than its statement (found by the fuzzer,
+  // seed 777001): valid Python that tree-sitter-python's scanner fails on. Checked against CPython 3.11.
+  it.each([
+    ["class A:\n    x = f(a=\nb)", true],
+    ["def g():\n    return h(a=\n1)", true],
+    ["class A:\n    x = f(a=\n  b)", true],
+    ["class A:\n    x = f(a=\r\nb)", true],
+    ["class A:\n    x = f(a=\nb)\n    y = 2", true],
+    ["class A:\n    s = \"\"\"\nx\"\"\"\n    t = f(a=\nb)", true],
+    ["class Migration:\n    operations = [\n        f(name=\n'x'),\n    ]", true],
+  ])("a value on a dedented line inside brackets in %j is valid: %s", cpythonVerdict(""));
+
+  it("reads a migration with such a line whole, at the lines of the file", () => {
+    const m = parse(`from django.db import migrations, models
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField("book", "pages", field=
+models.IntegerField(null=True)),
+        migrations.RemoveField("book", "title"),
+    ]
+`);
+    expect(m.syntaxErrors).toEqual([]);
+    expect(m.operations.map((op) => [op.kind, op.range.line, op.range.endLine])).toEqual([
+      ["AddField", 5, 6],
+      ["RemoveField", 7, 7],
+    ]);
+    expect(m.operations[0]?.args.field).toMatchObject({ kind: "call", callee: "models.IntegerField", range: { line: 6, column: 1 } });
+  });
+
+  it.each([
+    ["class A:\n    x = f(a=\nb\n", ["expected an indented block", "invalid syntax at `x = f(a=`"]],
+    ["class A:\n    x = f(a=\nb c)", ["expected an indented block", "invalid syntax at `x = f(a=`", "invalid syntax at `b c)`"]],
+  ])("a dedented line inside brackets in %j stays an error where CPython says so", (source, messages) => {
+    expect(parse(`${source}\n`).syntaxErrors.map((e) => e.message)).toEqual(messages);
+  });
 
   // A line break in a compound statement's header, outside brackets: noticed by the fuzzer (seed
   // 777001, reachable through a lone CR). Each verdict checked against CPython 3.11's compile().
