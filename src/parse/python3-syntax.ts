@@ -81,8 +81,8 @@ export function tooDeeplyIndented(text: string): Python3Violation | null {
  * line it continues made a space (a CRLF two), or null when there is none. Such a line is one
  * CPython joins like any other inside brackets, but tree-sitter-python's scanner emits a dedent
  * before it and fails to parse `f(a=` then `b)` at column 0 inside a class. The same length, so
- * every offset holds. A line break after a comment is kept (the comment would swallow the line),
- * as is one inside a string.
+ * every offset holds. A line break after a comment is kept (the comment would swallow the line).
+ * Null for a text with an unterminated string: its line break must stay the error it is.
  */
 export function joinDedentedContinuations(text: string): string | null {
   let joined: string[] | null = null;
@@ -104,7 +104,9 @@ export function joinDedentedContinuations(text: string): string | null {
       const end = text.indexOf("\n", i);
       i = end < 0 ? text.length : end;
     } else if (c === '"' || c === "'") {
-      i = stringEnd(text, i);
+      const string = readString(text, i);
+      if (!string.closed) return null;
+      i = string.end;
     } else if (c === "\\") {
       i += 2;
     } else {
@@ -152,16 +154,21 @@ function indentation(text: string, lineStart: number): { column: number; alt: nu
 
 /** The offset just past the string literal whose opening quote is at `start` (or the end of an unterminated one). */
 function stringEnd(text: string, start: number): number {
+  return readString(text, start).end;
+}
+
+/** `stringEnd`, and whether the string is closed (an unterminated one ends at its line's end or the text's). */
+function readString(text: string, start: number): { end: number; closed: boolean } {
   const quote = text[start] as string;
   const triple = text.startsWith(quote.repeat(3), start);
   const close = triple ? quote.repeat(3) : quote;
   for (let i = start + close.length; i < text.length; i++) {
     const c = text[i];
     if (c === "\\") i++;
-    else if (!triple && c === "\n") return i;
-    else if (text.startsWith(close, i)) return i + close.length;
+    else if (!triple && c === "\n") return { end: i, closed: false };
+    else if (text.startsWith(close, i)) return { end: i + close.length, closed: true };
   }
-  return text.length;
+  return { end: text.length, closed: false };
 }
 
 /** Python 3 string prefixes are r, u, b, f (3.14: t) and r combined with b, f or t; never u with another. */

@@ -522,6 +522,13 @@ models.IntegerField(null=True)),
     expect(m.operations[0]?.args.field).toMatchObject({ kind: "call", callee: "models.IntegerField", range: { line: 6, column: 1 } });
   });
 
+  it("keeps a line break inside an unterminated string an error (found by the fuzzer, seed 23004: a flipped byte made a CR there)", () => {
+    // CPython: "unterminated string literal"; joining the lines would have closed the string.
+    for (const source of ['class A:\n    x = f("a\nb")\n', 'class Migration:\n    dependencies = [("library", "0001_i\ritial")]\n']) {
+      expect(parse(source).syntaxErrors.length, source).toBeGreaterThan(0);
+    }
+  });
+
   it.each([
     ["class A:\n    x = f(a=\nb\n", ["expected an indented block", "invalid syntax at `x = f(a=`"]],
     ["class A:\n    x = f(a=\nb c)", ["expected an indented block", "invalid syntax at `x = f(a=`", "invalid syntax at `b c)`"]],
