@@ -16,7 +16,7 @@ import type {
 import { builtinOperation } from "../model/django-operations.js";
 import { builtinParams, lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
-import { LineIndex } from "./source-text.js";
+import { LineIndex, universalNewlines } from "./source-text.js";
 import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 
 type SyntaxNode = LightNode;
@@ -65,11 +65,10 @@ interface Ctx {
   /** Operation classes the module itself defines by subclassing a built-in one (`localOperations`). */
   local?: OperationCatalog;
   /**
-   * Inside a function being read for the operation it returns (`returnedOperation`, for a
+   * Inside a function being read for the operations it returns (`returnedOperations`, for a
    * function of the migration or of a `HelperModule`): the names its body binds, which hide the
-   * module's. A parameter holds the
-   * caller's value (an opaque one when unknown); a local name the node assigned to it, or null
-   * when it is bound otherwise (a nested `def`, twice).
+   * module's. A parameter holds the caller's value (an opaque one when unknown); a local name the
+   * node assigned to it, or null when it is bound otherwise (a nested `def`, twice).
    */
   scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null> };
   /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperations`). */
@@ -130,8 +129,8 @@ export function parseMigrationSource(
     fullTree?: boolean;
   } = {},
 ): ParsedMigration {
-  const { text, index, deep, root } = readTree(source, options.fullTree === true);
-  const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
+  const { text, deep, ctx } = readModule(source, options.fullTree === true, options.operations);
+  const { index, root } = ctx;
   const result: ParsedMigration = {
     path: file.path,
     app: file.app,
@@ -158,37 +157,12 @@ export function parseMigrationSource(
   };
 
   const classes: SyntaxNode[] = [];
-  for (const child of root.namedChildren) {
-    switch (child.type) {
-      case "import_statement":
-      case "import_from_statement":
-        readImport(ctx, child, result);
-        break;
-      case "comment":
-        result.fileComments.push({ text: commentText(child), line: index.position(child.startIndex).line });
-        break;
-      case "class_definition":
-        classes.push(child);
-        break;
-      case "function_definition":
-        result.functions.push(readFunction(ctx, child));
-        (ctx.functions ??= new Map()).set(child.childForFieldName("name")?.text ?? "", child);
-        break;
-      case "decorated_definition": {
-        const def = child.childForFieldName("definition");
-        if (def?.type === "class_definition") classes.push(def);
-        if (def?.type === "function_definition") result.functions.push(readFunction(ctx, def));
-        break;
-      }
-      case "if_statement":
-      case "try_statement":
-        // `try: from x import y except ImportError: ...` and `if TYPE_CHECKING:` blocks.
-        for (const node of child.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, result);
-        break;
-      default:
-        break;
-    }
-  }
+  readModuleLevel(ctx, result.modelImports, (child) => {
+    if (child.type === "comment") result.fileComments.push({ text: commentText(child), line: index.position(child.startIndex).line });
+    const def = child.type === "decorated_definition" ? child.childForFieldName("definition") : child;
+    if (def?.type === "class_definition") classes.push(def);
+    if (def?.type === "function_definition") result.functions.push(readFunction(ctx, def));
+  });
 
   ctx.local = localOperations(ctx, classes);
   const migrationClass = pickMigrationClass(ctx, classes);
@@ -196,10 +170,13 @@ export function parseMigrationSource(
   return result;
 }
 
-/** A module's text (a lone CR made a line break), its line index and its copied tree. */
-function readTree(source: string, fullTree: boolean): { text: string; index: LineIndex; deep: Python3Violation | null; root: SyntaxNode } {
-  // CPython reads a lone CR as a line break; tree-sitter does not. Same length, so offsets hold.
-  const text = source.includes("\r") ? source.replace(/\r(?!\n)/g, "\n") : source;
+/**
+ * A module's text (a lone CR made a line break, as `decodePythonSource` makes it for files; the
+ * parse takes any text), the indentation CPython refuses in it, and the context its reads start
+ * from, with its copied tree.
+ */
+function readModule(source: string, fullTree: boolean, operations: OperationCatalog | undefined): { text: string; deep: Python3Violation | null; ctx: Ctx } {
+  const text = universalNewlines(source);
   const index = new LineIndex(text);
   // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
   const deep = tooDeeplyIndented(text);
@@ -214,7 +191,25 @@ function readTree(source: string, fullTree: boolean): { text: string; index: Lin
     if (!again.rootNode.hasError) [tree, read] = [again, joined];
   }
   const root = lightTree(tree, read, { full: fullTree, brackets: mayNestTooDeep(read) });
-  return { text, index, deep, root };
+  const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
+  return { text, deep, ctx };
+}
+
+/**
+ * What every module is read for at its top level: its imports, also inside `if` and `try` blocks
+ * (`try: from x import y except ImportError: ...`, `if TYPE_CHECKING:`), with the model classes
+ * among them in `modelImports`, and its undecorated functions (`ctx.functions`). `each` gets
+ * every top-level statement.
+ */
+function readModuleLevel(ctx: Ctx, modelImports: ParsedMigration["modelImports"] | null, each: (child: SyntaxNode) => void): void {
+  ctx.functions = new Map();
+  for (const child of ctx.root.namedChildren) {
+    if (child.type === "import_statement" || child.type === "import_from_statement") readImport(ctx, child, modelImports);
+    else if (child.type === "if_statement" || child.type === "try_statement") {
+      for (const node of child.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, modelImports);
+    } else if (child.type === "function_definition") ctx.functions.set(child.childForFieldName("name")?.text ?? "", child);
+    each(child);
+  }
 }
 
 /** Node types that bind a name at module level other than by a plain assignment. */
@@ -258,12 +253,17 @@ function moduleConstants(root: SyntaxNode): Map<string, SyntaxNode | null> {
 function withConstant<T>(ctx: Ctx, name: string, read: (bound: SyntaxNode) => T): T | null {
   ctx.constants ??= moduleConstants(ctx.root);
   const bound = ctx.constants.get(name);
-  if (!bound || ctx.reading.has(name)) return null;
-  ctx.reading.add(name);
+  return bound ? guarded(ctx, name, bound, read) : null;
+}
+
+/** `read(bound)`, unless `key` is being read already (a loop through names: null). */
+function guarded<T>(ctx: Ctx, key: string, bound: SyntaxNode, read: (bound: SyntaxNode) => T): T | null {
+  if (ctx.reading.has(key)) return null;
+  ctx.reading.add(key);
   try {
     return read(bound);
   } finally {
-    ctx.reading.delete(name);
+    ctx.reading.delete(key);
   }
 }
 
@@ -288,14 +288,7 @@ function memoized(ctx: Ctx, key: string, name: string, range: SourceRange, compu
 
 /** `withConstant` for a function's local name, bound to `node`. */
 function withLocal<T>(ctx: Ctx, name: string, node: SyntaxNode, read: (bound: SyntaxNode) => T): T | null {
-  const key = `local ${name}`;
-  if (ctx.reading.has(key)) return null;
-  ctx.reading.add(key);
-  try {
-    return read(node);
-  } finally {
-    ctx.reading.delete(key);
-  }
+  return guarded(ctx, `local ${name}`, node, read);
 }
 
 /** `left + right` (the operands; null for any other operator). */
@@ -386,7 +379,8 @@ function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SyntaxErrorRange[] {
   return errors;
 }
 
-function readImport(ctx: Ctx, node: SyntaxNode, result: ParsedMigration): void {
+/** Binds the names an import statement imports (`ctx.imports`); model classes also go to `modelImports`. */
+function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["modelImports"] | null): void {
   if (node.type === "import_statement") {
     for (const name of node.childrenForFieldName("name")) {
       if (name.type === "aliased_import") {
@@ -417,7 +411,7 @@ function readImport(ctx: Ctx, node: SyntaxNode, result: ParsedMigration): void {
     // `from . import x` is `.x`; `from .m import x` is `.m.x`.
     ctx.imports[alias] = /^\.*$/.test(module) ? `${module}${target}` : `${module}.${target}`;
     if (/(^|\.)models$/.test(module) && module !== "django.db.models" && !module.startsWith("django.")) {
-      result.modelImports.push({ name: alias, module, range: rangeOf(ctx, name) });
+      modelImports?.push({ name: alias, module, range: rangeOf(ctx, name) });
     }
   }
 }
@@ -944,7 +938,7 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
       const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
       if (def && method) methods.set(method, def.childForFieldName("body"));
       // `state_forwards(self, app_label, state)`: the name its body calls `reload_model` on.
-      if (def && method === "state_forwards") stateParameter = parameterNames(def)[2] ?? null;
+      if (def && method === "state_forwards") stateParameter = parameterList(def)[2]?.name ?? null;
       // `database_forwards = helper`: a method rollsafe does not read (no body: "other").
       const assigned = stmt.type === "expression_statement" ? stmt.namedChildren[0] : null;
       const left = assigned?.type === "assignment" ? assigned.childForFieldName("left") : null;
@@ -991,11 +985,6 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
 
 /** Django's base class of every operation, where migrations import it from. */
 const OPERATION_BASES = new Set(["django.db.migrations.Operation", "django.db.migrations.operations.Operation", "django.db.migrations.operations.base.Operation"]);
-
-/** A function's parameter names, in order (`*args` and `**kwargs` by their names). */
-function parameterNames(def: SyntaxNode): string[] {
-  return parameterList(def).map((p) => p.name);
-}
 
 /** One parameter of a `def`. */
 interface Parameter {
@@ -1138,26 +1127,16 @@ export class HelperModule {
   ) {
     if (!ctx) return;
     const classes: SyntaxNode[] = [];
-    const ignored = { modelImports: [] } as unknown as ParsedMigration;
-    ctx.functions = new Map();
-    for (const child of ctx.root.namedChildren) {
-      if (child.type === "import_statement" || child.type === "import_from_statement") readImport(ctx, child, ignored);
-      else if (child.type === "class_definition") classes.push(child);
-      else if (child.type === "function_definition") {
-        const name = child.childForFieldName("name")?.text;
-        if (name) ctx.functions.set(name, child);
-      } else if (child.type === "if_statement" || child.type === "try_statement") {
-        for (const node of child.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, ignored);
-      }
-    }
+    readModuleLevel(ctx, null, (child) => {
+      if (child.type === "class_definition") classes.push(child);
+    });
     ctx.local = localOperations(ctx, classes, "a helper module");
   }
 
   /** Reads a helper module's source; one that is not valid Python gives no operation. */
   static read(source: string, options: { operations?: OperationCatalog } = {}): HelperModule {
-    const { text, index, deep, root } = readTree(source, false);
-    const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations: options.operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
-    if (deep || root.hasError || python3Violations(root, text).length > 0) return new HelperModule(null, "it is not valid Python");
+    const { text, deep, ctx } = readModule(source, false, options.operations);
+    if (deep || ctx.root.hasError || python3Violations(ctx.root, text).length > 0) return new HelperModule(null, "it is not valid Python");
     return new HelperModule(ctx, null);
   }
 
@@ -1211,12 +1190,8 @@ function callArguments(call: Operation): { positional: PyValue[]; keywords: Reco
  * list, read as an unknown operation), in `call`'s place and with its range, or why not.
  */
 function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy = `\`${name}\``, foreign = false): Operation | string {
-  const { positional, keywords } = callArguments(call);
-  const made = returnedOperations(ctx, name, positional, keywords, call.range, call.index, false);
-  if (typeof made === "string") return made;
-  const [op] = made;
-  if (!op) return `\`${name}\` returns no operation`;
-  return { ...relocate(op, call.range, callerValues(call), builtBy, foreign), comments: call.comments, index: call.index };
+  const made = fromFactory(ctx, name, call, call.index, false, builtBy, foreign);
+  return typeof made === "string" ? made : (made[0] ?? `\`${name}\` returns no operation`);
 }
 
 /**
@@ -1224,8 +1199,13 @@ function operationFromFactory(ctx: Ctx, name: string, call: Operation, builtBy =
  * operation list, read as an unknown operation), numbered from `first`, or why not.
  */
 function operationsFromFactory(ctx: Ctx, name: string, call: Operation, first: number, builtBy = `\`${name}\``, foreign = false): Operation[] | string {
+  return fromFactory(ctx, name, call, first, true, builtBy, foreign);
+}
+
+/** `returnedOperations` for `call` (one operation, or a `list`), each moved to the call's place (`relocate`) and numbered from `first`. */
+function fromFactory(ctx: Ctx, name: string, call: Operation, first: number, list: boolean, builtBy: string, foreign: boolean): Operation[] | string {
   const { positional, keywords } = callArguments(call);
-  const made = returnedOperations(ctx, name, positional, keywords, call.range, first, true);
+  const made = returnedOperations(ctx, name, positional, keywords, call.range, first, list);
   if (typeof made === "string") return made;
   const kept = callerValues(call);
   return made.map((op, i) => ({ ...relocate(op, call.range, kept, builtBy, foreign), comments: i === 0 ? call.comments : [], index: first + i }));
@@ -1241,11 +1221,12 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
   const values = bindArguments(ctx.scope ? { ...ctx, scope: undefined } : ctx, name, parameterList(def), positional, keywords, site);
   if (typeof values === "string") return values;
   const scope = { values, nodes: new Map<string, SyntaxNode | null>() };
+  // The module's constants, found once for every function read in it.
+  ctx.constants ??= moduleConstants(ctx.root);
   const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope, memo: new Map(), lists: new Map(), factoryDepth: depth + 1 };
   const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((c) => c.type !== "comment");
   const last = statements.pop();
   if (last?.type !== "return_statement") return `\`${name}\` does not end by returning ${list ? "operations" : "an operation"}`;
-  const ignored = { modelImports: [] } as unknown as ParsedMigration;
   const bind = (local: string, node: SyntaxNode | null) => {
     values.delete(local);
     scope.nodes.set(local, scope.nodes.has(local) ? null : node);
@@ -1258,7 +1239,7 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
     }
     if (stmt.type === "pass_statement") continue;
     if (stmt.type === "import_statement" || stmt.type === "import_from_statement") {
-      readImport(inner, stmt, ignored);
+      readImport(inner, stmt, null);
       continue;
     }
     const expression = stmt.type === "expression_statement" ? stmt.namedChildren[0] : undefined;
@@ -1599,7 +1580,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
           return read ? { ...read, range } : { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
         }
       }
-      if (node.type === "identifier") {
+      if (node.type === "identifier" && (ctx.constants ??= moduleConstants(ctx.root)).get(node.text)) {
         const constant = memoized(ctx, `${depth}\0${node.text}`, node.text, range, () => withConstant(ctx, node.text, (bound) => toValue(ctx, bound, depth + 1)));
         // At the place it is used: fixes and messages point there, not at the definition.
         if (constant) return { ...constant, range };

@@ -38,42 +38,72 @@ const SPACES_TO_LEVEL_99 = " ".repeat(MAX_INDENT_LEVEL);
 export function tooDeeplyIndented(text: string): Python3Violation | null {
   if (!text.includes("\t") && !text.includes(SPACES_TO_LEVEL_99)) return null;
   const levels = [0];
+  for (const event of lineStructure(text)) {
+    if (event.kind !== "line") continue;
+    const { start, column, end: j } = event;
+    if (j < text.length && text[j] !== "\n" && text[j] !== "#" && !(text[j] === "\\" && text[j + 1] === "\n")) {
+      if (column > (levels[levels.length - 1] ?? 0)) {
+        if (levels.length > MAX_INDENT_LEVEL) {
+          const end = text.indexOf("\n", start);
+          return { startIndex: start, endIndex: end < 0 ? text.length : end, message: `too many levels of indentation (CPython allows ${MAX_INDENT_LEVEL})` };
+        }
+        levels.push(column);
+      } else {
+        while (levels.length > 1 && column < (levels[levels.length - 1] ?? 0)) levels.pop();
+      }
+    }
+  }
+  return null;
+}
+
+/** What CPython's tokenizer sees of a text's lines, in order (`lineStructure`). */
+type LineEvent =
+  /** A logical line starts at `start`: its indentation's `column`, and `end`, its first other character. */
+  | { kind: "line"; start: number; column: number; end: number }
+  /** A line break inside brackets at `at`, ending a line that holds a comment or not. */
+  | { kind: "continuation"; at: number; afterComment: boolean }
+  /** A string literal that does not close. */
+  | { kind: "unterminated" };
+
+/**
+ * The line structure of `text` as CPython's tokenizer reads it: a logical line starts after a line
+ * break outside brackets; line breaks in strings and comments do not count, and a backslash
+ * joins two lines.
+ */
+function* lineStructure(text: string): Generator<LineEvent> {
   let brackets = 0;
   let lineStart = true;
+  let comment = false;
   for (let i = 0; i < text.length; ) {
     if (lineStart) {
       lineStart = false;
-      const { column, end: j } = indentation(text, i);
-      if (j < text.length && text[j] !== "\n" && text[j] !== "#" && !(text[j] === "\\" && text[j + 1] === "\n")) {
-        if (column > (levels[levels.length - 1] ?? 0)) {
-          if (levels.length > MAX_INDENT_LEVEL) {
-            const end = text.indexOf("\n", i);
-            return { startIndex: i, endIndex: end < 0 ? text.length : end, message: `too many levels of indentation (CPython allows ${MAX_INDENT_LEVEL})` };
-          }
-          levels.push(column);
-        } else {
-          while (levels.length > 1 && column < (levels[levels.length - 1] ?? 0)) levels.pop();
-        }
-      }
-      i = j;
+      const { column, end } = indentation(text, i);
+      yield { kind: "line", start: i, column, end };
+      i = end;
       continue;
     }
     const c = text[i];
     if (c === "#") {
+      comment = true;
       const end = text.indexOf("\n", i);
       i = end < 0 ? text.length : end;
     } else if (c === '"' || c === "'") {
-      i = stringEnd(text, i);
+      const string = readString(text, i);
+      if (!string.closed) yield { kind: "unterminated" };
+      i = string.end;
     } else if (c === "\\") {
       i += 2;
     } else {
       if (c === "(" || c === "[" || c === "{") brackets++;
       else if ((c === ")" || c === "]" || c === "}") && brackets > 0) brackets--;
-      else if (c === "\n" && brackets === 0) lineStart = true;
+      else if (c === "\n") {
+        if (brackets === 0) lineStart = true;
+        else yield { kind: "continuation", at: i, afterComment: comment };
+        comment = false;
+      }
       i++;
     }
   }
-  return null;
 }
 
 /**
@@ -86,42 +116,15 @@ export function tooDeeplyIndented(text: string): Python3Violation | null {
  */
 export function joinDedentedContinuations(text: string): string | null {
   let joined: string[] | null = null;
-  let brackets = 0;
   let logicalColumn = 0;
-  let lineStart = true;
-  let comment = false;
-  for (let i = 0; i < text.length; ) {
-    if (lineStart) {
-      lineStart = false;
-      const { column, end } = indentation(text, i);
-      if (end < text.length && text[end] !== "\n" && text[end] !== "#") logicalColumn = column;
-      i = end;
-      continue;
-    }
-    const c = text[i];
-    if (c === "#") {
-      comment = true;
-      const end = text.indexOf("\n", i);
-      i = end < 0 ? text.length : end;
-    } else if (c === '"' || c === "'") {
-      const string = readString(text, i);
-      if (!string.closed) return null;
-      i = string.end;
-    } else if (c === "\\") {
-      i += 2;
-    } else {
-      if (c === "(" || c === "[" || c === "{") brackets++;
-      else if ((c === ")" || c === "]" || c === "}") && brackets > 0) brackets--;
-      else if (c === "\n") {
-        if (brackets === 0) lineStart = true;
-        else if (!comment && indentation(text, i + 1).column < logicalColumn) {
-          joined ??= [...text];
-          joined[i] = " ";
-          if (text[i - 1] === "\r") joined[i - 1] = " ";
-        }
-        comment = false;
-      }
-      i++;
+  for (const event of lineStructure(text)) {
+    if (event.kind === "unterminated") return null;
+    if (event.kind === "line") {
+      if (event.end < text.length && text[event.end] !== "\n" && text[event.end] !== "#") logicalColumn = event.column;
+    } else if (!event.afterComment && indentation(text, event.at + 1).column < logicalColumn) {
+      joined ??= [...text];
+      joined[event.at] = " ";
+      if (text[event.at - 1] === "\r") joined[event.at - 1] = " ";
     }
   }
   return joined ? joined.join("") : null;
@@ -152,12 +155,7 @@ function indentation(text: string, lineStart: number): { column: number; alt: nu
   return { column, alt, end: i };
 }
 
-/** The offset just past the string literal whose opening quote is at `start` (or the end of an unterminated one). */
-function stringEnd(text: string, start: number): number {
-  return readString(text, start).end;
-}
-
-/** `stringEnd`, and whether the string is closed (an unterminated one ends at its line's end or the text's). */
+/** The offset just past the string literal whose opening quote is at `start`, and whether it closes (an unterminated one ends at its line's end or the text's). */
 function readString(text: string, start: number): { end: number; closed: boolean } {
   const quote = text[start] as string;
   const triple = text.startsWith(quote.repeat(3), start);

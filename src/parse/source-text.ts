@@ -48,7 +48,7 @@ export function decodePythonSource(bytes: Uint8Array): string {
  * holds a `\n`); tree-sitter-python skips it as whitespace, so `import a.b\rc` read as valid and
  * every line after one was numbered one less. Made a `\n`: the same length, so every offset holds.
  */
-function universalNewlines(text: string): string {
+export function universalNewlines(text: string): string {
   return text.includes("\r") ? text.replace(/\r(?!\n)/g, "\n") : text;
 }
 
