@@ -713,23 +713,34 @@ function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, app
   if (!append) result.operationsUnknown = null;
 }
 
-/** The operations of `lists`, read in order after `ops` (their indexes go on from there). */
+/**
+ * The operations of `lists` (see `operationLists`), read in order after `ops` (their indexes go
+ * on from there).
+ */
 function readOperationLists(ctx: Ctx, lists: SyntaxNode[], depth: number, ops: Operation[] = []): Operation[] {
-  for (const list of lists) ops.push(...readOperationList(ctx, list, depth, ops.length));
+  for (const list of lists) {
+    if (list.type === "call") ops.push(...spreadOperations(ctx, readSpread(ctx, list, list, ops.length, "operations returned by", `operations returned by a call (\`${truncate(list.text, 60)}\`)`), ops.length));
+    else if (list.type === "list_comprehension") ops.push(...comprehensionOperations(ctx, list, depth, ops.length));
+    else ops.push(...readOperationList(ctx, list, depth, ops.length));
+  }
   return ops;
 }
 
 /**
- * The literal lists an operation list is made of: a list or tuple, a module constant bound to
- * one, lists joined with `+`, and of `[...] if condition else []` the branch that holds
- * operations (Django runs them in the configurations where the condition holds, so they are
- * checked). Otherwise why not (a reason that follows "`operations` ..."): two non-empty branches
- * cannot both run, and any other name or a call is not read.
+ * The lists an operation list is made of: a list or tuple, a module constant bound to one,
+ * lists joined with `+`, and of `[...] if condition else []` the branch that holds operations
+ * (Django runs them in the configurations where the condition holds, so they are checked). A
+ * call (`make_operations(...)`) and a list comprehension stand for the operations they make
+ * (`readOperationLists` reads them, or leaves an unknown operation saying why). Otherwise why
+ * not (a reason that follows "`operations` ..."): two non-empty branches cannot both run, and
+ * any other name is not read.
  */
 function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
   switch (node.type) {
     case "list":
     case "tuple":
+    case "call":
+    case "list_comprehension":
       return [node];
     case "parenthesized_expression": {
       const inner = node.namedChildren.find((c) => c.type !== "comment");
@@ -740,7 +751,13 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       return typeof both === "string" ? both : [...both[0], ...both[1]];
     }
     case "conditional_expression": {
-      const both = operandLists(ctx, branches(node));
+      // A literal condition (`if False`) picks its branch. Not a name: even a constant may come
+      // from the project's settings (`getattr(settings, "X", False)` reads as its default).
+      const condition = node.namedChildren.filter((c) => c.type !== "comment")[1];
+      const either = branches(node);
+      const truth = condition && either && LITERALS.has(condition.type) ? truthy(toValue(ctx, condition, 0)) : null;
+      if (either && truth !== null) return operationLists(ctx, either[truth ? 0 : 1]);
+      const both = operandLists(ctx, either);
       if (typeof both === "string") return both;
       const [a, b] = both;
       const empty = (lists: SyntaxNode[]) => lists.every((l) => l.namedChildren.every((c) => c.type === "comment"));
@@ -763,6 +780,9 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
 }
 
 const NOT_A_LIST = "is not a literal list";
+
+/** Node types of literals whose truth `truthy` knows. */
+const LITERALS = new Set(["true", "false", "none", "integer", "float", "string"]);
 
 /** `operationLists` of two operands (of `+`, or a condition's branches), or the first reason one is not read. */
 function operandLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [SyntaxNode[], SyntaxNode[]] | string {
@@ -790,16 +810,141 @@ function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Op
     const op = depth > MAX_OPERATION_DEPTH
       ? unknownOperation(ctx, item, first + ops.length, `nested more than ${MAX_OPERATION_DEPTH} operations deep`)
       : readOperation(ctx, item, first + ops.length, depth);
-    // `*make_operations(...)`: the operations a function of this module returns, in its place.
-    const spread = op.spread && !op.unpacked && ctx.functions?.has(op.callee) ? operationsFromFactory(ctx, op.callee, op, first + ops.length) : null;
-    if (typeof spread === "string" && op.unknown) op.unknown.reason = `${op.unknown.reason} (${spread}, in this ${ctx.scope ? "module" : "migration"})`;
-    const made = Array.isArray(spread) ? spread : [op];
+    const made = spreadOperations(ctx, op, first + ops.length);
     made[0]?.comments.unshift(...pendingComments);
     pendingComments = [];
     lastEndLine = op.range.endLine;
     ops.push(...made);
   }
   return ops;
+}
+
+/** Most items a list comprehension of operations is read for. */
+const MAX_COMPREHENSION_ITEMS = 1_000;
+
+/**
+ * `[migrations.AddField("book", name, ...) for name in ("a", "b")]`: the operation the body makes
+ * for each item of a literal iterable (a list or tuple, a dict's keys, or its `.keys()`,
+ * `.values()` or `.items()`, a constant bound to one), with the loop's names bound to the item or
+ * unpacked from it, as Python runs it. Each operation has the body's range, and no fix is offered
+ * on it: an edit there would change every item's. Otherwise one unknown operation saying why not.
+ */
+function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, first: number): Operation[] {
+  const unknown = (why: string) => [unknownOperation(ctx, node, first, `operations made by a list comprehension ${why}`)];
+  const body = node.childForFieldName("body");
+  const clauses = node.namedChildren.filter((c) => c !== body && c.type !== "comment");
+  const clause = clauses[0];
+  if (clauses.some((c) => c.type === "if_clause")) return unknown("that filters its items with `if`");
+  if (!body || clause?.type !== "for_in_clause" || clauses.length !== 1) return unknown("with more than one `for`");
+  if (clause.children.some((c) => c.type === "async")) return unknown("over an asynchronous iterable");
+  const target = clause.childForFieldName("left");
+  const sources = clause.childrenForFieldName("right");
+  const names = target ? loopNames(target) : null;
+  if (!names) return unknown(`whose loop target (\`${truncate(target?.text ?? "", 60)}\`) is not a name or a flat tuple of names`);
+  const source = sources.length === 1 ? sources[0] : undefined;
+  const items = source ? iteratedItems(ctx, source) : null;
+  if (!items) return unknown(`over \`${truncate(sources.map((n) => n.text).join(", "), 60)}\`, which is not a literal list, tuple or dict`);
+  if (items.length > MAX_COMPREHENSION_ITEMS) return unknown(`over more than ${MAX_COMPREHENSION_ITEMS} items`);
+  // The body runs in a scope of its own: the loop's names, then the enclosing function's names
+  // as they are when the comprehension runs (read here, before the loop's names can hide them
+  // from a local's definition), then the module's.
+  const outer = ctx.scope;
+  const values = new Map(outer?.values);
+  if (outer) {
+    for (const id of body.descendantsOfType("identifier")) {
+      if (!names.includes(id.text) && !values.has(id.text) && outer.nodes.has(id.text)) values.set(id.text, toValue(ctx, id, depth + 1));
+    }
+  }
+  const ops: Operation[] = [];
+  for (const item of items) {
+    const bound = new Map(values);
+    if (names.length === 1) bound.set(names[0] as string, item);
+    else if ((item.kind === "tuple" || item.kind === "list") && item.items.length === names.length) names.forEach((name, i) => bound.set(name, item.items[i] as PyValue));
+    else return unknown(`whose items do not all unpack into \`${names.join(", ")}\``);
+    const inner: Ctx = { ...ctx, scope: { values: bound, nodes: new Map() }, memo: new Map(), lists: new Map() };
+    for (const op of spreadOperations(inner, readOperation(inner, body, first + ops.length, depth), first + ops.length)) {
+      op.builtBy ??= "a list comprehension";
+      ops.push(op);
+    }
+  }
+  return ops;
+}
+
+/** The names a comprehension's `for` binds: one name, or a flat tuple or list of two or more. */
+function loopNames(target: SyntaxNode): string[] | null {
+  if (target.type === "identifier") return [target.text];
+  if (target.type !== "pattern_list" && target.type !== "tuple_pattern" && target.type !== "list_pattern") return null;
+  const parts = target.namedChildren.filter((c) => c.type !== "comment");
+  // `for (x) in ...` binds `x` and `for (x,) in ...` unpacks: one name in brackets is not read.
+  if (parts.length < 2 || parts.some((c) => c.type !== "identifier")) return null;
+  const names = parts.map((c) => c.text);
+  return new Set(names).size === names.length ? names : null;
+}
+
+/**
+ * The items a `for` takes from `source`, in order: a literal list or tuple, a dict's keys, or
+ * its `.keys()`, `.values()` or `.items()` (as `(key, value)` tuples); null for anything else (a
+ * set's order is not the source's).
+ */
+function iteratedItems(ctx: Ctx, source: SyntaxNode): PyValue[] | null {
+  const fn = source.type === "call" ? source.childForFieldName("function") : null;
+  const args = source.type === "call" ? source.childForFieldName("arguments") : null;
+  if (fn?.type === "attribute" && args?.type === "argument_list" && args.namedChildren.every((c) => c.type === "comment")) {
+    const method = fn.childForFieldName("attribute")?.text;
+    const object = fn.childForFieldName("object");
+    const dict = object && (method === "keys" || method === "values" || method === "items") ? toValue(ctx, object, 0) : null;
+    if (dict?.kind !== "dict" || repeatsKey(dict)) return null;
+    if (method === "keys") return dict.entries.map((e) => e.key);
+    if (method === "values") return dict.entries.map((e) => e.value);
+    return dict.entries.map((e) => ({ kind: "tuple", items: [e.key, e.value], range: e.key.range }));
+  }
+  const value = toValue(ctx, source, 0);
+  if (value.kind === "list" || value.kind === "tuple") return value.items;
+  if (value.kind === "dict" && !repeatsKey(value)) return value.entries.map((e) => e.key);
+  return null;
+}
+
+/** Whether a dict literal writes a key twice (Python keeps the first place and the last value). */
+function repeatsKey(dict: Extract<PyValue, { kind: "dict" }>): boolean {
+  const seen = new Set<string>();
+  for (const { key } of dict.entries) {
+    const id = key.kind === "str" || key.kind === "int" ? `${key.kind}:${String(key.value)}` : null;
+    if (id === null) continue;
+    if (seen.has(id)) return true;
+    seen.add(id);
+  }
+  return false;
+}
+
+/**
+ * `op` itself, or for operations spread from a call of a function of this module
+ * (`*make_operations(...)`, `operations = make_operations(...)`) the operations it returns, in
+ * its place. A call that cannot be read keeps its place as an unknown operation, with the reason.
+ */
+function spreadOperations(ctx: Ctx, op: Operation, index: number): Operation[] {
+  const spread = op.spread && !op.unpacked && ctx.functions?.has(op.callee) ? operationsFromFactory(ctx, op.callee, op, index) : null;
+  if (typeof spread === "string" && op.unknown) op.unknown.reason = `${op.unknown.reason} (${spread}, in this ${ctx.scope ? "module" : "migration"})`;
+  return Array.isArray(spread) ? spread : [op];
+}
+
+/**
+ * An unknown operation standing for the operations a call makes (`node` is `*call(...)` in a
+ * list, or the call itself where a list is expected), kept as the call for the function's
+ * operations to be read in its place (`spreadOperations`, or a helper module's after the load).
+ */
+function readSpread(ctx: Ctx, node: SyntaxNode, inner: SyntaxNode | undefined, index: number, what: string, otherwise: string): Operation {
+  const op = unknownOperation(ctx, node, index, otherwise);
+  const fn = inner?.type === "call" ? inner.childForFieldName("function") : null;
+  const callee = fn ? dottedName(fn) : null;
+  const call = inner && callee ? toValue(ctx, inner, 0) : null;
+  if (callee && call?.kind === "call" && op.unknown) {
+    op.unknown.reason = `${what} \`${callee}(...)\``;
+    op.callee = callee.includes(".") ? qualify(ctx, callee) : ctx.imports[callee] ?? callee;
+    op.args = mapArguments(call, []);
+    op.spread = true;
+    if (call.hasSplat) op.unpacked = true;
+  }
+  return op;
 }
 
 function unknownOperation(ctx: Ctx, node: SyntaxNode, index: number, reason: string): Operation {
@@ -817,20 +962,7 @@ function unknownOperation(ctx: Ctx, node: SyntaxNode, index: number, reason: str
 
 function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Operation {
   if (node.type === "list_splat") {
-    const op = unknownOperation(ctx, node, index, "operations spread from another list (`*...`)");
-    // `*make_operations(...)`: kept as the call, for the function's operations to be read in its place.
-    const inner = node.namedChildren.find((c) => c.type !== "comment");
-    const fn = inner?.type === "call" ? inner.childForFieldName("function") : null;
-    const callee = fn ? dottedName(fn) : null;
-    const call = inner && callee ? toValue(ctx, inner, 0) : null;
-    if (callee && call?.kind === "call" && op.unknown) {
-      op.unknown.reason = `operations spread from \`${callee}(...)\``;
-      op.callee = callee.includes(".") ? qualify(ctx, callee) : ctx.imports[callee] ?? callee;
-      op.args = mapArguments(call, []);
-      op.spread = true;
-      if (call.hasSplat) op.unpacked = true;
-    }
-    return op;
+    return readSpread(ctx, node, node.namedChildren.find((c) => c.type !== "comment"), index, "operations spread from", "operations spread from another list (`*...`)");
   }
   if (node.type !== "call") {
     return unknownOperation(ctx, node, index, "not a call to an operation class");
@@ -1208,7 +1340,12 @@ function fromFactory(ctx: Ctx, name: string, call: Operation, first: number, lis
   const made = returnedOperations(ctx, name, positional, keywords, call.range, first, list);
   if (typeof made === "string") return made;
   const kept = callerValues(call);
-  return made.map((op, i) => ({ ...relocate(op, call.range, kept, builtBy, foreign), comments: i === 0 ? call.comments : [], index: first + i }));
+  return made.map((op, i) => {
+    const moved = relocate(op, call.range, kept, builtBy, foreign);
+    // At the call, an operation the function makes but rollsafe cannot read says where it is made.
+    const unknown = moved.unknown ? { unknown: { ...moved.unknown, reason: `${moved.unknown.reason} (in ${builtBy})` } } : {};
+    return { ...moved, ...unknown, comments: i === 0 ? call.comments : [], index: first + i };
+  });
 }
 
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */

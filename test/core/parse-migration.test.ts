@@ -68,8 +68,12 @@ class Migration(migrations.Migration):
       ["Unknown", "operations spread from another list (`*...`)"],
     ]);
     expect(m.operations[1]?.range).toMatchObject({ line: 6, column: 9 });
+    // A call that makes the whole list stands for the operations it returns: unknown, at the call.
     const dynamic = parse("class Migration(migrations.Migration):\n    operations = build()\n");
-    expect(dynamic.operationsUnknown?.reason).toContain("not a literal list");
+    expect(dynamic.operationsUnknown).toBeNull();
+    expect(dynamic.operations.map((o) => [o.kind, o.unknown?.reason, o.range.line, o.range.column])).toEqual([["Unknown", "operations returned by `build(...)`", 2, 18]]);
+    const subscripted = parse("class Migration(migrations.Migration):\n    operations = OPS[0]\n");
+    expect(subscripted.operationsUnknown?.reason).toContain("not a literal list");
   });
 
   it("reads dependencies, swappable dependencies, replaces, run_before and initial", () => {
@@ -163,7 +167,9 @@ class Migration(migrations.Migration):
         super().__init__(*args, **kwargs)
         ${change}
 `);
-      expect(dynamic.operationsUnknown, change).not.toBeNull();
+      // A call's operations replace the list: an unknown operation, where `build()` is.
+      if (change.endsWith("build()")) expect(dynamic.operations.map((o) => [o.kind, o.range.line]), change).toEqual([["Unknown", 6]]);
+      else expect(dynamic.operationsUnknown, change).not.toBeNull();
     }
     // An __init__ that changes nothing rollsafe reads leaves the class's lists as they are.
     const plain = parse(`from django.db import migrations
@@ -208,6 +214,88 @@ class Migration(migrations.Migration):
     operations = [migrations.AddField("t", "f", models.CharField(max_length=10 + 5))]
 `);
     expect(sum.operations[0]?.args.field).toMatchObject({ kwargs: { max_length: { kind: "opaque", text: "10 + 5" } } });
+  });
+
+  it("reads a list comprehension over a literal iterable as the operation its body makes for each item", () => {
+    const m = parse(`from django.db import migrations, models
+NAMES = ("a", "b")
+FIELDS = {"c": models.IntegerField(), "d": models.TextField(null=True)}
+def drop(name):
+    return migrations.RemoveField("thing", name)
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunSQL("SELECT 1"),
+    ] + [migrations.AddField("thing", name, models.IntegerField(null=True)) for name in NAMES] + [
+        migrations.AddField(model_name="thing", name=n, field=f) for (n, f) in FIELDS.items()
+    ] + [drop(k) for k in FIELDS] + [migrations.AlterField("thing", "c", f) for f in FIELDS.values()] + [
+        migrations.DeleteModel(m) for m in ["X", "Y"] if m
+    ]
+`);
+    const named = (o: (typeof m.operations)[number]) => {
+      const v = o.args.name;
+      return v && "value" in v ? v.value : o.unknown?.reason;
+    };
+    expect(m.operationsUnknown).toBeNull();
+    expect(m.operations.map((o) => [o.kind, o.index, named(o)])).toEqual([
+      ["RunSQL", 0, undefined],
+      ["AddField", 1, "a"],
+      ["AddField", 2, "b"],
+      ["AddField", 3, "c"],
+      ["AddField", 4, "d"],
+      ["RemoveField", 5, "c"],
+      ["RemoveField", 6, "d"],
+      ["AlterField", 7, "c"],
+      ["AlterField", 8, "c"],
+      ["Unknown", 9, "operations made by a list comprehension that filters its items with `if`"],
+    ]);
+    // Each operation is at the body; the loop's values are where the iterable writes them.
+    expect(m.operations[2]?.range).toMatchObject({ line: 9, column: 10 });
+    expect(m.operations[2]?.args.name?.range).toMatchObject({ line: 2, column: 15 });
+    expect(m.operations[4]?.args.field).toMatchObject({ kind: "call", callee: "models.TextField", range: { line: 3 } });
+    expect(m.operations[8]?.args.field).toMatchObject({ callee: "models.TextField" });
+    // No fix can be placed in a body every item shares.
+    expect(m.operations.slice(1, 9).map((o) => o.builtBy !== undefined)).toEqual(Array(8).fill(true));
+    expect(m.operations[0]?.builtBy).toBeUndefined();
+  });
+
+  it.each([
+    ["[migrations.DeleteModel(m) for m in {'X', 'Y'}]", "over `{'X', 'Y'}`, which is not a literal list, tuple or dict"],
+    ["[migrations.DeleteModel(m) for m in models_to_drop()]", "over `models_to_drop()`, which is not a literal list, tuple or dict"],
+    ["[migrations.DeleteModel(m) for m in 'XY']", "over `'XY'`, which is not a literal list, tuple or dict"],
+    ["[migrations.DeleteModel(a + b) for a in 'X' for b in 'Y']", "with more than one `for`"],
+    ["[migrations.DeleteModel(a) for a, b in [('X', 1), ('Y',)]]", "whose items do not all unpack into `a, b`"],
+    ["[migrations.DeleteModel(a) for (a) in ['X']]", "whose loop target (`(a)`) is not a name or a flat tuple of names"],
+    ["[migrations.DeleteModel(a) for a, a in [('X', 'Y')]]", "whose loop target (`a, a`) is not a name or a flat tuple of names"],
+    ["[migrations.DeleteModel(k) for k in {'X': 1, 'X': 2}]", "over `{'X': 1, 'X': 2}`, which is not a literal list, tuple or dict"],
+    [`[migrations.DeleteModel(str(i)) for i in [${Array.from({ length: 1001 }, (_, i) => i).join(", ")}]]`, "over more than 1000 items"],
+  ])("leaves a list comprehension it cannot follow as one unknown operation: %s", (comprehension, why) => {
+    const m = parse(`from django.db import migrations\nclass Migration(migrations.Migration):\n    operations = ${comprehension}\n`);
+    expect(m.operations.map((o) => [o.kind, o.unknown?.reason, o.range.line, o.range.column])).toEqual([["Unknown", `operations made by a list comprehension ${why}`, 3, 18]]);
+  });
+
+  it("reads a comprehension in a function with the function's names as they are before the loop binds its own", () => {
+    const m = parse(`from django.db import migrations, models
+def add_all(model, *names):
+    name = "x"
+    suffix = name + "_flag"
+    return [migrations.AddField(model, name + suffix, models.BooleanField(null=True)) for name in names]
+class Migration(migrations.Migration):
+    operations = add_all("thing", "a", "b")
+    operations += [migrations.RunSQL("SELECT 1")] if False else [migrations.RunSQL("SELECT 2")]
+    operations += [migrations.RunSQL("SELECT 3")] if 1 else []
+`);
+    const texts = m.operations.map((o) => {
+      const v = o.kind === "RunSQL" ? o.args.sql : o.args.name;
+      return [o.kind, v?.kind === "str" ? v.value : v?.kind, o.builtBy];
+    });
+    // \`suffix\` is "x_flag": bound before the comprehension's \`name\` hides the function's.
+    expect(texts).toEqual([
+      ["AddField", "ax_flag", "`add_all`"],
+      ["AddField", "bx_flag", "`add_all`"],
+      ["RunSQL", "SELECT 2", undefined],
+      ["RunSQL", "SELECT 3", undefined],
+    ]);
+    expect(m.operations.map((o) => o.range.line)).toEqual([7, 7, 8, 9]);
   });
 
   it("reads module constants bound once and settings read with a default, at the place they are used", () => {
@@ -260,9 +348,16 @@ class Migration(migrations.Migration):
     operations = [migrations.RunSQL("SELECT 1")]
     operations += build()
 `);
-    // The readable part is kept and still checked; the rest is reported as unknown.
-    expect(built.operations.map((o) => o.kind)).toEqual(["RunSQL"]);
-    expect(built.operationsUnknown?.reason).toContain("not a literal list (`build()`)");
+    // The readable part is kept and still checked; the call's is an unknown operation.
+    expect(built.operations.map((o) => [o.kind, o.index, o.unknown?.reason])).toEqual([["RunSQL", 0, undefined], ["Unknown", 1, "operations returned by `build(...)`"]]);
+    expect(built.operationsUnknown).toBeNull();
+    const extended = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    operations += OTHER.ops
+`);
+    expect(extended.operations.map((o) => o.kind)).toEqual(["RunSQL"]);
+    expect(extended.operationsUnknown?.reason).toContain("not a literal list (`OTHER.ops`)");
     const nested = parse(`from django.db import migrations
 class Migration(migrations.Migration):
     operations = [
@@ -273,7 +368,9 @@ class Migration(migrations.Migration):
     ]
 `);
     expect(nested.operations[0]?.stateOperations?.map((o) => [o.args.name, o.index])).toMatchObject([[{ value: "A" }, 0], [{ value: "B" }, 1]]);
-    expect(nested.operations[0]?.unknown?.reason).toBe("`database_operations` is not a literal list");
+    // The call stands for the operations it makes: the database side is one unknown operation.
+    expect(nested.operations[0]?.unknown).toBeUndefined();
+    expect(nested.operations[0]?.databaseOperations?.map((o) => [o.kind, o.unknown?.reason])).toEqual([["Unknown", "operations returned by `ops(...)`"]]);
     const constant = parse(`from django.db import migrations
 STATE = [migrations.DeleteModel("A")]
 OPERATIONS = [migrations.SeparateDatabaseAndState(state_operations=STATE)] + LOOP

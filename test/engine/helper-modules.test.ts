@@ -154,7 +154,7 @@ class Migration(migrations.Migration):
       ["AddField", 1, "x"],
       ["AddField", 2, "y"],
       ["RemoveField", 3, "x"],
-      ["Unknown", 4, "operations spread from `broken(...)` (what `broken` returns is not a literal list, in this migration)"],
+      ["Unknown", 4, "operations returned by `build_them(...)` (in `broken`)"],
       ["RunSQL", 5, undefined],
     ]);
     // The comment above the spread is the first operation's; every one is at the spread's place.
@@ -345,7 +345,7 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
   it("reads the operations a helper module's function returns for `*` in an operation list", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
-      `from django.db import migrations, models\n\n\ndef drop_columns(model, *names):\n    return [migrations.RemoveField(model, name) for name in names] if False else [migrations.RemoveField(model, names[0]), migrations.RemoveField(model, names[1])]\n\n\ndef flags(model, a, b):\n    return [\n        migrations.AddField(model, a, models.BooleanField(default=False)),\n        migrations.AddField(model, b, models.BooleanField(null=True)),\n    ]\n`,
+      `from django.db import migrations, models\n\n\ndef drop_columns(model, *names):\n    return [migrations.RemoveField(model, name) for name in names] if settings.DROP else [migrations.RemoveField(model, names[0]), migrations.RemoveField(model, names[1])]\n\n\ndef flags(model, a, b):\n    return [\n        migrations.AddField(model, a, models.BooleanField(default=False)),\n        migrations.AddField(model, b, models.BooleanField(null=True)),\n    ]\n`,
     );
     migration("0002_spread", "from ._utils import drop_columns, flags", `        *flags("book", "featured", "archived"),\n        *drop_columns("book", "pages", "subtitle"),`);
     const result = await check();
@@ -353,11 +353,35 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     // `featured` (NOT NULL with a default) breaks the old release's INSERTs; `archived` is nullable.
     expect(seen.filter((line) => line.endsWith("adding-not-nullable-column"))).toEqual(["9 adding-not-nullable-column"]);
     expect(byRule(result.diagnostics, "adding-not-nullable-column")[0]?.message).toContain("featured");
-    // A list comprehension (in a branch of a condition) is not read: the spread stays one unknown operation.
+    // Two branches that both hold operations (which one runs depends on the settings): the spread stays one unknown operation.
     expect(byRule(result.diagnostics, "unknown-operation").map((d) => [d.line, d.message])).toEqual([
-      [10, "Cannot verify this operation: operations spread from `drop_columns(...)` (read in `shop/migrations/_utils.py`: what `drop_columns` returns is not a literal list)."],
+      [10, "Cannot verify this operation: operations spread from `drop_columns(...)` (read in `shop/migrations/_utils.py`: what `drop_columns` returns depends on a condition rollsafe cannot evaluate, and both branches hold operations)."],
     ]);
     expect(byRule(result.diagnostics, "dropping-column")).toEqual([]);
+  });
+
+  it("reads a whole operation list a helper module's function makes, and comprehensions, with no fix on what they build", async () => {
+    writeFileSync(path.join(migrations, "_ops.py"), `from django.db import migrations\n\n\ndef drop_all(model, *names):\n    return [migrations.RemoveField(model, name) for name in names]\n`);
+    writeFileSync(
+      path.join(migrations, "0002_whole.py"),
+      `from django.db import migrations\nfrom . import _ops\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("shop", "0001_initial")]\n    operations = [migrations.RemoveField("book", name) for name in ("pages",)] + _ops.drop_all("book", "title")\n`,
+    );
+    const result = await check();
+    const dropped = byRule(result.diagnostics, "dropping-column");
+    expect(dropped.map((d) => [d.line, d.column, d.message.slice(0, 30)])).toEqual([
+      [7, 19, "Removing field `Book.pages` dr"],
+      [7, 82, "Removing field `Book.title` dr"],
+    ]);
+    expect(dropped.map((d) => d.fix)).toEqual([undefined, undefined]);
+    expect(byRule(result.diagnostics, "unknown-operation")).toEqual([]);
+    expect(result.inputs).toEqual([path.join(migrations, "_ops.py")]);
+
+    // What cannot be followed stays one unknown operation at the call, saying why.
+    writeFileSync(path.join(migrations, "_ops.py"), `from django.db import migrations\n\n\ndef drop_all(model, *names):\n    return [migrations.RemoveField(model, name) for name in names if name]\n`);
+    const unknown = byRule((await check()).diagnostics, "unknown-operation").map((d) => [d.line, d.column, d.message]);
+    expect(unknown).toEqual([
+      [7, 82, "Cannot verify this operation: operations made by a list comprehension that filters its items with `if` (in `drop_all` from `shop/migrations/_ops.py`)."],
+    ]);
   });
 
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
