@@ -4,6 +4,7 @@ import type { Operation, PyValue, SourceRange } from "../src/model/types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { getModelCalls } from "../src/parse/get-model-calls.js";
 import { tableListed } from "../src/engine/table-lists.js";
 import { fieldFromCall, literalString, togetherList, type ModelState, togetherAdded } from "../src/state/model-state.js";
 import { code, postDeployMarker, pyValue } from "../src/advice/snippets.js";
@@ -26,8 +27,6 @@ function existing(ctx: OperationContext, name: string | null): ModelState | null
   return model && ctx.hasTable(model) && !ctx.isNewTable(model) ? model : null;
 }
 
-/** `apps.get_model("app", "Model")` / `apps.get_model("app.Model")` with literal arguments. */
-const GET_MODEL = /\bget_model\(\s*(?:["'](\w+)["']\s*,\s*["'](\w+)["']|["'](\w+)\.(\w+)["'])\s*[,)]/g;
 
 /** The models the functions a `RunPython` runs fetch with `apps.get_model` or import. */
 function modelsTouchedBy(ctx: OperationContext, op: Operation): ModelState[] {
@@ -38,8 +37,9 @@ function modelsTouchedBy(ctx: OperationContext, op: Operation): ModelState[] {
     if (model && ctx.hasTable(model) && !ctx.isNewTable(model)) found.set(`${model.app}.${model.key}`, model);
   };
   for (const fn of functionsRunBy(ctx.migration, forward)) {
-    const body = ctx.migration.source.slice(fn.range.startOffset, fn.range.endOffset);
-    for (const m of body.matchAll(GET_MODEL)) add(ctx.state.model((m[1] ?? m[3])!, (m[2] ?? m[4])!));
+    // An imported function's text is in its own module: the parse read its `get_model` calls there.
+    const fetched = fn.imported?.getModels ?? getModelCalls(ctx.migration.source.slice(fn.range.startOffset, fn.range.endOffset));
+    for (const [app, model] of fetched) add(ctx.state.model(app, model));
     // `from shop.models import Order` inside the function: the model of that name, in whichever app has it.
     for (const name of fn.modelImports) {
       const matches = [...ctx.state.models.values()].filter((model) => model.name === name);

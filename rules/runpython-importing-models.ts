@@ -1,8 +1,8 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { oncePer } from "../src/util/collections.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { Operation } from "../src/model/types.js";
+import type { Operation, SourceRange } from "../src/model/types.js";
 import { code } from "../src/advice/snippets.js";
 
 /** `Book` from `Book` or `Book as B` (the local name is the alias). */
@@ -24,7 +24,7 @@ const firstRunPythonOf = oncePer((migration: ParsedMigration): ReadonlyMap<strin
     if (op.kind !== "RunPython" || op.unknown) continue;
     for (const v of [op.args.code, op.args.reverse_code]) {
       const name = runPythonFunctionName(v);
-      if (name !== null) for (const fn of functionsRunBy(migration, name)) if (!first.has(fn.name)) first.set(fn.name, op);
+      if (name !== null) for (const fn of functionsRunBy(migration, name)) if (!first.has(functionId(fn))) first.set(functionId(fn), op);
     }
   }
   return first;
@@ -40,7 +40,7 @@ export const runpythonImportingModels: Rule = {
     hazards: ["H46"],
     docs: {
       summary: "A `RunPython` function that imports model classes instead of using `apps.get_model`",
-      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`.",
+      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`. A function the migration imports from a module of the project (`from ._data import backfill`) is read in that module, with that module's imports, and reported at the `RunPython` that runs it.",
       why: "The imported class is the current code's model, not the model as of this migration. Once a later release adds or renames a field, the migration selects or inserts columns that do not exist yet at this point in the history, so `migrate` fails on fresh databases (CI, new environments) and on environments that are behind.",
       recipe: ["Fetch the historical model from the `apps` argument: `Book = apps.get_model(\"library\", \"Book\")`, and drop the import."],
       severityReason: "Warning: it works today, and breaks later when the model changes; nothing fails during this deploy.",
@@ -74,22 +74,24 @@ class Migration(migrations.Migration):
     const first = firstRunPythonOf(ctx.migration);
     const reported = new Set<string>();
     for (const fn of names.flatMap((n) => functionsRunBy(ctx.migration, n))) {
-      if (ctx.parent === null && first.get(fn.name) !== op) continue;
+      if (ctx.parent === null && first.get(functionId(fn)) !== op) continue;
       const local = fn.modelImports.map(localName).filter((n) => /^[A-Z]/.test(n) && usesName(fn.calls, n));
-      const module = ctx.migration.modelImports.filter((m) => /^[A-Z]/.test(m.name) && usesName(fn.calls, m.name));
+      // The module-level imports of the module the function is in: the migration's, or an imported function's own.
+      const imports: { name: string; module: string; range?: SourceRange }[] = fn.imported?.moduleModelImports ?? ctx.migration.modelImports;
+      const module = imports.filter((m) => /^[A-Z]/.test(m.name) && usesName(fn.calls, m.name));
       for (const name of [...local, ...module.map((m) => m.name)]) {
-        const key = `${fn.name}:${name}`;
+        const key = `${functionId(fn)}:${name}`;
         if (reported.has(key)) continue;
         reported.add(key);
         const moduleImport = module.find((m) => m.name === name);
         const app = moduleImport ? moduleImport.module.replace(/\.models$/, "").split(".").pop() : ctx.migration.app;
         ctx.report({
           range: moduleImport?.range ?? fn.range,
-          message: `\`${fn.name}\` uses the imported model class \`${name}\` instead of \`apps.get_model\`.`,
+          message: `\`${fn.name}\`${definedIn(fn)} uses the imported model class \`${name}\` instead of \`apps.get_model\`.`,
           help: [
             `The imported \`${name}\` is the model as the current code defines it, not as it is at this migration. When a later release changes it (a new field, a renamed column), this migration queries columns that do not exist yet at this point, and \`migrate\` fails on fresh and lagging databases.`,
             `1. Use the historical model Django passes in:\n${code(`def ${fn.name}(apps, schema_editor):\n    ${name} = apps.get_model(${JSON.stringify(app ?? ctx.migration.app)}, ${JSON.stringify(name)})\n    ...`)}`,
-            `2. Remove the \`${name}\` import from the migration.`,
+            `2. Remove the \`${name}\` import from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"}.`,
           ],
         });
       }

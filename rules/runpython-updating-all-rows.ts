@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { code } from "../src/advice/snippets.js";
-import { functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { definedIn, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 
 /** Calls that touch every row of a table in one statement or load it all into memory. */
 const WHOLE_TABLE = /^(\w+)\.objects(\.all\(\))?\.(update|delete)$/;
@@ -18,7 +18,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` but without `.iterator()` (every row loaded into memory). Filtered querysets are not reported: rollsafe cannot know how many rows they match.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` but without `.iterator()` (every row loaded into memory). Filtered querysets are not reported: rollsafe cannot know how many rows they match.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -53,8 +53,8 @@ class Migration(migrations.Migration):
       ctx.report({
         range: fn.range,
         message: whole
-          ? `\`${fn.name}\` ${whole[3] === "update" ? "updates" : "deletes"} every row of \`${model}\` in one statement (\`${whole[0]}\`).`
-          : `\`${fn.name}\` loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and saves them one by one.`,
+          ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of \`${model}\` in one statement (\`${whole[0]}\`).`
+          : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and saves them one by one.`,
         help: [
           `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once. Loading all rows can exhaust the migration process's memory.`,
           `1. Work in batches of primary keys:\n${code(

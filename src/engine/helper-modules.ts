@@ -14,7 +14,7 @@
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import type { Operation } from "../model/types.js";
+import type { Operation, PyValue } from "../model/types.js";
 import { HelperModule, type ParsedMigration } from "../parse/parse-migration.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { decodePythonSource } from "../parse/source-text.js";
@@ -38,7 +38,8 @@ export interface HelperOptions {
  */
 export function resolveHelperCalls(migrations: readonly ParsedMigration[], options: HelperOptions): string[] {
   const pending = migrations.filter((m) => m.operations.some(mayUseHelper));
-  if (pending.length === 0) return [];
+  const running = migrations.filter((m) => importedFunctionsRun(m).length > 0);
+  if (pending.length === 0 && running.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const moduleAt = (file: string): HelperModule | string => {
@@ -82,7 +83,44 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     return [op];
   };
   for (const migration of pending) migration.operations = resolveList(migration.operations, path.dirname(migration.path));
+  // The functions a RunPython runs that the migration imports from a module of the project:
+  // read there, so the rules that look inside RunPython functions see them.
+  for (const migration of running) {
+    const dir = path.dirname(migration.path);
+    const added = new Set<string>();
+    for (const value of importedFunctionsRun(migration)) {
+      if (added.has(value.name)) continue;
+      added.add(value.name);
+      const dot = value.qualified.lastIndexOf(".");
+      const file = moduleFile(dir, value.qualified.slice(0, dot));
+      const module = file === null ? null : moduleAt(file);
+      const facts = file !== null && typeof module === "object" ? module?.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file)) : null;
+      if (facts) migration.functions.push(...facts);
+    }
+  }
   return [...modules.keys()].sort();
+}
+
+/**
+ * The `code` and `reverse_code` of the migration's `RunPython`s (nested ones too) that name a
+ * function it imports from another module (`from .utils import backfill`, `utils.backfill`),
+ * not Django's and not one the migration defines itself.
+ */
+function importedFunctionsRun(migration: ParsedMigration): Extract<PyValue, { kind: "name" }>[] {
+  const own = new Set(migration.functions.map((f) => f.name));
+  const out: Extract<PyValue, { kind: "name" }>[] = [];
+  const visit = (op: Operation) => {
+    op.databaseOperations?.forEach(visit);
+    op.stateOperations?.forEach(visit);
+    if (op.kind !== "RunPython" || op.unknown || op.builtBy !== undefined) return;
+    for (const value of [op.args.code, op.args.reverse_code]) {
+      if (value?.kind !== "name" || value.qualified === value.name || own.has(value.name)) continue;
+      if (!value.qualified.includes(".") || value.qualified.startsWith("django.")) continue;
+      out.push(value);
+    }
+  };
+  migration.operations.forEach(visit);
+  return out;
 }
 
 /**

@@ -6,9 +6,29 @@ import type { FunctionFacts, ParsedMigration } from "../parse/parse-migration.js
 import type { PyValue } from "../model/types.js";
 import { oncePer } from "../util/collections.js";
 
-/** The module function a `RunPython` argument names, if it is a plain local name. */
+/**
+ * The function a `RunPython` argument names, as the migration writes it: a function of the
+ * migration (`backfill`), or one it imports from a module of the project (`backfill` after
+ * `from .utils import backfill`, `utils.backfill`), whose facts the load adds to the
+ * migration's (`FunctionFacts.imported`).
+ */
 export function runPythonFunctionName(value: PyValue | undefined): string | null {
-  return value?.kind === "name" && !value.name.includes(".") ? value.name : null;
+  return value?.kind === "name" && !isRunPythonNoop(value) ? value.name : null;
+}
+
+/** Where a function is defined, for messages: "" for the migration's own, ` (in \`shop/migrations/utils.py\`)` for an imported one. */
+export function definedIn(fn: FunctionFacts): string {
+  return fn.imported ? ` (in \`${fn.imported.file}\`)` : "";
+}
+
+/** One name per function, however it is found: an imported function may be named twice (`backfill`, `utils.backfill`). */
+export function functionId(fn: FunctionFacts): string {
+  return fn.imported ? `${fn.imported.file}:${fn.name}` : fn.name;
+}
+
+/** The name `functionsRunBy` finds a function by. */
+export function functionKey(fn: FunctionFacts): string {
+  return fn.imported?.key ?? fn.name;
 }
 
 /** Whether a `RunPython` argument is `RunPython.noop` (a function that does nothing). */
@@ -20,9 +40,12 @@ export function isRunPythonNoop(value: PyValue | undefined): boolean {
  * The module's functions by name, indexed once per migration: rules ask for each `RunPython`, and
  * an index per question made a data migration of thousands of functions quadratic.
  */
-const functionsByName = oncePer((migration: ParsedMigration): ReadonlyMap<string, FunctionFacts> => new Map(migration.functions.map((f) => [f.name, f] as const)));
+const functionsByName = oncePer((migration: ParsedMigration): ReadonlyMap<string, FunctionFacts> => new Map(migration.functions.map((f) => [functionKey(f), f] as const)));
 
-/** The functions `RunPython` runs: the named one and the module functions it calls, transitively. */
+/**
+ * The functions `RunPython` runs: the named one and the module functions it calls, transitively
+ * (for an imported function, those of its own module).
+ */
 export function functionsRunBy(migration: ParsedMigration, name: string): FunctionFacts[] {
   const byName = functionsByName(migration);
   const seen = new Set<string>();

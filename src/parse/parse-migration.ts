@@ -17,6 +17,7 @@ import { builtinOperation } from "../model/django-operations.js";
 import { builtinParams, lookupOperation, resolveThirdParty, type OperationCatalog, type OperationEntry } from "../model/third-party-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex, universalNewlines } from "./source-text.js";
+import { getModelCalls } from "./get-model-calls.js";
 import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 
 type SyntaxNode = LightNode;
@@ -36,6 +37,24 @@ export interface FunctionFacts {
   calls: string[];
   /** Model classes imported inside the function (`from shop.models import Order`). */
   modelImports: string[];
+  /**
+   * A function of another module of the project that a `RunPython` of the migration runs
+   * (`from .utils import backfill`), read there: its `range` is the name in the migration's
+   * `RunPython`, and it is found by `key` (the name as the migration writes it, or the
+   * module's own key for a function it calls) rather than by `name`.
+   */
+  imported?: ImportedFunction;
+}
+
+/** Where a function a migration imports is defined, and what rules would read in its text. */
+export interface ImportedFunction {
+  key: string;
+  /** The module's file, as messages name it. */
+  file: string;
+  /** The module's own model imports at its top level (`from shop.models import Order`). */
+  moduleModelImports: { name: string; module: string }[];
+  /** `apps.get_model("app", "Model")` (or `"app.Model"`) with literal arguments in the body, as `[app, model]`. */
+  getModels: [string, string][];
 }
 
 /** The parser's output: the migration model plus facts the rules read. */
@@ -1252,6 +1271,11 @@ const MAX_FACTORY_DEPTH = 8;
  *   with the values the migration passes; what the function computes otherwise is opaque.
  */
 export class HelperModule {
+  /** The module's model imports at its top level. */
+  private readonly modelImports: ParsedMigration["modelImports"] = [];
+  /** Its functions, decorated ones too, by name (a name defined twice: the last). */
+  private readonly defs = new Map<string, SyntaxNode>();
+
   private constructor(
     private readonly ctx: Ctx | null,
     /** Why its operations cannot be read (it is not valid Python), or null. */
@@ -1259,10 +1283,41 @@ export class HelperModule {
   ) {
     if (!ctx) return;
     const classes: SyntaxNode[] = [];
-    readModuleLevel(ctx, null, (child) => {
-      if (child.type === "class_definition") classes.push(child);
+    readModuleLevel(ctx, this.modelImports, (child) => {
+      const def = child.type === "decorated_definition" ? child.childForFieldName("definition") : child;
+      if (def?.type === "class_definition") classes.push(def);
+      if (def?.type === "function_definition") this.defs.set(def.childForFieldName("name")?.text ?? "", def);
     });
     ctx.local = localOperations(ctx, classes, "a helper module");
+  }
+
+  /**
+   * The facts of the module's function `name` and of the module's functions it calls (as
+   * `functionsRunBy` follows them), for a `RunPython` of a migration that imports it under
+   * `alias`, at `site` (where the migration names it); `file` names the module. Null when the
+   * module defines no such function.
+   */
+  functionFacts(name: string, alias: string, site: SourceRange, file: string): FunctionFacts[] | null {
+    const ctx = this.ctx;
+    if (!ctx || !this.defs.has(name)) return null;
+    // Keys no name of the migration can take: the module's functions among themselves.
+    const keyOf = (fn: string) => (fn === name ? alias : `${file}:${fn}`);
+    const moduleModelImports = this.modelImports.map(({ name: imported, module }) => ({ name: imported, module }));
+    const out: FunctionFacts[] = [];
+    const seen = new Set<string>();
+    const visit = (fn: string) => {
+      const def = this.defs.get(fn);
+      if (!def || seen.has(fn)) return;
+      seen.add(fn);
+      const facts = readFunction(ctx, def);
+      const getModels = getModelCalls(def.text);
+      // Calls of the module's own functions are found by their keys; any other call keeps its text.
+      const calls = facts.calls.map((c) => (this.defs.has(c) ? keyOf(c) : c));
+      out.push({ ...facts, range: site, calls, imported: { key: keyOf(fn), file, moduleModelImports, getModels } });
+      for (const c of facts.calls) if (this.defs.has(c)) visit(c);
+    };
+    visit(name);
+    return out;
   }
 
   /** Reads a helper module's source; one that is not valid Python gives no operation. */

@@ -384,6 +384,34 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     ]);
   });
 
+  it("reads the functions a RunPython imports from a module of the project, and the module's functions they call", async () => {
+    writeFileSync(
+      path.join(migrations, "_data.py"),
+      `from shop.models import Book\n\n\ndef reset_pages(apps, schema_editor):\n    Book.objects.update(pages=0)\n    touch_all(apps)\n\n\ndef touch_all(apps):\n    from shop.models import Book as Current\n    for book in Current.objects.all():\n        book.save()\n`,
+    );
+    writeFileSync(path.join(migrations, "_broken.py"), "def reset_pages(apps, schema_editor)\n    Book.objects.update(pages=0)\n");
+    migration(
+      "0002_data",
+      "from ._data import reset_pages\nfrom . import _data, _broken\nfrom thirdparty.migrations import forwards",
+      `        migrations.RunPython(reset_pages, _data.touch_all),\n        migrations.RunPython(_broken.reset_pages, forwards),`,
+    );
+    const result = await check();
+    const seen = (rule: string) => byRule(result.diagnostics, rule).map((d) => [d.line, d.column, d.message]);
+    // At the RunPython's argument; each function once per migration, under either name.
+    expect(seen("runpython-importing-models")).toEqual([
+      [11, 30, "`reset_pages` (in `shop/migrations/_data.py`) uses the imported model class `Book` instead of `apps.get_model`."],
+      [11, 30, "`touch_all` (in `shop/migrations/_data.py`) uses the imported model class `Current` instead of `apps.get_model`."],
+    ]);
+    expect(seen("runpython-updating-all-rows")).toEqual([
+      [11, 30, "`reset_pages` (in `shop/migrations/_data.py`) updates every row of `Book` in one statement (`Book.objects.update`)."],
+      [11, 30, "`touch_all` (in `shop/migrations/_data.py`) loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one."],
+    ]);
+    expect(byRule(result.diagnostics, "runpython-importing-models")[0]?.help.join("\n")).toContain("Remove the `Book` import from `shop/migrations/_data.py`.");
+    // A module that is not valid Python, or not the project's, gives nothing to read; the run reads the project's modules it opened.
+    expect(result.diagnostics.filter((d) => d.line === 12 && d.rule.startsWith("runpython-"))).toEqual([]);
+    expect(result.inputs).toEqual([path.join(migrations, "_broken.py"), path.join(migrations, "_data.py")]);
+  });
+
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
