@@ -317,6 +317,20 @@ function plusOperands(node: SyntaxNode): [SyntaxNode, SyntaxNode] | null {
   return left && right && node.childForFieldName("operator")?.type === "+" ? [left, right] : null;
 }
 
+/** The operands of `a + b + c ...` (left to right), or null when an operator of the chain is not `+`. */
+function plusChain(node: SyntaxNode): SyntaxNode[] | null {
+  const operands: SyntaxNode[] = [];
+  let left: SyntaxNode = node;
+  while (left.type === "binary_operator") {
+    const pair = plusOperands(left);
+    if (!pair) return null;
+    operands.push(pair[1]);
+    left = pair[0];
+  }
+  operands.push(left);
+  return operands.reverse();
+}
+
 /** The two branches of `a if condition else b`, or null. */
 function branches(node: SyntaxNode): [SyntaxNode, SyntaxNode] | null {
   const [then, , otherwise] = node.namedChildren.filter((c) => c.type !== "comment");
@@ -766,8 +780,17 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       return inner ? operationLists(ctx, inner) : NOT_A_LIST;
     }
     case "binary_operator": {
-      const both = operandLists(ctx, plusOperands(node));
-      return typeof both === "string" ? both : [...both[0], ...both[1]];
+      // A chain `a + b + c ...` nests to the left as deep as it is long: read without recursion.
+      const operands = plusChain(node);
+      if (!operands) return NOT_A_LIST;
+      const lists: SyntaxNode[] = [];
+      for (const operand of operands) {
+        const read = operationLists(ctx, operand);
+        if (typeof read === "string") return read;
+        for (const list of read) lists.push(list);
+        if (lists.length > MAX_OPERATION_LISTS) return `joins more than ${MAX_OPERATION_LISTS} lists`;
+      }
+      return lists;
     }
     case "conditional_expression": {
       // A literal condition (`if False`) picks its branch. Not a name: even a constant may come
@@ -840,6 +863,8 @@ function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Op
 
 /** Most items a list comprehension of operations is read for. */
 const MAX_COMPREHENSION_ITEMS = 1_000;
+/** What each item of a list comprehension costs the module's reading budget (`Ctx.budget`). */
+const COMPREHENSION_ITEM_COST = 50;
 
 /**
  * `[migrations.AddField("book", name, ...) for name in ("a", "b")]`: the operation the body makes
@@ -864,6 +889,10 @@ function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, firs
   const items = source ? iteratedItems(ctx, source) : null;
   if (!items) return unknown(`over \`${truncate(sources.map((n) => n.text).join(", "), 60)}\`, which is not a literal list, tuple or dict`);
   if (items.length > MAX_COMPREHENSION_ITEMS) return unknown(`over more than ${MAX_COMPREHENSION_ITEMS} items`);
+  // Each item makes an operation: charged to the module's reading budget, so that many
+  // comprehensions joined together cannot make operations without end.
+  ctx.budget.left -= items.length * COMPREHENSION_ITEM_COST;
+  if (ctx.budget.left < 0) return unknown("in a module that makes more operations than rollsafe reads");
   // The body runs in a scope of its own: the loop's names, then the enclosing function's names
   // as they are when the comprehension runs (read here, before the loop's names can hide them
   // from a local's definition), then the module's.

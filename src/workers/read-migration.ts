@@ -16,7 +16,7 @@ export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
 export interface FileFailure {
   ok: false;
   ref: MigrationFileRef;
-  rule: "parse-error" | "io-error";
+  rule: "parse-error" | "io-error" | "internal-error";
   message: string;
   line: number;
   column: number;
@@ -107,8 +107,17 @@ export function parseMigrationBytes(ref: MigrationFileRef, bytes: Uint8Array, op
     }
     throw error;
   }
-  const migration = parseMigrationSource(source, { path: ref.path, app: ref.app.label, name: ref.name }, { operations });
-  return { ok: true, ref, migration };
+  try {
+    const migration = parseMigrationSource(source, { path: ref.path, app: ref.app.label, name: ref.name }, { operations });
+    return { ok: true, ref, migration };
+  } catch (error) {
+    // One file rollsafe fails to read is reported, and the run goes on with the others.
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof RangeError && /call stack/i.test(message)) {
+      return { ok: false, ref, rule: "parse-error", message: "cannot read: its code nests too deeply to be read (CPython's compiler stops too, with a RecursionError, a few thousand levels deep)", line: 1, column: 1 };
+    }
+    return { ok: false, ref, rule: "internal-error", message: `rollsafe failed to read this file: ${message}`, line: 1, column: 1 };
+  }
 }
 
 /** Parses a file from the bytes already read, or reads it first (`bytes` null); never throws on bad input. */

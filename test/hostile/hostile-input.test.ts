@@ -225,6 +225,48 @@ describe("hostile Python", () => {
   });
 });
 
+describe("hostile nesting and expansion", () => {
+  it("a `+` chain of 5,000 lists is read without recursion; an expression nested too deep to read is one parse error, and the run goes on", () => {
+    // Both are thousands of levels deep (CPython's compiler refuses them with a RecursionError);
+    // the second used to end the whole run with "internal error: Maximum call stack size exceeded".
+    const dir = project();
+    const lists = Array.from({ length: 5000 }, () => "[migrations.RunSQL('SELECT 1', migrations.RunSQL.noop)]").join(" + ");
+    writeFileSync(path.join(dir, "library/migrations/0099_chain.py"), `from django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0006_author_display_name")]\n    operations = ${lists}\n`);
+    writeFileSync(
+      path.join(dir, "library/migrations/0100_deep.py"),
+      `from django.db import migrations\n\nX = ${Array.from({ length: 20000 }, () => "a").join(".")}\n\nclass Migration(migrations.Migration):\n    operations = [migrations.RunSQL(X)]\n`,
+    );
+    for (const cache of [["--no-cache"], ["--jobs", "1", "--no-cache"]]) {
+      const run = runCli(["check", ".", "--format", "json", ...cache], { cwd: dir });
+      noStack(run);
+      expect(run.code).toBe(1);
+      const report = json(run.stdout);
+      expect(report.diagnostics.filter((d) => d.file.endsWith("0100_deep.py")).map((d) => `${d.rule}:${d.line} ${d.message}`)).toEqual([
+        "parse-error:1 cannot read: its code nests too deeply to be read (CPython's compiler stops too, with a RecursionError, a few thousand levels deep)",
+      ]);
+      expect(report.diagnostics.filter((d) => d.file.endsWith("0099_chain.py")).map((d) => d.rule)).toEqual([]);
+      // The example project's own findings are all still there.
+      expect(report.diagnostics.filter((d) => d.rule === "internal-error")).toEqual([]);
+      expect(report.summary.errors).toBeGreaterThanOrEqual(5);
+    }
+  });
+
+  it("list comprehensions joined by the thousand make operations within the module's reading budget", () => {
+    const dir = project();
+    const items = Array.from({ length: 1000 }, (_, i) => i).join(", ");
+    const comprehensions = Array.from({ length: 9999 }, () => "[migrations.RunSQL('SELECT 1', migrations.RunSQL.noop) for x in L]").join(" + ");
+    writeFileSync(path.join(dir, "library/migrations/0099_many.py"), `from django.db import migrations\n\nL = [${items}]\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = ${comprehensions}\n`);
+    // A hang is killed by the timeout: no status then.
+    const run = spawnSync(process.execPath, [BIN, "check", ".", "--format", "json", "--no-cache"], { cwd: dir, encoding: "utf8", timeout: 60_000, maxBuffer: 256 * 1024 * 1024, env: { ...process.env, NO_COLOR: "1" } });
+    noStack(run);
+    expect(run.status, run.stderr).toBe(1);
+    const unknown = json(run.stdout).diagnostics.filter((d) => d.file.endsWith("0099_many.py") && d.rule === "unknown-operation");
+    // 9,999 × 1,000 operations would be ten million: past the budget, each comprehension is one unknown operation.
+    expect(unknown.length).toBeGreaterThan(9000);
+    expect(unknown[0]?.message).toBe("Cannot verify this operation: operations made by a list comprehension in a module that makes more operations than rollsafe reads.");
+  });
+});
+
 describe("hostile configuration and flags", () => {
   it("a malformed pyproject.toml with a [tool.rollsafe] table: one line with its location, exit 2", () => {
     const dir = project();
