@@ -89,7 +89,7 @@ interface Ctx {
    * module's. A parameter holds the caller's value (an opaque one when unknown); a local name the
    * node assigned to it, or null when it is bound otherwise (a nested `def`, twice).
    */
-  scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null> };
+  scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null>; parts?: Map<string, ListPart[]> };
   /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperations`). */
   functions?: Map<string, SyntaxNode>;
   /** How many function calls deep this read is (`returnedOperations`; 0 at the module's level). */
@@ -104,7 +104,7 @@ interface Ctx {
   /** Values of names already read here, by depth and name, with what they cost (`memoized`). */
   memo: Map<string, { value: PyValue; cost: number } | null>;
   /** Operation lists of module constants already read (`operationLists`). */
-  lists: Map<string, SyntaxNode[] | string>;
+  lists: Map<string, ListPart[] | string>;
 }
 
 /** The reading budget of a module of `length` characters (see `Ctx.budget`). */
@@ -118,6 +118,25 @@ const MAX_JOINED_STRING = 1 << 22;
 const MAX_JOINED_ITEMS = 100_000;
 /** Most literal lists an `operations` is read from. */
 const MAX_OPERATION_LISTS = 10_000;
+
+/**
+ * What an operation list is made of (`operationLists`): a node (a list or tuple, a call that
+ * makes operations, a list comprehension), one item a function appended to a list
+ * (`ops.append(...)`), or a `for` loop of a function that appends.
+ */
+type ListPart = SyntaxNode | { item: SyntaxNode } | { loop: OperationLoop };
+
+/** A loop that makes one operation per item and body: a list comprehension, or a `for` whose body only appends. */
+interface OperationLoop {
+  /** Where unknown operations are placed. */
+  node: SyntaxNode;
+  /** "a list comprehension" or "a for loop", in reasons. */
+  what: string;
+  target: SyntaxNode | null;
+  sources: SyntaxNode[];
+  /** The expressions each item makes an operation of, in order. */
+  bodies: SyntaxNode[];
+}
 
 /** A comment's text without the CR of a CRLF line end (tree-sitter keeps it in the token). */
 function commentText(node: SyntaxNode): string {
@@ -750,9 +769,11 @@ function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, app
  * The operations of `lists` (see `operationLists`), read in order after `ops` (their indexes go
  * on from there).
  */
-function readOperationLists(ctx: Ctx, lists: SyntaxNode[], depth: number, ops: Operation[] = []): Operation[] {
+function readOperationLists(ctx: Ctx, lists: ListPart[], depth: number, ops: Operation[] = []): Operation[] {
   for (const list of lists) {
-    if (list.type === "call") ops.push(...spreadOperations(ctx, readSpread(ctx, list, list, ops.length, "operations returned by", `operations returned by a call (\`${truncate(list.text, 60)}\`)`), ops.length));
+    if ("item" in list) ops.push(...spreadOperations(ctx, readOperation(ctx, list.item, ops.length, depth), ops.length));
+    else if ("loop" in list) ops.push(...loopOperations(ctx, list.loop, depth, ops.length));
+    else if (list.type === "call") ops.push(...spreadOperations(ctx, readSpread(ctx, list, list, ops.length, "operations returned by", `operations returned by a call (\`${truncate(list.text, 60)}\`)`), ops.length));
     else if (list.type === "list_comprehension") ops.push(...comprehensionOperations(ctx, list, depth, ops.length));
     else ops.push(...readOperationList(ctx, list, depth, ops.length));
   }
@@ -768,7 +789,7 @@ function readOperationLists(ctx: Ctx, lists: SyntaxNode[], depth: number, ops: O
  * not (a reason that follows "`operations` ..."): two non-empty branches cannot both run, and
  * any other name is not read.
  */
-function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
+function operationLists(ctx: Ctx, node: SyntaxNode): ListPart[] | string {
   switch (node.type) {
     case "list":
     case "tuple":
@@ -783,7 +804,7 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       // A chain `a + b + c ...` nests to the left as deep as it is long: read without recursion.
       const operands = plusChain(node);
       if (!operands) return NOT_A_LIST;
-      const lists: SyntaxNode[] = [];
+      const lists: ListPart[] = [];
       for (const operand of operands) {
         const read = operationLists(ctx, operand);
         if (typeof read === "string") return read;
@@ -802,7 +823,7 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
       const both = operandLists(ctx, either);
       if (typeof both === "string") return both;
       const [a, b] = both;
-      const empty = (lists: SyntaxNode[]) => lists.every((l) => l.namedChildren.every((c) => c.type === "comment"));
+      const empty = (lists: ListPart[]) => lists.every((l) => "type" in l && l.namedChildren.every((c) => c.type === "comment"));
       if (empty(b)) return a;
       if (empty(a)) return b;
       return "depends on a condition rollsafe cannot evaluate, and both branches hold operations";
@@ -810,6 +831,9 @@ function operationLists(ctx: Ctx, node: SyntaxNode): SyntaxNode[] | string {
     case "identifier": {
       // A module constant (`operations = OPERATIONS`), read where it is bound.
       if (ctx.scope?.values.has(node.text)) return NOT_A_LIST;
+      // A function's list that statements before have grown (`ops.append(...)`).
+      const grown = ctx.scope?.parts?.get(node.text);
+      if (grown) return grown;
       const local = ctx.scope?.nodes.get(node.text);
       if (local !== undefined) return local ? withLocal(ctx, node.text, local, (bound) => operationLists(ctx, bound)) ?? NOT_A_LIST : NOT_A_LIST;
       let lists = ctx.lists.get(node.text);
@@ -827,7 +851,7 @@ const NOT_A_LIST = "is not a literal list";
 const LITERALS = new Set(["true", "false", "none", "integer", "float", "string"]);
 
 /** `operationLists` of two operands (of `+`, or a condition's branches), or the first reason one is not read. */
-function operandLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [SyntaxNode[], SyntaxNode[]] | string {
+function operandLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [ListPart[], ListPart[]] | string {
   if (!operands) return NOT_A_LIST;
   const a = operationLists(ctx, operands[0]);
   if (typeof a === "string") return a;
@@ -881,8 +905,16 @@ function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, firs
   if (clauses.some((c) => c.type === "if_clause")) return unknown("that filters its items with `if`");
   if (!body || clause?.type !== "for_in_clause" || clauses.length !== 1) return unknown("with more than one `for`");
   if (clause.children.some((c) => c.type === "async")) return unknown("over an asynchronous iterable");
-  const target = clause.childForFieldName("left");
-  const sources = clause.childrenForFieldName("right");
+  return loopOperations(ctx, { node, what: "a list comprehension", target: clause.childForFieldName("left"), sources: clause.childrenForFieldName("right"), bodies: [body] }, depth, first);
+}
+
+/**
+ * The operations a loop makes: for each item of its iterable (see `iteratedItems`), with the
+ * loop's names bound to it, one per body expression. Otherwise one unknown operation saying why.
+ */
+function loopOperations(ctx: Ctx, loop: OperationLoop, depth: number, first: number): Operation[] {
+  const { node, target, sources, bodies } = loop;
+  const unknown = (why: string) => [unknownOperation(ctx, node, first, `operations made by ${loop.what} ${why}`)];
   const names = target ? loopNames(target) : null;
   if (!names) return unknown(`whose loop target (\`${truncate(target?.text ?? "", 60)}\`) is not a name or a flat tuple of names`);
   const source = sources.length === 1 ? sources[0] : undefined;
@@ -891,7 +923,7 @@ function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, firs
   if (items.length > MAX_COMPREHENSION_ITEMS) return unknown(`over more than ${MAX_COMPREHENSION_ITEMS} items`);
   // Each item makes an operation: charged to the module's reading budget, so that many
   // comprehensions joined together cannot make operations without end.
-  ctx.budget.left -= items.length * COMPREHENSION_ITEM_COST;
+  ctx.budget.left -= items.length * bodies.length * COMPREHENSION_ITEM_COST;
   if (ctx.budget.left < 0) return unknown("in a module that makes more operations than rollsafe reads");
   // The body runs in a scope of its own: the loop's names, then the enclosing function's names
   // as they are when the comprehension runs (read here, before the loop's names can hide them
@@ -899,7 +931,7 @@ function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, firs
   const outer = ctx.scope;
   const values = new Map(outer?.values);
   if (outer) {
-    for (const id of body.descendantsOfType("identifier")) {
+    for (const id of bodies.flatMap((body) => body.descendantsOfType("identifier"))) {
       if (!names.includes(id.text) && !values.has(id.text) && outer.nodes.has(id.text)) values.set(id.text, toValue(ctx, id, depth + 1));
     }
   }
@@ -910,9 +942,11 @@ function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, firs
     else if ((item.kind === "tuple" || item.kind === "list") && item.items.length === names.length) names.forEach((name, i) => bound.set(name, item.items[i] as PyValue));
     else return unknown(`whose items do not all unpack into \`${names.join(", ")}\``);
     const inner: Ctx = { ...ctx, scope: { values: bound, nodes: new Map() }, memo: new Map(), lists: new Map() };
-    for (const op of spreadOperations(inner, readOperation(inner, body, first + ops.length, depth), first + ops.length)) {
-      op.builtBy ??= "a list comprehension";
-      ops.push(op);
+    for (const body of bodies) {
+      for (const op of spreadOperations(inner, readOperation(inner, body, first + ops.length, depth), first + ops.length)) {
+        op.builtBy ??= loop.what;
+        ops.push(op);
+      }
     }
   }
   return ops;
@@ -1441,7 +1475,7 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
   // Defaults are read in the module's scope, where Python evaluates them when the `def` runs.
   const values = bindArguments(ctx.scope ? { ...ctx, scope: undefined } : ctx, name, parameterList(def), positional, keywords, site);
   if (typeof values === "string") return values;
-  const scope = { values, nodes: new Map<string, SyntaxNode | null>() };
+  const scope = { values, nodes: new Map<string, SyntaxNode | null>(), parts: new Map<string, ListPart[]>() };
   // The module's constants, found once for every function read in it.
   ctx.constants ??= moduleConstants(ctx.root);
   const inner: Ctx = { ...ctx, imports: { ...ctx.imports }, reading: new Set(), scope, memo: new Map(), lists: new Map(), factoryDepth: depth + 1 };
@@ -1450,9 +1484,12 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
   if (last?.type !== "return_statement") return `\`${name}\` does not end by returning ${list ? "operations" : "an operation"}`;
   const bind = (local: string, node: SyntaxNode | null) => {
     values.delete(local);
+    scope.parts.delete(local);
     scope.nodes.set(local, scope.nodes.has(local) ? null : node);
   };
   for (const stmt of statements) {
+    // `ops.append(...)`, `ops.extend(...)`, `ops += ...` and a `for` that only appends grow a list.
+    if (growList(inner, stmt)) continue;
     const definition = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
     if (definition?.type === "function_definition" || definition?.type === "class_definition") {
       bind(definition.childForFieldName("name")?.text ?? "", null);
@@ -1498,6 +1535,75 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
   const op = readOperation(inner, value, index, 0);
   if (op.unknown && op.kind !== "Unknown" && !builtinOperation(op.callee) && !op.thirdParty) return `\`${name}\` returns \`${callee ?? value.type}(...)\`, which rollsafe does not know`;
   return [op];
+}
+
+/**
+ * Whether `stmt` grows a list of the function being read (`scope.parts`), as Python runs it: the
+ * list's operations so far, then `ops.append(op)`'s one, `ops.extend(list)`'s or `ops += list`'s
+ * (read now, with the names as they are here), or a `for` loop's whose body only appends to
+ * that list (one operation per item and `append`, as a comprehension makes them). The list is a
+ * local first bound to a literal list or tuple. Any other use of it makes it opaque, as before.
+ */
+function growList(ctx: Ctx, stmt: SyntaxNode): boolean {
+  const scope = ctx.scope;
+  if (!scope?.parts) return false;
+  const current = (name: string): ListPart[] | null => {
+    const grown = scope.parts?.get(name);
+    if (grown) return grown;
+    const bound = scope.nodes.get(name);
+    if (bound?.type !== "list" && bound?.type !== "tuple") return null;
+    const lists = operationLists(ctx, bound);
+    return typeof lists === "string" ? null : lists;
+  };
+  const grow = (name: string, more: ListPart[]): true => {
+    scope.parts?.set(name, [...(current(name) ?? []), ...more]);
+    // Its value is the list as grown now: not the literal it was bound to.
+    scope.nodes.set(name, null);
+    return true;
+  };
+  if (stmt.type === "for_statement") {
+    if (stmt.childForFieldName("alternative") || stmt.children.some((c) => c.type === "async")) return false;
+    const body = (stmt.childForFieldName("body")?.namedChildren ?? []).filter((c) => c.type !== "comment" && c.type !== "pass_statement");
+    const appends = body.map(appended);
+    const name = appends[0]?.name;
+    if (!name || appends.some((a) => a?.name !== name || a.how !== "append") || !current(name)) return false;
+    const target = stmt.childForFieldName("left");
+    const right = stmt.childForFieldName("right");
+    // `for a, b in ...` binds the names after the loop too: what they hold then is not read.
+    for (const id of target?.descendantsOfType("identifier") ?? []) {
+      scope.values.delete(id.text);
+      scope.nodes.set(id.text, null);
+    }
+    const sources = right?.type === "expression_list" ? right.namedChildren.filter((c) => c.type !== "comment") : right ? [right] : [];
+    return grow(name, [{ loop: { node: stmt, what: "a for loop", target, sources, bodies: appends.map((a) => a?.value as SyntaxNode) } }]);
+  }
+  const growth = appended(stmt);
+  if (!growth || !current(growth.name)) return false;
+  if (growth.how === "append") return grow(growth.name, [{ item: growth.value }]);
+  const lists = operationLists(ctx, growth.value);
+  if (typeof lists === "string") return false;
+  return grow(growth.name, lists);
+}
+
+/** `name.append(value)`, `name.extend(value)` or `name += value`, as a statement; null for anything else. */
+function appended(stmt: SyntaxNode | undefined): { name: string; how: "append" | "extend"; value: SyntaxNode } | null {
+  const expression = stmt?.type === "expression_statement" ? stmt.namedChildren.filter((c) => c.type !== "comment") : [];
+  const [only] = expression;
+  if (expression.length !== 1 || !only) return null;
+  if (only.type === "augmented_assignment") {
+    const left = only.childForFieldName("left");
+    const right = only.childForFieldName("right");
+    return left?.type === "identifier" && right && only.childForFieldName("operator")?.type === "+=" ? { name: left.text, how: "extend", value: right } : null;
+  }
+  if (only.type !== "call") return null;
+  const fn = only.childForFieldName("function");
+  const object = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
+  const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text : null;
+  const args = (only.childForFieldName("arguments")?.namedChildren ?? []).filter((c) => c.type !== "comment");
+  const [value] = args;
+  if (object?.type !== "identifier" || (method !== "append" && method !== "extend") || args.length !== 1 || !value) return null;
+  if (value.type === "keyword_argument" || value.type === "list_splat" || value.type === "dictionary_splat" || value.type === "parenthesized_list_splat") return null;
+  return { name: object.text, how: method, value };
 }
 
 /** Statements and expressions that leave a function or change the names it sees, other than by assigning them. */

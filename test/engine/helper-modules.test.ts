@@ -13,7 +13,7 @@ import { analyze, type LintOptions } from "../../src/engine/lint.js";
 import { moduleFile } from "../../src/engine/helper-modules.js";
 import { ResultCache } from "../../src/cache/result-cache.js";
 import { rules } from "../../rules/index.js";
-import type { Diagnostic, Operation } from "../../src/model/types.js";
+import type { Diagnostic, Operation, PyValue } from "../../src/model/types.js";
 
 function parse(source: string): Operation[] {
   return parseMigrationSource(source, { path: "/x/shop/migrations/0002_x.py", app: "shop", name: "0002_x" }).operations;
@@ -164,6 +164,73 @@ class Migration(migrations.Migration):
       [30, "`nested`"],
       [30, "`nested`"],
     ]);
+  });
+
+  it("that build their list with append, extend, += and for loops that append give its operations in order", () => {
+    const source = `from django.db import migrations, models
+
+NAMES = ("x", "y")
+
+
+def more():
+    return [migrations.RunSQL("SELECT 3", migrations.RunSQL.noop)]
+
+
+def build(model):
+    operations = [migrations.RunSQL("SELECT 1", migrations.RunSQL.noop)]
+    operations.append(migrations.RunSQL("SELECT 2", migrations.RunSQL.noop))
+    operations += more()
+    for name in NAMES:
+        # one column per name
+        operations.append(migrations.AddField(model, name, models.IntegerField(null=True)))
+        operations.append(migrations.AlterField(model, name, models.BigIntegerField(null=True)))
+    for field, kind in {"p": models.TextField}.items():
+        operations.append(migrations.AddField(model, field, kind(null=True)))
+    operations.extend([migrations.RemoveField(model, "pages")])
+    return operations
+
+
+def after_loop():
+    operations = []
+    for name in NAMES:
+        operations.append(migrations.RemoveField("book", name))
+    operations.append(migrations.RemoveField("book", name))
+    return operations
+
+
+class Migration(migrations.Migration):
+    operations = build("book") + after_loop()
+`;
+    const ops = parse(source);
+    const text = (v: PyValue | undefined) => (v?.kind === "str" ? v.value : v?.kind);
+    expect(ops.map((op) => [op.kind, op.index, text(op.kind === "RunSQL" ? op.args.sql : op.args.name), op.builtBy])).toEqual([
+      ["RunSQL", 0, "SELECT 1", "`build`"],
+      ["RunSQL", 1, "SELECT 2", "`build`"],
+      ["RunSQL", 2, "SELECT 3", "`build`"],
+      ["AddField", 3, "x", "`build`"],
+      ["AlterField", 4, "x", "`build`"],
+      ["AddField", 5, "y", "`build`"],
+      ["AlterField", 6, "y", "`build`"],
+      ["AddField", 7, "p", "`build`"],
+      ["RemoveField", 8, "pages", "`build`"],
+      ["RemoveField", 9, "x", "`after_loop`"],
+      ["RemoveField", 10, "y", "`after_loop`"],
+      // After the loop, its name holds the last item in Python: rollsafe does not read it.
+      ["RemoveField", 11, "opaque", "`after_loop`"],
+    ]);
+    const line = source.split("\n").findIndex((l) => l.includes('build("book") + after_loop()')) + 1;
+    expect(ops.map((op) => op.range.line)).toEqual(Array(12).fill(line));
+  });
+
+  it.each([
+    ["an if in the loop", "    for name in NAMES:\n        if name:\n            operations.append(migrations.RemoveField('book', name))\n"],
+    ["a for-else", "    for name in NAMES:\n        operations.append(migrations.RemoveField('book', name))\n    else:\n        pass\n"],
+    ["a list bound twice", "    operations = []\n    operations.append(migrations.RemoveField('book', 'x'))\n"],
+    ["a list changed otherwise", "    operations.append(migrations.RemoveField('book', 'x'))\n    operations.sort()\n"],
+    ["appends to two lists in one loop", "    other = []\n    for name in NAMES:\n        operations.append(migrations.RemoveField('book', name))\n        other.append(name)\n"],
+  ])("that grow their list in a way not read stay unknown: %s", (_, body) => {
+    const ops = parse(`from django.db import migrations\nNAMES = ("x", "y")\ndef build():\n    operations = []\n${body}    return operations\nclass Migration(migrations.Migration):\n    operations = build()\n`);
+    expect(ops.map((op) => [op.kind, op.unknown?.reason])).toEqual([["Unknown", "operations returned by `build(...)` (what `build` returns is not a literal list, in this migration)"]]);
   });
 
   it("stay unknown, saying why, when the body or the call cannot be followed", () => {
