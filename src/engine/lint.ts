@@ -412,6 +412,13 @@ function operationRulesByKind(rules: readonly Rule[]): (kind: string) => readonl
   };
 }
 
+/** The help line of a finding on an operation a function or a loop makes (`Operation.builtBy`). */
+function builtHelp(builtBy: string, hadFix: boolean): string {
+  const loop = builtBy === "a list comprehension" || builtBy === "a for loop";
+  const there = loop ? `${builtBy}, once for each item: change its body` : `${builtBy}: change that function`;
+  return `This operation is made by ${there}, or write the operations out in the migration${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
+}
+
 /**
  * Replays every migration in plan order. Rules see each operation with the state before it;
  * then the operation is applied. State changes incrementally: one pass, no re-replay per file.
@@ -500,12 +507,13 @@ function replay(
         sql: (o) => runSqlFacts(o, migration),
         schemaChanges,
       };
-      // An operation a helper function built has the call's range everywhere: no edit can be placed.
-      const built = op.builtBy !== undefined || parent?.builtBy !== undefined;
+      // An operation a function or a loop built has the call's (or the body's) range: no edit can
+      // be placed, and the finding says where the recipe applies.
+      const builtBy = op.builtBy ?? parent?.builtBy;
       for (const i of rulesFor(op.kind)) {
         const rule = operationRules[i] as Rule;
         const reporter = reporters[i] as OperationContext["report"];
-        ctx.report = built ? (finding) => reporter({ ...finding, fix: undefined }) : reporter;
+        ctx.report = builtBy === undefined ? reporter : (finding) => reporter({ ...finding, help: [...finding.help, builtHelp(builtBy, finding.fix !== undefined)], fix: undefined });
         try {
           rule.operation?.(ctx);
         } catch (error) {

@@ -400,6 +400,9 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(renamed).toMatchObject({ file: "shop/migrations/0002_helpers.py", line: 13, column: 9 });
     expect(renamed?.message).toContain("renames column `shop_book.title` to `label`");
     expect(renamed?.fix).toBeUndefined();
+    expect(renamed?.help.at(-1)).toBe(
+      "This operation is made by `make_column_renamer` from `shop/migrations/_utils.py`: change that function, or write the operations out in the migration (rollsafe's automatic fix cannot edit it).",
+    );
     expect(here("runsql-unverifiable").map((d) => d.line)).toEqual([14]);
     expect(result.inputs).toEqual([path.join(migrations, "_utils.py")]);
 
@@ -440,6 +443,11 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
       [7, 82, "Removing field `Book.title` dr"],
     ]);
     expect(dropped.map((d) => d.fix)).toEqual([undefined, undefined]);
+    // The advice says where the recipe applies.
+    expect(dropped.map((d) => d.help.at(-1))).toEqual([
+      "This operation is made by a list comprehension, once for each item: change its body, or write the operations out in the migration.",
+      "This operation is made by `drop_all` from `shop/migrations/_ops.py`: change that function, or write the operations out in the migration.",
+    ]);
     expect(byRule(result.diagnostics, "unknown-operation")).toEqual([]);
     expect(result.inputs).toEqual([path.join(migrations, "_ops.py")]);
 
