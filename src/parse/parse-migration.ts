@@ -898,51 +898,32 @@ const COMPREHENSION_ITEM_COST = 50;
  * on it: an edit there would change every item's. Otherwise one unknown operation saying why not.
  */
 function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, first: number): Operation[] {
-  const unknown = (why: string) => [unknownOperation(ctx, node, first, `operations made by a list comprehension ${why}`)];
+  const clause = comprehensionClause(node);
+  if (typeof clause === "string") return [unknownOperation(ctx, node, first, `operations made by a list comprehension ${clause}`)];
+  return loopOperations(ctx, { node, what: "a list comprehension", ...clause }, depth, first);
+}
+
+/** A list comprehension's one `for` (its target and iterables) and its body, or why it is not read. */
+function comprehensionClause(node: SyntaxNode): Pick<OperationLoop, "target" | "sources" | "bodies"> | string {
   const body = node.childForFieldName("body");
   const clauses = node.namedChildren.filter((c) => c !== body && c.type !== "comment");
   const clause = clauses[0];
-  if (clauses.some((c) => c.type === "if_clause")) return unknown("that filters its items with `if`");
-  if (!body || clause?.type !== "for_in_clause" || clauses.length !== 1) return unknown("with more than one `for`");
-  if (clause.children.some((c) => c.type === "async")) return unknown("over an asynchronous iterable");
-  return loopOperations(ctx, { node, what: "a list comprehension", target: clause.childForFieldName("left"), sources: clause.childrenForFieldName("right"), bodies: [body] }, depth, first);
+  if (clauses.some((c) => c.type === "if_clause")) return "that filters its items with `if`";
+  if (!body || clause?.type !== "for_in_clause" || clauses.length !== 1) return "with more than one `for`";
+  if (clause.children.some((c) => c.type === "async")) return "over an asynchronous iterable";
+  return { target: clause.childForFieldName("left"), sources: clause.childrenForFieldName("right"), bodies: [body] };
 }
 
 /**
- * The operations a loop makes: for each item of its iterable (see `iteratedItems`), with the
- * loop's names bound to it, one per body expression. Otherwise one unknown operation saying why.
+ * The operations a loop makes: for each item of its iterable (see `loopScopes`), one per body
+ * expression. Otherwise one unknown operation saying why.
  */
 function loopOperations(ctx: Ctx, loop: OperationLoop, depth: number, first: number): Operation[] {
-  const { node, target, sources, bodies } = loop;
-  const unknown = (why: string) => [unknownOperation(ctx, node, first, `operations made by ${loop.what} ${why}`)];
-  const names = target ? loopNames(target) : null;
-  if (!names) return unknown(`whose loop target (\`${truncate(target?.text ?? "", 60)}\`) is not a name or a flat tuple of names`);
-  const source = sources.length === 1 ? sources[0] : undefined;
-  const items = source ? iteratedItems(ctx, source) : null;
-  if (!items) return unknown(`over \`${truncate(sources.map((n) => n.text).join(", "), 60)}\`, which is not a literal list, tuple or dict`);
-  if (items.length > MAX_COMPREHENSION_ITEMS) return unknown(`over more than ${MAX_COMPREHENSION_ITEMS} items`);
-  // Each item makes an operation: charged to the module's reading budget, so that many
-  // comprehensions joined together cannot make operations without end.
-  ctx.budget.left -= items.length * bodies.length * COMPREHENSION_ITEM_COST;
-  if (ctx.budget.left < 0) return unknown("in a module that makes more operations than rollsafe reads");
-  // The body runs in a scope of its own: the loop's names, then the enclosing function's names
-  // as they are when the comprehension runs (read here, before the loop's names can hide them
-  // from a local's definition), then the module's.
-  const outer = ctx.scope;
-  const values = new Map(outer?.values);
-  if (outer) {
-    for (const id of bodies.flatMap((body) => body.descendantsOfType("identifier"))) {
-      if (!names.includes(id.text) && !values.has(id.text) && outer.nodes.has(id.text)) values.set(id.text, toValue(ctx, id, depth + 1));
-    }
-  }
+  const scopes = loopScopes(ctx, loop, depth);
+  if (typeof scopes === "string") return [unknownOperation(ctx, loop.node, first, `operations made by ${loop.what} ${scopes}`)];
   const ops: Operation[] = [];
-  for (const item of items) {
-    const bound = new Map(values);
-    if (names.length === 1) bound.set(names[0] as string, item);
-    else if ((item.kind === "tuple" || item.kind === "list") && item.items.length === names.length) names.forEach((name, i) => bound.set(name, item.items[i] as PyValue));
-    else return unknown(`whose items do not all unpack into \`${names.join(", ")}\``);
-    const inner: Ctx = { ...ctx, scope: { values: bound, nodes: new Map() }, memo: new Map(), lists: new Map() };
-    for (const body of bodies) {
+  for (const inner of scopes) {
+    for (const body of loop.bodies) {
       for (const op of spreadOperations(inner, readOperation(inner, body, first + ops.length, depth), first + ops.length)) {
         op.builtBy ??= loop.what;
         ops.push(op);
@@ -950,6 +931,45 @@ function loopOperations(ctx: Ctx, loop: OperationLoop, depth: number, first: num
     }
   }
   return ops;
+}
+
+/**
+ * The scope a loop's body is read in for each item of its iterable (a literal list or tuple, a
+ * dict's keys, or its `.keys()`, `.values()` or `.items()`, a constant bound to one), with the
+ * loop's names bound to the item or unpacked from it, as Python runs it; or why not (a reason
+ * that follows "made by a list comprehension ...").
+ */
+function loopScopes(ctx: Ctx, loop: Pick<OperationLoop, "target" | "sources" | "bodies">, depth: number): Ctx[] | string {
+  const { target, sources, bodies } = loop;
+  const names = target ? loopNames(target) : null;
+  if (!names) return `whose loop target (\`${truncate(target?.text ?? "", 60)}\`) is not a name or a flat tuple of names`;
+  const source = sources.length === 1 ? sources[0] : undefined;
+  const items = source ? iteratedItems(ctx, source) : null;
+  if (!items) return `over \`${truncate(sources.map((n) => n.text).join(", "), 60)}\`, which is not a literal list, tuple or dict`;
+  if (items.length > MAX_COMPREHENSION_ITEMS) return `over more than ${MAX_COMPREHENSION_ITEMS} items`;
+  // Each item makes an operation or a value: charged to the module's reading budget, so that
+  // many loops joined together cannot make them without end.
+  ctx.budget.left -= items.length * bodies.length * COMPREHENSION_ITEM_COST;
+  if (ctx.budget.left < 0) return "in a module that makes more operations than rollsafe reads";
+  // The body runs in a scope of its own: the loop's names, then the enclosing function's names
+  // as they are when the loop runs (read here, before the loop's names can hide them from a
+  // local's definition), then the module's.
+  const outer = ctx.scope;
+  const values = new Map(outer?.values);
+  if (outer) {
+    for (const id of bodies.flatMap((body) => body.descendantsOfType("identifier"))) {
+      if (!names.includes(id.text) && !values.has(id.text) && outer.nodes.has(id.text)) values.set(id.text, toValue(ctx, id, depth + 1));
+    }
+  }
+  const scopes: Ctx[] = [];
+  for (const item of items) {
+    const bound = new Map(values);
+    if (names.length === 1) bound.set(names[0] as string, item);
+    else if ((item.kind === "tuple" || item.kind === "list") && item.items.length === names.length) names.forEach((name, i) => bound.set(name, item.items[i] as PyValue));
+    else return `whose items do not all unpack into \`${names.join(", ")}\``;
+    scopes.push({ ...ctx, scope: { values: bound, nodes: new Map() }, memo: new Map(), lists: new Map() });
+  }
+  return scopes;
 }
 
 /** The names a comprehension's `for` binds: one name, or a flat tuple or list of two or more. */
@@ -1856,6 +1876,14 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
         items.push(toValue(ctx, child, depth + 1));
       }
       return { kind: node.type, items, range };
+    }
+    case "list_comprehension": {
+      // `[(name, models.TextField()) for name in NAMES]`: the list Python makes, item by item.
+      const clause = comprehensionClause(node);
+      const scopes = typeof clause === "string" ? clause : loopScopes(ctx, clause, depth);
+      if (typeof scopes === "string" || typeof clause === "string") return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+      const body = clause.bodies[0] as SyntaxNode;
+      return { kind: "list", items: scopes.map((inner) => toValue(inner, body, depth + 1)), range };
     }
     case "dictionary": {
       const entries: { key: PyValue; value: PyValue }[] = [];

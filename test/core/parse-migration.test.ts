@@ -273,6 +273,23 @@ class Migration(migrations.Migration):
     expect(m.operations.map((o) => [o.kind, o.unknown?.reason, o.range.line, o.range.column])).toEqual([["Unknown", `operations made by a list comprehension ${why}`, 3, 18]]);
   });
 
+  it("reads a list comprehension in a value (a model's fields) as the list it makes; one it cannot follow is opaque", () => {
+    const m = parse(`from django.db import migrations, models
+COUNTERS = {"views": 0, "likes": 1}
+class Migration(migrations.Migration):
+    operations = [
+        migrations.CreateModel("Item", [("id", models.AutoField(primary_key=True))] + [(name, models.IntegerField(default=d)) for name, d in COUNTERS.items()]),
+        migrations.CreateModel("Other", [(name, models.IntegerField()) for name in COUNTERS if name]),
+    ]
+`);
+    const fields = m.operations[0]?.args.fields;
+    expect(fields?.kind).toBe("list");
+    const items = fields?.kind === "list" ? fields.items : [];
+    expect(items.map((f) => (f.kind === "tuple" && f.items[0]?.kind === "str" ? f.items[0].value : f.kind))).toEqual(["id", "views", "likes"]);
+    expect(items[2]).toMatchObject({ kind: "tuple", items: [{ kind: "str", value: "likes", range: { line: 2 } }, { kind: "call", kwargs: { default: { kind: "int", value: 1 } } }] });
+    expect(m.operations[1]?.args.fields?.kind).toBe("opaque");
+  });
+
   it("reads a comprehension in a function with the function's names as they are before the loop binds its own", () => {
     const m = parse(`from django.db import migrations, models
 def add_all(model, *names):
