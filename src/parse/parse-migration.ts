@@ -67,6 +67,8 @@ export interface ParsedMigration extends MigrationFile {
 }
 
 interface Ctx {
+  /** What is being read, in reasons: "migration", or "module" for a helper module. */
+  where: "migration" | "module";
   index: LineIndex;
   imports: Record<string, string>;
   /** The module's tree, for `constants`. */
@@ -167,7 +169,7 @@ export function parseMigrationSource(
     fullTree?: boolean;
   } = {},
 ): ParsedMigration {
-  const { text, deep, ctx } = readModule(source, options.fullTree === true, options.operations);
+  const { text, deep, ctx } = readModule(source, "migration", options.fullTree === true, options.operations);
   const { index, root } = ctx;
   const result: ParsedMigration = {
     path: file.path,
@@ -213,7 +215,7 @@ export function parseMigrationSource(
  * parse takes any text), the indentation CPython refuses in it, and the context its reads start
  * from, with its copied tree.
  */
-function readModule(source: string, fullTree: boolean, operations: OperationCatalog | undefined): { text: string; deep: Python3Violation | null; ctx: Ctx } {
+function readModule(source: string, where: Ctx["where"], fullTree: boolean, operations: OperationCatalog | undefined): { text: string; deep: Python3Violation | null; ctx: Ctx } {
   const text = universalNewlines(source);
   const index = new LineIndex(text);
   // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
@@ -229,7 +231,7 @@ function readModule(source: string, fullTree: boolean, operations: OperationCata
     if (!again.rootNode.hasError) [tree, read] = [again, joined];
   }
   const root = lightTree(tree, read, { full: fullTree, brackets: mayNestTooDeep(read) });
-  const ctx: Ctx = { index, imports: {}, root, constants: null, reading: new Set(), operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
+  const ctx: Ctx = { where, index, imports: {}, root, constants: null, reading: new Set(), operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
   return { text, deep, ctx };
 }
 
@@ -1025,7 +1027,7 @@ function repeatsKey(dict: Extract<PyValue, { kind: "dict" }>): boolean {
  */
 function spreadOperations(ctx: Ctx, op: Operation, index: number): Operation[] {
   const spread = op.spread && !op.unpacked && ctx.functions?.has(op.callee) ? operationsFromFactory(ctx, op.callee, op, index) : null;
-  if (typeof spread === "string" && op.unknown) op.unknown.reason = `${op.unknown.reason} (${spread}, in this ${ctx.scope ? "module" : "migration"})`;
+  if (typeof spread === "string" && op.unknown) op.unknown.reason = `${op.unknown.reason} (${spread}, in this ${ctx.where})`;
   return Array.isArray(spread) ? spread : [op];
 }
 
@@ -1102,7 +1104,7 @@ function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Op
     else if (ctx.functions?.has(callee)) {
       const made = operationFromFactory(ctx, callee, op);
       if (typeof made !== "string") return made;
-      op.unknown.reason = `custom operation \`${callee}\` (${made}, in this ${ctx.scope ? "module" : "migration"})`;
+      op.unknown.reason = `custom operation \`${callee}\` (${made}, in this ${ctx.where})`;
     }
     return op;
   }
@@ -1405,7 +1407,7 @@ export class HelperModule {
 
   /** Reads a helper module's source; one that is not valid Python gives no operation. */
   static read(source: string, options: { operations?: OperationCatalog } = {}): HelperModule {
-    const { text, deep, ctx } = readModule(source, false, options.operations);
+    const { text, deep, ctx } = readModule(source, "module", false, options.operations);
     if (deep || ctx.root.hasError || python3Violations(ctx.root, text).length > 0) return new HelperModule(null, "it is not valid Python");
     return new HelperModule(ctx, null);
   }

@@ -222,6 +222,29 @@ class Migration(migrations.Migration):
     expect(ops.map((op) => op.range.line)).toEqual(Array(12).fill(line));
   });
 
+  it("say which file could not be followed, whatever scope the call is read in", () => {
+    // A comprehension's body and a function's body are read in scopes of their own: still in this migration.
+    const ops = parse(`from django.db import migrations
+
+
+def make(name):
+    return build_it(name)
+
+
+def both(name):
+    return [make(name)]
+
+
+class Migration(migrations.Migration):
+    operations = [make(x) for x in ("a",)] + [make("b")] + both("c")
+`);
+    expect(ops.map((op) => op.unknown?.reason)).toEqual([
+      "custom operation `make` (`make` returns `build_it(...)`, which rollsafe does not know, in this migration)",
+      "custom operation `make` (`make` returns `build_it(...)`, which rollsafe does not know, in this migration)",
+      "custom operation `make` (`make` returns `build_it(...)`, which rollsafe does not know, in this migration) (in `both`)",
+    ]);
+  });
+
   it.each([
     ["an if in the loop", "    for name in NAMES:\n        if name:\n            operations.append(migrations.RemoveField('book', name))\n"],
     ["a for-else", "    for name in NAMES:\n        operations.append(migrations.RemoveField('book', name))\n    else:\n        pass\n"],
