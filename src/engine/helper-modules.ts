@@ -38,8 +38,8 @@ export interface HelperOptions {
  */
 export function resolveHelperCalls(migrations: readonly ParsedMigration[], options: HelperOptions): string[] {
   const pending = migrations.filter((m) => m.operations.some(mayUseHelper));
-  const running = migrations.filter((m) => importedFunctionsRun(m).length > 0);
-  if (pending.length === 0 && running.length === 0) return [];
+  const running = new Map(migrations.map((m) => [m, importedFunctionsRun(m)] as const).filter(([, run]) => run.length > 0));
+  if (pending.length === 0 && running.size === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const moduleAt = (file: string): HelperModule | string => {
@@ -85,16 +85,17 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   for (const migration of pending) migration.operations = resolveList(migration.operations, path.dirname(migration.path));
   // The functions a RunPython runs that the migration imports from a module of the project:
   // read there, so the rules that look inside RunPython functions see them.
-  for (const migration of running) {
+  for (const [migration, run] of running) {
     const dir = path.dirname(migration.path);
     const added = new Set<string>();
-    for (const value of importedFunctionsRun(migration)) {
+    for (const value of run) {
       if (added.has(value.name)) continue;
       added.add(value.name);
       const dot = value.qualified.lastIndexOf(".");
       const file = moduleFile(dir, value.qualified.slice(0, dot));
       const module = file === null ? null : moduleAt(file);
-      const facts = file !== null && typeof module === "object" ? module?.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file)) : null;
+      if (file === null || typeof module !== "object" || module === null) continue;
+      const facts = module.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file));
       if (facts) migration.functions.push(...facts);
     }
   }

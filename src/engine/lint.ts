@@ -5,7 +5,7 @@
 import path from "node:path";
 import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
-import type { ParsedMigration } from "../parse/parse-migration.js";
+import { LOOP_BUILDERS, type ParsedMigration } from "../parse/parse-migration.js";
 import type { LoadedFile } from "../workers/read-migration.js";
 import { loadMigrations } from "../workers/load-migrations.js";
 import type { FileStamps } from "../cache/file-stamp.js";
@@ -414,8 +414,7 @@ function operationRulesByKind(rules: readonly Rule[]): (kind: string) => readonl
 
 /** The help line of a finding on an operation a function or a loop makes (`Operation.builtBy`). */
 function builtHelp(builtBy: string, hadFix: boolean): string {
-  const loop = builtBy === "a list comprehension" || builtBy === "a for loop";
-  const there = loop ? `${builtBy}, once for each item: change its body` : `${builtBy}: change that function`;
+  const there = LOOP_BUILDERS.has(builtBy) ? `${builtBy}, once for each item: change its body` : `${builtBy}: change that function`;
   return `This operation is made by ${there}, or write the operations out in the migration${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
 }
 

@@ -27,7 +27,7 @@ export function functionId(fn: FunctionFacts): string {
 }
 
 /** The name `functionsRunBy` finds a function by. */
-export function functionKey(fn: FunctionFacts): string {
+function functionKey(fn: FunctionFacts): string {
   return fn.imported?.key ?? fn.name;
 }
 

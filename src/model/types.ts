@@ -91,8 +91,9 @@ export interface Operation {
    */
   builtBy?: string;
   /**
-   * Set for `*make_operations(...)` in an operation list, read as one unknown operation: the call
-   * (`callee`, `args`), whose function's operations take its place when they can be read.
+   * Set for `*make_operations(...)` in an operation list, or a call that makes the whole list
+   * (`operations = make_operations(...)`), read as one unknown operation: the call (`callee`,
+   * `args`), whose function's operations take its place when they can be read.
    */
   spread?: true;
   /** Set for a custom operation whose call unpacks arguments with `*` or `**` (its arguments are not all known). */

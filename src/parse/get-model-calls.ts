@@ -2,7 +2,7 @@
  * `apps.get_model("app", "Model")` / `apps.get_model("app.Model")` with literal arguments, in a
  * function's text: the models a `RunPython` function fetches.
  */
-export const GET_MODEL = /\bget_model\(\s*(?:["'](\w+)["']\s*,\s*["'](\w+)["']|["'](\w+)\.(\w+)["'])\s*[,)]/g;
+const GET_MODEL = /\bget_model\(\s*(?:["'](\w+)["']\s*,\s*["'](\w+)["']|["'](\w+)\.(\w+)["'])\s*[,)]/g;
 
 /** The `[app, model]` pairs of the `get_model` calls in `text`, in order. */
 export function getModelCalls(text: string): [string, string][] {

@@ -128,12 +128,19 @@ const MAX_OPERATION_LISTS = 10_000;
  */
 type ListPart = SyntaxNode | { item: SyntaxNode } | { loop: OperationLoop };
 
+/** `Operation.builtBy` of what a list comprehension makes, and the name reasons give it. */
+const LIST_COMPREHENSION = "a list comprehension";
+/** `Operation.builtBy` of what a function's `for` loop makes (before the function's name replaces it). */
+const FOR_LOOP = "a for loop";
+/** The `builtBy` of an operation a loop makes once per item. */
+export const LOOP_BUILDERS: ReadonlySet<string> = new Set([LIST_COMPREHENSION, FOR_LOOP]);
+
 /** A loop that makes one operation per item and body: a list comprehension, or a `for` whose body only appends. */
 interface OperationLoop {
   /** Where unknown operations are placed. */
   node: SyntaxNode;
-  /** "a list comprehension" or "a for loop", in reasons. */
-  what: string;
+  /** In reasons and `builtBy`. */
+  what: typeof LIST_COMPREHENSION | typeof FOR_LOOP;
   target: SyntaxNode | null;
   sources: SyntaxNode[];
   /** The expressions each item makes an operation of, in order. */
@@ -822,7 +829,7 @@ function operationLists(ctx: Ctx, node: SyntaxNode): ListPart[] | string {
       const either = branches(node);
       const truth = condition && either && LITERALS.has(condition.type) ? truthy(toValue(ctx, condition, 0)) : null;
       if (either && truth !== null) return operationLists(ctx, either[truth ? 0 : 1]);
-      const both = operandLists(ctx, either);
+      const both = branchLists(ctx, either);
       if (typeof both === "string") return both;
       const [a, b] = both;
       const empty = (lists: ListPart[]) => lists.every((l) => "type" in l && l.namedChildren.every((c) => c.type === "comment"));
@@ -852,8 +859,8 @@ const NOT_A_LIST = "is not a literal list";
 /** Node types of literals whose truth `truthy` knows. */
 const LITERALS = new Set(["true", "false", "none", "integer", "float", "string"]);
 
-/** `operationLists` of two operands (of `+`, or a condition's branches), or the first reason one is not read. */
-function operandLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [ListPart[], ListPart[]] | string {
+/** `operationLists` of a condition's two branches, or the first reason one is not read. */
+function branchLists(ctx: Ctx, operands: [SyntaxNode, SyntaxNode] | null): [ListPart[], ListPart[]] | string {
   if (!operands) return NOT_A_LIST;
   const a = operationLists(ctx, operands[0]);
   if (typeof a === "string") return a;
@@ -901,8 +908,8 @@ const COMPREHENSION_ITEM_COST = 50;
  */
 function comprehensionOperations(ctx: Ctx, node: SyntaxNode, depth: number, first: number): Operation[] {
   const clause = comprehensionClause(node);
-  if (typeof clause === "string") return [unknownOperation(ctx, node, first, `operations made by a list comprehension ${clause}`)];
-  return loopOperations(ctx, { node, what: "a list comprehension", ...clause }, depth, first);
+  if (typeof clause === "string") return [unknownOperation(ctx, node, first, `operations made by ${LIST_COMPREHENSION} ${clause}`)];
+  return loopOperations(ctx, { node, what: LIST_COMPREHENSION, ...clause }, depth, first);
 }
 
 /** A list comprehension's one `for` (its target and iterables) and its body, or why it is not read. */
@@ -1568,17 +1575,19 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
  */
 function growList(ctx: Ctx, stmt: SyntaxNode): boolean {
   const scope = ctx.scope;
-  if (!scope?.parts) return false;
+  const parts = scope?.parts;
+  if (!scope || !parts) return false;
+  /** The list `name` holds now, or null when it is not one being grown. */
   const current = (name: string): ListPart[] | null => {
-    const grown = scope.parts?.get(name);
+    const grown = parts.get(name);
     if (grown) return grown;
     const bound = scope.nodes.get(name);
     if (bound?.type !== "list" && bound?.type !== "tuple") return null;
     const lists = operationLists(ctx, bound);
     return typeof lists === "string" ? null : lists;
   };
-  const grow = (name: string, more: ListPart[]): true => {
-    scope.parts?.set(name, [...(current(name) ?? []), ...more]);
+  const grow = (name: string, now: ListPart[], more: ListPart[]): true => {
+    parts.set(name, [...now, ...more]);
     // Its value is the list as grown now: not the literal it was bound to.
     scope.nodes.set(name, null);
     return true;
@@ -1588,7 +1597,9 @@ function growList(ctx: Ctx, stmt: SyntaxNode): boolean {
     const body = (stmt.childForFieldName("body")?.namedChildren ?? []).filter((c) => c.type !== "comment" && c.type !== "pass_statement");
     const appends = body.map(appended);
     const name = appends[0]?.name;
-    if (!name || appends.some((a) => a?.name !== name || a.how !== "append") || !current(name)) return false;
+    if (!name || appends.some((a) => a?.name !== name || a.how !== "append")) return false;
+    const now = current(name);
+    if (!now) return false;
     const target = stmt.childForFieldName("left");
     const right = stmt.childForFieldName("right");
     // `for a, b in ...` binds the names after the loop too: what they hold then is not read.
@@ -1597,14 +1608,15 @@ function growList(ctx: Ctx, stmt: SyntaxNode): boolean {
       scope.nodes.set(id.text, null);
     }
     const sources = right?.type === "expression_list" ? right.namedChildren.filter((c) => c.type !== "comment") : right ? [right] : [];
-    return grow(name, [{ loop: { node: stmt, what: "a for loop", target, sources, bodies: appends.map((a) => a?.value as SyntaxNode) } }]);
+    return grow(name, now, [{ loop: { node: stmt, what: FOR_LOOP, target, sources, bodies: appends.map((a) => a?.value as SyntaxNode) } }]);
   }
   const growth = appended(stmt);
-  if (!growth || !current(growth.name)) return false;
-  if (growth.how === "append") return grow(growth.name, [{ item: growth.value }]);
+  const now = growth && current(growth.name);
+  if (!growth || !now) return false;
+  if (growth.how === "append") return grow(growth.name, now, [{ item: growth.value }]);
   const lists = operationLists(ctx, growth.value);
   if (typeof lists === "string") return false;
-  return grow(growth.name, lists);
+  return grow(growth.name, now, lists);
 }
 
 /** `name.append(value)`, `name.extend(value)` or `name += value`, as a statement; null for anything else. */
@@ -1882,10 +1894,10 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
     case "list_comprehension": {
       // `[(name, models.TextField()) for name in NAMES]`: the list Python makes, item by item.
       const clause = comprehensionClause(node);
-      const scopes = typeof clause === "string" ? clause : loopScopes(ctx, clause, depth);
-      if (typeof scopes === "string" || typeof clause === "string") return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
-      const body = clause.bodies[0] as SyntaxNode;
-      return { kind: "list", items: scopes.map((inner) => toValue(inner, body, depth + 1)), range };
+      const scopes = typeof clause === "string" ? null : loopScopes(ctx, clause, depth);
+      if (typeof clause === "string" || scopes === null || typeof scopes === "string") return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+      const [body] = clause.bodies;
+      return { kind: "list", items: scopes.map((inner) => toValue(inner, body as SyntaxNode, depth + 1)), range };
     }
     case "dictionary": {
       const entries: { key: PyValue; value: PyValue }[] = [];
