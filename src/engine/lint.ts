@@ -21,13 +21,14 @@ import { missingSqlFacts, prepareSqlParser, readableForwardStatements, runSqlFac
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import { recordPartitionedTables, schemaEditorChanges, touchesPartitions, type PartitionFact } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
-import { FileSuppressions, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
+import { FileSuppressions, hasSuppressionComments, MISSING_SUPPRESSION_REASON } from "./suppressions.js";
 import { thirdPartyEffect, type OperationCatalog } from "../model/third-party-operations.js";
 import { baselinePaths } from "../config/start-after.js";
 import { DEFAULT_TARGET } from "./defaults.js";
 import { collectBetweenPhases } from "./collect-garbage.js";
 import { resolveHelperCalls } from "./helper-modules.js";
 import { leavesBase } from "../util/paths.js";
+import { flatten } from "../util/intern.js";
 
 /** Options of `lint()`. */
 export interface LintOptions {
@@ -175,8 +176,8 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
       column: range.column,
       endLine: range.endLine,
       endColumn: range.endColumn,
-      message: finding.message,
-      help: finding.help,
+      message: flatten(finding.message),
+      help: finding.help.map(flatten),
       migration,
       ...(finding.related?.length ? { related: finding.related } : {}),
       ...(finding.fix ? { fix: finding.fix } : {}),
@@ -227,7 +228,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     const m = file.migration;
     migrations.push(m);
     if (!reported) continue;
-    if (m.allComments.length > 0) suppressions.set(m.path, { migration: m, index: new FileSuppressions(m, (name) => findRule(name)?.meta.name) });
+    if (hasSuppressionComments(m)) suppressions.set(m.path, { migration: m, index: new FileSuppressions(m, (name) => findRule(name)?.meta.name) });
     if (m.syntaxErrors.length > 0) {
       const first = m.syntaxErrors[0] as SyntaxErrorRange;
       emitBuiltin(

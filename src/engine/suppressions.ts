@@ -51,6 +51,11 @@ const STALE_WHY = "A stale ignore hides the next real problem here, and tells re
 const PLACEMENT_HELP =
   "An `ignore` comment applies to one operation: put it on the line above the operation (between it and the previous one), or at the end of the operation's first or last line. `ignore-file` may go anywhere in the file.";
 
+/** Whether a migration has any `rollsafe:` comment (only those get a {@link FileSuppressions}). */
+export function hasSuppressionComments(migration: ParsedMigration): boolean {
+  return migration.allComments.some((c) => MARKER.test(c.text));
+}
+
 /** The suppression comments of one migration file. */
 export class FileSuppressions {
   private readonly entries: Entry[] = [];

@@ -19,6 +19,7 @@ import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex, universalNewlines } from "./source-text.js";
 import { getModelCalls } from "./get-model-calls.js";
 import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
+import { intern } from "../util/intern.js";
 
 type SyntaxNode = LightNode;
 
@@ -1841,7 +1842,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
     case "string": {
       const decoded = decodeString(node.text);
       if (decoded === null) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
-      return { kind: decoded.bytes ? "bytes" : "str", value: decoded.value, range };
+      return { kind: decoded.bytes ? "bytes" : "str", value: intern(decoded.value), range };
     }
     case "concatenated_string": {
       let value = "";
@@ -1956,7 +1957,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
       }
       const name = dottedName(node);
       if (name === null) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
-      return { kind: "name", name, qualified: qualify(ctx, name), range };
+      return { kind: "name", name: intern(name), qualified: intern(qualify(ctx, name)), range };
     }
     case "call": {
       const fn = node.childForFieldName("function");
@@ -1980,10 +1981,10 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
           args.push(toValue(ctx, arg, depth + 1));
         }
       }
-      const qualified = qualify(ctx, callee);
+      const qualified = intern(qualify(ctx, callee));
       const setting = callee === "getattr" && !hasSplat ? settingWithDefault(args) : null;
       if (setting) return { ...setting, range };
-      return { kind: "call", callee, qualified, args, kwargs, hasSplat, range };
+      return { kind: "call", callee: intern(callee), qualified, args, kwargs, hasSplat, range };
     }
     default:
       return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };

@@ -240,12 +240,16 @@ export function fieldFromCall(
   }
   const type = call.callee.slice(call.callee.lastIndexOf(".") + 1);
   const params = fieldParams(type);
-  const kwargs: Record<string, PyValue> = {};
-  call.args.forEach((value, i) => {
-    const param = params[i];
-    if (param) kwargs[param] = value;
-  });
-  Object.assign(kwargs, call.kwargs);
+  // Keyword arguments only (the usual call): the call's own record, which nothing changes.
+  let kwargs = call.kwargs;
+  if (call.args.length > 0) {
+    kwargs = {};
+    call.args.forEach((value, i) => {
+      const param = params[i];
+      if (param) kwargs[param] = value;
+    });
+    Object.assign(kwargs, call.kwargs);
+  }
   const kind = relationKind(type);
   const primaryKey = literalBool(kwargs.primary_key) === true;
   const relation: RelationInfo | null = kind
