@@ -40,7 +40,7 @@ export const runpythonImportingModels: Rule = {
     hazards: ["H46"],
     docs: {
       summary: "A `RunPython` function that imports model classes instead of using `apps.get_model`",
-      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`. A function the migration imports from a module of the project (`from ._data import backfill`) is read in that module, with that module's imports, and reported at the `RunPython` that runs it.",
+      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`. A function the migration imports from a module of the project (`from ._data import backfill`) is read in that module, with that module's imports, and reported at the `RunPython` that runs it. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too, once per migration.",
       why: "The imported class is the current code's model, not the model as of this migration. Once a later release adds or renames a field, the migration selects or inserts columns that do not exist yet at this point in the history, so `migrate` fails on fresh databases (CI, new environments) and on environments that are behind.",
       recipe: ["Fetch the historical model from the `apps` argument: `Book = apps.get_model(\"library\", \"Book\")`, and drop the import."],
       severityReason: "Warning: it works today, and breaks later when the model changes; nothing fails during this deploy.",

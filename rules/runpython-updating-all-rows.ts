@@ -1,10 +1,18 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { code } from "../src/advice/snippets.js";
-import { definedIn, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { oncePer } from "../src/util/collections.js";
 
 /** Calls that touch every row of a table in one statement or load it all into memory. */
 const WHOLE_TABLE = /^(\w+)\.objects(\.all\(\))?\.(update|delete)$/;
 const LOAD_ALL = /^(\w+)\.objects\.all\(\)\.?$|^(\w+)\.objects\.all$/;
+
+/**
+ * The functions already reported in a migration: the finding is at the function, so a function
+ * several `RunPython`s run (a helper factory called twice makes two) is reported once.
+ */
+const reportedIn = oncePer((_migration: ParsedMigration) => new Set<string>());
 
 /** RS405: `RunPython` that updates or deletes a whole table in one statement, or loads it all. */
 export const runpythonUpdatingAllRows: Rule = {
@@ -18,7 +26,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` but without `.iterator()` (every row loaded into memory). Filtered querysets are not reported: rollsafe cannot know how many rows they match.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` but without `.iterator()` (every row loaded into memory). Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -45,10 +53,12 @@ class Migration(migrations.Migration):
     if (op.kind !== "RunPython" || op.unknown || ctx.effect === "state") return;
     const forward = runPythonFunctionName(op.args.code);
     if (forward === null) return;
+    const reported = reportedIn(ctx.migration);
     for (const fn of functionsRunBy(ctx.migration, forward)) {
       const whole = fn.calls.map((c) => WHOLE_TABLE.exec(c)).find((m) => m !== null);
       const loadsAll = fn.calls.some((c) => LOAD_ALL.test(c)) && fn.calls.some((c) => c.endsWith(".save")) && !fn.calls.some((c) => c.endsWith(".iterator"));
-      if (!whole && !loadsAll) continue;
+      if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
+      reported.add(functionId(fn));
       const model = whole?.[1] ?? "Model";
       ctx.report({
         range: fn.range,

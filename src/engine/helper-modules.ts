@@ -15,7 +15,8 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Operation, PyValue } from "../model/types.js";
-import { HelperModule, type ParsedMigration } from "../parse/parse-migration.js";
+import { HelperModule, type FunctionFacts, type ParsedMigration } from "../parse/parse-migration.js";
+import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { DEFAULT_MAX_FILE_SIZE, readSourceBytesSync } from "../workers/read-migration.js";
@@ -78,11 +79,21 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     const where = `\`${options.display(file)}\``;
     const builtBy = `\`${name}\` from ${where}`;
     const made = typeof module === "string" ? module : op.spread ? module.operations(name, op, builtBy) : module.operation(name, op, builtBy);
-    if (typeof made !== "string") return Array.isArray(made) ? made : [made];
+    if (typeof made !== "string") {
+      const ops = Array.isArray(made) ? made : [made];
+      if (typeof module !== "string") for (const o of ops) runNestedFunctions(o, module, options.display(file), nestedFacts);
+      return ops;
+    }
     op.unknown = { ...op.unknown, reason: `${op.unknown.reason} (read in ${where}: ${made})` };
     return [op];
   };
-  for (const migration of pending) migration.operations = resolveList(migration.operations, path.dirname(migration.path));
+  // The facts of functions a helper's function defines for the RunPython it returns, per migration.
+  let nestedFacts = new Map<string, FunctionFacts>();
+  for (const migration of pending) {
+    nestedFacts = new Map();
+    migration.operations = resolveList(migration.operations, path.dirname(migration.path));
+    migration.functions.push(...nestedFacts.values());
+  }
   // The functions a RunPython runs that the migration imports from a module of the project:
   // read there, so the rules that look inside RunPython functions see them.
   for (const [migration, run] of running) {
@@ -103,12 +114,35 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
 }
 
 /**
+ * A `RunPython` a helper module's function returned for a function its body defines
+ * (`return migrations.RunPython(operation)` after `def operation(apps, schema_editor)`): the
+ * name is qualified with the module's file, and that function's facts (with the module's
+ * functions it calls) are added to `facts`, by the key it is found by, so the `RunPython` rules
+ * read it as they read a function the migration imports.
+ */
+function runNestedFunctions(op: Operation, module: HelperModule, file: string, facts: Map<string, FunctionFacts>): void {
+  op.databaseOperations?.forEach((o) => runNestedFunctions(o, module, file, facts));
+  op.stateOperations?.forEach((o) => runNestedFunctions(o, module, file, facts));
+  if (op.kind !== "RunPython") return;
+  for (const key of ["code", "reverse_code"]) {
+    const value = op.args[key];
+    if (value?.kind !== "name" || !value.qualified.includes(NESTED_FUNCTION)) continue;
+    const alias = `${file}:${value.qualified}`;
+    const found = module.functionFacts(value.qualified, alias, value.range, file);
+    if (!found) continue;
+    op.args[key] = { ...value, qualified: alias };
+    // The first RunPython that runs a function is where its findings are.
+    for (const fn of found) if (!facts.has(fn.imported?.key ?? fn.name)) facts.set(fn.imported?.key ?? fn.name, fn);
+  }
+}
+
+/**
  * The `code` and `reverse_code` of the migration's `RunPython`s (nested ones too) that name a
  * function it imports from another module (`from .utils import backfill`, `utils.backfill`),
  * not Django's and not one the migration defines itself.
  */
 function importedFunctionsRun(migration: ParsedMigration): Extract<PyValue, { kind: "name" }>[] {
-  const own = new Set(migration.functions.map((f) => f.name));
+  const own = new Set(migration.functions.filter((f) => !f.nestedIn).map((f) => f.name));
   const out: Extract<PyValue, { kind: "name" }>[] = [];
   const visit = (op: Operation) => {
     op.databaseOperations?.forEach(visit);

@@ -3,6 +3,7 @@
  * function (`ParsedMigration.functions`: the calls and the model imports of each body).
  */
 import type { FunctionFacts, ParsedMigration } from "../parse/parse-migration.js";
+import { NESTED_FUNCTION as NESTED } from "../parse/nested-functions.js";
 import type { PyValue } from "../model/types.js";
 import { oncePer } from "../util/collections.js";
 
@@ -13,22 +14,33 @@ import { oncePer } from "../util/collections.js";
  * migration's (`FunctionFacts.imported`).
  */
 export function runPythonFunctionName(value: PyValue | undefined): string | null {
-  return value?.kind === "name" && !isRunPythonNoop(value) ? value.name : null;
+  if (value?.kind !== "name" || isRunPythonNoop(value)) return null;
+  // A function defined inside another (`FunctionFacts.nestedIn`): found by its qualified name.
+  return value.qualified.includes(NESTED) ? value.qualified : value.name;
 }
 
-/** Where a function is defined, for messages: "" for the migration's own, ` (in \`shop/migrations/utils.py\`)` for an imported one. */
+/**
+ * Where a function is defined, for messages: "" for the migration's own, ` (in
+ * \`shop/migrations/utils.py\`)` for an imported one, ` (in \`make_renamer\`)` for one defined
+ * inside a function of the migration, ` (in \`make_renamer\` of \`shop/migrations/utils.py\`)`
+ * inside a helper module's.
+ */
 export function definedIn(fn: FunctionFacts): string {
-  return fn.imported ? ` (in \`${fn.imported.file}\`)` : "";
+  const outer = fn.nestedIn ? `\`${fn.nestedIn}\`` : null;
+  if (fn.imported) return ` (in ${outer ? `${outer} of ` : ""}\`${fn.imported.file}\`)`;
+  return outer ? ` (in ${outer})` : "";
 }
 
 /** One name per function, however it is found: an imported function may be named twice (`backfill`, `utils.backfill`). */
 export function functionId(fn: FunctionFacts): string {
-  return fn.imported ? `${fn.imported.file}:${fn.name}` : fn.name;
+  const name = fn.nestedIn ? `${fn.nestedIn}${NESTED}${fn.name}` : fn.name;
+  return fn.imported ? `${fn.imported.file}:${name}` : name;
 }
 
 /** The name `functionsRunBy` finds a function by. */
 function functionKey(fn: FunctionFacts): string {
-  return fn.imported?.key ?? fn.name;
+  if (fn.imported) return fn.imported.key;
+  return fn.nestedIn ? `${fn.nestedIn}${NESTED}${fn.name}` : fn.name;
 }
 
 /** Whether a `RunPython` argument is `RunPython.noop` (a function that does nothing). */

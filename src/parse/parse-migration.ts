@@ -20,6 +20,7 @@ import { LineIndex, universalNewlines } from "./source-text.js";
 import { getModelCalls } from "./get-model-calls.js";
 import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 import { intern } from "../util/intern.js";
+import { NESTED_FUNCTION } from "./nested-functions.js";
 
 type SyntaxNode = LightNode;
 
@@ -45,6 +46,13 @@ export interface FunctionFacts {
    * module's own key for a function it calls) rather than by `name`.
    */
   imported?: ImportedFunction;
+  /**
+   * The function whose body defines this one (`def make_renamer(...)` holding `def
+   * operation(apps, schema_editor)` and returning `RunPython(operation)`), of the migration or
+   * of a helper module (then with `imported`), read when an operation is made by calling it;
+   * found by its qualified name, `make_renamer.<locals>.operation`.
+   */
+  nestedIn?: string;
 }
 
 /** Where a function a migration imports is defined, and what rules would read in its text. */
@@ -108,6 +116,12 @@ interface Ctx {
   memo: Map<string, { value: PyValue; cost: number } | null>;
   /** Operation lists of module constants already read (`operationLists`). */
   lists: Map<string, ListPart[] | string>;
+  /**
+   * The functions defined inside the functions read for the operations they return, by
+   * qualified name (`nestedFunction`): in a migration they join its `functions`; a helper
+   * module gives their facts to the migrations that run them (`HelperModule.functionFacts`).
+   */
+  nested: Map<string, { facts: FunctionFacts; def: SyntaxNode }>;
 }
 
 /** The reading budget of a module of `length` characters (see `Ctx.budget`). */
@@ -215,6 +229,7 @@ export function parseMigrationSource(
   ctx.local = localOperations(ctx, classes);
   const migrationClass = pickMigrationClass(ctx, classes);
   if (migrationClass) readMigrationClass(ctx, migrationClass, result);
+  for (const { facts } of ctx.nested.values()) result.functions.push(facts);
   return result;
 }
 
@@ -239,7 +254,7 @@ function readModule(source: string, where: Ctx["where"], fullTree: boolean, oper
     if (!again.rootNode.hasError) [tree, read] = [again, joined];
   }
   const root = lightTree(tree, read, { full: fullTree, brackets: mayNestTooDeep(read) });
-  const ctx: Ctx = { where, index, imports: {}, root, constants: null, reading: new Set(), operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map() };
+  const ctx: Ctx = { where, index, imports: {}, root, constants: null, reading: new Set(), operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map(), nested: new Map() };
   return { text, deep, ctx };
 }
 
@@ -1392,17 +1407,19 @@ export class HelperModule {
    */
   functionFacts(name: string, alias: string, site: SourceRange, file: string): FunctionFacts[] | null {
     const ctx = this.ctx;
-    if (!ctx || !this.defs.has(name)) return null;
+    // A function defined inside one of the module's, by its qualified name (`nestedFunction`).
+    const nested = ctx?.nested.get(name);
+    if (!ctx || (!this.defs.has(name) && !nested)) return null;
     // Keys no name of the migration can take: the module's functions among themselves.
     const keyOf = (fn: string) => (fn === name ? alias : `${file}:${fn}`);
     const moduleModelImports = this.modelImports.map(({ name: imported, module }) => ({ name: imported, module }));
     const out: FunctionFacts[] = [];
     const seen = new Set<string>();
     const visit = (fn: string) => {
-      const def = this.defs.get(fn);
+      const def = fn === name && nested ? nested.def : this.defs.get(fn);
       if (!def || seen.has(fn)) return;
       seen.add(fn);
-      const facts = readFunction(ctx, def);
+      const facts = fn === name && nested ? nested.facts : readFunction(ctx, def);
       const getModels = getModelCalls(def.text);
       // Calls of the module's own functions are found by their keys; any other call keeps its text.
       const calls = facts.calls.map((c) => (this.defs.has(c) ? keyOf(c) : c));
@@ -1496,6 +1513,21 @@ function fromFactory(ctx: Ctx, name: string, call: Operation, first: number, lis
   });
 }
 
+/**
+ * A function defined in the body of the module's function `outer`, kept with the module's
+ * (`Ctx.nested`, once however often `outer` is called), and the name value it is read as: the
+ * local name, qualified as Python's `__qualname__` (`outer.<locals>.name`), by which `RunPython`
+ * rules find it (`runPythonFunctionName`).
+ */
+function nestedFunction(ctx: Ctx, outer: string, definition: SyntaxNode): PyValue | null {
+  const nameNode = definition.childForFieldName("name");
+  if (!nameNode) return null;
+  const qualified = `${outer}${NESTED_FUNCTION}${nameNode.text}`;
+  if (!ctx.nested.has(qualified)) ctx.nested.set(qualified, { facts: { ...readFunction(ctx, definition), nestedIn: outer }, def: definition });
+  return { kind: "name", name: nameNode.text, qualified, range: rangeOf(ctx, nameNode) };
+}
+
+
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
 function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywords: Record<string, PyValue>, site: SourceRange, index: number, list: boolean): Operation[] | string {
   const def = ctx.functions?.get(name);
@@ -1522,7 +1554,11 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
     if (growList(inner, stmt)) continue;
     const definition = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
     if (definition?.type === "function_definition" || definition?.type === "class_definition") {
-      bind(definition.childForFieldName("name")?.text ?? "", null);
+      const local = definition.childForFieldName("name")?.text ?? "";
+      // A function the body defines, for a `RunPython` it returns: read as the migration's own.
+      const nested = definition.type === "function_definition" && !values.has(local) && !scope.nodes.has(local) ? nestedFunction(inner, name, definition) : null;
+      if (nested) values.set(local, nested);
+      else bind(local, null);
       continue;
     }
     if (stmt.type === "pass_statement") continue;

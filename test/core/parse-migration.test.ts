@@ -315,6 +315,40 @@ class Migration(migrations.Migration):
     expect(m.operations.map((o) => o.range.line)).toEqual([7, 7, 8, 9]);
   });
 
+
+  it("reads a function a factory defines for the RunPython it returns as the migration's, once, by its qualified name", () => {
+    const m = parse(`from django.db import migrations
+def make_renamer(old, new):
+    def operation(apps, schema_editor):
+        from app.models import Item
+        Item.objects.filter(name=old).update(name=new)
+    def reverse(apps, schema_editor):
+        pass
+    def reverse(apps, schema_editor):
+        pass
+    return migrations.RunPython(operation, reverse)
+def make_both():
+    return [make_renamer("a", "b"), migrations.RunPython(top)]
+def top(apps, schema_editor):
+    pass
+class Migration(migrations.Migration):
+    operations = [make_renamer("a", "b"), *make_both()]
+`);
+    const code = m.operations.map((o) => o.args.code);
+    expect(code.map((v) => (v?.kind === "name" ? [v.name, v.qualified] : v?.kind))).toEqual([
+      ["operation", "make_renamer.<locals>.operation"],
+      ["operation", "make_renamer.<locals>.operation"],
+      ["top", "top"],
+    ]);
+    // \`reverse\` is defined twice in the body: which one runs is not followed.
+    expect(m.operations[0]?.args.reverse_code?.kind).toBe("opaque");
+    const nested = m.functions.filter((f) => f.nestedIn !== undefined);
+    expect(nested.map((f) => [f.nestedIn, f.name, f.modelImports, f.calls, f.range.line])).toEqual([
+      ["make_renamer", "operation", ["Item"], ["Item.objects.filter().update", "Item.objects.filter"], 3],
+      ["make_renamer", "reverse", [], [], 6],
+    ]);
+    expect(m.functions.filter((f) => f.nestedIn === undefined).map((f) => f.name)).toEqual(["make_renamer", "make_both", "top"]);
+  });
   it("reads module constants bound once and settings read with a default, at the place they are used", () => {
     const m = parse(`from django.conf import settings
 from django.db import migrations, models

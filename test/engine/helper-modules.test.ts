@@ -108,8 +108,8 @@ class Migration(migrations.Migration):
 `;
     const [renamer, index] = parse(source);
     expect(renamer).toMatchObject({ kind: "RunPython", builtBy: "`make_task_renamer`", args: { code: { kind: "call", callee: "partial" }, reverse_code: { kind: "name", qualified: "django.db.migrations.RunPython.noop" } } });
-    // `operation` is the function's own: not a function of the migration of that name.
-    expect((renamer?.args.code as { args: { kind: string }[] }).args[0]).toMatchObject({ kind: "opaque" });
+    // `operation` is the function's own, named by its qualified name: not a function of the migration of that name.
+    expect((renamer?.args.code as { args: { kind: string }[] }).args[0]).toMatchObject({ kind: "name", name: "operation", qualified: "make_renamer.<locals>.operation" });
     expect(index).toMatchObject({ kind: "RunSQL", args: { sql: { kind: "opaque" }, reverse_sql: { kind: "str", value: "DROP INDEX x" } } });
   });
 
