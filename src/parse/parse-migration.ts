@@ -584,9 +584,26 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
     }
     const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
     if (def?.type === "function_definition" && def.childForFieldName("name")?.text === "__init__") init = def;
+    // `for name in [...]: operations.append(...)`: an operation per item, as in a function.
+    const loop = stmt.type === "for_statement" && !result.operationsUnknown ? operationsLoop(ctx, stmt) : null;
+    if (loop) {
+      result.operations = readOperationLists(ctx, loop, 0, result.operations);
+      continue;
+    }
+    // Any other `if`, `for`, `try` ... in the class body: read like those of `__init__` (what
+    // they do to the lists may or may not happen).
+    if (CONDITIONAL_BLOCKS.has(stmt.type)) {
+      readInitStatement(ctx, stmt, result, false, CLASS_BODY);
+      continue;
+    }
     if (stmt.type !== "expression_statement") continue;
     const assignment = stmt.namedChildren[0];
     if (!assignment) continue;
+    // `operations.append(...)`, `dependencies.extend(...)` in the class body.
+    if (assignment.type === "call") {
+      readInitStatement(ctx, stmt, result, false, CLASS_BODY);
+      continue;
+    }
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (!left || !right || left.type !== "identifier") continue;
@@ -644,7 +661,7 @@ function readInitMethod(ctx: Ctx, fn: SyntaxNode, result: ParsedMigration): void
   statements.forEach((stmt, i) => {
     if (isBaseInit(stmt)) first = i + 1;
   });
-  for (const stmt of statements.slice(first)) readInitStatement(ctx, stmt, result, false);
+  for (const stmt of statements.slice(first)) readInitStatement(ctx, stmt, result, false, INIT_METHOD);
 }
 
 /** `super().__init__(...)`, `migrations.Migration.__init__(self, ...)`: the base's `__init__`. */
@@ -657,28 +674,69 @@ function isBaseInit(stmt: SyntaxNode): boolean {
 /** Block-holding statements whose body may run or not (every branch is read). */
 const CONDITIONAL_BLOCKS = new Set(["if_statement", "elif_clause", "else_clause", "try_statement", "except_clause", "finally_clause", "with_statement", "for_statement", "while_statement", "block"]);
 
-/** `self.<name>` for a list `Migration.__init__` copies from the class, or null. */
-function instanceList(node: SyntaxNode | null): "dependencies" | "runBefore" | "replaces" | "operations" | null {
-  if (node?.type !== "attribute" || node.childForFieldName("object")?.text !== "self") return null;
-  const name = node.childForFieldName("attribute")?.text ?? "";
+/**
+ * A `for` loop of the class body whose body only appends to `operations` (`growList`'s reading
+ * of a function's loop), as the list part it adds; null for any other statement.
+ */
+function operationsLoop(ctx: Ctx, stmt: SyntaxNode): ListPart[] | null {
+  const parts = new Map<string, ListPart[]>([["operations", []]]);
+  const scope = { values: new Map<string, PyValue>(), nodes: new Map<string, SyntaxNode | null>(), parts };
+  return growList({ ...ctx, scope }, stmt) ? (parts.get("operations") ?? null) : null;
+}
+
+type MigrationList = "dependencies" | "runBefore" | "replaces" | "operations";
+
+/** The list of the migration a name is (`list`): `self.<name>` in `__init__`, `<name>` in the class body; and where that is, in reasons. */
+interface ListScope {
+  list: (node: SyntaxNode | null) => MigrationList | null;
+  where: string;
+}
+
+const INIT_METHOD: ListScope = { list: instanceList, where: "in `__init__`" };
+const CLASS_BODY: ListScope = {
+  list: (node) => (node?.type === "identifier" ? listNamed(node.text) : null),
+  where: "in the class body",
+};
+
+/** The list of the migration class an attribute `name` is, or null. */
+function listNamed(name: string): MigrationList | null {
   return name === "operations" ? "operations" : (DEPENDENCY_LISTS[name] ?? null);
 }
 
-function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: boolean): void {
+/** `self.<name>` for a list `Migration.__init__` copies from the class, or null. */
+function instanceList(node: SyntaxNode | null): MigrationList | null {
+  if (node?.type !== "attribute" || node.childForFieldName("object")?.text !== "self") return null;
+  return listNamed(node.childForFieldName("attribute")?.text ?? "");
+}
+
+/** Blocks that run once per item, whose appends depend on the loop's names. */
+const LOOPS = new Set(["for_statement", "while_statement"]);
+
+/**
+ * A statement of `__init__` (after the base's) or of the class body that may change the
+ * migration's lists (`scope` says how it names them): assignments and `+=`, `.append`, `.extend`
+ * and `.insert` read as Python runs them. In a block that may or may not run (`conditional`:
+ * `maybe` in an `if`, `try` or `with`, `loop` in a loop), every dependency is counted; operations
+ * added by `+=`, `.append` or `.extend` in a `maybe` block are read as added (Django applies them
+ * where the condition holds, as for `[...] + ([...] if settings.X else [])`), and any other change
+ * to `operations` there makes them unknown.
+ */
+function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: false | "maybe" | "loop", scope: ListScope): void {
   if (CONDITIONAL_BLOCKS.has(stmt.type)) {
+    const inner = conditional === "loop" || LOOPS.has(stmt.type) ? "loop" : "maybe";
     // A block's statements, a compound statement's blocks and clauses (not its condition).
-    for (const child of stmt.namedChildren) if (stmt.type === "block" || CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, true);
+    for (const child of stmt.namedChildren) if (stmt.type === "block" || CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, inner, scope);
     return;
   }
   if (stmt.type !== "expression_statement") return;
   const expr = stmt.namedChildren[0];
   if (!expr) return;
   const unknownOperations = () => {
-    result.operationsUnknown ??= { reason: `\`operations\` is changed in \`__init__\` in a way rollsafe does not read (\`${truncate(expr.text, 80)}\`)`, range: rangeOf(ctx, expr) };
+    result.operationsUnknown ??= { reason: `\`operations\` is changed ${scope.where} in a way rollsafe does not read (\`${truncate(expr.text, 80)}\`)`, range: rangeOf(ctx, expr) };
   };
   if (expr.type === "assignment" || expr.type === "augmented_assignment") {
     const left = expr.childForFieldName("left");
-    const list = instanceList(left);
+    const list = scope.list(left);
     const right = expr.childForFieldName("right");
     if (!list && !conditional && right && expr.type === "assignment" && left?.text === "self.atomic") {
       // As in the class body: anything but a literal False keeps the migration atomic.
@@ -693,7 +751,7 @@ function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
       return;
     }
     if (list === "operations") {
-      if (conditional) unknownOperations();
+      if (conditional === "loop" || (conditional && !extend)) unknownOperations();
       else readOperations(ctx, right, result, extend);
       return;
     }
@@ -705,13 +763,13 @@ function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
   // `self.dependencies.append(x)`, `.insert(0, x)`, `.extend([...])`.
   if (expr.type !== "call") return;
   const fn = expr.childForFieldName("function");
-  const list = fn?.type === "attribute" ? instanceList(fn.childForFieldName("object")) : null;
+  const list = fn?.type === "attribute" ? scope.list(fn.childForFieldName("object")) : null;
   if (!fn || !list) return;
   const method = fn.childForFieldName("attribute")?.text;
   const args = (expr.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a.type !== "comment");
   if (list === "operations") {
     const item = args[0];
-    if (conditional || !item || args.length !== 1) unknownOperations();
+    if (conditional === "loop" || !item || args.length !== 1) unknownOperations();
     else if (method === "extend") readOperations(ctx, item, result, true);
     else if (method === "append" && !result.operationsUnknown) result.operations.push(readOperation(ctx, item, result.operations.length, 0));
     else unknownOperations();

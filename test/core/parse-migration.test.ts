@@ -184,6 +184,68 @@ class Migration(migrations.Migration):
     expect(plain.operationsUnknown).toBeNull();
   });
 
+  it("reads the class body's changes to its lists, and a change to `operations` it may not run makes them unknown", () => {
+    const m = parse(`from django.conf import settings
+from django.db import migrations, models
+class Migration(migrations.Migration):
+    dependencies = [("app", "0001_initial")]
+    if settings.DEBUG:
+        dependencies.append(("debug", "0001_initial"))
+    operations = [migrations.AddField("thing", "a", models.IntegerField(null=True))]
+    operations.append(migrations.AddField("thing", "b", models.IntegerField(null=True)))
+    operations.extend([migrations.RemoveField("thing", "a")])
+    print("not a list")
+`);
+    expect(m.dependencies.map((d) => `${d.app}.${d.name}`)).toEqual(["app.0001_initial", "debug.0001_initial"]);
+    expect(m.operationsUnknown).toBeNull();
+    expect(m.operations.map((o) => [o.kind, o.index, o.range.line])).toEqual([["AddField", 0, 7], ["AddField", 1, 8], ["RemoveField", 2, 9]]);
+
+    // A loop that only appends is read as in a function: an operation per item, at its body.
+    const loop = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    for name in ["a", "b"]:
+        operations.append(migrations.RemoveField("thing", name))
+`);
+    expect(loop.operationsUnknown).toBeNull();
+    expect(loop.operations.map((o) => [o.kind, o.index, o.range.line, o.builtBy, o.args.name?.kind === "str" ? o.args.name.value : null])).toEqual([
+      ["RunSQL", 0, 3, undefined, null],
+      ["RemoveField", 1, 5, "a for loop", "a"],
+      ["RemoveField", 2, 5, "a for loop", "b"],
+    ]);
+
+    // allauth's account 0001_initial and 0002 (as Debian ships them): operations added under a
+    // setting are read as added, as for a conditional expression; so are those of a `with`.
+    for (const change of ["if not UNIQUE_EMAIL:\n        operations += [migrations.RunSQL('x')]", "with settings.lock:\n        operations.append(migrations.RunSQL('x'))"]) {
+      const added = parse(`from django.conf import settings
+from django.db import migrations
+UNIQUE_EMAIL = getattr(settings, "ACCOUNT_UNIQUE_EMAIL", True)
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    ${change}
+`);
+      expect(added.operationsUnknown, change).toBeNull();
+      expect(added.operations.map((o) => [o.kind, o.range.line]), change).toEqual([["RunSQL", 5], ["RunSQL", 7]]);
+    }
+
+    // Before, these changes were not seen at all: the migration looked as if it had none of them.
+    for (const [change, line] of [
+      ['for name in ["a", "b"]:\n        if name:\n            operations.append(migrations.RemoveField("thing", name))', 7],
+      ["if settings.X:\n        operations = []", 6],
+      ["operations.insert(0, migrations.RunSQL('x'))", 5],
+      ["while settings.X:\n        operations += [migrations.RunSQL('x')]", 6],
+    ] as const) {
+      const dynamic = parse(`from django.conf import settings
+from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    ${change}
+`);
+      expect(dynamic.operationsUnknown?.reason, change).toMatch(/^`operations` is changed in the class body in a way rollsafe does not read/);
+      expect(dynamic.operationsUnknown?.range.line, change).toBe(line);
+    }
+  });
+
   it("reads lists joined with `+`, chosen by a condition, or extended with `+=` (every branch that can hold items)", () => {
     const m = parse(`from django.conf import settings
 from django.db import migrations, models
