@@ -709,6 +709,16 @@ function instanceList(node: SyntaxNode | null): MigrationList | null {
   return listNamed(node.childForFieldName("attribute")?.text ?? "");
 }
 
+/** Whether a block has a statement that binds or changes the migration's `operations` (`scope` says how it names it). */
+function changesOperations(block: SyntaxNode, scope: ListScope): boolean {
+  return block.descendantsOfType("expression_statement").some((stmt) => {
+    const expr = stmt.namedChildren[0];
+    if (expr?.type === "assignment" || expr?.type === "augmented_assignment") return scope.list(expr.childForFieldName("left")) === "operations";
+    const fn = expr?.type === "call" ? expr.childForFieldName("function") : null;
+    return fn?.type === "attribute" && scope.list(fn.childForFieldName("object")) === "operations";
+  });
+}
+
 /** Blocks that run once per item, whose appends depend on the loop's names. */
 const LOOPS = new Set(["for_statement", "while_statement"]);
 
@@ -722,6 +732,16 @@ const LOOPS = new Set(["for_statement", "while_statement"]);
  * to `operations` there makes them unknown.
  */
 function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: false | "maybe" | "loop", scope: ListScope): void {
+  if (stmt.type === "if_statement" && !result.operationsUnknown) {
+    // One branch runs: operations added in two of them are not all applied (as for
+    // `[...] if settings.X else [...]` with both lists non-empty).
+    const branches = [stmt.childForFieldName("consequence"), ...stmt.childrenForFieldName("alternative")];
+    const changing = branches.filter((branch) => branch && changesOperations(branch, scope));
+    if (changing.length > 1) {
+      const where = changing[1] as SyntaxNode;
+      result.operationsUnknown = { reason: `\`operations\` is changed ${scope.where} in more than one branch of an \`if\`, of which one runs`, range: rangeOf(ctx, where) };
+    }
+  }
   if (CONDITIONAL_BLOCKS.has(stmt.type)) {
     const inner = conditional === "loop" || LOOPS.has(stmt.type) ? "loop" : "maybe";
     // A block's statements, a compound statement's blocks and clauses (not its condition).

@@ -228,6 +228,21 @@ class Migration(migrations.Migration):
       expect(added.operations.map((o) => [o.kind, o.range.line]), change).toEqual([["RunSQL", 5], ["RunSQL", 7]]);
     }
 
+    // One branch of an if/else runs: operations added in both are not all applied.
+    const either = parse(`from django.conf import settings
+from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    if settings.X:
+        operations += [migrations.RunSQL("SELECT 2")]
+    elif settings.Y:
+        pass
+    else:
+        operations.append(migrations.RunSQL("SELECT 3"))
+`);
+    expect(either.operationsUnknown).toMatchObject({ reason: "`operations` is changed in the class body in more than one branch of an `if`, of which one runs", range: { line: 9 } });
+    expect(either.operations.map((o) => o.range.line)).toEqual([4]);
+
     // Before, these changes were not seen at all: the migration looked as if it had none of them.
     for (const [change, line] of [
       ['for name in ["a", "b"]:\n        if name:\n            operations.append(migrations.RemoveField("thing", name))', 7],
