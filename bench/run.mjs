@@ -275,7 +275,7 @@ async function measureCorpus(corpus, cli, reps) {
 
 /**
  * The heap the analysis keeps at its end (bench/live-heap.mjs), with every default rule and with
- * none; untimed. Null figures when it fails (the report says so), which leaves the rest standing.
+ * none; untimed. A run that fails gives its first line of stderr as `error` (the report says so), which leaves the rest standing.
  */
 function measureLiveHeap(corpus) {
   const once = (rules) => {
@@ -534,7 +534,7 @@ function renderReport({ opts, env, cli, floor, rows, single, large, realError })
   lines.push(`| Time grows linearly (cost per added file, largest step ÷ smallest step ≤ ${TARGETS.marginalGrowth}) | ${Number.isFinite(g.marginalRatio) ? `${x(g.marginalRatio)}${limitSteps}; fit R² ${g.fit.r2.toFixed(4)}` : "needs 3 sizes"} | ${verdict(g.marginalRatio, TARGETS.marginalGrowth)} |`);
   const big = synthCli.find((r) => r.files >= 20000);
   const bigRss = big ? Math.max(big.cold.maxRssKb, big.warm?.maxRssKb ?? 0, big.fill?.maxRssKb ?? 0) / 1024 : NaN;
-  const bigLive = big?.heap && !big.heap.all.error && !big.heap.none.error ? `; the analysis keeps ${Math.round(big.heap.all.live / 1048576)} MB of live heap, ${Math.round(big.heap.none.live / 1048576)} MB without the rules (see *Memory* below)` : "";
+  const bigLive = big?.heap && !big.heap.all.error && !big.heap.none.error ? `; the analysis keeps ${mb(big.heap.all.live / 1024)} of live heap, ${mb(big.heap.none.live / 1024)} without the rules (see *Memory* below)` : "";
   lines.push(`| Peak RSS < ${TARGETS.rssMb} MB at 20,000 files | ${big ? `${Math.round(bigRss)} MB${bigLive}` : "20,000-file corpus not run"} | ${verdict(bigRss, TARGETS.rssMb)} |`);
   lines.push("");
   lines.push(
@@ -613,7 +613,6 @@ function renderReport({ opts, env, cli, floor, rows, single, large, realError })
   // What the heap holds.
   const heaps = rows.filter((r) => r.heap);
   if (heaps.length) {
-    const bytes = (v) => (Number.isFinite(v) ? `${Math.round(v / 1048576)} MB` : "–");
     lines.push("## Memory: what the analysis keeps", "");
     lines.push(
       "Peak RSS depends on when V8 collects and includes the process's own memory; this is what is live. `bench/live-heap.mjs` runs the analysis through the library (no cache, no report, the CLI's collections between phases) and collects garbage while it still holds the result: *live heap* is what the analysis keeps; *without rules* runs no rule (the parsed models and the replayed state alone), so the difference is the findings and what the rules keep. *External* is memory outside the heap that V8 is told of (the PostgreSQL parser's WebAssembly memory, reserved whole when it loads, counts there though only the pages it touches are resident). *Cold peak RSS* is the CLI's, from the table above.",
@@ -626,7 +625,7 @@ function renderReport({ opts, env, cli, floor, rows, single, large, realError })
       lines.push(
         failed
           ? `| ${r.name} | ${int(r.files)} | error: ${failed} | | | | | ${mb(r.cold?.maxRssKb)} |`
-          : `| ${r.name} | ${int(r.files)} | ${bytes(all.live)} | ${bytes(none.live)} | ${bytes(all.live - none.live)} | ${bytes(all.committed)} | ${bytes(all.external)} | ${mb(r.cold?.maxRssKb)} |`,
+          : `| ${r.name} | ${int(r.files)} | ${mb(all.live / 1024)} | ${mb(none.live / 1024)} | ${mb((all.live - none.live) / 1024)} | ${mb(all.committed / 1024)} | ${mb(all.external / 1024)} | ${mb(r.cold?.maxRssKb)} |`,
       );
     }
     lines.push("");

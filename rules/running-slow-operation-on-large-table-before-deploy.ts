@@ -27,7 +27,6 @@ function existing(ctx: OperationContext, name: string | null): ModelState | null
   return model && ctx.hasTable(model) && !ctx.isNewTable(model) ? model : null;
 }
 
-
 /** The models the functions a `RunPython` runs fetch with `apps.get_model` or import. */
 function modelsTouchedBy(ctx: OperationContext, op: Operation): ModelState[] {
   const forward = runPythonFunctionName(op.args.code);

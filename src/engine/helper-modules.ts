@@ -17,6 +17,7 @@ import path from "node:path";
 import type { Operation, PyValue } from "../model/types.js";
 import { HelperModule, type FunctionFacts, type ParsedMigration } from "../parse/parse-migration.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
+import { functionKey } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { DEFAULT_MAX_FILE_SIZE, readSourceBytesSync } from "../workers/read-migration.js";
@@ -59,15 +60,17 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     }
     return module;
   };
-  const resolveList = (ops: Operation[], dir: string): Operation[] => {
-    const out = ops.flatMap((op) => resolve(op, dir));
+  /** `nested`: the facts of functions a helper's function defines for a RunPython it returns, by key (the first kept). */
+  type Nested = Map<string, FunctionFacts>;
+  const resolveList = (ops: Operation[], dir: string, nested: Nested): Operation[] => {
+    const out = ops.flatMap((op) => resolve(op, dir, nested));
     // A spread read as several operations: each keeps its place in the list.
     if (out.length !== ops.length) out.forEach((op, i) => (op.index = i));
     return out;
   };
-  const resolve = (op: Operation, dir: string): Operation[] => {
-    if (op.databaseOperations) op.databaseOperations = resolveList(op.databaseOperations, dir);
-    if (op.stateOperations) op.stateOperations = resolveList(op.stateOperations, dir);
+  const resolve = (op: Operation, dir: string, nested: Nested): Operation[] => {
+    if (op.databaseOperations) op.databaseOperations = resolveList(op.databaseOperations, dir, nested);
+    if (op.stateOperations) op.stateOperations = resolveList(op.stateOperations, dir, nested);
     if (!mayUseHelper(op) || !op.unknown) return [op];
     const dot = op.callee.lastIndexOf(".");
     const name = op.callee.slice(dot + 1);
@@ -81,18 +84,16 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     const made = typeof module === "string" ? module : op.spread ? module.operations(name, op, builtBy) : module.operation(name, op, builtBy);
     if (typeof made !== "string") {
       const ops = Array.isArray(made) ? made : [made];
-      if (typeof module !== "string") for (const o of ops) runNestedFunctions(o, module, options.display(file), nestedFacts);
+      if (typeof module !== "string") for (const o of ops) runNestedFunctions(o, module, options.display(file), nested);
       return ops;
     }
     op.unknown = { ...op.unknown, reason: `${op.unknown.reason} (read in ${where}: ${made})` };
     return [op];
   };
-  // The facts of functions a helper's function defines for the RunPython it returns, per migration.
-  let nestedFacts = new Map<string, FunctionFacts>();
   for (const migration of pending) {
-    nestedFacts = new Map();
-    migration.operations = resolveList(migration.operations, path.dirname(migration.path));
-    migration.functions.push(...nestedFacts.values());
+    const nested: Nested = new Map();
+    migration.operations = resolveList(migration.operations, path.dirname(migration.path), nested);
+    migration.functions.push(...nested.values());
   }
   // The functions a RunPython runs that the migration imports from a module of the project:
   // read there, so the rules that look inside RunPython functions see them.
@@ -132,7 +133,7 @@ function runNestedFunctions(op: Operation, module: HelperModule, file: string, f
     if (!found) continue;
     op.args[key] = { ...value, qualified: alias };
     // The first RunPython that runs a function is where its findings are.
-    for (const fn of found) if (!facts.has(fn.imported?.key ?? fn.name)) facts.set(fn.imported?.key ?? fn.name, fn);
+    for (const fn of found) if (!facts.has(functionKey(fn))) facts.set(functionKey(fn), fn);
   }
 }
 

@@ -31,16 +31,19 @@ export function definedIn(fn: FunctionFacts): string {
   return outer ? ` (in ${outer})` : "";
 }
 
+/** A function's name in its module, as Python's `__qualname__` gives it (`make_renamer.<locals>.operation` for a nested one). */
+function qualifiedName(fn: FunctionFacts): string {
+  return fn.nestedIn ? `${fn.nestedIn}${NESTED}${fn.name}` : fn.name;
+}
+
 /** One name per function, however it is found: an imported function may be named twice (`backfill`, `utils.backfill`). */
 export function functionId(fn: FunctionFacts): string {
-  const name = fn.nestedIn ? `${fn.nestedIn}${NESTED}${fn.name}` : fn.name;
-  return fn.imported ? `${fn.imported.file}:${name}` : name;
+  return fn.imported ? `${fn.imported.file}:${qualifiedName(fn)}` : qualifiedName(fn);
 }
 
 /** The name `functionsRunBy` finds a function by. */
-function functionKey(fn: FunctionFacts): string {
-  if (fn.imported) return fn.imported.key;
-  return fn.nestedIn ? `${fn.nestedIn}${NESTED}${fn.name}` : fn.name;
+export function functionKey(fn: FunctionFacts): string {
+  return fn.imported?.key ?? qualifiedName(fn);
 }
 
 /** Whether a `RunPython` argument is `RunPython.noop` (a function that does nothing). */

@@ -590,20 +590,14 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
       result.operations = readOperationLists(ctx, loop, 0, result.operations);
       continue;
     }
-    // Any other `if`, `for`, `try` ... in the class body: read like those of `__init__` (what
-    // they do to the lists may or may not happen).
-    if (CONDITIONAL_BLOCKS.has(stmt.type)) {
-      readInitStatement(ctx, stmt, result, false, CLASS_BODY);
+    const assignment = stmt.type === "expression_statement" ? stmt.namedChildren[0] : undefined;
+    // `operations.append(...)`, `dependencies.extend(...)`, and any other `if`, `for`, `try` ...
+    // of the class body: read like those of `__init__` (what a block does may or may not happen).
+    if (CONDITIONAL_BLOCKS.has(stmt.type) || assignment?.type === "call") {
+      readListStatement(ctx, stmt, result, false, CLASS_BODY);
       continue;
     }
-    if (stmt.type !== "expression_statement") continue;
-    const assignment = stmt.namedChildren[0];
     if (!assignment) continue;
-    // `operations.append(...)`, `dependencies.extend(...)` in the class body.
-    if (assignment.type === "call") {
-      readInitStatement(ctx, stmt, result, false, CLASS_BODY);
-      continue;
-    }
     const left = assignment.childForFieldName("left");
     const right = assignment.childForFieldName("right");
     if (!left || !right || left.type !== "identifier") continue;
@@ -661,7 +655,7 @@ function readInitMethod(ctx: Ctx, fn: SyntaxNode, result: ParsedMigration): void
   statements.forEach((stmt, i) => {
     if (isBaseInit(stmt)) first = i + 1;
   });
-  for (const stmt of statements.slice(first)) readInitStatement(ctx, stmt, result, false, INIT_METHOD);
+  for (const stmt of statements.slice(first)) readListStatement(ctx, stmt, result, false, INIT_METHOD);
 }
 
 /** `super().__init__(...)`, `migrations.Migration.__init__(self, ...)`: the base's `__init__`. */
@@ -731,7 +725,7 @@ const LOOPS = new Set(["for_statement", "while_statement"]);
  * where the condition holds, as for `[...] + ([...] if settings.X else [])`), and any other change
  * to `operations` there makes them unknown.
  */
-function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: false | "maybe" | "loop", scope: ListScope): void {
+function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: false | "maybe" | "loop", scope: ListScope): void {
   if (stmt.type === "if_statement" && !result.operationsUnknown) {
     // One branch runs: operations added in two of them are not all applied (as for
     // `[...] if settings.X else [...]` with both lists non-empty).
@@ -745,7 +739,7 @@ function readInitStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
   if (CONDITIONAL_BLOCKS.has(stmt.type)) {
     const inner = conditional === "loop" || LOOPS.has(stmt.type) ? "loop" : "maybe";
     // A block's statements, a compound statement's blocks and clauses (not its condition).
-    for (const child of stmt.namedChildren) if (stmt.type === "block" || CONDITIONAL_BLOCKS.has(child.type)) readInitStatement(ctx, child, result, inner, scope);
+    for (const child of stmt.namedChildren) if (stmt.type === "block" || CONDITIONAL_BLOCKS.has(child.type)) readListStatement(ctx, child, result, inner, scope);
     return;
   }
   if (stmt.type !== "expression_statement") return;
@@ -1604,7 +1598,6 @@ function nestedFunction(ctx: Ctx, outer: string, definition: SyntaxNode): PyValu
   if (!ctx.nested.has(qualified)) ctx.nested.set(qualified, { facts: { ...readFunction(ctx, definition), nestedIn: outer }, def: definition });
   return { kind: "name", name: nameNode.text, qualified, range: rangeOf(ctx, nameNode) };
 }
-
 
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
 function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywords: Record<string, PyValue>, site: SourceRange, index: number, list: boolean): Operation[] | string {
