@@ -146,6 +146,11 @@ function writeCodeCache(bundle, call) {
     const module = { exports: {} };
     script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
     module.exports.${call(fixture, path.join(scratch, "cache"))}.then(() => {
+      // The CLI's main() turns WebAssembly tier-up off (src/util/wasm-tiering.ts) after the
+      // launcher has loaded this cache, which V8 checks against the flags of the process that
+      // made it: made with main()'s flags, it would be refused at every start.
+      require("node:v8").setFlagsFromString("--wasm-tier-up");
+      require("node:v8").setFlagsFromString("--wasm-dynamic-tiering");
       fs.writeFileSync(file + ".v8", script.createCachedData());
     });`;
   try {

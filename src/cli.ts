@@ -21,6 +21,7 @@ import { cannotWrite, guardStdout, openResultCache, reportVariant, storedReport,
 
 export { UsageError, wantsColor };
 import type { LintResult } from "./model/types.js";
+import { runWebAssemblyOnBaselineCompiler } from "./util/wasm-tiering.js";
 
 // The engine, the rules, the fixes and the plan load only when a command needs them: a run the
 // result cache answers, `--version` and `--help` load none of them (a third of the start-up).
@@ -107,6 +108,7 @@ function parseFormat(value: string): Format {
 /** Runs the CLI and resolves to the exit code. */
 export async function main(argv: string[], prepared: PreparedCheck | null = null): Promise<number> {
   guardStdout();
+  runWebAssemblyOnBaselineCompiler();
   let exitCode = 0;
   const program = new Command();
   program
