@@ -736,6 +736,19 @@ function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
       result.operationsUnknown = { reason: `\`operations\` is changed ${scope.where} in more than one branch of an \`if\`, of which one runs`, range: rangeOf(ctx, where) };
     }
   }
+  if (stmt.type === "try_statement" && !result.operationsUnknown) {
+    // The body runs whole (then its `else`), or stops at an exception and one handler runs:
+    // operations added in a handler and anywhere else but `finally` are not all applied, and
+    // which are depends on where, and whether, something raises.
+    // `except*` is an `except_clause` too.
+    const handlers = stmt.namedChildren.filter((c) => c.type === "except_clause" && changesOperations(c, scope));
+    const inBody = [stmt.childForFieldName("body"), ...stmt.namedChildren.filter((c) => c.type === "else_clause")].some((b) => b && changesOperations(b, scope));
+    const second = inBody ? handlers[0] : handlers[1];
+    if (second) {
+      const where = inBody ? "both in a `try` and in one of its `except` clauses, of which not all run" : "in more than one `except` clause of a `try`, of which at most one runs";
+      result.operationsUnknown = { reason: `\`operations\` is changed ${scope.where} ${where}`, range: rangeOf(ctx, second) };
+    }
+  }
   if (CONDITIONAL_BLOCKS.has(stmt.type)) {
     const inner = conditional === "loop" || LOOPS.has(stmt.type) ? "loop" : "maybe";
     // A block's statements, a compound statement's blocks and clauses (not its condition).

@@ -243,6 +243,43 @@ class Migration(migrations.Migration):
     expect(either.operationsUnknown).toMatchObject({ reason: "`operations` is changed in the class body in more than one branch of an `if`, of which one runs", range: { line: 9 } });
     expect(either.operations.map((o) => o.range.line)).toEqual([4]);
 
+    // A try body runs whole (then its else), or stops at an exception and one handler runs:
+    // operations added in a handler and elsewhere but `finally` are not all applied.
+    const tryExcept = (clauses: string) =>
+      parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    try:
+        import foo
+${clauses}`);
+    const bodyAndHandler = tryExcept(`        operations += [migrations.RunSQL("SELECT 2")]
+    except ImportError:
+        operations.append(migrations.RunSQL("SELECT 3"))
+`);
+    expect(bodyAndHandler.operationsUnknown).toMatchObject({ reason: "`operations` is changed in the class body both in a `try` and in one of its `except` clauses, of which not all run", range: { line: 7 } });
+    const elseAndHandler = tryExcept(`    except* ImportError:
+        operations.append(migrations.RunSQL("SELECT 3"))
+    else:
+        operations.append(migrations.RunSQL("SELECT 4"))
+`);
+    expect(elseAndHandler.operationsUnknown).toMatchObject({ reason: "`operations` is changed in the class body both in a `try` and in one of its `except` clauses, of which not all run", range: { line: 6 } });
+    const twoHandlers = tryExcept(`    except ImportError:
+        operations.append(migrations.RunSQL("SELECT 3"))
+    except Exception:
+        operations.append(migrations.RunSQL("SELECT 4"))
+`);
+    expect(twoHandlers.operationsUnknown).toMatchObject({ reason: "`operations` is changed in the class body in more than one `except` clause of a `try`, of which at most one runs", range: { line: 8 } });
+    // One handler (with or without `finally`, which always runs), or `except*`: read as added.
+    for (const handler of ["except ImportError:", "except* ImportError:"]) {
+      const added = tryExcept(`    ${handler}
+        operations.append(migrations.RunSQL("SELECT 3"))
+    finally:
+        operations.append(migrations.RunSQL("SELECT 4"))
+`);
+      expect(added.operationsUnknown, handler).toBeNull();
+      expect(added.operations.map((o) => o.range.line), handler).toEqual([3, 7, 9]);
+    }
+
     // Before, these changes were not seen at all: the migration looked as if it had none of them.
     for (const [change, line] of [
       ['for name in ["a", "b"]:\n        if name:\n            operations.append(migrations.RemoveField("thing", name))', 7],
