@@ -1500,16 +1500,19 @@ export class HelperModule {
     const moduleModelImports = this.modelImports.map(({ name: imported, module }) => ({ name: imported, module }));
     const out: FunctionFacts[] = [];
     const seen = new Set<string>();
+    // The module's functions, and those defined inside them (by their qualified names).
+    const own = (fn: string) => this.defs.has(fn) || ctx.nested.has(fn);
     const visit = (fn: string) => {
-      const def = fn === name && nested ? nested.def : this.defs.get(fn);
+      const inner = ctx.nested.get(fn);
+      const def = inner?.def ?? this.defs.get(fn);
       if (!def || seen.has(fn)) return;
       seen.add(fn);
-      const facts = fn === name && nested ? nested.facts : readFunction(ctx, def);
+      const facts = inner?.facts ?? readFunction(ctx, def);
       const getModels = getModelCalls(def.text);
       // Calls of the module's own functions are found by their keys; any other call keeps its text.
-      const calls = facts.calls.map((c) => (this.defs.has(c) ? keyOf(c) : c));
+      const calls = facts.calls.map((c) => (own(c) ? keyOf(c) : c));
       out.push({ ...facts, range: site, calls, imported: { key: keyOf(fn), file, moduleModelImports, getModels } });
-      for (const c of facts.calls) if (this.defs.has(c)) visit(c);
+      for (const c of facts.calls) if (own(c)) visit(c);
     };
     visit(name);
     return out;
@@ -1608,8 +1611,32 @@ function nestedFunction(ctx: Ctx, outer: string, definition: SyntaxNode): PyValu
   const nameNode = definition.childForFieldName("name");
   if (!nameNode) return null;
   const qualified = `${outer}${NESTED_FUNCTION}${nameNode.text}`;
-  if (!ctx.nested.has(qualified)) ctx.nested.set(qualified, { facts: { ...readFunction(ctx, definition), nestedIn: outer }, def: definition });
+  addNestedFunction(ctx, outer, qualified, definition);
   return { kind: "name", name: nameNode.text, qualified, range: rangeOf(ctx, nameNode) };
+}
+
+/**
+ * Keeps a nested function's facts (`Ctx.nested`) with, transitively, those of the functions
+ * `outer` also defines that it calls: Python finds a name the function calls among the enclosing
+ * function's locals before the module's, so `helper()` in `make_renamer.<locals>.operation` is
+ * `make_renamer.<locals>.helper` when `make_renamer` defines one. Such calls are kept under that
+ * qualified name, which is how `functionsRunBy` finds a nested function.
+ */
+function addNestedFunction(ctx: Ctx, outer: string, qualified: string, definition: SyntaxNode): void {
+  if (ctx.nested.has(qualified)) return;
+  const facts = readFunction(ctx, definition);
+  const siblings = new Map<string, SyntaxNode>();
+  for (const child of definition.parent?.namedChildren ?? []) {
+    const def = child.type === "decorated_definition" ? child.childForFieldName("definition") : child;
+    const name = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+    if (def && name) siblings.set(name, def);
+  }
+  const calls = facts.calls.map((c) => (siblings.has(c) ? `${outer}${NESTED_FUNCTION}${c}` : c));
+  ctx.nested.set(qualified, { facts: { ...facts, calls, nestedIn: outer }, def: definition });
+  for (const c of facts.calls) {
+    const sibling = siblings.get(c);
+    if (sibling) addNestedFunction(ctx, outer, `${outer}${NESTED_FUNCTION}${c}`, sibling);
+  }
 }
 
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeString, parseMigrationSource } from "../../src/parse/parse-migration.js";
 import { decodePythonSource, UndecodableSource } from "../../src/parse/source-text.js";
+import { functionsRunBy } from "../../src/engine/run-python-facts.js";
 
 const parse = (source: string) => parseMigrationSource(source, { path: "/x/app/migrations/0002_x.py", app: "app", name: "0002_x" });
 
@@ -462,6 +463,32 @@ class Migration(migrations.Migration):
       ["make_renamer", "reverse", [], [], 6],
     ]);
     expect(m.functions.filter((f) => f.nestedIn === undefined).map((f) => f.name)).toEqual(["make_renamer", "make_both", "top"]);
+  });
+
+  it("follows a nested function's calls to the functions its factory defines, which shadow the module's", () => {
+    const m = parse(`from django.db import migrations
+def fill(apps, value):
+    apps.get_model("app", "Item").objects.update(name=value)
+def make_filler(value):
+    def fill(apps, value):
+        from app.models import Item
+        Item.objects.update(name=value)
+        log(value)
+    def log(value):
+        fill(None, value)
+    def operation(apps, schema_editor):
+        fill(apps, value)
+    return migrations.RunPython(operation)
+class Migration(migrations.Migration):
+    operations = [make_filler("a")]
+`);
+    const run = functionsRunBy(m, "make_filler.<locals>.operation");
+    // The factory's \`fill\` (line 5), not the module's (line 2), and \`log\`, which calls it back.
+    expect(run.map((f) => [f.nestedIn, f.name, f.range.line, f.modelImports, f.calls])).toEqual([
+      ["make_filler", "operation", 11, [], ["make_filler.<locals>.fill"]],
+      ["make_filler", "fill", 5, ["Item"], ["Item.objects.update", "make_filler.<locals>.log"]],
+      ["make_filler", "log", 9, [], ["make_filler.<locals>.fill"]],
+    ]);
   });
   it("reads module constants bound once and settings read with a default, at the place they are used", () => {
     const m = parse(`from django.conf import settings
