@@ -14,10 +14,10 @@
  */
 import { statSync } from "node:fs";
 import path from "node:path";
-import type { Operation, PyValue } from "../model/types.js";
+import type { Operation, PyValue, SourceRange } from "../model/types.js";
 import { HelperModule, type FunctionFacts, type ParsedMigration } from "../parse/parse-migration.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
-import { functionKey } from "./run-python-facts.js";
+import { functionKey, runPythonFunctionName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { DEFAULT_MAX_FILE_SIZE, readSourceBytesSync } from "../workers/read-migration.js";
@@ -41,9 +41,16 @@ export interface HelperOptions {
 export function resolveHelperCalls(migrations: readonly ParsedMigration[], options: HelperOptions): string[] {
   const pending = migrations.filter((m) => m.operations.some(mayUseHelper));
   const running = new Map(migrations.map((m) => [m, importedFunctionsRun(m)] as const).filter(([, run]) => run.length > 0));
-  if (pending.length === 0 && running.size === 0) return [];
+  const calling = new Map(migrations.map((m) => [m, importedCallsRun(m)] as const).filter(([, calls]) => calls.length > 0));
+  if (pending.length === 0 && running.size === 0 && calling.size === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
+  const locate = (dir: string, module: string): string | null => {
+    const key = `${dir}\0${module}`;
+    let file = located.get(key);
+    if (file === undefined) located.set(key, (file = moduleFile(dir, module)));
+    return file;
+  };
   const moduleAt = (file: string): HelperModule | string => {
     let module = modules.get(file);
     if (module === undefined) {
@@ -74,9 +81,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     if (!mayUseHelper(op) || !op.unknown) return [op];
     const dot = op.callee.lastIndexOf(".");
     const name = op.callee.slice(dot + 1);
-    const key = `${dir}\0${op.callee.slice(0, dot)}`;
-    let file = located.get(key);
-    if (file === undefined) located.set(key, (file = moduleFile(dir, op.callee.slice(0, dot))));
+    const file = locate(dir, op.callee.slice(0, dot));
     if (file === null) return [op];
     const module = moduleAt(file);
     const where = `\`${options.display(file)}\``;
@@ -104,11 +109,29 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       if (added.has(value.name)) continue;
       added.add(value.name);
       const dot = value.qualified.lastIndexOf(".");
-      const file = moduleFile(dir, value.qualified.slice(0, dot));
+      const file = locate(dir, value.qualified.slice(0, dot));
       const module = file === null ? null : moduleAt(file);
       if (file === null || typeof module !== "object" || module === null) continue;
       const facts = module.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file));
       if (facts) migration.functions.push(...facts);
+    }
+  }
+  // The functions the migration's own RunPython functions call that it imports from a module of
+  // the project: read there too, by the name the call uses, with the caller's place for findings.
+  for (const [migration, calls] of calling) {
+    const dir = path.dirname(migration.path);
+    const keys = new Set(migration.functions.map(functionKey));
+    for (const { call, qualified, site } of calls) {
+      if (keys.has(call)) continue;
+      const dot = qualified.lastIndexOf(".");
+      const file = locate(dir, qualified.slice(0, dot));
+      const module = file === null ? null : moduleAt(file);
+      if (file === null || typeof module !== "object" || module === null) continue;
+      for (const fn of module.functionFacts(qualified.slice(dot + 1), call, site, options.display(file)) ?? []) {
+        if (keys.has(functionKey(fn))) continue;
+        keys.add(functionKey(fn));
+        migration.functions.push(fn);
+      }
     }
   }
   return [...modules.keys()].sort();
@@ -156,6 +179,49 @@ function importedFunctionsRun(migration: ParsedMigration): Extract<PyValue, { ki
     }
   };
   migration.operations.forEach(visit);
+  return out;
+}
+
+/**
+ * The calls to a function the migration imports from another module (`fill(apps)` after `from
+ * ._data import fill`, `_data.fill(apps)`) that the migration's own functions make, those a
+ * `RunPython` runs and those they call: the call's text, the name the import qualifies it as,
+ * and the calling function's range, where findings about the imported one are.
+ */
+function importedCallsRun(migration: ParsedMigration): { call: string; qualified: string; site: SourceRange }[] {
+  const own = new Map(migration.functions.filter((f) => !f.imported).map((f) => [functionKey(f), f] as const));
+  if (own.size === 0) return [];
+  const out: { call: string; qualified: string; site: SourceRange }[] = [];
+  const seen = new Set<string>();
+  const visit = (key: string) => {
+    const fn = own.get(key);
+    if (!fn || seen.has(key)) return;
+    seen.add(key);
+    for (const call of fn.calls) {
+      if (own.has(call)) {
+        visit(call);
+        continue;
+      }
+      // `Book.objects.filter().update`: a call on a call's result names no function.
+      if (seen.has(call) || call.includes("(")) continue;
+      const dot = call.indexOf(".");
+      const target = migration.imports[dot < 0 ? call : call.slice(0, dot)];
+      const qualified = target && (dot < 0 ? target : `${target}${call.slice(dot)}`);
+      if (!qualified?.includes(".") || qualified.startsWith("django.")) continue;
+      seen.add(call);
+      out.push({ call, qualified, site: fn.range });
+    }
+  };
+  const runPythons = (op: Operation) => {
+    op.databaseOperations?.forEach(runPythons);
+    op.stateOperations?.forEach(runPythons);
+    if (op.kind !== "RunPython" || op.unknown) return;
+    for (const value of [op.args.code, op.args.reverse_code]) {
+      const name = runPythonFunctionName(value);
+      if (name !== null) visit(name);
+    }
+  };
+  migration.operations.forEach(runPythons);
   return out;
 }
 

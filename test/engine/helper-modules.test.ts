@@ -510,6 +510,29 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(result.inputs).toEqual([path.join(migrations, "_broken.py"), path.join(migrations, "_data.py")]);
   });
 
+  it("reads the functions the migration's RunPython functions call that it imports from a module of the project", async () => {
+    writeFileSync(
+      path.join(migrations, "_data.py"),
+      `from shop.models import Book\n\n\ndef reset_pages(apps):\n    Book.objects.update(pages=0)\n    touch_all(apps)\n\n\ndef touch_all(apps):\n    Current = apps.get_model("shop", "Book")\n    for book in Current.objects.all():\n        book.save()\n`,
+    );
+    migration(
+      "0002_data",
+      `import json\nfrom ._data import reset_pages\nfrom . import _data\n\n\ndef forwards(apps, schema_editor):\n    step(apps)\n    _data.touch_all(apps)\n\n\ndef step(apps):\n    json.dumps([])\n    reset_pages(apps)`,
+      "        migrations.RunPython(forwards),",
+    );
+    const result = await check();
+    const seen = (rule: string) => byRule(result.diagnostics, rule).map((d) => [d.line, d.message]);
+    // At the def of the migration's function that makes the call: \`step\` for \`reset_pages\`, and
+    // for \`touch_all\`, which \`forwards\` calls too but \`reset_pages\` first: each function once.
+    expect(seen("runpython-importing-models")).toEqual([[12, "`reset_pages` (in `shop/migrations/_data.py`) uses the imported model class `Book` instead of `apps.get_model`."]]);
+    expect(seen("runpython-updating-all-rows")).toEqual([
+      [12, "`reset_pages` (in `shop/migrations/_data.py`) updates every row of `Book` in one statement (`Book.objects.update`)."],
+      [12, "`touch_all` (in `shop/migrations/_data.py`) loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one."],
+    ]);
+    // The standard library's module (`json`) is not the project's: only the helper module is read.
+    expect(result.inputs).toEqual([path.join(migrations, "_data.py")]);
+  });
+
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
