@@ -15,7 +15,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Operation, PyValue, SourceRange } from "../model/types.js";
-import { HelperModule, type FunctionFacts, type ParsedMigration } from "../parse/parse-migration.js";
+import { HelperModule, importedFunctionName, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import { functionKey, runPythonFunctionName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -67,6 +67,17 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     }
     return module;
   };
+  // What a helper module in `dir` imports from another module of the project, read there.
+  function importedFrom(dir: string): ReadImported {
+    return (module, name, site, seen) => {
+      const file = locate(dir, module);
+      const helper = file === null ? null : moduleAt(file);
+      if (file === null || typeof helper !== "object" || helper === null) return null;
+      const display = options.display(file);
+      const facts = helper.functionFacts(name, `${display}:${name}`, site, display, importedFrom(path.dirname(file)), seen);
+      return facts ? { key: `${display}:${name}`, facts } : null;
+    };
+  }
   /** `nested`: the facts of functions a helper's function defines for a RunPython it returns, by key (the first kept). */
   type Nested = Map<string, FunctionFacts>;
   const resolveList = (ops: Operation[], dir: string, nested: Nested): Operation[] => {
@@ -89,7 +100,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     const made = typeof module === "string" ? module : op.spread ? module.operations(name, op, builtBy) : module.operation(name, op, builtBy);
     if (typeof made !== "string") {
       const ops = Array.isArray(made) ? made : [made];
-      if (typeof module !== "string") for (const o of ops) runNestedFunctions(o, module, options.display(file), nested);
+      if (typeof module !== "string") for (const o of ops) runNestedFunctions(o, module, options.display(file), nested, importedFrom(path.dirname(file)));
       return ops;
     }
     op.unknown = { ...op.unknown, reason: `${op.unknown.reason} (read in ${where}: ${made})` };
@@ -112,7 +123,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       const file = locate(dir, value.qualified.slice(0, dot));
       const module = file === null ? null : moduleAt(file);
       if (file === null || typeof module !== "object" || module === null) continue;
-      const facts = module.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file));
+      const facts = module.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file), importedFrom(path.dirname(file)));
       if (facts) migration.functions.push(...facts);
     }
   }
@@ -127,7 +138,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       const file = locate(dir, qualified.slice(0, dot));
       const module = file === null ? null : moduleAt(file);
       if (file === null || typeof module !== "object" || module === null) continue;
-      for (const fn of module.functionFacts(qualified.slice(dot + 1), call, site, options.display(file)) ?? []) {
+      for (const fn of module.functionFacts(qualified.slice(dot + 1), call, site, options.display(file), importedFrom(path.dirname(file))) ?? []) {
         if (keys.has(functionKey(fn))) continue;
         keys.add(functionKey(fn));
         migration.functions.push(fn);
@@ -144,15 +155,15 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
  * functions it calls) are added to `facts`, by the key it is found by, so the `RunPython` rules
  * read it as they read a function the migration imports.
  */
-function runNestedFunctions(op: Operation, module: HelperModule, file: string, facts: Map<string, FunctionFacts>): void {
-  op.databaseOperations?.forEach((o) => runNestedFunctions(o, module, file, facts));
-  op.stateOperations?.forEach((o) => runNestedFunctions(o, module, file, facts));
+function runNestedFunctions(op: Operation, module: HelperModule, file: string, facts: Map<string, FunctionFacts>, imported: ReadImported): void {
+  op.databaseOperations?.forEach((o) => runNestedFunctions(o, module, file, facts, imported));
+  op.stateOperations?.forEach((o) => runNestedFunctions(o, module, file, facts, imported));
   if (op.kind !== "RunPython") return;
   for (const key of ["code", "reverse_code"]) {
     const value = op.args[key];
     if (value?.kind !== "name" || !value.qualified.includes(NESTED_FUNCTION)) continue;
     const alias = `${file}:${value.qualified}`;
-    const found = module.functionFacts(value.qualified, alias, value.range, file);
+    const found = module.functionFacts(value.qualified, alias, value.range, file, imported);
     if (!found) continue;
     op.args[key] = { ...value, qualified: alias };
     // The first RunPython that runs a function is where its findings are.
@@ -202,12 +213,8 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
         visit(call);
         continue;
       }
-      // `Book.objects.filter().update`: a call on a call's result names no function.
-      if (seen.has(call) || call.includes("(")) continue;
-      const dot = call.indexOf(".");
-      const target = migration.imports[dot < 0 ? call : call.slice(0, dot)];
-      const qualified = target && (dot < 0 ? target : `${target}${call.slice(dot)}`);
-      if (!qualified?.includes(".") || qualified.startsWith("django.")) continue;
+      const qualified = seen.has(call) ? null : importedFunctionName(migration.imports, call);
+      if (qualified === null) continue;
       seen.add(call);
       out.push({ call, qualified, site: fn.range });
     }

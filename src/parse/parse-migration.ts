@@ -1451,6 +1451,28 @@ function nestedOperations(ctx: Ctx, call: SyntaxNode, op: Operation, keyword: st
 const MAX_FACTORY_DEPTH = 8;
 
 /**
+ * Reads the function `name` of `module` (as an import in a helper module names it) where that
+ * module is a file of the project, with the functions it calls there, sharing `seen`: its key
+ * (which the caller's calls are mapped to) and its facts (none when `seen` has them already).
+ * Null when the module is not the project's or has no such function.
+ */
+export type ReadImported = (module: string, name: string, site: SourceRange, seen: Set<string>) => { key: string; facts: FunctionFacts[] } | null;
+
+/**
+ * The qualified name a call's text has through the module's imports (`fill` after `from ._data
+ * import fill`: `._data.fill`; `_data.fill` after `from . import _data`), when it may name a
+ * function of another module of the project; null for a name the module does not import, a call
+ * on a call's result (`Book.objects.filter().update`) and Django's own.
+ */
+export function importedFunctionName(imports: Readonly<Record<string, string>>, call: string): string | null {
+  if (call.includes("(")) return null;
+  const dot = call.indexOf(".");
+  const target = imports[dot < 0 ? call : call.slice(0, dot)];
+  const qualified = target && (dot < 0 ? target : `${target}${call.slice(dot)}`);
+  return qualified?.includes(".") && !qualified.startsWith("django.") ? qualified : null;
+}
+
+/**
  * A module that migrations import operations from besides Django's: a helper module of the
  * project (debusine's `db/migrations/_utils.py` with its `make_*_renamer` functions and its
  * `ReloadModel` operation). It is read, never run, for two things:
@@ -1490,7 +1512,7 @@ export class HelperModule {
    * `alias`, at `site` (where the migration names it); `file` names the module. Null when the
    * module defines no such function.
    */
-  functionFacts(name: string, alias: string, site: SourceRange, file: string): FunctionFacts[] | null {
+  functionFacts(name: string, alias: string, site: SourceRange, file: string, imported?: ReadImported, seen = new Set<string>()): FunctionFacts[] | null {
     const ctx = this.ctx;
     // A function defined inside one of the module's, by its qualified name (`nestedFunction`).
     const nested = ctx?.nested.get(name);
@@ -1499,19 +1521,28 @@ export class HelperModule {
     const keyOf = (fn: string) => (fn === name ? alias : `${file}:${fn}`);
     const moduleModelImports = this.modelImports.map(({ name: imported, module }) => ({ name: imported, module }));
     const out: FunctionFacts[] = [];
-    const seen = new Set<string>();
     // The module's functions, and those defined inside them (by their qualified names).
     const own = (fn: string) => this.defs.has(fn) || ctx.nested.has(fn);
     const visit = (fn: string) => {
       const inner = ctx.nested.get(fn);
       const def = inner?.def ?? this.defs.get(fn);
-      if (!def || seen.has(fn)) return;
-      seen.add(fn);
+      // Shared with the modules this one imports from: by file, so that modules importing each other end.
+      if (!def || seen.has(`${file}:${fn}`)) return;
+      seen.add(`${file}:${fn}`);
       const facts = inner?.facts ?? readFunction(ctx, def);
       const getModels = getModelCalls(def.text);
-      // Calls of the module's own functions are found by their keys; any other call keeps its text.
-      const calls = facts.calls.map((c) => (own(c) ? keyOf(c) : c));
+      // Functions the module imports from another module of the project, read there.
+      const elsewhere = new Map<string, { key: string; facts: FunctionFacts[] }>();
+      for (const c of imported ? facts.calls : []) {
+        const target = own(c) || elsewhere.has(c) ? null : importedFunctionName(ctx.imports, c);
+        const dot = target?.lastIndexOf(".") ?? -1;
+        const found = target ? imported?.(target.slice(0, dot), target.slice(dot + 1), site, seen) : null;
+        if (found) elsewhere.set(c, found);
+      }
+      // Calls of the module's own functions and of those it imports are found by their keys; any other call keeps its text.
+      const calls = facts.calls.map((c) => (own(c) ? keyOf(c) : (elsewhere.get(c)?.key ?? c)));
       out.push({ ...facts, range: site, calls, imported: { key: keyOf(fn), file, moduleModelImports, getModels } });
+      for (const { facts: found } of elsewhere.values()) out.push(...found);
       for (const c of facts.calls) if (own(c)) visit(c);
     };
     visit(name);

@@ -533,6 +533,27 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(result.inputs).toEqual([path.join(migrations, "_data.py")]);
   });
 
+  it("follows a helper module's calls to functions it imports from another module of the project, however they import each other", async () => {
+    writeFileSync(path.join(migrations, "_data.py"), `from ._common import touch_all\n\n\ndef reset_pages(apps, schema_editor):\n    touch_all(apps)\n`);
+    mkdirSync(path.join(project, "shop", "tools"));
+    writeFileSync(path.join(project, "shop", "tools", "__init__.py"), "");
+    writeFileSync(
+      path.join(migrations, "_common.py"),
+      `from shop.tools import history\nfrom shop.migrations import _data\n\n\ndef touch_all(apps):\n    from shop.models import Book\n    Book.objects.update(pages=0)\n    history.record(apps)\n    _data.reset_pages(apps, None)\n`,
+    );
+    writeFileSync(path.join(project, "shop", "tools", "history.py"), `from ..migrations._common import touch_all\n\n\ndef record(apps):\n    touch_all(apps)\n    Book = apps.get_model("shop", "Book")\n    for book in Book.objects.all():\n        book.save()\n`);
+    migration("0002_data", "from ._data import reset_pages", "        migrations.RunPython(reset_pages),");
+    const result = await check();
+    const seen = (rule: string) => byRule(result.diagnostics, rule).map((d) => [d.line, d.message]);
+    // Each at the RunPython's argument, naming the module the function is in; each function once.
+    expect(seen("runpython-importing-models")).toEqual([[9, "`touch_all` (in `shop/migrations/_common.py`) uses the imported model class `Book` instead of `apps.get_model`."]]);
+    expect(seen("runpython-updating-all-rows")).toEqual([
+      [9, "`record` (in `shop/tools/history.py`) loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one."],
+      [9, "`touch_all` (in `shop/migrations/_common.py`) updates every row of `Book` in one statement (`Book.objects.update`)."],
+    ]);
+    expect(result.inputs).toEqual([path.join(migrations, "_common.py"), path.join(migrations, "_data.py"), path.join(project, "shop", "tools", "history.py")]);
+  });
+
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
