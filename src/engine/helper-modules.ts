@@ -67,17 +67,26 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     }
     return module;
   };
-  // What a helper module in `dir` imports from another module of the project, read there.
-  function importedFrom(dir: string): ReadImported {
-    return (module, name, site, seen) => {
-      const file = locate(dir, module);
-      const helper = file === null ? null : moduleAt(file);
-      if (file === null || typeof helper !== "object" || helper === null) return null;
-      const display = options.display(file);
-      const facts = helper.functionFacts(name, `${display}:${name}`, site, display, importedFrom(path.dirname(file)), seen);
-      return facts ? { key: `${display}:${name}`, facts } : null;
-    };
+  /**
+   * The function `name` of `module` (as a file in `dir` imports it) read in that module, with the
+   * functions it calls there and in the modules it imports from, under `alias` (by default the
+   * module's file and the name); null when the module is not a file of the project or has no such
+   * function.
+   */
+  function functionIn(dir: string, module: string, name: string, alias: string | null, site: SourceRange, seen?: Set<string>): { key: string; facts: FunctionFacts[] } | null {
+    const file = locate(dir, module);
+    const helper = file === null ? null : moduleAt(file);
+    if (file === null || typeof helper !== "object" || helper === null) return null;
+    const display = options.display(file);
+    const key = alias ?? `${display}:${name}`;
+    const facts = helper.functionFacts(name, key, site, display, importedFrom(path.dirname(file)), seen);
+    return facts ? { key, facts } : null;
   }
+  /** What a helper module in `dir` imports from another module of the project. */
+  const importedFrom =
+    (dir: string): ReadImported =>
+    (module, name, site, seen) =>
+      functionIn(dir, module, name, null, site, seen);
   /** `nested`: the facts of functions a helper's function defines for a RunPython it returns, by key (the first kept). */
   type Nested = Map<string, FunctionFacts>;
   const resolveList = (ops: Operation[], dir: string, nested: Nested): Operation[] => {
@@ -120,11 +129,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       if (added.has(value.name)) continue;
       added.add(value.name);
       const dot = value.qualified.lastIndexOf(".");
-      const file = locate(dir, value.qualified.slice(0, dot));
-      const module = file === null ? null : moduleAt(file);
-      if (file === null || typeof module !== "object" || module === null) continue;
-      const facts = module.functionFacts(value.qualified.slice(dot + 1), value.name, value.range, options.display(file), importedFrom(path.dirname(file)));
-      if (facts) migration.functions.push(...facts);
+      migration.functions.push(...(functionIn(dir, value.qualified.slice(0, dot), value.qualified.slice(dot + 1), value.name, value.range)?.facts ?? []));
     }
   }
   // The functions the migration's own RunPython functions call that it imports from a module of
@@ -135,10 +140,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     for (const { call, qualified, site } of calls) {
       if (keys.has(call)) continue;
       const dot = qualified.lastIndexOf(".");
-      const file = locate(dir, qualified.slice(0, dot));
-      const module = file === null ? null : moduleAt(file);
-      if (file === null || typeof module !== "object" || module === null) continue;
-      for (const fn of module.functionFacts(qualified.slice(dot + 1), call, site, options.display(file), importedFrom(path.dirname(file))) ?? []) {
+      for (const fn of functionIn(dir, qualified.slice(0, dot), qualified.slice(dot + 1), call, site)?.facts ?? []) {
         if (keys.has(functionKey(fn))) continue;
         keys.add(functionKey(fn));
         migration.functions.push(fn);
