@@ -68,13 +68,15 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     return module;
   };
   /**
-   * The function `name` of `module` (as a file in `dir` imports it) read in that module, with the
-   * functions it calls there and in the modules it imports from, under `alias` (by default the
-   * module's file and the name); null when the module is not a file of the project or has no such
-   * function.
+   * The function `qualified` names (`._data.fill`, as a file in `dir` imports it) read in its
+   * module, with the functions it calls there and in the modules it imports from, under `alias`
+   * (by default the module's file and the name); null when the module is not a file of the
+   * project or has no such function.
    */
-  function functionIn(dir: string, module: string, name: string, alias: string | null, site: SourceRange, seen?: Set<string>): { key: string; facts: FunctionFacts[] } | null {
-    const file = locate(dir, module);
+  function functionIn(dir: string, qualified: string, alias: string | null, site: SourceRange, seen?: Set<string>): { key: string; facts: FunctionFacts[] } | null {
+    const dot = qualified.lastIndexOf(".");
+    const name = qualified.slice(dot + 1);
+    const file = locate(dir, qualified.slice(0, dot));
     const helper = file === null ? null : moduleAt(file);
     if (file === null || typeof helper !== "object" || helper === null) return null;
     const display = options.display(file);
@@ -85,8 +87,8 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   /** What a helper module in `dir` imports from another module of the project. */
   const importedFrom =
     (dir: string): ReadImported =>
-    (module, name, site, seen) =>
-      functionIn(dir, module, name, null, site, seen);
+    (qualified, site, seen) =>
+      functionIn(dir, qualified, null, site, seen);
   /** `nested`: the facts of functions a helper's function defines for a RunPython it returns, by key (the first kept). */
   type Nested = Map<string, FunctionFacts>;
   const resolveList = (ops: Operation[], dir: string, nested: Nested): Operation[] => {
@@ -128,8 +130,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     for (const value of run) {
       if (added.has(value.name)) continue;
       added.add(value.name);
-      const dot = value.qualified.lastIndexOf(".");
-      migration.functions.push(...(functionIn(dir, value.qualified.slice(0, dot), value.qualified.slice(dot + 1), value.name, value.range)?.facts ?? []));
+      migration.functions.push(...(functionIn(dir, value.qualified, value.name, value.range)?.facts ?? []));
     }
   }
   // The functions the migration's own RunPython functions call that it imports from a module of
@@ -139,8 +140,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     const keys = new Set(migration.functions.map(functionKey));
     for (const { call, qualified, site } of calls) {
       if (keys.has(call)) continue;
-      const dot = qualified.lastIndexOf(".");
-      for (const fn of functionIn(dir, qualified.slice(0, dot), qualified.slice(dot + 1), call, site)?.facts ?? []) {
+      for (const fn of functionIn(dir, qualified, call, site)?.facts ?? []) {
         if (keys.has(functionKey(fn))) continue;
         keys.add(functionKey(fn));
         migration.functions.push(fn);
@@ -158,18 +158,26 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
  * read it as they read a function the migration imports.
  */
 function runNestedFunctions(op: Operation, module: HelperModule, file: string, facts: Map<string, FunctionFacts>, imported: ReadImported): void {
-  op.databaseOperations?.forEach((o) => runNestedFunctions(o, module, file, facts, imported));
-  op.stateOperations?.forEach((o) => runNestedFunctions(o, module, file, facts, imported));
-  if (op.kind !== "RunPython") return;
-  for (const key of ["code", "reverse_code"]) {
-    const value = op.args[key];
-    if (value?.kind !== "name" || !value.qualified.includes(NESTED_FUNCTION)) continue;
-    const alias = `${file}:${value.qualified}`;
-    const found = module.functionFacts(value.qualified, alias, value.range, file, imported);
-    if (!found) continue;
-    op.args[key] = { ...value, qualified: alias };
-    // The first RunPython that runs a function is where its findings are.
-    for (const fn of found) if (!facts.has(functionKey(fn))) facts.set(functionKey(fn), fn);
+  for (const run of runPythons([op])) {
+    for (const key of ["code", "reverse_code"]) {
+      const value = run.args[key];
+      if (value?.kind !== "name" || !value.qualified.includes(NESTED_FUNCTION)) continue;
+      const alias = `${file}:${value.qualified}`;
+      const found = module.functionFacts(value.qualified, alias, value.range, file, imported);
+      if (!found) continue;
+      run.args[key] = { ...value, qualified: alias };
+      // The first RunPython that runs a function is where its findings are.
+      for (const fn of found) if (!facts.has(functionKey(fn))) facts.set(functionKey(fn), fn);
+    }
+  }
+}
+
+/** The `RunPython`s among `ops`, those inside `SeparateDatabaseAndState` and `RunSQL`'s state operations too, in order. */
+function* runPythons(ops: readonly Operation[]): Generator<Operation> {
+  for (const op of ops) {
+    if (op.databaseOperations) yield* runPythons(op.databaseOperations);
+    if (op.stateOperations) yield* runPythons(op.stateOperations);
+    if (op.kind === "RunPython") yield op;
   }
 }
 
@@ -181,17 +189,14 @@ function runNestedFunctions(op: Operation, module: HelperModule, file: string, f
 function importedFunctionsRun(migration: ParsedMigration): Extract<PyValue, { kind: "name" }>[] {
   const own = new Set(migration.functions.filter((f) => !f.nestedIn).map((f) => f.name));
   const out: Extract<PyValue, { kind: "name" }>[] = [];
-  const visit = (op: Operation) => {
-    op.databaseOperations?.forEach(visit);
-    op.stateOperations?.forEach(visit);
-    if (op.kind !== "RunPython" || op.unknown || op.builtBy !== undefined) return;
+  for (const op of runPythons(migration.operations)) {
+    if (op.unknown || op.builtBy !== undefined) continue;
     for (const value of [op.args.code, op.args.reverse_code]) {
       if (value?.kind !== "name" || value.qualified === value.name || own.has(value.name)) continue;
       if (!value.qualified.includes(".") || value.qualified.startsWith("django.")) continue;
       out.push(value);
     }
-  };
-  migration.operations.forEach(visit);
+  }
   return out;
 }
 
@@ -205,32 +210,30 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
   const own = new Map(migration.functions.filter((f) => !f.imported).map((f) => [functionKey(f), f] as const));
   if (own.size === 0) return [];
   const out: { call: string; qualified: string; site: SourceRange }[] = [];
-  const seen = new Set<string>();
+  const visited = new Set<string>();
+  const listed = new Set<string>();
   const visit = (key: string) => {
     const fn = own.get(key);
-    if (!fn || seen.has(key)) return;
-    seen.add(key);
+    if (!fn || visited.has(key)) return;
+    visited.add(key);
     for (const call of fn.calls) {
       if (own.has(call)) {
         visit(call);
         continue;
       }
-      const qualified = seen.has(call) ? null : importedFunctionName(migration.imports, call);
+      const qualified = listed.has(call) ? null : importedFunctionName(migration.imports, call);
       if (qualified === null) continue;
-      seen.add(call);
+      listed.add(call);
       out.push({ call, qualified, site: fn.range });
     }
   };
-  const runPythons = (op: Operation) => {
-    op.databaseOperations?.forEach(runPythons);
-    op.stateOperations?.forEach(runPythons);
-    if (op.kind !== "RunPython" || op.unknown) return;
+  for (const op of runPythons(migration.operations)) {
+    if (op.unknown) continue;
     for (const value of [op.args.code, op.args.reverse_code]) {
       const name = runPythonFunctionName(value);
       if (name !== null) visit(name);
     }
-  };
-  migration.operations.forEach(runPythons);
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
  * function (`ParsedMigration.functions`: the calls and the model imports of each body).
  */
 import type { FunctionFacts, ParsedMigration } from "../parse/parse-migration.js";
-import { NESTED_FUNCTION as NESTED } from "../parse/nested-functions.js";
+import { NESTED_FUNCTION, nestedName } from "../parse/nested-functions.js";
 import type { PyValue } from "../model/types.js";
 import { oncePer } from "../util/collections.js";
 
@@ -16,7 +16,7 @@ import { oncePer } from "../util/collections.js";
 export function runPythonFunctionName(value: PyValue | undefined): string | null {
   if (value?.kind !== "name" || isRunPythonNoop(value)) return null;
   // A function defined inside another (`FunctionFacts.nestedIn`): found by its qualified name.
-  return value.qualified.includes(NESTED) ? value.qualified : value.name;
+  return value.qualified.includes(NESTED_FUNCTION) ? value.qualified : value.name;
 }
 
 /**
@@ -33,7 +33,7 @@ export function definedIn(fn: FunctionFacts): string {
 
 /** A function's name in its module, as Python's `__qualname__` gives it (`make_renamer.<locals>.operation` for a nested one). */
 function qualifiedName(fn: FunctionFacts): string {
-  return fn.nestedIn ? `${fn.nestedIn}${NESTED}${fn.name}` : fn.name;
+  return fn.nestedIn ? nestedName(fn.nestedIn, fn.name) : fn.name;
 }
 
 /** One name per function, however it is found: an imported function may be named twice (`backfill`, `utils.backfill`). */

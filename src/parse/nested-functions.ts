@@ -5,3 +5,8 @@
  * without the parser, for the rules' side.
  */
 export const NESTED_FUNCTION = ".<locals>.";
+
+/** The qualified name of the function `name` that `outer`'s body defines (`outer.<locals>.name`). */
+export function nestedName(outer: string, name: string): string {
+  return `${outer}${NESTED_FUNCTION}${name}`;
+}

@@ -20,7 +20,7 @@ import { LineIndex, universalNewlines } from "./source-text.js";
 import { getModelCalls } from "./get-model-calls.js";
 import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 import { intern } from "../util/intern.js";
-import { NESTED_FUNCTION } from "./nested-functions.js";
+import { nestedName } from "./nested-functions.js";
 
 type SyntaxNode = LightNode;
 
@@ -221,7 +221,7 @@ export function parseMigrationSource(
   const classes: SyntaxNode[] = [];
   readModuleLevel(ctx, result.modelImports, (child) => {
     if (child.type === "comment") result.fileComments.push({ text: commentText(child), line: index.position(child.startIndex).line });
-    const def = child.type === "decorated_definition" ? child.childForFieldName("definition") : child;
+    const def = definitionOf(child);
     if (def?.type === "class_definition") classes.push(def);
     if (def?.type === "function_definition") result.functions.push(readFunction(ctx, def));
   });
@@ -298,7 +298,7 @@ function moduleConstants(root: SyntaxNode): Map<string, SyntaxNode | null> {
       continue;
     }
     if (BINDINGS.has(stmt.type)) {
-      const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+      const def = definitionOf(stmt);
       rebound(def?.childForFieldName("name")?.text);
       if (stmt.type.startsWith("import")) for (const name of stmt.descendantsOfType(["dotted_name", "identifier"])) rebound(name.text.split(".")[0]);
       continue;
@@ -582,7 +582,7 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
       result.fileComments.push({ text: commentText(stmt), line: ctx.index.position(stmt.startIndex).line });
       continue;
     }
-    const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+    const def = definitionOf(stmt);
     if (def?.type === "function_definition" && def.childForFieldName("name")?.text === "__init__") init = def;
     // `for name in [...]: operations.append(...)`: an operation per item, as in a function.
     const loop = stmt.type === "for_statement" && !result.operationsUnknown ? operationsLoop(ctx, stmt) : null;
@@ -1278,7 +1278,7 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
     const methods = new Map<string, SyntaxNode | null>();
     let stateParameter: string | null = null;
     for (const stmt of cls.childForFieldName("body")?.namedChildren ?? []) {
-      const def = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+      const def = definitionOf(stmt);
       const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
       if (def && method) methods.set(method, def.childForFieldName("body"));
       // `state_forwards(self, app_label, state)`: the name its body calls `reload_model` on.
@@ -1451,12 +1451,12 @@ function nestedOperations(ctx: Ctx, call: SyntaxNode, op: Operation, keyword: st
 const MAX_FACTORY_DEPTH = 8;
 
 /**
- * Reads the function `name` of `module` (as an import in a helper module names it) where that
- * module is a file of the project, with the functions it calls there, sharing `seen`: its key
- * (which the caller's calls are mapped to) and its facts (none when `seen` has them already).
- * Null when the module is not the project's or has no such function.
+ * Reads a function a helper module imports (`qualified` as the import names it, `._common.fill`)
+ * where its module is a file of the project, with the functions it calls there, sharing `seen`:
+ * its key (which the caller's calls are mapped to) and its facts (none when `seen` has them
+ * already). Null when the module is not the project's or has no such function.
  */
-export type ReadImported = (module: string, name: string, site: SourceRange, seen: Set<string>) => { key: string; facts: FunctionFacts[] } | null;
+export type ReadImported = (qualified: string, site: SourceRange, seen: Set<string>) => { key: string; facts: FunctionFacts[] } | null;
 
 /**
  * The qualified name a call's text has through the module's imports (`fill` after `from ._data
@@ -1499,7 +1499,7 @@ export class HelperModule {
     if (!ctx) return;
     const classes: SyntaxNode[] = [];
     readModuleLevel(ctx, this.modelImports, (child) => {
-      const def = child.type === "decorated_definition" ? child.childForFieldName("definition") : child;
+      const def = definitionOf(child);
       if (def?.type === "class_definition") classes.push(def);
       if (def?.type === "function_definition") this.defs.set(def.childForFieldName("name")?.text ?? "", def);
     });
@@ -1514,15 +1514,14 @@ export class HelperModule {
    */
   functionFacts(name: string, alias: string, site: SourceRange, file: string, imported?: ReadImported, seen = new Set<string>()): FunctionFacts[] | null {
     const ctx = this.ctx;
-    // A function defined inside one of the module's, by its qualified name (`nestedFunction`).
-    const nested = ctx?.nested.get(name);
-    if (!ctx || (!this.defs.has(name) && !nested)) return null;
+    if (!ctx) return null;
+    // The module's functions, and those defined inside them (by their qualified names, `nestedFunction`).
+    const own = (fn: string) => this.defs.has(fn) || ctx.nested.has(fn);
+    if (!own(name)) return null;
     // Keys no name of the migration can take: the module's functions among themselves.
     const keyOf = (fn: string) => (fn === name ? alias : `${file}:${fn}`);
     const moduleModelImports = this.modelImports.map(({ name: imported, module }) => ({ name: imported, module }));
     const out: FunctionFacts[] = [];
-    // The module's functions, and those defined inside them (by their qualified names).
-    const own = (fn: string) => this.defs.has(fn) || ctx.nested.has(fn);
     const visit = (fn: string) => {
       const inner = ctx.nested.get(fn);
       const def = inner?.def ?? this.defs.get(fn);
@@ -1533,10 +1532,9 @@ export class HelperModule {
       const getModels = getModelCalls(def.text);
       // Functions the module imports from another module of the project, read there.
       const elsewhere = new Map<string, { key: string; facts: FunctionFacts[] }>();
-      for (const c of imported ? facts.calls : []) {
-        const target = own(c) || elsewhere.has(c) ? null : importedFunctionName(ctx.imports, c);
-        const dot = target?.lastIndexOf(".") ?? -1;
-        const found = target ? imported?.(target.slice(0, dot), target.slice(dot + 1), site, seen) : null;
+      for (const c of facts.calls) {
+        const target = !imported || own(c) || elsewhere.has(c) ? null : importedFunctionName(ctx.imports, c);
+        const found = target === null ? null : imported?.(target, site, seen);
         if (found) elsewhere.set(c, found);
       }
       // Calls of the module's own functions and of those it imports are found by their keys; any other call keeps its text.
@@ -1641,8 +1639,9 @@ function fromFactory(ctx: Ctx, name: string, call: Operation, first: number, lis
 function nestedFunction(ctx: Ctx, outer: string, definition: SyntaxNode): PyValue | null {
   const nameNode = definition.childForFieldName("name");
   if (!nameNode) return null;
-  const qualified = `${outer}${NESTED_FUNCTION}${nameNode.text}`;
-  addNestedFunction(ctx, outer, qualified, definition);
+  const qualified = nestedName(outer, nameNode.text);
+  // Once per module, however often `outer` is called.
+  if (!ctx.nested.has(qualified)) addNestedFunction(ctx, outer, nameNode.text, definition, functionDefinitions(definition.parent));
   return { kind: "name", name: nameNode.text, qualified, range: rangeOf(ctx, nameNode) };
 }
 
@@ -1653,21 +1652,32 @@ function nestedFunction(ctx: Ctx, outer: string, definition: SyntaxNode): PyValu
  * `make_renamer.<locals>.helper` when `make_renamer` defines one. Such calls are kept under that
  * qualified name, which is how `functionsRunBy` finds a nested function.
  */
-function addNestedFunction(ctx: Ctx, outer: string, qualified: string, definition: SyntaxNode): void {
+function addNestedFunction(ctx: Ctx, outer: string, name: string, definition: SyntaxNode, siblings: ReadonlyMap<string, SyntaxNode>): void {
+  const qualified = nestedName(outer, name);
   if (ctx.nested.has(qualified)) return;
   const facts = readFunction(ctx, definition);
-  const siblings = new Map<string, SyntaxNode>();
-  for (const child of definition.parent?.namedChildren ?? []) {
-    const def = child.type === "decorated_definition" ? child.childForFieldName("definition") : child;
-    const name = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
-    if (def && name) siblings.set(name, def);
-  }
-  const calls = facts.calls.map((c) => (siblings.has(c) ? `${outer}${NESTED_FUNCTION}${c}` : c));
+  const calls = facts.calls.map((c) => (siblings.has(c) ? nestedName(outer, c) : c));
   ctx.nested.set(qualified, { facts: { ...facts, calls, nestedIn: outer }, def: definition });
   for (const c of facts.calls) {
     const sibling = siblings.get(c);
-    if (sibling) addNestedFunction(ctx, outer, `${outer}${NESTED_FUNCTION}${c}`, sibling);
+    if (sibling) addNestedFunction(ctx, outer, c, sibling, siblings);
   }
+}
+
+/** The functions a block defines, by name (the last of a name, as Python binds it). */
+function functionDefinitions(block: SyntaxNode | null): Map<string, SyntaxNode> {
+  const defs = new Map<string, SyntaxNode>();
+  for (const child of block?.namedChildren ?? []) {
+    const def = definitionOf(child);
+    const name = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+    if (def && name) defs.set(name, def);
+  }
+  return defs;
+}
+
+/** The class or function a statement defines, its decorators left aside (the statement itself otherwise). */
+function definitionOf(stmt: SyntaxNode): SyntaxNode | null {
+  return stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
 }
 
 /** The operation `name(*positional, **keywords)` returns, read in its scope, or why not. */
@@ -1694,7 +1704,7 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
   for (const stmt of statements) {
     // `ops.append(...)`, `ops.extend(...)`, `ops += ...` and a `for` that only appends grow a list.
     if (growList(inner, stmt)) continue;
-    const definition = stmt.type === "decorated_definition" ? stmt.childForFieldName("definition") : stmt;
+    const definition = definitionOf(stmt);
     if (definition?.type === "function_definition" || definition?.type === "class_definition") {
       const local = definition.childForFieldName("name")?.text ?? "";
       // A function the body defines, for a `RunPython` it returns: read as the migration's own.

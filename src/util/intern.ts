@@ -2,13 +2,6 @@
  * Strings the run keeps: one copy of each short one, and long ones in one piece.
  */
 
-/**
- * One copy of each short string the parsed models repeat: names, dotted paths and literal
- * strings (`"django.db.models.CharField"`, `"created_at"`, `"CASCADE"`). A model holds a few
- * hundred thousand of them over a large project, and without this each is its own string (a
- * slice of its file's text, or a concatenation made by the reader), though a few thousand differ.
- */
-
 /** Longer strings are rarely repeated (help texts, SQL): they are kept as they are. */
 const MAX_LENGTH = 96;
 /** Beyond this many different strings the table starts over (a long-lived process that reads many projects). */
@@ -16,7 +9,13 @@ const MAX_ENTRIES = 100_000;
 
 let table = new Map<string, string>();
 
-/** The one copy of `text` (equal to it), made on first use. */
+/**
+ * The one copy of `text` (equal to it), made on first use. The parsed models repeat short
+ * strings: names, dotted paths and literal strings (`"django.db.models.CharField"`,
+ * `"created_at"`, `"CASCADE"`). A model holds a few hundred thousand of them over a large
+ * project, and without this each is its own string (a slice of its file's text, or a
+ * concatenation made by the reader), though a few thousand differ.
+ */
 export function intern(text: string): string {
   if (text.length > MAX_LENGTH) return text;
   const known = table.get(text);
