@@ -15,7 +15,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Operation, PyValue, SourceRange } from "../model/types.js";
-import { HelperModule, importedFunctionName, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
+import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import { functionKey, runPythonFunctionName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -216,12 +216,13 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
     const fn = own.get(key);
     if (!fn || visited.has(key)) return;
     visited.add(key);
+    const imports = functionImports(migration.imports, fn);
     for (const call of fn.calls) {
-      if (own.has(call)) {
+      if (own.has(call) && !importedByFunction(fn, call)) {
         visit(call);
         continue;
       }
-      const qualified = listed.has(call) ? null : importedFunctionName(migration.imports, call);
+      const qualified = listed.has(call) ? null : importedFunctionName(imports, call);
       if (qualified === null) continue;
       listed.add(call);
       out.push({ call, qualified, site: fn.range });

@@ -40,6 +40,12 @@ export interface FunctionFacts {
   /** Model classes imported inside the function (`from shop.models import Order`). */
   modelImports: string[];
   /**
+   * The names the function's own imports bind (`from ._data import fill` in its body), as
+   * `ctx.imports` holds the module's; absent when it imports nothing. Its calls are resolved
+   * through them first (`functionImports`).
+   */
+  imports?: Record<string, string>;
+  /**
    * A function of another module of the project that a `RunPython` of the migration runs
    * (`from .utils import backfill`), read there: its `range` is the name in the migration's
    * `RunPython`, and it is found by `key` (the name as the migration writes it, or the
@@ -456,18 +462,21 @@ function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SyntaxErrorRange[] {
   return errors;
 }
 
-/** Binds the names an import statement imports (`ctx.imports`); model classes also go to `modelImports`. */
-function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["modelImports"] | null): void {
+/**
+ * Binds the names an import statement imports in `imports` (the module's, `ctx.imports`, unless a
+ * function's own); model classes also go to `modelImports`.
+ */
+function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["modelImports"] | null, imports: Record<string, string> = ctx.imports): void {
   if (node.type === "import_statement") {
     for (const name of node.childrenForFieldName("name")) {
       if (name.type === "aliased_import") {
         const target = name.childForFieldName("name")?.text ?? "";
         const alias = name.childForFieldName("alias")?.text ?? "";
-        if (alias) ctx.imports[alias] = target;
+        if (alias) imports[alias] = target;
       } else {
         // `import django.db.models.deletion` binds `django`, which resolves to itself.
         const first = name.text.split(".")[0] ?? "";
-        if (first) ctx.imports[first] = first;
+        if (first) imports[first] = first;
       }
     }
     return;
@@ -486,7 +495,7 @@ function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["m
     }
     if (!alias) continue;
     // `from . import x` is `.x`; `from .m import x` is `.m.x`.
-    ctx.imports[alias] = /^\.*$/.test(module) ? `${module}${target}` : `${module}.${target}`;
+    imports[alias] = /^\.*$/.test(module) ? `${module}${target}` : `${module}.${target}`;
     if (/(^|\.)models$/.test(module) && module !== "django.db.models" && !module.startsWith("django.")) {
       modelImports?.push({ name: alias, module, range: rangeOf(ctx, name) });
     }
@@ -496,6 +505,7 @@ function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["m
 function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
   const calls: string[] = [];
   const modelImports: string[] = [];
+  let imports: Record<string, string> | null = null;
   const body = node.childForFieldName("body");
   if (body) {
     for (const call of body.descendantsOfType("call")) {
@@ -503,14 +513,16 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       const fn = call.childForFieldName("function");
       if (fn) calls.push(calleeText(fn));
     }
-    for (const imp of body.descendantsOfType("import_from_statement")) {
+    for (const imp of body.descendantsOfType(["import_statement", "import_from_statement"])) {
+      readImport(ctx, imp, null, (imports ??= {}));
+      if (imp.type !== "import_from_statement") continue;
       const module = imp.childForFieldName("module_name")?.text ?? "";
       if (/(^|\.)models$/.test(module) && !module.startsWith("django.")) {
         for (const name of imp.childrenForFieldName("name")) modelImports.push(name.text);
       }
     }
   }
-  return { name: node.childForFieldName("name")?.text ?? "", range: rangeOf(ctx, node), calls, modelImports };
+  return { name: node.childForFieldName("name")?.text ?? "", range: rangeOf(ctx, node), calls, modelImports, ...(imports ? { imports } : {}) };
 }
 
 /** `Book.objects.filter(x=1).update` -> `Book.objects.filter().update`. */
@@ -1472,6 +1484,16 @@ export function importedFunctionName(imports: Readonly<Record<string, string>>, 
   return qualified?.includes(".") && !qualified.startsWith("django.") ? qualified : null;
 }
 
+/** The names a function's calls resolve through: its own imports over its module's. */
+export function functionImports(moduleImports: Readonly<Record<string, string>>, facts: Pick<FunctionFacts, "imports">): Readonly<Record<string, string>> {
+  return facts.imports ? { ...moduleImports, ...facts.imports } : moduleImports;
+}
+
+/** Whether a call's first name is one the function imports itself (which hides a function of its module named so). */
+export function importedByFunction(facts: Pick<FunctionFacts, "imports">, call: string): boolean {
+  return facts.imports !== undefined && Object.hasOwn(facts.imports, call.split(".")[0] ?? "");
+}
+
 /**
  * A module that migrations import operations from besides Django's: a helper module of the
  * project (debusine's `db/migrations/_utils.py` with its `make_*_renamer` functions and its
@@ -1530,18 +1552,20 @@ export class HelperModule {
       seen.add(`${file}:${fn}`);
       const facts = inner?.facts ?? readFunction(ctx, def);
       const getModels = getModelCalls(def.text);
-      // Functions the module imports from another module of the project, read there.
+      // Functions the module imports from another module of the project (at its top or in the function's body), read there.
+      const imports = functionImports(ctx.imports, facts);
+      const ownCall = (c: string) => own(c) && !importedByFunction(facts, c);
       const elsewhere = new Map<string, { key: string; facts: FunctionFacts[] }>();
       for (const c of facts.calls) {
-        const target = !imported || own(c) || elsewhere.has(c) ? null : importedFunctionName(ctx.imports, c);
+        const target = !imported || ownCall(c) || elsewhere.has(c) ? null : importedFunctionName(imports, c);
         const found = target === null ? null : imported?.(target, site, seen);
         if (found) elsewhere.set(c, found);
       }
       // Calls of the module's own functions and of those it imports are found by their keys; any other call keeps its text.
-      const calls = facts.calls.map((c) => (own(c) ? keyOf(c) : (elsewhere.get(c)?.key ?? c)));
+      const calls = facts.calls.map((c) => (ownCall(c) ? keyOf(c) : (elsewhere.get(c)?.key ?? c)));
       out.push({ ...facts, range: site, calls, imported: { key: keyOf(fn), file, moduleModelImports, getModels } });
       for (const { facts: found } of elsewhere.values()) out.push(...found);
-      for (const c of facts.calls) if (own(c)) visit(c);
+      for (const c of facts.calls) if (ownCall(c)) visit(c);
     };
     visit(name);
     return out;

@@ -554,6 +554,27 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(result.inputs).toEqual([path.join(migrations, "_common.py"), path.join(migrations, "_data.py"), path.join(project, "shop", "tools", "history.py")]);
   });
 
+  it("follows functions imported inside a function's body, which hide the module's own function of that name", async () => {
+    // The helper's `touch_all` imports `fill` in its body, which hides the module's harmless
+    // `fill`: the imported one (in `_common.py`) is what runs.
+    writeFileSync(
+      path.join(migrations, "_data.py"),
+      `def fill(apps):\n    pass\n\n\ndef touch_all(apps, schema_editor):\n    from ._common import fill\n\n    fill(apps)\n`,
+    );
+    writeFileSync(path.join(migrations, "_common.py"), `def fill(apps):\n    from shop.models import Book\n\n    Book.objects.update(pages=0)\n`);
+    // The migration's own `reset` is hidden likewise by the function that imports `reset` from `_common`.
+    migration(
+      "0002_data",
+      "\n\ndef reset(apps):\n    pass\n\n\ndef forwards(apps, schema_editor):\n    import shop.migrations._data as data\n    from ._common import fill as reset\n\n    reset(apps)\n    data.touch_all(apps, schema_editor)",
+      "        migrations.RunPython(forwards),",
+    );
+    const result = await check();
+    const seen = (rule: string) => byRule(result.diagnostics, rule).map((d) => [d.line, d.message]);
+    expect(seen("runpython-importing-models")).toEqual([[8, "`fill` (in `shop/migrations/_common.py`) uses the imported model class `Book` instead of `apps.get_model`."]]);
+    expect(seen("runpython-updating-all-rows")).toEqual([[8, "`fill` (in `shop/migrations/_common.py`) updates every row of `Book` in one statement (`Book.objects.update`)."]]);
+    expect(result.inputs).toEqual([path.join(migrations, "_common.py"), path.join(migrations, "_data.py")]);
+  });
+
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
