@@ -26,17 +26,18 @@
  * before it started is not stored: a file could change again within the filesystem's timestamp
  * granularity without a visible difference. Runs with discovery problems are not stored either.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type BigIntStats } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LintResult, LintSummary, RuleMeta } from "../model/types.js";
 import { discover, type Discovery } from "../discover/find-apps.js";
 import type { LintOptions } from "../engine/lint.js";
-import { changedNs, RACY_MS, stampOf, wallClockNs, type FileStamps } from "./file-stamp.js";
+import { changedMs, RACY_MS, stampOf, type FileStamps } from "./file-stamp.js";
 import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
+import { resolveFrom } from "../util/paths.js";
 import { tempPath, writeFileAtomically } from "./write-blocks.js";
 import { collectCacheGarbage, touch } from "./cache-gc.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
@@ -76,8 +77,8 @@ export function codeStampOf(moduleDir: string): string {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) visit(full);
       else if (/\.([mc]?js|ts)$/.test(entry.name)) {
-        const stat = statSync(full, { bigint: true, throwIfNoEntry: false });
-        if (stat) lines.push(`${full}\0${stat.size}\0${stat.mtimeNs}\n`);
+        const stat = statSync(full, { throwIfNoEntry: false });
+        if (stat) lines.push(`${full}\0${stat.size}\0${stat.mtimeMs}\n`);
       }
     }
   };
@@ -95,8 +96,8 @@ function rollsafeCodeStamp(): string {
   return codeStamp;
 }
 
-function statLine(file: string, stat: BigIntStats | undefined): string {
-  return stat ? `${file}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0${stat.ino}\n` : `${file}\0-\n`;
+function statLine(file: string, stat: Stats | undefined): string {
+  return stat ? `${file}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0${stat.ino}\n` : `${file}\0-\n`;
 }
 
 function fileHash(file: string): string | null {
@@ -137,15 +138,15 @@ function keyHead(settings: string): string {
 
 /**
  * Key lines of paths stat'ed now (`statLine`), the paths among them that are not regular files
- * (they get no stamp), and the newest change among them. No stat is kept: 20,000 `BigIntStats`
- * alive through the loop cost a warm run over 20,200 migrations 150 ms of garbage collection;
+ * (they get no stamp), and the newest change among them. No stat is kept: 20,000 stats (then
+ * `BigIntStats`) alive through the loop cost a warm run over 20,200 migrations 150 ms of garbage collection;
  * the stamps are made from the lines when a run misses (`stampsOfKey`). Synchronous: a
  * thread-pool round trip per file costs more than the stat itself.
  */
 class StatLines {
   readonly lines: string[] = [];
   readonly notFiles = new Set<string>();
-  newestNs = 0n;
+  newestMs = 0;
 
   add(file: string): void {
     this.lines.push(this.line(file));
@@ -153,9 +154,9 @@ class StatLines {
 
   /** The stat line of `file` now, counted in (not kept). */
   line(file: string): string {
-    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    const stat = statSync(file, { throwIfNoEntry: false });
     if (stat && !stat.isFile()) this.notFiles.add(file);
-    if (stat && changedNs(stat) > this.newestNs) this.newestNs = changedNs(stat);
+    if (stat && changedMs(stat) > this.newestMs) this.newestMs = changedMs(stat);
     return statLine(file, stat);
   }
 
@@ -184,10 +185,10 @@ function eachKeyLine(text: string, from: number, each: (path: string, at: number
 /**
  * The parse cache's stamps (`fileStamp`) of the files a key's text lists from `from` on, made from
  * their stat lines (`statLine` writes the same numbers): none for a path in `notFiles`, a missing
- * file, or one changed within the racy window before `takenAtNs`. Made once, when asked (a run
+ * file, or one changed within the racy window before `takenAtMs`. Made once, when asked (a run
  * that misses).
  */
-function stampsOfKey(text: string, from: number, notFiles: ReadonlySet<string>, takenAtNs: bigint): () => FileStamps {
+function stampsOfKey(text: string, from: number, notFiles: ReadonlySet<string>, takenAtMs: number): () => FileStamps {
   let made: FileStamps | null = null;
   return () => {
     if (made) return made;
@@ -196,8 +197,8 @@ function stampsOfKey(text: string, from: number, notFiles: ReadonlySet<string>, 
       if (file === "report" || notFiles.has(file)) return true;
       const fields = text.slice(at + file.length + 1, end - 1).split("\0");
       if (fields.length !== 4) return true;
-      const [size, mtimeNs, ctimeNs, ino] = fields.map(BigInt) as [bigint, bigint, bigint, bigint];
-      const stamp = stampOf({ size, mtimeNs, ctimeNs, ino }, takenAtNs);
+      const [size, mtimeMs, ctimeMs, ino] = fields.map(Number) as [number, number, number, number];
+      const stamp = stampOf({ size, mtimeMs, ctimeMs, ino }, takenAtMs);
       if (stamp) stamps.set(file, stamp);
       return true;
     });
@@ -217,11 +218,11 @@ function stampsOfKey(text: string, from: number, notFiles: ReadonlySet<string>, 
  * `same`: the text is the stored one (the lines are compared in place until one differs, and
  * only then is a new text made).
  */
-function keyFromStoredWalk(stored: StoredKey, head: string, takenAtNs: bigint): { text: string; same: boolean; newestNs: bigint; stamps: () => FileStamps } | null {
+function keyFromStoredWalk(stored: StoredKey, head: string, takenAtMs: number): { text: string; same: boolean; newestMs: number; stamps: () => FileStamps } | null {
   const { walk, text } = stored;
   if (walk === null || !text.startsWith(head)) return null;
   // Compared in place, line by line: a warm run does this for every directory of the tree.
-  if (!eachKeyLine(walk, 0, (dir, at) => walk.startsWith(statLine(dir, statSync(dir, { bigint: true, throwIfNoEntry: false })), at))) return null;
+  if (!eachKeyLine(walk, 0, (dir, at) => walk.startsWith(statLine(dir, statSync(dir, { throwIfNoEntry: false })), at))) return null;
   const now = new StatLines();
   // The text so far, once a line differs: the stored lines before it, then each line made now.
   let made: string[] | null = null;
@@ -237,17 +238,17 @@ function keyFromStoredWalk(stored: StoredKey, head: string, takenAtNs: bigint): 
   if (!complete) return null;
   const key = made ? (made as string[]).join("") : text;
   // The stamps of every file (the parse cache asks for the migrations among them), as a walk's key gives them.
-  return { text: key, same: made === null, newestNs: now.newestNs, stamps: stampsOfKey(key, head.length, now.notFiles, takenAtNs) };
+  return { text: key, same: made === null, newestMs: now.newestMs, stamps: stampsOfKey(key, head.length, now.notFiles, takenAtMs) };
 }
 
 /**
  * The stat lines of what a walk's result depends on besides the files (`Discovery.watched`), or
- * null when one of them changed within the racy window before `takenAtNs` (a second change
+ * null when one of them changed within the racy window before `takenAtMs` (a second change
  * within the file system's timestamp granularity could go unseen, as for the files).
  */
-function walkStamps(watched: readonly string[], takenAtNs: bigint, racyNs: bigint | null): string | null {
-  const { lines, newestNs } = StatLines.of(watched);
-  return racyNs !== null && newestNs >= takenAtNs - racyNs ? null : lines.join("");
+function walkStamps(watched: readonly string[], takenAtMs: number, racyMs: number | null): string | null {
+  const { lines, newestMs } = StatLines.of(watched);
+  return racyMs !== null && newestMs >= takenAtMs - racyMs ? null : lines.join("");
 }
 
 /** The key of a run (its text, after `head`, the code and settings: `keyHead`), or null when the run must not be cached (discovery problems). */
@@ -255,9 +256,9 @@ async function runKey(
   absolute: string[],
   head: string,
   options: LintOptions,
-  takenAtNs: bigint,
-  racyNs: bigint | null,
-): Promise<{ text: string; walk: string | null; newestNs: bigint; discovery: Discovery; stamps: () => FileStamps } | null> {
+  takenAtMs: number,
+  racyMs: number | null,
+): Promise<{ text: string; walk: string | null; newestMs: number; discovery: Discovery; stamps: () => FileStamps } | null> {
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
   const discovery = await discover(absolute, { exclude: options.exclude, labelCache: false });
   if (discovery.problems.length > 0) return null;
@@ -265,7 +266,7 @@ async function runKey(
   const notReported = options.notReported;
   const files = discovery.files.map((f) => f.path);
   const appsPy = discovery.apps.map((a) => path.join(a.dir, "apps.py"));
-  const { lines, notFiles, newestNs } = StatLines.of([...files, ...appsPy]);
+  const { lines, notFiles, newestMs } = StatLines.of([...files, ...appsPy]);
   const key = [head, ...lines];
   const byPath = new Map(discovery.files.map((f) => [f.path, f] as const));
   for (const p of reported.sort()) {
@@ -274,7 +275,7 @@ async function runKey(
     key.push(`report\0${p}\n`);
   }
   const text = key.join("");
-  return { text, walk: walkStamps(discovery.watched, takenAtNs, racyNs), newestNs, discovery, stamps: stampsOfKey(text, head.length, notFiles, takenAtNs) };
+  return { text, walk: walkStamps(discovery.watched, takenAtMs, racyMs), newestMs, discovery, stamps: stampsOfKey(text, head.length, notFiles, takenAtMs) };
 }
 
 /** The first line of a stored key: this, a space and the token. */
@@ -338,7 +339,7 @@ export class ResultCache {
   private readonly dir: string;
   /** The name of this version's directory in the cache directory. */
   private readonly version: string;
-  private readonly racyNs: bigint | null;
+  private readonly racyMs: number | null;
 
   /** `racyMs`: how recent a change makes a run unsafe to store (tests set it to null: never). */
   constructor(
@@ -347,7 +348,7 @@ export class ResultCache {
   ) {
     this.version = rollsafeVersion().replace(/[^\w.+-]/g, "_");
     this.dir = path.join(cacheDir, this.version, "results");
-    this.racyNs = racyMs === null ? null : BigInt(racyMs) * 1_000_000n;
+    this.racyMs = racyMs;
   }
 
   /**
@@ -355,24 +356,24 @@ export class ResultCache {
    * must not be cached (discovery problems, an unreadable tree).
    */
   async lookup(paths: string[], options: LintOptions, ruleNames: readonly string[]): Promise<RunHandle | null> {
-    const startedWall = wallClockNs();
+    const startedWall = Date.now();
     const cwd = options.cwd ?? process.cwd();
-    const absolute = paths.map((p) => path.resolve(cwd, p));
+    const absolute = paths.map((p) => resolveFrom(cwd, p));
     const settings = settingsText(absolute, options, ruleNames);
     const slot = new KeyHash().update(settings).digest();
     const keyFile = path.join(this.dir, `${slot}.key`);
     const file = path.join(this.dir, `${slot}.json`);
-    const storable = (newestNs: bigint) => this.racyNs === null || newestNs < startedWall - this.racyNs;
+    const storable = (newestMs: number) => this.racyMs === null || newestMs < startedWall - this.racyMs;
     const stored = readStoredKey(keyFile);
     try {
       const head = keyHead(settings);
       const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, head, startedWall) : null;
       if (stored && known) {
         // The walk holds: the same directories, so the stored stamps stay true for the new text too.
-        const base = { file, storable: storable(known.newestNs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk, startedNs: startedWall };
+        const base = { file, storable: storable(known.newestMs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk, startedMs: startedWall };
         return known.same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
       }
-      const key = await runKey(absolute, head, options, startedWall, this.racyNs);
+      const key = await runKey(absolute, head, options, startedWall, this.racyMs);
       if (!key) return null;
       const same = stored !== null && stored.text === key.text;
       // The same inputs, walked because a directory changed (a new file beside the migrations):
@@ -381,14 +382,14 @@ export class ResultCache {
       return {
         key: same ? stored.token : newToken(),
         file,
-        storable: storable(key.newestNs),
+        storable: storable(key.newestMs),
         walked: key.discovery,
         stamps: key.stamps,
         keyFile,
         keyText: key.text,
         keyWalk: key.walk,
         keyStored: same,
-        startedNs: startedWall,
+        startedMs: startedWall,
       };
     } catch {
       return null;
@@ -420,7 +421,7 @@ export class ResultCache {
     if (inputs.length > 0 && !handle.keyStored) {
       const lines = StatLines.of(inputs);
       handle.keyText += lines.lines.join("");
-      if (this.racyNs !== null && lines.newestNs >= handle.startedNs - this.racyNs) handle.storable = false;
+      if (this.racyMs !== null && lines.newestMs >= handle.startedMs - this.racyMs) handle.storable = false;
     }
     if (handle.storable && this.storeKey(handle)) await writeSlot(handle.file, handle.key, run);
   }
@@ -545,8 +546,8 @@ export interface RunHandle {
   keyText: string;
   keyWalk: string | null;
   keyStored: boolean;
-  /** When the lookup started (wall clock, ns): an input changed since then makes the run unsafe to store. */
-  startedNs: bigint;
+  /** When the lookup started (wall clock, ms): an input changed since then makes the run unsafe to store. */
+  startedMs: number;
 }
 
 /** A report file being written (see `ResultCache.renderedWriter`). */

@@ -10,7 +10,7 @@ import type { OperationCatalog } from "../model/third-party-operations.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { statSync } from "node:fs";
 import { contentHash, type ParseCache } from "../cache/parse-cache.js";
-import { fileStamps, stampedSize, wallClockNs, type FileStamps } from "../cache/file-stamp.js";
+import { fileStamps, stampedSize, type FileStamps } from "../cache/file-stamp.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { attachLoadedSqlFacts, attachSqlFacts, missingSqlFacts } from "../engine/sql-facts-for-operation.js";
 import { DEFAULT_MAX_FILE_SIZE, loadMigrationFile, readMigrationBytes, type LoadedFile } from "./read-migration.js";
@@ -219,17 +219,17 @@ class ShardWriter {
 
 /** Stamps every file (for a caller that has not), synchronously: a thread-pool round trip costs more than a stat. */
 function stampFiles(files: readonly MigrationFileRef[]): FileStamps {
-  const takenAtNs = wallClockNs();
+  const takenAtMs = Date.now();
   const paths = files.map((f) => f.path);
   // An unreadable file gets no stat, so no stamp: it is read (and reported) below.
   const stats = paths.map((file) => {
     try {
-      return statSync(file, { bigint: true, throwIfNoEntry: false });
+      return statSync(file, { throwIfNoEntry: false });
     } catch {
       return undefined;
     }
   });
-  return fileStamps(paths, stats, takenAtNs);
+  return fileStamps(paths, stats, takenAtMs);
 }
 
 function decodeOrNull(bytes: Uint8Array): string | null {

@@ -66,18 +66,18 @@ class CountingCache extends ParseCache {
   }
 }
 
-/** The files' stamps now, as of a run at `takenAtNs` (none for a file changed within two seconds of it). */
-function stampsAt(takenAtNs: bigint, of: readonly MigrationFileRef[] = files): FileStamps {
+/** The files' stamps now, as of a run at `takenAtMs` (none for a file changed within two seconds of it). */
+function stampsAt(takenAtMs: number, of: readonly MigrationFileRef[] = files): FileStamps {
   const stamps = new Map<string, string>();
   for (const f of of) {
-    const stamp = fileStamp(statSync(f.path, { bigint: true }), takenAtNs);
+    const stamp = fileStamp(statSync(f.path), takenAtMs);
     if (stamp) stamps.set(f.path, stamp);
   }
   return stamps;
 }
 
 /** A run a minute from now: every file's last change is older than two seconds. */
-const aMinuteLater = (of: readonly MigrationFileRef[] = files) => stampsAt(BigInt(Date.now() + 60_000) * 1_000_000n, of);
+const aMinuteLater = (of: readonly MigrationFileRef[] = files) => stampsAt(Date.now() + 60_000, of);
 
 function models(loaded: LoadedFile[]): ParsedMigration[] {
   return loaded.map((file) => {
@@ -129,7 +129,7 @@ describe("parse cache: files trusted by their stat", () => {
     const first = models(await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: aMinuteLater() }));
     const entries = shardEntries(cacheDir);
     expect(Object.keys(entries).sort()).toEqual(["0001_initial", "0002_events", "0003_order_note"]);
-    for (const entry of Object.values(entries)) expect(entry.s).toMatch(/^\d+:\d+:\d+:\d+$/);
+    for (const entry of Object.values(entries)) expect(entry.s).toMatch(/^\d+:\d+(\.\d+)?:\d+(\.\d+)?:\d+$/);
     expect(Object.fromEntries(Object.entries(entries).map(([name, e]) => [name, e.p]))).toEqual({ "0001_initial": false, "0002_events": true, "0003_order_note": false });
 
     const cache = new CountingCache(cacheDir, "1.0.0", "k");
@@ -171,8 +171,8 @@ describe("parse cache: files trusted by their stat", () => {
 
   it("keeps no stat of a file changed within two seconds of the run, and keeps a later one beside the shard, not in a rewrite of it", async () => {
     const cacheDir = path.join(tmp, "cache-racy");
-    const newest = files.map((f) => statSync(f.path, { bigint: true })).reduce((a, s) => (s.ctimeNs > a ? s.ctimeNs : s.mtimeNs > a ? s.mtimeNs : a), 0n);
-    const racy = () => stampsAt(newest + 1_000_000_000n);
+    const newest = files.map((f) => statSync(f.path)).reduce((a, s) => Math.max(a, s.ctimeMs, s.mtimeMs), 0);
+    const racy = () => stampsAt(newest + 1_000);
     await loadMigrations(files, { cache: new ParseCache(cacheDir, "1.0.0", "k"), stamps: racy() });
     expect(racy().size).toBe(0);
     for (const entry of Object.values(shardEntries(cacheDir))) expect(entry.s).toBeUndefined();
