@@ -114,7 +114,12 @@ async function bundle() {
     writeFileSync(path.join(outdir, MODULES_DIGEST_FILE), `${modulesDigest(outdir, { fresh: true })}\n`);
     // What each runs before its cache is taken: a check of the example project with an empty
     // cache directory (the cached check declines it) and one without a cache (a whole analysis).
-    writeCodeCache(path.join(outdir, "warm.cjs"), (fixture, cacheDir) => `cachedCheck(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--cache-dir", ${JSON.stringify(cacheDir)}])`);
+    // warm.cjs: a check the result cache answers (the cache filled by the CLI first), then one
+    // it declines (an empty cache directory), so that both paths are in its code cache.
+    const cachedCheck = (fixture, cacheDir) => `cachedCheck(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--cache-dir", ${JSON.stringify(cacheDir)}])`;
+    writeCodeCache(path.join(outdir, "warm.cjs"), (fixture, cacheDir) => `${cachedCheck(fixture, cacheDir)}.then(() => module.exports.${cachedCheck(fixture, `${cacheDir}-empty`)})`, (fixture, cacheDir) =>
+      spawnSync(process.execPath, [path.join(root, "bin/rollsafe.cjs"), "check", fixture, "--no-config", "--cache-dir", cacheDir], { cwd: path.dirname(cacheDir), stdio: "ignore", timeout: 60_000 }),
+    );
     writeCodeCache(path.join(outdir, "cli.cjs"), (fixture) => `main(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--no-cache"], null)`);
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
@@ -128,14 +133,16 @@ async function bundle() {
  * it is at least as new as the bundle: a run then skips compiling the functions it calls (warm.cjs:
  * about 5 ms of a 150 ms run; cli.cjs: 30-40 ms of a cold run over Debian's Django apps, 500 ms).
  * The cache is made after `call(fixture, cacheDir)`, an expression on the bundle's exports, has
- * run over the example project, so it holds those functions compiled. V8 refuses a cache made by
+ * run over the example project (after `prepare(fixture, cacheDir)`), so it holds those functions
+ * compiled. V8 refuses a cache made by
  * another V8 or with other flags, and the launcher then compiles as usual. Best effort: no cache,
  * no harm.
  */
-function writeCodeCache(bundle, call) {
+function writeCodeCache(bundle, call, prepare = () => {}) {
   const fixture = path.join(root, "fixtures/example-project");
   if (!existsSync(fixture)) return;
   const scratch = mkdtempSync(path.join(os.tmpdir(), "rollsafe-code-cache-"));
+  prepare(fixture, path.join(scratch, "cache"));
   const make = `
     const { Script } = require("node:vm");
     const Module = require("node:module");

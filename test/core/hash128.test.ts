@@ -19,6 +19,18 @@ describe("MurmurHash3_x86_128", () => {
     expect(verification.toString(16)).toBe("b3ece62a");
   });
 
+  it("hashes the same bytes alike at any offset of their buffer, aligned for word reads or not", () => {
+    const pattern = (length: number) => Array.from({ length }, (_, i) => (i * 131 + 7) & 0xff);
+    for (const length of [0, 15, 16, 17, 64, 300]) {
+      const expected = Buffer.from(murmur3x86x128(Uint8Array.from(pattern(length)), 42)).toString("hex");
+      for (const offset of [1, 2, 3, 4, 8]) {
+        const buffer = new Uint8Array(offset + length);
+        buffer.set(pattern(length), offset);
+        expect(Buffer.from(murmur3x86x128(buffer.subarray(offset), 42)).toString("hex"), `${length} bytes at ${offset}`).toBe(expected);
+      }
+    }
+  });
+
   it("hashes the empty key with seed 0 to zero, as the reference does", () => {
     expect(Buffer.from(murmur3x86x128(new Uint8Array(0))).toString("hex")).toBe("0".repeat(32));
   });

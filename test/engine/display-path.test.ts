@@ -6,7 +6,7 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { displayPath } from "../../src/engine/lint.js";
-import { leavesBase } from "../../src/util/paths.js";
+import { leavesBase, resolveFrom } from "../../src/util/paths.js";
 
 /** Relative to cwd with `/` by path.relative, or absolute when outside it (`..`, `../…`, another root). */
 function reference(cwd: string, file: string): string {
@@ -59,5 +59,13 @@ describe("leavesBase", () => {
     expect(leavesBase("..hidden/x.py")).toBe(false);
     expect(leavesBase("shop/migrations/0001.py")).toBe(false);
     expect(leavesBase("")).toBe(false);
+  });
+});
+
+describe("resolveFrom", () => {
+  it("is path.resolve, whether or not the paths need normalising", () => {
+    const cwds = ["/", "/work/project", "/work/project/", "/work//project", "/work/./project", "/work/a/../project", "/work/.hidden", "/work/..x"];
+    const paths = ["", ".", "..", "./shop", "shop", "shop/", "shop//migrations", "shop/./migrations", "shop/../other", "../shop", "/abs/shop", "/abs/../shop", ".hidden/shop", "..x/shop", "shop/..y", "shop/.../z", "a b/ä"];
+    for (const cwd of cwds) for (const p of paths) expect(resolveFrom(cwd, p), `${cwd} + ${p}`).toBe(path.resolve(cwd, p));
   });
 });
