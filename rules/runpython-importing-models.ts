@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { adviceDef, definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { oncePer } from "../src/util/collections.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { Operation, SourceRange } from "../src/model/types.js";
@@ -73,7 +73,10 @@ class Migration(migrations.Migration):
     // reported there, at the same place: once per migration.
     const first = firstRunPythonOf(ctx.migration);
     const reported = new Set<string>();
-    for (const fn of names.flatMap((n) => functionsRunBy(ctx.migration, n))) {
+    const runs = names.map((n) => functionsRunBy(ctx.migration, n));
+    // The functions the RunPython runs itself (Django passes them the app registry first), not those they call.
+    const direct = new Set(runs.map((fns) => fns[0]));
+    for (const fn of runs.flat()) {
       if (ctx.parent === null && first.get(functionId(fn)) !== op) continue;
       const local = fn.modelImports.map(localName).filter((n) => /^[A-Z]/.test(n) && usesName(fn.calls, n));
       // The module-level imports of the module the function is in: the migration's, or an imported function's own.
@@ -85,12 +88,13 @@ class Migration(migrations.Migration):
         reported.add(key);
         const moduleImport = module.find((m) => m.name === name);
         const app = moduleImport ? moduleImport.module.replace(/\.models$/, "").split(".").pop() : ctx.migration.app;
+        const def = adviceDef(fn, direct.has(fn));
         ctx.report({
           range: moduleImport?.range ?? fn.range,
           message: `\`${fn.name}\`${definedIn(fn)} uses the imported model class \`${name}\` instead of \`apps.get_model\`.`,
           help: [
             `The imported \`${name}\` is the model as the current code defines it, not as it is at this migration. When a later release changes it (a new field, a renamed column), this migration queries columns that do not exist yet at this point, and \`migrate\` fails on fresh and lagging databases.`,
-            `1. Use the historical model Django passes in:\n${code(`def ${fn.name}(apps, schema_editor):\n    ${name} = apps.get_model(${JSON.stringify(app ?? ctx.migration.app)}, ${JSON.stringify(name)})\n    ...`)}`,
+            `1. Use the historical model Django passes in${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(`${def.line}\n    ${name} = ${def.apps}.get_model(${JSON.stringify(app ?? ctx.migration.app)}, ${JSON.stringify(name)})\n    ...`)}`,
             `2. Remove the \`${name}\` import from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"}.`,
           ],
         });

@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { code } from "../src/advice/snippets.js";
-import { definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { adviceDef, definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { oncePer } from "../src/util/collections.js";
 
@@ -54,12 +54,15 @@ class Migration(migrations.Migration):
     const forward = runPythonFunctionName(op.args.code);
     if (forward === null) return;
     const reported = reportedIn(ctx.migration);
-    for (const fn of functionsRunBy(ctx.migration, forward)) {
+    const runs = functionsRunBy(ctx.migration, forward);
+    for (const fn of runs) {
       const whole = fn.calls.map((c) => WHOLE_TABLE.exec(c)).find((m) => m !== null);
       const loadsAll = fn.calls.some((c) => LOAD_ALL.test(c)) && fn.calls.some((c) => c.endsWith(".save")) && !fn.calls.some((c) => c.endsWith(".iterator"));
       if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       const model = whole?.[1] ?? "Model";
+      // The function RunPython runs itself is the first (Django passes it the app registry first).
+      const def = adviceDef(fn, fn === runs[0]);
       ctx.report({
         range: fn.range,
         message: whole
@@ -67,10 +70,10 @@ class Migration(migrations.Migration):
           : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and saves them one by one.`,
         help: [
           `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once. Loading all rows can exhaust the migration process's memory.`,
-          `1. Work in batches of primary keys:\n${code(
+          `1. Work in batches of primary keys${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(
             [
-              `def ${fn.name}(apps, schema_editor):`,
-              `    ${model} = apps.get_model(${JSON.stringify(ctx.migration.app)}, ${JSON.stringify(model)})`,
+              def.line,
+              `    ${model} = ${def.apps}.get_model(${JSON.stringify(ctx.migration.app)}, ${JSON.stringify(model)})`,
               "    batch = []",
               `    for pk in ${model}.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):`,
               "        batch.append(pk)",

@@ -2,7 +2,7 @@
  * What the functions a `RunPython` runs do, from the facts the parser collects per module
  * function (`ParsedMigration.functions`: the calls and the model imports of each body).
  */
-import type { FunctionFacts, ParsedMigration } from "../parse/parse-migration.js";
+import { RUN_PYTHON_PARAMS, type FunctionFacts, type ParsedMigration } from "../parse/parse-migration.js";
 import { NESTED_FUNCTION, nestedName } from "../parse/nested-functions.js";
 import type { PyValue } from "../model/types.js";
 import { oncePer } from "../util/collections.js";
@@ -39,6 +39,46 @@ function qualifiedName(fn: FunctionFacts): string {
 /** One name per function, however it is found: an imported function may be named twice (`backfill`, `utils.backfill`). */
 export function functionId(fn: FunctionFacts): string {
   return fn.imported ? `${fn.imported.file}:${qualifiedName(fn)}` : qualifiedName(fn);
+}
+
+/**
+ * The `def` line advice shows for a function a `RunPython` runs or one it calls, with the
+ * function's own parameters, and the name of the parameter that holds Django's app registry
+ * there (`apps`): the one named `apps`, else, for the function `RunPython` runs (`direct`:
+ * Django passes the registry as its first argument), its first. A function called with no
+ * such parameter gets `apps` added first (`added`): its callers must then pass it.
+ */
+export function adviceDef(fn: FunctionFacts, direct: boolean): { line: string; apps: string; added: boolean } {
+  const params = fn.params ?? RUN_PYTHON_PARAMS;
+  const names = topLevelParts(params).map((p) => /^\**\s*([\p{L}_][\p{L}\p{N}_]*)/u.exec(p)?.[1] ?? "");
+  const first = topLevelParts(params)[0] ?? "";
+  const apps = names.includes("apps") ? "apps" : direct && names[0] && !first.startsWith("*") ? names[0] : null;
+  if (apps) return { line: `def ${fn.name}(${params}):`, apps, added: false };
+  return { line: `def ${fn.name}(${params ? `apps, ${params}` : "apps"}):`, apps: "apps", added: true };
+}
+
+/** A parameter list's parameters, split at its top-level commas (a default may hold some). */
+function topLevelParts(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i] as string;
+    if (quote) {
+      if (c === "\\") i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if ("([{".includes(c)) depth++;
+    else if (")]}".includes(c)) depth--;
+    else if (c === "," && depth === 0) {
+      parts.push(list.slice(start, i).trim());
+      start = i + 1;
+    }
+  }
+  const last = list.slice(start).trim();
+  if (last) parts.push(last);
+  return parts.filter((p) => p !== "/" && p !== "*");
 }
 
 /** The name `functionsRunBy` finds a function by. */

@@ -46,6 +46,11 @@ export interface FunctionFacts {
    */
   imports?: Record<string, string>;
   /**
+   * Its parameters as written, on one line (`apps, value=""`), for advice that shows its `def`;
+   * absent when they are `RunPython`'s own, `apps, schema_editor` (`RUN_PYTHON_PARAMS`).
+   */
+  params?: string;
+  /**
    * A function of another module of the project that a `RunPython` of the migration runs
    * (`from .utils import backfill`), read there: its `range` is the name in the migration's
    * `RunPython`, and it is found by `key` (the name as the migration writes it, or the
@@ -522,7 +527,31 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       }
     }
   }
-  return { name: node.childForFieldName("name")?.text ?? "", range: rangeOf(ctx, node), calls, modelImports, ...(imports ? { imports } : {}) };
+  const params = writtenParameters(node);
+  return {
+    name: node.childForFieldName("name")?.text ?? "",
+    range: rangeOf(ctx, node),
+    calls,
+    modelImports,
+    ...(imports ? { imports } : {}),
+    ...(params !== RUN_PYTHON_PARAMS ? { params } : {}),
+  };
+}
+
+/** The parameters of the function `RunPython` calls, as Django's docs and `makemigrations --empty` write them. */
+export const RUN_PYTHON_PARAMS = "apps, schema_editor";
+
+/** A function's parameters as written, on one line, without the parentheses (`apps, value=""`). */
+function writtenParameters(node: SyntaxNode): string {
+  const text = node.childForFieldName("parameters")?.text ?? "()";
+  return text
+    .slice(1, -1)
+    .replace(/#[^\n]*/g, "")
+    .replace(/\s+/g, " ")
+    .replace(/\(\s/g, "(")
+    .replace(/\s\)/g, ")")
+    .replace(/,\s*$/, "")
+    .trim();
 }
 
 /** `Book.objects.filter(x=1).update` -> `Book.objects.filter().update`. */

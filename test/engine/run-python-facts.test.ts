@@ -3,8 +3,12 @@
  * as Python binds names (a later `def` replaces an earlier one). Several questions about one
  * migration share its index of functions.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { functionsRunBy } from "../../src/engine/run-python-facts.js";
+import { analyze } from "../../src/engine/lint.js";
+import { adviceDef, functionsRunBy } from "../../src/engine/run-python-facts.js";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 
 const source = `from django.db import migrations
@@ -53,5 +57,57 @@ describe("functionsRunBy", () => {
     expect(names("missing")).toEqual([]);
     // Asked again, the same answers.
     expect(names("forwards")).toEqual(["forwards@12", "helper@4", "leaf@8"]);
+  });
+});
+
+describe("adviceDef", () => {
+  const facts = (def: string) => {
+    const parsed = parseMigrationSource(`${def}\n    pass\n`, { path: "/x/shop/migrations/0002_x.py", app: "shop", name: "0002_x" });
+    const fn = parsed.functions[0];
+    if (!fn) throw new Error("no function read");
+    return fn;
+  };
+
+  it("keeps the function's own parameters, on one line, and finds the app registry among them", () => {
+    expect(adviceDef(facts("def forwards(apps, schema_editor):"), true)).toEqual({ line: "def forwards(apps, schema_editor):", apps: "apps", added: false });
+    expect(facts("def forwards(apps, schema_editor):").params).toBeUndefined();
+    // Django passes the registry first, whatever the function calls it.
+    expect(adviceDef(facts("def forwards(registry, editor):"), true)).toEqual({ line: "def forwards(registry, editor):", apps: "registry", added: false });
+    expect(adviceDef(facts('def fill(\n    value,\n    apps,  # the registry\n    sep=", ",\n):'), false)).toEqual({ line: 'def fill(value, apps, sep=", "):', apps: "apps", added: false });
+    expect(adviceDef(facts("def fill(apps: Apps, *, field: str = \"x\"):"), false)).toEqual({ line: 'def fill(apps: Apps, *, field: str = "x"):', apps: "apps", added: false });
+  });
+
+  it("adds `apps` first to a function that has no parameter holding it", () => {
+    expect(adviceDef(facts("def fill(value):"), false)).toEqual({ line: "def fill(apps, value):", apps: "apps", added: true });
+    expect(adviceDef(facts("def fill():"), false)).toEqual({ line: "def fill(apps):", apps: "apps", added: true });
+    expect(adviceDef(facts("def fill(*args):"), true)).toEqual({ line: "def fill(apps, *args):", apps: "apps", added: true });
+  });
+
+  it("shows in the rules' advice the helper's own signature and registry name", async () => {
+    const project = mkdtempSync(path.join(os.tmpdir(), "rollsafe-advice-def-"));
+    try {
+      const migrations = path.join(project, "shop", "migrations");
+      mkdirSync(migrations, { recursive: true });
+      writeFileSync(path.join(migrations, "__init__.py"), "");
+      writeFileSync(
+        path.join(migrations, "0001_initial.py"),
+        'from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [migrations.CreateModel(name="Book", fields=[("id", models.AutoField(primary_key=True)), ("pages", models.IntegerField(null=True))])]\n',
+      );
+      writeFileSync(
+        path.join(migrations, "0002_data.py"),
+        'from django.db import migrations\n\n\ndef reset(value):\n    from shop.models import Book\n\n    Book.objects.update(pages=value)\n\n\ndef forwards(registry, editor):\n    Book = registry.get_model("shop", "Book")\n    Book.objects.update(pages=0)\n    reset(0)\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("shop", "0001_initial")]\n    operations = [migrations.RunPython(forwards)]\n',
+      );
+      const { result } = await analyze(["."], { cwd: project });
+      const help = (rule: string) => result.diagnostics.filter((d) => d.rule === rule).map((d) => d.help.join("\n"));
+      const [importing] = help("runpython-importing-models");
+      expect(importing).toContain("(`reset` takes no `apps`: add it, and pass it on where `reset` is called)");
+      expect(importing).toContain('def reset(apps, value):\n    Book = apps.get_model("shop", "Book")');
+      const [reset, forwards] = help("runpython-updating-all-rows");
+      expect(forwards).toContain('def forwards(registry, editor):\n    Book = registry.get_model("shop", "Book")');
+      expect(forwards).not.toContain("takes no `apps`");
+      expect(reset).toContain('def reset(apps, value):\n    Book = apps.get_model("shop", "Book")');
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
   });
 });
