@@ -2,6 +2,7 @@
  * tree-sitter -> MigrationFile. This is the only module that imports tree-sitter: the rest of
  * rollsafe sees plain data (`src/model/types.ts`).
  */
+import type Parser from "tree-sitter";
 import { parsePython } from "./python-parser.js";
 import { lightTree, type LightNode } from "./light-tree.js";
 import type {
@@ -18,7 +19,7 @@ import { builtinParams, lookupOperation, resolveThirdParty, type OperationCatalo
 import { modelSettingDefault } from "../model/model-settings.js";
 import { LineIndex, universalNewlines } from "./source-text.js";
 import { getModelCalls } from "./get-model-calls.js";
-import { joinDedentedContinuations, mayNestTooDeep, python3Violations, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
+import { joinDedentedContinuations, mayNestTooDeep, python3Violations, separateFormatSpecs, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 import { intern } from "../util/intern.js";
 import { nestedName } from "./nested-functions.js";
 
@@ -255,18 +256,32 @@ function readModule(source: string, where: Ctx["where"], fullTree: boolean, oper
   // Indentation CPython refuses is never handed to tree-sitter, whose scanner can abort on it.
   const deep = tooDeeplyIndented(text);
   const parsed = deep ? "" : text;
-  let tree = parsePython(parsed);
-  let read = parsed;
-  // A line inside brackets indented less than its statement: valid Python that tree-sitter's
-  // scanner fails on. The text with those line breaks made spaces, when it parses.
-  const joined = tree.rootNode.hasError ? joinDedentedContinuations(parsed) : null;
-  if (joined !== null) {
-    const again = parsePython(joined);
-    if (!again.rootNode.hasError) [tree, read] = [again, joined];
-  }
+  const { tree, read } = parsedAsCPython(parsed);
   const root = lightTree(tree, read, { full: fullTree, brackets: mayNestTooDeep(read) });
   const ctx: Ctx = { where, index, imports: {}, root, constants: null, reading: new Set(), operations, budget: valueBudget(text.length), memo: new Map(), lists: new Map(), nested: new Map() };
   return { text, deep, ctx };
+}
+
+/**
+ * `text`'s tree, and the text it is of (`read`). Valid Python that tree-sitter's grammar fails on
+ * is first made a text of the same length that it parses, so every offset holds: a format spec
+ * after `:=` in an f-string (`separateFormatSpecs`: exact, so taken whatever else is wrong), then
+ * a line inside brackets indented less than its statement (`joinDedentedContinuations`: taken
+ * only when the text then parses).
+ */
+function parsedAsCPython(text: string): { tree: Parser.Tree; read: string } {
+  let tree = parsePython(text);
+  let read = text;
+  const specs = tree.rootNode.hasError ? separateFormatSpecs(read, tree.rootNode) : null;
+  if (specs !== null) [tree, read] = [parsePython(specs), specs];
+  const joined = tree.rootNode.hasError ? joinDedentedContinuations(read) : null;
+  if (joined === null) return { tree, read };
+  let again = parsePython(joined);
+  let candidate = joined;
+  // The line breaks joined, an f-string the broken tree did not show may be read now.
+  const more = again.rootNode.hasError ? separateFormatSpecs(candidate, again.rootNode) : null;
+  if (more !== null) [again, candidate] = [parsePython(more), more];
+  return again.rootNode.hasError ? { tree, read } : { tree: again, read: candidate };
 }
 
 /**

@@ -4,6 +4,7 @@
  * migrations with CPython, so each of these makes `migrate` fail: they must be parse errors.
  * Found by the fuzzer (`npm run fuzz`) with CPython's `compile()` as the oracle.
  */
+import type Parser from "tree-sitter";
 import type { LightNode } from "./light-tree.js";
 
 type SyntaxNode = LightNode;
@@ -104,6 +105,36 @@ function* lineStructure(text: string): Generator<LineEvent> {
       i++;
     }
   }
+}
+
+/**
+ * `text` with the `=` of each `:=` that opens a format spec in an f-string's replacement field
+ * made a space, or null when there is none. There an unparenthesized `:=` is never an assignment
+ * expression (PEP 572): `f"{x:=^10}"` formats `x` with the spec `=^10` (`=` as the fill,
+ * centred). tree-sitter-python reads it as one and fails on what follows when that is not an
+ * expression (`{x:=}`, `{x:=^10}`, `{x:=<{width}}`): a valid file then read as a parse error.
+ * The same length, so every offset holds; a format spec is text no rule reads. `root`: the tree
+ * of `text`.
+ */
+export function separateFormatSpecs(text: string, root: Parser.SyntaxNode): string | null {
+  const equals: number[] = [];
+  for (const field of root.descendantsOfType("interpolation")) {
+    const expression = field.childForFieldName("expression");
+    const name = expression?.type === "named_expression" ? expression.childForFieldName("name") : null;
+    if (!name) continue;
+    let at = name.endIndex;
+    while (text[at] === " " || text[at] === "\t") at++;
+    if (text[at] === ":" && text[at + 1] === "=") equals.push(at + 1);
+  }
+  if (equals.length === 0) return null;
+  // Offsets are the string's (UTF-16) indices, as tree-sitter's are here.
+  let out = "";
+  let from = 0;
+  for (const at of equals.sort((a, b) => a - b)) {
+    out += `${text.slice(from, at)} `;
+    from = at + 1;
+  }
+  return out + text.slice(from);
 }
 
 /**

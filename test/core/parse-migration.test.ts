@@ -730,6 +730,45 @@ class Migration(migrations.Migration):
     ["print(f'{x:=1}')", true],
   ])("an unparenthesized `:=` in %j is valid: %s", cpythonVerdict("an assignment expression (`:=`) is not allowed here without parentheses: invalid syntax"));
 
+  // A format spec after `:=` in an f-string (`=` as the fill or the alignment): tree-sitter-python
+  // reads an assignment expression there and failed on the spec. Each verdict checked against
+  // CPython 3.11's compile().
+  it.each([
+    ['L = f"{x:=}"', true],
+    ['L = f"{x:=^10}"', true],
+    ["L = f'{x :=<{w}}'", true],
+    ['L = f"a {x:=} b {y:=>3}"', true],
+    ['L = f"""{x:=^10}\n"""', true],
+    ['N = "é😀"\nL = f"😀{x:=^10}"', true],
+    ['class A:\n    x = f(a=\nb, c=f"{d:=^4}")', true],
+    ['L = rf"{x:=}"', true],
+  ])("a format spec after `:=` in %j is valid: %s", cpythonVerdict(""));
+
+  it("keeps the file's real errors, not the format specs, when it has both", () => {
+    expect(parse('L = f"{x:=}"\nM = f"{y +}"\n').syntaxErrors.map((e) => [e.line, e.column])).toEqual([[2, 10]]);
+    expect(parse('L = f"{x:=^4}" + (\n').syntaxErrors).toHaveLength(1);
+  });
+
+  it("reads an operation whose arguments hold such an f-string, at its own offsets", () => {
+    const m = parse(`from django.db import migrations, models
+
+NOTE = "é😀"
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField("book", "code", models.CharField(max_length=20, help_text=f"{NOTE:=^20}")),
+        migrations.RemoveField("book", "title"),
+    ]
+`);
+    expect(m.syntaxErrors).toEqual([]);
+    expect(m.operations.map((op) => [op.kind, op.range.line, op.range.column])).toEqual([
+      ["AddField", 8, 9],
+      ["RemoveField", 9, 9],
+    ]);
+    expect(m.operations[0]?.args.field).toMatchObject({ kind: "call", kwargs: { max_length: { kind: "int", value: 20 } } });
+  });
+
   // Found by the fuzzer (seed 777001, case 67066: `models.DateField(,)`); checked against CPython 3.11.
   it.each([
     ["f(,)", false],
