@@ -53,7 +53,10 @@ export const IGNORE_FILE_MARKER = "# Automatically created by rollsafe.";
  * key, slot or report, or a temporary file of one (`tempPath`).
  */
 const SHARD_NAME = String.raw`[0-9a-f]{32}(?:\.stamps)?\.json`;
-const RESULT_NAME = String.raw`([0-9a-f]{32})\.(?:key|json|[0-9a-f]{16}\.out)`;
+/** The file beside the result slots that remembers the slot of the last settings stored (see `ResultCache`). */
+export const LAST_SLOT_FILE = "last-slot";
+
+const RESULT_NAME = String.raw`(?:([0-9a-f]{32})\.(?:key|json|[0-9a-f]{16}\.out)|${LAST_SLOT_FILE})`;
 const SHARD = new RegExp(`^${SHARD_NAME}$`);
 const RESULT = new RegExp(`^${RESULT_NAME}$`);
 const SHARD_TEMP = new RegExp(`^${SHARD_NAME}${TEMP_SUFFIX}$`);

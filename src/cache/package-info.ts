@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childPath } from "../util/paths.js";
 
 /** The cache directory's name, at the project root (like ruff's `.ruff_cache`). */
 export const CACHE_DIR_NAME = ".rollsafe_cache";
@@ -18,7 +19,7 @@ export function rollsafeVersion(): string {
   if (version !== null) return version;
   for (let dir = here; ; dir = path.dirname(dir)) {
     try {
-      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(childPath(dir, "package.json"), "utf8")) as { name?: string; version?: string };
       if (pkg.name === "rollsafe" && pkg.version) return (version = pkg.version);
     } catch {
       // Not here; keep going up.
@@ -45,7 +46,7 @@ export function packageVersions(names: readonly string[], from: string = here): 
 
 function packageVersion(from: string, name: string): string {
   for (let dir = path.resolve(from); ; dir = path.dirname(dir)) {
-    const file = path.join(dir, "node_modules", name, "package.json");
+    const file = childPath(childPath(childPath(dir, "node_modules"), name), "package.json");
     if (existsSync(file)) {
       try {
         return (JSON.parse(readFileSync(file, "utf8")) as { version?: string }).version ?? "unknown";

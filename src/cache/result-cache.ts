@@ -37,9 +37,9 @@ import type { Rule } from "../engine/rule-types.js";
 import { PARSER_PACKAGES, packageVersions, rollsafeVersion } from "./package-info.js";
 import { KeyHash } from "../util/hash128.js";
 import { asciiJsonPieces, readJsonText } from "./ascii-json.js";
-import { resolveFrom } from "../util/paths.js";
+import { childPath, resolveFrom } from "../util/paths.js";
 import { tempPath, writeFileAtomically } from "./write-blocks.js";
-import { collectCacheGarbage, touch } from "./cache-gc.js";
+import { collectCacheGarbage, LAST_SLOT_FILE, touch } from "./cache-gc.js";
 import { isSerialised, jsonChunks } from "../reporters/json-chunks.js";
 
 /** What a cached run restores: the result (without rule metadata) and extra report data. */
@@ -74,7 +74,7 @@ export function codeStampOf(moduleDir: string): string {
       return;
     }
     for (const entry of entries) {
-      const full = path.join(dir, entry.name);
+      const full = childPath(dir, entry.name);
       if (entry.isDirectory()) visit(full);
       else if (/\.([mc]?js|ts)$/.test(entry.name)) {
         const stat = statSync(full, { throwIfNoEntry: false });
@@ -278,6 +278,9 @@ async function runKey(
   return { text, walk: walkStamps(discovery.watched, takenAtMs, racyMs), newestMs, discovery, stamps: stampsOfKey(text, head.length, notFiles, takenAtMs) };
 }
 
+/** The length of a slot's name: `KeyHash`'s 32 hex digits. */
+const SLOT_DIGITS = 32;
+
 /** The first line of a stored key: this, a space and the token. */
 const KEY_HEADER = "rollsafe result key";
 /** The line before a stored key's walk stamps: this, a space and their number of lines. */
@@ -352,6 +355,25 @@ export class ResultCache {
   }
 
   /**
+   * The slot of a run's settings: the hash of their text, taken from the memo of the last
+   * settings a run stored a key for (`LAST_SLOT_FILE`: the slot, a line break and the settings)
+   * when it holds these settings (`remembered`). Hashing their few kilobytes costs a fresh process
+   * about 2 ms (the loop runs unoptimised); the memo is one small read and a comparison. A memo
+   * that is not whole, or another's, is passed over: the slot's key is compared with the whole
+   * settings anyway, so a wrong slot could only miss.
+   */
+  private slotOf(settings: string): { slot: string; remembered: boolean } {
+    try {
+      const memo = readFileSync(childPath(this.dir, LAST_SLOT_FILE), "utf8");
+      const slot = memo.slice(0, SLOT_DIGITS);
+      if (memo.length === SLOT_DIGITS + 1 + settings.length && memo[SLOT_DIGITS] === "\n" && memo.endsWith(settings) && /^[0-9a-f]+$/.test(slot)) return { slot, remembered: true };
+    } catch {
+      // No memo yet.
+    }
+    return { slot: new KeyHash().update(settings).digest(), remembered: false };
+  }
+
+  /**
    * Computes the key of a run (a directory walk and a stat per input file). Null when the run
    * must not be cached (discovery problems, an unreadable tree).
    */
@@ -360,9 +382,11 @@ export class ResultCache {
     const cwd = options.cwd ?? process.cwd();
     const absolute = paths.map((p) => resolveFrom(cwd, p));
     const settings = settingsText(absolute, options, ruleNames);
-    const slot = new KeyHash().update(settings).digest();
-    const keyFile = path.join(this.dir, `${slot}.key`);
-    const file = path.join(this.dir, `${slot}.json`);
+    const { slot, remembered } = this.slotOf(settings);
+    // Stored with the next key stored: the memo of these settings' slot, unless it holds them already.
+    const slotMemo = remembered ? null : `${slot}\n${settings}`;
+    const keyFile = childPath(this.dir, `${slot}.key`);
+    const file = childPath(this.dir, `${slot}.json`);
     const storable = (newestMs: number) => this.racyMs === null || newestMs < startedWall - this.racyMs;
     const stored = readStoredKey(keyFile);
     try {
@@ -370,7 +394,7 @@ export class ResultCache {
       const known = stored && !options.reportFilter ? keyFromStoredWalk(stored, head, startedWall) : null;
       if (stored && known) {
         // The walk holds: the same directories, so the stored stamps stay true for the new text too.
-        const base = { file, storable: storable(known.newestMs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk, startedMs: startedWall };
+        const base = { file, storable: storable(known.newestMs), walked: null, keyFile, keyText: known.text, keyWalk: stored.walk, startedMs: startedWall, slotMemo };
         return known.same ? { ...base, key: stored.token, stamps: null, keyStored: true } : { ...base, key: newToken(), stamps: known.stamps, keyStored: false };
       }
       const key = await runKey(absolute, head, options, startedWall, this.racyMs);
@@ -390,6 +414,7 @@ export class ResultCache {
         keyWalk: key.walk,
         keyStored: same,
         startedMs: startedWall,
+        slotMemo,
       };
     } catch {
       return null;
@@ -408,6 +433,7 @@ export class ResultCache {
   private storeKey(handle: RunHandle): boolean {
     if (handle.keyStored) return true;
     handle.keyStored = writeFileAtomically(handle.keyFile, keyPieces(handle.key, handle.keyText, handle.keyWalk));
+    if (handle.keyStored && handle.slotMemo !== null) writeFileAtomically(childPath(this.dir, LAST_SLOT_FILE), handle.slotMemo);
     // A new key is a run that missed: the time to drop what no run has used for a while.
     if (handle.keyStored) collectCacheGarbage(this.cacheDir, this.version);
     return handle.keyStored;
@@ -548,6 +574,8 @@ export interface RunHandle {
   keyStored: boolean;
   /** When the lookup started (wall clock, ms): an input changed since then makes the run unsafe to store. */
   startedMs: number;
+  /** What the memo of the last settings' slot becomes when this run's key is stored (`slotOf`), or null when it holds them already. */
+  slotMemo: string | null;
 }
 
 /** A report file being written (see `ResultCache.renderedWriter`). */

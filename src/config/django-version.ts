@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { childPath } from "../util/paths.js";
 
 /** A detected version and where it came from. */
 export interface DjangoVersionSource {
@@ -165,7 +166,7 @@ function fromSetupCfg(file: string): DjangoVersionSource | null {
 }
 
 function fromRequirementsFiles(dir: string, names: readonly string[]): DjangoVersionSource | null {
-  const files = names.filter((n) => /^requirements.*\.(txt|in)$/i.test(n)).map((n) => path.join(dir, n));
+  const files = names.filter((n) => /^requirements.*\.(txt|in)$/i.test(n)).map((n) => childPath(dir, n));
   if (names.includes("requirements")) files.push(...listing(path.join(dir, "requirements")).filter((n) => /\.(txt|in)$/i.test(n)).map((n) => path.join(dir, "requirements", n)));
   // Several files (base, prod, dev): advice must hold for the lowest version any of them allows.
   let best: DjangoVersionSource | null = null;
@@ -228,7 +229,7 @@ function listing(dir: string): string[] {
  */
 export function detectDjangoVersionIn(dir: string, names: readonly string[] = listing(dir)): DjangoVersionSource | null {
   const has = (name: string) => names.includes(name);
-  const file = (name: string) => path.join(dir, name);
+  const file = (name: string) => childPath(dir, name);
   return (
     (has("pyproject.toml") ? fromPyproject(file("pyproject.toml")) : null) ??
     (has("setup.cfg") ? fromSetupCfg(file("setup.cfg")) : null) ??

@@ -11,6 +11,7 @@ import type { DeployStage, Severity } from "../model/types.js";
 import type { Database } from "../engine/rule-types.js";
 import { isBuiltinOperationName, builtinParams, type OperationEntry } from "../model/third-party-operations.js";
 import { ConfigError } from "./config-error.js";
+import { childPath } from "../util/paths.js";
 
 /** A rule setting: a rule's name (resolved from a code or a name), or `ALL`. */
 export type RuleRef = string;
@@ -66,9 +67,9 @@ export function findConfigFile(start: string): string | null {
     dir = path.dirname(dir);
   }
   for (;;) {
-    const own = path.join(dir, "rollsafe.toml");
+    const own = childPath(dir, "rollsafe.toml");
     if (isFile(own)) return own;
-    const pyproject = path.join(dir, "pyproject.toml");
+    const pyproject = childPath(dir, "pyproject.toml");
     if (isFile(pyproject) && /^\s*\[\s*tool\s*\.\s*rollsafe\s*[\].]/m.test(safeRead(pyproject))) return pyproject;
     const parent = path.dirname(dir);
     if (parent === dir) return null;

@@ -6,6 +6,7 @@ import { existsSync, readdirSync, realpathSync, statSync, type Dirent, type Stat
 import path from "node:path";
 import type { AppInfo } from "../model/types.js";
 import type { AppLabelCache } from "../parse/parse-app-config.js";
+import { childPath } from "../util/paths.js";
 
 /** Reading a label parses `apps.py`: the parser loads only when a walk names its apps (not for the result cache's key). */
 const appConfig = () => import("../parse/parse-app-config.js");
@@ -269,13 +270,6 @@ export async function labelApps(discovery: Discovery, labelCache?: AppLabelCache
   }
 }
 
-/**
- * `path.join(dir, name)` for a normalised directory and a name read from it (which never holds a
- * separator): a string concatenation, since `join` normalises again (a tenth of a walk).
- */
-function childPath(dir: string, name: string): string {
-  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
-}
 
 /** A directory's subdirectories and symbolic links (which may lead to one), sorted by name. */
 function subdirectories(dir: string): Dirent[] {

@@ -22,3 +22,12 @@ export function resolveFrom(cwd: string, p: string): string {
   if (path.sep !== "/" || p === "" || p.startsWith("/") || !cwd.startsWith("/") || NEEDS_NORMALISING.test(p) || (cwd !== "/" && NEEDS_NORMALISING.test(cwd))) return path.resolve(cwd, p);
   return cwd === "/" ? `/${p}` : `${cwd}/${p}`;
 }
+
+/**
+ * A name inside a directory, joined without `path.join`'s normalising (about 10-20 µs a call on a
+ * fresh process, where the warm run makes about a hundred): `dir` is already normal (it comes
+ * from `path.resolve`, `path.dirname` or a listing) and `name` is one entry's name.
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(path.sep) ? dir + name : dir + path.sep + name;
+}

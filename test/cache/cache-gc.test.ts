@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSy
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collectCacheGarbage, IGNORE_FILE_MARKER, MAX_RESULT_SLOTS, UNUSED_SHARD_DAYS, UNUSED_VERSION_DAYS } from "../../src/cache/cache-gc.js";
+import { collectCacheGarbage, IGNORE_FILE_MARKER, LAST_SLOT_FILE, MAX_RESULT_SLOTS, UNUSED_SHARD_DAYS, UNUSED_VERSION_DAYS } from "../../src/cache/cache-gc.js";
 import { rollsafeVersion } from "../../src/cache/package-info.js";
 import { REPO, runCli } from "../support/run-cli.js";
 
@@ -90,11 +90,14 @@ describe("collectCacheGarbage", () => {
     put(path.join(version, `${hex(4)}.json.1234.0a1b2c3d.tmp`), NOW - 60_000);
     put(path.join(version, "results", `${hex(5)}.key.1234.k3x9.tmp`), NOW - 2 * 3_600_000);
     put(path.join(version, "results", `${hex(6)}.${hex(1, 16)}.out.1234.k3x9.tmp`), NOW - 60_000);
+    // The memo of the last settings' slot stays; its stale temporary file goes.
+    put(path.join(version, "results", LAST_SLOT_FILE), NOW - 900 * DAY);
+    put(path.join(version, "results", `${LAST_SLOT_FILE}.1234.k3x9.tmp`), NOW - 2 * 3_600_000);
     // Not a name rollsafe writes: never removed, however old.
     put(path.join(version, "notes.txt"), NOW - 900 * DAY);
     collectCacheGarbage(dir, VERSION, NOW);
     expect(readdirSync(version).sort()).toEqual([`${hex(2)}.json`, `${hex(2)}.stamps.json`, `${hex(4)}.json.1234.0a1b2c3d.tmp`, "notes.txt", "results"]);
-    expect(readdirSync(path.join(version, "results"))).toEqual([`${hex(6)}.${hex(1, 16)}.out.1234.k3x9.tmp`]);
+    expect(readdirSync(path.join(version, "results")).sort()).toEqual([`${hex(6)}.${hex(1, 16)}.out.1234.k3x9.tmp`, LAST_SLOT_FILE].sort());
   });
 
   it(`drops another version's directory once nothing in it was used for ${UNUSED_VERSION_DAYS} days`, () => {
@@ -104,6 +107,7 @@ describe("collectCacheGarbage", () => {
     put(path.join(dir, "1.2.0", `${hex(1)}.json`), NOW - 30 * DAY);
     put(path.join(dir, "1.2.0", `${hex(1)}.stamps.json`), NOW - 30 * DAY);
     put(path.join(dir, "1.2.0", "results", `${hex(2)}.key`), NOW - 30 * DAY);
+    put(path.join(dir, "1.2.0", "results", LAST_SLOT_FILE), NOW - 30 * DAY);
     // Its shards old, but a result key used yesterday (warm runs read no shard): still in use.
     put(path.join(dir, "1.3.0-beta.1", `${hex(1)}.json`), NOW - 30 * DAY);
     put(path.join(dir, "1.3.0-beta.1", "results", `${hex(2)}.key`), NOW - DAY);

@@ -59,6 +59,31 @@ describe("result cache", () => {
     expect(second.extra).toEqual(first.extra);
   });
 
+  it("remembers the last settings' slot, and a memo that is not theirs only costs a miss", async () => {
+    await run();
+    const results = readdirSync(cacheDir, { recursive: true, encoding: "utf8" });
+    const memoName = results.find((f) => f.endsWith("last-slot")) as string;
+    const memoFile = path.join(cacheDir, memoName);
+    const memo = readFileSync(memoFile, "utf8");
+    const slot = memo.slice(0, 32);
+    // The memo is the slot of the stored key, then the settings.
+    expect(results.filter((f) => f.endsWith(".key")).map((f) => path.basename(f))).toEqual([`${slot}.key`]);
+    expect(memo.slice(32, 33)).toBe("\n");
+    expect(JSON.parse(memo.slice(33))).toMatchObject({ cwd: project, paths: [project] });
+    expect(await run()).toMatchObject({ hit: true, computed: 0 });
+    // Other settings: hashed, stored in a slot of their own, and remembered in turn.
+    expect(await run({ severity: { "dropping-column": "warning" } })).toMatchObject({ hit: false, computed: 1 });
+    expect(readFileSync(memoFile, "utf8").slice(0, 32)).not.toBe(slot);
+    expect(await run()).toMatchObject({ hit: true, computed: 0 });
+    // A memo naming another slot for these settings: that slot's key is not theirs, so a miss, then hits again.
+    writeFileSync(memoFile, `${"0".repeat(32)}${memo.slice(32)}`);
+    expect(await run()).toMatchObject({ hit: false, computed: 1 });
+    expect(await run()).toMatchObject({ hit: true, computed: 0 });
+    // A torn memo is passed over.
+    writeFileSync(memoFile, memo.slice(0, 40));
+    expect(await run()).toMatchObject({ hit: true, computed: 0 });
+  });
+
   it("writes the slot as the same JSON document as one JSON.stringify would (it is written a finding at a time)", async () => {
     const first = await run();
     const slots = readdirSync(path.join(cacheDir), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".json"));
