@@ -138,13 +138,21 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   for (const [migration, calls] of calling) {
     const dir = path.dirname(migration.path);
     const keys = new Set(migration.functions.map(functionKey));
-    for (const { call, qualified, site } of calls) {
-      if (keys.has(call)) continue;
-      for (const fn of functionIn(dir, qualified, call, site)?.facts ?? []) {
-        if (keys.has(functionKey(fn))) continue;
-        keys.add(functionKey(fn));
-        migration.functions.push(fn);
+    const read = new Set<string>();
+    for (const { call, qualified, site, caller } of calls) {
+      // A name the calling function imports itself is found by its qualified name (which no
+      // function's own name can be), so that two functions importing one name from different
+      // modules each find theirs; the caller's call is renamed once its function is found.
+      const key = caller ? qualified : call;
+      if (!read.has(key) && !keys.has(key)) {
+        for (const fn of functionIn(dir, qualified, key, site)?.facts ?? []) {
+          if (keys.has(functionKey(fn))) continue;
+          keys.add(functionKey(fn));
+          migration.functions.push(fn);
+        }
       }
+      read.add(key);
+      if (caller && keys.has(key)) caller.calls = caller.calls.map((c) => (c === call ? key : c));
     }
   }
   return [...modules.keys()].sort();
@@ -206,10 +214,10 @@ function importedFunctionsRun(migration: ParsedMigration): Extract<PyValue, { ki
  * `RunPython` runs and those they call: the call's text, the name the import qualifies it as,
  * and the calling function's range, where findings about the imported one are.
  */
-function importedCallsRun(migration: ParsedMigration): { call: string; qualified: string; site: SourceRange }[] {
+function importedCallsRun(migration: ParsedMigration): { call: string; qualified: string; site: SourceRange; caller: FunctionFacts | null }[] {
   const own = new Map(migration.functions.filter((f) => !f.imported).map((f) => [functionKey(f), f] as const));
   if (own.size === 0) return [];
-  const out: { call: string; qualified: string; site: SourceRange }[] = [];
+  const out: { call: string; qualified: string; site: SourceRange; caller: FunctionFacts | null }[] = [];
   const visited = new Set<string>();
   const listed = new Set<string>();
   const visit = (key: string) => {
@@ -222,10 +230,16 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
         visit(call);
         continue;
       }
+      // Through the function's own import: one entry per calling function (each has its call renamed).
+      if (importedByFunction(fn, call)) {
+        const qualified = importedFunctionName(imports, call);
+        if (qualified !== null) out.push({ call, qualified, site: fn.range, caller: fn });
+        continue;
+      }
       const qualified = listed.has(call) ? null : importedFunctionName(imports, call);
       if (qualified === null) continue;
       listed.add(call);
-      out.push({ call, qualified, site: fn.range });
+      out.push({ call, qualified, site: fn.range, caller: null });
     }
   };
   for (const op of runPythons(migration.operations)) {

@@ -575,6 +575,21 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(result.inputs).toEqual([path.join(migrations, "_common.py"), path.join(migrations, "_data.py")]);
   });
 
+  it("gives each function the one it imports, when two import one name from different modules in their bodies", async () => {
+    writeFileSync(path.join(migrations, "_clean.py"), `def fill(apps):\n    Book = apps.get_model("shop", "Book")\n    Book.objects.filter(pages__isnull=True, pk__lt=10).update(pages=0)\n`);
+    writeFileSync(path.join(migrations, "_dirty.py"), `def fill(apps):\n    from shop.models import Book\n\n    Book.objects.filter(pages__isnull=True, pk__lt=10).update(pages=0)\n`);
+    migration(
+      "0002_data",
+      "\n\ndef first(apps, schema_editor):\n    from ._clean import fill\n\n    fill(apps)\n\n\ndef second(apps, schema_editor):\n    from ._dirty import fill\n\n    fill(apps)",
+      "        migrations.RunPython(first),\n        migrations.RunPython(second),",
+    );
+    const result = await check();
+    expect(byRule(result.diagnostics, "runpython-importing-models").map((d) => [d.line, d.message])).toEqual([
+      [10, "`fill` (in `shop/migrations/_dirty.py`) uses the imported model class `Book` instead of `apps.get_model`."],
+    ]);
+    expect(result.inputs).toEqual([path.join(migrations, "_clean.py"), path.join(migrations, "_dirty.py")]);
+  });
+
   it("checks the migration's function a helper is given, and never takes the helper's own function for one of the migration's", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
