@@ -167,7 +167,8 @@ function fromSetupCfg(file: string): DjangoVersionSource | null {
 
 function fromRequirementsFiles(dir: string, names: readonly string[]): DjangoVersionSource | null {
   const files = names.filter((n) => /^requirements.*\.(txt|in)$/i.test(n)).map((n) => childPath(dir, n));
-  if (names.includes("requirements")) files.push(...listing(path.join(dir, "requirements")).filter((n) => /\.(txt|in)$/i.test(n)).map((n) => path.join(dir, "requirements", n)));
+  const subdirectory = childPath(dir, "requirements");
+  if (names.includes("requirements")) files.push(...listing(subdirectory).filter((n) => /\.(txt|in)$/i.test(n)).map((n) => childPath(subdirectory, n)));
   // Several files (base, prod, dev): advice must hold for the lowest version any of them allows.
   let best: DjangoVersionSource | null = null;
   for (const file of files) {

@@ -270,7 +270,6 @@ export async function labelApps(discovery: Discovery, labelCache?: AppLabelCache
   }
 }
 
-
 /** A directory's subdirectories and symbolic links (which may lead to one), sorted by name. */
 function subdirectories(dir: string): Dirent[] {
   return readdirSync(dir, { withFileTypes: true })

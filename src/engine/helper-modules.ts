@@ -219,27 +219,21 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
   if (own.size === 0) return [];
   const out: { call: string; qualified: string; site: SourceRange; caller: FunctionFacts | null }[] = [];
   const visited = new Set<string>();
-  const listed = new Set<string>();
   const visit = (key: string) => {
     const fn = own.get(key);
     if (!fn || visited.has(key)) return;
     visited.add(key);
     const imports = functionImports(migration.imports, fn);
     for (const call of fn.calls) {
-      if (own.has(call) && !importedByFunction(fn, call)) {
+      // A name the function imports itself hides the migration's function of that name.
+      const local = importedByFunction(fn, call);
+      if (own.has(call) && !local) {
         visit(call);
         continue;
       }
-      // Through the function's own import: one entry per calling function (each has its call renamed).
-      if (importedByFunction(fn, call)) {
-        const qualified = importedFunctionName(imports, call);
-        if (qualified !== null) out.push({ call, qualified, site: fn.range, caller: fn });
-        continue;
-      }
-      const qualified = listed.has(call) ? null : importedFunctionName(imports, call);
-      if (qualified === null) continue;
-      listed.add(call);
-      out.push({ call, qualified, site: fn.range, caller: null });
+      // Each call, in order: the first caller of a function is where its findings are.
+      const qualified = importedFunctionName(imports, call);
+      if (qualified !== null) out.push({ call, qualified, site: fn.range, caller: local ? fn : null });
     }
   };
   for (const op of runPythons(migration.operations)) {

@@ -49,36 +49,10 @@ export function functionId(fn: FunctionFacts): string {
  * such parameter gets `apps` added first (`added`): its callers must then pass it.
  */
 export function adviceDef(fn: FunctionFacts, direct: boolean): { line: string; apps: string; added: boolean } {
-  const params = fn.params ?? RUN_PYTHON_PARAMS;
-  const names = topLevelParts(params).map((p) => /^\**\s*([\p{L}_][\p{L}\p{N}_]*)/u.exec(p)?.[1] ?? "");
-  const first = topLevelParts(params)[0] ?? "";
-  const apps = names.includes("apps") ? "apps" : direct && names[0] && !first.startsWith("*") ? names[0] : null;
-  if (apps) return { line: `def ${fn.name}(${params}):`, apps, added: false };
-  return { line: `def ${fn.name}(${params ? `apps, ${params}` : "apps"}):`, apps: "apps", added: true };
-}
-
-/** A parameter list's parameters, split at its top-level commas (a default may hold some). */
-function topLevelParts(list: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < list.length; i++) {
-    const c = list[i] as string;
-    if (quote) {
-      if (c === "\\") i++;
-      else if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if ("([{".includes(c)) depth++;
-    else if (")]}".includes(c)) depth--;
-    else if (c === "," && depth === 0) {
-      parts.push(list.slice(start, i).trim());
-      start = i + 1;
-    }
-  }
-  const last = list.slice(start).trim();
-  if (last) parts.push(last);
-  return parts.filter((p) => p !== "/" && p !== "*");
+  const { text, apps, first } = fn.params ?? RUN_PYTHON_PARAMS;
+  const registry = apps ? "apps" : direct ? first : null;
+  if (registry) return { line: `def ${fn.name}(${text}):`, apps: registry, added: false };
+  return { line: `def ${fn.name}(${text ? `apps, ${text}` : "apps"}):`, apps: "apps", added: true };
 }
 
 /** The name `functionsRunBy` finds a function by. */

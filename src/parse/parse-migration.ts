@@ -47,10 +47,11 @@ export interface FunctionFacts {
    */
   imports?: Record<string, string>;
   /**
-   * Its parameters as written, on one line (`apps, value=""`), for advice that shows its `def`;
+   * Its parameters, for advice that shows its `def`: as written, on one line (`apps, value=""`),
+   * whether one is named `apps`, and the first one's name unless it is `*args` or `**kwargs`;
    * absent when they are `RunPython`'s own, `apps, schema_editor` (`RUN_PYTHON_PARAMS`).
    */
-  params?: string;
+  params?: FunctionParameters;
   /**
    * A function of another module of the project that a `RunPython` of the migration runs
    * (`from .utils import backfill`), read there: its `range` is the name in the migration's
@@ -270,18 +271,19 @@ function readModule(source: string, where: Ctx["where"], fullTree: boolean, oper
  * only when the text then parses).
  */
 function parsedAsCPython(text: string): { tree: Parser.Tree; read: string } {
-  let tree = parsePython(text);
-  let read = text;
-  const specs = tree.rootNode.hasError ? separateFormatSpecs(read, tree.rootNode) : null;
-  if (specs !== null) [tree, read] = [parsePython(specs), specs];
-  const joined = tree.rootNode.hasError ? joinDedentedContinuations(read) : null;
-  if (joined === null) return { tree, read };
-  let again = parsePython(joined);
-  let candidate = joined;
-  // The line breaks joined, an f-string the broken tree did not show may be read now.
-  const more = again.rootNode.hasError ? separateFormatSpecs(candidate, again.rootNode) : null;
-  if (more !== null) [again, candidate] = [parsePython(more), more];
-  return again.rootNode.hasError ? { tree, read } : { tree: again, read: candidate };
+  const parsed = withFormatSpecs(text);
+  const joined = parsed.tree.rootNode.hasError ? joinDedentedContinuations(parsed.read) : null;
+  if (joined === null) return parsed;
+  // The line breaks joined, an f-string the broken tree did not show may be read too.
+  const again = withFormatSpecs(joined);
+  return again.tree.rootNode.hasError ? parsed : again;
+}
+
+/** `text`'s tree, or, when it has an error and `separateFormatSpecs` changes the text, that text's. */
+function withFormatSpecs(text: string): { tree: Parser.Tree; read: string } {
+  const tree = parsePython(text);
+  const specs = tree.rootNode.hasError ? separateFormatSpecs(text, tree.rootNode) : null;
+  return specs === null ? { tree, read: text } : { tree: parsePython(specs), read: specs };
 }
 
 /**
@@ -542,19 +544,28 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       }
     }
   }
-  const params = writtenParameters(node);
+  const text = writtenParameters(node);
+  const list = text === RUN_PYTHON_PARAMS.text ? [] : parameterList(node);
+  const first = list[0]?.kind === "positional" || list[0]?.kind === "keyword" ? list[0].name : null;
   return {
     name: node.childForFieldName("name")?.text ?? "",
     range: rangeOf(ctx, node),
     calls,
     modelImports,
     ...(imports ? { imports } : {}),
-    ...(params !== RUN_PYTHON_PARAMS ? { params } : {}),
+    ...(text !== RUN_PYTHON_PARAMS.text ? { params: { text, apps: list.some((p) => p.name === "apps"), first } } : {}),
   };
 }
 
+/** What `FunctionFacts.params` records of a function's parameters. */
+export interface FunctionParameters {
+  text: string;
+  apps: boolean;
+  first: string | null;
+}
+
 /** The parameters of the function `RunPython` calls, as Django's docs and `makemigrations --empty` write them. */
-export const RUN_PYTHON_PARAMS = "apps, schema_editor";
+export const RUN_PYTHON_PARAMS: FunctionParameters = { text: "apps, schema_editor", apps: true, first: "apps" };
 
 /** A function's parameters as written, on one line, without the parentheses (`apps, value=""`). */
 function writtenParameters(node: SyntaxNode): string {

@@ -16,8 +16,6 @@ const C2 = 0xab0e9789;
 const C3 = 0x38b34ae5;
 const C4 = 0xa1e38b93;
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
 function rotl(x: number, r: number): number {
   return (x << r) | (x >>> (32 - r));
 }
@@ -38,11 +36,7 @@ export function murmur3x86x128(data: Uint8Array, seed = 0): Uint8Array {
   let h2 = h1;
   let h3 = h1;
   let h4 = h1;
-  // The blocks as 32-bit words read whole where the platform's order is the hash's (little-endian)
-  // and the data is aligned for it: a quarter of the reads, on code that a short run never optimises.
-  const words = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? new Int32Array(data.buffer, data.byteOffset, blocks / 4) : null;
-  const word = (i: number) =>
-    words ? (words[i >> 2] as number) : (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24);
+  const word = (i: number) => (data[i] as number) | ((data[i + 1] as number) << 8) | ((data[i + 2] as number) << 16) | ((data[i + 3] as number) << 24);
   for (let i = 0; i < blocks; i += 16) {
     let k1 = word(i);
     let k2 = word(i + 4);
@@ -122,11 +116,7 @@ export class KeyHash {
   }
 
   digest(): string {
-    // Joined into a buffer of its own (not one of node's pooled slices), aligned for `murmur3x86x128`'s word reads.
-    const length = this.parts.reduce((sum, p) => sum + (typeof p === "string" ? Buffer.byteLength(p, "utf8") : p.length), 0);
-    const bytes = Buffer.allocUnsafeSlow(length);
-    let at = 0;
-    for (const p of this.parts) at += typeof p === "string" ? bytes.write(p, at, "utf8") : (bytes.set(p, at), p.length);
+    const bytes = Buffer.concat(this.parts.map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
     return Buffer.from(murmur3x86x128(bytes)).toString("hex");
   }
 }
