@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { literalString } from "../src/state/model-state.js";
+import { callOf, literalString } from "../src/state/model-state.js";
 import { djangoHas, djangoIndexName, migrationModule, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
@@ -69,7 +69,7 @@ export const addingCheckConstraint: Rule = {
     if (op.kind !== "AddConstraint") return;
     const model = existingModel(ctx, "model_name");
     const value = op.args.constraint;
-    if (!model || value?.kind !== "call" || !/(^|\.)CheckConstraint$/.test(value.callee)) return;
+    if (!model || !callOf(value, "CheckConstraint")) return;
     const table = ctx.tableOf(model);
     const name = literalString(value.kwargs.name) ?? "<constraint name>";
     const steps: string[] = [];

@@ -1,3 +1,4 @@
+import { className } from "../src/state/model-state.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
@@ -13,7 +14,7 @@ export function volatilePart(value: PyValue | null): string | null {
   if (!value) return null;
   switch (value.kind) {
     case "call": {
-      if (VOLATILE_EXPRESSIONS.test(value.callee)) return `${value.callee}()`;
+      if (VOLATILE_EXPRESSIONS.test(className(value))) return `${value.callee}()`;
       for (const arg of [...value.args, ...Object.values(value.kwargs)]) {
         if (arg.kind === "str" && VOLATILE_SQL.test(arg.value)) return arg.value;
         const inner = volatilePart(arg);

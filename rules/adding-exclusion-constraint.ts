@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { literalString } from "../src/state/model-state.js";
+import { callOf, literalString } from "../src/state/model-state.js";
 import { existingModel } from "../src/engine/resolved-operation.js";
 import { partitionedTable } from "../src/engine/partitioned-tables.js";
 
@@ -45,7 +45,7 @@ export const addingExclusionConstraint: Rule = {
     if (ctx.target.database !== "postgresql" || ctx.op.kind !== "AddConstraint") return;
     const model = existingModel(ctx, "model_name");
     const value = ctx.op.args.constraint;
-    if (!model || value?.kind !== "call" || !/(^|\.)ExclusionConstraint$/.test(value.callee)) return;
+    if (!model || !callOf(value, "ExclusionConstraint")) return;
     const table = ctx.tableOf(model);
     // Before PostgreSQL 17 a partitioned table refuses every exclusion constraint: the migration
     // fails instead of locking, which adding-unique-constraint-without-partition-key reports.

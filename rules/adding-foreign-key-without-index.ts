@@ -1,6 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import {
+  callOf,
   constraintFromValue,
   fieldFromCall,
   indexFromValue,
@@ -43,7 +44,7 @@ function leadingFields(indexes: PyValue[], constraints: PyValue[], together: str
 
 /** The first field of a Django 5.2 `CompositePrimaryKey("a", "b")`: its primary key index leads with it. */
 function compositeKeyLead(call: PyValue | null | undefined): string | null {
-  if (call?.kind !== "call" || !/(^|\.)CompositePrimaryKey$/.test(call.callee)) return null;
+  if (!callOf(call, "CompositePrimaryKey")) return null;
   return literalString(call.args[0]);
 }
 

@@ -3,7 +3,7 @@ import { existingModel, fieldOperation } from "../src/engine/resolved-operation.
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
-import { literalString, stringList, togetherList, type FieldState, type ModelState, togetherAdded } from "../src/state/model-state.js";
+import { className, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -86,7 +86,7 @@ export function columnsOfFields(ctx: OperationContext, model: ModelState, fields
 export function plainIndexColumns(ctx: OperationContext, model: ModelState, index: PyValue): { columns: string[]; desc: boolean[] } | null {
   if (index.kind !== "call" || index.args.length > 0) return null;
   const allowed = new Set(["fields", "name", "db_tablespace"]);
-  if (!/(^|\.)Index$/.test(index.callee) || Object.keys(index.kwargs).some((k) => !allowed.has(k))) return null;
+  if (className(index) !== "Index" || Object.keys(index.kwargs).some((k) => !allowed.has(k))) return null;
   const fields = stringList(index.kwargs.fields);
   const columns = columnsOfFields(ctx, model, fields);
   if (!columns || columns.length === 0) return null;

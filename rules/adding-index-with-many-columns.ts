@@ -1,12 +1,12 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString, stringList, dictOf } from "../src/state/model-state.js";
+import { callOf, dictOf, literalBool, literalString, stringList } from "../src/state/model-state.js";
 
 const MAX_COLUMNS = 3;
 
 /** The columns of an `Index(...)`: its `fields` plus its positional expressions. */
 function indexParts(value: PyValue | undefined): { name: string; parts: string[] } | null {
-  if (value?.kind !== "call" || !/(^|\.)Index$/.test(value.callee)) return null;
+  if (!callOf(value, "Index")) return null;
   const fields = stringList(value.kwargs.fields).map((f) => f.replace(/^-/, ""));
   const expressions = value.args.length;
   return { name: literalString(value.kwargs.name) ?? "(unnamed)", parts: [...fields, ...Array.from({ length: expressions }, (_, i) => `expression ${i + 1}`)] };

@@ -4,7 +4,7 @@ import { failureLeftovers, mayBePartitioned, partitionedOrigin, partitionedTable
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
-import { fieldFromCall, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { callOf, className, fieldFromCall, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, djangoIndexName, fieldWith, py, pyValue } from "../src/advice/snippets.js";
 import { columnsOfFields } from "./adding-index-non-concurrently.js";
 
@@ -96,16 +96,16 @@ function plainFieldOf(value: PyValue): string | null {
   if (value.kind === "str") return value.value;
   if (value.kind !== "call") return null;
   const first = value.args[0];
-  if (/(^|\.)F$/.test(value.callee) && first?.kind === "str") return first.value;
-  if (/(^|\.)Collate$/.test(value.callee) && first) return plainFieldOf(first);
+  if (className(value) === "F" && first?.kind === "str") return first.value;
+  if (className(value) === "Collate" && first) return plainFieldOf(first);
   return null;
 }
 
 function addConstraint(ctx: OperationContext): void {
   const model = modelWithTable(ctx, "model_name");
   const value = ctx.op.args.constraint;
-  if (model && value?.kind === "call" && /(^|\.)ExclusionConstraint$/.test(value.callee)) return exclusionConstraint(ctx, model, value);
-  if (!model || value?.kind !== "call" || !/(^|\.)UniqueConstraint$/.test(value.callee)) return;
+  if (model && value?.kind === "call" && callOf(value, "ExclusionConstraint")) return exclusionConstraint(ctx, model, value);
+  if (!model || !callOf(value, "UniqueConstraint")) return;
   const info = partitionedTable(ctx, model, ctx.tableOf(model));
   if (!info || info.keys.length === 0) return;
   const name = literalString(value.kwargs.name);

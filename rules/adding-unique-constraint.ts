@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
-import { literalString, stringList, togetherList, type ModelState, togetherAdded } from "../src/state/model-state.js";
+import { callOf, literalString, stringList, togetherAdded, togetherList, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoIndexName,
@@ -110,7 +110,7 @@ export const addingUniqueConstraint: Rule = {
 function addConstraint(ctx: OperationContext): void {
   const model = existingModel(ctx, "model_name");
   const value = ctx.op.args.constraint;
-  if (!model || value?.kind !== "call" || !/(^|\.)UniqueConstraint$/.test(value.callee)) return;
+  if (!model || !callOf(value, "UniqueConstraint")) return;
   const kwargs = value.kwargs;
   const name = literalString(kwargs.name) ?? "<constraint name>";
   const expressions = value.args.length > 0;

@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { createdFields, literalBool, literalString, dictOf } from "../src/state/model-state.js";
+import { className, createdFields, dictOf, literalBool, literalString } from "../src/state/model-state.js";
 import { code, py, pyValue } from "../src/advice/snippets.js";
 
 /** 32-bit (or smaller) integer primary-key field classes, and what to use instead. */
@@ -46,7 +46,7 @@ export const creatingModelWithIntegerPrimaryKey: Rule = {
     if (literalBool(options.managed) === false || literalBool(options.proxy) === true) return;
     for (const { name, call } of createdFields(op.args.fields)) {
       if (call.kind !== "call") continue;
-      const type = call.callee.slice(call.callee.lastIndexOf(".") + 1);
+      const type = className(call);
       const small = SMALL_KEYS[type];
       const isAuto = type === "AutoField" || type === "SmallAutoField";
       if (!small || (!isAuto && literalBool(call.kwargs.primary_key) !== true) || (isAuto && literalBool(call.kwargs.primary_key) === false)) continue;

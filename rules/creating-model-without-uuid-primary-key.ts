@@ -1,13 +1,13 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { createdFields, literalBool, literalString, dictOf } from "../src/state/model-state.js";
+import { className, createdFields, dictOf, literalBool, literalString } from "../src/state/model-state.js";
 import { code, py } from "../src/advice/snippets.js";
 
 /** The primary-key field of a `CreateModel`'s field list: `(name, call)`, or null (a table without one gets Django's `id`). */
 function primaryKeyOf(fields: PyValue | undefined): { name: string; call: Extract<PyValue, { kind: "call" }> } | null {
   for (const { name, call } of createdFields(fields)) {
     if (call.kind !== "call") continue;
-    const type = call.callee.slice(call.callee.lastIndexOf(".") + 1);
+    const type = className(call);
     if (literalBool(call.kwargs.primary_key) === true || /^(Big|Small)?AutoField$/.test(type)) return { name, call };
   }
   return null;
@@ -69,10 +69,10 @@ class Migration(migrations.Migration):
     if (op.args.bases && op.args.bases.kind === "tuple" && op.args.bases.items.some((b) => b.kind === "str")) return;
     const model = literalString(op.args.name) ?? "?";
     const key = primaryKeyOf(op.args.fields);
-    if (key && key.call.callee.endsWith("UUIDField")) return;
-    if (key && key.call.callee.endsWith("OneToOneField")) return;
+    if (key && className(key.call).endsWith("UUIDField")) return;
+    if (key && className(key.call).endsWith("OneToOneField")) return;
     const keyName = key?.name ?? "id";
-    const type = key ? key.call.callee.slice(key.call.callee.lastIndexOf(".") + 1) : "the default auto field";
+    const type = key ? className(key.call) : "the default auto field";
     ctx.report({
       range: key?.call.range ?? op.range,
       message: `The new model \`${model}\` has ${key ? `a \`${type}\` primary key \`${keyName}\`` : "no explicit primary key (Django adds an integer `id`)"}, not a UUID.`,

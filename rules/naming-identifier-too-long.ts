@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { literalBool, literalString, dictOf, listItems } from "../src/state/model-state.js";
+import { className, dictOf, listItems, literalBool, literalString } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 
 /** PostgreSQL's identifier limit in bytes (`NAMEDATALEN - 1`). */
@@ -41,7 +41,7 @@ function fieldNames(fieldName: string, call: PyValue | undefined): NamedIdentifi
 function objectName(kind: "index" | "constraint", value: PyValue | undefined): NamedIdentifier[] {
   if (value?.kind !== "call") return [];
   const name = literalString(value.kwargs.name);
-  return name ? [{ kind, name, where: `\`name\` of the \`${value.callee.slice(value.callee.lastIndexOf(".") + 1)}\`` }] : [];
+  return name ? [{ kind, name, where: `\`name\` of the \`${className(value)}\`` }] : [];
 }
 
 /**

@@ -6,7 +6,7 @@ import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-
 import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { getModelCalls } from "../src/parse/get-model-calls.js";
 import { tableListed } from "../src/engine/table-lists.js";
-import { fieldFromCall, literalString, togetherList, type ModelState, togetherAdded } from "../src/state/model-state.js";
+import { className, fieldFromCall, literalString, togetherAdded, togetherList, type ModelState } from "../src/state/model-state.js";
 import { code, postDeployMarker, pyValue } from "../src/advice/snippets.js";
 import { postDeployMarkerLines } from "../src/fix/new-migrations.js";
 import { operationSource, stageSource } from "./adding-in-post-deploy-migration.js";
@@ -86,7 +86,7 @@ function slowWorkOf(ctx: OperationContext): SlowWork[] {
       if (!model || constraint?.kind !== "call") break;
       const constraintName = literalString(constraint.kwargs.name);
       const label = constraintName ? ` \`${constraintName}\`` : "";
-      if (/CheckConstraint$/.test(constraint.callee)) push(model, `validates check constraint${label} against every row`, "validation");
+      if (className(constraint).endsWith("CheckConstraint")) push(model, `validates check constraint${label} against every row`, "validation");
       else push(model, `builds the index of constraint${label}`, "index");
       break;
     }

@@ -1,11 +1,11 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { SourceRange } from "../src/model/types.js";
+import type { PyValue, SourceRange } from "../src/model/types.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { databaseChanges, locksOf } from "../src/engine/table-locks.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
-import { columnOf, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
+import { callOf, columnOf, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
@@ -22,6 +22,19 @@ interface SlowWork {
   range: SourceRange;
 }
 
+/**
+ * What adding `constraint` makes PostgreSQL do to every existing row: a unique constraint and an
+ * exclusion constraint are built as an index (a unique one as `ADD CONSTRAINT ... UNIQUE` or
+ * `CREATE UNIQUE INDEX`), a check constraint is validated by a scan.
+ */
+function constraintWork(constraint: PyValue | undefined): string {
+  const name = constraint?.kind === "call" ? literalString(constraint.kwargs.name) : null;
+  const named = name ? ` \`${name}\`` : "";
+  if (callOf(constraint, "UniqueConstraint")) return `builds the unique index of constraint${named}`;
+  if (callOf(constraint, "ExclusionConstraint")) return `builds the index of exclusion constraint${named}`;
+  return `checks every row for the new constraint${named}`;
+}
+
 /** What the operation does that takes time proportional to a pre-existing table; [] when nothing. */
 function slowWork(ctx: OperationContext): SlowWork[] {
   const { op } = ctx;
@@ -36,7 +49,7 @@ function slowWork(ctx: OperationContext): SlowWork[] {
     case "AddConstraint": {
       const model = existingModel(ctx, "model_name");
       if (!model) return [];
-      return [{ table: ctx.tableOf(model), what: "checks every row for the new constraint", range }];
+      return [{ table: ctx.tableOf(model), what: constraintWork(op.args.constraint), range }];
     }
     case "AlterUniqueTogether":
     case "AlterIndexTogether": {

@@ -9,7 +9,7 @@ import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKi
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
 import { pyValue } from "../advice/snippets.js";
 import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
-import { columnOf, defaultTableName, fieldFromCall, literalBool, literalString, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
+import { className, columnOf, defaultTableName, fieldFromCall, literalBool, literalString, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
 
 /**
  * The table-level lock modes that conflict with the application's traffic: SHARE and SHARE ROW
@@ -251,7 +251,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       const constraint = op.args.constraint;
       // A UniqueConstraint with a condition or expressions is a CREATE UNIQUE INDEX (SHARE);
       // every other constraint is an ALTER TABLE ... ADD CONSTRAINT (ACCESS EXCLUSIVE).
-      const asIndex = constraint?.kind === "call" && /UniqueConstraint$/.test(constraint.callee)
+      const asIndex = constraint?.kind === "call" && className(constraint).endsWith("UniqueConstraint")
         && (constraint.args.length > 0 || constraint.kwargs.fields === undefined
           || ["condition", "include", "opclasses"].some((k) => constraint.kwargs[k] !== undefined));
       c.own(model("model_name"), asIndex ? "SHARE" : "ACCESS EXCLUSIVE", "adding a constraint");

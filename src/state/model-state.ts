@@ -238,7 +238,7 @@ export function fieldFromCall(
       origin,
     };
   }
-  const type = call.callee.slice(call.callee.lastIndexOf(".") + 1);
+  const type = className(call);
   const params = fieldParams(type);
   // Keyword arguments only (the usual call): the call's own record, which nothing changes.
   let kwargs = call.kwargs;
@@ -303,15 +303,30 @@ export function indexFromValue(value: PyValue): IndexState {
   };
 }
 
+/**
+ * The class a call makes: the last part of its qualified name, so that an import alias
+ * (`from django.db.models import ForeignKey as FK`, then `FK(...)`) names the class Django sees;
+ * the callee as written when its import is not known.
+ */
+export function className(call: { callee: string; qualified: string }): string {
+  const name = call.qualified || call.callee;
+  return name.slice(name.lastIndexOf(".") + 1);
+}
+
+/** Whether `value` is a call of the class `name` (by `className`). */
+export function callOf(value: PyValue | null | undefined, name: string): value is Extract<PyValue, { kind: "call" }> {
+  return value?.kind === "call" && className(value) === name;
+}
+
 /** Constraint state from `models.UniqueConstraint(...)`, `models.CheckConstraint(...)`, ... */
 export function constraintFromValue(value: PyValue): ConstraintState {
   const kwargs = value.kind === "call" ? value.kwargs : {};
-  const callee = value.kind === "call" ? value.callee : "";
-  const kind: ConstraintState["kind"] = /UniqueConstraint$/.test(callee)
+  const type = value.kind === "call" ? className(value) : "";
+  const kind: ConstraintState["kind"] = type.endsWith("UniqueConstraint")
     ? "unique"
-    : /CheckConstraint$/.test(callee)
+    : type.endsWith("CheckConstraint")
       ? "check"
-      : /ExclusionConstraint$/.test(callee)
+      : type.endsWith("ExclusionConstraint")
         ? "exclusion"
         : "other";
   return {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 import { buildGraph } from "../../src/graph/migration-graph.js";
 import { ProjectState, columnsOf } from "../../src/state/project-state.js";
-import { findField, primaryKeyOf, truncateName } from "../../src/state/model-state.js";
+import { columnOf, findField, primaryKeyOf, truncateName } from "../../src/state/model-state.js";
 
 function migration(app: string, name: string, body: string) {
   return parseMigrationSource(`from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n${body}`, {
@@ -168,6 +168,42 @@ describe("ProjectState replay", () => {
     expect(order && findField(order, (f) => f.dbColumn === "reference")?.name).toBe("ref");
     expect(order && findField(order, (f) => f.relation !== null && f.relation !== undefined)?.name).toBe("customer");
     expect(order && findField(order, () => false)).toBeUndefined();
+  });
+
+  it("knows a field or constraint class by its import, whatever the alias (`ForeignKey as Ref`)", () => {
+    const m = parseMigrationSource(
+      `from django.db import migrations
+from django.db.models import CASCADE, AutoField as Key, CharField as Text, ForeignKey as Ref, UniqueConstraint as Unique
+from shop.fields import Money as ForeignKey
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.CreateModel("Customer", [("id", Key(primary_key=True))]),
+        migrations.CreateModel("Order", [
+            ("id", Key(primary_key=True)),
+            ("customer", Ref("shop.customer", CASCADE, db_column="buyer")),
+            ("ref", Text(max_length=10)),
+            ("total", ForeignKey(max_digits=10)),
+        ]),
+        migrations.AddConstraint("order", Unique(fields=["ref"], name="order_ref_uniq")),
+    ]
+`,
+      { path: "/p/shop/migrations/0001_initial.py", app: "shop", name: "0001_initial" },
+    );
+    const { state } = replayAll([m]);
+    const order = state.model("shop", "order");
+    const customer = order?.fields.get("customer");
+    // Positional arguments are read by the real class's signature: to, then on_delete.
+    expect(customer?.type).toBe("ForeignKey");
+    expect(customer?.relation?.to).toBe("shop.customer");
+    expect(customer && columnOf(customer)).toBe("buyer");
+    expect(order?.fields.get("ref")?.type).toBe("CharField");
+    expect(order?.fields.get("ref")?.maxLength).toBe(10);
+    // A project's own class imported under a Django name is not that Django class.
+    expect(order?.fields.get("total")?.type).toBe("Money");
+    expect(order?.fields.get("total")?.relation).toBeNull();
+    expect(order?.constraints.map((c) => [c.name, c.kind])).toEqual([["order_ref_uniq", "unique"]]);
   });
 
   it("reports references to models and fields that are not in state", () => {
