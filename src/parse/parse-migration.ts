@@ -2251,11 +2251,33 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
       const qualified = intern(qualify(ctx, callee));
       const setting = callee === "getattr" && !hasSplat ? settingWithDefault(args) : null;
       if (setting) return { ...setting, range };
+      const collection = !hasSplat && qualified === callee ? builtinCollection(ctx, callee, args, kwargs, range) : null;
+      if (collection) return collection;
       return { kind: "call", callee: intern(callee), qualified, args, kwargs, hasSplat, range };
     }
     default:
       return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
   }
+}
+
+/** The kind of literal each collection builtin makes (a frozenset reads as a set). */
+const COLLECTION_BUILTINS: Record<string, "list" | "tuple" | "set"> = { list: "list", tuple: "tuple", set: "set", frozenset: "set" };
+
+/**
+ * `set([("a", "b")])`, `frozenset(...)`, `tuple([...])`, `list((...))`, `set()`: the collection
+ * Python makes from a literal, as the literal itself. Old `makemigrations` wrote
+ * `unique_together=set([...])`, which Django reads as the set of tuples it is. Null for any other
+ * call, for an argument that is not a literal collection, and where the module binds the name
+ * itself.
+ */
+function builtinCollection(ctx: Ctx, callee: string, args: PyValue[], kwargs: Record<string, PyValue>, range: SourceRange): PyValue | null {
+  const kind = Object.hasOwn(COLLECTION_BUILTINS, callee) ? COLLECTION_BUILTINS[callee] : undefined;
+  if (kind === undefined || args.length > 1 || Object.keys(kwargs).length > 0) return null;
+  const [from] = args;
+  if (from && from.kind !== "list" && from.kind !== "tuple" && from.kind !== "set") return null;
+  if (ctx.scope?.values.has(callee) || ctx.scope?.nodes.has(callee) || ctx.functions?.has(callee)) return null;
+  if ((ctx.constants ??= moduleConstants(ctx.root)).has(callee)) return null;
+  return { kind, items: from ? from.items : [], range };
 }
 
 /**

@@ -528,6 +528,29 @@ class Migration(migrations.Migration):
     expect(kwargs.h).toMatchObject({ kind: "call", callee: "getattr" });
   });
 
+  it("reads set(...), frozenset(...), tuple(...) and list(...) of a literal as the collection Python makes", () => {
+    const together = (source: string, head = "") =>
+      parse(`from django.db import migrations
+${head}
+class Migration(migrations.Migration):
+    operations = [migrations.AlterUniqueTogether("book", ${source})]
+`).operations[0]?.args.unique_together;
+    expect(together(`set([("title", "author")])`)).toMatchObject({ kind: "set", items: [{ kind: "tuple", items: [{ value: "title" }, { value: "author" }] }] });
+    expect(together(`frozenset({("title", "author")})`)).toMatchObject({ kind: "set", items: [{ kind: "tuple" }] });
+    expect(together(`tuple([("title", "author")])`)).toMatchObject({ kind: "tuple", items: [{ kind: "tuple" }] });
+    expect(together(`list((("title", "author"),))`)).toMatchObject({ kind: "list", items: [{ kind: "tuple" }] });
+    expect(together(`set()`)).toMatchObject({ kind: "set", items: [] });
+    // The range is the call's, where a finding points.
+    expect(together(`set([("title", "author")])`)?.range.column).toBe(58);
+    // Not Python's builtin, or not a literal: the call it is.
+    expect(together(`set([("a", "b")])`, "from shop.util import set")).toMatchObject({ kind: "call", qualified: "shop.util.set" });
+    expect(together(`set([("a", "b")])`, "def set(items):\n    return items\n")).toMatchObject({ kind: "call" });
+    expect(together(`set([("a", "b")])`, "set = frozenset\n")).toMatchObject({ kind: "call" });
+    expect(together(`set(TOGETHER)`)).toMatchObject({ kind: "call" });
+    expect(together(`tuple("ab")`)).toMatchObject({ kind: "call" });
+    expect(together(`sorted([("a", "b")])`)).toMatchObject({ kind: "call" });
+  });
+
   it("says why operations chosen by a condition or built by a call cannot be read", () => {
     const both = parse(`from django.db import migrations
 class Migration(migrations.Migration):
