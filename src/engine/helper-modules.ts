@@ -111,6 +111,8 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     const made = typeof module === "string" ? module : op.spread ? module.operations(name, op, builtBy) : module.operation(name, op, builtBy);
     if (typeof made !== "string") {
       const ops = Array.isArray(made) ? made : [made];
+      // An operation the module's class makes without saying what it does in the database.
+      for (const o of ops) if (o.unknown && o.behavesAs) o.unknown = { ...o.unknown, reason: `${op.unknown.reason} (read in ${where}: ${o.unknown.reason})` };
       if (typeof module !== "string") for (const o of ops) runNestedFunctions(o, module, options.display(file), nested, importedFrom(path.dirname(file)));
       return ops;
     }

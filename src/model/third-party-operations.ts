@@ -33,7 +33,7 @@ import { DJANGO_OPERATIONS, POSTGRES_OPERATIONS } from "./django-operations.js";
 /** How a catalog entry resolves for one call: the descriptor, or why it cannot be read. */
 export type ThirdPartyResolution =
   | { ok: true; info: ThirdPartyOperation; params: readonly string[] }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; stateKnown?: true };
 
 /** One entry of the catalog: fixed facts, optionally refined by the call's arguments. */
 export interface OperationEntry {
@@ -47,8 +47,11 @@ export interface OperationEntry {
   unsafe?: boolean;
   /** Positional parameter names; default: those of `sameAs`. */
   params?: readonly string[];
-  /** Decides facts that depend on an argument (Sentry's `deletion_action`). */
-  refine?: (args: Record<string, PyValue>) => Partial<Pick<ThirdPartyOperation, "state" | "database" | "note">> | { unknown: string };
+  /**
+   * Decides facts that depend on an argument (Sentry's `deletion_action`), or says why a call
+   * cannot be verified; `stateKnown` when its state change is still `sameAs`'s.
+   */
+  refine?: (args: Record<string, PyValue>) => Partial<Pick<ThirdPartyOperation, "state" | "database" | "note">> | { unknown: string; stateKnown?: true };
 }
 
 /** Qualified class -> what it does. */
@@ -184,7 +187,7 @@ export function resolveThirdParty(qualified: string, entry: OperationEntry, args
   let note = entry.note;
   if (entry.refine) {
     const refined = entry.refine(args);
-    if ("unknown" in refined) return { ok: false, reason: refined.unknown };
+    if ("unknown" in refined) return { ok: false, reason: refined.unknown, ...(refined.stateKnown ? { stateKnown: true as const } : {}) };
     state = refined.state ?? state;
     database = refined.database ?? database;
     note = refined.note ?? note;

@@ -100,6 +100,14 @@ export interface Operation {
   unpacked?: true;
   /** Set when the entry could not be read statically (not a call, a splat, a helper call...). */
   unknown?: { reason: string; text: string };
+  /**
+   * With `unknown`, when only the database side is unread: the built-in operation whose state
+   * change it makes, its arguments mapped by that operation's signature (a subclass of
+   * `AddField` that overrides only `database_forwards`, as `AddFieldIfNotExists` does). The
+   * replay changes both states as that operation does, so later operations find what it made;
+   * rules see it as unknown.
+   */
+  behavesAs?: string;
   /** Leading comments directly above the operation (used for suppressions). */
   comments: { text: string; line: number }[];
   /** The index of this operation within its list (top-level or nested). */

@@ -1257,7 +1257,15 @@ function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Op
   const catalogued = builtinOperation(qualified) ? null : readThirdParty(ctx, qualified, call);
   if (catalogued && !catalogued.ok) {
     const op = unknownOperation(ctx, node, index, `\`${callee}\` ${catalogued.reason}`);
-    return { ...op, kind: callee.slice(callee.lastIndexOf(".") + 1), origin: "third-party", callee: qualified, args: mapArguments(call, []) };
+    const stateOf = "behavesAs" in catalogued ? catalogued.behavesAs : undefined;
+    return {
+      ...op,
+      kind: callee.slice(callee.lastIndexOf(".") + 1),
+      origin: "third-party",
+      callee: qualified,
+      args: mapArguments(call, stateOf?.params ?? []),
+      ...(stateOf ? { behavesAs: stateOf.kind } : {}),
+    };
   }
   const builtin = builtinOperation(qualified) ?? (catalogued?.ok ? catalogued.builtin : null);
   const kind = builtin?.kind ?? callee.slice(callee.lastIndexOf(".") + 1);
@@ -1305,13 +1313,16 @@ function readThirdParty(
   call: Extract<PyValue, { kind: "call" }>,
 ):
   | { ok: true; builtin: { kind: string; origin: "third-party"; params: readonly string[] } | null; params: readonly string[]; info: NonNullable<Operation["thirdParty"]> }
-  | { ok: false; reason: string }
+  | { ok: false; reason: string; behavesAs?: { kind: string; params: readonly string[] } }
   | null {
   const entry = ctx.local?.get(qualified) ?? lookupOperation(qualified, ctx.operations);
   if (!entry) return null;
   if (entry.unsafe) return { ok: false, reason: "is declared `unsafe` in the configuration" };
   const resolved = resolveThirdParty(qualified, entry, mapArguments(call, entry.params ?? []));
-  if (!resolved.ok) return resolved;
+  if (!resolved.ok) {
+    const kind = resolved.stateKnown ? entry.sameAs : null;
+    return kind ? { ok: false, reason: resolved.reason, behavesAs: { kind, params: entry.params ?? builtinParams(kind) } } : { ok: false, reason: resolved.reason };
+  }
   const kind = resolved.info.sameAs;
   return { ok: true, builtin: kind ? { kind, origin: "third-party", params: resolved.params } : null, params: resolved.params, info: resolved.info };
 }
@@ -1382,13 +1393,16 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
           : state === "none"
             ? `is ${what} that changes only the database (its \`state_forwards\` does nothing)`
             : `is ${what} that behaves like it`;
+    // Only `database_forwards` unread (`AddFieldIfNotExists` checking the column first): Django's
+    // state still changes as the built-in's, which later operations read.
+    const stateKnown = unknown !== null && sameAs !== null && state === "same" && database === null && !methods.has("__init__") && !parent?.refine;
     local.set(name, {
       source: where,
       sameAs,
       state: state === "none" ? "none" : "same",
       database: database === "none" ? "none" : "same",
       note,
-      ...(unknown ? { refine: () => ({ unknown }) } : {}),
+      ...(unknown ? { refine: () => (stateKnown ? { unknown, stateKnown: true as const } : { unknown }) } : {}),
     });
   }
   return local;
@@ -1651,6 +1665,11 @@ export class HelperModule {
       if (sameAs === "SeparateDatabaseAndState" || sameAs === "RunSQL") return `it subclasses \`${sameAs}\`, whose nested operations rollsafe reads only where the migration defines the class`;
       const value: Extract<PyValue, { kind: "call" }> = { kind: "call", callee: call.callee, qualified: call.callee, args: positional, kwargs: keywords, hasSplat: false, range: call.range };
       const resolved = resolveThirdParty(call.callee, cls, mapArguments(value, cls.params ?? builtinParams(sameAs ?? "")));
+      if (!resolved.ok && resolved.stateKnown && sameAs && call.unknown) {
+        // Still unknown to the rules (the reason is why, which the caller places), but the state
+        // changes as `sameAs`'s (`Operation.behavesAs`).
+        return { ...call, unknown: { ...call.unknown, reason: `\`${name}\` ${resolved.reason}` }, args: mapArguments(value, builtinParams(sameAs)), behavesAs: sameAs, builtBy };
+      }
       if (!resolved.ok) return `\`${name}\` ${resolved.reason}`;
       const { unknown: _, ...known } = call;
       return { ...known, kind: sameAs ?? name, origin: "third-party", args: mapArguments(value, resolved.params), thirdParty: resolved.info, builtBy };

@@ -236,6 +236,7 @@ export class ProjectState {
       this.models.set(key, copy);
       return copy;
     };
+    if (op.unknown && op.behavesAs) return this.apply({ ...op, kind: op.behavesAs, unknown: undefined, behavesAs: undefined }, ctx);
     if (op.unknown && op.kind !== "SeparateDatabaseAndState") return problems;
     switch (op.kind) {
       case "CreateModel": {
