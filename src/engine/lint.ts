@@ -419,6 +419,11 @@ function builtHelp(builtBy: string, hadFix: boolean): string {
   return `This operation is made by ${there}, or write the operations out in the migration${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
 }
 
+/** The help line of a finding on SQL a `RunPython`'s function executes (`Operation.executes`). */
+function executedHelp(executedBy: string, hadFix: boolean): string {
+  return `This SQL runs through ${executedBy}, which the \`RunPython\` calls: change it there, or move it to a \`RunSQL\` operation of its own${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
+}
+
 /**
  * Replays every migration in plan order. Rules see each operation with the state before it;
  * then the operation is applied. State changes incrementally: one pass, no re-replay per file.
@@ -510,10 +515,11 @@ function replay(
       // An operation a function or a loop built has the call's (or the body's) range: no edit can
       // be placed, and the finding says where the recipe applies.
       const builtBy = op.builtBy ?? parent?.builtBy;
+      const madeBy = op.executedBy ? (hadFix: boolean) => executedHelp(op.executedBy as string, hadFix) : builtBy === undefined ? null : (hadFix: boolean) => builtHelp(builtBy, hadFix);
       for (const i of rulesFor(op.kind)) {
         const rule = operationRules[i] as Rule;
         const reporter = reporters[i] as OperationContext["report"];
-        ctx.report = builtBy === undefined ? reporter : (finding) => reporter({ ...finding, help: [...finding.help, builtHelp(builtBy, finding.fix !== undefined)], fix: undefined });
+        ctx.report = madeBy === null ? reporter : (finding) => reporter({ ...finding, help: [...finding.help, madeBy(finding.fix !== undefined)], fix: undefined });
         try {
           rule.operation?.(ctx);
         } catch (error) {
@@ -548,6 +554,12 @@ function replay(
         continue;
       }
       rawStep(op);
+      // The SQL a RunPython's function executes itself, as Django runs it: after the RunPython
+      // starts, in the database only.
+      for (const executed of op.executes ?? []) {
+        visit(executed, "database", op, state);
+        rawStep(executed);
+      }
       if (op.kind === "SeparateDatabaseAndState" && !op.unknown) {
         // Django applies database_operations to a copy of the state as it was before the operation
         // (a shadow shares the models until it changes one); the common state-only form needs none.

@@ -68,6 +68,7 @@ export function* runSqlOperations(ops: readonly Operation[] | undefined): Genera
     if (op.kind === "RunSQL") yield op;
     yield* runSqlOperations(op.databaseOperations);
     yield* runSqlOperations(op.stateOperations);
+    yield* runSqlOperations(op.executes);
   }
 }
 

@@ -91,6 +91,15 @@ export interface Operation {
    */
   builtBy?: string;
   /**
+   * On a `RunPython`: the SQL its function (defined in the migration) runs itself, with a string
+   * literal, through `schema_editor.execute(...)` or a cursor it opens, each as a `RunSQL` whose
+   * range is the `execute` call and whose reverse is the `RunPython`'s (read as `RunSQL.noop`).
+   * The replay shows them to the rules right after the `RunPython`.
+   */
+  executes?: Operation[];
+  /** On an operation of `executes`: how it runs, as messages name it (`` `schema_editor.execute` in `forwards` ``). */
+  executedBy?: string;
+  /**
    * Set for `*make_operations(...)` in an operation list, or a call that makes the whole list
    * (`operations = make_operations(...)`), read as one unknown operation: the call (`callee`,
    * `args`), whose function's operations take its place when they can be read.

@@ -1299,8 +1299,71 @@ function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Op
     op.stateOperations = nestedOperations(ctx, node, op, "state_operations", 1, depth);
   } else if (kind === "RunSQL") {
     op.stateOperations = nestedOperations(ctx, node, op, "state_operations", 2, depth);
+  } else if (kind === "RunPython" && !op.unknown) {
+    const executes = executedSql(ctx, op);
+    if (executes.length > 0) op.executes = executes;
   }
   return op;
+}
+
+/** `RunSQL.noop`, as the reverse of the SQL a `RunPython`'s function executes (`Operation.executes`). */
+const NOOP_NAME = "migrations.RunSQL.noop";
+
+/**
+ * The SQL the function a `RunPython` runs (a function of this migration, by name) executes
+ * itself: `schema_editor.execute(sql)` on its second parameter, and `cursor.execute(sql)` on a
+ * cursor it opens (`with schema_editor.connection.cursor() as cursor`, `cursor =
+ * connection.cursor()`), with a string literal (`params` kept, as `RunSQL` takes them). Django
+ * runs that SQL as it runs a `RunSQL`'s, inside the migration's transaction when it is atomic:
+ * each becomes a `RunSQL` for the rules (`Operation.executes`). SQL built at run time is not
+ * read; functions of other modules and of helpers the function calls are not followed.
+ */
+function executedSql(ctx: Ctx, op: Operation): Operation[] {
+  const code = op.args.code;
+  if (ctx.where !== "migration" || code?.kind !== "name") return [];
+  const def = ctx.functions?.get(code.name);
+  const body = def?.childForFieldName("body");
+  if (!def || !body) return [];
+  const editor = parameterList(def)[1];
+  const executors = new Map<string, string>();
+  if (editor?.kind === "positional") executors.set(editor.name, `${editor.name}.execute`);
+  const isCursor = (value: SyntaxNode | null | undefined) => value?.type === "call" && value.childForFieldName("function")?.type === "attribute" && value.childForFieldName("function")?.childForFieldName("attribute")?.text === "cursor";
+  for (const node of body.descendantsOfType(["as_pattern", "assignment"])) {
+    const value = node.type === "as_pattern" ? node.namedChildren[0] : node.childForFieldName("right");
+    const target = node.type === "as_pattern" ? node.childForFieldName("alias")?.namedChildren[0] : node.childForFieldName("left");
+    if (isCursor(value) && target?.type === "identifier") executors.set(target.text, `${target.text}.execute`);
+  }
+  const executes: Operation[] = [];
+  for (const call of body.descendantsOfType("call")) {
+    const fn = call.childForFieldName("function");
+    const on = fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "execute" ? fn.childForFieldName("object") : null;
+    const via = on?.type === "identifier" ? executors.get(on.text) : undefined;
+    if (via === undefined) continue;
+    const args = (call.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a.type !== "comment");
+    const keyword = (name: string) => args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
+    const positional = args.filter((a) => a.type !== "keyword_argument");
+    const sqlNode = positional[0] ?? keyword("sql");
+    if (!sqlNode || (sqlNode.type !== "string" && sqlNode.type !== "concatenated_string")) continue;
+    const sql = toValue(ctx, sqlNode, 0);
+    if (sql.kind !== "str") continue;
+    const paramsNode = positional[1] ?? keyword("params");
+    const params = paramsNode ? toValue(ctx, paramsNode, 0) : null;
+    const range = rangeOf(ctx, call);
+    executes.push({
+      kind: "RunSQL",
+      origin: "django",
+      callee: "django.db.migrations.RunSQL",
+      args: {
+        sql: params && params.kind !== "none" ? { kind: "list", items: [{ kind: "tuple", items: [sql, params], range: sql.range }], range: sql.range } : sql,
+        reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range },
+      },
+      range,
+      comments: [],
+      index: op.index,
+      executedBy: `\`${via}\` in \`${code.name}\``,
+    });
+  }
+  return executes;
 }
 
 /**

@@ -551,6 +551,49 @@ class Migration(migrations.Migration):
     expect(together(`sorted([("a", "b")])`)).toMatchObject({ kind: "call" });
   });
 
+  it("reads the SQL a RunPython's function executes itself as RunSQL operations of that RunPython", () => {
+    const m = parse(`from django.db import connection, migrations
+
+SQL = "UPDATE shop_order SET state = 'new'"
+
+def forwards(apps, editor):
+    editor.execute("ALTER TABLE shop_order DROP COLUMN note")
+    with editor.connection.cursor() as cursor, open("x") as (a, b):
+        cursor.execute("UPDATE shop_order SET total = %s", [0])
+    cur = connection.cursor()
+    cur.execute(sql="DELETE FROM shop_log", params=None)
+    editor.execute(f"UPDATE {table} SET x = 1")
+    editor.execute(SQL)
+    other.execute("DROP TABLE shop_user")
+    editor.quote_name("x")
+
+def backwards(apps, schema_editor):
+    schema_editor.execute("DROP TABLE shop_audit")
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunPython(forwards, backwards),
+        migrations.RunPython(lambda apps, editor: editor.execute("DROP TABLE shop_x")),
+        migrations.RunPython(code=backwards),
+    ]
+`);
+    const [first, lambda, byKeyword] = m.operations;
+    const executed = (op: typeof first) => (op?.executes ?? []).map((e) => [e.kind, e.executedBy, e.args.sql?.kind === "str" ? e.args.sql.value : e.args.sql?.kind, e.range.line]);
+    // Literal SQL only, on the editor (by its own parameter name) and on cursors the function opens.
+    expect(executed(first)).toEqual([
+      ["RunSQL", "\`editor.execute\` in \`forwards\`", "ALTER TABLE shop_order DROP COLUMN note", 6],
+      ["RunSQL", "\`cursor.execute\` in \`forwards\`", "list", 8],
+      ["RunSQL", "\`cur.execute\` in \`forwards\`", "DELETE FROM shop_log", 10],
+    ]);
+    // With params, the SQL is read as RunSQL reads (sql, params); the reverse is the RunPython's.
+    const withParams = first?.executes?.[1]?.args.sql;
+    expect(withParams).toMatchObject({ kind: "list", items: [{ kind: "tuple", items: [{ value: "UPDATE shop_order SET total = %s" }, { kind: "list" }] }] });
+    expect(first?.executes?.[0]?.args.reverse_sql).toMatchObject({ kind: "name", qualified: "django.db.migrations.RunSQL.noop" });
+    // The reverse function's SQL runs only on rollback; a lambda is not a function of the module.
+    expect(lambda?.executes).toBeUndefined();
+    expect(executed(byKeyword)).toEqual([["RunSQL", "\`schema_editor.execute\` in \`backwards\`", "DROP TABLE shop_audit", 17]]);
+  });
+
   it("says why operations chosen by a condition or built by a call cannot be read", () => {
     const both = parse(`from django.db import migrations
 class Migration(migrations.Migration):
