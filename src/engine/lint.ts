@@ -419,9 +419,11 @@ function builtHelp(builtBy: string, hadFix: boolean): string {
   return `This operation is made by ${there}, or write the operations out in the migration${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
 }
 
-/** The help line of a finding on SQL a `RunPython`'s function executes (`Operation.executes`). */
-function executedHelp(executedBy: string, hadFix: boolean): string {
-  return `This SQL runs through ${executedBy}, which the \`RunPython\` calls: change it there, or move it to a \`RunSQL\` operation of its own${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
+/** The help line of a finding on what a `RunPython`'s function runs itself (`Operation.executes`). */
+function executedHelp(op: Operation, hadFix: boolean): string {
+  const what = op.kind === "RunSQL" ? "This SQL runs" : op.kind === "AddIndex" ? "This index is built" : "This index is dropped";
+  const instead = `${op.kind === "AddIndex" ? "an" : "a"} \`${op.kind}\` operation of its own`;
+  return `${what} through ${op.executedBy}, which the \`RunPython\` calls: change it there, or move it to ${instead}${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
 }
 
 /**
@@ -515,7 +517,7 @@ function replay(
       // An operation a function or a loop built has the call's (or the body's) range: no edit can
       // be placed, and the finding says where the recipe applies.
       const builtBy = op.builtBy ?? parent?.builtBy;
-      const madeBy = op.executedBy ? (hadFix: boolean) => executedHelp(op.executedBy as string, hadFix) : builtBy === undefined ? null : (hadFix: boolean) => builtHelp(builtBy, hadFix);
+      const madeBy = op.executedBy ? (hadFix: boolean) => executedHelp(op, hadFix) : builtBy === undefined ? null : (hadFix: boolean) => builtHelp(builtBy, hadFix);
       for (const i of rulesFor(op.kind)) {
         const rule = operationRules[i] as Rule;
         const reporter = reporters[i] as OperationContext["report"];

@@ -93,8 +93,10 @@ export interface Operation {
   /**
    * On a `RunPython`: the SQL its function (defined in the migration) runs itself, with a string
    * literal, through `schema_editor.execute(...)` or a cursor it opens, each as a `RunSQL` whose
-   * range is the `execute` call and whose reverse is the `RunPython`'s (read as `RunSQL.noop`).
-   * The replay shows them to the rules right after the `RunPython`.
+   * range is the `execute` call and whose reverse is the `RunPython`'s (read as `RunSQL.noop`),
+   * and the indexes it adds or removes with `schema_editor.add_index`/`remove_index`, as
+   * `AddIndex`/`RemoveIndex`. The replay shows them to the rules right after the `RunPython`, on
+   * the database side only.
    */
   executes?: Operation[];
   /** On an operation of `executes`: how it runs, as messages name it (`` `schema_editor.execute` in `forwards` ``). */

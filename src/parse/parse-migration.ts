@@ -91,6 +91,8 @@ export interface ParsedMigration extends MigrationFile {
 interface Ctx {
   /** What is being read, in reasons: "migration", or "module" for a helper module. */
   where: "migration" | "module";
+  /** The migration's app label (a migration only). */
+  appLabel?: string;
   index: LineIndex;
   imports: Record<string, string>;
   /** The module's tree, for `constants`. */
@@ -205,6 +207,7 @@ export function parseMigrationSource(
   } = {},
 ): ParsedMigration {
   const { text, deep, ctx } = readModule(source, "migration", options.fullTree === true, options.operations);
+  ctx.appLabel = file.app;
   const { index, root } = ctx;
   const result: ParsedMigration = {
     path: file.path,
@@ -1306,6 +1309,12 @@ function readOperation(ctx: Ctx, node: SyntaxNode, index: number, depth = 0): Op
   return op;
 }
 
+/** The `name=` of an index call, as `RemoveIndex` takes it; opaque when it has none. */
+function indexName(index: PyValue, range: SourceRange): PyValue {
+  const name = index.kind === "call" ? index.kwargs.name : undefined;
+  return name ?? { kind: "opaque", text: "<index name>", range };
+}
+
 /** `RunSQL.noop`, as the reverse of the SQL a `RunPython`'s function executes (`Operation.executes`). */
 const NOOP_NAME = "migrations.RunSQL.noop";
 
@@ -1315,8 +1324,11 @@ const NOOP_NAME = "migrations.RunSQL.noop";
  * cursor it opens (`with schema_editor.connection.cursor() as cursor`, `cursor =
  * connection.cursor()`), with a string literal (`params` kept, as `RunSQL` takes them). Django
  * runs that SQL as it runs a `RunSQL`'s, inside the migration's transaction when it is atomic:
- * each becomes a `RunSQL` for the rules (`Operation.executes`). SQL built at run time is not
- * read; functions of other modules and of helpers the function calls are not followed.
+ * each becomes a `RunSQL` for the rules (`Operation.executes`). `schema_editor.add_index(Model,
+ * Index(...))` and `remove_index` on a model of this app the function fetches
+ * (`Model = apps.get_model("shop", "Model")`) run what `AddIndex` and `RemoveIndex` run, and
+ * become those (database side only). SQL built at run time is not read; functions of other
+ * modules and of helpers the function calls are not followed.
  */
 function executedSql(ctx: Ctx, op: Operation): Operation[] {
   const code = op.args.code;
@@ -1333,13 +1345,40 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
     const target = node.type === "as_pattern" ? node.childForFieldName("alias")?.namedChildren[0] : node.childForFieldName("left");
     if (isCursor(value) && target?.type === "identifier") executors.set(target.text, `${target.text}.execute`);
   }
+  // Local names bound to a model of this app (`Account = apps.get_model("shop", "Account")`).
+  const models = new Map<string, string>();
+  for (const node of body.descendantsOfType("assignment")) {
+    const target = node.childForFieldName("left");
+    const fetched = target?.type === "identifier" ? getModelCalls(node.childForFieldName("right")?.text ?? "") : [];
+    const [app, model] = fetched.length === 1 ? (fetched[0] as [string, string]) : [null, null];
+    if (target && model !== null && app === ctx.appLabel) models.set(target.text, model);
+  }
   const executes: Operation[] = [];
   for (const call of body.descendantsOfType("call")) {
     const fn = call.childForFieldName("function");
-    const on = fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "execute" ? fn.childForFieldName("object") : null;
-    const via = on?.type === "identifier" ? executors.get(on.text) : undefined;
-    if (via === undefined) continue;
+    const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text : undefined;
+    const on = fn?.type === "attribute" ? fn.childForFieldName("object") : null;
     const args = (call.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a.type !== "comment");
+    if ((method === "add_index" || method === "remove_index") && on?.type === "identifier" && on.text === editor?.name) {
+      // `schema_editor.add_index(Account, Index(...))`: what `AddIndex` runs, without its state change.
+      const [modelNode, indexNode] = args;
+      const model = modelNode?.type === "identifier" ? models.get(modelNode.text) : undefined;
+      if (model === undefined || !indexNode || indexNode.type === "keyword_argument") continue;
+      const range = rangeOf(ctx, call);
+      executes.push({
+        kind: method === "add_index" ? "AddIndex" : "RemoveIndex",
+        origin: "django",
+        callee: method === "add_index" ? "django.db.migrations.AddIndex" : "django.db.migrations.RemoveIndex",
+        args: method === "add_index" ? { model_name: { kind: "str", value: model.toLowerCase(), range }, index: toValue(ctx, indexNode, 0) } : { model_name: { kind: "str", value: model.toLowerCase(), range }, name: indexName(toValue(ctx, indexNode, 0), range) },
+        range,
+        comments: [],
+        index: op.index,
+        executedBy: `\`${editor?.name}.${method}\` in \`${code.name}\``,
+      });
+      continue;
+    }
+    const via = method === "execute" && on?.type === "identifier" ? executors.get(on.text) : undefined;
+    if (via === undefined) continue;
     const keyword = (name: string) => args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
     const positional = args.filter((a) => a.type !== "keyword_argument");
     const sqlNode = positional[0] ?? keyword("sql");

@@ -594,6 +594,30 @@ class Migration(migrations.Migration):
     expect(executed(byKeyword)).toEqual([["RunSQL", "\`schema_editor.execute\` in \`backwards\`", "DROP TABLE shop_audit", 17]]);
   });
 
+  it("reads the indexes a RunPython's function adds or drops with the schema editor as AddIndex and RemoveIndex", () => {
+    const m = parse(`from django.db import migrations, models
+
+def forwards(apps, schema_editor):
+    Order = apps.get_model("app", "Order")
+    User = apps.get_model("auth", "User")
+    schema_editor.add_index(Order, models.Index(fields=["state"], name="order_state_idx"))
+    schema_editor.remove_index(Order, models.Index(fields=["total"], name="order_total_idx"))
+    schema_editor.add_index(User, models.Index(fields=["email"], name="user_email_idx"))
+    schema_editor.add_index(model_for(apps), models.Index(fields=["x"], name="x_idx"))
+
+class Migration(migrations.Migration):
+    operations = [migrations.RunPython(forwards)]
+`);
+    const executes = m.operations[0]?.executes ?? [];
+    // Only a model of the migration's own app, fetched by name: the operation's model_name is relative to it.
+    expect(executes.map((e) => [e.kind, e.args.model_name?.kind === "str" ? e.args.model_name.value : null, e.executedBy, e.range.line])).toEqual([
+      ["AddIndex", "order", "\`schema_editor.add_index\` in \`forwards\`", 6],
+      ["RemoveIndex", "order", "\`schema_editor.remove_index\` in \`forwards\`", 7],
+    ]);
+    expect(executes[0]?.args.index).toMatchObject({ kind: "call", qualified: "django.db.models.Index" });
+    expect(executes[1]?.args.name).toMatchObject({ kind: "str", value: "order_total_idx" });
+  });
+
   it("says why operations chosen by a condition or built by a call cannot be read", () => {
     const both = parse(`from django.db import migrations
 class Migration(migrations.Migration):
