@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ModelState } from "../src/state/model-state.js";
-import { defaultTableName, literalString } from "../src/state/model-state.js";
+import { defaultTableName, literalString, truncateName } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 import { pinTableFix } from "../src/fix/rule-fixes.js";
 
@@ -51,12 +51,18 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       if (op.kind === "RenameModel") reportPinnedRename(ctx, model, literalString(op.args.new_name) ?? model.name);
       return;
     }
+    // Django renames the auto-created join tables named after the table with it (`<table>_<field>`),
+    // and RenameModel also their column named after the model (`_alter_many_to_many`); a
+    // self-referential one is left to the related fields' alteration.
+    const newKey = op.kind === "RenameModel" ? (literalString(op.args.new_name) ?? model.name).toLowerCase() : model.key;
     const joinTables = [...model.fields.values()].flatMap((f) => {
       const t = ctx.state.m2mTableOf(model, f);
-      return t && !f.relation?.dbTable ? [t] : [];
+      if (!t || f.relation?.dbTable) return [];
+      const column = newKey !== model.key && f.relation?.to !== `${model.app}.${model.key}` ? ` (its column \`${model.key}_id\` to \`${newKey}_id\`)` : "";
+      return [`\`${t}\` to \`${truncateName(`${newTable}_${f.name}`)}\`${column}`];
     });
     const help = [
-      `The old release keeps querying \`${oldTable}\` and fails with "relation ${oldTable} does not exist" from the moment this migration runs until it is replaced; a rollback fails the same way.${joinTables.length ? ` The join table${joinTables.length > 1 ? "s" : ""} ${joinTables.map((t) => `\`${t}\``).join(", ")} ${joinTables.length > 1 ? "are" : "is"} renamed too.` : ""}`,
+      `The old release keeps querying \`${oldTable}\` and fails with "relation ${oldTable} does not exist" from the moment this migration runs until it is replaced; a rollback fails the same way.${joinTables.length ? ` The join table${joinTables.length > 1 ? "s are" : " is"} renamed too: ${joinTables.join(", ")}.` : ""}`,
     ];
     if (op.kind === "RenameModel") {
       help.push(

@@ -282,3 +282,13 @@ describe("state-only rules and SQL whose effect cannot be read", () => {
     expect(await found(`        migrations.RunSQL("DO $$ BEGIN EXECUTE 'ALTER TABLE library_book ALTER COLUMN title DROP NOT NULL'; END $$", reverse_sql=migrations.RunSQL.noop),\n`)).toBe(0);
   });
 });
+
+describe("renaming-table", () => {
+  it("names the join tables Django renames with the table, and the column RenameModel renames in them", async () => {
+    const help = async (operation: string) => (await lintOps(operation)).find((d) => d.rule === "renaming-table")?.help[0];
+    // Seen on PostgreSQL 15 with Django 4.2 (sqlmigrate): ALTER TABLE "library_book_tags" RENAME TO
+    // "library_volume_tags"; ALTER TABLE "library_volume_tags" RENAME COLUMN "book_id" TO "volume_id".
+    expect(await help(`        migrations.RenameModel("Book", "Volume"),`)).toContain("The join table is renamed too: `library_book_tags` to `library_volume_tags` (its column `book_id` to `volume_id`).");
+    expect(await help(`        migrations.AlterModelTable(name="book", table="volumes"),`)).toContain("The join table is renamed too: `library_book_tags` to `volumes_tags`.");
+  });
+});
