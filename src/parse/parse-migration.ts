@@ -1377,7 +1377,8 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
       });
       continue;
     }
-    const via = method === "execute" && on?.type === "identifier" ? executors.get(on.text) : undefined;
+    // On a named executor, or straight on a cursor (`connection.cursor().execute(...)`).
+    const via = method !== "execute" ? undefined : on?.type === "identifier" ? executors.get(on.text) : isCursor(on) ? `${on?.text}.execute` : undefined;
     if (via === undefined) continue;
     const keyword = (name: string) => args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
     const positional = args.filter((a) => a.type !== "keyword_argument");

@@ -562,6 +562,7 @@ def forwards(apps, editor):
         cursor.execute("UPDATE shop_order SET total = %s", [0])
     cur = connection.cursor()
     cur.execute(sql="DELETE FROM shop_log", params=None)
+    connection.cursor().execute("TRUNCATE shop_tmp")
     editor.execute(f"UPDATE {table} SET x = 1")
     editor.execute(SQL)
     other.execute("DROP TABLE shop_user")
@@ -584,6 +585,7 @@ class Migration(migrations.Migration):
       ["RunSQL", "\`editor.execute\` in \`forwards\`", "ALTER TABLE shop_order DROP COLUMN note", 6],
       ["RunSQL", "\`cursor.execute\` in \`forwards\`", "list", 8],
       ["RunSQL", "\`cur.execute\` in \`forwards\`", "DELETE FROM shop_log", 10],
+      ["RunSQL", "\`connection.cursor().execute\` in \`forwards\`", "TRUNCATE shop_tmp", 11],
     ]);
     // With params, the SQL is read as RunSQL reads (sql, params); the reverse is the RunPython's.
     const withParams = first?.executes?.[1]?.args.sql;
@@ -591,7 +593,7 @@ class Migration(migrations.Migration):
     expect(first?.executes?.[0]?.args.reverse_sql).toMatchObject({ kind: "name", qualified: "django.db.migrations.RunSQL.noop" });
     // The reverse function's SQL runs only on rollback; a lambda is not a function of the module.
     expect(lambda?.executes).toBeUndefined();
-    expect(executed(byKeyword)).toEqual([["RunSQL", "\`schema_editor.execute\` in \`backwards\`", "DROP TABLE shop_audit", 17]]);
+    expect(executed(byKeyword)).toEqual([["RunSQL", "\`schema_editor.execute\` in \`backwards\`", "DROP TABLE shop_audit", 18]]);
   });
 
   it("reads the indexes a RunPython's function adds or drops with the schema editor as AddIndex and RemoveIndex", () => {
