@@ -1,6 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith } from "../src/advice/snippets.js";
+import { droppedLater } from "../src/engine/dropped-later.js";
 
 /**
  * Field classes whose `blank=True` makes Django's `_effective_default` use `""` (`b""` for
@@ -144,7 +145,7 @@ export const reversingMigrationFails: Rule = {
     hazards: ["H45"],
     docs: {
       summary: "Removing a field whose reversal cannot re-add the column to a table with rows",
-      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. State-only removals change no schema when reversed, and a table created in the same migration is dropped by the same reversal. This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
+      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. State-only removals change no schema when reversed, a table created in the same migration is dropped by the same reversal, and a table that a later `DeleteModel` of the same migration drops in the database (followed through `RenameModel` and `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`; the shape `makemigrations` writes for deleting a model) is re-created empty by the reversal before the column is re-added. This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
       why: "A rollback that unapplies the migration runs `ALTER TABLE ... ADD COLUMN ... NOT NULL` with no default. PostgreSQL fails with \"column ... contains null values\" as soon as the table has a row (SQLite: \"NOT NULL constraint failed\" while remaking the table), so the rollback stops in the middle of an incident and the previous release, which selects the column, cannot run.",
       recipe: [
         "Before the `RemoveField`, in the same migration, give the field a Python `default` with `AlterField`: Django keeps Python defaults out of the database (no SQL), but its reversal of the removal fills the re-added column with it.",
@@ -169,7 +170,8 @@ migrations.RemoveField(model_name="book", name="title")`,
     const field = model.fields.get(name);
     if (!field) return;
     const problem = removedField(ctx, model, name, field);
-    if (!problem) return;
+    // A table a later DeleteModel drops is re-created empty by the reversal before this one runs.
+    if (!problem || droppedLater(ctx, model)) return;
     ctx.report({
       range: op.range,
       message: `Reversing this \`RemoveField\` ${problem.message}.`,

@@ -1,0 +1,65 @@
+/**
+ * Whether a later operation of the migration drops a model's table. Django unapplies a migration's
+ * operations last to first (`Migration.unapply`), and the reversal of `DeleteModel` re-creates the
+ * table (`DeleteModel.database_backwards` -> `schema_editor.create_model`), empty, before the
+ * operations before it are reversed: their reversals then run on a table without rows.
+ */
+import type { Operation } from "../model/types.js";
+import { thirdPartyEffect } from "../model/third-party-operations.js";
+import type { ModelState } from "../state/model-state.js";
+import type { ProjectState } from "../state/project-state.js";
+import { schemaEditorChanges } from "./partitioned-tables.js";
+import type { OperationContext } from "./rule-types.js";
+
+/** A `DeleteModel` that reaches the database: at the top level or in `database_operations`. */
+function deletesInDatabase(op: Operation): boolean {
+  if (op.kind === "SeparateDatabaseAndState") return (op.databaseOperations ?? []).some(deletesInDatabase);
+  return op.kind === "DeleteModel" && !op.unknown && !op.thirdParty;
+}
+
+/**
+ * Whether a `DeleteModel` after the operation, in the same migration, drops the table the model
+ * has before it, followed through the renames Django's schema editor makes (`RenameModel`,
+ * `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`). Only a delete that
+ * reaches the database counts: not a state-only one, and not one of a model Django no longer
+ * manages by then (its reversal creates nothing). Third-party operations are not followed.
+ *
+ * The rest of the migration is replayed on copies of the state as the engine's replay does
+ * (src/engine/lint.ts). For an operation inside `SeparateDatabaseAndState.database_operations`,
+ * only the rest of that list is followed: the context does not hold the state the operations after
+ * it start from.
+ */
+export function droppedLater(ctx: OperationContext, model: ModelState): boolean {
+  const { migration, op, parent } = ctx;
+  const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
+  const at = list.indexOf(op);
+  const later = at < 0 ? [] : list.slice(at + 1);
+  if (!later.some(deletesInDatabase)) return false;
+  const app = migration.app;
+  const applyCtx = { app, migration: migration.id, file: migration.path };
+  let table = ctx.tableOf(model);
+  const state = ctx.state.shadow();
+  state.apply(op, applyCtx);
+  // Applies one database-side operation; true when it drops the table.
+  const follow = (o: Operation, logical: ProjectState): boolean => {
+    const changes = o.unknown || o.thirdParty ? null : schemaEditorChanges(o, logical, app);
+    logical.apply(o, applyCtx);
+    for (const change of changes?.(logical) ?? []) {
+      if (change.table !== table) continue;
+      if (change.kind === "drop-table") return true;
+      if (change.kind === "rename-table" && change.newName !== null) table = change.newName;
+    }
+    return false;
+  };
+  for (const o of later) {
+    if (o.thirdParty && !o.unknown) {
+      if (thirdPartyEffect(o.thirdParty).applyState) state.apply(o, applyCtx);
+    } else if (o.kind === "SeparateDatabaseAndState" && !o.unknown) {
+      // Django runs the database operations against a copy of the state before it.
+      const shadow = state.shadow();
+      for (const inner of o.databaseOperations ?? []) if (follow(inner, shadow)) return true;
+      state.apply(o, applyCtx);
+    } else if (follow(o, state)) return true;
+  }
+  return false;
+}
