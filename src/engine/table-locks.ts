@@ -1,9 +1,11 @@
 /**
  * The table locks a Django operation takes on existing tables, by PostgreSQL lock mode, checked
  * against Django 4.2's schema editor and PostgreSQL 15's `pg_locks` (see the fixtures of
- * `altering-hot-table`). Rules that reason about what an operation blocks share it.
+ * `altering-hot-table`). Rules that reason about what an operation blocks share it. On SQLite,
+ * which locks the whole database rather than a table, an operation whose SQL changes a table
+ * counts as locking it like the matching PostgreSQL statement.
  */
-import type { OperationContext } from "./rule-types.js";
+import type { Database, OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
@@ -33,26 +35,66 @@ export interface TableLock {
   what: string;
   /** The lock is taken because of a foreign key referencing the table (from another table). */
   referenced: boolean;
+  /**
+   * Taken only when the migration ends: on PostgreSQL, Django's schema editor adds the foreign
+   * keys of a table it creates (a model's, or the join table of a new many-to-many field) with
+   * its deferred SQL, which runs after the migration's last operation, just before COMMIT.
+   */
+  atEnd?: true;
 }
 
 /**
- * Field options that change no SQL: Django's `Field.non_db_attrs`, plus `default`, which Django
- * keeps in Python (`sqlmigrate` prints "(no-op)" for an `AlterField` that only changes it).
- * `db_comment` is not here: Django 4.2 emits `ALTER COLUMN ... TYPE` with the COMMENT.
+ * Field options that change no SQL on PostgreSQL: Django's `Field.non_db_attrs`, `default`, which
+ * Django keeps in Python, and the `unique_for_*` options of model validation. `db_comment` is not
+ * here: Django 4.2 emits `ALTER COLUMN ... TYPE` with the COMMENT.
  */
-const NO_SQL_OPTIONS = new Set([...FIELD_NON_DB_ATTRS, "default"]);
+const POSTGRES_NO_SQL_OPTIONS = new Set([...FIELD_NON_DB_ATTRS, "default", "unique_for_date", "unique_for_month", "unique_for_year"]);
+
+const DATE_OPTIONS = ["auto_now", "auto_now_add"];
+const FILE_OPTIONS = ["upload_to", "storage"];
+
+/**
+ * Options of Django's field classes that only Python reads, by class: a text column has no
+ * length, `auto_now` is filled by `pre_save`, `upload_to` names files... Django's schema editor
+ * is called for them (`_field_should_be_altered` skips only `non_db_attrs`), but emits nothing.
+ */
+const POSTGRES_NO_SQL_BY_CLASS: Readonly<Record<string, readonly string[]>> = {
+  TextField: ["max_length"],
+  DateField: DATE_OPTIONS,
+  DateTimeField: DATE_OPTIONS,
+  TimeField: DATE_OPTIONS,
+  FileField: FILE_OPTIONS,
+  ImageField: [...FILE_OPTIONS, "width_field", "height_field"],
+  FilePathField: ["path", "match", "recursive", "allow_files", "allow_folders"],
+  SlugField: ["allow_unicode"],
+  GenericIPAddressField: ["protocol", "unpack_ipv4"],
+  JSONField: ["encoder", "decoder"],
+};
+
+/**
+ * On SQLite, Django remakes the table (`_remake_table`: CREATE, INSERT ... SELECT, DROP, RENAME)
+ * for every field change `_field_should_be_altered` lets through: only `non_db_attrs` change no SQL.
+ */
+const SQLITE_NO_SQL_OPTIONS = new Set(FIELD_NON_DB_ATTRS);
+
+/** Whether changing `key` from `before` to `after` runs no SQL (`sqlmigrate` prints "(no-op)"). */
+function changesNoSql(key: string, before: FieldState, after: FieldState, database: Database): boolean {
+  if (database === "sqlite") return SQLITE_NO_SQL_OPTIONS.has(key);
+  return POSTGRES_NO_SQL_OPTIONS.has(key) || (before.type === after.type && (POSTGRES_NO_SQL_BY_CLASS[after.type]?.includes(key) ?? false));
+}
 
 /**
  * What Django's schema editor changes in the database for `before` -> `after`: the field options
  * that emit SQL (`type` and `column` for the class and the column name). Empty: no SQL, no lock.
+ * Checked with `sqlmigrate` on PostgreSQL 15 and SQLite, Django 4.2.
  */
-export function databaseChanges(before: FieldState, after: FieldState): string[] {
+export function databaseChanges(before: FieldState, after: FieldState, database: Database = "postgresql"): string[] {
   const changed: string[] = [];
   if (before.type !== after.type) changed.push("type");
   if (columnOf(before) !== columnOf(after)) changed.push("column");
   const keys = new Set([...Object.keys(before.kwargs), ...Object.keys(after.kwargs)]);
   for (const key of keys) {
-    if (NO_SQL_OPTIONS.has(key)) continue;
+    if (changesNoSql(key, before, after, database)) continue;
     const a = before.kwargs[key];
     const b = after.kwargs[key];
     if (!a || !b || pyValue(a) !== pyValue(b)) changed.push(key);
@@ -123,28 +165,29 @@ class LockCollector {
   }
 
   /** The table a relation `to` (`app.model`) points at, when it exists before this migration. */
-  target(to: string | null, mode: LockMode, what: string): void {
+  target(to: string | null, mode: LockMode, what: string, atEnd = false): void {
     if (to === null) return;
+    const when = atEnd ? { atEnd: true as const } : {};
     const model = this.ctx.state.modelByKey(to) ?? this.ctx.db.modelByKey(to);
     if (model) {
       if (!this.ctx.hasTable(model) || this.ctx.isNewTable(model)) return;
-      this.locks.push({ table: this.ctx.tableOf(model), model, key: null, mode, what, referenced: true });
+      this.locks.push({ table: this.ctx.tableOf(model), model, key: null, mode, what, referenced: true, ...when });
       return;
     }
     // A model outside the linted apps (`auth.User` behind `settings.AUTH_USER_MODEL`): its default table.
     const [app, key] = to.split(".", 2) as [string, string];
-    this.locks.push({ table: defaultTableName(app, key), model: null, key: to, mode, what, referenced: true });
+    this.locks.push({ table: defaultTableName(app, key), model: null, key: to, mode, what, referenced: true, ...when });
   }
 
   /** The tables a field's foreign-key constraints reference (FK/one-to-one, or an auto-created M2M join table). */
-  relationTargets(owner: ModelState, field: FieldState, mode: LockMode, what: string): void {
+  relationTargets(owner: ModelState, field: FieldState, mode: LockMode, what: string, atEnd = false): void {
     const rel = field.relation;
     if (!rel || !rel.dbConstraint) return;
     if (rel.kind === "m2m") {
       if (rel.through) return; // an explicit through model has its own fields and operations
-      this.target(`${owner.app}.${owner.key}`, mode, what);
+      this.target(`${owner.app}.${owner.key}`, mode, what, atEnd);
     }
-    this.target(rel.to, mode, what);
+    this.target(rel.to, mode, what, atEnd);
   }
 }
 
@@ -181,7 +224,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
         const field = fieldFromCall(fieldName.value, call, app, key, null);
         const rel = field.relation;
         if (!rel?.dbConstraint || rel.to === `${app}.${key}` || (rel.kind === "m2m" && rel.through)) continue;
-        c.target(rel.to, "SHARE ROW EXCLUSIVE", `the foreign key of the new \`${modelName}.${fieldName.value}\``);
+        c.target(rel.to, "SHARE ROW EXCLUSIVE", `the foreign key of the new \`${modelName}.${fieldName.value}\``, true);
       }
       break;
     }
@@ -191,7 +234,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       const field = fieldFromCall(name, op.args.field, owner.app, owner.key, null);
       if (field.relation?.kind === "m2m") {
         // A new join table, whose two foreign keys reference both tables.
-        c.relationTargets(owner, field, "SHARE ROW EXCLUSIVE", `the join table of the new \`${owner.name}.${name}\``);
+        c.relationTargets(owner, field, "SHARE ROW EXCLUSIVE", `the join table of the new \`${owner.name}.${name}\``, true);
         break;
       }
       c.own(owner, "ACCESS EXCLUSIVE", `adding column \`${columnOf(field) ?? name}\``);
@@ -203,7 +246,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       const before = name ? owner?.fields.get(name) : undefined;
       if (!owner || !name || !before || !op.args.field || !ctx.hasTable(owner) || ctx.isNewTable(owner)) break;
       const after = fieldFromCall(name, op.args.field, owner.app, owner.key, null);
-      const changes = databaseChanges(before, after);
+      const changes = databaseChanges(before, after, ctx.target.database);
       if (before.relation?.kind === "m2m" || after.relation?.kind === "m2m" || changes.length === 0) break;
       // Django drops the foreign key of an altered FK column (DROP CONSTRAINT: ACCESS EXCLUSIVE on
       // both tables) and adds it back (SHARE ROW EXCLUSIVE on both, validating every row).
@@ -246,6 +289,11 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       break;
     case "RemoveIndex":
       c.own(model("model_name"), "ACCESS EXCLUSIVE", "dropping an index without CONCURRENTLY");
+      break;
+    case "RenameIndex":
+      // PostgreSQL renames in place (`ALTER INDEX ... RENAME`: SHARE UPDATE EXCLUSIVE on the index
+      // only). SQLite cannot (`can_rename_index` is False): Django drops the index and builds it again.
+      if (ctx.target.database === "sqlite") c.own(model("model_name"), "ACCESS EXCLUSIVE", "dropping the index and building it again under its new name");
       break;
     case "AddConstraint": {
       const constraint = op.args.constraint;
