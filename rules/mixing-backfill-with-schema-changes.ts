@@ -2,82 +2,93 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { SqlStatementFact, SqlStatementKind } from "../src/sql/analyze-sql.js";
 import { literalString } from "../src/state/model-state.js";
-import { parsedStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
+import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
-import { oncePer } from "../src/util/collections.js";
-
-/** SQL statements that only read or write rows, or change nothing lockable. */
-const NOT_SCHEMA: ReadonlySet<SqlStatementKind> = new Set<SqlStatementKind>([
-  "select", "insert", "update", "delete", "set", "transaction-control", "comment", "create-table", "analyze", "vacuum",
-  "validate-constraint", "create-extension", "do-block", "other",
-]);
-
-/** Top-level operations and the database side of `SeparateDatabaseAndState`, in order. */
-function databaseOperations(ops: Operation[]): Operation[] {
-  return ops.flatMap((op) => (op.kind === "SeparateDatabaseAndState" ? (op.databaseOperations ?? []) : [op]));
-}
-
-/**
- * A migration's database operations, the position of each, and the positions of those that
- * can change an existing table's schema in some state (`schemaChangeOf` says which do in the
- * state at hand). Worked out once per migration: each backfill asks, and a walk of the whole
- * migration per backfill made a migration of thousands of them quadratic.
- */
-interface Layout {
-  ops: Operation[];
-  position: Map<Operation, number>;
-  candidates: number[];
-}
-
-const layoutOf = oncePer((migration: ParsedMigration, ctx: OperationContext): Layout => {
-  const ops = databaseOperations(migration.operations);
-  const candidates: number[] = [];
-  ops.forEach((op, i) => {
-    if (mayChangeSchema(ctx, op)) candidates.push(i);
-  });
-  return { ops, position: new Map(ops.map((op, i) => [op, i] as const)), candidates };
-});
-
-/** Whether `schemaChangeOf` can find a change in the operation in any state. */
-function mayChangeSchema(ctx: OperationContext, op: Operation): boolean {
-  if (op.unknown) return false;
-  if (TABLE_ALTERING_OPERATIONS[op.kind] !== undefined) return true;
-  return op.kind === "RunSQL" && parsedStatements(ctx.sql(op)?.forward).some(({ fact }) => isDdl(fact));
-}
-
-/** A statement that changes a table's schema under a lock (not a row change, not CONCURRENTLY). */
-function isDdl(fact: SqlStatementFact): boolean {
-  return !NOT_SCHEMA.has(fact.kind) && !fact.concurrently;
-}
+import { locksOf, type TableLock } from "../src/engine/table-locks.js";
 
 /** A description of what the data operation does, or null when it is not a backfill. */
 function backfillOf(ctx: OperationContext, op: Operation): string | null {
-  if (op.unknown) return null;
   if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) ? null : "`RunPython`";
   if (op.kind !== "RunSQL") return null;
   const dml = parsedStatements(ctx.sql(op)?.forward).find((s) => ["insert", "update", "delete"].includes(s.fact.kind));
   return dml ? `\`RunSQL\` ${dml.fact.kind.toUpperCase()}` : null;
 }
 
-/** What an operation changes on an existing table, or null. */
-function schemaChangeOf(ctx: OperationContext, op: Operation): string | null {
-  if (op.unknown) return null;
+/** A schema change: the operation, and the lock it takes on an existing table. */
+interface SchemaChange {
+  op: Operation;
+  what: string;
+  lock: TableLock;
+}
+
+/**
+ * The lock the operation takes on an existing table when it runs, as the lock model has it
+ * (src/engine/table-locks.ts): none for an `AlterField` that changes only options Django keeps in
+ * Python, a `RenameIndex` on PostgreSQL, `AlterModelOptions`, `AlterModelManagers`, `RunSQL`
+ * without DDL... Locks taken only when the migration ends (the foreign keys of a new table) are
+ * never held during a backfill. The lock on the operation's own table is named first.
+ */
+function schemaChangeOf(ctx: OperationContext): SchemaChange | null {
+  const { op } = ctx;
+  const locks = locksOf(ctx).filter((l) => !l.atEnd);
+  const lock = locks.find((l) => !l.referenced) ?? locks[0];
+  if (!lock) return null;
+  if (op.kind === "RunSQL") return { op, what: `\`RunSQL\` DDL on \`${lock.table}\``, lock };
   const arg = TABLE_ALTERING_OPERATIONS[op.kind];
-  if (arg !== undefined) {
-    const model = ctx.model(literalString(op.args[arg]));
-    if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
-    return `\`${op.kind}\` on \`${model.name}\``;
-  }
-  if (op.kind !== "RunSQL") return null;
-  for (const { fact } of parsedStatements(ctx.sql(op)?.forward)) {
-    if (!isDdl(fact)) continue;
-    const ref = resolveSqlTable({ ...ctx, op }, fact);
-    if (!ref || ref.isNew) continue;
-    return `\`RunSQL\` DDL on \`${ref.table}\``;
-  }
-  return null;
+  const model = arg === undefined ? undefined : ctx.model(literalString(op.args[arg]));
+  // A foreign key locks the table it references: name it when it is not the model's own.
+  const locking = model && ctx.tableOf(model) === lock.table ? "" : ` (locking \`${lock.table}\`)`;
+  return { op, what: `\`${op.kind}\` on \`${model?.name ?? lock.table}\`${locking}`, lock };
+}
+
+/** A backfill that ran before any schema change of its migration, and how to report it. */
+interface WaitingBackfill {
+  what: string;
+  range: Operation["range"];
+  report: OperationContext["report"];
+}
+
+/**
+ * What the operations of a migration seen so far did, in the order Django runs them (each judged
+ * in the state before it): the first schema change, and the backfills that ran before it.
+ */
+interface Progress {
+  held: SchemaChange | null;
+  waiting: WaitingBackfill[];
+}
+const progressByMigration = new WeakMap<ParsedMigration, Progress>();
+
+/**
+ * Reports a backfill held against a schema change before it (`first`) or after it, with the
+ * `report` of the backfill's own operation (a change after it is seen once the backfill was visited).
+ */
+function report(
+  ctx: OperationContext,
+  reportFinding: OperationContext["report"],
+  backfill: { what: string; range: Operation["range"] },
+  schema: SchemaChange,
+  first: boolean,
+): void {
+  const { migration } = ctx;
+  const { lock } = schema;
+  // ACCESS EXCLUSIVE also blocks reads; the weaker modes that conflict with traffic block writes.
+  const blocked = lock.mode === "ACCESS EXCLUSIVE" ? "every read and write" : "every write";
+  reportFinding({
+    range: backfill.range,
+    severity: first ? "error" : "warning",
+    message: first
+      ? `${backfill.what} backfills data while ${schema.what} earlier in this atomic migration still holds its lock.`
+      : `${backfill.what} backfills data in the same atomic migration as ${schema.what}, which runs after it.`,
+    help: [
+      first
+        ? `Django runs \`${migration.name}\` in one transaction, so the ${lock.mode} lock on \`${lock.table}\` taken for ${lock.what} is held until COMMIT, through the whole backfill: ${blocked} of \`${lock.table}\` waits until the backfill ends.`
+        : `Django runs \`${migration.name}\` in one transaction: the backfill's row locks are held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
+      "1. Keep the schema change alone in its migration.",
+      "2. Move the backfill to a separate data migration with `atomic = False` that works in batches; run it post-deploy if the table is large.",
+    ],
+    related: [ctx.relatedAt({ file: migration.path, range: schema.op.range }, `${schema.what} is here`)],
+  });
 }
 
 /** RS404: a data backfill in the same atomic migration as schema changes to existing tables. */
@@ -92,8 +103,8 @@ export const mixingBackfillWithSchemaChanges: Rule = {
     hazards: ["H41"],
     docs: {
       summary: "A data backfill in the same atomic migration as a schema change of an existing table",
-      what: "Flags a `RunPython` (other than `RunPython.noop`) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also changes the schema of an existing table (`AddField`, `AlterField`, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after. Schema operations on tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
-      why: "On PostgreSQL, Django runs an atomic migration in one transaction, so the ACCESS EXCLUSIVE lock of the schema change is held until COMMIT, through the whole backfill: every read and write of the table waits for the backfill. Backfill first, and its row locks are held while the DDL waits and runs.",
+      what: "Flags a `RunPython` (other than `RunPython.noop`) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after. Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
+      why: "On PostgreSQL, Django runs an atomic migration in one transaction, so the lock of the schema change (ACCESS EXCLUSIVE for most, which blocks reads too; SHARE for an index build, which blocks writes) is held until COMMIT, through the whole backfill: the table's traffic waits for the backfill. Backfill first, and its row locks are held while the DDL waits and runs.",
       recipe: [
         "Put the schema change in its own migration.",
         "Put the backfill in a separate data migration with `atomic = False`, working in batches; post-deploy for large tables.",
@@ -106,38 +117,24 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
   },
   operation(ctx) {
     const { op, migration } = ctx;
-    if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql") return;
-    const backfill = backfillOf(ctx, op);
-    if (backfill === null) return;
-    const layout = layoutOf(migration, ctx);
-    const at = layout.position.get(op);
-    if (at === undefined) return;
-    // The first schema change before the backfill, else the first after it.
-    let schema: { op: Operation; what: string; first: boolean } | null = null;
-    for (const i of layout.candidates) {
-      if (i === at) continue;
-      const other = layout.ops[i] as Operation;
-      const what = schemaChangeOf(ctx, other);
-      if (what === null) continue;
-      schema = { op: other, what, first: i < at };
-      break;
+    let progress = progressByMigration.get(migration);
+    // A new replay of the migration (another run in the same process) starts empty.
+    if (!progress || (ctx.parent === null && op === migration.operations[0])) {
+      progress = { held: null, waiting: [] };
+      progressByMigration.set(migration, progress);
     }
-    if (!schema) return;
-    const first = schema.first;
-    ctx.report({
-      range: op.range,
-      severity: first ? "error" : "warning",
-      message: first
-        ? `${backfill} backfills data while ${schema.what} earlier in this atomic migration still holds its lock.`
-        : `${backfill} backfills data in the same atomic migration as ${schema.what}, which runs after it.`,
-      help: [
-        first
-          ? `Django runs \`${migration.name}\` in one transaction, so the ACCESS EXCLUSIVE lock taken by ${schema.what} is held until COMMIT, through the whole backfill: every read and write of the table waits until the backfill ends.`
-          : `Django runs \`${migration.name}\` in one transaction: the backfill's row locks are held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
-        "1. Keep the schema change alone in its migration.",
-        "2. Move the backfill to a separate data migration with `atomic = False` that works in batches; run it post-deploy if the table is large.",
-      ],
-      related: [ctx.relatedAt({ file: migration.path, range: schema.op.range }, `${schema.what} is here`)],
-    });
+    if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql" || op.unknown) return;
+    const backfill = backfillOf(ctx, op);
+    const held = progress.held;
+    if (backfill !== null && held) report(ctx, ctx.report, { what: backfill, range: op.range }, held, true);
+    // Once a schema change holds its lock, later ones matter only to backfills still waiting.
+    const change = held && progress.waiting.length === 0 ? null : schemaChangeOf(ctx);
+    if (change) {
+      for (const waiting of progress.waiting) report(ctx, waiting.report, waiting, change, false);
+      progress.waiting = [];
+      progress.held ??= change;
+    }
+    // Added after its own schema change: a `RunSQL` with both DDL and DML is not held against itself.
+    if (backfill !== null && !held) progress.waiting.push({ what: backfill, range: op.range, report: ctx.report });
   },
 };

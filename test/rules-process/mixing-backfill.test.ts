@@ -1,8 +1,9 @@
 /**
  * mixing-backfill-with-schema-changes over whole migrations: which schema change each backfill
  * is held against (the first before it, else the first after it), through SeparateDatabaseAndState,
- * tables created in the same migration and RunSQL DDL. The rule works out each migration's
- * candidates once (a walk per backfill made a migration of thousands of them quadratic).
+ * tables created in the same migration and RunSQL DDL, and which operations count as one (those
+ * that lock an existing table when they run). The rule follows the migration operation by
+ * operation, so a migration of thousands of backfills is not walked once per backfill.
  */
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -36,12 +37,12 @@ const migration = (previous: string, ops: string[]) =>
 
 const sql = (text: string) => `migrations.RunSQL("${text}", reverse_sql=migrations.RunSQL.noop)`;
 
-async function findings(files: Record<string, string>) {
+async function findings(files: Record<string, string>, database: "postgresql" | "sqlite" = "postgresql") {
   const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-backfill-"));
   temporary.push(dir);
   cpSync(path.join(FIXTURES, "docs-setup"), dir, { recursive: true });
   for (const [name, body] of Object.entries(files)) writeFileSync(path.join(dir, "library/migrations", name), body);
-  const result = await lint([dir], { cwd: dir });
+  const result = await lint([dir], { cwd: dir, target: { database } });
   return result.diagnostics.filter((d) => d.rule === RULE).map((d) => ({ file: path.basename(d.file), line: d.line, severity: d.severity, message: d.message }));
 }
 
@@ -71,6 +72,44 @@ describe(RULE, () => {
       { file: "0002_mixed.py", line: 17, severity: "error", message: "`RunSQL` DELETE backfills data while `AddField` on `Book` earlier in this atomic migration still holds its lock." },
       { file: "0003_later.py", line: 11, severity: "warning", message: "`RunSQL` INSERT backfills data in the same atomic migration as `RunSQL` DDL on `library_author`, which runs after it." },
       { file: "0003_later.py", line: 14, severity: "error", message: "`RunPython` backfills data while `RunSQL` DDL on `library_author` earlier in this atomic migration still holds its lock." },
+    ]);
+  });
+
+  it("does not hold a RunSQL with both DDL and DML against its own DDL", async () => {
+    const found = await findings({
+      "0002_both.py": migration("0001_initial", [
+        sql("ALTER TABLE library_book ADD COLUMN isbn varchar(20) NULL; UPDATE library_book SET isbn = ''"),
+        'migrations.AddField("author", "born", models.IntegerField(null=True))',
+        "migrations.RunPython(forwards, migrations.RunPython.noop)",
+      ]),
+    });
+    expect(found).toEqual([
+      { file: "0002_both.py", line: 11, severity: "warning", message: "`RunSQL` UPDATE backfills data in the same atomic migration as `AddField` on `Author`, which runs after it." },
+      { file: "0002_both.py", line: 13, severity: "error", message: "`RunPython` backfills data while `RunSQL` DDL on `library_book` earlier in this atomic migration still holds its lock." },
+    ]);
+  });
+
+  // Checked with `sqlmigrate` and pg_locks on PostgreSQL 15 and Django 4.2: none of these takes a
+  // lock on library_book or library_author before the backfill (the join table's foreign keys are
+  // added when the migration ends); on SQLite, a changed default remakes the table and a renamed
+  // index is dropped and built again.
+  const lockless = [
+    'migrations.AlterField("book", "title", models.CharField(max_length=200, help_text="As printed", choices=[("a", "A")], blank=True))',
+    'migrations.AlterField("book", "pages", models.IntegerField(null=True, default=0))',
+    'migrations.AlterModelOptions(name="book", options={"ordering": ["title"]})',
+    'migrations.AddField("book", "editors", models.ManyToManyField(to="library.author", related_name="edited_books"))',
+    "migrations.RunPython(forwards, migrations.RunPython.noop)",
+  ];
+
+  it("counts only operations that lock the table when they run, on PostgreSQL", async () => {
+    expect(await findings({ "0002_lockless.py": migration("0001_initial", lockless) })).toEqual([]);
+  });
+
+  it("counts the table SQLite remakes for a changed default, not for Python-only options", async () => {
+    const [title, pages, , editors, backfill] = lockless as [string, string, string, string, string];
+    const found = await findings({ "0002_title.py": migration("0001_initial", [title, editors, backfill]), "0003_pages.py": migration("0002_title", [pages, backfill]) }, "sqlite");
+    expect(found).toEqual([
+      { file: "0003_pages.py", line: 12, severity: "error", message: "`RunPython` backfills data while `AlterField` on `Book` earlier in this atomic migration still holds its lock." },
     ]);
   });
 
