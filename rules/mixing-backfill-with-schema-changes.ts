@@ -47,6 +47,8 @@ interface WaitingBackfill {
   what: string;
   range: Operation["range"];
   report: OperationContext["report"];
+  /** The operation that backfills. */
+  source: Operation;
 }
 
 /**
@@ -130,11 +132,14 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     // Once a schema change holds its lock, later ones matter only to backfills still waiting.
     const change = held && progress.waiting.length === 0 ? null : schemaChangeOf(ctx);
     if (change) {
-      for (const waiting of progress.waiting) report(ctx, waiting.report, waiting, change, false);
-      progress.waiting = [];
+      // SQL a RunPython runs itself (`Operation.executes`) is that RunPython's own step, not a
+      // later one: its backfill keeps waiting for another operation's schema change.
+      const own = (waiting: WaitingBackfill) => op.executedBy !== undefined && waiting.source === ctx.parent;
+      for (const waiting of progress.waiting) if (!own(waiting)) report(ctx, waiting.report, waiting, change, false);
+      progress.waiting = progress.waiting.filter(own);
       progress.held ??= change;
     }
     // Added after its own schema change: a `RunSQL` with both DDL and DML is not held against itself.
-    if (backfill !== null && !held) progress.waiting.push({ what: backfill, range: op.range, report: ctx.report });
+    if (backfill !== null && !held) progress.waiting.push({ what: backfill, range: op.range, report: ctx.report, source: op });
   },
 };
