@@ -291,6 +291,48 @@ export function fieldFromCall(
   };
 }
 
+/**
+ * The field Django's `Options._prepare` adds to a model with `Meta.order_with_respect_to`
+ * (django/db/models/fields/proxy.py): an `OrderWrt`, an IntegerField named `_order` (its column
+ * too), NOT NULL, without a default. The migration state's `ModelState.fields` never lists it;
+ * every model rendered from that state has it, so its table has the column.
+ */
+export const ORDER_FIELD = "_order";
+
+/**
+ * Whether an `order_with_respect_to` value turns the ordering on: Django tests the option's truth,
+ * so `None` and `""` leave it off. A value that is not a literal (a constant) is taken to name a
+ * field, as it always does in practice.
+ */
+export function ordersWithRespectTo(value: PyValue | undefined): boolean {
+  if (!value || value.kind === "none") return false;
+  return value.kind !== "str" || value.value !== "";
+}
+
+/** The `_order` field of a model ordered with respect to another field (see `ORDER_FIELD`). */
+export function orderField(origin: Origin): FieldState {
+  const call: PyValue = { kind: "call", callee: "models.OrderWrt", qualified: "django.db.models.OrderWrt", args: [], kwargs: {}, hasSplat: false, range: origin.range };
+  // No relation, so the app and model the call is read in play no part.
+  return fieldFromCall(ORDER_FIELD, call, "", "", origin);
+}
+
+/** Whether a field is the `_order` Django adds for `order_with_respect_to` (not one the model declares). */
+export function isOrderField(field: FieldState): boolean {
+  return field.name === ORDER_FIELD && field.type === "OrderWrt";
+}
+
+/**
+ * What setting `order_with_respect_to` to `value` does to the model's `_order` field.
+ * `AlterOrderWithRespectTo.database_forwards` adds or drops the column only when the option goes
+ * from off to on or back (moving it to another field changes nothing); a field the model declares
+ * under that name is left alone.
+ */
+export function orderFieldChange(model: ModelState, value: PyValue | undefined): "add" | "remove" | null {
+  const current = model.fields.get(ORDER_FIELD);
+  if (ordersWithRespectTo(value)) return current ? null : "add";
+  return current && isOrderField(current) ? "remove" : null;
+}
+
 /** Index state from `models.Index(fields=[...], name=...)`. */
 export function indexFromValue(value: PyValue): IndexState {
   const kwargs = value.kind === "call" ? value.kwargs : {};

@@ -14,6 +14,7 @@ import {
   defaultTableName,
   fieldFromCall,
   indexFromValue,
+  isOrderField,
   literalBool,
   literalString,
   resolveModelReference,
@@ -25,6 +26,10 @@ import {
   createdFields,
   dictOf,
   listItems,
+  ORDER_FIELD,
+  orderField,
+  orderFieldChange,
+  ordersWithRespectTo,
 } from "./model-state.js";
 import { setIn } from "../util/collections.js";
 
@@ -264,6 +269,7 @@ export class ProjectState {
         // Each field's origin is its own `(name, field)` entry, so that notes point at its line.
         for (const { name: fieldName, call, range } of created) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, { ...origin, range }));
         if (!allFieldsRead(a.fields, created.length)) model.fieldsIncomplete = true;
+        if (ordersWithRespectTo(options.order_with_respect_to) && !model.fields.has(ORDER_FIELD)) model.fields.set(ORDER_FIELD, orderField(origin));
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);
         break;
@@ -304,6 +310,14 @@ export class ProjectState {
         editable(model).managed = literalBool(options.managed) !== false;
         break;
       }
+      case "AlterOrderWithRespectTo": {
+        // The option gives the rendered model its `_order` field (see ORDER_FIELD).
+        const model = needModel(str(a.name));
+        const change = model ? orderFieldChange(model, a.order_with_respect_to) : null;
+        if (model && change === "add") editable(model).fields.set(ORDER_FIELD, orderField(origin));
+        if (model && change === "remove") editable(model).fields.delete(ORDER_FIELD);
+        break;
+      }
       case "AlterUniqueTogether": {
         const model = needModel(str(a.name));
         if (model) editable(model).uniqueTogether = togetherList(a.unique_together);
@@ -328,14 +342,18 @@ export class ProjectState {
         if (op.kind === "AlterField" && !model.fields.has(name) && !model.fieldsIncomplete) {
           problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
         }
-        editable(model).fields.set(name, field);
+        const copy = editable(model);
+        copy.fields.set(name, field);
+        keepOrderFieldLast(copy);
         break;
       }
       case "RemoveField": {
         const model = needModel(str(a.model_name));
         const name = str(a.name);
         if (!model || !name) break;
-        if (!model.fields.has(name)) {
+        // `_order` is not in the migration state's fields: Django's remove_field raises KeyError.
+        const field = model.fields.get(name);
+        if (!field || isOrderField(field)) {
           if (!model.fieldsIncomplete) problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
           break;
         }
@@ -348,7 +366,7 @@ export class ProjectState {
         const newName = str(a.new_name);
         if (!model || !oldName || !newName) break;
         const field = model.fields.get(oldName);
-        if (!field) {
+        if (!field || isOrderField(field)) {
           if (!model.fieldsIncomplete) problems.push({ message: `field \`${model.name}.${oldName}\` is not in the state before this operation` });
           break;
         }
@@ -356,6 +374,7 @@ export class ProjectState {
         // `ProjectState.rename_field` pops the field and re-adds it: it moves to the end.
         copy.fields.delete(oldName);
         copy.fields.set(newName, { ...field, name: newName, origin });
+        keepOrderFieldLast(copy);
         const rename = (names: string[]) => names.map((n) => (n === oldName ? newName : n));
         copy.uniqueTogether = copy.uniqueTogether.map(rename);
         copy.indexTogether = copy.indexTogether.map(rename);
@@ -425,7 +444,7 @@ export class ProjectState {
         break;
       default:
         // RunPython, extensions, collations, ValidateConstraint, AlterModelTableComment,
-        // AlterOrderWithRespectTo, AlterModelManagers: no change to tables or columns we track.
+        // AlterModelManagers: no change to tables or columns we track.
         break;
     }
     return problems;
@@ -458,6 +477,17 @@ export class ProjectState {
       }
     }
   }
+}
+
+/**
+ * Keeps `_order` after the declared fields: Django adds it when it renders the model, after every
+ * field of the migration state (`Options._prepare`), whatever was added or renamed since.
+ */
+function keepOrderFieldLast(model: ModelState): void {
+  const order = model.fields.get(ORDER_FIELD);
+  if (!order || !isOrderField(order)) return;
+  model.fields.delete(ORDER_FIELD);
+  model.fields.set(ORDER_FIELD, order);
 }
 
 function basesOf(value: PyValue | undefined, app: string, key: string): string[] {

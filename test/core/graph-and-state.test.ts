@@ -245,4 +245,58 @@ class Migration(migrations.Migration):
       "field `Complete.token` is not in the state before this operation",
     ]);
   });
+
+  it("gives a model ordered with respect to a field the `_order` column Django adds, last, and takes it away with the option", () => {
+    const { state } = replayAll([
+      migration("q", "0001_initial", `    operations = [
+        migrations.CreateModel('Question', fields=[('id', models.AutoField(primary_key=True))]),
+        migrations.CreateModel('Answer', fields=[('id', models.AutoField(primary_key=True)), ('question', models.ForeignKey(on_delete=models.CASCADE, to='q.question'))]),
+        migrations.CreateModel('Vote', fields=[('id', models.AutoField(primary_key=True)), ('answer', models.ForeignKey(on_delete=models.CASCADE, to='q.answer'))], options={'order_with_respect_to': 'answer'}),
+        migrations.CreateModel('Tag', fields=[('id', models.AutoField(primary_key=True)), ('question', models.ForeignKey(on_delete=models.CASCADE, to='q.question'))], options={'order_with_respect_to': 'question'}),
+    ]\n`),
+      migration("q", "0002_order", `    dependencies = [('q', '0001_initial')]
+    operations = [
+        migrations.AlterOrderWithRespectTo('answer', 'question'),
+        migrations.AddField('answer', 'text', models.TextField(default='')),
+        migrations.RenameField('vote', 'answer', 'choice'),
+        migrations.AlterOrderWithRespectTo(name='tag', order_with_respect_to=None),
+    ]\n`),
+    ]);
+    const answer = state.model("q", "answer");
+    expect(answer && [...answer.fields.keys()]).toEqual(["id", "question", "text", "_order"]);
+    const order = answer?.fields.get("_order");
+    expect(order && { type: order.type, column: columnOf(order), null: order.null, hasDefault: order.hasDefault }).toEqual({ type: "OrderWrt", column: "_order", null: false, hasDefault: false });
+    expect(order?.origin?.migration).toBe("q.0002_order");
+    expect([...(state.model("q", "vote")?.fields.keys() ?? [])]).toEqual(["id", "choice", "_order"]);
+    expect([...(state.model("q", "tag")?.fields.keys() ?? [])]).toEqual(["id", "question"]);
+  });
+
+  it("changes no `_order` when the option only moves to another field, and keeps a declared `_order` field", () => {
+    const { state } = replayAll([
+      migration("q", "0001_initial", `    operations = [
+        migrations.CreateModel('Answer', fields=[('id', models.AutoField(primary_key=True)), ('a', models.IntegerField()), ('b', models.IntegerField())], options={'order_with_respect_to': 'a'}),
+        migrations.CreateModel('Own', fields=[('id', models.AutoField(primary_key=True)), ('_order', models.PositiveIntegerField())]),
+    ]\n`),
+      migration("q", "0002_move", `    dependencies = [('q', '0001_initial')]
+    operations = [
+        migrations.AlterOrderWithRespectTo('answer', 'b'),
+        migrations.AlterOrderWithRespectTo('own', None),
+    ]\n`),
+    ]);
+    expect(state.model("q", "answer")?.fields.get("_order")?.origin?.migration).toBe("q.0001_initial");
+    expect(state.model("q", "own")?.fields.get("_order")?.type).toBe("PositiveIntegerField");
+  });
+
+  it("calls `_order` missing to RemoveField and RenameField, as Django's migration state has no such field", () => {
+    const state = new ProjectState();
+    const problems: string[] = [];
+    const m = migration("q", "0001_initial", `    operations = [
+        migrations.CreateModel('Answer', fields=[('id', models.AutoField(primary_key=True)), ('q', models.IntegerField())], options={'order_with_respect_to': 'q'}),
+        migrations.RenameField('answer', '_order', 'position'),
+        migrations.RemoveField('answer', '_order'),
+    ]\n`);
+    for (const op of m.operations) problems.push(...state.apply(op, { app: "q", migration: m.id, file: m.path }).map((p) => p.message));
+    expect(problems).toEqual(["field `Answer._order` is not in the state before this operation", "field `Answer._order` is not in the state before this operation"]);
+    expect([...(state.model("q", "answer")?.fields.keys() ?? [])]).toEqual(["id", "q", "_order"]);
+  });
 });
