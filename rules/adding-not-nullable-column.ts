@@ -1,8 +1,51 @@
-import { fieldOperation } from "../src/engine/resolved-operation.js";
-import type { Rule } from "../src/engine/rule-types.js";
-import { literalBool } from "../src/state/model-state.js";
-import { addFieldSnippet, alterFieldSnippet, dbDefaultFor, djangoHas, fieldWith, notNullViolation, pyValue } from "../src/advice/snippets.js";
-import { dbDefaultFix } from "../src/fix/rule-fixes.js";
+import { fieldOperation, orderColumnChange } from "../src/engine/resolved-operation.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { literalBool, literalString, ORDER_COLUMN_TYPE } from "../src/state/model-state.js";
+import {
+  addFieldSnippet,
+  alterFieldSnippet,
+  code,
+  dbDefaultFor,
+  djangoHas,
+  fieldWith,
+  notNullViolation,
+  pyValue,
+  runSqlLines,
+  separateDatabaseAndState,
+  sqlIdent,
+} from "../src/advice/snippets.js";
+import { dbDefaultFix, operationSource } from "../src/fix/rule-fixes.js";
+
+/** Why a NOT NULL column that Django fills with a default and then drops it breaks the old release. */
+function defaultDropped(ctx: OperationContext, table: string, column: string, value: string, note = ""): string {
+  return `Django adds \`${column}\` with DEFAULT ${value} to fill the existing rows, then drops the database default${note}. The old release does not know \`${column}\`, so its INSERTs into \`${table}\` fail with ${notNullViolation(ctx.target.database, table, column)} until it is replaced.`;
+}
+
+/**
+ * `AlterOrderWithRespectTo` turning the option on adds the `_order` column as an `AddField` of a
+ * NOT NULL IntegerField would: `database_forwards` gives the field `default=0` for the existing
+ * rows, and the schema editor drops that default again. The field is Django's own, so it cannot
+ * take a `db_default`: the safe form adds the same column by SQL, keeping the default.
+ */
+function orderColumnAdded(ctx: OperationContext): void {
+  const change = orderColumnChange(ctx);
+  if (!change?.added) return;
+  const { model, field } = change;
+  const table = ctx.tableOf(model);
+  const column = ctx.columnOf(field) ?? field.name;
+  const wrt = literalString(ctx.op.args.order_with_respect_to) ?? pyValue(ctx.op.args.order_with_respect_to);
+  const add = `ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ${ORDER_COLUMN_TYPE} DEFAULT 0 NOT NULL;`;
+  const drop = `ALTER TABLE ${sqlIdent(table)} DROP COLUMN ${sqlIdent(column)};`;
+  ctx.report({
+    range: ctx.op.range,
+    message: `Ordering \`${model.name}\` with respect to \`${wrt}\` adds NOT NULL column \`${column}\` without a database default, which breaks the old release's INSERTs into \`${table}\`.`,
+    help: [
+      `\`AlterOrderWithRespectTo\` gives \`${model.name}\` the \`${column}\` field Django keeps the order in. ${defaultDropped(ctx, table, column, "0")}`,
+      `1. Add the column yourself with a database default that stays (the column Django adds, without its \`DROP DEFAULT\`), and let \`AlterOrderWithRespectTo\` change only the model state; the database then fills \`${column}\` for the old release:\n${code(separateDatabaseAndState([`${operationSource(ctx, ctx.op)},`], [runSqlLines(add, drop)]))}`,
+      `2. Rows the old release inserts during the rollout get \`${column}\` 0, as the existing rows do (Django numbers only the rows the new release inserts). If their order matters, renumber them after the rollout with \`set_${model.key}_order()\` on their \`${wrt}\`.`,
+    ],
+  });
+}
 
 /** RS105: `AddField` of a NOT NULL column without `db_default` on an existing table. */
 export const addingNotNullableColumn: Rule = {
@@ -15,11 +58,12 @@ export const addingNotNullableColumn: Rule = {
     hazards: ["H07", "H36"],
     docs: {
       summary: "Adding a NOT NULL column without a database default",
-      what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column).",
+      what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column), and `AlterOrderWithRespectTo` that turns `order_with_respect_to` on for such a table: Django then adds the model's `_order` column, NOT NULL, the same way.",
       why: "Django fills existing rows with the Python `default` and then drops the database default again, so the column ends up NOT NULL with no default. The old release does not know the column, so each of its INSERTs fails with a NOT NULL violation until it is replaced. Without any default the migration itself fails on a table with rows.",
       recipe: [
         "Django 5.0+: give the field a database default with `db_default=...` (keep `default=` too if you like); the database then fills the column for the old release's INSERTs.",
         "Before Django 5.0: add the field with `null=True`, deploy, backfill in batches, then make it NOT NULL in a post-deploy migration (see setting-column-not-null).",
+        "`AlterOrderWithRespectTo`: `_order` is Django's own field and takes no `db_default`. Put the operation in the `state_operations` of a `SeparateDatabaseAndState` whose `database_operations` add the column with a default that stays: `RunSQL('ALTER TABLE ... ADD COLUMN \"_order\" integer DEFAULT 0 NOT NULL')`.",
       ],
       severityReason: "Error: every INSERT of the old release into the table fails during the rollout.",
       bad: `migrations.AddField(
@@ -34,10 +78,15 @@ export const addingNotNullableColumn: Rule = {
 )`,
     },
   },
-  operationKinds: ["AddField"],
+  operationKinds: ["AddField", "AlterOrderWithRespectTo"],
   operation(ctx) {
     const { op } = ctx;
-    if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown || ctx.stage === "post") return;
+    if (ctx.effect === "state" || op.unknown || ctx.stage === "post") return;
+    if (op.kind === "AlterOrderWithRespectTo") {
+      orderColumnAdded(ctx);
+      return;
+    }
+    if (op.kind !== "AddField") return;
     const added = fieldOperation(ctx);
     if (!added) return;
     const { model, name, after: field, call } = added;
@@ -50,9 +99,7 @@ export const addingNotNullableColumn: Rule = {
     const defaultText = field.hasDefault ? pyValue(field.default) : null;
     const help: string[] = [];
     if (field.hasDefault) {
-      help.push(
-        `Django adds \`${column}\` with DEFAULT ${defaultText} to fill the existing rows, then drops the database default${oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""}. The old release does not know \`${column}\`, so its INSERTs into \`${table}\` fail with ${notNullViolation(ctx.target.database, table, column)} until it is replaced.`,
-      );
+      help.push(defaultDropped(ctx, table, column, pyValue(field.default), oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
     } else {
       help.push(
         ctx.target.database === "postgresql"

@@ -1,6 +1,8 @@
-import type { Rule } from "../src/engine/rule-types.js";
-import { isAutoIncrement, literalString } from "../src/state/model-state.js";
+import { orderColumnChange } from "../src/engine/resolved-operation.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { isAutoIncrement, literalString, type ModelState } from "../src/state/model-state.js";
 import {
+  code,
   djangoHas,
   dropColumnSql,
   dropTablesSql,
@@ -8,9 +10,54 @@ import {
   alterFieldSnippet,
   pyValue,
   postDeployMarker,
+  runSqlLines,
+  separateDatabaseAndState,
+  sqlIdent,
   stateOnlyRemoveField,
 } from "../src/advice/snippets.js";
-import { stateOnlyRemovalFix } from "../src/fix/rule-fixes.js";
+import { operationSource, stateOnlyRemovalFix } from "../src/fix/rule-fixes.js";
+
+/** Why dropping a column (or join table) the old release selects breaks it. */
+function oldReleaseSelects(model: ModelState, table: string, column: string): string {
+  return `Django selects every field of \`${model.name}\` by name, so until the new release is fully live every query of the old release on \`${table}\` fails ("column ${column} does not exist"), and rolling back fails the same way.`;
+}
+
+/** The steps after the state-only removal: wait for the rollout, then drop what is left. */
+function contractSteps(ctx: OperationContext, drop: string): string[] {
+  return ["Deploy this release and wait until no instance of the old release runs.", `In a later release, drop it in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${drop}`];
+}
+
+/**
+ * `AlterOrderWithRespectTo` turning the option off drops the `_order` column as a `RemoveField`
+ * of it would (`database_forwards` calls `remove_field`). The column is NOT NULL without a
+ * default, and the field is Django's own (no `AlterField` reaches it), so the safe form gives the
+ * column a database default by SQL while the operation changes only the state.
+ */
+function orderColumnDropped(ctx: OperationContext): void {
+  const change = orderColumnChange(ctx);
+  if (!change || change.added) return;
+  const { model, field } = change;
+  const table = ctx.tableOf(model);
+  const column = ctx.columnOf(field) ?? field.name;
+  const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
+  const keep =
+    ctx.target.database === "sqlite"
+      ? `SQLite's ALTER TABLE cannot give an existing column a default; only rebuilding the table can. Rebuild \`${table}\` with \`${column}\` DEFAULT 0 (SQLite's table rebuild procedure, in a \`RunSQL\` in the \`database_operations\` of a \`SeparateDatabaseAndState\` whose \`state_operations\` hold this operation), or run this migration in a maintenance window.`
+      : `Keep the column, give it a database default, and let \`AlterOrderWithRespectTo\` change only the model state:\n${code(separateDatabaseAndState([`${operationSource(ctx, ctx.op)},`], [runSqlLines(`${alter} SET DEFAULT 0;`, `${alter} DROP DEFAULT;`)]))}`;
+  const steps = [
+    `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`. ${keep}`,
+    ...contractSteps(ctx, dropColumnSql(table, column)),
+  ];
+  ctx.report({
+    range: ctx.op.range,
+    message: `Setting \`order_with_respect_to\` of \`${model.name}\` to None drops column \`${column}\` from \`${table}\` while the old release still uses it.`,
+    help: [
+      `\`AlterOrderWithRespectTo\` takes away the \`${column}\` field Django kept \`${model.name}\`'s order in. ${oldReleaseSelects(model, table, column)}`,
+      ...steps.map((s, i) => `${i + 1}. ${s}`),
+    ],
+    related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}\` was ordered with respect to a field here`)] : undefined,
+  });
+}
 
 /** RS101: `RemoveField` drops a column that the running release still selects. */
 export const droppingColumn: Rule = {
@@ -23,12 +70,13 @@ export const droppingColumn: Rule = {
     hazards: ["H01"],
     docs: {
       summary: "Dropping a column that the running release still reads and writes",
-      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live.",
+      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column.",
       why: "Django names every model field in its SELECT and INSERT statements. While the old release still serves traffic, each of its queries on the model fails with `column ... does not exist`, and a rollback to the old release fails the same way.",
       recipe: [
         "Remove the field from the model and ship a state-only removal (`SeparateDatabaseAndState(state_operations=[RemoveField(...)], database_operations=[])`). If the column is NOT NULL without a database default, make it nullable (or give it a `db_default`) first, so the new release's INSERTs work.",
         "Deploy, and wait until no old release runs.",
         "In a later release, drop the column with `RunSQL('ALTER TABLE ... DROP COLUMN IF EXISTS ...')` in a migration marked post-deploy.",
+        "`AlterOrderWithRespectTo(..., order_with_respect_to=None)`: `_order` is Django's own field, out of reach of `AlterField`. Put the operation in the `state_operations` of a `SeparateDatabaseAndState` whose `database_operations` give the column a default (`RunSQL('ALTER TABLE ... ALTER COLUMN \"_order\" SET DEFAULT 0')`), then drop `_order` in a later post-deploy migration.",
       ],
       severityReason: "Error: the old release fails on every query of the model during the rollout.",
       bad: `migrations.RemoveField(model_name="book", name="subtitle")`,
@@ -38,11 +86,15 @@ export const droppingColumn: Rule = {
 )`,
     },
   },
-  operationKinds: ["RemoveField"],
+  operationKinds: ["RemoveField", "AlterOrderWithRespectTo"],
   operation(ctx) {
     const { op } = ctx;
-    if (op.kind !== "RemoveField" || ctx.effect === "state" || op.unknown) return;
-    if (ctx.stage === "post") return;
+    if (ctx.effect === "state" || op.unknown || ctx.stage === "post") return;
+    if (op.kind === "AlterOrderWithRespectTo") {
+      orderColumnDropped(ctx);
+      return;
+    }
+    if (op.kind !== "RemoveField") return;
     const model = ctx.model(literalString(op.args.model_name));
     const name = literalString(op.args.name);
     if (!model || !name || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
@@ -75,16 +127,13 @@ export const droppingColumn: Rule = {
     steps.push(
       `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}`,
     );
-    steps.push("Deploy this release and wait until no instance of the old release runs.");
-    steps.push(
-      `In a later release, drop it in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${m2mTable ? dropTablesSql([m2mTable]) : dropColumnSql(table, column ?? name)}`,
-    );
+    steps.push(...contractSteps(ctx, m2mTable ? dropTablesSql([m2mTable]) : dropColumnSql(table, column ?? name)));
     const what = m2mTable ? `drops the join table \`${m2mTable}\`` : `drops column \`${column}\` from \`${table}\``;
     ctx.report({
       range: op.range,
       message: `Removing field \`${model.name}.${name}\` ${what} while the old release still uses it.`,
       help: [
-        `Django selects every field of \`${model.name}\` by name, so until the new release is fully live every query of the old release on \`${table}\` fails ("column ${column ?? name} does not exist"), and rolling back fails the same way.`,
+        oldReleaseSelects(model, table, column ?? name),
         ...steps.map((s, i) => `${i + 1}. ${s}`),
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,

@@ -6,7 +6,7 @@
  */
 import type { OperationContext } from "./rule-types.js";
 import type { PyValue } from "../model/types.js";
-import { fieldFromCall, literalString, type FieldState, type ModelState } from "../state/model-state.js";
+import { fieldFromCall, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
 
 /** What `fieldOperation` resolves. */
 export interface FieldOperation {
@@ -45,6 +45,32 @@ export function existingModel(ctx: OperationContext, arg: "model_name" | "name")
   const model = ctx.model(literalString(ctx.op.args[arg]));
   if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
   return model;
+}
+
+/** The `_order` column an `AlterOrderWithRespectTo` adds or drops (see `orderColumnChange`). */
+export interface OrderColumnChange {
+  model: ModelState;
+  /** The `_order` field: as the model had it (dropped), or as Django adds it. */
+  field: FieldState;
+  added: boolean;
+}
+
+/**
+ * The `_order` column an `AlterOrderWithRespectTo` adds (the option goes on) or drops (it goes
+ * off) on an existing, managed table: the column change of an `AddField`/`RemoveField` of
+ * `_order`, which the rules report as such.
+ */
+export function orderColumnChange(ctx: OperationContext): OrderColumnChange | null {
+  const { op } = ctx;
+  if (op.kind !== "AlterOrderWithRespectTo") return null;
+  const model = existingModel(ctx, "name");
+  const change = model ? orderFieldChange(model, op.args.order_with_respect_to) : null;
+  if (!model || !change) return null;
+  if (change === "remove") {
+    const field = model.fields.get(ORDER_FIELD);
+    return field ? { model, field, added: false } : null;
+  }
+  return { model, field: orderField({ migration: ctx.migration.id, file: ctx.migration.path, range: op.range }), added: true };
 }
 
 /**

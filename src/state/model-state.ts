@@ -299,6 +299,9 @@ export function fieldFromCall(
  */
 export const ORDER_FIELD = "_order";
 
+/** The column type of `_order`: an IntegerField's, `integer` on PostgreSQL, MySQL and SQLite. */
+export const ORDER_COLUMN_TYPE = "integer";
+
 /**
  * Whether an `order_with_respect_to` value turns the ordering on: Django tests the option's truth,
  * so `None` and `""` leave it off. A value that is not a literal (a constant) is taken to name a
