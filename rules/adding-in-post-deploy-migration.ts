@@ -1,6 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { orderColumnChange } from "../src/engine/resolved-operation.js";
 import { parsedStatements, type RunSqlFacts } from "../src/engine/sql-facts-for-operation.js";
 import { columnOf, fieldFromCall, literalBool, literalString } from "../src/state/model-state.js";
 import { code, stageName } from "../src/advice/snippets.js";
@@ -56,6 +57,11 @@ export function expandChangeOf(ctx: OperationContext): ExpandChange | null {
         what: column ? `\`AddField\` adds column \`${column}\` to \`${table}\`` : `\`AddField\` creates the join table of \`${model.name}.${name}\``,
       };
     }
+    case "AlterOrderWithRespectTo": {
+      // Turning the option on adds Django's `_order` column, which the new model selects.
+      const change = orderColumnChange(ctx);
+      return change?.added ? { op, what: `\`AlterOrderWithRespectTo\` adds column \`${change.field.name}\` to \`${ctx.tableOf(change.model)}\`` } : null;
+    }
     case "RenameField": {
       const model = ctx.model(str(op.args.model_name));
       const oldName = str(op.args.old_name);
@@ -108,9 +114,10 @@ export function expandChangeOf(ctx: OperationContext): ExpandChange | null {
 }
 
 /**
- * Operations of a migration that remove what the old release uses: `RemoveField`, `DeleteModel`
- * (top level or on the database side of `SeparateDatabaseAndState`) and SQL `DROP COLUMN` /
- * `DROP TABLE`. State-only removals (also third-party ones) are not here.
+ * Operations of a migration that remove what the old release uses: `RemoveField`, `DeleteModel`,
+ * `AlterOrderWithRespectTo` to None (Django drops `_order`) (top level or on the database side of
+ * `SeparateDatabaseAndState`) and SQL `DROP COLUMN` / `DROP TABLE`. State-only removals (also
+ * third-party ones) are not here.
  */
 export function contractChangesOf(migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): ContractChange[] {
   const out: ContractChange[] = [];
@@ -126,6 +133,8 @@ export function contractChangesOf(migration: ParsedMigration, sql: (op: Operatio
         out.push({ op, what: `\`RemoveField\` of \`${literalString(op.args.model_name) ?? "?"}.${literalString(op.args.name) ?? "?"}\`` });
       } else if (op.kind === "DeleteModel") {
         out.push({ op, what: `\`DeleteModel\` of \`${literalString(op.args.name) ?? "?"}\`` });
+      } else if (op.kind === "AlterOrderWithRespectTo" && op.args.order_with_respect_to?.kind === "none") {
+        out.push({ op, what: `\`AlterOrderWithRespectTo\` of \`${literalString(op.args.name) ?? "?"}\` to None` });
       } else if (op.kind === "RunSQL") {
         const drop = parsedStatements(sql(op)?.forward).find((s) => s.fact.kind === "drop-column" || s.fact.kind === "drop-table");
         if (drop) {
@@ -171,7 +180,7 @@ export const addingInPostDeployMigration: Rule = {
     hazards: ["H49"],
     docs: {
       summary: "A post-deploy migration that adds or renames columns or tables the new release needs",
-      what: "Flags, in a migration that runs after the new release is live (marked `stage = Stage.POST_DEPLOY`, `safe = Safe.after_deploy()`, `is_post_deployment = True`, or unmarked with `default-stage = \"post\"`), operations that create what the new code queries: `CreateModel` (managed), `AddField`, `RenameField`/`RenameModel`/`AlterModelTable`/`AlterField(db_column=...)` when the database name changes, and `RunSQL` ADD COLUMN / CREATE TABLE / RENAME. Indexes, constraints and backfills are not flagged: they are what post-deploy migrations are for. Migrations that also drop something are reported by `mixing-deploy-stages` instead.",
+      what: "Flags, in a migration that runs after the new release is live (marked `stage = Stage.POST_DEPLOY`, `safe = Safe.after_deploy()`, `is_post_deployment = True`, or unmarked with `default-stage = \"post\"`), operations that create what the new code queries: `CreateModel` (managed), `AddField`, `AlterOrderWithRespectTo` that turns the option on (it adds the `_order` column), `RenameField`/`RenameModel`/`AlterModelTable`/`AlterField(db_column=...)` when the database name changes, and `RunSQL` ADD COLUMN / CREATE TABLE / RENAME. Indexes, constraints and backfills are not flagged: they are what post-deploy migrations are for. Migrations that also drop something are reported by `mixing-deploy-stages` instead.",
       why: "A post-deploy migration runs only after every instance of the new release serves traffic. Django names every model field in its SELECT and INSERT statements, so until the migration runs, each query of the new release on the model fails with `column ... does not exist` (or `relation ... does not exist`): an outage for the length of the deploy.",
       recipe: [
         "Move the operation into a migration that runs before the deploy (remove the post-deploy marker, or split it into its own pre-deploy migration that the post-deploy one depends on).",

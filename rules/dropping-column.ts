@@ -28,10 +28,22 @@ function contractSteps(ctx: OperationContext, drop: string): string[] {
 }
 
 /**
+ * The expand step for taking `_order` away: the column stays with a database default, so the new
+ * release (which no longer sets it) can INSERT, while `AlterOrderWithRespectTo` changes only the
+ * state. `_order` is Django's own field, out of reach of `AlterField`, so the default is SQL.
+ */
+export function keepOrderColumn(ctx: OperationContext, table: string, column: string): string {
+  if (ctx.target.database === "sqlite") {
+    return `SQLite's ALTER TABLE cannot give an existing column a default; only rebuilding the table can. Rebuild \`${table}\` with \`${column}\` DEFAULT 0 (SQLite's table rebuild procedure, in a \`RunSQL\` in the \`database_operations\` of a \`SeparateDatabaseAndState\` whose \`state_operations\` hold the \`AlterOrderWithRespectTo\`), or take it away in a maintenance window.`;
+  }
+  const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
+  const setDefault = runSqlLines(`${alter} SET DEFAULT 0;`, `${alter} DROP DEFAULT;`);
+  return `Keep the column, give it a database default, and let \`AlterOrderWithRespectTo\` change only the model state:\n${code(separateDatabaseAndState([`${operationSource(ctx, ctx.op)},`], [setDefault]))}`;
+}
+
+/**
  * `AlterOrderWithRespectTo` turning the option off drops the `_order` column as a `RemoveField`
- * of it would (`database_forwards` calls `remove_field`). The column is NOT NULL without a
- * default, and the field is Django's own (no `AlterField` reaches it), so the safe form gives the
- * column a database default by SQL while the operation changes only the state.
+ * of it would (`database_forwards` calls `remove_field`).
  */
 function orderColumnDropped(ctx: OperationContext): void {
   const change = orderColumnChange(ctx);
@@ -39,13 +51,8 @@ function orderColumnDropped(ctx: OperationContext): void {
   const { model, field } = change;
   const table = ctx.tableOf(model);
   const column = ctx.columnOf(field) ?? field.name;
-  const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
-  const keep =
-    ctx.target.database === "sqlite"
-      ? `SQLite's ALTER TABLE cannot give an existing column a default; only rebuilding the table can. Rebuild \`${table}\` with \`${column}\` DEFAULT 0 (SQLite's table rebuild procedure, in a \`RunSQL\` in the \`database_operations\` of a \`SeparateDatabaseAndState\` whose \`state_operations\` hold this operation), or run this migration in a maintenance window.`
-      : `Keep the column, give it a database default, and let \`AlterOrderWithRespectTo\` change only the model state:\n${code(separateDatabaseAndState([`${operationSource(ctx, ctx.op)},`], [runSqlLines(`${alter} SET DEFAULT 0;`, `${alter} DROP DEFAULT;`)]))}`;
   const steps = [
-    `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`. ${keep}`,
+    `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`. ${keepOrderColumn(ctx, table, column)}`,
     ...contractSteps(ctx, dropColumnSql(table, column)),
   ];
   ctx.report({

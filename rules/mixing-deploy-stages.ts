@@ -25,7 +25,7 @@ export const mixingDeployStages: Rule = {
     hazards: ["H47"],
     docs: {
       summary: "A post-deploy migration that mixes expand operations (needed by the new release) with contract operations (drops)",
-      what: "Flags a migration that runs after the deploy (post-deploy marker, or unmarked with `default-stage = \"post\"`) and contains both an expand operation (`CreateModel`, `AddField`, a column or table rename, `RunSQL` ADD COLUMN / CREATE TABLE) and a contract operation (`RemoveField`, `DeleteModel`, `RunSQL` DROP COLUMN / DROP TABLE). Reported once, at the first expand operation. Pre-deploy migrations with drops are reported by the drop rules themselves.",
+      what: "Flags a migration that runs after the deploy (post-deploy marker, or unmarked with `default-stage = \"post\"`) and contains both an expand operation (`CreateModel`, `AddField`, `AlterOrderWithRespectTo` that adds `_order`, a column or table rename, `RunSQL` ADD COLUMN / CREATE TABLE) and a contract operation (`RemoveField`, `DeleteModel`, `AlterOrderWithRespectTo` to None, `RunSQL` DROP COLUMN / DROP TABLE). Reported once, at the first expand operation. Pre-deploy migrations with drops are reported by the drop rules themselves.",
       why: "Such a migration has no correct stage, the way django-syzygy calls it ambiguous: run before the deploy, its drops break the old release still serving traffic; run after, the new release starts without the columns or tables it queries. Marked post-deploy, the second happens.",
       recipe: [
         "Split the migration: the expand operations go into a pre-deploy migration that runs before the new release starts.",

@@ -1,6 +1,8 @@
+import { mayRedefineColumn, rawStepsMay } from "../src/engine/raw-steps.js";
 import { columnLeftByRemoval } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
-import { alterFieldSnippet, djangoHas, fieldWith, pyValue } from "../src/advice/snippets.js";
+import { alterFieldSnippet, djangoHas, dropColumnSql, fieldWith, pyValue } from "../src/advice/snippets.js";
+import { keepOrderColumn } from "./dropping-column.js";
 
 /** RS107: a field leaves the model while its column stays NOT NULL without a database default. */
 export const removingNotNullColumnFromState: Rule = {
@@ -13,7 +15,7 @@ export const removingNotNullColumnFromState: Rule = {
     hazards: ["H02"],
     docs: {
       summary: "Removing a field from the model while its column is still NOT NULL without a database default",
-      what: "Flags a state-only `RemoveField` (in `SeparateDatabaseAndState.state_operations` or `RunSQL(state_operations=...)`), and a `RemoveField` in a post-deploy migration, when the column that stays in the database is NOT NULL and has no database default.",
+      what: "Flags a state-only `RemoveField` (in `SeparateDatabaseAndState.state_operations` or `RunSQL(state_operations=...)`), and a `RemoveField` in a post-deploy migration, when the column that stays in the database is NOT NULL and has no database default. Likewise an `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None (taking Django's `_order` field away), unless a `RunSQL` so far (such as one in the same `SeparateDatabaseAndState`'s `database_operations`) may have given `_order` a default or dropped its NOT NULL.",
       why: "The new release no longer knows the field, so its INSERTs leave the column out; the database then has no value for a NOT NULL column and every INSERT fails until the column is finally dropped.",
       recipe: [
         "Before (or in the same migration as) the state-only removal, let the database fill the column: `AlterField(null=True)`, or `db_default=...` on Django 5.0+.",
@@ -35,7 +37,7 @@ migrations.SeparateDatabaseAndState(
 )`,
     },
   },
-  operationKinds: ["RemoveField"],
+  operationKinds: ["RemoveField", "AlterOrderWithRespectTo"],
   operation(ctx) {
     const removal = columnLeftByRemoval(ctx);
     if (!removal) return;
@@ -45,17 +47,32 @@ migrations.SeparateDatabaseAndState(
     if (column.null !== false || column.hasDbDefault || /AutoField$/.test(column.type)) return;
     const table = ctx.db.tableOf(physical);
     const columnName = ctx.columnOf(column) ?? name;
-    const expand =
-      djangoHas(ctx.target, 5, 0) && column.hasDefault
-        ? fieldWith(column.call, { db_default: pyValue(column.default) })
-        : fieldWith(column.call, { null: "True" });
+    const ordering = op.kind === "AlterOrderWithRespectTo";
+    let steps: string[];
+    if (ordering) {
+      // `_order` takes a default only from SQL, which the state does not show.
+      if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayRedefineColumn(fact, table, columnName, ["set-default", "drop-not-null"]))) return;
+      steps = [
+        `${stateOnly ? "" : "Before the deploy: "}${keepOrderColumn(ctx, table, columnName)}`,
+        `Deploy, and drop the column in a later post-deploy migration:\n${dropColumnSql(table, columnName)}`,
+      ];
+    } else {
+      const expand =
+        djangoHas(ctx.target, 5, 0) && column.hasDefault
+          ? fieldWith(column.call, { db_default: pyValue(column.default) })
+          : fieldWith(column.call, { null: "True" });
+      steps = [
+        `Let the database fill the column first, in a migration that runs before this one (it is instant on PostgreSQL):\n${alterFieldSnippet(model.key, name, expand)}`,
+        `Then remove \`${name}\` from the model state, deploy, and drop the column in a later post-deploy migration.`,
+      ];
+    }
+    const subject = ordering ? `Setting \`order_with_respect_to\` of \`${model.name}\` to None` : `Removing \`${model.name}.${name}\` from the model`;
     ctx.report({
       range: op.range,
-      message: `Removing \`${model.name}.${name}\` from the model ${stateOnly ? "while keeping" : "before dropping"} NOT NULL column \`${table}.${columnName}\` breaks the new release's INSERTs.`,
+      message: `${subject} ${stateOnly ? "while keeping" : "before dropping"} NOT NULL column \`${table}.${columnName}\` breaks the new release's INSERTs.`,
       help: [
         `${stateOnly ? "The column stays in the database" : "This migration runs after the new release is live, so until then the column is still there"}, NOT NULL and without a database default. The new release no longer sets \`${name}\`, so each of its INSERTs into \`${table}\` fails with "null value in column "${columnName}" violates not-null constraint".`,
-        `1. Let the database fill the column first, in a migration that runs before this one (it is instant on PostgreSQL):\n${alterFieldSnippet(model.key, name, expand)}`,
-        `2. Then remove \`${name}\` from the model state, deploy, and drop the column in a later post-deploy migration.`,
+        ...steps.map((step, i) => `${i + 1}. ${step}`),
       ],
       related: column.origin ? [ctx.relatedAt(column.origin, `\`${columnName}\` was defined NOT NULL here`)] : undefined,
     });

@@ -74,10 +74,11 @@ export function orderColumnChange(ctx: OperationContext): OrderColumnChange | nu
 }
 
 /**
- * A `RemoveField` that takes a field out of the model while its column stays in the database for
- * a while: state-only (`SeparateDatabaseAndState`, `RunSQL(state_operations=...)`), or in a
- * post-deploy migration (the new release runs before it). Returns the column as the physical
- * schema has it, on an existing managed table.
+ * A `RemoveField` (or an `AlterOrderWithRespectTo` that takes `_order` away) that takes a field
+ * out of the model while its column stays in the database for a while: state-only
+ * (`SeparateDatabaseAndState`, `RunSQL(state_operations=...)`), or in a post-deploy migration
+ * (the new release runs before it). Returns the column as the physical schema has it, on an
+ * existing managed table.
  */
 export function columnLeftByRemoval(ctx: OperationContext): {
   model: ModelState;
@@ -87,12 +88,13 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   stateOnly: boolean;
 } | null {
   const { op } = ctx;
-  if (op.kind !== "RemoveField" || op.unknown) return null;
+  if ((op.kind !== "RemoveField" && op.kind !== "AlterOrderWithRespectTo") || op.unknown) return null;
   const stateOnly = ctx.effect === "state";
   if (!stateOnly && ctx.stage !== "post") return null;
-  const modelName = literalString(op.args.model_name);
-  const name = literalString(op.args.name);
+  const modelName = literalString(op.kind === "RemoveField" ? op.args.model_name : op.args.name);
   const model = ctx.model(modelName);
+  const name =
+    op.kind === "RemoveField" ? literalString(op.args.name) : model && orderFieldChange(model, op.args.order_with_respect_to) === "remove" ? ORDER_FIELD : null;
   // The column as the database has it, which a state-only change leaves behind.
   const physical = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
   if (!model || !name || !physical || !ctx.hasTable(physical) || ctx.isNewTable(physical)) return null;
