@@ -336,6 +336,22 @@ export function orderFieldChange(model: ModelState, value: PyValue | undefined):
   return current && isOrderField(current) ? "remove" : null;
 }
 
+/**
+ * The field with option `key` set to `value`, in its options and in its call as written (in place
+ * of a positional argument when the call passes it so).
+ */
+export function withOption(field: FieldState, key: string, value: PyValue): FieldState {
+  let call = field.call;
+  if (call?.kind === "call") {
+    const position = call.kwargs[key] === undefined ? fieldParams(className(call)).indexOf(key) : -1;
+    call =
+      position >= 0 && position < call.args.length
+        ? { ...call, args: call.args.map((arg, i) => (i === position ? value : arg)) }
+        : { ...call, kwargs: { ...call.kwargs, [key]: value } };
+  }
+  return { ...field, kwargs: { ...field.kwargs, [key]: value }, call };
+}
+
 /** Index state from `models.Index(fields=[...], name=...)`. */
 export function indexFromValue(value: PyValue): IndexState {
   const kwargs = value.kind === "call" ? value.kwargs : {};

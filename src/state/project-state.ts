@@ -20,6 +20,7 @@ import {
   resolveModelReference,
   togetherList,
   truncateName,
+  withOption,
   type FieldState,
   type ModelState,
   type Origin,
@@ -294,7 +295,7 @@ export class ProjectState {
         this.models.set(`${renamed.app}.${renamed.key}`, renamed);
         this.touch(oldKey);
         this.touch(`${renamed.app}.${renamed.key}`);
-        this.repointRelations(oldKey, `${renamed.app}.${renamed.key}`);
+        this.repointRelations(oldKey, renamed);
         break;
       }
       case "AlterModelTable": {
@@ -450,22 +451,29 @@ export class ProjectState {
     return problems;
   }
 
-  /** After RenameModel, relations that pointed at the old key point at the new one. */
-  private repointRelations(oldKey: string, newKey: string): void {
+  /**
+   * After RenameModel, relations that pointed at the old model point at the new one. Like
+   * `ProjectState.rename_model`, which sets the field's `to`/`through` to `"<app>.<NewName>"`, the
+   * field's options and call say so too, so that a field written from the state names a model
+   * that exists.
+   */
+  private repointRelations(oldKey: string, renamed: ModelState): void {
+    const newKey = `${renamed.app}.${renamed.key}`;
     for (const [key, model] of this.models) {
       let changed: ModelState | null = null;
       for (const [name, field] of model.fields) {
-        if (field.relation && (field.relation.to === oldKey || field.relation.through === oldKey)) {
-          changed ??= cloneModel(model);
-          changed.fields.set(name, {
-            ...field,
-            relation: {
-              ...field.relation,
-              to: field.relation.to === oldKey ? newKey : field.relation.to,
-              through: field.relation.through === oldKey ? newKey : field.relation.through,
-            },
-          });
+        const relation = field.relation;
+        if (!relation || (relation.to !== oldKey && relation.through !== oldKey)) continue;
+        changed ??= cloneModel(model);
+        let repointed: FieldState = {
+          ...field,
+          relation: { ...relation, to: relation.to === oldKey ? newKey : relation.to, through: relation.through === oldKey ? newKey : relation.through },
+        };
+        for (const option of ["to", "through"] as const) {
+          const written = field.kwargs[option];
+          if (relation[option] === oldKey && written) repointed = withOption(repointed, option, { kind: "str", value: `${renamed.app}.${renamed.name}`, range: written.range });
         }
+        changed.fields.set(name, repointed);
       }
       if (model.bases.includes(oldKey)) {
         changed ??= cloneModel(model);

@@ -117,6 +117,35 @@ describe("ProjectState replay", () => {
     expect(state.model("shop", "vip")?.bases).toEqual(["shop.client"]);
   });
 
+  it("repoints relations to a renamed model as Django's rename_model does, in the options and the call as written", () => {
+    const { state } = replayAll([
+      migration(
+        "shop",
+        "0001_initial",
+        `    operations = [
+        migrations.CreateModel("Customer", [("id", models.AutoField(primary_key=True))]),
+        migrations.CreateModel("Order", [
+            ("id", models.AutoField(primary_key=True)),
+            ("customer", models.ForeignKey("shop.customer", models.CASCADE)),
+            ("buyers", models.ManyToManyField(to="shop.customer", through="shop.Membership")),
+        ]),
+        migrations.CreateModel("Membership", [("id", models.AutoField(primary_key=True))]),
+        migrations.RenameModel("Customer", "Client"),
+        migrations.RenameModel("Membership", "Seat"),
+    ]
+`,
+      ),
+    ]);
+    const order = state.model("shop", "order");
+    const customer = order?.fields.get("customer");
+    // Django sets remote_field.model to "<app>.<NewName>": the positional `to` is replaced in place.
+    expect(customer?.kwargs.to).toMatchObject({ kind: "str", value: "shop.Client" });
+    expect(customer?.call).toMatchObject({ args: [{ kind: "str", value: "shop.Client" }, { kind: "name" }], kwargs: {} });
+    const buyers = order?.fields.get("buyers");
+    expect(buyers?.relation).toMatchObject({ to: "shop.client", through: "shop.seat" });
+    expect(buyers?.call).toMatchObject({ kwargs: { to: { value: "shop.Client" }, through: { value: "shop.Seat" } } });
+  });
+
   it("a shadow applies operations without changing the state, and copies only the models it changes", () => {
     const { state } = replayAll([initial]);
     const changes = migration(
