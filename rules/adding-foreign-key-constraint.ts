@@ -9,7 +9,6 @@ import {
   partitionedUniqueConstraintOperations,
   partitionTargets,
   py,
-  pyValue,
   runSqlLines,
   repeatForEveryPartition,
   separateDatabaseAndState,
@@ -18,36 +17,8 @@ import {
 } from "../src/advice/snippets.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
-import { FIELD_NON_DB_ATTRS } from "../src/model/django-operations.js";
+import { dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
-
-/** Field attributes Django ignores when deciding whether a field changes the schema (`Field.non_db_attrs`, Django 4.2+). */
-const NON_DB_ATTRS = new Set([...FIELD_NON_DB_ATTRS, "db_comment"]);
-
-/** Attributes compared through the field's resolved state rather than as written. */
-const SEMANTIC_ATTRS = new Set(["to", "null", "unique", "db_index", "db_constraint", "primary_key", "max_length", "default", "db_default"]);
-
-/**
- * Django's `_field_should_be_altered(old, new, ignore={"db_comment"})`: whether `AlterField`
- * touches the schema at all. For a foreign key with a constraint, a `True` here makes Django drop
- * the FK constraint and add it back (validated) after the change.
- */
-function fieldShouldBeAltered(ctx: OperationContext, before: FieldState, after: FieldState): boolean {
-  if (before.type !== after.type || ctx.columnOf(before) !== ctx.columnOf(after)) return true;
-  const a = before;
-  const b = after;
-  if (a.null !== b.null || a.unique !== b.unique || a.dbIndex !== b.dbIndex || a.primaryKey !== b.primaryKey || a.maxLength !== b.maxLength) return true;
-  if (a.relation?.to !== b.relation?.to || a.relation?.dbConstraint !== b.relation?.dbConstraint) return true;
-  if (a.hasDefault !== b.hasDefault || pyValue(a.default) !== pyValue(b.default)) return true;
-  if (a.hasDbDefault !== b.hasDbDefault || pyValue(a.dbDefault) !== pyValue(b.dbDefault)) return true;
-  const rest = (f: FieldState) =>
-    Object.entries(f.kwargs)
-      .filter(([k]) => !NON_DB_ATTRS.has(k) && !SEMANTIC_ATTRS.has(k))
-      .map(([k, v]) => `${k}=${pyValue(v)}`)
-      .sort()
-      .join(",");
-  return rest(a) !== rest(b);
-}
 
 /** The referenced table and column, when the target model is in state. */
 function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string } {
@@ -129,7 +100,7 @@ export const addingForeignKeyConstraint: Rule = {
     let mode: "add" | "enable" | "readd";
     if (!before) mode = "add";
     else if (!before.relation || before.relation.kind === "m2m" || !before.relation.dbConstraint) mode = "enable";
-    else if (ctx.target.database === "postgresql" && fieldShouldBeAltered(ctx, before, after)) mode = "readd";
+    else if (ctx.target.database === "postgresql" && dropsForeignKey(before, after)) mode = "readd";
     else return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(after) ?? `${name}_id`;

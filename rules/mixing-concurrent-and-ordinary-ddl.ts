@@ -1,12 +1,13 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { FIELD_NON_DB_ATTRS, TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
+import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
+import { databaseChanges } from "../src/engine/field-changes.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { SqlStatementFact } from "../src/sql/analyze-sql.js";
 import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
-import { columnOf, fieldFromCall, literalString, type FieldState } from "../src/state/model-state.js";
-import { code, pyValue } from "../src/advice/snippets.js";
+import { columnOf, fieldFromCall, literalString } from "../src/state/model-state.js";
+import { code } from "../src/advice/snippets.js";
 
 const CONCURRENT_OPERATIONS = new Set(["AddIndexConcurrently", "RemoveIndexConcurrently"]);
 
@@ -31,22 +32,6 @@ const ORDINARY_SQL = new Set([
   "alter-enum-add-value",
   "alter-enum-rename-value",
 ]);
-
-/** Field options Django ignores when deciding whether an `AlterField` touches the database (`non_db_attrs`). */
-const NON_DB_OPTIONS = new Set([...FIELD_NON_DB_ATTRS]);
-
-/** Whether Django's schema editor emits SQL for changing `before` into `after` (types, column, database options). */
-function changesDatabase(before: FieldState, after: FieldState): boolean {
-  if (before.type !== after.type || columnOf(before) !== columnOf(after)) return true;
-  const keys = new Set([...Object.keys(before.kwargs), ...Object.keys(after.kwargs)]);
-  for (const key of keys) {
-    if (NON_DB_OPTIONS.has(key)) continue;
-    const a = before.kwargs[key];
-    const b = after.kwargs[key];
-    if (!a || !b || pyValue(a) !== pyValue(b)) return true;
-  }
-  return false;
-}
 
 /** What one operation is, for this rule: part of the concurrent recipe, ordinary DDL, or neither. */
 interface Seen {
@@ -99,7 +84,7 @@ function ordinaryPart(ctx: OperationContext): string | null {
         if (op.kind === "RenameField") {
           const newName = literalString(op.args.new_name);
           if (newName && columnOf(before) === columnOf({ ...before, name: newName })) return null;
-        } else if (op.args.field && !changesDatabase(before, fieldFromCall(before.name, op.args.field, model.app, model.key, null))) {
+        } else if (op.args.field && databaseChanges(before, fieldFromCall(before.name, op.args.field, model.app, model.key, null)).length === 0) {
           return null;
         }
       }

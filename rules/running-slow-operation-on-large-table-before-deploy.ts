@@ -1,13 +1,14 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { reachesDatabase } from "../src/engine/resolved-operation.js";
-import type { Operation, PyValue, SourceRange } from "../src/model/types.js";
+import { dropsForeignKey } from "../src/engine/field-changes.js";
+import type { Operation, SourceRange } from "../src/model/types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { getModelCalls } from "../src/parse/get-model-calls.js";
 import { tableListed } from "../src/engine/table-lists.js";
 import { className, fieldFromCall, literalString, togetherAdded, togetherList, type ModelState } from "../src/state/model-state.js";
-import { code, postDeployMarker, pyValue } from "../src/advice/snippets.js";
+import { code, postDeployMarker } from "../src/advice/snippets.js";
 import { postDeployMarkerLines } from "../src/fix/new-migrations.js";
 import { operationSource, stageSource } from "./adding-in-post-deploy-migration.js";
 
@@ -74,7 +75,7 @@ function slowWorkOf(ctx: OperationContext): SlowWork[] {
       if (op.kind === "AlterField" && !before) break;
       if ((after.unique && !after.primaryKey && !before?.unique) || (after.dbIndex && !before?.dbIndex && !after.unique)) {
         push(model, `builds an index for \`${model.name}.${name}\`${after.unique ? " (unique)" : ""}`, "index");
-      } else if (before?.relation?.dbConstraint && before.relation.kind !== "m2m" && after.relation?.dbConstraint && fieldChanged(before.kwargs, after.kwargs)) {
+      } else if (before && dropsForeignKey(before, after) && after.relation?.dbConstraint) {
         // Django drops and re-adds the foreign key of an altered FK column, which checks every row.
         push(model, `re-adds the foreign key of \`${model.name}.${name}\`, checking every row`, "validation");
       }
@@ -133,23 +134,6 @@ function slowWorkOf(ctx: OperationContext): SlowWork[] {
       break;
   }
   return out;
-}
-
-/** Field options Django keeps in Python (`Field.non_db_attrs`, and `default`): changing only these emits no SQL. */
-const PYTHON_ONLY_OPTIONS = new Set([
-  "blank", "choices", "default", "editable", "error_messages", "help_text", "limit_choices_to",
-  "on_delete", "related_name", "related_query_name", "validators", "verbose_name",
-]);
-
-/** Whether an option that reaches the database differs (Django then drops and re-adds the FK). */
-function fieldChanged(before: Record<string, PyValue>, after: Record<string, PyValue>): boolean {
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return [...keys].some((k) => {
-    if (PYTHON_ONLY_OPTIONS.has(k)) return false;
-    const a = before[k];
-    const b = after[k];
-    return !a || !b || pyValue(a) !== pyValue(b);
-  });
 }
 
 const WHY: Record<SlowWork["kind"], string> = {

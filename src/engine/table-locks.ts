@@ -9,8 +9,7 @@ import type { Database, OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
-import { pyValue } from "../advice/snippets.js";
-import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
+import { databaseChanges, dropsForeignKey } from "./field-changes.js";
 import { className, columnOf, defaultTableName, fieldFromCall, literalBool, literalString, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
 
 /**
@@ -41,65 +40,6 @@ export interface TableLock {
    * its deferred SQL, which runs after the migration's last operation, just before COMMIT.
    */
   atEnd?: true;
-}
-
-/**
- * Field options that change no SQL on PostgreSQL: Django's `Field.non_db_attrs`, `default`, which
- * Django keeps in Python, and the `unique_for_*` options of model validation. `db_comment` is not
- * here: Django 4.2 emits `ALTER COLUMN ... TYPE` with the COMMENT.
- */
-const POSTGRES_NO_SQL_OPTIONS = new Set([...FIELD_NON_DB_ATTRS, "default", "unique_for_date", "unique_for_month", "unique_for_year"]);
-
-const DATE_OPTIONS = ["auto_now", "auto_now_add"];
-const FILE_OPTIONS = ["upload_to", "storage"];
-
-/**
- * Options of Django's field classes that only Python reads, by class: a text column has no
- * length, `auto_now` is filled by `pre_save`, `upload_to` names files... Django's schema editor
- * is called for them (`_field_should_be_altered` skips only `non_db_attrs`), but emits nothing.
- */
-const POSTGRES_NO_SQL_BY_CLASS: Readonly<Record<string, readonly string[]>> = {
-  TextField: ["max_length"],
-  DateField: DATE_OPTIONS,
-  DateTimeField: DATE_OPTIONS,
-  TimeField: DATE_OPTIONS,
-  FileField: FILE_OPTIONS,
-  ImageField: [...FILE_OPTIONS, "width_field", "height_field"],
-  FilePathField: ["path", "match", "recursive", "allow_files", "allow_folders"],
-  SlugField: ["allow_unicode"],
-  GenericIPAddressField: ["protocol", "unpack_ipv4"],
-  JSONField: ["encoder", "decoder"],
-};
-
-/**
- * On SQLite, Django remakes the table (`_remake_table`: CREATE, INSERT ... SELECT, DROP, RENAME)
- * for every field change `_field_should_be_altered` lets through: only `non_db_attrs` change no SQL.
- */
-const SQLITE_NO_SQL_OPTIONS = new Set(FIELD_NON_DB_ATTRS);
-
-/** Whether changing `key` from `before` to `after` runs no SQL (`sqlmigrate` prints "(no-op)"). */
-function changesNoSql(key: string, before: FieldState, after: FieldState, database: Database): boolean {
-  if (database === "sqlite") return SQLITE_NO_SQL_OPTIONS.has(key);
-  return POSTGRES_NO_SQL_OPTIONS.has(key) || (before.type === after.type && (POSTGRES_NO_SQL_BY_CLASS[after.type]?.includes(key) ?? false));
-}
-
-/**
- * What Django's schema editor changes in the database for `before` -> `after`: the field options
- * that emit SQL (`type` and `column` for the class and the column name). Empty: no SQL, no lock.
- * Checked with `sqlmigrate` on PostgreSQL 15 and SQLite, Django 4.2.
- */
-export function databaseChanges(before: FieldState, after: FieldState, database: Database = "postgresql"): string[] {
-  const changed: string[] = [];
-  if (before.type !== after.type) changed.push("type");
-  if (columnOf(before) !== columnOf(after)) changed.push("column");
-  const keys = new Set([...Object.keys(before.kwargs), ...Object.keys(after.kwargs)]);
-  for (const key of keys) {
-    if (changesNoSql(key, before, after, database)) continue;
-    const a = before.kwargs[key];
-    const b = after.kwargs[key];
-    if (!a || !b || pyValue(a) !== pyValue(b)) changed.push(key);
-  }
-  return changed;
 }
 
 /** ALTER TABLE subcommands and statements that take ACCESS EXCLUSIVE on their table. */
@@ -250,7 +190,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       if (before.relation?.kind === "m2m" || after.relation?.kind === "m2m" || changes.length === 0) break;
       // Django drops the foreign key of an altered FK column (DROP CONSTRAINT: ACCESS EXCLUSIVE on
       // both tables) and adds it back (SHARE ROW EXCLUSIVE on both, validating every row).
-      const dropped = before.relation !== null && before.relation.dbConstraint;
+      const dropped = dropsForeignKey(before, after);
       const column = `\`${columnOf(before) ?? name}\``;
       if (!dropped && changes.every((k) => k === "db_index")) {
         // Only the index: CREATE INDEX (SHARE) or DROP INDEX (ACCESS EXCLUSIVE).

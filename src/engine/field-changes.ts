@@ -1,0 +1,110 @@
+/**
+ * Whether Django's schema editor alters a field, and what it changes: `_field_should_be_altered`
+ * and the foreign-key part of `_alter_field` (django/db/backends/base/schema.py, 4.2). Rules that
+ * compare a field before and after an operation share it, so they agree on what is a change.
+ */
+import type { PyValue } from "../model/types.js";
+import type { Database } from "./rule-types.js";
+import { pyValue } from "../advice/snippets.js";
+import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
+import { columnOf, type FieldState } from "../state/model-state.js";
+
+const NON_DB_ATTRS = new Set(FIELD_NON_DB_ATTRS);
+
+/**
+ * Options compared by what they mean, not as written. Django compares the two fields'
+ * `deconstruct()`, which leaves out an option at its default (`null=False`, a ForeignKey's
+ * `db_index=True`) and names the target model by its lower-cased label, whatever the migration
+ * wrote (`"Writer"`, `"library.Writer"`) and after a `RenameModel` repointed it. `undefined`: the
+ * meaning is not known statically, so the option is compared as written.
+ */
+const MEANING: Record<string, (field: FieldState) => unknown> = {
+  to: (f) => f.relation?.to ?? undefined,
+  db_constraint: (f) => f.relation?.dbConstraint,
+  null: (f) => f.null ?? undefined,
+  unique: (f) => f.unique,
+  db_index: (f) => f.dbIndex,
+  primary_key: (f) => f.primaryKey,
+  max_length: (f) => f.maxLength ?? undefined,
+  default: (f) => (f.hasDefault ? pyValue(f.default) : null),
+  db_default: (f) => (f.hasDbDefault ? pyValue(f.dbDefault) : null),
+};
+
+function writtenDiffers(a: PyValue | undefined, b: PyValue | undefined): boolean {
+  return a === undefined || b === undefined ? a !== b : pyValue(a) !== pyValue(b);
+}
+
+/**
+ * Django's `_field_should_be_altered(before, after, ignore)`: the options whose change makes the
+ * schema editor alter the field (`type` for the class, `column` for the column name, which covers
+ * `db_column`). Empty: Django leaves the field alone, and `sqlmigrate` prints "(no-op)".
+ */
+export function alteredOptions(before: FieldState, after: FieldState, ignore: readonly string[] = []): string[] {
+  const changed: string[] = [];
+  if (before.type !== after.type) changed.push("type");
+  if (columnOf(before) !== columnOf(after)) changed.push("column");
+  for (const key of new Set([...Object.keys(before.kwargs), ...Object.keys(after.kwargs), ...Object.keys(MEANING)])) {
+    if (NON_DB_ATTRS.has(key) || ignore.includes(key)) continue;
+    const meaning = MEANING[key];
+    const a = meaning?.(before);
+    const b = meaning?.(after);
+    const differs = a === undefined || b === undefined ? writtenDiffers(before.kwargs[key], after.kwargs[key]) : a !== b;
+    if (differs) changed.push(key);
+  }
+  return changed;
+}
+
+/**
+ * Whether Django drops the foreign-key constraint of `before` (and adds one back when `after`
+ * keeps it, validating every row): `_alter_field` does so for a constrained foreign key whenever
+ * `_field_should_be_altered(ignore={"db_comment"})`, even for a change no other SQL needs (a new
+ * `default`, a renamed column).
+ */
+export function dropsForeignKey(before: FieldState, after: FieldState): boolean {
+  const relation = before.relation;
+  if (!relation || relation.kind === "m2m" || !relation.dbConstraint) return false;
+  return alteredOptions(before, after, ["db_comment"]).length > 0;
+}
+
+/** Options of model validation, which no database sees. */
+const VALIDATION_OPTIONS = ["unique_for_date", "unique_for_month", "unique_for_year"];
+
+const DATE_OPTIONS = ["auto_now", "auto_now_add"];
+const FILE_OPTIONS = ["upload_to", "storage"];
+
+/**
+ * Options of Django's field classes that only Python reads, by class: a text column has no
+ * length, `auto_now` is filled by `pre_save`, `upload_to` names files... Django's schema editor
+ * is called for them (`_field_should_be_altered` skips only `non_db_attrs`), but on PostgreSQL
+ * emits nothing (`sqlmigrate` prints "(no-op)", `pg_locks` shows no lock).
+ */
+const PYTHON_ONLY_BY_CLASS: Readonly<Record<string, readonly string[]>> = {
+  TextField: ["max_length"],
+  DateField: DATE_OPTIONS,
+  DateTimeField: DATE_OPTIONS,
+  TimeField: DATE_OPTIONS,
+  FileField: FILE_OPTIONS,
+  ImageField: [...FILE_OPTIONS, "width_field", "height_field"],
+  FilePathField: ["path", "match", "recursive", "allow_files", "allow_folders"],
+  SlugField: ["allow_unicode"],
+  GenericIPAddressField: ["protocol", "unpack_ipv4"],
+  JSONField: ["encoder", "decoder"],
+};
+
+/**
+ * What the schema editor changes in the database for `before` -> `after`. On PostgreSQL (and
+ * MySQL): the altered options, less those only Python reads (`PYTHON_ONLY_BY_CLASS`, the
+ * `unique_for_*` options) and less `default`, which Django keeps in Python, unless the foreign key
+ * is dropped and re-added for it. On SQLite, Django remakes the table (`_remake_table`: CREATE,
+ * INSERT ... SELECT, DROP, RENAME) for every option `_field_should_be_altered` lets through, a new
+ * `default` included. Empty: no SQL, no lock. Checked with `sqlmigrate` on PostgreSQL 15 and
+ * SQLite, Django 4.2.
+ */
+export function databaseChanges(before: FieldState, after: FieldState, database: Database = "postgresql"): string[] {
+  const altered = alteredOptions(before, after);
+  if (database === "sqlite") return altered;
+  const pythonOnly = before.type === after.type ? (PYTHON_ONLY_BY_CLASS[after.type] ?? []) : [];
+  const changes = altered.filter((key) => !pythonOnly.includes(key) && !VALIDATION_OPTIONS.includes(key));
+  if (!changes.includes("default") || dropsForeignKey(before, after)) return changes;
+  return changes.filter((key) => key !== "default");
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { parseMigrationSource } from "../../src/parse/parse-migration.js";
+import { ProjectState } from "../../src/state/project-state.js";
+import { fieldFromCall, type FieldState } from "../../src/state/model-state.js";
+import { alteredOptions, databaseChanges, dropsForeignKey } from "../../src/engine/field-changes.js";
+
+/** The fields of model `T` after `operations`, and `field` (a call) read as a field `f` of it. */
+function fields(operations: string, field: string): { before: FieldState; after: FieldState } {
+  const m = parseMigrationSource(
+    `from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    operations = [\n${operations}\n        migrations.AddField("t", "g", ${field}),\n    ]\n`,
+    { path: "/p/app/migrations/0001_initial.py", app: "app", name: "0001_initial" },
+  );
+  const state = new ProjectState();
+  const added = m.operations.pop();
+  for (const op of m.operations) state.apply(op, { app: "app", migration: m.id, file: m.path });
+  const model = state.model("app", "t");
+  const before = model?.fields.get("f");
+  if (!model || !before || added?.args.field === undefined) throw new Error("fixture did not read");
+  return { before, after: fieldFromCall("f", added.args.field, "app", "t", null) };
+}
+
+const MODELS = `        migrations.CreateModel("P", [("id", models.AutoField(primary_key=True)), ("code", models.CharField(max_length=10, unique=True))]),
+        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.ForeignKey(on_delete=models.CASCADE, to="app.p"))]),`;
+
+describe("what Django's schema editor alters", () => {
+  it("compares the target model as Django does: by label, whatever the migration wrote, also after a RenameModel", () => {
+    const { before, after } = fields(`${MODELS}\n        migrations.RenameModel("P", "Place"),`, `models.ForeignKey(on_delete=models.CASCADE, to="Place")`);
+    expect(before.kwargs.to).toMatchObject({ value: "app.Place" });
+    expect(alteredOptions(before, after)).toEqual([]);
+    expect(dropsForeignKey(before, after)).toBe(false);
+  });
+
+  it("leaves out options written at their default, as deconstruct() does", () => {
+    const { before, after } = fields(MODELS, `models.ForeignKey(to="app.P", on_delete=models.PROTECT, db_index=True, null=False, related_name="+")`);
+    expect(alteredOptions(before, after)).toEqual([]);
+  });
+
+  it("drops and re-adds a foreign key for a new default, which changes no other SQL", () => {
+    // Checked with sqlmigrate on PostgreSQL 15: DROP CONSTRAINT, then ADD CONSTRAINT.
+    const { before, after } = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", default=1)`);
+    expect(alteredOptions(before, after)).toEqual(["default"]);
+    expect(dropsForeignKey(before, after)).toBe(true);
+    expect(databaseChanges(before, after)).toEqual(["default"]);
+  });
+
+  it("keeps a new default of a plain column in Python, and a comment does not drop the foreign key", () => {
+    const plain = fields(`        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.IntegerField())]),`, "models.IntegerField(default=0)");
+    expect(alteredOptions(plain.before, plain.after)).toEqual(["default"]);
+    expect(databaseChanges(plain.before, plain.after)).toEqual([]);
+    const commented = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", db_comment="the p")`);
+    expect(databaseChanges(commented.before, commented.after)).toEqual(["db_comment"]);
+    expect(dropsForeignKey(commented.before, commented.after)).toBe(false);
+  });
+
+  it("sees a new column name, a new target field and a non-literal option", () => {
+    const renamed = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", db_column="p_ref")`);
+    expect(alteredOptions(renamed.before, renamed.after)).toEqual(["column"]);
+    const target = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", to_field="code")`);
+    expect(alteredOptions(target.before, target.after)).toEqual(["to_field"]);
+    const opaque = fields(`        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.CharField(max_length=SIZE))]),`, "models.CharField(max_length=OTHER)");
+    expect(alteredOptions(opaque.before, opaque.after)).toEqual(["max_length"]);
+  });
+});
