@@ -16,9 +16,16 @@ import {
   LOCK_TIMEOUT_OPERATION,
 } from "../src/advice/snippets.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
-import { fieldOperation } from "../src/engine/resolved-operation.js";
+import { fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
 import { dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
+
+/** Django's name for the foreign-key constraint of `field` on `table` (`_create_fk_sql`: `_fk_<to_table>_<to_column>`). */
+function foreignKeyName(ctx: OperationContext, table: string, field: FieldState): string {
+  const column = ctx.columnOf(field) ?? `${field.name}_id`;
+  const ref = referenced(ctx, field);
+  return ref.table ? djangoIndexName(table, [column], `_fk_${ref.table}_${ref.column}`) : `<${table}_${column}_..._fk_...>`;
+}
 
 /** The referenced table and column, when the target model is in state. */
 function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string } {
@@ -69,12 +76,13 @@ export const addingForeignKeyConstraint: Rule = {
     hazards: ["H21", "H16"],
     docs: {
       summary: "Adding a foreign-key constraint to an existing table",
-      what: "Flags, on an existing managed table: `AddField` of a `ForeignKey`/`OneToOneField` with a database constraint (the default); `AlterField` that turns `db_constraint` on or turns a plain column into a foreign key; and `AlterField` of a constrained foreign key that changes anything Django treats as a schema change (null, index, default, type...), for which Django 4.2+ drops the constraint and adds it back, validated. `CreateModel` with a foreign key to an existing table is not flagged: the new table is empty, so the SHARE ROW EXCLUSIVE lock on the referenced table lasts an instant (a `lock_timeout` covers the wait for it).",
+      what: "Flags, on an existing managed table: `AddField` of a `ForeignKey`/`OneToOneField` with a database constraint (the default); `AlterField` that turns `db_constraint` on or turns a plain column into a foreign key; and `AlterField` of a constrained foreign key that changes anything Django treats as a schema change (null, index, default, type...), for which Django 4.2+ drops the constraint and adds it back, validated; and `RenameField` of a constrained foreign key whose column changes name (Django renames the column with the same `alter_field`, so it drops and re-adds the constraint too). `CreateModel` with a foreign key to an existing table is not flagged: the new table is empty, so the SHARE ROW EXCLUSIVE lock on the referenced table lasts an instant (a `lock_timeout` covers the wait for it).",
       why: "`ADD CONSTRAINT ... FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both the table and the referenced table (all writes to both wait) and checks every existing row. `AddField` also adds the column under ACCESS EXCLUSIVE and builds the column's index at the end of the migration while that lock is held, so reads wait too. On MySQL, adding a foreign key with `foreign_key_checks` on copies the table.",
       recipe: [
         "Add the column without the constraint or index: `SeparateDatabaseAndState` with the real field as state and `db_constraint=False, db_index=False` as the database operation.",
         "Build the index with `CREATE INDEX CONCURRENTLY` in an `atomic = False` migration.",
         "Add the constraint `NOT VALID` (brief lock, no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced table: reads and writes go on).",
+        "For a `RenameField`, keep the rename in state and rename the column with `RunSQL` in `SeparateDatabaseAndState`: PostgreSQL keeps the constraint on a renamed column, so nothing is checked.",
         "On a partitioned table PostgreSQL refuses a `NOT VALID` foreign key (and `CREATE INDEX CONCURRENTLY`) on the parent: add the constraint `NOT VALID` to each partition and validate it, build the index partition by partition, then add the parent's constraint, which adopts the partitions' without a scan but briefly takes ACCESS EXCLUSIVE on the referenced table (run it after `SET LOCAL lock_timeout`).",
       ],
       severityReason: "Error: writes to both tables (and, for AddField, reads of the table) are blocked while existing rows are checked and the index is built.",
@@ -90,10 +98,10 @@ export const addingForeignKeyConstraint: Rule = {
 )`,
     },
   },
-  operationKinds: ["AddField", "AlterField"],
+  operationKinds: ["AddField", "AlterField", "RenameField"],
   operation(ctx) {
     if (ctx.target.database === "sqlite") return;
-    const found = fieldOperation(ctx);
+    const found = ctx.op.kind === "RenameField" ? renamedField(ctx) : fieldOperation(ctx);
     if (!found) return;
     const { model, name, before, after } = found;
     if (!after.relation || after.relation.kind === "m2m" || !after.relation.dbConstraint) return;
@@ -102,11 +110,17 @@ export const addingForeignKeyConstraint: Rule = {
     else if (!before.relation || before.relation.kind === "m2m" || !before.relation.dbConstraint) mode = "enable";
     else if (ctx.target.database === "postgresql" && dropsForeignKey(before, after)) mode = "readd";
     else return;
+    const renaming = ctx.op.kind === "RenameField";
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(after) ?? `${name}_id`;
     const ref = referenced(ctx, after);
     const refTable = ref.table ?? "<referenced table>";
-    const fk = ref.table ? djangoIndexName(table, [column], `_fk_${ref.table}_${ref.column}`) : `<${table}_${column}_..._fk_...>`;
+    const fk = foreignKeyName(ctx, table, after);
+    // The constraint Django drops is the one of the field before: another name when the column or
+    // the referenced column changes.
+    const dropped = mode === "readd" && before ? foreignKeyName(ctx, table, before) : fk;
+    const oldRef = before ? referenced(ctx, before) : ref;
+    const retargeted = oldRef.table !== ref.table || oldRef.column !== ref.column;
     const both = `\`${table}\` and \`${refTable}\``;
     const addSql = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(fk)} FOREIGN KEY (${sqlIdent(column)}) REFERENCES ${sqlIdent(refTable)} (${sqlIdent(ref.column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;`;
     const dropSql = `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(fk)};`;
@@ -160,12 +174,35 @@ export const addingForeignKeyConstraint: Rule = {
         steps.push(validate);
       }
     } else {
+      const readded = dropped === fk ? "it back" : `\`${fk}\``;
       help.push(
         mode === "readd"
-          ? `For an \`AlterField\` that changes the schema of a constrained foreign key, Django drops \`${fk}\` first and adds it back afterwards, validated: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) while every row of \`${table}\` is checked.`
+          ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` first and adds ${readded} afterwards, validated: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) while every row of \`${table}\` is checked.`
           : `Django adds \`${fk}\` with a full check of existing rows: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) for the whole scan.`,
       );
-      if (mode === "readd") {
+      if (mode === "readd" && renaming) {
+        const rename = (from: string, to: string) => `ALTER TABLE ${sqlIdent(table)} RENAME COLUMN ${sqlIdent(from)} TO ${sqlIdent(to)};`;
+        const oldColumn = (before && ctx.columnOf(before)) ?? column;
+        steps.push(
+          `Keep the rename in state and rename the column alone: PostgreSQL keeps the constraint on the renamed column, so nothing is dropped or checked (a brief ACCESS EXCLUSIVE lock on \`${table}\`):\n${migrationModule(
+            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
+            { atomic: true },
+          )}`,
+        );
+      } else if (mode === "readd" && retargeted) {
+        steps.push(
+          `The constraint has to change with its target. Keep the change in state, and run the column change (\`python manage.py sqlmigrate\` shows it) with \`${dropped}\` dropped and \`${fk}\` added NOT VALID (brief locks, no scan):\n${migrationModule(
+            [
+              separateDatabaseAndState(
+                [operationSource(ctx.op) + ","],
+                [runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT ${sqlIdent(dropped)};`, null), runSqlLines("-- the column change itself", null), runSqlLines(addSql, dropSql)],
+              ),
+            ],
+            { atomic: true },
+          )}`,
+          validate,
+        );
+      } else if (mode === "readd") {
         steps.push(
           `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
             [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines("-- the column change itself, without touching the foreign key", null)])],
@@ -186,10 +223,16 @@ export const addingForeignKeyConstraint: Rule = {
         `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses a NOT VALID foreign key${mode === "add" && (after.dbIndex || after.relation.kind === "o2o") ? " and CREATE INDEX CONCURRENTLY" : ""} on a partitioned table, so the constraint is added and validated partition by partition, and the parent's constraint then adopts them without a scan.`,
       );
     }
-    const verb = mode === "add" ? `Adding foreign key \`${model.name}.${name}\`` : mode === "enable" ? `Turning on the foreign-key constraint of \`${model.name}.${name}\`` : `Altering foreign key \`${model.name}.${name}\``;
+    const verb =
+      mode === "add"
+        ? `Adding foreign key \`${model.name}.${name}\``
+        : mode === "enable"
+          ? `Turning on the foreign-key constraint of \`${model.name}.${name}\``
+          : `${renaming ? "Renaming" : "Altering"} foreign key \`${model.name}.${name}\``;
+    const what = mode !== "readd" ? `adds constraint \`${fk}\`` : dropped === fk ? `drops and re-adds constraint \`${fk}\`` : `drops constraint \`${dropped}\` and adds \`${fk}\``;
     ctx.report({
       range: ctx.op.range,
-      message: `${verb} ${mode === "readd" ? "drops and re-adds" : "adds"} constraint \`${fk}\`, checking every row of \`${table}\` while writes to ${both} are blocked.`,
+      message: `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

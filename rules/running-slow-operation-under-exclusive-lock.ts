@@ -3,11 +3,11 @@ import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { locksOf } from "../src/engine/table-locks.js";
-import { databaseChanges } from "../src/engine/field-changes.js";
+import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
 import { callOf, columnOf, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
-import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
+import { existingModel, fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
 interface HeldLock {
@@ -85,6 +85,12 @@ function slowWork(ctx: OperationContext): SlowWork[] {
       if (after.relation?.dbConstraint && (before.relation?.dbConstraint ?? false)) return [{ table, what: `re-validates the foreign key of \`${column}\``, range }];
       return [];
     }
+    case "RenameField": {
+      // Django renames the column with alter_field, which drops the foreign key and adds it back.
+      const renamed = renamedField(ctx);
+      if (!renamed || !dropsForeignKey(renamed.before, renamed.after)) return [];
+      return [{ table: ctx.tableOf(renamed.model), what: `re-validates the foreign key of the renamed column \`${columnOf(renamed.before)}\``, range }];
+    }
     case "RunSQL": {
       const work: SlowWork[] = [];
       for (const { fact, range: at } of forwardStatements(ctx)) {
@@ -124,7 +130,7 @@ export const runningSlowOperationUnderExclusiveLock: Rule = {
     docs: {
       summary: "Slow work after an operation took ACCESS EXCLUSIVE earlier in the same transaction",
       what:
-        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s, and a validation right after `NOT VALID` in the same migration is `validating-constraint-in-same-transaction`'s and `runsql-adding-constraint-without-not-valid`'s.",
+        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, a `RenameField` of a foreign-key column, which re-validates it, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s, and a validation right after `NOT VALID` in the same migration is `validating-constraint-in-same-transaction`'s and `runsql-adding-constraint-without-not-valid`'s.",
       why:
         "Django runs a migration in one transaction on PostgreSQL, and a lock is released only at COMMIT. An `AddField` alone holds ACCESS EXCLUSIVE for milliseconds; followed by an index build or a validation scan on a large table, it holds it for the whole build, and every query of the locked table, reads included, waits behind it.",
       recipe: [

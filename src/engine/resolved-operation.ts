@@ -39,6 +39,22 @@ function resolveFieldOperation(ctx: OperationContext): FieldOperation | null {
   return { model, name, before, after: fieldFromCall(name, op.args.field, model.app, model.key, null), call: op.args.field };
 }
 
+/**
+ * A `RenameField` on an existing, managed table, as the `alter_field` Django runs for it
+ * (`RenameField.database_forwards`): the field before, and the same field under its new name
+ * (a new column, unless `db_column` keeps it).
+ */
+export function renamedField(ctx: OperationContext): { model: ModelState; name: string; before: FieldState; after: FieldState } | null {
+  const { op } = ctx;
+  if (op.kind !== "RenameField" || ctx.effect === "state" || op.unknown) return null;
+  const model = existingModel(ctx, "model_name");
+  const name = literalString(op.args.old_name);
+  const newName = literalString(op.args.new_name);
+  const before = name ? model?.fields.get(name) : undefined;
+  if (!model || !name || !newName || !before) return null;
+  return { model, name, before, after: { ...before, name: newName } };
+}
+
 /** The model of a model-level operation (`model_name`/`name`) on an existing, managed table. */
 export function existingModel(ctx: OperationContext, arg: "model_name" | "name"): ModelState | null {
   if (ctx.effect === "state" || ctx.op.unknown) return null;

@@ -220,8 +220,13 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       const oldName = literalString(op.args.old_name);
       const newName = literalString(op.args.new_name);
       const field = oldName ? owner?.fields.get(oldName) : undefined;
-      if (!field || !newName || field.dbColumn !== null || field.relation?.kind === "m2m") break;
+      if (!owner || !field || !newName || field.dbColumn !== null || field.relation?.kind === "m2m") break;
       c.own(owner, "ACCESS EXCLUSIVE", `renaming column \`${columnOf(field) ?? oldName}\``);
+      // Django renames the column with alter_field, which drops a foreign key first and adds it
+      // back (validated) after the rename, as for an AlterField.
+      if (dropsForeignKey(field, { ...field, name: newName })) {
+        c.relationTargets(owner, field, "ACCESS EXCLUSIVE", `dropping and re-adding the foreign key of \`${owner.name}.${oldName}\``);
+      }
       break;
     }
     case "AddIndex":
