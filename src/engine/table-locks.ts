@@ -283,13 +283,14 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       if (!owner) break;
       if (owner.dbTable === null) c.own(owner, "ACCESS EXCLUSIVE", "renaming the table");
       // Django alters every field pointing at the renamed model: PostgreSQL drops each foreign-key
-      // constraint and adds it again, validating it under SHARE ROW EXCLUSIVE on both tables
-      // (see renaming-model-rebuilds-foreign-keys). A self-reference is on the owner's table.
+      // constraint (ACCESS EXCLUSIVE on both tables, pg_locks of renaming-model-rebuilds-foreign-keys'
+      // fixture) and adds it again, validating it (see renaming-model-rebuilds-foreign-keys). A
+      // self-reference is on the owner's table.
       const rebuilt = ctx.state.foreignKeyConstraintsTo(`${owner.app}.${owner.key}`);
       for (const { model: other, field } of rebuilt) {
-        if (other !== owner) c.own(other, "SHARE ROW EXCLUSIVE", `re-creating the foreign key \`${other.name}.${field.name}\` to the renamed model`);
+        if (other !== owner) c.own(other, "ACCESS EXCLUSIVE", `dropping and re-creating the foreign key \`${other.name}.${field.name}\` to the renamed model`);
       }
-      if (rebuilt.length > 0 && owner.dbTable !== null) c.own(owner, "SHARE ROW EXCLUSIVE", "re-creating the foreign keys that point at it");
+      if (rebuilt.length > 0 && owner.dbTable !== null) c.own(owner, "ACCESS EXCLUSIVE", "dropping and re-creating the foreign keys that point at it");
       break;
     }
     case "DeleteModel": {
