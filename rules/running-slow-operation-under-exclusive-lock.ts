@@ -6,7 +6,7 @@ import { locksOf } from "../src/engine/table-locks.js";
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
-import { callOf, columnOf, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
+import { callOf, columnOf, defaultTableName, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
 import { existingModel, fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
@@ -112,6 +112,35 @@ function slowWork(ctx: OperationContext): SlowWork[] {
 }
 
 /**
+ * The tables the operation renames, old name to new: a lock taken on a table is held on it under
+ * its new name, where later operations of the migration find it.
+ */
+function renamedTables(ctx: OperationContext): { from: string; to: string }[] {
+  const { op } = ctx;
+  switch (op.kind) {
+    case "RenameModel": {
+      const model = existingModel(ctx, "old_name");
+      const newName = literalString(op.args.new_name);
+      return model && newName && model.dbTable === null ? [{ from: ctx.tableOf(model), to: defaultTableName(model.app, newName.toLowerCase()) }] : [];
+    }
+    case "AlterModelTable": {
+      const model = existingModel(ctx, "name");
+      if (!model) return [];
+      const to = literalString(op.args.table) ?? defaultTableName(model.app, model.key);
+      return to !== ctx.tableOf(model) ? [{ from: ctx.tableOf(model), to }] : [];
+    }
+    case "RunSQL":
+      return forwardStatements(ctx).flatMap(({ fact }) => {
+        const to = fact.kind === "rename-table" && fact.schema === null ? fact.newName : null;
+        const ref = to === null ? null : resolveSqlTable(ctx, fact);
+        return to !== null && ref && !ref.isNew ? [{ from: ref.table, to }] : [];
+      });
+    default:
+      return [];
+  }
+}
+
+/**
  * RS214 (H34): in an atomic PostgreSQL migration, slow work (an index build, a validation scan, a
  * rewrite) after an earlier operation took ACCESS EXCLUSIVE on another table, or on the same table
  * when the slow work itself would only need a weaker lock: the earlier lock is held until COMMIT,
@@ -202,6 +231,12 @@ migrations.AddField(
     }
     for (const lock of locks) {
       if (lock.mode === "ACCESS EXCLUSIVE" && !held.has(lock.table)) held.set(lock.table, { what: lock.what, range: op.range });
+    }
+    for (const { from, to } of renamedTables(ctx)) {
+      const lock = held.get(from);
+      if (!lock) continue;
+      held.delete(from);
+      if (!held.has(to)) held.set(to, lock);
     }
   },
 };

@@ -55,8 +55,8 @@ export function renamedField(ctx: OperationContext): { model: ModelState; name: 
   return { model, name, before, after: { ...before, name: newName } };
 }
 
-/** The model of a model-level operation (`model_name`/`name`) on an existing, managed table. */
-export function existingModel(ctx: OperationContext, arg: "model_name" | "name"): ModelState | null {
+/** The model of a model-level operation (`model_name`/`name`, `old_name` of a `RenameModel`) on an existing, managed table. */
+export function existingModel(ctx: OperationContext, arg: "model_name" | "name" | "old_name"): ModelState | null {
   if (ctx.effect === "state" || ctx.op.unknown) return null;
   const model = ctx.model(literalString(ctx.op.args[arg]));
   if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
