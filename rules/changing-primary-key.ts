@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { code, djangoIndexName, nonAtomicMigration, py, pyValue, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
-import { fieldOperation } from "../src/engine/resolved-operation.js";
+import { fieldOperation, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
 import { primaryKeyOf } from "../src/state/model-state.js";
 
 const WHY =
@@ -49,7 +49,9 @@ migrations.AlterField(
     const column = ctx.columnOf(after) ?? name;
     const index = djangoIndexName(table, [column], "_pk");
     const oldPk = primaryKeyOf(model);
-    const dropOld = oldPk ? `DROP CONSTRAINT ${sqlIdent(`${table}_pkey`)}, ` : "";
+    // Django finds the old primary key by introspection; its name is the one it was created with.
+    const oldPkName = oldPk ? uniqueConstraintOf(ctx, model, oldPk) : null;
+    const dropOld = oldPk ? `DROP CONSTRAINT ${sqlIdent(oldPkName ?? `${table}_pkey`)}, ` : "";
     const swap = `ALTER TABLE ${sqlIdent(table)} ${dropOld}ADD CONSTRAINT ${sqlIdent(index)} PRIMARY KEY USING INDEX ${sqlIdent(index)}`;
     const build = `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(index)} ON ${sqlIdent(table)} (${sqlIdent(column)})`;
     const alter = `migrations.AlterField(model_name=${py(model.key)}, name=${py(name)}, field=${pyValue(ctx.op.args.field)}),`;
@@ -69,7 +71,7 @@ migrations.AlterField(
       )}`,
       ...(oldPk
         ? [
-            `\`${table}_pkey\` is PostgreSQL's name for a primary key created with the table; check the real name with \`\\d ${table}\`. Foreign keys that reference \`${oldPk.name}\` depend on it and must be dropped (or moved) first.`,
+            `${oldPkName ? "" : `\`${table}_pkey\` is PostgreSQL's name for a primary key created with the table; check the real name with \`\\d ${table}\`. `}Foreign keys that reference \`${oldPk.name}\` depend on it and must be dropped (or moved) first.`,
           ]
         : []),
     ];

@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, togetherList, togetherAdded } from "../src/state/model-state.js";
 import { code, djangoIndexName, LOCK_TIMEOUT_OPERATION, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
-import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
+import { existingModel, fieldOperation, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
@@ -174,7 +174,13 @@ function alterField(ctx: OperationContext): void {
   const drops: string[] = [];
   if (change.dropsIndex) drops.push(base);
   if ((change.dropsIndex && !after.unique && likeIndexOpclass(before)) || change.dropsLike) drops.push(`${base}_like`);
-  if (change.dropsUnique) drops.push(djangoIndexName(table, [column], "_uniq"));
+  const dropped = drops.map((n) => `\`${n}\``);
+  if (change.dropsUnique) {
+    // Django finds the constraint by introspection: PostgreSQL's name when the column was created
+    // unique, Django's `_uniq` when an AlterField made it so.
+    const unique = uniqueConstraintOf(ctx, model, before);
+    dropped.push(unique ? `\`${unique}\`` : `the unique constraint of \`${column}\``);
+  }
   const help = [`Dropping the index needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it.`];
   const partitioned = change.dropsUnique ? null : partitionedDrop(ctx, model, table);
   if (partitioned === "quiet") return;
@@ -193,7 +199,7 @@ function alterField(ctx: OperationContext): void {
   }
   ctx.report({
     range: ctx.op.range,
-    message: `Altering \`${model.name}.${name}\` drops ${drops.map((n) => `\`${n}\``).join(" and ")} from \`${table}\` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.`,
+    message: `Altering \`${model.name}.${name}\` drops ${dropped.join(" and ")} from \`${table}\` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.`,
     help,
     related: [...(before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...(partitioned?.related ?? [])],
   });

@@ -184,23 +184,7 @@ export function dbDefaultFor(value: PyValue | null): string | null {
   }
 }
 
-/**
- * Django's `BaseDatabaseSchemaEditor._create_index_name` with PostgreSQL's 63-character limit:
- * `<table>_<columns>_<md5(table + columns)[:8]><suffix>`, shortened the same way when too long.
- * Gives the real names of field indexes (`""`, `"_like"`), `"_uniq"`, `"_idx"`, `"_check"` and
- * foreign keys (`"_fk_<to_table>_<to_column>"`).
- */
-export function djangoIndexName(table: string, columns: string[], suffix = "", maxLength = 63): string {
-  const digest = createHash("md5").update([table, ...columns].join("")).digest("hex").slice(0, 8);
-  let hashSuffix = `${digest}${suffix}`;
-  const full = `${table}_${columns.join("_")}_${hashSuffix}`;
-  if (full.length <= maxLength) return full;
-  if (hashSuffix.length > maxLength / 3) hashSuffix = hashSuffix.slice(0, Math.floor(maxLength / 3));
-  const other = Math.floor((maxLength - hashSuffix.length) / 2) - 1;
-  let name = `${table.slice(0, other)}_${columns.join("_").slice(0, other)}_${hashSuffix}`;
-  if (name[0] === "_" || /^[0-9]/.test(name)) name = `D${name.slice(0, -1)}`;
-  return name;
-}
+export { djangoIndexName } from "../state/model-state.js";
 
 /** Field classes whose PostgreSQL column is `varchar` (Django's `data_types`), or `text`. */
 const VARCHAR_FIELDS = new Set([

@@ -90,6 +90,16 @@ export function orderColumnChange(ctx: OperationContext): OrderColumnChange | nu
 }
 
 /**
+ * The name of the constraint that makes a field's column unique (PRIMARY KEY or UNIQUE), as the
+ * database holds it: from the physical schema, which a change made in the state alone does not
+ * give a constraint. Null when no operation rollsafe follows made one.
+ */
+export function uniqueConstraintOf(ctx: OperationContext, model: ModelState, field: FieldState): string | null {
+  const physical = ctx.db.model(model.app, model.key)?.fields.get(field.name);
+  return physical ? physical.uniqueConstraint : field.uniqueConstraint;
+}
+
+/**
  * A `RemoveField` (or an `AlterOrderWithRespectTo` that takes `_order` away) that takes a field
  * out of the model while its column stays in the database for a while: state-only
  * (`SeparateDatabaseAndState`, `RunSQL(state_operations=...)`), or in a post-deploy migration

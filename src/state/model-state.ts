@@ -42,6 +42,14 @@ export interface FieldState {
   hasDbDefault: boolean;
   dbDefault: PyValue | null;
   unique: boolean;
+  /**
+   * The name of the constraint that makes the column unique (its PRIMARY KEY or UNIQUE
+   * constraint) as PostgreSQL holds it, which depends on how it was made: inline in CREATE TABLE
+   * or ADD COLUMN, PostgreSQL names it (`<table>_pkey`, `<table>_<column>_key`); added by an
+   * `AlterField`, Django does (`..._pk`, `..._uniq`). Renames keep it. Null when the field has
+   * none, or when no operation rollsafe follows made it (an unmanaged table).
+   */
+  uniqueConstraint: string | null;
   dbIndex: boolean;
   primaryKey: boolean;
   maxLength: number | null;
@@ -109,6 +117,62 @@ export function truncateName(identifier: string, length = MAX_NAME_LENGTH, hashL
   if (identifier.length <= length) return identifier;
   const digest = createHash("md5").update(identifier).digest("hex").slice(0, hashLength);
   return `${identifier.slice(0, length - hashLength)}${digest}`;
+}
+
+/**
+ * Django's `BaseDatabaseSchemaEditor._create_index_name` with PostgreSQL's 63-character limit:
+ * `<table>_<columns>_<md5(table + columns)[:8]><suffix>`, shortened the same way when too long.
+ * Gives the real names of field indexes (`""`, `"_like"`), `"_uniq"`, `"_idx"`, `"_check"` and
+ * foreign keys (`"_fk_<to_table>_<to_column>"`).
+ */
+export function djangoIndexName(table: string, columns: string[], suffix = "", maxLength = 63): string {
+  const digest = createHash("md5").update([table, ...columns].join("")).digest("hex").slice(0, 8);
+  let hashSuffix = `${digest}${suffix}`;
+  const full = `${table}_${columns.join("_")}_${hashSuffix}`;
+  if (full.length <= maxLength) return full;
+  if (hashSuffix.length > maxLength / 3) hashSuffix = hashSuffix.slice(0, Math.floor(maxLength / 3));
+  const other = Math.floor((maxLength - hashSuffix.length) / 2) - 1;
+  let name = `${table.slice(0, other)}_${columns.join("_").slice(0, other)}_${hashSuffix}`;
+  if (name[0] === "_" || /^[0-9]/.test(name)) name = `D${name.slice(0, -1)}`;
+  return name;
+}
+
+/** An identifier as PostgreSQL stores it: cut to 63 bytes, at a character boundary (`truncate_identifier`). */
+function pgIdentifier(name: string): Buffer {
+  const bytes = Buffer.from(name);
+  return bytes.length <= MAX_NAME_LENGTH ? bytes : clipBytes(bytes, MAX_NAME_LENGTH);
+}
+
+/** The longest prefix of `bytes` of at most `length` bytes that ends on a UTF-8 character boundary (`pg_mbcliplen`). */
+function clipBytes(bytes: Buffer, length: number): Buffer {
+  let end = length;
+  while (end > 0 && end < bytes.length && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end);
+}
+
+/**
+ * The name PostgreSQL chooses for a constraint written without one (`ChooseRelationName` with
+ * `makeObjectName`): `<table>_<column>_<label>` (`<table>_<label>` without a column), the longer
+ * of table and column shortened first until it fits in 63 bytes; on a clash with a name in
+ * `taken`, the label is numbered (`key1`, `key2`...). Django's CREATE TABLE and ADD COLUMN write
+ * `PRIMARY KEY` and `UNIQUE` inline, so PostgreSQL names them `<table>_pkey` and
+ * `<table>_<column>_key`.
+ */
+export function postgresConstraintName(table: string, column: string | null, label: string, taken: ReadonlySet<string> = new Set()): string {
+  const name1 = pgIdentifier(table);
+  const name2 = column === null ? null : pgIdentifier(column);
+  for (let pass = 0; ; pass++) {
+    const suffix = pass === 0 ? label : `${label}${pass}`;
+    const available = MAX_NAME_LENGTH - (name2 ? 1 : 0) - (suffix.length + 1);
+    let length1 = name1.length;
+    let length2 = name2?.length ?? 0;
+    while (length1 + length2 > available) {
+      if (length1 > length2) length1--;
+      else length2--;
+    }
+    const name = `${clipBytes(name1, length1).toString()}${name2 ? `_${clipBytes(name2, length2).toString()}` : ""}_${suffix}`;
+    if (!taken.has(name)) return name;
+  }
 }
 
 /** The table a model's rows live in (proxies resolve to their concrete parent by the caller). */
@@ -226,6 +290,7 @@ export function fieldFromCall(
       hasDbDefault: false,
       dbDefault: null,
       unique: false,
+      uniqueConstraint: null,
       dbIndex: false,
       primaryKey: false,
       maxLength: null,
@@ -278,6 +343,7 @@ export function fieldFromCall(
     hasDbDefault: isProvided(kwargs.db_default),
     dbDefault: isProvided(kwargs.db_default) ? (kwargs.db_default ?? null) : null,
     unique,
+    uniqueConstraint: null,
     dbIndex,
     primaryKey,
     maxLength: literalInt(kwargs.max_length),

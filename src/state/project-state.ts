@@ -12,11 +12,13 @@ import {
   columnOf,
   constraintFromValue,
   defaultTableName,
+  djangoIndexName,
   fieldFromCall,
   indexFromValue,
   isOrderField,
   literalBool,
   literalString,
+  postgresConstraintName,
   resolveModelReference,
   togetherList,
   truncateName,
@@ -271,6 +273,12 @@ export class ProjectState {
         for (const { name: fieldName, call, range } of created) model.fields.set(fieldName, fieldFromCall(fieldName, call, ctx.app, key, { ...origin, range }));
         if (!allFieldsRead(a.fields, created.length)) model.fieldsIncomplete = true;
         if (ordersWithRespectTo(options.order_with_respect_to) && !model.fields.has(ORDER_FIELD)) model.fields.set(ORDER_FIELD, orderField(origin));
+        if (this.hasTable(model)) {
+          // PostgreSQL builds the primary key's index first, then the unique ones in column order.
+          const fields = [...model.fields.values()];
+          const taken = new Set<string>();
+          for (const field of [...fields.filter((f) => f.primaryKey), ...fields.filter((f) => !f.primaryKey)]) nameInlineConstraint(this.tableOf(model), field, taken);
+        }
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);
         break;
@@ -342,6 +350,12 @@ export class ProjectState {
         }
         if (op.kind === "AlterField" && !model.fields.has(name) && !model.fieldsIncomplete) {
           problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
+        }
+        if (this.hasTable(model)) {
+          const table = this.tableOf(model);
+          const before = model.fields.get(name);
+          if (op.kind === "AddField") nameInlineConstraint(table, field, new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : []))));
+          else if (before) field.uniqueConstraint = alteredUniqueConstraint(table, before, field);
         }
         const copy = editable(model);
         copy.fields.set(name, field);
@@ -496,6 +510,27 @@ function keepOrderFieldLast(model: ModelState): void {
   if (!order || !isOrderField(order)) return;
   model.fields.delete(ORDER_FIELD);
   model.fields.set(ORDER_FIELD, order);
+}
+
+/** Names the PRIMARY KEY or UNIQUE a new column gets inline (CREATE TABLE, ADD COLUMN), as PostgreSQL does, and marks the name taken. */
+function nameInlineConstraint(table: string, field: FieldState, taken: Set<string>): void {
+  const column = columnOf(field);
+  if (!field.unique || column === null) return;
+  field.uniqueConstraint = field.primaryKey ? postgresConstraintName(table, null, "pkey", taken) : postgresConstraintName(table, column, "key", taken);
+  taken.add(field.uniqueConstraint);
+}
+
+/**
+ * The constraint that makes the column unique after Django's `_alter_field` from `before`: one
+ * the field keeps, or the one Django adds and names (`_create_primary_key_sql`: `..._pk`;
+ * `_create_unique_sql` when `_unique_should_be_added`: `..._uniq`).
+ */
+function alteredUniqueConstraint(table: string, before: FieldState, after: FieldState): string | null {
+  const column = columnOf(after);
+  if (!after.unique || column === null) return null;
+  if (after.primaryKey) return before.primaryKey ? before.uniqueConstraint : djangoIndexName(table, [column], "_pk");
+  if (before.unique && !before.primaryKey) return before.uniqueConstraint;
+  return djangoIndexName(table, [column], "_uniq");
 }
 
 function basesOf(value: PyValue | undefined, app: string, key: string): string[] {

@@ -109,6 +109,18 @@ describe("type changes per engine", () => {
   });
 });
 
+describe("primary key change", () => {
+  it("drops the old primary key by the name it was created with, which a table rename keeps", async () => {
+    // PostgreSQL 15: after CREATE TABLE library_author and a RenameModel, pg_constraint still
+    // says library_author_pkey.
+    const diags = await lintOps(`        migrations.RenameModel("Author", "Writer"),
+        migrations.AlterField("writer", "name", models.CharField(max_length=100, primary_key=True, serialize=False)),`);
+    const help = diags.find((d) => d.rule === "changing-primary-key")?.help.join("\n") ?? "";
+    expect(help).toContain('ALTER TABLE "library_writer" DROP CONSTRAINT "library_author_pkey", ADD CONSTRAINT');
+    expect(help).not.toContain("check the real name");
+  });
+});
+
 describe("primary key type change", () => {
   it("names every referencing column found in state", async () => {
     const diags = await lintOps(`        migrations.AlterField("author", "id", models.AutoField(primary_key=True, serialize=False)),`);

@@ -5,7 +5,9 @@
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
+import { resolveRun } from "../../src/config/resolve-options.js";
 import { djangoIndexName, likeIndexOpclass } from "../../src/advice/snippets.js";
+import { postgresConstraintName } from "../../src/state/model-state.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
 
 const MINE = [
@@ -23,8 +25,10 @@ function caseDir(rule: string, kind: "bad" | "good", name: string): string {
   return path.join(RULE_FIXTURES, rule, kind, name);
 }
 
+/** The findings of these rules for a case, run with the case's own configuration (as the CLI would) and `target` on top. */
 async function findings(dir: string, target?: Parameters<typeof lint>[1] extends infer O ? (O extends { target?: infer T } ? T : never) : never) {
-  const result = await lint([dir], { cwd: dir, target });
+  const run = resolveRun([dir], {}, dir);
+  const result = await lint([dir], { ...run.options, cwd: dir, target: { ...run.options.target, ...target } });
   return result.diagnostics.filter((d) => MINE.includes(d.rule)).map((d) => ({ line: d.line, rule: d.rule, severity: d.severity, message: d.message, help: d.help.join("\n") }));
 }
 
@@ -51,6 +55,24 @@ describe("Django's derived names", () => {
     const name = djangoIndexName(table, ["destination_location_identifier"], "_fk_inventory_warehouse_location_id");
     // Printed by Django 4.2's `schema_editor._create_index_name` on PostgreSQL.
     expect(name).toBe("inventory_warehouse__destination_location_47e1597c_fk_inventory");
+  });
+
+  it("names inline PRIMARY KEY and UNIQUE constraints as PostgreSQL does", () => {
+    // Each name below was read from pg_constraint on PostgreSQL 15 after Django 4.2's CREATE TABLE
+    // and ADD COLUMN: shortened to 63 bytes (the longer part first, at a character boundary),
+    // numbered on a clash.
+    expect(postgresConstraintName("app_p", "code", "key")).toBe("app_p_code_key");
+    expect(postgresConstraintName("x".repeat(63), null, "pkey")).toBe(`${"x".repeat(58)}_pkey`);
+    const table = "a_table_whose_name_is_quite_long_to_see_truncation_happen";
+    const taken = new Set<string>();
+    for (const column of ["one", "two", "tri"].map((n) => `a_rather_long_column_name_for_the_reference_code_${n}`)) taken.add(postgresConstraintName(table, column, "key", taken));
+    expect([...taken]).toEqual([
+      "a_table_whose_name_is_quite_l_a_rather_long_column_name_for_key",
+      "a_table_whose_name_is_quite_l_a_rather_long_column_name_fo_key1",
+      "a_table_whose_name_is_quite_l_a_rather_long_column_name_fo_key2",
+    ]);
+    expect(postgresConstraintName(table, "code", "key")).toBe("a_table_whose_name_is_quite_long_to_see_truncation_hap_code_key");
+    expect(postgresConstraintName("tëst_ünïcödé_täblé_nämé_wïth_äccénts", "é".repeat(33), "key")).toBe("tëst_ünïcödé_täblé_nä_éééééééééééééé_key");
   });
 
   it("knows which columns get a pattern-ops index", () => {
@@ -92,6 +114,19 @@ describe("advice uses the real names", () => {
     expect(editor?.help).toContain('VALIDATE CONSTRAINT "library_book_editor_id_03910eb0_fk_library_author_id"');
     const mentor = found.find((f) => f.message.includes("Book.mentor"));
     expect(mentor?.help).toContain('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_mentor_id_0bb397f0_uniq"');
+  });
+});
+
+describe("names a field's unique constraint as it was made", () => {
+  it("PostgreSQL's name for one made with the column, Django's _uniq for one an AlterField added, through renames", async () => {
+    // The DROP CONSTRAINT statements Django 4.2 ran for this case on PostgreSQL 15 (it finds the
+    // names by introspection) name these three constraints.
+    const found = await findings(caseDir("removing-index-non-concurrently", "bad", "unique-constraint-names"));
+    expect(found.filter((d) => d.rule === "removing-index-non-concurrently").map((d) => d.message)).toEqual([
+      "Altering `Imprint.code` drops `library_imprint_code_788b6445_like` and `library_publisher_code_key` from `library_imprint` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.",
+      "Altering `Book.ean` drops `library_book_ean_0910a247_like` and `library_book_isbn_key` from `library_book` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.",
+      "Altering `Book.title` drops `library_book_title_fccd0c46_like` and `library_book_title_fccd0c46_uniq` from `library_book` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.",
+    ]);
   });
 });
 
