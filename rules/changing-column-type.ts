@@ -1,5 +1,5 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
-import { fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnOf, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, code, dropColumnSql, fieldWith, postDeployMarker, py } from "../src/advice/snippets.js";
 
@@ -75,18 +75,20 @@ export function textCapacity(type: ColumnType): number | undefined {
 /**
  * The column type Django gives a field on `database`, or null for fields whose type rollsafe
  * cannot know statically (custom fields, non-literal `max_length`). Relations take the type of
- * the target's primary key, as Django's `rel_db_type` does.
+ * the field they point at, `to_field` or the target's primary key, as Django's `rel_db_type` does.
  */
 export function columnTypeOf(field: FieldState, state: ProjectState, database: Database, seen = 0): ColumnType | null {
   if (field.relation) {
     if (field.relation.kind === "m2m" || !field.relation.to || seen > 4) return null;
-    if (field.kwargs.to_field) return null;
     const target = state.modelByKey(field.relation.to);
-    const pk = target ? primaryKeyOf(target) : undefined;
-    if (!pk) return null;
-    const type = columnTypeOf(pk, state, database, seen + 1);
+    if (!target) return null;
+    const toField = field.kwargs.to_field;
+    const name = toField === undefined || toField.kind === "none" ? null : literalString(toField);
+    if (name === null && toField !== undefined && toField.kind !== "none") return null;
+    const referenced = name === null ? primaryKeyOf(target) : target.fields.get(name);
+    if (!referenced) return null;
     // `rel_db_type` of a PositiveIntegerField drops MySQL's UNSIGNED only for auto fields; keep it simple.
-    return type;
+    return columnTypeOf(referenced, state, database, seen + 1);
   }
   const name = field.type;
   const integer = INTEGER_TYPES[name];
@@ -191,17 +193,19 @@ export function readTypeChange(ctx: OperationContext): TypeChangeFacts | null {
 export function newColumnSteps(ctx: OperationContext, facts: TypeChangeFacts): string[] {
   const { model, name, table, column } = facts;
   const temp = `${name}_new`;
+  // The new field's own column (`<name>_new_id` for a foreign key), not the old one's db_column.
+  const tempColumn = columnOf({ ...facts.after, name: temp, dbColumn: null }) ?? temp;
   const post = postDeployMarker(ctx.target.markerStyle);
-  const newField = fieldWith(ctx.op.args.field ?? null, { null: "True" }, ["default", "unique", "db_index", "primary_key"]);
+  const newField = fieldWith(ctx.op.args.field ?? null, { null: "True" }, ["default", "unique", "db_index", "primary_key", "db_column"]);
   return [
     `Add the new type as a separate nullable column (instant):\n${addFieldSnippet(model.key, temp, newField)}`,
-    `Ship a release that writes both \`${name}\` and \`${temp}\` on every save (or a database trigger does it), then backfill \`${temp}\` from \`${column}\` in batches in a data migration with \`atomic = False\`, marked ${post}.`,
+    `Ship a release that writes both \`${name}\` and \`${temp}\` on every save (or a database trigger does it), then backfill \`${tempColumn}\` from \`${column}\` in batches in a data migration with \`atomic = False\`, marked ${post}.`,
     `Switch the model to the new column without touching the database: point the field at it with \`db_column\` and drop the old one from state only:\n${code(
       [
         "migrations.SeparateDatabaseAndState(",
         "    state_operations=[",
         `        migrations.RemoveField(model_name=${py(model.key)}, name=${py(temp)}),`,
-        `        migrations.AlterField(model_name=${py(model.key)}, name=${py(name)}, field=${fieldWith(ctx.op.args.field ?? null, { db_column: py(temp) })}),`,
+        `        migrations.AlterField(model_name=${py(model.key)}, name=${py(name)}, field=${fieldWith(ctx.op.args.field ?? null, { db_column: py(tempColumn) })}),`,
         "    ],",
         "    database_operations=[],",
         ")",
@@ -222,7 +226,7 @@ export const changingColumnType: Rule = {
     hazards: ["H12", "H22", "H35", "H37"],
     docs: {
       summary: "Changing a column's type in a way that rewrites the table",
-      what: "Flags `AlterField` on an existing managed table when the field's database type changes (a different field class or `max_digits`/`decimal_places`/`max_length` that changes the type) and the engine cannot do it in place. On PostgreSQL the exceptions that are catalog-only are not flagged: a longer or removed `max_length` (`varchar(n)` to a larger `n`, to `varchar` or `text`), `text` to `varchar` without limit, and a larger `max_digits` at the same `decimal_places`. On MySQL a longer `varchar` is in place only while it stays on the same side of 63 characters (255 bytes in utf8mb4). Narrowing changes are reported by `narrowing-column` and primary keys by `changing-primary-key-type`.",
+      what: "Flags `AlterField` on an existing managed table when the field's database type changes (a different field class or `max_digits`/`decimal_places`/`max_length` that changes the type; for a foreign key, the type of the field it points at, `to_field` or the target's primary key) and the engine cannot do it in place. On PostgreSQL the exceptions that are catalog-only are not flagged: a longer or removed `max_length` (`varchar(n)` to a larger `n`, to `varchar` or `text`), `text` to `varchar` without limit, and a larger `max_digits` at the same `decimal_places`. On MySQL a longer `varchar` is in place only while it stays on the same side of 63 characters (255 bytes in utf8mb4). Narrowing changes are reported by `narrowing-column` and primary keys by `changing-primary-key-type`.",
       why: "PostgreSQL runs `ALTER COLUMN ... TYPE ... USING ...`, which rewrites the whole table and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock: every read and write on the table waits until the rewrite is done. MySQL copies the table (ALGORITHM=COPY), blocking writes for the whole copy; SQLite remakes the table. A cast that some row cannot take (text to integer) fails the migration, and the old release may write values of the old type that the new column rejects.",
       recipe: [
         "Add a new nullable column with the new type.",

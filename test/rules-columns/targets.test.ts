@@ -121,6 +121,28 @@ describe("primary key change", () => {
   });
 });
 
+describe("a foreign key pointed at another field", () => {
+  const ops = `        migrations.AddField("author", "code", models.CharField(max_length=10, null=True, unique=True)),
+        migrations.AlterField("book", "author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.author", to_field="code")),`;
+
+  it("changes the column to the target field's type", async () => {
+    const diags = await lintOps(ops);
+    expect(diags.find((d) => d.rule === "changing-column-type")?.message).toBe("Changing `Book.author` from `bigint` to `varchar(10)` rewrites `library_book` while blocking writes.");
+  });
+
+  it("drops the constraint named for the old target and adds one named for the new", async () => {
+    // Django 4.2's sqlmigrate on PostgreSQL 15: DROP CONSTRAINT "..._fk_library_author_id", then
+    // ADD CONSTRAINT "..._fk_library_author_code" ... REFERENCES "library_author" ("code").
+    const diags = await lintOps(ops);
+    const found = diags.find((d) => d.rule === "adding-foreign-key-constraint");
+    expect(found?.message).toBe(
+      "Altering foreign key `Book.author` drops constraint `library_book_author_id_d9a3b67e_fk_library_author_id` and adds `library_book_author_id_d9a3b67e_fk_library_author_code`, checking every row of `library_book` while writes to `library_book` and `library_author` are blocked.",
+    );
+    // The old constraint cannot stay: the recipe swaps it for the new one, NOT VALID.
+    expect(found?.help.join("\n")).toContain(`'ALTER TABLE "library_book" DROP CONSTRAINT "library_book_author_id_d9a3b67e_fk_library_author_id";'`);
+  });
+});
+
 describe("primary key type change", () => {
   it("names every referencing column found in state", async () => {
     const diags = await lintOps(`        migrations.AlterField("author", "id", models.AutoField(primary_key=True, serialize=False)),`);
