@@ -128,6 +128,14 @@ describe("names a field's unique constraint as it was made", () => {
       "Altering `Book.title` drops `library_book_title_fccd0c46_like` and `library_book_title_fccd0c46_uniq` from `library_book` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.",
     ]);
   });
+
+  it("does not guess the name of one the physical schema did not get from Django", async () => {
+    // The RunSQL's book_title_unique is the one Django drops (PostgreSQL 15).
+    const found = await findings(caseDir("removing-index-non-concurrently", "bad", "unique-made-by-runsql"));
+    expect(found.filter((d) => d.rule === "removing-index-non-concurrently").map((d) => d.message)).toEqual([
+      "Altering `Book.title` drops `library_book_title_fccd0c46_like` and the unique constraint of `title` from `library_book` with an ACCESS EXCLUSIVE lock; queries queue behind it while it waits.",
+    ]);
+  });
 });
 
 describe("targets", () => {
