@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
+import { resolveRun } from "../../src/config/resolve-options.js";
 import { applyFixes, applyEdits, renderFixDiffs } from "../../src/fix/apply-fixes.js";
 import { runFixLoop } from "../../src/fix/fix-loop.js";
 import { rules as allRules } from "../../rules/index.js";
@@ -53,21 +54,30 @@ interface Checked {
   title: string;
 }
 
+/**
+ * Runs every rule that is not opt-in over `dir` with the case's own configuration, as the CLI
+ * would: a migration before `start-after` is deployed already, and its findings (and fixes) are
+ * not offered.
+ */
+function lintCase(dir: string) {
+  return analyze(["."], { ...resolveRun(["."], {}, dir).options, cwd: dir, rules: RULES });
+}
+
 /** Applies each fixable finding's fix alone on a fresh copy and re-lints. */
 async function checkEveryFix(dir: string): Promise<Checked[]> {
-  const before = await analyze(["."], { cwd: dir, rules: RULES });
+  const before = await lintCase(dir);
   const checked: Checked[] = [];
   for (const [i, d] of before.result.diagnostics.entries()) {
     if (!d.fix) continue;
     const copy = copyOf(dir);
-    const again = await analyze(["."], { cwd: copy, rules: RULES });
+    const again = await lintCase(copy);
     const target = again.result.diagnostics[i] as Diagnostic;
     expect(key(target)).toBe(key(d));
     const pass = await applyFixes([target], copy, { unsafe: true });
     expect(pass.skipped).toEqual([]);
     expect(pass.applied).toHaveLength(1);
     for (const file of pass.written) compiles(file);
-    const after = await analyze(["."], { cwd: copy, rules: RULES });
+    const after = await lintCase(copy);
     const remaining = after.result.diagnostics.map(key);
     const others = new Set(before.result.diagnostics.filter((x) => x !== d).map(key));
     expect(remaining, `${d.code} fix "${d.fix.title}" in ${d.file}: the finding is gone`).not.toContain(key(d));
