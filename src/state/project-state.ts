@@ -354,8 +354,10 @@ export class ProjectState {
         if (this.hasTable(model)) {
           const table = this.tableOf(model);
           const before = model.fields.get(name);
-          if (op.kind === "AddField") nameInlineConstraint(table, field, new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : []))));
-          else if (before) field.uniqueConstraint = alteredUniqueConstraint(table, before, field);
+          // The names the table's constraints have taken are read only for a unique column (a
+          // model may have thousands of fields).
+          if (op.kind === "AddField" && field.unique) nameInlineConstraint(table, field, new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : []))));
+          else if (op.kind === "AlterField" && before) field.uniqueConstraint = alteredUniqueConstraint(table, before, field);
         }
         const copy = editable(model);
         copy.fields.set(name, field);
