@@ -126,7 +126,8 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
       progressByMigration.set(migration, progress);
     }
     if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql" || op.unknown) return;
-    const backfill = backfillOf(ctx, op);
+    // SQL a RunPython runs itself is part of that RunPython's backfill, reported once, on it.
+    const backfill = op.executedBy === undefined ? backfillOf(ctx, op) : null;
     const held = progress.held;
     if (backfill !== null && held) report(ctx, ctx.report, { what: backfill, range: op.range }, held, true);
     // Once a schema change holds its lock, later ones matter only to backfills still waiting.
