@@ -59,7 +59,15 @@ interface Progress {
   held: SchemaChange | null;
   waiting: WaitingBackfill[];
 }
-const progressByMigration = new WeakMap<ParsedMigration, Progress>();
+/**
+ * The migration being replayed and its progress, by run (keyed by the run's database state). The
+ * replay visits one migration's operations after another's, so only the current one is kept. A
+ * waiting backfill's `report` holds the replay's closures, and through them the run's database
+ * state: kept by migration (as the graph keeps migrations after the run), they kept every
+ * migration's replay context alive, 12 MB at 5,100 files; keyed by the state they refer to, they
+ * go with it.
+ */
+const currentByRun = new WeakMap<OperationContext["db"], { migration: ParsedMigration; progress: Progress }>();
 
 /**
  * Reports a backfill held against a schema change before it (`first`) or after it, with the
@@ -119,12 +127,10 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
   },
   operation(ctx) {
     const { op, migration } = ctx;
-    let progress = progressByMigration.get(migration);
-    // A new replay of the migration (another run in the same process) starts empty.
-    if (!progress || (ctx.parent === null && op === migration.operations[0])) {
-      progress = { held: null, waiting: [] };
-      progressByMigration.set(migration, progress);
-    }
+    // A new migration, or a new replay of this one (another run in the same process), starts empty.
+    let current = currentByRun.get(ctx.db);
+    if (current?.migration !== migration || (ctx.parent === null && op === migration.operations[0])) currentByRun.set(ctx.db, (current = { migration, progress: { held: null, waiting: [] } }));
+    const progress = current.progress;
     if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql" || op.unknown) return;
     // SQL a RunPython runs itself is part of that RunPython's backfill, reported once, on it.
     const backfill = op.executedBy === undefined ? backfillOf(ctx, op) : null;

@@ -13,7 +13,7 @@ import { ParseCache } from "../cache/parse-cache.js";
 import { cacheKey } from "../cache/cache-key.js";
 import { rollsafeVersion } from "../cache/package-info.js";
 import { buildGraph, type MigrationGraph } from "../graph/migration-graph.js";
-import { ProjectState } from "../state/project-state.js";
+import { ProjectState, type RawDatabaseStep } from "../state/project-state.js";
 import { columnOf, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
@@ -419,6 +419,19 @@ function builtHelp(builtBy: string, hadFix: boolean): string {
   return `This operation is made by ${there}, or write the operations out in the migration${hadFix ? " (rollsafe's automatic fix cannot edit it)" : ""}.`;
 }
 
+/**
+ * A `RunSQL`'s raw database step, read when a rule asks. Made outside the replay's loop: a
+ * closure there would keep the loop's whole scope (the migration's reporters, its visit function)
+ * alive with the database state, for every migration with a `RunSQL`.
+ */
+function rawSqlStep(op: Operation, migration: ParsedMigration): RawDatabaseStep {
+  let read: SqlStatementFact[] | null | undefined;
+  return { app: migration.app, statements: () => (read === undefined ? (read = readableForwardStatements(runSqlFacts(op, migration))) : read) };
+}
+
+/** The statements of a step rollsafe cannot read (an unknown operation): a function made once, for the same reason. */
+const unreadableStatements = (): null => null;
+
 /** The help line of a finding on what a `RunPython`'s function runs itself (`Operation.executes`). */
 function executedHelp(op: Operation, hadFix: boolean): string {
   const what = op.kind === "RunSQL" ? "This SQL runs" : op.kind === "AddIndex" ? "This index is built" : "This index is dropped";
@@ -531,10 +544,8 @@ function replay(
     };
     // Database steps Django's operations do not describe, read by rules only when they ask.
     const rawStep = (op: Operation) => {
-      if (op.kind === "RunSQL" && !op.unknown) {
-        let read: SqlStatementFact[] | null | undefined;
-        db.rawSteps.push({ app: migration.app, statements: () => (read === undefined ? (read = readableForwardStatements(runSqlFacts(op, migration))) : read) });
-      } else if (op.unknown) db.rawSteps.push({ app: migration.app, statements: () => null });
+      if (op.kind === "RunSQL" && !op.unknown) db.rawSteps.push(rawSqlStep(op, migration));
+      else if (op.unknown) db.rawSteps.push({ app: migration.app, statements: unreadableStatements });
     };
     const problems = (list: { message: string }[], op: Operation) => {
       if (!reported) return;
