@@ -9,6 +9,7 @@ import { thirdPartyEffect } from "../model/third-party-operations.js";
 import type { ModelState } from "../state/model-state.js";
 import type { ProjectState } from "../state/project-state.js";
 import { schemaEditorChanges } from "./partitioned-tables.js";
+import { oncePer } from "../util/collections.js";
 import type { OperationContext } from "./rule-types.js";
 
 /** A `DeleteModel` that reaches the database: at the top level or in `database_operations`. */
@@ -16,6 +17,12 @@ function deletesInDatabase(op: Operation): boolean {
   if (op.kind === "SeparateDatabaseAndState") return (op.databaseOperations ?? []).some(deletesInDatabase);
   return op.kind === "DeleteModel" && !op.unknown && !op.thirdParty;
 }
+
+/** The index of the last operation of `list` that deletes a table in the database; -1 when none does. */
+const lastDeleteOf = oncePer((list: readonly Operation[]): number => {
+  for (let i = list.length - 1; i >= 0; i--) if (deletesInDatabase(list[i] as Operation)) return i;
+  return -1;
+});
 
 /**
  * Whether a `DeleteModel` after the operation, in the same migration, drops the table the model
@@ -32,9 +39,11 @@ function deletesInDatabase(op: Operation): boolean {
 export function droppedLater(ctx: OperationContext, model: ModelState): boolean {
   const { migration, op, parent } = ctx;
   const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
-  const at = list.indexOf(op);
-  const later = at < 0 ? [] : list.slice(at + 1);
-  if (!later.some(deletesInDatabase)) return false;
+  // Asked for each removal: finding the operation and the list's last delete once keeps a
+  // migration of thousands of removals linear.
+  const at = list[op.index] === op ? op.index : list.indexOf(op);
+  if (at < 0 || at >= lastDeleteOf(list)) return false;
+  const later = list.slice(at + 1);
   const app = migration.app;
   const applyCtx = { app, migration: migration.id, file: migration.path };
   let table = ctx.tableOf(model);
