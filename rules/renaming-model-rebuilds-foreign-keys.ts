@@ -17,7 +17,7 @@ export const renamingModelRebuildsForeignKeys: Rule = {
     docs: {
       summary: "Renaming a model re-creates the foreign keys that point at it",
       what: "Flags `RenameModel` of a model whose table name does not change (pinned `db_table`) when foreign keys of other existing tables point at it.",
-      why: "Django alters every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint and adds it again: the new constraint is validated by scanning the referencing table under a SHARE ROW EXCLUSIVE lock (writes blocked) on both tables.",
+      why: "Django alters every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint, which takes ACCESS EXCLUSIVE on the referencing table (reads blocked too, until the migration commits), and adds it again: the new constraint is validated by scanning the referencing table, with SHARE ROW EXCLUSIVE on both tables.",
       recipe: [
         "On small tables, accept the brief lock or run the rename at a quiet time.",
         "On large tables, keep the class name and change only `verbose_name`, or rename in a migration marked post-deploy at a quiet time.",
