@@ -5,7 +5,7 @@
  * which locks the whole database rather than a table, an operation whose SQL changes a table
  * counts as locking it like the matching PostgreSQL statement.
  */
-import type { Database, OperationContext } from "./rule-types.js";
+import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";

@@ -1339,21 +1339,34 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
   const editor = parameterList(def)[1];
   const executors = new Map<string, string>();
   if (editor?.kind === "positional") executors.set(editor.name, `${editor.name}.execute`);
-  const isCursor = (value: SyntaxNode | null | undefined) => value?.type === "call" && value.childForFieldName("function")?.type === "attribute" && value.childForFieldName("function")?.childForFieldName("attribute")?.text === "cursor";
+  const isCursor = (value: SyntaxNode | null | undefined) => {
+    const fn = value?.type === "call" ? value.childForFieldName("function") : null;
+    return fn?.type === "attribute" && fn.childForFieldName("attribute")?.text === "cursor";
+  };
+  // Names bound to a cursor (`with ... .cursor() as cursor`, `cursor = ... .cursor()`), and to a
+  // model of this app (`Account = apps.get_model("shop", "Account")`), in one pass.
+  const models = new Map<string, string>();
   for (const node of body.descendantsOfType(["as_pattern", "assignment"])) {
     const value = node.type === "as_pattern" ? node.namedChildren[0] : node.childForFieldName("right");
     const target = node.type === "as_pattern" ? node.childForFieldName("alias")?.namedChildren[0] : node.childForFieldName("left");
-    if (isCursor(value) && target?.type === "identifier") executors.set(target.text, `${target.text}.execute`);
-  }
-  // Local names bound to a model of this app (`Account = apps.get_model("shop", "Account")`).
-  const models = new Map<string, string>();
-  for (const node of body.descendantsOfType("assignment")) {
-    const target = node.childForFieldName("left");
-    const fetched = target?.type === "identifier" ? getModelCalls(node.childForFieldName("right")?.text ?? "") : [];
+    if (target?.type !== "identifier") continue;
+    if (isCursor(value)) executors.set(target.text, `${target.text}.execute`);
+    const fetched = node.type === "assignment" ? getModelCalls(value?.text ?? "") : [];
     const [app, model] = fetched.length === 1 ? (fetched[0] as [string, string]) : [null, null];
-    if (target && model !== null && app === ctx.appLabel) models.set(target.text, model);
+    if (model !== null && app === ctx.appLabel) models.set(target.text, model);
   }
   const executes: Operation[] = [];
+  /** One operation the function runs, at the call's range, after the `RunPython` (its `index`). */
+  const executed = (kind: "RunSQL" | "AddIndex" | "RemoveIndex", args: Record<string, PyValue>, range: SourceRange, via: string): Operation => ({
+    kind,
+    origin: "django",
+    callee: `django.db.migrations.${kind}`,
+    args,
+    range,
+    comments: [],
+    index: op.index,
+    executedBy: `\`${via}\` in \`${code.name}\``,
+  });
   for (const call of body.descendantsOfType("call")) {
     const fn = call.childForFieldName("function");
     const method = fn?.type === "attribute" ? fn.childForFieldName("attribute")?.text : undefined;
@@ -1365,16 +1378,13 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
       const model = modelNode?.type === "identifier" ? models.get(modelNode.text) : undefined;
       if (model === undefined || !indexNode || indexNode.type === "keyword_argument") continue;
       const range = rangeOf(ctx, call);
-      executes.push({
-        kind: method === "add_index" ? "AddIndex" : "RemoveIndex",
-        origin: "django",
-        callee: method === "add_index" ? "django.db.migrations.AddIndex" : "django.db.migrations.RemoveIndex",
-        args: method === "add_index" ? { model_name: { kind: "str", value: model.toLowerCase(), range }, index: toValue(ctx, indexNode, 0) } : { model_name: { kind: "str", value: model.toLowerCase(), range }, name: indexName(toValue(ctx, indexNode, 0), range) },
-        range,
-        comments: [],
-        index: op.index,
-        executedBy: `\`${editor?.name}.${method}\` in \`${code.name}\``,
-      });
+      const modelName: PyValue = { kind: "str", value: model.toLowerCase(), range };
+      const index = toValue(ctx, indexNode, 0);
+      executes.push(
+        method === "add_index"
+          ? executed("AddIndex", { model_name: modelName, index }, range, `${on.text}.add_index`)
+          : executed("RemoveIndex", { model_name: modelName, name: indexName(index, range) }, range, `${on.text}.remove_index`),
+      );
       continue;
     }
     // On a named executor, or straight on a cursor (`connection.cursor().execute(...)`).
@@ -1389,19 +1399,8 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
     const paramsNode = positional[1] ?? keyword("params");
     const params = paramsNode ? toValue(ctx, paramsNode, 0) : null;
     const range = rangeOf(ctx, call);
-    executes.push({
-      kind: "RunSQL",
-      origin: "django",
-      callee: "django.db.migrations.RunSQL",
-      args: {
-        sql: params && params.kind !== "none" ? { kind: "list", items: [{ kind: "tuple", items: [sql, params], range: sql.range }], range: sql.range } : sql,
-        reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range },
-      },
-      range,
-      comments: [],
-      index: op.index,
-      executedBy: `\`${via}\` in \`${code.name}\``,
-    });
+    const statements: PyValue = params && params.kind !== "none" ? { kind: "list", items: [{ kind: "tuple", items: [sql, params], range: sql.range }], range: sql.range } : sql;
+    executes.push(executed("RunSQL", { sql: statements, reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range } }, range, via));
   }
   return executes;
 }
