@@ -1327,8 +1327,11 @@ const NOOP_NAME = "migrations.RunSQL.noop";
  * each becomes a `RunSQL` for the rules (`Operation.executes`). `schema_editor.add_index(Model,
  * Index(...))` and `remove_index` on a model of this app the function fetches
  * (`Model = apps.get_model("shop", "Model")`) run what `AddIndex` and `RemoveIndex` run, and
- * become those (database side only). SQL built at run time is not read; functions of other
- * modules and of helpers the function calls are not followed.
+ * become those (database side only). The SQL may be a literal, a name the function binds once
+ * to one (anywhere in its body), a module constant, or the loop variable of a `for` over a list
+ * or tuple of them (`for sql in STATEMENTS: schema_editor.execute(sql)`: each item, in order).
+ * SQL built at run time is not read; functions of other modules and of helpers the function
+ * calls are not followed.
  */
 function executedSql(ctx: Ctx, op: Operation): Operation[] {
   const code = op.args.code;
@@ -1356,6 +1359,7 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
     if (model !== null && app === ctx.appLabel) models.set(target.text, model);
   }
   const executes: Operation[] = [];
+  let locals: FunctionLocals | undefined;
   /** One operation the function runs, at the call's range, after the `RunPython` (its `index`). */
   const executed = (kind: "RunSQL" | "AddIndex" | "RemoveIndex", args: Record<string, PyValue>, range: SourceRange, via: string): Operation => ({
     kind,
@@ -1393,16 +1397,126 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
     const keyword = (name: string) => args.find((a) => a.type === "keyword_argument" && a.childForFieldName("name")?.text === name)?.childForFieldName("value");
     const positional = args.filter((a) => a.type !== "keyword_argument");
     const sqlNode = positional[0] ?? keyword("sql");
-    if (!sqlNode || (sqlNode.type !== "string" && sqlNode.type !== "concatenated_string")) continue;
-    const sql = toValue(ctx, sqlNode, 0);
-    if (sql.kind !== "str") continue;
+    if (!sqlNode) continue;
+    locals ??= functionLocals(ctx, def, body);
+    const sqls = executedStrings(locals, sqlNode, call);
+    if (sqls.length === 0) continue;
     const paramsNode = positional[1] ?? keyword("params");
-    const params = paramsNode ? toValue(ctx, paramsNode, 0) : null;
+    const params = paramsNode ? toValue(locals.ctx, paramsNode, 0) : null;
     const range = rangeOf(ctx, call);
-    const statements: PyValue = params && params.kind !== "none" ? { kind: "list", items: [{ kind: "tuple", items: [sql, params], range: sql.range }], range: sql.range } : sql;
-    executes.push(executed("RunSQL", { sql: statements, reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range } }, range, via));
+    for (const sql of sqls) {
+      const statements: PyValue = params && params.kind !== "none" ? { kind: "list", items: [{ kind: "tuple", items: [sql, params], range: sql.range }], range: sql.range } : sql;
+      executes.push(executed("RunSQL", { sql: statements, reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range } }, range, via));
+    }
   }
   return executes;
+}
+
+/**
+ * The names a function binds, for reading the values its calls pass (`executedSql`): `ctx`
+ * reads a name as Python finds it there (a parameter: unknown; a name the body binds once, by
+ * `name = value` anywhere in it: that value; one bound any other way or more than once: unknown;
+ * any other: the module's constant), and `loops` has each name bound only as the variable of a
+ * `for` statement, with that statement.
+ */
+interface FunctionLocals {
+  ctx: Ctx;
+  loops: Map<string, SyntaxNode>;
+}
+
+/** Comprehensions: their `for` variables live in a scope of their own. */
+const COMPREHENSIONS = new Set(["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"]);
+
+function functionLocals(ctx: Ctx, def: SyntaxNode, body: SyntaxNode): FunctionLocals {
+  const values = new Map<string, PyValue>();
+  const range = rangeOf(ctx, def);
+  for (const p of parameterList(def)) if (p.name) values.set(p.name, { kind: "opaque", text: p.name, range });
+  const nodes = new Map<string, SyntaxNode | null>();
+  const loops = new Map<string, SyntaxNode>();
+  // How many times the body binds each name: a loop variable is read only when its loop is all.
+  const bindings = new Map<string, number>();
+  const unknown = (name: string) => {
+    bindings.set(name, (bindings.get(name) ?? 0) + 1);
+    if (!values.has(name)) nodes.set(name, null);
+  };
+  const bind = (name: string, value: SyntaxNode) => {
+    bindings.set(name, (bindings.get(name) ?? 0) + 1);
+    if (!values.has(name)) nodes.set(name, nodes.has(name) ? null : value);
+  };
+  // Every identifier a target binds (`a, b = ...`, `(x, *rest)`), not the objects of `x.y =` or `x[k] =`.
+  const targets = (node: SyntaxNode | null, each: (name: string) => void) => {
+    if (!node || node.type === "attribute" || node.type === "subscript") return;
+    if (node.type === "identifier") each(node.text);
+    else for (const child of node.namedChildren) targets(child, each);
+  };
+  const visit = (node: SyntaxNode): void => {
+    switch (node.type) {
+      case "assignment": {
+        const left = node.childForFieldName("left");
+        const right = node.childForFieldName("right");
+        if (left?.type === "identifier" && right && right.type !== "assignment") bind(left.text, right);
+        else targets(left, unknown);
+        break;
+      }
+      case "for_statement": {
+        const left = node.childForFieldName("left");
+        const iterable = node.childForFieldName("right");
+        if (left?.type === "identifier" && iterable && !values.has(left.text)) loops.set(left.text, node);
+        targets(left, unknown);
+        break;
+      }
+      case "augmented_assignment":
+      case "named_expression":
+        targets(node.childForFieldName(node.type === "named_expression" ? "name" : "left"), unknown);
+        break;
+      case "as_pattern_target":
+      case "delete_statement":
+      case "global_statement":
+      case "nonlocal_statement":
+      case "import_statement":
+      case "import_from_statement":
+        for (const id of node.descendantsOfType(["identifier", "dotted_name"])) unknown(id.text.split(".")[0] ?? "");
+        break;
+      default:
+        break;
+    }
+    if (OWN_SCOPES.has(node.type)) {
+      const own = node.childForFieldName("name");
+      if (own) unknown(own.text);
+      return;
+    }
+    if (COMPREHENSIONS.has(node.type)) {
+      // A walrus inside binds in the function; its `for` variables do not.
+      for (const walrus of node.descendantsOfType("named_expression")) targets(walrus.childForFieldName("name"), unknown);
+      return;
+    }
+    for (const child of node.namedChildren) visit(child);
+  };
+  visit(body);
+  for (const name of [...loops.keys()]) if (bindings.get(name) !== 1) loops.delete(name);
+  ctx.constants ??= moduleConstants(ctx.root);
+  return { ctx: { ...ctx, scope: { values, nodes }, reading: new Set(), memo: new Map(), lists: new Map() }, loops };
+}
+
+/**
+ * The SQL strings a call inside a function passes as `sqlNode` (`functionLocals`): one, or each
+ * item of the list or tuple a `for` around the call iterates over; none when any is not a string.
+ */
+function executedStrings(locals: FunctionLocals, sqlNode: SyntaxNode, call: SyntaxNode): Extract<PyValue, { kind: "str" }>[] {
+  const loop = sqlNode.type === "identifier" ? locals.loops.get(sqlNode.text) : undefined;
+  if (loop) {
+    // Only inside the loop's body: after it, the name holds the last item alone.
+    const loopBody = loop.childForFieldName("body");
+    if (!loopBody || call.startIndex < loopBody.startIndex || call.endIndex > loopBody.endIndex) return [];
+    const iterable = toValue(locals.ctx, loop.childForFieldName("right") as SyntaxNode, 0);
+    if (iterable.kind !== "list" && iterable.kind !== "tuple") return [];
+    const items = iterable.items.filter((item): item is Extract<PyValue, { kind: "str" }> => item.kind === "str");
+    // At the place each runs, as a constant's value is (messages, suppressions).
+    const range = rangeOf(locals.ctx, sqlNode);
+    return items.length === iterable.items.length ? items.map((item) => ({ ...item, range })) : [];
+  }
+  const sql = toValue(locals.ctx, sqlNode, 0);
+  return sql.kind === "str" ? [sql] : [];
 }
 
 /**

@@ -580,12 +580,14 @@ class Migration(migrations.Migration):
 `);
     const [first, lambda, byKeyword] = m.operations;
     const executed = (op: typeof first) => (op?.executes ?? []).map((e) => [e.kind, e.executedBy, e.args.sql?.kind === "str" ? e.args.sql.value : e.args.sql?.kind, e.range.line]);
-    // Literal SQL only, on the editor (by its own parameter name) and on cursors the function opens.
+    // SQL written out (here, or as a module constant; not an f-string), on the editor (by its own
+    // parameter name) and on cursors the function opens.
     expect(executed(first)).toEqual([
       ["RunSQL", "\`editor.execute\` in \`forwards\`", "ALTER TABLE shop_order DROP COLUMN note", 6],
       ["RunSQL", "\`cursor.execute\` in \`forwards\`", "list", 8],
       ["RunSQL", "\`cur.execute\` in \`forwards\`", "DELETE FROM shop_log", 10],
       ["RunSQL", "\`connection.cursor().execute\` in \`forwards\`", "TRUNCATE shop_tmp", 11],
+      ["RunSQL", "\`editor.execute\` in \`forwards\`", "UPDATE shop_order SET state = 'new'", 13],
     ]);
     // With params, the SQL is read as RunSQL reads (sql, params); the reverse is the RunPython's.
     const withParams = first?.executes?.[1]?.args.sql;
@@ -594,6 +596,75 @@ class Migration(migrations.Migration):
     // The reverse function's SQL runs only on rollback; a lambda is not a function of the module.
     expect(lambda?.executes).toBeUndefined();
     expect(executed(byKeyword)).toEqual([["RunSQL", "\`schema_editor.execute\` in \`backwards\`", "DROP TABLE shop_audit", 18]]);
+  });
+
+  it("reads SQL a RunPython's function names, binds once, or loops over, as Python finds the names there", () => {
+    const m = parse(`from django.db import migrations
+
+BACKFILL = "UPDATE shop_order SET total = 0"
+STATEMENTS = [
+    "CREATE INDEX shop_order_total_idx ON shop_order (total)",
+    "ALTER TABLE shop_order ALTER COLUMN note SET NOT NULL",
+]
+MIXED = ["SELECT 1", build()]
+
+def forwards(apps, schema_editor):
+    schema_editor.execute(BACKFILL)
+    with schema_editor.connection.cursor() as cursor:
+        sql = "ALTER TABLE shop_order ADD COLUMN flag integer NOT NULL"
+        cursor.execute(sql)
+    for statement in STATEMENTS:
+        schema_editor.execute(statement)
+    for item in ("DELETE FROM shop_log", BACKFILL):
+        schema_editor.execute(item)
+    schema_editor.execute(statement)
+    for part in MIXED:
+        schema_editor.execute(part)
+
+def shadowed(apps, schema_editor, BACKFILL=None):
+    schema_editor.execute(BACKFILL)
+    for s in STATEMENTS:
+        pass
+    s = "DROP TABLE shop_x"
+    schema_editor.execute(s)
+    twice = "DROP TABLE shop_a"
+    twice = "DROP TABLE shop_b"
+    schema_editor.execute(twice)
+    total = "DROP TABLE shop_c"
+    total += " CASCADE"
+    schema_editor.execute(total)
+    STATEMENTS = []
+    for statement in STATEMENTS:
+        schema_editor.execute(statement)
+    def helper():
+        inner = "DROP TABLE shop_d"
+    schema_editor.execute(inner)
+    [late for late in STATEMENTS]
+    schema_editor.execute(late)
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunPython(forwards),
+        migrations.RunPython(shadowed),
+    ]
+`);
+    const [forwards, shadowed] = m.operations;
+    const executed = (op: typeof forwards) => (op?.executes ?? []).map((e) => [e.args.sql?.kind === "str" ? e.args.sql.value : e.args.sql?.kind, e.range.line, e.args.sql?.range.line]);
+    // A module constant, a local bound once (inside a \`with\`), and each item of a loop over a
+    // constant or a literal, at the place it runs; not the loop variable after its loop, nor a
+    // loop over items that are not all SQL.
+    expect(executed(forwards)).toEqual([
+      ["UPDATE shop_order SET total = 0", 11, 11],
+      ["ALTER TABLE shop_order ADD COLUMN flag integer NOT NULL", 14, 14],
+      ["CREATE INDEX shop_order_total_idx ON shop_order (total)", 16, 16],
+      ["ALTER TABLE shop_order ALTER COLUMN note SET NOT NULL", 16, 16],
+      ["DELETE FROM shop_log", 18, 18],
+      ["UPDATE shop_order SET total = 0", 18, 18],
+    ]);
+    // A parameter hides the constant; a loop variable bound again, a name bound twice or changed
+    // with \`+=\`, a list rebound in the function, a nested function's local and a
+    // comprehension's variable are not read.
+    expect(shadowed?.executes).toBeUndefined();
   });
 
   it("reads the indexes a RunPython's function adds or drops with the schema editor as AddIndex and RemoveIndex", () => {
