@@ -16,6 +16,7 @@ import {
   stateOnlyRemoveField,
 } from "../src/advice/snippets.js";
 import { operationSource, stateOnlyRemovalFix } from "../src/fix/rule-fixes.js";
+import { removedWithTable } from "../src/engine/dropped-later.js";
 
 /** Why dropping a column (or join table) the old release selects breaks it. */
 function oldReleaseSelects(model: ModelState, table: string, column: string): string {
@@ -77,7 +78,7 @@ export const droppingColumn: Rule = {
     hazards: ["H01"],
     docs: {
       summary: "Dropping a column that the running release still reads and writes",
-      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column.",
+      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column. A `RemoveField` whose column goes with its table, dropped by a `DeleteModel` of the model later in the same migration (what `makemigrations` writes for a deleted model's relations), is left to `dropping-table`, whose state-only deletion takes it in; the removal of a many-to-many field (its join table is not the model's) is still reported.",
       why: "Django names every model field in its SELECT and INSERT statements. While the old release still serves traffic, each of its queries on the model fails with `column ... does not exist`, and a rollback to the old release fails the same way.",
       recipe: [
         "Remove the field from the model and ship a state-only removal (`SeparateDatabaseAndState(state_operations=[RemoveField(...)], database_operations=[])`). If the column is NOT NULL without a database default, make it nullable (or give it a `db_default`) first, so the new release's INSERTs work.",
@@ -106,7 +107,9 @@ export const droppingColumn: Rule = {
     const name = literalString(op.args.name);
     if (!model || !name || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
     const field = model.fields.get(name);
-    if (!field) return;
+    // A column the same migration's DeleteModel drops with its table: dropping-table reports
+    // both, and its state-only deletion takes this removal in.
+    if (!field || removedWithTable(ctx, model, field)) return;
     const table = ctx.tableOf(model);
     const m2mTable = ctx.state.m2mTableOf(model, field);
     const column = ctx.columnOf(field);

@@ -102,11 +102,20 @@ export function stateOnlyRemoveField(modelKey: string, field: string): string {
 }
 
 /** `SeparateDatabaseAndState` that deletes a model from state only. */
-export function stateOnlyDeleteModel(modelName: string): string {
+export function stateOnlyDeleteModel(modelName: string, removedFields: readonly string[] = []): string {
+  const deletion = `migrations.DeleteModel(name=${py(modelName)})`;
+  if (removedFields.length === 0) {
+    return code(["migrations.SeparateDatabaseAndState(", `    state_operations=[${deletion}],`, "    database_operations=[],", ")"].join("\n"));
+  }
+  // The removals of its fields first, as the migration has them (Django's order for relations).
+  const key = modelName.toLowerCase();
   return code(
     [
       "migrations.SeparateDatabaseAndState(",
-      `    state_operations=[migrations.DeleteModel(name=${py(modelName)})],`,
+      "    state_operations=[",
+      ...removedFields.map((field) => `        migrations.RemoveField(model_name=${py(key)}, name=${py(field)}),`),
+      `        ${deletion},`,
+      "    ],",
       "    database_operations=[],",
       ")",
     ].join("\n"),

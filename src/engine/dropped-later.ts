@@ -6,7 +6,7 @@
  */
 import type { Operation } from "../model/types.js";
 import { thirdPartyEffect } from "../model/third-party-operations.js";
-import type { ModelState } from "../state/model-state.js";
+import { literalString, type FieldState, type ModelState } from "../state/model-state.js";
 import type { ProjectState } from "../state/project-state.js";
 import { schemaEditorChanges } from "./partitioned-tables.js";
 import { oncePer } from "../util/collections.js";
@@ -36,13 +36,13 @@ const lastDeleteOf = oncePer((list: readonly Operation[]): number => {
  * only the rest of that list is followed: the context does not hold the state the operations after
  * it start from.
  */
-export function droppedLater(ctx: OperationContext, model: ModelState): boolean {
+export function droppedLater(ctx: OperationContext, model: ModelState): Operation | null {
   const { migration, op, parent } = ctx;
   const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
   // Asked for each removal: finding the operation and the list's last delete once keeps a
   // migration of thousands of removals linear.
   const at = list[op.index] === op ? op.index : list.indexOf(op);
-  if (at < 0 || at >= lastDeleteOf(list)) return false;
+  if (at < 0 || at >= lastDeleteOf(list)) return null;
   const later = list.slice(at + 1);
   const app = migration.app;
   const applyCtx = { app, migration: migration.id, file: migration.path };
@@ -66,9 +66,39 @@ export function droppedLater(ctx: OperationContext, model: ModelState): boolean 
     } else if (o.kind === "SeparateDatabaseAndState" && !o.unknown) {
       // Django runs the database operations against a copy of the state before it.
       const shadow = state.shadow();
-      for (const inner of o.databaseOperations ?? []) if (follow(inner, shadow)) return true;
+      for (const inner of o.databaseOperations ?? []) if (follow(inner, shadow)) return inner;
       state.apply(o, applyCtx);
-    } else if (follow(o, state)) return true;
+    } else if (follow(o, state)) return o;
   }
-  return false;
+  return null;
+}
+
+/**
+ * The `RemoveField`s of `model` before a `DeleteModel` of it in the same migration, that drop a
+ * column of its table (at the top level or in `database_operations`, in the list the delete is
+ * in): what Django's autodetector writes for a deleted model's relations. A removal after a
+ * rename of the model is not matched (its `model_name` is the other name).
+ */
+export function removalsBefore(ctx: OperationContext, model: ModelState): Operation[] {
+  const { migration, op, parent } = ctx;
+  const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
+  const at = list[op.index] === op ? op.index : list.indexOf(op);
+  const removals: Operation[] = [];
+  const visit = (o: Operation) => {
+    if (o.kind === "SeparateDatabaseAndState" && !o.unknown) for (const inner of o.databaseOperations ?? []) visit(inner);
+    else if (o.kind === "RemoveField" && !o.unknown && !o.thirdParty && literalString(o.args.model_name)?.toLowerCase() === model.key) removals.push(o);
+  };
+  for (let i = 0; i < at; i++) visit(list[i] as Operation);
+  return removals;
+}
+
+/**
+ * Whether `RemoveField` of `field` drops a column that a `DeleteModel` of the same model later in
+ * the migration would drop with its table (`removalsBefore` lists it there): not a join table,
+ * which the delete leaves to the removal.
+ */
+export function removedWithTable(ctx: OperationContext, model: ModelState, field: FieldState): boolean {
+  if (field.relation?.kind === "m2m") return false;
+  const dropper = droppedLater(ctx, model);
+  return dropper?.kind === "DeleteModel" && literalString(dropper.args.name)?.toLowerCase() === model.key;
 }

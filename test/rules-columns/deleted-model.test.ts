@@ -1,0 +1,35 @@
+/**
+ * A model deleted with its relations removed first, as `makemigrations` writes it: one finding on
+ * the delete, whose state-only deletion takes the removals in; the join table's removal keeps its
+ * own finding.
+ */
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+describe("dropping-table after the removals of the model's fields", () => {
+  it("names the removals and puts them into the state-only deletion, in the migration's order", async () => {
+    const dir = path.join(RULE_FIXTURES, "dropping-table/bad/relations-removed-first");
+    const { diagnostics } = await lint([dir], { cwd: dir });
+    const byRule = (rule: string) => diagnostics.filter((d) => d.rule === rule);
+    const [drop] = byRule("dropping-table");
+    // The message stays what it is without them (baselines and suppressions match it).
+    expect(drop?.message).toBe("Deleting model `Book` drops table `library_book` while the old release still uses it.");
+    const step = drop?.help.find((h) => h.includes("state-only deletion")) ?? "";
+    expect(step).toContain("and the `RemoveField`s of `author`, `subtitle`, `tags` before it");
+    // The removal written positionally (`RemoveField("Book", "subtitle")`) is read as Django reads it.
+    const lines = step.split("\n").map((l) => l.trim());
+    const first = lines.indexOf("state_operations=[");
+    expect(lines.slice(first, first + 6)).toEqual([
+      "state_operations=[",
+      'migrations.RemoveField(model_name="book", name="author"),',
+      'migrations.RemoveField(model_name="book", name="subtitle"),',
+      'migrations.RemoveField(model_name="book", name="tags"),',
+      'migrations.DeleteModel(name="Book"),',
+      "],",
+    ]);
+    // The join table is the removal's own: reported there, with its later drop.
+    expect(byRule("dropping-column").map((d) => [d.line, d.message])).toEqual([[13, "Removing field `Book.tags` drops the join table `library_book_tags` while the old release still uses it."]]);
+  });
+});
