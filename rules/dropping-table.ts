@@ -1,11 +1,35 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { literalString } from "../src/state/model-state.js";
-import { removalsBefore } from "../src/engine/dropped-later.js";
-import { dropTablesSql, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
+import { deletedWithTable } from "../src/engine/dropped-later.js";
+import type { OperationContext } from "../src/engine/rule-types.js";
+import type { Operation } from "../src/model/types.js";
+import type { FieldState } from "../src/state/model-state.js";
+import { alterFieldSnippet, dropTablesSql, fieldWith, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
+import { constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 
 /** Field names as a message lists them. */
 function list(names: readonly string[]): string {
   return names.map((n) => `\`${n}\``).join(", ");
+}
+
+/**
+ * The fields each `DeleteModel` drops with its table that `RemoveField`s before it in the same
+ * migration removed first (Django's autodetector removes a deleted model's relations first), as
+ * they were: their columns and join tables stay with a state-only deletion.
+ */
+const removedBefore = new WeakMap<Operation, FieldState[]>();
+
+function recordRemoval(ctx: OperationContext): void {
+  const { op } = ctx;
+  if (ctx.effect === "state" || op.unknown || ctx.stage === "post") return;
+  const model = ctx.model(literalString(op.args.model_name));
+  const field = model?.fields.get(literalString(op.args.name) ?? "");
+  if (!model || !field || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
+  const deletion = deletedWithTable(ctx, model);
+  if (!deletion) return;
+  const fields = removedBefore.get(deletion) ?? [];
+  fields.push(field);
+  removedBefore.set(deletion, fields);
 }
 
 /** RS102: `DeleteModel` drops a table that the running release still uses. */
@@ -22,7 +46,7 @@ export const droppingTable: Rule = {
       what: "Flags `DeleteModel` (also inside `SeparateDatabaseAndState.database_operations`) of a managed model whose table exists, in a migration that runs before the new release is live. The `RemoveField`s of the model before it in the same migration (`makemigrations` removes a deleted model's relations first) are named, and the state-only deletion it suggests takes them in.",
       why: "The old release keeps querying the model's table (and its many-to-many join tables) until it is replaced; each of those queries fails with `relation ... does not exist`, and a rollback is impossible.",
       recipe: [
-        "Remove the model from the code and ship a state-only deletion: `SeparateDatabaseAndState(state_operations=[DeleteModel(...)], database_operations=[])`. Drop or relax foreign keys that point at the table first.",
+        "Remove the model from the code and ship a state-only deletion: `SeparateDatabaseAndState(state_operations=[DeleteModel(...)], database_operations=[])`. Drop or relax foreign keys that point at the table first, and drop the constraints of its own foreign keys (`AlterField(..., db_constraint=False)`), which would otherwise reject the new release's deletes of the rows they reference.",
         "Deploy, and wait until no old release runs.",
         "In a later release, `RunSQL('DROP TABLE IF EXISTS ...')` in a migration marked post-deploy.",
       ],
@@ -34,18 +58,33 @@ export const droppingTable: Rule = {
 )`,
     },
   },
-  operationKinds: ["DeleteModel"],
+  operationKinds: ["DeleteModel", "RemoveField"],
   operation(ctx) {
     const { op } = ctx;
+    if (op.kind === "RemoveField") {
+      recordRemoval(ctx);
+      return;
+    }
     if (op.kind !== "DeleteModel" || ctx.effect === "state" || op.unknown || ctx.stage === "post") return;
     const model = ctx.model(literalString(op.args.name));
     if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
     const table = ctx.tableOf(model);
+    // The removals of its fields before it (Django's autodetector writes one for each relation)
+    // drop columns of the table the old release still selects; dropping-column leaves them to
+    // this finding.
+    const removedFields = removedBefore.get(op) ?? [];
+    removedBefore.delete(op);
+    const removed = removedFields.map((f) => f.name);
     const joinTables = [...model.fields.values()].flatMap((f) => {
       const t = ctx.state.m2mTableOf(model, f);
       return t ? [t] : [];
     });
-    const tables = [table, ...joinTables];
+    // With the removals before it made state-only, their join tables stay too, until the drop.
+    const keptJoinTables = removedFields.flatMap((f) => {
+      const t = ctx.state.m2mTableOf(model, f);
+      return t ? [t] : [];
+    });
+    const tables = [table, ...keptJoinTables, ...joinTables];
     const inbound: string[] = [];
     for (const other of ctx.state.modelsReferencing(`${model.app}.${model.key}`)) {
       if (other === model) continue;
@@ -53,11 +92,15 @@ export const droppingTable: Rule = {
         if (f.relation?.to === `${model.app}.${model.key}` && f.relation.kind !== "m2m") inbound.push(`${other.name}.${f.name}`);
       }
     }
-    // The removals of its fields before it (Django's autodetector writes one for each relation)
-    // drop columns of the table the old release still selects; dropping-column leaves them to
-    // this finding.
-    const removed = removalsBefore(ctx, model).flatMap((o) => literalString(o.args.name) ?? []);
+    // Its own foreign keys stay with the kept table and would reject the new release's deletes
+    // of the rows they reference (removing-foreign-key-with-constraint reports the deletion).
+    const outbound = constrainedForeignKeys(ctx, model, [...removedFields, ...model.fields.values()]);
     const steps = [
+      ...(outbound.length
+        ? [
+            `\`${model.name}\`'s foreign key${outbound.length > 1 ? "s" : ""} (${outbound.map((k) => k.holder).join(", ")}) would stay in the database and reject the new release's deletes of ${list([...new Set(outbound.map((k) => k.targetName))])}: drop ${outbound.length > 1 ? "their constraints" : "its constraint"} first (no scan):\n${outbound.map((k) => alterFieldSnippet(model.key, k.field.name, fieldWith(k.field.call, { db_constraint: "False" }))).join("\n")}`,
+          ]
+        : []),
       ...(inbound.length
         ? [`Foreign keys still point at \`${model.name}\` (${inbound.map((n) => `\`${n}\``).join(", ")}): remove them, or set \`db_constraint=False\` and \`null=True\`, in an earlier release.`]
         : []),

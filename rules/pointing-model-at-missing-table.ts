@@ -58,6 +58,7 @@ function targetOf(ctx: OperationContext): Target | null {
     if (options.db_table && literalString(options.db_table) === null) return null;
     return { name, table: literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase()), before: null };
   }
+  if (op.kind !== "RenameModel" && op.kind !== "AlterModelTable") return null;
   const model = ctx.model(literalString(op.kind === "RenameModel" ? op.args.old_name : op.args.name));
   if (!model || !model.managed || model.proxy) return null;
   const before = ctx.tableOf(model);

@@ -1,6 +1,41 @@
-import { columnLeftByRemoval } from "../src/engine/resolved-operation.js";
-import type { Rule } from "../src/engine/rule-types.js";
-import { alterFieldSnippet, fieldWith, postDeployMarker, stateOnlyRemoveField } from "../src/advice/snippets.js";
+import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resolved-operation.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { literalString } from "../src/state/model-state.js";
+import { alterFieldSnippet, fieldWith, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
+
+/**
+ * A state-only `DeleteModel` whose table stays with foreign keys to other tables: the new
+ * release, without the model, deletes referenced rows that the kept rows still point at.
+ */
+function modelLeftWithForeignKeys(ctx: OperationContext): void {
+  const { op } = ctx;
+  if (op.unknown || ctx.effect !== "state") return;
+  const name = literalString(op.args.name);
+  const model = ctx.model(name);
+  const physical = name ? ctx.db.model(ctx.migration.app, name) : undefined;
+  if (!model || !physical || !ctx.hasTable(physical) || ctx.isNewTable(physical)) return;
+  const keys = constrainedForeignKeys(ctx, physical);
+  if (keys.length === 0) return;
+  const table = ctx.db.tableOf(physical);
+  const joinTables = [...physical.fields.values()].flatMap((f) => ctx.db.m2mTableOf(physical, f) ?? []);
+  const kept = [table, ...joinTables];
+  const targets = [...new Set(keys.map((k) => k.targetName))];
+  const tables = [...new Set(keys.map((k) => k.targetTable))].map((t) => (t.startsWith("the table of") ? t : `\`${t}\``));
+  const quoted = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
+  const relax = keys.map((k) => alterFieldSnippet(physical.key, k.field.name, fieldWith(k.field.call, { db_constraint: "False" })));
+  const many = keys.length > 1;
+  ctx.report({
+    range: op.range,
+    message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${quoted(targets)} fail.`,
+    help: [
+      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${quoted(targets)} no longer touches the rows of ${quoted(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE ("violates foreign key constraint") until the table is dropped. Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.`,
+      `1. In a migration before this one (or before this operation), drop the constraint${many ? "s" : ""} (brief locks, no scan):\n${relax.join("\n")}`,
+      `2. Then delete the model from the state only, as here:\n${stateOnlyDeleteModel(model.name)}`,
+      `3. After the deploy, drop ${quoted(kept)} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
+    ],
+    related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,
+  });
+}
 
 /** RS108: a foreign key leaves the model (or its column is dropped) while its database constraint exists. */
 export const removingForeignKeyWithConstraint: Rule = {
@@ -15,7 +50,7 @@ export const removingForeignKeyWithConstraint: Rule = {
     hazards: ["H03"],
     docs: {
       summary: "Removing a foreign key while its database constraint still exists",
-      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint, and a post-deploy `RemoveField` that drops such a column together with its constraint. (A pre-deploy `RemoveField` is reported by `dropping-column`.)",
+      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint, a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables, and a post-deploy `RemoveField` that drops such a column together with its constraint. (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
       why: "Django emulates `on_delete` in Python: once the field is gone from the model, deleting a referenced row no longer deletes or nulls the rows that point at it, so the constraint that is still in the database rejects the DELETE and the new release's deletes fail. Dropping the column later also drops the constraint, which takes an ACCESS EXCLUSIVE lock on the referenced table as well.",
       recipe: [
         "First drop the database constraint and make the column nullable: `AlterField(..., db_constraint=False, null=True)`, in its own migration.",
@@ -37,8 +72,12 @@ migrations.SeparateDatabaseAndState(
 )`,
     },
   },
-  operationKinds: ["RemoveField"],
+  operationKinds: ["RemoveField", "DeleteModel"],
   operation(ctx) {
+    if (ctx.op.kind === "DeleteModel") {
+      modelLeftWithForeignKeys(ctx);
+      return;
+    }
     const removal = columnLeftByRemoval(ctx);
     if (!removal) return;
     const { op } = ctx;

@@ -241,6 +241,10 @@ class RowFactory:
                 continue
             if field.is_relation:
                 target = field.remote_field.model
+                # A NULL-able key to its own table (a parent, a previous row) stays NULL: filling
+                # it would need a row of the same model first, and that one another.
+                if field.null and target is model:
+                    continue
                 row = self.create(target, depth + 1, fill_nullable)
                 values[field.attname] = getattr(row, field.target_field.attname)
             else:

@@ -74,31 +74,20 @@ export function droppedLater(ctx: OperationContext, model: ModelState): Operatio
 }
 
 /**
- * The `RemoveField`s of `model` before a `DeleteModel` of it in the same migration, that drop a
- * column of its table (at the top level or in `database_operations`, in the list the delete is
- * in): what Django's autodetector writes for a deleted model's relations. A removal after a
- * rename of the model is not matched (its `model_name` is the other name).
+ * The `DeleteModel` of `model` later in the same migration that drops its table (`droppedLater`),
+ * when it deletes the model under the same name: what Django's autodetector writes after removing
+ * a deleted model's relations. Null after a rename, or when a `RemoveField` drops the table.
  */
-export function removalsBefore(ctx: OperationContext, model: ModelState): Operation[] {
-  const { migration, op, parent } = ctx;
-  const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
-  const at = list[op.index] === op ? op.index : list.indexOf(op);
-  const removals: Operation[] = [];
-  const visit = (o: Operation) => {
-    if (o.kind === "SeparateDatabaseAndState" && !o.unknown) for (const inner of o.databaseOperations ?? []) visit(inner);
-    else if (o.kind === "RemoveField" && !o.unknown && !o.thirdParty && literalString(o.args.model_name)?.toLowerCase() === model.key) removals.push(o);
-  };
-  for (let i = 0; i < at; i++) visit(list[i] as Operation);
-  return removals;
+export function deletedWithTable(ctx: OperationContext, model: ModelState): Operation | null {
+  const dropper = droppedLater(ctx, model);
+  return dropper?.kind === "DeleteModel" && literalString(dropper.args.name)?.toLowerCase() === model.key ? dropper : null;
 }
 
 /**
  * Whether `RemoveField` of `field` drops a column that a `DeleteModel` of the same model later in
- * the migration would drop with its table (`removalsBefore` lists it there): not a join table,
- * which the delete leaves to the removal.
+ * the migration would drop with its table (dropping-table takes the removal in): not a join
+ * table, which the delete leaves to the removal.
  */
 export function removedWithTable(ctx: OperationContext, model: ModelState, field: FieldState): boolean {
-  if (field.relation?.kind === "m2m") return false;
-  const dropper = droppedLater(ctx, model);
-  return dropper?.kind === "DeleteModel" && literalString(dropper.args.name)?.toLowerCase() === model.key;
+  return field.relation?.kind !== "m2m" && deletedWithTable(ctx, model) !== null;
 }

@@ -129,6 +129,39 @@ export function columnLeftByRemoval(ctx: OperationContext): {
 }
 
 /**
+ * The foreign-key constraints a model's table (and the join tables of its many-to-many fields)
+ * hold on other existing tables, as the physical schema has them: what keeps rejecting the new
+ * release's deletes of referenced rows when the model leaves the code while its tables stay
+ * (Django applies `on_delete` itself, through the fields it knows). `holder` names where the
+ * constraint is: the column, or the join table. `AlterField(..., db_constraint=False)` of the
+ * field drops it (for a many-to-many field, both of its join table's; checked on PostgreSQL 15).
+ * `fields` are the model's by default (also fields it had earlier in the migration).
+ */
+export function constrainedForeignKeys(
+  ctx: OperationContext,
+  physical: ModelState,
+  fields: Iterable<FieldState> = physical.fields.values(),
+): { field: FieldState; holder: string; targetName: string; targetTable: string }[] {
+  const keys: { field: FieldState; holder: string; targetName: string; targetTable: string }[] = [];
+  for (const field of fields) {
+    const relation = field.relation;
+    if (!relation || !relation.dbConstraint || !relation.to) continue;
+    // A key to the table itself: the new release, without the model, deletes none of its rows.
+    if (relation.to === `${physical.app}.${physical.key}`) continue;
+    // A model of an app outside the run (`settings.AUTH_USER_MODEL`, a third-party app) has its
+    // table as far as rollsafe knows.
+    const target = ctx.db.modelByKey(relation.to);
+    if (target && !ctx.db.hasTable(target)) continue;
+    const joinTable = relation.kind === "m2m" ? ctx.db.m2mTableOf(physical, field) : null;
+    // A many-to-many field through a model of its own: that model's table holds the keys.
+    if (relation.kind === "m2m" && joinTable === null) continue;
+    const holder = joinTable !== null ? `join table \`${joinTable}\`` : `\`${ctx.columnOf(field) ?? `${field.name}_id`}\``;
+    keys.push({ field, holder, targetName: target?.name ?? relation.to, targetTable: target ? ctx.db.tableOf(target) : `the table of \`${relation.to}\`` });
+  }
+  return keys;
+}
+
+/**
  * Whether the operation runs SQL. The engine shows third-party operations that do their database
  * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
  * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index
