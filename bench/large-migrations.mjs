@@ -88,6 +88,21 @@ export const LARGE_SHAPES = [
       `        migrations.RemoveField(\n            model_name="item${i}",\n            name="name",\n        ),\n`,
   },
   {
+    name: "delete-model",
+    label: "RemoveField of each field of one model, then DeleteModel of it",
+    operations: (n) => n + 1,
+    first: (n) => [
+      `        migrations.CreateModel(\n            name="Wide",\n            fields=[\n                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),\n` +
+        Array.from({ length: n }, (_, i) => `                ("f${i}", models.IntegerField(null=True)),\n`).join("") +
+        "            ],\n        ),\n",
+    ],
+    second: "0002_delete_wide.py",
+    all: (n) => [
+      ...Array.from({ length: n }, (_, i) => `        migrations.RemoveField(\n            model_name="wide",\n            name="f${i}",\n        ),\n`),
+      `        migrations.DeleteModel(\n            name="Wide",\n        ),\n`,
+    ],
+  },
+  {
     name: "partitioned",
     label: "AddIndex on a table a RunSQL created partitioned",
     first: () => [createEvents],
@@ -182,7 +197,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const shape = value("--shape") ?? "add-field";
   const operations = Number(value("--operations") ?? 2500);
   if (!out || !Number.isInteger(operations) || operations < 1) {
-    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|partitioned|backfill|separate-database|unique-together|run-python|run-sql] [--operations N]\n");
+    process.stderr.write("usage: node bench/large-migrations.mjs --out DIR [--shape add-field|create-model|delete-model|partitioned|backfill|separate-database|unique-together|run-python|run-sql] [--operations N]\n");
     process.exitCode = 2;
   } else {
     process.stdout.write(`${writeLargeMigration(path.resolve(out), shape, operations)}\n`);

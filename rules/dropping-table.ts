@@ -52,7 +52,17 @@ export const droppingTable: Rule = {
       ],
       severityReason: "Error: the old release fails on every query of the model during the rollout.",
       bad: `migrations.DeleteModel(name="Book")`,
-      good: `migrations.SeparateDatabaseAndState(
+      good: `migrations.AlterField(
+    model_name="book",
+    name="author",
+    field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.author", db_constraint=False),
+),
+migrations.AlterField(
+    model_name="book",
+    name="tags",
+    field=models.ManyToManyField(to="library.author", related_name="tagged_books", db_constraint=False),
+),
+migrations.SeparateDatabaseAndState(
     state_operations=[migrations.DeleteModel(name="Book")],
     database_operations=[],
 )`,

@@ -25,50 +25,90 @@ const lastDeleteOf = oncePer((list: readonly Operation[]): number => {
 });
 
 /**
- * Whether a `DeleteModel` after the operation, in the same migration, drops the table the model
- * has before it, followed through the renames Django's schema editor makes (`RenameModel`,
- * `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`). Only a delete that
- * reaches the database counts: not a state-only one, and not one of a model Django no longer
- * manages by then (its reversal creates nothing). Third-party operations are not followed.
- *
- * The rest of the migration is replayed on copies of the state as the engine's replay does
- * (src/engine/lint.ts). For an operation inside `SeparateDatabaseAndState.database_operations`,
- * only the rest of that list is followed: the context does not hold the state the operations after
- * it start from.
+ * What the database side of an operation list does to tables, from one operation on: where each
+ * table is dropped or renamed (by index in the list), replayed once on copies of the state as the
+ * engine's replay does (src/engine/lint.ts), for every question asked about the list in this run.
  */
-export function droppedLater(ctx: OperationContext, model: ModelState): Operation | null {
-  const { migration, op, parent } = ctx;
-  const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
-  // Asked for each removal: finding the operation and the list's last delete once keeps a
-  // migration of thousands of removals linear.
-  const at = list[op.index] === op ? op.index : list.indexOf(op);
-  if (at < 0 || at >= lastDeleteOf(list)) return null;
-  const later = list.slice(at + 1);
+interface Timeline {
+  /** The run's database state (a timeline is never read by another run). */
+  db: ProjectState;
+  /** The first operation replayed: questions about earlier ones replay again. */
+  from: number;
+  drops: Map<string, { at: number; op: Operation }[]>;
+  renames: Map<string, { at: number; to: string }[]>;
+}
+
+const timelines = new WeakMap<readonly Operation[], Timeline>();
+
+function timelineOf(ctx: OperationContext, list: readonly Operation[], from: number): Timeline {
+  const known = timelines.get(list);
+  if (known && known.db === ctx.db && known.from <= from) return known;
+  const { migration } = ctx;
   const app = migration.app;
   const applyCtx = { app, migration: migration.id, file: migration.path };
-  let table = ctx.tableOf(model);
+  const timeline: Timeline = { db: ctx.db, from, drops: new Map(), renames: new Map() };
   const state = ctx.state.shadow();
-  state.apply(op, applyCtx);
-  // Applies one database-side operation; true when it drops the table.
-  const follow = (o: Operation, logical: ProjectState): boolean => {
+  // Applies one database-side operation (at `at` in the list) and records what it does to tables.
+  const follow = (o: Operation, logical: ProjectState, at: number): void => {
     const changes = o.unknown || o.thirdParty ? null : schemaEditorChanges(o, logical, app);
     logical.apply(o, applyCtx);
     for (const change of changes?.(logical) ?? []) {
-      if (change.table !== table) continue;
-      if (change.kind === "drop-table") return true;
-      if (change.kind === "rename-table" && change.newName !== null) table = change.newName;
+      if (change.table === null) continue;
+      if (change.kind === "drop-table") appendTo(timeline.drops, change.table, { at, op: o });
+      else if (change.kind === "rename-table" && change.newName !== null) appendTo(timeline.renames, change.table, { at, to: change.newName });
     }
-    return false;
   };
-  for (const o of later) {
+  for (let at = from; at < list.length; at++) {
+    const o = list[at] as Operation;
     if (o.thirdParty && !o.unknown) {
       if (thirdPartyEffect(o.thirdParty).applyState) state.apply(o, applyCtx);
     } else if (o.kind === "SeparateDatabaseAndState" && !o.unknown) {
       // Django runs the database operations against a copy of the state before it.
       const shadow = state.shadow();
-      for (const inner of o.databaseOperations ?? []) if (follow(inner, shadow)) return inner;
+      for (const inner of o.databaseOperations ?? []) follow(inner, shadow, at);
       state.apply(o, applyCtx);
-    } else if (follow(o, state)) return o;
+    } else follow(o, state, at);
+  }
+  timelines.set(list, timeline);
+  return timeline;
+}
+
+function appendTo<T>(map: Map<string, T[]>, key: string, item: T): void {
+  const items = map.get(key);
+  if (items) items.push(item);
+  else map.set(key, [item]);
+}
+
+/**
+ * The `DeleteModel` after the operation, in the same migration, that drops the table the model
+ * has before it, followed through the renames Django's schema editor makes (`RenameModel`,
+ * `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`); null when none does.
+ * Only a delete that reaches the database counts: not a state-only one, and not one of a model
+ * Django no longer manages by then (its reversal creates nothing). Third-party operations are not
+ * followed.
+ *
+ * The rest of the list is replayed once, at the first question about it (`Timeline`), so a
+ * migration of thousands of removals before a delete stays linear. For an operation inside
+ * `SeparateDatabaseAndState.database_operations`, only the rest of that list is followed: the
+ * context does not hold the state the operations after it start from.
+ */
+export function droppedLater(ctx: OperationContext, model: ModelState): Operation | null {
+  const { migration, op, parent } = ctx;
+  const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
+  const at = list[op.index] === op ? op.index : list.indexOf(op);
+  if (at < 0 || at >= lastDeleteOf(list)) return null;
+  const { drops, renames } = timelineOf(ctx, list, at);
+  // Follow the table from here: its first drop, unless a rename comes first.
+  let table = ctx.tableOf(model);
+  let after = at;
+  for (let step = 0; step <= list.length; step++) {
+    const drop = drops.get(table)?.find((d) => d.at > after);
+    const rename = renames.get(table)?.find((r) => r.at > after);
+    if (drop && (!rename || drop.at <= rename.at)) return drop.op;
+    if (!rename) return null;
+    table = rename.to;
+    // A drop of the new name by the same operation counts.
+    after = rename.at - 1;
   }
   return null;
 }
