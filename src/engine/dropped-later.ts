@@ -30,23 +30,27 @@ const lastDeleteOf = oncePer((list: readonly Operation[]): number => {
  * engine's replay does (src/engine/lint.ts), for every question asked about the list in this run.
  */
 interface Timeline {
-  /** The run's database state (a timeline is never read by another run). */
-  db: ProjectState;
   /** The first operation replayed: questions about earlier ones replay again. */
   from: number;
   drops: Map<string, { at: number; op: Operation }[]>;
   renames: Map<string, { at: number; to: string }[]>;
 }
 
-const timelines = new WeakMap<readonly Operation[], Timeline>();
+/**
+ * The timelines of a run, under its database state: held weakly by both, so that they go with the
+ * run (a timeline holding the state would keep the database state of every model alive after it).
+ */
+const timelines = new WeakMap<ProjectState, WeakMap<readonly Operation[], Timeline>>();
 
 function timelineOf(ctx: OperationContext, list: readonly Operation[], from: number): Timeline {
-  const known = timelines.get(list);
-  if (known && known.db === ctx.db && known.from <= from) return known;
+  let run = timelines.get(ctx.db);
+  if (!run) timelines.set(ctx.db, (run = new WeakMap()));
+  const known = run.get(list);
+  if (known && known.from <= from) return known;
   const { migration } = ctx;
   const app = migration.app;
   const applyCtx = { app, migration: migration.id, file: migration.path };
-  const timeline: Timeline = { db: ctx.db, from, drops: new Map(), renames: new Map() };
+  const timeline: Timeline = { from, drops: new Map(), renames: new Map() };
   const state = ctx.state.shadow();
   // Applies one database-side operation (at `at` in the list) and records what it does to tables.
   const follow = (o: Operation, logical: ProjectState, at: number): void => {
@@ -69,7 +73,7 @@ function timelineOf(ctx: OperationContext, list: readonly Operation[], from: num
       state.apply(o, applyCtx);
     } else follow(o, state, at);
   }
-  timelines.set(list, timeline);
+  run.set(list, timeline);
   return timeline;
 }
 
