@@ -667,6 +667,22 @@ class Migration(migrations.Migration):
     expect(shadowed?.executes).toBeUndefined();
   });
 
+  it("reads at most a bounded number of statements from one RunPython function", () => {
+    // Loops over one list at many call sites: a small file that would hold millions of statements.
+    const items = Array.from({ length: 600 }, (_, i) => `    "UPDATE shop_x SET a = ${i}",`).join("\n");
+    const loops = Array.from({ length: 50 }, (_, j) => `    for s${j} in L:\n        schema_editor.execute(s${j})`).join("\n");
+    const m = parse(`from django.db import migrations\n\nL = [\n${items}\n]\n\ndef forwards(apps, schema_editor):\n${loops}\n\nclass Migration(migrations.Migration):\n    operations = [migrations.RunPython(forwards)]\n`);
+    const executes = m.operations[0]?.executes ?? [];
+    expect(executes).toHaveLength(1000);
+    // In order: the first loop whole, then the second until the bound.
+    expect(executes.map((e) => (e.args.sql?.kind === "str" ? e.args.sql.value : null)).slice(598, 602)).toEqual([
+      "UPDATE shop_x SET a = 598",
+      "UPDATE shop_x SET a = 599",
+      "UPDATE shop_x SET a = 0",
+      "UPDATE shop_x SET a = 1",
+    ]);
+  });
+
   it("reads the indexes a RunPython's function adds or drops with the schema editor as AddIndex and RemoveIndex", () => {
     const m = parse(`from django.db import migrations, models
 
