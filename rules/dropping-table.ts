@@ -1,11 +1,9 @@
-import type { Rule } from "../src/engine/rule-types.js";
-import { literalString } from "../src/state/model-state.js";
-import { deletedWithTable } from "../src/engine/dropped-later.js";
-import type { OperationContext } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation } from "../src/model/types.js";
-import type { FieldState } from "../src/state/model-state.js";
-import { alterFieldSnippet, dropTablesSql, fieldWith, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
+import { literalString, type FieldState } from "../src/state/model-state.js";
+import { deletedWithTable } from "../src/engine/dropped-later.js";
 import { constrainedForeignKeys } from "../src/engine/resolved-operation.js";
+import { dropForeignKeySnippet, dropTablesSql, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 
 /** Field names as a message lists them. */
 function list(names: readonly string[]): string {
@@ -85,16 +83,10 @@ migrations.SeparateDatabaseAndState(
     const removedFields = removedBefore.get(op) ?? [];
     removedBefore.delete(op);
     const removed = removedFields.map((f) => f.name);
-    const joinTables = [...model.fields.values()].flatMap((f) => {
-      const t = ctx.state.m2mTableOf(model, f);
-      return t ? [t] : [];
-    });
+    const joinTablesOf = (fields: Iterable<FieldState>) => [...fields].flatMap((f) => ctx.state.m2mTableOf(model, f) ?? []);
+    const joinTables = joinTablesOf(model.fields.values());
     // With the removals before it made state-only, their join tables stay too, until the drop.
-    const keptJoinTables = removedFields.flatMap((f) => {
-      const t = ctx.state.m2mTableOf(model, f);
-      return t ? [t] : [];
-    });
-    const tables = [table, ...keptJoinTables, ...joinTables];
+    const tables = [table, ...joinTablesOf(removedFields), ...joinTables];
     const inbound: string[] = [];
     for (const other of ctx.state.modelsReferencing(`${model.app}.${model.key}`)) {
       if (other === model) continue;
@@ -108,7 +100,7 @@ migrations.SeparateDatabaseAndState(
     const steps = [
       ...(outbound.length
         ? [
-            `\`${model.name}\`'s foreign key${outbound.length > 1 ? "s" : ""} (${outbound.map((k) => k.holder).join(", ")}) would stay in the database and reject the new release's deletes of ${list([...new Set(outbound.map((k) => k.targetName))])}: drop ${outbound.length > 1 ? "their constraints" : "its constraint"} first (no scan):\n${outbound.map((k) => alterFieldSnippet(model.key, k.field.name, fieldWith(k.field.call, { db_constraint: "False" }))).join("\n")}`,
+            `\`${model.name}\`'s foreign key${outbound.length > 1 ? "s" : ""} (${outbound.map((k) => k.holder).join(", ")}) would stay in the database and reject the new release's deletes of ${list([...new Set(outbound.map((k) => k.targetName))])}: drop ${outbound.length > 1 ? "their constraints" : "its constraint"} first (no scan):\n${outbound.map((k) => dropForeignKeySnippet(model.key, k.field)).join("\n")}`,
           ]
         : []),
       ...(inbound.length

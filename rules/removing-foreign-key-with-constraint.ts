@@ -1,7 +1,7 @@
 import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString } from "../src/state/model-state.js";
-import { alterFieldSnippet, fieldWith, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
+import { alterFieldSnippet, dropForeignKeySnippet, fieldWith, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /**
  * A state-only `DeleteModel` whose table stays with foreign keys to other tables: the new
@@ -22,7 +22,7 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
   const targets = [...new Set(keys.map((k) => k.targetName))];
   const tables = [...new Set(keys.map((k) => k.targetTable))].map((t) => (t.startsWith("the table of") ? t : `\`${t}\``));
   const quoted = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
-  const relax = keys.map((k) => alterFieldSnippet(physical.key, k.field.name, fieldWith(k.field.call, { db_constraint: "False" })));
+  const relax = keys.map((k) => dropForeignKeySnippet(physical.key, k.field));
   const many = keys.length > 1;
   ctx.report({
     range: op.range,

@@ -164,6 +164,14 @@ export function alterFieldSnippet(modelKey: string, field: string, fieldCall: st
   return code(`migrations.AlterField(\n    model_name=${py(modelKey)},\n    name=${py(field)},\n    field=${fieldCall},\n)`);
 }
 
+/**
+ * The `AlterField` that drops a relation's foreign-key constraint and nothing else
+ * (`db_constraint=False`; for a `ManyToManyField`, both of its join table's).
+ */
+export function dropForeignKeySnippet(modelKey: string, field: { name: string; call: PyValue | null }): string {
+  return alterFieldSnippet(modelKey, field.name, fieldWith(field.call, { db_constraint: "False" }));
+}
+
 /** `migrations.AddField(...)` for a field with overrides. */
 export function addFieldSnippet(modelKey: string, field: string, fieldCall: string): string {
   return code(`migrations.AddField(\n    model_name=${py(modelKey)},\n    name=${py(field)},\n    field=${fieldCall},\n)`);
