@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { reachesDatabase } from "../src/engine/resolved-operation.js";
+import { operationLabel, reachesDatabase } from "../src/engine/resolved-operation.js";
 import type { Operation } from "../src/model/types.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
 import { partitionedTable } from "../src/engine/partitioned-tables.js";
@@ -113,7 +113,7 @@ export const alteringHotTable: Rule = {
       byRange.set(key, group);
     }
     const timeoutSet = lockTimeoutSetBefore(ctx);
-    const opName = op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind;
+    const opName = operationLabel(op);
     for (const { range, locks } of byRange.values()) {
       const first = locks[0]!;
       const tables = locks.map((l) => `\`${l.table}\``).join(" and ");
@@ -142,7 +142,7 @@ export const alteringHotTable: Rule = {
       const entry = hotEntry(ctx, first);
       ctx.report({
         range,
-        message: `${op.kind === "RunSQL" ? `\`RunSQL\` ${first.what.replace(/ \(a foreign key referencing it\)$/, "")}` : `\`${opName}\``} takes ${strongest.mode} on hot table${locks.length > 1 ? "s" : ""} ${tables}: while the request waits for running queries, ${blocks} queues behind it.`,
+        message: `${op.kind === "RunSQL" ? `\`${opName}\` ${first.what.replace(/ \(a foreign key referencing it\)$/, "")}` : `\`${opName}\``} takes ${strongest.mode} on hot table${locks.length > 1 ? "s" : ""} ${tables}: while the request waits for running queries, ${blocks} queues behind it.`,
         help: [
           `${tables} ${locks.length > 1 ? "are" : "is"} listed in \`hot-tables\`${entry && locks.length === 1 ? ` (as \`${entry}\`)` : ""}: ${how}. The request waits behind every running query on the table, and ${blocks} arriving after it waits behind the request, so even a change that takes milliseconds stalls the traffic of ${tables} until the longest open transaction ends${locks.some((l) => l.mode === "SHARE") ? "; an index build then keeps its SHARE lock until the build (and, in an atomic migration, the transaction) ends" : ""}.`,
           ...steps.map((s, i) => `${i + 1}. ${s}`),

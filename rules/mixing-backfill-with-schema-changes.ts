@@ -34,7 +34,7 @@ function schemaChangeOf(ctx: OperationContext): SchemaChange | null {
   const locks = locksOf(ctx).filter((l) => !l.atEnd);
   const lock = locks.find((l) => !l.referenced) ?? locks[0];
   if (!lock) return null;
-  if (op.kind === "RunSQL") return { op, what: `\`RunSQL\` DDL on \`${lock.table}\``, lock };
+  if (op.kind === "RunSQL") return { op, what: op.executedBy ? `DDL a \`RunPython\` runs on \`${lock.table}\`` : `\`RunSQL\` DDL on \`${lock.table}\``, lock };
   const arg = TABLE_ALTERING_OPERATIONS[op.kind];
   const model = arg === undefined ? undefined : ctx.model(literalString(op.args[arg]));
   // A foreign key locks the table it references: name it when it is not the model's own.

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { reachesDatabase } from "../src/engine/resolved-operation.js";
+import { operationLabel, reachesDatabase } from "../src/engine/resolved-operation.js";
 import { dropsForeignKey } from "../src/engine/field-changes.js";
 import type { Operation, SourceRange } from "../src/model/types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
@@ -229,7 +229,7 @@ class Migration(migrations.Migration):
       );
       ctx.report({
         range: work.range,
-        message: `${op.kind === "RunSQL" ? "`RunSQL`" : `\`${op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind}\``} ${work.what.replace(/^`RunSQL` /, "")} on large table \`${work.table}\` in \`${migration.name}\`, which runs before the deploy.`,
+        message: `\`${operationLabel(op)}\` ${work.what.replace(/^`RunSQL` /, "")} on large table \`${work.table}\` in \`${migration.name}\`, which runs before the deploy.`,
         help: [
           `\`${work.table}\` is listed in \`large-tables\` (as \`${entry}\`). ${WHY[work.kind]}, which takes minutes at that size, and \`${migration.name}\` is ${stageSource(ctx)}, so it runs inside the deploy: a statement timeout on the deploy's \`migrate\` (5 s at Sentry) cancels it and fails the deploy, and without one the release waits for it.`,
           others

@@ -7,7 +7,7 @@ import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
 import { callOf, columnOf, defaultTableName, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
-import { existingModel, fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
+import { existingModel, fieldOperation, operationLabel, renamedField } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
 interface HeldLock {
@@ -219,9 +219,9 @@ migrations.AddField(
         const others = extended > 1 ? ` (and ${extended - 1} more table${extended > 2 ? "s" : ""})` : "";
         ctx.report({
           range: first.range,
-          message: `This ${op.kind} ${first.what} on \`${first.table}\` while the migration still holds the ACCESS EXCLUSIVE lock it took on \`${lockedTable}\`${others} for ${lock.what} (line ${lock.range.line}).`,
+          message: `This ${operationLabel(op)} ${first.what} on \`${first.table}\` while the migration still holds the ACCESS EXCLUSIVE lock it took on \`${lockedTable}\`${others} for ${lock.what} (line ${lock.range.line}).`,
           help: [
-            `Django runs the migration in one transaction, and PostgreSQL releases locks only at COMMIT: every query of \`${lockedTable}\`, reads included, waits until this ${op.kind} and the rest of the migration finish, which on a large \`${first.table}\` is the whole ${first.what.startsWith("builds") ? "index build" : "scan"}.`,
+            `Django runs the migration in one transaction, and PostgreSQL releases locks only at COMMIT: every query of \`${lockedTable}\`, reads included, waits until this ${operationLabel(op)} and the rest of the migration finish, which on a large \`${first.table}\` is the whole ${first.what.startsWith("builds") ? "index build" : "scan"}.`,
             `1. Move this ${op.kind} to its own migration (for an index, \`AddIndexConcurrently\` in a migration with \`atomic = False\`), so each transaction holds only its own lock.`,
             `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
           ],

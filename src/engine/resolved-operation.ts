@@ -5,7 +5,7 @@
  * (state-only operations, unknown ones, unmanaged/proxy models, tables created in this migration).
  */
 import type { OperationContext } from "./rule-types.js";
-import type { PyValue } from "../model/types.js";
+import type { Operation, PyValue } from "../model/types.js";
 import { fieldFromCall, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
 
 /** What `fieldOperation` resolves. */
@@ -126,6 +126,15 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   if (!model || !name || !physical || !ctx.hasTable(physical) || ctx.isNewTable(physical)) return null;
   const column = physical.fields.get(name);
   return column ? { model, physical, name, column, stateOnly } : null;
+}
+
+/**
+ * How a message names an operation: by its class (a third-party one by its own name), and SQL or
+ * an index a `RunPython`'s function runs itself (`Operation.executedBy`) by the `RunPython`.
+ */
+export function operationLabel(op: Operation): string {
+  if (op.executedBy) return "RunPython";
+  return op.thirdParty ? op.callee.slice(op.callee.lastIndexOf(".") + 1) : op.kind;
 }
 
 /**

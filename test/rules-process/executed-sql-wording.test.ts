@@ -1,0 +1,57 @@
+/**
+ * Findings on SQL a `RunPython`'s function runs itself name the `RunPython`, not a `RunSQL` the
+ * migration does not have.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+const SETUP = readFileSync(path.join(RULE_FIXTURES, "changing-column-type/bad/integer-to-bigint/library/migrations/0001_initial.py"), "utf8");
+const root = mkdtempSync(path.join(tmpdir(), "rollsafe-executed-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("findings on SQL a RunPython runs", () => {
+  it("name the RunPython", async () => {
+    const migrations = path.join(root, "library", "migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(path.join(root, "library", "__init__.py"), "");
+    writeFileSync(path.join(migrations, "__init__.py"), "");
+    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+    writeFileSync(
+      path.join(migrations, "0002_change.py"),
+      `from django.db import migrations
+
+STATEMENTS = [
+    "ALTER TABLE library_book ADD COLUMN flag integer NULL",
+    "CREATE INDEX library_book_flag_idx ON library_book (flag)",
+]
+
+
+def forwards(apps, schema_editor):
+    for statement in STATEMENTS:
+        schema_editor.execute(statement)
+
+
+def fill(apps, schema_editor):
+    apps.get_model("library", "Book").objects.update(pages=1)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+    ]
+`,
+    );
+    const { diagnostics } = await lint([root], { cwd: root });
+    const message = (rule: string) => diagnostics.find((d) => d.rule === rule)?.message;
+    expect(message("running-slow-operation-under-exclusive-lock")).toMatch(/^This RunPython runs `CREATE INDEX library_book_flag_idx ON library_book`/);
+    expect(message("mixing-backfill-with-schema-changes")).toContain("while DDL a `RunPython` runs on `library_book` earlier");
+    expect(diagnostics.some((d) => d.message.includes("RunSQL") && d.line === 11)).toBe(false);
+  });
+});
