@@ -5,7 +5,7 @@ import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-
 import { describeStatement, isPublic } from "../src/sql/analyze-sql.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { callOf, className, fieldFromCall, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
-import { code, djangoIndexName, fieldWith, py, pyValue } from "../src/advice/snippets.js";
+import { code, codeList, djangoIndexName, fieldWith, py, pyValue } from "../src/advice/snippets.js";
 import { columnsOfFields } from "./adding-index-non-concurrently.js";
 
 /** A unique key about to be created: the columns it holds as plain columns, and every name it mentions at all. */
@@ -23,8 +23,6 @@ interface UniqueKey {
   mentions: (column: string) => boolean;
 }
 
-const list = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
-
 /** PostgreSQL's own words for the refusal, and why it refuses. */
 function why(ctx: OperationContext, key: UniqueKey, refused: UnmetPartitionKey): string {
   const { table, key: partitionKey } = refused.level;
@@ -32,7 +30,7 @@ function why(ctx: OperationContext, key: UniqueKey, refused: UnmetPartitionKey):
     return `PostgreSQL refuses it with \`unsupported UNIQUE constraint with partition key definition\`: the partition key of \`${table}\` has an expression, and no unique constraint or unique index is accepted on such a table. \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}.`;
   }
   const first = refused.missing[0] as string;
-  return `PostgreSQL refuses it with \`unique constraint on partitioned table must include all partitioning columns\` (\`${key.primary ? "PRIMARY KEY" : "UNIQUE"} constraint on table "${table}" lacks column "${first}" which is part of the partition key\`), so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. Each partition enforces uniqueness with its own index, so PostgreSQL can only promise it across partitions when the key (${list(partitionKey.columns)}) decides which partition a row is in.`;
+  return `PostgreSQL refuses it with \`unique constraint on partitioned table must include all partitioning columns\` (\`${key.primary ? "PRIMARY KEY" : "UNIQUE"} constraint on table "${table}" lacks column "${first}" which is part of the partition key\`), so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. Each partition enforces uniqueness with its own index, so PostgreSQL can only promise it across partitions when the key (${codeList(partitionKey.columns)}) decides which partition a row is in.`;
 }
 
 /** The steps that replace the refused key. `missingNames` are the missing columns as the user writes them (field names). */
@@ -58,7 +56,7 @@ function report(ctx: OperationContext, range: SourceRange, model: ModelState | n
   const lacks =
     refused.missing.length === 0
       ? `the partition key of \`${refused.level.table}\` has an expression, so PostgreSQL accepts no unique key there`
-      : `it lacks the partitioning column${refused.missing.length > 1 ? "s" : ""} ${list(refused.missing)}${refused.level.table === info.table ? "" : ` of partition \`${refused.level.table}\``}`;
+      : `it lacks the partitioning column${refused.missing.length > 1 ? "s" : ""} ${codeList(refused.missing)}${refused.level.table === info.table ? "" : ` of partition \`${refused.level.table}\``}`;
   ctx.report({
     range,
     message: `${key.subject} cannot be created on partitioned \`${info.table}\`: ${lacks}, and the migration fails.`,
@@ -236,7 +234,7 @@ function reportExclusion(ctx: OperationContext, range: SourceRange, subject: str
       lacks = `it compares the partitioning column \`${first}\` with \`${other[1]}\`, not \`=\``;
     } else {
       refusal = `\`unique constraint on partitioned table must include all partitioning columns\` (\`EXCLUDE constraint on table "${refused.level.table}" lacks column "${first}" which is part of the partition key\`)`;
-      lacks = `it lacks the partitioning column${refused.missing.length > 1 ? "s" : ""} ${list(refused.missing)}`;
+      lacks = `it lacks the partitioning column${refused.missing.length > 1 ? "s" : ""} ${codeList(refused.missing)}`;
     }
   }
   const keyColumns = info.keys[0]?.key.expressions === false ? info.keys[0].key.columns : null;
@@ -244,7 +242,7 @@ function reportExclusion(ctx: OperationContext, range: SourceRange, subject: str
     range,
     message: `${subject} cannot be created on partitioned \`${info.table}\`: ${lacks}, and the migration fails.`,
     help: [
-      `PostgreSQL refuses it with ${refusal}, so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. Each partition enforces the constraint with its own index, so it can only hold across partitions when the partition key decides the partition: PostgreSQL ${EXCLUSION_ON_PARTITIONED} and later accept an exclusion constraint that compares every partitioning column${keyColumns ? ` (${list(keyColumns)})` : ""} with \`=\`, and earlier versions none at all.`,
+      `PostgreSQL refuses it with ${refusal}, so \`migrate\` stops here and the deploy fails${failureLeftovers(ctx)}. Each partition enforces the constraint with its own index, so it can only hold across partitions when the partition key decides the partition: PostgreSQL ${EXCLUSION_ON_PARTITIONED} and later accept an exclusion constraint that compares every partitioning column${keyColumns ? ` (${codeList(keyColumns)})` : ""} with \`=\`, and earlier versions none at all.`,
       ...recipe.map((step, i) => `${i + 1}. ${step}`),
     ],
     related: partitionedOrigin(ctx, info),

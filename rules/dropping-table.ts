@@ -3,12 +3,7 @@ import type { Operation } from "../src/model/types.js";
 import { literalString, type FieldState } from "../src/state/model-state.js";
 import { deletedWithTable } from "../src/engine/dropped-later.js";
 import { constrainedForeignKeys } from "../src/engine/resolved-operation.js";
-import { dropForeignKeySnippet, dropTablesSql, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
-
-/** Field names as a message lists them. */
-function list(names: readonly string[]): string {
-  return names.map((n) => `\`${n}\``).join(", ");
-}
+import { codeList, dropForeignKeySnippet, dropTablesSql, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 
 /**
  * The fields each `DeleteModel` drops with its table that `RemoveField`s before it in the same
@@ -83,10 +78,9 @@ migrations.SeparateDatabaseAndState(
     const removedFields = removedBefore.get(op) ?? [];
     removedBefore.delete(op);
     const removed = removedFields.map((f) => f.name);
-    const joinTablesOf = (fields: Iterable<FieldState>) => [...fields].flatMap((f) => ctx.state.m2mTableOf(model, f) ?? []);
-    const joinTables = joinTablesOf(model.fields.values());
+    const joinTables = ctx.state.joinTablesOf(model);
     // With the removals before it made state-only, their join tables stay too, until the drop.
-    const tables = [table, ...joinTablesOf(removedFields), ...joinTables];
+    const tables = [table, ...ctx.state.joinTablesOf(model, removedFields), ...joinTables];
     const inbound: string[] = [];
     for (const other of ctx.state.modelsReferencing(`${model.app}.${model.key}`)) {
       if (other === model) continue;
@@ -100,7 +94,7 @@ migrations.SeparateDatabaseAndState(
     const steps = [
       ...(outbound.length
         ? [
-            `\`${model.name}\`'s foreign key${outbound.length > 1 ? "s" : ""} (${outbound.map((k) => k.holder).join(", ")}) would stay in the database and reject the new release's deletes of ${list([...new Set(outbound.map((k) => k.targetName))])}: drop ${outbound.length > 1 ? "their constraints" : "its constraint"} first (no scan):\n${outbound.map((k) => dropForeignKeySnippet(model.key, k.field)).join("\n")}`,
+            `\`${model.name}\`'s foreign key${outbound.length > 1 ? "s" : ""} (${outbound.map((k) => k.holder).join(", ")}) would stay in the database and reject the new release's deletes of ${codeList([...new Set(outbound.map((k) => k.targetName))])}: drop ${outbound.length > 1 ? "their constraints" : "its constraint"} first (no scan):\n${outbound.map((k) => dropForeignKeySnippet(model.key, k.field)).join("\n")}`,
           ]
         : []),
       ...(inbound.length
@@ -108,7 +102,7 @@ migrations.SeparateDatabaseAndState(
         : []),
       removed.length === 0
         ? `Delete \`${model.name}\` from the code and replace this operation with a state-only deletion, so the table stays:\n${stateOnlyDeleteModel(model.name)}`
-        : `Delete \`${model.name}\` from the code and replace this operation, and the \`RemoveField\`${removed.length > 1 ? "s" : ""} of ${list(removed)} before it, with a state-only deletion, so the table stays with all its columns:\n${stateOnlyDeleteModel(model.name, removed)}`,
+        : `Delete \`${model.name}\` from the code and replace this operation, and the \`RemoveField\`${removed.length > 1 ? "s" : ""} of ${codeList(removed)} before it, with a state-only deletion, so the table stays with all its columns:\n${stateOnlyDeleteModel(model.name, removed)}`,
       "Deploy this release and wait until no instance of the old release runs.",
       `In a later release, drop the table${tables.length > 1 ? "s" : ""} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${dropTablesSql(tables)}`,
     ];

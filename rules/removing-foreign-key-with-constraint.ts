@@ -1,7 +1,7 @@
 import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString } from "../src/state/model-state.js";
-import { alterFieldSnippet, dropForeignKeySnippet, fieldWith, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
+import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /**
  * A state-only `DeleteModel` whose table stays with foreign keys to other tables: the new
@@ -17,21 +17,19 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
   const keys = constrainedForeignKeys(ctx, physical);
   if (keys.length === 0) return;
   const table = ctx.db.tableOf(physical);
-  const joinTables = [...physical.fields.values()].flatMap((f) => ctx.db.m2mTableOf(physical, f) ?? []);
-  const kept = [table, ...joinTables];
+  const kept = [table, ...ctx.db.joinTablesOf(physical)];
   const targets = [...new Set(keys.map((k) => k.targetName))];
-  const tables = [...new Set(keys.map((k) => k.targetTable))].map((t) => (t.startsWith("the table of") ? t : `\`${t}\``));
-  const quoted = (names: string[]) => names.map((n) => `\`${n}\``).join(", ");
+  const tables = [...new Set(keys.map((k) => k.targetTable))];
   const relax = keys.map((k) => dropForeignKeySnippet(physical.key, k.field));
   const many = keys.length > 1;
   ctx.report({
     range: op.range,
-    message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${quoted(targets)} fail.`,
+    message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${codeList(targets)} fail.`,
     help: [
-      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${quoted(targets)} no longer touches the rows of ${quoted(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE ("violates foreign key constraint") until the table is dropped. Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.`,
+      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${codeList(targets)} no longer touches the rows of ${codeList(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE ("violates foreign key constraint") until the table is dropped. Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.`,
       `1. In a migration before this one (or before this operation), drop the constraint${many ? "s" : ""} (brief locks, no scan):\n${relax.join("\n")}`,
       `2. Then delete the model from the state only, as here:\n${stateOnlyDeleteModel(model.name)}`,
-      `3. After the deploy, drop ${quoted(kept)} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
+      `3. After the deploy, drop ${codeList(kept)} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
     ],
     related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,
   });

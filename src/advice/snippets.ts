@@ -54,6 +54,11 @@ export function pyValue(value: PyValue | null | undefined): string {
 }
 
 /** A fenced block for help text. */
+/** Names as a message lists them: each in backticks, separated by commas. */
+export function codeList(names: readonly string[]): string {
+  return names.map((n) => `\`${n}\``).join(", ");
+}
+
 export function code(lines: string): string {
   return "```python\n" + lines + "\n```";
 }

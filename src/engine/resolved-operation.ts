@@ -145,6 +145,8 @@ export function operationLabel(op: Operation): string {
  * constraint is: the column, or the join table. `AlterField(..., db_constraint=False)` of the
  * field drops it (for a many-to-many field, both of its join table's; checked on PostgreSQL 15).
  * `fields` are the model's by default (also fields it had earlier in the migration).
+ * `targetTable` is as a message names it: the table in backticks, or, for a model outside the
+ * run, what rollsafe knows of it.
  */
 export function constrainedForeignKeys(
   ctx: OperationContext,
@@ -165,7 +167,7 @@ export function constrainedForeignKeys(
     // A many-to-many field through a model of its own: that model's table holds the keys.
     if (relation.kind === "m2m" && joinTable === null) continue;
     const holder = joinTable !== null ? `join table \`${joinTable}\`` : `\`${ctx.columnOf(field) ?? `${field.name}_id`}\``;
-    keys.push({ field, holder, targetName: target?.name ?? relation.to, targetTable: target ? ctx.db.tableOf(target) : `the table of \`${relation.to}\`` });
+    keys.push({ field, holder, targetName: target?.name ?? relation.to, targetTable: target ? `\`${ctx.db.tableOf(target)}\`` : `the table of \`${relation.to}\`` });
   }
   return keys;
 }

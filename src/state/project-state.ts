@@ -203,6 +203,16 @@ export class ProjectState {
     return field.relation.dbTable ?? truncateName(`${this.tableOf(model)}_${field.name}`);
   }
 
+  /** The auto-created join tables of `fields` (by default the model's own), in field order. */
+  joinTablesOf(model: ModelState, fields: Iterable<FieldState> = model.fields.values()): string[] {
+    const tables: string[] = [];
+    for (const field of fields) {
+      const table = this.m2mTableOf(model, field);
+      if (table !== null) tables.push(table);
+    }
+    return tables;
+  }
+
   /**
    * A state to apply operations to while this one does not change: Django runs the database
    * operations of `SeparateDatabaseAndState` against a copy of the state before it. The shadow
