@@ -1422,86 +1422,39 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
 
 /**
  * The names a function binds, for reading the values its calls pass (`executedSql`): `ctx`
- * reads a name as Python finds it there (a parameter: unknown; a name the body binds once, by
- * `name = value` anywhere in it: that value; one bound any other way or more than once: unknown;
- * any other: the module's constant), and `loops` has each name bound only as the variable of a
- * `for` statement, with that statement.
+ * reads a name as Python finds it there (a parameter: unknown; a name the body changes only
+ * once, by `name = value` anywhere in it: that value; one changed any other way or more than
+ * once, a list it appends to included: unknown; any other: the module's constant), and `loops`
+ * has each name changed only as the variable of a `for` statement, with that statement.
  */
 interface FunctionLocals {
   ctx: Ctx;
   loops: Map<string, SyntaxNode>;
 }
 
-/** Comprehensions: their `for` variables live in a scope of their own. */
-const COMPREHENSIONS = new Set(["list_comprehension", "set_comprehension", "dictionary_comprehension", "generator_expression"]);
-
 function functionLocals(ctx: Ctx, def: SyntaxNode, body: SyntaxNode): FunctionLocals {
   const values = new Map<string, PyValue>();
   const range = rangeOf(ctx, def);
   for (const p of parameterList(def)) if (p.name) values.set(p.name, { kind: "opaque", text: p.name, range });
+  // What changes each name in the body (`eachChange`): a name changed once, by `name = value`
+  // or as a `for` variable, is read; any other is not.
+  const changes = new Map<string, SyntaxNode[]>();
+  eachChange(body, (name, by) => {
+    const list = changes.get(name);
+    if (list) list.push(by);
+    else changes.set(name, [by]);
+  }, false);
   const nodes = new Map<string, SyntaxNode | null>();
   const loops = new Map<string, SyntaxNode>();
-  // How many times the body binds each name: a loop variable is read only when its loop is all.
-  const bindings = new Map<string, number>();
-  const unknown = (name: string) => {
-    bindings.set(name, (bindings.get(name) ?? 0) + 1);
-    if (!values.has(name)) nodes.set(name, null);
-  };
-  const bind = (name: string, value: SyntaxNode) => {
-    bindings.set(name, (bindings.get(name) ?? 0) + 1);
-    if (!values.has(name)) nodes.set(name, nodes.has(name) ? null : value);
-  };
-  // Every identifier a target binds (`a, b = ...`, `(x, *rest)`), not the objects of `x.y =` or `x[k] =`.
-  const targets = (node: SyntaxNode | null, each: (name: string) => void) => {
-    if (!node || node.type === "attribute" || node.type === "subscript") return;
-    if (node.type === "identifier") each(node.text);
-    else for (const child of node.namedChildren) targets(child, each);
-  };
-  const visit = (node: SyntaxNode): void => {
-    switch (node.type) {
-      case "assignment": {
-        const left = node.childForFieldName("left");
-        const right = node.childForFieldName("right");
-        if (left?.type === "identifier" && right && right.type !== "assignment") bind(left.text, right);
-        else targets(left, unknown);
-        break;
-      }
-      case "for_statement": {
-        const left = node.childForFieldName("left");
-        const iterable = node.childForFieldName("right");
-        if (left?.type === "identifier" && iterable && !values.has(left.text)) loops.set(left.text, node);
-        targets(left, unknown);
-        break;
-      }
-      case "augmented_assignment":
-      case "named_expression":
-        targets(node.childForFieldName(node.type === "named_expression" ? "name" : "left"), unknown);
-        break;
-      case "as_pattern_target":
-      case "delete_statement":
-      case "global_statement":
-      case "nonlocal_statement":
-      case "import_statement":
-      case "import_from_statement":
-        for (const id of node.descendantsOfType(["identifier", "dotted_name"])) unknown(id.text.split(".")[0] ?? "");
-        break;
-      default:
-        break;
-    }
-    if (OWN_SCOPES.has(node.type)) {
-      const own = node.childForFieldName("name");
-      if (own) unknown(own.text);
-      return;
-    }
-    if (COMPREHENSIONS.has(node.type)) {
-      // A walrus inside binds in the function; its `for` variables do not.
-      for (const walrus of node.descendantsOfType("named_expression")) targets(walrus.childForFieldName("name"), unknown);
-      return;
-    }
-    for (const child of node.namedChildren) visit(child);
-  };
-  visit(body);
-  for (const name of [...loops.keys()]) if (bindings.get(name) !== 1) loops.delete(name);
+  for (const [name, by] of changes) {
+    if (values.has(name)) continue;
+    const only = by.length === 1 ? (by[0] as SyntaxNode) : null;
+    const left = only?.childForFieldName("left");
+    const right = only?.childForFieldName("right");
+    const plain = left?.type === "identifier" && right;
+    nodes.set(name, only?.type === "assignment" && plain && right.type !== "assignment" ? right : null);
+    if (only?.type === "for_statement" && plain) loops.set(name, only);
+  }
   ctx.constants ??= moduleConstants(ctx.root);
   return { ctx: { ...ctx, scope: { values, nodes }, reading: new Set(), memo: new Map(), lists: new Map() }, loops };
 }
@@ -2164,34 +2117,46 @@ const OWN_SCOPES = new Set(["function_definition", "class_definition", "lambda"]
  */
 function changedNames(stmt: SyntaxNode): Set<string> | string {
   const names = new Set<string>();
-  const root = (node: SyntaxNode | null | undefined): void => {
-    while (node && (node.type === "attribute" || node.type === "subscript" || node.type === "parenthesized_expression")) {
-      node = node.type === "attribute" ? node.childForFieldName("object") : node.type === "subscript" ? node.childForFieldName("value") : node.namedChildren[0];
+  return eachChange(stmt, (name) => names.add(name), true) ?? names;
+}
+
+/**
+ * Calls `change` with each name `node` may bind or change (as `changedNames` lists them) and the
+ * node that does it. `strict`: stops at a statement that leaves the function or rebinds a scope,
+ * and says why; otherwise goes on through it (a `global` or `nonlocal` name is then changed).
+ */
+function eachChange(node: SyntaxNode, change: (name: string, by: SyntaxNode) => void, strict: boolean): string | null {
+  const root = (target: SyntaxNode | null | undefined, by: SyntaxNode): void => {
+    while (target && (target.type === "attribute" || target.type === "subscript" || target.type === "parenthesized_expression")) {
+      target = target.type === "attribute" ? target.childForFieldName("object") : target.type === "subscript" ? target.childForFieldName("value") : target.namedChildren[0];
     }
-    if (node?.type === "identifier") names.add(node.text);
-    else if (node) for (const id of node.descendantsOfType("identifier")) names.add(id.text);
+    if (target?.type === "identifier") change(target.text, by);
+    else if (target) for (const id of target.descendantsOfType("identifier")) change(id.text, by);
   };
   const visit = (node: SyntaxNode): string | null => {
-    if (LEAVES_OR_RESCOPES.has(node.type)) return node.type === "return_statement" ? "returns in more than one place" : `has a \`${node.type.replace(/_statement$/, "")}\``;
+    if (LEAVES_OR_RESCOPES.has(node.type)) {
+      if (strict) return node.type === "return_statement" ? "returns in more than one place" : `has a \`${node.type.replace(/_statement$/, "")}\``;
+      if (node.type === "global_statement" || node.type === "nonlocal_statement") for (const id of node.descendantsOfType("identifier")) change(id.text, node);
+    }
     switch (node.type) {
       case "assignment":
       case "augmented_assignment":
       case "for_statement":
       case "for_in_clause":
-        root(node.childForFieldName("left"));
+        root(node.childForFieldName("left"), node);
         break;
       case "named_expression":
-        root(node.childForFieldName("name"));
+        root(node.childForFieldName("name"), node);
         break;
       case "as_pattern_target":
       case "delete_statement":
       case "import_statement":
       case "import_from_statement":
-        for (const id of node.descendantsOfType(["identifier", "dotted_name"])) names.add(id.text.split(".")[0] ?? "");
+        for (const id of node.descendantsOfType(["identifier", "dotted_name"])) change(id.text.split(".")[0] ?? "", node);
         break;
       case "call": {
         const fn = node.childForFieldName("function");
-        if (fn?.type === "attribute") root(fn.childForFieldName("object"));
+        if (fn?.type === "attribute") root(fn.childForFieldName("object"), node);
         break;
       }
       default:
@@ -2199,7 +2164,7 @@ function changedNames(stmt: SyntaxNode): Set<string> | string {
     }
     if (OWN_SCOPES.has(node.type)) {
       const own = node.childForFieldName("name");
-      if (own) names.add(own.text);
+      if (own) change(own.text, node);
       return null;
     }
     for (const child of node.namedChildren) {
@@ -2208,7 +2173,7 @@ function changedNames(stmt: SyntaxNode): Set<string> | string {
     }
     return null;
   };
-  return visit(stmt) ?? names;
+  return visit(node);
 }
 
 /**

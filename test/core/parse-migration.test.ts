@@ -642,13 +642,19 @@ def shadowed(apps, schema_editor, BACKFILL=None):
     [late for late in STATEMENTS]
     schema_editor.execute(late)
 
+def changed(apps, schema_editor):
+    STATEMENTS.append("DROP TABLE shop_y")
+    for statement in STATEMENTS:
+        schema_editor.execute(statement)
+
 class Migration(migrations.Migration):
     operations = [
         migrations.RunPython(forwards),
         migrations.RunPython(shadowed),
+        migrations.RunPython(changed),
     ]
 `);
-    const [forwards, shadowed] = m.operations;
+    const [forwards, shadowed, changed] = m.operations;
     const executed = (op: typeof forwards) => (op?.executes ?? []).map((e) => [e.args.sql?.kind === "str" ? e.args.sql.value : e.args.sql?.kind, e.range.line, e.args.sql?.range.line]);
     // A module constant, a local bound once (inside a \`with\`), and each item of a loop over a
     // constant or a literal, at the place it runs; not the loop variable after its loop, nor a
@@ -665,6 +671,8 @@ class Migration(migrations.Migration):
     // with \`+=\`, a list rebound in the function, a nested function's local and a
     // comprehension's variable are not read.
     expect(shadowed?.executes).toBeUndefined();
+    // A list the function changes holds more than its literal: not read.
+    expect(changed?.executes).toBeUndefined();
   });
 
   it("reads at most a bounded number of statements from one RunPython function", () => {
