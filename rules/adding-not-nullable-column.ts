@@ -34,8 +34,9 @@ function orderColumnAdded(ctx: OperationContext): void {
   const table = ctx.tableOf(model);
   const column = ctx.columnOf(field) ?? field.name;
   const wrt = literalString(ctx.op.args.order_with_respect_to) ?? pyValue(ctx.op.args.order_with_respect_to);
-  const add = `ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ${ORDER_COLUMN_TYPE} DEFAULT 0 NOT NULL;`;
-  const drop = `ALTER TABLE ${sqlIdent(table)} DROP COLUMN ${sqlIdent(column)};`;
+  const database = ctx.target.database;
+  const add = `ALTER TABLE ${sqlIdent(table, database)} ADD COLUMN ${sqlIdent(column, database)} ${ORDER_COLUMN_TYPE} DEFAULT 0 NOT NULL;`;
+  const drop = `ALTER TABLE ${sqlIdent(table, database)} DROP COLUMN ${sqlIdent(column, database)};`;
   ctx.report({
     range: ctx.op.range,
     message: `Ordering \`${model.name}\` with respect to \`${wrt}\` adds NOT NULL column \`${column}\` without a database default, which breaks the old release's INSERTs into \`${table}\`.`,

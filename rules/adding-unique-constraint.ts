@@ -32,7 +32,7 @@ interface UniqueTarget {
 }
 
 function duplicatesQuery(table: string, columns: string[]): string {
-  const cols = columns.map(sqlIdent).join(", ");
+  const cols = columns.map((c) => sqlIdent(c)).join(", ");
   const notNull = columns.map((c) => `${sqlIdent(c)} IS NOT NULL`).join(" AND ");
   return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table)} WHERE ${notNull} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
 }
@@ -42,7 +42,7 @@ function partitionedStatements(info: PartitionedTableInfo, target: UniqueTarget)
   if (target.constraint && target.columns) {
     return partitionedUniqueConstraintOperations({ parent: info.table, partitions: info.partitions, name: target.name, columns: target.columns, deferrable: target.deferrable });
   }
-  const definition = target.columns ? `(${target.columns.map(sqlIdent).join(", ")})` : null;
+  const definition = target.columns ? `(${target.columns.map((c) => sqlIdent(c)).join(", ")})` : null;
   return partitionedIndexOperations({ parent: info.table, partitions: info.partitions, index: target.name, definition, unique: true });
 }
 

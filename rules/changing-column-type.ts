@@ -211,7 +211,7 @@ export function newColumnSteps(ctx: OperationContext, facts: TypeChangeFacts): s
         ")",
       ].join("\n"),
     )}`,
-    `After that release is live everywhere, drop the old column in a migration marked ${post}:\n${dropColumnSql(table, column)}`,
+    `After that release is live everywhere, drop the old column in a migration marked ${post}:\n${dropColumnSql(table, column, ctx.target.database)}`,
   ];
 }
 

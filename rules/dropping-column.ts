@@ -11,6 +11,7 @@ import {
   pyValue,
   postDeployMarker,
   runSqlLines,
+  schemaEditorDropField,
   separateDatabaseAndState,
   sqlIdent,
   stateOnlyRemoveField,
@@ -24,9 +25,19 @@ function oldReleaseSelects(model: ModelState, table: string, column: string): st
 }
 
 /** The steps after the state-only removal: wait for the rollout, then drop what is left. */
-function contractSteps(ctx: OperationContext, drop: string): string[] {
-  return ["Deploy this release and wait until no instance of the old release runs.", `In a later release, drop it in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${drop}`];
+function contractSteps(ctx: OperationContext, drop: string, how = ""): string[] {
+  return ["Deploy this release and wait until no instance of the old release runs.", `In a later release, drop it${how} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${drop}`];
 }
+
+/**
+ * How the contract step drops a column on SQLite, whose `ALTER TABLE ... DROP COLUMN` refuses a
+ * unique, indexed or foreign-key column (checked on SQLite 3.40): by Django's schema editor, which
+ * rebuilds the table for those (`schemaEditorDropField`, checked with Django 4.2).
+ */
+const SQLITE_REBUILD_DROPS =
+  "On SQLite, Django rebuilds a table from the model state for most `AlterField`s (and some `AddField`s): one on this table after the state-only removal, and before the column is dropped, drops the column with its data while the old release still uses it (checked with Django 4.2). Put such operations before the removal.";
+const SQLITE_DROP =
+  " with Django's schema editor, which rebuilds the table where SQLite's `ALTER TABLE` cannot drop the column (a unique, indexed or foreign-key one; a rebuild also drops every other column of the table the state no longer has, whose own drops must then be left out),";
 
 /**
  * The expand step for taking `_order` away: the column stays with a database default, so the new
@@ -37,7 +48,7 @@ export function keepOrderColumn(ctx: OperationContext, table: string, column: st
   if (ctx.target.database === "sqlite") {
     return `SQLite's ALTER TABLE cannot give an existing column a default; only rebuilding the table can. Rebuild \`${table}\` with \`${column}\` DEFAULT 0 (SQLite's table rebuild procedure, in a \`RunSQL\` in the \`database_operations\` of a \`SeparateDatabaseAndState\` whose \`state_operations\` hold the \`AlterOrderWithRespectTo\`), or take it away in a maintenance window.`;
   }
-  const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
+  const alter = `ALTER TABLE ${sqlIdent(table, ctx.target.database)} ALTER COLUMN ${sqlIdent(column, ctx.target.database)}`;
   const setDefault = runSqlLines(`${alter} SET DEFAULT 0;`, `${alter} DROP DEFAULT;`);
   return `Keep the column, give it a database default, and let \`AlterOrderWithRespectTo\` change only the model state:\n${code(separateDatabaseAndState([`${operationSource(ctx, ctx.op)},`], [setDefault]))}`;
 }
@@ -54,7 +65,7 @@ function orderColumnDropped(ctx: OperationContext): void {
   const column = ctx.columnOf(field) ?? field.name;
   const steps = [
     `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`. ${keepOrderColumn(ctx, table, column)}`,
-    ...contractSteps(ctx, dropColumnSql(table, column)),
+    ...contractSteps(ctx, dropColumnSql(table, column, ctx.target.database)),
   ];
   ctx.report({
     range: ctx.op.range,
@@ -83,7 +94,7 @@ export const droppingColumn: Rule = {
       recipe: [
         "Remove the field from the model and ship a state-only removal (`SeparateDatabaseAndState(state_operations=[RemoveField(...)], database_operations=[])`). If the column is NOT NULL without a database default, make it nullable (or give it a `db_default`) first, so the new release's INSERTs work.",
         "Deploy, and wait until no old release runs.",
-        "In a later release, drop the column with `RunSQL('ALTER TABLE ... DROP COLUMN IF EXISTS ...')` in a migration marked post-deploy.",
+        "In a later release, drop the column with `RunSQL('ALTER TABLE ... DROP COLUMN IF EXISTS ...')` in a migration marked post-deploy (MySQL and SQLite have no `IF EXISTS` there; on SQLite, which cannot drop a unique, indexed or foreign-key column with `ALTER TABLE`, let Django's schema editor drop it: the finding shows how).",
         "`AlterOrderWithRespectTo(..., order_with_respect_to=None)`: `_order` is Django's own field, out of reach of `AlterField`. Put the operation in the `state_operations` of a `SeparateDatabaseAndState` whose `database_operations` give the column a default (`RunSQL('ALTER TABLE ... ALTER COLUMN \"_order\" SET DEFAULT 0')`), then drop `_order` in a later post-deploy migration.",
       ],
       severityReason: "Error: the old release fails on every query of the model during the rollout.",
@@ -135,9 +146,11 @@ export const droppingColumn: Rule = {
       steps.push(`${why} First ${first}:\n${alterFieldSnippet(model.key, name, expand)}`);
     }
     steps.push(
-      `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}`,
+      `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}${!m2mTable && ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`,
     );
-    steps.push(...contractSteps(ctx, m2mTable ? dropTablesSql([m2mTable]) : dropColumnSql(table, column ?? name)));
+    if (m2mTable) steps.push(...contractSteps(ctx, dropTablesSql([m2mTable], ctx.target.database)));
+    else if (ctx.target.database === "sqlite") steps.push(...contractSteps(ctx, schemaEditorDropField(model.key, name, expandField ?? fieldWith(field.call, {})), SQLITE_DROP));
+    else steps.push(...contractSteps(ctx, dropColumnSql(table, column ?? name, ctx.target.database)));
     const what = m2mTable ? `drops the join table \`${m2mTable}\`` : `drops column \`${column}\` from \`${table}\``;
     ctx.report({
       range: op.range,

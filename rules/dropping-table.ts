@@ -104,7 +104,7 @@ migrations.SeparateDatabaseAndState(
         ? `Delete \`${model.name}\` from the code and replace this operation with a state-only deletion, so the table stays:\n${stateOnlyDeleteModel(model.name)}`
         : `Delete \`${model.name}\` from the code and replace this operation, and the \`RemoveField\`${removed.length > 1 ? "s" : ""} of ${codeList(removed)} before it, with a state-only deletion, so the table stays with all its columns:\n${stateOnlyDeleteModel(model.name, removed)}`,
       "Deploy this release and wait until no instance of the old release runs.",
-      `In a later release, drop the table${tables.length > 1 ? "s" : ""} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${dropTablesSql(tables)}`,
+      `In a later release, drop the table${tables.length > 1 ? "s" : ""} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${dropTablesSql(tables, ctx.target.database)}`,
     ];
     ctx.report({
       range: op.range,

@@ -54,7 +54,7 @@ migrations.SeparateDatabaseAndState(
       if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayRedefineColumn(fact, table, columnName, ["set-default", "drop-not-null"]))) return;
       steps = [
         `${stateOnly ? "" : "Before the deploy: "}${keepOrderColumn(ctx, table, columnName)}`,
-        `Deploy, and drop the column in a later post-deploy migration:\n${dropColumnSql(table, columnName)}`,
+        `Deploy, and drop the column in a later post-deploy migration:\n${dropColumnSql(table, columnName, ctx.target.database)}`,
       ];
     } else {
       const expand =

@@ -277,12 +277,13 @@ class Migration(migrations.Migration):
       const backup = truncateName(`${table}_${column}_backup`);
       const pk = primaryKeyOf(model);
       const pkColumn = (pk && ctx.columnOf(pk)) ?? "id";
+      const database = ctx.target.database;
       ctx.report({
         range: op.range,
         message: `Reversing this \`AddField\` drops column \`${table}.${column}\` with every value written to it since the deploy.`,
         help: [
           `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` runs \`ALTER TABLE ${table} DROP COLUMN ${column}\`: whatever the new release stored in \`${model.name}.${name}\` is deleted without an error.`,
-          ...steps(ctx, `column \`${column}\``, `CREATE TABLE ${sqlIdent(backup)} AS SELECT ${sqlIdent(pkColumn)}, ${sqlIdent(column)} FROM ${sqlIdent(table)};`).map((s, i) => `${i + 1}. ${s}`),
+          ...steps(ctx, `column \`${column}\``, `CREATE TABLE ${sqlIdent(backup, database)} AS SELECT ${sqlIdent(pkColumn, database)}, ${sqlIdent(column, database)} FROM ${sqlIdent(table, database)};`).map((s, i) => `${i + 1}. ${s}`),
         ],
       });
       return;
@@ -356,12 +357,13 @@ function createdModel(ctx: OperationContext): { table: string; tables: string[] 
 }
 
 function reportTable(ctx: OperationContext, what: string, tables: string[], keep: string): void {
-  const copy = tables.map((t) => `CREATE TABLE ${sqlIdent(truncateName(`${t}_backup`))} AS TABLE ${sqlIdent(t)};`).join("\n");
+  const database = ctx.target.database;
+  const copy = tables.map((t) => `CREATE TABLE ${sqlIdent(truncateName(`${t}_backup`), database)} AS SELECT * FROM ${sqlIdent(t, database)};`).join("\n");
   ctx.report({
     range: ctx.op.range,
     message: `Reversing this \`${ctx.op.kind}\` drops ${what} with every row written to it since the deploy.`,
     help: [
-      `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` runs \`DROP TABLE ${tables.join(", ")} CASCADE\`: whatever the new release stored there is deleted without an error.`,
+      `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` runs \`DROP TABLE ${tables.join(", ")}${database === "postgresql" ? " CASCADE" : ""}\`: whatever the new release stored there is deleted without an error.`,
       ...steps(ctx, keep, copy).map((s, i) => `${i + 1}. ${s}`),
     ],
   });

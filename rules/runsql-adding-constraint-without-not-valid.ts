@@ -72,7 +72,7 @@ export const runsqlAddingConstraintWithoutNotValid: Rule = {
         ];
       } else if (indexed) {
         const index = `${name}_idx`;
-        const columns = fact.columns.length ? fact.columns.map(sqlIdent).join(", ") : fact.column ? sqlIdent(fact.column) : "...";
+        const columns = fact.columns.length ? fact.columns.map((c) => sqlIdent(c)).join(", ") : fact.column ? sqlIdent(fact.column) : "...";
         why = `Adding a ${type === "unique" ? "UNIQUE" : "PRIMARY KEY"} constraint builds its unique index while holding an ACCESS EXCLUSIVE lock on \`${ref.table}\`: reads and writes wait for the whole build${type === "primary-key" ? " (and for the NOT NULL scans of its columns)" : ""}.`;
         steps = [
           `Build the unique index concurrently in a migration of its own:\n${nonAtomicMigration([

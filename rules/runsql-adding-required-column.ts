@@ -32,8 +32,8 @@ export const runsqlAddingRequiredColumn: Rule = {
       if (fact.defaultVolatility !== "none" || fact.identity || fact.serial || fact.generatedStored) continue;
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
-      const table = sqlIdent(fact.table ?? ref.table);
-      const column = sqlIdent(fact.column);
+      const table = sqlIdent(fact.table ?? ref.table, ctx.target.database);
+      const column = sqlIdent(fact.column, ctx.target.database);
       const type = fact.dataType?.text ?? "...";
       ctx.report({
         range,

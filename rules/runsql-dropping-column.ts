@@ -7,7 +7,7 @@ import {
   resolveSqlTable,
   tableLabel,
 } from "../src/engine/sql-facts-for-operation.js";
-import { postDeployMarker, runSqlSnippet, sqlIdent, stateOnlyRemoveField } from "../src/advice/snippets.js";
+import { dropColumnStatement, postDeployMarker, runSqlSnippet, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /** RS603: `RunSQL` `ALTER TABLE ... DROP COLUMN` of a column that deployed code still uses. */
 export const runsqlDroppingColumn: Rule = {
@@ -26,7 +26,7 @@ export const runsqlDroppingColumn: Rule = {
       recipe: [
         "Remove the field from the model and ship a state-only `SeparateDatabaseAndState(state_operations=[RemoveField(...)], database_operations=[])` (make the column nullable first if it is NOT NULL without a database default).",
         "Deploy, and wait until no old release runs.",
-        "In a later release, `RunSQL('ALTER TABLE ... DROP COLUMN IF EXISTS ...')` in a migration marked post-deploy.",
+        "In a later release, `RunSQL('ALTER TABLE ... DROP COLUMN IF EXISTS ...')` in a migration marked post-deploy (without `IF EXISTS` on MySQL and SQLite).",
       ],
       severityReason: "Error when a deployed release still maps the column: its queries fail. Warning when the field is already gone from the model but the migration is not marked post-deploy, because rollsafe cannot tell whether the state removal shipped in an earlier release.",
       bad: `migrations.RunSQL("ALTER TABLE library_book DROP COLUMN subtitle", reverse_sql=migrations.RunSQL.noop)`,
@@ -43,7 +43,7 @@ export const runsqlDroppingColumn: Rule = {
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
       const statement = `\`${describeStatement(fact)}\``;
-      const dropLater = runSqlSnippet(`ALTER TABLE ${sqlIdent(fact.table ?? ref.table)} DROP COLUMN IF EXISTS ${sqlIdent(fact.column)}`, null);
+      const dropLater = runSqlSnippet(dropColumnStatement(fact.table ?? ref.table, fact.column, ctx.target.database), null);
       const field = fieldOfColumn(ref.model, fact.column);
       if (ref.model && field) {
         const model = ref.model;

@@ -2,7 +2,7 @@ import type { Rule } from "../src/engine/rule-types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, removedFromStateInThisMigration, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
-import { postDeployMarker, runSqlSnippet, sqlIdent, stateOnlyDeleteModel } from "../src/advice/snippets.js";
+import { dropTablesStatement, postDeployMarker, runSqlSnippet, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 import type { ProjectState } from "../src/state/project-state.js";
 
 /** The model owning an auto-created many-to-many join table, with the field name. */
@@ -47,7 +47,7 @@ export const runsqlDroppingTable: Rule = {
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
       const statement = `\`${describeStatement(fact)}\``;
-      const dropLater = runSqlSnippet(`DROP TABLE IF EXISTS ${sqlIdent(fact.table)}`, null);
+      const dropLater = runSqlSnippet(dropTablesStatement([fact.table], ctx.target.database), null);
       const owner = ref.model ? null : fact.schema === null || fact.schema === "public" ? joinTableOwner(ctx.state, fact.table) : null;
       if (ref.model || owner) {
         const name = ref.model ? ref.model.name : `${owner?.model.name}.${owner?.field}`;

@@ -13,9 +13,28 @@ export function py(value: string): string {
   return json;
 }
 
-/** A double-quoted SQL identifier. */
-export function sqlIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
+/**
+ * A quoted SQL identifier as `database` reads it: backquotes on MySQL (whose default `sql_mode`
+ * reads double quotes as a string), double quotes elsewhere.
+ */
+export function sqlIdent(name: string, database: Target["database"] = "postgresql"): string {
+  return database === "mysql" ? `\`${name.replace(/`/g, "``")}\`` : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * The statement that drops a column no release uses any more. PostgreSQL's `IF EXISTS` lets the
+ * migration run again where the column is gone; MySQL and SQLite have no `IF EXISTS` there
+ * (MariaDB has, MySQL 8 has not).
+ */
+export function dropColumnStatement(table: string, column: string, database: Target["database"]): string {
+  const ifExists = database === "postgresql" ? " IF EXISTS" : "";
+  return `ALTER TABLE ${sqlIdent(table, database)} DROP COLUMN${ifExists} ${sqlIdent(column, database)}`;
+}
+
+/** The statement that drops tables no release uses any more: SQLite's `DROP TABLE` takes one table, so one statement each there. */
+export function dropTablesStatement(tables: readonly string[], database: Target["database"]): string {
+  if (database === "sqlite") return tables.map((t) => `DROP TABLE IF EXISTS ${sqlIdent(t, database)};`).join(" ");
+  return `DROP TABLE IF EXISTS ${tables.map((t) => sqlIdent(t, database)).join(", ")}`;
 }
 
 /**
@@ -128,23 +147,44 @@ export function stateOnlyDeleteModel(modelName: string, removedFields: readonly 
 }
 
 /** The later, post-deploy drop of a column. */
-export function dropColumnSql(table: string, column: string): string {
+export function dropColumnSql(table: string, column: string, database: Target["database"]): string {
   return code(
     [
       "migrations.RunSQL(",
-      `    ${py(`ALTER TABLE ${sqlIdent(table)} DROP COLUMN IF EXISTS ${sqlIdent(column)}`)},`,
+      `    ${py(dropColumnStatement(table, column, database))},`,
       "    reverse_sql=migrations.RunSQL.noop,",
       ")",
     ].join("\n"),
   );
 }
 
+/**
+ * The later drop of a column by Django's own schema editor, for a field the state no longer has:
+ * an inner `SeparateDatabaseAndState` puts the field back into the state the database operations
+ * see, and the `RemoveField` after it drops the column. For SQLite, whose `ALTER TABLE` cannot
+ * drop a unique, indexed or foreign-key column, Django rebuilds the table where it must.
+ */
+export function schemaEditorDropField(modelKey: string, field: string, fieldCall: string): string {
+  return code(
+    [
+      "migrations.SeparateDatabaseAndState(",
+      "    database_operations=[",
+      "        migrations.SeparateDatabaseAndState(",
+      `            state_operations=[migrations.AddField(model_name=${py(modelKey)}, name=${py(field)}, field=${fieldCall})],`,
+      "        ),",
+      `        migrations.RemoveField(model_name=${py(modelKey)}, name=${py(field)}),`,
+      "    ],",
+      ")",
+    ].join("\n"),
+  );
+}
+
 /** The later, post-deploy drop of tables. */
-export function dropTablesSql(tables: string[]): string {
+export function dropTablesSql(tables: readonly string[], database: Target["database"]): string {
   return code(
     [
       "migrations.RunSQL(",
-      `    ${py(`DROP TABLE IF EXISTS ${tables.map(sqlIdent).join(", ")}`)},`,
+      `    ${py(dropTablesStatement(tables, database))},`,
       "    reverse_sql=migrations.RunSQL.noop,",
       ")",
     ].join("\n"),
@@ -436,7 +476,7 @@ export function repeatForEveryPartition(parent: string, what = ""): string {
  * constraints (checked on PostgreSQL 15: no index is built, the partitions' become its children).
  */
 export function partitionedUniqueConstraintOperations(plan: { parent: string; partitions: string[]; name: string; columns: string[]; deferrable: string | null }): string[] {
-  const columns = `(${plan.columns.map(sqlIdent).join(", ")})`;
+  const columns = `(${plan.columns.map((c) => sqlIdent(c)).join(", ")})`;
   const deferrable = plan.deferrable ? ` DEFERRABLE INITIALLY ${plan.deferrable}` : "";
   const out: string[] = [];
   for (const p of partitionTargets(plan.partitions, plan.name)) {

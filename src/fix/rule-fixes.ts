@@ -11,7 +11,7 @@
 import type { Fix, Operation, PyValue, TextEdit } from "../model/types.js";
 import type { OperationContext } from "../engine/rule-types.js";
 import type { FieldState, ModelState } from "../state/model-state.js";
-import { py, sqlIdent } from "../advice/snippets.js";
+import { dropColumnStatement, dropTablesStatement, py } from "../advice/snippets.js";
 import {
   bindRoots,
   dottedDjangoModules,
@@ -82,9 +82,7 @@ export function stateOnlyRemovalFix(
     ")",
   );
   edits.push({ file: migration.path, startOffset: op.range.startOffset, endOffset: op.range.endOffset, text: block(lines, indent) });
-  const sql = drop.m2mTable
-    ? `DROP TABLE IF EXISTS ${sqlIdent(drop.m2mTable)}`
-    : `ALTER TABLE ${sqlIdent(drop.table)} DROP COLUMN IF EXISTS ${sqlIdent(drop.column ?? fieldName)}`;
+  const sql = drop.m2mTable ? dropTablesStatement([drop.m2mTable], ctx.target.database) : dropColumnStatement(drop.table, drop.column ?? fieldName, ctx.target.database);
   const what = drop.m2mTable ? `join table \`${drop.m2mTable}\`` : `column \`${drop.table}.${drop.column ?? fieldName}\``;
   return {
     title: `Remove \`${model.name}.${fieldName}\` from the model state only, and drop the ${drop.m2mTable ? "join table" : "column"} in a new post-deploy migration`,
