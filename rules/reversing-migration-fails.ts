@@ -44,6 +44,56 @@ const KNOWN_TYPES = new Set([
 ]);
 
 /**
+ * Field classes whose column MySQL fills with its type's implicit value ('' or 0) when a NOT NULL
+ * column without a default is added to a table with rows, in strict mode too (checked on MariaDB
+ * 10.11 with MySQL 8's default sql_mode; MySQL documents the implicit defaults): a reversal
+ * re-adds such a column without failing. Dates are not here: their implicit value is a zero date,
+ * which the default sql_mode (strict, with NO_ZERO_DATE) rejects. JSON is not here either (not
+ * checked on MySQL 8, whose JSON type MariaDB does not have).
+ */
+const MYSQL_IMPLICIT_FILL = new Set([
+  ...EMPTY_STRING_TYPES,
+  "IntegerField",
+  "BigIntegerField",
+  "SmallIntegerField",
+  "PositiveIntegerField",
+  "PositiveBigIntegerField",
+  "PositiveSmallIntegerField",
+  "DecimalField",
+  "FloatField",
+  "BooleanField",
+  "TimeField",
+  "DurationField",
+  "UUIDField",
+  "GenericIPAddressField",
+]);
+
+/**
+ * How the reversal's `ADD COLUMN ... NOT NULL` without a value fails on a table with rows, per
+ * database, as the rest of a sentence; null when it does not (MySQL fills the type's implicit value).
+ */
+function reAddFailure(ctx: OperationContext, field: FieldState, table: string, column: string): string | null {
+  switch (ctx.target.database) {
+    case "sqlite":
+      return `; Django rebuilds the table and copies NULL into the NOT NULL column, so it fails with "NOT NULL constraint failed: new__${table}.${column}"`;
+    case "mysql": {
+      if (field.relation) {
+        if (!field.relation.dbConstraint) return null;
+        const to = field.relation.to ? ctx.state.modelByKey(field.relation.to)?.name ?? field.relation.to : "the referenced model";
+        return `; MySQL fills the existing rows with 0, which no \`${to}\` row has, so adding the foreign key fails with "Cannot add or update a child row: a foreign key constraint fails"`;
+      }
+      if (field.type === "DateField" || field.type === "DateTimeField") {
+        return `; MySQL fills the existing rows with a zero date, which its default sql_mode (strict, with NO_ZERO_DATE) rejects: "Incorrect ${field.type === "DateField" ? "date value: '0000-00-00'" : "datetime value: '0000-00-00 00:00:00'"}"`;
+      }
+      if (MYSQL_IMPLICIT_FILL.has(field.type)) return null;
+      return `; MySQL fills the existing rows with the implicit value of the column's type if \`${field.type}\`'s has one (not checked), else it fails`;
+    }
+    default:
+      return `, so it fails with "column "${column}" of relation "${table}" contains null values"`;
+  }
+}
+
+/**
  * Whether Django's schema editor has a value for every existing row when it adds this field as a
  * column (`BaseDatabaseSchemaEditor._effective_default`): a Python default, a database default,
  * `blank=True` on a string field, or `auto_now`/`auto_now_add`. Null when it cannot be known.
@@ -96,7 +146,10 @@ function removedField(ctx: OperationContext, model: ModelState, name: string, fi
   const column = ctx.columnOf(field) ?? name;
   const prev = previousMigration(ctx);
   const fills = fillsExistingRows(field);
-  if (field.null === false && fills === false) {
+  const failure = field.null === false && fills === false ? reAddFailure(ctx, field, table, column) : null;
+  // MySQL fills a unique column's existing rows with one implicit value: a duplicate from the second row.
+  if (field.null === false && fills === false && failure === null && field.unique) return uniqueReAdded(ctx, model, name, table, column, UNIQUE_FAILURE.mysql);
+  if (failure !== null) {
     const placeholder = placeholderFor(field);
     const steps: string[] = [];
     if (placeholder) {
@@ -116,22 +169,33 @@ function removedField(ctx: OperationContext, model: ModelState, name: string, fi
     );
     return {
       message: `re-adds \`${table}.${column}\` NOT NULL without a default, which fails once \`${table}\` has rows`,
-      why: `\`migrate ${ctx.migration.app} ${prev}\` re-adds the column as \`${model.name}.${name}\` was defined before: \`ALTER TABLE ${table} ADD COLUMN ${column} ... NOT NULL\` with no value for existing rows, so it fails with "column "${column}" of relation "${table}" contains null values" and the rollback stops there. The values the column held are gone either way; the reversal can only fill it with a placeholder.`,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` re-adds the column as \`${model.name}.${name}\` was defined before: \`ALTER TABLE ${table} ADD COLUMN ${column} ... NOT NULL\` with no value for existing rows${failure} and the rollback stops there. The values the column held are gone either way; the reversal can only fill it with a placeholder.`,
       steps,
     };
   }
   // A unique column re-added with one default value for every row violates its own constraint.
-  if (field.unique && fills === true && !field.hasDbDefault) {
-    return {
-      message: `re-adds unique column \`${table}.${column}\` with one default value for every row, which fails once \`${table}\` has two rows`,
-      why: `\`migrate ${ctx.migration.app} ${prev}\` re-adds the column with its default filled into every existing row and a UNIQUE constraint, so it fails with "could not create unique index" as soon as two rows exist.`,
-      steps: [
-        `Make the restored field non-unique just before removing it, in this migration, so the reversal only adds a plain column (a later migration can make it unique again after filling distinct values):\n${alterFieldSnippet(model.key, name, fieldWith(field.call, { unique: "False" }))}`,
-        forwardFixStep(ctx, ""),
-      ],
-    };
-  }
+  if (field.unique && fills === true && !field.hasDbDefault) return uniqueReAdded(ctx, model, name, table, column, UNIQUE_FAILURE[ctx.target.database]);
   return null;
+}
+
+/** The error a UNIQUE constraint gives two rows of one value, per database. */
+const UNIQUE_FAILURE: Record<OperationContext["target"]["database"], string> = {
+  postgresql: `"could not create unique index"`,
+  mysql: `"Duplicate entry ... for key"`,
+  sqlite: `"UNIQUE constraint failed"`,
+};
+
+/** A unique column the reversal re-adds with one value in every row. */
+function uniqueReAdded(ctx: OperationContext, model: ModelState, name: string, table: string, column: string, error: string): Problem {
+  const field = model.fields.get(name);
+  return {
+    message: `re-adds unique column \`${table}.${column}\` with one default value for every row, which fails once \`${table}\` has two rows`,
+    why: `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` re-adds the column with ${ctx.target.database === "mysql" && field && !field.hasDefault ? "the type's implicit value" : "its default"} filled into every existing row and a UNIQUE constraint, so it fails with ${error} as soon as two rows exist.`,
+    steps: [
+      `Make the restored field non-unique just before removing it, in this migration, so the reversal only adds a plain column (a later migration can make it unique again after filling distinct values):\n${alterFieldSnippet(model.key, name, fieldWith(field?.call ?? null, { unique: "False" }))}`,
+      forwardFixStep(ctx, ""),
+    ],
+  };
 }
 
 /** RS118: a `RemoveField` whose reversal (`migrate <app> <previous>`) fails on any populated table. */
@@ -145,14 +209,14 @@ export const reversingMigrationFails: Rule = {
     hazards: ["H45"],
     docs: {
       summary: "Removing a field whose reversal cannot re-add the column to a table with rows",
-      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. State-only removals change no schema when reversed, a table created in the same migration is dropped by the same reversal, and a table that a later `DeleteModel` of the same migration drops in the database (followed through `RenameModel` and `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`; the shape `makemigrations` writes for deleting a model) is re-created empty by the reversal before the column is re-added. This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
-      why: "A rollback that unapplies the migration runs `ALTER TABLE ... ADD COLUMN ... NOT NULL` with no default. PostgreSQL fails with \"column ... contains null values\" as soon as the table has a row (SQLite: \"NOT NULL constraint failed\" while remaking the table), so the rollback stops in the middle of an incident and the previous release, which selects the column, cannot run.",
+      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. On MySQL, which fills a NOT NULL column added without a default with its type's implicit value ('' or 0) in strict mode too, only the reversals that still fail are flagged: a date or datetime (a zero date, which MySQL's default sql_mode rejects), a unique column (one implicit value in every row), a foreign key with its constraint (0 matches no row), and types whose implicit value was not checked (`JSONField`, custom fields). State-only removals change no schema when reversed, a table created in the same migration is dropped by the same reversal, and a table that a later `DeleteModel` of the same migration drops in the database (followed through `RenameModel` and `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`; the shape `makemigrations` writes for deleting a model) is re-created empty by the reversal before the column is re-added. This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
+      why: "A rollback that unapplies the migration runs `ALTER TABLE ... ADD COLUMN ... NOT NULL` with no default. PostgreSQL fails with \"column ... contains null values\" as soon as the table has a row (SQLite: \"NOT NULL constraint failed\" while remaking the table; MySQL for dates, foreign keys and unique columns, see above), so the rollback stops in the middle of an incident and the previous release, which selects the column, cannot run.",
       recipe: [
         "Before the `RemoveField`, in the same migration, give the field a Python `default` with `AlterField`: Django keeps Python defaults out of the database (no SQL), but its reversal of the removal fills the re-added column with it.",
         "For a field without a sensible placeholder (a foreign key), make it nullable in an earlier migration (the expand step `dropping-column` recommends), so the reversal re-adds a nullable column.",
         "Or plan the rollback forward-only: keep the migration applied and give the previous release its column back with a new `AddField(null=True)` migration.",
       ],
-      severityReason: "Warning: the forward migration runs; only a rollback by `migrate` fails, and then always (any row suffices). The same operation usually also gets an error from `dropping-column` or `removing-not-null-column-from-state` about the running release; this finding is kept separate because its cause and fix differ (a Python `default` fixes the reversal, not the running release), and following their nullable-first recipe resolves both. Not a verification-harness claim (it checks the forward direction): checked by hand on PostgreSQL 15 + Django 4.2 with `sqlmigrate --backwards` and `migrate library <previous>` after inserting rows (CharField and ForeignKey fail; a Python `default`, `blank=True` string, `auto_now_add` or `null=True` succeed), and on SQLite.",
+      severityReason: "Warning: the forward migration runs; only a rollback by `migrate` fails, and then always (any row suffices). The same operation usually also gets an error from `dropping-column` or `removing-not-null-column-from-state` about the running release; this finding is kept separate because its cause and fix differ (a Python `default` fixes the reversal, not the running release), and following their nullable-first recipe resolves both. Not a verification-harness claim (it checks the forward direction): checked by hand on PostgreSQL 15 + Django 4.2 with `sqlmigrate --backwards` and `migrate library <previous>` after inserting rows (CharField and ForeignKey fail; a Python `default`, `blank=True` string, `auto_now_add` or `null=True` succeed), and on SQLite; on MySQL's side with Django 4.2 on MariaDB 10.11 under MySQL 8's default sql_mode (strings, numbers, booleans, UUIDs, times and a foreign key without constraint re-added with implicit values; dates, a unique column and a constrained foreign key fail).",
       bad: `# rollsafe: ignore[dropping-column] no running release reads Book.title any more
 migrations.RemoveField(model_name="book", name="title")`,
       good: `migrations.AlterField(model_name="book", name="title", field=models.CharField(max_length=200, default="")),
