@@ -56,7 +56,7 @@ export const creatingModelWithIntegerPrimaryKey: Rule = {
         range: call.range,
         message: `The primary key \`${model}.${name}\` is declared as \`${type}\`, whose values run out at ${small.limit}.`,
         help: [
-          `When the key space is used up, every INSERT into the table fails. Widening the key later rewrites the table and every table with a foreign key to it, under ACCESS EXCLUSIVE locks; on a new table a 64-bit key costs nothing now.`,
+          `When the key space is used up, every INSERT into the table fails. Widening the key later rewrites the table and every table with a foreign key to it, ${ctx.target.database === "mysql" ? "copying each while it blocks writes (MySQL cannot change a column's type in place)" : "under ACCESS EXCLUSIVE locks"}; on a new table a 64-bit key costs nothing now.`,
           `1. Use \`${small.instead}\` for \`${name}\`:\n${code(`(${py(name)}, models.${small.instead}(${kwargs})),`)}`,
           '2. So that later models get it too, set `DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"` in settings (or `default_auto_field` on the app\'s `AppConfig`).',
         ],

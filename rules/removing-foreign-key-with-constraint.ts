@@ -26,13 +26,18 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
     range: op.range,
     message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${codeList(targets)} fail.`,
     help: [
-      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${codeList(targets)} no longer touches the rows of ${codeList(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE ("violates foreign key constraint") until the table is dropped. Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.`,
+      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${codeList(targets)} no longer touches the rows of ${codeList(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE (${fkViolation(ctx)}) until the table is dropped.${ctx.target.database === "postgresql" ? ` Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.` : ""}`,
       `1. In a migration before this one (or before this operation), drop the constraint${many ? "s" : ""} (brief locks, no scan):\n${relax.join("\n")}`,
       `2. Then delete the model from the state only, as here:\n${stateOnlyDeleteModel(model.name)}`,
       `3. After the deploy, drop ${codeList(kept)} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
     ],
     related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,
   });
+}
+
+/** The error a DELETE of a still-referenced row gets from the constraint, per database. */
+function fkViolation(ctx: OperationContext): string {
+  return ctx.target.database === "mysql" ? `"Cannot delete or update a parent row: a foreign key constraint fails"` : `"violates foreign key constraint"`;
 }
 
 /** RS108: a foreign key leaves the model (or its column is dropped) while its database constraint exists. */
@@ -48,8 +53,8 @@ export const removingForeignKeyWithConstraint: Rule = {
     hazards: ["H03"],
     docs: {
       summary: "Removing a foreign key while its database constraint still exists",
-      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint, a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables, and a post-deploy `RemoveField` that drops such a column together with its constraint. (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
-      why: "Django emulates `on_delete` in Python: once the field is gone from the model, deleting a referenced row no longer deletes or nulls the rows that point at it, so the constraint that is still in the database rejects the DELETE and the new release's deletes fail. Dropping the column later also drops the constraint, which takes an ACCESS EXCLUSIVE lock on the referenced table as well.",
+      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint, a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables, and, on PostgreSQL, a post-deploy `RemoveField` that drops such a column together with its constraint (MariaDB 10.11 drops a foreign key without waiting for transactions on the referenced table; MySQL is not reported for it). (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
+      why: "Django emulates `on_delete` in Python: once the field is gone from the model, deleting a referenced row no longer deletes or nulls the rows that point at it, so the constraint that is still in the database rejects the DELETE and the new release's deletes fail. On PostgreSQL, dropping the column later also drops the constraint, which takes an ACCESS EXCLUSIVE lock on the referenced table as well.",
       recipe: [
         "First drop the database constraint and make the column nullable: `AlterField(..., db_constraint=False, null=True)`, in its own migration.",
         "Then remove the field from state only, deploy, and drop the column in a later post-deploy migration.",
@@ -94,7 +99,7 @@ migrations.SeparateDatabaseAndState(
         range: op.range,
         message: `Removing \`${model.name}.${name}\` from the model while the foreign key on \`${table}.${column}\` stays makes the new release's deletes of \`${targetName}\` fail.`,
         help: [
-          `Django applies \`on_delete\` itself: without the field, deleting a \`${targetName}\` no longer touches the \`${table}\` rows that point at it, so the constraint that is still in the database rejects the DELETE ("violates foreign key constraint"). The later \`DROP COLUMN\` also drops the constraint, which locks \`${targetTable}\` (ACCESS EXCLUSIVE) as well.`,
+          `Django applies \`on_delete\` itself: without the field, deleting a \`${targetName}\` no longer touches the \`${table}\` rows that point at it, so the constraint that is still in the database rejects the DELETE (${fkViolation(ctx)}).${ctx.target.database === "postgresql" ? ` The later \`DROP COLUMN\` also drops the constraint, which locks \`${targetTable}\` (ACCESS EXCLUSIVE) as well.` : ""}`,
           `1. In a migration before this one, drop the constraint and make the column nullable, so the new release can neither be blocked by it nor have to fill it (brief locks on \`${table}\` and \`${targetTable}\`, no scan):\n${expand}`,
           `2. Then remove the field from state only, as here:\n${stateOnlyRemoveField(model.key, name)}`,
           `3. After the deploy, drop the column in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
@@ -103,6 +108,9 @@ migrations.SeparateDatabaseAndState(
       });
       return;
     }
+    // The lock on the referenced table is PostgreSQL's (its constraint triggers live there); on
+    // MariaDB 10.11 dropping a foreign key does not wait for transactions on the referenced table.
+    if (ctx.target.database !== "postgresql") return;
     ctx.report({
       range: op.range,
       message: `Dropping \`${table}.${column}\` also drops its foreign key, which locks \`${targetTable}\` as well as \`${table}\`.`,
