@@ -1,4 +1,4 @@
-import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
+import { alterFieldSnippet, explicitNullViolation, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import { mayRedefineColumn, rawStepsMay, stateOnlyAlteredField } from "../src/engine/raw-steps.js";
 import type { Rule } from "../src/engine/rule-types.js";
 
@@ -48,7 +48,7 @@ export const makingFieldNullableOnlyInState: Rule = {
       range: ctx.op.range,
       message: `This state-only \`AlterField\` makes \`${model.name}.${name}\` nullable, but column \`${table}.${column}\` stays NOT NULL in the database.`,
       help: [
-        `Django records \`null=True\` without running \`DROP NOT NULL\`. The release that ships with this migration saves None for \`${name}\` wherever it is left empty, and each such INSERT or UPDATE fails with "null value in column "${column}" of relation "${table}" violates not-null constraint".`,
+        `Django records \`null=True\` without running \`DROP NOT NULL\`. The release that ships with this migration saves None for \`${name}\` wherever it is left empty, and each such INSERT or UPDATE fails with ${explicitNullViolation(ctx.target.database, table, column)}.`,
         `1. Let Django drop NOT NULL with a plain \`AlterField\` outside \`SeparateDatabaseAndState\` (it only changes the catalog on PostgreSQL):\n${alterFieldSnippet(model.key, name, fieldWith(field.call, {}))}`,
         ctx.target.database === "postgresql"
           ? `2. Or run the SQL yourself in the same \`SeparateDatabaseAndState\`'s \`database_operations\`:\n${runSqlSnippet(drop, restore)}`

@@ -1,7 +1,7 @@
 import { mayRedefineColumn, rawStepsMay } from "../src/engine/raw-steps.js";
 import { columnLeftByRemoval } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
-import { alterFieldSnippet, djangoHas, dropColumnSql, fieldWith, pyValue } from "../src/advice/snippets.js";
+import { alterFieldSnippet, djangoHas, dropColumnSql, fieldWith, notNullViolation, pyValue } from "../src/advice/snippets.js";
 import { keepOrderColumn } from "./dropping-column.js";
 
 /** RS107: a field leaves the model while its column stays NOT NULL without a database default. */
@@ -71,7 +71,7 @@ migrations.SeparateDatabaseAndState(
       range: op.range,
       message: `${subject} ${stateOnly ? "while keeping" : "before dropping"} NOT NULL column \`${table}.${columnName}\` breaks the new release's INSERTs.`,
       help: [
-        `${stateOnly ? "The column stays in the database" : "This migration runs after the new release is live, so until then the column is still there"}, NOT NULL and without a database default. The new release no longer sets \`${name}\`, so each of its INSERTs into \`${table}\` fails with "null value in column "${columnName}" violates not-null constraint".`,
+        `${stateOnly ? "The column stays in the database" : "This migration runs after the new release is live, so until then the column is still there"}, NOT NULL and without a database default. The new release no longer sets \`${name}\`, so each of its INSERTs into \`${table}\` fails with ${notNullViolation(ctx.target.database, table, columnName)}.`,
         ...steps.map((step, i) => `${i + 1}. ${step}`),
       ],
       related: column.origin ? [ctx.relatedAt(column.origin, `\`${columnName}\` was defined NOT NULL here`)] : undefined,

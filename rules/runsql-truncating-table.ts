@@ -2,6 +2,13 @@ import type { Rule } from "../src/engine/rule-types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 
+/** The lock TRUNCATE takes, per database (MySQL's TRUNCATE drops and re-creates the table; SQLite locks the whole database for a write). */
+const TRUNCATE_LOCK: Record<"postgresql" | "mysql" | "sqlite", string> = {
+  postgresql: "an ACCESS EXCLUSIVE lock",
+  mysql: "an exclusive metadata lock",
+  sqlite: "the database's write lock",
+};
+
 /** RS612: `RunSQL` `TRUNCATE` of an existing table (an error with CASCADE). */
 export const runsqlTruncatingTable: Rule = {
   meta: {
@@ -37,7 +44,7 @@ export const runsqlTruncatingTable: Rule = {
           ? `\`${describeStatement(fact)}\` empties ${tableLabel(ref)} and every table with a foreign key to it.`
           : `\`${describeStatement(fact)}\` deletes every row of ${tableLabel(ref)}.`,
         help: [
-          `TRUNCATE takes an ACCESS EXCLUSIVE lock on \`${ref.table}\` and removes all its rows; rolling the release back does not bring them back.${fact.cascade ? " CASCADE also truncates every table that references it, which this migration does not name." : ""}`,
+          `TRUNCATE takes ${TRUNCATE_LOCK[ctx.target.database]} on \`${ref.table}\` and removes all its rows; rolling the release back does not bring them back.${fact.cascade ? " CASCADE also truncates every table that references it, which this migration does not name." : ""}`,
           "1. If only some rows must go, delete them in batches from a data migration (`DELETE ... WHERE id BETWEEN ...`).",
           fact.cascade
             ? "2. If emptying is intended, list every table explicitly instead of CASCADE, so the migration says what it deletes."

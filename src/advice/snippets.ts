@@ -391,6 +391,18 @@ export function notNullViolation(database: Target["database"], table: string, co
   }
 }
 
+/** The error an INSERT or UPDATE that writes NULL into a NOT NULL column gets, per engine (MySQL's checked on MariaDB 10.11). */
+export function explicitNullViolation(database: Target["database"], table: string, column: string): string {
+  switch (database) {
+    case "mysql":
+      return `"Column '${column}' cannot be null"`;
+    case "sqlite":
+      return `"NOT NULL constraint failed: ${table}.${column}"`;
+    default:
+      return `"null value in column "${column}" of relation "${table}" violates not-null constraint"`;
+  }
+}
+
 /**
  * The name of one partition's index in the per-partition recipe: `<partition>_<index>`, cut to
  * PostgreSQL's 63 bytes with a hash suffix when longer (PostgreSQL would truncate it silently).

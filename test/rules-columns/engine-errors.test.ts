@@ -1,0 +1,54 @@
+/**
+ * Findings quote the error and the lock of the target database, not PostgreSQL's everywhere
+ * (MySQL's errors checked on MariaDB 10.11, SQLite's with Django 4.2).
+ */
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import type { Target } from "../../src/engine/rule-types.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+/** The text of every finding of `rule` over one of its fixture cases, on `database`. */
+async function textOf(rule: string, fixture: string, database: Target["database"]): Promise<string> {
+  const dir = path.join(RULE_FIXTURES, rule, fixture);
+  const result = await lint([dir], { cwd: dir, target: { database }, ruleNames: [rule] });
+  const findings = result.diagnostics.filter((d) => d.rule === rule);
+  expect(findings.length).toBeGreaterThan(0);
+  return findings.map((d) => [d.message, ...d.help].join("\n")).join("\n");
+}
+
+describe("errors and locks per database", () => {
+  it("an INSERT that leaves out a NOT NULL column", async () => {
+    const fixture = "bad/post-deploy-remove";
+    expect(await textOf("removing-not-null-column-from-state", fixture, "postgresql")).toContain(`violates not-null constraint`);
+    const mysql = await textOf("removing-not-null-column-from-state", fixture, "mysql");
+    expect(mysql).toMatch(/"Field '\w+' doesn't have a default value"/);
+    expect(mysql).not.toContain("violates not-null");
+    expect(await textOf("removing-not-null-column-from-state", fixture, "sqlite")).toMatch(/"NOT NULL constraint failed: library_\w+\.\w+"/);
+  });
+  it("an INSERT or UPDATE that writes NULL into a NOT NULL column", async () => {
+    const fixture = "bad/state-only-null";
+    expect(await textOf("making-field-nullable-only-in-state", fixture, "postgresql")).toMatch(/of relation "library_\w+" violates not-null constraint/);
+    expect(await textOf("making-field-nullable-only-in-state", fixture, "mysql")).toMatch(/"Column '\w+' cannot be null"/);
+    expect(await textOf("making-field-nullable-only-in-state", fixture, "sqlite")).toMatch(/"NOT NULL constraint failed: library_\w+\.\w+"/);
+  });
+  it("a DELETE a kept foreign key constraint rejects, and the lock its drop takes", async () => {
+    const postgres = await textOf("removing-foreign-key-with-constraint", "bad/nullable-state-only", "postgresql");
+    expect(postgres).toContain(`"violates foreign key constraint"`);
+    expect(postgres).toContain("ACCESS EXCLUSIVE");
+    const mysql = await textOf("removing-foreign-key-with-constraint", "bad/nullable-state-only", "mysql");
+    expect(mysql).toContain(`"Cannot delete or update a parent row: a foreign key constraint fails"`);
+    expect(mysql).not.toContain("ACCESS EXCLUSIVE");
+  });
+  it("the lock TRUNCATE takes", async () => {
+    expect(await textOf("runsql-truncating-table", "bad/truncate-and-cascade", "postgresql")).toContain("TRUNCATE takes an ACCESS EXCLUSIVE lock");
+    const mysql = await textOf("runsql-truncating-table", "bad/truncate-and-cascade", "mysql");
+    expect(mysql).toContain("TRUNCATE takes an exclusive metadata lock");
+    expect(mysql).not.toContain("ACCESS EXCLUSIVE");
+  });
+  it("widening an integer key later", async () => {
+    const rule = "creating-model-with-integer-primary-key";
+    expect(await textOf(rule, "bad/auto-field", "postgresql")).toContain("under ACCESS EXCLUSIVE locks");
+    expect(await textOf(rule, "bad/auto-field", "mysql")).toContain("copying each while it blocks writes");
+  });
+});
