@@ -1,6 +1,6 @@
 import { droppedLater } from "../src/engine/dropped-later.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import type { PyValue } from "../src/model/types.js";
+import type { Operation, PyValue } from "../src/model/types.js";
 import {
   defaultTableName,
   fieldFromCall,
@@ -255,7 +255,7 @@ class Migration(migrations.Migration):
     if (previousMigration(ctx) === "zero") return;
     // A table a later DeleteModel of the migration drops is re-created empty by the reversal
     // before this operation's reversal runs (Django unapplies last to first).
-    const onModel = op.kind === "CreateModel" ? undefined : ctx.model(literalString(op.args.model_name));
+    const onModel = op.kind === "CreateModel" ? undefined : ctx.model(literalString(modelArg(op)));
     if (onModel && droppedLater(ctx, onModel)) return;
     if (op.kind === "AlterField" || op.kind === "RemoveConstraint" || op.kind === "AlterUniqueTogether") {
       reportRejectedData(ctx);
@@ -299,10 +299,15 @@ class Migration(migrations.Migration):
   },
 };
 
+/** The argument that names the operation's model: `name` for `AlterUniqueTogether` (a model option), `model_name` for the rest. */
+function modelArg(op: Operation): PyValue | undefined {
+  return op.kind === "AlterUniqueTogether" ? op.args.name : op.args.model_name;
+}
+
 /** `AlterField`/`RemoveConstraint`/`AlterUniqueTogether` whose reversal cuts or rejects data written since. */
 function reportRejectedData(ctx: OperationContext): void {
   const { op } = ctx;
-  const model = ctx.model(literalString(op.kind === "AlterUniqueTogether" ? op.args.name : op.args.model_name));
+  const model = ctx.model(literalString(modelArg(op)));
   if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
   let problem: Problem | null = null;
   if (op.kind === "AlterField") {
