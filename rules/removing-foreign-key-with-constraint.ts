@@ -37,7 +37,14 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
 
 /** The error a DELETE of a still-referenced row gets from the constraint, per database. */
 function fkViolation(ctx: OperationContext): string {
-  return ctx.target.database === "mysql" ? `"Cannot delete or update a parent row: a foreign key constraint fails"` : `"violates foreign key constraint"`;
+  switch (ctx.target.database) {
+    case "mysql":
+      return `"Cannot delete or update a parent row: a foreign key constraint fails"`;
+    case "sqlite":
+      return `"FOREIGN KEY constraint failed"`;
+    default:
+      return `"violates foreign key constraint"`;
+  }
 }
 
 /** RS108: a foreign key leaves the model (or its column is dropped) while its database constraint exists. */
@@ -46,7 +53,7 @@ export const removingForeignKeyWithConstraint: Rule = {
     code: "RS108",
     name: "removing-foreign-key-with-constraint",
     severity: "error",
-    databases: ["postgresql", "mysql"],
+    databases: ["postgresql", "mysql", "sqlite"],
     claims: ["new-code-breaks"],
     unobservable:
       "The new release fails when it deletes a referenced row (Django no longer cascades through the removed field, and the constraint that stays rejects the DELETE); the harness's new-code queries are INSERTs and SELECTs, which still work.",

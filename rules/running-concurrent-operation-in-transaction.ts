@@ -1,4 +1,4 @@
-import type { Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 
 const CONCURRENT = new Set(["AddIndexConcurrently", "RemoveIndexConcurrently"]);
 
@@ -8,12 +8,12 @@ export const runningConcurrentOperationInTransaction: Rule = {
     code: "RS209",
     name: "running-concurrent-operation-in-transaction",
     severity: "error",
-    databases: ["postgresql"],
+    databases: ["postgresql", "mysql", "sqlite"],
     claims: [],
     hazards: ["H38"],
     docs: {
       summary: "Concurrent index operation in an atomic migration",
-      what: "Flags `AddIndexConcurrently` and `RemoveIndexConcurrently` (django.contrib.postgres), also inside `SeparateDatabaseAndState.database_operations`, in a migration that does not set `atomic = False`. (`RunSQL` with `CONCURRENTLY` is checked by the RunSQL rules.)",
+      what: "Flags `AddIndexConcurrently` and `RemoveIndexConcurrently` (django.contrib.postgres), also inside `SeparateDatabaseAndState.database_operations`, in a migration that does not set `atomic = False`. On MySQL and SQLite it flags them in any migration: only PostgreSQL's schema editor builds an index concurrently, so Django fails there with `TypeError` (MySQL runs no migration in a transaction; on SQLite, an atomic migration fails on the transaction check first). (`RunSQL` with `CONCURRENTLY` is checked by the RunSQL rules.)",
       why: "PostgreSQL refuses `CREATE/DROP INDEX CONCURRENTLY` inside a transaction block, and Django checks first: `migrate` stops with `NotSupportedError: The AddIndexConcurrently operation cannot be executed inside a transaction (set atomic = False on the migration)`. The deploy fails at this migration.",
       recipe: ["Add `atomic = False` to the `Migration` class, and keep the concurrent operations alone in that migration."],
       severityReason: "Error: the migration cannot run, so the deploy fails.",
@@ -31,7 +31,15 @@ export const runningConcurrentOperationInTransaction: Rule = {
   operationKinds: ["AddIndexConcurrently", "RemoveIndexConcurrently"],
   operation(ctx) {
     const { op, migration } = ctx;
-    if (!CONCURRENT.has(op.kind) || op.origin !== "postgres" || ctx.effect === "state" || op.unknown || !migration.atomic) return;
+    if (!CONCURRENT.has(op.kind) || op.origin !== "postgres" || ctx.effect === "state" || op.unknown) return;
+    // MySQL's migrations run outside a transaction (its DDL commits implicitly): Django's check
+    // passes, and the schema editor refuses `concurrently` (checked with Django 4.2 on MariaDB
+    // 10.11, and on SQLite with atomic = False).
+    if (ctx.target.database === "mysql" || (ctx.target.database === "sqlite" && !migration.atomic)) {
+      reportNotPostgres(ctx);
+      return;
+    }
+    if (!migration.atomic) return;
     // Django checks the transaction before anything else in database_forwards, so even an
     // unmanaged model or a table created earlier in the migration fails.
     ctx.report({
@@ -46,3 +54,20 @@ export const runningConcurrentOperationInTransaction: Rule = {
     });
   },
 };
+
+/** `AddIndexConcurrently`/`RemoveIndexConcurrently` where only PostgreSQL's schema editor takes `concurrently`. */
+function reportNotPostgres(ctx: OperationContext): void {
+  const { op } = ctx;
+  const add = op.kind === "AddIndexConcurrently";
+  const method = add ? "add_index" : "remove_index";
+  const database = ctx.target.database === "mysql" ? "MySQL" : "SQLite";
+  const plain = add ? "AddIndex" : "RemoveIndex";
+  ctx.report({
+    range: op.range,
+    message: `\`${op.kind}\` is PostgreSQL's: on ${database}, \`migrate\` fails here.`,
+    help: [
+      `Only PostgreSQL's schema editor builds or drops an index concurrently; ${database}'s \`${method}()\` takes no \`concurrently\`, so Django raises \`TypeError: ...${method}() got an unexpected keyword argument 'concurrently'\`.`,
+      `1. Use \`migrations.${plain}\` with the same arguments${ctx.target.database === "mysql" ? " (InnoDB builds and drops a secondary index in place, without blocking writes)" : ""}.`,
+    ],
+  });
+}
