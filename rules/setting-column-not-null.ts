@@ -47,6 +47,7 @@ export const settingColumnNotNull: Rule = {
     const constraint = `${table}_${column}_not_null`.slice(0, 63);
     const help: string[] = [];
     const pg = ctx.target.database === "postgresql";
+    const mysql = ctx.target.database === "mysql";
     help.push(
       pg
         ? `\`ALTER COLUMN ${column} SET NOT NULL\` scans all of \`${table}\` under an ACCESS EXCLUSIVE lock: every read and write on the table waits for the scan, and the migration fails if any row is NULL.`
@@ -59,7 +60,9 @@ export const settingColumnNotNull: Rule = {
     }
     if (after.hasDefault) {
       help.push(
-        `Because the field has a default (${pyValue(after.default)}), Django also runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\` inside the same transaction, holding the lock for the whole update.`,
+        mysql
+          ? `Because the field has a default (${pyValue(after.default)}), Django first runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\`: one statement (MySQL runs migrations outside a transaction) that locks every row it changes until it ends.`
+          : `Because the field has a default (${pyValue(after.default)}), Django also runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\` inside the same transaction, holding the lock for the whole update.`,
       );
     }
     const steps: string[] = [
@@ -82,12 +85,12 @@ export const settingColumnNotNull: Rule = {
       );
     } else {
       steps.push(
-        `Then run this \`AlterField\` in a migration marked ${postDeployMarker(ctx.target.markerStyle)}, at a quiet time: the lock lasts as long as the scan of \`${table}\`.`,
+        `Then run this \`AlterField\` in a migration marked ${postDeployMarker(ctx.target.markerStyle)}, at a quiet time: ${mysql ? `the rebuild reads and copies every row of \`${table}\`` : `the lock lasts as long as the scan of \`${table}\``}.`,
       );
     }
     ctx.report({
       range: op.range,
-      message: `Making \`${model.name}.${name}\` NOT NULL scans \`${table}\` under an exclusive lock${ctx.stage !== "post" ? " and breaks old-release writes of NULL" : ""}.`,
+      message: `Making \`${model.name}.${name}\` NOT NULL ${mysql ? `rebuilds \`${table}\`` : `scans \`${table}\` under an exclusive lock`}${ctx.stage !== "post" ? " and breaks old-release writes of NULL" : ""}.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was made nullable here`)] : undefined,
     });

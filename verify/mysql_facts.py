@@ -145,7 +145,7 @@ def main():
     # SQL the advice writes, and the errors findings quote.
     mysql(socket, "DROP DATABASE IF EXISTS rollsafe_facts; CREATE DATABASE rollsafe_facts")
     setup = ("CREATE TABLE p (id bigint PRIMARY KEY); CREATE TABLE c (id bigint AUTO_INCREMENT PRIMARY KEY, title varchar(10) NOT NULL, "
-             "pages int NULL, p_id bigint NULL, CONSTRAINT fk_c FOREIGN KEY (p_id) REFERENCES p (id)); CREATE TABLE t2 (id int); INSERT INTO p VALUES (1);")
+             "pages int NULL, n int NULL, p_id bigint NULL, CONSTRAINT fk_c FOREIGN KEY (p_id) REFERENCES p (id)); CREATE TABLE t2 (id int); INSERT INTO p VALUES (1);")
     mysql(socket, f"USE rollsafe_facts; {setup}")
     run = lambda sql: mysql(socket, f"USE rollsafe_facts; SET SESSION sql_mode='{MYSQL8_SQL_MODE}'; {sql}")
     fact("dropping-column", "a double-quoted identifier is a syntax error", "1064" in run('ALTER TABLE "c" DROP COLUMN "pages"').stderr)
@@ -154,7 +154,9 @@ def main():
     fact("removing-not-null-column-from-state", "an INSERT leaving out a NOT NULL column: \"Field 'title' doesn't have a default value\"",
          "Field 'title' doesn't have a default value" in run("INSERT INTO c (p_id) VALUES (1)").stderr)
     fact("making-field-nullable-only-in-state", "an INSERT of NULL: \"Column 'title' cannot be null\"", "Column 'title' cannot be null" in run("INSERT INTO c (title) VALUES (NULL)").stderr)
-    run("INSERT INTO c (title, p_id) VALUES ('x', 1)")
+    fact("setting-column-not-null", "MODIFY to NOT NULL runs in place without blocking writes (ALGORITHM=INPLACE, LOCK=NONE)",
+         run("UPDATE c SET n = 0 WHERE n IS NULL; ALTER TABLE c MODIFY n int NOT NULL, ALGORITHM=INPLACE, LOCK=NONE").returncode == 0)
+    run("INSERT INTO c (title, n, p_id) VALUES ('x', 0, 1)")
     fact("removing-foreign-key-with-constraint", "a DELETE of a referenced row: \"Cannot delete or update a parent row\"", "Cannot delete or update a parent row" in run("DELETE FROM p").stderr)
     # Dropping a foreign key while another session's transaction has read the referenced table.
     holder = subprocess.Popen(["mysql", "-u", "root", "-S", socket, "-e", "USE rollsafe_facts; BEGIN; SELECT * FROM p; SELECT SLEEP(4); COMMIT;"],

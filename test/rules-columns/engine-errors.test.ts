@@ -48,6 +48,12 @@ describe("errors and locks per database", () => {
     expect(mysql).toContain("TRUNCATE takes an exclusive metadata lock");
     expect(mysql).not.toContain("ACCESS EXCLUSIVE");
   });
+  it("making a column NOT NULL: MySQL rebuilds the table in place, writes going on", async () => {
+    expect(await textOf("setting-column-not-null", "bad/basic", "postgresql")).toContain("NOT NULL scans `library_book` under an exclusive lock");
+    const mysql = await textOf("setting-column-not-null", "bad/basic", "mysql");
+    expect(mysql).toContain("NOT NULL rebuilds `library_book`");
+    expect(mysql).not.toMatch(/exclusive lock|the lock lasts/);
+  });
   it("widening an integer key later", async () => {
     const rule = "creating-model-with-integer-primary-key";
     expect(await textOf(rule, "bad/auto-field", "postgresql")).toContain("under ACCESS EXCLUSIVE locks");
