@@ -93,12 +93,14 @@ export const changingPrimaryKeyType: Rule = {
         ? `Each of ${tables.map((t) => `\`${t}\``).join(", ")} is rewritten under an ACCESS EXCLUSIVE lock, and all the locks are held until the migration commits: every read and write on those tables waits.`
         : `MySQL copies each of ${tables.map((t) => `\`${t}\``).join(", ")} (ALGORITHM=COPY), blocking writes for every copy.`,
       `1. If the change is not needed, undo it: keep \`${from}\` by setting \`default_auto_field\` on the app's \`AppConfig\` (or \`DEFAULT_AUTO_FIELD\`) to the old class, or declare the key explicitly on \`${model.name}\`, and delete this operation.`,
-      `2. If \`${column}\` must really become \`${to}\`, do it outside a rolling deploy, one table at a time: add a new \`${to}\` column kept in sync by a trigger, backfill it in batches, build its unique index with \`CREATE UNIQUE INDEX CONCURRENTLY\`, then swap the key (\`ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX\`) in a short maintenance step, and record the result with a state-only \`SeparateDatabaseAndState\`.`,
+      pg
+        ? `2. If \`${column}\` must really become \`${to}\`, do it outside a rolling deploy, one table at a time: add a new \`${to}\` column kept in sync by a trigger, backfill it in batches, build its unique index with \`CREATE UNIQUE INDEX CONCURRENTLY\`, then swap the key (\`ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX\`) in a short maintenance step, and record the result with a state-only \`SeparateDatabaseAndState\`.`
+        : `2. If \`${column}\` must really become \`${to}\`, do it outside a rolling deploy, one table at a time, with an online schema change tool (gh-ost, pt-online-schema-change) that copies the table in the background and swaps it in, and record the result with a state-only \`SeparateDatabaseAndState\`.`,
       `3. Repeat step 2 for each referencing column listed above before the foreign keys are switched.`,
     ];
     ctx.report({
       range: ctx.op.range,
-      message: `Changing primary key \`${model.name}.${name}\` from \`${from}\` to \`${to}\` rewrites ${tables.length === 1 ? `\`${table}\`` : `${tables.length} tables (${tables.map((t) => `\`${t}\``).join(", ")})`} under exclusive locks.`,
+      message: `Changing primary key \`${model.name}.${name}\` from \`${from}\` to \`${to}\` rewrites ${tables.length === 1 ? `\`${table}\`` : `${tables.length} tables (${tables.map((t) => `\`${t}\``).join(", ")})`} ${pg ? "under exclusive locks" : "while blocking writes"}.`,
       help,
       related: facts.before.origin ? [ctx.relatedAt(facts.before.origin, `\`${model.name}.${name}\` was defined as \`${from}\` here`)] : undefined,
     });

@@ -2,6 +2,7 @@
  * Findings quote the error and the lock of the target database, not PostgreSQL's everywhere
  * (MySQL's errors checked on MariaDB 10.11, SQLite's with Django 4.2).
  */
+import { readdirSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
@@ -53,6 +54,16 @@ describe("errors and locks per database", () => {
     const mysql = await textOf("setting-column-not-null", "bad/basic", "mysql");
     expect(mysql).toContain("NOT NULL rebuilds `library_book`");
     expect(mysql).not.toMatch(/exclusive lock|the lock lasts/);
+  });
+  it("changing a primary key's type: MySQL copies while blocking writes, and the recipe is an online schema change", async () => {
+    const fixture = readdirSync(path.join(RULE_FIXTURES, "changing-primary-key-type", "bad"))[0] as string;
+    const postgres = await textOf("changing-primary-key-type", `bad/${fixture}`, "postgresql");
+    expect(postgres).toContain("under exclusive locks");
+    expect(postgres).toContain("CREATE UNIQUE INDEX CONCURRENTLY");
+    const mysql = await textOf("changing-primary-key-type", `bad/${fixture}`, "mysql");
+    expect(mysql).toContain("while blocking writes");
+    expect(mysql).toContain("gh-ost");
+    expect(mysql).not.toMatch(/CONCURRENTLY|USING INDEX|exclusive lock/);
   });
   it("widening an integer key later", async () => {
     const rule = "creating-model-with-integer-primary-key";
