@@ -1,7 +1,17 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
-import { code, py, sqlIdent } from "../src/advice/snippets.js";
+import { code, notNullViolation, py, sqlIdent } from "../src/advice/snippets.js";
+
+/**
+ * What `ADD COLUMN ... NOT NULL` without a default does to a table with rows, per database
+ * (MySQL's checked on MariaDB 10.11, SQLite's on SQLite 3.40).
+ */
+const ADD_FAILURE: Record<"postgresql" | "mysql" | "sqlite", (column: string) => string> = {
+  postgresql: (column) => `On a table with rows the statement fails ("column ${column} contains null values"); where it succeeds,`,
+  mysql: () => "On a table with rows MySQL fills the column with its type's implicit value ('' or 0), even in strict mode; then",
+  sqlite: () => `On a table with rows the statement fails ("Cannot add a NOT NULL column with default value NULL"); where it succeeds,`,
+};
 
 /** RS616: `RunSQL` `ADD COLUMN ... NOT NULL` without a default on an existing table. */
 export const runsqlAddingRequiredColumn: Rule = {
@@ -39,9 +49,11 @@ export const runsqlAddingRequiredColumn: Rule = {
         range,
         message: `\`${describeStatement(fact)} NOT NULL\` adds a required column without a default to ${tableLabel(ref)}.`,
         help: [
-          `On a table with rows the statement fails ("column ${fact.column} contains null values"); where it succeeds, every INSERT of the old release into \`${ref.table}\` fails, because the old release does not set \`${fact.column}\`.`,
-          `1. Give the column a constant default (metadata-only on PostgreSQL 11+; the old release's INSERTs get the default):\n${code(`migrations.RunSQL(\n    ${py(`ALTER TABLE ${table} ADD COLUMN ${column} ${type} NOT NULL DEFAULT ...`)},\n    reverse_sql=${py(`ALTER TABLE ${table} DROP COLUMN ${column}`)},\n)`)}`,
-          "2. Or add it nullable, backfill in batches, and make it NOT NULL later with the CHECK ... NOT VALID / VALIDATE recipe.",
+          `${ADD_FAILURE[ctx.target.database](fact.column)} every INSERT of the old release into \`${ref.table}\` fails, because the old release does not set \`${fact.column}\`${ctx.target.database === "mysql" ? `: ${notNullViolation("mysql", ref.table, fact.column)}` : ""}.`,
+          `1. Give the column a constant default (${ctx.target.database === "postgresql" ? "metadata-only on PostgreSQL 11+; " : ""}the old release's INSERTs get the default):\n${code(`migrations.RunSQL(\n    ${py(`ALTER TABLE ${table} ADD COLUMN ${column} ${type} NOT NULL DEFAULT ...`)},\n    reverse_sql=${py(`ALTER TABLE ${table} DROP COLUMN ${column}`)},\n)`)}`,
+          ctx.target.database === "postgresql"
+            ? "2. Or add it nullable, backfill in batches, and make it NOT NULL later with the CHECK ... NOT VALID / VALIDATE recipe."
+            : "2. Or add it nullable, backfill in batches, and make it NOT NULL in a later release, once no release writes NULL.",
         ],
       });
     }

@@ -65,6 +65,14 @@ describe("errors and locks per database", () => {
     expect(mysql).toContain("gh-ost");
     expect(mysql).not.toMatch(/CONCURRENTLY|USING INDEX|exclusive lock/);
   });
+  it("a RunSQL adding a NOT NULL column without a default to a table with rows", async () => {
+    const fixture = `bad/${readdirSync(path.join(RULE_FIXTURES, "runsql-adding-required-column", "bad"))[0] as string}`;
+    expect(await textOf("runsql-adding-required-column", fixture, "postgresql")).toContain("contains null values");
+    const mysql = await textOf("runsql-adding-required-column", fixture, "mysql");
+    expect(mysql).toContain("MySQL fills the column with its type's implicit value");
+    expect(mysql).not.toMatch(/NOT VALID|contains null values|PostgreSQL/);
+    expect(await textOf("runsql-adding-required-column", fixture, "sqlite")).toContain("Cannot add a NOT NULL column with default value NULL");
+  });
   it("widening an integer key later", async () => {
     const rule = "creating-model-with-integer-primary-key";
     expect(await textOf(rule, "bad/auto-field", "postgresql")).toContain("under ACCESS EXCLUSIVE locks");
