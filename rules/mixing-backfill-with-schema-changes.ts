@@ -92,8 +92,12 @@ function report(
       : `${backfill.what} backfills data in the same atomic migration as ${schema.what}, which runs after it.`,
     help: [
       first
-        ? `Django runs \`${migration.name}\` in one transaction, so the ${lock.mode} lock on \`${lock.table}\` taken for ${lock.what} is held until COMMIT, through the whole backfill: ${blocked} of \`${lock.table}\` waits until the backfill ends.`
-        : `Django runs \`${migration.name}\` in one transaction: the backfill's row locks are held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
+        ? ctx.target.database === "sqlite"
+          ? `Django runs \`${migration.name}\` in one transaction, so the database's write lock, taken for ${lock.what}, is held until COMMIT, through the whole backfill: every write to the database waits until the backfill ends.`
+          : `Django runs \`${migration.name}\` in one transaction, so the ${lock.mode} lock on \`${lock.table}\` taken for ${lock.what} is held until COMMIT, through the whole backfill: ${blocked} of \`${lock.table}\` waits until the backfill ends.`
+        : ctx.target.database === "sqlite"
+          ? `Django runs \`${migration.name}\` in one transaction: the database's write lock the backfill takes is held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`
+          : `Django runs \`${migration.name}\` in one transaction: the backfill's row locks are held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
       "1. Keep the schema change alone in its migration.",
       "2. Move the backfill to a separate data migration with `atomic = False` that works in batches; run it post-deploy if the table is large.",
     ],
