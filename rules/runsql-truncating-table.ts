@@ -1,6 +1,6 @@
-import type { Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
-import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
+import { forwardStatements, resolveSqlTable, tableLabel, type SqlTableRef } from "../src/engine/sql-facts-for-operation.js";
 
 /** The lock TRUNCATE takes, per database (MySQL's TRUNCATE drops and re-creates the table; SQLite locks the whole database for a write). */
 const TRUNCATE_LOCK: Record<"postgresql" | "mysql" | "sqlite", string> = {
@@ -8,6 +8,37 @@ const TRUNCATE_LOCK: Record<"postgresql" | "mysql" | "sqlite", string> = {
   mysql: "an exclusive metadata lock",
   sqlite: "the database's write lock",
 };
+
+/**
+ * Why the target database refuses the statement, or null: SQLite has no TRUNCATE, MySQL's takes
+ * no CASCADE and refuses a table a foreign key constraint references (checked on SQLite 3.40 and
+ * MariaDB 10.11).
+ */
+function refusal(ctx: OperationContext, ref: SqlTableRef, cascade: boolean): { database: string; why: string; error: string } | null {
+  if (ctx.target.database === "sqlite") return { database: "SQLite", why: "SQLite has no TRUNCATE", error: `SQLite reports \`near "TRUNCATE": syntax error\`; it empties a table with \`DELETE FROM\`` };
+  if (ctx.target.database !== "mysql") return null;
+  if (cascade) return { database: "MySQL", why: "MySQL's TRUNCATE takes no CASCADE", error: "MySQL reports a syntax error near `CASCADE`" };
+  const model = ref.dbModel ?? ref.model;
+  // A key from the table to itself does not stop it (MySQL's documentation; checked).
+  if (!model) return null;
+  const target = `${model.app}.${model.key}`;
+  const holders = ctx.db
+    .foreignKeyConstraintsTo(target)
+    .filter((k) => k.model !== model)
+    .map((k) => `\`${ctx.db.tableOf(k.model)}.${ctx.columnOf(k.field) ?? k.field.name}\``);
+  // Auto-created join tables hold a foreign key to each side: the model's own, and those of other models' many-to-many fields to it.
+  const joins = [
+    ...ctx.db.joinTablesOf(model),
+    ...ctx.db.modelsReferencing(target).flatMap((m) => ctx.db.joinTablesOf(m, [...m.fields.values()].filter((f) => f.relation?.kind === "m2m" && f.relation.to === target))),
+  ];
+  holders.push(...[...new Set(joins)].map((t) => `join table \`${t}\``));
+  if (holders.length === 0) return null;
+  return {
+    database: "MySQL",
+    why: `a foreign key constraint references \`${ref.table}\` (${holders.join(", ")})`,
+    error: "MySQL refuses with `Cannot truncate a table referenced in a foreign key constraint`, even when the referencing table is empty",
+  };
+}
 
 /** RS612: `RunSQL` `TRUNCATE` of an existing table (an error with CASCADE). */
 export const runsqlTruncatingTable: Rule = {
@@ -37,6 +68,16 @@ export const runsqlTruncatingTable: Rule = {
       if (fact.kind !== "truncate") continue;
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
+      const refused = refusal(ctx, ref, fact.cascade);
+      if (refused) {
+        ctx.report({
+          range,
+          severity: "error",
+          message: `\`${describeStatement(fact)}\` fails on ${refused.database}: ${refused.why}, so \`migrate\` stops here.`,
+          help: [`${refused.error}.`, "1. Delete the rows in batches from a data migration (`DELETE FROM ... WHERE id BETWEEN ...`), or leave them."],
+        });
+        continue;
+      }
       ctx.report({
         range,
         severity: fact.cascade ? "error" : "warning",

@@ -157,6 +157,9 @@ def main():
     fact("setting-column-not-null", "MODIFY to NOT NULL runs in place without blocking writes (ALGORITHM=INPLACE, LOCK=NONE)",
          run("UPDATE c SET n = 0 WHERE n IS NULL; ALTER TABLE c MODIFY n int NOT NULL, ALGORITHM=INPLACE, LOCK=NONE").returncode == 0)
     run("INSERT INTO c (title, n, p_id) VALUES ('x', 0, 1)")
+    fact("runsql-truncating-table", "TRUNCATE ... CASCADE is a syntax error", "1064" in run("TRUNCATE p CASCADE").stderr)
+    fact("runsql-truncating-table", "TRUNCATE of a table a foreign key constraint references fails",
+         "Cannot truncate a table referenced in a foreign key constraint" in run("TRUNCATE p").stderr)
     fact("runsql-adding-required-column", "ADD COLUMN ... NOT NULL without a default on a table with rows runs (implicit values)",
          run("ALTER TABLE c ADD COLUMN isbn text NOT NULL").returncode == 0)
     fact("removing-foreign-key-with-constraint", "a DELETE of a referenced row: \"Cannot delete or update a parent row\"", "Cannot delete or update a parent row" in run("DELETE FROM p").stderr)

@@ -49,6 +49,21 @@ describe("errors and locks per database", () => {
     expect(mysql).toContain("TRUNCATE takes an exclusive metadata lock");
     expect(mysql).not.toContain("ACCESS EXCLUSIVE");
   });
+  it("a TRUNCATE the target refuses: SQLite has none, MySQL's takes no CASCADE", async () => {
+    const sqlite = await textOf("runsql-truncating-table", "bad/truncate-and-cascade", "sqlite");
+    expect(sqlite).toContain("fails on SQLite: SQLite has no TRUNCATE");
+    const mysql = await textOf("runsql-truncating-table", "bad/truncate-and-cascade", "mysql");
+    expect(mysql).toContain("`TRUNCATE library_author CASCADE` fails on MySQL: MySQL's TRUNCATE takes no CASCADE");
+    // The join table no key references: emptied, not refused.
+    expect(mysql).toContain("`TRUNCATE library_book_tags` deletes every row");
+  });
+  it("a backfill in the transaction of a schema change: SQLite's lock is the database's", async () => {
+    const fixture = `bad/${readdirSync(path.join(RULE_FIXTURES, "mixing-backfill-with-schema-changes", "bad"))[0] as string}`;
+    expect(await textOf("mixing-backfill-with-schema-changes", fixture, "postgresql")).toMatch(/ACCESS EXCLUSIVE|SHARE/);
+    const sqlite = await textOf("mixing-backfill-with-schema-changes", fixture, "sqlite");
+    expect(sqlite).toContain("the database's write lock");
+    expect(sqlite).not.toMatch(/EXCLUSIVE|SHARE/);
+  });
   it("making a column NOT NULL: MySQL rebuilds the table in place, writes going on", async () => {
     expect(await textOf("setting-column-not-null", "bad/basic", "postgresql")).toContain("NOT NULL scans `library_book` under an exclusive lock");
     const mysql = await textOf("setting-column-not-null", "bad/basic", "mysql");
