@@ -13,7 +13,7 @@ export const runningConcurrentOperationInTransaction: Rule = {
     hazards: ["H38"],
     docs: {
       summary: "Concurrent index operation in an atomic migration",
-      what: "Flags `AddIndexConcurrently` and `RemoveIndexConcurrently` (django.contrib.postgres), also inside `SeparateDatabaseAndState.database_operations`, in a migration that does not set `atomic = False`. On MySQL and SQLite it flags them in any migration: only PostgreSQL's schema editor builds an index concurrently, so Django fails there with `TypeError` (MySQL runs no migration in a transaction; on SQLite, an atomic migration fails on the transaction check first). (`RunSQL` with `CONCURRENTLY` is checked by the RunSQL rules.)",
+      what: "Flags `AddIndexConcurrently` and `RemoveIndexConcurrently` (django.contrib.postgres), also inside `SeparateDatabaseAndState.database_operations`, in a migration that does not set `atomic = False`. On MySQL and SQLite it flags them in any migration, with the plain operation as the fix: only PostgreSQL's schema editor builds an index concurrently, so Django fails there with `TypeError` (MySQL runs no migration in a transaction; on SQLite, an atomic migration fails on the transaction check first). (`RunSQL` with `CONCURRENTLY` is checked by the RunSQL rules.)",
       why: "PostgreSQL refuses `CREATE/DROP INDEX CONCURRENTLY` inside a transaction block, and Django checks first: `migrate` stops with `NotSupportedError: The AddIndexConcurrently operation cannot be executed inside a transaction (set atomic = False on the migration)`. The deploy fails at this migration.",
       recipe: ["Add `atomic = False` to the `Migration` class, and keep the concurrent operations alone in that migration."],
       severityReason: "Error: the migration cannot run, so the deploy fails.",
@@ -35,7 +35,7 @@ export const runningConcurrentOperationInTransaction: Rule = {
     // MySQL's migrations run outside a transaction (its DDL commits implicitly): Django's check
     // passes, and the schema editor refuses `concurrently` (checked with Django 4.2 on MariaDB
     // 10.11, and on SQLite with atomic = False).
-    if (ctx.target.database === "mysql" || (ctx.target.database === "sqlite" && !migration.atomic)) {
+    if (ctx.target.database !== "postgresql") {
       reportNotPostgres(ctx);
       return;
     }
@@ -66,7 +66,7 @@ function reportNotPostgres(ctx: OperationContext): void {
     range: op.range,
     message: `\`${op.kind}\` is PostgreSQL's: on ${database}, \`migrate\` fails here.`,
     help: [
-      `Only PostgreSQL's schema editor builds or drops an index concurrently; ${database}'s \`${method}()\` takes no \`concurrently\`, so Django raises \`TypeError: ...${method}() got an unexpected keyword argument 'concurrently'\`.`,
+      `Only PostgreSQL's schema editor builds or drops an index concurrently; ${database}'s \`${method}()\` takes no \`concurrently\`, so Django raises \`TypeError: ...${method}() got an unexpected keyword argument 'concurrently'\`${ctx.target.database === "sqlite" && ctx.migration.atomic ? ` (in this atomic migration its transaction check fails first: \`NotSupportedError: The ${op.kind} operation cannot be executed inside a transaction\`; \`atomic = False\` only leads to the TypeError)` : ""}.`,
       `1. Use \`migrations.${plain}\` with the same arguments${ctx.target.database === "mysql" ? " (InnoDB builds and drops a secondary index in place, without blocking writes)" : ""}.`,
     ],
   });

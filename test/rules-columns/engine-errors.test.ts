@@ -64,6 +64,14 @@ describe("errors and locks per database", () => {
     expect(sqlite).toContain("the database's write lock");
     expect(sqlite).not.toMatch(/EXCLUSIVE|SHARE/);
   });
+  it("a concurrent index operation off PostgreSQL: the plain operation, also where the migration is atomic", async () => {
+    const rule = "running-concurrent-operation-in-transaction";
+    expect(await textOf(rule, "bad/atomic", "postgresql")).toContain("Add `atomic = False` to the migration");
+    const sqlite = await textOf(rule, "bad/atomic", "sqlite");
+    expect(sqlite).toContain("`atomic = False` only leads to the TypeError");
+    expect(sqlite).toContain("Use `migrations.AddIndex`");
+    expect(sqlite).not.toContain("Add `atomic = False`");
+  });
   it("making a column NOT NULL: MySQL rebuilds the table in place, writes going on", async () => {
     expect(await textOf("setting-column-not-null", "bad/basic", "postgresql")).toContain("NOT NULL scans `library_book` under an exclusive lock");
     const mysql = await textOf("setting-column-not-null", "bad/basic", "mysql");
