@@ -20,9 +20,8 @@ export const EMPTY_STRING_TYPES = new Set([
   "BinaryField",
 ]);
 
-/** Field classes Django knows (so `blank`, `auto_now` and the column type are what Django does). */
-const KNOWN_TYPES = new Set([
-  ...EMPTY_STRING_TYPES,
+/** Field classes MySQL stores as numbers (booleans and durations too): its implicit value for them is 0. */
+const NUMBER_TYPES = [
   "IntegerField",
   "BigIntegerField",
   "SmallIntegerField",
@@ -32,10 +31,16 @@ const KNOWN_TYPES = new Set([
   "DecimalField",
   "FloatField",
   "BooleanField",
+  "DurationField",
+];
+
+/** Field classes Django knows (so `blank`, `auto_now` and the column type are what Django does). */
+const KNOWN_TYPES = new Set([
+  ...EMPTY_STRING_TYPES,
+  ...NUMBER_TYPES,
   "DateField",
   "DateTimeField",
   "TimeField",
-  "DurationField",
   "UUIDField",
   "JSONField",
   "GenericIPAddressField",
@@ -51,22 +56,7 @@ const KNOWN_TYPES = new Set([
  * which the default sql_mode (strict, with NO_ZERO_DATE) rejects. JSON is not here either (not
  * checked on MySQL 8, whose JSON type MariaDB does not have).
  */
-const MYSQL_IMPLICIT_FILL = new Set([
-  ...EMPTY_STRING_TYPES,
-  "IntegerField",
-  "BigIntegerField",
-  "SmallIntegerField",
-  "PositiveIntegerField",
-  "PositiveBigIntegerField",
-  "PositiveSmallIntegerField",
-  "DecimalField",
-  "FloatField",
-  "BooleanField",
-  "TimeField",
-  "DurationField",
-  "UUIDField",
-  "GenericIPAddressField",
-]);
+const MYSQL_IMPLICIT_FILL = new Set([...EMPTY_STRING_TYPES, ...NUMBER_TYPES, "TimeField", "UUIDField", "GenericIPAddressField"]);
 
 /**
  * How the reversal's `ADD COLUMN ... NOT NULL` without a value fails on a table with rows, per
