@@ -83,7 +83,10 @@ function report(
   const { migration } = ctx;
   const { lock } = schema;
   // ACCESS EXCLUSIVE also blocks reads; the weaker modes that conflict with traffic block writes.
-  const blocked = lock.mode === "ACCESS EXCLUSIVE" ? "every read and write" : "every write";
+  // SQLite's transaction holds the database's write lock from its first write to COMMIT.
+  const sqlite = ctx.target.database === "sqlite";
+  const held = sqlite ? `the database's write lock, taken for ${lock.what},` : `the ${lock.mode} lock on \`${lock.table}\` taken for ${lock.what}`;
+  const blocked = sqlite ? "every write to the database" : `${lock.mode === "ACCESS EXCLUSIVE" ? "every read and write" : "every write"} of \`${lock.table}\``;
   reportFinding({
     range: backfill.range,
     severity: first ? "error" : "warning",
@@ -92,12 +95,8 @@ function report(
       : `${backfill.what} backfills data in the same atomic migration as ${schema.what}, which runs after it.`,
     help: [
       first
-        ? ctx.target.database === "sqlite"
-          ? `Django runs \`${migration.name}\` in one transaction, so the database's write lock, taken for ${lock.what}, is held until COMMIT, through the whole backfill: every write to the database waits until the backfill ends.`
-          : `Django runs \`${migration.name}\` in one transaction, so the ${lock.mode} lock on \`${lock.table}\` taken for ${lock.what} is held until COMMIT, through the whole backfill: ${blocked} of \`${lock.table}\` waits until the backfill ends.`
-        : ctx.target.database === "sqlite"
-          ? `Django runs \`${migration.name}\` in one transaction: the database's write lock the backfill takes is held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`
-          : `Django runs \`${migration.name}\` in one transaction: the backfill's row locks are held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
+        ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.`
+        : `Django runs \`${migration.name}\` in one transaction: ${sqlite ? "the database's write lock the backfill takes is" : "the backfill's row locks are"} held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
       "1. Keep the schema change alone in its migration.",
       "2. Move the backfill to a separate data migration with `atomic = False` that works in batches; run it post-deploy if the table is large.",
     ],

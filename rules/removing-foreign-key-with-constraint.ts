@@ -1,7 +1,7 @@
 import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString } from "../src/state/model-state.js";
-import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
+import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, foreignKeyViolation, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /**
  * A state-only `DeleteModel` whose table stays with foreign keys to other tables: the new
@@ -26,25 +26,13 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
     range: op.range,
     message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${codeList(targets)} fail.`,
     help: [
-      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${codeList(targets)} no longer touches the rows of ${codeList(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE (${fkViolation(ctx)}) until the table is dropped.${ctx.target.database === "postgresql" ? ` Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.` : ""}`,
+      `Django applies \`on_delete\` itself: without \`${model.name}\`, deleting rows of ${codeList(targets)} no longer touches the rows of ${codeList(kept)} that point at them, so the constraint${many ? "s" : ""} still in the database reject${many ? "" : "s"} the DELETE (${foreignKeyViolation(ctx.target.database)}) until the table is dropped.${ctx.target.database === "postgresql" ? ` Dropping it later also drops the constraint${many ? "s" : ""}, which locks ${tables.join(", ")} (ACCESS EXCLUSIVE) as well.` : ""}`,
       `1. In a migration before this one (or before this operation), drop the constraint${many ? "s" : ""} (brief locks, no scan):\n${relax.join("\n")}`,
       `2. Then delete the model from the state only, as here:\n${stateOnlyDeleteModel(model.name)}`,
       `3. After the deploy, drop ${codeList(kept)} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
     ],
     related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,
   });
-}
-
-/** The error a DELETE of a still-referenced row gets from the constraint, per database. */
-function fkViolation(ctx: OperationContext): string {
-  switch (ctx.target.database) {
-    case "mysql":
-      return `"Cannot delete or update a parent row: a foreign key constraint fails"`;
-    case "sqlite":
-      return `"FOREIGN KEY constraint failed"`;
-    default:
-      return `"violates foreign key constraint"`;
-  }
 }
 
 /** RS108: a foreign key leaves the model (or its column is dropped) while its database constraint exists. */
@@ -106,7 +94,7 @@ migrations.SeparateDatabaseAndState(
         range: op.range,
         message: `Removing \`${model.name}.${name}\` from the model while the foreign key on \`${table}.${column}\` stays makes the new release's deletes of \`${targetName}\` fail.`,
         help: [
-          `Django applies \`on_delete\` itself: without the field, deleting a \`${targetName}\` no longer touches the \`${table}\` rows that point at it, so the constraint that is still in the database rejects the DELETE (${fkViolation(ctx)}).${ctx.target.database === "postgresql" ? ` The later \`DROP COLUMN\` also drops the constraint, which locks \`${targetTable}\` (ACCESS EXCLUSIVE) as well.` : ""}`,
+          `Django applies \`on_delete\` itself: without the field, deleting a \`${targetName}\` no longer touches the \`${table}\` rows that point at it, so the constraint that is still in the database rejects the DELETE (${foreignKeyViolation(ctx.target.database)}).${ctx.target.database === "postgresql" ? ` The later \`DROP COLUMN\` also drops the constraint, which locks \`${targetTable}\` (ACCESS EXCLUSIVE) as well.` : ""}`,
           `1. In a migration before this one, drop the constraint and make the column nullable, so the new release can neither be blocked by it nor have to fill it (brief locks on \`${table}\` and \`${targetTable}\`, no scan):\n${expand}`,
           `2. Then remove the field from state only, as here:\n${stateOnlyRemoveField(model.key, name)}`,
           `3. After the deploy, drop the column in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,

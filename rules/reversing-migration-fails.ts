@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
-import { addFieldSnippet, alterFieldSnippet, fieldWith } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSnippet, fieldWith, uniqueViolation } from "../src/advice/snippets.js";
 import { droppedLater } from "../src/engine/dropped-later.js";
 
 /**
@@ -136,10 +136,10 @@ function removedField(ctx: OperationContext, model: ModelState, name: string, fi
   const column = ctx.columnOf(field) ?? name;
   const prev = previousMigration(ctx);
   const fills = fillsExistingRows(field);
-  const failure = field.null === false && fills === false ? reAddFailure(ctx, field, table, column) : null;
-  // MySQL fills a unique column's existing rows with one implicit value: a duplicate from the second row.
-  if (field.null === false && fills === false && failure === null && field.unique) return uniqueReAdded(ctx, model, name, table, column, UNIQUE_FAILURE.mysql);
-  if (failure !== null) {
+  if (field.null === false && fills === false) {
+    const failure = reAddFailure(ctx, field, table, column);
+    // MySQL fills a unique column's existing rows with one implicit value: a duplicate from the second row.
+    if (failure === null) return field.unique ? uniqueReAdded(ctx, model, name, field) : null;
     const placeholder = placeholderFor(field);
     const steps: string[] = [];
     if (placeholder) {
@@ -164,25 +164,20 @@ function removedField(ctx: OperationContext, model: ModelState, name: string, fi
     };
   }
   // A unique column re-added with one default value for every row violates its own constraint.
-  if (field.unique && fills === true && !field.hasDbDefault) return uniqueReAdded(ctx, model, name, table, column, UNIQUE_FAILURE[ctx.target.database]);
+  if (field.unique && fills === true && !field.hasDbDefault) return uniqueReAdded(ctx, model, name, field);
   return null;
 }
 
-/** The error a UNIQUE constraint gives two rows of one value, per database. */
-const UNIQUE_FAILURE: Record<OperationContext["target"]["database"], string> = {
-  postgresql: `"could not create unique index"`,
-  mysql: `"Duplicate entry ... for key"`,
-  sqlite: `"UNIQUE constraint failed"`,
-};
-
-/** A unique column the reversal re-adds with one value in every row. */
-function uniqueReAdded(ctx: OperationContext, model: ModelState, name: string, table: string, column: string, error: string): Problem {
-  const field = model.fields.get(name);
+/** A unique column the reversal re-adds with one value in every row (on MySQL without a default, the type's implicit value). */
+function uniqueReAdded(ctx: OperationContext, model: ModelState, name: string, field: FieldState): Problem {
+  const value = ctx.target.database === "mysql" && !field.hasDefault ? "the type's implicit value" : "its default";
+  const table = ctx.tableOf(model);
+  const column = ctx.columnOf(field) ?? name;
   return {
     message: `re-adds unique column \`${table}.${column}\` with one default value for every row, which fails once \`${table}\` has two rows`,
-    why: `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` re-adds the column with ${ctx.target.database === "mysql" && field && !field.hasDefault ? "the type's implicit value" : "its default"} filled into every existing row and a UNIQUE constraint, so it fails with ${error} as soon as two rows exist.`,
+    why: `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` re-adds the column with ${value} filled into every existing row and a UNIQUE constraint, so it fails with ${uniqueViolation(ctx.target.database)} as soon as two rows exist.`,
     steps: [
-      `Make the restored field non-unique just before removing it, in this migration, so the reversal only adds a plain column (a later migration can make it unique again after filling distinct values):\n${alterFieldSnippet(model.key, name, fieldWith(field?.call ?? null, { unique: "False" }))}`,
+      `Make the restored field non-unique just before removing it, in this migration, so the reversal only adds a plain column (a later migration can make it unique again after filling distinct values):\n${alterFieldSnippet(model.key, name, fieldWith(field.call, { unique: "False" }))}`,
       forwardFixStep(ctx, ""),
     ],
   };

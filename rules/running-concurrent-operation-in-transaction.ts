@@ -32,9 +32,9 @@ export const runningConcurrentOperationInTransaction: Rule = {
   operation(ctx) {
     const { op, migration } = ctx;
     if (!CONCURRENT.has(op.kind) || op.origin !== "postgres" || ctx.effect === "state" || op.unknown) return;
-    // MySQL's migrations run outside a transaction (its DDL commits implicitly): Django's check
-    // passes, and the schema editor refuses `concurrently` (checked with Django 4.2 on MariaDB
-    // 10.11, and on SQLite with atomic = False).
+    // Only PostgreSQL's schema editor takes `concurrently`: elsewhere the operation fails whether
+    // the migration is atomic or not (MySQL runs none in a transaction; on SQLite an atomic one
+    // fails on Django's transaction check first). Checked with Django 4.2 on MariaDB 10.11 and SQLite.
     if (ctx.target.database !== "postgresql") {
       reportNotPostgres(ctx);
       return;

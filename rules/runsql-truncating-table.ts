@@ -2,13 +2,6 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { forwardStatements, resolveSqlTable, tableLabel, type SqlTableRef } from "../src/engine/sql-facts-for-operation.js";
 
-/** The lock TRUNCATE takes, per database (MySQL's TRUNCATE drops and re-creates the table; SQLite locks the whole database for a write). */
-const TRUNCATE_LOCK: Record<"postgresql" | "mysql" | "sqlite", string> = {
-  postgresql: "an ACCESS EXCLUSIVE lock",
-  mysql: "an exclusive metadata lock",
-  sqlite: "the database's write lock",
-};
-
 /**
  * Why the target database refuses the statement, or null: SQLite has no TRUNCATE, MySQL's takes
  * no CASCADE and refuses a table a foreign key constraint references (checked on SQLite 3.40 and
@@ -19,11 +12,11 @@ function refusal(ctx: OperationContext, ref: SqlTableRef, cascade: boolean): { d
   if (ctx.target.database !== "mysql") return null;
   if (cascade) return { database: "MySQL", why: "MySQL's TRUNCATE takes no CASCADE", error: "MySQL reports a syntax error near `CASCADE`" };
   const model = ref.dbModel ?? ref.model;
-  // A key from the table to itself does not stop it (MySQL's documentation; checked).
   if (!model) return null;
   const target = `${model.app}.${model.key}`;
   const holders = ctx.db
     .foreignKeyConstraintsTo(target)
+    // A key from the table to itself does not stop it (MySQL's documentation; checked).
     .filter((k) => k.model !== model)
     .map((k) => `\`${ctx.db.tableOf(k.model)}.${ctx.columnOf(k.field) ?? k.field.name}\``);
   // Auto-created join tables hold a foreign key to each side: the model's own, and those of other models' many-to-many fields to it.
@@ -85,7 +78,8 @@ export const runsqlTruncatingTable: Rule = {
           ? `\`${describeStatement(fact)}\` empties ${tableLabel(ref)} and every table with a foreign key to it.`
           : `\`${describeStatement(fact)}\` deletes every row of ${tableLabel(ref)}.`,
         help: [
-          `TRUNCATE takes ${TRUNCATE_LOCK[ctx.target.database]} on \`${ref.table}\` and removes all its rows; rolling the release back does not bring them back.${fact.cascade ? " CASCADE also truncates every table that references it, which this migration does not name." : ""}`,
+          // SQLite has no TRUNCATE (`refusal`); MySQL's drops and re-creates the table.
+          `TRUNCATE takes ${ctx.target.database === "mysql" ? "an exclusive metadata lock" : "an ACCESS EXCLUSIVE lock"} on \`${ref.table}\` and removes all its rows; rolling the release back does not bring them back.${fact.cascade ? " CASCADE also truncates every table that references it, which this migration does not name." : ""}`,
           "1. If only some rows must go, delete them in batches from a data migration (`DELETE ... WHERE id BETWEEN ...`).",
           fact.cascade
             ? "2. If emptying is intended, list every table explicitly instead of CASCADE, so the migration says what it deletes."

@@ -13,6 +13,7 @@ relies on it. Databases called rollsafe_facts_* are created and dropped.
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -97,7 +98,6 @@ def django_case(socket, second, step):
         mysql(socket, "DROP DATABASE IF EXISTS rollsafe_facts_django; CREATE DATABASE rollsafe_facts_django")
         out = subprocess.run(["/usr/bin/python3", "-c", RUNNER, project, "rollsafe_facts_django", socket, MYSQL8_SQL_MODE, step], capture_output=True, text=True)
         mysql(socket, "DROP DATABASE IF EXISTS rollsafe_facts_django")
-        import json
         lines = [l for l in out.stdout.splitlines() if l.startswith("{")]
         return json.loads(lines[-1]) if lines else {"ok": False, "error": out.stderr.strip().splitlines()[-1:]}
     finally:

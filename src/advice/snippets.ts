@@ -72,12 +72,12 @@ export function pyValue(value: PyValue | null | undefined): string {
   }
 }
 
-/** A fenced block for help text. */
 /** Names as a message lists them: each in backticks, separated by commas. */
 export function codeList(names: readonly string[]): string {
   return names.map((n) => `\`${n}\``).join(", ");
 }
 
+/** A fenced block for help text. */
 export function code(lines: string): string {
   return "```python\n" + lines + "\n```";
 }
@@ -400,6 +400,30 @@ export function explicitNullViolation(database: Target["database"], table: strin
       return `"NOT NULL constraint failed: ${table}.${column}"`;
     default:
       return `"null value in column "${column}" of relation "${table}" violates not-null constraint"`;
+  }
+}
+
+/** The error a DELETE of a row a foreign key constraint still references gets, per engine. */
+export function foreignKeyViolation(database: Target["database"]): string {
+  switch (database) {
+    case "mysql":
+      return `"Cannot delete or update a parent row: a foreign key constraint fails"`;
+    case "sqlite":
+      return `"FOREIGN KEY constraint failed"`;
+    default:
+      return `"violates foreign key constraint"`;
+  }
+}
+
+/** The error a UNIQUE constraint or index gets from two rows of one value, per engine. */
+export function uniqueViolation(database: Target["database"]): string {
+  switch (database) {
+    case "mysql":
+      return `"Duplicate entry ... for key"`;
+    case "sqlite":
+      return `"UNIQUE constraint failed"`;
+    default:
+      return `"could not create unique index"`;
   }
 }
 

@@ -17,7 +17,7 @@ import { dropColumnStatement, dropTablesStatement, sqlIdent } from "../../src/ad
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
 
 const root = mkdtempSync(path.join(tmpdir(), "rollsafe-dialects-"));
-afterAll(() => process.env.KEEP_TMP ? undefined : rmSync(root, { recursive: true, force: true }));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** The rules whose advice writes SQL for MySQL and SQLite targets too. */
 const SQL_RULES = [
