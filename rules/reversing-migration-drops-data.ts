@@ -1,5 +1,5 @@
 import { droppedLater } from "../src/engine/dropped-later.js";
-import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import {
   defaultTableName,
@@ -13,7 +13,7 @@ import {
   type ModelState,
 } from "../src/state/model-state.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
-import { code, djangoHas, py, sqlIdent } from "../src/advice/snippets.js";
+import { code, djangoHas, py, sqlIdent, uniqueViolation } from "../src/advice/snippets.js";
 import { classifyTypeChange, columnTypeOf, formatColumnType } from "./changing-column-type.js";
 import { fillsExistingRows, forwardFixStep, placeholderFor, previousMigration, type Problem } from "./reversing-migration-fails.js";
 
@@ -64,6 +64,28 @@ function getModel(model: ModelState): string {
 
 
 
+/** The statement Django's schema editor runs to give a column back its previous type, per engine (SQLite rebuilds the table). */
+function alterType(db: Database, table: string, column: string, type: string): string {
+  return db === "mysql" ? `ALTER TABLE ${table} MODIFY ${column} ${type}` : `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}`;
+}
+
+/**
+ * What the reversal does to a column that has NULLs and must be NOT NULL again, per engine
+ * (checked with Django 4.2 on PostgreSQL 15, SQLite 3.40 and MariaDB 10.11 under MySQL 8's
+ * default sql_mode: verify/mysql_facts.py).
+ */
+function notNullAgain(db: Database, table: string, column: string, field: string): string {
+  const noFill = `the restored \`${field}\` has no default, so Django does not fill NULLs first`;
+  switch (db) {
+    case "mysql":
+      return `runs \`ALTER TABLE ${table} MODIFY ${column} ... NOT NULL\`; ${noFill}. Once any release has saved a row without it, MySQL's strict mode (its default sql_mode) rejects the change (MariaDB: "Data truncated for column '${column}' at row 1") and the rollback stops; without strict mode, MySQL writes the type's implicit value ('' or 0) over every NULL without an error.`;
+    case "sqlite":
+      return `rebuilds \`${table}\` with the column NOT NULL and copies every row into it; ${noFill}, and the copy fails with "NOT NULL constraint failed: new__${table}.${column}" once any release has saved a row without it.`;
+    default:
+      return `runs \`ALTER TABLE ${table} ALTER COLUMN ${column} SET NOT NULL\`; ${noFill}, and the rollback fails with "column "${column}" of relation "${table}" contains null values" once any release has saved a row without it.`;
+  }
+}
+
 /** `AlterField`: the reversal alters the column back to the previous definition. */
 function alteredField(ctx: OperationContext, model: ModelState, name: string, before: FieldState, after: FieldState): Problem | null {
   if (before.generated || after.generated || before.primaryKey || after.primaryKey) return null;
@@ -81,7 +103,7 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
     const placeholder = placeholderFor(before);
     return {
       message: `sets \`${table}.${column}\` NOT NULL again, which fails once a NULL has been written`,
-      why: `\`migrate ${ctx.migration.app} ${prev}\` runs \`ALTER TABLE ${table} ALTER COLUMN ${column} SET NOT NULL\`; the restored \`${model.name}.${name}\` has no default, so Django does not fill NULLs first and the rollback fails with "column "${column}" of relation "${table}" contains null values" once any release has saved a row without it.`,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` ${notNullAgain(db, table, column, `${model.name}.${name}`)}`,
       steps: [
         `Let the reversal fill the NULLs first with a reverse-only data step${placeholder ? "" : " (choose the value the previous release should see)"}:\n${reverseOnlyRunPython(fn("fill"), [
           getModel(model),
@@ -96,7 +118,7 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
   if (before.unique && !after.unique) {
     return {
       message: `adds the unique constraint on \`${table}.${column}\` back, which fails once duplicates have been written`,
-      why: `\`migrate ${ctx.migration.app} ${prev}\` runs \`ALTER TABLE ${table} ADD CONSTRAINT ... UNIQUE (${column})\`; once the new release has saved two rows with the same \`${name}\` it fails with "could not create unique index" and the rollback stops there.`,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` ${db === "sqlite" ? `rebuilds \`${table}\` with the column unique and copies every row into it` : `runs \`ALTER TABLE ${table} ADD CONSTRAINT ... UNIQUE (${column})\``}; once the new release has saved two rows with the same \`${name}\` it fails with ${db === "sqlite" ? `"UNIQUE constraint failed: new__${table}.${column}"` : uniqueViolation(db)} and the rollback stops there.`,
       steps: [
         `Resolve duplicates in the reversal itself with a reverse-only data step (decide what to keep: merge, delete or rename):\n${reverseOnlyRunPython(fn("dedupe"), [
           getModel(model),
@@ -112,8 +134,8 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
   // FK constraint dropped (`db_constraint=False`): the reversal adds it back, validated.
   if (before.relation && after.relation && before.relation.dbConstraint && !after.relation.dbConstraint && db !== "sqlite") {
     return {
-      message: `adds the foreign key constraint on \`${table}.${column}\` back, which fails once a row points at a missing \`${before.relation.to ?? "target"}\``,
-      why: `\`migrate ${ctx.migration.app} ${prev}\` runs \`ALTER TABLE ${table} ADD CONSTRAINT ... FOREIGN KEY (${column}) ...\`, which checks every row: once a row references a deleted or never-existing target it fails with "violates foreign key constraint".`,
+      message: `adds the foreign key constraint on \`${table}.${column}\` back, which fails once a row points at a missing \`${(before.relation.to && ctx.state.modelByKey(before.relation.to)?.name) ?? before.relation.to ?? "target"}\``,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` runs \`ALTER TABLE ${table} ADD CONSTRAINT ... FOREIGN KEY (${column}) ...\`, which checks every row: once a row references a deleted or never-existing target it fails with ${db === "mysql" ? '"Cannot add or update a child row: a foreign key constraint fails"' : '"violates foreign key constraint"'}.`,
       steps: [
         `Clear dangling references in the reversal with a reverse-only data step (\`${name}\` is ${before.null ? "nullable, so set it to NULL" : "NOT NULL, so delete or repoint those rows"}):\n${reverseOnlyRunPython(fn("clear_dangling"), [
           getModel(model),
@@ -159,11 +181,11 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
     const digitsLost = (restored.precision ?? 0) - (restored.scale ?? 0) < (current.precision ?? 0) - (current.scale ?? 0);
     outcome = digitsLost ? "fails on larger values written since" : "silently rounds values written since";
     how = digitsLost
-      ? `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}\`, which fails with ${db === "postgresql" ? '"numeric field overflow"' : '"Out of range value" (strict mode)'} on the first value with more integer digits than \`${to}\` holds.`
-      : `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}\`, which rounds every value to ${restored.scale} decimal places without an error.`;
+      ? `Django runs \`${alterType(db, table, column, to)}\`, which fails with ${db === "postgresql" ? '"numeric field overflow"' : '"Out of range value" (strict mode)'} on the first value with more integer digits than \`${to}\` holds.`
+      : `Django runs \`${alterType(db, table, column, to)}\`, which rounds every value to ${restored.scale} decimal places without an error.`;
   } else {
     outcome = "fails on larger values written since";
-    how = `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}${db === "postgresql" ? ` USING ${column}::${to}` : ""}\`, which fails with ${db === "postgresql" ? `"${restored.base} out of range"` : '"Out of range value" (strict mode)'} on the first value \`${to}\` cannot hold.`;
+    how = `Django runs \`${alterType(db, table, column, to)}${db === "postgresql" ? ` USING ${column}::${to}` : ""}\`, which fails with ${db === "postgresql" ? `"${restored.base} out of range"` : '"Out of range value" (strict mode)'} on the first value \`${to}\` cannot hold.`;
   }
   steps.push(forwardFixStep(ctx, `: the previous release reads the wider \`${from}\` column and only writes values that fit \`${to}\``, steps.length === 0));
   return {
@@ -173,15 +195,27 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
   };
 }
 
+/** The error a CHECK constraint added over a violating row gets, per engine (MySQL's checked on MariaDB 10.11, whose text MySQL 8 does not share). */
+const CHECK_VIOLATION: Record<Database, string> = {
+  postgresql: '"check constraint ... is violated by some row"',
+  mysql: "an error (MariaDB: \"CONSTRAINT `...` failed\")",
+  sqlite: '"CHECK constraint failed"',
+};
+
 /** `RemoveConstraint`/`AlterUniqueTogether`: the reversal adds the constraint back, validated. */
 function removedConstraint(ctx: OperationContext, model: ModelState, label: string, kind: "unique" | "check" | "exclusion"): Problem {
   const table = ctx.tableOf(model);
   const prev = previousMigration(ctx);
   const violation = kind === "unique" ? "duplicates" : kind === "check" ? "rows that violate it" : "conflicting rows";
-  const error = kind === "unique" ? "could not create unique index" : kind === "check" ? "check constraint ... is violated by some row" : "could not create exclusion constraint";
+  const db = ctx.target.database;
+  const error = kind === "unique" ? uniqueViolation(db) : kind === "check" ? CHECK_VIOLATION[db] : '"could not create exclusion constraint"';
+  const how =
+    db === "sqlite"
+      ? `adds the constraint back (SQLite has no ADD CONSTRAINT: Django rebuilds \`${table}\` and copies every row into it, or creates a unique index), which checks every row`
+      : `adds the constraint back with \`ALTER TABLE ${table} ADD CONSTRAINT ...\`, which checks every row`;
   return {
     message: `adds ${label} on \`${table}\` back, which fails once ${violation} have been written`,
-    why: `\`migrate ${ctx.migration.app} ${prev}\` adds the constraint back with \`ALTER TABLE ${table} ADD CONSTRAINT ...\`, which checks every row: once the new release has saved ${violation} it fails with "${error}" and the rollback stops there.`,
+    why: `\`migrate ${ctx.migration.app} ${prev}\` ${how}: once the new release has saved ${violation}, it fails with ${error} and the rollback stops there.`,
     steps: [
       `Fix the offending rows in the reversal with a reverse-only data step placed after this operation (decide what to keep):\n${reverseOnlyRunPython(`fix_${model.key}_for_rollback`, [
         getModel(model),
@@ -221,7 +255,7 @@ export const reversingMigrationDropsData: Rule = {
         "If the migration must be unapplied, prepare the data in the reversal: a reverse-only `migrations.RunPython(migrations.RunPython.noop, reverse_code=...)` right after the operation fills NULLs, shortens values or resolves duplicates; copy dropped columns or tables out first.",
         "Document the rollback plan (the migration to stop at) and suppress the finding with a reason that points at it.",
       ],
-      severityReason: "Warning, opt-in: every expand step (a new column or table, a wider or nullable column) has it, and a team that rolls back forward-only never runs these reversals. Not a verification-harness claim (it checks the forward direction): checked by hand on PostgreSQL 15 + Django 4.2 with `sqlmigrate --backwards` and `migrate library <previous>` after writing rows (DROP COLUMN / DROP TABLE CASCADE; text to varchar(200) truncates to 200 characters; numeric(7, 4) to numeric(5, 2) rounds; varchar(300) to varchar(200), numeric(7, 2) to numeric(5, 2) and bigint to integer fail; SET NOT NULL fails on NULLs unless the restored field has a default, which Django writes into them first; unique, check and foreign key constraints fail on violating rows; a reverse-only RunPython placed after the operation runs first).",
+      severityReason: "Warning, opt-in: every expand step (a new column or table, a wider or nullable column) has it, and a team that rolls back forward-only never runs these reversals. Not a verification-harness claim (it checks the forward direction): checked by hand on PostgreSQL 15 + Django 4.2 with `sqlmigrate --backwards` and `migrate library <previous>` after writing rows (DROP COLUMN / DROP TABLE CASCADE; text to varchar(200) truncates to 200 characters; numeric(7, 4) to numeric(5, 2) rounds; varchar(300) to varchar(200), numeric(7, 2) to numeric(5, 2) and bigint to integer fail; SET NOT NULL fails on NULLs unless the restored field has a default, which Django writes into them first; unique, check and foreign key constraints fail on violating rows; a reverse-only RunPython placed after the operation runs first). The same reversals checked on SQLite 3.40 (Django rebuilds the table: NOT NULL, UNIQUE and CHECK constraint failed) and on MariaDB 10.11 under MySQL 8's default sql_mode (`verify/mysql_facts.py`: MODIFY ... NOT NULL, Duplicate entry, the foreign key error).",
       bad: `migrations.AddField(
     model_name="book",
     name="isbn",

@@ -71,7 +71,10 @@ try:
             c.execute("INSERT INTO library_book (title,pages,price,flag,uid,at,published,day,code,author_id,loose_id) "
                       "VALUES (%s,1,1,1,%s,'10:00','2020-01-01','2020-01-01',%s,1,1)", [f"t{i}", f"{i:032d}", f"c{i}"])
     call_command("migrate", verbosity=0)
-    if step == "reverse":
+    if step.startswith("reverse-after:"):
+        with connection.cursor() as c:
+            c.execute(step[len("reverse-after:"):])
+    if step.startswith("reverse"):
         call_command("migrate", "library", "0001", verbosity=0)
     print(json.dumps({"ok": True}))
 except Exception as e:
@@ -131,6 +134,17 @@ def main():
     for field, error in [("published", "Incorrect datetime value"), ("day", "Incorrect date value"), ("code", "Duplicate entry"), ("author", "a foreign key constraint fails")]:
         result = django_case(socket, removal(field), "reverse")
         fact("reversing-migration-fails", f"reversing RemoveField('{field}') on two rows fails with {error!r}", not result["ok"] and error in result["error"])
+
+    # reversing-migration-drops-data: reversing a relaxed field after the new release used it.
+    for op, write, error in [
+        ("AlterField('book', 'title', models.CharField(max_length=200, null=True))", "UPDATE library_book SET title = NULL", "Data truncated for column 'title'"),
+        ("AlterField('book', 'code', models.CharField(max_length=10))", "UPDATE library_book SET code = 'c0'", "Duplicate entry 'c0'"),
+        ("AlterField('book', 'author', models.ForeignKey(on_delete=models.CASCADE, to='library.author', db_constraint=False))", "UPDATE library_book SET author_id = 99", "a foreign key constraint fails"),
+    ]:
+        second = ("from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+                  f"    dependencies = [('library', '0001_initial')]\n    operations = [migrations.{op}]\n")
+        result = django_case(socket, second, f"reverse-after:{write}")
+        fact("reversing-migration-drops-data", f"reversing {op.split(',')[0]}, ...) after `{write}` fails with {error!r}", not result["ok"] and error in result["error"])
 
     # running-concurrent-operation-in-transaction: the schema editor refuses `concurrently`.
     for op, method in [("AddIndexConcurrently(model_name='book', index=models.Index(fields=['pages'], name='book_pages_idx'))", "add_index"),

@@ -101,4 +101,26 @@ describe("errors and locks per database", () => {
     expect(await textOf(rule, "bad/auto-field", "postgresql")).toContain("under ACCESS EXCLUSIVE locks");
     expect(await textOf(rule, "bad/auto-field", "mysql")).toContain("copying each while it blocks writes");
   });
+  it("a rollback that restores NOT NULL, unique, foreign key and check constraints over the new release's rows", async () => {
+    const rule = "reversing-migration-drops-data";
+    const fixture = "bad/relaxed-constraints";
+    const postgres = await textOf(rule, fixture, "postgresql");
+    expect(postgres).toContain("runs `ALTER TABLE library_book ALTER COLUMN title SET NOT NULL`");
+    expect(postgres).toContain(`"column "title" of relation "library_book" contains null values"`);
+    expect(postgres).toContain(`"could not create unique index"`);
+    expect(postgres).toContain(`"check constraint ... is violated by some row"`);
+    // Each checked with Django 4.2 on MariaDB 10.11 (verify/mysql_facts.py) and on SQLite.
+    const mysql = await textOf(rule, fixture, "mysql");
+    expect(mysql).toContain("runs `ALTER TABLE library_book MODIFY title ... NOT NULL`");
+    expect(mysql).toContain(`"Data truncated for column 'title' at row 1"`);
+    expect(mysql).toContain(`"Duplicate entry ... for key"`);
+    expect(mysql).toContain(`"Cannot add or update a child row: a foreign key constraint fails"`);
+    expect(mysql).toContain("a missing `Author`");
+    expect(mysql).not.toMatch(/ALTER COLUMN|contains null values|could not create unique index|is violated by some row/);
+    const sqlite = await textOf(rule, fixture, "sqlite");
+    expect(sqlite).toContain(`"NOT NULL constraint failed: new__library_book.title"`);
+    expect(sqlite).toContain(`"UNIQUE constraint failed: new__library_author.email"`);
+    expect(sqlite).toContain(`"CHECK constraint failed"`);
+    expect(sqlite).not.toMatch(/ALTER COLUMN|ADD CONSTRAINT \.\.\.|contains null values|could not create unique index/);
+  });
 });
