@@ -2,6 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
+  djangoHas,
   djangoIndexName,
   fieldWith,
   migrationModule,
@@ -19,6 +20,7 @@ import { partitionedBecause, partitionedOrigin, partitionedTable, type Partition
 import { fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
 import { dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
+import { fillsExistingRows } from "./reversing-migration-fails.js";
 
 /** Django's name for the foreign-key constraint of `field` on `table` (`_create_fk_sql`: `_fk_<to_table>_<to_column>`). */
 function foreignKeyName(ctx: OperationContext, table: string, field: FieldState): string {
@@ -76,12 +78,12 @@ export const addingForeignKeyConstraint: Rule = {
     hazards: ["H21", "H16"],
     docs: {
       summary: "Adding a foreign-key constraint to an existing table",
-      what: "Flags, on an existing managed table: `AddField` of a `ForeignKey`/`OneToOneField` with a database constraint (the default); `AlterField` that turns `db_constraint` on or turns a plain column into a foreign key; and `AlterField` of a constrained foreign key that changes anything Django treats as a schema change (null, index, default, type...), for which Django 4.2+ drops the constraint and adds it back, validated; and `RenameField` of a constrained foreign key whose column changes name (Django renames the column with the same `alter_field`, so it drops and re-adds the constraint too). `CreateModel` with a foreign key to an existing table is not flagged: the new table is empty, so the SHARE ROW EXCLUSIVE lock on the referenced table lasts an instant (a `lock_timeout` covers the wait for it).",
-      why: "`ADD CONSTRAINT ... FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both the table and the referenced table (all writes to both wait) and checks every existing row. `AddField` also adds the column under ACCESS EXCLUSIVE and builds the column's index at the end of the migration while that lock is held, so reads wait too. On MySQL, adding a foreign key with `foreign_key_checks` on copies the table.",
+      what: "Flags, on an existing managed table: `AddField` of a `ForeignKey`/`OneToOneField` with a database constraint (the default), except, on PostgreSQL, a field with no default of any kind and `db_index=False` (Django 3.0+ adds the constraint inline with the column, which then holds only NULLs, so PostgreSQL marks it valid without checking a row; with an index, the finding is the index build); `AlterField` that turns `db_constraint` on or turns a plain column into a foreign key; and `AlterField` of a constrained foreign key that changes anything Django treats as a schema change (null, index, default, type...), for which Django 4.2+ drops the constraint and adds it back, validated; and `RenameField` of a constrained foreign key whose column changes name (Django renames the column with the same `alter_field`, so it drops and re-adds the constraint too). `CreateModel` with a foreign key to an existing table is not flagged: the new table is empty, so the SHARE ROW EXCLUSIVE lock on the referenced table lasts an instant (a `lock_timeout` covers the wait for it).",
+      why: "`ADD CONSTRAINT ... FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both the table and the referenced table (all writes to both wait) and checks every existing row. `AddField` also adds the column under ACCESS EXCLUSIVE and builds the column's index at the end of the migration while that lock is held, so reads wait too. A new column added with no DEFAULT is the exception to the check: all its values are NULL, so PostgreSQL skips it (checked on PostgreSQL 15: no scan of the table, the constraint valid). On MySQL, adding a foreign key with `foreign_key_checks` on copies the table.",
       recipe: [
-        "Add the column without the constraint or index: `SeparateDatabaseAndState` with the real field as state and `db_constraint=False, db_index=False` as the database operation.",
+        "Add the column without the index: `SeparateDatabaseAndState` with the real field as state and `db_index=False` as the database operation (and `db_constraint=False` when the field has a default, whose rows PostgreSQL would check).",
         "Build the index with `CREATE INDEX CONCURRENTLY` in an `atomic = False` migration.",
-        "Add the constraint `NOT VALID` (brief lock, no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced table: reads and writes go on).",
+        "Where the constraint was left out, add it `NOT VALID` (brief lock, no scan), then `VALIDATE CONSTRAINT` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced table: reads and writes go on).",
         "For a `RenameField`, keep the rename in state and rename the column with `RunSQL` in `SeparateDatabaseAndState`: PostgreSQL keeps the constraint on a renamed column, so nothing is checked.",
         "On a partitioned table PostgreSQL refuses a `NOT VALID` foreign key (and `CREATE INDEX CONCURRENTLY`) on the parent: add the constraint `NOT VALID` to each partition and validate it, build the index partition by partition, then add the parent's constraint, which adopts the partitions' without a scan but briefly takes ACCESS EXCLUSIVE on the referenced table (run it after `SET LOCAL lock_timeout`).",
       ],
@@ -94,7 +96,8 @@ export const addingForeignKeyConstraint: Rule = {
       good: `migrations.AddField(
     model_name="book",
     name="editor",
-    field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="library.author", db_constraint=False, db_index=False),
+    # No default: the constraint comes with the column, unchecked. No index (AddIndexConcurrently adds one).
+    field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="library.author", db_index=False),
 )`,
     },
   },
@@ -131,6 +134,13 @@ export const addingForeignKeyConstraint: Rule = {
     const help: string[] = [];
     const steps: string[] = [];
     const partitioned = ctx.target.database === "postgresql" && mode !== "readd" ? partitionedTable(ctx, model, table) : null;
+    const indexed = after.dbIndex || after.relation.kind === "o2o";
+    const index = after.relation.kind === "o2o" ? djangoIndexName(table, [column], "_uniq") : djangoIndexName(table, [column]);
+    // Django 3.0+ adds the constraint inline (`ADD COLUMN ... REFERENCES`), and PostgreSQL does
+    // not check a new column's rows when it has no DEFAULT (all NULL): it marks the constraint
+    // valid at once. Django writes no DEFAULT when the field has no default of any kind.
+    const unchecked = mode === "add" && ctx.target.database === "postgresql" && !partitioned && djangoHas(ctx.target, 3, 0) && fillsExistingRows(after) === false;
+    if (unchecked && !indexed) return;
     const fkSteps = partitioned
       ? partitionedForeignKeySteps(partitioned, { name: fk, column, refTable, refColumn: ref.column })
       : null;
@@ -144,17 +154,20 @@ export const addingForeignKeyConstraint: Rule = {
     } else if (mode === "add") {
       const o2o = after.relation.kind === "o2o";
       help.push(
-        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`: ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held until the migration commits${after.dbIndex || o2o ? `; at the end of the migration it builds the column's ${o2o ? "unique " : ""}index while still holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build` : ""}.`,
+        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`: ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held until the migration commits${indexed ? `; at the end of the migration it builds the column's ${o2o ? "unique " : ""}index while still holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build` : ""}.`,
       );
-      const dbField = fieldWith(ctx.op.args.field ?? null, { db_constraint: "False", ...(o2o ? { unique: "False" } : { db_index: "False" }) });
+      if (unchecked) {
+        help.push(`The constraint itself costs no scan: the new column has no default, so every row holds NULL and PostgreSQL marks the constraint valid without checking them. The index is the problem.`);
+      }
+      const dbField = fieldWith(ctx.op.args.field ?? null, { ...(unchecked ? {} : { db_constraint: "False" }), ...(o2o ? { unique: "False" } : { db_index: "False" }) });
       steps.push(
-        `Add the column without constraint or index (instant), keeping the real field in state:\n${migrationModule(
+        `Add the column ${unchecked ? "and its constraint without the index (instant: no row is checked)" : "without constraint or index (instant)"}, keeping the real field in state:\n${migrationModule(
           [separateDatabaseAndState([operationSource(ctx.op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${dbField},\n),`])],
           { atomic: true },
         )}`,
       );
       if (after.dbIndex || o2o) {
-        const idx = o2o ? djangoIndexName(table, [column], "_uniq") : djangoIndexName(table, [column]);
+        const idx = index;
         let statements: string[];
         if (partitioned) {
           statements = o2o
@@ -167,7 +180,9 @@ export const addingForeignKeyConstraint: Rule = {
         }
         steps.push(`Build Django's ${o2o ? "unique constraint" : "index"} \`${idx}\` ${partitioned ? "partition by partition" : "concurrently"}:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`);
       }
-      if (fkSteps) {
+      if (unchecked) {
+        // Nothing more: the constraint came with the column.
+      } else if (fkSteps) {
         steps.push(...fkSteps);
       } else {
         steps.push(`Add the foreign key without checking existing rows (brief SHARE ROW EXCLUSIVE on both tables, no scan):\n${migrationModule([runSqlLines(addSql, dropSql)], { atomic: true })}`);
@@ -232,7 +247,9 @@ export const addingForeignKeyConstraint: Rule = {
     const what = mode !== "readd" ? `adds constraint \`${fk}\`` : dropped === fk ? `drops and re-adds constraint \`${fk}\`` : `drops constraint \`${dropped}\` and adds \`${fk}\``;
     ctx.report({
       range: ctx.op.range,
-      message: `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
+      message: unchecked
+        ? `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build (writes to \`${refTable}\` too).`
+        : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

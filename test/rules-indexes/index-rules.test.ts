@@ -106,14 +106,22 @@ describe("advice uses the real names", () => {
   });
 
   it("splits a foreign key into column, concurrent index, NOT VALID and VALIDATE", async () => {
+    // No default: the column comes with its constraint, unchecked; only the index is split off.
     const found = await findings(caseDir("adding-foreign-key-constraint", "bad", "fk"));
     const editor = found.find((f) => f.message.includes("Book.editor"));
-    expect(editor?.help).toContain("db_constraint=False, db_index=False");
-    expect(editor?.help).toContain('"library_book_editor_id_03910eb0"');
-    expect(editor?.help).toContain('FOREIGN KEY ("editor_id") REFERENCES "library_author" ("id") DEFERRABLE INITIALLY DEFERRED NOT VALID');
-    expect(editor?.help).toContain('VALIDATE CONSTRAINT "library_book_editor_id_03910eb0_fk_library_author_id"');
+    expect(editor?.message).toContain("builds its index `library_book_editor_id_03910eb0` while holding ACCESS EXCLUSIVE on `library_book`");
+    expect(editor?.help).toContain('related_name="+", to="library.author", db_index=False)');
+    expect(editor?.help).not.toContain("db_constraint=False");
+    expect(editor?.help).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_book_editor_id_03910eb0"');
+    expect(editor?.help).not.toContain("NOT VALID");
     const mentor = found.find((f) => f.message.includes("Book.mentor"));
     expect(mentor?.help).toContain('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_mentor_id_0bb397f0_uniq"');
+    // A default: PostgreSQL checks every row, so the constraint is left out and added NOT VALID.
+    const defaulted = (await findings(caseDir("adding-foreign-key-constraint", "bad", "default-without-index"))).find((f) => f.rule === "adding-foreign-key-constraint");
+    expect(defaulted?.message).toContain("checking every row of `library_book`");
+    expect(defaulted?.help).toContain(`to="library.author", db_constraint=False, db_index=False)`);
+    expect(defaulted?.help).toContain('FOREIGN KEY ("editor_id") REFERENCES "library_author" ("id") DEFERRABLE INITIALLY DEFERRED NOT VALID');
+    expect(defaulted?.help).toContain('VALIDATE CONSTRAINT "library_book_editor_id_03910eb0_fk_library_author_id"');
   });
 });
 

@@ -507,7 +507,7 @@ describe("adding-foreign-key-constraint on a partitioned table", () => {
 
   it("an ordinary table keeps the single NOT VALID + VALIDATE recipe", async () => {
     const dir = droppingProject(
-      dropMigration('        migrations.AddField(model_name="book", name="editor", field=models.ForeignKey(null=True, on_delete=models.CASCADE, to="library.author")),', true),
+      dropMigration('        migrations.AddField(model_name="book", name="editor", field=models.ForeignKey(null=True, default=1, on_delete=models.CASCADE, to="library.author")),', true),
     );
     const help = (await diagnostics(dir)).find((d) => d.rule === RS205)?.help.join("\n") ?? "";
     expect(help).toContain("NOT VALID;");
