@@ -1,3 +1,4 @@
+import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
 import { fieldOperation, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalBool, literalString, ORDER_COLUMN_TYPE } from "../src/state/model-state.js";
@@ -12,6 +13,7 @@ import {
   pyValue,
   runSqlLines,
   separateDatabaseAndState,
+  setDefaultStep,
   sqlIdent,
 } from "../src/advice/snippets.js";
 import { dbDefaultFix, operationSource } from "../src/fix/rule-fixes.js";
@@ -59,11 +61,12 @@ export const addingNotNullableColumn: Rule = {
     hazards: ["H07", "H36"],
     docs: {
       summary: "Adding a NOT NULL column without a database default",
-      what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column), and `AlterOrderWithRespectTo` that turns `order_with_respect_to` on for such a table: Django then adds the model's `_order` column, NOT NULL, the same way.",
+      what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column; on PostgreSQL, not a field with a default whose column a later operation of the same atomic migration gives a database default: `RunSQL` with `ALTER COLUMN ... SET DEFAULT`, or django-add-default-value's `AddDefaultValue`), and `AlterOrderWithRespectTo` that turns `order_with_respect_to` on for such a table: Django then adds the model's `_order` column, NOT NULL, the same way.",
       why: "Django fills existing rows with the Python `default` and then drops the database default again, so the column ends up NOT NULL with no default. The old release does not know the column, so each of its INSERTs fails with a NOT NULL violation until it is replaced. Without any default the migration itself fails on a table with rows.",
       recipe: [
         "Django 5.0+: give the field a database default with `db_default=...` (keep `default=` too if you like); the database then fills the column for the old release's INSERTs.",
-        "Before Django 5.0: add the field with `null=True`, deploy, backfill in batches, then make it NOT NULL in a post-deploy migration (see setting-column-not-null).",
+        "Before Django 5.0, on PostgreSQL: keep the `AddField` and give the column the same default in the database right after it, in the same atomic migration (`RunSQL('ALTER TABLE ... ALTER COLUMN ... SET DEFAULT ...')`, catalog-only): both commit together.",
+        "Before Django 5.0, elsewhere (or for a default that is not a constant): add the field with `null=True`, deploy, backfill in batches, then make it NOT NULL in a post-deploy migration (see setting-column-not-null).",
         "`AlterOrderWithRespectTo`: `_order` is Django's own field and takes no `db_default`. Put the operation in the `state_operations` of a `SeparateDatabaseAndState` whose `database_operations` add the column with a default that stays: `RunSQL('ALTER TABLE ... ADD COLUMN \"_order\" integer DEFAULT 0 NOT NULL')`.",
       ],
       severityReason: "Error: every INSERT of the old release into the table fails during the rollout.",
@@ -96,6 +99,9 @@ export const addingNotNullableColumn: Rule = {
     if (/AutoField$/.test(field.type)) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
+    // Existing rows filled by the default, and a database default set before the transaction commits.
+    const setLater = field.hasDefault ? defaultSetLater(ctx, model, name, table, column) : null;
+    if (setLater === "same-transaction") return;
     const oneOff = literalBool(op.args.preserve_default) === false;
     const defaultText = field.hasDefault ? pyValue(field.default) : null;
     const help: string[] = [];
@@ -110,12 +116,16 @@ export const addingNotNullableColumn: Rule = {
             : `With no default, Django's SQLite backend remakes \`${table}\` and cannot copy the existing rows into the NOT NULL column: the migration fails on a table that has rows.`,
       );
     }
+    if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
     const dbDefault = dbDefaultFor(field.default);
+    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && field.hasDefault ? setDefaultStep(table, column, field.default) : null;
     if (djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !field.hasDefault)) {
       const value = dbDefault ?? "<value>";
       help.push(
         `1. Give the column a database default, so the database fills it for the old release:\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: value }, ["default"]))}${dbDefault === null ? "\n   Replace `<value>` with the value existing and old-release rows should get." : ""}`,
       );
+    } else if (setDefault) {
+      help.push(`1. ${setDefault}`, `(From Django 5.0, \`db_default=${dbDefault}\` on the field does this in one step.)`);
     } else {
       const nullable = fieldWith(call, { null: "True" }, ["default"]);
       help.push(

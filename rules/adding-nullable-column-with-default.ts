@@ -1,7 +1,8 @@
+import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { literalBool } from "../src/state/model-state.js";
-import { addFieldSnippet, code, dbDefaultFor, djangoHas, fieldWith, postDeployMarker, pyValue, sqlIdent, py } from "../src/advice/snippets.js";
+import { addFieldSnippet, code, dbDefaultFor, djangoHas, fieldWith, postDeployMarker, pyValue, setDefaultStep, sqlIdent, py } from "../src/advice/snippets.js";
 import { perRowCallable } from "./adding-column-with-callable-default.js";
 
 /** RS109: nullable `AddField` with a Python `default` but no `db_default`. */
@@ -15,7 +16,7 @@ export const addingNullableColumnWithDefault: Rule = {
     hazards: ["H08"],
     docs: {
       summary: "Adding a nullable column with a Python `default` but no database default",
-      what: "Flags `AddField` of a `null=True` field with a literal `default=` (a string, number or boolean) and no `db_default` on an existing managed table, in a migration that runs before the new release is live. Callable defaults are reported by `adding-column-with-callable-default`.",
+      what: "Flags `AddField` of a `null=True` field with a literal `default=` (a string, number or boolean) and no `db_default` on an existing managed table, in a migration that runs before the new release is live, unless (on PostgreSQL, in an atomic migration) a later operation of the migration gives the column a database default (`RunSQL` with `ALTER COLUMN ... SET DEFAULT`, django-add-default-value's `AddDefaultValue`). Callable defaults are reported by `adding-column-with-callable-default`.",
       why: "Django fills the existing rows with the default and then drops the database default. The old release does not know the column, so the rows it inserts during the rollout get NULL instead of the default, and code that trusts the default later finds NULLs.",
       recipe: [
         "Django 5.0+: set `db_default=` to the same value, so the database fills the column for the old release too.",
@@ -49,12 +50,18 @@ export const addingNullableColumnWithDefault: Rule = {
     if (literalBool(op.args.preserve_default) === false) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
+    const setLater = defaultSetLater(ctx, model, name, table, column);
+    if (setLater === "same-transaction") return;
     const value = pyValue(field.default);
     const dbValue = dbDefaultFor(field.default);
     const help: string[] = [
       `Django fills the existing rows of \`${table}\` with ${value} and then drops the database default. The old release does not know \`${column}\`, so the rows it inserts during the rollout get NULL instead of ${value}.`,
     ];
-    if (djangoHas(ctx.target, 5, 0) && dbValue !== null) {
+    if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
+    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && !djangoHas(ctx.target, 5, 0) ? setDefaultStep(table, column, field.default) : null;
+    if (setDefault) {
+      help.push(`1. ${setDefault}`, `(From Django 5.0, \`db_default=${dbValue ?? value}\` on the field does this in one step.)`);
+    } else if (djangoHas(ctx.target, 5, 0) && dbValue !== null) {
       help.push(`1. Let the database apply the default for every writer (instant on ${ctx.target.database === "postgresql" ? "PostgreSQL 11+" : ctx.target.database === "mysql" ? "MySQL 8" : "SQLite"} for a constant):\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: dbValue }))}`);
     } else {
       help.push(

@@ -286,6 +286,33 @@ export function runSqlLines(sql: string, reverseSql: string | null, indent = 0):
   ].join("\n");
 }
 
+/** A literal default as a PostgreSQL constant (`'text'`, `42`, `true`), or null when it is not a plain literal. */
+export function sqlConstant(value: PyValue | null): string | null {
+  switch (value?.kind) {
+    case "str":
+      return `'${value.value.replace(/'/g, "''")}'`;
+    case "int":
+    case "float":
+      return Number.isFinite(value.value) ? value.text : null;
+    case "bool":
+      return value.value ? "true" : "false";
+    default:
+      return null;
+  }
+}
+
+/**
+ * The step that gives a column added by `AddField` its database default in the same migration
+ * (PostgreSQL, before Django 5.0's `db_default`): an atomic migration commits both together, and
+ * SET DEFAULT changes only the catalog. Null when the default is not a plain literal.
+ */
+export function setDefaultStep(table: string, column: string, value: PyValue | null): string | null {
+  const constant = sqlConstant(value);
+  if (constant === null) return null;
+  const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
+  return `Keep this \`AddField\`, and right after it, in the same (atomic) migration, give the column the same default in the database: both commit together, so the old release's INSERTs get ${constant} (SET DEFAULT changes only the catalog):\n${code(runSqlLines(`${alter} SET DEFAULT ${constant};`, `${alter} DROP DEFAULT;`))}`;
+}
+
 /** `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS` and its reverse, for a `RunSQL`. */
 export function createIndexConcurrentlySql(
   name: string,

@@ -171,13 +171,15 @@ describe("defaults per target", () => {
     expect(rulesOf(await lintOps(op))).toEqual(["adding-column-with-volatile-default:error"]);
     expect(await lintOps(op, { database: "mysql" })).toEqual([]);
   });
-  it("literal default without db_default: db_default advice on Django 5.0+, a post-deploy backfill before", async () => {
+  it("literal default without db_default: db_default advice on Django 5.0+, SET DEFAULT (PostgreSQL) or a post-deploy backfill before", async () => {
     const op = `        migrations.AddField("book", "language", models.CharField(default="en", max_length=5, null=True)),`;
     const recent = (await lintOps(op))[0];
     expect(recent?.help.join("\n")).toContain(`db_default="en"`);
     const old = (await lintOps(op, { django: [4, 2] }))[0];
-    expect(old?.help.join("\n")).toContain(`UPDATE "library_book" SET "language" = %s WHERE "language" IS NULL`);
+    expect(old?.help.join("\n")).toContain(`ALTER TABLE \\"library_book\\" ALTER COLUMN \\"language\\" SET DEFAULT 'en';`);
     expect(old?.help.join("\n")).not.toContain("1. Let the database");
+    const mysql = (await lintOps(op, { django: [4, 2], database: "mysql" }))[0];
+    expect(mysql?.help.join("\n")).toContain(`UPDATE "library_book" SET "language" = %s WHERE "language" IS NULL`);
   });
   it("not before a post-deploy migration's old release: only the misplaced addition is reported", async () => {
     const op = `        migrations.AddField("book", "language", models.CharField(default="en", max_length=5, null=True)),`;

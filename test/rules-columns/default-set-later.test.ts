@@ -1,0 +1,85 @@
+/**
+ * A column added with a Python default and given a database default later in the same atomic
+ * migration (RunSQL ... SET DEFAULT, django-add-default-value's AddDefaultValue) keeps the old
+ * release's INSERTs working on PostgreSQL; the advice for Django before 5.0 writes that step, and
+ * following it clears the finding.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import type { Target } from "../../src/engine/rule-types.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+const SETUP = readFileSync(path.join(RULE_FIXTURES, "adding-not-nullable-column/good/same-migration/library/migrations/0001_initial.py"), "utf8");
+const root = mkdtempSync(path.join(tmpdir(), "rollsafe-set-default-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+async function lintOps(operations: string[], target: Partial<Target> = {}, atomic = true) {
+  const dir = path.join(root, `case${counter++}`);
+  const migrations = path.join(dir, "library", "migrations");
+  mkdirSync(migrations, { recursive: true });
+  writeFileSync(path.join(dir, "library", "__init__.py"), "");
+  writeFileSync(path.join(migrations, "__init__.py"), "");
+  writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+  const body = operations.map((o) => o.replace(/^/gm, "        ")).join("\n");
+  writeFileSync(
+    path.join(migrations, "0002_change.py"),
+    `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${atomic ? "" : "    atomic = False\n"}    dependencies = [("library", "0001_initial")]\n    operations = [\n${body}\n    ]\n`,
+  );
+  const result = await lint([dir], { cwd: dir, target: { django: [4, 2], ...target } });
+  return result.diagnostics.filter((d) => d.rule === "adding-not-nullable-column" || d.rule === "adding-nullable-column-with-default");
+}
+
+/** The `migrations.RunSQL(...)` a finding's help writes. */
+function runSqlOf(help: string[]): string {
+  const match = /migrations\.RunSQL\([\s\S]*?\n\s*\),/.exec(help.join("\n"));
+  expect(match).not.toBeNull();
+  return (match?.[0] ?? "").replace(/^ {11}/gm, "");
+}
+
+describe("a database default set later in the migration", () => {
+  const cases = [
+    ['migrations.AddField("book", "isbn", models.CharField(max_length=13, default="n\'a")),', "adding-not-nullable-column"],
+    ['migrations.AddField("book", "copies", models.IntegerField(null=True, default=1)),', "adding-nullable-column-with-default"],
+    ['migrations.AddField("book", "in_print", models.BooleanField(default=True, db_column="printed")),', "adding-not-nullable-column"],
+  ] as const;
+
+  it.each(cases)("following the advice for %s clears the finding", async (addField, rule) => {
+    const found = await lintOps([addField]);
+    expect(found.map((d) => d.rule)).toEqual([rule]);
+    const step = runSqlOf(found[0]?.help ?? []);
+    expect(step).toContain("SET DEFAULT");
+    expect(await lintOps([addField, step])).toEqual([]);
+  });
+
+  it("names the column by its db_column and writes PostgreSQL constants", async () => {
+    const [finding] = await lintOps([cases[2][0]]);
+    expect(finding?.help.join("\n")).toContain(`ALTER COLUMN "printed" SET DEFAULT true;`);
+    const [text] = await lintOps([cases[0][0]]);
+    expect(text?.help.join("\n")).toContain(`SET DEFAULT 'n''a';`);
+  });
+
+  it("does not count a default set outside the transaction, on another column, or off PostgreSQL", async () => {
+    const add = cases[0][0];
+    const set = `migrations.RunSQL("ALTER TABLE library_book ALTER COLUMN isbn SET DEFAULT ''", migrations.RunSQL.noop),`;
+    const nonAtomic = await lintOps([add, set], {}, false);
+    expect(nonAtomic).toHaveLength(1);
+    expect(nonAtomic[0]?.help.join("\n")).toContain("the migration is not atomic");
+    expect(nonAtomic[0]?.help.join("\n")).not.toContain("in the same (atomic) migration");
+    expect(await lintOps([add, set.replace("isbn", "title")])).toHaveLength(1);
+    // A default set before the column exists is not this column's.
+    expect(await lintOps([set.replace("isbn", "pages"), add])).toHaveLength(1);
+    const mysql = await lintOps([add, set], { database: "mysql" });
+    expect(mysql).toHaveLength(1);
+    expect(mysql[0]?.help.join("\n")).not.toContain("SET DEFAULT");
+  });
+
+  it("leaves the Django 5.0 advice to db_default", async () => {
+    const [finding] = await lintOps([cases[0][0]], { django: [5, 0] });
+    expect(finding?.help.join("\n")).toContain(`db_default="n'a"`);
+    expect(finding?.help.join("\n")).not.toContain("SET DEFAULT");
+  });
+});
