@@ -1,6 +1,23 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
-import { alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
+import { alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
+import type { ModelState } from "../src/state/model-state.js";
+
+/**
+ * A validated CHECK constraint of the model that says `field IS NOT NULL`
+ * (`CheckConstraint(condition=Q(<field>__isnull=False))`, `check=` before Django 5.1), added with
+ * `AddConstraint` or with `AddConstraintNotValid` and then `ValidateConstraint`; null when none.
+ */
+function validatedNotNullCheck(model: ModelState, field: string): string | null {
+  for (const c of model.constraints) {
+    if (c.kind !== "check" || c.notValid || c.value.kind !== "call") continue;
+    const q = c.value.kwargs.condition ?? c.value.kwargs.check;
+    if (q?.kind !== "call" || !/(^|\.)Q$/.test(q.qualified) || q.args.length > 0 || q.hasSplat) continue;
+    const entries = Object.entries(q.kwargs);
+    if (entries.length === 1 && entries[0]?.[0] === `${field}__isnull` && entries[0][1].kind === "bool" && !entries[0][1].value) return c.name;
+  }
+  return null;
+}
 
 /** RS106: `AlterField` from `null=True` to `null=False` on an existing table. */
 export const settingColumnNotNull: Rule = {
@@ -13,12 +30,12 @@ export const settingColumnNotNull: Rule = {
     hazards: ["H09", "H10"],
     docs: {
       summary: "Making an existing column NOT NULL",
-      what: "Flags `AlterField` that changes a field from `null=True` to `null=False` on an existing managed table.",
+      what: "Flags `AlterField` that changes a field from `null=True` to `null=False` on an existing managed table; on PostgreSQL 12+, not when the model has a validated `CheckConstraint(condition=Q(<field>__isnull=False))` (added with `AddConstraint`, or with `AddConstraintNotValid` and then `ValidateConstraint`) and the altered field has no `default` (with one, Django first runs `UPDATE ... WHERE <column> IS NULL`, a scan under the lock).",
       why: "`SET NOT NULL` scans the whole table under an ACCESS EXCLUSIVE lock, blocking every read and write; the migration fails if any row is NULL; and the old release, which may still write NULL, starts failing. With a `default`, Django also runs `UPDATE ... WHERE col IS NULL` inside the same locked transaction.",
       recipe: [
         "Make sure the new release never writes NULL, and backfill existing NULLs in batches in a separate, non-atomic data migration.",
         "After the deploy, add `CheckConstraint(condition=Q(col__isnull=False))` with `AddConstraintNotValid` (instant), and validate it with `ValidateConstraint` in the next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue).",
-        "Then `AlterField(null=False)`: PostgreSQL 12+ uses the validated constraint and skips the scan. Finally drop the helper constraint.",
+        "Then `AlterField(null=False)` without a `default` (Django would first UPDATE the NULL rows): PostgreSQL 12+ uses the validated constraint and skips the scan. For a foreign key, put the `AlterField` in `state_operations` and run `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` as the database operation: Django's `AlterField` would drop and re-add the foreign key, validated. Finally drop the helper constraint.",
       ],
       severityReason: "Error: a full-table scan under ACCESS EXCLUSIVE blocks all traffic on the table, and old-release writes of NULL fail.",
       bad: `migrations.AlterField(
@@ -42,6 +59,10 @@ export const settingColumnNotNull: Rule = {
     const { model, name, before, after, call } = altered;
     if (before.null !== true || before.relation?.kind === "m2m") return;
     if (after.null !== false) return;
+    // The last step of the recipe: a validated CHECK (col IS NOT NULL) lets PostgreSQL 12+ skip
+    // the scan, and it already rejects NULL writes. A field with a default is another matter:
+    // Django then runs `UPDATE ... WHERE col IS NULL` first (its four-way NOT NULL change), a scan.
+    if (!after.hasDefault && ctx.target.database === "postgresql" && ctx.target.postgresVersion >= 12 && validatedNotNullCheck(model, name)) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(after) ?? name;
     const constraint = `${table}_${column}_not_null`.slice(0, 63);
@@ -65,6 +86,7 @@ export const settingColumnNotNull: Rule = {
           : `Because the field has a default (${pyValue(after.default)}), Django also runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\` inside the same transaction, holding the lock for the whole update.`,
       );
     }
+    const foreignKey = after.relation !== null && after.relation !== undefined && after.relation.dbConstraint;
     const steps: string[] = [
       `Ship a release that never writes NULL to \`${name}\`, and backfill existing NULLs in batches in a separate data migration with \`atomic = False\`.`,
     ];
@@ -81,7 +103,14 @@ export const settingColumnNotNull: Rule = {
           ].join("\n"),
         )}`,
         `In the next migration, validate it; this takes SHARE UPDATE EXCLUSIVE, so reads and writes go on:\n${code(`ValidateConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
-        `Then make the column NOT NULL; PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, so drop the helper constraint in the same migration:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["default"]))}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
+        foreignKey
+          ? `Then make the column NOT NULL with SQL and the field in state only: PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, while an \`AlterField\` of a foreign key would drop and re-add \`${model.name}.${name}\`'s constraint, checking every row. Drop the helper constraint in the same migration:\n${code(
+              separateDatabaseAndState(
+                [`migrations.AlterField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${fieldWith(call, {}, ["default"])},\n),`],
+                [runSqlLines(`ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} SET NOT NULL;`, `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} DROP NOT NULL;`)],
+              ),
+            )}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`
+          : `Then make the column NOT NULL; PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, so drop the helper constraint in the same migration:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["default"]))}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
       );
     } else {
       steps.push(

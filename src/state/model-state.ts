@@ -107,6 +107,8 @@ export interface ConstraintState {
   fields: string[];
   hasCondition: boolean;
   value: PyValue;
+  /** Added by `AddConstraintNotValid` and not validated since (`ValidateConstraint`): PostgreSQL does not rely on it. */
+  notValid?: true;
 }
 
 /** PostgreSQL's identifier limit (`NAMEDATALEN - 1`), which Django's backend reports. */

@@ -442,7 +442,23 @@ export class ProjectState {
       case "AddConstraint":
       case "AddConstraintNotValid": {
         const model = needModel(str(a.model_name));
-        if (model && a.constraint) editable(model).constraints.push(constraintFromValue(a.constraint));
+        if (model && a.constraint) editable(model).constraints.push({ ...constraintFromValue(a.constraint), ...(op.kind === "AddConstraintNotValid" ? { notValid: true as const } : {}) });
+        break;
+      }
+      case "ValidateConstraint": {
+        // State-wise nothing (Django's state_forwards is empty); kept so the lock model and the
+        // rules know PostgreSQL can rely on the constraint from here on.
+        const model = this.model(ctx.app, str(a.model_name) ?? "");
+        const name = str(a.name);
+        if (model?.constraints.some((c) => c.name === name && c.notValid)) {
+          const copy = editable(model);
+          copy.constraints = copy.constraints.map((c) => {
+            if (c.name !== name) return c;
+            const validated = { ...c };
+            delete validated.notValid;
+            return validated;
+          });
+        }
         break;
       }
       case "RemoveConstraint": {
@@ -470,7 +486,7 @@ export class ProjectState {
         for (const inner of op.stateOperations ?? []) problems.push(...this.apply(inner, ctx));
         break;
       default:
-        // RunPython, extensions, collations, ValidateConstraint, AlterModelTableComment,
+        // RunPython, extensions, collations, AlterModelTableComment,
         // AlterModelManagers: no change to tables or columns we track.
         break;
     }

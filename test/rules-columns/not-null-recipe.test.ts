@@ -1,0 +1,76 @@
+/**
+ * setting-column-not-null's recipe, followed as written: the migrations its steps give make the
+ * column NOT NULL without a finding of their own, for a plain column and for a foreign key (whose
+ * last step must not be an AlterField: Django would drop and re-add the constraint, validated).
+ * The PostgreSQL side (no scan once the CHECK constraint is validated) is the harness's
+ * good/validated-check-first case.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+const SETUP = readFileSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk/library/migrations/0001_initial.py"), "utf8");
+const HEADER = "import django.db.models.deletion\nfrom django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint\nfrom django.db import migrations, models\n";
+const root = mkdtempSync(path.join(tmpdir(), "rollsafe-not-null-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+/** A project of the setup and one migration per list of operations, each depending on the one before. */
+async function lintMigrations(migrations: string[][]) {
+  const dir = path.join(root, `case${counter++}`);
+  const folder = path.join(dir, "library", "migrations");
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(dir, "library", "__init__.py"), "");
+  writeFileSync(path.join(folder, "__init__.py"), "");
+  writeFileSync(path.join(folder, "0001_initial.py"), SETUP);
+  let previous = "0001_initial";
+  migrations.forEach((operations, i) => {
+    const name = `000${i + 2}_step`;
+    const body = operations.map((o) => o.replace(/^/gm, "        ")).join("\n");
+    writeFileSync(path.join(folder, `${name}.py`), `${HEADER}\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "${previous}")]\n    operations = [\n${body}\n    ]\n`);
+    previous = name;
+  });
+  return (await lint([dir], { cwd: dir, target: { django: [4, 2] } })).diagnostics;
+}
+
+/** The Python blocks of a help line, without import lines, each made an operation list item. */
+function blocks(help: string): string[] {
+  return [...help.matchAll(/```python\n([\s\S]*?)\n```/g)].map((m) =>
+    (m[1] ?? "")
+      .split("\n")
+      .filter((line) => !line.startsWith("from ") && line.trim() !== "")
+      .join("\n")
+      .replace(/\)$/, "),")
+      .replace(/,,$/, ","),
+  );
+}
+
+describe("setting-column-not-null's recipe, followed", () => {
+  const nullable = 'migrations.AddField("book", "editor", models.ForeignKey(null=True, db_index=False, on_delete=django.db.models.deletion.CASCADE, to="library.author", related_name="+")),';
+  const cases = [
+    ["a plain column", [], 'migrations.AlterField("book", "pages", models.IntegerField()),', "Book.pages"],
+    ["a foreign key", [nullable], 'migrations.AlterField("book", "editor", models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, to="library.author", related_name="+")),', "Book.editor"],
+  ] as const;
+
+  it.each(cases)("%s: its steps report nothing", async (_label, before, alter, field) => {
+    const setup = before.length ? [[...before]] : [];
+    const found = (await lintMigrations([...setup, [alter]])).filter((d) => d.rule === "setting-column-not-null");
+    expect(found.map((d) => d.message)).toEqual([expect.stringContaining(field)]);
+    const steps = found[0]?.help.filter((h) => /^\d\. /.test(h)) ?? [];
+    expect(steps).toHaveLength(4);
+    const [add, validate, last] = [blocks(steps[1] ?? ""), blocks(steps[2] ?? ""), blocks(steps[3] ?? "")];
+    expect(add).toHaveLength(1);
+    expect(validate).toHaveLength(1);
+    const after = await lintMigrations([...setup, add, validate, last]);
+    expect(after.filter((d) => d.file.endsWith(`000${setup.length + 4}_step.py`)).map((d) => `${d.rule}: ${d.message}`)).toEqual([]);
+    if (field === "Book.editor") {
+      // Without the SQL form of the last step, Django's AlterField would re-add the foreign key.
+      expect(steps[3]).toContain(`'ALTER TABLE "library_book" ALTER COLUMN "editor_id" SET NOT NULL;'`);
+      const plain = await lintMigrations([...setup, add, validate, [alter]]);
+      expect(plain.filter((d) => d.file.endsWith("0005_step.py")).map((d) => d.rule)).toEqual(["adding-foreign-key-constraint"]);
+    }
+  });
+});
