@@ -45,7 +45,7 @@ export const runsqlDroppingColumn: Rule = {
       const statement = `\`${describeStatement(fact)}\``;
       const dropLater = runSqlSnippet(dropColumnStatement(fact.table ?? ref.table, fact.column, ctx.target.database), null);
       const field = fieldOfColumn(ref.model, fact.column);
-      if (ref.model && field) {
+      if (ref.model && field && !removedFromStateInThisMigration(ctx, ref.model.name, field.name)) {
         const model = ref.model;
         ctx.report({
           range,

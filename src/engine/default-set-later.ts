@@ -11,29 +11,19 @@
 import type { Operation } from "../model/types.js";
 import { literalString, type ModelState } from "../state/model-state.js";
 import type { OperationContext } from "./rule-types.js";
-import { readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
+import { databaseSideOperations, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
 
 const ADD_DEFAULT_VALUE = new Set(["django_add_default_value.AddDefaultValue", "django_add_default_value.add_default_value.AddDefaultValue"]);
-
-/** The operations that reach the database, in the order they run: `database_operations` of a `SeparateDatabaseAndState`, the SQL a `RunPython` executes. */
-function* databaseSide(op: Operation): Generator<Operation> {
-  if (op.kind === "SeparateDatabaseAndState") {
-    for (const inner of op.databaseOperations ?? []) yield* databaseSide(inner);
-    return;
-  }
-  yield op;
-  for (const executed of op.executes ?? []) yield executed;
-}
 
 /** The operations after `ctx.op` in its migration, its own `database_operations` siblings first. */
 function* operationsAfter(ctx: OperationContext): Generator<Operation> {
   if (ctx.parent) {
     const siblings = ctx.parent.databaseOperations ?? [];
     const at = siblings.indexOf(ctx.op);
-    if (at >= 0) for (const op of siblings.slice(at + 1)) yield* databaseSide(op);
+    if (at >= 0) for (const op of siblings.slice(at + 1)) yield* databaseSideOperations(op);
   }
   const top = ctx.parent ?? ctx.op;
-  for (const op of ctx.migration.operations) if (op.index > top.index) yield* databaseSide(op);
+  for (const op of ctx.migration.operations) if (op.index > top.index) yield* databaseSideOperations(op);
 }
 
 const same = (a: string | null, b: string): boolean => a !== null && a.toLowerCase() === b.toLowerCase();

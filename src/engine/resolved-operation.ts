@@ -7,6 +7,7 @@
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
 import { fieldFromCall, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
+import { migrationDropsColumn } from "./sql-facts-for-operation.js";
 
 /** What `fieldOperation` resolves. */
 export interface FieldOperation {
@@ -125,7 +126,13 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   const physical = modelName ? ctx.db.model(ctx.migration.app, modelName) : undefined;
   if (!model || !name || !physical || !ctx.hasTable(physical) || ctx.isNewTable(physical)) return null;
   const column = physical.fields.get(name);
-  return column ? { model, physical, name, column, stateOnly } : null;
+  if (!column) return null;
+  // The migration's own SQL drops the column (`SeparateDatabaseAndState` with a RunSQL DROP
+  // COLUMN as its database side) before the new release runs: it does not stay. Whether that
+  // drop is safe for the old release is runsql-dropping-column's question. A post-deploy
+  // migration runs after the new release is live, so until then the column does stay.
+  if (stateOnly && ctx.stage !== "post" && migrationDropsColumn(ctx.migration, ctx.db.tableOf(physical), ctx.columnOf(column) ?? name)) return null;
+  return { model, physical, name, column, stateOnly };
 }
 
 /**

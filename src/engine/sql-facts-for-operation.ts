@@ -72,6 +72,33 @@ export function* runSqlOperations(ops: readonly Operation[] | undefined): Genera
   }
 }
 
+/**
+ * An operation and what it runs in the database, in order: the `database_operations` of a
+ * `SeparateDatabaseAndState` (not its state side), and the SQL a `RunPython` executes itself.
+ */
+export function* databaseSideOperations(op: Operation): Generator<Operation> {
+  if (op.kind === "SeparateDatabaseAndState") {
+    for (const inner of op.databaseOperations ?? []) yield* databaseSideOperations(inner);
+    return;
+  }
+  yield op;
+  for (const executed of op.executes ?? []) yield executed;
+}
+
+/** Whether the SQL of the migration (any `RunSQL` that reaches the database) drops `table`.`column` or the whole table. */
+export function migrationDropsColumn(migration: ParsedMigration, table: string, column: string): boolean {
+  for (const top of migration.operations) {
+    for (const op of databaseSideOperations(top)) {
+      if (op.kind !== "RunSQL") continue;
+      for (const fact of readableForwardStatements(runSqlFacts(op, migration)) ?? []) {
+        if (fact.table === null || fact.table.toLowerCase() !== table.toLowerCase()) continue;
+        if (fact.kind === "drop-table" || (fact.kind === "drop-column" && fact.column?.toLowerCase() === column.toLowerCase())) return true;
+      }
+    }
+  }
+  return false;
+}
+
 /** Whether a migration holds a `RunSQL` anywhere (top level or inside `SeparateDatabaseAndState`). */
 export function hasRunSql(migration: ParsedMigration): boolean {
   return !runSqlOperations(migration.operations).next().done;
@@ -474,21 +501,23 @@ export function tableLabel(ref: SqlTableRef): string {
 
 /**
  * Whether this migration removes the model (or its field) from Django's state only, in an
- * earlier operation: then the state removal ships in the same release as the SQL that follows,
- * so the release still serving traffic uses what the SQL drops.
+ * earlier operation or in the state side of the one that runs this SQL: then the state removal
+ * ships in the same release as the SQL, so the release still serving traffic uses what it drops.
  */
 export function removedFromStateInThisMigration(ctx: SqlRuleContext, modelName: string, field: string | null): boolean {
   const key = modelName.toLowerCase();
   const literal = (value: { kind: string; value?: unknown } | undefined) =>
     value?.kind === "str" && typeof value.value === "string" ? value.value.toLowerCase() : null;
   for (const op of ctx.migration.operations) {
-    if (op === ctx.op || op.databaseOperations?.includes(ctx.op)) return false;
+    // The state side of the operation that runs this SQL counts too (`SeparateDatabaseAndState`,
+    // `RunSQL(state_operations=...)`): it ships with it.
     for (const inner of op.stateOperations ?? []) {
       if (field === null && inner.kind === "DeleteModel" && literal(inner.args.name) === key) return true;
       if (field !== null && inner.kind === "RemoveField" && literal(inner.args.model_name) === key && literal(inner.args.name) === field.toLowerCase()) {
         return true;
       }
     }
+    if (op === ctx.op || op.databaseOperations?.includes(ctx.op)) return false;
   }
   return false;
 }

@@ -1,0 +1,40 @@
+/**
+ * A field removed from the state while the same migration's SQL drops its column: the column does
+ * not stay behind when the migration runs before the new release (no NOT NULL column or foreign
+ * key left for it to trip on), but it does until a post-deploy migration runs.
+ */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+const CASE = path.join(RULE_FIXTURES, "runsql-dropping-column/bad/not-null-and-foreign-key-columns");
+const root = mkdtempSync(path.join(tmpdir(), "rollsafe-dropped-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function rulesOf(postDeploy: boolean): Promise<string[]> {
+  const dir = path.join(root, postDeploy ? "post" : "pre");
+  cpSync(CASE, dir, { recursive: true });
+  const file = path.join(dir, "library/migrations/0002_drop_columns.py");
+  if (postDeploy) writeFileSync(file, readFileSync(file, "utf8").replace("class Migration(migrations.Migration):\n", "class Migration(migrations.Migration):\n    is_post_deployment = True\n"));
+  const result = await lint([dir], { cwd: dir });
+  return result.diagnostics.map((d) => `${d.line} ${d.rule}`).sort();
+}
+
+describe("a column the migration's SQL drops with its field", () => {
+  it("before the deploy: only the drop itself is reported", async () => {
+    expect(await rulesOf(false)).toEqual(["12 runsql-dropping-column", "17 runsql-dropping-column"]);
+  });
+  it("after the deploy: the column stays while the new release runs, NOT NULL and constrained", async () => {
+    // One line further down: the post-deploy marker.
+    expect(await rulesOf(true)).toEqual([
+      "13 runsql-dropping-column",
+      "15 removing-foreign-key-with-constraint",
+      "15 removing-not-null-column-from-state",
+      "18 runsql-dropping-column",
+      "20 removing-not-null-column-from-state",
+    ]);
+  });
+});
