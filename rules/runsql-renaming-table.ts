@@ -14,7 +14,7 @@ export const runsqlRenamingTable: Rule = {
     hazards: ["H06"],
     docs: {
       summary: "Raw SQL that renames (or moves to another schema) a table the running code uses",
-      what: "Flags `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... SET SCHEMA` in `RunSQL` on an existing table: an error when a model maps it, a warning when no model does. Tables created in the same migration are skipped.",
+      what: "Flags `ALTER TABLE ... RENAME TO` and `ALTER TABLE ... SET SCHEMA` in `RunSQL` on an existing table: an error when a model maps it, a warning when no model does. Tables created in the same migration are skipped, and so is a name no model maps that ends in `_seq` (PostgreSQL accepts ALTER TABLE on a sequence; column defaults call `nextval()` by its OID, so renaming one breaks nothing).",
       why: "The old release keeps querying the table by its old name until it is replaced; each query fails with `relation ... does not exist`, and after a rollback the new release fails the same way.",
       recipe: [
         "Keep the table: rename the model in Python and pin `Meta.db_table = '<old table>'`, so `RenameModel` is state-only.",
@@ -32,6 +32,10 @@ export const runsqlRenamingTable: Rule = {
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
       const model = ref.model ?? ref.dbModel;
+      // PostgreSQL takes ALTER TABLE on a sequence too, and Django's serial and identity columns
+      // name theirs `<table>_<column>_seq`: a column default calls nextval() by the sequence's
+      // OID, so INSERTs go on after a rename (checked on PostgreSQL 15). No model maps such a name.
+      if (!model && fact.table.endsWith("_seq")) continue;
       const statement = `\`${describeStatement(fact)}\``;
       const moved = fact.kind === "set-schema" ? `moves ${tableLabel(ref)} to schema \`${fact.newName ?? "?"}\`` : `renames ${tableLabel(ref)} to \`${fact.newName ?? "?"}\``;
       ctx.report({
