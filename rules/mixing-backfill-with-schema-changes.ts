@@ -3,13 +3,48 @@ import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { literalString } from "../src/state/model-state.js";
-import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
-import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
+import { parsedStatements, readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
+import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { locksOf, type TableLock } from "../src/engine/table-locks.js";
+
+/** Calls a function that only changes the schema may make: running SQL, and the schema editor's index and quoting helpers. */
+const SCHEMA_CALL = /(^|\.)(execute|cursor|add_index|remove_index|quote_name)$/;
+/** Statement kinds that read or write rows, or whose effect cannot be read. */
+const DATA_KINDS = new Set(["insert", "update", "delete", "select", "do-block", "other"]);
+
+/**
+ * Whether a `RunPython` only changes the schema: its function (and the functions of the
+ * migration it calls) calls nothing but `execute`, a cursor, and the schema editor's
+ * `add_index`/`remove_index`, and it executes at least one statement, each read
+ * (`Operation.executes`) and touching no rows. Its DDL is then checked as the schema change it
+ * is, not as a backfill.
+ */
+function changesSchemaOnly(ctx: OperationContext, op: Operation): boolean {
+  const name = runPythonFunctionName(op.args.code);
+  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  if (functions.length === 0 || functions.some((f) => f.imported)) return false;
+  const own = new Set(functions.map((f) => f.name));
+  let executes = 0;
+  let indexes = 0;
+  for (const call of functions.flatMap((f) => f.calls)) {
+    if (own.has(call)) return false; // called more than once, its executes would not add up
+    if (!SCHEMA_CALL.test(call)) return false;
+    if (call.endsWith(".execute")) executes++;
+    if (call.endsWith(".add_index") || call.endsWith(".remove_index")) indexes++;
+  }
+  const ran = op.executes ?? [];
+  if (ran.length === 0) return false;
+  if (ran.filter((e) => e.kind === "RunSQL").length !== executes || ran.filter((e) => e.kind !== "RunSQL").length !== indexes) return false;
+  return ran.every((e) => {
+    if (e.kind !== "RunSQL") return e.kind === "AddIndex" || e.kind === "RemoveIndex";
+    const statements = readableForwardStatements(ctx.sql(e));
+    return statements !== null && statements.every((fact) => !DATA_KINDS.has(fact.kind));
+  });
+}
 
 /** A description of what the data operation does, or null when it is not a backfill. */
 function backfillOf(ctx: OperationContext, op: Operation): string | null {
-  if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) ? null : "`RunPython`";
+  if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) || changesSchemaOnly(ctx, op) ? null : "`RunPython`";
   if (op.kind !== "RunSQL") return null;
   const dml = parsedStatements(ctx.sql(op)?.forward).find((s) => ["insert", "update", "delete"].includes(s.fact.kind));
   return dml ? `\`RunSQL\` ${dml.fact.kind.toUpperCase()}` : null;
@@ -116,7 +151,7 @@ export const mixingBackfillWithSchemaChanges: Rule = {
     hazards: ["H41"],
     docs: {
       summary: "A data backfill in the same atomic migration as a schema change of an existing table",
-      what: "Flags a `RunPython` (other than `RunPython.noop`) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after. Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
+      what: "Flags a `RunPython` (other than `RunPython.noop`, and other than one whose function only executes DDL that rollsafe reads: `schema_editor.execute`, a cursor's `execute`, `schema_editor.add_index`/`remove_index`, which are checked as schema changes) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after. Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
       why: "On PostgreSQL, Django runs an atomic migration in one transaction, so the lock of the schema change (ACCESS EXCLUSIVE for most, which blocks reads too; SHARE for an index build, which blocks writes) is held until COMMIT, through the whole backfill: the table's traffic waits for the backfill. Backfill first, and its row locks are held while the DDL waits and runs.",
       recipe: [
         "Put the schema change in its own migration.",
