@@ -146,15 +146,21 @@ export const addingIndexNonConcurrently: Rule = {
     model_name="book",
     index=models.Index(fields=["pages"], name="book_pages_idx"),
 )`,
-      good: `migrations.SeparateDatabaseAndState(
-    state_operations=[
-        migrations.AddIndex(
+      good: `from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        AddIndexConcurrently(
             model_name="book",
             index=models.Index(fields=["pages"], name="book_pages_idx"),
         ),
-    ],
-    database_operations=[],
-)`,
+    ]`,
     },
   },
   operationKinds: ["AddIndex", "AlterIndexTogether", "AddField", "AlterField"],

@@ -87,15 +87,34 @@ export const addingUniqueConstraint: Rule = {
     model_name="book",
     constraint=models.UniqueConstraint(fields=["title", "author"], name="book_title_author_uniq"),
 )`,
-      good: `migrations.SeparateDatabaseAndState(
-    state_operations=[
-        migrations.AddConstraint(
-            model_name="book",
-            constraint=models.UniqueConstraint(fields=["title", "author"], name="book_title_author_uniq"),
+      good: `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction
+
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddConstraint(
+                    model_name="book",
+                    constraint=models.UniqueConstraint(fields=["title", "author"], name="book_title_author_uniq"),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "book_title_author_uniq" ON "library_book" ("title", "author_id");',
+                    reverse_sql='DROP INDEX CONCURRENTLY IF EXISTS "book_title_author_uniq";',
+                ),
+                migrations.RunSQL(
+                    'ALTER TABLE "library_book" ADD CONSTRAINT "book_title_author_uniq" UNIQUE USING INDEX "book_title_author_uniq";',
+                    reverse_sql='ALTER TABLE "library_book" DROP CONSTRAINT IF EXISTS "book_title_author_uniq";',
+                ),
+            ],
         ),
-    ],
-    database_operations=[],
-)`,
+    ]`,
     },
   },
   operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField"],
