@@ -30,6 +30,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS110", name: "changing-column-type", optIn: false },
   { code: "RS111", name: "changing-primary-key-type", optIn: false },
   { code: "RS112", name: "narrowing-column", optIn: false },
+  { code: "RS121", name: "changing-column-collation", optIn: false },
   { code: "RS113", name: "adding-column-with-callable-default", optIn: false },
   { code: "RS114", name: "adding-column-with-volatile-default", optIn: false },
   { code: "RS115", name: "adding-stored-generated-column", optIn: false },

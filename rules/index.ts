@@ -29,6 +29,7 @@ import { addingNullableColumnWithDefault } from "./adding-nullable-column-with-d
 import { changingColumnType } from "./changing-column-type.js";
 import { changingPrimaryKeyType } from "./changing-primary-key-type.js";
 import { narrowingColumn } from "./narrowing-column.js";
+import { changingColumnCollation } from "./changing-column-collation.js";
 import { addingColumnWithCallableDefault } from "./adding-column-with-callable-default.js";
 import { addingColumnWithVolatileDefault } from "./adding-column-with-volatile-default.js";
 import { addingStoredGeneratedColumn } from "./adding-stored-generated-column.js";
@@ -127,6 +128,7 @@ export const rules: Rule[] = [
   changingColumnType,
   changingPrimaryKeyType,
   narrowingColumn,
+  changingColumnCollation,
   addingColumnWithCallableDefault,
   addingColumnWithVolatileDefault,
   addingStoredGeneratedColumn,
