@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { contribTable, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -29,11 +29,11 @@ function foreignKeyName(ctx: OperationContext, table: string, field: FieldState)
   return ref.table ? djangoIndexName(table, [column], `_fk_${ref.table}_${ref.column}`) : `<${table}_${column}_..._fk_...>`;
 }
 
-/** The referenced table and column, when the target model is in state. */
+/** The referenced table and column, when the target model is in state (or is one of Django's contrib models). */
 function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string } {
   const key = field.relation?.to ?? null;
   const target = key ? (ctx.state.modelByKey(key) ?? null) : null;
-  if (!target) return { model: null, table: null, column: "id" };
+  if (!target) return { model: null, table: key ? contribTable(key) : null, column: "id" };
   const toField = literalString(field.kwargs.to_field);
   const pk = toField ? target.fields.get(toField) : primaryKeyOf(target);
   return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id" };

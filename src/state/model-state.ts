@@ -111,6 +111,27 @@ export interface ConstraintState {
   notValid?: true;
 }
 
+/**
+ * The tables of Django's contrib models (Django 4.2's `db_table`s, the default name for auth's),
+ * whose migrations a project's run seldom includes: a foreign key to `settings.AUTH_USER_MODEL`
+ * left as `auth.User`, or to a `ContentType`, still names its table in advice.
+ */
+const CONTRIB_TABLES: Readonly<Record<string, string>> = {
+  "auth.user": "auth_user",
+  "auth.group": "auth_group",
+  "auth.permission": "auth_permission",
+  "contenttypes.contenttype": "django_content_type",
+  "sites.site": "django_site",
+  "admin.logentry": "django_admin_log",
+  "redirects.redirect": "django_redirect",
+  "flatpages.flatpage": "django_flatpage",
+};
+
+/** The table of a contrib model that is not in the run's state (its primary key is `id`), or null. */
+export function contribTable(key: string): string | null {
+  return CONTRIB_TABLES[key.toLowerCase()] ?? null;
+}
+
 /** PostgreSQL's identifier limit (`NAMEDATALEN - 1`), which Django's backend reports. */
 export const MAX_NAME_LENGTH = 63;
 
