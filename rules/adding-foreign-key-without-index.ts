@@ -14,7 +14,7 @@ import {
   dictOf,
   listItems,
 } from "../src/state/model-state.js";
-import { code, fieldWith, py } from "../src/advice/snippets.js";
+import { code, fieldWith, migrationModule, py } from "../src/advice/snippets.js";
 
 /** The database-side operations of a migration, in order (`SeparateDatabaseAndState` unwrapped). */
 function databaseOperations(ops: Operation[]): Operation[] {
@@ -211,17 +211,11 @@ function report(ctx: OperationContext, model: ModelState, field: FieldState, cal
       ]
     : ctx.target.database === "postgresql"
       ? [
-          `1. Keep \`db_index=False\` on the field and build the index without blocking writes, in its own migration:\n${code(
-            [
-              "from django.contrib.postgres.operations import AddIndexConcurrently",
-              "",
-              "class Migration(migrations.Migration):",
-              "    atomic = False  # CREATE INDEX CONCURRENTLY cannot run in a transaction",
-              "    operations = [",
-              `        AddIndexConcurrently(model_name=${py(model.key)}, index=${index}),`,
-              "    ]",
-            ].join("\n"),
-          )}`,
+          `1. Keep \`db_index=False\` on the field and build the index without blocking writes, in its own migration:\n${migrationModule([`AddIndexConcurrently(model_name=${py(model.key)}, index=${index}),`], {
+            atomic: false,
+            imports: ["from django.contrib.postgres.operations import AddIndexConcurrently"],
+            note: "CREATE INDEX CONCURRENTLY cannot run in a transaction",
+          })}`,
         ]
       : [`1. Add an index leading with the column:\n${code(`migrations.AddIndex(model_name=${py(model.key)}, index=${index}),`)}`];
   ctx.report({

@@ -340,9 +340,11 @@ function trimLineEnds(text: string): string {
 
 /** A migration module skeleton holding `operations`, with `atomic = False` when asked. */
 export function migrationModule(operations: string[], options: { atomic: boolean; imports?: string[]; note?: string }): string {
+  const given = options.imports ?? [];
   return code(
     [
-      ...(options.imports ?? []),
+      ...given,
+      ...moduleImports(operations.join("\n")).filter((line) => !given.includes(line)),
       "from django.db import migrations, models",
       "",
       "",
@@ -354,6 +356,29 @@ export function migrationModule(operations: string[], options: { atomic: boolean
       "    ]",
     ].join("\n"),
   );
+}
+
+/** Modules a migration refers to by their dotted path, as makemigrations imports them (`import django.db.models.deletion`). */
+const DOTTED_MODULES = new Set(["django", "uuid", "datetime", "decimal"]);
+
+/**
+ * The import lines a migration module needs for the names its operations use besides
+ * `migrations` and `models`: `settings` (`from django.conf import settings`), and dotted
+ * references such as `django.db.models.deletion.CASCADE` or `uuid.uuid4` (`import
+ * django.db.models.deletion`, `import uuid`), as the user's own operations, copied into advice,
+ * write them. Strings and comments are left out of the search.
+ */
+export function moduleImports(source: string): string[] {
+  const code = source.replace(/("""|\'\'\'|"|')(?:\\.|(?!\1)[^\\])*?\1/gs, '""').replace(/#[^\n]*/g, "");
+  const lines = new Set<string>();
+  for (const match of code.matchAll(/(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)/g)) {
+    const head = match[1] as string;
+    if (head === "settings") lines.add("from django.conf import settings");
+    else if (head === "django") lines.add(`import ${`${head}${match[2]}`.replace(/\.[^.]+$/, "")}`);
+    else if (DOTTED_MODULES.has(head)) lines.add(`import ${head}`);
+  }
+  const moduleOf = (line: string) => line.replace(/^(from|import) /, "");
+  return [...lines].sort((a, b) => (moduleOf(a) < moduleOf(b) ? -1 : 1));
 }
 
 /** `SeparateDatabaseAndState` source with the given (already rendered) inner operations. */
