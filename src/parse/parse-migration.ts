@@ -681,7 +681,11 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
       continue;
     }
     if (left.text === "operations") {
-      readOperations(ctx, right, result, extend);
+      // Names the class body binds before (`state_operations = [...]` as a class attribute) are
+      // read where they are bound, as Python runs the class body; the module's otherwise.
+      const bound = moduleConstants(body);
+      const scope = bound.size > 0 ? { values: new Map<string, PyValue>(), nodes: bound } : undefined;
+      readOperations(scope ? { ...ctx, scope, memo: new Map(), lists: new Map() } : ctx, right, result, extend);
       continue;
     }
     if (extend) continue;
