@@ -18,7 +18,7 @@ import {
 } from "../src/advice/snippets.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
-import { dropsForeignKey } from "../src/engine/field-changes.js";
+import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
 
@@ -210,7 +210,7 @@ export const addingForeignKeyConstraint: Rule = {
             [
               separateDatabaseAndState(
                 [operationSource(ctx.op) + ","],
-                [runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT ${sqlIdent(dropped)};`, null), runSqlLines("-- the column change itself", null), runSqlLines(addSql, dropSql)],
+                [runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT ${sqlIdent(dropped)};`, null), runSqlLines("<the ALTER TABLE statements sqlmigrate shows for the column, without the foreign key's>", null), runSqlLines(addSql, dropSql)],
               ),
             ],
             { atomic: true },
@@ -218,11 +218,23 @@ export const addingForeignKeyConstraint: Rule = {
           validate,
         );
       } else if (mode === "readd") {
+        // What the column itself needs, without the foreign key's drop and re-add (a new default
+        // is Python's alone then): nothing, a NOT NULL change, or what sqlmigrate shows.
+        const needed = before ? databaseChanges(before, after).filter((key) => key !== "default") : [];
+        const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
+        const sql =
+          needed.length === 0
+            ? []
+            : needed.length === 1 && needed[0] === "null"
+              ? [after.null ? runSqlLines(`${alter} DROP NOT NULL;`, `${alter} SET NOT NULL;`) : runSqlLines(`${alter} SET NOT NULL;`, `${alter} DROP NOT NULL;`)]
+              : null;
         steps.push(
-          `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
-            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines("-- the column change itself, without touching the foreign key", null)])],
-            { atomic: true },
-          )}`,
+          sql === null
+            ? `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
+                [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(`<the ALTER TABLE statements sqlmigrate shows for ${needed.join(", ")}, without the foreign key's>`, null)])],
+                { atomic: true },
+              )}`
+            : `Keep the change in state and ${sql.length === 0 ? "run no SQL: the column itself does not change" : `make the column ${after.null ? "nullable" : "NOT NULL"} with SQL`}, so the constraint stays in place${!after.null && sql.length > 0 ? " (SET NOT NULL scans the table under ACCESS EXCLUSIVE: validate a CHECK (" + column + " IS NOT NULL) constraint first, see setting-column-not-null)" : ""}:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], sql)], { atomic: true })}`,
         );
       } else if (fkSteps) {
         steps.push(`Keep the change in state only, with no SQL yet:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], [])], { atomic: true })}`, ...fkSteps);

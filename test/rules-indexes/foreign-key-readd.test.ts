@@ -1,0 +1,45 @@
+/**
+ * adding-foreign-key-constraint on an AlterField that makes Django drop and re-add a foreign key:
+ * the recipe keeps the change in state and runs only what the column needs, written out when
+ * rollsafe knows it (a NOT NULL change, or nothing for a new default).
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+const root = mkdtempSync(path.join(tmpdir(), "rollsafe-readd-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+async function recipe(field: string): Promise<string> {
+  const dir = path.join(root, `case${counter++}`);
+  cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, "library/migrations/0002_fk.py"),
+    `import django.db.models.deletion\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = [\n        migrations.AlterField("book", "author", ${field}),\n    ]\n`,
+  );
+  const found = (await lint([dir], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"] })).diagnostics;
+  expect(found).toHaveLength(1);
+  return found[0]?.help.join("\n") ?? "";
+}
+
+describe("the recipe for a foreign key Django would drop and re-add", () => {
+  it("makes the column nullable with SQL", async () => {
+    const help = await recipe('models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, to="library.author")');
+    expect(help).toContain(`'ALTER TABLE "library_book" ALTER COLUMN "author_id" DROP NOT NULL;'`);
+    expect(help).not.toContain("sqlmigrate");
+  });
+  it("runs no SQL for a new default", async () => {
+    const help = await recipe('models.ForeignKey(default=1, on_delete=django.db.models.deletion.CASCADE, to="library.author")');
+    expect(help).toContain("run no SQL: the column itself does not change");
+    expect(help).toMatch(/database_operations=\[\n\s*\],/);
+  });
+  it("points at sqlmigrate for what it does not write", async () => {
+    const help = await recipe('models.ForeignKey(db_column="writer_id", on_delete=django.db.models.deletion.CASCADE, to="library.author")');
+    // A placeholder PostgreSQL refuses, not a comment Django would strip and run as nothing.
+    expect(help).toContain("<the ALTER TABLE statements sqlmigrate shows for column, without the foreign key's>");
+  });
+});
