@@ -19,6 +19,23 @@ import {
 import { operationSource, stateOnlyRemovalFix } from "../src/fix/rule-fixes.js";
 import { removedWithTable } from "../src/engine/dropped-later.js";
 
+/**
+ * The field's name and column before `RenameField`s earlier in this migration renamed it to
+ * `name` (followed back through several), when the renames changed its column; null otherwise.
+ */
+function renamedEarlier(ctx: OperationContext, model: ModelState, name: string, column: string | null): { field: string; column: string } | null {
+  const top = ctx.parent ?? ctx.op;
+  let current = name;
+  for (const op of [...ctx.migration.operations].reverse()) {
+    if (op.index >= top.index || op.kind !== "RenameField" || op.unknown) continue;
+    if (literalString(op.args.model_name)?.toLowerCase() !== model.key || literalString(op.args.new_name) !== current) continue;
+    current = literalString(op.args.old_name) ?? current;
+  }
+  if (current === name || column === null) return null;
+  const renamedColumn = column === name ? current : column === `${name}_id` ? `${current}_id` : null;
+  return renamedColumn ? { field: current, column: renamedColumn } : null;
+}
+
 /** Why dropping a column (or join table) the old release selects breaks it. */
 function oldReleaseSelects(model: ModelState, table: string, column: string): string {
   return `Django selects every field of \`${model.name}\` by name, so until the new release is fully live every query of the old release on \`${table}\` fails ("column ${column} does not exist"), and rolling back fails the same way.`;
@@ -145,22 +162,29 @@ export const droppingColumn: Rule = {
       const first = [...(notNullNoDefault ? ["let the database fill it"] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ");
       steps.push(`${why} First ${first}:\n${alterFieldSnippet(model.key, name, expand)}`);
     }
+    // A field renamed earlier in this migration: the old release knows it, and its column, by the old name.
+    const renamed = m2mTable ? null : renamedEarlier(ctx, model, name, column);
     steps.push(
-      `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}${!m2mTable && ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`,
+      renamed
+        ? `Leave out the \`RenameField\` to \`${name}\` as well: remove \`${renamed.field}\` from the \`${model.name}\` model and replace both operations with a state-only removal, so the column stays as \`${renamed.column}\`, the name the old release uses:\n${stateOnlyRemoveField(model.key, renamed.field)}${ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`
+        : `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}${!m2mTable && ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`,
     );
     if (m2mTable) steps.push(...contractSteps(ctx, dropTablesSql([m2mTable], ctx.target.database)));
     else if (ctx.target.database === "sqlite") steps.push(...contractSteps(ctx, schemaEditorDropField(model.key, name, expandField ?? fieldWith(field.call, {})), SQLITE_DROP));
-    else steps.push(...contractSteps(ctx, dropColumnSql(table, column ?? name, ctx.target.database)));
-    const what = m2mTable ? `drops the join table \`${m2mTable}\`` : `drops column \`${column}\` from \`${table}\``;
+    else steps.push(...contractSteps(ctx, dropColumnSql(table, renamed?.column ?? column ?? name, ctx.target.database)));
+    const what = m2mTable
+      ? `drops the join table \`${m2mTable}\``
+      : `drops column \`${column}\` from \`${table}\`${renamed ? ` (the old release's \`${renamed.column}\`, renamed earlier in this migration)` : ""}`;
     ctx.report({
       range: op.range,
       message: `Removing field \`${model.name}.${name}\` ${what} while the old release still uses it.`,
       help: [
-        oldReleaseSelects(model, table, column ?? name),
+        oldReleaseSelects(model, table, renamed?.column ?? column ?? name),
         ...steps.map((s, i) => `${i + 1}. ${s}`),
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
-      fix: stateOnlyRemovalFix(ctx, model, name, field, { table, column, m2mTable }, expandField),
+      // The fix edits this operation only; the RenameField before it would still rename the column.
+      fix: renamed ? undefined : stateOnlyRemovalFix(ctx, model, name, field, { table, column, m2mTable }, expandField),
     });
   },
 };

@@ -38,3 +38,40 @@ describe("a column the migration's SQL drops with its field", () => {
     ]);
   });
 });
+
+describe("a field renamed earlier in the migration, then removed", () => {
+  it("names the column the old release uses, and leaves the rename out of the recipe", async () => {
+    const dir = path.join(root, "renamed");
+    cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "library/migrations/0002_fk.py"),
+      [
+        "from django.db import migrations",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [",
+        // netbox's form: renamed to free the name, then dropped. Followed back through two renames.
+        '        migrations.RenameField("book", "subtitle", "_subtitle"),',
+        '        migrations.RenameField("book", "_subtitle", "__subtitle"),',
+        '        migrations.RemoveField("book", "__subtitle"),',
+        '        migrations.RenameField("book", "author", "_author"),',
+        '        migrations.RemoveField("book", "_author"),',
+        "    ]",
+        "",
+      ].join("\n"),
+    );
+    const found = (await lint([dir], { cwd: dir, ruleNames: ["dropping-column"] })).diagnostics;
+    expect(found.map((d) => d.message)).toEqual([
+      "Removing field `Book.__subtitle` drops column `__subtitle` from `library_book` (the old release's `subtitle`, renamed earlier in this migration) while the old release still uses it.",
+      "Removing field `Book._author` drops column `_author_id` from `library_book` (the old release's `author_id`, renamed earlier in this migration) while the old release still uses it.",
+    ]);
+    const help = found[0]?.help.join("\n") ?? "";
+    expect(help).toContain('"column subtitle does not exist"');
+    expect(help).toContain('migrations.RemoveField(model_name="book", name="subtitle")');
+    expect(help).toContain('DROP COLUMN IF EXISTS "subtitle"');
+    // The fix edits the RemoveField alone, which would leave the renames in place: none offered.
+    expect(found[0]?.fix).toBeUndefined();
+  });
+});
