@@ -61,19 +61,21 @@ class Migration(migrations.Migration):
       if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       const model = whole?.[1] ?? "Model";
+      // A class name (`Book = apps.get_model(...)`), or a variable the function binds otherwise (a loop's `model`).
+      const variable = !/^[A-Z]/.test(model);
       // The function RunPython runs itself is the first (Django passes it the app registry first).
       const def = adviceDef(fn, fn === runs[0]);
       ctx.report({
         range: fn.range,
         message: whole
-          ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of \`${model}\` in one statement (\`${whole[0]}\`).`
+          ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${whole[0]}\`).`
           : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and saves them one by one.`,
         help: [
           `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once. Loading all rows can exhaust the migration process's memory.`,
           `1. Work in batches of primary keys${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(
             [
               def.line,
-              `    ${model} = ${def.apps}.get_model(${JSON.stringify(ctx.migration.app)}, ${JSON.stringify(model)})`,
+              variable ? `    ...  # bind ${model} as the function does` : `    ${model} = ${def.apps}.get_model(${JSON.stringify(ctx.migration.app)}, ${JSON.stringify(model)})`,
               "    batch = []",
               `    for pk in ${model}.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):`,
               "        batch.append(pk)",

@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { code } from "../src/advice/snippets.js";
+import { code, pyValue } from "../src/advice/snippets.js";
 
 /** RS401: `RunPython` without `reverse_code`: the migration cannot be rolled back. */
 export const runpythonWithoutReverseCode: Rule = {
@@ -29,7 +29,8 @@ export const runpythonWithoutReverseCode: Rule = {
     const reverse = op.args.reverse_code;
     if (reverse && reverse.kind !== "none") return;
     const forward = op.args.code;
-    const name = forward?.kind === "name" ? forward.name : "forwards";
+    // The function as the migration passes it (`partial(fix, "t")` too); `forwards` when the call gives none.
+    const name = forward ? (forward.kind === "name" ? forward.name : pyValue(forward)) : "forwards";
     ctx.report({
       range: op.range,
       message: `\`RunPython(${name})\` has no \`reverse_code\`, so \`${ctx.migration.name}\` cannot be rolled back.`,

@@ -1,0 +1,53 @@
+/**
+ * RunPython findings name what the migration wrote: a `partial(...)` as it is, and a model held
+ * in a variable (a loop over models) as that variable, without inventing a model called `model`.
+ */
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { RULE_FIXTURES } from "../support/fixture-cases.js";
+
+const root = mkdtempSync(path.join(tmpdir(), "rollsafe-run-python-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe("RunPython findings name what the migration wrote", () => {
+  it("a partial, and a model in a loop variable", async () => {
+    const dir = path.join(root, "case");
+    cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "library/migrations/0002_fk.py"),
+      [
+        "from functools import partial",
+        "",
+        "from django.db import migrations",
+        "",
+        "",
+        "def fix(table, apps, schema_editor):",
+        "    pass",
+        "",
+        "",
+        "def update_all(apps, schema_editor):",
+        '    for model in (apps.get_model("library", "Book"), apps.get_model("library", "Author")):',
+        '        model.objects.update(name="x")',
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [",
+        '        migrations.RunPython(partial(fix, "library_book")),',
+        "        migrations.RunPython(update_all, migrations.RunPython.noop),",
+        "    ]",
+        "",
+      ].join("\n"),
+    );
+    const found = (await lint([dir], { cwd: dir, ruleNames: ["runpython-without-reverse-code", "runpython-updating-all-rows"] })).diagnostics;
+    const reverse = found.find((d) => d.rule === "runpython-without-reverse-code");
+    expect(reverse?.message).toBe('`RunPython(partial(fix, "library_book"))` has no `reverse_code`, so `0002_fk` cannot be rolled back.');
+    expect(reverse?.help.join("\n")).toContain('migrations.RunPython(partial(fix, "library_book"), reverse_code=migrations.RunPython.noop)');
+    const all = found.find((d) => d.rule === "runpython-updating-all-rows");
+    expect(all?.message).toBe("`update_all` updates every row of the model in `model` in one statement (`model.objects.update`).");
+    expect(all?.help.join("\n")).not.toContain('get_model("library", "model")');
+  });
+});
