@@ -391,6 +391,8 @@ const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation)
         if (created !== null && !order.firstCreated.has(created)) order.firstCreated.set(created, order.facts.length);
         order.facts.push(fact);
       }
+      // The SQL a RunPython's function executes itself runs right after it starts.
+      add(op.executes);
     }
   };
   add(migration.operations);
@@ -399,8 +401,8 @@ const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation)
 
 /**
  * The SQL statements this migration runs before `before` (a statement of `ctx.op`): those of
- * earlier `RunSQL` operations (also inside `SeparateDatabaseAndState.database_operations`) and
- * the earlier statements of this one.
+ * earlier `RunSQL` operations (also inside `SeparateDatabaseAndState.database_operations`, and
+ * those a `RunPython`'s function executes) and the earlier statements of this one.
  */
 export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact): SqlStatementFact[] {
   const order = statementOrder(ctx.migration, (op) => ctx.sql(op));
@@ -421,6 +423,7 @@ export function statementsBefore(ctx: SqlRuleContext, before: SqlStatementFact):
         }
       }
       if (op === ctx.op) done = true;
+      walk(op.executes);
     }
   };
   walk(ctx.migration.operations);
