@@ -8,8 +8,12 @@ const MAX_COLUMNS = 3;
 function indexParts(value: PyValue | undefined): { name: string; parts: string[] } | null {
   if (!callOf(value, "Index")) return null;
   const fields = stringList(value.kwargs.fields).map((f) => f.replace(/^-/, ""));
-  const expressions = value.args.length;
-  return { name: literalString(value.kwargs.name) ?? "(unnamed)", parts: [...fields, ...Array.from({ length: expressions }, (_, i) => `expression ${i + 1}`)] };
+  // A plain column reference (`F("realm_id")`, `"-created"` in `Index(...)`'s expressions) by its name.
+  const expressions = value.args.map((arg, i) => {
+    const column = arg.kind === "call" && /(^|\.)F$/.test(arg.qualified) && arg.args.length === 1 ? literalString(arg.args[0]) : arg.kind === "str" ? arg.value : null;
+    return column?.replace(/^-/, "") ?? `expression ${i + 1}`;
+  });
+  return { name: literalString(value.kwargs.name) ?? "(unnamed)", parts: [...fields, ...expressions] };
 }
 
 /** RS901 (opt-in): a non-unique index over more than three columns (strong_migrations' `add_index_columns`). */

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
 import { resolveRun } from "../../src/config/resolve-options.js";
 import { rules } from "../../rules/index.js";
-import { expectedFindings, fixtureCases } from "../support/fixture-cases.js";
+import { expectedFindings, fixtureCases, RULE_FIXTURES } from "../support/fixture-cases.js";
 
 const OPT_IN = new Set(["running-ddl-without-lock-timeout", "missing-stage-marker", "adding-index-with-many-columns", "creating-model-with-integer-primary-key"]);
 const cases = fixtureCases().filter((c) => OPT_IN.has(c.rule));
@@ -38,4 +38,12 @@ describe("opt-in rule fixtures (run through their rollsafe.toml)", () => {
       expect(result.diagnostics.map((d) => `${d.line} ${d.rule}: ${d.message}`)).toEqual([]);
     });
   }
+
+  it("names an index's plain column references by their column, not as expressions", async () => {
+    const dir = path.join(RULE_FIXTURES, "adding-index-with-many-columns/bad/four-fields");
+    const result = await lint([dir], resolveRun([dir], {}, dir).options);
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "Index `book_wide_idx` covers 4 columns (`expression 1`, `pages`, `author`, `subtitle`); queries use mostly its leading ones.",
+    ]);
+  });
 });
