@@ -1,5 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
+import { rawStepsMay } from "../src/engine/raw-steps.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import { columnOf, fieldFromCall, literalString, type ModelState, dictOf } from "../src/state/model-state.js";
 
@@ -152,6 +153,45 @@ function describeKeys(keys: Set<Key>): string {
  * different objects. Django trusts the state side from then on, so the model and the schema
  * drift apart silently until a later migration or query hits the difference.
  */
+/**
+ * A state-only `AddIndex`/`AddConstraint` records an index or constraint the database must already
+ * have: one an earlier migration built (the concurrent-index recipe builds it with `RunSQL`, then
+ * records it so). When nothing rollsafe read ever created that name (no Django operation, no SQL
+ * of the model's or the migration's app, nothing unreadable that might have), it never exists:
+ * queries run without the index, and a unique constraint accepts duplicates.
+ */
+function stateOnlyAddition(ctx: OperationContext, op: Operation): void {
+  if (op.unknown || !["AddIndex", "AddIndexConcurrently", "AddConstraint", "AddConstraintNotValid"].includes(op.kind)) return;
+  const model = ctx.model(literalString(op.args.model_name));
+  const isIndex = op.kind.startsWith("AddIndex");
+  const name = callName(isIndex ? op.args.index : op.args.constraint);
+  if (!model || !name || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
+  const physical = ctx.db.model(model.app, model.key);
+  if (physical?.indexes.some((i) => i.name === name) || physical?.constraints.some((c) => c.name === name)) return;
+  const table = ctx.db.tableOf(physical ?? model);
+  const named = (fact: { kind: string; index: string | null; constraint: string | null; newName: string | null }) =>
+    fact.index === name || fact.constraint === name || (fact.kind === "rename-index" && fact.newName === name);
+  if (rawStepsMay(ctx, [model.app, ctx.migration.app], table, named)) return;
+  // Recorded only to be removed again later in the migration (a RemoveIndex of it): nothing is missing.
+  const removedLater = ctx.migration.operations.some(
+    (later) => later.index > (ctx.parent ?? ctx.op).index && (later.kind.startsWith("RemoveIndex") || later.kind === "RemoveConstraint") && literalString(later.args.name) === name,
+  );
+  if (removedLater) return;
+  const unique = !isIndex && op.args.constraint?.kind === "call" && /UniqueConstraint$/.test(op.args.constraint.qualified);
+  ctx.report({
+    range: op.range,
+    severity: "warning",
+    message: `This \`${op.kind}\` records ${isIndex ? "index" : "constraint"} \`${name}\` on \`${table}\` in the model state only, and nothing rollsafe read creates it in the database.`,
+    help: [
+      `A state-only \`${op.kind}\` is the last step of a recipe that built the ${isIndex ? "index" : "constraint"} with SQL before (\`CREATE ${isIndex || unique ? `${unique ? "UNIQUE " : ""}INDEX CONCURRENTLY` : "... NOT VALID"}\` in an earlier migration). No operation or SQL of the migrations creates \`${name}\`, so the database never gets it: ${isIndex ? "queries that need it scan the table" : unique ? "duplicates are accepted without an error" : "rows that break it are accepted"}, and a later \`Remove${isIndex ? "Index" : "Constraint"}\` fails because it is not there.`,
+      isIndex
+        ? `1. Build it in the database: \`AddIndexConcurrently\` in a migration with \`atomic = False\` instead of the state-only form, or a \`RunSQL\` with \`CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ...\` as the database operation.`
+        : `1. Build it in the database: ${unique ? `\`CREATE UNIQUE INDEX CONCURRENTLY "${name}" ...\` then \`ALTER TABLE "${table}" ADD CONSTRAINT "${name}" UNIQUE USING INDEX "${name}"\`` : `\`AddConstraintNotValid\` then \`ValidateConstraint\``} as the database operations.`,
+      "2. If it was created outside the migrations (by hand, or by another tool), keep this and suppress the finding with that reason.",
+    ],
+  });
+}
+
 export const mismatchingDatabaseAndStateOperations: Rule = {
   meta: {
     code: "RS506",
@@ -162,7 +202,7 @@ export const mismatchingDatabaseAndStateOperations: Rule = {
     hazards: ["H52"],
     docs: {
       summary: "`SeparateDatabaseAndState` whose state and database operations name different columns, tables, indexes or constraints",
-      what: "For a `SeparateDatabaseAndState` with a non-empty `database_operations`, checks that each state operation's object (the column of `AddField`/`RemoveField`/`RenameField`, the table of `CreateModel`/`DeleteModel`, the table of `AlterField`, the name of an index or constraint) is touched by the database side. The database side is read from Django operations and from the parsed SQL of `RunSQL`; when any part of it cannot be read (unparsable or non-literal SQL, a `DO` block or a statement rollsafe does not model, `RunPython`, custom operations) nothing is reported. A state-only `SeparateDatabaseAndState` (empty `database_operations`) is the staged-removal recipe and is never reported.",
+      what: "For a `SeparateDatabaseAndState` with a non-empty `database_operations`, checks that each state operation's object (the column of `AddField`/`RemoveField`/`RenameField`, the table of `CreateModel`/`DeleteModel`, the table of `AlterField`, the name of an index or constraint) is touched by the database side. The database side is read from Django operations and from the parsed SQL of `RunSQL`; when any part of it cannot be read (unparsable or non-literal SQL, a `DO` block or a statement rollsafe does not model, `RunPython`, custom operations) nothing is reported. A state-only `SeparateDatabaseAndState` (empty `database_operations`) is the staged-removal recipe and is not compared; but an `AddIndex` or `AddConstraint` in it records an index or constraint the database must already have, and when no operation or SQL rollsafe read creates that name (and the migration does not remove it again), it is a warning: a database built from the migrations never gets it.",
       why: "Django records only the state side. When the database side creates `isbn13` but the state says `isbn`, every query of the new release on the model fails (`column \"isbn\" does not exist`); when an index is created under another name than the state's, a later `RemoveIndex` fails on deploy. The difference is invisible to `makemigrations`, which compares models with the state, not with the database.",
       recipe: [
         "Make both sides name the same objects: the column (`db_column` or the field name, `<name>_id` for a foreign key), the table (`db_table` or `<app>_<model>`), and the index or constraint name.",
@@ -199,7 +239,11 @@ export const mismatchingDatabaseAndStateOperations: Rule = {
     if (op.kind !== "SeparateDatabaseAndState" || op.unknown || ctx.effect !== "both") return;
     const dbOps = op.databaseOperations ?? [];
     const stateOps = op.stateOperations ?? [];
-    if (dbOps.length === 0 || stateOps.length === 0) return;
+    if (dbOps.length === 0) {
+      for (const inner of stateOps) stateOnlyAddition(ctx, inner);
+      return;
+    }
+    if (stateOps.length === 0) return;
     const produced = databaseKeys(ctx, dbOps);
     if (!produced) return;
     const needs: Need[] = [];
