@@ -18,6 +18,12 @@ import {
 } from "../src/advice/snippets.js";
 import { operationSource, stateOnlyRemovalFix } from "../src/fix/rule-fixes.js";
 import { removedWithTable } from "../src/engine/dropped-later.js";
+import type { Operation } from "../src/model/types.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { oncePer } from "../src/util/collections.js";
+
+/** The migration's top-level `RenameField`s, last first, found once per migration (each `RemoveField` asks). */
+const renamesOf = oncePer((migration: ParsedMigration): Operation[] => migration.operations.filter((op) => op.kind === "RenameField" && !op.unknown).reverse());
 
 /**
  * The field's name and column before `RenameField`s earlier in this migration renamed it to
@@ -26,8 +32,8 @@ import { removedWithTable } from "../src/engine/dropped-later.js";
 function renamedEarlier(ctx: OperationContext, model: ModelState, name: string, column: string | null): { field: string; column: string } | null {
   const top = ctx.parent ?? ctx.op;
   let current = name;
-  for (const op of [...ctx.migration.operations].reverse()) {
-    if (op.index >= top.index || op.kind !== "RenameField" || op.unknown) continue;
+  for (const op of renamesOf(ctx.migration)) {
+    if (op.index >= top.index) continue;
     if (literalString(op.args.model_name)?.toLowerCase() !== model.key || literalString(op.args.new_name) !== current) continue;
     current = literalString(op.args.old_name) ?? current;
   }

@@ -1,6 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { rawStepsMay } from "../src/engine/raw-steps.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { oncePer } from "../src/util/collections.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import { columnOf, fieldFromCall, literalString, type ModelState, dictOf } from "../src/state/model-state.js";
 
@@ -153,6 +155,16 @@ function describeKeys(keys: Set<Key>): string {
  * different objects. Django trusts the state side from then on, so the model and the schema
  * drift apart silently until a later migration or query hits the difference.
  */
+/** The index of the last top-level `RemoveIndex`/`RemoveConstraint` of each name, found once per migration. */
+const lastRemovals = oncePer((migration: ParsedMigration): Map<string, number> => {
+  const last = new Map<string, number>();
+  for (const op of migration.operations) {
+    const name = op.kind.startsWith("RemoveIndex") || op.kind === "RemoveConstraint" ? literalString(op.args.name) : null;
+    if (name) last.set(name, op.index);
+  }
+  return last;
+});
+
 /**
  * A state-only `AddIndex`/`AddConstraint` records an index or constraint the database must already
  * have: one an earlier migration built (the concurrent-index recipe builds it with `RunSQL`, then
@@ -173,10 +185,7 @@ function stateOnlyAddition(ctx: OperationContext, op: Operation): void {
     fact.index === name || fact.constraint === name || (fact.kind === "rename-index" && fact.newName === name);
   if (rawStepsMay(ctx, [model.app, ctx.migration.app], table, named)) return;
   // Recorded only to be removed again later in the migration (a RemoveIndex of it): nothing is missing.
-  const removedLater = ctx.migration.operations.some(
-    (later) => later.index > (ctx.parent ?? ctx.op).index && (later.kind.startsWith("RemoveIndex") || later.kind === "RemoveConstraint") && literalString(later.args.name) === name,
-  );
-  if (removedLater) return;
+  if ((lastRemovals(ctx.migration).get(name) ?? -1) > (ctx.parent ?? ctx.op).index) return;
   const unique = !isIndex && op.args.constraint?.kind === "call" && /UniqueConstraint$/.test(op.args.constraint.qualified);
   ctx.report({
     range: op.range,

@@ -9,24 +9,61 @@
  * column out, after the migration, gets the default).
  */
 import type { Operation } from "../model/types.js";
+import type { ParsedMigration } from "../parse/parse-migration.js";
 import { literalString, type ModelState } from "../state/model-state.js";
+import { oncePer } from "../util/collections.js";
 import type { OperationContext } from "./rule-types.js";
 import { databaseSideOperations, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
 
 const ADD_DEFAULT_VALUE = new Set(["django_add_default_value.AddDefaultValue", "django_add_default_value.add_default_value.AddDefaultValue"]);
 
-/** The operations after `ctx.op` in its migration, its own `database_operations` siblings first. */
-function* operationsAfter(ctx: OperationContext): Generator<Operation> {
-  if (ctx.parent) {
-    const siblings = ctx.parent.databaseOperations ?? [];
-    const at = siblings.indexOf(ctx.op);
-    if (at >= 0) for (const op of siblings.slice(at + 1)) yield* databaseSideOperations(op);
-  }
-  const top = ctx.parent ?? ctx.op;
-  for (const op of ctx.migration.operations) if (op.index > top.index) yield* databaseSideOperations(op);
+/** Where a default is set: the top-level operation's index and, inside a `SeparateDatabaseAndState`, the position in its database operations. */
+interface Place {
+  top: number;
+  inner: number;
 }
 
-const same = (a: string | null, b: string): boolean => a !== null && a.toLowerCase() === b.toLowerCase();
+/**
+ * Every database default the migration sets, by `table.column` (lower case) for SQL and by
+ * `model.field` (the model's name lower case) for `AddDefaultValue`, read once per migration:
+ * each `AddField` asks, and a scan of the rest of the migration per question made a migration of
+ * thousands of fields quadratic.
+ */
+const defaultsSet = oncePer((migration: ParsedMigration): Map<string, Place[]> => {
+  const places = new Map<string, Place[]>();
+  const add = (key: string, place: Place) => {
+    const list = places.get(key);
+    if (list) list.push(place);
+    else places.set(key, [place]);
+  };
+  for (const top of migration.operations) {
+    const inner = top.kind === "SeparateDatabaseAndState" ? (top.databaseOperations ?? []) : [top];
+    inner.forEach((first, position) => {
+      for (const op of databaseSideOperations(first)) {
+        const place = { top: top.index, inner: top.kind === "SeparateDatabaseAndState" ? position : -1 };
+        if (op.thirdParty && ADD_DEFAULT_VALUE.has(op.thirdParty.qualified)) {
+          const model = literalString(op.args.model_name);
+          const field = literalString(op.args.name);
+          if (model && field) add(`field:${model.toLowerCase()}.${field}`, place);
+          continue;
+        }
+        if (op.kind !== "RunSQL") continue;
+        for (const fact of readableForwardStatements(runSqlFacts(op, migration)) ?? []) {
+          if (fact.kind === "set-default" && fact.table !== null && fact.column !== null) add(`column:${fact.table.toLowerCase()}.${fact.column.toLowerCase()}`, place);
+        }
+      }
+    });
+  }
+  return places;
+});
+
+/** Whether `place` runs after `ctx.op`: a later top-level operation, or a later database operation of the same `SeparateDatabaseAndState`. */
+function after(ctx: OperationContext, place: Place): boolean {
+  const top = ctx.parent ?? ctx.op;
+  if (place.top !== top.index) return place.top > top.index;
+  const siblings: readonly Operation[] = ctx.parent?.databaseOperations ?? [];
+  return place.inner >= 0 && place.inner > siblings.indexOf(ctx.op) && siblings.includes(ctx.op);
+}
 
 /**
  * Whether an operation after `ctx.op` sets a database default on `table`.`column` (`field` of
@@ -35,17 +72,10 @@ const same = (a: string | null, b: string): boolean => a !== null && a.toLowerCa
  */
 export function defaultSetLater(ctx: OperationContext, model: ModelState, field: string, table: string, column: string): "same-transaction" | "later-transaction" | null {
   if (ctx.target.database !== "postgresql") return null;
-  for (const op of operationsAfter(ctx)) {
-    if (op.thirdParty && ADD_DEFAULT_VALUE.has(op.thirdParty.qualified)) {
-      if (same(literalString(op.args.model_name), model.name) && literalString(op.args.name) === field) return ctx.migration.atomic ? "same-transaction" : "later-transaction";
-      continue;
-    }
-    if (op.kind !== "RunSQL") continue;
-    for (const fact of readableForwardStatements(runSqlFacts(op, ctx.migration)) ?? []) {
-      if (fact.kind === "set-default" && same(fact.table, table) && same(fact.column, column)) return ctx.migration.atomic ? "same-transaction" : "later-transaction";
-    }
-  }
-  return null;
+  const places = defaultsSet(ctx.migration);
+  const found = [...(places.get(`field:${model.name.toLowerCase()}.${field}`) ?? []), ...(places.get(`column:${table.toLowerCase()}.${column.toLowerCase()}`) ?? [])].some((place) => after(ctx, place));
+  if (!found) return null;
+  return ctx.migration.atomic ? "same-transaction" : "later-transaction";
 }
 
 /** The help line of a finding whose column gets its database default from a later statement of a non-atomic migration. */

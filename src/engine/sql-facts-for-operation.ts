@@ -85,18 +85,29 @@ export function* databaseSideOperations(op: Operation): Generator<Operation> {
   for (const executed of op.executes ?? []) yield executed;
 }
 
-/** Whether the SQL of the migration (any `RunSQL` that reaches the database) drops `table`.`column` or the whole table. */
-export function migrationDropsColumn(migration: ParsedMigration, table: string, column: string): boolean {
+/**
+ * What the SQL of the migration (any `RunSQL` that reaches the database) drops: `table` and
+ * `table.column` (lower case), read once per migration (every state-only removal asks).
+ */
+const sqlDrops = oncePer((migration: ParsedMigration): Set<string> => {
+  const drops = new Set<string>();
   for (const top of migration.operations) {
     for (const op of databaseSideOperations(top)) {
       if (op.kind !== "RunSQL") continue;
       for (const fact of readableForwardStatements(runSqlFacts(op, migration)) ?? []) {
-        if (fact.table === null || fact.table.toLowerCase() !== table.toLowerCase()) continue;
-        if (fact.kind === "drop-table" || (fact.kind === "drop-column" && fact.column?.toLowerCase() === column.toLowerCase())) return true;
+        if (fact.table === null) continue;
+        if (fact.kind === "drop-table") drops.add(fact.table.toLowerCase());
+        else if (fact.kind === "drop-column" && fact.column !== null) drops.add(`${fact.table.toLowerCase()}.${fact.column.toLowerCase()}`);
       }
     }
   }
-  return false;
+  return drops;
+});
+
+/** Whether the SQL of the migration drops `table`.`column` or the whole table. */
+export function migrationDropsColumn(migration: ParsedMigration, table: string, column: string): boolean {
+  const drops = sqlDrops(migration);
+  return drops.size > 0 && (drops.has(table.toLowerCase()) || drops.has(`${table.toLowerCase()}.${column.toLowerCase()}`));
 }
 
 /** Whether a migration holds a `RunSQL` anywhere (top level or inside `SeparateDatabaseAndState`). */
