@@ -9,10 +9,12 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
+import { libraryProjects } from "../support/library-project.js";
 
 const CASE = path.join(RULE_FIXTURES, "runsql-dropping-column/bad/not-null-and-foreign-key-columns");
 const root = mkdtempSync(path.join(tmpdir(), "rollsafe-dropped-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+const project = libraryProjects("renamed");
 
 async function rulesOf(postDeploy: boolean): Promise<string[]> {
   const dir = path.join(root, postDeploy ? "post" : "pre");
@@ -41,10 +43,7 @@ describe("a column the migration's SQL drops with its field", () => {
 
 describe("a field renamed earlier in the migration, then removed", () => {
   it("names the column the old release uses, and leaves the rename out of the recipe", async () => {
-    const dir = path.join(root, "renamed");
-    cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, "library/migrations/0002_fk.py"),
+    const dir = project(
       [
         "from django.db import migrations",
         "",

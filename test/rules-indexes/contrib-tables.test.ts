@@ -2,22 +2,15 @@
  * A foreign key to a contrib model the run does not include (settings.AUTH_USER_MODEL left as
  * auth.User, ContentType) names its real table and constraint in advice, not a placeholder.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
-import { RULE_FIXTURES } from "../support/fixture-cases.js";
+import { libraryProjects } from "../support/library-project.js";
 
-const root = mkdtempSync(path.join(tmpdir(), "rollsafe-contrib-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const project = libraryProjects("contrib");
 
 describe("foreign keys to Django's contrib models", () => {
   it("reference auth_user and django_content_type", async () => {
-    const dir = path.join(root, "case");
-    cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, "library/migrations/0002_fk.py"),
+    const dir = project(
       [
         "import django.db.models.deletion",
         "from django.conf import settings",

@@ -3,22 +3,14 @@
  * the recipe keeps the change in state and runs only what the column needs, written out when
  * rollsafe knows it (a NOT NULL change, or nothing for a new default).
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
-import { RULE_FIXTURES } from "../support/fixture-cases.js";
+import { libraryProjects } from "../support/library-project.js";
 
-const root = mkdtempSync(path.join(tmpdir(), "rollsafe-readd-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const project = libraryProjects("readd");
 
-let counter = 0;
 async function recipe(field: string): Promise<string> {
-  const dir = path.join(root, `case${counter++}`);
-  cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, "library/migrations/0002_fk.py"),
+  const dir = project(
     `import django.db.models.deletion\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = [\n        migrations.AlterField("book", "author", ${field}),\n    ]\n`,
   );
   const found = (await lint([dir], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"] })).diagnostics;

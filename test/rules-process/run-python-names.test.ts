@@ -2,22 +2,15 @@
  * RunPython findings name what the migration wrote: a `partial(...)` as it is, and a model held
  * in a variable (a loop over models) as that variable, without inventing a model called `model`.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
-import { RULE_FIXTURES } from "../support/fixture-cases.js";
+import { libraryProjects } from "../support/library-project.js";
 
-const root = mkdtempSync(path.join(tmpdir(), "rollsafe-run-python-"));
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const project = libraryProjects("run-python");
 
 describe("RunPython findings name what the migration wrote", () => {
   it("a partial, and a model in a loop variable", async () => {
-    const dir = path.join(root, "case");
-    cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, "library/migrations/0002_fk.py"),
+    const dir = project(
       [
         "from functools import partial",
         "",
