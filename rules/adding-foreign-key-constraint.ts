@@ -6,6 +6,7 @@ import {
   djangoIndexName,
   fieldWith,
   migrationModule,
+  nullabilityRunSql,
   partitionedIndexOperations,
   partitionedUniqueConstraintOperations,
   partitionTargets,
@@ -221,13 +222,7 @@ export const addingForeignKeyConstraint: Rule = {
         // What the column itself needs, without the foreign key's drop and re-add (a new default
         // is Python's alone then): nothing, a NOT NULL change, or what sqlmigrate shows.
         const needed = before ? databaseChanges(before, after).filter((key) => key !== "default") : [];
-        const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
-        const sql =
-          needed.length === 0
-            ? []
-            : needed.length === 1 && needed[0] === "null"
-              ? [after.null ? runSqlLines(`${alter} DROP NOT NULL;`, `${alter} SET NOT NULL;`) : runSqlLines(`${alter} SET NOT NULL;`, `${alter} DROP NOT NULL;`)]
-              : null;
+        const sql = needed.length === 0 ? [] : needed.length === 1 && needed[0] === "null" ? [nullabilityRunSql(table, column, after.null === true)] : null;
         steps.push(
           sql === null
             ? `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(

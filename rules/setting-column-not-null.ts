@@ -1,6 +1,6 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
-import { alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
+import { alterFieldSnippet, alterFieldSource, code, djangoHas, fieldWith, nullabilityRunSql, postDeployMarker, py, pyValue, separateDatabaseAndState } from "../src/advice/snippets.js";
 import type { ModelState } from "../src/state/model-state.js";
 
 /**
@@ -86,7 +86,7 @@ export const settingColumnNotNull: Rule = {
           : `Because the field has a default (${pyValue(after.default)}), Django also runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\` inside the same transaction, holding the lock for the whole update.`,
       );
     }
-    const foreignKey = after.relation !== null && after.relation !== undefined && after.relation.dbConstraint;
+    const foreignKey = after.relation?.dbConstraint === true;
     const steps: string[] = [
       `Ship a release that never writes NULL to \`${name}\`, and backfill existing NULLs in batches in a separate data migration with \`atomic = False\`.`,
     ];
@@ -106,8 +106,8 @@ export const settingColumnNotNull: Rule = {
         foreignKey
           ? `Then make the column NOT NULL with SQL and the field in state only: PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, while an \`AlterField\` of a foreign key would drop and re-add \`${model.name}.${name}\`'s constraint, checking every row. Drop the helper constraint in the same migration:\n${code(
               separateDatabaseAndState(
-                [`migrations.AlterField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${fieldWith(call, {}, ["default"])},\n),`],
-                [runSqlLines(`ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} SET NOT NULL;`, `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)} DROP NOT NULL;`)],
+                [`${alterFieldSource(model.key, name, fieldWith(call, {}, ["default"]))},`],
+                [nullabilityRunSql(table, column, false)],
               ),
             )}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`
           : `Then make the column NOT NULL; PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, so drop the helper constraint in the same migration:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["default"]))}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,

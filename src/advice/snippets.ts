@@ -206,7 +206,12 @@ export function fieldWith(call: PyValue | null, overrides: Record<string, string
 
 /** `migrations.AlterField(...)` for a field with overrides. */
 export function alterFieldSnippet(modelKey: string, field: string, fieldCall: string): string {
-  return code(`migrations.AlterField(\n    model_name=${py(modelKey)},\n    name=${py(field)},\n    field=${fieldCall},\n)`);
+  return code(alterFieldSource(modelKey, field, fieldCall));
+}
+
+/** The source of `migrations.AlterField(...)`, unfenced (for a list of operations). */
+export function alterFieldSource(modelKey: string, field: string, fieldCall: string): string {
+  return `migrations.AlterField(\n    model_name=${py(modelKey)},\n    name=${py(field)},\n    field=${fieldCall},\n)`;
 }
 
 /**
@@ -284,6 +289,13 @@ export function runSqlLines(sql: string, reverseSql: string | null, indent = 0):
     `${pad}    reverse_sql=${reverseSql === null ? "migrations.RunSQL.noop" : py(reverseSql)},`,
     `${pad}),`,
   ].join("\n");
+}
+
+/** `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` (or `DROP NOT NULL` when `nullable`) as a `RunSQL`, with the opposite as its reverse. */
+export function nullabilityRunSql(table: string, column: string, nullable: boolean): string {
+  const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
+  const [forward, reverse] = nullable ? ["DROP NOT NULL", "SET NOT NULL"] : ["SET NOT NULL", "DROP NOT NULL"];
+  return runSqlLines(`${alter} ${forward};`, `${alter} ${reverse};`);
 }
 
 /** A literal default as a PostgreSQL constant (`'text'`, `42`, `true`), or null when it is not a plain literal. */

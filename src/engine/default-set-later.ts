@@ -8,7 +8,6 @@
  * ever sees the column without its default (checked on PostgreSQL 15: an INSERT that leaves the
  * column out, after the migration, gets the default).
  */
-import type { Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { literalString, type ModelState } from "../state/model-state.js";
 import { oncePer } from "../util/collections.js";
@@ -61,8 +60,8 @@ const defaultsSet = oncePer((migration: ParsedMigration): Map<string, Place[]> =
 function after(ctx: OperationContext, place: Place): boolean {
   const top = ctx.parent ?? ctx.op;
   if (place.top !== top.index) return place.top > top.index;
-  const siblings: readonly Operation[] = ctx.parent?.databaseOperations ?? [];
-  return place.inner >= 0 && place.inner > siblings.indexOf(ctx.op) && siblings.includes(ctx.op);
+  const at = ctx.parent?.databaseOperations?.indexOf(ctx.op) ?? -1;
+  return at >= 0 && place.inner > at;
 }
 
 /**

@@ -647,6 +647,8 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
   const body = cls.childForFieldName("body");
   if (!body) return;
   let init: SyntaxNode | null = null;
+  // The names the class body binds (see `moduleConstants`), found once when `operations` is read.
+  let classNames: Map<string, SyntaxNode | null> | undefined;
   for (const stmt of body.namedChildren) {
     if (stmt.type === "comment") {
       result.fileComments.push({ text: commentText(stmt), line: ctx.index.position(stmt.startIndex).line });
@@ -683,8 +685,8 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
     if (left.text === "operations") {
       // Names the class body binds before (`state_operations = [...]` as a class attribute) are
       // read where they are bound, as Python runs the class body; the module's otherwise.
-      const bound = moduleConstants(body);
-      const scope = bound.size > 0 ? { values: new Map<string, PyValue>(), nodes: bound } : undefined;
+      classNames ??= moduleConstants(body);
+      const scope = classNames.size > 0 ? { values: new Map<string, PyValue>(), nodes: classNames } : undefined;
       readOperations(scope ? { ...ctx, scope, memo: new Map(), lists: new Map() } : ctx, right, result, extend);
       continue;
     }

@@ -446,8 +446,8 @@ export class ProjectState {
         break;
       }
       case "ValidateConstraint": {
-        // State-wise nothing (Django's state_forwards is empty); kept so the lock model and the
-        // rules know PostgreSQL can rely on the constraint from here on.
+        // Django's state_forwards changes nothing; rollsafe clears `notValid`, so that rules know
+        // PostgreSQL can rely on the constraint from here on (setting-column-not-null).
         const model = this.model(ctx.app, str(a.model_name) ?? "");
         const name = str(a.name);
         if (model?.constraints.some((c) => c.name === name && c.notValid)) {
