@@ -1,28 +1,8 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import type { PyValue } from "../src/model/types.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, resolveSqlTable, statementsBefore, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { code, py, sqlIdent } from "../src/advice/snippets.js";
-import type { ModelState } from "../src/state/model-state.js";
-
-/** Whether a value mentions `<field>__isnull=False` (a `CheckConstraint(condition=Q(x__isnull=False))`). */
-function mentionsNotNullCheck(value: PyValue, field: string): boolean {
-  switch (value.kind) {
-    case "call":
-      if (Object.entries(value.kwargs).some(([k, v]) => k === `${field}__isnull` && v.kind === "bool" && !v.value)) return true;
-      return [...value.args, ...Object.values(value.kwargs)].some((v) => mentionsNotNullCheck(v, field));
-    case "list":
-    case "tuple":
-      return value.items.some((v) => mentionsNotNullCheck(v, field));
-    default:
-      return false;
-  }
-}
-
-function stateHasNotNullCheck(model: ModelState | null, field: string | null): boolean {
-  if (!model || field === null) return false;
-  return model.constraints.some((c) => c.kind === "check" && mentionsNotNullCheck(c.value, field));
-}
+import { validatedNotNullCheck } from "../src/state/model-state.js";
 
 /** RS609: `RunSQL` `ALTER COLUMN ... SET NOT NULL` on an existing table. */
 export const runsqlSettingNotNull: Rule = {
@@ -36,7 +16,7 @@ export const runsqlSettingNotNull: Rule = {
     hazards: ["H09"],
     docs: {
       summary: "Raw SQL that makes an existing column NOT NULL with a full-table scan under ACCESS EXCLUSIVE",
-      what: "Flags `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` in `RunSQL` on an existing table (PostgreSQL). Not reported on tables created in the same migration, and on PostgreSQL 12+ when a `CHECK (col IS NOT NULL)` was validated earlier in the same migration or is in the model state (the `CheckConstraint` + `ValidateConstraint` recipe), because PostgreSQL then skips the scan.",
+      what: "Flags `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` in `RunSQL` on an existing table (PostgreSQL). Not reported on tables created in the same migration, and on PostgreSQL 12+ when a `CHECK (col IS NOT NULL)` was validated earlier in the same migration or is in the model state validated (`AddConstraint`, or `AddConstraintNotValid` and then `ValidateConstraint`: the recipe), because PostgreSQL then skips the scan.",
       why: "PostgreSQL scans every row to prove there is no NULL while holding ACCESS EXCLUSIVE: reads and writes of the table wait for the whole scan. The old release, if it still writes NULL, starts failing.",
       recipe: [
         "After the new release no longer writes NULL, backfill the NULLs in batches.",
@@ -59,7 +39,7 @@ export const runsqlSettingNotNull: Rule = {
       const field = fieldOfColumn(ref.model, fact.column);
       if (ctx.target.postgresVersion >= 12) {
         const validated = statementsBefore(ctx, fact).some((f) => f.kind === "validate-constraint" && f.table === fact.table);
-        if (validated || stateHasNotNullCheck(ref.model, field?.name ?? null)) continue;
+        if (validated || (ref.model && field && validatedNotNullCheck(ref.model, field.name))) continue;
       }
       const table = sqlIdent(fact.table ?? ref.table);
       const column = sqlIdent(fact.column);

@@ -1,23 +1,8 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { alterFieldSnippet, alterFieldSource, code, djangoHas, fieldWith, nullabilityRunSql, postDeployMarker, py, pyValue, separateDatabaseAndState } from "../src/advice/snippets.js";
-import type { ModelState } from "../src/state/model-state.js";
+import { validatedNotNullCheck } from "../src/state/model-state.js";
 
-/**
- * A validated CHECK constraint of the model that says `field IS NOT NULL`
- * (`CheckConstraint(condition=Q(<field>__isnull=False))`, `check=` before Django 5.1), added with
- * `AddConstraint` or with `AddConstraintNotValid` and then `ValidateConstraint`; null when none.
- */
-function validatedNotNullCheck(model: ModelState, field: string): string | null {
-  for (const c of model.constraints) {
-    if (c.kind !== "check" || c.notValid || c.value.kind !== "call") continue;
-    const q = c.value.kwargs.condition ?? c.value.kwargs.check;
-    if (q?.kind !== "call" || !/(^|\.)Q$/.test(q.qualified) || q.args.length > 0 || q.hasSplat) continue;
-    const entries = Object.entries(q.kwargs);
-    if (entries.length === 1 && entries[0]?.[0] === `${field}__isnull` && entries[0][1].kind === "bool" && !entries[0][1].value) return c.name;
-  }
-  return null;
-}
 
 /** RS106: `AlterField` from `null=True` to `null=False` on an existing table. */
 export const settingColumnNotNull: Rule = {

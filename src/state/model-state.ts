@@ -132,6 +132,22 @@ export function contribTable(key: string): string | null {
   return CONTRIB_TABLES[key.toLowerCase()] ?? null;
 }
 
+/**
+ * A validated CHECK constraint of the model that says `field IS NOT NULL`
+ * (`CheckConstraint(condition=Q(<field>__isnull=False))`, `check=` before Django 5.1), added with
+ * `AddConstraint` or with `AddConstraintNotValid` and then `ValidateConstraint`; null when none.
+ */
+export function validatedNotNullCheck(model: ModelState, field: string): string | null {
+  for (const c of model.constraints) {
+    if (c.kind !== "check" || c.notValid || c.value.kind !== "call") continue;
+    const q = c.value.kwargs.condition ?? c.value.kwargs.check;
+    if (q?.kind !== "call" || !/(^|\.)Q$/.test(q.qualified) || q.args.length > 0 || q.hasSplat) continue;
+    const entries = Object.entries(q.kwargs);
+    if (entries.length === 1 && entries[0]?.[0] === `${field}__isnull` && entries[0][1].kind === "bool" && !entries[0][1].value) return c.name;
+  }
+  return null;
+}
+
 /** PostgreSQL's identifier limit (`NAMEDATALEN - 1`), which Django's backend reports. */
 export const MAX_NAME_LENGTH = 63;
 
