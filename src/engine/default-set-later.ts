@@ -24,7 +24,8 @@ interface Place {
 
 /**
  * Every database default the migration sets, by `table.column` (lower case) for SQL and by
- * `model.field` (the model's name lower case) for `AddDefaultValue`, read once per migration:
+ * `model.field` (the model's name lower case) for `AddDefaultValue`, and every NOT NULL its SQL
+ * drops (by `nullable:table.column`), read once per migration:
  * each `AddField` asks, and a scan of the rest of the migration per question made a migration of
  * thousands of fields quadratic.
  */
@@ -48,7 +49,9 @@ const defaultsSet = oncePer((migration: ParsedMigration): Map<string, Place[]> =
         }
         if (op.kind !== "RunSQL") continue;
         for (const fact of readableForwardStatements(runSqlFacts(op, migration)) ?? []) {
-          if (fact.kind === "set-default" && fact.table !== null && fact.column !== null) add(`column:${fact.table.toLowerCase()}.${fact.column.toLowerCase()}`, place);
+          if (fact.table === null || fact.column === null) continue;
+          if (fact.kind === "set-default") add(`column:${fact.table.toLowerCase()}.${fact.column.toLowerCase()}`, place);
+          else if (fact.kind === "drop-not-null") add(`nullable:${fact.table.toLowerCase()}.${fact.column.toLowerCase()}`, place);
         }
       }
     });
@@ -75,6 +78,19 @@ export function defaultSetLater(ctx: OperationContext, model: ModelState, field:
   const found = [...(places.get(`field:${model.name.toLowerCase()}.${field}`) ?? []), ...(places.get(`column:${table.toLowerCase()}.${column.toLowerCase()}`) ?? [])].some((place) => after(ctx, place));
   if (!found) return null;
   return ctx.migration.atomic ? "same-transaction" : "later-transaction";
+}
+
+/**
+ * Whether an operation after `ctx.op` in the same migration lets the database fill `table`.`column`
+ * (a `RunSQL` that drops its NOT NULL or sets a default), on PostgreSQL. For a migration that
+ * runs before the deploy this is enough whether it is atomic or not: the new release starts once
+ * the whole migration has run.
+ */
+export function columnFillableLater(ctx: OperationContext, table: string, column: string): boolean {
+  if (ctx.target.database !== "postgresql") return false;
+  const places = defaultsSet(ctx.migration);
+  const key = `${table.toLowerCase()}.${column.toLowerCase()}`;
+  return [...(places.get(`column:${key}`) ?? []), ...(places.get(`nullable:${key}`) ?? [])].some((place) => after(ctx, place));
 }
 
 /** The help line of a finding whose column gets its database default from a later statement of a non-atomic migration. */
