@@ -9,6 +9,19 @@ const WHOLE_TABLE = /^(\w+)\.objects(\.all\(\))?\.(update|delete)$/;
 const LOAD_ALL = /^(\w+)\.objects\.all\(\)\.?$|^(\w+)\.objects\.all$/;
 
 /**
+ * A call's queryset chain as the patterns above read it: without the calls that only choose the
+ * database (`.using(alias)`, the way wagtail writes every data migration, and `.db_manager(alias)`),
+ * and with Django's other manager names (`_default_manager`, `_base_manager`) as `objects`.
+ * Callee texts keep a call's parentheses, not its arguments (`Book.objects.using().all().update`).
+ */
+function unrouted(call: string): string {
+  return call
+    .replace(/^(\w+)\.(?:_default_manager|_base_manager)\b/, "$1.objects")
+    .replace(/\.objects\.db_manager\(\)/, ".objects")
+    .replace(/\.using\(\)/g, "");
+}
+
+/**
  * The functions already reported in a migration: the finding is at the function, so a function
  * several `RunPython`s run (a helper factory called twice makes two) is reported once.
  */
@@ -26,7 +39,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` but without `.iterator()` (every row loaded into memory). Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` (every row loaded into memory); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager` and `_base_manager`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -56,8 +69,11 @@ class Migration(migrations.Migration):
     const reported = reportedIn(ctx.migration);
     const runs = functionsRunBy(ctx.migration, forward);
     for (const fn of runs) {
-      const whole = fn.calls.map((c) => WHOLE_TABLE.exec(c)).find((m) => m !== null);
-      const loadsAll = fn.calls.some((c) => LOAD_ALL.test(c)) && fn.calls.some((c) => c.endsWith(".save")) && !fn.calls.some((c) => c.endsWith(".iterator"));
+      const wholeCall = fn.calls.find((c) => WHOLE_TABLE.test(unrouted(c)));
+      const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
+      const saves = fn.calls.some((c) => c.endsWith(".save"));
+      const bulkUpdates = fn.calls.some((c) => c.endsWith(".bulk_update"));
+      const loadsAll = fn.calls.some((c) => LOAD_ALL.test(unrouted(c))) && (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator"));
       if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       const model = whole?.[1] ?? "Model";
@@ -68,8 +84,8 @@ class Migration(migrations.Migration):
       ctx.report({
         range: fn.range,
         message: whole
-          ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${whole[0]}\`).`
-          : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and saves them one by one.`,
+          ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${wholeCall?.replace(/\.(using|db_manager)\(\)/g, ".$1(...)")}\`).`
+          : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
         help: [
           `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once. Loading all rows can exhaust the migration process's memory.`,
           `1. Work in batches of primary keys${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(
