@@ -1,5 +1,6 @@
 /**
- * Operations a migration builds with a helper module of its project: debusine's migrations call
+ * Operations a migration builds with a helper module of its project (and the `atomic` its
+ * `Migration` class inherits from a base class there, like Sentry's `CheckedMigration`): debusine's migrations call
  * `make_artifact_field_renamer(...)` and `ReloadModel(...)` from `debusine/db/migrations/_utils.py`
  * in their `operations` (and a migration may spread a helper's list: `*make_operations(...)`). The parse reads each migration alone (and caches it by its own content),
  * so such a call leaves it as an operation it could not read; after the load, each one whose
@@ -42,7 +43,9 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   const pending = migrations.filter((m) => m.operations.some(mayUseHelper));
   const running = new Map(migrations.map((m) => [m, importedFunctionsRun(m)] as const).filter(([, run]) => run.length > 0));
   const calling = new Map(migrations.map((m) => [m, importedCallsRun(m)] as const).filter(([, calls]) => calls.length > 0));
-  if (pending.length === 0 && running.size === 0 && calling.size === 0) return [];
+  // Migration classes whose base comes from a module of the project and may set `atomic` there.
+  const inheriting = migrations.filter((m) => m.migrationBase !== undefined && m.atomicRange === null);
+  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const locate = (dir: string, module: string): string | null => {
@@ -156,6 +159,14 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       read.add(key);
       if (caller && keys.has(key)) caller.calls = caller.calls.map((c) => (c === call ? key : c));
     }
+  }
+  for (const migration of inheriting) {
+    const base = migration.migrationBase as string;
+    const dot = base.lastIndexOf(".");
+    const file = locate(path.dirname(migration.path), base.slice(0, dot));
+    const module = file === null ? null : moduleAt(file);
+    const atomic = typeof module === "object" && module !== null ? module.classAtomic(base.slice(dot + 1)) : undefined;
+    if (atomic !== undefined) migration.atomic = atomic;
   }
   return [...modules.keys()].sort();
 }

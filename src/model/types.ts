@@ -181,9 +181,16 @@ export interface MigrationFile {
   runBefore: DependencyRef[];
   replaces: DependencyRef[];
   initial: boolean | null;
-  /** `atomic` attribute; Django's default is True. */
+  /** `atomic` attribute (the class's own, else one its bases in the file set); Django's default is True. */
   atomic: boolean;
+  /** Where the `Migration` class itself sets `atomic` (null: it does not). */
   atomicRange: SourceRange | null;
+  /**
+   * The `Migration` class's base when it comes from another module and is not Django's
+   * (`sentry.new_migrations.migrations.CheckedMigration`), qualified as the file imports it: the
+   * base may set `atomic` there (`resolveHelperCalls` reads it). Absent otherwise.
+   */
+  migrationBase?: string;
   stage: StageMarker | null;
   /** `None` when `operations` itself could not be read. */
   operations: Operation[];

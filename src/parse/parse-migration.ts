@@ -244,7 +244,10 @@ export function parseMigrationSource(
 
   ctx.local = localOperations(ctx, classes);
   const migrationClass = pickMigrationClass(ctx, classes);
-  if (migrationClass) readMigrationClass(ctx, migrationClass, result);
+  if (migrationClass) {
+    inheritFromBases(ctx, migrationClass, classes, result);
+    readMigrationClass(ctx, migrationClass, result);
+  }
   for (const { facts } of ctx.nested.values()) result.functions.push(facts);
   return result;
 }
@@ -636,6 +639,56 @@ function pickMigrationClass(ctx: Ctx, classes: SyntaxNode[]): SyntaxNode | null 
     }
   }
   return null;
+}
+
+/**
+ * `atomic = <value>` in a class body: false for a literal False, true for anything else (as
+ * Django takes it), undefined when the body does not set it.
+ */
+export function classBodyAtomic(cls: SyntaxNode): boolean | undefined {
+  let atomic: boolean | undefined;
+  for (const stmt of cls.childForFieldName("body")?.namedChildren ?? []) {
+    const assignment = stmt.type === "expression_statement" ? stmt.namedChildren[0] : undefined;
+    if (assignment?.type !== "assignment" || assignment.childForFieldName("left")?.text !== "atomic") continue;
+    const right = assignment.childForFieldName("right");
+    if (right) atomic = right.type !== "false";
+  }
+  return atomic;
+}
+
+/** The first base of a class as a dotted name (`CheckedMigration`, `base.CheckedMigration`), or null. */
+export function firstBaseName(cls: SyntaxNode): string | null {
+  const base = (cls.childForFieldName("superclasses")?.namedChildren ?? []).find((b) => b.type !== "comment" && b.type !== "keyword_argument");
+  return base ? dottedName(base) : null;
+}
+
+/**
+ * What the `Migration` class inherits: `atomic` from a base class of the same file that sets it
+ * (`class Base(migrations.Migration): atomic = False`, then `class Migration(Base)`), following
+ * bases in the file; a base imported from another module that is not Django's is recorded
+ * (`migrationBase`) for `resolveHelperCalls` to read. The class's own `atomic` overrides both.
+ */
+function inheritFromBases(ctx: Ctx, cls: SyntaxNode, classes: SyntaxNode[], result: ParsedMigration): void {
+  const seen = new Set<SyntaxNode>([cls]);
+  let current = cls;
+  for (;;) {
+    const name = firstBaseName(current);
+    if (name === null) return;
+    const local = name.includes(".") ? undefined : classes.filter((c) => c.childForFieldName("name")?.text === name && c.startIndex < current.startIndex).pop();
+    if (!local) {
+      const qualified = qualify(ctx, name);
+      if (!MIGRATION_BASES.has(qualified) && qualified.includes(".")) result.migrationBase = qualified;
+      return;
+    }
+    if (seen.has(local)) return;
+    seen.add(local);
+    const atomic = classBodyAtomic(local);
+    if (atomic !== undefined) {
+      result.atomic = atomic;
+      return;
+    }
+    current = local;
+  }
 }
 
 /** The class attributes read as dependency lists, and where each goes in the model. */
@@ -1764,6 +1817,8 @@ export class HelperModule {
   private readonly modelImports: ParsedMigration["modelImports"] = [];
   /** Its functions, decorated ones too, by name (a name defined twice: the last). */
   private readonly defs = new Map<string, SyntaxNode>();
+  /** Its classes, by name (a name defined twice: the last). */
+  private readonly classDefs = new Map<string, SyntaxNode>();
 
   private constructor(
     private readonly ctx: Ctx | null,
@@ -1774,10 +1829,31 @@ export class HelperModule {
     const classes: SyntaxNode[] = [];
     readModuleLevel(ctx, this.modelImports, (child) => {
       const def = definitionOf(child);
-      if (def?.type === "class_definition") classes.push(def);
+      if (def?.type === "class_definition") {
+        classes.push(def);
+        this.classDefs.set(def.childForFieldName("name")?.text ?? "", def);
+      }
       if (def?.type === "function_definition") this.defs.set(def.childForFieldName("name")?.text ?? "", def);
     });
     ctx.local = localOperations(ctx, classes, "a helper module");
+  }
+
+  /**
+   * The `atomic` a migration class of this module sets (`CheckedMigration`'s `atomic = False`), or
+   * one of its bases in the module sets; undefined when none does or there is no such class.
+   */
+  classAtomic(name: string): boolean | undefined {
+    const seen = new Set<string>();
+    for (let current: string | null = name; current !== null && !seen.has(current); ) {
+      seen.add(current);
+      const cls = this.classDefs.get(current);
+      if (!cls) return undefined;
+      const atomic = classBodyAtomic(cls);
+      if (atomic !== undefined) return atomic;
+      const base = firstBaseName(cls);
+      current = base !== null && !base.includes(".") ? base : null;
+    }
+    return undefined;
   }
 
   /**
