@@ -374,20 +374,59 @@ export function migrationModule(operations: string[], options: { atomic: boolean
 const DOTTED_MODULES = new Set(["django", "uuid", "datetime", "decimal"]);
 
 /**
+ * The imports of the migration whose operations the rules are reading (name -> qualified name, as
+ * `ParsedMigration.imports` holds them), set by the replay for each migration: the user's own
+ * operations copied into advice use the names the migration imports (`FlexibleForeignKey`,
+ * `sentry.db.models.indexes...`), and an advice module imports them as the migration does.
+ */
+let adviceImports: Readonly<Record<string, string>> | null = null;
+
+/** Sets the imports advice modules take their names from (null: none, between migrations). */
+export function setAdviceImports(imports: Readonly<Record<string, string>> | null): void {
+  adviceImports = imports;
+}
+
+/** Names every advice module binds itself. */
+const TEMPLATE_NAMES = new Set(["migrations", "models"]);
+
+/** The import line that binds `name` as the migration binds it (`qualified`: `a.b.Name`, `.x`, or a module). */
+function importLineFor(name: string, qualified: string, dotted: string): string {
+  if (qualified === name) {
+    // `import a.b.c` binds `a`: the module path the code goes through, less the attribute it reads.
+    const path = dotted.replace(/\.[^.]+$/, "");
+    return `import ${path === "" ? name : path}`;
+  }
+  // `from ..utils import x` is `..utils.x`; `from . import x` is `.x`.
+  const [, dots = "", rest = ""] = /^(\.*)(.*)$/.exec(qualified) ?? [];
+  const dot = rest.lastIndexOf(".");
+  const target = rest.slice(dot + 1);
+  const alias = target === name ? "" : ` as ${name}`;
+  if (dot < 0) return dots ? `from ${dots} import ${target}${alias}` : `import ${rest} as ${name}`;
+  return `from ${dots}${rest.slice(0, dot)} import ${target}${alias}`;
+}
+
+/**
  * The import lines a migration module needs for the names its operations use besides
  * `migrations` and `models`: `settings` (`from django.conf import settings`), and dotted
  * references such as `django.db.models.deletion.CASCADE` or `uuid.uuid4` (`import
  * django.db.models.deletion`, `import uuid`), as the user's own operations, copied into advice,
- * write them. Strings and comments are left out of the search.
+ * write them, and the names they use that the migration imports (see `setAdviceImports`).
+ * Strings and comments are left out of the search.
  */
 export function moduleImports(source: string): string[] {
   const code = source.replace(/("""|\'\'\'|"|')(?:\\.|(?!\1)[^\\])*?\1/gs, '""').replace(/#[^\n]*/g, "");
   const lines = new Set<string>();
-  for (const match of code.matchAll(/(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)+)/g)) {
+  for (const match of code.matchAll(/(?<![\w.])([A-Za-z_]\w*)((?:\.[A-Za-z_]\w*)*)/g)) {
     const head = match[1] as string;
-    if (head === "settings") lines.add("from django.conf import settings");
-    else if (head === "django") lines.add(`import ${`${head}${match[2]}`.replace(/\.[^.]+$/, "")}`);
-    else if (DOTTED_MODULES.has(head)) lines.add(`import ${head}`);
+    const rest = match[2] as string;
+    if (head === "settings" && rest !== "") lines.add("from django.conf import settings");
+    else if (head === "django" && rest !== "") lines.add(`import ${`${head}${rest}`.replace(/\.[^.]+$/, "")}`);
+    else if (DOTTED_MODULES.has(head) && rest !== "") lines.add(`import ${head}`);
+    else {
+      // A name the migration imports (a field class of the project, `Q`, a module it goes through).
+      const qualified = adviceImports?.[head];
+      if (qualified !== undefined && !TEMPLATE_NAMES.has(head) && Object.hasOwn(adviceImports ?? {}, head)) lines.add(importLineFor(head, qualified, `${head}${rest}`));
+    }
   }
   const moduleOf = (line: string) => line.replace(/^(from|import) /, "");
   return [...lines].sort((a, b) => (moduleOf(a) < moduleOf(b) ? -1 : 1));

@@ -29,6 +29,7 @@ import { collectBetweenPhases } from "./collect-garbage.js";
 import { resolveHelperCalls } from "./helper-modules.js";
 import { leavesBase } from "../util/paths.js";
 import { flatten } from "../util/intern.js";
+import { setAdviceImports } from "../advice/snippets.js";
 
 /** Options of `lint()`. */
 export interface LintOptions {
@@ -459,6 +460,8 @@ function replay(
   const rulesFor = operationRulesByKind(operationRules);
   for (const migration of graph.plan) {
     const reported = isReported(migration);
+    // Advice modules import the names of the migration's own code that they copy.
+    setAdviceImports(reported ? migration.imports : null);
     const stage = stageOf(migration, target);
     const applyCtx = { app: migration.app, migration: migration.id, file: migration.path };
     const reportCrash = (rule: Rule, error: unknown) =>
@@ -605,5 +608,6 @@ function replay(
     // Partitioned tables made, renamed and dropped by this migration (rules read the current migration's own statements).
     recordPartitionedTables(db, migration, (op) => runSqlFacts(op, migration), schemaChanges);
   }
+  setAdviceImports(null);
   return state;
 }
