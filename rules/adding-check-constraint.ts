@@ -19,7 +19,7 @@ export const addingCheckConstraint: Rule = {
     hazards: ["H19"],
     docs: {
       summary: "Adding a CHECK constraint that validates existing rows under an exclusive lock",
-      what: "Flags `AddConstraint(CheckConstraint(...))` on an existing managed PostgreSQL table, and `AlterField` that turns a field into a `PositiveIntegerField`/`PositiveSmallIntegerField`/`PositiveBigIntegerField` (Django adds `CHECK (col >= 0)`). `AddConstraintNotValid` is the safe form and is not flagged.",
+      what: "Flags `AddConstraint(CheckConstraint(...))` on an existing managed PostgreSQL table, and `AddField` of a `PositiveIntegerField`/`PositiveSmallIntegerField`/`PositiveBigIntegerField` to one, or `AlterField` that turns a field into one (Django adds `CHECK (col >= 0)`, which PostgreSQL validates with a scan of the table even for a new, all-NULL column). `AddConstraintNotValid` is the safe form and is not flagged.",
       why: "`ALTER TABLE ... ADD CONSTRAINT ... CHECK` takes an ACCESS EXCLUSIVE lock and scans every row to validate it: no reads or writes on the table until the scan ends (and, in an atomic migration, until commit). The migration also fails if any row violates the condition.",
       recipe: [
         "Add the constraint with `AddConstraintNotValid` (Django 4.0+, django.contrib.postgres): a brief lock, no scan; new rows are checked from then on.",
@@ -36,10 +36,42 @@ export const addingCheckConstraint: Rule = {
 )`,
     },
   },
-  operationKinds: ["AlterField", "AddConstraint"],
+  operationKinds: ["AddField", "AlterField", "AddConstraint"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const { op } = ctx;
+    if (op.kind === "AddField") {
+      const found = fieldOperation(ctx);
+      if (!found || !POSITIVE_FIELDS.has(found.after.type) || found.call.kind !== "call") return;
+      const { model, name, after, call } = found;
+      const table = ctx.tableOf(model);
+      const column = ctx.columnOf(after) ?? name;
+      const constraint = djangoIndexName(table, [column], "_check");
+      const plainType = after.type.replace(/^Positive/, "");
+      const plain = pyValue({ ...call, callee: call.callee.replace(/Positive(\w*IntegerField)$/, "$1") });
+      const add = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(constraint)} CHECK (${sqlIdent(column)} >= 0) NOT VALID;`;
+      ctx.report({
+        range: op.range,
+        message: `Adding \`${after.type}\` \`${model.name}.${name}\` adds \`CHECK (${column} >= 0)\` with the column, and PostgreSQL scans every row of \`${table}\` to validate it under the ACCESS EXCLUSIVE lock.`,
+        help: [
+          `Django writes the check into the column definition (\`ADD COLUMN ... CHECK (${column} >= 0)\`): even for a new column that is NULL in every row, PostgreSQL validates a new CHECK constraint by scanning the whole table, and \`${table}\` is locked against reads and writes until the scan ends (and, in an atomic migration, until commit).`,
+          `1. Keep the field in state, and add the column as \`${plainType}\` (the same column type, no check) with the constraint NOT VALID (brief lock, no scan):\n${migrationModule(
+            [
+              separateDatabaseAndState(
+                [operationSource(op) + ","],
+                [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${plain},\n),`, runSqlLines(add, `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(constraint)};`)],
+              ),
+            ],
+            { atomic: true },
+          )}`,
+          `2. In the next migration, validate it (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n${migrationModule(
+            [runSqlLines(`ALTER TABLE ${sqlIdent(table)} VALIDATE CONSTRAINT ${sqlIdent(constraint)};`, null)],
+            { atomic: true },
+          )}`,
+        ],
+      });
+      return;
+    }
     if (op.kind === "AlterField") {
       const found = fieldOperation(ctx);
       if (!found?.before || POSITIVE_FIELDS.has(found.before.type) || !POSITIVE_FIELDS.has(found.after.type)) return;
