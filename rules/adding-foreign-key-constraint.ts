@@ -80,7 +80,7 @@ export const addingForeignKeyConstraint: Rule = {
     docs: {
       summary: "Adding a foreign-key constraint to an existing table",
       what: "Flags, on an existing managed table: `AddField` of a `ForeignKey`/`OneToOneField` with a database constraint (the default), except, on PostgreSQL, a field with no default of any kind and `db_index=False` (Django 3.0+ adds the constraint inline with the column, which then holds only NULLs, so PostgreSQL marks it valid without checking a row; with an index, the finding is the index build); `AlterField` that turns `db_constraint` on or turns a plain column into a foreign key; and `AlterField` of a constrained foreign key that changes anything Django treats as a schema change (null, index, default, type...), for which Django 4.2+ drops the constraint and adds it back, validated; and `RenameField` of a constrained foreign key whose column changes name (Django renames the column with the same `alter_field`, so it drops and re-adds the constraint too). `CreateModel` with a foreign key to an existing table is not flagged: the new table is empty, so the SHARE ROW EXCLUSIVE lock on the referenced table lasts an instant (a `lock_timeout` covers the wait for it).",
-      why: "`ADD CONSTRAINT ... FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both the table and the referenced table (all writes to both wait) and checks every existing row. `AddField` also adds the column under ACCESS EXCLUSIVE and builds the column's index at the end of the migration while that lock is held, so reads wait too. A new column added with no DEFAULT is the exception to the check: all its values are NULL, so PostgreSQL skips it (checked on PostgreSQL 15: no scan of the table, the constraint valid). On MySQL, adding a foreign key with `foreign_key_checks` on copies the table.",
+      why: "`ADD CONSTRAINT ... FOREIGN KEY` takes SHARE ROW EXCLUSIVE on both the table and the referenced table (all writes to both wait) and checks every existing row. `AddField` also adds the column under ACCESS EXCLUSIVE and builds the column's index at the end of the migration while that lock is held, so reads wait too. A new column added with no DEFAULT is the exception to the check: all its values are NULL, so PostgreSQL skips it (checked on PostgreSQL 15: no scan of the table, the constraint valid). Dropping a foreign key (Django's first step when it re-adds one) takes ACCESS EXCLUSIVE on both tables, held until the migration commits, so reads of both wait through the check too. On MySQL, adding a foreign key with `foreign_key_checks` on copies the table.",
       recipe: [
         "Add the column without the index: `SeparateDatabaseAndState` with the real field as state and `db_index=False` as the database operation (and `db_constraint=False` when the field has a default, whose rows PostgreSQL would check).",
         "Build the index with `CREATE INDEX CONCURRENTLY` in an `atomic = False` migration.",
@@ -126,6 +126,8 @@ export const addingForeignKeyConstraint: Rule = {
     const oldRef = before ? referenced(ctx, before) : ref;
     const retargeted = oldRef.table !== ref.table || oldRef.column !== ref.column;
     const both = `\`${table}\` and \`${refTable}\``;
+    // Dropping a foreign key takes ACCESS EXCLUSIVE on both tables on PostgreSQL (pg_locks, PostgreSQL 15): reads wait too.
+    const dropLocksBoth = ctx.target.database === "postgresql";
     const addSql = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(fk)} FOREIGN KEY (${sqlIdent(column)}) REFERENCES ${sqlIdent(refTable)} (${sqlIdent(ref.column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;`;
     const dropSql = `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(fk)};`;
     const validate = `Validate it in a later migration (SHARE UPDATE EXCLUSIVE on \`${table}\`, ROW SHARE on \`${refTable}\`: reads and writes go on):\n${migrationModule(
@@ -193,7 +195,11 @@ export const addingForeignKeyConstraint: Rule = {
       const readded = dropped === fk ? "it back" : `\`${fk}\``;
       help.push(
         mode === "readd"
-          ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` first and adds ${readded} afterwards, validated: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) while every row of \`${table}\` is checked.`
+          ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` first and adds ${readded} afterwards, validated${
+              dropLocksBoth
+                ? `: dropping a foreign key takes ACCESS EXCLUSIVE on ${both} (PostgreSQL removes its triggers from both), held until the migration commits, so reads and writes of both wait while every row of \`${table}\` is checked.`
+                : `: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) while every row of \`${table}\` is checked.`
+            }`
           : `Django adds \`${fk}\` with a full check of existing rows: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) for the whole scan.`,
       );
       if (mode === "readd" && renaming) {
@@ -256,7 +262,7 @@ export const addingForeignKeyConstraint: Rule = {
       range: ctx.op.range,
       message: unchecked
         ? `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build (writes to \`${refTable}\` too).`
-        : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
+        : `${verb} ${what}, checking every row of \`${table}\` while ${mode === "readd" && dropLocksBoth ? "reads and writes of" : "writes to"} ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

@@ -1,6 +1,7 @@
 import { mayRedefineColumn, rawStepsMay } from "../src/engine/raw-steps.js";
 import { columnLeftByRemoval } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
+import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { alterFieldSnippet, djangoHas, dropColumnSql, fieldWith, notNullViolation, pyValue } from "../src/advice/snippets.js";
 import { columnFillableLater } from "../src/engine/default-set-later.js";
 import { keepOrderColumn } from "./dropping-column.js";
@@ -16,7 +17,7 @@ export const removingNotNullColumnFromState: Rule = {
     hazards: ["H02"],
     docs: {
       summary: "Removing a field from the model while its column is still NOT NULL without a database default",
-      what: "Flags a state-only `RemoveField` (in `SeparateDatabaseAndState.state_operations` or `RunSQL(state_operations=...)`), and a `RemoveField` in a post-deploy migration, when the column that stays in the database is NOT NULL and has no database default (a column the migration's own SQL drops does not stay, unless the migration runs after the deploy). Likewise an `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None (taking Django's `_order` field away). Not when a `RunSQL` so far (such as one in the same `SeparateDatabaseAndState`'s `database_operations`) may have given the column a default or dropped its NOT NULL, nor, in a migration that runs before the deploy, when one later in the same migration does.",
+      what: "Flags a state-only `RemoveField` (in `SeparateDatabaseAndState.state_operations` or `RunSQL(state_operations=...)`), and a `RemoveField` in a post-deploy migration, when the column that stays in the database is NOT NULL and has no database default (a column the migration's own SQL drops does not stay, unless the migration runs after the deploy). Likewise an `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None (taking Django's `_order` field away). In a migration that runs before the deploy, not when a `RunSQL` so far (such as one in the same `SeparateDatabaseAndState`'s `database_operations`) or later in the same migration may have given the column a default or dropped its NOT NULL (for `_order`, a `RunSQL` so far in any migration).",
       why: "The new release no longer knows the field, so its INSERTs leave the column out; the database then has no value for a NOT NULL column and every INSERT fails until the column is finally dropped.",
       recipe: [
         "Before (or in the same migration as) the state-only removal, let the database fill the column: `AlterField(null=True)`, or `db_default=...` on Django 5.0+.",
@@ -49,10 +50,14 @@ migrations.SeparateDatabaseAndState(
     const table = ctx.db.tableOf(physical);
     const columnName = ctx.columnOf(column) ?? name;
     const ordering = op.kind === "AlterOrderWithRespectTo";
-    // SQL the state does not show may have let the database fill the column: a RunSQL so far (such
-    // as one in the same SeparateDatabaseAndState's database_operations), or, in a migration that
-    // runs before the deploy, one later in the same migration (the new release starts after it).
-    if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayRedefineColumn(fact, table, columnName, ["set-default", "drop-not-null"]))) return;
+    // SQL the state does not show may have let the database fill the column (or dropped it): a
+    // RunSQL so far (such as one in the same SeparateDatabaseAndState's database_operations), or,
+    // in a migration that runs before the deploy, one later in the same migration (the new release
+    // starts after it). A post-deploy removal is reported whatever this migration's SQL does: the
+    // new release has been inserting since the deploy, before any of it ran (`_order` keeps its
+    // earlier exemption: its default comes from SQL alone).
+    const fillable = (fact: SqlStatementFact) => mayRedefineColumn(fact, table, columnName, ["set-default", "drop-not-null"]);
+    if ((ordering || ctx.stage !== "post") && rawStepsMay(ctx, [physical.app, ctx.migration.app], table, fillable)) return;
     if (ctx.stage !== "post" && columnFillableLater(ctx, table, columnName)) return;
     let steps: string[];
     if (ordering) {

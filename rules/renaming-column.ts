@@ -93,10 +93,22 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     }
     ctx.report({
       range: op.range,
-      message: `${op.kind === "RenameField" ? "Renaming field" : "Changing `db_column` of"} \`${model.name}.${fieldName}\` renames column \`${table}.${oldColumn}\` to \`${newColumn}\` while the old release still uses it.`,
+      message: `${renameCause(op.kind, oldField, newField)} \`${model.name}.${fieldName}\`${oldField.relation && !newField.relation ? ` into a \`${newField.type}\`` : !oldField.relation && newField.relation ? " into a foreign key" : ""} renames column \`${table}.${oldColumn}\` to \`${newColumn}\` while the old release still uses it.`,
       help,
       related: oldField.origin ? [ctx.relatedAt(oldField.origin, `\`${model.name}.${fieldName}\` was last defined here`)] : undefined,
       fix: pinColumnFix(ctx, model, fieldName, oldField, pinned),
     });
   },
 };
+
+/**
+ * What renames the column, as the message names it: a `RenameField`; an `AlterField` that turns a
+ * foreign key into a plain field or back (Django names a foreign key's column `<name>_id`); or
+ * one that changes `db_column`.
+ */
+function renameCause(kind: string, before: FieldState, after: FieldState): string {
+  if (kind === "RenameField") return "Renaming field";
+  if (before.relation && !after.relation) return "Turning foreign key";
+  if (!before.relation && after.relation) return "Turning";
+  return "Changing `db_column` of";
+}

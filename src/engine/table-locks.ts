@@ -198,7 +198,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
         break;
       }
       c.own(owner, "ACCESS EXCLUSIVE", `altering column ${column}`);
-      if (dropped) c.relationTargets(owner, before, "ACCESS EXCLUSIVE", `dropping and re-adding the foreign key of \`${owner.name}.${name}\``);
+      if (dropped) c.relationTargets(owner, before, "ACCESS EXCLUSIVE", `${after.relation ? "dropping and re-adding" : "dropping"} the foreign key of \`${owner.name}.${name}\``);
       c.relationTargets(owner, after, "SHARE ROW EXCLUSIVE", `the foreign key of \`${owner.name}.${name}\``);
       break;
     }

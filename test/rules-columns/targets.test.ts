@@ -136,7 +136,7 @@ describe("a foreign key pointed at another field", () => {
     const diags = await lintOps(ops);
     const found = diags.find((d) => d.rule === "adding-foreign-key-constraint");
     expect(found?.message).toBe(
-      "Altering foreign key `Book.author` drops constraint `library_book_author_id_d9a3b67e_fk_library_author_id` and adds `library_book_author_id_d9a3b67e_fk_library_author_code`, checking every row of `library_book` while writes to `library_book` and `library_author` are blocked.",
+      "Altering foreign key `Book.author` drops constraint `library_book_author_id_d9a3b67e_fk_library_author_id` and adds `library_book_author_id_d9a3b67e_fk_library_author_code`, checking every row of `library_book` while reads and writes of `library_book` and `library_author` are blocked.",
     );
     // The old constraint cannot stay: the recipe swaps it for the new one, NOT VALID.
     expect(found?.help.join("\n")).toContain(`'ALTER TABLE "library_book" DROP CONSTRAINT "library_book_author_id_d9a3b67e_fk_library_author_id";'`);
