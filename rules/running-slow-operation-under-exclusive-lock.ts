@@ -207,13 +207,17 @@ migrations.AddField(
       const ownExclusive = new Set(locks.filter((l) => l.mode === "ACCESS EXCLUSIVE").map((l) => l.table));
       let extended = held.size;
       for (const table of ownExclusive) if (held.has(table)) extended--;
-      let lockedTable: string | undefined;
-      let lock: HeldLock | undefined;
-      for (const [table, entry] of held) {
-        if (ownExclusive.has(table)) continue;
-        lockedTable = table;
-        lock = entry;
-        break;
+      // The lock on the table this operation works on, when the migration holds one: its queries
+      // are the ones that wait for the whole build or scan. Else the first lock held.
+      let lockedTable: string | undefined = ownExclusive.has(first.table) || !held.has(first.table) ? undefined : first.table;
+      let lock: HeldLock | undefined = lockedTable === undefined ? undefined : held.get(lockedTable);
+      if (!lock) {
+        for (const [table, entry] of held) {
+          if (ownExclusive.has(table)) continue;
+          lockedTable = table;
+          lock = entry;
+          break;
+        }
       }
       if (lockedTable && lock) {
         const others = extended > 1 ? ` (and ${extended - 1} more table${extended > 2 ? "s" : ""})` : "";
