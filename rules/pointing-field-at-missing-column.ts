@@ -100,6 +100,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
     }
     const { model, physical, name, column, field, before } = target;
     if (findField(physical, (f) => columnOf(f) === column)) return;
+    if (settledLater(ctx, model, name, physical)) return;
     const table = ctx.db.tableOf(physical);
     // The database state knows only what Django's operations did.
     if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayCreateColumn(fact, table, column))) return;
@@ -125,6 +126,31 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
     });
   },
 };
+
+/**
+ * Whether a later operation of the same state-only list points the field back at a column the
+ * table has: InvenTree renames `icon` to `_icon` and then gives it `db_column="icon"` in the same
+ * `state_operations` (sqlmigrate: no SQL; the new release's queries use `icon`). The list is
+ * applied as a whole before any query runs, so only where it leaves the field counts.
+ */
+function settledLater(ctx: OperationContext, model: ModelState, name: string, physical: ModelState): boolean {
+  const list = ctx.parent?.stateOperations;
+  const at = list ? list.indexOf(ctx.op) : -1;
+  if (!list || at < 0) return false;
+  const sameModel = (value: Parameters<typeof literalString>[0]) => literalString(value)?.toLowerCase() === model.name.toLowerCase();
+  let current = name;
+  for (const later of list.slice(at + 1)) {
+    if (later.unknown) return false;
+    if (later.kind === "RenameField" && sameModel(later.args.model_name) && literalString(later.args.old_name) === current) {
+      current = literalString(later.args.new_name) ?? current;
+    } else if ((later.kind === "AlterField" || later.kind === "RemoveField") && sameModel(later.args.model_name) && literalString(later.args.name) === current) {
+      if (later.kind === "RemoveField" || !later.args.field) return later.kind === "RemoveField";
+      const column = columnOf(fieldFromCall(current, later.args.field, model.app, model.key, null));
+      if (column && findField(physical, (f) => columnOf(f) === column)) return true;
+    }
+  }
+  return false;
+}
 
 /** The `RunSQL` that creates the column by hand, with the real table, column and type. */
 function sqlStep(ctx: OperationContext, field: FieldState, table: string, column: string): string {
