@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { contribTable, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { contribTable, defaultTableName, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -30,11 +30,20 @@ function foreignKeyName(ctx: OperationContext, table: string, field: FieldState)
   return ref.table ? djangoIndexName(table, [column], `_fk_${ref.table}_${ref.column}`) : `<${table}_${column}_..._fk_...>`;
 }
 
-/** The referenced table and column, when the target model is in state (or is one of Django's contrib models). */
-function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string } {
+/**
+ * The referenced table and column: the target model's in state (or one of Django's contrib
+ * models'); else, for a model the scanned migrations do not have (an app left out, or a
+ * dependency missing), Django's default table name and `id`, marked `assumed`.
+ */
+function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string; assumed?: string } {
   const key = field.relation?.to ?? null;
   const target = key ? (ctx.state.modelByKey(key) ?? null) : null;
-  if (!target) return { model: null, table: key ? contribTable(key) : null, column: "id" };
+  if (!target) {
+    const contrib = key ? contribTable(key) : null;
+    const dot = key?.indexOf(".") ?? -1;
+    if (contrib || !key || dot <= 0) return { model: null, table: contrib, column: "id" };
+    return { model: null, table: defaultTableName(key.slice(0, dot), key.slice(dot + 1).toLowerCase()), column: "id", assumed: key };
+  }
   const toField = literalString(field.kwargs.to_field);
   const pk = toField ? target.fields.get(toField) : primaryKeyOf(target);
   return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id" };
@@ -136,6 +145,11 @@ export const addingForeignKeyConstraint: Rule = {
     )}`;
     const help: string[] = [];
     const steps: string[] = [];
+    if (ref.assumed) {
+      help.push(
+        `\`${ref.assumed}\` is not in the migrations rollsafe read (its app was not checked, or this migration does not depend on it), so its table is taken to be Django's default name \`${refTable}\` and its key \`${ref.column}\`: \`python manage.py sqlmigrate\` shows the real ones.`,
+      );
+    }
     const partitioned = ctx.target.database === "postgresql" && mode !== "readd" ? partitionedTable(ctx, model, table) : null;
     const indexed = after.dbIndex || after.relation.kind === "o2o";
     const index = after.relation.kind === "o2o" ? djangoIndexName(table, [column], "_uniq") : djangoIndexName(table, [column]);
