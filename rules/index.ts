@@ -83,6 +83,7 @@ import { dependingOnPostDeployMigration } from "./depending-on-post-deploy-migra
 import { namingIdentifierTooLong } from "./naming-identifier-too-long.js";
 import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-and-state-operations.js";
 import { pointingFieldAtMissingColumn } from "./pointing-field-at-missing-column.js";
+import { pointingRelationAtMissingModel } from "./pointing-relation-at-missing-model.js";
 import { makingFieldNullableOnlyInState } from "./making-field-nullable-only-in-state.js";
 import { wideningFieldOnlyInState } from "./widening-field-only-in-state.js";
 import { pointingModelAtMissingTable } from "./pointing-model-at-missing-table.js";
@@ -185,6 +186,7 @@ export const rules: Rule[] = [
   makingFieldNullableOnlyInState,
   pointingModelAtMissingTable,
   wideningFieldOnlyInState,
+  pointingRelationAtMissingModel,
   runningDdlWithoutLockTimeout,
   missingStageMarker,
   addingIndexWithManyColumns,

@@ -458,6 +458,7 @@ function replay(
   const operationRules = rules.filter((r) => r.operation);
   const migrationRules = rules.filter((r) => r.migration);
   const rulesFor = operationRulesByKind(operationRules);
+  const appsInRun: ReadonlySet<string> = new Set(graph.plan.map((m) => m.app));
   for (const migration of graph.plan) {
     const reported = isReported(migration);
     // Advice modules import the names of the migration's own code that they copy.
@@ -517,6 +518,7 @@ function replay(
         parent,
         state: logical,
         db,
+        appsInRun,
         target,
         model: (name) => (name ? logical.model(migration.app, name) : undefined),
         isNewTable: (model) => model.createdIn === migration.id,

@@ -77,6 +77,8 @@ export interface OperationContext {
   /** Django's model state before the operation (for database-only operations: as Django evolves it). */
   state: ProjectState;
   /** The physical schema before the operation (differs after state-only changes). */
+  /** The app labels whose migrations this run reads (every app of the graph). */
+  appsInRun: ReadonlySet<string>;
   db: ProjectState;
   target: Target;
   /** Resolves a model name in the operation's app. */
