@@ -17,6 +17,7 @@ import {
 } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { addsForeignKeyConstraint, columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
+import { conditionSql } from "../src/advice/condition-sql.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 
 /** Keyword arguments that make Django emit `CREATE UNIQUE INDEX` instead of a UNIQUE constraint. */
@@ -29,12 +30,14 @@ interface UniqueTarget {
   /** Django emits `ADD CONSTRAINT ... UNIQUE`: the concurrent path ends with `USING INDEX`. */
   constraint: boolean;
   deferrable: string | null;
+  /** A conditional constraint's condition as SQL (the partial index's WHERE), when it can be written. */
+  where?: string | null;
 }
 
-function duplicatesQuery(table: string, columns: string[]): string {
+function duplicatesQuery(table: string, columns: string[], where: string | null = null): string {
   const cols = columns.map((c) => sqlIdent(c)).join(", ");
   const notNull = columns.map((c) => `${sqlIdent(c)} IS NOT NULL`).join(" AND ");
-  return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table)} WHERE ${notNull} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
+  return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table)} WHERE ${notNull}${where ? ` AND ${where}` : ""} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
 }
 
 /** The statements of {@link concurrentStatements} for a partitioned table, where PostgreSQL refuses both on the parent. */
@@ -50,7 +53,7 @@ function concurrentStatements(table: string, target: UniqueTarget): string[] {
   if (!target.columns) {
     return [runSqlLines(`CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(target.name)} ON ${sqlIdent(table)} (...);`, `DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(target.name)};`)];
   }
-  const { sql, reverse } = createIndexConcurrentlySql(target.name, table, target.columns, { unique: true });
+  const { sql, reverse } = createIndexConcurrentlySql(target.name, table, target.columns, { unique: true, where: target.where });
   const out = [runSqlLines(sql, reverse)];
   if (target.constraint) {
     out.push(
@@ -138,13 +141,23 @@ function addConstraint(ctx: OperationContext): void {
   const columns = expressions || kwargs.opclasses || kwargs.include ? null : columnsOfFields(ctx, model, fields);
   const deferrable = kwargs.deferrable?.kind === "name" ? (/DEFERRED$/.test(kwargs.deferrable.name) ? "DEFERRED" : "IMMEDIATE") : null;
   const hasCondition = kwargs.condition !== undefined && kwargs.condition.kind !== "none";
+  const where = hasCondition ? conditionSql(kwargs.condition, (field) => fieldColumn(ctx, model, field)) : null;
   report(ctx, model, {
     subject: `\`UniqueConstraint\` \`${name}\``,
-    target: { name, columns: hasCondition ? null : columns, constraint: !indexOnly, deferrable },
+    target: { name, columns: hasCondition && !where ? null : columns, constraint: !indexOnly, deferrable, where },
     dupColumns: columns,
+    dupWhere: where,
     stateOp: operationSource(ctx.op),
     noteIndexOnly: indexOnly,
   });
+}
+
+/** The column of `field` (a field's name, or a foreign key's `<name>_id` attribute) in `model`, or null. */
+function fieldColumn(ctx: OperationContext, model: ModelState, field: string): string | null {
+  const direct = model.fields.get(field);
+  if (direct) return ctx.columnOf(direct);
+  const relation = field.endsWith("_id") ? model.fields.get(field.slice(0, -3)) : undefined;
+  return relation?.relation && relation.relation.kind !== "m2m" ? ctx.columnOf(relation) : null;
 }
 
 function alterUniqueTogether(ctx: OperationContext): void {
@@ -201,6 +214,8 @@ interface ReportInput {
   like?: { name: string; column: string; opclass: string } | null;
   /** Columns for the duplicates check, or null when it cannot be written (or there can be none). */
   dupColumns: string[] | null;
+  /** The condition the duplicates query keeps to (a conditional constraint's). */
+  dupWhere?: string | null;
   stateOp: string;
   noteIndexOnly: boolean;
   addField?: { name: string; field: PyValue | null; filled: boolean } | null;
@@ -231,7 +246,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   }
   if (!input.addField || filledAdd) {
     steps.push(
-      `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns))}` : "."}`,
+      `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, input.dupWhere))}` : "."}`,
     );
   }
   if (!pg) {

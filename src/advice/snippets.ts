@@ -325,16 +325,16 @@ export function setDefaultStep(table: string, column: string, value: PyValue | n
   return `Keep this \`AddField\`, and right after it, in the same (atomic) migration, give the column the same default in the database: both commit together, so the old release's INSERTs get ${constant} (SET DEFAULT changes only the catalog):\n${code(runSqlLines(`${alter} SET DEFAULT ${constant};`, `${alter} DROP DEFAULT;`))}`;
 }
 
-/** `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS` and its reverse, for a `RunSQL`. */
+/** `CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS` (partial with `where`) and its reverse, for a `RunSQL`. */
 export function createIndexConcurrentlySql(
   name: string,
   table: string,
   columns: string[],
-  options: { unique?: boolean; opclass?: string } = {},
+  options: { unique?: boolean; opclass?: string; where?: string | null } = {},
 ): { sql: string; reverse: string } {
   const cols = columns.map((c) => `${sqlIdent(c)}${options.opclass ? ` ${options.opclass}` : ""}`).join(", ");
   return {
-    sql: `CREATE ${options.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(name)} ON ${sqlIdent(table)} (${cols});`,
+    sql: `CREATE ${options.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(name)} ON ${sqlIdent(table)} (${cols})${options.where ? ` WHERE ${options.where}` : ""};`,
     reverse: `DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(name)};`,
   };
 }
