@@ -173,9 +173,13 @@ export class ProjectState {
     return this.models.get(`${app}.${name.toLowerCase()}`);
   }
 
-  /** Looks a model up by `app.model` key. */
+  /**
+   * Looks a model up by `app.model` key. The model's name is matched in any case, the app label as
+   * it is (Django's labels are case-sensitive: Debian's OmniDB has `OmniDB_app`).
+   */
   modelByKey(key: string): ModelState | undefined {
-    return this.models.get(key.toLowerCase());
+    const dot = key.indexOf(".");
+    return this.models.get(dot < 0 ? key.toLowerCase() : `${key.slice(0, dot)}.${key.slice(dot + 1).toLowerCase()}`);
   }
 
   /** The concrete table of a model: proxies use their concrete parent's table. */

@@ -76,3 +76,33 @@ describe("a relation to a model of another app", () => {
     ]);
   });
 });
+
+describe("an app label in mixed case (Debian's OmniDB: `OmniDB_app`)", () => {
+  it("finds the app's own models: Django's labels are case-sensitive, model names are not", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = []
+`);
+    mkdirSync(path.join(dir, "OmniDB_app/migrations"), { recursive: true });
+    writeFileSync(path.join(dir, "OmniDB_app/__init__.py"), "");
+    writeFileSync(path.join(dir, "OmniDB_app/migrations/__init__.py"), "");
+    writeFileSync(
+      path.join(dir, "OmniDB_app/migrations/0001_initial.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    operations = [
+        migrations.CreateModel(name="Technology", fields=[("id", models.AutoField(primary_key=True))]),
+        migrations.CreateModel(name="Connection", fields=[("id", models.AutoField(primary_key=True)), ("technology", models.ForeignKey("OmniDB_app.Technology", models.CASCADE))]),
+    ]
+`,
+    );
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["pointing-relation-at-missing-model"] });
+    expect(result.diagnostics).toEqual([]);
+  });
+});
