@@ -118,14 +118,15 @@ export const addingNotNullableColumn: Rule = {
     }
     if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
     const dbDefault = dbDefaultFor(field.default);
-    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && field.hasDefault ? setDefaultStep(table, column, field.default) : null;
+    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && field.hasDefault ? setDefaultStep(table, column, field.default, field.type) : null;
     if (djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !field.hasDefault)) {
       const value = dbDefault ?? "<value>";
       help.push(
         `1. Give the column a database default, so the database fills it for the old release:\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: value }, ["default"]))}${dbDefault === null ? "\n   Replace `<value>` with the value existing and old-release rows should get." : ""}`,
       );
     } else if (setDefault) {
-      help.push(`1. ${setDefault}`, `(From Django 5.0, \`db_default=${dbDefault}\` on the field does this in one step.)`);
+      help.push(`1. ${setDefault}`);
+      if (dbDefault !== null && !djangoHas(ctx.target, 5, 0)) help.push(`(From Django 5.0, \`db_default=${dbDefault}\` on the field does this in one step.)`);
     } else {
       const nullable = fieldWith(call, { null: "True" }, ["default"]);
       help.push(

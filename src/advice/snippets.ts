@@ -314,12 +314,33 @@ export function sqlConstant(value: PyValue | null): string | null {
 }
 
 /**
+ * The PostgreSQL default that matches an empty-container Python default (`default=list`,
+ * `default=dict`, `[]`, `{}`) of a JSON, array or hstore column: the value Django wrote into the
+ * existing rows (PostHog adds such columns with `DEFAULT '[]'::jsonb` in SQL). Null otherwise.
+ */
+export function emptyContainerDefault(value: PyValue | null, fieldType: string): string | null {
+  const kind =
+    value?.kind === "name" && (value.name === "list" || value.name === "dict")
+      ? value.name
+      : (value?.kind === "list" || value?.kind === "tuple") && value.items.length === 0
+        ? "list"
+        : value?.kind === "dict" && value.entries.length === 0
+          ? "dict"
+          : null;
+  if (kind === null) return null;
+  if (/JSONField$/.test(fieldType)) return kind === "list" ? "'[]'::jsonb" : "'{}'::jsonb";
+  if (/ArrayField$/.test(fieldType) && kind === "list") return "'{}'";
+  if (/HStoreField$/.test(fieldType) && kind === "dict") return "''::hstore";
+  return null;
+}
+
+/**
  * The step that gives a column added by `AddField` its database default in the same migration
  * (PostgreSQL, before Django 5.0's `db_default`): an atomic migration commits both together, and
  * SET DEFAULT changes only the catalog. Null when the default is not a plain literal.
  */
-export function setDefaultStep(table: string, column: string, value: PyValue | null): string | null {
-  const constant = sqlConstant(value);
+export function setDefaultStep(table: string, column: string, value: PyValue | null, fieldType?: string): string | null {
+  const constant = sqlConstant(value) ?? (fieldType === undefined ? null : emptyContainerDefault(value, fieldType));
   if (constant === null) return null;
   const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
   return `Keep this \`AddField\`, and right after it, in the same (atomic) migration, give the column the same default in the database: both commit together, so the old release's INSERTs get ${constant} (SET DEFAULT changes only the catalog):\n${code(runSqlLines(`${alter} SET DEFAULT ${constant};`, `${alter} DROP DEFAULT;`))}`;

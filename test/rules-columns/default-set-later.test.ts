@@ -27,7 +27,7 @@ async function lintOps(operations: string[], target: Partial<Target> = {}, atomi
   const body = operations.map((o) => o.replace(/^/gm, "        ")).join("\n");
   writeFileSync(
     path.join(migrations, "0002_change.py"),
-    `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${atomic ? "" : "    atomic = False\n"}    dependencies = [("library", "0001_initial")]\n    operations = [\n${body}\n    ]\n`,
+    `import django.contrib.postgres.fields\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${atomic ? "" : "    atomic = False\n"}    dependencies = [("library", "0001_initial")]\n    operations = [\n${body}\n    ]\n`,
   );
   const result = await lint([dir], { cwd: dir, target: { django: [4, 2], ...target } });
   return result.diagnostics.filter((d) => d.rule === "adding-not-nullable-column" || d.rule === "adding-nullable-column-with-default");
@@ -45,6 +45,10 @@ describe("a database default set later in the migration", () => {
     ['migrations.AddField("book", "isbn", models.CharField(max_length=13, default="n\'a")),', "adding-not-nullable-column"],
     ['migrations.AddField("book", "copies", models.IntegerField(null=True, default=1)),', "adding-nullable-column-with-default"],
     ['migrations.AddField("book", "in_print", models.BooleanField(default=True, db_column="printed")),', "adding-not-nullable-column"],
+    // An empty container has no literal for db_default; PostgreSQL's own empty value does (PostHog 1114, 1128).
+    ['migrations.AddField("book", "tags", models.JSONField(default=list)),', "adding-not-nullable-column"],
+    ['migrations.AddField("book", "labels", django.contrib.postgres.fields.ArrayField(models.CharField(max_length=20), default=list)),', "adding-not-nullable-column"],
+    ['migrations.AddField("book", "extra", models.JSONField(default=dict)),', "adding-not-nullable-column"],
   ] as const;
 
   it.each(cases)("following the advice for %s clears the finding", async (addField, rule) => {
@@ -60,6 +64,14 @@ describe("a database default set later in the migration", () => {
     expect(finding?.help.join("\n")).toContain(`ALTER COLUMN "printed" SET DEFAULT true;`);
     const [text] = await lintOps([cases[0][0]]);
     expect(text?.help.join("\n")).toContain(`SET DEFAULT 'n''a';`);
+    const [json] = await lintOps([cases[3][0]]);
+    expect(json?.help.join("\n")).toContain(`SET DEFAULT '[]'::jsonb;`);
+    const [array] = await lintOps([cases[4][0]]);
+    expect(array?.help.join("\n")).toContain(`SET DEFAULT '{}';`);
+    // Whatever Django's version: db_default has no form for a callable.
+    const [later] = await lintOps([cases[5][0]], { django: [5, 2] });
+    expect(later?.help.join("\n")).toContain(`SET DEFAULT '{}'::jsonb;`);
+    expect(later?.help.join("\n")).not.toContain("db_default=null");
   });
 
   it("does not count a default set outside the transaction, on another column, or off PostgreSQL", async () => {
