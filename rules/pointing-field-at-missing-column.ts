@@ -2,6 +2,8 @@ import { inStateOperations, mayCreateTable, onTable, rawStepsMay, stateAndDataba
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, py, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
+import type { Operation } from "../src/model/types.js";
+import { oncePer } from "../src/util/collections.js";
 import { columnOf, fieldFromCall, findField, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
 
@@ -128,6 +130,25 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
 };
 
 /**
+ * The operations of a state-only list by the field they name (`model.field`, the model's name in
+ * lower case): `RenameField` by its old name, `AlterField` and `RemoveField` by theirs, with their
+ * positions; unknown operations under `*`. Read once per list: each flagged operation asks.
+ */
+const byField = oncePer((list: readonly Operation[]): Map<string, number[]> => {
+  const out = new Map<string, number[]>();
+  list.forEach((op, at) => {
+    const model = literalString(op.args.model_name)?.toLowerCase();
+    const field = op.kind === "RenameField" ? literalString(op.args.old_name) : op.kind === "AlterField" || op.kind === "RemoveField" ? literalString(op.args.name) : null;
+    const key = op.unknown ? "*" : model && field ? `${model}.${field}` : null;
+    if (key === null) return;
+    const places = out.get(key);
+    if (places) places.push(at);
+    else out.set(key, [at]);
+  });
+  return out;
+});
+
+/**
  * Whether a later operation of the same state-only list points the field back at a column the
  * table has: InvenTree renames `icon` to `_icon` and then gives it `db_column="icon"` in the same
  * `state_operations` (sqlmigrate: no SQL; the new release's queries use `icon`). The list is
@@ -135,21 +156,25 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
  */
 function settledLater(ctx: OperationContext, model: ModelState, name: string, physical: ModelState): boolean {
   const list = ctx.parent?.stateOperations;
-  const at = list ? list.indexOf(ctx.op) : -1;
+  let at = list ? list.indexOf(ctx.op) : -1;
   if (!list || at < 0) return false;
-  const sameModel = (value: Parameters<typeof literalString>[0]) => literalString(value)?.toLowerCase() === model.name.toLowerCase();
+  const index = byField(list);
+  const unknown = index.get("*")?.find((p) => p > at);
   let current = name;
-  for (const later of list.slice(at + 1)) {
-    if (later.unknown) return false;
-    if (later.kind === "RenameField" && sameModel(later.args.model_name) && literalString(later.args.old_name) === current) {
+  for (;;) {
+    const next = index.get(`${model.name.toLowerCase()}.${current}`)?.find((p) => p > at);
+    if (next === undefined || (unknown !== undefined && unknown < next)) return false;
+    const later = list[next] as Operation;
+    at = next;
+    if (later.kind === "RenameField") {
       current = literalString(later.args.new_name) ?? current;
-    } else if ((later.kind === "AlterField" || later.kind === "RemoveField") && sameModel(later.args.model_name) && literalString(later.args.name) === current) {
-      if (later.kind === "RemoveField" || !later.args.field) return later.kind === "RemoveField";
-      const column = columnOf(fieldFromCall(current, later.args.field, model.app, model.key, null));
-      if (column && findField(physical, (f) => columnOf(f) === column)) return true;
+      continue;
     }
+    if (later.kind === "RemoveField") return true;
+    if (!later.args.field) return false;
+    const column = columnOf(fieldFromCall(current, later.args.field, model.app, model.key, null));
+    if (column && findField(physical, (f) => columnOf(f) === column)) return true;
   }
-  return false;
 }
 
 /** The `RunSQL` that creates the column by hand, with the real table, column and type. */
