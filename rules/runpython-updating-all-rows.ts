@@ -9,6 +9,13 @@ const WHOLE_TABLE = /^(\w+)\.objects(\.all\(\))?\.(update|delete)$/;
 const LOAD_ALL = /^(\w+)\.objects\.all\(\)\.?$|^(\w+)\.objects\.all$/;
 
 /**
+ * Wrappers that page through a queryset in keyset or offset chunks instead of loading it: Sentry's
+ * `RangeQuerySetWrapper` (and its progress-bar forms; `LIMIT 1000` queries by primary key),
+ * Django's `Paginator`, and the common `chunked`/`queryset_iterator` helpers.
+ */
+const CHUNKED = /(^|\.)(RangeQuerySetWrapper\w*|Paginator|chunked|chunked_queryset|queryset_iterator)$/;
+
+/**
  * A call's queryset chain as the patterns above read it: without the calls that only choose the
  * database (`.using(alias)`, the way wagtail writes every data migration, and `.db_manager(alias)`),
  * and with Django's other manager names (`_default_manager`, `_base_manager`) as `objects`.
@@ -39,7 +46,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` (every row loaded into memory); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager` and `_base_manager`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager` and `_base_manager`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -73,7 +80,7 @@ class Migration(migrations.Migration):
       const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
       const saves = fn.calls.some((c) => c.endsWith(".save"));
       const bulkUpdates = fn.calls.some((c) => c.endsWith(".bulk_update"));
-      const loadsAll = fn.calls.some((c) => LOAD_ALL.test(unrouted(c))) && (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator"));
+      const loadsAll = fn.calls.some((c) => LOAD_ALL.test(unrouted(c))) && (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
       if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       const model = whole?.[1] ?? "Model";
