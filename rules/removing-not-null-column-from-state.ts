@@ -1,4 +1,4 @@
-import { mayRedefineColumn, rawStepsMay } from "../src/engine/raw-steps.js";
+import { mayRedefineColumn, rawStepsDid, rawStepsMay } from "../src/engine/raw-steps.js";
 import { columnLeftByRemoval } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
@@ -53,11 +53,13 @@ migrations.SeparateDatabaseAndState(
     // SQL the state does not show may have let the database fill the column (or dropped it): a
     // RunSQL so far (such as one in the same SeparateDatabaseAndState's database_operations), or,
     // in a migration that runs before the deploy, one later in the same migration (the new release
-    // starts after it). A post-deploy removal is reported whatever this migration's SQL does: the
-    // new release has been inserting since the deploy, before any of it ran (`_order` keeps its
-    // earlier exemption: its default comes from SQL alone).
+    // starts after it). Only SQL rollsafe can read counts: a custom operation somewhere in the
+    // app's history must not silence the error. A post-deploy removal is reported whatever this
+    // migration's SQL does: the new release has been inserting since the deploy, before any of it
+    // ran. (`_order` keeps its earlier exemption, unreadable steps included: its default comes
+    // from SQL alone.)
     const fillable = (fact: SqlStatementFact) => mayRedefineColumn(fact, table, columnName, ["set-default", "drop-not-null"]);
-    if ((ordering || ctx.stage !== "post") && rawStepsMay(ctx, [physical.app, ctx.migration.app], table, fillable)) return;
+    if (ordering ? rawStepsMay(ctx, [physical.app, ctx.migration.app], table, fillable) : ctx.stage !== "post" && rawStepsDid(ctx, table, fillable)) return;
     if (ctx.stage !== "post" && columnFillableLater(ctx, table, columnName)) return;
     let steps: string[];
     if (ordering) {

@@ -66,6 +66,16 @@ export function rawStepsMay(ctx: OperationContext, apps: readonly string[], tabl
 }
 
 /**
+ * Whether a readable statement so far did what `does` says to `table` (`rawStepsMay` without its
+ * doubt: a statement or step that cannot be read does not count). For a finding that stays an
+ * error unless SQL is known to have prevented it: an app with one custom operation in its history
+ * would otherwise silence it for good.
+ */
+export function rawStepsDid(ctx: OperationContext, table: string, does: (fact: SqlStatementFact) => boolean): boolean {
+  return rawStepIndex(ctx.db.rawSteps).byTable.get(table)?.some(does) ?? false;
+}
+
+/**
  * What the raw steps so far did, read once each (the first question reads them; later ones read
  * only the steps added since): the questions come from every state-only operation, and a pass
  * over the project's whole history for each made a project of many `RunSQL` quadratic.
