@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { contribTable, defaultTableName, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { contribTable, defaultTableName, literalString, postgresConstraintName, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -152,7 +152,15 @@ export const addingForeignKeyConstraint: Rule = {
     }
     const partitioned = ctx.target.database === "postgresql" && mode !== "readd" ? partitionedTable(ctx, model, table) : null;
     const indexed = after.dbIndex || after.relation.kind === "o2o";
-    const index = after.relation.kind === "o2o" ? djangoIndexName(table, [column], "_uniq") : djangoIndexName(table, [column]);
+    // A one-to-one field added with AddField gets its UNIQUE inline (`ADD COLUMN ... UNIQUE`), named
+    // by PostgreSQL (`<table>_<column>_key`); one made unique by AlterField gets Django's `_uniq`.
+    const inlineUnique = mode === "add" && ctx.target.database === "postgresql";
+    const index =
+      after.relation.kind !== "o2o"
+        ? djangoIndexName(table, [column])
+        : inlineUnique
+          ? postgresConstraintName(table, column, "key", new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : []))))
+          : djangoIndexName(table, [column], "_uniq");
     // Django 3.0+ adds the constraint inline (`ADD COLUMN ... REFERENCES`), and PostgreSQL does
     // not check a new column's rows when it has no DEFAULT (all NULL): it marks the constraint
     // valid at once. Django writes no DEFAULT when the field has no default of any kind.
@@ -171,12 +179,22 @@ export const addingForeignKeyConstraint: Rule = {
     } else if (mode === "add") {
       const o2o = after.relation.kind === "o2o";
       help.push(
-        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`: ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held until the migration commits${indexed ? `; at the end of the migration it builds the column's ${o2o ? "unique " : ""}index while still holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build` : ""}.`,
+        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`${o2o ? " and an inline `UNIQUE`" : ""}: ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held until the migration commits${
+          o2o
+            ? `; the \`ADD COLUMN\` itself builds the unique index \`${index}\` while holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build`
+            : indexed
+              ? `; at the end of the migration it builds the column's index while still holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build`
+              : ""
+        }.`,
       );
       if (unchecked) {
         help.push(`The constraint itself costs no scan: the new column has no default, so every row holds NULL and PostgreSQL marks the constraint valid without checking them. The index is the problem.`);
       }
-      const dbField = fieldWith(ctx.op.args.field ?? null, { ...(unchecked ? {} : { db_constraint: "False" }), ...(o2o ? { unique: "False" } : { db_index: "False" }) });
+      // A OneToOneField is always unique (`unique=False` changes nothing): the database side adds
+      // the same column as a ForeignKey without its index.
+      const written = ctx.op.args.field ?? null;
+      const asForeignKey = o2o && written?.kind === "call" && /OneToOneField$/.test(written.callee) ? { ...written, callee: written.callee.replace(/OneToOneField$/, "ForeignKey") } : written;
+      const dbField = fieldWith(asForeignKey, { ...(unchecked ? {} : { db_constraint: "False" }), db_index: "False" });
       steps.push(
         `Add the column ${unchecked ? "and its constraint without the index (instant: no row is checked)" : "without constraint or index (instant)"}, keeping the real field in state:\n${migrationModule(
           [separateDatabaseAndState([operationSource(ctx.op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${dbField},\n),`])],

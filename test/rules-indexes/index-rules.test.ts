@@ -115,7 +115,7 @@ describe("advice uses the real names", () => {
     expect(editor?.help).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_book_editor_id_03910eb0"');
     expect(editor?.help).not.toContain("NOT VALID");
     const mentor = found.find((f) => f.message.includes("Book.mentor"));
-    expect(mentor?.help).toContain('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_mentor_id_0bb397f0_uniq"');
+    expect(mentor?.help).toContain('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_mentor_id_key"');
     // A default: PostgreSQL checks every row, so the constraint is left out and added NOT VALID.
     const defaulted = (await findings(caseDir("adding-foreign-key-constraint", "bad", "default-without-index"))).find((f) => f.rule === "adding-foreign-key-constraint");
     expect(defaulted?.message).toContain("checking every row of `library_book`");
