@@ -207,8 +207,9 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       const field = name ? owner?.fields.get(name) : undefined;
       if (!owner || !name || !field || !ctx.hasTable(owner) || ctx.isNewTable(owner)) break;
       if (field.relation?.kind === "m2m") {
-        // Dropping the join table drops its foreign keys: ACCESS EXCLUSIVE on both referenced tables.
-        c.relationTargets(owner, field, "ACCESS EXCLUSIVE", `dropping the join table of \`${owner.name}.${name}\``);
+        // Dropping the join table drops its foreign keys: ACCESS EXCLUSIVE on both referenced
+        // tables. A field with a `through` model drops nothing (its table is the model's).
+        if (!field.relation.through) c.relationTargets(owner, field, "ACCESS EXCLUSIVE", `dropping the join table of \`${owner.name}.${name}\``);
         break;
       }
       c.own(owner, "ACCESS EXCLUSIVE", `dropping column \`${columnOf(field) ?? name}\``);
