@@ -1,7 +1,9 @@
 import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
 import { fieldOperation, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalBool, literalString, ORDER_COLUMN_TYPE } from "../src/state/model-state.js";
+import { literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
+import type { PyValue } from "../src/model/types.js";
+import { EMPTY_STRING_TYPES } from "./reversing-migration-fails.js";
 import {
   addFieldSnippet,
   alterFieldSnippet,
@@ -100,13 +102,22 @@ export const addingNotNullableColumn: Rule = {
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
     // Existing rows filled by the default, and a database default set before the transaction commits.
-    const setLater = field.hasDefault ? defaultSetLater(ctx, model, name, table, column) : null;
+    // What Django fills the existing rows with when the field has no default (its
+    // `_effective_default`): "" for `blank=True` on a string field, the migration's time for
+    // `auto_now`/`auto_now_add` (sqlmigrate on Django 4.2: ADD COLUMN ... DEFAULT '' NOT NULL, then
+    // DROP DEFAULT). Weblate accounts 0016, authentik oauth2 0029.
+    const implicit = field.hasDefault ? null : implicitDefault(field);
+    const filled = field.hasDefault ? field.default : implicit;
+    const setLater = filled ? defaultSetLater(ctx, model, name, table, column) : null;
     if (setLater === "same-transaction") return;
     const oneOff = literalBool(op.args.preserve_default) === false;
-    const defaultText = field.hasDefault ? pyValue(field.default) : null;
+    const defaultText = filled ? pyValue(filled) : null;
     const help: string[] = [];
     if (field.hasDefault) {
       help.push(defaultDropped(ctx, table, column, pyValue(field.default), oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
+    } else if (implicit) {
+      const why = implicit.kind === "str" ? "`blank=True` on a string field" : "`auto_now`/`auto_now_add`";
+      help.push(defaultDropped(ctx, table, column, implicit.kind === "str" ? "''" : "the migration's time", ` (Django's own value for ${why}, with no \`default\`)`));
     } else {
       help.push(
         ctx.target.database === "postgresql"
@@ -117,9 +128,9 @@ export const addingNotNullableColumn: Rule = {
       );
     }
     if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
-    const dbDefault = dbDefaultFor(field.default);
-    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && field.hasDefault ? setDefaultStep(table, column, field.default, field.type) : null;
-    if (djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !field.hasDefault)) {
+    const dbDefault = dbDefaultFor(filled);
+    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && filled ? setDefaultStep(table, column, filled, field.type) : null;
+    if (djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !filled)) {
       const value = dbDefault ?? "<value>";
       help.push(
         `1. Give the column a database default, so the database fills it for the old release:\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: value }, ["default"]))}${dbDefault === null ? "\n   Replace `<value>` with the value existing and old-release rows should get." : ""}`,
@@ -131,8 +142,8 @@ export const addingNotNullableColumn: Rule = {
       const nullable = fieldWith(call, { null: "True" }, ["default"]);
       help.push(
         `1. Add the column as nullable in this release:\n${addFieldSnippet(model.key, name, nullable)}`,
-        `2. Deploy, then backfill existing rows in batches in a separate data migration (\`atomic = False\`, ${field.hasDefault ? `value ${defaultText}` : "your value"}).`,
-        `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["null"]))}`,
+        `2. Deploy, then backfill existing rows in batches in a separate data migration (\`atomic = False\`, ${defaultText !== null ? `value ${defaultText}` : "your value"}).`,
+        `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, oneOff ? ["null", "default"] : ["null"]))}`,
       );
       if (!djangoHas(ctx.target, 5, 0)) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
       else help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
@@ -145,3 +156,13 @@ export const addingNotNullableColumn: Rule = {
     });
   },
 };
+
+/** Django's value for the existing rows of a field with no `default`: "" or now (see `fillsExistingRows`), else null. */
+function implicitDefault(field: FieldState): PyValue | null {
+  const range = field.call?.range ?? { line: 1, column: 1, endLine: 1, endColumn: 1, startOffset: 0, endOffset: 0 };
+  if (literalBool(field.kwargs.auto_now) === true || literalBool(field.kwargs.auto_now_add) === true) {
+    return { kind: "name", name: "timezone.now", qualified: "django.utils.timezone.now", range };
+  }
+  if (literalBool(field.kwargs.blank) === true && EMPTY_STRING_TYPES.has(field.type) && field.type !== "BinaryField") return { kind: "str", value: "", range };
+  return null;
+}

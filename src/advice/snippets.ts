@@ -340,7 +340,8 @@ export function emptyContainerDefault(value: PyValue | null, fieldType: string):
  * SET DEFAULT changes only the catalog. Null when the default is not a plain literal.
  */
 export function setDefaultStep(table: string, column: string, value: PyValue | null, fieldType?: string): string | null {
-  const constant = sqlConstant(value) ?? (fieldType === undefined ? null : emptyContainerDefault(value, fieldType));
+  const now = value?.kind === "name" && /(^|\.)(timezone\.)?now$/.test(value.qualified);
+  const constant = sqlConstant(value) ?? (now ? "now()" : null) ?? (fieldType === undefined ? null : emptyContainerDefault(value, fieldType));
   if (constant === null) return null;
   const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
   return `Keep this \`AddField\`, and right after it, in the same (atomic) migration, give the column the same default in the database: both commit together, so the old release's INSERTs get ${constant} (SET DEFAULT changes only the catalog):\n${code(runSqlLines(`${alter} SET DEFAULT ${constant};`, `${alter} DROP DEFAULT;`))}`;

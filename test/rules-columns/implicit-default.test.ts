@@ -1,0 +1,53 @@
+/**
+ * adding-not-nullable-column on fields Django fills without a `default` (Weblate accounts 0016,
+ * authentik oauth2 0029, duo 0006): sqlmigrate on Django 4.2 shows ADD COLUMN ... DEFAULT '' NOT
+ * NULL (or the migration's time) then DROP DEFAULT, and the migration runs on a table with rows;
+ * only the old release's INSERTs fail. And a one-off default (preserve_default=False) is not
+ * carried into the field the recipe's last step writes.
+ */
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/engine/lint.js";
+import { libraryProjects } from "../support/library-project.js";
+
+const project = libraryProjects("implicit-default");
+
+async function helpOf(operation: string, django: [number, number] = [4, 2]): Promise<string> {
+  const dir = project(`import datetime
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        ${operation},
+    ]
+`);
+  const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-not-nullable-column"], target: { django } });
+  expect(result.diagnostics).toHaveLength(1);
+  return [result.diagnostics[0]?.message, ...(result.diagnostics[0]?.help ?? [])].join("\n");
+}
+
+describe("a NOT NULL field Django fills itself", () => {
+  it("blank=True on a string field: the rows get '', and the recipe keeps '' as the database default", async () => {
+    const help = await helpOf('migrations.AddField("book", "homepage", models.URLField(blank=True))');
+    expect(help).toContain("Django adds `homepage` with DEFAULT '' to fill the existing rows");
+    expect(help).not.toContain("the migration fails");
+    expect(help).toContain(`ALTER COLUMN \\"homepage\\" SET DEFAULT '';`);
+    expect(await helpOf('migrations.AddField("book", "homepage", models.URLField(blank=True))', [5, 0])).toContain('models.URLField(blank=True, db_default="")');
+  });
+
+  it("auto_now_add: the rows get the migration's time, and the recipe sets DEFAULT now()", async () => {
+    const help = await helpOf('migrations.AddField("book", "added", models.DateTimeField(auto_now_add=True))');
+    expect(help).toContain("with DEFAULT the migration's time");
+    expect(help).toContain(`SET DEFAULT now();`);
+  });
+
+  it("a one-off default stays out of the field the last step writes", async () => {
+    const help = await helpOf(
+      'migrations.AddField("book", "created", models.DateTimeField(auto_now_add=True, default=datetime.datetime(1, 1, 1, tzinfo=datetime.timezone.utc)), preserve_default=False)',
+    );
+    const last = help.slice(help.indexOf("3. "));
+    expect(last).toContain("models.DateTimeField(auto_now_add=True)");
+    expect(last).not.toContain("datetime.datetime(1, 1, 1");
+  });
+});
