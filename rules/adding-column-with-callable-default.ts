@@ -36,7 +36,7 @@ export const addingColumnWithCallableDefault: Rule = {
     hazards: ["H15", "H08"],
     docs: {
       summary: "Adding a column whose default is a Python callable such as `uuid.uuid4` or `timezone.now`",
-      what: "Flags `AddField` on an existing managed table when `default=` is a callable that returns a different value on each call (`uuid.uuid4`, `timezone.now`, `secrets.token_hex`, a project function), and the field has no `db_default`.",
+      what: "Flags `AddField` on an existing managed table when `default=` is a callable that returns a different value on each call (`uuid.uuid4`, `timezone.now`, `secrets.token_hex`, a project function), or the field has `auto_now`/`auto_now_add` and no `default` (Django fills the existing rows with one `timezone.now()`), and the field has no `db_default`.",
       why: "Django calls the default once, in Python, and adds the column with that single value as its database default: every existing row gets the same UUID or timestamp. With `unique=True` the migration fails on any table with two rows (`could not create unique index`, `Key (...) is duplicated`). The default is then dropped, so rows the old release inserts during the rollout get NULL.",
       recipe: [
         "Add the column nullable, without relying on the default for existing rows.",
@@ -64,8 +64,13 @@ export const addingColumnWithCallableDefault: Rule = {
     if (!added) return;
     const { model, name, after: field, call } = added;
     if (field.hasDbDefault || field.relation?.kind === "m2m" || field.generated) return;
-    const callable = perRowCallable(field.default);
+    // `auto_now`/`auto_now_add` with no default: Django's `_effective_default` is `timezone.now()`,
+    // computed once (pretix 0285: a nullable `created` whose backfill of NULLs then finds none).
+    const auto = field.hasDefault ? null : literalBool(field.kwargs.auto_now) === true ? "auto_now" : literalBool(field.kwargs.auto_now_add) === true ? "auto_now_add" : null;
+    const callable = auto ? "timezone.now" : perRowCallable(field.default);
     if (!callable) return;
+    const source = auto ? `\`${auto}=True\`` : `\`default=${callable}\``;
+    const withoutDefault = auto ? ["auto_now", "auto_now_add"] : ["default"];
     const unique = field.unique || field.primaryKey;
     // A one-off default (`preserve_default=False`, makemigrations' prompt) exists only to fill the
     // existing rows, so one shared value is what was asked for; unless uniqueness makes it fail.
@@ -81,7 +86,7 @@ export const addingColumnWithCallableDefault: Rule = {
     }
     const post = postDeployMarker(ctx.target.markerStyle);
     const steps = [
-      `Add the column as nullable without a default (existing rows stay NULL), then attach the callable for new rows; an \`AlterField\` that only changes \`default\` emits no SQL:\n${addFieldSnippet(model.key, name, fieldWith(call, { null: "True" }, ["default", "unique", "primary_key"]))}\n${alterFieldSnippet(model.key, name, fieldWith(call, { null: "True", default: pyValue(field.default) }, ["unique", "primary_key"]))}`,
+      `Add the column as nullable without ${auto ? `\`${auto}\`` : "a default"} (existing rows stay NULL), then ${auto ? `turn \`${auto}\` on` : "attach the callable"} for new rows; an \`AlterField\` that only changes ${auto ? `\`${auto}\`` : "\`default\`"} emits no SQL:\n${addFieldSnippet(model.key, name, fieldWith(call, { null: "True" }, [...withoutDefault, "unique", "primary_key"]))}\n${alterFieldSnippet(model.key, name, fieldWith(call, auto ? { null: "True" } : { null: "True", default: pyValue(field.default) }, ["unique", "primary_key"]))}`,
       `After the deploy, give each existing row its own value in a batched data migration (\`atomic = False\`):\n${code(
         [
           "def backfill(apps, schema_editor):",
@@ -110,7 +115,7 @@ export const addingColumnWithCallableDefault: Rule = {
     }
     ctx.report({
       range: op.range,
-      message: `Adding \`${model.name}.${name}\` with \`default=${callable}\` gives every existing row of \`${table}\` the same value${unique ? ", so the unique column fails on any table with two rows" : ""}.`,
+      message: `Adding \`${model.name}.${name}\` with ${source} gives every existing row of \`${table}\` the same value${unique ? ", so the unique column fails on any table with two rows" : ""}.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       severity: unique ? "error" : undefined,
     });
