@@ -16,6 +16,23 @@ const LOAD_ALL = /^(\w+)\.objects\.all\(\)\.?$|^(\w+)\.objects\.all$/;
 const CHUNKED = /(^|\.)(RangeQuerySetWrapper\w*|Paginator|chunked|chunked_queryset|queryset_iterator)$/;
 
 /**
+ * Whether the calls iterate a whole table as model instances: `Model.objects.all()` that no
+ * further call narrows (`.values(...)`, `.filter(...)`, `.only(...)` ...). Plane 0112 reads
+ * `list(Project.objects.all().values("id", "workspace_id"))`, two columns, and saves other rows.
+ */
+const NARROWING = /^(values|values_list|only|defer|filter|exclude|count|exists|first|last|aggregate|none)\b/;
+
+function loadsWholeTable(calls: readonly string[]): boolean {
+  const chains = calls.map(unrouted);
+  return chains.some((c) => {
+    const all = LOAD_ALL.exec(c);
+    if (!all) return false;
+    const prefix = `${all[1] ?? all[2]}.objects.all().`;
+    return !chains.some((other) => other.startsWith(prefix) && NARROWING.test(other.slice(prefix.length)));
+  });
+}
+
+/**
  * A call's queryset chain as the patterns above read it: without the calls that only choose the
  * database (`.using(alias)`, the way wagtail writes every data migration, and `.db_manager(alias)`),
  * and with Django's other manager names (`_default_manager`, `_base_manager`) as `objects`.
@@ -80,7 +97,7 @@ class Migration(migrations.Migration):
       const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
       const saves = fn.calls.some((c) => c.endsWith(".save"));
       const bulkUpdates = fn.calls.some((c) => c.endsWith(".bulk_update"));
-      const loadsAll = fn.calls.some((c) => LOAD_ALL.test(unrouted(c))) && (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
+      const loadsAll = loadsWholeTable(fn.calls) && (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
       if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       const model = whole?.[1] ?? "Model";
