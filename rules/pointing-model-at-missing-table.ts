@@ -122,7 +122,10 @@ export const pointingModelAtMissingTable: Rule = {
     const { name, table, before } = target;
     // Any model Django's operations gave that table, managed or not (a table made outside
     // migrations, then adopted), or whose model moved to another app with `db_table`.
-    for (const model of ctx.db.models.values()) if (ctx.db.tableOf(model) === table) return;
+    // Django's auto-created join tables count too: turning a many-to-many field into one with an
+    // explicit `through` model keeps its table (authentik events 0019: a state-only CreateModel
+    // with `db_table` naming it, the documented way; migrate runs it).
+    for (const model of ctx.db.models.values()) if (ctx.db.tableOf(model) === table || ctx.db.joinTablesOf(model).includes(table)) return;
     // The database state knows only what Django's operations did.
     if (rawStepsMay(ctx, [ctx.migration.app, ...(before ? [before.app] : [])], table, (fact) => mayCreateTable(fact, table))) return;
     const current = before ? ctx.tableOf(before) : null;
