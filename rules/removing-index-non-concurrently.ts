@@ -5,6 +5,7 @@ import { existingModel, fieldOperation, uniqueConstraintOf } from "../src/engine
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
+import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import type { RelatedLocation } from "../src/model/types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { partitionedDropStep, partitionedDropWhy } from "./removing-index-concurrently-on-partitioned-table.js";
@@ -35,7 +36,7 @@ export const removingIndexNonConcurrently: Rule = {
     hazards: ["H30"],
     docs: {
       summary: "Dropping an index without CONCURRENTLY",
-      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`. A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
+      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`; `DROP INDEX` without `CONCURRENTLY` in a `RunSQL` (or SQL a `RunPython` runs). A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
       why: "`DROP INDEX` and `ALTER TABLE ... DROP CONSTRAINT` take ACCESS EXCLUSIVE on the table. The drop itself is quick, but the lock request waits behind every running query on the table, and every new query queues behind it: a long report can stall all traffic.",
       recipe: [
         "For `Meta.indexes`: `RemoveIndexConcurrently` in a migration with `atomic = False` (SHARE UPDATE EXCLUSIVE).",
@@ -51,10 +52,12 @@ export const removingIndexNonConcurrently: Rule = {
 )`,
     },
   },
-  operationKinds: ["RemoveIndex", "RemoveConstraint", "AlterIndexTogether", "AlterUniqueTogether", "AlterField"],
+  operationKinds: ["RemoveIndex", "RemoveConstraint", "AlterIndexTogether", "AlterUniqueTogether", "AlterField", "RunSQL"],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     switch (ctx.op.kind) {
+      case "RunSQL":
+        return dropIndexSql(ctx);
       case "RemoveIndex":
         return removeIndex(ctx);
       case "RemoveConstraint":
@@ -81,6 +84,37 @@ function removeIndex(ctx: OperationContext): void {
     message: `\`RemoveIndex\` drops \`${name}\` with an ACCESS EXCLUSIVE lock on \`${table}\`; queries queue behind it while it waits.`,
     ...(partitioned ? { help: [why, ...partitioned.help], related: partitioned.related } : { help: [why, concurrentRemoveIndex(model, name)] }),
   });
+}
+
+/**
+ * `DROP INDEX` without CONCURRENTLY in a `RunSQL` (authentik oauth2 0023): the same ACCESS
+ * EXCLUSIVE lock as `RemoveIndex` (pg_locks, PostgreSQL 15). The statement names the index only:
+ * its table is found among the models' named indexes when it is one of them. An index of a
+ * partitioned table is left alone (PostgreSQL refuses CONCURRENTLY there).
+ */
+function dropIndexSql(ctx: OperationContext): void {
+  for (const { fact, range } of forwardStatements(ctx)) {
+    if (fact.kind !== "drop-index" || fact.concurrently || fact.index === null) continue;
+    const name = fact.index;
+    let owner: ModelState | null = null;
+    for (const model of ctx.state.models.values()) {
+      if (model.indexes.some((i) => i.name === name) || model.constraints.some((c) => c.name === name)) owner = model;
+    }
+    // A table this migration creates holds nothing yet.
+    if (owner && ctx.isNewTable(owner)) continue;
+    const table = owner ? ctx.tableOf(owner) : null;
+    if (table !== null && ctx.db.partitionedTables.has(table)) continue;
+    const where = table === null ? "its table" : `\`${table}\``;
+    const concurrent = `DROP INDEX CONCURRENTLY${fact.ifExists ? " IF EXISTS" : ""} ${sqlIdent(name)};`;
+    ctx.report({
+      range,
+      message: `\`DROP INDEX\` drops \`${name}\` without CONCURRENTLY, with an ACCESS EXCLUSIVE lock on ${where}; queries queue behind it while it waits.`,
+      help: [
+        `\`DROP INDEX\` needs ACCESS EXCLUSIVE on ${where}: it waits for every running query on the table, and every new query waits behind it${ctx.migration.atomic ? " (held until the migration commits)" : ""}.`,
+        `1. Drop it concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on), one statement per \`RunSQL\`, in a migration with \`atomic = False\`:\n${migrationModule([runSqlLines(concurrent, null)], { atomic: false, note: "DROP INDEX CONCURRENTLY cannot run in a transaction" })}`,
+      ],
+    });
+  }
 }
 
 function concurrentRemoveIndex(model: ModelState, name: string): string {
