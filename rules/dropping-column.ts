@@ -168,7 +168,8 @@ export const droppingColumn: Rule = {
       const why = notNullNoDefault
         ? `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`${keepsConstraint ? `, and ${constraintWhy}` : ""}.`
         : `The ${constraintWhy.replace(/^its /, "")}.`;
-      const first = [...(notNullNoDefault ? ["let the database fill it"] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ");
+      const filling = "db_default" in fill ? "give it a database default" : "make it nullable (instant on PostgreSQL)";
+      const first = [...(notNullNoDefault ? [filling] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ");
       steps.push(`${why} First ${first}:\n${alterFieldSnippet(model.key, name, expand)}`);
     }
     // A field renamed earlier in this migration: the old release knows it, and its column, by the old name.
