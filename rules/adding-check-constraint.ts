@@ -7,6 +7,21 @@ import { operationSource } from "./adding-index-non-concurrently.js";
 /** Field classes whose PostgreSQL column carries Django's `"col" >= 0` check (`data_type_check_constraints`). */
 const POSITIVE_FIELDS = new Set(["PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField"]);
 
+/**
+ * Django's `CHECK ("col" >= 0)` of a Positive*IntegerField, under the name Django gives it in an
+ * `AlterField`: the `RunSQL` that adds it NOT VALID, and the step that validates it in the next
+ * migration.
+ */
+function positiveCheck(table: string, column: string): { constraint: string; addNotValid: string; validateStep: string } {
+  const constraint = djangoIndexName(table, [column], "_check");
+  const [t, c] = [sqlIdent(table), sqlIdent(constraint)];
+  return {
+    constraint,
+    addNotValid: runSqlLines(`ALTER TABLE ${t} ADD CONSTRAINT ${c} CHECK (${sqlIdent(column)} >= 0) NOT VALID;`, `ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${c};`),
+    validateStep: `2. In the next migration, validate it (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n${migrationModule([runSqlLines(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${c};`, null)], { atomic: true })}`,
+  };
+}
+
 /** RS203: a CHECK constraint added with validation on an existing PostgreSQL table. */
 export const addingCheckConstraint: Rule = {
   meta: {
@@ -46,28 +61,19 @@ export const addingCheckConstraint: Rule = {
       const { model, name, after, call } = found;
       const table = ctx.tableOf(model);
       const column = ctx.columnOf(after) ?? name;
-      const constraint = djangoIndexName(table, [column], "_check");
       const plainType = after.type.replace(/^Positive/, "");
       const plain = pyValue({ ...call, callee: call.callee.replace(/Positive(\w*IntegerField)$/, "$1") });
-      const add = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(constraint)} CHECK (${sqlIdent(column)} >= 0) NOT VALID;`;
+      const check = positiveCheck(table, column);
       ctx.report({
         range: op.range,
         message: `Adding \`${after.type}\` \`${model.name}.${name}\` adds \`CHECK (${column} >= 0)\` with the column, and PostgreSQL scans every row of \`${table}\` to validate it under the ACCESS EXCLUSIVE lock.`,
         help: [
           `Django writes the check into the column definition (\`ADD COLUMN ... CHECK (${column} >= 0)\`): even for a new column that is NULL in every row, PostgreSQL validates a new CHECK constraint by scanning the whole table, and \`${table}\` is locked against reads and writes until the scan ends (and, in an atomic migration, until commit).`,
           `1. Keep the field in state, and add the column as \`${plainType}\` (the same column type, no check) with the constraint NOT VALID (brief lock, no scan):\n${migrationModule(
-            [
-              separateDatabaseAndState(
-                [operationSource(op) + ","],
-                [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${plain},\n),`, runSqlLines(add, `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(constraint)};`)],
-              ),
-            ],
+            [separateDatabaseAndState([operationSource(op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${plain},\n),`, check.addNotValid])],
             { atomic: true },
           )}`,
-          `2. In the next migration, validate it (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n${migrationModule(
-            [runSqlLines(`ALTER TABLE ${sqlIdent(table)} VALIDATE CONSTRAINT ${sqlIdent(constraint)};`, null)],
-            { atomic: true },
-          )}`,
+          check.validateStep,
         ],
       });
       return;
@@ -78,21 +84,14 @@ export const addingCheckConstraint: Rule = {
       const { model, name, before, after } = found;
       const table = ctx.tableOf(model);
       const column = ctx.columnOf(after) ?? name;
-      const constraint = djangoIndexName(table, [column], "_check");
-      const add = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(constraint)} CHECK (${sqlIdent(column)} >= 0) NOT VALID;`;
+      const check = positiveCheck(table, column);
       ctx.report({
         range: op.range,
         message: `Making \`${model.name}.${name}\` a \`${after.type}\` adds \`CHECK (${column} >= 0)\` to \`${table}\`, validated under an ACCESS EXCLUSIVE lock.`,
         help: [
-          `Django adds \`${constraint}\` with \`ALTER TABLE ... ADD CONSTRAINT ... CHECK\`, which scans every row of \`${table}\` while reads and writes wait; it fails if any row is negative.`,
-          `1. Keep the field change in state and add the constraint NOT VALID (brief lock, no scan):\n${migrationModule(
-            [separateDatabaseAndState([operationSource(op) + ","], [runSqlLines(add, `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(constraint)};`)])],
-            { atomic: true },
-          )}`,
-          `2. In the next migration, validate it (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n${migrationModule(
-            [runSqlLines(`ALTER TABLE ${sqlIdent(table)} VALIDATE CONSTRAINT ${sqlIdent(constraint)};`, null)],
-            { atomic: true },
-          )}`,
+          `Django adds \`${check.constraint}\` with \`ALTER TABLE ... ADD CONSTRAINT ... CHECK\`, which scans every row of \`${table}\` while reads and writes wait; it fails if any row is negative.`,
+          `1. Keep the field change in state and add the constraint NOT VALID (brief lock, no scan):\n${migrationModule([separateDatabaseAndState([operationSource(op) + ","], [check.addNotValid])], { atomic: true })}`,
+          check.validateStep,
         ],
         related: before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
       });
