@@ -45,7 +45,10 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   const calling = new Map(migrations.map((m) => [m, importedCallsRun(m)] as const).filter(([, calls]) => calls.length > 0));
   // Migration classes whose base comes from a module of the project and may set `atomic` there.
   const inheriting = migrations.filter((m) => m.migrationBase !== undefined && m.atomicRange === null);
-  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0) return [];
+  // Names a function of the migration imports from a `models` module and uses: model classes, or
+  // something else a models module defines (authentik's RedirectURI dataclass).
+  const importingModels = migrations.filter((m) => m.functions.some((f) => !f.imported && (f.modelImports.length > 0 || m.modelImports.some((i) => usesName(f.calls, i.name)))));
+  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const locate = (dir: string, module: string): string | null => {
@@ -159,6 +162,31 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       read.add(key);
       if (caller && keys.has(key)) caller.calls = caller.calls.map((c) => (c === call ? key : c));
     }
+  }
+  // What a models module defines under an imported name: not a model when it is a dataclass, an
+  // enum, a function or a constant; those imports are dropped from `modelImports`, so
+  // runpython-importing-models does not advise `apps.get_model` for them (a LookupError).
+  const kindOf = (dir: string, qualified: string): "model" | "other" | undefined => {
+    const dot = qualified.lastIndexOf(".");
+    if (dot <= 0) return undefined;
+    const file = locate(dir, qualified.slice(0, dot));
+    const module = file === null ? null : moduleAt(file);
+    return typeof module === "object" && module !== null ? module.classKind(qualified.slice(dot + 1)) : undefined;
+  };
+  for (const migration of importingModels) {
+    const dir = path.dirname(migration.path);
+    const local = (imported: string) => (imported.split(/\s+as\s+/)[1] ?? imported).trim();
+    for (const fn of migration.functions) {
+      if (fn.imported || fn.modelImports.length === 0) continue;
+      fn.modelImports = fn.modelImports.filter((imported) => {
+        const qualified = fn.imports?.[local(imported)];
+        return qualified === undefined || kindOf(dir, qualified) !== "other";
+      });
+    }
+    migration.modelImports = migration.modelImports.filter((imported) => {
+      const qualified = migration.imports[imported.name];
+      return qualified === undefined || kindOf(dir, qualified) !== "other";
+    });
   }
   for (const migration of inheriting) {
     const base = migration.migrationBase as string;
@@ -319,4 +347,9 @@ function kindOf(file: string): "file" | "directory" | null {
   } catch {
     return null;
   }
+}
+
+/** Whether a call goes through `name` (`Book.objects...`, `Book(...)`). */
+function usesName(calls: readonly string[], name: string): boolean {
+  return calls.some((c) => c === name || c.startsWith(`${name}.`));
 }

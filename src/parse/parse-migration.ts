@@ -1812,6 +1812,9 @@ export function importedByFunction(facts: Pick<FunctionFacts, "imports">, call: 
  *   of the module). The call's arguments are bound to the parameters, so the operation is read
  *   with the values the migration passes; what the function computes otherwise is opaque.
  */
+/** Bases that make a class something other than a Django model: enums, choices, typed records, plain objects, exceptions. */
+const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextChoices|IntegerChoices|Choices|NamedTuple|TypedDict|Protocol|ABC|Exception|ValueError|str|int|dict|list)$/;
+
 export class HelperModule {
   /** The module's model imports at its top level. */
   private readonly modelImports: ParsedMigration["modelImports"] = [];
@@ -1819,6 +1822,10 @@ export class HelperModule {
   private readonly defs = new Map<string, SyntaxNode>();
   /** Its classes, by name (a name defined twice: the last). */
   private readonly classDefs = new Map<string, SyntaxNode>();
+  /** The decorators of its decorated classes (`dataclass`, `dataclasses.dataclass` ...), by class name. */
+  private readonly classDecorators = new Map<string, string[]>();
+  /** Other names its top level binds: functions, and assignments (`DEFAULT = ...`). */
+  private readonly otherNames = new Set<string>();
 
   private constructor(
     private readonly ctx: Ctx | null,
@@ -1831,11 +1838,42 @@ export class HelperModule {
       const def = definitionOf(child);
       if (def?.type === "class_definition") {
         classes.push(def);
-        this.classDefs.set(def.childForFieldName("name")?.text ?? "", def);
+        const name = def.childForFieldName("name")?.text ?? "";
+        this.classDefs.set(name, def);
+        if (child.type === "decorated_definition") {
+          this.classDecorators.set(
+            name,
+            child.namedChildren.filter((c) => c.type === "decorator").map((d) => d.text.replace(/^@\s*/, "").replace(/\(.*$/s, "")),
+          );
+        }
       }
-      if (def?.type === "function_definition") this.defs.set(def.childForFieldName("name")?.text ?? "", def);
+      if (def?.type === "function_definition") {
+        this.defs.set(def.childForFieldName("name")?.text ?? "", def);
+        this.otherNames.add(def.childForFieldName("name")?.text ?? "");
+      }
+      const assignment = child.type === "expression_statement" ? child.namedChildren[0] : undefined;
+      const target = assignment?.type === "assignment" ? assignment.childForFieldName("left") : null;
+      if (target?.type === "identifier") this.otherNames.add(target.text);
     });
     ctx.local = localOperations(ctx, classes, "a helper module");
+  }
+
+  /**
+   * Whether `name` is a Django model class of this module as far as it can tell: "other" for a
+   * dataclass, an enum or choices class, a class with no base, a function or a constant; "model"
+   * for a class with any other base (`models.Model`, a base imported from elsewhere); undefined
+   * when the module does not define the name (an import it re-exports).
+   */
+  classKind(name: string, seen = new Set<string>()): "model" | "other" | undefined {
+    const cls = this.classDefs.get(name);
+    if (!cls) return this.otherNames.has(name) ? "other" : undefined;
+    if (seen.has(name)) return "model";
+    seen.add(name);
+    if ((this.classDecorators.get(name) ?? []).some((d) => /(^|\.)(dataclass|define|frozen|attrs|s)$/.test(d))) return "other";
+    const bases = (cls.childForFieldName("superclasses")?.namedChildren ?? []).filter((b) => b.type !== "comment" && b.type !== "keyword_argument").map((b) => b.text);
+    if (bases.length === 0) return "other";
+    const kinds = bases.map((base) => (NON_MODEL_BASES.test(base) ? "other" : this.classDefs.has(base) ? this.classKind(base, seen) : "model"));
+    return kinds.includes("model") ? "model" : "other";
   }
 
   /**
