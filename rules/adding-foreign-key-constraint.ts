@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { contribTable, defaultTableName, literalString, postgresConstraintName, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { contribTable, defaultTableName, literalString, postgresConstraintName, primaryKeyOf, uniqueConstraintNames, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -159,7 +159,7 @@ export const addingForeignKeyConstraint: Rule = {
       after.relation.kind !== "o2o"
         ? djangoIndexName(table, [column])
         : inlineUnique
-          ? postgresConstraintName(table, column, "key", new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : []))))
+          ? postgresConstraintName(table, column, "key", uniqueConstraintNames(model))
           : djangoIndexName(table, [column], "_uniq");
     // Django 3.0+ adds the constraint inline (`ADD COLUMN ... REFERENCES`), and PostgreSQL does
     // not check a new column's rows when it has no DEFAULT (all NULL): it marks the constraint

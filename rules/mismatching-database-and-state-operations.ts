@@ -150,11 +150,6 @@ function describeKeys(keys: Set<Key>): string {
   return shown.length === 0 ? "no named object" : shown.slice(0, 4).join(", ") + (shown.length > 4 ? ", ..." : "");
 }
 
-/**
- * RS506: `SeparateDatabaseAndState` whose `state_operations` and `database_operations` describe
- * different objects. Django trusts the state side from then on, so the model and the schema
- * drift apart silently until a later migration or query hits the difference.
- */
 /** The index of the last top-level `RemoveIndex`/`RemoveConstraint` of each name, found once per migration. */
 const lastRemovals = oncePer((migration: ParsedMigration): Map<string, number> => {
   const last = new Map<string, number>();
@@ -201,6 +196,11 @@ function stateOnlyAddition(ctx: OperationContext, op: Operation): void {
   });
 }
 
+/**
+ * RS506: `SeparateDatabaseAndState` whose `state_operations` and `database_operations` describe
+ * different objects. Django trusts the state side from then on, so the model and the schema
+ * drift apart silently until a later migration or query hits the difference.
+ */
 export const mismatchingDatabaseAndStateOperations: Rule = {
   meta: {
     code: "RS506",

@@ -1,20 +1,9 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { adviceDef, definedIn, functionId, functionsRunBy, runPythonFunctionName } from "../src/engine/run-python-facts.js";
+import { adviceDef, definedIn, functionId, functionsRunBy, importedLocalName, runPythonFunctionName, usesName } from "../src/engine/run-python-facts.js";
 import { oncePer } from "../src/util/collections.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { Operation, SourceRange } from "../src/model/types.js";
 import { code } from "../src/advice/snippets.js";
-
-/** `Book` from `Book` or `Book as B` (the local name is the alias). */
-function localName(imported: string): string {
-  const parts = imported.split(/\s+as\s+/);
-  return (parts[1] ?? parts[0] ?? "").trim();
-}
-
-/** Whether a call goes through the class (`Book.objects...`, `Book(...)`, `Book.something`). */
-function usesName(calls: string[], name: string): boolean {
-  return calls.some((c) => c === name || c.startsWith(`${name}.`));
-}
 
 /** RS403: a `RunPython` function that uses the live model classes instead of `apps.get_model`. */
 /** For each function a top-level RunPython of the migration runs, the first such RunPython (once per migration). */
@@ -78,7 +67,7 @@ class Migration(migrations.Migration):
     const direct = new Set(runs.map((fns) => fns[0]));
     for (const fn of runs.flat()) {
       if (ctx.parent === null && first.get(functionId(fn)) !== op) continue;
-      const local = fn.modelImports.map(localName).filter((n) => /^[A-Z]/.test(n) && usesName(fn.calls, n));
+      const local = fn.modelImports.map(importedLocalName).filter((n) => /^[A-Z]/.test(n) && usesName(fn.calls, n));
       // The module-level imports of the module the function is in: the migration's, or an imported function's own.
       const imports: { name: string; module: string; range?: SourceRange }[] = fn.imported?.moduleModelImports ?? ctx.migration.modelImports;
       const module = imports.filter((m) => /^[A-Z]/.test(m.name) && usesName(fn.calls, m.name));

@@ -67,6 +67,12 @@ function after(ctx: OperationContext, place: Place): boolean {
   return at >= 0 && place.inner > at;
 }
 
+/** Whether the migration does one of `keys` (see `defaultsSet`) after `ctx.op`. */
+function setAfter(ctx: OperationContext, keys: readonly string[]): boolean {
+  const places = defaultsSet(ctx.migration);
+  return keys.some((key) => places.get(key)?.some((place) => after(ctx, place)) ?? false);
+}
+
 /**
  * Whether an operation after `ctx.op` sets a database default on `table`.`column` (`field` of
  * `model`), on PostgreSQL: in the same transaction (an atomic migration), in a later one (a
@@ -74,9 +80,7 @@ function after(ctx: OperationContext, place: Place): boolean {
  */
 export function defaultSetLater(ctx: OperationContext, model: ModelState, field: string, table: string, column: string): "same-transaction" | "later-transaction" | null {
   if (ctx.target.database !== "postgresql") return null;
-  const places = defaultsSet(ctx.migration);
-  const found = [...(places.get(`field:${model.name.toLowerCase()}.${field}`) ?? []), ...(places.get(`column:${table.toLowerCase()}.${column.toLowerCase()}`) ?? [])].some((place) => after(ctx, place));
-  if (!found) return null;
+  if (!setAfter(ctx, [`field:${model.name.toLowerCase()}.${field}`, `column:${table.toLowerCase()}.${column.toLowerCase()}`])) return null;
   return ctx.migration.atomic ? "same-transaction" : "later-transaction";
 }
 
@@ -88,9 +92,8 @@ export function defaultSetLater(ctx: OperationContext, model: ModelState, field:
  */
 export function columnFillableLater(ctx: OperationContext, table: string, column: string): boolean {
   if (ctx.target.database !== "postgresql") return false;
-  const places = defaultsSet(ctx.migration);
   const key = `${table.toLowerCase()}.${column.toLowerCase()}`;
-  return [...(places.get(`column:${key}`) ?? []), ...(places.get(`nullable:${key}`) ?? [])].some((place) => after(ctx, place));
+  return setAfter(ctx, [`column:${key}`, `nullable:${key}`]);
 }
 
 /** The help line of a finding whose column gets its database default from a later statement of a non-atomic migration. */

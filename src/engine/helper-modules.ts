@@ -18,7 +18,7 @@ import path from "node:path";
 import type { Operation, PyValue, SourceRange } from "../model/types.js";
 import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
-import { functionKey, runPythonFunctionName } from "./run-python-facts.js";
+import { functionKey, importedLocalName, runPythonFunctionName, usesName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
 import { decodePythonSource } from "../parse/source-text.js";
 import { DEFAULT_MAX_FILE_SIZE, readSourceBytesSync } from "../workers/read-migration.js";
@@ -72,6 +72,13 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       modules.set(file, module);
     }
     return module;
+  };
+  /** The module a dotted name (`pkg.mod.Name`, as a file in `dir` imports it) is in, read, with the member's name; null when it is not a readable file of the project. */
+  const moduleMember = (dir: string, qualified: string): { module: HelperModule; name: string } | null => {
+    const dot = qualified.lastIndexOf(".");
+    const file = dot <= 0 ? null : locate(dir, qualified.slice(0, dot));
+    const module = file === null ? null : moduleAt(file);
+    return typeof module === "object" && module !== null ? { module, name: qualified.slice(dot + 1) } : null;
   };
   /**
    * The function `qualified` names (`._data.fill`, as a file in `dir` imports it) read in its
@@ -166,20 +173,16 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   // What a models module defines under an imported name: not a model when it is a dataclass, an
   // enum, a function or a constant; those imports are dropped from `modelImports`, so
   // runpython-importing-models does not advise `apps.get_model` for them (a LookupError).
-  const kindOf = (dir: string, qualified: string): "model" | "other" | undefined => {
-    const dot = qualified.lastIndexOf(".");
-    if (dot <= 0) return undefined;
-    const file = locate(dir, qualified.slice(0, dot));
-    const module = file === null ? null : moduleAt(file);
-    return typeof module === "object" && module !== null ? module.classKind(qualified.slice(dot + 1)) : undefined;
+  const kindOf = (dir: string, qualified: string) => {
+    const found = moduleMember(dir, qualified);
+    return found?.module.classKind(found.name);
   };
   for (const migration of importingModels) {
     const dir = path.dirname(migration.path);
-    const local = (imported: string) => (imported.split(/\s+as\s+/)[1] ?? imported).trim();
     for (const fn of migration.functions) {
       if (fn.imported || fn.modelImports.length === 0) continue;
       fn.modelImports = fn.modelImports.filter((imported) => {
-        const qualified = fn.imports?.[local(imported)];
+        const qualified = fn.imports?.[importedLocalName(imported)];
         return qualified === undefined || kindOf(dir, qualified) !== "other";
       });
     }
@@ -189,11 +192,8 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     });
   }
   for (const migration of inheriting) {
-    const base = migration.migrationBase as string;
-    const dot = base.lastIndexOf(".");
-    const file = locate(path.dirname(migration.path), base.slice(0, dot));
-    const module = file === null ? null : moduleAt(file);
-    const atomic = typeof module === "object" && module !== null ? module.classAtomic(base.slice(dot + 1)) : undefined;
+    const found = moduleMember(path.dirname(migration.path), migration.migrationBase as string);
+    const atomic = found?.module.classAtomic(found.name);
     if (atomic !== undefined) migration.atomic = atomic;
   }
   return [...modules.keys()].sort();
@@ -347,9 +347,4 @@ function kindOf(file: string): "file" | "directory" | null {
   } catch {
     return null;
   }
-}
-
-/** Whether a call goes through `name` (`Book.objects...`, `Book(...)`). */
-function usesName(calls: readonly string[], name: string): boolean {
-  return calls.some((c) => c === name || c.startsWith(`${name}.`));
 }

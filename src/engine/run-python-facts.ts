@@ -89,3 +89,14 @@ export function functionsRunBy(migration: ParsedMigration, name: string): Functi
   visit(name);
   return out;
 }
+
+/** The name an import binds: `Book` for `Book`, `B` for `Book as B` (`FunctionFacts.modelImports` entries). */
+export function importedLocalName(imported: string): string {
+  const parts = imported.split(/\s+as\s+/);
+  return (parts[1] ?? parts[0] ?? "").trim();
+}
+
+/** Whether a function's calls go through `name` (`Book.objects...`, `Book(...)`, `Book.something`). */
+export function usesName(calls: readonly string[], name: string): boolean {
+  return calls.some((c) => c === name || c.startsWith(`${name}.`));
+}

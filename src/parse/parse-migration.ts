@@ -663,31 +663,38 @@ export function firstBaseName(cls: SyntaxNode): string | null {
 }
 
 /**
+ * The `atomic` a class sets, or the nearest of its bases that `classNamed` finds (a class of the
+ * same module) sets; else the dotted name of the first base it cannot follow (`base`), if any.
+ */
+function atomicAlongBases(cls: SyntaxNode, classNamed: (name: string, from: SyntaxNode) => SyntaxNode | undefined): { atomic?: boolean; base?: string } {
+  const seen = new Set<SyntaxNode>();
+  for (let current = cls; !seen.has(current); ) {
+    seen.add(current);
+    const atomic = classBodyAtomic(current);
+    if (atomic !== undefined) return { atomic };
+    const name = firstBaseName(current);
+    if (name === null) return {};
+    const local = name.includes(".") ? undefined : classNamed(name, current);
+    if (!local) return { base: name };
+    current = local;
+  }
+  return {};
+}
+
+/**
  * What the `Migration` class inherits: `atomic` from a base class of the same file that sets it
  * (`class Base(migrations.Migration): atomic = False`, then `class Migration(Base)`), following
  * bases in the file; a base imported from another module that is not Django's is recorded
- * (`migrationBase`) for `resolveHelperCalls` to read. The class's own `atomic` overrides both.
+ * (`migrationBase`) for `resolveHelperCalls` to read. The class's own `atomic` (read after, by
+ * `readMigrationClass`) overrides both.
  */
 function inheritFromBases(ctx: Ctx, cls: SyntaxNode, classes: SyntaxNode[], result: ParsedMigration): void {
-  const seen = new Set<SyntaxNode>([cls]);
-  let current = cls;
-  for (;;) {
-    const name = firstBaseName(current);
-    if (name === null) return;
-    const local = name.includes(".") ? undefined : classes.filter((c) => c.childForFieldName("name")?.text === name && c.startIndex < current.startIndex).pop();
-    if (!local) {
-      const qualified = qualify(ctx, name);
-      if (!MIGRATION_BASES.has(qualified) && qualified.includes(".")) result.migrationBase = qualified;
-      return;
-    }
-    if (seen.has(local)) return;
-    seen.add(local);
-    const atomic = classBodyAtomic(local);
-    if (atomic !== undefined) {
-      result.atomic = atomic;
-      return;
-    }
-    current = local;
+  const definedBefore = (name: string, from: SyntaxNode) => classes.filter((c) => c.childForFieldName("name")?.text === name && c.startIndex < from.startIndex).pop();
+  const { atomic, base } = atomicAlongBases(cls, definedBefore);
+  if (atomic !== undefined) result.atomic = atomic;
+  else if (base !== undefined) {
+    const qualified = qualify(ctx, base);
+    if (!MIGRATION_BASES.has(qualified) && qualified.includes(".")) result.migrationBase = qualified;
   }
 }
 
@@ -1799,6 +1806,9 @@ export function importedByFunction(facts: Pick<FunctionFacts, "imports">, call: 
   return facts.imports !== undefined && Object.hasOwn(facts.imports, call.split(".")[0] ?? "");
 }
 
+/** Bases that make a class something other than a Django model: enums, choices, typed records, plain objects, exceptions. */
+const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextChoices|IntegerChoices|Choices|NamedTuple|TypedDict|Protocol|ABC|Exception|ValueError|str|int|dict|list)$/;
+
 /**
  * A module that migrations import operations from besides Django's: a helper module of the
  * project (debusine's `db/migrations/_utils.py` with its `make_*_renamer` functions and its
@@ -1812,9 +1822,6 @@ export function importedByFunction(facts: Pick<FunctionFacts, "imports">, call: 
  *   of the module). The call's arguments are bound to the parameters, so the operation is read
  *   with the values the migration passes; what the function computes otherwise is opaque.
  */
-/** Bases that make a class something other than a Django model: enums, choices, typed records, plain objects, exceptions. */
-const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextChoices|IntegerChoices|Choices|NamedTuple|TypedDict|Protocol|ABC|Exception|ValueError|str|int|dict|list)$/;
-
 export class HelperModule {
   /** The module's model imports at its top level. */
   private readonly modelImports: ParsedMigration["modelImports"] = [];
@@ -1881,17 +1888,8 @@ export class HelperModule {
    * one of its bases in the module sets; undefined when none does or there is no such class.
    */
   classAtomic(name: string): boolean | undefined {
-    const seen = new Set<string>();
-    for (let current: string | null = name; current !== null && !seen.has(current); ) {
-      seen.add(current);
-      const cls = this.classDefs.get(current);
-      if (!cls) return undefined;
-      const atomic = classBodyAtomic(cls);
-      if (atomic !== undefined) return atomic;
-      const base = firstBaseName(cls);
-      current = base !== null && !base.includes(".") ? base : null;
-    }
-    return undefined;
+    const cls = this.classDefs.get(name);
+    return cls ? atomicAlongBases(cls, (base) => this.classDefs.get(base)).atomic : undefined;
   }
 
   /**

@@ -148,6 +148,11 @@ export function validatedNotNullCheck(model: ModelState, field: string): string 
   return null;
 }
 
+/** The names the model's columns' UNIQUE constraints have taken (PostgreSQL names a new one around them). */
+export function uniqueConstraintNames(model: ModelState): Set<string> {
+  return new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : [])));
+}
+
 /** PostgreSQL's identifier limit (`NAMEDATALEN - 1`), which Django's backend reports. */
 export const MAX_NAME_LENGTH = 63;
 
@@ -299,7 +304,8 @@ function relationTarget(value: PyValue | undefined, app: string, selfKey: string
   return setting ? resolveModelReference(setting, app, selfKey) : null;
 }
 
-function relationKind(type: string): RelationInfo["kind"] | null {
+/** The kind of relation a field class makes, by the end of its name (`FlexibleForeignKey` too), or null. */
+export function relationKind(type: string): RelationInfo["kind"] | null {
   if (type.endsWith("ManyToManyField")) return "m2m";
   if (type.endsWith("OneToOneField") || type === "ParentalKey") return "o2o";
   if (type.endsWith("ForeignKey")) return "fk";

@@ -33,6 +33,7 @@ import {
   orderField,
   orderFieldChange,
   ordersWithRespectTo,
+  uniqueConstraintNames,
 } from "./model-state.js";
 import { setIn } from "../util/collections.js";
 
@@ -370,7 +371,7 @@ export class ProjectState {
           const before = model.fields.get(name);
           // The names the table's constraints have taken are read only for a unique column (a
           // model may have thousands of fields).
-          if (op.kind === "AddField" && field.unique) nameInlineConstraint(table, field, new Set([...model.fields.values()].flatMap((f) => (f.uniqueConstraint ? [f.uniqueConstraint] : []))));
+          if (op.kind === "AddField" && field.unique) nameInlineConstraint(table, field, uniqueConstraintNames(model));
           else if (op.kind === "AlterField" && before) field.uniqueConstraint = alteredUniqueConstraint(table, before, field);
         }
         const copy = editable(model);
