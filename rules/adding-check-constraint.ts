@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { callOf, literalString } from "../src/state/model-state.js";
+import { callOf, className, fieldClassText, literalString } from "../src/state/model-state.js";
 import { djangoHas, djangoIndexName, migrationModule, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
@@ -62,11 +62,12 @@ export const addingCheckConstraint: Rule = {
       const table = ctx.tableOf(model);
       const column = ctx.columnOf(after) ?? name;
       const plainType = after.type.replace(/^Positive/, "");
-      const plain = pyValue({ ...call, callee: call.callee.replace(/Positive(\w*IntegerField)$/, "$1") });
+      // A project's subclass (Sentry's `BoundedPositiveIntegerField`) becomes Django's plain class.
+      const plain = pyValue({ ...call, callee: className(call) === after.type ? call.callee.replace(/Positive(\w*IntegerField)$/, "$1") : `models.${plainType}` });
       const check = positiveCheck(table, column);
       ctx.report({
         range: op.range,
-        message: `Adding \`${after.type}\` \`${model.name}.${name}\` adds \`CHECK (${column} >= 0)\` with the column, and PostgreSQL scans every row of \`${table}\` to validate it under the ACCESS EXCLUSIVE lock.`,
+        message: `Adding ${fieldClassText(after)} \`${model.name}.${name}\` adds \`CHECK (${column} >= 0)\` with the column, and PostgreSQL scans every row of \`${table}\` to validate it under the ACCESS EXCLUSIVE lock.`,
         help: [
           `Django writes the check into the column definition (\`ADD COLUMN ... CHECK (${column} >= 0)\`): even for a new column that is NULL in every row, PostgreSQL validates a new CHECK constraint by scanning the whole table, and \`${table}\` is locked against reads and writes until the scan ends (and, in an atomic migration, until commit).`,
           `1. Keep the field in state, and add the column as \`${plainType}\` (the same column type, no check) with the constraint NOT VALID (brief lock, no scan):\n${migrationModule(
@@ -87,7 +88,7 @@ export const addingCheckConstraint: Rule = {
       const check = positiveCheck(table, column);
       ctx.report({
         range: op.range,
-        message: `Making \`${model.name}.${name}\` a \`${after.type}\` adds \`CHECK (${column} >= 0)\` to \`${table}\`, validated under an ACCESS EXCLUSIVE lock.`,
+        message: `Making \`${model.name}.${name}\` a ${fieldClassText(after)} adds \`CHECK (${column} >= 0)\` to \`${table}\`, validated under an ACCESS EXCLUSIVE lock.`,
         help: [
           `Django adds \`${check.constraint}\` with \`ALTER TABLE ... ADD CONSTRAINT ... CHECK\`, which scans every row of \`${table}\` while reads and writes wait; it fails if any row is negative.`,
           `1. Keep the field change in state and add the constraint NOT VALID (brief lock, no scan):\n${migrationModule([separateDatabaseAndState([operationSource(op) + ","], [check.addNotValid])], { atomic: true })}`,

@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { className, createdFields, dictOf, literalBool, literalString } from "../src/state/model-state.js";
+import { callClassText, createdFields, dictOf, fieldClassOf, literalBool, literalString } from "../src/state/model-state.js";
 import { code, py, pyValue } from "../src/advice/snippets.js";
 
 /** 32-bit (or smaller) integer primary-key field classes, and what to use instead. */
@@ -46,7 +46,7 @@ export const creatingModelWithIntegerPrimaryKey: Rule = {
     if (literalBool(options.managed) === false || literalBool(options.proxy) === true) return;
     for (const { name, call } of createdFields(op.args.fields)) {
       if (call.kind !== "call") continue;
-      const type = className(call);
+      const type = fieldClassOf(call);
       const small = SMALL_KEYS[type];
       const isAuto = type === "AutoField" || type === "SmallAutoField";
       if (!small || (!isAuto && literalBool(call.kwargs.primary_key) !== true) || (isAuto && literalBool(call.kwargs.primary_key) === false)) continue;
@@ -54,7 +54,7 @@ export const creatingModelWithIntegerPrimaryKey: Rule = {
       const kwargs = Object.entries(call.kwargs).map(([k, v]) => `${k}=${pyValue(v)}`).join(", ");
       ctx.report({
         range: call.range,
-        message: `The primary key \`${model}.${name}\` is declared as \`${type}\`, whose values run out at ${small.limit}.`,
+        message: `The primary key \`${model}.${name}\` is declared as ${callClassText(call)}, whose values run out at ${small.limit}.`,
         help: [
           `When the key space is used up, every INSERT into the table fails. Widening the key later rewrites the table and every table with a foreign key to it, ${ctx.target.database === "mysql" ? "copying each while it blocks writes (MySQL cannot change a column's type in place)" : "under ACCESS EXCLUSIVE locks"}; on a new table a 64-bit key costs nothing now.`,
           `1. Use \`${small.instead}\` for \`${name}\`:\n${code(`(${py(name)}, models.${small.instead}(${kwargs})),`)}`,

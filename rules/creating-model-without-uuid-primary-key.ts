@@ -1,13 +1,13 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { className, createdFields, dictOf, literalBool, literalString } from "../src/state/model-state.js";
+import { callClassText, createdFields, dictOf, fieldClassOf, literalBool, literalString } from "../src/state/model-state.js";
 import { code, py } from "../src/advice/snippets.js";
 
 /** The primary-key field of a `CreateModel`'s field list: `(name, call)`, or null (a table without one gets Django's `id`). */
 function primaryKeyOf(fields: PyValue | undefined): { name: string; call: Extract<PyValue, { kind: "call" }> } | null {
   for (const { name, call } of createdFields(fields)) {
     if (call.kind !== "call") continue;
-    const type = className(call);
+    const type = fieldClassOf(call);
     if (literalBool(call.kwargs.primary_key) === true || /^(Big|Small)?AutoField$/.test(type)) return { name, call };
   }
   return null;
@@ -69,13 +69,13 @@ class Migration(migrations.Migration):
     if (op.args.bases && op.args.bases.kind === "tuple" && op.args.bases.items.some((b) => b.kind === "str")) return;
     const model = literalString(op.args.name) ?? "?";
     const key = primaryKeyOf(op.args.fields);
-    if (key && className(key.call).endsWith("UUIDField")) return;
-    if (key && className(key.call).endsWith("OneToOneField")) return;
+    if (key && fieldClassOf(key.call).endsWith("UUIDField")) return;
+    if (key && fieldClassOf(key.call).endsWith("OneToOneField")) return;
     const keyName = key?.name ?? "id";
-    const type = key ? className(key.call) : "the default auto field";
+    const type = key ? callClassText(key.call) : "the default auto field";
     ctx.report({
       range: key?.call.range ?? op.range,
-      message: `The new model \`${model}\` has ${key ? `a \`${type}\` primary key \`${keyName}\`` : "no explicit primary key (Django adds an integer `id`)"}, not a UUID.`,
+      message: `The new model \`${model}\` has ${key ? `a ${type} primary key \`${keyName}\`` : "no explicit primary key (Django adds an integer `id`)"}, not a UUID.`,
       help: [
         "The project's policy (this rule is selected) is UUID primary keys for new tables: integer ids leak row counts, cannot be generated before the INSERT, and changing a key type later rewrites the table and every table referencing it.",
         `1. Declare the key as a UUID in the model, and in this migration:\n${code(`(${py(keyName)}, models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),`)}`,

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { className, createdFields, fieldFromCall, literalString, relationKind, type FieldState } from "../src/state/model-state.js";
+import { createdFields, fieldClassOf, fieldFromCall, literalString, relationKind, type FieldState } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 
 /** The relation fields an operation gives the database, with their names. */
@@ -12,13 +12,13 @@ function relationFields(ctx: OperationContext): { model: string; app: string; ke
     const key = name.toLowerCase();
     // Only relation fields are read in full (a field's state costs; most fields are not relations).
     return createdFields(op.args.fields)
-      .filter((f) => f.call.kind === "call" && relationKind(className(f.call)) !== null)
+      .filter((f) => f.call.kind === "call" && relationKind(fieldClassOf(f.call)) !== null)
       .map((f) => ({ model: name, app, key, field: fieldFromCall(f.name, f.call, app, key, null) }));
   }
   const modelName = literalString(op.args.model_name);
   const name = literalString(op.args.name);
   if (!modelName || !name || !op.args.field) return [];
-  if (op.args.field.kind !== "call" || relationKind(className(op.args.field)) === null) return [];
+  if (op.args.field.kind !== "call" || relationKind(fieldClassOf(op.args.field)) === null) return [];
   const model = ctx.model(modelName);
   const key = model?.key ?? modelName.toLowerCase();
   return [{ model: model?.name ?? modelName, app, key, field: fieldFromCall(name, op.args.field, app, key, null) }];

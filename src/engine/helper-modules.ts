@@ -16,7 +16,8 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Operation, PyValue, SourceRange } from "../model/types.js";
-import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
+import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FieldClassCarried, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
+import { createdFields, setProjectFieldClass } from "../state/model-state.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import { functionKey, importedLocalName, runPythonFunctionName, usesName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -48,7 +49,9 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   // Names a function of the migration imports from a `models` module and uses: model classes, or
   // something else a models module defines (authentik's RedirectURI dataclass).
   const importingModels = migrations.filter((m) => m.functions.some((f) => !f.imported && (f.modelImports.length > 0 || m.modelImports.some((i) => usesName(f.calls, i.name)))));
-  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0) return [];
+  // Fields of a class the project defines (`sentry.db.models.fields.bounded.BoundedBigIntegerField`).
+  const projectFields = migrations.map((m) => [m, [...projectFieldCalls(m.operations)]] as const).filter(([, calls]) => calls.length > 0);
+  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0 && projectFields.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const locate = (dir: string, module: string): string | null => {
@@ -74,11 +77,11 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     return module;
   };
   /** The module a dotted name (`pkg.mod.Name`, as a file in `dir` imports it) is in, read, with the member's name; null when it is not a readable file of the project. */
-  const moduleMember = (dir: string, qualified: string): { module: HelperModule; name: string } | null => {
+  const moduleMember = (dir: string, qualified: string): { module: HelperModule; name: string; file: string } | null => {
     const dot = qualified.lastIndexOf(".");
     const file = dot <= 0 ? null : locate(dir, qualified.slice(0, dot));
     const module = file === null ? null : moduleAt(file);
-    return typeof module === "object" && module !== null ? { module, name: qualified.slice(dot + 1) } : null;
+    return typeof module === "object" && module !== null && file !== null ? { module, name: qualified.slice(dot + 1), file } : null;
   };
   /**
    * The function `qualified` names (`._data.fill`, as a file in `dir` imports it) read in its
@@ -191,12 +194,53 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       return qualified === undefined || kindOf(dir, qualified) !== "other";
     });
   }
+  // Each field class of the project is read in its module, following its bases to the Django
+  // field class whose column it makes (a base in another module is read there); a class that
+  // computes its own column type, or cannot be read, keeps its name (a type the rules do not know).
+  const fieldClasses = new Map<string, string | null>();
+  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): string | null => {
+    const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
+    const base = found?.module.fieldClass(found.name, carried);
+    if (!found || !base || "unknown" in base) return null;
+    return "type" in base ? base.type : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
+  };
+  for (const [migration, calls] of projectFields) {
+    const dir = path.dirname(migration.path);
+    for (const call of calls) {
+      const key = `${dir}\0${call.qualified}`;
+      let type = fieldClasses.get(key);
+      if (type === undefined) fieldClasses.set(key, (type = fieldClassAt(dir, call.qualified)));
+      if (type !== null) setProjectFieldClass(call, type);
+    }
+  }
   for (const migration of inheriting) {
     const found = moduleMember(path.dirname(migration.path), migration.migrationBase as string);
     const atomic = found?.module.classAtomic(found.name);
     if (atomic !== undefined) migration.atomic = atomic;
   }
   return [...modules.keys()].sort();
+}
+
+/** How many modules a field class's bases are followed through. */
+const MAX_FIELD_BASES = 8;
+
+/**
+ * The field calls of `ops` (`AddField`'s and `AlterField`'s `field`, `CreateModel`'s `fields`, in
+ * nested operations too) whose class is imported from a module that is not Django's.
+ */
+function* projectFieldCalls(ops: readonly Operation[]): Generator<Extract<PyValue, { kind: "call" }>> {
+  for (const op of ops) {
+    if (op.databaseOperations) yield* projectFieldCalls(op.databaseOperations);
+    if (op.stateOperations) yield* projectFieldCalls(op.stateOperations);
+    const field = op.args.field;
+    if (field?.kind === "call" && isProjectClass(field.qualified)) yield field;
+    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call" && isProjectClass(call.qualified)) yield call;
+  }
+}
+
+/** Whether a qualified class name may name a class of the project: imported from a module, not Django's. */
+function isProjectClass(qualified: string): boolean {
+  return qualified.includes(".") && !qualified.startsWith("django.");
 }
 
 /**

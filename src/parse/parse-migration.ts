@@ -1822,6 +1822,47 @@ const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextCho
  *   of the module). The call's arguments are bound to the parameters, so the operation is read
  *   with the values the migration passes; what the function computes otherwise is opaque.
  */
+/**
+ * What a model field class of the project stores, read in its module (`HelperModule.fieldClass`):
+ * the Django field class whose column it has (`type`: the class it reaches along its bases, or
+ * what its `get_internal_type` returns, as Django's backends look the column type up by it); a
+ * base imported from another module, to be read there (`imported`, with the `get_internal_type`
+ * read so far); or why it cannot be known (`unknown`: it computes its own column type).
+ */
+export type FieldClassBase = { type: string } | ({ imported: string } & FieldClassCarried) | { unknown: string };
+
+/** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, and the first class that defines `deconstruct`. */
+export interface FieldClassCarried {
+  internal: string | null;
+  deconstructs: string | null;
+}
+
+/** Methods with which a field class decides its own column type or CHECK. */
+const COLUMN_METHODS = ["db_type", "rel_db_type", "db_parameters", "cast_db_type", "db_check", "db_type_suffix"];
+
+/**
+ * Django field classes whose column depends on arguments a subclass's own `deconstruct` may leave
+ * out of the migration (`max_length`, `max_digits`, `base_field`): the migration's call does not
+ * say what the column is then.
+ */
+const SIZED_FIELDS = /^(Char|Slug|Email|URL|File|Image|FilePath|Decimal|Array|CommaSeparatedInteger|CIChar|CIEmail)Field$/;
+
+/**
+ * A model field class of Django's own that makes a column (`django.db.models.CharField`,
+ * `django.contrib.postgres.fields.ArrayField` ...); not the abstract `RelatedField` and
+ * `RangeField`, which a class without a column of its own (taggit's `TaggableManager`) subclasses.
+ */
+const DJANGO_FIELD_CLASS = /^django\.[\w.]*\.(?!(?:Related|Range)Field$)(?:[A-Z]\w*Field|ForeignKey)$/;
+
+/** The string a function returns when its body is one `return "..."` (after a docstring), or null. */
+function returnedString(def: SyntaxNode): string | null {
+  const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
+  const first = statements[0]?.type === "expression_statement" && statements[0].namedChildren[0]?.type === "string" && statements.length > 1 ? statements[1] : statements[0];
+  const value = first?.type === "return_statement" ? first.namedChildren[0] : undefined;
+  if (value?.type !== "string") return null;
+  return /^(['"])([\w.]+)\1$/.exec(value.text)?.[2] ?? null;
+}
+
 export class HelperModule {
   /** The module's model imports at its top level. */
   private readonly modelImports: ParsedMigration["modelImports"] = [];
@@ -1890,6 +1931,60 @@ export class HelperModule {
   classAtomic(name: string): boolean | undefined {
     const cls = this.classDefs.get(name);
     return cls ? atomicAlongBases(cls, (base) => this.classDefs.get(base)).atomic : undefined;
+  }
+
+  /**
+   * What the model field class `name` of this module stores in the database, read along its bases
+   * (see `FieldClassBase`); undefined when the module neither defines nor imports the name, or
+   * the class is not a field (no base leads to one).
+   */
+  fieldClass(name: string, carried: FieldClassCarried = { internal: null, deconstructs: null }): FieldClassBase | undefined {
+    const ctx = this.ctx;
+    if (!ctx) return undefined;
+    // `internal`: the class name a subclass's `get_internal_type` returns, which Django's column
+    // type comes from whatever the field class it reaches.
+    let deconstructs = carried.deconstructs;
+    const follow = (cls: SyntaxNode, seen: Set<SyntaxNode>, internal: string | null): FieldClassBase | undefined => {
+      if (seen.has(cls)) return undefined;
+      seen.add(cls);
+      const className = cls.childForFieldName("name")?.text ?? "";
+      const methods = new Map<string, SyntaxNode>();
+      for (const stmt of cls.childForFieldName("body")?.namedChildren ?? []) {
+        const def = definitionOf(stmt);
+        if (def?.type === "function_definition") methods.set(def.childForFieldName("name")?.text ?? "", def);
+      }
+      const override = COLUMN_METHODS.find((m) => methods.has(m));
+      if (override) return { unknown: `\`${className}\` defines \`${override}\`` };
+      if (methods.has("deconstruct")) deconstructs ??= className;
+      const getInternalType = internal === null ? methods.get("get_internal_type") : undefined;
+      if (getInternalType) {
+        internal = returnedString(getInternalType);
+        if (internal === null || !/^[A-Z]\w*$/.test(internal)) return { unknown: `\`${className}\`'s \`get_internal_type\` does not return a literal class name` };
+      }
+      const bases = (cls.childForFieldName("superclasses")?.namedChildren ?? []).filter((b) => b.type !== "comment" && b.type !== "keyword_argument");
+      // Python's method resolution order, as far as it matters here: the first base that leads to a field.
+      for (const base of bases) {
+        const dotted = dottedName(base);
+        if (dotted === null) continue;
+        const local = dotted.includes(".") ? undefined : this.classDefs.get(dotted);
+        if (local) {
+          const found = follow(local, seen, internal);
+          if (found) return found;
+          continue;
+        }
+        const qualified = qualify(ctx, dotted);
+        if (DJANGO_FIELD_CLASS.test(qualified)) {
+          const type = internal ?? qualified.slice(qualified.lastIndexOf(".") + 1);
+          return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` defines \`deconstruct\`` } : { type };
+        }
+        if (qualified.includes(".") && !qualified.startsWith("django.")) return { imported: qualified, internal, deconstructs };
+      }
+      return undefined;
+    };
+    const cls = this.classDefs.get(name);
+    if (cls) return follow(cls, new Set(), carried.internal);
+    const imported = ctx.imports[name];
+    return imported !== undefined && imported.includes(".") ? { imported, ...carried } : undefined;
   }
 
   /**

@@ -3,14 +3,17 @@
  * app, in the same shape as `test/django-state/dump_django_state.py` prints from Django's own
  * `MigrationLoader`, so the two can be compared table by table.
  */
-import { columnOf } from "./model-state.js";
+import { className, columnOf } from "./model-state.js";
 import type { ProjectState } from "./project-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 
 export interface StateColumn {
   name: string;
   field: string;
+  /** The field's class, as Django's state names it. */
   type: string;
+  /** The Django field class whose column a class of the project makes (`BigIntegerField`), when it is another. */
+  columnClass?: string;
   null: boolean | null;
   unique: boolean;
   dbIndex: boolean;
@@ -46,11 +49,13 @@ export function dumpState(state: ProjectState): StateDump {
       : [...model.fields.values()].flatMap((f) => {
           const column = columnOf(f);
           if (column === null) return [];
+          const declared = f.call?.kind === "call" ? className(f.call) : f.type;
           return [
             {
               name: column,
               field: f.name,
-              type: f.type,
+              type: declared,
+              ...(declared === f.type ? {} : { columnClass: f.type }),
               null: f.null,
               unique: f.unique,
               dbIndex: f.dbIndex,

@@ -315,6 +315,35 @@ export function relationKind(type: string): RelationInfo["kind"] | null {
 /** Field classes Django indexes by default (`db_index=True` in their `__init__`). */
 const INDEXED_BY_DEFAULT = new Set(["SlugField"]);
 
+/**
+ * The Django field class a call of a project's own field class makes its column as, by call
+ * (`BoundedBigIntegerField(...)` → `BigIntegerField`), as `resolveHelperCalls` read it in the
+ * class's module; a field's `type` is that class.
+ */
+const projectFieldClasses = new WeakMap<object, string>();
+
+/** Records that the field call `call` makes a column as Django's field class `type` does. */
+export function setProjectFieldClass(call: PyValue, type: string): void {
+  projectFieldClasses.set(call, type);
+}
+
+/** The field class a call makes (`className`), or the Django class a project field class reaches. */
+export function fieldClassOf(call: Extract<PyValue, { kind: "call" }>): string {
+  return projectFieldClasses.get(call) ?? className(call);
+}
+
+/** A field's class for messages: `` `CharField` ``, or a project's class with Django's it makes its column as (`` `BoundedPositiveIntegerField` (a `PositiveIntegerField`) ``). */
+export function fieldClassText(field: FieldState): string {
+  return field.call?.kind === "call" ? callClassText(field.call) : `\`${field.type}\``;
+}
+
+/** `fieldClassText` for a field's call. */
+export function callClassText(call: Extract<PyValue, { kind: "call" }>): string {
+  const declared = className(call);
+  const type = fieldClassOf(call);
+  return declared === type ? `\`${type}\`` : `\`${declared}\` (${/^[AEIOU]/.test(type) ? "an" : "a"} \`${type}\`)`;
+}
+
 /** Builds a field's state from its call (`models.CharField(max_length=20)`). */
 export function fieldFromCall(
   name: string,
@@ -348,8 +377,9 @@ export function fieldFromCall(
       origin,
     };
   }
-  const type = className(call);
-  const params = fieldParams(type);
+  const type = fieldClassOf(call);
+  // Positional arguments by the class the call names: a project's class has its own `__init__`.
+  const params = fieldParams(className(call));
   // Keyword arguments only (the usual call): the call's own record, which nothing changes.
   let kwargs = call.kwargs;
   if (call.args.length > 0) {

@@ -1,0 +1,107 @@
+/**
+ * Field classes a project defines (Sentry's `BoundedPositiveIntegerField`, AWX's `JSONBlob` and
+ * `ImplicitRoleField`): a migration calls them by their module's path, and the column Django
+ * makes is that of the Django class they reach along their bases, or of the class their
+ * `get_internal_type` names. rollsafe reads the class in the project's module (never runs it) and
+ * gives the field that type; a class that computes its own column keeps its name, a type the
+ * rules do not know.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/engine/lint.js";
+import { libraryProjects } from "../support/library-project.js";
+
+const project = libraryProjects("project-field-classes");
+
+/** A project whose `library/fields/` package holds `modules` (name → source), with a migration adding `field` to Book as `extra`. */
+async function typeOf(field: string, modules: Record<string, string>, imports = "import library.fields", operation = `migrations.AddField("book", "extra", ${field})`) {
+  const dir = project(`${imports}
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        ${operation},
+    ]
+`);
+  mkdirSync(path.join(dir, "library/fields"), { recursive: true });
+  for (const [name, source] of Object.entries({ "__init__.py": "", ...modules })) writeFileSync(path.join(dir, "library/fields", name), source);
+  const { state, result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-check-constraint", "adding-foreign-key-constraint", "creating-model-with-integer-primary-key", "pointing-relation-at-missing-model"] });
+  const extra = state.model("library", "book")?.fields.get("extra");
+  return { type: extra?.type, relation: extra?.relation?.to ?? null, findings: result.diagnostics.map((d) => d.rule), inputs: result.inputs ?? [] };
+}
+
+const HEADER = "from django.db import models\n\n\n";
+
+describe("field classes of the project", () => {
+  it("take the Django class they subclass, through classes of the module and of other modules of the project", async () => {
+    const bounded = await typeOf("library.fields.BoundedPositiveIntegerField(null=True)", {
+      "__init__.py": `${HEADER}class BoundedPositiveIntegerField(models.PositiveIntegerField):\n    MAX_VALUE = 2**31 - 1\n\n    def get_prep_value(self, value):\n        return super().get_prep_value(value)\n`,
+    });
+    expect(bounded).toMatchObject({ type: "PositiveIntegerField", findings: ["adding-check-constraint"] });
+    expect(bounded.inputs.some((f) => f.endsWith(path.join("library", "fields", "__init__.py")))).toBe(true);
+    // A base in the same module, then one a relative import brings from another module.
+    const chained = await typeOf("library.fields.counts.PageCount(null=True)", {
+      "counts.py": "from .base import CountField\n\n\nclass Counter(CountField):\n    pass\n\n\nclass PageCount(Counter):\n    pass\n",
+      "base.py": `${HEADER}class CountField(models.PositiveSmallIntegerField):\n    pass\n`,
+    });
+    expect(chained).toMatchObject({ type: "PositiveSmallIntegerField", findings: ["adding-check-constraint"] });
+    // A package that re-exports the class (`from .counts import PageCount`), imported by name.
+    const reexported = await typeOf(
+      "PageCount(null=True)",
+      { "__init__.py": "from .counts import PageCount\n", "counts.py": `${HEADER}class PageCount(models.PositiveIntegerField):\n    pass\n` },
+      "from library.fields import PageCount",
+    );
+    expect(reexported.type).toBe("PositiveIntegerField");
+  });
+
+  it("take the class get_internal_type returns, and a mixin before the field class does not hide it", async () => {
+    const blob = await typeOf("library.fields.JSONBlob(default=dict)", {
+      "__init__.py": `${HEADER}class JSONBlob(models.JSONField):\n    def get_internal_type(self):\n        """Text in the database."""\n        return "TextField"\n`,
+    });
+    expect(blob.type).toBe("TextField");
+    const mixed = await typeOf("library.fields.Lower(max_length=20, null=True)", {
+      "__init__.py": `${HEADER}class LowerMixin:\n    def get_prep_value(self, value):\n        return value.lower()\n\n\nclass Lower(LowerMixin, models.CharField):\n    pass\n`,
+    });
+    expect(mixed.type).toBe("CharField");
+  });
+
+  it("a subclass of ForeignKey is a foreign key whatever its name (AWX's ImplicitRoleField), with its own deconstruct", async () => {
+    const role = await typeOf('library.fields.RoleField(null=True, on_delete=models.SET_NULL, to="library.author", parent_role="x")', {
+      "__init__.py": `${HEADER}class RoleField(models.ForeignKey):\n    def __init__(self, *args, parent_role=None, **kwargs):\n        self.parent_role = parent_role\n        super().__init__(*args, **kwargs)\n\n    def deconstruct(self):\n        name, path, args, kwargs = super().deconstruct()\n        kwargs["parent_role"] = self.parent_role\n        return name, path, args, kwargs\n`,
+    });
+    expect(role).toMatchObject({ type: "ForeignKey", relation: "library.author", findings: ["adding-foreign-key-constraint"] });
+  });
+
+  it("are read by the rules that look at a new model's fields: its primary key, its relations", async () => {
+    const fields = { "__init__.py": `${HEADER}class BoundedAutoField(models.AutoField):\n    MAX_VALUE = 2**31 - 1\n\n\nclass Link(models.ForeignKey):\n    pass\n` };
+    const created = (link: string) => `migrations.CreateModel(name="Loan", fields=[("id", library.fields.BoundedAutoField(primary_key=True, serialize=False)), ("link", library.fields.Link(on_delete=models.CASCADE, to=${link}))])`;
+    expect((await typeOf("", fields, undefined, created('"library.author"'))).findings).toEqual(["creating-model-with-integer-primary-key"]);
+    expect((await typeOf("", fields, undefined, created('"library.nowhere"'))).findings.sort()).toEqual(["creating-model-with-integer-primary-key", "pointing-relation-at-missing-model"]);
+  });
+
+  it("keep their own name when the class decides its column, or may leave its size out of the migration", async () => {
+    const cases: Record<string, string> = {
+      // Its own column type.
+      "db_type": `class Custom(models.PositiveIntegerField):\n    def db_type(self, connection):\n        return "integer"\n`,
+      // Its own CHECK (none).
+      "db_check": `class Custom(models.PositiveIntegerField):\n    def db_check(self, connection):\n        return None\n`,
+      // An internal type computed at run time.
+      "get_internal_type": `class Custom(models.PositiveIntegerField):\n    def get_internal_type(self):\n        return self.kind\n`,
+      // A CharField whose deconstruct may drop max_length: the migration's call does not give the column.
+      "deconstruct": `class Custom(models.CharField):\n    def deconstruct(self):\n        name, path, args, kwargs = super().deconstruct()\n        del kwargs["max_length"]\n        return name, path, args, kwargs\n`,
+      // Bases that lead nowhere: a cycle, and Django's abstract Field.
+      "cycle": `class Custom(Other):\n    pass\n\n\nclass Other(Custom):\n    pass\n`,
+      "Field": `class Custom(models.Field):\n    pass\n`,
+    };
+    for (const [what, source] of Object.entries(cases)) {
+      const found = await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + source });
+      expect({ what, ...found }).toMatchObject({ what, type: "Custom", findings: [] });
+    }
+    // A package that is not a file of the project.
+    const outside = await typeOf("elsewhere.fields.Custom(null=True)", {}, "import elsewhere.fields");
+    expect(outside).toMatchObject({ type: "Custom", findings: [] });
+  });
+});
