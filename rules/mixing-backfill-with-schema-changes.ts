@@ -2,7 +2,8 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { literalString } from "../src/state/model-state.js";
+import { constraintFromValue, literalString } from "../src/state/model-state.js";
+import { fieldOperation } from "../src/engine/resolved-operation.js";
 import { parsedStatements, readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
 import { locksOf, type TableLock } from "../src/engine/table-locks.js";
@@ -55,6 +56,34 @@ interface SchemaChange {
   op: Operation;
   what: string;
   lock: TableLock;
+  /** What the change asks of the rows already there (`NOT NULL on \`isbn\``), which a backfill before it may be providing; null when nothing. */
+  needs: string | null;
+}
+
+/**
+ * What a schema change asks of the table's existing rows: NOT NULL, a unique or check constraint,
+ * a foreign key's constraint. A backfill before such a change is often what makes the rows
+ * satisfy it (filling NULLs, removing duplicates), so it cannot be moved after the deploy.
+ */
+function rowsNeeded(ctx: OperationContext): string | null {
+  const { op } = ctx;
+  if (op.kind === "AlterField") {
+    const found = fieldOperation(ctx);
+    const before = found?.before;
+    if (!found || !before) return null;
+    const column = `\`${ctx.columnOf(found.after) ?? found.name}\``;
+    if (before.null !== false && found.after.null === false) return `NOT NULL on ${column}, which fails on any NULL left`;
+    if (!before.unique && found.after.unique) return `the unique constraint on ${column}, which fails on any duplicate left`;
+    if (found.after.relation?.dbConstraint && !(before.relation?.dbConstraint ?? false)) return `the foreign key constraint on ${column}, which fails on any row that points nowhere`;
+    return null;
+  }
+  if (op.kind === "AddConstraint" && op.args.constraint) {
+    const constraint = constraintFromValue(op.args.constraint);
+    if (constraint.kind === "other") return null;
+    return `the ${constraint.kind} constraint \`${constraint.name}\`, which fails on any row that breaks it`;
+  }
+  if (op.kind === "AlterUniqueTogether") return "the unique constraint of `unique_together`, which fails on any duplicate left";
+  return null;
 }
 
 /**
@@ -64,17 +93,17 @@ interface SchemaChange {
  * without DDL... Locks taken only when the migration ends (the foreign keys of a new table) are
  * never held during a backfill. The lock on the operation's own table is named first.
  */
-function schemaChangeOf(ctx: OperationContext): SchemaChange | null {
+function schemaChangeOf(ctx: OperationContext, backfillsWaiting: boolean): SchemaChange | null {
   const { op } = ctx;
   const locks = locksOf(ctx).filter((l) => !l.atEnd);
   const lock = locks.find((l) => !l.referenced) ?? locks[0];
   if (!lock) return null;
-  if (op.kind === "RunSQL") return { op, what: op.executedBy ? `DDL a \`RunPython\` runs on \`${lock.table}\`` : `\`RunSQL\` DDL on \`${lock.table}\``, lock };
+  if (op.kind === "RunSQL") return { op, what: op.executedBy ? `DDL a \`RunPython\` runs on \`${lock.table}\`` : `\`RunSQL\` DDL on \`${lock.table}\``, lock, needs: null };
   const arg = TABLE_ALTERING_OPERATIONS[op.kind];
   const model = arg === undefined ? undefined : ctx.model(literalString(op.args[arg]));
   // A foreign key locks the table it references: name it when it is not the model's own.
   const locking = model && ctx.tableOf(model) === lock.table ? "" : ` (locking \`${lock.table}\`)`;
-  return { op, what: `\`${op.kind}\` on \`${model?.name ?? lock.table}\`${locking}`, lock };
+  return { op, what: `\`${op.kind}\` on \`${model?.name ?? lock.table}\`${locking}`, lock, needs: backfillsWaiting ? rowsNeeded(ctx) : null };
 }
 
 /** A backfill that ran before any schema change of its migration, and how to report it. */
@@ -132,8 +161,15 @@ function report(
       first
         ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.`
         : `Django runs \`${migration.name}\` in one transaction: ${sqlite ? "the database's write lock the backfill takes is" : "the backfill's row locks are"} held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
-      "1. Keep the schema change alone in its migration.",
-      "2. Move the backfill to a separate data migration with `atomic = False` that works in batches; run it post-deploy if the table is large.",
+      ...(!first && schema.needs
+        ? [
+            `1. Keep the schema change alone in its migration, after the backfill's. It asks something of the rows already there (${schema.needs}): if the backfill is what makes them fit, it cannot wait until after the deploy.`,
+            "2. Move the backfill to a data migration of its own, just before that one, with `atomic = False`, working in batches. Rows the running release writes between the two can still break the change: ship the code that writes them right in the release before.",
+          ]
+        : [
+            "1. Keep the schema change alone in its migration.",
+            "2. Move the backfill to a separate data migration with `atomic = False` that works in batches; run it post-deploy if the table is large.",
+          ]),
     ],
     related: [ctx.relatedAt({ file: migration.path, range: schema.op.range }, `${schema.what} is here`)],
   });
@@ -156,6 +192,7 @@ export const mixingBackfillWithSchemaChanges: Rule = {
       recipe: [
         "Put the schema change in its own migration.",
         "Put the backfill in a separate data migration with `atomic = False`, working in batches; post-deploy for large tables.",
+        "When the schema change asks something of the existing rows that the backfill provides (NOT NULL after filling NULLs, a unique constraint after removing duplicates), the backfill's migration goes just before it, never after the deploy; ship code that writes the rows right one release earlier.",
       ],
       severityReason: "Error when the schema lock is held during the backfill: reads and writes of the table block for its whole duration. Warning when the backfill comes first: its row locks and the long transaction still delay the DDL.",
       bad: `migrations.AddField(model_name="book", name="isbn", field=models.CharField(max_length=20, null=True)),
@@ -175,7 +212,7 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     const held = progress.held;
     if (backfill !== null && held) report(ctx, ctx.report, { what: backfill, range: op.range }, held, true);
     // Once a schema change holds its lock, later ones matter only to backfills still waiting.
-    const change = held && progress.waiting.length === 0 ? null : schemaChangeOf(ctx);
+    const change = held && progress.waiting.length === 0 ? null : schemaChangeOf(ctx, progress.waiting.length > 0);
     if (change) {
       // SQL a RunPython runs itself (`Operation.executes`) is that RunPython's own step, not a
       // later one: its backfill keeps waiting for another operation's schema change.

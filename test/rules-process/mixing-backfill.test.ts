@@ -37,13 +37,24 @@ const migration = (previous: string, ops: string[]) =>
 
 const sql = (text: string) => `migrations.RunSQL("${text}", reverse_sql=migrations.RunSQL.noop)`;
 
-async function findings(files: Record<string, string>, database: "postgresql" | "sqlite" = "postgresql") {
+async function diagnostics(files: Record<string, string>, database: "postgresql" | "sqlite" = "postgresql") {
   const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-backfill-"));
   temporary.push(dir);
   cpSync(path.join(FIXTURES, "docs-setup"), dir, { recursive: true });
   for (const [name, body] of Object.entries(files)) writeFileSync(path.join(dir, "library/migrations", name), body);
   const result = await lint([dir], { cwd: dir, target: { database } });
-  return result.diagnostics.filter((d) => d.rule === RULE).map((d) => ({ file: path.basename(d.file), line: d.line, severity: d.severity, message: d.message }));
+  return result.diagnostics.filter((d) => d.rule === RULE);
+}
+
+async function findings(files: Record<string, string>, database: "postgresql" | "sqlite" = "postgresql") {
+  return (await diagnostics(files, database)).map((d) => ({ file: path.basename(d.file), line: d.line, severity: d.severity, message: d.message }));
+}
+
+/** The advice of the one finding of a migration of `ops`. */
+async function adviceFor(ops: string[]): Promise<string> {
+  const found = await diagnostics({ "0002_mixed.py": migration("0001_initial", ops) });
+  expect(found).toHaveLength(1);
+  return (found[0]?.help ?? []).join("\n");
 }
 
 describe(RULE, () => {
@@ -123,5 +134,22 @@ describe(RULE, () => {
       ]),
     });
     expect(found).toEqual([]);
+  });
+
+  it("keeps a backfill before a change that asks something of the rows (NOT NULL, unique, a constraint) before it, not after the deploy", async () => {
+    const needing = {
+      'migrations.AlterField("book", "subtitle", models.CharField(max_length=200))': "NOT NULL on `subtitle`",
+      'migrations.AlterField("book", "title", models.CharField(max_length=200, unique=True))': "the unique constraint on `title`",
+      'migrations.AddConstraint("book", models.CheckConstraint(check=models.Q(pages__gte=0), name="pages_gte_0"))': "the check constraint `pages_gte_0`",
+      'migrations.AlterUniqueTogether("book", {("title", "author")})': "the unique constraint of `unique_together`",
+    };
+    const backfill = "migrations.RunPython(forwards, migrations.RunPython.noop)";
+    for (const [change, needs] of Object.entries(needing)) {
+      const advice = await adviceFor([backfill, change]);
+      expect(advice).toContain(`(${needs}, which fails on`);
+      expect(advice).not.toContain("post-deploy");
+    }
+    // A change that asks nothing of the rows keeps the advice to run the backfill after the deploy.
+    expect(await adviceFor([backfill, 'migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))'])).toContain("run it post-deploy if the table is large");
   });
 });
