@@ -102,7 +102,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="name"),`,
     }
     const { model, physical, name, column, field, before } = target;
     if (findField(physical, (f) => columnOf(f) === column)) return;
-    if (settledLater(ctx, model, name, physical)) return;
+    if (settledLater(ctx, model, field, physical)) return;
     const table = ctx.db.tableOf(physical);
     // The database state knows only what Django's operations did.
     if (rawStepsMay(ctx, [physical.app, ctx.migration.app], table, (fact) => mayCreateColumn(fact, table, column))) return;
@@ -154,26 +154,33 @@ const byField = oncePer((list: readonly Operation[]): Map<string, number[]> => {
  * `state_operations` (sqlmigrate: no SQL; the new release's queries use `icon`). The list is
  * applied as a whole before any query runs, so only where it leaves the field counts.
  */
-function settledLater(ctx: OperationContext, model: ModelState, name: string, physical: ModelState): boolean {
+function settledLater(ctx: OperationContext, model: ModelState, field: FieldState, physical: ModelState): boolean {
   const list = ctx.parent?.stateOperations;
   let at = list ? list.indexOf(ctx.op) : -1;
   if (!list || at < 0) return false;
   const index = byField(list);
   const unknown = index.get("*")?.find((p) => p > at);
-  let current = name;
+  const exists = (f: FieldState) => {
+    const column = columnOf(f);
+    return column !== null && findField(physical, (p) => columnOf(p) === column) !== undefined;
+  };
+  let current = field;
   for (;;) {
-    const next = index.get(`${model.name.toLowerCase()}.${current}`)?.find((p) => p > at);
+    const next = index.get(`${model.name.toLowerCase()}.${current.name}`)?.find((p) => p > at);
     if (next === undefined || (unknown !== undefined && unknown < next)) return false;
     const later = list[next] as Operation;
     at = next;
     if (later.kind === "RenameField") {
-      current = literalString(later.args.new_name) ?? current;
+      // Renamed, a field without `db_column` takes its column from its new name (Sentry's
+      // `AlterField` to a plain integer `user`, then `RenameField` to `user_id`: the foreign key's column).
+      current = { ...current, name: literalString(later.args.new_name) ?? current.name };
+      if (exists(current)) return true;
       continue;
     }
     if (later.kind === "RemoveField") return true;
     if (!later.args.field) return false;
-    const column = columnOf(fieldFromCall(current, later.args.field, model.app, model.key, null));
-    if (column && findField(physical, (f) => columnOf(f) === column)) return true;
+    current = fieldFromCall(current.name, later.args.field, model.app, model.key, null);
+    if (exists(current)) return true;
   }
 }
 

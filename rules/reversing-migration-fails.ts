@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { fieldClassText, literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, uniqueViolation } from "../src/advice/snippets.js";
 import { droppedLater } from "../src/engine/dropped-later.js";
 
@@ -76,7 +76,7 @@ function reAddFailure(ctx: OperationContext, field: FieldState, table: string, c
         return `; MySQL fills the existing rows with a zero date, which its default sql_mode (strict, with NO_ZERO_DATE) rejects: "Incorrect ${field.type === "DateField" ? "date value: '0000-00-00'" : "datetime value: '0000-00-00 00:00:00'"}"`;
       }
       if (MYSQL_IMPLICIT_FILL.has(field.type)) return null;
-      return `; MySQL fills the existing rows with the implicit value of the column's type if \`${field.type}\`'s has one (not checked), else it fails`;
+      return `; MySQL fills the existing rows with the implicit value of the column's type if ${fieldClassText(field)}'s has one (not checked), else it fails`;
     }
     default:
       return `, so it fails with "column "${column}" of relation "${table}" contains null values"`;

@@ -195,13 +195,17 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     });
   }
   // Each field class of the project is read in its module, following its bases to the Django
-  // field class whose column it makes (a base in another module is read there); a class that
-  // computes its own column type, or cannot be read, keeps its name (a type the rules do not know).
+  // field class whose column it makes (a base in another module is read there). A class that
+  // decides its column itself (`db_type`...) is a type of its own: its qualified name, which no
+  // rule knows, even when the class shares a name with one of Django's (Sentry's
+  // `fields.text.CharField`, a text column). A class whose bases cannot all be read (a base chosen
+  // at run time, a module outside the project) keeps the name it is called by.
   const fieldClasses = new Map<string, string | null>();
   const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): string | null => {
     const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
     const base = found?.module.fieldClass(found.name, carried);
-    if (!found || !base || "unknown" in base) return null;
+    if (!found || !base) return null;
+    if ("unknown" in base) return base.decides ? UNKNOWN_FIELD_CLASS : null;
     return "type" in base ? base.type : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
   };
   for (const [migration, calls] of projectFields) {
@@ -210,7 +214,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       const key = `${dir}\0${call.qualified}`;
       let type = fieldClasses.get(key);
       if (type === undefined) fieldClasses.set(key, (type = fieldClassAt(dir, call.qualified)));
-      if (type !== null) setProjectFieldClass(call, type);
+      if (type !== null) setProjectFieldClass(call, type === UNKNOWN_FIELD_CLASS ? call.qualified : type);
     }
   }
   for (const migration of inheriting) {
@@ -223,6 +227,9 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
 
 /** How many modules a field class's bases are followed through. */
 const MAX_FIELD_BASES = 8;
+
+/** `fieldClassAt`'s answer for a class of the project whose column rollsafe cannot know. */
+const UNKNOWN_FIELD_CLASS = "";
 
 /**
  * The field calls of `ops` (`AddField`'s and `AlterField`'s `field`, `CreateModel`'s `fields`, in

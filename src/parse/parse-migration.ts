@@ -1827,25 +1827,33 @@ const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextCho
  * the Django field class whose column it has (`type`: the class it reaches along its bases, or
  * what its `get_internal_type` returns, as Django's backends look the column type up by it); a
  * base imported from another module, to be read there (`imported`, with the `get_internal_type`
- * read so far); or why it cannot be known (`unknown`: it computes its own column type).
+ * read so far); or why it cannot be known (`unknown`), and whether that is because the class
+ * decides its column itself (`decides`: `db_type`, a computed `get_internal_type`...) rather than
+ * because a base cannot be read.
  */
-export type FieldClassBase = { type: string } | ({ imported: string } & FieldClassCarried) | { unknown: string };
+export type FieldClassBase = { type: string } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean };
 
-/** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, and the first class that defines `deconstruct`. */
+/** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, and the first class that defines `deconstruct` or sets a size in `__init__`. */
 export interface FieldClassCarried {
   internal: string | null;
   deconstructs: string | null;
 }
 
+/** Bases of a field class that decide nothing about its column (`object`, typing's `Generic[...]`). */
+const NON_FIELD_BASES = /^(object|Generic|typing\.Generic|abc\.ABC|ABC)$/;
+
 /** Methods with which a field class decides its own column type or CHECK. */
 const COLUMN_METHODS = ["db_type", "rel_db_type", "db_parameters", "cast_db_type", "db_check", "db_type_suffix"];
 
 /**
- * Django field classes whose column depends on arguments a subclass's own `deconstruct` may leave
- * out of the migration (`max_length`, `max_digits`, `base_field`): the migration's call does not
- * say what the column is then.
+ * Django field classes whose column depends on arguments (`max_length`, `max_digits`,
+ * `base_field`) that a subclass's own `deconstruct` may leave out of the migration, or its
+ * `__init__` set (`SIZE_ARGUMENT`): the migration's call does not say what the column is then.
  */
 const SIZED_FIELDS = /^(Char|Slug|Email|URL|File|Image|FilePath|Decimal|Array|CommaSeparatedInteger|CIChar|CIEmail)Field$/;
+
+/** The arguments that size a column of `SIZED_FIELDS`, as an `__init__` may set them. */
+const SIZE_ARGUMENT = /\b(max_length|max_digits|decimal_places|base_field|size)\b/;
 
 /**
  * A model field class of Django's own that makes a column (`django.db.models.CharField`,
@@ -1941,10 +1949,12 @@ export class HelperModule {
   fieldClass(name: string, carried: FieldClassCarried = { internal: null, deconstructs: null }): FieldClassBase | undefined {
     const ctx = this.ctx;
     if (!ctx) return undefined;
-    // `internal`: the class name a subclass's `get_internal_type` returns, which Django's column
-    // type comes from whatever the field class it reaches.
-    let deconstructs = carried.deconstructs;
-    const follow = (cls: SyntaxNode, seen: Set<SyntaxNode>, internal: string | null): FieldClassBase | undefined => {
+    // Read along Python's method resolution order, as far as it matters here (left to right, depth
+    // first): a mixin before the field class decides the column as much as the class itself
+    // (PostHog's `EncryptedFieldMixin.get_internal_type` makes `EncryptedCharField` a text column).
+    // `internal`: the first `get_internal_type` met; `deconstructs`: the first class with its own `deconstruct`.
+    let { internal, deconstructs } = carried;
+    const follow = (cls: SyntaxNode, seen: Set<SyntaxNode>): FieldClassBase | undefined => {
       if (seen.has(cls)) return undefined;
       seen.add(cls);
       const className = cls.childForFieldName("name")?.text ?? "";
@@ -1954,37 +1964,43 @@ export class HelperModule {
         if (def?.type === "function_definition") methods.set(def.childForFieldName("name")?.text ?? "", def);
       }
       const override = COLUMN_METHODS.find((m) => methods.has(m));
-      if (override) return { unknown: `\`${className}\` defines \`${override}\`` };
+      if (override) return { unknown: `\`${className}\` defines \`${override}\``, decides: true };
       if (methods.has("deconstruct")) deconstructs ??= className;
+      // An `__init__` that sets a size (InvenTree's `kwargs["max_length"] = 2000`) decides the
+      // column whatever the migration's call says: migrations run the class's current code.
+      if (SIZE_ARGUMENT.test(methods.get("__init__")?.text ?? "")) deconstructs ??= className;
       const getInternalType = internal === null ? methods.get("get_internal_type") : undefined;
       if (getInternalType) {
         internal = returnedString(getInternalType);
-        if (internal === null || !/^[A-Z]\w*$/.test(internal)) return { unknown: `\`${className}\`'s \`get_internal_type\` does not return a literal class name` };
+        if (internal === null || !/^[A-Z]\w*$/.test(internal)) return { unknown: `\`${className}\`'s \`get_internal_type\` does not return a literal class name`, decides: true };
       }
-      const bases = (cls.childForFieldName("superclasses")?.namedChildren ?? []).filter((b) => b.type !== "comment" && b.type !== "keyword_argument");
-      // Python's method resolution order, as far as it matters here: the first base that leads to a field.
-      for (const base of bases) {
-        const dotted = dottedName(base);
-        if (dotted === null) continue;
+      for (const base of cls.childForFieldName("superclasses")?.namedChildren ?? []) {
+        if (base.type === "comment" || base.type === "keyword_argument") continue;
+        // `models.BigIntegerField[int, int]` (a generic alias, as Sentry's stubs write it) is the class.
+        const dotted = dottedName(base.type === "subscript" ? (base.childForFieldName("value") ?? base) : base);
+        if (dotted === null) return { unknown: `a base of \`${className}\` is not a class name`, decides: false };
         const local = dotted.includes(".") ? undefined : this.classDefs.get(dotted);
         if (local) {
-          const found = follow(local, seen, internal);
+          // A mixin that leads to no field still counts for what it defines.
+          const found = follow(local, seen);
           if (found) return found;
           continue;
         }
         const qualified = qualify(ctx, dotted);
         if (DJANGO_FIELD_CLASS.test(qualified)) {
           const type = internal ?? qualified.slice(qualified.lastIndexOf(".") + 1);
-          return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` defines \`deconstruct\`` } : { type };
+          return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` may size the column itself`, decides: true } : { type };
         }
-        if (qualified.includes(".") && !qualified.startsWith("django.")) return { imported: qualified, internal, deconstructs };
+        if (NON_FIELD_BASES.test(qualified)) continue;
+        // A base from another module: read there. One that is not a field (a mixin) is not followed further.
+        return qualified.includes(".") ? { imported: qualified, internal, deconstructs } : { unknown: `\`${className}\`'s base \`${dotted}\` is not read`, decides: false };
       }
       return undefined;
     };
     const cls = this.classDefs.get(name);
-    if (cls) return follow(cls, new Set(), carried.internal);
+    if (cls) return follow(cls, new Set());
     const imported = ctx.imports[name];
-    return imported !== undefined && imported.includes(".") ? { imported, ...carried } : undefined;
+    return imported !== undefined && imported.includes(".") ? { imported, internal, deconstructs } : undefined;
   }
 
   /**

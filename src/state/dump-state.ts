@@ -3,7 +3,7 @@
  * app, in the same shape as `test/django-state/dump_django_state.py` prints from Django's own
  * `MigrationLoader`, so the two can be compared table by table.
  */
-import { className, columnOf } from "./model-state.js";
+import { className, columnOf, isOwnFieldClass } from "./model-state.js";
 import type { ProjectState } from "./project-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 
@@ -55,7 +55,7 @@ export function dumpState(state: ProjectState): StateDump {
               name: column,
               field: f.name,
               type: declared,
-              ...(declared === f.type ? {} : { columnClass: f.type }),
+              ...(declared === f.type || isOwnFieldClass(f.type) ? {} : { columnClass: f.type }),
               null: f.null,
               unique: f.unique,
               dbIndex: f.dbIndex,

@@ -305,7 +305,9 @@ function relationTarget(value: PyValue | undefined, app: string, selfKey: string
 }
 
 /** The kind of relation a field class makes, by the end of its name (`FlexibleForeignKey` too), or null. */
-export function relationKind(type: string): RelationInfo["kind"] | null {
+export function relationKind(qualifiedType: string): RelationInfo["kind"] | null {
+  // A project's class rollsafe cannot read further is typed by its qualified name.
+  const type = qualifiedType.slice(qualifiedType.lastIndexOf(".") + 1);
   if (type.endsWith("ManyToManyField")) return "m2m";
   if (type.endsWith("OneToOneField") || type === "ParentalKey") return "o2o";
   if (type.endsWith("ForeignKey")) return "fk";
@@ -341,7 +343,12 @@ export function fieldClassText(field: FieldState): string {
 export function callClassText(call: Extract<PyValue, { kind: "call" }>): string {
   const declared = className(call);
   const type = fieldClassOf(call);
-  return declared === type ? `\`${type}\`` : `\`${declared}\` (${/^[AEIOU]/.test(type) ? "an" : "a"} \`${type}\`)`;
+  return declared === type || isOwnFieldClass(type) ? `\`${declared}\`` : `\`${declared}\` (${/^[AEIOU]/.test(type) ? "an" : "a"} \`${type}\`)`;
+}
+
+/** Whether a field's type is a project's class whose column rollsafe cannot know (typed by its qualified name). */
+export function isOwnFieldClass(type: string): boolean {
+  return type.includes(".");
 }
 
 /** Builds a field's state from its call (`models.CharField(max_length=20)`). */

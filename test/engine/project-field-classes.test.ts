@@ -82,6 +82,18 @@ describe("field classes of the project", () => {
     expect((await typeOf("", fields, undefined, created('"library.nowhere"'))).findings.sort()).toEqual(["creating-model-with-integer-primary-key", "pointing-relation-at-missing-model"]);
   });
 
+  it("read a mixin before the field class for what it decides (PostHog's encrypted fields), and a generic alias as its class", async () => {
+    const encrypted = await typeOf("library.fields.EncryptedCharField(max_length=255, null=True)", {
+      "__init__.py": `${HEADER}class EncryptedFieldMixin:\n    def get_internal_type(self):\n        return "TextField"\n\n\nclass EncryptedCharField(EncryptedFieldMixin, models.CharField):\n    pass\n`,
+    });
+    expect(encrypted.type).toBe("TextField");
+    // Sentry's HybridCloudForeignKey: `models.BigIntegerField[FieldSetType, FieldGetType]`, not a foreign key.
+    const hybrid = await typeOf('library.fields.HybridCloudForeignKey("library.author", on_delete="CASCADE", null=True)', {
+      "__init__.py": `from typing import Generic, TypeVar\n\n${HEADER}T = TypeVar("T")\n\n\nclass HybridCloudForeignKey(models.BigIntegerField[T, T], Generic[T]):\n    def deconstruct(self):\n        return super().deconstruct()\n`,
+    });
+    expect(hybrid).toMatchObject({ type: "BigIntegerField", relation: null, findings: [] });
+  });
+
   it("keep their own name when the class decides its column, or may leave its size out of the migration", async () => {
     const cases: Record<string, string> = {
       // Its own column type.
@@ -92,15 +104,33 @@ describe("field classes of the project", () => {
       "get_internal_type": `class Custom(models.PositiveIntegerField):\n    def get_internal_type(self):\n        return self.kind\n`,
       // A CharField whose deconstruct may drop max_length: the migration's call does not give the column.
       "deconstruct": `class Custom(models.CharField):\n    def deconstruct(self):\n        name, path, args, kwargs = super().deconstruct()\n        del kwargs["max_length"]\n        return name, path, args, kwargs\n`,
-      // Bases that lead nowhere: a cycle, and Django's abstract Field.
-      "cycle": `class Custom(Other):\n    pass\n\n\nclass Other(Custom):\n    pass\n`,
-      "Field": `class Custom(models.Field):\n    pass\n`,
+      // A URLField whose __init__ sets its length (InvenTree's InvenTreeURLField): migrations run the class's code.
+      "__init__": `class Custom(models.URLField):\n    def __init__(self, **kwargs):\n        kwargs["max_length"] = 2000\n        super().__init__(**kwargs)\n`,
     };
     for (const [what, source] of Object.entries(cases)) {
       const found = await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + source });
+      // Typed by its qualified name, which no rule knows.
+      expect({ what, ...found }).toMatchObject({ what, type: "library.fields.Custom", findings: [] });
+    }
+    // Bases that lead nowhere rollsafe can read (a cycle, Django's abstract Field, a base chosen at
+    // run time like django-organizations' SlugField) keep the name the class is called by.
+    const nowhere: Record<string, string> = {
+      cycle: `class Custom(Other):\n    pass\n\n\nclass Other(Custom):\n    pass\n`,
+      Field: `class Custom(models.Field):\n    pass\n`,
+      "run time": `Base = getattr(models, "PositiveIntegerField")\n\n\nclass Custom(Base):\n    pass\n`,
+    };
+    for (const [what, source] of Object.entries(nowhere)) {
+      const found = await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + source });
       expect({ what, ...found }).toMatchObject({ what, type: "Custom", findings: [] });
     }
-    // A package that is not a file of the project.
+    // A class named like one of Django's that decides its column, through a mixin of another
+    // module (Sentry's `fields.text.CharField`, a text column): not Django's CharField.
+    const named = await typeOf("library.fields.text.CharField(max_length=20, null=True)", {
+      "text.py": `from .types import TextType\n\n${HEADER}class CharField(TextType, models.CharField):\n    pass\n`,
+      "types.py": `class TextType:\n    def db_type(self, connection):\n        return "text"\n`,
+    });
+    expect(named.type).toBe("library.fields.text.CharField");
+    // A package that is not a file of the project keeps the name it is called by.
     const outside = await typeOf("elsewhere.fields.Custom(null=True)", {}, "import elsewhere.fields");
     expect(outside).toMatchObject({ type: "Custom", findings: [] });
   });
