@@ -10,6 +10,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
+import { ResultCache } from "../../src/cache/result-cache.js";
+import { rules } from "../../rules/index.js";
 import { libraryProjects } from "../support/library-project.js";
 
 const project = libraryProjects("project-field-classes");
@@ -133,5 +135,35 @@ describe("field classes of the project", () => {
     // A package that is not a file of the project keeps the name it is called by.
     const outside = await typeOf("elsewhere.fields.Custom(null=True)", {}, "import elsewhere.fields");
     expect(outside).toMatchObject({ type: "Custom", findings: [] });
+  });
+
+  it("make the result cache see an edit of the field's module", async () => {
+    const dir = project(`import library.fields
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "copies", library.fields.Count(null=True)),
+    ]
+`);
+    const module = path.join(dir, "library/fields.py");
+    writeFileSync(module, `${HEADER}class Count(models.PositiveIntegerField):\n    pass\n`);
+    const cacheDir = `${dir}-cache`;
+    const run = async () => {
+      let computed = false;
+      const outcome = await new ResultCache(cacheDir, { racyMs: null }).run(["."], { cwd: dir }, rules.filter((r) => !r.meta.optIn), async (walked) => {
+        computed = true;
+        return { result: (await analyze(["."], { cwd: dir, ...(walked ? { walked } : {}) })).result, extra: null };
+      });
+      return { computed, checks: outcome.result.diagnostics.filter((d) => d.rule === "adding-check-constraint").length };
+    };
+    expect(await run()).toEqual({ computed: true, checks: 1 });
+    // A walk's key does not know the module: one miss, then the stored key holds it.
+    await run();
+    expect(await run()).toEqual({ computed: false, checks: 1 });
+    writeFileSync(module, `${HEADER}class Count(models.IntegerField):\n    pass\n`);
+    expect(await run()).toEqual({ computed: true, checks: 0 });
   });
 });
