@@ -2,7 +2,9 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { Operation } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { constraintFromValue, literalString } from "../src/state/model-state.js";
+import { constraintFromValue, fieldFromCall, literalString, type FieldState } from "../src/state/model-state.js";
+import { oncePer } from "../src/util/collections.js";
+import { classifyTypeChange, columnTypeOf, formatColumnType, integerRank, textCapacity } from "./changing-column-type.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import { parsedStatements, readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { functionsRunBy, isRunPythonNoop, runPythonFunctionName } from "../src/engine/run-python-facts.js";
@@ -69,20 +71,72 @@ function rowsNeeded(ctx: OperationContext): string | null {
   const { op } = ctx;
   if (op.kind === "AlterField") {
     const found = fieldOperation(ctx);
-    const before = found?.before;
-    if (!found || !before) return null;
-    const column = `\`${ctx.columnOf(found.after) ?? found.name}\``;
-    if (before.null !== false && found.after.null === false) return `NOT NULL on ${column}, which fails on any NULL left`;
-    if (!before.unique && found.after.unique) return `the unique constraint on ${column}, which fails on any duplicate left`;
-    if (found.after.relation?.dbConstraint && !(before.relation?.dbConstraint ?? false)) return `the foreign key constraint on ${column}, which fails on any row that points nowhere`;
-    return null;
+    return found?.before ? fieldNeeds(ctx, found.before, found.after, ctx.columnOf(found.after) ?? found.name) : null;
   }
+  return constraintNeeds(op);
+}
+
+/** What an `AlterField` from `before` to `after` asks of the rows of `column`, or null. */
+function fieldNeeds(ctx: OperationContext, before: FieldState, after: FieldState, column: string): string | null {
+  if (before.null !== false && after.null === false) return `NOT NULL on \`${column}\`, which fails on any NULL left`;
+  if (!before.unique && after.unique) return `the unique constraint on \`${column}\`, which fails on any duplicate left`;
+  if (after.relation?.dbConstraint && !(before.relation?.dbConstraint ?? false)) return `the foreign key constraint on \`${column}\`, which fails on any row that points nowhere`;
+  // A new column type: PostgreSQL casts every value (saleor's HTML `content` set to '{}' before `::jsonb`).
+  const database = ctx.target.database;
+  const from = columnTypeOf(before, ctx.state, database);
+  const to = columnTypeOf(after, ctx.state, database);
+  if (!from || !to) return null;
+  const change = classifyTypeChange(from, to, database);
+  // Wider integers and text of any length take every value; so does text from any type.
+  const takesAll = (integerRank(from) !== undefined && integerRank(to) !== undefined) || (textCapacity(from) !== undefined && textCapacity(to) !== undefined) || from.base === to.base || textCapacity(to) === Infinity;
+  if (change === "narrowing" || (change === "rewrite" && !takesAll)) return `the change of \`${column}\` from \`${formatColumnType(from)}\` to \`${formatColumnType(to)}\`, which fails on any value that does not ${change === "narrowing" ? "fit" : "convert"}`;
+  return null;
+}
+
+/** What an `AddConstraint` or `AlterUniqueTogether` asks of the rows, or null. */
+function constraintNeeds(op: Operation): string | null {
   if (op.kind === "AddConstraint" && op.args.constraint) {
     const constraint = constraintFromValue(op.args.constraint);
     if (constraint.kind === "other") return null;
     return `the ${constraint.kind} constraint \`${constraint.name}\`, which fails on any row that breaks it`;
   }
   if (op.kind === "AlterUniqueTogether") return "the unique constraint of `unique_together`, which fails on any duplicate left";
+  return null;
+}
+
+/** The places of a migration's operations that may ask something of the rows (`rowsNeeded`), in order. */
+const needingPlaces = oncePer((list: readonly Operation[]): number[] => list.flatMap((op, at) => (op.kind === "AlterField" || op.kind === "AddConstraint" || op.kind === "AlterUniqueTogether" ? [at] : [])));
+
+/** How many later operations a backfill's advice looks at for one that needs its rows. */
+const LATER_LOOKED_AT = 8;
+
+/**
+ * What a later operation of the migration asks of the rows a backfill may be fixing (Django's own
+ * recipe for a new unique field: `AddField(null=True)`, a `RunPython` that fills it, then an
+ * `AlterField` to NOT NULL and unique), read against the state as the backfill leaves it; null when
+ * none of the next few that could does.
+ */
+function laterNeeds(ctx: OperationContext): string | null {
+  if (ctx.parent !== null) return null;
+  const list = ctx.migration.operations;
+  const at = list.indexOf(ctx.op);
+  const places = needingPlaces(list).filter((p) => p > at).slice(0, LATER_LOOKED_AT);
+  for (const place of places) {
+    const later = list[place] as Operation;
+    if (later.unknown) continue;
+    if (later.kind !== "AlterField") {
+      const needs = constraintNeeds(later);
+      if (needs) return needs;
+      continue;
+    }
+    const model = ctx.model(literalString(later.args.model_name));
+    const name = literalString(later.args.name);
+    const before = name ? model?.fields.get(name) : undefined;
+    if (!model || !name || !before || !later.args.field) continue;
+    const after = fieldFromCall(name, later.args.field, model.app, model.key, null);
+    const needs = fieldNeeds(ctx, before, after, ctx.columnOf(after) ?? name);
+    if (needs) return needs;
+  }
   return null;
 }
 
@@ -146,6 +200,9 @@ function report(
 ): void {
   const { migration } = ctx;
   const { lock } = schema;
+  // A change the backfill must precede: the one after it (`schema.needs`), or, when it is held
+  // against a change before it, one later in the migration.
+  const needs = first ? laterNeeds(ctx) : schema.needs;
   // ACCESS EXCLUSIVE also blocks reads; the weaker modes that conflict with traffic block writes.
   // SQLite's transaction holds the database's write lock from its first write to COMMIT.
   const sqlite = ctx.target.database === "sqlite";
@@ -161,10 +218,10 @@ function report(
       first
         ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.`
         : `Django runs \`${migration.name}\` in one transaction: ${sqlite ? "the database's write lock the backfill takes is" : "the backfill's row locks are"} held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
-      ...(!first && schema.needs
+      ...(needs
         ? [
-            `1. Keep the schema change alone in its migration, after the backfill's. It asks something of the rows already there (${schema.needs}): if the backfill is what makes them fit, it cannot wait until after the deploy.`,
-            "2. Move the backfill to a data migration of its own, just before that one, with `atomic = False`, working in batches. Rows the running release writes between the two can still break the change: ship the code that writes them right in the release before.",
+            `1. Keep the schema change alone in its migration${first ? "" : ", after the backfill's"}. ${first ? "A later change" : "It"} asks something of the rows already there (${needs}): if the backfill is what makes them fit, it cannot wait until after the deploy.`,
+            `2. Move the backfill to a data migration of its own, just before ${first ? "the one that asks it" : "that one"}, with \`atomic = False\`, working in batches. Rows the running release writes between the two can still break the change: ship the code that writes them right in the release before.`,
           ]
         : [
             "1. Keep the schema change alone in its migration.",

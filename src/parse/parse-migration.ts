@@ -1855,6 +1855,9 @@ const SIZED_FIELDS = /^(Char|Slug|Email|URL|File|Image|FilePath|Decimal|Array|Co
 /** The arguments that size a column of `SIZED_FIELDS`, as an `__init__` may set them. */
 const SIZE_ARGUMENT = /\b(max_length|max_digits|decimal_places|base_field|size)\b/;
 
+/** Django's abstract model field class, `django.db.models.Field` (`django.db.models.fields.Field`). */
+const DJANGO_BASE_FIELD = /^django\.db\.models\.(fields\.)?Field$/;
+
 /**
  * A model field class of Django's own that makes a column (`django.db.models.CharField`,
  * `django.contrib.postgres.fields.ArrayField` ...); not the abstract `RelatedField` and
@@ -1987,6 +1990,9 @@ export class HelperModule {
           continue;
         }
         const qualified = qualify(ctx, dotted);
+        // Django's abstract `Field`: the column is the class `get_internal_type` names (wagtail's
+        // StreamField is a JSONField); without one, the class's own name, which Django looks up too.
+        if (DJANGO_BASE_FIELD.test(qualified)) return internal !== null ? { type: internal } : { unknown: `\`${className}\` subclasses \`Field\` without a literal \`get_internal_type\``, decides: false };
         if (DJANGO_FIELD_CLASS.test(qualified)) {
           const type = internal ?? qualified.slice(qualified.lastIndexOf(".") + 1);
           return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` may size the column itself`, decides: true } : { type };

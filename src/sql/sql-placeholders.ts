@@ -40,6 +40,16 @@ interface ReplacedSpan {
  */
 const PLACEHOLDER_LITERAL = "''";
 
+/**
+ * What a placeholder after `IN` becomes: psycopg renders a tuple parameter as a parenthesised
+ * list (`IN %s` with `(("a", "b"),)` is `IN ('a', 'b')`, zulip's analytics 0019), the only
+ * parameter that makes `IN %s` valid SQL.
+ */
+const IN_LIST_LITERAL = "('')";
+
+/** Text that ends with the keyword `IN` (`WHERE x IN `, `NOT IN `). */
+const ENDS_WITH_IN = /(^|[^\w$])in\s*$/i;
+
 /** The identity mapping, for SQL that is parsed as written. */
 export function unchangedSql(sql: string): PreparedSql {
   return { text: sql, toOriginal: (offset) => offset };
@@ -60,6 +70,7 @@ export function replacePlaceholders(sql: string): PreparedSql | PlaceholderError
 
   const replace = (start: number, end: number, replacement: string): void => {
     prepared += sql.slice(copiedUpTo, start);
+    if (replacement === PLACEHOLDER_LITERAL && ENDS_WITH_IN.test(prepared.slice(-40))) replacement = IN_LIST_LITERAL;
     const preparedStart = prepared.length;
     prepared += replacement;
     spans.push({ preparedStart, preparedEnd: prepared.length, originalStart: start, originalEnd: end });

@@ -259,6 +259,11 @@ export function literalBool(value: PyValue | undefined): boolean | null {
   if (value.kind === "bool") return value.value;
   if (value.kind === "none") return false;
   if (value.kind === "int") return value.value !== 0;
+  // Python's truth of the other literals: Django tests `if self.null`, so AWX's `null='True'` is
+  // nullable (and `null='False'` too, as in Python).
+  if (value.kind === "str" || value.kind === "bytes") return value.value.length > 0;
+  if (value.kind === "list" || value.kind === "tuple" || value.kind === "set") return value.items.length > 0;
+  if (value.kind === "dict") return value.entries.length > 0;
   return null;
 }
 

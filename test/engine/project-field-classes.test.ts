@@ -68,6 +68,11 @@ describe("field classes of the project", () => {
       "__init__.py": `${HEADER}class LowerMixin:\n    def get_prep_value(self, value):\n        return value.lower()\n\n\nclass Lower(LowerMixin, models.CharField):\n    pass\n`,
     });
     expect(mixed.type).toBe("CharField");
+    // A subclass of Django's abstract Field is the class its get_internal_type names (wagtail's StreamField).
+    const stream = await typeOf("library.fields.StreamField([])", {
+      "__init__.py": `${HEADER}class StreamField(models.Field):\n    def get_internal_type(self):\n        return "JSONField"\n`,
+    });
+    expect(stream.type).toBe("JSONField");
   });
 
   it("a subclass of ForeignKey is a foreign key whatever its name (AWX's ImplicitRoleField), with its own deconstruct", async () => {

@@ -149,6 +149,18 @@ describe(RULE, () => {
       expect(advice).toContain(`(${needs}, which fails on`);
       expect(advice).not.toContain("post-deploy");
     }
+    // A type change whose cast may fail on the values the backfill rewrites (saleor's text -> jsonb).
+    const cast = await adviceFor([backfill, 'migrations.AlterField("book", "subtitle", models.JSONField(null=True))']);
+    expect(cast).toContain("(the change of `subtitle` from `varchar(200)` to `jsonb`, which fails on any value that does not convert)");
+    // Django's recipe for a new unique field: the backfill sits between the AddField whose lock it
+    // is held against and the AlterField that needs it.
+    const between = await adviceFor([
+      'migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))',
+      backfill,
+      'migrations.AlterField("book", "isbn", models.CharField(max_length=20, unique=True))',
+    ]);
+    expect(between).toContain("A later change asks something of the rows already there (NOT NULL on `isbn`, which fails on any NULL left)");
+    expect(between).not.toContain("post-deploy");
     // A change that asks nothing of the rows keeps the advice to run the backfill after the deploy.
     expect(await adviceFor([backfill, 'migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))'])).toContain("run it post-deploy if the table is large");
   });

@@ -544,6 +544,13 @@ describe("DB-API params", () => {
     expect(fact("SET LOCAL lock_timeout = %s", { hasParams: true })).toMatchObject({ kind: "set", setting: { name: "lock_timeout" } });
   });
 
+  it("reads a placeholder after IN as the parenthesised list psycopg renders a tuple as (zulip's analytics 0019)", () => {
+    expect(analyzeSql("DELETE FROM analytics_count WHERE property IN %s", { hasParams: true })).toMatchObject({ ok: true, statements: [{ kind: "delete", hasWhere: true }] });
+    expect(analyzeSql("DELETE FROM t WHERE a NOT IN %(names)s AND b = %(b)s", { hasParams: true })).toMatchObject({ ok: true, statements: [{ kind: "delete" }] });
+    // Elsewhere, next to names that hold "in" (`join_`, `login`), a placeholder stays a scalar literal.
+    expect(analyzeSql("UPDATE t SET join_ = %s WHERE login = %s", { hasParams: true })).toMatchObject({ ok: true, statements: [{ kind: "update" }] });
+  });
+
   it("reads a CREATE TABLE's partitioning as its own text gives it: nothing for one with placeholders", () => {
     const partitioning = (sql: string, options?: AnalyzeSqlOptions) => facts(sql, options).map((f) => (f.kind === "create-table" ? f.partitioning : undefined));
     const ranged = { partitionBy: true, partitionOf: null, key: { columns: ["at"], expressions: false } };
