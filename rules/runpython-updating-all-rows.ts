@@ -22,14 +22,17 @@ const CHUNKED = /(^|\.)(RangeQuerySetWrapper\w*|Paginator|chunked|chunked_querys
  */
 const NARROWING = /^(values|values_list|only|defer|filter|exclude|count|exists|first|last|aggregate|none)\b/;
 
-function loadsWholeTable(calls: readonly string[]): boolean {
+/** The model (a class name, or the variable that holds it) whose every row the calls load, or null. */
+function loadedWholeTable(calls: readonly string[]): string | null {
   const chains = calls.map(unrouted);
-  return chains.some((c) => {
+  for (const c of chains) {
     const all = LOAD_ALL.exec(c);
-    if (!all) return false;
-    const prefix = `${all[1] ?? all[2]}.objects.all().`;
-    return !chains.some((other) => other.startsWith(prefix) && NARROWING.test(other.slice(prefix.length)));
-  });
+    if (!all) continue;
+    const model = (all[1] ?? all[2]) as string;
+    const prefix = `${model}.objects.all().`;
+    if (!chains.some((other) => other.startsWith(prefix) && NARROWING.test(other.slice(prefix.length)))) return model;
+  }
+  return null;
 }
 
 /**
@@ -97,10 +100,11 @@ class Migration(migrations.Migration):
       const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
       const saves = fn.calls.some((c) => c.endsWith(".save"));
       const bulkUpdates = fn.calls.some((c) => c.endsWith(".bulk_update"));
-      const loadsAll = loadsWholeTable(fn.calls) && (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
-      if ((!whole && !loadsAll) || reported.has(functionId(fn))) continue;
+      const loaded = (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c)) ? loadedWholeTable(fn.calls) : null;
+      if ((!whole && loaded === null) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
-      const model = whole?.[1] ?? "Model";
+      // The model as the function names it (pretix's `rule_model.objects.all()`), never a made-up name.
+      const model = whole?.[1] ?? loaded ?? "Model";
       // A class name (`Book = apps.get_model(...)`), or a variable the function binds otherwise (a loop's `model`).
       const variable = !/^[A-Z]/.test(model);
       // The function RunPython runs itself is the first (Django passes it the app registry first).

@@ -43,4 +43,34 @@ describe("RunPython findings name what the migration wrote", () => {
     expect(all?.message).toBe("`update_all` updates every row of the model in `model` in one statement (`model.objects.update`).");
     expect(all?.help.join("\n")).not.toContain('get_model("library", "model")');
   });
+
+  it("the model whose rows a loop loads and saves, as the function names it (pretix sendmail 0004)", async () => {
+    const source = (bind: string, name: string) =>
+      [
+        "from django.db import migrations",
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        `    ${bind}`,
+        `    for book in ${name}.objects.all():`,
+        "        book.save()",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n");
+    const adviceFor = async (bind: string, name: string) => {
+      const dir = project(source(bind, name));
+      const [found] = (await lint([dir], { cwd: dir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics;
+      return found?.help.join("\n") ?? "";
+    };
+    const variable = await adviceFor('book_model = apps.get_model("library", "Book")', "book_model");
+    expect(variable).toContain("...  # bind book_model as the function does");
+    expect(variable).toContain("for pk in book_model.objects.order_by(");
+    expect(variable).not.toContain('"Model"');
+    const named = await adviceFor('Book = apps.get_model("library", "Book")', "Book");
+    expect(named).toContain('Book = apps.get_model("library", "Book")');
+  });
 });
