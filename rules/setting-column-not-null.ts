@@ -20,7 +20,7 @@ export const settingColumnNotNull: Rule = {
       recipe: [
         "Make sure the new release never writes NULL, and backfill existing NULLs in batches in a separate, non-atomic data migration.",
         "After the deploy, add `CheckConstraint(condition=Q(col__isnull=False))` with `AddConstraintNotValid` (instant), and validate it with `ValidateConstraint` in the next migration (SHARE UPDATE EXCLUSIVE: reads and writes continue).",
-        "Then `AlterField(null=False)` without a `default` (Django would first UPDATE the NULL rows): PostgreSQL 12+ uses the validated constraint and skips the scan. For a foreign key, put the `AlterField` in `state_operations` and run `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` as the database operation: Django's `AlterField` would drop and re-add the foreign key, validated. Finally drop the helper constraint.",
+        "Then `AlterField(null=False)` without a `default` (Django would first UPDATE the NULL rows): PostgreSQL 12+ uses the validated constraint and skips the scan. For a foreign key, put the `AlterField` in `state_operations` and run `ALTER TABLE ... ALTER COLUMN ... SET NOT NULL` as the database operation: Django's `AlterField` would drop and re-add the foreign key, validated. Finally drop the helper constraint, and give the field its `default` back with one more `AlterField` (a default alone runs no SQL).",
       ],
       severityReason: "Error: a full-table scan under ACCESS EXCLUSIVE blocks all traffic on the table, and old-release writes of NULL fail.",
       bad: `migrations.AlterField(
@@ -91,12 +91,19 @@ export const settingColumnNotNull: Rule = {
         foreignKey
           ? `Then make the column NOT NULL with SQL and the field in state only: PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, while an \`AlterField\` of a foreign key would drop and re-add \`${model.name}.${name}\`'s constraint, checking every row. Drop the helper constraint in the same migration:\n${code(
               separateDatabaseAndState(
-                [`${alterFieldSource(model.key, name, fieldWith(call, {}, ["default"]))},`],
+                // State only: no UPDATE runs, so the field keeps its default.
+                [`${alterFieldSource(model.key, name, fieldWith(call, {}))},`],
                 [nullabilityRunSql(table, column, false)],
               ),
             )}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`
           : `Then make the column NOT NULL; PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, so drop the helper constraint in the same migration:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["default"]))}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
       );
+      // The field lost its default for the step above; the model still has it.
+      if (after.hasDefault && !foreignKey) {
+        steps.push(
+          `Then give the field its \`default=${pyValue(after.default)}\` back with one more \`AlterField\` after it (a default alone changes no column: Django runs no SQL for it), so the migration state matches the model and \`makemigrations\` has nothing left to write:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}))}`,
+        );
+      }
     } else {
       steps.push(
         `Then run this \`AlterField\` in a migration marked ${postDeployMarker(ctx.target.markerStyle)}, at a quiet time: ${mysql ? `the rebuild reads and copies every row of \`${table}\`` : `the lock lasts as long as the scan of \`${table}\``}.`,
