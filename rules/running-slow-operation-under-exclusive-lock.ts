@@ -13,6 +13,8 @@ import { existingModel, fieldOperation, operationLabel, renamedField } from "../
 interface HeldLock {
   what: string;
   range: SourceRange;
+  /** The operation that took it is slow work itself (a rewrite, a scan): running it last only swaps the two. */
+  slow: boolean;
 }
 const heldByMigration = new WeakMap<ParsedMigration, Map<string, HeldLock>>();
 
@@ -200,7 +202,8 @@ migrations.AddField(
       heldByMigration.set(migration, held);
     }
     const locks = locksOf(ctx);
-    const first = held.size > 0 ? slowWork(ctx)[0] : undefined;
+    const work = held.size > 0 ? slowWork(ctx) : null;
+    const first = work?.[0];
     if (first) {
       // The held locks this operation does not take itself. (Counted from its own locks, not by
       // listing every held one: a migration of thousands of operations holds thousands.)
@@ -227,14 +230,19 @@ migrations.AddField(
           help: [
             `Django runs the migration in one transaction, and PostgreSQL releases locks only at COMMIT: every query of \`${lockedTable}\`, reads included, waits until this ${operationLabel(op)} and the rest of the migration finish, which on a large \`${first.table}\` is the whole ${first.what.startsWith("builds") ? "index build" : "scan"}.`,
             `1. Move this ${op.kind} to its own migration (for an index, \`AddIndexConcurrently\` in a migration with \`atomic = False\`), so each transaction holds only its own lock.`,
-            `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
+            lock.slow
+              ? `2. Swapping the two would not help: the operation on line ${lock.range.line} is slow work too (${lock.what}), so the other table would wait instead. Give each its own migration.`
+              : `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
           ],
           related: [ctx.relatedAt({ file: migration.path, range: lock.range }, `ACCESS EXCLUSIVE on \`${lockedTable}\` taken here`)],
         });
       }
     }
+    let slow: boolean | undefined;
     for (const lock of locks) {
-      if (lock.mode === "ACCESS EXCLUSIVE" && !held.has(lock.table)) held.set(lock.table, { what: lock.what, range: op.range });
+      if (lock.mode !== "ACCESS EXCLUSIVE" || held.has(lock.table)) continue;
+      slow ??= (work ?? slowWork(ctx)).length > 0;
+      held.set(lock.table, { what: lock.what, range: op.range, slow });
     }
     for (const { from, to } of renamedTables(ctx)) {
       const lock = held.get(from);
