@@ -1,4 +1,4 @@
-import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
 import { callOf, literalString, stringList, togetherAdded, togetherList, type ModelState } from "../src/state/model-state.js";
 import {
@@ -34,10 +34,11 @@ interface UniqueTarget {
   where?: string | null;
 }
 
-function duplicatesQuery(table: string, columns: string[], where: string | null = null): string {
-  const cols = columns.map((c) => sqlIdent(c)).join(", ");
-  const notNull = columns.map((c) => `${sqlIdent(c)} IS NOT NULL`).join(" AND ");
-  return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table)} WHERE ${notNull}${where ? ` AND ${where}` : ""} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
+/** The query that lists duplicates of `columns` in `table`, quoted for `database` (MySQL reads "x" as a string). */
+function duplicatesQuery(table: string, columns: string[], database: Database, where: string | null = null): string {
+  const cols = columns.map((c) => sqlIdent(c, database)).join(", ");
+  const notNull = columns.map((c) => `${sqlIdent(c, database)} IS NOT NULL`).join(" AND ");
+  return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table, database)} WHERE ${notNull}${where ? ` AND ${where}` : ""} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
 }
 
 /** The statements of {@link concurrentStatements} for a partitioned table, where PostgreSQL refuses both on the parent. */
@@ -246,7 +247,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   }
   if (!input.addField || filledAdd) {
     steps.push(
-      `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, input.dupWhere))}` : "."}`,
+      `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, ctx.target.database, input.dupWhere))}` : "."}`,
     );
   }
   if (!pg) {

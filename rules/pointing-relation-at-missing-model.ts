@@ -35,7 +35,7 @@ export const pointingRelationAtMissingModel: Rule = {
     hazards: ["H51"],
     docs: {
       summary: "A foreign key or many-to-many field to a model that no migration before it creates",
-      what: "Flags `CreateModel`, `AddField` and `AlterField` (with a database side) whose `ForeignKey`, `OneToOneField` or `ManyToManyField` points at a model of an app the run reads that is not in the model state at that point of Django's plan: the migration creating it is not among the dependencies (directly or through others), it comes later in the same migration, or it does not exist. Models of apps the run does not read (Django's own, third-party packages) are not checked.",
+      what: "Flags `CreateModel`, `AddField` and `AlterField` (with a database side) whose `ForeignKey`, `OneToOneField` or `ManyToManyField` points at a model of an app the run reads that is not in the model state at that point of Django's plan: the migration creating it is not among the dependencies (directly or through others), it comes later in the same migration, or it does not exist. Models of apps the run does not read (Django's own, third-party packages) are not checked, nor are relations from or to an app whose history has a gap (a dependency on a migration that does not exist, which `missing-dependency` reports: the missing migration may be the one that creates the model).",
       why: "On a fresh database (a new environment, the test database) Django applies the migrations in its plan order, and when it reaches this operation the target model is not in its state yet: `migrate` fails with `ValueError: Related model 'app.model' cannot be resolved`. A database that already has the target's migration applied hides it, which is how this ships.",
       recipe: [
         "Add the migration that creates the target model (or a later one of its app) to `dependencies`, as `makemigrations` writes it.",
@@ -62,6 +62,8 @@ migrations.AddField("book", "bookcase", models.ForeignKey("library.Bookcase", mo
       // The model itself (a self-reference of a new model) is in the state Django renders.
       if (dot <= 0 || (targetApp === app && to.slice(dot + 1) === key)) continue;
       if (!ctx.appsInRun.has(targetApp) || ctx.state.modelByKey(to)) continue;
+      // A migration missing from either app's history (missing-dependency) may be the one that creates it.
+      if (ctx.appsIncomplete.has(targetApp) || ctx.appsIncomplete.has(app)) continue;
       ctx.report({
         range: op.range,
         message: `\`${model}.${field.name}\` points at \`${to}\`, which nothing before this operation in Django's plan creates: \`migrate\` on a fresh database fails at \`${ctx.migration.id}\`.`,

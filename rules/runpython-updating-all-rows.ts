@@ -105,8 +105,9 @@ class Migration(migrations.Migration):
       reported.add(functionId(fn));
       // The model as the function names it (pretix's `rule_model.objects.all()`), never a made-up name.
       const model = whole?.[1] ?? loaded ?? "Model";
-      // A class name (`Book = apps.get_model(...)`), or a variable the function binds otherwise (a loop's `model`).
-      const variable = !/^[A-Z]/.test(model);
+      // A model of the app under its own name (`Book = apps.get_model(...)`), or a variable the
+      // function binds otherwise (a loop's `model`, netbox's `ChildModel = apps.get_model("ipam", model)`).
+      const variable = !/^[A-Z]/.test(model) || ctx.model(model) === undefined;
       // The function RunPython runs itself is the first (Django passes it the app registry first).
       const def = adviceDef(fn, fn === runs[0]);
       ctx.report({

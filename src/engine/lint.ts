@@ -459,6 +459,10 @@ function replay(
   const migrationRules = rules.filter((r) => r.migration);
   const rulesFor = operationRulesByKind(operationRules);
   const appsInRun: ReadonlySet<string> = new Set(graph.plan.map((m) => m.app));
+  const byId = new Map(graph.plan.map((m) => [m.id, m.app] as const));
+  const appsIncomplete: ReadonlySet<string> = new Set(
+    graph.problems.flatMap((p) => (p.kind === "missing-dependency" ? [p.missingApp, byId.get(p.migration)].filter((a): a is string => a !== undefined) : [])),
+  );
   for (const migration of graph.plan) {
     const reported = isReported(migration);
     // Advice modules import the names of the migration's own code that they copy.
@@ -519,6 +523,7 @@ function replay(
         state: logical,
         db,
         appsInRun,
+        appsIncomplete,
         target,
         model: (name) => (name ? logical.model(migration.app, name) : undefined),
         isNewTable: (model) => model.createdIn === migration.id,

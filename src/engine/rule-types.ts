@@ -76,9 +76,14 @@ export interface OperationContext {
   parent: Operation | null;
   /** Django's model state before the operation (for database-only operations: as Django evolves it). */
   state: ProjectState;
-  /** The physical schema before the operation (differs after state-only changes). */
   /** The app labels whose migrations this run reads (every app of the graph). */
   appsInRun: ReadonlySet<string>;
+  /**
+   * Apps whose history the run cannot rebuild whole: a migration depends on one of theirs that does
+   * not exist, so their models may be missing from the state (reported by missing-dependency).
+   */
+  appsIncomplete: ReadonlySet<string>;
+  /** The physical schema before the operation (differs after state-only changes). */
   db: ProjectState;
   target: Target;
   /** Resolves a model name in the operation's app. */

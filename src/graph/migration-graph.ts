@@ -14,6 +14,8 @@ export interface GraphProblem {
   migration: string;
   range: SourceRange;
   message: string;
+  /** For a missing dependency: the app whose migration is missing. */
+  missingApp?: string;
 }
 
 export interface GraphNode<M extends MigrationFile> {
@@ -121,6 +123,7 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
         migration: from.id,
         range: dep.range,
         message: `\`${from.id}\` depends on \`${app}.${dep.name}\`, which does not exist in app \`${app}\``,
+        missingApp: app,
       });
       return;
     }
@@ -149,6 +152,7 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
           migration: node.migration.id,
           range: ref.range,
           message: `\`${node.migration.id}\` must run before \`${ref.app}.${ref.name}\`, which does not exist`,
+          missingApp: ref.app,
         });
       }
     }

@@ -418,7 +418,8 @@ export function fieldFromCall(
   // ForeignKey and SlugField default to db_index=True; M2M fields have no column to index.
   // OneToOneField inherits ForeignKey's db_index=True (its unique constraint makes it redundant in SQL).
   const dbIndex = kind === "m2m" ? false : explicitIndex ?? (kind === "fk" || kind === "o2o" || INDEXED_BY_DEFAULT.has(type));
-  const nullValue = kwargs.null === undefined ? false : literalBool(kwargs.null);
+  // NullBooleanField (removed in Django 4.0, still in old migrations) forces null=True in its __init__.
+  const nullValue = type === "NullBooleanField" ? true : kwargs.null === undefined ? false : literalBool(kwargs.null);
   return {
     name,
     type,

@@ -157,6 +157,10 @@ describe("targets", () => {
     expect(found.every((f) => f.severity === "warning" && f.message.includes("duplicates"))).toBe(true);
     // A new nullable unique column holds only NULLs: nothing to duplicate.
     expect(found.some((f) => f.message.includes("Book.isbn"))).toBe(false);
+    // The query that finds duplicates quotes names as MySQL does (it reads "x" as a string).
+    const query = found.map((f) => f.help).find((help) => help.includes("HAVING COUNT(*) > 1")) ?? "";
+    expect(query).toMatch(/SELECT `\w+`.*FROM `library_book`/);
+    expect(query).not.toContain('"library_book"');
   });
 
   it("reports MySQL foreign keys with MySQL advice", async () => {

@@ -72,5 +72,9 @@ describe("RunPython findings name what the migration wrote", () => {
     expect(variable).not.toContain('"Model"');
     const named = await adviceFor('Book = apps.get_model("library", "Book")', "Book");
     expect(named).toContain('Book = apps.get_model("library", "Book")');
+    // A class-like name that is no model of the app (netbox ipam 0088's `ChildModel`, bound from a parameter).
+    const bound = await adviceFor('ChildModel = apps.get_model("library", "Book")', "ChildModel");
+    expect(bound).toContain("...  # bind ChildModel as the function does");
+    expect(bound).not.toContain('get_model("library", "ChildModel")');
   });
 });
