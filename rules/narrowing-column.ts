@@ -45,13 +45,21 @@ export const narrowingColumn: Rule = {
     const textual = afterType.base === "varchar";
     const numeric = afterType.base === "numeric";
     const losesScale = numeric && (afterType.scale ?? 0) < (beforeType.scale ?? 0);
+    const integerDigits = (t: typeof afterType) => (t.precision ?? 0) - (t.scale ?? 0);
+    // PostgreSQL rounds a value to the column's scale: fewer decimal places alone never fail, they
+    // lose digits silently (numeric(12,4) -> numeric(12,2): 12345678.9999 becomes 12345679.00).
+    const onlyRounds = pg && losesScale && integerDigits(afterType) >= integerDigits(beforeType);
     const help: string[] = [
-      pg
-        ? `\`${to}\` holds less than \`${from}\`: PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (every read and write waits) and the migration fails on the first row whose \`${column}\` does not fit${losesScale ? "; values with more decimal places are rounded" : ""}.`
-        : `\`${to}\` holds less than \`${from}\`: MySQL copies \`${table}\` (ALGORITHM=COPY, writes blocked), and in strict mode the migration fails on the first row that does not fit; without strict mode it silently truncates the values${losesScale ? " (extra decimal places are rounded)" : ""}.`,
-      ctx.stage === "post"
-        ? `Any writer that still sends longer values than \`${to}\` allows fails once this is applied.`
-        : `The old release still writes values that fit \`${from}\` but not \`${to}\`; those INSERTs and UPDATEs fail once this is applied.`,
+      onlyRounds
+        ? `\`${to}\` keeps fewer decimal places than \`${from}\`: PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (every read and write waits) and rounds every existing \`${column}\` to ${afterType.scale ?? 0} decimal places. No row fails: the digits are lost without an error.`
+        : pg
+          ? `\`${to}\` holds less than \`${from}\`: PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (every read and write waits) and the migration fails on the first row whose \`${column}\` does not fit${losesScale ? "; values with more decimal places are rounded" : ""}.`
+          : `\`${to}\` holds less than \`${from}\`: MySQL copies \`${table}\` (ALGORITHM=COPY, writes blocked), and in strict mode the migration fails on the first row that does not fit; without strict mode it silently truncates the values${losesScale ? " (extra decimal places are rounded)" : ""}.`,
+      onlyRounds
+        ? `Values ${ctx.stage === "post" ? "any writer" : "the old release"} still writes with more decimal places are rounded the same way, without an error.`
+        : ctx.stage === "post"
+          ? `Any writer that still sends longer values than \`${to}\` allows fails once this is applied.`
+          : `The old release still writes values that fit \`${from}\` but not \`${to}\`; those INSERTs and UPDATEs fail once this is applied.`,
     ];
     const steps: string[] = [];
     const post = postDeployMarker(ctx.target.markerStyle);
@@ -84,13 +92,17 @@ export const narrowingColumn: Rule = {
       }
     } else {
       steps.push(
-        `First make sure no existing row needs more than \`${to}\` holds, and that the new release never writes such values (fix them in a batched data migration with \`atomic = False\`).`,
+        onlyRounds
+          ? `First make sure the extra decimal places may go: round the existing values as the application needs (in a batched data migration with \`atomic = False\`), and make the new release write at most ${afterType.scale ?? 0} decimal places.`
+          : `First make sure no existing row needs more than \`${to}\` holds, and that the new release never writes such values (fix them in a batched data migration with \`atomic = False\`).`,
         ...newColumnSteps(ctx, facts),
       );
     }
     ctx.report({
       range: ctx.op.range,
-      message: `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` fails on existing values that do not fit and ${pg ? "rewrites" : "copies"} \`${table}\` while blocking writes.`,
+      message: onlyRounds
+        ? `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` silently rounds every existing value and rewrites \`${table}\` while blocking reads and writes.`
+        : `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` fails on existing values that do not fit and ${pg ? "rewrites" : "copies"} \`${table}\` while blocking writes.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: facts.before.origin ? [ctx.relatedAt(facts.before.origin, `\`${model.name}.${name}\` was defined as \`${from}\` here`)] : undefined,
     });

@@ -99,8 +99,12 @@ class Migration(migrations.Migration):
       const wholeCall = fn.calls.find((c) => WHOLE_TABLE.test(unrouted(c)));
       const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
       const saves = fn.calls.some((c) => c.endsWith(".save"));
-      const bulkUpdates = fn.calls.some((c) => c.endsWith(".bulk_update"));
-      const loaded = (saves || bulkUpdates) && !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c)) ? loadedWholeTable(fn.calls) : null;
+      const unchunked = !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
+      let loaded = (saves || fn.calls.some((c) => c.endsWith(".bulk_update"))) && unchunked ? loadedWholeTable(fn.calls) : null;
+      // `bulk_update` writes back the loaded rows only when it is the loaded model's (zulip 0459
+      // loads every Realm and bulk-updates each realm's user groups).
+      const bulkUpdates = loaded !== null && fn.calls.some((c) => unrouted(c) === `${loaded}.objects.bulk_update`);
+      if (!saves && !bulkUpdates) loaded = null;
       if ((!whole && loaded === null) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       // The model as the function names it (pretix's `rule_model.objects.all()`), never a made-up name.
