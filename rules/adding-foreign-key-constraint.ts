@@ -134,7 +134,10 @@ export const addingForeignKeyConstraint: Rule = {
     const dropped = mode === "readd" && before ? foreignKeyName(ctx, table, before) : fk;
     const oldRef = before ? referenced(ctx, before) : ref;
     const retargeted = oldRef.table !== ref.table || oldRef.column !== ref.column;
-    const both = `\`${table}\` and \`${refTable}\``;
+    // A foreign key to its own model (a tree's parent) locks one table.
+    const selfReference = table === refTable;
+    const both = selfReference ? `\`${table}\`` : `\`${table}\` and \`${refTable}\``;
+    const bothWait = selfReference ? "writes to it wait" : "writes to both wait";
     // Dropping a foreign key takes ACCESS EXCLUSIVE on both tables on PostgreSQL (pg_locks, PostgreSQL 15): reads wait too.
     const dropLocksBoth = ctx.target.database === "postgresql";
     const addSql = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(fk)} FOREIGN KEY (${sqlIdent(column)}) REFERENCES ${sqlIdent(refTable)} (${sqlIdent(ref.column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;`;
@@ -179,7 +182,7 @@ export const addingForeignKeyConstraint: Rule = {
     } else if (mode === "add") {
       const o2o = after.relation.kind === "o2o";
       help.push(
-        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`${o2o ? " and an inline `UNIQUE`" : ""}: ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held until the migration commits${
+        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`${o2o ? " and an inline `UNIQUE`" : ""}: ${selfReference ? `ACCESS EXCLUSIVE on \`${table}\`, held` : `ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held`} until the migration commits${
           o2o
             ? `; the \`ADD COLUMN\` itself builds the unique index \`${index}\` while holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build`
             : indexed
@@ -220,7 +223,7 @@ export const addingForeignKeyConstraint: Rule = {
       } else if (fkSteps) {
         steps.push(...fkSteps);
       } else {
-        steps.push(`Add the foreign key without checking existing rows (brief SHARE ROW EXCLUSIVE on both tables, no scan):\n${migrationModule([runSqlLines(addSql, dropSql)], { atomic: true })}`);
+        steps.push(`Add the foreign key without checking existing rows (brief SHARE ROW EXCLUSIVE on ${both}, no scan):\n${migrationModule([runSqlLines(addSql, dropSql)], { atomic: true })}`);
         steps.push(validate);
       }
     } else {
@@ -230,9 +233,9 @@ export const addingForeignKeyConstraint: Rule = {
           ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` first and adds ${readded} afterwards, validated${
               dropLocksBoth
                 ? `: dropping a foreign key takes ACCESS EXCLUSIVE on ${both} (PostgreSQL removes its triggers from both), held until the migration commits, so reads and writes of both wait while every row of \`${table}\` is checked.`
-                : `: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) while every row of \`${table}\` is checked.`
+                : `: SHARE ROW EXCLUSIVE on ${both} (${bothWait}) while every row of \`${table}\` is checked.`
             }`
-          : `Django adds \`${fk}\` with a full check of existing rows: SHARE ROW EXCLUSIVE on ${both} (writes to both wait) for the whole scan.`,
+          : `Django adds \`${fk}\` with a full check of existing rows: SHARE ROW EXCLUSIVE on ${both} (${bothWait}) for the whole scan.`,
       );
       if (mode === "readd" && renaming) {
         const rename = (from: string, to: string) => `ALTER TABLE ${sqlIdent(table)} RENAME COLUMN ${sqlIdent(from)} TO ${sqlIdent(to)};`;
@@ -293,7 +296,7 @@ export const addingForeignKeyConstraint: Rule = {
     ctx.report({
       range: ctx.op.range,
       message: unchecked
-        ? `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build (writes to \`${refTable}\` too).`
+        ? `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
         : `${verb} ${what}, checking every row of \`${table}\` while ${mode === "readd" && dropLocksBoth ? "reads and writes of" : "writes to"} ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
