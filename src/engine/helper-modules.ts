@@ -1,6 +1,8 @@
 /**
  * Operations a migration builds with a helper module of its project (and the `atomic` its
- * `Migration` class inherits from a base class there, like Sentry's `CheckedMigration`): debusine's migrations call
+ * `Migration` class inherits from a base class there, like Sentry's `CheckedMigration`, and the
+ * Django field class a field class of the project makes its column as, like Sentry's
+ * `BoundedPositiveIntegerField`): debusine's migrations call
  * `make_artifact_field_renamer(...)` and `ReloadModel(...)` from `debusine/db/migrations/_utils.py`
  * in their `operations` (and a migration may spread a helper's list: `*make_operations(...)`). The parse reads each migration alone (and caches it by its own content),
  * so such a call leaves it as an operation it could not read; after the load, each one whose

@@ -1810,19 +1810,6 @@ export function importedByFunction(facts: Pick<FunctionFacts, "imports">, call: 
 const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextChoices|IntegerChoices|Choices|NamedTuple|TypedDict|Protocol|ABC|Exception|ValueError|str|int|dict|list)$/;
 
 /**
- * A module that migrations import operations from besides Django's: a helper module of the
- * project (debusine's `db/migrations/_utils.py` with its `make_*_renamer` functions and its
- * `ReloadModel` operation). It is read, never run, for two things:
- *
- * - its operation classes, as a migration's own are read (`localOperations`), and subclasses of
- *   Django's `Operation` whose `state_forwards` and `database_forwards` do nothing (or only
- *   reload a model's state);
- * - its functions that build an operation: a body of docstrings, nested `def`s and plain
- *   assignments that ends with `return <operation>(...)` (or the call of another such function
- *   of the module). The call's arguments are bound to the parameters, so the operation is read
- *   with the values the migration passes; what the function computes otherwise is opaque.
- */
-/**
  * What a model field class of the project stores, read in its module (`HelperModule.fieldClass`):
  * the Django field class whose column it has (`type`: the class it reaches along its bases, or
  * what its `get_internal_type` returns, as Django's backends look the column type up by it); a
@@ -1874,6 +1861,23 @@ function returnedString(def: SyntaxNode): string | null {
   return /^(['"])([\w.]+)\1$/.exec(value.text)?.[2] ?? null;
 }
 
+/**
+ * A module that migrations import operations from besides Django's: a helper module of the
+ * project (debusine's `db/migrations/_utils.py` with its `make_*_renamer` functions and its
+ * `ReloadModel` operation), or a module that defines what migrations use (a base `Migration`
+ * class, a model field class, the models a `RunPython` imports). It is read, never run, for:
+ *
+ * - its operation classes, as a migration's own are read (`localOperations`), and subclasses of
+ *   Django's `Operation` whose `state_forwards` and `database_forwards` do nothing (or only
+ *   reload a model's state);
+ * - its functions that build an operation: a body of docstrings, nested `def`s and plain
+ *   assignments that ends with `return <operation>(...)` (or the call of another such function
+ *   of the module). The call's arguments are bound to the parameters, so the operation is read
+ *   with the values the migration passes; what the function computes otherwise is opaque;
+ * - the functions a `RunPython` runs (`functionFacts`), what a name it defines is (`classKind`),
+ *   the `atomic` a migration class sets (`classAtomic`) and the column a field class makes
+ *   (`fieldClass`).
+ */
 export class HelperModule {
   /** The module's model imports at its top level. */
   private readonly modelImports: ParsedMigration["modelImports"] = [];
