@@ -119,9 +119,16 @@ const LATER_LOOKED_AT = 8;
 function laterNeeds(ctx: OperationContext): string | null {
   if (ctx.parent !== null) return null;
   const list = ctx.migration.operations;
-  const at = list.indexOf(ctx.op);
-  const places = needingPlaces(list).filter((p) => p > at).slice(0, LATER_LOOKED_AT);
-  for (const place of places) {
+  // Read at each held backfill: its place and the next candidates without a scan of the list.
+  const at = list[ctx.op.index] === ctx.op ? ctx.op.index : list.indexOf(ctx.op);
+  const candidates = needingPlaces(list);
+  let first = 0;
+  for (let high = candidates.length; first < high; ) {
+    const middle = (first + high) >> 1;
+    if ((candidates[middle] as number) <= at) first = middle + 1;
+    else high = middle;
+  }
+  for (const place of candidates.slice(first, first + LATER_LOOKED_AT)) {
     const later = list[place] as Operation;
     if (later.unknown) continue;
     if (later.kind !== "AlterField") {
