@@ -120,7 +120,9 @@ class Migration(migrations.Migration):
           ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${wholeCall?.replace(/\.(using|db_manager)\(\)/g, ".$1(...)")}\`).`
           : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
         help: [
-          `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once. Loading all rows can exhaust the migration process's memory.`,
+          whole
+            ? `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once.`
+            : `Every row is loaded into the migration process at once, which can exhaust its memory on a large table${ctx.migration.atomic ? ", and each row written stays locked until the migration commits (it is atomic), so the application's writes to those rows wait until the whole loop ends" : ""}.`,
           `1. Work in batches of primary keys${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(
             [
               def.line,

@@ -67,6 +67,9 @@ describe("RunPython findings name what the migration wrote", () => {
       return found?.help.join("\n") ?? "";
     };
     const variable = await adviceFor('book_model = apps.get_model("library", "Book")', "book_model");
+    // A loop that saves row by row is not one statement; its memory and its row locks are what cost.
+    expect(variable).toContain("Every row is loaded into the migration process at once");
+    expect(variable).not.toContain("A single statement");
     expect(variable).toContain("...  # bind book_model as the function does");
     expect(variable).toContain("for pk in book_model.objects.order_by(");
     expect(variable).not.toContain('"Model"');
