@@ -5,6 +5,7 @@ import {
   code,
   djangoHas,
   dropColumnSql,
+  missingColumnError,
   dropTablesSql,
   fieldWith,
   alterFieldSnippet,
@@ -43,8 +44,8 @@ function renamedEarlier(ctx: OperationContext, model: ModelState, name: string, 
 }
 
 /** Why dropping a column (or join table) the old release selects breaks it. */
-function oldReleaseSelects(model: ModelState, table: string, column: string): string {
-  return `Django selects every field of \`${model.name}\` by name, so until the new release is fully live every query of the old release on \`${table}\` fails ("column ${column} does not exist"), and rolling back fails the same way.`;
+function oldReleaseSelects(ctx: OperationContext, model: ModelState, table: string, column: string): string {
+  return `Django selects every field of \`${model.name}\` by name, so until the new release is fully live every query of the old release on \`${table}\` fails (\`${missingColumnError(column, ctx.target.database)}\`), and rolling back fails the same way.`;
 }
 
 /** The steps after the state-only removal: wait for the rollout, then drop what is left. */
@@ -94,7 +95,7 @@ function orderColumnDropped(ctx: OperationContext): void {
     range: ctx.op.range,
     message: `Setting \`order_with_respect_to\` of \`${model.name}\` to None drops column \`${column}\` from \`${table}\` while the old release still uses it.`,
     help: [
-      `\`AlterOrderWithRespectTo\` takes away the \`${column}\` field Django kept \`${model.name}\`'s order in. ${oldReleaseSelects(model, table, column)}`,
+      `\`AlterOrderWithRespectTo\` takes away the \`${column}\` field Django kept \`${model.name}\`'s order in. ${oldReleaseSelects(ctx, model, table, column)}`,
       ...steps.map((s, i) => `${i + 1}. ${s}`),
     ],
     related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}\` was ordered with respect to a field here`)] : undefined,
@@ -189,7 +190,7 @@ export const droppingColumn: Rule = {
       range: op.range,
       message: `Removing field \`${model.name}.${name}\` ${what} while the old release still uses it.`,
       help: [
-        oldReleaseSelects(model, table, renamed?.column ?? column ?? name),
+        oldReleaseSelects(ctx, model, table, renamed?.column ?? column ?? name),
         ...steps.map((s, i) => `${i + 1}. ${s}`),
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,

@@ -3,7 +3,7 @@ import type { Operation } from "../src/model/types.js";
 import { literalString, type FieldState } from "../src/state/model-state.js";
 import { deletedWithTable } from "../src/engine/dropped-later.js";
 import { constrainedForeignKeys } from "../src/engine/resolved-operation.js";
-import { codeList, dropForeignKeySnippet, dropTablesSql, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
+import { codeList, dropForeignKeySnippet, dropTablesSql, missingTableError, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 
 /**
  * The fields each `DeleteModel` drops with its table that `RemoveField`s before it in the same
@@ -110,7 +110,7 @@ migrations.SeparateDatabaseAndState(
       range: op.range,
       message: `Deleting model \`${model.name}\` drops table \`${table}\`${joinTables.length ? ` (and ${joinTables.map((t) => `\`${t}\``).join(", ")})` : ""} while the old release still uses it.`,
       help: [
-        `Until the new release is fully live, the old release's queries on \`${model.name}\` fail with "relation ${table} does not exist", and rolling back is impossible.`,
+        `Until the new release is fully live, the old release's queries on \`${model.name}\` fail with \`${missingTableError(table, ctx.target.database)}\`, and rolling back is impossible.`,
         ...steps.map((s, i) => `${i + 1}. ${s}`),
       ],
       related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,

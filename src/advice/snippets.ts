@@ -21,6 +21,20 @@ export function sqlIdent(name: string, database: Target["database"] = "postgresq
   return database === "mysql" ? `\`${name.replace(/`/g, "``")}\`` : `"${name.replace(/"/g, '""')}"`;
 }
 
+/** The error a query on a column that is gone gets, as `database` words it. */
+export function missingColumnError(column: string, database: Target["database"]): string {
+  if (database === "mysql") return `Unknown column '${column}' in 'field list'`;
+  if (database === "sqlite") return `no such column: ${column}`;
+  return `column "${column}" does not exist`;
+}
+
+/** The error a query on a table that is gone gets, as `database` words it. */
+export function missingTableError(table: string, database: Target["database"]): string {
+  if (database === "mysql") return `Table '<database>.${table}' doesn't exist`;
+  if (database === "sqlite") return `no such table: ${table}`;
+  return `relation "${table}" does not exist`;
+}
+
 /**
  * The statement that drops a column no release uses any more. PostgreSQL's `IF EXISTS` lets the
  * migration run again where the column is gone; MySQL and SQLite have no `IF EXISTS` there
