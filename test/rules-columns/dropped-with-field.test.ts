@@ -67,7 +67,7 @@ describe("a field renamed earlier in the migration, then removed", () => {
       "Removing field `Book._author` drops column `_author_id` from `library_book` (the old release's `author_id`, renamed earlier in this migration) while the old release still uses it.",
     ]);
     const help = found[0]?.help.join("\n") ?? "";
-    expect(help).toContain('"column subtitle does not exist"');
+    expect(help).toContain('`column "subtitle" does not exist`');
     expect(help).toContain('migrations.RemoveField(model_name="book", name="subtitle")');
     expect(help).toContain('DROP COLUMN IF EXISTS "subtitle"');
     // The fix edits the RemoveField alone, which would leave the renames in place: none offered.
