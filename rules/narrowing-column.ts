@@ -87,7 +87,7 @@ export const narrowingColumn: Rule = {
               `    constraint=models.CheckConstraint(${djangoHas(ctx.target, 5, 1) ? "condition" : "check"}=LessThanOrEqual(Length(${py(name)}), ${limit}), name=${py(constraint)}),`,
               ")",
             ].join("\n"),
-          )}\n${code(`ValidateConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
+          )}\n${code(`from django.contrib.postgres.operations import ValidateConstraint\n\nValidateConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
         );
       }
     } else {

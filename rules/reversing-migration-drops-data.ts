@@ -307,6 +307,9 @@ class Migration(migrations.Migration):
         reportTable(ctx, `\`${model.name}.${name}\`'s join table \`${m2m}\``, [m2m], `the join table \`${m2m}\``);
         return;
       }
+      // A many-to-many field through a model of its own (taggit's TaggableManager): its reversal
+      // drops no column and no table; the through model's rows stay.
+      if (field.relation?.kind === "m2m") return;
       const column = ctx.columnOf(field) ?? name;
       const backup = truncateName(`${table}_${column}_backup`);
       const pk = primaryKeyOf(model);

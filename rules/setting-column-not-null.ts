@@ -87,7 +87,7 @@ export const settingColumnNotNull: Rule = {
             ")",
           ].join("\n"),
         )}`,
-        `In the next migration, validate it; this takes SHARE UPDATE EXCLUSIVE, so reads and writes go on:\n${code(`ValidateConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
+        `In the next migration, validate it; this takes SHARE UPDATE EXCLUSIVE, so reads and writes go on:\n${code(`from django.contrib.postgres.operations import ValidateConstraint\n\nValidateConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
         foreignKey
           ? `Then make the column NOT NULL with SQL and the field in state only: PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, while an \`AlterField\` of a foreign key would drop and re-add \`${model.name}.${name}\`'s constraint, checking every row. Drop the helper constraint in the same migration:\n${code(
               separateDatabaseAndState(

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import type { DeployStage, PyValue } from "../model/types.js";
 import type { Target } from "../engine/rule-types.js";
+import { fieldClassOf, relationKind } from "../state/model-state.js";
 
 /** A Python string literal: double quotes, or single quotes when that avoids escapes. */
 export function py(value: string): string {
@@ -215,6 +216,10 @@ export function fieldWith(call: PyValue | null, overrides: Record<string, string
     parts.push(`${name}=${pyValue(value)}`);
   }
   for (const [name, value] of Object.entries(overrides)) parts.push(`${name}=${value}`);
+  // A foreign key of a migration written before Django 2.0 has no `on_delete` (CASCADE then):
+  // Django 2.0+ requires it, so the copy says what the field has always done.
+  const kind = relationKind(fieldClassOf(call));
+  if ((kind === "fk" || kind === "o2o") && call.args.length < 2 && !("on_delete" in call.kwargs) && !("on_delete" in overrides) && !call.hasSplat) parts.push("on_delete=models.CASCADE");
   return `${call.callee}(${parts.join(", ")})`;
 }
 

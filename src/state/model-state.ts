@@ -232,10 +232,6 @@ export function columnOf(field: FieldState): string | null {
 }
 
 /**
- * The model's first field for which `test` holds, in field order, without copying the fields
- * (rules ask per operation, and a model can have thousands).
- */
-/**
  * An AutoField, BigAutoField or SmallAutoField: the database numbers the rows itself (an identity
  * column, `serial` before Django 4.1), so a row inserted without it still gets a distinct value.
  */
@@ -243,6 +239,10 @@ export function isAutoIncrement(field: FieldState): boolean {
   return field.type === "AutoField" || field.type === "BigAutoField" || field.type === "SmallAutoField";
 }
 
+/**
+ * The model's first field for which `test` holds, in field order, without copying the fields
+ * (rules ask per operation, and a model can have thousands).
+ */
 export function findField(model: ModelState, test: (field: FieldState) => boolean): FieldState | undefined {
   for (const field of model.fields.values()) if (test(field)) return field;
   return undefined;
@@ -313,11 +313,15 @@ function relationTarget(value: PyValue | undefined, app: string, selfKey: string
 export function relationKind(qualifiedType: string): RelationInfo["kind"] | null {
   // A project's class rollsafe cannot read further is typed by its qualified name.
   const type = qualifiedType.slice(qualifiedType.lastIndexOf(".") + 1);
-  if (type.endsWith("ManyToManyField")) return "m2m";
+  // django-taggit's manager: a many-to-many relation through its tagged-item model, no column.
+  if (type.endsWith("ManyToManyField") || type === "TaggableManager") return "m2m";
   if (type.endsWith("OneToOneField") || type === "ParentalKey") return "o2o";
   if (type.endsWith("ForeignKey")) return "fk";
   return null;
 }
+
+/** The model django-taggit's `TaggableManager` goes through when the call names none. */
+const TAGGIT_THROUGH = "taggit.taggeditem";
 
 /** Field classes Django indexes by default (`db_index=True` in their `__init__`). */
 const INDEXED_BY_DEFAULT = new Set(["SlugField"]);
@@ -409,7 +413,7 @@ export function fieldFromCall(
         kind,
         to: relationTarget(kwargs.to, app, modelKey),
         dbConstraint: literalBool(kwargs.db_constraint) !== false,
-        through: kwargs.through?.kind === "str" ? resolveModelReference(kwargs.through.value, app, modelKey) : null,
+        through: kwargs.through?.kind === "str" ? resolveModelReference(kwargs.through.value, app, modelKey) : type === "TaggableManager" ? TAGGIT_THROUGH : null,
         dbTable: literalString(kwargs.db_table),
       }
     : null;
