@@ -1,7 +1,7 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { className, literalBool } from "../src/state/model-state.js";
+import { autoTimestamp, className, literalBool } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
 
 /** Callables whose every call returns an equal value: evaluating them once changes nothing. */
@@ -66,7 +66,7 @@ export const addingColumnWithCallableDefault: Rule = {
     if (field.hasDbDefault || field.relation?.kind === "m2m" || field.generated) return;
     // `auto_now`/`auto_now_add` with no default: Django's `_effective_default` is `timezone.now()`,
     // computed once (pretix 0285: a nullable `created` whose backfill of NULLs then finds none).
-    const auto = field.hasDefault ? null : literalBool(field.kwargs.auto_now) === true ? "auto_now" : literalBool(field.kwargs.auto_now_add) === true ? "auto_now_add" : null;
+    const auto = field.hasDefault ? null : autoTimestamp(field);
     const callable = auto ? "timezone.now" : perRowCallable(field.default);
     if (!callable) return;
     const source = auto ? `\`${auto}=True\`` : `\`default=${callable}\``;

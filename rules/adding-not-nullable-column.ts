@@ -1,7 +1,7 @@
 import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
 import { fieldOperation, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
+import { autoTimestamp, literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
 import type { PyValue } from "../src/model/types.js";
 import { EMPTY_STRING_TYPES } from "./reversing-migration-fails.js";
 import {
@@ -160,7 +160,7 @@ export const addingNotNullableColumn: Rule = {
 /** Django's value for the existing rows of a field with no `default`: "" or now (see `fillsExistingRows`), else null. */
 function implicitDefault(field: FieldState): PyValue | null {
   const range = field.call?.range ?? { line: 1, column: 1, endLine: 1, endColumn: 1, startOffset: 0, endOffset: 0 };
-  if (literalBool(field.kwargs.auto_now) === true || literalBool(field.kwargs.auto_now_add) === true) {
+  if (autoTimestamp(field)) {
     return { kind: "name", name: "timezone.now", qualified: "django.utils.timezone.now", range };
   }
   if (literalBool(field.kwargs.blank) === true && EMPTY_STRING_TYPES.has(field.type) && field.type !== "BinaryField") return { kind: "str", value: "", range };

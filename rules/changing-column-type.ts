@@ -65,6 +65,11 @@ export function integerRank(type: ColumnType): number | undefined {
   return INTEGER_RANK[type.base.replace(/ unsigned$/, "")];
 }
 
+/** How many digits a `numeric` column holds before the decimal point (precision less scale). */
+export function integerDigits(type: ColumnType): number {
+  return (type.precision ?? 0) - (type.scale ?? 0);
+}
+
 /** How many characters a textual column holds (Infinity for text and an unlimited varchar); undefined for other types. */
 export function textCapacity(type: ColumnType): number | undefined {
   if (type.base === "text" || type.base === "longtext") return Infinity;
@@ -143,11 +148,9 @@ export function classifyTypeChange(before: ColumnType, after: ColumnType, databa
     return oneByte(from) === oneByte(to) ? "in-place" : "rewrite";
   }
   if (before.base === "numeric" && after.base === "numeric") {
-    const p1 = before.precision ?? 0;
     const s1 = before.scale ?? 0;
-    const p2 = after.precision ?? 0;
     const s2 = after.scale ?? 0;
-    if (s2 < s1 || p2 - s2 < p1 - s1) return "narrowing";
+    if (s2 < s1 || integerDigits(after) < integerDigits(before)) return "narrowing";
     // PostgreSQL keeps numeric data as is when only the precision grows at the same scale.
     return database === "postgresql" && s2 === s1 ? "in-place" : "rewrite";
   }

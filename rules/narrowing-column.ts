@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py } from "../src/advice/snippets.js";
-import { formatColumnType, newColumnSteps, readTypeChange } from "./changing-column-type.js";
+import { formatColumnType, integerDigits, newColumnSteps, readTypeChange } from "./changing-column-type.js";
 
 /** RS112: `AlterField` that makes a column hold less (shorter varchar, smaller numeric or integer). */
 export const narrowingColumn: Rule = {
@@ -45,7 +45,6 @@ export const narrowingColumn: Rule = {
     const textual = afterType.base === "varchar";
     const numeric = afterType.base === "numeric";
     const losesScale = numeric && (afterType.scale ?? 0) < (beforeType.scale ?? 0);
-    const integerDigits = (t: typeof afterType) => (t.precision ?? 0) - (t.scale ?? 0);
     // PostgreSQL rounds a value to the column's scale: fewer decimal places alone never fail, they
     // lose digits silently (numeric(12,4) -> numeric(12,2): 12345678.9999 becomes 12345679.00).
     const onlyRounds = pg && losesScale && integerDigits(afterType) >= integerDigits(beforeType);

@@ -14,7 +14,7 @@ import {
 } from "../src/state/model-state.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code, djangoHas, py, sqlIdent, uniqueViolation } from "../src/advice/snippets.js";
-import { classifyTypeChange, columnTypeOf, formatColumnType } from "./changing-column-type.js";
+import { classifyTypeChange, columnTypeOf, formatColumnType, integerDigits } from "./changing-column-type.js";
 import { fillsExistingRows, forwardFixStep, placeholderFor, previousMigration, type Problem } from "./reversing-migration-fails.js";
 
 /** Field classes `get_internal_type()` reports as another class (Django compares those for USING casts). */
@@ -178,7 +178,7 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
       ])}`,
     );
   } else if (restored.base === "numeric" && current.base === "numeric") {
-    const digitsLost = (restored.precision ?? 0) - (restored.scale ?? 0) < (current.precision ?? 0) - (current.scale ?? 0);
+    const digitsLost = integerDigits(restored) < integerDigits(current);
     outcome = digitsLost ? "fails on larger values written since" : "silently rounds values written since";
     how = digitsLost
       ? `Django runs \`${alterType(db, table, column, to)}\`, which fails with ${db === "postgresql" ? '"numeric field overflow"' : '"Out of range value" (strict mode)'} on the first value with more integer digits than \`${to}\` holds.`

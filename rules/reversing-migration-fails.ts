@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { fieldClassText, literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { autoTimestamp, fieldClassText, literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, uniqueViolation } from "../src/advice/snippets.js";
 import { droppedLater } from "../src/engine/dropped-later.js";
 
@@ -91,7 +91,7 @@ function reAddFailure(ctx: OperationContext, field: FieldState, table: string, c
 export function fillsExistingRows(field: FieldState): boolean | null {
   if (field.hasDbDefault) return true;
   if (field.hasDefault) return field.default?.kind !== "none";
-  if (literalBool(field.kwargs.auto_now) === true || literalBool(field.kwargs.auto_now_add) === true) return true;
+  if (autoTimestamp(field)) return true;
   const blank = field.kwargs.blank ? literalBool(field.kwargs.blank) : false;
   if (blank === null) return null;
   if (blank && EMPTY_STRING_TYPES.has(field.type)) return true;

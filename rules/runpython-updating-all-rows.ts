@@ -100,11 +100,11 @@ class Migration(migrations.Migration):
       const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
       const saves = fn.calls.some((c) => c.endsWith(".save"));
       const unchunked = !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
-      let loaded = (saves || fn.calls.some((c) => c.endsWith(".bulk_update"))) && unchunked ? loadedWholeTable(fn.calls) : null;
+      const all = unchunked && (saves || fn.calls.some((c) => c.endsWith(".bulk_update"))) ? loadedWholeTable(fn.calls) : null;
       // `bulk_update` writes back the loaded rows only when it is the loaded model's (zulip 0459
       // loads every Realm and bulk-updates each realm's user groups).
-      const bulkUpdates = loaded !== null && fn.calls.some((c) => unrouted(c) === `${loaded}.objects.bulk_update`);
-      if (!saves && !bulkUpdates) loaded = null;
+      const bulkUpdates = all !== null && fn.calls.some((c) => unrouted(c) === `${all}.objects.bulk_update`);
+      const loaded = saves || bulkUpdates ? all : null;
       if ((!whole && loaded === null) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       // The model as the function names it (pretix's `rule_model.objects.all()`), never a made-up name.

@@ -1,7 +1,7 @@
 import { alterFieldSnippet, fieldWith, runSqlSnippet, sqlIdent } from "../src/advice/snippets.js";
 import { mayRedefineColumn, rawStepsMay, stateOnlyAlteredField } from "../src/engine/raw-steps.js";
 import type { Database, Rule } from "../src/engine/rule-types.js";
-import { classifyTypeChange, columnTypeOf, formatColumnType, integerRank, textCapacity, type ColumnType } from "./changing-column-type.js";
+import { classifyTypeChange, columnTypeOf, formatColumnType, integerDigits, integerRank, textCapacity, type ColumnType } from "./changing-column-type.js";
 
 /**
  * The error the database raises when the new release writes a value its field allows into a
@@ -23,7 +23,7 @@ function refusal(stored: ColumnType, wanted: ColumnType, column: string, databas
   }
   if (stored.base === "numeric" && wanted.base === "numeric") {
     // More digits before the point: larger values overflow. More after it: values are rounded, not refused.
-    if ((wanted.precision ?? 0) - (wanted.scale ?? 0) <= (stored.precision ?? 0) - (stored.scale ?? 0)) return null;
+    if (integerDigits(wanted) <= integerDigits(stored)) return null;
     return database === "postgresql" ? "numeric field overflow" : outOfRange;
   }
   return null;

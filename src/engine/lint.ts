@@ -459,9 +459,8 @@ function replay(
   const migrationRules = rules.filter((r) => r.migration);
   const rulesFor = operationRulesByKind(operationRules);
   const appsInRun: ReadonlySet<string> = new Set(graph.plan.map((m) => m.app));
-  const byId = new Map(graph.plan.map((m) => [m.id, m.app] as const));
   const appsIncomplete: ReadonlySet<string> = new Set(
-    graph.problems.flatMap((p) => (p.kind === "missing-dependency" ? [p.missingApp, byId.get(p.migration)].filter((a): a is string => a !== undefined) : [])),
+    graph.problems.flatMap((p) => (p.kind === "missing-dependency" ? [p.missingApp, graph.nodes.get(p.migration)?.migration.app].filter((a): a is string => a !== undefined) : [])),
   );
   for (const migration of graph.plan) {
     const reported = isReported(migration);

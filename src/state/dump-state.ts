@@ -3,7 +3,7 @@
  * app, in the same shape as `test/django-state/dump_django_state.py` prints from Django's own
  * `MigrationLoader`, so the two can be compared table by table.
  */
-import { className, columnOf, isOwnFieldClass } from "./model-state.js";
+import { columnOf, declaredClass, isOwnFieldClass } from "./model-state.js";
 import type { ProjectState } from "./project-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 
@@ -49,7 +49,7 @@ export function dumpState(state: ProjectState): StateDump {
       : [...model.fields.values()].flatMap((f) => {
           const column = columnOf(f);
           if (column === null) return [];
-          const declared = f.call?.kind === "call" ? className(f.call) : f.type;
+          const declared = declaredClass(f);
           return [
             {
               name: column,

@@ -343,6 +343,20 @@ export function fieldClassOf(call: Extract<PyValue, { kind: "call" }>): string {
   return projectFieldClasses.get(call) ?? className(call);
 }
 
+/**
+ * Which of `auto_now` / `auto_now_add` a date or time field sets (Django fills a new column's
+ * existing rows with one `timezone.now()` for either), or null.
+ */
+export function autoTimestamp(field: FieldState): "auto_now" | "auto_now_add" | null {
+  if (literalBool(field.kwargs.auto_now) === true) return "auto_now";
+  return literalBool(field.kwargs.auto_now_add) === true ? "auto_now_add" : null;
+}
+
+/** The class a field's call names (`BoundedPositiveIntegerField`), as Django's state records it; its type when it has no call. */
+export function declaredClass(field: FieldState): string {
+  return field.call?.kind === "call" ? className(field.call) : field.type;
+}
+
 /** A field's class for messages: `` `CharField` ``, or a project's class with Django's it makes its column as (`` `BoundedPositiveIntegerField` (a `PositiveIntegerField`) ``). */
 export function fieldClassText(field: FieldState): string {
   return field.call?.kind === "call" ? callClassText(field.call) : `\`${field.type}\``;
