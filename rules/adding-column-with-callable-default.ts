@@ -2,7 +2,7 @@ import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
 import { autoTimestamp, className, literalBool } from "../src/state/model-state.js";
-import { addFieldSnippet, alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSnippet, code, djangoHas, fieldWith, moduleImports, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
 
 /** Callables whose every call returns an equal value: evaluating them once changes nothing. */
 const CONSTANT_CALLABLES = new Set(["dict", "list", "set", "tuple", "str", "int", "float", "bool", "bytes", "frozenset", "decimal.Decimal"]);
@@ -89,26 +89,23 @@ export const addingColumnWithCallableDefault: Rule = {
     // CreationDateTimeField): leaving the argument out keeps it on, so the copy turns it off.
     const plainClass = call.kind === "call" && ["DateField", "DateTimeField", "TimeField"].includes(className(call));
     const withoutAuto = auto && !plainClass ? { null: "True", [auto]: "False" } : { null: "True" };
-    // The module the backfill's callable comes from (`timezone.now`, `uuid.uuid4`).
-    const head = callable.includes(".") ? callable.slice(0, callable.indexOf(".")) : null;
-    const importLine = head === "timezone" ? ["from django.utils import timezone", ""] : head && /^[a-z_][\w]*$/.test(head) ? [`import ${head}`, ""] : [];
+    const backfill = [
+      "def backfill(apps, schema_editor):",
+      `    Model = apps.get_model(${py(model.app)}, ${py(model.name)})`,
+      "    while True:",
+      `        batch = list(Model.objects.filter(${name}__isnull=True).values_list("pk", flat=True)[:1000])`,
+      "        if not batch:",
+      "            break",
+      "        for pk in batch:",
+      `            Model.objects.filter(pk=pk).update(${name}=${callable}())`,
+      "",
+      "migrations.RunPython(backfill, migrations.RunPython.noop)",
+    ].join("\n");
+    // The imports the callable needs (`timezone.now`, `uuid.uuid4`, a project function), as advice modules take them.
+    const imports = moduleImports(backfill);
     const steps = [
       `Add the column as nullable without ${auto ? `\`${auto}\`` : "a default"} (existing rows stay NULL), then ${auto ? `turn \`${auto}\` on` : "attach the callable"} for new rows; an \`AlterField\` that only changes ${auto ? `\`${auto}\`` : "\`default\`"} emits no SQL:\n${addFieldSnippet(model.key, name, fieldWith(call, withoutAuto, [...withoutDefault, "unique", "primary_key"]))}\n${alterFieldSnippet(model.key, name, fieldWith(call, auto ? { null: "True" } : { null: "True", default: pyValue(field.default) }, ["unique", "primary_key"]))}`,
-      `After the deploy, give each existing row its own value in a batched data migration (\`atomic = False\`):\n${code(
-        [
-          ...importLine,
-          "def backfill(apps, schema_editor):",
-          `    Model = apps.get_model(${py(model.app)}, ${py(model.name)})`,
-          "    while True:",
-          `        batch = list(Model.objects.filter(${name}__isnull=True).values_list("pk", flat=True)[:1000])`,
-          "        if not batch:",
-          "            break",
-          "        for pk in batch:",
-          `            Model.objects.filter(pk=pk).update(${name}=${callable}())`,
-          "",
-          "migrations.RunPython(backfill, migrations.RunPython.noop)",
-        ].join("\n"),
-      )}`,
+      `After the deploy, give each existing row its own value in a batched data migration (\`atomic = False\`):\n${code(imports.length > 0 ? `${imports.join("\n")}\n\n${backfill}` : backfill)}`,
     ];
     if (unique) {
       steps.push(

@@ -451,7 +451,8 @@ function importLineFor(name: string, qualified: string, dotted: string): string 
  * `migrations` and `models`: `settings` (`from django.conf import settings`), and dotted
  * references such as `django.db.models.deletion.CASCADE` or `uuid.uuid4` (`import
  * django.db.models.deletion`, `import uuid`), as the user's own operations, copied into advice,
- * write them, and the names they use that the migration imports (see `setAdviceImports`).
+ * write them, the names they use that the migration imports (see `setAdviceImports`), and
+ * Django's `timezone` (`from django.utils import timezone`) when the migration binds no such name.
  * Strings and comments are left out of the search.
  */
 export function moduleImports(source: string): string[] {
@@ -467,6 +468,8 @@ export function moduleImports(source: string): string[] {
       // A name the migration imports (a field class of the project, `Q`, a module it goes through).
       const qualified = adviceImports?.[head];
       if (qualified !== undefined && !TEMPLATE_NAMES.has(head) && Object.hasOwn(adviceImports ?? {}, head)) lines.add(importLineFor(head, qualified, `${head}${rest}`));
+      // Django's `timezone`, which advice writes (`timezone.now()`) where the migration never imported it.
+      else if (head === "timezone" && rest !== "") lines.add("from django.utils import timezone");
     }
   }
   const moduleOf = (line: string) => line.replace(/^(from|import) /, "");

@@ -33,7 +33,10 @@ describe("adding-column-with-callable-default's recipe", () => {
     expect(plain).toContain("field=models.DateTimeField(null=True),");
   });
 
-  it("imports the module of another callable", async () => {
+  it("imports the module of another callable, as the migration's own operations are imported", async () => {
     expect(await advice("models.UUIDField(default=uuid.uuid4, null=True)", "import uuid\n")).toContain("import uuid\n\ndef backfill(apps, schema_editor):");
+    // A dotted path needs its module imported, not its package (Debian's lava and django-otp:
+    // `import django` left `django.utils.timezone` unbound).
+    expect(await advice("models.DateTimeField(default=django.utils.timezone.now, null=True)", "import django.utils.timezone\n")).toContain("import django.utils.timezone\n\ndef backfill(apps, schema_editor):");
   });
 });
