@@ -14,7 +14,7 @@ import {
   dictOf,
   listItems,
 } from "../src/state/model-state.js";
-import { code, fieldWith, migrationModule, py } from "../src/advice/snippets.js";
+import { code, djangoModelIndexName, fieldWith, migrationModule, py } from "../src/advice/snippets.js";
 
 /** The database-side operations of a migration, in order (`SeparateDatabaseAndState` unwrapped). */
 function databaseOperations(ops: Operation[]): Operation[] {
@@ -94,11 +94,6 @@ function parentDeletesScan(ctx: OperationContext, field: FieldState): boolean {
 
 function candidate(field: FieldState): boolean {
   return field.relation?.kind === "fk" && !field.dbIndex && !field.unique && !field.primaryKey && literalBool(field.kwargs.db_index) === false;
-}
-
-function shortIndexName(model: ModelState, name: string): string {
-  // Django limits index names to 30 characters (models.E034).
-  return `${model.key}_${name}_idx`.slice(0, 30).replace(/_+$/, "");
 }
 
 /** RS904 (opt-in): a foreign key column without an index. */
@@ -203,7 +198,7 @@ function report(ctx: OperationContext, model: ModelState, field: FieldState, cal
     ctx.target.database === "mysql"
       ? `Without a FOREIGN KEY constraint InnoDB creates no index, and Django's deletion collector looks up \`${table}\` by \`${column}\` for every deleted \`${parent}\` row (on_delete), scanning the whole table each time; joins from the parent scan it too.`
       : `Deleting a \`${parent}\` row (or changing its key) looks up \`${table}\` by \`${column}\`: the database's foreign key check and Django's deletion collector (on_delete) both do, and without an index each lookup scans the whole table; joins from the parent scan it too.`;
-  const index = `models.Index(fields=[${py(field.name)}], name=${py(shortIndexName(model, field.name))})`;
+  const index = `models.Index(fields=[${py(field.name)}], name=${py(djangoModelIndexName(table, [column]))})`;
   const steps = newTable
     ? [
         `1. Let Django index the column (drop \`db_index=False\`):\n${code(`(${py(field.name)}, ${fieldWith(call, {}, ["db_index"])}),`)}`,

@@ -8,6 +8,7 @@ import {
   createIndexConcurrentlySql,
   djangoHas,
   djangoIndexName,
+  djangoModelIndexName,
   fieldWith,
   likeIndexOpclass,
   migrationModule,
@@ -229,14 +230,29 @@ function alterIndexTogether(ctx: OperationContext): void {
     if (!columns) continue;
     statements.push(...concurrentIndexStatements(partitioned, djangoIndexName(table, columns, "_idx"), table, columns));
   }
-  const steps = [
-    `Keep the change in state and build Django's indexes concurrently, in a migration with \`atomic = False\` (one \`RunSQL\` per statement: a multi-statement string runs as one transaction, where CONCURRENTLY is refused):\n${migrationModule(
-      [separateDatabaseAndState([operationSource(ctx.op) + ","], statements.length ? statements : [runSqlLines("CREATE INDEX CONCURRENTLY IF NOT EXISTS ...;", null)])],
-      { atomic: false },
-    )}`,
-  ];
-  if (djangoHas(ctx.target, 4, 1)) {
-    steps.push("`index_together` is deprecated (removed in Django 5.1): prefer `Meta.indexes` with `AddIndexConcurrently`.");
+  const inState = `Keep the change in state and build Django's indexes concurrently, in a migration with \`atomic = False\` (one \`RunSQL\` per statement: a multi-statement string runs as one transaction, where CONCURRENTLY is refused):\n${migrationModule(
+    [separateDatabaseAndState([operationSource(ctx.op) + ","], statements.length ? statements : [runSqlLines("CREATE INDEX CONCURRENTLY IF NOT EXISTS ...;", null)])],
+    { atomic: false },
+  )}`;
+  const steps: string[] = [];
+  if (djangoHas(ctx.target, 5, 1) && !partitioned) {
+    // index_together is gone from Meta: the model can only declare these indexes in Meta.indexes.
+    const indexes = added.map((fields) => {
+      const columns = columnsOfFields(ctx, model, fields);
+      const name = columns ? djangoModelIndexName(table, columns) : "...";
+      return `models.Index(fields=[${fields.map(py).join(", ")}], name=${py(name)})`;
+    });
+    steps.push(
+      `Django ${ctx.target.django.join(".")} has no \`index_together\` (removed in 5.1; the operation stays only for old migrations): declare the indexes in \`Meta.indexes\` (\`indexes = [${indexes.join(", ")}]\`) and build them without blocking writes, in a migration of their own:\n${migrationModule(
+        indexes.map((index) => `AddIndexConcurrently(\n    model_name=${py(model.key)},\n    index=${index},\n),`),
+        { atomic: false, imports: ["from django.contrib.postgres.operations import AddIndexConcurrently"], note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" },
+      )}`,
+    );
+  } else {
+    steps.push(inState);
+    if (djangoHas(ctx.target, 4, 2)) {
+      steps.push("`index_together` is deprecated since Django 4.2 and removed in 5.1: prefer `Meta.indexes` with `AddIndexConcurrently`.");
+    }
   }
   ctx.report({
     range: ctx.op.range,

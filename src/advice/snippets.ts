@@ -270,7 +270,7 @@ export function dbDefaultFor(value: PyValue | null): string | null {
   }
 }
 
-export { djangoIndexName } from "../state/model-state.js";
+export { djangoIndexName, djangoModelIndexName } from "../state/model-state.js";
 
 /** Field classes whose PostgreSQL column is `varchar` (Django's `data_types`), or `text`. */
 const VARCHAR_FIELDS = new Set([

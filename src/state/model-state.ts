@@ -181,6 +181,18 @@ export function djangoIndexName(table: string, columns: string[], suffix = "", m
   return name;
 }
 
+/**
+ * The name Django gives an index declared without one (`Index.set_name_with_model`): at most 30
+ * characters, `<table[:11]>_<first column[:7]>_<md5(table + columns + suffix)[:6]>_<suffix>`; a
+ * column in descending order counts as `-<column>` in the digest.
+ */
+export function djangoModelIndexName(table: string, columns: string[], suffix = "idx"): string {
+  const bare = table.includes('"') ? (table.split(".").pop() ?? table).replace(/"/g, "") : table;
+  const digest = createHash("md5").update([bare, ...columns, suffix].join("")).digest("hex").slice(0, 6);
+  const name = `${bare.slice(0, 11)}_${(columns[0] ?? "").replace(/^-/, "").slice(0, 7)}_${digest}_${suffix}`;
+  return name[0] === "_" || /^[0-9]/.test(name) ? `D${name.slice(1)}` : name;
+}
+
 /** An identifier as PostgreSQL stores it: cut to 63 bytes, at a character boundary (`truncate_identifier`). */
 function pgIdentifier(name: string): Buffer {
   const bytes = Buffer.from(name);

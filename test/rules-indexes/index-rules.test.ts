@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
 import { resolveRun } from "../../src/config/resolve-options.js";
-import { djangoIndexName, likeIndexOpclass } from "../../src/advice/snippets.js";
+import { djangoIndexName, djangoModelIndexName, likeIndexOpclass } from "../../src/advice/snippets.js";
 import { postgresConstraintName } from "../../src/state/model-state.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
 
@@ -55,6 +55,13 @@ describe("Django's derived names", () => {
     const name = djangoIndexName(table, ["destination_location_identifier"], "_fk_inventory_warehouse_location_id");
     // Printed by Django 4.2's `schema_editor._create_index_name` on PostgreSQL.
     expect(name).toBe("inventory_warehouse__destination_location_47e1597c_fk_inventory");
+  });
+
+  it("names an index declared without a name as Index.set_name_with_model does, within 30 characters", () => {
+    // Printed by Django 4.2's `Index(fields=...).set_name_with_model(Book)` (db_table library_book).
+    expect(djangoModelIndexName("library_book", ["title", "pages"])).toBe("library_boo_title_e482d4_idx");
+    expect(djangoModelIndexName("library_book", ["-pages"])).toBe("library_boo_pages_b10669_idx");
+    expect(djangoModelIndexName("library_book", ["publisher_id"])).toBe("library_boo_publish_41ba94_idx");
   });
 
   it("names inline PRIMARY KEY and UNIQUE constraints as PostgreSQL does", () => {
@@ -175,6 +182,20 @@ describe("targets", () => {
       const cases = (await import("node:fs")).readdirSync(dir);
       for (const c of cases) expect(await findings(path.join(dir, c), { database: "sqlite" }), `${rule}/${c}`).toEqual([]);
     }
+  });
+
+  it("moves an AlterIndexTogether's indexes to Meta.indexes from Django 5.1, which has no index_together", async () => {
+    const dir = caseDir("adding-index-non-concurrently", "bad", "index-together-from-frozenset");
+    const [modern] = await findings(dir, { django: [5, 1] });
+    expect(modern?.help).toMatch(/AddIndexConcurrently\(\s+model_name="book",\s+index=models\.Index\(fields=\["title", "pages"\], name="library_boo_title_e482d4_idx"\),/);
+    expect(modern?.help).toContain("from django.contrib.postgres.operations import AddIndexConcurrently");
+    expect(modern?.help).not.toContain("AlterIndexTogether(");
+    const [older] = await findings(dir, { django: [4, 2] });
+    expect(older?.help).toContain("migrations.AlterIndexTogether(");
+    expect(older?.help).toContain('CREATE INDEX CONCURRENTLY IF NOT EXISTS "library_book_title_pages_9161bc20_idx"');
+    expect(older?.help).toContain("deprecated since Django 4.2");
+    const [oldest] = await findings(dir, { django: [4, 1] });
+    expect(oldest?.help).not.toContain("deprecated");
   });
 
   it("writes SQL instead of AddIndexConcurrently before Django 3.0, and RunSQL NOT VALID before 4.0", async () => {
