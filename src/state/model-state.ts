@@ -350,9 +350,24 @@ export function setProjectFieldClass(call: PyValue, type: string): void {
   projectFieldClasses.set(call, type);
 }
 
-/** The field class a call makes (`className`), or the Django class a project field class reaches. */
+/**
+ * Field classes of packages that share a name with one of Django's but make another column, by
+ * qualified name, with the Django class whose column they make: the JSON fields written before
+ * Django 3.1 keep JSON as text (`class JSONField(JSONFieldMixin, models.TextField)`), so moving
+ * to `models.JSONField` is a text -> jsonb change, not no change at all.
+ */
+const PACKAGE_FIELD_CLASSES: Readonly<Record<string, string>> = {
+  "jsonfield.JSONField": "TextField",
+  "jsonfield.fields.JSONField": "TextField",
+  "jsonfield.JSONCharField": "CharField",
+  "jsonfield.fields.JSONCharField": "CharField",
+  "django_extensions.db.fields.json.JSONField": "TextField",
+  "annoying.fields.JSONField": "TextField",
+};
+
+/** The field class a call makes (`className`), or the Django class a project field class (or a known package's) reaches. */
 export function fieldClassOf(call: Extract<PyValue, { kind: "call" }>): string {
-  return projectFieldClasses.get(call) ?? className(call);
+  return projectFieldClasses.get(call) ?? PACKAGE_FIELD_CLASSES[call.qualified] ?? className(call);
 }
 
 /**

@@ -172,3 +172,34 @@ class Migration(migrations.Migration):
     expect(await run()).toEqual({ computed: true, checks: 0 });
   });
 });
+
+describe("field classes of packages outside the project", () => {
+  it("the JSON fields written before Django 3.1 keep JSON as text: moving to models.JSONField changes the type", async () => {
+    const dir = project(`import jsonfield.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "meta", jsonfield.fields.JSONField(default=dict)),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library/migrations/0003_jsonb.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+    operations = [
+        migrations.AlterField("book", "meta", models.JSONField(default=dict)),
+    ]
+`,
+    );
+    const { state, result } = await analyze(["."], { cwd: dir, ruleNames: ["changing-column-type"] });
+    expect(state.model("library", "book")?.fields.get("meta")?.type).toBe("JSONField");
+    const change = result.diagnostics.filter((d) => d.rule === "changing-column-type");
+    expect(change.map((d) => d.message)).toEqual(["Changing `Book.meta` from `text` to `jsonb` rewrites `library_book` while blocking writes."]);
+  });
+});
