@@ -1,11 +1,14 @@
-import type { Rule } from "../src/engine/rule-types.js";
+import type { MigrationContext, OperationContext, Rule } from "../src/engine/rule-types.js";
+import { databaseChanges } from "../src/engine/field-changes.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { fieldFromCall, literalString } from "../src/state/model-state.js";
 import type { Operation } from "../src/model/types.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code } from "../src/advice/snippets.js";
 
 const WHOLE_FILE = { line: 1, column: 1, endLine: 1, endColumn: 1, startOffset: 0, endOffset: 0 };
 
-/** Whether an operation can change the database (state-only and no-op operations cannot). */
+/** Whether an operation can change the database (state-only and no-op operations cannot), read without the state. */
 function changesDatabase(op: Operation): boolean {
   if (op.unknown) return true;
   if (op.thirdParty) return op.thirdParty.database !== "none";
@@ -16,6 +19,28 @@ function changesDatabase(op: Operation): boolean {
     return !(sql === undefined || (sql.kind === "str" && sql.value.trim() === "") || (sql.kind === "name" && /RunSQL\.noop$/.test(sql.name)) || (sql.kind === "list" && sql.items.length === 0));
   }
   return !["AlterModelOptions", "AlterModelManagers"].includes(op.kind);
+}
+
+/**
+ * Whether the operation, as the replay sees it, changes the database: an `AlterField` of options
+ * Django keeps in Python only (`on_delete`, `related_name`, `help_text`, a many-to-many field's
+ * `through` model's...) runs no SQL (`sqlmigrate` prints `-- (no-op)`). A `SeparateDatabaseAndState`
+ * is judged by its database operations, which the replay visits one by one.
+ */
+function operationChangesDatabase(ctx: OperationContext): boolean {
+  const { op } = ctx;
+  if (ctx.effect === "state" || (op.kind === "SeparateDatabaseAndState" && !op.unknown)) return false;
+  if (op.kind === "AlterField" && !op.unknown && !op.thirdParty && op.args.field) {
+    const model = ctx.model(literalString(op.args.model_name));
+    const name = literalString(op.args.name);
+    const before = name ? model?.fields.get(name) : undefined;
+    if (model && name && before) {
+      const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
+      if (before.relation?.kind === "m2m" && after.relation?.kind === "m2m" && before.relation.through && after.relation.through) return false;
+      return databaseChanges(before, after, ctx.target.database).length > 0;
+    }
+  }
+  return changesDatabase(op);
 }
 
 /**
@@ -52,7 +77,7 @@ export const missingStageMarker: Rule = {
     hazards: ["H47"],
     docs: {
       summary: "A migration that changes the database without a deploy-stage marker (opt-in)",
-      what: "Flags a migration that changes the database but declares no stage: no `stage = Stage.PRE_DEPLOY/POST_DEPLOY` (django-syzygy), `safe = Safe.before_deploy()/after_deploy()/always()` (django-safemigrate) or `is_post_deployment = ...` (Sentry). Operations that change nothing in the database (state-only `SeparateDatabaseAndState`, `RunPython.noop`/`RunSQL.noop`, `AlterModelOptions`, `AlterModelManagers`) do not count, and a migration that only creates tables (an app's `0001_initial`) needs no marker when the default stage is pre-deploy, its only right stage. Opt-in: select it in projects that require every migration to say when it runs.",
+      what: "Flags a migration that changes the database but declares no stage: no `stage = Stage.PRE_DEPLOY/POST_DEPLOY` (django-syzygy), `safe = Safe.before_deploy()/after_deploy()/always()` (django-safemigrate) or `is_post_deployment = ...` (Sentry). Operations that change nothing in the database (state-only `SeparateDatabaseAndState`, `RunPython.noop`/`RunSQL.noop`, `AlterModelOptions`, `AlterModelManagers`, an `AlterField` of options Django keeps in Python only such as `on_delete`, `related_name` or `help_text`) do not count, and a migration that only creates tables (an app's `0001_initial`) needs no marker when the default stage is pre-deploy, its only right stage. Opt-in: select it in projects that require every migration to say when it runs.",
       why: "When stages are declared per migration, an unmarked one runs at the default stage whatever it does: a drop meant for after the deploy runs before it and breaks the release still serving traffic, or an added column meant for before it arrives too late. A required marker makes the author decide, the way django-safemigrate's `check` hook does.",
       recipe: ["Add the marker in the project's style to the `Migration` class: pre-deploy for expand steps (new tables and columns), post-deploy for contract steps (drops) and slow work the new release does not need."],
       severityReason: "Warning: the migration may well be right at the default stage; the marker records that someone decided.",
@@ -70,25 +95,42 @@ class Migration(migrations.Migration):
     ]`,
     },
   },
+  // Judged operation by operation (an AlterField needs the state before it), reported once per
+  // migration at its class; a migration whose operations cannot be read is judged as a whole.
+  operation(ctx) {
+    const { migration } = ctx;
+    if (reported.has(migration) || ctx.stageMarker || !migration.hasMigrationClass) return;
+    if (!operationChangesDatabase(ctx)) return;
+    reported.add(migration);
+    report(ctx);
+  },
   migration(ctx) {
     const { migration } = ctx;
-    if (ctx.stageMarker || !migration.hasMigrationClass) return;
-    if (!migration.operationsUnknown && !migration.operations.some(changesDatabase)) return;
-    if (ctx.stage === "pre" && onlyCreatesTables(migration.operations)) return;
-    const style = ctx.target.markerStyle;
-    const example =
-      style === "syzygy"
-        ? "from syzygy import Stage\n\nclass Migration(migrations.Migration):\n    stage = Stage.PRE_DEPLOY  # or Stage.POST_DEPLOY"
-        : style === "sentry"
-          ? "class Migration(CheckedMigration):\n    is_post_deployment = False  # True to run after the deploy"
-          : "from django_safemigrate import Safe\n\nclass Migration(migrations.Migration):\n    safe = Safe.before_deploy()  # or Safe.after_deploy(), Safe.always()";
-    ctx.report({
-      range: migration.classRange ?? WHOLE_FILE,
-      message: `\`${migration.name}\` changes the database but does not declare when it runs (before or after the deploy).`,
-      help: [
-        `Without a marker it runs at the default stage (${ctx.stage === "post" ? "post-deploy" : "pre-deploy"}) whatever it does: drops meant for after the deploy break the release still serving traffic, additions meant for before it arrive after the new release starts.`,
-        `1. Declare the stage${style ? ` in the style the project uses (${style})` : ""}:\n${code(example)}`,
-      ],
-    });
+    if (!migration.operationsUnknown || ctx.stageMarker || !migration.hasMigrationClass) return;
+    reported.add(migration);
+    report(ctx);
   },
 };
+
+/** Migrations already reported in this run (their first operation that changes the database). */
+const reported = new WeakSet<ParsedMigration>();
+
+function report(ctx: OperationContext | MigrationContext): void {
+  const { migration } = ctx;
+  if (ctx.stage === "pre" && !migration.operationsUnknown && onlyCreatesTables(migration.operations)) return;
+  const style = ctx.target.markerStyle;
+  const example =
+    style === "syzygy"
+      ? "from syzygy import Stage\n\nclass Migration(migrations.Migration):\n    stage = Stage.PRE_DEPLOY  # or Stage.POST_DEPLOY"
+      : style === "sentry"
+        ? "class Migration(CheckedMigration):\n    is_post_deployment = False  # True to run after the deploy"
+        : "from django_safemigrate import Safe\n\nclass Migration(migrations.Migration):\n    safe = Safe.before_deploy()  # or Safe.after_deploy(), Safe.always()";
+  ctx.report({
+    range: migration.classRange ?? WHOLE_FILE,
+    message: `\`${migration.name}\` changes the database but does not declare when it runs (before or after the deploy).`,
+    help: [
+      `Without a marker it runs at the default stage (${ctx.stage === "post" ? "post-deploy" : "pre-deploy"}) whatever it does: drops meant for after the deploy break the release still serving traffic, additions meant for before it arrive after the new release starts.`,
+      `1. Declare the stage${style ? ` in the style the project uses (${style})` : ""}:\n${code(example)}`,
+    ],
+  });
+}

@@ -1,9 +1,9 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { TABLE_ALTERING_OPERATIONS } from "../src/model/django-operations.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
-import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
+import { locksOf } from "../src/engine/table-locks.js";
 import { literalString } from "../src/state/model-state.js";
+import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { code, lockTimeoutSql, py } from "../src/advice/snippets.js";
 
 
@@ -18,20 +18,21 @@ function lockingChange(ctx: OperationContext): string | null {
   if (op.unknown || ctx.effect === "state") return null;
   if (op.thirdParty && op.thirdParty.database !== "same") return null;
   // PostgreSQL 12+ renames an index under SHARE UPDATE EXCLUSIVE on the index alone: reads and
-  // writes of the table go on, and nothing queues behind the wait.
+  // writes of the table go on, and nothing queues behind the wait. Before 12 the index is locked
+  // ACCESS EXCLUSIVE, and every query planning on the table waits for it.
   const indexRenameIsLight = ctx.target.postgresVersion >= 12;
-  if (op.kind === "RenameIndex" && indexRenameIsLight) return null;
-  const arg = TABLE_ALTERING_OPERATIONS[op.kind];
-  if (arg !== undefined) {
-    const model = ctx.model(literalString(op.args[arg]));
-    if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
-    return `\`${op.kind}\` on \`${ctx.tableOf(model)}\``;
-  }
   if (op.kind === "RunSQL") {
     const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => !NOT_DDL.has(fact.kind) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight));
     return ddl ? `\`RunSQL\` ${ddl.fact.kind.toUpperCase().replace(/-/g, " ")}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
   }
-  return null;
+  if (op.kind === "RenameIndex" && !indexRenameIsLight) {
+    const model = ctx.model(literalString(op.args.model_name));
+    return model && ctx.hasTable(model) && !ctx.isNewTable(model) ? `\`RenameIndex\` on \`${ctx.tableOf(model)}\`` : null;
+  }
+  // The lock model: only modes that queue the application's queries (SHARE or stronger), so an
+  // AlterField of Python-only options (on_delete, help_text) or a concurrent build takes none.
+  const lock = locksOf(ctx)[0];
+  return lock ? `\`${op.kind}\` (${lock.what}) on \`${lock.table}\`` : null;
 }
 
 /**
@@ -50,7 +51,7 @@ export const runningDdlWithoutLockTimeout: Rule = {
     hazards: ["H33"],
     docs: {
       summary: "A migration that locks an existing table without a `lock_timeout` (opt-in)",
-      what: "Flags the first operation of a migration that takes a table lock on an existing table (`AddField`, `AlterField`, `AddIndex`, `AddConstraint`, ..., DDL in `RunSQL`; not `RenameIndex` or `ALTER INDEX ... RENAME` on PostgreSQL 12+, which lock the index alone with SHARE UPDATE EXCLUSIVE) when no earlier `RunSQL` of the migration sets a non-zero `lock_timeout` (`SET LOCAL lock_timeout = '5s'` in an atomic migration, `SET lock_timeout` in one with `atomic = False`, where SET LOCAL has no effect). Opt-in, and silent when the configuration says `timeouts-set-by-runner = true`.",
+      what: "Flags the first operation of a migration that takes a lock on an existing table that queues the application's queries (SHARE or stronger, as `altering-hot-table` reads them: `AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`, a foreign key of a new model on the table it references, ..., DDL in `RunSQL`; not an `AlterField` of Python-only options such as `on_delete`, concurrent index builds, or `RenameIndex` and `ALTER INDEX ... RENAME` on PostgreSQL 12+, which lock the index alone with SHARE UPDATE EXCLUSIVE) when no earlier `RunSQL` of the migration sets a non-zero `lock_timeout` (`SET LOCAL lock_timeout = '5s'` in an atomic migration, `SET lock_timeout` in one with `atomic = False`, where SET LOCAL has no effect). Opt-in, and silent when the configuration says `timeouts-set-by-runner = true`.",
       why: "A DDL statement waits for its lock behind every running query of the table, and every later query of the table waits behind it: a long report or an idle transaction turns a metadata-only change into an outage. `lock_timeout` makes the migration fail fast instead, so it can be retried. It is opt-in because the usual place for the timeout is the migration runner (`ALTER ROLE ... SET lock_timeout`, the connection's `options`, django-pg-zero-downtime-migrations' `ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT`), which rollsafe cannot see; asking for a `SET` in every migration is the noise squawk users complain about (squawk #678). Select it when migrations are expected to set their own timeouts; note that django-pg-zero-downtime-migrations applies its timeout to schema-editor statements only, not to `RunSQL`/`RunPython` (the Sentry incident behind their `LOCK_TIMEOUT_FORCE`).",
       recipe: [
         "Start the migration with `migrations.RunSQL(\"SET LOCAL lock_timeout = '5s'\", reverse_sql=migrations.RunSQL.noop)` (atomic migrations), or `SET lock_timeout` in one with `atomic = False`.",
