@@ -77,7 +77,7 @@ export const addingAutoIncrementColumn: Rule = {
     }
     ctx.report({
       range: op.range,
-      message: `Adding auto-increment column \`${model.name}.${name}\` ${pg ? "rewrites" : "rebuilds"} \`${table}\` while blocking writes.`,
+      message: `Adding auto-increment column \`${model.name}.${name}\` ${pg ? "rewrites" : "rebuilds"} \`${table}\` while blocking ${pg ? "reads and writes" : "writes"}.`,
       help,
     });
   },

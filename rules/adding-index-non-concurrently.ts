@@ -318,7 +318,7 @@ function fieldIndex(ctx: OperationContext): void {
   const what = ctx.op.args.field?.kind === "call" && ctx.op.args.field.kwargs.db_index ? "`db_index=True`" : "its default index";
   ctx.report({
     range: ctx.op.range,
-    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking writes during the build.`,
+    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
   });

@@ -60,7 +60,7 @@ export const addingStoredGeneratedColumn: Rule = {
     if (!pg) steps.push(`Or keep the \`GeneratedField\` with \`db_persist=False\`: MySQL adds a VIRTUAL column without copying the table.`);
     ctx.report({
       range: op.range,
-      message: `Adding stored generated column \`${model.name}.${name}\` ${pg ? "rewrites" : "copies"} \`${table}\` while blocking writes.`,
+      message: `Adding stored generated column \`${model.name}.${name}\` ${pg ? "rewrites" : "copies"} \`${table}\` while blocking ${pg ? "reads and writes" : "writes"}.`,
       help: [
         pg
           ? `PostgreSQL computes \`${column}\` for every existing row of \`${table}\` by rewriting the table under an ACCESS EXCLUSIVE lock: every read and write waits for the rewrite. PostgreSQL ${ctx.target.postgresVersion < 18 ? `${ctx.target.postgresVersion} has no virtual generated columns, so \`db_persist=False\` is not an option there` : "18 also has virtual generated columns, which are added without a rewrite"}.`

@@ -280,7 +280,7 @@ export const changingColumnType: Rule = {
     if (db === "mysql") steps.unshift("Or run this change with an online schema-change tool (gh-ost, pt-online-schema-change) and keep the migration state-only.");
     ctx.report({
       range: ctx.op.range,
-      message: `Changing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` ${db === "sqlite" ? "remakes" : db === "mysql" ? "copies" : "rewrites"} \`${table}\`${db === "sqlite" ? "" : " while blocking writes"}.`,
+      message: `Changing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` ${db === "sqlite" ? "remakes" : db === "mysql" ? "copies" : "rewrites"} \`${table}\`${db === "sqlite" ? "" : db === "mysql" ? " while blocking writes" : " while blocking reads and writes"}.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       severity: db === "sqlite" ? "warning" : undefined,
       related: facts.before.origin ? [ctx.relatedAt(facts.before.origin, `\`${model.name}.${name}\` was defined as \`${from}\` here`)] : undefined,

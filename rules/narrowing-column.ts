@@ -101,7 +101,7 @@ export const narrowingColumn: Rule = {
       range: ctx.op.range,
       message: onlyRounds
         ? `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` silently rounds every existing value and rewrites \`${table}\` while blocking reads and writes.`
-        : `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` fails on existing values that do not fit and ${pg ? "rewrites" : "copies"} \`${table}\` while blocking writes.`,
+        : `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` fails on existing values that do not fit and ${pg ? "rewrites" : "copies"} \`${table}\` while blocking ${pg ? "reads and writes" : "writes"}.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: facts.before.origin ? [ctx.relatedAt(facts.before.origin, `\`${model.name}.${name}\` was defined as \`${from}\` here`)] : undefined,
     });

@@ -200,6 +200,6 @@ class Migration(migrations.Migration):
     const { state, result } = await analyze(["."], { cwd: dir, ruleNames: ["changing-column-type"] });
     expect(state.model("library", "book")?.fields.get("meta")?.type).toBe("JSONField");
     const change = result.diagnostics.filter((d) => d.rule === "changing-column-type");
-    expect(change.map((d) => d.message)).toEqual(["Changing `Book.meta` from `text` to `jsonb` rewrites `library_book` while blocking writes."]);
+    expect(change.map((d) => d.message)).toEqual(["Changing `Book.meta` from `text` to `jsonb` rewrites `library_book` while blocking reads and writes."]);
   });
 });

@@ -127,7 +127,7 @@ describe("a foreign key pointed at another field", () => {
 
   it("changes the column to the target field's type", async () => {
     const diags = await lintOps(ops);
-    expect(diags.find((d) => d.rule === "changing-column-type")?.message).toBe("Changing `Book.author` from `bigint` to `varchar(10)` rewrites `library_book` while blocking writes.");
+    expect(diags.find((d) => d.rule === "changing-column-type")?.message).toBe("Changing `Book.author` from `bigint` to `varchar(10)` rewrites `library_book` while blocking reads and writes.");
   });
 
   it("drops the constraint named for the old target and adds one named for the new", async () => {
