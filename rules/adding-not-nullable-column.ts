@@ -16,6 +16,7 @@ import {
   runSqlLines,
   separateDatabaseAndState,
   setDefaultStep,
+  sqlConstant,
   sqlIdent,
 } from "../src/advice/snippets.js";
 import { dbDefaultFix, operationSource } from "../src/fix/rule-fixes.js";
@@ -114,7 +115,9 @@ export const addingNotNullableColumn: Rule = {
     const defaultText = filled ? pyValue(filled) : null;
     const help: string[] = [];
     if (field.hasDefault) {
-      help.push(defaultDropped(ctx, table, column, pyValue(field.default), oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
+      // The SQL literal when the default is one (`''`, not Python's `""`), else the Python value Django evaluates.
+      const value = sqlConstant(field.default) ?? `\`${pyValue(field.default)}\``;
+      help.push(defaultDropped(ctx, table, column, value, oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
     } else if (implicit) {
       const why = implicit.kind === "str" ? "`blank=True` on a string field" : "`auto_now`/`auto_now_add`";
       help.push(defaultDropped(ctx, table, column, implicit.kind === "str" ? "''" : "the migration's time", ` (Django's own value for ${why}, with no \`default\`)`));
