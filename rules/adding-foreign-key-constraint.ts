@@ -261,8 +261,9 @@ export const addingForeignKeyConstraint: Rule = {
         );
       } else if (mode === "readd") {
         // What the column itself needs, without the foreign key's drop and re-add (a new default
-        // is Python's alone then): nothing, a NOT NULL change, or what sqlmigrate shows.
-        const needed = before ? databaseChanges(before, after).filter((key) => key !== "default") : [];
+        // is Python's alone then; a new target with the same table and column, such as a proxy of
+        // the old one, changes nothing): nothing, a NOT NULL change, or what sqlmigrate shows.
+        const needed = before ? databaseChanges(before, after).filter((key) => key !== "default" && key !== "to") : [];
         const sql = needed.length === 0 ? [] : needed.length === 1 && needed[0] === "null" ? [nullabilityRunSql(table, column, after.null === true)] : null;
         steps.push(
           sql === null

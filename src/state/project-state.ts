@@ -12,6 +12,7 @@ import {
   columnOf,
   constraintFromValue,
   defaultTableName,
+  contribTable,
   djangoIndexName,
   fieldFromCall,
   indexFromValue,
@@ -183,7 +184,11 @@ export class ProjectState {
     return this.models.get(dot < 0 ? key.toLowerCase() : `${key.slice(0, dot)}.${key.slice(dot + 1).toLowerCase()}`);
   }
 
-  /** The concrete table of a model: proxies use their concrete parent's table. */
+  /**
+   * The concrete table of a model: proxies use their concrete parent's table, also when the parent
+   * is a model outside the run's apps (DefectDojo's `Dojo_User`, a proxy of `auth.User`, is
+   * `auth_user`): a contrib model's table, or Django's default name for the model.
+   */
   tableOf(model: ModelState, seen = new Set<string>()): string {
     if (model.proxy) {
       for (const base of model.bases) {
@@ -192,6 +197,11 @@ export class ProjectState {
           seen.add(base);
           return this.tableOf(parent, seen);
         }
+      }
+      const outside = model.bases.find((base) => base.includes(".") && !this.modelByKey(base));
+      if (outside !== undefined) {
+        const [app, key] = outside.split(".", 2) as [string, string];
+        return contribTable(outside) ?? defaultTableName(app, key);
       }
     }
     return model.dbTable ?? defaultTableName(model.app, model.key);
