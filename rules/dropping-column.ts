@@ -113,7 +113,7 @@ export const droppingColumn: Rule = {
     hazards: ["H01"],
     docs: {
       summary: "Dropping a column that the running release still reads and writes",
-      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column. A `RemoveField` whose column goes with its table, dropped by a `DeleteModel` of the model later in the same migration (what `makemigrations` writes for a deleted model's relations), is left to `dropping-table`, whose state-only deletion takes it in; the removal of a many-to-many field (its join table is not the model's) is still reported, unless it has a `through` model (then nothing is dropped).",
+      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column. A `RemoveField` whose column goes with its table, dropped by a `DeleteModel` of the model later in the same migration (what `makemigrations` writes for a deleted model's relations), is left to `dropping-table`, whose state-only deletion takes it in; the removal of a many-to-many field (its join table is not the model's) is still reported, unless it has a `through` model (then nothing is dropped). A column the same migration added is not flagged: the old release never used it.",
       why: "Django names every model field in its SELECT and INSERT statements. While the old release still serves traffic, each of its queries on the model fails with `column ... does not exist`, and a rollback to the old release fails the same way.",
       recipe: [
         "Remove the field from the model and ship a state-only removal (`SeparateDatabaseAndState(state_operations=[RemoveField(...)], database_operations=[])`). If the column is NOT NULL without a database default, make it nullable (or give it a `db_default`) first, so the new release's INSERTs work.",
@@ -145,6 +145,8 @@ export const droppingColumn: Rule = {
     // A column the same migration's DeleteModel drops with its table: dropping-table reports
     // both, and its state-only deletion takes this removal in.
     if (!field || removedWithTable(ctx, model, field)) return;
+    // A column this migration added: the old release never used it.
+    if (field.addedIn === ctx.migration.id) return;
     // A many-to-many field with an explicit `through` model has neither a column nor a join
     // table of its own: removing it changes nothing in the database (sqlmigrate: no-op, pretix 0268).
     if (field.relation?.kind === "m2m" && field.relation.through) return;

@@ -14,7 +14,7 @@ export const renamingColumn: Rule = {
     hazards: ["H05"],
     docs: {
       summary: "Renaming a column that the running release still uses",
-      what: "Flags `RenameField` when the column name really changes (no `db_column` keeps it), and `AlterField` that changes `db_column`, on an existing managed table.",
+      what: "Flags `RenameField` when the column name really changes (no `db_column` keeps it), and `AlterField` that changes `db_column`, on an existing managed table. A column the same migration added (`AddField`, then renamed) is not flagged: the old release never used it.",
       why: "A rename is instant, but only one name exists at a time: the old release keeps using the old column name and fails on every query of the model until it is gone; the new release fails if the migration runs late.",
       recipe: [
         "Rename only the Python attribute: keep the column by setting `db_column` to the old column name on the field, then rename the field. Django sees the same column and emits no SQL.",
@@ -56,6 +56,8 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
       newField = fieldFromCall(name, op.args.field, model.app, model.key, null);
       fieldName = name;
     }
+    // A column (or join table) this migration added: the old release never used it.
+    if (oldField.addedIn === ctx.migration.id) return;
     const table = ctx.tableOf(model);
     // Many-to-many fields have no column; renaming one renames its join table instead.
     if (oldField.relation?.kind === "m2m") {

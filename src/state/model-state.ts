@@ -63,6 +63,11 @@ export interface FieldState {
   /** The field call itself. */
   call: PyValue | null;
   origin: Origin | null;
+  /**
+   * The migration whose `AddField` added the column (kept through later renames and alterations),
+   * when one did: a column added by the migration being checked is one the old release never used.
+   */
+  addedIn?: string;
 }
 
 /** One model in state. */

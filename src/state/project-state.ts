@@ -376,6 +376,8 @@ export class ProjectState {
         if (op.kind === "AlterField" && !model.fields.has(name) && !model.fieldsIncomplete) {
           problems.push({ message: `field \`${model.name}.${name}\` is not in the state before this operation` });
         }
+        const addedIn = op.kind === "AddField" ? ctx.migration : model.fields.get(name)?.addedIn;
+        if (addedIn !== undefined) field.addedIn = addedIn;
         if (this.hasTable(model)) {
           const table = this.tableOf(model);
           const before = model.fields.get(name);
