@@ -45,6 +45,26 @@ function changesSchemaOnly(ctx: OperationContext, op: Operation): boolean {
   });
 }
 
+/** Builtins a function that only reads may call, by bare name. */
+const READING_BUILTINS = new Set(["print", "len", "list", "dict", "set", "tuple", "str", "int", "float", "bool", "sorted", "range", "enumerate", "zip", "isinstance", "getattr", "hasattr", "open", "min", "max", "sum", "any", "all", "repr", "format"]);
+/** Methods a function that only reads may call: queryset reads, serialisation, files, logging. */
+const READING_METHOD = /\.(get_model|all|filter|exclude|get|first|last|values|values_list|iterator|count|exists|order_by|select_related|prefetch_related|only|defer|annotate|aggregate|distinct|using|in_bulk|dump|dumps|load|loads|join|format|append|extend|items|keys|debug|info|warning|write)$/;
+
+/**
+ * Whether a `RunPython` only reads rows (Kiwi TCMS's management 0013 writes a backup file of a
+ * column before the migration drops it): every call of its functions is a queryset read, a
+ * builtin, a file write or logging. It takes no row locks, so one that runs before a schema
+ * change holds nothing up.
+ */
+function readsOnly(ctx: OperationContext, op: Operation): boolean {
+  if (op.kind !== "RunPython" || (op.executes?.length ?? 0) > 0) return false;
+  const name = runPythonFunctionName(op.args.code);
+  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  if (functions.length === 0) return false;
+  const own = new Set(functions.map((f) => f.name));
+  return functions.every((f) => f.calls.every((call) => own.has(call) || READING_BUILTINS.has(call) || READING_METHOD.test(call)));
+}
+
 /** A description of what the data operation does, or null when it is not a backfill. */
 function backfillOf(ctx: OperationContext, op: Operation): string | null {
   if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) || changesSchemaOnly(ctx, op) ? null : "`RunPython`";
@@ -251,7 +271,7 @@ export const mixingBackfillWithSchemaChanges: Rule = {
     hazards: ["H41"],
     docs: {
       summary: "A data backfill in the same atomic migration as a schema change of an existing table",
-      what: "Flags a `RunPython` (other than `RunPython.noop`, and other than one whose function only executes DDL that rollsafe reads: `schema_editor.execute`, a cursor's `execute`, `schema_editor.add_index`/`remove_index`, which are checked as schema changes) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after. Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
+      what: "Flags a `RunPython` (other than `RunPython.noop`, and other than one whose function only executes DDL that rollsafe reads: `schema_editor.execute`, a cursor's `execute`, `schema_editor.add_index`/`remove_index`, which are checked as schema changes) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after, unless the `RunPython` only reads (every call a queryset read, a builtin, a file write or logging: it takes no row locks). Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
       why: "On PostgreSQL, Django runs an atomic migration in one transaction, so the lock of the schema change (ACCESS EXCLUSIVE for most, which blocks reads too; SHARE for an index build, which blocks writes) is held until COMMIT, through the whole backfill: the table's traffic waits for the backfill. Backfill first, and its row locks are held while the DDL waits and runs.",
       recipe: [
         "Put the schema change in its own migration.",
@@ -286,6 +306,7 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
       progress.held ??= change;
     }
     // Added after its own schema change: a `RunSQL` with both DDL and DML is not held against itself.
-    if (backfill !== null && !held) progress.waiting.push({ what: backfill, range: op.range, report: ctx.report, source: op });
+    // A function that only reads holds no row locks against a later change.
+    if (backfill !== null && !held && !readsOnly(ctx, op)) progress.waiting.push({ what: backfill, range: op.range, report: ctx.report, source: op });
   },
 };

@@ -24,7 +24,7 @@ const migration = (previous: string, ops: string[]) =>
     "",
     "",
     "def forwards(apps, schema_editor):",
-    "    pass",
+    '    apps.get_model("library", "Book").objects.filter(subtitle__isnull=True).update(subtitle="")',
     "",
     "",
     "class Migration(migrations.Migration):",
