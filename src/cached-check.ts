@@ -286,7 +286,8 @@ export async function cachedCheck(argv: readonly string[]): Promise<number | Pre
   } catch {
     return null;
   }
-  if (!rendered) return prepared;
+  // A run that found no migration file leaves its hint to the CLI (noMigrationsHint).
+  if (!rendered || rendered.summary.files === 0) return prepared;
   try {
     await streamOutput(rendered.file, rendered.start, output);
   } catch (error) {

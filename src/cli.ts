@@ -145,6 +145,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
         progress.done();
         await streamOutput(rendered.file, rendered.start, opts.output);
         exitCode = rendered.internal || existing.missing ? 2 : exitCodeFor(run.failOn, rendered.summary);
+        noMigrationsHint(rendered.summary, existing.found);
         return;
       }
       // The release plan is part of the JSON report; it is kept with a cached result.
@@ -169,6 +170,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       await writeOutput(report, opts.output, cache && handle ? cache.renderedWriter(handle, variant, { summary: result.summary, internal }) : null);
       await appendStepSummary(result);
       exitCode = internal || existing.missing ? 2 : exitCodeFor(run.failOn, result.summary);
+      noMigrationsHint(result.summary, existing.found);
     });
 
   program
@@ -252,6 +254,18 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
     process.stderr.write(`rollsafe: internal error: ${sanitizeLine(error instanceof Error ? error.message : String(error))}\n`);
     return 2;
   }
+}
+
+/**
+ * One line on stderr when directories held no migration file at all: a project whose migrations
+ * Django loads from elsewhere (`MIGRATION_MODULES`, DefectDojo's `dojo/db_migrations`) would
+ * otherwise pass with "Checked 0 migrations". The exit code does not change.
+ */
+function noMigrationsHint(summary: { files: number }, found: string[]): void {
+  if (summary.files > 0 || found.length === 0) return;
+  process.stderr.write(
+    `rollsafe: no migration file found under ${found.map((p) => sanitizeLine(p)).join(", ")} (rollsafe reads \`migrations\` packages; migrations Django loads from another package, through MIGRATION_MODULES, need \`migration-modules\` in the configuration)\n`,
+  );
 }
 
 /**

@@ -260,7 +260,7 @@ async function runKey(
   racyMs: number | null,
 ): Promise<{ text: string; walk: string | null; newestMs: number; discovery: Discovery; stamps: () => FileStamps } | null> {
   // The walk only: `apps.py` is in the key by its stat, and its label is read if the run happens.
-  const discovery = await discover(absolute, { exclude: options.exclude, labelCache: false });
+  const discovery = await discover(absolute, { exclude: options.exclude, migrationModules: options.migrationModules, labelCache: false });
   if (discovery.problems.length > 0) return null;
   const reported = [...discovery.reportPaths].filter((p) => (options.reportFilter ? options.reportFilter(p) : true));
   const notReported = options.notReported;

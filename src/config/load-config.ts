@@ -40,6 +40,11 @@ export interface RollsafeConfig {
   authUserModel?: string;
   failOn?: FailOn;
   operations?: Map<string, OperationEntry>;
+  /**
+   * Migration packages Django loads from elsewhere than `<app>/migrations` (`MIGRATION_MODULES`):
+   * absolute directory -> app label.
+   */
+  migrationModules?: Map<string, string>;
 }
 
 /** When the exit code is 1: a finding at or above this level exists (`never`: only 2 on failures). */
@@ -74,6 +79,14 @@ export function findConfigFile(start: string): string | null {
     const parent = path.dirname(dir);
     if (parent === dir) return null;
     dir = parent;
+  }
+}
+
+function isDirectory(dir: string): boolean {
+  try {
+    return statSync(dir).isDirectory();
+  } catch {
+    return false;
   }
 }
 
@@ -241,6 +254,22 @@ export function checkConfig(table: Record<string, unknown>, ctx: CheckContext): 
       case "fail-on":
         config.failOn = oneOf(key, value, FAIL_ON);
         break;
+      case "migration-modules": {
+        if (!isTable(value)) fail(key, `must be a table of app_label = "package.module" (as in MIGRATION_MODULES) or "directory", not ${describe(value)}`);
+        config.migrationModules = new Map();
+        for (const [label, where] of Object.entries(value as Record<string, unknown>)) {
+          const sub = keyName(rawKey, label);
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(label)) fail(sub, "must be keyed by an app label");
+          const text = str(sub, where).trim();
+          // A dotted module as MIGRATION_MODULES names it, or a directory relative to this file.
+          const relative = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(text) ? text.split(".").join(path.sep) : text;
+          if (relative === "") fail(sub, "must name a package or a directory");
+          const dir = path.resolve(path.dirname(ctx.file), relative);
+          if (!isDirectory(dir)) fail(sub, `names ${describe(text)}, but there is no directory \`${path.relative(path.dirname(ctx.file), dir) || "."}\` beside ${path.basename(ctx.file)}`);
+          config.migrationModules.set(dir, label);
+        }
+        break;
+      }
       case "operations": {
         if (!isTable(value)) fail(key, `must be a table of "module.ClassName" = { effect = ..., same-as = ... }, not ${describe(value)}`);
         config.operations = new Map();

@@ -215,6 +215,7 @@ export function resolveRun(paths: string[], flags: RunFlags, cwd: string = proce
     ...(config?.startAfter ? { startAfter: config.startAfter, configFile: shownPath(cwd, config.file) } : {}),
     ...(config?.operations ? { operations: config.operations } : {}),
     ...(config?.authUserModel ? { authUserModel: config.authUserModel } : {}),
+    ...(config?.migrationModules ? { migrationModules: config.migrationModules } : {}),
     collectGarbage: true,
   };
   return { options, failOn: failOnText as FailOn, config, django, djangoOrigin };

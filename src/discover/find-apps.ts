@@ -91,6 +91,11 @@ export interface DiscoverOptions {
    * needs only the walk).
    */
   labelCache?: AppLabelCache | false;
+  /**
+   * Migration packages Django loads from elsewhere than `<app>/migrations` (the configuration's
+   * `migration-modules`, as `MIGRATION_MODULES` maps them): absolute directory -> app label.
+   */
+  migrationModules?: ReadonlyMap<string, string>;
 }
 
 /** Django's loader ignores module names starting with `_` or `~` (see `MigrationLoader.load_disk`). */
@@ -135,6 +140,30 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
   /** Listings of migrations directories read during the walk, reused for the file list. */
   const listings = new Map<string, Dirent[]>();
 
+  // The configured packages by their real path as well, so a walk through a link finds them.
+  const modules = new Map<string, string>();
+  for (const [dir, label] of options.migrationModules ?? []) {
+    modules.set(dir, label);
+    try {
+      modules.set(realpathSync.native(dir), label);
+    } catch {
+      // A package that went away since the configuration was read: the walk does not meet it.
+    }
+  }
+  const configuredLabels = new Set(modules.values());
+  /** The configured package `dir` is (given path or real path), as the app it holds. */
+  function moduleApp(dir: string, real: string | null): AppInfo | null {
+    const label = modules.get(dir) ?? (real === null ? undefined : modules.get(real));
+    if (label === undefined || !existsSync(path.join(dir, "__init__.py"))) return null;
+    const key = `${dir}${path.sep}`;
+    const existing = appsByDir.get(key);
+    if (existing) return existing;
+    // The app's own directory is not known from MIGRATION_MODULES; the package's parent stands for it.
+    const app: AppInfo = { label, dir: path.dirname(dir), migrationsDir: dir, labelSource: "configuration" };
+    appsByDir.set(key, app);
+    return app;
+  }
+
   async function addApp(appDir: string): Promise<AppInfo | null> {
     const existing = appsByDir.get(appDir);
     if (existing) return existing;
@@ -142,6 +171,9 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     if (!existsSync(path.join(migrationsDir, "__init__.py"))) return null;
     const { label, source } =
       options.labelCache === false ? { label: path.basename(appDir), source: "directory" as const } : await (await appConfig()).readAppLabel(appDir, options.labelCache);
+    // An app whose migrations Django loads from a configured package: its `migrations/` is not
+    // loaded. (A walk that reads no labels keeps it: the result cache's key may watch more files.)
+    if (options.labelCache !== false && configuredLabels.has(label)) return null;
     const app: AppInfo = { label, dir: appDir, migrationsDir, labelSource: source };
     appsByDir.set(appDir, app);
     return app;
@@ -171,7 +203,8 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     if (visited.has(real)) return;
     visited.add(real);
     if (!isRoot && isExcluded(dir)) return;
-    const isMigrations = path.basename(dir) === "migrations";
+    const configured = modules.size > 0 ? moduleApp(dir, real) : null;
+    const isMigrations = configured !== null || path.basename(dir) === "migrations";
     let entries: Dirent[];
     try {
       // Only a migrations directory's files matter; elsewhere (thousands of `locale/` directories
@@ -183,7 +216,7 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
     }
     watched.add(dir);
     if (isMigrations && entries.some((e) => e.name === "__init__.py") && looksLikeMigrationsPackage(entries.map((e) => e.name))) {
-      const app = await addApp(path.dirname(dir));
+      const app = configured ?? (await addApp(path.dirname(dir)));
       if (app) {
         if (app.migrationsDir === dir) listings.set(dir, entries);
         for (const entry of entries) {
@@ -224,6 +257,11 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
       continue;
     }
     const migrationsDir = path.dirname(abs);
+    const configuredApp = modules.size > 0 ? moduleApp(migrationsDir, safeRealpath(migrationsDir)) : null;
+    if (configuredApp && isMigrationModule(path.basename(abs))) {
+      reportPaths.add(abs);
+      continue;
+    }
     if (path.basename(migrationsDir) !== "migrations" || !isMigrationModule(path.basename(abs))) {
       if (abs.endsWith(".py")) problems.push({ path: given, message: "not a migration file (not in a `migrations/` package), skipped" });
       else problems.push({ path: given, message: "not a Python file, skipped" });
@@ -260,10 +298,21 @@ export async function discover(paths: string[], options: DiscoverOptions = {}): 
   return { apps, files, reportPaths, problems, watched: [...watched] };
 }
 
+/** The real path of `p`, or null when it cannot be resolved. */
+function safeRealpath(p: string): string | null {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return null;
+  }
+}
+
 /** Names the apps of a discovery made with `labelCache: false`, as `discover` would have. */
 export async function labelApps(discovery: Discovery, labelCache?: AppLabelCache): Promise<void> {
   const { readAppLabel } = await appConfig();
   for (const app of discovery.apps) {
+    // A configured package's label is the configuration's.
+    if (app.labelSource === "configuration") continue;
     const { label, source } = await readAppLabel(app.dir, labelCache);
     app.label = label;
     app.labelSource = source;

@@ -38,6 +38,8 @@ export interface LintOptions {
   target?: Partial<Target>;
   /** Absolute path prefixes to leave out. */
   exclude?: string[];
+  /** Migration packages outside `<app>/migrations` (`MIGRATION_MODULES`): absolute directory -> app label. */
+  migrationModules?: ReadonlyMap<string, string>;
   /** Rules to run (default: all that are not opt-in). */
   rules?: Rule[];
   /** Rules to run by name, in this order, when `rules` is not given (the settings name them). */
@@ -157,7 +159,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     discovery = options.walked;
     await labelApps(discovery, cache ?? undefined);
   } else {
-    discovery = await discover(paths.map((p) => path.resolve(cwd, p)), { exclude: options.exclude, ...(cache ? { labelCache: cache } : {}) });
+    discovery = await discover(paths.map((p) => path.resolve(cwd, p)), { exclude: options.exclude, migrationModules: options.migrationModules, ...(cache ? { labelCache: cache } : {}) });
   }
   if (options.reportFilter) for (const p of [...discovery.reportPaths]) if (!options.reportFilter(p)) discovery.reportPaths.delete(p);
   const notReported = options.notReported;

@@ -218,7 +218,7 @@ export interface AppInfo {
   dir: string;
   migrationsDir: string;
   /** Where the label came from. */
-  labelSource: "apps.py" | "directory";
+  labelSource: "apps.py" | "directory" | "configuration";
 }
 
 export type Severity = "error" | "warning";

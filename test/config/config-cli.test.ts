@@ -2,7 +2,7 @@
  * The configuration and run flags through the real CLI (`bin/rollsafe.cjs` over `dist/`; run
  * `npx tsc -p tsconfig.json` first): exit codes, one-line errors, flags overriding the file.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -154,6 +154,8 @@ describe("configuration errors: one line naming the file and the key, exit 2", (
     ["operation same-as", '[operations."a.b.Op"]\nsame-as = "DropColumn"\n', '`operations."a.b.Op".same-as` must name a built-in operation such as "AddIndexConcurrently" or "RemoveField", not "DropColumn"'],
     ["operation needs same-as", '[operations."a.b.Op"]\neffect = "state-only"\n', '`operations."a.b.Op".same-as` is missing: effect "state-only" needs the built-in operation it behaves like'],
     ["operation key", '[operations."a.b.Op"]\nkind = "safe"\n', '`operations."a.b.Op".kind` is not an operation setting (effect, same-as, params, note)'],
+    ["migration-modules type", 'migration-modules = "dojo.db_migrations"\n', '`migration-modules` must be a table of app_label = "package.module" (as in MIGRATION_MODULES) or "directory", not "dojo.db_migrations"'],
+    ["migration-modules label", '[migration-modules]\n"not a label" = "x"\n', '`migration-modules."not a label"` must be keyed by an app label'],
     ["invalid TOML", "database = \n", "1:12: invalid TOML: invalid value"],
   ];
   it.each(cases)("%s", (name, text, problem) => {
@@ -181,3 +183,62 @@ describe("configuration errors: one line naming the file and the key, exit 2", (
     expect(run.code).toBe(2);
   });
 });
+
+describe("migration-modules: migrations Django loads from another package (MIGRATION_MODULES)", () => {
+  const migration = (name: string, deps: string, ops: string) =>
+    `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [${deps}]\n    operations = [\n        ${ops},\n    ]\n`;
+  const initial = migration("0001_initial", "", 'migrations.CreateModel(name="Endpoint", fields=[("id", models.AutoField(primary_key=True)), ("mitigated", models.BooleanField(null=True))])');
+  const removal = migration("0002", '("dojo", "0001_initial")', 'migrations.RemoveField(model_name="endpoint", name="mitigated")');
+
+  /** DefectDojo's layout: `dojo/db_migrations/`, and a stale `dojo/migrations/` Django does not load. */
+  function project(config: string | null): string {
+    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-migration-modules-"));
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), text);
+    };
+    write("dojo/__init__.py", "");
+    write("dojo/db_migrations/__init__.py", "");
+    write("dojo/db_migrations/0001_initial.py", initial);
+    write("dojo/db_migrations/0002_remove_endpoint_mitigated.py", removal);
+    write("dojo/migrations/__init__.py", "");
+    write("dojo/migrations/0001_initial.py", initial);
+    write("dojo/migrations/0002_other.py", migration("0002", '("dojo", "0001_initial")', 'migrations.RemoveField(model_name="endpoint", name="id")'));
+    if (config !== null) write("rollsafe.toml", config);
+    return dir;
+  }
+  const findings = (dir: string, args: string[] = []) => {
+    const run = runCli(["check", ...(args.length ? args : ["."]), "--format", "json", "--no-cache"], { cwd: dir });
+    return { ...run, found: (JSON.parse(run.stdout) as JsonReport).diagnostics.map((d) => `${d.file}:${d.line} ${d.rule}`) };
+  };
+
+  it("reads the configured package, by dotted module or by directory, and not the app's own migrations/", () => {
+    for (const config of ['[migration-modules]\ndojo = "dojo.db_migrations"\n', '[migration-modules]\ndojo = "dojo/db_migrations"\n']) {
+      const dir = project(config);
+      const run = findings(dir);
+      expect(run.found).toEqual(["dojo/db_migrations/0002_remove_endpoint_mitigated.py:7 dropping-column"]);
+      // A file of the package named on the command line (as pre-commit passes it) is checked too.
+      expect(findings(dir, ["dojo/db_migrations/0002_remove_endpoint_mitigated.py"]).found).toEqual(run.found);
+    }
+  });
+
+  it("without it, a tree with no migrations package says so in one line, and the exit code stays 0", () => {
+    const dir = project(null);
+    rmSync(path.join(dir, "dojo/migrations"), { recursive: true });
+    const run = runCli(["check", "."], { cwd: dir });
+    expect(run.stdout).toBe("Checked 0 migrations: no problems found.\n");
+    expect(run.stderr).toContain("rollsafe: no migration file found under . (");
+    expect(run.stderr).toContain("`migration-modules`");
+    expect(run.code).toBe(0);
+    // The same from the result cache's stored report.
+    expect(runCli(["check", "."], { cwd: dir }).stderr).toBe(run.stderr);
+  });
+
+  it("a package that is not a directory is a configuration error naming it", () => {
+    const dir = project('[migration-modules]\ndojo = "dojo.nowhere"\n');
+    const run = runCli(["check", "."], { cwd: dir });
+    expect(run.stderr).toBe("rollsafe: rollsafe.toml: `migration-modules.dojo` names \"dojo.nowhere\", but there is no directory `dojo/nowhere` beside rollsafe.toml\n");
+    expect(run.code).toBe(2);
+  });
+});
+
