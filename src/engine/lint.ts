@@ -368,9 +368,19 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return a.line - b.line || a.column - b.column || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) || (a.message < b.message ? -1 : a.message > b.message ? 1 : 0);
 }
 
-/** A squashed migration only runs on fresh databases (elsewhere its targets are applied), where every table is new. */
+/**
+ * A squashed migration whose replaced migrations are still on disk, or a replaced one: not
+ * reported. With the replaced migrations on disk, a database that applied them marks the squash
+ * applied and one that applied none runs it as their sum, so their findings would be the squash's
+ * again. Once they are deleted (Django's advice after the transition), the squash is an ordinary
+ * migration: a database that never applied what it replaces runs it (django-oscar ships such
+ * squashes to projects that upgrade), and it is reported like any other.
+ */
 function isSquash(m: ParsedMigration, graph: MigrationGraph<ParsedMigration>): boolean {
-  return m.replaces.length > 0 || graph.replacedBy.has(m.id);
+  if (graph.replacedBy.has(m.id)) return true;
+  if (m.replaces.length === 0) return false;
+  const onDisk = new Set(graph.replaced.map((r) => r.id));
+  return m.replaces.some((r) => onDisk.has(`${r.app}.${r.name}`));
 }
 
 function stageOf(m: ParsedMigration, target: Target): DeployStage {
