@@ -202,21 +202,21 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   // rule knows, even when the class shares a name with one of Django's (Sentry's
   // `fields.text.CharField`, a text column). A class whose bases cannot all be read (a base chosen
   // at run time, a module outside the project) keeps the name it is called by.
-  const fieldClasses = new Map<string, string | null>();
-  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): string | null => {
+  const fieldClasses = new Map<string, { type: string; nullForced: boolean } | null>();
+  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): { type: string; nullForced: boolean } | null => {
     const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
     const base = found?.module.fieldClass(found.name, carried);
     if (!found || !base) return null;
-    if ("unknown" in base) return base.decides ? UNKNOWN_FIELD_CLASS : null;
-    return "type" in base ? base.type : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
+    if ("unknown" in base) return base.decides ? { type: UNKNOWN_FIELD_CLASS, nullForced: false } : null;
+    return "type" in base ? base : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
   };
   for (const [migration, calls] of projectFields) {
     const dir = path.dirname(migration.path);
     for (const call of calls) {
       const key = `${dir}\0${call.qualified}`;
-      let type = fieldClasses.get(key);
-      if (type === undefined) fieldClasses.set(key, (type = fieldClassAt(dir, call.qualified)));
-      if (type !== null) setProjectFieldClass(call, type === UNKNOWN_FIELD_CLASS ? call.qualified : type);
+      let found = fieldClasses.get(key);
+      if (found === undefined) fieldClasses.set(key, (found = fieldClassAt(dir, call.qualified)));
+      if (found !== null) setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.nullForced);
     }
   }
   for (const migration of inheriting) {

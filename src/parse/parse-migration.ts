@@ -1818,13 +1818,18 @@ const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextCho
  * decides its column itself (`decides`: `db_type`, a computed `get_internal_type`...) rather than
  * because a base cannot be read.
  */
-export type FieldClassBase = { type: string } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean };
+export type FieldClassBase = { type: string; nullForced: boolean } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean };
 
 /** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, and the first class that defines `deconstruct` or sets a size in `__init__`. */
 export interface FieldClassCarried {
   internal: string | null;
   deconstructs: string | null;
+  /** A class on the way sets `null` in its `__init__` (django-oscar's `NullCharField`: `kwargs['null'] = kwargs['blank'] = True`). */
+  nullForced: boolean;
 }
+
+/** An `__init__` that makes the field nullable whatever the call says: `kwargs["null"] = True` (also chained). */
+const NULL_FORCED = /\bkwargs\[\s*(['"])null\1\s*\](\s*=\s*kwargs\[\s*(['"])\w+\3\s*\])*\s*=\s*True\b/;
 
 /** Bases of a field class that decide nothing about its column (`object`, typing's `Generic[...]`). */
 const NON_FIELD_BASES = /^(object|Generic|typing\.Generic|abc\.ABC|ABC)$/;
@@ -1851,6 +1856,29 @@ const DJANGO_BASE_FIELD = /^django\.db\.models\.(fields\.)?Field$/;
  * `RangeField`, which a class without a column of its own (taggit's `TaggableManager`) subclasses.
  */
 const DJANGO_FIELD_CLASS = /^django\.[\w.]*\.(?!(?:Related|Range)Field$)(?:[A-Z]\w*Field|ForeignKey)$/;
+
+/**
+ * Whether a field class's own `deconstruct` leaves its size arguments in the migrations it writes:
+ * its body only takes `super().deconstruct()`, drops other keywords (`del kwargs["null"]`,
+ * `kwargs.pop("blank", None)`: django-oscar's NullCharField) and returns what it took.
+ */
+function deconstructKeepsSize(def: SyntaxNode): boolean {
+  const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
+  const body = statements[0]?.type === "expression_statement" && statements[0].namedChildren[0]?.type === "string" ? statements.slice(1) : statements;
+  const otherKey = (node: SyntaxNode | null | undefined) => node?.type === "string" && !SIZE_ARGUMENT.test(node.text);
+  return body.every((stmt) => {
+    const text = stmt.text.replace(/\s+/g, " ");
+    if (stmt.type === "return_statement") return /^return \(?name, path, args, kwargs\)?$/.test(text);
+    if (stmt.type === "delete_statement") {
+      const targets = stmt.namedChildren.flatMap((n) => (n.type === "expression_list" ? n.namedChildren : [n]));
+      return targets.every((t) => t.type === "subscript" && t.childForFieldName("value")?.text === "kwargs" && otherKey(t.childForFieldName("subscript")));
+    }
+    if (stmt.type !== "expression_statement") return false;
+    if (/^\(?name, path, args, kwargs\)? = super\(\w*(, ?\w+)?\)\.deconstruct\(\)$/.test(text)) return true;
+    const call = stmt.namedChildren[0];
+    return call?.type === "call" && call.childForFieldName("function")?.text === "kwargs.pop" && otherKey(call.childForFieldName("arguments")?.namedChildren[0]);
+  });
+}
 
 /** The string a function returns when its body is one `return "..."` (after a docstring), or null. */
 function returnedString(def: SyntaxNode): string | null {
@@ -1953,14 +1981,14 @@ export class HelperModule {
    * (see `FieldClassBase`); undefined when the module neither defines nor imports the name, or
    * the class is not a field (no base leads to one).
    */
-  fieldClass(name: string, carried: FieldClassCarried = { internal: null, deconstructs: null }): FieldClassBase | undefined {
+  fieldClass(name: string, carried: FieldClassCarried = { internal: null, deconstructs: null, nullForced: false }): FieldClassBase | undefined {
     const ctx = this.ctx;
     if (!ctx) return undefined;
     // Read along Python's method resolution order, as far as it matters here (left to right, depth
     // first): a mixin before the field class decides the column as much as the class itself
     // (PostHog's `EncryptedFieldMixin.get_internal_type` makes `EncryptedCharField` a text column).
     // `internal`: the first `get_internal_type` met; `deconstructs`: the first class with its own `deconstruct`.
-    let { internal, deconstructs } = carried;
+    let { internal, deconstructs, nullForced } = carried;
     const follow = (cls: SyntaxNode, seen: Set<SyntaxNode>): FieldClassBase | undefined => {
       if (seen.has(cls)) return undefined;
       seen.add(cls);
@@ -1972,10 +2000,12 @@ export class HelperModule {
       }
       const override = COLUMN_METHODS.find((m) => methods.has(m));
       if (override) return { unknown: `\`${className}\` defines \`${override}\``, decides: true };
-      if (methods.has("deconstruct")) deconstructs ??= className;
+      const deconstruct = methods.get("deconstruct");
+      if (deconstruct && !deconstructKeepsSize(deconstruct)) deconstructs ??= className;
       // An `__init__` that sets a size (InvenTree's `kwargs["max_length"] = 2000`) decides the
       // column whatever the migration's call says: migrations run the class's current code.
       if (SIZE_ARGUMENT.test(methods.get("__init__")?.text ?? "")) deconstructs ??= className;
+      if (NULL_FORCED.test(methods.get("__init__")?.text ?? "")) nullForced = true;
       const getInternalType = internal === null ? methods.get("get_internal_type") : undefined;
       if (getInternalType) {
         internal = returnedString(getInternalType);
@@ -1996,21 +2026,21 @@ export class HelperModule {
         const qualified = qualify(ctx, dotted);
         // Django's abstract `Field`: the column is the class `get_internal_type` names (wagtail's
         // StreamField is a JSONField); without one, the class's own name, which Django looks up too.
-        if (DJANGO_BASE_FIELD.test(qualified)) return internal !== null ? { type: internal } : { unknown: `\`${className}\` subclasses \`Field\` without a literal \`get_internal_type\``, decides: false };
+        if (DJANGO_BASE_FIELD.test(qualified)) return internal !== null ? { type: internal, nullForced } : { unknown: `\`${className}\` subclasses \`Field\` without a literal \`get_internal_type\``, decides: false };
         if (DJANGO_FIELD_CLASS.test(qualified)) {
           const type = internal ?? qualified.slice(qualified.lastIndexOf(".") + 1);
-          return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` may size the column itself`, decides: true } : { type };
+          return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` may size the column itself`, decides: true } : { type, nullForced };
         }
         if (NON_FIELD_BASES.test(qualified)) continue;
         // A base from another module: read there. One that is not a field (a mixin) is not followed further.
-        return qualified.includes(".") ? { imported: qualified, internal, deconstructs } : { unknown: `\`${className}\`'s base \`${dotted}\` is not read`, decides: false };
+        return qualified.includes(".") ? { imported: qualified, internal, deconstructs, nullForced } : { unknown: `\`${className}\`'s base \`${dotted}\` is not read`, decides: false };
       }
       return undefined;
     };
     const cls = this.classDefs.get(name);
     if (cls) return follow(cls, new Set());
     const imported = ctx.imports[name];
-    return imported !== undefined && imported.includes(".") ? { imported, internal, deconstructs } : undefined;
+    return imported !== undefined && imported.includes(".") ? { imported, internal, deconstructs, nullForced } : undefined;
   }
 
   /**

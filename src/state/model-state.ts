@@ -350,9 +350,13 @@ const INDEXED_BY_DEFAULT = new Set(["SlugField"]);
  */
 const projectFieldClasses = new WeakMap<object, string>();
 
-/** Records that the field call `call` makes a column as Django's field class `type` does. */
-export function setProjectFieldClass(call: PyValue, type: string): void {
+/** Calls of a project's field class whose `__init__` makes the field nullable (`NullCharField`). */
+const nullForcedCalls = new WeakSet<object>();
+
+/** Records that the field call `call` makes a column as Django's field class `type` does (nullable whatever it says, when `nullForced`). */
+export function setProjectFieldClass(call: PyValue, type: string, nullForced = false): void {
   projectFieldClasses.set(call, type);
+  if (nullForced) nullForcedCalls.add(call);
 }
 
 /**
@@ -469,7 +473,8 @@ export function fieldFromCall(
   // OneToOneField inherits ForeignKey's db_index=True (its unique constraint makes it redundant in SQL).
   const dbIndex = kind === "m2m" ? false : explicitIndex ?? (kind === "fk" || kind === "o2o" || INDEXED_BY_DEFAULT.has(type));
   // NullBooleanField (removed in Django 4.0, still in old migrations) forces null=True in its __init__.
-  const nullValue = type === "NullBooleanField" ? true : kwargs.null === undefined ? false : literalBool(kwargs.null);
+  // So does a project's class whose `__init__` sets `kwargs["null"] = True` (django-oscar's NullCharField).
+  const nullValue = type === "NullBooleanField" || nullForcedCalls.has(call) ? true : kwargs.null === undefined ? false : literalBool(kwargs.null);
   return {
     name,
     type,

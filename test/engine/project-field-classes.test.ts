@@ -142,6 +142,47 @@ describe("field classes of the project", () => {
     expect(outside).toMatchObject({ type: "Custom", findings: [] });
   });
 
+  it("a class whose __init__ forces null=True is nullable, and a deconstruct that only drops other keywords keeps its size (django-oscar's NullCharField)", async () => {
+    const dir = project(`import library.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "code", library.fields.NullCharField(max_length=255, unique=True)),
+    ]
+`);
+    mkdirSync(path.join(dir, "library/fields"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "library/fields/__init__.py"),
+      `from django.core.exceptions import ImproperlyConfigured
+from django.db.models.fields import CharField
+
+
+class NullCharField(CharField):
+    def __init__(self, *args, **kwargs):
+        if not kwargs.get("null", True) or not kwargs.get("blank", True):
+            raise ImproperlyConfigured("NullCharField implies null==blank==True")
+        kwargs["null"] = kwargs["blank"] = True
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["null"]
+        del kwargs["blank"]
+        return name, path, args, kwargs
+`,
+    );
+    const { state, result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-not-nullable-column", "adding-unique-constraint"] });
+    const code = state.model("library", "book")?.fields.get("code");
+    expect({ type: code?.type, null: code?.null, maxLength: code?.maxLength }).toEqual({ type: "CharField", null: true, maxLength: 255 });
+    // Django 4.2's sqlmigrate: ADD COLUMN "code" varchar(255) NULL UNIQUE: no NOT NULL, no duplicates to fail on.
+    const found = result.diagnostics.filter((d) => d.file.endsWith("0002_fk.py"));
+    expect(found.map((d) => d.rule)).toEqual(["adding-unique-constraint"]);
+    expect(found[0]?.message).not.toContain("fails if rows are duplicates");
+  });
+
   it("make the result cache see an edit of the field's module", async () => {
     const dir = project(`import library.fields
 from django.db import migrations
