@@ -121,7 +121,7 @@ export const addingForeignKeyConstraint: Rule = {
     let mode: "add" | "enable" | "readd";
     if (!before) mode = "add";
     else if (!before.relation || before.relation.kind === "m2m" || !before.relation.dbConstraint) mode = "enable";
-    else if (ctx.target.database === "postgresql" && dropsForeignKey(before, after)) mode = "readd";
+    else if (dropsForeignKey(before, after)) mode = "readd";
     else return;
     const renaming = ctx.op.kind === "RenameField";
     const table = ctx.tableOf(model);
@@ -174,11 +174,21 @@ export const addingForeignKeyConstraint: Rule = {
       : null;
     if (ctx.target.database === "mysql") {
       help.push(
-        `MySQL cannot add a foreign key in place while \`foreign_key_checks\` is on: it copies \`${table}\` (ALGORITHM=COPY), blocking writes for the whole copy, and locks ${both}.`,
+        `${mode === "readd" ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` and adds ${dropped === fk ? "it back" : `\`${fk}\``}, and ` : ""}MySQL cannot add a foreign key in place while \`foreign_key_checks\` is on: it copies \`${table}\` (ALGORITHM=COPY), blocking writes for the whole copy, and locks ${both}.`,
       );
-      steps.push(
-        `Add the field with \`db_constraint=False\` now, and add the constraint later with an online schema change tool (gh-ost, pt-online-schema-change), or in a quiet window.`,
-      );
+      if (mode === "readd" && !retargeted) {
+        // MySQL changes the column with the constraint in place (MODIFY keeps it while the type stays).
+        steps.push(
+          `Keep the change in state and run only the column's own change (\`python manage.py sqlmigrate\` shows it; leave out the DROP FOREIGN KEY and ADD CONSTRAINT of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
+            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines("<the ALTER TABLE statement sqlmigrate shows for the column, without the foreign key's>", null)])],
+            { atomic: true },
+          )}`,
+        );
+      } else {
+        steps.push(
+          `${mode === "readd" ? "Make the change with `db_constraint=False` now" : "Add the field with `db_constraint=False` now"}, and add the constraint later with an online schema change tool (gh-ost, pt-online-schema-change), or in a quiet window.`,
+        );
+      }
     } else if (mode === "add") {
       const o2o = after.relation.kind === "o2o";
       help.push(
