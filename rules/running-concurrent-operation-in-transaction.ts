@@ -13,7 +13,7 @@ export const runningConcurrentOperationInTransaction: Rule = {
     hazards: ["H38"],
     docs: {
       summary: "Concurrent index operation in an atomic migration",
-      what: "Flags `AddIndexConcurrently` and `RemoveIndexConcurrently` (django.contrib.postgres), also inside `SeparateDatabaseAndState.database_operations`, in a migration that does not set `atomic = False`. On MySQL and SQLite it flags them in any migration, with the plain operation as the fix: only PostgreSQL's schema editor builds an index concurrently, so Django fails there with `TypeError` (MySQL runs no migration in a transaction; on SQLite, an atomic migration fails on the transaction check first). (`RunSQL` with `CONCURRENTLY` is checked by the RunSQL rules.)",
+      what: "Flags `AddIndexConcurrently` and `RemoveIndexConcurrently` (django.contrib.postgres), also inside `SeparateDatabaseAndState.database_operations`, in a migration that does not set `atomic = False` (or another false value: `0`, `None`, a module constant bound to one). A value computed as the migration loads (`atomic = IS_SQLITE`) is a warning that names it: only the project's settings say whether it is false on PostgreSQL. On MySQL and SQLite it flags them in any migration, with the plain operation as the fix: only PostgreSQL's schema editor builds an index concurrently, so Django fails there with `TypeError` (MySQL runs no migration in a transaction; on SQLite, an atomic migration fails on the transaction check first). (`RunSQL` with `CONCURRENTLY` is checked by the RunSQL rules.)",
       why: "PostgreSQL refuses `CREATE/DROP INDEX CONCURRENTLY` inside a transaction block, and Django checks first: `migrate` stops with `NotSupportedError: The AddIndexConcurrently operation cannot be executed inside a transaction (set atomic = False on the migration)`. The deploy fails at this migration.",
       recipe: ["Add `atomic = False` to the `Migration` class, and keep the concurrent operations alone in that migration."],
       severityReason: "Error: the migration cannot run, so the deploy fails.",
@@ -42,6 +42,20 @@ export const runningConcurrentOperationInTransaction: Rule = {
     if (!migration.atomic) return;
     // Django checks the transaction before anything else in database_forwards, so even an
     // unmanaged model or a table created earlier in the migration fails.
+    if (migration.atomicComputed !== undefined) {
+      // `atomic = IS_SQLITE` (Label Studio): false on PostgreSQL as the project means it, which
+      // only the project's settings say.
+      ctx.report({
+        range: op.range,
+        severity: "warning",
+        message: `\`${op.kind}\` cannot run inside a transaction, and \`${migration.name}\` sets \`atomic = ${migration.atomicComputed}\`, which rollsafe cannot evaluate: \`migrate\` fails here unless it is false on PostgreSQL.`,
+        help: [
+          `Django raises \`NotSupportedError: The ${op.kind} operation cannot be executed inside a transaction (set atomic = False on the migration).\` when the value is true, because PostgreSQL refuses CONCURRENTLY inside a transaction block.`,
+          "1. Check that the value is false wherever the migration runs on PostgreSQL, or set `atomic = False` outright: on other databases the concurrent operation fails anyway.",
+        ],
+      });
+      return;
+    }
     ctx.report({
       range: op.range,
       message: `\`${op.kind}\` cannot run inside a transaction, and \`${migration.name}\` is atomic: \`migrate\` fails here.`,

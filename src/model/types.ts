@@ -186,6 +186,11 @@ export interface MigrationFile {
   /** Where the `Migration` class itself sets `atomic` (null: it does not). */
   atomicRange: SourceRange | null;
   /**
+   * The expression the class sets `atomic` to when its value is computed as the migration loads
+   * (`IS_SQLITE`): `atomic` is then Django's default, true, as a guess. Absent otherwise.
+   */
+  atomicComputed?: string;
+  /**
    * The `Migration` class's base when it comes from another module and is not Django's
    * (`sentry.new_migrations.migrations.CheckedMigration`), qualified as the file imports it: the
    * base may set `atomic` there (`resolveHelperCalls` reads it). Absent otherwise.

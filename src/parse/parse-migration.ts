@@ -656,6 +656,25 @@ export function classBodyAtomic(cls: SyntaxNode): boolean | undefined {
   return atomic;
 }
 
+/** The truth of an `atomic = ...` value as Python takes it: a literal, or a module constant bound to one; undefined when computed. */
+function atomicValue(ctx: Ctx, node: SyntaxNode): boolean | undefined {
+  switch (node.type) {
+    case "true":
+      return true;
+    case "false":
+    case "none":
+      return false;
+    case "integer":
+      return Number(node.text.replace(/_/g, "")) !== 0;
+    case "identifier":
+      return withConstant(ctx, node.text, (bound) => atomicValue(ctx, bound)) ?? undefined;
+    case "parenthesized_expression":
+      return node.namedChildren[0] ? atomicValue(ctx, node.namedChildren[0]) : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** The first base of a class as a dotted name (`CheckedMigration`, `base.CheckedMigration`), or null. */
 export function firstBaseName(cls: SyntaxNode): string | null {
   const base = (cls.childForFieldName("superclasses")?.namedChildren ?? []).find((b) => b.type !== "comment" && b.type !== "keyword_argument");
@@ -755,11 +774,17 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
       case "initial":
         result.initial = right.type === "true" ? true : right.type === "false" ? false : null;
         break;
-      case "atomic":
-        // Anything but a literal False keeps Django's default of an atomic migration.
-        result.atomic = right.type !== "false";
+      case "atomic": {
+        // Django takes the value's truth (`schema_editor(atomic=...)`); one computed when the
+        // migration loads (Label Studio's `atomic = IS_SQLITE`) is kept as written, and the
+        // migration counts as atomic, Django's default, for the rules that cannot know.
+        const value = atomicValue(ctx, right);
+        result.atomic = value ?? true;
+        if (value === undefined) result.atomicComputed = right.text.replace(/\s+/g, " ").slice(0, 80);
+        else delete result.atomicComputed;
         result.atomicRange = rangeOf(ctx, stmt);
         break;
+      }
       case "safe":
       case "stage":
       case "is_post_deployment": {
