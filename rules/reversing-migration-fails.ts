@@ -86,7 +86,7 @@ function reAddFailure(ctx: OperationContext, field: FieldState, table: string, c
 /**
  * Whether Django's schema editor has a value for every existing row when it adds this field as a
  * column (`BaseDatabaseSchemaEditor._effective_default`): a Python default, a database default,
- * `blank=True` on a string field, or `auto_now`/`auto_now_add`. Null when it cannot be known.
+ * `blank=True` on a NOT NULL string field, or `auto_now`/`auto_now_add`. Null when it cannot be known.
  */
 export function fillsExistingRows(field: FieldState): boolean | null {
   if (field.hasDbDefault) return true;
@@ -94,7 +94,8 @@ export function fillsExistingRows(field: FieldState): boolean | null {
   if (autoTimestamp(field)) return true;
   const blank = field.kwargs.blank ? literalBool(field.kwargs.blank) : false;
   if (blank === null) return null;
-  if (blank && EMPTY_STRING_TYPES.has(field.type)) return true;
+  // `_effective_default`: '' only for a NOT NULL string field (`not field.null and field.blank`).
+  if (blank && field.null !== true && EMPTY_STRING_TYPES.has(field.type)) return true;
   return KNOWN_TYPES.has(field.type) || field.relation ? false : null;
 }
 

@@ -51,3 +51,30 @@ describe("a NOT NULL field Django fills itself", () => {
     expect(last).not.toContain("datetime.datetime(1, 1, 1");
   });
 });
+
+describe("a nullable string field with blank=True", () => {
+  // Django's `_effective_default` fills '' only when `not field.null and field.blank`: a nullable
+  // field is re-added with NULLs (Django 4.2's sqlmigrate --backwards: ADD COLUMN "subtitle"
+  // varchar(200) NULL UNIQUE), so its unique constraint holds (Baserow database 0053).
+  async function reversal(field: string): Promise<string[]> {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AlterField("book", "subtitle", ${field}),
+        migrations.RemoveField("book", "subtitle"),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["reversing-migration-fails"] });
+    return result.diagnostics.map((d) => d.message);
+  }
+
+  it("is re-added with NULLs by the reversal of its removal, not one '' in every row", async () => {
+    expect(await reversal("models.CharField(max_length=200, null=True, blank=True, unique=True)")).toEqual([]);
+    expect(await reversal("models.CharField(max_length=200, blank=True, unique=True)")).toEqual([
+      "Reversing this `RemoveField` re-adds unique column `library_book.subtitle` with one default value for every row, which fails once `library_book` has two rows.",
+    ]);
+  });
+});
