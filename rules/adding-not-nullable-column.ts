@@ -116,7 +116,7 @@ export const addingNotNullableColumn: Rule = {
     const help: string[] = [];
     if (field.hasDefault) {
       // The SQL literal when the default is one (`''`, not Python's `""`), else the Python value Django evaluates.
-      const value = sqlConstant(field.default) ?? `\`${pyValue(field.default)}\``;
+      const value = sqlConstant(field.default) ?? (field.default?.kind === "name" ? `\`${pyValue(field.default)}()\`'s value (called once)` : `\`${pyValue(field.default)}\``);
       help.push(defaultDropped(ctx, table, column, value, oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
     } else if (implicit) {
       const why = implicit.kind === "str" ? "`blank=True` on a string field" : "`auto_now`/`auto_now_add`";
