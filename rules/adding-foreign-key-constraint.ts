@@ -24,9 +24,13 @@ import { operationSource } from "./adding-index-non-concurrently.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
 
 /** Django's name for the foreign-key constraint of `field` on `table` (`_create_fk_sql`: `_fk_<to_table>_<to_column>`). */
-function foreignKeyName(ctx: OperationContext, table: string, field: FieldState): string {
+/** The name of the field's constraint: the one it has (`existing`), or the one Django gives it when it makes it now. */
+function foreignKeyName(ctx: OperationContext, table: string, field: FieldState, existing = false): string {
   const column = ctx.columnOf(field) ?? `${field.name}_id`;
   const ref = referenced(ctx, field);
+  // A constraint made before a table was renamed keeps the names of the tables then.
+  const named = existing ? field.fkNamedFor : undefined;
+  if (named) return djangoIndexName(named.table, [column], `_fk_${named.refTable}_${ref.column}`);
   return ref.table ? djangoIndexName(table, [column], `_fk_${ref.table}_${ref.column}`) : `<${table}_${column}_..._fk_...>`;
 }
 
@@ -131,7 +135,7 @@ export const addingForeignKeyConstraint: Rule = {
     const fk = foreignKeyName(ctx, table, after);
     // The constraint Django drops is the one of the field before: another name when the column or
     // the referenced column changes.
-    const dropped = mode === "readd" && before ? foreignKeyName(ctx, table, before) : fk;
+    const dropped = mode === "readd" && before ? foreignKeyName(ctx, table, before, true) : fk;
     const oldRef = before ? referenced(ctx, before) : ref;
     const retargeted = oldRef.table !== ref.table || oldRef.column !== ref.column;
     // A foreign key to its own model (a tree's parent) locks one table.

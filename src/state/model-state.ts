@@ -68,6 +68,13 @@ export interface FieldState {
    * when one did: a column added by the migration being checked is one the old release never used.
    */
   addedIn?: string;
+  /**
+   * The tables the field's FOREIGN KEY constraint was named after (`<table>_<column>_<hash>_fk_<ref
+   * table>_<ref column>`), when one of them was renamed since without Django making the constraint
+   * again: PostgreSQL keeps a constraint's name through `ALTER TABLE ... RENAME`, and Django finds
+   * the constraint it drops by introspection (Baserow core 0046-0048). Absent: the current tables.
+   */
+  fkNamedFor?: { table: string; refTable: string };
 }
 
 /** One model in state. */

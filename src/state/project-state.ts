@@ -37,6 +37,7 @@ import {
   uniqueConstraintNames,
 } from "./model-state.js";
 import { setIn } from "../util/collections.js";
+import { dropsForeignKey } from "../engine/field-changes.js";
 
 /** One database step outside Django's model of the schema (see `ProjectState.rawSteps`). */
 export interface RawDatabaseStep {
@@ -321,9 +322,13 @@ export class ProjectState {
         const newName = str(a.new_name);
         if (!model || !newName) break;
         const oldKey = `${model.app}.${model.key}`;
+        const oldTable = this.tableOf(model);
         const renamed = cloneModel(model);
         renamed.name = newName;
         renamed.key = newName.toLowerCase();
+        // Its own foreign keys to other models keep the names they were made with; Django makes
+        // those pointing at it again (repointRelations), self-references included.
+        if (model.dbTable === null) this.keepForeignKeyNames(renamed, oldTable, (field) => field.relation?.to !== oldKey);
         this.models.delete(oldKey);
         this.models.set(`${renamed.app}.${renamed.key}`, renamed);
         this.touch(oldKey);
@@ -333,7 +338,20 @@ export class ProjectState {
       }
       case "AlterModelTable": {
         const model = needModel(str(a.name));
-        if (model) editable(model).dbTable = str(a.table);
+        if (!model) break;
+        // Django renames the table and makes no foreign key again: the constraints on it, and
+        // those of other tables pointing at it, keep the names of the table they were made with.
+        const oldTable = this.tableOf(model);
+        const key = `${model.app}.${model.key}`;
+        const changed = editable(model);
+        changed.dbTable = str(a.table);
+        if (this.tableOf(changed) === oldTable) break;
+        this.keepForeignKeyNames(changed, oldTable, () => true, key);
+        for (const [otherKey, other] of this.models) {
+          if (otherKey === key || ![...other.fields.values()].some((f) => f.relation?.to === key)) continue;
+          const copy = editable(other);
+          this.keepForeignKeyNames(copy, this.tableOf(copy), (f) => f.relation?.to === key, key, oldTable);
+        }
         break;
       }
       case "AlterModelOptions": {
@@ -378,6 +396,9 @@ export class ProjectState {
         }
         const addedIn = op.kind === "AddField" ? ctx.migration : model.fields.get(name)?.addedIn;
         if (addedIn !== undefined) field.addedIn = addedIn;
+        const previous = op.kind === "AlterField" ? model.fields.get(name) : undefined;
+        // An AlterField that makes the constraint again names it after the current tables.
+        if (previous?.fkNamedFor && !dropsForeignKey(previous, field)) field.fkNamedFor = previous.fkNamedFor;
         if (this.hasTable(model)) {
           const table = this.tableOf(model);
           const before = model.fields.get(name);
@@ -417,7 +438,10 @@ export class ProjectState {
         const copy = editable(model);
         // `ProjectState.rename_field` pops the field and re-adds it: it moves to the end.
         copy.fields.delete(oldName);
-        copy.fields.set(newName, { ...field, name: newName, origin });
+        const moved: FieldState = { ...field, name: newName, origin };
+        // A new column name: Django drops the constraint and makes it again, named after the current tables.
+        if (moved.fkNamedFor && columnOf(moved) !== columnOf(field)) delete moved.fkNamedFor;
+        copy.fields.set(newName, moved);
         keepOrderFieldLast(copy);
         const rename = (names: string[]) => names.map((n) => (n === oldName ? newName : n));
         copy.uniqueTogether = copy.uniqueTogether.map(rename);
@@ -516,6 +540,29 @@ export class ProjectState {
    * field's options and call say so too, so that a field written from the state names a model
    * that exists.
    */
+  /**
+   * Records, on the foreign keys of `model` that `which` selects and that have no record yet, the
+   * tables their constraints were named after before a table rename: `table` (the model's table
+   * then) and, for a reference to `renamedKey`, `refTable`; otherwise the referenced model's table.
+   */
+  private keepForeignKeyNames(model: ModelState, table: string, which: (field: FieldState) => boolean, renamedKey?: string, refTable?: string): void {
+    for (const [name, field] of model.fields) {
+      const relation = field.relation;
+      if (!relation || relation.kind === "m2m" || !relation.dbConstraint || !relation.to || field.fkNamedFor || !which(field)) continue;
+      const target = relation.to === renamedKey && refTable !== undefined ? refTable : this.referencedTable(relation.to, model, table);
+      model.fields.set(name, { ...field, fkNamedFor: { table, refTable: target } });
+    }
+  }
+
+  /** The table a relation `to` references now: the model's in state, a contrib model's, or Django's default name. */
+  private referencedTable(to: string, owner: ModelState, ownerTable: string): string {
+    if (to === `${owner.app}.${owner.key}`) return ownerTable;
+    const target = this.modelByKey(to);
+    if (target) return this.tableOf(target);
+    const [app, key] = to.split(".", 2) as [string, string];
+    return contribTable(to) ?? defaultTableName(app, key.toLowerCase());
+  }
+
   private repointRelations(oldKey: string, renamed: ModelState): void {
     const newKey = `${renamed.app}.${renamed.key}`;
     for (const [key, model] of this.models) {
@@ -528,6 +575,8 @@ export class ProjectState {
           ...field,
           relation: { ...relation, to: relation.to === oldKey ? newKey : relation.to, through: relation.through === oldKey ? newKey : relation.through },
         };
+        // RenameModel alters every field pointing at the model: its constraint is made again.
+        if (relation.to === oldKey) delete repointed.fkNamedFor;
         for (const option of ["to", "through"] as const) {
           const written = field.kwargs[option];
           if (relation[option] === oldKey && written) repointed = withOption(repointed, option, { kind: "str", value: `${renamed.app}.${renamed.name}`, range: written.range });
