@@ -30,8 +30,17 @@ function literal(value: PyValue): string | null {
  * `_id` attribute) or null when it is not a field of the model.
  */
 export function conditionSql(q: PyValue | undefined, column: (field: string) => string | null): string | null {
-  if (!q || q.kind !== "call" || !/(^|\.)Q$/.test(q.qualified) || q.args.length > 0 || q.hasSplat) return null;
-  const entries = Object.entries(q.kwargs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (!q || q.kind !== "call" || !/(^|\.)Q$/.test(q.qualified) || q.hasSplat) return null;
+  // Lookups as keywords (`Q(active=True)`) or as `(lookup, value)` pairs, the form Django's
+  // deconstruct writes for more than one (`Q(("active", True), ("plural_form__isnull", True))`);
+  // a nested `Q` or any other argument is not written.
+  const pairs: [string, PyValue][] = [];
+  for (const arg of q.args) {
+    const [key, value] = arg.kind === "tuple" && arg.items.length === 2 ? arg.items : [];
+    if (key?.kind !== "str" || value === undefined) return null;
+    pairs.push([key.value, value]);
+  }
+  const entries = [...pairs, ...Object.entries(q.kwargs)].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (entries.length === 0) return null;
   const parts: string[] = [];
   for (const [key, value] of entries) {

@@ -29,8 +29,13 @@ describe("conditionSql", () => {
     expect(conditionSql(q("Q(author_id=None, pages__lt=1_000)"), column)).toBe('"author_id" IS NULL AND "pages" < 1000');
   });
 
+  it("reads the (lookup, value) pairs Django's deconstruct writes for more than one lookup (Pontoon base 0002)", () => {
+    expect(conditionSql(q('models.Q(("deleted", False), ("author__isnull", True))'), column)).toBe('"author_id" IS NULL AND "deleted" = false');
+    expect(conditionSql(q('Q(("pages__gte", 10), title="x")'), column)).toBe(`"pages" >= 10 AND "title" = 'x'`);
+  });
+
   it("gives up on what it cannot write", () => {
-    for (const source of ["Q(deleted=False) | Q(pages=1)", "~Q(deleted=True)", 'Q(pages__gt=models.F("id"))', 'Q(title__startswith="a")', "Q(author__name='x')", "Q(unknown=1)", "Q()"]) {
+    for (const source of ["Q(deleted=False) | Q(pages=1)", "~Q(deleted=True)", 'Q(pages__gt=models.F("id"))', 'Q(title__startswith="a")', "Q(author__name='x')", "Q(unknown=1)", "Q()", "Q(Q(deleted=False), pages=1)", 'Q(("deleted",))']) {
       expect(conditionSql(q(source), column), source).toBeNull();
     }
   });
@@ -59,4 +64,25 @@ class Migration(migrations.Migration):
     expect(help).toContain('WHERE "author_id" IS NOT NULL AND "title" IS NOT NULL AND "pages" IS NOT NULL GROUP BY');
     expect(help).not.toContain("(...)");
   });
+
+  it("writes no duplicates query when it cannot write the condition: without it the query counts rows the constraint leaves out", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddConstraint(
+            "book",
+            models.UniqueConstraint(fields=["author", "title"], condition=models.Q(pages__isnull=False) | models.Q(subtitle=""), name="library_book_title_uniq"),
+        ),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-unique-constraint"] });
+    const help = result.diagnostics[0]?.help.join("\n") ?? "";
+    expect(result.diagnostics).toHaveLength(1);
+    expect(help).not.toContain("HAVING COUNT(*) > 1");
+  });
 });
+
