@@ -39,7 +39,7 @@ function foreignKeyName(ctx: OperationContext, table: string, field: FieldState,
  * models'); else, for a model the scanned migrations do not have (an app left out, or a
  * dependency missing), Django's default table name and `id`, marked `assumed`.
  */
-function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string; assumed?: string } {
+function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string; assumed?: string; field?: FieldState } {
   const key = field.relation?.to ?? null;
   const target = key ? (ctx.state.modelByKey(key) ?? null) : null;
   if (!target) {
@@ -50,7 +50,23 @@ function referenced(ctx: OperationContext, field: FieldState): { model: ModelSta
   }
   const toField = literalString(field.kwargs.to_field);
   const pk = toField ? target.fields.get(toField) : primaryKeyOf(target);
-  return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id" };
+  return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id", ...(pk ? { field: pk } : {}) };
+}
+
+/**
+ * Whether two referenced fields give a foreign key the same column type (`rel_db_type`: an auto
+ * field's is its integer; a key that is itself a relation, a parent link of multi-table
+ * inheritance, has the type of the key it references).
+ */
+function sameKeyType(ctx: OperationContext, a: FieldState | undefined, b: FieldState | undefined): boolean {
+  const key = (field: FieldState | undefined): FieldState | undefined => {
+    for (let depth = 0; field?.relation && depth < 4; depth++) field = referenced(ctx, field).field;
+    return field;
+  };
+  const [x, y] = [key(a), key(b)];
+  if (!x || !y) return false;
+  const integer = (type: string) => (type === "AutoField" ? "IntegerField" : type.replace(/AutoField$/, "IntegerField"));
+  return integer(x.type) === integer(y.type) && x.maxLength === y.maxLength && x.maxDigits === y.maxDigits && x.decimalPlaces === y.decimalPlaces;
 }
 
 /**
@@ -261,12 +277,25 @@ export const addingForeignKeyConstraint: Rule = {
           )}`,
         );
       } else if (mode === "readd" && retargeted) {
+        // The column changes only when the new target's key has another type, or an option of the
+        // column itself changes (BookWyrm's ReadThrough.book, Book -> Edition: nothing but the constraint).
+        const needed = before ? databaseChanges(before, after).filter((key) => !["default", "to", "to_field"].includes(key)) : ["the column"];
+        const sameType = sameKeyType(ctx, oldRef.field, ref.field);
+        const columnSql = sameType && needed.length === 0 ? [] : sameType && needed.length === 1 && needed[0] === "null" ? [nullabilityRunSql(table, column, after.null === true)] : null;
+        // Reversed, the old constraint comes back (NOT VALID: the rows were checked against it before).
+        const readdOld = oldRef.table
+          ? `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(dropped)} FOREIGN KEY (${sqlIdent(ctx.columnOf(before ?? after) ?? column)}) REFERENCES ${sqlIdent(oldRef.table)} (${sqlIdent(oldRef.column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;`
+          : null;
         steps.push(
-          `The constraint has to change with its target. Keep the change in state, and run the column change (\`python manage.py sqlmigrate\` shows it) with \`${dropped}\` dropped and \`${fk}\` added NOT VALID (brief locks, no scan):\n${migrationModule(
+          `The constraint has to change with its target. Keep the change in state ${columnSql === null ? "and run the column change (`python manage.py sqlmigrate` shows it) with" : columnSql.length === 0 ? "and change only the constraint (the column stays as it is):" : `and make the column ${after.null ? "nullable" : "NOT NULL"}, with`} \`${dropped}\` dropped and \`${fk}\` added NOT VALID (brief locks, no scan):\n${migrationModule(
             [
               separateDatabaseAndState(
                 [operationSource(ctx.op) + ","],
-                [runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT ${sqlIdent(dropped)};`, null), runSqlLines("<the ALTER TABLE statements sqlmigrate shows for the column, without the foreign key's>", null), runSqlLines(addSql, dropSql)],
+                [
+                  runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT ${sqlIdent(dropped)};`, readdOld),
+                  ...(columnSql ?? [runSqlLines("<the ALTER TABLE statements sqlmigrate shows for the column, without the foreign key's>", null)]),
+                  runSqlLines(addSql, dropSql),
+                ],
               ),
             ],
             { atomic: true },

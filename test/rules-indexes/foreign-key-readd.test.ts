@@ -34,4 +34,14 @@ describe("the recipe for a foreign key Django would drop and re-add", () => {
     // A placeholder PostgreSQL refuses, not a comment Django would strip and run as nothing.
     expect(help).toContain("<the ALTER TABLE statements sqlmigrate shows for column, without the foreign key's>");
   });
+
+  it("re-points at a model whose key has the same type: only the constraint changes, and reversing brings the old one back", async () => {
+    // Book's own foreign key to itself stands for another target with a bigint key (BookWyrm's ReadThrough.book, Book -> Edition).
+    const help = await recipe('models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.book")');
+    expect(help).toContain("change only the constraint (the column stays as it is)");
+    expect(help).not.toContain("<the ALTER TABLE statements");
+    expect(help).toContain(`reverse_sql='ALTER TABLE "library_book" ADD CONSTRAINT "library_book_author_id_d9a3b67e_fk_library_author_id" FOREIGN KEY ("author_id") REFERENCES "library_author" ("id") DEFERRABLE INITIALLY DEFERRED NOT VALID;'`);
+    expect(help).toContain('FOREIGN KEY ("author_id") REFERENCES "library_book" ("id") DEFERRABLE INITIALLY DEFERRED NOT VALID;');
+  });
 });
+
