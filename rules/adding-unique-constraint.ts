@@ -2,6 +2,7 @@ import type { Database, OperationContext, Rule } from "../src/engine/rule-types.
 import type { PyValue, SourceRange } from "../src/model/types.js";
 import { callOf, literalString, stringList, togetherAdded, togetherList, type ModelState } from "../src/state/model-state.js";
 import {
+  alterFieldSnippet,
   createIndexConcurrentlySql,
   djangoIndexName,
   fieldWith,
@@ -16,6 +17,7 @@ import {
   sqlIdent,
 } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
+import { databaseChanges } from "../src/engine/field-changes.js";
 import { addsForeignKeyConstraint, columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { conditionSql } from "../src/advice/condition-sql.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
@@ -198,6 +200,11 @@ function fieldUnique(ctx: OperationContext): void {
   // A new column holds NULL in every existing row (no duplicates) unless a default fills it.
   const filled = isAdd && (after.hasDefault || after.hasDbDefault || after.null === false);
   if (isAdd && !filled && ctx.target.database !== "postgresql") return;
+  // What else the AlterField changes in the column (null, type, size...): Django's own AlterField
+  // without `unique` runs it first, so the state-only step does not leave it out (BookWyrm 0037:
+  // unique and nullable at once; RapidPro contacts 0214: unique and NOT NULL).
+  const others = !isAdd && before ? databaseChanges(before, after, ctx.target.database).filter((k) => k !== "unique" && k !== "db_index") : [];
+  const rest = others.length > 0 ? { changes: others, source: alterFieldSnippet(model.key, name, fieldWith(after.call, {}, ["unique"])), setsNotNull: others.includes("null") && after.null === false, fillsNulls: others.includes("null") && before?.null === true && after.null === false && after.hasDefault } : null;
   report(ctx, model, {
     subject: `\`${model.name}.${name}\` with \`unique=True\``,
     target: { name: djangoIndexName(table, [column], "_uniq"), columns: [column], constraint: true, deferrable: null },
@@ -206,6 +213,7 @@ function fieldUnique(ctx: OperationContext): void {
     stateOp: operationSource(ctx.op),
     noteIndexOnly: false,
     addField: isAdd ? { name, field: after.call, filled } : null,
+    rest,
     relatedOrigin: before?.origin ?? null,
   });
 }
@@ -222,6 +230,8 @@ interface ReportInput {
   stateOp: string;
   noteIndexOnly: boolean;
   addField?: { name: string; field: PyValue | null; filled: boolean } | null;
+  /** An AlterField's other changes to the column, run by Django before the unique index (`source`: the AlterField without `unique`). */
+  rest?: { changes: string[]; source: string; setsNotNull: boolean; fillsNulls: boolean } | null;
   relatedOrigin?: { file: string; range: SourceRange } | null;
 }
 
@@ -247,10 +257,16 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   } else {
     help.push(`The migration fails with an IntegrityError if existing rows of \`${table}\` already hold duplicates, which a test database never shows.`);
   }
+  if (input.rest?.fillsNulls) {
+    help.push(`The field also becomes NOT NULL with a default: Django fills every NULL with one value of it (called once) before the constraint is added, so two rows that are NULL now become duplicates. Fill them with distinct values first.`);
+  }
   if (!input.addField || filledAdd) {
     steps.push(
       `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, ctx.target.database, input.dupWhere))}` : "."}`,
     );
+  }
+  if (input.rest && pg) {
+    steps.push(`Run the rest of the change (${input.rest.changes.join(", ")}) first, as Django's own \`AlterField\` without \`unique\`${input.rest.setsNotNull ? " (a NOT NULL change scans the table under ACCESS EXCLUSIVE: see `setting-column-not-null` for a large one)" : ""}:\n${input.rest.source}`);
   }
   if (!pg) {
     ctx.report({

@@ -45,3 +45,25 @@ describe("the recipe for a foreign key Django would drop and re-add", () => {
   });
 });
 
+
+describe("adding-unique-constraint on an AlterField that changes more than unique", () => {
+  async function uniqueRecipe(field: string): Promise<string> {
+    const dir = project(
+      `import uuid\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = [\n        migrations.AlterField("book", "subtitle", ${field}),\n    ]\n`,
+    );
+    const found = (await lint([dir], { cwd: dir, ruleNames: ["adding-unique-constraint"] })).diagnostics;
+    expect(found).toHaveLength(1);
+    return found[0]?.help.join("\n") ?? "";
+  }
+
+  it("runs the rest of the change first, so the state-only step leaves nothing out (BookWyrm 0037, RapidPro contacts 0214)", async () => {
+    const nullable = await uniqueRecipe("models.CharField(max_length=250, null=True, unique=True)");
+    expect(nullable).toMatch(/Run the rest of the change \(max_length\) first, as Django's own `AlterField` without `unique`:\n(```python\n)?\s*migrations\.AlterField\(\n\s*model_name="book",\n\s*name="subtitle",\n\s*field=models\.CharField\(max_length=250, null=True\),/);
+    const notNull = await uniqueRecipe("models.CharField(max_length=200, default=uuid.uuid4, unique=True)");
+    expect(notNull).toContain("Run the rest of the change (null) first");
+    expect(notNull).toContain("see `setting-column-not-null`");
+    expect(notNull).toContain("Django fills every NULL with one value of it (called once)");
+    // Only unique: nothing else to run.
+    expect(await uniqueRecipe("models.CharField(max_length=200, null=True, unique=True)")).not.toContain("Run the rest");
+  });
+});
