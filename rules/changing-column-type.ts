@@ -1,7 +1,7 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import { columnOf, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
-import { addFieldSnippet, code, dropColumnSql, fieldWith, postDeployMarker, py } from "../src/advice/snippets.js";
+import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
 
 /**
  * A column's database type as Django's backends spell it (`data_types` of each backend's
@@ -200,9 +200,11 @@ export function newColumnSteps(ctx: OperationContext, facts: TypeChangeFacts): s
   const tempColumn = columnOf({ ...facts.after, name: temp, dbColumn: null }) ?? temp;
   const post = postDeployMarker(ctx.target.markerStyle);
   const newField = fieldWith(ctx.op.args.field ?? null, { null: "True" }, ["default", "unique", "db_index", "primary_key", "db_column"]);
+  const finish = finishNewColumn(ctx, facts.after, table, tempColumn);
   return [
     `Add the new type as a separate nullable column (instant):\n${addFieldSnippet(model.key, temp, newField)}`,
     `Ship a release that writes both \`${name}\` and \`${temp}\` on every save (or a database trigger does it), then backfill \`${tempColumn}\` from \`${column}\` in batches in a data migration with \`atomic = False\`, marked ${post}.`,
+    ...(finish ? [finish] : []),
     `Switch the model to the new column without touching the database: point the field at it with \`db_column\` and drop the old one from state only:\n${code(
       [
         "migrations.SeparateDatabaseAndState(",
@@ -216,6 +218,50 @@ export function newColumnSteps(ctx: OperationContext, facts: TypeChangeFacts): s
     )}`,
     `After that release is live everywhere, drop the old column in a migration marked ${post}:\n${dropColumnSql(table, column, ctx.target.database)}`,
   ];
+}
+
+/**
+ * The step that gives the new column what the field asks of it (NOT NULL, unique, an index) before
+ * the model switches to it: the state-only switch says the column has them, and nothing would
+ * make them otherwise (Pontoon insights 0025, RapidPro flows 0405). Null when the field asks none.
+ */
+function finishNewColumn(ctx: OperationContext, after: FieldState, table: string, column: string): string | null {
+  const notNull = after.null === false;
+  const unique = after.unique && !after.primaryKey;
+  const indexed = !unique && after.dbIndex;
+  if (!notNull && !unique && !indexed) return null;
+  const asks = [notNull ? "NOT NULL" : null, unique ? "unique" : null, indexed ? "indexed" : null].filter((x) => x !== null).join(", ");
+  if (ctx.target.database !== "postgresql") {
+    return `Once the backfill is done, make \`${column}\` ${asks} (the switch below tells Django it is; \`python manage.py sqlmigrate\` shows the statements for the field), with an online schema change tool on a large MySQL table.`;
+  }
+  const t = sqlIdent(table);
+  const c = sqlIdent(column);
+  const operations: string[] = [];
+  if (notNull) {
+    // A validated CHECK lets PostgreSQL 12+ set NOT NULL without scanning the table.
+    const check = sqlIdent(djangoIndexName(table, [column], "_notnull"));
+    operations.push(
+      runSqlLines(`ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${c} IS NOT NULL) NOT VALID;`, `ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${check};`),
+      runSqlLines(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};`, null),
+      runSqlLines(`ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL;`, `ALTER TABLE ${t} ALTER COLUMN ${c} DROP NOT NULL;`),
+      runSqlLines(`ALTER TABLE ${t} DROP CONSTRAINT ${check};`, null),
+    );
+  }
+  if (unique) {
+    const name = djangoIndexName(table, [column], "_uniq");
+    const { sql, reverse } = createIndexConcurrentlySql(name, table, [column], { unique: true });
+    operations.push(runSqlLines(sql, reverse), runSqlLines(`ALTER TABLE ${t} ADD CONSTRAINT ${sqlIdent(name)} UNIQUE USING INDEX ${sqlIdent(name)};`, `ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${sqlIdent(name)};`));
+  } else if (indexed) {
+    const { sql, reverse } = createIndexConcurrentlySql(djangoIndexName(table, [column]), table, [column]);
+    operations.push(runSqlLines(sql, reverse));
+  }
+  const like = (unique || indexed) && !after.relation ? likeIndexOpclass(after) : null;
+  if (like) {
+    const { sql, reverse } = createIndexConcurrentlySql(djangoIndexName(table, [column], "_like"), table, [column], { opclass: like.opclass });
+    operations.push(runSqlLines(sql, reverse));
+  }
+  const concurrent = unique || indexed;
+  return `Once the backfill is done, make \`${column}\` ${asks} as the field asks (the switch below tells Django it is), without long locks${concurrent ? ": one `RunSQL` per statement, in a migration with `atomic = False`" : ""}${notNull ? " (the validated CHECK lets PostgreSQL 12+ set NOT NULL without a scan)" : ""}:\n${migrationModule(operations, concurrent ? { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" } : { atomic: true })}`;
 }
 
 /** RS110: `AlterField` that changes a column's database type, rewriting or copying the table. */

@@ -1,0 +1,37 @@
+/**
+ * changing-column-type's expand/contract recipe: the new column gets what the field asks of it
+ * (NOT NULL, unique, an index) before the state-only switch says it has them (Pontoon insights
+ * 0025, RapidPro flows 0405: the recipe left a nullable column without its UNIQUE).
+ */
+import { describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { libraryProjects } from "../support/library-project.js";
+
+const project = libraryProjects("type-change-recipe");
+
+async function recipe(field: string): Promise<string> {
+  const dir = project(
+    `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = [\n        migrations.AlterField("book", "pages", ${field}),\n    ]\n`,
+  );
+  const found = (await lint([dir], { cwd: dir, ruleNames: ["changing-column-type"] })).diagnostics;
+  expect(found).toHaveLength(1);
+  return found[0]?.help.join("\n") ?? "";
+}
+
+describe("the new column of a type change", () => {
+  it("is made NOT NULL and unique (with its _like index) before the switch", async () => {
+    const help = await recipe("models.CharField(max_length=10, unique=True)");
+    expect(help).toContain("make `pages_new` NOT NULL, unique as the field asks");
+    expect(help).toContain(`'ALTER TABLE "library_book" ALTER COLUMN "pages_new" SET NOT NULL;'`);
+    expect(help).toMatch(/CHECK \("pages_new" IS NOT NULL\) NOT VALID/);
+    expect(help).toMatch(/CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_pages_new_\w+_uniq" ON "library_book" \("pages_new"\)/);
+    expect(help).toMatch(/UNIQUE USING INDEX/);
+    expect(help).toMatch(/"library_book_pages_new_\w+_like" ON "library_book" \("pages_new" varchar_pattern_ops\)/);
+    // The switch comes after it.
+    expect(help.indexOf("SET NOT NULL")).toBeLessThan(help.indexOf("Switch the model to the new column"));
+  });
+
+  it("asks nothing of a nullable column without an index", async () => {
+    expect(await recipe("models.CharField(max_length=10, null=True)")).not.toContain("as the field asks");
+  });
+});
