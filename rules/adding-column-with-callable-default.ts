@@ -1,11 +1,11 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { autoTimestamp, className, literalBool } from "../src/state/model-state.js";
+import { autoTimestamp, className, isConstantDefault, literalBool } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, code, djangoHas, fieldWith, moduleImports, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
 
 /** Callables whose every call returns an equal value: evaluating them once changes nothing. */
-const CONSTANT_CALLABLES = new Set(["dict", "list", "set", "tuple", "str", "int", "float", "bool", "bytes", "frozenset", "decimal.Decimal"]);
+const CONSTANT_CALLABLES = new Set(["dict", "list", "set", "tuple", "str", "int", "float", "bool", "bytes", "frozenset", "decimal.Decimal", "datetime.timedelta", "collections.OrderedDict"]);
 
 /** Callables known to return a different value on each call. */
 const PER_CALL = /^(uuid\.uuid[1-8]|(django\.utils\.)?timezone\.now|(datetime\.)?(datetime|date)\.(now|utcnow|today)|time\.time(_ns)?|random\.\w+|secrets\.\w+|os\.urandom)$/;
@@ -18,7 +18,7 @@ const PER_CALL = /^(uuid\.uuid[1-8]|(django\.utils\.)?timezone\.now|(datetime\.)
 export function perRowCallable(value: PyValue | null): string | null {
   if (!value || value.kind !== "name") return null;
   const qualified = value.qualified || value.name;
-  if (CONSTANT_CALLABLES.has(qualified) || CONSTANT_CALLABLES.has(value.name)) return null;
+  if (CONSTANT_CALLABLES.has(qualified) || CONSTANT_CALLABLES.has(value.name) || isConstantDefault(value)) return null;
   if (PER_CALL.test(qualified) || PER_CALL.test(value.name)) return value.name;
   const last = value.name.slice(value.name.lastIndexOf(".") + 1);
   if (/^[A-Z0-9_]+$/.test(last) || !value.name.includes(".")) return null;
@@ -36,7 +36,7 @@ export const addingColumnWithCallableDefault: Rule = {
     hazards: ["H15", "H08"],
     docs: {
       summary: "Adding a column whose default is a Python callable such as `uuid.uuid4` or `timezone.now`",
-      what: "Flags `AddField` on an existing managed table when `default=` is a callable that returns a different value on each call (`uuid.uuid4`, `timezone.now`, `secrets.token_hex`, a project function), or the field has `auto_now`/`auto_now_add` and no `default` (Django fills the existing rows with one `timezone.now()`), and the field has no `db_default`. A one-off default (`preserve_default=False`, makemigrations' prompt for existing rows) is flagged only on a unique field: one shared value for the rows already there is what it asks for.",
+      what: "Flags `AddField` on an existing managed table when `default=` is a callable that returns a different value on each call (`uuid.uuid4`, `timezone.now`, `secrets.token_hex`, a project function, unless its module shows it returns one literal value, as a JSONField's default function often does), or the field has `auto_now`/`auto_now_add` and no `default` (Django fills the existing rows with one `timezone.now()`), and the field has no `db_default`. A one-off default (`preserve_default=False`, makemigrations' prompt for existing rows) is flagged only on a unique field: one shared value for the rows already there is what it asks for.",
       why: "Django calls the default once, in Python, and adds the column with that single value as its database default: every existing row gets the same UUID or timestamp. With `unique=True` the migration fails on any table with two rows (`could not create unique index`, `Key (...) is duplicated`). The default is then dropped: rows the old release inserts during the rollout get NULL in a nullable column, and fail on a NOT NULL one (see `adding-not-nullable-column`).",
       recipe: [
         "Add the column nullable, without relying on the default for existing rows.",

@@ -19,7 +19,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import type { Operation, PyValue, SourceRange } from "../model/types.js";
 import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FieldClassCarried, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
-import { createdFields, setProjectFieldClass } from "../state/model-state.js";
+import { createdFields, setConstantDefault, setProjectFieldClass } from "../state/model-state.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import { functionKey, importedLocalName, runPythonFunctionName, usesName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -53,7 +53,9 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   const importingModels = migrations.filter((m) => m.functions.some((f) => !f.imported && (f.modelImports.length > 0 || m.modelImports.some((i) => usesName(f.calls, i.name)))));
   // Fields of a class the project defines (`sentry.db.models.fields.bounded.BoundedBigIntegerField`).
   const projectFields = migrations.map((m) => [m, [...projectFieldCalls(m.operations)]] as const).filter(([, calls]) => calls.length > 0);
-  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0 && projectFields.length === 0) return [];
+  // Defaults that name a function of the project (`default=app.models.active_users_default`).
+  const projectDefaults = migrations.map((m) => [m, [...projectDefaultNames(m.operations)]] as const).filter(([, names]) => names.length > 0);
+  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0 && projectFields.length === 0 && projectDefaults.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const locate = (dir: string, module: string): string | null => {
@@ -219,6 +221,14 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       if (found !== null) setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.nullForced);
     }
   }
+  // A default function that returns one literal gives every row an equal value, called once or not.
+  for (const [migration, names] of projectDefaults) {
+    const dir = path.dirname(migration.path);
+    for (const value of names) {
+      const found = moduleMember(dir, value.qualified);
+      if (found?.module.returnsConstant(found.name) === true) setConstantDefault(value);
+    }
+  }
   for (const migration of inheriting) {
     const found = moduleMember(path.dirname(migration.path), migration.migrationBase as string);
     const atomic = found?.module.classAtomic(found.name);
@@ -244,6 +254,17 @@ function* projectFieldCalls(ops: readonly Operation[]): Generator<Extract<PyValu
     const field = op.args.field;
     if (field?.kind === "call" && isProjectClass(field.qualified)) yield field;
     if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call" && isProjectClass(call.qualified)) yield call;
+  }
+}
+
+/** The `default=` values of `AddField`/`AlterField` fields that name a function imported from a module of the project. */
+function* projectDefaultNames(ops: readonly Operation[]): Generator<Extract<PyValue, { kind: "name" }>> {
+  for (const op of ops) {
+    if (op.databaseOperations) yield* projectDefaultNames(op.databaseOperations);
+    if (op.stateOperations) yield* projectDefaultNames(op.stateOperations);
+    const field = op.args.field;
+    const value = field?.kind === "call" ? field.kwargs.default : undefined;
+    if (value?.kind === "name" && isProjectClass(value.qualified)) yield value;
   }
 }
 

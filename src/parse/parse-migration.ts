@@ -1905,6 +1905,18 @@ function deconstructKeepsSize(def: SyntaxNode): boolean {
   });
 }
 
+/** Node types of a literal made only of literals (`{"a": [1, 2], "b": None}`). */
+const LITERAL_LEAVES = new Set(["string", "integer", "float", "true", "false", "none", "concatenated_string"]);
+const LITERAL_CONTAINERS = new Set(["dictionary", "list", "tuple", "set", "pair", "parenthesized_expression"]);
+
+/** Whether `node` is a literal value built only of literals (an f-string or a name is not). */
+function isLiteralTree(node: SyntaxNode): boolean {
+  if (LITERAL_LEAVES.has(node.type)) return !node.descendantsOfType("interpolation").length;
+  if (node.type === "unary_operator") return node.namedChildren.every(isLiteralTree);
+  if (!LITERAL_CONTAINERS.has(node.type)) return false;
+  return node.namedChildren.filter((c) => c.type !== "comment").every(isLiteralTree);
+}
+
 /** The string a function returns when its body is one `return "..."` (after a docstring), or null. */
 function returnedString(def: SyntaxNode): string | null {
   const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
@@ -1999,6 +2011,20 @@ export class HelperModule {
   classAtomic(name: string): boolean | undefined {
     const cls = this.classDefs.get(name);
     return cls ? atomicAlongBases(cls, (base) => this.classDefs.get(base)).atomic : undefined;
+  }
+
+  /**
+   * Whether the module's function `name` returns one literal value and nothing else (`def
+   * active_users_default(): return {"managers": 0, ...}`, a JSONField's usual default): calling it
+   * once or per row gives equal values. Undefined when the module has no such function.
+   */
+  returnsConstant(name: string): boolean | undefined {
+    const def = this.defs.get(name);
+    if (!def) return undefined;
+    const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
+    const body = statements[0]?.type === "expression_statement" && statements[0].namedChildren[0]?.type === "string" ? statements.slice(1) : statements;
+    const value = body.length === 1 && body[0]?.type === "return_statement" ? body[0].namedChildren[0] : undefined;
+    return value !== undefined && isLiteralTree(value);
   }
 
   /**

@@ -357,6 +357,19 @@ const INDEXED_BY_DEFAULT = new Set(["SlugField"]);
  */
 const projectFieldClasses = new WeakMap<object, string>();
 
+/** `default=` values naming a project function that returns one literal (read in its module by `resolveHelperCalls`). */
+const constantDefaults = new WeakSet<object>();
+
+/** Records that the `default=` value `value` names a function returning one literal value. */
+export function setConstantDefault(value: PyValue): void {
+  constantDefaults.add(value);
+}
+
+/** Whether a `default=` value names a project function read to return one literal value. */
+export function isConstantDefault(value: PyValue): boolean {
+  return constantDefaults.has(value);
+}
+
 /** Calls of a project's field class whose `__init__` makes the field nullable (`NullCharField`). */
 const nullForcedCalls = new WeakSet<object>();
 

@@ -40,3 +40,31 @@ describe("adding-column-with-callable-default's recipe", () => {
     expect(await advice("models.DateTimeField(default=django.utils.timezone.now, null=True)", "import django.utils.timezone\n")).toContain("import django.utils.timezone\n\ndef backfill(apps, schema_editor):");
   });
 });
+
+describe("defaults that return equal values every call", () => {
+  async function reported(field: string, imports: string, modules: Record<string, string> = {}): Promise<string[]> {
+    const dir = project(`${imports}from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "settings", ${field}),
+    ]
+`);
+    const { writeFileSync } = await import("node:fs");
+    for (const [file, source] of Object.entries(modules)) writeFileSync(`${dir}/library/${file}`, source);
+    return (await lint([dir], { cwd: dir, ruleNames: ["adding-column-with-callable-default"] })).diagnostics.map((d) => d.message);
+  }
+
+  it("are not flagged: timedelta, and a project function that returns one literal (Pontoon's active_users_default)", async () => {
+    expect(await reported("models.DurationField(null=True, default=datetime.timedelta)", "import datetime\n")).toEqual([]);
+    const constant = 'def settings_default():\n    """The settings a new book starts with."""\n    return {"public": False, "tags": ["a", "b"], "limit": -1}\n';
+    expect(await reported("models.JSONField(null=True, default=library.defaults.settings_default)", "import library.defaults\n", { "defaults.py": constant })).toEqual([]);
+  });
+
+  it("are flagged when the function computes its value", async () => {
+    const computed = 'import secrets\n\n\ndef settings_default():\n    return {"token": secrets.token_hex(8)}\n';
+    expect(await reported("models.JSONField(null=True, default=library.defaults.settings_default)", "import library.defaults\n", { "defaults.py": computed })).toHaveLength(1);
+  });
+});
