@@ -21,6 +21,9 @@ import {
 } from "../src/advice/snippets.js";
 import { dbDefaultFix, operationSource } from "../src/fix/rule-fixes.js";
 
+/** Field classes whose MySQL column type is TEXT, BLOB or JSON (Django's `_limited_data_types`). */
+const KEPT_DEFAULT_ON_MYSQL = new Set(["TextField", "BinaryField", "JSONField"]);
+
 /** Why a NOT NULL column that Django fills with a default and then drops it breaks the old release. */
 function defaultDropped(ctx: OperationContext, table: string, column: string, value: string, note = ""): string {
   return `Django adds \`${column}\` with DEFAULT ${value} to fill the existing rows, then drops the database default${note}. The old release does not know \`${column}\`, so its INSERTs into \`${table}\` fail with ${notNullViolation(ctx.target.database, table, column)} until it is replaced.`;
@@ -64,7 +67,7 @@ export const addingNotNullableColumn: Rule = {
     hazards: ["H07", "H36"],
     docs: {
       summary: "Adding a NOT NULL column without a database default",
-      what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column; on PostgreSQL, not a field with a default whose column a later operation of the same atomic migration gives a database default: `RunSQL` with `ALTER COLUMN ... SET DEFAULT`, or django-add-default-value's `AddDefaultValue`), and `AlterOrderWithRespectTo` that turns `order_with_respect_to` on for such a table: Django then adds the model's `_order` column, NOT NULL, the same way.",
+      what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column; on PostgreSQL, not a field with a default whose column a later operation of the same atomic migration gives a database default: `RunSQL` with `ALTER COLUMN ... SET DEFAULT`, or django-add-default-value's `AddDefaultValue`), and `AlterOrderWithRespectTo` that turns `order_with_respect_to` on for such a table: Django then adds the model's `_order` column, NOT NULL, the same way. On MySQL a `TextField`, `BinaryField` or `JSONField` added with a default is not flagged: Django 4.2 on MySQL 8.0.13+ leaves its `DEFAULT (...)` in place (`skip_default_on_alter`; MariaDB, where Django drops it, is not told apart).",
       why: "Django fills existing rows with the Python `default` and then drops the database default again, so the column ends up NOT NULL with no default. The old release does not know the column, so each of its INSERTs fails with a NOT NULL violation until it is replaced. Without any default the migration itself fails on a table with rows.",
       recipe: [
         "Django 5.0+: give the field a database default with `db_default=...` (keep `default=` too if you like); the database then fills the column for the old release's INSERTs.",
@@ -109,6 +112,11 @@ export const addingNotNullableColumn: Rule = {
     // DROP DEFAULT). Weblate accounts 0016, authentik oauth2 0029.
     const implicit = field.hasDefault ? null : implicitDefault(field);
     const filled = field.hasDefault ? field.default : implicit;
+    // MySQL 8.0.13+ (Django 4.2's MySQL backend, not MariaDB's): a TEXT, BLOB or JSON column keeps
+    // the default it was added with, written as an expression (`DEFAULT ('')`), because MySQL has
+    // no ALTER COLUMN ... DROP DEFAULT form Django uses for them (`skip_default_on_alter`): the old
+    // release's INSERTs get it (addons-server abuse 0058).
+    if (ctx.target.database === "mysql" && filled && KEPT_DEFAULT_ON_MYSQL.has(field.type)) return;
     const setLater = filled ? defaultSetLater(ctx, model, name, table, column) : null;
     if (setLater === "same-transaction") return;
     const oneOff = literalBool(op.args.preserve_default) === false;

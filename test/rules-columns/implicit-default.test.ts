@@ -78,3 +78,25 @@ class Migration(migrations.Migration):
     ]);
   });
 });
+
+describe("on MySQL, a TEXT, BLOB or JSON column added with a default", () => {
+  // Django 4.2's MySQL schema editor: `skip_default_on_alter` is true for `_limited_data_types`
+  // (longtext, longblob, json), so add_field keeps the `DEFAULT (...)` it added the column with.
+  it("keeps its default: the old release's INSERTs get it, nothing to report", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "notes", models.TextField(blank=True)),
+        migrations.AddField("book", "tags", models.JSONField(default=list)),
+        migrations.AddField("book", "code", models.CharField(max_length=10, default="x")),
+    ]
+`);
+    const found = async (database: "mysql" | "postgresql") =>
+      (await analyze(["."], { cwd: dir, ruleNames: ["adding-not-nullable-column"], target: { database } })).result.diagnostics.map((d) => d.message.split("`")[1]);
+    expect(await found("mysql")).toEqual(["Book.code"]);
+    expect(await found("postgresql")).toEqual(["Book.notes", "Book.tags", "Book.code"]);
+  });
+});
