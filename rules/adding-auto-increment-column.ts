@@ -1,6 +1,6 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
-import { addFieldSnippet, code, py, sqlIdent } from "../src/advice/snippets.js";
+import { addFieldSnippet, code, onlineSchemaChangeTools, py, sqlIdent } from "../src/advice/snippets.js";
 import { isAutoIncrement } from "../src/state/model-state.js";
 
 /** RS116: `AddField` of an `AutoField`/`BigAutoField`/`SmallAutoField` to an existing table. */
@@ -71,7 +71,7 @@ export const addingAutoIncrementColumn: Rule = {
       );
     } else {
       help.push(
-        `1. Run this change with an online schema-change tool (gh-ost, pt-online-schema-change) and keep the migration state-only (\`SeparateDatabaseAndState(state_operations=[...], database_operations=[])\`).`,
+        `1. Run this change with an online schema-change tool (${onlineSchemaChangeTools(ctx.state.hasForeignKeys(model))}) and keep the migration state-only (\`SeparateDatabaseAndState(state_operations=[...], database_operations=[])\`).`,
         `2. Or create the new table with the key, copy the rows in batches while the application writes to both, and switch over (the rename-table recipe).`,
       );
     }

@@ -5,17 +5,18 @@ import {
   djangoHas,
   djangoIndexName,
   fieldWith,
+  LOCK_TIMEOUT_OPERATION,
   migrationModule,
   nullabilityRunSql,
+  onlineSchemaChangeTools,
   partitionedIndexOperations,
   partitionedUniqueConstraintOperations,
   partitionTargets,
   py,
-  runSqlLines,
   repeatForEveryPartition,
+  runSqlLines,
   separateDatabaseAndState,
   sqlIdent,
-  LOCK_TIMEOUT_OPERATION,
 } from "../src/advice/snippets.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
@@ -206,7 +207,7 @@ export const addingForeignKeyConstraint: Rule = {
         );
       } else {
         steps.push(
-          `${mode === "readd" ? "Make the change with `db_constraint=False` now" : "Add the field with `db_constraint=False` now"}, and add the constraint later with an online schema change tool (gh-ost, pt-online-schema-change), or in a quiet window.`,
+          `${mode === "readd" ? "Make the change with `db_constraint=False` now" : "Add the field with `db_constraint=False` now"}, and add the constraint later with an online schema change tool (${onlineSchemaChangeTools(true)}), or in a quiet window.`,
         );
       }
     } else if (mode === "add") {

@@ -1,7 +1,7 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import { columnOf, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
-import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
+import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
 
 /**
  * A column's database type as Django's backends spell it (`data_types` of each backend's
@@ -323,7 +323,7 @@ export const changingColumnType: Rule = {
       help.push(`Every existing value must convert from \`${from}\` to \`${to}\`; one that does not fails the migration, and the old release keeps writing \`${from}\` values while it runs.`);
     }
     const steps = newColumnSteps(ctx, facts);
-    if (db === "mysql") steps.unshift("Or run this change with an online schema-change tool (gh-ost, pt-online-schema-change) and keep the migration state-only.");
+    if (db === "mysql") steps.push(`Or, instead of these steps, run this change with an online schema-change tool (${onlineSchemaChangeTools(ctx.state.hasForeignKeys(model))}) and keep the migration state-only.`);
     ctx.report({
       range: ctx.op.range,
       message: `Changing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` ${db === "sqlite" ? "remakes" : db === "mysql" ? "copies" : "rewrites"} \`${table}\`${db === "sqlite" ? "" : db === "mysql" ? " while blocking writes" : " while blocking reads and writes"}.`,

@@ -2,6 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { columnOf } from "../src/state/model-state.js";
 import { formatColumnType, readTypeChange } from "./changing-column-type.js";
+import { onlineSchemaChangeTools } from "../src/advice/snippets.js";
 
 /** A column that holds a copy of a primary key: a FK/O2O column or a many-to-many join column. */
 interface ReferencingColumn {
@@ -95,7 +96,7 @@ export const changingPrimaryKeyType: Rule = {
       `1. If the change is not needed, undo it: keep \`${from}\` by setting \`default_auto_field\` on the app's \`AppConfig\` (or \`DEFAULT_AUTO_FIELD\`) to the old class, or declare the key explicitly on \`${model.name}\`, and delete this operation.`,
       pg
         ? `2. If \`${column}\` must really become \`${to}\`, do it outside a rolling deploy, one table at a time: add a new \`${to}\` column kept in sync by a trigger, backfill it in batches, build its unique index with \`CREATE UNIQUE INDEX CONCURRENTLY\`, then swap the key (\`ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX\`) in a short maintenance step, and record the result with a state-only \`SeparateDatabaseAndState\`.`
-        : `2. If \`${column}\` must really become \`${to}\`, do it outside a rolling deploy, one table at a time, with an online schema change tool (gh-ost, pt-online-schema-change) that copies the table in the background and swaps it in, and record the result with a state-only \`SeparateDatabaseAndState\`.`,
+        : `2. If \`${column}\` must really become \`${to}\`, do it outside a rolling deploy, one table at a time, with an online schema change tool (${onlineSchemaChangeTools(ctx.state.hasForeignKeys(model))}) that copies the table in the background and swaps it in, and record the result with a state-only \`SeparateDatabaseAndState\`.`,
       `3. Repeat step 2 for each referencing column listed above before the foreign keys are switched.`,
     ];
     ctx.report({

@@ -161,6 +161,14 @@ export function stateOnlyDeleteModel(modelName: string, removedFields: readonly 
   );
 }
 
+/**
+ * The online schema change tools for a MySQL table: gh-ost does not support tables with foreign
+ * keys (either side), pt-online-schema-change does (`--alter-foreign-keys-method`).
+ */
+export function onlineSchemaChangeTools(foreignKeys: boolean): string {
+  return foreignKeys ? "pt-online-schema-change with `--alter-foreign-keys-method` (gh-ost does not support tables with foreign keys)" : "gh-ost, pt-online-schema-change";
+}
+
 /** The later, post-deploy drop of a column. */
 export function dropColumnSql(table: string, column: string, database: Target["database"]): string {
   return code(

@@ -147,6 +147,12 @@ export class ProjectState {
    * The fields that make a foreign-key constraint to `target` (`app.model`): a relation to it that
    * is not many-to-many and keeps `db_constraint`, with their models, in state order.
    */
+  /** Whether a model's table has a foreign-key constraint, its own or another table's pointing at it. */
+  hasForeignKeys(model: ModelState): boolean {
+    const own = [...model.fields.values()].some((f) => (f.relation?.kind === "fk" || f.relation?.kind === "o2o") && f.relation.dbConstraint);
+    return own || this.foreignKeyConstraintsTo(`${model.app}.${model.key}`).length > 0;
+  }
+
   foreignKeyConstraintsTo(target: string): { model: ModelState; field: FieldState }[] {
     const found: { model: ModelState; field: FieldState }[] = [];
     for (const model of this.modelsReferencing(target)) {

@@ -35,3 +35,18 @@ describe("the new column of a type change", () => {
     expect(await recipe("models.CharField(max_length=10, null=True)")).not.toContain("as the field asks");
   });
 });
+
+describe("on MySQL", () => {
+  it("offers gh-ost only for tables without foreign keys, which it does not support (addons-server ratings 0011)", async () => {
+    const dir = project(
+      `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n    operations = [\n        migrations.AlterField("book", "pages", models.CharField(max_length=10, null=True)),\n        migrations.AlterField("author", "name", models.IntegerField(default=0)),\n    ]\n`,
+    );
+    const found = (await lint([dir], { cwd: dir, ruleNames: ["changing-column-type"], target: { database: "mysql" } })).diagnostics;
+    const book = found.find((d) => d.message.includes("Book.pages"))?.help.join("\n") ?? "";
+    const author = found.find((d) => d.message.includes("Author.name"))?.help.join("\n") ?? "";
+    // library_book has a foreign key to library_author; library_author is referenced by it.
+    expect(book).toContain("pt-online-schema-change with `--alter-foreign-keys-method` (gh-ost does not support tables with foreign keys)");
+    expect(author).toContain("gh-ost does not support tables with foreign keys");
+    expect(book).toMatch(/\n\d\. Or, instead of these steps, run this change with an online schema-change tool/);
+  });
+});
