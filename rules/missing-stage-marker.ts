@@ -1,5 +1,6 @@
 import type { MigrationContext, OperationContext, Rule } from "../src/engine/rule-types.js";
 import { databaseChanges } from "../src/engine/field-changes.js";
+import { locksOf } from "../src/engine/table-locks.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { fieldFromCall, literalString } from "../src/state/model-state.js";
 import type { Operation } from "../src/model/types.js";
@@ -40,6 +41,14 @@ function operationChangesDatabase(ctx: OperationContext): boolean {
       return databaseChanges(before, after, ctx.target.database).length > 0;
     }
   }
+  // A rename that moves no table and rebuilds no foreign key (addons-server abuse 0042/0043: the
+  // table it already has, or a model with its own db_table that nothing points at) runs no SQL.
+  if ((op.kind === "RenameModel" || op.kind === "AlterModelTable") && !op.unknown && !op.thirdParty) {
+    const model = ctx.model(literalString(op.kind === "RenameModel" ? op.args.old_name : op.args.name));
+    // RenameModel also renames the column of its join tables that is named after the model.
+    const joinTables = op.kind === "RenameModel" && model ? [...model.fields.values()].some((f) => f.relation?.kind === "m2m" && !f.relation.through) : false;
+    if (model && !joinTables && locksOf(ctx).length === 0) return false;
+  }
   return changesDatabase(op);
 }
 
@@ -77,7 +86,7 @@ export const missingStageMarker: Rule = {
     hazards: ["H47"],
     docs: {
       summary: "A migration that changes the database without a deploy-stage marker (opt-in)",
-      what: "Flags a migration that changes the database but declares no stage: no `stage = Stage.PRE_DEPLOY/POST_DEPLOY` (django-syzygy), `safe = Safe.before_deploy()/after_deploy()/always()` (django-safemigrate) or `is_post_deployment = ...` (Sentry). Operations that change nothing in the database (state-only `SeparateDatabaseAndState`, `RunPython.noop`/`RunSQL.noop`, `AlterModelOptions`, `AlterModelManagers`, an `AlterField` of options Django keeps in Python only such as `on_delete`, `related_name` or `help_text`) do not count, and a migration that only creates tables (an app's `0001_initial`) needs no marker when the default stage is pre-deploy, its only right stage. Opt-in: select it in projects that require every migration to say when it runs.",
+      what: "Flags a migration that changes the database but declares no stage: no `stage = Stage.PRE_DEPLOY/POST_DEPLOY` (django-syzygy), `safe = Safe.before_deploy()/after_deploy()/always()` (django-safemigrate) or `is_post_deployment = ...` (Sentry). Operations that change nothing in the database (state-only `SeparateDatabaseAndState`, `RunPython.noop`/`RunSQL.noop`, `AlterModelOptions`, `AlterModelManagers`, an `AlterField` of options Django keeps in Python only such as `on_delete`, `related_name` or `help_text`, an `AlterModelTable` or `RenameModel` that moves no table and rebuilds no foreign key) do not count, and a migration that only creates tables (an app's `0001_initial`) needs no marker when the default stage is pre-deploy, its only right stage. Opt-in: select it in projects that require every migration to say when it runs.",
       why: "When stages are declared per migration, an unmarked one runs at the default stage whatever it does: a drop meant for after the deploy runs before it and breaks the release still serving traffic, or an added column meant for before it arrives too late. A required marker makes the author decide, the way django-safemigrate's `check` hook does.",
       recipe: ["Add the marker in the project's style to the `Migration` class: pre-deploy for expand steps (new tables and columns), post-deploy for contract steps (drops) and slow work the new release does not need."],
       severityReason: "Warning: the migration may well be right at the default stage; the marker records that someone decided.",
