@@ -171,7 +171,7 @@ export const droppingColumn: Rule = {
       const why = notNullNoDefault
         ? `Column \`${column}\` is NOT NULL without a database default, so the new release (which no longer sets it) could not INSERT into \`${table}\`${keepsConstraint ? `, and ${constraintWhy}` : ""}.`
         : `The ${constraintWhy.replace(/^its /, "")}.`;
-      const filling = "db_default" in fill ? "give it a database default" : "make it nullable (instant on PostgreSQL)";
+      const filling = "db_default" in fill ? "give it a database default" : `make it nullable${ctx.target.database === "postgresql" ? " (instant on PostgreSQL)" : ""}`;
       const first = [...(notNullNoDefault ? [filling] : []), ...(keepsConstraint ? ["drop the constraint (`db_constraint=False`: no scan)"] : [])].join(" and ");
       steps.push(`${why} First ${first}:\n${alterFieldSnippet(model.key, name, expand)}`);
     }

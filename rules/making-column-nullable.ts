@@ -60,7 +60,7 @@ export const makingColumnNullable: Rule = {
       range: ctx.op.range,
       message: `Making \`${model.name}.${name}\` nullable lets NULL into \`${table}.${column}\`, which code deployed today reads as always set.`,
       help: [
-        `The schema change itself is instant and the old release keeps working; the first NULL the new release stores is what an old instance, a report or another service reading \`${column}\` may not handle.`,
+        `The schema change itself ${ctx.target.database === "mysql" ? "rebuilds the table in place (MySQL: reads and writes go on)" : ctx.target.database === "sqlite" ? "remakes the table (SQLite)" : "is instant"} and the old release keeps working; the first NULL the new release stores is what an old instance, a report or another service reading \`${column}\` may not handle.`,
         `1. Deploy this migration, but keep writing a value to \`${model.name}.${name}\` until every reader handles NULL.`,
         "2. Then let the code write NULL, together with the changes to the readers outside this codebase.",
       ],

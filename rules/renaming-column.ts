@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { columnOf, fieldFromCall, literalString, type FieldState } from "../src/state/model-state.js";
-import { alterFieldSnippet, code, fieldWith, py } from "../src/advice/snippets.js";
+import { alterFieldSnippet, code, fieldWith, missingColumnError, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
 
 /** RS103: `RenameField` or `AlterField(db_column=...)` renames a column in place. */
@@ -79,7 +79,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     if (!oldColumn || !newColumn || oldColumn === newColumn) return;
     const pinned = fieldWith(oldField.call, { db_column: py(oldColumn) });
     const help = [
-      `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` ("column ${oldColumn} does not exist") from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
+      `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
     ];
     if (op.kind === "RenameField") {
       const newName = literalString(op.args.new_name) as string;
