@@ -1883,6 +1883,31 @@ const DJANGO_BASE_FIELD = /^django\.db\.models\.(fields\.)?Field$/;
 const DJANGO_FIELD_CLASS = /^django\.[\w.]*\.(?!(?:Related|Range)Field$)(?:[A-Z]\w*Field|ForeignKey)$/;
 
 /**
+ * Whether a field class's `__init__` sets a size argument whatever the call says: an assignment
+ * to `kwargs["max_length"]` (InvenTree's URL field), `kwargs.update(max_length=...)`, or a literal
+ * size passed to the base's `__init__` (`super().__init__(max_length=150, ...)`). A size that is
+ * only a parameter's default (`def __init__(self, *args, max_length=255, **kwargs)`, BookWyrm's
+ * RemoteIdField) is the call's when the call gives one, and the migration's call always does.
+ */
+function initForcesSize(init: SyntaxNode): boolean {
+  const body = init.childForFieldName("body");
+  if (!body || !SIZE_ARGUMENT.test(body.text)) return false;
+  for (const node of body.descendantsOfType(["assignment", "augmented_assignment", "call"])) {
+    if (node.type !== "call") {
+      const left = node.childForFieldName("left");
+      if (left?.type === "subscript" && SIZE_ARGUMENT.test(left.childForFieldName("subscript")?.text ?? "")) return true;
+      continue;
+    }
+    const callee = node.childForFieldName("function")?.text ?? "";
+    const args = node.childForFieldName("arguments")?.namedChildren ?? [];
+    const sizeKeyword = (arg: SyntaxNode) => arg.type === "keyword_argument" && SIZE_ARGUMENT.test(arg.childForFieldName("name")?.text ?? "");
+    if (/\bupdate$/.test(callee) && args.some(sizeKeyword)) return true;
+    if (/__init__$/.test(callee) && args.some((arg) => sizeKeyword(arg) && arg.childForFieldName("value")?.type !== "identifier")) return true;
+  }
+  return false;
+}
+
+/**
  * Whether a field class's own `deconstruct` leaves its size arguments in the migrations it writes:
  * its body only takes `super().deconstruct()`, drops other keywords (`del kwargs["null"]`,
  * `kwargs.pop("blank", None)`: django-oscar's NullCharField) and returns what it took.
@@ -2055,7 +2080,8 @@ export class HelperModule {
       if (deconstruct && !deconstructKeepsSize(deconstruct)) deconstructs ??= className;
       // An `__init__` that sets a size (InvenTree's `kwargs["max_length"] = 2000`) decides the
       // column whatever the migration's call says: migrations run the class's current code.
-      if (SIZE_ARGUMENT.test(methods.get("__init__")?.text ?? "")) deconstructs ??= className;
+      const init = methods.get("__init__");
+      if (init && initForcesSize(init)) deconstructs ??= className;
       if (NULL_FORCED.test(methods.get("__init__")?.text ?? "")) nullForced = true;
       const getInternalType = internal === null ? methods.get("get_internal_type") : undefined;
       if (getInternalType) {

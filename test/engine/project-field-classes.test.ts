@@ -113,12 +113,17 @@ describe("field classes of the project", () => {
       "deconstruct": `class Custom(models.CharField):\n    def deconstruct(self):\n        name, path, args, kwargs = super().deconstruct()\n        del kwargs["max_length"]\n        return name, path, args, kwargs\n`,
       // A URLField whose __init__ sets its length (InvenTree's InvenTreeURLField): migrations run the class's code.
       "__init__": `class Custom(models.URLField):\n    def __init__(self, **kwargs):\n        kwargs["max_length"] = 2000\n        super().__init__(**kwargs)\n`,
+      // A literal size passed to the base (BookWyrm's UsernameField, PrivacyField).
+      "super().__init__": `class Custom(models.CharField):\n    def __init__(self, *args, **kwargs):\n        super().__init__(*args, max_length=255, **kwargs)\n`,
     };
     for (const [what, source] of Object.entries(cases)) {
       const found = await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + source });
       // Typed by its qualified name, which no rule knows.
       expect({ what, ...found }).toMatchObject({ what, type: "library.fields.Custom", findings: [] });
     }
+    // A size that is only a parameter's default, passed on (BookWyrm's RemoteIdField): the call's.
+    const defaulted = `class Custom(models.CharField):\n    def __init__(self, *args, max_length=255, validators=None, **kwargs):\n        validators = validators or []\n        super().__init__(*args, max_length=max_length, validators=validators, **kwargs)\n`;
+    expect(await typeOf("library.fields.Custom(max_length=255, null=True)", { "__init__.py": HEADER + defaulted })).toMatchObject({ type: "CharField" });
     // Bases that lead nowhere rollsafe can read (a cycle, Django's abstract Field, a base chosen at
     // run time like django-organizations' SlugField) keep the name the class is called by.
     const nowhere: Record<string, string> = {
