@@ -45,7 +45,9 @@ function unrouted(call: string): string {
   return call
     .replace(/^(\w+)\.(?:_default_manager|_base_manager)\b/, "$1.objects")
     .replace(/\.objects\.db_manager\(\)/, ".objects")
-    .replace(/\.using\(\)/g, "");
+    .replace(/\.using\(\)/g, "")
+    // `Model.objects.using(alias)` itself is the queryset of every row (BookWyrm iterates it).
+    .replace(/\.objects\.(using|db_manager)$/, ".objects.all");
 }
 
 /**
