@@ -3,31 +3,21 @@ import type { SqlTypeName } from "../src/sql/analyze-sql.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import type { FieldState } from "../src/state/model-state.js";
+import type { ProjectState } from "../src/state/project-state.js";
+import { columnTypeOf } from "./changing-column-type.js";
 
-/** The PostgreSQL type Django gives a field, where rollsafe needs it for the no-rewrite cases. */
-function currentType(field: FieldState): { name: string; modifiers: number[] } | null {
-  switch (field.type) {
-    case "CharField":
-    case "SlugField":
-    case "EmailField":
-    case "URLField":
-      return { name: "varchar", modifiers: field.maxLength === null ? [] : [field.maxLength] };
-    case "TextField":
-      return { name: "text", modifiers: [] };
-    case "DecimalField":
-      return field.maxDigits === null || field.decimalPlaces === null ? null : { name: "numeric", modifiers: [field.maxDigits, field.decimalPlaces] };
-    case "IntegerField":
-    case "PositiveIntegerField":
-      return { name: "int4", modifiers: [] };
-    case "BigIntegerField":
-    case "PositiveBigIntegerField":
-      return { name: "int8", modifiers: [] };
-    case "SmallIntegerField":
-    case "PositiveSmallIntegerField":
-      return { name: "int2", modifiers: [] };
-    default:
-      return null;
-  }
+/** Django's PostgreSQL type names (`data_types`) as PostgreSQL's parser names them. */
+const PG_NAMES: Readonly<Record<string, string>> = { integer: "int4", bigint: "int8", smallint: "int2", boolean: "bool", "timestamp with time zone": "timestamptz", "double precision": "float8" };
+
+/**
+ * The PostgreSQL type of a field's column as `changing-column-type` reads it (a foreign key's is
+ * its target key's, an auto field's its integer), named as PostgreSQL's parser names it.
+ */
+function currentType(field: FieldState, state: ProjectState): { name: string; modifiers: number[] } | null {
+  const type = columnTypeOf(field, state, "postgresql");
+  if (!type) return null;
+  const modifiers = type.base === "varchar" ? (typeof type.length === "number" ? [type.length] : []) : type.base === "numeric" ? [type.precision ?? 0, type.scale ?? 0] : [];
+  return { name: PG_NAMES[type.base] ?? type.base, modifiers };
 }
 
 /**
@@ -84,7 +74,7 @@ export const runsqlAlteringColumnType: Rule = {
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
       const field = fieldOfColumn(ref.model, fact.column) ?? fieldOfColumn(ref.dbModel, fact.column);
-      const from = field ? currentType(field) : null;
+      const from = field ? currentType(field, ctx.state) : null;
       if (from && !fact.usingExpression && isMetadataOnly(from, fact.dataType)) continue;
       const known = from !== null;
       const model = ref.model ?? ref.dbModel;
@@ -96,9 +86,15 @@ export const runsqlAlteringColumnType: Rule = {
           : `\`${describeStatement(fact)}\` changes the type of \`${fact.column}\` of ${tableLabel(ref)}; rollsafe cannot tell the current type, so this may rewrite the table under an ACCESS EXCLUSIVE lock.`,
         help: [
           `Unless the change is binary-coercible (varchar growth, varchar to text, numeric precision growth), PostgreSQL rewrites \`${ref.table}\` and rebuilds its indexes while holding ACCESS EXCLUSIVE: all reads and writes wait. The old release may also write values the new type rejects.`,
-          `1. Add a new nullable column of type \`${fact.dataType.text}\` and make the new release write both columns.`,
-          "2. Backfill the new column in batches (a separate, non-atomic data migration), then switch reads to it.",
-          `3. In a later post-deploy migration, drop \`${fact.column}\` (and rename in Python with \`db_column\` if the name matters).`,
+          ...(field?.primaryKey
+            ? [
+                `1. \`${fact.column}\` is the primary key: the foreign keys that reference it must change with it, and it cannot be dropped. Do it outside a rolling deploy, one table at a time: add a new \`${fact.dataType.text}\` column kept in sync by a trigger, backfill it in batches, build its unique index with \`CREATE UNIQUE INDEX CONCURRENTLY\`, then swap the key (\`ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY USING INDEX\`) in a short maintenance step (see \`changing-primary-key-type\`).`,
+              ]
+            : [
+                `1. Add a new nullable column of type \`${fact.dataType.text}\` and make the new release write both columns.`,
+                "2. Backfill the new column in batches (a separate, non-atomic data migration), then switch reads to it.",
+                `3. In a later post-deploy migration, drop \`${fact.column}\` (and rename in Python with \`db_column\` if the name matters).`,
+              ]),
         ],
       });
     }
