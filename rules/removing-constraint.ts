@@ -85,9 +85,16 @@ function reliance(kind: "unique" | "check" | "exclusion" | "fk" | "other"): stri
   }
 }
 
-function steps(model: string, removal: string): string[] {
+function steps(model: string, removal: string, kind: Parameters<typeof reliance>[0]): string[] {
+  // The first step searches for what each kind of constraint is relied on for.
+  const first =
+    kind === "unique"
+      ? `search for \`get_or_create\`, \`update_or_create\`, \`ignore_conflicts\`, \`update_conflicts\` and \`except IntegrityError\` around \`${model}\`, and replace de-duplication by the constraint with an explicit check under a lock (\`select_for_update()\`), or keep the constraint`
+      : kind === "fk"
+        ? `search for \`except IntegrityError\` around writes of \`${model}\` and for code that counts on the database to reject or cascade, and check the referenced rows in code (or keep the constraint)`
+        : `validate in the model or form what the constraint checks (\`Model.clean()\`, a validator), search for \`except IntegrityError\` around writes of \`${model}\`, and make sure reports and other services do not assume the rule holds (or keep the constraint)`;
   return [
-    `1. Before dropping it, make sure no code path needs it: search for \`get_or_create\`, \`update_or_create\`, \`ignore_conflicts\`, \`update_conflicts\` and \`except IntegrityError\` around \`${model}\`, and replace de-duplication by the constraint with an explicit check under a lock (\`select_for_update()\`), or keep the constraint.`,
+    `1. Before dropping it, make sure no code path needs it: ${first}.`,
     `2. Ship that code first; drop the constraint in a later release, in a post-deploy migration, once no running release relies on it:\n${code(removal)}`,
   ];
 }
@@ -150,7 +157,7 @@ class Migration(migrations.Migration):
 };
 
 function report(ctx: OperationContext, range: SourceRange, model: string, message: string, kind: Parameters<typeof reliance>[0], removal: string): void {
-  ctx.report({ range, message, help: [`${reliance(kind)}.`, ...steps(model, removal)] });
+  ctx.report({ range, message, help: [`${reliance(kind)}.`, ...steps(model, removal, kind)] });
 }
 
 function removeConstraint(ctx: OperationContext): void {
