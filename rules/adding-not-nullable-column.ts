@@ -153,7 +153,7 @@ export const addingNotNullableColumn: Rule = {
       const nullable = fieldWith(call, { null: "True" }, ["default"]);
       help.push(
         `1. Add the column as nullable in this release:\n${addFieldSnippet(model.key, name, nullable)}`,
-        `2. Deploy, then backfill existing rows in batches in a separate data migration (\`atomic = False\`, ${defaultText !== null ? `value ${defaultText}` : "your value"}).`,
+        `2. Deploy, then backfill existing rows in batches in a separate data migration (\`atomic = False\`, ${defaultText !== null ? (filled?.kind === "name" ? `value \`${defaultText}()\`` : `value \`${defaultText}\``) : "your value"}).`,
         `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, oneOff ? ["null", "default"] : ["null"]))}`,
       );
       if (!djangoHas(ctx.target, 5, 0)) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
