@@ -124,6 +124,34 @@ describe(RULE, () => {
     ]);
   });
 
+  it("does not hold a RunPython that only reads against a later change, but does against an earlier one (Kiwi TCMS management 0013)", async () => {
+    const reading = [
+      "import logging",
+      "",
+      "from django.db import migrations, models",
+      "",
+      "logger = logging.getLogger(__name__)",
+      "",
+      "",
+      "def log_titles(apps, schema_editor):",
+      '    Book = apps.get_model("library", "Book")',
+      '    titles = list(Book.objects.order_by("id").values_list("title", flat=True))',
+      '    with open("/tmp/titles.json", "w") as out:',
+      '        out.write(", ".join(titles[:10]))',
+      '    logger.info("%d titles", len(titles))',
+      "",
+      "",
+      "class Migration(migrations.Migration):",
+      '    dependencies = [("library", "0001_initial")]',
+      "    operations = [",
+    ];
+    const before = [...reading, "        migrations.RunPython(log_titles, migrations.RunPython.noop),", '        migrations.AddField("book", "note", models.TextField(null=True)),', "    ]", ""].join("\n");
+    expect(await findings({ "0002_read.py": before })).toEqual([]);
+    // Its reads keep an earlier change's lock held just the same.
+    const after = [...reading, '        migrations.AddField("book", "note", models.TextField(null=True)),', "        migrations.RunPython(log_titles, migrations.RunPython.noop),", "    ]", ""].join("\n");
+    expect((await findings({ "0002_read.py": after })).map((f) => f.severity)).toEqual(["error"]);
+  });
+
   it("says nothing when every schema change is on a table the migration creates, or concurrent", async () => {
     const found = await findings({
       "0002_new.py": migration("0001_initial", [
