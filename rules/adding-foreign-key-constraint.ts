@@ -23,6 +23,7 @@ import { fieldOperation, renamedField } from "../src/engine/resolved-operation.j
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
+import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
 
 /** Django's name for the foreign-key constraint of `field` on `table` (`_create_fk_sql`: `_fk_<to_table>_<to_column>`). */
 /** The name of the field's constraint: the one it has (`existing`), or the one Django gives it when it makes it now. */
@@ -40,7 +41,7 @@ function foreignKeyName(ctx: OperationContext, table: string, field: FieldState,
  * models'); else, for a model the scanned migrations do not have (an app left out, or a
  * dependency missing), Django's default table name and `id`, marked `assumed`.
  */
-function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string; assumed?: string; field?: FieldState } {
+function referenced(ctx: OperationContext, field: FieldState): { model: ModelState | null; table: string | null; column: string; assumed?: string } {
   const key = field.relation?.to ?? null;
   const target = key ? (ctx.state.modelByKey(key) ?? null) : null;
   if (!target) {
@@ -51,23 +52,7 @@ function referenced(ctx: OperationContext, field: FieldState): { model: ModelSta
   }
   const toField = literalString(field.kwargs.to_field);
   const pk = toField ? target.fields.get(toField) : primaryKeyOf(target);
-  return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id", ...(pk ? { field: pk } : {}) };
-}
-
-/**
- * Whether two referenced fields give a foreign key the same column type (`rel_db_type`: an auto
- * field's is its integer; a key that is itself a relation, a parent link of multi-table
- * inheritance, has the type of the key it references).
- */
-function sameKeyType(ctx: OperationContext, a: FieldState | undefined, b: FieldState | undefined): boolean {
-  const key = (field: FieldState | undefined): FieldState | undefined => {
-    for (let depth = 0; field?.relation && depth < 4; depth++) field = referenced(ctx, field).field;
-    return field;
-  };
-  const [x, y] = [key(a), key(b)];
-  if (!x || !y) return false;
-  const integer = (type: string) => (type === "AutoField" ? "IntegerField" : type.replace(/AutoField$/, "IntegerField"));
-  return integer(x.type) === integer(y.type) && x.maxLength === y.maxLength && x.maxDigits === y.maxDigits && x.decimalPlaces === y.decimalPlaces;
+  return { model: target, table: ctx.state.tableOf(target), column: pk ? (ctx.columnOf(pk) ?? "id") : "id" };
 }
 
 /**
@@ -281,7 +266,9 @@ export const addingForeignKeyConstraint: Rule = {
         // The column changes only when the new target's key has another type, or an option of the
         // column itself changes (BookWyrm's ReadThrough.book, Book -> Edition: nothing but the constraint).
         const needed = before ? databaseChanges(before, after).filter((key) => !["default", "to", "to_field"].includes(key)) : ["the column"];
-        const sameType = sameKeyType(ctx, oldRef.field, ref.field);
+        // A foreign key's column type is its target key's (`rel_db_type`), as changing-column-type reads it.
+        const [beforeType, afterType] = [before && columnTypeOf(before, ctx.state, ctx.target.database), columnTypeOf(after, ctx.state, ctx.target.database)];
+        const sameType = !!beforeType && !!afterType && formatColumnType(beforeType) === formatColumnType(afterType);
         const columnSql = sameType && needed.length === 0 ? [] : sameType && needed.length === 1 && needed[0] === "null" ? [nullabilityRunSql(table, column, after.null === true)] : null;
         // Reversed, the old constraint comes back (NOT VALID: the rows were checked against it before).
         const readdOld = oldRef.table

@@ -51,10 +51,11 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   // Names a function of the migration imports from a `models` module and uses: model classes, or
   // something else a models module defines (authentik's RedirectURI dataclass).
   const importingModels = migrations.filter((m) => m.functions.some((f) => !f.imported && (f.modelImports.length > 0 || m.modelImports.some((i) => usesName(f.calls, i.name)))));
-  // Fields of a class the project defines (`sentry.db.models.fields.bounded.BoundedBigIntegerField`).
-  const projectFields = migrations.map((m) => [m, [...projectFieldCalls(m.operations)]] as const).filter(([, calls]) => calls.length > 0);
-  // Defaults that name a function of the project (`default=app.models.active_users_default`).
-  const projectDefaults = migrations.map((m) => [m, [...projectDefaultNames(m.operations)]] as const).filter(([, names]) => names.length > 0);
+  // Fields of a class the project defines (`sentry.db.models.fields.bounded.BoundedBigIntegerField`),
+  // and defaults that name a function of the project (`default=app.models.active_users_default`): one walk of the field calls.
+  const named = migrations.map((m) => [m, projectNames(m.operations)] as const);
+  const projectFields = named.map(([m, { classes }]) => [m, classes] as const).filter(([, calls]) => calls.length > 0);
+  const projectDefaults = named.map(([m, { defaults }]) => [m, defaults] as const).filter(([, names]) => names.length > 0);
   if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0 && projectFields.length === 0 && projectDefaults.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
@@ -247,25 +248,30 @@ const UNKNOWN_FIELD_CLASS = "";
  * The field calls of `ops` (`AddField`'s and `AlterField`'s `field`, `CreateModel`'s `fields`, in
  * nested operations too) whose class is imported from a module that is not Django's.
  */
-function* projectFieldCalls(ops: readonly Operation[]): Generator<Extract<PyValue, { kind: "call" }>> {
+/** Every field call of the operations: `AddField`/`AlterField`'s `field`, and (`created`) a `CreateModel`'s `fields`. */
+function* fieldCalls(ops: readonly Operation[]): Generator<{ call: Extract<PyValue, { kind: "call" }>; created: boolean }> {
   for (const op of ops) {
-    if (op.databaseOperations) yield* projectFieldCalls(op.databaseOperations);
-    if (op.stateOperations) yield* projectFieldCalls(op.stateOperations);
+    if (op.databaseOperations) yield* fieldCalls(op.databaseOperations);
+    if (op.stateOperations) yield* fieldCalls(op.stateOperations);
     const field = op.args.field;
-    if (field?.kind === "call" && isProjectClass(field.qualified)) yield field;
-    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call" && isProjectClass(call.qualified)) yield call;
+    if (field?.kind === "call") yield { call: field, created: false };
+    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call") yield { call, created: true };
   }
 }
 
-/** The `default=` values of `AddField`/`AlterField` fields that name a function imported from a module of the project. */
-function* projectDefaultNames(ops: readonly Operation[]): Generator<Extract<PyValue, { kind: "name" }>> {
-  for (const op of ops) {
-    if (op.databaseOperations) yield* projectDefaultNames(op.databaseOperations);
-    if (op.stateOperations) yield* projectDefaultNames(op.stateOperations);
-    const field = op.args.field;
-    const value = field?.kind === "call" ? field.kwargs.default : undefined;
-    if (value?.kind === "name" && isProjectClass(value.qualified)) yield value;
+/**
+ * The field calls of a class the project defines (`sentry.db.models.fields.bounded.BoundedBigIntegerField`),
+ * and the `default=` values of `AddField`/`AlterField` fields that name a function of the project.
+ */
+function projectNames(ops: readonly Operation[]): { classes: Extract<PyValue, { kind: "call" }>[]; defaults: Extract<PyValue, { kind: "name" }>[] } {
+  const classes: Extract<PyValue, { kind: "call" }>[] = [];
+  const defaults: Extract<PyValue, { kind: "name" }>[] = [];
+  for (const { call, created } of fieldCalls(ops)) {
+    if (isProjectClass(call.qualified)) classes.push(call);
+    const value = created ? undefined : call.kwargs.default;
+    if (value?.kind === "name" && isProjectClass(value.qualified)) defaults.push(value);
   }
+  return { classes, defaults };
 }
 
 /** Whether a qualified class name may name a class of the project: imported from a module, not Django's. */
