@@ -57,6 +57,16 @@ export type PyValue =
   | { kind: "name"; name: string; qualified: string; range: SourceRange }
   | { kind: "opaque"; text: string; range: SourceRange };
 
+/** The keyword arguments of a field that a project's field class may force in its `__init__`. */
+export type ForcedKeyword = "max_length" | "max_digits" | "decimal_places" | "unique" | "null" | "db_index" | "primary_key";
+
+/**
+ * Keyword arguments a field class's `__init__` sets to a literal whatever the migration's call
+ * says (django-oscar's `NullCharField`: `kwargs['null'] = kwargs['blank'] = True`; BookWyrm's
+ * `UsernameField`: `super().__init__(max_length=150, unique=True)`), by name.
+ */
+export type ForcedKeywords = Partial<Record<ForcedKeyword, number | boolean | null>>;
+
 /** Deploy stage declared by a marker in the migration (syzygy, safemigrate or Sentry). */
 export type DeployStage = "pre" | "post" | "always";
 

@@ -7,6 +7,8 @@ import { parsePython } from "./python-parser.js";
 import { lightTree, type LightNode } from "./light-tree.js";
 import type {
   DependencyRef,
+  ForcedKeyword,
+  ForcedKeywords,
   MigrationFile,
   Operation,
   PyValue,
@@ -1843,14 +1845,16 @@ const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextCho
  * decides its column itself (`decides`: `db_type`, a computed `get_internal_type`...) rather than
  * because a base cannot be read.
  */
-export type FieldClassBase = { type: string; nullForced: boolean } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean };
+export type FieldClassBase = { type: string; forced: ForcedKeywords } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean };
 
-/** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, and the first class that defines `deconstruct` or sets a size in `__init__`. */
+/** The keyword arguments a field class's `__init__` may force that decide the column (see `ForcedKeywords`). */
+const FORCED_KEYWORDS: readonly string[] = ["max_length", "max_digits", "decimal_places", "unique", "null", "db_index", "primary_key"] satisfies ForcedKeyword[];
+
+/** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, the first class that defines `deconstruct` or sets a size in `__init__`, and the keywords forced on the way. */
 export interface FieldClassCarried {
   internal: string | null;
   deconstructs: string | null;
-  /** A class on the way sets `null` in its `__init__` (django-oscar's `NullCharField`: `kwargs['null'] = kwargs['blank'] = True`). */
-  nullForced: boolean;
+  forced: ForcedKeywords;
 }
 
 /** An `__init__` that makes the field nullable whatever the call says: `kwargs["null"] = True` (also chained). */
@@ -1882,29 +1886,75 @@ const DJANGO_BASE_FIELD = /^django\.db\.models\.(fields\.)?Field$/;
  */
 const DJANGO_FIELD_CLASS = /^django\.[\w.]*\.(?!(?:Related|Range)Field$)(?:[A-Z]\w*Field|ForeignKey)$/;
 
+/** A literal a field keyword can be forced to (`150`, `True`, `None`), or undefined. */
+function forcedLiteral(node: SyntaxNode | null | undefined): number | boolean | null | undefined {
+  if (node?.type === "integer") return /^\d+$/.test(node.text) ? Number(node.text) : undefined;
+  if (node?.type === "true") return true;
+  if (node?.type === "false") return false;
+  if (node?.type === "none") return null;
+  return undefined;
+}
+
 /**
- * Whether a field class's `__init__` sets a size argument whatever the call says: an assignment
- * to `kwargs["max_length"]` (InvenTree's URL field), `kwargs.update(max_length=...)`, or a literal
- * size passed to the base's `__init__` (`super().__init__(max_length=150, ...)`). A size that is
- * only a parameter's default (`def __init__(self, *args, max_length=255, **kwargs)`, BookWyrm's
+ * What a field class's `__init__` sets whatever the call says: `forced`, the keywords it sets to a
+ * literal in a statement of its own body (`kwargs["max_length"] = 2000`, `kwargs.update(null=True)`,
+ * a literal passed to the base's `__init__`: `super().__init__(max_length=150, unique=True)`);
+ * `opaqueSize`, whether it sets a size argument to something else or only under a condition
+ * (InvenTree's URL field), so the migration's call does not say what the column is. A size that
+ * is only a parameter's default (`def __init__(self, *args, max_length=255, **kwargs)`, BookWyrm's
  * RemoteIdField) is the call's when the call gives one, and the migration's call always does.
  */
-function initForcesSize(init: SyntaxNode): boolean {
+function initForcedKeywords(init: SyntaxNode): { forced: ForcedKeywords; opaqueSize: boolean } {
+  const forced: ForcedKeywords = {};
+  let opaqueSize = false;
   const body = init.childForFieldName("body");
-  if (!body || !SIZE_ARGUMENT.test(body.text)) return false;
+  if (!body) return { forced, opaqueSize };
+  const topLevel = new Set(body.namedChildren.map((stmt) => (stmt.type === "expression_statement" ? stmt.namedChildren[0] : stmt)));
+  // The `**kwargs` parameter: what is set in it reaches the base's `__init__`; another dict may be defaults.
+  const splat = init.childForFieldName("parameters")?.namedChildren.find((p) => p.type === "dictionary_splat_pattern")?.namedChildren[0]?.text;
+  const set = (key: string, value: SyntaxNode | null | undefined, statement: SyntaxNode, target: string | undefined) => {
+    const literal = forcedLiteral(value);
+    if (FORCED_KEYWORDS.includes(key) && literal !== undefined && topLevel.has(statement) && target === splat) forced[key as ForcedKeyword] = literal;
+    else if (SIZE_ARGUMENT.test(key)) opaqueSize = true;
+  };
   for (const node of body.descendantsOfType(["assignment", "augmented_assignment", "call"])) {
     if (node.type !== "call") {
-      const left = node.childForFieldName("left");
-      if (left?.type === "subscript" && SIZE_ARGUMENT.test(left.childForFieldName("subscript")?.text ?? "")) return true;
+      // `kwargs["null"] = kwargs["blank"] = True`: each target of the chain gets the last value.
+      if (node.parent?.type === "assignment" && node.parent.childForFieldName("right") === node) continue;
+      let value: SyntaxNode | null = node;
+      const targets: SyntaxNode[] = [];
+      while (value?.type === "assignment" || value?.type === "augmented_assignment") {
+        const left = value.childForFieldName("left");
+        if (left) targets.push(left);
+        value = value.type === "assignment" ? value.childForFieldName("right") : null;
+      }
+      for (const left of targets) {
+        if (left.type !== "subscript") continue;
+        const key = left.childForFieldName("subscript");
+        const name = key?.type === "string" ? /^(['"])(\w+)\1$/.exec(key.text)?.[2] : undefined;
+        if (name !== undefined) set(name, value, node, left.childForFieldName("value")?.text);
+        else if (SIZE_ARGUMENT.test(key?.text ?? "")) opaqueSize = true;
+      }
       continue;
     }
     const callee = node.childForFieldName("function")?.text ?? "";
-    const args = node.childForFieldName("arguments")?.namedChildren ?? [];
-    const sizeKeyword = (arg: SyntaxNode) => arg.type === "keyword_argument" && SIZE_ARGUMENT.test(arg.childForFieldName("name")?.text ?? "");
-    if (/\bupdate$/.test(callee) && args.some(sizeKeyword)) return true;
-    if (/__init__$/.test(callee) && args.some((arg) => sizeKeyword(arg) && arg.childForFieldName("value")?.type !== "identifier")) return true;
+    if (!/\bupdate$/.test(callee) && !/__init__$/.test(callee)) continue;
+    for (const arg of node.childForFieldName("arguments")?.namedChildren ?? []) {
+      if (arg.type !== "keyword_argument") continue;
+      const value = arg.childForFieldName("value");
+      // A parameter passed on (`max_length=max_length`) is the call's value.
+      if (/__init__$/.test(callee) && value?.type === "identifier") continue;
+      const target = /__init__$/.test(callee) ? splat : callee.replace(/\.update$/, "");
+      set(arg.childForFieldName("name")?.text ?? "", value, node, target);
+    }
   }
-  return false;
+  return { forced, opaqueSize };
+}
+
+/** Whether forced keywords give the size of a column of the sized field class `type`. */
+function forcedSize(forced: ForcedKeywords, type: string): boolean {
+  if (type === "DecimalField") return typeof forced.max_digits === "number" && typeof forced.decimal_places === "number";
+  return type !== "ArrayField" && typeof forced.max_length === "number";
 }
 
 /**
@@ -2057,14 +2107,14 @@ export class HelperModule {
    * (see `FieldClassBase`); undefined when the module neither defines nor imports the name, or
    * the class is not a field (no base leads to one).
    */
-  fieldClass(name: string, carried: FieldClassCarried = { internal: null, deconstructs: null, nullForced: false }): FieldClassBase | undefined {
+  fieldClass(name: string, carried: FieldClassCarried = { internal: null, deconstructs: null, forced: {} }): FieldClassBase | undefined {
     const ctx = this.ctx;
     if (!ctx) return undefined;
     // Read along Python's method resolution order, as far as it matters here (left to right, depth
     // first): a mixin before the field class decides the column as much as the class itself
     // (PostHog's `EncryptedFieldMixin.get_internal_type` makes `EncryptedCharField` a text column).
     // `internal`: the first `get_internal_type` met; `deconstructs`: the first class with its own `deconstruct`.
-    let { internal, deconstructs, nullForced } = carried;
+    let { internal, deconstructs, forced } = carried;
     const follow = (cls: SyntaxNode, seen: Set<SyntaxNode>): FieldClassBase | undefined => {
       if (seen.has(cls)) return undefined;
       seen.add(cls);
@@ -2080,9 +2130,14 @@ export class HelperModule {
       if (deconstruct && !deconstructKeepsSize(deconstruct)) deconstructs ??= className;
       // An `__init__` that sets a size (InvenTree's `kwargs["max_length"] = 2000`) decides the
       // column whatever the migration's call says: migrations run the class's current code.
+      // A base's `__init__` runs after its subclass's, so what it forces wins.
       const init = methods.get("__init__");
-      if (init && initForcesSize(init)) deconstructs ??= className;
-      if (NULL_FORCED.test(methods.get("__init__")?.text ?? "")) nullForced = true;
+      if (init) {
+        const own = initForcedKeywords(init);
+        if (own.opaqueSize) deconstructs ??= className;
+        forced = { ...forced, ...own.forced };
+        if (NULL_FORCED.test(init.text)) forced.null = true;
+      }
       const getInternalType = internal === null ? methods.get("get_internal_type") : undefined;
       if (getInternalType) {
         internal = returnedString(getInternalType);
@@ -2103,21 +2158,21 @@ export class HelperModule {
         const qualified = qualify(ctx, dotted);
         // Django's abstract `Field`: the column is the class `get_internal_type` names (wagtail's
         // StreamField is a JSONField); without one, the class's own name, which Django looks up too.
-        if (DJANGO_BASE_FIELD.test(qualified)) return internal !== null ? { type: internal, nullForced } : { unknown: `\`${className}\` subclasses \`Field\` without a literal \`get_internal_type\``, decides: false };
+        if (DJANGO_BASE_FIELD.test(qualified)) return internal !== null ? { type: internal, forced } : { unknown: `\`${className}\` subclasses \`Field\` without a literal \`get_internal_type\``, decides: false };
         if (DJANGO_FIELD_CLASS.test(qualified)) {
           const type = internal ?? qualified.slice(qualified.lastIndexOf(".") + 1);
-          return deconstructs !== null && SIZED_FIELDS.test(type) ? { unknown: `\`${deconstructs}\` may size the column itself`, decides: true } : { type, nullForced };
+          return deconstructs !== null && SIZED_FIELDS.test(type) && !forcedSize(forced, type) ? { unknown: `\`${deconstructs}\` may size the column itself`, decides: true } : { type, forced };
         }
         if (NON_FIELD_BASES.test(qualified)) continue;
         // A base from another module: read there. One that is not a field (a mixin) is not followed further.
-        return qualified.includes(".") ? { imported: qualified, internal, deconstructs, nullForced } : { unknown: `\`${className}\`'s base \`${dotted}\` is not read`, decides: false };
+        return qualified.includes(".") ? { imported: qualified, internal, deconstructs, forced } : { unknown: `\`${className}\`'s base \`${dotted}\` is not read`, decides: false };
       }
       return undefined;
     };
     const cls = this.classDefs.get(name);
     if (cls) return follow(cls, new Set());
     const imported = ctx.imports[name];
-    return imported !== undefined && imported.includes(".") ? { imported, internal, deconstructs, nullForced } : undefined;
+    return imported !== undefined && imported.includes(".") ? { imported, internal, deconstructs, forced } : undefined;
   }
 
   /**

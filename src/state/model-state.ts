@@ -3,7 +3,7 @@
  * (`Options.db_table`, `Field.column`, `ManyToManyField.m2m_db_table`).
  */
 import { createHash } from "node:crypto";
-import type { PyValue, SourceRange } from "../model/types.js";
+import type { ForcedKeywords, PyValue, SourceRange } from "../model/types.js";
 import { fieldParams } from "../model/django-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 
@@ -370,13 +370,13 @@ export function isConstantDefault(value: PyValue): boolean {
   return constantDefaults.has(value);
 }
 
-/** Calls of a project's field class whose `__init__` makes the field nullable (`NullCharField`). */
-const nullForcedCalls = new WeakSet<object>();
+/** Calls of a project's field class whose `__init__` forces keyword arguments (`NullCharField`'s `null=True`), with them. */
+const forcedKeywordsOf = new WeakMap<object, ForcedKeywords>();
 
-/** Records that the field call `call` makes a column as Django's field class `type` does (nullable whatever it says, when `nullForced`). */
-export function setProjectFieldClass(call: PyValue, type: string, nullForced = false): void {
+/** Records that the field call `call` makes a column as Django's field class `type` does, with the keywords its `__init__` forces. */
+export function setProjectFieldClass(call: PyValue, type: string, forced: ForcedKeywords = {}): void {
   projectFieldClasses.set(call, type);
-  if (nullForced) nullForcedCalls.add(call);
+  if (Object.keys(forced).length > 0) forcedKeywordsOf.set(call, forced);
 }
 
 /**
@@ -477,7 +477,9 @@ export function fieldFromCall(
     Object.assign(kwargs, call.kwargs);
   }
   const kind = relationKind(type);
-  const primaryKey = literalBool(kwargs.primary_key) === true;
+  // What the class's `__init__` forces wins over the call (BookWyrm's UsernameField: max_length=150, unique=True).
+  const forced = forcedKeywordsOf.get(call) ?? {};
+  const primaryKey = forced.primary_key !== undefined ? forced.primary_key === true : literalBool(kwargs.primary_key) === true;
   const relation: RelationInfo | null = kind
     ? {
         kind,
@@ -487,14 +489,14 @@ export function fieldFromCall(
         dbTable: literalString(kwargs.db_table),
       }
     : null;
-  const unique = literalBool(kwargs.unique) === true || kind === "o2o" || primaryKey;
-  const explicitIndex = literalBool(kwargs.db_index);
+  const unique = (forced.unique !== undefined ? forced.unique === true : literalBool(kwargs.unique) === true) || kind === "o2o" || primaryKey;
+  const explicitIndex = forced.db_index !== undefined ? forced.db_index === true : literalBool(kwargs.db_index);
   // ForeignKey and SlugField default to db_index=True; M2M fields have no column to index.
   // OneToOneField inherits ForeignKey's db_index=True (its unique constraint makes it redundant in SQL).
   const dbIndex = kind === "m2m" ? false : explicitIndex ?? (kind === "fk" || kind === "o2o" || INDEXED_BY_DEFAULT.has(type));
   // NullBooleanField (removed in Django 4.0, still in old migrations) forces null=True in its __init__.
   // So does a project's class whose `__init__` sets `kwargs["null"] = True` (django-oscar's NullCharField).
-  const nullValue = type === "NullBooleanField" || nullForcedCalls.has(call) ? true : kwargs.null === undefined ? false : literalBool(kwargs.null);
+  const nullValue = type === "NullBooleanField" ? true : forced.null !== undefined ? forced.null === true : kwargs.null === undefined ? false : literalBool(kwargs.null);
   return {
     name,
     type,
@@ -509,9 +511,9 @@ export function fieldFromCall(
     uniqueConstraint: null,
     dbIndex,
     primaryKey,
-    maxLength: literalInt(kwargs.max_length),
-    maxDigits: literalInt(kwargs.max_digits),
-    decimalPlaces: literalInt(kwargs.decimal_places),
+    maxLength: typeof forced.max_length === "number" ? forced.max_length : literalInt(kwargs.max_length),
+    maxDigits: typeof forced.max_digits === "number" ? forced.max_digits : literalInt(kwargs.max_digits),
+    decimalPlaces: typeof forced.decimal_places === "number" ? forced.decimal_places : literalInt(kwargs.decimal_places),
     relation,
     generated: type === "GeneratedField" ? { stored: literalBool(kwargs.db_persist) === true } : null,
     kwargs,

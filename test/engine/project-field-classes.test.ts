@@ -6,7 +6,7 @@
  * gives the field that type; a class that computes its own column keeps its name, a type the
  * rules do not know.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
@@ -111,10 +111,9 @@ describe("field classes of the project", () => {
       "get_internal_type": `class Custom(models.PositiveIntegerField):\n    def get_internal_type(self):\n        return self.kind\n`,
       // A CharField whose deconstruct may drop max_length: the migration's call does not give the column.
       "deconstruct": `class Custom(models.CharField):\n    def deconstruct(self):\n        name, path, args, kwargs = super().deconstruct()\n        del kwargs["max_length"]\n        return name, path, args, kwargs\n`,
-      // A URLField whose __init__ sets its length (InvenTree's InvenTreeURLField): migrations run the class's code.
-      "__init__": `class Custom(models.URLField):\n    def __init__(self, **kwargs):\n        kwargs["max_length"] = 2000\n        super().__init__(**kwargs)\n`,
-      // A literal size passed to the base (BookWyrm's UsernameField, PrivacyField).
-      "super().__init__": `class Custom(models.CharField):\n    def __init__(self, *args, **kwargs):\n        super().__init__(*args, max_length=255, **kwargs)\n`,
+      // A URLField whose __init__ sets its length only under a condition, or to what it computes.
+      "__init__ if": `class Custom(models.URLField):\n    def __init__(self, **kwargs):\n        if settings.LONG:\n            kwargs["max_length"] = 2000\n        super().__init__(**kwargs)\n`,
+      "__init__ computed": `class Custom(models.CharField):\n    def __init__(self, *args, **kwargs):\n        super().__init__(*args, max_length=LENGTH * 2, **kwargs)\n`,
     };
     for (const [what, source] of Object.entries(cases)) {
       const found = await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + source });
@@ -145,6 +144,62 @@ describe("field classes of the project", () => {
     // A package that is not a file of the project keeps the name it is called by.
     const outside = await typeOf("elsewhere.fields.Custom(null=True)", {}, "import elsewhere.fields");
     expect(outside).toMatchObject({ type: "Custom", findings: [] });
+  });
+
+  it("a size or a constraint the class's __init__ sets to a literal is the field's, whatever the call says (InvenTree's URL field, BookWyrm's UsernameField)", async () => {
+    const url = await typeOf("library.fields.Custom(null=True)", {
+      "__init__.py": `${HEADER}class Custom(models.URLField):\n    def __init__(self, **kwargs):\n        kwargs["max_length"] = 2000\n        super().__init__(**kwargs)\n`,
+    });
+    expect(url.type).toBe("URLField");
+    // BookWyrm's UsernameField passes its keywords to CharField's __init__ and leaves them out of
+    // its migrations: `UsernameField()` is varchar(150) UNIQUE NOT NULL, as the CharField it replaces.
+    const dir = project(`import library.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AlterField("author", "name", library.fields.UsernameField()),
+    ]
+`);
+    const first = path.join(dir, "library/migrations/0001_initial.py");
+    writeFileSync(first, readFileSync(first, "utf8").replace('("name", models.CharField(max_length=100)),', '("name", models.CharField(max_length=150, unique=True)),'));
+    mkdirSync(path.join(dir, "library/fields"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "library/fields/__init__.py"),
+      `from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ActivitypubFieldMixin:
+    def __init__(self, *args, activitypub_field=None, **kwargs):
+        self.activitypub_field = activitypub_field
+        super().__init__(*args, **kwargs)
+
+
+class UsernameField(ActivitypubFieldMixin, models.CharField):
+    def __init__(self, activitypub_field="preferredUsername", **kwargs):
+        self.activitypub_field = activitypub_field
+        super(ActivitypubFieldMixin, self).__init__(
+            _("username"),
+            max_length=150,
+            unique=True,
+            error_messages={"unique": _("A user with that username already exists.")},
+        )
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        del kwargs["unique"]
+        del kwargs["error_messages"]
+        del kwargs["max_length"]
+        return name, path, args, kwargs
+`,
+    );
+    const { state, result } = await analyze(["."], { cwd: dir, rules });
+    const name = state.model("library", "author")?.fields.get("name");
+    expect({ type: name?.type, null: name?.null, unique: name?.unique, maxLength: name?.maxLength }).toEqual({ type: "CharField", null: false, unique: true, maxLength: 150 });
+    expect(result.diagnostics.filter((d) => d.file.endsWith("0002_fk.py")).map((d) => d.rule)).toEqual([]);
   });
 
   it("a class whose __init__ forces null=True is nullable, and a deconstruct that only drops other keywords keeps its size (django-oscar's NullCharField)", async () => {
