@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { contribTable, defaultTableName, literalString, postgresConstraintName, primaryKeyOf, uniqueConstraintNames, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { contribTable, literalString, outsideTable, postgresConstraintName, primaryKeyOf, uniqueConstraintNames, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -45,10 +45,8 @@ function referenced(ctx: OperationContext, field: FieldState): { model: ModelSta
   const key = field.relation?.to ?? null;
   const target = key ? (ctx.state.modelByKey(key) ?? null) : null;
   if (!target) {
-    const contrib = key ? contribTable(key) : null;
-    const dot = key?.indexOf(".") ?? -1;
-    if (contrib || !key || dot <= 0) return { model: null, table: contrib, column: "id" };
-    return { model: null, table: defaultTableName(key.slice(0, dot), key.slice(dot + 1).toLowerCase()), column: "id", assumed: key };
+    if (!key || key.indexOf(".") <= 0) return { model: null, table: null, column: "id" };
+    return { model: null, table: outsideTable(key), column: "id", ...(contribTable(key) ? {} : { assumed: key }) };
   }
   const toField = literalString(field.kwargs.to_field);
   const pk = toField ? target.fields.get(toField) : primaryKeyOf(target);

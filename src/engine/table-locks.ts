@@ -10,7 +10,7 @@ import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
 import { databaseChanges, dropsForeignKey } from "./field-changes.js";
-import { className, columnOf, defaultTableName, fieldFromCall, literalBool, literalString, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
+import { className, columnOf, fieldFromCall, literalBool, literalString, outsideTable, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
 
 /**
  * The table-level lock modes that conflict with the application's traffic: SHARE and SHARE ROW
@@ -114,9 +114,8 @@ class LockCollector {
       this.locks.push({ table: this.ctx.tableOf(model), model, key: null, mode, what, referenced: true, ...when });
       return;
     }
-    // A model outside the linted apps (`auth.User` behind `settings.AUTH_USER_MODEL`): its default table.
-    const [app, key] = to.split(".", 2) as [string, string];
-    this.locks.push({ table: defaultTableName(app, key), model: null, key: to, mode, what, referenced: true, ...when });
+    // A model outside the linted apps (`auth.User` behind `settings.AUTH_USER_MODEL`).
+    this.locks.push({ table: outsideTable(to), model: null, key: to, mode, what, referenced: true, ...when });
   }
 
   /** The tables a field's foreign-key constraints reference (FK/one-to-one, or an auto-created M2M join table). */
@@ -345,8 +344,7 @@ export function sqlLocks(ctx: OperationContext): (TableLock & { range?: Operatio
       for (const field of fields) {
         if (!field.relation?.dbConstraint || field.relation.kind === "m2m" || field.relation.to === null) continue;
         const target = ctx.db.modelByKey(field.relation.to) ?? ctx.state.modelByKey(field.relation.to);
-        const [app, key] = field.relation.to.split(".", 2) as [string, string];
-        referenced.push({ schema: null, name: target ? ctx.tableOf(target) : defaultTableName(app, key), mode: "ACCESS EXCLUSIVE" });
+        referenced.push({ schema: null, name: target ? ctx.tableOf(target) : outsideTable(field.relation.to), mode: "ACCESS EXCLUSIVE" });
       }
     }
     const created = tablesCreatedBefore(ctx, fact);

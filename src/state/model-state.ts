@@ -145,6 +145,16 @@ export function contribTable(key: string): string | null {
 }
 
 /**
+ * The table of a model the run's state does not have, by its `app.model` key (`auth.User` behind
+ * `settings.AUTH_USER_MODEL`, the parent of a proxy in an app left out): a contrib model's table
+ * (`contenttypes.ContentType` is `django_content_type`), else Django's default name.
+ */
+export function outsideTable(key: string): string {
+  const dot = key.indexOf(".");
+  return contribTable(key) ?? defaultTableName(key.slice(0, dot), key.slice(dot + 1).toLowerCase());
+}
+
+/**
  * A validated CHECK constraint of the model that says `field IS NOT NULL`
  * (`CheckConstraint(condition=Q(<field>__isnull=False))`, `check=` before Django 5.1), added with
  * `AddConstraint` or with `AddConstraintNotValid` and then `ValidateConstraint`; null when none.

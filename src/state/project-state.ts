@@ -12,12 +12,12 @@ import {
   columnOf,
   constraintFromValue,
   defaultTableName,
-  contribTable,
   djangoIndexName,
   fieldFromCall,
   indexFromValue,
   isOrderField,
   literalBool,
+  outsideTable,
   literalString,
   postgresConstraintName,
   resolveModelReference,
@@ -206,10 +206,7 @@ export class ProjectState {
         }
       }
       const outside = model.bases.find((base) => base.includes(".") && !this.modelByKey(base));
-      if (outside !== undefined) {
-        const [app, key] = outside.split(".", 2) as [string, string];
-        return contribTable(outside) ?? defaultTableName(app, key);
-      }
+      if (outside !== undefined) return outsideTable(outside);
     }
     return model.dbTable ?? defaultTableName(model.app, model.key);
   }
@@ -564,9 +561,7 @@ export class ProjectState {
   private referencedTable(to: string, owner: ModelState, ownerTable: string): string {
     if (to === `${owner.app}.${owner.key}`) return ownerTable;
     const target = this.modelByKey(to);
-    if (target) return this.tableOf(target);
-    const [app, key] = to.split(".", 2) as [string, string];
-    return contribTable(to) ?? defaultTableName(app, key.toLowerCase());
+    return target ? this.tableOf(target) : outsideTable(to);
   }
 
   private repointRelations(oldKey: string, renamed: ModelState): void {
