@@ -7,7 +7,7 @@ import type { PyValue } from "../model/types.js";
 import type { Database } from "./rule-types.js";
 import { pyValue } from "../advice/snippets.js";
 import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
-import { columnOf, type FieldState } from "../state/model-state.js";
+import { columnOf, literalString, referencesPrimaryKey, type FieldState } from "../state/model-state.js";
 
 const NON_DB_ATTRS = new Set(FIELD_NON_DB_ATTRS);
 
@@ -20,6 +20,8 @@ const NON_DB_ATTRS = new Set(FIELD_NON_DB_ATTRS);
  */
 const MEANING: Record<string, (field: FieldState) => unknown> = {
   to: (f) => f.relation?.to ?? undefined,
+  // No `to_field` and one naming the target's primary key are the same option to Django.
+  to_field: (f) => (!f.relation ? undefined : referencesPrimaryKey(f) ? "" : (literalString(f.kwargs.to_field) ?? undefined)),
   db_constraint: (f) => f.relation?.dbConstraint,
   null: (f) => f.null ?? undefined,
   unique: (f) => f.unique,

@@ -14,7 +14,7 @@ import { cacheKey } from "../cache/cache-key.js";
 import { rollsafeVersion } from "../cache/package-info.js";
 import { buildGraph, type MigrationGraph } from "../graph/migration-graph.js";
 import { ProjectState, type RawDatabaseStep } from "../state/project-state.js";
-import { columnOf, setAuthUserModel } from "../state/model-state.js";
+import { columnOf, notePrimaryKeyToFields, setAuthUserModel } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
 import { missingSqlFacts, prepareSqlParser, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
@@ -575,6 +575,7 @@ function replay(
       ]);
     };
     for (const op of migration.operations) {
+      notePrimaryKeyToFields([op], migration.app, (key) => state.modelByKey(key));
       const thirdParty = op.thirdParty && !op.unknown ? thirdPartyEffect(op.thirdParty) : null;
       visit(op, thirdParty?.effect ?? "both", null, state);
       const changed = schemaChange(op, state);

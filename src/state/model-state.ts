@@ -3,7 +3,7 @@
  * (`Options.db_table`, `Field.column`, `ManyToManyField.m2m_db_table`).
  */
 import { createHash } from "node:crypto";
-import type { ForcedKeywords, PyValue, SourceRange } from "../model/types.js";
+import type { ForcedKeywords, Operation, PyValue, SourceRange } from "../model/types.js";
 import { fieldParams } from "../model/django-operations.js";
 import { modelSettingDefault } from "../model/model-settings.js";
 
@@ -142,6 +142,37 @@ const CONTRIB_TABLES: Readonly<Record<string, string>> = {
 /** The table of a contrib model that is not in the run's state (its primary key is `id`), or null. */
 export function contribTable(key: string): string | null {
   return CONTRIB_TABLES[key.toLowerCase()] ?? null;
+}
+
+/** Field calls whose `to_field` names their target's primary key (see `notePrimaryKeyToFields`). */
+const primaryKeyToFields = new WeakSet<object>();
+
+/**
+ * Records the field calls of `operations` (a migration's, read against `modelByKey`, the state
+ * before it) whose `to_field` names the target model's primary key: `ForeignKey.deconstruct`
+ * leaves such a `to_field` out, so Django sees no change when a migration adds or drops it
+ * (pulpcore 0010's `to_field='pulp_id'` on foreign keys to models whose key is `pulp_id`:
+ * `sqlmigrate` prints "(no-op)").
+ */
+export function notePrimaryKeyToFields(operations: readonly Operation[], app: string, modelByKey: (key: string) => ModelState | undefined): void {
+  const note = (call: PyValue | undefined, modelKey: string | null) => {
+    if (call?.kind !== "call" || !modelKey || call.kwargs.to_field === undefined) return;
+    const toField = literalString(call.kwargs.to_field);
+    const field = toField === null ? null : fieldFromCall("", call, app, modelKey, null);
+    const target = field?.relation?.to ? modelByKey(field.relation.to) : undefined;
+    if (target && primaryKeyOf(target)?.name === toField) primaryKeyToFields.add(call);
+  };
+  for (const op of operations) {
+    if (op.kind === "AddField" || op.kind === "AlterField") note(op.args.field, literalString(op.args.model_name)?.toLowerCase() ?? null);
+    else if (op.kind === "CreateModel") for (const { call } of createdFields(op.args.fields)) note(call, literalString(op.args.name)?.toLowerCase() ?? null);
+    else if (op.kind === "SeparateDatabaseAndState") notePrimaryKeyToFields([...(op.databaseOperations ?? []), ...(op.stateOperations ?? [])], app, modelByKey);
+  }
+}
+
+/** Whether a field's `to_field` is absent or names its target's primary key: the key it references is the primary key. */
+export function referencesPrimaryKey(field: FieldState): boolean {
+  const toField = field.kwargs.to_field;
+  return toField === undefined || toField.kind === "none" || (field.call !== null && primaryKeyToFields.has(field.call));
 }
 
 /**
