@@ -25,9 +25,13 @@ const NARROWING = /^(values|values_list|only|defer|filter|exclude|count|exists|f
 /** The model (a class name, or the variable that holds it) whose every row the calls load, or null. */
 function loadedWholeTable(calls: readonly string[]): string | null {
   const chains = calls.map(unrouted);
-  for (const c of chains) {
+  for (const [i, c] of chains.entries()) {
     const all = LOAD_ALL.exec(c);
     if (!all) continue;
+    // `Model.objects.using(alias)` is the whole table only when nothing is called on it
+    // (`.using(alias).get_or_create(...)`, authentik's one-row data migrations, is not).
+    const raw = calls[i] as string;
+    if (/\.(using|db_manager)$/.test(raw) && calls.some((other) => other.startsWith(`${raw}().`))) continue;
     const model = (all[1] ?? all[2]) as string;
     const prefix = `${model}.objects.all().`;
     if (!chains.some((other) => other.startsWith(prefix) && NARROWING.test(other.slice(prefix.length)))) return model;
