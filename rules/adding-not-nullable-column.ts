@@ -110,8 +110,11 @@ export const addingNotNullableColumn: Rule = {
     // `_effective_default`): "" for `blank=True` on a string field, the migration's time for
     // `auto_now`/`auto_now_add` (sqlmigrate on Django 4.2: ADD COLUMN ... DEFAULT '' NOT NULL, then
     // DROP DEFAULT). Weblate accounts 0016, authentik oauth2 0029.
+    // `default=None` fills nothing: `effective_default` is None, so Django writes no DEFAULT at all
+    // (pulpcore 0049's FileField(default=None): ADD COLUMN ... NOT NULL, "contains null values").
+    const hasDefault = field.hasDefault && field.default?.kind !== "none";
     const implicit = field.hasDefault ? null : implicitDefault(field);
-    const filled = field.hasDefault ? field.default : implicit;
+    const filled = hasDefault ? field.default : implicit;
     // MySQL 8.0.13+ (Django 4.2's MySQL backend, not MariaDB's): a TEXT, BLOB or JSON column keeps
     // the default it was added with, written as an expression (`DEFAULT ('')`), because MySQL has
     // no ALTER COLUMN ... DROP DEFAULT form Django uses for them (`skip_default_on_alter`): the old
@@ -122,7 +125,7 @@ export const addingNotNullableColumn: Rule = {
     const oneOff = literalBool(op.args.preserve_default) === false;
     const defaultText = filled ? pyValue(filled) : null;
     const help: string[] = [];
-    if (field.hasDefault) {
+    if (hasDefault) {
       // The SQL literal when the default is one (`''`, not Python's `""`), else the Python value Django evaluates.
       const value = sqlConstant(field.default) ?? (field.default?.kind === "name" ? `\`${pyValue(field.default)}()\`'s value (called once)` : `\`${pyValue(field.default)}\``);
       help.push(defaultDropped(ctx, table, column, value, oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
@@ -130,12 +133,13 @@ export const addingNotNullableColumn: Rule = {
       const why = implicit.kind === "str" ? "`blank=True` on a string field" : "`auto_now`/`auto_now_add`";
       help.push(defaultDropped(ctx, table, column, implicit.kind === "str" ? "''" : "the migration's time", ` (Django's own value for ${why}, with no \`default\`)`));
     } else {
+      const none = field.hasDefault ? "With `default=None` (Django writes no DEFAULT for None)" : "With no default";
       help.push(
         ctx.target.database === "postgresql"
-          ? `With no default, PostgreSQL cannot fill the existing rows: the migration fails on a table that has rows ("column "${column}" contains null values"), and the old release's INSERTs could not fill it either.`
+          ? `${none}, PostgreSQL cannot fill the existing rows: the migration fails on a table that has rows ("column "${column}" contains null values"), and the old release's INSERTs could not fill it either.`
           : ctx.target.database === "mysql"
-            ? `With no default, MySQL fills the existing rows with the type's implicit value ('' or 0), which is rarely right, and the old release's INSERTs fail with ${notNullViolation("mysql", table, column)}.`
-            : `With no default, Django's SQLite backend remakes \`${table}\` and cannot copy the existing rows into the NOT NULL column: the migration fails on a table that has rows.`,
+            ? `${none}, MySQL fills the existing rows with the type's implicit value ('' or 0), which is rarely right, and the old release's INSERTs fail with ${notNullViolation("mysql", table, column)}.`
+            : `${none}, Django's SQLite backend remakes \`${table}\` and cannot copy the existing rows into the NOT NULL column: the migration fails on a table that has rows.`,
       );
     }
     if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
