@@ -263,7 +263,7 @@ export const addingForeignKeyConstraint: Rule = {
       } else if (mode === "readd" && retargeted) {
         // The column changes only when the new target's key has another type, or an option of the
         // column itself changes (BookWyrm's ReadThrough.book, Book -> Edition: nothing but the constraint).
-        const needed = before ? databaseChanges(before, after).filter((key) => !["default", "to", "to_field"].includes(key)) : ["the column"];
+        const needed = before ? databaseChanges(before, after).filter((key) => !["default", "class", "to", "to_field"].includes(key)) : ["the column"];
         // A foreign key's column type is its target key's (`rel_db_type`), as changing-column-type reads it.
         const [beforeType, afterType] = [before && columnTypeOf(before, ctx.state, ctx.target.database), columnTypeOf(after, ctx.state, ctx.target.database)];
         const sameType = !!beforeType && !!afterType && formatColumnType(beforeType) === formatColumnType(afterType);
@@ -290,9 +290,10 @@ export const addingForeignKeyConstraint: Rule = {
         );
       } else if (mode === "readd") {
         // What the column itself needs, without the foreign key's drop and re-add (a new default
-        // is Python's alone then; a new target with the same table and column, such as a proxy of
-        // the old one, changes nothing): nothing, a NOT NULL change, or what sqlmigrate shows.
-        const needed = before ? databaseChanges(before, after).filter((key) => key !== "default" && key !== "to") : [];
+        // is Python's alone then, and so is a new class making the same column; a new target with
+        // the same table and column, such as a proxy of the old one, changes nothing): nothing, a
+        // NOT NULL change, or what sqlmigrate shows.
+        const needed = before ? databaseChanges(before, after).filter((key) => !["default", "class", "to"].includes(key)) : [];
         const sql = needed.length === 0 ? [] : needed.length === 1 && needed[0] === "null" ? [nullabilityRunSql(table, column, after.null === true)] : null;
         steps.push(
           sql === null

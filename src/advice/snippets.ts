@@ -487,16 +487,9 @@ export function moduleImports(source: string): string[] {
 /** `SeparateDatabaseAndState` source with the given (already rendered) inner operations. */
 export function separateDatabaseAndState(stateOperations: string[], databaseOperations: string[]): string {
   const inner = (ops: string[]) => ops.map((o) => o.replace(/^/gm, "        ")).join("\n");
-  return [
-    "migrations.SeparateDatabaseAndState(",
-    "    state_operations=[",
-    inner(stateOperations),
-    "    ],",
-    "    database_operations=[",
-    inner(databaseOperations),
-    "    ],",
-    "),",
-  ].join("\n");
+  // An empty side is left out: Django's default for both is no operations.
+  const side = (name: string, ops: string[]) => (ops.length === 0 ? [] : [`    ${name}=[`, inner(ops), "    ],"]);
+  return ["migrations.SeparateDatabaseAndState(", ...side("state_operations", stateOperations), ...side("database_operations", databaseOperations), "),"].join("\n");
 }
 
 /** `migrations.RunSQL(...)` with its reverse (`RunSQL.noop` when null). */

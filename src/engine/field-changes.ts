@@ -37,13 +37,26 @@ function writtenDiffers(a: PyValue | undefined, b: PyValue | undefined): boolean
 }
 
 /**
+ * The class path a field's `deconstruct` gives, as far as it tells fields apart: Django's own
+ * classes by name (`django.db.models.fields.related.ForeignKey` and `models.ForeignKey` are one),
+ * another class by where it is imported from. A project's subclass of `ForeignKey` (authentik's
+ * `InheritanceForeignKey`) makes the same column as `ForeignKey`, but Django compares the paths.
+ */
+function classPath(field: FieldState): string {
+  const qualified = field.qualified;
+  return !qualified || qualified.startsWith("django.") ? `django:${qualified.slice(qualified.lastIndexOf(".") + 1)}` : qualified;
+}
+
+/**
  * Django's `_field_should_be_altered(before, after, ignore)`: the options whose change makes the
- * schema editor alter the field (`type` for the class, `column` for the column name, which covers
+ * schema editor alter the field (`type` for the Django class whose column it makes, `class` for
+ * another class making the same column, `column` for the column name, which covers
  * `db_column`). Empty: Django leaves the field alone, and `sqlmigrate` prints "(no-op)".
  */
 export function alteredOptions(before: FieldState, after: FieldState, ignore: readonly string[] = []): string[] {
   const changed: string[] = [];
   if (before.type !== after.type) changed.push("type");
+  else if (classPath(before) !== classPath(after)) changed.push("class");
   if (columnOf(before) !== columnOf(after)) changed.push("column");
   for (const key of new Set([...Object.keys(before.kwargs), ...Object.keys(after.kwargs), ...Object.keys(MEANING)])) {
     if (NON_DB_ATTRS.has(key) || ignore.includes(key)) continue;
@@ -107,6 +120,7 @@ export function databaseChanges(before: FieldState, after: FieldState, database:
   if (database === "sqlite") return altered;
   const pythonOnly = before.type === after.type ? (PYTHON_ONLY_BY_CLASS[after.type] ?? []) : [];
   const changes = altered.filter((key) => !pythonOnly.includes(key) && !VALIDATION_OPTIONS.includes(key));
-  if (!changes.includes("default") || dropsForeignKey(before, after)) return changes;
-  return changes.filter((key) => key !== "default");
+  // A new class making the same column, like a new `default`, changes SQL only through the foreign key.
+  if ((!changes.includes("default") && !changes.includes("class")) || dropsForeignKey(before, after)) return changes;
+  return changes.filter((key) => key !== "default" && key !== "class");
 }
