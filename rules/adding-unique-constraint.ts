@@ -1,6 +1,6 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
-import { callOf, literalString, stringList, togetherAdded, togetherList, type ModelState } from "../src/state/model-state.js";
+import { callOf, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   alterFieldSnippet,
   createIndexConcurrentlySql,
@@ -11,6 +11,7 @@ import {
   partitionedIndexOperations,
   partitionedUniqueConstraintOperations,
   py,
+  pyValue,
   runSqlLines,
   separateDatabaseAndState,
   sqlCode,
@@ -20,6 +21,8 @@ import { existingModel, fieldOperation } from "../src/engine/resolved-operation.
 import { databaseChanges } from "../src/engine/field-changes.js";
 import { addsForeignKeyConstraint, columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { conditionSql } from "../src/advice/condition-sql.js";
+import { fillsExistingRows } from "./reversing-migration-fails.js";
+import { notNullWithoutScan } from "./changing-column-type.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 
 /** Keyword arguments that make Django emit `CREATE UNIQUE INDEX` instead of a UNIQUE constraint. */
@@ -197,8 +200,9 @@ function fieldUnique(ctx: OperationContext): void {
   const column = ctx.columnOf(after) ?? name;
   const like = likeIndexOpclass(after);
   const isAdd = ctx.op.kind === "AddField";
-  // A new column holds NULL in every existing row (no duplicates) unless a default fills it.
-  const filled = isAdd && (after.hasDefault || after.hasDbDefault || after.null === false);
+  // A new column holds NULL in every existing row (no duplicates) unless a default fills it
+  // (`default=None` fills nothing: authentik's `managed` fields).
+  const filled = isAdd && (after.null === false || (fillsExistingRows(after) ?? true));
   if (isAdd && !filled && ctx.target.database !== "postgresql") return;
   // What else the AlterField changes in the column (null, type, size...): Django's own AlterField
   // without `unique` runs it first, so the state-only step does not leave it out (BookWyrm 0037:
@@ -212,7 +216,7 @@ function fieldUnique(ctx: OperationContext): void {
     dupColumns: isAdd ? null : [column],
     stateOp: operationSource(ctx.op),
     noteIndexOnly: false,
-    addField: isAdd ? { name, field: after.call, filled } : null,
+    addField: isAdd ? { name, field: after.call, filled, notNull: after.null === false, defaultText: defaultPerRow(after) } : null,
     rest,
     relatedOrigin: before?.origin ?? null,
   });
@@ -229,10 +233,16 @@ interface ReportInput {
   dupWhere?: string | null;
   stateOp: string;
   noteIndexOnly: boolean;
-  addField?: { name: string; field: PyValue | null; filled: boolean } | null;
+  /** The `AddField` of a new column: whether existing rows get a value, whether it is NOT NULL, its default as a per-row value. */
+  addField?: { name: string; field: PyValue | null; filled: boolean; notNull: boolean; defaultText: string | null } | null;
   /** An AlterField's other changes to the column, run by Django before the unique index (`source`: the AlterField without `unique`). */
   rest?: { changes: string[]; source: string; setsNotNull: boolean; fillsNulls: boolean } | null;
   relatedOrigin?: { file: string; range: SourceRange } | null;
+}
+
+/** A callable default as the call that gives a row its value (`uuid.uuid4()`), or null for a constant. */
+function defaultPerRow(field: FieldState): string | null {
+  return field.hasDefault && field.default?.kind === "name" ? `${pyValue(field.default)}()` : null;
 }
 
 function report(ctx: OperationContext, model: ModelState, input: ReportInput): void {
@@ -260,7 +270,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   if (input.rest?.fillsNulls) {
     help.push(`The field also becomes NOT NULL with a default: Django fills every NULL with one value of it (called once) before the constraint is added, so two rows that are NULL now become duplicates. Fill them with distinct values first.`);
   }
-  if (!input.addField || filledAdd) {
+  if (!input.addField) {
     steps.push(
       `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, ctx.target.database, input.dupWhere))}` : "."}`,
     );
@@ -300,19 +310,29 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     : `build the unique index concurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on)`;
   const unknownColumns = targets.some((t) => !t.columns);
   if (input.addField) {
+    // A column a default fills gets one value in every row: add it empty and nullable, give each
+    // row its own value, then make it NOT NULL (as the field says) and unique.
+    const { field, name, notNull } = input.addField;
+    const column = input.target.columns?.[0] ?? name;
     steps.push(
-      `Add the column without the constraint (cheap), keeping the unique field in state:\n${migrationModule(
+      `Add the column without the constraint (cheap)${filledAdd ? ", nullable and without the default, so no row gets the same value" : ""}, keeping the unique field in state:\n${migrationModule(
         [
           separateDatabaseAndState(
             [input.stateOp + ","],
-            [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(input.addField.name)},\n    field=${fieldWith(input.addField.field, { unique: "False" }, filledAdd ? ["default", "db_default"] : [])},\n),`],
+            [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${fieldWith(field, filledAdd ? { unique: "False", null: "True" } : { unique: "False" }, filledAdd ? ["default", "db_default"] : [])},\n),`],
           ),
         ],
         { atomic: true },
       )}`,
     );
+    if (filledAdd) {
+      steps.push(
+        `Deploy (the new release fills \`${name}\` in the rows it writes), then give every other row its own value in a data migration, in batches (\`atomic = False\`)${input.addField.defaultText ? `, e.g. \`${input.addField.defaultText}\` per row` : ""}.`,
+      );
+      if (notNull) statements.unshift(...notNullWithoutScan(table, column));
+    }
     steps.push(
-      `In the next migration (\`atomic = False\`), ${how} and attach it as the constraint (brief lock, no scan), one \`RunSQL\` per statement:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`,
+      `In the next migration (\`atomic = False\`), ${filledAdd && notNull ? `make \`${column}\` NOT NULL as the field says (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan), then ` : ""}${how} and attach it as the constraint (brief lock, no scan), one \`RunSQL\` per statement:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`,
     );
   } else {
     steps.push(

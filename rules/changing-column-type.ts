@@ -221,6 +221,23 @@ export function newColumnSteps(ctx: OperationContext, facts: TypeChangeFacts): s
 }
 
 /**
+ * The `RunSQL`s that make a filled column NOT NULL without a long lock on PostgreSQL: a CHECK added
+ * NOT VALID, validated (SHARE UPDATE EXCLUSIVE: reads and writes go on), which lets PostgreSQL 12+
+ * set NOT NULL without scanning the table, then dropped.
+ */
+export function notNullWithoutScan(table: string, column: string): string[] {
+  const t = sqlIdent(table);
+  const c = sqlIdent(column);
+  const check = sqlIdent(djangoIndexName(table, [column], "_notnull"));
+  return [
+    runSqlLines(`ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${c} IS NOT NULL) NOT VALID;`, `ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${check};`),
+    runSqlLines(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};`, null),
+    runSqlLines(`ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL;`, `ALTER TABLE ${t} ALTER COLUMN ${c} DROP NOT NULL;`),
+    runSqlLines(`ALTER TABLE ${t} DROP CONSTRAINT ${check};`, null),
+  ];
+}
+
+/**
  * The step that gives the new column what the field asks of it (NOT NULL, unique, an index) before
  * the model switches to it: the state-only switch says the column has them, and nothing would
  * make them otherwise (Pontoon insights 0025, RapidPro flows 0405). Null when the field asks none.
@@ -235,18 +252,8 @@ function finishNewColumn(ctx: OperationContext, after: FieldState, table: string
     return `Once the backfill is done, make \`${column}\` ${asks} (the switch below tells Django it is; \`python manage.py sqlmigrate\` shows the statements for the field), with an online schema change tool on a large MySQL table.`;
   }
   const t = sqlIdent(table);
-  const c = sqlIdent(column);
   const operations: string[] = [];
-  if (notNull) {
-    // A validated CHECK lets PostgreSQL 12+ set NOT NULL without scanning the table.
-    const check = sqlIdent(djangoIndexName(table, [column], "_notnull"));
-    operations.push(
-      runSqlLines(`ALTER TABLE ${t} ADD CONSTRAINT ${check} CHECK (${c} IS NOT NULL) NOT VALID;`, `ALTER TABLE ${t} DROP CONSTRAINT IF EXISTS ${check};`),
-      runSqlLines(`ALTER TABLE ${t} VALIDATE CONSTRAINT ${check};`, null),
-      runSqlLines(`ALTER TABLE ${t} ALTER COLUMN ${c} SET NOT NULL;`, `ALTER TABLE ${t} ALTER COLUMN ${c} DROP NOT NULL;`),
-      runSqlLines(`ALTER TABLE ${t} DROP CONSTRAINT ${check};`, null),
-    );
-  }
+  if (notNull) operations.push(...notNullWithoutScan(table, column));
   if (unique) {
     const name = djangoIndexName(table, [column], "_uniq");
     const { sql, reverse } = createIndexConcurrentlySql(name, table, [column], { unique: true });

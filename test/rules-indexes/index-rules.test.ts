@@ -112,6 +112,22 @@ describe("advice uses the real names", () => {
     expect(partial?.help).not.toContain("USING INDEX");
   });
 
+  it("adds a column a default fills nullable and empty, backfills it, then makes it NOT NULL and unique; a column every row leaves NULL has no duplicates", async () => {
+    const found = await findings(caseDir("adding-unique-constraint", "bad", "new-column"));
+    const uuid = found.find((f) => f.message.includes("Book.uuid"));
+    expect(uuid?.help).toContain("field=models.UUIDField(editable=False, unique=False, null=True),");
+    expect(uuid?.help).toContain("`uuid.uuid4()` per row");
+    expect(uuid?.help).not.toContain("remove existing ones");
+    // NOT NULL through a validated CHECK, before the concurrent build, in that order.
+    const help = uuid?.help ?? "";
+    const order = ['CHECK ("uuid" IS NOT NULL) NOT VALID', 'ALTER COLUMN "uuid" SET NOT NULL', 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_uuid_9eafdba6_uniq"'].map((s) => help.indexOf(s));
+    expect(order.every((i) => i >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    const managed = found.find((f) => f.message.includes("Book.managed"));
+    expect(managed?.message).not.toContain("duplicates");
+    expect(managed?.help).toContain("NULL in every existing row");
+  });
+
   it("splits a foreign key into column, concurrent index, NOT VALID and VALIDATE", async () => {
     // No default: the column comes with its constraint, unchecked; only the index is split off.
     const found = await findings(caseDir("adding-foreign-key-constraint", "bad", "fk"));
