@@ -52,6 +52,22 @@ describe("what Django's schema editor alters", () => {
     expect(dropsForeignKey(commented.before, commented.after)).toBe(false);
   });
 
+  it("sees another class making the same column: SQL only through a foreign key's drop and re-add", () => {
+    // Django compares deconstruct()'s path: a project's ForeignKey subclass (authentik's
+    // InheritanceForeignKey) is altered, a CharField subclass changes nothing (sqlmigrate, PostgreSQL 15).
+    const { before, after } = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p")`);
+    const subclass = { ...after, qualified: "lib.fields.InheritanceForeignKey" };
+    expect(alteredOptions(before, subclass)).toEqual(["class"]);
+    expect(dropsForeignKey(before, subclass)).toBe(true);
+    // Django's own classes by name, wherever the migration imported them from.
+    expect(alteredOptions(before, { ...after, qualified: "django.db.models.fields.related.ForeignKey" })).toEqual([]);
+    const plain = fields(`        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.CharField(max_length=10))]),`, "models.CharField(max_length=10)");
+    const text = { ...plain.after, qualified: "lib.fields.LowerCharField" };
+    expect(alteredOptions(plain.before, text)).toEqual(["class"]);
+    expect(databaseChanges(plain.before, text)).toEqual([]);
+    expect(databaseChanges(plain.before, text, "sqlite")).toEqual(["class"]);
+  });
+
   it("sees a new column name, a new target field and a non-literal option", () => {
     const renamed = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", db_column="p_ref")`);
     expect(alteredOptions(renamed.before, renamed.after)).toEqual(["column"]);
