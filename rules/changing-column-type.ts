@@ -58,6 +58,51 @@ const FIXED_TYPES: Record<string, [string, string, string]> = {
   IPAddressField: ["inet", "char(15)", "char(15)"],
 };
 
+/**
+ * Field classes whose `get_internal_type` is another class's: Django's PostgreSQL backend looks
+ * their data type up under that name (EmailField and URLField inherit CharField's).
+ */
+const INTERNAL_TYPE: Readonly<Record<string, string>> = { EmailField: "CharField", URLField: "CharField", ImageField: "FileField" };
+
+/** `connection.data_types` of Django's PostgreSQL backend where a template stands for the type (CharField's is a function). */
+const PG_DATA_TYPE_TEMPLATES: Readonly<Record<string, string>> = {
+  SlugField: "varchar(%(max_length)s)",
+  FileField: "varchar(%(max_length)s)",
+  FilePathField: "varchar(%(max_length)s)",
+  DecimalField: "numeric(%(max_digits)s, %(decimal_places)s)",
+};
+
+/**
+ * What Django's PostgreSQL schema editor compares to decide whether `ALTER COLUMN ... TYPE` gets a
+ * `USING col::type` cast (`_using_sql`, `_field_data_type`): a relation's resolved column type
+ * (`rel_db_type`), else the backend's data type entry for the field's internal type, a template
+ * or, for CharField, a function of its own.
+ */
+function pgDataTypeKey(field: FieldState, state: ProjectState): string | null {
+  if (field.relation) {
+    const type = columnTypeOf(field, state, "postgresql");
+    return type ? formatColumnType(type) : null;
+  }
+  const internal = INTERNAL_TYPE[field.type] ?? field.type;
+  if (internal === "CharField") return "<CharField>";
+  const integer = INTEGER_TYPES[internal];
+  return integer?.pg ?? FIXED_TYPES[internal]?.[0] ?? PG_DATA_TYPE_TEMPLATES[internal] ?? null;
+}
+
+/**
+ * Whether PostgreSQL cuts values too long for the new `varchar(n)` without an error: Django casts
+ * with `USING col::varchar(n)` when the two fields' data types differ (text, uuid or a foreign key
+ * to CharField, CharField to SlugField...), and an explicit cast to `varchar(n)` truncates
+ * (checked on PostgreSQL 15: text 'abcdefghijklmnop' becomes 'abcde'). Without the cast
+ * (CharField to a shorter CharField) the assignment fails instead ("value too long").
+ */
+export function truncatesOnCast(facts: Pick<TypeChangeFacts, "before" | "after" | "afterType">, state: ProjectState): boolean {
+  if (facts.afterType.base !== "varchar" || facts.afterType.length === null || facts.afterType.length === undefined) return false;
+  const before = pgDataTypeKey(facts.before, state);
+  const after = pgDataTypeKey(facts.after, state);
+  return before !== null && after !== null && before !== after;
+}
+
 const INTEGER_RANK: Record<string, number> = { smallint: 1, integer: 2, bigint: 3 };
 
 /** The size rank of an integer type (smallint 1, integer 2, bigint 3; MySQL's UNSIGNED alike); undefined for others. */
@@ -326,7 +371,14 @@ export const changingColumnType: Rule = {
       );
     }
     const textual = (base: string) => base === "varchar" || base === "text" || base === "longtext";
-    if (!(textual(beforeType.base) && textual(afterType.base)) && beforeType.base !== afterType.base) {
+    if (db === "postgresql" && truncatesOnCast(facts, ctx.state)) {
+      // A uuid's text is 36 characters: a shorter varchar cuts every value.
+      help.push(
+        beforeType.base === "uuid" && (afterType.length ?? 36) < 36
+          ? `The cast cuts every existing value: a uuid's text is 36 characters, \`${to}\` keeps ${afterType.length}, and PostgreSQL truncates on an explicit cast without an error. The data is lost and the migration succeeds.`
+          : `The cast cuts existing values longer than ${afterType.length} characters without an error (PostgreSQL truncates on an explicit cast to \`${to}\`): the data is lost and the migration succeeds.`,
+      );
+    } else if (!(textual(beforeType.base) && textual(afterType.base)) && beforeType.base !== afterType.base) {
       help.push(`Every existing value must convert from \`${from}\` to \`${to}\`; one that does not fails the migration, and the old release keeps writing \`${from}\` values while it runs.`);
     }
     const steps = newColumnSteps(ctx, facts);

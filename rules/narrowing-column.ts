@@ -1,6 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py } from "../src/advice/snippets.js";
-import { formatColumnType, integerDigits, newColumnSteps, readTypeChange } from "./changing-column-type.js";
+import { formatColumnType, integerDigits, newColumnSteps, readTypeChange, truncatesOnCast } from "./changing-column-type.js";
 
 /** RS112: `AlterField` that makes a column hold less (shorter varchar, smaller numeric or integer). */
 export const narrowingColumn: Rule = {
@@ -14,7 +14,7 @@ export const narrowingColumn: Rule = {
     docs: {
       summary: "Narrowing a column: shorter `max_length`, fewer digits or a smaller integer type",
       what: "Flags `AlterField` on an existing managed table that lowers `max_length` (or turns `TextField` into a `CharField`), lowers `max_digits` or `decimal_places` of a `DecimalField` (fewer integer or fractional digits), or moves to a smaller integer type (`BigIntegerField` to `IntegerField`, ...). SQLite does not enforce these limits, so it is not checked there.",
-      why: "The new type cannot hold every old value. PostgreSQL checks every row while it rewrites the table under an ACCESS EXCLUSIVE lock, and the migration fails on the first value that does not fit (`value too long for type character varying(50)`, `numeric field overflow`), often only in production. Fewer decimal places silently round existing values. The old release keeps writing values that no longer fit, and those writes fail (MySQL without strict mode truncates them instead).",
+      why: "The new type cannot hold every old value. PostgreSQL checks every row while it rewrites the table under an ACCESS EXCLUSIVE lock, and the migration fails on the first value that does not fit (`value too long for type character varying(50)`, `numeric field overflow`), often only in production. When the field's data type changes too (a `TextField` or `SlugField` to a shorter `CharField`), Django casts with `USING col::varchar(n)`, and PostgreSQL then cuts longer values without an error: the migration succeeds and the data is lost. Fewer decimal places silently round existing values. The old release keeps writing values that no longer fit, and those writes fail (MySQL without strict mode truncates them instead).",
       recipe: [
         "Keep the column's type; enforce the new limit in Python (a validator) in the new release.",
         "Fix or shorten existing values in a batched data migration.",
@@ -48,9 +48,13 @@ export const narrowingColumn: Rule = {
     // PostgreSQL rounds a value to the column's scale: fewer decimal places alone never fail, they
     // lose digits silently (numeric(12,4) -> numeric(12,2): 12345678.9999 becomes 12345679.00).
     const onlyRounds = pg && losesScale && integerDigits(afterType) >= integerDigits(beforeType);
+    // text (or a SlugField, a uuid...) to a shorter varchar: Django casts, and the cast truncates.
+    const cuts = pg && truncatesOnCast(facts, ctx.state);
     const help: string[] = [
       onlyRounds
         ? `\`${to}\` keeps fewer decimal places than \`${from}\`: PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (every read and write waits) and rounds every existing \`${column}\` to ${afterType.scale ?? 0} decimal places. No row fails: the digits are lost without an error.`
+        : cuts
+          ? `\`${to}\` holds less than \`${from}\`: Django casts (\`ALTER COLUMN ${column} TYPE ${to} USING ${column}::${to}\`), so PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (every read and write waits) and cuts every \`${column}\` longer than ${afterType.length} characters without an error: the migration succeeds and the rest of each value is lost.`
         : pg
           ? `\`${to}\` holds less than \`${from}\`: PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (every read and write waits) and the migration fails on the first row whose \`${column}\` does not fit${losesScale ? "; values with more decimal places are rounded" : ""}.`
           : `\`${to}\` holds less than \`${from}\`: MySQL copies \`${table}\` (ALGORITHM=COPY, writes blocked), and in strict mode the migration fails on the first row that does not fit; without strict mode it silently truncates the values${losesScale ? " (extra decimal places are rounded)" : ""}.`,
@@ -101,6 +105,8 @@ export const narrowingColumn: Rule = {
       range: ctx.op.range,
       message: onlyRounds
         ? `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` silently rounds every existing value and rewrites \`${table}\` while blocking reads and writes.`
+        : cuts
+          ? `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` silently cuts existing values longer than ${afterType.length} characters and rewrites \`${table}\` while blocking reads and writes.`
         : `Narrowing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` fails on existing values that do not fit and ${pg ? "rewrites" : "copies"} \`${table}\` while blocking ${pg ? "reads and writes" : "writes"}.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: facts.before.origin ? [ctx.relatedAt(facts.before.origin, `\`${model.name}.${name}\` was defined as \`${from}\` here`)] : undefined,

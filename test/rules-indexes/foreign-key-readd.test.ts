@@ -27,7 +27,9 @@ describe("the recipe for a foreign key Django would drop and re-add", () => {
   it("runs no SQL for a new default", async () => {
     const help = await recipe('models.ForeignKey(default=1, on_delete=django.db.models.deletion.CASCADE, to="library.author")');
     expect(help).toContain("run no SQL: the column itself does not change");
-    expect(help).toMatch(/database_operations=\[\n\s*\],/);
+    // State only: the empty database side is left out.
+    expect(help).toContain("state_operations=[");
+    expect(help).not.toContain("database_operations");
   });
   it("points at sqlmigrate for what it does not write", async () => {
     const help = await recipe('models.ForeignKey(db_column="writer_id", on_delete=django.db.models.deletion.CASCADE, to="library.author")');
