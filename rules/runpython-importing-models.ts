@@ -76,7 +76,8 @@ class Migration(migrations.Migration):
         if (reported.has(key)) continue;
         reported.add(key);
         const moduleImport = module.find((m) => m.name === name);
-        const app = moduleImport ? moduleImport.module.replace(/\.models$/, "").split(".").pop() : ctx.migration.app;
+        // `from ..models import X` in a migration is its own app's models (GeoNode documents 0036).
+        const app = (moduleImport ? moduleImport.module.replace(/\.?models$/, "").split(".").pop() : null) || ctx.migration.app;
         const def = adviceDef(fn, direct.has(fn));
         ctx.report({
           range: moduleImport?.range ?? fn.range,

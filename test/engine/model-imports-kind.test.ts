@@ -73,3 +73,16 @@ describe("names imported from a models module of the project", () => {
     expect(result.inputs?.some((file) => file.endsWith(path.join("library", "models.py")))).toBe(true);
   });
 });
+
+describe("the app of an imported model class", () => {
+  it("is the migration's own for a relative import of its app's models (`from ..models import X`)", async () => {
+    const dir = path.join(root, "relative");
+    cpSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk"), dir, { recursive: true });
+    writeFileSync(path.join(dir, "library/models.py"), MODELS);
+    writeFileSync(path.join(dir, "library/migrations/0002_fk.py"), MIGRATION.replace("from library.models import Mode", "from ..models import Mode, Shelf").replace("    from library.models import LIMIT, RedirectURI, Shelf\n", "    from library.models import LIMIT, RedirectURI\n"));
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["runpython-importing-models"] });
+    const shelf = result.diagnostics.find((d) => d.message.includes("`Shelf`"));
+    // GeoNode documents 0036: the advice said apps.get_model("", ...), a LookupError.
+    expect(shelf?.help.join("\n")).toContain('apps.get_model("library", "Shelf")');
+  });
+});
