@@ -3,7 +3,7 @@ import { existingModel, fieldOperation } from "../src/engine/resolved-operation.
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
-import { className, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { className, hasSpatialIndex, literalBool, literalInt, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
   djangoHas,
@@ -115,12 +115,12 @@ function partitionedWhy(info: PartitionedTableInfo): string {
  * The `RunSQL` that build one index concurrently: `CREATE INDEX CONCURRENTLY` on an ordinary table,
  * the per-partition recipe on a partitioned one.
  */
-function concurrentIndexStatements(partitioned: PartitionedTableInfo | null, name: string, table: string, columns: string[], options: { opclass?: string } = {}): string[] {
+function concurrentIndexStatements(partitioned: PartitionedTableInfo | null, name: string, table: string, columns: string[], options: { opclass?: string; using?: string; expression?: string } = {}): string[] {
   if (!partitioned) {
     const { sql, reverse } = createIndexConcurrentlySql(name, table, columns, options);
     return [runSqlLines(sql, reverse)];
   }
-  const definition = `(${columns.map((c) => `${sqlIdent(c)}${options.opclass ? ` ${options.opclass}` : ""}`).join(", ")})`;
+  const definition = `${options.using ? `USING ${options.using} ` : ""}(${options.expression ?? columns.map((c) => `${sqlIdent(c)}${options.opclass ? ` ${options.opclass}` : ""}`).join(", ")})`;
   return partitionedIndexOperations({ parent: table, partitions: partitioned.partitions, index: name, definition, unique: false });
 }
 
@@ -272,14 +272,24 @@ function fieldIndex(ctx: OperationContext): void {
   if (change.addsUnique || (!change.addsIndex && !change.addsLike)) return;
   const table = ctx.tableOf(model);
   const column = ctx.columnOf(after) ?? name;
-  const base = djangoIndexName(table, [column]);
+  // GeoDjango's spatial index: GiST, named with `_id` (PostGIS's `_create_index_sql`); a raster's
+  // is on its convex hull, a 3D geometry's uses the n-dimensional operator class.
+  const spatial = hasSpatialIndex(after);
+  const base = djangoIndexName(table, [column], spatial ? "_id" : "");
   const like = likeIndexOpclass(after);
   const names: string[] = [];
   const statements: string[] = [];
   const partitioned = partitionedTable(ctx, model, table);
   if (change.addsIndex) {
     names.push(base);
-    statements.push(...concurrentIndexStatements(partitioned, base, table, [column]));
+    const gist = !spatial
+      ? {}
+      : after.type === "RasterField"
+        ? { using: "GIST", expression: `ST_ConvexHull(${sqlIdent(column)})` }
+        : literalInt(after.kwargs.dim) === 3 && literalBool(after.kwargs.geography) !== true
+          ? { using: "GIST", opclass: "GIST_GEOMETRY_OPS_ND" }
+          : { using: "GIST" };
+    statements.push(...concurrentIndexStatements(partitioned, base, table, [column], gist));
   }
   if (change.addsLike && like) {
     names.push(`${base}_like`);
@@ -299,7 +309,7 @@ function fieldIndex(ctx: OperationContext): void {
   }
   const steps: string[] = [];
   if (isAdd) {
-    const noIndex = fieldWith(ctx.op.args.field ?? null, { db_index: "False" });
+    const noIndex = fieldWith(ctx.op.args.field ?? null, spatial ? { spatial_index: "False" } : { db_index: "False" }, spatial ? ["db_index"] : []);
     steps.push(
       `Add the column without the index (cheap), keeping the indexed field in state:\n${migrationModule(
         [separateDatabaseAndState([operationSource(ctx.op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${noIndex},\n),`])],
@@ -315,7 +325,7 @@ function fieldIndex(ctx: OperationContext): void {
     )}`,
   );
   steps.push("If a concurrent build fails it leaves an INVALID index behind: drop it with `DROP INDEX CONCURRENTLY IF EXISTS` before running the migration again.");
-  const what = ctx.op.args.field?.kind === "call" && ctx.op.args.field.kwargs.db_index ? "`db_index=True`" : "its default index";
+  const what = ctx.op.args.field?.kind === "call" && ctx.op.args.field.kwargs.db_index ? "`db_index=True`" : spatial ? "its spatial index" : "its default index";
   ctx.report({
     range: ctx.op.range,
     message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,

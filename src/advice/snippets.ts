@@ -379,11 +379,11 @@ export function createIndexConcurrentlySql(
   name: string,
   table: string,
   columns: string[],
-  options: { unique?: boolean; opclass?: string; where?: string | null } = {},
+  options: { unique?: boolean; opclass?: string; where?: string | null; using?: string; expression?: string } = {},
 ): { sql: string; reverse: string } {
-  const cols = columns.map((c) => `${sqlIdent(c)}${options.opclass ? ` ${options.opclass}` : ""}`).join(", ");
+  const cols = options.expression ?? columns.map((c) => `${sqlIdent(c)}${options.opclass ? ` ${options.opclass}` : ""}`).join(", ");
   return {
-    sql: `CREATE ${options.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(name)} ON ${sqlIdent(table)} (${cols})${options.where ? ` WHERE ${options.where}` : ""};`,
+    sql: `CREATE ${options.unique ? "UNIQUE " : ""}INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(name)} ON ${sqlIdent(table)}${options.using ? ` USING ${options.using}` : ""} (${cols})${options.where ? ` WHERE ${options.where}` : ""};`,
     reverse: `DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(name)};`,
   };
 }

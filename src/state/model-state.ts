@@ -392,6 +392,28 @@ const TAGGIT_THROUGH = "taggit.taggeditem";
 const INDEXED_BY_DEFAULT = new Set(["SlugField"]);
 
 /**
+ * GeoDjango's geometry and raster fields (`django.contrib.gis.db.models`): `spatial_index=True` by
+ * default, which PostGIS's schema editor indexes like `db_index` (`_field_should_be_indexed`), with
+ * a GiST index named `<table>_<column>_<hash>_id`.
+ */
+const SPATIAL_FIELDS = new Set([
+  "GeometryField",
+  "PointField",
+  "LineStringField",
+  "PolygonField",
+  "MultiPointField",
+  "MultiLineStringField",
+  "MultiPolygonField",
+  "GeometryCollectionField",
+  "RasterField",
+]);
+
+/** Whether a field is one of GeoDjango's spatial fields with its spatial index on (`spatial_index`, True by default). */
+export function hasSpatialIndex(field: Pick<FieldState, "type" | "kwargs">): boolean {
+  return SPATIAL_FIELDS.has(field.type) && literalBool(field.kwargs.spatial_index) !== false;
+}
+
+/**
  * The Django field class a call of a project's own field class makes its column as, by call
  * (`BoundedBigIntegerField(...)` → `BigIntegerField`), as `resolveHelperCalls` read it in the
  * class's module; a field's `type` is that class.
@@ -534,7 +556,7 @@ export function fieldFromCall(
   const explicitIndex = forced.db_index !== undefined ? forced.db_index === true : literalBool(kwargs.db_index);
   // ForeignKey and SlugField default to db_index=True; M2M fields have no column to index.
   // OneToOneField inherits ForeignKey's db_index=True (its unique constraint makes it redundant in SQL).
-  const dbIndex = kind === "m2m" ? false : explicitIndex ?? (kind === "fk" || kind === "o2o" || INDEXED_BY_DEFAULT.has(type));
+  const dbIndex = kind === "m2m" ? false : (explicitIndex ?? (kind === "fk" || kind === "o2o" || INDEXED_BY_DEFAULT.has(type))) || hasSpatialIndex({ type, kwargs });
   // NullBooleanField (removed in Django 4.0, still in old migrations) forces null=True in its __init__.
   // So does a project's class whose `__init__` sets `kwargs["null"] = True` (django-oscar's NullCharField).
   const nullValue = type === "NullBooleanField" ? true : forced.null !== undefined ? forced.null === true : kwargs.null === undefined ? false : literalBool(kwargs.null);
