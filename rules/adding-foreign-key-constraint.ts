@@ -23,7 +23,7 @@ import { fieldOperation, renamedField } from "../src/engine/resolved-operation.j
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
-import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
+import { columnTypeOf, formatColumnType, notNullWithoutScan } from "./changing-column-type.js";
 
 /** Django's name for the foreign-key constraint of `field` on `table` (`_create_fk_sql`: `_fk_<to_table>_<to_column>`). */
 /** The name of the field's constraint: the one it has (`existing`), or the one Django gives it when it makes it now. */
@@ -204,16 +204,23 @@ export const addingForeignKeyConstraint: Rule = {
               : ""
         }.`,
       );
-      if (unchecked) {
+      // NOT NULL without a default: ADD COLUMN fails on a table with rows before the constraint
+      // matters (adding-not-nullable-column reports it); the recipe adds the column nullable.
+      const failsOnRows = unchecked && after.null === false;
+      if (failsOnRows) {
+        help.push(
+          `The column is NOT NULL without a default, so on a table with rows \`ADD COLUMN\` itself fails ("column "${column}" contains null values"; see adding-not-nullable-column). Added nullable, every row holds NULL and PostgreSQL marks the constraint valid without checking them: the index is what is left.`,
+        );
+      } else if (unchecked) {
         help.push(`The constraint itself costs no scan: the new column has no default, so every row holds NULL and PostgreSQL marks the constraint valid without checking them. The index is the problem.`);
       }
       // A OneToOneField is always unique (`unique=False` changes nothing): the database side adds
       // the same column as a ForeignKey without its index.
       const written = ctx.op.args.field ?? null;
       const asForeignKey = o2o && written?.kind === "call" && /OneToOneField$/.test(written.callee) ? { ...written, callee: written.callee.replace(/OneToOneField$/, "ForeignKey") } : written;
-      const dbField = fieldWith(asForeignKey, { ...(unchecked ? {} : { db_constraint: "False" }), db_index: "False" });
+      const dbField = fieldWith(asForeignKey, { ...(unchecked ? {} : { db_constraint: "False" }), db_index: "False", ...(failsOnRows ? { null: "True" } : {}) });
       steps.push(
-        `Add the column ${unchecked ? "and its constraint without the index (instant: no row is checked)" : "without constraint or index (instant)"}, keeping the real field in state:\n${migrationModule(
+        `Add the column ${failsOnRows ? "nullable, " : ""}${unchecked ? "and its constraint without the index (instant: no row is checked)" : "without constraint or index (instant)"}, keeping the real field in state:\n${migrationModule(
           [separateDatabaseAndState([operationSource(ctx.op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${dbField},\n),`])],
           { atomic: true },
         )}`,
@@ -232,7 +239,11 @@ export const addingForeignKeyConstraint: Rule = {
         }
         steps.push(`Build Django's ${o2o ? "unique constraint" : "index"} \`${idx}\` ${partitioned ? "partition by partition" : "concurrently"}:\n${migrationModule(statements, { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" })}`);
       }
-      if (unchecked) {
+      if (failsOnRows) {
+        steps.push(
+          `Deploy a release that sets \`${name}\` on every save, backfill the existing rows in batches (\`atomic = False\`), then make \`${column}\` NOT NULL as the field says (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule(notNullWithoutScan(table, column), { atomic: true })}`,
+        );
+      } else if (unchecked) {
         // Nothing more: the constraint came with the column.
       } else if (fkSteps) {
         steps.push(...fkSteps);

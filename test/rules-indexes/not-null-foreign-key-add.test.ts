@@ -1,0 +1,34 @@
+/**
+ * A NOT NULL foreign key added without a default (authentik core 0002's
+ * `Provider.authorization_flow`): `ADD COLUMN ... NOT NULL` fails on a table with rows before the
+ * constraint matters (PostgreSQL 15: "contains null values"), so adding-foreign-key-constraint's
+ * recipe adds the column nullable, and makes it NOT NULL after a backfill.
+ */
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/engine/lint.js";
+import { libraryProjects } from "../support/library-project.js";
+
+const project = libraryProjects("not-null-fk-add");
+
+describe("a NOT NULL foreign key added without a default", () => {
+  it("is added nullable in the recipe, then made NOT NULL through a validated CHECK", async () => {
+    const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "editor", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="library.author")),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-foreign-key-constraint", "adding-not-nullable-column"] });
+    expect(result.diagnostics.map((d) => d.rule).sort()).toEqual(["adding-foreign-key-constraint", "adding-not-nullable-column"]);
+    const help = result.diagnostics.find((d) => d.rule === "adding-foreign-key-constraint")?.help.join("\n") ?? "";
+    expect(help).toContain('`ADD COLUMN` itself fails ("column "editor_id" contains null values"');
+    expect(help).not.toContain("The constraint itself costs no scan");
+    expect(help).toContain('to="library.author", db_index=False, null=True)');
+    expect(help).toContain('ALTER TABLE "library_book" ALTER COLUMN "editor_id" SET NOT NULL;');
+  });
+});
