@@ -1,7 +1,8 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { alterFieldSnippet, alterFieldSource, code, djangoHas, fieldWith, nullabilityRunSql, postDeployMarker, py, pyValue, separateDatabaseAndState } from "../src/advice/snippets.js";
-import { validatedNotNullCheck } from "../src/state/model-state.js";
+import { databaseChanges } from "../src/engine/field-changes.js";
+import { literalBool, validatedNotNullCheck } from "../src/state/model-state.js";
 
 
 /** RS106: `AlterField` from `null=True` to `null=False` on an existing table. */
@@ -72,6 +73,12 @@ export const settingColumnNotNull: Rule = {
       );
     }
     const foreignKey = after.relation?.dbConstraint === true;
+    // `preserve_default=False`: the default fills the NULLs once and the model has none after.
+    const oneOff = literalBool(op.args.preserve_default) === false;
+    // What else the AlterField changes (unique, a type...): the NOT NULL step changes only the
+    // nullability (from the field as it was), and the rest is left to its own finding.
+    const others = databaseChanges(before, after, ctx.target.database).filter((key) => key !== "null" && key !== "default");
+    const notNullField = others.length > 0 && before.call ? fieldWith(before.call, {}, ["null", "default"]) : fieldWith(call, {}, ["default"]);
     const steps: string[] = [
       `Ship a release that never writes NULL to \`${name}\`, and backfill existing NULLs in batches in a separate data migration with \`atomic = False\`.`,
     ];
@@ -91,15 +98,19 @@ export const settingColumnNotNull: Rule = {
         foreignKey
           ? `Then make the column NOT NULL with SQL and the field in state only: PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, while an \`AlterField\` of a foreign key would drop and re-add \`${model.name}.${name}\`'s constraint, checking every row. Drop the helper constraint in the same migration:\n${code(
               separateDatabaseAndState(
-                // State only: no UPDATE runs, so the field keeps its default.
-                [`${alterFieldSource(model.key, name, fieldWith(call, {}))},`],
+                // State only: no UPDATE runs, so the field keeps its default (none when it was one-off).
+                [`${alterFieldSource(model.key, name, others.length > 0 ? notNullField : fieldWith(call, {}, oneOff ? ["default"] : []))},`],
                 [nullabilityRunSql(table, column, false)],
               ),
             )}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`
-          : `Then make the column NOT NULL; PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, so drop the helper constraint in the same migration:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["default"]))}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
+          : `Then make the column NOT NULL; PostgreSQL ${ctx.target.postgresVersion} sees the validated constraint and skips the scan, so drop the helper constraint in the same migration:\n${alterFieldSnippet(model.key, name, notNullField)}\n${code(`migrations.RemoveConstraint(model_name=${py(model.key)}, name=${py(constraint)})`)}`,
       );
-      // The field lost its default for the step above; the model still has it.
-      if (after.hasDefault && !foreignKey) {
+      if (others.length > 0) {
+        steps.push(
+          `Then make the rest of this change (${others.join(", ")}) as its own finding says (\`adding-unique-constraint\` for a unique constraint, \`changing-column-type\` for a type): the step above changed only the nullability, and the field ends as written here.`,
+        );
+      } else if (after.hasDefault && !foreignKey && !oneOff) {
+        // The field lost its default for the step above; the model still has it.
         steps.push(
           `Then give the field its \`default=${pyValue(after.default)}\` back with one more \`AlterField\` after it (a default alone changes no column: Django runs no SQL for it), so the migration state matches the model and \`makemigrations\` has nothing left to write:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}))}`,
         );

@@ -74,3 +74,24 @@ describe("setting-column-not-null's recipe, followed", () => {
     }
   });
 });
+
+describe("setting-column-not-null's last steps", () => {
+  it("give a one-off default (preserve_default=False) no way back into the model", async () => {
+    const found = (await lintMigrations([['migrations.AlterField("book", "subtitle", models.CharField(max_length=200, default="untitled"), preserve_default=False),']])).find((d) => d.rule === "setting-column-not-null");
+    const steps = found?.help.filter((h) => /^\d\. /.test(h)) ?? [];
+    // authentik policies 0009: the model has no default, so putting one back makes makemigrations write another migration.
+    expect(steps).toHaveLength(4);
+    expect(steps.join("\n")).not.toContain('default="untitled"');
+  });
+
+  it("change only the nullability when the AlterField changes more (unique too), and leave the rest to its own finding", async () => {
+    const found = (await lintMigrations([['migrations.AlterField("book", "subtitle", models.CharField(max_length=200, unique=True)),']])).filter((d) => d.rule === "setting-column-not-null" || d.rule === "adding-unique-constraint");
+    expect(found.map((d) => d.rule).sort()).toEqual(["adding-unique-constraint", "setting-column-not-null"]);
+    const steps = found.find((d) => d.rule === "setting-column-not-null")?.help.filter((h) => /^\d\. /.test(h)) ?? [];
+    // wger nutrition 0035: the NOT NULL step kept unique=True, a blocking unique build of its own.
+    expect(steps[3]).toContain('field=models.CharField(max_length=200),');
+    expect(steps[3]).not.toContain("unique=True");
+    expect(steps[4]).toContain("(unique)");
+    expect(steps[4]).toContain("adding-unique-constraint");
+  });
+});
