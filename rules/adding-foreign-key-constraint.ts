@@ -180,7 +180,18 @@ export const addingForeignKeyConstraint: Rule = {
       help.push(
         `${mode === "readd" ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` and adds ${dropped === fk ? "it back" : `\`${fk}\``}, and ` : ""}MySQL cannot add a foreign key in place while \`foreign_key_checks\` is on: it copies \`${table}\` (ALGORITHM=COPY), blocking writes for the whole copy, and locks ${both}.`,
       );
-      if (mode === "readd" && !retargeted) {
+      if (mode === "readd" && renaming) {
+        // RENAME COLUMN is in place and metadata-only on InnoDB, and MySQL updates the foreign
+        // key to the new column name (MySQL 8.0; Django 4.2's MySQL backend emits it too).
+        const rename = (from: string, to: string) => `ALTER TABLE ${sqlIdent(table, "mysql")} RENAME COLUMN ${sqlIdent(from, "mysql")} TO ${sqlIdent(to, "mysql")};`;
+        const oldColumn = (before && ctx.columnOf(before)) ?? column;
+        steps.push(
+          `Keep the rename in state and rename the column alone: InnoDB renames it in place without copying the table and updates the constraint to the new column name, so nothing is dropped, added or checked:\n${migrationModule(
+            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
+            { atomic: true },
+          )}`,
+        );
+      } else if (mode === "readd" && !retargeted) {
         // MySQL changes the column with the constraint in place (MODIFY keeps it while the type stays).
         steps.push(
           `Keep the change in state and run only the column's own change (\`python manage.py sqlmigrate\` shows it; leave out the DROP FOREIGN KEY and ADD CONSTRAINT of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
