@@ -1,5 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { defaultTableName, literalString } from "../src/state/model-state.js";
+import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
+import { defaultTableName, literalString, type FieldState } from "../src/state/model-state.js";
+import { operationSource } from "./adding-index-non-concurrently.js";
 
 /**
  * RS117: `RenameModel` of a model whose table is pinned still alters every foreign key pointing
@@ -19,7 +21,8 @@ export const renamingModelRebuildsForeignKeys: Rule = {
       what: "Flags `RenameModel` of a model whose table name does not change (pinned `db_table`) when foreign keys of other existing tables point at it.",
       why: "Django alters every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint, which takes ACCESS EXCLUSIVE on the referencing table (reads blocked too, until the migration commits), and adds it again: the new constraint is validated by scanning the referencing table, with SHARE ROW EXCLUSIVE on both tables.",
       recipe: [
-        "On small tables, accept the brief lock or run the rename at a quiet time.",
+        "Rename the model in state only (`SeparateDatabaseAndState(state_operations=[RenameModel(...)])`): the table keeps its name and the constraints already reference it, so the database needs nothing. Not when the model has an auto-created many-to-many join table, or another model has one to it: its column is named after the model, and the rename renames it.",
+        "Otherwise, on small tables, accept the brief lock or run the rename at a quiet time.",
         "On large tables, keep the class name and change only `verbose_name`, or rename in a migration marked post-deploy at a quiet time.",
       ],
       severityReason: "Warning: the lock lasts as long as the validation scan, which is short on small tables.",
@@ -46,13 +49,23 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       tables.add(`\`${ctx.tableOf(other)}\``);
     }
     if (foreignKeys.length === 0) return;
+    // An auto-created many-to-many join table has a column named after the model (`layer_id`),
+    // which the rename renames: then the database has to change, and a state-only rename would
+    // leave the state naming a column that does not exist.
+    const key = `${model.app}.${model.key}`;
+    const autoJoin = (field: FieldState) => field.relation?.kind === "m2m" && !field.relation.through;
+    const joinColumns = [...model.fields.values()].some(autoJoin) || ctx.state.modelsReferencing(key).some((other) => [...other.fields.values()].some((f) => autoJoin(f) && f.relation?.to === key));
+    const steps = joinColumns
+      ? ["On small tables this is brief: run it at a quiet time.", `On large tables, keep the class name \`${model.name}\` and change only \`verbose_name\`, or rename in a migration marked post-deploy at a quiet time.`]
+      : [
+          `Rename the model in state only: its table keeps its name and every constraint already references \`${table}\`, so the database needs no change at all (Django finds constraints by introspection, not by name):\n${code(separateDatabaseAndState([operationSource(op) + ","], []))}`,
+        ];
     ctx.report({
       range: op.range,
       message: `Renaming model \`${model.name}\` keeps table \`${table}\` but drops and re-creates the foreign key${foreignKeys.length > 1 ? "s" : ""} of ${foreignKeys.join(", ")}.`,
       help: [
-        `Django alters every field pointing at the renamed model: PostgreSQL drops each constraint and adds it again, scanning ${[...tables].join(", ")} to validate it while writes to those tables and \`${table}\` wait.`,
-        "1. On small tables this is brief: run it at a quiet time.",
-        `2. On large tables, keep the class name \`${model.name}\` and change only \`verbose_name\`, or rename in a migration marked post-deploy at a quiet time.`,
+        `Django alters every field pointing at the renamed model: PostgreSQL drops each constraint, which takes ACCESS EXCLUSIVE on ${[...tables].join(", ")} and \`${table}\`, and adds it again, scanning ${[...tables].join(", ")} to validate it while reads and writes of those tables wait.`,
+        ...steps.map((step, i) => `${i + 1}. ${step}`),
       ],
     });
   },
