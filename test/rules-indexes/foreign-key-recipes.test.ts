@@ -56,3 +56,29 @@ class Migration(migrations.Migration):
     expect(help).not.toContain("sqlmigrate shows");
   });
 });
+
+describe("a model renamed with its table kept", () => {
+  it("is renamed in state only, unless an auto-created many-to-many join table has a column named after it", async () => {
+    const rename = async (setup: string) => {
+      const dir = project(`from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        ${setup}
+        migrations.AlterModelTable(name="author", table="library_author"),
+        migrations.RenameModel(old_name="Author", new_name="Writer"),
+    ]
+`);
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["renaming-model-rebuilds-foreign-keys"] });
+      return result.diagnostics[0]?.help.join("\n") ?? "";
+    };
+    // Book.tags is a ManyToManyField to Author: its join table's `author_id` becomes `writer_id`.
+    expect(await rename("")).not.toContain("state only");
+    const withoutJoin = await rename('migrations.RemoveField(model_name="book", name="tags"),');
+    expect(withoutJoin).toContain("Rename the model in state only");
+    expect(withoutJoin).toMatch(/state_operations=\[\n\s*migrations.RenameModel\(\n\s*old_name="Author",/);
+  });
+});
