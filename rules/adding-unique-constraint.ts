@@ -218,6 +218,8 @@ function fieldUnique(ctx: OperationContext): void {
     noteIndexOnly: false,
     addField: isAdd ? { name, field: after.call, filled, notNull: after.null === false, defaultText: defaultPerRow(after) } : null,
     rest,
+    // db_index -> unique: Django drops the plain index too, so the recipe does (seahub organizations 0003).
+    dropIndex: change.dropsIndex && !isAdd ? { name: djangoIndexName(table, [ctx.columnOf(before ?? after) ?? column]), column: ctx.columnOf(before ?? after) ?? column } : null,
     relatedOrigin: before?.origin ?? null,
   });
 }
@@ -226,6 +228,8 @@ interface ReportInput {
   subject: string;
   target: UniqueTarget;
   extraTargets?: UniqueTarget[];
+  /** The field's plain index, which the AlterField drops as it turns `db_index` into `unique`. */
+  dropIndex?: { name: string; column: string } | null;
   like?: { name: string; column: string; opclass: string } | null;
   /** Columns for the duplicates check, or null when it cannot be written (or there can be none). */
   dupColumns: string[] | null;
@@ -290,6 +294,11 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   const targets = [input.target, ...(input.extraTargets ?? [])];
   const partitioned = partitionedTable(ctx, model, table);
   const statements = targets.flatMap((t) => (partitioned ? partitionedStatements(partitioned, t) : concurrentStatements(table, t)));
+  if (input.dropIndex && !partitioned) {
+    // The unique index serves the lookups the plain one did: drop that one once the new one is there.
+    const { sql } = createIndexConcurrentlySql(input.dropIndex.name, table, [input.dropIndex.column]);
+    statements.push(runSqlLines(`DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(input.dropIndex.name)};`, sql));
+  }
   if (partitioned) {
     const constraints = targets.some((t) => t.constraint && t.columns);
     help.push(

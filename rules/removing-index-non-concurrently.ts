@@ -36,7 +36,7 @@ export const removingIndexNonConcurrently: Rule = {
     hazards: ["H30"],
     docs: {
       summary: "Dropping an index without CONCURRENTLY",
-      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`; `DROP INDEX` without `CONCURRENTLY` in a `RunSQL` (or SQL a `RunPython` runs). A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
+      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off; not one that turns `db_index` into `unique`, whose plain index `adding-unique-constraint`'s recipe drops with the change); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`; `DROP INDEX` without `CONCURRENTLY` in a `RunSQL` (or SQL a `RunPython` runs). A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
       why: "`DROP INDEX` and `ALTER TABLE ... DROP CONSTRAINT` take ACCESS EXCLUSIVE on the table. The drop itself is quick, but the lock request waits behind every running query on the table, and every new query queues behind it: a long report can stall all traffic.",
       recipe: [
         "For `Meta.indexes`: `RemoveIndexConcurrently` in a migration with `atomic = False` (SHARE UPDATE EXCLUSIVE).",
@@ -201,6 +201,9 @@ function alterField(ctx: OperationContext): void {
   const { model, name, before, after } = found;
   const change = fieldIndexChange(before, after);
   if (!change.dropsIndex && !change.dropsUnique) return;
+  // db_index -> unique: the plain index goes with the unique constraint's change, whose finding
+  // (adding-unique-constraint) drops it in its recipe; two recipes would each leave out the other's SQL.
+  if (change.addsUnique && !change.dropsUnique) return;
   // A foreign key's own drop-and-re-add is reported by adding-foreign-key-constraint.
   const table = ctx.tableOf(model);
   const column = ctx.columnOf(before) ?? name;

@@ -1,5 +1,6 @@
 /**
- * adding-foreign-key-constraint's recipes for cases a sweep of real migrations found wrong.
+ * Recipes for cases a sweep of real migrations found wrong (adding-foreign-key-constraint,
+ * renaming-model-rebuilds-foreign-keys, adding-unique-constraint with removing-index-non-concurrently).
  *
  * A NOT NULL foreign key added without a default (authentik core 0002's
  * `Provider.authorization_flow`): `ADD COLUMN ... NOT NULL` fails on a table with rows before the
@@ -7,6 +8,8 @@
  * recipe adds the column nullable, and makes it NOT NULL after a backfill. A renamed foreign key
  * on MySQL: RENAME COLUMN keeps the constraint (Tandoor 0035).
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
 import { libraryProjects } from "../support/library-project.js";
@@ -80,5 +83,42 @@ class Migration(migrations.Migration):
     const withoutJoin = await rename('migrations.RemoveField(model_name="book", name="tags"),');
     expect(withoutJoin).toContain("Rename the model in state only");
     expect(withoutJoin).toMatch(/state_operations=\[\n\s*migrations.RenameModel\(\n\s*old_name="Author",/);
+  });
+});
+
+describe("db_index turned into unique", () => {
+  it("is one finding, whose recipe builds the unique index and then drops the plain one", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterField("book", "pages", models.IntegerField(null=True, db_index=True)),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library/migrations/0003_unique.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+
+    operations = [
+        migrations.AlterField("book", "pages", models.IntegerField(null=True, unique=True)),
+    ]
+`,
+    );
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-unique-constraint", "removing-index-non-concurrently"] });
+    const found = result.diagnostics.filter((d) => d.file.endsWith("0003_unique.py"));
+    // seahub organizations 0003: each rule's recipe left out the other's SQL.
+    expect(found.map((d) => d.rule)).toEqual(["adding-unique-constraint"]);
+    const help = found[0]?.help.join("\n") ?? "";
+    const build = help.indexOf('CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "library_book_pages_');
+    const drop = help.indexOf('DROP INDEX CONCURRENTLY IF EXISTS "library_book_pages_69a0530f";');
+    expect(build).toBeGreaterThan(0);
+    expect(drop).toBeGreaterThan(build);
   });
 });
