@@ -1,5 +1,6 @@
 import type { MigrationContext, OperationContext, Rule } from "../src/engine/rule-types.js";
 import { databaseChanges } from "../src/engine/field-changes.js";
+import { readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { fieldFromCall, literalString } from "../src/state/model-state.js";
@@ -49,6 +50,12 @@ function operationChangesDatabase(ctx: OperationContext): boolean {
     const joinTables = op.kind === "RenameModel" && model ? [...model.fields.values()].some((f) => f.relation?.kind === "m2m" && !f.relation.through) : false;
     if (model && !joinTables && locksOf(ctx).length === 0) return false;
   }
+  // SQL that only sets session options (`SET CONSTRAINTS ALL IMMEDIATE`, `SET LOCAL lock_timeout`)
+  // changes nothing a deploy stage is about (pulpcore 0047). A SELECT may call any function: not it.
+  if (op.kind === "RunSQL" && !op.unknown) {
+    const statements = readableForwardStatements(ctx.sql(op));
+    if (statements && statements.every((s) => s.kind === "set" || s.kind === "transaction-control" || s.nodeType === "ConstraintsSetStmt")) return false;
+  }
   return changesDatabase(op);
 }
 
@@ -86,7 +93,7 @@ export const missingStageMarker: Rule = {
     hazards: ["H47"],
     docs: {
       summary: "A migration that changes the database without a deploy-stage marker (opt-in)",
-      what: "Flags a migration that changes the database but declares no stage: no `stage = Stage.PRE_DEPLOY/POST_DEPLOY` (django-syzygy), `safe = Safe.before_deploy()/after_deploy()/always()` (django-safemigrate) or `is_post_deployment = ...` (Sentry). Operations that change nothing in the database (state-only `SeparateDatabaseAndState`, `RunPython.noop`/`RunSQL.noop`, `AlterModelOptions`, `AlterModelManagers`, an `AlterField` of options Django keeps in Python only such as `on_delete`, `related_name` or `help_text`, an `AlterModelTable` or `RenameModel` that moves no table and rebuilds no foreign key) do not count, and a migration that only creates tables (an app's `0001_initial`) needs no marker when the default stage is pre-deploy, its only right stage. Opt-in: select it in projects that require every migration to say when it runs.",
+      what: "Flags a migration that changes the database but declares no stage: no `stage = Stage.PRE_DEPLOY/POST_DEPLOY` (django-syzygy), `safe = Safe.before_deploy()/after_deploy()/always()` (django-safemigrate) or `is_post_deployment = ...` (Sentry). Operations that change nothing in the database (state-only `SeparateDatabaseAndState`, `RunPython.noop`/`RunSQL.noop`, a `RunSQL` that only sets session options (`SET`, `SET CONSTRAINTS`), `AlterModelOptions`, `AlterModelManagers`, an `AlterField` of options Django keeps in Python only such as `on_delete`, `related_name` or `help_text`, an `AlterModelTable` or `RenameModel` that moves no table and rebuilds no foreign key) do not count, and a migration that only creates tables (an app's `0001_initial`) needs no marker when the default stage is pre-deploy, its only right stage. Opt-in: select it in projects that require every migration to say when it runs.",
       why: "When stages are declared per migration, an unmarked one runs at the default stage whatever it does: a drop meant for after the deploy runs before it and breaks the release still serving traffic, or an added column meant for before it arrives too late. A required marker makes the author decide, the way django-safemigrate's `check` hook does.",
       recipe: ["Add the marker in the project's style to the `Migration` class: pre-deploy for expand steps (new tables and columns), post-deploy for contract steps (drops) and slow work the new release does not need."],
       severityReason: "Warning: the migration may well be right at the default stage; the marker records that someone decided.",
