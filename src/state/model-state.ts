@@ -158,6 +158,12 @@ export function notePrimaryKeyToFields(operations: readonly Operation[], app: st
   const note = (call: PyValue | undefined, modelKey: string | null) => {
     if (call?.kind !== "call" || !modelKey || call.kwargs.to_field === undefined) return;
     const toField = literalString(call.kwargs.to_field);
+    // `id` is always the primary key (Django's check models.E004 refuses an `id` that is not),
+    // also of a model outside the run (Misago's `to_field="id"` on foreign keys to its user).
+    if (toField === "id") {
+      primaryKeyToFields.add(call);
+      return;
+    }
     const field = toField === null ? null : fieldFromCall("", call, app, modelKey, null);
     const target = field?.relation?.to ? modelByKey(field.relation.to) : undefined;
     if (target && primaryKeyOf(target)?.name === toField) primaryKeyToFields.add(call);

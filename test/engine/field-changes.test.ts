@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseMigrationSource } from "../../src/parse/parse-migration.js";
 import { ProjectState } from "../../src/state/project-state.js";
-import { fieldFromCall, type FieldState } from "../../src/state/model-state.js";
+import { fieldFromCall, notePrimaryKeyToFields, type FieldState } from "../../src/state/model-state.js";
+import type { Operation, PyValue } from "../../src/model/types.js";
 import { alteredOptions, databaseChanges, dropsForeignKey } from "../../src/engine/field-changes.js";
 
 /** The fields of model `T` after `operations`, and `field` (a call) read as a field `f` of it. */
@@ -66,6 +67,18 @@ describe("what Django's schema editor alters", () => {
     expect(alteredOptions(plain.before, text)).toEqual(["class"]);
     expect(databaseChanges(plain.before, text)).toEqual([]);
     expect(databaseChanges(plain.before, text, "sqlite")).toEqual(["class"]);
+  });
+
+  it("reads a to_field naming the target's primary key as none, as deconstruct() leaves it out", () => {
+    // pulpcore 0010 (to_field="pulp_id" on a model whose key is pulp_id), Misago (to_field="id" to a
+    // model outside the run: `id` is always the primary key, Django's check models.E004).
+    const { before, after } = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", to_field="id")`);
+    const outside = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="elsewhere.user", to_field="id")`);
+    const op = (call: FieldState["call"]) => ({ kind: "AddField", args: { model_name: { kind: "str", value: "t" }, field: call } }) as unknown as Operation;
+    expect(alteredOptions(before, after)).toEqual(["to_field"]);
+    notePrimaryKeyToFields([op(after.call), op(outside.after.call)], "app", () => undefined);
+    expect(alteredOptions(before, after)).toEqual([]);
+    expect(alteredOptions({ ...before, relation: outside.after.relation, kwargs: { ...before.kwargs, to: outside.after.kwargs.to as PyValue } }, outside.after)).toEqual([]);
   });
 
   it("sees a new column name, a new target field and a non-literal option", () => {
