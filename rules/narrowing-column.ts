@@ -1,6 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { alterFieldSnippet, code, djangoHas, fieldWith, postDeployMarker, py } from "../src/advice/snippets.js";
 import { formatColumnType, integerDigits, newColumnSteps, readTypeChange, truncatesOnCast } from "./changing-column-type.js";
+import { databaseChanges } from "../src/engine/field-changes.js";
 
 /** RS112: `AlterField` that makes a column hold less (shorter varchar, smaller numeric or integer). */
 export const narrowingColumn: Rule = {
@@ -69,8 +70,11 @@ export const narrowingColumn: Rule = {
     if (textual && afterType.length) {
       const limit = afterType.length;
       const constraint = `${table}_${column}_max_length`.slice(0, 63);
+      // The rest of the change (NOT NULL, unique...) is its own finding's: this step keeps the
+      // column's size only (Misago users 0029: narrowing and NOT NULL at once).
+      const others = databaseChanges(facts.before, facts.after, ctx.target.database).filter((key) => key !== "max_length" && key !== "type");
       steps.push(
-        `Keep the column as it is and enforce the limit in Python in the new release (no SQL):\n${alterFieldSnippet(
+        `Keep the column as it is and enforce the limit in Python in the new release (no SQL)${others.length > 0 ? `; the rest of this change (${others.join(", ")}) is its own step, as its own finding says (\`setting-column-not-null\` for NOT NULL)` : ""}:\n${alterFieldSnippet(
           model.key,
           name,
           fieldWith(facts.before.call, { validators: `[django.core.validators.MaxLengthValidator(${limit})]` }),

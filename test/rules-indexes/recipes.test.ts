@@ -122,3 +122,24 @@ class Migration(migrations.Migration):
     expect(drop).toBeGreaterThan(build);
   });
 });
+
+describe("a narrowing that makes the column NOT NULL too", () => {
+  it("keeps the column as it is in its first step and names the rest of the change as its own step", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterField("book", "subtitle", models.CharField(max_length=100)),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["narrowing-column", "setting-column-not-null"] });
+    expect(result.diagnostics.map((d) => d.rule).sort()).toEqual(["narrowing-column", "setting-column-not-null"]);
+    const help = result.diagnostics.find((d) => d.rule === "narrowing-column")?.help.join("\n") ?? "";
+    // Misago users 0029: the first step quietly undid the move to NOT NULL.
+    expect(help).toContain("the rest of this change (null) is its own step");
+    expect(help).toContain("field=models.CharField(max_length=200, null=True, validators=[django.core.validators.MaxLengthValidator(100)]),");
+  });
+});
