@@ -1,5 +1,5 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
-import { columnOf, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnOf, declaredDbType, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
 
@@ -157,6 +157,12 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
   }
   const fixed = FIXED_TYPES[name];
   if (fixed) return { base: database === "postgresql" ? fixed[0] : database === "mysql" ? fixed[1] : fixed[2] };
+  // A project class whose `db_type` returns one literal for every connection: that type.
+  const declared = /^\s*([a-z][a-z ]*?)\s*(?:\(\s*(\d+)\s*\))?\s*$/i.exec(declaredDbType(field) ?? "");
+  if (declared) {
+    const base = (declared[1] as string).toLowerCase().replace(/^character varying$/, "varchar");
+    return declared[2] !== undefined ? { base, length: Number(declared[2]) } : base === "varchar" ? { base, length: null } : { base };
+  }
   return null;
 }
 

@@ -205,12 +205,12 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   // rule knows, even when the class shares a name with one of Django's (Sentry's
   // `fields.text.CharField`, a text column). A class whose bases cannot all be read (a base chosen
   // at run time, a module outside the project) keeps the name it is called by.
-  const fieldClasses = new Map<string, { type: string; forced: ForcedKeywords } | null>();
-  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): { type: string; forced: ForcedKeywords } | null => {
+  const fieldClasses = new Map<string, { type: string; forced: ForcedKeywords; dbType?: string } | null>();
+  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): { type: string; forced: ForcedKeywords; dbType?: string } | null => {
     const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
     const base = found?.module.fieldClass(found.name, carried);
     if (!found || !base) return null;
-    if ("unknown" in base) return base.decides ? { type: UNKNOWN_FIELD_CLASS, forced: {} } : null;
+    if ("unknown" in base) return base.decides ? { type: UNKNOWN_FIELD_CLASS, forced: {}, ...(base.dbType !== undefined ? { dbType: base.dbType } : {}) } : null;
     return "type" in base ? base : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
   };
   for (const [migration, calls] of projectFields) {
@@ -219,7 +219,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       const key = `${dir}\0${call.qualified}`;
       let found = fieldClasses.get(key);
       if (found === undefined) fieldClasses.set(key, (found = fieldClassAt(dir, call.qualified)));
-      if (found !== null) setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.forced);
+      if (found !== null) setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.forced, found.dbType);
     }
   }
   // A default function that returns one literal gives every row an equal value, called once or not.

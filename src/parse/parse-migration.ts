@@ -1845,7 +1845,7 @@ const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextCho
  * decides its column itself (`decides`: `db_type`, a computed `get_internal_type`...) rather than
  * because a base cannot be read.
  */
-export type FieldClassBase = { type: string; forced: ForcedKeywords } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean };
+export type FieldClassBase = { type: string; forced: ForcedKeywords } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean; dbType?: string };
 
 /** The keyword arguments a field class's `__init__` may force that decide the column (see `ForcedKeywords`). */
 const FORCED_KEYWORDS: readonly string[] = ["max_length", "max_digits", "decimal_places", "unique", "null", "db_index", "primary_key"] satisfies ForcedKeyword[];
@@ -1992,6 +1992,14 @@ function isLiteralTree(node: SyntaxNode): boolean {
   return node.namedChildren.filter((c) => c.type !== "comment").every(isLiteralTree);
 }
 
+/** The string a function returns when its body is one `return "..."` (after a docstring), whatever it says, or null. */
+function returnedLiteral(def: SyntaxNode): string | null {
+  const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
+  const first = statements[0]?.type === "expression_statement" && statements[0].namedChildren[0]?.type === "string" && statements.length > 1 ? statements[1] : statements[0];
+  const value = statements.length <= 2 && first?.type === "return_statement" ? first.namedChildren[0] : undefined;
+  return value?.type === "string" && !value.descendantsOfType("interpolation").length ? (/^(['"])([^'"\\]*)\1$/.exec(value.text)?.[2] ?? null) : null;
+}
+
 /** The string a function returns when its body is one `return "..."` (after a docstring), or null. */
 function returnedString(def: SyntaxNode): string | null {
   const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
@@ -2125,7 +2133,11 @@ export class HelperModule {
         if (def?.type === "function_definition") methods.set(def.childForFieldName("name")?.text ?? "", def);
       }
       const override = COLUMN_METHODS.find((m) => methods.has(m));
-      if (override) return { unknown: `\`${className}\` defines \`${override}\``, decides: true };
+      if (override) {
+        // `db_type` returning one literal for every connection (Kolibri's DateTimeTzField: "varchar") names the column type.
+        const literal = override === "db_type" && COLUMN_METHODS.filter((m) => methods.has(m)).length === 1 ? returnedLiteral(methods.get("db_type") as SyntaxNode) : null;
+        return { unknown: `\`${className}\` defines \`${override}\``, decides: true, ...(literal !== null ? { dbType: literal } : {}) };
+      }
       const deconstruct = methods.get("deconstruct");
       if (deconstruct && !deconstructKeepsSize(deconstruct)) deconstructs ??= className;
       // An `__init__` that sets a size (InvenTree's `kwargs["max_length"] = 2000`) decides the

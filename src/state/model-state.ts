@@ -442,10 +442,19 @@ export function isConstantDefault(value: PyValue): boolean {
 /** Calls of a project's field class whose `__init__` forces keyword arguments (`NullCharField`'s `null=True`), with them. */
 const forcedKeywordsOf = new WeakMap<object, ForcedKeywords>();
 
-/** Records that the field call `call` makes a column as Django's field class `type` does, with the keywords its `__init__` forces. */
-export function setProjectFieldClass(call: PyValue, type: string, forced: ForcedKeywords = {}): void {
+/** Calls of a project's field class whose `db_type` returns one literal, with it. */
+const declaredDbTypes = new WeakMap<object, string>();
+
+/** Records that the field call `call` makes a column as Django's field class `type` does, with the keywords its `__init__` forces (and the literal its `db_type` returns, for a class that decides its column). */
+export function setProjectFieldClass(call: PyValue, type: string, forced: ForcedKeywords = {}, dbType?: string): void {
   projectFieldClasses.set(call, type);
   if (Object.keys(forced).length > 0) forcedKeywordsOf.set(call, forced);
+  if (dbType !== undefined) declaredDbTypes.set(call, dbType);
+}
+
+/** The column type a project field class's `db_type` returns for every connection (Kolibri's DateTimeTzField: "varchar"), or null. */
+export function declaredDbType(field: Pick<FieldState, "call">): string | null {
+  return field.call !== null && typeof field.call === "object" ? (declaredDbTypes.get(field.call) ?? null) : null;
 }
 
 /**

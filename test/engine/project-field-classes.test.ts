@@ -202,6 +202,31 @@ class UsernameField(ActivitypubFieldMixin, models.CharField):
     expect(result.diagnostics.filter((d) => d.file.endsWith("0002_fk.py")).map((d) => d.rule)).toEqual([]);
   });
 
+  it("a class whose db_type returns one literal makes that column: a DateTimeField moved to it is a type change (Kolibri's DateTimeTzField)", async () => {
+    const dir = project(`import library.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "stamp", models.DateTimeField(null=True)),
+        migrations.AlterField("book", "title", library.fields.Text()),
+    ]
+`);
+    const third = path.join(dir, "library/migrations/0003_tz.py");
+    writeFileSync(third, `import library.fields\nfrom django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0002_fk")]\n    operations = [\n        migrations.AlterField("book", "stamp", library.fields.DateTimeTzField(null=True)),\n    ]\n`);
+    mkdirSync(path.join(dir, "library/fields"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "library/fields/__init__.py"),
+      `${HEADER}class DateTimeTzField(models.Field):\n    """A datetime stored as text."""\n\n    def db_type(self, connection):\n        return "varchar"\n\n\nclass Text(models.Field):\n    def db_type(self, connection):\n        return "varchar(200)"\n`,
+    );
+    const { state, result } = await analyze(["."], { cwd: dir, ruleNames: ["changing-column-type"] });
+    expect(state.model("library", "book")?.fields.get("stamp")?.type).toBe("library.fields.DateTimeTzField");
+    // varchar(200) -> a class declaring varchar(200): the same column, no finding.
+    expect(result.diagnostics.map((d) => `${path.basename(d.file)}: ${d.message}`)).toEqual(["0003_tz.py: Changing `Book.stamp` from `timestamp with time zone` to `varchar` rewrites `library_book` while blocking reads and writes."]);
+  });
+
   it("a class whose __init__ forces null=True is nullable, and a deconstruct that only drops other keywords keeps its size (django-oscar's NullCharField)", async () => {
     const dir = project(`import library.fields
 from django.db import migrations, models
