@@ -1,6 +1,6 @@
 import { orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { isAutoIncrement, literalString, type ModelState } from "../src/state/model-state.js";
+import { isAutoIncrement, isColumnless, literalString, type ModelState } from "../src/state/model-state.js";
 import {
   code,
   djangoHas,
@@ -149,7 +149,7 @@ export const droppingColumn: Rule = {
     if (field.addedIn === ctx.migration.id) return;
     // A many-to-many field with an explicit `through` model has neither a column nor a join
     // table of its own: removing it changes nothing in the database (sqlmigrate: no-op, pretix 0268).
-    if (field.relation?.kind === "m2m" && field.relation.through) return;
+    if ((field.relation?.kind === "m2m" && field.relation.through) || isColumnless(field)) return;
     const table = ctx.tableOf(model);
     const m2mTable = ctx.state.m2mTableOf(model, field);
     const column = ctx.columnOf(field);

@@ -3,7 +3,7 @@ import { databaseChanges } from "../src/engine/field-changes.js";
 import { readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { fieldFromCall, literalString } from "../src/state/model-state.js";
+import { fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
 import type { Operation } from "../src/model/types.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code } from "../src/advice/snippets.js";
@@ -41,6 +41,13 @@ function operationChangesDatabase(ctx: OperationContext): boolean {
       if (before.relation?.kind === "m2m" && after.relation?.kind === "m2m" && before.relation.through && after.relation.through) return false;
       return databaseChanges(before, after, ctx.target.database).length > 0;
     }
+  }
+  // A `ForeignObject` has no column: adding or removing it runs no SQL (Arches 11726).
+  if ((op.kind === "AddField" || op.kind === "RemoveField") && !op.unknown && !op.thirdParty) {
+    const model = ctx.model(literalString(op.args.model_name));
+    const name = literalString(op.args.name);
+    const field = op.kind === "AddField" ? (op.args.field && model && name ? fieldFromCall(name, op.args.field, model.app, model.key, null) : undefined) : name ? model?.fields.get(name) : undefined;
+    if (field && isColumnless(field)) return false;
   }
   // A rename that moves no table and rebuilds no foreign key (addons-server abuse 0042/0043: the
   // table it already has, or a model with its own db_table that nothing points at) runs no SQL.

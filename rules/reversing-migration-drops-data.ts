@@ -4,6 +4,7 @@ import type { Operation, PyValue } from "../src/model/types.js";
 import {
   defaultTableName,
   fieldFromCall,
+  isColumnless,
   literalString,
   primaryKeyOf,
   togetherAdded,
@@ -309,7 +310,7 @@ class Migration(migrations.Migration):
       }
       // A many-to-many field through a model of its own (taggit's TaggableManager): its reversal
       // drops no column and no table; the through model's rows stay.
-      if (field.relation?.kind === "m2m") return;
+      if (field.relation?.kind === "m2m" || isColumnless(field)) return;
       const column = ctx.columnOf(field) ?? name;
       const backup = truncateName(`${table}_${column}_backup`);
       const pk = primaryKeyOf(model);

@@ -6,7 +6,7 @@
  */
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
-import { fieldFromCall, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
+import { fieldFromCall, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
 import { migrationDropsColumn } from "./sql-facts-for-operation.js";
 
 /** What `fieldOperation` resolves. */
@@ -37,7 +37,10 @@ function resolveFieldOperation(ctx: OperationContext): FieldOperation | null {
   if (!model || !name || !op.args.field || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
   const before = op.kind === "AlterField" ? (model.fields.get(name) ?? null) : null;
   if (op.kind === "AlterField" && !before) return null;
-  return { model, name, before, after: fieldFromCall(name, op.args.field, model.app, model.key, null), call: op.args.field };
+  const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
+  // A `ForeignObject` has no column: adding or altering it runs no SQL.
+  if (isColumnless(after) || (before && isColumnless(before))) return null;
+  return { model, name, before, after, call: op.args.field };
 }
 
 /**

@@ -10,7 +10,7 @@ import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
 import { databaseChanges, dropsForeignKey } from "./field-changes.js";
-import { className, columnOf, fieldFromCall, literalBool, literalString, outsideTable, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
+import { className, columnOf, fieldFromCall, isColumnless, literalBool, literalString, outsideTable, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
 
 /**
  * The table-level lock modes that conflict with the application's traffic: SHARE and SHARE ROW
@@ -171,6 +171,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       const owner = model("model_name");
       if (!owner || !ctx.hasTable(owner) || !name || !op.args.field) break;
       const field = fieldFromCall(name, op.args.field, owner.app, owner.key, null);
+      if (isColumnless(field)) break;
       if (field.relation?.kind === "m2m") {
         // A new join table, whose two foreign keys reference both tables.
         c.relationTargets(owner, field, "SHARE ROW EXCLUSIVE", `the join table of the new \`${owner.name}.${name}\``, true);
@@ -204,7 +205,7 @@ function computeLocks(ctx: OperationContext): TableLock[] {
     case "RemoveField": {
       const owner = model("model_name");
       const field = name ? owner?.fields.get(name) : undefined;
-      if (!owner || !name || !field || !ctx.hasTable(owner) || ctx.isNewTable(owner)) break;
+      if (!owner || !name || !field || !ctx.hasTable(owner) || ctx.isNewTable(owner) || isColumnless(field)) break;
       if (field.relation?.kind === "m2m") {
         // Dropping the join table drops its foreign keys: ACCESS EXCLUSIVE on both referenced
         // tables. A field with a `through` model drops nothing (its table is the model's).

@@ -295,9 +295,21 @@ export function defaultTableName(app: string, key: string): string {
   return truncateName(`${app}_${key}`);
 }
 
-/** The column a field occupies, or null for fields without a column (M2M, generated are columns). */
+/**
+ * Field classes with no column of their own: `ForeignObject` joins on columns other fields have
+ * (its `db_type` is None, so `add_field` and `remove_field` emit nothing; Arches 11726), and
+ * contenttypes' `GenericRelation`, a `ForeignObject` too.
+ */
+const COLUMNLESS_FIELDS = new Set(["ForeignObject", "GenericRelation"]);
+
+/** Whether a field has no column and no join table: nothing in the database (a `ForeignObject`). */
+export function isColumnless(field: Pick<FieldState, "type">): boolean {
+  return COLUMNLESS_FIELDS.has(field.type);
+}
+
+/** The column a field occupies, or null for fields without a column (M2M, `ForeignObject`; generated are columns). */
 export function columnOf(field: FieldState): string | null {
-  if (field.relation?.kind === "m2m") return null;
+  if (field.relation?.kind === "m2m" || COLUMNLESS_FIELDS.has(field.type)) return null;
   if (field.dbColumn) return field.dbColumn;
   return field.relation ? `${field.name}_id` : field.name;
 }
