@@ -145,7 +145,9 @@ function addConstraint(ctx: OperationContext): void {
   const indexOnly = expressions || INDEX_ONLY_KWARGS.some((k) => kwargs[k] !== undefined && kwargs[k]?.kind !== "none");
   const fields = stringList(kwargs.fields);
   const columns = expressions || kwargs.opclasses || kwargs.include ? null : columnsOfFields(ctx, model, fields);
-  const deferrable = kwargs.deferrable?.kind === "name" ? (/DEFERRED$/.test(kwargs.deferrable.name) ? "DEFERRED" : "IMMEDIATE") : null;
+  // `models.Deferrable.DEFERRED`, or `models.Deferrable["DEFERRED"]` as some migrations write it (Arches 10555).
+  const deferrableText = kwargs.deferrable?.kind === "name" ? kwargs.deferrable.name : kwargs.deferrable?.kind === "opaque" ? kwargs.deferrable.text.replace(/\[\s*(['"])(\w+)\1\s*\]$/, ".$2") : null;
+  const deferrable = deferrableText === null || !/(^|\.)(DEFERRED|IMMEDIATE)$/.test(deferrableText) ? null : deferrableText.endsWith("DEFERRED") ? "DEFERRED" : "IMMEDIATE";
   const hasCondition = kwargs.condition !== undefined && kwargs.condition.kind !== "none";
   const where = hasCondition ? conditionSql(kwargs.condition, (field) => fieldColumn(ctx, model, field)) : null;
   report(ctx, model, {

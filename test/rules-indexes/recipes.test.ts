@@ -143,3 +143,23 @@ class Migration(migrations.Migration):
     expect(help).toContain("field=models.CharField(max_length=200, null=True, validators=[django.core.validators.MaxLengthValidator(100)]),");
   });
 });
+
+describe("a deferrable unique constraint", () => {
+  it("stays deferrable in the recipe, whichever way the migration names Deferrable.DEFERRED", async () => {
+    for (const deferrable of ["models.Deferrable.DEFERRED", 'models.Deferrable["DEFERRED"]']) {
+      const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddConstraint("book", models.UniqueConstraint(fields=["title", "author"], name="book_title_author_uniq", deferrable=${deferrable})),
+    ]
+`);
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-unique-constraint"] });
+      // Arches 10555: without the clause, USING INDEX makes a constraint that is checked at once.
+      expect({ deferrable, help: result.diagnostics[0]?.help.join("\n") }).toMatchObject({ help: expect.stringContaining('UNIQUE USING INDEX "book_title_author_uniq" DEFERRABLE INITIALLY DEFERRED;') });
+    }
+  });
+});
