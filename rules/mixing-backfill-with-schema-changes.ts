@@ -16,6 +16,12 @@ const SCHEMA_CALL = /(^|\.)(execute|cursor|add_index|remove_index|quote_name)$/;
 const DATA_KINDS = new Set(["insert", "update", "delete", "select", "do-block", "other"]);
 
 /**
+ * Statements the SQL facts call "other" that define things and touch no rows: a function, a view,
+ * a sequence, a type, a grant (Arches 11042 creates a trigger function, then the trigger).
+ */
+const DEFINITION_NODES = new Set(["CreateFunctionStmt", "AlterFunctionStmt", "ViewStmt", "CreateSeqStmt", "AlterSeqStmt", "CreateEnumStmt", "CreateDomainStmt", "DefineStmt", "CompositeTypeStmt", "GrantStmt", "DropStmt", "CreatePolicyStmt", "AlterPolicyStmt"]);
+
+/**
  * Whether a `RunPython` only changes the schema: its function (and the functions of the
  * migration it calls) calls nothing but `execute`, a cursor, and the schema editor's
  * `add_index`/`remove_index`, and it executes at least one statement, each read
@@ -41,7 +47,7 @@ function changesSchemaOnly(ctx: OperationContext, op: Operation): boolean {
   return ran.every((e) => {
     if (e.kind !== "RunSQL") return e.kind === "AddIndex" || e.kind === "RemoveIndex";
     const statements = readableForwardStatements(ctx.sql(e));
-    return statements !== null && statements.every((fact) => !DATA_KINDS.has(fact.kind));
+    return statements !== null && statements.every((fact) => !DATA_KINDS.has(fact.kind) || (fact.kind === "other" && DEFINITION_NODES.has(fact.nodeType)));
   });
 }
 

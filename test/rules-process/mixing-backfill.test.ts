@@ -152,6 +152,34 @@ describe(RULE, () => {
     expect((await findings({ "0002_read.py": after })).map((f) => f.severity)).toEqual(["error"]);
   });
 
+  it("does not take a RunPython that only defines a function and a trigger through a cursor for a backfill (Arches 11042)", async () => {
+    const source = [
+      "from django.db import connection, migrations, models",
+      "",
+      "",
+      "def add_trigger(apps, schema_editor):",
+      "    with connection.cursor() as cursor:",
+      '        cursor.execute("""',
+      "            CREATE FUNCTION check_note() RETURNS trigger AS $$",
+      "            BEGIN",
+      "                RETURN NEW;",
+      "            END;",
+      "            $$ LANGUAGE plpgsql;",
+      "            CREATE TRIGGER note_check BEFORE INSERT OR UPDATE ON library_book FOR EACH ROW EXECUTE FUNCTION check_note();",
+      '        """)',
+      "",
+      "",
+      "class Migration(migrations.Migration):",
+      '    dependencies = [("library", "0001_initial")]',
+      "    operations = [",
+      '        migrations.AddField("book", "note", models.TextField(null=True)),',
+      "        migrations.RunPython(add_trigger, migrations.RunPython.noop),",
+      "    ]",
+      "",
+    ].join("\n");
+    expect(await findings({ "0002_trigger.py": source })).toEqual([]);
+  });
+
   it("says nothing when every schema change is on a table the migration creates, or concurrent", async () => {
     const found = await findings({
       "0002_new.py": migration("0001_initial", [
