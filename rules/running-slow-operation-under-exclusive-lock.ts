@@ -1,12 +1,12 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { PyValue, SourceRange } from "../src/model/types.js";
+import type { Operation, PyValue, SourceRange } from "../src/model/types.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
 import { readTypeChange } from "./changing-column-type.js";
-import { callOf, columnOf, defaultTableName, literalString, togetherAdded, togetherList } from "../src/state/model-state.js";
+import { callOf, columnOf, defaultTableName, literalString, stringList, togetherAdded, togetherList } from "../src/state/model-state.js";
 import { existingModel, fieldOperation, operationLabel, renamedField } from "../src/engine/resolved-operation.js";
 
 /** ACCESS EXCLUSIVE locks taken so far in each migration (PostgreSQL releases them at COMMIT). */
@@ -15,6 +15,47 @@ interface HeldLock {
   range: SourceRange;
   /** The operation that took it is slow work itself (a rewrite, a scan): running it last only swaps the two. */
   slow: boolean;
+  /** What the operation that took it works on (see `orderKeys`). */
+  keys: string[];
+  /** A later operation that works on the same things: moving the one that took the lock after it would reorder the two. */
+  usedAfter?: SourceRange;
+}
+
+/**
+ * What an operation works on, for telling whether two operations of a migration may swap:
+ * `model.field` for its fields, `model.#name` for an index or constraint it names, `model.*` for
+ * anything else (the whole model: RunSQL, a rename of the model...). An index or constraint
+ * depends on its fields existing; a RemoveConstraint and an AddConstraint of one name on their order.
+ */
+function orderKeys(op: Operation): string[] {
+  const model = (literalString(op.args.model_name) ?? literalString(op.args.name) ?? "").toLowerCase();
+  const field = (value: PyValue | undefined) => literalString(value)?.replace(/^-/, "");
+  switch (op.kind) {
+    case "AddField":
+    case "AlterField":
+    case "RemoveField":
+      return [`${model}.${field(op.args.name) ?? "*"}`];
+    case "RenameField":
+      return [`${model}.${field(op.args.old_name) ?? "*"}`, `${model}.${field(op.args.new_name) ?? "*"}`];
+    case "AddIndex":
+    case "AddConstraint": {
+      const value = op.args.index ?? op.args.constraint;
+      if (value?.kind !== "call") return [`${model}.*`];
+      const name = literalString(value.kwargs.name);
+      const fields = stringList(value.kwargs.fields);
+      return [`${model}.#${name ?? "*"}`, ...(fields.length > 0 ? fields : ["*"]).map((f) => `${model}.${f.replace(/^-/, "")}`)];
+    }
+    case "RemoveIndex":
+    case "RemoveConstraint":
+      return [`${model}.#${literalString(op.args.name) ?? "*"}`];
+    default:
+      return [`${model}.*`];
+  }
+}
+
+/** Whether two operations' `orderKeys` overlap, so their order matters. */
+function dependent(a: string[], b: string[]): boolean {
+  return a.some((key) => key.endsWith(".*") || key.endsWith(".#*") || b.includes(key)) || b.some((key) => key.endsWith(".*") || key.endsWith(".#*"));
 }
 const heldByMigration = new WeakMap<ParsedMigration, Map<string, HeldLock>>();
 
@@ -232,17 +273,24 @@ migrations.AddField(
             `1. Move this ${op.kind} to its own migration (for an index, \`AddIndexConcurrently\` in a migration with \`atomic = False\`), so each transaction holds only its own lock.`,
             lock.slow
               ? `2. Swapping the two would not help: the operation on line ${lock.range.line} is slow work too (${lock.what}), so the other table would wait instead. Give each its own migration.`
-              : `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
+              : // Moving it past an operation on the same table may break the migration (Arches 10555:
+                // a RemoveConstraint moved after the AddConstraint that makes the same name again).
+                lock.usedAfter !== undefined || ((first.table === lockedTable || locks.some((l) => l.table === lockedTable)) && dependent(lock.keys, orderKeys(op)))
+                ? `2. Do not move the operation on line ${lock.range.line} after it instead: ${lock.usedAfter ? `the operation on line ${lock.usedAfter.line}, in between, works on ${lock.keys.some((k) => k.endsWith(".*")) ? "the model it changes" : `the same ${lock.keys.some((k) => k.includes(".#")) ? "constraint or index" : "field"}`} and depends on the order` : `this ${op.kind} works on ${lock.keys.some((k) => k.endsWith(".*")) ? "the model it changes" : "the same field, constraint or index"} and may depend on it`}. Give each its own migration.`
+                : `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
           ],
           related: [ctx.relatedAt({ file: migration.path, range: lock.range }, `ACCESS EXCLUSIVE on \`${lockedTable}\` taken here`)],
         });
       }
     }
     let slow: boolean | undefined;
+    let keys: string[] | undefined;
     for (const lock of locks) {
+      const earlier = held.get(lock.table);
+      if (earlier && earlier.range !== op.range && earlier.usedAfter === undefined && dependent(earlier.keys, (keys ??= orderKeys(op)))) earlier.usedAfter = op.range;
       if (lock.mode !== "ACCESS EXCLUSIVE" || held.has(lock.table)) continue;
       slow ??= (work ?? slowWork(ctx)).length > 0;
-      held.set(lock.table, { what: lock.what, range: op.range, slow });
+      held.set(lock.table, { what: lock.what, range: op.range, slow, keys: (keys ??= orderKeys(op)) });
     }
     for (const { from, to } of renamedTables(ctx)) {
       const lock = held.get(from);

@@ -163,3 +163,43 @@ class Migration(migrations.Migration):
     }
   });
 });
+
+describe("the reorder advice of running-slow-operation-under-exclusive-lock", () => {
+  it("does not move an operation past another that works on the same constraint", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddConstraint("book", models.UniqueConstraint(fields=["title"], name="book_title_uniq")),
+        migrations.AddConstraint("author", models.UniqueConstraint(fields=["name"], name="author_name_uniq")),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library/migrations/0003_recreate.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+
+    operations = [
+        migrations.RemoveConstraint("book", "book_title_uniq"),
+        migrations.RemoveConstraint("author", "author_name_uniq"),
+        migrations.AddConstraint("book", models.UniqueConstraint(fields=["title", "subtitle"], name="book_title_uniq")),
+        migrations.AddConstraint("author", models.UniqueConstraint(fields=["name", "id"], name="author_name_uniq")),
+    ]
+`,
+    );
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["running-slow-operation-under-exclusive-lock"] });
+    const advice = result.diagnostics.filter((d) => d.file.endsWith("0003_recreate.py")).map((d) => `${d.line}: ${d.help.find((h) => h.startsWith("2. ")) ?? ""}`);
+    // Arches 10555: moving the RemoveConstraint of line 8 after line 11 would put it after the
+    // AddConstraint of line 10, which makes the same name again: the migration would fail.
+    expect(advice).toEqual([
+      "10: 2. Or run it first: move the operation on line 9 after it, so the ACCESS EXCLUSIVE lock on `library_author` is taken just before COMMIT.",
+      "11: 2. Do not move the operation on line 8 after it instead: the operation on line 10, in between, works on the same constraint or index and depends on the order. Give each its own migration.",
+    ]);
+  });
+});
