@@ -1,5 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import { literalString } from "../src/state/model-state.js";
@@ -22,8 +23,11 @@ function lockingChange(ctx: OperationContext): string | null {
   // ACCESS EXCLUSIVE, and every query planning on the table waits for it.
   const indexRenameIsLight = ctx.target.postgresVersion >= 12;
   if (op.kind === "RunSQL") {
-    const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => !NOT_DDL.has(fact.kind) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight));
-    return ddl ? `\`RunSQL\` ${ddl.fact.kind.toUpperCase().replace(/-/g, " ")}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
+    // DROP TRIGGER is "other" to the SQL facts, and takes ACCESS EXCLUSIVE on its table (Arches 11848).
+    const dropTrigger = (fact: SqlStatementFact) => fact.nodeType === "DropStmt" && fact.objectType === "trigger" && fact.table !== null;
+    const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => (!NOT_DDL.has(fact.kind) || dropTrigger(fact)) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight));
+    const what = ddl ? (dropTrigger(ddl.fact) ? "DROP TRIGGER" : ddl.fact.kind.toUpperCase().replace(/-/g, " ")) : "";
+    return ddl ? `\`RunSQL\` ${what}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
   }
   if (op.kind === "RenameIndex" && !indexRenameIsLight) {
     const model = ctx.model(literalString(op.args.model_name));

@@ -83,6 +83,9 @@ function sqlLockMode(fact: SqlStatementFact): LockMode | null {
       return fact.concurrently ? null : "SHARE";
     case "create-trigger":
       return "SHARE ROW EXCLUSIVE";
+    case "other":
+      // DROP TRIGGER takes ACCESS EXCLUSIVE on its table (pg_locks on PostgreSQL 15; Arches 11848).
+      return fact.nodeType === "DropStmt" && fact.objectType === "trigger" && fact.table !== null ? "ACCESS EXCLUSIVE" : null;
     case "lock-table":
       // EXCLUSIVE blocks writes (not reads), like SHARE and SHARE ROW EXCLUSIVE.
       return fact.lockMode === "SHARE" || fact.lockMode === "SHARE ROW EXCLUSIVE" || fact.lockMode === "EXCLUSIVE" || fact.lockMode === "ACCESS EXCLUSIVE"

@@ -505,6 +505,11 @@ function dropFacts(span: StatementSpan, statement: DropStmt): SqlStatementFact[]
         });
       case "OBJECT_SCHEMA":
         return makeFact(span, "DropStmt", "drop-schema", { ...common, objectType: "schema", objectName: name });
+      case "OBJECT_TRIGGER": {
+        // `DROP TRIGGER name ON [schema.]table`: the table's parts, then the trigger's name.
+        const table = qualified(parts.slice(0, -1));
+        return makeFact(span, "DropStmt", "other", { ...common, objectType: "trigger", objectName: parts[parts.length - 1] ?? null, schema: table.schema, table: table.name });
+      }
       default:
         return makeFact(span, "DropStmt", "other", {
           ...common,

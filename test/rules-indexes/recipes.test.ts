@@ -203,3 +203,20 @@ class Migration(migrations.Migration):
     ]);
   });
 });
+
+describe("DROP TRIGGER in a RunSQL", () => {
+  it("takes ACCESS EXCLUSIVE on its table, so it wants a lock timeout (Arches 11848; pg_locks on PostgreSQL 15)", async () => {
+    const dir = project(`from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.RunSQL("DROP TRIGGER IF EXISTS book_audit ON library_book;", migrations.RunSQL.noop),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["running-ddl-without-lock-timeout"] });
+    expect(result.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("`RunSQL` DROP TRIGGER on `library_book` takes a table lock")]);
+  });
+});
