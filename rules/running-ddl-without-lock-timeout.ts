@@ -1,8 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import type { SqlStatementFact } from "../src/sql/sql-facts.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
-import { locksOf } from "../src/engine/table-locks.js";
+import { dropsTrigger, locksOf } from "../src/engine/table-locks.js";
 import { literalString } from "../src/state/model-state.js";
 import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { code, lockTimeoutSql, py } from "../src/advice/snippets.js";
@@ -23,10 +22,8 @@ function lockingChange(ctx: OperationContext): string | null {
   // ACCESS EXCLUSIVE, and every query planning on the table waits for it.
   const indexRenameIsLight = ctx.target.postgresVersion >= 12;
   if (op.kind === "RunSQL") {
-    // DROP TRIGGER is "other" to the SQL facts, and takes ACCESS EXCLUSIVE on its table (Arches 11848).
-    const dropTrigger = (fact: SqlStatementFact) => fact.nodeType === "DropStmt" && fact.objectType === "trigger" && fact.table !== null;
-    const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => (!NOT_DDL.has(fact.kind) || dropTrigger(fact)) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight));
-    const what = ddl ? (dropTrigger(ddl.fact) ? "DROP TRIGGER" : ddl.fact.kind.toUpperCase().replace(/-/g, " ")) : "";
+    const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => (!NOT_DDL.has(fact.kind) || dropsTrigger(fact)) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight));
+    const what = ddl ? (dropsTrigger(ddl.fact) ? "DROP TRIGGER" : ddl.fact.kind.toUpperCase().replace(/-/g, " ")) : "";
     return ddl ? `\`RunSQL\` ${what}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
   }
   if (op.kind === "RenameIndex" && !indexRenameIsLight) {

@@ -19,7 +19,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import type { ForcedKeywords, Operation, PyValue, SourceRange } from "../model/types.js";
 import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FieldClassCarried, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
-import { createdFields, setConstantDefault, setProjectFieldClass } from "../state/model-state.js";
+import { fieldCalls, setConstantDefault, setProjectFieldClass } from "../state/model-state.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import { functionKey, importedLocalName, runPythonFunctionName, usesName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -248,17 +248,6 @@ const UNKNOWN_FIELD_CLASS = "";
  * The field calls of `ops` (`AddField`'s and `AlterField`'s `field`, `CreateModel`'s `fields`, in
  * nested operations too) whose class is imported from a module that is not Django's.
  */
-/** Every field call of the operations: `AddField`/`AlterField`'s `field`, and (`created`) a `CreateModel`'s `fields`. */
-function* fieldCalls(ops: readonly Operation[]): Generator<{ call: Extract<PyValue, { kind: "call" }>; created: boolean }> {
-  for (const op of ops) {
-    if (op.databaseOperations) yield* fieldCalls(op.databaseOperations);
-    if (op.stateOperations) yield* fieldCalls(op.stateOperations);
-    const field = op.args.field;
-    if (field?.kind === "call") yield { call: field, created: false };
-    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call") yield { call, created: true };
-  }
-}
-
 /**
  * The field calls of a class the project defines (`sentry.db.models.fields.bounded.BoundedBigIntegerField`),
  * and the `default=` values of `AddField`/`AlterField` fields that name a function of the project.

@@ -67,6 +67,11 @@ const ACCESS_EXCLUSIVE_SQL: ReadonlySet<SqlStatementKind> = new Set<SqlStatement
 ]);
 
 /** The lock a SQL statement takes on its own table, or null when it lets traffic through. */
+/** `DROP TRIGGER ... ON table`, "other" to the SQL facts: ACCESS EXCLUSIVE on its table (pg_locks on PostgreSQL 15; Arches 11848). */
+export function dropsTrigger(fact: SqlStatementFact): boolean {
+  return fact.kind === "other" && fact.nodeType === "DropStmt" && fact.objectType === "trigger" && fact.table !== null;
+}
+
 function sqlLockMode(fact: SqlStatementFact): LockMode | null {
   if (ACCESS_EXCLUSIVE_SQL.has(fact.kind)) return "ACCESS EXCLUSIVE";
   switch (fact.kind) {
@@ -84,8 +89,7 @@ function sqlLockMode(fact: SqlStatementFact): LockMode | null {
     case "create-trigger":
       return "SHARE ROW EXCLUSIVE";
     case "other":
-      // DROP TRIGGER takes ACCESS EXCLUSIVE on its table (pg_locks on PostgreSQL 15; Arches 11848).
-      return fact.nodeType === "DropStmt" && fact.objectType === "trigger" && fact.table !== null ? "ACCESS EXCLUSIVE" : null;
+      return dropsTrigger(fact) ? "ACCESS EXCLUSIVE" : null;
     case "lock-table":
       // EXCLUSIVE blocks writes (not reads), like SHARE and SHARE ROW EXCLUSIVE.
       return fact.lockMode === "SHARE" || fact.lockMode === "SHARE ROW EXCLUSIVE" || fact.lockMode === "EXCLUSIVE" || fact.lockMode === "ACCESS EXCLUSIVE"

@@ -155,8 +155,8 @@ const primaryKeyToFields = new WeakSet<object>();
  * `sqlmigrate` prints "(no-op)").
  */
 export function notePrimaryKeyToFields(operations: readonly Operation[], app: string, modelByKey: (key: string) => ModelState | undefined): void {
-  const note = (call: PyValue | undefined, modelKey: string | null) => {
-    if (call?.kind !== "call" || !modelKey || call.kwargs.to_field === undefined) return;
+  const note = (call: Extract<PyValue, { kind: "call" }>, modelKey: string | null) => {
+    if (!modelKey || call.kwargs.to_field === undefined) return;
     const toField = literalString(call.kwargs.to_field);
     // `id` is always the primary key (Django's check models.E004 refuses an `id` that is not),
     // also of a model outside the run (Misago's `to_field="id"` on foreign keys to its user).
@@ -168,10 +168,21 @@ export function notePrimaryKeyToFields(operations: readonly Operation[], app: st
     const target = field?.relation?.to ? modelByKey(field.relation.to) : undefined;
     if (target && primaryKeyOf(target)?.name === toField) primaryKeyToFields.add(call);
   };
-  for (const op of operations) {
-    if (op.kind === "AddField" || op.kind === "AlterField") note(op.args.field, literalString(op.args.model_name)?.toLowerCase() ?? null);
-    else if (op.kind === "CreateModel") for (const { call } of createdFields(op.args.fields)) note(call, literalString(op.args.name)?.toLowerCase() ?? null);
-    else if (op.kind === "SeparateDatabaseAndState") notePrimaryKeyToFields([...(op.databaseOperations ?? []), ...(op.stateOperations ?? [])], app, modelByKey);
+  for (const { call, model } of fieldCalls(operations)) note(call, model);
+}
+
+/**
+ * Every field call of the operations, with the key of the model it belongs to: `AddField`/
+ * `AlterField`'s `field`, and (`created`) a `CreateModel`'s `fields`, also inside a
+ * `SeparateDatabaseAndState`.
+ */
+export function* fieldCalls(ops: readonly Operation[]): Generator<{ call: Extract<PyValue, { kind: "call" }>; created: boolean; model: string | null }> {
+  for (const op of ops) {
+    if (op.databaseOperations) yield* fieldCalls(op.databaseOperations);
+    if (op.stateOperations) yield* fieldCalls(op.stateOperations);
+    const field = op.args.field;
+    if (field?.kind === "call") yield { call: field, created: false, model: literalString(op.args.model_name)?.toLowerCase() ?? null };
+    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call") yield { call, created: true, model: literalString(op.args.name)?.toLowerCase() ?? null };
   }
 }
 
@@ -466,7 +477,7 @@ export function setProjectFieldClass(call: PyValue, type: string, forced: Forced
 
 /** The column type a project field class's `db_type` returns for every connection (Kolibri's DateTimeTzField: "varchar"), or null. */
 export function declaredDbType(field: Pick<FieldState, "call">): string | null {
-  return field.call !== null && typeof field.call === "object" ? (declaredDbTypes.get(field.call) ?? null) : null;
+  return field.call !== null ? (declaredDbTypes.get(field.call) ?? null) : null;
 }
 
 /**
@@ -569,7 +580,8 @@ export function fieldFromCall(
   const kind = relationKind(type);
   // What the class's `__init__` forces wins over the call (BookWyrm's UsernameField: max_length=150, unique=True).
   const forced = forcedKeywordsOf.get(call) ?? {};
-  const primaryKey = forced.primary_key !== undefined ? forced.primary_key === true : literalBool(kwargs.primary_key) === true;
+  const flag = (key: "primary_key" | "unique" | "db_index" | "null"): boolean | null => (forced[key] !== undefined ? forced[key] === true : literalBool(kwargs[key]));
+  const primaryKey = flag("primary_key") === true;
   const relation: RelationInfo | null = kind
     ? {
         kind,
@@ -579,14 +591,14 @@ export function fieldFromCall(
         dbTable: literalString(kwargs.db_table),
       }
     : null;
-  const unique = (forced.unique !== undefined ? forced.unique === true : literalBool(kwargs.unique) === true) || kind === "o2o" || primaryKey;
-  const explicitIndex = forced.db_index !== undefined ? forced.db_index === true : literalBool(kwargs.db_index);
+  const unique = flag("unique") === true || kind === "o2o" || primaryKey;
+  const explicitIndex = flag("db_index");
   // ForeignKey and SlugField default to db_index=True; M2M fields have no column to index.
   // OneToOneField inherits ForeignKey's db_index=True (its unique constraint makes it redundant in SQL).
   const dbIndex = kind === "m2m" ? false : (explicitIndex ?? (kind === "fk" || kind === "o2o" || INDEXED_BY_DEFAULT.has(type))) || hasSpatialIndex({ type, kwargs });
   // NullBooleanField (removed in Django 4.0, still in old migrations) forces null=True in its __init__.
   // So does a project's class whose `__init__` sets `kwargs["null"] = True` (django-oscar's NullCharField).
-  const nullValue = type === "NullBooleanField" ? true : forced.null !== undefined ? forced.null === true : kwargs.null === undefined ? false : literalBool(kwargs.null);
+  const nullValue = type === "NullBooleanField" ? true : forced.null === undefined && kwargs.null === undefined ? false : flag("null");
   return {
     name,
     type,
