@@ -16,6 +16,7 @@ import {
   runSqlLines,
   separateDatabaseAndState,
   setDefaultStep,
+  containerDefault,
   sqlConstant,
   sqlIdent,
 } from "../src/advice/snippets.js";
@@ -127,7 +128,7 @@ export const addingNotNullableColumn: Rule = {
     const help: string[] = [];
     if (hasDefault) {
       // The SQL literal when the default is one (`''`, not Python's `""`), else the Python value Django evaluates.
-      const value = sqlConstant(field.default) ?? (field.default?.kind === "name" ? `\`${pyValue(field.default)}()\`'s value (called once)` : `\`${pyValue(field.default)}\``);
+      const value = containerDefault(field.default ?? null, field.type) ?? sqlConstant(field.default) ?? (field.default?.kind === "name" ? `\`${pyValue(field.default)}()\`'s value (called once)` : `\`${pyValue(field.default)}\``);
       help.push(defaultDropped(ctx, table, column, value, oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
     } else if (implicit) {
       const why = implicit.kind === "str" ? "`blank=True` on a string field" : "`auto_now`/`auto_now_add`";
@@ -161,7 +162,7 @@ export const addingNotNullableColumn: Rule = {
         `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, oneOff ? ["null", "default"] : ["null"]))}`,
       );
       if (!djangoHas(ctx.target, 5, 0)) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
-      else help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
+      else if (filled?.kind !== "list" && filled?.kind !== "tuple" && filled?.kind !== "dict") help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
     }
     ctx.report({
       range: op.range,

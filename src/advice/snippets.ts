@@ -341,12 +341,15 @@ export function sqlConstant(value: PyValue | null): string | null {
 }
 
 /**
- * The PostgreSQL default that matches an empty-container Python default (`default=list`,
- * `default=dict`, `[]`, `{}`) of a JSON, array or hstore column: the value Django wrote into the
- * existing rows (PostHog adds such columns with `DEFAULT '[]'::jsonb` in SQL). Null otherwise.
+ * The PostgreSQL default that matches a container default (`default=list`, `default=dict`, a
+ * literal list or dict) of a JSON, array or hstore column: the value Django wrote into the
+ * existing rows (`ADD COLUMN ... DEFAULT ARRAY['draft', ...]`; PostHog adds such columns with
+ * `DEFAULT '[]'::jsonb` in SQL). A JSON column takes any literal (JSON of Python's value, as
+ * `JSONField.get_db_prep_value` dumps it); an array column a list of constants; hstore only `{}`.
+ * Null otherwise, and for `None` (Django stores SQL NULL).
  */
-export function emptyContainerDefault(value: PyValue | null, fieldType: string): string | null {
-  const kind =
+export function containerDefault(value: PyValue | null, fieldType: string): string | null {
+  const empty =
     value?.kind === "name" && (value.name === "list" || value.name === "dict")
       ? value.name
       : (value?.kind === "list" || value?.kind === "tuple") && value.items.length === 0
@@ -354,11 +357,44 @@ export function emptyContainerDefault(value: PyValue | null, fieldType: string):
         : value?.kind === "dict" && value.entries.length === 0
           ? "dict"
           : null;
-  if (kind === null) return null;
-  if (/JSONField$/.test(fieldType)) return kind === "list" ? "'[]'::jsonb" : "'{}'::jsonb";
-  if (/ArrayField$/.test(fieldType) && kind === "list") return "'{}'";
-  if (/HStoreField$/.test(fieldType) && kind === "dict") return "''::hstore";
+  if (/JSONField$/.test(fieldType)) {
+    const json = empty === "list" ? "[]" : empty === "dict" ? "{}" : value && value.kind !== "none" ? jsonOf(value) : null;
+    return json === null ? null : `'${json.replace(/'/g, "''")}'::jsonb`;
+  }
+  if (/ArrayField$/.test(fieldType)) {
+    if (empty === "list") return "'{}'";
+    if (value?.kind !== "list" && value?.kind !== "tuple") return null;
+    const items = value.items.map(sqlConstant);
+    return items.every((item) => item !== null) ? `ARRAY[${items.join(", ")}]` : null;
+  }
+  if (/HStoreField$/.test(fieldType) && empty === "dict") return "''::hstore";
   return null;
+}
+
+/** JSON text of a Python literal (what `json.dumps` writes, up to spacing), or null when it is not one. */
+function jsonOf(value: PyValue): string | null {
+  switch (value.kind) {
+    case "str":
+      return JSON.stringify(value.value);
+    case "int":
+    case "float":
+      return Number.isFinite(value.value) ? String(value.value) : null;
+    case "bool":
+      return value.value ? "true" : "false";
+    case "none":
+      return "null";
+    case "list":
+    case "tuple": {
+      const items = value.items.map(jsonOf);
+      return items.every((item) => item !== null) ? `[${items.join(", ")}]` : null;
+    }
+    case "dict": {
+      const entries = value.entries.map(({ key, value: v }) => (key.kind === "str" ? [JSON.stringify(key.value), jsonOf(v)] : [null, null]));
+      return entries.every(([k, v]) => k !== null && v !== null) ? `{${entries.map(([k, v]) => `${k}: ${v}`).join(", ")}}` : null;
+    }
+    default:
+      return null;
+  }
 }
 
 /**
@@ -368,7 +404,7 @@ export function emptyContainerDefault(value: PyValue | null, fieldType: string):
  */
 export function setDefaultStep(table: string, column: string, value: PyValue | null, fieldType?: string): string | null {
   const now = value?.kind === "name" && /(^|\.)(timezone\.)?now$/.test(value.qualified);
-  const constant = sqlConstant(value) ?? (now ? "now()" : null) ?? (fieldType === undefined ? null : emptyContainerDefault(value, fieldType));
+  const constant = (fieldType === undefined ? null : containerDefault(value, fieldType)) ?? sqlConstant(value) ?? (now ? "now()" : null);
   if (constant === null) return null;
   const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
   return `Keep this \`AddField\`, and right after it, in the same (atomic) migration, give the column the same default in the database: both commit together, so the old release's INSERTs get ${constant} (SET DEFAULT changes only the catalog):\n${code(runSqlLines(`${alter} SET DEFAULT ${constant};`, `${alter} DROP DEFAULT;`))}`;

@@ -49,6 +49,10 @@ describe("a database default set later in the migration", () => {
     ['migrations.AddField("book", "tags", models.JSONField(default=list)),', "adding-not-nullable-column"],
     ['migrations.AddField("book", "labels", django.contrib.postgres.fields.ArrayField(models.CharField(max_length=20), default=list)),', "adding-not-nullable-column"],
     ['migrations.AddField("book", "extra", models.JSONField(default=dict)),', "adding-not-nullable-column"],
+    // A literal list or dict: Django writes ADD COLUMN ... DEFAULT ARRAY['draft', ...] (Arches 11042), or its JSON.
+    ['migrations.AddField("book", "states", django.contrib.postgres.fields.ArrayField(models.CharField(max_length=200), default=["draft", "it\'s"])),', "adding-not-nullable-column"],
+    ['migrations.AddField("book", "meta", models.JSONField(default={"kind": "novel", "tags": ["a", 1, True, None]})),', "adding-not-nullable-column"],
+    ['migrations.AddField("book", "label", models.JSONField(default="plain")),', "adding-not-nullable-column"],
   ] as const;
 
   it.each(cases)("following the advice for %s clears the finding", async (addField, rule) => {
@@ -68,6 +72,14 @@ describe("a database default set later in the migration", () => {
     expect(json?.help.join("\n")).toContain(`SET DEFAULT '[]'::jsonb;`);
     const [array] = await lintOps([cases[4][0]]);
     expect(array?.help.join("\n")).toContain(`SET DEFAULT '{}';`);
+    const [states] = await lintOps([cases[6][0]]);
+    expect(states?.help.join("\n")).toContain(`SET DEFAULT ARRAY['draft', 'it''s'];`);
+    const [meta] = await lintOps([cases[7][0]], { django: [5, 2] });
+    expect(meta?.help.join("\n")).toContain(`old release's INSERTs get '{"kind": "novel", "tags": ["a", 1, true, null]}'::jsonb`);
+    expect(meta?.help.join("\n")).not.toContain("no database twin");
+    // A JSON string is a JSON value, not SQL text.
+    const [label] = await lintOps([cases[8][0]]);
+    expect(label?.help.join("\n")).toContain(`old release's INSERTs get '"plain"'::jsonb`);
     // Whatever Django's version: db_default has no form for a callable.
     const [later] = await lintOps([cases[5][0]], { django: [5, 2] });
     expect(later?.help.join("\n")).toContain(`SET DEFAULT '{}'::jsonb;`);
