@@ -28,6 +28,15 @@ import { partitionedBecause, partitionedOrigin, partitionedTable, type Partition
 /** Keyword arguments that make Django emit `CREATE UNIQUE INDEX` instead of a UNIQUE constraint. */
 const INDEX_ONLY_KWARGS = ["condition", "include", "opclasses"];
 
+/**
+ * Whether Django makes a `UniqueConstraint` call as a unique index (`CREATE UNIQUE INDEX`, and
+ * `DROP INDEX` to remove it) rather than `ADD CONSTRAINT ... UNIQUE`: expressions, a condition,
+ * `include` or `opclasses` (`UniqueConstraint.create_sql`).
+ */
+export function uniqueIndexOnly(call: { args: readonly PyValue[]; kwargs: Readonly<Record<string, PyValue>> }): boolean {
+  return call.args.length > 0 || INDEX_ONLY_KWARGS.some((k) => call.kwargs[k] !== undefined && call.kwargs[k]?.kind !== "none");
+}
+
 /** One unique thing being added: its name, columns (null when expressions), and whether it is a plain constraint. */
 interface UniqueTarget {
   name: string;
@@ -142,7 +151,7 @@ function addConstraint(ctx: OperationContext): void {
   const kwargs = value.kwargs;
   const name = literalString(kwargs.name) ?? "<constraint name>";
   const expressions = value.args.length > 0;
-  const indexOnly = expressions || INDEX_ONLY_KWARGS.some((k) => kwargs[k] !== undefined && kwargs[k]?.kind !== "none");
+  const indexOnly = uniqueIndexOnly(value);
   const fields = stringList(kwargs.fields);
   const columns = expressions || kwargs.opclasses || kwargs.include ? null : columnsOfFields(ctx, model, fields);
   // `models.Deferrable.DEFERRED`, or `models.Deferrable["DEFERRED"]` as some migrations write it (Arches 10555).

@@ -16,6 +16,7 @@ import {
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code, djangoHas, py, sqlIdent, uniqueViolation } from "../src/advice/snippets.js";
 import { classifyTypeChange, columnTypeOf, formatColumnType, integerDigits } from "./changing-column-type.js";
+import { uniqueIndexOnly } from "./adding-unique-constraint.js";
 import { fillsExistingRows, forwardFixStep, placeholderFor, previousMigration, type Problem } from "./reversing-migration-fails.js";
 
 /** Field classes `get_internal_type()` reports as another class (Django compares those for USING casts). */
@@ -204,7 +205,7 @@ const CHECK_VIOLATION: Record<Database, string> = {
 };
 
 /** `RemoveConstraint`/`AlterUniqueTogether`: the reversal adds the constraint back, validated. */
-function removedConstraint(ctx: OperationContext, model: ModelState, label: string, kind: "unique" | "check" | "exclusion"): Problem {
+function removedConstraint(ctx: OperationContext, model: ModelState, label: string, kind: "unique" | "check" | "exclusion", indexOnly = false): Problem {
   const table = ctx.tableOf(model);
   const prev = previousMigration(ctx);
   const violation = kind === "unique" ? "duplicates" : kind === "check" ? "rows that violate it" : "conflicting rows";
@@ -213,7 +214,9 @@ function removedConstraint(ctx: OperationContext, model: ModelState, label: stri
   const how =
     db === "sqlite"
       ? `adds the constraint back (SQLite has no ADD CONSTRAINT: Django rebuilds \`${table}\` and copies every row into it, or creates a unique index), which checks every row`
-      : `adds the constraint back with \`ALTER TABLE ${table} ADD CONSTRAINT ...\`, which checks every row`;
+      : indexOnly
+        ? `adds the constraint back as a unique index with \`CREATE UNIQUE INDEX ... ON ${table}\`, which checks every row`
+        : `adds the constraint back with \`ALTER TABLE ${table} ADD CONSTRAINT ...\`, which checks every row`;
   return {
     message: `adds ${label} on \`${table}\` back, which fails once ${violation} have been written`,
     why: `\`migrate ${ctx.migration.app} ${prev}\` ${how}: once the new release has saved ${violation}, it fails with ${error} and the rollback stops there.`,
@@ -357,7 +360,8 @@ function reportRejectedData(ctx: OperationContext): void {
     const name = literalString(op.args.name);
     const constraint = model.constraints.find((c) => c.name === name);
     if (!constraint || constraint.kind === "other") return;
-    problem = removedConstraint(ctx, model, `${constraint.kind} constraint \`${constraint.name}\``, constraint.kind);
+    const indexOnly = constraint.kind === "unique" && constraint.value.kind === "call" && uniqueIndexOnly(constraint.value);
+    problem = removedConstraint(ctx, model, `${constraint.kind} constraint \`${constraint.name}\``, constraint.kind, indexOnly);
   } else {
     if (!op.args.unique_together) return;
     const dropped = togetherAdded(togetherList(op.args.unique_together), model.uniqueTogether);

@@ -220,3 +220,39 @@ class Migration(migrations.Migration):
     expect(result.diagnostics.map((d) => d.message)).toEqual([expect.stringContaining("`RunSQL` DROP TRIGGER on `library_book` takes a table lock")]);
   });
 });
+
+describe("the reversal of a removed conditional unique constraint", () => {
+  it("names the unique index Django re-creates, not ADD CONSTRAINT (Arches 10555)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddConstraint("book", models.UniqueConstraint(fields=["title"], condition=models.Q(pages__gt=0), name="book_title_uniq")),
+        migrations.AddConstraint("book", models.UniqueConstraint(fields=["title", "author"], name="book_title_author_uniq")),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library", "migrations", "0003_relax.py"),
+      `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+
+    operations = [
+        migrations.RemoveConstraint("book", "book_title_uniq"),
+        migrations.RemoveConstraint("book", "book_title_author_uniq"),
+    ]
+`,
+    );
+    const { result } = await analyze(["library/migrations/0003_relax.py"], { cwd: dir, ruleNames: ["reversing-migration-drops-data"] });
+    const [conditional, plain] = result.diagnostics.map((d) => d.help.join("\n"));
+    expect(result.diagnostics).toHaveLength(2);
+    expect(conditional).toContain("as a unique index with `CREATE UNIQUE INDEX ... ON library_book`");
+    expect(conditional).not.toContain("ADD CONSTRAINT");
+    expect(plain).toContain("`ALTER TABLE library_book ADD CONSTRAINT ...`");
+  });
+});
