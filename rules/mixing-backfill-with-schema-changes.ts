@@ -204,10 +204,12 @@ interface WaitingBackfill {
 
 /**
  * What the operations of a migration seen so far did, in the order Django runs them (each judged
- * in the state before it): the first schema change, and the backfills that ran before it.
+ * in the state before it): the nearest schema change, and the backfills that ran before the first.
  */
 interface Progress {
-  held: SchemaChange | null;
+  /** The schema change nearest before the current operation (the one a backfill after it is named against), and how many came before it. */
+  latest: SchemaChange | null;
+  earlier: number;
   waiting: WaitingBackfill[];
 }
 /**
@@ -230,6 +232,7 @@ function report(
   backfill: { what: string; range: Operation["range"] },
   schema: SchemaChange,
   first: boolean,
+  earlier = 0,
 ): void {
   const { migration } = ctx;
   const { lock } = schema;
@@ -245,7 +248,7 @@ function report(
     range: backfill.range,
     severity: first ? "error" : "warning",
     message: first
-      ? `${backfill.what} backfills data while ${schema.what} earlier in this atomic migration still holds its lock.`
+      ? `${backfill.what} backfills data while ${schema.what} earlier in this atomic migration still holds its lock${earlier > 0 ? ` (as ${earlier === 1 ? "does the schema change" : `do the ${earlier} schema changes`} before it)` : ""}.`
       : `${backfill.what} backfills data in the same atomic migration as ${schema.what}, which runs after it.`,
     help: [
       first
@@ -294,22 +297,24 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     const { op, migration } = ctx;
     // A new migration, or a new replay of this one (another run in the same process), starts empty.
     let current = currentByRun.get(ctx.db);
-    if (current?.migration !== migration || (ctx.parent === null && op === migration.operations[0])) currentByRun.set(ctx.db, (current = { migration, progress: { held: null, waiting: [] } }));
+    if (current?.migration !== migration || (ctx.parent === null && op === migration.operations[0])) currentByRun.set(ctx.db, (current = { migration, progress: { latest: null, earlier: 0, waiting: [] } }));
     const progress = current.progress;
     if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql" || op.unknown) return;
     // SQL a RunPython runs itself is part of that RunPython's backfill, reported once, on it.
     const backfill = op.executedBy === undefined ? backfillOf(ctx, op) : null;
-    const held = progress.held;
-    if (backfill !== null && held) report(ctx, ctx.report, { what: backfill, range: op.range }, held, true);
-    // Once a schema change holds its lock, later ones matter only to backfills still waiting.
-    const change = held && progress.waiting.length === 0 ? null : schemaChangeOf(ctx, progress.waiting.length > 0);
+    const held = progress.latest;
+    // Every lock taken before is held; the nearest change is named (the one a backfill between
+    // changes most likely prepares or follows), with a count of the others.
+    if (backfill !== null && progress.latest) report(ctx, ctx.report, { what: backfill, range: op.range }, progress.latest, true, progress.earlier);
+    const change = schemaChangeOf(ctx, progress.waiting.length > 0);
     if (change) {
+      if (progress.latest) progress.earlier++;
+      progress.latest = change;
       // SQL a RunPython runs itself (`Operation.executes`) is that RunPython's own step, not a
       // later one: its backfill keeps waiting for another operation's schema change.
       const own = (waiting: WaitingBackfill) => op.executedBy !== undefined && waiting.source === ctx.parent;
       for (const waiting of progress.waiting) if (!own(waiting)) report(ctx, waiting.report, waiting, change, false);
       progress.waiting = progress.waiting.filter(own);
-      progress.held ??= change;
     }
     // Added after its own schema change: a `RunSQL` with both DDL and DML is not held against itself.
     // A function that only reads holds no row locks against a later change.
