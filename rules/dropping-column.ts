@@ -6,6 +6,7 @@ import {
   djangoHas,
   dropColumnSql,
   missingColumnError,
+  missingTableError,
   dropTablesSql,
   fieldWith,
   alterFieldSnippet,
@@ -192,7 +193,9 @@ export const droppingColumn: Rule = {
       range: op.range,
       message: `Removing field \`${model.name}.${name}\` ${what} while the old release still uses it.`,
       help: [
-        oldReleaseSelects(ctx, model, table, renamed?.column ?? column ?? name),
+        m2mTable
+          ? `A many-to-many field has no column in \`${table}\`: the old release reads and writes \`${model.name}.${name}\` through the join table \`${m2mTable}\`, so until the new release is fully live each of its uses of \`${name}\` (the related manager, \`prefetch_related\`, filters across it, admin forms) fails (\`${missingTableError(m2mTable, ctx.target.database)}\`), and rolling back fails the same way.`
+          : oldReleaseSelects(ctx, model, table, renamed?.column ?? column ?? name),
         ...steps.map((s, i) => `${i + 1}. ${s}`),
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
