@@ -18,6 +18,7 @@ import type { ModelState, FieldState } from "../state/model-state.js";
 import { columnOf } from "../state/model-state.js";
 import { oncePer } from "../util/collections.js";
 import type { ProjectState } from "../state/project-state.js";
+import { postgresSpellingOfMysqlQuoting } from "../sql/mysql-quoting.js";
 
 /** One statement of a `RunSQL`, with where it is in the migration file. */
 export interface RunSqlStatement {
@@ -39,6 +40,11 @@ export type RunSqlChunk =
        */
       split: boolean;
       statements: RunSqlStatement[];
+      /**
+       * PostgreSQL's error for SQL that parses only with MySQL's quoting respelled (backticks,
+       * double-quoted strings, `\'`): valid on MySQL and SQLite, rejected by PostgreSQL.
+       */
+      postgresError?: { error: string; errorRange: SourceRange };
     }
   | { status: "unparsable"; range: SourceRange; hasParams: boolean; error: string; errorRange: SourceRange }
   /** Not a string literal (a variable, an f-string, a call): what it does cannot be read. */
@@ -240,7 +246,18 @@ function readChunk(value: PyValue, hasParams: boolean, split: boolean, source: s
   const analysis = analyzeSql(value.value, { hasParams });
   if (!analysis.ok) {
     const at = analysis.offset ?? 0;
-    return { status: "unparsable", range: value.range, hasParams, error: analysis.error, errorRange: rangeOf(at, at + 1) };
+    const errorRange = rangeOf(at, at + 1);
+    // SQL written for MySQL: read it with its quoting respelled (the same length, so the same offsets).
+    const respelled = postgresSpellingOfMysqlQuoting(value.value);
+    const mysql = respelled === null ? null : analyzeSql(respelled, { hasParams });
+    if (mysql?.ok) {
+      const statements = mysql.statements.map((fact) => {
+        fact.text = value.value.slice(fact.offset, fact.offset + fact.length);
+        return { fact, range: rangeOf(fact.offset, fact.offset + Math.max(1, fact.length)) };
+      });
+      return { status: "ok", range: value.range, hasParams, split, statements, postgresError: { error: analysis.error, errorRange } };
+    }
+    return { status: "unparsable", range: value.range, hasParams, error: analysis.error, errorRange };
   }
   const statements = analysis.statements.map((fact) => ({ fact, range: rangeOf(fact.offset, fact.offset + Math.max(1, fact.length)) }));
   return { status: "ok", range: value.range, hasParams, split, statements };
