@@ -1,6 +1,8 @@
 import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalString } from "../src/state/model-state.js";
+import { defaultTableName, dictOf, literalString } from "../src/state/model-state.js";
+import type { Operation } from "../src/model/types.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, foreignKeyViolation, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /**
@@ -22,7 +24,8 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
   const tables = [...new Set(keys.map((k) => k.targetTable))];
   const relax = keys.map((k) => dropForeignKeySnippet(physical.key, k.field));
   const many = keys.length > 1;
-  ctx.report({
+  const report = ctx.report;
+  pendingDeletions.push({ migration: ctx.migration, table, report: () => report({
     range: op.range,
     message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${codeList(targets)} fail.`,
     help: [
@@ -32,7 +35,32 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
       `3. After the deploy, drop ${codeList(kept)} in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
     ],
     related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,
-  });
+  }) });
+}
+
+/**
+ * State-only deletions held until the replay ends: a model moved to another app (Django's way:
+ * the table renamed and the model deleted from the state in the old app, then created in the new
+ * app's state on that table, CVAT's quality models) is still in the new release, with its foreign
+ * keys, so Django still cascades. Kept per run only between the replay and `project`, which runs
+ * right after it in the same synchronous step, and reads the whole plan (a later migration the
+ * run does not report still counts).
+ */
+const pendingDeletions: { migration: ParsedMigration; table: string; report: () => void }[] = [];
+
+/** Whether a migration after `after` in the plan creates a model (in the state) on `table`. */
+function tableTakenOverLater(plan: readonly ParsedMigration[], after: ParsedMigration, table: string): boolean {
+  const start = plan.indexOf(after);
+  if (start === -1) return false;
+  const creates = (ops: readonly Operation[] | undefined, app: string): boolean =>
+    (ops ?? []).some((op) => {
+      if (op.kind === "CreateModel") {
+        const name = literalString(op.args.name);
+        return name !== null && (literalString(dictOf(op.args.options).db_table) ?? defaultTableName(app, name.toLowerCase())) === table;
+      }
+      return creates(op.stateOperations, app);
+    });
+  return plan.slice(start + 1).some((m) => creates(m.operations, m.app));
 }
 
 /** RS108: a foreign key leaves the model (or its column is dropped) while its database constraint exists. */
@@ -48,7 +76,7 @@ export const removingForeignKeyWithConstraint: Rule = {
     hazards: ["H03"],
     docs: {
       summary: "Removing a foreign key while its database constraint still exists",
-      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint (not when the migration's own SQL drops the column and the migration runs before the deploy), a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables, and, on PostgreSQL, a post-deploy `RemoveField` that drops such a column together with its constraint (MariaDB 10.11 drops a foreign key without waiting for transactions on the referenced table; MySQL is not reported for it). (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
+      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint (not when the migration's own SQL drops the column and the migration runs before the deploy), a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables (unless a later migration of the run creates a model on that table in its state: the model moved to another app, Django's documented way, and keeps its keys), and, on PostgreSQL, a post-deploy `RemoveField` that drops such a column together with its constraint (MariaDB 10.11 drops a foreign key without waiting for transactions on the referenced table; MySQL is not reported for it). (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
       why: "Django emulates `on_delete` in Python: once the field is gone from the model, deleting a referenced row no longer deletes or nulls the rows that point at it, so the constraint that is still in the database rejects the DELETE and the new release's deletes fail. On PostgreSQL, dropping the column later also drops the constraint, which takes an ACCESS EXCLUSIVE lock on the referenced table as well.",
       recipe: [
         "First drop the database constraint and make the column nullable: `AlterField(..., db_constraint=False, null=True)`, in its own migration.",
@@ -71,6 +99,13 @@ migrations.SeparateDatabaseAndState(
     },
   },
   operationKinds: ["RemoveField", "DeleteModel"],
+  project(ctx) {
+    const pending = pendingDeletions.splice(0);
+    for (const deletion of pending) {
+      if (ctx.graph.nodes.get(deletion.migration.id)?.migration !== deletion.migration) continue;
+      if (!tableTakenOverLater(ctx.graph.plan, deletion.migration, deletion.table)) deletion.report();
+    }
+  },
   operation(ctx) {
     if (ctx.op.kind === "DeleteModel") {
       modelLeftWithForeignKeys(ctx);
