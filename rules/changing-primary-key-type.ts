@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ModelState } from "../src/state/model-state.js";
-import { columnOf } from "../src/state/model-state.js";
+import { autoJoinColumns, columnOf, targetKeyOf } from "../src/state/model-state.js";
 import { formatColumnType, readTypeChange } from "./changing-column-type.js";
 import { onlineSchemaChangeTools } from "../src/advice/snippets.js";
 
@@ -26,16 +26,10 @@ function referencingColumns(ctx: OperationContext, target: ModelState): Referenc
       if (relation.kind === "m2m") {
         const joinTable = ctx.state.m2mTableOf(model, field);
         if (!joinTable) continue;
-        const self = relation.to === `${model.app}.${model.key}`;
-        if (relation.to === key) {
-          out.push({ label: `${model.name}.${field.name}`, table: joinTable, column: self ? `to_${target.key}_id` : `${target.key}_id` });
-        }
-        if (`${model.app}.${model.key}` === key && !self) {
-          out.push({ label: `${model.name}.${field.name}`, table: joinTable, column: `${model.key}_id` });
-        }
-        if (self && `${model.app}.${model.key}` === key) {
-          out.push({ label: `${model.name}.${field.name}`, table: joinTable, column: `from_${target.key}_id` });
-        }
+        const columns = relation.to === null ? null : autoJoinColumns(model.key, targetKeyOf(relation.to));
+        if (!columns) continue;
+        if (relation.to === key) out.push({ label: `${model.name}.${field.name}`, table: joinTable, column: columns.to });
+        if (`${model.app}.${model.key}` === key) out.push({ label: `${model.name}.${field.name}`, table: joinTable, column: columns.from });
         continue;
       }
       if (relation.to !== key) continue;

@@ -1,6 +1,6 @@
-import type { Rule } from "../src/engine/rule-types.js";
-import { columnOf, fieldFromCall, literalString, type FieldState } from "../src/state/model-state.js";
-import { alterFieldSnippet, code, fieldWith, missingColumnError, py } from "../src/advice/snippets.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { alterFieldSnippet, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
 
 /** RS103: `RenameField` or `AlterField(db_column=...)` renames a column in place. */
@@ -14,7 +14,7 @@ export const renamingColumn: Rule = {
     hazards: ["H05"],
     docs: {
       summary: "Renaming a column that the running release still uses",
-      what: "Flags `RenameField` when the column name really changes (no `db_column` keeps it), and `AlterField` that changes `db_column`, on an existing managed table. A column the same migration added (`AddField`, then renamed) is not flagged: the old release never used it.",
+      what: "Flags `RenameField` when the column name really changes (no `db_column` keeps it), and `AlterField` that changes `db_column`, on an existing managed table; also an `AlterField` that points a many-to-many field without `through` at another model, which renames the join table's column after the new model and re-adds its foreign key, validated. A column the same migration added (`AddField`, then renamed) is not flagged: the old release never used it.",
       why: "A rename is instant, but only one name exists at a time: the old release keeps using the old column name and fails on every query of the model until it is gone; the new release fails if the migration runs late.",
       recipe: [
         "Rename only the Python attribute: keep the column by setting `db_column` to the old column name on the field, then rename the field. Django sees the same column and emits no SQL.",
@@ -63,7 +63,11 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     if (oldField.relation?.kind === "m2m") {
       const oldTable = ctx.state.m2mTableOf(model, oldField);
       const newTable = ctx.state.m2mTableOf(model, newField);
-      if (!oldTable || !newTable || oldTable === newTable) return;
+      if (oldTable && oldTable === newTable) {
+        joinColumnsRepointed(ctx, model, fieldName, oldField, newField, oldTable);
+        return;
+      }
+      if (!oldTable || !newTable) return;
       ctx.report({
         range: op.range,
         message: `Renaming many-to-many field \`${model.name}.${fieldName}\` renames join table \`${oldTable}\` to \`${newTable}\` while the old release still uses it.`,
@@ -102,6 +106,39 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     });
   },
 };
+
+/**
+ * An `AlterField` that points a many-to-many field without `through` at another model: Django
+ * alters the auto-created join table's key to the other side (`_alter_many_to_many`), which
+ * renames its column after the new model (`tag_id` to `sumotag_id`) and drops the foreign key and
+ * adds one to the new model's table, validated (sqlmigrate on PostgreSQL 15; Kitsune questions 0019).
+ */
+function joinColumnsRepointed(ctx: OperationContext, model: ModelState, fieldName: string, before: FieldState, after: FieldState, joinTable: string): void {
+  const from = before.relation;
+  const to = after.relation;
+  if (from?.kind !== "m2m" || to?.kind !== "m2m" || from.through || to.through || !from.to || !to.to || from.to === to.to) return;
+  const oldColumns = autoJoinColumns(model.key, targetKeyOf(from.to));
+  const newColumns = autoJoinColumns(model.key, targetKeyOf(to.to));
+  const renamed = (["from", "to"] as const).filter((side) => oldColumns[side] !== newColumns[side]).map((side) => [oldColumns[side], newColumns[side]] as const);
+  if (renamed.length === 0) return;
+  const oldTarget = ctx.state.modelByKey(from.to);
+  const newTarget = ctx.state.modelByKey(to.to);
+  const newName = newTarget?.name ?? to.to;
+  const newTable = newTarget ? ctx.state.tableOf(newTarget) : null;
+  const columns = renamed.map(([a, b]) => `\`${a}\` to \`${b}\``).join(" and ");
+  ctx.report({
+    range: ctx.op.range,
+    message: `Pointing many-to-many field \`${model.name}.${fieldName}\` at \`${newName}\` renames column${renamed.length > 1 ? "s" : ""} ${columns} of join table \`${joinTable}\` while the old release still uses ${renamed.length > 1 ? "them" : "it"}.`,
+    help: [
+      `Django names the join table's columns after the two models, so repointing the field renames the column of the other side. The old release fails on every use of \`${fieldName}\` (\`${missingColumnError(renamed[0]?.[0] ?? "", ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
+      `Django also drops the foreign key to ${oldTarget ? `\`${ctx.state.tableOf(oldTarget)}\`` : `\`${from.to}\``} and adds one to ${newTable ? `\`${newTable}\`` : `\`${to.to}\``}, validated: every row of \`${joinTable}\` must hold an id of \`${newName}\`, or the migration fails${ctx.target.database === "postgresql" ? `; the check reads the whole join table while the migration holds ACCESS EXCLUSIVE locks on it and on the old target's table (taken to drop the old key)` : ""}.`,
+      `1. Expand: add a new many-to-many field on \`${model.name}\` pointing at \`${newName}\` (with a join table of its own) next to \`${fieldName}\`, write both from the code, and fill the new one in a data migration (mapping each old target to its \`${newName}\`).`,
+      `2. Switch reads to the new field in a later release.`,
+      `3. Contract: remove \`${fieldName}\` from the model and its join table in a migration marked ${postDeployMarker(ctx.target.markerStyle)}.`,
+    ],
+    related: before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${fieldName}\` was last defined here`)] : undefined,
+  });
+}
 
 /**
  * What renames the column, as the message names it: a `RenameField`; an `AlterField` that turns a

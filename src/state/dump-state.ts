@@ -3,7 +3,7 @@
  * app, in the same shape as `test/django-state/dump_django_state.py` prints from Django's own
  * `MigrationLoader`, so the two can be compared table by table.
  */
-import { columnOf, declaredClass, isOwnFieldClass } from "./model-state.js";
+import { autoJoinColumns, columnOf, declaredClass, isOwnFieldClass } from "./model-state.js";
 import type { ProjectState } from "./project-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 
@@ -82,9 +82,9 @@ export function dumpState(state: ProjectState): StateDump {
       if (!joinTable) continue;
       const target = field.relation?.to ? state.modelByKey(field.relation.to) : undefined;
       const targetKey = target?.key ?? field.relation?.to?.split(".")[1] ?? "target";
-      const self = targetKey === model.key && (target?.app ?? model.app) === model.app;
-      const from = self ? `from_${model.key}` : model.key;
-      const to = self ? `to_${targetKey}` : targetKey;
+      const columns = autoJoinColumns(model.key, targetKey);
+      const from = columns.from.slice(0, -3);
+      const to = columns.to.slice(0, -3);
       const fk = (name: string, fieldName: string): StateColumn => ({
         name,
         field: fieldName,

@@ -301,6 +301,21 @@ export function postgresConstraintName(table: string, column: string | null, lab
   }
 }
 
+/**
+ * The two columns of the join table Django creates for a many-to-many field without `through`
+ * (`create_many_to_many_intermediary_model`): `<source>_id` and `<target>_id`, by model name, or
+ * `from_<name>_id` and `to_<name>_id` when the names are the same (a field pointing at its own
+ * model, or at a model of the same name in another app: Django compares the names alone).
+ */
+export function autoJoinColumns(sourceKey: string, targetKey: string): { from: string; to: string } {
+  return sourceKey === targetKey ? { from: `from_${sourceKey}_id`, to: `to_${targetKey}_id` } : { from: `${sourceKey}_id`, to: `${targetKey}_id` };
+}
+
+/** The model key (lowercased name) of a relation's `app_label.model` target. */
+export function targetKeyOf(to: string): string {
+  return to.slice(to.lastIndexOf(".") + 1).toLowerCase();
+}
+
 /** The table a model's rows live in (proxies resolve to their concrete parent by the caller). */
 export function defaultTableName(app: string, key: string): string {
   return truncateName(`${app}_${key}`);

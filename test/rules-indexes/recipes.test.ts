@@ -13,6 +13,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
 import { libraryProjects } from "../support/library-project.js";
+import { autoJoinColumns } from "../../src/state/model-state.js";
 
 const project = libraryProjects("foreign-key-recipes");
 
@@ -254,5 +255,51 @@ class Migration(migrations.Migration):
     expect(conditional).toContain("as a unique index with `CREATE UNIQUE INDEX ... ON library_book`");
     expect(conditional).not.toContain("ADD CONSTRAINT");
     expect(plain).toContain("`ALTER TABLE library_book ADD CONSTRAINT ...`");
+  });
+});
+
+describe("a many-to-many field pointed at another model", () => {
+  const alter = (to: string, extra = "") => `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(name="Tag", fields=[("id", models.BigAutoField(primary_key=True))]),${extra}
+        migrations.AlterField("book", "tags", models.ManyToManyField(to="${to}", related_name="tagged_books")),
+    ]
+`;
+
+  it("renames the join table's column after the new model (Kitsune questions 0019; sqlmigrate on PostgreSQL 15)", async () => {
+    const { result } = await analyze(["."], { cwd: project(alter("library.tag")), ruleNames: ["renaming-column"] });
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "Pointing many-to-many field `Book.tags` at `Tag` renames column `author_id` to `tag_id` of join table `library_book_tags` while the old release still uses it.",
+    ]);
+    const help = result.diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain("drops the foreign key to `library_author` and adds one to `library_tag`, validated");
+    expect(help).toContain("add a new many-to-many field on `Book` pointing at `Tag`");
+  });
+
+  it("renames both columns when the field comes to point at its own model (from_/to_, by model name)", async () => {
+    const { result } = await analyze(["."], { cwd: project(alter("library.book")), ruleNames: ["renaming-column"] });
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "Pointing many-to-many field `Book.tags` at `Book` renames columns `book_id` to `from_book_id` and `author_id` to `to_book_id` of join table `library_book_tags` while the old release still uses them.",
+    ]);
+  });
+
+  it("is not reported when the field gains a through model (Django refuses to add `through` in an AlterField: no rename)", async () => {
+    const through = `
+        migrations.CreateModel(name="BookTag", fields=[("id", models.BigAutoField(primary_key=True)), ("book", models.ForeignKey("library.book", models.CASCADE)), ("tag", models.ForeignKey("library.tag", models.CASCADE))]),`;
+    const source = alter("library.tag", through).replace('related_name="tagged_books")', 'related_name="tagged_books", through="library.BookTag")');
+    const { result } = await analyze(["."], { cwd: project(source), ruleNames: ["renaming-column"] });
+    expect(result.diagnostics).toEqual([]);
+  });
+});
+
+describe("autoJoinColumns", () => {
+  it("names the columns by model name alone, as Django does (a.Tag to b.Tag: from_tag_id, to_tag_id, checked with Django 4.2)", () => {
+    expect(autoJoinColumns("book", "author")).toEqual({ from: "book_id", to: "author_id" });
+    expect(autoJoinColumns("tag", "tag")).toEqual({ from: "from_tag_id", to: "to_tag_id" });
   });
 });
