@@ -1,5 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
+import { dropsForeignKey } from "../src/engine/field-changes.js";
 import { literalString } from "../src/state/model-state.js";
 
 /**
@@ -56,11 +57,23 @@ export const makingColumnNullable: Rule = {
     if (removedLater) return;
     const column = ctx.columnOf(after) ?? name;
     const table = ctx.tableOf(model);
+    // A constrained foreign key: Django drops its constraint and adds it back, validated (treeherder model 0020).
+    const readds = ctx.target.database !== "sqlite" && dropsForeignKey(before, after);
+    const change =
+      ctx.target.database === "mysql"
+        ? readds
+          ? "rebuilds the table, and Django also drops the foreign key constraint and adds it back, which copies the table (adding-foreign-key-constraint reports that),"
+          : "rebuilds the table in place (MySQL: reads and writes go on)"
+        : ctx.target.database === "sqlite"
+          ? "remakes the table (SQLite)"
+          : readds
+            ? "drops NOT NULL instantly, though Django also drops the foreign key constraint and adds it back, checking every row (adding-foreign-key-constraint reports that),"
+            : "is instant";
     ctx.report({
       range: ctx.op.range,
       message: `Making \`${model.name}.${name}\` nullable lets NULL into \`${table}.${column}\`, which code deployed today reads as always set.`,
       help: [
-        `The schema change itself ${ctx.target.database === "mysql" ? "rebuilds the table in place (MySQL: reads and writes go on)" : ctx.target.database === "sqlite" ? "remakes the table (SQLite)" : "is instant"} and the old release keeps working; the first NULL the new release stores is what an old instance, a report or another service reading \`${column}\` may not handle.`,
+        `The schema change itself ${change} and the old release keeps working; the first NULL the new release stores is what an old instance, a report or another service reading \`${column}\` may not handle.`,
         `1. Deploy this migration, but keep writing a value to \`${model.name}.${name}\` until every reader handles NULL.`,
         "2. Then let the code write NULL, together with the changes to the readers outside this codebase.",
       ],
