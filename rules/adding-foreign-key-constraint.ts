@@ -16,6 +16,7 @@ import {
   repeatForEveryPartition,
   runSqlLines,
   separateDatabaseAndState,
+  sqlConstant,
   sqlIdent,
 } from "../src/advice/snippets.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
@@ -23,7 +24,7 @@ import { fieldOperation, renamedField } from "../src/engine/resolved-operation.j
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
-import { columnTypeOf, formatColumnType, notNullWithoutScan } from "./changing-column-type.js";
+import { columnTypeOf, formatColumnType, NOT_NULL_NOTE, notNullWithoutScan } from "./changing-column-type.js";
 
 /** Django's name for the foreign-key constraint of `field` on `table` (`_create_fk_sql`: `_fk_<to_table>_<to_column>`). */
 /** The name of the field's constraint: the one it has (`existing`), or the one Django gives it when it makes it now. */
@@ -252,7 +253,7 @@ export const addingForeignKeyConstraint: Rule = {
       }
       if (failsOnRows) {
         steps.push(
-          `Deploy a release that sets \`${name}\` on every save, backfill the existing rows in batches (\`atomic = False\`), then make \`${column}\` NOT NULL as the field says (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule(notNullWithoutScan(table, column), { atomic: true })}`,
+          `Deploy a release that sets \`${name}\` on every save, backfill the existing rows in batches (\`atomic = False\`), then make \`${column}\` NOT NULL as the field says (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan), in a migration with \`atomic = False\`:\n${migrationModule(notNullWithoutScan(table, column), { atomic: false, note: NOT_NULL_NOTE })}`,
         );
       } else if (unchecked) {
         // Nothing more: the constraint came with the column.
@@ -317,13 +318,23 @@ export const addingForeignKeyConstraint: Rule = {
         // NOT NULL change, or what sqlmigrate shows.
         const needed = before ? databaseChanges(before, after).filter((key) => !["default", "class", "to"].includes(key)) : [];
         const sql = needed.length === 0 ? [] : needed.length === 1 && needed[0] === "null" ? [nullabilityRunSql(table, column, after.null === true)] : null;
-        steps.push(
+        const notNull = sql !== null && sql.length > 0 && !after.null;
+        if (notNull) {
+          // Django fills the NULL rows with the default before SET NOT NULL (treeherder perf 0009);
+          // without a default they must already be filled.
+          const value = after.hasDefault ? sqlConstant(after.default) : null;
+          const fill = value !== null ? `UPDATE ${sqlIdent(table)} SET ${sqlIdent(column)} = ${value} WHERE ${sqlIdent(column)} IS NULL` : null;
+          steps.push(
+            `Ship a release that never writes NULL to \`${name}\`, then fill the rows that are NULL in batches, in a data migration with \`atomic = False\`${fill ? ` (what Django's own step would do in one statement: \`${fill}\`)` : ""}.`,
+            `Keep the change in state and make the column NOT NULL with SQL, so the constraint stays in place, without a long lock (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], notNullWithoutScan(table, column))], { atomic: false, note: NOT_NULL_NOTE })}`,
+          );
+        } else steps.push(
           sql === null
             ? `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
                 [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(`<the ALTER TABLE statements sqlmigrate shows for ${needed.join(", ")}, without the foreign key's>`, null)])],
                 { atomic: true },
               )}`
-            : `Keep the change in state and ${sql.length === 0 ? "run no SQL: the column itself does not change" : `make the column ${after.null ? "nullable" : "NOT NULL"} with SQL`}, so the constraint stays in place${!after.null && sql.length > 0 ? " (SET NOT NULL scans the table under ACCESS EXCLUSIVE: validate a CHECK (" + column + " IS NOT NULL) constraint first, see setting-column-not-null)" : ""}:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], sql)], { atomic: true })}`,
+            : `Keep the change in state and ${sql.length === 0 ? "run no SQL: the column itself does not change" : "make the column nullable with SQL"}, so the constraint stays in place:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], sql)], { atomic: true })}`,
         );
       } else if (fkSteps) {
         steps.push(`Keep the change in state only, with no SQL yet:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], [])], { atomic: true })}`, ...fkSteps);

@@ -274,8 +274,12 @@ export function newColumnSteps(ctx: OperationContext, facts: TypeChangeFacts): s
 /**
  * The `RunSQL`s that make a filled column NOT NULL without a long lock on PostgreSQL: a CHECK added
  * NOT VALID, validated (SHARE UPDATE EXCLUSIVE: reads and writes go on), which lets PostgreSQL 12+
- * set NOT NULL without scanning the table, then dropped.
+ * set NOT NULL without scanning the table, then dropped. They belong in a migration with
+ * `atomic = False` (`NOT_NULL_NOTE`): in one transaction the ADD's ACCESS EXCLUSIVE lock would be
+ * held through the VALIDATE's scan (runsql-adding-constraint-without-not-valid reports that).
  */
+export const NOT_NULL_NOTE = "each statement commits on its own, so the VALIDATE does not scan under the ADD's lock";
+
 export function notNullWithoutScan(table: string, column: string): string[] {
   const t = sqlIdent(table);
   const c = sqlIdent(column);
@@ -319,7 +323,7 @@ function finishNewColumn(ctx: OperationContext, after: FieldState, table: string
     operations.push(runSqlLines(sql, reverse));
   }
   const concurrent = unique || indexed;
-  return `Once the backfill is done, make \`${column}\` ${asks} as the field asks (the switch below tells Django it is), without long locks${concurrent ? ": one `RunSQL` per statement, in a migration with `atomic = False`" : ""}${notNull ? " (the validated CHECK lets PostgreSQL 12+ set NOT NULL without a scan)" : ""}:\n${migrationModule(operations, concurrent ? { atomic: false, note: "CREATE INDEX CONCURRENTLY cannot run in a transaction" } : { atomic: true })}`;
+  return `Once the backfill is done, make \`${column}\` ${asks} as the field asks (the switch below tells Django it is), without long locks: one \`RunSQL\` per statement, in a migration with \`atomic = False\`${notNull ? " (the validated CHECK lets PostgreSQL 12+ set NOT NULL without a scan)" : ""}:\n${migrationModule(operations, { atomic: false, note: concurrent ? "CREATE INDEX CONCURRENTLY cannot run in a transaction" : NOT_NULL_NOTE })}`;
 }
 
 /** RS110: `AlterField` that changes a column's database type, rewriting or copying the table. */

@@ -303,3 +303,54 @@ describe("autoJoinColumns", () => {
     expect(autoJoinColumns("tag", "tag")).toEqual({ from: "from_tag_id", to: "to_tag_id" });
   });
 });
+
+describe("a foreign key made nullable", () => {
+  it("is not an instant change: Django drops its constraint and adds it back (treeherder model 0020; sqlmigrate on PostgreSQL 15)", async () => {
+    const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterField("book", "author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.author", null=True)),
+        migrations.AlterField("book", "title", models.CharField(max_length=200, null=True)),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["making-column-nullable", "adding-foreign-key-constraint"] });
+    const help = (line: number) => result.diagnostics.find((d) => d.rule === "making-column-nullable" && d.line === line)?.help[0] ?? "";
+    expect(help(9)).toContain("drops NOT NULL instantly, though Django also drops the foreign key constraint and adds it back, checking every row");
+    expect(help(10)).toContain("The schema change itself is instant");
+    expect(result.diagnostics.filter((d) => d.rule === "adding-foreign-key-constraint").map((d) => d.line)).toEqual([9]);
+  });
+});
+
+describe("a nullable foreign key made NOT NULL with a default", () => {
+  it("is filled first, then made NOT NULL in a non-atomic migration whose VALIDATE does not run under the ADD's lock (treeherder perf 0009)", async () => {
+    const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "editor", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to="library.author", null=True, related_name="+")),
+    ]
+`);
+    const write = (name: string, text: string) => writeFileSync(path.join(dir, "library", "migrations", name), text);
+    const alter = `migrations.AlterField("book", "editor", models.ForeignKey(default=1, on_delete=django.db.models.deletion.PROTECT, to="library.author", related_name="+"))`;
+    write("0003_not_null.py", `import django.db.models.deletion\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0002_fk")]\n\n    operations = [\n        ${alter},\n    ]\n`);
+    const { result } = await analyze(["library/migrations/0003_not_null.py"], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"] });
+    const help = result.diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain('`UPDATE "library_book" SET "editor_id" = 1 WHERE "editor_id" IS NULL`');
+    const blocks = [...help.matchAll(/```python\n([\s\S]*?)\n```/g)].map((m) => m[1] ?? "");
+    const recipe = (blocks.at(-1) ?? "").replace("dependencies = [...]  # the previous migration of the app", 'dependencies = [("library", "0002_fk")]');
+    expect(recipe).toContain("atomic = False");
+    // Following it leaves nothing to report: no re-added key, no VALIDATE under the ADD's lock.
+    write("0003_not_null.py", recipe);
+    const after = await analyze(["library/migrations/0003_not_null.py"], { cwd: dir });
+    expect(after.result.diagnostics.filter((d) => d.severity === "error").map((d) => d.rule)).toEqual([]);
+  });
+});
