@@ -13,8 +13,8 @@ export const runsqlUnverifiable: Rule = {
     hazards: ["H43"],
     docs: {
       summary: "Raw SQL that cannot be read statically: a variable, an f-string, a call, or a DO block",
-      what: "Reports `RunSQL.sql`/`reverse_sql` values (or list items) that are not string literals, and `DO` blocks, whose procedural body can do anything. A module constant bound once to a literal (`SQL = \"...\"`), and literals joined with `+`, are read like the literal.",
-      why: "rollsafe reads migrations without running them. SQL built at run time (an imported or computed name, an f-string, `open(...).read()`) or hidden in a PL/pgSQL block may drop columns or lock tables, and nothing checks it.",
+      what: "Reports `RunSQL.sql`/`reverse_sql` values (or list items) that are not string literals, and `DO` blocks, whose procedural body can do anything. A module constant bound once to a literal (`SQL = \"...\"`), literals joined with `+`, and f-strings whose fields are such constants or literals (Python's `str()` of them), are read like the literal.",
+      why: "rollsafe reads migrations without running them. SQL built at run time (an imported or computed name, an f-string with a field that is not a module constant or a literal, `open(...).read()`) or hidden in a PL/pgSQL block may drop columns or lock tables, and nothing checks it.",
       recipe: [
         "Write the SQL as a string literal in the migration, so it is reviewed and checked with the migration.",
         "Replace `DO` blocks by plain statements where possible; otherwise review the block by hand and suppress this finding with a reason.",

@@ -2728,7 +2728,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
   if (depth > MAX_VALUE_DEPTH || --ctx.budget.left < 0) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
   switch (node.type) {
     case "string": {
-      const decoded = decodeString(node.text);
+      const decoded = decodeString(node.text) ?? formattedString(ctx, node, depth);
       if (decoded === null) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
       return { kind: decoded.bytes ? "bytes" : "str", value: intern(decoded.value), range };
     }
@@ -2736,7 +2736,7 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
       let value = "";
       for (const part of node.namedChildren) {
         if (part.type === "comment") continue;
-        const decoded = decodeString(part.text);
+        const decoded = decodeString(part.text) ?? formattedString(ctx, part, depth);
         if (decoded === null) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
         value += decoded.value;
       }
@@ -2935,6 +2935,36 @@ function eitherList(a: PyValue, b: PyValue, range: SourceRange): PyValue | null 
   if ((a.kind !== "list" && a.kind !== "tuple") || (b.kind !== "list" && b.kind !== "tuple")) return null;
   if (a.items.length + b.items.length > MAX_JOINED_ITEMS) return null;
   return { kind: a.kind, items: [...a.items, ...b.items], range };
+}
+
+/**
+ * The value of an f-string whose replacement fields are all known strings or integers: module
+ * constants, literals (`f"ALTER TABLE {TABLE} DROP CONSTRAINT {SYMBOL}"`, treeherder perf 0036).
+ * Null when a field is anything else, or has a conversion other than `!s` or a format spec
+ * (Python would format it), and for t-strings (not a str).
+ */
+function formattedString(ctx: Ctx, node: SyntaxNode, depth: number): { value: string; bytes: false } | null {
+  if (node.type !== "string") return null;
+  const prefix = /^[rRbBuUfFtT]*/.exec(node.text)?.[0].toLowerCase() ?? "";
+  if (!prefix.includes("f") || prefix.includes("t") || prefix.includes("b")) return null;
+  const raw = prefix.includes("r");
+  let value = "";
+  for (const part of node.namedChildren) {
+    if (part.type === "string_start" || part.type === "string_end") continue;
+    if (part.type === "string_content") {
+      const text = part.text.replace(/\{\{/g, "{").replace(/\}\}/g, "}");
+      value += raw ? text : unescapePython(text);
+      continue;
+    }
+    if (part.type !== "interpolation") return null;
+    const [expression, ...rest] = part.namedChildren;
+    if (!expression || rest.some((r) => r.type !== "type_conversion" || r.text !== "!s") || /=\s*(![rsa])?\s*(:[^}]*)?}$/.test(part.text)) return null;
+    const field = toValue(ctx, expression, depth + 1);
+    if (field.kind === "str") value += field.value;
+    else if (field.kind === "int" && Number.isSafeInteger(field.value)) value += String(field.value);
+    else return null;
+  }
+  return { value, bytes: false };
 }
 
 /** Decodes a Python string literal's text; null for f-strings (not static). */

@@ -1107,6 +1107,30 @@ describe("Python literals", () => {
   it("leaves f-strings opaque", () => {
     expect(decodeString('f"{x}"')).toBeNull();
   });
+
+  it("reads an f-string whose fields are module constants or literals (treeherder perf 0036)", () => {
+    const m = parse(`from django.db import migrations
+
+SYMBOL = "perf_fk"
+TABLE = "perf" + "_datum"
+N = 3
+if flag:
+    MAYBE = "a"
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunSQL(f"ALTER TABLE {TABLE} DROP CONSTRAINT {SYMBOL!s}; -- {{braces}} {N}\\n" rf"\\d{SYMBOL}"),
+        migrations.RunSQL(f"{MAYBE}"),
+        migrations.RunSQL(f"{SYMBOL!r}"),
+        migrations.RunSQL(f"{N:>4}"),
+        migrations.RunSQL(f"{SYMBOL=}"),
+        migrations.RunSQL(f"{settings.X}"),
+    ]
+`);
+    const sql = m.operations.map((op) => (op.args.sql?.kind === "str" ? op.args.sql.value : op.args.sql?.kind));
+    expect(sql).toEqual(["ALTER TABLE perf_datum DROP CONSTRAINT perf_fk; -- {braces} 3\n\\dperf_fk", "opaque", "opaque", "opaque", "opaque", "opaque"]);
+  });
 });
 
 describe("decodePythonSource", () => {

@@ -110,7 +110,8 @@ class Migration(migrations.Migration):
     expect(renamer).toMatchObject({ kind: "RunPython", builtBy: "`make_task_renamer`", args: { code: { kind: "call", callee: "partial" }, reverse_code: { kind: "name", qualified: "django.db.migrations.RunPython.noop" } } });
     // `operation` is the function's own, named by its qualified name: not a function of the migration of that name.
     expect((renamer?.args.code as { args: { kind: string }[] }).args[0]).toMatchObject({ kind: "name", name: "operation", qualified: "make_renamer.<locals>.operation" });
-    expect(index).toMatchObject({ kind: "RunSQL", args: { sql: { kind: "opaque" }, reverse_sql: { kind: "str", value: "DROP INDEX x" } } });
+    // An f-string of the function's own argument: the value the call gives it.
+    expect(index).toMatchObject({ kind: "RunSQL", args: { sql: { kind: "str", value: "CREATE INDEX i ON shop_book (title)" }, reverse_sql: { kind: "str", value: "DROP INDEX x" } } });
   });
 
   it("spread in an operation list (`*make_operations(...)`) give the operations they return, each in its place", () => {
