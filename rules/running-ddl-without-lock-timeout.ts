@@ -46,13 +46,13 @@ export const runningDdlWithoutLockTimeout: Rule = {
     code: "RS507",
     name: "running-ddl-without-lock-timeout",
     severity: "warning",
-    databases: ["postgresql"],
+    databases: ["postgresql", "mysql"],
     optIn: true,
     claims: [],
     hazards: ["H33"],
     docs: {
       summary: "A migration that locks an existing table without a `lock_timeout` (opt-in)",
-      what: "Flags the first operation of a migration that takes a lock on an existing table that queues the application's queries (SHARE or stronger, as `altering-hot-table` reads them: `AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`, a foreign key of a new model on the table it references, ..., DDL in `RunSQL`; not an `AlterField` of Python-only options such as `on_delete`, concurrent index builds, or `RenameIndex` and `ALTER INDEX ... RENAME` on PostgreSQL 12+, which lock the index alone with SHARE UPDATE EXCLUSIVE) when no earlier `RunSQL` of the migration sets a non-zero `lock_timeout` (`SET LOCAL lock_timeout = '5s'` in an atomic migration, `SET lock_timeout` in one with `atomic = False`, where SET LOCAL has no effect). Opt-in, and silent when the configuration says `timeouts-set-by-runner = true`.",
+      what: "Flags the first operation of a migration that takes a lock on an existing table that queues the application's queries (SHARE or stronger, as `altering-hot-table` reads them: `AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`, a foreign key of a new model on the table it references, ..., DDL in `RunSQL`; not an `AlterField` of Python-only options such as `on_delete`, concurrent index builds, or `RenameIndex` and `ALTER INDEX ... RENAME` on PostgreSQL 12+, which lock the index alone with SHARE UPDATE EXCLUSIVE) when no earlier `RunSQL` of the migration sets a non-zero `lock_timeout` (`SET LOCAL lock_timeout = '5s'` in an atomic migration, `SET lock_timeout` in one with `atomic = False`, where SET LOCAL has no effect). On MySQL, where every ALTER TABLE takes an exclusive metadata lock (briefly, even INSTANT or online), the same operations are flagged unless an earlier `RunSQL` sets a non-zero `lock_wait_timeout` (`SET SESSION lock_wait_timeout = 5`). Opt-in, and silent when the configuration says `timeouts-set-by-runner = true`.",
       why: "A DDL statement waits for its lock behind every running query of the table, and every later query of the table waits behind it: a long report or an idle transaction turns a metadata-only change into an outage. `lock_timeout` makes the migration fail fast instead, so it can be retried. It is opt-in because the usual place for the timeout is the migration runner (`ALTER ROLE ... SET lock_timeout`, the connection's `options`, django-pg-zero-downtime-migrations' `ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT`), which rollsafe cannot see; asking for a `SET` in every migration is the noise squawk users complain about (squawk #678). Select it when migrations are expected to set their own timeouts; note that django-pg-zero-downtime-migrations applies its timeout to schema-editor statements only, not to `RunSQL`/`RunPython` (the Sentry incident behind their `LOCK_TIMEOUT_FORCE`).",
       recipe: [
         "Start the migration with `migrations.RunSQL(\"SET LOCAL lock_timeout = '5s'\", reverse_sql=migrations.RunSQL.noop)` (atomic migrations), or `SET lock_timeout` in one with `atomic = False`.",
@@ -65,7 +65,7 @@ migrations.AddField(model_name="book", name="isbn", field=models.CharField(max_l
     },
   },
   operation(ctx) {
-    if (ctx.target.database !== "postgresql") return;
+    if (ctx.target.database === "sqlite") return;
     if (ctx.target.timeoutsSetByRunner) return;
     const { migration } = ctx;
     if (seen.has(migration)) return;
@@ -73,6 +73,18 @@ migrations.AddField(model_name="book", name="isbn", field=models.CharField(max_l
     if (!change) return;
     seen.add(migration);
     if (lockTimeoutSetBefore(ctx)) return;
+    if (ctx.target.database === "mysql") {
+      ctx.report({
+        range: ctx.op.range,
+        message: `${change} takes a metadata lock on the table in \`${migration.name}\`, and no \`lock_wait_timeout\` is set before it.`,
+        help: [
+          "Every ALTER TABLE takes an exclusive metadata lock on its table, briefly even when the change is INSTANT or online; it waits for every open transaction that touched the table, and every new query of the table queues behind it: one long transaction turns this change into an outage until it ends. MySQL's `lock_wait_timeout` defaults to 31536000 seconds (a year); a short one makes the migration fail fast instead, and it can be retried.",
+          `1. Make the first operation of the migration set the timeout for the session (it holds for the rest of the migration run's connection):\n${code(`migrations.RunSQL("SET SESSION lock_wait_timeout = 5", reverse_sql=migrations.RunSQL.noop),`)}`,
+          "2. Or, when the runner already sets it for every migration (`\"OPTIONS\": {\"init_command\": \"SET SESSION lock_wait_timeout = 5\"}` in the migration database settings), declare it in the configuration: `timeouts-set-by-runner = true`.",
+        ],
+      });
+      return;
+    }
     const statement = migration.atomic ? lockTimeoutSql("5s") : "SET lock_timeout = '5s'";
     ctx.report({
       range: ctx.op.range,

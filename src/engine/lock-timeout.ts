@@ -8,13 +8,20 @@ import type { OperationContext } from "./rule-types.js";
 import { parsedStatements, type RunSqlFacts } from "./sql-facts-for-operation.js";
 import { oncePer } from "../util/collections.js";
 
-/** Whether `op` sets a non-zero `lock_timeout` that lasts for the rest of this migration. */
-export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): boolean {
+/**
+ * Whether `op` sets a non-zero lock timeout that lasts for the rest of this migration: PostgreSQL's
+ * `lock_timeout`, or MySQL's `lock_wait_timeout` (seconds, for metadata locks; `SET [SESSION]`
+ * or `SET LOCAL`, its synonym, which holds for the connection).
+ */
+export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null, database: "postgresql" | "mysql" = "postgresql"): boolean {
   if (op.kind !== "RunSQL" || op.unknown) return false;
+  const name = database === "mysql" ? "lock_wait_timeout" : "lock_timeout";
   return parsedStatements(sql(op)?.forward).some(({ fact }) => {
     const s = fact.setting;
-    if (fact.kind !== "set" || !s || s.name !== "lock_timeout" || s.reset || s.value === null) return false;
+    if (fact.kind !== "set" || !s || s.name !== name || s.reset || s.value === null) return false;
     if (/^0+(ms|s|min)?$/i.test(s.value.trim())) return false; // 0 disables the timeout
+    // MySQL reads SET LOCAL as SET SESSION.
+    if (database === "mysql") return true;
     // SET LOCAL ends with the transaction: outside one (atomic = False) it has no effect.
     return !s.local || migration.atomic;
   });
@@ -28,7 +35,7 @@ export function setsLockTimeout(op: Operation, migration: ParsedMigration, sql: 
  */
 export function lockTimeoutSetBefore(ctx: OperationContext): boolean {
   if (ctx.target.timeoutsSetByRunner) return true;
-  const { before, atEnd } = lockTimeouts(ctx.migration, ctx.sql);
+  const { before, atEnd } = lockTimeouts(ctx.migration, ctx.sql, ctx.target.database === "mysql" ? "mysql" : "postgresql");
   return before.get(ctx.op) ?? atEnd;
 }
 
@@ -37,14 +44,14 @@ export function lockTimeoutSetBefore(ctx: OperationContext): boolean {
  * lock_timeout is set before it, and whether one is by the end. One walk per migration: rules ask
  * for each operation, and a walk per question made a migration of thousands quadratic.
  */
-const lockTimeouts = oncePer((migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null) => {
+const lockTimeouts = oncePer((migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null, database: "postgresql" | "mysql") => {
   const before = new Map<Operation, boolean>();
   let set = false;
   const walk = (ops: Operation[] | undefined): void => {
     for (const op of ops ?? []) {
       before.set(op, set);
       if (op.kind === "SeparateDatabaseAndState") walk(op.databaseOperations);
-      set ||= setsLockTimeout(op, migration, sql);
+      set ||= setsLockTimeout(op, migration, sql, database);
     }
   };
   walk(migration.operations);

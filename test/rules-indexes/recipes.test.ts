@@ -354,3 +354,29 @@ class Migration(migrations.Migration):
     expect(after.result.diagnostics.filter((d) => d.severity === "error").map((d) => d.rule)).toEqual([]);
   });
 });
+
+describe("running-ddl-without-lock-timeout on MySQL", () => {
+  const migration = (first: string) => `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [${first}
+        migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True)),
+    ]
+`;
+  const run = async (first: string) => (await analyze(["."], { cwd: project(migration(first)), ruleNames: ["running-ddl-without-lock-timeout"], target: { database: "mysql" } })).result.diagnostics;
+
+  it("asks for lock_wait_timeout: every ALTER TABLE queues the table's queries behind its metadata lock (DMOJ)", async () => {
+    const [finding] = await run("");
+    expect(finding?.message).toBe("`AddField` (adding column `isbn`) on `library_book` takes a metadata lock on the table in `0002_fk`, and no `lock_wait_timeout` is set before it.");
+    expect(finding?.help.join("\n")).toContain('migrations.RunSQL("SET SESSION lock_wait_timeout = 5", reverse_sql=migrations.RunSQL.noop),');
+    // PostgreSQL's setting does nothing on MySQL.
+    expect(await run(`\n        migrations.RunSQL("SET lock_timeout = '5s'", migrations.RunSQL.noop),`)).toHaveLength(1);
+  });
+
+  it.each(["SET SESSION lock_wait_timeout = 5", "SET lock_wait_timeout = 5", "SET LOCAL lock_wait_timeout = 5"])("is satisfied by %s", async (statement) => {
+    expect(await run(`\n        migrations.RunSQL("${statement}", migrations.RunSQL.noop),`)).toEqual([]);
+  });
+});
