@@ -1,5 +1,5 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
-import { columnOf, declaredDbType, fieldFromCall, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnOf, declaredDbType, fieldFromCall, hasUnknownOptions, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
 
@@ -233,6 +233,7 @@ export function readTypeChange(ctx: OperationContext): TypeChangeFacts | null {
   if (!model || !name || !op.args.field || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
   const before = model.fields.get(name);
   if (!before || before.generated) return null;
+  if (hasUnknownOptions(op.args.field) || (before.call && hasUnknownOptions(before.call))) return null;
   const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
   if (after.generated) return null;
   const beforeType = columnTypeOf(before, ctx.state, ctx.target.database);

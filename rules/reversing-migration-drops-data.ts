@@ -4,6 +4,7 @@ import type { Operation, PyValue } from "../src/model/types.js";
 import {
   defaultTableName,
   fieldFromCall,
+  hasUnknownOptions,
   isColumnless,
   literalString,
   primaryKeyOf,
@@ -354,7 +355,7 @@ function reportRejectedData(ctx: OperationContext): void {
   if (op.kind === "AlterField") {
     const name = literalString(op.args.name);
     const before = name ? model.fields.get(name) : undefined;
-    if (!name || !before || !op.args.field) return;
+    if (!name || !before || !op.args.field || hasUnknownOptions(op.args.field) || (before.call && hasUnknownOptions(before.call))) return;
     problem = alteredField(ctx, model, name, before, fieldFromCall(name, op.args.field, model.app, model.key, null));
   } else if (op.kind === "RemoveConstraint") {
     const name = literalString(op.args.name);

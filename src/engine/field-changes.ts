@@ -7,7 +7,7 @@ import type { PyValue } from "../model/types.js";
 import type { Database } from "./rule-types.js";
 import { pyValue } from "../advice/snippets.js";
 import { FIELD_NON_DB_ATTRS } from "../model/django-operations.js";
-import { columnOf, literalString, referencesPrimaryKey, type FieldState } from "../state/model-state.js";
+import { columnOf, hasUnknownOptions, literalString, referencesPrimaryKey, type FieldState } from "../state/model-state.js";
 
 const NON_DB_ATTRS = new Set(FIELD_NON_DB_ATTRS);
 
@@ -54,6 +54,8 @@ function classPath(field: FieldState): string {
  * `db_column`). Empty: Django leaves the field alone, and `sqlmigrate` prints "(no-op)".
  */
 export function alteredOptions(before: FieldState, after: FieldState, ignore: readonly string[] = []): string[] {
+  // Options unpacked from a value rollsafe cannot read (`**app_settings.OPTIONS`): not known to differ.
+  if ((before.call && hasUnknownOptions(before.call)) || (after.call && hasUnknownOptions(after.call))) return [];
   const changed: string[] = [];
   if (before.type !== after.type) changed.push("type");
   else if (classPath(before) !== classPath(after)) changed.push("class");
@@ -63,6 +65,9 @@ export function alteredOptions(before: FieldState, after: FieldState, ignore: re
     const meaning = MEANING[key];
     const a = meaning?.(before);
     const b = meaning?.(after);
+    // A target named by a setting rollsafe cannot read (`to=settings.X_MODEL`) is the same model
+    // to Django's comparison whenever the setting names it: not known to differ (OpenWISP config 0040).
+    if (key === "to" && before.relation && after.relation && (a === undefined) !== (b === undefined)) continue;
     const differs = a === undefined || b === undefined ? writtenDiffers(before.kwargs[key], after.kwargs[key]) : a !== b;
     if (differs) changed.push(key);
   }

@@ -590,8 +590,9 @@ function replay(
       }
       rawStep(op);
       // The SQL a RunPython's function executes itself, as Django runs it: after the RunPython
-      // starts, in the database only.
+      // starts, in the database only, and only what it runs on the target's vendor.
       for (const executed of op.executes ?? []) {
+        if (executed.vendors && !executed.vendors.includes(target.database)) continue;
         visit(executed, "database", op, state);
         rawStep(executed);
       }

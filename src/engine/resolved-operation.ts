@@ -6,7 +6,7 @@
  */
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
-import { fieldFromCall, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
+import { fieldFromCall, hasUnknownOptions, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
 import { migrationDropsColumn } from "./sql-facts-for-operation.js";
 
 /** What `fieldOperation` resolves. */
@@ -40,6 +40,9 @@ function resolveFieldOperation(ctx: OperationContext): FieldOperation | null {
   const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
   // A `ForeignObject` has no column: adding or altering it runs no SQL.
   if (isColumnless(after) || (before && isColumnless(before))) return null;
+  // Options unpacked from a value rollsafe cannot read (`CharField(**app_settings.OPTIONS)`,
+  // OpenWISP config 0014): which the field has is unknown, so nothing is judged from their absence.
+  if (hasUnknownOptions(op.args.field) || (before?.call && hasUnknownOptions(before.call))) return null;
   return { model, name, before, after, call: op.args.field };
 }
 

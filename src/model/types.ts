@@ -112,6 +112,12 @@ export interface Operation {
   /** On an operation of `executes`: how it runs, as messages name it (`` `schema_editor.execute` in `forwards` ``). */
   executedBy?: string;
   /**
+   * On an operation of `executes`: the database vendors it runs on, when the function runs it only
+   * under a test of `connection.vendor` (`if connection.vendor == "mysql":`, an early `return` when
+   * it is not "postgresql"); absent when it runs on every database.
+   */
+  vendors?: string[];
+  /**
    * Set for `*make_operations(...)` in an operation list, or a call that makes the whole list
    * (`operations = make_operations(...)`), read as one unknown operation: the call (`callee`,
    * `args`), whose function's operations take its place when they can be read.

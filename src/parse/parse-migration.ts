@@ -1505,12 +1505,97 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
     const paramsNode = positional[1] ?? keyword("params");
     const params = paramsNode ? toValue(locals.ctx, paramsNode, 0) : null;
     const range = rangeOf(ctx, call);
+    const vendors = vendorsRunning(call, body);
     for (const sql of sqls) {
       const statements: PyValue = params && params.kind !== "none" ? { kind: "list", items: [{ kind: "tuple", items: [sql, params], range: sql.range }], range: sql.range } : sql;
-      executes.push(executed("RunSQL", { sql: statements, reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range } }, range, via));
+      const run = executed("RunSQL", { sql: statements, reverse_sql: { kind: "name", name: NOOP_NAME, qualified: "django.db.migrations.RunSQL.noop", range } }, range, via);
+      if (vendors) run.vendors = vendors;
+      executes.push(run);
     }
   }
   return executes;
+}
+
+/** Django's database vendors (`connection.vendor`). */
+const VENDORS = ["postgresql", "mysql", "sqlite", "oracle"] as const;
+
+/**
+ * The vendors a test of `connection.vendor` lets through (`x.vendor == "mysql"`, `!=`, `in (...)`,
+ * `not in`, `not (...)`), or null when `condition` is not such a test.
+ */
+function vendorTest(condition: SyntaxNode | null): Set<string> | null {
+  if (!condition) return null;
+  if (condition.type === "parenthesized_expression") return vendorTest(condition.namedChildren[0] ?? null);
+  if (condition.type === "not_operator") {
+    const inner = vendorTest(condition.childForFieldName("argument"));
+    return inner && new Set(VENDORS.filter((v) => !inner.has(v)));
+  }
+  if (condition.type !== "comparison_operator") return null;
+  const [left, right] = condition.namedChildren;
+  if (!left || !right || condition.namedChildren.length !== 2) return null;
+  const operator = condition.children.filter((c) => !c.isNamed).map((c) => c.text).join(" ");
+  const isVendor = (node: SyntaxNode) => node.type === "attribute" && node.childForFieldName("attribute")?.text === "vendor";
+  const [subject, value] = isVendor(left) ? [left, right] : isVendor(right) ? [right, left] : [null, null];
+  if (!subject || !value) return null;
+  const strings = (node: SyntaxNode): string[] | null => {
+    if (node.type === "string") {
+      const decoded = decodeString(node.text);
+      return decoded ? [decoded.value] : null;
+    }
+    if (node.type !== "tuple" && node.type !== "list" && node.type !== "set") return null;
+    const items = node.namedChildren.map((c) => (c.type === "string" ? decodeString(c.text)?.value ?? null : null));
+    return items.every((i) => i !== null) ? (items as string[]) : null;
+  };
+  const named = strings(value);
+  if (named === null) return null;
+  const matching = new Set(VENDORS.filter((v) => named.includes(v)));
+  if (operator === "==" || operator === "in") return matching;
+  if (operator === "!=" || operator === "not in") return new Set(VENDORS.filter((v) => !matching.has(v)));
+  return null;
+}
+
+/** Whether a block only returns (an early `return` guard), ignoring comments and `pass`. */
+function onlyReturns(block: SyntaxNode | null): boolean {
+  const statements = (block?.namedChildren ?? []).filter((c) => c.type !== "comment" && c.type !== "pass_statement");
+  return statements.length > 0 && statements.every((c) => c.type === "return_statement");
+}
+
+/**
+ * The vendors on which a call in a function body runs, as its enclosing `if`/`elif`/`else`
+ * tests of `connection.vendor` and early-return guards before it decide (patchwork 0042 and
+ * 0043 run MySQL's SQL in one branch and PostgreSQL's in another); null when on every one.
+ */
+function vendorsRunning(call: SyntaxNode, body: SyntaxNode): string[] | null {
+  let allowed = new Set<string>(VENDORS);
+  const restrict = (to: Set<string> | null) => {
+    if (to) allowed = new Set([...allowed].filter((v) => to.has(v)));
+  };
+  const not = (test: Set<string> | null) => test && new Set(VENDORS.filter((v) => !test.has(v)));
+  for (let node: SyntaxNode = call; node !== body && node.parent; node = node.parent) {
+    const parent = node.parent;
+    if (parent.type === "block") {
+      // An `if <vendor test>: return` before the statement: it runs only when the test fails.
+      for (const sibling of parent.namedChildren) {
+        if (sibling === node || sibling.startIndex >= node.startIndex) break;
+        if (sibling.type === "if_statement" && sibling.childrenForFieldName("alternative").length === 0 && onlyReturns(sibling.childForFieldName("consequence"))) {
+          restrict(not(vendorTest(sibling.childForFieldName("condition"))));
+        }
+      }
+    }
+    const statement = parent.type === "if_statement" ? parent : parent.parent?.type === "if_statement" && (parent.type === "elif_clause" || parent.type === "else_clause") ? parent.parent : null;
+    if (!statement || node.type === "comment") continue;
+    const tests = [statement.childForFieldName("condition"), ...statement.childrenForFieldName("alternative").filter((a) => a.type === "elif_clause").map((a) => a.childForFieldName("condition"))].map(vendorTest);
+    if (parent === statement) {
+      // In the `if`'s own block (not its condition).
+      if (node === statement.childForFieldName("consequence")) restrict(tests[0] ?? null);
+      continue;
+    }
+    const branch = statement.childrenForFieldName("alternative").indexOf(parent);
+    const earlier = parent.type === "elif_clause" ? tests.slice(0, branch + 1) : tests;
+    for (const test of earlier) restrict(not(test));
+    if (parent.type === "elif_clause" && node === parent.childForFieldName("consequence")) restrict(tests[branch + 1] ?? null);
+  }
+  return allowed.size === VENDORS.length ? null : [...allowed];
 }
 
 /**
@@ -2864,7 +2949,17 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
           const value = arg.childForFieldName("value");
           if (name && value) kwargs[name] = toValue(ctx, value, depth + 1);
         } else if (arg.type === "list_splat" || arg.type === "dictionary_splat") {
-          hasSplat = true;
+          // `**OPTIONS`, `*ARGS` of a literal rollsafe knows (a module constant, a local): the
+          // arguments it makes; else the argument list is incomplete.
+          const inner = arg.namedChildren.find((c) => c.type !== "comment");
+          const spread = inner ? toValue(ctx, inner, depth + 1) : null;
+          if (arg.type === "dictionary_splat" && spread?.kind === "dict" && spread.entries.every((e) => e.key.kind === "str")) {
+            for (const entry of spread.entries) kwargs[(entry.key as { value: string }).value] = entry.value;
+          } else if (arg.type === "list_splat" && (spread?.kind === "list" || spread?.kind === "tuple")) {
+            args.push(...spread.items);
+          } else {
+            hasSplat = true;
+          }
         } else {
           args.push(toValue(ctx, arg, depth + 1));
         }

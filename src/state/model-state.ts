@@ -301,6 +301,11 @@ export function postgresConstraintName(table: string, column: string | null, lab
   }
 }
 
+/** Whether a field call unpacks arguments rollsafe cannot read (`**OPTIONS` of a setting, `*args`). */
+export function hasUnknownOptions(call: PyValue): boolean {
+  return call.kind === "call" && call.hasSplat;
+}
+
 /**
  * The two columns of the join table Django creates for a many-to-many field without `through`
  * (`create_many_to_many_intermediary_model`): `<source>_id` and `<target>_id`, by model name, or
@@ -414,6 +419,11 @@ function relationTarget(value: PyValue | undefined, app: string, selfKey: string
   if (!value) return null;
   if (value.kind === "str") return resolveModelReference(value.value, app, selfKey);
   if (value.kind === "name" && /(^|\.)AUTH_USER_MODEL$/.test(value.name)) return authUserModel;
+  // swapper's `get_model_name("app", "Model")`: the app's own model unless a setting swaps it.
+  if (value.kind === "call" && /(^|\.)get_model_name$/.test(value.qualified) && value.args.length === 2) {
+    const [label, model] = value.args.map(literalString);
+    if (label && model) return resolveModelReference(`${label}.${model}`, app, selfKey);
+  }
   const setting = value.kind === "name" ? modelSettingDefault(value.qualified) : null;
   return setting ? resolveModelReference(setting, app, selfKey) : null;
 }

@@ -1108,6 +1108,56 @@ describe("Python literals", () => {
     expect(decodeString('f"{x}"')).toBeNull();
   });
 
+  it("expands ** and * of literals it knows into the call's arguments, and marks others unknown (OpenWISP config 0014)", () => {
+    const m = parse(`from django.db import migrations, models
+from app import app_settings
+
+OPTIONS = {"max_length": 32, "null": True}
+ARGS = ("book", "isbn")
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.AddField(*ARGS, field=models.CharField(**OPTIONS, unique=False)),
+        migrations.AddField("book", "code", models.CharField(**app_settings.CODE_OPTIONS)),
+    ]
+`);
+    const [known, unknown] = m.operations;
+    expect(known?.args).toMatchObject({ model_name: { value: "book" }, name: { value: "isbn" } });
+    expect(known?.args.field).toMatchObject({ kind: "call", hasSplat: false, kwargs: { max_length: { value: 32 }, null: { value: true }, unique: { value: false } } });
+    expect(unknown?.args.field).toMatchObject({ kind: "call", hasSplat: true });
+  });
+
+  it("keeps the SQL a RunPython runs only on some vendors with those vendors (patchwork 0042, 0043)", () => {
+    const m = parse(`from django.db import connection, migrations
+
+
+def forwards(apps, schema_editor):
+    if connection.vendor == "mysql":
+        schema_editor.execute("CREATE INDEX a ON t (x)")
+    elif schema_editor.connection.vendor in ("postgresql", "sqlite"):
+        schema_editor.execute("CREATE INDEX CONCURRENTLY b ON t (x)")
+    else:
+        schema_editor.execute("CREATE INDEX c ON t (x)")
+    schema_editor.execute("UPDATE t SET x = 1")
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute("ANALYZE t")
+
+
+class Migration(migrations.Migration):
+    operations = [migrations.RunPython(forwards)]
+`);
+    const executed = (m.operations[0]?.executes ?? []).map((e) => [e.args.sql?.kind === "str" ? e.args.sql.value : "?", e.vendors ?? "all"]);
+    expect(executed).toEqual([
+      ["CREATE INDEX a ON t (x)", ["mysql"]],
+      ["CREATE INDEX CONCURRENTLY b ON t (x)", ["postgresql", "sqlite"]],
+      ["CREATE INDEX c ON t (x)", ["oracle"]],
+      ["UPDATE t SET x = 1", "all"],
+      ["ANALYZE t", ["postgresql"]],
+    ]);
+  });
+
   it("reads an f-string whose fields are module constants or literals (treeherder perf 0036)", () => {
     const m = parse(`from django.db import migrations
 

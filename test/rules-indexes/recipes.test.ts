@@ -380,3 +380,64 @@ class Migration(migrations.Migration):
     expect(await run(`\n        migrations.RunSQL("${statement}", migrations.RunSQL.noop),`)).toEqual([]);
   });
 });
+
+describe("fields and SQL rollsafe can only partly read", () => {
+  it("checks the SQL a RunPython runs on the target's vendor only (patchwork 0043)", async () => {
+    const source = `from django.db import connection, migrations
+
+
+def forwards(apps, schema_editor):
+    if connection.vendor == "mysql":
+        schema_editor.execute("CREATE INDEX library_book_pages_idx ON library_book (pages)")
+    else:
+        schema_editor.execute("CREATE INDEX CONCURRENTLY IF NOT EXISTS library_book_pages_idx ON library_book (pages)")
+
+
+class Migration(migrations.Migration):
+    atomic = False
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.RunPython(forwards, migrations.RunPython.noop),
+    ]
+`;
+    const run = async (database: "postgresql" | "mysql") =>
+      (await analyze(["."], { cwd: project(source), ruleNames: ["runsql-adding-index-non-concurrently", "building-index-concurrently-without-if-not-exists"], target: { database } })).result.diagnostics;
+    expect(await run("postgresql")).toEqual([]);
+  });
+
+  it("judges no option of a field unpacked from a setting (OpenWISP config 0014, 0019, 0026)", async () => {
+    const source = `from django.db import migrations, models
+from library import app_settings
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "hardware_id", models.CharField(**app_settings.HARDWARE_ID_OPTIONS)),
+        migrations.AlterField("book", "hardware_id", models.CharField(max_length=32, null=True, blank=True)),
+    ]
+`;
+    const { result } = await analyze(["."], { cwd: project(source) });
+    expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.rule)).toEqual([]);
+  });
+
+  it("does not take a target named by a setting for another model (OpenWISP config 0040: only on_delete changed)", async () => {
+    const source = `import django.db.models.deletion
+from django.conf import settings
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterField("book", "author", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.LIBRARY_AUTHOR_MODEL)),
+        migrations.AlterField("book", "author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=swapper.get_model_name("library", "Author"))),
+    ]
+`.replace("from django.db import migrations, models", "import swapper\nfrom django.db import migrations, models");
+    const { result } = await analyze(["."], { cwd: project(source), ruleNames: ["adding-foreign-key-constraint", "running-slow-operation-under-exclusive-lock"] });
+    expect(result.diagnostics).toEqual([]);
+  });
+});
