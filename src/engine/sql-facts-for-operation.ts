@@ -374,6 +374,18 @@ export function modelOfTable(state: ProjectState, schema: string | null, table: 
   return state.modelsWithTable(table)[0] ?? null;
 }
 
+/** The model and many-to-many field whose auto-created join table is `table` (public schema), if any. */
+export function joinTableOwner(state: ProjectState, schema: string | null, table: string): { model: ModelState; field: FieldState } | null {
+  if (schema !== null && schema !== "public") return null;
+  for (const model of state.models.values()) {
+    if (!state.hasTable(model)) continue;
+    for (const field of model.fields.values()) {
+      if (field.relation?.kind === "m2m" && state.m2mTableOf(model, field) === table) return { model, field };
+    }
+  }
+  return null;
+}
+
 /** The field of a model stored in `column`, if any. */
 export function fieldOfColumn(model: ModelState | null, column: string | null): FieldState | null {
   if (!model || column === null) return null;

@@ -441,3 +441,21 @@ class Migration(migrations.Migration):
     expect(result.diagnostics).toEqual([]);
   });
 });
+
+describe("runsql-renaming-table on a many-to-many field's join table", () => {
+  it("is an error, as for a model's table: the old release uses the relation (pretalx submission 0078)", async () => {
+    const dir = project(`from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.RunSQL("ALTER TABLE library_book_tags RENAME TO library_booktag", migrations.RunSQL.noop),
+    ]
+`);
+    const [finding] = (await analyze(["."], { cwd: dir, ruleNames: ["runsql-renaming-table"] })).result.diagnostics;
+    expect(finding?.severity).toBe("error");
+    expect(finding?.help.join("\n")).toContain("it is the join table of `Book.tags`");
+  });
+});
