@@ -187,8 +187,16 @@ function alterUniqueTogether(ctx: OperationContext): void {
   if (!first) return;
   const table = ctx.tableOf(model);
   const columns = columnsOfFields(ctx, model, first);
+  // A set with a column this migration added nullable and left NULL in every existing row holds
+  // no duplicates: NULLs never collide in a unique index (pretalx submission 0089).
+  const nullIn = (set: string[]) =>
+    set.map((f) => model.fields.get(f)).find((f) => f?.addedIn === ctx.migration.id && f.null === true && fillsExistingRows(f) === false);
+  const allNull = added.every((set) => nullIn(set) !== undefined);
+  const nullField = allNull ? nullIn(first) : undefined;
+  if (nullField && ctx.target.database !== "postgresql") return;
   report(ctx, model, {
     subject: `\`unique_together\` (${added.map((t) => t.join(", ")).join("; ")})`,
+    nullColumn: nullField ? (ctx.columnOf(nullField) ?? nullField.name) : null,
     target: { name: columns ? djangoIndexName(table, columns, "_uniq") : "<name>", columns, constraint: true, deferrable: null },
     extraTargets: added.slice(1).flatMap((t) => {
       const cols = columnsOfFields(ctx, model, t);
@@ -242,6 +250,8 @@ interface ReportInput {
   /** The field's plain index, which the AlterField drops as it turns `db_index` into `unique`. */
   dropIndex?: { name: string; column: string } | null;
   like?: { name: string; column: string; opclass: string } | null;
+  /** A column of the new unique set that is NULL in every existing row (added by this migration): no duplicates. */
+  nullColumn?: string | null;
   /** Columns for the duplicates check, or null when it cannot be written (or there can be none). */
   dupColumns: string[] | null;
   /** The condition the duplicates query keeps to (a conditional constraint's). */
@@ -279,13 +289,15 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     );
   } else if (input.addField) {
     help.push("The new column is NULL in every existing row, so there are no duplicates yet; the lock is the problem.");
+  } else if (input.nullColumn) {
+    help.push(`\`${input.nullColumn}\`, added in this migration, is NULL in every existing row, and NULLs never collide in a unique index, so there are no duplicates yet; the lock is the problem.`);
   } else {
     help.push(`The migration fails with an IntegrityError if existing rows of \`${table}\` already hold duplicates, which a test database never shows.`);
   }
   if (input.rest?.fillsNulls) {
     help.push(`The field also becomes NOT NULL with a default: Django fills every NULL with one value of it (called once) before the constraint is added, so two rows that are NULL now become duplicates. Fill them with distinct values first.`);
   }
-  if (!input.addField) {
+  if (!input.addField && !input.nullColumn) {
     steps.push(
       `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, ctx.target.database, input.dupWhere))}` : "."}`,
     );
@@ -365,7 +377,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   steps.push("If the concurrent build fails (for example on a duplicate), it leaves an INVALID index: drop it with `DROP INDEX CONCURRENTLY IF EXISTS` before retrying.");
   ctx.report({
     range: ctx.op.range,
-    message: `Adding ${input.subject} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${input.addField && !filledAdd ? "" : ", and fails if rows are duplicates"}.`,
+    message: `Adding ${input.subject} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${(input.addField && !filledAdd) || input.nullColumn ? "" : ", and fails if rows are duplicates"}.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: [...(input.relatedOrigin ? [ctx.relatedAt(input.relatedOrigin, "the field was last defined here")] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
   });

@@ -459,3 +459,25 @@ class Migration(migrations.Migration):
     expect(finding?.help.join("\n")).toContain("it is the join table of `Book.tags`");
   });
 });
+
+describe("unique_together over a column added nullable in the same migration", () => {
+  it("cannot fail on duplicates: the column is NULL in every existing row (pretalx submission 0089)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "identifier", models.CharField(max_length=20, null=True)),
+        migrations.AlterUniqueTogether(name="book", unique_together={("title", "identifier")}),
+    ]
+`);
+    const run = async (database: "postgresql" | "mysql") => (await analyze(["."], { cwd: dir, ruleNames: ["adding-unique-constraint"], target: { database } })).result.diagnostics;
+    const [pg] = await run("postgresql");
+    expect(pg?.message).toBe("Adding `unique_together` (title, identifier) builds a unique index on `library_book` under an ACCESS EXCLUSIVE lock (reads and writes blocked).");
+    expect(pg?.help.join("\n")).toContain("`identifier`, added in this migration, is NULL in every existing row");
+    expect(pg?.help.join("\n")).not.toContain("remove existing ones");
+    expect(await run("mysql")).toEqual([]);
+  });
+});
