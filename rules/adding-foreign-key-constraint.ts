@@ -143,8 +143,14 @@ export const addingForeignKeyConstraint: Rule = {
     const selfReference = table === refTable;
     const both = selfReference ? `\`${table}\`` : `\`${table}\` and \`${refTable}\``;
     const bothWait = selfReference ? "writes to it wait" : "writes to both wait";
-    // Dropping a foreign key takes ACCESS EXCLUSIVE on both tables on PostgreSQL (pg_locks, PostgreSQL 15): reads wait too.
-    const dropLocksBoth = ctx.target.database === "postgresql";
+    // Dropping a foreign key takes ACCESS EXCLUSIVE on both tables on PostgreSQL (pg_locks, PostgreSQL 15),
+    // held until the migration commits: reads wait too. With `atomic = False` each statement commits
+    // on its own, so only the validation's SHARE ROW EXCLUSIVE lasts (patchwork 0043).
+    const dropLocksBoth = ctx.target.database === "postgresql" && ctx.migration.atomic;
+    // The key dropped is the old one: its table is locked, not the new target's (patchwork 0042).
+    const oldRefTable = oldRef.table ?? refTable;
+    const dropLocked = selfReference || oldRefTable === table ? `\`${table}\`` : `\`${table}\` and \`${oldRefTable}\``;
+    const newTargetToo = mode === "readd" && oldRefTable !== refTable && refTable !== table ? ` (and writes to \`${refTable}\`)` : "";
     const addSql = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(fk)} FOREIGN KEY (${sqlIdent(column)}) REFERENCES ${sqlIdent(refTable)} (${sqlIdent(ref.column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;`;
     const dropSql = `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(fk)};`;
     const validate = `Validate it in a later migration (SHARE UPDATE EXCLUSIVE on \`${table}\`, ROW SHARE on \`${refTable}\`: reads and writes go on):\n${migrationModule(
@@ -208,11 +214,13 @@ export const addingForeignKeyConstraint: Rule = {
     } else if (mode === "add") {
       const o2o = after.relation.kind === "o2o";
       help.push(
-        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`${o2o ? " and an inline `UNIQUE`" : ""}: ${selfReference ? `ACCESS EXCLUSIVE on \`${table}\`, held` : `ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held`} until the migration commits${
+        `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`${o2o ? " and an inline `UNIQUE`" : ""}: ${selfReference ? `ACCESS EXCLUSIVE on \`${table}\`, held` : `ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held`} until ${ctx.migration.atomic ? "the migration commits" : "the `ADD COLUMN` commits (`atomic = False`)"}${
           o2o
             ? `; the \`ADD COLUMN\` itself builds the unique index \`${index}\` while holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build`
             : indexed
-              ? `; at the end of the migration it builds the column's index while still holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build`
+              ? ctx.migration.atomic
+                ? `; at the end of the migration it builds the column's index while still holding the ACCESS EXCLUSIVE lock, so even reads of \`${table}\` wait for the build`
+                : `; at the end of the migration it builds the column's index under a SHARE lock, so writes to \`${table}\` wait for the build`
               : ""
         }.`,
       );
@@ -269,8 +277,8 @@ export const addingForeignKeyConstraint: Rule = {
         mode === "readd"
           ? `${renaming ? "To rename the column of a constrained foreign key" : "For an `AlterField` that changes the schema of a constrained foreign key"}, Django drops \`${dropped}\` first and adds ${readded} afterwards, validated${
               dropLocksBoth
-                ? `: dropping a foreign key takes ACCESS EXCLUSIVE on ${both} (PostgreSQL removes its triggers from both), held until the migration commits, so reads and writes of both wait while every row of \`${table}\` is checked.`
-                : `: SHARE ROW EXCLUSIVE on ${both} (${bothWait}) while every row of \`${table}\` is checked.`
+                ? `: dropping a foreign key takes ACCESS EXCLUSIVE on ${dropLocked} (PostgreSQL removes its triggers from both), held until the migration commits, so reads and writes of both wait while every row of \`${table}\` is checked${newTargetToo}.`
+                : `: SHARE ROW EXCLUSIVE on ${both} (${bothWait}) while every row of \`${table}\` is checked${ctx.target.database === "postgresql" ? " (with `atomic = False` the drop's ACCESS EXCLUSIVE lock is released as it commits)" : ""}.`
             }`
           : `Django adds \`${fk}\` with a full check of existing rows: SHARE ROW EXCLUSIVE on ${both} (${bothWait}) for the whole scan.`,
       );
@@ -360,8 +368,12 @@ export const addingForeignKeyConstraint: Rule = {
     ctx.report({
       range: ctx.op.range,
       message: unchecked
-        ? `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
-        : `${verb} ${what}, checking every row of \`${table}\` while ${mode === "readd" && dropLocksBoth ? "reads and writes of" : "writes to"} ${both} are blocked.`,
+        ? after.relation.kind !== "o2o" && !ctx.migration.atomic
+          ? `${verb} builds its index \`${index}\` under a SHARE lock on \`${table}\`, so writes to \`${table}\` wait for the build.`
+          : `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
+        : mode === "readd" && dropLocksBoth
+          ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of ${dropLocked} are blocked${newTargetToo}.`
+          : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

@@ -481,3 +481,33 @@ class Migration(migrations.Migration):
     expect(await run("mysql")).toEqual([]);
   });
 });
+
+describe("adding-foreign-key-constraint's locks", () => {
+  const migration = (atomic: boolean, ops: string) => `import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+${atomic ? "" : "    atomic = False\n"}    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(name="Shelf", fields=[("id", models.BigAutoField(primary_key=True))]),
+${ops}
+    ]
+`;
+  const retarget = `        migrations.AlterField("book", "author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.shelf")),`;
+  const add = `        migrations.AddField("book", "editor", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.author", null=True, related_name="+")),`;
+  const run = async (atomic: boolean, ops: string) => (await analyze(["."], { cwd: project(migration(atomic, ops)), ruleNames: ["adding-foreign-key-constraint"] })).result.diagnostics.map((d) => d.message);
+
+  it("names the old target's table as the one the drop locks, when the key moves to another model (patchwork 0042)", async () => {
+    expect(await run(true, retarget)).toEqual([
+      "Altering foreign key `Book.author` drops constraint `library_book_author_id_d9a3b67e_fk_library_author_id` and adds `library_book_author_id_d9a3b67e_fk_library_shelf_id`, checking every row of `library_book` while reads and writes of `library_book` and `library_author` are blocked (and writes to `library_shelf`).",
+    ]);
+  });
+
+  it("holds only the validation's and the index build's locks with atomic = False, which block writes, not reads (patchwork 0043)", async () => {
+    const [readd] = await run(false, retarget);
+    expect(readd).toContain("while writes to `library_book` and `library_shelf` are blocked.");
+    expect(await run(false, add)).toEqual(["Adding foreign key `Book.editor` builds its index `library_book_editor_id_03910eb0` under a SHARE lock on `library_book`, so writes to `library_book` wait for the build."]);
+  });
+});
