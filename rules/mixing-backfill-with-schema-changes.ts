@@ -222,6 +222,11 @@ interface Progress {
  */
 const currentByRun = new WeakMap<OperationContext["db"], { migration: ParsedMigration; progress: Progress }>();
 
+/** What a backfill does to rows, as the message says it: a DELETE removes them (patchwork 0043, Misago 0017). */
+function writes(what: string): string {
+  return what.endsWith("DELETE") ? "deletes rows" : "backfills data";
+}
+
 /**
  * Reports a backfill held against a schema change before it (`first`) or after it, with the
  * `report` of the backfill's own operation (a change after it is seen once the backfill was visited).
@@ -248,8 +253,8 @@ function report(
     range: backfill.range,
     severity: first ? "error" : "warning",
     message: first
-      ? `${backfill.what} backfills data while ${schema.what} earlier in this atomic migration still holds its lock${earlier > 0 ? ` (as ${earlier === 1 ? "does the schema change" : `do the ${earlier} schema changes`} before it)` : ""}.`
-      : `${backfill.what} backfills data in the same atomic migration as ${schema.what}, which runs after it.`,
+      ? `${backfill.what} ${writes(backfill.what)} while ${schema.what} earlier in this atomic migration still holds its lock${earlier > 0 ? ` (as ${earlier === 1 ? "does the schema change" : `do the ${earlier} schema changes`} before it)` : ""}.`
+      : `${backfill.what} ${writes(backfill.what)} in the same atomic migration as ${schema.what}, which runs after it.`,
     help: [
       first
         ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.`

@@ -81,7 +81,7 @@ describe(RULE, () => {
       { file: "0002_mixed.py", line: 11, severity: "warning", message: "`RunSQL` UPDATE backfills data in the same atomic migration as `AddField` on `Book`, which runs after it." },
       { file: "0002_mixed.py", line: 15, severity: "error", message: "`RunPython` backfills data while `AddField` on `Book` earlier in this atomic migration still holds its lock." },
       // Kolibri logger 0002: each backfill follows the AlterField of its own table, which is the one to name.
-      { file: "0002_mixed.py", line: 17, severity: "error", message: "`RunSQL` DELETE backfills data while `RunSQL` DDL on `library_author` earlier in this atomic migration still holds its lock (as does the schema change before it)." },
+      { file: "0002_mixed.py", line: 17, severity: "error", message: "`RunSQL` DELETE deletes rows while `RunSQL` DDL on `library_author` earlier in this atomic migration still holds its lock (as does the schema change before it)." },
       { file: "0003_later.py", line: 11, severity: "warning", message: "`RunSQL` INSERT backfills data in the same atomic migration as `RunSQL` DDL on `library_author`, which runs after it." },
       { file: "0003_later.py", line: 14, severity: "error", message: "`RunPython` backfills data while `AddField` on `Crate` earlier in this atomic migration still holds its lock (as does the schema change before it)." },
     ]);
