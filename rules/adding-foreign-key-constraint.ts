@@ -373,7 +373,9 @@ export const addingForeignKeyConstraint: Rule = {
           : `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
         : mode === "readd" && dropLocksBoth
           ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of ${dropLocked} are blocked${newTargetToo}.`
-          : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
+          : ctx.target.database === "mysql"
+            ? `${verb} ${what}, which makes MySQL copy \`${table}\` (ALGORITHM=COPY) while writes to ${both} are blocked.`
+            : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

@@ -511,3 +511,21 @@ ${ops}
     expect(await run(false, add)).toEqual(["Adding foreign key `Book.editor` builds its index `library_book_editor_id_03910eb0` under a SHARE lock on `library_book`, so writes to `library_book` wait for the build."]);
   });
 });
+
+describe("a foreign key added on MySQL", () => {
+  it("is a table copy, not a check of every row, that the headline names (Shuup)", async () => {
+    const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "editor", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.author", null=True, related_name="+")),
+    ]
+`);
+    const [finding] = (await analyze(["."], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"], target: { database: "mysql" } })).result.diagnostics;
+    expect(finding?.message).toMatch(/^Adding foreign key `Book.editor` adds constraint `library_book_editor_id_\w+_fk_library_author_id`, which makes MySQL copy `library_book` \(ALGORITHM=COPY\) while writes to `library_book` and `library_author` are blocked\.$/);
+  });
+});
