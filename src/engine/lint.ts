@@ -167,9 +167,12 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // Suppression comments of reported files, consulted by `emit` (the one place they apply).
   const suppressions = new Map<string, { migration: ParsedMigration; index: FileSuppressions }>();
 
+  // Squashes whose replaced files are gone: when their findings matter (see `isSquash`).
+  const squashNotes = new Map<string, string>();
   const emit = (meta: RuleMeta | undefined, file: string, migration: string | null, range: SourceRange, finding: Omit<Finding, "range">) => {
     if (!meta) return;
     if (suppressions.get(file)?.index.suppresses(meta.name, range.line)) return;
+    const note = migration === null ? undefined : squashNotes.get(migration);
     diagnostics.push({
       code: meta.code,
       rule: meta.name,
@@ -180,7 +183,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
       endLine: range.endLine,
       endColumn: range.endColumn,
       message: flatten(finding.message),
-      help: finding.help.map(flatten),
+      help: note === undefined ? finding.help.map(flatten) : [...finding.help.map(flatten), note],
       migration,
       ...(finding.related?.length ? { related: finding.related } : {}),
       ...(finding.fix ? { fix: finding.fix } : {}),
@@ -266,6 +269,14 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   }
   const target = resolveTarget(options.target, migrations);
   const isReported = (m: ParsedMigration) => discovery.reportPaths.has(m.path) && !isSquash(m, graph);
+  for (const m of migrations) {
+    if (m.replaces.length === 0 || !isReported(m)) continue;
+    const n = m.replaces.length;
+    squashNotes.set(
+      m.id,
+      `\`${m.name}\` squashes ${n} migration${n === 1 ? "" : "s"} no longer on disk: Django runs it only on a database that applied none of ${n === 1 ? "it" : "them"} (one that applied ${n === 1 ? "it" : "them all"} has it recorded as applied), so this matters where such a database holds data, such as an install upgrading across the whole squashed range.`,
+    );
+  }
   for (const problem of graph.problems) {
     const m = graph.nodes.get(problem.migration)?.migration ?? migrations.find((x) => x.id === problem.migration);
     if (m && discovery.reportPaths.has(m.path)) emitBuiltin(problem.kind, m.path, m.id, problem.range, `${problem.message}.`);

@@ -33,3 +33,17 @@ describe("dropping-table after the removals of the model's fields", () => {
     expect(byRule("dropping-column").map((d) => [d.line, d.message])).toEqual([[13, "Removing field `Book.tags` drops the join table `library_book_tags` while the old release still uses it."]]);
   });
 });
+
+describe("a squash whose replaced files are gone", () => {
+  it("is reported, with a note on when Django runs it (pretalx's squashes)", async () => {
+    const dir = path.join(RULE_FIXTURES, "dropping-column/bad/squash-without-replaced-files");
+    const { diagnostics } = await lint([dir], { cwd: dir });
+    const drop = diagnostics.find((d) => d.rule === "dropping-column");
+    expect(drop?.help.at(-1)).toBe(
+      "`0002_squashed_0004_drop_pages` squashes 3 migrations no longer on disk: Django runs it only on a database that applied none of them (one that applied them all has it recorded as applied), so this matters where such a database holds data, such as an install upgrading across the whole squashed range.",
+    );
+    // An ordinary migration has no such note.
+    const basic = path.join(RULE_FIXTURES, "dropping-column/bad/basic");
+    expect((await lint([basic], { cwd: basic })).diagnostics.every((d) => !d.help.some((h) => h.includes("squashes")))).toBe(true);
+  });
+});
