@@ -141,9 +141,16 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
       if (target !== squash.migration.id) resolveConcrete(squash, dep, m);
     }
   }
-  // run_before: the named migration depends on this one.
+  // run_before: the named migration depends on this one (`__first__`/`__latest__` as in
+  // dependencies: Django's loader resolves both with `check_key`; galaxy_ng 0053 runs before
+  // `("dab_rbac", "__first__")`).
+  const deferredBefore: { node: GraphNode<M>; ref: DependencyRef }[] = [];
   for (const node of nodes.values()) {
     for (const ref of node.migration.runBefore) {
+      if (ref.name === "__first__" || ref.name === "__latest__") {
+        if (apps.has(ref.app)) deferredBefore.push({ node, ref });
+        continue;
+      }
       const target = nodes.get(finalReplacement(`${ref.app}.${ref.name}`));
       if (target) addEdge(target, node.migration.id);
       else if (apps.has(ref.app)) {
@@ -163,6 +170,10 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
     if (target) addEdge(node, target);
     else node.external.push({ ...dep, app });
     void from;
+  }
+  for (const { node, ref } of deferredBefore) {
+    const target = nodes.get((ref.name === "__first__" ? roots(ref.app) : leaves(ref.app))[0] ?? "");
+    if (target) addEdge(target, node.migration.id);
   }
 
   // Cycles: iterative DFS with colours; each cycle is reported once, at its first member.

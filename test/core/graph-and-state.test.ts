@@ -31,6 +31,17 @@ describe("buildGraph", () => {
     expect(graph.problems).toEqual([]);
   });
 
+  it("resolves __first__ and __latest__ in run_before as Django's loader does (galaxy_ng 0053)", () => {
+    const { graph } = replayAll([
+      migration("a", "0001_initial", "    operations = []\n"),
+      migration("a", "0002_wait", "    dependencies = [('a', '0001_initial')]\n    run_before = [('b', '__first__')]\n    operations = []\n"),
+      migration("b", "0001_initial", "    operations = []\n"),
+      migration("b", "0002_next", "    dependencies = [('b', '0001_initial')]\n    operations = []\n"),
+    ]);
+    expect(graph.problems).toEqual([]);
+    expect(graph.plan.map((m) => m.id)).toEqual(["a.0001_initial", "a.0002_wait", "b.0001_initial", "b.0002_next"]);
+  });
+
   it("uses a squashed migration in place of the ones it replaces, like Django without a database", () => {
     const { graph } = replayAll([
       migration("a", "0001_initial", "    operations = []\n"),
