@@ -1,6 +1,9 @@
 import { code, py, sqlIdent } from "../src/advice/snippets.js";
 import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { deferUntilReplayed, makesTable, reportUnlessLater } from "../src/engine/later-migrations.js";
+
+const RULE = "pointing-model-at-missing-table";
 import { defaultTableName, dictOf, literalBool, literalString, type ModelState } from "../src/state/model-state.js";
 
 /** A state-only model operation and the table it makes the model use. */
@@ -89,7 +92,7 @@ export const pointingModelAtMissingTable: Rule = {
     hazards: ["H52"],
     docs: {
       summary: "Changing the model state only, so that a model uses a table the database does not have",
-      what: "Flags a `CreateModel` of a managed model, a `RenameModel` of a model without `db_table`, and an `AlterModelTable` that changes the table, in the `state_operations` of a `SeparateDatabaseAndState` without database operations (`mismatching-database-and-state-operations` compares the two sides otherwise) or of a `RunSQL`, when no earlier Django operation made that table (a model moved between apps keeps the table its `db_table` names, and the old model's table counts) and no `RunSQL` so far creates it or renames a table to it. SQL that cannot be read (a `DO` block, a non-literal string) and operations rollsafe cannot read in the same app count as possibly creating it, so nothing is reported then. A state-only `RenameModel` that keeps the table is reported when an auto-created many-to-many table names a column after the model (`book_id` in `library_book_tags`): Django's state renames that column with the model.",
+      what: "Flags a `CreateModel` of a managed model, a `RenameModel` of a model without `db_table`, and an `AlterModelTable` that changes the table, in the `state_operations` of a `SeparateDatabaseAndState` without database operations (`mismatching-database-and-state-operations` compares the two sides otherwise) or of a `RunSQL`, when no earlier Django operation made that table (a model moved between apps keeps the table its `db_table` names, and the old model's table counts) and no `RunSQL` so far creates it or renames a table to it, nor does a later migration of the run (a model moved to this app before the old app renames its table: `CreateModel`, `AlterModelTable` or SQL on the database side making the table). SQL that cannot be read (a `DO` block, a non-literal string) and operations rollsafe cannot read in the same app count as possibly creating it, so nothing is reported then. A state-only `RenameModel` that keeps the table is reported when an auto-created many-to-many table names a column after the model (`book_id` in `library_book_tags`): Django's state renames that column with the model.",
       why: "Django records the change without touching the database. The release that ships with the migration queries the model's table by its new name, so each SELECT, INSERT and UPDATE on the model fails (PostgreSQL: `relation \"library_volume\" does not exist`) until someone changes the database by hand. A state-only `RenameModel` is the usual slip: without `db_table`, the table's name comes from the model's, so renaming the model in the state alone points it at a table nobody created. `makemigrations` cannot see the difference: it compares the models with the migration state, not with the database.",
       recipe: [
         "A renamed model whose table must stay: give it `db_table` set to the current table first (an `AlterModelTable` that keeps the name runs no SQL), then rename the model; Django leaves the table alone.",
@@ -144,7 +147,10 @@ export const pointingModelAtMissingTable: Rule = {
           "1. If the table should be created now, let Django create it with a plain `CreateModel` outside `SeparateDatabaseAndState`, or put the `RunSQL` that creates it in the same `SeparateDatabaseAndState`'s `database_operations`.",
           `2. If the model is for a table made outside migrations, say so with \`options={"managed": False}\`: Django then never expects to create or change it.`,
         ];
-    ctx.report({
+    // A later migration may make the table: the old app renaming it for a model moved here
+    // (peering-manager's bgp 0003 before peering 0108; see later-migrations).
+    const report = ctx.report;
+    deferUntilReplayed(RULE, { migration: ctx.migration, cancelledBy: (later) => makesTable(later, table), report: () => report({
       range: op.range,
       message: `This state-only \`${op.kind}\` ${what}, but no operation ever created table \`${table}\`.`,
       help: [
@@ -153,7 +159,10 @@ export const pointingModelAtMissingTable: Rule = {
         `${steps.length + 1}. If the table was really made outside migrations, suppress this finding with that reason.`,
       ],
       related: before?.origin ? [ctx.relatedAt(before.origin, `\`${before.name}\` was created here, on table \`${current}\``)] : undefined,
-    });
+    }) });
+  },
+  project(ctx) {
+    reportUnlessLater(RULE, ctx.graph);
   },
 };
 

@@ -1,8 +1,9 @@
 import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { defaultTableName, dictOf, literalString } from "../src/state/model-state.js";
-import type { Operation } from "../src/model/types.js";
-import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { literalString } from "../src/state/model-state.js";
+import { createsModelOnTable, deferUntilReplayed, reportUnlessLater } from "../src/engine/later-migrations.js";
+
+const RULE = "removing-foreign-key-with-constraint";
 import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, foreignKeyViolation, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /**
@@ -19,13 +20,17 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
   const keys = constrainedForeignKeys(ctx, physical);
   if (keys.length === 0) return;
   const table = ctx.db.tableOf(physical);
+  // Moved to another app whose state-only CreateModel came first (peering-manager's bgp.Community):
+  // the new release still has a model on the table, with its keys.
+  if (ctx.state.modelsWithTable(table).some((other) => other !== model && ctx.state.hasTable(other))) return;
   const kept = [table, ...ctx.db.joinTablesOf(physical)];
   const targets = [...new Set(keys.map((k) => k.targetName))];
   const tables = [...new Set(keys.map((k) => k.targetTable))];
   const relax = keys.map((k) => dropForeignKeySnippet(physical.key, k.field));
   const many = keys.length > 1;
   const report = ctx.report;
-  pendingDeletions.push({ migration: ctx.migration, table, report: () => report({
+  // A later migration may create the model in another app on this table (see later-migrations).
+  deferUntilReplayed(RULE, { migration: ctx.migration, cancelledBy: (later) => createsModelOnTable(later, table), report: () => report({
     range: op.range,
     message: `Deleting \`${model.name}\` from the state while the database keeps its foreign key${many ? "s" : ""} (${keys.map((k) => k.holder).join(", ")}) makes the new release's deletes of ${codeList(targets)} fail.`,
     help: [
@@ -36,31 +41,6 @@ function modelLeftWithForeignKeys(ctx: OperationContext): void {
     ],
     related: model.origin ? [ctx.relatedAt(model.origin, `\`${model.name}\` was created here`)] : undefined,
   }) });
-}
-
-/**
- * State-only deletions held until the replay ends: a model moved to another app (Django's way:
- * the table renamed and the model deleted from the state in the old app, then created in the new
- * app's state on that table, CVAT's quality models) is still in the new release, with its foreign
- * keys, so Django still cascades. Kept per run only between the replay and `project`, which runs
- * right after it in the same synchronous step, and reads the whole plan (a later migration the
- * run does not report still counts).
- */
-const pendingDeletions: { migration: ParsedMigration; table: string; report: () => void }[] = [];
-
-/** Whether a migration after `after` in the plan creates a model (in the state) on `table`. */
-function tableTakenOverLater(plan: readonly ParsedMigration[], after: ParsedMigration, table: string): boolean {
-  const start = plan.indexOf(after);
-  if (start === -1) return false;
-  const creates = (ops: readonly Operation[] | undefined, app: string): boolean =>
-    (ops ?? []).some((op) => {
-      if (op.kind === "CreateModel") {
-        const name = literalString(op.args.name);
-        return name !== null && (literalString(dictOf(op.args.options).db_table) ?? defaultTableName(app, name.toLowerCase())) === table;
-      }
-      return creates(op.stateOperations, app);
-    });
-  return plan.slice(start + 1).some((m) => creates(m.operations, m.app));
 }
 
 /** RS108: a foreign key leaves the model (or its column is dropped) while its database constraint exists. */
@@ -76,7 +56,7 @@ export const removingForeignKeyWithConstraint: Rule = {
     hazards: ["H03"],
     docs: {
       summary: "Removing a foreign key while its database constraint still exists",
-      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint (not when the migration's own SQL drops the column and the migration runs before the deploy), a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables (unless a later migration of the run creates a model on that table in its state: the model moved to another app, Django's documented way, and keeps its keys), and, on PostgreSQL, a post-deploy `RemoveField` that drops such a column together with its constraint (MariaDB 10.11 drops a foreign key without waiting for transactions on the referenced table; MySQL is not reported for it). (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
+      what: "Flags a state-only `RemoveField` of a `ForeignKey`/`OneToOneField` whose column keeps its foreign-key constraint (not when the migration's own SQL drops the column and the migration runs before the deploy), a state-only `DeleteModel` whose table keeps foreign-key constraints to other tables (unless another model in the state, or one a later migration of the run creates, is on that table: the model moved to another app, Django's documented way, and keeps its keys), and, on PostgreSQL, a post-deploy `RemoveField` that drops such a column together with its constraint (MariaDB 10.11 drops a foreign key without waiting for transactions on the referenced table; MySQL is not reported for it). (A pre-deploy `RemoveField` is reported by `dropping-column`, a pre-deploy `DeleteModel` by `dropping-table`.)",
       why: "Django emulates `on_delete` in Python: once the field is gone from the model, deleting a referenced row no longer deletes or nulls the rows that point at it, so the constraint that is still in the database rejects the DELETE and the new release's deletes fail. On PostgreSQL, dropping the column later also drops the constraint, which takes an ACCESS EXCLUSIVE lock on the referenced table as well.",
       recipe: [
         "First drop the database constraint and make the column nullable: `AlterField(..., db_constraint=False, null=True)`, in its own migration.",
@@ -100,11 +80,7 @@ migrations.SeparateDatabaseAndState(
   },
   operationKinds: ["RemoveField", "DeleteModel"],
   project(ctx) {
-    const pending = pendingDeletions.splice(0);
-    for (const deletion of pending) {
-      if (ctx.graph.nodes.get(deletion.migration.id)?.migration !== deletion.migration) continue;
-      if (!tableTakenOverLater(ctx.graph.plan, deletion.migration, deletion.table)) deletion.report();
-    }
+    reportUnlessLater(RULE, ctx.graph);
   },
   operation(ctx) {
     if (ctx.op.kind === "DeleteModel") {

@@ -104,3 +104,29 @@ describe("a model moved to another app", () => {
     expect((await rules(projectWith(newApp(', options={"db_table": "another_table"}')))).sort()).toEqual(both);
   });
 });
+
+describe("a model moved to another app whose migration comes first", () => {
+  it("is not a state-only model without a table, nor a deletion that strands its keys (peering-manager bgp 0003, peering 0108)", async () => {
+    const dir = path.join(root, `case${counter++}`);
+    const write = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      writeFileSync(path.join(dir, file), text);
+    };
+    for (const app of ["engine", "quality_control"]) {
+      write(`${app}/__init__.py`, "");
+      write(`${app}/migrations/__init__.py`, "");
+    }
+    write("engine/migrations/0001_initial.py", OLD_APP);
+    // The new app's state-only model, first; the old app renames the table after it.
+    write("quality_control/migrations/0001_initial.py", newApp(', options={"db_table": "quality_control_report"}').replace('("engine", "0002_move_report")', '("engine", "0001_initial")'));
+    write("engine/migrations/0002_move_report.py", MOVE.replace('dependencies = [("engine", "0001_initial")]', 'dependencies = [("engine", "0001_initial"), ("quality_control", "0001_initial")]'));
+    const result = await lint(["."], { cwd: dir, ruleNames: ["removing-foreign-key-with-constraint", "renaming-table", "pointing-model-at-missing-table"] });
+    expect(result.diagnostics.map((d) => `${d.rule} ${path.basename(d.file)}`)).toEqual(["renaming-table 0002_move_report.py"]);
+  });
+
+  it("still says a state-only model has no table when no migration ever makes it", async () => {
+    const dir = projectWith(newApp(', options={"db_table": "nowhere"}'));
+    const result = await lint(["."], { cwd: dir, ruleNames: ["pointing-model-at-missing-table"] });
+    expect(result.diagnostics.map((d) => d.message)).toEqual(["This state-only `CreateModel` adds model `Report`, but no operation ever created table `nowhere`."]);
+  });
+});
