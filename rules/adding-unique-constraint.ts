@@ -196,7 +196,7 @@ function alterUniqueTogether(ctx: OperationContext): void {
   if (nullField && ctx.target.database !== "postgresql") return;
   report(ctx, model, {
     subject: `\`unique_together\` (${added.map((t) => t.join(", ")).join("; ")})`,
-    nullColumn: nullField ? (ctx.columnOf(nullField) ?? nullField.name) : null,
+    noDuplicates: nullField ? `\`${ctx.columnOf(nullField) ?? nullField.name}\`, added in this migration, is NULL in every existing row, and NULLs never collide in a unique index, so there are no duplicates yet; the lock is the problem.` : null,
     target: { name: columns ? djangoIndexName(table, columns, "_uniq") : "<name>", columns, constraint: true, deferrable: null },
     extraTargets: added.slice(1).flatMap((t) => {
       const cols = columnsOfFields(ctx, model, t);
@@ -223,6 +223,8 @@ function fieldUnique(ctx: OperationContext): void {
   // (`default=None` fills nothing: authentik's `managed` fields).
   const filled = isAdd && (after.null === false || (fillsExistingRows(after) ?? true));
   if (isAdd && !filled && ctx.target.database !== "postgresql") return;
+  // Elsewhere the finding is only about duplicates, and a former primary key has none.
+  if (before?.primaryKey && ctx.target.database !== "postgresql") return;
   // What else the AlterField changes in the column (null, type, size...): Django's own AlterField
   // without `unique` runs it first, so the state-only step does not leave it out (BookWyrm 0037:
   // unique and nullable at once; RapidPro contacts 0214: unique and NOT NULL).
@@ -233,6 +235,8 @@ function fieldUnique(ctx: OperationContext): void {
     target: { name: djangoIndexName(table, [column], "_uniq"), columns: [column], constraint: true, deferrable: null },
     like: like ? { name: djangoIndexName(table, [column], "_like"), column, opclass: like.opclass } : null,
     dupColumns: isAdd ? null : [column],
+    // A primary key made a plain unique field: its values are already distinct (AWX main 0180).
+    noDuplicates: before?.primaryKey ? `\`${column}\` was the primary key, so its values are already distinct: the lock is the problem (Django drops the primary key and builds the unique constraint's index anew).` : null,
     stateOp: operationSource(ctx.op),
     noteIndexOnly: false,
     addField: isAdd ? { name, field: after.call, filled, notNull: after.null === false, defaultText: defaultPerRow(after) } : null,
@@ -250,8 +254,8 @@ interface ReportInput {
   /** The field's plain index, which the AlterField drops as it turns `db_index` into `unique`. */
   dropIndex?: { name: string; column: string } | null;
   like?: { name: string; column: string; opclass: string } | null;
-  /** A column of the new unique set that is NULL in every existing row (added by this migration): no duplicates. */
-  nullColumn?: string | null;
+  /** Why existing rows cannot hold duplicates (a column NULL in every row, a former primary key), as the help says it. */
+  noDuplicates?: string | null;
   /** Columns for the duplicates check, or null when it cannot be written (or there can be none). */
   dupColumns: string[] | null;
   /** The condition the duplicates query keeps to (a conditional constraint's). */
@@ -289,15 +293,15 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     );
   } else if (input.addField) {
     help.push("The new column is NULL in every existing row, so there are no duplicates yet; the lock is the problem.");
-  } else if (input.nullColumn) {
-    help.push(`\`${input.nullColumn}\`, added in this migration, is NULL in every existing row, and NULLs never collide in a unique index, so there are no duplicates yet; the lock is the problem.`);
+  } else if (input.noDuplicates) {
+    help.push(input.noDuplicates);
   } else {
     help.push(`The migration fails with an IntegrityError if existing rows of \`${table}\` already hold duplicates, which a test database never shows.`);
   }
   if (input.rest?.fillsNulls) {
     help.push(`The field also becomes NOT NULL with a default: Django fills every NULL with one value of it (called once) before the constraint is added, so two rows that are NULL now become duplicates. Fill them with distinct values first.`);
   }
-  if (!input.addField && !input.nullColumn) {
+  if (!input.addField && !input.noDuplicates) {
     steps.push(
       `Make the new release reject duplicates, and remove existing ones in a data migration before this one${input.dupColumns ? `; find them with:\n${sqlCode(duplicatesQuery(table, input.dupColumns, ctx.target.database, input.dupWhere))}` : "."}`,
     );
@@ -377,7 +381,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   steps.push("If the concurrent build fails (for example on a duplicate), it leaves an INVALID index: drop it with `DROP INDEX CONCURRENTLY IF EXISTS` before retrying.");
   ctx.report({
     range: ctx.op.range,
-    message: `Adding ${input.subject} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${(input.addField && !filledAdd) || input.nullColumn ? "" : ", and fails if rows are duplicates"}.`,
+    message: `Adding ${input.subject} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${(input.addField && !filledAdd) || input.noDuplicates ? "" : ", and fails if rows are duplicates"}.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: [...(input.relatedOrigin ? [ctx.relatedAt(input.relatedOrigin, "the field was last defined here")] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
   });

@@ -529,3 +529,38 @@ class Migration(migrations.Migration):
     expect(finding?.message).toMatch(/^Adding foreign key `Book.editor` adds constraint `library_book_editor_id_\w+_fk_library_author_id`, which makes MySQL copy `library_book` \(ALGORITHM=COPY\) while writes to `library_book` and `library_author` are blocked\.$/);
   });
 });
+
+describe("a primary key turned into a unique field", () => {
+  it("cannot fail on duplicates: the lock is the finding (AWX main 0180)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(name="Metric", fields=[("hostname", models.CharField(max_length=512, primary_key=True, serialize=False))]),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library", "migrations", "0003_unique.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+
+    operations = [
+        migrations.AlterField(model_name="metric", name="hostname", field=models.CharField(max_length=512, unique=True)),
+        migrations.AddField(model_name="metric", name="id", field=models.AutoField(auto_created=True, primary_key=True, serialize=False)),
+    ]
+`,
+    );
+    const run = async (database: "postgresql" | "mysql") =>
+      (await analyze(["library/migrations/0003_unique.py"], { cwd: dir, ruleNames: ["adding-unique-constraint"], target: { database } })).result.diagnostics;
+    const [pg] = await run("postgresql");
+    expect(pg?.message).toBe("Adding `Metric.hostname` with `unique=True` builds a unique index on `library_metric` under an ACCESS EXCLUSIVE lock (reads and writes blocked).");
+    expect(pg?.help.join("\n")).toContain("`hostname` was the primary key, so its values are already distinct");
+    expect(await run("mysql")).toEqual([]);
+  });
+});
