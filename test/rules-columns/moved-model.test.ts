@@ -61,7 +61,8 @@ class Migration(migrations.Migration):
 `;
 
 let counter = 0;
-function projectWith(newAppMigration: string | null): string {
+/** The two apps; with `newFirst`, the new app's migration comes first and the old app's move depends on it. */
+function projectWith(newAppMigration: string | null, newFirst = false): string {
   const dir = path.join(root, `case${counter++}`);
   const write = (file: string, text: string) => {
     mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
@@ -72,8 +73,10 @@ function projectWith(newAppMigration: string | null): string {
     write(`${app}/migrations/__init__.py`, "");
   }
   write("engine/migrations/0001_initial.py", OLD_APP);
-  write("engine/migrations/0002_move_report.py", MOVE);
-  if (newAppMigration !== null) write("quality_control/migrations/0001_initial.py", newAppMigration);
+  write("engine/migrations/0002_move_report.py", newFirst ? MOVE.replace('dependencies = [("engine", "0001_initial")]', 'dependencies = [("engine", "0001_initial"), ("quality_control", "0001_initial")]') : MOVE);
+  if (newAppMigration !== null) {
+    write("quality_control/migrations/0001_initial.py", newFirst ? newAppMigration.replace('("engine", "0002_move_report")', '("engine", "0001_initial")') : newAppMigration);
+  }
   return dir;
 }
 
@@ -107,19 +110,8 @@ describe("a model moved to another app", () => {
 
 describe("a model moved to another app whose migration comes first", () => {
   it("is not a state-only model without a table, nor a deletion that strands its keys (peering-manager bgp 0003, peering 0108)", async () => {
-    const dir = path.join(root, `case${counter++}`);
-    const write = (file: string, text: string) => {
-      mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-      writeFileSync(path.join(dir, file), text);
-    };
-    for (const app of ["engine", "quality_control"]) {
-      write(`${app}/__init__.py`, "");
-      write(`${app}/migrations/__init__.py`, "");
-    }
-    write("engine/migrations/0001_initial.py", OLD_APP);
     // The new app's state-only model, first; the old app renames the table after it.
-    write("quality_control/migrations/0001_initial.py", newApp(', options={"db_table": "quality_control_report"}').replace('("engine", "0002_move_report")', '("engine", "0001_initial")'));
-    write("engine/migrations/0002_move_report.py", MOVE.replace('dependencies = [("engine", "0001_initial")]', 'dependencies = [("engine", "0001_initial"), ("quality_control", "0001_initial")]'));
+    const dir = projectWith(newApp(', options={"db_table": "quality_control_report"}'), true);
     const result = await lint(["."], { cwd: dir, ruleNames: ["removing-foreign-key-with-constraint", "renaming-table", "pointing-model-at-missing-table"] });
     expect(result.diagnostics.map((d) => `${d.rule} ${path.basename(d.file)}`)).toEqual(["renaming-table 0002_move_report.py"]);
   });
