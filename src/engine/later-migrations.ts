@@ -13,7 +13,7 @@
 import type { Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { MigrationGraph } from "../graph/migration-graph.js";
-import { defaultTableName, dictOf, literalString } from "../state/model-state.js";
+import { defaultTableName, dictOf, literalBool, literalString } from "../state/model-state.js";
 import { databaseSideOperations, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
 import { mayCreateTable } from "./raw-steps.js";
 
@@ -47,11 +47,12 @@ export function reportUnlessLater(rule: string, graph: MigrationGraph<ParsedMigr
   }
 }
 
-/** The table a `CreateModel` makes (its literal `db_table`, or Django's default name), or null for a proxy or an unmanaged model. */
-function createdTable(op: Operation, app: string): string | null {
+/** The table of a `CreateModel`'s model (its literal `db_table`, or Django's default name), or null for a proxy; with `managed`, null for an unmanaged model too (Django creates no table for it). */
+function createdTable(op: Operation, app: string, managed = false): string | null {
   const name = literalString(op.args.name);
   if (!name) return null;
   const options = dictOf(op.args.options);
+  if (literalBool(options.proxy) === true || (managed && literalBool(options.managed) === false)) return null;
   return literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase());
 }
 
@@ -70,7 +71,7 @@ export function createsModelOnTable(migration: ParsedMigration, table: string): 
 export function makesTable(migration: ParsedMigration, table: string): boolean {
   for (const top of migration.operations) {
     for (const op of databaseSideOperations(top)) {
-      if (op.kind === "CreateModel" && createdTable(op, migration.app) === table) return true;
+      if (op.kind === "CreateModel" && createdTable(op, migration.app, true) === table) return true;
       if (op.kind === "AlterModelTable" && literalString(op.args.table) === table) return true;
       if (op.kind === "RunSQL" && (readableForwardStatements(runSqlFacts(op, migration)) ?? []).some((fact) => mayCreateTable(fact, table))) return true;
     }
