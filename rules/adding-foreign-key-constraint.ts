@@ -159,6 +159,13 @@ export const addingForeignKeyConstraint: Rule = {
     )}`;
     const help: string[] = [];
     const steps: string[] = [];
+    // A key moved to a table this migration creates: it is empty until something fills it, so the
+    // validation rejects every row that points somewhere (AWX main 0189).
+    if (mode === "readd" && retargeted && ref.model && ctx.isNewTable(ref.model)) {
+      help.push(
+        `\`${refTable}\` is created empty earlier in this migration: adding the constraint fails on every row of \`${table}\` whose \`${column}\` is not NULL ("violates foreign key constraint"), unless a step before this one fills \`${refTable}\` with those ids.${ctx.target.database === "postgresql" ? " A NOT VALID constraint would only move the failure to its VALIDATE." : ""}`,
+      );
+    }
     if (ref.assumed) {
       help.push(
         `\`${ref.assumed}\` is not in the migrations rollsafe read (its app was not checked, or this migration does not depend on it), so its table is taken to be Django's default name \`${refTable}\` and its key \`${ref.column}\`: \`python manage.py sqlmigrate\` shows the real ones.`,

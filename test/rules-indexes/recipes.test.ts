@@ -564,3 +564,24 @@ class Migration(migrations.Migration):
     expect(await run("mysql")).toEqual([]);
   });
 });
+
+describe("a foreign key moved to a table the same migration creates", () => {
+  it("says the validation fails on every row that points somewhere unless the table is filled first (AWX main 0189)", async () => {
+    const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(name="Writer", fields=[("id", models.BigAutoField(primary_key=True))]),
+        migrations.AlterField("book", "author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.writer")),
+    ]
+`);
+    const [finding] = (await analyze(["."], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"] })).result.diagnostics;
+    expect(finding?.help[0]).toBe(
+      '`library_writer` is created empty earlier in this migration: adding the constraint fails on every row of `library_book` whose `author_id` is not NULL ("violates foreign key constraint"), unless a step before this one fills `library_writer` with those ids. A NOT VALID constraint would only move the failure to its VALIDATE.',
+    );
+  });
+});
