@@ -191,8 +191,8 @@ function alterUniqueTogether(ctx: OperationContext): void {
   // no duplicates: NULLs never collide in a unique index (pretalx submission 0089).
   const nullIn = (set: string[]) =>
     set.map((f) => model.fields.get(f)).find((f) => f?.addedIn === ctx.migration.id && f.null === true && fillsExistingRows(f) === false);
-  const allNull = added.every((set) => nullIn(set) !== undefined);
-  const nullField = allNull ? nullIn(first) : undefined;
+  const nullFields = added.map(nullIn);
+  const nullField = nullFields.every((f) => f !== undefined) ? nullFields[0] : undefined;
   if (nullField && ctx.target.database !== "postgresql") return;
   report(ctx, model, {
     subject: `\`unique_together\` (${added.map((t) => t.join(", ")).join("; ")})`,

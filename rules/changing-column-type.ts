@@ -233,7 +233,7 @@ export function readTypeChange(ctx: OperationContext): TypeChangeFacts | null {
   if (!model || !name || !op.args.field || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
   const before = model.fields.get(name);
   if (!before || before.generated) return null;
-  if (hasUnknownOptions(op.args.field) || (before.call && hasUnknownOptions(before.call))) return null;
+  if (hasUnknownOptions(op.args.field, before.call)) return null;
   const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
   if (after.generated) return null;
   const beforeType = columnTypeOf(before, ctx.state, ctx.target.database);

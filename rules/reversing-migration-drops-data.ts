@@ -355,7 +355,7 @@ function reportRejectedData(ctx: OperationContext): void {
   if (op.kind === "AlterField") {
     const name = literalString(op.args.name);
     const before = name ? model.fields.get(name) : undefined;
-    if (!name || !before || !op.args.field || hasUnknownOptions(op.args.field) || (before.call && hasUnknownOptions(before.call))) return;
+    if (!name || !before || !op.args.field || hasUnknownOptions(op.args.field, before.call)) return;
     problem = alteredField(ctx, model, name, before, fieldFromCall(name, op.args.field, model.app, model.key, null));
   } else if (op.kind === "RemoveConstraint") {
     const name = literalString(op.args.name);

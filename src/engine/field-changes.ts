@@ -55,7 +55,7 @@ function classPath(field: FieldState): string {
  */
 export function alteredOptions(before: FieldState, after: FieldState, ignore: readonly string[] = []): string[] {
   // Options unpacked from a value rollsafe cannot read (`**app_settings.OPTIONS`): not known to differ.
-  if ((before.call && hasUnknownOptions(before.call)) || (after.call && hasUnknownOptions(after.call))) return [];
+  if (hasUnknownOptions(before.call, after.call)) return [];
   const changed: string[] = [];
   if (before.type !== after.type) changed.push("type");
   else if (classPath(before) !== classPath(after)) changed.push("class");

@@ -36,8 +36,9 @@ export function deferUntilReplayed(rule: string, finding: Deferred): void {
 
 /** Emits the held findings of `rule` that no later migration of the graph's plan cancels, and forgets them all. */
 export function reportUnlessLater(rule: string, graph: MigrationGraph<ParsedMigration>): void {
-  const list = held.get(rule) ?? [];
+  const list = held.get(rule);
   held.delete(rule);
+  if (!list) return;
   const position = new Map(graph.plan.map((m, i) => [m, i] as const));
   for (const finding of list) {
     const at = position.get(finding.migration);

@@ -2,6 +2,7 @@
  * The programmatic API: discover -> read and parse -> graph -> replay state -> rules ->
  * diagnostics. Returns plain data; printing is the reporters' job.
  */
+import { oncePer } from "../util/collections.js";
 import path from "node:path";
 import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
@@ -390,9 +391,12 @@ function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
 function isSquash(m: ParsedMigration, graph: MigrationGraph<ParsedMigration>): boolean {
   if (graph.replacedBy.has(m.id)) return true;
   if (m.replaces.length === 0) return false;
-  const onDisk = new Set(graph.replaced.map((r) => r.id));
+  const onDisk = replacedOnDisk(graph);
   return m.replaces.some((r) => onDisk.has(`${r.app}.${r.name}`));
 }
+
+/** The ids of the replaced migrations whose files are on disk, once per graph (every migration of the replay asks). */
+const replacedOnDisk = oncePer((graph: MigrationGraph<ParsedMigration>) => new Set(graph.replaced.map((r) => r.id)));
 
 function stageOf(m: ParsedMigration, target: Target): DeployStage {
   return m.stage?.stage ?? target.defaultStage;

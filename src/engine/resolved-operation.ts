@@ -42,7 +42,7 @@ function resolveFieldOperation(ctx: OperationContext): FieldOperation | null {
   if (isColumnless(after) || (before && isColumnless(before))) return null;
   // Options unpacked from a value rollsafe cannot read (`CharField(**app_settings.OPTIONS)`,
   // OpenWISP config 0014): which the field has is unknown, so nothing is judged from their absence.
-  if (hasUnknownOptions(op.args.field) || (before?.call && hasUnknownOptions(before.call))) return null;
+  if (hasUnknownOptions(op.args.field, before?.call)) return null;
   return { model, name, before, after, call: op.args.field };
 }
 

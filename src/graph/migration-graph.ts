@@ -96,7 +96,7 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
   };
 
   // First pass: concrete dependencies. `__first__`/`__latest__` need the graph, so they wait.
-  const deferred: { node: GraphNode<M>; dep: DependencyRef; app: string; from: M }[] = [];
+  const deferred: { node: GraphNode<M>; dep: DependencyRef; app: string }[] = [];
   const addEdge = (child: GraphNode<M>, parentId: string) => {
     if (parentId === child.migration.id) return;
     child.parents.add(parentId);
@@ -109,7 +109,7 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
       return;
     }
     if (dep.name === "__first__" || dep.name === "__latest__") {
-      deferred.push({ node, dep, app, from });
+      deferred.push({ node, dep, app });
       return;
     }
     const id = finalReplacement(`${app}.${dep.name}`);
@@ -164,15 +164,15 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
       }
     }
   }
-  for (const { node, dep, app, from } of deferred) {
-    const candidates = dep.name === "__first__" ? roots(app) : leaves(app);
-    const target = candidates[0];
+  // `__first__`: the app's root; `__latest__`: its leaf (Django's `check_key`).
+  const anchor = (app: string, name: string) => (name === "__first__" ? roots(app) : leaves(app))[0];
+  for (const { node, dep, app } of deferred) {
+    const target = anchor(app, dep.name);
     if (target) addEdge(node, target);
     else node.external.push({ ...dep, app });
-    void from;
   }
   for (const { node, ref } of deferredBefore) {
-    const target = nodes.get((ref.name === "__first__" ? roots(ref.app) : leaves(ref.app))[0] ?? "");
+    const target = nodes.get(anchor(ref.app, ref.name) ?? "");
     if (target) addEdge(target, node.migration.id);
   }
 

@@ -1519,6 +1519,11 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
 /** Django's database vendors (`connection.vendor`). */
 const VENDORS = ["postgresql", "mysql", "sqlite", "oracle"] as const;
 
+/** The vendors not in `set`. */
+function otherVendors(set: ReadonlySet<string>): Set<string> {
+  return new Set(VENDORS.filter((v) => !set.has(v)));
+}
+
 /**
  * The vendors a test of `connection.vendor` lets through (`x.vendor == "mysql"`, `!=`, `in (...)`,
  * `not in`, `not (...)`), or null when `condition` is not such a test.
@@ -1528,7 +1533,7 @@ function vendorTest(condition: SyntaxNode | null): Set<string> | null {
   if (condition.type === "parenthesized_expression") return vendorTest(condition.namedChildren[0] ?? null);
   if (condition.type === "not_operator") {
     const inner = vendorTest(condition.childForFieldName("argument"));
-    return inner && new Set(VENDORS.filter((v) => !inner.has(v)));
+    return inner && otherVendors(inner);
   }
   if (condition.type !== "comparison_operator") return null;
   const [left, right] = condition.namedChildren;
@@ -1537,20 +1542,13 @@ function vendorTest(condition: SyntaxNode | null): Set<string> | null {
   const isVendor = (node: SyntaxNode) => node.type === "attribute" && node.childForFieldName("attribute")?.text === "vendor";
   const [subject, value] = isVendor(left) ? [left, right] : isVendor(right) ? [right, left] : [null, null];
   if (!subject || !value) return null;
-  const strings = (node: SyntaxNode): string[] | null => {
-    if (node.type === "string") {
-      const decoded = decodeString(node.text);
-      return decoded ? [decoded.value] : null;
-    }
-    if (node.type !== "tuple" && node.type !== "list" && node.type !== "set") return null;
-    const items = node.namedChildren.map((c) => (c.type === "string" ? decodeString(c.text)?.value ?? null : null));
-    return items.every((i) => i !== null) ? (items as string[]) : null;
-  };
-  const named = strings(value);
-  if (named === null) return null;
+  // One string, or a tuple/list/set of them.
+  const items = value.type === "string" ? [value] : ["tuple", "list", "set"].includes(value.type) ? value.namedChildren : [];
+  const named = items.map((c) => (c.type === "string" ? (decodeString(c.text)?.value ?? null) : null));
+  if (named.length === 0 || named.some((n) => n === null)) return null;
   const matching = new Set(VENDORS.filter((v) => named.includes(v)));
   if (operator === "==" || operator === "in") return matching;
-  if (operator === "!=" || operator === "not in") return new Set(VENDORS.filter((v) => !matching.has(v)));
+  if (operator === "!=" || operator === "not in") return otherVendors(matching);
   return null;
 }
 
@@ -1570,7 +1568,7 @@ function vendorsRunning(call: SyntaxNode, body: SyntaxNode): string[] | null {
   const restrict = (to: Set<string> | null) => {
     if (to) allowed = new Set([...allowed].filter((v) => to.has(v)));
   };
-  const not = (test: Set<string> | null) => test && new Set(VENDORS.filter((v) => !test.has(v)));
+  const not = (test: Set<string> | null) => test && otherVendors(test);
   for (let node: SyntaxNode = call; node !== body && node.parent; node = node.parent) {
     const parent = node.parent;
     if (parent.type === "block") {

@@ -301,9 +301,9 @@ export function postgresConstraintName(table: string, column: string | null, lab
   }
 }
 
-/** Whether a field call unpacks arguments rollsafe cannot read (`**OPTIONS` of a setting, `*args`). */
-export function hasUnknownOptions(call: PyValue): boolean {
-  return call.kind === "call" && call.hasSplat;
+/** Whether any of the field calls (a field's, and the one altering it) unpacks arguments rollsafe cannot read (`**OPTIONS` of a setting, `*args`). */
+export function hasUnknownOptions(...calls: (PyValue | null | undefined)[]): boolean {
+  return calls.some((call) => call?.kind === "call" && call.hasSplat);
 }
 
 /**
