@@ -162,7 +162,7 @@ export const pointingModelAtMissingTable: Rule = {
     }) });
   },
   project(ctx) {
-    reportUnlessLater(RULE, ctx.graph);
+    reportUnlessLater(RULE, ctx);
   },
 };
 

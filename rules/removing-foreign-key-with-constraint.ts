@@ -80,7 +80,7 @@ migrations.SeparateDatabaseAndState(
   },
   operationKinds: ["RemoveField", "DeleteModel"],
   project(ctx) {
-    reportUnlessLater(RULE, ctx.graph);
+    reportUnlessLater(RULE, ctx);
   },
   operation(ctx) {
     if (ctx.op.kind === "DeleteModel") {

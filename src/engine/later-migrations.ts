@@ -12,16 +12,17 @@
  */
 import type { Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import type { MigrationGraph } from "../graph/migration-graph.js";
+import type { ProjectContext } from "./rule-types.js";
 import { defaultTableName, dictOf, literalBool, literalString } from "../state/model-state.js";
 import { databaseSideOperations, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
 import { mayCreateTable } from "./raw-steps.js";
 
 interface Deferred {
   migration: ParsedMigration;
-  /** Whether a migration after `migration` in the plan makes the finding moot. */
-  cancelledBy: (later: ParsedMigration) => boolean;
-  report: () => void;
+  /** Whether a migration after `migration` in the plan makes the finding moot (none when omitted). */
+  cancelledBy?: (later: ParsedMigration) => boolean;
+  /** Emits the finding; it may read the whole plan and the state at the replay's end. */
+  report: (end: ProjectContext) => void;
 }
 
 /** Per rule, the findings held during the current replay. */
@@ -34,17 +35,19 @@ export function deferUntilReplayed(rule: string, finding: Deferred): void {
   else held.set(rule, [finding]);
 }
 
-/** Emits the held findings of `rule` that no later migration of the graph's plan cancels, and forgets them all. */
-export function reportUnlessLater(rule: string, graph: MigrationGraph<ParsedMigration>): void {
+/** Emits the held findings of `rule` that no later migration of the plan cancels, and forgets them all. */
+export function reportUnlessLater(rule: string, end: ProjectContext): void {
   const list = held.get(rule);
   held.delete(rule);
   if (!list) return;
-  const position = new Map(graph.plan.map((m, i) => [m, i] as const));
+  const plan = end.graph.plan;
+  const position = new Map(plan.map((m, i) => [m, i] as const));
   for (const finding of list) {
     const at = position.get(finding.migration);
     // A finding of another run (one that ended before its rules' `project` ran) is dropped.
     if (at === undefined) continue;
-    if (!graph.plan.slice(at + 1).some(finding.cancelledBy)) finding.report();
+    const { cancelledBy } = finding;
+    if (!cancelledBy || !plan.slice(at + 1).some(cancelledBy)) finding.report(end);
   }
 }
 

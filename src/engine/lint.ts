@@ -294,6 +294,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
       rule.project({
         graph,
         target,
+        state,
         isReported,
         stageOf: (m) => stageOf(m, target),
         report: (m, finding) => emit(rule.meta, m.path, m.id, finding.range, finding),

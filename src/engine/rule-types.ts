@@ -118,6 +118,8 @@ export interface MigrationContext {
 export interface ProjectContext {
   graph: MigrationGraph<ParsedMigration>;
   target: Target;
+  /** Django's model state after the whole plan (the replay's end). */
+  state: ProjectState;
   /** Whether findings in this migration are reported in this run. */
   isReported(migration: ParsedMigration): boolean;
   stageOf(migration: ParsedMigration): DeployStage;

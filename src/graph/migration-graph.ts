@@ -268,3 +268,17 @@ export function appLeaves<M extends MigrationFile>(graph: MigrationGraph<M>, app
 }
 
 const leavesCache = new WeakMap<object, Map<string, string[]>>();
+
+/** Every migration that depends on one of `from`, directly or not (`from` itself only through a cycle). */
+export function descendants<M extends MigrationFile>(graph: MigrationGraph<M>, from: readonly string[]): Set<string> {
+  const found = new Set<string>();
+  const queue = [...from];
+  for (let next = 0; next < queue.length; next++) {
+    for (const child of graph.nodes.get(queue[next] as string)?.children ?? []) {
+      if (found.has(child)) continue;
+      found.add(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}

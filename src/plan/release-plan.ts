@@ -10,6 +10,7 @@ import { displayPath } from "../engine/lint.js";
 import { literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
+import { descendants } from "../graph/migration-graph.js";
 
 /** A finding as the plan lists it. */
 export interface PlanFinding {
@@ -179,20 +180,6 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
     }
   }
   return plan;
-}
-
-/** Every migration that depends on one of `from`, directly or not (`from` itself only through a cycle). */
-function descendants(graph: Analysis["graph"], from: string[]): Set<string> {
-  const found = new Set<string>();
-  const queue = [...from];
-  for (let next = 0; next < queue.length; next++) {
-    for (const child of graph.nodes.get(queue[next] as string)?.children ?? []) {
-      if (found.has(child)) continue;
-      found.add(child);
-      queue.push(child);
-    }
-  }
-  return found;
 }
 
 /** The plan as text. */
