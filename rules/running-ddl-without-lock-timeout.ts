@@ -3,7 +3,7 @@ import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
 import { dropsTrigger, locksOf } from "../src/engine/table-locks.js";
 import { literalString } from "../src/state/model-state.js";
-import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
+import { parsedStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import { code, lockTimeoutSql, py } from "../src/advice/snippets.js";
 
 
@@ -22,9 +22,13 @@ function lockingChange(ctx: OperationContext): string | null {
   // ACCESS EXCLUSIVE, and every query planning on the table waits for it.
   const indexRenameIsLight = ctx.target.postgresVersion >= 12;
   if (op.kind === "RunSQL") {
-    const ddl = parsedStatements(ctx.sql(op)?.forward).find(({ fact }) => (!NOT_DDL.has(fact.kind) || dropsTrigger(fact)) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight));
+    // A table created earlier in the migration is not visible to other sessions: nothing waits for it.
+    const ddl = parsedStatements(ctx.sql(op)?.forward).find(
+      ({ fact }) => (!NOT_DDL.has(fact.kind) || dropsTrigger(fact)) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight) && !resolveSqlTable(ctx, fact)?.isNew,
+    );
     const what = ddl ? (dropsTrigger(ddl.fact) ? "DROP TRIGGER" : ddl.fact.kind.toUpperCase().replace(/-/g, " ")) : "";
-    return ddl ? `\`RunSQL\` ${what}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
+    const by = op.executedBy ? "A `RunPython`'s" : "`RunSQL`";
+    return ddl ? `${by} ${what}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
   }
   if (op.kind === "RenameIndex" && !indexRenameIsLight) {
     const model = ctx.model(literalString(op.args.model_name));

@@ -120,6 +120,12 @@ interface Ctx {
   scope?: { values: Map<string, PyValue>; nodes: Map<string, SyntaxNode | null>; parts?: Map<string, ListPart[]> };
   /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperations`). */
   functions?: Map<string, SyntaxNode>;
+  /**
+   * The module's decorated top-level functions, by name. A decorator may change what a function
+   * returns, so none is read for operations; a `RunPython` still runs the body's SQL whenever the
+   * wrapper calls it (wger's `@postgres_only`), which `executedSql` reads.
+   */
+  decorated?: Map<string, SyntaxNode>;
   /** How many function calls deep this read is (`returnedOperations`; 0 at the module's level). */
   factoryDepth?: number;
   /**
@@ -297,16 +303,28 @@ function withFormatSpecs(text: string): { tree: Parser.Tree; read: string } {
 /**
  * What every module is read for at its top level: its imports, also inside `if` and `try` blocks
  * (`try: from x import y except ImportError: ...`, `if TYPE_CHECKING:`), with the model classes
- * among them in `modelImports`, and its undecorated functions (`ctx.functions`). `each` gets
+ * among them in `modelImports`, and its functions (`ctx.functions`, `ctx.decorated`). `each` gets
  * every top-level statement.
  */
 function readModuleLevel(ctx: Ctx, modelImports: ParsedMigration["modelImports"] | null, each: (child: SyntaxNode) => void): void {
   ctx.functions = new Map();
+  ctx.decorated = new Map();
   for (const child of ctx.root.namedChildren) {
     if (child.type === "import_statement" || child.type === "import_from_statement") readImport(ctx, child, modelImports);
     else if (child.type === "if_statement" || child.type === "try_statement") {
       for (const node of child.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, modelImports);
-    } else if (child.type === "function_definition") ctx.functions.set(child.childForFieldName("name")?.text ?? "", child);
+    } else if (child.type === "function_definition") {
+      const name = child.childForFieldName("name")?.text ?? "";
+      ctx.functions.set(name, child);
+      ctx.decorated.delete(name);
+    } else if (child.type === "decorated_definition") {
+      const def = child.childForFieldName("definition");
+      const name = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+      if (def && name !== undefined) {
+        ctx.decorated.set(name, def);
+        ctx.functions.delete(name);
+      }
+    }
     each(child);
   }
 }
@@ -1436,7 +1454,7 @@ const MAX_EXECUTED = 1000;
 function executedSql(ctx: Ctx, op: Operation): Operation[] {
   const code = op.args.code;
   if (ctx.where !== "migration" || code?.kind !== "name") return [];
-  const def = ctx.functions?.get(code.name);
+  const def = ctx.functions?.get(code.name) ?? ctx.decorated?.get(code.name);
   const body = def?.childForFieldName("body");
   if (!def || !body) return [];
   const editor = parameterList(def)[1];

@@ -54,4 +54,64 @@ class Migration(migrations.Migration):
     expect(message("mixing-backfill-with-schema-changes")).toContain("while DDL a `RunPython` runs on `library_book` earlier");
     expect(diagnostics.some((d) => d.message.includes("RunSQL") && d.line === 11)).toBe(false);
   });
+
+  it("are read from a decorated function too (wger's `@postgres_only`), and a lock timeout's finding names the RunPython", async () => {
+    const dir = path.join(root, "decorated");
+    const migrations = path.join(dir, "library", "migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(path.join(dir, "library", "__init__.py"), "");
+    writeFileSync(path.join(migrations, "__init__.py"), "");
+    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+    writeFileSync(
+      path.join(migrations, "0002_sync.py"),
+      `from django.db import migrations
+
+from library.utils import postgres_only
+
+
+@postgres_only
+def forwards(apps, schema_editor):
+    schema_editor.execute("CREATE TRIGGER book_sync AFTER INSERT ON library_book FOR EACH ROW EXECUTE FUNCTION sync_fn()")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+`,
+    );
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["running-ddl-without-lock-timeout", "runsql-creating-trigger"] });
+    expect(diagnostics.map((d) => `${d.rule}: ${d.message}`)).toEqual([
+      "running-ddl-without-lock-timeout: A `RunPython`'s CREATE TRIGGER on `library_book` takes a table lock in `0002_sync`, and no `lock_timeout` is set before it.",
+      "runsql-creating-trigger: `CREATE TRIGGER book_sync ON library_book` takes a SHARE ROW EXCLUSIVE lock on `Book` (table `library_book`), blocking its writes while it waits.",
+    ]);
+  });
+
+  it("take no lock worth a timeout on a table the migration itself created (pulpcore 0101)", async () => {
+    const dir = path.join(root, "new-table");
+    const migrations = path.join(dir, "library", "migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(path.join(dir, "library", "__init__.py"), "");
+    writeFileSync(path.join(migrations, "__init__.py"), "");
+    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+    writeFileSync(
+      path.join(migrations, "0002_domain.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(name="Domain", fields=[("id", models.BigAutoField(primary_key=True)), ("name", models.SlugField(unique=True))]),
+        migrations.RunSQL(
+            "CREATE TRIGGER protect_default BEFORE DELETE ON library_domain FOR EACH ROW EXECUTE FUNCTION protect_default()",
+            "DROP TRIGGER protect_default ON library_domain",
+        ),
+    ]
+`,
+    );
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["running-ddl-without-lock-timeout"] });
+    expect(diagnostics).toEqual([]);
+  });
 });
