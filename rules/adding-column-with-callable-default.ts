@@ -2,7 +2,7 @@ import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
 import { autoTimestamp, className, isConstantDefault, literalBool } from "../src/state/model-state.js";
-import { addFieldSnippet, alterFieldSnippet, code, djangoHas, fieldWith, moduleImports, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSnippet, code, defaultOnlyAlterField, djangoHas, fieldWith, moduleImports, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
 
 /** Callables whose every call returns an equal value: evaluating them once changes nothing. */
 const CONSTANT_CALLABLES = new Set(["dict", "list", "set", "tuple", "str", "int", "float", "bool", "bytes", "frozenset", "decimal.Decimal", "datetime.timedelta", "collections.OrderedDict"]);
@@ -103,8 +103,13 @@ export const addingColumnWithCallableDefault: Rule = {
     ].join("\n");
     // The imports the callable needs (`timezone.now`, `uuid.uuid4`, a project function), as advice modules take them.
     const imports = moduleImports(backfill);
+    const attach = defaultOnlyAlterField(model.key, name, fieldWith(call, auto ? { null: "True" } : { null: "True", default: pyValue(field.default) }, ["unique", "primary_key"]), {
+      foreignKey: field.relation !== null && field.relation.dbConstraint,
+      database: ctx.target.database,
+      what: auto ? `\`${auto}\`` : "`default`",
+    });
     const steps = [
-      `Add the column as nullable without ${auto ? `\`${auto}\`` : "a default"} (existing rows stay NULL), then ${auto ? `turn \`${auto}\` on` : "attach the callable"} for new rows; an \`AlterField\` that only changes ${auto ? `\`${auto}\`` : "\`default\`"} emits no SQL:\n${addFieldSnippet(model.key, name, fieldWith(call, withoutAuto, [...withoutDefault, "unique", "primary_key"]))}\n${alterFieldSnippet(model.key, name, fieldWith(call, auto ? { null: "True" } : { null: "True", default: pyValue(field.default) }, ["unique", "primary_key"]))}`,
+      `Add the column as nullable without ${auto ? `\`${auto}\`` : "a default"} (existing rows stay NULL), then ${auto ? `turn \`${auto}\` on` : "attach the callable"} for new rows; ${attach.why}:\n${addFieldSnippet(model.key, name, fieldWith(call, withoutAuto, [...withoutDefault, "unique", "primary_key"]))}\n${attach.text}`,
       `After the deploy, give each existing row its own value in a batched data migration (\`atomic = False\`):\n${code(imports.length > 0 ? `${imports.join("\n")}\n\n${backfill}` : backfill)}`,
     ];
     if (unique) {

@@ -2,7 +2,7 @@ import { className } from "../src/state/model-state.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { PyValue } from "../src/model/types.js";
-import { addFieldSnippet, alterFieldSnippet, code, fieldWith, postDeployMarker, py, pyValue, sqlIdent } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSnippet, code, defaultOnlyAlterField, fieldWith, postDeployMarker, py, pyValue, sqlIdent } from "../src/advice/snippets.js";
 
 /** Django expressions that compile to VOLATILE PostgreSQL functions (`pg_proc.provolatile = 'v'`). */
 const VOLATILE_EXPRESSIONS = /(^|\.)(RandomUUID|Random|UUID4|UUID7)$/;
@@ -96,7 +96,12 @@ export const addingColumnWithVolatileDefault: Rule = {
         `In the next operation set the database default; \`SET DEFAULT\` only changes the catalog and applies to new rows:\n${alterFieldSnippet(model.key, name, fieldWith(call, { null: "True" }, ["unique", "primary_key"]))}`,
       );
     } else {
-      steps.push(`Then attach the Python default in an \`AlterField\` that only changes \`default\` (Django emits no SQL for it).`);
+      const attach = defaultOnlyAlterField(model.key, name, fieldWith(call, { null: "True" }, ["unique", "primary_key"]), {
+        foreignKey: field.relation !== null && field.relation.dbConstraint,
+        database: ctx.target.database,
+        what: "`default`",
+      });
+      steps.push(`Then attach the Python default for new rows; ${attach.why}:\n${attach.text}`);
     }
     steps.push(
       `Backfill the existing rows in batches in a data migration with \`atomic = False\`${volatile ? `, e.g.:\n${code(`migrations.RunSQL(${py(`UPDATE ${sqlIdent(table)} SET ${sqlIdent(column)} = ${/RandomUUID|gen_random_uuid/i.test(volatile) ? "gen_random_uuid()" : "..."} WHERE ${sqlIdent(column)} IS NULL AND id BETWEEN %s AND %s`)}, ...)`)}` : "."}`,

@@ -242,6 +242,22 @@ export function alterFieldSource(modelKey: string, field: string, fieldCall: str
 }
 
 /**
+ * An `AlterField` that only changes Python-side options Django keeps no trace of in the database
+ * (`default`, `auto_now`), and why it is written the way it is. `_field_should_be_altered` does
+ * not ignore `default`, so `_alter_field` runs: nothing on a plain PostgreSQL or MySQL column, but
+ * a foreign key's constraint is dropped and re-added (every row validated), and SQLite remakes the
+ * table. Those get the change in Django's state only, which is all it is.
+ */
+export function defaultOnlyAlterField(modelKey: string, field: string, fieldCall: string, options: { foreignKey: boolean; database: Target["database"]; what: string }): { text: string; why: string } {
+  const { foreignKey, database, what } = options;
+  if (!foreignKey && database !== "sqlite") return { text: alterFieldSnippet(modelKey, field, fieldCall), why: `an \`AlterField\` that only changes ${what} emits no SQL` };
+  return {
+    text: code(separateDatabaseAndState([alterFieldSource(modelKey, field, fieldCall)], [])),
+    why: `${foreignKey ? `an \`AlterField\` of a foreign key drops and re-adds its constraint, validating every row, even when only ${what} changes` : `SQLite remakes the table for an \`AlterField\` even when only ${what} changes`}, and the database keeps nothing of it, so make the change in Django's state only`,
+  };
+}
+
+/**
  * The `AlterField` that drops a relation's foreign-key constraint and nothing else
  * (`db_constraint=False`; for a `ManyToManyField`, both of its join table's).
  */

@@ -41,6 +41,49 @@ describe("adding-column-with-callable-default's recipe", () => {
   });
 });
 
+describe("adding-column-with-callable-default's recipe for a foreign key (pulpcore 0102)", () => {
+  it("attaches the default in Django's state only: an AlterField of a foreign key drops and re-adds its constraint", async () => {
+    const field = 'models.ForeignKey(default=library.picks.pick, on_delete=models.CASCADE, to="library.author")';
+    const dir = project(`from django.db import migrations, models
+import library.picks
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "editor", ${field}),
+    ]
+`);
+    const [found] = (await lint([dir], { cwd: dir, ruleNames: ["adding-column-with-callable-default"] })).diagnostics;
+    const help = found?.help.join("\n") ?? "";
+    expect(help).toContain("an `AlterField` of a foreign key drops and re-adds its constraint, validating every row, even when only `default` changes");
+    // The recipe's two operations, as a migration: nothing validates the constraint again.
+    const snippets = [...help.matchAll(/```python\n([\s\S]*?)\n```/g)].map((m) => m[1] as string).slice(0, 2);
+    expect(snippets[1]).toMatch(/^migrations\.SeparateDatabaseAndState\(\n    state_operations=\[\n        migrations\.AlterField\(/);
+    const followed = project(`from django.db import migrations, models
+import library.picks
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+${snippets.map((s) => `${s.replace(/,$/, "")},`.replace(/^/gm, "        ")).join("\n")}
+    ]
+`);
+    const rules = ["adding-foreign-key-constraint", "adding-column-with-callable-default", "adding-not-nullable-column"];
+    // What is left is the nullable AddField's own index build (its own finding), not a re-validation.
+    expect((await lint([followed], { cwd: followed, ruleNames: rules })).diagnostics.map((d) => `${d.rule}: ${d.message}`)).toEqual([
+      expect.stringMatching(/^adding-foreign-key-constraint: Adding foreign key `Book.editor` builds its index /),
+    ]);
+  });
+
+  it("keeps a plain AlterField for a column that is not a foreign key, which Django alters with no SQL", async () => {
+    const plain = await advice("models.UUIDField(default=uuid.uuid4, null=True)", "import uuid\n");
+    expect(plain).toContain("an `AlterField` that only changes `default` emits no SQL");
+    expect(plain).not.toContain("SeparateDatabaseAndState");
+  });
+});
+
 describe("defaults that return equal values every call", () => {
   async function reported(field: string, imports: string, modules: Record<string, string> = {}): Promise<string[]> {
     const dir = project(`${imports}from django.db import migrations, models
