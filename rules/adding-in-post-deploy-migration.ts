@@ -162,7 +162,19 @@ export function operationSource(migration: ParsedMigration, op: Operation): stri
 }
 
 /** How the stage was decided, for messages. */
-export function stageSource(ctx: { stageMarker: OperationContext["stageMarker"]; stage: OperationContext["stage"] }): string {
+type StageContext = { stageMarker: OperationContext["stageMarker"]; stage: OperationContext["stage"]; target: OperationContext["target"] };
+
+/** Whether the migration is post-deploy only because django-safemigrate delays an `always` migration behind a post-deploy one. */
+function delayed(ctx: StageContext): boolean {
+  const marker = ctx.stageMarker;
+  return ctx.stage === "post" && ctx.target.markerStyle === "safemigrate" && (marker ? marker.stage === "always" : ctx.target.defaultStage !== "post");
+}
+
+export function stageSource(ctx: StageContext): string {
+  const marker = ctx.stageMarker;
+  if (delayed(ctx)) {
+    return `delayed until after the deploy (${marker ? `marked \`${marker.text.trim()}\`` : "unmarked, so `Safe.always()` for django-safemigrate"}, behind a post-deploy migration it depends on)`;
+  }
   return ctx.stageMarker ? `marked ${stageName(ctx.stage)} (\`${ctx.stageMarker.text.trim()}\`)` : `${stageName(ctx.stage)} (the configured \`default-stage\`)`;
 }
 
@@ -222,10 +234,12 @@ class Migration(migrations.Migration):
       message: `${change.what} in \`${migration.name}\`, which is ${stageSource(ctx)}, so the new release runs before it exists.`,
       help: [
         "A post-deploy migration runs after every instance of the new release serves traffic. Django names every model field in its queries, so until it runs the new release's queries on this model fail (`column ... does not exist` / `relation ... does not exist`).",
-        `1. Run this operation before the deploy: move it into its own migration without the post-deploy marker (or marked pre-deploy), and make \`${migration.name}\` depend on it:\n${code(operationSource(migration, ctx.op))}`,
+        delayed(ctx)
+          ? `1. Run this operation before the deploy: move it into its own migration marked \`Safe.before_deploy()\` whose dependencies stop before the post-deploy migration that delays \`${migration.name}\` (\`safemigrate\` blocks a pre-deploy migration behind one), and make \`${migration.name}\` depend on it:\n${code(operationSource(migration, ctx.op))}`
+          : `1. Run this operation before the deploy: move it into its own migration without the post-deploy marker (or marked pre-deploy), and make \`${migration.name}\` depend on it:\n${code(operationSource(migration, ctx.op))}`,
         "2. Keep in the post-deploy migration only what the new release does not need: drops of columns the old release used, index builds on large tables, backfills.",
       ],
-      related: ctx.stageMarker ? [ctx.relatedAt({ file: migration.path, range: ctx.stageMarker.range }, "the migration is marked post-deploy here")] : undefined,
+      related: ctx.stageMarker?.stage === "post" ? [ctx.relatedAt({ file: migration.path, range: ctx.stageMarker.range }, "the migration is marked post-deploy here")] : undefined,
     });
   },
 };

@@ -21,7 +21,7 @@ export const dependingOnPostDeployMigration: Rule = {
     hazards: ["H48"],
     docs: {
       summary: "A pre-deploy migration that depends on a post-deploy migration (stage inversion)",
-      what: "Follows `dependencies` and `run_before` through the whole graph (across apps) and flags a migration that runs before the deploy (marked pre-deploy, or unmarked with the default stage) when one of its ancestors is post-deploy. The finding names both migrations and the dependency path; it is reported at the pre-deploy migration, on the dependency entry when the post-deploy migration is a direct dependency. A migration that inherits the inversion through another checked pre-deploy migration is not reported again: the fix belongs to the first one.",
+      what: "Follows `dependencies` and `run_before` through the whole graph (across apps) and flags a migration that runs before the deploy (marked pre-deploy, or unmarked with the default stage) when one of its ancestors is post-deploy. In a project marked for django-safemigrate, an unmarked migration is `Safe.always()` (the package's default since 5.0), which `safemigrate` delays until after the deploy when it depends on a post-deploy migration rather than blocking it; only a `Safe.before_deploy()` migration behind one is flagged, and the delayed migration's own expand steps are `adding-in-post-deploy-migration`'s. The finding names both migrations and the dependency path; it is reported at the pre-deploy migration, on the dependency entry when the post-deploy migration is a direct dependency. A migration that inherits the inversion through another checked pre-deploy migration is not reported again: the fix belongs to the first one.",
       why: "Django applies a migration's dependencies first. Before the deploy, the pre-deploy migration can only run after the post-deploy one, which is exactly what the old release, still serving traffic, is not ready for (a dropped column, a dropped table). Stage-aware runners refuse: django-syzygy's `migrate --pre-deploy` raises `AmbiguousPlan`, django-safemigrate blocks the migration; a plain `migrate` runs the contract step early.",
       recipe: [
         "Make the pre-deploy migration depend on the migration before the post-deploy one instead (edit its `dependencies`), when it does not need what the post-deploy migration did.",
@@ -30,21 +30,21 @@ export const dependingOnPostDeployMigration: Rule = {
       severityReason: "Error: the deploy's pre-deploy `migrate` stops (syzygy, safemigrate) or runs a contract step while the old release still serves traffic.",
       bad: `# whole file: this post-deploy migration must run before 0001 (run_before), which is pre-deploy
 from django.db import migrations
-from django_safemigrate import Safe
+from syzygy import Stage
 
 
 class Migration(migrations.Migration):
-    safe = Safe.after_deploy()
+    stage = Stage.POST_DEPLOY
     dependencies = []
     run_before = [("library", "0001_initial")]
     operations = []`,
       good: `# whole file
 from django.db import migrations
-from django_safemigrate import Safe
+from syzygy import Stage
 
 
 class Migration(migrations.Migration):
-    safe = Safe.after_deploy()
+    stage = Stage.POST_DEPLOY
     dependencies = [("library", "0001_initial")]
     operations = []`,
     },
@@ -78,7 +78,10 @@ class Migration(migrations.Migration):
           via.set(parent, id);
           const pm = graph.nodes.get(parent)?.migration;
           if (!pm) continue;
-          if (ctx.stageOf(pm) === "post") culprits.push(pm);
+          // A migration django-safemigrate only delays (unmarked or `Safe.always`, behind a
+          // post-deploy one) is post-deploy through what it depends on: the culprit is further up.
+          const declaredPost = pm.stage ? pm.stage.stage === "post" : ctx.target.defaultStage === "post";
+          if (ctx.stageOf(pm) === "post" && declaredPost) culprits.push(pm);
           else if (leadsToPost.has(parent)) queue.push(parent);
         }
       }

@@ -140,7 +140,7 @@ const reported = new WeakSet<ParsedMigration>();
 
 function report(ctx: OperationContext | MigrationContext): void {
   const { migration } = ctx;
-  if (ctx.stage === "pre" && !migration.operationsUnknown && onlyCreatesTables(migration.operations)) return;
+  if (ctx.stage !== "post" && !migration.operationsUnknown && onlyCreatesTables(migration.operations)) return;
   const style = ctx.target.markerStyle;
   const example =
     style === "syzygy"
@@ -152,7 +152,9 @@ function report(ctx: OperationContext | MigrationContext): void {
     range: migration.classRange ?? WHOLE_FILE,
     message: `\`${migration.name}\` changes the database but does not declare when it runs (before or after the deploy).`,
     help: [
-      `Without a marker it runs at the default stage (${ctx.stage === "post" ? "post-deploy" : "pre-deploy"}) whatever it does: drops meant for after the deploy break the release still serving traffic, additions meant for before it arrive after the new release starts.`,
+      style === "safemigrate" && ctx.target.defaultStage !== "post"
+        ? `Without a marker django-safemigrate treats it as \`Safe.always()\` (its default since 5.0; \`Safe.after_deploy()\` before): \`safemigrate\` runs it before the deploy unless a post-deploy migration it depends on delays it${ctx.stage === "post" ? ", as one does here," : ""} until after, whatever it does: drops meant for after the deploy break the release still serving traffic, additions meant for before it arrive after the new release starts.`
+        : `Without a marker it runs at the default stage (${ctx.stage === "post" ? "post-deploy" : "pre-deploy"}) whatever it does: drops meant for after the deploy break the release still serving traffic, additions meant for before it arrive after the new release starts.`,
       `1. Declare the stage${style ? ` in the style the project uses (${style})` : ""}:\n${code(example)}`,
     ],
   });

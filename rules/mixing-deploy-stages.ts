@@ -76,7 +76,7 @@ class Migration(migrations.Migration):
       ],
       related: [
         ctx.relatedAt({ file: migration.path, range: first.op.range }, `${first.what} is here`),
-        ...(ctx.stageMarker ? [ctx.relatedAt({ file: migration.path, range: ctx.stageMarker.range }, "the migration is marked post-deploy here")] : []),
+        ...(ctx.stageMarker?.stage === "post" ? [ctx.relatedAt({ file: migration.path, range: ctx.stageMarker.range }, "the migration is marked post-deploy here")] : []),
       ],
     });
   },

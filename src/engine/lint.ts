@@ -285,7 +285,8 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
 
   // Every loaded file went through onLoaded: the load has started if any RunSQL lacks its facts.
   await sqlParserLoad;
-  const state = replay(graph, activeRules, target, cwd, isReported, emit, emitBuiltin);
+  const stages = deployStages(graph, target);
+  const state = replay(graph, activeRules, target, stages, cwd, isReported, emit, emitBuiltin);
   if (options.collectGarbage) collectBetweenPhases();
 
   for (const rule of activeRules) {
@@ -296,7 +297,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
         target,
         state,
         isReported,
-        stageOf: (m) => stageOf(m, target),
+        stageOf: (m) => stages.get(m.id) ?? m.stage?.stage ?? target.defaultStage,
         report: (m, finding) => emit(rule.meta, m.path, m.id, finding.range, finding),
       });
     } catch (error) {
@@ -399,8 +400,23 @@ function isSquash(m: ParsedMigration, graph: MigrationGraph<ParsedMigration>): b
 /** The ids of the replaced migrations whose files are on disk, once per graph (every migration of the replay asks). */
 const replacedOnDisk = oncePer((graph: MigrationGraph<ParsedMigration>) => new Set(graph.replaced.map((r) => r.id)));
 
-function stageOf(m: ParsedMigration, target: Target): DeployStage {
-  return m.stage?.stage ?? target.defaultStage;
+/**
+ * Each migration's deploy stage as the project's runner applies it, by id. A marker says it; an
+ * unmarked migration runs at the configured default stage. django-safemigrate differs twice:
+ * an unmarked migration is `Safe.always` (its default since 5.0; `Safe.after_deploy` before,
+ * which `default-stage = "post"` reproduces), and `safemigrate` delays an `always` migration
+ * that depends on a post-deploy one until after the deploy instead of blocking it (only a
+ * `Safe.before_deploy` one behind it is blocked). The graph's plan puts parents first.
+ */
+export function deployStages(graph: MigrationGraph<ParsedMigration>, target: Target): Map<string, DeployStage> {
+  const stages = new Map<string, DeployStage>();
+  const safemigrate = target.markerStyle === "safemigrate";
+  for (const m of graph.plan) {
+    const declared = m.stage?.stage ?? (safemigrate && target.defaultStage !== "post" ? "always" : target.defaultStage);
+    const delayed = safemigrate && declared === "always" && [...(graph.nodes.get(m.id)?.parents ?? [])].some((p) => stages.get(p) === "post");
+    stages.set(m.id, delayed ? "post" : declared);
+  }
+  return stages;
 }
 
 function resolveTarget(partial: Partial<Target> | undefined, migrations: ParsedMigration[]): Target {
@@ -476,6 +492,7 @@ function replay(
   graph: MigrationGraph<ParsedMigration>,
   rules: Rule[],
   target: Target,
+  stages: ReadonlyMap<string, DeployStage>,
   cwd: string,
   isReported: (m: ParsedMigration) => boolean,
   emit: Emit,
@@ -494,7 +511,7 @@ function replay(
     const reported = isReported(migration);
     // Advice modules import the names of the migration's own code that they copy.
     setAdviceImports(reported ? migration.imports : null);
-    const stage = stageOf(migration, target);
+    const stage = stages.get(migration.id) ?? target.defaultStage;
     const applyCtx = { app: migration.app, migration: migration.id, file: migration.path };
     const reportCrash = (rule: Rule, error: unknown) =>
       emitBuiltin(

@@ -6,7 +6,7 @@
 import type { Analysis } from "../engine/lint.js";
 import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { displayPath } from "../engine/lint.js";
+import { deployStages, displayPath } from "../engine/lint.js";
 import { literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
@@ -116,6 +116,7 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   const metas = new Map(result.rules.map((r) => [r.name, r] as const));
   const plan: ReleasePlan = { requiresDowntime: false, rollingDeploySafe: true, preDeploy: [], postDeploy: [], maintenance: [], notes: [] };
   const phaseOf = new Map<string, PlanStep["phase"]>();
+  const stages = deployStages(graph, target);
 
   for (const m of graph.plan) {
     if (!analysis.isReported(m)) continue;
@@ -125,12 +126,20 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
     const contractFinding = findings.find((d) => CONTRACT_RULES.has(d.rule));
     let stage: DeployStage;
     let reason: string;
-    if (m.stage) {
+    const delayed = stages.get(m.id) === "post" && (m.stage ? m.stage.stage === "always" : target.defaultStage !== "post");
+    if (delayed) {
+      // django-safemigrate runs an `always` migration behind a post-deploy one after the deploy.
+      stage = "post";
+      reason = `${m.stage ? `marked safe at any time (${markerName(m)})` : "unmarked, so `Safe.always()` (django-safemigrate's default)"}, and it depends on a post-deploy migration: \`safemigrate\` delays it until after the deploy`;
+    } else if (m.stage) {
       stage = m.stage.stage;
       reason = `marked ${stage === "post" ? "post-deploy" : stage === "always" ? "safe at any time" : "pre-deploy"} (${markerName(m)})`;
     } else if (contract.length > 0 || contractFinding) {
       stage = "post";
       reason = `contract step (${contract.length ? contract.map(describeOperation).join(", ") : contractFinding?.rule}): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy`;
+    } else if (target.markerStyle === "safemigrate" && target.defaultStage !== "post") {
+      stage = "always";
+      reason = "unmarked, so `Safe.always()` (django-safemigrate's default): `safemigrate` runs it before the new release starts";
     } else {
       stage = target.defaultStage;
       reason = stage === "post" ? "unmarked; the configured default stage is post-deploy" : "unmarked: Django's migrate runs it before the new release starts";
