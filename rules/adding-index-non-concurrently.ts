@@ -292,8 +292,10 @@ function fieldIndex(ctx: OperationContext): void {
     statements.push(...concurrentIndexStatements(partitioned, base, table, [column], gist));
   }
   if (change.addsLike && like) {
-    names.push(`${base}_like`);
-    statements.push(...concurrentIndexStatements(partitioned, `${base}_like`, table, [column], { opclass: like.opclass }));
+    // Django shortens a long name with the suffix counted (`_create_index_name`), not `<base>_like`.
+    const likeName = djangoIndexName(table, [column], "_like");
+    names.push(likeName);
+    statements.push(...concurrentIndexStatements(partitioned, likeName, table, [column], { opclass: like.opclass }));
   }
   const isAdd = ctx.op.kind === "AddField";
   const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : [])];
@@ -304,7 +306,7 @@ function fieldIndex(ctx: OperationContext): void {
   }
   if (like) {
     help.push(
-      `On PostgreSQL Django builds a second index, \`${base}_like\` (\`${like.opclass}\`, for \`LIKE\` lookups), so a recipe that only creates \`${base}\` leaves that one to a blocking build${like.certain ? "" : " (Django skips it if `db_collation` is non-deterministic)"}.`,
+      `On PostgreSQL Django builds a second index, \`${djangoIndexName(table, [column], "_like")}\` (\`${like.opclass}\`, for \`LIKE\` lookups), so a recipe that only creates \`${base}\` leaves that one to a blocking build${like.certain ? "" : " (Django skips it if `db_collation` is non-deterministic)"}.`,
     );
   }
   const steps: string[] = [];

@@ -15,7 +15,7 @@ function indexesOn(ctx: OperationContext, model: ModelState, field: FieldState, 
   } else if (field.dbIndex) {
     names.push(base);
   }
-  if ((field.primaryKey || field.unique || field.dbIndex) && likeIndexOpclass(field)) names.push(`${base}_like`);
+  if ((field.primaryKey || field.unique || field.dbIndex) && likeIndexOpclass(field)) names.push(djangoIndexName(table, [column], "_like"));
   for (const index of model.indexes) if (index.fields.some((f) => f.replace(/^-/, "") === field.name)) names.push(index.name);
   for (const c of model.constraints) {
     if (c.kind !== "unique" || !c.fields.includes(field.name)) continue;

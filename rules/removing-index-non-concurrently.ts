@@ -210,7 +210,7 @@ function alterField(ctx: OperationContext): void {
   const base = djangoIndexName(table, [column]);
   const drops: string[] = [];
   if (change.dropsIndex) drops.push(base);
-  if ((change.dropsIndex && !after.unique && likeIndexOpclass(before)) || change.dropsLike) drops.push(`${base}_like`);
+  if ((change.dropsIndex && !after.unique && likeIndexOpclass(before)) || change.dropsLike) drops.push(djangoIndexName(table, [column], "_like"));
   const dropped = drops.map((n) => `\`${n}\``);
   if (change.dropsUnique) {
     // Django finds the constraint by introspection: PostgreSQL's name when the column was created

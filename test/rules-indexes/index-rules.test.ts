@@ -57,6 +57,38 @@ describe("Django's derived names", () => {
     expect(name).toBe("inventory_warehouse__destination_location_47e1597c_fk_inventory");
   });
 
+  it("shortens a long _like name with its suffix counted, not as the plain name plus _like (Read the Docs organizations 0015)", () => {
+    // Printed by Django 4.2's `_create_index_name` on PostgreSQL.
+    expect(djangoIndexName("organizations_historicalorganization", ["extra_history_user_username"])).toBe("organizations_historicalor_extra_history_user_usernam_e106c501");
+    expect(djangoIndexName("organizations_historicalorganization", ["extra_history_user_username"], "_like")).toBe("organizations_historical_extra_history_user_usern_e106c501_like");
+  });
+
+  it("names the long _like index in the findings and recipes that drop, rebuild or build it", async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-long-like-"));
+    try {
+      const migrations = path.join(dir, "organizations", "migrations");
+      mkdirSync(migrations, { recursive: true });
+      writeFileSync(path.join(migrations, "__init__.py"), "");
+      const step = (name: string, dependency: string | null, operation: string) =>
+        writeFileSync(
+          path.join(migrations, `${name}.py`),
+          `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [${dependency ? `("organizations", "${dependency}")` : ""}]\n    operations = [\n        ${operation},\n    ]\n`,
+        );
+      step("0001_initial", null, 'migrations.CreateModel(name="HistoricalOrganization", fields=[("id", models.BigAutoField(primary_key=True)), ("extra_history_user_username", models.CharField(max_length=150, null=True, db_index=True))])');
+      step("0002_drop_index", "0001_initial", 'migrations.AlterField("historicalorganization", "extra_history_user_username", models.CharField(max_length=150, null=True))');
+      step("0003_add_index", "0002_drop_index", 'migrations.AlterField("historicalorganization", "extra_history_user_username", models.CharField(max_length=150, null=True, db_index=True))');
+      const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["removing-index-non-concurrently", "adding-index-non-concurrently"] });
+      const text = diagnostics.map((d) => [d.message, ...d.help].join("\n")).join("\n");
+      expect(text).toContain("organizations_historical_extra_history_user_usern_e106c501_like");
+      expect(text).not.toContain("organizations_historicalor_extra_history_user_usernam_e106c501_like");
+      expect(diagnostics.map((d) => d.rule).sort()).toEqual(["adding-index-non-concurrently", "removing-index-non-concurrently"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("names an index declared without a name as Index.set_name_with_model does, within 30 characters", () => {
     // Printed by Django 4.2's `Index(fields=...).set_name_with_model(Book)` (db_table library_book).
     expect(djangoModelIndexName("library_book", ["title", "pages"])).toBe("library_boo_title_e482d4_idx");
