@@ -2,7 +2,7 @@ import { mayRedefineColumn, rawStepsDid, rawStepsMay } from "../src/engine/raw-s
 import { columnLeftByRemoval } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import type { SqlStatementFact } from "../src/sql/sql-facts.js";
-import { alterFieldSnippet, djangoHas, dropColumnSql, fieldWith, notNullViolation, pyValue } from "../src/advice/snippets.js";
+import { alterFieldSnippet, dbDefaultFor, djangoHas, dropColumnSql, fieldWith, notNullViolation } from "../src/advice/snippets.js";
 import { columnFillableLater } from "../src/engine/default-set-later.js";
 import { keepOrderColumn } from "./dropping-column.js";
 
@@ -68,10 +68,10 @@ migrations.SeparateDatabaseAndState(
         `Deploy, and drop the column in a later post-deploy migration:\n${dropColumnSql(table, columnName, ctx.target.database)}`,
       ];
     } else {
-      const expand =
-        djangoHas(ctx.target, 5, 0) && column.hasDefault
-          ? fieldWith(column.call, { db_default: pyValue(column.default) })
-          : fieldWith(column.call, { null: "True" });
+      // A default evaluated in Python (`dict`, `uuid.uuid4`) has no database twin: `db_default=dict`
+      // fails ("Object of type type is not JSON serializable" on a JSONField).
+      const dbDefault = djangoHas(ctx.target, 5, 0) && column.hasDefault ? dbDefaultFor(column.default) : null;
+      const expand = dbDefault !== null ? fieldWith(column.call, { db_default: dbDefault }) : fieldWith(column.call, { null: "True" });
       steps = [
         `Let the database fill the column first, in a migration that runs before this one (it is instant on PostgreSQL):\n${alterFieldSnippet(model.key, name, expand)}`,
         `Then remove \`${name}\` from the model state, deploy, and drop the column in a later post-deploy migration.`,
