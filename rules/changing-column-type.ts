@@ -1,4 +1,5 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
+import { CHAR_DEFAULT_LENGTH } from "../src/engine/field-changes.js";
 import { columnOf, declaredDbType, fieldFromCall, hasUnknownOptions, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
@@ -16,17 +17,6 @@ export interface ColumnType {
   scale?: number;
 }
 
-/** Default `max_length` of Django's char-based fields (their `__init__` sets it). */
-const CHAR_DEFAULT_LENGTH: Record<string, number | null> = {
-  CharField: null,
-  SlugField: 50,
-  EmailField: 254,
-  URLField: 200,
-  FileField: 100,
-  ImageField: 100,
-  FilePathField: 100,
-  CommaSeparatedIntegerField: null,
-};
 
 /** Integer-like types: same on every engine except MySQL's UNSIGNED variants. */
 const INTEGER_TYPES: Record<string, { pg: string; mysql: string }> = {

@@ -86,6 +86,30 @@ export function dropsForeignKey(before: FieldState, after: FieldState): boolean 
   return alteredOptions(before, after, ["db_comment"]).length > 0;
 }
 
+/** Default `max_length` of Django's char-based fields (their `__init__` sets it). */
+export const CHAR_DEFAULT_LENGTH: Record<string, number | null> = {
+  CharField: null,
+  SlugField: 50,
+  EmailField: 254,
+  URLField: 200,
+  FileField: 100,
+  ImageField: 100,
+  FilePathField: 100,
+  CommaSeparatedIntegerField: null,
+};
+
+/**
+ * Whether two fields of different classes make the same varchar column (`URLField(max_length=512)`
+ * to `CharField(max_length=512)`, Read the Docs oauth 0019): `_alter_field` finds no type to
+ * change and `sqlmigrate` prints "(no-op)". Relations and unknown lengths are not.
+ */
+function sameVarchar(before: FieldState, after: FieldState): boolean {
+  if (before.relation || after.relation || !(before.type in CHAR_DEFAULT_LENGTH) || !(after.type in CHAR_DEFAULT_LENGTH)) return false;
+  const length = (field: FieldState) => field.maxLength ?? (field.kwargs.max_length ? null : (CHAR_DEFAULT_LENGTH[field.type] ?? null));
+  const a = length(before);
+  return a !== null && a === length(after);
+}
+
 /** Options of model validation, which no database sees. */
 const VALIDATION_OPTIONS = ["unique_for_date", "unique_for_month", "unique_for_year"];
 
@@ -124,7 +148,8 @@ export function databaseChanges(before: FieldState, after: FieldState, database:
   const altered = alteredOptions(before, after);
   if (database === "sqlite") return altered;
   const pythonOnly = before.type === after.type ? (PYTHON_ONLY_BY_CLASS[after.type] ?? []) : [];
-  const changes = altered.filter((key) => !pythonOnly.includes(key) && !VALIDATION_OPTIONS.includes(key));
+  const sameColumn = before.type !== after.type && sameVarchar(before, after);
+  const changes = altered.filter((key) => !pythonOnly.includes(key) && !VALIDATION_OPTIONS.includes(key) && !(sameColumn && (key === "type" || key === "max_length")));
   // A new class making the same column, like a new `default`, changes SQL only through the foreign key.
   if ((!changes.includes("default") && !changes.includes("class")) || dropsForeignKey(before, after)) return changes;
   return changes.filter((key) => key !== "default" && key !== "class");

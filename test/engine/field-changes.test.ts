@@ -24,6 +24,21 @@ const MODELS = `        migrations.CreateModel("P", [("id", models.AutoField(pri
         migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.ForeignKey(on_delete=models.CASCADE, to="app.p"))]),`;
 
 describe("what Django's schema editor alters", () => {
+  it("nothing for another class with the same varchar column (Read the Docs oauth 0019: sqlmigrate prints no-op)", () => {
+    const url = `        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.URLField(max_length=512, blank=True))]),`;
+    expect(databaseChanges(fields(url, "models.CharField(max_length=512, blank=True)").before, fields(url, "models.CharField(max_length=512, blank=True)").after)).toEqual([]);
+    // URLField's own default length, 200, against a CharField that writes it.
+    const plain = `        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.URLField())]),`;
+    const same = fields(plain, "models.CharField(max_length=200)");
+    expect(databaseChanges(same.before, same.after)).toEqual([]);
+    // Another length is another column type; a SlugField's index goes with its class; SQLite remakes the table.
+    const longer = fields(plain, "models.CharField(max_length=300)");
+    expect(databaseChanges(longer.before, longer.after)).toEqual(["type", "max_length"]);
+    const slug = fields(`        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.SlugField())]),`, "models.CharField(max_length=50)");
+    expect(databaseChanges(slug.before, slug.after)).toEqual(["db_index"]);
+    expect(databaseChanges(same.before, same.after, "sqlite")).not.toEqual([]);
+  });
+
   it("compares the target model as Django does: by label, whatever the migration wrote, also after a RenameModel", () => {
     const { before, after } = fields(`${MODELS}\n        migrations.RenameModel("P", "Place"),`, `models.ForeignKey(on_delete=models.CASCADE, to="Place")`);
     expect(before.kwargs.to).toMatchObject({ value: "app.Place" });
