@@ -68,7 +68,7 @@ export const addingNullableColumnWithDefault: Rule = {
         `1. Keep this migration, and after the new release is live fill the rows the old release left NULL, in a batched data migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${code(
           [
             "migrations.RunSQL(",
-            `    [(${py(`UPDATE ${sqlIdent(table)} SET ${sqlIdent(column)} = %s WHERE ${sqlIdent(column)} IS NULL`)}, [${value}])],`,
+            `    [(${py(`UPDATE ${sqlIdent(table, ctx.target.database)} SET ${sqlIdent(column, ctx.target.database)} = %s WHERE ${sqlIdent(column, ctx.target.database)} IS NULL`)}, [${value}])],`,
             "    reverse_sql=migrations.RunSQL.noop,",
             ")",
           ].join("\n"),

@@ -84,6 +84,12 @@ describe("the SQL of every recipe on MySQL and SQLite", () => {
     expect(literals.filter((sql) => /DROP COLUMN IF EXISTS/i.test(sql))).toEqual([]);
     expect(literals.some((sql) => sql.startsWith("ALTER TABLE `library_book` DROP COLUMN `"))).toBe(true);
   });
+  it("MySQL before Django 5.0: the backfill of a nullable column's default quotes with backquotes (addons-server)", async () => {
+    const dir = path.join(RULE_FIXTURES, "adding-nullable-column-with-default", "bad", "constant-default");
+    const { diagnostics } = await lint([dir], { cwd: dir, target: { database: "mysql", django: [4, 2] }, ruleNames: ["adding-nullable-column-with-default"] });
+    const literals = diagnostics.flatMap(sqlLiterals);
+    expect(literals).toEqual([expect.stringMatching(/^UPDATE `library_book` SET `\w+` = %s WHERE `\w+` IS NULL$/)]);
+  });
   it("SQLite: no DROP COLUMN IF EXISTS and one table per DROP TABLE", async () => {
     const literals = (await lintBadCases("sqlite")).flatMap(sqlLiterals);
     expect(literals.length).toBeGreaterThan(20);
