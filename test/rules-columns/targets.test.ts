@@ -179,7 +179,7 @@ describe("defaults per target", () => {
     expect(old?.help.join("\n")).toContain(`ALTER TABLE \\"library_book\\" ALTER COLUMN \\"language\\" SET DEFAULT 'en';`);
     expect(old?.help.join("\n")).not.toContain("1. Let the database");
     const mysql = (await lintOps(op, { django: [4, 2], database: "mysql" }))[0];
-    expect(mysql?.help.join("\n")).toContain(`UPDATE "library_book" SET "language" = %s WHERE "language" IS NULL`);
+    expect(mysql?.help.join("\n")).toContain("UPDATE `library_book` SET `language` = %s WHERE `language` IS NULL");
   });
   it("not before a post-deploy migration's old release: only the misplaced addition is reported", async () => {
     const op = `        migrations.AddField("book", "language", models.CharField(default="en", max_length=5, null=True)),`;
