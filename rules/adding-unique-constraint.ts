@@ -1,8 +1,10 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { callOf, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   alterFieldSnippet,
+  code,
   createIndexConcurrentlySql,
   djangoIndexName,
   fieldWith,
@@ -98,6 +100,7 @@ export const addingUniqueConstraint: Rule = {
         "Make the new release reject duplicates (form/model validation), and remove existing duplicates in a data migration; check with `SELECT cols, COUNT(*) ... GROUP BY cols HAVING COUNT(*) > 1`.",
         "In a migration with `atomic = False`, keep the constraint in state and build it with `SeparateDatabaseAndState`: `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS` (SHARE UPDATE EXCLUSIVE), then `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE USING INDEX` (a brief lock, no scan). A conditional `UniqueConstraint` is only the unique index.",
         "For field-level `unique=True` on varchar/text columns, also build Django's `<name>_like` index concurrently.",
+        "When the same columns were unique until an earlier operation of the migration (Django 5's move of `unique_together` to `Meta.constraints`: `AlterUniqueTogether(..., set())`, then `AddConstraint`), rename the old constraint instead of building a new one: both operations in `state_operations`, and `ALTER TABLE ... RENAME CONSTRAINT <old> TO <new>` in `database_operations`.",
         "On a partitioned table (configuration `partitioned-tables`, or created by `RunSQL(\"CREATE TABLE ... PARTITION BY ...\")`) PostgreSQL refuses both `CREATE INDEX CONCURRENTLY` and `USING INDEX` on the parent: build each partition's unique index concurrently and make it that partition's constraint with `USING INDEX`, then `ALTER TABLE <parent> ADD CONSTRAINT ... UNIQUE (...)`, which adopts the partitions' constraints without building an index. The unique key must include every partitioning column.",
       ],
       severityReason: "Error on PostgreSQL: the table is locked for the whole index build. Warning elsewhere: the build is online, but duplicates make the migration fail.",
@@ -135,14 +138,61 @@ class Migration(migrations.Migration):
     ]`,
     },
   },
-  operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField"],
+  operationKinds: ["AddConstraint", "AlterUniqueTogether", "AddField", "AlterField", "RemoveConstraint"],
   operation(ctx) {
     const { op } = ctx;
+    if (op.kind === "AlterUniqueTogether" || op.kind === "RemoveConstraint") noteDroppedUnique(ctx);
     if (op.kind === "AddConstraint") return addConstraint(ctx);
     if (op.kind === "AlterUniqueTogether") return alterUniqueTogether(ctx);
     if (op.kind === "AddField" || op.kind === "AlterField") return fieldUnique(ctx);
   },
 };
+
+/**
+ * A unique column set an earlier operation of the migration dropped (`AlterUniqueTogether` without
+ * it, `RemoveConstraint` of a plain `UniqueConstraint`): Django 5's conversion of
+ * `unique_together` to `Meta.constraints` writes `AlterUniqueTogether(..., set())` and then
+ * `AddConstraint(UniqueConstraint(...))` over the same columns (Tabbycat participants 0022).
+ */
+interface DroppedUnique {
+  modelKey: string;
+  columns: string[];
+  /** The dropped constraint's name in the database. */
+  name: string;
+  /** The operation that dropped it, as written, and its kind. */
+  source: string;
+  kind: string;
+  /** How many unique sets that operation dropped. */
+  sets: number;
+}
+
+const droppedUnique = new WeakMap<ParsedMigration, DroppedUnique[]>();
+
+function noteDroppedUnique(ctx: OperationContext): void {
+  const { op } = ctx;
+  const model = existingModel(ctx, op.kind === "AlterUniqueTogether" ? "name" : "model_name");
+  if (!model || ctx.effect === "state") return;
+  const table = ctx.tableOf(model);
+  let dropped: { columns: string[]; name: string }[] = [];
+  if (op.kind === "AlterUniqueTogether") {
+    for (const set of togetherAdded(togetherList(op.args.unique_together), model.uniqueTogether)) {
+      const columns = columnsOfFields(ctx, model, set);
+      if (columns) dropped.push({ columns, name: djangoIndexName(table, columns, "_uniq") });
+    }
+  } else {
+    const name = literalString(op.args.name);
+    const constraint = model.constraints.find((c) => c.name === name);
+    const value = constraint?.kind === "unique" && !constraint.hasCondition ? constraint.value : null;
+    if (constraint && value?.kind === "call" && value.args.length === 0 && !value.kwargs.include && !value.kwargs.opclasses && !value.kwargs.deferrable) {
+      const columns = columnsOfFields(ctx, model, constraint.fields);
+      if (columns) dropped = [{ columns, name: constraint.name }];
+    }
+  }
+  if (dropped.length === 0) return;
+  const list = droppedUnique.get(ctx.migration) ?? [];
+  for (const d of dropped) list.push({ modelKey: `${model.app}.${model.key}`, ...d, source: operationSource(op), kind: op.kind, sets: dropped.length });
+  droppedUnique.set(ctx.migration, list);
+}
 
 function addConstraint(ctx: OperationContext): void {
   const model = existingModel(ctx, "model_name");
@@ -159,6 +209,11 @@ function addConstraint(ctx: OperationContext): void {
   const deferrable = deferrableText === null || !/(^|\.)(DEFERRED|IMMEDIATE)$/.test(deferrableText) ? null : deferrableText.endsWith("DEFERRED") ? "DEFERRED" : "IMMEDIATE";
   const hasCondition = kwargs.condition !== undefined && kwargs.condition.kind !== "none";
   const where = hasCondition ? conditionSql(kwargs.condition, (field) => fieldColumn(ctx, model, field)) : null;
+  // The same columns were unique until an earlier operation of this migration: no duplicates, and
+  // the old constraint can be renamed instead of built again (the same column order keeps its index).
+  const plain = columns !== null && !hasCondition && !indexOnly && deferrable === null;
+  const renamed = plain ? droppedUnique.get(ctx.migration)?.find((d) => d.modelKey === `${model.app}.${model.key}` && sameColumns(d.columns, columns)) : undefined;
+  if (renamed && ctx.target.database !== "postgresql") return;
   report(ctx, model, {
     subject: `\`UniqueConstraint\` \`${name}\``,
     target: { name, columns: hasCondition && !where ? null : columns, constraint: !indexOnly, deferrable, where },
@@ -168,7 +223,14 @@ function addConstraint(ctx: OperationContext): void {
     dupWhere: where,
     stateOp: operationSource(ctx.op),
     noteIndexOnly: indexOnly,
+    noDuplicates: renamed ? `The same columns were unique until the \`${renamed.kind}\` earlier in this migration dropped \`${renamed.name}\`, so there are no duplicates: the lock is the problem, and the index need not be built again.` : null,
+    renamed: renamed && columns && renamed.columns.join(",") === columns.join(",") ? renamed : null,
   });
+}
+
+/** Whether two column lists hold the same columns (uniqueness does not depend on their order). */
+function sameColumns(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((c) => b.includes(c));
 }
 
 /** The column of `field` (a field's name, or a foreign key's `<name>_id` attribute) in `model`, or null. */
@@ -256,6 +318,8 @@ interface ReportInput {
   like?: { name: string; column: string; opclass: string } | null;
   /** Why existing rows cannot hold duplicates (a column NULL in every row, a former primary key), as the help says it. */
   noDuplicates?: string | null;
+  /** The unique constraint over the same columns, in the same order, that an earlier operation of the migration dropped: renamed, it is this one. */
+  renamed?: DroppedUnique | null;
   /** Columns for the duplicates check, or null when it cannot be written (or there can be none). */
   dupColumns: string[] | null;
   /** The condition the duplicates query keeps to (a conditional constraint's). */
@@ -315,6 +379,23 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
       severity: "warning",
       message: `Adding ${input.subject} to \`${table}\` fails if existing rows hold duplicates.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    });
+    return;
+  }
+  if (input.renamed) {
+    const { name, source, sets } = input.renamed;
+    const to = input.target.name;
+    const rename = (a: string, b: string) => `ALTER TABLE ${sqlIdent(table)} RENAME CONSTRAINT ${sqlIdent(a)} TO ${sqlIdent(b)};`;
+    ctx.report({
+      range: ctx.op.range,
+      message: `Adding ${input.subject} builds a unique index on \`${table}\` under an ACCESS EXCLUSIVE lock (reads and writes blocked), though \`${name}\` over the same columns was dropped just before.`,
+      help: [
+        ...help,
+        `1. Keep the old constraint and rename it (PostgreSQL renames its index with it: ACCESS EXCLUSIVE for a catalog change only, no build), with both operations in state only${sets > 1 ? `; rename the other unique sets the \`AlterUniqueTogether\` drops the same way, in the same \`database_operations\`` : ""}:\n${code(
+          separateDatabaseAndState([`${source},`, `${input.stateOp},`], [runSqlLines(rename(name, to), rename(to, name))]),
+        )}`,
+        `2. \`${name}\` is the name Django gave the old constraint; if the table's constraints were made otherwise, check it with \`\\d ${table}\` first.`,
+      ],
     });
     return;
   }

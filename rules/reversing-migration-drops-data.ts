@@ -8,6 +8,7 @@ import {
   isColumnless,
   literalString,
   primaryKeyOf,
+  stringList,
   togetherAdded,
   togetherList,
   truncateName,
@@ -341,6 +342,24 @@ class Migration(migrations.Migration):
   },
 };
 
+/**
+ * Whether an operation after this one in the migration makes `fields` of the model unique again
+ * (a plain `UniqueConstraint` or a `unique_together` set over the same fields): until the
+ * reversal drops that one, no duplicate can be written.
+ */
+function uniqueAgainLater(ctx: OperationContext, modelKey: string, fields: readonly string[]): boolean {
+  const same = (other: readonly string[]) => other.length === fields.length && other.every((f) => fields.includes(f));
+  const at = ctx.migration.operations.indexOf(ctx.parent ?? ctx.op);
+  return ctx.migration.operations.slice(at + 1).some((later) => {
+    if (literalString(modelArg(later))?.toLowerCase() !== modelKey) return false;
+    if (later.kind === "AlterUniqueTogether") return togetherList(later.args.unique_together).some(same);
+    const value = later.kind === "AddConstraint" ? later.args.constraint : undefined;
+    if (value?.kind !== "call" || !/(^|\.)UniqueConstraint$/.test(value.callee) || value.args.length > 0) return false;
+    const condition = value.kwargs.condition;
+    return (condition === undefined || condition.kind === "none") && same(stringList(value.kwargs.fields));
+  });
+}
+
 /** The argument that names the operation's model: `name` for `AlterUniqueTogether` (a model option), `model_name` for the rest. */
 function modelArg(op: Operation): PyValue | undefined {
   return op.kind === "AlterUniqueTogether" ? op.args.name : op.args.model_name;
@@ -361,11 +380,14 @@ function reportRejectedData(ctx: OperationContext): void {
     const name = literalString(op.args.name);
     const constraint = model.constraints.find((c) => c.name === name);
     if (!constraint || constraint.kind === "other") return;
+    if (constraint.kind === "unique" && !constraint.hasCondition && constraint.value.kind === "call" && constraint.value.args.length === 0 && uniqueAgainLater(ctx, model.key, constraint.fields)) return;
     const indexOnly = constraint.kind === "unique" && constraint.value.kind === "call" && uniqueIndexOnly(constraint.value);
     problem = removedConstraint(ctx, model, `${constraint.kind} constraint \`${constraint.name}\``, constraint.kind, indexOnly);
   } else {
     if (!op.args.unique_together) return;
-    const dropped = togetherAdded(togetherList(op.args.unique_together), model.uniqueTogether);
+    // A set a later operation makes unique again (Django 5's move to `Meta.constraints`:
+    // AlterUniqueTogether(set()) then AddConstraint(UniqueConstraint(...))) cannot gain duplicates.
+    const dropped = togetherAdded(togetherList(op.args.unique_together), model.uniqueTogether).filter((set) => !uniqueAgainLater(ctx, model.key, set));
     if (dropped.length === 0) return;
     problem = removedConstraint(ctx, model, `\`unique_together\` ${dropped.map((t) => `(${t.join(", ")})`).join(", ")}`, "unique");
   }

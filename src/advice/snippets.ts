@@ -77,7 +77,8 @@ export function pyValue(value: PyValue | null | undefined): string {
     case "tuple":
       return value.items.length === 1 ? `(${pyValue(value.items[0])},)` : `(${value.items.map(pyValue).join(", ")})`;
     case "set":
-      return `{${value.items.map(pyValue).join(", ")}}`;
+      // `{}` is an empty dict in Python.
+      return value.items.length === 0 ? "set()" : `{${value.items.map(pyValue).join(", ")}}`;
     case "dict":
       return `{${value.entries.map((e) => `${pyValue(e.key)}: ${pyValue(e.value)}`).join(", ")}}`;
     case "call":
