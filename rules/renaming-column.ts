@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { alterFieldSnippet, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
@@ -14,7 +15,7 @@ export const renamingColumn: Rule = {
     hazards: ["H05"],
     docs: {
       summary: "Renaming a column that the running release still uses",
-      what: "Flags `RenameField` when the column name really changes (no `db_column` keeps it), and `AlterField` that changes `db_column`, on an existing managed table; also an `AlterField` that points a many-to-many field without `through` at another model, which renames the join table's column after the new model and re-adds its foreign key, validated. A column the same migration added (`AddField`, then renamed) is not flagged: the old release never used it.",
+      what: "Flags `RenameField` when the column name really changes (no `db_column` keeps it), and `AlterField` that changes `db_column`, on an existing managed table; also an `AlterField` that points a many-to-many field without `through` at another model, which renames the join table's column after the new model and re-adds its foreign key, validated. A column the same migration added (`AddField`, then renamed) is not flagged: the old release never used it. Nor is a column renamed back before an atomic migration commits on PostgreSQL or SQLite (a rename then a `db_column` pinning the old name, a foreign key turned into a plain field and renamed back): no other session sees the name change; a chain of renames is reported once, at the first.",
       why: "A rename is instant, but only one name exists at a time: the old release keeps using the old column name and fails on every query of the model until it is gone; the new release fails if the migration runs late.",
       recipe: [
         "Rename only the Python attribute: keep the column by setting `db_column` to the old column name on the field, then rename the field. Django sees the same column and emits no SQL.",
@@ -81,6 +82,16 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     const oldColumn = columnOf(oldField);
     const newColumn = columnOf(newField);
     if (!oldColumn || !newColumn || oldColumn === newColumn) return;
+    // A column an earlier rename of this migration made: the old release never used it, and the
+    // first rename's finding covers the change.
+    const made = renamedIn(ctx);
+    const transient = made.has(`${table}.${oldColumn}`);
+    made.add(`${table}.${newColumn}`);
+    if (transient) return;
+    // Renamed back before the migration commits (commcare-hq form_processor 0044: a foreign key
+    // turned into a CharField, `case_id` to `case`, then RenameField back to `case_id`): in one
+    // transaction no other session sees the name change. MySQL commits each DDL statement.
+    if (ctx.migration.atomic && ctx.target.database !== "mysql" && columnAtEnd(ctx, model.key, newField) === oldColumn) return;
     const pinned = fieldWith(oldField.call, { db_column: py(oldColumn) });
     const help = [
       `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
@@ -106,6 +117,47 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     });
   },
 };
+
+/** Per run (its database state) and migration, the columns the migration's renames made (`table.column`). */
+const renamedInto = new WeakMap<object, WeakMap<ParsedMigration, Set<string>>>();
+
+function renamedIn(ctx: OperationContext): Set<string> {
+  let run = renamedInto.get(ctx.db);
+  if (!run) renamedInto.set(ctx.db, (run = new WeakMap()));
+  let made = run.get(ctx.migration);
+  if (!made) run.set(ctx.migration, (made = new Set()));
+  return made;
+}
+
+/**
+ * The column of the field `after` (the field as this operation leaves it) once the rest of the
+ * migration's top-level operations have run: followed through later `RenameField`s and
+ * `AlterField`s of it; null when something else happens to it or its model.
+ */
+function columnAtEnd(ctx: OperationContext, modelKey: string, after: FieldState): string | null {
+  const operations = ctx.migration.operations;
+  let field = after;
+  for (const later of operations.slice(operations.indexOf(ctx.parent ?? ctx.op) + 1)) {
+    const model = literalString(later.args.model_name)?.toLowerCase();
+    if (later.kind === "RenameModel" || later.kind === "DeleteModel") {
+      if (literalString(later.args.old_name ?? later.args.name)?.toLowerCase() === modelKey) return null;
+      continue;
+    }
+    if (model !== modelKey) continue;
+    if (later.kind === "RenameField" && literalString(later.args.old_name) === field.name) {
+      const name = literalString(later.args.new_name);
+      if (!name) return null;
+      field = { ...field, name };
+    } else if (later.kind === "AlterField" && literalString(later.args.name) === field.name && later.args.field) {
+      field = fieldFromCall(field.name, later.args.field, ctx.migration.app, modelKey, null);
+    } else if (later.kind === "RemoveField" && literalString(later.args.name) === field.name) {
+      return null;
+    } else if (later.unknown || later.kind === "SeparateDatabaseAndState") {
+      return null;
+    }
+  }
+  return columnOf(field);
+}
 
 /**
  * An `AlterField` that points a many-to-many field without `through` at another model: Django
