@@ -1713,11 +1713,18 @@ function readThirdParty(
  */
 function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migration"): OperationCatalog {
   const local = new Map<string, OperationEntry>();
+  const byName = new Map(classes.map((c) => [c.childForFieldName("name")?.text ?? "", c] as const));
   for (const cls of classes) {
     const name = cls.childForFieldName("name")?.text;
     const bases = (cls.childForFieldName("superclasses")?.namedChildren ?? []).filter((b) => b.type !== "comment");
-    const base = bases.length === 1 && bases[0] ? dottedName(bases[0]) : null;
+    // With several bases, the operation is the last; those before it must be mixins of this
+    // module (`class HqRunSQL(HqOpMixin, RunSQL)`, commcare-hq), whose methods come first in
+    // Python's method order.
+    const last = bases[bases.length - 1];
+    const base = last && (bases.length === 1 || last.type !== "keyword_argument") ? dottedName(last) : null;
     if (!name || base === null || name === "Migration") continue;
+    const mixins = bases.slice(0, -1).map((b) => mixinBody(byName.get(b.type === "identifier" ? b.text : "")));
+    if (mixins.some((m) => m === null)) continue;
     const builtin = builtinOperation(qualify(ctx, base));
     // Django's `Operation` itself: its `state_forwards` and `database_forwards` raise, so a
     // subclass says what each does, and an `__init__` of its own maps no built-in's arguments.
@@ -1726,7 +1733,7 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
     if (!builtin && !parent && !abstract) continue;
     const methods = new Map<string, SyntaxNode | null>();
     let stateParameter: string | null = null;
-    for (const stmt of cls.childForFieldName("body")?.namedChildren ?? []) {
+    for (const stmt of [...mixins.reverse().flatMap((m) => m ?? []), ...(cls.childForFieldName("body")?.namedChildren ?? [])]) {
       const def = definitionOf(stmt);
       const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
       if (def && method) methods.set(method, def.childForFieldName("body"));
@@ -1777,6 +1784,17 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
     });
   }
   return local;
+}
+
+/**
+ * The statements of a mixin class of the module (no base, or `object`), or null for anything else:
+ * an unknown class, or one with bases of its own, whose methods could come from anywhere.
+ */
+function mixinBody(cls: SyntaxNode | undefined): SyntaxNode[] | null {
+  if (!cls) return null;
+  const bases = (cls.childForFieldName("superclasses")?.namedChildren ?? []).filter((b) => b.type !== "comment");
+  if (bases.some((b) => b.text !== "object")) return null;
+  return cls.childForFieldName("body")?.namedChildren ?? [];
 }
 
 /** Django's base class of every operation, where migrations import it from. */
@@ -1856,11 +1874,21 @@ function overrideKind(body: SyntaxNode | null, method: string, base: string, sta
       case "return_statement": {
         const value = stmt.namedChildren.find((c) => c.type !== "comment");
         if (!value || value.type === "string" || (stmt.type === "return_statement" && value.type === "none")) return true;
+        // `db_alias = schema_editor.connection.alias`: a name bound to an attribute, no call.
+        if (value.type === "assignment" && value.childForFieldName("left")?.type === "identifier" && value.childForFieldName("right")?.type === "attribute") return true;
         if (isBaseCall(value)) return (callsBase = true);
         return stmt.type === "expression_statement" && reloads(value);
       }
       case "try_statement":
         return stmt.namedChildren.every((c) => (c.type === "block" ? c.namedChildren.every(quiet) : CLAUSES.has(c.type) && quiet(c)));
+      case "if_statement": {
+        // The router's gate, which Django's own operations apply (`if router.allow_migrate(...)`,
+        // `self.allow_migrate_model(...)`, commcare-hq's `allow_migrate(db_alias, app_label)`):
+        // where it lets the operation run, the operation runs as the built-in.
+        const condition = stmt.childForFieldName("condition");
+        const gate = condition?.type === "call" && /(^|\.)allow_migrate(_model)?$/.test(condition.childForFieldName("function")?.text ?? "");
+        return gate && stmt.childrenForFieldName("alternative").length === 0 && (stmt.childForFieldName("consequence")?.namedChildren ?? []).every(quiet);
+      }
       case "except_clause":
       case "else_clause":
       case "finally_clause":
@@ -2353,7 +2381,10 @@ export class HelperModule {
     if (cls) {
       // The module's operation class: like one the migration defines, with the call's arguments.
       const sameAs = cls.sameAs;
-      if (sameAs === "SeparateDatabaseAndState" || sameAs === "RunSQL") return `it subclasses \`${sameAs}\`, whose nested operations rollsafe reads only where the migration defines the class`;
+      // A `RunSQL` without `state_operations` (its third parameter) has none to read: only its SQL
+      // (commcare-hq's `HqRunSQL`).
+      const nested = sameAs === "SeparateDatabaseAndState" || (sameAs === "RunSQL" && ("state_operations" in keywords || positional.length > 2));
+      if (nested) return `it subclasses \`${sameAs}\`, whose nested operations rollsafe reads only where the migration defines the class`;
       const value: Extract<PyValue, { kind: "call" }> = { kind: "call", callee: call.callee, qualified: call.callee, args: positional, kwargs: keywords, hasSplat: false, range: call.range };
       const resolved = resolveThirdParty(call.callee, cls, mapArguments(value, cls.params ?? builtinParams(sameAs ?? "")));
       if (!resolved.ok && resolved.stateKnown && sameAs && call.unknown) {

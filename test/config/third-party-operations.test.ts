@@ -129,6 +129,58 @@ class MailingListPrimaryKey(migrations.AlterField):
     expect(primaryKey?.unknown?.reason).toBe("`MailingListPrimaryKey` is a subclass of `migrations.AlterField` defined in this migration with its own `__init__`");
   });
 
+  it("mixins of the migration before the operation base: their methods come first, and a router gate runs the built-in", () => {
+    const classes = `from django.db import router
+
+
+class Routed(object):
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        alias = schema_editor.connection.alias
+        if router.allow_migrate(alias, app_label):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class Quiet:
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        pass
+
+
+class Checked(object):
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if column_missing(schema_editor):
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class RoutedRemoveIndex(Routed, migrations.RemoveIndex):
+    pass
+
+
+class QuietRemoveIndex(Quiet, Routed, migrations.RemoveIndex):
+    pass
+
+
+class CheckedRemoveIndex(Checked, migrations.RemoveIndex):
+    pass
+
+
+class ImportedMixinRemoveIndex(ImportedMixin, migrations.RemoveIndex):
+    pass
+`;
+    const [routed, quiet, checked, imported] = ops(
+      `        RoutedRemoveIndex("book", "book_title_idx"),
+        QuietRemoveIndex("book", "book_title_idx"),
+        CheckedRemoveIndex("book", "book_title_idx"),
+        ImportedMixinRemoveIndex("book", "book_title_idx"),`,
+      classes,
+    );
+    expect(routed).toMatchObject({ kind: "RemoveIndex", thirdParty: { sameAs: "RemoveIndex", state: "same", database: "same" } });
+    expect(quiet).toMatchObject({ kind: "RemoveIndex", thirdParty: { state: "same", database: "none" } });
+    // Another condition decides whether the SQL runs: not read.
+    expect(checked?.unknown?.reason).toBe("`CheckedRemoveIndex` is a subclass of `migrations.RemoveIndex` defined in this migration whose `database_forwards` rollsafe does not read");
+    // A mixin from elsewhere may define anything.
+    expect(imported?.unknown?.reason).toBe("custom operation `ImportedMixinRemoveIndex`");
+  });
+
   it("a class of the same name from another module stays unknown", () => {
     const [op] = ops(`        SafeRemoveField(model_name="book", name="pages"),`, "from shop.ops import SafeRemoveField");
     expect(op?.unknown?.reason).toBe("custom operation `SafeRemoveField`");

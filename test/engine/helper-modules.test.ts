@@ -436,6 +436,49 @@ def make_table_renamer(from_name: str, to_name: str) -> migrations.RunSQL:
     expect(inline?.fix).toBeDefined();
   });
 
+  it("reads commcare-hq's RunSQL subclass with a router-gated mixin, and a plain RunSQL subclass, where the call passes no state_operations", async () => {
+    writeFileSync(
+      path.join(project, "shop", "operations.py"),
+      `from django.db import migrations
+from django.db.migrations.operations.special import RunSQL
+
+from shop.routers import allow_migrate
+
+
+class HqOpMixin(object):
+    """Runs the operation only on the databases the router allows."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        db_alias = schema_editor.connection.alias
+        if allow_migrate(db_alias, app_label):
+            super(HqOpMixin, self).database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class HqRunSQL(HqOpMixin, RunSQL):
+    pass
+
+
+class PlainRunSQL(migrations.RunSQL):
+    pass
+`,
+    );
+    migration(
+      "0002_sql",
+      "from shop.operations import HqRunSQL, PlainRunSQL",
+      `        HqRunSQL("ALTER TABLE shop_book ADD CONSTRAINT pages_positive CHECK (pages > 0)", "SELECT 1"),
+        PlainRunSQL("UPDATE shop_book SET pages = 1", "SELECT 1"),
+        PlainRunSQL("SELECT 1", "SELECT 1", [migrations.RemoveField("book", "pages")]),`,
+    );
+    const result = await check();
+    const here = byRule.bind(null, result.diagnostics);
+    expect(here("runsql-adding-constraint-without-not-valid").map((d) => d.line)).toEqual([9]);
+    expect(here("runsql-updating-all-rows").map((d) => d.line)).toEqual([10]);
+    // With state operations, the class's nested operations are still not read from a helper module.
+    expect(here("unknown-operation").map((d) => [d.line, d.message])).toEqual([
+      [11, "Cannot verify this operation: custom operation `PlainRunSQL` (read in `shop/operations.py`: it subclasses `RunSQL`, whose nested operations rollsafe reads only where the migration defines the class)."],
+    ]);
+  });
+
   it("reads the operations a helper module's function returns for `*` in an operation list", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
