@@ -6,20 +6,21 @@ import { operationSource } from "./adding-index-non-concurrently.js";
 /**
  * RS117: `RenameModel` of a model whose table is pinned still alters every foreign key pointing
  * at it (Django 4.2 `RenameModel.database_forwards`, "Alter the fields pointing to us"): on
- * PostgreSQL each constraint is dropped and added again, re-validating all referencing rows.
+ * PostgreSQL each constraint is dropped and added again, re-validating all referencing rows; on
+ * MySQL adding it back copies the referencing table (ALGORITHM=COPY).
  */
 export const renamingModelRebuildsForeignKeys: Rule = {
   meta: {
     code: "RS117",
     name: "renaming-model-rebuilds-foreign-keys",
     severity: "warning",
-    databases: ["postgresql"],
+    databases: ["postgresql", "mysql"],
     claims: ["blocking-lock"],
     hazards: ["H06", "H21"],
     docs: {
       summary: "Renaming a model re-creates the foreign keys that point at it",
-      what: "Flags `RenameModel` of a model whose table name does not change (pinned `db_table`) when foreign keys of other existing tables point at it.",
-      why: "Django alters every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint, which takes ACCESS EXCLUSIVE on the referencing table (reads blocked too, until the migration commits), and adds it again: the new constraint is validated by scanning the referencing table, with SHARE ROW EXCLUSIVE on both tables.",
+      what: "Flags `RenameModel` of a model whose table name does not change (pinned `db_table`) when foreign keys of other existing tables point at it. On MySQL too, where adding each foreign key back copies the referencing table (addons-server abuse 0043).",
+      why: "Django alters every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint, which takes ACCESS EXCLUSIVE on the referencing table (reads blocked too, until the migration commits), and adds it again: the new constraint is validated by scanning the referencing table, with SHARE ROW EXCLUSIVE on both tables. On MySQL, `ADD FOREIGN KEY` with `foreign_key_checks` on (Django's default) runs only with ALGORITHM=COPY: each referencing table is copied while its writes wait.",
       recipe: [
         "Rename the model in state only (`SeparateDatabaseAndState(state_operations=[RenameModel(...)])`): the table keeps its name and the constraints already reference it, so the database needs nothing. Not when the model has an auto-created many-to-many join table, or another model has one to it: its column is named after the model, and the rename renames it.",
         "Otherwise, on small tables, accept the brief lock or run the rename at a quiet time.",
@@ -35,7 +36,7 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
   operationKinds: ["RenameModel"],
   operation(ctx) {
     const { op } = ctx;
-    if (op.kind !== "RenameModel" || ctx.effect === "state" || op.unknown || ctx.target.database !== "postgresql") return;
+    if (op.kind !== "RenameModel" || ctx.effect === "state" || op.unknown || ctx.target.database === "sqlite") return;
     const model = ctx.model(literalString(op.args.old_name));
     const newName = literalString(op.args.new_name);
     if (!model || !newName || !ctx.hasTable(model) || ctx.isNewTable(model)) return;
@@ -64,7 +65,9 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       range: op.range,
       message: `Renaming model \`${model.name}\` keeps table \`${table}\` but drops and re-creates the foreign key${foreignKeys.length > 1 ? "s" : ""} of ${foreignKeys.join(", ")}.`,
       help: [
-        `Django alters every field pointing at the renamed model: PostgreSQL drops each constraint, which takes ACCESS EXCLUSIVE on ${[...tables].join(", ")} and \`${table}\`, and adds it again, scanning ${[...tables].join(", ")} to validate it while reads and writes of those tables wait.`,
+        ctx.target.database === "mysql"
+          ? `Django alters every field pointing at the renamed model: MySQL drops each foreign key and adds it again, and \`ADD FOREIGN KEY\` with \`foreign_key_checks\` on runs only with ALGORITHM=COPY: ${[...tables].join(", ")} ${tables.size > 1 ? "are each" : "is"} copied row by row while ${tables.size > 1 ? "their" : "its"} writes wait.`
+          : `Django alters every field pointing at the renamed model: PostgreSQL drops each constraint, which takes ACCESS EXCLUSIVE on ${[...tables].join(", ")} and \`${table}\`, and adds it again, scanning ${[...tables].join(", ")} to validate it while reads and writes of those tables wait.`,
         ...steps.map((step, i) => `${i + 1}. ${step}`),
       ],
     });

@@ -88,6 +88,14 @@ describe("errors and locks per database", () => {
     expect(mysql).toContain("gh-ost");
     expect(mysql).not.toMatch(/CONCURRENTLY|USING INDEX|exclusive lock/);
   });
+  it("renaming a model with a pinned table: MySQL copies each referencing table to add its foreign key back (addons-server abuse 0043)", async () => {
+    const rule = "renaming-model-rebuilds-foreign-keys";
+    expect(await textOf(rule, "bad/pinned-table", "postgresql")).toContain("PostgreSQL drops each constraint, which takes ACCESS EXCLUSIVE");
+    const mysql = await textOf(rule, "bad/pinned-table", "mysql");
+    expect(mysql).toContain("runs only with ALGORITHM=COPY");
+    expect(mysql).toContain("SeparateDatabaseAndState");
+    expect(mysql).not.toContain("ACCESS EXCLUSIVE");
+  });
   it("a RunSQL adding a NOT NULL column without a default to a table with rows", async () => {
     const fixture = `bad/${readdirSync(path.join(RULE_FIXTURES, "runsql-adding-required-column", "bad"))[0] as string}`;
     expect(await textOf("runsql-adding-required-column", fixture, "postgresql")).toContain("contains null values");
