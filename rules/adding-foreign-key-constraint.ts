@@ -382,7 +382,10 @@ export const addingForeignKeyConstraint: Rule = {
           ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of ${dropLocked} are blocked${newTargetToo}.`
           : ctx.target.database === "mysql"
             ? `${verb} ${what}, which makes MySQL copy \`${table}\` (ALGORITHM=COPY) while writes to ${both} are blocked.`
-            : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
+            : mode === "add"
+              ? // Django adds the constraint inline (\`ADD COLUMN ... REFERENCES\`): the check runs under the ADD COLUMN's ACCESS EXCLUSIVE lock (pulpcore 0102).
+                `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked.`
+              : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
 `);
     const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"] });
     const [finding] = result.diagnostics;
-    expect(finding?.message).toContain("`library_book` and `stores_shelf`");
+    expect(finding?.message).toContain("while reads and writes of `library_book` and writes to `stores_shelf` are blocked");
     const text = [finding?.message, ...(finding?.help ?? [])].join("\n");
     expect(text).not.toMatch(/<referenced table>|_fk_\.\.\./);
     expect(text).toContain("`stores.shelf` is not in the migrations rollsafe read");
