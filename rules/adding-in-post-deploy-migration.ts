@@ -4,7 +4,7 @@ import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { orderColumnChange } from "../src/engine/resolved-operation.js";
 import { parsedStatements, type RunSqlFacts } from "../src/engine/sql-facts-for-operation.js";
 import { columnOf, fieldFromCall, literalBool, literalString } from "../src/state/model-state.js";
-import { code, stageName } from "../src/advice/snippets.js";
+import { code, dbDefaultFor, djangoHas, fieldWith, py, stageName } from "../src/advice/snippets.js";
 
 /** A change the new release needs in the database before it starts (an expand step). */
 export interface ExpandChange {
@@ -161,6 +161,27 @@ export function operationSource(migration: ParsedMigration, op: Operation): stri
     .join("\n");
 }
 
+/**
+ * Moved before the deploy, a NOT NULL column without a database default breaks the old release's
+ * INSERTs, which leave it out (Read the Docs builds 0011: `BooleanField(default=False)`): the
+ * moved operation needs what `adding-not-nullable-column` advises.
+ */
+function oldReleaseInserts(ctx: OperationContext): string[] {
+  const { op } = ctx;
+  if (op.kind !== "AddField" || !op.args.field) return [];
+  const name = literalString(op.args.name);
+  const model = ctx.model(literalString(op.args.model_name));
+  if (!name || !model) return [];
+  const field = fieldFromCall(name, op.args.field, model.app, model.key, null);
+  if (field.null !== false || field.hasDbDefault || field.relation?.kind === "m2m" || field.primaryKey) return [];
+  const dbDefault = field.hasDefault ? dbDefaultFor(field.default) : null;
+  const fix =
+    djangoHas(ctx.target, 5, 0) && dbDefault !== null
+      ? `give it \`db_default=${dbDefault}\`, so the database fills it for them:\n${code(`migrations.AddField(model_name=${py(model.key)}, name=${py(name)}, field=${fieldWith(field.call, { db_default: dbDefault })})`)}`
+      : "add it nullable (or with a database default), as `adding-not-nullable-column` describes.";
+  return [`   Before the deploy the old release still inserts into \`${ctx.tableOf(model)}\` without \`${name}\`, which is NOT NULL with no database default: ${fix}`];
+}
+
 /** How the stage was decided, for messages. */
 type StageContext = { stageMarker: OperationContext["stageMarker"]; stage: OperationContext["stage"]; target: OperationContext["target"] };
 
@@ -237,6 +258,7 @@ class Migration(migrations.Migration):
         delayed(ctx)
           ? `1. Run this operation before the deploy: move it into its own migration marked \`Safe.before_deploy()\` whose dependencies stop before the post-deploy migration that delays \`${migration.name}\` (\`safemigrate\` blocks a pre-deploy migration behind one), and make \`${migration.name}\` depend on it:\n${code(operationSource(migration, ctx.op))}`
           : `1. Run this operation before the deploy: move it into its own migration without the post-deploy marker (or marked pre-deploy), and make \`${migration.name}\` depend on it:\n${code(operationSource(migration, ctx.op))}`,
+        ...oldReleaseInserts(ctx),
         "2. Keep in the post-deploy migration only what the new release does not need: drops of columns the old release used, index builds on large tables, backfills.",
       ],
       related: ctx.stageMarker?.stage === "post" ? [ctx.relatedAt({ file: migration.path, range: ctx.stageMarker.range }, "the migration is marked post-deploy here")] : undefined,

@@ -71,3 +71,24 @@ describe("django-safemigrate's delayed migrations", () => {
     ]);
   });
 });
+
+describe("adding-in-post-deploy-migration's recipe for a NOT NULL column (Read the Docs builds 0011)", () => {
+  it("gives the moved column a database default, since the old release's INSERTs leave it out", async () => {
+    const project = path.join(root, "not-null");
+    mkdirSync(path.join(project, "app", "migrations"), { recursive: true });
+    writeFileSync(path.join(project, "app", "migrations", "__init__.py"), "");
+    writeFileSync(path.join(project, "app", "migrations", "0001_initial.py"), FILES["0001_initial.py"] as string);
+    writeFileSync(
+      path.join(project, "app", "migrations", "0002_has_epub.py"),
+      migration("Safe.after_deploy()", "0001_initial", 'migrations.AddField(model_name="build", name="has_epub", field=models.BooleanField(default=False)),'),
+    );
+    const help = async (django: [number, number]) => {
+      const { diagnostics } = await lint(["."], { cwd: project, ruleNames: ["adding-in-post-deploy-migration"], target: { django } });
+      return diagnostics.map((d) => d.help.join("\n")).join("\n");
+    };
+    expect(await help([5, 2])).toContain('field=models.BooleanField(default=False, db_default=False))');
+    const old = await help([4, 2]);
+    expect(old).toContain("add it nullable (or with a database default), as `adding-not-nullable-column` describes.");
+    expect(old).not.toContain("db_default=False");
+  });
+});
