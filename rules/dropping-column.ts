@@ -10,6 +10,7 @@ import {
   dropTablesSql,
   fieldWith,
   alterFieldSnippet,
+  py,
   pyValue,
   postDeployMarker,
   runSqlLines,
@@ -20,7 +21,7 @@ import {
 } from "../src/advice/snippets.js";
 import { operationSource, stateOnlyRemovalFix } from "../src/fix/rule-fixes.js";
 import { removedWithTable } from "../src/engine/dropped-later.js";
-import type { Operation } from "../src/model/types.js";
+import type { Operation, PyValue } from "../src/model/types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { oncePer } from "../src/util/collections.js";
 
@@ -42,6 +43,26 @@ function renamedEarlier(ctx: OperationContext, model: ModelState, name: string, 
   if (current === name || column === null) return null;
   const renamedColumn = column === name ? current : column === `${name}_id` ? `${current}_id` : null;
   return renamedColumn ? { field: current, column: renamedColumn } : null;
+}
+
+/**
+ * A `RenameField` later in the migration that moves another field onto `name`, and its column
+ * onto the column this removal frees (Tabbycat tournaments 0011: `starts_at` removed, then
+ * `starts_at_` renamed to `starts_at`): with the column kept, that rename would fail ("column
+ * already exists"), so the recipe pins the other field to its own column instead.
+ */
+function renamedOnto(ctx: OperationContext, model: ModelState, name: string, column: string | null): { field: string; column: string; call: PyValue | null } | null {
+  const top = ctx.parent ?? ctx.op;
+  for (const op of renamesOf(ctx.migration)) {
+    if (op.index <= top.index || literalString(op.args.model_name)?.toLowerCase() !== model.key || literalString(op.args.new_name) !== name) continue;
+    const other = literalString(op.args.old_name);
+    const field = other ? model.fields.get(other) : undefined;
+    if (!other || !field || field.relation?.kind === "m2m" || field.dbColumn) return null;
+    const otherColumn = ctx.columnOf(field);
+    const lands = field.relation ? `${name}_id` : name;
+    return otherColumn && lands === column ? { field: other, column: otherColumn, call: field.call } : null;
+  }
+  return null;
 }
 
 /** Why dropping a column (or join table) the old release selects breaks it. */
@@ -183,6 +204,14 @@ export const droppingColumn: Rule = {
         ? `Leave out the \`RenameField\` to \`${name}\` as well: remove \`${renamed.field}\` from the \`${model.name}\` model and replace both operations with a state-only removal, so the column stays as \`${renamed.column}\`, the name the old release uses:\n${stateOnlyRemoveField(model.key, renamed.field)}${ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`
         : `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}${!m2mTable && ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`,
     );
+    const onto = m2mTable || renamed ? null : renamedOnto(ctx, model, name, column);
+    if (onto) {
+      steps.push(
+        `The \`RenameField\` of \`${onto.field}\` to \`${name}\` later in this migration would then fail (\`${column}\` still exists): keep \`${onto.column}\` where it is and rename only the attribute, pinning the column so the rename emits no SQL:\n${code(
+          `migrations.AlterField(model_name=${py(model.key)}, name=${py(onto.field)}, field=${fieldWith(onto.call, { db_column: py(onto.column) })}),\nmigrations.RenameField(model_name=${py(model.key)}, old_name=${py(onto.field)}, new_name=${py(name)}),`,
+        )}`,
+      );
+    }
     if (m2mTable) steps.push(...contractSteps(ctx, dropTablesSql([m2mTable], ctx.target.database)));
     else if (ctx.target.database === "sqlite") steps.push(...contractSteps(ctx, schemaEditorDropField(model.key, name, expandField ?? fieldWith(field.call, {})), SQLITE_DROP));
     else steps.push(...contractSteps(ctx, dropColumnSql(table, renamed?.column ?? column ?? name, ctx.target.database)));
@@ -200,7 +229,7 @@ export const droppingColumn: Rule = {
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
       // The fix edits this operation only; the RenameField before it would still rename the column.
-      fix: renamed ? undefined : stateOnlyRemovalFix(ctx, model, name, field, { table, column, m2mTable }, expandField),
+      fix: renamed || onto ? undefined : stateOnlyRemovalFix(ctx, model, name, field, { table, column, m2mTable }, expandField),
     });
   },
 };

@@ -1,6 +1,7 @@
-import type { Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { code, postDeployMarker } from "../src/advice/snippets.js";
+import { code, dropColumnStatement, fieldWith, postDeployMarker, py, separateDatabaseAndState } from "../src/advice/snippets.js";
+import { columnOf, literalString } from "../src/state/model-state.js";
 import { contractChangesOf, expandChangeOf, operationSource, stageSource } from "./adding-in-post-deploy-migration.js";
 
 /** Migrations already reported in this run (one finding per migration). */
@@ -66,6 +67,25 @@ class Migration(migrations.Migration):
     if (!first) return;
     reported.add(ctx.migration);
     const { migration } = ctx;
+    const swap = columnSwap(ctx, contract);
+    if (swap) {
+      ctx.report({
+        range: ctx.op.range,
+        message: `\`${migration.name}\` is ${stageSource(ctx)} but swaps column \`${swap.table}.${swap.removedColumn}\` for \`${swap.renamedColumn}\` under the same name (${first.what}, then ${change.what}).`,
+        help: [
+          `No deploy stage is right for this migration, and moving the rename earlier cannot work: the column name is taken until the \`RemoveField\` drops it. Before the deploy the old release reads the new column's data as \`${swap.removedColumn}\`; after it the new release reads the old one until the migration runs.`,
+          `1. Before the deploy, keep both columns and rename only the Python attribute: take \`${swap.removed}\` out of the model state (its column stays), and pin \`${swap.renamed}\` to its column so the rename emits no SQL (if \`${swap.removedColumn}\` is NOT NULL without a database default, make it nullable first, or the new release's INSERTs fail: see \`removing-not-null-column-from-state\`):\n${code(
+            [
+              separateDatabaseAndState([`migrations.RemoveField(model_name=${py(swap.model)}, name=${py(swap.removed)}),`], []),
+              `migrations.AlterField(model_name=${py(swap.model)}, name=${py(swap.renamed)}, field=${swap.pinned}),`,
+              `migrations.RenameField(model_name=${py(swap.model)}, old_name=${py(swap.renamed)}, new_name=${py(swap.removed)}),`,
+            ].join("\n"),
+          )}`,
+          `2. After the deploy, in a migration marked ${postDeployMarker(ctx.target.markerStyle)}, drop the old column, which no field maps any more:\n${code(`migrations.RunSQL(${py(dropColumnStatement(swap.table, swap.removedColumn, ctx.target.database))}, migrations.RunSQL.noop)`)}`,
+        ],
+      });
+      return;
+    }
     ctx.report({
       range: ctx.op.range,
       message: `\`${migration.name}\` is ${stageSource(ctx)} but mixes an expand step the new release needs (${change.what}) with a contract step (${first.what}).`,
@@ -81,3 +101,33 @@ class Migration(migrations.Migration):
     });
   },
 };
+
+/**
+ * A `RenameField` onto the name (and column) a `RemoveField` earlier in the migration frees
+ * (Read the Docs builds 0040: `_config` removed, `_config_json` renamed to `_config`; Tabbycat
+ * draw 0005): the database swaps one column for another under one name.
+ */
+function columnSwap(ctx: OperationContext, contract: ReturnType<typeof contractChangesOf>) {
+  const { op } = ctx;
+  if (op.kind !== "RenameField") return null;
+  const modelName = literalString(op.args.model_name);
+  const renamed = literalString(op.args.old_name);
+  const removed = literalString(op.args.new_name);
+  const model = ctx.model(modelName);
+  const field = renamed ? model?.fields.get(renamed) : undefined;
+  if (!model || !renamed || !removed || !field || field.relation?.kind === "m2m") return null;
+  const removal = contract.find((c) => c.op.kind === "RemoveField" && literalString(c.op.args.model_name)?.toLowerCase() === model.key && literalString(c.op.args.name) === removed);
+  if (!removal || ctx.migration.operations.indexOf(removal.op) > ctx.migration.operations.indexOf(ctx.op)) return null;
+  const renamedColumn = columnOf(field);
+  if (!renamedColumn) return null;
+  const removedColumn = field.relation ? `${removed}_id` : removed;
+  return {
+    model: model.key,
+    table: ctx.tableOf(model),
+    removed,
+    renamed,
+    removedColumn,
+    renamedColumn,
+    pinned: fieldWith(field.call, { db_column: py(renamedColumn) }),
+  };
+}

@@ -92,3 +92,28 @@ describe("adding-in-post-deploy-migration's recipe for a NOT NULL column (Read t
     expect(old).not.toContain("db_default=False");
   });
 });
+
+describe("mixing-deploy-stages on a column swapped under one name (Read the Docs builds 0040)", () => {
+  it("advises a state-only removal, a pinned rename and a post-deploy drop, which Django runs with no rename at all", async () => {
+    const project = path.join(root, "swap");
+    mkdirSync(path.join(project, "app", "migrations"), { recursive: true });
+    writeFileSync(path.join(project, "app", "migrations", "__init__.py"), "");
+    writeFileSync(
+      path.join(project, "app", "migrations", "0001_initial.py"),
+      migration("Safe.before_deploy()", null, 'migrations.CreateModel(name="Build", fields=[("id", models.BigAutoField(primary_key=True)), ("_config", models.JSONField(default=dict, null=True)), ("_config_json", models.JSONField(null=True))]),'),
+    );
+    writeFileSync(
+      path.join(project, "app", "migrations", "0002_swap.py"),
+      migration("Safe.after_deploy()", "0001_initial", `migrations.RemoveField(model_name="build", name="_config"),
+        migrations.RenameField(model_name="build", old_name="_config_json", new_name="_config"),`),
+    );
+    const { diagnostics } = await lint(["."], { cwd: project, ruleNames: ["mixing-deploy-stages"] });
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      "`0002_swap` is marked post-deploy (`safe = Safe.after_deploy()`) but swaps column `app_build._config` for `_config_json` under the same name (`RemoveField` of `build._config`, then `RenameField` renames column `app_build._config_json` to `_config`).",
+    ]);
+    const help = diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain('migrations.AlterField(model_name="build", name="_config_json", field=models.JSONField(null=True, db_column="_config_json")),');
+    expect(help).toContain(`migrations.RunSQL('ALTER TABLE "app_build" DROP COLUMN IF EXISTS "_config"', migrations.RunSQL.noop)`);
+    expect(help).not.toContain("Move the expand operations");
+  });
+});
