@@ -210,6 +210,8 @@ interface Progress {
   /** The schema change nearest before the current operation (the one a backfill after it is named against), and how many came before it. */
   latest: SchemaChange | null;
   earlier: number;
+  /** Every table lock the schema changes so far took (by table: the first, or an ACCESS EXCLUSIVE one), held until COMMIT. */
+  held: Map<string, TableLock>;
   waiting: WaitingBackfill[];
 }
 /**
@@ -221,6 +223,22 @@ interface Progress {
  * go with it.
  */
 const currentByRun = new WeakMap<OperationContext["db"], { migration: ParsedMigration; progress: Progress }>();
+
+/**
+ * The other tables the migration's schema changes have locked by then, as the help says them:
+ * a dropped foreign key locks the table it references (allianceauth authentication 0015: a loop
+ * saving every user while dropping a key to `auth_user` holds ACCESS EXCLUSIVE on it).
+ */
+function alsoHeld(held: ReadonlyMap<string, TableLock>, named: string, sqlite: boolean): string {
+  if (sqlite) return "";
+  const others = [...held.values()].filter((l) => l.table !== named).sort((a, b) => Number(b.mode === "ACCESS EXCLUSIVE") - Number(a.mode === "ACCESS EXCLUSIVE"));
+  if (others.length === 0) return "";
+  const shown = others.slice(0, 5).map((l) => `${l.mode} on \`${l.table}\` (${l.what})`);
+  const more = others.length > shown.length ? `, and ${others.length - shown.length} more` : "";
+  const allExclusive = others.every((l) => l.mode === "ACCESS EXCLUSIVE");
+  const what = allExclusive ? "every read and write" : others.some((l) => l.mode === "ACCESS EXCLUSIVE") ? "the reads and writes those locks block (ACCESS EXCLUSIVE blocks reads too)" : "every write";
+  return ` The migration also holds ${shown.join(", ")}${more}: ${what} of ${others.length > 1 ? "those tables" : "that table"} waits as long.`;
+}
 
 /** What a backfill does to rows, as the message says it: a DELETE removes them (patchwork 0043, Misago 0017). */
 function writes(what: string): string {
@@ -238,6 +256,7 @@ function report(
   schema: SchemaChange,
   first: boolean,
   earlier = 0,
+  heldLocks: ReadonlyMap<string, TableLock> = new Map(),
 ): void {
   const { migration } = ctx;
   const { lock } = schema;
@@ -257,7 +276,7 @@ function report(
       : `${backfill.what} ${writes(backfill.what)} in the same atomic migration as ${schema.what}, which runs after it.`,
     help: [
       first
-        ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.`
+        ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.${alsoHeld(heldLocks, lock.table, sqlite)}`
         : `Django runs \`${migration.name}\` in one transaction: ${sqlite ? "the database's write lock the backfill takes is" : "the backfill's row locks are"} held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
       ...(needs
         ? [
@@ -302,7 +321,7 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     const { op, migration } = ctx;
     // A new migration, or a new replay of this one (another run in the same process), starts empty.
     let current = currentByRun.get(ctx.db);
-    if (current?.migration !== migration || (ctx.parent === null && op === migration.operations[0])) currentByRun.set(ctx.db, (current = { migration, progress: { latest: null, earlier: 0, waiting: [] } }));
+    if (current?.migration !== migration || (ctx.parent === null && op === migration.operations[0])) currentByRun.set(ctx.db, (current = { migration, progress: { latest: null, earlier: 0, held: new Map(), waiting: [] } }));
     const progress = current.progress;
     if (!migration.atomic || ctx.effect === "state" || ctx.target.database === "mysql" || op.unknown) return;
     // SQL a RunPython runs itself is part of that RunPython's backfill, reported once, on it.
@@ -310,9 +329,13 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     const held = progress.latest;
     // Every lock taken before is held; the nearest change is named (the one a backfill between
     // changes most likely prepares or follows), with a count of the others.
-    if (backfill !== null && progress.latest) report(ctx, ctx.report, { what: backfill, range: op.range }, progress.latest, true, progress.earlier);
+    if (backfill !== null && progress.latest) report(ctx, ctx.report, { what: backfill, range: op.range }, progress.latest, true, progress.earlier, progress.held);
     const change = schemaChangeOf(ctx, progress.waiting.length > 0);
     if (change) {
+      for (const lock of locksOf(ctx)) {
+        const known = progress.held.get(lock.table);
+        if (!lock.atEnd && (!known || (lock.mode === "ACCESS EXCLUSIVE" && known.mode !== "ACCESS EXCLUSIVE"))) progress.held.set(lock.table, lock);
+      }
       if (progress.latest) progress.earlier++;
       progress.latest = change;
       // SQL a RunPython runs itself (`Operation.executes`) is that RunPython's own step, not a

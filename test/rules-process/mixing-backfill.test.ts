@@ -221,4 +221,14 @@ describe(RULE, () => {
     // A change that asks nothing of the rows keeps the advice to run the backfill after the deploy.
     expect(await adviceFor([backfill, 'migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))'])).toContain("run it post-deploy if the table is large");
   });
+
+  it("names every other table the migration's schema changes hold, such as the one a dropped foreign key references (allianceauth authentication 0015)", async () => {
+    const advice = await adviceFor([
+      'migrations.RemoveField("book", "author")',
+      "migrations.RunPython(forwards, migrations.RunPython.noop)",
+    ]);
+    expect(advice).toContain("the ACCESS EXCLUSIVE lock on `library_book` taken for dropping column `author_id` is held until COMMIT");
+    expect(advice).toContain("The migration also holds ACCESS EXCLUSIVE on `library_author` (dropping the foreign key of `Book.author`): every read and write of that table waits as long.");
+  });
 });
+
