@@ -570,7 +570,9 @@ function replay(
         appsIncomplete,
         target,
         model: (name) => (name ? logical.model(migration.app, name) : undefined),
-        isNewTable: (model) => model.createdIn === migration.id,
+        // A model created in this migration's state on a table the database already has (a model
+        // moved from another app: state-only CreateModel, GlitchTip events 0001) is not new there.
+        isNewTable: (model) => model.createdIn === migration.id && !db.modelsWithTable(logical.tableOf(model)).some((m) => m.createdIn !== migration.id),
         hasTable: (model) => logical.hasTable(model),
         tableOf: (model) => logical.tableOf(model),
         columnOf,

@@ -122,3 +122,19 @@ describe("a model moved to another app whose migration comes first", () => {
     expect(result.diagnostics.map((d) => d.message)).toEqual(["This state-only `CreateModel` adds model `Report`, but no operation ever created table `nowhere`."]);
   });
 });
+
+describe("a model moved to another app, changed later in the migration that takes its table over", () => {
+  it("is no new table: the changes after the state-only CreateModel are checked (GlitchTip events 0001)", async () => {
+    const dir = projectWith(
+      newApp(', options={"db_table": "quality_control_report"}').replace(
+        "        ]),\n    ]\n",
+        '        ]),\n        migrations.AddField("report", "score", models.IntegerField()),\n    ]\n',
+      ),
+    );
+    const result = await lint(["."], { cwd: dir, ruleNames: ["adding-not-nullable-column"] });
+    expect(result.diagnostics.map((d) => `${path.basename(d.file)}: ${d.message}`)).toEqual([
+      "0001_initial.py: Adding NOT NULL field `Report.score` without a database default breaks the old release's INSERTs into `quality_control_report`.",
+    ]);
+  });
+});
+
