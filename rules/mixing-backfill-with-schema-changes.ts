@@ -71,9 +71,17 @@ function readsOnly(ctx: OperationContext, op: Operation): boolean {
   return functions.every((f) => f.calls.every((call) => own.has(call) || READING_BUILTINS.has(call) || READING_METHOD.test(call)));
 }
 
+/** A `RunPython` whose functions call nothing (a body of `return`, `pass`, a docstring: Funkwhale music 0011): no rows, no time. */
+function doesNothing(ctx: OperationContext, op: Operation): boolean {
+  if ((op.executes?.length ?? 0) > 0) return false;
+  const name = runPythonFunctionName(op.args.code);
+  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  return functions.length > 0 && functions.every((f) => f.calls.length === 0);
+}
+
 /** A description of what the data operation does, or null when it is not a backfill. */
 function backfillOf(ctx: OperationContext, op: Operation): string | null {
-  if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) || changesSchemaOnly(ctx, op) ? null : "`RunPython`";
+  if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) || changesSchemaOnly(ctx, op) || doesNothing(ctx, op) ? null : "`RunPython`";
   if (op.kind !== "RunSQL") return null;
   const dml = parsedStatements(ctx.sql(op)?.forward).find((s) => ["insert", "update", "delete"].includes(s.fact.kind));
   return dml ? `\`RunSQL\` ${dml.fact.kind.toUpperCase()}` : null;
@@ -229,9 +237,12 @@ const currentByRun = new WeakMap<OperationContext["db"], { migration: ParsedMigr
  * a dropped foreign key locks the table it references (allianceauth authentication 0015: a loop
  * saving every user while dropping a key to `auth_user` holds ACCESS EXCLUSIVE on it).
  */
-function alsoHeld(held: ReadonlyMap<string, TableLock>, named: string, sqlite: boolean): string {
+function alsoHeld(held: ReadonlyMap<string, TableLock>, named: TableLock, sqlite: boolean): string {
   if (sqlite) return "";
-  const others = [...held.values()].filter((l) => l.table !== named).sort((a, b) => Number(b.mode === "ACCESS EXCLUSIVE") - Number(a.mode === "ACCESS EXCLUSIVE"));
+  // The named table too when an earlier change holds a stronger lock on it (Funkwhale music 0044:
+  // an index build named, an ADD COLUMN's ACCESS EXCLUSIVE before it).
+  const stronger = (l: TableLock) => l.mode === "ACCESS EXCLUSIVE" && named.mode !== "ACCESS EXCLUSIVE";
+  const others = [...held.values()].filter((l) => l.table !== named.table || stronger(l)).sort((a, b) => Number(b.mode === "ACCESS EXCLUSIVE") - Number(a.mode === "ACCESS EXCLUSIVE"));
   if (others.length === 0) return "";
   const shown = others.slice(0, 5).map((l) => `${l.mode} on \`${l.table}\` (${l.what})`);
   const more = others.length > shown.length ? `, and ${others.length - shown.length} more` : "";
@@ -276,7 +287,7 @@ function report(
       : `${backfill.what} ${writes(backfill.what)} in the same atomic migration as ${schema.what}, which runs after it.`,
     help: [
       first
-        ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.${alsoHeld(heldLocks, lock.table, sqlite)}`
+        ? `Django runs \`${migration.name}\` in one transaction, so ${held} is held until COMMIT, through the whole backfill: ${blocked} waits until the backfill ends.${alsoHeld(heldLocks, lock, sqlite)}`
         : `Django runs \`${migration.name}\` in one transaction: ${sqlite ? "the database's write lock the backfill takes is" : "the backfill's row locks are"} held until COMMIT, through the schema change, and the transaction lasts as long as the backfill.`,
       ...(needs
         ? [

@@ -230,5 +230,23 @@ describe(RULE, () => {
     expect(advice).toContain("the ACCESS EXCLUSIVE lock on `library_book` taken for dropping column `author_id` is held until COMMIT");
     expect(advice).toContain("The migration also holds ACCESS EXCLUSIVE on `library_author` (dropping the foreign key of `Book.author`): every read and write of that table waits as long.");
   });
+
+  it("names an earlier, stronger lock on the same table (Funkwhale music 0044)", async () => {
+    const advice = await adviceFor([
+      'migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))',
+      'migrations.AddIndex("book", models.Index(fields=["pages"], name="book_pages_idx"))',
+      "migrations.RunPython(forwards, migrations.RunPython.noop)",
+    ]);
+    expect(advice).toContain("the SHARE lock on `library_book` taken for building an index without CONCURRENTLY is held until COMMIT");
+    expect(advice).toContain("The migration also holds ACCESS EXCLUSIVE on `library_book` (adding column `isbn`): every read and write of that table waits as long.");
+  });
+
+  it("is silent on a RunPython whose function calls nothing (Funkwhale music 0011: a disabled step that only returns)", async () => {
+    const body = migration("0001_initial", ['migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))', "migrations.RunPython(disabled, migrations.RunPython.noop)"]).replace(
+      "class Migration",
+      'def disabled(apps, schema_editor):\n    """Kept so the graph stays the same."""\n    return\n    # Book = apps.get_model("library", "Book")\n\n\nclass Migration',
+    );
+    expect(await findings({ "0002_mixed.py": body })).toEqual([]);
+  });
 });
 
