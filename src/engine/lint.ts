@@ -53,7 +53,8 @@ export interface LintOptions {
   onProgress?: (done: number, total: number) => void;
   /**
    * Reports only the files this accepts (absolute paths), e.g. those changed since a git ref;
-   * state still comes from every migration of the involved apps.
+   * state still comes from every migration of the involved apps. The reported migrations are
+   * then taken as one release's: a table a pre-deploy one created is new to a later one.
    */
   reportFilter?: (absPath: string) => boolean;
   /** Per-rule severity overrides, by rule name (configuration `severity`). */
@@ -286,7 +287,11 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // Every loaded file went through onLoaded: the load has started if any RunSQL lacks its facts.
   await sqlParserLoad;
   const stages = deployStages(graph, target);
-  const state = replay(graph, activeRules, target, stages, cwd, isReported, emit, emitBuiltin);
+  // With --base, the reported migrations are the branch's, deployed together: a table one of them
+  // created before the deploy is one the old release never had. (start-after's baseline may be
+  // many releases old: the migrations after it are not one release.)
+  const pendingKnown = options.reportFilter !== undefined;
+  const state = replay(graph, activeRules, target, stages, cwd, isReported, pendingKnown, emit, emitBuiltin);
   if (options.collectGarbage) collectBetweenPhases();
 
   for (const rule of activeRules) {
@@ -495,6 +500,7 @@ function replay(
   stages: ReadonlyMap<string, DeployStage>,
   cwd: string,
   isReported: (m: ParsedMigration) => boolean,
+  pendingKnown: boolean,
   emit: Emit,
   emitBuiltin: EmitBuiltin,
 ): ProjectState {
@@ -512,6 +518,12 @@ function replay(
     // Advice modules import the names of the migration's own code that they copy.
     setAdviceImports(reported ? migration.imports : null);
     const stage = stages.get(migration.id) ?? target.defaultStage;
+    // A table an earlier pending migration of the release created before the deploy (Funkwhale
+    // federation 0007/0008, one makemigrations run split in two): neither release has used it yet.
+    const createdThisRelease = (id: string): boolean => {
+      const creator = graph.nodes.get(id)?.migration;
+      return creator !== undefined && reported && isReported(creator) && stage !== "post" && (stages.get(id) ?? target.defaultStage) !== "post";
+    };
     const applyCtx = { app: migration.app, migration: migration.id, file: migration.path };
     const reportCrash = (rule: Rule, error: unknown) =>
       emitBuiltin(
@@ -572,7 +584,10 @@ function replay(
         model: (name) => (name ? logical.model(migration.app, name) : undefined),
         // A model created in this migration's state on a table the database already has (a model
         // moved from another app: state-only CreateModel, GlitchTip events 0001) is not new there.
-        isNewTable: (model) => model.createdIn === migration.id && !db.modelsWithTable(logical.tableOf(model)).some((m) => m.createdIn !== migration.id),
+        isNewTable: (model) =>
+          model.createdIn === migration.id
+            ? !db.modelsWithTable(logical.tableOf(model)).some((m) => m.createdIn !== migration.id)
+            : pendingKnown && createdThisRelease(model.createdIn) && db.modelsWithTable(logical.tableOf(model)).every((m) => m.createdIn === model.createdIn),
         hasTable: (model) => logical.hasTable(model),
         tableOf: (model) => logical.tableOf(model),
         columnOf,
