@@ -42,12 +42,13 @@ function loadedWholeTable(calls: readonly string[]): string | null {
 /**
  * A call's queryset chain as the patterns above read it: without the calls that only choose the
  * database (`.using(alias)`, the way wagtail writes every data migration, and `.db_manager(alias)`),
- * and with Django's other manager names (`_default_manager`, `_base_manager`) as `objects`.
+ * and with Django's other manager names (`_default_manager`, `_base_manager`) and managers named
+ * like it (`all_objects`, ephios core 0023: a manager with `use_in_migrations`) as `objects`.
  * Callee texts keep a call's parentheses, not its arguments (`Book.objects.using().all().update`).
  */
 function unrouted(call: string): string {
   return call
-    .replace(/^(\w+)\.(?:_default_manager|_base_manager)\b/, "$1.objects")
+    .replace(/^(\w+)\.(?:_default_manager|_base_manager|\w+_objects)\b/, "$1.objects")
     .replace(/\.objects\.db_manager\(\)/, ".objects")
     .replace(/\.using\(\)/g, "")
     // `Model.objects.using(alias)` itself is the queryset of every row (BookWyrm iterates it).
@@ -72,7 +73,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager` and `_base_manager`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",

@@ -544,10 +544,24 @@ function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["m
     if (!alias) continue;
     // `from . import x` is `.x`; `from .m import x` is `.m.x`.
     imports[alias] = /^\.*$/.test(module) ? `${module}${target}` : `${module}.${target}`;
-    if (/(^|\.)models$/.test(module) && module !== "django.db.models" && !module.startsWith("django.")) {
+    if (modelModule(module, target) && module !== "django.db.models" && !module.startsWith("django.")) {
       modelImports?.push({ name: alias, module, range: rangeOf(ctx, name) });
     }
   }
+}
+
+/** Modules of a `models` package that hold other things than models (`app.models.fields`). */
+const NOT_MODEL_MODULES = new Set(["fields", "managers", "manager", "querysets", "queryset", "mixins", "utils", "constants", "choices", "enums", "validators", "signals", "base"]);
+
+/**
+ * Whether `name` imported from `module` is taken for a model class: anything from a `models`
+ * module, and a class name from a module of a `models` package (`from ephios.core.models.events
+ * import PlaceholderParticipation`, ephios guests 0007), but not from its `fields` or `managers`.
+ */
+function modelModule(module: string, name: string): boolean {
+  if (/(^|\.)models$/.test(module)) return true;
+  const sub = /(?:^|\.)models\.(\w+)$/.exec(module)?.[1];
+  return sub !== undefined && !NOT_MODEL_MODULES.has(sub) && /^[A-Z]/.test(name.replace(/^.*\s+as\s+/, ""));
 }
 
 function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
@@ -565,8 +579,8 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       readImport(ctx, imp, null, (imports ??= {}));
       if (imp.type !== "import_from_statement") continue;
       const module = imp.childForFieldName("module_name")?.text ?? "";
-      if (/(^|\.)models$/.test(module) && !module.startsWith("django.")) {
-        for (const name of imp.childrenForFieldName("name")) modelImports.push(name.text);
+      if (!module.startsWith("django.")) {
+        for (const name of imp.childrenForFieldName("name")) if (modelModule(module, name.text)) modelImports.push(name.text);
       }
     }
   }

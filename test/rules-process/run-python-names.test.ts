@@ -80,4 +80,35 @@ describe("RunPython findings name what the migration wrote", () => {
     expect(bound).toContain("...  # bind ChildModel as the function does");
     expect(bound).not.toContain('get_model("library", "ChildModel")');
   });
+
+  it("a manager named like objects, and a model imported from a module of a models package (ephios core 0023, guests 0007)", async () => {
+    const dir = project(
+      [
+        "from django.db import migrations",
+        "",
+        "from library.models.books import Book",
+        "from library.models.fields import Upper",
+        "",
+        "",
+        "def lower(apps, schema_editor):",
+        '    Author = apps.get_model("library", "Author")',
+        "    for author in Author.all_objects.using(schema_editor.connection.alias).all():",
+        "        author.name = Upper(author.name)",
+        "        author.save()",
+        "    Book.objects.filter(pages=None).update(pages=0)",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(lower, migrations.RunPython.noop)]",
+        "",
+      ].join("\n"),
+    );
+    const found = (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models", "runpython-updating-all-rows"] })).diagnostics;
+    expect(found.map((d) => `${d.rule}: ${d.message}`)).toEqual([
+      "runpython-importing-models: `lower` uses the imported model class `Book` instead of `apps.get_model`.",
+      "runpython-updating-all-rows: `lower` loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one.",
+    ]);
+  });
 });
+
