@@ -10,7 +10,7 @@ import type { Operation, PyValue } from "../model/types.js";
 import { describeStatement, isPublic, type SqlStatementFact, type SqlStatementKind } from "../sql/analyze-sql.js";
 import { fieldOfColumn, forwardStatements, modelOfIndex, modelOfTable, resolveSqlTable, tablesCreatedBefore } from "./sql-facts-for-operation.js";
 import { databaseChanges, dropsForeignKey } from "./field-changes.js";
-import { className, columnOf, fieldFromCall, isColumnless, literalBool, literalString, outsideTable, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
+import { className, columnOf, defaultTableName, fieldFromCall, isColumnless, literalBool, literalString, outsideTable, togetherList, type FieldState, type ModelState } from "../state/model-state.js";
 
 /**
  * The table-level lock modes that conflict with the application's traffic: SHARE and SHARE ROW
@@ -279,7 +279,8 @@ function computeLocks(ctx: OperationContext): TableLock[] {
     }
     case "AlterModelTable": {
       const owner = model("name");
-      const table = literalString(op.args.table);
+      // `table=None` is Django's default name (allianceauth teamspeak3 0002: a no-op when the table has it).
+      const table = !op.args.table || op.args.table.kind === "none" ? (owner ? defaultTableName(owner.app, owner.key) : null) : literalString(op.args.table);
       if (owner && table !== ctx.tableOf(owner)) c.own(owner, "ACCESS EXCLUSIVE", "renaming the table");
       break;
     }

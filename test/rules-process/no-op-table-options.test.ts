@@ -1,0 +1,35 @@
+/**
+ * `AlterModelTable(table=None)` gives the model Django's default table name: when the table
+ * already has it (allianceauth teamspeak3 0002), `sqlmigrate` prints "(no-op)", so nothing is
+ * locked and the migration changes nothing a deploy stage is about.
+ */
+import { describe, expect, it } from "vitest";
+import { lint } from "../../src/index.js";
+import { libraryProjects } from "../support/library-project.js";
+
+const project = libraryProjects("no-op-table");
+
+const migration = (operation: string) => `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        ${operation},
+    ]
+`;
+
+const RULES = ["running-ddl-without-lock-timeout", "missing-stage-marker", "renaming-table"];
+
+describe("AlterModelTable to Django's default name", () => {
+  it("is a no-op on a table that has it", async () => {
+    const dir = project(migration('migrations.AlterModelTable(name="book", table=None)'));
+    expect((await lint([dir], { cwd: dir, ruleNames: RULES })).diagnostics).toEqual([]);
+  });
+
+  it("still renames a table that has another name", async () => {
+    const dir = project(migration('migrations.AlterModelTable(name="book", table="library_volume"),\n        migrations.AlterModelTable(name="book", table=None)'));
+    const rules = (await lint([dir], { cwd: dir, ruleNames: RULES })).diagnostics.map((d) => `${d.line} ${d.rule}`);
+    expect(rules.sort()).toEqual(["4 missing-stage-marker", "7 renaming-table", "7 running-ddl-without-lock-timeout", "8 renaming-table"]);
+  });
+});
