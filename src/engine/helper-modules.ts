@@ -44,6 +44,7 @@ export interface HelperOptions {
  */
 export function resolveHelperCalls(migrations: readonly ParsedMigration[], options: HelperOptions): string[] {
   const pending = migrations.filter((m) => m.operations.some(mayUseHelper));
+  const sqlNamed = migrations.map((m) => [m, runSqlNamingImports(m.operations)] as const).filter(([, ops]) => ops.length > 0);
   const running = new Map(migrations.map((m) => [m, importedFunctionsRun(m)] as const).filter(([, run]) => run.length > 0));
   const calling = new Map(migrations.map((m) => [m, importedCallsRun(m)] as const).filter(([, calls]) => calls.length > 0));
   // Migration classes whose base comes from a module of the project and may set `atomic` there.
@@ -56,7 +57,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   const named = migrations.map((m) => [m, projectNames(m.operations)] as const);
   const projectFields = named.map(([m, { classes }]) => [m, classes] as const).filter(([, calls]) => calls.length > 0);
   const projectDefaults = named.map(([m, { defaults }]) => [m, defaults] as const).filter(([, names]) => names.length > 0);
-  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0 && projectFields.length === 0 && projectDefaults.length === 0) return [];
+  if (pending.length === 0 && running.size === 0 && calling.size === 0 && inheriting.length === 0 && importingModels.length === 0 && projectFields.length === 0 && projectDefaults.length === 0 && sqlNamed.length === 0) return [];
   const modules = new Map<string, HelperModule | string>();
   const located = new Map<string, string | null>();
   const locate = (dir: string, module: string): string | null => {
@@ -230,6 +231,22 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       if (found?.module.returnsConstant(found.name) === true) setConstantDefault(value);
     }
   }
+  // `RunSQL(TRIGGER_SQL)` with the SQL imported from a module of the project: read there.
+  for (const [migration, ops] of sqlNamed) {
+    const dir = path.dirname(migration.path);
+    for (const op of ops) {
+      for (const key of ["sql", "reverse_sql"] as const) {
+        const arg = op.args[key];
+        if (arg?.kind !== "name" || !arg.qualified.includes(".") || arg.qualified.startsWith("django.")) continue;
+        const found = moduleMember(dir, arg.qualified);
+        const value = found?.module.sqlConstant(found.name);
+        if (!value) continue;
+        op.args[key] = withRange(value, arg.range);
+        // Read again from the SQL itself (the facts of the load saw only a name).
+        delete op.sqlFacts;
+      }
+    }
+  }
   for (const migration of inheriting) {
     const found = moduleMember(path.dirname(migration.path), migration.migrationBase as string);
     const atomic = found?.module.classAtomic(found.name);
@@ -360,6 +377,22 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
  * A custom operation, or operations spread from a call (`*make_operations(...)`), called through a
  * module name (`_utils.make_x`, `app.helpers.Op`).
  */
+/** The `RunSQL`s (also on the database side of `SeparateDatabaseAndState`) whose SQL is a name the migration imports. */
+function runSqlNamingImports(operations: readonly Operation[]): Operation[] {
+  const out: Operation[] = [];
+  for (const op of operations) {
+    if (op.databaseOperations) out.push(...runSqlNamingImports(op.databaseOperations));
+    if (op.kind === "RunSQL" && (op.args.sql?.kind === "name" || op.args.reverse_sql?.kind === "name")) out.push(op);
+  }
+  return out;
+}
+
+/** `value` placed at `range` (and its items too), so findings point at the migration's own text. */
+function withRange(value: PyValue, range: SourceRange): PyValue {
+  if (value.kind === "list" || value.kind === "tuple") return { ...value, items: value.items.map((item) => withRange(item, range)), range };
+  return { ...value, range };
+}
+
 function mayUseHelper(op: Operation): boolean {
   if (op.databaseOperations?.some(mayUseHelper) || op.stateOperations?.some(mayUseHelper)) return true;
   const called = op.spread === true || op.unknown?.reason.startsWith("custom operation ") === true;

@@ -2240,6 +2240,18 @@ export class HelperModule {
   }
 
   /**
+   * The SQL the module's top-level constant `name` holds (a string, or a list or tuple of them, as
+   * `RunSQL` takes it: GlitchTip imports its triggers' SQL so), or null for anything else.
+   */
+  sqlConstant(name: string): PyValue | null {
+    const ctx = this.ctx;
+    if (!ctx || this.defs.has(name) || this.classDefs.has(name)) return null;
+    const value = withConstant(ctx, name, (bound) => toValue(ctx, bound, 1));
+    const isSql = (v: PyValue): boolean => v.kind === "str" || ((v.kind === "list" || v.kind === "tuple") && v.items.every(isSql));
+    return value && isSql(value) ? value : null;
+  }
+
+  /**
    * Whether the module's function `name` returns one literal value and nothing else (`def
    * active_users_default(): return {"managers": 0, ...}`, a JSONField's usual default): calling it
    * once or per row gives equal values. Undefined when the module has no such function.

@@ -479,6 +479,35 @@ class PlainRunSQL(migrations.RunSQL):
     ]);
   });
 
+  it("reads the SQL a RunSQL imports from a module of the project (GlitchTip's triggers)", async () => {
+    mkdirSync(path.join(migrations, "sql"), { recursive: true });
+    writeFileSync(path.join(migrations, "sql", "__init__.py"), "");
+    writeFileSync(
+      path.join(migrations, "sql", "statements.py"),
+      `DROP_TITLE = """
+ALTER TABLE shop_book DROP COLUMN title;
+"""
+ADD_TITLE = ["ALTER TABLE shop_book ADD COLUMN title text NULL"]
+
+
+def not_sql():
+    return "DROP TABLE shop_book"
+`,
+    );
+    migration(
+      "0002_sql",
+      "from .sql.statements import ADD_TITLE, DROP_TITLE, not_sql",
+      `        migrations.RunSQL(DROP_TITLE, ADD_TITLE),
+        migrations.RunSQL(not_sql, migrations.RunSQL.noop),`,
+    );
+    const result = await check();
+    const here = byRule.bind(null, result.diagnostics);
+    expect(here("runsql-dropping-column").map((d) => [d.line, d.message])).toEqual([[9, "`ALTER TABLE shop_book DROP COLUMN title` drops column `title` of field `Book.title`, which the model still has."]]);
+    // Only a constant is SQL: a function of the module is not.
+    expect(here("runsql-unverifiable").map((d) => d.line)).toEqual([10]);
+    expect(result.inputs).toEqual([path.join(migrations, "sql", "statements.py")]);
+  });
+
   it("reads the operations a helper module's function returns for `*` in an operation list", async () => {
     writeFileSync(
       path.join(migrations, "_utils.py"),
