@@ -12,7 +12,7 @@
 import type { Operation, RelatedLocation, SourceRange } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { isPublic, type SqlPartitioningFact, type SqlPartitionKey, type SqlStatementFact } from "../sql/analyze-sql.js";
-import { columnOf, literalString, type ModelState, type Origin } from "../state/model-state.js";
+import { columnOf, defaultTableName, dictOf, literalString, type ModelState, type Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts } from "./sql-facts-for-operation.js";
@@ -210,6 +210,18 @@ const mentionsPartition = oncePer((migration: ParsedMigration) => migration.ment
  */
 export function recordPartitionedTables(db: ProjectState, migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null, changes: SchemaEditorChanges): void {
   if (!touchesPartitions(db, migration)) return;
+  // Models a package creates partitioned (django-postgres-extra's PostgresCreatePartitionedModel).
+  const created = (ops: readonly Operation[]): void => {
+    for (const op of ops) {
+      if (op.kind === "SeparateDatabaseAndState") created(op.databaseOperations ?? []);
+      if (op.kind !== "CreateModel" || !op.thirdParty?.partitioned) continue;
+      const name = literalString(op.args.name);
+      if (!name) continue;
+      const table = literalString(dictOf(op.args.options).db_table) ?? defaultTableName(migration.app, name.toLowerCase());
+      if (!db.partitionedTables.has(table)) db.partitionedTables.set(table, { partitions: [], origin: { migration: migration.id, file: migration.path, range: op.range }, key: null, by: `\`${op.callee.split(".").pop() ?? op.kind}\`` });
+    }
+  };
+  created(migration.operations);
   for (const statement of databaseStatements(migration.operations, sql, changes)) {
     applyPartitionStatement(db.partitionedTables, statement.fact, { migration: migration.id, file: migration.path, range: statement.range });
   }
@@ -218,7 +230,7 @@ export function recordPartitionedTables(db: ProjectState, migration: ParsedMigra
 /** Why rollsafe treats a table as partitioned. */
 export type PartitionedSource =
   /** `RunSQL` created it with `PARTITION BY` (or named it as the parent of a partition). */
-  | { kind: "sql"; origin: Origin | null }
+  | { kind: "sql"; origin: Origin | null; by?: string }
   /** The configuration lists it in `partitioned-tables`. */
   | { kind: "config"; entry: string };
 
@@ -300,7 +312,7 @@ export function partitionedTable(ctx: OperationContext, model: ModelState | null
   // operation, or an operation outside the database's list), on to the end as a whole walk would.
   if (!applyStatements(ctx, operations.slice(from, to), tables, made, stop) && to < operations.length) applyStatements(ctx, operations.slice(to), tables, made, stop);
   const known = tables.get(table);
-  if (known) return { table, source: { kind: "sql", origin: known.origin }, partitions: known.partitions, keys: partitionKeys(tables, table) };
+  if (known) return { table, source: { kind: "sql", origin: known.origin, ...(known.by ? { by: known.by } : {}) }, partitions: known.partitions, keys: partitionKeys(tables, table) };
   const createdByModel = model !== null && model.createdIn === ctx.migration.id;
   if (createdByModel || createdBySql) return null;
   return listed === null ? null : { table, source: { kind: "config", entry: listed }, partitions: [], keys: [] };
@@ -410,7 +422,7 @@ export function failureLeftovers(ctx: OperationContext): string {
 export function partitionedBecause(info: PartitionedTableInfo): string {
   return info.source.kind === "config"
     ? `the configuration lists it in \`partitioned-tables\` as \`${info.source.entry}\``
-    : `a \`RunSQL\`${info.source.origin ? ` in \`${info.source.origin.migration}\`` : ""} created it partitioned`;
+    : `${info.source.by ? `a ${info.source.by}` : "a `RunSQL`"}${info.source.origin ? ` in \`${info.source.origin.migration}\`` : ""} created it partitioned`;
 }
 
 /** The related location of the statement that made the table partitioned, when a migration did. */

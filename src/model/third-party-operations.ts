@@ -26,6 +26,10 @@
  *   runs the trigger's install SQL (`CREATE OR REPLACE FUNCTION`, then `CREATE TRIGGER`: a brief
  *   SHARE ROW EXCLUSIVE lock on the table, no scan); `RemoveTrigger(model_name, name)` runs
  *   `DROP TRIGGER` (a brief ACCESS EXCLUSIVE lock). Neither changes a field or a table.
+ * - django-postgres-extra (`psqlextra.backend.migrations.operations`): `PostgresCreatePartitionedModel`
+ *   is `CreateModel` with `partitioning_options`, its `database_forwards` creating the table
+ *   partitioned; `PostgresDeletePartitionedModel` is `DeleteModel`. Its partition operations
+ *   (`PostgresAddRangePartition`...) stay unknown.
  */
 import type { PyValue, ThirdPartyOperation } from "./types.js";
 import { DJANGO_OPERATIONS, POSTGRES_OPERATIONS } from "./django-operations.js";
@@ -42,6 +46,8 @@ export interface OperationEntry {
   state: ThirdPartyOperation["state"];
   database: ThirdPartyOperation["database"];
   nonAtomic?: boolean;
+  /** Creates the model's table partitioned (see `ThirdPartyOperation.partitioned`). */
+  partitioned?: true;
   note: string;
   /** Declared `unsafe` in the configuration: always reported as an operation rollsafe cannot verify. */
   unsafe?: boolean;
@@ -162,6 +168,16 @@ const entries: [string, OperationEntry][] = [
     "pgtrigger.migrations.RemoveTrigger",
     { source: "django-pgtrigger", sameAs: null, params: ["model_name", "name"], state: "none", database: "safe", note: "drops a PostgreSQL trigger (DROP TRIGGER: a brief ACCESS EXCLUSIVE lock)" },
   ],
+  // django-postgres-extra: subclasses of CreateModel / DeleteModel whose database side makes or
+  // drops the table as a native partitioned table (GlitchTip's IssueEvent and IssueTag).
+  ...["psqlextra.backend.migrations.operations", "psqlextra.backend.migrations.operations.create_partitioned_model", "psqlextra.backend.migrations"].map((module): [string, OperationEntry] => [
+    `${module}.PostgresCreatePartitionedModel`,
+    { source: "django-postgres-extra", sameAs: "CreateModel", state: "same", database: "same", partitioned: true, note: "creates the model's table partitioned (CREATE TABLE ... PARTITION BY)" },
+  ]),
+  ...["psqlextra.backend.migrations.operations", "psqlextra.backend.migrations.operations.delete_partitioned_model", "psqlextra.backend.migrations"].map((module): [string, OperationEntry] => [
+    `${module}.PostgresDeletePartitionedModel`,
+    { source: "django-postgres-extra", sameAs: "DeleteModel", state: "same", database: "same", note: "drops the model's partitioned table and its partitions" },
+  ]),
   [
     "posthog.migration_helpers.SafeRemoveIndexConcurrently",
     { source: "posthog", sameAs: "RemoveIndexConcurrently", state: "same", database: "same", nonAtomic: true, note: "drops the index CONCURRENTLY with timeouts disabled" },
@@ -194,6 +210,7 @@ export function resolveThirdParty(qualified: string, entry: OperationEntry, args
   }
   const info: ThirdPartyOperation = { qualified, source: entry.source, sameAs: entry.sameAs, state, database, note };
   if (entry.nonAtomic) info.nonAtomic = true;
+  if (entry.partitioned) info.partitioned = true;
   return { ok: true, info, params: entry.params ?? (entry.sameAs ? builtinParams(entry.sameAs) : []) };
 }
 

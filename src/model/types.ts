@@ -166,6 +166,8 @@ export interface ThirdPartyOperation {
   database: "same" | "safe" | "none";
   /** It refuses to run inside a transaction (the migration needs `atomic = False`). */
   nonAtomic?: boolean;
+  /** It creates its model's table partitioned (`PARTITION BY`: django-postgres-extra). */
+  partitioned?: true;
   /** What it does, in one sentence, for messages. */
   note: string;
 }

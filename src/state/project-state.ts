@@ -65,6 +65,8 @@ export interface PartitionedTable {
   partitions: string[];
   /** The statement that showed the table is partitioned. */
   origin: Origin | null;
+  /** The operation that created it partitioned, when not `RunSQL` (`PostgresCreatePartitionedModel`). */
+  by?: string;
   /** Its `PARTITION BY` key; null when no statement seen said it (a table known only as a parent). */
   key: SqlPartitionKey | null;
 }
