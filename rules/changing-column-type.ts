@@ -46,6 +46,16 @@ const FIXED_TYPES: Record<string, [string, string, string]> = {
   JSONField: ["jsonb", "json", "text"],
   GenericIPAddressField: ["inet", "char(39)", "char(39)"],
   IPAddressField: ["inet", "char(15)", "char(15)"],
+  // django.contrib.postgres (PostgreSQL only): their `db_type`s (GlitchTip performance 0005:
+  // HStoreField to JSONField rewrites the table). Not the CI* fields: citext and varchar/text are
+  // binary-coercible, which this classification cannot say.
+  HStoreField: ["hstore", "hstore", "hstore"],
+  SearchVectorField: ["tsvector", "tsvector", "tsvector"],
+  IntegerRangeField: ["int4range", "int4range", "int4range"],
+  BigIntegerRangeField: ["int8range", "int8range", "int8range"],
+  DecimalRangeField: ["numrange", "numrange", "numrange"],
+  DateTimeRangeField: ["tstzrange", "tstzrange", "tstzrange"],
+  DateRangeField: ["daterange", "daterange", "daterange"],
 };
 
 /**
