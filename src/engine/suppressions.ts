@@ -11,7 +11,8 @@
  * - on its own line(s) between the previous operation (or the list's `[`) and the operation;
  * - or at the end of the operation's first or last line.
  * It covers every finding reported inside that operation's source lines, nested operations of
- * `SeparateDatabaseAndState` included. `ignore-file` may be anywhere in the file. A bare
+ * `SeparateDatabaseAndState` included, and for a `RunPython` the findings on the SQL its function
+ * runs (reported at the function's `execute` calls). `ignore-file` may be anywhere in the file. A bare
  * `ignore` (no brackets) covers every rule.
  */
 import type { Operation, SourceRange } from "../model/types.js";
@@ -119,7 +120,10 @@ export class FileSuppressions {
       if (entry.scope === "operation") {
         for (const op of opsByLine.get(comment.line) ?? []) {
           const leading = op.comments.some((c) => c.line === comment.line && c.text === comment.text);
-          if (leading || comment.line === op.range.line || comment.line === op.range.endLine) entry.spans.push([op.range.line, op.range.endLine]);
+          if (!leading && comment.line !== op.range.line && comment.line !== op.range.endLine) continue;
+          entry.spans.push([op.range.line, op.range.endLine]);
+          // A RunPython's findings on the SQL its function runs are at the function's calls.
+          for (const run of op.executes ?? []) entry.spans.push([run.range.line, run.range.endLine]);
         }
         for (const [from, to] of entry.spans) for (let line = from; line <= to; line++) appendOnce(this.byLine, line, entry);
       } else this.fileWide.push(entry);

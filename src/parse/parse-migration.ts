@@ -1532,8 +1532,10 @@ function executedSql(ctx: Ctx, op: Operation): Operation[] {
     const sqlNode = positional[0] ?? keyword("sql");
     if (!sqlNode) continue;
     locals ??= functionLocals(ctx, def, body);
-    const sqls = executedStrings(locals, sqlNode, call).slice(0, MAX_EXECUTED - executes.length);
-    if (sqls.length === 0) continue;
+    const read = executedStrings(locals, sqlNode, call).slice(0, MAX_EXECUTED - executes.length);
+    // SQL built at run time (`TRIGGER.format(table=...)`, Funkwhale music 0045): still SQL the
+    // function runs, which runsql-unverifiable says it cannot read.
+    const sqls = read.length > 0 ? read : [toValue(locals.ctx, sqlNode, 0)];
     const paramsNode = positional[1] ?? keyword("params");
     const params = paramsNode ? toValue(locals.ctx, paramsNode, 0) : null;
     const range = rangeOf(ctx, call);

@@ -114,4 +114,36 @@ class Migration(migrations.Migration):
     const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["running-ddl-without-lock-timeout"] });
     expect(diagnostics).toEqual([]);
   });
+
+  it("says when it cannot read SQL the function builds at run time (Funkwhale music 0045), and an ignore on the RunPython covers it", async () => {
+    const dir = path.join(root, "built");
+    const migrations = path.join(dir, "library", "migrations");
+    mkdirSync(migrations, { recursive: true });
+    writeFileSync(path.join(dir, "library", "__init__.py"), "");
+    writeFileSync(path.join(migrations, "__init__.py"), "");
+    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+    const source = (marker: string) => `from django.db import migrations
+
+
+def setup_triggers(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        for table in ["library_book", "library_author"]:
+            cursor.execute("DROP TRIGGER IF EXISTS sync ON {table}".format(table=table))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+${marker}        migrations.RunPython(setup_triggers, migrations.RunPython.noop),
+    ]
+`;
+    writeFileSync(path.join(migrations, "0002_triggers.py"), source(""));
+    const rules = ["runsql-unverifiable", "unused-suppression"];
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: rules });
+    expect(diagnostics.map((d) => `${d.line} ${d.rule}`)).toEqual(["7 runsql-unverifiable"]);
+    writeFileSync(path.join(migrations, "0002_triggers.py"), source("        # rollsafe: ignore[runsql-unverifiable] drops our own sync triggers by name\n"));
+    expect((await lint([dir], { cwd: dir, ruleNames: rules })).diagnostics).toEqual([]);
+  });
 });
+
