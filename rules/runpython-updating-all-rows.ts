@@ -73,7 +73,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -108,14 +108,18 @@ class Migration(migrations.Migration):
       const saves = fn.calls.some((c) => c.endsWith(".save"));
       const unchunked = !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
       const all = unchunked && (saves || fn.calls.some((c) => c.endsWith(".bulk_update"))) ? loadedWholeTable(fn.calls) : null;
+      // Iterated in chunks (`.iterator()`, a paginator) and saved row by row in an atomic
+      // migration: memory is bounded, but each row saved stays locked until the migration commits
+      // (Read the Docs builds 0032: every Build saved inside one transaction).
+      const lockedLoop = !unchunked && saves && ctx.migration.atomic ? loadedWholeTable(fn.calls) : null;
       // `bulk_update` writes back the loaded rows only when it is the loaded model's (zulip 0459
       // loads every Realm and bulk-updates each realm's user groups).
       const bulkUpdates = all !== null && fn.calls.some((c) => unrouted(c) === `${all}.objects.bulk_update`);
       const loaded = saves || bulkUpdates ? all : null;
-      if ((!whole && loaded === null) || reported.has(functionId(fn))) continue;
+      if ((!whole && loaded === null && lockedLoop === null) || reported.has(functionId(fn))) continue;
       reported.add(functionId(fn));
       // The model as the function names it (pretix's `rule_model.objects.all()`), never a made-up name.
-      const model = whole?.[1] ?? loaded ?? "Model";
+      const model = whole?.[1] ?? loaded ?? lockedLoop ?? "Model";
       // A model of the app under its own name (`Book = apps.get_model(...)`), or a variable the
       // function binds otherwise (a loop's `model`, netbox's `ChildModel = apps.get_model("ipam", model)`).
       const variable = !/^[A-Z]/.test(model) || ctx.model(model) === undefined;
@@ -125,11 +129,15 @@ class Migration(migrations.Migration):
         range: fn.range,
         message: whole
           ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${wholeCall?.replace(/\.(using|db_manager)\(\)/g, ".$1(...)")}\`).`
-          : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
+          : loaded === null
+            ? `\`${fn.name}\`${definedIn(fn)} saves every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} one by one inside this atomic migration's transaction.`
+            : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
         help: [
           whole
             ? `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once.`
-            : `Every row is loaded into the migration process at once, which can exhaust its memory on a large table${ctx.migration.atomic ? ", and each row written stays locked until the migration commits (it is atomic), so the application's writes to those rows wait until the whole loop ends" : ""}.`,
+            : loaded === null
+              ? "Reading in chunks bounds the migration's memory, not its locks: each row saved stays locked until the migration commits, so by the end of the loop every row of the table is, and the application's writes to any of them wait until the whole loop ends."
+              : `Every row is loaded into the migration process at once, which can exhaust its memory on a large table${ctx.migration.atomic ? ", and each row written stays locked until the migration commits (it is atomic), so the application's writes to those rows wait until the whole loop ends" : ""}.`,
           `1. Work in batches of primary keys${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(
             [
               def.line,

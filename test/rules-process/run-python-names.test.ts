@@ -110,5 +110,30 @@ describe("RunPython findings name what the migration wrote", () => {
       "runpython-updating-all-rows: `lower` loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one.",
     ]);
   });
+
+  it("every row saved through .iterator() in an atomic migration: locks, not memory (Read the Docs builds 0032)", async () => {
+    const source = (atomic: string) =>
+      [
+        "from django.db import migrations",
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        '    Book = apps.get_model("library", "Book")',
+        "    for book in Book.objects.all().iterator():",
+        "        book.save()",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        atomic,
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n");
+    const atomicDir = project(source(""));
+    const found = (await lint([atomicDir], { cwd: atomicDir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics;
+    expect(found.map((d) => d.message)).toEqual(["`forwards` saves every row of `Book` one by one inside this atomic migration's transaction."]);
+    const batched = project(source("    atomic = False"));
+    expect((await lint([batched], { cwd: batched, ruleNames: ["runpython-updating-all-rows"] })).diagnostics).toEqual([]);
+  });
 });
 
