@@ -4,6 +4,7 @@ import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import { orderColumnChange } from "../src/engine/resolved-operation.js";
 import { parsedStatements, type RunSqlFacts } from "../src/engine/sql-facts-for-operation.js";
 import { columnOf, fieldFromCall, literalBool, literalString } from "../src/state/model-state.js";
+import { delayedBySafemigrate } from "../src/engine/deploy-stages.js";
 import { code, dbDefaultFor, djangoHas, fieldWith, py, stageName } from "../src/advice/snippets.js";
 
 /** A change the new release needs in the database before it starts (an expand step). */
@@ -183,12 +184,11 @@ function oldReleaseInserts(ctx: OperationContext): string[] {
 }
 
 /** How the stage was decided, for messages. */
-type StageContext = { stageMarker: OperationContext["stageMarker"]; stage: OperationContext["stage"]; target: OperationContext["target"] };
+type StageContext = { migration: ParsedMigration; stageMarker: OperationContext["stageMarker"]; stage: OperationContext["stage"]; target: OperationContext["target"] };
 
 /** Whether the migration is post-deploy only because django-safemigrate delays an `always` migration behind a post-deploy one. */
 function delayed(ctx: StageContext): boolean {
-  const marker = ctx.stageMarker;
-  return ctx.stage === "post" && ctx.target.markerStyle === "safemigrate" && (marker ? marker.stage === "always" : ctx.target.defaultStage !== "post");
+  return delayedBySafemigrate(ctx.migration, ctx.target, ctx.stage);
 }
 
 export function stageSource(ctx: StageContext): string {

@@ -2,6 +2,7 @@ import type { Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { SourceRange } from "../src/model/types.js";
 import { stageName } from "../src/advice/snippets.js";
+import { declaredStage } from "../src/engine/deploy-stages.js";
 
 const WHOLE_FILE: SourceRange = { line: 1, column: 1, endLine: 1, endColumn: 1, startOffset: 0, endOffset: 0 };
 
@@ -80,8 +81,7 @@ class Migration(migrations.Migration):
           if (!pm) continue;
           // A migration django-safemigrate only delays (unmarked or `Safe.always`, behind a
           // post-deploy one) is post-deploy through what it depends on: the culprit is further up.
-          const declaredPost = pm.stage ? pm.stage.stage === "post" : ctx.target.defaultStage === "post";
-          if (ctx.stageOf(pm) === "post" && declaredPost) culprits.push(pm);
+          if (ctx.stageOf(pm) === "post" && declaredStage(pm, ctx.target) === "post") culprits.push(pm);
           else if (leadsToPost.has(parent)) queue.push(parent);
         }
       }

@@ -28,6 +28,7 @@ import { baselinePaths } from "../config/start-after.js";
 import { DEFAULT_TARGET } from "./defaults.js";
 import { collectBetweenPhases } from "./collect-garbage.js";
 import { resolveHelperCalls } from "./helper-modules.js";
+import { deployStages } from "./deploy-stages.js";
 import { leavesBase } from "../util/paths.js";
 import { flatten } from "../util/intern.js";
 import { setAdviceImports } from "../advice/snippets.js";
@@ -404,25 +405,6 @@ function isSquash(m: ParsedMigration, graph: MigrationGraph<ParsedMigration>): b
 
 /** The ids of the replaced migrations whose files are on disk, once per graph (every migration of the replay asks). */
 const replacedOnDisk = oncePer((graph: MigrationGraph<ParsedMigration>) => new Set(graph.replaced.map((r) => r.id)));
-
-/**
- * Each migration's deploy stage as the project's runner applies it, by id. A marker says it; an
- * unmarked migration runs at the configured default stage. django-safemigrate differs twice:
- * an unmarked migration is `Safe.always` (its default since 5.0; `Safe.after_deploy` before,
- * which `default-stage = "post"` reproduces), and `safemigrate` delays an `always` migration
- * that depends on a post-deploy one until after the deploy instead of blocking it (only a
- * `Safe.before_deploy` one behind it is blocked). The graph's plan puts parents first.
- */
-export function deployStages(graph: MigrationGraph<ParsedMigration>, target: Target): Map<string, DeployStage> {
-  const stages = new Map<string, DeployStage>();
-  const safemigrate = target.markerStyle === "safemigrate";
-  for (const m of graph.plan) {
-    const declared = m.stage?.stage ?? (safemigrate && target.defaultStage !== "post" ? "always" : target.defaultStage);
-    const delayed = safemigrate && declared === "always" && [...(graph.nodes.get(m.id)?.parents ?? [])].some((p) => stages.get(p) === "post");
-    stages.set(m.id, delayed ? "post" : declared);
-  }
-  return stages;
-}
 
 function resolveTarget(partial: Partial<Target> | undefined, migrations: ParsedMigration[]): Target {
   const counts = new Map<string, number>();

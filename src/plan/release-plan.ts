@@ -6,7 +6,8 @@
 import type { Analysis } from "../engine/lint.js";
 import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
-import { deployStages, displayPath } from "../engine/lint.js";
+import { displayPath } from "../engine/lint.js";
+import { delayedBySafemigrate, deployStages } from "../engine/deploy-stages.js";
 import { literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
@@ -126,8 +127,7 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
     const contractFinding = findings.find((d) => CONTRACT_RULES.has(d.rule));
     let stage: DeployStage;
     let reason: string;
-    const delayed = stages.get(m.id) === "post" && (m.stage ? m.stage.stage === "always" : target.defaultStage !== "post");
-    if (delayed) {
+    if (delayedBySafemigrate(m, target, stages.get(m.id) ?? target.defaultStage)) {
       // django-safemigrate runs an `always` migration behind a post-deploy one after the deploy.
       stage = "post";
       reason = `${m.stage ? `marked safe at any time (${markerName(m)})` : "unmarked, so `Safe.always()` (django-safemigrate's default)"}, and it depends on a post-deploy migration: \`safemigrate\` delays it until after the deploy`;
