@@ -6,9 +6,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
-import { libraryProjects } from "../support/library-project.js";
+import { appProjects, libraryProjects, migrationSource } from "../support/library-project.js";
 
 const project = libraryProjects("state-removal-sql");
+const appProject = appProjects("state-removal-default");
 
 async function rulesFor(before: string): Promise<string[]> {
   const dir = project(`from django.db import migrations, models
@@ -42,50 +43,17 @@ describe("SQL before a state-only removal of a NOT NULL column", () => {
 
 describe("the recipe's database default (Read the Docs builds 0040)", () => {
   it("is the default itself when it has a database twin, and a nullable column when Python computes it", async () => {
-    const { mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const path = await import("node:path");
-    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-state-removal-default-"));
-    try {
-      const migrations = path.join(dir, "builds", "migrations");
-      mkdirSync(migrations, { recursive: true });
-      writeFileSync(path.join(migrations, "__init__.py"), "");
-      writeFileSync(
-        path.join(migrations, "0001_initial.py"),
-        `from django.db import migrations, models
-
-
-class Migration(migrations.Migration):
-    dependencies = []
-    operations = [
-        migrations.CreateModel(name="Build", fields=[
-            ("id", models.BigAutoField(primary_key=True)),
-            ("_config", models.JSONField(default=dict)),
-            ("state", models.CharField(max_length=20, default="triggered")),
-        ]),
-    ]
-`,
-      );
-      writeFileSync(
-        path.join(migrations, "0002_remove.py"),
-        `from django.db import migrations
-
-
-class Migration(migrations.Migration):
-    dependencies = [("builds", "0001_initial")]
-    operations = [
-        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("build", "_config"), migrations.RemoveField("build", "state")]),
-    ]
-`,
-      );
-      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["removing-not-null-column-from-state"], target: { django: [5, 2] } });
-      const [config, state] = result.diagnostics.map((d) => d.help.join("\n"));
-      // `db_default=dict` fails on Django 5.2 ("Object of type type is not JSON serializable").
-      expect(config).toContain("field=models.JSONField(default=dict, null=True),");
-      expect(config).not.toContain("db_default");
-      expect(state).toContain(`field=models.CharField(max_length=20, default="triggered", db_default="triggered"),`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = appProject("builds", {
+      "0001_initial": migrationSource("builds", null, [
+        'migrations.CreateModel(name="Build", fields=[("id", models.BigAutoField(primary_key=True)), ("_config", models.JSONField(default=dict)), ("state", models.CharField(max_length=20, default="triggered"))])',
+      ]),
+      "0002_remove": migrationSource("builds", "0001_initial", ['migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("build", "_config"), migrations.RemoveField("build", "state")])']),
+    });
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["removing-not-null-column-from-state"], target: { django: [5, 2] } });
+    const [config, state] = result.diagnostics.map((d) => d.help.join("\n"));
+    // `db_default=dict` fails on Django 5.2 ("Object of type type is not JSON serializable").
+    expect(config).toContain("field=models.JSONField(default=dict, null=True),");
+    expect(config).not.toContain("db_default");
+    expect(state).toContain(`field=models.CharField(max_length=20, default="triggered", db_default="triggered"),`);
   });
 });

@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
-import { libraryProjects } from "../support/library-project.js";
+import { appProjects, libraryProjects, migrationSource } from "../support/library-project.js";
+
+const appProject = appProjects("type-change");
 
 const project = libraryProjects("type-change-recipe");
 
@@ -53,25 +55,11 @@ describe("on MySQL", () => {
 
 describe("django.contrib.postgres column types", () => {
   it("HStoreField to JSONField rewrites the table (GlitchTip performance 0005)", async () => {
-    const { mkdirSync, mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const path = await import("node:path");
-    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-hstore-"));
-    try {
-      const migrations = path.join(dir, "perf", "migrations");
-      mkdirSync(migrations, { recursive: true });
-      writeFileSync(path.join(migrations, "__init__.py"), "");
-      const step = (name: string, dependency: string | null, operation: string) =>
-        writeFileSync(
-          path.join(migrations, `${name}.py`),
-          `import django.contrib.postgres.fields.hstore\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [${dependency ? `("perf", "${dependency}")` : ""}]\n    operations = [\n        ${operation},\n    ]\n`,
-        );
-      step("0001_initial", null, 'migrations.CreateModel(name="Span", fields=[("id", models.BigAutoField(primary_key=True)), ("data", django.contrib.postgres.fields.hstore.HStoreField())])');
-      step("0002_json", "0001_initial", 'migrations.AlterField("span", "data", models.JSONField())');
-      const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["changing-column-type"] });
-      expect(diagnostics.map((d) => d.message)).toEqual(["Changing `Span.data` from `hstore` to `jsonb` rewrites `perf_span` while blocking reads and writes."]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const dir = appProject("perf", {
+      "0001_initial": migrationSource("perf", null, ['migrations.CreateModel(name="Span", fields=[("id", models.BigAutoField(primary_key=True)), ("data", django.contrib.postgres.fields.hstore.HStoreField())])'], "import django.contrib.postgres.fields.hstore\n"),
+      "0002_json": migrationSource("perf", "0001_initial", ['migrations.AlterField("span", "data", models.JSONField())']),
+    });
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["changing-column-type"] });
+    expect(diagnostics.map((d) => d.message)).toEqual(["Changing `Span.data` from `hstore` to `jsonb` rewrites `perf_span` while blocking reads and writes."]);
   });
 });

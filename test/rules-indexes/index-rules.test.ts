@@ -9,6 +9,9 @@ import { resolveRun } from "../../src/config/resolve-options.js";
 import { djangoIndexName, djangoModelIndexName, likeIndexOpclass } from "../../src/advice/snippets.js";
 import { postgresConstraintName } from "../../src/state/model-state.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
+import { appProjects, migrationSource } from "../support/library-project.js";
+
+const appProject = appProjects("index-names");
 
 const MINE = [
   "adding-index-non-concurrently",
@@ -64,29 +67,17 @@ describe("Django's derived names", () => {
   });
 
   it("names the long _like index in the findings and recipes that drop, rebuild or build it", async () => {
-    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-long-like-"));
-    try {
-      const migrations = path.join(dir, "organizations", "migrations");
-      mkdirSync(migrations, { recursive: true });
-      writeFileSync(path.join(migrations, "__init__.py"), "");
-      const step = (name: string, dependency: string | null, operation: string) =>
-        writeFileSync(
-          path.join(migrations, `${name}.py`),
-          `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [${dependency ? `("organizations", "${dependency}")` : ""}]\n    operations = [\n        ${operation},\n    ]\n`,
-        );
-      step("0001_initial", null, 'migrations.CreateModel(name="HistoricalOrganization", fields=[("id", models.BigAutoField(primary_key=True)), ("extra_history_user_username", models.CharField(max_length=150, null=True, db_index=True))])');
-      step("0002_drop_index", "0001_initial", 'migrations.AlterField("historicalorganization", "extra_history_user_username", models.CharField(max_length=150, null=True))');
-      step("0003_add_index", "0002_drop_index", 'migrations.AlterField("historicalorganization", "extra_history_user_username", models.CharField(max_length=150, null=True, db_index=True))');
-      const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["removing-index-non-concurrently", "adding-index-non-concurrently"] });
-      const text = diagnostics.map((d) => [d.message, ...d.help].join("\n")).join("\n");
-      expect(text).toContain("organizations_historical_extra_history_user_usern_e106c501_like");
-      expect(text).not.toContain("organizations_historicalor_extra_history_user_usernam_e106c501_like");
-      expect(diagnostics.map((d) => d.rule).sort()).toEqual(["adding-index-non-concurrently", "removing-index-non-concurrently"]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const field = (indexed: boolean) => `models.CharField(max_length=150, null=True${indexed ? ", db_index=True" : ""})`;
+    const dir = appProject("organizations", {
+      "0001_initial": migrationSource("organizations", null, [`migrations.CreateModel(name="HistoricalOrganization", fields=[("id", models.BigAutoField(primary_key=True)), ("extra_history_user_username", ${field(true)})])`]),
+      "0002_drop_index": migrationSource("organizations", "0001_initial", [`migrations.AlterField("historicalorganization", "extra_history_user_username", ${field(false)})`]),
+      "0003_add_index": migrationSource("organizations", "0002_drop_index", [`migrations.AlterField("historicalorganization", "extra_history_user_username", ${field(true)})`]),
+    });
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["removing-index-non-concurrently", "adding-index-non-concurrently"] });
+    const text = diagnostics.map((d) => [d.message, ...d.help].join("\n")).join("\n");
+    expect(text).toContain("organizations_historical_extra_history_user_usern_e106c501_like");
+    expect(text).not.toContain("organizations_historicalor_extra_history_user_usernam_e106c501_like");
+    expect(diagnostics.map((d) => d.rule).sort()).toEqual(["adding-index-non-concurrently", "removing-index-non-concurrently"]);
   });
 
   it("names an index declared without a name as Index.set_name_with_model does, within 30 characters", () => {

@@ -13,15 +13,22 @@ const SETUP = readFileSync(path.join(RULE_FIXTURES, "changing-column-type/bad/in
 const root = mkdtempSync(path.join(tmpdir(), "rollsafe-executed-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+/** A `library` app under `dir` with the setup migration and `name` holding `source`; the migrations folder. */
+function libraryApp(dir: string, name: string, source: string): string {
+  const migrations = path.join(dir, "library", "migrations");
+  mkdirSync(migrations, { recursive: true });
+  writeFileSync(path.join(dir, "library", "__init__.py"), "");
+  writeFileSync(path.join(migrations, "__init__.py"), "");
+  writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+  writeFileSync(path.join(migrations, name), source);
+  return migrations;
+}
+
 describe("findings on SQL a RunPython runs", () => {
   it("name the RunPython", async () => {
-    const migrations = path.join(root, "library", "migrations");
-    mkdirSync(migrations, { recursive: true });
-    writeFileSync(path.join(root, "library", "__init__.py"), "");
-    writeFileSync(path.join(migrations, "__init__.py"), "");
-    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
-    writeFileSync(
-      path.join(migrations, "0002_change.py"),
+    libraryApp(
+      root,
+      "0002_change.py",
       `from django.db import migrations
 
 STATEMENTS = [
@@ -57,13 +64,9 @@ class Migration(migrations.Migration):
 
   it("are read from a decorated function too (wger's `@postgres_only`), and a lock timeout's finding names the RunPython", async () => {
     const dir = path.join(root, "decorated");
-    const migrations = path.join(dir, "library", "migrations");
-    mkdirSync(migrations, { recursive: true });
-    writeFileSync(path.join(dir, "library", "__init__.py"), "");
-    writeFileSync(path.join(migrations, "__init__.py"), "");
-    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
-    writeFileSync(
-      path.join(migrations, "0002_sync.py"),
+    libraryApp(
+      dir,
+      "0002_sync.py",
       `from django.db import migrations
 
 from library.utils import postgres_only
@@ -89,13 +92,9 @@ class Migration(migrations.Migration):
 
   it("take no lock worth a timeout on a table the migration itself created (pulpcore 0101)", async () => {
     const dir = path.join(root, "new-table");
-    const migrations = path.join(dir, "library", "migrations");
-    mkdirSync(migrations, { recursive: true });
-    writeFileSync(path.join(dir, "library", "__init__.py"), "");
-    writeFileSync(path.join(migrations, "__init__.py"), "");
-    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
-    writeFileSync(
-      path.join(migrations, "0002_domain.py"),
+    libraryApp(
+      dir,
+      "0002_domain.py",
       `from django.db import migrations, models
 
 
@@ -117,11 +116,6 @@ class Migration(migrations.Migration):
 
   it("says when it cannot read SQL the function builds at run time (Funkwhale music 0045), and an ignore on the RunPython covers it", async () => {
     const dir = path.join(root, "built");
-    const migrations = path.join(dir, "library", "migrations");
-    mkdirSync(migrations, { recursive: true });
-    writeFileSync(path.join(dir, "library", "__init__.py"), "");
-    writeFileSync(path.join(migrations, "__init__.py"), "");
-    writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
     const source = (marker: string) => `from django.db import migrations
 
 
@@ -138,7 +132,7 @@ class Migration(migrations.Migration):
 ${marker}        migrations.RunPython(setup_triggers, migrations.RunPython.noop),
     ]
 `;
-    writeFileSync(path.join(migrations, "0002_triggers.py"), source(""));
+    const migrations = libraryApp(dir, "0002_triggers.py", source(""));
     const rules = ["runsql-unverifiable", "unused-suppression"];
     const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: rules });
     expect(diagnostics.map((d) => `${d.line} ${d.rule}`)).toEqual(["7 runsql-unverifiable"]);
