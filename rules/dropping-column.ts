@@ -65,6 +65,26 @@ function renamedOnto(ctx: OperationContext, model: ModelState, name: string, col
   return null;
 }
 
+/**
+ * The primary key removed (Alliance Auth mumble 0007: `id` removed, `user` made the primary key):
+ * a state-only removal keeps the database's primary key, and the next one cannot be added while
+ * it stands ("multiple primary keys for table ... are not allowed", PostgreSQL 15). The old
+ * release selects and writes the old key and the new one the new key: no order of steps serves
+ * both, so the finding offers no rolling recipe.
+ */
+function primaryKeyDropped(ctx: OperationContext, model: ModelState, name: string, table: string, column: string): void {
+  ctx.report({
+    range: ctx.op.range,
+    message: `Removing primary key \`${model.name}.${name}\` drops column \`${column}\` from \`${table}\` while the old release still uses it.`,
+    help: [
+      oldReleaseSelects(ctx, model, table, column),
+      `\`${name}\` is the primary key: removing it from the state only would keep the database's primary key on \`${column}\`, and Django could not add another one while it stands (PostgreSQL: "multiple primary keys for table ... are not allowed"). The old release identifies \`${model.name}\` rows by \`${column}\`, the new one by the new key: no order of rolling steps serves both.`,
+      `1. Keep \`${name}\` as the primary key, and make the other field unique (\`unique=True\`, built concurrently: see \`adding-unique-constraint\`), so the new release can look rows up by it.`,
+      "2. If the key itself must change, do it in a maintenance window: stop the old release, run the migration, start the new one.",
+    ],
+  });
+}
+
 /** Why dropping a column (or join table) the old release selects breaks it. */
 function oldReleaseSelects(ctx: OperationContext, model: ModelState, table: string, column: string): string {
   return `Django selects every field of \`${model.name}\` by name, so until the new release is fully live every query of the old release on \`${table}\` fails (\`${missingColumnError(column, ctx.target.database)}\`), and rolling back fails the same way.`;
@@ -135,7 +155,7 @@ export const droppingColumn: Rule = {
     hazards: ["H01"],
     docs: {
       summary: "Dropping a column that the running release still reads and writes",
-      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column. A `RemoveField` whose column goes with its table, dropped by a `DeleteModel` of the model later in the same migration (what `makemigrations` writes for a deleted model's relations), is left to `dropping-table`, whose state-only deletion takes it in; the removal of a many-to-many field (its join table is not the model's) is still reported, unless it has a `through` model (then nothing is dropped). A column the same migration added is not flagged: the old release never used it.",
+      what: "Flags `RemoveField` (also inside `SeparateDatabaseAndState.database_operations`) on an existing, managed table, in a migration that runs before the new release is live, and `AlterOrderWithRespectTo` that sets `order_with_respect_to` to None there: Django then drops the model's `_order` column. A `RemoveField` whose column goes with its table, dropped by a `DeleteModel` of the model later in the same migration (what `makemigrations` writes for a deleted model's relations), is left to `dropping-table`, whose state-only deletion takes it in; the removal of a many-to-many field (its join table is not the model's) is still reported, unless it has a `through` model (then nothing is dropped). A column the same migration added is not flagged: the old release never used it. The removal of a primary key gets no state-only recipe: the database would keep the old key, and the new one could not be added beside it (Alliance Auth mumble 0007, django-q 0003).",
       why: "Django names every model field in its SELECT and INSERT statements. While the old release still serves traffic, each of its queries on the model fails with `column ... does not exist`, and a rollback to the old release fails the same way.",
       recipe: [
         "Remove the field from the model and ship a state-only removal (`SeparateDatabaseAndState(state_operations=[RemoveField(...)], database_operations=[])`). If the column is NOT NULL without a database default, make it nullable (or give it a `db_default`) first, so the new release's INSERTs work.",
@@ -175,6 +195,10 @@ export const droppingColumn: Rule = {
     const table = ctx.tableOf(model);
     const m2mTable = ctx.state.m2mTableOf(model, field);
     const column = ctx.columnOf(field);
+    if (field.primaryKey && !m2mTable) {
+      primaryKeyDropped(ctx, model, name, table, column ?? name);
+      return;
+    }
     const steps: string[] = [];
     // An auto-increment column (an identity, or serial) is filled by the database like a db_default.
     const notNullNoDefault = field.null === false && !field.hasDbDefault && !isAutoIncrement(field) && field.relation?.kind !== "m2m";

@@ -46,3 +46,18 @@ describe("dropping-column on a column another field is renamed onto", () => {
     expect((await lint([followed], { cwd: followed, ruleNames: rules })).diagnostics).toEqual([]);
   });
 });
+
+describe("dropping-column on the primary key (Alliance Auth mumble 0007)", () => {
+  it("offers no state-only removal, which would keep the old key and make the new one fail", async () => {
+    const dir = project(
+      migration(`        migrations.RemoveField("author", "id"),
+        migrations.AlterField("author", "name", models.CharField(max_length=100, primary_key=True, serialize=False)),`),
+    );
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["dropping-column"] });
+    expect(diagnostics.map((d) => d.message)).toEqual(["Removing primary key `Author.id` drops column `id` from `library_author` while the old release still uses it."]);
+    const help = diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain('"multiple primary keys for table ... are not allowed"');
+    expect(help).not.toContain("SeparateDatabaseAndState");
+    expect(diagnostics[0]?.fix).toBeUndefined();
+  });
+});

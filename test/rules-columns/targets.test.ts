@@ -215,16 +215,18 @@ describe("foreign key removal", () => {
     expect(diags[0]?.help.join("\n")).toContain("db_constraint=False");
     expect(diags[0]?.help.join("\n")).toContain("null=True");
   });
-  it("an auto-increment column is filled by the database: no step makes it nullable", async () => {
-    // django-q 0003 (Debian's python3-django-q): the AutoField primary key removed, a CharField one added.
+  it("an auto-increment primary key is filled by the database: no step makes it nullable, and no state-only removal keeps it", async () => {
+    // django-q 0003 (Debian's python3-django-q): the AutoField primary key removed, a CharField one
+    // added under the same name. Kept in the database, the old `id` would make the AddField fail.
     const diags = await lintOps(`        migrations.RemoveField("book", "id"),
         migrations.AddField("book", "id", models.CharField(max_length=32, primary_key=True, serialize=False)),`);
     const dropping = diags.find((d) => d.rule === "dropping-column");
-    expect(dropping?.message).toContain("drops column `id` from `library_book`");
+    expect(dropping?.message).toBe("Removing primary key `Book.id` drops column `id` from `library_book` while the old release still uses it.");
     const help = dropping?.help.join("\n") ?? "";
     expect(help).not.toContain("null=True");
     expect(help).not.toContain("without a database default");
-    expect(help).toContain("state-only removal");
+    expect(help).not.toContain("state-only removal");
+    expect(help).toContain("maintenance window");
   });
   it("a FK created with db_constraint=False is not reported", async () => {
     const remove = `        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("book", "editor")], database_operations=[]),`;
