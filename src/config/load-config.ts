@@ -281,6 +281,10 @@ export function checkConfig(table: Record<string, unknown>, ctx: CheckContext): 
         break;
       }
       default:
+        // `[tool.rollsafe]` copied from pyproject.toml's example into rollsafe.toml (ephios sweep).
+        if (rawKey === "tool" && ctx.prefix === "" && isTable(value) && isTable((value as Record<string, unknown>).rollsafe)) {
+          fail(key, "is not a rollsafe setting: in rollsafe.toml the settings are at the top level, without pyproject.toml's `[tool.rollsafe]` header (see docs/configuration.md)");
+        }
         fail(key, `is not a rollsafe setting (see docs/configuration.md)`);
     }
   }

@@ -133,6 +133,11 @@ describe("configuration errors: one line naming the file and the key, exit 2", (
   const dir = mkdtempSync(path.join(tmpdir(), "rollsafe-config-"));
   const cases: [string, string, string][] = [
     ["unknown key", 'databse = "mysql"\n', "`databse` is not a rollsafe setting (see docs/configuration.md)"],
+    [
+      "pyproject's table in rollsafe.toml",
+      '[tool.rollsafe]\ndatabase = "mysql"\n',
+      "`tool` is not a rollsafe setting: in rollsafe.toml the settings are at the top level, without pyproject.toml's `[tool.rollsafe]` header (see docs/configuration.md)",
+    ],
     ["bad database", 'database = "oracle"\n', '`database` must be one of postgresql, mysql, sqlite, not "oracle"'],
     ["wrong type", "select = \"RS101\"\n", '`select` must be an array of strings, not "RS101"'],
     ["unknown rule in select", 'select = ["dropping-colum"]\n', '`select` names an unknown rule "dropping-colum" (`rollsafe rules` lists them)'],
