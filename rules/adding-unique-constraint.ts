@@ -1,6 +1,6 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
-import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { callOf, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   alterFieldSnippet,
@@ -166,7 +166,7 @@ interface DroppedUnique {
   sets: number;
 }
 
-const droppedUnique = new WeakMap<ParsedMigration, DroppedUnique[]>();
+const droppedUnique = migrationScratch((): DroppedUnique[] => []);
 
 function noteDroppedUnique(ctx: OperationContext): void {
   const { op } = ctx;
@@ -188,10 +188,8 @@ function noteDroppedUnique(ctx: OperationContext): void {
       if (columns) dropped = [{ columns, name: constraint.name }];
     }
   }
-  if (dropped.length === 0) return;
-  const list = droppedUnique.get(ctx.migration) ?? [];
+  const list = droppedUnique(ctx);
   for (const d of dropped) list.push({ modelKey: `${model.app}.${model.key}`, ...d, source: operationSource(op), kind: op.kind, sets: dropped.length });
-  droppedUnique.set(ctx.migration, list);
 }
 
 function addConstraint(ctx: OperationContext): void {
@@ -212,7 +210,7 @@ function addConstraint(ctx: OperationContext): void {
   // The same columns were unique until an earlier operation of this migration: no duplicates, and
   // the old constraint can be renamed instead of built again (the same column order keeps its index).
   const plain = columns !== null && !hasCondition && !indexOnly && deferrable === null;
-  const renamed = plain ? droppedUnique.get(ctx.migration)?.find((d) => d.modelKey === `${model.app}.${model.key}` && sameColumns(d.columns, columns)) : undefined;
+  const renamed = plain ? droppedUnique(ctx).find((d) => d.modelKey === `${model.app}.${model.key}` && sameColumns(d.columns, columns)) : undefined;
   if (renamed && ctx.target.database !== "postgresql") return;
   report(ctx, model, {
     subject: `\`UniqueConstraint\` \`${name}\``,

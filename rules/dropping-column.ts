@@ -10,7 +10,7 @@ import {
   dropTablesSql,
   fieldWith,
   alterFieldSnippet,
-  py,
+  pinnedRenameSource,
   pyValue,
   postDeployMarker,
   runSqlLines,
@@ -231,9 +231,7 @@ export const droppingColumn: Rule = {
     const onto = m2mTable || renamed ? null : renamedOnto(ctx, model, name, column);
     if (onto) {
       steps.push(
-        `The \`RenameField\` of \`${onto.field}\` to \`${name}\` later in this migration would then fail (\`${column}\` still exists): keep \`${onto.column}\` where it is and rename only the attribute, pinning the column so the rename emits no SQL:\n${code(
-          `migrations.AlterField(model_name=${py(model.key)}, name=${py(onto.field)}, field=${fieldWith(onto.call, { db_column: py(onto.column) })}),\nmigrations.RenameField(model_name=${py(model.key)}, old_name=${py(onto.field)}, new_name=${py(name)}),`,
-        )}`,
+        `The \`RenameField\` of \`${onto.field}\` to \`${name}\` later in this migration would then fail (\`${column}\` still exists): keep \`${onto.column}\` where it is and rename only the attribute, pinning the column so the rename emits no SQL:\n${code(pinnedRenameSource(model.key, onto.field, onto.call, onto.column, name))}`,
       );
     }
     if (m2mTable) steps.push(...contractSteps(ctx, dropTablesSql([m2mTable], ctx.target.database)));

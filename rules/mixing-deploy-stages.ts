@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { code, dropColumnStatement, fieldWith, postDeployMarker, py, separateDatabaseAndState } from "../src/advice/snippets.js";
+import { code, dropColumnStatement, pinnedRenameSource, postDeployMarker, py, separateDatabaseAndState } from "../src/advice/snippets.js";
 import { columnOf, literalString } from "../src/state/model-state.js";
 import { contractChangesOf, expandChangeOf, operationSource, stageSource } from "./adding-in-post-deploy-migration.js";
 
@@ -77,8 +77,7 @@ class Migration(migrations.Migration):
           `1. Before the deploy, keep both columns and rename only the Python attribute: take \`${swap.removed}\` out of the model state (its column stays), and pin \`${swap.renamed}\` to its column so the rename emits no SQL (if \`${swap.removedColumn}\` is NOT NULL without a database default, make it nullable first, or the new release's INSERTs fail: see \`removing-not-null-column-from-state\`):\n${code(
             [
               separateDatabaseAndState([`migrations.RemoveField(model_name=${py(swap.model)}, name=${py(swap.removed)}),`], []),
-              `migrations.AlterField(model_name=${py(swap.model)}, name=${py(swap.renamed)}, field=${swap.pinned}),`,
-              `migrations.RenameField(model_name=${py(swap.model)}, old_name=${py(swap.renamed)}, new_name=${py(swap.removed)}),`,
+              pinnedRenameSource(swap.model, swap.renamed, swap.call, swap.renamedColumn, swap.removed),
             ].join("\n"),
           )}`,
           `2. After the deploy, in a migration marked ${postDeployMarker(ctx.target.markerStyle)}, drop the old column, which no field maps any more:\n${code(`migrations.RunSQL(${py(dropColumnStatement(swap.table, swap.removedColumn, ctx.target.database))}, migrations.RunSQL.noop)`)}`,
@@ -128,6 +127,6 @@ function columnSwap(ctx: OperationContext, contract: ReturnType<typeof contractC
     renamed,
     removedColumn,
     renamedColumn,
-    pinned: fieldWith(field.call, { db_column: py(renamedColumn) }),
+    call: field.call,
   };
 }

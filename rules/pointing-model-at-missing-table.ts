@@ -2,9 +2,9 @@ import { code, py, sqlIdent } from "../src/advice/snippets.js";
 import { inStateOperations, mayCreateTable, onTable, rawStepsMay } from "../src/engine/raw-steps.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { deferUntilReplayed, makesTable, reportUnlessLater } from "../src/engine/later-migrations.js";
+import { createModelTable, defaultTableName, literalString, type ModelState } from "../src/state/model-state.js";
 
 const RULE = "pointing-model-at-missing-table";
-import { defaultTableName, dictOf, literalBool, literalString, type ModelState } from "../src/state/model-state.js";
 
 /** A state-only model operation and the table it makes the model use. */
 interface Target {
@@ -55,11 +55,9 @@ function targetOf(ctx: OperationContext): Target | null {
   const app = ctx.migration.app;
   if (op.kind === "CreateModel") {
     const name = literalString(op.args.name);
-    const options = dictOf(op.args.options);
-    if (!name || literalBool(options.managed) === false || literalBool(options.proxy) === true) return null;
-    // db_table that is not a literal (a setting, a call) names a table rollsafe cannot know.
-    if (options.db_table && literalString(options.db_table) === null) return null;
-    return { name, table: literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase()), before: null };
+    // A db_table that is not a literal (a setting, a call) names a table rollsafe cannot know.
+    const table = createModelTable(op, app, true);
+    return name && table ? { name, table, before: null } : null;
   }
   if (op.kind !== "RenameModel" && op.kind !== "AlterModelTable") return null;
   const model = ctx.model(literalString(op.kind === "RenameModel" ? op.args.old_name : op.args.name));

@@ -2,9 +2,9 @@ import { columnLeftByRemoval, constrainedForeignKeys } from "../src/engine/resol
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString } from "../src/state/model-state.js";
 import { createsModelOnTable, deferUntilReplayed, reportUnlessLater } from "../src/engine/later-migrations.js";
+import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, foreignKeyViolation, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 const RULE = "removing-foreign-key-with-constraint";
-import { alterFieldSnippet, codeList, dropForeignKeySnippet, fieldWith, foreignKeyViolation, postDeployMarker, stateOnlyDeleteModel, stateOnlyRemoveField } from "../src/advice/snippets.js";
 
 /**
  * A state-only `DeleteModel` whose table stays with foreign keys to other tables: the new

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import type { ParsedMigration } from "../src/parse/parse-migration.js";
+import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { alterFieldSnippet, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
@@ -118,16 +118,8 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
   },
 };
 
-/** Per run (its database state) and migration, the columns the migration's renames made (`table.column`). */
-const renamedInto = new WeakMap<object, WeakMap<ParsedMigration, Set<string>>>();
-
-function renamedIn(ctx: OperationContext): Set<string> {
-  let run = renamedInto.get(ctx.db);
-  if (!run) renamedInto.set(ctx.db, (run = new WeakMap()));
-  let made = run.get(ctx.migration);
-  if (!made) run.set(ctx.migration, (made = new Set()));
-  return made;
-}
+/** The columns the migration's renames made (`table.column`). */
+const renamedIn = migrationScratch(() => new Set<string>());
 
 /**
  * The column of the field `after` (the field as this operation leaves it) once the rest of the

@@ -232,6 +232,18 @@ export function fieldWith(call: PyValue | null, overrides: Record<string, string
   return `${call.callee}(${parts.join(", ")})`;
 }
 
+/**
+ * An `AlterField` that pins `field` to its current `column` (`db_column`), then the `RenameField`
+ * to `newName`: only the Python attribute is renamed, and Django emits no SQL. Unfenced, one
+ * operation a line.
+ */
+export function pinnedRenameSource(modelKey: string, field: string, call: PyValue | null, column: string, newName: string): string {
+  return [
+    `migrations.AlterField(model_name=${py(modelKey)}, name=${py(field)}, field=${fieldWith(call, { db_column: py(column) })}),`,
+    `migrations.RenameField(model_name=${py(modelKey)}, old_name=${py(field)}, new_name=${py(newName)}),`,
+  ].join("\n");
+}
+
 /** `migrations.AlterField(...)` for a field with overrides. */
 export function alterFieldSnippet(modelKey: string, field: string, fieldCall: string): string {
   return code(alterFieldSource(modelKey, field, fieldCall));

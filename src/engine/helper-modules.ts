@@ -237,7 +237,7 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     for (const op of ops) {
       for (const key of ["sql", "reverse_sql"] as const) {
         const arg = op.args[key];
-        if (arg?.kind !== "name" || !arg.qualified.includes(".") || arg.qualified.startsWith("django.")) continue;
+        if (!importedName(arg)) continue;
         const found = moduleMember(dir, arg.qualified);
         const value = found?.module.sqlConstant(found.name);
         if (!value) continue;
@@ -373,16 +373,17 @@ function importedCallsRun(migration: ParsedMigration): { call: string; qualified
   return out;
 }
 
-/**
- * A custom operation, or operations spread from a call (`*make_operations(...)`), called through a
- * module name (`_utils.make_x`, `app.helpers.Op`).
- */
+/** A name the migration imports from a module that may be the project's (not Django's: `RunSQL.noop`). */
+function importedName(value: PyValue | undefined): value is Extract<PyValue, { kind: "name" }> {
+  return value?.kind === "name" && value.qualified.includes(".") && !value.qualified.startsWith("django.");
+}
+
 /** The `RunSQL`s (also on the database side of `SeparateDatabaseAndState`) whose SQL is a name the migration imports. */
 function runSqlNamingImports(operations: readonly Operation[]): Operation[] {
   const out: Operation[] = [];
   for (const op of operations) {
     if (op.databaseOperations) out.push(...runSqlNamingImports(op.databaseOperations));
-    if (op.kind === "RunSQL" && (op.args.sql?.kind === "name" || op.args.reverse_sql?.kind === "name")) out.push(op);
+    if (op.kind === "RunSQL" && (importedName(op.args.sql) || importedName(op.args.reverse_sql))) out.push(op);
   }
   return out;
 }
@@ -393,6 +394,10 @@ function withRange(value: PyValue, range: SourceRange): PyValue {
   return { ...value, range };
 }
 
+/**
+ * A custom operation, or operations spread from a call (`*make_operations(...)`), called through a
+ * module name (`_utils.make_x`, `app.helpers.Op`).
+ */
 function mayUseHelper(op: Operation): boolean {
   if (op.databaseOperations?.some(mayUseHelper) || op.stateOperations?.some(mayUseHelper)) return true;
   const called = op.spread === true || op.unknown?.reason.startsWith("custom operation ") === true;

@@ -13,7 +13,7 @@
 import type { Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import type { ProjectContext } from "./rule-types.js";
-import { defaultTableName, dictOf, literalBool, literalString } from "../state/model-state.js";
+import { createModelTable, literalString } from "../state/model-state.js";
 import { databaseSideOperations, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
 import { mayCreateTable } from "./raw-steps.js";
 
@@ -51,19 +51,10 @@ export function reportUnlessLater(rule: string, end: ProjectContext): void {
   }
 }
 
-/** The table of a `CreateModel`'s model (its literal `db_table`, or Django's default name), or null for a proxy; with `managed`, null for an unmanaged model too (Django creates no table for it). */
-function createdTable(op: Operation, app: string, managed = false): string | null {
-  const name = literalString(op.args.name);
-  if (!name) return null;
-  const options = dictOf(op.args.options);
-  if (literalBool(options.proxy) === true || (managed && literalBool(options.managed) === false)) return null;
-  return literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase());
-}
-
 /** Whether `migration` creates a model in Django's state whose table is `table` (a model moved to another app). */
 export function createsModelOnTable(migration: ParsedMigration, table: string): boolean {
   const walk = (ops: readonly Operation[] | undefined): boolean =>
-    (ops ?? []).some((op) => (op.kind === "CreateModel" ? createdTable(op, migration.app) === table : walk(op.stateOperations)));
+    (ops ?? []).some((op) => (op.kind === "CreateModel" ? createModelTable(op, migration.app) === table : walk(op.stateOperations)));
   return walk(migration.operations);
 }
 
@@ -75,7 +66,7 @@ export function createsModelOnTable(migration: ParsedMigration, table: string): 
 export function makesTable(migration: ParsedMigration, table: string): boolean {
   for (const top of migration.operations) {
     for (const op of databaseSideOperations(top)) {
-      if (op.kind === "CreateModel" && createdTable(op, migration.app, true) === table) return true;
+      if (op.kind === "CreateModel" && createModelTable(op, migration.app, true) === table) return true;
       if (op.kind === "AlterModelTable" && literalString(op.args.table) === table) return true;
       if (op.kind === "RunSQL" && (readableForwardStatements(runSqlFacts(op, migration)) ?? []).some((fact) => mayCreateTable(fact, table))) return true;
     }

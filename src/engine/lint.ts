@@ -2,7 +2,6 @@
  * The programmatic API: discover -> read and parse -> graph -> replay state -> rules ->
  * diagnostics. Returns plain data; printing is the reporters' job.
  */
-import { oncePer } from "../util/collections.js";
 import path from "node:path";
 import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
@@ -28,7 +27,8 @@ import { baselinePaths } from "../config/start-after.js";
 import { DEFAULT_TARGET } from "./defaults.js";
 import { collectBetweenPhases } from "./collect-garbage.js";
 import { resolveHelperCalls } from "./helper-modules.js";
-import { deployStages } from "./deploy-stages.js";
+import { declaredStage, deployStages } from "./deploy-stages.js";
+import { oncePer } from "../util/collections.js";
 import { leavesBase } from "../util/paths.js";
 import { flatten } from "../util/intern.js";
 import { setAdviceImports } from "../advice/snippets.js";
@@ -148,6 +148,8 @@ export interface Analysis {
   target: Target;
   /** Whether a migration's findings were reported in this run (the pending migrations). */
   isReported: (migration: ParsedMigration) => boolean;
+  /** The stage a migration runs at, as the project's runner applies it (see deploy-stages). */
+  stageOf: (migration: ParsedMigration) => DeployStage;
 }
 
 /** Runs the whole pipeline and keeps the intermediate products (`rollsafe state` needs them). */
@@ -288,11 +290,12 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // Every loaded file went through onLoaded: the load has started if any RunSQL lacks its facts.
   await sqlParserLoad;
   const stages = deployStages(graph, target);
+  const stageOf = (m: ParsedMigration): DeployStage => stages.get(m.id) ?? declaredStage(m, target);
   // With --base, the reported migrations are the branch's, deployed together: a table one of them
   // created before the deploy is one the old release never had. (start-after's baseline may be
   // many releases old: the migrations after it are not one release.)
   const pendingKnown = options.reportFilter !== undefined;
-  const state = replay(graph, activeRules, target, stages, cwd, isReported, pendingKnown, emit, emitBuiltin);
+  const state = replay(graph, activeRules, target, stageOf, cwd, isReported, pendingKnown, emit, emitBuiltin);
   if (options.collectGarbage) collectBetweenPhases();
 
   for (const rule of activeRules) {
@@ -303,7 +306,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
         target,
         state,
         isReported,
-        stageOf: (m) => stages.get(m.id) ?? m.stage?.stage ?? target.defaultStage,
+        stageOf,
         report: (m, finding) => emit(rule.meta, m.path, m.id, finding.range, finding),
       });
     } catch (error) {
@@ -335,7 +338,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     sources,
     ...(inputs.length > 0 ? { inputs } : {}),
   };
-  return { result, graph, state, target, isReported };
+  return { result, graph, state, target, isReported, stageOf };
 }
 
 /**
@@ -479,7 +482,7 @@ function replay(
   graph: MigrationGraph<ParsedMigration>,
   rules: Rule[],
   target: Target,
-  stages: ReadonlyMap<string, DeployStage>,
+  stageOf: (m: ParsedMigration) => DeployStage,
   cwd: string,
   isReported: (m: ParsedMigration) => boolean,
   pendingKnown: boolean,
@@ -499,12 +502,12 @@ function replay(
     const reported = isReported(migration);
     // Advice modules import the names of the migration's own code that they copy.
     setAdviceImports(reported ? migration.imports : null);
-    const stage = stages.get(migration.id) ?? target.defaultStage;
+    const stage = stageOf(migration);
     // A table an earlier pending migration of the release created before the deploy (Funkwhale
     // federation 0007/0008, one makemigrations run split in two): neither release has used it yet.
     const createdThisRelease = (id: string): boolean => {
       const creator = graph.nodes.get(id)?.migration;
-      return creator !== undefined && reported && isReported(creator) && stage !== "post" && (stages.get(id) ?? target.defaultStage) !== "post";
+      return creator !== undefined && isReported(creator) && stage !== "post" && stageOf(creator) !== "post";
     };
     const applyCtx = { app: migration.app, migration: migration.id, file: migration.path };
     const reportCrash = (rule: Rule, error: unknown) =>

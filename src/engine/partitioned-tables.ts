@@ -12,7 +12,7 @@
 import type { Operation, RelatedLocation, SourceRange } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { isPublic, type SqlPartitioningFact, type SqlPartitionKey, type SqlStatementFact } from "../sql/analyze-sql.js";
-import { columnOf, defaultTableName, dictOf, literalString, type ModelState, type Origin } from "../state/model-state.js";
+import { columnOf, createModelTable, literalString, type ModelState, type Origin } from "../state/model-state.js";
 import type { PartitionedTable, ProjectState } from "../state/project-state.js";
 import type { OperationContext } from "./rule-types.js";
 import type { RunSqlFacts } from "./sql-facts-for-operation.js";
@@ -214,11 +214,8 @@ export function recordPartitionedTables(db: ProjectState, migration: ParsedMigra
   const created = (ops: readonly Operation[]): void => {
     for (const op of ops) {
       if (op.kind === "SeparateDatabaseAndState") created(op.databaseOperations ?? []);
-      if (op.kind !== "CreateModel" || !op.thirdParty?.partitioned) continue;
-      const name = literalString(op.args.name);
-      if (!name) continue;
-      const table = literalString(dictOf(op.args.options).db_table) ?? defaultTableName(migration.app, name.toLowerCase());
-      if (!db.partitionedTables.has(table)) db.partitionedTables.set(table, { partitions: [], origin: { migration: migration.id, file: migration.path, range: op.range }, key: null, by: `\`${op.callee.split(".").pop() ?? op.kind}\`` });
+      const table = op.kind === "CreateModel" && op.thirdParty?.partitioned ? createModelTable(op, migration.app, true) : null;
+      if (table !== null && !db.partitionedTables.has(table)) db.partitionedTables.set(table, { partitions: [], origin: { migration: migration.id, file: migration.path, range: op.range }, key: null, by: `\`${op.callee.split(".").pop() ?? op.kind}\`` });
     }
   };
   created(migration.operations);

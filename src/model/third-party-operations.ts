@@ -123,6 +123,12 @@ function sentryDeletion(what: string) {
   };
 }
 
+/** A django-postgres-extra operation under each path migrations import it by: the package, its `operations`, and the class's own module. */
+function psqlextraEntries(className: string, file: string, entry: Pick<OperationEntry, "sameAs" | "partitioned" | "note">): [string, OperationEntry][] {
+  const base = "psqlextra.backend.migrations";
+  return [base, `${base}.operations`, `${base}.operations.${file}`].map((module) => [`${module}.${className}`, { source: "django-postgres-extra", state: "same", database: "same", ...entry }]);
+}
+
 const entries: [string, OperationEntry][] = [
   ...pgTools.flatMap(([name, entry]): [string, OperationEntry][] => [[`${PG_TOOLS_MODULE}.${name}`, { source: PG_TOOLS, ...entry }]]),
   ...["django_add_default_value.AddDefaultValue", "django_add_default_value.add_default_value.AddDefaultValue"].map((q): [string, OperationEntry] => [
@@ -170,14 +176,8 @@ const entries: [string, OperationEntry][] = [
   ],
   // django-postgres-extra: subclasses of CreateModel / DeleteModel whose database side makes or
   // drops the table as a native partitioned table (GlitchTip's IssueEvent and IssueTag).
-  ...["psqlextra.backend.migrations.operations", "psqlextra.backend.migrations.operations.create_partitioned_model", "psqlextra.backend.migrations"].map((module): [string, OperationEntry] => [
-    `${module}.PostgresCreatePartitionedModel`,
-    { source: "django-postgres-extra", sameAs: "CreateModel", state: "same", database: "same", partitioned: true, note: "creates the model's table partitioned (CREATE TABLE ... PARTITION BY)" },
-  ]),
-  ...["psqlextra.backend.migrations.operations", "psqlextra.backend.migrations.operations.delete_partitioned_model", "psqlextra.backend.migrations"].map((module): [string, OperationEntry] => [
-    `${module}.PostgresDeletePartitionedModel`,
-    { source: "django-postgres-extra", sameAs: "DeleteModel", state: "same", database: "same", note: "drops the model's partitioned table and its partitions" },
-  ]),
+  ...psqlextraEntries("PostgresCreatePartitionedModel", "create_partitioned_model", { sameAs: "CreateModel", partitioned: true, note: "creates the model's table partitioned (CREATE TABLE ... PARTITION BY)" }),
+  ...psqlextraEntries("PostgresDeletePartitionedModel", "delete_partitioned_model", { sameAs: "DeleteModel", note: "drops the model's partitioned table and its partitions" }),
   [
     "posthog.migration_helpers.SafeRemoveIndexConcurrently",
     { source: "posthog", sameAs: "RemoveIndexConcurrently", state: "same", database: "same", nonAtomic: true, note: "drops the index CONCURRENTLY with timeouts disabled" },

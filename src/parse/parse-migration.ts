@@ -544,7 +544,7 @@ function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["m
     if (!alias) continue;
     // `from . import x` is `.x`; `from .m import x` is `.m.x`.
     imports[alias] = /^\.*$/.test(module) ? `${module}${target}` : `${module}.${target}`;
-    if (modelModule(module, target) && module !== "django.db.models" && !module.startsWith("django.")) {
+    if (modelModule(module, target)) {
       modelImports?.push({ name: alias, module, range: rangeOf(ctx, name) });
     }
   }
@@ -555,10 +555,12 @@ const NOT_MODEL_MODULES = new Set(["fields", "managers", "manager", "querysets",
 
 /**
  * Whether `name` imported from `module` is taken for a model class: anything from a `models`
- * module, and a class name from a module of a `models` package (`from ephios.core.models.events
+ * module of the project (not Django's), and a class name from a module of a `models` package (`from ephios.core.models.events
  * import PlaceholderParticipation`, ephios guests 0007), but not from its `fields` or `managers`.
  */
 function modelModule(module: string, name: string): boolean {
+  // Django's own (`django.db.models`, contrib apps' models): never a project's model class.
+  if (module.startsWith("django.")) return false;
   if (/(^|\.)models$/.test(module)) return true;
   const sub = /(?:^|\.)models\.(\w+)$/.exec(module)?.[1];
   return sub !== undefined && !NOT_MODEL_MODULES.has(sub) && /^[A-Z]/.test(name.replace(/^.*\s+as\s+/, ""));
@@ -579,9 +581,7 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       readImport(ctx, imp, null, (imports ??= {}));
       if (imp.type !== "import_from_statement") continue;
       const module = imp.childForFieldName("module_name")?.text ?? "";
-      if (!module.startsWith("django.")) {
-        for (const name of imp.childrenForFieldName("name")) if (modelModule(module, name.text)) modelImports.push(name.text);
-      }
+      for (const name of imp.childrenForFieldName("name")) if (modelModule(module, name.text)) modelImports.push(name.text);
     }
   }
   const text = writtenParameters(node);
@@ -1749,7 +1749,8 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
     if (!builtin && !parent && !abstract) continue;
     const methods = new Map<string, SyntaxNode | null>();
     let stateParameter: string | null = null;
-    for (const stmt of [...mixins.reverse().flatMap((m) => m ?? []), ...(cls.childForFieldName("body")?.namedChildren ?? [])]) {
+    // The first mixin's methods win over the later ones', the class's own over all.
+    for (const stmt of [...[...mixins].reverse().flatMap((m) => m ?? []), ...(cls.childForFieldName("body")?.namedChildren ?? [])]) {
       const def = definitionOf(stmt);
       const method = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
       if (def && method) methods.set(method, def.childForFieldName("body"));

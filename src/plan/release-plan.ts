@@ -7,7 +7,7 @@ import type { Analysis } from "../engine/lint.js";
 import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { displayPath } from "../engine/lint.js";
-import { delayedBySafemigrate, deployStages } from "../engine/deploy-stages.js";
+import { delayedBySafemigrate } from "../engine/deploy-stages.js";
 import { literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
@@ -117,7 +117,6 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   const metas = new Map(result.rules.map((r) => [r.name, r] as const));
   const plan: ReleasePlan = { requiresDowntime: false, rollingDeploySafe: true, preDeploy: [], postDeploy: [], maintenance: [], notes: [] };
   const phaseOf = new Map<string, PlanStep["phase"]>();
-  const stages = deployStages(graph, target);
 
   for (const m of graph.plan) {
     if (!analysis.isReported(m)) continue;
@@ -127,7 +126,7 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
     const contractFinding = findings.find((d) => CONTRACT_RULES.has(d.rule));
     let stage: DeployStage;
     let reason: string;
-    if (delayedBySafemigrate(m, target, stages.get(m.id) ?? target.defaultStage)) {
+    if (delayedBySafemigrate(m, target, analysis.stageOf(m))) {
       // django-safemigrate runs an `always` migration behind a post-deploy one after the deploy.
       stage = "post";
       reason = `${m.stage ? `marked safe at any time (${markerName(m)})` : "unmarked, so `Safe.always()` (django-safemigrate's default)"}, and it depends on a post-deploy migration: \`safemigrate\` delays it until after the deploy`;

@@ -327,6 +327,20 @@ export function defaultTableName(app: string, key: string): string {
 }
 
 /**
+ * The table a `CreateModel` gives its model: its literal `db_table`, or Django's default name.
+ * Null for a proxy, for a `db_table` rollsafe cannot read (a setting, a call), and with `managed`
+ * for an unmanaged model too (Django creates no table for it).
+ */
+export function createModelTable(op: Operation, app: string, managed = false): string | null {
+  const name = literalString(op.args.name);
+  if (!name) return null;
+  const options = dictOf(op.args.options);
+  if (literalBool(options.proxy) === true || (managed && literalBool(options.managed) === false)) return null;
+  if (options.db_table && literalString(options.db_table) === null) return null;
+  return literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase());
+}
+
+/**
  * Field classes with no column of their own: `ForeignObject` joins on columns other fields have
  * (its `db_type` is None, so `add_field` and `remove_field` emit nothing; Arches 11726), and
  * contenttypes' `GenericRelation`, a `ForeignObject` too.
