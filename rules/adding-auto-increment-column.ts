@@ -41,7 +41,7 @@ export const addingAutoIncrementColumn: Rule = {
     if (ctx.target.database === "sqlite") return;
     const added = fieldOperation(ctx);
     if (!added) return;
-    const { model, name, after: field, call } = added;
+    const { model, name, after: field } = added;
     if (!isAutoIncrement(field)) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;

@@ -44,7 +44,7 @@ export const addingStoredGeneratedColumn: Rule = {
     if (ctx.target.database === "sqlite") return;
     const added = fieldOperation(ctx);
     if (!added) return;
-    const { model, name, after: field, call } = added;
+    const { model, name, after: field } = added;
     if (!field.generated?.stored) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;

@@ -3,7 +3,7 @@
  * Exit codes: 0 no errors, 1 errors (or findings at the `--fail-on` level), 2 usage, config or
  * internal failure. Known user errors print one line, never a stack trace.
  */
-import { closeSync, fstatSync, lstatSync, openSync, promises as fs, readSync, writeSync } from "node:fs";
+import { closeSync, lstatSync, openSync, promises as fs, writeSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import type { analyze, LintOptions } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
