@@ -84,7 +84,7 @@ export function describeRun(run: ResolvedRun, cwd: string): Record<string, unkno
     exclude: run.config?.exclude ?? [],
     excludeApps: run.config?.excludeApps ?? [],
     startAfter: run.options.startAfter ?? {},
-    authUserModel: run.options.authUserModel ?? "auth.User",
+    authUserModel: run.options.authUserModel ?? "unset: the project's user model if its migrations show one, else auth.User",
     operations: Object.fromEntries([...(run.options.operations ?? new Map()).entries()].map(([name, e]) => [name, { sameAs: e.sameAs, state: e.state, database: e.database, unsafe: e.unsafe ?? false }])),
   };
 }

@@ -3,6 +3,7 @@
  * diagnostics. Returns plain data; printing is the reporters' job.
  */
 import path from "node:path";
+import { inferAuthUserModel } from "../model/auth-user-model.js";
 import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
 import { LOOP_BUILDERS, type ParsedMigration } from "../parse/parse-migration.js";
@@ -265,8 +266,18 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     if (missing.length > 0) sqlParserLoad = prepareSqlParser(missing);
   }
 
-  setAuthUserModel(options.authUserModel ?? "auth.User");
-  const graph = buildGraph(migrations, { authUserModel: options.authUserModel });
+  // settings.AUTH_USER_MODEL: the configured model, else the project's own user model if its
+  // migrations show one, else Django's default.
+  const inferredUser = options.authUserModel ? null : inferAuthUserModel(migrations);
+  const authUserModel = options.authUserModel ?? inferredUser?.model ?? "auth.User";
+  const notes: string[] = [];
+  if (inferredUser) {
+    notes.push(
+      `settings.AUTH_USER_MODEL read as \`${inferredUser.model}\`, the project's user model (\`${inferredUser.migration}\` creates it with AbstractBaseUser's fields); set \`auth-user-model = "app_label.Model"\` in the configuration if it is another.`,
+    );
+  }
+  setAuthUserModel(authUserModel);
+  const graph = buildGraph(migrations, { authUserModel });
   if (options.startAfter) {
     const baseline = baselinePaths(migrations, options.startAfter, options.configFile);
     for (const p of baseline) discovery.reportPaths.delete(p);
@@ -337,6 +348,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     cwd,
     sources,
     ...(inputs.length > 0 ? { inputs } : {}),
+    ...(notes.length > 0 ? { notes } : {}),
   };
   return { result, graph, state, target, isReported, stageOf };
 }

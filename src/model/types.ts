@@ -400,4 +400,6 @@ export interface LintResult {
    * migrations take operations from (absolute paths). The result cache keys a run on them too.
    */
   inputs?: string[];
+  /** What the run assumed and says once (not findings), e.g. the user model it inferred. */
+  notes?: string[];
 }

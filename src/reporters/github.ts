@@ -27,6 +27,7 @@ export function renderGithub(result: LintResult): string {
 /** The same commands as `renderGithub`, one per piece, so a large run's output is never one string. */
 export function* renderGithubChunks(result: LintResult): Generator<string> {
   for (const d of result.diagnostics) yield `${workflowCommand(d)}\n`;
+  for (const note of result.notes ?? []) yield `::notice title=rollsafe::${escapeWorkflowData(note)}\n`;
 }
 
 function workflowCommand(d: Diagnostic): string {

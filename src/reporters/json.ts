@@ -1,6 +1,7 @@
 /**
  * `--format json`: one document that other tools rely on. Version 1 of the shape:
- * `{"version": 1, "diagnostics": [...], "summary": {"files", "migrations", "errors", "warnings"}}`.
+ * `{"version": 1, "diagnostics": [...], "summary": {"files", "migrations", "errors", "warnings"}}`,
+ * and `"notes"` (strings) when the run assumed something it says once.
  */
 import type { Diagnostic, LintResult } from "../model/types.js";
 import { isSerialised, jsonArrayChunks, jsonChunks, mapItems } from "./json-chunks.js";
@@ -38,7 +39,7 @@ export function* renderJsonChunks(result: LintResult, extra: Record<string, unkn
   yield '{\n  "version": 1,\n  "diagnostics": ';
   yield* jsonArrayChunks(mapItems(result.diagnostics, diagnosticJson), 1, 1);
   yield ",\n";
-  const rest: [string, unknown][] = [["summary", result.summary], ...Object.entries(extra)];
+  const rest: [string, unknown][] = [["summary", result.summary], ...(result.notes?.length ? [["notes", result.notes] as [string, unknown]] : []), ...Object.entries(extra)];
   const present = rest.filter(([key, value]) => key === "summary" || isSerialised(value));
   for (let i = 0; i < present.length; i++) {
     const [key, value] = present[i] as [string, unknown];

@@ -101,6 +101,7 @@ export function* renderTextChunks(result: LintResult, options: TextOptions = {})
     out.push("");
     yield lines(out);
   }
+  if (result.notes?.length) yield lines(result.notes.map((n) => `${c.blue("note:")} ${sanitizeLine(n)}`));
   const line = summaryLine(result);
   yield lines([result.summary.errors > 0 ? c.bold.red(line) : result.summary.warnings > 0 ? c.bold.yellow(line) : c.bold.green(line)]);
 }

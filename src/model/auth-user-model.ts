@@ -1,0 +1,99 @@
+/**
+ * Which model `settings.AUTH_USER_MODEL` names when the configuration does not say: the project's
+ * own user model, read from its migrations.
+ *
+ * Every concrete subclass of `AbstractBaseUser` has the two fields that class declares, `password`
+ * and `last_login`, in its `CreateModel` (the autodetector writes inherited fields out), and Django's
+ * own `auth.User` is the one model whose options say `"swappable": "AUTH_USER_MODEL"`. The project
+ * swaps the user model when exactly one such model of its own exists, and nothing contradicts it:
+ * - a migration points a relation at `auth.User` by name: Django refuses a relation to a swapped-out
+ *   model (fields.E301), so `auth.User` is the user model;
+ * - the candidate's app depends on `swappable_dependency(settings.AUTH_USER_MODEL)`: the
+ *   autodetector resolves that dependency inside the user model's own app, so the user model lives
+ *   elsewhere.
+ * With two candidates, or none, `auth.User` stays the answer, as Django's default.
+ */
+import type { Operation, PyValue } from "./types.js";
+
+/** The migration facts the inference reads. */
+interface MigrationFacts {
+  app: string;
+  id: string;
+  dependencies: readonly { swappable?: string }[];
+  operations: readonly Operation[];
+}
+
+/** The inferred user model (`app.Model`) and the migration that creates it. */
+export interface InferredUserModel {
+  model: string;
+  migration: string;
+}
+
+const SETTING = "AUTH_USER_MODEL";
+
+function fieldNames(op: Operation): Set<string> {
+  const names = new Set<string>();
+  const fields = op.args.fields;
+  if (fields?.kind !== "list" && fields?.kind !== "tuple") return names;
+  for (const item of fields.items) {
+    const name = (item.kind === "tuple" || item.kind === "list") && item.items[0]?.kind === "str" ? item.items[0].value : null;
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+function isSwappableUser(op: Operation): boolean {
+  const options = op.args.options;
+  return options?.kind === "dict" && options.entries.some((e) => e.key.kind === "str" && e.key.value === "swappable");
+}
+
+/** Whether a value anywhere in an operation's arguments is a relation to `auth.User` by name. */
+function pointsAtAuthUser(value: PyValue): boolean {
+  switch (value.kind) {
+    case "call": {
+      const to = value.kwargs.to ?? (/(ForeignKey|OneToOneField|ManyToManyField|ForeignObject)$/.test(value.callee) ? value.args[0] : undefined);
+      if (to?.kind === "str" && to.value.toLowerCase() === "auth.user") return true;
+      return value.args.some(pointsAtAuthUser) || Object.values(value.kwargs).some(pointsAtAuthUser);
+    }
+    case "list":
+    case "tuple":
+    case "set":
+      return value.items.some(pointsAtAuthUser);
+    case "dict":
+      return value.entries.some((e) => pointsAtAuthUser(e.value));
+    default:
+      return false;
+  }
+}
+
+function* allOperations(ops: readonly Operation[]): Generator<Operation> {
+  for (const op of ops) {
+    yield op;
+    if (op.stateOperations) yield* allOperations(op.stateOperations);
+    if (op.databaseOperations) yield* allOperations(op.databaseOperations);
+  }
+}
+
+/**
+ * The project's user model, or null when `auth.User` (Django's default) is the better reading.
+ * Null too when no migration refers to `settings.AUTH_USER_MODEL`: then it changes nothing.
+ */
+export function inferAuthUserModel(migrations: readonly MigrationFacts[]): InferredUserModel | null {
+  if (!migrations.some((m) => m.dependencies.some((d) => d.swappable === SETTING))) return null;
+  const candidates = new Map<string, InferredUserModel>();
+  const dependsOnSetting = new Set<string>();
+  for (const m of migrations) {
+    if (m.dependencies.some((d) => d.swappable === SETTING)) dependsOnSetting.add(m.app);
+    for (const op of allOperations(m.operations)) {
+      if (Object.values(op.args).some(pointsAtAuthUser)) return null;
+      if (op.kind !== "CreateModel" || op.args.name?.kind !== "str" || isSwappableUser(op)) continue;
+      const names = fieldNames(op);
+      if (!names.has("password") || !names.has("last_login")) continue;
+      const model = `${m.app}.${op.args.name.value}`;
+      const key = model.toLowerCase();
+      if (!candidates.has(key)) candidates.set(key, { model, migration: m.id });
+    }
+  }
+  const found = [...candidates.values()].filter((c) => !dependsOnSetting.has(c.model.split(".")[0] ?? ""));
+  return found.length === 1 && candidates.size === 1 ? (found[0] ?? null) : null;
+}
