@@ -217,15 +217,25 @@ export function buildGraph<M extends MigrationFile>(migrations: M[], options: Gr
     }
   }
 
-  // The plan: post-order DFS over parents from every node, in id order (cycle edges are skipped).
+  // The plan, in the order `migrate` applies it: MigrationExecutor.migration_plan over the leaf
+  // nodes (no child in their own app) in key order, each target's forwards plan being
+  // MigrationGraph.iterative_dfs, which pushes a node's parents sorted and pops them from a stack:
+  // a post-order walk that visits the largest parent first. The order decides the state each
+  // migration of parallel branches sees (a rename on one branch, an AlterField of the old name on
+  // the other). Cycle edges are skipped; every other node is reached from a leaf, the loop over
+  // all ids only guards against cycles.
   const plan: M[] = [];
   const done = new Set<string>();
-  for (const start of ids) {
+  const leafIds = ids.filter((id) => {
+    const app = nodes.get(id)?.migration.app;
+    return ![...(nodes.get(id)?.children ?? [])].some((c) => nodes.get(c)?.migration.app === app);
+  });
+  for (const start of [...leafIds, ...ids]) {
     if (done.has(start)) continue;
     const stack: { id: string; parents: string[]; i: number }[] = [];
     const inStack = new Set<string>();
     const push = (id: string) => {
-      stack.push({ id, parents: [...(nodes.get(id)?.parents ?? [])].sort(byId), i: 0 });
+      stack.push({ id, parents: [...(nodes.get(id)?.parents ?? [])].sort(byId).reverse(), i: 0 });
       inStack.add(id);
     };
     push(start);
