@@ -754,6 +754,40 @@ function inheritFromBases(ctx: Ctx, cls: SyntaxNode, classes: SyntaxNode[], resu
 /** The class attributes read as dependency lists, and where each goes in the model. */
 const DEPENDENCY_LISTS: Record<string, "dependencies" | "runBefore" | "replaces" | undefined> = { dependencies: "dependencies", run_before: "runBefore", replaces: "replaces" };
 
+/**
+ * Functions defined in the `Migration` class body (`def forwards(apps, schema_editor)` above
+ * `operations = [migrations.RunPython(forwards)]`: babybuddy's core 0035). Python runs the class
+ * body top to bottom, so `operations` names the class attribute, a plain function (or, since Python
+ * 3.10, a callable `staticmethod`), and it shadows a module function of the same name there. They
+ * join the module's functions: what a `RunPython` runs is read from them like from a module
+ * function. `__init__` and the methods that take `self` (`apply`, `unapply`) are not candidates.
+ */
+function readClassFunctions(ctx: Ctx, body: SyntaxNode, result: ParsedMigration): Set<string> {
+  const names = new Set<string>();
+  for (const stmt of body.namedChildren) {
+    const def = definitionOf(stmt);
+    const name = def?.type === "function_definition" ? def.childForFieldName("name")?.text : undefined;
+    if (!def || !name || parameterList(def)[0]?.name === "self") continue;
+    names.add(name);
+    const existing = result.functions.findIndex((f) => f.name === name && !f.nestedIn && !f.imported);
+    if (existing >= 0) result.functions.splice(existing, 1);
+    result.functions.push(readFunction(ctx, def));
+    if (stmt.type === "decorated_definition") {
+      ctx.decorated?.set(name, def);
+      ctx.functions?.delete(name);
+    } else {
+      ctx.functions?.set(name, def);
+      ctx.decorated?.delete(name);
+    }
+  }
+  return names;
+}
+
+function withoutNames<V>(map: Map<string, V>, names: ReadonlySet<string>): Map<string, V> {
+  for (const name of names) map.delete(name);
+  return map;
+}
+
 function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration): void {
   result.hasMigrationClass = true;
   result.classRange = rangeOf(ctx, cls.childForFieldName("name") ?? cls);
@@ -762,6 +796,7 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
   let init: SyntaxNode | null = null;
   // The names the class body binds (see `moduleConstants`), found once when `operations` is read.
   let classNames: Map<string, SyntaxNode | null> | undefined;
+  const classFunctions = readClassFunctions(ctx, body, result);
   for (const stmt of body.namedChildren) {
     if (stmt.type === "comment") {
       result.fileComments.push({ text: commentText(stmt), line: ctx.index.position(stmt.startIndex).line });
@@ -798,7 +833,8 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
     if (left.text === "operations") {
       // Names the class body binds before (`state_operations = [...]` as a class attribute) are
       // read where they are bound, as Python runs the class body; the module's otherwise.
-      classNames ??= moduleConstants(body);
+      // A function of the class body is a name, read as a module function's (`readClassFunctions`).
+      classNames ??= withoutNames(moduleConstants(body), classFunctions);
       const scope = classNames.size > 0 ? { values: new Map<string, PyValue>(), nodes: classNames } : undefined;
       readOperations(scope ? { ...ctx, scope, memo: new Map(), lists: new Map() } : ctx, right, result, extend);
       continue;
@@ -1994,7 +2030,7 @@ const NON_MODEL_BASES = /(^|\.)(object|Enum|IntEnum|StrEnum|Flag|IntFlag|TextCho
 export type FieldClassBase = { type: string; forced: ForcedKeywords } | ({ imported: string } & FieldClassCarried) | { unknown: string; decides: boolean; dbType?: string };
 
 /** The keyword arguments a field class's `__init__` may force that decide the column (see `ForcedKeywords`). */
-const FORCED_KEYWORDS: readonly string[] = ["max_length", "max_digits", "decimal_places", "unique", "null", "db_index", "primary_key"] satisfies ForcedKeyword[];
+const FORCED_KEYWORDS: readonly string[] = ["max_length", "max_digits", "decimal_places", "unique", "null", "db_index", "primary_key", "default"] satisfies ForcedKeyword[];
 
 /** What a field class's subclasses say, carried to its bases in another module: `get_internal_type`'s class, the first class that defines `deconstruct` or sets a size in `__init__`, and the keywords forced on the way. */
 export interface FieldClassCarried {

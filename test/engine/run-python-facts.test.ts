@@ -60,6 +60,62 @@ describe("functionsRunBy", () => {
   });
 });
 
+describe("functions defined in the Migration class body", () => {
+  // babybuddy core 0035: `def calculate_durations(apps, schema_editor)` in the class, above the
+  // `operations` that name it; Python binds it in the class namespace, shadowing a module function.
+  const classBody = `from django.db import migrations
+
+
+def forwards(apps, schema_editor):
+    pass
+
+
+class Migration(migrations.Migration):
+    def forwards(apps, schema_editor):
+        for name in ["Feeding", "Sleep"]:
+            model = apps.get_model("core", name)
+            for instance in model.objects.all():
+                instance.save()
+
+    @staticmethod
+    def backwards(apps, schema_editor):
+        schema_editor.execute("DROP INDEX core_sleep_start_idx")
+
+    def apply(self, project_state, schema_editor, collect_sql=False):
+        return super().apply(project_state, schema_editor, collect_sql)
+
+    dependencies = [("core", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]
+`;
+
+  it("are the functions a RunPython runs, the class's shadowing the module's; methods taking self are not", () => {
+    const migration = parseMigrationSource(classBody, { path: "/p/core/migrations/0002_durations.py", app: "core", name: "0002_durations" });
+    expect(functionsRunBy(migration, "forwards").map((f) => `${f.name}@${f.range.line}`)).toEqual(["forwards@9"]);
+    expect(functionsRunBy(migration, "forwards")[0]?.calls).toContain("instance.save");
+    expect(migration.functions.map((f) => f.name).sort()).toEqual(["backwards", "forwards"]);
+  });
+
+  it("are checked by the RunPython rules like module functions", async () => {
+    const project = mkdtempSync(path.join(os.tmpdir(), "rollsafe-class-functions-"));
+    try {
+      const migrations = path.join(project, "core", "migrations");
+      mkdirSync(migrations, { recursive: true });
+      writeFileSync(path.join(migrations, "__init__.py"), "");
+      writeFileSync(
+        path.join(migrations, "0001_initial.py"),
+        'from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    operations = [\n        migrations.CreateModel(name="Feeding", fields=[("id", models.AutoField(primary_key=True)), ("duration", models.IntegerField(null=True))]),\n        migrations.CreateModel(name="Sleep", fields=[("id", models.AutoField(primary_key=True)), ("duration", models.IntegerField(null=True))]),\n    ]\n',
+      );
+      writeFileSync(path.join(migrations, "0002_durations.py"), classBody);
+      const { result } = await analyze(["."], { cwd: project, ruleNames: ["runpython-updating-all-rows"] });
+      const found = result.diagnostics.filter((d) => d.file.endsWith("0002_durations.py"));
+      expect(found.map((d) => d.rule)).toEqual(["runpython-updating-all-rows"]);
+      expect(found[0]?.message).toContain("forwards");
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("adviceDef", () => {
   const facts = (def: string) => {
     const parsed = parseMigrationSource(`${def}\n    pass\n`, { path: "/x/shop/migrations/0002_x.py", app: "shop", name: "0002_x" });
