@@ -32,8 +32,25 @@ const MEANING: Record<string, (field: FieldState) => unknown> = {
   db_default: (f) => (f.hasDbDefault ? pyValue(f.dbDefault) : null),
 };
 
-function writtenDiffers(a: PyValue | undefined, b: PyValue | undefined): boolean {
-  return a === undefined || b === undefined ? a !== b : pyValue(a) !== pyValue(b);
+/**
+ * Options `Field.deconstruct()` leaves out when they are at these defaults (its `possibles`, and
+ * `parent_link` of a relation): written out or not, Django compares the same keywords (django-filer
+ * 0010 spells out `auto_created=False` on a parent link, 0015 drops it again: both "(no-op)").
+ */
+const DECONSTRUCT_DEFAULTS: Readonly<Record<string, string>> = {
+  auto_created: "False",
+  serialize: "True",
+  parent_link: "False",
+  db_tablespace: "None",
+  db_comment: "None",
+  unique_for_date: "None",
+  unique_for_month: "None",
+  unique_for_year: "None",
+};
+
+function writtenDiffers(key: string, a: PyValue | undefined, b: PyValue | undefined): boolean {
+  const written = (value: PyValue | undefined) => (value === undefined ? DECONSTRUCT_DEFAULTS[key] : pyValue(value));
+  return written(a) !== written(b);
 }
 
 /**
@@ -68,7 +85,7 @@ export function alteredOptions(before: FieldState, after: FieldState, ignore: re
     // A target named by a setting rollsafe cannot read (`to=settings.X_MODEL`) is the same model
     // to Django's comparison whenever the setting names it: not known to differ (OpenWISP config 0040).
     if (key === "to" && before.relation && after.relation && (a === undefined) !== (b === undefined)) continue;
-    const differs = a === undefined || b === undefined ? writtenDiffers(before.kwargs[key], after.kwargs[key]) : a !== b;
+    const differs = a === undefined || b === undefined ? writtenDiffers(key, before.kwargs[key], after.kwargs[key]) : a !== b;
     if (differs) changed.push(key);
   }
   return changed;

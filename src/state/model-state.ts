@@ -395,9 +395,14 @@ export function literalBool(value: PyValue | undefined): boolean | null {
   return null;
 }
 
+/**
+ * A string literal's value; a bytes literal's too: migrations written under Python 2 say
+ * `db_column=b'expiration_datetime'`, `to=b'case_id'` (edX course_modes 0005, commcare-hq), where
+ * `b''` is `str`, and the databases they built have those names.
+ */
 export function literalString(value: PyValue | undefined): string | null {
   if (!value) return null;
-  return value.kind === "str" ? value.value : null;
+  return value.kind === "str" || value.kind === "bytes" ? value.value : null;
 }
 
 export function literalInt(value: PyValue | undefined): number | null {
@@ -406,6 +411,13 @@ export function literalInt(value: PyValue | undefined): number | null {
 }
 
 /** A `NOT_PROVIDED` sentinel or its absence. */
+/** The literal a field class's `__init__` forces as `default`, as a value of the call's range. */
+function forcedDefault(value: number | boolean | null, range: SourceRange): PyValue {
+  if (value === null) return { kind: "none", range };
+  if (typeof value === "boolean") return { kind: "bool", value, range };
+  return { kind: "int", value, text: String(value), range };
+}
+
 function isProvided(value: PyValue | undefined): boolean {
   if (!value) return false;
   return !(value.kind === "name" && (value.name === "NOT_PROVIDED" || value.name.endsWith(".NOT_PROVIDED")));
@@ -644,8 +656,10 @@ export function fieldFromCall(
     qualified: call.qualified,
     dbColumn: literalString(kwargs.db_column),
     null: nullValue,
-    hasDefault: isProvided(kwargs.default),
-    default: isProvided(kwargs.default) ? (kwargs.default ?? null) : null,
+    // A default the class's `__init__` sets (KoboToolbox's LazyDefaultBooleanField: `default=None`,
+    // its `deconstruct` writes the lazy one back into the migration) is the one the column gets.
+    hasDefault: forced.default !== undefined || isProvided(kwargs.default),
+    default: forced.default !== undefined ? forcedDefault(forced.default, call.range) : isProvided(kwargs.default) ? (kwargs.default ?? null) : null,
     hasDbDefault: isProvided(kwargs.db_default),
     dbDefault: isProvided(kwargs.db_default) ? (kwargs.db_default ?? null) : null,
     unique,

@@ -51,6 +51,21 @@ describe("what Django's schema editor alters", () => {
     expect(alteredOptions(before, after)).toEqual([]);
   });
 
+  it("leaves out auto_created=False, serialize=True and parent_link=False, Field.deconstruct()'s defaults (django-filer 0010 and 0015: no-op)", () => {
+    const { before, after } = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", auto_created=False, serialize=True, parent_link=False, db_tablespace=None)`);
+    expect(alteredOptions(before, after)).toEqual([]);
+    expect(dropsForeignKey(before, after)).toBe(false);
+    // Away from the default it is a change (filer 0006: auto_created=True -> False drops and re-adds the key).
+    const explicit = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", auto_created=True)`);
+    expect(alteredOptions(explicit.before, explicit.after)).toEqual(["auto_created"]);
+  });
+
+  it("reads a Python 2 migration's bytes db_column as the column it named (edX course_modes 0005)", () => {
+    const { before, after } = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", db_column=b"f_id")`);
+    expect(after.dbColumn).toBe("f_id");
+    expect(alteredOptions(before, after)).toEqual([]);
+  });
+
   it("drops and re-adds a foreign key for a new default, which changes no other SQL", () => {
     // Checked with sqlmigrate on PostgreSQL 15: DROP CONSTRAINT, then ADD CONSTRAINT.
     const { before, after } = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", default=1)`);
