@@ -58,7 +58,7 @@ export type PyValue =
   | { kind: "opaque"; text: string; range: SourceRange };
 
 /** The keyword arguments of a field that a project's field class may force in its `__init__`. */
-export type ForcedKeyword = "max_length" | "max_digits" | "decimal_places" | "unique" | "null" | "db_index" | "primary_key";
+export type ForcedKeyword = "max_length" | "max_digits" | "decimal_places" | "unique" | "null" | "db_index" | "primary_key" | "default";
 
 /**
  * Keyword arguments a field class's `__init__` sets to a literal whatever the migration's call

@@ -268,6 +268,44 @@ class NullCharField(CharField):
     expect(found[0]?.message).not.toContain("fails if rows are duplicates");
   });
 
+  it("a default the class's __init__ forces is the column's, whatever deconstruct writes back (KoboToolbox's LazyDefaultBooleanField)", async () => {
+    const dir = project(`import library.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "synced", library.fields.LazyDefaultBooleanField(default=False)),
+    ]
+`);
+    mkdirSync(path.join(dir, "library/fields"), { recursive: true });
+    writeFileSync(
+      path.join(dir, "library/fields/__init__.py"),
+      `from django.db import models
+
+
+class LazyDefaultBooleanField(models.PositiveSmallIntegerField):
+    def __init__(self, *args, **kwargs):
+        self.lazy_default = kwargs.get("default")
+        kwargs["null"] = True
+        kwargs["default"] = None
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self):
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["default"] = self.lazy_default
+        del kwargs["null"]
+        return name, path, args, kwargs
+`,
+    );
+    const { state, result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-nullable-column-with-default", "adding-not-nullable-column"] });
+    const synced = state.model("library", "book")?.fields.get("synced");
+    expect({ null: synced?.null, hasDefault: synced?.hasDefault, default: synced?.default?.kind }).toEqual({ null: true, hasDefault: true, default: "none" });
+    // Django 4.2's sqlmigrate on PostgreSQL 15: ADD COLUMN "synced" smallint NULL CHECK ("synced" >= 0), no DEFAULT, no backfill.
+    expect(result.diagnostics.filter((d) => d.file.endsWith("0002_fk.py")).map((d) => d.rule)).toEqual([]);
+  });
+
   it("make the result cache see an edit of the field's module", async () => {
     const dir = project(`import library.fields
 from django.db import migrations
