@@ -265,6 +265,12 @@ function alterUniqueTogether(ctx: OperationContext): void {
     dupColumns: columns,
     stateOp: operationSource(ctx.op),
     noteIndexOnly: false,
+    // Sets the new value leaves out: Django's AlterUniqueTogether drops their constraints, and a
+    // state-only change would leave them in the database for good (django CMS 0008 and 0018).
+    dropConstraints: togetherAdded(togetherList(ctx.op.args.unique_together), model.uniqueTogether).flatMap((t) => {
+      const cols = columnsOfFields(ctx, model, t);
+      return cols ? [{ name: djangoIndexName(table, cols, "_uniq"), columns: cols }] : [];
+    }),
   });
 }
 
@@ -313,6 +319,8 @@ interface ReportInput {
   extraTargets?: UniqueTarget[];
   /** The field's plain index, which the AlterField drops as it turns `db_index` into `unique`. */
   dropIndex?: { name: string; column: string } | null;
+  /** The unique constraints of the sets an `AlterUniqueTogether` removes, which it drops. */
+  dropConstraints?: { name: string; columns: string[] }[];
   like?: { name: string; column: string; opclass: string } | null;
   /** Why existing rows cannot hold duplicates (a column NULL in every row, a former primary key), as the help says it. */
   noDuplicates?: string | null;
@@ -404,6 +412,13 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     // The unique index serves the lookups the plain one did: drop that one once the new one is there.
     const { sql } = createIndexConcurrentlySql(input.dropIndex.name, table, [input.dropIndex.column]);
     statements.push(runSqlLines(`DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(input.dropIndex.name)};`, sql));
+  }
+  for (const dropped of input.dropConstraints ?? []) {
+    // Once the new set's constraint is in place: a catalog change under a brief ACCESS EXCLUSIVE lock.
+    statements.push(runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(dropped.name)};`, `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(dropped.name)} UNIQUE (${dropped.columns.map((c) => sqlIdent(c)).join(", ")});`));
+  }
+  if (input.dropConstraints?.length) {
+    help.push(`The \`AlterUniqueTogether\` also removes ${input.dropConstraints.map((d) => `(${d.columns.join(", ")})`).join(", ")}: Django drops ${input.dropConstraints.length === 1 ? "its constraint" : "their constraints"}, so the recipe does too, after the new one is in place (${input.dropConstraints.map((d) => `\`${d.name}\``).join(", ")}: a catalog change under a brief lock).`);
   }
   if (partitioned) {
     const constraints = targets.some((t) => t.constraint && t.columns);

@@ -76,6 +76,20 @@ describe("unique_together converted to a UniqueConstraint over the same columns"
     expect(diagnostics.map((d) => d.message)).toEqual([expect.stringMatching(/, and fails if rows are duplicates\.$/)]);
   });
 
+  it("drops the constraint of a set the new unique_together leaves out, as Django does (django CMS 0008: run forwards, backwards, forwards on PostgreSQL 15)", async () => {
+    const { diagnostics } = await lint(["."], { cwd: project(`migrations.AlterUniqueTogether(name="institution", unique_together={("name",)}),`), ruleNames: ["adding-unique-constraint"] });
+    const help = diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain("The `AlterUniqueTogether` also removes (name, code): Django drops its constraint");
+    const drop = `'ALTER TABLE "inst_institution" DROP CONSTRAINT IF EXISTS "inst_institution_name_code_34794699_uniq";'`;
+    expect(help).toContain(drop);
+    expect(help).toContain(`reverse_sql='ALTER TABLE "inst_institution" ADD CONSTRAINT "inst_institution_name_code_34794699_uniq" UNIQUE ("name", "code");'`);
+    // After the new constraint is attached, so the table is never without one.
+    expect(help.indexOf(drop)).toBeGreaterThan(help.indexOf("UNIQUE USING INDEX"));
+    // A set only added drops nothing.
+    const added = await lint(["."], { cwd: project(`migrations.AlterUniqueTogether(name="institution", unique_together={("name", "code"), ("code",)}),`), ruleNames: ["adding-unique-constraint"] });
+    expect(added.diagnostics[0]?.help.join("\n")).not.toContain(drop);
+  });
+
   it("has nothing to report on MySQL, whose finding is only about duplicates", async () => {
     const { diagnostics } = await lint(["."], { cwd: project(CONVERSION), ruleNames: ["adding-unique-constraint"], target: { database: "mysql" } });
     expect(diagnostics).toEqual([]);
