@@ -23,8 +23,8 @@ const CHUNKED = /(^|\.)(RangeQuerySetWrapper\w*|Paginator|chunked|chunked_querys
 const NARROWING = /^(values|values_list|only|defer|filter|exclude|count|exists|first|last|aggregate|none)\b/;
 
 /** The model (a class name, or the variable that holds it) whose every row the calls load, or null. */
-function loadedWholeTable(calls: readonly string[]): string | null {
-  const chains = calls.map(unrouted);
+function loadedWholeTable(calls: readonly string[]): { model: string; call: string } | null {
+  const chains = calls.map((c) => unordered(unrouted(c)));
   for (const [i, c] of chains.entries()) {
     const all = LOAD_ALL.exec(c);
     if (!all) continue;
@@ -34,9 +34,20 @@ function loadedWholeTable(calls: readonly string[]): string | null {
     if (/\.(using|db_manager)$/.test(raw) && calls.some((other) => other.startsWith(`${raw}().`))) continue;
     const model = (all[1] ?? all[2]) as string;
     const prefix = `${model}.objects.all().`;
-    if (!chains.some((other) => other.startsWith(prefix) && NARROWING.test(other.slice(prefix.length)))) return model;
+    if (!chains.some((other) => other.startsWith(prefix) && NARROWING.test(other.slice(prefix.length)))) return { model, call: `${raw}()`.replace(/\(\)/g, "(...)").replace(/\.all\(\.\.\.\)/g, ".all()") };
   }
   return null;
+}
+
+/**
+ * A chain with the calls that order or join a queryset without narrowing it (`.order_by(...)`,
+ * `.select_related(...)`, `.prefetch_related(...)`) read as `.all()`: `Page.objects.order_by(...)`
+ * loads every row as `.all()` does (django CMS 0005).
+ */
+function unordered(chain: string): string {
+  return chain
+    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related)\(\))+/g, ".objects.all()")
+    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related)\(\))*\.(?:order_by|select_related|prefetch_related)$/, ".objects.all");
 }
 
 /**
@@ -107,11 +118,12 @@ class Migration(migrations.Migration):
       const whole = wholeCall === undefined ? null : WHOLE_TABLE.exec(unrouted(wholeCall));
       const saves = fn.calls.some((c) => c.endsWith(".save"));
       const unchunked = !fn.calls.some((c) => c.endsWith(".iterator") || CHUNKED.test(c));
-      const all = unchunked && (saves || fn.calls.some((c) => c.endsWith(".bulk_update"))) ? loadedWholeTable(fn.calls) : null;
+      const loadedCall = unchunked && (saves || fn.calls.some((c) => c.endsWith(".bulk_update"))) ? loadedWholeTable(fn.calls) : null;
+      const all = loadedCall?.model ?? null;
       // Iterated in chunks (`.iterator()`, a paginator) and saved row by row in an atomic
       // migration: memory is bounded, but each row saved stays locked until the migration commits
       // (Read the Docs builds 0032: every Build saved inside one transaction).
-      const lockedLoop = !unchunked && saves && ctx.migration.atomic ? loadedWholeTable(fn.calls) : null;
+      const lockedLoop = !unchunked && saves && ctx.migration.atomic ? (loadedWholeTable(fn.calls)?.model ?? null) : null;
       // `bulk_update` writes back the loaded rows only when it is the loaded model's (zulip 0459
       // loads every Realm and bulk-updates each realm's user groups).
       const bulkUpdates = all !== null && fn.calls.some((c) => unrouted(c) === `${all}.objects.bulk_update`);
@@ -131,7 +143,7 @@ class Migration(migrations.Migration):
           ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${wholeCall?.replace(/\.(using|db_manager)\(\)/g, ".$1(...)")}\`).`
           : loaded === null
             ? `\`${fn.name}\`${definedIn(fn)} saves every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} one by one inside this atomic migration's transaction.`
-            : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`.objects.all()\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
+            : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`${loadedCall?.call ?? `${all}.objects.all()`}\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
         help: [
           whole
             ? `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once.`

@@ -575,7 +575,7 @@ def not_sql():
     ]);
     expect(seen("runpython-updating-all-rows")).toEqual([
       [11, 30, "`reset_pages` (in `shop/migrations/_data.py`) updates every row of `Book` in one statement (`Book.objects.update`)."],
-      [11, 30, "`touch_all` (in `shop/migrations/_data.py`) loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one."],
+      [11, 30, "`touch_all` (in `shop/migrations/_data.py`) loads every row of a table into memory (`Current.objects.all()` without `.iterator()`) and saves them one by one."],
     ]);
     expect(byRule(result.diagnostics, "runpython-importing-models")[0]?.help.join("\n")).toContain("Remove the `Book` import from `shop/migrations/_data.py`.");
     // A module that is not valid Python, or not the project's, gives nothing to read; the run reads the project's modules it opened.
@@ -600,7 +600,7 @@ def not_sql():
     expect(seen("runpython-importing-models")).toEqual([[12, "`reset_pages` (in `shop/migrations/_data.py`) uses the imported model class `Book` instead of `apps.get_model`."]]);
     expect(seen("runpython-updating-all-rows")).toEqual([
       [12, "`reset_pages` (in `shop/migrations/_data.py`) updates every row of `Book` in one statement (`Book.objects.update`)."],
-      [12, "`touch_all` (in `shop/migrations/_data.py`) loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one."],
+      [12, "`touch_all` (in `shop/migrations/_data.py`) loads every row of a table into memory (`Current.objects.all()` without `.iterator()`) and saves them one by one."],
     ]);
     // The standard library's module (`json`) is not the project's: only the helper module is read.
     expect(result.inputs).toEqual([path.join(migrations, "_data.py")]);
@@ -621,7 +621,7 @@ def not_sql():
     // Each at the RunPython's argument, naming the module the function is in; each function once.
     expect(seen("runpython-importing-models")).toEqual([[9, "`touch_all` (in `shop/migrations/_common.py`) uses the imported model class `Book` instead of `apps.get_model`."]]);
     expect(seen("runpython-updating-all-rows")).toEqual([
-      [9, "`record` (in `shop/tools/history.py`) loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one."],
+      [9, "`record` (in `shop/tools/history.py`) loads every row of a table into memory (`Book.objects.all()` without `.iterator()`) and saves them one by one."],
       [9, "`touch_all` (in `shop/migrations/_common.py`) updates every row of `Book` in one statement (`Book.objects.update`)."],
     ]);
     expect(result.inputs).toEqual([path.join(migrations, "_common.py"), path.join(migrations, "_data.py"), path.join(project, "shop", "tools", "history.py")]);

@@ -107,7 +107,7 @@ describe("RunPython findings name what the migration wrote", () => {
     const found = (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models", "runpython-updating-all-rows"] })).diagnostics;
     expect(found.map((d) => `${d.rule}: ${d.message}`)).toEqual([
       "runpython-importing-models: `lower` uses the imported model class `Book` instead of `apps.get_model`.",
-      "runpython-updating-all-rows: `lower` loads every row of a table into memory (`.objects.all()` without `.iterator()`) and saves them one by one.",
+      "runpython-updating-all-rows: `lower` loads every row of a table into memory (`Author.all_objects.using(...).all()` without `.iterator()`) and saves them one by one.",
     ]);
   });
 
