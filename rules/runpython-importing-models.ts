@@ -29,7 +29,7 @@ export const runpythonImportingModels: Rule = {
     hazards: ["H46"],
     docs: {
       summary: "A `RunPython` function that imports model classes instead of using `apps.get_model`",
-      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`. A function the migration imports from a module of the project (`from ._data import backfill`, at the top of the migration or in the body of the function that calls it) is read in that module, with that module's imports, and reported at the `RunPython` that runs it, or at the `def` of the migration's function that calls it. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too, once per migration, with the functions the factory also defines that it calls. When the `models` module is a file of the project, names it defines as something other than a model (a dataclass, an enum or choices class, a function, a constant) are not reported.",
+      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`, and classes queried through a project's `models` module imported whole (`from core import models`, then `models.Timer.objects...`). A function the migration imports from a module of the project (`from ._data import backfill`, at the top of the migration or in the body of the function that calls it) is read in that module, with that module's imports, and reported at the `RunPython` that runs it, or at the `def` of the migration's function that calls it. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too, once per migration, with the functions the factory also defines that it calls. When the `models` module is a file of the project, names it defines as something other than a model (a dataclass, an enum or choices class, a function, a constant) are not reported.",
       why: "The imported class is the current code's model, not the model as of this migration. Once a later release adds or renames a field, the migration selects or inserts columns that do not exist yet at this point in the history, so `migrate` fails on fresh databases (CI, new environments) and on environments that are behind.",
       recipe: ["Fetch the historical model from the `apps` argument: `Book = apps.get_model(\"library\", \"Book\")`, and drop the import."],
       severityReason: "Warning: it works today, and breaks later when the model changes; nothing fails during this deploy.",
@@ -71,24 +71,51 @@ class Migration(migrations.Migration):
       // The module-level imports of the module the function is in: the migration's, or an imported function's own.
       const imports: { name: string; module: string; range?: SourceRange }[] = fn.imported?.moduleModelImports ?? ctx.migration.modelImports;
       const module = imports.filter((m) => /^[A-Z]/.test(m.name) && usesName(fn.calls, m.name));
-      for (const name of [...local, ...module.map((m) => m.name)]) {
+      // `from core import models`, then `models.Timer.objects...` (babybuddy core 0027): the class
+      // reached through the imported models module, by the name the advice binds it to.
+      const viaModule = modelsModuleUses(fn.calls, { ...(fn.imported ? {} : ctx.migration.imports), ...(fn.imports ?? {}) });
+      for (const name of [...local, ...module.map((m) => m.name), ...viaModule.keys()]) {
         const key = `${functionId(fn)}:${name}`;
         if (reported.has(key)) continue;
         reported.add(key);
         const moduleImport = module.find((m) => m.name === name);
+        const through = viaModule.get(name);
         // `from ..models import X` in a migration is its own app's models (GeoNode documents 0036).
-        const app = (moduleImport ? moduleImport.module.replace(/\.?models$/, "").split(".").pop() : null) || ctx.migration.app;
+        const app = (moduleImport ? moduleImport.module.replace(/\.?models$/, "").split(".").pop() : through ? through.app : null) || ctx.migration.app;
         const def = adviceDef(fn, direct.has(fn));
         ctx.report({
           range: moduleImport?.range ?? fn.range,
-          message: `\`${fn.name}\`${definedIn(fn)} uses the imported model class \`${name}\` instead of \`apps.get_model\`.`,
+          message: `\`${fn.name}\`${definedIn(fn)} uses the imported model class \`${through ? `${through.alias}.${name}` : name}\` instead of \`apps.get_model\`.`,
           help: [
             `The imported \`${name}\` is the model as the current code defines it, not as it is at this migration. When a later release changes it (a new field, a renamed column), this migration queries columns that do not exist yet at this point, and \`migrate\` fails on fresh and lagging databases.`,
             `1. Use the historical model Django passes in${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(`${def.line}\n    ${name} = ${def.apps}.get_model(${JSON.stringify(app ?? ctx.migration.app)}, ${JSON.stringify(name)})\n    ...`)}`,
-            `2. Remove the \`${name}\` import from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"}.`,
+            through
+              ? `2. Use \`${name}\` where the function says \`${through.alias}.${name}\`, and remove the \`${through.alias}\` import (\`${through.module}\`) from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"} once nothing else uses it.`
+              : `2. Remove the \`${name}\` import from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"}.`,
           ],
         });
       }
     }
   },
 };
+
+/**
+ * Model classes a function reaches through a project's `models` module it imports whole (`from
+ * core import models`, `import core.models as models`), queried through a manager
+ * (`models.Timer.objects...`): class name -> the alias, the module and its app. Django's own
+ * `models` (`django.db.models`) is not a project's.
+ */
+function modelsModuleUses(calls: readonly string[], imports: Readonly<Record<string, string>>): Map<string, { alias: string; module: string; app: string }> {
+  const found = new Map<string, { alias: string; module: string; app: string }>();
+  for (const [alias, qualified] of Object.entries(imports)) {
+    if (qualified.startsWith("django.") || !/(^|\.)models$/.test(qualified)) continue;
+    const app = qualified.replace(/\.?models$/, "").split(".").pop() ?? "";
+    const prefix = `${alias}.`;
+    for (const call of calls) {
+      if (!call.startsWith(prefix)) continue;
+      const model = /^([A-Z]\w*)\.(?:objects|_default_manager|_base_manager|\w+_objects)\b/.exec(call.slice(prefix.length))?.[1];
+      if (model && !found.has(model)) found.set(model, { alias, module: qualified, app });
+    }
+  }
+  return found;
+}
