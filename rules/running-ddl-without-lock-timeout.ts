@@ -36,8 +36,14 @@ function lockingChange(ctx: OperationContext): string | null {
   }
   // The lock model: only modes that queue the application's queries (SHARE or stronger), so an
   // AlterField of Python-only options (on_delete, help_text) or a concurrent build takes none.
-  const lock = locksOf(ctx)[0];
-  return lock ? `\`${op.kind}\` (${lock.what}) on \`${lock.table}\`` : null;
+  const [lock, ...rest] = locksOf(ctx);
+  if (!lock) return null;
+  // The other tables it locks, such as the one a dropped foreign key references (kpi logger 0025:
+  // DROP TABLE takes ACCESS EXCLUSIVE on auth_user too, confirmed in pg_locks on PostgreSQL 15).
+  const others = new Map<string, string>();
+  for (const l of rest) if (l.table !== lock.table && !others.has(l.table)) others.set(l.table, l.what);
+  const also = [...others].map(([table, what]) => `\`${table}\`${what === lock.what ? "" : ` for ${what}`}`);
+  return `\`${op.kind}\` (${lock.what}) on \`${lock.table}\`${also.length > 0 ? ` (and on ${also.join(", ")})` : ""}`;
 }
 
 /**

@@ -33,3 +33,18 @@ describe("AlterModelTable to Django's default name", () => {
     expect(rules.sort()).toEqual(["4 missing-stage-marker", "7 renaming-table", "7 running-ddl-without-lock-timeout", "8 renaming-table"]);
   });
 });
+
+describe("running-ddl-without-lock-timeout on a dropped foreign key", () => {
+  // DROP TABLE and DROP COLUMN drop the foreign keys with them: ACCESS EXCLUSIVE on the tables
+  // they reference too (pg_locks on PostgreSQL 15, KoboToolbox logger 0013 and 0025).
+  it("names the referenced tables the operation locks as well", async () => {
+    const dropTable = project(migration('migrations.DeleteModel(name="book")'));
+    expect((await lint([dropTable], { cwd: dropTable, ruleNames: ["running-ddl-without-lock-timeout"] })).diagnostics.map((d) => d.message)).toEqual([
+      "`DeleteModel` (dropping the table) on `library_book` (and on `library_author` for dropping `Book` and its foreign key `author`) takes a table lock in `0002_fk`, and no `lock_timeout` is set before it.",
+    ]);
+    const dropColumn = project(migration('migrations.RemoveField(model_name="book", name="author")'));
+    expect((await lint([dropColumn], { cwd: dropColumn, ruleNames: ["running-ddl-without-lock-timeout"] })).diagnostics.map((d) => d.message)).toEqual([
+      expect.stringMatching(/^`RemoveField` \(.*\) on `library_book` \(and on `library_author`.*\) takes a table lock/),
+    ]);
+  });
+});
