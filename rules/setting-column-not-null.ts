@@ -1,8 +1,9 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
-import type { Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { alterFieldSnippet, alterFieldSource, code, djangoHas, fieldWith, nullabilityRunSql, postDeployMarker, py, pyValue, separateDatabaseAndState } from "../src/advice/snippets.js";
 import { databaseChanges } from "../src/engine/field-changes.js";
-import { literalBool, validatedNotNullCheck } from "../src/state/model-state.js";
+import { literalBool, literalString, validatedNotNullCheck, type FieldState } from "../src/state/model-state.js";
+import { fillsExistingRows } from "./reversing-migration-fails.js";
 
 
 /** RS106: `AlterField` from `null=True` to `null=False` on an existing table. */
@@ -51,6 +52,22 @@ export const settingColumnNotNull: Rule = {
     if (!after.hasDefault && ctx.target.database === "postgresql" && ctx.target.postgresVersion >= 12 && validatedNotNullCheck(model, name)) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(after) ?? name;
+    if (!after.hasDefault && addedEmptyJustBefore(ctx, before, name)) {
+      // babybuddy core 0015: AddField(null=True) then AlterField(null=False), nothing in between:
+      // every existing row holds NULL, so SET NOT NULL fails on any table with rows (IntegrityError
+      // with Django 4.2 on PostgreSQL 15), and no release of the old code could have filled it.
+      ctx.report({
+        range: op.range,
+        message: `Making \`${model.name}.${name}\` NOT NULL right after adding it without a default fails on any \`${table}\` that has rows: every existing row holds NULL.`,
+        help: [
+          `The \`AddField\` earlier in this migration added \`${column}\` with no default and nothing fills it before this \`AlterField\`, so ${ctx.target.database === "postgresql" ? `\`ALTER COLUMN ${column} SET NOT NULL\`` : "making it NOT NULL"} meets NULL in every row that was already there, and the migration fails unless the table is empty. The old release does not know \`${column}\`: its INSERTs leave it out, so they fail too once the column is NOT NULL without a database default.`,
+          `1. Add the field NOT NULL in one step, with a database default that fills the existing rows and the old release's INSERTs (\`adding-not-nullable-column\` gives the recipe for this Django version), instead of \`AddField(null=True)\` and this \`AlterField\`.`,
+          `2. Or keep \`${name}\` nullable in this release, fill the existing rows in a data migration, and make it NOT NULL in a later release, after no running code writes NULL.`,
+        ],
+        related: before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was added here`)] : undefined,
+      });
+      return;
+    }
     const constraint = `${table}_${column}_not_null`.slice(0, 63);
     const help: string[] = [];
     const pg = ctx.target.database === "postgresql";
@@ -128,3 +145,21 @@ export const settingColumnNotNull: Rule = {
     });
   },
 };
+
+/**
+ * Whether `before` is a field an `AddField` earlier in this migration added without filling the
+ * existing rows (no default, no database default), with no `RunPython` or `RunSQL` between it
+ * and this operation that could fill them.
+ */
+function addedEmptyJustBefore(ctx: OperationContext, before: FieldState, name: string): boolean {
+  if (ctx.parent !== null || before.addedIn !== ctx.migration.id || fillsExistingRows(before) !== false) return false;
+  const ops = ctx.migration.operations;
+  const here = ops.indexOf(ctx.op);
+  const modelName = literalString(ctx.op.args.model_name)?.toLowerCase();
+  for (let i = here - 1; i >= 0; i--) {
+    const op = ops[i];
+    if (!op || op.unknown || op.kind === "RunPython" || op.kind === "RunSQL" || op.kind === "SeparateDatabaseAndState" || op.origin !== "django") return false;
+    if (op.kind === "AddField" && literalString(op.args.model_name)?.toLowerCase() === modelName && literalString(op.args.name) === name) return true;
+  }
+  return false;
+}
