@@ -65,8 +65,19 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       `The old release keeps querying \`${oldTable}\` and fails with "relation ${oldTable} does not exist" from the moment this migration runs until it is replaced; a rollback fails the same way.${joinTables.length ? ` The join table${joinTables.length > 1 ? "s are" : " is"} renamed too: ${joinTables.join(", ")}.` : ""}`,
     ];
     if (op.kind === "RenameModel") {
+      // Django's RenameModel also drops and re-creates every foreign key pointing at the model,
+      // pinned table or not (renaming-model-rebuilds-foreign-keys: dit-helpdesk rules_of_origin
+      // 0012): with such keys, and no join table named after the model, rename in state only.
+      const key = `${model.app}.${model.key}`;
+      const referencing = [...ctx.state.models.values()].flatMap((other) =>
+        [...other.fields.values()].filter((f) => f.relation?.to === key && f.relation.kind !== "m2m" && f.relation.dbConstraint && !(other === model)).map((f) => `\`${other.name}.${f.name}\``),
+      );
+      const joinTablesNamedAfter = [...ctx.state.models.values()].some((other) => [...other.fields.values()].some((f) => f.relation?.kind === "m2m" && !f.relation.through && (other === model || f.relation.to === key)));
+      const newName = literalString(op.args.new_name) ?? model.name;
       help.push(
-        `1. Keep the table and rename only the class: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename; \`RenameModel\` then emits no SQL for the table.`,
+        referencing.length > 0 && !joinTablesNamedAfter
+          ? `1. Keep the table and rename only the class, in state only: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename, and rename the model with \`migrations.SeparateDatabaseAndState(state_operations=[migrations.RenameModel(old_name=${py(model.name)}, new_name=${py(newName)})])\`: a plain \`RenameModel\` would still drop and re-create, validating every row, the foreign key${referencing.length > 1 ? "s" : ""} of ${referencing.join(", ")}, which ${referencing.length > 1 ? "keep" : "keeps"} pointing at \`${oldTable}\` anyway.`
+          : `1. Keep the table and rename only the class: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename; \`RenameModel\` then emits no SQL for the table.`,
         `2. If the table must change name, expand and contract: create \`${newTable}\`, write both tables from the code, backfill, switch reads, and drop \`${oldTable}\` in a post-deploy migration.`,
       );
     } else {

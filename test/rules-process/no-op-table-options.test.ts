@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
-import { libraryProjects } from "../support/library-project.js";
+import { appProjects, libraryProjects, migrationSource } from "../support/library-project.js";
 
 const project = libraryProjects("no-op-table");
 
@@ -46,5 +46,30 @@ describe("running-ddl-without-lock-timeout on a dropped foreign key", () => {
     expect((await lint([dropColumn], { cwd: dropColumn, ruleNames: ["running-ddl-without-lock-timeout"] })).diagnostics.map((d) => d.message)).toEqual([
       expect.stringMatching(/^`RemoveField` \(.*\) on `library_book` \(and on `library_author`.*\) takes a table lock/),
     ]);
+  });
+});
+
+describe("renaming-table's recipe for a model other tables reference", () => {
+  // Django's RenameModel drops and re-creates every foreign key to the model even when db_table
+  // keeps its table (dit-helpdesk rules_of_origin 0012; renaming-model-rebuilds-foreign-keys).
+  const shop = appProjects("rename-referenced");
+  const initial = migrationSource("shop", null, [
+    'migrations.CreateModel(name="Vendor", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))])',
+    'migrations.CreateModel(name="Item", fields=[("id", models.BigAutoField(primary_key=True, serialize=False)), ("vendor", models.ForeignKey(on_delete=models.CASCADE, to="shop.vendor"))])',
+  ]);
+
+  it("renames the model in state only when foreign keys point at it", async () => {
+    const dir = shop("shop", { "0001_initial": initial, "0002_rename": migrationSource("shop", "0001_initial", ['migrations.RenameModel(old_name="Vendor", new_name="Supplier")']) });
+    const [finding] = (await lint([dir], { cwd: dir, ruleNames: ["renaming-table"] })).diagnostics;
+    const help = finding?.help.join("\n") ?? "";
+    expect(help).toContain('`migrations.SeparateDatabaseAndState(state_operations=[migrations.RenameModel(old_name="Vendor", new_name="Supplier")])`');
+    expect(help).toContain("the foreign key of `Item.vendor`, which keeps pointing at `shop_vendor` anyway");
+  });
+
+  it("keeps the plain rename when a join table is named after the model (a state-only rename would leave its column behind)", async () => {
+    const dir = project(migration('migrations.RenameModel(old_name="Author", new_name="Writer")'));
+    const help = (await lint([dir], { cwd: dir, ruleNames: ["renaming-table"] })).diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain("`RenameModel` then emits no SQL for the table.");
+    expect(help).not.toContain("SeparateDatabaseAndState");
   });
 });
