@@ -19,6 +19,8 @@ interface HeldLock {
   keys: string[];
   /** A later operation that works on the same things: moving the one that took the lock after it would reorder the two. */
   usedAfter?: SourceRange;
+  /** A later operation that takes ACCESS EXCLUSIVE on the same table again: moving the first one alone keeps the table locked (Label Studio tasks 0005). */
+  takenAgain?: SourceRange;
 }
 
 /**
@@ -277,7 +279,9 @@ migrations.AddField(
                 // a RemoveConstraint moved after the AddConstraint that makes the same name again).
                 lock.usedAfter !== undefined || ((first.table === lockedTable || locks.some((l) => l.table === lockedTable)) && dependent(lock.keys, orderKeys(op)))
                 ? `2. Do not move the operation on line ${lock.range.line} after it instead: ${lock.usedAfter ? `the operation on line ${lock.usedAfter.line}, in between, works on ${lock.keys.some((k) => k.endsWith(".*")) ? "the model it changes" : `the same ${lock.keys.some((k) => k.includes(".#")) ? "constraint or index" : "field"}`} and depends on the order` : `this ${op.kind} works on ${lock.keys.some((k) => k.endsWith(".*")) ? "the model it changes" : "the same field, constraint or index"} and may depend on it`}. Give each its own migration.`
-                : `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
+                : lock.takenAgain !== undefined
+                  ? `2. Moving the operation on line ${lock.range.line} after it would not help: the operation on line ${lock.takenAgain.line} takes ACCESS EXCLUSIVE on \`${lockedTable}\` too, before this one. Give this ${op.kind} its own migration.`
+                  : `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
           ],
           related: [ctx.relatedAt({ file: migration.path, range: lock.range }, `ACCESS EXCLUSIVE on \`${lockedTable}\` taken here`)],
         });
@@ -288,6 +292,7 @@ migrations.AddField(
     for (const lock of locks) {
       const earlier = held.get(lock.table);
       if (earlier && earlier.range !== op.range && earlier.usedAfter === undefined && dependent(earlier.keys, (keys ??= orderKeys(op)))) earlier.usedAfter = op.range;
+      if (lock.mode === "ACCESS EXCLUSIVE" && earlier && earlier.range !== op.range) earlier.takenAgain ??= op.range;
       if (lock.mode !== "ACCESS EXCLUSIVE" || held.has(lock.table)) continue;
       slow ??= (work ?? slowWork(ctx)).length > 0;
       held.set(lock.table, { what: lock.what, range: op.range, slow, keys: (keys ??= orderKeys(op)) });

@@ -205,6 +205,26 @@ class Migration(migrations.Migration):
   });
 });
 
+describe("the reorder advice when the table is locked twice", () => {
+  it("does not offer to move the first lock when a later operation locks the table again (Label Studio tasks 0005)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True)),
+        migrations.RenameField("book", "pages", "page_count"),
+        migrations.AddIndex("book", models.Index(fields=["title", "page_count"], name="book_title_pages_idx")),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["running-slow-operation-under-exclusive-lock"] });
+    const advice = result.diagnostics.filter((d) => d.line === 10).map((d) => d.help.find((h) => h.startsWith("2. ")));
+    expect(advice).toEqual(["2. Moving the operation on line 8 after it would not help: the operation on line 9 takes ACCESS EXCLUSIVE on `library_book` too, before this one. Give this AddIndex its own migration."]);
+  });
+});
+
 describe("DROP TRIGGER in a RunSQL", () => {
   it("takes ACCESS EXCLUSIVE on its table, so it wants a lock timeout (Arches 11848; pg_locks on PostgreSQL 15)", async () => {
     const dir = project(`from django.db import migrations
