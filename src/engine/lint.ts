@@ -622,6 +622,8 @@ function replay(
       ]);
     };
     for (const op of migration.operations) {
+      // An operation the migration adds only on other databases (`if not settings.USE_POSTGRESQL:`).
+      if (op.vendors && !op.vendors.includes(target.database)) continue;
       notePrimaryKeyToFields([op], migration.app, (key) => state.modelByKey(key));
       const thirdParty = op.thirdParty && !op.unknown ? thirdPartyEffect(op.thirdParty) : null;
       visit(op, thirdParty?.effect ?? "both", null, state);

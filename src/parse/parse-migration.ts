@@ -957,6 +957,7 @@ const LOOPS = new Set(["for_statement", "while_statement"]);
  * to `operations` there makes them unknown.
  */
 function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, conditional: false | "maybe" | "loop", scope: ListScope): void {
+  if (stmt.type === "if_statement" && !result.operationsUnknown && conditional !== "loop" && readVendorBranches(ctx, stmt, result, scope)) return;
   if (stmt.type === "if_statement" && !result.operationsUnknown) {
     // One branch runs: operations added in two of them are not all applied (as for
     // `[...] if settings.X else [...]` with both lists non-empty).
@@ -1009,7 +1010,10 @@ function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
       return;
     }
     if (list === "operations") {
-      if (conditional === "loop" || (conditional && !extend)) unknownOperations();
+      // `if settings.X: operations = [...]` over an empty list (django-filer 0007): the operations
+      // when the condition holds, none otherwise, read like `[...] if settings.X else []`.
+      const overEmpty = conditional === "maybe" && !extend && result.operations.length === 0;
+      if (conditional === "loop" || (conditional && !extend && !overEmpty)) unknownOperations();
       else readOperations(ctx, right, result, extend);
       return;
     }
@@ -1038,6 +1042,105 @@ function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
     const dep = dependencyOf(toValue(ctx, args[args.length - 1] as SyntaxNode, 0));
     if (dep) result[list] = [...result[list], dep];
   }
+}
+
+/**
+ * The vendors on which a condition of the class body or `__init__` holds, when it tests the
+ * database: `connection.vendor` (see `vendorTest`), a setting or constant named after one
+ * (`settings.USE_POSTGRESQL`, `IS_SQLITE`: KoboToolbox logger 0017, Label Studio), a test of the
+ * `ENGINE` setting (`"postgresql" in settings.DATABASES["default"]["ENGINE"]`), and `not`,
+ * `and`, `or` of those. Null for any other condition.
+ */
+function vendorCondition(node: SyntaxNode | null): Set<string> | null {
+  if (!node) return null;
+  switch (node.type) {
+    case "parenthesized_expression":
+      return vendorCondition(node.namedChildren.find((c) => c.type !== "comment") ?? null);
+    case "not_operator": {
+      const inner = vendorCondition(node.childForFieldName("argument"));
+      return inner && otherVendors(inner);
+    }
+    case "boolean_operator": {
+      const a = vendorCondition(node.childForFieldName("left"));
+      const b = vendorCondition(node.childForFieldName("right"));
+      if (!a || !b) return null;
+      const and = node.childForFieldName("operator")?.type === "and";
+      return new Set(VENDORS.filter((v) => (and ? a.has(v) && b.has(v) : a.has(v) || b.has(v))));
+    }
+    case "identifier":
+    case "attribute": {
+      const last = node.type === "identifier" ? node.text : (node.childForFieldName("attribute")?.text ?? "");
+      const vendor = VENDOR_FLAG.exec(last)?.[1]?.toLowerCase();
+      return vendor ? new Set([vendorOf(vendor)]) : null;
+    }
+    case "comparison_operator": {
+      const direct = vendorTest(node);
+      if (direct) return direct;
+      const [left, right] = node.namedChildren;
+      const operator = node.children.filter((c) => !c.isNamed).map((c) => c.text).join(" ");
+      if (!left || !right || node.namedChildren.length !== 2) return null;
+      // `"postgresql" in settings.DATABASES["default"]["ENGINE"]`, `...["ENGINE"] == "django.db.backends.mysql"`.
+      const [literal, subject] = left.type === "string" ? [left, right] : right.type === "string" ? [right, left] : [null, null];
+      if (!literal || !subject || !/ENGINE/.test(subject.text)) return null;
+      const text = decodeString(literal.text)?.value.toLowerCase() ?? "";
+      const vendor = VENDORS.find((v) => text.includes(v === "postgresql" ? "postgres" : v));
+      if (!vendor) return null;
+      const matching = new Set([vendor]);
+      if (operator === "in" || operator === "==") return matching;
+      if (operator === "not in" || operator === "!=") return otherVendors(matching);
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+/** Names of flags that say which database runs (`USE_POSTGRESQL`, `IS_SQLITE`, `USING_MYSQL`, `POSTGRES`). */
+const VENDOR_FLAG = /^(?:USE_|IS_|USING_|ON_)?(POSTGRES(?:QL)?|PG|MYSQL|MARIADB|SQLITE3?)$/i;
+
+function vendorOf(flag: string): string {
+  if (flag.startsWith("postgres") || flag === "pg") return "postgresql";
+  if (flag === "mysql" || flag === "mariadb") return "mysql";
+  return "sqlite";
+}
+
+/**
+ * An `if`/`elif`/`else` of the class body or `__init__` whose every condition tests the database
+ * (`vendorCondition`): each branch is read as running on the vendors where its condition holds and
+ * no earlier one does, and the operations it adds keep those vendors (`Operation.vendors`); an
+ * assignment of `operations` in a branch replaces the list on those vendors only. The replay
+ * applies an operation only on its vendors, as Django would see it. False when a condition is not
+ * such a test (the caller reads the statement as before).
+ */
+function readVendorBranches(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, scope: ListScope): boolean {
+  const alternatives = stmt.childrenForFieldName("alternative");
+  const clauses: { block: SyntaxNode | null; condition: SyntaxNode | null }[] = [
+    { block: stmt.childForFieldName("consequence"), condition: stmt.childForFieldName("condition") },
+    ...alternatives.map((a) => ({ block: a.type === "elif_clause" ? a.childForFieldName("consequence") : a.childForFieldName("body") ?? a.namedChildren.find((c) => c.type === "block") ?? null, condition: a.type === "elif_clause" ? a.childForFieldName("condition") : null })),
+  ];
+  const tests = clauses.map((c) => (c.condition ? vendorCondition(c.condition) : null));
+  if (clauses.some((c, i) => c.condition && !tests[i])) return false;
+  if (!clauses.some((c) => c.block && changesOperations(c.block, scope))) return false;
+  let remaining = new Set<string>(VENDORS);
+  for (const [i, clause] of clauses.entries()) {
+    const test = tests[i];
+    const vendors = new Set([...remaining].filter((v) => !test || test.has(v)));
+    remaining = new Set([...remaining].filter((v) => !vendors.has(v)));
+    if (!clause.block) continue;
+    for (const child of clause.block.namedChildren) {
+      if (child.type === "comment") continue;
+      const before = result.operations.slice();
+      readListStatement(ctx, child, result, false, scope);
+      if (result.operations.length === before.length && result.operations.every((op, k) => op === before[k])) continue;
+      const kept = new Set(result.operations);
+      const only = (op: Operation, allowed: ReadonlySet<string>): Operation => ({ ...op, vendors: (op.vendors ?? [...VENDORS]).filter((v) => allowed.has(v)) });
+      const previous = new Set(before);
+      // Operations the statement added run on this branch's vendors; those it replaced, on the others.
+      const replaced = before.filter((op) => !kept.has(op)).map((op) => only(op, otherVendors(vendors)));
+      result.operations = [...replaced, ...result.operations.map((op) => (previous.has(op) ? op : only(op, vendors)))];
+    }
+  }
+  return true;
 }
 
 /**

@@ -244,6 +244,41 @@ class Migration(migrations.Migration):
     expect(either.operationsUnknown).toMatchObject({ reason: "`operations` is changed in the class body in more than one branch of an `if`, of which one runs", range: { line: 9 } });
     expect(either.operations.map((o) => o.range.line)).toEqual([4]);
 
+    // Branches on the database (KoboToolbox logger 0017: `if not settings.USE_POSTGRESQL:`) run
+    // on the vendors their conditions give: each operation keeps them, and the replay applies it
+    // only there; an assignment in one branch replaces the list on that branch's vendors.
+    const byVendor = parse(`from django.conf import settings
+from django.db import connection, migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("SELECT 1")]
+    if not settings.USE_POSTGRESQL:
+        operations.append(migrations.RunSQL("SELECT 2"))
+    if connection.vendor == "mysql":
+        operations = [migrations.RunSQL("SELECT 3")]
+    elif "sqlite" in settings.DATABASES["default"]["ENGINE"]:
+        pass
+    else:
+        operations += [migrations.RunSQL("SELECT 4")]
+`);
+    expect(byVendor.operationsUnknown).toBeNull();
+    expect(byVendor.operations.map((o) => [o.range.line, o.vendors ?? "all"])).toEqual([
+      [4, ["postgresql", "sqlite", "oracle"]],
+      [6, ["sqlite", "oracle"]],
+      [8, ["mysql"]],
+      [12, ["postgresql", "oracle"]],
+    ]);
+
+    // `operations = [...]` under a condition rollsafe cannot evaluate, over an empty list
+    // (django-filer 0007): read like `[...] if settings.X else []`.
+    const onlyIf = parse(`from django.conf import settings
+from django.db import migrations
+class Migration(migrations.Migration):
+    if not getattr(settings, "IMAGE_MODEL", None):
+        operations = [migrations.AlterModelOptions(name="image", options={})]
+`);
+    expect(onlyIf.operationsUnknown).toBeNull();
+    expect(onlyIf.operations.map((o) => o.kind)).toEqual(["AlterModelOptions"]);
+
     // A try body runs whole (then its else), or stops at an exception and one handler runs:
     // operations added in a handler and elsewhere but `finally` are not all applied.
     const tryExcept = (clauses: string) =>
