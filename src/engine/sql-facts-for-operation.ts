@@ -58,6 +58,11 @@ export type RunSqlSide =
   | { kind: "missing" }
   /** `migrations.RunSQL.noop` or an empty string/list. */
   | { kind: "noop"; range: SourceRange }
+  /**
+   * `migrations.RunPython.noop`, a Python function where SQL belongs (Misago threads 0019): Django
+   * sends its text (`<function RunPython.noop ...>`) to the database, which rejects it.
+   */
+  | { kind: "python-noop"; range: SourceRange }
   | { kind: "sql"; chunks: RunSqlChunk[] };
 
 /** Both sides of a `RunSQL`. */
@@ -210,6 +215,7 @@ function isNoopName(value: PyValue): boolean {
 function readSide(value: PyValue | undefined, source: string, index: LineIndex): RunSqlSide {
   if (!value || value.kind === "none") return { kind: "missing" };
   if (isNoopName(value)) return { kind: "noop", range: value.range };
+  if (value.kind === "name" && /(^|\.)RunPython\.noop$/.test(value.name)) return { kind: "python-noop", range: value.range };
   if (value.kind === "str" && value.value.trim() === "") return { kind: "noop", range: value.range };
   if (value.kind === "list" || value.kind === "tuple") {
     if (value.items.length === 0) return { kind: "noop", range: value.range };
