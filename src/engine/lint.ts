@@ -599,9 +599,20 @@ function replay(
       // be placed, and the finding says where the recipe applies.
       const builtBy = op.builtBy ?? parent?.builtBy;
       const madeBy = op.executedBy ? (hadFix: boolean) => executedHelp(op, hadFix) : builtBy === undefined ? null : (hadFix: boolean) => builtHelp(builtBy, hadFix);
+      const condition = op.condition ?? parent?.condition;
       for (const i of rulesFor(op.kind)) {
         const rule = operationRules[i] as Rule;
-        const reporter = reporters[i] as OperationContext["report"];
+        const base = reporters[i] as OperationContext["report"];
+        // Under a condition rollsafe cannot evaluate: a warning that says when it holds.
+        const reporter: OperationContext["report"] =
+          condition === undefined
+            ? base
+            : (finding) =>
+                base({
+                  ...finding,
+                  severity: (finding.severity ?? rule.meta.severity) === "error" ? "warning" : finding.severity,
+                  help: [`Only when \`${condition}\`: the migration adds this operation under that condition, which rollsafe cannot evaluate, and checks it as if the condition holds.`, ...finding.help],
+                });
         ctx.report = madeBy === null ? reporter : (finding) => reporter({ ...finding, help: [...finding.help, madeBy(finding.fix !== undefined)], fix: undefined });
         try {
           rule.operation?.(ctx);

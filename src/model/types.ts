@@ -118,6 +118,12 @@ export interface Operation {
    */
   vendors?: string[];
   /**
+   * Set for an operation the class body (or `__init__`) adds under an `if` rollsafe cannot
+   * evaluate: the condition, as written. The replay applies it; its findings are warnings that
+   * say they hold only under the condition.
+   */
+  condition?: string;
+  /**
    * Set for `*make_operations(...)` in an operation list, or a call that makes the whole list
    * (`operations = make_operations(...)`), read as one unknown operation: the call (`callee`,
    * `args`), whose function's operations take its place when they can be read.

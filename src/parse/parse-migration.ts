@@ -944,6 +944,20 @@ function changesOperations(block: SyntaxNode, scope: ListScope): boolean {
   });
 }
 
+/**
+ * The condition under which the block of an `if`, `elif` or `else` runs, as written (`not (...)`
+ * for an `else`), shortened for messages; null for other statements.
+ */
+function branchCondition(stmt: SyntaxNode): string | null {
+  const text = (node: SyntaxNode | null | undefined) => (node ? truncate(node.text.replace(/\s+/g, " "), 80) : null);
+  if (stmt.type === "if_statement" || stmt.type === "elif_clause") return text(stmt.childForFieldName("condition"));
+  if (stmt.type === "else_clause" && stmt.parent?.type === "if_statement") {
+    const condition = text(stmt.parent.childForFieldName("condition"));
+    return condition ? `not (${condition})` : null;
+  }
+  return null;
+}
+
 /** Blocks that run once per item, whose appends depend on the loop's names. */
 const LOOPS = new Set(["for_statement", "while_statement"]);
 
@@ -984,7 +998,19 @@ function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
   if (CONDITIONAL_BLOCKS.has(stmt.type)) {
     const inner = conditional === "loop" || LOOPS.has(stmt.type) ? "loop" : "maybe";
     // A block's statements, a compound statement's blocks and clauses (not its condition).
-    for (const child of stmt.namedChildren) if (stmt.type === "block" || CONDITIONAL_BLOCKS.has(child.type)) readListStatement(ctx, child, result, inner, scope);
+    for (const child of stmt.namedChildren) {
+      if (stmt.type !== "block" && !CONDITIONAL_BLOCKS.has(child.type)) continue;
+      const condition = child.type === "block" ? branchCondition(stmt) : null;
+      const before = condition ? result.operations.slice() : null;
+      readListStatement(ctx, child, result, inner, scope);
+      // Operations an `if` adds run only when its condition holds (evennia comms 0013 adds
+      // AddFields under `if _table_exists(...)`, for very old databases only): they keep it, and
+      // their findings say so.
+      if (before && condition) {
+        const old = new Set(before);
+        result.operations = result.operations.map((op) => (old.has(op) || op.condition ? op : { ...op, condition }));
+      }
+    }
     return;
   }
   if (stmt.type !== "expression_statement") return;

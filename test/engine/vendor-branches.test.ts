@@ -33,3 +33,27 @@ describe("operations under a test of the database", () => {
     expect(await on("mysql")).toEqual(["renaming-table library_book", "dropping-column library_volume"]);
   });
 });
+
+describe("operations under a condition rollsafe cannot evaluate", () => {
+  // evennia comms 0013: AddFields under `if _table_exists(...)`, for very old databases only.
+  it("are checked as if it holds, as warnings that name it", async () => {
+    const dir = project(`from django.db import connection, migrations, models
+
+
+def _table_exists(name):
+    return name in connection.introspection.table_names()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))]
+    if _table_exists("legacy_books"):
+        operations += [migrations.RemoveField(model_name="book", name="subtitle")]
+`);
+    const found = (await lint([dir], { cwd: dir, ruleNames: ["dropping-column"] })).diagnostics.filter((d) => d.file.endsWith("0002_fk.py"));
+    expect(found.map((d) => [d.rule, d.severity, d.help[0]])).toEqual([
+      ["dropping-column", "warning", 'Only when `_table_exists("legacy_books")`: the migration adds this operation under that condition, which rollsafe cannot evaluate, and checks it as if the condition holds.'],
+    ]);
+  });
+});
