@@ -3,7 +3,7 @@ import { databaseChanges } from "../src/engine/field-changes.js";
 import { readableForwardStatements } from "../src/engine/sql-facts-for-operation.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
-import { fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
+import { createsNoTable, fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
 import type { Operation } from "../src/model/types.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code } from "../src/advice/snippets.js";
@@ -51,6 +51,11 @@ function operationChangesDatabase(ctx: OperationContext): boolean {
   }
   // A rename that moves no table and rebuilds no foreign key (addons-server abuse 0042/0043: the
   // table it already has, or a model with its own db_table that nothing points at) runs no SQL.
+  // A proxy or unmanaged model has no table of Django's to create or drop (evennia objects 0005).
+  if ((op.kind === "CreateModel" || op.kind === "DeleteModel") && !op.unknown && !op.thirdParty) {
+    const model = op.kind === "DeleteModel" ? ctx.model(literalString(op.args.name)) : undefined;
+    if (model ? model.proxy || !model.managed : op.kind === "CreateModel" && createsNoTable(op)) return false;
+  }
   if ((op.kind === "RenameModel" || op.kind === "AlterModelTable") && !op.unknown && !op.thirdParty) {
     const model = ctx.model(literalString(op.kind === "RenameModel" ? op.args.old_name : op.args.name));
     // RenameModel also renames the column of its join tables that is named after the model.

@@ -8,7 +8,7 @@ import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { displayPath } from "../engine/lint.js";
 import { delayedBySafemigrate } from "../engine/deploy-stages.js";
-import { literalString } from "../state/model-state.js";
+import { createsNoTable, literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
 import { descendants } from "../graph/migration-graph.js";
@@ -118,11 +118,24 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   const plan: ReleasePlan = { requiresDowntime: false, rollingDeploySafe: true, preDeploy: [], postDeploy: [], maintenance: [], notes: [] };
   const phaseOf = new Map<string, PlanStep["phase"]>();
 
+  // Proxy and unmanaged models: deleting one drops no table (`sqlmigrate` prints "(no-op)"), so
+  // it is no contract step (evennia: five proxy DeleteModels made 50 false ordering notes).
+  const tablelessModels = new Set<string>();
+  for (const m of graph.plan) {
+    for (const op of m.operations) {
+      const name = op.kind === "CreateModel" && !op.unknown ? literalString(op.args.name)?.toLowerCase() : undefined;
+      if (!name) continue;
+      const key = `${m.app}.${name}`;
+      if (createsNoTable(op)) tablelessModels.add(key);
+      else tablelessModels.delete(key);
+    }
+  }
+
   for (const m of graph.plan) {
     if (!analysis.isReported(m)) continue;
     const findings = byMigration.get(m.id) ?? [];
     const file = displayPath(result.cwd, m.path);
-    const contract = databaseOperations(m.operations).filter((op) => CONTRACT_KINDS.has(op.kind));
+    const contract = databaseOperations(m.operations).filter((op) => CONTRACT_KINDS.has(op.kind) && !(op.kind === "DeleteModel" && tablelessModels.has(`${m.app}.${literalString(op.args.name)?.toLowerCase()}`)));
     const contractFinding = findings.find((d) => CONTRACT_RULES.has(d.rule));
     let stage: DeployStage;
     let reason: string;

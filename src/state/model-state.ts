@@ -326,16 +326,22 @@ export function defaultTableName(app: string, key: string): string {
   return truncateName(`${app}_${key}`);
 }
 
+/** Whether a `CreateModel` makes a proxy or an unmanaged model, for which Django creates (and drops) no table. */
+export function createsNoTable(op: Operation): boolean {
+  const options = dictOf(op.args.options);
+  return literalBool(options.proxy) === true || literalBool(options.managed) === false;
+}
+
 /**
  * The table a `CreateModel` gives its model: its literal `db_table`, or Django's default name.
  * Null for a proxy, for a `db_table` rollsafe cannot read (a setting, a call), and with `managed`
  * for an unmanaged model too (Django creates no table for it).
  */
 export function createModelTable(op: Operation, app: string, managed = false): string | null {
+  if (managed ? createsNoTable(op) : literalBool(dictOf(op.args.options).proxy) === true) return null;
   const name = literalString(op.args.name);
   if (!name) return null;
   const options = dictOf(op.args.options);
-  if (literalBool(options.proxy) === true || (managed && literalBool(options.managed) === false)) return null;
   if (options.db_table && literalString(options.db_table) === null) return null;
   return literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase());
 }

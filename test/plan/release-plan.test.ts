@@ -9,6 +9,7 @@ import { buildReleasePlan, renderPlanJsonChunks, renderPlanText, renderPlanTextC
 import { dumpState, dumpStateChunks } from "../../src/state/dump-state.js";
 import { rules as allRules } from "../../rules/index.js";
 import { runCli, REPO } from "../support/run-cli.js";
+import { appProjects, migrationSource } from "../support/library-project.js";
 
 const EXAMPLE = path.join(REPO, "fixtures/example-project");
 const EXCLUSION = path.join(REPO, "fixtures/integration/exclusion");
@@ -80,5 +81,27 @@ describe("release plan", () => {
 
   it("an empty set of pending migrations says so", async () => {
     expect(renderPlanText(buildReleasePlan(await analyze(["."], { cwd: EXAMPLE, reportFilter: () => false })))).toBe("No pending migrations: nothing to plan.\n");
+  });
+});
+
+describe("proxy and unmanaged models", () => {
+  // evennia objects 0005 and the like: Django creates and drops no table for them (sqlmigrate
+  // prints "(no-op)"), so deleting one is no contract step and changes nothing a stage is about.
+  const shop = appProjects("plan-proxy");
+  const dir = shop("shop", {
+    "0001_initial": migrationSource("shop", null, ['migrations.CreateModel(name="Item", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))])']),
+    "0002_proxies": migrationSource("shop", "0001_initial", [
+      'migrations.CreateModel(name="SpecialItem", fields=[], options={"proxy": True}, bases=("shop.item",))',
+      'migrations.CreateModel(name="Legacy", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))], options={"managed": False})',
+    ]),
+    "0003_delete": migrationSource("shop", "0002_proxies", ['migrations.DeleteModel(name="SpecialItem")', 'migrations.DeleteModel(name="Legacy")']),
+  });
+
+  it("are no contract step, and need no stage marker", async () => {
+    const analysis = await analyze(["."], { cwd: dir, ruleNames: ["missing-stage-marker"] });
+    const plan = buildReleasePlan(analysis);
+    expect(plan.postDeploy).toEqual([]);
+    expect(plan.preDeploy.map((s) => s.migration)).toEqual(["shop.0001_initial", "shop.0002_proxies", "shop.0003_delete"]);
+    expect(analysis.result.diagnostics).toEqual([]);
   });
 });
