@@ -15,7 +15,7 @@ import { cacheKey } from "../cache/cache-key.js";
 import { rollsafeVersion } from "../cache/package-info.js";
 import { buildGraph, type MigrationGraph } from "../graph/migration-graph.js";
 import { ProjectState, type RawDatabaseStep } from "../state/project-state.js";
-import { columnOf, notePrimaryKeyToFields, setAuthUserModel } from "../state/model-state.js";
+import { columnOf, notePrimaryKeyToFields, setAuthUserModel, setIndexNameLength } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
 import { missingSqlFacts, prepareSqlParser, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
@@ -284,6 +284,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     for (let i = diagnostics.length - 1; i >= 0; i--) if (baseline.has(diagnostics[i]?.absPath ?? "")) diagnostics.splice(i, 1);
   }
   const target = resolveTarget(options.target, migrations);
+  setIndexNameLength(target.database);
   const isReported = (m: ParsedMigration) => discovery.reportPaths.has(m.path) && !isSquash(m, graph);
   for (const m of migrations) {
     if (m.replaces.length === 0 || !isReported(m)) continue;

@@ -234,12 +234,24 @@ export function truncateName(identifier: string, length = MAX_NAME_LENGTH, hashL
 }
 
 /**
- * Django's `BaseDatabaseSchemaEditor._create_index_name` with PostgreSQL's 63-character limit:
+ * The longest name `_create_index_name` makes on the run's database: `max_name_length()`, 63 on
+ * PostgreSQL, 64 on MySQL, and none on SQLite (Django then takes 200). Set once per run.
+ */
+let indexNameLength = 63;
+
+/** Sets the longest index and constraint name for the run's database (see `indexNameLength`). */
+export function setIndexNameLength(database: string): void {
+  indexNameLength = database === "mysql" ? 64 : database === "sqlite" ? 200 : 63;
+}
+
+/**
+ * Django's `BaseDatabaseSchemaEditor._create_index_name` with the run's database's limit:
  * `<table>_<columns>_<md5(table + columns)[:8]><suffix>`, shortened the same way when too long.
  * Gives the real names of field indexes (`""`, `"_like"`), `"_uniq"`, `"_idx"`, `"_check"` and
- * foreign keys (`"_fk_<to_table>_<to_column>"`).
+ * foreign keys (`"_fk_<to_table>_<to_column>"`) (evennia objects 0007 on MySQL: a 64-character
+ * foreign-key name that PostgreSQL's limit would have shortened).
  */
-export function djangoIndexName(table: string, columns: string[], suffix = "", maxLength = 63): string {
+export function djangoIndexName(table: string, columns: string[], suffix = "", maxLength = indexNameLength): string {
   const digest = createHash("md5").update([table, ...columns].join("")).digest("hex").slice(0, 8);
   let hashSuffix = `${digest}${suffix}`;
   const full = `${table}_${columns.join("_")}_${hashSuffix}`;

@@ -60,6 +60,22 @@ describe("Django's derived names", () => {
     expect(name).toBe("inventory_warehouse__destination_location_47e1597c_fk_inventory");
   });
 
+  it("keeps MySQL's 64 characters (evennia objects 0007: a foreign-key name of exactly 64)", async () => {
+    const dir = appProject("objects", {
+      "0001_initial": migrationSource("objects", null, [
+        'migrations.CreateModel(name="AccountDB", fields=[("id", models.AutoField(primary_key=True, serialize=False))], options={"db_table": "accounts_accountdb"})',
+        'migrations.CreateModel(name="ObjectDB", fields=[("id", models.AutoField(primary_key=True, serialize=False))])',
+      ]),
+      "0002_account": migrationSource("objects", "0001_initial", ['migrations.AddField("objectdb", "db_account", models.ForeignKey(null=True, on_delete=models.SET_NULL, to="objects.accountdb"))']),
+    });
+    const names = async (database: "postgresql" | "mysql") =>
+      (await lint([dir], { cwd: dir, ruleNames: ["adding-foreign-key-constraint"], target: { database } })).diagnostics.map((d) => /(objects_objectdb_db_account_id_\w+_fk_\w*)/.exec([d.message, ...d.help].join("\n"))?.[1]);
+    expect(await names("mysql")).toEqual(["objects_objectdb_db_account_id_96637bfb_fk_accounts_accountdb_id"]);
+    // A run on PostgreSQL sets 63 again.
+    await names("postgresql");
+    expect(djangoIndexName("objects_objectdb", ["db_account_id"], "_fk_accounts_accountdb_id")).toBe("objects_objectdb_db_account_id_96637bfb_fk_accounts_");
+  });
+
   it("shortens a long _like name with its suffix counted, not as the plain name plus _like (Read the Docs organizations 0015)", () => {
     // Printed by Django 4.2's `_create_index_name` on PostgreSQL.
     expect(djangoIndexName("organizations_historicalorganization", ["extra_history_user_username"])).toBe("organizations_historicalor_extra_history_user_usernam_e106c501");
