@@ -127,6 +127,19 @@ function sameVarchar(before: FieldState, after: FieldState): boolean {
   return a !== null && a === length(after);
 }
 
+/** The options of a many-to-many field that change SQL. */
+const M2M_DATABASE_OPTIONS = new Set(["to", "db_table", "through", "db_constraint", "type", "class"]);
+
+/**
+ * `NullBooleanField` (removed from models in Django 4.0, still in old migrations) and
+ * `BooleanField(null=True)` make the same nullable boolean column: moving from one to the other
+ * alters nothing (python.org users 0014: sqlmigrate prints "(no-op)").
+ */
+function sameBoolean(before: FieldState, after: FieldState): boolean {
+  const booleans = new Set(["NullBooleanField", "BooleanField"]);
+  return booleans.has(before.type) && booleans.has(after.type) && before.null === after.null && !before.relation && !after.relation;
+}
+
 /** Options of model validation, which no database sees. */
 const VALIDATION_OPTIONS = ["unique_for_date", "unique_for_month", "unique_for_year"];
 
@@ -163,9 +176,13 @@ const PYTHON_ONLY_BY_CLASS: Readonly<Record<string, readonly string[]>> = {
  */
 export function databaseChanges(before: FieldState, after: FieldState, database: Database = "postgresql"): string[] {
   const altered = alteredOptions(before, after);
+  // A many-to-many field has no column: only its target, its join table and the constraints of
+  // that table's foreign keys are SQL (`_alter_many_to_many`); `null` on it means nothing
+  // (python.org events 0005: sqlmigrate prints "(no-op)").
+  if (before.relation?.kind === "m2m" && after.relation?.kind === "m2m") return altered.filter((key) => M2M_DATABASE_OPTIONS.has(key));
   if (database === "sqlite") return altered;
   const pythonOnly = before.type === after.type ? (PYTHON_ONLY_BY_CLASS[after.type] ?? []) : [];
-  const sameColumn = before.type !== after.type && sameVarchar(before, after);
+  const sameColumn = before.type !== after.type && (sameVarchar(before, after) || sameBoolean(before, after));
   const changes = altered.filter((key) => !pythonOnly.includes(key) && !VALIDATION_OPTIONS.includes(key) && !(sameColumn && (key === "type" || key === "max_length")));
   // A new class making the same column, like a new `default`, changes SQL only through the foreign key.
   if ((!changes.includes("default") && !changes.includes("class")) || dropsForeignKey(before, after)) return changes;

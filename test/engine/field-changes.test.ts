@@ -20,6 +20,21 @@ function fields(operations: string, field: string): { before: FieldState; after:
   return { before, after: fieldFromCall("f", added.args.field, "app", "t", null) };
 }
 
+/** As \`fields\`, for the field \`name\` of \`T\`, with a second call pointing the field at \`T\` itself. */
+function fieldsNamed(operations: string, name: string, field: string): { before: FieldState; after: FieldState; retarget: PyValue } {
+  const m = parseMigrationSource(
+    `from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    operations = [\n${operations}\n        migrations.AddField("t", "g", ${field}),\n        migrations.AddField("t", "h", models.ManyToManyField(to="app.t")),\n    ]\n`,
+    { path: "/p/app/migrations/0001_initial.py", app: "app", name: "0001_initial" },
+  );
+  const state = new ProjectState();
+  const retarget = m.operations.pop()?.args.field;
+  const added = m.operations.pop();
+  for (const op of m.operations) state.apply(op, { app: "app", migration: m.id, file: m.path });
+  const before = state.model("app", "t")?.fields.get(name);
+  if (!before || added?.args.field === undefined || retarget === undefined) throw new Error("fixture did not read");
+  return { before, after: fieldFromCall(name, added.args.field, "app", "t", null), retarget };
+}
+
 const MODELS = `        migrations.CreateModel("P", [("id", models.AutoField(primary_key=True)), ("code", models.CharField(max_length=10, unique=True))]),
         migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.ForeignKey(on_delete=models.CASCADE, to="app.p"))]),`;
 
@@ -58,6 +73,19 @@ describe("what Django's schema editor alters", () => {
     // Away from the default it is a change (filer 0006: auto_created=True -> False drops and re-adds the key).
     const explicit = fields(MODELS, `models.ForeignKey(on_delete=models.CASCADE, to="app.p", auto_created=True)`);
     expect(alteredOptions(explicit.before, explicit.after)).toEqual(["auto_created"]);
+  });
+
+  it("sees no change from NullBooleanField to BooleanField(null=True), nor in a many-to-many field's null (python.org users 0014, events 0005: no-op)", () => {
+    const models = `        migrations.CreateModel("P", [("id", models.AutoField(primary_key=True))]),
+        migrations.CreateModel("T", [("id", models.AutoField(primary_key=True)), ("f", models.NullBooleanField()), ("m", models.ManyToManyField(to="app.p", null=True))]),`;
+    const boolean = fields(models, "models.BooleanField(null=True)");
+    expect(databaseChanges(boolean.before, boolean.after)).toEqual([]);
+    // Made NOT NULL at the same time, it is a change.
+    const notNull = fields(models, "models.BooleanField(default=False)");
+    expect(databaseChanges(notNull.before, notNull.after)).toContain("null");
+    const m2m = fieldsNamed(models, "m", `models.ManyToManyField(to="app.p")`);
+    expect(databaseChanges(m2m.before, m2m.after)).toEqual([]);
+    expect(databaseChanges(m2m.before, fieldFromCall("m", m2m.retarget, "app", "t", null))).toEqual(["to"]);
   });
 
   it("reads a Python 2 migration's bytes db_column as the column it named (edX course_modes 0005)", () => {
