@@ -343,6 +343,13 @@ export const addingForeignKeyConstraint: Rule = {
             `Ship a release that never writes NULL to \`${name}\`, then fill the rows that are NULL in batches, in a data migration with \`atomic = False\`${fill ? ` (what Django's own step would do in one statement: \`${fill}\`)` : ""}.`,
             `Keep the change in state and make the column NOT NULL with SQL, so the constraint stays in place, without a long lock (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], notNullWithoutScan(table, column))], { atomic: false, note: NOT_NULL_NOTE })}`,
           );
+        } else if (needed.every((key) => key === "unique" || key === "db_index") && needed.includes("unique") && after.unique) {
+          // Only the uniqueness changes (ForeignKey to OneToOneField, python.org users 0006):
+          // adding-unique-constraint's recipe builds the unique index concurrently in state-only
+          // SQL, which leaves the foreign key alone.
+          steps.push(
+            `Keep the change in state and build only the unique constraint, concurrently, as \`adding-unique-constraint\`'s recipe for this \`AlterField\` does: its SQL never touches \`${fk}\`, so the constraint stays in place and nothing is re-validated.`,
+          );
         } else steps.push(
           sql === null
             ? `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(

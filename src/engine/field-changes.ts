@@ -127,6 +127,15 @@ function sameVarchar(before: FieldState, after: FieldState): boolean {
   return a !== null && a === length(after);
 }
 
+/**
+ * A `ForeignKey` made a `OneToOneField` to the same target, or back: the same key column (the
+ * change is its uniqueness, python.org users 0006), not a new type.
+ */
+function sameKeyColumn(before: FieldState, after: FieldState): boolean {
+  const kinds = new Set(["fk", "o2o"]);
+  return !!before.relation && !!after.relation && kinds.has(before.relation.kind) && kinds.has(after.relation.kind) && before.relation.to === after.relation.to && columnOf(before) === columnOf(after);
+}
+
 /** The options of a many-to-many field that change SQL. */
 const M2M_DATABASE_OPTIONS = new Set(["to", "db_table", "through", "db_constraint", "type", "class"]);
 
@@ -182,7 +191,7 @@ export function databaseChanges(before: FieldState, after: FieldState, database:
   if (before.relation?.kind === "m2m" && after.relation?.kind === "m2m") return altered.filter((key) => M2M_DATABASE_OPTIONS.has(key));
   if (database === "sqlite") return altered;
   const pythonOnly = before.type === after.type ? (PYTHON_ONLY_BY_CLASS[after.type] ?? []) : [];
-  const sameColumn = before.type !== after.type && (sameVarchar(before, after) || sameBoolean(before, after));
+  const sameColumn = before.type !== after.type && (sameVarchar(before, after) || sameBoolean(before, after) || sameKeyColumn(before, after));
   const changes = altered.filter((key) => !pythonOnly.includes(key) && !VALIDATION_OPTIONS.includes(key) && !(sameColumn && (key === "type" || key === "max_length")));
   // A new class making the same column, like a new `default`, changes SQL only through the foreign key.
   if ((!changes.includes("default") && !changes.includes("class")) || dropsForeignKey(before, after)) return changes;
