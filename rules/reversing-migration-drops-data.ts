@@ -173,7 +173,16 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
         ? `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to} USING ${column}::${to}\`, and PostgreSQL's explicit cast truncates every longer value to ${restored.length} characters without an error.`
         : `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to}\`, which fails with "value too long for type character varying(${restored.length})" on the first longer value.`
       : `MySQL fails with "Data too long for column" in strict mode (Django's recommended setting) and truncates the values without it.`;
-    steps.push(
+    // Cutting unique values can make two equal (the reversal then fails on the constraint:
+    // python.org users 0011, PostgreSQL 15) and changes identifiers; a cut address or URL is
+    // invalid. Only the forward fix is offered for those.
+    const unique = before.unique || before.primaryKey || after.unique || after.primaryKey;
+    const structured = ["EmailField", "URLField"].includes(after.type);
+    if (unique || structured) {
+      how += unique
+        ? ` Shortening the longer values first is no way out: \`${column}\` is unique, so values that share their first ${restored.length} characters would collide, and the values (logins, slugs, codes) would change under their users.`
+        : ` Shortening the longer values first is no way out: a cut ${after.type === "EmailField" ? "address" : "URL"} is no longer valid.`;
+    } else steps.push(
       `Shorten longer values in the reversal yourself, so the outcome is chosen rather than an error${cast ? " or a silent cut" : ""}:\n${reverseOnlyRunPython(fn("shorten"), [
         "from django.db.models.functions import Length, Left",
         "",
