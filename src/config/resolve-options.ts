@@ -216,6 +216,8 @@ export function resolveRun(paths: string[], flags: RunFlags, cwd: string = proce
     ...(config?.operations ? { operations: config.operations } : {}),
     ...(config?.authUserModel ? { authUserModel: config.authUserModel } : {}),
     ...(config?.migrationModules ? { migrationModules: config.migrationModules } : {}),
+    // Nothing says which Django the project runs: its migrations' headers may (see lint).
+    ...(djangoOrigin.from === "default" ? { djangoFromMigrations: true } : {}),
     collectGarbage: true,
   };
   return { options, failOn: failOnText as FailOn, config, django, djangoOrigin };
