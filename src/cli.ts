@@ -181,7 +181,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       const width = Math.max(...rules.map((r) => r.meta.name.length));
       for (const rule of rules) {
         const { code, name, severity, docs, optIn } = rule.meta;
-        process.stdout.write(`${code}  ${name.padEnd(width)}  ${severity.padEnd(7)}  ${docs.summary}${optIn ? " (opt-in)" : ""}\n`);
+        process.stdout.write(`${code}  ${name.padEnd(width)}  ${severity.padEnd(7)}  ${docs.summary}${optIn && !/\(opt-in\)$/.test(docs.summary) ? " (opt-in)" : ""}\n`);
       }
     });
 

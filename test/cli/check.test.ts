@@ -146,6 +146,9 @@ describe("rollsafe rules / explain", () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^RS101 {2}dropping-column/m);
     expect(run.stdout).toMatch(/^RS105 {2}adding-not-nullable-column/m);
+    // Opt-in rules say so once, whether or not their summary already does (evennia's sweep saw it twice).
+    expect(run.stdout).toMatch(/^RS507 .*\(opt-in\)$/m);
+    expect(run.stdout).not.toContain("(opt-in) (opt-in)");
   });
 
   it("explains a rule by name or code", () => {
