@@ -32,7 +32,9 @@ export function renderMarkdown(result: LintResult, options: MarkdownOptions = {}
   const rules = new Map(result.rules.map((rule) => [rule.code, rule]));
   const diagnostics = result.diagnostics;
 
-  const header = [`## ${escapeInline(sanitizeLine(title))}`, "", summaryLine(result), ""];
+  // What the run assumed (an inferred user model or Django version), a quoted line each, short by nature.
+  const notes = (result.notes ?? []).flatMap((note) => [`> ${escapeInline(sanitizeLine(note))}`, ""]);
+  const header = [`## ${escapeInline(sanitizeLine(title))}`, "", summaryLine(result), "", ...notes];
   if (diagnostics.length === 0) return fitOrFallback(joinBlocks(header), result, title, maxLength);
 
   const rows = diagnostics.map((d) => findingRow(d, rules));
