@@ -9,6 +9,7 @@ import {
   type ModelState,
 } from "../src/state/model-state.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
+import { droppedLater } from "../src/engine/dropped-later.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { code, py, pyValue } from "../src/advice/snippets.js";
 
@@ -111,7 +112,7 @@ export const removingConstraint: Rule = {
     hazards: ["H58"],
     docs: {
       summary: "Dropping a constraint that deployed code may rely on (opt-in)",
-      what: "Flags, on an existing managed table, in a migration that is not post-deploy: `RemoveConstraint`; `AlterField` that turns `unique=True` off (a one-to-one field made a `ForeignKey` included) or sets `db_constraint=False` on a foreign key; `AlterUniqueTogether` that removes a set; and `ALTER TABLE ... DROP CONSTRAINT` in `RunSQL` (PostgreSQL, MySQL). Not flagged: a uniqueness that stays enforced by another unique constraint, `unique_together` set or unique field (e.g. `unique_together` moved to a `UniqueConstraint` in the same migration), a constraint re-added under the same name in the same migration, and a helper constraint added earlier in the same migration.",
+      what: "Flags, on an existing managed table that the migration does not drop later (dropping-table reports that), in a migration that is not post-deploy: `RemoveConstraint`; `AlterField` that turns `unique=True` off (a one-to-one field made a `ForeignKey` included) or sets `db_constraint=False` on a foreign key; `AlterUniqueTogether` that removes a set; and `ALTER TABLE ... DROP CONSTRAINT` in `RunSQL` (PostgreSQL, MySQL). Not flagged: a uniqueness that stays enforced by another unique constraint, `unique_together` set or unique field (e.g. `unique_together` moved to a `UniqueConstraint` in the same migration), a constraint re-added under the same name in the same migration, and a helper constraint added earlier in the same migration.",
       why: "A constraint is a guarantee the running code may depend on without saying so: `get_or_create`/`update_or_create` are only race-free with a unique constraint, `bulk_create(ignore_conflicts=True)` and upserts need it, and `except IntegrityError` blocks use it for de-duplication. Once it is dropped, the release still serving traffic silently writes duplicates, dangling references or invalid rows, and they stay after a rollback.",
       recipe: [
         "Make sure no code path relies on the constraint (`get_or_create`, upserts, `except IntegrityError`); ship that change first.",
@@ -163,7 +164,8 @@ function report(ctx: OperationContext, range: SourceRange, model: string, messag
 function removeConstraint(ctx: OperationContext): void {
   const model = existingModel(ctx, "model_name");
   const name = literalString(ctx.op.args.name);
-  if (!model || !name || replacedInMigration(ctx, model, name)) return;
+  // A table a later operation of the migration drops: its constraints go with it (dropping-table's finding).
+  if (!model || !name || replacedInMigration(ctx, model, name) || droppedLater(ctx, model)) return;
   const constraint = model.constraints.find((c) => c.name === name);
   if (constraint?.kind === "unique" && !constraint.hasCondition && constraint.fields.length > 0 && stillUnique(uniqueSetsKept(ctx, model, { constraint: name }), constraint.fields)) return;
   const kind = constraint?.kind ?? "other";
@@ -203,7 +205,7 @@ function alterField(ctx: OperationContext): void {
 
 function alterUniqueTogether(ctx: OperationContext): void {
   const model = existingModel(ctx, "name");
-  if (!model) return;
+  if (!model || droppedLater(ctx, model)) return;
   const kept = new Set(togetherList(ctx.op.args.unique_together).map((t) => t.join(",")));
   for (const set of model.uniqueTogether) {
     const key = set.join(",");

@@ -2,6 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, togetherList, togetherAdded } from "../src/state/model-state.js";
 import { code, djangoIndexName, LOCK_TIMEOUT_OPERATION, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
+import { droppedLater } from "../src/engine/dropped-later.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
@@ -36,7 +37,7 @@ export const removingIndexNonConcurrently: Rule = {
     hazards: ["H30"],
     docs: {
       summary: "Dropping an index without CONCURRENTLY",
-      what: "Flags, on an existing managed PostgreSQL table: `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off; not one that turns `db_index` into `unique`, whose plain index `adding-unique-constraint`'s recipe drops with the change); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`; `DROP INDEX` without `CONCURRENTLY` in a `RunSQL` (or SQL a `RunPython` runs). A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
+      what: "Flags, on an existing managed PostgreSQL table that the migration does not drop later (dropping-table reports that): `RemoveIndex`; `AlterField` that turns `db_index` off (or `unique` off; not one that turns `db_index` into `unique`, whose plain index `adding-unique-constraint`'s recipe drops with the change); `AlterIndexTogether`/`AlterUniqueTogether` that remove a set; `RemoveConstraint` of a `UniqueConstraint`; `DROP INDEX` without `CONCURRENTLY` in a `RunSQL` (or SQL a `RunPython` runs). A drop whose only recipe is a `lock_timeout` (a unique constraint, which cannot be dropped concurrently, or any index of a partitioned table) is not flagged once the migration sets one before it.",
       why: "`DROP INDEX` and `ALTER TABLE ... DROP CONSTRAINT` take ACCESS EXCLUSIVE on the table. The drop itself is quick, but the lock request waits behind every running query on the table, and every new query queues behind it: a long report can stall all traffic.",
       recipe: [
         "For `Meta.indexes`: `RemoveIndexConcurrently` in a migration with `atomic = False` (SHARE UPDATE EXCLUSIVE).",
@@ -72,7 +73,7 @@ export const removingIndexNonConcurrently: Rule = {
 };
 
 function removeIndex(ctx: OperationContext): void {
-  const model = existingModel(ctx, "model_name");
+  const model = keptModel(ctx, "model_name");
   const name = literalString(ctx.op.args.name);
   if (!model || !name) return;
   const table = ctx.tableOf(model);
@@ -125,7 +126,7 @@ function concurrentRemoveIndex(model: ModelState, name: string): string {
 }
 
 function removeConstraint(ctx: OperationContext): void {
-  const model = existingModel(ctx, "model_name");
+  const model = keptModel(ctx, "model_name");
   const name = literalString(ctx.op.args.name);
   if (!model || !name) return;
   const constraint = model.constraints.find((c) => c.name === name);
@@ -159,7 +160,7 @@ function removeConstraint(ctx: OperationContext): void {
 }
 
 function alterTogether(ctx: OperationContext): void {
-  const model = existingModel(ctx, "name");
+  const model = keptModel(ctx, "name");
   if (!model) return;
   const unique = ctx.op.kind === "AlterUniqueTogether";
   const current = unique ? model.uniqueTogether : model.indexTogether;
@@ -240,4 +241,15 @@ function alterField(ctx: OperationContext): void {
     help,
     related: [...(before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...(partitioned?.related ?? [])],
   });
+}
+
+/**
+ * The existing model an operation works on, unless a later operation of the migration drops its
+ * table: dropping an index or constraint just before `DROP TABLE` adds no lock the drop does not
+ * take (dit-helpdesk rules_of_origin 0016: unique_together emptied, then DeleteModel, as
+ * makemigrations writes it), and dropping-table reports the drop.
+ */
+function keptModel(ctx: OperationContext, arg: "name" | "model_name"): ModelState | undefined {
+  const model = existingModel(ctx, arg);
+  return model && !droppedLater(ctx, model) ? model : undefined;
 }

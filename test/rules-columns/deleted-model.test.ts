@@ -7,6 +7,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
+import { appProjects, migrationSource } from "../support/library-project.js";
 
 describe("dropping-table after the removals of the model's fields", () => {
   it("names the removals and puts them into the state-only deletion, in the migration's order", async () => {
@@ -45,5 +46,27 @@ describe("a squash whose replaced files are gone", () => {
     // An ordinary migration has no such note.
     const basic = path.join(RULE_FIXTURES, "dropping-column/bad/basic");
     expect((await lint([basic], { cwd: basic })).diagnostics.every((d) => !d.help.some((h) => h.includes("squashes")))).toBe(true);
+  });
+});
+
+describe("an index or constraint dropped just before its table", () => {
+  // makemigrations empties unique_together before DeleteModel (dit-helpdesk rules_of_origin 0016):
+  // the DROP TABLE takes the same lock and removes the constraint anyway, and dropping-table
+  // reports it; removing-index-non-concurrently and removing-constraint add nothing.
+  const projects = appProjects("dropped-with-table");
+
+  it("is left to dropping-table", async () => {
+    const dir = projects("shop", {
+      "0001_initial": migrationSource("shop", null, [
+        'migrations.CreateModel(name="Shelf", fields=[("id", models.BigAutoField(primary_key=True, serialize=False)), ("a", models.IntegerField()), ("b", models.IntegerField())], options={"unique_together": {("a", "b")}, "indexes": [models.Index(fields=["a"], name="shelf_a_idx")]})',
+      ]),
+      "0002_drop": migrationSource("shop", "0001_initial", [
+        'migrations.AlterUniqueTogether(name="shelf", unique_together=set())',
+        'migrations.RemoveIndex(model_name="shelf", name="shelf_a_idx")',
+        'migrations.DeleteModel(name="Shelf")',
+      ]),
+    });
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["removing-index-non-concurrently", "removing-constraint", "dropping-table"] });
+    expect(diagnostics.map((d) => d.rule)).toEqual(["dropping-table"]);
   });
 });
