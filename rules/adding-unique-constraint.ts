@@ -168,6 +168,14 @@ interface DroppedUnique {
 
 const droppedUnique = migrationScratch((): DroppedUnique[] => []);
 
+/** The unique sets an `AlterUniqueTogether` leaves out of the model's, with the constraints Django drops for them. */
+function removedTogether(ctx: OperationContext, model: ModelState, table: string): { columns: string[]; name: string }[] {
+  return togetherAdded(togetherList(ctx.op.args.unique_together), model.uniqueTogether).flatMap((set) => {
+    const columns = columnsOfFields(ctx, model, set);
+    return columns ? [{ columns, name: djangoIndexName(table, columns, "_uniq") }] : [];
+  });
+}
+
 function noteDroppedUnique(ctx: OperationContext): void {
   const { op } = ctx;
   const model = existingModel(ctx, op.kind === "AlterUniqueTogether" ? "name" : "model_name");
@@ -175,10 +183,7 @@ function noteDroppedUnique(ctx: OperationContext): void {
   const table = ctx.tableOf(model);
   let dropped: { columns: string[]; name: string }[] = [];
   if (op.kind === "AlterUniqueTogether") {
-    for (const set of togetherAdded(togetherList(op.args.unique_together), model.uniqueTogether)) {
-      const columns = columnsOfFields(ctx, model, set);
-      if (columns) dropped.push({ columns, name: djangoIndexName(table, columns, "_uniq") });
-    }
+    dropped = removedTogether(ctx, model, table);
   } else {
     const name = literalString(op.args.name);
     const constraint = model.constraints.find((c) => c.name === name);
@@ -267,10 +272,7 @@ function alterUniqueTogether(ctx: OperationContext): void {
     noteIndexOnly: false,
     // Sets the new value leaves out: Django's AlterUniqueTogether drops their constraints, and a
     // state-only change would leave them in the database for good (django CMS 0008 and 0018).
-    dropConstraints: togetherAdded(togetherList(ctx.op.args.unique_together), model.uniqueTogether).flatMap((t) => {
-      const cols = columnsOfFields(ctx, model, t);
-      return cols ? [{ name: djangoIndexName(table, cols, "_uniq"), columns: cols }] : [];
-    }),
+    dropConstraints: removedTogether(ctx, model, table),
   });
 }
 

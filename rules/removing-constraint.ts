@@ -8,8 +8,7 @@ import {
   type ConstraintState,
   type ModelState,
 } from "../src/state/model-state.js";
-import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
-import { droppedLater } from "../src/engine/dropped-later.js";
+import { fieldOperation, keptModel } from "../src/engine/resolved-operation.js";
 import { forwardStatements, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { code, py, pyValue } from "../src/advice/snippets.js";
 
@@ -162,10 +161,9 @@ function report(ctx: OperationContext, range: SourceRange, model: string, messag
 }
 
 function removeConstraint(ctx: OperationContext): void {
-  const model = existingModel(ctx, "model_name");
+  const model = keptModel(ctx, "model_name");
   const name = literalString(ctx.op.args.name);
-  // A table a later operation of the migration drops: its constraints go with it (dropping-table's finding).
-  if (!model || !name || replacedInMigration(ctx, model, name) || droppedLater(ctx, model)) return;
+  if (!model || !name || replacedInMigration(ctx, model, name)) return;
   const constraint = model.constraints.find((c) => c.name === name);
   if (constraint?.kind === "unique" && !constraint.hasCondition && constraint.fields.length > 0 && stillUnique(uniqueSetsKept(ctx, model, { constraint: name }), constraint.fields)) return;
   const kind = constraint?.kind ?? "other";
@@ -204,8 +202,8 @@ function alterField(ctx: OperationContext): void {
 }
 
 function alterUniqueTogether(ctx: OperationContext): void {
-  const model = existingModel(ctx, "name");
-  if (!model || droppedLater(ctx, model)) return;
+  const model = keptModel(ctx, "name");
+  if (!model) return;
   const kept = new Set(togetherList(ctx.op.args.unique_together).map((t) => t.join(",")));
   for (const set of model.uniqueTogether) {
     const key = set.join(",");

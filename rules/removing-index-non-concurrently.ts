@@ -1,8 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { literalString, togetherList, togetherAdded } from "../src/state/model-state.js";
 import { code, djangoIndexName, LOCK_TIMEOUT_OPERATION, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
-import { existingModel, fieldOperation, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
-import { droppedLater } from "../src/engine/dropped-later.js";
+import { fieldOperation, keptModel, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
@@ -241,15 +240,4 @@ function alterField(ctx: OperationContext): void {
     help,
     related: [...(before.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...(partitioned?.related ?? [])],
   });
-}
-
-/**
- * The existing model an operation works on, unless a later operation of the migration drops its
- * table: dropping an index or constraint just before `DROP TABLE` adds no lock the drop does not
- * take (dit-helpdesk rules_of_origin 0016: unique_together emptied, then DeleteModel, as
- * makemigrations writes it), and dropping-table reports the drop.
- */
-function keptModel(ctx: OperationContext, arg: "name" | "model_name"): ModelState | undefined {
-  const model = existingModel(ctx, arg);
-  return model && !droppedLater(ctx, model) ? model : undefined;
 }

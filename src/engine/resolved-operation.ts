@@ -8,6 +8,7 @@ import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
 import { fieldFromCall, hasUnknownOptions, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
 import { migrationDropsColumn } from "./sql-facts-for-operation.js";
+import { droppedLater } from "./dropped-later.js";
 
 /** What `fieldOperation` resolves. */
 export interface FieldOperation {
@@ -68,6 +69,17 @@ export function existingModel(ctx: OperationContext, arg: "model_name" | "name" 
   const model = ctx.model(literalString(ctx.op.args[arg]));
   if (!model || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
   return model;
+}
+
+/**
+ * `existingModel`, unless a later operation of the migration drops the model's table: dropping an
+ * index or constraint just before `DROP TABLE` adds nothing the drop does not do (dit-helpdesk
+ * rules_of_origin 0016: unique_together emptied, then DeleteModel, as makemigrations writes it),
+ * and dropping-table reports the drop.
+ */
+export function keptModel(ctx: OperationContext, arg: "model_name" | "name"): ModelState | null {
+  const model = existingModel(ctx, arg);
+  return model && !droppedLater(ctx, model) ? model : null;
 }
 
 /** The `_order` column an `AlterOrderWithRespectTo` adds or drops (see `orderColumnChange`). */
