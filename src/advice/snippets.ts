@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import type { DeployStage, PyValue } from "../model/types.js";
 import type { Target } from "../engine/rule-types.js";
-import { fieldClassOf, relationKind } from "../state/model-state.js";
+import { className, fieldClassOf, relationKind } from "../state/model-state.js";
 
 /** A Python string literal: double quotes, or single quotes when that avoids escapes. */
 export function py(value: string): string {
@@ -229,6 +229,13 @@ export function fieldWith(call: PyValue | null, overrides: Record<string, string
   // Django 2.0+ requires it, so the copy says what the field has always done.
   const kind = relationKind(fieldClassOf(call));
   if ((kind === "fk" || kind === "o2o") && call.args.length < 2 && !("on_delete" in call.kwargs) && !("on_delete" in overrides) && !call.hasSplat) parts.push("on_delete=models.CASCADE");
+  // NullBooleanField is gone from Django 4.0 except in historical migrations (new code using it
+  // fails the fields.E903 check): the copy is the BooleanField(null=True) it has been since 2.1,
+  // the same column.
+  if (className(call) === "NullBooleanField" && call.callee.endsWith("NullBooleanField")) {
+    if (!("null" in call.kwargs) && !("null" in overrides)) parts.push("null=True");
+    return `${call.callee.slice(0, -"NullBooleanField".length)}BooleanField(${parts.join(", ")})`;
+  }
   return `${call.callee}(${parts.join(", ")})`;
 }
 

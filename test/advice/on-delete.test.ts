@@ -21,3 +21,18 @@ describe("fieldWith on a foreign key without on_delete", () => {
     expect(fieldWith(call("models.CharField", [], { max_length: { kind: "int", value: 5, text: "5", range } }), {})).toBe("models.CharField(max_length=5)");
   });
 });
+
+/**
+ * NullBooleanField is gone from Django 4.0 except in historical migrations (fields.E903): a recipe
+ * that copies one from an old migration writes the BooleanField(null=True) it has been since 2.1
+ * (healthchecks' and python.org's early migrations).
+ */
+describe("fieldWith on a NullBooleanField", () => {
+  const bool = (value: boolean): PyValue => ({ kind: "bool", value, range });
+  it("writes BooleanField(null=True), keeping the rest of the call", () => {
+    expect(fieldWith(call("models.NullBooleanField", [], { default: bool(false) }), { db_default: "False" })).toBe("models.BooleanField(default=False, db_default=False, null=True)");
+    expect(fieldWith({ ...(call("NullBooleanField", [], {}) as Extract<PyValue, { kind: "call" }>), qualified: "django.db.models.NullBooleanField" }, {})).toBe("BooleanField(null=True)");
+    expect(fieldWith(call("models.NullBooleanField", [], { null: bool(true) }), {})).toBe("models.BooleanField(null=True)");
+    expect(fieldWith(call("models.BooleanField", [], { default: bool(true) }), {})).toBe("models.BooleanField(default=True)");
+  });
+});
