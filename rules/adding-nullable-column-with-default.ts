@@ -2,7 +2,7 @@ import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-la
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { literalBool } from "../src/state/model-state.js";
-import { addFieldSnippet, code, dbDefaultFor, djangoHas, fieldWith, postDeployMarker, pyValue, setDefaultStep, sqlIdent, py } from "../src/advice/snippets.js";
+import { addFieldSnippet, code, dbDefaultFor, djangoHas, fieldWith, literalTimedelta, postDeployMarker, pyValue, setDefaultStep, sqlIdent, py } from "../src/advice/snippets.js";
 import { perRowCallable } from "./adding-column-with-callable-default.js";
 
 /** RS109: nullable `AddField` with a Python `default` but no `db_default`. */
@@ -16,7 +16,7 @@ export const addingNullableColumnWithDefault: Rule = {
     hazards: ["H08"],
     docs: {
       summary: "Adding a nullable column with a Python `default` but no database default",
-      what: "Flags `AddField` of a `null=True` field with a literal `default=` (a string, number or boolean) and no `db_default` on an existing managed table, in a migration that runs before the new release is live, unless (on PostgreSQL, in an atomic migration) a later operation of the migration gives the column a database default (`RunSQL` with `ALTER COLUMN ... SET DEFAULT`, django-add-default-value's `AddDefaultValue`). Callable defaults are reported by `adding-column-with-callable-default`.",
+      what: "Flags `AddField` of a `null=True` field with a literal `default=` (a string, number or boolean, or a `DurationField`'s `timedelta(...)` of numbers) and no `db_default` on an existing managed table, in a migration that runs before the new release is live, unless (on PostgreSQL, in an atomic migration) a later operation of the migration gives the column a database default (`RunSQL` with `ALTER COLUMN ... SET DEFAULT`, django-add-default-value's `AddDefaultValue`). Callable defaults are reported by `adding-column-with-callable-default`.",
       why: "Django fills the existing rows with the default and then drops the database default. The old release does not know the column, so the rows it inserts during the rollout get NULL instead of the default, and code that trusts the default later finds NULLs.",
       recipe: [
         "Django 5.0+: set `db_default=` to the same value, so the database fills the column for the old release too.",
@@ -45,7 +45,9 @@ export const addingNullableColumnWithDefault: Rule = {
     if (field.null !== true || field.hasDbDefault || !field.hasDefault || field.relation?.kind === "m2m" || field.generated) return;
     // Literal values only: callables are `adding-column-with-callable-default`'s, and a named
     // constant or `dict`/`list` cannot be turned into a `db_default` statically.
-    if (!field.default || !["str", "int", "float", "bool", "bytes"].includes(field.default.kind) || perRowCallable(field.default)) return;
+    // A DurationField's literal `timedelta(...)` is a constant too.
+    const duration = field.type === "DurationField" && literalTimedelta(field.default ?? null) !== null;
+    if (!field.default || !(duration || ["str", "int", "float", "bool", "bytes"].includes(field.default.kind)) || perRowCallable(field.default)) return;
     // preserve_default=False: the new release has no default either, so both write NULL alike.
     if (literalBool(op.args.preserve_default) === false) return;
     const table = ctx.tableOf(model);
@@ -58,7 +60,7 @@ export const addingNullableColumnWithDefault: Rule = {
       `Django fills the existing rows of \`${table}\` with ${value} and then drops the database default. The old release does not know \`${column}\`, so the rows it inserts during the rollout get NULL instead of ${value}.`,
     ];
     if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
-    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && !djangoHas(ctx.target, 5, 0) ? setDefaultStep(table, column, field.default) : null;
+    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && !djangoHas(ctx.target, 5, 0) ? setDefaultStep(table, column, field.default, field.type) : null;
     if (setDefault) {
       help.push(`1. ${setDefault}`, `(From Django 5.0, \`db_default=${dbValue ?? value}\` on the field does this in one step.)`);
     } else if (djangoHas(ctx.target, 5, 0) && dbValue !== null) {

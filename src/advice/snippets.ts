@@ -291,8 +291,9 @@ export function addFieldSnippet(modelKey: string, field: string, fieldCall: stri
 }
 
 /**
- * The database expression for a Python default, when one is known: a literal stays as is,
- * `timezone.now` becomes `Now()`; callables without a database twin return null.
+ * The database expression for a Python default, when one is known: a literal (and a literal
+ * `timedelta`) stays as is, `timezone.now` becomes `Now()`; callables without a database twin
+ * return null.
  */
 export function dbDefaultFor(value: PyValue | null): string | null {
   if (!value) return null;
@@ -309,6 +310,9 @@ export function dbDefaultFor(value: PyValue | null): string | null {
         return "django.db.models.functions.Now()";
       }
       return null;
+    case "call":
+      // A literal timedelta: Value() of it is a DurationField constant on every backend.
+      return literalTimedelta(value) === null ? null : pyValue(value);
     default:
       return null;
   }
@@ -433,6 +437,48 @@ function jsonOf(value: PyValue): string | null {
   }
 }
 
+/** Microseconds in each of `datetime.timedelta`'s arguments, in its positional order. */
+const TIMEDELTA_UNITS: readonly (readonly [string, number])[] = [
+  ["days", 86_400_000_000],
+  ["seconds", 1_000_000],
+  ["microseconds", 1],
+  ["milliseconds", 1_000],
+  ["minutes", 60_000_000],
+  ["hours", 3_600_000_000],
+  ["weeks", 604_800_000_000],
+];
+
+/**
+ * A `datetime.timedelta(...)` of number literals as Python normalises it (seconds 0–86399,
+ * microseconds 0–999999, the sign in the days), or null for anything else.
+ */
+export function literalTimedelta(value: PyValue | null): { days: number; seconds: number; microseconds: number } | null {
+  if (value?.kind !== "call" || value.qualified !== "datetime.timedelta" || value.hasSplat || value.args.length > TIMEDELTA_UNITS.length) return null;
+  let total = 0;
+  const given = [...value.args.map((arg, i) => [TIMEDELTA_UNITS[i]?.[0] ?? "", arg] as const), ...Object.entries(value.kwargs)];
+  for (const [name, arg] of given) {
+    const unit = TIMEDELTA_UNITS.find(([n]) => n === name)?.[1];
+    if (unit === undefined || (arg.kind !== "int" && arg.kind !== "float") || !Number.isFinite(arg.value)) return null;
+    total += arg.value * unit;
+  }
+  // Python rounds the total to a whole microsecond, half to even.
+  const floor = Math.floor(total);
+  const micros = total - floor === 0.5 ? (floor % 2 === 0 ? floor : floor + 1) : Math.round(total);
+  if (!Number.isSafeInteger(micros)) return null;
+  const days = Math.floor(micros / 86_400_000_000);
+  const rest = micros - days * 86_400_000_000;
+  return { days, seconds: Math.floor(rest / 1_000_000), microseconds: rest % 1_000_000 };
+}
+
+/**
+ * A `DurationField`'s literal `timedelta` default as the PostgreSQL interval Django writes for it
+ * (psycopg2 adapts a timedelta as `'<days> days <seconds>.<micro> seconds'::interval`), or null.
+ */
+function intervalConstant(value: PyValue | null): string | null {
+  const delta = literalTimedelta(value);
+  return delta === null ? null : `'${delta.days} days ${delta.seconds}.${String(delta.microseconds).padStart(6, "0")} seconds'::interval`;
+}
+
 /**
  * The step that gives a column added by `AddField` its database default in the same migration
  * (PostgreSQL, before Django 5.0's `db_default`): an atomic migration commits both together, and
@@ -440,7 +486,7 @@ function jsonOf(value: PyValue): string | null {
  */
 export function setDefaultStep(table: string, column: string, value: PyValue | null, fieldType?: string): string | null {
   const now = value?.kind === "name" && /(^|\.)(timezone\.)?now$/.test(value.qualified);
-  const constant = (fieldType === undefined ? null : containerDefault(value, fieldType)) ?? sqlConstant(value) ?? (now ? "now()" : null);
+  const constant = (fieldType === undefined ? null : containerDefault(value, fieldType)) ?? sqlConstant(value) ?? (now ? "now()" : null) ?? (fieldType === "DurationField" ? intervalConstant(value) : null);
   if (constant === null) return null;
   const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
   return `Keep this \`AddField\`, and right after it, in the same (atomic) migration, give the column the same default in the database: both commit together, so the old release's INSERTs get ${constant} (SET DEFAULT changes only the catalog):\n${code(runSqlLines(`${alter} SET DEFAULT ${constant};`, `${alter} DROP DEFAULT;`))}`;

@@ -27,7 +27,7 @@ async function lintOps(operations: string[], target: Partial<Target> = {}, atomi
   const body = operations.map((o) => o.replace(/^/gm, "        ")).join("\n");
   writeFileSync(
     path.join(migrations, "0002_change.py"),
-    `import django.contrib.postgres.fields\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${atomic ? "" : "    atomic = False\n"}    dependencies = [("library", "0001_initial")]\n    operations = [\n${body}\n    ]\n`,
+    `import datetime\n\nimport django.contrib.postgres.fields\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${atomic ? "" : "    atomic = False\n"}    dependencies = [("library", "0001_initial")]\n    operations = [\n${body}\n    ]\n`,
   );
   const result = await lint([dir], { cwd: dir, target: { django: [4, 2], ...target } });
   return result.diagnostics.filter((d) => d.rule === "adding-not-nullable-column" || d.rule === "adding-nullable-column-with-default");
@@ -53,6 +53,9 @@ describe("a database default set later in the migration", () => {
     ['migrations.AddField("book", "states", django.contrib.postgres.fields.ArrayField(models.CharField(max_length=200), default=["draft", "it\'s"])),', "adding-not-nullable-column"],
     ['migrations.AddField("book", "meta", models.JSONField(default={"kind": "novel", "tags": ["a", 1, True, None]})),', "adding-not-nullable-column"],
     ['migrations.AddField("book", "label", models.JSONField(default="plain")),', "adding-not-nullable-column"],
+    // A literal timedelta: the interval Django writes as the column's DEFAULT (healthchecks' timeouts).
+    ['migrations.AddField("book", "loan", models.DurationField(default=datetime.timedelta(days=14))),', "adding-not-nullable-column"],
+    ['migrations.AddField("book", "grace", models.DurationField(null=True, default=datetime.timedelta(minutes=-1.5))),', "adding-nullable-column-with-default"],
   ] as const;
 
   it.each(cases)("following the advice for %s clears the finding", async (addField, rule) => {
@@ -84,6 +87,15 @@ describe("a database default set later in the migration", () => {
     const [later] = await lintOps([cases[5][0]], { django: [5, 2] });
     expect(later?.help.join("\n")).toContain(`SET DEFAULT '{}'::jsonb;`);
     expect(later?.help.join("\n")).not.toContain("db_default=null");
+    // The interval psycopg2 writes for Django's ADD COLUMN ... DEFAULT (sqlmigrate on Django 4.2),
+    // normalised as Python's timedelta is; Django 5's db_default takes the timedelta itself.
+    const [loan] = await lintOps([cases[9][0]]);
+    expect(loan?.help.join("\n")).toContain(`SET DEFAULT '14 days 0.000000 seconds'::interval;`);
+    expect(loan?.help.join("\n")).toContain("`db_default=datetime.timedelta(days=14)`");
+    const [grace] = await lintOps([cases[10][0]]);
+    expect(grace?.help.join("\n")).toContain(`SET DEFAULT '-1 days 86310.000000 seconds'::interval;`);
+    const [loan5] = await lintOps([cases[9][0]], { django: [5, 2] });
+    expect(loan5?.help.join("\n")).toContain("db_default=datetime.timedelta(days=14)");
   });
 
   it("does not count a default set outside the transaction, on another column, or off PostgreSQL", async () => {
