@@ -116,6 +116,21 @@ export function previousMigration(ctx: OperationContext): string {
   return dep ? dep.name : "zero";
 }
 
+/**
+ * Whether Django refuses to unapply the migration before reversing anything: `Migration.unapply`
+ * first checks every top-level operation's `reversible` and raises `IrreversibleError` for a
+ * `RunPython` without `reverse_code` or a `RunSQL` without `reverse_sql` (or `None`), so none of
+ * its reversals run (runpython-without-reverse-code and runsql-without-reverse-sql report that).
+ * Operations under a condition rollsafe cannot evaluate, or for another database, do not count.
+ */
+export function unapplyRefused(ctx: OperationContext): boolean {
+  return ctx.migration.operations.some((o) => {
+    if (o.unknown || o.condition !== undefined || (o.vendors && !o.vendors.includes(ctx.target.database))) return false;
+    const reverse = o.kind === "RunPython" ? o.args.reverse_code : o.kind === "RunSQL" ? o.args.reverse_sql : null;
+    return reverse !== null && (reverse === undefined || reverse.kind === "none");
+  });
+}
+
 /** What a reversal does wrong, for a finding. */
 export interface Problem {
   /** What the reversal runs and how it fails, for the message (after "Reversing this ..."). */
@@ -195,7 +210,7 @@ export const reversingMigrationFails: Rule = {
     hazards: ["H45"],
     docs: {
       summary: "Removing a field whose reversal cannot re-add the column to a table with rows",
-      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. On MySQL, which fills a NOT NULL column added without a default with its type's implicit value ('' or 0) in strict mode too, only the reversals that still fail are flagged: a date or datetime (a zero date, which MySQL's default sql_mode rejects), a unique column (one implicit value in every row), a foreign key with its constraint (0 matches no row), and types whose implicit value was not checked (`JSONField`, custom fields). State-only removals change no schema when reversed, a table created in the same migration is dropped by the same reversal, and a table that a later `DeleteModel` of the same migration drops in the database (followed through `RenameModel` and `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`; the shape `makemigrations` writes for deleting a model) is re-created empty by the reversal before the column is re-added. This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
+      what: "Looks at the backward direction Django runs on `migrate <app> <previous>` (`RemoveField.database_backwards` re-adds the column with the field as it was defined before). Flags a `RemoveField` on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`) when Django has no value for the existing rows: the field is NOT NULL and has no `default`, no `db_default`, no `blank=True` on a string field and no `auto_now`/`auto_now_add`; or it is unique and its one default would go into every row. On MySQL, which fills a NOT NULL column added without a default with its type's implicit value ('' or 0) in strict mode too, only the reversals that still fail are flagged: a date or datetime (a zero date, which MySQL's default sql_mode rejects), a unique column (one implicit value in every row), a foreign key with its constraint (0 matches no row), and types whose implicit value was not checked (`JSONField`, custom fields). State-only removals change no schema when reversed, a table created in the same migration is dropped by the same reversal, and a table that a later `DeleteModel` of the same migration drops in the database (followed through `RenameModel` and `AlterModelTable`, also in `SeparateDatabaseAndState.database_operations`; the shape `makemigrations` writes for deleting a model) is re-created empty by the reversal before the column is re-added. A migration with a top-level `RunPython` without `reverse_code` or `RunSQL` without `reverse_sql` is not checked: Django raises `IrreversibleError` before reversing any of it (`runpython-without-reverse-code`, `runsql-without-reverse-sql`). This rule reports the reversals a rollback needs, because the previous release cannot run without the column. Reversals that fail only on some data written since (a widened column, a dropped NOT NULL or constraint) are left to the opt-in `reversing-migration-drops-data`, since the previous release runs without unapplying them.",
       why: "A rollback that unapplies the migration runs `ALTER TABLE ... ADD COLUMN ... NOT NULL` with no default. PostgreSQL fails with \"column ... contains null values\" as soon as the table has a row (SQLite: \"NOT NULL constraint failed\" while remaking the table; MySQL for dates, foreign keys and unique columns, see above), so the rollback stops in the middle of an incident and the previous release, which selects the column, cannot run.",
       recipe: [
         "Before the `RemoveField`, in the same migration, give the field a Python `default` with `AlterField`: Django keeps Python defaults out of the database (no SQL), but its reversal of the removal fills the re-added column with it.",
@@ -221,7 +236,7 @@ migrations.RemoveField(model_name="book", name="title")`,
     if (!field) return;
     const problem = removedField(ctx, model, name, field);
     // A table a later DeleteModel drops is re-created empty by the reversal before this one runs.
-    if (!problem || droppedLater(ctx, model)) return;
+    if (!problem || droppedLater(ctx, model) || unapplyRefused(ctx)) return;
     ctx.report({
       range: op.range,
       message: `Reversing this \`RemoveField\` ${problem.message}.`,
