@@ -1,12 +1,12 @@
-import type { Rule } from "../src/engine/rule-types.js";
-import { code, djangoIndexName, nonAtomicMigration, py, pyValue, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { addFieldSnippet, code, djangoIndexName, fieldWith, nonAtomicMigration, py, pyValue, separateDatabaseAndState, sqlConstant, sqlIdent } from "../src/advice/snippets.js";
 import { fieldOperation, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
-import { primaryKeyOf } from "../src/state/model-state.js";
+import { literalBool, primaryKeyOf } from "../src/state/model-state.js";
 
 const WHY =
   "Django adds the new primary key with `ALTER TABLE ... ADD CONSTRAINT ... PRIMARY KEY (...)` (after dropping the old one), which holds an ACCESS EXCLUSIVE lock on the table while PostgreSQL scans it and builds the unique index: every read and write of the table waits until it is done.";
 
-/** RS207: `AlterField(primary_key=True)` on a column of an existing table. */
+/** RS207: `AlterField(primary_key=True)` on a column of an existing table, or `AddField` of a new primary key. */
 export const changingPrimaryKey: Rule = {
   meta: {
     code: "RS207",
@@ -17,7 +17,7 @@ export const changingPrimaryKey: Rule = {
     hazards: ["H27"],
     docs: {
       summary: "Making an existing column the primary key",
-      what: "Flags `AlterField` that sets `primary_key=True` on a field that was not the primary key, on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`). Changing the type of a primary key is `changing-primary-key-type`; tables created in the same migration, unmanaged models and state-only changes are not flagged.",
+      what: "Flags `AlterField` that sets `primary_key=True` on a field that was not the primary key, and `AddField` of a primary key (not an auto-increment one, whose rows are numbered: `adding-auto-increment-column`), on an existing managed table (also inside `SeparateDatabaseAndState.database_operations`). An added primary key also fails on a table with rows: its default fills every row with one value (a callable is called once), so the unique index fails at the second row, and without a default the first row has no value. Changing the type of a primary key is `changing-primary-key-type`; tables created in the same migration, unmanaged models and state-only changes are not flagged.",
       why: `${WHY} A column that allows NULL is also set NOT NULL in the same statement, another full scan under the lock.`,
       recipe: [
         "Make sure the column is NOT NULL and unique in the data (see `setting-column-not-null` for the NOT NULL part without a long lock).",
@@ -38,8 +38,12 @@ migrations.AlterField(
 )`,
     },
   },
-  operationKinds: ["AlterField"],
+  operationKinds: ["AlterField", "AddField"],
   operation(ctx) {
+    if (ctx.op.kind === "AddField") {
+      addedPrimaryKey(ctx);
+      return;
+    }
     if (ctx.target.database !== "postgresql") return;
     const change = fieldOperation(ctx);
     if (!change || ctx.op.kind !== "AlterField") return;
@@ -82,3 +86,56 @@ migrations.AlterField(
     });
   },
 };
+
+/**
+ * `AddField` of a primary key to an existing table (pulpcore core 0008: the parent link that makes
+ * a model a child, added as its new primary key). Django writes `ADD COLUMN ... DEFAULT <value>
+ * NOT NULL PRIMARY KEY`: the default fills every existing row with one value (a callable is called
+ * once), so the PRIMARY KEY's unique index fails on a table with two rows (PostgreSQL 15 and
+ * Django 4.2: could not create unique index "<table>_pkey", Key (...) is duplicated), and without
+ * a default the NOT NULL fails on any row; either way it is built under the ADD COLUMN's ACCESS
+ * EXCLUSIVE lock. Auto-increment columns number the rows (adding-auto-increment-column).
+ */
+function addedPrimaryKey(ctx: OperationContext): void {
+  const change = fieldOperation(ctx);
+  if (!change || !change.after.primaryKey || /AutoField$/.test(change.after.type) || change.after.hasDbDefault) return;
+  const { model, name, after, call } = change;
+  const table = ctx.tableOf(model);
+  const column = ctx.columnOf(after) ?? name;
+  const value = after.hasDefault && after.default && after.default.kind !== "none" ? after.default : null;
+  const shown = value === null ? null : (sqlConstant(value) ?? (value.kind === "name" ? `\`${pyValue(value)}()\`'s one value` : `\`${pyValue(value)}\``));
+  const pkey = `${table}_pkey`;
+  const index = djangoIndexName(table, [column], "_pk");
+  const build = `CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ${sqlIdent(index)} ON ${sqlIdent(table)} (${sqlIdent(column)})`;
+  // The old primary key, when the table still has one in the database (its RemoveField, as the
+  // recipe keeps it, changes only the state), is dropped in the same statement.
+  const swap = `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(pkey)}, ADD CONSTRAINT ${sqlIdent(index)} PRIMARY KEY USING INDEX ${sqlIdent(index)}`;
+  const relation = after.relation !== null && after.relation !== undefined;
+  const plain = relation
+    ? `a nullable \`ForeignKey\` to the same model (a \`OneToOneField\` is unique, and its index would be built under the lock)`
+    : `a nullable field without \`primary_key\`:\n${addFieldSnippet(model.key, name, fieldWith(call, { null: "True" }, ["primary_key", "serialize", "default", "unique"]))}`;
+  ctx.report({
+    range: ctx.op.range,
+    message:
+      value === null
+        ? `Adding \`${model.name}.${name}\` as the primary key of \`${table}\` gives existing rows no value: the migration fails on a table with rows, and the PRIMARY KEY index is built under an ACCESS EXCLUSIVE lock.`
+        : `Adding \`${model.name}.${name}\` as the primary key of \`${table}\` fills every existing row with the same default, so building its unique index fails once the table has two rows, under an ACCESS EXCLUSIVE lock.`,
+    help: [
+      value === null
+        ? `Django runs \`ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ... NOT NULL PRIMARY KEY\` with no default: PostgreSQL cannot fill the existing rows ("column "${column}" contains null values"), and the migration rolls back.`
+        : `Django runs \`ALTER TABLE ${sqlIdent(table)} ADD COLUMN ${sqlIdent(column)} ... DEFAULT ... NOT NULL PRIMARY KEY\`: every existing row gets ${shown}, and PostgreSQL builds the primary key's unique index \`${pkey}\` while it holds ACCESS EXCLUSIVE on the table (reads and writes wait); with two rows it stops with "could not create unique index "${pkey}"" and the migration rolls back.`,
+      `1. In this release, add \`${column}\` as ${plain}`,
+      `2. Fill every existing row with its own value in a batched data migration (\`atomic = False\`)${literalBool(after.kwargs.parent_link) === true ? ", creating each row's parent row first (a parent link points at the row of the parent model that holds the inherited fields)" : ""}; make the release write it for new rows.`,
+      `3. Build the unique index without blocking writes, in a migration of its own, after making \`${column}\` NOT NULL (a validated CHECK constraint first lets PostgreSQL skip the scan):\n${nonAtomicMigration([
+        `migrations.RunSQL(\n    ${py(build)},\n    reverse_sql=${py(`DROP INDEX CONCURRENTLY IF EXISTS ${sqlIdent(index)}`)},\n)`,
+      ])}`,
+      `4. Then make it the primary key in one short statement (ACCESS EXCLUSIVE only for the catalog change), and give Django the state this migration gives it:\n${code(
+        separateDatabaseAndState(
+          [`migrations.AlterField(model_name=${py(model.key)}, name=${py(name)}, field=${pyValue(call)}),\n# and the RemoveField of the old primary key, if this migration has one`],
+          [`migrations.RunSQL(\n    ${py(swap)},\n    reverse_sql=migrations.RunSQL.noop,\n),`],
+        ),
+      )}`,
+      `Foreign keys that reference the old primary key depend on \`${pkey}\` and must be dropped (or moved) first; drop the old key's column in a later release, once no release reads it.`,
+    ],
+  });
+}
