@@ -4,6 +4,7 @@
  * internal failure. Known user errors print one line, never a stack trace.
  */
 import { closeSync, lstatSync, openSync, promises as fs, writeSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import type { analyze, LintOptions } from "./engine/lint.js";
 import { FORMATS, renderChunks, type Format } from "./reporters/index.js";
@@ -145,7 +146,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
         progress.done();
         await streamOutput(rendered.file, rendered.start, opts.output);
         exitCode = rendered.internal || existing.missing ? 2 : exitCodeFor(run.failOn, rendered.summary);
-        noMigrationsHint(rendered.summary, existing.found);
+        await noMigrationsHint(rendered.summary, existing.found);
         return;
       }
       // The release plan is part of the JSON report; it is kept with a cached result.
@@ -170,7 +171,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       await writeOutput(report, opts.output, cache && handle ? cache.renderedWriter(handle, variant, { summary: result.summary, internal }) : null);
       await appendStepSummary(result);
       exitCode = internal || existing.missing ? 2 : exitCodeFor(run.failOn, result.summary);
-      noMigrationsHint(result.summary, existing.found);
+      await noMigrationsHint(result.summary, existing.found);
     });
 
   program
@@ -259,12 +260,24 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
 /**
  * One line on stderr when directories held no migration file at all: a project whose migrations
  * Django loads from elsewhere (`MIGRATION_MODULES`, DefectDojo's `dojo/db_migrations`) would
- * otherwise pass with "Checked 0 migrations". The exit code does not change.
+ * otherwise pass with "Checked 0 migrations". When the tree holds such directories, the line names
+ * them and the configuration that reads them. The exit code does not change.
  */
-function noMigrationsHint(summary: { files: number }, found: string[]): void {
+async function noMigrationsHint(summary: { files: number }, found: string[]): Promise<void> {
   if (summary.files > 0 || found.length === 0) return;
+  const { otherMigrationPackages } = await import("./discover/other-migration-packages.js");
+  const others = otherMigrationPackages(found);
+  const where = found.map((p) => sanitizeLine(p)).join(", ");
+  if (others.length === 0) {
+    process.stderr.write(
+      `rollsafe: no migration file found under ${where} (rollsafe reads \`migrations\` packages; migrations Django loads from another package, through MIGRATION_MODULES, need \`migration-modules\` in the configuration)\n`,
+    );
+    return;
+  }
+  const dirs = others.map((o) => sanitizeLine(path.relative(process.cwd(), o.dir) || ".")).join(", ");
+  const table = others.map((o) => `${o.label} = ${JSON.stringify(o.module)}`).join(", ");
   process.stderr.write(
-    `rollsafe: no migration file found under ${found.map((p) => sanitizeLine(p)).join(", ")} (rollsafe reads \`migrations\` packages; migrations Django loads from another package, through MIGRATION_MODULES, need \`migration-modules\` in the configuration)\n`,
+    `rollsafe: no migration file found under ${where} (rollsafe reads \`migrations\` packages), but ${dirs} ${others.length === 1 ? "holds" : "hold"} migrations: if MIGRATION_MODULES maps ${others.length === 1 ? "an app" : "apps"} to ${others.length === 1 ? "it" : "them"}, add \`migration-modules = { ${sanitizeLine(table)} }\` to rollsafe.toml (or under [tool.rollsafe] in pyproject.toml), with the app labels of your settings\n`,
   );
 }
 

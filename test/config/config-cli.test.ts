@@ -232,11 +232,20 @@ describe("migration-modules: migrations Django loads from another package (MIGRA
     rmSync(path.join(dir, "dojo/migrations"), { recursive: true });
     const run = runCli(["check", "."], { cwd: dir });
     expect(run.stdout).toBe("Checked 0 migrations: no problems found.\n");
-    expect(run.stderr).toContain("rollsafe: no migration file found under . (");
-    expect(run.stderr).toContain("`migration-modules`");
+    // The line names the directory that holds migrations, and the configuration that reads it.
+    expect(run.stderr).toBe(
+      "rollsafe: no migration file found under . (rollsafe reads `migrations` packages), but dojo/db_migrations holds migrations: if MIGRATION_MODULES maps an app to it, add `migration-modules = { dojo = \"dojo.db_migrations\" }` to rollsafe.toml (or under [tool.rollsafe] in pyproject.toml), with the app labels of your settings\n",
+    );
     expect(run.code).toBe(0);
     // The same from the result cache's stored report.
     expect(runCli(["check", "."], { cwd: dir }).stderr).toBe(run.stderr);
+    // Following it checks them.
+    writeFileSync(path.join(dir, "rollsafe.toml"), 'migration-modules = { dojo = "dojo.db_migrations" }\n');
+    expect(findings(dir).found).toEqual(["dojo/db_migrations/0002_remove_endpoint_mitigated.py:7 dropping-column"]);
+    // With nothing that looks like a migration, the line says where rollsafe looks.
+    rmSync(path.join(dir, "dojo/db_migrations"), { recursive: true });
+    rmSync(path.join(dir, "rollsafe.toml"));
+    expect(runCli(["check", "."], { cwd: dir }).stderr).toContain("rollsafe: no migration file found under . (rollsafe reads `migrations` packages; migrations Django loads from another package, through MIGRATION_MODULES, need `migration-modules` in the configuration)");
   });
 
   it("a package that is not a directory is a configuration error naming it", () => {
