@@ -23,6 +23,7 @@ import { partitionedBecause, partitionedOrigin, partitionedTable, type Partition
 import { fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
+import { pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
 import { columnTypeOf, formatColumnType, NOT_NULL_NOTE, notNullWithoutScan } from "./changing-column-type.js";
 
@@ -121,13 +122,20 @@ export const addingForeignKeyConstraint: Rule = {
     if (ctx.target.database === "sqlite") return;
     const found = ctx.op.kind === "RenameField" ? renamedField(ctx) : fieldOperation(ctx);
     if (!found) return;
-    const { model, name, before, after } = found;
-    if (!after.relation || after.relation.kind === "m2m" || !after.relation.dbConstraint) return;
+    const { model, name, before } = found;
+    const given = found.after;
+    if (!given.relation || given.relation.kind === "m2m" || !given.relation.dbConstraint) return;
     let mode: "add" | "enable" | "readd";
     if (!before) mode = "add";
     else if (!before.relation || before.relation.kind === "m2m" || !before.relation.dbConstraint) mode = "enable";
-    else if (dropsForeignKey(before, after)) mode = "readd";
+    else if (dropsForeignKey(before, given)) mode = "readd";
     else return;
+    // A plain column turned into a foreign key moves to `<name>_id` (DefectDojo dojo 0106): the
+    // recipe keeps the column where it is, as renaming-column advises.
+    const pinned = mode === "enable" && "call" in found ? pinnedColumnChange(ctx, found) : null;
+    const after = pinned?.after ?? given;
+    const stateOperation = pinned?.source ?? operationSource(ctx.op);
+    const relation = given.relation;
     const renaming = ctx.op.kind === "RenameField";
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(after) ?? `${name}_id`;
@@ -157,7 +165,11 @@ export const addingForeignKeyConstraint: Rule = {
       [runSqlLines(`ALTER TABLE ${sqlIdent(table)} VALIDATE CONSTRAINT ${sqlIdent(fk)};`, null)],
       { atomic: true },
     )}`;
-    const help: string[] = [];
+    const help: string[] = pinned ? [pinnedColumnNote(pinned, table)] : [];
+    // A plain column turned into an indexed foreign key also gets its index: that finding's recipe builds it.
+    if (mode === "enable" && ctx.target.database === "postgresql" && after.dbIndex && !before?.dbIndex) {
+      help.push("The same `AlterField` builds the foreign key's index, which this recipe leaves out: `adding-index-non-concurrently`'s recipe builds it concurrently. Follow both, each in a migration of its own (the state change they repeat is a no-op the second time).");
+    }
     const steps: string[] = [];
     // A key moved to a table this migration creates: it is empty until something fills it, so the
     // validation rejects every row that points somewhere (AWX main 0189).
@@ -172,12 +184,12 @@ export const addingForeignKeyConstraint: Rule = {
       );
     }
     const partitioned = ctx.target.database === "postgresql" && mode !== "readd" ? partitionedTable(ctx, model, table) : null;
-    const indexed = after.dbIndex || after.relation.kind === "o2o";
+    const indexed = after.dbIndex || relation.kind === "o2o";
     // A one-to-one field added with AddField gets its UNIQUE inline (`ADD COLUMN ... UNIQUE`), named
     // by PostgreSQL (`<table>_<column>_key`); one made unique by AlterField gets Django's `_uniq`.
     const inlineUnique = mode === "add" && ctx.target.database === "postgresql";
     const index =
-      after.relation.kind !== "o2o"
+      relation.kind !== "o2o"
         ? djangoIndexName(table, [column])
         : inlineUnique
           ? postgresConstraintName(table, column, "key", uniqueConstraintNames(model))
@@ -201,7 +213,7 @@ export const addingForeignKeyConstraint: Rule = {
         const oldColumn = (before && ctx.columnOf(before)) ?? column;
         steps.push(
           `Keep the rename in state and rename the column alone: InnoDB renames it in place without copying the table and updates the constraint to the new column name, so nothing is dropped, added or checked:\n${migrationModule(
-            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
+            [separateDatabaseAndState([stateOperation + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
             { atomic: true },
           )}`,
         );
@@ -209,7 +221,7 @@ export const addingForeignKeyConstraint: Rule = {
         // MySQL changes the column with the constraint in place (MODIFY keeps it while the type stays).
         steps.push(
           `Keep the change in state and run only the column's own change (\`python manage.py sqlmigrate\` shows it; leave out the DROP FOREIGN KEY and ADD CONSTRAINT of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
-            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines("<the ALTER TABLE statement sqlmigrate shows for the column, without the foreign key's>", null)])],
+            [separateDatabaseAndState([stateOperation + ","], [runSqlLines("<the ALTER TABLE statement sqlmigrate shows for the column, without the foreign key's>", null)])],
             { atomic: true },
           )}`,
         );
@@ -219,7 +231,7 @@ export const addingForeignKeyConstraint: Rule = {
         );
       }
     } else if (mode === "add") {
-      const o2o = after.relation.kind === "o2o";
+      const o2o = relation.kind === "o2o";
       help.push(
         `Django adds \`${column}\` with an inline \`REFERENCES ${refTable}\`${o2o ? " and an inline `UNIQUE`" : ""}: ${selfReference ? `ACCESS EXCLUSIVE on \`${table}\`, held` : `ACCESS EXCLUSIVE on \`${table}\` and SHARE ROW EXCLUSIVE on \`${refTable}\` (writes to it wait), both held`} until ${ctx.migration.atomic ? "the migration commits" : "the `ADD COLUMN` commits (`atomic = False`)"}${
           o2o
@@ -248,7 +260,7 @@ export const addingForeignKeyConstraint: Rule = {
       const dbField = fieldWith(asForeignKey, { ...(unchecked ? {} : { db_constraint: "False" }), db_index: "False", ...(failsOnRows ? { null: "True" } : {}) });
       steps.push(
         `Add the column ${failsOnRows ? "nullable, " : ""}${unchecked ? "and its constraint without the index (instant: no row is checked)" : "without constraint or index (instant)"}, keeping the real field in state:\n${migrationModule(
-          [separateDatabaseAndState([operationSource(ctx.op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${dbField},\n),`])],
+          [separateDatabaseAndState([stateOperation + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${dbField},\n),`])],
           { atomic: true },
         )}`,
       );
@@ -294,7 +306,7 @@ export const addingForeignKeyConstraint: Rule = {
         const oldColumn = (before && ctx.columnOf(before)) ?? column;
         steps.push(
           `Keep the rename in state and rename the column alone: PostgreSQL keeps the constraint on the renamed column, so nothing is dropped or checked (a brief ACCESS EXCLUSIVE lock on \`${table}\`):\n${migrationModule(
-            [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
+            [separateDatabaseAndState([stateOperation + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
             { atomic: true },
           )}`,
         );
@@ -314,7 +326,7 @@ export const addingForeignKeyConstraint: Rule = {
           `The constraint has to change with its target. Keep the change in state ${columnSql === null ? "and run the column change (`python manage.py sqlmigrate` shows it) with" : columnSql.length === 0 ? "and change only the constraint (the column stays as it is):" : `and make the column ${after.null ? "nullable" : "NOT NULL"}, with`} \`${dropped}\` dropped and \`${fk}\` added NOT VALID (brief locks, no scan):\n${migrationModule(
             [
               separateDatabaseAndState(
-                [operationSource(ctx.op) + ","],
+                [stateOperation + ","],
                 [
                   runSqlLines(`ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT ${sqlIdent(dropped)};`, readdOld),
                   ...(columnSql ?? [runSqlLines("<the ALTER TABLE statements sqlmigrate shows for the column, without the foreign key's>", null)]),
@@ -341,7 +353,7 @@ export const addingForeignKeyConstraint: Rule = {
           const fill = value !== null ? `UPDATE ${sqlIdent(table)} SET ${sqlIdent(column)} = ${value} WHERE ${sqlIdent(column)} IS NULL` : null;
           steps.push(
             `Ship a release that never writes NULL to \`${name}\`, then fill the rows that are NULL in batches, in a data migration with \`atomic = False\`${fill ? ` (what Django's own step would do in one statement: \`${fill}\`)` : ""}.`,
-            `Keep the change in state and make the column NOT NULL with SQL, so the constraint stays in place, without a long lock (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], notNullWithoutScan(table, column))], { atomic: false, note: NOT_NULL_NOTE })}`,
+            `Keep the change in state and make the column NOT NULL with SQL, so the constraint stays in place, without a long lock (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule([separateDatabaseAndState([stateOperation + ","], notNullWithoutScan(table, column))], { atomic: false, note: NOT_NULL_NOTE })}`,
           );
         } else if (needed.every((key) => key === "unique" || key === "db_index") && needed.includes("unique") && after.unique) {
           // Only the uniqueness changes (ForeignKey to OneToOneField, python.org users 0006):
@@ -353,23 +365,23 @@ export const addingForeignKeyConstraint: Rule = {
         } else steps.push(
           sql === null
             ? `Keep the change in state and run only the SQL the change needs (\`python manage.py sqlmigrate\` shows it; leave out the DROP/ADD of \`${fk}\`), so the constraint stays in place:\n${migrationModule(
-                [separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(`<the ALTER TABLE statements sqlmigrate shows for ${needed.join(", ")}, without the foreign key's>`, null)])],
+                [separateDatabaseAndState([stateOperation + ","], [runSqlLines(`<the ALTER TABLE statements sqlmigrate shows for ${needed.join(", ")}, without the foreign key's>`, null)])],
                 { atomic: true },
               )}`
-            : `Keep the change in state and ${sql.length === 0 ? "run no SQL: the column itself does not change" : "make the column nullable with SQL"}, so the constraint stays in place:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], sql)], { atomic: true })}`,
+            : `Keep the change in state and ${sql.length === 0 ? "run no SQL: the column itself does not change" : "make the column nullable with SQL"}, so the constraint stays in place:\n${migrationModule([separateDatabaseAndState([stateOperation + ","], sql)], { atomic: true })}`,
         );
       } else if (fkSteps) {
-        steps.push(`Keep the change in state only, with no SQL yet:\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], [])], { atomic: true })}`, ...fkSteps);
+        steps.push(`Keep the change in state only, with no SQL yet:\n${migrationModule([separateDatabaseAndState([stateOperation + ","], [])], { atomic: true })}`, ...fkSteps);
       } else {
         steps.push(
-          `Keep the change in state and add the constraint NOT VALID (brief lock, no scan):\n${migrationModule([separateDatabaseAndState([operationSource(ctx.op) + ","], [runSqlLines(addSql, dropSql)])], { atomic: true })}`,
+          `Keep the change in state and add the constraint NOT VALID (brief lock, no scan):\n${migrationModule([separateDatabaseAndState([stateOperation + ","], [runSqlLines(addSql, dropSql)])], { atomic: true })}`,
           validate,
         );
       }
     }
     if (partitioned) {
       help.push(
-        `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses a NOT VALID foreign key${mode === "add" && (after.dbIndex || after.relation.kind === "o2o") ? " and CREATE INDEX CONCURRENTLY" : ""} on a partitioned table, so the constraint is added and validated partition by partition, and the parent's constraint then adopts them without a scan.`,
+        `\`${table}\` is partitioned (${partitionedBecause(partitioned)}): PostgreSQL refuses a NOT VALID foreign key${mode === "add" && (after.dbIndex || relation.kind === "o2o") ? " and CREATE INDEX CONCURRENTLY" : ""} on a partitioned table, so the constraint is added and validated partition by partition, and the parent's constraint then adopts them without a scan.`,
       );
     }
     const verb =
@@ -382,9 +394,9 @@ export const addingForeignKeyConstraint: Rule = {
     ctx.report({
       range: ctx.op.range,
       message: unchecked
-        ? after.relation.kind !== "o2o" && !ctx.migration.atomic
+        ? relation.kind !== "o2o" && !ctx.migration.atomic
           ? `${verb} builds its index \`${index}\` under a SHARE lock on \`${table}\`, so writes to \`${table}\` wait for the build.`
-          : `${verb} builds its ${after.relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
+          : `${verb} builds its ${relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
         : mode === "readd" && dropLocksBoth
           ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of ${dropLocked} are blocked${newTargetToo}.`
           : ctx.target.database === "mysql"
@@ -392,7 +404,9 @@ export const addingForeignKeyConstraint: Rule = {
             : mode === "add"
               ? // Django adds the constraint inline (\`ADD COLUMN ... REFERENCES\`): the check runs under the ADD COLUMN's ACCESS EXCLUSIVE lock (pulpcore 0102).
                 `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked.`
-              : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
+              : pinned && ctx.migration.atomic
+                ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked (the column rename's ACCESS EXCLUSIVE lock is held).`
+                : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
     });

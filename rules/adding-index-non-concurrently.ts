@@ -1,5 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
+import { pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
@@ -265,12 +266,16 @@ function alterIndexTogether(ctx: OperationContext): void {
 function fieldIndex(ctx: OperationContext): void {
   const found = fieldOperation(ctx);
   if (!found) return;
-  const { model, name, before, after } = found;
-  if (addsForeignKeyConstraint(ctx, before, after)) return;
-  const change = fieldIndexChange(before, after);
+  const { model, name, before } = found;
+  if (addsForeignKeyConstraint(ctx, before, found.after)) return;
+  const change = fieldIndexChange(before, found.after);
   // Unique fields are reported by adding-unique-constraint (their `_like` index included).
   if (change.addsUnique || (!change.addsIndex && !change.addsLike)) return;
   const table = ctx.tableOf(model);
+  // An AlterField that also moves the column: the recipe keeps it where it is (renaming-column).
+  const pinned = pinnedColumnChange(ctx, found);
+  const after = pinned?.after ?? found.after;
+  const stateOperation = pinned?.source ?? operationSource(ctx.op);
   const column = ctx.columnOf(after) ?? name;
   // GeoDjango's spatial index: GiST, named with `_id` (PostGIS's `_create_index_sql`); a raster's
   // is on its convex hull, a 3D geometry's uses the n-dimensional operator class.
@@ -298,7 +303,7 @@ function fieldIndex(ctx: OperationContext): void {
     statements.push(...concurrentIndexStatements(partitioned, likeName, table, [column], { opclass: like.opclass }));
   }
   const isAdd = ctx.op.kind === "AddField";
-  const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : [])];
+  const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : [])];
   if (isAdd) {
     help.push(
       `Django adds the column and then builds the index at the end of the migration, while the ACCESS EXCLUSIVE lock from \`ADD COLUMN\` is still held, so in an atomic migration even reads of \`${table}\` wait for the build.`,
@@ -308,6 +313,10 @@ function fieldIndex(ctx: OperationContext): void {
     help.push(
       `On PostgreSQL Django builds a second index, \`${djangoIndexName(table, [column], "_like")}\` (\`${like.opclass}\`, for \`LIKE\` lookups), so a recipe that only creates \`${base}\` leaves that one to a blocking build${like.certain ? "" : " (Django skips it if `db_collation` is non-deterministic)"}.`,
     );
+  }
+  // An AlterField that also turns on a foreign-key constraint: that finding's recipe adds it.
+  if (!isAdd && after.relation && after.relation.kind !== "m2m" && after.relation.dbConstraint && !(before?.relation && before.relation.kind !== "m2m" && before.relation.dbConstraint)) {
+    help.push("The same `AlterField` turns on a foreign-key constraint, which this recipe leaves out: `adding-foreign-key-constraint`'s recipe adds it NOT VALID. Follow both, each in a migration of its own (the state change they repeat is a no-op the second time).");
   }
   const steps: string[] = [];
   if (isAdd) {
@@ -319,7 +328,7 @@ function fieldIndex(ctx: OperationContext): void {
       )}`,
     );
   }
-  const db = separateDatabaseAndState(isAdd ? [] : [operationSource(ctx.op) + ","], statements);
+  const db = separateDatabaseAndState(isAdd ? [] : [stateOperation + ","], statements);
   steps.push(
     `${isAdd ? "In the next migration, build" : "Keep the change in state and build"} Django's own index${names.length > 1 ? "es" : ""} concurrently with \`atomic = False\`, one \`RunSQL\` per statement (a multi-statement string runs in one transaction, where CONCURRENTLY is refused):\n${migrationModule(
       [isAdd ? statements.join("\n") : db],
@@ -330,7 +339,7 @@ function fieldIndex(ctx: OperationContext): void {
   const what = ctx.op.args.field?.kind === "call" && ctx.op.args.field.kwargs.db_index ? "`db_index=True`" : spatial ? "its spatial index" : "its default index";
   ctx.report({
     range: ctx.op.range,
-    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,
+    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : pinned && ctx.migration.atomic ? "reads and writes (the column rename's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
   });

@@ -1,7 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { PyValue } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
-import { alterFieldSnippet, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
+import { alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
 
 /** RS103: `RenameField` or `AlterField(db_column=...)` renames a column in place. */
@@ -194,4 +195,33 @@ function renameCause(kind: string, before: FieldState, after: FieldState): strin
   if (before.relation && !after.relation) return "Turning foreign key";
   if (!before.relation && after.relation) return "Turning";
   return "Changing `db_column` of";
+}
+
+/**
+ * An `AlterField` that also moves its column (an `IntegerField` made a `ForeignKey`: `role` to
+ * `role_id`, DefectDojo dojo 0106; a new `db_column`): Django renames the column first, under
+ * ACCESS EXCLUSIVE until the migration commits. Other rules' recipes for the same operation keep
+ * the column where it is, as this rule's first step does: the altered field pinned to the old
+ * column (`db_column`), as state and as the `AlterField` their state operations hold. Null when the
+ * column does not move.
+ */
+export function pinnedColumnChange(
+  ctx: OperationContext,
+  found: { model: ModelState; name: string; before: FieldState | null; after: FieldState; call: PyValue },
+): { column: string; renamedTo: string; after: FieldState; source: string } | null {
+  if (ctx.op.kind !== "AlterField" || !found.before) return null;
+  const column = ctx.columnOf(found.before);
+  const renamedTo = ctx.columnOf(found.after);
+  if (!column || !renamedTo || column === renamedTo) return null;
+  return {
+    column,
+    renamedTo,
+    after: { ...found.after, dbColumn: column },
+    source: alterFieldSource(found.model.key, found.name, fieldWith(found.call, { db_column: py(column) })),
+  };
+}
+
+/** The help line of a finding whose recipe keeps the column `pinnedColumnChange` found moving. */
+export function pinnedColumnNote(pinned: { column: string; renamedTo: string }, table: string): string {
+  return `This \`AlterField\` also renames \`${table}.${pinned.column}\` to \`${pinned.renamedTo}\` (\`renaming-column\`), first and under an ACCESS EXCLUSIVE lock, so as written even reads of \`${table}\` wait; the recipe keeps the column where it is with \`db_column=${py(pinned.column)}\`, as that finding advises.`;
 }
