@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation } from "../src/model/types.js";
 import { literalString, type FieldState } from "../src/state/model-state.js";
-import { deletedWithTable } from "../src/engine/dropped-later.js";
+import { deletedWithTable, describeTaker, tableTakenLater } from "../src/engine/dropped-later.js";
 import { constrainedForeignKeys } from "../src/engine/resolved-operation.js";
 import { codeList, dropForeignKeySnippet, dropTablesSql, missingTableError, postDeployMarker, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 
@@ -91,7 +91,17 @@ migrations.SeparateDatabaseAndState(
     // Its own foreign keys stay with the kept table and would reject the new release's deletes
     // of the rows they reference (removing-foreign-key-with-constraint reports the deletion).
     const outbound = constrainedForeignKeys(ctx, model, [...removedFields, ...model.fields.values()]);
+    // A later operation of the migration giving the name to another model (patchwork 0043): the
+    // table can only stay if that model's table keeps another name.
+    const taken = tableTakenLater(ctx, table);
     const steps = [
+      ...(taken
+        ? [
+            `${describeTaker(taken)} later in this migration gives \`${table}\` to another model, so the table cannot stay under its name while the old release still reads it: ${
+              taken.kind === "CreateModel" ? "give the new model another table (`db_table` in its options)" : "keep that model's table under its current name (`db_table`, as renaming-table advises for a rename)"
+            }, and only then make this deletion state-only.`,
+          ]
+        : []),
       ...(outbound.length
         ? [
             `\`${model.name}\`'s foreign key${outbound.length > 1 ? "s" : ""} (${outbound.map((k) => k.holder).join(", ")}) would stay in the database and reject the new release's deletes of ${codeList([...new Set(outbound.map((k) => k.targetName))])}: drop ${outbound.length > 1 ? "their constraints" : "its constraint"} first (no scan):\n${outbound.map((k) => dropForeignKeySnippet(model.key, k.field)).join("\n")}`,

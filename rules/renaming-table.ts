@@ -3,6 +3,7 @@ import type { ModelState } from "../src/state/model-state.js";
 import { defaultTableName, literalString, truncateName } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 import { pinTableFix } from "../src/fix/rule-fixes.js";
+import { describeTaker, tableTakenLater } from "../src/engine/dropped-later.js";
 
 /** RS104: `RenameModel` or `AlterModelTable` renames a table in place. */
 export const renamingTable: Rule = {
@@ -80,6 +81,16 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
           : `1. Keep the table and rename only the class: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename; \`RenameModel\` then emits no SQL for the table.`,
         `2. If the table must change name, expand and contract: create \`${newTable}\`, write both tables from the code, backfill, switch reads, and drop \`${oldTable}\` in a post-deploy migration.`,
       );
+      // A model made later in the migration under the old name (mathesar 0007) takes the old table
+      // by default: keeping it for the renamed model needs that one to have another.
+      const taken = tableTakenLater(ctx, oldTable);
+      if (taken) {
+        help.splice(
+          help.length - 1,
+          0,
+          `   ${describeTaker(taken)} later in this migration takes \`${oldTable}\`${taken.kind === "CreateModel" ? " by default" : ""}: give ${taken.kind === "CreateModel" ? "the new model" : "that model"} another table (\`db_table\`) for step 1 to work.`,
+        );
+      }
     } else {
       help.push(
         `1. Keep \`db_table = ${py(oldTable)}\`: the table name does not need to follow the model name.`,

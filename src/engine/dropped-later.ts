@@ -6,7 +6,7 @@
  */
 import type { Operation } from "../model/types.js";
 import { thirdPartyEffect } from "../model/third-party-operations.js";
-import { literalString, type FieldState, type ModelState } from "../state/model-state.js";
+import { createsNoTable, literalString, type FieldState, type ModelState } from "../state/model-state.js";
 import type { ProjectState } from "../state/project-state.js";
 import { schemaEditorChanges } from "./partitioned-tables.js";
 import { oncePer } from "../util/collections.js";
@@ -33,7 +33,9 @@ interface Timeline {
   /** The first operation replayed: questions about earlier ones replay again. */
   from: number;
   drops: Map<string, { at: number; op: Operation }[]>;
-  renames: Map<string, { at: number; to: string }[]>;
+  renames: Map<string, { at: number; to: string; op: Operation }[]>;
+  /** Tables `CreateModel` makes, by name. */
+  creates: Map<string, { at: number; op: Operation }[]>;
 }
 
 /**
@@ -50,7 +52,7 @@ function timelineOf(ctx: OperationContext, list: readonly Operation[], from: num
   const { migration } = ctx;
   const app = migration.app;
   const applyCtx = { app, migration: migration.id, file: migration.path };
-  const timeline: Timeline = { from, drops: new Map(), renames: new Map() };
+  const timeline: Timeline = { from, drops: new Map(), renames: new Map(), creates: new Map() };
   const state = ctx.state.shadow();
   // Applies one database-side operation (at `at` in the list) and records what it does to tables.
   const follow = (o: Operation, logical: ProjectState, at: number): void => {
@@ -59,7 +61,11 @@ function timelineOf(ctx: OperationContext, list: readonly Operation[], from: num
     for (const change of changes?.(logical) ?? []) {
       if (change.table === null) continue;
       if (change.kind === "drop-table") appendTo(timeline.drops, change.table, { at, op: o });
-      else if (change.kind === "rename-table" && change.newName !== null) appendTo(timeline.renames, change.table, { at, to: change.newName });
+      else if (change.kind === "rename-table" && change.newName !== null) appendTo(timeline.renames, change.table, { at, to: change.newName, op: o });
+    }
+    if (o.kind === "CreateModel" && !o.unknown && !o.thirdParty && !createsNoTable(o)) {
+      const created = logical.model(app, literalString(o.args.name) ?? "");
+      if (created) appendTo(timeline.creates, logical.tableOf(created), { at, op: o });
     }
   };
   for (let at = from; at < list.length; at++) {
@@ -134,4 +140,30 @@ export function deletedWithTable(ctx: OperationContext, model: ModelState): Oper
  */
 export function removedWithTable(ctx: OperationContext, model: ModelState, field: FieldState): boolean {
   return field.relation?.kind !== "m2m" && deletedWithTable(ctx, model) !== null;
+}
+
+/**
+ * The operation later in the same migration that gives `table` to another model: a `CreateModel`
+ * whose table has that name, or a `RenameModel`/`AlterModelTable` that renames another table to
+ * it (patchwork 0043: `DeleteModel("Patch")`, then `RenameModel("Submission", "Patch")`; mathesar
+ * 0007: a model renamed, then a new one under its old name). A recipe that keeps `table` where it
+ * is collides with it. Null when none does.
+ */
+export function tableTakenLater(ctx: OperationContext, table: string): Operation | null {
+  const { migration, op, parent } = ctx;
+  const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
+  const at = list[op.index] === op ? op.index : list.indexOf(op);
+  if (at < 0 || at === list.length - 1) return null;
+  const { renames, creates } = timelineOf(ctx, list, at);
+  const created = creates.get(table)?.find((c) => c.at > at);
+  let renamed: { at: number; op: Operation } | undefined;
+  for (const entries of renames.values()) for (const r of entries) if (r.to === table && r.at > at && (!renamed || r.at < renamed.at)) renamed = r;
+  if (created && (!renamed || created.at < renamed.at)) return created.op;
+  return renamed?.op ?? null;
+}
+
+/** A later operation that takes a table name, as a finding names it. */
+export function describeTaker(op: Operation): string {
+  if (op.kind === "RenameModel") return `\`RenameModel\` of \`${literalString(op.args.old_name) ?? "?"}\` to \`${literalString(op.args.new_name) ?? "?"}\``;
+  return `\`${op.kind}\` of \`${literalString(op.args.name) ?? "?"}\``;
 }
