@@ -15,6 +15,8 @@ export interface ColumnType {
   length?: number | null;
   precision?: number;
   scale?: number;
+  /** An array of the type (`ArrayField`): its number of dimensions. */
+  dimensions?: number;
 }
 
 
@@ -141,6 +143,13 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
     return columnTypeOf(referenced, state, database, seen + 1);
   }
   const name = field.type;
+  // contrib.postgres's ArrayField: its base field's type, as an array (`varchar(50)[]`).
+  if (name === "ArrayField" && /^django\.contrib\.postgres\.fields\b/.test(field.qualified)) {
+    const base = field.kwargs.base_field ?? (field.call?.kind === "call" ? field.call.args[0] : undefined);
+    if (database !== "postgresql" || base?.kind !== "call" || seen > 4) return null;
+    const element = columnTypeOf(fieldFromCall(field.name, base, "", "", null), state, database, seen + 1);
+    return element && { ...element, dimensions: (element.dimensions ?? 0) + 1 };
+  }
   const integer = INTEGER_TYPES[name];
   if (integer) return { base: database === "mysql" ? integer.mysql : integer.pg };
   if (name in CHAR_DEFAULT_LENGTH) {
@@ -166,11 +175,26 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
   return null;
 }
 
-/** `varchar(200)`, `numeric(7, 2)`, `bigint`. */
+/** `varchar(200)`, `numeric(7, 2)`, `bigint`, `integer[]`. */
 export function formatColumnType(type: ColumnType): string {
-  if (type.base === "varchar") return type.length === null || type.length === undefined ? "varchar" : `varchar(${type.length})`;
-  if (type.base === "numeric") return `numeric(${type.precision}, ${type.scale})`;
-  return type.base;
+  const brackets = "[]".repeat(type.dimensions ?? 0);
+  if (type.base === "varchar") return `${type.length === null || type.length === undefined ? "varchar" : `varchar(${type.length})`}${brackets}`;
+  if (type.base === "numeric") return `numeric(${type.precision}, ${type.scale})${brackets}`;
+  return `${type.base}${brackets}`;
+}
+
+/**
+ * Whether PostgreSQL has a cast between an array and a scalar type or between arrays of different
+ * depth: only through text (`integer[]` to `jsonb` fails with "cannot cast type integer[] to
+ * jsonb", mathesar 0008, whatever the rows). Null when neither is an array.
+ */
+export function arrayCastExists(before: ColumnType, after: ColumnType): boolean | null {
+  const d1 = before.dimensions ?? 0;
+  const d2 = after.dimensions ?? 0;
+  if (d1 === 0 && d2 === 0) return null;
+  if (d1 === d2) return true;
+  const scalar = d1 === 0 ? before : d2 === 0 ? after : null;
+  return scalar !== null && (scalar.base === "varchar" || scalar.base === "text");
 }
 
 /**
@@ -188,6 +212,13 @@ const MYSQL_ONE_BYTE_CHARS = 63;
 export function classifyTypeChange(before: ColumnType, after: ColumnType, database: Database): TypeChange {
   if (formatColumnType(before) === formatColumnType(after)) return "same";
   if (database === "sqlite") return "rewrite";
+  // PostgreSQL rewrites an array column for any change of its element type, a longer varchar
+  // included (relfilenode changes on PostgreSQL 15); a shorter element still narrows.
+  if ((before.dimensions ?? 0) > 0 || (after.dimensions ?? 0) > 0) {
+    if (before.dimensions !== after.dimensions) return "rewrite";
+    const element = classifyTypeChange({ ...before, dimensions: 0 }, { ...after, dimensions: 0 }, database);
+    return element === "narrowing" ? "narrowing" : "rewrite";
+  }
   const from = textCapacity(before);
   const to = textCapacity(after);
   if (from !== undefined && to !== undefined) {
@@ -338,7 +369,7 @@ export const changingColumnType: Rule = {
     hazards: ["H12", "H22", "H35", "H37"],
     docs: {
       summary: "Changing a column's type in a way that rewrites the table",
-      what: "Flags `AlterField` on an existing managed table when the field's database type changes (a different field class or `max_digits`/`decimal_places`/`max_length` that changes the type; for a foreign key, the type of the field it points at, `to_field` or the target's primary key) and the engine cannot do it in place. On PostgreSQL the exceptions that are catalog-only are not flagged: a longer or removed `max_length` (`varchar(n)` to a larger `n`, to `varchar` or `text`), `text` to `varchar` without limit, and a larger `max_digits` at the same `decimal_places`. On MySQL a longer `varchar` is in place only while it stays on the same side of 63 characters (255 bytes in utf8mb4). Narrowing changes are reported by `narrowing-column` and primary keys by `changing-primary-key-type`.",
+      what: "Flags `AlterField` on an existing managed table when the field's database type changes (a different field class or `max_digits`/`decimal_places`/`max_length` that changes the type; for a foreign key, the type of the field it points at, `to_field` or the target's primary key) and the engine cannot do it in place. On PostgreSQL the exceptions that are catalog-only are not flagged: a longer or removed `max_length` (`varchar(n)` to a larger `n`, to `varchar` or `text`), `text` to `varchar` without limit, and a larger `max_digits` at the same `decimal_places`. An `ArrayField` has its base field's type as an array: PostgreSQL rewrites the table for any change of the element type (a longer varchar included), and a change between an array and a scalar type other than text fails outright (no cast). On MySQL a longer `varchar` is in place only while it stays on the same side of 63 characters (255 bytes in utf8mb4). Narrowing changes are reported by `narrowing-column` and primary keys by `changing-primary-key-type`.",
       why: "PostgreSQL runs `ALTER COLUMN ... TYPE ... USING ...`, which rewrites the whole table and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock: every read and write on the table waits until the rewrite is done. MySQL copies the table (ALGORITHM=COPY), blocking writes for the whole copy; SQLite remakes the table. A cast that some row cannot take (text to integer) fails the migration, and the old release may write values of the old type that the new column rejects.",
       recipe: [
         "Add a new nullable column with the new type.",
@@ -368,7 +399,10 @@ export const changingColumnType: Rule = {
     const to = formatColumnType(afterType);
     const db = ctx.target.database;
     const help: string[] = [];
-    if (db === "postgresql") {
+    const noCast = db === "postgresql" && arrayCastExists(beforeType, afterType) === false;
+    if (noCast) {
+      help.push(`PostgreSQL has no cast from \`${from}\` to \`${to}\`: \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to} USING ${column}::${to}\` fails with "cannot cast type ${from} to ${to}" whatever the rows, so the change can only be made through a new column.`);
+    } else if (db === "postgresql") {
       help.push(
         `PostgreSQL runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${to} USING ${column}::${to}\`: it rewrites every row of \`${table}\` and rebuilds its indexes under an ACCESS EXCLUSIVE lock, so every read and write on the table waits for the rewrite.`,
       );
@@ -382,7 +416,9 @@ export const changingColumnType: Rule = {
       );
     }
     const textual = (base: string) => base === "varchar" || base === "text" || base === "longtext";
-    if (db === "postgresql" && truncatesOnCast(facts, ctx.state)) {
+    if (noCast) {
+      // Said above.
+    } else if (db === "postgresql" && truncatesOnCast(facts, ctx.state)) {
       // A uuid's text is 36 characters: a shorter varchar cuts every value.
       help.push(
         beforeType.base === "uuid" && (afterType.length ?? 36) < 36
@@ -396,7 +432,9 @@ export const changingColumnType: Rule = {
     if (db === "mysql") steps.push(`Or, instead of these steps, run this change with an online schema-change tool (${onlineSchemaChangeTools(ctx.state.hasForeignKeys(model))}) and keep the migration state-only.`);
     ctx.report({
       range: ctx.op.range,
-      message: `Changing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` ${db === "sqlite" ? "remakes" : db === "mysql" ? "copies" : "rewrites"} \`${table}\`${db === "sqlite" ? "" : db === "mysql" ? " while blocking writes" : " while blocking reads and writes"}.`,
+      message: noCast
+        ? `Changing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` fails: PostgreSQL has no cast between them.`
+        : `Changing \`${model.name}.${name}\` from \`${from}\` to \`${to}\` ${db === "sqlite" ? "remakes" : db === "mysql" ? "copies" : "rewrites"} \`${table}\`${db === "sqlite" ? "" : db === "mysql" ? " while blocking writes" : " while blocking reads and writes"}.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       severity: db === "sqlite" ? "warning" : undefined,
       related: facts.before.origin ? [ctx.relatedAt(facts.before.origin, `\`${model.name}.${name}\` was defined as \`${from}\` here`)] : undefined,

@@ -67,7 +67,8 @@ export const narrowingColumn: Rule = {
     ];
     const steps: string[] = [];
     const post = postDeployMarker(ctx.target.markerStyle);
-    if (textual && afterType.length) {
+    // An array's elements (`varchar(10)[]`): Length() and max-length validators measure the array, not them.
+    if (textual && afterType.length && !afterType.dimensions) {
       const limit = afterType.length;
       const constraint = `${table}_${column}_max_length`.slice(0, 63);
       // The rest of the change (NOT NULL, unique...) is its own finding's: this step keeps the
