@@ -13,11 +13,16 @@ const PG_NAMES: Readonly<Record<string, string>> = { integer: "int4", bigint: "i
  * The PostgreSQL type of a field's column as `changing-column-type` reads it (a foreign key's is
  * its target key's, an auto field's its integer), named as PostgreSQL's parser names it.
  */
-function currentType(field: FieldState, state: ProjectState): { name: string; modifiers: number[] } | null {
+function currentType(field: FieldState, state: ProjectState): { name: string; modifiers: number[]; dimensions: number } | null {
   const type = columnTypeOf(field, state, "postgresql");
   if (!type) return null;
   const modifiers = type.base === "varchar" ? (typeof type.length === "number" ? [type.length] : []) : type.base === "numeric" ? [type.precision ?? 0, type.scale ?? 0] : [];
-  return { name: PG_NAMES[type.base] ?? type.base, modifiers };
+  return { name: PG_NAMES[type.base] ?? type.base, modifiers, dimensions: type.dimensions ?? 0 };
+}
+
+/** `int4`, `varchar(50)`, `int4[]`. */
+function typeText(type: { name: string; modifiers: number[]; dimensions: number }): string {
+  return `${type.name}${type.modifiers.length ? `(${type.modifiers.join(",")})` : ""}${"[]".repeat(type.dimensions)}`;
 }
 
 /**
@@ -25,9 +30,12 @@ function currentType(field: FieldState, state: ProjectState): { name: string; mo
  * (binary-coercible changes): varchar growth or removal of the limit, varchar -> text, numeric
  * precision growth at the same scale, and the same type.
  */
-function isMetadataOnly(from: { name: string; modifiers: number[] }, to: SqlTypeName): boolean {
-  if (to.arrayDimensions > 0 || to.schema !== null) return false;
+function isMetadataOnly(from: { name: string; modifiers: number[]; dimensions: number }, to: SqlTypeName): boolean {
+  if (to.schema !== null) return false;
   const mods = to.modifiers.filter((m): m is number => typeof m === "number");
+  // An array column is rewritten for any change of its element type (PostgreSQL 15: a longer
+  // varchar too); only the same type is no change.
+  if (to.arrayDimensions > 0 || from.dimensions > 0) return from.dimensions === to.arrayDimensions && from.name === to.name && JSON.stringify(from.modifiers) === JSON.stringify(mods);
   if (from.name === "varchar" && to.name === "text") return true;
   if (from.name === "varchar" && to.name === "varchar") {
     if (mods.length === 0) return true;
@@ -82,7 +90,7 @@ export const runsqlAlteringColumnType: Rule = {
         range,
         severity: known ? "error" : "warning",
         message: known
-          ? `\`${describeStatement(fact)}\` rewrites ${tableLabel(ref)} under an ACCESS EXCLUSIVE lock (\`${model?.name}.${field?.name}\` is ${from.name}${from.modifiers.length ? `(${from.modifiers.join(",")})` : ""}).`
+          ? `\`${describeStatement(fact)}\` rewrites ${tableLabel(ref)} under an ACCESS EXCLUSIVE lock (\`${model?.name}.${field?.name}\` is ${typeText(from)}).`
           : `\`${describeStatement(fact)}\` changes the type of \`${fact.column}\` of ${tableLabel(ref)}; rollsafe cannot tell the current type, so this may rewrite the table under an ACCESS EXCLUSIVE lock.`,
         help: [
           `Unless the change is binary-coercible (varchar growth, varchar to text, numeric precision growth), PostgreSQL rewrites \`${ref.table}\` and rebuilds its indexes while holding ACCESS EXCLUSIVE: all reads and writes wait. The old release may also write values the new type rejects.`,

@@ -26,7 +26,7 @@ async function findings(operation: string) {
     "0001_initial": initial,
     "0002_change": migrationSource("grid", "0001_initial", [operation], "import django.contrib.postgres.fields\n"),
   });
-  return (await lint([dir], { cwd: dir, ruleNames: ["changing-column-type", "narrowing-column"] })).diagnostics;
+  return (await lint([dir], { cwd: dir, ruleNames: ["changing-column-type", "narrowing-column", "runsql-altering-column-type"] })).diagnostics;
 }
 
 describe("ArrayField column types", () => {
@@ -52,5 +52,15 @@ describe("ArrayField column types", () => {
     const text = await findings('migrations.AlterField("settings", "tags", models.TextField(default=""))');
     expect(text[0]?.message).toContain("from `varchar(50)[]` to `text` rewrites");
     expect(await findings(`migrations.AlterField("settings", "tags", ${ARRAY}(models.CharField(max_length=50), default=list, blank=True))`)).toEqual([]);
+  });
+
+  it("reads the array type for raw SQL too (mathesar 0008's ALTER ... TYPE jsonb USING array_to_json)", async () => {
+    const sql = (statement: string) => `migrations.RunSQL(${JSON.stringify(statement)}, reverse_sql=migrations.RunSQL.noop)`;
+    const [json] = await findings(sql("ALTER TABLE grid_settings ALTER COLUMN \"order\" TYPE jsonb USING array_to_json(\"order\")::jsonb"));
+    expect(json?.severity).toBe("error");
+    expect(json?.message).toContain("(`Settings.order` is int4[])");
+    const [longer] = await findings(sql("ALTER TABLE grid_settings ALTER COLUMN tags TYPE varchar(100)[]"));
+    expect(longer?.message).toContain("(`Settings.tags` is varchar(50)[])");
+    expect(await findings(sql("ALTER TABLE grid_settings ALTER COLUMN tags TYPE varchar(50)[]"))).toEqual([]);
   });
 });
