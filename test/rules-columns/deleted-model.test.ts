@@ -43,6 +43,12 @@ describe("a squash whose replaced files are gone", () => {
     expect(drop?.help.at(-1)).toBe(
       "`0002_squashed_0004_drop_pages` squashes 3 migrations no longer on disk: Django runs it only on a database that applied none of them (one that applied them all has it recorded as applied), so this matters where such a database holds data, such as an install upgrading across the whole squashed range.",
     );
+    // Its other findings say it in one sentence (CVAT's engine squash: the note on each of 87).
+    const both = (await lint([dir], { cwd: dir, ruleNames: ["dropping-column", "reversing-migration-drops-data"] })).diagnostics;
+    const notes = both.filter((d) => d.migration === drop?.migration).map((d) => d.help.at(-1));
+    expect(notes[0]).toBe(drop?.help.at(-1));
+    expect(notes.length).toBeGreaterThan(1);
+    expect(notes.slice(1)).toEqual(notes.slice(1).map(() => "`0002_squashed_0004_drop_pages` squashes 3 migrations no longer on disk: this matters only where a database that applied none of them holds data (see its first finding)."));
     // An ordinary migration has no such note.
     const basic = path.join(RULE_FIXTURES, "dropping-column/bad/basic");
     expect((await lint([basic], { cwd: basic })).diagnostics.every((d) => !d.help.some((h) => h.includes("squashes")))).toBe(true);
