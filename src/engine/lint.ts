@@ -576,6 +576,15 @@ function replay(
       const creator = graph.nodes.get(id)?.migration;
       return creator !== undefined && isReported(creator) && stage !== "post" && stageOf(creator) !== "post";
     };
+    // A table an earlier initial migration of the app created, in an initial migration (one
+    // makemigrations run split in two, 0001_initial + 0002_initial; RapidPro's reset squashes,
+    // IETF datatracker doc 0002): both run only on a database that has neither (`migrate
+    // --fake-initial` records them on one that has), so no release has used the table yet.
+    const createdByInitialPair = (id: string): boolean => {
+      if (migration.initial !== true) return false;
+      const creator = graph.nodes.get(id)?.migration;
+      return creator !== undefined && creator.app === migration.app && creator.initial === true;
+    };
     const applyCtx = { app: migration.app, migration: migration.id, file: migration.path };
     const reportCrash = (rule: Rule, error: unknown) =>
       emitBuiltin(
@@ -639,7 +648,7 @@ function replay(
         isNewTable: (model) =>
           model.createdIn === migration.id
             ? !db.modelsWithTable(logical.tableOf(model)).some((m) => m.createdIn !== migration.id)
-            : pendingKnown && createdThisRelease(model.createdIn) && db.modelsWithTable(logical.tableOf(model)).every((m) => m.createdIn === model.createdIn),
+            : ((pendingKnown && createdThisRelease(model.createdIn)) || createdByInitialPair(model.createdIn)) && db.modelsWithTable(logical.tableOf(model)).every((m) => m.createdIn === model.createdIn),
         hasTable: (model) => logical.hasTable(model),
         tableOf: (model) => logical.tableOf(model),
         columnOf,
