@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { databaseChanges } from "../src/engine/field-changes.js";
 import { createdFields, fieldClassOf, fieldFromCall, literalString, relationKind, type FieldState } from "../src/state/model-state.js";
 import { py } from "../src/advice/snippets.js";
 
@@ -21,7 +22,13 @@ function relationFields(ctx: OperationContext): { model: string; app: string; ke
   if (op.args.field.kind !== "call" || relationKind(fieldClassOf(op.args.field)) === null) return [];
   const model = ctx.model(modelName);
   const key = model?.key ?? modelName.toLowerCase();
-  return [{ model: model?.name ?? modelName, app, key, field: fieldFromCall(name, op.args.field, app, key, null) }];
+  const field = fieldFromCall(name, op.args.field, app, key, null);
+  // An AlterField with no database side: Django's alter_field returns before it looks at the
+  // target (`_field_should_be_altered`), so a missing one does not fail it (zds tutorialv2 0022:
+  // only verbose_name on a many-to-many field).
+  const before = op.kind === "AlterField" ? model?.fields.get(name) : undefined;
+  if (before && databaseChanges(before, field, ctx.target.database).length === 0) return [];
+  return [{ model: model?.name ?? modelName, app, key, field }];
 }
 
 /** RS514: a relation to a model of the run that no migration before this one creates. */
@@ -35,7 +42,7 @@ export const pointingRelationAtMissingModel: Rule = {
     hazards: ["H51"],
     docs: {
       summary: "A foreign key or many-to-many field to a model that no migration before it creates",
-      what: "Flags `CreateModel`, `AddField` and `AlterField` (with a database side) whose `ForeignKey`, `OneToOneField` or `ManyToManyField` points at a model of an app the run reads that is not in the model state at that point of Django's plan: the migration creating it is not among the dependencies (directly or through others), it comes later in the same migration, or it does not exist. Models of apps the run does not read (Django's own, third-party packages) are not checked, nor are relations from or to an app whose history has a gap (a dependency on a migration that does not exist, which `missing-dependency` reports: the missing migration may be the one that creates the model).",
+      what: "Flags `CreateModel`, `AddField` and `AlterField` (with a database side: one that changes only Python-side options, such as `verbose_name`, never looks at its target) whose `ForeignKey`, `OneToOneField` or `ManyToManyField` points at a model of an app the run reads that is not in the model state at that point of Django's plan: the migration creating it is not among the dependencies (directly or through others), it comes later in the same migration, or it does not exist. Models of apps the run does not read (Django's own, third-party packages) are not checked, nor are relations from or to an app whose history has a gap (a dependency on a migration that does not exist, which `missing-dependency` reports: the missing migration may be the one that creates the model).",
       why: "On a fresh database (a new environment, the test database) Django applies the migrations in its plan order, and when it reaches this operation the target model is not in its state yet: `migrate` fails with `ValueError: Related model 'app.model' cannot be resolved`. A database that already has the target's migration applied hides it, which is how this ships.",
       recipe: [
         "Add the migration that creates the target model (or a later one of its app) to `dependencies`, as `makemigrations` writes it.",

@@ -75,6 +75,15 @@ describe("a relation to a model of another app", () => {
     expect(await findings('("library", "0001_initial")', selfAndUser)).toEqual([]);
   });
 
+  it("not an AlterField with no database side: Django's alter_field returns before it looks at the target (zds tutorialv2 0022)", async () => {
+    const operations = [
+      SHELF_FK,
+      `        migrations.AlterField("book", "shelf", models.ForeignKey("stores.Shelf", models.SET_NULL, null=True, verbose_name="Shelf")),`,
+      `        migrations.AlterField("book", "shelf", models.ForeignKey("stores.Shelf", models.SET_NULL)),`,
+    ].join("\n");
+    expect((await findings('("library", "0001_initial")', operations)).map((f) => f.split(" ")[0])).toEqual(["8", "10"]);
+  });
+
   it("a many-to-many field to a model created further down the same migration", async () => {
     const outOfOrder = `        migrations.CreateModel(name="Series", fields=[("id", models.BigAutoField(primary_key=True)), ("books", models.ManyToManyField("library.Volume"))]),
         migrations.CreateModel(name="Volume", fields=[("id", models.BigAutoField(primary_key=True))]),`;
