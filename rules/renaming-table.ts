@@ -62,8 +62,13 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       const column = newKey !== model.key && f.relation?.to !== `${model.app}.${model.key}` ? ` (its column \`${model.key}_id\` to \`${newKey}_id\`)` : "";
       return [`\`${t}\` to \`${truncateName(`${newTable}_${f.name}`)}\`${column}`];
     });
+    // Other models' many-to-many relations to it: their join tables keep their names, but
+    // RenameModel renames the column named after the model (EvaP evaluation 0145).
+    const inboundColumns = op.kind === "RenameModel" ? joinColumnsRenamed(ctx, model, literalString(op.args.new_name) ?? model.name, true) : [];
     const help = [
-      `The old release keeps querying \`${oldTable}\` and fails with "relation ${oldTable} does not exist" from the moment this migration runs until it is replaced; a rollback fails the same way.${joinTables.length ? ` The join table${joinTables.length > 1 ? "s are" : " is"} renamed too: ${joinTables.join(", ")}.` : ""}`,
+      `The old release keeps querying \`${oldTable}\` and fails with "relation ${oldTable} does not exist" from the moment this migration runs until it is replaced; a rollback fails the same way.${joinTables.length ? ` The join table${joinTables.length > 1 ? "s are" : " is"} renamed too: ${joinTables.join(", ")}.` : ""}${
+        inboundColumns.length ? ` It also renames the join-table column${inboundColumns.length > 1 ? "s" : ""} ${inboundColumns.join(", ")}.` : ""
+      }`,
     ];
     if (op.kind === "RenameModel") {
       // Django's RenameModel also drops and re-creates every foreign key pointing at the model,
@@ -81,6 +86,16 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
           : `1. Keep the table and rename only the class: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename; \`RenameModel\` then emits no SQL for the table.`,
         `2. If the table must change name, expand and contract: create \`${newTable}\`, write both tables from the code, backfill, switch reads, and drop \`${oldTable}\` in a post-deploy migration.`,
       );
+      // Pinning the table keeps the join tables' columns named after the model renamed: their
+      // relations need `through` models first (the pinned rename's own finding says so).
+      const ownColumns = joinColumnsRenamed(ctx, model, newName);
+      if (ownColumns.length > 0) {
+        help.splice(
+          help.length - 1,
+          0,
+          `   \`RenameModel\` still renames ${ownColumns.length > 1 ? "the join-table columns" : "the join-table column"} ${ownColumns.join(", ")} with the table pinned: first give ${ownColumns.length > 1 ? "those many-to-many relations" : "that many-to-many relation"} an explicit \`through\` model whose foreign keys pin the current columns with \`db_column\` (state-only, the join table stays as it is).`,
+        );
+      }
       // A model made later in the migration under the old name (mathesar 0007) takes the old table
       // by default: keeping it for the renamed model needs that one to have another.
       const taken = tableTakenLater(ctx, oldTable);
@@ -114,24 +129,7 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
  * PostgreSQL 15 with Django 4.2 by the verification harness.
  */
 function reportPinnedRename(ctx: OperationContext, model: ModelState, newName: string): void {
-  const key = `${model.app}.${model.key}`;
-  const newKey = newName.toLowerCase();
-  const renamedColumns: string[] = [];
-  for (const other of ctx.state.models.values()) {
-    for (const field of other.fields.values()) {
-      const relation = field.relation;
-      if (!relation) continue;
-      const onThis = other === model;
-      if (relation.kind === "m2m") {
-        if (relation.through) continue;
-        const joinTable = ctx.state.m2mTableOf(other, field);
-        if (!joinTable) continue;
-        const selfReferential = onThis && relation.to === key;
-        if (selfReferential) renamedColumns.push(`\`${joinTable}.from_${model.key}_id\` and \`to_${model.key}_id\``);
-        else if (onThis || relation.to === key) renamedColumns.push(`\`${joinTable}.${model.key}_id\` to \`${newKey}_id\``);
-      }
-    }
-  }
+  const renamedColumns = joinColumnsRenamed(ctx, model, newName);
   const table = ctx.tableOf(model);
   if (renamedColumns.length > 0) {
     ctx.report({
@@ -147,4 +145,29 @@ function reportPinnedRename(ctx: OperationContext, model: ModelState, newName: s
     return;
   }
   // Foreign keys pointing at a pinned model are reported by renaming-model-rebuilds-foreign-keys.
+}
+
+/**
+ * The columns of auto-created many-to-many join tables that `RenameModel` renames after the
+ * model (`_alter_many_to_many`), pinned table or not: `<model>_id` in the join tables of its own
+ * relations and of other models' relations to it (EvaP evaluation 0145, `degree_id` to
+ * `program_id`), `from_`/`to_` for a relation to itself. `inbound` keeps only other models'.
+ */
+function joinColumnsRenamed(ctx: OperationContext, model: ModelState, newName: string, inbound = false): string[] {
+  const key = `${model.app}.${model.key}`;
+  const newKey = newName.toLowerCase();
+  const renamed: string[] = [];
+  for (const other of ctx.state.models.values()) {
+    for (const field of other.fields.values()) {
+      const relation = field.relation;
+      if (relation?.kind !== "m2m" || relation.through) continue;
+      const onThis = other === model;
+      if (inbound && onThis) continue;
+      const joinTable = ctx.state.m2mTableOf(other, field);
+      if (!joinTable) continue;
+      if (onThis && relation.to === key) renamed.push(`\`${joinTable}.from_${model.key}_id\` and \`to_${model.key}_id\``);
+      else if (onThis || relation.to === key) renamed.push(`\`${joinTable}.${model.key}_id\` to \`${newKey}_id\``);
+    }
+  }
+  return renamed;
 }

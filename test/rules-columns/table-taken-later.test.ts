@@ -40,3 +40,19 @@ describe("a table whose name a later operation gives to another model", () => {
     expect(alone).not.toContain("later in this migration");
   });
 });
+
+describe("renaming a model that other models' many-to-many relations point at", () => {
+  it("names the join-table column RenameModel renames, pinned table or not (EvaP evaluation 0145)", async () => {
+    const dir = projects("evaluation", {
+      "0001_initial": migrationSource("evaluation", null, [
+        model("Degree"),
+        'migrations.CreateModel(name="Course", fields=[("id", models.BigAutoField(primary_key=True, serialize=False)), ("degrees", models.ManyToManyField(to="evaluation.Degree"))])',
+      ]),
+      "0002_rename": migrationSource("evaluation", "0001_initial", ['migrations.RenameModel("Degree", "Program")']),
+    });
+    const [finding] = (await lint([dir], { cwd: dir, ruleNames: ["renaming-table"] })).diagnostics;
+    const help = finding?.help.join("\n") ?? "";
+    expect(help).toContain("It also renames the join-table column `evaluation_course_degrees.degree_id` to `program_id`.");
+    expect(help).toContain("`RenameModel` still renames the join-table column `evaluation_course_degrees.degree_id` to `program_id` with the table pinned: first give that many-to-many relation an explicit `through` model");
+  });
+});
