@@ -29,7 +29,7 @@ export const runpythonImportingModels: Rule = {
     hazards: ["H46"],
     docs: {
       summary: "A `RunPython` function that imports model classes instead of using `apps.get_model`",
-      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`, and classes queried through a project's `models` module imported whole (`from core import models`, then `models.Timer.objects...`). A function the migration imports from a module of the project (`from ._data import backfill`, at the top of the migration or in the body of the function that calls it) is read in that module, with that module's imports, and reported at the `RunPython` that runs it, or at the `def` of the migration's function that calls it. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too, once per migration, with the functions the factory also defines that it calls. When the `models` module is a file of the project, names it defines as something other than a model (a dataclass, an enum or choices class, a function, a constant) are not reported.",
+      what: "Flags model classes imported from a `models` module (inside the function `RunPython` runs, in module functions it calls, or at module level and used by them) instead of being fetched with `apps.get_model`, and classes queried through a project's `models` module imported whole (`from core import models`, then `models.Timer.objects...`). A function the migration imports from a module of the project (`from ._data import backfill`, at the top of the migration or in the body of the function that calls it) is read in that module, with that module's imports, and reported at the `RunPython` that runs it, or at the `def` of the migration's function that calls it. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too, once per migration, with the functions the factory also defines that it calls. Django's own contrib models count too (`from django.contrib.auth.models import Group`: `User`, `Group`, `Permission`, `ContentType`, `Site`, `LogEntry`, `Session`, `FlatPage`, `Redirect`), not its abstract classes or managers. When the `models` module is a file of the project, names it defines as something other than a model (a dataclass, an enum or choices class, a function, a constant) are not reported.",
       why: "The imported class is the current code's model, not the model as of this migration. Once a later release adds or renames a field, the migration selects or inserts columns that do not exist yet at this point in the history, so `migrate` fails on fresh databases (CI, new environments) and on environments that are behind.",
       recipe: ["Fetch the historical model from the `apps` argument: `Book = apps.get_model(\"library\", \"Book\")`, and drop the import."],
       severityReason: "Warning: it works today, and breaks later when the model changes; nothing fails during this deploy.",
@@ -81,7 +81,10 @@ class Migration(migrations.Migration):
         const moduleImport = module.find((m) => m.name === name);
         const through = viaModule.get(name);
         // `from ..models import X` in a migration is its own app's models (GeoNode documents 0036).
-        const app = (moduleImport ? moduleImport.module.replace(/\.?models$/, "").split(".").pop() : through ? through.app : null) || ctx.migration.app;
+        // An import in the function itself: its module (`from django.contrib.auth.models import Group`, EvaP grades 0004).
+        const localModule = fn.imports?.[name]?.replace(/\.\w+$/, "");
+        const appOf = (module: string) => module.replace(/\.?models$/, "").split(".").pop();
+        const app = (moduleImport ? appOf(moduleImport.module) : through ? through.app : localModule ? appOf(localModule) : null) || ctx.migration.app;
         const def = adviceDef(fn, direct.has(fn));
         ctx.report({
           range: moduleImport?.range ?? fn.range,

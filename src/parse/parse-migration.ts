@@ -550,6 +550,17 @@ function readImport(ctx: Ctx, node: SyntaxNode, modelImports: ParsedMigration["m
   }
 }
 
+/** The concrete models of Django's contrib apps, by module (not its abstract classes, managers or `AnonymousUser`). */
+const CONTRIB_MODELS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ["django.contrib.auth.models", new Set(["User", "Group", "Permission"])],
+  ["django.contrib.contenttypes.models", new Set(["ContentType"])],
+  ["django.contrib.sites.models", new Set(["Site"])],
+  ["django.contrib.admin.models", new Set(["LogEntry"])],
+  ["django.contrib.sessions.models", new Set(["Session"])],
+  ["django.contrib.flatpages.models", new Set(["FlatPage"])],
+  ["django.contrib.redirects.models", new Set(["Redirect"])],
+]);
+
 /** Modules of a `models` package that hold other things than models (`app.models.fields`). */
 const NOT_MODEL_MODULES = new Set(["fields", "managers", "manager", "querysets", "queryset", "mixins", "utils", "constants", "choices", "enums", "validators", "signals", "base"]);
 
@@ -559,8 +570,9 @@ const NOT_MODEL_MODULES = new Set(["fields", "managers", "manager", "querysets",
  * import PlaceholderParticipation`, ephios guests 0007), but not from its `fields` or `managers`.
  */
 function modelModule(module: string, name: string): boolean {
-  // Django's own (`django.db.models`, contrib apps' models): never a project's model class.
-  if (module.startsWith("django.")) return false;
+  // Django's own contrib apps' concrete models are models like any other: the live `Group`
+  // (EvaP grades 0002) is the current code's, not the migration's.
+  if (module.startsWith("django.")) return CONTRIB_MODELS.get(module)?.has(name.replace(/^.*\s+as\s+/, "")) === true;
   if (/(^|\.)models$/.test(module)) return true;
   const sub = /(?:^|\.)models\.(\w+)$/.exec(module)?.[1];
   return sub !== undefined && !NOT_MODEL_MODULES.has(sub) && /^[A-Z]/.test(name.replace(/^.*\s+as\s+/, ""));
