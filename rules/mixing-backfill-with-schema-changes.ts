@@ -71,12 +71,23 @@ function readsOnly(ctx: OperationContext, op: Operation): boolean {
   return functions.every((f) => f.calls.every((call) => own.has(call) || READING_BUILTINS.has(call) || READING_METHOD.test(call)));
 }
 
-/** A `RunPython` whose functions call nothing (a body of `return`, `pass`, a docstring: Funkwhale music 0011): no rows, no time. */
+/**
+ * Calls that reach no database and take no time: writing to the console or a log, reading the
+ * clock, formatting (IETF datatracker's `timestamp` functions write the time to stderr around
+ * each step of doc 0015).
+ */
+const NO_DATABASE_CALL = /^(print|len|str|repr|int|float|format|sorted|range|enumerate|zip|isinstance|(sys\.)?(stdout|stderr)\.(write|flush)|(datetime\.)?(datetime|date)\.(now|today|utcnow)|(django\.utils\.)?timezone\.now|time\.(time|strftime|localtime|gmtime|monotonic|perf_counter)|(logger|log|logging|LOGGER|log\w*)\.(debug|info|warning|warn|error|exception|critical)|.+\.(strftime|isoformat|format|join))$/;
+
+/**
+ * A `RunPython` whose functions call nothing (a body of `return`, `pass`, a docstring: Funkwhale
+ * music 0011), or nothing but calls that reach no database (`NO_DATABASE_CALL`): no rows, no time.
+ */
 function doesNothing(ctx: OperationContext, op: Operation): boolean {
   if ((op.executes?.length ?? 0) > 0) return false;
   const name = runPythonFunctionName(op.args.code);
   const functions = name ? functionsRunBy(ctx.migration, name) : [];
-  return functions.length > 0 && functions.every((f) => f.calls.length === 0);
+  const own = new Set(functions.map((f) => f.name));
+  return functions.length > 0 && functions.every((f) => f.calls.every((call) => own.has(call) || NO_DATABASE_CALL.test(call)));
 }
 
 /** A description of what the data operation does, or null when it is not a backfill. */
@@ -315,7 +326,7 @@ export const mixingBackfillWithSchemaChanges: Rule = {
     hazards: ["H41"],
     docs: {
       summary: "A data backfill in the same atomic migration as a schema change of an existing table",
-      what: "Flags a `RunPython` (other than `RunPython.noop`, and other than one whose function only executes DDL that rollsafe reads: `schema_editor.execute`, a cursor's `execute`, `schema_editor.add_index`/`remove_index`, which are checked as schema changes) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after, unless the `RunPython` only reads (every call a queryset read, a builtin, a file write or logging: it takes no row locks). Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
+      what: "Flags a `RunPython` (other than `RunPython.noop`, and other than one whose function only executes DDL that rollsafe reads: `schema_editor.execute`, a cursor's `execute`, `schema_editor.add_index`/`remove_index`, which are checked as schema changes) or a `RunSQL` with INSERT/UPDATE/DELETE in an atomic migration that also takes a lock that blocks the traffic of an existing table, as rollsafe's lock model has it: a schema change of the table (`AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`... or DDL in `RunSQL`), or a foreign key added to it (SHARE ROW EXCLUSIVE, from a new table too). An error when the schema change comes first (its lock is held during the whole backfill), a warning when it comes after, unless the `RunPython` only reads (every call a queryset read, a builtin, a file write or logging: it takes no row locks). A `RunPython` whose functions reach no database at all (console and log writes, the clock, formatting) is no backfill either way. Operations that take no such lock are not schema changes here: an `AlterField` of options Django keeps in Python (`help_text`, `choices`, `verbose_name`, `default`, `auto_now`...: `sqlmigrate` prints \"(no-op)\"), `AlterModelOptions`, `AlterModelManagers`, `RenameIndex` on PostgreSQL (SHARE UPDATE EXCLUSIVE on the index only), and the foreign keys Django adds to a new table when the migration ends. Schema operations that lock only tables created in the same migration, `atomic = False` migrations and MySQL (whose DDL commits implicitly) are not reported.",
       why: "On PostgreSQL, Django runs an atomic migration in one transaction, so the lock of the schema change (ACCESS EXCLUSIVE for most, which blocks reads too; SHARE for an index build, which blocks writes) is held until COMMIT, through the whole backfill: the table's traffic waits for the backfill. Backfill first, and its row locks are held while the DDL waits and runs.",
       recipe: [
         "Put the schema change in its own migration.",

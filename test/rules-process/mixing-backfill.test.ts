@@ -248,5 +248,13 @@ describe(RULE, () => {
     );
     expect(await findings({ "0002_mixed.py": body })).toEqual([]);
   });
-});
 
+  it("is silent on a RunPython that only writes the time to the console or a log (IETF datatracker doc 0015's timestamps)", async () => {
+    const stamp = 'import sys, time, logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef timestamp(apps, schema_editor):\n    sys.stderr.write("\\n %s" % time.strftime("%Y-%m-%d %H:%M:%S"))\n    logger.info("step at %s", time.time())\n\n\nclass Migration';
+    const body = migration("0001_initial", ['migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True))', "migrations.RunPython(timestamp, timestamp)"]).replace("class Migration", stamp);
+    expect(await findings({ "0002_mixed.py": body })).toEqual([]);
+    // One call that may reach the database makes it a backfill again.
+    const touching = body.replace('    logger.info("step at %s", time.time())', '    logger.info("step at %s", time.time())\n    apps.get_model("library", "Book").objects.update(pages=0)');
+    expect(await findings({ "0002_mixed.py": touching })).toHaveLength(1);
+  });
+});
