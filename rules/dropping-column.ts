@@ -1,7 +1,8 @@
 import { orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { isAutoIncrement, isColumnless, literalString, type ModelState } from "../src/state/model-state.js";
+import { columnOf, fieldFromCall, isAutoIncrement, isColumnless, literalString, type ModelState } from "../src/state/model-state.js";
 import {
+  addFieldSnippet,
   code,
   djangoHas,
   dropColumnSql,
@@ -13,6 +14,7 @@ import {
   pinnedRenameSource,
   pyValue,
   postDeployMarker,
+  py,
   runSqlLines,
   schemaEditorDropField,
   separateDatabaseAndState,
@@ -61,6 +63,25 @@ function renamedOnto(ctx: OperationContext, model: ModelState, name: string, col
     const otherColumn = ctx.columnOf(field);
     const lands = field.relation ? `${name}_id` : name;
     return otherColumn && lands === column ? { field: other, column: otherColumn, call: field.call } : null;
+  }
+  return null;
+}
+
+/**
+ * An `AddField` later in the same migration that adds a column under the name this removal frees
+ * (akvo rsr 0175: `piwik_id` removed, then added back as a uuid): a type change by drop and
+ * re-add. With the column kept, that AddField would fail ("column ... already exists"), so the
+ * recipe gives the new field a column of its own. The field added, or null.
+ */
+function addedOnto(ctx: OperationContext, model: ModelState, column: string | null): { name: string; call: PyValue } | null {
+  if (column === null) return null;
+  const top = ctx.parent ?? ctx.op;
+  for (const op of ctx.migration.operations) {
+    if (op.index <= top.index || op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
+    const name = literalString(op.args.name);
+    const call = op.args.field;
+    if (!name || call?.kind !== "call") continue;
+    if (columnOf(fieldFromCall(name, call, model.app, model.key, null)) === column) return { name, call };
   }
   return null;
 }
@@ -229,6 +250,12 @@ export const droppingColumn: Rule = {
         : `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}${!m2mTable && ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`,
     );
     const onto = m2mTable || renamed ? null : renamedOnto(ctx, model, name, column);
+    const readded = m2mTable || renamed || onto ? null : addedOnto(ctx, model, column);
+    if (readded) {
+      steps.push(
+        `The \`AddField\` of \`${readded.name}\` later in this migration puts a new \`${column}\` column in place of this one (a type change by drop and re-add). With the old column kept, that AddField would fail ("column \`${column}\` already exists"): give the new field a column of its own (and fill it from \`${column}\` if the values carry over):\n${addFieldSnippet(model.key, readded.name, fieldWith(readded.call, { db_column: py(`${column}_new`) }))}`,
+      );
+    }
     if (onto) {
       steps.push(
         `The \`RenameField\` of \`${onto.field}\` to \`${name}\` later in this migration would then fail (\`${column}\` still exists): keep \`${onto.column}\` where it is and rename only the attribute, pinning the column so the rename emits no SQL:\n${code(pinnedRenameSource(model.key, onto.field, onto.call, onto.column, name))}`,
@@ -251,7 +278,7 @@ export const droppingColumn: Rule = {
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
       // The fix edits this operation only; the RenameField before it would still rename the column.
-      fix: renamed || onto ? undefined : stateOnlyRemovalFix(ctx, model, name, field, { table, column, m2mTable }, expandField),
+      fix: renamed || onto || readded ? undefined : stateOnlyRemovalFix(ctx, model, name, field, { table, column, m2mTable }, expandField),
     });
   },
 };
