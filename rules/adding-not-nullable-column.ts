@@ -1,7 +1,8 @@
 import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
 import { fieldOperation, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { autoTimestamp, literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
+import { autoTimestamp, declaredClass, literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
+import { columnTypeOf } from "./changing-column-type.js";
 import type { PyValue } from "../src/model/types.js";
 import { EMPTY_STRING_TYPES } from "./reversing-migration-fails.js";
 import {
@@ -135,9 +136,11 @@ export const addingNotNullableColumn: Rule = {
       help.push(defaultDropped(ctx, table, column, implicit.kind === "str" ? "''" : "the migration's time", ` (Django's own value for ${why}, with no \`default\`)`));
     } else {
       const none = field.hasDefault ? "With `default=None` (Django writes no DEFAULT for None)" : "With no default";
+      // A class rollsafe cannot place (its module is not in the tree: akvo's ValidXMLTextField) may be a string field.
+      const unknownBlank = !field.hasDefault && literalBool(field.kwargs.blank) === true && columnTypeOf(field, ctx.state, ctx.target.database) === null;
       help.push(
         ctx.target.database === "postgresql"
-          ? `${none}, PostgreSQL cannot fill the existing rows: the migration fails on a table that has rows ("column "${column}" contains null values"), and the old release's INSERTs could not fill it either.`
+          ? `${none}, PostgreSQL cannot fill the existing rows: the migration fails on a table that has rows ("column "${column}" contains null values"), and the old release's INSERTs could not fill it either${unknownBlank ? ` (unless \`${declaredClass(field)}\`, a class rollsafe does not know, is a string field: Django then fills the existing rows with '' for \`blank=True\`, and only the old release's INSERTs fail)` : ""}.`
           : ctx.target.database === "mysql"
             ? `${none}, MySQL fills the existing rows with the type's implicit value ('' or 0), which is rarely right, and the old release's INSERTs fail with ${notNullViolation("mysql", table, column)}.`
             : `${none}, Django's SQLite backend remakes \`${table}\` and cannot copy the existing rows into the NOT NULL column: the migration fails on a table that has rows.`,

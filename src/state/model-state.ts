@@ -562,6 +562,26 @@ const PACKAGE_FIELD_CLASSES: Readonly<Record<string, string>> = {
   "jsonfield.fields.JSONCharField": "CharField",
   "django_extensions.db.fields.json.JSONField": "TextField",
   "annoying.fields.JSONField": "TextField",
+  // Rich-text and other common package fields, by the Django class they subclass (a string
+  // field with `blank=True` fills a new column's rows with '': akvo rsr 0178's RichTextField).
+  "ckeditor.fields.RichTextField": "TextField",
+  "ckeditor_uploader.fields.RichTextUploadingField": "TextField",
+  "tinymce.models.HTMLField": "TextField",
+  "tinymce.HTMLField": "TextField",
+  "markdownx.models.MarkdownxField": "TextField",
+  "phonenumber_field.modelfields.PhoneNumberField": "CharField",
+  "django_countries.fields.CountryField": "CharField",
+  "colorfield.fields.ColorField": "CharField",
+  "model_utils.fields.StatusField": "CharField",
+  "model_utils.fields.MonitorField": "DateTimeField",
+  "model_utils.fields.AutoCreatedField": "DateTimeField",
+  "model_utils.fields.AutoLastModifiedField": "DateTimeField",
+  "django_extensions.db.fields.CreationDateTimeField": "DateTimeField",
+  "django_extensions.db.fields.ModificationDateTimeField": "DateTimeField",
+  "django_extensions.db.fields.AutoSlugField": "SlugField",
+  "sorl.thumbnail.fields.ImageField": "ImageField",
+  "sorl.thumbnail.ImageField": "ImageField",
+  "easy_thumbnails.fields.ThumbnailerImageField": "ImageField",
 };
 
 /** The field class a call makes (`className`), or the Django class a project field class (or a known package's) reaches. */

@@ -13,6 +13,8 @@ const project = libraryProjects("implicit-default");
 
 async function helpOf(operation: string, django: [number, number] = [4, 2]): Promise<string> {
   const dir = project(`import datetime
+import ckeditor.fields
+import akvo.rsr.fields
 from django.db import migrations, models
 
 
@@ -34,6 +36,14 @@ describe("a NOT NULL field Django fills itself", () => {
     expect(help).not.toContain("the migration fails");
     expect(help).toContain(`ALTER COLUMN \\"homepage\\" SET DEFAULT '';`);
     expect(await helpOf('migrations.AddField("book", "homepage", models.URLField(blank=True))', [5, 0])).toContain('models.URLField(blank=True, db_default="")');
+  });
+
+  it("a known package's string field, and the doubt about a class rollsafe cannot place (akvo rsr 0178, 0203)", async () => {
+    // ckeditor's RichTextField is a TextField: blank=True fills the rows with ''.
+    expect(await helpOf('migrations.AddField("book", "body", ckeditor.fields.RichTextField(blank=True))')).toContain("Django adds `body` with DEFAULT '' to fill the existing rows");
+    const unknown = await helpOf('migrations.AddField("book", "note", akvo.rsr.fields.ValidXMLTextField(blank=True))');
+    expect(unknown).toContain("(unless `ValidXMLTextField`, a class rollsafe does not know, is a string field: Django then fills the existing rows with '' for `blank=True`, and only the old release's INSERTs fail)");
+    expect(await helpOf('migrations.AddField("book", "score", models.IntegerField(blank=True))')).not.toContain("a class rollsafe does not know");
   });
 
   it("auto_now_add: the rows get the migration's time, and the recipe sets DEFAULT now()", async () => {
