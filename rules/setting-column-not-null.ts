@@ -4,6 +4,10 @@ import { alterFieldSnippet, alterFieldSource, code, djangoHas, fieldWith, nullab
 import { databaseChanges } from "../src/engine/field-changes.js";
 import { literalBool, literalString, validatedNotNullCheck, type FieldState } from "../src/state/model-state.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
+import { perRowCallable } from "./adding-column-with-callable-default.js";
+
+/** Options Django's field comparison counts that change nothing in the column itself. */
+const NO_COLUMN_OPTIONS = new Set(["serialize", "auto_created", "parent_link", "db_tablespace", "class"]);
 
 
 /** RS106: `AlterField` from `null=True` to `null=False` on an existing table. */
@@ -83,10 +87,13 @@ export const settingColumnNotNull: Rule = {
       help.push(`The old release may still write NULL to \`${column}\`; its INSERTs and UPDATEs fail once the constraint is in place.`);
     }
     if (after.hasDefault) {
+      // A callable is called once (`effective_default`): every NULL row gets that one value (EvaP evaluation 0105's uuid4).
+      const callable = perRowCallable(after.default);
+      const once = callable ? ` (\`${callable}()\` is called once, so every NULL row gets the same value)` : "";
       help.push(
         mysql
-          ? `Because the field has a default (${pyValue(after.default)}), Django first runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\`: one statement (MySQL runs migrations outside a transaction) that locks every row it changes until it ends.`
-          : `Because the field has a default (${pyValue(after.default)}), Django also runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\` inside the same transaction, holding the lock for the whole update.`,
+          ? `Because the field has a default (${pyValue(after.default)}), Django first runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\`${once}: one statement (MySQL runs migrations outside a transaction) that locks every row it changes until it ends.`
+          : `Because the field has a default (${pyValue(after.default)}), Django also runs \`UPDATE ${table} SET ${column} = ... WHERE ${column} IS NULL\`${once} inside the same transaction, holding the lock for the whole update.`,
       );
     }
     const foreignKey = after.relation?.dbConstraint === true;
@@ -94,7 +101,9 @@ export const settingColumnNotNull: Rule = {
     const oneOff = literalBool(op.args.preserve_default) === false;
     // What else the AlterField changes (unique, a type...): the NOT NULL step changes only the
     // nullability (from the field as it was), and the rest is left to its own finding.
-    const others = databaseChanges(before, after, ctx.target.database).filter((key) => key !== "null" && key !== "default");
+    // `serialize` and the like count for Django's comparison (a foreign key's constraint is
+    // re-added for them) but change no column and have no finding of their own (EvaP 0105).
+    const others = databaseChanges(before, after, ctx.target.database).filter((key) => key !== "null" && key !== "default" && !NO_COLUMN_OPTIONS.has(key));
     const notNullField = others.length > 0 && before.call ? fieldWith(before.call, {}, ["null", "default"]) : fieldWith(call, {}, ["default"]);
     const steps: string[] = [
       `Ship a release that never writes NULL to \`${name}\`, and backfill existing NULLs in batches in a separate data migration with \`atomic = False\`.`,

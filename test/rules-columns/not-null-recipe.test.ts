@@ -13,7 +13,7 @@ import { lint } from "../../src/index.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
 
 const SETUP = readFileSync(path.join(RULE_FIXTURES, "adding-foreign-key-constraint/bad/fk/library/migrations/0001_initial.py"), "utf8");
-const HEADER = "import django.db.models.deletion\nfrom django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint\nfrom django.db import migrations, models\n";
+const HEADER = "import uuid\n\nimport django.db.models.deletion\nfrom django.contrib.postgres.operations import AddConstraintNotValid, ValidateConstraint\nfrom django.db import migrations, models\n";
 const root = mkdtempSync(path.join(tmpdir(), "rollsafe-not-null-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -93,5 +93,18 @@ describe("setting-column-not-null's last steps", () => {
     expect(steps[3]).not.toContain("unique=True");
     expect(steps[4]).toContain("(unique)");
     expect(steps[4]).toContain("adding-unique-constraint");
+  });
+
+  it("give a callable default back, with the options only Python reads, and say the UPDATE gives every NULL row one value (EvaP evaluation 0105)", async () => {
+    const found = (
+      await lintMigrations([['migrations.AddField("book", "key", models.UUIDField(null=True)),'], ['migrations.AlterField("book", "key", models.UUIDField(default=uuid.uuid4, editable=False, serialize=False)),']])
+    ).find((d) => d.rule === "setting-column-not-null");
+    const help = found?.help.join("\n") ?? "";
+    expect(help).toContain("(`uuid.uuid4()` is called once, so every NULL row gets the same value)");
+    const steps = found?.help.filter((h) => /^\d\. /.test(h)) ?? [];
+    // serialize=False is no change of its own: the last step gives the default back.
+    expect(steps[4]).toContain("Then give the field its `default=uuid.uuid4` back");
+    expect(steps[4]).toContain("field=models.UUIDField(default=uuid.uuid4, editable=False, serialize=False),");
+    expect(help).not.toContain("as its own finding says");
   });
 });
