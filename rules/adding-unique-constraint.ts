@@ -53,8 +53,11 @@ interface UniqueTarget {
 /** The query that lists duplicates of `columns` in `table`, quoted for `database` (MySQL reads "x" as a string). */
 function duplicatesQuery(table: string, columns: string[], database: Database, where: string | null = null): string {
   const cols = columns.map((c) => sqlIdent(c, database)).join(", ");
-  const notNull = columns.map((c) => `${sqlIdent(c, database)} IS NOT NULL`).join(" AND ");
-  return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table, database)} WHERE ${notNull}${where ? ` AND ${where}` : ""} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
+  const terms = columns.map((c) => `${sqlIdent(c, database)} IS NOT NULL`);
+  // A condition's own `IS NOT NULL` of a column is said once (RapidPro msgs: the condition is
+  // `external_identifier IS NOT NULL`); a condition with OR or parentheses stays whole.
+  const extra = where === null ? [] : /\(| OR /i.test(where) ? [where] : where.split(" AND ").filter((t) => !terms.includes(t.trim()));
+  return `SELECT ${cols}, COUNT(*) FROM ${sqlIdent(table, database)} WHERE ${[...terms, ...extra].join(" AND ")} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 10;`;
 }
 
 /** The statements of {@link concurrentStatements} for a partitioned table, where PostgreSQL refuses both on the parent. */

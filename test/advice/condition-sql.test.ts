@@ -65,6 +65,25 @@ class Migration(migrations.Migration):
     expect(help).not.toContain("(...)");
   });
 
+  it("says a condition's IS NOT NULL of a constrained column once in the duplicates query (RapidPro msgs)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddConstraint(
+            "book",
+            models.UniqueConstraint(fields=["author", "subtitle"], condition=models.Q(("subtitle__isnull", False)), name="library_book_subtitle_uniq"),
+        ),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-unique-constraint"] });
+    const help = result.diagnostics[0]?.help.join("\n") ?? "";
+    expect(help).toContain('WHERE "author_id" IS NOT NULL AND "subtitle" IS NOT NULL GROUP BY');
+  });
+
   it("writes no duplicates query when it cannot write the condition: without it the query counts rows the constraint leaves out", async () => {
     const dir = project(`from django.db import migrations, models
 
