@@ -39,6 +39,15 @@ function loadedWholeTable(calls: readonly string[]): { model: string; call: stri
   return null;
 }
 
+/** The model whose whole queryset a chain iterates with `.iterator()` (`Session.objects.iterator()`), or null. */
+function iteratedModel(calls: readonly string[]): string | null {
+  for (const call of calls) {
+    const match = /^(\w+)\.objects(?:\.all\(\))?\.iterator$/.exec(unordered(unrouted(call)));
+    if (match) return match[1] as string;
+  }
+  return null;
+}
+
 /**
  * A chain with the calls that order or join a queryset without narrowing it (`.order_by(...)`,
  * `.select_related(...)`, `.prefetch_related(...)`) read as `.all()`: `Page.objects.order_by(...)`
@@ -123,7 +132,12 @@ class Migration(migrations.Migration):
       // Iterated in chunks (`.iterator()`, a paginator) and saved row by row in an atomic
       // migration: memory is bounded, but each row saved stays locked until the migration commits
       // (Read the Docs builds 0032: every Build saved inside one transaction).
-      const lockedLoop = !unchunked && saves && ctx.migration.atomic ? (loadedWholeTable(fn.calls)?.model ?? null) : null;
+      // The model iterated in chunks is the one saved row by row (not a lookup table read into a
+      // dict first), and a loop that makes new instances saves inserts, not the rows it reads
+      // (IETF datatracker meeting 0023: `SchedulingEvent()` for each Session).
+      const iterated = iteratedModel(fn.calls);
+      const constructs = fn.calls.some((c) => /^[A-Z]\w*$/.test(c) && !/(Error|Exception|Warning)$/.test(c));
+      const lockedLoop = !unchunked && saves && ctx.migration.atomic && !constructs ? (iterated ?? loadedWholeTable(fn.calls)?.model ?? null) : null;
       // `bulk_update` writes back the loaded rows only when it is the loaded model's (zulip 0459
       // loads every Realm and bulk-updates each realm's user groups).
       const bulkUpdates = all !== null && fn.calls.some((c) => unrouted(c) === `${all}.objects.bulk_update`);

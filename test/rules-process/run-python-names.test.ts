@@ -135,5 +135,32 @@ describe("RunPython findings name what the migration wrote", () => {
     const batched = project(source("    atomic = False"));
     expect((await lint([batched], { cwd: batched, ruleNames: ["runpython-updating-all-rows"] })).diagnostics).toEqual([]);
   });
-});
 
+  it("names the model iterated, not a lookup table read first, and not a loop that saves new rows (IETF datatracker meeting 0023)", async () => {
+    const source = (body: string[]) =>
+      [
+        "from django.db import migrations",
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        '    Book = apps.get_model("library", "Book")',
+        '    Author = apps.get_model("library", "Author")',
+        "    names = {a.pk: a for a in Author.objects.all()}",
+        ...body,
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n");
+    const messages = async (body: string[]) => {
+      const dir = project(source(body));
+      return (await lint([dir], { cwd: dir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics.map((d) => d.message);
+    };
+    expect(await messages(["    for book in Book.objects.iterator():", "        book.subtitle = names[book.author_id].name", "        book.save()"])).toEqual([
+      "`forwards` saves every row of `Book` one by one inside this atomic migration's transaction.",
+    ]);
+    expect(await messages(["    for book in Book.objects.iterator():", "        copy = Book()", "        copy.title = book.title", "        copy.save()"])).toEqual([]);
+  });
+});
