@@ -2,6 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { contribTable, literalString, outsideTable, postgresConstraintName, primaryKeyOf, uniqueConstraintNames, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
+  pinnedRenameSource,
   djangoHas,
   djangoIndexName,
   fieldWith,
@@ -304,8 +305,15 @@ export const addingForeignKeyConstraint: Rule = {
       if (mode === "readd" && renaming) {
         const rename = (from: string, to: string) => `ALTER TABLE ${sqlIdent(table)} RENAME COLUMN ${sqlIdent(from)} TO ${sqlIdent(to)};`;
         const oldColumn = (before && ctx.columnOf(before)) ?? column;
+        // The column's new name breaks the old release (renaming-column): keeping it, as that
+        // finding advises, leaves Django nothing to drop or re-add (DefectDojo dojo 0111).
+        if (oldColumn !== column && before?.call) {
+          steps.push(
+            `Keep the column, as \`renaming-column\` advises: with \`db_column=${py(oldColumn)}\` on the field the rename changes only the attribute, and Django drops, adds and checks nothing:\n${migrationModule([pinnedRenameSource(model.key, name, before.call, oldColumn, literalString(ctx.op.args.new_name) ?? name)], { atomic: true })}`,
+          );
+        }
         steps.push(
-          `Keep the rename in state and rename the column alone: PostgreSQL keeps the constraint on the renamed column, so nothing is dropped or checked (a brief ACCESS EXCLUSIVE lock on \`${table}\`):\n${migrationModule(
+          `${oldColumn !== column && before?.call ? "Or, if the column must take the new name (the old release then breaks, see `renaming-column`), keep" : "Keep"} the rename in state and rename the column alone: PostgreSQL keeps the constraint on the renamed column, so nothing is dropped or checked (a brief ACCESS EXCLUSIVE lock on \`${table}\`):\n${migrationModule(
             [separateDatabaseAndState([stateOperation + ","], [runSqlLines(rename(oldColumn, column), rename(column, oldColumn))])],
             { atomic: true },
           )}`,
