@@ -84,6 +84,7 @@ import { namingIdentifierTooLong } from "./naming-identifier-too-long.js";
 import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-and-state-operations.js";
 import { pointingFieldAtMissingColumn } from "./pointing-field-at-missing-column.js";
 import { pointingRelationAtMissingModel } from "./pointing-relation-at-missing-model.js";
+import { reusingIndexNamesOfRenamedTable } from "./reusing-index-names-of-renamed-table.js";
 import { makingFieldNullableOnlyInState } from "./making-field-nullable-only-in-state.js";
 import { wideningFieldOnlyInState } from "./widening-field-only-in-state.js";
 import { pointingModelAtMissingTable } from "./pointing-model-at-missing-table.js";
@@ -187,6 +188,7 @@ export const rules: Rule[] = [
   pointingModelAtMissingTable,
   wideningFieldOnlyInState,
   pointingRelationAtMissingModel,
+  reusingIndexNamesOfRenamedTable,
   runningDdlWithoutLockTimeout,
   missingStageMarker,
   addingIndexWithManyColumns,

@@ -96,6 +96,13 @@ export interface ModelState {
   indexes: IndexState[];
   constraints: ConstraintState[];
   /**
+   * The table the indexes Django named for the model (`<table>_<column>_<hash>`, `_like`, `_idx`,
+   * `_uniq`) were named after, when its table was renamed since, with the fields and sets they
+   * were made for: `ALTER TABLE ... RENAME` keeps index names, and they stay taken in the schema
+   * (EvaP evaluation 0091-0092). Absent: the current table.
+   */
+  indexesNamedFor?: { table: string; fields: string[]; together: string[][] };
+  /**
    * The `CreateModel`'s `fields` could not all be read (a name or a call instead of a list, a
    * `*` spread, an entry without a literal name): fields rollsafe does not know may exist.
    */

@@ -334,6 +334,7 @@ export class ProjectState {
         // Its own foreign keys to other models keep the names they were made with; Django makes
         // those pointing at it again (repointRelations), self-references included.
         if (model.dbTable === null) this.keepForeignKeyNames(renamed, oldTable, (field) => field.relation?.to !== oldKey);
+        if (model.dbTable === null) keepIndexNames(renamed, oldTable, ctx.migration);
         this.models.delete(oldKey);
         this.models.set(`${renamed.app}.${renamed.key}`, renamed);
         this.touch(oldKey);
@@ -352,6 +353,7 @@ export class ProjectState {
         changed.dbTable = str(a.table);
         if (this.tableOf(changed) === oldTable) break;
         this.keepForeignKeyNames(changed, oldTable, () => true, key);
+        keepIndexNames(changed, oldTable, ctx.migration);
         for (const [otherKey, other] of this.models) {
           if (otherKey === key || ![...other.fields.values()].some((f) => f.relation?.to === key)) continue;
           const copy = editable(other);
@@ -642,4 +644,16 @@ export function columnsOf(model: ModelState): { field: FieldState; column: strin
     if (column !== null) out.push({ field, column });
   }
   return out;
+}
+
+/**
+ * Records, once, the table a model's Django-named indexes were made for before its table is
+ * renamed (`ModelState.indexesNamedFor`). Indexes made in the same migration are not among them:
+ * Django builds them with the schema editor's deferred SQL when the migration ends, and a table
+ * rename renames the references of that SQL first (`_alter_db_table`), so they get the new name.
+ */
+function keepIndexNames(model: ModelState, table: string, migration: string): void {
+  if (model.indexesNamedFor || model.createdIn === migration) return;
+  const fields = [...model.fields.values()].filter((f) => f.addedIn !== migration).map((f) => f.name);
+  model.indexesNamedFor = { table, fields, together: [...model.indexTogether, ...model.uniqueTogether].map((t) => [...t]) };
 }
