@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { inferAuthUserModel } from "../model/auth-user-model.js";
+import { labelsFromDependencies } from "../graph/labels-from-dependencies.js";
 import { maxVersion } from "../config/django-version.js";
 import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, SourceRange, SyntaxErrorRange, DeployStage } from "../model/types.js";
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
@@ -266,6 +267,15 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     }
   }
 
+  // Apps without a label in apps.py whose migrations name them by another one (kolibri's `auth`
+  // is `kolibriauth`): read as their migrations name them.
+  const notes: string[] = [];
+  for (const inferred of labelsFromDependencies(discovery.apps, migrations)) {
+    notes.push(
+      `The app in ${displayPath(cwd, inferred.dir)} read as \`${inferred.label}\`, the label its migrations' dependencies give it (no static \`label\` in an apps.py there): set \`label = "${inferred.label}"\` in its AppConfig, or map it with \`migration-modules\`, if it is another.`,
+    );
+  }
+
   // Operations built by helper functions and classes of the project's own modules.
   const inputs = resolveHelperCalls(migrations, { maxFileSize: options.maxFileSize, operations: options.operations, display: (file) => displayPath(cwd, file) });
   if (inputs.length > 0 && !sqlParserLoad) {
@@ -277,7 +287,6 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // migrations show one, else Django's default.
   const inferredUser = options.authUserModel ? null : inferAuthUserModel(migrations);
   const authUserModel = options.authUserModel ?? inferredUser?.model ?? "auth.User";
-  const notes: string[] = [];
   if (inferredUser) {
     notes.push(
       `settings.AUTH_USER_MODEL read as \`${inferredUser.model}\`, the project's user model (\`${inferredUser.migration}\` creates it with AbstractBaseUser's fields); set \`auth-user-model = "app_label.Model"\` in the configuration if it is another.`,

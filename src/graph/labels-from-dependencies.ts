@@ -1,0 +1,51 @@
+/**
+ * App labels read from the migrations when an app's `apps.py` gives none: an app whose label is
+ * not its directory's name (`kolibri/core/auth` is `kolibriauth`, Misago's `threads` is
+ * `misago_threads`) names itself by that label in its own migrations' dependencies. Without it,
+ * every migration of the app looks like a leaf (a dependency on an app the run does not have).
+ */
+import path from "node:path";
+import type { AppInfo } from "../model/types.js";
+import type { ParsedMigration } from "../parse/parse-migration.js";
+
+/** An app relabelled from its migrations: its directory name and the label they use. */
+export interface InferredLabel {
+  directory: string;
+  label: string;
+  /** The app's directory, for the note. */
+  dir: string;
+}
+
+/**
+ * Relabels, in place, the apps whose label came from their directory and whose migrations never
+ * depend on that label but depend on one other label no app of the run has, ending in the
+ * directory's name, every migration of which they name is one of theirs. Their migrations' `app`
+ * and `id` follow. Returns the apps relabelled.
+ */
+export function labelsFromDependencies(apps: readonly AppInfo[], migrations: readonly ParsedMigration[]): InferredLabel[] {
+  const known = new Set(apps.map((a) => a.label));
+  const byApp = new Map<AppInfo, ParsedMigration[]>();
+  for (const app of apps) if (app.labelSource === "directory") byApp.set(app, []);
+  if (byApp.size === 0) return [];
+  const ownOf = new Map([...byApp].map(([a, own]) => [a.migrationsDir, own] as const));
+  for (const m of migrations) ownOf.get(path.dirname(m.path))?.push(m);
+  const inferred: InferredLabel[] = [];
+  for (const [app, own] of byApp) {
+    if (own.length === 0) continue;
+    const names = new Set(own.map((m) => m.name));
+    const deps = own.flatMap((m) => m.dependencies.filter((d) => !d.swappable && !d.name.startsWith("__")));
+    if (deps.some((d) => d.app === app.label)) continue;
+    const candidates = new Set(deps.filter((d) => !known.has(d.app) && (d.app.endsWith(`_${app.label}`) || d.app.endsWith(app.label)) && d.app !== app.label).map((d) => d.app));
+    if (candidates.size !== 1) continue;
+    const label = [...candidates][0] as string;
+    if (!deps.filter((d) => d.app === label).every((d) => names.has(d.name))) continue;
+    inferred.push({ directory: app.label, label, dir: app.dir });
+    known.add(label);
+    app.label = label;
+    for (const m of own) {
+      m.app = label;
+      m.id = `${label}.${m.name}`;
+    }
+  }
+  return inferred;
+}
