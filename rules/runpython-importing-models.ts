@@ -74,7 +74,10 @@ class Migration(migrations.Migration):
       // `from core import models`, then `models.Timer.objects...` (babybuddy core 0027): the class
       // reached through the imported models module, by the name the advice binds it to.
       const viaModule = modelsModuleUses(fn.calls, { ...(fn.imported ? {} : ctx.migration.imports), ...(fn.imports ?? {}) });
+      // A name the function rebinds to `apps.get_model(...)` is the historical model there (Tandoor cookbook 0157).
+      const shadowed = new Set(fn.historicalModels ?? []);
       for (const name of [...local, ...module.map((m) => m.name), ...viaModule.keys()]) {
+        if (shadowed.has(name)) continue;
         const key = `${functionId(fn)}:${name}`;
         if (reported.has(key)) continue;
         reported.add(key);

@@ -43,6 +43,11 @@ export interface FunctionFacts {
   /** Model classes imported inside the function (`from shop.models import Order`). */
   modelImports: string[];
   /**
+   * Names the function binds to a historical model (`Book = apps.get_model("library", "Book")`),
+   * which shadow an imported class of the same name; absent when it binds none.
+   */
+  historicalModels?: string[];
+  /**
    * The names the function's own imports bind (`from ._data import fill` in its body), as
    * `ctx.imports` holds the module's; absent when it imports nothing. Its calls are resolved
    * through them first (`functionImports`).
@@ -581,6 +586,7 @@ function modelModule(module: string, name: string): boolean {
 function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
   const calls: string[] = [];
   const modelImports: string[] = [];
+  let historicalModels: string[] | undefined;
   let imports: Record<string, string> | null = null;
   const body = node.childForFieldName("body");
   if (body) {
@@ -595,6 +601,13 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       const module = imp.childForFieldName("module_name")?.text ?? "";
       for (const name of imp.childrenForFieldName("name")) if (modelModule(module, name.text)) modelImports.push(name.text);
     }
+    // `X = apps.get_model(...)`: the historical model under a name an import may also bind (Tandoor cookbook 0157).
+    for (const assignment of body.descendantsOfType("assignment")) {
+      const left = assignment.childForFieldName("left");
+      const right = assignment.childForFieldName("right");
+      const callee = right?.type === "call" ? right.childForFieldName("function") : null;
+      if (left?.type === "identifier" && callee?.type === "attribute" && callee.childForFieldName("attribute")?.text === "get_model") (historicalModels ??= []).push(left.text);
+    }
   }
   const text = writtenParameters(node);
   const list = text === RUN_PYTHON_PARAMS.text ? [] : parameterList(node);
@@ -604,6 +617,7 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
     range: rangeOf(ctx, node),
     calls,
     modelImports,
+    ...(historicalModels ? { historicalModels } : {}),
     ...(imports ? { imports } : {}),
     ...(text !== RUN_PYTHON_PARAMS.text ? { params: { text, apps: list.some((p) => p.name === "apps"), first } } : {}),
   };

@@ -163,4 +163,29 @@ describe("RunPython findings name what the migration wrote", () => {
     ]);
     expect(await messages(["    for book in Book.objects.iterator():", "        copy = Book()", "        copy.title = book.title", "        copy.save()"])).toEqual([]);
   });
+
+  it("leaves out an imported class the function rebinds to apps.get_model (Tandoor cookbook 0157)", async () => {
+    const source = (rebind: boolean) =>
+      [
+        "from django.db import migrations",
+        "from library.models import Book",
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        ...(rebind ? ['    Book = apps.get_model("library", "Book")'] : []),
+        "    Book.objects.filter(pages__isnull=True).update(pages=0)",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n");
+    const rules = async (rebind: boolean) => {
+      const dir = project(source(rebind));
+      return (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models"] })).diagnostics.map((d) => d.rule);
+    };
+    expect(await rules(false)).toEqual(["runpython-importing-models"]);
+    expect(await rules(true)).toEqual([]);
+  });
 });
