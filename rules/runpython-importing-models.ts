@@ -87,14 +87,21 @@ class Migration(migrations.Migration):
         // An import in the function itself: its module (`from django.contrib.auth.models import Group`, EvaP grades 0004).
         const localModule = fn.imports?.[name]?.replace(/\.\w+$/, "");
         const appOf = (module: string) => module.replace(/\.?models$/, "").split(".").pop();
-        const app = (moduleImport ? appOf(moduleImport.module) : through ? through.app : localModule ? appOf(localModule) : null) || ctx.migration.app;
+        const guessed = (moduleImport ? appOf(moduleImport.module) : through ? through.app : localModule ? appOf(localModule) : null) || ctx.migration.app;
+        // The class as its module names it (`Facility as RealFacility`, kolibri), and the label of
+        // the app whose state has it when that is one app: a package's directory is not always its
+        // label (kolibri's `kolibri.core.auth` is `kolibriauth`).
+        const qualified = through ? `${through.module}.${name}` : (fn.imports?.[name] ?? (fn.imported ? undefined : ctx.migration.imports[name]));
+        const model = qualified?.split(".").pop() || name;
+        const owners = new Set([...ctx.state.models.values()].filter((m) => m.name === model).map((m) => m.app));
+        const app = owners.size === 1 && !qualified?.startsWith("django.") ? ([...owners][0] as string) : guessed;
         const def = adviceDef(fn, direct.has(fn));
         ctx.report({
           range: moduleImport?.range ?? fn.range,
           message: `\`${fn.name}\`${definedIn(fn)} uses the imported model class \`${through ? `${through.alias}.${name}` : name}\` instead of \`apps.get_model\`.`,
           help: [
             `The imported \`${name}\` is the model as the current code defines it, not as it is at this migration. When a later release changes it (a new field, a renamed column), this migration queries columns that do not exist yet at this point, and \`migrate\` fails on fresh and lagging databases.`,
-            `1. Use the historical model Django passes in${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(`${def.line}\n    ${name} = ${def.apps}.get_model(${JSON.stringify(app ?? ctx.migration.app)}, ${JSON.stringify(name)})\n    ...`)}`,
+            `1. Use the historical model Django passes in${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(`${def.line}\n    ${name} = ${def.apps}.get_model(${JSON.stringify(app)}, ${JSON.stringify(model)})\n    ...`)}`,
             through
               ? `2. Use \`${name}\` where the function says \`${through.alias}.${name}\`, and remove the \`${through.alias}\` import (\`${through.module}\`) from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"} once nothing else uses it.`
               : `2. Remove the \`${name}\` import from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"}.`,

@@ -2,11 +2,14 @@
  * RunPython findings name what the migration wrote: a `partial(...)` as it is, and a model held
  * in a variable (a loop over models) as that variable, without inventing a model called `model`.
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
-import { libraryProjects } from "../support/library-project.js";
+import { appProjects, libraryProjects, migrationSource } from "../support/library-project.js";
 
 const project = libraryProjects("run-python");
+const labelProjects = appProjects("run-python-label");
 
 describe("RunPython findings name what the migration wrote", () => {
   it("a partial, and a model in a loop variable", async () => {
@@ -187,5 +190,48 @@ describe("RunPython findings name what the migration wrote", () => {
     };
     expect(await rules(false)).toEqual(["runpython-importing-models"]);
     expect(await rules(true)).toEqual([]);
+  });
+
+  it("names the class as its module does, and the app whose state has it (kolibri: `Facility as RealFacility` of `kolibriauth`)", async () => {
+    const source = [
+      "from django.db import migrations",
+      "from library.models import Book as LiveBook",
+      "",
+      "",
+      "def forwards(apps, schema_editor):",
+      "    LiveBook.objects.filter(pages__isnull=True).update(pages=0)",
+      "",
+      "",
+      "class Migration(migrations.Migration):",
+      '    dependencies = [("library", "0001_initial")]',
+      "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+      "",
+    ].join("\n");
+    const dir = project(source);
+    const [finding] = (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models"] })).diagnostics;
+    expect(finding?.help.join("\n")).toContain('LiveBook = apps.get_model("library", "Book")');
+  });
+
+  it("takes the label of the app whose state has the class, not its package's directory (kolibri's `kolibri.core.auth` is `kolibriauth`)", async () => {
+    const dir = labelProjects("auth", {
+      "0001_initial": migrationSource("kolibriauth", null, ['migrations.CreateModel(name="Facility", fields=[("id", models.AutoField(primary_key=True, serialize=False))])']),
+      "0002_data": [
+        "from django.db import migrations",
+        "from kolibri.core.auth.models import Facility as RealFacility",
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        "    RealFacility.objects.filter(pk=1).delete()",
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("kolibriauth", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n"),
+    });
+    writeFileSync(path.join(dir, "auth", "apps.py"), 'from django.apps import AppConfig\n\n\nclass KolibriAuthConfig(AppConfig):\n    name = "kolibri.core.auth"\n    label = "kolibriauth"\n');
+    const [finding] = (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models"] })).diagnostics;
+    expect(finding?.help.join("\n")).toContain('RealFacility = apps.get_model("kolibriauth", "Facility")');
   });
 });
