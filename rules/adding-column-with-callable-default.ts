@@ -119,7 +119,8 @@ export const addingColumnWithCallableDefault: Rule = {
           : `Then add \`unique=True\` in a migration marked ${post}.`,
       );
     }
-    steps.push(`Finally make the column NOT NULL post-deploy (see \`setting-column-not-null\` for the lock-free way):\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["null"]))}`);
+    // A field the migration adds as nullable stays so (koku reporting_common 0036): only a NOT NULL one is made so at the end.
+    if (field.null === false) steps.push(`Finally make the column NOT NULL post-deploy (see \`setting-column-not-null\` for the lock-free way):\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, ["null"]))}`);
     if (!unique && /now|today|time/.test(callable)) {
       help.push("If the migration time is the right value for the existing rows (a creation timestamp, say), this is acceptable; otherwise:");
     }

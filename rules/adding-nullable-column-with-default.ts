@@ -2,7 +2,7 @@ import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-la
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { literalBool } from "../src/state/model-state.js";
-import { addFieldSnippet, code, dbDefaultFor, djangoHas, fieldWith, literalTimedelta, postDeployMarker, pyValue, setDefaultStep, sqlIdent, py } from "../src/advice/snippets.js";
+import { addFieldSnippet, code, containerDefault, dbDefaultFor, djangoHas, fieldWith, literalTimedelta, postDeployMarker, pyValue, setDefaultStep, sqlIdent, py } from "../src/advice/snippets.js";
 import { perRowCallable } from "./adding-column-with-callable-default.js";
 
 /** RS109: nullable `AddField` with a Python `default` but no `db_default`. */
@@ -16,7 +16,7 @@ export const addingNullableColumnWithDefault: Rule = {
     hazards: ["H08"],
     docs: {
       summary: "Adding a nullable column with a Python `default` but no database default",
-      what: "Flags `AddField` of a `null=True` field with a literal `default=` (a string, number or boolean, or a `DurationField`'s `timedelta(...)` of numbers) and no `db_default` on an existing managed table, in a migration that runs before the new release is live, unless (on PostgreSQL, in an atomic migration) a later operation of the migration gives the column a database default (`RunSQL` with `ALTER COLUMN ... SET DEFAULT`, django-add-default-value's `AddDefaultValue`). Callable defaults are reported by `adding-column-with-callable-default`.",
+      what: "Flags `AddField` of a `null=True` field with a literal `default=` (a string, number or boolean, a `DurationField`'s `timedelta(...)` of numbers, or on PostgreSQL in an atomic migration a JSON or array column's container: `default=dict`, `default=list`, a literal) and no `db_default` on an existing managed table, in a migration that runs before the new release is live, unless (on PostgreSQL, in an atomic migration) a later operation of the migration gives the column a database default (`RunSQL` with `ALTER COLUMN ... SET DEFAULT`, django-add-default-value's `AddDefaultValue`). Callable defaults are reported by `adding-column-with-callable-default`.",
       why: "Django fills the existing rows with the default and then drops the database default. The old release does not know the column, so the rows it inserts during the rollout get NULL instead of the default, and code that trusts the default later finds NULLs.",
       recipe: [
         "Django 5.0+: set `db_default=` to the same value, so the database fills the column for the old release too.",
@@ -47,22 +47,28 @@ export const addingNullableColumnWithDefault: Rule = {
     // constant or `dict`/`list` cannot be turned into a `db_default` statically.
     // A DurationField's literal `timedelta(...)` is a constant too.
     const duration = field.type === "DurationField" && literalTimedelta(field.default ?? null) !== null;
-    if (!field.default || !(duration || ["str", "int", "float", "bool", "bytes"].includes(field.default.kind)) || perRowCallable(field.default)) return;
+    // A JSON or array column's container default (`default=dict`, `default=list`, a literal):
+    // one value Django fills the rows with, as a constant would be (koku reporting_common 0032).
+    // Its recipe is PostgreSQL's SET DEFAULT in the same transaction; db_default takes no container.
+    const container = containerDefault(field.default ?? null, field.type);
+    if (container !== null && (ctx.target.database !== "postgresql" || !ctx.migration.atomic)) return;
+    if (!field.default || !(duration || container !== null || ["str", "int", "float", "bool", "bytes"].includes(field.default.kind)) || (container === null && perRowCallable(field.default))) return;
     // preserve_default=False: the new release has no default either, so both write NULL alike.
     if (literalBool(op.args.preserve_default) === false) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
     const setLater = defaultSetLater(ctx, model, name, table, column);
     if (setLater === "same-transaction") return;
-    const value = pyValue(field.default);
+    // `default=dict` fills the rows with {} (its SQL form for a container).
+    const value = container !== null && field.default.kind === "name" ? (field.default.name === "list" ? "[]" : "{}") : pyValue(field.default);
     const dbValue = dbDefaultFor(field.default);
     const help: string[] = [
       `Django fills the existing rows of \`${table}\` with ${value} and then drops the database default. The old release does not know \`${column}\`, so the rows it inserts during the rollout get NULL instead of ${value}.`,
     ];
     if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
-    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && !djangoHas(ctx.target, 5, 0) ? setDefaultStep(table, column, field.default, field.type) : null;
+    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && (!djangoHas(ctx.target, 5, 0) || container !== null) ? setDefaultStep(table, column, field.default, field.type) : null;
     if (setDefault) {
-      help.push(`1. ${setDefault}`, `(From Django 5.0, \`db_default=${dbValue ?? value}\` on the field does this in one step.)`);
+      help.push(`1. ${setDefault}`, ...(container === null ? [`(From Django 5.0, \`db_default=${dbValue ?? value}\` on the field does this in one step.)`] : []));
     } else if (djangoHas(ctx.target, 5, 0) && dbValue !== null) {
       help.push(`1. Let the database apply the default for every writer (instant on ${ctx.target.database === "postgresql" ? "PostgreSQL 11+" : ctx.target.database === "mysql" ? "MySQL 8" : "SQLite"} for a constant):\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: dbValue }))}`);
     } else {
@@ -80,7 +86,7 @@ export const addingNullableColumnWithDefault: Rule = {
     }
     ctx.report({
       range: op.range,
-      message: `Adding nullable \`${model.name}.${name}\` with \`default=${value}\` but no \`db_default\`: rows the old release inserts into \`${table}\` get NULL.`,
+      message: `Adding nullable \`${model.name}.${name}\` with \`default=${pyValue(field.default)}\` but no \`db_default\`: rows the old release inserts into \`${table}\` get NULL.`,
       help,
     });
   },

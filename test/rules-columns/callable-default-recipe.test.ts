@@ -33,6 +33,13 @@ describe("adding-column-with-callable-default's recipe", () => {
     expect(plain).toContain("field=models.DateTimeField(null=True),");
   });
 
+  it("makes the column NOT NULL at the end only when the field is NOT NULL (koku reporting_common 0036 adds it nullable)", async () => {
+    const nullable = await advice("models.DateTimeField(default=django.utils.timezone.now, null=True)", "import django.utils.timezone\n");
+    expect(nullable).not.toContain("make the column NOT NULL");
+    const required = await advice("models.UUIDField(default=uuid.uuid4, unique=True)", "import uuid\n");
+    expect(required).toContain("Finally make the column NOT NULL post-deploy");
+  });
+
   it("imports the module of another callable, as the migration's own operations are imported", async () => {
     expect(await advice("models.UUIDField(default=uuid.uuid4, null=True)", "import uuid\n")).toContain("import uuid\n\ndef backfill(apps, schema_editor):");
     // A dotted path needs its module imported, not its package (Debian's lava and django-otp:

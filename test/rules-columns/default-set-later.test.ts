@@ -56,6 +56,8 @@ describe("a database default set later in the migration", () => {
     // A literal timedelta: the interval Django writes as the column's DEFAULT (healthchecks' timeouts).
     ['migrations.AddField("book", "loan", models.DurationField(default=datetime.timedelta(days=14))),', "adding-not-nullable-column"],
     ['migrations.AddField("book", "grace", models.DurationField(null=True, default=datetime.timedelta(minutes=-1.5))),', "adding-nullable-column-with-default"],
+    // A nullable JSON column with a container default: the old release's rows get NULL, not {} (koku reporting_common 0032).
+    ['migrations.AddField("book", "notes", models.JSONField(null=True, default=dict)),', "adding-nullable-column-with-default"],
   ] as const;
 
   it.each(cases)("following the advice for %s clears the finding", async (addField, rule) => {
@@ -94,6 +96,10 @@ describe("a database default set later in the migration", () => {
     expect(loan?.help.join("\n")).toContain("`db_default=datetime.timedelta(days=14)`");
     const [grace] = await lintOps([cases[10][0]]);
     expect(grace?.help.join("\n")).toContain(`SET DEFAULT '-1 days 86310.000000 seconds'::interval;`);
+    // Any Django version: db_default takes no container, SET DEFAULT does.
+    const [notes] = await lintOps([cases[11][0]], { django: [5, 2] });
+    expect(notes?.help.join("\n")).toContain(`SET DEFAULT '{}'::jsonb;`);
+    expect(notes?.help.join("\n")).not.toContain("db_default=");
     const [loan5] = await lintOps([cases[9][0]], { django: [5, 2] });
     expect(loan5?.help.join("\n")).toContain("db_default=datetime.timedelta(days=14)");
   });
