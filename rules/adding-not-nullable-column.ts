@@ -164,7 +164,8 @@ export const addingNotNullableColumn: Rule = {
         `2. Deploy, then backfill existing rows in batches in a separate data migration (\`atomic = False\`, ${defaultText !== null ? (filled?.kind === "name" ? `value \`${defaultText}()\`` : `value \`${defaultText}\``) : "your value"}).`,
         `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, oneOff ? ["null", "default"] : ["null"]))}`,
       );
-      if (!djangoHas(ctx.target, 5, 0)) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
+      // db_default holds a constant or a database expression, not a Python callable (djangoproject.com checklists).
+      if (!djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !filled)) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
       else if (filled?.kind !== "list" && filled?.kind !== "tuple" && filled?.kind !== "dict") help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
     }
     ctx.report({

@@ -71,6 +71,8 @@ class Migration(migrations.Migration):
     const key = primaryKeyOf(op.args.fields);
     if (key && fieldClassOf(key.call).endsWith("UUIDField")) return;
     if (key && fieldClassOf(key.call).endsWith("OneToOneField")) return;
+    // A composite key (Django 5.2's CompositePrimaryKey) is a natural key by design: no one column to make a UUID.
+    if (key && fieldClassOf(key.call) === "CompositePrimaryKey") return;
     const keyName = key?.name ?? "id";
     const type = key ? callClassText(key.call) : "the default auto field";
     ctx.report({

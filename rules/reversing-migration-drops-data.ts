@@ -329,14 +329,16 @@ class Migration(migrations.Migration):
       const column = ctx.columnOf(field) ?? name;
       const backup = truncateName(`${table}_${column}_backup`);
       const pk = primaryKeyOf(model);
-      const pkColumn = (pk && ctx.columnOf(pk)) ?? "id";
+      // A CompositePrimaryKey (Django 5.2) has no column: the key is the columns it names (djangoproject.com tracdb 0003).
+      const composite = pk && isColumnless(pk) && pk.call?.kind === "call" ? pk.call.args.flatMap((a) => (a.kind === "str" ? [a.value] : [])) : [];
+      const keyColumns = composite.length > 0 ? composite.map((f) => { const part = model.fields.get(f); return (part && ctx.columnOf(part)) ?? f; }) : [(pk && ctx.columnOf(pk)) ?? "id"];
       const database = ctx.target.database;
       ctx.report({
         range: op.range,
         message: `Reversing this \`AddField\` drops column \`${table}.${column}\` with every value written to it since the deploy.`,
         help: [
           `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` runs \`ALTER TABLE ${table} DROP COLUMN ${column}\`: whatever the new release stored in \`${model.name}.${name}\` is deleted without an error.`,
-          ...steps(ctx, `column \`${column}\``, `CREATE TABLE ${sqlIdent(backup, database)} AS SELECT ${sqlIdent(pkColumn, database)}, ${sqlIdent(column, database)} FROM ${sqlIdent(table, database)};`).map((s, i) => `${i + 1}. ${s}`),
+          ...steps(ctx, `column \`${column}\``, `CREATE TABLE ${sqlIdent(backup, database)} AS SELECT ${[...keyColumns, column].map((c) => sqlIdent(c, database)).join(", ")} FROM ${sqlIdent(table, database)};`).map((s, i) => `${i + 1}. ${s}`),
         ],
       });
       return;

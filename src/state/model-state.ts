@@ -370,7 +370,9 @@ export function createModelTable(op: Operation, app: string, managed = false): s
  * (its `db_type` is None, so `add_field` and `remove_field` emit nothing; Arches 11726), and
  * contenttypes' `GenericRelation`, a `ForeignObject` too.
  */
-const COLUMNLESS_FIELDS = new Set(["ForeignObject", "GenericRelation"]);
+// Django 5.2's CompositePrimaryKey names the columns of other fields: it has none of its own
+// (djangoproject.com tracdb 0003's `pk`).
+const COLUMNLESS_FIELDS = new Set(["ForeignObject", "GenericRelation", "CompositePrimaryKey"]);
 
 /** Whether a field has no column and no join table: nothing in the database (a `ForeignObject`). */
 export function isColumnless(field: Pick<FieldState, "type">): boolean {
