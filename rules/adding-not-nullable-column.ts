@@ -165,8 +165,9 @@ export const addingNotNullableColumn: Rule = {
         `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, oneOff ? ["null", "default"] : ["null"]))}`,
       );
       // db_default holds a constant or a database expression, not a Python callable (djangoproject.com checklists).
-      if (!djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !filled)) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
-      else if (filled?.kind !== "list" && filled?.kind !== "tuple" && filled?.kind !== "dict") help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
+      if (!djangoHas(ctx.target, 5, 0)) {
+        if (dbDefault !== null || !filled) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
+      } else if (filled?.kind !== "list" && filled?.kind !== "tuple" && filled?.kind !== "dict") help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
     }
     ctx.report({
       range: op.range,
