@@ -56,4 +56,11 @@ describe("an integer field turned into a foreign key", () => {
     }
     expect(found.find((d) => d.rule === "adding-foreign-key-constraint")?.help.join("\n")).toContain('FOREIGN KEY ("team_id")');
   });
+
+  it("says nothing of an index for a one-to-one field, which Django does not index (galaxy_ng 0011)", async () => {
+    const found = await findings('migrations.AlterField("member", "team", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, to="shop.role", db_column="team_id"))');
+    const fk = found.find((d) => d.rule === "adding-foreign-key-constraint");
+    expect(fk).toBeDefined();
+    expect(fk?.help.join("\n")).not.toContain("builds the foreign key's index");
+  });
 });
