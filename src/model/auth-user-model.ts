@@ -47,6 +47,24 @@ function isSwappableUser(op: Operation): boolean {
   return options?.kind === "dict" && options.entries.some((e) => e.key.kind === "str" && e.key.value === "swappable");
 }
 
+/** Whether a value anywhere in an operation's arguments is `settings.AUTH_USER_MODEL`. */
+function namesSetting(value: PyValue): boolean {
+  switch (value.kind) {
+    case "name":
+      return value.name.endsWith(`.${SETTING}`) || value.name === SETTING;
+    case "call":
+      return value.args.some(namesSetting) || Object.values(value.kwargs).some(namesSetting);
+    case "list":
+    case "tuple":
+    case "set":
+      return value.items.some(namesSetting);
+    case "dict":
+      return value.entries.some((e) => namesSetting(e.value));
+    default:
+      return false;
+  }
+}
+
 /** Whether a value anywhere in an operation's arguments is a relation to `auth.User` by name. */
 function pointsAtAuthUser(value: PyValue): boolean {
   switch (value.kind) {
@@ -79,7 +97,10 @@ function* allOperations(ops: readonly Operation[]): Generator<Operation> {
  * Null too when no migration refers to `settings.AUTH_USER_MODEL`: then it changes nothing.
  */
 export function inferAuthUserModel(migrations: readonly MigrationFacts[]): InferredUserModel | null {
-  if (!migrations.some((m) => m.dependencies.some((d) => d.swappable === SETTING))) return null;
+  // The setting is referred to by a swappable dependency, or by a relation alone in the user
+  // model's own app, where makemigrations writes no such dependency (galaxy_ng 0001).
+  const refers = (m: MigrationFacts) => m.dependencies.some((d) => d.swappable === SETTING) || [...allOperations(m.operations)].some((op) => Object.values(op.args).some(namesSetting));
+  if (!migrations.some(refers)) return null;
   const candidates = new Map<string, InferredUserModel>();
   const dependsOnSetting = new Set<string>();
   for (const m of migrations) {

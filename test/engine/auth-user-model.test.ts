@@ -141,6 +141,17 @@ describe("the user model settings.AUTH_USER_MODEL names", () => {
     expect(notes).toEqual([expect.stringContaining("`accounts.Member`")]);
   });
 
+  it("is asked when the setting is named only by a relation in the user model's own app, which has no swappable dependency (galaxy_ng 0001)", async () => {
+    const own = migration([], [userModel("User"), `migrations.CreateModel(name="Setting", fields=[("id", models.BigAutoField(primary_key=True, serialize=False)), ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL))])`]);
+    const dir = path.join(root, `case${counter++}`);
+    mkdirSync(path.join(dir, "galaxy", "migrations"), { recursive: true });
+    writeFileSync(path.join(dir, "galaxy", "__init__.py"), "");
+    writeFileSync(path.join(dir, "galaxy", "migrations", "__init__.py"), "");
+    writeFileSync(path.join(dir, "galaxy", "migrations", "0001_initial.py"), own);
+    const { result } = await analyze(["."], { cwd: dir });
+    expect(result.notes).toEqual([expect.stringContaining("`galaxy.User`")]);
+  });
+
   it("is not asked when no migration depends on the setting", () => {
     const facts = (app: string, deps: { swappable?: string }[]) => ({ app, id: `${app}.0001_initial`, dependencies: deps, operations: [] });
     expect(inferAuthUserModel([facts("shop", [])])).toBeNull();
