@@ -5,7 +5,7 @@ import { fieldOperation, keptModel, uniqueConstraintOf } from "../src/engine/res
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
-import { forwardStatements } from "../src/engine/sql-facts-for-operation.js";
+import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
 import type { RelatedLocation } from "../src/model/types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { partitionedDropStep, partitionedDropWhy } from "./removing-index-concurrently-on-partitioned-table.js";
@@ -93,9 +93,14 @@ function removeIndex(ctx: OperationContext): void {
  * partitioned table is left alone (PostgreSQL refuses CONCURRENTLY there).
  */
 function dropIndexSql(ctx: OperationContext): void {
-  for (const { fact, range } of forwardStatements(ctx)) {
+  const statements = forwardStatements(ctx);
+  for (const { fact, range } of statements) {
     if (fact.kind !== "drop-index" || fact.concurrently || fact.index === null) continue;
     const name = fact.index;
+    // An index the same SQL builds again on a table this migration creates (koku
+    // reporting_common 0001: CREATE TABLE, DROP INDEX IF EXISTS, CREATE INDEX): nothing to lock.
+    const rebuilt = statements.find((s) => s.fact.kind === "create-index" && s.fact.index === name);
+    if (rebuilt && resolveSqlTable(ctx, rebuilt.fact)?.isNew) continue;
     let owner: ModelState | null = null;
     for (const model of ctx.state.models.values()) {
       if (model.indexes.some((i) => i.name === name) || model.constraints.some((c) => c.name === name)) owner = model;
