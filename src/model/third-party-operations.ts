@@ -48,6 +48,8 @@ export interface OperationEntry {
   nonAtomic?: boolean;
   /** Creates the model's table partitioned (see `ThirdPartyOperation.partitioned`). */
   partitioned?: true;
+  /** Reverses in a way of its own (see `ThirdPartyOperation.ownBackwards`). */
+  ownBackwards?: true;
   note: string;
   /** Declared `unsafe` in the configuration: always reported as an operation rollsafe cannot verify. */
   unsafe?: boolean;
@@ -211,6 +213,7 @@ export function resolveThirdParty(qualified: string, entry: OperationEntry, args
   const info: ThirdPartyOperation = { qualified, source: entry.source, sameAs: entry.sameAs, state, database, note };
   if (entry.nonAtomic) info.nonAtomic = true;
   if (entry.partitioned) info.partitioned = true;
+  if (entry.ownBackwards) info.ownBackwards = true;
   return { ok: true, info, params: entry.params ?? (entry.sameAs ? builtinParams(entry.sameAs) : []) };
 }
 

@@ -174,6 +174,8 @@ export interface ThirdPartyOperation {
   nonAtomic?: boolean;
   /** It creates its model's table partitioned (`PARTITION BY`: django-postgres-extra). */
   partitioned?: true;
+  /** Its reversal is its own (`database_backwards` overridden): not the built-in's (kolibri auth 0019). */
+  ownBackwards?: true;
   /** What it does, in one sentence, for messages. */
   note: string;
 }

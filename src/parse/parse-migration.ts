@@ -1982,11 +1982,15 @@ function localOperations(ctx: Ctx, classes: SyntaxNode[], where = "this migratio
     // Only `database_forwards` unread (`AddFieldIfNotExists` checking the column first): Django's
     // state still changes as the built-in's, which later operations read.
     const stateKnown = unknown !== null && sameAs !== null && state === "same" && database === null && !methods.has("__init__") && !parent?.refine;
+    // A `database_backwards` of its own (kolibri auth 0019's MPTTRemoveField re-adds the column
+    // with a default): its reversal is not the built-in's.
+    const ownBackwards = (methods.has("database_backwards") && overrideKind(methods.get("database_backwards") ?? null, "database_backwards", base, null) !== "base") || parent?.ownBackwards === true;
     local.set(name, {
       source: where,
       sameAs,
       state: state === "none" ? "none" : "same",
       database: database === "none" ? "none" : "same",
+      ...(ownBackwards ? { ownBackwards: true as const } : {}),
       note,
       ...(unknown ? { refine: () => (stateKnown ? { unknown, stateKnown: true as const } : { unknown }) } : {}),
     });

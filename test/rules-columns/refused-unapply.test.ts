@@ -40,4 +40,27 @@ describe("the reversal of a migration Django refuses to unapply", () => {
     expect(await reversals("migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)")).toEqual(both);
     expect(await reversals('migrations.RunSQL("SELECT 1", migrations.RunSQL.noop)')).toEqual(both);
   });
+
+  it("leaves out an operation class of the migration with a database_backwards of its own (kolibri auth 0019)", async () => {
+    const own = (body: string) =>
+      `from django.db import migrations, models
+
+
+class KeepingRemoveField(migrations.RemoveField):
+${body}
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tracker", "0001_initial")]
+    operations = [KeepingRemoveField("patch", "state")]
+`;
+    const lintOwn = async (body: string) => {
+      const dir = projects("tracker", { "0001_initial": initial, "0002_change": own(body) });
+      return (await lint([dir], { cwd: dir, ruleNames: REVERSAL_RULES })).diagnostics.map((d) => d.rule);
+    };
+    const backwards = "    def database_backwards(self, app_label, schema_editor, from_state, to_state):\n        to_model = to_state.apps.get_model(app_label, self.model_name)\n        schema_editor.add_field(to_model, models.IntegerField(default=0, name=self.name))";
+    expect(await lintOwn(backwards)).toEqual([]);
+    // One that only calls the base's reverses as the base does.
+    expect(await lintOwn("    def database_backwards(self, app_label, schema_editor, from_state, to_state):\n        super().database_backwards(app_label, schema_editor, from_state, to_state)")).toEqual(["reversing-migration-fails"]);
+  });
 });
