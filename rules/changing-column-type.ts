@@ -1,8 +1,8 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
-import { CHAR_DEFAULT_LENGTH } from "../src/engine/field-changes.js";
+import { CHAR_DEFAULT_LENGTH, databaseChanges } from "../src/engine/field-changes.js";
 import { columnOf, declaredDbType, fieldFromCall, hasUnknownOptions, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
-import { addFieldSnippet, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSource, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 
 /**
  * A column's database type as Django's backends spell it (`data_types` of each backend's
@@ -336,7 +336,7 @@ function finishNewColumn(ctx: OperationContext, after: FieldState, table: string
   if (!notNull && !unique && !indexed) return null;
   const asks = [notNull ? "NOT NULL" : null, unique ? "unique" : null, indexed ? "indexed" : null].filter((x) => x !== null).join(", ");
   if (ctx.target.database !== "postgresql") {
-    return `Once the backfill is done, make \`${column}\` ${asks} (the switch below tells Django it is; \`python manage.py sqlmigrate\` shows the statements for the field), with an online schema change tool on a large MySQL table.`;
+    return `Once the backfill is done, make \`${column}\` ${asks} (the switch below tells Django it is; \`python manage.py sqlmigrate\` shows the statements for the field)${ctx.target.database === "mysql" ? ", with an online schema change tool on a large table" : ""}.`;
   }
   const t = sqlIdent(table);
   const operations: string[] = [];
@@ -428,7 +428,18 @@ export const changingColumnType: Rule = {
     } else if (!(textual(beforeType.base) && textual(afterType.base)) && beforeType.base !== afterType.base) {
       help.push(`Every existing value must convert from \`${from}\` to \`${to}\`; one that does not fails the migration, and the old release keeps writing \`${from}\` values while it runs.`);
     }
-    const steps = newColumnSteps(ctx, facts);
+    // SQLite stores every varchar and text value with TEXT affinity and checks no length: the
+    // column is the same, and only Django's state needs the change (kolibri auth 0010).
+    const sqliteText =
+      db === "sqlite" &&
+      textual(beforeType.base) &&
+      textual(afterType.base) &&
+      databaseChanges(facts.before, facts.after, "sqlite").every((key) => key === "max_length" || key === "type" || key === "class");
+    const steps = sqliteText
+      ? [
+          `SQLite does not enforce a varchar's length: \`${from}\` and \`${to}\` are the same TEXT column, so make the change in Django's state only, and SQLite keeps the table:\n${code(separateDatabaseAndState([`${alterFieldSource(model.key, name, pyValue(ctx.op.args.field))},`], []))}`,
+        ]
+      : newColumnSteps(ctx, facts);
     if (db === "mysql") steps.push(`Or, instead of these steps, run this change with an online schema-change tool (${onlineSchemaChangeTools(ctx.state.hasForeignKeys(model))}) and keep the migration state-only.`);
     ctx.report({
       range: ctx.op.range,
