@@ -99,8 +99,18 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     ];
     if (op.kind === "RenameField") {
       const newName = literalString(op.args.new_name) as string;
+      // A later AlterField of the renamed field without db_column would move the column to the
+      // new name after all (galaxy_ng 0051): it needs the pin too.
+      const top = ctx.parent ?? op;
+      const laterAlter = ctx.migration.operations.find(
+        (o) => o.index > top.index && o.kind === "AlterField" && literalString(o.args.model_name)?.toLowerCase() === model.key && literalString(o.args.name) === newName && o.args.field?.kind === "call" && !("db_column" in o.args.field.kwargs),
+      );
       help.push(
-        `1. Keep the column and rename only the attribute: set \`db_column=${py(oldColumn)}\` on the field, so Django emits no SQL for the rename:\n${alterFieldSnippet(model.key, fieldName, pinned)}\n${code(`migrations.RenameField(model_name=${py(model.key)}, old_name=${py(fieldName)}, new_name=${py(newName)})`)}`,
+        `1. Keep the column and rename only the attribute: set \`db_column=${py(oldColumn)}\` on the field, so Django emits no SQL for the rename:\n${alterFieldSnippet(model.key, fieldName, pinned)}\n${code(`migrations.RenameField(model_name=${py(model.key)}, old_name=${py(fieldName)}, new_name=${py(newName)})`)}${
+          laterAlter?.args.field
+            ? `\n   The \`AlterField\` of \`${newName}\` later in this migration needs it too, or it renames the column after all:\n${alterFieldSnippet(model.key, newName, fieldWith(laterAlter.args.field, { db_column: py(oldColumn) }))}`
+            : ""
+        }`,
         `2. If the database column must change name too, expand and contract instead: add \`${newColumn}\` as a new nullable column, write both from the code, backfill in batches, switch reads, stop writing \`${oldColumn}\`, then drop it in a post-deploy migration.`,
       );
     } else {
