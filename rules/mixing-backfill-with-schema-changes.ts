@@ -352,6 +352,17 @@ migrations.RunSQL("UPDATE library_book SET isbn = '' WHERE isbn IS NULL", revers
     // Every lock taken before is held; the nearest change is named (the one a backfill between
     // changes most likely prepares or follows), with a count of the others.
     if (backfill !== null && progress.latest) report(ctx, ctx.report, { what: backfill, range: op.range }, progress.latest, true, progress.earlier, progress.held);
+    // A RunSQL that takes a table lock itself (`LOCK TABLE ... IN ACCESS EXCLUSIVE MODE`) and then
+    // moves data holds that lock through the data move (galaxy_ng 0012): as if two operations.
+    else if (backfill !== null && op.kind === "RunSQL" && op.executedBy === undefined) {
+      const statements = parsedStatements(ctx.sql(op)?.forward);
+      const lockAt = statements.findIndex((s) => s.fact.kind === "lock-table" && s.fact.table !== null);
+      const lockFact = lockAt >= 0 ? statements[lockAt]?.fact : undefined;
+      const lock = lockFact ? locksOf(ctx).find((l) => l.table === lockFact.table && !l.atEnd) : undefined;
+      if (lockFact && lock && statements.slice(lockAt + 1).some((s) => ["insert", "update", "delete"].includes(s.fact.kind))) {
+        report(ctx, ctx.report, { what: backfill, range: op.range }, { op, what: `its own \`LOCK TABLE\` on \`${lock.table}\``, lock, needs: null }, true);
+      }
+    }
     const change = schemaChangeOf(ctx, progress.waiting.length > 0);
     if (change) {
       for (const lock of locksOf(ctx)) {

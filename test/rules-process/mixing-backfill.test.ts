@@ -257,4 +257,14 @@ describe(RULE, () => {
     const touching = body.replace('    logger.info("step at %s", time.time())', '    logger.info("step at %s", time.time())\n    apps.get_model("library", "Book").objects.update(pages=0)');
     expect(await findings({ "0002_mixed.py": touching })).toHaveLength(1);
   });
+
+  it("holds a RunSQL's data move against its own LOCK TABLE before it (galaxy_ng 0012)", async () => {
+    const both = sql("LOCK TABLE library_book IN ACCESS EXCLUSIVE MODE; UPDATE library_book SET pages = 0 WHERE pages IS NULL;");
+    expect((await findings({ "0002_mixed.py": migration("0001_initial", [both]) })).map((f) => f.message)).toEqual([
+      "`RunSQL` UPDATE backfills data while its own `LOCK TABLE` on `library_book` earlier in this atomic migration still holds its lock.",
+    ]);
+    // The data move before the lock is not under it.
+    const after = sql("UPDATE library_book SET pages = 0 WHERE pages IS NULL; LOCK TABLE library_book IN ACCESS EXCLUSIVE MODE;");
+    expect(await findings({ "0002_mixed.py": migration("0001_initial", [after]) })).toEqual([]);
+  });
 });
