@@ -59,6 +59,8 @@ export interface ReleasePlan {
 
 /** Operations that remove what the old release still uses: the contract half of expand/contract. */
 const CONTRACT_KINDS = new Set(["RemoveField", "DeleteModel"]);
+/** Operations that add what the new release reads: they cannot wait until after the deploy. */
+const EXPAND_KINDS = new Set(["CreateModel", "AddField", "RenameField", "RenameModel", "AlterModelTable"]);
 /** Findings that mean a step drops something in use. */
 const CONTRACT_RULES = new Set(["dropping-column", "dropping-table", "runsql-dropping-column", "runsql-dropping-table"]);
 
@@ -148,7 +150,14 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
       reason = `marked ${stage === "post" ? "post-deploy" : stage === "always" ? "safe at any time" : "pre-deploy"} (${markerName(m)})`;
     } else if (contract.length > 0 || contractFinding) {
       stage = "post";
-      reason = `contract step (${contract.length ? contract.map(describeOperation).join(", ") : contractFinding?.rule}): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy`;
+      // With what the new release needs in the same migration (djangoproject.com accounts 0005:
+      // a column dropped and a table created), no one stage is right: it has to be split.
+      const expand = databaseOperations(m.operations).filter((op) => EXPAND_KINDS.has(op.kind) && !(op.kind === "CreateModel" && createsNoTable(op)));
+      const contractText = contract.length ? contract.map(describeOperation).join(", ") : contractFinding?.rule;
+      reason =
+        expand.length > 0
+          ? `contract step (${contractText}) mixed with an expand step the new release needs (${expand.map(describeOperation).join(", ")}): split it, the expand operations into a migration before the deploy and the contract ones into one marked post-deploy`
+          : `contract step (${contractText}): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy`;
     } else if (target.markerStyle === "safemigrate" && target.defaultStage !== "post") {
       stage = "always";
       reason = "unmarked, so `Safe.always()` (django-safemigrate's default): `safemigrate` runs it before the new release starts";

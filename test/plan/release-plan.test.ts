@@ -105,3 +105,23 @@ describe("proxy and unmanaged models", () => {
     expect(analysis.result.diagnostics).toEqual([]);
   });
 });
+
+describe("a migration that mixes a contract step with an expand step", () => {
+  // djangoproject.com accounts 0005: a column dropped and a table the new release needs created
+  // in one migration. Post-deploy, the new release would run without the table: split it.
+  const accounts = appProjects("plan-mixed");
+  const dir = accounts("accounts", {
+    "0001_initial": migrationSource("accounts", null, ['migrations.CreateModel(name="Profile", fields=[("id", models.BigAutoField(primary_key=True, serialize=False)), ("trac_username", models.CharField(max_length=150))])']),
+    "0002_mixed": migrationSource("accounts", "0001_initial", [
+      'migrations.RemoveField(model_name="profile", name="trac_username")',
+      'migrations.CreateModel(name="TracAccount", fields=[("id", models.BigAutoField(primary_key=True, serialize=False))])',
+    ]),
+  });
+
+  it("is to be split, not marked post-deploy whole", async () => {
+    const plan = buildReleasePlan(await analyze(["."], { cwd: dir }));
+    expect(plan.postDeploy.map((s) => s.reason)).toEqual([
+      "contract step (RemoveField profile.trac_username) mixed with an expand step the new release needs (CreateModel TracAccount): split it, the expand operations into a migration before the deploy and the contract ones into one marked post-deploy",
+    ]);
+  });
+});
