@@ -205,7 +205,10 @@ const STRING_PREFIX = /^([A-Za-z]*)['"]/;
 const VALID_PREFIX = /^(?:[rRuUbBfFtT]|[rR][bBfFtT]|[bBfFtT][rR])?$/;
 
 /** Node types every file is checked for. */
-const ALWAYS = ["print_statement", "exec_statement", "<>", "raise_statement", "argument_list", "import_from_statement", "block", "named_expression", "as_pattern"];
+const ALWAYS = ["print_statement", "exec_statement", "<>", "raise_statement", "argument_list", "import_from_statement", "block", "named_expression", "as_pattern", "try_statement"];
+
+/** The clauses one of which a `try` needs: tree-sitter accepts a `try:` block alone (a file cut after it). */
+const TRY_ENDINGS = new Set(["except_clause", "except_group_clause", "finally_clause"]);
 
 /**
  * Where CPython's grammar takes `x as y` (tree-sitter's `as_pattern`), by the type of its parent:
@@ -377,6 +380,9 @@ export function python3Violations(root: SyntaxNode, source: string, limit = 20):
         break;
       case "as_pattern":
         if (!asAllowed(node)) add(node, "`as` outside `with`, `except` and `case`: invalid syntax");
+        break;
+      case "try_statement":
+        if (!node.children.some((c) => TRY_ENDINGS.has(c.type))) add(node, "expected 'except' or 'finally' block");
         break;
       case "block":
         blocks.push(node);

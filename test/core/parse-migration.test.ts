@@ -1087,6 +1087,14 @@ models.IntegerField(null=True)),
     }
   });
 
+  it("reports a try without except or finally, which tree-sitter accepts (a file cut after it, fuzz slice case 331)", () => {
+    // CPython: "expected 'except' or 'finally' block".
+    expect(parse("class Migration:\n    operations = []\n    try:\n        import x\n").syntaxErrors.map((e) => e.message)).toEqual(["expected 'except' or 'finally' block"]);
+    for (const ending of ["except ImportError:\n        pass\n", "finally:\n        pass\n", "except* ValueError:\n        pass\n"]) {
+      expect(parse(`class Migration:\n    try:\n        import x\n    ${ending}`).syntaxErrors, ending).toEqual([]);
+    }
+  });
+
   it.each([
     ["class A:\n    x = f(a=\nb\n", ["expected an indented block", "invalid syntax at `x = f(a=`"]],
     ["class A:\n    x = f(a=\nb c)", ["expected an indented block", "invalid syntax at `x = f(a=`", "invalid syntax at `b c)`"]],
