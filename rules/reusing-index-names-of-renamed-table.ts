@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { parsedStatements } from "../src/engine/sql-facts-for-operation.js";
 import { code, likeIndexOpclass, py, runSqlLines, sqlIdent } from "../src/advice/snippets.js";
-import { defaultTableName, dictOf, djangoIndexName, isColumnless, literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { defaultTableName, dictOf, djangoIndexName, isColumnless, literalBool, literalString, type ModelState } from "../src/state/model-state.js";
 
 /**
  * The names of the indexes Django makes for a model on `table` itself (not those its `Meta`
@@ -24,7 +24,11 @@ function generatedIndexNames(
     if (field.dbIndex && !unique) names.set(djangoIndexName(table, [column]), `the index of \`${model.name}.${field.name}\``);
     if (pg && (field.dbIndex || unique) && likeIndexOpclass(field)) names.set(djangoIndexName(table, [column], "_like"), `the \`_like\` index of \`${model.name}.${field.name}\``);
   }
-  const columns = (set: string[]) => set.map((name) => (model.fields.get(name) ? (ctx.columnOf(model.fields.get(name) as FieldState) ?? name) : name));
+  const columns = (set: string[]) =>
+    set.map((name) => {
+      const field = model.fields.get(name);
+      return (field && ctx.columnOf(field)) ?? name;
+    });
   const inOnly = (set: string[]) => !only || only.together.some((t) => t.join() === set.join());
   for (const set of model.indexTogether) if (inOnly(set)) names.set(djangoIndexName(table, columns(set), "_idx"), `the \`index_together\` index (${set.join(", ")}) of \`${model.name}\``);
   for (const set of model.uniqueTogether) if (inOnly(set)) names.set(djangoIndexName(table, columns(set), "_uniq"), `the \`unique_together\` index (${set.join(", ")}) of \`${model.name}\``);

@@ -47,41 +47,35 @@ function isSwappableUser(op: Operation): boolean {
   return options?.kind === "dict" && options.entries.some((e) => e.key.kind === "str" && e.key.value === "swappable");
 }
 
-/** Whether a value anywhere in an operation's arguments is `settings.AUTH_USER_MODEL`. */
-function namesSetting(value: PyValue): boolean {
+/** Whether `test` holds for a value or anything nested in it (call arguments, items, dict values). */
+function anyNested(value: PyValue, test: (value: PyValue) => boolean): boolean {
+  if (test(value)) return true;
   switch (value.kind) {
-    case "name":
-      return value.name.endsWith(`.${SETTING}`) || value.name === SETTING;
     case "call":
-      return value.args.some(namesSetting) || Object.values(value.kwargs).some(namesSetting);
+      return value.args.some((v) => anyNested(v, test)) || Object.values(value.kwargs).some((v) => anyNested(v, test));
     case "list":
     case "tuple":
     case "set":
-      return value.items.some(namesSetting);
+      return value.items.some((v) => anyNested(v, test));
     case "dict":
-      return value.entries.some((e) => namesSetting(e.value));
+      return value.entries.some((e) => anyNested(e.value, test));
     default:
       return false;
   }
 }
 
+/** Whether a value anywhere in an operation's arguments is `settings.AUTH_USER_MODEL`. */
+function namesSetting(value: PyValue): boolean {
+  return anyNested(value, (v) => v.kind === "name" && (v.name.endsWith(`.${SETTING}`) || v.name === SETTING));
+}
+
 /** Whether a value anywhere in an operation's arguments is a relation to `auth.User` by name. */
 function pointsAtAuthUser(value: PyValue): boolean {
-  switch (value.kind) {
-    case "call": {
-      const to = value.kwargs.to ?? (/(ForeignKey|OneToOneField|ManyToManyField|ForeignObject)$/.test(value.callee) ? value.args[0] : undefined);
-      if (to?.kind === "str" && to.value.toLowerCase() === "auth.user") return true;
-      return value.args.some(pointsAtAuthUser) || Object.values(value.kwargs).some(pointsAtAuthUser);
-    }
-    case "list":
-    case "tuple":
-    case "set":
-      return value.items.some(pointsAtAuthUser);
-    case "dict":
-      return value.entries.some((e) => pointsAtAuthUser(e.value));
-    default:
-      return false;
-  }
+  return anyNested(value, (v) => {
+    if (v.kind !== "call") return false;
+    const to = v.kwargs.to ?? (/(ForeignKey|OneToOneField|ManyToManyField|ForeignObject)$/.test(v.callee) ? v.args[0] : undefined);
+    return to?.kind === "str" && to.value.toLowerCase() === "auth.user";
+  });
 }
 
 function* allOperations(ops: readonly Operation[]): Generator<Operation> {
