@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
     const type = key ? callClassText(key.call) : "the default auto field";
     ctx.report({
       range: key?.call.range ?? op.range,
-      message: `The new model \`${model}\` has ${key ? `a ${type} primary key \`${keyName}\`` : "no explicit primary key (Django adds an integer `id`)"}, not a UUID.`,
+      message: `The new model \`${model}\` has ${key ? `${/^`[AEIOU]/.test(type) ? "an" : "a"} ${type} primary key \`${keyName}\`` : "no explicit primary key (Django adds an integer `id`)"}, not a UUID.`,
       help: [
         "The project's policy (this rule is selected) is UUID primary keys for new tables: integer ids leak row counts, cannot be generated before the INSERT, and changing a key type later rewrites the table and every table referencing it.",
         `1. Declare the key as a UUID in the model, and in this migration:\n${code(`(${py(keyName)}, models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),`)}`,

@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import type { PyValue } from "../src/model/types.js";
+import type { Operation, PyValue } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
@@ -97,12 +97,14 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     const help = [
       `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
     ];
+    // A later AlterField of the renamed field needs the pin too: the fix edits only this operation.
+    let laterAlter: Operation | undefined;
     if (op.kind === "RenameField") {
       const newName = literalString(op.args.new_name) as string;
       // A later AlterField of the renamed field without db_column would move the column to the
       // new name after all (galaxy_ng 0051): it needs the pin too.
       const top = ctx.parent ?? op;
-      const laterAlter = ctx.migration.operations.find(
+      laterAlter = ctx.migration.operations.find(
         (o) => o.index > top.index && o.kind === "AlterField" && literalString(o.args.model_name)?.toLowerCase() === model.key && literalString(o.args.name) === newName && o.args.field?.kind === "call" && !("db_column" in o.args.field.kwargs),
       );
       help.push(
@@ -124,7 +126,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
       message: `${renameCause(op.kind, oldField, newField)} \`${model.name}.${fieldName}\`${oldField.relation && !newField.relation ? ` into a \`${newField.type}\`` : !oldField.relation && newField.relation ? " into a foreign key" : ""} renames column \`${table}.${oldColumn}\` to \`${newColumn}\` while the old release still uses it.`,
       help,
       related: oldField.origin ? [ctx.relatedAt(oldField.origin, `\`${model.name}.${fieldName}\` was last defined here`)] : undefined,
-      fix: pinColumnFix(ctx, model, fieldName, oldField, pinned),
+      fix: laterAlter ? undefined : pinColumnFix(ctx, model, fieldName, oldField, pinned),
     });
   },
 };
