@@ -167,8 +167,9 @@ export const addingForeignKeyConstraint: Rule = {
       { atomic: true },
     )}`;
     const help: string[] = pinned ? [pinnedColumnNote(pinned, table)] : [];
-    // A plain column turned into an indexed foreign key also gets its index: that finding's recipe builds it.
-    // Django indexes neither a unique nor a primary-key column (`_field_should_be_indexed`): a one-to-one field has its unique constraint (galaxy_ng 0011).
+    // A plain column turned into an indexed foreign key also gets its index (that finding's recipe
+    // builds it); not a unique or primary-key column, which Django does not index
+    // (`_field_should_be_indexed`): a one-to-one field has its unique constraint (galaxy_ng 0011).
     if (mode === "enable" && ctx.target.database === "postgresql" && after.dbIndex && !after.unique && !after.primaryKey && relation.kind !== "o2o" && !before?.dbIndex) {
       help.push("The same `AlterField` builds the foreign key's index, which this recipe leaves out: `adding-index-non-concurrently`'s recipe builds it concurrently. Follow both, each in a migration of its own (the state change they repeat is a no-op the second time).");
     }

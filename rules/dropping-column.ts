@@ -1,4 +1,4 @@
-import { orderColumnChange } from "../src/engine/resolved-operation.js";
+import { laterInMigration, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { columnOf, fieldFromCall, isAutoIncrement, isColumnless, literalString, type ModelState } from "../src/state/model-state.js";
 import {
@@ -75,9 +75,8 @@ function renamedOnto(ctx: OperationContext, model: ModelState, name: string, col
  */
 function addedOnto(ctx: OperationContext, model: ModelState, column: string | null): { name: string; call: PyValue } | null {
   if (column === null) return null;
-  const top = ctx.parent ?? ctx.op;
-  for (const op of ctx.migration.operations) {
-    if (op.index <= top.index || op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
+  for (const op of laterInMigration(ctx)) {
+    if (op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
     const name = literalString(op.args.name);
     const call = op.args.field;
     if (!name || call?.kind !== "call") continue;

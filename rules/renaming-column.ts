@@ -1,6 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
+import { laterInMigration } from "../src/engine/resolved-operation.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
@@ -97,15 +98,14 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     const help = [
       `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
     ];
-    // A later AlterField of the renamed field needs the pin too: the fix edits only this operation.
+    // A later AlterField of the renamed field (the fix edits only this operation).
     let laterAlter: Operation | undefined;
     if (op.kind === "RenameField") {
       const newName = literalString(op.args.new_name) as string;
       // A later AlterField of the renamed field without db_column would move the column to the
       // new name after all (galaxy_ng 0051): it needs the pin too.
-      const top = ctx.parent ?? op;
-      laterAlter = ctx.migration.operations.find(
-        (o) => o.index > top.index && o.kind === "AlterField" && literalString(o.args.model_name)?.toLowerCase() === model.key && literalString(o.args.name) === newName && o.args.field?.kind === "call" && !("db_column" in o.args.field.kwargs),
+      laterAlter = laterInMigration(ctx).find(
+        (o) => o.kind === "AlterField" && literalString(o.args.model_name)?.toLowerCase() === model.key && literalString(o.args.name) === newName && o.args.field?.kind === "call" && !("db_column" in o.args.field.kwargs),
       );
       help.push(
         `1. Keep the column and rename only the attribute: set \`db_column=${py(oldColumn)}\` on the field, so Django emits no SQL for the rename:\n${alterFieldSnippet(model.key, fieldName, pinned)}\n${code(`migrations.RenameField(model_name=${py(model.key)}, old_name=${py(fieldName)}, new_name=${py(newName)})`)}${

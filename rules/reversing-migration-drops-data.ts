@@ -1,4 +1,5 @@
 import { droppedLater } from "../src/engine/dropped-later.js";
+import { laterInMigration } from "../src/engine/resolved-operation.js";
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import {
@@ -38,9 +39,7 @@ function collectStrings(value: PyValue | undefined, out: string[]): string[] {
  * runs before its reversal: that is the documented way to make a reversal succeed.
  */
 function reversePreparedLater(ctx: OperationContext, table: string): boolean {
-  const top = ctx.parent ?? ctx.op;
-  const later = ctx.migration.operations.filter((o) => o.index > top.index);
-  return later.some((o) => {
+  return laterInMigration(ctx).some((o) => {
     if (o.kind === "RunPython") return o.args.reverse_code !== undefined && o.args.reverse_code.kind !== "none" && !isRunPythonNoop(o.args.reverse_code);
     if (o.kind === "RunSQL") return collectStrings(o.args.reverse_sql, []).some((sql) => sql.toLowerCase().includes(table.toLowerCase()));
     return false;

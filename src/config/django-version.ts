@@ -33,8 +33,7 @@ function parseVersion(text: string): Version | null {
   return [Number(match[1]), minor];
 }
 
-/** The later of two versions (the first when they are equal). */
-export function maxVersion(a: Version | null, b: Version | null): Version | null {
+function maxVersion(a: Version | null, b: Version | null): Version | null {
   if (!a) return b;
   if (!b) return a;
   return a[0] > b[0] || (a[0] === b[0] && a[1] >= b[1]) ? a : b;

@@ -198,6 +198,15 @@ export function constrainedForeignKeys(
 }
 
 /**
+ * The top-level operations of the migration after this one (after the `SeparateDatabaseAndState`
+ * holding it, for one inside): Django applies them after it and unapplies them before it.
+ */
+export function laterInMigration(ctx: OperationContext): Operation[] {
+  const top = ctx.parent ?? ctx.op;
+  return ctx.migration.operations.filter((o) => o.index > top.index);
+}
+
+/**
  * Whether the operation runs SQL. The engine shows third-party operations that do their database
  * side "safely" (django-pg-migration-tools' `Safer*`) as state-only, so that long-lock rules stay
  * quiet; they still run their brief ALTER TABLE steps (which queue on a hot table) and their index

@@ -8,9 +8,8 @@ import path from "node:path";
 import type { AppInfo } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 
-/** An app relabelled from its migrations: its directory name and the label they use. */
+/** An app relabelled from its migrations: the label they use. */
 export interface InferredLabel {
-  directory: string;
   label: string;
   /** The app's directory, for the note. */
   dir: string;
@@ -35,11 +34,11 @@ export function labelsFromDependencies(apps: readonly AppInfo[], migrations: rea
     const names = new Set(own.map((m) => m.name));
     const deps = own.flatMap((m) => m.dependencies.filter((d) => !d.swappable && !d.name.startsWith("__")));
     if (deps.some((d) => d.app === app.label)) continue;
-    const candidates = new Set(deps.filter((d) => !known.has(d.app) && (d.app.endsWith(`_${app.label}`) || d.app.endsWith(app.label)) && d.app !== app.label).map((d) => d.app));
+    const candidates = new Set(deps.filter((d) => !known.has(d.app) && d.app.endsWith(app.label) && d.app !== app.label).map((d) => d.app));
     if (candidates.size !== 1) continue;
     const label = [...candidates][0] as string;
     if (!deps.filter((d) => d.app === label).every((d) => names.has(d.name))) continue;
-    inferred.push({ directory: app.label, label, dir: app.dir });
+    inferred.push({ label, dir: app.dir });
     known.add(label);
     app.label = label;
     for (const m of own) {

@@ -91,16 +91,19 @@ function* allOperations(ops: readonly Operation[]): Generator<Operation> {
  * Null too when no migration refers to `settings.AUTH_USER_MODEL`: then it changes nothing.
  */
 export function inferAuthUserModel(migrations: readonly MigrationFacts[]): InferredUserModel | null {
-  // The setting is referred to by a swappable dependency, or by a relation alone in the user
-  // model's own app, where makemigrations writes no such dependency (galaxy_ng 0001).
-  const refers = (m: MigrationFacts) => m.dependencies.some((d) => d.swappable === SETTING) || [...allOperations(m.operations)].some((op) => Object.values(op.args).some(namesSetting));
-  if (!migrations.some(refers)) return null;
   const candidates = new Map<string, InferredUserModel>();
   const dependsOnSetting = new Set<string>();
+  // The setting is referred to by a swappable dependency, or by a relation alone in the user
+  // model's own app, where makemigrations writes no such dependency (galaxy_ng 0001).
+  let refers = false;
   for (const m of migrations) {
-    if (m.dependencies.some((d) => d.swappable === SETTING)) dependsOnSetting.add(m.app);
+    if (m.dependencies.some((d) => d.swappable === SETTING)) {
+      dependsOnSetting.add(m.app);
+      refers = true;
+    }
     for (const op of allOperations(m.operations)) {
       if (Object.values(op.args).some(pointsAtAuthUser)) return null;
+      if (!refers && Object.values(op.args).some(namesSetting)) refers = true;
       if (op.kind !== "CreateModel" || op.args.name?.kind !== "str" || isSwappableUser(op)) continue;
       const names = fieldNames(op);
       if (!names.has("password") || !names.has("last_login")) continue;
@@ -109,6 +112,7 @@ export function inferAuthUserModel(migrations: readonly MigrationFacts[]): Infer
       if (!candidates.has(key)) candidates.set(key, { model, migration: m.id });
     }
   }
+  if (!refers) return null;
   const found = [...candidates.values()].filter((c) => !dependsOnSetting.has(c.model.split(".")[0] ?? ""));
   return found.length === 1 && candidates.size === 1 ? (found[0] ?? null) : null;
 }

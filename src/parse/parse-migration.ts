@@ -601,8 +601,10 @@ function readFunction(ctx: Ctx, node: SyntaxNode): FunctionFacts {
       const module = imp.childForFieldName("module_name")?.text ?? "";
       for (const name of imp.childrenForFieldName("name")) if (modelModule(module, name.text)) modelImports.push(name.text);
     }
-    // `X = apps.get_model(...)`: the historical model under a name an import may also bind (Tandoor cookbook 0157).
-    for (const assignment of body.descendantsOfType("assignment")) {
+    // `X = apps.get_model(...)`: the historical model under a name an import may also bind (Tandoor
+    // cookbook 0157). Looked for only in functions that call it (or have more calls than are kept).
+    const getsModels = calls.length >= 500 || calls.some((c) => c.endsWith(".get_model"));
+    for (const assignment of getsModels ? body.descendantsOfType("assignment") : []) {
       const left = assignment.childForFieldName("left");
       const right = assignment.childForFieldName("right");
       const callee = right?.type === "call" ? right.childForFieldName("function") : null;

@@ -357,10 +357,10 @@ export function createsNoTable(op: Operation): boolean {
  * for an unmanaged model too (Django creates no table for it).
  */
 export function createModelTable(op: Operation, app: string, managed = false): string | null {
-  if (managed ? createsNoTable(op) : literalBool(dictOf(op.args.options).proxy) === true) return null;
+  const options = dictOf(op.args.options);
+  if (managed ? createsNoTable(op) : literalBool(options.proxy) === true) return null;
   const name = literalString(op.args.name);
   if (!name) return null;
-  const options = dictOf(op.args.options);
   if (options.db_table && literalString(options.db_table) === null) return null;
   return literalString(options.db_table) ?? defaultTableName(app, name.toLowerCase());
 }
@@ -368,10 +368,9 @@ export function createModelTable(op: Operation, app: string, managed = false): s
 /**
  * Field classes with no column of their own: `ForeignObject` joins on columns other fields have
  * (its `db_type` is None, so `add_field` and `remove_field` emit nothing; Arches 11726), and
- * contenttypes' `GenericRelation`, a `ForeignObject` too.
+ * contenttypes' `GenericRelation`, a `ForeignObject` too; Django 5.2's `CompositePrimaryKey` names
+ * the columns of other fields and has none of its own (djangoproject.com tracdb 0003's `pk`).
  */
-// Django 5.2's CompositePrimaryKey names the columns of other fields: it has none of its own
-// (djangoproject.com tracdb 0003's `pk`).
 const COLUMNLESS_FIELDS = new Set(["ForeignObject", "GenericRelation", "CompositePrimaryKey"]);
 
 /** Whether a field has no column and no join table: nothing in the database (a `ForeignObject`). */
