@@ -77,6 +77,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS403", name: "runpython-importing-models", optIn: false },
   { code: "RS404", name: "mixing-backfill-with-schema-changes", optIn: false },
   { code: "RS405", name: "runpython-updating-all-rows", optIn: false },
+  { code: "RS406", name: "running-non-atomic-runpython-in-atomic-migration", optIn: false },
   { code: "RS501", name: "multiple-leaf-migrations", optIn: false },
   { code: "RS503", name: "adding-in-post-deploy-migration", optIn: false },
   { code: "RS502", name: "mixing-deploy-stages", optIn: false },

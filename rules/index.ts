@@ -76,6 +76,7 @@ import { runsqlWithoutReverseSql } from "./runsql-without-reverse-sql.js";
 import { runpythonImportingModels } from "./runpython-importing-models.js";
 import { mixingBackfillWithSchemaChanges } from "./mixing-backfill-with-schema-changes.js";
 import { runpythonUpdatingAllRows } from "./runpython-updating-all-rows.js";
+import { runningNonAtomicRunpythonInAtomicMigration } from "./running-non-atomic-runpython-in-atomic-migration.js";
 import { multipleLeafMigrations } from "./multiple-leaf-migrations.js";
 import { addingInPostDeployMigration } from "./adding-in-post-deploy-migration.js";
 import { mixingDeployStages } from "./mixing-deploy-stages.js";
@@ -177,6 +178,7 @@ export const rules: Rule[] = [
   runpythonImportingModels,
   mixingBackfillWithSchemaChanges,
   runpythonUpdatingAllRows,
+  runningNonAtomicRunpythonInAtomicMigration,
   multipleLeafMigrations,
   addingInPostDeployMigration,
   mixingDeployStages,
