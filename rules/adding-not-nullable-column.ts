@@ -1,5 +1,5 @@
 import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
-import { fieldOperation, orderColumnChange } from "../src/engine/resolved-operation.js";
+import { fieldOperation, laterInMigration, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { autoTimestamp, declaredClass, literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
 import { columnTypeOf } from "./changing-column-type.js";
@@ -58,6 +58,15 @@ function orderColumnAdded(ctx: OperationContext): void {
   });
 }
 
+/** Whether a later `AlterField` of the migration makes the field unique (or its primary key). */
+function uniqueLater(ctx: OperationContext, modelKey: string, name: string): boolean {
+  return laterInMigration(ctx).some((o) => {
+    if (o.kind !== "AlterField" || literalString(o.args.model_name)?.toLowerCase() !== modelKey || literalString(o.args.name) !== name) return false;
+    const field = o.args.field;
+    return field?.kind === "call" && (literalBool(field.kwargs.unique) === true || literalBool(field.kwargs.primary_key) === true);
+  });
+}
+
 /** RS105: `AddField` of a NOT NULL column without `db_default` on an existing table. */
 export const addingNotNullableColumn: Rule = {
   meta: {
@@ -72,7 +81,7 @@ export const addingNotNullableColumn: Rule = {
       what: "Flags `AddField` of a field with `null=False` and no `db_default` on an existing managed table (many-to-many and generated fields have no such column; on PostgreSQL, not a field with a default whose column a later operation of the same atomic migration gives a database default: `RunSQL` with `ALTER COLUMN ... SET DEFAULT`, or django-add-default-value's `AddDefaultValue`), and `AlterOrderWithRespectTo` that turns `order_with_respect_to` on for such a table: Django then adds the model's `_order` column, NOT NULL, the same way. On MySQL a `TextField`, `BinaryField` or `JSONField` added with a default is not flagged: Django 4.2 on MySQL 8.0.13+ leaves its `DEFAULT (...)` in place (`skip_default_on_alter`; MariaDB, where Django drops it, is not told apart).",
       why: "Django fills existing rows with the Python `default` and then drops the database default again, so the column ends up NOT NULL with no default. The old release does not know the column, so each of its INSERTs fails with a NOT NULL violation until it is replaced. Without any default the migration itself fails on a table with rows.",
       recipe: [
-        "Django 5.0+: give the field a database default with `db_default=...` (keep `default=` too if you like); the database then fills the column for the old release's INSERTs.",
+        "Django 5.0+: give the field a database default with `db_default=...` (keep `default=` beside it, as models.py has it: new instances then hold the value); the database then fills the column for the old release's INSERTs. Not for a unique column (or one a later operation of the migration makes unique): a constant default would repeat in the old release's second INSERT; add it nullable, backfill, and make it NOT NULL after the deploy.",
         "Before Django 5.0, on PostgreSQL: keep the `AddField` and give the column the same default in the database right after it, in the same atomic migration (`RunSQL('ALTER TABLE ... ALTER COLUMN ... SET DEFAULT ...')`, catalog-only): both commit together.",
         "Before Django 5.0, elsewhere (or for a default that is not a constant): add the field with `null=True`, deploy, backfill in batches, then make it NOT NULL in a post-deploy migration (see setting-column-not-null).",
         "`AlterOrderWithRespectTo`: `_order` is Django's own field and takes no `db_default`. Put the operation in the `state_operations` of a `SeparateDatabaseAndState` whose `database_operations` add the column with a default that stays: `RunSQL('ALTER TABLE ... ADD COLUMN \"_order\" integer DEFAULT 0 NOT NULL')`.",
@@ -147,12 +156,18 @@ export const addingNotNullableColumn: Rule = {
       );
     }
     if (setLater === "later-transaction") help.push(LATER_TRANSACTION);
-    const dbDefault = dbDefaultFor(filled);
-    const setDefault = ctx.target.database === "postgresql" && ctx.migration.atomic && filled ? setDefaultStep(table, column, filled, field.type) : null;
-    if (djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !filled)) {
+    // A unique column takes no constant database default: the old release's second INSERT would
+    // repeat the first one's value (La Suite people 0010 makes `Team.path` unique right after).
+    const unique = field.unique || uniqueLater(ctx, model.key, name);
+    if (unique) help.push(`\`${name}\` is unique${field.unique ? "" : " after a later operation of this migration"}, so no constant database default can fill it for the old release: its second INSERT would repeat the first one's value.`);
+    const dbDefault = unique ? null : dbDefaultFor(filled);
+    const setDefault = !unique && ctx.target.database === "postgresql" && ctx.migration.atomic && filled ? setDefaultStep(table, column, filled, field.type) : null;
+    if (!unique && djangoHas(ctx.target, 5, 0) && (dbDefault !== null || !filled)) {
       const value = dbDefault ?? "<value>";
+      // The Python default stays beside it, as in models.py (new instances hold the value, not a
+      // DatabaseDefault placeholder); a one-off default (`preserve_default=False`) was never there.
       help.push(
-        `1. Give the column a database default, so the database fills it for the old release:\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: value }, ["default"]))}${dbDefault === null ? "\n   Replace `<value>` with the value existing and old-release rows should get." : ""}`,
+        `1. Give the column a database default, so the database fills it for the old release:\n${addFieldSnippet(model.key, name, fieldWith(call, { db_default: value }, oneOff ? ["default"] : []))}${dbDefault === null ? "\n   Replace `<value>` with the value existing and old-release rows should get." : ""}`,
       );
     } else if (setDefault) {
       help.push(`1. ${setDefault}`);
@@ -165,7 +180,9 @@ export const addingNotNullableColumn: Rule = {
         `3. After the new release is live and always sets \`${name}\`, make it NOT NULL in a post-deploy migration${djangoHas(ctx.target, 4, 0) && ctx.target.database === "postgresql" ? " (on PostgreSQL via a validated CHECK constraint first, to avoid a long lock)" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(call, {}, oneOff ? ["null", "default"] : ["null"]))}`,
       );
       // db_default holds a constant or a database expression, not a Python callable (djangoproject.com checklists).
-      if (!djangoHas(ctx.target, 5, 0)) {
+      if (unique) {
+        // Said above.
+      } else if (!djangoHas(ctx.target, 5, 0)) {
         if (dbDefault !== null || !filled) help.push(`(Django ${ctx.target.django.join(".")} has no \`db_default\`; from Django 5.0, \`db_default=${dbDefault ?? "..."}\` does this in one step.)`);
       } else if (filled?.kind !== "list" && filled?.kind !== "tuple" && filled?.kind !== "dict") help.push(`(\`${defaultText}\` is evaluated in Python, so it has no database twin for \`db_default\`.)`);
     }

@@ -110,3 +110,29 @@ class Migration(migrations.Migration):
     expect(await found("postgresql")).toEqual(["Book.notes", "Book.tags", "Book.code"]);
   });
 });
+
+describe("the database default the recipe gives (La Suite meet 0007, people 0010)", () => {
+  it("keeps the field's Python default beside db_default, as models.py has it; a one-off default goes", async () => {
+    expect(await helpOf('migrations.AddField("book", "mode", models.CharField(default="screen", max_length=20))', [5, 0])).toContain(
+      'models.CharField(default="screen", max_length=20, db_default="screen")',
+    );
+    expect(await helpOf('migrations.AddField("book", "mode", models.CharField(default="screen", max_length=20), preserve_default=False)', [5, 0])).toContain(
+      'models.CharField(max_length=20, db_default="screen")',
+    );
+  });
+
+  it("gives a unique column no constant default, also when a later AlterField of the migration makes it unique", async () => {
+    for (const operations of [
+      'migrations.AddField("book", "path", models.CharField(default="", max_length=40, unique=True))',
+      'migrations.AddField("book", "path", models.CharField(default="", max_length=40), preserve_default=False),\n        migrations.AlterField("Book", "path", models.CharField(max_length=40, unique=True))',
+    ]) {
+      for (const django of [[4, 2], [5, 0]] as [number, number][]) {
+        const help = await helpOf(operations, django);
+        expect(help).toContain("no constant database default can fill it for the old release: its second INSERT would repeat the first one's value.");
+        expect(help).not.toContain("db_default=");
+        expect(help).not.toContain("SET DEFAULT");
+        expect(help).toContain("1. Add the column as nullable in this release:");
+      }
+    }
+  });
+});
