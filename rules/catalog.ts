@@ -29,6 +29,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS109", name: "adding-nullable-column-with-default", optIn: false },
   { code: "RS110", name: "changing-column-type", optIn: false },
   { code: "RS111", name: "changing-primary-key-type", optIn: false },
+  { code: "RS122", name: "removing-auto-increment", optIn: false },
   { code: "RS112", name: "narrowing-column", optIn: false },
   { code: "RS121", name: "changing-column-collation", optIn: false },
   { code: "RS113", name: "adding-column-with-callable-default", optIn: false },

@@ -76,6 +76,7 @@ import { runsqlWithoutReverseSql } from "./runsql-without-reverse-sql.js";
 import { runpythonImportingModels } from "./runpython-importing-models.js";
 import { mixingBackfillWithSchemaChanges } from "./mixing-backfill-with-schema-changes.js";
 import { runpythonUpdatingAllRows } from "./runpython-updating-all-rows.js";
+import { removingAutoIncrement } from "./removing-auto-increment.js";
 import { runningNonAtomicRunpythonInAtomicMigration } from "./running-non-atomic-runpython-in-atomic-migration.js";
 import { multipleLeafMigrations } from "./multiple-leaf-migrations.js";
 import { addingInPostDeployMigration } from "./adding-in-post-deploy-migration.js";
@@ -130,6 +131,7 @@ export const rules: Rule[] = [
   addingNullableColumnWithDefault,
   changingColumnType,
   changingPrimaryKeyType,
+  removingAutoIncrement,
   narrowingColumn,
   changingColumnCollation,
   addingColumnWithCallableDefault,

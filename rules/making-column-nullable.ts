@@ -1,7 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { fieldOperation } from "../src/engine/resolved-operation.js";
 import { dropsForeignKey } from "../src/engine/field-changes.js";
-import { literalString } from "../src/state/model-state.js";
+import { isAutoIncrement, literalString } from "../src/state/model-state.js";
 
 /**
  * RS120 (opt-in, H11): `AlterField` that drops NOT NULL on an existing column. Harmless for the
@@ -46,6 +46,8 @@ export const makingColumnNullable: Rule = {
     if (!resolved || ctx.op.kind !== "AlterField" || !resolved.before) return;
     const { model, name, before, after } = resolved;
     if (before.null !== false || after.null !== true || before.relation?.kind === "m2m") return;
+    // An auto-increment key that stops being one: removing-auto-increment says what the old release gets (NULL ids).
+    if (isAutoIncrement(before) && !isAutoIncrement(after) && ctx.target.database === "postgresql") return;
     // The expand step before a state-only removal of the same field in this migration.
     const removedLater = ctx.migration.operations.some(
       (op) =>
