@@ -24,7 +24,7 @@ import { partitionedBecause, partitionedOrigin, partitionedTable, type Partition
 import { fieldOperation, renamedField } from "../src/engine/resolved-operation.js";
 import { databaseChanges, dropsForeignKey } from "../src/engine/field-changes.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
-import { pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
+import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
 import { fillsExistingRows } from "./reversing-migration-fails.js";
 import { columnTypeOf, formatColumnType, NOT_NULL_NOTE, notNullWithoutScan } from "./changing-column-type.js";
 
@@ -134,6 +134,7 @@ export const addingForeignKeyConstraint: Rule = {
     // A plain column turned into a foreign key moves to `<name>_id` (DefectDojo dojo 0106): the
     // recipe keeps the column where it is, as renaming-column advises.
     const pinned = mode === "enable" && "call" in found ? pinnedColumnChange(ctx, found) : null;
+    const renamesColumn = pinned !== null || (mode === "enable" && movesColumnBack(ctx, found));
     const after = pinned?.after ?? given;
     const stateOperation = pinned?.source ?? operationSource(ctx.op);
     const relation = given.relation;
@@ -166,7 +167,7 @@ export const addingForeignKeyConstraint: Rule = {
       [runSqlLines(`ALTER TABLE ${sqlIdent(table)} VALIDATE CONSTRAINT ${sqlIdent(fk)};`, null)],
       { atomic: true },
     )}`;
-    const help: string[] = pinned ? [pinnedColumnNote(pinned, table)] : [];
+    const help: string[] = pinned ? [pinnedColumnNote(pinned, table)] : renamesColumn ? [movedBackNote(ctx, found, table)] : [];
     // A plain column turned into an indexed foreign key also gets its index (that finding's recipe
     // builds it); not a unique or primary-key column, which Django does not index
     // (`_field_should_be_indexed`): a one-to-one field has its unique constraint (galaxy_ng 0011).
@@ -414,7 +415,7 @@ export const addingForeignKeyConstraint: Rule = {
             : mode === "add"
               ? // Django adds the constraint inline (\`ADD COLUMN ... REFERENCES\`): the check runs under the ADD COLUMN's ACCESS EXCLUSIVE lock (pulpcore 0102).
                 `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked.`
-              : pinned && ctx.migration.atomic
+              : renamesColumn && ctx.migration.atomic
                 ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked (the column rename's ACCESS EXCLUSIVE lock is held).`
                 : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],

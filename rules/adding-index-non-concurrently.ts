@@ -1,6 +1,6 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
-import { pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
+import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
@@ -303,7 +303,7 @@ function fieldIndex(ctx: OperationContext): void {
     statements.push(...concurrentIndexStatements(partitioned, likeName, table, [column], { opclass: like.opclass }));
   }
   const isAdd = ctx.op.kind === "AddField";
-  const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : [])];
+  const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : movesColumnBack(ctx, found) ? [movedBackNote(ctx, found, table)] : [])];
   if (isAdd) {
     help.push(
       `Django adds the column and then builds the index at the end of the migration, while the ACCESS EXCLUSIVE lock from \`ADD COLUMN\` is still held, so in an atomic migration even reads of \`${table}\` wait for the build.`,
@@ -339,7 +339,7 @@ function fieldIndex(ctx: OperationContext): void {
   const what = ctx.op.args.field?.kind === "call" && ctx.op.args.field.kwargs.db_index ? "`db_index=True`" : spatial ? "its spatial index" : "its default index";
   ctx.report({
     range: ctx.op.range,
-    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : pinned && ctx.migration.atomic ? "reads and writes (the column rename's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,
+    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : (pinned || movesColumnBack(ctx, found)) && ctx.migration.atomic ? "reads and writes (the column rename's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
   });

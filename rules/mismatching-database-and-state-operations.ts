@@ -103,6 +103,26 @@ function keysOf(ctx: OperationContext, op: Operation): { what: string; keys: Key
   }
 }
 
+/**
+ * A state-side `RenameField` whose column a later state operation moves back (an `AlterField` of
+ * the renamed field with `db_column` set to the old column: ArchiveBox crawls 0014's pair, as
+ * adding-foreign-key-constraint's recipe keeps it): together they leave the column where it was,
+ * so the database side has nothing to do for it.
+ */
+function movedBackLater(ctx: OperationContext, op: Operation, later: Operation[]): boolean {
+  if (op.kind !== "RenameField") return false;
+  const model = ctx.model(literalString(op.args.model_name));
+  const oldName = literalString(op.args.old_name);
+  const newName = literalString(op.args.new_name);
+  const field = oldName ? model?.fields.get(oldName) : undefined;
+  if (!model || !field || !newName) return false;
+  const column = columnOf(field);
+  return later.some((o) => {
+    if (o.kind !== "AlterField" || literalString(o.args.model_name)?.toLowerCase() !== model.key || literalString(o.args.name) !== newName || !o.args.field) return false;
+    return columnOf(fieldFromCall(newName, o.args.field, model.app, model.key, null)) === column;
+  });
+}
+
 /** The keys the database side produces, or null when it cannot be read completely. */
 function databaseKeys(ctx: OperationContext, ops: Operation[]): Set<Key> | null {
   const out = new Set<Key>();
@@ -256,8 +276,8 @@ export const mismatchingDatabaseAndStateOperations: Rule = {
     const produced = databaseKeys(ctx, dbOps);
     if (!produced) return;
     const needs: Need[] = [];
-    for (const inner of stateOps) {
-      if (inner.unknown) continue;
+    for (const [i, inner] of stateOps.entries()) {
+      if (inner.unknown || movedBackLater(ctx, inner, stateOps.slice(i + 1))) continue;
       const keys = keysOf(ctx, inner);
       if (keys) needs.push({ op: inner, what: keys.what, keys: keys.keys });
     }

@@ -215,22 +215,45 @@ function renameCause(kind: string, before: FieldState, after: FieldState): strin
  * ACCESS EXCLUSIVE until the migration commits. Other rules' recipes for the same operation keep
  * the column where it is, as this rule's first step does: the altered field pinned to the old
  * column (`db_column`), as state and as the `AlterField` their state operations hold. Null when the
- * column does not move.
+ * column does not move, or moves back to where the migration found it.
  */
 export function pinnedColumnChange(
   ctx: OperationContext,
   found: { model: ModelState; name: string; before: FieldState | null; after: FieldState; call: PyValue },
 ): { column: string; renamedTo: string; after: FieldState; source: string } | null {
   if (ctx.op.kind !== "AlterField" || !found.before) return null;
-  const column = ctx.columnOf(found.before);
+  // The column as the migration found it: an earlier operation of the migration may have moved it
+  // already, and this one may move it back (ArchiveBox crawls 0014), which the old release never sees.
+  const since = found.before.columnBefore;
+  const current = ctx.columnOf(found.before);
+  const column = since?.migration === ctx.migration.id ? since.column : current;
   const renamedTo = ctx.columnOf(found.after);
-  if (!column || !renamedTo || column === renamedTo) return null;
+  if (!column || !renamedTo || current === renamedTo || column === renamedTo) return null;
   return {
     column,
     renamedTo,
     after: { ...found.after, dbColumn: column },
     source: alterFieldSource(found.model.key, found.name, fieldWith(found.call, { db_column: py(column) })),
   };
+}
+
+/**
+ * Whether an `AlterField` moves its column back to where the migration found it, after an earlier
+ * operation of the migration moved it (`pinnedColumnChange` is null then): still a rename, under
+ * ACCESS EXCLUSIVE, which the old release never sees.
+ */
+export function movesColumnBack(ctx: OperationContext, found: { before: FieldState | null; after: FieldState }): boolean {
+  if (ctx.op.kind !== "AlterField" || !found.before || found.before.columnBefore?.migration !== ctx.migration.id) return false;
+  const current = ctx.columnOf(found.before);
+  const renamedTo = ctx.columnOf(found.after);
+  return current !== renamedTo && found.before.columnBefore.column === renamedTo;
+}
+
+/** The help line of a finding on an `AlterField` that `movesColumnBack`: the recipe's SQL needs the earlier move out of the database too. */
+export function movedBackNote(ctx: OperationContext, found: { before: FieldState | null; after: FieldState }, table: string): string {
+  const current = found.before ? ctx.columnOf(found.before) : null;
+  const column = ctx.columnOf(found.after);
+  return `An earlier operation of this migration renamed \`${table}.${column}\` to \`${current}\`, and this \`AlterField\` renames it back (both under ACCESS EXCLUSIVE): put that operation in the \`state_operations\` too, so that the database keeps \`${column}\` throughout, as the recipe's SQL assumes.`;
 }
 
 /** The help line of a finding whose recipe keeps the column `pinnedColumnChange` found moving. */

@@ -69,6 +69,13 @@ export interface FieldState {
    */
   addedIn?: string;
   /**
+   * The column the field had when `migration` began, when an operation of that migration moved it
+   * (a `RenameField`, an `AlterField` that changes `db_column` or makes a foreign key of a plain
+   * field): a later `AlterField` that moves it back (ArchiveBox crawls 0014: `persona_id` renamed
+   * to `persona`, then `db_column="persona_id"`) renames nothing the old release sees.
+   */
+  columnBefore?: { migration: string; column: string | null };
+  /**
    * The tables the field's FOREIGN KEY constraint was named after (`<table>_<column>_<hash>_fk_<ref
    * table>_<ref column>`), when one of them was renamed since without Django making the constraint
    * again: PostgreSQL keeps a constraint's name through `ALTER TABLE ... RENAME`, and Django finds

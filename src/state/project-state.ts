@@ -404,6 +404,7 @@ export class ProjectState {
         const addedIn = op.kind === "AddField" ? ctx.migration : model.fields.get(name)?.addedIn;
         if (addedIn !== undefined) field.addedIn = addedIn;
         const previous = op.kind === "AlterField" ? model.fields.get(name) : undefined;
+        if (previous) keepColumnBefore(previous, field, ctx.migration);
         // An AlterField that makes the constraint again names it after the current tables.
         if (previous?.fkNamedFor && !dropsForeignKey(previous, field)) field.fkNamedFor = previous.fkNamedFor;
         if (this.hasTable(model)) {
@@ -446,6 +447,7 @@ export class ProjectState {
         // `ProjectState.rename_field` pops the field and re-adds it: it moves to the end.
         copy.fields.delete(oldName);
         const moved: FieldState = { ...field, name: newName, origin };
+        keepColumnBefore(field, moved, ctx.migration);
         // A new column name: Django drops the constraint and makes it again, named after the current tables.
         if (moved.fkNamedFor && columnOf(moved) !== columnOf(field)) delete moved.fkNamedFor;
         copy.fields.set(newName, moved);
@@ -598,6 +600,14 @@ export class ProjectState {
       }
     }
   }
+}
+
+/** Records on `after` the column `before` had when `migration` began, if the operation moves it (`FieldState.columnBefore`). */
+function keepColumnBefore(before: FieldState, after: FieldState, migration: string): void {
+  const since = before.columnBefore?.migration === migration ? before.columnBefore : undefined;
+  if (since) after.columnBefore = since;
+  else if (columnOf(before) !== columnOf(after)) after.columnBefore = { migration, column: columnOf(before) };
+  else delete after.columnBefore;
 }
 
 /**

@@ -26,6 +26,24 @@ async function findings(operation: string) {
 }
 
 describe("an integer field turned into a foreign key", () => {
+  it("renamed in the migration, then moved back by db_column: names and recipes on the column where it ends (ArchiveBox crawls 0014)", async () => {
+    const found = await findings(
+      'migrations.RenameField("member", "role", "crew"),\n        migrations.AlterField("member", "crew", models.ForeignKey(db_column="role", on_delete=django.db.models.deletion.CASCADE, to="shop.role"))',
+    );
+    expect(found.map((d) => d.rule).sort()).toEqual(["adding-foreign-key-constraint", "adding-index-non-concurrently"]);
+    const index = found.find((d) => d.rule === "adding-index-non-concurrently");
+    const fk = found.find((d) => d.rule === "adding-foreign-key-constraint");
+    // Django 4.2's _create_index_name("shop_member", ["role"]) and its FK name.
+    expect(index?.message).toContain("builds `shop_member_role_7275254d` on `shop_member`");
+    expect(index?.message).toContain("blocking reads and writes (the column rename's ACCESS EXCLUSIVE lock is still held)");
+    expect(fk?.message).toContain("adds constraint `shop_member_role_7275254d_fk_shop_role_id`");
+    for (const help of [index?.help.join("\n") ?? "", fk?.help.join("\n") ?? ""]) {
+      expect(help).toContain('("role")');
+      expect(help).not.toContain('db_column="crew"');
+      expect(help).toContain("An earlier operation of this migration renamed `shop_member.role` to `crew`, and this `AlterField` renames it back");
+    }
+  });
+
   it("keeps the column in the index and constraint recipes, and says reads wait", async () => {
     const found = await findings('migrations.AlterField("member", "role", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.role"))');
     expect(found.map((d) => d.rule).sort()).toEqual(["adding-foreign-key-constraint", "adding-index-non-concurrently", "renaming-column"]);
