@@ -1,5 +1,5 @@
 import type { Rule } from "../src/engine/rule-types.js";
-import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
+import { code, djangoHas, separateDatabaseAndState } from "../src/advice/snippets.js";
 import { defaultTableName, literalString, type FieldState } from "../src/state/model-state.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 
@@ -19,14 +19,15 @@ export const renamingModelRebuildsForeignKeys: Rule = {
     hazards: ["H06", "H21"],
     docs: {
       summary: "Renaming a model re-creates the foreign keys that point at it",
-      what: "Flags `RenameModel` of a model whose table name does not change (pinned `db_table`) when foreign keys of other existing tables point at it. On MySQL too, where adding each foreign key back copies the referencing table (addons-server abuse 0043).",
-      why: "Django alters every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint, which takes ACCESS EXCLUSIVE on the referencing table (reads blocked too, until the migration commits), and adds it again: the new constraint is validated by scanning the referencing table, with SHARE ROW EXCLUSIVE on both tables. On MySQL, `ADD FOREIGN KEY` with `foreign_key_checks` on (Django's default) runs only with ALGORITHM=COPY: each referencing table is copied while its writes wait.",
+      what: "Flags, before Django 5.0, `RenameModel` of a model whose table name does not change (pinned `db_table`) when foreign keys of other existing tables point at it. Django 5.0 no longer alters a field whose referenced table keeps its name (`_field_should_be_altered` leaves `to` out then; django/django#17085), so the rename touches none of them. On MySQL too, where adding each foreign key back copies the referencing table (addons-server abuse 0043).",
+      why: "Django 4.2 and earlier alter every field that points at the renamed model. On PostgreSQL that drops each foreign-key constraint, which takes ACCESS EXCLUSIVE on the referencing table (reads blocked too, until the migration commits), and adds it again: the new constraint is validated by scanning the referencing table, with SHARE ROW EXCLUSIVE on both tables. On MySQL, `ADD FOREIGN KEY` with `foreign_key_checks` on (Django's default) runs only with ALGORITHM=COPY: each referencing table is copied while its writes wait.",
       recipe: [
         "Rename the model in state only (`SeparateDatabaseAndState(state_operations=[RenameModel(...)])`): the table keeps its name and the constraints already reference it, so the database needs nothing. Not when the model has an auto-created many-to-many join table, or another model has one to it: its column is named after the model, and the rename renames it.",
         "Otherwise, on small tables, accept the brief lock or run the rename at a quiet time.",
         "On large tables, keep the class name and change only `verbose_name`, or rename in a migration marked post-deploy at a quiet time.",
       ],
       severityReason: "Warning: the lock lasts as long as the validation scan, which is short on small tables.",
+      config: `django-version = "4.2"\n`,
       bad: `migrations.AlterModelTable(name="shelf", table="library_shelf"),
 migrations.RenameModel(old_name="Shelf", new_name="Rack")`,
       good: `migrations.AlterModelTable(name="publisher", table="library_publisher"),
@@ -37,6 +38,9 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "RenameModel" || ctx.effect === "state" || op.unknown || ctx.target.database === "sqlite") return;
+    // Django 5.0's `_field_should_be_altered` leaves out `to` when the referenced table keeps its
+    // name (django/django#17085, refs #24686): the fields pointing at the model are not altered.
+    if (djangoHas(ctx.target, 5, 0)) return;
     const model = ctx.model(literalString(op.args.old_name));
     const newName = literalString(op.args.new_name);
     if (!model || !newName || !ctx.hasTable(model) || ctx.isNewTable(model)) return;

@@ -214,7 +214,25 @@ const NEWER_DJANGO = [
   [/AlterConstraint/, "`AlterConstraint` needs Django 5.2"],
 ];
 
+/**
+ * The Django release a case's own configuration names (`django-version = "5.0"`), when it is newer
+ * than the harness's 4.2: the case shows that release's behaviour (renaming-model-rebuilds-foreign-keys:
+ * Django 5.0 leaves the foreign keys alone), which Django 4.2 cannot.
+ */
+function newerDjangoOf(testCase) {
+  let text;
+  try {
+    text = readFileSync(join(testCase.dir, "rollsafe.toml"), "utf8");
+  } catch {
+    return null;
+  }
+  const match = /^\s*django-version\s*=\s*"(\d+)\.(\d+)"/m.exec(text);
+  return match && Number(match[1]) >= 5 ? `${match[1]}.${match[2]}` : null;
+}
+
 function judge(testCase, observation, rulesByName) {
+  const newer = newerDjangoOf(testCase);
+  if (newer) return { status: "unsupported", reasons: [`the case is about Django ${newer} (its rollsafe.toml); the harness runs Django 4.2`] };
   if (observation.error) {
     const newer = NEWER_DJANGO.find(([pattern]) => pattern.test(observation.error));
     if (newer) return { status: "unsupported", reasons: [`${newer[1]}; the harness runs Django 4.2`] };
@@ -358,7 +376,7 @@ function renderReport(results, problems, meta) {
     "- `rewrite`: the table's `relfilenode` changed.",
     "- `migration-fails`: PostgreSQL refuses a statement of the migration, so `migrate` raises (the error is quoted); the other claims of the case cannot be observed past it. A case whose `rollsafe.toml` lists `partitioned-tables` cannot show it: the harness creates that table as the migrations say, unpartitioned.",
     "- A bad case must show every claim of every rule named in its `# expect:` markers, unless the rule's `unobservable` text says why it cannot be seen on a small table. A good case must show none of them, and its migration must run.",
-    "- A case that needs a newer Django (`db_default`, `GeneratedField`: Django 5.0) cannot be loaded by the harness's Django 4.2: it is listed as not runnable, and a rule whose cases of one kind are all not runnable is listed below, without failing the run.",
+    "- A case that needs a newer Django (`db_default`, `GeneratedField`: Django 5.0) cannot be loaded by the harness's Django 4.2, and one whose `rollsafe.toml` sets `django-version` to 5.0 or later shows that release's behaviour: it is listed as not runnable, and a rule whose cases of one kind are all not runnable is listed below, without failing the run.",
     "",
     `Result: ${meta.summary}.`,
     "",

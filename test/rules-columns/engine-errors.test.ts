@@ -10,9 +10,9 @@ import type { Target } from "../../src/engine/rule-types.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
 
 /** The text of every finding of `rule` over one of its fixture cases, on `database`. */
-async function textOf(rule: string, fixture: string, database: Target["database"]): Promise<string> {
+async function textOf(rule: string, fixture: string, database: Target["database"], django?: Target["django"]): Promise<string> {
   const dir = path.join(RULE_FIXTURES, rule, fixture);
-  const result = await lint([dir], { cwd: dir, target: { database }, ruleNames: [rule] });
+  const result = await lint([dir], { cwd: dir, target: { database, ...(django ? { django } : {}) }, ruleNames: [rule] });
   const findings = result.diagnostics.filter((d) => d.rule === rule);
   expect(findings.length).toBeGreaterThan(0);
   return findings.map((d) => [d.message, ...d.help].join("\n")).join("\n");
@@ -90,8 +90,9 @@ describe("errors and locks per database", () => {
   });
   it("renaming a model with a pinned table: MySQL copies each referencing table to add its foreign key back (addons-server abuse 0043)", async () => {
     const rule = "renaming-model-rebuilds-foreign-keys";
-    expect(await textOf(rule, "bad/pinned-table", "postgresql")).toContain("PostgreSQL drops each constraint, which takes ACCESS EXCLUSIVE");
-    const mysql = await textOf(rule, "bad/pinned-table", "mysql");
+    // Django 4.2: 5.0 leaves the foreign keys alone (the fixture's own configuration says 4.2).
+    expect(await textOf(rule, "bad/pinned-table", "postgresql", [4, 2])).toContain("PostgreSQL drops each constraint, which takes ACCESS EXCLUSIVE");
+    const mysql = await textOf(rule, "bad/pinned-table", "mysql", [4, 2]);
     expect(mysql).toContain("runs only with ALGORITHM=COPY");
     expect(mysql).toContain("SeparateDatabaseAndState");
     expect(mysql).not.toContain("ACCESS EXCLUSIVE");
