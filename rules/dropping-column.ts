@@ -4,6 +4,7 @@ import { columnOf, fieldFromCall, isAutoIncrement, isColumnless, literalString, 
 import {
   addFieldSnippet,
   code,
+  dbDefaultFor,
   djangoHas,
   dropColumnSql,
   missingColumnError,
@@ -12,7 +13,6 @@ import {
   fieldWith,
   alterFieldSnippet,
   pinnedRenameSource,
-  pyValue,
   postDeployMarker,
   py,
   runSqlLines,
@@ -228,7 +228,10 @@ export const droppingColumn: Rule = {
     const keepsConstraint = (field.relation?.kind === "fk" || field.relation?.kind === "o2o") && field.relation.dbConstraint;
     let expandField: string | null = null;
     if (notNullNoDefault || keepsConstraint) {
-      const fill: Record<string, string> = !notNullNoDefault ? {} : djangoHas(ctx.target, 5, 0) && field.hasDefault ? { db_default: pyValue(field.default) } : { null: "True" };
+      // A default with a database twin (a constant, `timezone.now` as `Now()`); a Python callable
+      // (`list`, `uuid.uuid4`) has none: `db_default=list` fails when Django compiles it (Label Studio data_export 0002).
+      const dbDefault = djangoHas(ctx.target, 5, 0) && field.hasDefault ? dbDefaultFor(field.default) : null;
+      const fill: Record<string, string> = !notNullNoDefault ? {} : dbDefault !== null ? { db_default: dbDefault } : { null: "True" };
       const expand = fieldWith(field.call, { ...(keepsConstraint ? { db_constraint: "False" } : {}), ...fill });
       expandField = expand;
       const to = field.relation?.to ?? null;

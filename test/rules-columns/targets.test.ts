@@ -33,6 +33,22 @@ async function lintOps(operations: string, target: Partial<Target> = {}, header 
   return result.diagnostics;
 }
 
+/** A field added in one migration and removed in the next, on Django 5.0: the findings of the removal. */
+async function lintTwo(field: string) {
+  const dir = path.join(root, `case${counter++}`);
+  const migrations = path.join(dir, "library", "migrations");
+  mkdirSync(migrations, { recursive: true });
+  writeFileSync(path.join(dir, "library", "__init__.py"), "");
+  writeFileSync(path.join(migrations, "__init__.py"), "");
+  writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
+  const module = (deps: string, operation: string) =>
+    `import uuid\nimport django.utils.timezone\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "${deps}")]\n\n    operations = [\n        ${operation},\n    ]\n`;
+  writeFileSync(path.join(migrations, "0002_add.py"), module("0001_initial", `migrations.AddField("author", "extra", ${field})`));
+  writeFileSync(path.join(migrations, "0003_remove.py"), module("0002_add", 'migrations.RemoveField("author", "extra")'));
+  const result = await lint([dir], { cwd: dir, target: { django: [5, 0] }, ruleNames: ["dropping-column"] });
+  return result.diagnostics.filter((d) => d.file.endsWith("0003_remove.py"));
+}
+
 const rulesOf = (diags: { rule: string; severity: string }[]) => diags.map((d) => `${d.rule}:${d.severity}`).sort();
 
 describe("classifyTypeChange", () => {
@@ -227,6 +243,16 @@ describe("foreign key removal", () => {
     expect(help).not.toContain("without a database default");
     expect(help).not.toContain("state-only removal");
     expect(help).toContain("maintenance window");
+  });
+  it("the expand step's db_default is the default's database twin; a Python callable has none (Label Studio data_export 0002)", async () => {
+    const dropped = async (field: string) => {
+      const found = await lintTwo(field);
+      return found.find((d) => d.rule === "dropping-column")?.help.join("\n") ?? "";
+    };
+    expect(await dropped("models.JSONField(default=list)")).toContain("models.JSONField(default=list, null=True)");
+    expect(await dropped("models.UUIDField(default=uuid.uuid4)")).toContain("models.UUIDField(default=uuid.uuid4, null=True)");
+    expect(await dropped("models.DateTimeField(default=django.utils.timezone.now)")).toContain("db_default=django.db.models.functions.Now()");
+    expect(await dropped('models.CharField(default="en", max_length=5)')).toContain('models.CharField(default="en", max_length=5, db_default="en")');
   });
   it("a FK created with db_constraint=False is not reported", async () => {
     const remove = `        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("book", "editor")], database_operations=[]),`;
