@@ -24,7 +24,14 @@ function lockingChange(ctx: OperationContext): string | null {
   if (op.kind === "RunSQL") {
     // A table created earlier in the migration is not visible to other sessions: nothing waits for it.
     const ddl = parsedStatements(ctx.sql(op)?.forward).find(
-      ({ fact }) => (!NOT_DDL.has(fact.kind) || dropsTrigger(fact)) && !fact.concurrently && !(fact.kind === "rename-index" && indexRenameIsLight) && !resolveSqlTable(ctx, fact)?.isNew,
+      ({ fact }) =>
+        (!NOT_DDL.has(fact.kind) || dropsTrigger(fact)) &&
+        !fact.concurrently &&
+        !(fact.kind === "rename-index" && indexRenameIsLight) &&
+        // VALIDATE CONSTRAINT takes SHARE UPDATE EXCLUSIVE (ROW SHARE on a referenced table): the
+        // application's reads and writes neither wait for it nor queue behind it (Label Studio data_manager 0021).
+        fact.kind !== "validate-constraint" &&
+        !resolveSqlTable(ctx, fact)?.isNew,
     );
     const what = ddl ? (dropsTrigger(ddl.fact) ? "DROP TRIGGER" : ddl.fact.kind.toUpperCase().replace(/-/g, " ")) : "";
     const by = op.executedBy ? "A `RunPython`'s" : "`RunSQL`";
@@ -62,7 +69,7 @@ export const runningDdlWithoutLockTimeout: Rule = {
     hazards: ["H33"],
     docs: {
       summary: "A migration that locks an existing table without a `lock_timeout` (opt-in)",
-      what: "Flags the first operation of a migration that takes a lock on an existing table that queues the application's queries (SHARE or stronger, as `altering-hot-table` reads them: `AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`, a foreign key of a new model on the table it references, ..., DDL in `RunSQL`; not an `AlterField` of Python-only options such as `on_delete`, concurrent index builds, or `RenameIndex` and `ALTER INDEX ... RENAME` on PostgreSQL 12+, which lock the index alone with SHARE UPDATE EXCLUSIVE) when no earlier `RunSQL` of the migration sets a non-zero `lock_timeout` (`SET LOCAL lock_timeout = '5s'` in an atomic migration, `SET lock_timeout` in one with `atomic = False`, where SET LOCAL has no effect). On MySQL, where every ALTER TABLE takes an exclusive metadata lock (briefly, even INSTANT or online), the same operations are flagged unless an earlier `RunSQL` sets a non-zero `lock_wait_timeout` (`SET SESSION lock_wait_timeout = 5`). Opt-in, and silent when the configuration says `timeouts-set-by-runner = true`.",
+      what: "Flags the first operation of a migration that takes a lock on an existing table that queues the application's queries (SHARE or stronger, as `altering-hot-table` reads them: `AddField`, an `AlterField` that changes the column, `AddIndex`, `AddConstraint`, a foreign key of a new model on the table it references, ..., DDL in `RunSQL`; not an `AlterField` of Python-only options such as `on_delete`, concurrent index builds, `RenameIndex` and `ALTER INDEX ... RENAME` on PostgreSQL 12+, which lock the index alone with SHARE UPDATE EXCLUSIVE, or `VALIDATE CONSTRAINT`, whose SHARE UPDATE EXCLUSIVE no read or write waits for) when no earlier `RunSQL` of the migration sets a non-zero `lock_timeout` (`SET LOCAL lock_timeout = '5s'` in an atomic migration, `SET lock_timeout` in one with `atomic = False`, where SET LOCAL has no effect). On MySQL, where every ALTER TABLE takes an exclusive metadata lock (briefly, even INSTANT or online), the same operations are flagged unless an earlier `RunSQL` sets a non-zero `lock_wait_timeout` (`SET SESSION lock_wait_timeout = 5`). Opt-in, and silent when the configuration says `timeouts-set-by-runner = true`.",
       why: "A DDL statement waits for its lock behind every running query of the table, and every later query of the table waits behind it: a long report or an idle transaction turns a metadata-only change into an outage. `lock_timeout` makes the migration fail fast instead, so it can be retried. It is opt-in because the usual place for the timeout is the migration runner (`ALTER ROLE ... SET lock_timeout`, the connection's `options`, django-pg-zero-downtime-migrations' `ZERO_DOWNTIME_MIGRATIONS_LOCK_TIMEOUT`), which rollsafe cannot see; asking for a `SET` in every migration is the noise squawk users complain about (squawk #678). Select it when migrations are expected to set their own timeouts; note that django-pg-zero-downtime-migrations applies its timeout to schema-editor statements only, not to `RunSQL`/`RunPython` (the Sentry incident behind their `LOCK_TIMEOUT_FORCE`).",
       recipe: [
         "Start the migration with `migrations.RunSQL(\"SET LOCAL lock_timeout = '5s'\", reverse_sql=migrations.RunSQL.noop)` (atomic migrations), or `SET lock_timeout` in one with `atomic = False`.",
