@@ -1,6 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
+import { exclusiveLockHeldBefore } from "./running-slow-operation-under-exclusive-lock.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
@@ -107,6 +108,19 @@ const SQLMIGRATE = "`python manage.py sqlmigrate <app> <migration>` prints the s
 const WHY =
   "`CREATE INDEX` without `CONCURRENTLY` holds a SHARE lock on the table for the whole build: reads go on, but every INSERT, UPDATE and DELETE waits until the index is built (and, in an atomic migration, until the transaction commits).";
 
+/**
+ * `WHY`, or, when an earlier operation of the atomic migration still holds ACCESS EXCLUSIVE on the
+ * table (`exclusiveLockHeldBefore`), why reads wait for the build too.
+ */
+function whyFor(ctx: OperationContext, table: string): { why: string; blocking: string } {
+  const held = exclusiveLockHeldBefore(ctx, table);
+  if (!held) return { why: WHY, blocking: "writes" };
+  return {
+    why: `\`CREATE INDEX\` without \`CONCURRENTLY\` holds a SHARE lock on the table for the whole build, which alone blocks every INSERT, UPDATE and DELETE; here reads wait too: the ACCESS EXCLUSIVE lock an earlier operation of this atomic migration took on \`${table}\` (for ${held}) is held until COMMIT, through the build (\`running-slow-operation-under-exclusive-lock\`).`,
+    blocking: `reads and writes (the ACCESS EXCLUSIVE lock taken earlier for ${held} is still held)`,
+  };
+}
+
 /** Why the usual concurrent recipe does not apply: PostgreSQL refuses CONCURRENTLY on a partitioned table. */
 function partitionedWhy(info: PartitionedTableInfo): string {
   return `\`${info.table}\` is partitioned (${partitionedBecause(info)}): PostgreSQL refuses \`CREATE INDEX CONCURRENTLY\` (and so \`AddIndexConcurrently\`) on a partitioned table, so the index is built partition by partition instead.`;
@@ -208,10 +222,11 @@ function addIndex(ctx: OperationContext): void {
     );
   }
   steps.push("Keep other schema changes out of that migration: with `atomic = False` a failure half-way leaves the earlier operations applied.");
+  const { why, blocking } = whyFor(ctx, table);
   ctx.report({
     range: ctx.op.range,
-    message: `\`AddIndex\` builds \`${name}\` on \`${table}\` without CONCURRENTLY, blocking writes to \`${table}\` during the build.`,
-    help: [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    message: `\`AddIndex\` builds \`${name}\` on \`${table}\` without CONCURRENTLY, blocking ${blocking === "writes" ? `writes to \`${table}\`` : blocking} during the build.`,
+    help: [why, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...steps.map((s, i) => `${i + 1}. ${s}`)],
     // The fix turns the operation into AddIndexConcurrently, which fails on a partitioned table.
     fix: partitioned ? undefined : addIndexConcurrentlyFix(ctx),
     related: partitioned ? partitionedOrigin(ctx, partitioned) : undefined,
@@ -255,10 +270,11 @@ function alterIndexTogether(ctx: OperationContext): void {
       steps.push("`index_together` is deprecated since Django 4.2 and removed in 5.1: prefer `Meta.indexes` with `AddIndexConcurrently`.");
     }
   }
+  const { why, blocking } = whyFor(ctx, table);
   ctx.report({
     range: ctx.op.range,
-    message: `\`AlterIndexTogether\` builds ${added.length === 1 ? "an index" : `${added.length} indexes`} on \`${table}\` (${added.map((t) => `(${t.join(", ")})`).join(", ")}) without CONCURRENTLY, blocking writes during the build.`,
-    help: [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...steps.map((s, i) => `${i + 1}. ${s}`)],
+    message: `\`AlterIndexTogether\` builds ${added.length === 1 ? "an index" : `${added.length} indexes`} on \`${table}\` (${added.map((t) => `(${t.join(", ")})`).join(", ")}) without CONCURRENTLY, blocking ${blocking} during the build.`,
+    help: [why, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: partitioned ? partitionedOrigin(ctx, partitioned) : undefined,
   });
 }
@@ -303,7 +319,10 @@ function fieldIndex(ctx: OperationContext): void {
     statements.push(...concurrentIndexStatements(partitioned, likeName, table, [column], { opclass: like.opclass }));
   }
   const isAdd = ctx.op.kind === "AddField";
-  const help: string[] = [WHY, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : movesColumnBack(ctx, found) ? [movedBackNote(ctx, found, table)] : [])];
+  const renames = pinned !== null || movesColumnBack(ctx, found);
+  // The operation's own ACCESS EXCLUSIVE (ADD COLUMN, a rename) says it below; else one an earlier operation took.
+  const { why, blocking } = isAdd || renames ? { why: WHY, blocking: "writes" } : whyFor(ctx, table);
+  const help: string[] = [why, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : movesColumnBack(ctx, found) ? [movedBackNote(ctx, found, table)] : [])];
   if (isAdd) {
     help.push(
       `Django adds the column and then builds the index at the end of the migration, while the ACCESS EXCLUSIVE lock from \`ADD COLUMN\` is still held, so in an atomic migration even reads of \`${table}\` wait for the build.`,
@@ -339,7 +358,7 @@ function fieldIndex(ctx: OperationContext): void {
   const what = ctx.op.args.field?.kind === "call" && ctx.op.args.field.kwargs.db_index ? "`db_index=True`" : spatial ? "its spatial index" : "its default index";
   ctx.report({
     range: ctx.op.range,
-    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : (pinned || movesColumnBack(ctx, found)) && ctx.migration.atomic ? "reads and writes (the column rename's ACCESS EXCLUSIVE lock is still held)" : "writes"} during the build.`,
+    message: `${isAdd ? "Adding" : "Altering"} \`${model.name}.${name}\` with ${what} builds ${names.map((n) => `\`${n}\``).join(" and ")} on \`${table}\` without CONCURRENTLY, blocking ${isAdd && ctx.migration.atomic ? "reads and writes (the new column's ACCESS EXCLUSIVE lock is still held)" : renames && ctx.migration.atomic ? "reads and writes (the column rename's ACCESS EXCLUSIVE lock is still held)" : blocking} during the build.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,
   });

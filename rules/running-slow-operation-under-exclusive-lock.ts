@@ -61,6 +61,22 @@ function dependent(a: string[], b: string[]): boolean {
 }
 const heldByMigration = new WeakMap<ParsedMigration, Map<string, HeldLock>>();
 
+/**
+ * What an earlier operation of the migration holds ACCESS EXCLUSIVE on `table` for (`adding column
+ * \`order\``), as this rule has counted the operations before `ctx.op`: other rules' messages say
+ * reads wait too, instead of contradicting this rule's finding on the same line (Label Studio
+ * data_manager 0011: an index build after an AddField). Null when nothing is held, or when this
+ * rule does not run (it is not selected, or not on PostgreSQL in an atomic migration).
+ */
+export function exclusiveLockHeldBefore(ctx: OperationContext, table: string): string | null {
+  const { migration } = ctx;
+  if (ctx.target.database !== "postgresql" || !migration.atomic) return null;
+  // The first operation has nothing before it, and the map may be a previous replay's.
+  if (ctx.parent === null && ctx.op === migration.operations[0]) return null;
+  const held = heldByMigration.get(migration)?.get(table);
+  return held && held.range !== ctx.op.range ? held.what : null;
+}
+
 /** Slow work an operation does on an existing table: an index build, a scan or a rewrite. */
 interface SlowWork {
   table: string;

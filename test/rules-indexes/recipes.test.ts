@@ -606,3 +606,30 @@ class Migration(migrations.Migration):
     );
   });
 });
+
+describe("an index built after an earlier operation took ACCESS EXCLUSIVE on the table", () => {
+  it("says reads wait too, as running-slow-operation-under-exclusive-lock does on the same line (Label Studio data_manager 0011)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "order", models.IntegerField(null=True)),
+        migrations.AddIndex("book", models.Index(fields=["title"], name="book_title_idx")),
+        migrations.AddIndex("author", models.Index(fields=["name"], name="author_name_idx")),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir });
+    const [book, author] = result.diagnostics.filter((d) => d.rule === "adding-index-non-concurrently");
+    expect(book?.message).toBe(
+      "`AddIndex` builds `book_title_idx` on `library_book` without CONCURRENTLY, blocking reads and writes (the ACCESS EXCLUSIVE lock taken earlier for adding column `order` is still held) during the build.",
+    );
+    expect(book?.help[0]).toContain("here reads wait too");
+    expect(book?.help[0]).not.toContain("reads go on");
+    // Another table: only the build's own SHARE lock.
+    expect(author?.message).toBe("`AddIndex` builds `author_name_idx` on `library_author` without CONCURRENTLY, blocking writes to `library_author` during the build.");
+    expect(author?.help[0]).toContain("reads go on");
+  });
+});
