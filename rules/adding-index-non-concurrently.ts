@@ -2,6 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
 import { exclusiveLockHeldBefore } from "./running-slow-operation-under-exclusive-lock.js";
+import { locksOf } from "../src/engine/table-locks.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
 import type { Operation, PyValue } from "../src/model/types.js";
@@ -320,15 +321,25 @@ function fieldIndex(ctx: OperationContext): void {
   }
   const isAdd = ctx.op.kind === "AddField";
   const renames = pinned !== null || movesColumnBack(ctx, found);
-  // The operation's own ACCESS EXCLUSIVE (ADD COLUMN, a rename) says it below; else one an earlier operation took.
-  const { why, blocking } = isAdd || renames ? { why: WHY, blocking: "writes" } : whyFor(ctx, table);
+  // The operation's own ACCESS EXCLUSIVE (ADD COLUMN, a rename) says it below; else one it takes
+  // for another part of the change (dropping a unique constraint, a type change: OSF 0223), else
+  // one an earlier operation took.
+  const own = isAdd || renames ? null : locksOf(ctx).find((l) => l.table === table && l.mode === "ACCESS EXCLUSIVE");
+  const { why, blocking } = isAdd || renames
+    ? { why: WHY, blocking: "writes" }
+    : own && ctx.migration.atomic
+      ? {
+          why: `\`CREATE INDEX\` without \`CONCURRENTLY\` holds a SHARE lock on the table for the whole build, which alone blocks every INSERT, UPDATE and DELETE; here reads wait too: the same \`AlterField\` takes ACCESS EXCLUSIVE on \`${table}\` first (for ${own.what}), held until COMMIT, through the build.`,
+          blocking: `reads and writes (its ACCESS EXCLUSIVE lock for ${own.what} is held)`,
+        }
+      : whyFor(ctx, table);
   const help: string[] = [why, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : movesColumnBack(ctx, found) ? [movedBackNote(ctx, found, table)] : [])];
   if (isAdd) {
     help.push(
       `Django adds the column and then builds the index at the end of the migration, while the ACCESS EXCLUSIVE lock from \`ADD COLUMN\` is still held, so in an atomic migration even reads of \`${table}\` wait for the build.`,
     );
   }
-  if (like) {
+  if (change.addsLike && like) {
     help.push(
       `On PostgreSQL Django builds a second index, \`${djangoIndexName(table, [column], "_like")}\` (\`${like.opclass}\`, for \`LIKE\` lookups), so a recipe that only creates \`${base}\` leaves that one to a blocking build${like.certain ? "" : " (Django skips it if `db_collation` is non-deterministic)"}.`,
     );

@@ -633,3 +633,39 @@ class Migration(migrations.Migration):
     expect(author?.help[0]).toContain("reads go on");
   });
 });
+
+describe("an AlterField that drops unique=True and keeps db_index=True (OSF 0223)", () => {
+  it("builds only the plain index (Django keeps the _like one), under the ACCESS EXCLUSIVE lock the same AlterField takes", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("author", "code", models.CharField(db_index=True, max_length=50, null=True, unique=True)),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library/migrations/0003_code.py"),
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+
+    operations = [
+        migrations.AlterField("author", "code", models.CharField(db_index=True, max_length=100, null=True)),
+    ]
+`,
+    );
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-index-non-concurrently"] });
+    const found = result.diagnostics.filter((d) => d.file.endsWith("0003_code.py"));
+    expect(found).toHaveLength(1);
+    // postgresql/schema.py _alter_field: a _like index only when neither db_index nor unique was set, or unique is new.
+    expect(found[0]?.message).toMatch(/^Altering `Author.code` with `db_index=True` builds `library_author_code_[0-9a-f]{8}` on `library_author` without CONCURRENTLY, blocking reads and writes \(its ACCESS EXCLUSIVE lock for /);
+    const help = found[0]?.help.join("\n") ?? "";
+    expect(help).not.toContain("_like");
+    expect(help).toContain("the same `AlterField` takes ACCESS EXCLUSIVE on `library_author` first");
+  });
+});
