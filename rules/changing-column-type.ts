@@ -1,6 +1,6 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import { CHAR_DEFAULT_LENGTH, databaseChanges } from "../src/engine/field-changes.js";
-import { columnOf, declaredDbType, fieldFromCall, hasUnknownOptions, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnOf, declaredClass, declaredDbType, fieldClassText, fieldFromCall, hasUnknownOptions, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, alterFieldSource, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 
@@ -358,6 +358,62 @@ function finishNewColumn(ctx: OperationContext, after: FieldState, table: string
   return `Once the backfill is done, make \`${column}\` ${asks} as the field asks (the switch below tells Django it is), without long locks: one \`RunSQL\` per statement, in a migration with \`atomic = False\`${notNull ? " (the validated CHECK lets PostgreSQL 12+ set NOT NULL without a scan)" : ""}:\n${migrationModule(operations, { atomic: false, note: concurrent ? "CREATE INDEX CONCURRENTLY cannot run in a transaction" : NOT_NULL_NOTE })}`;
 }
 
+/**
+ * Whether rollsafe cannot tell a field's column type because its class is one it cannot read: not
+ * one of Django's, and not a project class it followed to one (a package's class whose module is
+ * not in the tree, umap's `DictField` when only `migrations/` is checked, kolibri's
+ * `DateTimeTzField`; or one that decides its column itself).
+ */
+function unreadableClass(field: FieldState, state: ProjectState, database: Database): boolean {
+  if (field.relation || field.generated || columnTypeOf(field, state, database) !== null) return false;
+  return !/^django\./.test(field.qualified) && !(field.type in INTEGER_TYPES) && !(field.type in CHAR_DEFAULT_LENGTH) && !(field.type in FIXED_TYPES) && field.type !== "DecimalField";
+}
+
+/**
+ * An `AlterField` that moves a column between field classes when one of them is a class rollsafe
+ * cannot read (`unreadableClass`): the type may change, so a warning says what to check instead of
+ * the silence a known type change would not get (umap 0006: a `DictField` that is a `TextField`,
+ * made a `JSONField`, rewrites the table as `text` to `jsonb`). True when it reported.
+ */
+function unreadableClassChange(ctx: OperationContext): boolean {
+  const { op } = ctx;
+  if (op.kind !== "AlterField" || ctx.effect === "state" || op.unknown) return false;
+  const model = ctx.model(literalString(op.args.model_name));
+  const name = literalString(op.args.name);
+  if (!model || !name || !op.args.field || !ctx.hasTable(model) || ctx.isNewTable(model)) return false;
+  const before = model.fields.get(name);
+  if (!before || before.primaryKey) return false;
+  const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
+  if (after.primaryKey || before.qualified === after.qualified) return false;
+  const db = ctx.target.database;
+  const unread = [before, after].filter((f) => unreadableClass(f, ctx.state, db));
+  if (unread.length === 0) return false;
+  const table = ctx.tableOf(model);
+  const column = ctx.columnOf(after) ?? name;
+  const known = [before, after].find((f) => !unread.includes(f));
+  const knownType = known ? columnTypeOf(known, ctx.state, db) : null;
+  const classes = unread.map((f) => `\`${f.qualified || declaredClass(f)}\``).join(" and ");
+  const sqlmigrate = `python manage.py sqlmigrate ${model.app} ${ctx.migration.name}`;
+  ctx.report({
+    range: op.range,
+    severity: "warning",
+    message: `Changing \`${model.name}.${name}\` from ${fieldClassText(before)} to ${fieldClassText(after)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot read ${classes}.`,
+    help: [
+      `rollsafe follows field classes into the project's modules it is given; ${classes} ${unread.length === 1 ? "is" : "are"} not among them (a package outside the tree, a module left out of the run, or a class that decides its column itself). If the column type changes, ${
+        db === "postgresql"
+          ? `PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (reads and writes wait), or the migration fails when there is no cast`
+          : db === "mysql"
+            ? `MySQL copies \`${table}\` while its writes wait`
+            : `Django's SQLite backend remakes \`${table}\``
+        }.`,
+      `1. Run \`${sqlmigrate}\`: no \`ALTER COLUMN ${sqlIdent(column)} TYPE\` (or, on SQLite, no new table) means only the state changes, and this warning can be suppressed with that reason.`,
+      "2. If the type changes, add the new type as a new column instead, as `changing-column-type`'s recipe does: write both, backfill in batches, switch with `db_column`, drop the old column after the deploy.",
+      "3. Or give rollsafe the module that defines the class (check the project's root rather than `migrations/` alone), so it can compare the real types.",
+    ],
+  });
+  return true;
+}
+
 /** RS110: `AlterField` that changes a column's database type, rewriting or copying the table. */
 export const changingColumnType: Rule = {
   meta: {
@@ -369,7 +425,7 @@ export const changingColumnType: Rule = {
     hazards: ["H12", "H22", "H35", "H37"],
     docs: {
       summary: "Changing a column's type in a way that rewrites the table",
-      what: "Flags `AlterField` on an existing managed table when the field's database type changes (a different field class or `max_digits`/`decimal_places`/`max_length` that changes the type; for a foreign key, the type of the field it points at, `to_field` or the target's primary key) and the engine cannot do it in place. On PostgreSQL the exceptions that are catalog-only are not flagged: a longer or removed `max_length` (`varchar(n)` to a larger `n`, to `varchar` or `text`), `text` to `varchar` without limit, and a larger `max_digits` at the same `decimal_places`. An `ArrayField` has its base field's type as an array: PostgreSQL rewrites the table for any change of the element type (a longer varchar included), and a change between an array and a scalar type other than text fails outright (no cast). On MySQL a longer `varchar` is in place only while it stays on the same side of 63 characters (255 bytes in utf8mb4). Narrowing changes are reported by `narrowing-column` and primary keys by `changing-primary-key-type`.",
+      what: "Flags `AlterField` on an existing managed table when the field's database type changes (a different field class or `max_digits`/`decimal_places`/`max_length` that changes the type; for a foreign key, the type of the field it points at, `to_field` or the target's primary key) and the engine cannot do it in place. On PostgreSQL the exceptions that are catalog-only are not flagged: a longer or removed `max_length` (`varchar(n)` to a larger `n`, to `varchar` or `text`), `text` to `varchar` without limit, and a larger `max_digits` at the same `decimal_places`. An `ArrayField` has its base field's type as an array: PostgreSQL rewrites the table for any change of the element type (a longer varchar included), and a change between an array and a scalar type other than text fails outright (no cast). On MySQL a longer `varchar` is in place only while it stays on the same side of 63 characters (255 bytes in utf8mb4). Narrowing changes are reported by `narrowing-column` and primary keys by `changing-primary-key-type`. When the field moves to or from a class rollsafe cannot read (a package outside the checked tree, or a class that decides its column itself), the type may change or not: a warning says so and how to check (`sqlmigrate`).",
       why: "PostgreSQL runs `ALTER COLUMN ... TYPE ... USING ...`, which rewrites the whole table and rebuilds its indexes while holding an ACCESS EXCLUSIVE lock: every read and write on the table waits until the rewrite is done. MySQL copies the table (ALGORITHM=COPY), blocking writes for the whole copy; SQLite remakes the table. A cast that some row cannot take (text to integer) fails the migration, and the old release may write values of the old type that the new column rejects.",
       recipe: [
         "Add a new nullable column with the new type.",
@@ -377,7 +433,7 @@ export const changingColumnType: Rule = {
         "Switch the model to the new column with `db_column` in a state-only change.",
         "Drop the old column in a post-deploy migration.",
       ],
-      severityReason: "Error on PostgreSQL and MySQL: the table is locked against writes (PostgreSQL: reads too) for as long as the rewrite takes. Warning on SQLite, which remakes the table but rarely serves a rolling deploy.",
+      severityReason: "Error on PostgreSQL and MySQL: the table is locked against writes (PostgreSQL: reads too) for as long as the rewrite takes. Warning on SQLite, which remakes the table but rarely serves a rolling deploy, and for a class rollsafe cannot read, whose column may not change.",
       bad: `migrations.AlterField(
     model_name="book",
     name="pages",
@@ -392,6 +448,7 @@ export const changingColumnType: Rule = {
   },
   operationKinds: ["AlterField"],
   operation(ctx) {
+    if (unreadableClassChange(ctx)) return;
     const facts = readTypeChange(ctx);
     if (!facts || facts.change !== "rewrite" || facts.before.primaryKey || facts.after.primaryKey) return;
     const { model, name, table, column, beforeType, afterType } = facts;

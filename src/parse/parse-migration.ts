@@ -2247,16 +2247,24 @@ function forcedLiteral(node: SyntaxNode | null | undefined): number | boolean | 
  * is only a parameter's default (`def __init__(self, *args, max_length=255, **kwargs)`, BookWyrm's
  * RemoteIdField) is the call's when the call gives one, and the migration's call always does.
  */
-function initForcedKeywords(init: SyntaxNode): { forced: ForcedKeywords; opaqueSize: boolean } {
+function initForcedKeywords(init: SyntaxNode, ctx: Ctx | null): { forced: ForcedKeywords; opaqueSize: boolean } {
   const forced: ForcedKeywords = {};
   let opaqueSize = false;
   const body = init.childForFieldName("body");
   if (!body) return { forced, opaqueSize };
+  // A module constant bound to a literal (hyperkitty's `kwargs['max_length'] = MAX_COLOR_LENGTH`),
+  // unless `__init__` binds the name itself (a parameter, a local).
+  const local = new Set([...(init.childForFieldName("parameters")?.descendantsOfType("identifier") ?? []), ...body.descendantsOfType(["assignment", "for_statement"]).flatMap((a) => a.childForFieldName("left")?.descendantsOfType("identifier") ?? [])].map((n) => n.text));
+  const valueOf = (node: SyntaxNode | null | undefined): number | boolean | null | undefined => {
+    if (node?.type !== "identifier" || !ctx || local.has(node.text)) return forcedLiteral(node);
+    const bound = withConstant(ctx, node.text, (n) => forcedLiteral(n));
+    return bound === null ? undefined : bound;
+  };
   const topLevel = new Set(body.namedChildren.map((stmt) => (stmt.type === "expression_statement" ? stmt.namedChildren[0] : stmt)));
   // The `**kwargs` parameter: what is set in it reaches the base's `__init__`; another dict may be defaults.
   const splat = init.childForFieldName("parameters")?.namedChildren.find((p) => p.type === "dictionary_splat_pattern")?.namedChildren[0]?.text;
   const set = (key: string, value: SyntaxNode | null | undefined, statement: SyntaxNode, target: string | undefined) => {
-    const literal = forcedLiteral(value);
+    const literal = valueOf(value);
     if (FORCED_KEYWORDS.includes(key) && literal !== undefined && topLevel.has(statement) && target === splat) forced[key as ForcedKeyword] = literal;
     else if (SIZE_ARGUMENT.test(key)) opaqueSize = true;
   };
@@ -2500,7 +2508,7 @@ export class HelperModule {
       // A base's `__init__` runs after its subclass's, so what it forces wins.
       const init = methods.get("__init__");
       if (init) {
-        const own = initForcedKeywords(init);
+        const own = initForcedKeywords(init, ctx);
         if (own.opaqueSize) deconstructs ??= className;
         forced = { ...forced, ...own.forced };
         if (NULL_FORCED.test(init.text)) forced.null = true;

@@ -151,6 +151,14 @@ describe("field classes of the project", () => {
       "__init__.py": `${HEADER}class Custom(models.URLField):\n    def __init__(self, **kwargs):\n        kwargs["max_length"] = 2000\n        super().__init__(**kwargs)\n`,
     });
     expect(url.type).toBe("URLField");
+    // A module constant bound to a literal (hyperkitty's ColorField: `kwargs['max_length'] = MAX_COLOR_LENGTH`).
+    const color = `MAX_COLOR_LENGTH = 7\n\n\nclass Custom(models.CharField):\n    def __init__(self, *args, **kwargs):\n        kwargs['max_length'] = MAX_COLOR_LENGTH\n        super().__init__(*args, **kwargs)\n`;
+    expect((await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + color })).type).toBe("CharField");
+    // The same name bound in __init__ itself, or a constant bound twice, is not that literal.
+    const shadowed = color.replace("def __init__(self, *args, **kwargs):", "def __init__(self, *args, MAX_COLOR_LENGTH=9, **kwargs):");
+    expect((await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + shadowed })).type).toBe("library.fields.Custom");
+    const rebound = color.replace("MAX_COLOR_LENGTH = 7\n", "MAX_COLOR_LENGTH = 7\nMAX_COLOR_LENGTH = 9\n");
+    expect((await typeOf("library.fields.Custom(null=True)", { "__init__.py": HEADER + rebound })).type).toBe("library.fields.Custom");
     // BookWyrm's UsernameField passes its keywords to CharField's __init__ and leaves them out of
     // its migrations: `UsernameField()` is varchar(150) UNIQUE NOT NULL, as the CharField it replaces.
     const dir = project(`import library.fields
