@@ -1,7 +1,8 @@
-import type { Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import type { Operation, SourceRange } from "../src/model/types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
-import { forwardStatements, removedFromStateInThisMigration, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
+import { forwardStatements, parsedStatements, removedFromStateInThisMigration, resolveSqlTable, tableLabel, type RunSqlStatement } from "../src/engine/sql-facts-for-operation.js";
 import { dropTablesStatement, postDeployMarker, runSqlSnippet, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 import type { ProjectState } from "../src/state/project-state.js";
 
@@ -12,6 +13,56 @@ function joinTableOwner(state: ProjectState, table: string): { model: ModelState
     for (const field of model.fields.values()) if (state.m2mTableOf(model, field) === table) return { model, field: field.name };
   }
   return null;
+}
+
+/**
+ * The SQL statements of the migration's later `RunSQL`s, top-level or run by a `RunPython`'s
+ * function (each `cursor.execute` its own: ArchiveBox crawls 0002), in the order they run.
+ */
+function laterStatements(ctx: OperationContext): RunSqlStatement[] {
+  const all: Operation[] = [];
+  const walk = (ops: readonly Operation[]) => {
+    for (const o of ops) {
+      all.push(o);
+      if (o.databaseOperations) walk(o.databaseOperations);
+      if (o.executes) walk(o.executes);
+    }
+  };
+  walk(ctx.migration.operations);
+  const at = all.indexOf(ctx.op);
+  return at < 0 ? [] : all.slice(at + 1).flatMap((o) => (o.kind === "RunSQL" && !o.unknown ? parsedStatements(ctx.sql(o)?.forward) : []));
+}
+
+/**
+ * A `DROP TABLE` that a later statement of the same SQL makes good (a `CREATE TABLE` of the name, or
+ * a table renamed to it): a hand-made rebuild, which the running release survives only while the
+ * migration's transaction hides the gap, and whose new table has only what the SQL gives it.
+ */
+function rebuiltTable(ctx: OperationContext, drop: { statement: string; range: SourceRange; table: string; by: string; label: string }): void {
+  const db = ctx.target.database;
+  const hidden = ctx.migration.atomic && db !== "mysql";
+  const locked =
+    db === "sqlite"
+      ? "the running release's writes wait for the migration's write lock until it commits"
+      : `\`${drop.table}\` is locked against reads and writes from the DROP until the migration commits`;
+  ctx.report({
+    range: drop.range,
+    severity: hidden ? "warning" : "error",
+    message: `${drop.statement} and the ${drop.by} after it rebuild ${drop.label}${hidden ? `: ${locked}` : `, and between the two the running release finds no \`${drop.table}\``}.`,
+    help: [
+      !hidden
+        ? `${db === "mysql" ? "MySQL commits each DDL statement at once" : "This migration sets `atomic = False`, so each statement commits on its own"}: from the DROP to the ${drop.by} the running release's queries fail with ${db === "mysql" ? `"Table '${drop.table}' doesn't exist"` : db === "sqlite" ? `"no such table: ${drop.table}"` : `"relation ${drop.table} does not exist"`}.`
+        : db === "sqlite"
+          ? `SQLite runs this migration in one transaction: other connections keep reading the old \`${drop.table}\` until it commits, and their writes wait for its write lock (or fail with "database is locked" once their timeout passes), through whatever follows the DROP.`
+          : `In this atomic migration other sessions never see \`${drop.table}\` missing: the DROP takes ACCESS EXCLUSIVE, and the running release's queries of the table wait until the migration commits, through whatever follows the DROP (a copy of every row, an index build).`,
+      `The new table has only what the SQL gives it: Django's indexes, unique and check constraints, defaults and NOT NULL, and the foreign keys of other tables that pointed at the old one${db === "sqlite" ? "" : " (a DROP without CASCADE fails while one still does)"} must be made again; compare the table's definition before and after (${db === "sqlite" ? `\`.schema ${drop.table}\`` : db === "mysql" ? `\`SHOW CREATE TABLE ${drop.table}\`` : `\`\\d ${drop.table}\``}) on a copy of the database.`,
+      ...(db === "postgresql"
+        ? [`If the copy reads a table the running release writes to, the rows it writes there after the copy has read it are not in the new table (lost, when the copy reads the dropped table itself): take \`LOCK TABLE ... IN EXCLUSIVE MODE\` on it before the copy, so those writes wait instead (reads go on).`]
+        : []),
+      "1. Prefer Django's own operations for the change (`AlterField`, `AddField` with the expand/contract recipes the other rules give), which keep the table, its indexes and its constraints.",
+      "2. If the rebuild stays, run it at a quiet time, after checking the new table's definition against the old one's.",
+    ],
+  });
 }
 
 /** RS604: `RunSQL` `DROP TABLE` of a table that deployed code still uses. */
@@ -25,7 +76,7 @@ export const runsqlDroppingTable: Rule = {
     hazards: ["H04", "H55"],
     docs: {
       summary: "Raw SQL that drops a table the running code still uses",
-      what: "Flags `DROP TABLE` in `RunSQL` when a model in the state (or an auto-created many-to-many join table) still uses the table (error), or when the model was deleted from the state only in this same migration. A table whose model left the state in an earlier migration is the staged-drop recipe: fine in a post-deploy migration, a warning otherwise. Tables created in the same migration are skipped; tables no model maps to are a warning.",
+      what: "Flags `DROP TABLE` in `RunSQL` when a model in the state (or an auto-created many-to-many join table) still uses the table (error), or when the model was deleted from the state only in this same migration. A drop that a later statement of the same SQL makes good (`CREATE TABLE` of the name, `CREATE TABLE ... AS SELECT`, or another table renamed to it: a hand-made rebuild) is a warning about the lock held from the DROP to the commit, what the new table lacks and, on PostgreSQL, the rows written during the copy; an error when the migration is not atomic (or on MySQL), where the running release finds no table between the two. A table whose model left the state in an earlier migration is the staged-drop recipe: fine in a post-deploy migration, a warning otherwise. Tables created in the same migration are skipped; tables no model maps to are a warning.",
       why: "The old release keeps querying the model's table until it is replaced; each query fails with `relation ... does not exist`, and the data is gone, so a rollback cannot help.",
       recipe: [
         "Remove the model from the code and ship a state-only `SeparateDatabaseAndState(state_operations=[DeleteModel(...)], database_operations=[])`.",
@@ -42,13 +93,23 @@ export const runsqlDroppingTable: Rule = {
   },
   operationKinds: ["RunSQL"],
   operation(ctx) {
-    for (const { fact, range } of forwardStatements(ctx)) {
+    const statements = forwardStatements(ctx);
+    for (const [i, { fact, range }] of statements.entries()) {
       if (fact.kind !== "drop-table" || fact.table === null) continue;
       const ref = resolveSqlTable(ctx, fact);
       if (!ref || ref.isNew) continue;
       const statement = `\`${describeStatement(fact)}\``;
       const dropLater = runSqlSnippet(dropTablesStatement([fact.table], ctx.target.database), null);
       const owner = ref.model ? null : fact.schema === null || fact.schema === "public" ? joinTableOwner(ctx.state, fact.table) : null;
+      // A later statement of the same SQL puts a table back under the name (ArchiveBox crawls 0002:
+      // copy into a `_new` table, drop, rename; OSF 0183: drop, CREATE TABLE ... AS SELECT).
+      const schema = fact.schema ?? "public";
+      const rebuild = [...statements.slice(i + 1), ...laterStatements(ctx)]
+        .find(({ fact: later }) => (later.schema ?? "public") === schema && ((later.kind === "create-table" && later.table === fact.table) || (later.kind === "rename-table" && later.newName === fact.table)));
+      if (rebuild && (ref.model || owner)) {
+        rebuiltTable(ctx, { statement, range, table: fact.table, by: `\`${describeStatement(rebuild.fact)}\``, label: ref.model ? `the table of model \`${ref.model.name}\`` : `the join table of \`${owner?.model.name}.${owner?.field}\`` });
+        continue;
+      }
       if (ref.model || owner) {
         const name = ref.model ? ref.model.name : `${owner?.model.name}.${owner?.field}`;
         ctx.report({

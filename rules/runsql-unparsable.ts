@@ -41,8 +41,18 @@ export const runsqlUnparsable: Rule = {
             help: ["Without the PostgreSQL parser rollsafe cannot read raw SQL, so this `RunSQL` is not checked.", "1. Reinstall the dependencies (`npm ci`) so `libpg-query` is present, and run rollsafe again."],
           });
         }
-        // SQL in MySQL's quoting was read with it respelled: PostgreSQL itself still rejects it.
-        if (chunk.status === "ok" && chunk.postgresError && pg) {
+        // SQL in MySQL's quoting, or with SQLite's PRAGMA/AUTOINCREMENT, was read respelled: PostgreSQL itself still rejects it.
+        if (chunk.status === "ok" && chunk.postgresError?.dialect === "sqlite" && pg) {
+          ctx.report({
+            range: chunk.postgresError.errorRange,
+            message: `PostgreSQL cannot run this \`${which}\`: it reports \`${chunk.postgresError.error}\`; the SQL is written for SQLite.`,
+            help: [
+              "`PRAGMA` statements and `AUTOINCREMENT` are SQLite's, so the migration fails when it runs on PostgreSQL, unless the code runs this SQL only on SQLite (a `connection.vendor` check rollsafe does not follow). rollsafe read the statements with them respelled to check what they do.",
+              "1. Run SQLite-only SQL only on SQLite (`if schema_editor.connection.vendor == \"sqlite\":`), or write what PostgreSQL needs (`information_schema.columns` for `PRAGMA table_info`, an identity column for `AUTOINCREMENT`).",
+              "2. If the project runs on SQLite, set the target database (`--database sqlite`), and this is not reported.",
+            ],
+          });
+        } else if (chunk.status === "ok" && chunk.postgresError && pg) {
           ctx.report({
             range: chunk.postgresError.errorRange,
             message: `PostgreSQL cannot run this \`${which}\`: it reports \`${chunk.postgresError.error}\`; the SQL is quoted for MySQL.`,

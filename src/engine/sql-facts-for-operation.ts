@@ -19,6 +19,7 @@ import { columnOf } from "../state/model-state.js";
 import { oncePer } from "../util/collections.js";
 import type { ProjectState } from "../state/project-state.js";
 import { postgresSpellingOfMysqlQuoting } from "../sql/mysql-quoting.js";
+import { postgresSpellingOfSqliteSyntax } from "../sql/sqlite-syntax.js";
 
 /** One statement of a `RunSQL`, with where it is in the migration file. */
 export interface RunSqlStatement {
@@ -42,9 +43,10 @@ export type RunSqlChunk =
       statements: RunSqlStatement[];
       /**
        * PostgreSQL's error for SQL that parses only with MySQL's quoting respelled (backticks,
-       * double-quoted strings, `\'`): valid on MySQL and SQLite, rejected by PostgreSQL.
+       * double-quoted strings, `\'`: valid on MySQL and SQLite), or SQLite's `PRAGMA` and
+       * `AUTOINCREMENT` (`dialect: "sqlite"`), all rejected by PostgreSQL.
        */
-      postgresError?: { error: string; errorRange: SourceRange };
+      postgresError?: { error: string; errorRange: SourceRange; dialect: "mysql" | "sqlite" };
     }
   | { status: "unparsable"; range: SourceRange; hasParams: boolean; error: string; errorRange: SourceRange }
   /** Not a string literal (a variable, an f-string, a call): what it does cannot be read. */
@@ -253,15 +255,18 @@ function readChunk(value: PyValue, hasParams: boolean, split: boolean, source: s
   if (!analysis.ok) {
     const at = analysis.offset ?? 0;
     const errorRange = rangeOf(at, at + 1);
-    // SQL written for MySQL: read it with its quoting respelled (the same length, so the same offsets).
-    const respelled = postgresSpellingOfMysqlQuoting(value.value);
-    const mysql = respelled === null ? null : analyzeSql(respelled, { hasParams });
-    if (mysql?.ok) {
-      const statements = mysql.statements.map((fact) => {
+    // SQL written for MySQL or SQLite: read it with its quoting, `PRAGMA`s and `AUTOINCREMENT`s
+    // respelled (the same length, so the same offsets).
+    const quoted = postgresSpellingOfMysqlQuoting(value.value);
+    const sqlite = postgresSpellingOfSqliteSyntax(quoted ?? value.value);
+    const respelled = sqlite ?? quoted;
+    const read = respelled === null ? null : analyzeSql(respelled, { hasParams });
+    if (read?.ok) {
+      const statements = read.statements.map((fact) => {
         fact.text = value.value.slice(fact.offset, fact.offset + fact.length);
         return { fact, range: rangeOf(fact.offset, fact.offset + Math.max(1, fact.length)) };
       });
-      return { status: "ok", range: value.range, hasParams, split, statements, postgresError: { error: analysis.error, errorRange } };
+      return { status: "ok", range: value.range, hasParams, split, statements, postgresError: { error: analysis.error, errorRange, dialect: sqlite === null ? "mysql" : "sqlite" } };
     }
     return { status: "unparsable", range: value.range, hasParams, error: analysis.error, errorRange };
   }
