@@ -60,7 +60,16 @@ export interface ReleasePlan {
 /** Operations that remove what the old release still uses: the contract half of expand/contract. */
 const CONTRACT_KINDS = new Set(["RemoveField", "DeleteModel"]);
 /** Operations that add what the new release reads: they cannot wait until after the deploy. */
-const EXPAND_KINDS = new Set(["CreateModel", "AddField", "RenameField", "RenameModel", "AlterModelTable"]);
+const EXPAND_KINDS = new Set(["CreateModel", "AddField"]);
+/**
+ * Operations that rename a column or a table: only one name exists at a time, so one the rename
+ * rules report breaks whichever release runs while it applies, before the deploy or after it
+ * (normandy recipes 0005, umap 0032); no stage is right for it. Pinned by `db_column`/`db_table`,
+ * it renames nothing in the database and goes with either.
+ */
+const RENAME_KINDS = new Set(["RenameField", "RenameModel", "AlterModelTable"]);
+/** Findings that mean a step renames something in use. */
+const RENAME_RULES = new Set(["renaming-column", "renaming-table", "runsql-renaming-column", "runsql-renaming-table"]);
 /** Findings that mean a step drops something in use. */
 const CONTRACT_RULES = new Set(["dropping-column", "dropping-table", "runsql-dropping-column", "runsql-dropping-table"]);
 
@@ -154,10 +163,15 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
       // a column dropped and a table created), no one stage is right: it has to be split.
       const expand = databaseOperations(m.operations).filter((op) => EXPAND_KINDS.has(op.kind) && !(op.kind === "CreateModel" && createsNoTable(op)));
       const contractText = contract.length ? contract.map(describeOperation).join(", ") : contractFinding?.rule;
+      const renames = findings.some((d) => RENAME_RULES.has(d.rule)) ? databaseOperations(m.operations).filter((op) => RENAME_KINDS.has(op.kind)) : [];
+      const renameText =
+        renames.length > 0
+          ? `; its rename (${renames.map(describeOperation).join(", ")}) breaks whichever release runs while it applies, before the deploy or after it: keep the column or table under its name, as \`renaming-column\` and \`renaming-table\` advise, so the rename changes only the state`
+          : "";
       reason =
         expand.length > 0
-          ? `contract step (${contractText}) mixed with an expand step the new release needs (${expand.map(describeOperation).join(", ")}): split it, the expand operations into a migration before the deploy and the contract ones into one marked post-deploy`
-          : `contract step (${contractText}): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy`;
+          ? `contract step (${contractText}) mixed with an expand step the new release needs (${expand.map(describeOperation).join(", ")}): split it, the expand operations into a migration before the deploy and the contract ones into one marked post-deploy${renameText}`
+          : `contract step (${contractText}): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy${renameText}`;
     } else if (target.markerStyle === "safemigrate" && target.defaultStage !== "post") {
       stage = "always";
       reason = "unmarked, so `Safe.always()` (django-safemigrate's default): `safemigrate` runs it before the new release starts";

@@ -125,3 +125,30 @@ describe("a migration that mixes a contract step with an expand step", () => {
     ]);
   });
 });
+
+describe("a migration that mixes a contract step with a rename", () => {
+  // normandy recipes 0005, umap 0032: a rename breaks whichever release runs while it applies, so
+  // it is no expand step to move before the deploy.
+  const apps = appProjects("plan-rename");
+  const dir = apps("shop", {
+    "0001_initial": migrationSource("shop", null, [
+      'migrations.CreateModel(name="Item", fields=[("id", models.BigAutoField(primary_key=True, serialize=False)), ("a", models.IntegerField(null=True)), ("b", models.IntegerField(null=True)), ("c", models.IntegerField(null=True, db_column="c"))])',
+    ]),
+    "0002_mixed": migrationSource("shop", "0001_initial", [
+      'migrations.RemoveField(model_name="item", name="a")',
+      'migrations.RenameField(model_name="item", old_name="b", new_name="bb")',
+    ]),
+    "0003_pinned": migrationSource("shop", "0002_mixed", [
+      'migrations.RemoveField(model_name="item", name="bb")',
+      'migrations.RenameField(model_name="item", old_name="c", new_name="cc")',
+    ]),
+  });
+
+  it("says the rename breaks either release unless it keeps the column; a pinned one goes unmentioned", async () => {
+    const plan = buildReleasePlan(await analyze(["."], { cwd: dir }));
+    expect(plan.postDeploy.map((s) => s.reason)).toEqual([
+      "contract step (RemoveField item.a): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy; its rename (RenameField item.b -> bb) breaks whichever release runs while it applies, before the deploy or after it: keep the column or table under its name, as `renaming-column` and `renaming-table` advise, so the rename changes only the state",
+      "contract step (RemoveField item.bb): it removes what the old release uses, so it must wait until the new release is live; mark it post-deploy",
+    ]);
+  });
+});
