@@ -1,5 +1,6 @@
 import { fieldOperation } from "../src/engine/resolved-operation.js";
-import type { Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { laterSqlStatements } from "../src/engine/sql-facts-for-operation.js";
 import type { PyValue } from "../src/model/types.js";
 import { autoTimestamp, className, isConstantDefault, literalBool } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, code, defaultOnlyAlterField, djangoHas, fieldWith, moduleImports, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
@@ -25,6 +26,11 @@ export function perRowCallable(value: PyValue | null): string | null {
   return value.name;
 }
 
+/** Whether a later `RunSQL` of the migration (top-level or run by a `RunPython`) updates `column` on every row of `table`. */
+function rewrittenLater(ctx: OperationContext, table: string, column: string): boolean {
+  return laterSqlStatements(ctx).some(({ fact }) => fact.kind === "update" && fact.table === table && (fact.schema ?? "public") === "public" && !fact.hasWhere && fact.columns.includes(column));
+}
+
 /** RS113: `AddField` whose Python `default` is a callable, evaluated once for every existing row. */
 export const addingColumnWithCallableDefault: Rule = {
   meta: {
@@ -36,7 +42,7 @@ export const addingColumnWithCallableDefault: Rule = {
     hazards: ["H15", "H08"],
     docs: {
       summary: "Adding a column whose default is a Python callable such as `uuid.uuid4` or `timezone.now`",
-      what: "Flags `AddField` on an existing managed table when `default=` is a callable that returns a different value on each call (`uuid.uuid4`, `timezone.now`, `secrets.token_hex`, a project function, unless its module shows it returns one literal value, as a JSONField's default function often does), or the field has `auto_now`/`auto_now_add` and no `default` (Django fills the existing rows with one `timezone.now()`), and the field has no `db_default`. A one-off default (`preserve_default=False`, makemigrations' prompt for existing rows) is flagged only on a unique field: one shared value for the rows already there is what it asks for.",
+      what: "Flags `AddField` on an existing managed table when `default=` is a callable that returns a different value on each call (`uuid.uuid4`, `timezone.now`, `secrets.token_hex`, a project function, unless its module shows it returns the same value on every call: a literal, as a JSONField's default function often does, a setting, or a constant by its upper-case name), or the field has `auto_now`/`auto_now_add` and no `default` (Django fills the existing rows with one `timezone.now()`), and the field has no `db_default`. A one-off default (`preserve_default=False`, makemigrations' prompt for existing rows) is flagged only on a unique field: one shared value for the rows already there is what it asks for. Nor is a column a later `UPDATE` of the same migration (in `RunSQL`, or run by a `RunPython`) sets on every row: the shared value does not stay.",
       why: "Django calls the default once, in Python, and adds the column with that single value as its database default: every existing row gets the same UUID or timestamp. With `unique=True` the migration fails on any table with two rows (`could not create unique index`, `Key (...) is duplicated`). The default is then dropped: rows the old release inserts during the rollout get NULL in a nullable column, and fail on a NOT NULL one (see `adding-not-nullable-column`).",
       recipe: [
         "Add the column nullable, without relying on the default for existing rows.",
@@ -78,6 +84,9 @@ export const addingColumnWithCallableDefault: Rule = {
     if (oneOff && !unique) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
+    // A later UPDATE of the migration sets the column on every row (umap 0018: `UPDATE ... SET uuid
+    // = gen_random_uuid()`): the one value Django filled in does not stay.
+    if (!unique && rewrittenLater(ctx, table, column)) return;
     const help: string[] = [
       `Django calls \`${callable}()\` once and adds \`${column}\` with that one value as the database default, so every existing row of \`${table}\` gets the same ${/now|today|time/.test(callable) ? "timestamp" : "value"}${unique ? `; with \`unique=True\` the migration fails as soon as \`${table}\` has two rows ("could not create unique index")` : ""}.`,
     ];

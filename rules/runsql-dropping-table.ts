@@ -1,8 +1,8 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import type { Operation, SourceRange } from "../src/model/types.js";
+import type { SourceRange } from "../src/model/types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { describeStatement } from "../src/sql/analyze-sql.js";
-import { forwardStatements, parsedStatements, removedFromStateInThisMigration, resolveSqlTable, tableLabel, type RunSqlStatement } from "../src/engine/sql-facts-for-operation.js";
+import { forwardStatements, laterSqlStatements, removedFromStateInThisMigration, resolveSqlTable, tableLabel } from "../src/engine/sql-facts-for-operation.js";
 import { dropTablesStatement, postDeployMarker, runSqlSnippet, stateOnlyDeleteModel } from "../src/advice/snippets.js";
 import type { ProjectState } from "../src/state/project-state.js";
 
@@ -13,24 +13,6 @@ function joinTableOwner(state: ProjectState, table: string): { model: ModelState
     for (const field of model.fields.values()) if (state.m2mTableOf(model, field) === table) return { model, field: field.name };
   }
   return null;
-}
-
-/**
- * The SQL statements of the migration's later `RunSQL`s, top-level or run by a `RunPython`'s
- * function (each `cursor.execute` its own: ArchiveBox crawls 0002), in the order they run.
- */
-function laterStatements(ctx: OperationContext): RunSqlStatement[] {
-  const all: Operation[] = [];
-  const walk = (ops: readonly Operation[]) => {
-    for (const o of ops) {
-      all.push(o);
-      if (o.databaseOperations) walk(o.databaseOperations);
-      if (o.executes) walk(o.executes);
-    }
-  };
-  walk(ctx.migration.operations);
-  const at = all.indexOf(ctx.op);
-  return at < 0 ? [] : all.slice(at + 1).flatMap((o) => (o.kind === "RunSQL" && !o.unknown ? parsedStatements(ctx.sql(o)?.forward) : []));
 }
 
 /**
@@ -104,7 +86,7 @@ export const runsqlDroppingTable: Rule = {
       // A later statement of the same SQL puts a table back under the name (ArchiveBox crawls 0002:
       // copy into a `_new` table, drop, rename; OSF 0183: drop, CREATE TABLE ... AS SELECT).
       const schema = fact.schema ?? "public";
-      const rebuild = [...statements.slice(i + 1), ...laterStatements(ctx)]
+      const rebuild = [...statements.slice(i + 1), ...laterSqlStatements(ctx)]
         .find(({ fact: later }) => (later.schema ?? "public") === schema && ((later.kind === "create-table" && later.table === fact.table) || (later.kind === "rename-table" && later.newName === fact.table)));
       if (rebuild && (ref.model || owner)) {
         rebuiltTable(ctx, { statement, range, table: fact.table, by: `\`${describeStatement(rebuild.fact)}\``, label: ref.model ? `the table of model \`${ref.model.name}\`` : `the join table of \`${owner?.model.name}.${owner?.field}\`` });

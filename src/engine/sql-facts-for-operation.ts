@@ -547,6 +547,25 @@ export function forwardStatements(ctx: SqlRuleContext & { effect: string }): Run
   return parsedStatements(ctx.sql(ctx.op)?.forward);
 }
 
+/**
+ * The SQL statements of the migration's `RunSQL`s after the current operation (after the
+ * `SeparateDatabaseAndState` it is in), top-level, in `database_operations` or run by a
+ * `RunPython`'s function (each `cursor.execute` its own), in the order they run.
+ */
+export function laterSqlStatements(ctx: SqlRuleContext & { parent: Operation | null }): RunSqlStatement[] {
+  const all: Operation[] = [];
+  const walk = (ops: readonly Operation[]) => {
+    for (const o of ops) {
+      all.push(o);
+      if (o.databaseOperations) walk(o.databaseOperations);
+      if (o.executes) walk(o.executes);
+    }
+  };
+  walk(ctx.migration.operations);
+  const at = all.indexOf(ctx.parent ?? ctx.op);
+  return at < 0 ? [] : all.slice(at + 1).flatMap((o) => (o.kind === "RunSQL" && !o.unknown ? parsedStatements(ctx.sql(o)?.forward) : []));
+}
+
 /** `Model` (`table`) when the table belongs to a model, else `table`, for messages. */
 export function tableLabel(ref: SqlTableRef): string {
   const model = ref.model ?? ref.dbModel;

@@ -2219,6 +2219,35 @@ const SIZED_FIELDS = /^(Char|Slug|Email|URL|File|Image|FilePath|Decimal|Array|Co
 /** The arguments that size a column of `SIZED_FIELDS`, as an `__init__` may set them. */
 const SIZE_ARGUMENT = /\b(max_length|max_digits|decimal_places|base_field|size)\b/;
 
+/**
+ * Whether an expression a default function returns is the same on every call: a literal, a setting
+ * (`settings.DEFAULT_EDIT_STATUS`), a constant by its upper-case name (`Layer.OWNER`, `MAX_SIZE`),
+ * and `or`/`and`/`if ... else` of those (umap's `get_default_edit_status`:
+ * `return settings.DEFAULT_EDIT_STATUS or DataLayer.OWNER`). No call: a call may differ each time.
+ */
+function sameOnEveryCall(node: SyntaxNode): boolean {
+  if (isLiteralTree(node)) return true;
+  switch (node.type) {
+    case "parenthesized_expression":
+      return node.namedChildren.length === 1 && sameOnEveryCall(node.namedChildren[0] as SyntaxNode);
+    case "boolean_operator":
+    case "conditional_expression":
+      return node.namedChildren.every(sameOnEveryCall);
+    case "not_operator":
+    case "comparison_operator":
+      return node.namedChildren.every(sameOnEveryCall);
+    case "identifier":
+      return /^[A-Z][A-Z0-9_]*$/.test(node.text);
+    case "attribute": {
+      const parts = node.text.split(".");
+      if (!/^[A-Za-z_][\w.]*$/.test(node.text) || parts.length < 2) return false;
+      return parts[0] === "settings" || /^[A-Z][A-Z0-9_]*$/.test(parts[parts.length - 1] as string);
+    }
+    default:
+      return false;
+  }
+}
+
 /** Django's abstract model field class, `django.db.models.Field` (`django.db.models.fields.Field`). */
 const DJANGO_BASE_FIELD = /^django\.db\.models\.(fields\.)?Field$/;
 
@@ -2470,7 +2499,7 @@ export class HelperModule {
     const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
     const body = statements[0]?.type === "expression_statement" && statements[0].namedChildren[0]?.type === "string" ? statements.slice(1) : statements;
     const value = body.length === 1 && body[0]?.type === "return_statement" ? body[0].namedChildren[0] : undefined;
-    return value !== undefined && isLiteralTree(value);
+    return value !== undefined && sameOnEveryCall(value);
   }
 
   /**

@@ -150,7 +150,7 @@ export interface SqlStatementFact {
   /** `ONLY` was written (ALTER TABLE ONLY, CREATE INDEX ON ONLY, TRUNCATE ONLY). */
   only: boolean;
   column: string | null;
-  /** Columns of an index or constraint (plain column references only; expressions are left out). */
+  /** Columns of an index or constraint (plain column references only; expressions are left out); for UPDATE, the columns it sets. */
   columns: string[];
   /** The new name of a rename. */
   newName: string | null;

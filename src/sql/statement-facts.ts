@@ -840,7 +840,9 @@ export function statementFacts(span: StatementSpan, node: Node): SqlStatementFac
 
   if ("InsertStmt" in node) return single("insert", relationFields(node.InsertStmt.relation));
   if ("UpdateStmt" in node) {
-    return single("update", { ...relationFields(node.UpdateStmt.relation), hasWhere: node.UpdateStmt.whereClause !== undefined });
+    // The columns it sets (`SET uuid = gen_random_uuid()`: umap 0018's per-row values after an AddField).
+    const set = (node.UpdateStmt.targetList ?? []).flatMap((target) => ("ResTarget" in target && target.ResTarget.name ? [target.ResTarget.name] : []));
+    return single("update", { ...relationFields(node.UpdateStmt.relation), hasWhere: node.UpdateStmt.whereClause !== undefined, columns: set });
   }
   if ("DeleteStmt" in node) {
     return single("delete", { ...relationFields(node.DeleteStmt.relation), hasWhere: node.DeleteStmt.whereClause !== undefined });

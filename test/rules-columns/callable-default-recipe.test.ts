@@ -113,8 +113,40 @@ class Migration(migrations.Migration):
     expect(await reported("models.JSONField(null=True, default=library.defaults.settings_default)", "import library.defaults\n", { "defaults.py": constant })).toEqual([]);
   });
 
+  it("are not flagged: a project function that returns a setting or a named constant (umap's get_default_edit_status)", async () => {
+    const setting = "from django.conf import settings\n\n\ndef default_status():\n    return settings.DEFAULT_EDIT_STATUS or Book.OWNER\n\n\nclass Book:\n    OWNER = 3\n";
+    expect(await reported("models.SmallIntegerField(null=True, default=library.defaults.default_status)", "import library.defaults\n", { "defaults.py": setting })).toEqual([]);
+    const named = "LIMIT = 10\n\n\ndef default_limit():\n    return (LIMIT if True else 5)\n";
+    expect(await reported("models.SmallIntegerField(null=True, default=library.defaults.default_limit)", "import library.defaults\n", { "defaults.py": named })).toEqual([]);
+  });
+
+  it("are not flagged when a later UPDATE of the migration sets the column on every row (umap 0018); one with a WHERE leaves rows sharing the value", async () => {
+    const dir = (update: string) =>
+      project(`import uuid
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "uuid", models.UUIDField(default=uuid.uuid4, null=True)),
+        migrations.RunSQL(${JSON.stringify(update)}, migrations.RunSQL.noop),
+    ]
+`);
+    const messages = async (update: string) => {
+      const at = dir(update);
+      return (await lint([at], { cwd: at, ruleNames: ["adding-column-with-callable-default"] })).diagnostics.map((d) => d.message);
+    };
+    expect(await messages("UPDATE library_book SET uuid = gen_random_uuid()")).toEqual([]);
+    expect(await messages("UPDATE library_book SET uuid = gen_random_uuid() WHERE id < 10")).toHaveLength(1);
+    expect(await messages("UPDATE library_book SET title = upper(title)")).toHaveLength(1);
+  });
+
   it("are flagged when the function computes its value", async () => {
     const computed = 'import secrets\n\n\ndef settings_default():\n    return {"token": secrets.token_hex(8)}\n';
     expect(await reported("models.JSONField(null=True, default=library.defaults.settings_default)", "import library.defaults\n", { "defaults.py": computed })).toHaveLength(1);
+    // An attribute read that is no setting and no upper-case constant may change between calls.
+    const counter = "class State:\n    counter = 0\n\n\ndef next_value():\n    return State.counter\n";
+    expect(await reported("models.SmallIntegerField(null=True, default=library.defaults.next_value)", "import library.defaults\n", { "defaults.py": counter })).toHaveLength(1);
   });
 });
