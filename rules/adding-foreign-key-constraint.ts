@@ -151,8 +151,10 @@ export const addingForeignKeyConstraint: Rule = {
     const retargeted = oldRef.table !== ref.table || oldRef.column !== ref.column;
     // A foreign key to its own model (a tree's parent) locks one table.
     const selfReference = table === refTable;
-    const both = selfReference ? `\`${table}\`` : `\`${table}\` and \`${refTable}\``;
-    const bothWait = selfReference ? "writes to it wait" : "writes to both wait";
+    // A table this migration creates has no writers yet: its lock keeps no one waiting (umap 0022).
+    const quietRef = selfReference || (ref.model ? ctx.isNewTable(ref.model) : false);
+    const both = quietRef ? `\`${table}\`` : `\`${table}\` and \`${refTable}\``;
+    const bothWait = quietRef ? "writes to it wait" : "writes to both wait";
     // Dropping a foreign key takes ACCESS EXCLUSIVE on both tables on PostgreSQL (pg_locks, PostgreSQL 15),
     // held until the migration commits: reads wait too. With `atomic = False` each statement commits
     // on its own, so only the validation's SHARE ROW EXCLUSIVE lasts (patchwork 0043).
@@ -160,7 +162,7 @@ export const addingForeignKeyConstraint: Rule = {
     // The key dropped is the old one: its table is locked, not the new target's (patchwork 0042).
     const oldRefTable = oldRef.table ?? refTable;
     const dropLocked = selfReference || oldRefTable === table ? `\`${table}\`` : `\`${table}\` and \`${oldRefTable}\``;
-    const newTargetToo = mode === "readd" && oldRefTable !== refTable && refTable !== table ? ` (and writes to \`${refTable}\`)` : "";
+    const newTargetToo = mode === "readd" && oldRefTable !== refTable && !quietRef ? ` (and writes to \`${refTable}\`)` : "";
     const addSql = `ALTER TABLE ${sqlIdent(table)} ADD CONSTRAINT ${sqlIdent(fk)} FOREIGN KEY (${sqlIdent(column)}) REFERENCES ${sqlIdent(refTable)} (${sqlIdent(ref.column)}) DEFERRABLE INITIALLY DEFERRED NOT VALID;`;
     const dropSql = `ALTER TABLE ${sqlIdent(table)} DROP CONSTRAINT IF EXISTS ${sqlIdent(fk)};`;
     const validate = `Validate it in a later migration (SHARE UPDATE EXCLUSIVE on \`${table}\`, ROW SHARE on \`${refTable}\`: reads and writes go on):\n${migrationModule(
@@ -407,16 +409,16 @@ export const addingForeignKeyConstraint: Rule = {
       message: unchecked
         ? relation.kind !== "o2o" && !ctx.migration.atomic
           ? `${verb} builds its index \`${index}\` under a SHARE lock on \`${table}\`, so writes to \`${table}\` wait for the build.`
-          : `${verb} builds its ${relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${selfReference ? "" : ` (writes to \`${refTable}\` too)`}.`
+          : `${verb} builds its ${relation.kind === "o2o" ? "unique " : ""}index \`${index}\` while holding ACCESS EXCLUSIVE on \`${table}\`, so reads and writes of \`${table}\` wait for the build${quietRef ? "" : ` (writes to \`${refTable}\` too)`}.`
         : mode === "readd" && dropLocksBoth
           ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of ${dropLocked} are blocked${newTargetToo}.`
           : ctx.target.database === "mysql"
             ? `${verb} ${what}, which makes MySQL copy \`${table}\` (ALGORITHM=COPY) while writes to ${both} are blocked.`
             : mode === "add"
               ? // Django adds the constraint inline (\`ADD COLUMN ... REFERENCES\`): the check runs under the ADD COLUMN's ACCESS EXCLUSIVE lock (pulpcore 0102).
-                `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked.`
+                `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${quietRef ? "" : ` and writes to \`${refTable}\``} are blocked.`
               : renamesColumn && ctx.migration.atomic
-                ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${selfReference ? "" : ` and writes to \`${refTable}\``} are blocked (the column rename's ACCESS EXCLUSIVE lock is held).`
+                ? `${verb} ${what}, checking every row of \`${table}\` while reads and writes of \`${table}\`${quietRef ? "" : ` and writes to \`${refTable}\``} are blocked (the column rename's ACCESS EXCLUSIVE lock is held).`
                 : `${verb} ${what}, checking every row of \`${table}\` while writes to ${both} are blocked.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
       related: [...(before?.origin ? [ctx.relatedAt(before.origin, `\`${model.name}.${name}\` was last defined here`)] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],

@@ -303,6 +303,7 @@ function fieldUnique(ctx: OperationContext): void {
   const rest = others.length > 0 ? { changes: others, source: alterFieldSnippet(model.key, name, fieldWith(after.call, {}, ["unique"])), setsNotNull: others.includes("null") && after.null === false, fillsNulls: others.includes("null") && before?.null === true && after.null === false && after.hasDefault } : null;
   report(ctx, model, {
     subject: `\`${model.name}.${name}\` with \`unique=True\``,
+    ...(isAdd ? {} : { lead: `Making \`${model.name}.${name}\` unique` }),
     target: { name: djangoIndexName(table, [column], "_uniq"), columns: [column], constraint: true, deferrable: null },
     like: like ? { name: djangoIndexName(table, [column], "_like"), column, opclass: like.opclass } : null,
     dupColumns: isAdd ? null : [column],
@@ -320,6 +321,8 @@ function fieldUnique(ctx: OperationContext): void {
 
 interface ReportInput {
   subject: string;
+  /** How the message opens when not "Adding <subject>" (an `AlterField`: "Making `Model.field` unique"; umap's studies 0007). */
+  lead?: string;
   target: UniqueTarget;
   extraTargets?: UniqueTarget[];
   /** The field's plain index, which the AlterField drops as it turns `db_index` into `unique`. */
@@ -388,7 +391,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     ctx.report({
       range: ctx.op.range,
       severity: "warning",
-      message: `Adding ${input.subject} to \`${table}\` fails if existing rows hold duplicates.`,
+      message: `${input.lead ? `${input.lead} on \`${table}\`` : `Adding ${input.subject} to \`${table}\``} fails if existing rows hold duplicates.`,
       help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     });
     return;
@@ -399,7 +402,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
     const rename = (a: string, b: string) => `ALTER TABLE ${sqlIdent(table)} RENAME CONSTRAINT ${sqlIdent(a)} TO ${sqlIdent(b)};`;
     ctx.report({
       range: ctx.op.range,
-      message: `Adding ${input.subject} builds a unique index on \`${table}\` under an ACCESS EXCLUSIVE lock (reads and writes blocked), though \`${name}\` over the same columns was dropped just before.`,
+      message: `${input.lead ?? `Adding ${input.subject}`} builds a unique index on \`${table}\` under an ACCESS EXCLUSIVE lock (reads and writes blocked), though \`${name}\` over the same columns was dropped just before.`,
       help: [
         ...help,
         `1. Keep the old constraint and rename it (PostgreSQL renames its index with it: ACCESS EXCLUSIVE for a catalog change only, no build), with both operations in state only${sets > 1 ? `; rename the other unique sets the \`AlterUniqueTogether\` drops the same way, in the same \`database_operations\`` : ""}:\n${code(
@@ -480,7 +483,7 @@ function report(ctx: OperationContext, model: ModelState, input: ReportInput): v
   steps.push("If the concurrent build fails (for example on a duplicate), it leaves an INVALID index: drop it with `DROP INDEX CONCURRENTLY IF EXISTS` before retrying.");
   ctx.report({
     range: ctx.op.range,
-    message: `Adding ${input.subject} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${(input.addField && !filledAdd) || input.noDuplicates ? "" : ", and fails if rows are duplicates"}.`,
+    message: `${input.lead ?? `Adding ${input.subject}`} builds a unique index on \`${table}\` under ${input.noteIndexOnly ? "a SHARE lock (writes blocked)" : "an ACCESS EXCLUSIVE lock (reads and writes blocked)"}${(input.addField && !filledAdd) || input.noDuplicates ? "" : ", and fails if rows are duplicates"}.`,
     help: [...help, ...steps.map((s, i) => `${i + 1}. ${s}`)],
     related: [...(input.relatedOrigin ? [ctx.relatedAt(input.relatedOrigin, "the field was last defined here")] : []), ...((partitioned && partitionedOrigin(ctx, partitioned)) || [])],
   });
