@@ -1,6 +1,7 @@
 import { laterInMigration, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { columnOf, fieldFromCall, isAutoIncrement, isColumnless, literalString, type ModelState } from "../src/state/model-state.js";
+import { columnOf, fieldFromCall, isAutoIncrement, isColumnless, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
 import {
   addFieldSnippet,
   code,
@@ -103,6 +104,19 @@ function primaryKeyDropped(ctx: OperationContext, model: ModelState, name: strin
       "2. If the key itself must change, do it in a maintenance window: stop the old release, run the migration, start the new one.",
     ],
   });
+}
+
+/**
+ * Why dropping a column the old release selects breaks it, when a later operation of the migration
+ * puts another field's column under the same name (c3nav mesh 0007: a varchar `message_type_new`
+ * renamed over the smallint `message_type`): the old release finds a column, but not its own.
+ */
+function replacedColumn(ctx: OperationContext, model: ModelState, table: string, column: string, before: FieldState, by: { field: FieldState; how: string }): string {
+  const db = ctx.target.database;
+  const was = columnTypeOf(before, ctx.state, db);
+  const now = columnTypeOf(by.field, ctx.state, db);
+  const types = was && now && formatColumnType(was) !== formatColumnType(now) ? ` (\`${formatColumnType(now)}\` where it was \`${formatColumnType(was)}\`)` : "";
+  return `The old release keeps finding a \`${column}\` column in \`${table}\`, but from this migration on it is another one: ${by.how}${types}. Until the new release is fully live, the old release's \`${model.name}.${before.name}\` reads that column's values (NULL in the rows it never filled), and its filters and writes of the old values${types ? " may fail on the type or be stored converted" : " go to the other field"}; the old values are gone, so rolling back cannot bring them back.`;
 }
 
 /** Why dropping a column (or join table) the old release selects breaks it. */
@@ -266,6 +280,14 @@ export const droppingColumn: Rule = {
     if (m2mTable) steps.push(...contractSteps(ctx, dropTablesSql([m2mTable], ctx.target.database)));
     else if (ctx.target.database === "sqlite") steps.push(...contractSteps(ctx, schemaEditorDropField(model.key, name, expandField ?? fieldWith(field.call, {})), SQLITE_DROP));
     else steps.push(...contractSteps(ctx, dropColumnSql(table, renamed?.column ?? column ?? name, ctx.target.database)));
+    // Another field's column put under the dropped one's name later in this migration.
+    const ontoField = onto ? model.fields.get(onto.field) : undefined;
+    const replacement: { field: FieldState; how: string } | null =
+      ontoField && onto
+        ? { field: ontoField, how: `\`${onto.column}\` (\`${model.name}.${onto.field}\`), renamed to \`${column}\` later in this migration` }
+        : readded
+          ? { field: fieldFromCall(readded.name, readded.call, model.app, model.key, null), how: `the column of \`${model.name}.${readded.name}\`, added under the same name later in this migration` }
+          : null;
     const what = m2mTable
       ? `drops the join table \`${m2mTable}\``
       : `drops column \`${column}\` from \`${table}\`${renamed ? ` (the old release's \`${renamed.column}\`, renamed earlier in this migration)` : ""}`;
@@ -275,7 +297,9 @@ export const droppingColumn: Rule = {
       help: [
         m2mTable
           ? `A many-to-many field has no column in \`${table}\`: the old release reads and writes \`${model.name}.${name}\` through the join table \`${m2mTable}\`, so until the new release is fully live each of its uses of \`${name}\` (the related manager, \`prefetch_related\`, filters across it, admin forms) fails (\`${missingTableError(m2mTable, ctx.target.database)}\`), and rolling back fails the same way.`
-          : oldReleaseSelects(ctx, model, table, renamed?.column ?? column ?? name),
+          : replacement && column
+            ? replacedColumn(ctx, model, table, column, field, replacement)
+            : oldReleaseSelects(ctx, model, table, renamed?.column ?? column ?? name),
         ...steps.map((s, i) => `${i + 1}. ${s}`),
       ],
       related: field.origin ? [ctx.relatedAt(field.origin, `\`${model.name}.${name}\` was last defined here`)] : undefined,

@@ -3,7 +3,7 @@ import type { Operation, PyValue } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { laterInMigration } from "../src/engine/resolved-operation.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
-import { alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
 
 /** RS103: `RenameField` or `AlterField(db_column=...)` renames a column in place. */
@@ -95,8 +95,13 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     // transaction no other session sees the name change. MySQL commits each DDL statement.
     if (ctx.migration.atomic && ctx.target.database !== "mysql" && columnAtEnd(ctx, model.key, newField) === oldColumn) return;
     const pinned = fieldWith(oldField.call, { db_column: py(oldColumn) });
+    // A later AddField of the migration puts a new field's column under the old name (c3nav mesh
+    // 0009: `uplink` renamed to `uplink_node`, then a new `uplink` foreign key to another table).
+    const reused = op.kind === "RenameField" ? reusedLater(ctx, model, oldColumn) : null;
     const help = [
-      `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
+      reused
+        ? `The old release keeps finding a \`${oldColumn}\` column, but from this migration on it is the new \`${model.name}.${reused.name}\`'s, added later in this migration: until the old release is replaced, its \`${fieldName}\` reads that field's values (NULL in every existing row) instead of its own, and what it writes there goes to the new field (a foreign key or type check may reject it); a rollback fails.`
+        : `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
     ];
     // A later AlterField of the renamed field (the fix edits only this operation).
     let laterAlter: Operation | undefined;
@@ -112,6 +117,10 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
           laterAlter?.args.field
             ? `\n   The \`AlterField\` of \`${newName}\` later in this migration needs it too, or it renames the column after all:\n${alterFieldSnippet(model.key, newName, fieldWith(laterAlter.args.field, { db_column: py(oldColumn) }))}`
             : ""
+        }${
+          reused
+            ? `\n   The \`AddField\` of \`${reused.name}\` later in this migration then needs a column of its own (\`${oldColumn}\` stays the renamed field's), or it fails ("column \`${oldColumn}\` already exists"):\n${addFieldSnippet(model.key, reused.name, fieldWith(reused.call, { db_column: py(`${oldColumn}_new`) }))}`
+            : ""
         }`,
         `2. If the database column must change name too, expand and contract instead: add \`${newColumn}\` as a new nullable column, write both from the code, backfill in batches, switch reads, stop writing \`${oldColumn}\`, then drop it in a post-deploy migration.`,
       );
@@ -126,10 +135,21 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
       message: `${renameCause(op.kind, oldField, newField)} \`${model.name}.${fieldName}\`${oldField.relation && !newField.relation ? ` into a \`${newField.type}\`` : !oldField.relation && newField.relation ? " into a foreign key" : ""} renames column \`${table}.${oldColumn}\` to \`${newColumn}\` while the old release still uses it.`,
       help,
       related: oldField.origin ? [ctx.relatedAt(oldField.origin, `\`${model.name}.${fieldName}\` was last defined here`)] : undefined,
-      fix: laterAlter ? undefined : pinColumnFix(ctx, model, fieldName, oldField, pinned),
+      fix: laterAlter || reused ? undefined : pinColumnFix(ctx, model, fieldName, oldField, pinned),
     });
   },
 };
+
+/** A later `AddField` of the migration whose column is `column` on the same model. */
+function reusedLater(ctx: OperationContext, model: ModelState, column: string): { name: string; call: PyValue } | null {
+  for (const op of laterInMigration(ctx)) {
+    if (op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
+    const name = literalString(op.args.name);
+    const call = op.args.field;
+    if (name && call?.kind === "call" && columnOf(fieldFromCall(name, call, model.app, model.key, null)) === column) return { name, call };
+  }
+  return null;
+}
 
 /** The columns the migration's renames made (`table.column`). */
 const renamedIn = migrationScratch(() => new Set<string>());
