@@ -79,7 +79,6 @@ async function checkEveryFix(dir: string): Promise<Checked[]> {
     for (const file of pass.written) compiles(file);
     const after = await lintCase(copy);
     const remaining = after.result.diagnostics.map(key);
-    const others = new Set(before.result.diagnostics.filter((x) => x !== d).map(key));
     expect(remaining, `${d.code} fix "${d.fix.title}" in ${d.file}: the finding is gone`).not.toContain(key(d));
     // A fix may settle another finding too (db_default also answers a callable-default warning),
     // or change what one says (a state-only removal takes away the lock a later index build was
