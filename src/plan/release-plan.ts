@@ -8,7 +8,7 @@ import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { displayPath } from "../engine/lint.js";
 import { delayedBySafemigrate } from "../engine/deploy-stages.js";
-import { createsNoTable, literalString } from "../state/model-state.js";
+import { createsNoTable, literalBool, literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
 import { descendants } from "../graph/migration-graph.js";
@@ -130,19 +130,30 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
   const phaseOf = new Map<string, PlanStep["phase"]>();
 
   // Proxy and unmanaged models: deleting one drops no table (`sqlmigrate` prints "(no-op)"), so
-  // it is no contract step (evennia: five proxy DeleteModels made 50 false ordering notes).
+  // it is no contract step (evennia: five proxy DeleteModels made 50 false ordering notes). Read
+  // in plan order, as the state is: a model may be unmanaged when deleted and made again managed
+  // later (tournesol backoffice 0010-0012).
   const tablelessModels = new Set<string>();
-  for (const m of graph.plan) {
+  const noteTableless = (m: ParsedMigration) => {
     for (const op of m.operations) {
-      const name = op.kind === "CreateModel" && !op.unknown ? literalString(op.args.name)?.toLowerCase() : undefined;
+      if (op.unknown) continue;
+      const name = (op.kind === "CreateModel" || op.kind === "AlterModelOptions" ? literalString(op.args.name) : undefined)?.toLowerCase();
       if (!name) continue;
       const key = `${m.app}.${name}`;
-      if (createsNoTable(op)) tablelessModels.add(key);
-      else tablelessModels.delete(key);
+      if (op.kind === "CreateModel") {
+        if (createsNoTable(op)) tablelessModels.add(key);
+        else tablelessModels.delete(key);
+        continue;
+      }
+      // A model made unmanaged later (tournesol faq 0007: `AlterModelOptions(managed=False)`).
+      const managed = op.args.options?.kind === "dict" ? op.args.options.entries.find((e) => e.key.kind === "str" && e.key.value === "managed")?.value : undefined;
+      if (literalBool(managed) === false) tablelessModels.add(key);
+      else if (literalBool(managed) === true) tablelessModels.delete(key);
     }
-  }
+  };
 
   for (const m of graph.plan) {
+    noteTableless(m);
     if (!analysis.isReported(m)) continue;
     const findings = byMigration.get(m.id) ?? [];
     const file = displayPath(result.cwd, m.path);
@@ -208,20 +219,32 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
     graph,
     [...phaseOf].filter(([, phase]) => phase === "post-deploy").map(([id]) => id),
   );
+  // One note per post-deploy step, naming the pre-deploy steps that depend on it directly and
+  // counting those that do only through them (tournesol: 62 notes, one per later migration).
+  const dependents = new Map<string, { direct: string[]; through: string[] }>();
   for (const step of plan.preDeploy) {
     if (!afterPost.has(step.migration)) continue;
+    const parents = graph.nodes.get(step.migration)?.parents ?? [];
     const seen = new Set<string>();
-    const queue = [...(graph.nodes.get(step.migration)?.parents ?? [])];
+    const queue = [...parents];
     for (let next = 0; next < queue.length; next++) {
       const id = queue[next] as string;
       if (seen.has(id)) continue;
       seen.add(id);
       if (phaseOf.get(id) === "post-deploy") {
-        plan.notes.push(`\`${step.migration}\` is pre-deploy but depends on post-deploy \`${id}\`: \`migrate\` would apply \`${id}\` before the new release is live. Move the dependency, or split the migrations.`);
+        const entry = dependents.get(id) ?? { direct: [], through: [] };
+        dependents.set(id, entry);
+        ([...parents].includes(id) ? entry.direct : entry.through).push(step.migration);
         break;
       }
       for (const parent of graph.nodes.get(id)?.parents ?? []) if (!seen.has(parent)) queue.push(parent);
     }
+  }
+  for (const [id, { direct, through }] of dependents) {
+    const names = (list: string[]) => list.map((m) => `\`${m}\``).join(", ");
+    const who = direct.length > 0 ? `${direct.length === 1 ? "pre-deploy" : "pre-deploy migrations"} ${names(direct)} ${direct.length === 1 ? "depends" : "depend"} on it` : "";
+    const more = through.length > 0 ? `${who ? ", and " : ""}${through.length === 1 ? `pre-deploy ${names(through)} does` : `${through.length} more pre-deploy migrations do`} through other migrations${through.length > 1 && through.length <= 5 ? ` (${names(through)})` : ""}` : "";
+    plan.notes.push(`\`${id}\` is post-deploy, but ${who}${more}: \`migrate\` would apply \`${id}\` before the new release is live. Move the dependency, or split the migrations.`);
   }
   return plan;
 }
