@@ -255,18 +255,22 @@ export interface TypeChangeFacts {
   column: string;
 }
 
-/** Reads an `AlterField` that changes a column's type on an existing table; null otherwise. */
-export function readTypeChange(ctx: OperationContext): TypeChangeFacts | null {
+/** The field before and after an `AlterField` of the database on a table the old release uses; null otherwise. */
+function alteredExistingField(ctx: OperationContext): { model: ModelState; name: string; before: FieldState; after: FieldState } | null {
   const { op } = ctx;
   if (op.kind !== "AlterField" || ctx.effect === "state" || op.unknown) return null;
   const model = ctx.model(literalString(op.args.model_name));
   const name = literalString(op.args.name);
   if (!model || !name || !op.args.field || !ctx.hasTable(model) || ctx.isNewTable(model)) return null;
   const before = model.fields.get(name);
-  if (!before || before.generated) return null;
-  if (hasUnknownOptions(op.args.field, before.call)) return null;
-  const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
-  if (after.generated) return null;
+  return before ? { model, name, before, after: fieldFromCall(name, op.args.field, model.app, model.key, null) } : null;
+}
+
+/** Reads an `AlterField` that changes a column's type on an existing table; null otherwise. */
+export function readTypeChange(ctx: OperationContext): TypeChangeFacts | null {
+  const altered = alteredExistingField(ctx);
+  if (!altered || altered.before.generated || altered.after.generated || hasUnknownOptions(ctx.op.args.field, altered.before.call)) return null;
+  const { model, name, before, after } = altered;
   const beforeType = columnTypeOf(before, ctx.state, ctx.target.database);
   const afterType = columnTypeOf(after, ctx.state, ctx.target.database);
   if (!beforeType || !afterType) return null;
@@ -376,15 +380,10 @@ function unreadableClass(field: FieldState, state: ProjectState, database: Datab
  * made a `JSONField`, rewrites the table as `text` to `jsonb`). True when it reported.
  */
 function unreadableClassChange(ctx: OperationContext): boolean {
+  const altered = alteredExistingField(ctx);
+  if (!altered || altered.before.primaryKey || altered.after.primaryKey || altered.before.qualified === altered.after.qualified) return false;
+  const { model, name, before, after } = altered;
   const { op } = ctx;
-  if (op.kind !== "AlterField" || ctx.effect === "state" || op.unknown) return false;
-  const model = ctx.model(literalString(op.args.model_name));
-  const name = literalString(op.args.name);
-  if (!model || !name || !op.args.field || !ctx.hasTable(model) || ctx.isNewTable(model)) return false;
-  const before = model.fields.get(name);
-  if (!before || before.primaryKey) return false;
-  const after = fieldFromCall(name, op.args.field, model.app, model.key, null);
-  if (after.primaryKey || before.qualified === after.qualified) return false;
   const db = ctx.target.database;
   const unread = [before, after].filter((f) => unreadableClass(f, ctx.state, db));
   if (unread.length === 0) return false;

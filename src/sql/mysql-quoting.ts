@@ -1,3 +1,5 @@
+import { afterComment } from "./sql-comments.js";
+
 /**
  * MySQL's quoting, respelled for PostgreSQL's parser.
  *
@@ -22,12 +24,9 @@ export function postgresSpellingOfMysqlQuoting(sql: string): string | null {
   let i = 0;
   while (i < sql.length) {
     const char = sql[i];
-    if (char === "-" && sql[i + 1] === "-") {
-      const end = sql.indexOf("\n", i);
-      i = end === -1 ? sql.length : end + 1;
-    } else if (char === "/" && sql[i + 1] === "*") {
-      const end = sql.indexOf("*/", i + 2);
-      i = end === -1 ? sql.length : end + 2;
+    const skipped = afterComment(sql, i);
+    if (skipped !== i) {
+      i = skipped;
     } else if (char === "`") {
       const end = sql.indexOf("`", i + 1);
       if (end === -1 || sql.slice(i + 1, end).includes('"')) return null;

@@ -1,3 +1,5 @@
+import { afterComment } from "./sql-comments.js";
+
 /**
  * SQLite's own statements and keywords, respelled for PostgreSQL's parser.
  *
@@ -21,12 +23,9 @@ export function postgresSpellingOfSqliteSyntax(sql: string): string | null {
   let i = 0;
   while (i < sql.length) {
     const char = sql[i] as string;
-    if (char === "-" && sql[i + 1] === "-") {
-      const end = sql.indexOf("\n", i);
-      i = end === -1 ? sql.length : end + 1;
-    } else if (char === "/" && sql[i + 1] === "*") {
-      const end = sql.indexOf("*/", i + 2);
-      i = end === -1 ? sql.length : end + 2;
+    const skipped = afterComment(sql, i);
+    if (skipped !== i) {
+      i = skipped;
     } else if (char === "'" || char === '"' || char === "`" || char === "[") {
       const close = char === "[" ? "]" : char;
       let j = i + 1;

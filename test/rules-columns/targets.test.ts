@@ -17,34 +17,35 @@ const root = mkdtempSync(path.join(tmpdir(), "rollsafe-columns-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 let counter = 0;
+/** A project of the standard setup plus `migrations` (file name without `.py` -> source); its directory. */
+function projectWith(migrations: Record<string, string>): string {
+  const dir = path.join(root, `case${counter++}`);
+  const folder = path.join(dir, "library", "migrations");
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(path.join(dir, "library", "__init__.py"), "");
+  writeFileSync(path.join(folder, "__init__.py"), "");
+  writeFileSync(path.join(folder, "0001_initial.py"), SETUP);
+  for (const [name, source] of Object.entries(migrations)) writeFileSync(path.join(folder, `${name}.py`), source);
+  return dir;
+}
+
 /** Lints a project made of the standard setup plus one `0002` with `operations`. */
 async function lintOps(operations: string, target: Partial<Target> = {}, header = "") {
-  const dir = path.join(root, `case${counter++}`);
-  const migrations = path.join(dir, "library", "migrations");
-  mkdirSync(migrations, { recursive: true });
-  writeFileSync(path.join(dir, "library", "__init__.py"), "");
-  writeFileSync(path.join(migrations, "__init__.py"), "");
-  writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
-  writeFileSync(
-    path.join(migrations, "0002_change.py"),
-    `import uuid\nimport django.db.models.deletion\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${header}    dependencies = [("library", "0001_initial")]\n\n    operations = [\n${operations}\n    ]\n`,
-  );
+  const dir = projectWith({
+    "0002_change": `import uuid\nimport django.db.models.deletion\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n${header}    dependencies = [("library", "0001_initial")]\n\n    operations = [\n${operations}\n    ]\n`,
+  });
   const result = await lint([dir], { cwd: dir, target });
   return result.diagnostics;
 }
 
 /** A field added in one migration and removed in the next, on Django 5.0: the findings of the removal. */
 async function lintTwo(field: string) {
-  const dir = path.join(root, `case${counter++}`);
-  const migrations = path.join(dir, "library", "migrations");
-  mkdirSync(migrations, { recursive: true });
-  writeFileSync(path.join(dir, "library", "__init__.py"), "");
-  writeFileSync(path.join(migrations, "__init__.py"), "");
-  writeFileSync(path.join(migrations, "0001_initial.py"), SETUP);
   const module = (deps: string, operation: string) =>
     `import uuid\nimport django.utils.timezone\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "${deps}")]\n\n    operations = [\n        ${operation},\n    ]\n`;
-  writeFileSync(path.join(migrations, "0002_add.py"), module("0001_initial", `migrations.AddField("author", "extra", ${field})`));
-  writeFileSync(path.join(migrations, "0003_remove.py"), module("0002_add", 'migrations.RemoveField("author", "extra")'));
+  const dir = projectWith({
+    "0002_add": module("0001_initial", `migrations.AddField("author", "extra", ${field})`),
+    "0003_remove": module("0002_add", 'migrations.RemoveField("author", "extra")'),
+  });
   const result = await lint([dir], { cwd: dir, target: { django: [5, 0] }, ruleNames: ["dropping-column"] });
   return result.diagnostics.filter((d) => d.file.endsWith("0003_remove.py"));
 }
