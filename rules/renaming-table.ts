@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { defaultTableName, literalString, truncateName } from "../src/state/model-state.js";
-import { py } from "../src/advice/snippets.js";
+import { djangoHas, py } from "../src/advice/snippets.js";
 import { pinTableFix } from "../src/fix/rule-fixes.js";
 import { describeTaker, tableTakenLater } from "../src/engine/dropped-later.js";
 
@@ -71,9 +71,10 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       }`,
     ];
     if (op.kind === "RenameModel") {
-      // Django's RenameModel also drops and re-creates every foreign key pointing at the model,
-      // pinned table or not (renaming-model-rebuilds-foreign-keys: dit-helpdesk rules_of_origin
-      // 0012): with such keys, and no join table named after the model, rename in state only.
+      // Before Django 5.0, RenameModel also drops and re-creates every foreign key pointing at the
+      // model, pinned table or not (renaming-model-rebuilds-foreign-keys: dit-helpdesk
+      // rules_of_origin 0012): with such keys, and no join table named after the model, rename in
+      // state only. Django 5.0 leaves them alone when the table keeps its name.
       const key = `${model.app}.${model.key}`;
       const referencing = [...ctx.state.models.values()].flatMap((other) =>
         [...other.fields.values()].filter((f) => f.relation?.to === key && f.relation.kind !== "m2m" && f.relation.dbConstraint && !(other === model)).map((f) => `\`${other.name}.${f.name}\``),
@@ -81,7 +82,7 @@ migrations.RenameModel(old_name="Publisher", new_name="Imprint")`,
       const joinTablesNamedAfter = [...ctx.state.models.values()].some((other) => [...other.fields.values()].some((f) => f.relation?.kind === "m2m" && !f.relation.through && (other === model || f.relation.to === key)));
       const newName = literalString(op.args.new_name) ?? model.name;
       help.push(
-        referencing.length > 0 && !joinTablesNamedAfter
+        referencing.length > 0 && !joinTablesNamedAfter && !djangoHas(ctx.target, 5, 0)
           ? `1. Keep the table and rename only the class, in state only: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename, and rename the model with \`migrations.SeparateDatabaseAndState(state_operations=[migrations.RenameModel(old_name=${py(model.name)}, new_name=${py(newName)})])\`: a plain \`RenameModel\` would still drop and re-create, validating every row, the foreign key${referencing.length > 1 ? "s" : ""} of ${referencing.join(", ")}, which ${referencing.length > 1 ? "keep" : "keeps"} pointing at \`${oldTable}\` anyway.`
           : `1. Keep the table and rename only the class: add \`db_table = ${py(oldTable)}\` to \`${model.name}\`'s \`Meta\` (an \`AlterModelTable(name=${py(model.key)}, table=${py(oldTable)})\` that changes nothing in the database) before the rename; \`RenameModel\` then emits no SQL for the table.`,
         `2. If the table must change name, expand and contract: create \`${newTable}\`, write both tables from the code, backfill, switch reads, and drop \`${oldTable}\` in a post-deploy migration.`,

@@ -670,3 +670,27 @@ class Migration(migrations.Migration):
     expect(help).toContain("the same `AlterField` takes ACCESS EXCLUSIVE on `library_author` first");
   });
 });
+
+describe("renaming-table's advice for a model that foreign keys point at", () => {
+  it("renames in state only before Django 5.0, which rebuilds the keys even with the table pinned; a plain pinned rename from 5.0", async () => {
+    const dir = project(`from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.RemoveField(model_name="book", name="tags"),
+        migrations.RenameModel(old_name="Author", new_name="Writer"),
+    ]
+`);
+    const first = async (django: [number, number]) => {
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["renaming-table"], target: { django } });
+      return result.diagnostics[0]?.help.find((h) => h.startsWith("1. ")) ?? "";
+    };
+    expect(await first([4, 2])).toContain("a plain `RenameModel` would still drop and re-create, validating every row, the foreign key of `Book.author`");
+    const five = await first([5, 0]);
+    expect(five).toContain("`RenameModel` then emits no SQL for the table.");
+    expect(five).not.toContain("SeparateDatabaseAndState");
+  });
+});
