@@ -337,7 +337,7 @@ class Migration(migrations.Migration):
         range: op.range,
         message: `Reversing this \`AddField\` drops column \`${table}.${column}\` with every value written to it since the deploy.`,
         help: [
-          `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` runs \`ALTER TABLE ${table} DROP COLUMN ${column}\`: whatever the new release stored in \`${model.name}.${name}\` is deleted without an error.`,
+          `\`migrate ${ctx.migration.app} ${previousMigration(ctx)}\` runs \`ALTER TABLE ${sqlIdent(table, database)} DROP COLUMN ${sqlIdent(column, database)}${database === "postgresql" ? " CASCADE" : ""}\`: whatever the new release stored in \`${model.name}.${name}\` is deleted without an error.`,
           ...steps(ctx, `column \`${column}\``, `CREATE TABLE ${sqlIdent(backup, database)} AS SELECT ${[...keyColumns, column].map((c) => sqlIdent(c, database)).join(", ")} FROM ${sqlIdent(table, database)};`).map((s, i) => `${i + 1}. ${s}`),
         ],
       });
