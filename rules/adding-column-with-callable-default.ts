@@ -28,7 +28,7 @@ export function perRowCallable(value: PyValue | null): string | null {
 
 /** Whether a later `RunSQL` of the migration (top-level or run by a `RunPython`) updates `column` on every row of `table`. */
 function rewrittenLater(ctx: OperationContext, table: string, column: string): boolean {
-  return laterSqlStatements(ctx).some(({ fact }) => fact.kind === "update" && fact.table === table && (fact.schema ?? "public") === "public" && !fact.hasWhere && fact.columns.includes(column));
+  return laterSqlStatements(ctx).some((fact) => fact.kind === "update" && fact.table === table && (fact.schema ?? "public") === "public" && !fact.hasWhere && fact.columns.includes(column));
 }
 
 /** RS113: `AddField` whose Python `default` is a callable, evaluated once for every existing row. */

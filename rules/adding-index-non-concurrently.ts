@@ -109,15 +109,25 @@ const SQLMIGRATE = "`python manage.py sqlmigrate <app> <migration>` prints the s
 const WHY =
   "`CREATE INDEX` without `CONCURRENTLY` holds a SHARE lock on the table for the whole build: reads go on, but every INSERT, UPDATE and DELETE waits until the index is built (and, in an atomic migration, until the transaction commits).";
 
+/** How `whyFor` opens when a lock that blocks reads is held through the build. */
+const LOCKED_WHY = "`CREATE INDEX` without `CONCURRENTLY` holds a SHARE lock on the table for the whole build, which alone blocks every INSERT, UPDATE and DELETE; here reads wait too: ";
+
 /**
- * `WHY`, or, when an earlier operation of the atomic migration still holds ACCESS EXCLUSIVE on the
- * table (`exclusiveLockHeldBefore`), why reads wait for the build too.
+ * `WHY`, or, in an atomic migration, why reads wait for the build too: the operation takes
+ * ACCESS EXCLUSIVE on the table itself for the rest of its change (`own`: dropping a unique
+ * constraint, a type change; OSF 0223), or an earlier operation holds it (`exclusiveLockHeldBefore`).
  */
-function whyFor(ctx: OperationContext, table: string): { why: string; blocking: string } {
+function whyFor(ctx: OperationContext, table: string, own: string | null = null): { why: string; blocking: string } {
+  if (own !== null && ctx.migration.atomic) {
+    return {
+      why: `${LOCKED_WHY}the same \`AlterField\` takes ACCESS EXCLUSIVE on \`${table}\` first (for ${own}), held until COMMIT, through the build.`,
+      blocking: `reads and writes (its ACCESS EXCLUSIVE lock for ${own} is held)`,
+    };
+  }
   const held = exclusiveLockHeldBefore(ctx, table);
   if (!held) return { why: WHY, blocking: "writes" };
   return {
-    why: `\`CREATE INDEX\` without \`CONCURRENTLY\` holds a SHARE lock on the table for the whole build, which alone blocks every INSERT, UPDATE and DELETE; here reads wait too: the ACCESS EXCLUSIVE lock an earlier operation of this atomic migration took on \`${table}\` (for ${held}) is held until COMMIT, through the build (\`running-slow-operation-under-exclusive-lock\`).`,
+    why: `${LOCKED_WHY}the ACCESS EXCLUSIVE lock an earlier operation of this atomic migration took on \`${table}\` (for ${held}) is held until COMMIT, through the build (\`running-slow-operation-under-exclusive-lock\`).`,
     blocking: `reads and writes (the ACCESS EXCLUSIVE lock taken earlier for ${held} is still held)`,
   };
 }
@@ -321,18 +331,9 @@ function fieldIndex(ctx: OperationContext): void {
   }
   const isAdd = ctx.op.kind === "AddField";
   const renames = pinned !== null || movesColumnBack(ctx, found);
-  // The operation's own ACCESS EXCLUSIVE (ADD COLUMN, a rename) says it below; else one it takes
-  // for another part of the change (dropping a unique constraint, a type change: OSF 0223), else
-  // one an earlier operation took.
-  const own = isAdd || renames ? null : locksOf(ctx).find((l) => l.table === table && l.mode === "ACCESS EXCLUSIVE");
-  const { why, blocking } = isAdd || renames
-    ? { why: WHY, blocking: "writes" }
-    : own && ctx.migration.atomic
-      ? {
-          why: `\`CREATE INDEX\` without \`CONCURRENTLY\` holds a SHARE lock on the table for the whole build, which alone blocks every INSERT, UPDATE and DELETE; here reads wait too: the same \`AlterField\` takes ACCESS EXCLUSIVE on \`${table}\` first (for ${own.what}), held until COMMIT, through the build.`,
-          blocking: `reads and writes (its ACCESS EXCLUSIVE lock for ${own.what} is held)`,
-        }
-      : whyFor(ctx, table);
+  // The operation's own ACCESS EXCLUSIVE for adding the column or renaming it is said below.
+  const { why, blocking } =
+    isAdd || renames ? { why: WHY, blocking: "writes" } : whyFor(ctx, table, locksOf(ctx).find((l) => l.table === table && l.mode === "ACCESS EXCLUSIVE")?.what ?? null);
   const help: string[] = [why, ...(partitioned ? [partitionedWhy(partitioned)] : []), ...(pinned ? [pinnedColumnNote(pinned, table)] : movesColumnBack(ctx, found) ? [movedBackNote(ctx, found, table)] : [])];
   if (isAdd) {
     help.push(

@@ -1,6 +1,6 @@
-import { laterInMigration, orderColumnChange } from "../src/engine/resolved-operation.js";
+import { addedLaterOnColumn, orderColumnChange } from "../src/engine/resolved-operation.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { columnOf, fieldFromCall, isAutoIncrement, isColumnless, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { fieldFromCall, isAutoIncrement, isColumnless, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
 import {
   addFieldSnippet,
@@ -68,23 +68,6 @@ function renamedOnto(ctx: OperationContext, model: ModelState, name: string, col
   return null;
 }
 
-/**
- * An `AddField` later in the same migration that adds a column under the name this removal frees
- * (akvo rsr 0175: `piwik_id` removed, then added back as a uuid): a type change by drop and
- * re-add. With the column kept, that AddField would fail ("column ... already exists"), so the
- * recipe gives the new field a column of its own. The field added, or null.
- */
-function addedOnto(ctx: OperationContext, model: ModelState, column: string | null): { name: string; call: PyValue } | null {
-  if (column === null) return null;
-  for (const op of laterInMigration(ctx)) {
-    if (op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
-    const name = literalString(op.args.name);
-    const call = op.args.field;
-    if (!name || call?.kind !== "call") continue;
-    if (columnOf(fieldFromCall(name, call, model.app, model.key, null)) === column) return { name, call };
-  }
-  return null;
-}
 
 /**
  * The primary key removed (Alliance Auth mumble 0007: `id` removed, `user` made the primary key):
@@ -266,7 +249,7 @@ export const droppingColumn: Rule = {
         : `Remove \`${name}\` from the \`${model.name}\` model and replace this operation with a state-only removal, so the ${m2mTable ? `join table \`${m2mTable}\`` : `column`} stays:\n${stateOnlyRemoveField(model.key, name)}${!m2mTable && ctx.target.database === "sqlite" ? `\n${SQLITE_REBUILD_DROPS}` : ""}`,
     );
     const onto = m2mTable || renamed ? null : renamedOnto(ctx, model, name, column);
-    const readded = m2mTable || renamed || onto ? null : addedOnto(ctx, model, column);
+    const readded = m2mTable || renamed || onto ? null : addedLaterOnColumn(ctx, model, column);
     if (readded) {
       steps.push(
         `The \`AddField\` of \`${readded.name}\` later in this migration puts a new \`${column}\` column in place of this one (a type change by drop and re-add). With the old column kept, that AddField would fail ("column \`${column}\` already exists"): give the new field a column of its own (and fill it from \`${column}\` if the values carry over):\n${addFieldSnippet(model.key, readded.name, fieldWith(readded.call, { db_column: py(`${column}_new`) }))}`,

@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { Operation, PyValue } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
-import { laterInMigration } from "../src/engine/resolved-operation.js";
+import { addedLaterOnColumn, laterInMigration } from "../src/engine/resolved-operation.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
@@ -97,7 +97,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     const pinned = fieldWith(oldField.call, { db_column: py(oldColumn) });
     // A later AddField of the migration puts a new field's column under the old name (c3nav mesh
     // 0009: `uplink` renamed to `uplink_node`, then a new `uplink` foreign key to another table).
-    const reused = op.kind === "RenameField" ? reusedLater(ctx, model, oldColumn) : null;
+    const reused = op.kind === "RenameField" ? addedLaterOnColumn(ctx, model, oldColumn) : null;
     const help = [
       reused
         ? `The old release keeps finding a \`${oldColumn}\` column, but from this migration on it is the new \`${model.name}.${reused.name}\`'s, added later in this migration: until the old release is replaced, its \`${fieldName}\` reads that field's values (NULL in every existing row) instead of its own, and what it writes there goes to the new field (a foreign key or type check may reject it); a rollback fails.`
@@ -140,16 +140,6 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
   },
 };
 
-/** A later `AddField` of the migration whose column is `column` on the same model. */
-function reusedLater(ctx: OperationContext, model: ModelState, column: string): { name: string; call: PyValue } | null {
-  for (const op of laterInMigration(ctx)) {
-    if (op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
-    const name = literalString(op.args.name);
-    const call = op.args.field;
-    if (name && call?.kind === "call" && columnOf(fieldFromCall(name, call, model.app, model.key, null)) === column) return { name, call };
-  }
-  return null;
-}
 
 /** The columns the migration's renames made (`table.column`). */
 const renamedIn = migrationScratch(() => new Set<string>());

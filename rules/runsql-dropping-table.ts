@@ -86,10 +86,10 @@ export const runsqlDroppingTable: Rule = {
       // A later statement of the same SQL puts a table back under the name (ArchiveBox crawls 0002:
       // copy into a `_new` table, drop, rename; OSF 0183: drop, CREATE TABLE ... AS SELECT).
       const schema = fact.schema ?? "public";
-      const rebuild = [...statements.slice(i + 1), ...laterSqlStatements(ctx)]
-        .find(({ fact: later }) => (later.schema ?? "public") === schema && ((later.kind === "create-table" && later.table === fact.table) || (later.kind === "rename-table" && later.newName === fact.table)));
+      const rebuild = [...statements.slice(i + 1).map((s) => s.fact), ...laterSqlStatements(ctx)]
+        .find((later) => (later.schema ?? "public") === schema && ((later.kind === "create-table" && later.table === fact.table) || (later.kind === "rename-table" && later.newName === fact.table)));
       if (rebuild && (ref.model || owner)) {
-        rebuiltTable(ctx, { statement, range, table: fact.table, by: `\`${describeStatement(rebuild.fact)}\``, label: ref.model ? `the table of model \`${ref.model.name}\`` : `the join table of \`${owner?.model.name}.${owner?.field}\`` });
+        rebuiltTable(ctx, { statement, range, table: fact.table, by: `\`${describeStatement(rebuild)}\``, label: ref.model ? `the table of model \`${ref.model.name}\`` : `the join table of \`${owner?.model.name}.${owner?.field}\`` });
         continue;
       }
       if (ref.model || owner) {

@@ -6,7 +6,7 @@
  */
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
-import { fieldFromCall, hasUnknownOptions, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
+import { columnOf, fieldFromCall, hasUnknownOptions, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
 import { migrationDropsColumn } from "./sql-facts-for-operation.js";
 import { droppedLater } from "./dropped-later.js";
 
@@ -218,4 +218,22 @@ export function reachesDatabase(ctx: OperationContext): boolean {
   if (ctx.effect !== "state") return true;
   const inStateSide = ctx.parent?.stateOperations?.includes(op) ?? false;
   return op.thirdParty?.database === "safe" && !inStateSide;
+}
+
+/**
+ * An `AddField` later in the same migration that adds a column under the name `column` of the
+ * model's table: a drop and re-add (akvo rsr 0175: `piwik_id` removed, then added back as a uuid),
+ * or a name a rename frees (c3nav mesh 0009). With the old column kept, that AddField would fail
+ * ("column ... already exists"), so recipes give the new field a column of its own. The field
+ * added, or null.
+ */
+export function addedLaterOnColumn(ctx: OperationContext, model: ModelState, column: string | null): { name: string; call: PyValue } | null {
+  if (column === null) return null;
+  for (const op of laterInMigration(ctx)) {
+    if (op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
+    const name = literalString(op.args.name);
+    const call = op.args.field;
+    if (name && call?.kind === "call" && columnOf(fieldFromCall(name, call, model.app, model.key, null)) === column) return { name, call };
+  }
+  return null;
 }

@@ -424,6 +424,8 @@ interface StatementOrder {
   facts: SqlStatementFact[];
   position: Map<SqlStatementFact, number>;
   firstCreated: Map<string, number>;
+  /** How many of `facts` run up to the end of each operation (with what it contains and executes). */
+  after: Map<Operation, number>;
 }
 
 /** The table a `CREATE TABLE` in the public schema makes, or null. */
@@ -432,7 +434,7 @@ function publicTableCreated(fact: SqlStatementFact): string | null {
 }
 
 const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): StatementOrder => {
-  const order: StatementOrder = { facts: [], position: new Map(), firstCreated: new Map() };
+  const order: StatementOrder = { facts: [], position: new Map(), firstCreated: new Map(), after: new Map() };
   const add = (ops: Operation[] | undefined) => {
     for (const op of ops ?? []) {
       if (op.kind === "SeparateDatabaseAndState") add(op.databaseOperations);
@@ -444,6 +446,7 @@ const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation)
       }
       // The SQL a RunPython's function executes itself runs right after it starts.
       add(op.executes);
+      order.after.set(op, order.facts.length);
     }
   };
   add(migration.operations);
@@ -549,21 +552,15 @@ export function forwardStatements(ctx: SqlRuleContext & { effect: string }): Run
 
 /**
  * The SQL statements of the migration's `RunSQL`s after the current operation (after the
- * `SeparateDatabaseAndState` it is in), top-level, in `database_operations` or run by a
- * `RunPython`'s function (each `cursor.execute` its own), in the order they run.
+ * `SeparateDatabaseAndState` it is in; for SQL a `RunPython`'s function executes, after that
+ * `cursor.execute`), top-level, in `database_operations` or run by a `RunPython`'s function (each
+ * `cursor.execute` its own: ArchiveBox crawls 0002), in the order they run.
  */
-export function laterSqlStatements(ctx: SqlRuleContext & { parent: Operation | null }): RunSqlStatement[] {
-  const all: Operation[] = [];
-  const walk = (ops: readonly Operation[]) => {
-    for (const o of ops) {
-      all.push(o);
-      if (o.databaseOperations) walk(o.databaseOperations);
-      if (o.executes) walk(o.executes);
-    }
-  };
-  walk(ctx.migration.operations);
-  const at = all.indexOf(ctx.parent ?? ctx.op);
-  return at < 0 ? [] : all.slice(at + 1).flatMap((o) => (o.kind === "RunSQL" && !o.unknown ? parsedStatements(ctx.sql(o)?.forward) : []));
+export function laterSqlStatements(ctx: SqlRuleContext & { parent: Operation | null }): SqlStatementFact[] {
+  const order = statementOrder(ctx.migration, (op) => ctx.sql(op));
+  const executed = ctx.parent?.executes?.includes(ctx.op) ?? false;
+  const at = order.after.get(executed ? ctx.op : (ctx.parent ?? ctx.op));
+  return at === undefined ? [] : order.facts.slice(at);
 }
 
 /** `Model` (`table`) when the table belongs to a model, else `table`, for messages. */

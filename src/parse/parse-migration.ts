@@ -2232,7 +2232,6 @@ function sameOnEveryCall(node: SyntaxNode): boolean {
       return node.namedChildren.length === 1 && sameOnEveryCall(node.namedChildren[0] as SyntaxNode);
     case "boolean_operator":
     case "conditional_expression":
-      return node.namedChildren.every(sameOnEveryCall);
     case "not_operator":
     case "comparison_operator":
       return node.namedChildren.every(sameOnEveryCall);

@@ -8,7 +8,7 @@ import type { DeployStage, Diagnostic, Operation } from "../model/types.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 import { displayPath } from "../engine/lint.js";
 import { delayedBySafemigrate } from "../engine/deploy-stages.js";
-import { createsNoTable, literalBool, literalString } from "../state/model-state.js";
+import { createsNoTable, dictOf, literalBool, literalString } from "../state/model-state.js";
 import { jsonChunks } from "../reporters/json-chunks.js";
 import { listIn } from "../util/collections.js";
 import { descendants } from "../graph/migration-graph.js";
@@ -146,7 +146,7 @@ export function buildReleasePlan(analysis: Analysis): ReleasePlan {
         continue;
       }
       // A model made unmanaged later (tournesol faq 0007: `AlterModelOptions(managed=False)`).
-      const managed = op.args.options?.kind === "dict" ? op.args.options.entries.find((e) => e.key.kind === "str" && e.key.value === "managed")?.value : undefined;
+      const managed = dictOf(op.args.options).managed;
       if (literalBool(managed) === false) tablelessModels.add(key);
       else if (literalBool(managed) === true) tablelessModels.delete(key);
     }
