@@ -1,7 +1,7 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
-import { exclusiveLockHeldBefore } from "./running-slow-operation-under-exclusive-lock.js";
+import { exclusiveLockHeldBefore, runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
@@ -191,6 +191,8 @@ class Migration(migrations.Migration):
     },
   },
   operationKinds: ["AddIndex", "AlterIndexTogether", "AddField", "AlterField"],
+  // The locks the migration holds so far (`exclusiveLockHeldBefore`), whether or not RS214 is selected.
+  uses: [runningSlowOperationUnderExclusiveLock],
   operation(ctx) {
     if (ctx.target.database !== "postgresql") return;
     const { op } = ctx;

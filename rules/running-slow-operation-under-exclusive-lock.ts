@@ -65,8 +65,9 @@ const heldByMigration = new WeakMap<ParsedMigration, Map<string, HeldLock>>();
  * What an earlier operation of the migration holds ACCESS EXCLUSIVE on `table` for (`adding column
  * \`order\``), as this rule has counted the operations before `ctx.op`: other rules' messages say
  * reads wait too, instead of contradicting this rule's finding on the same line (Label Studio
- * data_manager 0011: an index build after an AddField). Null when nothing is held, or when this
- * rule does not run (it is not selected, or not on PostgreSQL in an atomic migration).
+ * data_manager 0011: an index build after an AddField). Null when nothing is held, or outside an
+ * atomic migration on PostgreSQL. A rule that asks lists this one in `uses`, so the engine keeps
+ * the count when this rule is not selected.
  */
 export function exclusiveLockHeldBefore(ctx: OperationContext, table: string): string | null {
   const { migration } = ctx;

@@ -108,6 +108,16 @@ export function activeRulesOf(options: Pick<LintOptions, "rules" | "ruleNames">)
   });
 }
 
+/**
+ * The rules the replay runs: the selected ones, each after the rules it reads the bookkeeping of
+ * (`Rule.uses`) when those are not selected themselves; the engine drops their findings.
+ */
+function withUsedRules(active: Rule[]): Rule[] {
+  const names = new Set(active.map((r) => r.meta.name));
+  const extra = active.flatMap((r) => r.uses ?? []).filter((used) => !names.has(used.meta.name) && names.add(used.meta.name));
+  return extra.length === 0 ? active : [...extra, ...active];
+}
+
 /** The result of reading one file. */
 export type { LoadedFile } from "../workers/read-migration.js";
 
@@ -182,8 +192,10 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
 
   // Squashes whose replaced files are gone: when their findings matter (see `isSquash`).
   const squashNotes = new Map<string, string>();
+  const enabled = new Set(activeRules.map((r) => r.meta.name));
   const emit = (meta: RuleMeta | undefined, file: string, migration: string | null, range: SourceRange, finding: Omit<Finding, "range">) => {
-    if (!meta) return;
+    // A rule that runs only for the bookkeeping another reads (`Rule.uses`) reports nothing.
+    if (!meta || !enabled.has(meta.name)) return;
     if (suppressions.get(file)?.index.suppresses(meta.name, range.line)) return;
     const note = migration === null ? undefined : squashNotes.get(migration);
     diagnostics.push({
@@ -203,7 +215,6 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
       absPath: file,
     });
   };
-  const enabled = new Set(activeRules.map((r) => r.meta.name));
   const emitBuiltin = (name: string, file: string, migration: string | null, range: SourceRange, message: string, help: string[] = []) => {
     if (enabled.has(name)) emit(metaByName.get(name), file, migration, range, { message, help });
   };
@@ -329,7 +340,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // created before the deploy is one the old release never had. (start-after's baseline may be
   // many releases old: the migrations after it are not one release.)
   const pendingKnown = options.reportFilter !== undefined;
-  const state = replay(graph, activeRules, target, stageOf, cwd, isReported, pendingKnown, emit, emitBuiltin);
+  const state = replay(graph, withUsedRules(activeRules), target, stageOf, cwd, isReported, pendingKnown, emit, emitBuiltin);
   if (options.collectGarbage) collectBetweenPhases();
 
   for (const rule of activeRules) {

@@ -136,6 +136,12 @@ export interface Rule {
    * replays every fixture both ways to hold the rules to it.
    */
   operationKinds?: readonly string[];
+  /**
+   * Rules whose replay bookkeeping this rule reads (e.g. the ACCESS EXCLUSIVE locks a migration
+   * holds so far). When one of them is not selected, the engine still runs its `operation` and
+   * drops what it reports, so this rule's findings do not depend on the selection.
+   */
+  uses?: readonly Rule[];
   operation?(ctx: OperationContext): void;
   migration?(ctx: MigrationContext): void;
   project?(ctx: ProjectContext): void;

@@ -632,6 +632,10 @@ class Migration(migrations.Migration):
     // Another table: only the build's own SHARE lock.
     expect(author?.message).toBe("`AddIndex` builds `author_name_idx` on `library_author` without CONCURRENTLY, blocking writes to `library_author` during the build.");
     expect(author?.help[0]).toContain("reads go on");
+    // The same words when running-slow-operation-under-exclusive-lock, which counts the held locks, is not selected; its findings stay out.
+    const alone = await analyze(["."], { cwd: dir, ruleNames: ["adding-index-non-concurrently"] });
+    expect(alone.result.diagnostics.map((d) => d.rule)).toEqual(["adding-index-non-concurrently", "adding-index-non-concurrently"]);
+    expect(alone.result.diagnostics.map((d) => d.message)).toEqual([book?.message, author?.message]);
   });
 });
 
