@@ -1,5 +1,6 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { callOf, className, fieldClassText, literalString } from "../src/state/model-state.js";
+import type { FieldState } from "../src/state/model-state.js";
 import { djangoHas, djangoIndexName, migrationModule, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
@@ -23,6 +24,13 @@ function positiveCheck(table: string, column: string): { constraint: string; add
 }
 
 /** RS203: a CHECK constraint added with validation on an existing PostgreSQL table. */
+/** What a new column holds in every existing row: its default (database or Python), else NULL. */
+function filledBy(field: FieldState): string {
+  if (field.hasDbDefault) return "that holds its `db_default` in every row";
+  if (field.hasDefault && field.default?.kind !== "none") return "that holds its default in every row";
+  return "that is NULL in every row";
+}
+
 export const addingCheckConstraint: Rule = {
   meta: {
     code: "RS203",
@@ -69,7 +77,7 @@ export const addingCheckConstraint: Rule = {
         range: op.range,
         message: `Adding ${fieldClassText(after)} \`${model.name}.${name}\` adds \`CHECK (${column} >= 0)\` with the column, and PostgreSQL scans every row of \`${table}\` to validate it under the ACCESS EXCLUSIVE lock.`,
         help: [
-          `Django writes the check into the column definition (\`ADD COLUMN ... CHECK (${column} >= 0)\`): even for a new column that is NULL in every row, PostgreSQL validates a new CHECK constraint by scanning the whole table, and \`${table}\` is locked against reads and writes until the scan ends (and, in an atomic migration, until commit).`,
+          `Django writes the check into the column definition (\`ADD COLUMN ... CHECK (${column} >= 0)\`): even for a new column ${filledBy(after)}, PostgreSQL validates a new CHECK constraint by scanning the whole table, and \`${table}\` is locked against reads and writes until the scan ends (and, in an atomic migration, until commit).`,
           `1. Keep the field in state, and add the column as \`${plainType}\` (the same column type, no check) with the constraint NOT VALID (brief lock, no scan):\n${migrationModule(
             [separateDatabaseAndState([operationSource(op) + ","], [`migrations.AddField(\n    model_name=${py(model.key)},\n    name=${py(name)},\n    field=${plain},\n),`, check.addNotValid])],
             { atomic: true },

@@ -698,3 +698,27 @@ class Migration(migrations.Migration):
     expect(five).not.toContain("SeparateDatabaseAndState");
   });
 });
+
+describe("a positive integer column added with a default", () => {
+  it("is not said to be NULL in every row while its CHECK is validated", async () => {
+    const help = async (field: string) => {
+      const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "copies", ${field}),
+    ]
+`);
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-check-constraint"] });
+      return result.diagnostics.map((d) => d.help[0]).join("\n");
+    };
+    // Django adds the column with `DEFAULT 0 NOT NULL CHECK ("copies" >= 0)`: every row holds 0.
+    expect(await help("models.PositiveSmallIntegerField(default=0)")).toContain("even for a new column that holds its default in every row, PostgreSQL validates");
+    expect(await help("models.PositiveSmallIntegerField(db_default=0)")).toContain("even for a new column that holds its `db_default` in every row");
+    expect(await help("models.PositiveSmallIntegerField(null=True, default=None)")).toContain("even for a new column that is NULL in every row");
+    expect(await help("models.PositiveSmallIntegerField(null=True)")).toContain("even for a new column that is NULL in every row");
+  });
+});
