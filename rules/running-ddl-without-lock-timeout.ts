@@ -35,7 +35,14 @@ function lockingChange(ctx: OperationContext): string | null {
     );
     const what = ddl ? (dropsTrigger(ddl.fact) ? "DROP TRIGGER" : ddl.fact.kind.toUpperCase().replace(/-/g, " ")) : "";
     const by = op.executedBy ? "A `RunPython`'s" : "`RunSQL`";
-    return ddl ? `${by} ${what}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}` : null;
+    if (!ddl) return null;
+    // A foreign key locks the table it references too (SHARE ROW EXCLUSIVE), NOT VALID or not.
+    const referenced =
+      ddl.fact.kind === "add-constraint" && ddl.fact.constraintType === "foreign-key"
+        ? [...new Set(ddl.fact.references.map((r) => r.name))].filter((name) => name !== ddl.fact.table)
+        : [];
+    const also = referenced.length > 0 ? ` (and on ${referenced.map((name) => `\`${name}\``).join(", ")}, which it references)` : "";
+    return `${by} ${what}${ddl.fact.table ? ` on \`${ddl.fact.table}\`` : ""}${also}`;
   }
   if (op.kind === "RenameIndex" && !indexRenameIsLight) {
     const model = ctx.model(literalString(op.args.model_name));

@@ -114,6 +114,31 @@ class Migration(migrations.Migration):
     expect(diagnostics).toEqual([]);
   });
 
+  it("names the table a raw foreign key references, which it locks too (Label Studio)", async () => {
+    const dir = path.join(root, "raw-foreign-key");
+    libraryApp(
+      dir,
+      "0002_book_author_fk.py",
+      `from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.RunSQL(
+            'ALTER TABLE library_book ADD CONSTRAINT book_author_fk FOREIGN KEY (author_id) REFERENCES library_author (id) NOT VALID',
+            "ALTER TABLE library_book DROP CONSTRAINT book_author_fk",
+        ),
+    ]
+`,
+    );
+    const { diagnostics } = await lint([dir], { cwd: dir, ruleNames: ["running-ddl-without-lock-timeout"] });
+    expect(diagnostics.map((d) => d.message)).toEqual([
+      "`RunSQL` ADD CONSTRAINT on `library_book` (and on `library_author`, which it references) takes a table lock in `0002_book_author_fk`, and no `lock_timeout` is set before it.",
+    ]);
+  });
+
   it("says when it cannot read SQL the function builds at run time (Funkwhale music 0045), and an ignore on the RunPython covers it", async () => {
     const dir = path.join(root, "built");
     const source = (marker: string) => `from django.db import migrations
