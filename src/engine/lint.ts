@@ -311,6 +311,8 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   }
   const target = resolveTarget(options.target, migrations);
   setIndexNameLength(target.database);
+  // `atomic = IS_SQLITE` and the like: true on the vendors the test names.
+  for (const m of migrations) if (m.atomicOn) m.atomic = m.atomicOn.includes(target.database);
   const generated = options.djangoFromMigrations ? newestGeneratedBy(migrations) : null;
   if (generated && !djangoHas({ ...target, django: generated.version }, ...target.django)) {
     target.django = generated.version;

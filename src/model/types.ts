@@ -217,6 +217,12 @@ export interface MigrationFile {
    */
   atomicComputed?: string;
   /**
+   * The vendors on which `atomic` is true, when the class sets it to a test of the database
+   * (`atomic = IS_SQLITE`, `atomic = not USE_POSTGRESQL`; see the parser's `vendorCondition`): the
+   * engine sets `atomic` for the run's target from it. Absent otherwise.
+   */
+  atomicOn?: string[];
+  /**
    * The `Migration` class's base when it comes from another module and is not Django's
    * (`sentry.new_migrations.migrations.CheckedMigration`), qualified as the file imports it: the
    * base may set `atomic` there (`resolveHelperCalls` reads it). Absent otherwise.

@@ -126,6 +126,14 @@ interface Ctx {
   /** The module's top-level functions (not decorated), by name: those that return an operation are read (`returnedOperations`). */
   functions?: Map<string, SyntaxNode>;
   /**
+   * Names the branches of a module-level `if` that tests the database bind to different imports
+   * (`if IS_SQLITE: from django.db.migrations import AddIndex` / `else: from
+   * django.contrib.postgres.operations import AddIndexConcurrently as AddIndex`; Label Studio
+   * tasks 0045): each target with the vendors it is bound on. An operation called through one is
+   * read once per target (`vendorSplit`). `imports` keeps the last binding.
+   */
+  vendorImports?: Map<string, { target: string; vendors: string[] }[]>;
+  /**
    * The module's decorated top-level functions, by name. A decorator may change what a function
    * returns, so none is read for operations; a `RunPython` still runs the body's SQL whenever the
    * wrapper calls it (wger's `@postgres_only`), which `executedSql` reads.
@@ -318,6 +326,7 @@ function readModuleLevel(ctx: Ctx, modelImports: ParsedMigration["modelImports"]
     if (child.type === "import_statement" || child.type === "import_from_statement") readImport(ctx, child, modelImports);
     else if (child.type === "if_statement" || child.type === "try_statement") {
       for (const node of child.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, modelImports);
+      if (child.type === "if_statement") readVendorImports(ctx, child);
     } else if (child.type === "function_definition") {
       const name = child.childForFieldName("name")?.text ?? "";
       ctx.functions.set(name, child);
@@ -513,6 +522,81 @@ function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SyntaxErrorRange[] {
   if (errors.length === 0) errors.push({ ...rangeOf(ctx, root), message: "invalid syntax (an incomplete statement or block)" });
   errors.sort((a, b) => a.startOffset - b.startOffset);
   return errors;
+}
+
+/**
+ * The branches of an `if`/`elif`/`else`, each with the vendors it runs on, when every condition
+ * tests the database (`vendorCondition`); null otherwise.
+ */
+function vendorBranches(stmt: SyntaxNode): { block: SyntaxNode | null; vendors: Set<string> }[] | null {
+  const clauses = [
+    { block: stmt.childForFieldName("consequence"), condition: stmt.childForFieldName("condition") },
+    ...stmt.childrenForFieldName("alternative").map((a) => ({
+      block: a.type === "elif_clause" ? a.childForFieldName("consequence") : (a.childForFieldName("body") ?? a.namedChildren.find((c) => c.type === "block") ?? null),
+      condition: a.type === "elif_clause" ? a.childForFieldName("condition") : null,
+    })),
+  ];
+  let remaining = new Set<string>(VENDORS);
+  const branches: { block: SyntaxNode | null; vendors: Set<string> }[] = [];
+  for (const clause of clauses) {
+    const test = clause.condition ? vendorCondition(clause.condition) : null;
+    if (clause.condition && !test) return null;
+    const vendors = new Set([...remaining].filter((v) => !test || test.has(v)));
+    remaining = new Set([...remaining].filter((v) => !vendors.has(v)));
+    branches.push({ block: clause.block, vendors });
+  }
+  return branches;
+}
+
+/**
+ * Records in `ctx.vendorImports` the names a module-level `if` that tests the database binds to
+ * different imports in its branches, on every vendor (an `else`, or conditions that cover them all).
+ */
+function readVendorImports(ctx: Ctx, stmt: SyntaxNode): void {
+  const branches = vendorBranches(stmt);
+  if (!branches) return;
+  const bound = new Map<string, { target: string; vendors: string[] }[]>();
+  for (const { block, vendors } of branches) {
+    if (!block || vendors.size === 0) continue;
+    const imports: Record<string, string> = {};
+    for (const node of block.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, null, imports);
+    for (const [name, target] of Object.entries(imports)) {
+      const list = bound.get(name) ?? [];
+      const same = list.find((b) => b.target === target);
+      if (same) same.vendors.push(...vendors);
+      else list.push({ target, vendors: [...vendors] });
+      bound.set(name, list);
+    }
+  }
+  for (const [name, list] of bound) {
+    if (list.length < 2 || list.reduce((n, b) => n + b.vendors.length, 0) !== VENDORS.length) continue;
+    (ctx.vendorImports ??= new Map()).set(name, list);
+  }
+}
+
+/**
+ * `read` once per import an operation's class name has on each vendor (`ctx.vendorImports`), each
+ * operation kept for those vendors (`Operation.vendors`); `read` alone for any other name.
+ */
+function vendorSplit(ctx: Ctx, node: SyntaxNode, read: () => Operation): Operation[] {
+  const fn = node.type === "call" ? node.childForFieldName("function") : null;
+  const head = fn ? dottedName(fn)?.split(".")[0] : undefined;
+  const alternatives = head === undefined || ctx.scope?.values.has(head) || ctx.scope?.nodes.has(head) ? undefined : ctx.vendorImports?.get(head);
+  if (!head || !alternatives) return [read()];
+  const bound = ctx.imports[head];
+  const ops: Operation[] = [];
+  try {
+    for (const { target, vendors } of alternatives) {
+      ctx.imports[head] = target;
+      const op = read();
+      const allowed = op.vendors ? vendors.filter((v) => op.vendors?.includes(v)) : vendors;
+      if (allowed.length > 0) ops.push({ ...op, index: op.index + ops.length, comments: [...op.comments], vendors: allowed });
+    }
+  } finally {
+    if (bound === undefined) delete ctx.imports[head];
+    else ctx.imports[head] = bound;
+  }
+  return ops;
 }
 
 /**
@@ -877,9 +961,13 @@ function readMigrationClass(ctx: Ctx, cls: SyntaxNode, result: ParsedMigration):
         // migration loads (Label Studio's `atomic = IS_SQLITE`) is kept as written, and the
         // migration counts as atomic, Django's default, for the rules that cannot know.
         const value = atomicValue(ctx, right);
+        // A test of the database (`atomic = IS_SQLITE`, Label Studio tasks 0045) holds on its vendors.
+        const vendors = value === undefined ? vendorCondition(right) : null;
         result.atomic = value ?? true;
-        if (value === undefined) result.atomicComputed = right.text.replace(/\s+/g, " ").slice(0, 80);
+        if (value === undefined && !vendors) result.atomicComputed = right.text.replace(/\s+/g, " ").slice(0, 80);
         else delete result.atomicComputed;
+        if (vendors) result.atomicOn = [...vendors];
+        else delete result.atomicOn;
         result.atomicRange = rangeOf(ctx, stmt);
         break;
       }
@@ -1087,7 +1175,7 @@ function readListStatement(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, 
     const item = args[0];
     if (conditional === "loop" || !item || args.length !== 1) unknownOperations();
     else if (method === "extend") readOperations(ctx, item, result, true);
-    else if (method === "append" && !result.operationsUnknown) result.operations.push(readOperation(ctx, item, result.operations.length, 0));
+    else if (method === "append" && !result.operationsUnknown) result.operations.push(...vendorSplit(ctx, item, () => readOperation(ctx, item, result.operations.length, 0)));
     else unknownOperations();
     return;
   }
@@ -1269,7 +1357,10 @@ function readOperations(ctx: Ctx, node: SyntaxNode, result: ParsedMigration, app
  */
 function readOperationLists(ctx: Ctx, lists: ListPart[], depth: number, ops: Operation[] = []): Operation[] {
   for (const list of lists) {
-    if ("item" in list) ops.push(...spreadOperations(ctx, readOperation(ctx, list.item, ops.length, depth), ops.length));
+    if ("item" in list) {
+      const { item } = list;
+      for (const op of vendorSplit(ctx, item, () => readOperation(ctx, item, ops.length, depth))) ops.push(...spreadOperations(ctx, op, ops.length));
+    }
     else if ("loop" in list) ops.push(...loopOperations(ctx, list.loop, depth, ops.length));
     else if (list.type === "call") ops.push(...spreadOperations(ctx, readSpread(ctx, list, list, ops.length, "operations returned by", `operations returned by a call (\`${truncate(list.text, 60)}\`)`), ops.length));
     else if (list.type === "list_comprehension") ops.push(...comprehensionOperations(ctx, list, depth, ops.length));
@@ -1371,14 +1462,16 @@ function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Op
       else pendingComments.push({ text: commentText(item), line });
       continue;
     }
-    const op = depth > MAX_OPERATION_DEPTH
-      ? unknownOperation(ctx, item, first + ops.length, `nested more than ${MAX_OPERATION_DEPTH} operations deep`)
-      : readOperation(ctx, item, first + ops.length, depth);
-    const made = spreadOperations(ctx, op, first + ops.length);
-    made[0]?.comments.unshift(...pendingComments);
+    const read = depth > MAX_OPERATION_DEPTH
+      ? [unknownOperation(ctx, item, first + ops.length, `nested more than ${MAX_OPERATION_DEPTH} operations deep`)]
+      : vendorSplit(ctx, item, () => readOperation(ctx, item, first + ops.length, depth));
+    for (const op of read) {
+      const made = spreadOperations(ctx, op, first + ops.length);
+      made[0]?.comments.unshift(...pendingComments);
+      lastEndLine = op.range.endLine;
+      ops.push(...made);
+    }
     pendingComments = [];
-    lastEndLine = op.range.endLine;
-    ops.push(...made);
   }
   return ops;
 }
@@ -1422,9 +1515,11 @@ function loopOperations(ctx: Ctx, loop: OperationLoop, depth: number, first: num
   const ops: Operation[] = [];
   for (const inner of scopes) {
     for (const body of loop.bodies) {
-      for (const op of spreadOperations(inner, readOperation(inner, body, first + ops.length, depth), first + ops.length)) {
-        op.builtBy ??= loop.what;
-        ops.push(op);
+      for (const read of vendorSplit(inner, body, () => readOperation(inner, body, first + ops.length, depth))) {
+        for (const op of spreadOperations(inner, read, first + ops.length)) {
+          op.builtBy ??= loop.what;
+          ops.push(op);
+        }
       }
     }
   }
@@ -2832,9 +2927,10 @@ function returnedOperations(ctx: Ctx, name: string, positional: PyValue[], keywo
     return readOperationLists(inner, lists, 0);
   }
   if (value?.type !== "call") return `\`${name}\` returns \`${truncate(value?.text ?? "None", 60)}\`, which rollsafe does not read as an operation`;
-  const op = readOperation(inner, value, index, 0);
-  if (op.unknown && op.kind !== "Unknown" && !builtinOperation(op.callee) && !op.thirdParty) return `\`${name}\` returns \`${callee ?? value.type}(...)\`, which rollsafe does not know`;
-  return [op];
+  const ops = vendorSplit(inner, value, () => readOperation(inner, value, index, 0));
+  const op = ops[0];
+  if (!op || (op.unknown && op.kind !== "Unknown" && !builtinOperation(op.callee) && !op.thirdParty)) return `\`${name}\` returns \`${callee ?? value.type}(...)\`, which rollsafe does not know`;
+  return ops;
 }
 
 /**

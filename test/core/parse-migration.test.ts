@@ -268,6 +268,50 @@ class Migration(migrations.Migration):
       [12, ["postgresql", "oracle"]],
     ]);
 
+    // An operation class imported differently on each database (Label Studio tasks 0045:
+    // `if IS_SQLITE:` the plain AddIndex, else AddIndexConcurrently as AddIndex) is read once per
+    // import, each kept for its vendors, whichever branch comes last; `atomic = IS_SQLITE` holds on SQLite.
+    const importedByVendor = (flag: string, first: string, second: string) =>
+      parse(`from django.conf import settings
+from django.db import migrations, models
+IS_SQLITE = settings.DJANGO_DB == settings.DJANGO_DB_SQLITE
+IS_POSTGRES = not IS_SQLITE
+if ${flag}:
+    ${first}
+else:
+    ${second}
+class Migration(migrations.Migration):
+    atomic = IS_SQLITE
+    operations = [
+        AddIndex(model_name="book", index=models.Index(fields=["title"], name="book_title_idx")),
+        migrations.RunSQL("SELECT 1"),
+    ]
+`);
+    const plain = "from django.db.migrations import AddIndex";
+    const concurrent = "from django.contrib.postgres.operations import AddIndexConcurrently as AddIndex";
+    const sqliteFirst = importedByVendor("IS_SQLITE", plain, concurrent);
+    expect(sqliteFirst.operations.map((o) => [o.kind, o.index, o.vendors ?? "all"])).toEqual([
+      ["AddIndex", 0, ["sqlite"]],
+      ["AddIndexConcurrently", 1, ["postgresql", "mysql", "oracle"]],
+      ["RunSQL", 2, "all"],
+    ]);
+    const postgresFirst = importedByVendor("IS_POSTGRES", concurrent, plain);
+    expect(postgresFirst.operations.map((o) => [o.kind, o.index, o.vendors ?? "all"])).toEqual([
+      ["AddIndexConcurrently", 0, ["postgresql"]],
+      ["AddIndex", 1, ["mysql", "sqlite", "oracle"]],
+      ["RunSQL", 2, "all"],
+    ]);
+    for (const m of [sqliteFirst, postgresFirst]) {
+      expect(m.atomic).toBe(true);
+      expect(m.atomicOn).toEqual(["sqlite"]);
+      expect(m.atomicComputed).toBeUndefined();
+    }
+    // The same name imported alike in both branches is one operation.
+    expect(importedByVendor("IS_SQLITE", plain, plain).operations.map((o) => [o.kind, o.vendors ?? "all"])).toEqual([
+      ["AddIndex", "all"],
+      ["RunSQL", "all"],
+    ]);
+
     // `operations = [...]` under a condition rollsafe cannot evaluate, over an empty list
     // (django-filer 0007): read like `[...] if settings.X else []`.
     const onlyIf = parse(`from django.conf import settings

@@ -40,8 +40,16 @@ describe("atomic", () => {
   });
 
   it("computed when the migration loads is a warning naming the expression, not a certain failure", async () => {
-    expect(await concurrentFindings(migration('\nIS_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")\n', "IS_SQLITE"))).toEqual([
-      "warning: `AddIndexConcurrently` cannot run inside a transaction, and `0002_fk` sets `atomic = IS_SQLITE`, which rollsafe cannot evaluate: `migrate` fails here unless it is false on PostgreSQL.",
+    expect(await concurrentFindings(migration("", 'settings.MIGRATIONS_ATOMIC'))).toEqual([
+      "warning: `AddIndexConcurrently` cannot run inside a transaction, and `0002_fk` sets `atomic = settings.MIGRATIONS_ATOMIC`, which rollsafe cannot evaluate: `migrate` fails here unless it is false on PostgreSQL.",
+    ]);
+  });
+
+  it("set to a test of the database holds on the databases it names (Label Studio's `atomic = IS_SQLITE`)", async () => {
+    const isSqlite = '\nIS_SQLITE = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")\n';
+    expect(await concurrentFindings(migration(isSqlite, "IS_SQLITE"))).toEqual([]);
+    expect(await concurrentFindings(migration(isSqlite, "not IS_SQLITE"))).toEqual([
+      "error: `AddIndexConcurrently` cannot run inside a transaction, and `0002_fk` is atomic: `migrate` fails here.",
     ]);
   });
 });
