@@ -722,3 +722,31 @@ class Migration(migrations.Migration):
     expect(await help("models.PositiveSmallIntegerField(null=True)")).toContain("even for a new column that is NULL in every row");
   });
 });
+
+describe("an index removed after its column", () => {
+  it("is not reported once the column is dropped, only when the drop comes first and reaches the database (Misago threads 0040)", async () => {
+    const findings = async (operations: string) => {
+      const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(state_operations=[migrations.AddIndex("book", models.Index(fields=["pages"], name="book_pages_idx"))]),
+${operations}
+    ]
+`);
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["removing-index-non-concurrently"] });
+      return result.diagnostics.map((d) => d.line);
+    };
+    const remove = `        migrations.RemoveIndex(model_name="book", name="book_pages_idx"),`;
+    const drop = `        migrations.RemoveField(model_name="book", name="pages"),`;
+    expect(await findings(`${drop}\n${remove}`)).toEqual([]);
+    expect(await findings(`${remove}\n${drop}`)).toEqual([9]);
+    // Dropped from the state only: the column and its index are still there.
+    expect(await findings(`        migrations.SeparateDatabaseAndState(state_operations=[migrations.RemoveField("book", "pages")]),\n${remove}`)).toEqual([10]);
+    // Renamed, not dropped: the index follows the column.
+    expect(await findings(`        migrations.RenameField("book", "pages", "page_count"),\n${remove}`)).toEqual([10]);
+  });
+});
