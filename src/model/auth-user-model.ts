@@ -8,9 +8,11 @@
  * swaps the user model when exactly one such model of its own exists, and nothing contradicts it:
  * - a migration points a relation at `auth.User` by name: Django refuses a relation to a swapped-out
  *   model (fields.E301), so `auth.User` is the user model;
- * - the candidate's app depends on `swappable_dependency(settings.AUTH_USER_MODEL)`: the
- *   autodetector resolves that dependency inside the user model's own app, so the user model lives
- *   elsewhere.
+ * - the candidate's app depends on `swappable_dependency(settings.AUTH_USER_MODEL)` in the migration
+ *   that creates it or an earlier one: the autodetector resolves that dependency inside the user
+ *   model's own app, so the user model lives elsewhere. A later one proves nothing: Django ignores
+ *   a `__first__` dependency on the migration's own app (Funkwhale users 0014, long after 0001
+ *   created `users.User`).
  * With two candidates, or none, `auth.User` stays the answer, as Django's default.
  */
 import type { Operation, PyValue } from "./types.js";
@@ -91,14 +93,16 @@ function* allOperations(ops: readonly Operation[]): Generator<Operation> {
  * Null too when no migration refers to `settings.AUTH_USER_MODEL`: then it changes nothing.
  */
 export function inferAuthUserModel(migrations: readonly MigrationFacts[]): InferredUserModel | null {
-  const candidates = new Map<string, InferredUserModel>();
-  const dependsOnSetting = new Set<string>();
+  const candidates = new Map<string, InferredUserModel & { app: string }>();
+  // Per app, the first migration (by name, as the app's numbering orders them) that depends on the setting.
+  const dependsOnSetting = new Map<string, string>();
   // The setting is referred to by a swappable dependency, or by a relation alone in the user
   // model's own app, where makemigrations writes no such dependency (galaxy_ng 0001).
   let refers = false;
   for (const m of migrations) {
     if (m.dependencies.some((d) => d.swappable === SETTING)) {
-      dependsOnSetting.add(m.app);
+      const first = dependsOnSetting.get(m.app);
+      if (first === undefined || m.id < first) dependsOnSetting.set(m.app, m.id);
       refers = true;
     }
     for (const op of allOperations(m.operations)) {
@@ -109,10 +113,14 @@ export function inferAuthUserModel(migrations: readonly MigrationFacts[]): Infer
       if (!names.has("password") || !names.has("last_login")) continue;
       const model = `${m.app}.${op.args.name.value}`;
       const key = model.toLowerCase();
-      if (!candidates.has(key)) candidates.set(key, { model, migration: m.id });
+      if (!candidates.has(key)) candidates.set(key, { model, migration: m.id, app: m.app });
     }
   }
   if (!refers) return null;
-  const found = [...candidates.values()].filter((c) => !dependsOnSetting.has(c.model.split(".")[0] ?? ""));
-  return found.length === 1 && candidates.size === 1 ? (found[0] ?? null) : null;
+  const found = [...candidates.values()].filter((c) => {
+    const first = dependsOnSetting.get(c.app);
+    return first === undefined || first > c.migration;
+  });
+  const [only] = found;
+  return only && found.length === 1 && candidates.size === 1 ? { model: only.model, migration: only.migration } : null;
 }

@@ -9,6 +9,9 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
 import { inferAuthUserModel } from "../../src/model/auth-user-model.js";
+import type { Operation, SourceRange } from "../../src/model/types.js";
+
+const RANGE: SourceRange = { line: 1, column: 1, endLine: 1, endColumn: 1, startOffset: 0, endOffset: 0 };
 
 const root = mkdtempSync(path.join(tmpdir(), "rollsafe-auth-user-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -110,18 +113,24 @@ describe("the user model settings.AUTH_USER_MODEL names", () => {
     expect(notes).toEqual([]);
   });
 
-  it("stays auth.User when the candidate's own app depends on the setting (the autodetector resolves that dependency inside the user model's app)", async () => {
-    const dir = project({
-      accounts: {
-        "0001_initial": migration([], [userModel("Member")]),
-        "0002_profile": migration(["migrations.swappable_dependency(settings.AUTH_USER_MODEL)", `("accounts", "0001_initial")`], [
-          `migrations.CreateModel(name="Profile", fields=[("id", models.AutoField(primary_key=True, serialize=False)), ("user", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL))])`,
-        ]),
-      },
-    });
+  it("stays auth.User when the candidate's own app depends on the setting where it creates the model (the autodetector resolves that dependency inside the user model's app)", async () => {
+    const profile = `migrations.CreateModel(name="Profile", fields=[("id", models.AutoField(primary_key=True, serialize=False)), ("user", models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, to=settings.AUTH_USER_MODEL))])`;
+    const dir = project({ accounts: { "0001_initial": migration(["migrations.swappable_dependency(settings.AUTH_USER_MODEL)"], [userModel("Member"), profile]) } });
     const { messages, notes } = await check(dir);
     expect(messages[0]).toContain("`auth_user`");
     expect(notes).toEqual([]);
+    // Only in a later migration of the app, the dependency says nothing: Django ignores a
+    // `__first__` dependency on the migration's own app, and such a migration may be copied from
+    // a package (Funkwhale users 0014, django-oauth-toolkit's models, long after users 0001).
+    const later = project({
+      accounts: {
+        "0001_initial": migration([], [userModel("Member")]),
+        "0002_profile": migration(["migrations.swappable_dependency(settings.AUTH_USER_MODEL)", `("accounts", "0001_initial")`], [profile]),
+      },
+    });
+    const inferred = await check(later);
+    expect(inferred.messages[0]).toContain("`accounts_member`");
+    expect(inferred.notes).toEqual([expect.stringContaining("`accounts.Member`")]);
   });
 
   it("stays auth.User with two candidates", async () => {
@@ -150,6 +159,30 @@ describe("the user model settings.AUTH_USER_MODEL names", () => {
     writeFileSync(path.join(dir, "galaxy", "migrations", "0001_initial.py"), own);
     const { result } = await analyze(["."], { cwd: dir });
     expect(result.notes).toEqual([expect.stringContaining("`galaxy.User`")]);
+  });
+
+  it("keeps the user model whose own app depends on the setting only in a later migration (Funkwhale users 0014)", () => {
+    const op = (name: string): Operation => ({
+      kind: "CreateModel",
+      origin: "django",
+      callee: "migrations.CreateModel",
+      args: {
+        name: { kind: "str", value: name, range: RANGE },
+        fields: { kind: "list", items: ["password", "last_login"].map((f) => ({ kind: "tuple", items: [{ kind: "str", value: f, range: RANGE }], range: RANGE })), range: RANGE },
+      },
+      range: RANGE,
+      comments: [],
+      index: 0,
+    });
+    const users = (later: string) => [
+      { app: "users", id: "users.0001_initial", dependencies: [], operations: [op("User")] },
+      { app: "users", id: later, dependencies: [{ swappable: "AUTH_USER_MODEL" }], operations: [] },
+    ];
+    // Django ignores a `__first__` dependency on the migration's own app.
+    expect(inferAuthUserModel(users("users.0014_oauth"))).toEqual({ model: "users.User", migration: "users.0001_initial" });
+    // In the migration that creates the model or before it, the dependency resolves elsewhere.
+    expect(inferAuthUserModel([{ ...users("users.0014_oauth")[0]!, dependencies: [{ swappable: "AUTH_USER_MODEL" }] }])).toBeNull();
+    expect(inferAuthUserModel(users("users.0000_before"))).toBeNull();
   });
 
   it("is not asked when no migration depends on the setting", () => {
