@@ -141,7 +141,8 @@ export const addingNotNullableColumn: Rule = {
       const value = containerDefault(field.default ?? null, field.type) ?? sqlConstant(field.default) ?? (field.default?.kind === "name" ? `\`${pyValue(field.default)}()\`'s value (called once)` : `\`${pyValue(field.default)}\``);
       help.push(defaultDropped(ctx, table, column, value, oneOff ? " (and `preserve_default=False` makes the default one-off)" : ""));
     } else if (implicit) {
-      const why = implicit.kind === "str" ? "`blank=True` on a string field" : "`auto_now`/`auto_now_add`";
+      // contrib.postgres's SearchVectorField takes '' too (an empty tsvector): not a string field, but `empty_strings_allowed`.
+      const why = implicit.kind === "str" ? (field.type === "SearchVectorField" ? "`blank=True` on a field that allows empty strings" : "`blank=True` on a string field") : "`auto_now`/`auto_now_add`";
       help.push(defaultDropped(ctx, table, column, implicit.kind === "str" ? "''" : "the migration's time", ` (Django's own value for ${why}, with no \`default\`)`));
     } else {
       const none = field.hasDefault ? "With `default=None` (Django writes no DEFAULT for None)" : "With no default";

@@ -18,6 +18,13 @@ export const EMPTY_STRING_TYPES = new Set([
   "FileField",
   "ImageField",
   "BinaryField",
+  "CommaSeparatedIntegerField",
+  // django.contrib.postgres: `empty_strings_allowed` stays True (Funkwhale music 0044's
+  // `SearchVectorField(blank=True)` fills the rows with '', an empty tsvector).
+  "SearchVectorField",
+  "CICharField",
+  "CIEmailField",
+  "CITextField",
 ]);
 
 /** Field classes MySQL stores as numbers (booleans and durations too): its implicit value for them is 0. */

@@ -15,6 +15,7 @@ async function helpOf(operation: string, django: [number, number] = [4, 2]): Pro
   const dir = project(`import datetime
 import ckeditor.fields
 import akvo.rsr.fields
+import django.contrib.postgres.search
 from django.db import migrations, models
 
 
@@ -44,6 +45,12 @@ describe("a NOT NULL field Django fills itself", () => {
     const unknown = await helpOf('migrations.AddField("book", "note", akvo.rsr.fields.ValidXMLTextField(blank=True))');
     expect(unknown).toContain("(unless `ValidXMLTextField`, a class rollsafe does not know, is a string field: Django then fills the existing rows with '' for `blank=True`, and only the old release's INSERTs fail)");
     expect(await helpOf('migrations.AddField("book", "score", models.IntegerField(blank=True))')).not.toContain("a class rollsafe does not know");
+  });
+
+  it("blank=True on contrib.postgres's SearchVectorField: '' is an empty tsvector (Funkwhale music 0044)", async () => {
+    const help = await helpOf('migrations.AddField("book", "body_text", django.contrib.postgres.search.SearchVectorField(blank=True))');
+    expect(help).toContain("Django adds `body_text` with DEFAULT '' to fill the existing rows, then drops the database default (Django's own value for `blank=True` on a field that allows empty strings, with no `default`)");
+    expect(help).not.toContain("the migration fails");
   });
 
   it("auto_now_add: the rows get the migration's time, and the recipe sets DEFAULT now()", async () => {
