@@ -17,10 +17,10 @@ const CHUNKED = /(^|\.)(RangeQuerySetWrapper\w*|Paginator|chunked|chunked_querys
 
 /**
  * Whether the calls iterate a whole table as model instances: `Model.objects.all()` that no
- * further call narrows (`.values(...)`, `.filter(...)`, `.only(...)` ...). Plane 0112 reads
+ * further call narrows to fewer rows or to plain values (`.values(...)`, `.filter(...)` ...). Plane 0112 reads
  * `list(Project.objects.all().values("id", "workspace_id"))`, two columns, and saves other rows.
  */
-const NARROWING = /^(values|values_list|only|defer|filter|exclude|count|exists|first|last|aggregate|none)\b/;
+const NARROWING = /^(values|values_list|filter|exclude|count|exists|first|last|aggregate|none)\b/;
 
 /** The model (a class name, or the variable that holds it) whose every row the calls load, or null. */
 function loadedWholeTable(calls: readonly string[]): { model: string; call: string } | null {
@@ -49,14 +49,15 @@ function iteratedModel(calls: readonly string[]): string | null {
 }
 
 /**
- * A chain with the calls that order or join a queryset without narrowing it (`.order_by(...)`,
- * `.select_related(...)`, `.prefetch_related(...)`) read as `.all()`: `Page.objects.order_by(...)`
- * loads every row as `.all()` does (django CMS 0005).
+ * A chain with the calls that order, join or pick the columns of a queryset without narrowing its
+ * rows (`.order_by(...)`, `.select_related(...)`, `.prefetch_related(...)`, `.only(...)`,
+ * `.defer(...)`) read as `.all()`: `Page.objects.order_by(...)` loads every row as `.all()` does
+ * (django CMS 0005), and so does `ImportJob.objects.all().only("mbid")` (Funkwhale music 0015).
  */
 function unordered(chain: string): string {
   return chain
-    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related)\(\))+/g, ".objects.all()")
-    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related)\(\))*\.(?:order_by|select_related|prefetch_related)$/, ".objects.all");
+    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related|only|defer)\(\))+/g, ".objects.all()")
+    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related|only|defer)\(\))*\.(?:order_by|select_related|prefetch_related|only|defer)$/, ".objects.all");
 }
 
 /**
@@ -93,7 +94,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. `.order_by`, `.select_related`, `.prefetch_related`, `.only` and `.defer` narrow no rows and count as `.all()`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
