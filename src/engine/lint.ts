@@ -19,7 +19,7 @@ import { ProjectState, type RawDatabaseStep } from "../state/project-state.js";
 import { columnOf, notePrimaryKeyToFields, setAuthUserModel, setIndexNameLength } from "../state/model-state.js";
 import { rules as allRules, findRule } from "../../rules/index.js";
 import type { Effect, Finding, OperationContext, Rule, Target } from "./rule-types.js";
-import { missingSqlFacts, prepareSqlParser, readableForwardStatements, runSqlFacts } from "./sql-facts-for-operation.js";
+import { missingSqlFacts, prepareSqlParser, readableForwardStatements, runSqlFacts, tableExistedBefore } from "./sql-facts-for-operation.js";
 import type { SqlStatementFact } from "../sql/sql-facts.js";
 import { recordPartitionedTables, schemaEditorChanges, touchesPartitions, type PartitionFact } from "./partitioned-tables.js";
 import { materializeNewMigrations } from "../fix/new-migrations.js";
@@ -605,6 +605,15 @@ function replay(
       const creator = graph.nodes.get(id)?.migration;
       return creator !== undefined && creator.app === migration.app && creator.initial === true;
     };
+    // The table of a model this migration creates is new when the database state has it from this
+    // migration alone; a model created in the state only (no model of the database state has the
+    // table) sits on a table the migration renamed into place or found there (Tandoor cookbook
+    // 0191), unless its SQL creates it or rollsafe cannot read all it runs.
+    const createdHere = (table: string): boolean => {
+      const inDb = db.modelsWithTable(table);
+      if (inDb.some((m) => m.createdIn !== migration.id)) return false;
+      return inDb.length > 0 || !tableExistedBefore(migration, (op) => runSqlFacts(op, migration), table);
+    };
     const applyCtx = { app: migration.app, migration: migration.id, file: migration.path };
     const reportCrash = (rule: Rule, error: unknown) =>
       emitBuiltin(
@@ -667,7 +676,7 @@ function replay(
         // moved from another app: state-only CreateModel, GlitchTip events 0001) is not new there.
         isNewTable: (model) =>
           model.createdIn === migration.id
-            ? !db.modelsWithTable(logical.tableOf(model)).some((m) => m.createdIn !== migration.id)
+            ? createdHere(logical.tableOf(model))
             : ((pendingKnown && createdThisRelease(model.createdIn)) || createdByInitialPair(model.createdIn)) && db.modelsWithTable(logical.tableOf(model)).every((m) => m.createdIn === model.createdIn),
         hasTable: (model) => logical.hasTable(model),
         tableOf: (model) => logical.tableOf(model),

@@ -426,6 +426,10 @@ interface StatementOrder {
   firstCreated: Map<string, number>;
   /** How many of `facts` run up to the end of each operation (with what it contains and executes). */
   after: Map<Operation, number>;
+  /** Public tables an `ALTER TABLE ... RENAME TO` gives their name. */
+  renamedTo: Set<string>;
+  /** The migration changes the database in a way rollsafe does not read whole (a `RunPython`, an unknown operation, SQL it cannot parse). */
+  unread: boolean;
 }
 
 /** The table a `CREATE TABLE` in the public schema makes, or null. */
@@ -434,14 +438,17 @@ function publicTableCreated(fact: SqlStatementFact): string | null {
 }
 
 const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null): StatementOrder => {
-  const order: StatementOrder = { facts: [], position: new Map(), firstCreated: new Map(), after: new Map() };
+  const order: StatementOrder = { facts: [], position: new Map(), firstCreated: new Map(), after: new Map(), renamedTo: new Set(), unread: false };
   const add = (ops: Operation[] | undefined) => {
     for (const op of ops ?? []) {
       if (op.kind === "SeparateDatabaseAndState") add(op.databaseOperations);
-      for (const { fact } of parsedStatements(op.kind === "RunSQL" ? sql(op)?.forward : undefined)) {
+      const forward = op.kind === "RunSQL" ? sql(op)?.forward : undefined;
+      if (op.unknown || op.kind === "RunPython" || (op.kind === "RunSQL" && (forward?.kind !== "sql" || forward.chunks.some((c) => c.status !== "ok")) && forward?.kind !== "noop")) order.unread = true;
+      for (const { fact } of parsedStatements(forward)) {
         if (!order.position.has(fact)) order.position.set(fact, order.facts.length);
         const created = publicTableCreated(fact);
         if (created !== null && !order.firstCreated.has(created)) order.firstCreated.set(created, order.facts.length);
+        if (fact.kind === "rename-table" && fact.newName !== null && isPublic(fact.schema)) order.renamedTo.add(fact.newName);
         order.facts.push(fact);
       }
       // The SQL a RunPython's function executes itself runs right after it starts.
@@ -452,6 +459,20 @@ const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation)
   add(migration.operations);
   return order;
 });
+
+/**
+ * Whether a table that a `CreateModel` of the migration makes in Django's state only (a model the
+ * database state does not have) existed before the migration: an `ALTER TABLE ... RENAME TO` of the
+ * migration gives an existing table its name (Tandoor cookbook 0191: an auto-created join table
+ * becomes a `through` model), or nothing the migration runs could have created it (state-only
+ * `CreateModel` over an existing table). False when its SQL creates the table, or when part of
+ * what it runs is not read (a `RunPython`, SQL rollsafe cannot parse).
+ */
+export function tableExistedBefore(migration: ParsedMigration, sql: (op: Operation) => RunSqlFacts | null, table: string): boolean {
+  const order = statementOrder(migration, sql);
+  if (order.firstCreated.has(table)) return false;
+  return order.renamedTo.has(table) || !order.unread;
+}
 
 /**
  * The SQL statements this migration runs before `before` (a statement of `ctx.op`): those of

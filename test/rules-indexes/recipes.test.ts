@@ -750,3 +750,42 @@ ${operations}
     expect(await findings(`        migrations.RenameField("book", "pages", "page_count"),\n${remove}`)).toEqual([10]);
   });
 });
+
+describe("a model a migration creates in the state only", () => {
+  it("sits on a table that existed before, unless the migration's SQL creates it or rollsafe cannot read all it runs", async () => {
+    const findings = async (database: string, extra = "") => {
+      const dir = project(`from django.db import migrations, models
+
+
+def noop(apps, schema_editor):
+    pass
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.SeparateDatabaseAndState(
+            database_operations=[${database}],
+            state_operations=[
+                migrations.CreateModel(
+                    name="Legacy",
+                    fields=[("id", models.AutoField(primary_key=True, serialize=False)), ("code", models.CharField(max_length=32))],
+                    options={"db_table": "legacy_codes"},
+                ),
+            ],
+        ),${extra}
+        migrations.AddIndex(model_name="legacy", index=models.Index(fields=["code"], name="legacy_code_idx")),
+    ]
+`);
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-index-non-concurrently"] });
+      return result.diagnostics.map((d) => d.message);
+    };
+    // Nothing the migration runs makes `legacy_codes`: it was there, with its rows.
+    expect(await findings("")).toEqual(["`AddIndex` builds `legacy_code_idx` on `legacy_codes` without CONCURRENTLY, blocking writes to `legacy_codes` during the build."]);
+    // Its own SQL creates the table: new and empty.
+    expect(await findings(`migrations.RunSQL("CREATE TABLE legacy_codes (id serial PRIMARY KEY, code varchar(32) NOT NULL)", "DROP TABLE legacy_codes")`)).toEqual([]);
+    // A RunPython may have created it: not claimed.
+    expect(await findings("", "\n        migrations.RunPython(noop, noop),")).toEqual([]);
+  });
+});
