@@ -91,6 +91,7 @@ export const ruleCatalog: readonly RuleEntry[] = [
   { code: "RS513", name: "widening-field-only-in-state", optIn: false },
   { code: "RS514", name: "pointing-relation-at-missing-model", optIn: false },
   { code: "RS515", name: "reusing-index-names-of-renamed-table", optIn: false },
+  { code: "RS516", name: "adding-existing-column", optIn: false },
   { code: "RS507", name: "running-ddl-without-lock-timeout", optIn: true },
   { code: "RS508", name: "missing-stage-marker", optIn: true },
   { code: "RS901", name: "adding-index-with-many-columns", optIn: true },

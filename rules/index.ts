@@ -87,6 +87,7 @@ import { mismatchingDatabaseAndStateOperations } from "./mismatching-database-an
 import { pointingFieldAtMissingColumn } from "./pointing-field-at-missing-column.js";
 import { pointingRelationAtMissingModel } from "./pointing-relation-at-missing-model.js";
 import { reusingIndexNamesOfRenamedTable } from "./reusing-index-names-of-renamed-table.js";
+import { addingExistingColumn } from "./adding-existing-column.js";
 import { makingFieldNullableOnlyInState } from "./making-field-nullable-only-in-state.js";
 import { wideningFieldOnlyInState } from "./widening-field-only-in-state.js";
 import { pointingModelAtMissingTable } from "./pointing-model-at-missing-table.js";
@@ -193,6 +194,7 @@ export const rules: Rule[] = [
   wideningFieldOnlyInState,
   pointingRelationAtMissingModel,
   reusingIndexNamesOfRenamedTable,
+  addingExistingColumn,
   runningDdlWithoutLockTimeout,
   missingStageMarker,
   addingIndexWithManyColumns,

@@ -1,0 +1,67 @@
+import type { Rule } from "../src/engine/rule-types.js";
+import { operationSource } from "./adding-index-non-concurrently.js";
+import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
+import { columnOf, fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
+
+/**
+ * RS516: an `AddField` whose column the table already has. Django's state takes the second
+ * `AddField` of a field as a replacement, but the database runs `ADD COLUMN` again: two branches
+ * that each add the same field and a merge migration (BookWyrm 0173), or the same `AddField`
+ * twice in one migration (a draft of Tandoor cookbook 0159).
+ */
+export const addingExistingColumn: Rule = {
+  meta: {
+    code: "RS516",
+    name: "adding-existing-column",
+    severity: "error",
+    // SQLite remakes the table for most `AddField`s, from the state, where the second field replaces the first.
+    databases: ["postgresql", "mysql"],
+    claims: ["migration-fails"],
+    hazards: [],
+    docs: {
+      summary: "Adding a field whose column the table already has",
+      what: "Flags an `AddField` (also in `SeparateDatabaseAndState.database_operations`) whose column, by `db_column` or by the field's name (with `_id` for a foreign key), is already a column of the table in the database: an earlier `AddField` of this migration or of one before it in Django's plan added it, and nothing dropped or renamed it since. Many-to-many fields (a table of their own) and state-only operations are left out.",
+      why: "Django's migration state replaces a field that is added again, so `makemigrations` and `migrate --plan` see nothing wrong; the database runs `ALTER TABLE ... ADD COLUMN` a second time and refuses (`column \"...\" of relation \"...\" already exists` on PostgreSQL, `Duplicate column name` on MySQL). The migration rolls back (or, where DDL is not transactional, stops half-applied), and the deploy stops. Two branches that each add the same field, joined by a merge migration, are the usual cause.",
+      recipe: [
+        "Keep one `AddField` of the field. Make the other state-only (`SeparateDatabaseAndState(state_operations=[AddField(...)])`), so databases that ran either branch end with the column once.",
+        "If the second one changes the field's definition, write it as an `AlterField` after the first.",
+      ],
+      severityReason: "Error: `migrate` fails on every database that ran the first `AddField`.",
+      bad: `migrations.AddField("book", "isbn", models.CharField(max_length=13, null=True)),
+migrations.AddField("book", "isbn", models.CharField(max_length=13, null=True)),`,
+      good: `migrations.AddField("book", "isbn", models.CharField(max_length=13, null=True)),
+migrations.SeparateDatabaseAndState(
+    state_operations=[migrations.AddField("book", "isbn", models.CharField(max_length=13, null=True))],
+),`,
+    },
+  },
+  operationKinds: ["AddField"],
+  operation(ctx) {
+    const { op } = ctx;
+    if (ctx.target.database === "sqlite" || ctx.effect === "state" || op.unknown || op.thirdParty) return;
+    const modelName = literalString(op.args.model_name);
+    const name = literalString(op.args.name);
+    const model = ctx.model(modelName);
+    if (!model || !name || !op.args.field || !ctx.hasTable(model)) return;
+    const physical = ctx.db.model(model.app, model.key);
+    if (!physical || physical.fieldsIncomplete) return;
+    const added = fieldFromCall(name, op.args.field, model.app, model.key, null);
+    if (added.relation?.kind === "m2m" || isColumnless(added)) return;
+    const column = columnOf(added);
+    const existing = [...physical.fields.values()].find((f) => f.relation?.kind !== "m2m" && !isColumnless(f) && columnOf(f) === column);
+    if (!existing) return;
+    const table = ctx.tableOf(model);
+    const where = existing.addedIn === undefined ? "" : existing.addedIn === ctx.migration.id ? ", added earlier in this migration" : `, added by \`${existing.addedIn}\``;
+    const same = existing.name === name ? `\`${model.name}.${name}\`` : `\`${model.name}.${existing.name}\`'s column`;
+    const error = ctx.target.database === "mysql" ? `Duplicate column name '${column}'` : `column "${column}" of relation "${table}" already exists`;
+    ctx.report({
+      range: op.range,
+      message: `\`AddField\` adds column \`${column}\` to \`${table}\`, which already has it (${same}${where}): \`migrate\` fails here with \`${error}\`.`,
+      help: [
+        "Django's migration state takes a field added again as a replacement, so neither `makemigrations` nor `migrate --plan` notices; the database runs `ADD COLUMN` a second time and refuses, and the deploy stops. Two branches that each add the same field, joined by a merge migration, are the usual cause.",
+        `1. Keep the first \`AddField\` and make this one state-only, so the state still gets the field's definition and the database keeps its one column:\n${code(separateDatabaseAndState([`${operationSource(op)},`], []))}`,
+        "2. If this one changes the field's definition, write it as an `AlterField` instead.",
+      ],
+    });
+  },
+};
