@@ -1,7 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
-import { columnOf, fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
+import { autoTimestamp, columnOf, fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
 
 /**
  * RS516: an `AddField` whose column the table already has. Django's state takes the second
@@ -14,14 +14,13 @@ export const addingExistingColumn: Rule = {
     code: "RS516",
     name: "adding-existing-column",
     severity: "error",
-    // SQLite remakes the table for most `AddField`s, from the state, where the second field replaces the first.
-    databases: ["postgresql", "mysql"],
+    databases: ["postgresql", "mysql", "sqlite"],
     claims: ["migration-fails"],
     hazards: [],
     docs: {
       summary: "Adding a field whose column the table already has",
-      what: "Flags an `AddField` (also in `SeparateDatabaseAndState.database_operations`) whose column, by `db_column` or by the field's name (with `_id` for a foreign key), is already a column of the table in the database: an earlier `AddField` of this migration or of one before it in Django's plan added it, and nothing dropped or renamed it since. Many-to-many fields (a table of their own) and state-only operations are left out.",
-      why: "Django's migration state replaces a field that is added again, so `makemigrations` and `migrate --plan` see nothing wrong; the database runs `ALTER TABLE ... ADD COLUMN` a second time and refuses (`column \"...\" of relation \"...\" already exists` on PostgreSQL, `Duplicate column name` on MySQL). The migration rolls back (or, where DDL is not transactional, stops half-applied), and the deploy stops. Two branches that each add the same field, joined by a merge migration, are the usual cause.",
+      what: "Flags an `AddField` (also in `SeparateDatabaseAndState.database_operations`) whose column, by `db_column` or by the field's name (with `_id` for a foreign key), is already a column of the table in the database: an earlier `AddField` of this migration or of one before it in Django's plan added it, and nothing dropped or renamed it since. Many-to-many fields (a table of their own) and state-only operations are left out, and on SQLite every field but a nullable one without a default, `unique` or `primary_key`: Django remakes the table for those, from the state, where the second field replaced the first.",
+      why: "Django's migration state replaces a field that is added again, so `makemigrations` and `migrate --plan` see nothing wrong; the database runs `ALTER TABLE ... ADD COLUMN` a second time and refuses (`column \"...\" of relation \"...\" already exists` on PostgreSQL, `Duplicate column name` on MySQL, `duplicate column name` on SQLite). The migration rolls back (or, where DDL is not transactional, stops half-applied), and the deploy stops. Two branches that each add the same field, joined by a merge migration, are the usual cause.",
       recipe: [
         "Keep one `AddField` of the field. Make the other state-only (`SeparateDatabaseAndState(state_operations=[AddField(...)])`), so databases that ran either branch end with the column once.",
         "If the second one changes the field's definition, write it as an `AlterField` after the first.",
@@ -38,7 +37,7 @@ migrations.SeparateDatabaseAndState(
   operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
-    if (ctx.target.database === "sqlite" || ctx.effect === "state" || op.unknown || op.thirdParty) return;
+    if (ctx.effect === "state" || op.unknown || op.thirdParty) return;
     const modelName = literalString(op.args.model_name);
     const name = literalString(op.args.name);
     const model = ctx.model(modelName);
@@ -47,13 +46,18 @@ migrations.SeparateDatabaseAndState(
     if (!physical || physical.fieldsIncomplete) return;
     const added = fieldFromCall(name, op.args.field, model.app, model.key, null);
     if (added.relation?.kind === "m2m" || isColumnless(added)) return;
+    // SQLite adds only a nullable column without a default, unique or key with `ADD COLUMN`; for any
+    // other it remakes the table from the state, where the second field replaced the first, and
+    // the migration runs (checked with Django 4.2).
+    if (ctx.target.database === "sqlite" && !(added.null === true && !added.hasDefault && !added.hasDbDefault && !autoTimestamp(added) && !added.unique && !added.primaryKey)) return;
     const column = columnOf(added);
     const existing = [...physical.fields.values()].find((f) => f.relation?.kind !== "m2m" && !isColumnless(f) && columnOf(f) === column);
     if (!existing) return;
     const table = ctx.tableOf(model);
     const where = existing.addedIn === undefined ? "" : existing.addedIn === ctx.migration.id ? ", added earlier in this migration" : `, added by \`${existing.addedIn}\``;
     const same = existing.name === name ? `\`${model.name}.${name}\`` : `\`${model.name}.${existing.name}\`'s column`;
-    const error = ctx.target.database === "mysql" ? `Duplicate column name '${column}'` : `column "${column}" of relation "${table}" already exists`;
+    const error =
+      ctx.target.database === "mysql" ? `Duplicate column name '${column}'` : ctx.target.database === "sqlite" ? `duplicate column name: ${column}` : `column "${column}" of relation "${table}" already exists`;
     ctx.report({
       range: op.range,
       message: `\`AddField\` adds column \`${column}\` to \`${table}\`, which already has it (${same}${where}): \`migrate\` fails here with \`${error}\`.`,

@@ -34,8 +34,14 @@ describe("adding-existing-column", () => {
     expect(await findings(`${add}\n${add}`, "mysql")).toEqual([
       "10: `AddField` adds column `isbn` to `library_book`, which already has it (`Book.isbn`, added earlier in this migration): `migrate` fails here with `Duplicate column name 'isbn'`.",
     ]);
-    // SQLite remakes the table from the state, where the second field replaced the first.
-    expect(await findings(`${add}\n${add}`, "sqlite")).toEqual([]);
+    // SQLite runs ADD COLUMN for a nullable field without a default; for others it remakes the
+    // table from the state, where the second field replaced the first (both checked with Django 4.2).
+    expect(await findings(`${add}\n${add}`, "sqlite")).toEqual([
+      "10: `AddField` adds column `isbn` to `library_book`, which already has it (`Book.isbn`, added earlier in this migration): `migrate` fails here with `duplicate column name: isbn`.",
+    ]);
+    const withDefault = `        migrations.AddField("book", "isbn", models.CharField(max_length=13, default="")),`;
+    expect(await findings(`${withDefault}\n${withDefault}`, "sqlite")).toEqual([]);
+    expect(await findings(`${withDefault}\n${withDefault}`)).toHaveLength(1);
   });
 
   it("compares columns: db_column, a foreign key's _id, a field the setup migration made", async () => {
