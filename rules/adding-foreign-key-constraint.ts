@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { fieldDroppedLater } from "../src/engine/field-drops.js";
 import { contribTable, literalString, outsideTable, postgresConstraintName, primaryKeyOf, uniqueConstraintNames, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   createIndexConcurrentlySql,
@@ -127,7 +128,13 @@ export const addingForeignKeyConstraint: Rule = {
     const given = found.after;
     if (!given.relation || given.relation.kind === "m2m" || !given.relation.dbConstraint) return;
     let mode: "add" | "enable" | "readd";
-    if (!before) mode = "add";
+    if (!before) {
+      // Added and removed again in the migration (pretalx event 0002's squash): Django's
+      // `remove_field` discards the index it would build at the end, and a new column of NULLs
+      // has no row to check.
+      if (ctx.op.kind === "AddField" && fieldDroppedLater(ctx, model.key, name)) return;
+      mode = "add";
+    }
     else if (!before.relation || before.relation.kind === "m2m" || !before.relation.dbConstraint) mode = "enable";
     else if (dropsForeignKey(before, given)) mode = "readd";
     else return;

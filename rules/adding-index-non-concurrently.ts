@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { fieldDroppedLater } from "../src/engine/field-drops.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
 import { exclusiveLockHeldBefore, runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
@@ -300,6 +301,9 @@ function fieldIndex(ctx: OperationContext): void {
   const change = fieldIndexChange(before, found.after);
   // Unique fields are reported by adding-unique-constraint (their `_like` index included).
   if (change.addsUnique || (!change.addsIndex && !change.addsLike)) return;
+  // Django builds an added field's index at the end of the migration, and a `RemoveField` of the
+  // field before then discards it (pretalx event 0002's squash).
+  if (ctx.op.kind === "AddField" && fieldDroppedLater(ctx, model.key, name)) return;
   const table = ctx.tableOf(model);
   // An AlterField that also moves the column: the recipe keeps it where it is (renaming-column).
   const pinned = pinnedColumnChange(ctx, found);

@@ -6,8 +6,8 @@ import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-ind
 import { partitionedOrigin, partitionedTable } from "../src/engine/partitioned-tables.js";
 import { lockTimeoutSetBefore } from "../src/engine/lock-timeout.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
-import type { Operation, RelatedLocation } from "../src/model/types.js";
-import { migrationScratch } from "../src/engine/migration-scratch.js";
+import type { RelatedLocation } from "../src/model/types.js";
+import { fieldDroppedBefore } from "../src/engine/field-drops.js";
 import type { ModelState } from "../src/state/model-state.js";
 import { partitionedDropStep, partitionedDropWhy } from "./removing-index-concurrently-on-partitioned-table.js";
 
@@ -72,41 +72,14 @@ export const removingIndexNonConcurrently: Rule = {
   },
 };
 
-/** Per migration: the fields its `RemoveField`s drop in the database, `model.field` to the position of the first drop in the list. */
-const droppedFields = migrationScratch((): { fields?: Map<string, number> } => ({}));
-
-/**
- * Whether an operation before this one in the migration dropped one of `fields` of `model` from the
- * database: PostgreSQL drops the indexes of a column with it, and Django's `DROP INDEX IF EXISTS`
- * then finds nothing to lock (Misago threads 0040: `RemoveField`, then `RemoveIndex` on the field).
- */
-function columnDroppedBefore(ctx: OperationContext, model: ModelState, fields: string[]): boolean {
-  const scratch = droppedFields(ctx);
-  const list = ctx.migration.operations;
-  if (!scratch.fields) {
-    const map = new Map<string, number>();
-    const note = (op: Operation, at: number) => {
-      if (op.kind !== "RemoveField" || op.unknown || (op.vendors && !op.vendors.includes(ctx.target.database))) return;
-      const key = `${literalString(op.args.model_name)?.toLowerCase()}.${literalString(op.args.name)}`;
-      if (!map.has(key)) map.set(key, at);
-    };
-    for (const [at, op] of list.entries()) {
-      if (op.kind === "SeparateDatabaseAndState") for (const inner of op.databaseOperations ?? []) note(inner, at);
-      else note(op, at);
-    }
-    scratch.fields = map;
-  }
-  const top = ctx.parent ?? ctx.op;
-  const here = list[top.index] === top ? top.index : list.indexOf(top);
-  return fields.some((field) => (scratch.fields?.get(`${model.key}.${field.replace(/^-/, "")}`) ?? here) < here);
-}
-
 function removeIndex(ctx: OperationContext): void {
   const model = keptModel(ctx, "model_name");
   const name = literalString(ctx.op.args.name);
   if (!model || !name) return;
   const index = model.indexes.find((i) => i.name === name);
-  if (index && columnDroppedBefore(ctx, model, index.fields)) return;
+  // PostgreSQL dropped the index with a column of it earlier in the migration (Misago threads 0040):
+  // Django's `DROP INDEX IF EXISTS` finds nothing to lock.
+  if (index?.fields.some((field) => fieldDroppedBefore(ctx, model.key, field.replace(/^-/, "")))) return;
   const table = ctx.tableOf(model);
   const partitioned = partitionedDrop(ctx, model, table);
   if (partitioned === "quiet") return;

@@ -1,4 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
+import { fieldDroppedLater } from "../src/engine/field-drops.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
 import type { Operation, PyValue, SourceRange } from "../src/model/types.js";
 import { forwardStatements, resolveSqlTable } from "../src/engine/sql-facts-for-operation.js";
@@ -133,8 +134,11 @@ function slowWork(ctx: OperationContext): SlowWork[] {
       const column = columnOf(after) ?? name;
       const table = ctx.tableOf(model);
       if (!before) {
-        if (after.unique || after.dbIndex || after.primaryKey) return [{ table, what: `builds an index on the new column \`${column}\``, range }];
-        if (after.relation?.dbConstraint) return [{ table, what: `validates the foreign key of the new column \`${column}\``, range }];
+        // A plain index is built at the end of the migration, unless a later `RemoveField` of the
+        // field discards it; then the foreign key has no row to check either.
+        const dropped = fieldDroppedLater(ctx, model.key, name);
+        if (after.unique || after.primaryKey || (after.dbIndex && !dropped)) return [{ table, what: `builds an index on the new column \`${column}\``, range }];
+        if (after.relation?.dbConstraint && !dropped) return [{ table, what: `validates the foreign key of the new column \`${column}\``, range }];
         return [];
       }
       if (databaseChanges(before, after).length === 0) return [];

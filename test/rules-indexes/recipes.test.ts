@@ -789,3 +789,36 @@ class Migration(migrations.Migration):
     expect(await findings("", "\n        migrations.RunPython(noop, noop),")).toEqual([]);
   });
 });
+
+describe("a field added and removed again in one migration", () => {
+  it("builds no index: Django's remove_field discards the deferred CREATE INDEX (pretalx event 0002's squash)", async () => {
+    const rules = ["adding-foreign-key-constraint", "adding-index-non-concurrently", "running-slow-operation-under-exclusive-lock", "reversing-migration-drops-data"];
+    const findings = async (operations: string) => {
+      const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("author", "nickname", models.CharField(max_length=20, null=True)),
+${operations}
+    ]
+`);
+      const { result } = await analyze(["."], { cwd: dir, ruleNames: rules });
+      return result.diagnostics.map((d) => `${d.line} ${d.rule}`);
+    };
+    const addFk = `        migrations.AddField("book", "editor", models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="library.author")),`;
+    const addIndexed = `        migrations.AddField("book", "code", models.CharField(max_length=20, null=True, db_index=True)),`;
+    const drop = (name: string) => `        migrations.RemoveField("book", "${name}"),`;
+    // Only the author's column, which stays, is left to reverse.
+    expect(await findings(`${addFk}\n${addIndexed}\n${drop("editor")}\n${drop("code")}`)).toEqual(["9 reversing-migration-drops-data"]);
+    // Kept: the foreign key and its index are built, under the earlier lock on library_author too.
+    expect(await findings(`${addFk}\n${addIndexed}`)).toEqual(
+      expect.arrayContaining(["10 adding-foreign-key-constraint", "11 adding-index-non-concurrently", "10 reversing-migration-drops-data", "11 reversing-migration-drops-data"]),
+    );
+    // Removed before it is added again: the second AddField's index is built.
+    expect(await findings(`${addIndexed}\n${drop("code")}\n${addIndexed}`)).toEqual(expect.arrayContaining(["12 adding-index-non-concurrently"]));
+  });
+});
