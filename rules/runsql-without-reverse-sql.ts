@@ -12,7 +12,7 @@ export const runsqlWithoutReverseSql: Rule = {
     hazards: ["H44"],
     docs: {
       summary: "`RunSQL` without `reverse_sql`, which makes the migration irreversible",
-      what: "Flags `RunSQL` (also inside `SeparateDatabaseAndState.database_operations`) whose `reverse_sql` is missing or `None`. `reverse_sql=migrations.RunSQL.noop` is an explicit choice and is not reported; `reverse_sql=migrations.RunPython.noop` is, because Django sends the function's text to the database and the reversal fails.",
+      what: "Flags `RunSQL` (also inside `SeparateDatabaseAndState.database_operations`) whose `reverse_sql` is missing or `None`. `reverse_sql=migrations.RunSQL.noop` is an explicit choice and is not reported; `reverse_sql=migrations.RunPython.noop` is, because Django cannot split a function into SQL statements and the reversal fails with a `TypeError`.",
       why: "Django refuses to unapply the migration (`IrreversibleError`), so a release cannot be rolled back past it with `migrate`, exactly when a bad deploy needs it.",
       recipe: [
         "Give `reverse_sql` the SQL that undoes the change, or `migrations.RunSQL.noop` when leaving the change in place on rollback is harmless.",
@@ -29,9 +29,9 @@ export const runsqlWithoutReverseSql: Rule = {
     if (facts?.reverse.kind === "python-noop") {
       ctx.report({
         range: facts.reverse.range,
-        message: `\`reverse_sql\` is \`RunPython.noop\`, a Python function, so unapplying \`${ctx.migration.name}\` fails with a syntax error.`,
+        message: `\`reverse_sql\` is \`RunPython.noop\`, a Python function, so unapplying \`${ctx.migration.name}\` fails with a \`TypeError\`.`,
         help: [
-          "`RunSQL` runs what `reverse_sql` holds as SQL: Django sends the function's text (`<function RunPython.noop at 0x...>`) to the database, which rejects it, and `migrate` stops when a release has to be rolled back.",
+          "`RunSQL` splits what `reverse_sql` holds into SQL statements before it runs any: a function is not text, so Django raises `TypeError: Expected text or file-like object, got <class 'function'>` (sqlparse, checked with Django 4.2), and `migrate` stops when a release has to be rolled back.",
           `1. Use the SQL no-op:\n${code("reverse_sql=migrations.RunSQL.noop,")}`,
         ],
       });
