@@ -86,7 +86,12 @@ class Migration(migrations.Migration):
         // `from ..models import X` in a migration is its own app's models (GeoNode documents 0036).
         // An import in the function itself: its module (`from django.contrib.auth.models import Group`, EvaP grades 0004).
         const localModule = fn.imports?.[name]?.replace(/\.\w+$/, "");
-        const appOf = (module: string) => module.replace(/\.?models$/, "").split(".").pop();
+        // The package a `models` module or package is in (`pretalx.common.models.settings` is `common`'s).
+        const appOf = (module: string) => {
+          const parts = module.split(".");
+          const at = parts.lastIndexOf("models");
+          return at > 0 ? parts[at - 1] : at === 0 ? undefined : parts.pop();
+        };
         const guessed = (moduleImport ? appOf(moduleImport.module) : through ? through.app : localModule ? appOf(localModule) : null) || ctx.migration.app;
         // The class as its module names it (`Facility as RealFacility`, kolibri), and the label of
         // the app whose state has it when that is one app: a package's directory is not always its
@@ -94,6 +99,10 @@ class Migration(migrations.Migration):
         const qualified = through ? `${through.module}.${name}` : (fn.imports?.[name] ?? (fn.imported ? undefined : ctx.migration.imports[name]));
         const model = qualified?.split(".").pop() || name;
         const owners = new Set([...ctx.state.models.values()].filter((m) => m.name === model).map((m) => m.app));
+        // A class no migration before this one creates, in an app the run has: maybe no model at all
+        // (pretalx's `GlobalSettings`, a settings wrapper in `common.models`), maybe one a later
+        // migration creates; the advice says so instead of naming a model as if the state had it.
+        const unknownHere = owners.size === 0 && !qualified?.startsWith("django.") && ctx.appsInRun.has(guessed);
         const app = owners.size === 1 && !qualified?.startsWith("django.") ? ([...owners][0] as string) : guessed;
         const def = adviceDef(fn, direct.has(fn));
         ctx.report({
@@ -105,6 +114,11 @@ class Migration(migrations.Migration):
             through
               ? `2. Use \`${name}\` where the function says \`${through.alias}.${name}\`, and remove the \`${through.alias}\` import (\`${through.module}\`) from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"} once nothing else uses it.`
               : `2. Remove the \`${name}\` import from ${fn.imported ? `\`${fn.imported.file}\`` : "the migration"}.`,
+            ...(unknownHere
+              ? [
+                  `No migration of \`${guessed}\` before this one creates a model \`${model}\`: if \`${model}\` is no model (a wrapper or a helper class), this finding does not apply; if a later migration creates it, \`apps.get_model\` cannot give it here, and this function runs before its table exists.`,
+                ]
+              : []),
           ],
         });
       }

@@ -235,3 +235,38 @@ describe("RunPython findings name what the migration wrote", () => {
     expect(finding?.help.join("\n")).toContain('RealFacility = apps.get_model("kolibriauth", "Facility")');
   });
 });
+
+describe("a class imported from a models module", () => {
+  it("is advised with the label of the package the models module is in, with a doubt when no migration of that app creates it (pretalx person 0046)", async () => {
+    const source = (module: string, name: string) =>
+      [
+        "from django.db import migrations",
+        "",
+        `from ${module} import ${name}`,
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        `    ${name}().refresh()`,
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n");
+    const advice = async (module: string, name: string) => {
+      const dir = project(source(module, name));
+      return (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models"] })).diagnostics.map((d) => d.help.join("\n"));
+    };
+    // A model of an app outside the run: the label is the package's, not the module file's.
+    expect((await advice("shop.models.settings", "ShopSettings"))[0]).toContain('ShopSettings = apps.get_model("shop", "ShopSettings")');
+    // The library app is in the run and no migration of it creates `GlobalSettings`: maybe a wrapper, not a model.
+    const [wrapper] = await advice("library.models.settings", "GlobalSettings");
+    expect(wrapper).toContain("No migration of `library` before this one creates a model `GlobalSettings`: if `GlobalSettings` is no model");
+    expect(wrapper).toContain('apps.get_model("library", "GlobalSettings")');
+    // A model the library app's migrations create is reported, with its label.
+    const [book] = await advice("library.models.books", "Book");
+    expect(book).toContain('Book = apps.get_model("library", "Book")');
+    expect(book).not.toContain("No migration of");
+  });
+});
