@@ -37,7 +37,7 @@ migrations.SeparateDatabaseAndState(
   operationKinds: ["AddField"],
   operation(ctx) {
     const { op } = ctx;
-    if (ctx.effect === "state" || op.unknown || op.thirdParty) return;
+    if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown || op.thirdParty) return;
     const modelName = literalString(op.args.model_name);
     const name = literalString(op.args.name);
     const model = ctx.model(modelName);
