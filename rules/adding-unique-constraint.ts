@@ -1,7 +1,7 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import type { PyValue, SourceRange } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
-import { callOf, literalString, stringList, togetherAdded, togetherList, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { callOf, literalString, stringList, togetherAdded, togetherList, togetherName, type FieldState, type ModelState } from "../src/state/model-state.js";
 import {
   alterFieldSnippet,
   code,
@@ -175,7 +175,7 @@ const droppedUnique = migrationScratch((): DroppedUnique[] => []);
 function removedTogether(ctx: OperationContext, model: ModelState, table: string): { columns: string[]; name: string }[] {
   return togetherAdded(togetherList(ctx.op.args.unique_together), model.uniqueTogether).flatMap((set) => {
     const columns = columnsOfFields(ctx, model, set);
-    return columns ? [{ columns, name: djangoIndexName(table, columns, "_uniq") }] : [];
+    return columns ? [{ columns, name: togetherName(model, true, set, table, columns) }] : [];
   });
 }
 

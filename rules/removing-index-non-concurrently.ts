@@ -1,5 +1,5 @@
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
-import { literalString, togetherList, togetherAdded } from "../src/state/model-state.js";
+import { literalString, togetherList, togetherAdded, togetherName } from "../src/state/model-state.js";
 import { code, djangoIndexName, LOCK_TIMEOUT_OPERATION, likeIndexOpclass, migrationModule, py, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 import { fieldOperation, keptModel, uniqueConstraintOf } from "../src/engine/resolved-operation.js";
 import { columnsOfFields, fieldIndexChange, operationSource } from "./adding-index-non-concurrently.js";
@@ -178,7 +178,8 @@ function alterTogether(ctx: OperationContext): void {
   const table = ctx.tableOf(model);
   const names = removed.map((t) => {
     const cols = columnsOfFields(ctx, model, t);
-    return cols ? djangoIndexName(table, cols, unique ? "_uniq" : "_idx") : null;
+    // The name Django gave it when it made it: a RenameField since keeps it (Funkwhale federation 0014).
+    return cols ? togetherName(model, unique, t, table, cols) : null;
   });
   const help = [`Dropping ${unique ? "a unique constraint" : "an index"} needs ACCESS EXCLUSIVE on \`${table}\`: it waits for every running query on the table, and every new query waits behind it.`];
   const partitioned = unique ? null : partitionedDrop(ctx, model, table);

@@ -110,6 +110,12 @@ export interface ModelState {
    */
   indexesNamedFor?: { table: string; fields: string[]; together: string[][] };
   /**
+   * The names Django gave the `unique_together` constraints and `index_together` indexes when it
+   * made them (`_uniq`/`_idx` of the table and the columns then), by `togetherKey`: a later
+   * `RenameField` keeps them (Django finds them by their columns; Funkwhale federation 0014).
+   */
+  togetherNames?: Record<string, string>;
+  /**
    * The `CreateModel`'s `fields` could not all be read (a name or a call instead of a list, a
    * `*` spread, an entry without a literal name): fields rollsafe does not know may exist.
    */
@@ -897,6 +903,19 @@ export function togetherList(value: PyValue | undefined): string[][] {
   return value.items.map((item) => stringList(item));
 }
 
+/** The key of a `unique_together` or `index_together` set in `ModelState.togetherNames`. */
+export function togetherKey(unique: boolean, set: readonly string[]): string {
+  return `${unique ? "unique" : "index"}:${set.join(",")}`;
+}
+
+/**
+ * The name of a `unique_together` constraint or `index_together` index of `model`: the one Django
+ * gave it when it made it (`togetherNames`), else the name it would give it on `table` now.
+ */
+export function togetherName(model: ModelState, unique: boolean, set: readonly string[], table: string, columns: string[]): string {
+  return model.togetherNames?.[togetherKey(unique, set)] ?? djangoIndexName(table, columns, unique ? "_uniq" : "_idx");
+}
+
 /** Deep-enough copy for copy-on-write state. */
 export function cloneModel(model: ModelState): ModelState {
   return {
@@ -905,6 +924,7 @@ export function cloneModel(model: ModelState): ModelState {
     bases: [...model.bases],
     uniqueTogether: model.uniqueTogether.map((t) => [...t]),
     indexTogether: model.indexTogether.map((t) => [...t]),
+    ...(model.togetherNames ? { togetherNames: { ...model.togetherNames } } : {}),
     indexes: [...model.indexes],
     constraints: [...model.constraints],
   };

@@ -21,6 +21,7 @@ import {
   literalString,
   postgresConstraintName,
   resolveModelReference,
+  togetherKey,
   togetherList,
   truncateName,
   withOption,
@@ -309,6 +310,8 @@ export class ProjectState {
           const fields = [...model.fields.values()];
           const taken = new Set<string>();
           for (const field of [...fields.filter((f) => f.primaryKey), ...fields.filter((f) => !f.primaryKey)]) nameInlineConstraint(this.tableOf(model), field, taken);
+          nameTogether(model, this.tableOf(model), true, [], model.uniqueTogether);
+          nameTogether(model, this.tableOf(model), false, [], model.indexTogether);
         }
         this.models.set(`${ctx.app}.${key}`, model);
         this.touch(`${ctx.app}.${key}`);
@@ -379,12 +382,22 @@ export class ProjectState {
       }
       case "AlterUniqueTogether": {
         const model = needModel(str(a.name));
-        if (model) editable(model).uniqueTogether = togetherList(a.unique_together);
+        if (model) {
+          const copy = editable(model);
+          const before = copy.uniqueTogether;
+          copy.uniqueTogether = togetherList(a.unique_together);
+          if (this.hasTable(copy)) nameTogether(copy, this.tableOf(copy), true, before, copy.uniqueTogether);
+        }
         break;
       }
       case "AlterIndexTogether": {
         const model = needModel(str(a.name));
-        if (model) editable(model).indexTogether = togetherList(a.index_together);
+        if (model) {
+          const copy = editable(model);
+          const before = copy.indexTogether;
+          copy.indexTogether = togetherList(a.index_together);
+          if (this.hasTable(copy)) nameTogether(copy, this.tableOf(copy), false, before, copy.indexTogether);
+        }
         break;
       }
       case "AddField":
@@ -455,6 +468,15 @@ export class ProjectState {
         const rename = (names: string[]) => names.map((n) => (n === oldName ? newName : n));
         copy.uniqueTogether = copy.uniqueTogether.map(rename);
         copy.indexTogether = copy.indexTogether.map(rename);
+        // The constraints keep the names Django gave them for the old column.
+        if (copy.togetherNames) {
+          copy.togetherNames = Object.fromEntries(
+            Object.entries(copy.togetherNames).map(([key, name]) => {
+              const [kind, set] = key.split(":") as [string, string];
+              return [`${kind}:${rename(set.split(",")).join(",")}`, name];
+            }),
+          );
+        }
         break;
       }
       case "AddIndex":
@@ -654,6 +676,28 @@ export function columnsOf(model: ModelState): { field: FieldState; column: strin
     if (column !== null) out.push({ field, column });
   }
   return out;
+}
+
+/**
+ * Records the names Django gives the sets of `sets` that `before` does not have, after `table` and
+ * their columns now (`ModelState.togetherNames`), and forgets those of the sets dropped.
+ */
+function nameTogether(model: ModelState, table: string, unique: boolean, before: string[][], sets: string[][]): void {
+  const kept = new Set(sets.map((s) => togetherKey(unique, s)));
+  const had = new Set(before.map((s) => togetherKey(unique, s)));
+  const names = { ...model.togetherNames };
+  for (const key of had) if (!kept.has(key)) delete names[key];
+  for (const set of sets) {
+    const key = togetherKey(unique, set);
+    if (had.has(key) && names[key] !== undefined) continue;
+    const columns = set.map((name) => {
+      const field = model.fields.get(name);
+      return (field && columnOf(field)) ?? name;
+    });
+    names[key] = djangoIndexName(table, columns, unique ? "_uniq" : "_idx");
+  }
+  if (Object.keys(names).length > 0) model.togetherNames = names;
+  else delete model.togetherNames;
 }
 
 /**

@@ -13,7 +13,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
 import { libraryProjects } from "../support/library-project.js";
-import { autoJoinColumns } from "../../src/state/model-state.js";
+import { autoJoinColumns, djangoIndexName } from "../../src/state/model-state.js";
 
 const project = libraryProjects("foreign-key-recipes");
 
@@ -820,5 +820,31 @@ ${operations}
     );
     // Removed before it is added again: the second AddField's index is built.
     expect(await findings(`${addIndexed}\n${drop("code")}\n${addIndexed}`)).toEqual(expect.arrayContaining(["12 adding-index-non-concurrently"]));
+  });
+});
+
+describe("a unique_together set whose field was renamed since it was made", () => {
+  it("is dropped under the name Django gave it then (Funkwhale federation 0014)", async () => {
+    const dir = project(`from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AlterUniqueTogether("book", {("title", "pages")}),
+        migrations.AlterIndexTogether("book", {("subtitle", "pages")}),
+        migrations.RenameField("book", "pages", "page_count"),
+        migrations.AlterUniqueTogether("book", set()),
+        migrations.AlterIndexTogether("book", set()),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["removing-index-non-concurrently"] });
+    const messages = result.diagnostics.map((d) => d.message).join("\n");
+    // Django finds them by their columns; PostgreSQL kept the names of the column `pages`.
+    expect(messages).toContain(`\`${djangoIndexName("library_book", ["title", "pages"], "_uniq")}\``);
+    expect(messages).not.toContain(djangoIndexName("library_book", ["title", "page_count"], "_uniq"));
+    const help = result.diagnostics.map((d) => d.help.join("\n")).join("\n");
+    expect(help).toContain(`DROP INDEX CONCURRENTLY IF EXISTS "${djangoIndexName("library_book", ["subtitle", "pages"], "_idx")}"`);
   });
 });
