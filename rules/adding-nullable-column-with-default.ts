@@ -57,6 +57,10 @@ export const addingNullableColumnWithDefault: Rule = {
     if (literalBool(op.args.preserve_default) === false) return;
     const table = ctx.tableOf(model);
     const column = ctx.columnOf(field) ?? name;
+    // A column name an earlier RenameField of the migration freed (pretalx common 0009: `data`
+    // renamed to `legacy_data`, a new `data` added): the old release writes its own values there,
+    // not NULL; renaming-column says what that does.
+    if ([...model.fields.values()].some((f) => f.columnBefore?.migration === ctx.migration.id && f.columnBefore.column === column && ctx.columnOf(f) !== column)) return;
     const setLater = defaultSetLater(ctx, model, name, table, column);
     if (setLater === "same-transaction") return;
     // `default=dict` fills the rows with {} (its SQL form for a container).

@@ -3,10 +3,22 @@ import type { Operation, PyValue } from "../src/model/types.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { addedLaterOnColumn, laterInMigration } from "../src/engine/resolved-operation.js";
 import { autoJoinColumns, columnOf, fieldFromCall, literalString, targetKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
-import { addFieldSnippet, alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py } from "../src/advice/snippets.js";
+import { addFieldSnippet, alterFieldSnippet, alterFieldSource, code, fieldWith, missingColumnError, postDeployMarker, py, pyValue } from "../src/advice/snippets.js";
 import { pinColumnFix } from "../src/fix/rule-fixes.js";
 
 /** RS103: `RenameField` or `AlterField(db_column=...)` renames a column in place. */
+/** What the existing rows hold in a column Django adds for `field`: its default (Django fills them with it, then drops it), else NULL. */
+function existingRowsOf(field: FieldState): string {
+  if (field.hasDbDefault) return "its `db_default` in every existing row";
+  const value = field.hasDefault ? field.default : null;
+  if (value && value.kind !== "none") {
+    if (value.kind === "name" && (value.name === "dict" || value.name === "list")) return `\`${value.name === "dict" ? "{}" : "[]"}\` in every existing row`;
+    if (value.kind === "name") return `the value \`${value.name}()\` returned once, in every existing row`;
+    return `\`${pyValue(value)}\` in every existing row`;
+  }
+  return field.null === false ? "whatever Django fills the existing rows with" : "NULL in every existing row";
+}
+
 export const renamingColumn: Rule = {
   meta: {
     code: "RS103",
@@ -100,7 +112,7 @@ migrations.RenameField(model_name="book", old_name="title", new_name="headline")
     const reused = op.kind === "RenameField" ? addedLaterOnColumn(ctx, model, oldColumn) : null;
     const help = [
       reused
-        ? `The old release keeps finding a \`${oldColumn}\` column, but from this migration on it is the new \`${model.name}.${reused.name}\`'s, added later in this migration: until the old release is replaced, its \`${fieldName}\` reads that field's values (NULL in every existing row) instead of its own, and what it writes there goes to the new field (a foreign key or type check may reject it); a rollback fails.`
+        ? `The old release keeps finding a \`${oldColumn}\` column, but from this migration on it is the new \`${model.name}.${reused.name}\`'s, added later in this migration: until the old release is replaced, its \`${fieldName}\` reads that field's values (${existingRowsOf(fieldFromCall(reused.name, reused.call, model.app, model.key, null))}) instead of its own, and what it writes there goes to the new field (a foreign key or type check may reject it); a rollback fails.`
         : `Only one of the names exists at a time: the old release fails on every query of \`${model.name}\` (\`${missingColumnError(oldColumn, ctx.target.database)}\`) from the moment this migration runs until it is replaced, and a rollback fails the same way.`,
     ];
     // A later AlterField of the renamed field (the fix edits only this operation).

@@ -58,4 +58,16 @@ describe("a column name another field takes later in the migration", () => {
     expect(plain?.help).toContain('column "author_id" does not exist');
     expect(plain?.fix).toBe(true);
   });
+
+  it("renaming-column says what the existing rows hold in the new column; adding-nullable-column-with-default leaves it alone (pretalx common 0009)", async () => {
+    const operations = ['migrations.RenameField("book", "subtitle", "legacy_subtitle")', 'migrations.AddField("book", "subtitle", models.JSONField(null=True, blank=True, default=dict))'];
+    const [renamed] = await findings("renaming-column", ...operations);
+    expect(renamed?.help).toContain("its `subtitle` reads that field's values (`{}` in every existing row) instead of its own");
+    // The old release writes its own values into `subtitle`, not NULL.
+    expect(await findings("adding-nullable-column-with-default", ...operations)).toEqual([]);
+    // A name no rename freed: the old release does not know the column, and its rows get NULL.
+    expect(await findings("adding-nullable-column-with-default", 'migrations.RenameField("book", "pages", "page_count")', 'migrations.AddField("book", "notes", models.JSONField(null=True, blank=True, default=dict))')).toHaveLength(1);
+    const [nullable] = await findings("renaming-column", operations[0] as string, 'migrations.AddField("book", "subtitle", models.TextField(null=True))');
+    expect(nullable?.help).toContain("(NULL in every existing row)");
+  });
 });
