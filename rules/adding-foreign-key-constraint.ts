@@ -14,6 +14,7 @@ import {
   partitionedIndexOperations,
   partitionedUniqueConstraintOperations,
   partitionTargets,
+  postDeployMarker,
   py,
   repeatForEveryPartition,
   runSqlLines,
@@ -373,7 +374,9 @@ export const addingForeignKeyConstraint: Rule = {
           const fill = value !== null ? `UPDATE ${sqlIdent(table)} SET ${sqlIdent(column)} = ${value} WHERE ${sqlIdent(column)} IS NULL` : null;
           steps.push(
             `Ship a release that never writes NULL to \`${name}\`, then fill the rows that are NULL in batches, in a data migration with \`atomic = False\`${fill ? ` (what Django's own step would do in one statement: \`${fill}\`)` : ""}.`,
-            `Keep the change in state and make the column NOT NULL with SQL, so the constraint stays in place, without a long lock (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan):\n${migrationModule([separateDatabaseAndState([stateOperation + ","], notNullWithoutScan(table, column))], { atomic: false, note: NOT_NULL_NOTE })}`,
+            // The old release may still write NULL: the NOT NULL step waits for the deploy, as
+            // setting-column-not-null's recipe on the same line says (Tandoor cookbook 0138).
+            `After the deploy, in a migration marked ${postDeployMarker(ctx.target.markerStyle)}, keep the change in state and make the column NOT NULL with SQL, so the constraint stays in place, without a long lock (a validated CHECK first: PostgreSQL 12+ then sets NOT NULL without a scan; \`setting-column-not-null\` gives the same steps with Django's operations):\n${migrationModule([separateDatabaseAndState([stateOperation + ","], notNullWithoutScan(table, column))], { atomic: false, note: NOT_NULL_NOTE })}`,
           );
         } else if (needed.every((key) => key === "unique" || key === "db_index") && needed.includes("unique") && after.unique) {
           // Only the uniqueness changes (ForeignKey to OneToOneField, python.org users 0006):

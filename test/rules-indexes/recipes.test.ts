@@ -848,3 +848,38 @@ class Migration(migrations.Migration):
     expect(help).toContain(`DROP INDEX CONCURRENTLY IF EXISTS "${djangoIndexName("library_book", ["subtitle", "pages"], "_idx")}"`);
   });
 });
+
+describe("a nullable foreign key made NOT NULL", () => {
+  it("is made NOT NULL after the deploy in adding-foreign-key-constraint's recipe too, as setting-column-not-null's says (Tandoor cookbook 0138)", async () => {
+    const dir = project(`import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "editor", models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="library.author")),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "library/migrations/0003_editor_required.py"),
+      `import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_fk")]
+
+    operations = [
+        migrations.AlterField("book", "editor", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="library.author")),
+    ]
+`,
+    );
+    const { result } = await analyze(["library/migrations/0003_editor_required.py"], { cwd: dir, ruleNames: ["adding-foreign-key-constraint", "setting-column-not-null"] });
+    const fk = result.diagnostics.find((d) => d.rule === "adding-foreign-key-constraint")?.help.join("\n") ?? "";
+    expect(fk).toContain("After the deploy, in a migration marked post-deploy");
+    expect(fk).toContain("`setting-column-not-null` gives the same steps with Django's operations");
+    expect(result.diagnostics.map((d) => d.rule).sort()).toEqual(["adding-foreign-key-constraint", "setting-column-not-null"]);
+  });
+});
