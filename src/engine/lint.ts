@@ -282,7 +282,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   const notes: string[] = [];
   for (const inferred of labelsFromDependencies(discovery.apps, migrations)) {
     notes.push(
-      `The app in ${displayPath(cwd, inferred.dir)} read as \`${inferred.label}\`, the label its migrations' dependencies give it (no static \`label\` in an apps.py there): set \`label = "${inferred.label}"\` in its AppConfig, or map it with \`migration-modules\`, if it is another.`,
+      `The app in ${displayPath(cwd, inferred.dir)} read as \`${inferred.label}\`, the label ${inferred.fromOthers ? "other apps' migrations depend on it by" : "its migrations' dependencies give it"} (no static \`label\` in an apps.py there): set \`label = "${inferred.label}"\` in its AppConfig, or map it with \`migration-modules\`, if it is another.`,
     );
   }
 

@@ -13,12 +13,15 @@ export interface InferredLabel {
   label: string;
   /** The app's directory, for the note. */
   dir: string;
+  /** Read from other apps' dependencies on it, its own naming no label. */
+  fromOthers?: true;
 }
 
 /**
  * Relabels, in place, the apps whose label came from their directory and whose migrations never
  * depend on that label but depend on one other label no app of the run has, ending in the
- * directory's name, every migration of which they name is one of theirs. Their migrations' `app`
+ * directory's name, every migration of which they name is one of theirs; or, when their own
+ * migrations name no such label, that other apps' migrations depend on as `<prefix>_<directory>`. Their migrations' `app`
  * and `id` follow. Returns the apps relabelled.
  */
 export function labelsFromDependencies(apps: readonly AppInfo[], migrations: readonly ParsedMigration[]): InferredLabel[] {
@@ -34,11 +37,21 @@ export function labelsFromDependencies(apps: readonly AppInfo[], migrations: rea
     const names = new Set(own.map((m) => m.name));
     const deps = own.flatMap((m) => m.dependencies.filter((d) => !d.swappable && !d.name.startsWith("__")));
     if (deps.some((d) => d.app === app.label)) continue;
-    const candidates = new Set(deps.filter((d) => !known.has(d.app) && d.app.endsWith(app.label) && d.app !== app.label).map((d) => d.app));
+    let fromOthers = false;
+    let candidates = new Set(deps.filter((d) => !known.has(d.app) && d.app.endsWith(app.label) && d.app !== app.label).map((d) => d.app));
+    // An app whose own migrations name no label (one migration, Misago's `conf`): other apps'
+    // dependencies on `<prefix>_<directory>`, every migration of which they name is one of its own.
+    if (candidates.size === 0) {
+      const others = migrations.flatMap((m) => (ownOf.get(path.dirname(m.path)) === own ? [] : m.dependencies.filter((d) => !d.swappable && !d.name.startsWith("__"))));
+      candidates = new Set(others.filter((d) => !known.has(d.app) && d.app.endsWith(`_${app.label}`)).map((d) => d.app));
+      if (candidates.size === 1 && !others.filter((d) => candidates.has(d.app)).every((d) => names.has(d.name))) continue;
+      deps.push(...others.filter((d) => candidates.has(d.app)));
+      fromOthers = true;
+    }
     if (candidates.size !== 1) continue;
     const label = [...candidates][0] as string;
     if (!deps.filter((d) => d.app === label).every((d) => names.has(d.name))) continue;
-    inferred.push({ label, dir: app.dir });
+    inferred.push({ label, dir: app.dir, ...(fromOthers ? { fromOthers: true as const } : {}) });
     known.add(label);
     app.label = label;
     for (const m of own) {
