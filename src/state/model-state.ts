@@ -687,7 +687,10 @@ export function fieldFromCall(
     });
     Object.assign(kwargs, call.kwargs);
   }
-  const kind = relationKind(type);
+  // A class rollsafe cannot place that names a `to` model without `on_delete`, which every
+  // ForeignKey and OneToOneField takes since Django 2.0: a many-to-many relation (BookWyrm's
+  // `TagField(ManyToManyField)`, with its module outside the tree), a join table and no column.
+  const kind = relationKind(type) ?? (kwargs.to !== undefined && kwargs.on_delete === undefined ? "m2m" : null);
   // What the class's `__init__` forces wins over the call (BookWyrm's UsernameField: max_length=150, unique=True).
   const forced = forcedKeywordsOf.get(call) ?? {};
   const flag = (key: "primary_key" | "unique" | "db_index" | "null"): boolean | null => (forced[key] !== undefined ? forced[key] === true : literalBool(kwargs[key]));

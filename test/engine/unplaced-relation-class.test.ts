@@ -1,0 +1,39 @@
+/**
+ * A field class rollsafe cannot place (its module is outside the checked tree) that names a `to`
+ * model without `on_delete`: a many-to-many relation, since every ForeignKey and OneToOneField
+ * takes `on_delete` from Django 2.0 (BookWyrm 0176's `TagField(ManyToManyField)`). It adds a join
+ * table, not a NOT NULL column.
+ */
+import { describe, expect, it } from "vitest";
+import { analyze } from "../../src/engine/lint.js";
+import { libraryProjects } from "../support/library-project.js";
+
+const project = libraryProjects("unplaced-relation");
+
+async function rules(field: string): Promise<string[]> {
+  const dir = project(`import bookwyrm.models.fields
+import django.db.models.deletion
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField(model_name="book", name="tags_new", field=${field}),
+    ]
+`);
+  const { result } = await analyze(["."], { cwd: dir });
+  return result.diagnostics.map((d) => d.rule);
+}
+
+describe("a field class rollsafe cannot place", () => {
+  it("with `to` and no `on_delete` is a many-to-many relation: no column, no NOT NULL finding", async () => {
+    expect(await rules('bookwyrm.models.fields.TagField(related_name="tagged", to="library.author")')).toEqual([]);
+  });
+
+  it("with `on_delete` too, or without `to`, is read as a column as before", async () => {
+    expect(await rules('bookwyrm.models.fields.UserKey(on_delete=django.db.models.deletion.CASCADE, to="library.author")')).toContain("adding-not-nullable-column");
+    expect(await rules("bookwyrm.models.fields.PrivacyField(max_length=255)")).toContain("adding-not-nullable-column");
+  });
+});
