@@ -626,6 +626,12 @@ export class ProjectState {
 
 /** Records on `after` the column `before` had when `migration` began, if the operation moves it (`FieldState.columnBefore`). */
 function keepColumnBefore(before: FieldState, after: FieldState, migration: string): void {
+  // A field this migration added had no column when it began (wger measurements 0004: a field
+  // added, renamed, then made a foreign key): there is none to keep.
+  if (before.addedIn === migration) {
+    delete after.columnBefore;
+    return;
+  }
   const since = before.columnBefore?.migration === migration ? before.columnBefore : undefined;
   if (since) after.columnBefore = since;
   else if (columnOf(before) !== columnOf(after)) after.columnBefore = { migration, column: columnOf(before) };

@@ -883,3 +883,25 @@ class Migration(migrations.Migration):
     expect(result.diagnostics.map((d) => d.rule).sort()).toEqual(["adding-foreign-key-constraint", "setting-column-not-null"]);
   });
 });
+
+describe("a field added, renamed and made a foreign key in one migration", () => {
+  it("pins the column where the rename left it, not where the field began (wger measurements 0004)", async () => {
+    const dir = project(`from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "editor_tmp", models.BigIntegerField(null=True)),
+        migrations.RenameField("book", "editor_tmp", "editor"),
+        migrations.AlterField("book", "editor", models.ForeignKey(null=True, on_delete=models.CASCADE, related_name="+", to="library.author")),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["adding-index-non-concurrently", "adding-foreign-key-constraint"] });
+    const text = result.diagnostics.map((d) => [d.message, ...d.help].join("\n")).join("\n");
+    expect(text).not.toContain("editor_tmp");
+    expect(text).toContain('db_column="editor"');
+    expect(text).toContain(`ON "library_book" ("editor")`);
+  });
+});
