@@ -56,8 +56,8 @@ function iteratedModel(calls: readonly string[]): string | null {
  */
 function unordered(chain: string): string {
   return chain
-    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related|only|defer)\(\))+/g, ".objects.all()")
-    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related|only|defer)\(\))*\.(?:order_by|select_related|prefetch_related|only|defer)$/, ".objects.all");
+    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related|only|defer|annotate)\(\))+/g, ".objects.all()")
+    .replace(/\.objects(?:\.all\(\))?(?:\.(?:order_by|select_related|prefetch_related|only|defer|annotate)\(\))*\.(?:order_by|select_related|prefetch_related|only|defer|annotate)$/, ".objects.all");
 }
 
 /**
@@ -94,7 +94,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. `.order_by`, `.select_related`, `.prefetch_related`, `.only` and `.defer` narrow no rows and count as `.all()`. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. `.order_by`, `.select_related`, `.prefetch_related`, `.only`, `.defer` and `.annotate` narrow no rows and count as `.all()`; in an atomic migration a loop over `.iterator()` that writes the rows back with `bulk_update` in batches is reported like one that saves them. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -138,7 +138,10 @@ class Migration(migrations.Migration):
       // (IETF datatracker meeting 0023: `SchedulingEvent()` for each Session).
       const iterated = iteratedModel(fn.calls);
       const constructs = fn.calls.some((c) => /^[A-Z]\w*$/.test(c) && !/(Error|Exception|Warning)$/.test(c));
-      const lockedLoop = !unchunked && saves && ctx.migration.atomic && !constructs ? (iterated ?? loadedWholeTable(fn.calls)?.model ?? null) : null;
+      // Written back in batches with `bulk_update` instead (pontoon base 0111): the same locks.
+      const lockedModel = !unchunked && ctx.migration.atomic && !constructs ? (iterated ?? loadedWholeTable(fn.calls)?.model ?? null) : null;
+      const lockedBulk = lockedModel !== null && !saves && fn.calls.some((c) => unrouted(c) === `${lockedModel}.objects.bulk_update`);
+      const lockedLoop = lockedModel !== null && (saves || lockedBulk) ? lockedModel : null;
       // `bulk_update` writes back the loaded rows only when it is the loaded model's (zulip 0459
       // loads every Realm and bulk-updates each realm's user groups).
       const bulkUpdates = all !== null && fn.calls.some((c) => unrouted(c) === `${all}.objects.bulk_update`);
@@ -152,18 +155,21 @@ class Migration(migrations.Migration):
       const variable = !/^[A-Z]/.test(model) || ctx.model(model) === undefined;
       // The function RunPython runs itself is the first (Django passes it the app registry first).
       const def = adviceDef(fn, fn === runs[0]);
+      // `.all().delete()` deletes each batch (pontoon base 0108); the rest update it.
+      const deletes = whole?.[3] === "delete";
+      const batchWork = deletes ? "delete()" : "update(...)";
       ctx.report({
         range: fn.range,
         message: whole
           ? `\`${fn.name}\`${definedIn(fn)} ${whole[3] === "update" ? "updates" : "deletes"} every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} in one statement (\`${wholeCall?.replace(/\.(using|db_manager)\(\)/g, ".$1(...)")}\`).`
           : loaded === null
-            ? `\`${fn.name}\`${definedIn(fn)} saves every row of ${variable ? `the model in \`${model}\`` : `\`${model}\``} one by one inside this atomic migration's transaction.`
+            ? `\`${fn.name}\`${definedIn(fn)} ${lockedBulk ? "writes back every row of" : "saves every row of"} ${variable ? `the model in \`${model}\`` : `\`${model}\``} ${lockedBulk ? "in batches (`bulk_update`)" : "one by one"} inside this atomic migration's transaction.`
             : `\`${fn.name}\`${definedIn(fn)} loads every row of a table into memory (\`${loadedCall?.call ?? `${all}.objects.all()`}\` without \`.iterator()\`) and ${saves ? "saves them one by one" : "writes them back with `bulk_update`"}.`,
         help: [
           whole
             ? `A single statement over the whole table keeps every row locked until the migration commits, so the application's writes to them wait${ctx.migration.atomic ? " (this migration is atomic, so that is the end of the whole migration)" : ""}; it also writes WAL for the whole table at once.`
             : loaded === null
-              ? "Reading in chunks bounds the migration's memory, not its locks: each row saved stays locked until the migration commits, so by the end of the loop every row of the table is, and the application's writes to any of them wait until the whole loop ends."
+              ? `Reading in chunks bounds the migration's memory, not its locks: each row ${lockedBulk ? "written back" : "saved"} stays locked until the migration commits, so by the end of the loop every row of the table is, and the application's writes to any of them wait until the whole loop ends.`
               : `Every row is loaded into the migration process at once, which can exhaust its memory on a large table${ctx.migration.atomic ? ", and each row written stays locked until the migration commits (it is atomic), so the application's writes to those rows wait until the whole loop ends" : ""}.`,
           `1. Work in batches of primary keys${def.added ? ` (\`${fn.name}\` takes no \`apps\`: add it, and pass it on where \`${fn.name}\` is called)` : ""}:\n${code(
             [
@@ -173,13 +179,13 @@ class Migration(migrations.Migration):
               `    for pk in ${model}.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):`,
               "        batch.append(pk)",
               "        if len(batch) == 5000:",
-              `            ${model}.objects.filter(pk__in=batch).update(...)`,
+              `            ${model}.objects.filter(pk__in=batch).${batchWork}`,
               "            batch = []",
               "    if batch:",
-              `        ${model}.objects.filter(pk__in=batch).update(...)`,
+              `        ${model}.objects.filter(pk__in=batch).${batchWork}`,
             ].join("\n"),
           )}`,
-          "2. Put the backfill in its own migration with `atomic = False` (each batch then commits on its own), post-deploy for large tables.",
+          `2. Put the ${deletes ? "deletion" : "backfill"} in its own migration with \`atomic = False\` (each batch then commits on its own), post-deploy for large tables.`,
         ],
       });
     }

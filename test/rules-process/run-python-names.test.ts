@@ -270,3 +270,42 @@ describe("a class imported from a models module", () => {
     expect(book).not.toContain("No migration of");
   });
 });
+
+describe("runpython-updating-all-rows on the shapes of pontoon base 0108 and 0111", () => {
+  const run = async (body: string[], atomic = true) => {
+    const dir = project(
+      [
+        "from django.db import migrations, models",
+        "",
+        "",
+        "def forwards(apps, schema_editor):",
+        '    Book = apps.get_model("library", "Book")',
+        ...body.map((line) => `    ${line}`),
+        "",
+        "",
+        "class Migration(migrations.Migration):",
+        ...(atomic ? [] : ["    atomic = False"]),
+        '    dependencies = [("library", "0001_initial")]',
+        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+        "",
+      ].join("\n"),
+    );
+    return (await lint([dir], { cwd: dir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics.map((d) => [d.message, ...d.help].join("\n"));
+  };
+
+  it("deletes in batches in the recipe for a whole-table delete", async () => {
+    const [found] = await run(["Book.objects.all().delete()"]);
+    expect(found).toContain("Book.objects.filter(pk__in=batch).delete()");
+    expect(found).not.toContain(".update(...)");
+    expect(found).toContain("2. Put the deletion in its own migration");
+  });
+
+  it("reads .annotate() as narrowing no rows, and a batched bulk_update over an iterator in an atomic migration as locking every row", async () => {
+    const loop = ["batch = []", "for book in Book.objects.annotate(n=models.Value(1)).iterator():", "    book.pages = 1", "    batch.append(book)", "    if len(batch) == 3000:", '        Book.objects.bulk_update(batch, ["pages"])', "        batch.clear()", 'Book.objects.bulk_update(batch, ["pages"])'];
+    const [found] = await run(loop);
+    expect(found).toContain("`forwards` writes back every row of `Book` in batches (`bulk_update`) inside this atomic migration's transaction.");
+    expect(found).toContain("each row written back stays locked until the migration commits");
+    // Without the migration's transaction each batch commits on its own.
+    expect(await run(loop, false)).toEqual([]);
+  });
+});
