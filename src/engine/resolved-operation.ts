@@ -4,6 +4,7 @@
  * column a removal leaves in the database". One place, so every rule skips the same cases
  * (state-only operations, unknown ones, unmanaged/proxy models, tables created in this migration).
  */
+import { migrationScratch } from "./migration-scratch.js";
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
 import { columnOf, fieldFromCall, hasUnknownOptions, isColumnless, literalString, ORDER_FIELD, orderField, orderFieldChange, type FieldState, type ModelState } from "../state/model-state.js";
@@ -150,7 +151,36 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   // drop is safe for the old release is runsql-dropping-column's question. A post-deploy
   // migration runs after the new release is live, so until then the column does stay.
   if (stateOnly && ctx.stage !== "post" && migrationDropsColumn(ctx.migration, ctx.db.tableOf(physical), ctx.columnOf(column) ?? name)) return null;
+  // The model leaves the state later in the migration (`DeleteModel` after its relations, as
+  // makemigrations writes it; a model moved to another app, TabbyCat adjfeedback 0017): the new
+  // release does not use the table through it, and what the table keeps is the deletion's question.
+  if (stateOnly && deletedFromStateLater(ctx, model.key)) return null;
   return { model, physical, name, column, stateOnly };
+}
+
+/** Per migration: the models a state-side `DeleteModel` removes, to the last top-level position it is at. */
+const stateDeletes = migrationScratch((): { last?: Map<string, number> } => ({}));
+
+/** Whether a state-side `DeleteModel` of the model comes after the current operation in the migration. */
+function deletedFromStateLater(ctx: OperationContext, modelKey: string): boolean {
+  const deletes = (op: Operation) => op.kind === "DeleteModel" && !op.unknown && literalString(op.args.name)?.toLowerCase() === modelKey;
+  const siblings = ctx.parent?.stateOperations ?? [];
+  const at = siblings.indexOf(ctx.op);
+  if (at >= 0 && siblings.slice(at + 1).some(deletes)) return true;
+  const scratch = stateDeletes(ctx);
+  if (!scratch.last) {
+    const last = new Map<string, number>();
+    for (const [position, op] of ctx.migration.operations.entries()) {
+      for (const inner of [op, ...(op.stateOperations ?? [])]) {
+        const name = inner.kind === "DeleteModel" && !inner.unknown ? literalString(inner.args.name)?.toLowerCase() : undefined;
+        if (name) last.set(name, position);
+      }
+    }
+    scratch.last = last;
+  }
+  const top = ctx.parent ?? ctx.op;
+  const here = ctx.migration.operations[top.index] === top ? top.index : ctx.migration.operations.indexOf(top);
+  return (scratch.last.get(modelKey) ?? -1) > here;
 }
 
 /**
