@@ -63,13 +63,17 @@ function unordered(chain: string): string {
 /**
  * A call's queryset chain as the patterns above read it: without the calls that only choose the
  * database (`.using(alias)`, the way wagtail writes every data migration, and `.db_manager(alias)`),
- * and with Django's other manager names (`_default_manager`, `_base_manager`) and managers named
- * like it (`all_objects`, ephios core 0023: a manager with `use_in_migrations`) as `objects`.
+ * and with Django's other manager names (`_default_manager`, `_base_manager`), managers named like
+ * it (`all_objects`, ephios core 0023: a manager with `use_in_migrations`) and any other attribute
+ * of a model class a queryset method is called on (PeeringDB's `handleref`) as `objects`.
  * Callee texts keep a call's parentheses, not its arguments (`Book.objects.using().all().update`).
  */
 function unrouted(call: string): string {
   return call
     .replace(/^(\w+)\.(?:_default_manager|_base_manager|\w+_objects)\b/, "$1.objects")
+    // A manager of another name on a model class (PeeringDB's `handleref`, its models' only
+    // manager), called for a queryset: a class's other attributes are not.
+    .replace(/^([A-Z]\w*)\.(?!objects\b)([a-z]\w*)(?=\.(?:all|update|delete|iterator|order_by|select_related|prefetch_related|only|defer|annotate|bulk_update|filter|exclude|values|values_list|using|db_manager)\b)/, "$1.objects")
     .replace(/\.objects\.db_manager\(\)/, ".objects")
     .replace(/\.using\(\)/g, "")
     // `Model.objects.using(alias)` itself is the queryset of every row (BookWyrm iterates it).
@@ -94,7 +98,7 @@ export const runpythonUpdatingAllRows: Rule = {
     hazards: ["H42"],
     docs: {
       summary: "A `RunPython` backfill that updates or deletes a whole table at once",
-      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager` and managers named `<something>_objects`. `.order_by`, `.select_related`, `.prefetch_related`, `.only`, `.defer` and `.annotate` narrow no rows and count as `.all()`; in an atomic migration a loop over `.iterator()` that writes the rows back with `bulk_update` in batches is reported like one that saves them. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
+      what: "Flags, in the function `RunPython` runs (and module functions it calls; a function imported from a module of the project is read there), `Model.objects.update(...)`, `Model.objects.all().update(...)` and `Model.objects.all().delete()` (one statement over every row), and `Model.objects.all()` iterated with `.save()` or written back with `bulk_update` but without `.iterator()` or a chunking wrapper (`RangeQuerySetWrapper`, `Paginator`; every row loaded into memory); in an atomic migration, also with them (each row saved stays locked until the migration commits); also through `.using(alias)`, `.db_manager(alias)`, `_default_manager`, `_base_manager`, managers named `<something>_objects` and any other manager a queryset method is called on (`Model.handleref.all()`; the recipe keeps its name). `.order_by`, `.select_related`, `.prefetch_related`, `.only`, `.defer` and `.annotate` narrow no rows and count as `.all()`; in an atomic migration a loop over `.iterator()` that writes the rows back with `bulk_update` in batches is reported like one that saves them. Filtered querysets are not reported: rollsafe cannot know how many rows they match. A function defined inside a helper function that returns the `RunPython` (a factory, of the migration or of a helper module) is read too; each function is reported once per migration, however many `RunPython`s run it.",
       why: "One UPDATE or DELETE over the whole table locks every row until the migration commits (blocking the application's writes to them) and writes WAL for the whole table at once; loading every row into memory can exhaust the migration process.",
       recipe: [
         "Iterate primary keys with `.iterator(chunk_size=...)` and update or delete in batches of 1,000–10,000 rows.",
@@ -158,6 +162,8 @@ class Migration(migrations.Migration):
       // `.all().delete()` deletes each batch (pontoon base 0108); the rest update it.
       const deletes = whole?.[3] === "delete";
       const batchWork = deletes ? "delete()" : "update(...)";
+      // The manager as the function names it: a model whose only manager is `handleref` (PeeringDB) has no `objects`.
+      const manager = fn.calls.map((c) => new RegExp(`^${model}\\.([A-Za-z_]\\w*)\\.`).exec(c)?.[1]).find((m) => m !== undefined && m !== "using" && m !== "db_manager") ?? "objects";
       ctx.report({
         range: fn.range,
         message: whole
@@ -176,13 +182,13 @@ class Migration(migrations.Migration):
               def.line,
               variable ? `    ...  # bind ${model} as the function does` : `    ${model} = ${def.apps}.get_model(${JSON.stringify(ctx.migration.app)}, ${JSON.stringify(model)})`,
               "    batch = []",
-              `    for pk in ${model}.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):`,
+              `    for pk in ${model}.${manager}.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000):`,
               "        batch.append(pk)",
               "        if len(batch) == 5000:",
-              `            ${model}.objects.filter(pk__in=batch).${batchWork}`,
+              `            ${model}.${manager}.filter(pk__in=batch).${batchWork}`,
               "            batch = []",
               "    if batch:",
-              `        ${model}.objects.filter(pk__in=batch).${batchWork}`,
+              `        ${model}.${manager}.filter(pk__in=batch).${batchWork}`,
             ].join("\n"),
           )}`,
           `2. Put the ${deletes ? "deletion" : "backfill"} in its own migration with \`atomic = False\` (each batch then commits on its own), post-deploy for large tables.`,

@@ -293,6 +293,16 @@ describe("runpython-updating-all-rows on the shapes of pontoon base 0108 and 011
     return (await lint([dir], { cwd: dir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics.map((d) => [d.message, ...d.help].join("\n"));
   };
 
+  it("reads a manager of another name on the model class, and keeps it in the recipe (PeeringDB's handleref)", async () => {
+    const [loop] = await run(["for book in Book.handleref.all():", "    book.pages = 1", "    book.save()"]);
+    expect(loop).toContain("`forwards` loads every row of a table into memory (`Book.handleref.all()` without `.iterator()`) and saves them one by one.");
+    expect(loop).toContain('for pk in Book.handleref.order_by("pk").values_list("pk", flat=True)');
+    expect(loop).not.toContain("Book.objects");
+    expect(await run(['Book.handleref.update(pages=1)'])).toEqual([expect.stringContaining("updates every row of `Book` in one statement (`Book.handleref.update`)")]);
+    // A class attribute that is no manager: nothing.
+    expect(await run(["Book._meta.get_field('pages')"])).toEqual([]);
+  });
+
   it("deletes in batches in the recipe for a whole-table delete", async () => {
     const [found] = await run(["Book.objects.all().delete()"]);
     expect(found).toContain("Book.objects.filter(pk__in=batch).delete()");
