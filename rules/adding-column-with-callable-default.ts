@@ -22,7 +22,9 @@ export function perRowCallable(value: PyValue | null): string | null {
   if (CONSTANT_CALLABLES.has(qualified) || CONSTANT_CALLABLES.has(value.name) || isConstantDefault(value)) return null;
   if (PER_CALL.test(qualified) || PER_CALL.test(value.name)) return value.name;
   const last = value.name.slice(value.name.lastIndexOf(".") + 1);
-  if (/^[A-Z0-9_]+$/.test(last) || !value.name.includes(".")) return null;
+  // A bare name counts when it is imported from a module (wger's `from wger.utils.uuid import
+  // uuid7`, `default=uuid7`): a function, as a module's lower-case names are.
+  if (/^[A-Z0-9_]+$/.test(last) || !qualified.includes(".")) return null;
   return value.name;
 }
 

@@ -2585,11 +2585,13 @@ export class HelperModule {
   /**
    * Whether the module's function `name` returns one literal value and nothing else (`def
    * active_users_default(): return {"managers": 0, ...}`, a JSONField's usual default): calling it
-   * once or per row gives equal values. Undefined when the module has no such function.
+   * once or per row gives equal values; true too for a name the module binds once to such a value
+   * (a constant, no function). Undefined when the module has neither.
    */
   returnsConstant(name: string): boolean | undefined {
     const def = this.defs.get(name);
-    if (!def) return undefined;
+    // A name bound to a value, not a function (`default_color = "red"`): Django uses the value itself.
+    if (!def) return this.ctx ? (withConstant(this.ctx, name, (bound) => sameOnEveryCall(bound)) ?? undefined) : undefined;
     const statements = (def.childForFieldName("body")?.namedChildren ?? []).filter((s) => s.type !== "comment");
     const body = statements[0]?.type === "expression_statement" && statements[0].namedChildren[0]?.type === "string" ? statements.slice(1) : statements;
     const value = body.length === 1 && body[0]?.type === "return_statement" ? body[0].namedChildren[0] : undefined;

@@ -142,6 +142,18 @@ class Migration(migrations.Migration):
     expect(await messages("UPDATE library_book SET title = upper(title)")).toHaveLength(1);
   });
 
+  it("a bare name imported from a module: a function unless the module binds it to a value (wger weight 0005's uuid7)", async () => {
+    // The module is outside the tree: a lower-case name a module exports is read as a function.
+    expect(await reported("models.UUIDField(null=True, default=uuid7)", "from wger.utils.uuid import uuid7\n")).toEqual([
+      "Adding `Book.settings` with `default=uuid7` gives every existing row of `library_book` the same value.",
+    ]);
+    // In the tree: a function that computes its value, a name bound to a constant, a function returning one.
+    const module = 'import uuid\n\ndefault_color = "red"\n\n\ndef make_id():\n    return uuid.uuid4()\n\n\ndef fixed():\n    return "x"\n';
+    expect(await reported("models.UUIDField(null=True, default=make_id)", "from library.defaults import make_id\n", { "defaults.py": module })).toHaveLength(1);
+    expect(await reported('models.CharField(max_length=10, null=True, default=default_color)', "from library.defaults import default_color\n", { "defaults.py": module })).toEqual([]);
+    expect(await reported('models.CharField(max_length=10, null=True, default=fixed)', "from library.defaults import fixed\n", { "defaults.py": module })).toEqual([]);
+  });
+
   it("are flagged when the function computes its value", async () => {
     const computed = 'import secrets\n\n\ndef settings_default():\n    return {"token": secrets.token_hex(8)}\n';
     expect(await reported("models.JSONField(null=True, default=library.defaults.settings_default)", "import library.defaults\n", { "defaults.py": computed })).toHaveLength(1);
