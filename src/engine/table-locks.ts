@@ -238,10 +238,11 @@ function computeLocks(ctx: OperationContext): TableLock[] {
       break;
     }
     case "AddIndex":
-      c.own(model("model_name"), "SHARE", "building an index without CONCURRENTLY");
+      // CONCURRENTLY is PostgreSQL's word (PeeringDB 0102 on MySQL).
+      c.own(model("model_name"), "SHARE", ctx.target.database === "postgresql" ? "building an index without CONCURRENTLY" : "building an index");
       break;
     case "RemoveIndex":
-      c.own(model("model_name"), "ACCESS EXCLUSIVE", "dropping an index without CONCURRENTLY");
+      c.own(model("model_name"), "ACCESS EXCLUSIVE", ctx.target.database === "postgresql" ? "dropping an index without CONCURRENTLY" : "dropping an index");
       break;
     case "RenameIndex":
       // PostgreSQL renames in place (`ALTER INDEX ... RENAME`: SHARE UPDATE EXCLUSIVE on the index

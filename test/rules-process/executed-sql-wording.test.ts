@@ -166,3 +166,27 @@ ${marker}        migrations.RunPython(setup_triggers, migrations.RunPython.noop)
   });
 });
 
+
+describe("the lock an index operation takes, in words", () => {
+  it("says CONCURRENTLY only on PostgreSQL (PeeringDB 0102 on MySQL)", async () => {
+    const dir = path.join(root, "index-words");
+    libraryApp(
+      dir,
+      "0002_idx.py",
+      `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddIndex("book", models.Index(fields=["title"], name="book_title_idx")),
+    ]
+`,
+    );
+    const message = async (database: "postgresql" | "mysql") =>
+      (await lint([dir], { cwd: dir, ruleNames: ["running-ddl-without-lock-timeout"], target: { database } })).diagnostics.map((d) => d.message)[0];
+    expect(await message("postgresql")).toContain("`AddIndex` (building an index without CONCURRENTLY) on `library_book`");
+    expect(await message("mysql")).toContain("`AddIndex` (building an index) on `library_book`");
+  });
+});
