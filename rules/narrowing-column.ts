@@ -75,10 +75,14 @@ export const narrowingColumn: Rule = {
       // column's size only (Misago users 0029: narrowing and NOT NULL at once).
       const others = databaseChanges(facts.before, facts.after, ctx.target.database).filter((key) => key !== "max_length" && key !== "type");
       steps.push(
-        `Keep the column as it is and enforce the limit in Python in the new release (no SQL)${others.length > 0 ? `; the rest of this change (${others.join(", ")}) is its own step, as its own finding says (\`setting-column-not-null\` for NOT NULL)` : ""}:\n${alterFieldSnippet(
+        `Keep the column as it is and enforce the limit in Python in the new release (no SQL; the migration needs \`import django.core.validators\`)${others.length > 0 ? `; the rest of this change (${others.join(", ")}) is its own step, as its own finding says (\`setting-column-not-null\` for NOT NULL)` : ""}:\n${alterFieldSnippet(
           model.key,
           name,
-          fieldWith(facts.before.call, { validators: `[django.core.validators.MaxLengthValidator(${limit})]` }),
+          // The new field at the old size, so its other changes (class, verbose_name, blank) stay
+          // (PeeringDB 0053); the old field when the column changes kind too (text to varchar).
+          beforeType.base === afterType.base && beforeType.length
+            ? fieldWith(facts.after.call, { max_length: String(beforeType.length), validators: `[django.core.validators.MaxLengthValidator(${limit})]` })
+            : fieldWith(facts.before.call, { validators: `[django.core.validators.MaxLengthValidator(${limit})]` }),
         )}`,
         `Shorten existing longer values in a batched data migration (\`atomic = False\`), e.g. rows where \`Length(${py(name)}) > ${limit}\`.`,
       );
