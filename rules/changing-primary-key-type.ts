@@ -1,4 +1,4 @@
-import type { ProjectContext, Rule } from "../src/engine/rule-types.js";
+import type { OperationContext, ProjectContext, Rule } from "../src/engine/rule-types.js";
 import type { FieldState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import type { ParsedMigration } from "../src/parse/parse-migration.js";
@@ -63,6 +63,38 @@ const listed = (refs: readonly ReferencingColumn[]): string => refs.map((r) => `
 const RULE = "changing-primary-key-type";
 
 /** RS111: changing the type of a primary key, which Django cascades to every referencing column. */
+/**
+ * A primary key whose type changes in place (a longer varchar, PeeringDB 0112's API key ids from
+ * 100 to 150 characters): the table is not rewritten, but Django's `_alter_field` still drops the
+ * foreign keys that point at it whenever the type's text changes (`drop_foreign_keys`), alters the
+ * referencing columns, and adds the constrained ones back with `ADD CONSTRAINT ... FOREIGN KEY`,
+ * which checks every row of their tables while the migration's locks are held.
+ */
+function widenedKeyWithForeignKeys(
+  ctx: OperationContext,
+  facts: { model: string; name: string; table: string; from: string; to: string; key: string },
+): void {
+  const { model, name, table, from, to, key } = facts;
+  const refs = referencingColumns(ctx.state, key, (field) => field.relation?.kind !== "m2m" && field.relation?.dbConstraint === true);
+  if (refs.length === 0) return;
+  const tables = [...new Set(refs.map((r) => r.table))];
+  const names = tables.map((t) => `\`${t}\``).join(", ");
+  const pg = ctx.target.database === "postgresql";
+  ctx.report({
+    range: ctx.op.range,
+    message: `Changing primary key \`${model}.${name}\` from \`${from}\` to \`${to}\` drops and re-adds the foreign key${refs.length > 1 ? "s" : ""} of ${listed(refs)}, checking every row of ${names} ${pg ? `while reads and writes of ${tables.length > 1 ? "them" : "it"} wait` : `in a table copy that blocks writes`}.`,
+    help: [
+      `The key itself changes in place, but Django drops the foreign keys pointing at \`${table}\` whenever the key's type changes, alters the referencing column${refs.length > 1 ? "s" : ""} to \`${to}\`, and adds the keys back with \`ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY\`, validated: ${
+        pg
+          ? `every row of ${names} is checked while the migration holds ACCESS EXCLUSIVE on ${tables.length > 1 ? "them" : "it"} (from the drop and the column change) until it commits, so every read and write of ${names} waits.`
+          : `MySQL copies ${names} to add a foreign key while \`foreign_key_checks\` is on (ALGORITHM=COPY), blocking writes for every copy.`
+      }`,
+      "1. If the new size is not needed, undo the change and delete this operation.",
+      `2. Else, in a migration before this one, turn the constraints off on ${listed(refs)} (\`db_constraint=False\` on each foreign key: a brief lock, no scan): Django then finds no constraint to drop or add back when the key changes. Afterwards turn them back on NOT VALID and validate them in a later migration, as \`adding-foreign-key-constraint\`'s recipe does.`,
+    ],
+  });
+}
+
 export const changingPrimaryKeyType: Rule = {
   meta: {
     code: "RS111",
@@ -73,7 +105,7 @@ export const changingPrimaryKeyType: Rule = {
     hazards: ["H23", "H22"],
     docs: {
       summary: "Changing the type of a primary key (e.g. `AutoField` to `BigAutoField`)",
-      what: "Flags `AlterField` of a primary-key field of an existing managed table whose database type changes, typically after `DEFAULT_AUTO_FIELD` or `AppConfig.default_auto_field` changed. The message lists every foreign-key and many-to-many column found in the migrations read that Django alters with it, including those of migrations that run later in the plan without depending on this one (other apps' keys, altered on a database that applied them).",
+      what: "Flags `AlterField` of a primary-key field of an existing managed table whose database type changes, typically after `DEFAULT_AUTO_FIELD` or `AppConfig.default_auto_field` changed. A key whose type changes in place (a longer `varchar`) is flagged when constrained foreign keys point at it: Django still drops them, alters their columns and adds them back, validated. The message lists every foreign-key and many-to-many column found in the migrations read that Django alters with it, including those of migrations that run later in the plan without depending on this one (other apps' keys, altered on a database that applied them).",
       why: "Django drops the foreign keys that point at the key, rewrites the table with the new key type, rewrites every referencing table the same way, and then re-adds the foreign keys, validating each one. Each rewrite holds an ACCESS EXCLUSIVE lock, all of them in one transaction, so every involved table is unavailable until the last one is done.",
       recipe: [
         "Avoid it: pin the old type with `default_auto_field` on the app config (or an explicit `id = models.AutoField(primary_key=True)`), so no migration is generated.",
@@ -99,11 +131,15 @@ export const changingPrimaryKeyType: Rule = {
   operation(ctx) {
     if (ctx.target.database === "sqlite") return;
     const facts = readTypeChange(ctx);
-    if (!facts || !facts.before.primaryKey || !facts.after.primaryKey || facts.change === "in-place") return;
+    if (!facts || !facts.before.primaryKey || !facts.after.primaryKey) return;
     const { model, name, table, column, beforeType, afterType } = facts;
     const from = formatColumnType(beforeType);
     const to = formatColumnType(afterType);
     const key = `${model.app}.${model.key}`;
+    if (facts.change === "in-place") {
+      widenedKeyWithForeignKeys(ctx, { model: model.name, name, table, from, to, key });
+      return;
+    }
     const before = referencingColumns(ctx.state, key);
     const { report, migration, op } = ctx;
     const pg = ctx.target.database === "postgresql";
