@@ -3,6 +3,7 @@ import { fieldOperation } from "../src/engine/resolved-operation.js";
 import type { Rule } from "../src/engine/rule-types.js";
 import { isAutoIncrement } from "../src/state/model-state.js";
 import { columnTypeOf, formatColumnType } from "./changing-column-type.js";
+import { pinnedColumnChange } from "./renaming-column.js";
 
 /** RS122: `AlterField` from an auto-increment field to a plain one on an existing table. */
 export const removingAutoIncrement: Rule = {
@@ -46,18 +47,24 @@ export const removingAutoIncrement: Rule = {
     if (!change?.before || !isAutoIncrement(change.before) || isAutoIncrement(change.after)) return;
     const { model, name, before, after } = change;
     const table = ctx.tableOf(model);
-    const column = ctx.columnOf(after) ?? name;
+    // An AlterField that also moves the column (TabbyCat adjfeedback: an AutoField `question_ptr`
+    // made the OneToOneField parent link `question_ptr_id`): the recipe keeps it where it is, as
+    // renaming-column advises, so the identity to drop is on the column as it is.
+    const pinned = pinnedColumnChange(ctx, change);
+    const column = pinned?.column ?? ctx.columnOf(after) ?? name;
     const beforeType = columnTypeOf(before, ctx.state, ctx.target.database);
     const afterType = columnTypeOf(after, ctx.state, ctx.target.database);
     const sameType = beforeType !== null && afterType !== null && formatColumnType(beforeType) === formatColumnType(afterType);
     const droppedKey = before.primaryKey && !after.primaryKey;
+    // What Django runs, on the column as the AlterField leaves it; the recipe's SQL, on the column kept.
+    const djangoAlter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(ctx.columnOf(after) ?? name)}`;
     const alter = `ALTER TABLE ${sqlIdent(table)} ALTER COLUMN ${sqlIdent(column)}`;
     // A serial column's sequence is `<table>_<column>_seq` when that fits PostgreSQL's 63 bytes
     // (longer names are cut by rules of its own: left to `\d`).
     const sequence = `${table}_${column}_seq`;
     const dropGenerator = `${alter} DROP IDENTITY IF EXISTS; ${alter} DROP DEFAULT;${sequence.length <= 63 ? ` DROP SEQUENCE IF EXISTS ${sqlIdent(sequence)};` : ""}`;
     const help = [
-      `Django runs \`${alter} DROP IDENTITY IF EXISTS\` and drops the column's sequence if it has one (a column made before Django 4.1). The old release's INSERTs leave \`${column}\` out and rely on the database for it: ${
+      `Django runs \`${djangoAlter} DROP IDENTITY IF EXISTS\`${pinned ? ` (after renaming \`${pinned.column}\` to \`${pinned.renamedTo}\`)` : ""} and drops the column's sequence if it has one (a column made before Django 4.1). The old release's INSERTs leave \`${column}\` out and rely on the database for it: ${
         after.null === true ? `they now store NULL in \`${column}\`` : `they now fail with "null value in column "${column}" of relation "${table}" violates not-null constraint"`
       }, from the moment the migration commits until the old release is gone.`,
       ...(droppedKey
@@ -73,7 +80,7 @@ export const removingAutoIncrement: Rule = {
     ];
     if (sameType && !droppedKey) {
       help.push(
-        `1. Make the change in Django's state only, so the database keeps numbering rows for both releases:\n${code(separateDatabaseAndState([`migrations.AlterField(model_name=${py(model.key)}, name=${py(name)}, field=${pyValue(op.args.field)}),`], []))}`,
+        `1. Make the change in Django's state only, so the database keeps numbering rows for both releases${pinned ? ` (with \`db_column=${py(pinned.column)}\`, so the column keeps its name)` : ""}:\n${code(separateDatabaseAndState([pinned ? `${pinned.source},` : `migrations.AlterField(model_name=${py(model.key)}, name=${py(name)}, field=${pyValue(op.args.field)}),`], []))}`,
         `2. Once no running release inserts rows without \`${column}\`, drop the identity (and a serial column's default and sequence) in a migration marked ${postDeployMarker(ctx.target.markerStyle)}:\n${code(runSqlLines(dropGenerator, null))}`,
       );
     } else {

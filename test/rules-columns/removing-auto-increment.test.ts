@@ -32,6 +32,14 @@ describe("removing-auto-increment", () => {
     expect(help).toContain(`'ALTER TABLE "library_author" ALTER COLUMN "id" DROP IDENTITY IF EXISTS; ALTER TABLE "library_author" ALTER COLUMN "id" DROP DEFAULT; DROP SEQUENCE IF EXISTS "library_author_id_seq";'`);
   });
 
+  it("an AlterField that also moves the column: the identity and the state-only change stay on the column as it is (TabbyCat's question_ptr)", async () => {
+    const [help] = await findingsOf('migrations.AlterField("book", "id", models.OneToOneField(on_delete=models.CASCADE, parent_link=True, primary_key=True, serialize=False, to="library.author"))');
+    expect(help).toContain("drops the identity of `library_book.id`");
+    expect(help).toContain('ALTER COLUMN "id_id" DROP IDENTITY IF EXISTS` (after renaming `id` to `id_id`)');
+    expect(help).toContain('db_column="id"');
+    expect(help).toContain(`'ALTER TABLE "library_book" ALTER COLUMN "id" DROP IDENTITY IF EXISTS;`);
+  });
+
   it("a type change too: no state-only snippet, which would leave the old type in the database", async () => {
     const [help] = await findingsOf('migrations.AlterField("author", "id", models.IntegerField(primary_key=True, serialize=False))');
     expect(help).toContain("the column's type changes too, `bigint` to `integer`: see `changing-primary-key-type`");
