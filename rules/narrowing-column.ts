@@ -79,8 +79,9 @@ export const narrowingColumn: Rule = {
           model.key,
           name,
           // The new field at the old size, so its other changes (class, verbose_name, blank) stay
-          // (PeeringDB 0053); the old field when the column changes kind too (text to varchar).
-          beforeType.base === afterType.base && beforeType.length
+          // (PeeringDB 0053); the old field when the column changes kind too (text to varchar), or
+          // when the change does more to the column (NOT NULL...), which its own step does.
+          beforeType.base === afterType.base && beforeType.length && others.length === 0
             ? fieldWith(facts.after.call, { max_length: String(beforeType.length), validators: `[django.core.validators.MaxLengthValidator(${limit})]` })
             : fieldWith(facts.before.call, { validators: `[django.core.validators.MaxLengthValidator(${limit})]` }),
         )}`,
