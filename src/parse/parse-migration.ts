@@ -1382,9 +1382,10 @@ function operationLists(ctx: Ctx, node: SyntaxNode): ListPart[] | string {
   switch (node.type) {
     case "list":
     case "tuple":
-    case "call":
     case "list_comprehension":
       return [node];
+    case "call":
+      return chainedLists(ctx, node) ?? [node];
     case "parenthesized_expression": {
       const inner = node.namedChildren.find((c) => c.type !== "comment");
       return inner ? operationLists(ctx, inner) : NOT_A_LIST;
@@ -1436,6 +1437,70 @@ function operationLists(ctx: Ctx, node: SyntaxNode): ListPart[] | string {
 
 const NOT_A_LIST = "is not a literal list";
 
+/**
+ * The lists of operations `itertools.chain(...)`, `chain.from_iterable(...)` or `list(...)` of
+ * them joins (TabbyCat draw 0010: `list(chain(*[[...] for table in [...]]))`, adjfeedback 0016:
+ * `*chain.from_iterable(answer_migrations)`), or why they cannot be read; null for another call.
+ */
+function chainedLists(ctx: Ctx, call: SyntaxNode): ListPart[] | string | null {
+  const fn = call.childForFieldName("function");
+  const callee = fn ? dottedName(fn) : null;
+  if (!callee) return null;
+  const args = (call.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a.type !== "comment");
+  const qualified = qualify(ctx, callee);
+  const shadowed = (name: string) => ctx.imports[name] !== undefined || ctx.scope?.values.has(name) || ctx.scope?.nodes.has(name) || ctx.functions?.has(name);
+  let parts: (ListPart[] | string)[];
+  if (qualified === "itertools.chain.from_iterable" && args.length === 1) parts = [listsOfLists(ctx, args[0] as SyntaxNode)];
+  else if (qualified === "itertools.chain") parts = args.map((a) => (a.type === "list_splat" ? listsOfLists(ctx, a.namedChildren.find((c) => c.type !== "comment") ?? a) : operationLists(ctx, a)));
+  else if (callee === "list" && !shadowed("list") && args.length === 1 && args[0]?.type !== "list_splat") parts = [operationLists(ctx, args[0] as SyntaxNode)];
+  else return null;
+  const lists: ListPart[] = [];
+  for (const part of parts) {
+    if (typeof part === "string") return part;
+    lists.push(...part);
+    if (lists.length > MAX_OPERATION_LISTS) return `joins more than ${MAX_OPERATION_LISTS} lists`;
+  }
+  return lists;
+}
+
+/**
+ * The lists of operations an iterable of lists holds, for `chain`: a literal list of lists, a
+ * list comprehension whose body is a literal list (one loop, each item making those operations),
+ * or a module constant bound to one of them.
+ */
+function listsOfLists(ctx: Ctx, node: SyntaxNode): ListPart[] | string {
+  switch (node.type) {
+    case "list":
+    case "tuple": {
+      const lists: ListPart[] = [];
+      for (const item of node.namedChildren) {
+        if (item.type === "comment") continue;
+        const read = operationLists(ctx, item);
+        if (typeof read === "string") return read;
+        lists.push(...read);
+        if (lists.length > MAX_OPERATION_LISTS) return `joins more than ${MAX_OPERATION_LISTS} lists`;
+      }
+      return lists;
+    }
+    case "list_comprehension": {
+      const clause = comprehensionClause(node);
+      if (typeof clause === "string") return `is made by ${LIST_COMPREHENSION} ${clause}`;
+      const body = clause.bodies[0];
+      if (clause.bodies.length !== 1 || (body?.type !== "list" && body?.type !== "tuple")) return `is made by ${LIST_COMPREHENSION} whose items are not literal lists`;
+      return [{ loop: { node, what: LIST_COMPREHENSION, ...clause, bodies: body.namedChildren.filter((c) => c.type !== "comment") } }];
+    }
+    case "parenthesized_expression": {
+      const inner = node.namedChildren.find((c) => c.type !== "comment");
+      return inner ? listsOfLists(ctx, inner) : NOT_A_LIST;
+    }
+    case "identifier":
+      if (ctx.scope?.values.has(node.text) || ctx.scope?.nodes.has(node.text)) return NOT_A_LIST;
+      return withConstant(ctx, node.text, (bound) => listsOfLists(ctx, bound)) ?? NOT_A_LIST;
+    default:
+      return NOT_A_LIST;
+  }
+}
+
 /** Node types of literals whose truth `truthy` knows. */
 const LITERALS = new Set(["true", "false", "none", "integer", "float", "string"]);
 
@@ -1460,6 +1525,20 @@ function readOperationList(ctx: Ctx, list: SyntaxNode, depth = 0, first = 0): Op
       const previous = ops[ops.length - 1];
       if (previous && line === lastEndLine) previous.comments.push({ text: commentText(item), line });
       else pendingComments.push({ text: commentText(item), line });
+      continue;
+    }
+    // `*chain.from_iterable(...)`, `*chain(...)`: the operations of the lists it joins, in place.
+    const splatted = item.type === "list_splat" ? item.namedChildren.find((c) => c.type !== "comment") : undefined;
+    const joined = depth <= MAX_OPERATION_DEPTH && splatted?.type === "call" ? chainedLists(ctx, splatted) : null;
+    if (joined !== null && typeof joined !== "string") {
+      const made = readOperationLists(ctx, joined, depth);
+      made[0]?.comments.unshift(...pendingComments);
+      for (const op of made) {
+        op.index = first + ops.length;
+        ops.push(op);
+      }
+      lastEndLine = made[made.length - 1]?.range.endLine ?? lastEndLine;
+      pendingComments = [];
       continue;
     }
     const read = depth > MAX_OPERATION_DEPTH
@@ -3215,6 +3294,35 @@ function truncate(text: string, max: number): string {
 }
 
 /** Converts an expression node to a `PyValue`, bounded in depth. */
+/** `value[index]` or `value[start:stop]` with literal integers (negative ones too), as Python gives them; null otherwise. */
+function stringSubscript(ctx: Ctx, value: string, index: SyntaxNode, depth: number): string | null {
+  const integer = (node: SyntaxNode | undefined): number | null | undefined => {
+    if (!node) return undefined;
+    const read = toValue(ctx, node, depth + 1);
+    return read.kind === "int" && Number.isSafeInteger(read.value) ? read.value : null;
+  };
+  const chars = [...value];
+  const at = (n: number) => (n < 0 ? Math.max(chars.length + n, 0) : Math.min(n, chars.length));
+  if (index.type === "slice") {
+    const parts = index.namedChildren.filter((c) => c.type !== "comment");
+    // `a:b` only (no step), its bounds integers: the one `:` of the text parts them (the copied
+    // tree keeps no punctuation).
+    const colons = index.text.split(":").length - 1;
+    if (colons !== 1 || parts.length > 2) return null;
+    const colon = index.startIndex + index.text.indexOf(":");
+    const before = parts.find((c) => c.endIndex <= colon);
+    const after = parts.find((c) => c.startIndex > colon);
+    const start = integer(before);
+    const stop = integer(after);
+    if (start === null || stop === null) return null;
+    return chars.slice(start === undefined ? 0 : at(start), stop === undefined ? chars.length : at(stop)).join("");
+  }
+  const i = integer(index);
+  if (i === null || i === undefined) return null;
+  const char = chars[i < 0 ? chars.length + i : i];
+  return char ?? null;
+}
+
 function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
   const range = rangeOf(ctx, node);
   if (depth > MAX_VALUE_DEPTH || --ctx.budget.left < 0) return { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
@@ -3298,6 +3406,16 @@ function toValue(ctx: Ctx, node: SyntaxNode, depth: number): PyValue {
       const operands = plusOperands(node);
       const joined = operands && concatenation(ctx, toValue(ctx, operands[0], depth + 1), toValue(ctx, operands[1], depth + 1), range);
       return joined ?? { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range };
+    }
+    case "subscript": {
+      // A string sliced or indexed by literal integers (TabbyCat draw 0010: `t[4:]` of a loop's
+      // item), as Python does it; anything else stays opaque.
+      const value = node.childForFieldName("value");
+      const subscripts = node.childrenForFieldName("subscript");
+      const base = value ? toValue(ctx, value, depth + 1) : null;
+      const index = subscripts.length === 1 ? subscripts[0] : undefined;
+      const sliced = base?.kind === "str" && index ? stringSubscript(ctx, base.value, index, depth) : null;
+      return sliced === null ? { kind: "opaque", text: truncate(node.text, MAX_OPAQUE_TEXT), range } : { kind: "str", value: intern(sliced), range };
     }
     case "conditional_expression": {
       // `[...] if settings.X else [...]`: the condition needs the project's settings, so a list

@@ -410,6 +410,43 @@ class Migration(migrations.Migration):
     expect(sum.operations[0]?.args.field).toMatchObject({ kwargs: { max_length: { kind: "opaque", text: "10 + 5" } } });
   });
 
+  it("reads the lists itertools.chain joins, and strings sliced by literal integers (TabbyCat draw 0010, adjfeedback 0016)", () => {
+    const m = parse(`from itertools import chain
+from django.db import migrations, models
+
+RENAMES = [[migrations.RenameModel(t, t[3:]), migrations.AlterModelTable(t[3:].lower(), None)] for t in ["OldBook", "OldAuthor"]]
+
+
+class Migration(migrations.Migration):
+    operations = [
+        migrations.RunSQL("SELECT 1"),
+        *chain.from_iterable(RENAMES),
+        *chain([migrations.RunSQL("SELECT 2")], *[[migrations.DeleteModel(n[:-1])] for n in ["Pages", "Notes"]]),
+    ] + list(chain([migrations.RunSQL("SELECT 3")]))
+`);
+    expect(m.operationsUnknown).toBeNull();
+    expect(m.operations.map((o) => [o.kind, o.index, o.unknown ? "unknown" : ""])).toEqual([
+      ["RunSQL", 0, ""],
+      ["RenameModel", 1, ""],
+      ["AlterModelTable", 2, ""],
+      ["RenameModel", 3, ""],
+      ["AlterModelTable", 4, ""],
+      ["RunSQL", 5, ""],
+      ["DeleteModel", 6, ""],
+      ["DeleteModel", 7, ""],
+      ["RunSQL", 8, ""],
+    ]);
+    const renames = m.operations.filter((o) => o.kind === "RenameModel").map((o) => [o.args.old_name, o.args.new_name].map((v) => (v?.kind === "str" ? v.value : "?")));
+    expect(renames).toEqual([["OldBook", "Book"], ["OldAuthor", "Author"]]);
+    expect(m.operations.filter((o) => o.kind === "DeleteModel").map((o) => (o.args.name?.kind === "str" ? o.args.name.value : "?"))).toEqual(["Page", "Note"]);
+    // Negative indexes, a single character, and what stays unread: a step, a non-literal bound.
+    const values = parse(`from django.db import migrations
+class Migration(migrations.Migration):
+    operations = [migrations.RunSQL("abcdef"[-3:], "abcdef"[1]), migrations.RunSQL("abcdef"[::2], "abcdef"[x:])]
+`).operations.map((o) => [o.args.sql, o.args.reverse_sql].map((v) => (v?.kind === "str" ? v.value : v?.kind)));
+    expect(values).toEqual([["def", "b"], ["opaque", "opaque"]]);
+  });
+
   it("reads a list comprehension over a literal iterable as the operation its body makes for each item", () => {
     const m = parse(`from django.db import migrations, models
 NAMES = ("a", "b")
