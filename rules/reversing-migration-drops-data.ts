@@ -19,7 +19,7 @@ import {
 } from "../src/state/model-state.js";
 import { isRunPythonNoop } from "../src/engine/run-python-facts.js";
 import { code, djangoHas, py, sqlIdent, uniqueViolation } from "../src/advice/snippets.js";
-import { classifyTypeChange, columnTypeOf, formatColumnType, integerDigits } from "./changing-column-type.js";
+import { classifyTypeChange, columnTypeOf, formatColumnType, integerDigits, type ColumnType } from "./changing-column-type.js";
 import { uniqueIndexOnly } from "./adding-unique-constraint.js";
 import { fillsExistingRows, forwardFixStep, placeholderFor, previousMigration, unapplyRefused, type Problem } from "./reversing-migration-fails.js";
 
@@ -155,7 +155,20 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
   if (db === "sqlite") return null;
   const restored = columnTypeOf(before, ctx.state, db);
   const current = columnTypeOf(after, ctx.state, db);
-  if (!restored || !current || classifyTypeChange(current, restored, db) !== "narrowing") return null;
+  if (!restored || !current) return null;
+  if (classifyTypeChange(current, restored, db) !== "narrowing") {
+    // Another kind of column: Django casts back explicitly on PostgreSQL (`USING col::type`),
+    // which loses or refuses what the new type holds (wger weight 0004, gym 0002 and 0004).
+    const lossy = db === "postgresql" ? lossyCastBack(current, restored) : null;
+    if (!lossy) return null;
+    const from = formatColumnType(current);
+    const to = formatColumnType(restored);
+    return {
+      message: `changes \`${table}.${column}\` from \`${from}\` back to \`${to}\`, which ${lossy}`,
+      why: `\`migrate ${ctx.migration.app} ${prev}\` restores \`${model.name}.${name}\` as it was before: Django runs \`${alterType(db, table, column, to)} USING ${column}::${to}\`, whose explicit cast ${lossy}.`,
+      steps: [forwardFixStep(ctx, `, if the previous release works with a \`${from}\` column (check its reads and writes of \`${column}\`)`, true)],
+    };
+  }
   const from = formatColumnType(current);
   const to = formatColumnType(restored);
   const steps: string[] = [];
@@ -206,6 +219,21 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
     why: `\`migrate ${ctx.migration.app} ${prev}\` restores \`${model.name}.${name}\` as it was before. ${how}`,
     steps,
   };
+}
+
+/**
+ * What PostgreSQL's explicit cast does to values written since when a reversal changes a column
+ * back to another kind (Django adds `USING col::type` when the data types differ), or null when
+ * the cast keeps them: a date of a timestamp drops its time, a number from text fails on anything
+ * else, an integer from a decimal or float rounds.
+ */
+function lossyCastBack(current: ColumnType, restored: ColumnType): string | null {
+  const integer = ["smallint", "integer", "bigint"].includes(restored.base);
+  if (restored.base === "date" && current.base === "timestamp with time zone") return "drops the time of day of every value written since";
+  if ((integer || restored.base === "numeric") && (current.base === "numeric" || current.base === "double precision" || current.base === "real") && integer) return "rounds every value written since to a whole number (and fails on one out of range)";
+  const textual = current.base === "varchar" || current.base === "text";
+  if (textual && (integer || ["numeric", "double precision", "uuid", "boolean", "date", "timestamp with time zone", "jsonb", "inet"].includes(restored.base))) return `fails on the first value written since that is no valid \`${formatColumnType(restored)}\``;
+  return null;
 }
 
 /** The error a CHECK constraint added over a violating row gets, per engine (MySQL's checked on MariaDB 10.11, whose text MySQL 8 does not share). */
@@ -263,7 +291,7 @@ export const reversingMigrationDropsData: Rule = {
     hazards: ["H45"],
     docs: {
       summary: "An operation whose reversal deletes, cuts or rejects data written since the deploy",
-      what: "Looks at the backward direction Django runs on `migrate <app> <previous>`, for operations whose reversal the previous release does not need (it runs against the new schema). Flags, on existing managed tables and on the database side only: `AddField` (the reversal drops the column, or the join table of a `ManyToManyField`) and `CreateModel` of a managed, non-proxy model (drops the table and its join tables); `AlterField` whose reversal narrows the column (longer `max_length`, `CharField` to `TextField`, more `max_digits`/`decimal_places`, a bigger integer type; not on SQLite), sets NOT NULL again on a field without a default, or adds back `unique=True` or a foreign key constraint (`db_constraint=False`); `RemoveConstraint` of a unique, check or exclusion constraint and `AlterUniqueTogether` that drops a set (the reversal adds them back, validated). An `AlterField`/constraint finding is not reported when a later operation of the migration prepares the reversal: a `RunPython` with a `reverse_code`, or a `RunSQL` whose `reverse_sql` names the table (Django unapplies operations last to first, so it runs first). A field added to a model created in the same migration is covered by the `CreateModel` finding, a field a later `RemoveField` of the migration drops again holds nothing the new release wrote, and an app's first migration is not checked (reversing it is `migrate <app> zero`, which removes the app rather than rolling back a release). An operation on a table that a `DeleteModel` later in the same migration drops is not reported: the reversal re-creates the table empty before reversing it. Nor is an operation class of the project with a `database_backwards` of its own, or a migration with a top-level `RunPython` without `reverse_code` or `RunSQL` without `reverse_sql`: Django raises `IrreversibleError` before reversing any of it. `RemoveField` reversals that cannot work at all are `reversing-migration-fails` (on by default).",
+      what: "Looks at the backward direction Django runs on `migrate <app> <previous>`, for operations whose reversal the previous release does not need (it runs against the new schema). Flags, on existing managed tables and on the database side only: `AddField` (the reversal drops the column, or the join table of a `ManyToManyField`) and `CreateModel` of a managed, non-proxy model (drops the table and its join tables); `AlterField` whose reversal narrows the column (longer `max_length`, `CharField` to `TextField`, more `max_digits`/`decimal_places`, a bigger integer type; not on SQLite), or, on PostgreSQL, casts it back to another kind that loses or refuses values written since (`USING col::type`: a timestamp to a date drops the time, text to a number or a uuid fails on other values, a decimal or float to an integer rounds), sets NOT NULL again on a field without a default, or adds back `unique=True` or a foreign key constraint (`db_constraint=False`); `RemoveConstraint` of a unique, check or exclusion constraint and `AlterUniqueTogether` that drops a set (the reversal adds them back, validated). An `AlterField`/constraint finding is not reported when a later operation of the migration prepares the reversal: a `RunPython` with a `reverse_code`, or a `RunSQL` whose `reverse_sql` names the table (Django unapplies operations last to first, so it runs first). A field added to a model created in the same migration is covered by the `CreateModel` finding, a field a later `RemoveField` of the migration drops again holds nothing the new release wrote, and an app's first migration is not checked (reversing it is `migrate <app> zero`, which removes the app rather than rolling back a release). An operation on a table that a `DeleteModel` later in the same migration drops is not reported: the reversal re-creates the table empty before reversing it. Nor is an operation class of the project with a `database_backwards` of its own, or a migration with a top-level `RunPython` without `reverse_code` or `RunSQL` without `reverse_sql`: Django raises `IrreversibleError` before reversing any of it. `RemoveField` reversals that cannot work at all are `reversing-migration-fails` (on by default).",
       why: "A rollback that unapplies the migration runs each reversal against the data the new release wrote. Reversing `AddField`/`CreateModel` runs `DROP COLUMN`/`DROP TABLE ... CASCADE` and deletes that data without an error. Reversing `CharField` to `TextField` casts with `USING col::varchar(n)`, which cuts longer values, and fewer `decimal_places` rounds them, silently. The other reversals abort the rollback on the first row the old schema rejects (\"value too long\", \"numeric field overflow\", \"integer out of range\", \"contains null values\", \"could not create unique index\", \"violates foreign key constraint\").",
       recipe: [
         "Roll back forward-only: redeploy the previous release and leave the migration applied (it works with the extra column or table, the wider or nullable column, the missing constraint), and fix problems with a new migration.",
