@@ -603,6 +603,8 @@ const PACKAGE_FIELD_CLASSES: Readonly<Record<string, string>> = {
   "sorl.thumbnail.fields.ImageField": "ImageField",
   "sorl.thumbnail.ImageField": "ImageField",
   "easy_thumbnails.fields.ThumbnailerImageField": "ImageField",
+  // django-versatileimagefield (Funkwhale music 0012, users 0011): an ImageField subclass.
+  "versatileimagefield.fields.VersatileImageField": "ImageField",
 };
 
 /** The field class a call makes (`className`), or the Django class a project field class (or a known package's) reaches. */

@@ -37,3 +37,23 @@ describe("a field class rollsafe cannot place", () => {
     expect(await rules("bookwyrm.models.fields.PrivacyField(max_length=255)")).toContain("adding-not-nullable-column");
   });
 });
+
+describe("a package's field class rollsafe knows", () => {
+  it("is read as the Django class it subclasses: VersatileImageField is an ImageField (Funkwhale music 0012)", async () => {
+    const dir = project(`import versatileimagefield.fields
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "cover", models.ImageField(null=True, upload_to="covers")),
+        migrations.AlterField("book", "cover", versatileimagefield.fields.VersatileImageField(null=True, upload_to="covers")),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["changing-column-type"] });
+    // The column stays varchar(100): no "may change the type" warning about a class rollsafe cannot read.
+    expect(result.diagnostics).toEqual([]);
+  });
+});
