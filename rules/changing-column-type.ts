@@ -379,6 +379,12 @@ function unreadableClass(field: FieldState, state: ProjectState, database: Datab
  * the silence a known type change would not get (umap 0006: a `DictField` that is a `TextField`,
  * made a `JSONField`, rewrites the table as `text` to `jsonb`). True when it reported.
  */
+/** A field's class as messages name it, qualified when the other side's class has the same name (BookWyrm 0178: `CICharField` to a project's `CICharField`). */
+function classText(field: FieldState, other: FieldState): string {
+  const text = fieldClassText(field);
+  return text === fieldClassText(other) && field.qualified ? `\`${field.qualified}\`` : text;
+}
+
 function unreadableClassChange(ctx: OperationContext): boolean {
   const altered = alteredExistingField(ctx);
   if (!altered || altered.before.primaryKey || altered.after.primaryKey || altered.before.qualified === altered.after.qualified) return false;
@@ -396,7 +402,7 @@ function unreadableClassChange(ctx: OperationContext): boolean {
   ctx.report({
     range: op.range,
     severity: "warning",
-    message: `Changing \`${model.name}.${name}\` from ${fieldClassText(before)} to ${fieldClassText(after)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot read ${classes}.`,
+    message: `Changing \`${model.name}.${name}\` from ${classText(before, after)} to ${classText(after, before)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot read ${classes}.`,
     help: [
       `rollsafe follows field classes into the project's modules it is given; ${classes} ${unread.length === 1 ? "is" : "are"} not among them (a package outside the tree, a module left out of the run, or a class that decides its column itself). If the column type changes, ${
         db === "postgresql"

@@ -57,3 +57,25 @@ class Migration(migrations.Migration):
     expect(result.diagnostics).toEqual([]);
   });
 });
+
+describe("two field classes of the same name", () => {
+  it("are named qualified in changing-column-type's message (BookWyrm 0178: CICharField to a project's CICharField)", async () => {
+    const dir = project(`import bookwyrm.models.fields
+import django.contrib.postgres.fields.citext
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+
+    operations = [
+        migrations.AddField("book", "tag", django.contrib.postgres.fields.citext.CICharField(max_length=256, null=True)),
+        migrations.AlterField("book", "tag", bookwyrm.models.fields.CICharField(max_length=256, null=True)),
+    ]
+`);
+    const { result } = await analyze(["."], { cwd: dir, ruleNames: ["changing-column-type"] });
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "Changing `Book.tag` from `django.contrib.postgres.fields.citext.CICharField` to `bookwyrm.models.fields.CICharField` may change the type of `library_book.tag`, and rollsafe cannot read `bookwyrm.models.fields.CICharField`.",
+    ]);
+  });
+});
