@@ -11,6 +11,28 @@ import { appProjects, libraryProjects, migrationSource } from "../support/librar
 const project = libraryProjects("run-python");
 const labelProjects = appProjects("run-python-label");
 
+/**
+ * A migration of the library app whose one `RunPython` runs `forwards`, with `body` as its
+ * statements (indented here), `imports` after Django's, and `atomic = False` when asked.
+ */
+function runPythonMigration(body: string[], options: { imports?: string[]; atomic?: boolean } = {}): string {
+  return [
+    "from django.db import migrations, models",
+    ...(options.imports ?? []),
+    "",
+    "",
+    "def forwards(apps, schema_editor):",
+    ...body.map((line) => `    ${line}`),
+    "",
+    "",
+    "class Migration(migrations.Migration):",
+    ...(options.atomic === false ? ["    atomic = False"] : []),
+    '    dependencies = [("library", "0001_initial")]',
+    "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
+    "",
+  ].join("\n");
+}
+
 describe("RunPython findings name what the migration wrote", () => {
   it("a partial, and a model in a loop variable", async () => {
     const dir = project(
@@ -48,22 +70,7 @@ describe("RunPython findings name what the migration wrote", () => {
   });
 
   it("the model whose rows a loop loads and saves, as the function names it (pretix sendmail 0004)", async () => {
-    const source = (bind: string, name: string) =>
-      [
-        "from django.db import migrations",
-        "",
-        "",
-        "def forwards(apps, schema_editor):",
-        `    ${bind}`,
-        `    for book in ${name}.objects.all():`,
-        "        book.save()",
-        "",
-        "",
-        "class Migration(migrations.Migration):",
-        '    dependencies = [("library", "0001_initial")]',
-        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
-        "",
-      ].join("\n");
+    const source = (bind: string, name: string) => runPythonMigration([bind, `for book in ${name}.objects.all():`, "    book.save()"]);
     const adviceFor = async (bind: string, name: string) => {
       const dir = project(source(bind, name));
       const [found] = (await lint([dir], { cwd: dir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics;
@@ -238,22 +245,7 @@ describe("RunPython findings name what the migration wrote", () => {
 
 describe("a class imported from a models module", () => {
   it("is advised with the label of the package the models module is in, with a doubt when no migration of that app creates it (pretalx person 0046)", async () => {
-    const source = (module: string, name: string) =>
-      [
-        "from django.db import migrations",
-        "",
-        `from ${module} import ${name}`,
-        "",
-        "",
-        "def forwards(apps, schema_editor):",
-        `    ${name}().refresh()`,
-        "",
-        "",
-        "class Migration(migrations.Migration):",
-        '    dependencies = [("library", "0001_initial")]',
-        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
-        "",
-      ].join("\n");
+    const source = (module: string, name: string) => runPythonMigration([`${name}().refresh()`], { imports: ["", `from ${module} import ${name}`] });
     const advice = async (module: string, name: string) => {
       const dir = project(source(module, name));
       return (await lint([dir], { cwd: dir, ruleNames: ["runpython-importing-models"] })).diagnostics.map((d) => d.help.join("\n"));
@@ -273,23 +265,7 @@ describe("a class imported from a models module", () => {
 
 describe("runpython-updating-all-rows on the shapes of pontoon base 0108 and 0111", () => {
   const run = async (body: string[], atomic = true) => {
-    const dir = project(
-      [
-        "from django.db import migrations, models",
-        "",
-        "",
-        "def forwards(apps, schema_editor):",
-        '    Book = apps.get_model("library", "Book")',
-        ...body.map((line) => `    ${line}`),
-        "",
-        "",
-        "class Migration(migrations.Migration):",
-        ...(atomic ? [] : ["    atomic = False"]),
-        '    dependencies = [("library", "0001_initial")]',
-        "    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]",
-        "",
-      ].join("\n"),
-    );
+    const dir = project(runPythonMigration(['Book = apps.get_model("library", "Book")', ...body], { atomic }));
     return (await lint([dir], { cwd: dir, ruleNames: ["runpython-updating-all-rows"] })).diagnostics.map((d) => [d.message, ...d.help].join("\n"));
   };
 
