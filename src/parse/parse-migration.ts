@@ -526,7 +526,8 @@ function collectSyntaxErrors(ctx: Ctx, root: SyntaxNode): SyntaxErrorRange[] {
 
 /**
  * The branches of an `if`/`elif`/`else`, each with the vendors it runs on, when every condition
- * tests the database (`vendorCondition`); null otherwise.
+ * tests the database (`vendorCondition`); null otherwise. Read for the imports of a module-level
+ * `if` (`readVendorImports`) and the operations of one in the class body (`readVendorBranches`).
  */
 function vendorBranches(stmt: SyntaxNode): { block: SyntaxNode | null; vendors: Set<string> }[] | null {
   const clauses = [
@@ -1255,21 +1256,11 @@ function vendorOf(flag: string): string {
  * such a test (the caller reads the statement as before).
  */
 function readVendorBranches(ctx: Ctx, stmt: SyntaxNode, result: ParsedMigration, scope: ListScope): boolean {
-  const alternatives = stmt.childrenForFieldName("alternative");
-  const clauses: { block: SyntaxNode | null; condition: SyntaxNode | null }[] = [
-    { block: stmt.childForFieldName("consequence"), condition: stmt.childForFieldName("condition") },
-    ...alternatives.map((a) => ({ block: a.type === "elif_clause" ? a.childForFieldName("consequence") : a.childForFieldName("body") ?? a.namedChildren.find((c) => c.type === "block") ?? null, condition: a.type === "elif_clause" ? a.childForFieldName("condition") : null })),
-  ];
-  const tests = clauses.map((c) => (c.condition ? vendorCondition(c.condition) : null));
-  if (clauses.some((c, i) => c.condition && !tests[i])) return false;
-  if (!clauses.some((c) => c.block && changesOperations(c.block, scope))) return false;
-  let remaining = new Set<string>(VENDORS);
-  for (const [i, clause] of clauses.entries()) {
-    const test = tests[i];
-    const vendors = new Set([...remaining].filter((v) => !test || test.has(v)));
-    remaining = new Set([...remaining].filter((v) => !vendors.has(v)));
-    if (!clause.block) continue;
-    for (const child of clause.block.namedChildren) {
+  const branches = vendorBranches(stmt);
+  if (!branches || !branches.some((b) => b.block && changesOperations(b.block, scope))) return false;
+  for (const { block, vendors } of branches) {
+    if (!block) continue;
+    for (const child of block.namedChildren) {
       if (child.type === "comment") continue;
       const before = result.operations.slice();
       readListStatement(ctx, child, result, false, scope);
