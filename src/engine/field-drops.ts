@@ -11,6 +11,7 @@
 import type { Operation } from "../model/types.js";
 import { literalString } from "../state/model-state.js";
 import { migrationScratch } from "./migration-scratch.js";
+import { topPosition } from "./resolved-operation.js";
 import type { OperationContext } from "./rule-types.js";
 
 /** Per migration: `model.field` to the positions (in the top-level list) of the operations that drop it, in order. */
@@ -35,22 +36,15 @@ function fieldDrops(ctx: OperationContext): Map<string, number[]> {
   return drops;
 }
 
-/** The position of the top-level operation `ctx` is in (the `SeparateDatabaseAndState` of a nested one). */
-function position(ctx: OperationContext): number {
-  const list = ctx.migration.operations;
-  const top = ctx.parent ?? ctx.op;
-  return list[top.index] === top ? top.index : list.indexOf(top);
-}
-
 /** Whether an earlier operation of the migration dropped `field` of the model (`model` is its key, lowercase) from the database. */
 export function fieldDroppedBefore(ctx: OperationContext, model: string, field: string): boolean {
   const first = fieldDrops(ctx).get(`${model}.${field}`)?.[0];
-  return first !== undefined && first < position(ctx);
+  return first !== undefined && first < topPosition(ctx);
 }
 
 /** Whether a later operation of the migration drops `field` of the model (`model` is its key, lowercase) from the database. */
 export function fieldDroppedLater(ctx: OperationContext, model: string, field: string): boolean {
   const list = fieldDrops(ctx).get(`${model}.${field}`);
   const last = list?.[list.length - 1];
-  return last !== undefined && last > position(ctx);
+  return last !== undefined && last > topPosition(ctx);
 }

@@ -178,9 +178,14 @@ function deletedFromStateLater(ctx: OperationContext, modelKey: string): boolean
     }
     scratch.last = last;
   }
+  return (scratch.last.get(modelKey) ?? -1) > topPosition(ctx);
+}
+
+/** The position in the migration's list of the top-level operation `ctx` is in (the `SeparateDatabaseAndState` of a nested one). */
+export function topPosition(ctx: OperationContext): number {
+  const list = ctx.migration.operations;
   const top = ctx.parent ?? ctx.op;
-  const here = ctx.migration.operations[top.index] === top ? top.index : ctx.migration.operations.indexOf(top);
-  return (scratch.last.get(modelKey) ?? -1) > here;
+  return list[top.index] === top ? top.index : list.indexOf(top);
 }
 
 /**
