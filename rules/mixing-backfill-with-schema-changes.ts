@@ -51,6 +51,21 @@ function changesSchemaOnly(ctx: OperationContext, op: Operation): boolean {
   });
 }
 
+/** Calls that build the SQL or find the tables it names without touching rows: `apps.get_model`, dict and string methods. */
+const SQL_BUILDING_CALL = /(^|\.)(get_model|items|keys|values|split|lower|upper|strip|replace)$/;
+
+/** A `RunPython` that only executes SQL (`runsOnlySql`), some of it unread, as messages name it. */
+const UNREAD_SQL = "`RunPython` (SQL only)";
+
+/** Whether the functions a `RunPython` runs call nothing but SQL execution (`cursor.execute` ...). */
+function runsOnlySql(ctx: OperationContext, op: Operation): boolean {
+  const name = runPythonFunctionName(op.args.code);
+  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  const own = new Set(functions.map((f) => f.name));
+  const calls = functions.flatMap((f) => f.calls).filter((call) => !own.has(call));
+  return functions.length > 0 && !functions.some((f) => f.imported) && calls.some((call) => call.endsWith(".execute")) && calls.every((call) => SCHEMA_CALL.test(call) || NO_DATABASE_CALL.test(call) || SQL_BUILDING_CALL.test(call));
+}
+
 /** Builtins a function that only reads may call, by bare name. */
 const READING_BUILTINS = new Set(["print", "len", "list", "dict", "set", "tuple", "str", "int", "float", "bool", "sorted", "range", "enumerate", "zip", "isinstance", "getattr", "hasattr", "open", "min", "max", "sum", "any", "all", "repr", "format"]);
 /** Methods a function that only reads may call: queryset reads, serialisation, files, logging. */
@@ -92,7 +107,12 @@ function doesNothing(ctx: OperationContext, op: Operation): boolean {
 
 /** A description of what the data operation does, or null when it is not a backfill. */
 function backfillOf(ctx: OperationContext, op: Operation): string | null {
-  if (op.kind === "RunPython") return isRunPythonNoop(op.args.code) || changesSchemaOnly(ctx, op) || doesNothing(ctx, op) ? null : "`RunPython`";
+  if (op.kind === "RunPython") {
+    if (isRunPythonNoop(op.args.code) || changesSchemaOnly(ctx, op) || doesNothing(ctx, op)) return null;
+    // SQL alone, some of which rollsafe cannot read (Funkwhale music 0044's triggers, built with
+    // `.format`): it may write rows, or only define things; the message does not say it backfills.
+    return runsOnlySql(ctx, op) ? UNREAD_SQL : "`RunPython`";
+  }
   if (op.kind !== "RunSQL") return null;
   const dml = parsedStatements(ctx.sql(op)?.forward).find((s) => ["insert", "update", "delete"].includes(s.fact.kind));
   return dml ? `\`RunSQL\` ${dml.fact.kind.toUpperCase()}` : null;
@@ -264,6 +284,7 @@ function alsoHeld(held: ReadonlyMap<string, TableLock>, named: TableLock, sqlite
 
 /** What a backfill does to rows, as the message says it: a DELETE removes them (patchwork 0043, Misago 0017). */
 function writes(what: string): string {
+  if (what === UNREAD_SQL) return "runs SQL rollsafe cannot read, which may write rows,";
   return what.endsWith("DELETE") ? "deletes rows" : "backfills data";
 }
 

@@ -58,6 +58,32 @@ async function adviceFor(ops: string[]): Promise<string> {
 }
 
 describe(RULE, () => {
+  it("says a RunPython that only executes SQL it cannot read runs SQL, not that it backfills (Funkwhale music 0044's triggers)", async () => {
+    const source = `from django.db import connection, migrations, models
+
+TABLES = {"library.Book": "book_sync"}
+
+
+def setup_triggers(apps, schema_editor):
+    cursor = connection.cursor()
+    for label, name in TABLES.items():
+        model = apps.get_model(*label.split("."))
+        cursor.execute("CREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION sync()".format(name, model._meta.db_table))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True)),
+        migrations.RunPython(setup_triggers, migrations.RunPython.noop),
+    ]
+`;
+    const found = await findings({ "0002_triggers.py": source });
+    expect(found.map((f) => f.message)).toEqual([
+      "`RunPython` (SQL only) runs SQL rollsafe cannot read, which may write rows, while `AddField` on `Book` earlier in this atomic migration still holds its lock.",
+    ]);
+  });
+
   it("holds each backfill against the nearest schema change before it (counting the others), else the first after it", async () => {
     const found = await findings({
       "0002_mixed.py": migration("0001_initial", [
