@@ -1,7 +1,7 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
-import { autoTimestamp, columnOf, fieldFromCall, isColumnless, literalString } from "../src/state/model-state.js";
+import { autoTimestamp, columnOf, fieldFromCall, isColumnless, literalString, type FieldState } from "../src/state/model-state.js";
 
 /**
  * RS516: an `AddField` whose column the table already has. Django's state takes the second
@@ -51,7 +51,19 @@ migrations.SeparateDatabaseAndState(
     // the migration runs (checked with Django 4.2).
     if (ctx.target.database === "sqlite" && !(added.null === true && !added.hasDefault && !added.hasDbDefault && !autoTimestamp(added) && !added.unique && !added.primaryKey)) return;
     const column = columnOf(added);
-    const existing = [...physical.fields.values()].find((f) => f.relation?.kind !== "m2m" && !isColumnless(f) && columnOf(f) === column);
+    // A field's column is its `db_column`, else its name (with `_id` for a relation): look those up
+    // by name, and scan only for a `db_column`, a property read (a migration of thousands of
+    // AddFields on one model compared every field's column each time: quadratic).
+    const sameColumn = (f: FieldState | undefined): f is FieldState => f !== undefined && f.relation?.kind !== "m2m" && !isColumnless(f) && columnOf(f) === column;
+    let existing = [physical.fields.get(name), column === null ? undefined : physical.fields.get(column), column?.endsWith("_id") ? physical.fields.get(column.slice(0, -3)) : undefined].find(sameColumn);
+    if (!existing) {
+      for (const f of physical.fields.values()) {
+        if (f.dbColumn === column && sameColumn(f)) {
+          existing = f;
+          break;
+        }
+      }
+    }
     if (!existing) return;
     const table = ctx.tableOf(model);
     const where = existing.addedIn === undefined ? "" : existing.addedIn === ctx.migration.id ? ", added earlier in this migration" : `, added by \`${existing.addedIn}\``;
