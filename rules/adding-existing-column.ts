@@ -1,7 +1,11 @@
 import type { Rule } from "../src/engine/rule-types.js";
 import { operationSource } from "./adding-index-non-concurrently.js";
 import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
+import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { autoTimestamp, columnOf, fieldFromCall, isColumnless, literalString, type FieldState } from "../src/state/model-state.js";
+
+/** Per migration: the columns of each model's table the database has (`app.model` to column to field), as the rule has followed them. */
+const columnsOf = migrationScratch(() => new Map<string, Map<string, FieldState>>());
 
 /**
  * RS516: an `AddField` whose column the table already has. Django's state takes the second
@@ -34,10 +38,15 @@ migrations.SeparateDatabaseAndState(
 ),`,
     },
   },
-  operationKinds: ["AddField"],
+  // Called for every operation: any other that reaches the database may change a table's columns,
+  // and what is known of them is read again.
   operation(ctx) {
     const { op } = ctx;
-    if (op.kind !== "AddField" || ctx.effect === "state" || op.unknown || op.thirdParty) return;
+    if (op.kind !== "AddField" || op.unknown || op.thirdParty) {
+      if (ctx.effect !== "state") columnsOf(ctx).clear();
+      return;
+    }
+    if (ctx.effect === "state") return;
     const modelName = literalString(op.args.model_name);
     const name = literalString(op.args.name);
     const model = ctx.model(modelName);
@@ -46,24 +55,26 @@ migrations.SeparateDatabaseAndState(
     if (!physical || physical.fieldsIncomplete) return;
     const added = fieldFromCall(name, op.args.field, model.app, model.key, null);
     if (added.relation?.kind === "m2m" || isColumnless(added)) return;
+    const column = columnOf(added);
+    // The table's columns, read once per model and migration and kept up to date by the AddFields
+    // of the migration (each one compared every field's column: 10,000 AddFields on one model, quadratic).
+    const known = columnsOf(ctx);
+    const key = `${physical.app}.${physical.key}`;
+    let columns = known.get(key);
+    if (!columns) {
+      columns = new Map();
+      for (const f of physical.fields.values()) {
+        const c = f.relation?.kind === "m2m" || isColumnless(f) ? null : columnOf(f);
+        if (c !== null && !columns.has(c)) columns.set(c, f);
+      }
+      known.set(key, columns);
+    }
+    const existing = column === null ? undefined : columns.get(column);
+    if (column !== null && !existing) columns.set(column, { ...added, addedIn: ctx.migration.id });
     // SQLite adds only a nullable column without a default, unique or key with `ADD COLUMN`; for any
     // other it remakes the table from the state, where the second field replaced the first, and
     // the migration runs (checked with Django 4.2).
     if (ctx.target.database === "sqlite" && !(added.null === true && !added.hasDefault && !added.hasDbDefault && !autoTimestamp(added) && !added.unique && !added.primaryKey)) return;
-    const column = columnOf(added);
-    // A field's column is its `db_column`, else its name (with `_id` for a relation): look those up
-    // by name, and scan only for a `db_column`, a property read (a migration of thousands of
-    // AddFields on one model compared every field's column each time: quadratic).
-    const sameColumn = (f: FieldState | undefined): f is FieldState => f !== undefined && f.relation?.kind !== "m2m" && !isColumnless(f) && columnOf(f) === column;
-    let existing = [physical.fields.get(name), column === null ? undefined : physical.fields.get(column), column?.endsWith("_id") ? physical.fields.get(column.slice(0, -3)) : undefined].find(sameColumn);
-    if (!existing) {
-      for (const f of physical.fields.values()) {
-        if (f.dbColumn === column && sameColumn(f)) {
-          existing = f;
-          break;
-        }
-      }
-    }
     if (!existing) return;
     const table = ctx.tableOf(model);
     const where = existing.addedIn === undefined ? "" : existing.addedIn === ctx.migration.id ? ", added earlier in this migration" : `, added by \`${existing.addedIn}\``;
