@@ -1,5 +1,6 @@
 import { defaultSetLater, LATER_TRANSACTION } from "../src/engine/default-set-later.js";
-import { fieldOperation, laterInMigration, orderColumnChange } from "../src/engine/resolved-operation.js";
+import { fieldOperation, orderColumnChange, topPosition } from "../src/engine/resolved-operation.js";
+import { migrationScratch } from "../src/engine/migration-scratch.js";
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { autoTimestamp, declaredClass, literalBool, literalString, ORDER_COLUMN_TYPE, type FieldState } from "../src/state/model-state.js";
 import { columnTypeOf } from "./changing-column-type.js";
@@ -58,13 +59,25 @@ function orderColumnAdded(ctx: OperationContext): void {
   });
 }
 
+/** Per migration: each field (`model.field`) a top-level `AlterField` makes unique or a primary key, to the last position one does. */
+const madeUnique = migrationScratch((): { last?: Map<string, number> } => ({}));
+
 /** Whether a later `AlterField` of the migration makes the field unique (or its primary key). */
 function uniqueLater(ctx: OperationContext, modelKey: string, name: string): boolean {
-  return laterInMigration(ctx).some((o) => {
-    if (o.kind !== "AlterField" || literalString(o.args.model_name)?.toLowerCase() !== modelKey || literalString(o.args.name) !== name) return false;
-    const field = o.args.field;
-    return field?.kind === "call" && (literalBool(field.kwargs.unique) === true || literalBool(field.kwargs.primary_key) === true);
-  });
+  // Read once per migration: asked at each AddField, a scan of the rest made thousands quadratic.
+  const scratch = madeUnique(ctx);
+  if (!scratch.last) {
+    const last = new Map<string, number>();
+    for (const [at, o] of ctx.migration.operations.entries()) {
+      if (o.kind !== "AlterField") continue;
+      const field = o.args.field;
+      if (field?.kind === "call" && (literalBool(field.kwargs.unique) === true || literalBool(field.kwargs.primary_key) === true)) {
+        last.set(`${literalString(o.args.model_name)?.toLowerCase()}.${literalString(o.args.name)}`, at);
+      }
+    }
+    scratch.last = last;
+  }
+  return (scratch.last.get(`${modelKey}.${name}`) ?? -1) > topPosition(ctx);
 }
 
 /** RS105: `AddField` of a NOT NULL column without `db_default` on an existing table. */
