@@ -4,6 +4,15 @@ import { code, separateDatabaseAndState } from "../src/advice/snippets.js";
 import { migrationScratch } from "../src/engine/migration-scratch.js";
 import { autoTimestamp, columnOf, fieldFromCall, isColumnless, literalString, type FieldState } from "../src/state/model-state.js";
 
+/**
+ * Operations that change no table's columns in Django's database state: raw SQL is not in it, and
+ * a `SeparateDatabaseAndState`'s own operations are seen one by one.
+ */
+const KEEPS_COLUMNS = new Set([
+  "AddIndex", "RemoveIndex", "RenameIndex", "AddConstraint", "RemoveConstraint", "AlterUniqueTogether", "AlterIndexTogether",
+  "AlterModelOptions", "AlterModelManagers", "RunPython", "RunSQL", "SeparateDatabaseAndState",
+]);
+
 /** Per migration: the columns of each model's table the database has (`app.model` to column to field), as the rule has followed them. */
 const columnsOf = migrationScratch(() => new Map<string, Map<string, FieldState>>());
 
@@ -43,7 +52,11 @@ migrations.SeparateDatabaseAndState(
   operation(ctx) {
     const { op } = ctx;
     if (op.kind !== "AddField" || op.unknown || op.thirdParty) {
-      if (ctx.effect !== "state") columnsOf(ctx).clear();
+      if (ctx.effect === "state" || (!op.unknown && !op.thirdParty && KEEPS_COLUMNS.has(op.kind))) return;
+      // The model it names, or every model when it names none.
+      const touched = op.unknown || op.thirdParty ? undefined : literalString(op.args.model_name ?? op.args.name ?? op.args.old_name)?.toLowerCase();
+      if (touched && op.kind !== "RenameModel") columnsOf(ctx).delete(`${ctx.migration.app}.${touched}`);
+      else columnsOf(ctx).clear();
       return;
     }
     if (ctx.effect === "state") return;

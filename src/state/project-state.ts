@@ -691,7 +691,8 @@ export function columnsOf(model: ModelState): { field: FieldState; column: strin
 function nameTogether(model: ModelState, table: string, unique: boolean, before: string[][], sets: string[][]): void {
   const kept = new Set(sets.map((s) => togetherKey(unique, s)));
   const had = new Set(before.map((s) => togetherKey(unique, s)));
-  const names = { ...model.togetherNames };
+  // In place: the model is this state's own (a copy of a shared one copies the record too).
+  const names = (model.togetherNames ??= {});
   for (const key of had) if (!kept.has(key)) delete names[key];
   for (const set of sets) {
     const key = togetherKey(unique, set);
@@ -702,8 +703,7 @@ function nameTogether(model: ModelState, table: string, unique: boolean, before:
     });
     names[key] = djangoIndexName(table, columns, unique ? "_uniq" : "_idx");
   }
-  if (Object.keys(names).length > 0) model.togetherNames = names;
-  else delete model.togetherNames;
+  if (sets.length === 0 && Object.keys(names).length === 0) delete model.togetherNames;
 }
 
 /**
