@@ -2,6 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { autoTimestamp, fieldClassText, literalBool, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { addFieldSnippet, alterFieldSnippet, fieldWith, uniqueViolation } from "../src/advice/snippets.js";
 import { droppedLater } from "../src/engine/dropped-later.js";
+import { migrationScratch } from "../src/engine/migration-scratch.js";
 
 /**
  * Field classes whose `blank=True` makes Django's `_effective_default` use `""` (`b""` for
@@ -131,12 +132,18 @@ export function previousMigration(ctx: OperationContext): string {
  * Operations under a condition rollsafe cannot evaluate, or for another database, do not count.
  */
 export function unapplyRefused(ctx: OperationContext): boolean {
-  return ctx.migration.operations.some((o) => {
+  // Once per migration: the reversal rules ask at each of its operations.
+  const scratch = refusedUnapply(ctx);
+  scratch.refused ??= ctx.migration.operations.some((o) => {
     if (o.unknown || o.condition !== undefined || (o.vendors && !o.vendors.includes(ctx.target.database))) return false;
     const reverse = o.kind === "RunPython" ? o.args.reverse_code : o.kind === "RunSQL" ? o.args.reverse_sql : null;
     return reverse !== null && (reverse === undefined || reverse.kind === "none");
   });
+  return scratch.refused;
 }
+
+/** Per migration: whether Django refuses to unapply it (`unapplyRefused`). */
+const refusedUnapply = migrationScratch((): { refused?: boolean } => ({}));
 
 /** What a reversal does wrong, for a finding. */
 export interface Problem {

@@ -158,6 +158,9 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   return { model, physical, name, column, stateOnly };
 }
 
+/** Per migration: the top-level AddFields by `model.column` they add, in order (`addedLaterOnColumn`). */
+const columnsAdded = migrationScratch((): { added?: Map<string, { at: number; name: string; call: PyValue }[]> } => ({}));
+
 /** Per migration: the models a state-side `DeleteModel` removes, to the last top-level position it is at. */
 const stateDeletes = migrationScratch((): { last?: Map<string, number> } => ({}));
 
@@ -264,11 +267,24 @@ export function reachesDatabase(ctx: OperationContext): boolean {
  */
 export function addedLaterOnColumn(ctx: OperationContext, model: ModelState, column: string | null): { name: string; call: PyValue } | null {
   if (column === null) return null;
-  for (const op of laterInMigration(ctx)) {
-    if (op.kind !== "AddField" || op.unknown || literalString(op.args.model_name)?.toLowerCase() !== model.key) continue;
-    const name = literalString(op.args.name);
-    const call = op.args.field;
-    if (name && call?.kind === "call" && columnOf(fieldFromCall(name, call, model.app, model.key, null)) === column) return { name, call };
+  // The columns the migration's top-level AddFields add, read once per migration (asked at each
+  // RemoveField and RenameField, a scan of the rest made thousands of them quadratic).
+  const scratch = columnsAdded(ctx);
+  if (!scratch.added) {
+    const added = new Map<string, { at: number; name: string; call: PyValue }[]>();
+    for (const [at, op] of ctx.migration.operations.entries()) {
+      const modelKey = literalString(op.args.model_name)?.toLowerCase();
+      const name = literalString(op.args.name);
+      const call = op.args.field;
+      if (op.kind !== "AddField" || op.unknown || !modelKey || !name || call?.kind !== "call") continue;
+      const key = `${modelKey}.${columnOf(fieldFromCall(name, call, ctx.migration.app, modelKey, null))}`;
+      const list = added.get(key);
+      if (list) list.push({ at, name, call });
+      else added.set(key, [{ at, name, call }]);
+    }
+    scratch.added = added;
   }
-  return null;
+  const here = topPosition(ctx);
+  const found = scratch.added.get(`${model.key}.${column}`)?.find((a) => a.at > here);
+  return found ? { name: found.name, call: found.call } : null;
 }
