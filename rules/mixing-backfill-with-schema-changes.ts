@@ -21,6 +21,13 @@ const DATA_KINDS = new Set(["insert", "update", "delete", "select", "do-block", 
  */
 const DEFINITION_NODES = new Set(["CreateFunctionStmt", "AlterFunctionStmt", "ViewStmt", "CreateSeqStmt", "AlterSeqStmt", "CreateEnumStmt", "CreateDomainStmt", "DefineStmt", "CompositeTypeStmt", "GrantStmt", "DropStmt", "CreatePolicyStmt", "AlterPolicyStmt"]);
 
+/** The functions a `RunPython` runs (`functionsRunBy`), and their names: a call of one of them is the function's own. */
+function runFunctions(ctx: OperationContext, op: Operation): { functions: ReturnType<typeof functionsRunBy>; own: Set<string> } {
+  const name = runPythonFunctionName(op.args.code);
+  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  return { functions, own: new Set(functions.map((f) => f.name)) };
+}
+
 /**
  * Whether a `RunPython` only changes the schema: its function (and the functions of the
  * migration it calls) calls nothing but `execute`, a cursor, and the schema editor's
@@ -29,10 +36,8 @@ const DEFINITION_NODES = new Set(["CreateFunctionStmt", "AlterFunctionStmt", "Vi
  * is, not as a backfill.
  */
 function changesSchemaOnly(ctx: OperationContext, op: Operation): boolean {
-  const name = runPythonFunctionName(op.args.code);
-  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  const { functions, own } = runFunctions(ctx, op);
   if (functions.length === 0 || functions.some((f) => f.imported)) return false;
-  const own = new Set(functions.map((f) => f.name));
   let executes = 0;
   let indexes = 0;
   for (const call of functions.flatMap((f) => f.calls)) {
@@ -59,9 +64,7 @@ const UNREAD_SQL = "`RunPython` (SQL only)";
 
 /** Whether the functions a `RunPython` runs call nothing but SQL execution (`cursor.execute` ...). */
 function runsOnlySql(ctx: OperationContext, op: Operation): boolean {
-  const name = runPythonFunctionName(op.args.code);
-  const functions = name ? functionsRunBy(ctx.migration, name) : [];
-  const own = new Set(functions.map((f) => f.name));
+  const { functions, own } = runFunctions(ctx, op);
   const calls = functions.flatMap((f) => f.calls).filter((call) => !own.has(call));
   return functions.length > 0 && !functions.some((f) => f.imported) && calls.some((call) => call.endsWith(".execute")) && calls.every((call) => SCHEMA_CALL.test(call) || NO_DATABASE_CALL.test(call) || SQL_BUILDING_CALL.test(call));
 }
@@ -79,10 +82,8 @@ const READING_METHOD = /\.(get_model|all|filter|exclude|get|first|last|values|va
  */
 function readsOnly(ctx: OperationContext, op: Operation): boolean {
   if (op.kind !== "RunPython" || (op.executes?.length ?? 0) > 0) return false;
-  const name = runPythonFunctionName(op.args.code);
-  const functions = name ? functionsRunBy(ctx.migration, name) : [];
+  const { functions, own } = runFunctions(ctx, op);
   if (functions.length === 0) return false;
-  const own = new Set(functions.map((f) => f.name));
   return functions.every((f) => f.calls.every((call) => own.has(call) || READING_BUILTINS.has(call) || READING_METHOD.test(call)));
 }
 
@@ -99,9 +100,7 @@ const NO_DATABASE_CALL = /^(print|len|str|repr|int|float|format|sorted|range|enu
  */
 function doesNothing(ctx: OperationContext, op: Operation): boolean {
   if ((op.executes?.length ?? 0) > 0) return false;
-  const name = runPythonFunctionName(op.args.code);
-  const functions = name ? functionsRunBy(ctx.migration, name) : [];
-  const own = new Set(functions.map((f) => f.name));
+  const { functions, own } = runFunctions(ctx, op);
   return functions.length > 0 && functions.every((f) => f.calls.every((call) => own.has(call) || NO_DATABASE_CALL.test(call)));
 }
 

@@ -443,7 +443,7 @@ const statementOrder = oncePer((migration: ParsedMigration, sql: (op: Operation)
     for (const op of ops ?? []) {
       if (op.kind === "SeparateDatabaseAndState") add(op.databaseOperations);
       const forward = op.kind === "RunSQL" ? sql(op)?.forward : undefined;
-      if (op.unknown || op.kind === "RunPython" || (op.kind === "RunSQL" && (forward?.kind !== "sql" || forward.chunks.some((c) => c.status !== "ok")) && forward?.kind !== "noop")) order.unread = true;
+      if (op.unknown || op.kind === "RunPython" || (op.kind === "RunSQL" && readableForwardStatements(sql(op)) === null)) order.unread = true;
       for (const { fact } of parsedStatements(forward)) {
         if (!order.position.has(fact)) order.position.set(fact, order.facts.length);
         const created = publicTableCreated(fact);

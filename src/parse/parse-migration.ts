@@ -580,6 +580,8 @@ function readVendorImports(ctx: Ctx, stmt: SyntaxNode): void {
  * operation kept for those vendors (`Operation.vendors`); `read` alone for any other name.
  */
 function vendorSplit(ctx: Ctx, node: SyntaxNode, read: () => Operation): Operation[] {
+  // Nearly every module has none: nothing to look up for each operation.
+  if (!ctx.vendorImports) return [read()];
   const fn = node.type === "call" ? node.childForFieldName("function") : null;
   const head = fn ? dottedName(fn)?.split(".")[0] : undefined;
   const alternatives = head === undefined || ctx.scope?.values.has(head) || ctx.scope?.nodes.has(head) ? undefined : ctx.vendorImports?.get(head);
