@@ -83,7 +83,7 @@ migrations.CreateModel(
     if (literalBool(options.managed) === false || literalBool(options.proxy) === true) return;
     const table = literalString(options.db_table) ?? defaultTableName(ctx.migration.app, name.toLowerCase());
     // The tables renamed away from this name, with the indexes they keep: usually none.
-    const renamed = [...ctx.db.models.values()].filter((m) => m.indexesNamedFor?.table === table && m.managed && !m.proxy);
+    const renamed = ctx.db.modelsKeepingIndexNamesOf(table).filter((m) => m.managed && !m.proxy);
     if (renamed.length === 0) return;
     const after = ctx.state.shadow();
     after.apply(op, { app: ctx.migration.app, migration: ctx.migration.id, file: ctx.migration.path });

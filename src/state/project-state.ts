@@ -98,7 +98,9 @@ export class ProjectState {
   private indexed = false;
   private readonly byTable = new Map<string, Set<string>>();
   private readonly inbound = new Map<string, Set<string>>();
-  private readonly indexedAs = new Map<string, { table: string | null; targets: string[] }>();
+  /** Models whose Django-named indexes still hold the name of the table they were renamed from (`indexesNamedFor`), by that table. */
+  private readonly byFormerTable = new Map<string, Set<string>>();
+  private readonly indexedAs = new Map<string, { table: string | null; targets: string[]; former: string | null }>();
   /**
    * Models this state may change in place; null when it owns all of them. A shadow owns only the
    * copies it made (see `shadow`).
@@ -120,6 +122,7 @@ export class ProjectState {
       if (old) {
         if (old.table !== null) this.byTable.get(old.table)?.delete(key);
         for (const target of old.targets) this.inbound.get(target)?.delete(key);
+        if (old.former !== null) this.byFormerTable.get(old.former)?.delete(key);
         this.indexedAs.delete(key);
       }
       const model = this.models.get(key);
@@ -127,9 +130,11 @@ export class ProjectState {
       const table = this.hasTable(model) ? this.tableOf(model) : null;
       const targets = new Set<string>();
       for (const field of model.fields.values()) if (field.relation?.to) targets.add(field.relation.to);
+      const former = model.indexesNamedFor?.table ?? null;
       if (table !== null) setIn(this.byTable, table).add(key);
       for (const target of targets) setIn(this.inbound, target).add(key);
-      this.indexedAs.set(key, { table, targets: [...targets] });
+      if (former !== null) setIn(this.byFormerTable, former).add(key);
+      this.indexedAs.set(key, { table, targets: [...targets], former });
     }
     this.dirty.clear();
   }
@@ -138,6 +143,15 @@ export class ProjectState {
   modelsWithTable(table: string): ModelState[] {
     this.reindex();
     return this.inOrder(this.byTable.get(table));
+  }
+
+  /**
+   * The models whose table was renamed away from `table` while keeping the indexes Django named
+   * for it (`ModelState.indexesNamedFor`), in state order.
+   */
+  modelsKeepingIndexNamesOf(table: string): ModelState[] {
+    this.reindex();
+    return this.inOrder(this.byFormerTable.get(table));
   }
 
   /** The models with a field whose relation points at `target` (`app.model`), in state order. */
