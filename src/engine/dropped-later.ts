@@ -24,6 +24,19 @@ const lastDeleteOf = oncePer((list: readonly Operation[]): number => {
   return -1;
 });
 
+/** An operation that may give a table its name in the database (what `Timeline.renames` and `creates` record). */
+function takesTable(op: Operation): boolean {
+  if (op.unknown || op.thirdParty) return false;
+  if (op.kind === "SeparateDatabaseAndState") return (op.databaseOperations ?? []).some(takesTable);
+  return op.kind === "CreateModel" || op.kind === "RenameModel" || op.kind === "AlterModelTable";
+}
+
+/** The index of the last operation of `list` that may give a table its name; -1 when none does. */
+const lastTakerOf = oncePer((list: readonly Operation[]): number => {
+  for (let i = list.length - 1; i >= 0; i--) if (takesTable(list[i] as Operation)) return i;
+  return -1;
+});
+
 /**
  * What the database side of an operation list does to tables, from one operation on: where each
  * table is dropped or renamed (by index in the list), replayed once on copies of the state as the
@@ -153,7 +166,7 @@ export function tableTakenLater(ctx: OperationContext, table: string): Operation
   const { migration, op, parent } = ctx;
   const list = parent === null ? migration.operations : parent.kind === "SeparateDatabaseAndState" ? (parent.databaseOperations ?? []) : [];
   const at = list[op.index] === op ? op.index : list.indexOf(op);
-  if (at < 0 || at === list.length - 1) return null;
+  if (at < 0 || at >= lastTakerOf(list)) return null;
   const { renames, creates } = timelineOf(ctx, list, at);
   const created = creates.get(table)?.find((c) => c.at > at);
   let renamed: { at: number; op: Operation } | undefined;
