@@ -49,9 +49,12 @@ const FIXED_TYPES: Record<string, [string, string, string]> = {
   GenericIPAddressField: ["inet", "char(39)", "char(39)"],
   IPAddressField: ["inet", "char(15)", "char(15)"],
   // django.contrib.postgres (PostgreSQL only): their `db_type`s (GlitchTip performance 0005:
-  // HStoreField to JSONField rewrites the table). Not the CI* fields: citext and varchar/text are
-  // binary-coercible, which this classification cannot say.
+  // HStoreField to JSONField rewrites the table). The CI* fields' `db_type` is `citext` whatever
+  // their `max_length` (the `CIText` mixin).
   HStoreField: ["hstore", "hstore", "hstore"],
+  CICharField: ["citext", "citext", "citext"],
+  CIEmailField: ["citext", "citext", "citext"],
+  CITextField: ["citext", "citext", "citext"],
   SearchVectorField: ["tsvector", "tsvector", "tsvector"],
   IntegerRangeField: ["int4range", "int4range", "int4range"],
   BigIntegerRangeField: ["int8range", "int8range", "int8range"],
@@ -117,9 +120,9 @@ export function integerDigits(type: ColumnType): number {
   return (type.precision ?? 0) - (type.scale ?? 0);
 }
 
-/** How many characters a textual column holds (Infinity for text and an unlimited varchar); undefined for other types. */
+/** How many characters a textual column holds (Infinity for text, citext and an unlimited varchar); undefined for other types. */
 export function textCapacity(type: ColumnType): number | undefined {
-  if (type.base === "text" || type.base === "longtext") return Infinity;
+  if (type.base === "text" || type.base === "longtext" || type.base === "citext") return Infinity;
   if (type.base === "varchar") return type.length ?? Infinity;
   return undefined;
 }
@@ -165,6 +168,8 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
     return { base: "numeric", precision: field.maxDigits, scale: field.decimalPlaces };
   }
   const fixed = FIXED_TYPES[name];
+  // A project class of the same name (BookWyrm's own `CICharField`) may make another column.
+  if (fixed && fixed[0] === "citext" && !/^django\.contrib\.postgres\.fields\b/.test(field.qualified)) return null;
   if (fixed) return { base: database === "postgresql" ? fixed[0] : database === "mysql" ? fixed[1] : fixed[2] };
   // A project class whose `db_type` returns one literal for every connection: that type.
   const declared = /^\s*([a-z][a-z ]*?)\s*(?:\(\s*(\d+)\s*\))?\s*$/i.exec(declaredDbType(field) ?? "");
@@ -223,6 +228,9 @@ export function classifyTypeChange(before: ColumnType, after: ColumnType, databa
   const to = textCapacity(after);
   if (from !== undefined && to !== undefined) {
     if (to < from) return "narrowing";
+    // citext and text/varchar are binary-coercible: the rows stay, but the indexes on the column
+    // are built again, as `citextIndexRebuild` says (citext to varchar(n) narrows and rewrites,
+    // checked on PostgreSQL 15 with pg_relation_filenode).
     if (database === "postgresql") return "in-place";
     // MySQL: in place only while the varchar keeps the same number of length bytes.
     if (before.base !== "varchar" || after.base !== "varchar") return "rewrite";
@@ -240,6 +248,15 @@ export function classifyTypeChange(before: ColumnType, after: ColumnType, databa
   const r2 = integerRank(after);
   if (r1 !== undefined && r2 !== undefined && r2 < r1) return "narrowing";
   return "rewrite";
+}
+
+/**
+ * Whether a change between two column types PostgreSQL makes in place still builds the column's
+ * indexes again: one side is citext and the other text or varchar, whose operator classes differ
+ * (the table keeps its relfilenode, each index gets a new one; PostgreSQL 15).
+ */
+export function citextIndexRebuild(before: ColumnType, after: ColumnType): boolean {
+  return (before.base === "citext") !== (after.base === "citext") && (before.dimensions ?? 0) === 0 && (after.dimensions ?? 0) === 0 && classifyTypeChange(before, after, "postgresql") === "in-place";
 }
 
 /** Everything the type-change rules need about one `AlterField`. */
@@ -370,7 +387,9 @@ function finishNewColumn(ctx: OperationContext, after: FieldState, table: string
  */
 function unreadableClass(field: FieldState, state: ProjectState, database: Database): boolean {
   if (field.relation || field.generated || columnTypeOf(field, state, database) !== null) return false;
-  return !/^django\./.test(field.qualified) && !(field.type in INTEGER_TYPES) && !(field.type in CHAR_DEFAULT_LENGTH) && !(field.type in FIXED_TYPES) && field.type !== "DecimalField";
+  // The CI fields are known by their qualified name only (see `columnTypeOf`).
+  const fixed = FIXED_TYPES[field.type];
+  return !/^django\./.test(field.qualified) && !(field.type in INTEGER_TYPES) && !(field.type in CHAR_DEFAULT_LENGTH) && !(fixed && fixed[0] !== "citext") && field.type !== "DecimalField";
 }
 
 /**

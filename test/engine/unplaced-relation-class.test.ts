@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
 `);
     const { result } = await analyze(["."], { cwd: dir, ruleNames: ["changing-column-type"] });
     expect(result.diagnostics.map((d) => d.message)).toEqual([
-      "Changing `Book.tag` from `django.contrib.postgres.fields.citext.CICharField` to `bookwyrm.models.fields.CICharField` may change the type of `library_book.tag`, and rollsafe cannot read `bookwyrm.models.fields.CICharField`.",
+      "Changing `Book.tag` from `django.contrib.postgres.fields.citext.CICharField` to `bookwyrm.models.fields.CICharField` may change the type of `library_book.tag` (`citext` before), and rollsafe cannot read `bookwyrm.models.fields.CICharField`.",
     ]);
   });
 });

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
 import type { Target } from "../../src/engine/rule-types.js";
-import { classifyTypeChange } from "../../rules/changing-column-type.js";
+import { citextIndexRebuild, classifyTypeChange } from "../../rules/changing-column-type.js";
 import { perRowCallable } from "../../rules/adding-column-with-callable-default.js";
 import { RULE_FIXTURES } from "../support/fixture-cases.js";
 
@@ -50,6 +50,11 @@ async function lintTwo(field: string) {
   return result.diagnostics.filter((d) => d.file.endsWith("0003_remove.py"));
 }
 
+/** Lints a project made with `projectWith`, on the default target. */
+async function lintProject(dir: string) {
+  return (await lint([dir], { cwd: dir })).diagnostics;
+}
+
 const rulesOf = (diags: { rule: string; severity: string }[]) => diags.map((d) => `${d.rule}:${d.severity}`).sort();
 
 describe("classifyTypeChange", () => {
@@ -82,6 +87,51 @@ describe("classifyTypeChange", () => {
   });
   it("says SQLite remakes the table for any type change", () => {
     expect(classifyTypeChange(v(100), v(200), "sqlite")).toBe("rewrite");
+  });
+  it("keeps citext's rows to and from text, and narrows it to varchar(n) (PostgreSQL 15, pg_relation_filenode)", () => {
+    const citext = { base: "citext" };
+    expect(classifyTypeChange(v(100), citext, "postgresql")).toBe("in-place");
+    expect(classifyTypeChange({ base: "text" }, citext, "postgresql")).toBe("in-place");
+    expect(classifyTypeChange(citext, { base: "text" }, "postgresql")).toBe("in-place");
+    expect(classifyTypeChange(citext, v(null), "postgresql")).toBe("in-place");
+    expect(classifyTypeChange(citext, v(100), "postgresql")).toBe("narrowing");
+    expect(classifyTypeChange(citext, { base: "integer" }, "postgresql")).toBe("rewrite");
+    expect(citextIndexRebuild(v(100), citext)).toBe(true);
+    expect(citextIndexRebuild(citext, { base: "text" })).toBe(true);
+    expect(citextIndexRebuild(citext, v(100))).toBe(false);
+    expect(citextIndexRebuild(v(100), v(200))).toBe(false);
+    expect(citextIndexRebuild({ ...v(100), dimensions: 1 }, { ...citext, dimensions: 1 })).toBe(false);
+  });
+});
+
+describe("citext columns", () => {
+  const header = "from django.contrib.postgres.fields import CICharField, CITextField\n";
+  it("reports the index rebuilds of a change to or from citext, not an unindexed one", async () => {
+    const dir = projectWith({
+      "0002_unique": `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n\n    operations = [\n        migrations.AlterField("author", "name", models.CharField(max_length=100, unique=True)),\n    ]\n`,
+      "0003_citext": `${header}from django.contrib.postgres.operations import CITextExtension\nfrom django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0002_unique")]\n\n    operations = [\n        CITextExtension(),\n        migrations.AlterField("author", "name", CICharField(max_length=100, unique=True)),\n        migrations.AlterField("book", "subtitle", CITextField(null=True)),\n    ]\n`,
+    });
+    const diags = (await lintProject(dir)).filter((d) => d.file.endsWith("0003_citext.py"));
+    expect(rulesOf(diags)).toEqual(["changing-column-collation:error"]);
+    expect(diags[0]?.message).toBe("Changing `Author.name` from `varchar(100)` to `citext` rebuilds an index of `library_author` under an ACCESS EXCLUSIVE lock, blocking reads and writes.");
+    const help = diags[0]?.help.join("\n") ?? "";
+    expect(help).toContain("library_author_name_ab7b0c91_uniq");
+    expect(help).toContain("Django drops `library_author_name_ab7b0c91_like` first");
+    expect(help).toContain("differ only by case as equal");
+  });
+  it("narrows citext to a varchar(n): the CICharField replacement Django 4.2 recommends rewrites the table and cuts longer values", async () => {
+    const dir = projectWith({
+      "0002_citext": `${header}from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0001_initial")]\n\n    operations = [\n        migrations.AlterField("book", "subtitle", CICharField(max_length=200, null=True)),\n    ]\n`,
+      "0003_collation": `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [("library", "0002_citext")]\n\n    operations = [\n        migrations.AlterField("book", "subtitle", models.CharField(max_length=200, null=True, db_collation="case_insensitive")),\n    ]\n`,
+    });
+    const diags = (await lintProject(dir)).filter((d) => d.file.endsWith("0003_collation.py"));
+    expect(rulesOf(diags)).toEqual(["narrowing-column:error"]);
+    expect(diags[0]?.message).toContain("citext");
+    const help = diags[0]?.help.join("\n") ?? "";
+    expect(help).not.toContain("may change");
+    expect(help).not.toContain("as its own finding says");
+    // The way out of citext without a rewrite: a varchar without max_length, binary-coercible with it.
+    expect(help).toContain('field=models.CharField(null=True, db_collation="case_insensitive", validators=[django.core.validators.MaxLengthValidator(200)])');
   });
 });
 
