@@ -75,7 +75,7 @@ export const narrowingColumn: Rule = {
       // column's size only (Misago users 0029: narrowing and NOT NULL at once).
       const others = databaseChanges(facts.before, facts.after, ctx.target.database).filter((key) => key !== "max_length" && key !== "type");
       steps.push(
-        `Keep the column as it is and enforce the limit in Python in the new release (no SQL; the migration needs \`import django.core.validators\`)${others.length > 0 ? `; the rest of this change (${others.join(", ")}) is its own step, as its own finding says (\`setting-column-not-null\` for NOT NULL)` : ""}:\n${alterFieldSnippet(
+        `Keep the column as it is and enforce the limit in Python in the new release (no SQL; the migration needs \`import django.core.validators\`)${others.length > 0 ? `; the rest of this change (${others.join(", ")}) is its own step${others.some((key) => key !== "db_collation") ? ", as its own finding says (`setting-column-not-null` for NOT NULL)" : ""}` : ""}:\n${alterFieldSnippet(
           model.key,
           name,
           // The new field at the old size, so its other changes (class, verbose_name, blank) stay
@@ -87,6 +87,13 @@ export const narrowingColumn: Rule = {
         )}`,
         `Shorten existing longer values in a batched data migration (\`atomic = False\`), e.g. rows where \`Length(${py(name)}) > ${limit}\`.`,
       );
+      // Leaving citext (Django 5.1 keeps the CI fields for old migrations only): a varchar without
+      // max_length is binary-coercible with it, so the rows stay; the limit comes from the steps.
+      if (pg && beforeType.base === "citext" && djangoHas(ctx.target, 4, 2)) {
+        steps.push(
+          `To leave citext without the rewrite, make the column a \`varchar\` without \`max_length\` (Django 4.2 on PostgreSQL) instead: citext and \`varchar\` are binary-coercible, so PostgreSQL keeps the rows and only builds the column's indexes again under the lock (\`changing-column-collation\` says which), and the limit is kept by the validator in it${djangoHas(ctx.target, 4, 1) ? " and by the CHECK constraint of the next step" : ""}:\n${alterFieldSnippet(model.key, name, fieldWith(facts.after.call, { validators: `[django.core.validators.MaxLengthValidator(${limit})]` }, ["max_length"]))}`,
+        );
+      }
       if (pg && djangoHas(ctx.target, 4, 1)) {
         steps.push(
           `If the database must enforce it too, add a CHECK constraint without scanning (instant) in a migration marked ${post}, then validate it in the next one (SHARE UPDATE EXCLUSIVE: reads and writes go on):\n${code(
