@@ -2,7 +2,7 @@ import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { fieldDroppedLater } from "../src/engine/field-drops.js";
 import { existingModel, fieldOperation } from "../src/engine/resolved-operation.js";
 import { movedBackNote, movesColumnBack, pinnedColumnChange, pinnedColumnNote } from "./renaming-column.js";
-import { exclusiveLockHeldBefore, runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
+import { exclusiveLockHeldBefore, otherTablesHeldBefore, runningSlowOperationUnderExclusiveLock } from "./running-slow-operation-under-exclusive-lock.js";
 import { locksOf } from "../src/engine/table-locks.js";
 import { partitionedBecause, partitionedOrigin, partitionedTable, type PartitionedTableInfo } from "../src/engine/partitioned-tables.js";
 import { addIndexConcurrentlyFix } from "../src/fix/add-index-concurrently.js";
@@ -127,8 +127,9 @@ function whyFor(ctx: OperationContext, table: string, own: string | null = null)
   }
   const held = exclusiveLockHeldBefore(ctx, table);
   if (!held) return { why: WHY, blocking: "writes" };
+  const others = otherTablesHeldBefore(ctx, table);
   return {
-    why: `${LOCKED_WHY}the ACCESS EXCLUSIVE lock an earlier operation of this atomic migration took on \`${table}\` (for ${held}) is held until COMMIT, through the build (\`running-slow-operation-under-exclusive-lock\`).`,
+    why: `${LOCKED_WHY}the ACCESS EXCLUSIVE lock an earlier operation of this atomic migration took on \`${table}\` (for ${held}) is held until COMMIT, through the build${others > 0 ? `, as are the migration's locks on ${others} more table${others > 1 ? "s" : ""}, whose reads wait too` : ""} (\`running-slow-operation-under-exclusive-lock\`).`,
     blocking: `reads and writes (the ACCESS EXCLUSIVE lock taken earlier for ${held} is still held)`,
   };
 }

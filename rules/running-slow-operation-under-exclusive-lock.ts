@@ -79,6 +79,23 @@ export function exclusiveLockHeldBefore(ctx: OperationContext, table: string): s
   return held && held.range !== ctx.op.range ? held.what : null;
 }
 
+/**
+ * How many tables other than `table` an earlier operation of the migration holds ACCESS EXCLUSIVE
+ * on, as `exclusiveLockHeldBefore` counts them: their reads wait for this operation too.
+ */
+export function otherTablesHeldBefore(ctx: OperationContext, table: string): number {
+  const { migration, op } = ctx;
+  if (ctx.target.database !== "postgresql" || !migration.atomic) return 0;
+  if (ctx.parent === null && op === migration.operations[0]) return 0;
+  const held = heldByMigration.get(migration);
+  if (!held) return 0;
+  // Counted from the operation's own locks (this rule may have counted them already), not by
+  // listing every held one: a migration of thousands of operations holds thousands.
+  let count = held.size - (held.has(table) ? 1 : 0);
+  for (const t of new Set(locksOf(ctx).map((l) => l.table))) if (t !== table && held.get(t)?.range === op.range) count--;
+  return count;
+}
+
 /** Slow work an operation does on an existing table: an index build, a scan or a rewrite. */
 interface SlowWork {
   table: string;
@@ -225,7 +242,7 @@ export const runningSlowOperationUnderExclusiveLock: Rule = {
     docs: {
       summary: "Slow work after an operation took ACCESS EXCLUSIVE earlier in the same transaction",
       what:
-        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, a `RenameField` of a foreign-key column, which re-validates it, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s, and a validation right after `NOT VALID` in the same migration is `validating-constraint-in-same-transaction`'s and `runsql-adding-constraint-without-not-valid`'s.",
+        "Flags, in an atomic migration on PostgreSQL, an operation that builds an index, scans or validates rows, or may rewrite a pre-existing table (`AddIndex`, `AddConstraint`, new `unique_together`/`index_together` sets, an indexed or foreign-key `AddField`, an `AlterField` that adds an index, sets NOT NULL, changes the type or re-validates a foreign key, a `RenameField` of a foreign-key column, which re-validates it, and the same in `RunSQL`), when an earlier operation of the migration took ACCESS EXCLUSIVE on a pre-existing table that the slow operation does not lock that strongly itself. Backfills are `mixing-backfill-with-schema-changes`'s, and a validation right after `NOT VALID` in the same migration is `validating-constraint-in-same-transaction`'s and `runsql-adding-constraint-without-not-valid`'s. An index build on a table the migration itself holds locked is left to `adding-index-non-concurrently` where that rule reports it: its finding says that reads wait too, and on how many other tables.",
       why:
         "Django runs a migration in one transaction on PostgreSQL, and a lock is released only at COMMIT. An `AddField` alone holds ACCESS EXCLUSIVE for milliseconds; followed by an index build or a validation scan on a large table, it holds it for the whole build, and every query of the locked table, reads included, waits behind it.",
       recipe: [
@@ -305,6 +322,9 @@ migrations.AddField(
                   : `2. Or run it first: move the operation on line ${lock.range.line} after it, so the ACCESS EXCLUSIVE lock on \`${lockedTable}\` is taken just before COMMIT.`,
           ],
           related: [ctx.relatedAt({ file: migration.path, range: lock.range }, `ACCESS EXCLUSIVE on \`${lockedTable}\` taken here`)],
+          // An index build on a table held locked: adding-index-non-concurrently's finding there
+          // says that reads of it (and of the other tables held) wait for the build, and names this rule.
+          ...(lockedTable === first.table && first.what.startsWith("builds") ? { coveredBy: "adding-index-non-concurrently" } : {}),
         });
       }
     }

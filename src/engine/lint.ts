@@ -198,7 +198,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     if (!meta || !enabled.has(meta.name)) return;
     if (suppressions.get(file)?.index.suppresses(meta.name, range.line)) return;
     const note = migration === null ? undefined : squashNotes.get(migration);
-    diagnostics.push({
+    const diagnostic: Diagnostic = {
       code: meta.code,
       rule: meta.name,
       severity: options.severity?.[meta.name] ?? finding.severity ?? meta.severity,
@@ -213,8 +213,12 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
       ...(finding.related?.length ? { related: finding.related } : {}),
       ...(finding.fix ? { fix: finding.fix } : {}),
       absPath: file,
-    });
+    };
+    diagnostics.push(diagnostic);
+    if (finding.coveredBy !== undefined) covered.push({ diagnostic, by: finding.coveredBy });
   };
+  /** Findings to leave out when the rule they name reports at the same place (`Finding.coveredBy`). */
+  const covered: { diagnostic: Diagnostic; by: string }[] = [];
   const emitBuiltin = (name: string, file: string, migration: string | null, range: SourceRange, message: string, help: string[] = []) => {
     if (enabled.has(name)) emit(metaByName.get(name), file, migration, range, { message, help });
   };
@@ -367,6 +371,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     for (const p of index.problems(enabled, allDefaultRulesRan, enabled.has(MISSING_SUPPRESSION_REASON))) emitBuiltin(p.rule, m.path, m.id, p.range, p.message, p.help);
   }
 
+  leaveOutCovered(diagnostics, covered);
   materializeNewMigrations(diagnostics, graph, target);
   diagnostics.sort(compareDiagnostics);
   shortenRepeatedSquashNotes(diagnostics, squashNotes);
@@ -433,6 +438,18 @@ function leaveOutDuplicateLabels(discovery: Discovery, cwd: string, emitBuiltin:
       ],
     );
   }
+}
+
+/** Leaves out each covered finding whose covering rule reported at the same place of the same file. */
+function leaveOutCovered(diagnostics: Diagnostic[], covered: readonly { diagnostic: Diagnostic; by: string }[]): void {
+  if (covered.length === 0) return;
+  const at = (d: Diagnostic, rule: string) => `${d.absPath}\0${d.line}\0${d.column}\0${rule}`;
+  const reported = new Set(diagnostics.map((d) => at(d, d.rule)));
+  const left = new Set(covered.filter(({ diagnostic, by }) => reported.has(at(diagnostic, by))).map((c) => c.diagnostic));
+  if (left.size === 0) return;
+  let kept = 0;
+  for (const d of diagnostics) if (!left.has(d)) diagnostics[kept++] = d;
+  diagnostics.length = kept;
 }
 
 function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {

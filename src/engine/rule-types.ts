@@ -58,6 +58,12 @@ export interface Finding {
   fix?: Fix;
   /** Overrides the rule's default severity for this finding. */
   severity?: Severity;
+  /**
+   * A rule whose finding at the same place says what this one does: when that rule reports
+   * there, this finding is left out (running-slow-operation-under-exclusive-lock's index build on
+   * the table it holds locked, which adding-index-non-concurrently's finding names).
+   */
+  coveredBy?: string;
 }
 
 /** Which side of the database/state split an operation changes. */

@@ -34,3 +34,40 @@ describe("running-slow-operation-under-exclusive-lock's advice", () => {
     expect(slow).not.toContain("Or run it first");
   });
 });
+
+describe("an index build on a table the migration holds locked", () => {
+  const migration = (operations: string) => `from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+${operations}
+    ]
+`;
+  const index = '        migrations.AddIndex("book", models.Index(fields=["title"], name="book_title_idx")),';
+  const rulesAt = async (dir: string, ruleNames?: string[]) =>
+    (await lint([dir], { cwd: dir, ...(ruleNames ? { ruleNames } : {}) })).diagnostics.filter((d) => d.line === 8).map((d) => d.rule).sort();
+
+  it("is adding-index-non-concurrently's finding alone when the lock is on the same table (Tandoor 0143: 19 repeats)", async () => {
+    const dir = project(migration(`        migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True)),\n${index}`));
+    expect(await rulesAt(dir)).toEqual(["adding-index-non-concurrently"]);
+    const found = (await lint([dir], { cwd: dir })).diagnostics.find((d) => d.rule === "adding-index-non-concurrently");
+    expect(found?.message).toContain("the ACCESS EXCLUSIVE lock taken earlier for adding column `isbn` is still held");
+    expect(found?.help[0]).toContain("(`running-slow-operation-under-exclusive-lock`)");
+  });
+
+  it("says how many other tables stay locked through the build", async () => {
+    const dir = project(migration(`        migrations.AddField("author", "nickname", models.CharField(max_length=50, null=True)),\n        migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True)),\n${index}`));
+    const found = (await lint([dir], { cwd: dir })).diagnostics.filter((d) => d.line === 9);
+    expect(found.map((d) => d.rule)).toEqual(["adding-index-non-concurrently"]);
+    expect(found[0]?.help[0]).toContain("as are the migration's locks on 1 more table, whose reads wait too");
+  });
+
+  it("keeps both findings when the lock is on another table, and this rule's when the other is not shown", async () => {
+    const other = project(migration(`        migrations.AddField("author", "nickname", models.CharField(max_length=50, null=True)),\n${index}`));
+    expect(await rulesAt(other)).toEqual(["adding-index-non-concurrently", "running-slow-operation-under-exclusive-lock"]);
+    const same = project(migration(`        migrations.AddField("book", "isbn", models.CharField(max_length=20, null=True)),\n${index}`));
+    expect(await rulesAt(same, ["running-slow-operation-under-exclusive-lock"])).toEqual(["running-slow-operation-under-exclusive-lock"]);
+  });
+});
