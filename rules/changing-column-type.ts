@@ -1,6 +1,6 @@
 import type { Database, OperationContext, Rule } from "../src/engine/rule-types.js";
 import { CHAR_DEFAULT_LENGTH, databaseChanges } from "../src/engine/field-changes.js";
-import { columnOf, declaredClass, declaredDbType, fieldClassText, fieldFromCall, hasUnknownOptions, literalString, primaryKeyOf, type FieldState, type ModelState } from "../src/state/model-state.js";
+import { columnOf, declaredClass, declaredDbType, fieldClassText, fieldFromCall, followedFieldClass, hasUnknownOptions, literalString, primaryKeyOf, unreadFieldBase, type FieldState, type ModelState } from "../src/state/model-state.js";
 import type { ProjectState } from "../src/state/project-state.js";
 import { addFieldSnippet, alterFieldSource, code, createIndexConcurrentlySql, djangoIndexName, dropColumnSql, fieldWith, likeIndexOpclass, migrationModule, onlineSchemaChangeTools, postDeployMarker, py, pyValue, runSqlLines, separateDatabaseAndState, sqlIdent } from "../src/advice/snippets.js";
 
@@ -168,8 +168,9 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
     return { base: "numeric", precision: field.maxDigits, scale: field.decimalPlaces };
   }
   const fixed = FIXED_TYPES[name];
-  // A project class of the same name (BookWyrm's own `CICharField`) may make another column.
-  if (fixed && fixed[0] === "citext" && !/^django\.contrib\.postgres\.fields\b/.test(field.qualified)) return null;
+  // A project class of the same name (BookWyrm's own `CICharField`) may make another column,
+  // unless rollsafe read it and followed it to contrib.postgres' class.
+  if (fixed && fixed[0] === "citext" && !/^django\.contrib\.postgres\.fields\b/.test(field.qualified) && !followedFieldClass(field)) return null;
   if (fixed) return { base: database === "postgresql" ? fixed[0] : database === "mysql" ? fixed[1] : fixed[2] };
   // A project class whose `db_type` returns one literal for every connection: that type.
   const declared = /^\s*([a-z][a-z ]*?)\s*(?:\(\s*(\d+)\s*\))?\s*$/i.exec(declaredDbType(field) ?? "");
@@ -417,13 +418,19 @@ function unreadableClassChange(ctx: OperationContext): boolean {
   const known = [before, after].find((f) => !unread.includes(f));
   const knownType = known ? columnTypeOf(known, ctx.state, db) : null;
   const classes = unread.map((f) => `\`${f.qualified || declaredClass(f)}\``).join(" and ");
+  // Classes read in their modules whose bases are in none of the run's.
+  const bases = unread.flatMap((f) => unreadFieldBase(f) ?? []);
   const sqlmigrate = `python manage.py sqlmigrate ${model.app} ${ctx.migration.name}`;
   ctx.report({
     range: op.range,
     severity: "warning",
-    message: `Changing \`${model.name}.${name}\` from ${classText(before, after)} to ${classText(after, before)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot read ${classes}.`,
+    message: `Changing \`${model.name}.${name}\` from ${classText(before, after)} to ${classText(after, before)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot ${bases.length === unread.length ? "follow" : "read"} ${classes}${bases.length === unread.length ? " to a Django field" : ""}.`,
     help: [
-      `rollsafe follows field classes into the project's modules it is given; ${classes} ${unread.length === 1 ? "is" : "are"} not among them (a package outside the tree, a module left out of the run, or a class that decides its column itself). If the column type changes, ${
+      `${
+        bases.length === unread.length
+          ? `rollsafe read ${bases.map((b) => `\`${b.name}\` in ${b.file}`).join(" and ")}, but ${bases.length === 1 ? "it derives" : "they derive"} from ${bases.map((b) => `\`${b.base}\``).join(" and ")}, in no module of the run (a package outside the tree, or a module left out of it), so it cannot tell which Django field ${bases.length === 1 ? "makes the column" : "make the columns"}`
+          : `rollsafe follows field classes into the project's modules it is given; ${classes} ${unread.length === 1 ? "is" : "are"} not among them (a package outside the tree, a module left out of the run, or a class that decides its column itself)`
+      }. If the column type changes, ${
         db === "postgresql"
           ? `PostgreSQL rewrites \`${table}\` under an ACCESS EXCLUSIVE lock (reads and writes wait), or the migration fails when there is no cast`
           : db === "mysql"
@@ -432,7 +439,9 @@ function unreadableClassChange(ctx: OperationContext): boolean {
         }.`,
       `1. Run \`${sqlmigrate}\`: no \`ALTER COLUMN ${sqlIdent(column)} TYPE\` (or, on SQLite, no new table) means only the state changes, and this warning can be suppressed with that reason.`,
       "2. If the type changes, add the new type as a new column instead, as `changing-column-type`'s recipe does: write both, backfill in batches, switch with `db_column`, drop the old column after the deploy.",
-      "3. Or give rollsafe the module that defines the class (check the project's root rather than `migrations/` alone), so it can compare the real types.",
+      bases.length === unread.length
+        ? `3. Or, if ${bases.map((b) => `\`${b.base}\``).join(" and ")} ${bases.length === 1 ? "is" : "are"} the project's, check the directory that holds ${bases.length === 1 ? "its module" : "their modules"} too, so rollsafe can compare the real types (it does not read installed packages).`
+        : "3. Or give rollsafe the module that defines the class (check the project's root rather than `migrations/` alone), so it can compare the real types.",
     ],
   });
   return true;

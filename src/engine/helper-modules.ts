@@ -19,7 +19,7 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import type { ForcedKeywords, Operation, PyValue, SourceRange } from "../model/types.js";
 import { functionImports, HelperModule, importedByFunction, importedFunctionName, type FieldClassCarried, type FunctionFacts, type ParsedMigration, type ReadImported } from "../parse/parse-migration.js";
-import { fieldCalls, setConstantDefault, setProjectFieldClass } from "../state/model-state.js";
+import { fieldCalls, setConstantDefault, setProjectFieldClass, setUnreadFieldBase } from "../state/model-state.js";
 import { NESTED_FUNCTION } from "../parse/nested-functions.js";
 import { functionKey, importedLocalName, runPythonFunctionName, usesName } from "./run-python-facts.js";
 import type { OperationCatalog } from "../model/third-party-operations.js";
@@ -214,6 +214,18 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
     if ("unknown" in base) return base.decides ? { type: UNKNOWN_FIELD_CLASS, forced: {}, ...(base.dbType !== undefined ? { dbType: base.dbType } : {}) } : null;
     return "type" in base ? base : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
   };
+  /**
+   * Where the bases of a field class rollsafe could not follow leave the files it reads: the class
+   * it read last, in its file, and the base it derives from there that is in no module of the run
+   * (BookWyrm's `CICharField` over `django.contrib.postgres`' when only the app is checked). Null
+   * when the class's own module is not read, or a class decides its column itself.
+   */
+  const unreadBaseAt = (dir: string, qualified: string, depth = 0): { file: string; name: string; base: string } | null => {
+    const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
+    const base = found?.module.fieldClass(found.name);
+    if (!found || !base || "unknown" in base || "type" in base) return null;
+    return moduleMember(path.dirname(found.file), base.imported) === null ? { file: found.file, name: found.name, base: base.imported } : unreadBaseAt(path.dirname(found.file), base.imported, depth + 1);
+  };
   for (const [migration, calls] of projectFields) {
     const dir = path.dirname(migration.path);
     for (const call of calls) {
@@ -221,6 +233,10 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
       let found = fieldClasses.get(key);
       if (found === undefined) fieldClasses.set(key, (found = fieldClassAt(dir, call.qualified)));
       if (found !== null) setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.forced, found.dbType);
+      else {
+        const unread = unreadBaseAt(dir, call.qualified);
+        if (unread) setUnreadFieldBase(call, { file: options.display(unread.file), name: unread.name, base: unread.base });
+      }
     }
   }
   // A default function that returns one literal gives every row an equal value, called once or not.

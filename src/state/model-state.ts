@@ -565,6 +565,32 @@ export function setProjectFieldClass(call: PyValue, type: string, forced: Forced
   if (dbType !== undefined) declaredDbTypes.set(call, dbType);
 }
 
+/** A project field class read in its module whose base is in no module of the run (`unreadBaseAt` of helper-modules.ts). */
+export interface UnreadFieldBase {
+  /** The module the last class read is in, as reports show it. */
+  file: string;
+  /** That class's name. */
+  name: string;
+  /** The base it derives from, as its module imports it. */
+  base: string;
+}
+
+const unreadFieldBases = new WeakMap<object, UnreadFieldBase>();
+
+export function setUnreadFieldBase(call: PyValue, unread: UnreadFieldBase): void {
+  unreadFieldBases.set(call, unread);
+}
+
+/** Where a field's class leaves the modules rollsafe reads, when it read the class but not a base of it. */
+export function unreadFieldBase(field: Pick<FieldState, "call">): UnreadFieldBase | null {
+  return field.call !== null ? (unreadFieldBases.get(field.call) ?? null) : null;
+}
+
+/** Whether the project field class a field is called by was read in its module and followed to a Django class (`setProjectFieldClass`). */
+export function followedFieldClass(field: Pick<FieldState, "call">): boolean {
+  return field.call !== null && projectFieldClasses.has(field.call);
+}
+
 /** The column type a project field class's `db_type` returns for every connection (Kolibri's DateTimeTzField: "varchar"), or null. */
 export function declaredDbType(field: Pick<FieldState, "call">): string | null {
   return field.call !== null ? (declaredDbTypes.get(field.call) ?? null) : null;

@@ -4,6 +4,8 @@
  * the column may change type, which only sqlmigrate can show, so a warning says what to check.
  * Not a fixture case: the verification harness's Django cannot import such a package.
  */
+import { writeFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lint } from "../../src/index.js";
 import { libraryProjects } from "../support/library-project.js";
@@ -45,5 +47,49 @@ describe("a field class rollsafe cannot read", () => {
     expect(
       await findingsOf('migrations.CreateModel("Shelf", [("id", models.BigAutoField(primary_key=True)), ("label", models.CharField(max_length=20))])', 'migrations.AlterField("shelf", "label", markupfield.fields.MarkupField())'),
     ).toEqual([]);
+  });
+});
+
+describe("a project field class read in its module, whose base is in no module of the run", () => {
+  it("says which class it read and which base it could not follow, and to check that base's directory", async () => {
+    const dir = project(`import library.fields
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AlterField("book", "subtitle", library.fields.TagField(max_length=200, null=True)),
+    ]
+`);
+    writeFileSync(path.join(dir, "library", "fields.py"), "from taggit_like.fields import ExternalTagField\n\n\nclass TagField(ExternalTagField):\n    pass\n");
+    const [found] = (await lint([dir], { cwd: dir, ruleNames: ["changing-column-type"] })).diagnostics;
+    expect(found?.message).toBe(
+      "Changing `Book.subtitle` from `CharField` to `TagField` may change the type of `library_book.subtitle` (`varchar(200)` before), and rollsafe cannot follow `library.fields.TagField` to a Django field.",
+    );
+    const help = found?.help.join("\n") ?? "";
+    expect(help).toContain("rollsafe read `TagField` in library/fields.py, but it derives from `taggit_like.fields.ExternalTagField`, in no module of the run");
+    expect(help).toContain("3. Or, if `taggit_like.fields.ExternalTagField` is the project's, check the directory that holds its module too");
+    expect(help).not.toContain("give rollsafe the module that defines the class");
+  });
+
+  it("a class followed to contrib.postgres' CICharField is citext (BookWyrm's own CICharField, read)", async () => {
+    const dir = project(`import bookwyrm_fields
+import django.contrib.postgres.fields.citext
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0001_initial")]
+    operations = [
+        migrations.AddField("book", "tag", django.contrib.postgres.fields.citext.CICharField(max_length=256, null=True)),
+        migrations.AlterField("book", "tag", bookwyrm_fields.CICharField(max_length=256, null=True)),
+    ]
+`);
+    writeFileSync(
+      path.join(dir, "bookwyrm_fields.py"),
+      "from django.contrib.postgres.fields import CICharField as DjangoCICharField\n\n\nclass ActivitypubFieldMixin:\n    pass\n\n\nclass CICharField(ActivitypubFieldMixin, DjangoCICharField):\n    pass\n",
+    );
+    expect((await lint([dir], { cwd: dir, ruleNames: ["changing-column-type"] })).diagnostics).toEqual([]);
   });
 });
