@@ -59,25 +59,26 @@ function orderColumnAdded(ctx: OperationContext): void {
   });
 }
 
-/** Per migration: each field (`model.field`) a top-level `AlterField` makes unique or a primary key, to the last position one does. */
-const madeUnique = migrationScratch((): { last?: Map<string, number> } => ({}));
+/**
+ * Per migration: each field (`model.field`) a top-level `AlterField` makes unique or a primary key,
+ * to the last position one does; read once (asked at each AddField, a scan of the rest made
+ * thousands quadratic).
+ */
+const madeUnique = migrationScratch((ctx: OperationContext): Map<string, number> => {
+  const last = new Map<string, number>();
+  for (const [at, o] of ctx.migration.operations.entries()) {
+    if (o.kind !== "AlterField") continue;
+    const field = o.args.field;
+    if (field?.kind === "call" && (literalBool(field.kwargs.unique) === true || literalBool(field.kwargs.primary_key) === true)) {
+      last.set(`${literalString(o.args.model_name)?.toLowerCase()}.${literalString(o.args.name)}`, at);
+    }
+  }
+  return last;
+});
 
 /** Whether a later `AlterField` of the migration makes the field unique (or its primary key). */
 function uniqueLater(ctx: OperationContext, modelKey: string, name: string): boolean {
-  // Read once per migration: asked at each AddField, a scan of the rest made thousands quadratic.
-  const scratch = madeUnique(ctx);
-  if (!scratch.last) {
-    const last = new Map<string, number>();
-    for (const [at, o] of ctx.migration.operations.entries()) {
-      if (o.kind !== "AlterField") continue;
-      const field = o.args.field;
-      if (field?.kind === "call" && (literalBool(field.kwargs.unique) === true || literalBool(field.kwargs.primary_key) === true)) {
-        last.set(`${literalString(o.args.model_name)?.toLowerCase()}.${literalString(o.args.name)}`, at);
-      }
-    }
-    scratch.last = last;
-  }
-  return (scratch.last.get(`${modelKey}.${name}`) ?? -1) > topPosition(ctx);
+  return (madeUnique(ctx).get(`${modelKey}.${name}`) ?? -1) > topPosition(ctx);
 }
 
 /** RS105: `AddField` of a NOT NULL column without `db_default` on an existing table. */

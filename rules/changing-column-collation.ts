@@ -2,7 +2,7 @@ import { fieldOperation, uniqueConstraintOf } from "../src/engine/resolved-opera
 import type { OperationContext, Rule } from "../src/engine/rule-types.js";
 import { declaredDbType, djangoIndexName, literalString, type FieldState, type ModelState } from "../src/state/model-state.js";
 import { code, likeIndexOpclass, postDeployMarker, sqlIdent, LOCK_TIMEOUT_OPERATION } from "../src/advice/snippets.js";
-import { citextIndexRebuild, columnTypeOf, formatColumnType } from "./changing-column-type.js";
+import { CITEXT_FIELDS, citextIndexRebuild, columnTypeOf, formatColumnType } from "./changing-column-type.js";
 
 /** The indexes PostgreSQL keeps on the field's column: the field's own, and the model's indexes, constraints and `*_together` sets that name the field. */
 function indexesOn(ctx: OperationContext, model: ModelState, field: FieldState, table: string, column: string): { names: string[]; unique: boolean } {
@@ -37,9 +37,6 @@ function indexesOn(ctx: OperationContext, model: ModelState, field: FieldState, 
  * COLLATION ... deterministic = false` makes a non-deterministic one.
  */
 const DETERMINISTIC = /^(C|POSIX|ucs_basic|default|[a-z]{2,3}(_[A-Z]{2})?(\.[\w-]+)?|[\w-]+-x-icu)$/;
-
-/** contrib.postgres's case-insensitive fields, whose column is `citext` (their `CIText` mixin). */
-const CITEXT_FIELDS = new Set(["CICharField", "CIEmailField", "CITextField"]);
 
 /** Whether a field's column may be citext: a CI field, or a project class whose `db_type` says citext. */
 function mayBeCitext(field: FieldState): boolean {
@@ -111,20 +108,25 @@ export const changingColumnCollation: Rule = {
     const rebuilds = names.length > 1 ? `${names.length} indexes` : "an index";
     const caseInsensitive = citext ? afterType.base === "citext" : unique && !(to !== null && DETERMINISTIC.test(to));
     const collation = to === null ? "the database's default collation" : `\`${to}\``;
+    const alter = `ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}${to === null ? "" : ` COLLATE ${sqlIdent(to)}`}${citext ? ` USING ${column}::${type}` : ""}`;
+    const rebuilt = `${names.join(", ")}. Reads and writes of \`${table}\` wait for the rebuild${names.length > 1 ? "s" : ""}.`;
     const first = citext
-      ? `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}${to === null ? "" : ` COLLATE ${sqlIdent(to)}`} USING ${column}::${type}\` under an ACCESS EXCLUSIVE lock. The rows stay (\`${formatColumnType(beforeType)}\` and \`${type}\` are binary-coercible), but citext compares and sorts without regard to case, with operator classes of its own, so PostgreSQL builds ${each} on \`${column}\` again while holding the lock: ${names.join(", ")}. Reads and writes of \`${table}\` wait for the rebuild${names.length > 1 ? "s" : ""}.`
-      : `Django runs \`ALTER TABLE ${table} ALTER COLUMN ${column} TYPE ${type}${to === null ? "" : ` COLLATE ${sqlIdent(to)}`}\` under an ACCESS EXCLUSIVE lock. The rows stay (the type is the same), but ${each} on \`${column}\` is sorted by the collation, so PostgreSQL builds ${them} again while holding the lock: ${names.join(", ")}. Reads and writes of \`${table}\` wait for the rebuild${names.length > 1 ? "s" : ""}.`;
-    const likeNote =
-      citext && all.includes(like)
-        ? [`Django drops ${like} first: a citext column gets no \`_like\` index.`]
-        : citext && beforeType.base === "citext" && (before.unique || before.dbIndex || before.primaryKey) && likeIndexOpclass(after)
-          ? [`Django makes no \`_like\` index for the new ${type} column (it makes one only when the field gains an index), so \`startswith\` and \`LIKE\` lookups on \`${column}\` cannot use an index outside the C locale, and its equality lookups, case-insensitive until now, match case.`]
-          : citext && beforeType.base === "citext"
-            ? [`Its lookups, case-insensitive until now, match case afterwards: the old release's \`filter(${name}=...)\` finds fewer rows once the type is changed.`]
-            : [];
+      ? `Django runs \`${alter}\` under an ACCESS EXCLUSIVE lock. The rows stay (\`${formatColumnType(beforeType)}\` and \`${type}\` are binary-coercible), but citext compares and sorts without regard to case, with operator classes of its own, so PostgreSQL builds ${each} on \`${column}\` again while holding the lock: ${rebuilt}`
+      : `Django runs \`${alter}\` under an ACCESS EXCLUSIVE lock. The rows stay (the type is the same), but ${each} on \`${column}\` is sorted by the collation, so PostgreSQL builds ${them} again while holding the lock: ${rebuilt}`;
+    // What else a change to or from citext does: to the `_like` index (Django's
+    // `_alter_column_type_sql` and `_alter_field`), and to the old release's lookups.
+    const citextNotes = (): string[] => {
+      if (!citext) return [];
+      if (all.includes(like)) return [`Django drops ${like} first: a citext column gets no \`_like\` index.`];
+      if (beforeType.base !== "citext") return [];
+      if ((before.unique || before.dbIndex || before.primaryKey) && likeIndexOpclass(after)) {
+        return [`Django makes no \`_like\` index for the new ${type} column (it makes one only when the field gains an index), so \`startswith\` and \`LIKE\` lookups on \`${column}\` cannot use an index outside the C locale, and its equality lookups, case-insensitive until now, match case.`];
+      }
+      return [`Its lookups, case-insensitive until now, match case afterwards: the old release's \`filter(${name}=...)\` finds fewer rows once the type is changed.`];
+    };
     const help = [
       first,
-      ...likeNote,
+      ...citextNotes(),
       ...(unique && caseInsensitive
         ? [
             citext

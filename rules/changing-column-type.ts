@@ -33,6 +33,12 @@ const INTEGER_TYPES: Record<string, { pg: string; mysql: string }> = {
   PositiveSmallIntegerField: { pg: "smallint", mysql: "smallint unsigned" },
 };
 
+/**
+ * contrib.postgres's case-insensitive fields: a `citext` column whatever their `max_length` (the
+ * `CIText` mixin's `db_type`), known by their qualified name only (see `columnTypeOf`).
+ */
+export const CITEXT_FIELDS: ReadonlySet<string> = new Set(["CICharField", "CIEmailField", "CITextField"]);
+
 /** Other fixed types per engine (PostgreSQL, MySQL, SQLite), from Django's backends. */
 const FIXED_TYPES: Record<string, [string, string, string]> = {
   TextField: ["text", "longtext", "text"],
@@ -170,7 +176,7 @@ export function columnTypeOf(field: FieldState, state: ProjectState, database: D
   const fixed = FIXED_TYPES[name];
   // A project class of the same name (BookWyrm's own `CICharField`) may make another column,
   // unless rollsafe read it and followed it to contrib.postgres' class.
-  if (fixed && fixed[0] === "citext" && !/^django\.contrib\.postgres\.fields\b/.test(field.qualified) && !followedFieldClass(field)) return null;
+  if (CITEXT_FIELDS.has(name) && !/^django\.contrib\.postgres\.fields\b/.test(field.qualified) && !followedFieldClass(field)) return null;
   if (fixed) return { base: database === "postgresql" ? fixed[0] : database === "mysql" ? fixed[1] : fixed[2] };
   // A project class whose `db_type` returns one literal for every connection: that type.
   const declared = /^\s*([a-z][a-z ]*?)\s*(?:\(\s*(\d+)\s*\))?\s*$/i.exec(declaredDbType(field) ?? "");
@@ -388,9 +394,8 @@ function finishNewColumn(ctx: OperationContext, after: FieldState, table: string
  */
 function unreadableClass(field: FieldState, state: ProjectState, database: Database): boolean {
   if (field.relation || field.generated || columnTypeOf(field, state, database) !== null) return false;
-  // The CI fields are known by their qualified name only (see `columnTypeOf`).
-  const fixed = FIXED_TYPES[field.type];
-  return !/^django\./.test(field.qualified) && !(field.type in INTEGER_TYPES) && !(field.type in CHAR_DEFAULT_LENGTH) && !(fixed && fixed[0] !== "citext") && field.type !== "DecimalField";
+  const knownByName = field.type in INTEGER_TYPES || field.type in CHAR_DEFAULT_LENGTH || (field.type in FIXED_TYPES && !CITEXT_FIELDS.has(field.type)) || field.type === "DecimalField";
+  return !/^django\./.test(field.qualified) && !knownByName;
 }
 
 /**

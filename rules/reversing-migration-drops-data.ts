@@ -230,7 +230,7 @@ function alteredField(ctx: OperationContext, model: ModelState, name: string, be
 function lossyCastBack(current: ColumnType, restored: ColumnType): string | null {
   const integer = ["smallint", "integer", "bigint"].includes(restored.base);
   if (restored.base === "date" && current.base === "timestamp with time zone") return "drops the time of day of every value written since";
-  if ((integer || restored.base === "numeric") && (current.base === "numeric" || current.base === "double precision" || current.base === "real") && integer) return "rounds every value written since to a whole number (and fails on one out of range)";
+  if (integer && (current.base === "numeric" || current.base === "double precision" || current.base === "real")) return "rounds every value written since to a whole number (and fails on one out of range)";
   const textual = current.base === "varchar" || current.base === "text";
   if (textual && (integer || ["numeric", "double precision", "uuid", "boolean", "date", "timestamp with time zone", "jsonb", "inet"].includes(restored.base))) return `fails on the first value written since that is no valid \`${formatColumnType(restored)}\``;
   return null;

@@ -132,18 +132,17 @@ export function previousMigration(ctx: OperationContext): string {
  * Operations under a condition rollsafe cannot evaluate, or for another database, do not count.
  */
 export function unapplyRefused(ctx: OperationContext): boolean {
-  // Once per migration: the reversal rules ask at each of its operations.
-  const scratch = refusedUnapply(ctx);
-  scratch.refused ??= ctx.migration.operations.some((o) => {
+  return refusedUnapply(ctx);
+}
+
+/** Per migration, once (the reversal rules ask at each of its operations): whether Django refuses to unapply it (`unapplyRefused`). */
+const refusedUnapply = migrationScratch((ctx: OperationContext): boolean =>
+  ctx.migration.operations.some((o) => {
     if (o.unknown || o.condition !== undefined || (o.vendors && !o.vendors.includes(ctx.target.database))) return false;
     const reverse = o.kind === "RunPython" ? o.args.reverse_code : o.kind === "RunSQL" ? o.args.reverse_sql : null;
     return reverse !== null && (reverse === undefined || reverse.kind === "none");
-  });
-  return scratch.refused;
-}
-
-/** Per migration: whether Django refuses to unapply it (`unapplyRefused`). */
-const refusedUnapply = migrationScratch((): { refused?: boolean } => ({}));
+  }),
+);
 
 /** What a reversal does wrong, for a finding. */
 export interface Problem {

@@ -71,11 +71,7 @@ const heldByMigration = new WeakMap<ParsedMigration, Map<string, HeldLock>>();
  * the count when this rule is not selected.
  */
 export function exclusiveLockHeldBefore(ctx: OperationContext, table: string): string | null {
-  const { migration } = ctx;
-  if (ctx.target.database !== "postgresql" || !migration.atomic) return null;
-  // The first operation has nothing before it, and the map may be a previous replay's.
-  if (ctx.parent === null && ctx.op === migration.operations[0]) return null;
-  const held = heldByMigration.get(migration)?.get(table);
+  const held = heldSoFar(ctx)?.get(table);
   return held && held.range !== ctx.op.range ? held.what : null;
 }
 
@@ -84,16 +80,22 @@ export function exclusiveLockHeldBefore(ctx: OperationContext, table: string): s
  * on, as `exclusiveLockHeldBefore` counts them: their reads wait for this operation too.
  */
 export function otherTablesHeldBefore(ctx: OperationContext, table: string): number {
-  const { migration, op } = ctx;
-  if (ctx.target.database !== "postgresql" || !migration.atomic) return 0;
-  if (ctx.parent === null && op === migration.operations[0]) return 0;
-  const held = heldByMigration.get(migration);
+  const held = heldSoFar(ctx);
   if (!held) return 0;
   // Counted from the operation's own locks (this rule may have counted them already), not by
   // listing every held one: a migration of thousands of operations holds thousands.
   let count = held.size - (held.has(table) ? 1 : 0);
-  for (const t of new Set(locksOf(ctx).map((l) => l.table))) if (t !== table && held.get(t)?.range === op.range) count--;
+  for (const t of new Set(locksOf(ctx).map((l) => l.table))) if (t !== table && held.get(t)?.range === ctx.op.range) count--;
   return count;
+}
+
+/** The locks this rule has counted in the migration so far; null outside an atomic migration on PostgreSQL, and at its first operation. */
+function heldSoFar(ctx: OperationContext): Map<string, HeldLock> | null {
+  const { migration } = ctx;
+  if (ctx.target.database !== "postgresql" || !migration.atomic) return null;
+  // The first operation has nothing before it, and the map may be a previous replay's.
+  if (ctx.parent === null && ctx.op === migration.operations[0]) return null;
+  return heldByMigration.get(migration) ?? null;
 }
 
 /** Slow work an operation does on an existing table: an index build, a scan or a rewrite. */

@@ -12,30 +12,24 @@ import { schemaEditorChanges } from "./partitioned-tables.js";
 import { oncePer } from "../util/collections.js";
 import type { OperationContext } from "./rule-types.js";
 
-/** A `DeleteModel` that reaches the database: at the top level or in `database_operations`. */
-function deletesInDatabase(op: Operation): boolean {
-  if (op.kind === "SeparateDatabaseAndState") return (op.databaseOperations ?? []).some(deletesInDatabase);
-  return op.kind === "DeleteModel" && !op.unknown && !op.thirdParty;
+/**
+ * The index of the last operation of a list that is one of `kinds` and reaches the database (at
+ * the top level or in `database_operations`; not unknown, not third-party), worked out once per
+ * list; -1 when none is.
+ */
+function lastInDatabase(kinds: ReadonlySet<string>): (list: readonly Operation[]) => number {
+  const reaches = (op: Operation): boolean => (op.kind === "SeparateDatabaseAndState" ? (op.databaseOperations ?? []).some(reaches) : kinds.has(op.kind) && !op.unknown && !op.thirdParty);
+  return oncePer((list: readonly Operation[]): number => {
+    for (let i = list.length - 1; i >= 0; i--) if (reaches(list[i] as Operation)) return i;
+    return -1;
+  });
 }
 
-/** The index of the last operation of `list` that deletes a table in the database; -1 when none does. */
-const lastDeleteOf = oncePer((list: readonly Operation[]): number => {
-  for (let i = list.length - 1; i >= 0; i--) if (deletesInDatabase(list[i] as Operation)) return i;
-  return -1;
-});
+/** The last operation of a list that deletes a table in the database. */
+const lastDeleteOf = lastInDatabase(new Set(["DeleteModel"]));
 
-/** An operation that may give a table its name in the database (what `Timeline.renames` and `creates` record). */
-function takesTable(op: Operation): boolean {
-  if (op.unknown || op.thirdParty) return false;
-  if (op.kind === "SeparateDatabaseAndState") return (op.databaseOperations ?? []).some(takesTable);
-  return op.kind === "CreateModel" || op.kind === "RenameModel" || op.kind === "AlterModelTable";
-}
-
-/** The index of the last operation of `list` that may give a table its name; -1 when none does. */
-const lastTakerOf = oncePer((list: readonly Operation[]): number => {
-  for (let i = list.length - 1; i >= 0; i--) if (takesTable(list[i] as Operation)) return i;
-  return -1;
-});
+/** The last operation of a list that may give a table its name in the database (what `Timeline.renames` and `creates` record). */
+const lastTakerOf = lastInDatabase(new Set(["CreateModel", "RenameModel", "AlterModelTable"]));
 
 /**
  * What the database side of an operation list does to tables, from one operation on: where each

@@ -10,31 +10,24 @@
  */
 import type { Operation } from "../model/types.js";
 import { literalString } from "../state/model-state.js";
+import { listIn } from "../util/collections.js";
 import { migrationScratch } from "./migration-scratch.js";
 import { topPosition } from "./resolved-operation.js";
 import type { OperationContext } from "./rule-types.js";
 
 /** Per migration: `model.field` to the positions (in the top-level list) of the operations that drop it, in order. */
-const dropsOf = migrationScratch((): { drops?: Map<string, number[]> } => ({}));
-
-function fieldDrops(ctx: OperationContext): Map<string, number[]> {
-  const scratch = dropsOf(ctx);
-  if (scratch.drops) return scratch.drops;
+const fieldDrops = migrationScratch((ctx: OperationContext): Map<string, number[]> => {
   const drops = new Map<string, number[]>();
   const note = (op: Operation, at: number) => {
     if (op.kind !== "RemoveField" || op.unknown || (op.vendors && !op.vendors.includes(ctx.target.database))) return;
-    const key = `${literalString(op.args.model_name)?.toLowerCase()}.${literalString(op.args.name)}`;
-    const list = drops.get(key);
-    if (list) list.push(at);
-    else drops.set(key, [at]);
+    listIn(drops, `${literalString(op.args.model_name)?.toLowerCase()}.${literalString(op.args.name)}`).push(at);
   };
   for (const [at, op] of ctx.migration.operations.entries()) {
     if (op.kind === "SeparateDatabaseAndState") for (const inner of op.databaseOperations ?? []) note(inner, at);
     else note(op, at);
   }
-  scratch.drops = drops;
   return drops;
-}
+});
 
 /** Whether an earlier operation of the migration dropped `field` of the model (`model` is its key, lowercase) from the database. */
 export function fieldDroppedBefore(ctx: OperationContext, model: string, field: string): boolean {

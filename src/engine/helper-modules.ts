@@ -206,37 +206,32 @@ export function resolveHelperCalls(migrations: readonly ParsedMigration[], optio
   // rule knows, even when the class shares a name with one of Django's (Sentry's
   // `fields.text.CharField`, a text column). A class whose bases cannot all be read (a base chosen
   // at run time, a module outside the project) keeps the name it is called by.
-  const fieldClasses = new Map<string, { type: string; forced: ForcedKeywords; dbType?: string } | null>();
-  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): { type: string; forced: ForcedKeywords; dbType?: string } | null => {
-    const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
-    const base = found?.module.fieldClass(found.name, carried);
-    if (!found || !base) return null;
+  // A class whose bases lead out of the run's modules also says where (the class read last, in
+  // its file, and the base it derives from there; BookWyrm's `CICharField` over contrib.postgres'
+  // when only the app is checked), for changing-column-type's warning.
+  type FieldClassFound = { type: string; forced: ForcedKeywords; dbType?: string } | { unread: { file: string; name: string; base: string } } | null;
+  const fieldClasses = new Map<string, FieldClassFound>();
+  /** `undefined` when the module of `qualified` is in none of the run's. */
+  const fieldClassAt = (dir: string, qualified: string, carried?: FieldClassCarried, depth = 0): FieldClassFound | undefined => {
+    if (depth > MAX_FIELD_BASES) return null;
+    const found = moduleMember(dir, qualified);
+    if (!found) return undefined;
+    const base = found.module.fieldClass(found.name, carried);
+    if (!base) return null;
     if ("unknown" in base) return base.decides ? { type: UNKNOWN_FIELD_CLASS, forced: {}, ...(base.dbType !== undefined ? { dbType: base.dbType } : {}) } : null;
-    return "type" in base ? base : fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
-  };
-  /**
-   * Where the bases of a field class rollsafe could not follow leave the files it reads: the class
-   * it read last, in its file, and the base it derives from there that is in no module of the run
-   * (BookWyrm's `CICharField` over `django.contrib.postgres`' when only the app is checked). Null
-   * when the class's own module is not read, or a class decides its column itself.
-   */
-  const unreadBaseAt = (dir: string, qualified: string, depth = 0): { file: string; name: string; base: string } | null => {
-    const found = depth > MAX_FIELD_BASES ? null : moduleMember(dir, qualified);
-    const base = found?.module.fieldClass(found.name);
-    if (!found || !base || "unknown" in base || "type" in base) return null;
-    return moduleMember(path.dirname(found.file), base.imported) === null ? { file: found.file, name: found.name, base: base.imported } : unreadBaseAt(path.dirname(found.file), base.imported, depth + 1);
+    if ("type" in base) return base;
+    const next = fieldClassAt(path.dirname(found.file), base.imported, base, depth + 1);
+    return next === undefined ? { unread: { file: found.file, name: found.name, base: base.imported } } : next;
   };
   for (const [migration, calls] of projectFields) {
     const dir = path.dirname(migration.path);
     for (const call of calls) {
       const key = `${dir}\0${call.qualified}`;
       let found = fieldClasses.get(key);
-      if (found === undefined) fieldClasses.set(key, (found = fieldClassAt(dir, call.qualified)));
-      if (found !== null) setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.forced, found.dbType);
-      else {
-        const unread = unreadBaseAt(dir, call.qualified);
-        if (unread) setUnreadFieldBase(call, { file: options.display(unread.file), name: unread.name, base: unread.base });
-      }
+      if (found === undefined) fieldClasses.set(key, (found = fieldClassAt(dir, call.qualified) ?? null));
+      if (found === null) continue;
+      if ("unread" in found) setUnreadFieldBase(call, { ...found.unread, file: options.display(found.unread.file) });
+      else setProjectFieldClass(call, found.type === UNKNOWN_FIELD_CLASS ? call.qualified : found.type, found.forced, found.dbType);
     }
   }
   // A default function that returns one literal gives every row an equal value, called once or not.

@@ -5,14 +5,17 @@
  */
 import type { ParsedMigration } from "../parse/parse-migration.js";
 
-/** A getter of the scratch value of a context's run and migration, made by `make` on first use. */
-export function migrationScratch<T>(make: () => T): (ctx: { db: object; migration: ParsedMigration }) => T {
+/**
+ * A getter of the scratch value of a context's run and migration, made by `make` on first use
+ * (given that first context: an index of the migration's operations, read once, is one).
+ */
+export function migrationScratch<T, C extends { db: object; migration: ParsedMigration } = { db: object; migration: ParsedMigration }>(make: (ctx: C) => T): (ctx: C) => T {
   const byRun = new WeakMap<object, WeakMap<ParsedMigration, T>>();
   return (ctx) => {
     let run = byRun.get(ctx.db);
     if (!run) byRun.set(ctx.db, (run = new WeakMap()));
     let value = run.get(ctx.migration);
-    if (value === undefined) run.set(ctx.migration, (value = make()));
+    if (value === undefined) run.set(ctx.migration, (value = make(ctx)));
     return value;
   };
 }

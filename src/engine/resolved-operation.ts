@@ -4,6 +4,7 @@
  * column a removal leaves in the database". One place, so every rule skips the same cases
  * (state-only operations, unknown ones, unmanaged/proxy models, tables created in this migration).
  */
+import { listIn } from "../util/collections.js";
 import { migrationScratch } from "./migration-scratch.js";
 import type { OperationContext } from "./rule-types.js";
 import type { Operation, PyValue } from "../model/types.js";
@@ -158,11 +159,33 @@ export function columnLeftByRemoval(ctx: OperationContext): {
   return { model, physical, name, column, stateOnly };
 }
 
-/** Per migration: the top-level AddFields by `model.column` they add, in order (`addedLaterOnColumn`). */
-const columnsAdded = migrationScratch((): { added?: Map<string, { at: number; name: string; call: PyValue }[]> } => ({}));
+/**
+ * Per migration: the top-level AddFields by `model.column` they add, in order (`addedLaterOnColumn`),
+ * read once (asked at each RemoveField and RenameField, a scan of the rest made thousands of them quadratic).
+ */
+const columnsAdded = migrationScratch((ctx: OperationContext): Map<string, { at: number; name: string; call: PyValue }[]> => {
+  const added = new Map<string, { at: number; name: string; call: PyValue }[]>();
+  for (const [at, op] of ctx.migration.operations.entries()) {
+    const modelKey = literalString(op.args.model_name)?.toLowerCase();
+    const name = literalString(op.args.name);
+    const call = op.args.field;
+    if (op.kind !== "AddField" || op.unknown || !modelKey || !name || call?.kind !== "call") continue;
+    listIn(added, `${modelKey}.${columnOf(fieldFromCall(name, call, ctx.migration.app, modelKey, null))}`).push({ at, name, call });
+  }
+  return added;
+});
 
 /** Per migration: the models a state-side `DeleteModel` removes, to the last top-level position it is at. */
-const stateDeletes = migrationScratch((): { last?: Map<string, number> } => ({}));
+const stateDeletes = migrationScratch((ctx: OperationContext): Map<string, number> => {
+  const last = new Map<string, number>();
+  for (const [position, op] of ctx.migration.operations.entries()) {
+    for (const inner of [op, ...(op.stateOperations ?? [])]) {
+      const name = inner.kind === "DeleteModel" && !inner.unknown ? literalString(inner.args.name)?.toLowerCase() : undefined;
+      if (name) last.set(name, position);
+    }
+  }
+  return last;
+});
 
 /** Whether a state-side `DeleteModel` of the model comes after the current operation in the migration. */
 function deletedFromStateLater(ctx: OperationContext, modelKey: string): boolean {
@@ -170,18 +193,7 @@ function deletedFromStateLater(ctx: OperationContext, modelKey: string): boolean
   const siblings = ctx.parent?.stateOperations ?? [];
   const at = siblings.indexOf(ctx.op);
   if (at >= 0 && siblings.slice(at + 1).some(deletes)) return true;
-  const scratch = stateDeletes(ctx);
-  if (!scratch.last) {
-    const last = new Map<string, number>();
-    for (const [position, op] of ctx.migration.operations.entries()) {
-      for (const inner of [op, ...(op.stateOperations ?? [])]) {
-        const name = inner.kind === "DeleteModel" && !inner.unknown ? literalString(inner.args.name)?.toLowerCase() : undefined;
-        if (name) last.set(name, position);
-      }
-    }
-    scratch.last = last;
-  }
-  return (scratch.last.get(modelKey) ?? -1) > topPosition(ctx);
+  return (stateDeletes(ctx).get(modelKey) ?? -1) > topPosition(ctx);
 }
 
 /** The position in the migration's list of the top-level operation `ctx` is in (the `SeparateDatabaseAndState` of a nested one). */
@@ -267,24 +279,7 @@ export function reachesDatabase(ctx: OperationContext): boolean {
  */
 export function addedLaterOnColumn(ctx: OperationContext, model: ModelState, column: string | null): { name: string; call: PyValue } | null {
   if (column === null) return null;
-  // The columns the migration's top-level AddFields add, read once per migration (asked at each
-  // RemoveField and RenameField, a scan of the rest made thousands of them quadratic).
-  const scratch = columnsAdded(ctx);
-  if (!scratch.added) {
-    const added = new Map<string, { at: number; name: string; call: PyValue }[]>();
-    for (const [at, op] of ctx.migration.operations.entries()) {
-      const modelKey = literalString(op.args.model_name)?.toLowerCase();
-      const name = literalString(op.args.name);
-      const call = op.args.field;
-      if (op.kind !== "AddField" || op.unknown || !modelKey || !name || call?.kind !== "call") continue;
-      const key = `${modelKey}.${columnOf(fieldFromCall(name, call, ctx.migration.app, modelKey, null))}`;
-      const list = added.get(key);
-      if (list) list.push({ at, name, call });
-      else added.set(key, [{ at, name, call }]);
-    }
-    scratch.added = added;
-  }
   const here = topPosition(ctx);
-  const found = scratch.added.get(`${model.key}.${column}`)?.find((a) => a.at > here);
+  const found = columnsAdded(ctx).get(`${model.key}.${column}`)?.find((a) => a.at > here);
   return found ? { name: found.name, call: found.call } : null;
 }

@@ -5,7 +5,8 @@
  * every migration of the app looks like a leaf (a dependency on an app the run does not have).
  */
 import path from "node:path";
-import type { AppInfo } from "../model/types.js";
+import type { AppInfo, DependencyRef } from "../model/types.js";
+import { listIn } from "../util/collections.js";
 import type { ParsedMigration } from "../parse/parse-migration.js";
 
 /** An app relabelled from its migrations: the label they use. */
@@ -32,6 +33,8 @@ export function labelsFromDependencies(apps: readonly AppInfo[], migrations: rea
   const ownOf = new Map([...byApp].map(([a, own]) => [a.migrationsDir, own] as const));
   for (const m of migrations) ownOf.get(path.dirname(m.path))?.push(m);
   const inferred: InferredLabel[] = [];
+  // Every migration's dependencies by the label they name, read once when an app needs them.
+  let byLabel: Map<string, { dir: string; dependency: DependencyRef }[]> | null = null;
   for (const [app, own] of byApp) {
     if (own.length === 0) continue;
     const names = new Set(own.map((m) => m.name));
@@ -42,8 +45,13 @@ export function labelsFromDependencies(apps: readonly AppInfo[], migrations: rea
     // An app whose own migrations name no label (one migration, Misago's `conf`): other apps'
     // dependencies on `<prefix>_<directory>`, every migration of which they name is one of its own.
     if (candidates.size === 0) {
-      const others = migrations.flatMap((m) => (ownOf.get(path.dirname(m.path)) === own ? [] : m.dependencies.filter((d) => !d.swappable && !d.name.startsWith("__"))));
-      candidates = new Set(others.filter((d) => !known.has(d.app) && d.app.endsWith(`_${app.label}`)).map((d) => d.app));
+      byLabel ??= dependenciesByLabel(migrations);
+      const others: DependencyRef[] = [];
+      for (const [label, entries] of byLabel) {
+        if (known.has(label) || !label.endsWith(`_${app.label}`)) continue;
+        for (const { dir, dependency } of entries) if (dir !== app.migrationsDir) others.push(dependency);
+      }
+      candidates = new Set(others.map((d) => d.app));
       if (candidates.size === 1 && !others.filter((d) => candidates.has(d.app)).every((d) => names.has(d.name))) continue;
       deps.push(...others.filter((d) => candidates.has(d.app)));
       fromOthers = true;
@@ -60,4 +68,14 @@ export function labelsFromDependencies(apps: readonly AppInfo[], migrations: rea
     }
   }
   return inferred;
+}
+
+/** The migrations' dependencies on other migrations by the app label they name, with the directory of the migration that has each. */
+function dependenciesByLabel(migrations: readonly ParsedMigration[]): Map<string, { dir: string; dependency: DependencyRef }[]> {
+  const byLabel = new Map<string, { dir: string; dependency: DependencyRef }[]>();
+  for (const m of migrations) {
+    const dir = path.dirname(m.path);
+    for (const dependency of m.dependencies) if (!dependency.swappable && !dependency.name.startsWith("__")) listIn(byLabel, dependency.app).push({ dir, dependency });
+  }
+  return byLabel;
 }

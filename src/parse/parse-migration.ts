@@ -23,6 +23,7 @@ import { LineIndex, universalNewlines } from "./source-text.js";
 import { getModelCalls } from "./get-model-calls.js";
 import { joinDedentedContinuations, mayNestTooDeep, python3Violations, separateFormatSpecs, tooDeeplyIndented, type Python3Violation } from "./python3-syntax.js";
 import { intern } from "../util/intern.js";
+import { listIn } from "../util/collections.js";
 import { nestedName } from "./nested-functions.js";
 
 type SyntaxNode = LightNode;
@@ -562,11 +563,10 @@ function readVendorImports(ctx: Ctx, stmt: SyntaxNode): void {
     const imports: Record<string, string> = {};
     for (const node of block.descendantsOfType(["import_statement", "import_from_statement"])) readImport(ctx, node, null, imports);
     for (const [name, target] of Object.entries(imports)) {
-      const list = bound.get(name) ?? [];
+      const list = listIn(bound, name);
       const same = list.find((b) => b.target === target);
       if (same) same.vendors.push(...vendors);
       else list.push({ target, vendors: [...vendors] });
-      bound.set(name, list);
     }
   }
   for (const [name, list] of bound) {
@@ -1442,13 +1442,23 @@ function chainedLists(ctx: Ctx, call: SyntaxNode): ListPart[] | string | null {
   const args = (call.childForFieldName("arguments")?.namedChildren ?? []).filter((a) => a.type !== "comment");
   const qualified = qualify(ctx, callee);
   const shadowed = (name: string) => ctx.imports[name] !== undefined || ctx.scope?.values.has(name) || ctx.scope?.nodes.has(name) || ctx.functions?.has(name);
-  let parts: (ListPart[] | string)[];
-  if (qualified === "itertools.chain.from_iterable" && args.length === 1) parts = [listsOfLists(ctx, args[0] as SyntaxNode)];
-  else if (qualified === "itertools.chain") parts = args.map((a) => (a.type === "list_splat" ? listsOfLists(ctx, a.namedChildren.find((c) => c.type !== "comment") ?? a) : operationLists(ctx, a)));
-  else if (callee === "list" && !shadowed("list") && args.length === 1 && args[0]?.type !== "list_splat") parts = [operationLists(ctx, args[0] as SyntaxNode)];
-  else return null;
+  // The operation lists of a joined iterable (`*chain(...)`'s splat included), of one list.
+  const ofIterable = (node: SyntaxNode) => listsOfLists(ctx, node);
+  const ofList = (node: SyntaxNode) => (node.type === "list_splat" ? listsOfLists(ctx, node.namedChildren.find((c) => c.type !== "comment") ?? node) : operationLists(ctx, node));
+  if (qualified === "itertools.chain.from_iterable" && args.length === 1) return joinedLists(args, ofIterable);
+  if (qualified === "itertools.chain") return joinedLists(args, ofList);
+  if (callee === "list" && !shadowed("list") && args.length === 1 && args[0]?.type !== "list_splat") return joinedLists(args, ofList);
+  return null;
+}
+
+/**
+ * The lists `read` finds in each of `nodes`, one after the other, or the first reason one cannot be
+ * read (the nodes after it are not read); at most `MAX_OPERATION_LISTS`.
+ */
+function joinedLists(nodes: readonly SyntaxNode[], read: (node: SyntaxNode) => ListPart[] | string): ListPart[] | string {
   const lists: ListPart[] = [];
-  for (const part of parts) {
+  for (const node of nodes) {
+    const part = read(node);
     if (typeof part === "string") return part;
     lists.push(...part);
     if (lists.length > MAX_OPERATION_LISTS) return `joins more than ${MAX_OPERATION_LISTS} lists`;
@@ -1464,17 +1474,11 @@ function chainedLists(ctx: Ctx, call: SyntaxNode): ListPart[] | string | null {
 function listsOfLists(ctx: Ctx, node: SyntaxNode): ListPart[] | string {
   switch (node.type) {
     case "list":
-    case "tuple": {
-      const lists: ListPart[] = [];
-      for (const item of node.namedChildren) {
-        if (item.type === "comment") continue;
-        const read = operationLists(ctx, item);
-        if (typeof read === "string") return read;
-        lists.push(...read);
-        if (lists.length > MAX_OPERATION_LISTS) return `joins more than ${MAX_OPERATION_LISTS} lists`;
-      }
-      return lists;
-    }
+    case "tuple":
+      return joinedLists(
+        node.namedChildren.filter((c) => c.type !== "comment"),
+        (item) => operationLists(ctx, item),
+      );
     case "list_comprehension": {
       const clause = comprehensionClause(node);
       if (typeof clause === "string") return `is made by ${LIST_COMPREHENSION} ${clause}`;
