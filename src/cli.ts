@@ -23,6 +23,7 @@ import { cannotWrite, guardStdout, openResultCache, reportVariant, storedReport,
 export { UsageError, wantsColor };
 import type { LintResult } from "./model/types.js";
 import { runWebAssemblyOnBaselineCompiler } from "./util/wasm-tiering.js";
+import type { RunTimings } from "./util/run-timings.js";
 
 // The engine, the rules, the fixes and the plan load only when a command needs them: a run the
 // result cache answers, `--version` and `--help` load none of them (a third of the start-up).
@@ -36,8 +37,11 @@ const ruleRegistry = () => import("../rules/index.js");
  */
 async function checkedRun(analysis: Awaited<ReturnType<typeof analyze>> | null, paths: string[], options: LintOptions): Promise<{ result: LintResult; extra: { plan: ReleasePlan } }> {
   const done = analysis ?? (await (await engine()).analyze(paths, options));
+  const started = options.timings?.clock() ?? 0;
   const { buildReleasePlan } = await import("./plan/release-plan.js");
-  return { result: done.result, extra: { plan: buildReleasePlan(done) } };
+  const plan = buildReleasePlan(done);
+  options.timings?.lap("finish", started);
+  return { result: done.result, extra: { plan } };
 }
 
 /**
@@ -108,6 +112,8 @@ function parseFormat(value: string): Format {
 
 /** Runs the CLI and resolves to the exit code. */
 export async function main(argv: string[], prepared: PreparedCheck | null = null): Promise<number> {
+  // Node's start-up and the loading of rollsafe end here (`--timings`).
+  const startedAt = performance.now();
   guardStdout();
   runWebAssemblyOnBaselineCompiler();
   let exitCode = 0;
@@ -125,6 +131,7 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
   checkCommand(program)
     .action(async (paths: string[], opts: CheckValues) => {
       const format = parseFormat(opts.format);
+      const timings = opts.timings ? new (await import("./util/run-timings.js")).RunTimings(startedAt) : null;
       // --diff promises to show rewrites without applying them; with --fix it silently wrote files.
       if (opts.fix && opts.diff) throw new UsageError("--fix and --diff cannot be used together (--diff shows the fixes without applying them)");
       // What a cached check of the same command line worked out before it could not answer
@@ -135,7 +142,11 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       if (opts.base) run.options.reportFilter = changedFilter(await changedSince(opts.base, process.cwd()));
       const progress = createProgress(process.stderr);
       run.options.onProgress = (done, total) => progress.update(done, total);
+      if (timings) run.options.timings = timings;
+      let lap = timings?.lap("options", startedAt) ?? 0;
       const fixed = opts.fix ? await (await import("./fix/fix-loop.js")).runFixLoop(existing.found, run.options, { unsafe: opts.unsafeFixes }) : null;
+      // The fix loop's analyses counted their own phases.
+      if (timings && fixed) lap = timings.clock();
       const color = format === "text" && !opts.output && wantsColor(stdoutForColor);
       // The result cache (not for --fix, which writes, nor --diff, which reads the files): an
       // unchanged tree prints the report rendered last time, or renders the stored run.
@@ -144,16 +155,25 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       const rendered = await storedReport(cache, handle, variant);
       if (rendered) {
         progress.done();
+        if (timings) {
+          lap = timings.lap("options", lap);
+          timings.answered("result cache held this report from an earlier run");
+        }
         await streamOutput(rendered.file, rendered.start, opts.output);
+        timings?.lap("report", lap);
         exitCode = rendered.internal || existing.missing ? 2 : exitCodeFor(run.failOn, rendered.summary);
         await noMigrationsHint(rendered.summary, existing.found);
+        writeTimings(timings);
         return;
       }
       // The release plan is part of the JSON report; it is kept with a cached result.
       let checked: { result: LintResult; extra: { plan: ReleasePlan } } | null =
         cache && handle ? await cache.read<{ plan: ReleasePlan }>(handle, (await engine()).activeRulesOf(run.options).map((r) => r.meta)) : null;
+      if (checked) timings?.answered("result cache held the findings of an earlier run");
+      if (timings) lap = timings.lap("options", lap);
       if (!checked) {
         checked = await checkedRun(fixed?.analysis ?? null, existing.found, handle ? { ...run.options, walked: handle.walked ?? undefined, fileStamps: handle.stamps?.() } : run.options);
+        if (timings) lap = timings.clock();
         if (cache && handle) await cache.write(handle, checked);
       }
       progress.done();
@@ -170,8 +190,10 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
       // The rendered report is stored for the next unchanged run as it is written.
       await writeOutput(report, opts.output, cache && handle ? cache.renderedWriter(handle, variant, { summary: result.summary, internal }) : null);
       await appendStepSummary(result);
+      timings?.lap("report", lap);
       exitCode = internal || existing.missing ? 2 : exitCodeFor(run.failOn, result.summary);
       await noMigrationsHint(result.summary, existing.found);
+      writeTimings(timings);
     });
 
   program
@@ -255,6 +277,11 @@ export async function main(argv: string[], prepared: PreparedCheck | null = null
     process.stderr.write(`rollsafe: internal error: ${sanitizeLine(error instanceof Error ? error.message : String(error))}\n`);
     return 2;
   }
+}
+
+/** Writes `--timings`' table to stderr, if asked for. */
+function writeTimings(timings: RunTimings | null): void {
+  if (timings) process.stderr.write(timings.render());
 }
 
 /**

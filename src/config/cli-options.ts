@@ -34,6 +34,7 @@ export interface CheckValues extends RunOptionValues {
   diff?: boolean;
   fix?: boolean;
   unsafeFixes?: boolean;
+  timings?: boolean;
 }
 
 /**
@@ -51,7 +52,8 @@ export function checkCommand(program: Command): Command {
     .option("--base <ref>", "report only migrations added or changed since the merge-base of HEAD and this git ref")
     .option("--diff", "print each fixable finding's rewrite as a unified diff instead of the report")
     .option("--fix", "apply the safe fixes, then report what is left")
-    .option("--unsafe-fixes", "with --fix, also apply fixes that need the same change in models.py");
+    .option("--unsafe-fixes", "with --fix, also apply fixes that need the same change in models.py")
+    .option("--timings", "after the report, print to stderr where the run's time went, by phase and by rule");
 }
 
 /** What `rollsafe config` prints: the resolved settings and where each came from. */

@@ -34,6 +34,7 @@ import { oncePer } from "../util/collections.js";
 import { leavesBase } from "../util/paths.js";
 import { flatten } from "../util/intern.js";
 import { djangoHas, setAdviceImports } from "../advice/snippets.js";
+import type { RunTimings } from "../util/run-timings.js";
 
 /** Options of `lint()`. */
 export interface LintOptions {
@@ -92,6 +93,8 @@ export interface LintOptions {
    * program that calls `lint()` keeps its own collector's pace.
    */
   collectGarbage?: boolean;
+  /** Where the run's time goes, phase by phase and rule by rule (`--timings`); nothing is timed without it. */
+  timings?: RunTimings;
 }
 
 export { DEFAULT_DJANGO, DEFAULT_TARGET } from "./defaults.js";
@@ -173,6 +176,8 @@ export interface Analysis {
 /** Runs the whole pipeline and keeps the intermediate products (`rollsafe state` needs them). */
 export async function analyze(paths: string[], options: LintOptions = {}): Promise<Analysis> {
   const cwd = options.cwd ?? process.cwd();
+  const timings = options.timings ?? null;
+  let lap = timings?.clock() ?? 0;
   const activeRules = activeRulesOf(options);
   const metaByName = new Map(allRules.map((r) => [r.meta.name, r.meta] as const));
   const diagnostics: Diagnostic[] = [];
@@ -227,6 +232,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     emitBuiltin("io-error", path.resolve(cwd, problem.path), null, WHOLE_FILE, `${displayPath(cwd, path.resolve(cwd, problem.path))}: ${problem.message}`);
   }
   leaveOutDuplicateLabels(discovery, cwd, emitBuiltin);
+  if (timings) lap = timings.lap("discover", lap);
 
   // Read and parse every file of every involved app (state needs them all). With a parse cache,
   // each thread reads the SQL of the RunSQLs it parses and the cache keeps it with the model, so
@@ -234,6 +240,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // (no cache, or the parser could not load) starts the load here, while the rest of the files
   // are read, and the replay reads the SQL a rule asks for (or reports that it cannot).
   let sqlParserLoad: Promise<void> | null = null;
+  let parsed = { files: 0, threads: 1 };
   const onLoaded = (file: LoadedFile) => {
     if (!sqlParserLoad && file.ok && missingSqlFacts(file.migration)) sqlParserLoad = prepareSqlParser([file.migration]);
   };
@@ -245,8 +252,14 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     onProgress: options.onProgress,
     onLoaded,
     stamps: options.fileStamps,
+    onParsed: (files, threads) => (parsed = { files, threads }),
   });
   await cache?.save();
+  if (timings) {
+    lap = timings.lap("load", lap);
+    const failed = loaded.filter((f) => !f.ok).length;
+    timings.loaded({ files: loaded.length, parsed: parsed.files, cached: loaded.length - parsed.files - failed, failed, threads: parsed.threads });
+  }
   if (options.collectGarbage) collectBetweenPhases();
 
   const migrations: ParsedMigration[] = [];
@@ -346,11 +359,16 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // created before the deploy is one the old release never had. (start-after's baseline may be
   // many releases old: the migrations after it are not one release.)
   const pendingKnown = options.reportFilter !== undefined;
-  const state = replay(graph, withUsedRules(activeRules), target, stageOf, cwd, isReported, pendingKnown, emit, emitBuiltin);
+  if (timings) lap = timings.lap("prepare", lap);
+  const rulesBefore = timings?.spent("rules") ?? 0;
+  const state = replay(graph, withUsedRules(activeRules), target, stageOf, cwd, isReported, pendingKnown, emit, emitBuiltin, timings);
+  // The rules' share of the replay is counted as they run; the rest is the state's and the engine's.
+  if (timings) lap = timings.lap("replay", lap, timings.spent("rules") - rulesBefore);
   if (options.collectGarbage) collectBetweenPhases();
 
   for (const rule of activeRules) {
     if (!rule.project) continue;
+    const started = timings?.clock() ?? 0;
     try {
       rule.project({
         graph,
@@ -363,6 +381,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     } catch (error) {
       emitBuiltin("internal-error", discovery.apps[0]?.dir ?? cwd, null, WHOLE_FILE, `rule \`${rule.meta.name}\` failed: ${(error as Error).message}`);
     }
+    if (timings) timings.rule(rule.meta.name, (lap = timings.clock()) - started);
   }
 
   const allDefaultRulesRan = allRules.every((r) => r.meta.optIn || enabled.has(r.meta.name));
@@ -392,6 +411,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     ...(inputs.length > 0 ? { inputs } : {}),
     ...(notes.length > 0 ? { notes } : {}),
   };
+  timings?.lap("finish", lap);
   return { result, graph, state, target, isReported, stageOf };
 }
 
@@ -592,6 +612,7 @@ function replay(
   pendingKnown: boolean,
   emit: Emit,
   emitBuiltin: EmitBuiltin,
+  timings: RunTimings | null,
 ): ProjectState {
   const state = new ProjectState();
   const db = new ProjectState();
@@ -641,11 +662,13 @@ function replay(
         `rule \`${rule.meta.name}\` failed on \`${migration.id}\`: ${error instanceof Error ? error.message : String(error)}`,
       );
     const runRule = (rule: Rule, fn: () => void) => {
+      const started = timings?.clock() ?? 0;
       try {
         fn();
       } catch (error) {
         reportCrash(rule, error);
       }
+      if (timings) timings.rule(rule.meta.name, timings.clock() - started);
     };
     if (reported) {
       for (const rule of migrationRules) {
@@ -724,11 +747,13 @@ function replay(
                   help: [`Only when \`${condition}\`: the migration adds this operation under that condition, which rollsafe cannot evaluate, and checks it as if the condition holds.`, ...finding.help],
                 });
         ctx.report = madeBy === null ? reporter : (finding) => reporter({ ...finding, help: [...finding.help, madeBy(finding.fix !== undefined)], fix: undefined });
+        const started = timings?.clock() ?? 0;
         try {
           rule.operation?.(ctx);
         } catch (error) {
           reportCrash(rule, error);
         }
+        if (timings) timings.rule(rule.meta.name, timings.clock() - started);
       }
     };
     // Database steps Django's operations do not describe, read by rules only when they ask.

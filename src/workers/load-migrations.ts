@@ -47,6 +47,8 @@ export interface LoadOptions {
    * Without them, the files are stat'ed here.
    */
   stamps?: FileStamps;
+  /** Told how many files were parsed (the rest came from the cache or failed to read) and on how many threads. */
+  onParsed?: (parsed: number, threads: number) => void;
 }
 
 /** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
@@ -143,16 +145,16 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
   };
 
   const jobs = Math.max(1, Math.floor(options.jobs ?? defaultJobs()));
-  let onWorkers = false;
+  let threads: number | null = null;
   if (jobs > 1 && pending.length >= minFilesForWorkers(jobs) && cloneable(operations)) {
     const { parseOnWorkers } = await import("./parse-pool.js");
-    const parsed = await parseOnWorkers(
+    threads = await parseOnWorkers(
       pending.map((p) => ({ index: p.index, ref: files[p.index] as MigrationFileRef, bytes: p.bytes })),
       { jobs, operations, maxFileSize: options.maxFileSize, onFile: parsedOne, keepJson: Boolean(cache) },
     );
-    onWorkers = parsed !== null;
   }
-  if (!onWorkers) {
+  options.onParsed?.(pending.length, threads ?? 1);
+  if (threads === null) {
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
       const file = loadMigrationFile(files[p.index] as MigrationFileRef, p.bytes, options.maxFileSize, operations);

@@ -24,9 +24,10 @@ const BATCH = 24;
 const WORKER_FILE = new URL("./parse-worker.js", import.meta.url);
 
 /**
- * Parses `tasks` on `jobs` threads: up to `jobs - 1` workers and the main thread. Resolves to
- * null when workers cannot be used here (running from TypeScript sources, or a worker failed to
- * start or died); the caller then parses everything itself.
+ * Parses `tasks` on `jobs` threads: up to `jobs - 1` workers and the main thread, each file's
+ * model going to `onFile` as it comes. Resolves to the number of threads that parsed, or to null
+ * when workers cannot be used here (running from TypeScript sources, or a worker failed to start
+ * or died); the caller then parses everything itself.
  */
 export async function parseOnWorkers(
   tasks: { index: number; ref: MigrationFileRef; bytes: Buffer | null }[],
@@ -39,9 +40,8 @@ export async function parseOnWorkers(
     /** Hand each model's JSON to `onFile`, for the parse cache (without a cache it is dropped at once). */
     keepJson?: boolean;
   },
-): Promise<{ index: number; file: LoadedFile }[] | null> {
+): Promise<number | null> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) return null;
-  const results: { index: number; file: LoadedFile }[] = [];
   const count = Math.max(1, Math.min(options.jobs - 1, Math.ceil(tasks.length / BATCH) - 1));
   let next = 0;
   let failed = false;
@@ -86,7 +86,6 @@ export async function parseOnWorkers(
           const task = posted.get(reply.index) as { ref: MigrationFileRef; bytes: Buffer | null };
           posted.delete(reply.index);
           const rebuilt = rebuild(task, reply);
-          results.push({ index: reply.index, file: rebuilt.file });
           options.onFile?.(rebuilt.file, reply.index, options.keepJson ? rebuilt.json : undefined);
         }
         send();
@@ -106,7 +105,6 @@ export async function parseOnWorkers(
       for (const task of take()) {
         const file = loadMigrationFile(task.ref, task.bytes, options.maxFileSize, options.operations);
         if (file.ok && options.keepJson) attachLoadedSqlFacts(file.migration);
-        results.push({ index: task.index, file });
         options.onFile?.(file, task.index);
       }
       await new Promise((resolve) => setImmediate(resolve));
@@ -123,7 +121,7 @@ export async function parseOnWorkers(
   };
   const settled = await Promise.allSettled([...Array.from({ length: count }, () => runWorker().catch(fail)), runMain().catch(fail)]);
   if (settled.some((s) => s.status === "rejected")) return null;
-  return results;
+  return count + 1;
 }
 
 function rebuild(task: { ref: MigrationFileRef; bytes: Buffer | null }, reply: ParseReply): { file: LoadedFile; json?: string } {

@@ -42,7 +42,7 @@ const TOKENS = [
   ".", "app/migrations/0002_x.py", "-f", "json", "--format", "text", "--format=json", "--format=", "-fjson", "-o", "out.txt",
   "--output=out.txt", "--select", "RS101,dropping-column", "--ignore=RS102", "--database", "mysql", "--postgres-version", "13",
   "--django=4.2", "--fail-on", "warning", "--config", "rollsafe.toml", "--no-config", "--cache-dir", "/tmp/c", "--jobs", "2",
-  "--no-cache", "--base", "main", "--diff", "--fix", "--unsafe-fixes", "--", "-", "-x", "--unknown", "", "--select=-RS1", "-h", "--version",
+  "--no-cache", "--base", "main", "--diff", "--fix", "--unsafe-fixes", "--timings", "--", "-", "-x", "--unknown", "", "--select=-RS1", "-h", "--version",
 ];
 
 /** A seeded generator (mulberry32), so a failure names a command line that fails again. */
@@ -92,7 +92,7 @@ describe("the command lines the cached check reads", () => {
       const values = read as { paths: string[]; opts: CheckValues };
       expect(meaning(parsed as { paths: string[]; opts: CheckValues }), label).toEqual(meaning(values));
       // Nothing it accepts is an option that changes what a run does beyond its settings.
-      for (const key of ["base", "diff", "fix", "unsafeFixes"] as const) expect(values.opts[key], `${label} ${key}`).toBeUndefined();
+      for (const key of ["base", "diff", "fix", "unsafeFixes", "timings"] as const) expect(values.opts[key], `${label} ${key}`).toBeUndefined();
       expect(values.opts.cache, label).not.toBe(false);
     }
     // Both kinds are common among the lines, so the comparison is not empty.

@@ -138,6 +138,35 @@ describe("rollsafe check (end to end)", () => {
       expect(result.stdout).toBe(piped.stdout);
     }
   });
+
+  it("--timings prints where the time went to stderr, after an unchanged report and exit code", () => {
+    const plain = runCli(["check", EXAMPLE, "--format", "json", "--no-cache"]);
+    const timed = runCli(["check", EXAMPLE, "--format", "json", "--no-cache", "--timings"]);
+    expect(timed.code).toBe(plain.code);
+    expect(timed.stdout).toBe(plain.stdout);
+    const lines = timed.stderr.split("\n");
+    expect(lines[0]).toBe("Timings (wall clock):");
+    const labels = lines.slice(1).filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim().split(/ {2,}/)[0]);
+    expect(labels.slice(0, 4)).toEqual(["node start-up, loading rollsafe", "settings and result cache", "find apps and migration files", "read and parse"]);
+    expect(labels).toContain("replay: rules");
+    expect(labels).toContain("write the report and the result cache");
+    expect(timed.stderr).toMatch(/\n {2}total +[\d,.]+ ms\n/);
+    expect(timed.stderr).toMatch(/read and parse +[\d,.]+ ms {2}\(12 files, 12 parsed\)/);
+    const rules = new Set(runCli(["rules"]).stdout.split("\n").map((l) => l.split(/\s+/)[1]));
+    const slowest = timed.stderr.split(/Slowest rules \(of \d+, [\d,.]+ ms in all\):\n/)[1]?.trim().split("\n") ?? [];
+    expect(slowest.length).toBe(10);
+    for (const row of slowest) expect(rules.has(row.trim().split(/\s+/)[0]), row).toBe(true);
+  });
+
+  it("--timings says when the result cache answered instead of an analysis", () => {
+    const cacheDir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-cli-cache-"));
+    const first = runCli(["check", EXAMPLE, "--cache-dir", cacheDir, "--timings"]);
+    expect(first.stderr).toContain("replay: rules");
+    const again = runCli(["check", EXAMPLE, "--cache-dir", cacheDir, "--timings"]);
+    expect(again.stdout).toBe(first.stdout);
+    expect(again.stderr).toContain("The result cache held this report from an earlier run: nothing was analysed. Add --no-cache to time an analysis.");
+    expect(again.stderr).not.toContain("replay: rules");
+  });
 });
 
 describe("rollsafe rules / explain", () => {
