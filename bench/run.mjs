@@ -19,6 +19,7 @@ import { corpusSpecFor, ensureCorpus, generateProject, existingCorpus } from "./
 import { findMigrationFiles } from "./parse-limit.mjs";
 import { LARGE_SHAPES, writeLargeMigration } from "./large-migrations.mjs";
 import { cpuReading, hasGnuTime, linearFit, median, otherCpuShare, runMeasured } from "./measure.mjs";
+import { parseTimings, renderPhases } from "./phases.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(BENCH_DIR, "..");
@@ -106,6 +107,7 @@ function detectCli() {
         cacheDir: /--cache-dir\b/.test(text),
         format: /--format\b/.test(text),
         jobs: /--jobs\b/.test(text),
+        timings: /--timings\b/.test(text),
       };
     }
   }
@@ -118,8 +120,8 @@ function detectCli() {
  * Runs `rollsafe check` once. `cache` is "off" (cold: --no-cache, or an emptied cache dir when
  * the CLI has no such flag), "fresh" (empty cache that this run fills) or "warm" (reuse it).
  */
-async function runRollsafe(cli, { cwd, paths, cache, cacheDir, format = "json" }) {
-  const args = [CLI_BIN, "check", ...paths];
+async function runRollsafe(cli, { cwd, paths, cache, cacheDir, format = "json", extra = [] }) {
+  const args = [CLI_BIN, "check", ...paths, ...extra];
   if (format === "json" && cli.format) args.push("--format", "json");
   if (cli.cacheDir) args.push("--cache-dir", cacheDir);
   // A cold run with --no-cache leaves the cache alone (the warm runs between the cold ones use it);
@@ -254,6 +256,15 @@ async function measureCorpus(corpus, cli, reps) {
   if (cli.ok && !row.error) {
     log(`${corpus.name}: live heap after the analysis, with and without the rules`);
     row.heap = measureLiveHeap(corpus);
+    if (cli.timings) {
+      log(`${corpus.name}: rollsafe cold with --timings`);
+      try {
+        const timed = await runRollsafe(cli, { cwd: corpus.cwd, paths: corpus.paths, cache: "off", cacheDir, extra: ["--timings"] });
+        row.phases = parseTimings(timed.stderr) ?? { error: "no --timings table on stderr" };
+      } catch (error) {
+        row.phases = { error: error.message };
+      }
+    }
     row.cold = summarise(coldRuns);
     row.findings = coldRuns[0]?.findings ?? null;
     row.internalErrors = coldRuns[0]?.internalErrors ?? null;
@@ -553,6 +564,9 @@ function renderReport({ opts, env, cli, floor, rows, single, large, realError })
   }
   lines.push("", "*Warm* is a re-run over the unchanged tree: the result cache answers (`src/cache/result-cache.ts`). *Warm after editing one file* changes one migration before each run: the result cache misses, that file is parsed again, every other model comes from the parse cache, and the replay and the rules run in full.");
   lines.push("", `Repetitions per corpus: ${rows.map((r) => `${r.name} ${r.limit.runs}`).join(", ")}. Wall ranges (min–max) of the cold runs: ${withCli.map((r) => `${r.name} ${ms(r.cold.minWallMs)}–${ms(r.cold.maxWallMs)}`).join(", ") || "–"}.`, "");
+
+  // Phases of a cold run.
+  lines.push(...renderPhases(rows.filter((r) => r.phases).map((r) => ({ name: r.name, limitMs: r.limit?.wallMs, timings: r.phases.error ? null : r.phases, error: r.phases.error }))));
 
   // Single file.
   lines.push("## Single-file run (pre-commit)", "");
