@@ -49,43 +49,54 @@ function isSwappableUser(op: Operation): boolean {
   return options?.kind === "dict" && options.entries.some((e) => e.key.kind === "str" && e.key.value === "swappable");
 }
 
-/** Whether `test` holds for a value or anything nested in it (call arguments, items, dict values). */
-function anyNested(value: PyValue, test: (value: PyValue) => boolean): boolean {
-  if (test(value)) return true;
+/** What a walk of an operation's arguments found (`referencesOf`). */
+const POINTS_AT_AUTH_USER = 1;
+const NAMES_SETTING = 2;
+
+/**
+ * The references anywhere in a value (call arguments, items, dict values): a relation to
+ * `auth.User` by name (`POINTS_AT_AUTH_USER`), `settings.AUTH_USER_MODEL` (`NAMES_SETTING`). One
+ * walk for both, without closures: it reads every argument of every operation of the run.
+ */
+function referencesOf(value: PyValue): number {
   switch (value.kind) {
-    case "call":
-      return value.args.some((v) => anyNested(v, test)) || Object.values(value.kwargs).some((v) => anyNested(v, test));
+    case "name":
+      return value.name === SETTING || value.name.endsWith(`.${SETTING}`) ? NAMES_SETTING : 0;
+    case "call": {
+      const to = value.kwargs.to ?? (value.args.length > 0 && RELATION_CLASS.test(value.callee) ? value.args[0] : undefined);
+      if (to?.kind === "str" && to.value.toLowerCase() === "auth.user") return POINTS_AT_AUTH_USER;
+      let found = 0;
+      for (const arg of value.args) if ((found |= referencesOf(arg)) & POINTS_AT_AUTH_USER) return found;
+      for (const key in value.kwargs) if ((found |= referencesOf(value.kwargs[key] as PyValue)) & POINTS_AT_AUTH_USER) return found;
+      return found;
+    }
     case "list":
     case "tuple":
-    case "set":
-      return value.items.some((v) => anyNested(v, test));
-    case "dict":
-      return value.entries.some((e) => anyNested(e.value, test));
+    case "set": {
+      let found = 0;
+      for (const item of value.items) if ((found |= referencesOf(item)) & POINTS_AT_AUTH_USER) return found;
+      return found;
+    }
+    case "dict": {
+      let found = 0;
+      for (const entry of value.entries) if ((found |= referencesOf(entry.value)) & POINTS_AT_AUTH_USER) return found;
+      return found;
+    }
     default:
-      return false;
+      return 0;
   }
 }
 
-/** Whether a value anywhere in an operation's arguments is `settings.AUTH_USER_MODEL`. */
-function namesSetting(value: PyValue): boolean {
-  return anyNested(value, (v) => v.kind === "name" && (v.name.endsWith(`.${SETTING}`) || v.name === SETTING));
-}
+const RELATION_CLASS = /(ForeignKey|OneToOneField|ManyToManyField|ForeignObject)$/;
 
-/** Whether a value anywhere in an operation's arguments is a relation to `auth.User` by name. */
-function pointsAtAuthUser(value: PyValue): boolean {
-  return anyNested(value, (v) => {
-    if (v.kind !== "call") return false;
-    const to = v.kwargs.to ?? (/(ForeignKey|OneToOneField|ManyToManyField|ForeignObject)$/.test(v.callee) ? v.args[0] : undefined);
-    return to?.kind === "str" && to.value.toLowerCase() === "auth.user";
-  });
-}
-
-function* allOperations(ops: readonly Operation[]): Generator<Operation> {
+/** The operations of a list, those inside `SeparateDatabaseAndState` after their parent. */
+function eachOperation(ops: readonly Operation[], visit: (op: Operation) => boolean): boolean {
   for (const op of ops) {
-    yield op;
-    if (op.stateOperations) yield* allOperations(op.stateOperations);
-    if (op.databaseOperations) yield* allOperations(op.databaseOperations);
+    if (!visit(op)) return false;
+    if (op.stateOperations && !eachOperation(op.stateOperations, visit)) return false;
+    if (op.databaseOperations && !eachOperation(op.databaseOperations, visit)) return false;
   }
+  return true;
 }
 
 /**
@@ -105,16 +116,20 @@ export function inferAuthUserModel(migrations: readonly MigrationFacts[]): Infer
       if (first === undefined || m.id < first) dependsOnSetting.set(m.app, m.id);
       refers = true;
     }
-    for (const op of allOperations(m.operations)) {
-      if (Object.values(op.args).some(pointsAtAuthUser)) return null;
-      if (!refers && Object.values(op.args).some(namesSetting)) refers = true;
-      if (op.kind !== "CreateModel" || op.args.name?.kind !== "str" || isSwappableUser(op)) continue;
+    const read = eachOperation(m.operations, (op) => {
+      let found = 0;
+      for (const key in op.args) if ((found |= referencesOf(op.args[key] as PyValue)) & POINTS_AT_AUTH_USER) return false;
+      if (found & NAMES_SETTING) refers = true;
+      if (op.kind !== "CreateModel" || op.args.name?.kind !== "str" || isSwappableUser(op)) return true;
       const names = fieldNames(op);
-      if (!names.has("password") || !names.has("last_login")) continue;
+      if (!names.has("password") || !names.has("last_login")) return true;
       const model = `${m.app}.${op.args.name.value}`;
       const key = model.toLowerCase();
       if (!candidates.has(key)) candidates.set(key, { model, migration: m.id, app: m.app });
-    }
+      return true;
+    });
+    // A relation to `auth.User` by name: it is the user model.
+    if (!read) return null;
   }
   if (!refers) return null;
   const found = [...candidates.values()].filter((c) => {

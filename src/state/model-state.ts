@@ -188,22 +188,27 @@ export function notePrimaryKeyToFields(operations: readonly Operation[], app: st
     const target = field?.relation?.to ? modelByKey(field.relation.to) : undefined;
     if (target && primaryKeyOf(target)?.name === toField) primaryKeyToFields.add(call);
   };
-  for (const { call, model } of fieldCalls(operations)) note(call, model);
+  for (const { call, created, op } of fieldCalls(operations)) if (call.kwargs.to_field !== undefined) note(call, fieldCallModel(op, created));
 }
 
 /**
- * Every field call of the operations, with the key of the model it belongs to: `AddField`/
+ * Every field call of the operations, with the operation it belongs to: `AddField`/
  * `AlterField`'s `field`, and (`created`) a `CreateModel`'s `fields`, also inside a
  * `SeparateDatabaseAndState`.
  */
-export function* fieldCalls(ops: readonly Operation[]): Generator<{ call: Extract<PyValue, { kind: "call" }>; created: boolean; model: string | null }> {
+export function* fieldCalls(ops: readonly Operation[]): Generator<{ call: Extract<PyValue, { kind: "call" }>; created: boolean; op: Operation }> {
   for (const op of ops) {
     if (op.databaseOperations) yield* fieldCalls(op.databaseOperations);
     if (op.stateOperations) yield* fieldCalls(op.stateOperations);
     const field = op.args.field;
-    if (field?.kind === "call") yield { call: field, created: false, model: literalString(op.args.model_name)?.toLowerCase() ?? null };
-    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call") yield { call, created: true, model: literalString(op.args.name)?.toLowerCase() ?? null };
+    if (field?.kind === "call") yield { call: field, created: false, op };
+    if (op.args.fields) for (const { call } of createdFields(op.args.fields)) if (call.kind === "call") yield { call, created: true, op };
   }
+}
+
+/** The key of the model a field call of `fieldCalls` belongs to (asked only when needed: most callers never do). */
+function fieldCallModel(op: Operation, created: boolean): string | null {
+  return literalString(created ? op.args.name : op.args.model_name)?.toLowerCase() ?? null;
 }
 
 /** Whether a field's `to_field` is absent or names its target's primary key: the key it references is the primary key. */
