@@ -6,7 +6,8 @@
 
 /**
  * Reads the table `--timings` writes: the phases in order with their milliseconds (and details),
- * the total, the slowest rules, and whether the result cache answered. Null when there is none.
+ * the total, the peak RSS, the slowest rules, and whether the result cache answered. Null when
+ * there is none.
  *
  * @param {string} stderr
  */
@@ -18,12 +19,18 @@ export function parseTimings(stderr) {
   const rules = [];
   let total = null;
   let rulesTotal = null;
+  let peakRssMb = null;
   let inRules = false;
   for (const line of lines.slice(start + 1)) {
     const heading = /^Slowest rules \(of (\d+), ([\d,.]+) ms in all\):$/.exec(line);
     if (heading) {
       inRules = true;
       rulesTotal = number(heading[2]);
+      continue;
+    }
+    const peak = /^Peak memory \(RSS, every thread\): ([\d,]+) MB$/.exec(line);
+    if (peak) {
+      peakRssMb = number(peak[1]);
       continue;
     }
     const row = /^ {2}(\S.*?) {2,}([\d,.]+) ms(?: {2}(.*))?$/.exec(line);
@@ -36,7 +43,7 @@ export function parseTimings(stderr) {
     else if (label === "total") total = number(ms);
     else phases.push({ label, ms: number(ms), detail: rest ?? "" });
   }
-  return { phases, total, rules, rulesTotal, answered: /nothing was analysed/.test(stderr) };
+  return { phases, total, peakRssMb, rules, rulesTotal, answered: /nothing was analysed/.test(stderr) };
 }
 
 /** `1,234.5` -> 1234.5 */

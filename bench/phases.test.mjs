@@ -18,6 +18,7 @@ describe("parseTimings", () => {
     expect(read.phases.find((p) => p.label === "read and parse").detail).toBe("(12 files, 12 parsed)");
     const sum = read.phases.reduce((s, p) => s + p.ms, 0);
     expect(Math.abs(sum - read.total)).toBeLessThanOrEqual(read.phases.length);
+    expect(read.peakRssMb).toBeGreaterThan(10);
     expect(read.rules).toHaveLength(10);
     for (const rule of read.rules) {
       expect(rule.name).toMatch(/^[a-z][a-z-]+$/);
@@ -30,9 +31,9 @@ describe("parseTimings", () => {
   it("is null without a table, and notes a run the result cache answered", () => {
     expect(parseTimings("Checked 3 migrations: no problems found.\n")).toBeNull();
     const read = parseTimings(
-      "Timings (wall clock):\n  node start-up, loading rollsafe  60 ms\n  settings and result cache  8.0 ms\n  total  69 ms\nThe result cache held this report from an earlier run: nothing was analysed. Add --no-cache to time an analysis.\n",
+      "Timings (wall clock):\n  node start-up, loading rollsafe  60 ms\n  settings and result cache  8.0 ms\n  total  69 ms\nPeak memory (RSS, every thread): 47 MB\nThe result cache held this report from an earlier run: nothing was analysed. Add --no-cache to time an analysis.\n",
     );
-    expect(read).toEqual({ phases: [{ label: "node start-up, loading rollsafe", ms: 60, detail: "" }, { label: "settings and result cache", ms: 8, detail: "" }], total: 69, rules: [], rulesTotal: null, answered: true });
+    expect(read).toEqual({ phases: [{ label: "node start-up, loading rollsafe", ms: 60, detail: "" }, { label: "settings and result cache", ms: 8, detail: "" }], total: 69, peakRssMb: 47, rules: [], rulesTotal: null, answered: true });
   });
 });
 

@@ -52,6 +52,8 @@ export class RunTimings {
   constructor(
     private readonly startedAt: number,
     private readonly now: () => number = () => performance.now(),
+    /** The process's peak resident memory so far, in KiB. */
+    private readonly peakRssKb: () => number = () => process.resourceUsage().maxRSS,
   ) {}
 
   /**
@@ -119,6 +121,7 @@ export class RunTimings {
     let out = `Timings (wall clock${runs}):\n`;
     for (const [label, value, detail] of rows) out += line(label, value, detail);
     out += line("total", total, "");
+    out += `Peak memory (RSS, every thread): ${Math.round(this.peakRssKb() / 1024).toLocaleString("en-US")} MB\n`;
     if (this.answeredBy) out += `The ${this.answeredBy}: nothing was analysed. Add --no-cache to time an analysis.\n`;
     const rules = [...this.rules].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const ruleTotal = this.phases.get("rules") ?? 0;

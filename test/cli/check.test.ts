@@ -150,7 +150,7 @@ describe("rollsafe check (end to end)", () => {
     expect(labels.slice(0, 4)).toEqual(["node start-up, loading rollsafe", "settings and result cache", "find apps and migration files", "read and parse"]);
     expect(labels).toContain("replay: rules");
     expect(labels).toContain("write the report and the result cache");
-    expect(timed.stderr).toMatch(/\n {2}total +[\d,.]+ ms\n/);
+    expect(timed.stderr).toMatch(/\n {2}total +[\d,.]+ ms\nPeak memory \(RSS, every thread\): [1-9][\d,]* MB\n/);
     expect(timed.stderr).toMatch(/read and parse +[\d,.]+ ms {2}\(12 files, 12 parsed\)/);
     const rules = new Set(runCli(["rules"]).stdout.split("\n").map((l) => l.split(/\s+/)[1]));
     const slowest = timed.stderr.split(/Slowest rules \(of \d+, [\d,.]+ ms in all\):\n/)[1]?.trim().split("\n") ?? [];

@@ -28,7 +28,7 @@ function rows(table: string): Map<string, number> {
 describe("RunTimings", () => {
   it("prints the phases in the order they happen, the time before the command, the rest as other, and the total", () => {
     const clock = manualClock(80);
-    const timings = new RunTimings(80, clock.now);
+    const timings = new RunTimings(80, clock.now, () => 300 * 1024);
     let lap = clock.now();
     clock.advance(12);
     lap = timings.lap("discover", lap);
@@ -69,6 +69,7 @@ describe("RunTimings", () => {
     expect(table).toContain("Slowest rules (of 2, 200 ms in all):");
     expect(table).toMatch(/dropping-column {16}180 ms {3}90\.0%/);
     expect(table).toMatch(/adding-index-non-concurrently {3}20 ms {3}10\.0%/);
+    expect(table).toContain("  total                                  1,940 ms\nPeak memory (RSS, every thread): 300 MB\n");
     expect(table).not.toContain("nothing was analysed");
   });
 
