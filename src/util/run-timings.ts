@@ -7,8 +7,8 @@
  */
 
 /** The phases of a run, in the order they happen and are printed. */
-export const PHASES = ["options", "discover", "load", "prepare", "replay", "rules", "finish", "report"] as const;
-export type Phase = (typeof PHASES)[number];
+const PHASES = ["options", "discover", "load", "prepare", "replay", "rules", "finish", "report"] as const;
+type Phase = (typeof PHASES)[number];
 
 const LABELS: Record<Phase, string> = {
   options: "settings and result cache",
@@ -104,7 +104,6 @@ export class RunTimings {
   /** The table written to stderr, lines ending in a newline. */
   render(): string {
     const total = this.now();
-    const ms = milliseconds;
     const rows: [string, number, string][] = [["node start-up, loading rollsafe", this.startedAt, ""]];
     for (const phase of PHASES) {
       const value = this.phases.get(phase);
@@ -137,7 +136,7 @@ export class RunTimings {
 }
 
 /** `1,234 ms`, with a tenth under 10 ms (`0.4 ms`): a rule's share of a small run is often under one. */
-function milliseconds(value: number): string {
+function ms(value: number): string {
   return value < 9.95 ? `${value.toFixed(1)} ms` : `${Math.round(value).toLocaleString("en-US")} ms`;
 }
 
