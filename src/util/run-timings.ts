@@ -124,7 +124,8 @@ export class RunTimings {
     if (this.answeredBy) out += `The ${this.answeredBy}: nothing was analysed. Add --no-cache to time an analysis.\n`;
     const rules = [...this.rules].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
     const ruleTotal = this.phases.get("rules") ?? 0;
-    if (rules.length > 0 && ruleTotal > 0) {
+    // Rules that took no time to speak of (a run over no migration) make no table.
+    if (rules.length > 0 && ruleTotal >= 0.05) {
       const shown = rules.slice(0, RULES_SHOWN);
       const nameWidth = Math.max(...shown.map(([name]) => name.length));
       const ruleNumbers = Math.max(...shown.map(([, value]) => ms(value).length));

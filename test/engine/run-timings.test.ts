@@ -86,12 +86,16 @@ describe("RunTimings", () => {
     expect(rows(table).get("total")).toBe(61);
   });
 
-  it("says when the result cache answered, and adds up the analyses of --fix", () => {
+  it("says when the result cache answered, lists no rules that took no time, and adds up the analyses of --fix", () => {
     const clock = manualClock();
     const answered = new RunTimings(0, clock.now);
     answered.answered("result cache held this report from an earlier run");
     expect(answered.render()).toContain("The result cache held this report from an earlier run: nothing was analysed. Add --no-cache to time an analysis.");
     expect(answered.render()).not.toContain("Slowest rules");
+
+    const idle = new RunTimings(0, clock.now);
+    idle.rule("multiple-leaf-migrations", 0.01);
+    expect(idle.render()).not.toContain("Slowest rules");
 
     const fixed = new RunTimings(0, clock.now);
     fixed.loaded({ files: 3, parsed: 3, cached: 0, failed: 0, threads: 1 });
