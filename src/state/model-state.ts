@@ -570,7 +570,7 @@ export function setProjectFieldClass(call: PyValue, type: string, forced: Forced
   if (dbType !== undefined) declaredDbTypes.set(call, dbType);
 }
 
-/** A project field class read in its module whose base is in no module of the run (`unreadBaseAt` of helper-modules.ts). */
+/** A project field class read in its module whose base is in no module of the run (`resolveHelperCalls`' `fieldClassAt`). */
 export interface UnreadFieldBase {
   /** The module the last class read is in, as reports show it. */
   file: string;
