@@ -9,7 +9,7 @@ import type { AppInfo, Diagnostic, LintResult, Operation, RuleMeta, Severity, So
 import { discover, labelApps, type Discovery } from "../discover/find-apps.js";
 import { LOOP_BUILDERS, type ParsedMigration } from "../parse/parse-migration.js";
 import type { LoadedFile } from "../workers/read-migration.js";
-import { loadMigrations } from "../workers/load-migrations.js";
+import { loadMigrations, type LoadCounts } from "../workers/load-migrations.js";
 import type { FileStamps } from "../cache/file-stamp.js";
 import { ParseCache } from "../cache/parse-cache.js";
 import { cacheKey } from "../cache/cache-key.js";
@@ -240,7 +240,7 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
   // (no cache, or the parser could not load) starts the load here, while the rest of the files
   // are read, and the replay reads the SQL a rule asks for (or reports that it cannot).
   let sqlParserLoad: Promise<void> | null = null;
-  let parsed = { files: 0, threads: 1 };
+  let counts: LoadCounts = { parsed: 0, threads: 1, cached: 0 };
   const onLoaded = (file: LoadedFile) => {
     if (!sqlParserLoad && file.ok && missingSqlFacts(file.migration)) sqlParserLoad = prepareSqlParser([file.migration]);
   };
@@ -252,13 +252,12 @@ export async function analyze(paths: string[], options: LintOptions = {}): Promi
     onProgress: options.onProgress,
     onLoaded,
     stamps: options.fileStamps,
-    onParsed: (files, threads) => (parsed = { files, threads }),
+    onCounts: (loadCounts) => (counts = loadCounts),
   });
   await cache?.save();
   if (timings) {
     lap = timings.lap("load", lap);
-    const failed = loaded.filter((f) => !f.ok).length;
-    timings.loaded({ files: loaded.length, parsed: parsed.files, cached: loaded.length - parsed.files - failed, failed, threads: parsed.threads });
+    timings.loaded({ ...counts, files: loaded.length, failed: loaded.filter((f) => !f.ok).length });
   }
   if (options.collectGarbage) collectBetweenPhases();
 

@@ -6,6 +6,8 @@
  * (a table's locks, a RunSQL's statements) counts for the first rule that asks.
  */
 
+import type { LoadCounts as FileCounts } from "../workers/load-migrations.js";
+
 /** The phases of a run, in the order they happen and are printed. */
 const PHASES = ["options", "discover", "load", "prepare", "replay", "rules", "finish", "report"] as const;
 type Phase = (typeof PHASES)[number];
@@ -21,17 +23,10 @@ const LABELS: Record<Phase, string> = {
   report: "write the report and the result cache",
 };
 
-/** How the files of a run were loaded (`read and parse`'s details). */
-export interface LoadCounts {
+/** How the files of a run were loaded (`read and parse`'s details): `loadMigrations`' counts, with every file and those that could not be read or decoded. */
+interface LoadCounts extends FileCounts {
   files: number;
-  /** Parsed in this run. */
-  parsed: number;
-  /** Taken from the parse cache. */
-  cached: number;
-  /** Could not be read or decoded. */
   failed: number;
-  /** Threads that parsed (1: the main thread alone). */
-  threads: number;
 }
 
 /** The rules printed, slowest first. */

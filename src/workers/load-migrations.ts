@@ -47,8 +47,15 @@ export interface LoadOptions {
    * Without them, the files are stat'ed here.
    */
   stamps?: FileStamps;
-  /** Told how many files were parsed (the rest came from the cache or failed to read) and on how many threads. */
-  onParsed?: (parsed: number, threads: number) => void;
+  /** Told, once every file is loaded, how many were parsed (and on how many threads) and how many the cache answered. */
+  onCounts?: (counts: LoadCounts) => void;
+}
+
+/** How a load went: files parsed (the rest came from the cache or could not be read), on how many threads, and files the cache answered. */
+export interface LoadCounts {
+  parsed: number;
+  threads: number;
+  cached: number;
 }
 
 /** A file to parse: read already (and not found in the cache), or not read yet (no cache). */
@@ -78,6 +85,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     progress();
   };
   const shards = cache ? new ShardWriter(files, cache) : null;
+  let cachedCount = 0;
 
   if (cache) {
     // The cache needs each file's hash before it can tell what to parse: read everything first,
@@ -101,6 +109,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
         const cached = { path: ref.path, appDir: ref.app.dir, app: ref.app.label, name: ref.name };
         const trusted = stamp ? await cache.trusted(cached, stamp) : undefined;
         if (trusted) {
+          cachedCount++;
           settled(index, { ok: true, ref, migration: trusted });
           continue;
         }
@@ -112,6 +121,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
         const hash = contentHash(read.bytes);
         const hit = await cache.lookup(cached, hash, () => decodeOrNull(read.bytes), stamp);
         if (hit) {
+          cachedCount++;
           settled(index, { ok: true, ref, migration: hit });
           continue;
         }
@@ -153,7 +163,6 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
       { jobs, operations, maxFileSize: options.maxFileSize, onFile: parsedOne, keepJson: Boolean(cache) },
     );
   }
-  options.onParsed?.(pending.length, threads ?? 1);
   if (threads === null) {
     for (let i = 0; i < pending.length; i++) {
       const p = pending[i] as Pending;
@@ -172,6 +181,7 @@ export async function loadMigrations(files: readonly MigrationFileRef[], options
     shards?.store(index, pendingAt.get(index) as Pending, migration);
   }
   await shards?.finished();
+  options.onCounts?.({ parsed: pending.length, threads: threads ?? 1, cached: cachedCount });
   return loaded;
 }
 

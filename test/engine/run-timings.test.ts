@@ -2,6 +2,8 @@
  * `--timings`: the table of a run's phases and rules (src/util/run-timings.ts), and what the
  * engine counts into it. Timing a run must not change what it finds.
  */
+import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { analyze } from "../../src/engine/lint.js";
@@ -131,5 +133,19 @@ describe("an analysis with --timings", () => {
     const phases = [...read].filter(([label]) => label !== "total" && !ruleNames.has(label)).reduce((sum, [, ms]) => sum + ms, 0);
     // Rounded to the millisecond (or a tenth), the phases add up to the total.
     expect(Math.abs(phases - (read.get("total") as number))).toBeLessThanOrEqual(read.size);
+  });
+
+  it("counts the files the parse cache answered apart from those it could not read, a binary one included", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "rollsafe-timings-"));
+    cpSync(EXAMPLE, dir, { recursive: true });
+    writeFileSync(path.join(dir, "library/migrations/0099_binary.py"), Buffer.from([0x23, 0x20, 0x00, 0x0a]));
+    const cacheDir = path.join(dir, ".cache");
+    const loadLine = async () => {
+      const timings = new RunTimings(performance.now());
+      await analyze([dir], { cwd: dir, cacheDir, timings });
+      return /read and parse +[\d.,]+ ms {2}(\(.*\))/.exec(timings.render())?.[1];
+    };
+    expect(await loadLine()).toBe("(13 files, 13 parsed, 1 unreadable)");
+    expect(await loadLine()).toBe("(13 files, 1 parsed, 12 from the parse cache, 1 unreadable)");
   });
 });
