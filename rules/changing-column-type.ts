@@ -423,16 +423,17 @@ function unreadableClassChange(ctx: OperationContext): boolean {
   const known = [before, after].find((f) => !unread.includes(f));
   const knownType = known ? columnTypeOf(known, ctx.state, db) : null;
   const classes = unread.map((f) => `\`${f.qualified || declaredClass(f)}\``).join(" and ");
-  // Classes read in their modules whose bases are in none of the run's.
+  // Classes read in their modules whose bases are in none of the run's: when every unread class is one, the finding says where each stopped.
   const bases = unread.flatMap((f) => unreadFieldBase(f) ?? []);
+  const followedOut = bases.length === unread.length;
   const sqlmigrate = `python manage.py sqlmigrate ${model.app} ${ctx.migration.name}`;
   ctx.report({
     range: op.range,
     severity: "warning",
-    message: `Changing \`${model.name}.${name}\` from ${classText(before, after)} to ${classText(after, before)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot ${bases.length === unread.length ? "follow" : "read"} ${classes}${bases.length === unread.length ? " to a Django field" : ""}.`,
+    message: `Changing \`${model.name}.${name}\` from ${classText(before, after)} to ${classText(after, before)} may change the type of \`${table}.${column}\`${knownType ? ` (\`${formatColumnType(knownType)}\` ${known === before ? "before" : "after"})` : ""}, and rollsafe cannot ${followedOut ? "follow" : "read"} ${classes}${followedOut ? " to a Django field" : ""}.`,
     help: [
       `${
-        bases.length === unread.length
+        followedOut
           ? `rollsafe read ${bases.map((b) => `\`${b.name}\` in ${b.file}`).join(" and ")}, but ${bases.length === 1 ? "it derives" : "they derive"} from ${bases.map((b) => `\`${b.base}\``).join(" and ")}, in no module of the run (a package outside the tree, or a module left out of it), so it cannot tell which Django field ${bases.length === 1 ? "makes the column" : "make the columns"}`
           : `rollsafe follows field classes into the project's modules it is given; ${classes} ${unread.length === 1 ? "is" : "are"} not among them (a package outside the tree, a module left out of the run, or a class that decides its column itself)`
       }. If the column type changes, ${
@@ -444,7 +445,7 @@ function unreadableClassChange(ctx: OperationContext): boolean {
         }.`,
       `1. Run \`${sqlmigrate}\`: no \`ALTER COLUMN ${sqlIdent(column)} TYPE\` (or, on SQLite, no new table) means only the state changes, and this warning can be suppressed with that reason.`,
       "2. If the type changes, add the new type as a new column instead, as `changing-column-type`'s recipe does: write both, backfill in batches, switch with `db_column`, drop the old column after the deploy.",
-      bases.length === unread.length
+      followedOut
         ? `3. Or, if ${bases.map((b) => `\`${b.base}\``).join(" and ")} ${bases.length === 1 ? "is" : "are"} the project's, check the directory that holds ${bases.length === 1 ? "its module" : "their modules"} too, so rollsafe can compare the real types (it does not read installed packages).`
         : "3. Or give rollsafe the module that defines the class (check the project's root rather than `migrations/` alone), so it can compare the real types.",
     ],

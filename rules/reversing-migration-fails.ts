@@ -130,13 +130,9 @@ export function previousMigration(ctx: OperationContext): string {
  * `RunPython` without `reverse_code` or a `RunSQL` without `reverse_sql` (or `None`), so none of
  * its reversals run (runpython-without-reverse-code and runsql-without-reverse-sql report that).
  * Operations under a condition rollsafe cannot evaluate, or for another database, do not count.
+ * Worked out once per migration: the reversal rules ask at each of its operations.
  */
-export function unapplyRefused(ctx: OperationContext): boolean {
-  return refusedUnapply(ctx);
-}
-
-/** Per migration, once (the reversal rules ask at each of its operations): whether Django refuses to unapply it (`unapplyRefused`). */
-const refusedUnapply = migrationScratch((ctx: OperationContext): boolean =>
+export const unapplyRefused = migrationScratch((ctx: OperationContext): boolean =>
   ctx.migration.operations.some((o) => {
     if (o.unknown || o.condition !== undefined || (o.vendors && !o.vendors.includes(ctx.target.database))) return false;
     const reverse = o.kind === "RunPython" ? o.args.reverse_code : o.kind === "RunSQL" ? o.args.reverse_sql : null;
