@@ -6,15 +6,15 @@
 // In an installed package (pre-commit's `npm install -g` of the packed tarball, or a registry
 // install) TypeScript is absent and dist/ is already there: nothing to do.
 //
-// After tsc, esbuild bundles the CLI and the parse worker into dist/bundle/ (lazy modules such as
-// the reporters stay separate chunks). Node then loads a few files instead of ~150 ES modules,
-// which halves the start-up a pre-commit run pays on every commit. Two CommonJS bundles run with
-// V8's code cache: warm.cjs holds only what a run the result cache answers needs, cli.cjs the
-// whole CLI for the commands that analyse. bin/rollsafe.cjs uses the
+// After tsc, esbuild bundles the CLI into dist/bundle/ (lazy modules such as the reporters stay
+// separate chunks). Node then loads a few files instead of ~150 ES modules, which halves the
+// start-up a pre-commit run pays on every commit. Three CommonJS bundles run with V8's code
+// cache: warm.cjs holds only what a run the result cache answers needs, cli.cjs the whole CLI
+// for the commands that analyse, parse-worker.cjs a parse worker. bin/rollsafe.cjs uses the
 // bundle only while it is at least as new as dist/src/cli.js, so a bare `tsc` never runs stale
 // code. Without esbuild (a production install) dist/src is used as it is.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -69,7 +69,7 @@ async function bundle() {
   try {
     await esbuild.build({
       absWorkingDir: root,
-      entryPoints: { cli: "dist/src/cli.js", "parse-worker": "dist/src/workers/parse-worker.js" },
+      entryPoints: { cli: "dist/src/cli.js" },
       outdir,
       bundle: true,
       splitting: true,
@@ -83,14 +83,12 @@ async function bundle() {
       plugins: [lazyChildProcess()],
       logLevel: "warning",
     });
-    // The cached check (src/cached-check.ts) as one CommonJS file: bin/rollsafe.cjs requires it
-    // before anything else, and answers an unchanged tree without loading the ES module bundle.
-    // Its modules find the package from their own file, as the bundle's do.
-    // Two CommonJS bundles that bin/rollsafe.cjs compiles with V8's code cache (which node 20
-    // offers for scripts, not for ES modules): the cached check (src/cached-check.ts), which
+    // Three CommonJS bundles compiled with V8's code cache (which node 20 offers for scripts, not
+    // for ES modules): bin/rollsafe.cjs loads the cached check (src/cached-check.ts), which
     // answers an unchanged tree without loading the CLI, and the whole CLI in one file for the
-    // commands that analyse (check, state, plan). Their modules find the package from their own
-    // file, as the ES module bundle's do.
+    // commands that analyse (check, state, plan); the parse pool starts its workers from the
+    // third (src/workers/parse-pool.ts). Their modules find the package from their own file, as
+    // the ES module bundle's do.
     const commonJs = (entry, file) =>
       esbuild.build({
         absWorkingDir: root,
@@ -108,6 +106,8 @@ async function bundle() {
       });
     await commonJs("dist/src/cached-check.js", "warm.cjs");
     await commonJs("dist/src/cli.js", "cli.cjs");
+    // The parse worker in one file too, which the parse pool starts with its code cache.
+    await commonJs("dist/src/workers/parse-worker.js", "parse-worker.cjs");
     // The parser's part of the parse cache's key, worked out once here instead of by every run
     // (src/cache/cache-key.ts).
     const { MODULES_DIGEST_FILE, modulesDigest } = await import(pathToFileURL(path.join(root, "dist/src/cache/cache-key.js")).href);
@@ -121,6 +121,10 @@ async function bundle() {
       spawnSync(process.execPath, [path.join(root, "bin/rollsafe.cjs"), "check", fixture, "--no-config", "--cache-dir", cacheDir], { cwd: path.dirname(cacheDir), stdio: "ignore", timeout: 60_000 }),
     );
     writeCodeCache(path.join(outdir, "cli.cjs"), (fixture) => `main(["node", "rollsafe", "check", ${JSON.stringify(fixture)}, "--no-config", "--no-cache"], null)`);
+    // parse-worker.cjs: the example project's migrations parsed, as a worker parses a batch. A
+    // worker starts with the flags the CLI's main() has set by then (WebAssembly tier-up off), so
+    // its cache is made with them.
+    writeCodeCache(path.join(outdir, "parse-worker.cjs"), (fixture) => `parseBatch(${JSON.stringify(fixtureTasks(fixture))})`, () => {}, ["--no-wasm-tier-up", "--no-wasm-dynamic-tiering"]);
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
     process.stderr.write(`rollsafe: bundling dist/ failed (${String(error?.message ?? error).split("\n")[0]}); dist/src is used unbundled\n`);
@@ -128,17 +132,32 @@ async function bundle() {
   return 0;
 }
 
+/** The example project's migration files as parse tasks (`ParseTask`: the worker reads each file). */
+function fixtureTasks(fixture) {
+  const tasks = [];
+  for (const app of readdirSync(fixture).sort()) {
+    const migrationsDir = path.join(fixture, app, "migrations");
+    if (!existsSync(migrationsDir)) continue;
+    for (const name of readdirSync(migrationsDir).sort()) {
+      if (!/^\d{4}_\w+\.py$/.test(name)) continue;
+      const ref = { path: path.join(migrationsDir, name), app: { label: app, dir: path.join(fixture, app), migrationsDir, labelSource: "directory" }, name: name.slice(0, -3) };
+      tasks.push({ index: tasks.length, ref, bytes: null });
+    }
+  }
+  return tasks;
+}
+
 /**
- * V8's code cache for a CommonJS bundle (`<bundle>.v8`), which bin/rollsafe.cjs hands to V8 when
- * it is at least as new as the bundle: a run then skips compiling the functions it calls (warm.cjs:
- * about 5 ms of a 150 ms run; cli.cjs: 30-40 ms of a cold run over Debian's Django apps, 500 ms).
- * The cache is made after `call(fixture, cacheDir)`, an expression on the bundle's exports, has
- * run over the example project (after `prepare(fixture, cacheDir)`), so it holds those functions
- * compiled. V8 refuses a cache made by
- * another V8 or with other flags, and the launcher then compiles as usual. Best effort: no cache,
- * no harm.
+ * V8's code cache for a CommonJS bundle (`<bundle>.v8`), which bin/rollsafe.cjs (or the parse
+ * pool) hands to V8 when it is at least as new as the bundle: a run then skips compiling the
+ * functions it calls (warm.cjs: about 5 ms of a 150 ms run; cli.cjs: 30-40 ms of a cold run over
+ * Debian's Django apps, 500 ms; parse-worker.cjs: a worker's first batch 20 ms sooner). The cache
+ * is made after `call(fixture, cacheDir)`, an expression on the bundle's exports (a promise or a
+ * value), has run over the example project (after `prepare(fixture, cacheDir)`), so it holds
+ * those functions compiled, and with `flags` set: V8 refuses a cache made by another V8 or with
+ * other flags, and the loader then compiles as usual. Best effort: no cache, no harm.
  */
-function writeCodeCache(bundle, call, prepare = () => {}) {
+function writeCodeCache(bundle, call, prepare = () => {}, flags = ["--wasm-tier-up", "--wasm-dynamic-tiering"]) {
   const fixture = path.join(root, "fixtures/example-project");
   if (!existsSync(fixture)) return;
   const scratch = mkdtempSync(path.join(os.tmpdir(), "rollsafe-code-cache-"));
@@ -152,12 +171,12 @@ function writeCodeCache(bundle, call, prepare = () => {}) {
     const script = new Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file });
     const module = { exports: {} };
     script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
-    module.exports.${call(fixture, path.join(scratch, "cache"))}.then(() => {
-      // The CLI's main() turns WebAssembly tier-up off (src/util/wasm-tiering.ts) after the
-      // launcher has loaded this cache, which V8 checks against the flags of the process that
-      // made it: made with main()'s flags, it would be refused at every start.
-      require("node:v8").setFlagsFromString("--wasm-tier-up");
-      require("node:v8").setFlagsFromString("--wasm-dynamic-tiering");
+    Promise.resolve(module.exports.${call(fixture, path.join(scratch, "cache"))}).then(() => {
+      // V8 checks a cache against the flags of the process that made it. The CLI's main() turns
+      // WebAssembly tier-up off (src/util/wasm-tiering.ts) after the launcher has loaded the
+      // CLI's bundles, so theirs are made with the default flags (made with main()'s, they would
+      // be refused at every start), and the parse worker's with main()'s.
+      for (const flag of ${JSON.stringify(flags)}) require("node:v8").setFlagsFromString(flag);
       fs.writeFileSync(file + ".v8", script.createCachedData());
     });`;
   try {

@@ -18,12 +18,15 @@ import { DEFAULT_MAX_FILE_SIZE, loadMigrationFile, readMigrationBytes, type Load
 /**
  * Below this many files to parse, starting workers (each loads tree-sitter, and the main thread
  * rebuilds every model a worker sends) costs more than it saves. Measured on two cores, where
- * one worker joins the main thread: 500 files took 1.21 s with it against 1.12 s without, 1,000
- * and 1,500 files the same either way (filling a cache, 0.1 s slower with it), 5,000 files 1 s
- * less with it. With more cores, more workers share the parsing; that was last measured at 200.
+ * one worker joins the main thread, cold runs of the CLI: 520 and 780 files took the same time
+ * either way, for 15% more CPU with the worker; 1,040 files 0.975 s with it against 1.03 s
+ * without (ten alternating runs each), for 10% more CPU and 9 MB more peak RSS. That holds with
+ * the worker's code cache (parse-worker.cjs, made by the build): without it, 1,040 files took
+ * the same time either way. With more cores, more workers share the parsing; that was last
+ * measured at 200.
  */
 function minFilesForWorkers(jobs: number): number {
-  return jobs === 2 ? 1500 : 200;
+  return jobs === 2 ? 1000 : 200;
 }
 
 /** Files parsed on the main thread between turns of the event loop. */

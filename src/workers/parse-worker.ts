@@ -27,15 +27,20 @@ export type ParseReply =
   | { index: number; migration: unknown }
   | { index: number; failure: Omit<FileFailure, "ref"> };
 
-/** `sqlFacts`: read the SQL of each RunSQL here (for the parse cache), else leave it to the replay. */
-const data = workerData as { operations?: OperationCatalog; maxFileSize?: number; sqlFacts?: boolean } | undefined;
-const operations = data?.operations;
+/** What every batch of a worker is parsed with (its `workerData`). */
+export interface ParseOptions {
+  operations?: OperationCatalog;
+  maxFileSize?: number;
+  /** Read the SQL of each RunSQL here (for the parse cache), else leave it to the replay. */
+  sqlFacts?: boolean;
+}
 
-parentPort?.on("message", (tasks: ParseTask[]) => {
-  const replies: ParseReply[] = tasks.map(({ index, ref, bytes: given }) => {
+/** Parses one batch into the replies the main thread reads (see `ParseReply`). */
+export function parseBatch(tasks: ParseTask[], options: ParseOptions = {}): ParseReply[] {
+  return tasks.map(({ index, ref, bytes: given }) => {
     try {
-      const file = loadMigrationFile(ref, given, data?.maxFileSize, operations);
-      if (file.ok && data?.sqlFacts) attachLoadedSqlFacts(file.migration);
+      const file = loadMigrationFile(ref, given, options.maxFileSize, options.operations);
+      if (file.ok && options.sqlFacts) attachLoadedSqlFacts(file.migration);
       if (!file.ok) {
         const { ref: _ref, ...failure } = file;
         return { index, failure };
@@ -47,5 +52,7 @@ parentPort?.on("message", (tasks: ParseTask[]) => {
       return { index, failure: { ok: false, rule: "parse-error", message: `cannot parse the file: ${(error as Error).message}`, line: 1, column: 1 } };
     }
   });
-  parentPort?.postMessage(replies);
-});
+}
+
+const options = workerData as ParseOptions | undefined;
+parentPort?.on("message", (tasks: ParseTask[]) => parentPort?.postMessage(parseBatch(tasks, options)));

@@ -139,7 +139,7 @@ describe("parse cache through the CLI", () => {
   });
 
   it("gives the same output on one thread and on several", () => {
-    // Two threads start a worker from 1,500 files (`minFilesForWorkers`); three from 200.
+    // Two threads start a worker from 1,000 files (`minFilesForWorkers`); three from 200.
     const one = check(["--format", "json", "--no-cache", "--jobs", "1"]);
     const two = check(["--format", "json", "--no-cache", "--jobs", "3"]);
     const four = check(["--format", "text", "--no-cache", "--jobs", "4"]);

@@ -4,7 +4,7 @@
  * rules, the parser or the SQL parser (which were two thirds of the bundle's start-up).
  */
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -105,7 +105,70 @@ describe("V8's code cache of the CommonJS bundles", () => {
     expect(script.cachedDataRejected).toBe(false);
   });
 
-  it.each(["warm.cjs", "cli.cjs"])("%s is ASCII, so node reads it as one byte per character on the fast path", (name) => {
+  it("parse-worker.cjs: made by the build, after the bundle, and accepted with the flags a worker starts with", () => {
+    const bundle = path.join(BUNDLE, "parse-worker.cjs");
+    expect(statSync(`${bundle}.v8`).mtimeMs).toBeGreaterThanOrEqual(statSync(bundle).mtimeMs);
+    // A worker starts after the CLI's main() has turned WebAssembly tier-up off (src/util/wasm-tiering.ts),
+    // and V8 checks a cache against the process's flags: the cache is made with them, and refused without.
+    const probe = (flags: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          "-e",
+          `for (const f of ${JSON.stringify(flags)}) require("node:v8").setFlagsFromString(f);
+           const { Script } = require("node:vm"); const Module = require("node:module"); const fs = require("node:fs"); const f = ${JSON.stringify(bundle)};
+           process.stdout.write(String(new Script(Module.wrap(fs.readFileSync(f, "utf8")), { filename: f, cachedData: fs.readFileSync(f + ".v8") }).cachedDataRejected));`,
+        ],
+        { encoding: "utf8" },
+      ).stdout;
+    expect(probe(["--no-wasm-tier-up", "--no-wasm-dynamic-tiering"])).toBe("false");
+    expect(probe([])).toBe("true");
+  });
+
+  it("starts its parse workers from parse-worker.cjs, and their report is the one a single thread makes", () => {
+    inTempDir("rollsafe-worker-bundle-", (dir) => {
+      writeFileSync(path.join(dir, "manage.py"), "");
+      for (let a = 0; a < 5; a++) {
+        const migrations = path.join(dir, `app${a}`, "migrations");
+        mkdirSync(migrations, { recursive: true });
+        writeFileSync(path.join(dir, `app${a}`, "__init__.py"), "");
+        writeFileSync(path.join(migrations, "__init__.py"), "");
+        for (let i = 1; i <= 50; i++) {
+          const previous = i === 1 ? "" : `("app${a}", "${String(i - 1).padStart(4, "0")}_step")`;
+          const operation = i === 1 ? `migrations.CreateModel(name="Thing", fields=[("id", models.AutoField(primary_key=True))])` : `migrations.AddField(model_name="thing", name="f${i}", field=models.IntegerField())`;
+          writeFileSync(path.join(migrations, `${String(i).padStart(4, "0")}_step.py`), `from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n    dependencies = [${previous}]\n    operations = [${operation}]\n`);
+        }
+      }
+      // Records, on the main thread, what each worker was started from.
+      const probe = path.join(dir, "probe.cjs");
+      const log = path.join(dir, "workers.log");
+      writeFileSync(
+        probe,
+        `const threads = require("node:worker_threads");
+         if (threads.isMainThread) {
+           const Original = threads.Worker;
+           threads.Worker = class extends Original {
+             constructor(what, options) {
+               require("node:fs").appendFileSync(${JSON.stringify(log)}, (options?.eval ? "eval " + options.workerData.bundle : String(what)) + "\\n");
+               super(what, options);
+             }
+           };
+         }\n`,
+      );
+      const args = ["check", ".", "--no-config", "--no-cache", "--format", "json", "--timings"];
+      const alone = runCli([...args, "--jobs", "1"], { cwd: dir });
+      // With four threads, workers parse from 200 files.
+      const shared = runCli([...args, "--jobs", "4"], { cwd: dir, env: { NODE_OPTIONS: `--require ${probe}` } });
+      expect(shared.stderr).toMatch(/read and parse .*\(250 files, 250 parsed on [2-4] threads\)/);
+      const started = readFileSync(log, "utf8").trim().split("\n");
+      expect(started.length).toBeGreaterThan(0);
+      for (const line of started) expect(line).toBe(`eval ${path.join(BUNDLE, "parse-worker.cjs")}`);
+      expect(shared.stdout).toBe(alone.stdout);
+      expect(JSON.parse(shared.stdout).diagnostics.length).toBeGreaterThan(100);
+    });
+  });
+
+  it.each(["warm.cjs", "cli.cjs", "parse-worker.cjs"])("%s is ASCII, so node reads it as one byte per character on the fast path", (name) => {
     // esbuild escapes non-ASCII characters in strings but not in regular expressions; one such
     // character made the 1.2 MB CLI a two-byte string that took 9 ms to decode on every run.
     const bytes = readFileSync(path.join(BUNDLE, name));
