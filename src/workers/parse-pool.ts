@@ -91,7 +91,7 @@ export async function parseOnWorkers(
     new Promise<void>((resolve, reject) => {
       // The SQL of the RunSQLs is read here only for the parse cache. Without one it is left to
       // the replay, which reads only what a rule asks for (a single-file run asks for one file's).
-      const workerData: ParseOptions & { bundle?: string } = { operations: options.operations, maxFileSize: options.maxFileSize, sqlFacts: options.keepJson === true };
+      const workerData: ParseOptions = { operations: options.operations, maxFileSize: options.maxFileSize, sqlFacts: options.keepJson === true };
       const worker = bundle ? new Worker(LOAD_WORKER_BUNDLE, { eval: true, workerData: { ...workerData, bundle } }) : new Worker(WORKER_FILE, { workerData });
       let finished = false;
       // Batches posted and not answered yet. Two are kept queued, so that a worker never waits
