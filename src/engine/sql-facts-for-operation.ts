@@ -75,14 +75,20 @@ export interface RunSqlFacts {
 
 let parserError: string | null = null;
 
-/** Every `RunSQL` of a list of operations, top level or inside `SeparateDatabaseAndState`. */
-export function* runSqlOperations(ops: readonly Operation[] | undefined): Generator<Operation> {
-  for (const op of ops ?? []) {
-    if (op.kind === "RunSQL") yield op;
-    yield* runSqlOperations(op.databaseOperations);
-    yield* runSqlOperations(op.stateOperations);
-    yield* runSqlOperations(op.executes);
+/**
+ * Every `RunSQL` of a list of operations, top level or inside `SeparateDatabaseAndState` (and
+ * the SQL a `RunPython` executes), in order. A plain walk: asked of every migration of a run, a
+ * generator made three more of itself per operation.
+ */
+export function runSqlOperations(ops: readonly Operation[] | undefined, found: Operation[] = []): Operation[] {
+  if (!ops) return found;
+  for (const op of ops) {
+    if (op.kind === "RunSQL") found.push(op);
+    if (op.databaseOperations) runSqlOperations(op.databaseOperations, found);
+    if (op.stateOperations) runSqlOperations(op.stateOperations, found);
+    if (op.executes) runSqlOperations(op.executes, found);
   }
+  return found;
 }
 
 /**
@@ -125,7 +131,7 @@ export function migrationDropsColumn(migration: ParsedMigration, table: string, 
 
 /** Whether a migration holds a `RunSQL` anywhere (top level or inside `SeparateDatabaseAndState`). */
 export function hasRunSql(migration: ParsedMigration): boolean {
-  return !runSqlOperations(migration.operations).next().done;
+  return runSqlOperations(migration.operations).length > 0;
 }
 
 /**
