@@ -14,7 +14,7 @@
 // bundle only while it is at least as new as dist/src/cli.js, so a bare `tsc` never runs stale
 // code. Without esbuild (a production install) dist/src is used as it is.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -124,27 +124,15 @@ async function bundle() {
     // parse-worker.cjs: the example project's migrations parsed, as a worker parses a batch. A
     // worker starts with the flags the CLI's main() has set by then (WebAssembly tier-up off), so
     // its cache is made with them.
-    writeCodeCache(path.join(outdir, "parse-worker.cjs"), (fixture) => `parseBatch(${JSON.stringify(fixtureTasks(fixture))})`, () => {}, ["--no-wasm-tier-up", "--no-wasm-dynamic-tiering"]);
+    const { discover } = await import(pathToFileURL(path.join(root, "dist/src/discover/find-apps.js")).href);
+    const { files } = await discover([path.join(root, "fixtures/example-project")]);
+    const tasks = files.map((ref, index) => ({ index, ref, bytes: null }));
+    writeCodeCache(path.join(outdir, "parse-worker.cjs"), () => `parseBatch(${JSON.stringify(tasks)})`, () => {}, ["--no-wasm-tier-up", "--no-wasm-dynamic-tiering"]);
   } catch (error) {
     rmSync(outdir, { recursive: true, force: true });
     process.stderr.write(`rollsafe: bundling dist/ failed (${String(error?.message ?? error).split("\n")[0]}); dist/src is used unbundled\n`);
   }
   return 0;
-}
-
-/** The example project's migration files as parse tasks (`ParseTask`: the worker reads each file). */
-function fixtureTasks(fixture) {
-  const tasks = [];
-  for (const app of readdirSync(fixture).sort()) {
-    const migrationsDir = path.join(fixture, app, "migrations");
-    if (!existsSync(migrationsDir)) continue;
-    for (const name of readdirSync(migrationsDir).sort()) {
-      if (!/^\d{4}_\w+\.py$/.test(name)) continue;
-      const ref = { path: path.join(migrationsDir, name), app: { label: app, dir: path.join(fixture, app), migrationsDir, labelSource: "directory" }, name: name.slice(0, -3) };
-      tasks.push({ index: tasks.length, ref, bytes: null });
-    }
-  }
-  return tasks;
 }
 
 /**
